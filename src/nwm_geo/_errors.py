@@ -1,0 +1,89 @@
+"""Exceptions raised by nwm_geo.
+
+Every error the library raises on purpose is a :class:`NwmGeoError`, so callers
+(and the CLI) can catch one class. Subclasses say which stage failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "DataValidationError",
+    "InfeasiblePartitionError",
+    "NetworkError",
+    "NwmGeoError",
+    "Problem",
+    "SolverError",
+]
+
+
+class NwmGeoError(ValueError):
+    """Base class for every error raised on purpose by nwm_geo."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found while validating an input file.
+
+    Parameters
+    ----------
+    file
+        The file the problem is in (or a description such as ``"<DataFrame>"``).
+    row
+        1-based data row number (the header is row 0), or ``None`` for file-level problems.
+    column
+        The column concerned, or ``None``.
+    value
+        The offending value, as text.
+    reason
+        What is wrong, in plain words.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        value = f" (value: {self.value!r})" if self.value != "" else ""
+        return f"{', '.join(where)}: {self.reason}{value}"
+
+
+class DataValidationError(NwmGeoError):
+    """An input file has one or more problems; all of them are listed.
+
+    Attributes
+    ----------
+    problems
+        Every problem found, in file order.
+    """
+
+    def __init__(self, problems: Iterable[Problem], *, max_listed: int = 50) -> None:
+        self.problems: Sequence[Problem] = list(problems)
+        lines = [str(p) for p in self.problems[:max_listed]]
+        more = len(self.problems) - max_listed
+        if more > 0:
+            lines.append(f"... and {more} more problem(s)")
+        n = len(self.problems)
+        header = f"{n} problem{'s' if n != 1 else ''} found in the input:"
+        super().__init__("\n".join([header, *("  - " + line for line in lines)]))
+
+
+class NetworkError(NwmGeoError):
+    """A walk network could not be loaded, downloaded or built."""
+
+
+class InfeasiblePartitionError(NwmGeoError):
+    """No partition satisfies the requested localities rules."""
+
+
+class SolverError(NwmGeoError):
+    """An optimisation solver failed or did not return a usable proof status."""

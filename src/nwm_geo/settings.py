@@ -1,0 +1,137 @@
+"""Defaults used across nwm_geo.
+
+Plain module variables, read at call time, so they can be changed for a
+session (``nwm_geo.settings.walk_minutes = 10``). Every function that uses one
+also takes it as a keyword-only argument, which wins over the setting.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = [
+    "BUNDLES",
+    "CATEGORIES",
+    "COUNCIL_REGISTER_COUNTS",
+    "attribution",
+    "crs",
+    "processed_dir",
+    "project_dir",
+    "raw_dir",
+    "reports_dir",
+    "shared_data_dir",
+    "snap_flag_m",
+    "walk_minutes",
+    "walk_speed_m_per_min",
+    "wgs84",
+]
+
+#: Walking speed in metres per minute (4.8 km/h).
+walk_speed_m_per_min: float = 80.0
+
+#: The walk-time threshold, in minutes, for "within a 15-minute walk".
+walk_minutes: float = 15.0
+
+#: Working CRS: British National Grid, metres.
+crs: str = "EPSG:27700"
+
+#: Geographic CRS for published lon/lat.
+wgs84: str = "EPSG:4326"
+
+#: Points snapped farther than this from the street network are flagged (metres).
+snap_flag_m: float = 250.0
+
+#: The council's register: its 14 categories, spelled exactly, with its mapped counts (287).
+COUNCIL_REGISTER_COUNTS: dict[str, int] = {
+    "Religious Institution": 112,
+    "Education": 85,
+    "GP / Medical Centre": 35,
+    "Community Centre": 16,
+    "Sports and Leisure": 9,
+    "Library": 6,
+    "LBC Community Centre": 5,
+    "Council": 5,
+    "Crime and Justice": 4,
+    "Health": 3,
+    "Advice Services": 3,
+    "Fire and rescue": 2,
+    "Cultural Centre": 1,
+    "Charity": 1,
+}
+
+#: The 14 categories, in the council's order.
+CATEGORIES: tuple[str, ...] = tuple(COUNCIL_REGISTER_COUNTS)
+
+#: The neighbourhood model's bundle: "somewhere to go, something to do, someone to see".
+#: Each bundle is met by the nearest asset of any of its categories. Change it here or
+#: pass ``bundles=`` to the coverage functions.
+BUNDLES: dict[str, tuple[str, ...]] = {
+    "somewhere to go": (
+        "Community Centre",
+        "LBC Community Centre",
+        "Library",
+        "Religious Institution",
+        "Cultural Centre",
+    ),
+    "something to do": (
+        "Sports and Leisure",
+        "Library",
+        "Cultural Centre",
+        "Community Centre",
+        "LBC Community Centre",
+    ),
+    "someone to see": (
+        "GP / Medical Centre",
+        "Health",
+        "Advice Services",
+        "Council",
+        "Charity",
+        "LBC Community Centre",
+    ),
+}
+
+#: Attribution for published maps and tables.
+attribution: str = (
+    "Contains OS data © Crown copyright and database right 2025 (OS Code-Point Open, OGL v3); "
+    "Contains Royal Mail data © Royal Mail copyright and database right 2025; "
+    "Contains National Statistics data © Crown copyright and database right 2025 "
+    "(ONS boundaries and Census 2021/2011, OGL v3); "
+    "asset sources as listed per row (DfE GIAS, NHS ODS, FSA FHRS, HMCTS, Home Office, "
+    "Libraries Hacked, MuslimsInBritain.org 2016, Arts Council England); "
+    "street network © OpenStreetMap contributors (ODbL) where OSM is used."
+)
+
+
+def project_dir() -> Path:
+    """Return the project directory that holds ``data/`` and ``reports/``.
+
+    ``NWM_GEO_PROJECT_DIR`` if set, otherwise the current working directory.
+    """
+    return Path(os.environ.get("NWM_GEO_PROJECT_DIR", os.getcwd())).resolve()
+
+
+def shared_data_dir() -> Path:
+    """Return the shared open-data bundle directory.
+
+    ``NWM_GEO_SHARED_DATA`` if set, otherwise ``../shared/data`` from the project directory.
+    """
+    env = os.environ.get("NWM_GEO_SHARED_DATA")
+    if env:
+        return Path(env).resolve()
+    return (project_dir().parent / "shared" / "data").resolve()
+
+
+def raw_dir() -> Path:
+    """Return ``data/raw`` under the project directory (the imported bundle)."""
+    return project_dir() / "data" / "raw"
+
+
+def processed_dir() -> Path:
+    """Return ``data/processed`` under the project directory (pipeline outputs)."""
+    return project_dir() / "data" / "processed"
+
+
+def reports_dir() -> Path:
+    """Return ``reports`` under the project directory (spreadsheet, maps, index)."""
+    return project_dir() / "reports"
