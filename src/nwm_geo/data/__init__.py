@@ -2,6 +2,46 @@
 
 from __future__ import annotations
 
+from nwm_geo.data._tables import read_table
+from nwm_geo.data.assets import (
+    CATEGORY_SYNONYMS,
+    MERGE_LOG_COLUMNS,
+    REGISTER_COLUMNS,
+    build_open_register,
+    normalise_category,
+    open_register_exclusions,
+    read_register,
+    reconciliation,
+    ward_table,
+    write_register,
+)
+from nwm_geo.data.boundaries import borough_boundary, load_lsoas, load_oas, load_wards
 from nwm_geo.data.bundle import bundle_manifest, import_bundle, read_manifest, require_raw
+from nwm_geo.data.population import demand_points, ward_population
+from nwm_geo.data.postcodes import load_postcodes, normalise_postcode
 
-__all__ = ["bundle_manifest", "import_bundle", "read_manifest", "require_raw"]
+__all__ = [
+    "CATEGORY_SYNONYMS",
+    "MERGE_LOG_COLUMNS",
+    "REGISTER_COLUMNS",
+    "borough_boundary",
+    "build_open_register",
+    "bundle_manifest",
+    "demand_points",
+    "import_bundle",
+    "load_lsoas",
+    "load_oas",
+    "load_postcodes",
+    "load_wards",
+    "normalise_category",
+    "normalise_postcode",
+    "open_register_exclusions",
+    "read_manifest",
+    "read_register",
+    "read_table",
+    "reconciliation",
+    "require_raw",
+    "ward_population",
+    "ward_table",
+    "write_register",
+]

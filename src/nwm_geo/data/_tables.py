@@ -1,0 +1,276 @@
+"""Generic table reader for council files: CSV, XLSX, GeoJSON and GeoPackage.
+
+In: a path (and a sheet or layer). Out: a :class:`pandas.DataFrame` of text cells and
+a list of :class:`~nwm_geo._errors.Problem`. Problems are returned rather than raised, so
+that the caller can add its own and raise them all at once.
+
+CSV text encoding is detected: UTF-16 (by its byte-order mark), UTF-8 with or without a
+BOM, or else cell by cell UTF-8 or Windows-1252 (cp1252, what Excel writes when it saves
+"CSV" on a UK PC). A cell that is neither is reported with its row and column. The
+delimiter is sniffed among ``, ; tab | ¬``.
+
+Spatial files (GeoJSON, GeoPackage, Shapefile) get coordinate columns from their
+geometry (a polygon or line gives its representative point): ``lon``/``lat`` when
+the layer is geographic, otherwise ``easting``/``northing`` in EPSG:27700. Columns of
+the same name already in the file are kept as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nwm_geo._errors import Problem
+
+__all__ = ["cell_text", "read_table"]
+
+_CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+_EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+_SPATIAL_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb"}
+_UNDECODABLE = (
+    "text cannot be decoded as UTF-8 or Windows-1252 (cp1252); re-save the file as "
+    "'CSV UTF-8' and check this cell"
+)
+
+
+def cell_text(value: Any) -> str:
+    """Return a cell as stripped text; missing values become ``""``.
+
+    Whole floats from spreadsheets (``1234.0``) are written without the ``.0``.
+
+    Parameters
+    ----------
+    value
+        Any cell value.
+
+    Returns
+    -------
+    str
+        The text.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    try:
+        if pd.isna(value):
+            return ""
+    except (TypeError, ValueError):
+        pass
+    return " ".join(str(value).split())
+
+
+def _sniff_delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|¬").delimiter
+    except csv.Error:
+        return ","
+
+
+def _parse_csv(text: str, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    sep = _sniff_delimiter(text[:20000])
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=True,
+        )
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(), [Problem(label, None, None, "", "the file is empty (no header row)")]
+    except pd.errors.ParserError as exc:
+        return pd.DataFrame(), [
+            Problem(label, None, None, "", f"the file cannot be parsed as CSV: {exc}")
+        ]
+    return frame, []
+
+
+def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+    data = path.read_bytes()
+    if not data.strip():
+        return pd.DataFrame(), [Problem(label, None, None, "", "the file is empty")]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return _parse_csv(data.decode("utf-16"), label)
+        except UnicodeDecodeError:
+            return pd.DataFrame(), [Problem(label, None, None, "", _UNDECODABLE)]
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return _parse_csv(data.decode("utf-8"), label)
+    except UnicodeDecodeError:
+        pass
+    # Not UTF-8 throughout: parse byte-for-byte (latin-1 maps every byte to one
+    # character), then decode each cell on its own: UTF-8 first, then cp1252. This reads
+    # cp1252 files and files that mix the two, and names each cell that is neither.
+    frame, problems = _parse_csv(data.decode("latin-1"), label)
+    if problems:
+        return frame, problems
+
+    def decode(raw: str) -> str | None:
+        blob = raw.encode("latin-1")
+        for encoding in ("utf-8", "cp1252"):
+            try:
+                return blob.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        return None
+
+    def fallback(raw: str) -> str:
+        return raw.encode("latin-1").decode("cp1252", errors="replace")
+
+    columns: list[str] = []
+    for col in frame.columns:
+        name = decode(str(col))
+        if name is None:
+            problems.append(Problem(label, 0, fallback(str(col)), str(col), _UNDECODABLE))
+            name = fallback(str(col))
+        columns.append(name)
+    out = pd.DataFrame(index=frame.index, columns=columns, dtype=object)
+    for j, col in enumerate(frame.columns):
+        values: list[str] = []
+        for i, raw in enumerate(frame[col].tolist()):
+            cell = decode(str(raw))
+            if cell is None:
+                problems.append(Problem(label, i + 1, columns[j], fallback(str(raw)), _UNDECODABLE))
+                cell = fallback(str(raw))
+            values.append(cell)
+        out[columns[j]] = values
+    return out, problems
+
+
+def _read_excel(
+    path: Path, label: str, sheet: str | int | None
+) -> tuple[pd.DataFrame, list[Problem]]:
+    try:
+        frame = pd.read_excel(path, sheet_name=0 if sheet is None else sheet, dtype=object)
+    except ValueError as exc:  # e.g. "Worksheet named 'x' not found"
+        return pd.DataFrame(), [
+            Problem(label, None, None, str(sheet), f"cannot read the sheet: {exc}")
+        ]
+    except Exception as exc:  # openpyxl raises several types for a broken workbook
+        return pd.DataFrame(), [Problem(label, None, None, "", f"cannot read the workbook: {exc}")]
+    frame = frame.dropna(how="all")
+    frame.columns = [cell_text(c) for c in frame.columns]
+    return frame.map(cell_text).reset_index(drop=True), []
+
+
+def _read_spatial(path: Path, label: str, layer: str | None) -> tuple[pd.DataFrame, list[Problem]]:
+    import geopandas as gpd
+    import pyogrio
+
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception as exc:
+        return pd.DataFrame(), [Problem(label, None, None, "", f"cannot open the file: {exc}")]
+    names = [str(row[0]) for row in layers]
+    if layer is None and len(names) > 1:
+        return pd.DataFrame(), [
+            Problem(
+                label,
+                None,
+                None,
+                "",
+                f"the file has {len(names)} layers ({', '.join(names)}); pass layer=",
+            )
+        ]
+    if layer is not None and layer not in names:
+        return pd.DataFrame(), [
+            Problem(label, None, None, layer, f"no such layer; the file has: {', '.join(names)}")
+        ]
+    try:
+        gdf = gpd.read_file(path, layer=layer)
+    except Exception as exc:
+        return pd.DataFrame(), [Problem(label, None, None, "", f"cannot read the layer: {exc}")]
+    problems: list[Problem] = []
+    frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    frame = frame.map(cell_text)
+    geom = gdf.geometry
+    if len(gdf) and geom.notna().any():
+        if gdf.crs is None:  # GeoJSON without a CRS is lon/lat by definition (RFC 7946)
+            geographic = True
+        else:
+            geographic = bool(gdf.crs.is_geographic)
+            if geographic:
+                geom = geom.to_crs("EPSG:4326")
+            else:
+                geom = geom.to_crs("EPSG:27700")
+        xcol, ycol = ("lon", "lat") if geographic else ("easting", "northing")
+        xs: list[str] = []
+        ys: list[str] = []
+        for g in geom:
+            if g is None or g.is_empty:
+                xs.append("")
+                ys.append("")
+                continue
+            if g.geom_type != "Point":  # a site drawn as a polygon or line
+                g = g.representative_point()
+            xs.append(repr(float(g.x)))
+            ys.append(repr(float(g.y)))
+        if xcol not in frame.columns and ycol not in frame.columns:
+            frame[xcol] = xs
+            frame[ycol] = ys
+    return frame.reset_index(drop=True), problems
+
+
+def read_table(
+    path: str | Path,
+    *,
+    sheet: str | int | None = None,
+    layer: str | None = None,
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Read a CSV, XLSX, GeoJSON or GeoPackage file into a frame of text cells.
+
+    Parameters
+    ----------
+    path
+        The file. The format comes from its suffix.
+    sheet
+        Worksheet name or 0-based position for spreadsheets (default: the first).
+    layer
+        Layer name for multi-layer spatial files (required when there is more than one).
+
+    Returns
+    -------
+    tuple of (pandas.DataFrame, list of Problem)
+        Every cell as stripped text (``""`` when missing); row ``i`` of the frame is data
+        row ``i + 1`` of the file. Problems found while reading (empty file, undecodable
+        cells, unreadable sheet...) are returned, not raised.
+    """
+    path = Path(path)
+    label = path.name
+    if not path.exists():
+        return pd.DataFrame(), [Problem(label, None, None, str(path), "file not found")]
+    suffix = path.suffix.lower()
+    if suffix in _CSV_SUFFIXES:
+        frame, problems = _read_csv(path, label)
+    elif suffix in _EXCEL_SUFFIXES:
+        frame, problems = _read_excel(path, label, sheet)
+    elif suffix in _SPATIAL_SUFFIXES:
+        frame, problems = _read_spatial(path, label, layer)
+    else:
+        return pd.DataFrame(), [
+            Problem(
+                label,
+                None,
+                None,
+                suffix,
+                "unsupported file type; use CSV, XLSX, GeoJSON or GeoPackage",
+            )
+        ]
+    if not problems and frame.shape[1] and len(frame) == 0:
+        problems.append(Problem(label, None, None, "", "the file has a header but no data rows"))
+    if len(frame.columns):
+        frame.columns = [cell_text(c) for c in frame.columns]
+        frame = frame.astype(object).map(cell_text)
+    return frame, problems

@@ -1,0 +1,196 @@
+"""Boundaries: Luton wards, LSOAs and Output Areas, in EPSG:27700.
+
+In: the GeoJSON files under ``boundaries/`` and the Census tables under ``population/``.
+Out: GeoDataFrames indexed by ``ward_code``, ``lsoa_code`` or ``oa_code``.
+
+The boundaries are ONS generalised, coastline-clipped (BGC-style) shapes, which is fine
+for ward-level work but not for exact property-level tests near a boundary.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+from nwm_geo import settings
+from nwm_geo._errors import NwmGeoError
+from nwm_geo.data.bundle import require_raw
+
+__all__ = [
+    "AGE_BANDS",
+    "borough_boundary",
+    "load_lsoas",
+    "load_oas",
+    "load_wards",
+]
+
+#: Census 2021 broad age bands carried on :func:`load_lsoas` (year 2021).
+AGE_BANDS: tuple[str, ...] = (
+    "age_0_15",
+    "age_16_24",
+    "age_25_34",
+    "age_35_49",
+    "age_50_64",
+    "age_65_plus",
+)
+
+_WARD_FILES: dict[int, tuple[str, str, str]] = {
+    # year -> (file, code field, name field)
+    2023: ("boundaries/luton_wards_2025.geojson", "WD25CD", "WD25NM"),
+    2013: ("boundaries/luton_wards_2013.geojson", "WD13CD", "WD13NM"),
+}
+
+
+def _read(relative: str, data_dir: Path | None) -> gpd.GeoDataFrame:
+    gdf = gpd.read_file(require_raw(relative, data_dir=data_dir))
+    if gdf.crs is None:
+        gdf = gdf.set_crs("EPSG:4326")
+    return gdf.to_crs(settings.crs)
+
+
+def load_wards(*, year: int = 2023, data_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """Load the Luton electoral wards.
+
+    Parameters
+    ----------
+    year
+        ``2023`` for the current pattern (20 wards, in force since May 2023; the bundle
+        file is the ONS 2025 release, codes E05014735..E05014754) or ``2013`` for the
+        previous pattern (19 wards).
+    data_dir
+        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``ward_code``, columns ``ward_name``, ``area_km2`` and ``geometry``,
+        sorted by code.
+
+    Raises
+    ------
+    NwmGeoError
+        For any other year.
+    """
+    if year not in _WARD_FILES:
+        raise NwmGeoError(
+            f"no Luton ward boundaries for year {year}; available: "
+            f"{', '.join(str(y) for y in sorted(_WARD_FILES))} (2023 is the current pattern)"
+        )
+    relative, code, name = _WARD_FILES[year]
+    gdf = _read(relative, data_dir)
+    out = gpd.GeoDataFrame(
+        {"ward_code": gdf[code].astype(str), "ward_name": gdf[name].astype(str)},
+        geometry=gdf.geometry.values,
+        crs=gdf.crs,
+    )
+    out["area_km2"] = out.geometry.area / 1e6
+    out = out.set_index("ward_code").sort_index()
+    return out[["ward_name", "area_km2", "geometry"]]
+
+
+def load_lsoas(*, year: int = 2021, data_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """Load the Luton Lower-layer Super Output Areas with their population.
+
+    Parameters
+    ----------
+    year
+        ``2021`` (125 LSOA21) or ``2011`` (121 LSOA11).
+    data_dir
+        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``lsoa_code``, with ``lsoa_name``, ``population``, ``area_km2`` and
+        ``geometry``. For 2021, ``population`` is the Census 2021 usual-resident total
+        and the six broad age bands of :data:`AGE_BANDS` follow it (total 225,239).
+        For 2011, ``population`` is the Census 2011 usual-resident total from table
+        KS209EW (religion, whose ``total`` column counts all usual residents; total
+        203,201, the same as the OA-level KS101EW figures).
+
+    Raises
+    ------
+    NwmGeoError
+        For any other year, or if a boundary has no population row.
+    """
+    if year == 2021:
+        gdf = _read("boundaries/luton_lsoa_2021.geojson", data_dir)
+        pop = pd.read_csv(
+            require_raw(
+                "population/census2021_lsoa21_usual_residents_by_age_luton.csv", data_dir=data_dir
+            ),
+            dtype={"lsoa21_code": str},
+        ).set_index("lsoa21_code")
+        code, name = "LSOA21CD", "LSOA21NM"
+        pop = pop.rename(columns={"total": "population"})[["population", *AGE_BANDS]]
+    elif year == 2011:
+        gdf = _read("boundaries/luton_lsoa_2011.geojson", data_dir)
+        pop = pd.read_csv(
+            require_raw("population/census2011_religion_lsoa11_luton.csv", data_dir=data_dir),
+            dtype={"LSOA11CD": str},
+        ).set_index("LSOA11CD")
+        code, name = "LSOA11CD", "LSOA11NM"
+        pop = pop.rename(columns={"total": "population"})[["population"]]
+    else:
+        raise NwmGeoError(f"no Luton LSOA boundaries for year {year}; available: 2011, 2021")
+    out = gpd.GeoDataFrame(
+        {"lsoa_code": gdf[code].astype(str), "lsoa_name": gdf[name].astype(str)},
+        geometry=gdf.geometry.values,
+        crs=gdf.crs,
+    ).set_index("lsoa_code")
+    missing = out.index.difference(pop.index)
+    if len(missing):
+        raise NwmGeoError(
+            f"{len(missing)} LSOA(s) have no population row: {', '.join(missing[:10])}"
+        )
+    out = out.join(pop.astype(int))
+    out["area_km2"] = out.geometry.area / 1e6
+    cols = ["lsoa_name", *pop.columns, "area_km2", "geometry"]
+    return out[cols].sort_index()
+
+
+def load_oas(*, data_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """Load the Luton 2011 Output Areas with their Census 2011 population.
+
+    Parameters
+    ----------
+    data_dir
+        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``oa_code`` (589 OA11), with ``population_2011`` (KS101EW usual
+        residents; total 203,201) and ``geometry``.
+    """
+    gdf = _read("boundaries/luton_oa_2011.geojson", data_dir)
+    pop = pd.read_csv(
+        require_raw(
+            "population/census2011_ks101ew_oa11_usual_residents_luton.csv", data_dir=data_dir
+        ),
+        dtype={"oa11_code": str},
+    ).set_index("oa11_code")["usual_residents_2011"]
+    out = gpd.GeoDataFrame(
+        {"oa_code": gdf["OA11CD"].astype(str)}, geometry=gdf.geometry.values, crs=gdf.crs
+    ).set_index("oa_code")
+    out["population_2011"] = pop.reindex(out.index).fillna(0).astype(int)
+    return out[["population_2011", "geometry"]].sort_index()
+
+
+def borough_boundary(wards: gpd.GeoDataFrame) -> BaseGeometry:
+    """Return the borough outline: the union of the ward polygons.
+
+    Parameters
+    ----------
+    wards
+        Ward polygons, such as from :func:`load_wards`.
+
+    Returns
+    -------
+    shapely.Polygon or shapely.MultiPolygon
+        The union, in the wards' CRS.
+    """
+    return wards.geometry.union_all()

@@ -1,0 +1,224 @@
+"""Population: residential demand points from Code-Point postcodes and the Census.
+
+In: Code-Point Open postcodes, LSOA 2021 boundaries with Census 2021 totals, OA 2011
+boundaries with Census 2011 totals. Out: one demand point per Luton postcode, carrying
+an integer share of its LSOA's 2021 population (see :func:`demand_points`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from nwm_geo import settings
+from nwm_geo._errors import NwmGeoError
+from nwm_geo.data.boundaries import load_lsoas, load_oas, load_wards
+from nwm_geo.data.postcodes import load_postcodes
+
+__all__ = ["DEMAND_COLUMNS", "demand_points", "largest_remainder", "ward_population"]
+
+#: Columns of :func:`demand_points`, in order (the index is ``point_id``).
+DEMAND_COLUMNS: tuple[str, ...] = (
+    "postcode",
+    "lsoa_code",
+    "oa11_code",
+    "ward_code",
+    "ward_name",
+    "population",
+    "weight",
+    "weight_source",
+    "lon",
+    "lat",
+    "geometry",
+)
+
+
+def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
+    """Split an integer total in proportion to weights (Hamilton's method).
+
+    Each share gets the floor of its quota; the units left over go to the largest
+    fractional parts, ties going to the earlier position.
+
+    Parameters
+    ----------
+    total
+        The non-negative integer to split.
+    weights
+        Non-negative weights, at least one positive (if all are zero, equal weights).
+
+    Returns
+    -------
+    numpy.ndarray
+        Integers that sum to ``total`` exactly.
+    """
+    w = np.asarray(weights, dtype=float)
+    if len(w) == 0:
+        raise NwmGeoError("cannot split a population over zero points")
+    if total < 0 or (w < 0).any() or not np.isfinite(w).all():
+        raise NwmGeoError(
+            "largest_remainder needs a non-negative total and finite non-negative weights"
+        )
+    if w.sum() <= 0:
+        w = np.ones_like(w)
+    quota = total * w / w.sum()
+    base = np.floor(quota).astype(np.int64)
+    left = int(total - base.sum())
+    if left > 0:
+        order = np.lexsort((np.arange(len(w)), -(quota - base)))
+        base[order[:left]] += 1
+    return base
+
+
+def demand_points(*, data_dir: Path | None = None, verbose: bool = False) -> gpd.GeoDataFrame:
+    """Build residential demand points: Luton postcodes carrying Census 2021 population.
+
+    Notes
+    -----
+    1. Points: the Code-Point Open postcodes whose ``admin_district_code`` is Luton
+       (E06000032). Each is placed in a 2021 LSOA and a 2011 OA by point in polygon.
+       Postcodes outside every Luton LSOA polygon are not demand points (their LSOA's
+       people are spread over the postcodes that are inside it).
+    2. Weight: the Census 2011 population of the postcode's OA divided by the number of
+       Luton postcodes in that OA (``weight_source == "oa2011"``). A postcode with no
+       OA information (not in an OA, or its OA has no population) gets the mean weight
+       of the other postcodes of its LSOA, or 1 if none has one (equal weights,
+       ``weight_source == "lsoa mean"`` / ``"equal"``).
+    3. Population: each LSOA's Census 2021 total is split over its postcodes in
+       proportion to the weights and integerised by largest remainder, so every LSOA
+       sums to its Census 2021 total exactly and the borough to 225,239.
+    4. An LSOA with no postcode inside gets one point at its representative point (a
+       point guaranteed inside the polygon), ``point_id = "<lsoa_code>:centre"``, an
+       empty ``postcode`` and ``weight_source == "lsoa point"``, carrying the whole
+       LSOA total. Nobody is dropped.
+
+    Ward: the postcode's Code-Point ward (the ONS assignment, 2023 pattern); for a
+    representative point, the ward polygon that contains it.
+
+    Parameters
+    ----------
+    data_dir
+        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
+    verbose
+        Show a progress bar over the LSOAs.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``point_id`` (the postcode), with the columns of
+        :data:`DEMAND_COLUMNS`; ``population`` is int, ``weight`` the raw weight.
+    """
+    postcodes = load_postcodes(data_dir=data_dir)
+    lsoas = load_lsoas(year=2021, data_dir=data_dir)
+    oas = load_oas(data_dir=data_dir)
+    wards = load_wards(year=2023, data_dir=data_dir)
+
+    pts = postcodes[postcodes["in_borough"]].copy()
+    pts = pts.to_crs(lsoas.crs)
+    pts.index.name = "postcode"
+
+    def locate(points: gpd.GeoDataFrame, polys: gpd.GeoDataFrame, name: str) -> pd.Series:
+        left = gpd.GeoDataFrame(geometry=points.geometry.values, index=points.index, crs=points.crs)
+        right = gpd.GeoDataFrame(
+            geometry=polys.geometry.values, index=polys.index.rename(name), crs=polys.crs
+        )
+        joined = left.sjoin(right.reset_index(), how="left", predicate="intersects")
+        joined = joined[~joined.index.duplicated(keep="first")]
+        return joined[name].reindex(points.index)
+
+    pts["lsoa_code"] = locate(pts, lsoas, "lsoa_code")
+    pts["oa11_code"] = locate(pts, oas, "oa11_code")
+    pts = pts[pts["lsoa_code"].notna()].copy()
+
+    per_oa = pts.groupby("oa11_code").size()
+    oa_pop = oas["population_2011"]
+    weight = pts["oa11_code"].map(oa_pop).astype(float) / pts["oa11_code"].map(per_oa).astype(float)
+    pts["weight"] = weight
+    pts["weight_source"] = np.where(weight.notna() & (weight > 0), "oa2011", "")
+
+    rows: list[pd.DataFrame] = []
+    iterator = tqdm(lsoas.itertuples(), total=len(lsoas), desc="LSOAs", disable=not verbose)
+    for lsoa in iterator:
+        code = str(lsoa.Index)
+        total = int(lsoa.population)
+        group = pts[pts["lsoa_code"] == code].sort_index()
+        if group.empty:
+            rep = lsoa.geometry.representative_point()
+            ward = wards[wards.contains(rep)]
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "point_id": [f"{code}:centre"],
+                        "postcode": [""],
+                        "lsoa_code": [code],
+                        "oa11_code": [None],
+                        "ward_code": [ward.index[0] if len(ward) else None],
+                        "ward_name": [ward["ward_name"].iloc[0] if len(ward) else None],
+                        "population": [total],
+                        "weight": [1.0],
+                        "weight_source": ["lsoa point"],
+                        "geometry": [rep],
+                    }
+                )
+            )
+            continue
+        w = group["weight"].to_numpy(dtype=float)
+        source = group["weight_source"].to_numpy(dtype=object)
+        known = np.isfinite(w) & (w > 0)
+        if not known.all():
+            fill = float(w[known].mean()) if known.any() else 1.0
+            source = np.where(known, source, "lsoa mean" if known.any() else "equal")
+            w = np.where(known, w, fill)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "point_id": group.index.to_numpy(),
+                    "postcode": group.index.to_numpy(),
+                    "lsoa_code": code,
+                    "oa11_code": group["oa11_code"].to_numpy(),
+                    "ward_code": group["ward_code"].to_numpy(),
+                    "ward_name": group["ward_name"].to_numpy(),
+                    "population": largest_remainder(total, w),
+                    "weight": w,
+                    "weight_source": source,
+                    "geometry": group.geometry.to_numpy(),
+                }
+            )
+        )
+    frame = pd.concat(rows, ignore_index=True)
+    out = gpd.GeoDataFrame(frame, geometry="geometry", crs=lsoas.crs).set_index("point_id")
+    lonlat = out.geometry.to_crs(settings.wgs84)
+    out["lon"] = lonlat.x.round(6)
+    out["lat"] = lonlat.y.round(6)
+    out["population"] = out["population"].astype(int)
+    out["weight"] = out["weight"].astype(float)
+    check = out.groupby("lsoa_code")["population"].sum().reindex(lsoas.index).fillna(0)
+    if not (check.astype(int) == lsoas["population"].astype(int)).all():  # pragma: no cover
+        raise NwmGeoError("demand points do not reproduce the LSOA totals; this is a bug")
+    return out[list(DEMAND_COLUMNS)]
+
+
+def ward_population(points: gpd.GeoDataFrame) -> pd.Series:
+    """Sum the demand-point population by ward.
+
+    Parameters
+    ----------
+    points
+        Demand points with ``ward_code`` and ``population``, such as from
+        :func:`demand_points`.
+
+    Returns
+    -------
+    pandas.Series
+        Integer population indexed by ``ward_code``, sorted by code.
+    """
+    return (
+        points.groupby("ward_code")["population"]
+        .sum()
+        .astype(int)
+        .sort_index()
+        .rename("population")
+    )

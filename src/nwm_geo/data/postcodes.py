@@ -1,0 +1,98 @@
+"""Postcodes: normalise UK postcodes and load OS Code-Point Open for the LU area.
+
+In: ``postcodes/codepoint_open_2025-10_LU.csv`` (6,434 postcodes, 3,233 in Luton).
+Out: a GeoDataFrame of postcode points in EPSG:27700, indexed by ``postcode``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from nwm_geo import settings
+from nwm_geo.data.bundle import require_raw
+
+__all__ = ["CODEPOINT_FILE", "LUTON_DISTRICT", "load_postcodes", "normalise_postcode"]
+
+#: The Code-Point Open file inside the bundle.
+CODEPOINT_FILE = "postcodes/codepoint_open_2025-10_LU.csv"
+
+#: ONS code of Luton Borough Council (the unitary authority).
+LUTON_DISTRICT = "E06000032"
+
+# Outward code: area (1-2 letters) + district (digit, digit+digit or digit+letter);
+# inward code: digit + 2 letters (never C I K M O V). Plus the special GIR 0AA.
+_POSTCODE = re.compile(r"^([A-Z]{1,2}[0-9][A-Z0-9]?)([0-9][ABD-HJLNP-UW-Z]{2})$")
+
+
+def normalise_postcode(value: object) -> str | None:
+    """Return a UK postcode in its standard form, or ``None`` if it is not one.
+
+    Upper-cases, removes all spaces and puts one space before the 3-character inward
+    code: ``"lu11aa"`` and ``"LU1  1AA"`` both become ``"LU1 1AA"``.
+
+    Parameters
+    ----------
+    value
+        Anything; non-strings and blanks give ``None``.
+
+    Returns
+    -------
+    str or None
+        The normalised postcode, or ``None`` when the text does not have the shape of
+        a UK postcode. The shape is checked, not whether the postcode exists.
+    """
+    if value is None or not isinstance(value, str):
+        return None
+    compact = re.sub(r"\s+", "", value).upper()
+    if compact == "GIR0AA":
+        return "GIR 0AA"
+    m = _POSTCODE.match(compact)
+    if m is None:
+        return None
+    return f"{m.group(1)} {m.group(2)}"
+
+
+def load_postcodes(*, data_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """Load the Code-Point Open postcodes of the LU postcode area.
+
+    Parameters
+    ----------
+    data_dir
+        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``postcode`` (normalised), with ``easting``, ``northing`` (BNG
+        metres), ``lon``, ``lat``, ``pos_quality``, ``admin_district_code``,
+        ``ward_code``, ``ward_name`` (without the trailing " Ward"), ``in_borough``
+        (``admin_district_code == "E06000032"``) and point ``geometry`` in
+        :data:`nwm_geo.settings.crs`.
+    """
+    path = require_raw(CODEPOINT_FILE, data_dir=data_dir)
+    raw = pd.read_csv(
+        path, dtype={"postcode": str, "admin_district_code": str, "admin_ward_code": str}
+    )
+    out = pd.DataFrame(
+        {
+            "postcode": [normalise_postcode(p) or str(p) for p in raw["postcode"]],
+            "easting": raw["easting"].astype(float),
+            "northing": raw["northing"].astype(float),
+            "lon": raw["lon"].astype(float),
+            "lat": raw["lat"].astype(float),
+            "pos_quality": raw["pos_quality"].astype(int),
+            "admin_district_code": raw["admin_district_code"],
+            "ward_code": raw["admin_ward_code"],
+            "ward_name": raw["admin_ward_name"].str.replace(r"\s+Ward$", "", regex=True),
+        }
+    )
+    out["in_borough"] = out["admin_district_code"] == LUTON_DISTRICT
+    geometry = gpd.points_from_xy(out["easting"], out["northing"], crs="EPSG:27700")
+    gdf = gpd.GeoDataFrame(out, geometry=geometry, crs="EPSG:27700").set_index("postcode")
+    if settings.crs != "EPSG:27700":
+        gdf = gdf.to_crs(settings.crs)
+    return gdf
