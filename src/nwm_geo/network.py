@@ -1,0 +1,835 @@
+"""Walk networks: build, load and save them.
+
+In: an OpenStreetMap file (``.osm``, ``.osm.bz2``, ``.osm.pbf``), an Overpass download,
+a saved graph, or (offline fallback) Code-Point postcode centroids.
+Out: an osmnx-layout :class:`networkx.MultiDiGraph` in EPSG:27700 whose edges carry
+``length`` in metres, with ``G.graph["nwm_source"]`` and ``G.graph["approximate"]`` saying
+where it came from. :func:`network_label` gives the line every output prints.
+
+Sources are tried by :func:`walk_network` in this order: a saved graph, an OSM file, an
+Overpass download (only when asked), and the postcode-proximity approximation.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import hashlib
+import os
+import re
+import socket
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+from xml.sax.saxutils import quoteattr
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from nwm_geo import settings
+from nwm_geo._errors import NetworkError
+from nwm_geo._io import atomic_path
+
+__all__ = [
+    "APPROXIMATE_SOURCE",
+    "DEFAULT_DETOUR_FACTOR",
+    "DEFAULT_MAX_EDGE_M",
+    "approximate_graph",
+    "approximation_error",
+    "graph_from_osm_file",
+    "graph_from_polygon",
+    "load_graph",
+    "network_label",
+    "pseudo_postcodes",
+    "save_graph",
+    "walk_network",
+    "walk_way_filter",
+]
+
+#: ``G.graph["nwm_source"]`` of the offline approximation.
+APPROXIMATE_SOURCE = "approximate (postcode proximity), not OSM"
+
+#: Straight-line-to-walking multiplier of the approximation, calibrated on Rutland OSM
+#: (see docs/network.md and :func:`approximation_error`).
+DEFAULT_DETOUR_FACTOR: float = 1.25
+
+#: Longest proximity edge kept in the approximation (metres), calibrated on Rutland OSM.
+DEFAULT_MAX_EDGE_M: float = 400.0
+
+_OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
+
+# osmnx 2.1.1 _overpass._get_network_filter("walk"), one rule per Overpass clause:
+# ["highway"]["area"!~"yes"]["access"!~"private"]
+# ["highway"!~"abandoned|bus_guideway|construction|cycleway|motor|no|planned|platform|
+#             proposed|raceway|razed|rest_area|services"]
+# ["foot"!~"no"]["service"!~"private"]["sidewalk"!~"separate"]["sidewalk:both"!~"separate"]
+# ["sidewalk:left"!~"separate"]["sidewalk:right"!~"separate"]
+# Overpass `!~` keeps a way whose tag is absent or whose value does not match the regex
+# (an unanchored, case-sensitive search), exactly as re.search below.
+_WALK_EXCLUDE: tuple[tuple[str, str], ...] = (
+    ("area", "yes"),
+    ("access", "private"),
+    (
+        "highway",
+        "abandoned|bus_guideway|construction|cycleway|motor|no|planned|platform|proposed|"
+        "raceway|razed|rest_area|services",
+    ),
+    ("foot", "no"),
+    ("service", "private"),
+    ("sidewalk", "separate"),
+    ("sidewalk:both", "separate"),
+    ("sidewalk:left", "separate"),
+    ("sidewalk:right", "separate"),
+)
+_WALK_RULES = tuple((key, re.compile(pattern)) for key, pattern in _WALK_EXCLUDE)
+
+
+def walk_way_filter(tags: dict[str, str]) -> bool:
+    """Return True if a way with these OSM tags belongs to the osmnx "walk" network.
+
+    The rules are those of osmnx 2.1.1's Overpass filter for ``network_type="walk"``
+    (with its default ``["access"!~"private"]``), applied in Python.
+
+    Parameters
+    ----------
+    tags
+        The way's tags.
+
+    Returns
+    -------
+    bool
+        Whether osmnx would download this way for a walk network.
+    """
+    if "highway" not in tags:
+        return False
+    return not any(key in tags and rule.search(tags[key]) for key, rule in _WALK_RULES)
+
+
+# ---------------------------------------------------------------------------------------
+# OSM files
+
+
+def _read_osm_ways(path: Path) -> tuple[dict[int, tuple[float, float]], list[Any], str | None]:
+    """Read walkable ways and their node locations from any osmium-readable OSM file."""
+    import osmium
+
+    nodes: dict[int, tuple[float, float]] = {}
+    ways: list[tuple[int, list[int], dict[str, str]]] = []
+    latest = [0.0]
+
+    class _Handler(osmium.SimpleHandler):
+        def way(self, w: Any) -> None:
+            tags = {t.k: t.v for t in w.tags}
+            if not walk_way_filter(tags):
+                return
+            refs: list[int] = []
+            for n in w.nodes:
+                if not n.location.valid():
+                    continue
+                nodes[n.ref] = (n.location.lon, n.location.lat)
+                refs.append(n.ref)
+            if len(refs) >= 2:
+                ways.append((w.id, refs, tags))
+            try:
+                latest[0] = max(latest[0], w.timestamp.timestamp())
+            except (AttributeError, OverflowError, OSError, ValueError):
+                pass
+
+    try:
+        _Handler().apply_file(str(path), locations=True)
+    except RuntimeError as exc:  # osmium raises RuntimeError on unreadable input
+        raise NetworkError(f"Could not read OSM file {path}: {exc}") from exc
+
+    stamp: str | None = None
+    try:
+        header = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING).header()
+        stamp = header.get("osmosis_replication_timestamp") or header.get("timestamp") or None
+    except (RuntimeError, AttributeError):
+        stamp = None
+    if not stamp and latest[0] > 0:
+        stamp = dt.datetime.fromtimestamp(latest[0], tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return nodes, ways, stamp
+
+
+def _write_osm_xml(path: Path, nodes: dict[int, tuple[float, float]], ways: Iterable[Any]) -> None:
+    """Write nodes and ways as a minimal OSM XML file for osmnx.graph_from_xml."""
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(
+            '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="nwm_geo">\n'
+        )
+        for nid, (lon, lat) in nodes.items():
+            fh.write(f'<node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}"/>\n')
+        for wid, refs, tags in ways:
+            fh.write(f'<way id="{wid}">\n')
+            fh.writelines(f'<nd ref="{r}"/>' for r in refs)
+            fh.writelines(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
+            fh.write("\n</way>\n")
+        fh.write("</osm>\n")
+
+
+def _polygon_wgs84(polygon: Any) -> BaseGeometry:
+    """Return a polygon in lon/lat: bare shapely geometries are taken to be lon/lat already."""
+    if isinstance(polygon, gpd.GeoDataFrame | gpd.GeoSeries):
+        if polygon.crs is None:
+            raise NetworkError("The polygon has no CRS; give it one (EPSG:27700 or EPSG:4326).")
+        return shapely.union_all(polygon.to_crs(settings.wgs84).geometry.to_numpy())
+    if isinstance(polygon, BaseGeometry):
+        return polygon
+    raise NetworkError(f"polygon must be a shapely geometry or GeoSeries, not {type(polygon)}")
+
+
+def graph_from_osm_file(
+    path: str | os.PathLike[str],
+    *,
+    polygon: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame | None = None,
+    network_type: str = "walk",
+    verbose: bool = False,
+) -> nx.MultiDiGraph:
+    """Build a walk network from an OpenStreetMap file.
+
+    The file (``.osm``, ``.osm.bz2`` or ``.osm.pbf``) is read with pyosmium; the ways that
+    pass osmnx's ``"walk"`` filter (:func:`walk_way_filter`) are written, with their nodes,
+    to a temporary OSM XML file that :func:`osmnx.graph_from_xml` turns into a simplified,
+    bidirectional graph (largest weakly connected component). The graph is truncated to
+    ``polygon`` if given and projected to EPSG:27700.
+
+    Parameters
+    ----------
+    path
+        The OSM file.
+    polygon
+        Optional area to keep. A GeoSeries/GeoDataFrame in any CRS, or a bare shapely
+        geometry in lon/lat (EPSG:4326).
+    network_type
+        Only ``"walk"`` is supported.
+    verbose
+        Print what is being done.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Edges with ``length`` in metres; ``graph["crs"] == "EPSG:27700"``,
+        ``graph["nwm_source"]``, ``graph["osm_timestamp"]`` and ``graph["approximate"]``.
+
+    Raises
+    ------
+    NetworkError
+        If the file is missing, unreadable or holds no walkable ways.
+    """
+    import osmnx as ox
+
+    if network_type != "walk":
+        raise NetworkError(f"Only network_type='walk' is supported, not {network_type!r}.")
+    path = Path(path)
+    if not path.is_file():
+        raise NetworkError(f"OSM file not found: {path}")
+    if verbose:
+        print(f"Reading walkable ways from {path} ...")
+    nodes, ways, stamp = _read_osm_ways(path)
+    if not ways:
+        raise NetworkError(f"{path} holds no ways that pass the osmnx walk filter.")
+    with tempfile.TemporaryDirectory(prefix="nwm_osm_") as tmp:
+        xml = Path(tmp) / "walk.osm"
+        _write_osm_xml(xml, nodes, ways)
+        G = ox.graph_from_xml(xml, bidirectional=True, simplify=True, retain_all=False)
+    if polygon is not None:
+        G = ox.truncate.truncate_graph_polygon(G, _polygon_wgs84(polygon), truncate_by_edge=True)
+        G = ox.truncate.largest_component(G)
+    G = ox.project_graph(G, to_crs=settings.crs)
+    G.graph["crs"] = settings.crs
+    G.graph["nwm_source"] = f"OpenStreetMap file {path.name}"
+    if stamp:
+        G.graph["osm_timestamp"] = str(stamp)
+    G.graph["approximate"] = False
+    if verbose:
+        print(f"Walk network: {len(G):,} nodes, {len(G.edges):,} directed edges")
+    return G
+
+
+# ---------------------------------------------------------------------------------------
+# Overpass download
+
+
+def _check_reachable(url: str, timeout_s: float) -> None:
+    """Raise NetworkError unless ``url``'s host resolves and accepts a TCP connection in time."""
+    parsed = urlparse(url)
+    host = parsed.hostname or url
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+
+    def _probe() -> None:
+        with socket.create_connection((host, port), timeout=timeout_s):
+            pass
+
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(_probe)
+    try:
+        future.result(timeout=timeout_s)
+    except concurrent.futures.TimeoutError:
+        raise NetworkError(
+            f"Cannot reach the Overpass API at {host}:{port} (no answer within {timeout_s:g} s). "
+            "You seem to be offline: pass osm_path= (an OSM file) or graph_path= (a saved "
+            "graph), or leave download=False to use the postcode-proximity approximation."
+        ) from None
+    except OSError as exc:
+        raise NetworkError(
+            f"Cannot reach the Overpass API at {host}:{port} ({exc}). You seem to be offline: "
+            "pass osm_path= (an OSM file) or graph_path= (a saved graph), or leave "
+            "download=False to use the postcode-proximity approximation."
+        ) from exc
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def graph_from_polygon(
+    polygon_wgs84: BaseGeometry,
+    *,
+    cache_dir: Path | None = None,
+    timeout_s: float = 20,
+    refresh: bool = False,
+    verbose: bool = False,
+) -> nx.MultiDiGraph:
+    """Download the OSM walk network inside a polygon from the Overpass API (osmnx).
+
+    The result is cached as GraphML in ``cache_dir`` (default ``data/raw/osm``) under a
+    name derived from the polygon, and re-used on later calls. Before any request the
+    Overpass host is probed with a ``timeout_s`` socket connection, so offline use fails
+    within ``timeout_s`` seconds with a :class:`NetworkError` instead of hanging.
+
+    Parameters
+    ----------
+    polygon_wgs84
+        The area, in lon/lat.
+    cache_dir
+        Where the GraphML cache lives.
+    timeout_s
+        Seconds allowed for the reachability probe; also osmnx's request timeout.
+    refresh
+        Download again even if a cached graph exists.
+    verbose
+        Print what is being done.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Projected to EPSG:27700, with ``graph["downloaded_at"]`` (UTC, ISO 8601).
+
+    Raises
+    ------
+    NetworkError
+        If the Overpass API cannot be reached or the download fails.
+    """
+    import osmnx as ox
+
+    cache_dir = Path(cache_dir) if cache_dir is not None else settings.raw_dir() / "osm"
+    digest = hashlib.sha256(polygon_wgs84.wkb).hexdigest()[:12]
+    cached = cache_dir / f"overpass_walk_{digest}.graphml"
+    if cached.is_file() and not refresh:
+        if verbose:
+            print(f"Using cached download {cached}")
+        return load_graph(cached)
+    _check_reachable(ox.settings.overpass_url, timeout_s)
+    old_timeout = ox.settings.requests_timeout
+    ox.settings.requests_timeout = timeout_s
+    try:
+        if verbose:
+            print("Downloading the walk network from the Overpass API ...")
+        G = ox.graph_from_polygon(polygon_wgs84, network_type="walk", retain_all=False)
+    except Exception as exc:  # osmnx/requests raise many types; report them as one
+        raise NetworkError(f"Overpass download failed: {exc}") from exc
+    finally:
+        ox.settings.requests_timeout = old_timeout
+    stamp = dt.datetime.now(tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    G = ox.project_graph(G, to_crs=settings.crs)
+    G.graph["crs"] = settings.crs
+    G.graph["nwm_source"] = f"OpenStreetMap via Overpass API, downloaded {stamp}"
+    G.graph["downloaded_at"] = stamp
+    G.graph["osm_timestamp"] = stamp
+    G.graph["approximate"] = False
+    save_graph(G, cached)
+    return G
+
+
+# ---------------------------------------------------------------------------------------
+# Offline approximation
+
+
+def _points_xy(points: gpd.GeoSeries | gpd.GeoDataFrame) -> tuple[np.ndarray, pd.Index]:
+    geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
+    if geoms.crs is not None and not geoms.crs.equals(settings.crs):
+        geoms = geoms.to_crs(settings.crs)
+    geoms = geoms[~(geoms.is_empty | geoms.isna())]
+    return np.column_stack([geoms.x.to_numpy(), geoms.y.to_numpy()]), geoms.index
+
+
+def approximate_graph(
+    points: gpd.GeoSeries | gpd.GeoDataFrame,
+    *,
+    detour_factor: float | None = None,
+    max_edge_m: float | None = None,
+) -> nx.MultiDiGraph:
+    """Build an offline stand-in for the walk network from point locations.
+
+    Method: the points (normally Code-Point postcode centroids) are de-duplicated and
+    Delaunay-triangulated (:class:`scipy.spatial.Delaunay`). Triangle edges longer than
+    ``max_edge_m`` are dropped, except those of the Euclidean minimum spanning tree, which
+    are always kept so the graph stays in one piece (long MST edges bridge parks and
+    industrial estates that have no postcodes). Each edge's ``length`` is its straight
+    length times ``detour_factor``, the ratio of walked to straight-line distance; both
+    defaults were calibrated against real OSM walk networks on Rutland
+    (:func:`approximation_error`, docs/network.md). Edges run both ways, as in an osmnx
+    walk network, and carry a straight ``geometry``.
+
+    Parameters
+    ----------
+    points
+        Point locations, in EPSG:27700 (other CRSs are converted).
+    detour_factor
+        Walked / straight-line distance multiplier (default :data:`DEFAULT_DETOUR_FACTOR`).
+    max_edge_m
+        Longest triangle edge kept, besides the spanning-tree edges
+        (default :data:`DEFAULT_MAX_EDGE_M`).
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        Nodes ``0..n-1`` with ``x``, ``y`` and ``point_id`` (the first point at that
+        location); ``graph["approximate"] is True``.
+
+    Raises
+    ------
+    NetworkError
+        With fewer than three distinct points.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import minimum_spanning_tree
+    from scipy.spatial import Delaunay
+
+    detour = DEFAULT_DETOUR_FACTOR if detour_factor is None else float(detour_factor)
+    max_edge = DEFAULT_MAX_EDGE_M if max_edge_m is None else float(max_edge_m)
+    if detour < 1:
+        raise NetworkError(f"detour_factor must be at least 1, not {detour}")
+    xy_all, index = _points_xy(points)
+    xy, first = np.unique(xy_all, axis=0, return_index=True)
+    if len(xy) < 3:
+        raise NetworkError("approximate_graph needs at least three distinct points.")
+    tri = Delaunay(xy)
+    s = tri.simplices
+    pairs = np.vstack([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]])
+    pairs.sort(axis=1)
+    pairs = np.unique(pairs, axis=0)
+    straight = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T)
+    n = len(xy)
+    mst = minimum_spanning_tree(
+        coo_matrix((straight + 1e-9, (pairs[:, 0], pairs[:, 1])), shape=(n, n)).tocsr()
+    ).tocoo()
+    mst_pairs = {(min(a, b), max(a, b)) for a, b in zip(mst.row, mst.col, strict=True)}
+    in_mst = np.fromiter(((a, b) in mst_pairs for a, b in pairs), dtype=bool, count=len(pairs))
+    keep = (straight <= max_edge) | in_mst
+    pairs, straight = pairs[keep], straight[keep]
+
+    G = nx.MultiDiGraph(
+        crs=settings.crs,
+        nwm_source=APPROXIMATE_SOURCE,
+        approximate=True,
+        detour_factor=detour,
+        max_edge_m=max_edge,
+        created_with="nwm_geo.network.approximate_graph",
+    )
+    ids = index.to_numpy()[first]
+    G.add_nodes_from(
+        (i, {"x": float(x), "y": float(y), "point_id": str(pid)})
+        for i, ((x, y), pid) in enumerate(zip(xy, ids, strict=True))
+    )
+    lines = shapely.linestrings(np.stack([xy[pairs[:, 0]], xy[pairs[:, 1]]], axis=1))
+    rev = shapely.reverse(lines)
+    for (a, b), d, g, r in zip(pairs, straight, lines, rev, strict=True):
+        length = float(d * detour)
+        G.add_edge(int(a), int(b), key=0, length=length, geometry=g)
+        G.add_edge(int(b), int(a), key=0, length=length, geometry=r)
+    return G
+
+
+def pseudo_postcodes(
+    G: nx.MultiDiGraph, *, cell_m: float = 115.0, step_m: float = 25.0, seed: int = 0
+) -> gpd.GeoDataFrame:
+    """Sample points on a walk network at roughly Luton's postcode density.
+
+    Points are placed every ``step_m`` along every edge (and at every node), then thinned
+    to one random point per ``cell_m`` square. Luton has 3,233 Code-Point postcodes over
+    about 43.5 km², one per ~13,500 m², i.e. one per ~115 m square. These are **synthetic
+    stand-ins for postcodes**, used only to measure the approximation where no Code-Point
+    data exists (Rutland). Unlike real postcode centroids they lie on the street network,
+    and they also cover rural roads that have no houses.
+
+    Parameters
+    ----------
+    G
+        A projected walk network.
+    cell_m
+        Thinning cell size (metres).
+    step_m
+        Spacing of candidate points along edges (metres).
+    seed
+        Random seed.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Index ``point_id`` (``"pseudo-0"``...), in the graph's CRS.
+    """
+    import osmnx as ox
+
+    edges = ox.graph_to_gdfs(G, nodes=False)
+    lines = edges.geometry.to_numpy()
+    lengths = shapely.length(lines)
+    counts = np.maximum(np.ceil(lengths / step_m).astype(int), 1)
+    which = np.repeat(np.arange(len(lines)), counts)
+    starts = np.cumsum(counts) - counts
+    k = np.arange(counts.sum()) - np.repeat(starts, counts)
+    pts = shapely.line_interpolate_point(lines[which], k * step_m)
+    xy = np.vstack(
+        [shapely.get_coordinates(pts), np.array([[d["x"], d["y"]] for _, d in G.nodes(data=True)])]
+    )
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(xy))
+    cell = np.floor(xy[order] / cell_m).astype(np.int64)
+    _, pick = np.unique(cell, axis=0, return_index=True)
+    chosen = xy[order[np.sort(pick)]]
+    return gpd.GeoDataFrame(
+        {"synthetic": True},
+        geometry=gpd.points_from_xy(chosen[:, 0], chosen[:, 1]),
+        index=pd.Index([f"pseudo-{i}" for i in range(len(chosen))], name="point_id"),
+        crs=G.graph.get("crs", settings.crs),
+    )
+
+
+def approximation_error(
+    G_osm: nx.MultiDiGraph,
+    *,
+    n_pairs: int = 2000,
+    seed: int = 0,
+    max_dist_m: float = 2000.0,
+    detour_factor: float | None = None,
+    max_edge_m: float | None = None,
+    cell_m: float = 115.0,
+) -> pd.DataFrame:
+    """Compare approximate and real walking distances between sampled point pairs.
+
+    Pseudo-postcodes are sampled on ``G_osm`` (:func:`pseudo_postcodes`); an approximate
+    graph is built from them (:func:`approximate_graph`); ``n_pairs`` seeded random pairs
+    whose OSM walking distance is at most ``max_dist_m`` are compared. Distances are exact
+    network distances from :mod:`nwm_geo.coverage` (points inserted on their edges).
+
+    Parameters
+    ----------
+    G_osm
+        A real (OSM) projected walk network.
+    n_pairs
+        Number of pairs to compare.
+    seed
+        Random seed for the points and pairs.
+    max_dist_m
+        Only pairs with OSM walking distance in (0, max_dist_m] are kept.
+    detour_factor, max_edge_m
+        Passed to :func:`approximate_graph`.
+    cell_m
+        Pseudo-postcode thinning cell (metres).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair: ``origin``, ``destination``, ``straight_m``, ``osm_m``,
+        ``approx_m``, ``ratio`` (approx / OSM), ``abs_error_m``, ``pct_error``; the
+        calibration inputs are in ``.attrs``.
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    from nwm_geo.coverage import _graph_arrays
+
+    pts = pseudo_postcodes(G_osm, cell_m=cell_m, seed=seed)
+    G_apx = approximate_graph(pts, detour_factor=detour_factor, max_edge_m=max_edge_m)
+    rng = np.random.default_rng(seed + 1)
+    n = len(pts)
+    n_origins = min(n, max(1, n_pairs // 4))
+    origins = rng.choice(n, size=n_origins, replace=False)
+
+    # OSM distances: points lie on the network; insert them exactly.
+    from nwm_geo.coverage import _build_model_graph, _snap_xy
+
+    arr_osm = _graph_arrays(G_osm)
+    xy = shapely.get_coordinates(pts.geometry.to_numpy())
+    csr_osm, point_nodes = _build_model_graph(arr_osm, _snap_xy(arr_osm, xy, None))
+    d_osm = dijkstra(csr_osm, directed=False, indices=point_nodes[origins], limit=max_dist_m)[
+        :, point_nodes
+    ]
+    # Approximate distances: every point is a node of the approximate graph (after dedupe).
+    arr_apx = _graph_arrays(G_apx)
+    node_of_xy = {(d["x"], d["y"]): arr_apx.node_pos[nid] for nid, d in G_apx.nodes(data=True)}
+    apx_nodes = np.array([node_of_xy[(x, y)] for x, y in xy])
+    d_apx = dijkstra(arr_apx.csr(), directed=False, indices=apx_nodes[origins])[:, apx_nodes]
+
+    oi, dj = np.nonzero(np.isfinite(d_osm) & (d_osm > 0) & (d_osm <= max_dist_m))
+    if len(oi) > n_pairs:
+        sel = rng.choice(len(oi), size=n_pairs, replace=False)
+        oi, dj = oi[sel], dj[sel]
+    o_idx = origins[oi]
+    osm_m = d_osm[oi, dj]
+    apx_m = d_apx[oi, dj]
+    straight = np.hypot(*(xy[o_idx] - xy[dj]).T)
+    out = pd.DataFrame(
+        {
+            "origin": pts.index.to_numpy()[o_idx],
+            "destination": pts.index.to_numpy()[dj],
+            "straight_m": straight,
+            "osm_m": osm_m,
+            "approx_m": apx_m,
+        }
+    )
+    out["ratio"] = out["approx_m"] / out["osm_m"]
+    out["abs_error_m"] = (out["approx_m"] - out["osm_m"]).abs()
+    out["pct_error"] = 100 * out["abs_error_m"] / out["osm_m"]
+    out.attrs.update(
+        {
+            "n_pseudo_postcodes": n,
+            "detour_factor": G_apx.graph["detour_factor"],
+            "max_edge_m": G_apx.graph["max_edge_m"],
+            "cell_m": cell_m,
+            "seed": seed,
+            "synthetic_points": "pseudo-postcodes sampled on the OSM network (synthetic)",
+        }
+    )
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Labels, saving and loading
+
+
+def network_label(G: nx.MultiDiGraph) -> str:
+    """Return the one-line statement of which network an output used.
+
+    Parameters
+    ----------
+    G
+        A graph from this module.
+
+    Returns
+    -------
+    str
+        E.g. ``"network: approximate (postcode proximity), not OSM"`` or
+        ``"network: OpenStreetMap file x.osm.pbf (OSM data 2022-07-20T20:14:02Z),
+        © OpenStreetMap contributors, ODbL"``.
+    """
+    source = str(G.graph.get("nwm_source", "unknown source"))
+    if _as_bool(G.graph.get("approximate", False)):
+        return f"network: {source}"
+    stamp = G.graph.get("osm_timestamp")
+    when = f" (OSM data {stamp})" if stamp and "downloaded" not in source else ""
+    return f"network: {source}{when}, {_OSM_ATTRIBUTION}"
+
+
+def _as_bool(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes"}
+    return bool(value)
+
+
+_GRAPH_ATTR_LAYER = "graph_attributes"
+
+
+def save_graph(G: nx.MultiDiGraph, path: str | os.PathLike[str]) -> Path:
+    """Save a walk network as GeoPackage (``.gpkg``) or GraphML (``.graphml``), atomically.
+
+    The GeoPackage has osmnx's layout (``ox.save_graph_geopackage(directed=True)``):
+    layers ``nodes`` (index ``osmid``, ``x``, ``y``) and ``edges`` (``u``, ``v``, ``key``,
+    ``length``, geometry), plus a table ``graph_attributes`` holding ``G.graph``.
+
+    Parameters
+    ----------
+    G
+        The graph.
+    path
+        Destination; the suffix picks the format.
+
+    Returns
+    -------
+    Path
+        The written path.
+    """
+    import osmnx as ox
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in {".gpkg", ".graphml"}:
+        raise NetworkError(f"Save a graph as .gpkg or .graphml, not {path.name}")
+    with atomic_path(path) as tmp:
+        if suffix == ".graphml":
+            ox.save_graphml(G, tmp)
+        else:
+            ox.save_graph_geopackage(G, tmp, directed=True)
+            attrs = pd.DataFrame(
+                {"key": list(G.graph), "value": [str(v) for v in G.graph.values()]}
+            )
+            import pyogrio
+
+            pyogrio.write_dataframe(attrs, tmp, layer=_GRAPH_ATTR_LAYER, driver="GPKG")
+    return path
+
+
+def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
+    """Load a walk network written by :func:`save_graph` (``.gpkg`` or ``.graphml``).
+
+    Parameters
+    ----------
+    path
+        The file.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        The graph, with ``graph["approximate"]`` as a bool.
+
+    Raises
+    ------
+    NetworkError
+        If the file is missing or not a saved graph.
+    """
+    import osmnx as ox
+    import pyogrio
+
+    path = Path(path)
+    if not path.is_file():
+        raise NetworkError(f"Saved graph not found: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".graphml":
+        G = ox.load_graphml(path, graph_dtypes={"approximate": _as_bool})
+    elif suffix == ".gpkg":
+        layers = {name for name, _ in pyogrio.list_layers(path)}
+        if not {"nodes", "edges"} <= layers:
+            raise NetworkError(f"{path} has no 'nodes' and 'edges' layers.")
+        nodes = gpd.read_file(path, layer="nodes").set_index("osmid")
+        edges = gpd.read_file(path, layer="edges").set_index(["u", "v", "key"])
+        graph_attrs: dict[str, Any] = {"crs": nodes.crs}
+        if _GRAPH_ATTR_LAYER in layers:
+            table = pyogrio.read_dataframe(path, layer=_GRAPH_ATTR_LAYER)
+            graph_attrs.update(dict(zip(table["key"], table["value"], strict=True)))
+        G = ox.graph_from_gdfs(nodes, edges, graph_attrs=graph_attrs)
+        G.graph["crs"] = nodes.crs.to_string() if nodes.crs is not None else settings.crs
+        for k in ("detour_factor", "max_edge_m"):
+            if k in G.graph:
+                G.graph[k] = float(G.graph[k])
+    else:
+        raise NetworkError(f"Load a graph from .gpkg or .graphml, not {path.name}")
+    G.graph["approximate"] = _as_bool(G.graph.get("approximate", False))
+    return G
+
+
+# ---------------------------------------------------------------------------------------
+# Choosing a source
+
+
+def _default_boundary() -> BaseGeometry:
+    from nwm_geo.data.bundle import require_raw
+
+    wards = gpd.read_file(require_raw("boundaries/luton_wards_2025.geojson")).to_crs(settings.crs)
+    return shapely.union_all(wards.geometry.to_numpy())
+
+
+def _default_postcodes() -> gpd.GeoDataFrame:
+    from nwm_geo.data.bundle import require_raw
+
+    path = require_raw("postcodes/codepoint_open_2025-10_LU.csv")
+    df = pd.read_csv(path, usecols=["postcode", "easting", "northing"]).dropna()
+    return gpd.GeoDataFrame(
+        index=pd.Index(df["postcode"].astype(str), name="point_id"),
+        geometry=gpd.points_from_xy(df["easting"], df["northing"]),
+        crs=settings.crs,
+    )
+
+
+def _as_geometry_27700(boundary: Any) -> BaseGeometry:
+    if isinstance(boundary, gpd.GeoDataFrame | gpd.GeoSeries):
+        geoms = boundary.geometry if isinstance(boundary, gpd.GeoDataFrame) else boundary
+        if geoms.crs is not None:
+            geoms = geoms.to_crs(settings.crs)
+        return shapely.union_all(geoms.to_numpy())
+    if isinstance(boundary, BaseGeometry):
+        return boundary
+    raise NetworkError(f"boundary must be a shapely geometry or GeoSeries, not {type(boundary)}")
+
+
+def walk_network(
+    *,
+    boundary: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame | None = None,
+    postcodes: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
+    osm_path: str | os.PathLike[str] | None = None,
+    graph_path: str | os.PathLike[str] | None = None,
+    download: bool = False,
+    buffer_m: float = 1000.0,
+    cache_dir: Path | None = None,
+    timeout_s: float = 20.0,
+    verbose: bool = False,
+) -> nx.MultiDiGraph:
+    """Return the walk network from the best available source.
+
+    Order: a saved graph (``graph_path``) → an OSM file (``osm_path``) → an Overpass
+    download (only if ``download=True``) → the offline approximation
+    (:func:`approximate_graph`) built from the postcodes within ``buffer_m`` of the
+    boundary, because walkers cross the borough boundary.
+
+    Parameters
+    ----------
+    boundary
+        The study area, EPSG:27700 for bare geometries (default: the Luton 2025 wards).
+    postcodes
+        Postcode points for the approximation (default: the Code-Point LU file).
+    osm_path
+        An OpenStreetMap file.
+    graph_path
+        A graph saved by :func:`save_graph`.
+    download
+        Allow an Overpass download. Offline this raises :class:`NetworkError` within
+        ``timeout_s``; leave it False to fall back to the approximation.
+    buffer_m
+        Buffer around the boundary (metres).
+    cache_dir
+        Download cache folder.
+    timeout_s
+        Download reachability timeout.
+    verbose
+        Print what is being done.
+
+    Returns
+    -------
+    networkx.MultiDiGraph
+        A projected walk network; see :func:`network_label`.
+    """
+    if graph_path is not None:
+        return load_graph(graph_path)
+    area: BaseGeometry | None = None
+    if boundary is not None:
+        area = _as_geometry_27700(boundary).buffer(buffer_m)
+    if osm_path is not None:
+        poly = gpd.GeoSeries([area], crs=settings.crs) if area is not None else None
+        return graph_from_osm_file(osm_path, polygon=poly, verbose=verbose)
+    if area is None:
+        area = _default_boundary().buffer(buffer_m)
+    if download:
+        poly_wgs = gpd.GeoSeries([area], crs=settings.crs).to_crs(settings.wgs84).iloc[0]
+        return graph_from_polygon(
+            poly_wgs, cache_dir=cache_dir, timeout_s=timeout_s, verbose=verbose
+        )
+    pcs = _default_postcodes() if postcodes is None else postcodes
+    geoms = pcs.geometry if isinstance(pcs, gpd.GeoDataFrame) else pcs
+    if geoms.crs is not None:
+        geoms = geoms.to_crs(settings.crs)
+    inside = geoms[geoms.within(area)]
+    if verbose:
+        print(f"Approximating the walk network from {len(inside):,} postcodes (not OSM)")
+    return approximate_graph(inside)
