@@ -908,7 +908,8 @@ def walksheds(
             )
         return gpd.GeoDataFrame(
             {"category": model.category.to_numpy(), "name": model.name.to_numpy()},
-            geometry=gpd.GeoSeries(geoms, index=model.asset_ids, crs=model.crs),
+            geometry=geoms,
+            index=model.asset_ids,
             crs=model.crs,
         )
     if by == "category":

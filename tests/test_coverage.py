@@ -1,0 +1,328 @@
+"""Tests for nwm_geo.coverage on tiny synthetic networks with known edge lengths."""
+
+from __future__ import annotations
+
+import itertools
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point
+
+from nwm_geo import settings
+from nwm_geo._errors import NwmGeoError
+from nwm_geo.coverage import (
+    all_bundles_label,
+    asset_criticality,
+    coverage_matrix,
+    coverage_summary,
+    coverage_table,
+    nearest_minutes,
+    prepare,
+    snap,
+    walksheds,
+)
+from nwm_geo.network import approximate_graph
+
+SPEED = 80.0  # settings.walk_speed_m_per_min; the tests pass it explicitly
+
+
+def grid(n: int = 5, step: float = 100.0, *, geometry: bool = False) -> nx.MultiDiGraph:
+    """A synthetic n×n grid, node i*n+j at (j*step, i*step), edges both ways of length step."""
+    G = nx.MultiDiGraph(crs=settings.crs, nwm_source="synthetic grid", approximate=True)
+    for i in range(n):
+        for j in range(n):
+            G.add_node(i * n + j, x=j * step, y=i * step)
+    for i in range(n):
+        for j in range(n):
+            for di, dj in ((0, 1), (1, 0)):
+                if i + di < n and j + dj < n:
+                    a, b = i * n + j, (i + di) * n + j + dj
+                    pa = (G.nodes[a]["x"], G.nodes[a]["y"])
+                    pb = (G.nodes[b]["x"], G.nodes[b]["y"])
+                    extra = {"geometry": LineString([pa, pb])} if geometry else {}
+                    G.add_edge(a, b, length=step, **extra)
+                    extra = {"geometry": LineString([pb, pa])} if geometry else {}
+                    G.add_edge(b, a, length=step, **extra)
+    return G
+
+
+def points(xy: list[tuple[float, float]], ids: list[str], **cols: list[object]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        cols,
+        geometry=[Point(p) for p in xy],
+        index=pd.Index(ids, name="point_id"),
+        crs=settings.crs,
+    )
+
+
+def assets(xy: list[tuple[float, float]], cats: list[str]) -> gpd.GeoDataFrame:
+    ids = [f"A{i}" for i in range(len(xy))]
+    return gpd.GeoDataFrame(
+        {"category": cats, "name": [f"asset {i}" for i in range(len(xy))]},
+        geometry=[Point(p) for p in xy],
+        index=pd.Index(ids, name="asset_id"),
+        crs=settings.crs,
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# snapping
+
+
+@pytest.mark.parametrize("geometry", [False, True])
+def test_snap_to_middle_of_edge_is_exact(geometry: bool) -> None:
+    G = grid(geometry=geometry)
+    s = snap(G, points([(230, 20), (400, 130), (5000, 0)], ["p", "q", "far"]))
+    p = s.loc["p"]
+    assert {p["u"], p["v"]} == {2, 3}
+    assert p["offset_m"] == pytest.approx(30.0 if p["u"] == 2 else 70.0)
+    assert p["snap_m"] == pytest.approx(20.0)
+    assert not p["flagged"]
+    q = s.loc["q"]
+    assert {q["u"], q["v"]} == {9, 14}  # the vertical edge x=400, y 100..200
+    assert q["offset_m"] == pytest.approx(30.0 if q["u"] == 9 else 70.0)
+    assert q["snap_m"] == pytest.approx(0.0)
+    assert s.loc["far", "snap_m"] == pytest.approx(4600.0)
+    assert s.loc["far", "flagged"]  # farther than settings.snap_flag_m
+    assert list(s.columns) == ["u", "v", "key", "offset_m", "snap_m", "flagged"]
+
+
+def test_snap_max_distance_leaves_point_unsnapped() -> None:
+    s = snap(grid(), points([(230, 20), (5000, 0)], ["p", "far"]), max_snap_m=100)
+    assert s.loc["p", "snap_m"] == pytest.approx(20.0)
+    assert pd.isna(s.loc["far", "u"]) and pd.isna(s.loc["far", "snap_m"])
+    assert s.loc["far", "flagged"]
+
+
+# ----------------------------------------------------------------------------------------
+# nearest minutes
+
+
+def test_nearest_minutes_exact_on_grid() -> None:
+    demand = points(
+        [(400, 400), (250, 40), (180, 10), (0, 0)],
+        ["corner", "leg", "same-edge", "at-asset"],
+        population=[1, 1, 1, 1],
+    )
+    A = assets([(0, 0), (120, 10)], ["Library", "GP / Medical Centre"])
+    model = prepare(grid(), demand=demand, assets=A)
+    m = nearest_minutes(model, speed_m_per_min=SPEED)
+    assert list(m.columns[: len(settings.CATEGORIES)]) == list(settings.CATEGORIES)
+    assert list(m.columns[len(settings.CATEGORIES) :]) == list(settings.BUNDLES)
+    lib = m["Library"]
+    assert lib["corner"] == pytest.approx(800 / SPEED)
+    assert lib["leg"] == pytest.approx((250 + 40) / SPEED)
+    assert lib["same-edge"] == pytest.approx((180 + 10) / SPEED)
+    assert lib["at-asset"] == pytest.approx(0.0)
+    gp = m["GP / Medical Centre"]
+    # (120, 10) and (180, 10) both snap to the edge (100, 0)-(200, 0)
+    assert gp["same-edge"] == pytest.approx((60 + 10 + 10) / SPEED)
+    assert gp["at-asset"] == pytest.approx((120 + 10) / SPEED)
+    # categories with no asset are NaN, never a sentinel
+    assert m["Charity"].isna().all()
+    # bundles: nearest of any of their categories
+    assert m["somewhere to go"].equals(m["Library"])
+    assert m["someone to see"].equals(m["GP / Medical Centre"])
+    assert m.attrs["network"] == "network: synthetic grid"
+
+
+def test_unreachable_component_gives_nan() -> None:
+    G = grid(3)
+    G.add_node("x1", x=10000.0, y=0.0)
+    G.add_node("x2", x=10100.0, y=0.0)
+    G.add_edge("x1", "x2", length=100.0)
+    G.add_edge("x2", "x1", length=100.0)
+    demand = points([(10050, 5), (50, 0)], ["island", "home"], population=[5, 5])
+    model = prepare(G, demand=demand, assets=assets([(0, 0)], ["Library"]))
+    m = nearest_minutes(model, speed_m_per_min=SPEED, categories=["Library"], bundles={})
+    assert np.isnan(m.loc["island", "Library"])
+    assert m.loc["home", "Library"] == pytest.approx(50 / SPEED)
+
+
+def random_network(seed: int) -> nx.MultiDiGraph:
+    """A synthetic random geometric network with curved-free straight edges."""
+    rng = np.random.default_rng(seed)
+    G = nx.MultiDiGraph(crs=settings.crs)
+    xy = rng.uniform(0, 1000, size=(40, 2))
+    for i, (x, y) in enumerate(xy):
+        G.add_node(i, x=float(x), y=float(y))
+    for i, j in itertools.combinations(range(40), 2):
+        d = float(np.hypot(*(xy[i] - xy[j])))
+        if d < 260:
+            length = d * rng.uniform(1.0, 1.5)  # lengths longer than straight, like real streets
+            G.add_edge(i, j, length=length)
+            G.add_edge(j, i, length=length)
+    return G
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_matches_networkx_shortest_paths(seed: int) -> None:
+    G = random_network(seed)
+    rng = np.random.default_rng(100 + seed)
+    dem_xy = [tuple(p) for p in rng.uniform(0, 1000, size=(30, 2))]
+    ast_xy = [tuple(p) for p in rng.uniform(0, 1000, size=(6, 2))]
+    demand = points(dem_xy, [f"d{i}" for i in range(30)], population=[1] * 30)
+    A = assets(ast_xy, ["Library"] * 3 + ["Council"] * 3)
+    model = prepare(G, demand=demand, assets=A)
+    got = nearest_minutes(model, speed_m_per_min=1.0, categories=["Library", "Council"], bundles={})
+
+    # reference: networkx distances between edge ends plus the along-edge and snap legs
+    U = nx.Graph()
+    for u, v, d in G.edges(data=True):
+        if not U.has_edge(u, v) or U[u][v]["length"] > d["length"]:
+            U.add_edge(u, v, length=d["length"])
+    dist = dict(nx.all_pairs_dijkstra_path_length(U, weight="length"))
+    sd, sa = snap(G, demand), snap(G, A)
+
+    def legs(r: pd.Series) -> list[tuple[object, float]]:
+        length = G.edges[r["u"], r["v"], r["key"]]["length"]
+        return [(r["u"], r["offset_m"]), (r["v"], length - r["offset_m"])]
+
+    for cat in ["Library", "Council"]:
+        for pid, pr in sd.iterrows():
+            best = np.inf
+            for aid, ar in sa[A["category"] == cat].iterrows():
+                for (pn, pl), (an, al) in itertools.product(legs(pr), legs(ar)):
+                    best = min(
+                        best, pl + dist[pn].get(an, np.inf) + al + pr["snap_m"] + ar["snap_m"]
+                    )
+                if {pr["u"], pr["v"]} == {ar["u"], ar["v"]} and pr["key"] == ar["key"]:
+                    a_off = (
+                        ar["offset_m"]
+                        if ar["u"] == pr["u"]
+                        else (G.edges[ar["u"], ar["v"], ar["key"]]["length"] - ar["offset_m"])
+                    )
+                    best = min(best, abs(pr["offset_m"] - a_off) + pr["snap_m"] + ar["snap_m"])
+            assert got.loc[pid, cat] == pytest.approx(best, abs=1e-6), (pid, cat, aid)
+
+
+# ----------------------------------------------------------------------------------------
+# coverage tables
+
+
+def test_coverage_table_hand_computed() -> None:
+    m = pd.DataFrame(
+        {
+            "Library": [5.0, 20.0, np.nan, 15.0],
+            "Council": [1.0, 1.0, 1.0, 16.0],
+            "go": [5.0, 20.0, 3.0, 15.0],
+            "see": [1.0, 14.0, np.nan, 15.0],
+        },
+        index=pd.Index(["a", "b", "c", "d"], name="point_id"),
+    )
+    demand = pd.DataFrame(
+        {"population": [10, 20, 30, 40], "ward_code": ["W1", "W1", "W2", "W2"]},
+        index=m.index,
+    )
+    bundles = {"go": ("Library",), "see": ("Council",)}
+    t = coverage_table(m, demand, by="ward_code", minutes=15, bundles=bundles)
+    assert list(t.columns) == ["ward_code", "category", "population", "covered_population", "share"]
+    row = t.set_index(["ward_code", "category"])
+    assert row.loc[("W1", "Library"), "covered_population"] == 10
+    assert row.loc[("W1", "Library"), "population"] == 30
+    assert row.loc[("W1", "Library"), "share"] == pytest.approx(1 / 3)
+    assert row.loc[("W2", "Library"), "covered_population"] == 40  # 15.0 counts as within
+    assert row.loc[("W2", "Council"), "covered_population"] == 30
+    # every bundle: a (10) in W1; d (40) in W2
+    label = all_bundles_label(bundles)
+    assert label == "all two bundles"
+    assert row.loc[("W1", label), "covered_population"] == 10
+    assert row.loc[("W2", label), "covered_population"] == 40
+    assert all_bundles_label() == "all three bundles"
+    total = coverage_summary(m, demand, minutes=15, bundles=bundles)
+    assert total.loc["Library", "covered_population"] == 50
+    assert total.loc["Library", "share"] == pytest.approx(0.5)
+
+
+def test_coverage_table_unknown_column() -> None:
+    m = pd.DataFrame({"Library": [1.0]}, index=["a"])
+    with pytest.raises(NwmGeoError, match="locality"):
+        coverage_table(m, pd.DataFrame({"population": [1]}, index=["a"]), by="locality")
+
+
+# ----------------------------------------------------------------------------------------
+# criticality and coverage matrix
+
+
+@pytest.fixture
+def two_libraries() -> tuple[object, float]:
+    # bottom row x = 0..400, populations 1, 2, 4, 8, 16; one far point (0, 400): 64
+    xy = [(x, 0.0) for x in range(0, 500, 100)] + [(0.0, 400.0)]
+    demand = points(xy, [f"x{x}" for x, _ in xy[:-1]] + ["top"], population=[1, 2, 4, 8, 16, 64])
+    A = assets([(0, 0), (400, 0), (200, 200)], ["Library", "Library", "Council"])
+    return prepare(grid(), demand=demand, assets=A), 300 / SPEED
+
+
+def test_asset_criticality_hand_case(two_libraries: tuple[object, float]) -> None:
+    model, minutes = two_libraries
+    c = asset_criticality(model, minutes=minutes, speed_m_per_min=SPEED)  # type: ignore[arg-type]
+    assert list(c.index) == ["A0", "A1", "A2"]
+    assert c.loc["A0", "covered_population"] == 1 + 2 + 4 + 8
+    assert c.loc["A1", "covered_population"] == 2 + 4 + 8 + 16
+    assert c.loc["A0", "sole_population"] == 1
+    assert c.loc["A1", "sole_population"] == 16
+    assert c.loc["A0", "sole_points"] == 1 and c.loc["A1", "sole_points"] == 1
+    # Council at (200, 200): x200 is 200 m away, x100/x300 300 m, top 400 m
+    assert c.loc["A2", "covered_population"] == 2 + 4 + 8
+    assert c.loc["A2", "sole_population"] == 2 + 4 + 8
+    assert c.loc["A2", "category"] == "Council"
+
+
+def test_coverage_matrix_assets_and_points(two_libraries: tuple[object, float]) -> None:
+    model, minutes = two_libraries
+    M, pts, src = coverage_matrix(model, minutes=minutes, speed_m_per_min=SPEED)  # type: ignore[arg-type]
+    assert M.shape == (6, 3)
+    assert list(src) == ["A0", "A1", "A2"]
+    dense = M.toarray()
+    assert dense[:, 0].tolist() == [True, True, True, True, False, False]
+    assert dense[:, 1].tolist() == [False, True, True, True, True, False]
+    P, pts2, src2 = coverage_matrix(
+        model,  # type: ignore[arg-type]
+        sources="points",
+        source_ids=["x0", "top"],
+        minutes=minutes,
+        speed_m_per_min=SPEED,
+    )
+    assert P.shape == (6, 2) and list(src2) == ["x0", "top"]
+    assert P.toarray()[:, 1].tolist() == [False, False, False, False, False, True]
+    with pytest.raises(NwmGeoError, match="Unknown source"):
+        coverage_matrix(model, sources="points", source_ids=["nope"])  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------------------
+# walksheds
+
+
+def test_walkshed_cuts_partly_reached_edges() -> None:
+    demand = points([(400, 400)], ["p"], population=[1])
+    model = prepare(grid(geometry=True), demand=demand, assets=assets([(0, 0)], ["Library"]))
+    ws = walksheds(model, minutes=150 / SPEED, speed_m_per_min=SPEED, buffer_m=1)
+    assert ws.crs == settings.crs
+    poly = ws.loc["A0", "geometry"]
+    assert poly.contains(Point(145, 0)) and poly.contains(Point(0, 145))
+    assert not poly.contains(Point(155, 0))
+    assert poly.contains(Point(100, 45)) and not poly.contains(Point(100, 55))
+    by_cat = walksheds(model, minutes=150 / SPEED, speed_m_per_min=SPEED, by="category", buffer_m=1)
+    assert list(by_cat.index) == ["Library"]
+    assert by_cat.geometry.iloc[0].equals(poly)
+
+
+def test_prepare_reports_missing_columns() -> None:
+    demand = points([(0, 0)], ["p"])
+    with pytest.raises(NwmGeoError, match="population"):
+        prepare(grid(), demand=demand, assets=assets([(0, 0)], ["Library"]))
+
+
+def test_approximate_graph_works_downstream() -> None:
+    rng = np.random.default_rng(7)
+    xy = [tuple(p) for p in rng.uniform(0, 1500, size=(80, 2))]  # synthetic postcodes
+    pts = points(xy, [f"S{i}" for i in range(80)], population=[10] * 80)
+    G = approximate_graph(pts)
+    model = prepare(G, demand=pts, assets=assets([xy[0]], ["Library"]))
+    m = nearest_minutes(model, categories=["Library"], bundles={})
+    assert m.loc["S0", "Library"] == pytest.approx(0.0)
+    assert m["Library"].notna().all()  # the approximation is connected
+    assert model.label == "network: approximate (postcode proximity), not OSM"
