@@ -588,16 +588,17 @@ def _register_from_frame(
         rec["source"] = values["source"][i] or label
         rec["source_record_id"] = values["source_record_id"][i] or f"row {row}"
         # postcode
+        tried = False
         pc_raw = values["postcode"][i]
         pc = normalise_postcode(pc_raw) if pc_raw else None
         if pc_raw and pc is None:
             problems.append(
                 Problem(label, row, cols["postcode"], pc_raw, "not a valid UK postcode")
             )
+            tried = True  # the location problem is the postcode itself
         rec["postcode"] = pc or ""
         # location: lon/lat, then easting/northing, then postcode
         loc: _Located | None = None
-        tried = False
         if has_ll and (values["lon"][i] or values["lat"][i]):
             tried = True
             loc = _locate_lonlat(
@@ -950,8 +951,9 @@ def name_similarity(a: str, b: str) -> float:
     """Similarity of two asset names, 0 to 1.
 
     The larger of: the share of the shorter name's distinctive words found in the
-    other (generic words such as "church", "centre", "Luton" are ignored), and the
-    :class:`difflib.SequenceMatcher` ratio of the normalised names.
+    other, and the :class:`difflib.SequenceMatcher` ratio of the sorted distinctive
+    words. Generic words ("church", "centre", "Luton", "the"...) are ignored; names
+    made only of generic words are compared whole.
 
     Parameters
     ----------
@@ -963,11 +965,15 @@ def name_similarity(a: str, b: str) -> float:
     float
         1 for the same name; 0.5 or more is treated as "similar" when de-duplicating.
     """
-    norm_a = " ".join(re.sub(r"[^a-z0-9 ]+", " ", a.lower().replace("&", " and ")).split())
-    norm_b = " ".join(re.sub(r"[^a-z0-9 ]+", " ", b.lower().replace("&", " and ")).split())
-    ratio = difflib.SequenceMatcher(None, norm_a, norm_b).ratio()
     ta, tb = _tokens(a), _tokens(b)
-    overlap = len(ta & tb) / min(len(ta), len(tb)) if ta and tb else 0.0
+    if ta and tb:
+        overlap = len(ta & tb) / min(len(ta), len(tb))
+        ratio = difflib.SequenceMatcher(None, " ".join(sorted(ta)), " ".join(sorted(tb))).ratio()
+    else:
+        overlap = 0.0
+        norm_a = " ".join(re.sub(r"[^a-z0-9 ]+", " ", a.lower()).split())
+        norm_b = " ".join(re.sub(r"[^a-z0-9 ]+", " ", b.lower()).split())
+        ratio = difflib.SequenceMatcher(None, norm_a, norm_b).ratio()
     return float(max(ratio, overlap))
 
 

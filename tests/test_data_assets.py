@@ -1,0 +1,315 @@
+"""Tests for the register reader, its validation, the summaries and the writer (synthetic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from pyproj import Transformer
+from shapely.geometry import Point
+
+from nwm_geo._errors import DataValidationError
+from nwm_geo.data.assets import (
+    REGISTER_COLUMNS,
+    is_personal_column,
+    name_similarity,
+    read_register,
+    reconciliation,
+    ward_table,
+    write_register,
+)
+from nwm_geo.settings import CATEGORIES, COUNCIL_REGISTER_COUNTS
+
+
+def _read(
+    path: Path, wards: gpd.GeoDataFrame, postcodes: gpd.GeoDataFrame, **kw: object
+) -> gpd.GeoDataFrame:
+    return read_register(path, wards=wards, postcodes=postcodes, **kw)  # type: ignore[arg-type]
+
+
+def _problems(
+    exc: pytest.ExceptionInfo[DataValidationError],
+) -> list[tuple[str, int | None, str | None]]:
+    return [(p.file, p.row, p.column) for p in exc.value.problems]
+
+
+def test_good_register(register_dir: Path, synthetic_wards, synthetic_postcodes) -> None:
+    reg = _read(register_dir / "good_register.csv", synthetic_wards, synthetic_postcodes)
+    assert list(reg.index) == ["S1", "S2", "S3"]
+    assert reg.index.name == "asset_id"
+    assert list(reg.columns[: len(REGISTER_COLUMNS) - 1]) == list(REGISTER_COLUMNS[1:])
+    assert reg.crs == "EPSG:27700"
+    assert list(reg["category"]) == ["Community Centre", "Education", "GP / Medical Centre"]
+    assert list(reg["postcode"]) == ["LU1 1AA", "", "LU2 2BB"]
+    # S1 from lon/lat, S2 from easting/northing, S3 geocoded from its postcode
+    assert reg.loc["S2", ["easting", "northing"]].tolist() == [510500.0, 222500.0]
+    assert reg.loc["S3", ["easting", "northing"]].tolist() == [511000.0, 223000.0]
+    assert reg.loc["S3", "geocode"].startswith("postcode centroid")
+    assert reg.loc["S1", "lon"] == pytest.approx(-0.43)
+    assert list(reg["ward_code"]) == ["W00000001", "W00000002", "W00000002"]
+    assert list(reg["ward_name"]) == ["Synthetic West", "Synthetic East", "Synthetic East"]
+    assert reg["in_borough"].all()
+    assert list(reg["source"]) == ["good_register.csv"] * 3
+    assert list(reg["source_record_id"]) == ["row 1", "row 2", "row 3"]
+    # personal data never enters the register
+    for col in reg.columns:
+        assert not is_personal_column(col)
+    assert not reg.astype(str).apply(lambda c: c.str.contains("example.invalid|01582")).any().any()
+
+
+def test_outside_borough_kept(tmp_path: Path, synthetic_wards, synthetic_postcodes) -> None:
+    path = tmp_path / "out.csv"
+    path.write_text("name,category,postcode\nFar Synthetic Hall,Community Centre,LU3 3DD\n")
+    reg = _read(path, synthetic_wards, synthetic_postcodes)
+    assert len(reg) == 1
+    assert not reg["in_borough"].iloc[0]
+    assert reg["ward_code"].iloc[0] == ""
+    assert reg.index[0] == "out-0001"  # generated: slug of the file + row
+
+
+def test_column_mapping(tmp_path: Path, synthetic_wards, synthetic_postcodes) -> None:
+    path = tmp_path / "council.csv"
+    path.write_text("Ref,Site,Kind,X,Y\nC-9,Synthetic Centre,Leisure Centre,508000,221000\n")
+    mapping = {
+        "Ref": "asset_id",
+        "Site": "name",
+        "Kind": "category",
+        "X": "easting",
+        "Y": "northing",
+    }
+    reg = _read(path, synthetic_wards, synthetic_postcodes, columns=mapping)
+    assert reg.index.tolist() == ["C-9"]
+    assert reg.loc["C-9", "category"] == "Sports and Leisure"
+    assert reg.loc["C-9", "ward_code"] == "W00000001"
+
+
+def test_column_mapping_errors(tmp_path: Path, synthetic_wards, synthetic_postcodes) -> None:
+    path = tmp_path / "council.csv"
+    path.write_text("Label,Kind,X,Y\nA,Library,508000,221000\n")
+    with pytest.raises(DataValidationError) as exc:
+        _read(
+            path, synthetic_wards, synthetic_postcodes, columns={"Nope": "name", "Kind": "colour"}
+        )
+    text = str(exc.value)
+    assert "council.csv, column 'Nope'" in text and "not in the file" in text
+    assert "unknown register column" in text
+    assert "missing required column 'name'" in text
+    assert "missing location columns" in text
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "geojson", "gpkg"])
+def test_other_formats(tmp_path: Path, fmt: str, synthetic_wards, synthetic_postcodes) -> None:
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.append(["Asset Name", "Category", "Latitude", "Longitude", "Telephone"])
+        ws.append(["Synthetic Church", "Church", 51.88, -0.43, "01582 000000"])
+        path = tmp_path / "reg.xlsx"
+        wb.save(path)
+    else:
+        crs = "EPSG:4326" if fmt == "geojson" else "EPSG:27700"
+        e, n = Transformer.from_crs(4326, 27700, always_xy=True).transform(-0.43, 51.88)
+        pt = Point(-0.43, 51.88) if fmt == "geojson" else Point(e, n)
+        gdf = gpd.GeoDataFrame(
+            {"name": ["Synthetic Church"], "category": ["Church"], "email": ["x@example.invalid"]},
+            geometry=[pt],
+            crs=crs,
+        )
+        path = tmp_path / f"reg.{fmt}"
+        gdf.to_file(path, driver="GeoJSON" if fmt == "geojson" else "GPKG")
+    reg = _read(path, synthetic_wards, synthetic_postcodes)
+    assert len(reg) == 1
+    assert reg["category"].iloc[0] == "Religious Institution"
+    assert reg["ward_code"].iloc[0] == "W00000001"
+    assert reg["lon"].iloc[0] == pytest.approx(-0.43, abs=1e-4)
+    assert reg["lat"].iloc[0] == pytest.approx(51.88, abs=1e-4)
+    assert "email" not in reg.columns and "Telephone" not in reg.columns
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_csv_encodings(tmp_path: Path, encoding: str, synthetic_wards, synthetic_postcodes) -> None:
+    path = tmp_path / "reg.csv"
+    path.write_bytes(
+        "name,category,postcode\nCafé Synthétique,Community Centre,LU1 1AA\n".encode(encoding)
+    )
+    reg = _read(path, synthetic_wards, synthetic_postcodes)
+    assert reg["name"].iloc[0] == "Café Synthétique"
+
+
+def test_five_row_register_reports_every_mistake(
+    register_dir: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    with pytest.raises(DataValidationError) as exc:
+        _read(register_dir / "five_row_register.csv", synthetic_wards, synthetic_postcodes)
+    f = "five_row_register.csv"
+    by_row = {p.row: p for p in exc.value.problems if p.row is not None and p.row != 5}
+    assert len(exc.value.problems) == 6
+    assert "swapped" in by_row[1].reason and by_row[1].column == "lon/lat"
+    assert "British National Grid" in by_row[2].reason and "easting/northing" in by_row[2].reason
+    assert "unknown category" in by_row[3].reason and by_row[3].value == "Bowling alley"
+    assert (
+        "not a number" in by_row[4].reason
+        and by_row[4].column == "lon"
+        and by_row[4].value == "abc"
+    )
+    row5 = sorted((p.column or "", p.reason) for p in exc.value.problems if p.row == 5)
+    assert row5[0][0] == "asset_id" and "duplicate asset id (first on row 1)" in row5[0][1]
+    assert row5[1][0] == "postcode" and "unknown postcode" in row5[1][1]
+    text = str(exc.value)
+    assert text.startswith("6 problems found")
+    assert f"{f}, row 1, column 'lon/lat': longitude and latitude are swapped" in text
+    assert f"{f}, row 4, column 'lon': coordinate is not a number (value: 'abc')" in text
+    assert f"{f}, row 5, column 'postcode': unknown postcode" in text
+    assert "fix:" in text
+
+
+def test_point_in_another_country(tmp_path: Path, synthetic_wards, synthetic_postcodes) -> None:
+    path = tmp_path / "paris.csv"
+    path.write_text("name,category,lon,lat\nSynthetic Paris Hall,Community Centre,2.3522,48.8566\n")
+    with pytest.raises(DataValidationError) as exc:
+        _read(path, synthetic_wards, synthetic_postcodes)
+    assert _problems(exc) == [("paris.csv", 1, "lon/lat")]
+    assert "outside Great Britain" in exc.value.problems[0].reason
+
+
+def test_lonlat_in_easting_columns(tmp_path: Path, synthetic_wards, synthetic_postcodes) -> None:
+    path = tmp_path / "en.csv"
+    path.write_text("name,category,easting,northing\nX,Library,-0.43,51.88\nY,Library,x1,221000\n")
+    with pytest.raises(DataValidationError) as exc:
+        _read(path, synthetic_wards, synthetic_postcodes)
+    assert _problems(exc) == [("en.csv", 1, "easting/northing"), ("en.csv", 2, "easting")]
+    assert "look like longitude/latitude" in exc.value.problems[0].reason
+
+
+def test_empty_file(tmp_path: Path, synthetic_wards, synthetic_postcodes) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    with pytest.raises(DataValidationError, match=r"empty\.csv: the file is empty"):
+        _read(path, synthetic_wards, synthetic_postcodes)
+
+
+def test_missing_columns(tmp_path: Path, synthetic_wards, synthetic_postcodes) -> None:
+    path = tmp_path / "cols.csv"
+    path.write_text("title_of_thing,lon\nX,-0.43\n")
+    with pytest.raises(DataValidationError) as exc:
+        _read(path, synthetic_wards, synthetic_postcodes)
+    cols = {p.column for p in exc.value.problems}
+    assert {"name", "category", "lat"} <= cols
+    assert all(p.file == "cols.csv" and p.row is None for p in exc.value.problems)
+
+
+def test_undecodable_text_and_other_problems_together(
+    tmp_path: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    path = tmp_path / "bytes.csv"
+    path.write_bytes(
+        b"name,category,postcode\n"
+        b"Bad\x81Name,Library,LU1 1AA\n"
+        b"Good Name,Disco,LU1 1AA\n"
+        b"Third,Library,LU1 9ZZ\n"
+    )
+    with pytest.raises(DataValidationError) as exc:
+        _read(path, synthetic_wards, synthetic_postcodes)
+    assert _problems(exc) == [
+        ("bytes.csv", 1, "name"),
+        ("bytes.csv", 2, "category"),
+        ("bytes.csv", 3, "postcode"),
+    ]
+    assert "cannot be decoded" in exc.value.problems[0].reason
+
+
+def test_invalid_postcode_and_missing_values(
+    tmp_path: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    path = tmp_path / "pc.csv"
+    path.write_text("asset_id,name,category,postcode\n,X,Library,NOT A PC\nB,,,\n")
+    with pytest.raises(DataValidationError) as exc:
+        _read(path, synthetic_wards, synthetic_postcodes)
+    reasons = {(p.row, p.column): p.reason for p in exc.value.problems}
+    assert reasons[(1, "asset_id")] == "missing asset id"
+    assert reasons[(1, "postcode")] == "not a valid UK postcode"
+    assert reasons[(2, "name")] == "missing name"
+    assert reasons[(2, "category")] == "missing category"
+    assert "no location" in reasons[(2, "postcode")]
+
+
+def test_name_similarity() -> None:
+    assert name_similarity("Luton Crown Court", "Luton Crown Court") == 1.0
+    assert name_similarity("Luton Police Station", "Luton Police Headquarters, Buxton Road") >= 0.5
+    assert name_similarity("Luton Islamic Centre", "Islamic Centre, 116 Bury Park Road") >= 0.5
+    assert name_similarity("St Paul's Church", "Methodist Church") < 0.5
+    assert name_similarity("Synthetic Library", "Unrelated Hall") < 0.5
+
+
+def test_personal_columns() -> None:
+    for col in (
+        "phone",
+        "Telephone",
+        "Tel",
+        "tel_no",
+        "email",
+        "E-mail",
+        "Contact Name",
+        "contact",
+    ):
+        assert is_personal_column(col), col
+    for col in ("name", "Library name", "station_name", "postcode", "hotel", "category"):
+        assert not is_personal_column(col), col
+
+
+def _synthetic_register() -> gpd.GeoDataFrame:
+    data = {
+        "asset_id": ["a", "b", "c", "d"],
+        "category": ["Library", "Library", "Education", "Fire and rescue"],
+        "ward_code": ["W00000001", "W00000002", "W00000002", ""],
+        "in_borough": [True, True, True, False],
+    }
+    return gpd.GeoDataFrame(data, geometry=[Point(0, 0)] * 4, crs="EPSG:27700").set_index(
+        "asset_id"
+    )
+
+
+def test_reconciliation() -> None:
+    table = reconciliation(_synthetic_register())
+    assert list(table.index) == [*CATEGORIES, "TOTAL"]
+    assert list(table.columns) == ["council_count", "register_count", "gap"]
+    assert table.loc["Library", "register_count"] == 2
+    assert table.loc["Fire and rescue", "register_count"] == 0  # outside the borough
+    assert table.loc["Library", "gap"] == COUNCIL_REGISTER_COUNTS["Library"] - 2
+    assert table.loc["TOTAL", "council_count"] == 287
+    assert table.loc["TOTAL", "register_count"] == 3
+
+
+def test_ward_table(synthetic_wards) -> None:
+    points = pd.DataFrame(
+        {"ward_code": ["W00000001", "W00000001", "W00000002"], "population": [5, 7, 11]}
+    )
+    table = ward_table(synthetic_wards, _synthetic_register(), points)
+    assert list(table.columns[:4]) == ["ward_name", "population", "assets", "area_km2"]
+    assert list(table.columns[4:]) == list(CATEGORIES)
+    assert table["population"].tolist() == [12, 11]
+    assert table["assets"].tolist() == [1, 2]
+    assert table.loc["W00000002", "Education"] == 1
+    assert table["area_km2"].tolist() == [25.0, 25.0]
+    assert table[list(CATEGORIES)].to_numpy().sum() == 3
+
+
+def test_write_register_roundtrip(
+    tmp_path: Path, register_dir: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    reg = _read(register_dir / "good_register.csv", synthetic_wards, synthetic_postcodes)
+    csv_path, gpkg_path = tmp_path / "out" / "register.csv", tmp_path / "out" / "register.gpkg"
+    write_register(reg, csv_path, gpkg_path)
+    back = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
+    assert list(back.columns) == list(REGISTER_COLUMNS)
+    assert back["asset_id"].tolist() == ["S1", "S2", "S3"]
+    g = gpd.read_file(gpkg_path, layer="register")
+    assert len(g) == 3 and g.crs == "EPSG:27700"
+    assert sorted(p.name for p in csv_path.parent.iterdir()) == ["register.csv", "register.gpkg"]
+    # the CSV is itself a valid register
+    again = _read(csv_path, synthetic_wards, synthetic_postcodes)
+    assert again.index.tolist() == ["S1", "S2", "S3"]

@@ -1,0 +1,105 @@
+"""Integration tests of the open-data register on the real Luton bundle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from nwm_geo.data.assets import (
+    REGISTER_COLUMNS,
+    build_open_register,
+    is_personal_column,
+    open_register_exclusions,
+    read_register,
+    reconciliation,
+    ward_table,
+    write_register,
+)
+from nwm_geo.data.boundaries import load_wards
+from nwm_geo.data.population import demand_points
+from nwm_geo.settings import CATEGORIES
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def open_register() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    return build_open_register()
+
+
+def test_register_shape_and_provenance(open_register) -> None:
+    reg, _ = open_register
+    assert reg.index.name == "asset_id" and reg.index.is_unique
+    assert list(reg.columns[: len(REGISTER_COLUMNS) - 1]) == list(REGISTER_COLUMNS[1:])
+    for col in ("source", "source_record_id", "source_date", "licence"):
+        assert (reg[col].str.strip() != "").all(), col
+    assert set(reg["category"]) <= set(CATEGORIES)
+    assert not any(is_personal_column(c) for c in reg.columns)
+    assert not reg["name"].str.contains(r"\d{5} ?\d{6}").any()  # no phone numbers in names
+
+
+def test_register_counts(open_register) -> None:
+    reg, _ = open_register
+    inside = reg[reg["in_borough"]]
+    # 208 in-borough open records after the documented exclusions, minus 5 duplicates.
+    # (The brief estimated 205-215; the honest figure from these files is 203.)
+    assert 200 <= len(inside) <= 215
+    assert len(inside) == 203
+    assert (~reg["in_borough"]).sum() == 4  # the four fire stations outside Luton
+    assert set(reg.loc[~reg["in_borough"], "category"]) == {"Fire and rescue"}
+    assert (inside["ward_code"].str.len() == 9).all()
+    counts = inside["category"].value_counts()
+    assert counts["Education"] == 79
+    assert counts["GP / Medical Centre"] == 24
+    assert counts["Library"] == 9
+    assert counts["Fire and rescue"] == 2
+
+
+def test_duplicates_merged_once(open_register) -> None:
+    reg, log = open_register
+    names = reg["name"].str.lower()
+    assert (names == "luton and dunstable hospital").sum() == 1
+    assert (names == "luton crown court").sum() == 1
+    assert (names == "uk centre for carnival arts").sum() == 1
+    assert names.str.contains("police").sum() == 1
+    assert set(log["dropped_asset_id"]).isdisjoint(reg.index)
+    assert set(log["kept_asset_id"]) <= set(reg.index)
+    assert len(log) == 5
+    assert (log["distance_m"] < 250).all()
+    assert "Sundon Park" not in set(reg["name"])
+
+
+def test_exclusions_have_reasons() -> None:
+    ex = open_register_exclusions()
+    assert (ex["reason"].str.len() > 10).all()
+    assert ex["record"].str.contains("PCN").sum() == 6
+    assert ex["record"].str.contains("Sundon Park").sum() == 1
+
+
+def test_reconciliation_and_ward_table(open_register) -> None:
+    reg, _ = open_register
+    table = reconciliation(reg)
+    assert table.loc["TOTAL", "council_count"] == 287
+    assert table.loc["TOTAL", "register_count"] == int(reg["in_borough"].sum())
+    assert (table["gap"] == table["council_count"] - table["register_count"]).all()
+    wards = load_wards()
+    wt = ward_table(wards, reg, demand_points())
+    assert len(wt) == 20
+    assert int(wt["population"].sum()) == 225239
+    assert int(wt["assets"].sum()) == int(reg["in_borough"].sum())
+    assert (wt[list(CATEGORIES)].sum(axis=1) == wt["assets"]).all()
+
+
+def test_written_register_reads_back(open_register, tmp_path: Path) -> None:
+    reg, _ = open_register
+    write_register(reg, tmp_path / "register.csv", tmp_path / "register.gpkg")
+    back = read_register(tmp_path / "register.csv")
+    assert back.index.tolist() == reg.index.tolist()
+    assert (back["in_borough"] == reg["in_borough"]).all()
+    assert (back["category"] == reg["category"]).all()
+    assert (back["source"] == reg["source"]).all()
+    g = read_register(tmp_path / "register.gpkg")
+    assert len(g) == len(reg)
