@@ -184,7 +184,7 @@ def test_matches_networkx_shortest_paths(seed: int) -> None:
     for cat in ["Library", "Council"]:
         for pid, pr in sd.iterrows():
             best = np.inf
-            for aid, ar in sa[A["category"] == cat].iterrows():
+            for _aid, ar in sa[A["category"] == cat].iterrows():
                 for (pn, pl), (an, al) in itertools.product(legs(pr), legs(ar)):
                     best = min(
                         best, pl + dist[pn].get(an, np.inf) + al + pr["snap_m"] + ar["snap_m"]
@@ -196,7 +196,7 @@ def test_matches_networkx_shortest_paths(seed: int) -> None:
                         else (G.edges[ar["u"], ar["v"], ar["key"]]["length"] - ar["offset_m"])
                     )
                     best = min(best, abs(pr["offset_m"] - a_off) + pr["snap_m"] + ar["snap_m"])
-            assert got.loc[pid, cat] == pytest.approx(best, abs=1e-6), (pid, cat, aid)
+            assert got.loc[pid, cat] == pytest.approx(best, abs=1e-6), (pid, cat)
 
 
 # ----------------------------------------------------------------------------------------
@@ -276,6 +276,7 @@ def test_coverage_matrix_assets_and_points(two_libraries: tuple[object, float]) 
     M, pts, src = coverage_matrix(model, minutes=minutes, speed_m_per_min=SPEED)  # type: ignore[arg-type]
     assert M.shape == (6, 3)
     assert list(src) == ["A0", "A1", "A2"]
+    assert list(pts) == ["x0", "x100", "x200", "x300", "x400", "top"]
     dense = M.toarray()
     assert dense[:, 0].tolist() == [True, True, True, True, False, False]
     assert dense[:, 1].tolist() == [False, True, True, True, True, False]
@@ -287,6 +288,7 @@ def test_coverage_matrix_assets_and_points(two_libraries: tuple[object, float]) 
         speed_m_per_min=SPEED,
     )
     assert P.shape == (6, 2) and list(src2) == ["x0", "top"]
+    assert pts2.equals(pts)
     assert P.toarray()[:, 1].tolist() == [False, False, False, False, False, True]
     with pytest.raises(NwmGeoError, match="Unknown source"):
         coverage_matrix(model, sources="points", source_ids=["nope"])  # type: ignore[arg-type]
