@@ -1251,7 +1251,7 @@ def _dedupe(reg: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
             elif d[j] <= _MERGE_MAX_M and sim >= _NAME_SIM_MIN:
                 rule = f"within {_MERGE_MAX_M:g} m and similar name"
             elif sim >= 0.9:
-                rule = f"same name within {_SAME_NAME_MAX_M:g} m"
+                rule = f"very similar name (>= 0.9) within {_SAME_NAME_MAX_M:g} m"
             if rule:
                 pair_info[(i, j)] = (rule, float(d[j]), sim)
                 parent[find(j)] = find(i)
@@ -1321,7 +1321,7 @@ def build_open_register(
     - Duplicates across files (never within one file) of the same category are
       merged when they share a postcode and have similar names
       (:func:`name_similarity` >= 0.5), or lie within 30 m with similar names, or have
-      the same name (>= 0.9) within 250 m. The record from the better source is kept
+      a very similar name (>= 0.9) within 250 m. The record from the better source is kept
       (:data:`OPEN_SOURCES` rank; then source coordinates over postcode centroids).
 
     Parameters
