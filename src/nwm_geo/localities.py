@@ -1106,7 +1106,7 @@ def _solve_flow(
         labels,
         seed=0,
         compact_cap=zcap,
-        deadline=time.perf_counter() + 0.5 * (deadline - time.perf_counter()),
+        deadline=time.perf_counter() + min(0.5 * (deadline - time.perf_counter()), 0.2 * n),
     )
     # stage 2: keep z <= found value, minimise the cut
     y = {e: pulp.LpVariable(f"y_{e}", lowBound=0, upBound=1) for e in range(len(inst.edges))}
@@ -1510,7 +1510,9 @@ def partition(
                 method=desc,
                 tiebreak=res2.state == "optimal",
             )
-    heur_deadline = time.perf_counter() + 0.35 * (deadline - time.perf_counter())
+    heur_deadline = time.perf_counter() + min(
+        0.35 * (deadline - time.perf_counter()), 0.5 + 0.1 * inst.n
+    )
     heur = _incumbent(inst, seed=seed, restarts=10, deadline=heur_deadline)
     start = heur[0] if heur is not None else None
     labels, res, tiebreak, note = _solve_flow(

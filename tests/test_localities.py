@@ -1,0 +1,454 @@
+"""Tests for nwm_geo.localities on tiny synthetic square-grid ward maps.
+
+The optimum of each small grid is found here by brute force (every assignment of wards
+to localities, kept if every locality is non-empty and connected) and compared with
+the solver's answer. All data below is synthetic.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pulp
+import pytest
+from shapely.geometry import box
+
+from nwm_geo import localities as loc
+from nwm_geo._errors import InfeasiblePartitionError
+
+SIDE = 1000.0  # metres
+
+
+def grid(
+    rows: int,
+    cols: int,
+    population: list[int],
+    assets: list[int] | None = None,
+    **extra: list[int],
+) -> gpd.GeoDataFrame:
+    """A synthetic rows x cols grid of 1 km squares, codes W00.., row-major."""
+    codes, names, geoms = [], [], []
+    for r in range(rows):
+        for c in range(cols):
+            codes.append(f"W{r}{c}")
+            names.append(f"Ward {r}-{c}")
+            geoms.append(box(c * SIDE, -(r + 1) * SIDE, (c + 1) * SIDE, -r * SIDE))
+    data: dict[str, Any] = {"ward_name": names, "population": population}
+    data["assets"] = assets if assets is not None else [1] * len(codes)
+    data.update(extra)
+    gdf = gpd.GeoDataFrame(data, geometry=geoms, index=pd.Index(codes, name="ward_code"))
+    return gdf.set_crs("EPSG:27700")
+
+
+def grid_edges(rows: int, cols: int) -> list[tuple[int, int]]:
+    edges = []
+    for r in range(rows):
+        for c in range(cols):
+            i = r * cols + c
+            if c + 1 < cols:
+                edges.append((i, i + 1))
+            if r + 1 < rows:
+                edges.append((i, i + cols))
+    return edges
+
+
+def connected(cells: list[int], edges: list[tuple[int, int]]) -> bool:
+    cell_set = set(cells)
+    seen = {cells[0]}
+    stack = [cells[0]]
+    while stack:
+        u = stack.pop()
+        for a, b in edges:
+            for x, y in ((a, b), (b, a)):
+                if x == u and y in cell_set and y not in seen:
+                    seen.add(y)
+                    stack.append(y)
+    return len(seen) == len(cell_set)
+
+
+def brute_force(
+    rows: int,
+    cols: int,
+    k: int,
+    measures: dict[str, list[int]],
+    *,
+    band: tuple[list[int], float] | None = None,
+    floors: list[tuple[list[int], int]] | None = None,
+) -> list[tuple[float, float, frozenset[frozenset[int]]]]:
+    """Every contiguous partition as (z, cut_m, partition), sorted best first."""
+    n = rows * cols
+    edges = grid_edges(rows, cols)
+    means = {m: sum(v) / k for m, v in measures.items()}
+    seen: set[frozenset[frozenset[int]]] = set()
+    out = []
+    for labels in itertools.product(range(k), repeat=n):
+        # canonical labelling: localities numbered in order of first appearance
+        first = [labels.index(j) if j in labels else n for j in range(k)]
+        if first != sorted(first) or n in first:
+            continue
+        groups = [[i for i in range(n) if labels[i] == j] for j in range(k)]
+        if not all(connected(g, edges) for g in groups):
+            continue
+        if band is not None:
+            pop, b = band
+            mean = sum(pop) / k
+            if any(abs(sum(pop[i] for i in g) - mean) > b * mean + 1e-9 for g in groups):
+                continue
+        if floors is not None and any(
+            sum(arr[i] for i in g) < f for arr, f in floors for g in groups
+        ):
+            continue
+        z = max(
+            abs(sum(v[i] for i in g) - means[m]) / means[m]
+            for m, v in measures.items()
+            for g in groups
+        )
+        cut = SIDE * sum(1 for a, b in edges if labels[a] != labels[b])
+        part = frozenset(frozenset(g) for g in groups)
+        if part not in seen:
+            seen.add(part)
+            out.append((z, cut, part))
+    out.sort(key=lambda t: (round(t[0], 9), round(t[1], 3)))
+    return out
+
+
+def plan_partition(plan: loc.LocalityPlan, codes: list[str]) -> frozenset[frozenset[int]]:
+    pos = {c: i for i, c in enumerate(codes)}
+    return frozenset(
+        frozenset(pos[c] for c in plan.assignment.index[plan.assignment == name])
+        for name in plan.assignment.unique()
+    )
+
+
+POP_3x3 = [120, 80, 95, 60, 150, 70, 110, 90, 100]
+ASSETS_3x3 = [3, 1, 2, 0, 4, 1, 2, 2, 3]
+POP_2x4 = [50, 70, 65, 40, 90, 30, 55, 80]
+
+
+# --------------------------------------------------------------------------- adjacency
+
+
+def test_adjacency_grid_edges_only_and_lengths() -> None:
+    adj = loc.ward_adjacency(grid(3, 3, POP_3x3))
+    pairs = {frozenset((a, b)) for a, b in adj[["ward_a", "ward_b"]].itertuples(index=False)}
+    assert len(pairs) == 12
+    assert frozenset(("W00", "W11")) not in pairs  # diagonal: touches at a point only
+    assert frozenset(("W00", "W01")) in pairs
+    assert np.allclose(adj["shared_m"], SIDE, atol=5.0)
+
+
+def test_point_touching_squares_are_not_adjacent() -> None:
+    geoms = [box(0, 0, 1000, 1000), box(1000, 1000, 2000, 2000)]
+    gdf = gpd.GeoDataFrame(
+        {"population": [10, 10], "assets": [1, 1]},
+        geometry=geoms,
+        index=pd.Index(["A", "B"], name="ward_code"),
+        crs="EPSG:27700",
+    )
+    assert loc.ward_adjacency(gdf).empty
+    with pytest.raises(InfeasiblePartitionError, match="disconnected"):
+        loc.partition(gdf, k=2)
+
+
+def test_sliver_gap_still_adjacent() -> None:
+    geoms = [box(0, 0, 1000, 1000), box(1000.4, 0, 2000, 1000)]  # 0.4 m generalisation gap
+    gdf = gpd.GeoDataFrame(
+        {"population": [10, 10]}, geometry=geoms, index=["A", "B"], crs="EPSG:27700"
+    )
+    adj = loc.ward_adjacency(gdf)
+    assert len(adj) == 1 and adj["shared_m"].iloc[0] > 900
+
+
+def test_polsby_popper_square() -> None:
+    assert loc.polsby_popper(box(0, 0, 10, 10)) == pytest.approx(math.pi / 4)
+
+
+# --------------------------------------------------------------------------- optimum
+
+
+@pytest.mark.parametrize(
+    ("rows", "cols", "k", "pop", "assets"),
+    [
+        (3, 3, 3, POP_3x3, ASSETS_3x3),
+        (3, 3, 2, POP_3x3, ASSETS_3x3),
+        (2, 4, 3, POP_2x4, None),
+        (2, 4, 4, POP_2x4, None),
+    ],
+)
+def test_optimum_matches_brute_force(
+    rows: int, cols: int, k: int, pop: list[int], assets: list[int] | None
+) -> None:
+    wards = grid(rows, cols, pop, assets)
+    measures = {"population": pop} if assets is None else {"population": pop, "assets": assets}
+    plan = loc.partition(wards, k=k, measures=tuple(measures))
+    brute = brute_force(rows, cols, k, measures)
+    assert plan.proven_optimal and plan.status == "proven optimal" and plan.gap == 0.0
+    assert plan.objective == pytest.approx(brute[0][0], abs=1e-9)
+    # compactness tie-break: the shortest cut among the optimal plans
+    best_cut = min(c for z, c, _ in brute if abs(z - brute[0][0]) < 1e-9)
+    assert plan.boundary_cut_m == pytest.approx(best_cut, abs=20.0)
+    assert plan_partition(plan, list(wards.index)) in {p for _, _, p in brute}
+
+
+def test_flow_method_matches_brute_force() -> None:
+    wards = grid(2, 4, POP_2x4)
+    plan = loc.partition(wards, k=3, measures=("population",), method="flow", time_limit_s=30)
+    brute = brute_force(2, 4, 3, {"population": POP_2x4})
+    assert plan.proven_optimal
+    assert plan.objective == pytest.approx(brute[0][0], abs=1e-9)
+
+
+def test_summary_columns_and_totals() -> None:
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3, Library=[1, 0, 0, 0, 1, 0, 0, 0, 1])
+    plan = loc.partition(wards, k=3)
+    s = plan.summary
+    for col in [
+        "population",
+        "assets",
+        "Library",
+        "population_dev_pct",
+        "assets_dev_pct",
+        "area_km2",
+        "polsby_popper",
+        "n_wards",
+        "wards",
+    ]:
+        assert col in s.columns
+    assert s.index.name == "locality"
+    assert s["population"].sum() == sum(POP_3x3)
+    assert s["n_wards"].sum() == 9
+    assert s["area_km2"].sum() == pytest.approx(9.0)
+    worst = max(s["population_dev_pct"].abs().max(), s["assets_dev_pct"].abs().max())
+    assert worst / 100 == pytest.approx(plan.objective)
+    assert list(plan.assignment.index) == list(wards.index)
+
+
+def test_weights_and_single_measure() -> None:
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3)
+    plan = loc.partition(wards, k=3, measures=("population", "assets"), weights={"assets": 0.5})
+    means = {"population": sum(POP_3x3) / 3, "assets": sum(ASSETS_3x3) / 3}
+    best = math.inf
+    for _, _, part in brute_force(3, 3, 3, {"population": POP_3x3}):
+        z = max(
+            max(
+                abs(sum(POP_3x3[i] for i in g) - means["population"]) / means["population"],
+                0.5 * abs(sum(ASSETS_3x3[i] for i in g) - means["assets"]) / means["assets"],
+            )
+            for g in part
+        )
+        best = min(best, z)
+    assert plan.objective == pytest.approx(best, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- constraints
+
+
+def test_population_band_respected() -> None:
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3)
+    band = 0.10
+    plan = loc.partition(wards, k=3, population_band=band)
+    assert (plan.summary["population_dev_pct"].abs() <= band * 100 + 1e-9).all()
+    brute = brute_force(
+        3, 3, 3, {"population": POP_3x3, "assets": ASSETS_3x3}, band=(POP_3x3, band)
+    )
+    assert plan.objective == pytest.approx(brute[0][0], abs=1e-9)
+
+
+def test_impossible_band_raises() -> None:
+    wards = grid(3, 3, POP_3x3)
+    with pytest.raises(InfeasiblePartitionError, match="band"):
+        loc.partition(wards, k=3, population_band=0.001)
+    # no single ward breaks the band, but no contiguous plan fits it either
+    with pytest.raises(InfeasiblePartitionError, match="band"):
+        loc.partition(wards, k=2, measures=("population",), population_band=0.0001)
+
+
+def test_category_floors_respected() -> None:
+    lib = [1, 0, 0, 0, 0, 0, 0, 1, 1]
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3, Library=lib)
+    plan = loc.partition(wards, k=3, category_floors={"Library": 1})
+    assert (plan.summary["Library"] >= 1).all()
+    brute = brute_force(3, 3, 3, {"population": POP_3x3, "assets": ASSETS_3x3}, floors=[(lib, 1)])
+    assert plan.objective == pytest.approx(brute[0][0], abs=1e-9)
+    unconstrained = loc.partition(wards, k=3)
+    assert plan.objective >= unconstrained.objective - 1e-12
+
+
+def test_floors_impossible_raises() -> None:
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3, Library=[1, 0, 0, 0, 0, 0, 0, 0, 1])
+    with pytest.raises(InfeasiblePartitionError, match="floors"):
+        loc.partition(wards, k=3, category_floors={"Library": 1})
+
+
+def test_pins_respected_and_named() -> None:
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3)
+    pins = {"W00": "Old Town", "W22": 1, "W02": 1}
+    plan = loc.partition(wards, k=3, pins=pins)
+    a = plan.assignment
+    assert a["W00"] == "Old Town"
+    assert a["W22"] == a["W02"] != a["W00"]
+    brute = brute_force(3, 3, 3, {"population": POP_3x3, "assets": ASSETS_3x3})
+    ok = [
+        z
+        for z, _, part in brute
+        if any({0} <= g and not ({2, 8} & g) for g in part) and any({2, 8} <= g for g in part)
+    ]
+    assert plan.objective == pytest.approx(min(ok), abs=1e-9)
+
+
+def test_conflicting_pins_raise() -> None:
+    wards = grid(1, 5, [10, 10, 10, 10, 10])
+    with pytest.raises(InfeasiblePartitionError, match="pins"):
+        loc.partition(wards, k=2, pins={"W00": 0, "W01": 1, "W02": "x"})
+    # W00 and W04 must share a locality, which would have to contain W02 pinned elsewhere
+    with pytest.raises(InfeasiblePartitionError, match="pins"):
+        loc.partition(wards, k=2, pins={"W00": 0, "W04": 0, "W02": 1})
+
+
+@pytest.mark.parametrize(
+    ("k", "message"), [(12, "more than the 9 wards"), (9, "allowed range 2..8"), (1, "range")]
+)
+def test_bad_k_raises(k: int, message: str) -> None:
+    wards = grid(3, 3, POP_3x3)
+    with pytest.raises(InfeasiblePartitionError, match=message):
+        loc.partition(wards, k=k, k_range=(2, 8) if k != 12 else (2, 20))
+
+
+# --------------------------------------------------------------------------- proof status
+
+
+class _StoppedModel:
+    """Wraps a solved highspy model and reports a time-limit stop with a weak bound."""
+
+    def __init__(self, model: Any) -> None:
+        self._m = model
+
+    def getModelStatus(self) -> Any:
+        import highspy
+
+        return highspy.HighsModelStatus.kTimeLimit
+
+    def getInfo(self) -> Any:
+        info = self._m.getInfo()
+
+        class _Info:
+            primal_solution_status = info.primal_solution_status
+            objective_function_value = info.objective_function_value
+            mip_dual_bound = 0.5 * info.objective_function_value
+
+        return _Info()
+
+
+class _TimeLimitHiGHS(pulp.HiGHS):
+    """A HiGHS solver whose run looks exactly like a time-limit stop."""
+
+    def actualSolve(self, lp: pulp.LpProblem) -> int:
+        status = super().actualSolve(lp)
+        lp.solverModel = _StoppedModel(lp.solverModel)
+        return status
+
+
+def test_time_limit_stop_not_labelled_optimal() -> None:
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3)
+    solver = _TimeLimitHiGHS(msg=False)
+    plan = loc.partition(wards, k=3, solver=solver)
+    # PuLP itself calls a time-limit stop "Optimal"; we must not
+    assert not plan.proven_optimal
+    assert plan.status.startswith("best found within time limit")
+    assert plan.gap > 0
+    assert plan.bound < plan.objective
+
+
+def test_real_time_limit_is_honest() -> None:
+    rng = np.random.default_rng(7)
+    pop = rng.integers(500, 3000, size=36).tolist()
+    wards = grid(6, 6, pop, rng.integers(0, 5, size=36).tolist())
+    plan = loc.partition(wards, k=4, method="flow", time_limit_s=2.0)
+    if plan.proven_optimal:
+        assert plan.bound == pytest.approx(plan.objective) and plan.gap == 0
+    else:
+        assert "gap" in plan.status and plan.bound < plan.objective
+
+
+# --------------------------------------------------------------------------- alternatives
+
+
+def test_alternatives_distinct_sorted_and_first_is_optimum() -> None:
+    wards = grid(2, 4, POP_2x4)
+    alt = loc.alternatives(wards, k=3, n=6, measures=("population",))
+    ranks = alt.plans.drop_duplicates("rank")
+    assert list(ranks["rank"]) == list(range(1, 7))
+    assert list(ranks["objective"]) == sorted(ranks["objective"])
+    parts = {
+        frozenset(
+            frozenset(g["ward_code"])
+            for _, g in alt.plans[alt.plans["rank"] == r].groupby("locality")
+        )
+        for r in ranks["rank"]
+    }
+    assert len(parts) == 6  # distinct partitions, not relabelings
+    brute = brute_force(2, 4, 3, {"population": POP_2x4})
+    assert np.allclose(ranks["objective"], [z for z, _, _ in brute[:6]])
+    best = loc.partition(wards, k=3, measures=("population",))
+    assert ranks["objective"].iloc[0] == pytest.approx(best.objective)
+    assert (ranks["status"] == "proven optimal").all()
+    assert ranks["pct_worse_than_optimum"].iloc[0] == 0
+
+
+def test_swing_hand_case() -> None:
+    # strip A-B-C-D, population 1,3,3,2 (mean 4.5): best split AB|CD (z 0.111),
+    # then ABC|D (z 0.556, +400 %), then A|BCD (z 0.778, +600 %)
+    wards = grid(1, 4, [1, 3, 3, 2])
+    alt = loc.alternatives(wards, k=2, n=3, within_pct=500, measures=("population",))
+    ranks = alt.plans.drop_duplicates("rank")
+    assert np.allclose(ranks["objective"], [0.5 / 4.5, 2.5 / 4.5, 3.5 / 4.5])
+    assert ranks["pct_worse_than_optimum"].round(6).tolist() == [0.0, 400.0, 600.0]
+    sw = alt.swing
+    assert sw["n_plans"].tolist() == [1, 1, 1, 1]
+    assert sw["n_plans_different"].tolist() == [0, 0, 1, 0]
+    assert sw.loc["W02", "swing_share"] == 1.0
+    assert sw.loc["W00", "optimal_locality"] == sw.loc["W01", "optimal_locality"]
+
+
+# --------------------------------------------------------------------------- names, dissolve
+
+
+def test_names_stable_unique_and_central() -> None:
+    rng = np.random.default_rng(3)
+    pop = rng.integers(80, 120, size=25).tolist()
+    wards = grid(5, 5, pop, rng.integers(1, 4, size=25).tolist())
+    one = loc.partition(wards, k=5)
+    two = loc.partition(wards, k=5)
+    pd.testing.assert_series_equal(one.assignment, two.assignment)
+    names = set(one.assignment)
+    assert len(names) == 5 and "Central" in names
+    assert names <= {
+        "Central",
+        "North",
+        "North East",
+        "East",
+        "South East",
+        "South",
+        "South West",
+        "West",
+        "North West",
+    }
+    # the Central locality is the one nearest the middle of the grid
+    central = one.summary.index[0]
+    assert central == "Central"
+
+
+def test_dissolve() -> None:
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3)
+    plan = loc.partition(wards, k=3)
+    gdf = loc.dissolve(wards, plan.assignment)
+    assert isinstance(gdf, gpd.GeoDataFrame)
+    assert set(gdf.index) == set(plan.assignment)
+    assert gdf.geometry.area.sum() == pytest.approx(9 * SIDE * SIDE)
+    assert gdf["population"].sum() == sum(POP_3x3)
+    assert gdf.crs == wards.crs
