@@ -681,10 +681,7 @@ def gaps_map(
                 "fillOpacity": 0.6,
                 "className": "nwm-gap",
             }
-            tip = (
-                f"{_esc(pid)}: {people:,.0f} residents beyond {minutes:g} min "
-                f"({_esc(measure)})"
-            )
+            tip = f"{_esc(pid)}: {people:,.0f} residents beyond {minutes:g} min ({_esc(measure)})"
             if "locality" in r.index:
                 tip += f"<br>Locality: {_esc(r['locality'])}"
             feats.append(
@@ -850,17 +847,23 @@ def walksheds_map(
 _REMOTE = re.compile(r"""<(?:script|link)\b[^>]*(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)
 
 
+#: Calls into libraries that folium loads from CDNs and these maps do not inline
+#: (awesome-markers icons; jQuery, used by ``folium.Popup``).
+_NEEDS_CDN = ("L.AwesomeMarkers", "$(`", "$(document)", "jQuery(")
+
+
 def map_html(m: folium.Map) -> str:
     """Render a map to one self-contained HTML string.
 
     Raises
     ------
     NwmGeoError
-        If the page would load a script or stylesheet from the internet (a layer
-        added from outside this module that needs a CDN).
+        If the page would load a script or stylesheet from the internet, or call a
+        library that folium loads from a CDN (e.g. a ``folium.Marker`` icon or a
+        ``folium.Popup`` added from outside this module).
     """
     page = m.get_root().render()
-    if _REMOTE.search(page):
+    if _REMOTE.search(page) or any(marker in page for marker in _NEEDS_CDN):
         raise NwmGeoError(
             "map HTML references a remote script or stylesheet, so it would not render "
             "offline; use the nwm_geo.maps layers only"

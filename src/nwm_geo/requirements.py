@@ -1406,7 +1406,8 @@ class RequirementsOutline:
         """
         if locality not in self.localities:
             raise NwmGeoError(f"unknown locality {locality!r}; expected one of {self.localities}")
-        summ = pd.DataFrame(self.summary.xs(locality, level="locality"))
+        at = self.summary.index.get_level_values("locality") == locality
+        summ = self.summary[at].droplevel("locality")
         needed = self.needed[self.needed["locality"] == locality]
         return {
             "summary": summ,

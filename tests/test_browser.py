@@ -1,0 +1,177 @@
+"""Open the saved maps in headless Chromium (offline) and check what really renders.
+
+SYNTHETIC fixtures (tests/data/maps/), including assets named
+``<script>alert(1)</script>`` and other payloads that would set ``document.title`` to
+"pwned..." if they ever ran. Needs Debian's ``/usr/bin/chromium``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from nwm_geo import maps, settings
+from nwm_geo import requirements as rq
+
+pytestmark = pytest.mark.browser
+
+DATA = Path(__file__).parent / "data" / "maps"
+LABEL = "network: approximate (postcode proximity), not OSM"
+ASSIGNMENT = pd.Series(
+    {
+        "E05999901": "North",
+        "E05999902": "North",
+        "E05999903": "Central",
+        "E05999904": "Central",
+        "E05999905": "South",
+        "E05999906": "South",
+    }
+)
+CHROMIUM = os.environ.get("NWM_GEO_CHROMIUM", "/usr/bin/chromium")
+
+# Run after the map script: open every tooltip and the popup of the first asset, so
+# the hostile names are put into the DOM by Leaflet exactly as a user would see them.
+OPEN_ALL = """
+<script>
+window.addEventListener("load", function () {
+  Object.keys(window).filter(function (k) { return k.indexOf("map_") === 0; })
+    .forEach(function (k) {
+      var m = window[k];
+      if (!m || typeof m.eachLayer !== "function") { return; }
+      var popupDone = false;
+      m.eachLayer(function (l) {
+        if (l.getTooltip && l.getTooltip() && l.getLatLng) { l.openTooltip(); }
+        if (!popupDone && l.getPopup && l.getPopup() &&
+            String(l.getPopup().getContent()).indexOf("&lt;script&gt;") >= 0) {
+          l.openPopup(); popupDone = true;
+        }
+      });
+    });
+  document.body.setAttribute("data-nwm-ready", "yes");
+});
+</script>
+"""
+
+
+def _chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.fail(f"Chromium not found at {CHROMIUM}; install the 'chromium' package")
+    cmd = [
+        CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium")),
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--virtual-time-budget=5000",
+        *args,
+    ]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    out = tmp_path_factory.mktemp("maps")
+    wards = gpd.read_file(DATA / "synthetic_wards.geojson").set_index("ward_code")
+    assets = pd.read_csv(DATA / "synthetic_assets.csv", index_col="asset_id")
+    points = pd.read_csv(DATA / "synthetic_points.csv", index_col="point_id")
+    pop = points["population"]
+    nearest = pd.DataFrame({"somewhere to go": np.where(pop > 60, 20.0, 5.0)}, index=points.index)
+    gp = rq.gap_points(nearest, points, assignment=ASSIGNMENT)
+    files = {
+        "assets": maps.assets_map(assets, wards=wards, assignment=ASSIGNMENT, network_label=LABEL),
+        "localities": maps.localities_map(wards, ASSIGNMENT, network_label=LABEL),
+        "gaps": maps.gaps_map(gp, measures=["somewhere to go"], wards=wards, network_label=LABEL),
+    }
+    paths = {}
+    for name, m in files.items():
+        p = out / f"{name}.html"
+        maps.save_map(m, p)
+        # the test page adds only the helper that opens tooltips/popups
+        p_open = out / f"{name}_open.html"
+        p_open.write_text(
+            p.read_text(encoding="utf-8").replace("</html>", OPEN_ALL + "</html>"),
+            encoding="utf-8",
+        )
+        paths[name] = p
+        paths[f"{name}_open"] = p_open
+    return {
+        "dir": out,
+        "paths": paths,
+        "n_assets": len(assets),
+        "n_gap": int(gp["somewhere to go"].sum()),
+        "n_wards": len(wards),
+    }
+
+
+def _dom(path: Path, profile: Path) -> str:
+    res = _chromium(["--dump-dom", path.as_uri()], profile)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return res.stdout
+
+
+@pytest.mark.parametrize("name", ["assets", "localities", "gaps"])
+def test_screenshot_is_not_blank(built: dict, name: str, tmp_path: Path) -> None:
+    shot = tmp_path / f"{name}.png"
+    res = _chromium(
+        ["--window-size=1000,800", f"--screenshot={shot}", built["paths"][name].as_uri()],
+        tmp_path / "profile",
+    )
+    assert shot.exists(), res.stderr[-2000:]
+    img = Image.open(shot).convert("RGB")
+    arr = np.asarray(img).reshape(-1, 3)
+    colours = len(np.unique(arr, axis=0))
+    non_white = float((arr.min(axis=1) < 240).mean())
+    assert colours > 50, f"only {colours} distinct colours: map looks blank"
+    assert non_white > 0.2, f"only {non_white:.0%} non-white pixels"
+
+
+def test_markers_render(built: dict, tmp_path: Path) -> None:
+    dom = _dom(built["paths"]["assets"], tmp_path / "p1")
+    # Leaflet turns each circle marker into an SVG path with our class
+    assert len(re.findall(r'<path class="nwm-asset leaflet-interactive"', dom)) == built["n_assets"]
+    assert len(re.findall(r'<path class="nwm-ward leaflet-interactive"', dom)) == built["n_wards"]
+    assert "leaflet-control-layers" in dom and 'id="nwm-legend"' in dom
+    dom_g = _dom(built["paths"]["gaps"], tmp_path / "p2")
+    assert len(re.findall(r'<path class="nwm-gap leaflet-interactive"', dom_g)) == built["n_gap"]
+    dom_l = _dom(built["paths"]["localities"], tmp_path / "p3")
+    for loc in ["North", "Central", "South"]:
+        assert re.search(rf'class="[^"]*nwm-label[^"]*"[^>]*>{loc}<', dom_l)
+
+
+def test_hostile_names_are_text_and_never_run(built: dict, tmp_path: Path) -> None:
+    dom = _dom(built["paths"]["assets_open"], tmp_path / "p4")
+    assert 'data-nwm-ready="yes"' in dom
+    title = re.search(r"<title>(.*?)</title>", dom, re.S)
+    assert title is not None and title.group(1) == "Community assets by category"
+    assert "pwned" not in (title.group(1) if title else "")
+    # tooltips and the opened popup hold the names as escaped text
+    tooltips = re.findall(r'<div class="leaflet-tooltip[^"]*"[^>]*>(.*?)</div>', dom, re.S)
+    assert len(tooltips) == built["n_assets"]  # the helper opens marker tooltips only
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in " ".join(tooltips)
+    assert "&lt;img src=x onerror=" in " ".join(tooltips)
+    assert "&#36;{document.title='pwned2'}" in " ".join(tooltips) or (
+        "${document.title='pwned2'}" in " ".join(tooltips)
+    )
+    popup = re.search(r'<div class="leaflet-popup-content"[^>]*>(.*?)</div>', dom, re.S)
+    assert popup is not None
+    assert popup.group(1).startswith("<b>&lt;script&gt;alert(1)&lt;/script&gt;</b>")
+    # no element was created from a payload
+    # (the map draws no <img> at all; a payload turned into markup would add one)
+    assert "<img" not in dom.lower()
+    assert not re.search(r"<script>\s*alert", dom)
+    assert "01582 123456" not in dom and "Jane Example" not in dom
+    assert settings.attribution.split(";")[0] in dom.replace("&amp;", "&")

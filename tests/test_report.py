@@ -1,0 +1,174 @@
+"""Tests for nwm_geo.report on a SYNTHETIC outline (tiny coverage matrix)."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+from scipy import sparse
+
+from nwm_geo import report
+from nwm_geo import requirements as rq
+from nwm_geo._errors import NwmGeoError
+
+LABEL = "network: approximate (postcode proximity), not OSM"
+PHONE = re.compile(r"\b0\d{3,4}[ -]?\d{3}[ -]?\d{3,4}\b|\+44")
+
+
+@pytest.fixture()
+def outline() -> rq.RequirementsOutline:
+    pids = ["LU1 1AA", "LU1 1AB", "LU2 2AA", "LU2 2AB"]
+    aids = ["A", "B", "C"]
+    points = pd.DataFrame(
+        {
+            "population": [100.0, 200.0, 300.0, 50.0],
+            "ward_code": ["W1", "W1", "W2", "W2"],
+            "lsoa_code": ["L1", "L1", "L2", "L2"],
+            "lon": [-0.41, -0.42, -0.43, -0.44],
+            "lat": [51.88, 51.89, 51.87, 51.86],
+        },
+        index=pd.Index(pids, name="point_id"),
+    )
+    assets = pd.DataFrame(
+        {
+            "name": ['=HYPERLINK("http://x")', "<b>Hall</b> & Co", "Surgery"],
+            "category": ["Library", "Library", "GP / Medical Centre"],
+            "ward_code": ["W1", "W2", "W2"],
+            "ward_name": ["Ward 1", "Ward 2", "Ward 2"],
+            "phone": ["01582 123456", "01582 654321", "07700 900123"],
+            "lon": [-0.41, -0.43, -0.43],
+            "lat": [51.88, 51.87, 51.87],
+        },
+        index=pd.Index(aids, name="asset_id"),
+    )
+    m = np.array([[1, 0, 0], [1, 1, 0], [0, 1, 1], [0, 0, 0]], dtype=bool)
+    cover = (sparse.csr_matrix(m), pd.Index(pids), pd.Index(aids))
+    nearest = pd.DataFrame(
+        {"Library": [3.0, 4.0, 5.0, 30.0], "GP / Medical Centre": [20.0, 20.0, 5.0, math.nan]},
+        index=pd.Index(pids, name="point_id"),
+    )
+    site_cover = (sparse.identity(4, dtype=bool, format="csr"), pd.Index(pids), pd.Index(pids))
+    return rq.outline(
+        assets,
+        points,
+        assignment=pd.Series({"W1": "North", "W2": "South"}),
+        cover=cover,
+        nearest=nearest,
+        site_cover=site_cover,
+        network_label=LABEL,
+        measures=["Library", "GP / Medical Centre"],
+        new_site_measures=["Library"],
+        k=1,
+        bundles={"go": ("Library",)},
+        method_notes={"data_dates": "Code-Point Open 2025-10; Census 2021"},
+    )
+
+
+def test_xlsx_sheets_and_no_personal_data(outline: rq.RequirementsOutline, tmp_path: Path) -> None:
+    path = report.write_requirements_xlsx(outline, tmp_path / "asset_requirements.xlsx")
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Summary", "North", "South"]
+    text = []
+    for ws in wb.worksheets:
+        for row in ws.iter_rows(values_only=True):
+            text.extend(str(v) for v in row if v is not None)
+    joined = "\n".join(text)
+    assert not PHONE.search(joined), PHONE.search(joined)
+    assert "phone" not in joined.lower()
+    summary = "\n".join(
+        str(v) for row in wb["Summary"].iter_rows(values_only=True) for v in row if v
+    )
+    for needed in [
+        "80 m/min",
+        "15 minutes",
+        LABEL,
+        "OGL v3",
+        "ODbL",
+        "Business case rule R1",
+        "Code-Point Open 2025-10",
+        "proven optimal",
+        "Coverage per locality",
+    ]:
+        assert needed in summary, needed
+    north = "\n".join(str(v) for row in wb["North"].iter_rows(values_only=True) for v in row if v)
+    for section in [
+        "Required assets",
+        "Redundant assets",
+        "Postcodes beyond the walk",
+        "Suggested new sites",
+        "Business case",
+    ]:
+        assert section in north
+    # a name that looks like a formula is stored as text, never as a formula
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    formula = [c for c in cells if c.data_type == "f"]
+    assert formula == []
+    assert any(c.value == '=HYPERLINK("http://x")' for c in cells)
+
+
+def test_xlsx_is_atomic(
+    outline: rq.RequirementsOutline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dest = tmp_path / "a.xlsx"
+    dest.write_bytes(b"old")
+    real_save = report.Workbook.save
+
+    def failing_save(self: object, filename: str) -> None:
+        real_save(self, filename)  # a partial file is written, then the writer fails
+        raise OSError("disk full")
+
+    monkeypatch.setattr(report.Workbook, "save", failing_save)
+    with pytest.raises(OSError, match="disk full"):
+        report.write_requirements_xlsx(outline, dest)
+    assert dest.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.xlsx"]
+
+
+def test_index_links_every_file_and_escapes(tmp_path: Path) -> None:
+    (tmp_path / "maps").mkdir()
+    files = ["maps/localities.html", "maps/assets & <b>.html", "asset_requirements.xlsx"]
+    for f in files:
+        (tmp_path / f).write_text("x")
+    path = report.write_index_html(
+        tmp_path / "index.html",
+        maps=[
+            ("Localities", "maps/localities.html"),
+            ("Assets <script>x</script>", tmp_path / "maps/assets & <b>.html"),
+        ],
+        tables=["asset_requirements.xlsx"],
+        method={
+            "walk_speed_m_per_min": 80,
+            "walk_minutes": 15,
+            "network": LABEL,
+            "data_dates": "<i>2025</i>",
+        },
+        open_register_assets=190,
+    )
+    page = path.read_text(encoding="utf-8")
+    hrefs = re.findall(r'href="([^"]+)"', page)
+    assert hrefs == [
+        "maps/localities.html",
+        "maps/assets%20%26%20%3Cb%3E.html",
+        "asset_requirements.xlsx",
+    ]
+    assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+    assert "<i>2025</i>" not in page and "&lt;i&gt;2025&lt;/i&gt;" in page
+    assert 'id="approximation-note"' in page and "287" in page and "-97" not in page
+    assert "97 short of 287" in page
+    assert "80 m/min" in page and "1,200 m" in page and "OGL v3" in page
+    with pytest.raises(NwmGeoError, match="missing"):
+        report.write_index_html(tmp_path / "i2.html", maps=["nope.html"], tables=[], method={})
+    assert not (tmp_path / "i2.html").exists()
+
+
+def test_sheet_names_are_safe() -> None:
+    taken: set[str] = set()
+    assert report.sheet_name("North/East: [x]?", taken) == "North-East- -x--"
+    long = "A" * 40
+    assert report.sheet_name(long, taken) == "A" * 31
+    assert report.sheet_name(long, taken) == "A" * 27 + " (2)"
