@@ -57,10 +57,10 @@ APPROXIMATE_SOURCE = "approximate (postcode proximity), not OSM"
 
 #: Straight-line-to-walking multiplier of the approximation, calibrated on Rutland OSM
 #: (see docs/network.md and :func:`approximation_error`).
-DEFAULT_DETOUR_FACTOR: float = 1.25
+DEFAULT_DETOUR_FACTOR: float = 1.14
 
 #: Longest proximity edge kept in the approximation (metres), calibrated on Rutland OSM.
-DEFAULT_MAX_EDGE_M: float = 400.0
+DEFAULT_MAX_EDGE_M: float = 300.0
 
 _OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
 
