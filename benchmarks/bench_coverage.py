@@ -1,0 +1,498 @@
+"""Benchmark the 15-minute coverage engine against peer tools (not a test).
+
+On the real Rutland OpenStreetMap walk network (data/raw/osm), with 287 SYNTHETIC assets
+placed at seeded random network locations over the council's 14 categories and demand at
+every network node (SYNTHETIC population 1 each), time side by side:
+
+* ours: ``nwm_geo.coverage.nearest_minutes`` for all 14 categories (plus prepare);
+* (a) the osmnx recipe: ``nx.ego_graph(radius=1200, distance="length")`` per asset, union;
+* (b) networkx ``multi_source_dijkstra_path_length`` per category;
+* (c) pandana ``nearest_pois`` (network build + precompute + queries counted);
+* criticality of all 287 assets;
+
+then scaling on SYNTHETIC grid networks of 10k, 100k and 1M nodes, and the Rutland
+approximation error of the postcode-proximity network. Writes
+``benchmarks/results/coverage.json`` atomically and prints a table.
+
+Run: ``python benchmarks/bench_coverage.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata as md
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+
+from nwm_geo import settings
+from nwm_geo._io import atomic_path
+from nwm_geo.coverage import NetworkArrays, asset_criticality, nearest_minutes, prepare
+from nwm_geo.network import approximation_error, graph_from_osm_file
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "results" / "coverage.json"
+SEED = 20251
+TOL_M = 0.1
+
+
+def machine() -> dict[str, Any]:
+    def ver(p: str) -> str | None:
+        try:
+            return md.version(p)
+        except md.PackageNotFoundError:
+            return None
+
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu": cpu,
+        "cpus_available": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else os.cpu_count(),
+        "packages": {
+            p: ver(p) for p in ["numpy", "scipy", "networkx", "osmnx", "shapely", "pandana"]
+        },
+    }
+
+
+def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
+    t = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - t
+
+
+def synthetic_assets(arr: NetworkArrays, seed: int) -> gpd.GeoDataFrame:
+    """287 SYNTHETIC assets at random points on random edges (length-weighted)."""
+    rng = np.random.default_rng(seed)
+    cats = np.repeat(
+        list(settings.COUNCIL_REGISTER_COUNTS), list(settings.COUNCIL_REGISTER_COUNTS.values())
+    )
+    n = len(cats)
+    glen = shapely.length(arr.geom)
+    e = rng.choice(len(glen), size=n, p=glen / glen.sum())
+    pts = shapely.line_interpolate_point(arr.geom[e], rng.uniform(0, 1, n), normalized=True)
+    return gpd.GeoDataFrame(
+        {"category": cats, "name": [f"synthetic asset {i}" for i in range(n)]},
+        geometry=pts,
+        index=pd.Index([f"SYN{i:03d}" for i in range(n)], name="asset_id"),
+        crs=settings.crs,
+    )
+
+
+def node_demand(arr: NetworkArrays, sample: int | None, seed: int) -> gpd.GeoDataFrame:
+    """SYNTHETIC demand: network nodes (or a seeded sample), population 1 each."""
+    idx = np.arange(len(arr.xy))
+    if sample is not None and sample < len(idx):
+        idx = np.sort(np.random.default_rng(seed).choice(idx, size=sample, replace=False))
+    return gpd.GeoDataFrame(
+        {"population": np.ones(len(idx), dtype=np.int64)},
+        geometry=gpd.points_from_xy(arr.xy[idx, 0], arr.xy[idx, 1]),
+        index=pd.Index([f"N{i}" for i in idx], name="point_id"),
+        crs=settings.crs,
+    )
+
+
+def model_nx(model: Any) -> nx.Graph:
+    """The prepared model graph (points inserted) as an undirected networkx graph."""
+    return nx.from_scipy_sparse_array(model.graph, edge_attribute="length")
+
+
+def grid_arrays(side: int, step: float = 100.0) -> NetworkArrays:
+    """A SYNTHETIC side×side grid with edges of length ``step``."""
+    ii, jj = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
+    ids = (ii * side + jj).ravel()
+    xy = np.column_stack([jj.ravel() * step, ii.ravel() * step]).astype(float)
+    right = ids.reshape(side, side)[:, :-1].ravel()
+    up = ids.reshape(side, side)[:-1, :].ravel()
+    eu = np.concatenate([right, up])
+    ev = np.concatenate([right + 1, up + side])
+    geom = shapely.linestrings(np.stack([xy[eu], xy[ev]], axis=1))
+    return NetworkArrays(
+        node_ids=ids.astype(object),
+        xy=xy,
+        eu=eu.astype(np.int64),
+        ev=ev.astype(np.int64),
+        ekey=np.zeros(len(eu), dtype=object),
+        length=np.full(len(eu), step),
+        geom=geom,
+        crs=settings.crs,
+        label="network: SYNTHETIC grid",
+    )
+
+
+def bench_rutland(quick: bool) -> dict[str, Any]:
+    res: dict[str, Any] = {"inputs": "real Rutland OSM walk network; SYNTHETIC assets and demand"}
+    path = settings.raw_dir() / "osm" / "rutland-2022-07-20.osm.pbf"
+    G, t_load = timed(graph_from_osm_file, path)
+    arr, t_arr = timed(NetworkArrays.from_graph, G)
+    res["network"] = {
+        "source": G.graph["nwm_source"],
+        "nodes": G.number_of_nodes(),
+        "directed_edges": G.number_of_edges(),
+        "load_s": t_load,
+        "to_arrays_s": t_arr,
+    }
+    A = synthetic_assets(arr, SEED)
+    D = node_demand(arr, None, SEED)
+    model, t_prep = timed(prepare, arr, demand=D, assets=A)
+    limit = settings.walk_minutes * settings.walk_speed_m_per_min
+    ours, t_ours = timed(nearest_minutes, model, bundles={})
+    ours_m = ours * settings.walk_speed_m_per_min  # metres
+    res["ours"] = {
+        "prepare_s": t_prep,
+        "nearest_all_categories_s": t_ours,
+        "demand_points": len(D),
+        "assets": len(A),
+    }
+    print(f"ours: prepare {t_prep:.3f}s, all-category nearest {t_ours:.3f}s")
+
+    # (b) networkx multi-source dijkstra per category, on the same inserted graph
+    H, t_conv = timed(model_nx, model)
+    pnodes = model.point_nodes
+    t0 = time.perf_counter()
+    nx_m = {}
+    for cat in settings.CATEGORIES:
+        src = set(model.asset_nodes[(model.category == cat).to_numpy()].tolist())
+        d = nx.multi_source_dijkstra_path_length(H, src, weight="length")
+        nx_m[cat] = np.array([d.get(int(n), np.inf) for n in pnodes])
+    t_nx = time.perf_counter() - t0
+    diff_nx = max(
+        float(
+            np.nanmax(
+                np.abs(
+                    np.nan_to_num(ours_m[c].to_numpy(), nan=np.inf) - nx_m[c],
+                    where=np.isfinite(nx_m[c]),
+                    out=np.zeros(len(pnodes)),
+                )
+            )
+        )
+        for c in settings.CATEGORIES
+    )
+    same_reach = all(
+        np.array_equal(np.isfinite(nx_m[c]), ours_m[c].notna().to_numpy())
+        for c in settings.CATEGORIES
+    )
+    res["networkx_multi_source"] = {
+        "s": t_nx,
+        "graph_conversion_s": t_conv,
+        "max_abs_diff_m": diff_nx,
+        "same_reachability": same_reach,
+        "agrees_to_0.1m": bool(diff_nx <= TOL_M and same_reach),
+        "ratio_vs_ours": t_nx / t_ours,
+    }
+    print(f"networkx multi-source: {t_nx:.3f}s, max diff {diff_nx:.2e} m")
+
+    # (a) osmnx recipe: ego graph per asset (radius = 15 min), union per category
+    t0 = time.perf_counter()
+    ego_cov: dict[str, set[int]] = {c: set() for c in settings.CATEGORIES}
+    ego_per_asset = []
+    for node, cat in zip(model.asset_nodes, model.category, strict=True):
+        sub = nx.ego_graph(H, int(node), radius=limit, distance="length")
+        nodes = set(sub.nodes)
+        ego_cov[cat] |= nodes
+        ego_per_asset.append(nodes)
+    t_ego = time.perf_counter() - t0
+    mismatch = 0
+    for c in settings.CATEGORIES:
+        ego_in = np.array([int(n) in ego_cov[c] for n in pnodes])
+        ours_in = (ours_m[c] <= limit + 1e-6).to_numpy()
+        mismatch += int((ego_in != ours_in).sum())
+    res["osmnx_ego_graph"] = {
+        "s": t_ego,
+        "covered_set_mismatches": mismatch,
+        "agrees_within_15min": mismatch == 0,
+        "ratio_vs_ours": t_ego / t_ours,
+    }
+    print(f"ego-graph recipe: {t_ego:.3f}s, coverage mismatches {mismatch}")
+
+    # (a') the literal osmnx recipe on the osmnx MultiDiGraph: nearest node, then ego graph
+    import osmnx as ox
+
+    t0 = time.perf_counter()
+    near = ox.distance.nearest_nodes(G, A.geometry.x.to_numpy(), A.geometry.y.to_numpy())
+    lit_cov: dict[str, set[Any]] = {c: set() for c in settings.CATEGORIES}
+    for node, cat in zip(near, model.category, strict=True):
+        lit_cov[cat] |= set(nx.ego_graph(G, node, radius=limit, distance="length").nodes)
+    t_lit = time.perf_counter() - t0
+    res["osmnx_ego_graph_multidigraph_nearest_node"] = {
+        "s": t_lit,
+        "ratio_vs_ours": t_lit / t_ours,
+        "note": "assets moved to their nearest graph node, as in the osmnx isochrone example; "
+        "results differ from exact insertion by design, so only the time is compared",
+    }
+    print(f"ego-graph recipe on osmnx MultiDiGraph: {t_lit:.3f}s")
+
+    # (c) pandana
+    res["pandana"] = bench_pandana(model, ours_m, limit, t_ours)
+
+    # criticality
+    crit, t_crit = timed(asset_criticality, model)
+    pn_set = {int(n): i for i, n in enumerate(pnodes)}
+    ego_counts = np.array([sum(1 for n in s if n in pn_set) for s in ego_per_asset])
+    res["criticality"] = {
+        "assets": len(A),
+        "s": t_crit,
+        "covered_points_match_ego_graph": bool(
+            np.array_equal(crit["covered_points"].to_numpy(), ego_counts)
+        ),
+        "total_sole_points": int(crit["sole_points"].sum()),
+    }
+    print(f"criticality of {len(A)} assets: {t_crit:.3f}s")
+    return res
+
+
+def bench_pandana(model: Any, ours_m: pd.DataFrame, limit: float, t_ours: float) -> dict[str, Any]:
+    try:
+        import pandana
+    except ImportError as exc:
+        return {"installed": False, "error": f"pandana could not be imported: {exc}"}
+    coo = model.graph.tocoo()
+    upper = coo.row < coo.col
+    xy = model.node_xy
+    if np.isnan(xy).any():
+        return {"installed": True, "error": "model nodes without coordinates"}
+    t0 = time.perf_counter()
+    net = pandana.Network(
+        pd.Series(xy[:, 0]),
+        pd.Series(xy[:, 1]),
+        pd.Series(coo.row[upper]),
+        pd.Series(coo.col[upper]),
+        pd.DataFrame({"length": coo.data[upper]}),
+        twoway=True,
+    )
+    t_build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    net.precompute(limit + 1)
+    t_pre = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = {}
+    for cat in settings.CATEGORIES:
+        nodes = model.asset_nodes[(model.category == cat).to_numpy()]
+        net.set_pois(cat, limit, 1, pd.Series(xy[nodes, 0]), pd.Series(xy[nodes, 1]))
+        out[cat] = net.nearest_pois(limit, cat, num_pois=1)[1]
+    t_q = time.perf_counter() - t0
+    total = t_build + t_pre + t_q
+    diff = 0.0
+    mismatch = 0
+    for cat in settings.CATEGORIES:
+        p = out[cat].reindex(model.point_nodes).to_numpy(float)
+        o = ours_m[cat].to_numpy(float)
+        # pandana fills "none within maxdist" with maxdist; points within 0.1 m of the
+        # threshold are ambiguous under pandana's float32 weights and are not compared
+        within = o <= limit - TOL_M
+        beyond = ~(o < limit + TOL_M)  # farther, or unreachable (NaN)
+        diff = max(diff, float(np.max(np.abs(p[within] - o[within]), initial=0.0)))
+        mismatch += int((np.abs(p[within] - o[within]) > TOL_M).sum())
+        mismatch += int((p[beyond] < limit - TOL_M).sum())
+    return {
+        "installed": True,
+        "version": pandana.__version__,
+        "build_s": t_build,
+        "precompute_s": t_pre,
+        "query_s": t_q,
+        "total_s": total,
+        "max_abs_diff_m_within_15min": diff,
+        "within_15min_mismatches": mismatch,
+        "agrees_to_0.1m_within_15min": bool(diff <= TOL_M and mismatch == 0),
+        "ratio_vs_ours_total": total / t_ours,
+        "ratio_vs_ours_query_only": t_q / t_ours,
+    }
+
+
+def bench_scaling(quick: bool) -> list[dict[str, Any]]:
+    sides = [100] if quick else [100, 316, 1000]
+    rows = []
+    for side in sides:
+        arr = grid_arrays(side)
+        n = len(arr.xy)
+        A = synthetic_assets(arr, SEED)
+        D = node_demand(arr, None, SEED)
+        model, t_prep = timed(prepare, arr, demand=D, assets=A)
+        m, t_q = timed(nearest_minutes, model, bundles={})
+        row: dict[str, Any] = {
+            "inputs": "SYNTHETIC grid, 100 m edges, 287 SYNTHETIC assets, demand at every node",
+            "nodes": n,
+            "edges": len(arr.length),
+            "prepare_s": t_prep,
+            "nearest_all_categories_s": t_q,
+        }
+        if n <= 100_000:
+            H = model_nx(model)
+            t0 = time.perf_counter()
+            diff = 0.0
+            for cat in settings.CATEGORIES:
+                src = set(model.asset_nodes[(model.category == cat).to_numpy()].tolist())
+                d = nx.multi_source_dijkstra_path_length(H, src, weight="length")
+                ref = np.array([d.get(int(k), np.inf) for k in model.point_nodes])
+                diff = max(
+                    diff,
+                    float(np.max(np.abs(ref - m[cat].to_numpy() * settings.walk_speed_m_per_min))),
+                )
+            row["networkx_s"] = time.perf_counter() - t0
+            row["networkx_max_abs_diff_m"] = diff
+            row["ratio_networkx_vs_ours"] = row["networkx_s"] / t_q
+        print(
+            f"grid {n:>9,} nodes: prepare {t_prep:.2f}s, nearest {t_q:.3f}s"
+            + (f", networkx {row['networkx_s']:.2f}s" if "networkx_s" in row else "")
+        )
+        rows.append(row)
+    return rows
+
+
+def bench_approximation(quick: bool) -> dict[str, Any]:
+    """Rutland: error of the postcode-proximity network, pseudo-postcodes (SYNTHETIC)."""
+    G = graph_from_osm_file(settings.raw_dir() / "osm" / "rutland-2022-07-20.osm.pbf")
+    from nwm_geo.network import DEFAULT_DETOUR_FACTOR, DEFAULT_MAX_EDGE_M
+
+    out: dict[str, Any] = {
+        "inputs": "real Rutland OSM walk network; pseudo-postcodes = SYNTHETIC points "
+        "sampled on it, "
+        "one per 115 m cell (Luton's postcode density)",
+        "pairs_per_setting": 3000,
+        "max_pair_distance_m": 2000,
+        "calibration": [],
+    }
+    grid = [DEFAULT_MAX_EDGE_M] if quick else [200.0, 300.0, 400.0, 600.0]
+    for me in grid:
+        raw = approximation_error(G, n_pairs=3000, seed=0, detour_factor=1.0, max_edge_m=me)
+        f = float(np.median(raw["osm_m"] / raw["approx_m"]))
+        out["calibration"].append({"max_edge_m": me, "fitted_detour_factor": f})
+    e = approximation_error(G, n_pairs=3000, seed=0)
+    r = e["ratio"]
+    agree = float(np.mean((e["osm_m"] <= 1200) == (e["approx_m"] <= 1200)))
+    bands = pd.cut(e["osm_m"], [0, 500, 1000, 1500, 2000])
+    by_band = e.groupby(bands, observed=True).agg(
+        pairs=("ratio", "size"),
+        median_ratio=("ratio", "median"),
+        median_abs_error_m=("abs_error_m", "median"),
+    )
+    out["defaults"] = {"detour_factor": DEFAULT_DETOUR_FACTOR, "max_edge_m": DEFAULT_MAX_EDGE_M}
+    out["at_defaults"] = {
+        "pseudo_postcodes": int(e.attrs["n_pseudo_postcodes"]),
+        "pairs": len(e),
+        "median_ratio": float(r.median()),
+        "p10_ratio": float(r.quantile(0.1)),
+        "p90_ratio": float(r.quantile(0.9)),
+        "median_abs_error_m": float(e["abs_error_m"].median()),
+        "p90_abs_error_m": float(e["abs_error_m"].quantile(0.9)),
+        "median_pct_error": float(e["pct_error"].median()),
+        "within_1200m_classification_agreement": agree,
+        "osm_over_straight_median": float((e["osm_m"] / e["straight_m"]).median()),
+        "by_osm_distance_band": {str(k): v for k, v in by_band.to_dict(orient="index").items()},
+    }
+    print(
+        f"approximation at defaults: median ratio {r.median():.3f}, "
+        f"p90 abs err {e['abs_error_m'].quantile(0.9):.0f} m"
+    )
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small sizes only")
+    ap.add_argument("--out", type=Path, default=OUT)
+    args = ap.parse_args(argv)
+    result: dict[str, Any] = {
+        "benchmark": "coverage",
+        "note": "assets, populations and grids are synthetic; "
+        "the Rutland street network is real OSM",
+        "quick": args.quick,
+        "machine": machine(),
+        "threshold": {
+            "minutes": settings.walk_minutes,
+            "speed_m_per_min": settings.walk_speed_m_per_min,
+        },
+        "rutland": bench_rutland(args.quick),
+        "scaling_synthetic_grids": bench_scaling(args.quick),
+        "approximation_error_rutland": bench_approximation(args.quick),
+    }
+    with atomic_path(args.out) as tmp:
+        tmp.write_text(json.dumps(result, indent=2, default=float))
+    print_table(result)
+    print(f"wrote {args.out}")
+
+
+def print_table(r: dict[str, Any]) -> None:
+    ru = r["rutland"]
+    t_ours = ru["ours"]["nearest_all_categories_s"]
+    rows = [
+        ("ours: nearest_minutes, 14 categories", t_ours, 1.0, "reference"),
+        (
+            "networkx multi_source_dijkstra",
+            ru["networkx_multi_source"]["s"],
+            ru["networkx_multi_source"]["ratio_vs_ours"],
+            f"max diff {ru['networkx_multi_source']['max_abs_diff_m']:.1e} m",
+        ),
+        (
+            "osmnx ego_graph per asset + union",
+            ru["osmnx_ego_graph"]["s"],
+            ru["osmnx_ego_graph"]["ratio_vs_ours"],
+            f"{ru['osmnx_ego_graph']['covered_set_mismatches']} coverage mismatches",
+        ),
+    ]
+    lit = ru["osmnx_ego_graph_multidigraph_nearest_node"]
+    rows.append(
+        (
+            "osmnx ego_graph on MultiDiGraph, nearest node",
+            lit["s"],
+            lit["ratio_vs_ours"],
+            "time only",
+        )
+    )
+    pa = ru["pandana"]
+    if pa.get("total_s") is not None:
+        rows.append(
+            (
+                "pandana build+precompute+nearest_pois",
+                pa["total_s"],
+                pa["ratio_vs_ours_total"],
+                f"max diff {pa['max_abs_diff_m_within_15min']:.1e} m",
+            )
+        )
+        rows.append(
+            ("pandana nearest_pois only", pa["query_s"], pa["ratio_vs_ours_query_only"], "")
+        )
+    else:
+        rows.append(("pandana", float("nan"), float("nan"), pa.get("error", "")))
+    rows.append(
+        (
+            "ours: criticality of 287 assets",
+            ru["criticality"]["s"],
+            float("nan"),
+            f"ego match {ru['criticality']['covered_points_match_ego_graph']}",
+        )
+    )
+    print(f"\nRutland ({ru['network']['nodes']:,} nodes; SYNTHETIC assets/demand)")
+    print(f"{'method':42s} {'seconds':>9s} {'× ours':>8s}  check")
+    for name, s, ratio, note in rows:
+        print(f"{name:42s} {s:9.3f} {ratio:8.1f}  {note}")
+    print("\nScaling (SYNTHETIC grids)")
+    for row in r["scaling_synthetic_grids"]:
+        nxs = f"{row['networkx_s']:.2f}" if "networkx_s" in row else "-"
+        print(
+            f"{row['nodes']:>10,} nodes  prepare {row['prepare_s']:7.2f}s  "
+            f"nearest {row['nearest_all_categories_s']:7.3f}s  networkx {nxs}"
+        )
+
+
+if __name__ == "__main__":
+    main()
