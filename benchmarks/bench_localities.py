@@ -150,7 +150,6 @@ def run_recom(wards: gpd.GeoDataFrame, steps: int, seed: int = 0) -> dict[str, A
         g.add_node(code, code=code, population=int(row["population"]))
     g.add_edges_from(adj[["ward_a", "ward_b"]].itertuples(index=False))
     graph = Graph.from_networkx(g)
-    codes = {n: graph.node_data(n)["code"] for n in graph.node_indices}
     ideal = wards["population"].sum() / K
     eps = 0.30  # 20-ward map: at ±20 % ReCom could not find a balanced cut
     t0 = time.perf_counter()
@@ -174,7 +173,7 @@ def run_recom(wards: gpd.GeoDataFrame, steps: int, seed: int = 0) -> dict[str, A
     best: tuple[float, pd.Series] | None = None
     for part in chain:
         labels = pd.Series(
-            {codes.get(n, n): d for n, d in part.assignment.to_dict().items()}
+            {part.graph.node_data(n)["code"]: d for n, d in part.assignment.to_dict().items()}
         ).reindex(wards.index)
         s = score(wards, labels)["worst_dev_pct"]
         if best is None or s < best[0]:
