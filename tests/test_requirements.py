@@ -431,3 +431,18 @@ def test_rules_are_stated() -> None:
 def test_unknown_measure() -> None:
     with pytest.raises(NwmGeoError, match="unknown measure"):
         rq.measure_categories("Pubs")
+
+
+def test_sole_providers_for_bundles(fx: SimpleNamespace) -> None:
+    bundles = {"both": ("Library", "GP / Medical Centre"), "go": ("Library",)}
+    assert list(
+        rq.sole_providers(fx.cover, fx.assets, fx.points, measure="go", bundles=bundles)
+    ) == ["A"]
+    # with GP One as an alternative everywhere, no library is a sole provider for the bundle
+    both = rq.sole_providers(fx.cover, fx.assets, fx.points, measure="both", bundles=bundles)
+    assert list(both) == []
+    # every sole provider is in the minimal cover
+    for measure in ["go", "both", "GP / Medical Centre"]:
+        sol = rq.minimal_cover(fx.cover, fx.assets, fx.points, measure=measure, bundles=bundles)
+        sole = rq.sole_providers(fx.cover, fx.assets, fx.points, measure=measure, bundles=bundles)
+        assert set(sole) <= set(sol.selected)

@@ -67,6 +67,7 @@ __all__ = [
     "outline",
     "redundant_assets",
     "required_assets",
+    "sole_providers",
     "solve_status",
 ]
 
@@ -604,6 +605,33 @@ def redundant_assets(
         red["covered_population"] > 0, "covered by others", "covers no one"
     )
     return red.sort_values(["locality", "category"], kind="stable")
+
+
+def sole_providers(
+    cover: CoverMatrix,
+    assets: pd.DataFrame,
+    points: pd.DataFrame,
+    *,
+    measure: str,
+    bundles: Mapping[str, Sequence[str]] | None = None,
+) -> pd.Index:
+    """Assets that are the only asset of a measure within the walk for some resident.
+
+    For a category this equals ``sole_population > 0`` in :func:`asset_catchments`;
+    for a bundle any asset of any of its categories counts as an alternative.
+
+    Returns
+    -------
+    pd.Index
+        ``asset_id``s, in register order.
+    """
+    m, point_index, source_index = _cover_parts(cover)
+    pop = _population(points, point_index)
+    cols, ids = _asset_columns(assets, source_index, measure_categories(measure, bundles=bundles))
+    sub = m[:, cols].astype(np.int32)
+    sole = (np.asarray(sub.sum(axis=1)).ravel() == 1) & (pop > 0)
+    hits = np.asarray(sub.T @ sole.astype(np.int32)).ravel() > 0
+    return pd.Index(ids[hits], name="asset_id")
 
 
 def _need(df: pd.DataFrame, cols: Sequence[str]) -> None:
@@ -1148,6 +1176,7 @@ def needed_assets(
     *,
     assignment: pd.Series,
     bundles: Mapping[str, Sequence[str]] | None = None,
+    required_ids: Mapping[str, Iterable[object]] | None = None,
 ) -> pd.DataFrame:
     """The assets the model needs, per locality and measure.
 
@@ -1166,6 +1195,10 @@ def needed_assets(
         ``ward_code -> locality``.
     bundles
         ``settings.BUNDLES`` by default.
+    required_ids
+        ``measure -> asset_id``s that are sole providers for that measure (from
+        :func:`sole_providers`; needed for bundles, where another category's asset is an
+        alternative). Without it, the category-level ``required`` table is used.
 
     Returns
     -------
@@ -1176,9 +1209,13 @@ def needed_assets(
     """
     rows = []
     for measure, sol in covers.items():
-        cats = set(measure_categories(measure, bundles=bundles))
-        req_ids = set(required.index[required["category"].isin(cats)])
-        ids = list(dict.fromkeys([*sol.selected, *[i for i in required.index if i in req_ids]]))
+        if required_ids is not None and measure in required_ids:
+            req_ids = set(required_ids[measure])
+        else:
+            cats = set(measure_categories(measure, bundles=bundles))
+            req_ids = set(required.index[required["category"].isin(cats)])
+        ordered = [i for i in assets.index if i in req_ids]
+        ids = list(dict.fromkeys([*sol.selected, *ordered]))
         for aid in ids:
             is_req = aid in req_ids
             in_cov = aid in sol.selected
@@ -1348,8 +1385,9 @@ class RequirementsOutline:
     summary
         Indexed by (``locality``, ``measure``): ``population``, ``covered_population``,
         ``gap_population``, ``covered_share``, ``gap_share``, ``gap_points``,
-        ``n_assets``, ``n_required``, ``n_redundant``, ``n_in_minimal_cover``.
-        Locality ``"Luton"`` is the whole borough.
+        ``n_assets``, ``n_required`` (sole providers for the measure: for a bundle, any
+        asset of its categories is an alternative), ``n_redundant`` (category-level),
+        ``n_in_minimal_cover``. Locality ``"Luton"`` is the whole borough.
     catchments
         :func:`asset_catchments` (or the criticality table passed in).
     required, redundant
@@ -1548,7 +1586,12 @@ def outline(
         if site_tables
         else pd.DataFrame(columns=list(SITE_COLUMNS)).rename_axis("site_id")
     )
-    needed = needed_assets(required, covers, assets, assignment=assignment, bundles=bundles)
+    sole_ids = {
+        m: set(sole_providers(cover, assets, points, measure=m, bundles=bundles)) for m in measures
+    }
+    needed = needed_assets(
+        required, covers, assets, assignment=assignment, bundles=bundles, required_ids=sole_ids
+    )
     bcase = business_case(
         required,
         redundant,
@@ -1566,9 +1609,8 @@ def outline(
     for loc, measure in summary.index:
         cats = set(measure_categories(measure, bundles=bundles))
         here = assets["category"].isin(cats) & ((asset_loc == loc) | (loc == "Luton"))
-        req_here = required["category"].isin(cats) & (
-            (required["locality"] == loc) | (loc == "Luton")
-        )
+        req_ids = sole_ids.get(measure, set(required.index[required["category"].isin(cats)]))
+        req_here = asset_loc.index.isin(list(req_ids)) & ((asset_loc == loc) | (loc == "Luton"))
         red_here = redundant["category"].isin(cats) & (
             (redundant["locality"] == loc) | (loc == "Luton")
         )
