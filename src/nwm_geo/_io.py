@@ -33,7 +33,9 @@ def atomic_path(dest: str | os.PathLike[str]) -> Iterator[Path]:
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp" + dest.suffix, dir=dest.parent)
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{dest.name}.", suffix=".tmp" + dest.suffix, dir=dest.parent
+    )
     os.close(fd)
     os.unlink(tmp)
     tmp_path = Path(tmp)

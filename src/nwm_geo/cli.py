@@ -11,8 +11,13 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+import pandas as pd
+
+from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
+from nwm_geo.pipeline import STAGES, Study, coverage_by_locality, run
 
 __all__ = ["main"]
 
@@ -31,10 +36,103 @@ def _parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import-data", help="copy the bundle into data/raw and check sha256")
     imp.add_argument("--strict", action="store_true", help="fail when a file differs")
-    imp.add_argument(
-        "--print-manifest", action="store_true", help="print the manifest table rows"
+    imp.add_argument("--print-manifest", action="store_true", help="print the manifest table rows")
+    study_opts = argparse.ArgumentParser(add_help=False)
+    study_opts.add_argument(
+        "--register",
+        type=Path,
+        help="a council register file to use "
+        "instead of the open-data register (CSV, XLSX, GeoJSON, GPKG)",
     )
+    study_opts.add_argument(
+        "--column",
+        action="append",
+        default=[],
+        metavar="FILE_COL=FIELD",
+        help="map a register column to a schema field (repeatable)",
+    )
+    study_opts.add_argument("--ward-year", type=int, default=2023, choices=(2023, 2013))
+    study_opts.add_argument(
+        "-k", "--localities", dest="k", type=int, default=5, help="number of localities (2 to 8)"
+    )
+    study_opts.add_argument(
+        "--alternatives", type=int, default=10, help="how many of the best distinct plans to list"
+    )
+    study_opts.add_argument("--minutes", type=float, help="walk threshold (default 15)")
+    study_opts.add_argument("--speed", type=float, help="walking speed in m/min (default 80)")
+    study_opts.add_argument("--osm", type=Path, help="an OSM file (.osm, .osm.bz2, .osm.pbf)")
+    study_opts.add_argument("--graph", type=Path, help="a saved walk network (.gpkg, .graphml)")
+    study_opts.add_argument(
+        "--download",
+        action="store_true",
+        help="download the walk network from OSM (needs the internet)",
+    )
+    study_opts.add_argument("--quiet", action="store_true", help="no progress bars")
+    for name, text in [
+        ("register", "assemble and validate the asset register; wards and demand points"),
+        ("localities", "partition the wards into balanced localities, with proof"),
+        ("coverage", "15-minute walk coverage and asset criticality"),
+        ("report", "requirements spreadsheet, maps and reports/index.html"),
+        ("run", "the whole pipeline: register, localities, coverage, report"),
+    ]:
+        sub.add_parser(name, help=text, parents=[study_opts])
     return p
+
+
+def _study(args: argparse.Namespace) -> Study:
+    mapping = {}
+    for item in args.column:
+        if "=" not in item:
+            raise NwmGeoError(f"--column expects FILE_COL=FIELD, got {item!r}")
+        src, dst = item.split("=", 1)
+        mapping[src.strip()] = dst.strip()
+    return Study(
+        register_path=args.register,
+        register_columns=mapping or None,
+        ward_year=args.ward_year,
+        k=args.k,
+        n_alternatives=args.alternatives,
+        minutes=args.minutes,
+        speed_m_per_min=args.speed,
+        osm_path=args.osm,
+        graph_path=args.graph,
+        download=args.download,
+        verbose=not args.quiet,
+    )
+
+
+def _show(title: str, frame: pd.DataFrame) -> None:
+    print(f"\n{title}")
+    print(frame.to_string())
+
+
+def _cmd_stages(args: argparse.Namespace) -> None:
+    from nwm_geo.data import import_bundle
+
+    import_bundle()
+    study = _study(args)
+    stages = list(STAGES) if args.command == "run" else [args.command]
+    written = run(study, stages=stages, progress=not args.quiet)
+    if "register" in stages:
+        _show("Register against the council's 287 (in-borough sites):", study.reconciliation)
+    if "localities" in stages:
+        plan = study.plan
+        _show(
+            f"Localities ({plan.status}; worst deviation {plan.objective:.2%}):",
+            plan.summary[
+                ["population", "assets", "population_dev_pct", "assets_dev_pct", "n_wards"]
+            ],
+        )
+    if "coverage" in stages or "report" in stages:
+        print(f"\n{study.network_label}")
+        _show(
+            f"Share of residents within {study.minutes or settings.walk_minutes:g} minutes' "
+            "walk (%):",
+            coverage_by_locality(study),
+        )
+    print(f"\nwrote {len(written)} files:")
+    for path in written:
+        print(f"  {path}")
 
 
 def _cmd_import_data(args: argparse.Namespace) -> None:
@@ -50,6 +148,11 @@ def _cmd_import_data(args: argparse.Namespace) -> None:
 
 _COMMANDS = {
     "import-data": _cmd_import_data,
+    "register": _cmd_stages,
+    "localities": _cmd_stages,
+    "coverage": _cmd_stages,
+    "report": _cmd_stages,
+    "run": _cmd_stages,
 }
 
 

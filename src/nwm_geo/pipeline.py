@@ -1,0 +1,615 @@
+"""Chain the stages: register → localities → coverage → requirements → maps and report.
+
+In: the imported bundle (``data/raw``), or a council register file. Out: the files
+under ``data/processed`` and ``reports``. :class:`Study` computes each stage once,
+lazily, from the stages it depends on; the ``write_*`` functions write a stage's
+files into a folder; :func:`run` stages every file and moves them into place only
+when all were written, so a failed run leaves no partial outputs.
+The CLI (:mod:`nwm_geo.cli`) and the notebooks call these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import pandas as pd
+from tqdm.auto import tqdm
+
+from nwm_geo import coverage, data, localities, maps, network, report, requirements, settings
+from nwm_geo._io import staged_outputs
+
+__all__ = [
+    "STAGES",
+    "Study",
+    "coverage_by_locality",
+    "run",
+    "write_coverage",
+    "write_localities",
+    "write_register_stage",
+    "write_report",
+]
+
+
+@dataclass
+class Study:
+    """One analysis of the borough, computed stage by stage on first use.
+
+    Parameters
+    ----------
+    data_dir
+        The imported bundle (default ``settings.raw_dir()``).
+    register_path
+        A council register file (CSV, XLSX, GeoJSON, GeoPackage) to use instead of the
+        open-data register assembled from the bundle.
+    register_columns
+        Column mapping for ``register_path`` (file column → schema column).
+    ward_year
+        Ward pattern: 2023 (20 wards, default) or 2013 (19 wards).
+    k
+        Number of localities.
+    n_alternatives
+        How many of the best distinct locality plans to list.
+    minutes, speed_m_per_min
+        Walk threshold and speed (defaults from :mod:`nwm_geo.settings`).
+    osm_path, graph_path, download
+        Walk network source (see :func:`nwm_geo.network.walk_network`); with none of
+        them the offline postcode-proximity approximation is used.
+    new_sites
+        How many new sites to suggest per bundle (MCLP).
+    verbose
+        Show progress.
+    """
+
+    data_dir: Path | None = None
+    register_path: Path | None = None
+    register_columns: Mapping[str, str] | None = None
+    ward_year: int = 2023
+    k: int = 5
+    n_alternatives: int = 10
+    minutes: float | None = None
+    speed_m_per_min: float | None = None
+    osm_path: Path | None = None
+    graph_path: Path | None = None
+    download: bool = False
+    new_sites: int = 3
+    verbose: bool = False
+    _notes: list[str] = field(default_factory=list, repr=False)
+
+    # -- register ------------------------------------------------------------
+    @cached_property
+    def _register_and_merges(self) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+        if self.register_path is not None:
+            reg = data.read_register(
+                self.register_path, columns=self.register_columns, data_dir=self.data_dir
+            )
+            return reg, pd.DataFrame(columns=list(data.MERGE_LOG_COLUMNS))
+        return data.build_open_register(data_dir=self.data_dir, verbose=self.verbose)
+
+    @property
+    def register(self) -> gpd.GeoDataFrame:
+        """The asset register, indexed by ``asset_id`` (EPSG:27700)."""
+        return self._register_and_merges[0]
+
+    @property
+    def merges(self) -> pd.DataFrame:
+        """The de-duplication log of the open-data register (empty for a council file)."""
+        return self._register_and_merges[1]
+
+    @cached_property
+    def reconciliation(self) -> pd.DataFrame:
+        """Council count, register count and gap per category."""
+        return data.reconciliation(self.register)
+
+    # -- boundaries and population -------------------------------------------
+    @cached_property
+    def demand(self) -> gpd.GeoDataFrame:
+        """Residential demand points (postcodes carrying Census 2021 population)."""
+        return data.demand_points(data_dir=self.data_dir, verbose=self.verbose)
+
+    @cached_property
+    def wards(self) -> gpd.GeoDataFrame:
+        """Wards with population, asset counts (total and per category) and geometry."""
+        geo = data.load_wards(year=self.ward_year, data_dir=self.data_dir)
+        if self.ward_year == 2023:
+            table = data.ward_table(geo, self.register, self.demand)
+        else:
+            table = _ward_table_by_location(geo, self.register, self.demand)
+        out = geo[["geometry"]].join(table)
+        return gpd.GeoDataFrame(out, geometry="geometry", crs=geo.crs)
+
+    # -- localities ----------------------------------------------------------
+    @cached_property
+    def plan(self) -> localities.LocalityPlan:
+        """The proven-optimal locality plan (or the best found, with its gap)."""
+        return localities.partition(self.wards, k=self.k, verbose=self.verbose)
+
+    @cached_property
+    def alternatives(self) -> localities.Alternatives:
+        """The best distinct locality plans and the swing wards."""
+        return localities.alternatives(self.wards, k=self.k, n=self.n_alternatives)
+
+    @cached_property
+    def localities(self) -> gpd.GeoDataFrame:
+        """The dissolved localities with their metrics."""
+        return localities.dissolve(self.wards, self.plan.assignment)
+
+    def locality_of(self, frame: pd.DataFrame) -> pd.Series:
+        """Return the locality of each row of ``frame`` from its ``ward_code``."""
+        return frame["ward_code"].map(self.plan.assignment)
+
+    # -- network and coverage ------------------------------------------------
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """The walk network (EPSG:27700)."""
+        wards = data.load_wards(year=2023, data_dir=self.data_dir)
+        return network.walk_network(
+            boundary=data.borough_boundary(wards),
+            postcodes=data.load_postcodes(data_dir=self.data_dir),
+            osm_path=self.osm_path,
+            graph_path=self.graph_path,
+            download=self.download,
+            cache_dir=settings.raw_dir() if self.data_dir is None else self.data_dir,
+            verbose=self.verbose,
+        )
+
+    @property
+    def network_label(self) -> str:
+        """The network line every output states."""
+        return network.network_label(self.graph)
+
+    @cached_property
+    def model(self) -> coverage.WalkModel:
+        """The walk network with demand points and assets inserted."""
+        return coverage.prepare(
+            self.graph, demand=self.demand, assets=self.register, verbose=self.verbose
+        )
+
+    @cached_property
+    def minutes_to_nearest(self) -> pd.DataFrame:
+        """Walking minutes from each demand point to the nearest asset per category/bundle."""
+        return coverage.nearest_minutes(
+            self.model, speed_m_per_min=self.speed_m_per_min, verbose=self.verbose
+        )
+
+    @cached_property
+    def criticality(self) -> pd.DataFrame:
+        """Per asset: population covered, and population that loses access if it closed."""
+        return coverage.asset_criticality(
+            self.model, minutes=self.minutes, speed_m_per_min=self.speed_m_per_min
+        )
+
+    @cached_property
+    def demand_with_locality(self) -> gpd.GeoDataFrame:
+        """Demand points with a ``locality`` column."""
+        out = self.demand.copy()
+        out["locality"] = self.locality_of(out)
+        return out
+
+    @cached_property
+    def walksheds(self) -> gpd.GeoDataFrame:
+        """15-minute walksheds dissolved per category (EPSG:27700)."""
+        return coverage.walksheds(
+            self.model, minutes=self.minutes, speed_m_per_min=self.speed_m_per_min, by="category"
+        )
+
+    # -- requirements --------------------------------------------------------
+    @cached_property
+    def outline(self) -> requirements.RequirementsOutline:
+        """The outline of asset requirements per locality (exact LSCP/MCLP, checked)."""
+        opts: dict[str, Any] = {"minutes": self.minutes, "speed_m_per_min": self.speed_m_per_min}
+        cover = coverage.coverage_matrix(self.model, sources="assets", **opts)
+        site_cover = coverage.coverage_matrix(
+            self.model, sources="points", verbose=self.verbose, **opts
+        )
+        return requirements.outline(
+            self.register,
+            self.demand,
+            assignment=self.plan.assignment,
+            cover=cover,
+            site_cover=site_cover,
+            nearest=self.minutes_to_nearest,
+            criticality=self.criticality,
+            network_label=self.network_label,
+            k=self.new_sites,
+            minutes=self.minutes,
+            walk_speed_m_per_min=self.speed_m_per_min,
+            method_notes={
+                "data_dates": DATA_DATES,
+                "register": data_note(self.reconciliation),
+                "localities": f"{self.k} localities of whole wards ({self.plan.status})",
+            },
+            verbose=self.verbose,
+        )
+
+    def coverage(self, *, by: str = "ward_code") -> pd.DataFrame:
+        """Population-weighted coverage per area (``ward_code``, ``lsoa_code``, ``locality``)."""
+        return coverage.coverage_table(
+            self.minutes_to_nearest, self.demand_with_locality, by=by, minutes=self.minutes
+        )
+
+
+#: Dates of the data behind every output (from the bundle's SOURCES.md).
+DATA_DATES: str = (
+    "Census 2021 population (LSOA), Census 2011 (OA) for weights; ONS ward boundaries "
+    "(May-2023 pattern); OS Code-Point Open 2025-10; assets: GIAS 2025-05, NHS ODS 2025-09, "
+    "FSA FHRS 2020-11 and 2015, HMCTS 2025-01, Home Office fire 2018-02, police 2018-01, "
+    "NHS Choices 2018-01, Libraries Hacked, MuslimsInBritain 2016-08, Arts Council 2014-15"
+)
+
+
+def data_note(reconciliation: pd.DataFrame) -> str:
+    """One sentence on the register against the council's 287, and its missing categories.
+
+    Parameters
+    ----------
+    reconciliation
+        :func:`nwm_geo.data.reconciliation`.
+
+    Returns
+    -------
+    str
+        The note.
+    """
+    total = reconciliation.loc["TOTAL"]
+    body = reconciliation.drop(index="TOTAL")
+    short = body[body["gap"] > 0]
+    empty = body.index[body["register_count"] == 0].tolist()
+    text = (
+        f"{total['register_count']} sites in the register against the council's "
+        f"{total['council_count']}; {int(short['gap'].sum())} short in "
+        f"{len(short)} categories."
+    )
+    if empty:
+        text += (
+            f" No open data for: {', '.join(empty)}; their coverage reads 0 % because no "
+            "site is known, not because none exists."
+        )
+    return text
+
+
+def _ward_table_by_location(
+    wards: gpd.GeoDataFrame, register: gpd.GeoDataFrame, demand: gpd.GeoDataFrame
+) -> pd.DataFrame:
+    """:func:`nwm_geo.data.ward_table` for a ward pattern other than the register's."""
+    reg = register.drop(columns=["ward_code", "ward_name"], errors="ignore")
+    reg = gpd.sjoin(reg, wards[["geometry"]], how="left", predicate="within")
+    reg = reg.rename(columns={"index_right": "ward_code"})
+    pts = demand.drop(columns=["ward_code", "ward_name"], errors="ignore")
+    pts = gpd.sjoin(pts, wards[["geometry"]], how="left", predicate="within")
+    pts = pts.rename(columns={"index_right": "ward_code"})
+    return data.ward_table(wards, reg, pts)
+
+
+def coverage_by_locality(study: Study) -> pd.DataFrame:
+    """Share of residents within the walk threshold: categories × localities, plus Luton.
+
+    Parameters
+    ----------
+    study
+        The study.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by category or bundle; one column per locality and ``Luton``; values are
+        percentages.
+    """
+    table = study.coverage(by="locality")
+    wide = table.pivot(index="category", columns="locality", values="share") * 100
+    total = coverage.coverage_summary(
+        study.minutes_to_nearest, study.demand, minutes=study.minutes
+    )["share"]
+    wide["Luton"] = total * 100
+    order = [c for c in total.index if c in wide.index]
+    return wide.loc[order].round(1)
+
+
+# -- writers ---------------------------------------------------------------------
+def _csv(frame: pd.DataFrame, path: Path, *, index: bool = True) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=index, encoding="utf-8")
+    return path
+
+
+def write_register_stage(study: Study, out: Path) -> list[Path]:
+    """Write the register, reconciliation, merges, wards and demand points.
+
+    Parameters
+    ----------
+    study
+        The study.
+    out
+        Folder for ``data/processed`` files.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    reg_csv, reg_gpkg = out / "assets_register.csv", out / "assets_register.gpkg"
+    data.write_register(study.register, reg_csv, reg_gpkg)
+    wards = pd.DataFrame(study.wards.drop(columns="geometry"))
+    demand = pd.DataFrame(study.demand.drop(columns="geometry"))
+    return [
+        reg_csv,
+        reg_gpkg,
+        _csv(study.reconciliation, out / "register_reconciliation.csv"),
+        _csv(study.merges, out / "register_merges.csv", index=False),
+        _csv(wards, out / "wards.csv"),
+        _csv(demand, out / "demand_points.csv"),
+    ]
+
+
+def write_localities(study: Study, out: Path) -> list[Path]:
+    """Write ``localities.csv``, ``localities.geojson``, the summary and the alternatives.
+
+    Parameters
+    ----------
+    study
+        The study.
+    out
+        Folder for ``data/processed`` files.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    plan = study.plan
+    assignment = pd.DataFrame({"ward_name": study.wards["ward_name"], "locality": plan.assignment})
+    assignment.index.name = "ward_code"
+    summary = plan.summary.copy()
+    summary["objective"] = plan.objective
+    summary["boundary_cut_m"] = plan.boundary_cut_m
+    summary["status"] = plan.status
+    geo = study.localities.to_crs(settings.wgs84)
+    geo_path = out / "localities.geojson"
+    geo.reset_index().to_file(geo_path, driver="GeoJSON")
+    alts = study.alternatives
+    return [
+        _csv(assignment, out / "localities.csv"),
+        geo_path,
+        _csv(summary, out / "locality_summary.csv"),
+        _csv(alts.plans, out / "locality_alternatives.csv", index=False),
+        _csv(alts.swing, out / "locality_swing_wards.csv"),
+    ]
+
+
+def write_coverage(study: Study, out: Path) -> list[Path]:
+    """Write the coverage tables, the asset criticality and the walk network.
+
+    Parameters
+    ----------
+    study
+        The study.
+    out
+        Folder for ``data/processed`` files.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    demand = study.demand
+    snaps = study.model.point_snaps
+    points = pd.DataFrame(
+        {
+            "lon": demand["lon"],
+            "lat": demand["lat"],
+            "population": demand["population"],
+            "ward_code": demand["ward_code"],
+            "lsoa_code": demand["lsoa_code"],
+            "locality": study.locality_of(demand),
+            "snap_m": snaps["snap_m"].round(1),
+            "snap_flagged": snaps["flagged"],
+        }
+    ).join(study.minutes_to_nearest.round(2))
+    points["network"] = study.network_label
+    wards = study.coverage(by="ward_code")
+    wards["network"] = study.network_label
+    crit = study.criticality.join(study.register[["ward_code", "in_borough"]])
+    crit["locality"] = study.locality_of(crit)
+    crit["network"] = study.network_label
+    paths = [
+        _csv(points, out / "coverage_points.csv"),
+        _csv(wards, out / "coverage_wards.csv", index=False),
+        _csv(study.coverage(by="lsoa_code"), out / "coverage_lsoas.csv", index=False),
+        _csv(study.coverage(by="locality"), out / "coverage_localities.csv", index=False),
+        _csv(crit, out / "asset_criticality.csv"),
+    ]
+    paths.append(network.save_graph(study.graph, out / "walk_network.gpkg"))
+    return paths
+
+
+def write_report(study: Study, out: Path) -> list[Path]:
+    """Write the requirements spreadsheet, the maps and ``index.html``.
+
+    Parameters
+    ----------
+    study
+        The study.
+    out
+        Folder for ``reports`` files.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    label = study.network_label
+    minutes = study.minutes or settings.walk_minutes
+    outline = study.outline
+    wards, assignment = study.wards, study.plan.assignment
+    register = study.register
+    gaps = outline.gap_points
+    bundles = list(settings.BUNDLES)
+    lsoas = data.load_lsoas(year=2021, data_dir=study.data_dir)
+    area_gaps = requirements.gap_population(
+        study.minutes_to_nearest, study.demand, assignment=assignment, by="lsoa"
+    )
+    common: dict[str, Any] = {"network_label": label}
+    folium_maps = {
+        "Localities": (
+            "map_localities.html",
+            maps.localities_map(wards, assignment, **common),
+        ),
+        "Community assets by category": (
+            "map_assets.html",
+            maps.assets_map(register, wards=wards, assignment=assignment, **common),
+        ),
+        f"Residents beyond a {minutes:g}-minute walk": (
+            "map_gaps.html",
+            maps.gaps_map(
+                gaps,
+                measures=bundles,
+                wards=wards,
+                areas=lsoas,
+                area_gaps=area_gaps,
+                minutes=minutes,
+                **common,
+            ),
+        ),
+        f"{minutes:g}-minute walksheds by category": (
+            "map_walksheds.html",
+            maps.walksheds_map(
+                study.walksheds, assets=register, wards=wards, minutes=minutes, **common
+            ),
+        ),
+    }
+    written: list[Path] = []
+    map_links: list[tuple[str, Path]] = []
+    for title, (name, m) in folium_maps.items():
+        maps.save_map(m, out / name)
+        map_links.append((title, out / name))
+    figures = {
+        "Localities (PNG)": ("localities.png", maps.plot_localities(wards, assignment, **common)),
+        "Assets by category (PNG)": (
+            "assets.png",
+            maps.plot_assets(register, wards=wards, **common),
+        ),
+        "Coverage by bundle (PNG)": (
+            "coverage.png",
+            maps.plot_coverage(
+                study.demand,
+                study.minutes_to_nearest,
+                measures=bundles,
+                wards=wards,
+                minutes=minutes,
+                **common,
+            ),
+        ),
+    }
+    for title, (name, fig) in figures.items():
+        maps.save_figure(fig, out / name)
+        map_links.append((title, out / name))
+    xlsx = report.write_requirements_xlsx(
+        outline, out / "asset_requirements.xlsx", method_extra={"data_dates": DATA_DATES}
+    )
+    tables_dir = out / "tables"
+    table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
+    for title, name, frame in [
+        ("Business case list", "business_case.csv", outline.business_case),
+        ("Required assets", "required_assets.csv", outline.required),
+        ("Redundant assets", "redundant_assets.csv", outline.redundant),
+        ("Suggested new sites", "new_sites.csv", outline.new_sites),
+        ("Residents beyond the walk, by locality", "gap_population.csv", outline.gaps),
+        ("Coverage and requirements summary", "summary.csv", outline.summary),
+        ("Solver proof status", "solver_status.csv", outline.solver_status),
+    ]:
+        table_links.append((title, _csv(frame, tables_dir / name)))
+    written += [p for _, p in map_links] + [p for _, p in table_links]
+    links = [(t, str(p.relative_to(out))) for t, p in table_links]
+    # The data/processed tables, when this run wrote them (staged beside us) or they exist.
+    final_processed = settings.processed_dir()
+    for title, name in PROCESSED_TABLES.items():
+        if (out.parent / "data" / "processed" / name).exists() or (final_processed / name).exists():
+            links.append((title, f"../data/processed/{name}"))
+    index = report.write_index_html(
+        out / "index.html",
+        maps=[(t, str(p.relative_to(out))) for t, p in map_links],
+        tables=links,
+        method={**outline.method, "data_dates": DATA_DATES},
+        open_register_assets=int(study.reconciliation["register_count"].to_numpy()[-1]),
+        notes=[data_note(study.reconciliation)],
+        check_exists=False,
+    )
+    written.append(index)
+    return written
+
+
+#: The data/processed tables that ``reports/index.html`` links, with their titles.
+PROCESSED_TABLES: dict[str, str] = {
+    "Asset register (open data)": "assets_register.csv",
+    "Register against the council's 287": "register_reconciliation.csv",
+    "Register de-duplication log": "register_merges.csv",
+    "Wards: population and assets": "wards.csv",
+    "Residential demand points": "demand_points.csv",
+    "Localities: ward assignment": "localities.csv",
+    "Localities: metrics and proof status": "locality_summary.csv",
+    "Localities: best alternative plans": "locality_alternatives.csv",
+    "Localities: swing wards": "locality_swing_wards.csv",
+    "Coverage per postcode": "coverage_points.csv",
+    "Coverage per ward": "coverage_wards.csv",
+    "Coverage per LSOA": "coverage_lsoas.csv",
+    "Coverage per locality": "coverage_localities.csv",
+    "Asset criticality": "asset_criticality.csv",
+    "Walk network (GeoPackage)": "walk_network.gpkg",
+}
+
+
+#: The stages of :func:`run`, in order: name, writer, and the output folder's key.
+STAGES: dict[str, tuple[Callable[[Study, Path], list[Path]], str]] = {
+    "register": (write_register_stage, "processed"),
+    "localities": (write_localities, "processed"),
+    "coverage": (write_coverage, "processed"),
+    "report": (write_report, "reports"),
+}
+
+
+def run(
+    study: Study,
+    *,
+    stages: Sequence[str] = tuple(STAGES),
+    project_dir: Path | None = None,
+    progress: bool = True,
+) -> list[Path]:
+    """Run stages and move their files into place only when all were written.
+
+    Parameters
+    ----------
+    study
+        The study to run.
+    stages
+        Names from :data:`STAGES`, run in the given order.
+    project_dir
+        Folder holding ``data/processed`` and ``reports`` (default
+        ``settings.project_dir()``).
+    progress
+        Show a progress bar over the stages.
+
+    Returns
+    -------
+    list of Path
+        The final paths of the files written.
+    """
+    root = Path(project_dir) if project_dir is not None else settings.project_dir()
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise ValueError(f"unknown stage(s) {unknown}; choose from {list(STAGES)}")
+    folders = {"processed": Path("data") / "processed", "reports": Path("reports")}
+    written: list[Path] = []
+    with staged_outputs(root) as stage:
+        bar: Any = tqdm(stages, desc="nwm-geo", unit="stage", disable=not progress)
+        for name in bar:
+            bar.set_postfix_str(name)
+            writer, folder = STAGES[name]
+            target = stage / folders[folder]
+            target.mkdir(parents=True, exist_ok=True)
+            written += [root / p.relative_to(stage) for p in writer(study, target)]
+    return written
