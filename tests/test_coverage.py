@@ -9,11 +9,14 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import LineString, Point
+import shapely
+from shapely.geometry import LineString, MultiLineString, Point
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.coverage import (
+    NetworkArrays,
+    _snap_xy,
     all_bundles_label,
     asset_criticality,
     coverage_matrix,
@@ -95,6 +98,97 @@ def test_snap_max_distance_leaves_point_unsnapped() -> None:
     assert s.loc["p", "snap_m"] == pytest.approx(20.0)
     assert pd.isna(s.loc["far", "u"]) and pd.isna(s.loc["far", "snap_m"])
     assert s.loc["far", "flagged"]
+
+
+def curvy_network(seed: int) -> NetworkArrays:
+    """A SYNTHETIC network of random polylines (2-6 vertices), one 8 km straight edge and
+    one two-part MultiLineString edge, with network lengths 1.0-1.3x the geometric ones."""
+    rng = np.random.default_rng(seed)
+    n_nodes = 60
+    xy = rng.uniform(0, 2000, size=(n_nodes, 2))
+    geoms: list[object] = []
+    eu: list[int] = []
+    ev: list[int] = []
+    for _ in range(120):
+        a, b = (int(i) for i in rng.choice(n_nodes, size=2, replace=False))
+        inner = xy[a] + np.linspace(0, 1, int(rng.integers(2, 7)))[1:-1, None] * (xy[b] - xy[a])
+        inner = inner + rng.normal(0, 40, size=inner.shape)
+        geoms.append(LineString([xy[a], *inner, xy[b]]))
+        eu.append(a)
+        ev.append(b)
+    xy = np.vstack([xy, [[-3000.0, 1000.0], [5000.0, 1000.0]]])  # the long straight edge
+    geoms.append(LineString([xy[-2], xy[-1]]))
+    eu.append(n_nodes)
+    ev.append(n_nodes + 1)
+    geoms.append(
+        MultiLineString([[tuple(xy[0]), (700.0, 2500.0)], [(800.0, 2500.0), tuple(xy[1])]])
+    )
+    eu.append(0)
+    ev.append(1)
+    geom = np.array(geoms, dtype=object)
+    return NetworkArrays(
+        node_ids=np.arange(len(xy)).astype(object),
+        xy=xy,
+        eu=np.array(eu, dtype=np.int64),
+        ev=np.array(ev, dtype=np.int64),
+        ekey=np.zeros(len(geoms), dtype=object),
+        length=shapely.length(geom) * rng.uniform(1.0, 1.3, size=len(geoms)),
+        geom=geom,
+        label="network: SYNTHETIC curvy",
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("max_snap_m", [None, 60.0])
+def test_snap_matches_brute_force_shapely(seed: int, max_snap_m: float | None) -> None:
+    arr = curvy_network(seed)
+    rng = np.random.default_rng(50 + seed)
+    xy = np.vstack(
+        [
+            rng.uniform(-4000, 6000, size=(1500, 2)),  # many far from every edge
+            rng.uniform(0, 2000, size=(1500, 2)),
+            arr.xy,  # on nodes: exact ties between the edges that meet there
+            [[1000.0, 1000.0], [750.0, 2500.0]],  # on the long edge; in the multi-part gap
+        ]
+    )
+    s = _snap_xy(arr, xy, max_snap_m)
+    # brute force: shapely distance from every point to every edge
+    pts = shapely.points(xy)
+    dist = shapely.distance(pts[:, None], arr.geom[None, :])
+    dmin = dist.min(axis=1)
+    snapped = s.edge >= 0
+    expect_snapped = np.ones(len(xy), dtype=bool) if max_snap_m is None else dmin <= max_snap_m
+    assert np.array_equal(snapped, expect_snapped)
+    assert 0 < snapped.sum() < len(xy) or max_snap_m is None
+    i = np.flatnonzero(snapped)
+    e = s.edge[i]
+    np.testing.assert_allclose(s.snap_m[i], dmin[i], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(dist[i, e], dmin[i], rtol=0, atol=1e-6)
+    # exact ties go to the lowest edge row
+    first_nearest = np.argmax(dist <= dmin[:, None] + 1e-9, axis=1)
+    assert np.array_equal(e, first_nearest[i])
+    on_node = i[i >= 3000]
+    assert (np.bincount((dist[on_node] <= 1e-9).sum(axis=1))[2:].sum()) > 0  # ties occur
+    # offsets: shapely's line_locate_point, scaled to the network length
+    along = shapely.line_locate_point(arr.geom[e], pts[i])
+    expect = along / shapely.length(arr.geom[e]) * arr.length[e]
+    np.testing.assert_allclose(s.offset[i], expect, rtol=0, atol=1e-6)
+    # the projection point lies on the edge, snap_m away from the point
+    proj = s.proj_xy[i]
+    on_edge = shapely.distance(shapely.points(proj), arr.geom[e])
+    np.testing.assert_allclose(on_edge, 0.0, rtol=0, atol=1e-6)
+    gap = np.hypot(*(proj - xy[i]).T)
+    np.testing.assert_allclose(gap, s.snap_m[i], rtol=0, atol=1e-6)
+
+
+def test_snap_picks_first_edge_on_ties() -> None:
+    arr = NetworkArrays.from_graph(grid(3))
+    centre = np.array([[100.0, 100.0]])  # node 4, where four edges meet
+    s = _snap_xy(arr, centre, None)
+    touching = np.flatnonzero((arr.eu == 4) | (arr.ev == 4))
+    assert len(touching) == 4
+    assert s.edge[0] == touching.min()
+    assert s.snap_m[0] == 0.0
 
 
 # ----------------------------------------------------------------------------------------
