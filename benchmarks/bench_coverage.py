@@ -10,11 +10,13 @@ every network node (SYNTHETIC population 1 each), time side by side:
 * (c) pandana ``nearest_pois`` (network build + precompute + queries counted);
 * criticality of all 287 assets;
 
-then scaling on SYNTHETIC grid networks of 10k, 100k and 1M nodes, and the Rutland
-approximation error of the postcode-proximity network. Writes
+then scaling on SYNTHETIC grid networks of 10k, 100k and 1M nodes (the snapping step is
+also timed against shapely's ``STRtree.query_nearest``, which coverage used before), and
+the Rutland approximation error of the postcode-proximity network. Writes
 ``benchmarks/results/coverage.json`` atomically and prints a table.
 
-Run: ``python benchmarks/bench_coverage.py [--quick]``.
+Run: ``python benchmarks/bench_coverage.py [--quick] [--sizes 10000,1000000]
+[--sections grids]``. Partial runs (``--sections``) print but only write with ``--out``.
 """
 
 from __future__ import annotations
@@ -37,7 +39,13 @@ import shapely
 
 from nwm_geo import settings
 from nwm_geo._io import atomic_path
-from nwm_geo.coverage import NetworkArrays, asset_criticality, nearest_minutes, prepare
+from nwm_geo.coverage import (
+    NetworkArrays,
+    _snap_xy,
+    asset_criticality,
+    nearest_minutes,
+    prepare,
+)
 from nwm_geo.network import approximation_error, graph_from_osm_file
 
 HERE = Path(__file__).resolve().parent
@@ -157,13 +165,28 @@ def bench_rutland(quick: bool) -> dict[str, Any]:
     limit = settings.walk_minutes * settings.walk_speed_m_per_min
     ours, t_ours = timed(nearest_minutes, model, bundles={})
     ours_m = ours * settings.walk_speed_m_per_min  # metres
+    xy = np.vstack([D.geometry.get_coordinates().to_numpy(), A.geometry.get_coordinates()])
+    snaps, t_snap = timed(_snap_xy, arr, xy, None)
+    (ref_edge, ref_d), t_str = timed(strtree_snap, arr, xy)
     res["ours"] = {
         "prepare_s": t_prep,
         "nearest_all_categories_s": t_ours,
         "demand_points": len(D),
         "assets": len(A),
+        "snap_s": t_snap,
+        "shapely_strtree_snap_s": t_str,
+        "snap_max_abs_diff_m_vs_strtree": float(np.max(np.abs(snaps.snap_m - ref_d))),
+        "snap_other_edge_equally_near": int(
+            np.sum((snaps.edge != ref_edge) & (snaps.snap_m == ref_d))
+        ),
+        "snap_other_edge_not_equally_near": int(
+            np.sum((snaps.edge != ref_edge) & (snaps.snap_m != ref_d))
+        ),
     }
-    print(f"ours: prepare {t_prep:.3f}s, all-category nearest {t_ours:.3f}s")
+    print(
+        f"ours: prepare {t_prep:.3f}s (snap {t_snap:.3f}s, shapely STRtree snap {t_str:.3f}s), "
+        f"all-category nearest {t_ours:.3f}s"
+    )
 
     # (b) networkx multi-source dijkstra per category, on the same inserted graph
     H, t_conv = timed(model_nx, model)
@@ -318,22 +341,45 @@ def bench_pandana(model: Any, ours_m: pd.DataFrame, limit: float, t_ours: float)
     }
 
 
-def bench_scaling(quick: bool) -> list[dict[str, Any]]:
-    sides = [100] if quick else [100, 316, 1000]
+def strtree_snap(arr: NetworkArrays, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reference: shapely's STRtree nearest edge (what coverage used before), bulk call."""
+    tree = shapely.STRtree(arr.geom)
+    idx, dist = tree.query_nearest(shapely.points(xy), return_distance=True, all_matches=False)
+    edge = np.full(len(xy), -1, dtype=np.int64)
+    d = np.full(len(xy), np.nan)
+    edge[idx[0]], d[idx[0]] = idx[1], dist
+    return edge, d
+
+
+def bench_scaling(sizes: list[int]) -> list[dict[str, Any]]:
     rows = []
-    for side in sides:
+    for size in sizes:
+        side = round(float(np.sqrt(size)))
         arr = grid_arrays(side)
         n = len(arr.xy)
         A = synthetic_assets(arr, SEED)
         D = node_demand(arr, None, SEED)
         model, t_prep = timed(prepare, arr, demand=D, assets=A)
         m, t_q = timed(nearest_minutes, model, bundles={})
+        # the snapping step alone, ours against shapely's STRtree (the previous method)
+        xy = np.vstack([D.geometry.get_coordinates().to_numpy(), A.geometry.get_coordinates()])
+        ours, t_snap = timed(_snap_xy, arr, xy, None)
+        (ref_edge, ref_d), t_str = timed(strtree_snap, arr, xy)
+        other_edge = ours.edge != ref_edge
         row: dict[str, Any] = {
             "inputs": "SYNTHETIC grid, 100 m edges, 287 SYNTHETIC assets, demand at every node",
             "nodes": n,
             "edges": len(arr.length),
             "prepare_s": t_prep,
             "nearest_all_categories_s": t_q,
+            "prepare_plus_nearest_s": t_prep + t_q,
+            "snap_s": t_snap,
+            "shapely_strtree_snap_s": t_str,
+            "snap_max_abs_diff_m_vs_strtree": float(np.max(np.abs(ours.snap_m - ref_d))),
+            # points on a node: several edges are exactly as near; GEOS picks any of them,
+            # we pick the lowest edge row. The model graph is the same either way.
+            "snap_other_edge_equally_near": int(np.sum(other_edge & (ours.snap_m == ref_d))),
+            "snap_other_edge_not_equally_near": int(np.sum(other_edge & (ours.snap_m != ref_d))),
         }
         if n <= 100_000:
             H = model_nx(model)
@@ -351,7 +397,8 @@ def bench_scaling(quick: bool) -> list[dict[str, Any]]:
             row["networkx_max_abs_diff_m"] = diff
             row["ratio_networkx_vs_ours"] = row["networkx_s"] / t_q
         print(
-            f"grid {n:>9,} nodes: prepare {t_prep:.2f}s, nearest {t_q:.3f}s"
+            f"grid {n:>9,} nodes: prepare {t_prep:.2f}s (snap {t_snap:.2f}s, "
+            f"shapely STRtree snap {t_str:.2f}s), nearest {t_q:.3f}s"
             + (f", networkx {row['networkx_s']:.2f}s" if "networkx_s" in row else "")
         )
         rows.append(row)
@@ -406,11 +453,37 @@ def bench_approximation(quick: bool) -> dict[str, Any]:
     return out
 
 
+SECTIONS = ("rutland", "grids", "approximation")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes only")
-    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument(
+        "--sizes",
+        type=lambda v: [int(float(x)) for x in v.split(",")],
+        default=None,
+        help="grid sizes in nodes, comma-separated (default 10000,100000,1000000; "
+        "10000 with --quick); each is rounded to a square grid",
+    )
+    ap.add_argument(
+        "--sections",
+        type=lambda v: v.split(","),
+        default=list(SECTIONS),
+        help=f"comma-separated subset of {','.join(SECTIONS)} (default all)",
+    )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"results file (default {OUT.relative_to(HERE.parent)} for a full run; "
+        "partial runs only print unless this is given)",
+    )
     args = ap.parse_args(argv)
+    unknown = set(args.sections) - set(SECTIONS)
+    if unknown:
+        ap.error(f"unknown sections {sorted(unknown)}; choose from {SECTIONS}")
+    sizes = args.sizes or ([10_000] if args.quick else [10_000, 100_000, 1_000_000])
     result: dict[str, Any] = {
         "benchmark": "coverage",
         "note": "assets, populations and grids are synthetic; "
@@ -421,18 +494,41 @@ def main(argv: list[str] | None = None) -> None:
             "minutes": settings.walk_minutes,
             "speed_m_per_min": settings.walk_speed_m_per_min,
         },
-        "rutland": bench_rutland(args.quick),
-        "scaling_synthetic_grids": bench_scaling(args.quick),
-        "approximation_error_rutland": bench_approximation(args.quick),
     }
-    with atomic_path(args.out) as tmp:
-        tmp.write_text(json.dumps(result, indent=2, default=float))
+    if "rutland" in args.sections:
+        result["rutland"] = bench_rutland(args.quick)
+    if "grids" in args.sections:
+        result["scaling_synthetic_grids"] = bench_scaling(sizes)
+    if "approximation" in args.sections:
+        result["approximation_error_rutland"] = bench_approximation(args.quick)
+    out = args.out
+    if out is None and set(args.sections) == set(SECTIONS):
+        out = OUT
+    if out is not None:
+        with atomic_path(out) as tmp:
+            tmp.write_text(json.dumps(result, indent=2, default=float))
     print_table(result)
-    print(f"wrote {args.out}")
+    if out is not None:
+        print(f"wrote {out}")
 
 
 def print_table(r: dict[str, Any]) -> None:
-    ru = r["rutland"]
+    if "rutland" in r:
+        print_rutland(r["rutland"])
+    if "scaling_synthetic_grids" in r:
+        print("\nScaling (SYNTHETIC grids)")
+        for row in r["scaling_synthetic_grids"]:
+            nxs = f"{row['networkx_s']:.2f}" if "networkx_s" in row else "-"
+            print(
+                f"{row['nodes']:>10,} nodes  prepare {row['prepare_s']:7.2f}s "
+                f"(snap {row['snap_s']:6.2f}s; "
+                f"shapely STRtree {row['shapely_strtree_snap_s']:6.2f}s)"
+                f"  nearest {row['nearest_all_categories_s']:7.3f}s"
+                f"  total {row['prepare_plus_nearest_s']:7.2f}s  networkx {nxs}"
+            )
+
+
+def print_rutland(ru: dict[str, Any]) -> None:
     t_ours = ru["ours"]["nearest_all_categories_s"]
     rows = [
         ("ours: nearest_minutes, 14 categories", t_ours, 1.0, "reference"),
@@ -485,13 +581,6 @@ def print_table(r: dict[str, Any]) -> None:
     print(f"{'method':42s} {'seconds':>9s} {'× ours':>8s}  check")
     for name, s, ratio, note in rows:
         print(f"{name:42s} {s:9.3f} {ratio:8.1f}  {note}")
-    print("\nScaling (SYNTHETIC grids)")
-    for row in r["scaling_synthetic_grids"]:
-        nxs = f"{row['networkx_s']:.2f}" if "networkx_s" in row else "-"
-        print(
-            f"{row['nodes']:>10,} nodes  prepare {row['prepare_s']:7.2f}s  "
-            f"nearest {row['nearest_all_categories_s']:7.3f}s  networkx {nxs}"
-        )
 
 
 if __name__ == "__main__":
