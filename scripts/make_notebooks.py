@@ -78,6 +78,179 @@ ax.set_title("Luton: demand points (blue, sized by population) and register site
 ax.set_axis_off()"""),
 ]
 
+NOTEBOOKS["02_localities.ipynb"] = [
+    ("md", """\
+# 2. Five localities from whole wards
+
+Wards are the building block of local governance, so localities are made of whole,
+contiguous wards. The plan minimises the worst relative deviation from the mean over the
+localities, for population and for community assets together, and breaks ties by the
+shortest boundary cut. The optimum is **proven**: every connected ward set that could be
+part of a better plan is enumerated and an exact set-partitioning model is solved with
+HiGHS, and the proof status is read from HiGHS itself (never from PuLP's word "Optimal")."""),
+    ("code", SETUP + """
+from nwm_geo import localities, maps
+from nwm_geo.pipeline import Study
+
+study = Study()
+wards = study.wards  # population from the demand points, assets from the register
+wards[["ward_name", "population", "assets"]].sort_values("population")"""),
+    ("md", "Two wards are neighbours only when they share a boundary of positive length:"),
+    ("code", """\
+adjacency = localities.ward_adjacency(wards)
+print(f"{len(adjacency)} neighbouring ward pairs")
+adjacency.head()"""),
+    ("code", """\
+plan = localities.partition(wards, k=5)
+print(f"{plan.status}: worst deviation {plan.objective:.2%}, "
+      f"boundary cut {plan.boundary_cut_m / 1000:.1f} km, {plan.runtime_s:.1f} s")
+plan.summary"""),
+    ("code", "maps.localities_map(wards, plan.assignment)"),
+    ("md", """\
+## Why is my ward in that locality? The near-best alternatives
+
+The ten best distinct plans, each proven. A *swing ward* changes locality in some of the
+plans within 10 % of the optimum."""),
+    ("code", """\
+alts = localities.alternatives(wards, k=5, n=10, within_pct=10)
+alts.plans.drop_duplicates("rank")[["rank", "objective", "pct_worse_than_optimum", "status"]]"""),
+    ("code", """\
+alts.swing.sort_values("swing_share", ascending=False).head(10)"""),
+    ("md", """\
+## Other rules
+
+A hard population band, and floors per category (at least one Library and one GP /
+Medical Centre in every locality). A request that cannot be met gets a clear error: the
+open register has only 3 LBC Community Centres, so a floor of one per locality fails."""),
+    ("code", """\
+banded = localities.partition(
+    wards, k=5, population_band=0.10, category_floors={"Library": 1, "GP / Medical Centre": 1}
+)
+print(banded.status, f"{banded.objective:.2%}")
+banded.summary[["population", "assets", "Library", "GP / Medical Centre", "wards"]]"""),
+    ("code", """\
+try:
+    localities.partition(wards, k=5, category_floors={"LBC Community Centre": 1})
+except nwm_geo.InfeasiblePartitionError as exc:
+    print(f"InfeasiblePartitionError: {exc}")"""),
+]
+
+NOTEBOOKS["03_walk_coverage.ipynb"] = [
+    ("md", """\
+# 3. Fifteen-minute walk coverage
+
+Walking minutes from every residential postcode to the nearest asset of each category,
+over a street network, weighted by Census 2021 population.
+
+**The network.** No OpenStreetMap extract of Luton is available offline, so the default is
+an *approximate* network built from the Code-Point postcode centroids (a Delaunay
+proximity graph with a detour factor calibrated on a real OSM network). Every output says
+so. With an OSM file (`Study(osm_path=...)`) or online (`download=True`) the real street
+network is used instead."""),
+    ("code", SETUP + """
+from nwm_geo import coverage, maps, network
+from nwm_geo.pipeline import Study
+
+study = Study()
+G = study.graph
+print(network.network_label(G))
+print(f"{G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges")"""),
+    ("md", "Assets and demand points are snapped to the nearest street edge and inserted into it:"),
+    ("code", """\
+model = study.model
+model.point_snaps["snap_m"].describe()"""),
+    ("code", """\
+minutes = coverage.nearest_minutes(model)
+coverage.coverage_summary(minutes, study.demand)"""),
+    ("code", """\
+by_locality = coverage.coverage_table(minutes, study.demand_with_locality, by="locality")
+by_locality.pivot(index="category", columns="locality", values="share").round(3)"""),
+    ("md", """\
+## Which assets matter most?
+
+Criticality: the residents who would lose 15-minute access to a category if that one
+asset closed (all assets in one call)."""),
+    ("code", """\
+crit = coverage.asset_criticality(model)
+crit.sort_values("sole_population", ascending=False).head(15)"""),
+    ("md", "## What if: the most critical GP surgery closes?"),
+    ("code", """\
+gp = crit[crit["category"] == "GP / Medical Centre"]["sole_population"].idxmax()
+print("closing", study.register.loc[gp, "name"])
+after = coverage.prepare(G, demand=study.demand, assets=study.register.drop(index=gp))
+before_cov = coverage.coverage_summary(minutes, study.demand)
+after_cov = coverage.coverage_summary(coverage.nearest_minutes(after), study.demand)
+(after_cov["covered_population"] - before_cov["covered_population"]).loc[
+    ["GP / Medical Centre", "someone to see"]
+]"""),
+    ("md", "## What if people walk more slowly (65 m/min, about 3.9 km/h)?"),
+    ("code", """\
+slow = coverage.nearest_minutes(model, speed_m_per_min=65)
+coverage.coverage_summary(slow, study.demand)["share"].round(3).loc[list(settings.BUNDLES)]"""),
+    ("code", """\
+sheds = coverage.walksheds(model, by="category")
+maps.walksheds_map(sheds, assets=study.register, wards=study.wards,
+                   network_label=study.network_label)"""),
+    ("md", """\
+## How good is the approximation? A real OSM network, side by side
+
+`rutland-2022-07-20.osm.pbf` is a real OpenStreetMap extract (ODbL). On it we compare
+walking distances over the real streets with distances over the postcode-proximity
+approximation built from points sampled along those streets at Luton's postcode density."""),
+    ("code", """\
+G_osm = network.graph_from_osm_file("data/raw/osm/rutland-2022-07-20.osm.pbf")
+print(network.network_label(G_osm))
+err = network.approximation_error(G_osm, n_pairs=500, seed=0)
+err[["osm_m", "approx_m", "ratio", "abs_error_m"]].describe().round(2)"""),
+]
+
+NOTEBOOKS["04_asset_requirements.ipynb"] = [
+    ("md", """\
+# 4. Outline of asset requirements
+
+Per locality and category: the assets the model needs (those whose closure would leave
+residents without a 15-minute walk), those other assets fully cover, the residents beyond
+15 minutes, the smallest set of today's assets that keeps today's coverage (exact, HiGHS),
+the best new sites to close gaps (exact, HiGHS), and the assets that need a business case
+under written rules."""),
+    ("code", SETUP + """
+from nwm_geo import maps, requirements
+from nwm_geo.pipeline import Study
+
+study = Study()
+outline = study.outline
+print(outline.method)"""),
+    ("code", """\
+outline.summary.xs("Luton", level="locality")[
+    ["population", "covered_share", "gap_population", "n_assets", "n_required",
+     "n_redundant", "n_in_minimal_cover"]
+]"""),
+    ("md", "Every optimisation's proof status, checked against HiGHS's own model status:"),
+    ("code", """\
+outline.solver_status"""),
+    ("md", "## The business-case rules and list"),
+    ("code", """\
+for rule, text in outline.rules.items():
+    print(f"{rule}: {text}")"""),
+    ("code", """\
+outline.business_case.groupby(["locality", "rule"]).size().unstack(fill_value=0)"""),
+    ("md", "## One locality in detail"),
+    ("code", """\
+name = outline.localities[0]
+tables = outline.for_locality(name)
+print(name)
+tables["required"].head(10)"""),
+    ("code", """\
+tables["new_sites"]"""),
+    ("md", "## Where are the gaps?"),
+    ("code", """\
+maps.gaps_map(outline.gap_points, measures=list(settings.BUNDLES), wards=study.wards,
+              network_label=study.network_label)"""),
+    ("code", """\
+maps.plot_coverage(study.demand, study.minutes_to_nearest, measures=list(settings.BUNDLES),
+                   wards=study.wards, network_label=study.network_label)"""),
+]
+
 
 def main() -> None:
     """Write every notebook, without outputs."""

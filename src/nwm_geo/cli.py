@@ -17,7 +17,7 @@ import pandas as pd
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
-from nwm_geo.pipeline import STAGES, Study, coverage_by_locality, run
+from nwm_geo.pipeline import STAGES, Study, coverage_by_locality, data_note, run
 
 __all__ = ["main"]
 
@@ -115,13 +115,14 @@ def _cmd_stages(args: argparse.Namespace) -> None:
     written = run(study, stages=stages, progress=not args.quiet)
     if "register" in stages:
         _show("Register against the council's 287 (in-borough sites):", study.reconciliation)
+        print(data_note(study.reconciliation))
     if "localities" in stages:
         plan = study.plan
         _show(
             f"Localities ({plan.status}; worst deviation {plan.objective:.2%}):",
             plan.summary[
                 ["population", "assets", "population_dev_pct", "assets_dev_pct", "n_wards"]
-            ],
+            ].round(1),
         )
     if "coverage" in stages or "report" in stages:
         print(f"\n{study.network_label}")

@@ -307,7 +307,14 @@ def coverage_by_locality(study: Study) -> pd.DataFrame:
     )["share"]
     wide["Luton"] = total * 100
     order = [c for c in total.index if c in wide.index]
-    return wide.loc[order].round(1)
+    wide = wide.loc[order].round(1)
+    present = set(study.register.loc[study.register["in_borough"].astype(bool), "category"])
+    wide.index = [
+        f"{c} (no site in register)" if c in settings.CATEGORIES and c not in present else c
+        for c in wide.index
+    ]
+    wide.index.name = "category"
+    return wide
 
 
 # -- writers ---------------------------------------------------------------------
