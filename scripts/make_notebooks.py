@@ -49,7 +49,7 @@ register[["name", "category", "postcode", "ward_name", "in_borough", "source"]].
 `council_count` is the council's own mapped count; `gap` is what the open data does not
 have. The gap is reported, never filled with made-up rows."""),
     ("code", "data.reconciliation(register)"),
-    ("md", "Duplicates across files (the same site in two sources) were merged; each merge is logged:"),
+    ("md", "The same site in two files was merged once; each merge is logged:"),
     ("code", "merges"),
     ("md", "Records dropped by rule (not sites, or closed), each with its reason:"),
     ("code", "data.open_register_exclusions()"),

@@ -91,10 +91,10 @@ class Study:
             return reg, pd.DataFrame(columns=list(data.MERGE_LOG_COLUMNS))
         return data.build_open_register(data_dir=self.data_dir, verbose=self.verbose)
 
-    @property
+    @cached_property
     def register(self) -> gpd.GeoDataFrame:
-        """The asset register, indexed by ``asset_id`` (EPSG:27700)."""
-        return self._register_and_merges[0]
+        """The asset register, indexed by ``asset_id`` (EPSG:27700), in ``ward_year`` wards."""
+        return self._in_ward_pattern(self._register_and_merges[0])
 
     @property
     def merges(self) -> pd.DataFrame:
@@ -110,16 +110,35 @@ class Study:
     @cached_property
     def demand(self) -> gpd.GeoDataFrame:
         """Residential demand points (postcodes carrying Census 2021 population)."""
-        return data.demand_points(data_dir=self.data_dir, verbose=self.verbose)
+        points = data.demand_points(data_dir=self.data_dir, verbose=self.verbose)
+        return self._in_ward_pattern(points)
+
+    @cached_property
+    def _ward_shapes(self) -> gpd.GeoDataFrame:
+        return data.load_wards(year=self.ward_year, data_dir=self.data_dir)
+
+    def _in_ward_pattern(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """Re-assign ``ward_code``/``ward_name`` by location when ``ward_year`` is not 2023.
+
+        The loaders give 2023 wards (Code-Point and the register use them); the 2013
+        pattern is assigned by point in polygon.
+        """
+        if self.ward_year == 2023:
+            return frame
+        shapes = self._ward_shapes
+        right = shapes[["ward_name", "geometry"]].reset_index(names="ward_code")
+        joined = gpd.sjoin(frame[["geometry"]], right, how="left", predicate="within")
+        joined = joined[~joined.index.duplicated(keep="first")]
+        out = frame.copy()
+        out["ward_code"] = joined["ward_code"]
+        out["ward_name"] = joined["ward_name"]
+        return out
 
     @cached_property
     def wards(self) -> gpd.GeoDataFrame:
         """Wards with population, asset counts (total and per category) and geometry."""
-        geo = data.load_wards(year=self.ward_year, data_dir=self.data_dir)
-        if self.ward_year == 2023:
-            table = data.ward_table(geo, self.register, self.demand)
-        else:
-            table = _ward_table_by_location(geo, self.register, self.demand)
+        geo = self._ward_shapes
+        table = data.ward_table(geo, self.register, self.demand)
         out = geo[["geometry"]].join(table)
         return gpd.GeoDataFrame(out, geometry="geometry", crs=geo.crs)
 
@@ -271,19 +290,6 @@ def data_note(reconciliation: pd.DataFrame) -> str:
             "site is known, not because none exists."
         )
     return text
-
-
-def _ward_table_by_location(
-    wards: gpd.GeoDataFrame, register: gpd.GeoDataFrame, demand: gpd.GeoDataFrame
-) -> pd.DataFrame:
-    """:func:`nwm_geo.data.ward_table` for a ward pattern other than the register's."""
-    reg = register.drop(columns=["ward_code", "ward_name"], errors="ignore")
-    reg = gpd.sjoin(reg, wards[["geometry"]], how="left", predicate="within")
-    reg = reg.rename(columns={"index_right": "ward_code"})
-    pts = demand.drop(columns=["ward_code", "ward_name"], errors="ignore")
-    pts = gpd.sjoin(pts, wards[["geometry"]], how="left", predicate="within")
-    pts = pts.rename(columns={"index_right": "ward_code"})
-    return data.ward_table(wards, reg, pts)
 
 
 def coverage_by_locality(study: Study) -> pd.DataFrame:
