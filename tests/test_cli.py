@@ -1,0 +1,136 @@
+"""The ``nwm-geo`` command: bad input, no partial outputs, and the whole run on Luton."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from nwm_geo import NwmGeoError, pipeline, settings
+from nwm_geo.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty project folder whose data/raw is the real bundle (imported by the CLI)."""
+    monkeypatch.setenv("NWM_GEO_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("NWM_GEO_SHARED_DATA", str(ROOT / "data" / "raw"))
+    return tmp_path
+
+
+def _outputs(root: Path) -> list[Path]:
+    return [
+        p
+        for folder in (root / "data" / "processed", root / "reports")
+        if folder.exists()
+        for p in folder.rglob("*")
+        if p.is_file()
+    ]
+
+
+@pytest.mark.integration
+def test_malformed_register_exits_2_naming_file_row_column_reason(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = project / "council_register.csv"
+    bad.write_text(
+        "asset_id,name,category,lon,lat\n"
+        "A1,Good Hall,Community Centre,-0.42,51.88\n"
+        "A2,Bad Coordinates,Library,west,51.88\n"
+        "A3,Unknown Kind,Bowling Alley,-0.41,51.89\n",
+        encoding="utf-8",
+    )
+    code = main(["run", "--quiet", "--register", str(bad)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "council_register.csv" in err
+    assert re.search(r"row 2, column 'lon'", err), err
+    assert re.search(r"row 3, column 'category'", err), err
+    assert "Nothing was written." in err
+    assert _outputs(project) == []
+
+
+@pytest.mark.integration
+def test_a_failing_stage_leaves_no_partial_outputs(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def boom(study: pipeline.Study, out: Path) -> list[Path]:
+        raise NwmGeoError("the localities stage failed on purpose")
+
+    monkeypatch.setitem(pipeline.STAGES, "localities", (boom, "processed"))
+    code = main(["run", "--quiet"])
+    assert code == 2
+    assert "failed on purpose" in capsys.readouterr().err
+    # the register stage ran before the failure, but nothing of it was moved into place
+    assert _outputs(project) == []
+    assert not list(project.glob(".staging-*"))
+
+
+@pytest.mark.integration
+def test_run_writes_every_output_on_luton(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "network: approximate (postcode proximity), not OSM" in printed
+    assert "somewhere to go" in printed and "all three bundles" in printed
+
+    processed, reports = project / "data" / "processed", project / "reports"
+    for name in pipeline.PROCESSED_TABLES.values():
+        assert (processed / name).is_file(), name
+    for name in [
+        "asset_requirements.xlsx",
+        "index.html",
+        "map_localities.html",
+        "map_assets.html",
+        "map_gaps.html",
+        "map_walksheds.html",
+        "localities.png",
+    ]:
+        assert (reports / name).is_file(), name
+
+    points = pd.read_csv(processed / "coverage_points.csv")
+    assert points["population"].sum() == 225_239
+    assert set(points["network"]) == {"network: approximate (postcode proximity), not OSM"}
+    assert points["locality"].notna().all()
+    minute_cols = [c for c in settings.CATEGORIES if c in points.columns]
+    assert len(minute_cols) == 14
+    values = points[minute_cols]
+    assert not ((values < 0) | (values > 10_000)).any().any()  # NaN, never a sentinel
+    assert values["Advice Services"].isna().all()  # no site in the open register
+
+    wards = pd.read_csv(processed / "coverage_wards.csv")
+    assert {"ward_code", "category", "population", "covered_population", "share"} <= set(
+        wards.columns
+    )
+    assert wards["share"].between(0, 1).all()
+
+    summary = pd.read_csv(processed / "locality_summary.csv")
+    assert len(summary) == 5
+    assert set(summary["status"]) == {"proven optimal"}
+
+    book = openpyxl.load_workbook(reports / "asset_requirements.xlsx", read_only=True)
+    assert book.sheetnames[0] == "Summary"
+    assert len(book.sheetnames) == 1 + 5
+
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="([^"#]+)"', index)
+    assert len(links) >= 20
+    for link in links:
+        if "://" not in link:
+            assert (reports / link).resolve().is_file(), link
+    # a UK phone number such as "01582 349889", not digits inside a coordinate
+    phone = re.compile(r"(?<![\d.\-])0\d{4} ?\d{6}(?![\d.])")
+    for path in _outputs(project):
+        if path.suffix in {".csv", ".html"}:
+            text = path.read_text(encoding="utf-8")
+            assert not phone.search(text), f"phone-like number in {path.name}"
+        if path.suffix == ".html":
+            assert path.stat().st_size < 5 * 1024 * 1024
+    for name in ["map_localities.html", "map_assets.html", "map_gaps.html", "map_walksheds.html"]:
+        assert "approximate (postcode proximity)" in (reports / name).read_text(encoding="utf-8")
