@@ -125,7 +125,7 @@ def test_run_writes_every_output_on_luton(
         if "://" not in link:
             assert (reports / link).resolve().is_file(), link
     # a UK phone number such as "01582 349889", not digits inside a coordinate
-    phone = re.compile(r"(?<![\d.\-])0\d{4} ?\d{6}(?![\d.])")
+    phone = re.compile(r"(?<![\w.\-])0\d{4} ?\d{6}(?![\d.])")
     for path in _outputs(project):
         if path.suffix in {".csv", ".html"}:
             text = path.read_text(encoding="utf-8")
