@@ -44,6 +44,7 @@ __all__ = [
     "approximation_error",
     "graph_from_osm_file",
     "graph_from_polygon",
+    "is_approximate",
     "load_graph",
     "network_label",
     "pseudo_postcodes",
@@ -627,11 +628,27 @@ def network_label(G: nx.MultiDiGraph) -> str:
         © OpenStreetMap contributors, ODbL"``.
     """
     source = str(G.graph.get("nwm_source", "unknown source"))
-    if _as_bool(G.graph.get("approximate", False)):
+    if is_approximate(G):
         return f"network: {source}"
     stamp = G.graph.get("osm_timestamp")
     when = f" (OSM data {stamp})" if stamp and "downloaded" not in source else ""
     return f"network: {source}{when}, {_OSM_ATTRIBUTION}"
+
+
+def is_approximate(G: nx.MultiDiGraph) -> bool:
+    """Return True when ``G`` is the offline postcode-proximity approximation.
+
+    Parameters
+    ----------
+    G
+        A graph from this module (also after :func:`save_graph` / :func:`load_graph`).
+
+    Returns
+    -------
+    bool
+        Whether walk times over ``G`` are approximate.
+    """
+    return _as_bool(G.graph.get("approximate", False))
 
 
 def _as_bool(value: Any) -> bool:

@@ -21,7 +21,17 @@ import networkx as nx
 import pandas as pd
 from tqdm.auto import tqdm
 
-from nwm_geo import coverage, data, localities, maps, network, report, requirements, settings
+from nwm_geo import (
+    __version__,
+    coverage,
+    data,
+    localities,
+    maps,
+    network,
+    report,
+    requirements,
+    settings,
+)
 from nwm_geo._io import staged_outputs
 
 __all__ = [
@@ -625,4 +635,41 @@ def run(
             target = stage / folders[folder]
             target.mkdir(parents=True, exist_ok=True)
             written += [root / p.relative_to(stage) for p in writer(study, target)]
+        note = sources_note(study, with_network=bool({"coverage", "report"} & set(stages)))
+        for folder in {STAGES[name][1] for name in stages}:
+            path = stage / folders[folder] / "SOURCES.txt"
+            path.write_text(note, encoding="utf-8")
+            written.append(root / path.relative_to(stage))
     return written
+
+
+def sources_note(study: Study, *, with_network: bool = True) -> str:
+    """The sources, licences, data dates and network of a run, for ``SOURCES.txt``.
+
+    Parameters
+    ----------
+    study
+        The study.
+    with_network
+        Include the network line (this builds the network if it was not built).
+
+    Returns
+    -------
+    str
+        Plain text.
+    """
+    lines = [
+        f"Written by nwm_geo {__version__}.",
+        "",
+        f"Register: {data_note(study.reconciliation)}",
+        f"Data dates: {DATA_DATES}.",
+    ]
+    if with_network:
+        lines.append(study.network_label)
+        if network.is_approximate(study.graph):
+            lines.append(
+                "Walk times use an approximate network built from postcode centroids, not "
+                "the OpenStreetMap street network; treat them as indicative (docs/network.md)."
+            )
+    lines += ["", "Sources and licences:", settings.attribution, ""]
+    return "\n".join(lines)

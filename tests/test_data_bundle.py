@@ -1,0 +1,75 @@
+"""Importing the data bundle into data/raw, checked against the sha256 manifest."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from nwm_geo import NwmGeoError
+from nwm_geo.data import import_bundle, read_manifest, require_raw
+
+
+def _bundle(root: Path) -> Path:
+    """A tiny SYNTHETIC bundle of two files."""
+    (root / "assets").mkdir(parents=True)
+    (root / "assets" / "a.csv").write_text("name\nSynthetic Hall\n", encoding="utf-8")
+    (root / "SOURCES.md").write_text("synthetic\n", encoding="utf-8")
+    return root
+
+
+def _readme(dest: Path, sums: dict[str, str]) -> None:
+    dest.mkdir(parents=True, exist_ok=True)
+    rows = "\n".join(f"| `{f}` | synthetic | n/a | {h} |" for f, h in sums.items())
+    (dest / "README.md").write_text(
+        f"# raw\n\n| file | source | licence | sha256 |\n|---|---|---|---|\n{rows}\n",
+        encoding="utf-8",
+    )
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_import_copies_and_checks_the_manifest(tmp_path: Path) -> None:
+    src = _bundle(tmp_path / "shared")
+    dest = tmp_path / "raw"
+    _readme(
+        dest,
+        {"assets/a.csv": _sha(src / "assets" / "a.csv"), "SOURCES.md": _sha(src / "SOURCES.md")},
+    )
+    manifest = import_bundle(src, dest=dest, strict=True)
+    assert set(manifest["status"]) == {"ok"}
+    assert (dest / "assets" / "a.csv").read_bytes() == (src / "assets" / "a.csv").read_bytes()
+    assert read_manifest(dest / "README.md")["assets/a.csv"] == _sha(src / "assets" / "a.csv")
+
+
+def test_a_changed_file_is_reported(tmp_path: Path) -> None:
+    src = _bundle(tmp_path / "shared")
+    dest = tmp_path / "raw"
+    _readme(dest, {"assets/a.csv": "0" * 64, "SOURCES.md": _sha(src / "SOURCES.md")})
+    with pytest.raises(NwmGeoError, match=r"assets/a.csv: sha256 differs from manifest"):
+        import_bundle(src, dest=dest, strict=True)
+    with pytest.warns(UserWarning, match="differs"):
+        manifest = import_bundle(src, dest=dest)
+    assert manifest.set_index("file").loc["assets/a.csv", "status"] == (
+        "sha256 differs from manifest"
+    )
+
+
+def test_missing_bundle_and_missing_raw_file_say_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(NwmGeoError, match="NWM_GEO_SHARED_DATA"):
+        import_bundle(tmp_path / "nowhere", dest=tmp_path / "raw")
+    with pytest.raises(NwmGeoError, match="nwm-geo import-data"):
+        require_raw("boundaries/luton_wards_2025.geojson", data_dir=tmp_path)
+
+
+@pytest.mark.integration
+def test_committed_manifest_matches_the_imported_bundle() -> None:
+    """data/raw/README.md lists every file of the real bundle with its sha256."""
+    root = Path(__file__).resolve().parent.parent / "data" / "raw"
+    manifest = read_manifest(root / "README.md")
+    assert len(manifest) == 27
+    for name, digest in manifest.items():
+        assert _sha(root / name) == digest, name
