@@ -132,5 +132,8 @@ def test_run_writes_every_output_on_luton(
             assert not phone.search(text), f"phone-like number in {path.name}"
         if path.suffix == ".html":
             assert path.stat().st_size < 5 * 1024 * 1024
+    for folder in (processed, reports):
+        note = (folder / "SOURCES.txt").read_text(encoding="utf-8")
+        assert "OGL v3" in note and "ODbL" in note and "approximate" in note
     for name in ["map_localities.html", "map_assets.html", "map_gaps.html", "map_walksheds.html"]:
         assert "approximate (postcode proximity)" in (reports / name).read_text(encoding="utf-8")
