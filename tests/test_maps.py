@@ -235,3 +235,19 @@ def test_static_maps_have_title_legend_attribution(
         assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     cov_titles = [ax.get_title() for ax in figs["cov"].axes]
     assert all("% of residents within 15 min" in t for t in cov_titles)
+
+
+def test_every_compass_locality_name_has_its_own_colour() -> None:
+    names = [
+        "Central",
+        "North",
+        "North East",
+        "East",
+        "South East",
+        "South",
+        "South West",
+        "West",
+        "North West",
+    ]
+    colours = [maps.locality_colour(n) for n in names]
+    assert len(set(colours)) == len(names)

@@ -100,14 +100,19 @@ CATEGORY_COLOURS: dict[str, str] = dict(
     )
 )
 
-#: Fixed locality colours for the usual names; other names get a stable colour from
+#: Fixed, distinct locality colours for the nine compass names that
+#: :func:`nwm_geo.localities.partition` gives (Tableau 10); other names get a stable colour from
 #: :data:`_EXTRA_COLOURS` by a CRC32 of the name (the same in every session).
 LOCALITY_COLOURS: dict[str, str] = {
-    "North": "#4e79a7",
-    "South": "#f28e2b",
-    "East": "#59a14f",
-    "West": "#b07aa1",
     "Central": "#e15759",
+    "North": "#4e79a7",
+    "North East": "#76b7b2",
+    "East": "#59a14f",
+    "South East": "#edc948",
+    "South": "#f28e2b",
+    "South West": "#9c755f",
+    "West": "#b07aa1",
+    "North West": "#ff9da7",
     "outside the borough": "#bab0ac",
 }
 _EXTRA_COLOURS = ("#76b7b2", "#edc948", "#ff9da7", "#9c755f", "#86bcb6", "#d37295", "#a0cbe8")
