@@ -973,8 +973,12 @@ class _SetModel:
     ) -> tuple[_Solve, list[int]]:
         inst = self.inst
         idx = [s for s, (_, dev) in enumerate(self.sets) if zcap is None or dev <= zcap + _EPS]
+        # Canonical order (by ward bitmask) and names, so that the same admissible sets give
+        # the same model, and HiGHS the same plan among ties, however the band was found.
+        idx.sort(key=lambda s: self.sets[s][0])
+        name = {s: f"x_{j}" for j, s in enumerate(idx)}
         prob = pulp.LpProblem("localities_sets", pulp.LpMinimize)
-        x = {s: pulp.LpVariable(f"x_{s}", cat=pulp.LpBinary) for s in idx}
+        x = {s: pulp.LpVariable(name[s], cat=pulp.LpBinary) for s in idx}
         if stage == 1:
             z = pulp.LpVariable("z", lowBound=inst.lower_bound)
             prob += z
@@ -996,7 +1000,7 @@ class _SetModel:
             if all(mk in by_mask for mk in good):
                 prob += pulp.lpSum(x[by_mask[mk]] for mk in good) <= inst.k - 1
         res = _run(prob, solver, time_left, verbose)
-        chosen = [self.sets[s][0] for s in idx if res.values.get(f"x_{s}", 0.0) > 0.5]
+        chosen = [self.sets[s][0] for s in idx if res.values.get(name[s], 0.0) > 0.5]
         return res, chosen
 
 
