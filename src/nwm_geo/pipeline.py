@@ -156,7 +156,8 @@ class Study:
     @cached_property
     def plan(self) -> localities.LocalityPlan:
         """The proven-optimal locality plan (or the best found, with its gap)."""
-        return localities.partition(self.wards, k=self.k, verbose=self.verbose)
+        # verbose=False: the partition's verbose mode prints the HiGHS log, not a bar
+        return localities.partition(self.wards, k=self.k)
 
     @cached_property
     def alternatives(self) -> localities.Alternatives:
