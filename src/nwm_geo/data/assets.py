@@ -320,17 +320,26 @@ class _Located:
     method: str = ""
 
 
+def _number_pair(
+    a_t: str, b_t: str, label: str, row: int, cols: tuple[str, str], problems: list[Problem]
+) -> tuple[float, float] | None:
+    """Both coordinates as numbers, or None with a problem for each that is not one."""
+    a, b = _to_float(a_t), _to_float(b_t)
+    for num, text, col in ((a, a_t, cols[0]), (b, b_t, cols[1])):
+        if num is None:
+            problems.append(Problem(label, row, col, text, "coordinate is not a number"))
+    if a is None or b is None:
+        return None
+    return a, b
+
+
 def _locate_lonlat(
     lon_t: str, lat_t: str, label: str, row: int, cols: tuple[str, str], problems: list[Problem]
 ) -> _Located | None:
-    lon, lat = _to_float(lon_t), _to_float(lat_t)
-    bad = False
-    for num, text, col in ((lon, lon_t, cols[0]), (lat, lat_t, cols[1])):
-        if num is None:
-            problems.append(Problem(label, row, col, text, "coordinate is not a number"))
-            bad = True
-    if bad or lon is None or lat is None:
+    pair = _number_pair(lon_t, lat_t, label, row, cols, problems)
+    if pair is None:
         return None
+    lon, lat = pair
     value = f"{lon_t}, {lat_t}"
     both = f"{cols[0]}/{cols[1]}"
     if _in_gb(lon, lat):
@@ -380,14 +389,10 @@ def _locate_lonlat(
 def _locate_bng(
     e_t: str, n_t: str, label: str, row: int, cols: tuple[str, str], problems: list[Problem]
 ) -> _Located | None:
-    e, n = _to_float(e_t), _to_float(n_t)
-    bad = False
-    for num, text, col in ((e, e_t, cols[0]), (n, n_t, cols[1])):
-        if num is None:
-            problems.append(Problem(label, row, col, text, "coordinate is not a number"))
-            bad = True
-    if bad or e is None or n is None:
+    pair = _number_pair(e_t, n_t, label, row, cols, problems)
+    if pair is None:
         return None
+    e, n = pair
     value = f"{e_t}, {n_t}"
     both = f"{cols[0]}/{cols[1]}"
     if abs(e) <= 180 and abs(n) <= 90:
