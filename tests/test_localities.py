@@ -475,3 +475,27 @@ def test_plan_does_not_depend_on_how_good_the_heuristic_was(
     again = loc.partition(wards, k=5)
     assert again.objective == pytest.approx(reference.objective)
     pd.testing.assert_series_equal(again.assignment, reference.assignment)
+
+
+def test_a_tiebreak_that_finds_nothing_keeps_the_stage_one_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: the fallback used to re-solve with 1 s and could return no sets, which
+    became a plan with empty localities."""
+    pop = np.random.default_rng(5).integers(80, 120, size=9).tolist()
+    wards = grid(3, 3, pop, [1] * 9)
+    real = loc._SetModel.solve
+
+    def stage_two_fails(self: Any, **kw: Any) -> Any:
+        if kw["stage"] == 2:
+            return loc._Solve("none", math.nan, math.nan, {}), []
+        if kw.get("time_left", 99) <= 1.0:
+            return loc._Solve("none", math.nan, math.nan, {}), []
+        return real(self, **kw)
+
+    monkeypatch.setattr(loc._SetModel, "solve", stage_two_fails)
+    plan = loc.partition(wards, k=3)
+    assert plan.assignment.nunique() == 3
+    assert plan.proven_optimal
+    best = brute_force(3, 3, 3, {"population": pop, "assets": [1] * 9})[0]
+    assert plan.objective == pytest.approx(best[0])

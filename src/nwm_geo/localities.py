@@ -1298,6 +1298,12 @@ def _make_plan(
     method: str,
     tiebreak: bool,
 ) -> LocalityPlan:
+    sizes = np.bincount(labels, minlength=inst.k)
+    if len(sizes) != inst.k or (sizes == 0).any():
+        raise SolverError(
+            f"the solver returned a plan with {int((sizes > 0).sum())} non-empty localities "
+            f"instead of {inst.k}; no plan is reported (try a longer time_limit_s)"
+        )
     pin_names: dict[int, str] = {}
     for i, lab in enumerate(inst.pin_label):
         if lab >= 0 and isinstance(inst.pin_groups[lab], str):
@@ -1475,7 +1481,7 @@ def partition(
         )
         if found is not None:
             model, upper, how = found
-            res1, _ = model.solve(
+            res1, chosen1 = model.solve(
                 stage=1,
                 zcap=None,
                 solver=solver,
@@ -1494,9 +1500,7 @@ def partition(
                 verbose=verbose,
             )
             if res2.state not in ("optimal", "feasible"):
-                _, chosen = model.solve(
-                    stage=1, zcap=None, solver=solver, time_left=1.0, verbose=verbose
-                )
+                chosen = chosen1  # the tie-break found nothing in time: keep stage 1's plan
             labels = _labels_from_masks(inst.n, chosen)
             proven = res1.state == "optimal"
             desc = (
