@@ -1121,7 +1121,9 @@ def _solve_flow(
     prob += z <= res1.objective + _EPS
     prob.setObjective(pulp.lpSum(s * y[e] for e, (_, _, s) in enumerate(inst.edges)))
     start2 = {**_flow_start(inst, labels)} if solver is None else None
-    res2 = _run(prob, solver, deadline - time.perf_counter(), verbose, start=start2)
+    # leave time to build the plan's summary, so the call keeps within time_limit_s
+    margin = min(1.5, 0.05 * t_total)
+    res2 = _run(prob, solver, deadline - time.perf_counter() - margin, verbose, start=start2)
     tiebreak = res2.state == "optimal"
     if res2.state in ("optimal", "feasible"):
         labels = np.array(_argmax_labels(res2.values, n, k))
