@@ -65,7 +65,9 @@ def test_a_failing_stage_leaves_no_partial_outputs(
     monkeypatch.setitem(pipeline.STAGES, "localities", (boom, "processed"))
     code = main(["run", "--quiet"])
     assert code == 2
-    assert "failed on purpose" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "failed on purpose" in err
+    assert "(stage: localities)" in err
     # the register stage ran before the failure, but nothing of it was moved into place
     assert _outputs(project) == []
     assert not list(project.glob(".staging-*"))

@@ -499,3 +499,27 @@ def test_a_tiebreak_that_finds_nothing_keeps_the_stage_one_plan(
     assert plan.proven_optimal
     best = brute_force(3, 3, 3, {"population": pop, "assets": [1] * 9})[0]
     assert plan.objective == pytest.approx(best[0])
+
+
+def test_alternatives_without_a_tiebreak_still_list_distinct_plans(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pop = np.random.default_rng(5).integers(80, 120, size=9).tolist()
+    wards = grid(3, 3, pop, [1] * 9)
+    real = loc._SetModel.solve
+
+    def stage_two_fails(self: Any, **kw: Any) -> Any:
+        if kw["stage"] == 2:
+            return loc._Solve("none", math.nan, math.nan, {}), []
+        return real(self, **kw)
+
+    monkeypatch.setattr(loc._SetModel, "solve", stage_two_fails)
+    alts = loc.alternatives(wards, k=3, n=3)
+    plans = alts.plans.groupby("rank")["locality"].apply(tuple)
+    assert len(plans) == 3
+    parts = {
+        frozenset(frozenset(g.index) for _, g in grp.groupby("locality"))
+        for _, grp in alts.plans.set_index("ward_code").groupby("rank")
+    }
+    assert len(parts) == 3
+    assert alts.plans.groupby("rank")["locality"].nunique().eq(3).all()

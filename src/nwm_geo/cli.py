@@ -178,7 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _COMMANDS[args.command](args)
     except NwmGeoError as exc:
-        print(f"nwm-geo {args.command}: error: {exc}", file=sys.stderr)
+        stage = "".join(f" ({n})" for n in getattr(exc, "__notes__", []))
+        print(f"nwm-geo {args.command}: error{stage}: {exc}", file=sys.stderr)
         print("Nothing was written.", file=sys.stderr)
         return 2
     return 0

@@ -1639,7 +1639,9 @@ def alternatives(
             if r2.state in ("optimal", "feasible"):
                 got = (chosen, level, r2.state == "optimal" and results[-1][3])
         if got is None:
-            r1, _ = model.solve(stage=1, zcap=None, solver=solver, time_left=left, verbose=verbose)
+            r1, chosen1 = model.solve(
+                stage=1, zcap=None, solver=solver, time_left=left, verbose=verbose
+            )
             if r1.state == "infeasible":
                 if upper >= u_max:
                     break  # every partition has been listed
@@ -1662,7 +1664,7 @@ def alternatives(
                 verbose=verbose,
             )
             if r2.state not in ("optimal", "feasible"):
-                break
+                chosen = chosen1  # no tie-break in time: the stage-1 plan, cut not minimised
             got = (chosen, level, r1.state == "optimal" and r2.state == "optimal")
         chosen, zval, proven = got
         model.nogoods.append(frozenset(chosen))

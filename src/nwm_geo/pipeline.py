@@ -32,6 +32,7 @@ from nwm_geo import (
     requirements,
     settings,
 )
+from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import staged_outputs
 
 __all__ = [
@@ -635,7 +636,12 @@ def run(
             writer, folder = STAGES[name]
             target = stage / folders[folder]
             target.mkdir(parents=True, exist_ok=True)
-            written += [root / p.relative_to(stage) for p in writer(study, target)]
+            try:
+                files = writer(study, target)
+            except NwmGeoError as exc:
+                exc.add_note(f"stage: {name}")
+                raise
+            written += [root / p.relative_to(stage) for p in files]
         note = sources_note(study, with_network=bool({"coverage", "report"} & set(stages)))
         for folder in {STAGES[name][1] for name in stages}:
             path = stage / folders[folder] / "SOURCES.txt"
