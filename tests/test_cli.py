@@ -106,6 +106,9 @@ def test_run_writes_every_output_on_luton(
     assert not ((values < 0) | (values > 10_000)).any().any()  # NaN, never a sentinel
     assert values["Advice Services"].isna().all()  # no site in the open register
 
+    for name in ["coverage_wards", "coverage_lsoas", "coverage_localities", "asset_criticality"]:
+        table = pd.read_csv(processed / f"{name}.csv")
+        assert set(table["network"]) == {"network: approximate (postcode proximity), not OSM"}
     wards = pd.read_csv(processed / "coverage_wards.csv")
     assert {"ward_code", "category", "population", "covered_population", "share"} <= set(
         wards.columns

@@ -11,7 +11,7 @@ The CLI (:mod:`nwm_geo.cli`) and the notebooks call these functions.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -36,10 +36,14 @@ from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import staged_outputs
 
 __all__ = [
+    "DATA_DATES",
+    "PROCESSED_TABLES",
     "STAGES",
     "Study",
     "coverage_by_locality",
+    "data_note",
     "run",
+    "sources_note",
     "write_coverage",
     "write_localities",
     "write_register_stage",
@@ -90,7 +94,6 @@ class Study:
     download: bool = False
     new_sites: int = 3
     verbose: bool = False
-    _notes: list[str] = field(default_factory=list, repr=False)
 
     # -- register ------------------------------------------------------------
     @cached_property
@@ -178,9 +181,8 @@ class Study:
     @cached_property
     def graph(self) -> nx.MultiDiGraph:
         """The walk network (EPSG:27700)."""
-        wards = data.load_wards(year=2023, data_dir=self.data_dir)
         return network.walk_network(
-            boundary=data.borough_boundary(wards),
+            boundary=data.borough_boundary(self._ward_shapes),
             postcodes=data.load_postcodes(data_dir=self.data_dir),
             osm_path=self.osm_path,
             graph_path=self.graph_path,
@@ -298,8 +300,8 @@ def data_note(reconciliation: pd.DataFrame) -> str:
     )
     if empty:
         text += (
-            f" No open data for: {', '.join(empty)}; their coverage reads 0 % because no "
-            "site is known, not because none exists."
+            f" No site in the register for: {', '.join(empty)}; their coverage reads 0 % "
+            "because no site is known, not because none exists."
         )
     return text
 
@@ -435,19 +437,15 @@ def write_coverage(study: Study, out: Path) -> list[Path]:
             "snap_flagged": snaps["flagged"],
         }
     ).join(study.minutes_to_nearest.round(2))
-    points["network"] = study.network_label
-    wards = study.coverage(by="ward_code")
-    wards["network"] = study.network_label
     crit = study.criticality.join(study.register[["ward_code", "in_borough"]])
     crit["locality"] = study.locality_of(crit)
-    crit["network"] = study.network_label
-    paths = [
-        _csv(points, out / "coverage_points.csv"),
-        _csv(wards, out / "coverage_wards.csv", index=False),
-        _csv(study.coverage(by="lsoa_code"), out / "coverage_lsoas.csv", index=False),
-        _csv(study.coverage(by="locality"), out / "coverage_localities.csv", index=False),
-        _csv(crit, out / "asset_criticality.csv"),
-    ]
+    tables = {"coverage_points.csv": (points, True), "asset_criticality.csv": (crit, True)}
+    for by, name in [("ward_code", "wards"), ("lsoa_code", "lsoas"), ("locality", "localities")]:
+        tables[f"coverage_{name}.csv"] = (study.coverage(by=by), False)
+    paths = []
+    for name, (frame, index) in tables.items():
+        frame["network"] = study.network_label  # every file says which network it used
+        paths.append(_csv(frame, out / name, index=index))
     paths.append(network.save_graph(study.graph, out / "walk_network.gpkg"))
     return paths
 
