@@ -422,3 +422,31 @@ def test_approximate_graph_works_downstream() -> None:
     assert m.loc["S0", "Library"] == pytest.approx(0.0)
     assert m["Library"].notna().all()  # the approximation is connected
     assert model.label == "network: approximate (postcode proximity), not OSM"
+
+
+# ----------------------------------------------------------------------------------------
+# bad population values are errors, not zeros
+
+
+@pytest.mark.parametrize(
+    ("bad", "why"),
+    [(None, "missing"), ("lots", "not numeric"), (np.inf, "not finite"), (-3, "negative")],
+)
+def test_bad_population_raises_naming_the_points(bad: object, why: str) -> None:
+    demand = points([(0, 0), (100, 0), (200, 0)], ["ok1", "BAD", "ok2"], population=[1, bad, 2])
+    A = assets([(0, 0)], ["Library"])
+    with pytest.raises(NwmGeoError, match="BAD") as info:
+        prepare(grid(), demand=demand, assets=A)
+    assert "ok1" not in str(info.value) and "ok2" not in str(info.value)
+    m = pd.DataFrame({"Library": [1.0, 1.0, 1.0]}, index=demand.index)
+    with pytest.raises(NwmGeoError, match="BAD"):
+        coverage_table(m, demand.assign(ward_code="W1"), by="ward_code", bundles={}, minutes=15)
+
+
+def test_bad_population_lists_at_most_ten_ids() -> None:
+    ids = [f"P{i}" for i in range(15)]
+    demand = points([(float(i), 0.0) for i in range(15)], ids, population=[-1] * 15)
+    m = pd.DataFrame({"Library": [1.0] * 15}, index=demand.index)
+    with pytest.raises(NwmGeoError, match="15 point") as info:
+        coverage_table(m, demand.assign(ward_code="W1"), by="ward_code", bundles={})
+    assert "P9" in str(info.value) and "P10" not in str(info.value)

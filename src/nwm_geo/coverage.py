@@ -556,6 +556,31 @@ class WalkModel:
         return self.network.crs
 
 
+def _population(demand: pd.DataFrame) -> np.ndarray:
+    """Return ``demand["population"]`` as floats, refusing values that are not counts.
+
+    Raises
+    ------
+    NwmGeoError
+        Naming (up to ten of) the points whose population is missing, not numeric, not
+        finite or negative.
+    """
+    raw = demand["population"]
+    num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(num) | (num < 0)
+    if bad.any():
+        shown = ", ".join(
+            f"{pid!r} ({val!r})"
+            for pid, val in zip(demand.index[bad][:10], raw.to_numpy()[bad][:10], strict=True)
+        )
+        more = " ..." if bad.sum() > 10 else ""
+        raise NwmGeoError(
+            f"population must be a finite number >= 0; {int(bad.sum())} point(s) have a "
+            f"missing, non-numeric, infinite or negative value: {shown}{more}"
+        )
+    return num
+
+
 def prepare(
     G: nx.MultiDiGraph | NetworkArrays,
     *,
@@ -591,7 +616,8 @@ def prepare(
     Raises
     ------
     NwmGeoError
-        If ``population`` or ``category`` is missing or an index has duplicates.
+        If ``population`` or ``category`` is missing, a population is missing, not
+        numeric, not finite or negative, or an index has duplicates.
     """
     problems = []
     if "population" not in demand.columns:
@@ -604,6 +630,7 @@ def prepare(
         problems.append("assets index (asset_id) has duplicates")
     if problems:
         raise NwmGeoError("Cannot prepare the walk model: " + "; ".join(problems))
+    pop = _population(demand)
     arr = _graph_arrays(G)
     if verbose:
         print(f"Snapping {len(demand):,} demand points and {len(assets):,} assets ...")
@@ -622,7 +649,6 @@ def prepare(
     leaf = ~inner
     node_xy[pieces.a[leaf]] = pieces.leaf_from[leaf]
     nd = len(demand)
-    pop = pd.to_numeric(demand["population"], errors="coerce").fillna(0).to_numpy(float)
     names = assets["name"] if "name" in assets.columns else pd.Series("", index=assets.index)
     return WalkModel(
         graph=graph,
@@ -791,7 +817,7 @@ def coverage_table(
         raise NwmGeoError("demand has no 'population' column.")
     thr = _minutes(minutes)
     flags = _covered_flags(minutes_df, thr, bundles).reindex(demand.index, fill_value=False)
-    pop = pd.to_numeric(demand["population"], errors="coerce").fillna(0).to_numpy(float)
+    pop = _population(demand)
     covered = flags.to_numpy(bool) * pop[:, None]
     groups = demand[by].to_numpy()
     frame = pd.DataFrame(covered, columns=flags.columns, index=demand.index)
