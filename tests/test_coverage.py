@@ -450,3 +450,29 @@ def test_bad_population_lists_at_most_ten_ids() -> None:
     with pytest.raises(NwmGeoError, match="15 point") as info:
         coverage_table(m, demand.assign(ward_code="W1"), by="ward_code", bundles={})
     assert "P9" in str(info.value) and "P10" not in str(info.value)
+
+
+# ----------------------------------------------------------------------------------------
+# misspelled categories and bundles are errors, not 0 % coverage
+
+
+def test_unknown_bundle_category_raises(two_libraries: tuple[object, float]) -> None:
+    model, _ = two_libraries
+    with pytest.raises(NwmGeoError, match="Libary") as info:
+        nearest_minutes(model, bundles={"go": ("Libary", "Council")})  # type: ignore[arg-type]
+    assert "'Council'" not in str(info.value).split(":")[0]
+    with pytest.raises(NwmGeoError, match="Libary"):
+        nearest_minutes(model, categories=["Libary"], bundles={})  # type: ignore[arg-type]
+    # a category of settings.CATEGORIES with no asset is valid (its time is NaN)
+    absent = next(c for c in settings.CATEGORIES if c not in {"Library", "Council"})
+    m = nearest_minutes(model, bundles={"go": (absent,)})  # type: ignore[arg-type]
+    assert m["go"].isna().all()
+
+
+def test_coverage_table_unknown_bundle_name_raises() -> None:
+    m = pd.DataFrame({"Library": [5.0], "go": [5.0]}, index=pd.Index(["a"], name="point_id"))
+    demand = pd.DataFrame({"population": [1], "ward_code": ["W1"]}, index=m.index)
+    with pytest.raises(NwmGeoError, match="'og'"):
+        coverage_table(m, demand, bundles={"go": ("Library",), "og": ("Library",)})
+    with pytest.raises(NwmGeoError, match="'og'"):
+        coverage_summary(m, demand, bundles={"og": ("Library",)})

@@ -730,6 +730,12 @@ def nearest_minutes(
     verbose
         Show a progress bar over categories.
 
+    Raises
+    ------
+    NwmGeoError
+        If a category (in ``categories`` or a bundle) is neither in
+        ``settings.CATEGORIES`` nor held by any asset: most likely a misspelling.
+
     Returns
     -------
     pandas.DataFrame
@@ -741,6 +747,12 @@ def nearest_minutes(
     cats = _categories(model, categories)
     bund = dict(settings.BUNDLES if bundles is None else bundles)
     needed = list(dict.fromkeys([*cats, *(c for cs in bund.values() for c in cs)]))
+    unknown = [c for c in needed if c not in set(settings.CATEGORIES) | set(model.category)]
+    if unknown:
+        raise NwmGeoError(
+            f"Unknown categories {unknown} in categories/bundles: not in settings.CATEGORIES "
+            "and no asset has them (misspelled?)."
+        )
     metres: dict[str, np.ndarray] = {}
     for cat in tqdm(needed, disable=not verbose, desc="categories"):
         sources = model.asset_nodes[(model.category == cat).to_numpy()]
@@ -774,6 +786,13 @@ def _covered_flags(
     bund = minutes_df.attrs.get("bundles") if bundles is None else bundles
     if bund is None:
         bund = settings.BUNDLES
+    if bundles is not None:
+        missing = [b for b in bundles if b not in minutes_df.columns]
+        if missing:
+            raise NwmGeoError(
+                f"Bundles {missing} are not columns of the minutes table "
+                f"(it has {list(minutes_df.columns)}); pass nearest_minutes the same bundles."
+            )
     present = [b for b in bund if b in minutes_df.columns]
     if present:
         flags[all_bundles_label(bund)] = flags[present].all(axis=1)
@@ -810,6 +829,12 @@ def coverage_table(
     pandas.DataFrame
         Long format: ``by``, ``category`` (categories, bundles, "all three bundles"),
         ``population``, ``covered_population``, ``share`` (NaN where population is 0).
+
+    Raises
+    ------
+    NwmGeoError
+        If ``by`` or ``population`` is missing, a population is not a count, or a
+        ``bundles`` name is not a column of ``minutes_df``.
     """
     if by not in demand.columns:
         raise NwmGeoError(f"demand has no column {by!r} to group coverage by.")
