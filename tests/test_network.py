@@ -146,6 +146,14 @@ def test_approximate_graph_needs_three_points() -> None:
         approximate_graph(pts)
 
 
+def test_approximate_graph_collinear_points_raise_network_error() -> None:
+    pts = gpd.GeoSeries(
+        [Point(500000 + 50 * i, 200000 + 20 * i) for i in range(5)], crs=settings.crs
+    )
+    with pytest.raises(NetworkError, match="collinear"):
+        approximate_graph(pts)
+
+
 def test_approximation_error_columns_on_synthetic_osm_like_grid() -> None:
     # a synthetic 12 x 12 grid at 100 m standing in for an OSM network
     G = nx.MultiDiGraph(crs=settings.crs)

@@ -405,11 +405,11 @@ def approximate_graph(
     Raises
     ------
     NetworkError
-        With fewer than three distinct points.
+        With fewer than three distinct points, or points that are all (nearly) collinear.
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import minimum_spanning_tree
-    from scipy.spatial import Delaunay
+    from scipy.spatial import Delaunay, QhullError
 
     detour = DEFAULT_DETOUR_FACTOR if detour_factor is None else float(detour_factor)
     max_edge = DEFAULT_MAX_EDGE_M if max_edge_m is None else float(max_edge_m)
@@ -418,8 +418,16 @@ def approximate_graph(
     xy_all, index = _points_xy(points)
     xy, first = np.unique(xy_all, axis=0, return_index=True)
     if len(xy) < 3:
-        raise NetworkError("approximate_graph needs at least three distinct points.")
-    tri = Delaunay(xy)
+        raise NetworkError(
+            f"approximate_graph needs at least three distinct points, not {len(xy)}."
+        )
+    try:
+        tri = Delaunay(xy)
+    except QhullError as exc:
+        raise NetworkError(
+            f"approximate_graph cannot triangulate the {len(xy)} distinct points: they are "
+            "(nearly) collinear. Give points that span an area."
+        ) from exc
     s = tri.simplices
     pairs = np.vstack([s[:, [0, 1]], s[:, [1, 2]], s[:, [0, 2]]])
     pairs.sort(axis=1)
