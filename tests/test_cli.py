@@ -51,7 +51,7 @@ def test_malformed_register_exits_2_naming_file_row_column_reason(
     assert "council_register.csv" in err
     assert re.search(r"row 2, column 'lon'", err), err
     assert re.search(r"row 3, column 'category'", err), err
-    assert "Nothing was written." in err
+    assert "Nothing was written to data/processed or reports." in err
     assert _outputs(project) == []
 
 

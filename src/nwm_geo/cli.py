@@ -178,9 +178,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         _COMMANDS[args.command](args)
     except NwmGeoError as exc:
-        stage = "".join(f" ({n})" for n in getattr(exc, "__notes__", []))
+        notes = getattr(exc, "__notes__", [])
+        stage = "".join(f" ({n})" for n in notes)
         print(f"nwm-geo {args.command}: error{stage}: {exc}", file=sys.stderr)
-        print("Nothing was written.", file=sys.stderr)
+        if any(n.startswith("stage: ") for n in notes):  # raised inside pipeline.run
+            print("Nothing was written to data/processed or reports.", file=sys.stderr)
         return 2
     return 0
 

@@ -159,7 +159,13 @@ class Study:
     # -- localities ----------------------------------------------------------
     @cached_property
     def plan(self) -> localities.LocalityPlan:
-        """The proven-optimal locality plan (or the best found, with its gap)."""
+        """The proven-optimal locality plan (or the best found, with its gap).
+
+        It is the first of :attr:`alternatives`, so the swing wards are measured against
+        this very plan and the wards are not solved twice.
+        """
+        if self.n_alternatives > 0 and self.alternatives.best is not None:
+            return self.alternatives.best
         # verbose=False: the partition's verbose mode prints the HiGHS log, not a bar
         return localities.partition(self.wards, k=self.k)
 
@@ -175,7 +181,7 @@ class Study:
 
     def locality_of(self, frame: pd.DataFrame) -> pd.Series:
         """Return the locality of each row of ``frame`` from its ``ward_code``."""
-        return frame["ward_code"].map(self.plan.assignment)
+        return requirements.locality_of(frame["ward_code"], self.plan.assignment)
 
     # -- network and coverage ------------------------------------------------
     @cached_property
@@ -338,9 +344,26 @@ def coverage_by_locality(study: Study) -> pd.DataFrame:
 
 
 # -- writers ---------------------------------------------------------------------
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _no_formulas(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _csv(frame: pd.DataFrame, path: Path, *, index: bool = True) -> Path:
+    """Write a CSV; text cells that Excel would read as formulas are neutralised."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=index, encoding="utf-8")
+    safe = frame.copy()
+    for col in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[col]):
+            safe[col] = safe[col].map(_no_formulas)
+    if not pd.api.types.is_numeric_dtype(safe.index):
+        safe.index = safe.index.map(_no_formulas)
+    safe.to_csv(path, index=index, encoding="utf-8")
     return path
 
 
@@ -474,7 +497,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
     bundles = list(settings.BUNDLES)
     lsoas = data.load_lsoas(year=2021, data_dir=study.data_dir)
     area_gaps = requirements.gap_population(
-        study.minutes_to_nearest, study.demand, assignment=assignment, by="lsoa"
+        study.minutes_to_nearest, study.demand, assignment=assignment, by="lsoa", minutes=minutes
     )
     common: dict[str, Any] = {"network_label": label}
     folium_maps = {
@@ -548,17 +571,18 @@ def write_report(study: Study, out: Path) -> list[Path]:
         table_links.append((title, _csv(frame, tables_dir / name)))
     written += [p for _, p in map_links] + [p for _, p in table_links]
     links = [(t, str(p.relative_to(out))) for t, p in table_links]
-    # The data/processed tables, when this run wrote them (staged beside us) or they exist.
-    final_processed = settings.processed_dir()
+    # The data/processed tables: written by this run (beside ``out`` in the staging folder,
+    # or beside it in the project when called directly), or by an earlier run (the staging
+    # folder sits inside the project folder, so that is two levels up).
     for title, name in PROCESSED_TABLES.items():
-        if (out.parent / "data" / "processed" / name).exists() or (final_processed / name).exists():
+        if any((base / "data" / "processed" / name).exists() for base in out.parents[:2]):
             links.append((title, f"../data/processed/{name}"))
     index = report.write_index_html(
         out / "index.html",
         maps=[(t, str(p.relative_to(out))) for t, p in map_links],
         tables=links,
         method={**outline.method, "data_dates": DATA_DATES},
-        open_register_assets=int(study.reconciliation["register_count"].to_numpy()[-1]),
+        open_register_assets=int(study.reconciliation["register_count"]["TOTAL"]),
         notes=[data_note(study.reconciliation)],
         check_exists=False,
     )
