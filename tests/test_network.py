@@ -254,6 +254,27 @@ def test_download_offline_does_not_hang(monkeypatch: pytest.MonkeyPatch, tmp_pat
         released.set()
 
 
+def test_download_keeps_osmnx_request_timeout(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # the short probe timeout must not become osmnx's Overpass/HTTP timeout
+    import osmnx as ox
+
+    seen: list[float] = []
+
+    def fake_download(*args: object, **kwargs: object) -> nx.MultiDiGraph:
+        seen.append(ox.settings.requests_timeout)
+        raise RuntimeError("no download in tests")
+
+    monkeypatch.setattr("nwm_geo.network._check_reachable", lambda url, timeout_s: None)
+    monkeypatch.setattr(ox, "graph_from_polygon", fake_download)
+    before = ox.settings.requests_timeout
+    with pytest.raises(NetworkError, match="no download in tests"):
+        graph_from_polygon(box(-0.5, 51.85, -0.4, 51.9), cache_dir=tmp_path, timeout_s=1)
+    assert seen == [before]
+    assert ox.settings.requests_timeout == before
+
+
 def test_walk_network_download_offline_explains_fallback(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:

@@ -309,7 +309,9 @@ def graph_from_polygon(
     cache_dir
         Where the GraphML cache lives.
     timeout_s
-        Seconds allowed for the reachability probe; also osmnx's request timeout.
+        Seconds allowed for the reachability probe only. The download itself uses
+        osmnx's own ``ox.settings.requests_timeout`` (180 s by default), which is also
+        the Overpass server timeout.
     refresh
         Download again even if a cached graph exists.
     verbose
@@ -335,16 +337,12 @@ def graph_from_polygon(
             print(f"Using cached download {cached}")
         return load_graph(cached)
     _check_reachable(ox.settings.overpass_url, timeout_s)
-    old_timeout = ox.settings.requests_timeout
-    ox.settings.requests_timeout = timeout_s
     try:
         if verbose:
             print("Downloading the walk network from the Overpass API ...")
         G = ox.graph_from_polygon(polygon_wgs84, network_type="walk", retain_all=False)
     except Exception as exc:  # osmnx/requests raise many types; report them as one
         raise NetworkError(f"Overpass download failed: {exc}") from exc
-    finally:
-        ox.settings.requests_timeout = old_timeout
     stamp = dt.datetime.now(tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     G = ox.project_graph(G, to_crs=settings.crs)
     G.graph["crs"] = settings.crs
@@ -826,7 +824,7 @@ def walk_network(
     cache_dir
         Download cache folder.
     timeout_s
-        Download reachability timeout.
+        Seconds allowed for the Overpass reachability probe (not the download itself).
     verbose
         Print what is being done.
 
