@@ -167,6 +167,21 @@ def test_five_row_register_reports_every_mistake(
     assert "fix:" in text
 
 
+def test_blank_row_keeps_row_numbers_and_ids(
+    tmp_path: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    """After a blank line, problems, generated ids and source_record_id name the file row."""
+    path = tmp_path / "gap.csv"
+    path.write_text("name,category,postcode\nA,Library,LU1 1AA\n\nB,Disco,LU1 1AA\n")
+    with pytest.raises(DataValidationError) as exc:
+        _read(path, synthetic_wards, synthetic_postcodes)
+    assert _problems(exc) == [("gap.csv", 3, "category")]
+    path.write_text("name,category,postcode\nA,Library,LU1 1AA\n\nB,Library,LU1 1AA\n")
+    reg = _read(path, synthetic_wards, synthetic_postcodes)
+    assert reg.index.tolist() == ["gap-0001", "gap-0003"]
+    assert reg["source_record_id"].tolist() == ["row 1", "row 3"]
+
+
 def test_point_in_another_country(tmp_path: Path, synthetic_wards, synthetic_postcodes) -> None:
     path = tmp_path / "paris.csv"
     path.write_text("name,category,lon,lat\nSynthetic Paris Hall,Community Centre,2.3522,48.8566\n")

@@ -184,3 +184,32 @@ def test_normalise_category_exact_and_synonyms() -> None:
     assert normalise_category("") is None
     assert normalise_category(None) is None
     assert set(CATEGORY_SYNONYMS.values()) <= set(CATEGORIES)
+
+
+def test_blank_rows_keep_row_numbers(tmp_path: Path) -> None:
+    """A blank line or sheet row stays a row of "" so later rows keep their numbers."""
+    from openpyxl import Workbook
+
+    csv_path = tmp_path / "blank.csv"
+    csv_path.write_bytes(b"name,category\nA,Library\n\nB\x81,Library\n")  # cp1252-invalid
+    frame, problems = read_table(csv_path)
+    assert frame["name"].tolist()[:2] == ["A", ""]
+    assert [(p.row, p.column) for p in problems] == [(3, "name")]  # third data row
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["name", "category"])
+    ws.append(["A", "Library"])
+    ws.append([None, None])
+    ws.append(["B", "Library"])
+    xlsx_path = tmp_path / "blank.xlsx"
+    wb.save(xlsx_path)
+    frame, problems = read_table(xlsx_path)
+    assert problems == []
+    assert frame["name"].tolist() == ["A", "", "B"]
+
+
+def test_only_blank_rows_is_no_data(tmp_path: Path) -> None:
+    path = tmp_path / "blanks.csv"
+    path.write_text("name,category\n\n,\n", encoding="utf-8")
+    _, problems = read_table(path)
+    assert [p.reason for p in problems] == ["the file has a header but no data rows"]

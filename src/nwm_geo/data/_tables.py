@@ -84,7 +84,7 @@ def _parse_csv(text: str, label: str) -> tuple[pd.DataFrame, list[Problem]]:
             dtype=str,
             keep_default_na=False,
             na_filter=False,
-            skip_blank_lines=True,
+            skip_blank_lines=False,  # a blank line stays a row, so row numbers hold
         )
     except pd.errors.EmptyDataError:
         return pd.DataFrame(), [Problem(label, None, None, "", "the file is empty (no header row)")]
@@ -160,8 +160,7 @@ def _read_excel(
         ]
     except Exception as exc:  # openpyxl raises several types for a broken workbook
         return pd.DataFrame(), [Problem(label, None, None, "", f"cannot read the workbook: {exc}")]
-    frame = frame.dropna(how="all")
-    frame.columns = [cell_text(c) for c in frame.columns]
+    frame.columns = [cell_text(c) for c in frame.columns]  # blank rows kept: row numbers hold
     return frame.map(cell_text).reset_index(drop=True), []
 
 
@@ -244,8 +243,10 @@ def read_table(
     -------
     tuple of (pandas.DataFrame, list of Problem)
         Every cell as stripped text (``""`` when missing); row ``i`` of the frame is data
-        row ``i + 1`` of the file. Problems found while reading (empty file, undecodable
-        cells, unreadable sheet...) are returned, not raised.
+        row ``i + 1`` of the file (the ``i + 1``-th record after the header). Blank rows
+        are kept as rows of ``""`` so that the numbering holds after them. Problems
+        found while reading (empty file, undecodable cells, unreadable sheet...) are
+        returned, not raised.
     """
     path = Path(path)
     label = path.name
@@ -268,9 +269,9 @@ def read_table(
                 "unsupported file type; use CSV, XLSX, GeoJSON or GeoPackage",
             )
         ]
-    if not problems and frame.shape[1] and len(frame) == 0:
-        problems.append(Problem(label, None, None, "", "the file has a header but no data rows"))
     if len(frame.columns):
         frame.columns = [cell_text(c) for c in frame.columns]
         frame = frame.astype(object).map(cell_text)
+    if not problems and frame.shape[1] and not (frame != "").any(axis=None):
+        problems.append(Problem(label, None, None, "", "the file has a header but no data rows"))
     return frame, problems

@@ -493,7 +493,9 @@ def _register_from_frame(
     verbose: bool = False,
 ) -> gpd.GeoDataFrame:
     problems = list(problems or [])
-    if frame.shape[1] == 0 or len(frame) == 0:
+    # A blank row keeps its place (so row numbers match the file) but is no record.
+    blank = [all(cell_text(v) == "" for v in r) for r in frame.itertuples(index=False)]
+    if frame.shape[1] == 0 or all(blank):
         if not problems:
             problems.append(Problem(label, None, None, "", "the file has no data rows"))
         raise DataValidationError(problems)
@@ -547,6 +549,8 @@ def _register_from_frame(
     code_point = postcodes
     iterator = tqdm(range(n), desc=label, disable=not verbose)
     for i in iterator:
+        if blank[i]:
+            continue
         row = i + 1
         rec: dict[str, object] = {}
         # asset id
