@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import Point, box
@@ -290,6 +291,39 @@ def test_walk_network_download_offline_explains_fallback(
 
 # ----------------------------------------------------------------------------------------
 # source order
+
+
+def test_walk_network_defaults_come_from_the_data_loaders(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import nwm_geo.data
+
+    calls: list[tuple[str, object]] = []
+    pts = synthetic_points(49)  # synthetic, stands in for Code-Point
+    wards = gpd.GeoDataFrame(
+        {"ward_name": ["W1", "W2"]},
+        geometry=[
+            shapely.box(500000, 500000, 500150, 500300),
+            shapely.box(500150, 500000, 500300, 500300),
+        ],
+        index=pd.Index(["E1", "E2"], name="ward_code"),
+        crs=settings.crs,
+    )
+
+    def fake_wards(*, year: int = 2023, data_dir: Path | None = None) -> gpd.GeoDataFrame:
+        calls.append(("wards", data_dir))
+        return wards
+
+    def fake_postcodes(*, data_dir: Path | None = None) -> gpd.GeoDataFrame:
+        calls.append(("postcodes", data_dir))
+        return pts
+
+    monkeypatch.setattr(nwm_geo.data, "load_wards", fake_wards)
+    monkeypatch.setattr(nwm_geo.data, "load_postcodes", fake_postcodes)
+    G = walk_network(data_dir=tmp_path, buffer_m=100)
+    assert calls == [("wards", tmp_path), ("postcodes", tmp_path)]
+    inside = pts[pts.within(shapely.box(500000, 500000, 500300, 500300).buffer(100))]
+    assert G.number_of_nodes() == len(inside) < len(pts)
 
 
 def test_walk_network_source_order(tmp_path: Path) -> None:

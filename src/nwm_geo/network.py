@@ -757,23 +757,16 @@ def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
 # Choosing a source
 
 
-def _default_boundary() -> BaseGeometry:
-    from nwm_geo.data.bundle import require_raw
+def _default_boundary(data_dir: Path | None) -> BaseGeometry:
+    from nwm_geo import data  # imported here: nwm_geo.data is heavier than this module
 
-    wards = gpd.read_file(require_raw("boundaries/luton_wards_2025.geojson")).to_crs(settings.crs)
-    return shapely.union_all(wards.geometry.to_numpy())
+    return data.borough_boundary(data.load_wards(data_dir=data_dir).to_crs(settings.crs))
 
 
-def _default_postcodes() -> gpd.GeoDataFrame:
-    from nwm_geo.data.bundle import require_raw
+def _default_postcodes(data_dir: Path | None) -> gpd.GeoDataFrame:
+    from nwm_geo import data
 
-    path = require_raw("postcodes/codepoint_open_2025-10_LU.csv")
-    df = pd.read_csv(path, usecols=["postcode", "easting", "northing"]).dropna()
-    return gpd.GeoDataFrame(
-        index=pd.Index(df["postcode"].astype(str), name="point_id"),
-        geometry=gpd.points_from_xy(df["easting"], df["northing"]),
-        crs=settings.crs,
-    )
+    return data.load_postcodes(data_dir=data_dir)
 
 
 def _as_geometry_27700(boundary: Any) -> BaseGeometry:
@@ -797,6 +790,7 @@ def walk_network(
     buffer_m: float = 1000.0,
     cache_dir: Path | None = None,
     timeout_s: float = 20.0,
+    data_dir: Path | None = None,
     verbose: bool = False,
 ) -> nx.MultiDiGraph:
     """Return the walk network from the best available source.
@@ -809,9 +803,11 @@ def walk_network(
     Parameters
     ----------
     boundary
-        The study area, EPSG:27700 for bare geometries (default: the Luton 2025 wards).
+        The study area, EPSG:27700 for bare geometries (default: the union of
+        :func:`nwm_geo.data.load_wards`).
     postcodes
-        Postcode points for the approximation (default: the Code-Point LU file).
+        Postcode points for the approximation (default:
+        :func:`nwm_geo.data.load_postcodes`).
     osm_path
         An OpenStreetMap file.
     graph_path
@@ -825,6 +821,9 @@ def walk_network(
         Download cache folder.
     timeout_s
         Seconds allowed for the Overpass reachability probe (not the download itself).
+    data_dir
+        The imported bundle folder the default boundary and postcodes are read from
+        (default :func:`nwm_geo.settings.raw_dir`).
     verbose
         Print what is being done.
 
@@ -842,13 +841,13 @@ def walk_network(
         poly = gpd.GeoSeries([area], crs=settings.crs) if area is not None else None
         return graph_from_osm_file(osm_path, polygon=poly, verbose=verbose)
     if area is None:
-        area = _default_boundary().buffer(buffer_m)
+        area = _default_boundary(data_dir).buffer(buffer_m)
     if download:
         poly_wgs = gpd.GeoSeries([area], crs=settings.crs).to_crs(settings.wgs84).iloc[0]
         return graph_from_polygon(
             poly_wgs, cache_dir=cache_dir, timeout_s=timeout_s, verbose=verbose
         )
-    pcs = _default_postcodes() if postcodes is None else postcodes
+    pcs = _default_postcodes(data_dir) if postcodes is None else postcodes
     geoms = pcs.geometry if isinstance(pcs, gpd.GeoDataFrame) else pcs
     if geoms.crs is not None:
         geoms = geoms.to_crs(settings.crs)
