@@ -260,6 +260,38 @@ def test_name_similarity() -> None:
     assert name_similarity("Synthetic Library", "Unrelated Hall") < 0.5
 
 
+@pytest.mark.parametrize("fhrs_rank", [11, 1])
+def test_dedupe_never_merges_two_records_of_one_file(fhrs_rank: int) -> None:
+    """Two mosques of one file, both linked to one FHRS record (synthetic): a chain of
+    links through the other file must not merge the two mosques, whichever file wins."""
+    from nwm_geo.data.assets import _dedupe
+
+    reg = gpd.GeoDataFrame(
+        {
+            "name": ["Synthetic Masjid Ghausia", "Synthetic Masjid Noor", "Synthetic Masjid"],
+            "category": ["Religious Institution"] * 3,
+            "postcode": ["LU1 1AA"] * 3,
+            "easting": [0.0, 60.0, 30.0],
+            "northing": [0.0, 0.0, 0.0],
+            "_file": ["mosques.csv", "mosques.csv", "fhrs.csv"],
+            "_rank": [10, 10, fhrs_rank],
+            "geocode": ["source", "source", "postcode centroid"],
+        },
+        geometry=[Point(0, 0), Point(60, 0), Point(30, 0)],
+        index=pd.Index(["mosque-0001", "mosque-0002", "fhrs-0001"], name="asset_id"),
+        crs="EPSG:27700",
+    )
+    out, log = _dedupe(reg)
+    assert len(log) == 1
+    assert (log["kept_source"] != log["dropped_source"]).all()
+    assert set(out.index) & {"mosque-0001", "mosque-0002"}  # at least one mosque kept
+    assert len(out) == 2 and set(log["dropped_asset_id"]).isdisjoint(out.index)
+    if fhrs_rank == 1:  # the FHRS record is the better source: it absorbs one mosque
+        assert out.index.tolist() == ["mosque-0002", "fhrs-0001"]
+    else:
+        assert out.index.tolist() == ["mosque-0001", "mosque-0002"]
+
+
 def test_personal_columns() -> None:
     for col in (
         "phone",

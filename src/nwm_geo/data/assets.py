@@ -1271,37 +1271,59 @@ def _dedupe(reg: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     quality = np.where(reg["geocode"].str.startswith("source").to_numpy(bool), 0, 1)
     drop: list[int] = []
     log: list[dict[str, object]] = []
+    linked: dict[int, set[int]] = {}
+    for i, j in pair_info:
+        linked.setdefault(i, set()).add(j)
+        linked.setdefault(j, set()).add(i)
     for members in groups.values():
         if len(members) == 1:
             continue
-        kept = min(members, key=lambda k: (rank[k], quality[k], ids[k]))
-        for k in sorted(members):
-            if k == kept:
-                continue
-            a, b = min(k, kept), max(k, kept)
-            rule, dist, sim = pair_info.get(
-                (a, b),
+        # Split the group into sites, best record first: a record joins the first site
+        # holding a record it is linked to and none from its own file; otherwise it is
+        # a site of its own. So two records of one file are never merged, even through
+        # a chain of links via another file.
+        sites: list[list[int]] = []
+        for k in sorted(members, key=lambda k: (rank[k], quality[k], ids[k])):
+            home = next(
                 (
-                    "same group (transitive)",
-                    float(np.hypot(*(xy[k] - xy[kept]))),
-                    name_similarity(names[k], names[kept]),
+                    site
+                    for site in sites
+                    if all(files[m] != files[k] for m in site)
+                    and any(m in linked.get(k, ()) for m in site)
                 ),
+                None,
             )
-            drop.append(k)
-            log.append(
-                {
-                    "kept_asset_id": ids[kept],
-                    "dropped_asset_id": ids[k],
-                    "kept_name": names[kept],
-                    "dropped_name": names[k],
-                    "category": cats[kept],
-                    "rule": rule,
-                    "name_similarity": round(sim, 3),
-                    "distance_m": round(dist, 1),
-                    "kept_source": files[kept],
-                    "dropped_source": files[k],
-                }
-            )
+            if home is None:
+                sites.append([k])
+            else:
+                home.append(k)
+        for site in sites:
+            kept = site[0]
+            for k in sorted(site[1:]):
+                a, b = min(k, kept), max(k, kept)
+                rule, dist, sim = pair_info.get(
+                    (a, b),
+                    (
+                        "same group (transitive)",
+                        float(np.hypot(*(xy[k] - xy[kept]))),
+                        name_similarity(names[k], names[kept]),
+                    ),
+                )
+                drop.append(k)
+                log.append(
+                    {
+                        "kept_asset_id": ids[kept],
+                        "dropped_asset_id": ids[k],
+                        "kept_name": names[kept],
+                        "dropped_name": names[k],
+                        "category": cats[kept],
+                        "rule": rule,
+                        "name_similarity": round(sim, 3),
+                        "distance_m": round(dist, 1),
+                        "kept_source": files[kept],
+                        "dropped_source": files[k],
+                    }
+                )
     out = reg.drop(index=ids[drop])
     merge_log = pd.DataFrame(log, columns=list(MERGE_LOG_COLUMNS))
     return out, merge_log
