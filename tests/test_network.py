@@ -187,6 +187,9 @@ def test_save_load_round_trip(tmp_path: Path, suffix: str) -> None:
     path = save_graph(G, tmp_path / f"walk{suffix}")
     H = load_graph(path)
     assert H.graph["approximate"] is True
+    # the same types whichever format the graph went through
+    assert type(H.graph["detour_factor"]) is float and H.graph["detour_factor"] == 1.2
+    assert type(H.graph["max_edge_m"]) is float and H.graph["max_edge_m"] == 200.0
     assert network_label(H) == network_label(G)
     assert set(H.nodes) == set(G.nodes)
     want = {(u, v, k): d["length"] for u, v, k, d in G.edges(keys=True, data=True)}

@@ -716,7 +716,8 @@ def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
     Returns
     -------
     networkx.MultiDiGraph
-        The graph, with ``graph["approximate"]`` as a bool.
+        The graph, with ``graph["approximate"]`` as a bool and ``graph["detour_factor"]``
+        and ``graph["max_edge_m"]`` (approximations only) as floats, whatever the format.
 
     Raises
     ------
@@ -744,11 +745,11 @@ def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
             graph_attrs.update(dict(zip(table["key"], table["value"], strict=True)))
         G = ox.graph_from_gdfs(nodes, edges, graph_attrs=graph_attrs)
         G.graph["crs"] = nodes.crs.to_string() if nodes.crs is not None else settings.crs
-        for k in ("detour_factor", "max_edge_m"):
-            if k in G.graph:
-                G.graph[k] = float(G.graph[k])
     else:
         raise NetworkError(f"Load a graph from .gpkg or .graphml, not {path.name}")
+    for k in ("detour_factor", "max_edge_m"):  # saved as text by both formats
+        if k in G.graph:
+            G.graph[k] = float(G.graph[k])
     G.graph["approximate"] = _as_bool(G.graph.get("approximate", False))
     return G
 
