@@ -322,10 +322,12 @@ def test_coverage_table_hand_computed() -> None:
     assert row.loc[("W2", "Council"), "covered_population"] == 30
     # every bundle: a (10) in W1; d (40) in W2
     label = all_bundles_label(bundles)
-    assert label == "all two bundles"
+    assert label == "both bundles"
     assert row.loc[("W1", label), "covered_population"] == 10
     assert row.loc[("W2", label), "covered_population"] == 40
     assert all_bundles_label() == "all three bundles"
+    assert all_bundles_label({"go": ("Library",)}) == "the one bundle"
+    assert all_bundles_label({str(i): ("Library",) for i in range(4)}) == "all four bundles"
     total = coverage_summary(m, demand, minutes=15, bundles=bundles)
     assert total.loc["Library", "covered_population"] == 50
     assert total.loc["Library", "share"] == pytest.approx(0.5)

@@ -773,9 +773,16 @@ def nearest_minutes(
 
 
 def all_bundles_label(bundles: Mapping[str, Sequence[str]] | None = None) -> str:
-    """Row name for "covered by every bundle" ("all three bundles" for the default)."""
+    """Row name for "covered by every bundle" ("all three bundles" for the default).
+
+    "the one bundle" for one bundle, "both bundles" for two, "all <n> bundles" otherwise.
+    """
     n = len(settings.BUNDLES if bundles is None else bundles)
-    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+    if n == 1:
+        return "the one bundle"
+    if n == 2:
+        return "both bundles"
+    words = {3: "three", 4: "four", 5: "five"}
     return f"all {words.get(n, str(n))} bundles"
 
 
