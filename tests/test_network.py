@@ -24,6 +24,7 @@ from nwm_geo.network import (
     graph_from_polygon,
     load_graph,
     network_label,
+    pseudo_postcodes,
     save_graph,
     walk_network,
     walk_way_filter,
@@ -172,9 +173,21 @@ def test_approximation_error_columns_on_synthetic_osm_like_grid() -> None:
     assert {"osm_m", "approx_m", "ratio", "abs_error_m", "straight_m"} <= set(err.columns)
     assert 0 < len(err) <= 200
     assert (err["osm_m"] <= 2000 + 1e-6).all()
-    # on a Manhattan grid the straight line never exceeds the walk
-    assert (err["straight_m"] <= err["osm_m"] + 1e-6).all()
     assert err.attrs["detour_factor"] == 1.0
+    # approx_m is the shortest path over the approximate graph built from the same
+    # pseudo-postcodes, recomputed here independently with networkx
+    pts = pseudo_postcodes(G, seed=1)
+    G_apx = approximate_graph(pts, detour_factor=1.0, max_edge_m=400)
+    node = {d["point_id"]: n for n, d in G_apx.nodes(data=True)}
+    for o, dst, got in err[["origin", "destination", "approx_m"]].itertuples(index=False):
+        want = nx.shortest_path_length(G_apx, node[o], node[dst], weight="length")
+        assert got == pytest.approx(want)
+    # the same pairs with a 1.3 detour factor: every approximate distance is 1.3 times longer
+    err13 = approximation_error(G, n_pairs=200, seed=1, detour_factor=1.3, max_edge_m=400)
+    assert err13["origin"].tolist() == err["origin"].tolist()
+    assert err13["destination"].tolist() == err["destination"].tolist()
+    np.testing.assert_allclose(err13["approx_m"], 1.3 * err["approx_m"])
+    assert (err13["approx_m"] >= 1.3 * err13["straight_m"] - 1e-6).all()
 
 
 # ----------------------------------------------------------------------------------------
