@@ -58,6 +58,40 @@ def test_a_changed_file_is_reported(tmp_path: Path) -> None:
     )
 
 
+def test_strict_copies_nothing_when_a_file_differs(tmp_path: Path) -> None:
+    src = _bundle(tmp_path / "shared")
+    dest = tmp_path / "raw"
+    _readme(dest, {"assets/a.csv": "0" * 64, "SOURCES.md": _sha(src / "SOURCES.md")})
+    with pytest.raises(NwmGeoError, match="differs"):
+        import_bundle(src, dest=dest, strict=True)
+    assert sorted(p.name for p in dest.rglob("*")) == ["README.md"]  # nothing copied
+
+
+def test_a_manifest_file_missing_from_the_bundle_is_reported(tmp_path: Path) -> None:
+    src = _bundle(tmp_path / "shared")
+    dest = tmp_path / "raw"
+    _readme(
+        dest,
+        {
+            "assets/a.csv": _sha(src / "assets" / "a.csv"),
+            "SOURCES.md": _sha(src / "SOURCES.md"),
+            "assets/gone.csv": "1" * 64,
+        },
+    )
+    with pytest.raises(NwmGeoError, match=r"assets/gone.csv: missing from bundle"):
+        import_bundle(src, dest=dest, strict=True)
+    assert not (dest / "assets").exists()
+    with pytest.warns(UserWarning, match="assets/gone.csv: missing from bundle"):
+        manifest = import_bundle(src, dest=dest)
+    status = manifest.set_index("file")["status"].to_dict()
+    assert status == {
+        "SOURCES.md": "ok",
+        "assets/a.csv": "ok",
+        "assets/gone.csv": "missing from bundle",
+    }
+    assert (dest / "assets" / "a.csv").exists()  # the files that are there are copied
+
+
 def test_missing_bundle_and_missing_raw_file_say_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(NwmGeoError, match="NWM_GEO_SHARED_DATA"):
         import_bundle(tmp_path / "nowhere", dest=tmp_path / "raw")

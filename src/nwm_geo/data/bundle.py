@@ -93,18 +93,22 @@ def import_bundle(
     dest
         Destination; defaults to :func:`nwm_geo.settings.raw_dir`.
     strict
-        Raise instead of warning when a file differs from the committed manifest.
+        Raise instead of warning when a file differs from the committed manifest or
+        is missing from the bundle; nothing is copied then.
 
     Returns
     -------
     pandas.DataFrame
         The bundle manifest with a ``status`` column: ``ok``, ``not in manifest`` or
-        ``sha256 differs from manifest``.
+        ``sha256 differs from manifest``; then one row per file listed in the committed
+        manifest but absent from the bundle, ``missing from bundle`` (``bytes`` is
+        missing and ``sha256`` empty). ``bytes`` is a nullable ``Int64`` column.
 
     Raises
     ------
     NwmGeoError
-        If the bundle folder does not exist, or (``strict``) a checksum differs.
+        If the bundle folder does not exist, or (``strict``) a checksum differs or a
+        manifest file is missing from the bundle.
     """
     source = Path(source) if source is not None else settings.shared_data_dir()
     dest = Path(dest) if dest is not None else settings.raw_dir()
@@ -124,6 +128,24 @@ def import_bundle(
             status.append("sha256 differs from manifest")
         else:
             status.append("ok")
+    manifest["status"] = status
+    manifest = manifest.astype({"bytes": "Int64"})
+    absent = sorted(set(expected) - set(manifest["file"]))
+    if absent:
+        missing = pd.DataFrame(
+            {"file": absent, "bytes": pd.NA, "sha256": "", "status": "missing from bundle"},
+            index=range(len(manifest), len(manifest) + len(absent)),
+        )
+        manifest = pd.concat([manifest, missing.astype(manifest.dtypes.to_dict())])
+    bad = manifest[manifest["status"] != "ok"]
+    msg = ""
+    if expected and len(bad):
+        msg = "the data bundle differs from data/raw/README.md:\n" + "\n".join(
+            f"  {r.file}: {r.status}" for r in bad.itertuples()
+        )
+        if strict:  # before copying anything, so nothing unexpected lands in dest
+            raise NwmGeoError(msg)
+    for row in manifest[manifest["status"] != "missing from bundle"].itertuples():
         target = dest / str(row.file)
         if target.exists() and _sha256(target) == row.sha256:
             continue
@@ -131,14 +153,7 @@ def import_bundle(
         tmp = target.with_name("." + target.name + ".tmp")
         shutil.copyfile(source / str(row.file), tmp)
         tmp.replace(target)
-    manifest["status"] = status
-    bad = manifest[manifest["status"] != "ok"]
-    if expected and len(bad):
-        msg = "the data bundle differs from data/raw/README.md:\n" + "\n".join(
-            f"  {r.file}: {r.status}" for r in bad.itertuples()
-        )
-        if strict:
-            raise NwmGeoError(msg)
+    if msg:
         warnings.warn(msg, stacklevel=2)
     return manifest
 
