@@ -367,6 +367,28 @@ def test_asset_criticality_hand_case(two_libraries: tuple[object, float]) -> Non
     assert c.loc["A2", "category"] == "Council"
 
 
+def test_asset_criticality_reuses_coverage_matrix(
+    two_libraries: tuple[object, float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nwm_geo.coverage as cov
+
+    model, minutes = two_libraries
+    want = asset_criticality(model, minutes=minutes, speed_m_per_min=SPEED)  # type: ignore[arg-type]
+    cover = coverage_matrix(model, minutes=minutes, speed_m_per_min=SPEED)  # type: ignore[arg-type]
+
+    def no_dijkstra(*args: object, **kwargs: object) -> None:
+        raise AssertionError("asset_criticality ran Dijkstra again")
+
+    monkeypatch.setattr(cov, "_within", no_dijkstra)
+    got = asset_criticality(model, cover=cover)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(got, want)
+    with pytest.raises(NwmGeoError, match="not both"):
+        asset_criticality(model, cover=cover, minutes=minutes)  # type: ignore[arg-type]
+    M, pts, src = cover
+    with pytest.raises(NwmGeoError, match="all its demand points and assets"):
+        asset_criticality(model, cover=(M[:, :2], pts, src[:2]))  # type: ignore[arg-type]
+
+
 def test_coverage_matrix_assets_and_points(two_libraries: tuple[object, float]) -> None:
     model, minutes = two_libraries
     M, pts, src = coverage_matrix(model, minutes=minutes, speed_m_per_min=SPEED)  # type: ignore[arg-type]

@@ -971,6 +971,7 @@ def asset_criticality(
     *,
     minutes: float | None = None,
     speed_m_per_min: float | None = None,
+    cover: tuple[sp.csr_matrix, pd.Index, pd.Index] | None = None,
     verbose: bool = False,
 ) -> pd.DataFrame:
     """How many people each asset serves, and how many rely on it alone.
@@ -984,6 +985,10 @@ def asset_criticality(
         From :func:`prepare`.
     minutes, speed_m_per_min
         Threshold and speed (defaults from settings).
+    cover
+        ``coverage_matrix(model, sources="assets", ...)`` for all the model's assets, if
+        already computed: it is re-used instead of running the same Dijkstra again, and
+        its threshold applies (so ``minutes`` and ``speed_m_per_min`` must be left None).
     verbose
         Show a progress bar over categories.
 
@@ -994,8 +999,27 @@ def asset_criticality(
         within the asset's walkshed), ``covered_points``, ``sole_population`` (population
         that loses access to the category within the threshold if this asset closed) and
         ``sole_points``.
+
+    Raises
+    ------
+    NwmGeoError
+        If ``cover`` is not the all-assets matrix of this model, or comes with
+        ``minutes`` or ``speed_m_per_min``.
     """
     limit = _minutes(minutes) * _speed(speed_m_per_min)
+    by_asset: sp.csr_matrix | None = None
+    if cover is not None:
+        if minutes is not None or speed_m_per_min is not None:
+            raise NwmGeoError(
+                "Give cover= or minutes=/speed_m_per_min=, not both: cover fixes the threshold."
+            )
+        m, point_index, source_index = cover
+        if not (point_index.equals(model.point_ids) and source_index.equals(model.asset_ids)):
+            raise NwmGeoError(
+                "cover must be coverage_matrix(model, sources='assets') of this model, "
+                "for all its demand points and assets."
+            )
+        by_asset = m.T.tocsr()
     n = len(model.asset_ids)
     cov_pop = np.zeros(n)
     cov_pts = np.zeros(n, dtype=np.int64)
@@ -1004,7 +1028,9 @@ def asset_criticality(
     cats = model.category.to_numpy()
     for cat in tqdm(pd.unique(cats), disable=not verbose, desc="categories"):
         idx = np.flatnonzero(cats == cat)
-        w = _within(model, model.asset_nodes[idx], limit).astype(np.int64)
+        w = (
+            by_asset[idx] if by_asset is not None else _within(model, model.asset_nodes[idx], limit)
+        ).astype(np.int64)
         cov_pop[idx] = w @ model.population
         cov_pts[idx] = np.asarray(w.sum(axis=1)).ravel()
         count = np.asarray(w.sum(axis=0)).ravel()
