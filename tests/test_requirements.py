@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from types import SimpleNamespace
+from typing import Any
 
 import highspy
 import numpy as np
@@ -446,3 +447,36 @@ def test_sole_providers_for_bundles(fx: SimpleNamespace) -> None:
         sol = rq.minimal_cover(fx.cover, fx.assets, fx.points, measure=measure, bundles=bundles)
         sole = rq.sole_providers(fx.cover, fx.assets, fx.points, measure=measure, bundles=bundles)
         assert set(sole) <= set(sol.selected)
+
+
+def test_outline_converts_each_matrix_once(
+    fx: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: every best_new_sites job re-converted the (large) postcode x postcode
+    site matrix to CSC."""
+    real = rq._cover_parts
+    converted: list[int] = []
+
+    def counting(cover: Any) -> Any:
+        out = real(cover)
+        if out[0] is not cover[0] and not (
+            isinstance(cover[0], sparse.csc_matrix) and cover[0].dtype == bool
+        ):
+            converted.append(out[0].shape[1])
+        return out
+
+    monkeypatch.setattr(rq, "_cover_parts", counting)
+    rq.outline(
+        fx.assets,
+        fx.points,
+        assignment=fx.assignment,
+        cover=fx.cover,
+        nearest=fx.nearest,
+        site_cover=fx.site_cover,
+        network_label="network: approximate (postcode proximity), not OSM",
+        measures=["Library", "GP / Medical Centre"],
+        new_site_measures=["Library", "GP / Medical Centre"],
+        k=1,
+        bundles={"go": ("Library",)},
+    )
+    assert len(converted) == 2  # the asset cover and the site cover, once each

@@ -225,6 +225,19 @@ def _cover_parts(cover: CoverMatrix) -> tuple[sparse.csc_matrix, pd.Index, pd.In
     return m, point_index, source_index
 
 
+def _site_parts(
+    site_cover: CoverMatrix, point_index: pd.Index
+) -> tuple[sparse.csc_matrix, pd.Index, pd.Index]:
+    """``_cover_parts`` of the postcode-site matrix, rows in ``point_index`` order."""
+    sm, s_points, s_sources = _cover_parts(site_cover)
+    if not s_points.equals(point_index):
+        pos = s_points.get_indexer(point_index)
+        if (pos < 0).any():
+            raise NwmGeoError("site_cover must cover the same points as cover")
+        sm = sm.tocsr()[pos].tocsc()
+    return sm, point_index, s_sources
+
+
 def _population(points: pd.DataFrame, point_index: pd.Index) -> np.ndarray:
     if "population" not in points.columns:
         raise NwmGeoError("demand points need a 'population' column")
@@ -1053,12 +1066,7 @@ def best_new_sites(
             }
         )
     if site_cover is not None:
-        sm, s_points, s_sources = _cover_parts(site_cover)
-        if not s_points.equals(point_index):
-            pos = s_points.get_indexer(point_index)
-            if (pos < 0).any():
-                raise NwmGeoError("site_cover must cover the same points as cover")
-            sm = sm.tocsr()[pos].tocsc()
+        sm, _, s_sources = _site_parts(site_cover, point_index)
         site_ok = np.ones(len(s_sources), dtype=bool)
         if locality is not None and assignment is not None:
             sl = locality_of(points["ward_code"].reindex(s_sources), assignment)
@@ -1533,6 +1541,11 @@ def outline(
         present = set(assets["category"])
         measures = [c for c in settings.CATEGORIES if c in present] + list(bundles)
     new_site_measures = list(bundles) if new_site_measures is None else list(new_site_measures)
+    # convert the matrices once, not in every optimisation below (site_cover is
+    # postcodes x postcodes, and best_new_sites runs per measure and locality)
+    cover = _cover_parts(cover)
+    if site_cover is not None:
+        site_cover = _site_parts(site_cover, cover[1])
     crit = asset_catchments(cover, assets, points) if criticality is None else criticality
     required = required_assets(assets, crit, assignment=assignment)
     redundant = redundant_assets(assets, crit, assignment=assignment)
