@@ -523,3 +523,56 @@ def test_alternatives_without_a_tiebreak_still_list_distinct_plans(
     }
     assert len(parts) == 3
     assert alts.plans.groupby("rank")["locality"].nunique().eq(3).all()
+
+
+# --------------------------------------------------------------------------- determinism
+
+
+class _FakeClock:
+    """A perf_counter that advances a fixed step per call: a fast or a slow machine."""
+
+    def __init__(self, step: float) -> None:
+        self.now = 0.0
+        self.step = step
+
+    def perf_counter(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def _heuristic_under_clock(monkeypatch: pytest.MonkeyPatch, step: float) -> Any:
+    rng = np.random.default_rng(3)
+    wards = grid(
+        5, 5, rng.integers(80, 120, size=25).tolist(), rng.integers(1, 4, size=25).tolist()
+    )
+    inst = loc._prepare(
+        wards,
+        k=5,
+        measures=("population", "assets"),
+        weights=None,
+        population_band=None,
+        category_floors=None,
+        pins=None,
+        k_range=loc.DEFAULT_K_RANGE,
+        adjacency=None,
+    )
+    monkeypatch.setattr(loc, "time", _FakeClock(step))
+    stops: list[str] = []
+    found = loc._incumbent(inst, seed=0, restarts=5, iters=50_000, deadline=10.0, stops=stops)
+    monkeypatch.undo()
+    assert found is not None
+    return found[0], stops
+
+
+def test_flow_heuristic_does_not_depend_on_machine_speed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: the annealing temperature followed the wall clock, so the same seed
+    gave different plans on a fast and a slow (or loaded) machine."""
+    fast, fast_stops = _heuristic_under_clock(monkeypatch, 1e-6)
+    slow, slow_stops = _heuristic_under_clock(monkeypatch, 1e-2)
+    assert fast_stops == [] and slow_stops == []
+    np.testing.assert_array_equal(fast, slow)
+    # a clock too slow for the work: the safety stop fires and says so
+    _, stops = _heuristic_under_clock(monkeypatch, 1.0)
+    assert stops

@@ -107,6 +107,11 @@ _COMPASS: tuple[tuple[str, float], ...] = (
 )
 _COMPASS_ORDER = {name: i for i, name in enumerate(["Central", *(n for n, _ in _COMPASS)])}
 _EPS = 1e-9
+# Annealing work per unit (moves tried). Fixed counts, not wall-clock time, so that a
+# seed gives the same plan on any machine; the time limit only acts as a safety stop.
+_BALANCE_MOVES_PER_UNIT = 10_000
+_COMPACT_MOVES_PER_UNIT = 20_000
+_SETS_MOVES_PER_UNIT = 1_000
 
 
 # --------------------------------------------------------------------------- results
@@ -487,11 +492,17 @@ def _plan_key(
 
 
 def _heuristic(
-    inst: _Instance, *, seed: int, restarts: int, deadline: float
+    inst: _Instance,
+    *,
+    seed: int,
+    restarts: int,
+    deadline: float,
+    stops: list[str] | None = None,
 ) -> tuple[np.ndarray, float] | None:
     """Region growing plus best-improvement boundary moves; returns labels and z.
 
-    Pins are not handled (returns None); the exact methods handle them.
+    Pins are not handled (returns None); the exact methods handle them. ``deadline``
+    is a safety stop between restarts (noted in ``stops``).
     """
     if any(lab >= 0 for lab in inst.pin_label):
         return None
@@ -505,6 +516,8 @@ def _heuristic(
     best: tuple[tuple[float, ...], np.ndarray] | None = None
     for _restart in range(restarts):
         if time.perf_counter() > deadline and best is not None:
+            if stops is not None:
+                stops.append("heuristic restarts")
             break
         labels = np.full(n, -1)
         seeds = rng.sample(range(n), k)
@@ -585,13 +598,24 @@ def _violation(inst: _Instance, labels: np.ndarray) -> float:
 
 
 def _incumbent(
-    inst: _Instance, *, seed: int, restarts: int, deadline: float
+    inst: _Instance,
+    *,
+    seed: int,
+    restarts: int,
+    iters: int,
+    deadline: float,
+    stops: list[str] | None = None,
 ) -> tuple[np.ndarray, float] | None:
-    """A feasible plan from region growing + descent + annealing, or None."""
-    first = _heuristic(inst, seed=seed, restarts=restarts, deadline=deadline)
+    """A feasible plan from region growing + descent + annealing, or None.
+
+    The work is fixed by ``restarts`` and ``iters`` (annealing moves), so the plan
+    depends only on the seed unless the safety ``deadline`` stops it (noted in
+    ``stops``).
+    """
+    first = _heuristic(inst, seed=seed, restarts=restarts, deadline=deadline, stops=stops)
     if first is None:
         return None
-    labels = _anneal(inst, first[0], deadline=deadline, seed=seed)
+    labels = _anneal(inst, first[0], iters=iters, deadline=deadline, seed=seed, stops=stops)
     if _violation(inst, labels) > 0:
         return None
     return labels, _zvalue(inst, labels)
@@ -601,9 +625,11 @@ def _anneal(
     inst: _Instance,
     labels: np.ndarray,
     *,
+    iters: int,
     deadline: float,
     seed: int,
     compact_cap: float | None = None,
+    stops: list[str] | None = None,
 ) -> np.ndarray:
     """Simulated annealing over single-unit boundary moves that keep localities connected.
 
@@ -611,6 +637,10 @@ def _anneal(
     over the proven lower bound (plus hard-constraint violations), keeping the best plan
     by worst deviation; stops early when the lower bound is reached. Compact mode:
     minimise the boundary cut among plans whose worst deviation stays ``<= compact_cap``.
+
+    The temperature falls with the iteration count over ``iters`` moves, so the result
+    depends only on the seed. ``deadline`` is a safety stop; when it fires, the result
+    depends on the machine's speed and a note is appended to ``stops``.
     """
     rng = random.Random(seed)
     n, k, m = inst.n, inst.k, len(inst.measures)
@@ -681,18 +711,17 @@ def _anneal(
     best_lab = list(lab)
     if compact_cap is None and best[0] == 0 and best[1] <= target:
         return np.asarray(best_lab)
-    t_start = time.perf_counter()
-    span = max(deadline - t_start, 1e-3)
     temp0, temp1 = (1e-3, 1e-8) if compact_cap is None else (1e-2, 1e-5)
     it = 0
     temp = temp0
-    while True:
+    while it < iters:
         it += 1
         if it % 256 == 0:
-            now = time.perf_counter()
-            if now >= deadline:
+            if time.perf_counter() >= deadline:
+                if stops is not None:
+                    stops.append("annealing" if compact_cap is None else "compact annealing")
                 break
-            temp = temp0 * (temp1 / temp0) ** ((now - t_start) / span)
+            temp = temp0 * (temp1 / temp0) ** (it / iters)
         u = rng.randrange(n)
         if pinned[u]:
             continue
@@ -1019,6 +1048,7 @@ def _solve_flow(
     solver: pulp.LpSolver | None,
     deadline: float,
     verbose: bool,
+    stops: list[str] | None = None,
 ) -> tuple[np.ndarray, _Solve, bool, str]:
     """Assignment MIP with single-commodity flow contiguity; lexicographic tie-break."""
     n, k = inst.n, inst.k
@@ -1108,9 +1138,11 @@ def _solve_flow(
     labels = _anneal(
         inst,
         labels,
+        iters=_COMPACT_MOVES_PER_UNIT * n,
         seed=0,
         compact_cap=zcap,
         deadline=time.perf_counter() + min(0.5 * (deadline - time.perf_counter()), 0.2 * n),
+        stops=stops,
     )
     # stage 2: keep z <= found value, minimise the cut
     y = {e: pulp.LpVariable(f"y_{e}", lowBound=0, upBound=1) for e in range(len(inst.edges))}
@@ -1357,6 +1389,7 @@ def _set_search(
         inst,
         seed=seed,
         restarts=20,
+        iters=_SETS_MOVES_PER_UNIT * inst.n,
         deadline=min(deadline, time.perf_counter() + 0.25),
     )
     if heur is not None:
@@ -1442,7 +1475,12 @@ def partition(
     adjacency
         A precomputed :func:`ward_adjacency` table.
     seed
-        Seed of the warm-start heuristic (results are deterministic for a seed).
+        Seed of the warm-start heuristic. The heuristic does a fixed amount of work
+        (restarts and annealing moves, not seconds), so a seed gives the same plan on
+        every run as long as no stage is stopped by ``time_limit_s``. When one is (a MIP
+        stage: ``proven_optimal`` or ``tiebreak_proven`` is False; the heuristic's
+        safety stop: ``method`` says "time limit cut short"), the plan depends on how
+        far the run got and may differ between runs.
     max_sets
         With ``method="auto"``, switch to the flow MIP if enumeration exceeds this.
 
@@ -1521,13 +1559,23 @@ def partition(
                 tiebreak=res2.state == "optimal",
             )
     heur_deadline = time.perf_counter() + min(
-        0.35 * (deadline - time.perf_counter()), 0.5 + 0.1 * inst.n
+        0.35 * (deadline - time.perf_counter()), 0.5 + 0.2 * inst.n
     )
-    heur = _incumbent(inst, seed=seed, restarts=10, deadline=heur_deadline)
+    stops: list[str] = []
+    heur = _incumbent(
+        inst,
+        seed=seed,
+        restarts=10,
+        iters=_BALANCE_MOVES_PER_UNIT * inst.n,
+        deadline=heur_deadline,
+        stops=stops,
+    )
     start = heur[0] if heur is not None else None
     labels, res, tiebreak, note = _solve_flow(
-        inst, start_labels=start, solver=solver, deadline=deadline, verbose=verbose
+        inst, start_labels=start, solver=solver, deadline=deadline, verbose=verbose, stops=stops
     )
+    if stops:
+        note += "; time limit cut short: " + ", ".join(stops) + " (plan may vary between runs)"
     sums = np.array([inst.norm[labels == j].sum(axis=0) for j in range(k)])
     zval = float(np.abs(sums - inst.weights).max())
     proven = res.state == "optimal"
