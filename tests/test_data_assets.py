@@ -302,10 +302,47 @@ def test_personal_columns() -> None:
         "E-mail",
         "Contact Name",
         "contact",
+        "First Name",
+        "Last_Name",
+        "Person Name",
+        "Named Person",
+        "Owner-Name",
+        "Date of Birth",
+        "DOB",
+        "Main_Tel",
+        "TelNo",
+        "Mob",
+        "Landline",
+        "Contact Phone",
+        "Key holder",
     ):
         assert is_personal_column(col), col
-    for col in ("name", "Library name", "station_name", "postcode", "hotel", "category"):
+    for col in (
+        *REGISTER_COLUMNS,
+        "geocode",
+        "notes",
+        "Library name",
+        "station_name",
+        "Asset Name",
+        "Site Name",
+        "hotel",
+        "Telford Hall",
+        "Mobility",
+    ):
         assert not is_personal_column(col), col
+
+
+def test_mapping_a_personal_column_is_a_problem(
+    tmp_path: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    path = tmp_path / "pers.csv"
+    path.write_text(
+        "name,category,postcode,Contact Phone\nA,Library,LU1 1AA,00000 000000 (synthetic)\n"
+    )
+    with pytest.raises(DataValidationError) as exc:
+        _read(path, synthetic_wards, synthetic_postcodes, columns={"Contact Phone": "notes"})
+    assert _problems(exc) == [("pers.csv", None, "Contact Phone")]
+    assert "personal data" in exc.value.problems[0].reason
 
 
 def _synthetic_register() -> gpd.GeoDataFrame:

@@ -206,10 +206,12 @@ GB_BOUNDS: tuple[float, float, float, float] = (-8.75, 49.8, 1.85, 60.95)
 #: British National Grid extent in metres (min E, min N, max E, max N).
 _BNG_BOUNDS: tuple[float, float, float, float] = (0.0, 0.0, 700000.0, 1300000.0)
 
+#: Matched against a column name lower-cased with every run of spaces, underscores,
+#: hyphens and other punctuation made one space ("Main_Tel" -> "main tel").
 _PERSONAL = re.compile(
-    r"(phone|telephone|\btel\b|^tel|mobile|fax|e-?mail|contact|named?_?person|"
-    r"person_?name|first_?name|surname|last_?name|manager|owner_?name|\bdob\b|date_?of_?birth)",
-    re.IGNORECASE,
+    r"(phone|mobile|\bmob\b|landline|\bfax\b|\btel(no|num)?\b|e ?mail|contact|"
+    r"surname|\b(first|last|fore|given|family|person|owner|contact) ?names?\b|"
+    r"\bnamed? ?person|\bmanager|key ?holder|\bdob\b|date ?of ?birth|\bbirth ?date)"
 )
 
 _ALIASES: dict[str, tuple[str, ...]] = {
@@ -285,9 +287,12 @@ def is_personal_column(column: str) -> bool:
     Returns
     -------
     bool
-        True for names such as ``phone``, ``Telephone``, ``email``, ``contact_name``.
+        True for names such as ``phone``, ``Telephone``, ``Main_Tel``, ``Mob``,
+        ``email``, ``Contact Phone``, ``First Name``, ``Person Name``, ``Date of
+        Birth``; False for the register's own columns (``name``, ``address``...).
     """
-    return bool(_PERSONAL.search(column.strip()))
+    key = " ".join(re.sub(r"[^a-z0-9]+", " ", column.lower()).split())
+    return bool(_PERSONAL.search(key))
 
 
 def _slug(text: str) -> str:
@@ -449,6 +454,19 @@ def _resolve_columns(
                 )
             )
             continue
+        if is_personal_column(str(file_col)):
+            problems.append(
+                Problem(
+                    label,
+                    None,
+                    file_col,
+                    schema,
+                    "columns= maps a column that looks like personal data (phone, e-mail, "
+                    "a person's name or birth date); personal data are never read into the "
+                    "register: remove this mapping",
+                )
+            )
+            continue
         if file_col not in frame.columns:
             problems.append(
                 Problem(
@@ -499,9 +517,7 @@ def _register_from_frame(
         if not problems:
             problems.append(Problem(label, None, None, "", "the file has no data rows"))
         raise DataValidationError(problems)
-    frame = frame[
-        [c for c in frame.columns if not is_personal_column(str(c)) or c in (columns or {})]
-    ]
+    frame = frame[[c for c in frame.columns if not is_personal_column(str(c))]]
     cols = _resolve_columns(frame, columns, label, problems)
     for req in ("name", "category"):
         if req not in cols:
@@ -738,7 +754,8 @@ def read_register(
     values and points outside Great Britain are reported with the fix.
 
     Columns that look like personal data (phone, e-mail, contact names; see
-    :func:`is_personal_column`) are dropped on reading.
+    :func:`is_personal_column`) are dropped on reading; mapping one with ``columns``
+    is reported as a problem.
 
     Parameters
     ----------
@@ -774,9 +791,10 @@ def read_register(
     ------
     DataValidationError
         Listing every problem found (file, row, column, value, reason): empty file,
-        missing columns, undecodable text, non-numeric or misplaced coordinates,
-        points outside Great Britain, invalid or unknown postcodes, unknown
-        categories, missing or duplicate asset ids.
+        missing columns, a personal-data column mapped with ``columns``, undecodable
+        text, non-numeric or misplaced coordinates, points outside Great Britain,
+        invalid or unknown postcodes, unknown categories, missing or duplicate
+        asset ids.
     """
     path = Path(path)
     frame, problems = read_table(path, sheet=sheet, layer=layer)
