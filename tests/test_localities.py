@@ -576,3 +576,32 @@ def test_flow_heuristic_does_not_depend_on_machine_speed(
     # a clock too slow for the work: the safety stop fires and says so
     _, stops = _heuristic_under_clock(monkeypatch, 1.0)
     assert stops
+
+
+def test_flow_tiebreak_start_obeys_the_symmetry_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: the stage-2 warm start used the heuristic's labels as they were; a
+    start with unit i in a locality numbered above i breaks the model's symmetry rule
+    and HiGHS silently ignores it."""
+    wards = grid(3, 3, [100] * 9, [1] * 9)  # the heuristic reaches the bound (0)
+    starts: list[dict[str, float]] = []
+    real = loc._run
+
+    def spy(prob: Any, solver: Any, time_left: float, verbose: bool, start: Any = None) -> Any:
+        if start:
+            starts.append(dict(start))
+        return real(prob, solver, time_left, verbose, start=start)
+
+    def shuffled_incumbent(inst: Any, **kw: Any) -> Any:
+        found = real_incumbent(inst, **kw)
+        assert found is not None
+        # the same plan with unit 0 in the last locality: out of order
+        return (found[0] - found[0][0] - 1) % inst.k, found[1]
+
+    real_incumbent = loc._incumbent
+    monkeypatch.setattr(loc, "_run", spy)
+    monkeypatch.setattr(loc, "_incumbent", shuffled_incumbent)
+    plan = loc.partition(wards, k=3, method="flow", time_limit_s=20)
+    assert plan.objective == 0 and starts
+    for start in starts:
+        bad = [(i, j) for i in range(9) for j in range(i + 1, 3) if start[f"x_{i}_{j}"] > 0.5]
+        assert bad == []

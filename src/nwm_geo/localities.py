@@ -1106,12 +1106,7 @@ def _solve_flow(
 
     start: dict[str, float] = {}
     if start_labels is not None:
-        # relabel so that it satisfies the symmetry rule (first appearance order)
-        order: dict[int, int] = {}
-        for i in range(n):
-            order.setdefault(int(start_labels[i]), len(order))
-        relabelled = np.array([order[int(v)] for v in start_labels])
-        start = _flow_start(inst, relabelled)
+        start = _flow_start(inst, _symmetric(inst, start_labels))
     t_total = deadline - time.perf_counter()
     if start_labels is not None and _zvalue(inst, start_labels) <= inst.lower_bound + 1e-12:
         # the heuristic reached the integrality lower bound: optimal without a MIP
@@ -1152,7 +1147,7 @@ def _solve_flow(
             prob += y[e] >= x[b, j] - x[a, j]
     prob += z <= res1.objective + _EPS
     prob.setObjective(pulp.lpSum(s * y[e] for e, (_, _, s) in enumerate(inst.edges)))
-    start2 = {**_flow_start(inst, labels)} if solver is None else None
+    start2 = _flow_start(inst, _symmetric(inst, labels)) if solver is None else None
     # leave time to build the plan's summary, so the call keeps within time_limit_s
     margin = min(1.5, 0.05 * t_total)
     res2 = _run(prob, solver, deadline - time.perf_counter() - margin, verbose, start=start2)
@@ -1161,6 +1156,20 @@ def _solve_flow(
         labels = np.array(_argmax_labels(res2.values, n, k))
     note = "compactness tie-break " + ("proven" if tiebreak else "not proven (time)")
     return labels, res1, tiebreak, note
+
+
+def _symmetric(inst: _Instance, labels: np.ndarray) -> np.ndarray:
+    """Relabel in first-appearance order, the flow model's symmetry rule (no pins).
+
+    A start that breaks the rule (unit i in a locality numbered above i) is infeasible
+    for the model, and HiGHS drops it without a word.
+    """
+    if any(lab >= 0 for lab in inst.pin_label):
+        return labels  # pinned models fix the labels of the pin groups instead
+    order: dict[int, int] = {}
+    for v in labels:
+        order.setdefault(int(v), len(order))
+    return np.array([order[int(v)] for v in labels])
 
 
 def _argmax_labels(values: Mapping[str, float], n: int, k: int) -> list[int]:
