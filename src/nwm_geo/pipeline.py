@@ -193,7 +193,8 @@ class Study:
             osm_path=self.osm_path,
             graph_path=self.graph_path,
             download=self.download,
-            cache_dir=settings.raw_dir() if self.data_dir is None else self.data_dir,
+            cache_dir=None if self.data_dir is None else Path(self.data_dir) / "osm",
+            data_dir=self.data_dir,
             verbose=self.verbose,
         )
 
@@ -217,11 +218,16 @@ class Study:
         )
 
     @cached_property
+    def asset_cover(self) -> tuple[Any, pd.Index, pd.Index]:
+        """Which demand points are within the walk of which asset (sparse, points × assets)."""
+        return coverage.coverage_matrix(
+            self.model, sources="assets", minutes=self.minutes, speed_m_per_min=self.speed_m_per_min
+        )
+
+    @cached_property
     def criticality(self) -> pd.DataFrame:
         """Per asset: population covered, and population that loses access if it closed."""
-        return coverage.asset_criticality(
-            self.model, minutes=self.minutes, speed_m_per_min=self.speed_m_per_min
-        )
+        return coverage.asset_criticality(self.model, cover=self.asset_cover)
 
     @cached_property
     def demand_with_locality(self) -> gpd.GeoDataFrame:
@@ -241,16 +247,18 @@ class Study:
     @cached_property
     def outline(self) -> requirements.RequirementsOutline:
         """The outline of asset requirements per locality (exact LSCP/MCLP, checked)."""
-        opts: dict[str, Any] = {"minutes": self.minutes, "speed_m_per_min": self.speed_m_per_min}
-        cover = coverage.coverage_matrix(self.model, sources="assets", **opts)
         site_cover = coverage.coverage_matrix(
-            self.model, sources="points", verbose=self.verbose, **opts
+            self.model,
+            sources="points",
+            minutes=self.minutes,
+            speed_m_per_min=self.speed_m_per_min,
+            verbose=self.verbose,
         )
         return requirements.outline(
             self.register,
             self.demand,
             assignment=self.plan.assignment,
-            cover=cover,
+            cover=self.asset_cover,
             site_cover=site_cover,
             nearest=self.minutes_to_nearest,
             criticality=self.criticality,
