@@ -213,3 +213,31 @@ def test_only_blank_rows_is_no_data(tmp_path: Path) -> None:
     path.write_text("name,category\n\n,\n", encoding="utf-8")
     _, problems = read_table(path)
     assert [p.reason for p in problems] == ["the file has a header but no data rows"]
+
+
+@pytest.mark.parametrize("suffix", ["gpkg", "shp"])
+def test_spatial_file_without_crs(tmp_path: Path, suffix: str) -> None:
+    """No CRS: metres inside the British National Grid are read as EPSG:27700; other
+    numbers are not guessed to be lon/lat but reported (synthetic points)."""
+    path = tmp_path / f"bng.{suffix}"
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        gpd.GeoDataFrame(
+            {"name": ["Synthetic"], "category": ["Library"]},
+            geometry=[Point(508000, 221000)],
+            crs=None,
+        ).to_file(path)
+    assert gpd.read_file(path).crs is None
+    frame, problems = read_table(path)
+    assert problems == []
+    assert (float(frame.loc[0, "easting"]), float(frame.loc[0, "northing"])) == (508000.0, 221000.0)
+    assert "lon" not in frame.columns
+    path = tmp_path / f"small.{suffix}"
+    with pytest.warns(UserWarning, match="'crs' was not provided"):
+        gpd.GeoDataFrame(
+            {"name": ["Synthetic"], "category": ["Library"]},
+            geometry=[Point(-0.43, 51.88)],
+            crs=None,
+        ).to_file(path)
+    frame, problems = read_table(path)
+    assert len(problems) == 1 and "no coordinate reference system" in problems[0].reason
+    assert "lon" not in frame.columns and "easting" not in frame.columns

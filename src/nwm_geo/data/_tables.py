@@ -12,7 +12,9 @@ delimiter is sniffed among ``, ; tab | ¬``.
 Spatial files (GeoJSON, GeoPackage, Shapefile) get coordinate columns from their
 geometry (a polygon or line gives its representative point): ``lon``/``lat`` when
 the layer is geographic, otherwise ``easting``/``northing`` in EPSG:27700. Columns of
-the same name already in the file are kept as they are.
+the same name already in the file are kept as they are. A layer with no CRS is lon/lat
+if it is GeoJSON (RFC 7946); otherwise it is EPSG:27700 if its coordinates are metres
+within the British National Grid, and is reported as a problem if not.
 """
 
 from __future__ import annotations
@@ -195,15 +197,28 @@ def _read_spatial(path: Path, label: str, layer: str | None) -> tuple[pd.DataFra
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
     frame = frame.map(cell_text)
     geom = gdf.geometry
-    if len(gdf) and geom.notna().any():
-        if gdf.crs is None:  # GeoJSON without a CRS is lon/lat by definition (RFC 7946)
-            geographic = True
+    if len(gdf) and geom.notna().any() and gdf.crs is None:
+        x0, y0, x1, y1 = geom.total_bounds
+        if path.suffix.lower() in {".geojson", ".json"}:
+            gdf = gdf.set_crs("EPSG:4326")  # GeoJSON is lon/lat by definition (RFC 7946)
+        elif 0 <= x0 and x1 <= 700000 and 0 <= y0 and y1 <= 1300000 and max(x1, y1) > 180:
+            gdf = gdf.set_crs("EPSG:27700")  # metres within the British National Grid
         else:
-            geographic = bool(gdf.crs.is_geographic)
-            if geographic:
-                geom = geom.to_crs("EPSG:4326")
-            else:
-                geom = geom.to_crs("EPSG:27700")
+            problems.append(
+                Problem(
+                    label,
+                    None,
+                    None,
+                    "",
+                    "the file has no coordinate reference system (CRS) and its coordinates "
+                    "are not British National Grid metres; set its CRS (e.g. EPSG:4326 for "
+                    "longitude/latitude) and save it again",
+                )
+            )
+            return frame.reset_index(drop=True), problems
+    if len(gdf) and geom.notna().any():
+        geographic = bool(gdf.crs.is_geographic)
+        geom = gdf.geometry.to_crs("EPSG:4326" if geographic else "EPSG:27700")
         xcol, ycol = ("lon", "lat") if geographic else ("easting", "northing")
         xs: list[str] = []
         ys: list[str] = []
