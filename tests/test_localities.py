@@ -605,3 +605,28 @@ def test_flow_tiebreak_start_obeys_the_symmetry_rule(monkeypatch: pytest.MonkeyP
     for start in starts:
         bad = [(i, j) for i in range(9) for j in range(i + 1, 3) if start[f"x_{i}_{j}"] > 0.5]
         assert bad == []
+
+
+def test_alternatives_z_proof_does_not_depend_on_the_tiebreak(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: when only the stage-2 tie-break failed, a plan whose worst deviation
+    stage 1 had proven was reported as "best found within time limit (gap 92 %)"."""
+    pop = np.random.default_rng(5).integers(80, 120, size=9).tolist()
+    wards = grid(3, 3, pop, [1] * 9)
+    real = loc._SetModel.solve
+
+    def stage_two_fails(self: Any, **kw: Any) -> Any:
+        if kw["stage"] == 2:
+            return loc._Solve("none", math.nan, math.nan, {}), []
+        return real(self, **kw)
+
+    monkeypatch.setattr(loc._SetModel, "solve", stage_two_fails)
+    alts = loc.alternatives(wards, k=3, n=2)
+    best = brute_force(3, 3, 3, {"population": pop, "assets": [1] * 9})[0]
+    assert alts.ranked[0].objective == pytest.approx(best[0])
+    for plan in alts.ranked:
+        assert plan.proven_optimal and plan.status == "proven optimal"
+        assert plan.bound == pytest.approx(plan.objective) and plan.gap == 0
+        assert not plan.tiebreak_proven
+    assert (alts.plans["status"] == "proven optimal").all()

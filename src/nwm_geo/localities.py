@@ -1681,7 +1681,8 @@ def alternatives(
         )
     model, upper, _ = found
     u_max = float(inst.weights.max()) * max(inst.k - 1, 1) + 1e-9
-    results: list[tuple[np.ndarray, float, float, bool]] = []  # labels, z, cut, proven
+    # labels, z, cut, z proven, lower bound on z, tie-break proven
+    results: list[tuple[np.ndarray, float, float, bool, float, bool]] = []
     level: float | None = None
     bar = tqdm(total=n, desc="alternatives", disable=not verbose)
     while len(results) < n:
@@ -1694,7 +1695,8 @@ def alternatives(
                 stage=2, zcap=level, solver=solver, time_left=left, verbose=verbose
             )
             if r2.state in ("optimal", "feasible"):
-                got = (chosen, level, r2.state == "optimal" and results[-1][3])
+                # same z as the previous rank, so z is proven if it was proven there
+                got = (chosen, results[-1][3], results[-1][4], r2.state == "optimal")
         if got is None:
             r1, chosen1 = model.solve(
                 stage=1, zcap=None, solver=solver, time_left=left, verbose=verbose
@@ -1722,13 +1724,12 @@ def alternatives(
             )
             if r2.state not in ("optimal", "feasible"):
                 chosen = chosen1  # no tie-break in time: the stage-1 plan, cut not minimised
-            got = (chosen, level, r1.state == "optimal" and r2.state == "optimal")
-        chosen, zval, proven = got
+            got = (chosen, r1.state == "optimal", r1.bound, r2.state == "optimal")
+        chosen, proven, bound, tiebreak = got
         model.nogoods.append(frozenset(chosen))
         labels = _labels_from_masks(inst.n, chosen)
-        sums = np.array([inst.norm[labels == j].sum(axis=0) for j in range(k)])
-        zval = float(np.abs(sums - inst.weights).max())
-        results.append((labels, zval, _cut(inst, labels), proven))
+        zval = _zvalue(inst, labels)
+        results.append((labels, zval, _cut(inst, labels), proven, bound, tiebreak))
         bar.update(1)
     bar.close()
     if not results:
@@ -1744,17 +1745,17 @@ def alternatives(
     ref = results[0][0]
     n_plans = np.zeros(inst.n, dtype=int)
     n_diff = np.zeros(inst.n, dtype=int)
-    for rank, (labels, zval, _cut_m, proven) in enumerate(results, start=1):
+    for rank, (labels, zval, _cut_m, proven, bound, tiebreak) in enumerate(results, start=1):
         plan = _make_plan(
             wards,
             inst,
             labels,
             proven=proven,
             objective=zval,
-            bound=zval if proven else 0.0,
+            bound=bound,
             t0=t0,
             method=f"alternatives rank {rank}",
-            tiebreak=proven,
+            tiebreak=tiebreak,
         )
         ranked.append(plan)
         worse = (zval - z_opt) / z_opt * 100 if z_opt > 0 else (0.0 if zval == 0 else math.inf)
