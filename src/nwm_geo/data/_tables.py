@@ -162,8 +162,7 @@ def _read_excel(
         ]
     except Exception as exc:  # openpyxl raises several types for a broken workbook
         return pd.DataFrame(), [Problem(label, None, None, "", f"cannot read the workbook: {exc}")]
-    frame.columns = [cell_text(c) for c in frame.columns]  # blank rows kept: row numbers hold
-    return frame.map(cell_text).reset_index(drop=True), []
+    return frame.reset_index(drop=True), []  # blank rows kept: row numbers hold
 
 
 def _read_spatial(path: Path, label: str, layer: str | None) -> tuple[pd.DataFrame, list[Problem]]:
@@ -195,7 +194,6 @@ def _read_spatial(path: Path, label: str, layer: str | None) -> tuple[pd.DataFra
         return pd.DataFrame(), [Problem(label, None, None, "", f"cannot read the layer: {exc}")]
     problems: list[Problem] = []
     frame = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
-    frame = frame.map(cell_text)
     geom = gdf.geometry
     if len(gdf) and geom.notna().any() and gdf.crs is None:
         x0, y0, x1, y1 = geom.total_bounds
@@ -284,7 +282,7 @@ def read_table(
                 "unsupported file type; use CSV, XLSX, GeoJSON or GeoPackage",
             )
         ]
-    if len(frame.columns):
+    if len(frame.columns):  # every reader's cells become text here, once
         frame.columns = [cell_text(c) for c in frame.columns]
         frame = frame.astype(object).map(cell_text)
     if not problems and frame.shape[1] and not (frame != "").any(axis=None):

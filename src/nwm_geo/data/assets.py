@@ -505,9 +505,7 @@ def _register_from_frame(
     postcodes: gpd.GeoDataFrame | None,
     wards: gpd.GeoDataFrame | None,
     data_dir: Path | None,
-    id_prefix: str | None = None,
     problems: list[Problem] | None = None,
-    raise_problems: bool = True,
     verbose: bool = False,
 ) -> gpd.GeoDataFrame:
     problems = list(problems or [])
@@ -575,7 +573,7 @@ def _register_from_frame(
             if not aid:
                 problems.append(Problem(label, row, cols["asset_id"], "", "missing asset id"))
         else:
-            aid = f"{id_prefix or _slug(Path(label).stem)}-{row:04d}"
+            aid = f"{_slug(Path(label).stem)}-{row:04d}"
         if aid:
             if aid in seen_ids:
                 problems.append(
@@ -678,7 +676,7 @@ def _register_from_frame(
         else:
             rec["easting"] = rec["northing"] = np.nan
         records.append(rec)
-    if problems and raise_problems:
+    if problems:
         raise DataValidationError(problems)
     out = pd.DataFrame.from_records(records)
     ok = out["easting"].notna()
@@ -1005,7 +1003,7 @@ def name_similarity(a: str, b: str) -> float:
 
 
 def _frame_gias(
-    df: pd.DataFrame, meta: Mapping[str, str]
+    df: pd.DataFrame,
 ) -> tuple[pd.DataFrame, list[dict[str, str]]]:
     out = pd.DataFrame(
         {
@@ -1026,7 +1024,7 @@ def _frame_gias(
 
 
 def _frame_ods(
-    df: pd.DataFrame, meta: Mapping[str, str]
+    df: pd.DataFrame,
 ) -> tuple[pd.DataFrame, list[dict[str, str]]]:
     keep: list[dict[str, str]] = []
     dropped: list[dict[str, str]] = []
@@ -1079,7 +1077,7 @@ def _frame_ods(
 
 
 def _frame_libraries(
-    df: pd.DataFrame, meta: Mapping[str, str]
+    df: pd.DataFrame,
 ) -> tuple[pd.DataFrame, list[dict[str, str]]]:
     keep: list[dict[str, str]] = []
     dropped: list[dict[str, str]] = []
@@ -1122,7 +1120,7 @@ def _frame_libraries(
 
 
 def _frame_fire(
-    df: pd.DataFrame, meta: Mapping[str, str]
+    df: pd.DataFrame,
 ) -> tuple[pd.DataFrame, list[dict[str, str]]]:
     out = pd.DataFrame(
         {
@@ -1146,7 +1144,7 @@ def _frame_fire(
 
 
 def _frame_mosques(
-    df: pd.DataFrame, meta: Mapping[str, str]
+    df: pd.DataFrame,
 ) -> tuple[pd.DataFrame, list[dict[str, str]]]:
     n = len(df)
     notes = [
@@ -1175,9 +1173,7 @@ def _frame_mosques(
     return out, []
 
 
-_ADAPTERS: dict[
-    str, Callable[[pd.DataFrame, Mapping[str, str]], tuple[pd.DataFrame, list[dict[str, str]]]]
-] = {
+_ADAPTERS: dict[str, Callable[[pd.DataFrame], tuple[pd.DataFrame, list[dict[str, str]]]]] = {
     "gias_schools_open_luton_2025-05.csv": _frame_gias,
     "nhs_ods_epraccur_active_luton_2025-09.csv": _frame_ods,
     "libraries_luton_librarieshacked.csv": _frame_libraries,
@@ -1207,7 +1203,7 @@ def _load_open_sources(
         if problems:
             raise DataValidationError(problems)
         if name in _ADAPTERS:
-            frame, dropped = _ADAPTERS[name](frame, meta)
+            frame, dropped = _ADAPTERS[name](frame)
             for d in dropped:
                 d["source_file"] = name
             excluded.extend(dropped)
