@@ -630,3 +630,26 @@ def test_alternatives_z_proof_does_not_depend_on_the_tiebreak(
         assert plan.bound == pytest.approx(plan.objective) and plan.gap == 0
         assert not plan.tiebreak_proven
     assert (alts.plans["status"] == "proven optimal").all()
+
+
+def test_sets_objective_is_the_returned_plans_worst_deviation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Regression: the sets path reported stage 1's objective, not the z of the plan it
+    returned; they differ when stage 1 stops at the time limit with a worse plan and
+    the tie-break then picks a better-balanced one."""
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3)
+    real = loc._SetModel.solve
+
+    def stage_one_stopped(self: Any, **kw: Any) -> Any:
+        res, chosen = real(self, **kw)
+        if kw["stage"] == 1:  # as if stopped early: a worse incumbent, a weak bound
+            return loc._Solve("feasible", res.objective + 0.05, 0.0, res.values), chosen
+        return res, chosen
+
+    monkeypatch.setattr(loc._SetModel, "solve", stage_one_stopped)
+    plan = loc.partition(wards, k=3, method="sets")
+    worst = plan.summary[["population_dev_pct", "assets_dev_pct"]].abs().to_numpy().max()
+    assert plan.objective == pytest.approx(worst / 100)
+    assert not plan.proven_optimal
+    assert f"worst deviation {plan.objective:.2%}" in plan.status

@@ -1561,7 +1561,7 @@ def partition(
                 inst,
                 labels,
                 proven=proven,
-                objective=res1.objective,
+                objective=_zvalue(inst, labels),
                 bound=res1.bound,
                 t0=t0,
                 method=desc,
