@@ -653,3 +653,22 @@ def test_sets_objective_is_the_returned_plans_worst_deviation(
     assert plan.objective == pytest.approx(worst / 100)
     assert not plan.proven_optimal
     assert f"worst deviation {plan.objective:.2%}" in plan.status
+
+
+def test_heuristic_returns_the_worst_deviation_of_its_plan() -> None:
+    """Regression: _heuristic returned the constraint violation where it promised z."""
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3)
+    inst = loc._prepare(
+        wards,
+        k=3,
+        measures=("population", "assets"),
+        weights=None,
+        population_band=None,
+        category_floors=None,
+        pins=None,
+        k_range=loc.DEFAULT_K_RANGE,
+        adjacency=None,
+    )
+    found = loc._heuristic(inst, seed=0, restarts=3, deadline=math.inf)
+    assert found is not None
+    assert found[1] == pytest.approx(loc._zvalue(inst, found[0])) and found[1] > 0

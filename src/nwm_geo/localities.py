@@ -579,7 +579,7 @@ def _heuristic(
             best = (key, labels.copy())
     if best is None:
         return None
-    return best[1], float(best[0][0])
+    return best[1], _zvalue(inst, best[1])
 
 
 def _zvalue(inst: _Instance, labels: np.ndarray) -> float:
@@ -978,7 +978,7 @@ def _bits(mask: int) -> list[int]:
     return out
 
 
-def _internal(inst: _Instance, mask: int, edge_list: list[tuple[int, int, float]]) -> float:
+def _internal(mask: int, edge_list: list[tuple[int, int, float]]) -> float:
     return sum(s for i, j, s in edge_list if mask >> i & 1 and mask >> j & 1)
 
 
@@ -988,7 +988,7 @@ class _SetModel:
     def __init__(self, inst: _Instance, sets: list[tuple[int, float]]) -> None:
         self.inst = inst
         self.sets = sets
-        self.internal = [_internal(inst, mask, inst.edges) for mask, _ in sets]
+        self.internal = [_internal(mask, inst.edges) for mask, _ in sets]
         self.nogoods: list[frozenset[int]] = []
 
     def solve(
