@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from shapely.geometry import Point, box
 
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.data.boundaries import load_lsoas
@@ -65,3 +67,63 @@ def test_real_demand_points() -> None:
     assert pts.crs == "EPSG:27700"
     wp = ward_population(pts)
     assert len(wp) == 20 and int(wp.sum()) == 225239
+
+
+def _synthetic_inputs() -> dict[str, gpd.GeoDataFrame]:
+    """SYNTHETIC postcodes, LSOAs, OAs and a ward on a 300 m x 100 m strip (EPSG:27700).
+
+    L1 (10 people): P1 in OA O1 (30 people in 2011) and P2 in OA O2 (nobody in 2011).
+    L2 (7 people): P3 and P4 in no OA. L3 (5 people): no postcode at all.
+    """
+    crs = "EPSG:27700"
+    lsoas = gpd.GeoDataFrame(
+        {"lsoa_code": ["L1", "L2", "L3"], "population": [10, 7, 5]},
+        geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100), box(200, 0, 300, 100)],
+        crs=crs,
+    ).set_index("lsoa_code")
+    oas = gpd.GeoDataFrame(
+        {"oa_code": ["O1", "O2"], "population_2011": [30, 0]},
+        geometry=[box(0, 0, 50, 100), box(50, 0, 100, 100)],
+        crs=crs,
+    ).set_index("oa_code")
+    wards = gpd.GeoDataFrame(
+        {"ward_code": ["W1"], "ward_name": ["Synthetic Ward"]},
+        geometry=[box(0, 0, 300, 100)],
+        crs=crs,
+    ).set_index("ward_code")
+    xy = {"P1": (25, 50), "P2": (75, 50), "P3": (125, 50), "P4": (175, 50), "P9": (900, 900)}
+    postcodes = gpd.GeoDataFrame(
+        {
+            "postcode": list(xy),
+            "in_borough": [True, True, True, True, False],
+            "ward_code": ["W1"] * 4 + [""],
+            "ward_name": ["Synthetic Ward"] * 4 + [""],
+        },
+        geometry=[Point(p) for p in xy.values()],
+        crs=crs,
+    ).set_index("postcode")
+    return {"lsoas": lsoas, "oas": oas, "wards": wards, "postcodes": postcodes}
+
+
+def test_demand_points_fallback_weights_drop_nobody(monkeypatch: pytest.MonkeyPatch) -> None:
+    from nwm_geo.data import population
+
+    data = _synthetic_inputs()
+    monkeypatch.setattr(population, "load_postcodes", lambda **kw: data["postcodes"])
+    monkeypatch.setattr(population, "load_lsoas", lambda **kw: data["lsoas"])
+    monkeypatch.setattr(population, "load_oas", lambda **kw: data["oas"])
+    monkeypatch.setattr(population, "load_wards", lambda **kw: data["wards"])
+    pts = demand_points()
+    assert list(pts.columns) == list(DEMAND_COLUMNS)
+    assert pts["weight_source"].to_dict() == {
+        "P1": "oa2011",
+        "P2": "lsoa mean",  # its OA had nobody in 2011: the mean of L1's known weights
+        "P3": "equal",  # L2 has no OA information at all
+        "P4": "equal",
+        "L3:centre": "lsoa point",  # L3 has no postcode
+    }
+    assert pts["population"].to_dict() == {"P1": 5, "P2": 5, "P3": 4, "P4": 3, "L3:centre": 5}
+    assert int(pts["population"].sum()) == 22  # nobody dropped
+    assert pts.loc["P2", "weight"] == pts.loc["P1", "weight"] == 30.0
+    assert pts.loc["L3:centre", "ward_code"] == "W1" and pts.loc["L3:centre", "postcode"] == ""
+    assert data["lsoas"].geometry.loc["L3"].contains(pts.geometry.loc["L3:centre"])
