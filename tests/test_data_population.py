@@ -9,7 +9,7 @@ import pytest
 from shapely.geometry import Point, box
 
 from nwm_geo._errors import NwmGeoError
-from nwm_geo.data.boundaries import load_lsoas
+from nwm_geo.data.boundaries import AGE_BANDS, load_lsoas
 from nwm_geo.data.population import (
     DEMAND_COLUMNS,
     demand_points,
@@ -127,3 +127,37 @@ def test_demand_points_fallback_weights_drop_nobody(monkeypatch: pytest.MonkeyPa
     assert pts.loc["P2", "weight"] == pts.loc["P1", "weight"] == 30.0
     assert pts.loc["L3:centre", "ward_code"] == "W1" and pts.loc["L3:centre", "postcode"] == ""
     assert data["lsoas"].geometry.loc["L3"].contains(pts.geometry.loc["L3:centre"])
+
+
+def test_load_lsoas_blank_population_cell_names_file_row_column(tmp_path) -> None:
+    """A blank Census count is a clear DataValidationError, not pandas' cast error."""
+    from nwm_geo._errors import DataValidationError
+
+    (tmp_path / "boundaries").mkdir()
+    (tmp_path / "population").mkdir()
+    gpd.GeoDataFrame(
+        {"LSOA21CD": ["L1", "L2"], "LSOA21NM": ["Synthetic 1", "Synthetic 2"]},
+        geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)],
+        crs="EPSG:27700",
+    ).to_file(tmp_path / "boundaries" / "luton_lsoa_2021.geojson", driver="GeoJSON")
+    bands = ",".join(AGE_BANDS)
+    table = "census2021_lsoa21_usual_residents_by_age_luton.csv"
+    (tmp_path / "population" / table).write_text(
+        f"lsoa21_code,lsoa21_name,total,{bands}\n"
+        "L1,Synthetic 1,6,1,1,1,1,1,1\n"
+        "L2,Synthetic 2,,1,1,1,1,1,x\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataValidationError) as exc:
+        load_lsoas(data_dir=tmp_path)
+    assert [(p.file, p.row, p.column, p.value) for p in exc.value.problems] == [
+        (table, 2, "total", ""),
+        (table, 2, "age_65_plus", "x"),
+    ]
+    (tmp_path / "population" / table).write_text(
+        f"lsoa21_code,lsoa21_name,total,{bands}\n"
+        "L1,Synthetic 1,6,1,1,1,1,1,1\n"
+        "L2,Synthetic 2,12,2,2,2,2,2,2\n",
+        encoding="utf-8",
+    )
+    assert load_lsoas(data_dir=tmp_path)["population"].tolist() == [6, 12]

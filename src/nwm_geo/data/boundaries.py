@@ -9,6 +9,7 @@ for ward-level work but not for exact property-level tests near a boundary.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import geopandas as gpd
@@ -16,7 +17,8 @@ import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
 from nwm_geo import settings
-from nwm_geo._errors import NwmGeoError
+from nwm_geo._errors import DataValidationError, NwmGeoError, Problem
+from nwm_geo.data._tables import cell_text
 from nwm_geo.data.bundle import require_raw
 
 __all__ = [
@@ -115,23 +117,24 @@ def load_lsoas(*, year: int = 2021, data_dir: Path | None = None) -> gpd.GeoData
     ------
     NwmGeoError
         For any other year, or if a boundary has no population row.
+    DataValidationError
+        If a population cell is blank, not a number or not a whole non-negative number
+        (file, row, column and value of each).
     """
     if year == 2021:
         gdf = _read("boundaries/luton_lsoa_2021.geojson", data_dir)
+        table = "population/census2021_lsoa21_usual_residents_by_age_luton.csv"
         pop = pd.read_csv(
-            require_raw(
-                "population/census2021_lsoa21_usual_residents_by_age_luton.csv", data_dir=data_dir
-            ),
-            dtype={"lsoa21_code": str},
+            require_raw(table, data_dir=data_dir), dtype={"lsoa21_code": str}
         ).set_index("lsoa21_code")
         code, name = "LSOA21CD", "LSOA21NM"
         pop = pop.rename(columns={"total": "population"})[["population", *AGE_BANDS]]
     elif year == 2011:
         gdf = _read("boundaries/luton_lsoa_2011.geojson", data_dir)
-        pop = pd.read_csv(
-            require_raw("population/census2011_religion_lsoa11_luton.csv", data_dir=data_dir),
-            dtype={"LSOA11CD": str},
-        ).set_index("LSOA11CD")
+        table = "population/census2011_religion_lsoa11_luton.csv"
+        pop = pd.read_csv(require_raw(table, data_dir=data_dir), dtype={"LSOA11CD": str}).set_index(
+            "LSOA11CD"
+        )
         code, name = "LSOA11CD", "LSOA11NM"
         pop = pop.rename(columns={"total": "population"})[["population"]]
     else:
@@ -146,10 +149,34 @@ def load_lsoas(*, year: int = 2021, data_dir: Path | None = None) -> gpd.GeoData
         raise NwmGeoError(
             f"{len(missing)} LSOA(s) have no population row: {', '.join(missing[:10])}"
         )
-    out = out.join(pop.astype(int))
+    counts = pop.apply(pd.to_numeric, errors="coerce")
+    bad = [
+        Problem(
+            Path(table).name,
+            i + 1,
+            "total" if col == "population" else str(col),  # the file's own column name
+            cell_text(pop[col].iloc[i]),
+            reason,
+        )
+        for col in pop.columns
+        for i in range(len(pop))
+        if (reason := _count_problem(counts[col].iloc[i]))
+    ]
+    if bad:
+        raise DataValidationError(bad)
+    out = out.join(counts.astype(int))
     out["area_km2"] = out.geometry.area / 1e6
     cols = ["lsoa_name", *pop.columns, "area_km2", "geometry"]
     return out[cols].sort_index()
+
+
+def _count_problem(value: float) -> str:
+    """Why a Census count cell is not a whole number of people ("" if it is one)."""
+    if pd.isna(value) or not math.isfinite(value):
+        return "population count is blank or not a number"
+    if value < 0 or value != int(value):
+        return "population count is not a whole non-negative number"
+    return ""
 
 
 def load_oas(*, data_dir: Path | None = None) -> gpd.GeoDataFrame:
