@@ -140,11 +140,12 @@ def _cmd_import_data(args: argparse.Namespace) -> None:
     from nwm_geo.data import import_bundle
 
     manifest = import_bundle(strict=args.strict)
+    present = manifest[manifest["status"] != "missing from bundle"]
     if args.print_manifest:
-        for r in manifest.itertuples():
+        for r in present.itertuples():
             print(f"| `{r.file}` | see SOURCES.md | see SOURCES.md | {r.sha256} |")
     counts = manifest["status"].value_counts().to_dict()
-    print(f"imported {len(manifest)} files into data/raw: {counts}")
+    print(f"imported {len(present)} files into data/raw: {counts}")
 
 
 _COMMANDS = {
