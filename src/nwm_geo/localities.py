@@ -110,7 +110,7 @@ _EPS = 1e-9
 # Annealing work per unit (moves tried). Fixed counts, not wall-clock time, so that a
 # seed gives the same plan on any machine; the time limit only acts as a safety stop.
 _BALANCE_MOVES_PER_UNIT = 10_000
-_COMPACT_MOVES_PER_UNIT = 20_000
+_COMPACT_MOVES_PER_UNIT = 40_000
 _SETS_MOVES_PER_UNIT = 1_000
 
 
@@ -1136,7 +1136,7 @@ def _solve_flow(
         iters=_COMPACT_MOVES_PER_UNIT * n,
         seed=0,
         compact_cap=zcap,
-        deadline=time.perf_counter() + min(0.5 * (deadline - time.perf_counter()), 0.2 * n),
+        deadline=time.perf_counter() + min(0.5 * (deadline - time.perf_counter()), 0.4 * n),
         stops=stops,
     )
     # stage 2: keep z <= found value, minimise the cut
