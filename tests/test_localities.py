@@ -369,10 +369,22 @@ def test_real_time_limit_is_honest() -> None:
     pop = rng.integers(500, 3000, size=36).tolist()
     wards = grid(6, 6, pop, rng.integers(0, 5, size=36).tolist())
     plan = loc.partition(wards, k=4, method="flow", time_limit_s=2.0)
+    # whichever way the 2 s run ends, the numbers must agree with each other
+    worst = plan.summary[["population_dev_pct", "assets_dev_pct"]].abs().to_numpy().max()
+    assert plan.objective == pytest.approx(worst / 100)
+    # 0.04 is this grid's optimum, proven by method="sets" (51 s, too slow for a test),
+    # and equals its integrality lower bound: no bound may claim more
+    assert plan.bound <= 0.04 + 1e-9 and plan.objective >= 0.04 - 1e-9
     if plan.proven_optimal:
+        assert plan.status == "proven optimal"
         assert plan.bound == pytest.approx(plan.objective) and plan.gap == 0
     else:
-        assert "gap" in plan.status and plan.bound < plan.objective
+        assert plan.bound < plan.objective
+        assert plan.gap == pytest.approx((plan.objective - plan.bound) / plan.objective)
+        assert plan.status == (
+            f"best found within time limit (gap {plan.gap:.1%} relative; worst deviation "
+            f"{plan.objective:.2%} vs proven lower bound {plan.bound:.2%})"
+        )
 
 
 # --------------------------------------------------------------------------- alternatives

@@ -189,7 +189,9 @@ def test_palettes_fixed_and_consistent(assets: pd.DataFrame, wards: gpd.GeoDataF
     assert list(maps.CATEGORY_COLOURS) == list(settings.CATEGORIES)
     assert len(set(maps.CATEGORY_COLOURS.values())) == 14
     assert maps.locality_colour("North") == maps.LOCALITY_COLOURS["North"]
-    assert maps.locality_colour("Made-up locality") == maps.locality_colour("Made-up locality")
+    # other names: a fixed colour from the extra palette, by CRC32 (same in every session)
+    assert maps.locality_colour("Made-up locality") == "#d37295"
+    assert maps.locality_colour("Another place") in maps._EXTRA_COLOURS
     # matplotlib uses exactly the folium colours
     fig = maps.plot_assets(assets, wards=wards, network_label=LABEL)
     leg = fig.axes[0].get_legend()
