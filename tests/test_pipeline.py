@@ -21,7 +21,7 @@ def test_csv_neutralises_formulas_but_keeps_numbers(tmp_path: Path) -> None:
     path = _csv(frame, tmp_path / "t.csv")
     back = pd.read_csv(path, index_col="asset_id")
     assert back["name"].tolist() == [
-        "'=HYPERLINK(\"http://x\",\"click\")",
+        '\'=HYPERLINK("http://x","click")',
         "'@SUM(A1)",
         "St Mary's Hall",
         "'+44",
