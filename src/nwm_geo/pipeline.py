@@ -34,6 +34,7 @@ from nwm_geo import (
 )
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import staged_outputs
+from nwm_geo._safe import neutralise_formula
 
 __all__ = [
     "DATA_DATES",
@@ -352,25 +353,15 @@ def coverage_by_locality(study: Study) -> pd.DataFrame:
 
 
 # -- writers ---------------------------------------------------------------------
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _no_formulas(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def _csv(frame: pd.DataFrame, path: Path, *, index: bool = True) -> Path:
     """Write a CSV; text cells that Excel would read as formulas are neutralised."""
     path.parent.mkdir(parents=True, exist_ok=True)
     safe = frame.copy()
     for col in safe.columns:
         if not pd.api.types.is_numeric_dtype(safe[col]):
-            safe[col] = safe[col].map(_no_formulas)
+            safe[col] = safe[col].map(neutralise_formula)
     if not pd.api.types.is_numeric_dtype(safe.index):
-        safe.index = safe.index.map(_no_formulas)
+        safe.index = safe.index.map(neutralise_formula)
     safe.to_csv(path, index=index, encoding="utf-8")
     return path
 

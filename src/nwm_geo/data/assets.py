@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 from nwm_geo import settings
 from nwm_geo._errors import DataValidationError, NwmGeoError, Problem
 from nwm_geo._io import atomic_path
+from nwm_geo._safe import is_personal_column
 from nwm_geo.data._tables import cell_text, read_table
 from nwm_geo.data.boundaries import load_wards
 from nwm_geo.data.bundle import require_raw
@@ -206,14 +207,6 @@ GB_BOUNDS: tuple[float, float, float, float] = (-8.75, 49.8, 1.85, 60.95)
 #: British National Grid extent in metres (min E, min N, max E, max N).
 _BNG_BOUNDS: tuple[float, float, float, float] = (0.0, 0.0, 700000.0, 1300000.0)
 
-#: Matched against a column name lower-cased with every run of spaces, underscores,
-#: hyphens and other punctuation made one space ("Main_Tel" -> "main tel").
-_PERSONAL = re.compile(
-    r"(phone|mobile|\bmob\b|landline|\bfax\b|\btel(no|num)?\b|e ?mail|contact|"
-    r"surname|\b(first|last|fore|given|family|person|owner|contact) ?names?\b|"
-    r"\bnamed? ?person|\bmanager|key ?holder|\bdob\b|date ?of ?birth|\bbirth ?date)"
-)
-
 _ALIASES: dict[str, tuple[str, ...]] = {
     "asset_id": ("asset_id", "asset id", "assetid", "id", "asset_ref", "asset ref", "ref"),
     "name": ("name", "asset name", "asset_name", "site name", "site_name", "site", "title"),
@@ -274,25 +267,6 @@ def normalise_category(value: object) -> str | None:
         if cat.lower() == key_and:
             return cat
     return CATEGORY_SYNONYMS.get(key) or CATEGORY_SYNONYMS.get(key_and)
-
-
-def is_personal_column(column: str) -> bool:
-    """Return whether a column name looks like personal data (phone, e-mail, contact).
-
-    Parameters
-    ----------
-    column
-        A column name.
-
-    Returns
-    -------
-    bool
-        True for names such as ``phone``, ``Telephone``, ``Main_Tel``, ``Mob``,
-        ``email``, ``Contact Phone``, ``First Name``, ``Person Name``, ``Date of
-        Birth``; False for the register's own columns (``name``, ``address``...).
-    """
-    key = " ".join(re.sub(r"[^a-z0-9]+", " ", column.lower()).split())
-    return bool(_PERSONAL.search(key))
 
 
 def _slug(text: str) -> str:
@@ -866,8 +840,9 @@ OPEN_SOURCES: dict[str, dict[str, str]] = {
         "licence": "Data © MuslimsInBritain.org (M. Naqshbandi); reuse terms unclear "
         "(repo GPL-3); reference data",
     },
-    "fhrs_2020-11_luton.csv": {"prefix": "fhrs2020", "rank": "11"},
-    "fhrs_2015_robinl_luton.csv": {"prefix": "fhrs2015", "rank": "12"},
+    "places_of_worship_osm_islammap_2026-08_luton.csv": {"prefix": "osm-pow", "rank": "11"},
+    "fhrs_2020-11_luton.csv": {"prefix": "fhrs2020", "rank": "12"},
+    "fhrs_2015_robinl_luton.csv": {"prefix": "fhrs2015", "rank": "13"},
 }
 
 #: NHS ODS epraccur ``prescribing_setting`` -> (register category or None to drop, reason).
