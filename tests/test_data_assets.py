@@ -14,6 +14,7 @@ from shapely.geometry import Point
 from nwm_geo._errors import DataValidationError
 from nwm_geo.data.assets import (
     REGISTER_COLUMNS,
+    dedupe_sites,
     is_personal_column,
     name_similarity,
     read_register,
@@ -278,8 +279,6 @@ def test_name_similarity() -> None:
 def test_dedupe_never_merges_two_records_of_one_file(fhrs_rank: int) -> None:
     """Two mosques of one file, both linked to one FHRS record (synthetic): a chain of
     links through the other file must not merge the two mosques, whichever file wins."""
-    from nwm_geo.data.assets import _dedupe
-
     reg = gpd.GeoDataFrame(
         {
             "name": ["Synthetic Masjid Ghausia", "Synthetic Masjid Noor", "Synthetic Masjid"],
@@ -290,12 +289,13 @@ def test_dedupe_never_merges_two_records_of_one_file(fhrs_rank: int) -> None:
             "_file": ["mosques.csv", "mosques.csv", "fhrs.csv"],
             "_rank": [10, 10, fhrs_rank],
             "geocode": ["source", "source", "postcode centroid"],
+            "subtype": ["mosque"] * 3,
         },
         geometry=[Point(0, 0), Point(60, 0), Point(30, 0)],
         index=pd.Index(["mosque-0001", "mosque-0002", "fhrs-0001"], name="asset_id"),
         crs="EPSG:27700",
     )
-    out, log = _dedupe(reg)
+    out, log = dedupe_sites(reg)
     assert len(log) == 1
     assert (log["kept_source"] != log["dropped_source"]).all()
     assert set(out.index) & {"mosque-0001", "mosque-0002"}  # at least one mosque kept

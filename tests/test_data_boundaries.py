@@ -17,7 +17,7 @@ def test_borough_boundary_is_union(synthetic_wards: gpd.GeoDataFrame) -> None:
 
 
 def test_unknown_years_raise() -> None:
-    with pytest.raises(NwmGeoError, match="2013, 2023"):
+    with pytest.raises(NwmGeoError, match="available: 2023, 2013"):
         load_wards(year=2019)
     with pytest.raises(NwmGeoError, match="2011, 2021"):
         load_lsoas(year=2001)

@@ -39,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--print-manifest", action="store_true", help="print the manifest table rows")
     study_opts = argparse.ArgumentParser(add_help=False)
     study_opts.add_argument(
+        "--area",
+        default=None,
+        help="the council: a shipped area (luton, the default; rutland) or the path of an "
+        "area profile .toml (see the README, 'Area profiles'). Outputs of an area other "
+        "than Luton go to data/processed/<area>/ and reports/<area>/",
+    )
+    study_opts.add_argument(
         "--register",
         type=Path,
         help="a council register file to use "
@@ -51,9 +58,20 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE_COL=FIELD",
         help="map a register column to a schema field (repeatable)",
     )
-    study_opts.add_argument("--ward-year", type=int, default=2023, choices=(2023, 2013))
     study_opts.add_argument(
-        "-k", "--localities", dest="k", type=int, default=5, help="number of localities (2 to 8)"
+        "--ward-year",
+        type=int,
+        default=None,
+        help="ward pattern as named in the area profile (Luton: 2023 or 2013; Rutland: 2019 "
+        "or 2013); default the current one",
+    )
+    study_opts.add_argument(
+        "-k",
+        "--localities",
+        dest="k",
+        type=int,
+        default=None,
+        help="number of localities (default: the area profile's; Luton 5)",
     )
     study_opts.add_argument(
         "--alternatives", type=int, default=10, help="how many of the best distinct plans to list"
@@ -87,6 +105,7 @@ def _study(args: argparse.Namespace) -> Study:
         src, dst = item.split("=", 1)
         mapping[src.strip()] = dst.strip()
     return Study(
+        area=args.area,
         register_path=args.register,
         register_columns=mapping or None,
         ward_year=args.ward_year,
@@ -114,8 +133,11 @@ def _cmd_stages(args: argparse.Namespace) -> None:
     stages = list(STAGES) if args.command == "run" else [args.command]
     written = run(study, stages=stages, progress=not args.quiet)
     if "register" in stages:
-        _show("Register against the council's 287 (in-borough sites):", study.reconciliation)
-        print(data_note(study.reconciliation))
+        _show(
+            f"Register against {study.profile.council}'s counts (in-borough sites):",
+            study.reconciliation,
+        )
+        print(data_note(study.reconciliation, area=study.profile))
     if "localities" in stages:
         plan = study.plan
         _show(

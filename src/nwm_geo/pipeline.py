@@ -35,6 +35,7 @@ from nwm_geo import (
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import staged_outputs
 from nwm_geo._safe import neutralise_formula
+from nwm_geo.areas import Area, load_area
 
 __all__ = [
     "DATA_DATES",
@@ -58,6 +59,9 @@ class Study:
 
     Parameters
     ----------
+    area
+        The area profile: a name (``"luton"``, the default; ``"rutland"``), a profile
+        path or an :class:`~nwm_geo.areas.Area` (:mod:`nwm_geo.areas`).
     data_dir
         The imported bundle (default ``settings.raw_dir()``).
     register_path
@@ -66,27 +70,30 @@ class Study:
     register_columns
         Column mapping for ``register_path`` (file column → schema column).
     ward_year
-        Ward pattern: 2023 (20 wards, default) or 2013 (19 wards).
+        Ward pattern, as named in the area profile (Luton: 2023, 20 wards, or 2013);
+        default the current one.
     k
-        Number of localities.
+        Number of localities (default: the area profile's).
     n_alternatives
         How many of the best distinct locality plans to list.
     minutes, speed_m_per_min
         Walk threshold and speed (defaults from :mod:`nwm_geo.settings`).
     osm_path, graph_path, download
         Walk network source (see :func:`nwm_geo.network.walk_network`); with none of
-        them the offline postcode-proximity approximation is used.
+        them the area's default is used: its OSM file (Rutland) or the offline
+        postcode-proximity approximation (Luton).
     new_sites
         How many new sites to suggest per bundle (MCLP).
     verbose
         Show progress.
     """
 
+    area: str | Path | Area | None = None
     data_dir: Path | None = None
     register_path: Path | None = None
     register_columns: Mapping[str, str] | None = None
-    ward_year: int = 2023
-    k: int = 5
+    ward_year: int | None = None
+    k: int | None = None
     n_alternatives: int = 10
     minutes: float | None = None
     speed_m_per_min: float | None = None
@@ -96,15 +103,59 @@ class Study:
     new_sites: int = 3
     verbose: bool = False
 
+    def __post_init__(self) -> None:
+        self.area = load_area(self.area)
+        if self.ward_year is None:
+            self.ward_year = self.area.current_ward_year
+        self.area.ward_pattern(self.ward_year)  # an unknown pattern fails here, early
+        if self.k is None:
+            self.k = self.area.localities
+
+    @property
+    def profile(self) -> Area:
+        """The area profile (resolved from ``area``)."""
+        assert isinstance(self.area, Area)
+        return self.area
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        """The register categories this area uses (its profile's)."""
+        return self.profile.categories
+
+    @property
+    def bundles(self) -> dict[str, tuple[str, ...]]:
+        """The three bundles (:data:`nwm_geo.settings.BUNDLES`), limited to the area's
+        categories (Rutland has no council-run community centre category)."""
+        out = {
+            name: tuple(c for c in cats if c in self.categories)
+            for name, cats in settings.BUNDLES.items()
+        }
+        return {name: cats for name, cats in out.items() if cats}
+
+    @property
+    def data_dates(self) -> str:
+        """The dates of the data behind every output (from the area profile)."""
+        return self.profile.data_dates
+
+    @property
+    def n_localities(self) -> int:
+        """The number of localities (``k``, or the area profile's)."""
+        return int(self.k if self.k is not None else self.profile.localities)
+
     # -- register ------------------------------------------------------------
     @cached_property
     def _register_and_merges(self) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
         if self.register_path is not None:
             reg = data.read_register(
-                self.register_path, columns=self.register_columns, data_dir=self.data_dir
+                self.register_path,
+                columns=self.register_columns,
+                area=self.profile,
+                data_dir=self.data_dir,
             )
             return reg, pd.DataFrame(columns=list(data.MERGE_LOG_COLUMNS))
-        return data.build_open_register(data_dir=self.data_dir, verbose=self.verbose)
+        return data.build_open_register(
+            area=self.profile, data_dir=self.data_dir, verbose=self.verbose
+        )
 
     @cached_property
     def register(self) -> gpd.GeoDataFrame:
@@ -119,18 +170,29 @@ class Study:
     @cached_property
     def reconciliation(self) -> pd.DataFrame:
         """Council count, register count and gap per category."""
-        return data.reconciliation(self.register)
+        return data.reconciliation(self.register, area=self.profile)
 
     # -- boundaries and population -------------------------------------------
     @cached_property
     def demand(self) -> gpd.GeoDataFrame:
         """Residential demand points (postcodes carrying Census 2021 population)."""
-        points = data.demand_points(data_dir=self.data_dir, verbose=self.verbose)
+        points = data.build_demand_points(
+            self.postcodes,
+            data.load_lsoas(year=2021, area=self.profile, data_dir=self.data_dir),
+            data.load_oas(area=self.profile, data_dir=self.data_dir),
+            data.load_wards(area=self.profile, data_dir=self.data_dir),
+            verbose=self.verbose,
+        )
         return self._in_ward_pattern(points)
 
     @cached_property
+    def postcodes(self) -> gpd.GeoDataFrame:
+        """The Code-Point postcodes of the area's bundle (read once per study)."""
+        return data.load_postcodes(area=self.profile, data_dir=self.data_dir)
+
+    @cached_property
     def _ward_shapes(self) -> gpd.GeoDataFrame:
-        return data.load_wards(year=self.ward_year, data_dir=self.data_dir)
+        return data.load_wards(year=self.ward_year, area=self.profile, data_dir=self.data_dir)
 
     def _in_ward_pattern(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """Re-assign ``ward_code``/``ward_name`` by location when ``ward_year`` is not 2023.
@@ -138,7 +200,7 @@ class Study:
         The loaders give 2023 wards (Code-Point and the register use them); the 2013
         pattern is assigned by point in polygon.
         """
-        if self.ward_year == 2023:
+        if self.ward_year == self.profile.current_ward_year:
             return frame
         shapes = self._ward_shapes
         right = shapes[["ward_name", "geometry"]].reset_index(names="ward_code")
@@ -153,7 +215,7 @@ class Study:
     def wards(self) -> gpd.GeoDataFrame:
         """Wards with population, asset counts (total and per category) and geometry."""
         geo = self._ward_shapes
-        table = data.ward_table(geo, self.register, self.demand)
+        table = data.ward_table(geo, self.register, self.demand, categories=self.categories)
         out = geo[["geometry"]].join(table)
         return gpd.GeoDataFrame(out, geometry="geometry", crs=geo.crs)
 
@@ -168,12 +230,12 @@ class Study:
         if self.n_alternatives > 0 and self.alternatives.best is not None:
             return self.alternatives.best
         # verbose=False: the partition's verbose mode prints the HiGHS log, not a bar
-        return localities.partition(self.wards, k=self.k)
+        return localities.partition(self.wards, k=self.n_localities)
 
     @cached_property
     def alternatives(self) -> localities.Alternatives:
         """The best distinct locality plans and the swing wards."""
-        return localities.alternatives(self.wards, k=self.k, n=self.n_alternatives)
+        return localities.alternatives(self.wards, k=self.n_localities, n=self.n_alternatives)
 
     @cached_property
     def localities(self) -> gpd.GeoDataFrame:
@@ -187,11 +249,20 @@ class Study:
     # -- network and coverage ------------------------------------------------
     @cached_property
     def graph(self) -> nx.MultiDiGraph:
-        """The walk network (EPSG:27700)."""
+        """The walk network (EPSG:27700): the given source, else the area's default."""
+        osm_path = self.osm_path
+        if (
+            osm_path is None
+            and self.graph_path is None
+            and not self.download
+            and self.profile.network == "osm"
+            and self.profile.osm_file
+        ):
+            osm_path = data.require_raw(self.profile.osm_file, data_dir=self.data_dir)
         return network.walk_network(
             boundary=data.borough_boundary(self._ward_shapes),
-            postcodes=data.load_postcodes(data_dir=self.data_dir),
-            osm_path=self.osm_path,
+            postcodes=self.postcodes,
+            osm_path=osm_path,
             graph_path=self.graph_path,
             download=self.download,
             cache_dir=None if self.data_dir is None else Path(self.data_dir) / "osm",
@@ -215,7 +286,11 @@ class Study:
     def minutes_to_nearest(self) -> pd.DataFrame:
         """Walking minutes from each demand point to the nearest asset per category/bundle."""
         return coverage.nearest_minutes(
-            self.model, speed_m_per_min=self.speed_m_per_min, verbose=self.verbose
+            self.model,
+            speed_m_per_min=self.speed_m_per_min,
+            categories=self.categories,
+            bundles=self.bundles,
+            verbose=self.verbose,
         )
 
     @cached_property
@@ -267,10 +342,11 @@ class Study:
             k=self.new_sites,
             minutes=self.minutes,
             walk_speed_m_per_min=self.speed_m_per_min,
+            bundles=self.bundles,
             method_notes={
-                "data_dates": DATA_DATES,
-                "register": data_note(self.reconciliation),
-                "localities": f"{self.k} localities of whole wards ({self.plan.status})",
+                "data_dates": self.data_dates,
+                "register": data_note(self.reconciliation, area=self.profile),
+                "localities": f"{self.n_localities} localities of whole wards ({self.plan.status})",
             },
             verbose=self.verbose,
         )
@@ -282,30 +358,39 @@ class Study:
         )
 
 
-#: Dates of the data behind every output (from the bundle's SOURCES.md).
-DATA_DATES: str = (
-    "Census 2021 population (LSOA), Census 2011 (OA) for weights; ONS ward boundaries "
-    "(May-2023 pattern); OS Code-Point Open 2025-10; assets: GIAS 2025-05, NHS ODS 2025-09, "
-    "FSA FHRS 2020-11 and 2015, HMCTS 2025-01, Home Office fire 2018-02, police 2018-01, "
-    "NHS Choices 2018-01, Libraries Hacked, MuslimsInBritain 2016-08, Arts Council 2014-15"
-)
+#: Dates of the data behind the default area's outputs (its profile's ``data_dates``).
+DATA_DATES: str = load_area().data_dates
 
 
-def data_note(reconciliation: pd.DataFrame) -> str:
-    """One sentence on the register against the council's 287, and its missing categories.
+def data_note(reconciliation: pd.DataFrame, *, area: str | Area | None = None) -> str:
+    """One sentence on the register against the council's count, and its missing categories.
 
     Parameters
     ----------
     reconciliation
         :func:`nwm_geo.data.reconciliation`.
+    area
+        The area profile (default Luton); a council with no published counts gets a
+        sentence that says so instead of a target.
 
     Returns
     -------
     str
         The note.
     """
+    prof = load_area(area)
     total = reconciliation.loc["TOTAL"]
     body = reconciliation.drop(index="TOTAL")
+    if not prof.has_council_counts:
+        empty = body.index[body["register_count"] == 0].tolist()
+        text = (
+            f"{total['register_count']} sites in the open register for {prof.name}; "
+            f"{prof.council} publishes no register with category counts, so there is no "
+            "target to reconcile against (none is made up)."
+        )
+        if empty:
+            text += f" No site in the register for: {', '.join(empty)}."
+        return text
     short = body[body["gap"] > 0]
     empty = body.index[body["register_count"] == 0].tolist()
     text = (
@@ -322,7 +407,7 @@ def data_note(reconciliation: pd.DataFrame) -> str:
 
 
 def coverage_by_locality(study: Study) -> pd.DataFrame:
-    """Share of residents within the walk threshold: categories × localities, plus Luton.
+    """Share of residents within the walk threshold: categories × localities, plus the area.
 
     Parameters
     ----------
@@ -332,7 +417,8 @@ def coverage_by_locality(study: Study) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by category or bundle; one column per locality and ``Luton``; values are
+        Indexed by category or bundle; one column per locality and one named after the
+        area (``Luton``); values are
         percentages.
     """
     table = study.coverage(by="locality")
@@ -340,12 +426,12 @@ def coverage_by_locality(study: Study) -> pd.DataFrame:
     total = coverage.coverage_summary(
         study.minutes_to_nearest, study.demand, minutes=study.minutes
     )["share"]
-    wide["Luton"] = total * 100
+    wide[study.profile.name] = total * 100
     order = [c for c in total.index if c in wide.index]
     wide = wide.loc[order].round(1)
     present = set(study.register.loc[study.register["in_borough"].astype(bool), "category"])
     wide.index = [
-        f"{c} (no site in register)" if c in settings.CATEGORIES and c not in present else c
+        f"{c} (no site in register)" if c in study.categories and c not in present else c
         for c in wide.index
     ]
     wide.index.name = "category"
@@ -493,8 +579,8 @@ def write_report(study: Study, out: Path) -> list[Path]:
     wards, assignment = study.wards, study.plan.assignment
     register = study.register
     gaps = outline.gap_points
-    bundles = list(settings.BUNDLES)
-    lsoas = data.load_lsoas(year=2021, data_dir=study.data_dir)
+    bundles = list(study.bundles)
+    lsoas = data.load_lsoas(year=2021, area=study.profile, data_dir=study.data_dir)
     area_gaps = requirements.gap_population(
         study.minutes_to_nearest, study.demand, assignment=assignment, by="lsoa", minutes=minutes
     )
@@ -554,7 +640,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
         maps.save_figure(fig, out / name)
         map_links.append((title, out / name))
     xlsx = report.write_requirements_xlsx(
-        outline, out / "asset_requirements.xlsx", method_extra={"data_dates": DATA_DATES}
+        outline, out / "asset_requirements.xlsx", method_extra={"data_dates": study.data_dates}
     )
     tables_dir = out / "tables"
     table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
@@ -573,16 +659,21 @@ def write_report(study: Study, out: Path) -> list[Path]:
     # The data/processed tables: written by this run (beside ``out`` in the staging folder,
     # or beside it in the project when called directly), or by an earlier run (the staging
     # folder sits inside the project folder, so that is two levels up).
+    sub = study.profile.output_subdir
+    depth = 2 if sub else 1  # reports/ or reports/<area>/
+    up = "../" * depth
     for title, name in PROCESSED_TABLES.items():
-        if any((base / "data" / "processed" / name).exists() for base in out.parents[:2]):
-            links.append((title, f"../data/processed/{name}"))
+        rel = Path("data") / "processed" / sub / name
+        if any((base / rel).exists() for base in out.parents[depth - 1 : depth + 1]):
+            links.append((title, f"{up}{rel.as_posix()}"))
     index = report.write_index_html(
         out / "index.html",
         maps=[(t, str(p.relative_to(out))) for t, p in map_links],
         tables=links,
-        method={**outline.method, "data_dates": DATA_DATES},
+        method={**outline.method, "data_dates": study.data_dates},
         open_register_assets=int(study.reconciliation["register_count"]["TOTAL"]),
-        notes=[data_note(study.reconciliation)],
+        notes=[data_note(study.reconciliation, area=study.profile)]
+        + ([study.profile.communal_note] if study.profile.communal_note else []),
         check_exists=False,
     )
     written.append(index)
@@ -648,7 +739,8 @@ def run(
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
         raise ValueError(f"unknown stage(s) {unknown}; choose from {list(STAGES)}")
-    folders = {"processed": Path("data") / "processed", "reports": Path("reports")}
+    sub = study.profile.output_subdir
+    folders = {"processed": Path("data") / "processed" / sub, "reports": Path("reports") / sub}
     written: list[Path] = []
     with staged_outputs(root) as stage:
         bar: Any = tqdm(stages, desc="nwm-geo", unit="stage", disable=not progress)
@@ -689,8 +781,10 @@ def sources_note(study: Study, *, with_network: bool = True) -> str:
     lines = [
         f"Written by nwm_geo {__version__}.",
         "",
-        f"Register: {data_note(study.reconciliation)}",
-        f"Data dates: {DATA_DATES}.",
+        f"Area: {study.profile.name} ({study.profile.council}, {study.profile.district_code}); "
+        f"profile {study.profile.profile}.",
+        f"Register: {data_note(study.reconciliation, area=study.profile)}",
+        f"Data dates: {study.data_dates}.",
     ]
     if with_network:
         lines.append(study.network_label)
@@ -699,5 +793,7 @@ def sources_note(study: Study, *, with_network: bool = True) -> str:
                 "Walk times use an approximate network built from postcode centroids, not "
                 "the OpenStreetMap street network; treat them as indicative (docs/network.md)."
             )
+    if study.profile.communal_note:
+        lines.append(f"Population: {study.profile.communal_note}")
     lines += ["", "Sources and licences:", settings.attribution, ""]
     return "\n".join(lines)

@@ -16,6 +16,7 @@ __all__ = [
     "COUNCIL_REGISTER_COUNTS",
     "attribution",
     "crs",
+    "default_area",
     "processed_dir",
     "project_dir",
     "raw_dir",
@@ -26,6 +27,9 @@ __all__ = [
     "walk_speed_m_per_min",
     "wgs84",
 ]
+
+#: The area profile used when none is given (:mod:`nwm_geo.areas`).
+default_area: str = "luton"
 
 #: Walking speed in metres per minute (4.8 km/h).
 walk_speed_m_per_min: float = 80.0
@@ -42,7 +46,9 @@ wgs84: str = "EPSG:4326"
 #: Points snapped farther than this from the street network are flagged (metres).
 snap_flag_m: float = 250.0
 
-#: The council's register: its 14 categories, spelled exactly, with its mapped counts (287).
+#: Luton's mapped register: the 14 categories, spelled exactly, with its counts (287).
+#: The per-council counts live in the area profiles (:mod:`nwm_geo.areas`); this one
+#: defines the register's category vocabulary and its order.
 COUNCIL_REGISTER_COUNTS: dict[str, int] = {
     "Religious Institution": 112,
     "Education": 85,

@@ -8,8 +8,10 @@ from nwm_geo.data.assets import (
     MERGE_LOG_COLUMNS,
     REGISTER_COLUMNS,
     build_open_register,
+    is_personal_column,
     normalise_category,
     open_register_exclusions,
+    publishable,
     read_register,
     reconciliation,
     ward_table,
@@ -17,7 +19,7 @@ from nwm_geo.data.assets import (
 )
 from nwm_geo.data.boundaries import borough_boundary, load_lsoas, load_oas, load_wards
 from nwm_geo.data.bundle import bundle_manifest, import_bundle, read_manifest, require_raw
-from nwm_geo.data.population import demand_points, ward_population
+from nwm_geo.data.population import build_demand_points, demand_points, ward_population
 from nwm_geo.data.postcodes import load_postcodes, normalise_postcode
 
 __all__ = [
@@ -25,10 +27,12 @@ __all__ = [
     "MERGE_LOG_COLUMNS",
     "REGISTER_COLUMNS",
     "borough_boundary",
+    "build_demand_points",
     "build_open_register",
     "bundle_manifest",
     "demand_points",
     "import_bundle",
+    "is_personal_column",
     "load_lsoas",
     "load_oas",
     "load_postcodes",
@@ -36,6 +40,7 @@ __all__ = [
     "normalise_category",
     "normalise_postcode",
     "open_register_exclusions",
+    "publishable",
     "read_manifest",
     "read_register",
     "read_table",

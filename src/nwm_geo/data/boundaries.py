@@ -1,6 +1,7 @@
-"""Boundaries: Luton wards, LSOAs and Output Areas, in EPSG:27700.
+"""Boundaries: an area's wards, LSOAs and Output Areas, in EPSG:27700.
 
-In: the GeoJSON files under ``boundaries/`` and the Census tables under ``population/``.
+In: the boundary and Census files named by the area profile (:mod:`nwm_geo.areas`;
+Luton by default).
 Out: GeoDataFrames indexed by ``ward_code``, ``lsoa_code`` or ``oa_code``.
 
 The boundaries are ONS generalised, coastline-clipped (BGC-style) shapes, which is fine
@@ -14,10 +15,12 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from nwm_geo import settings
 from nwm_geo._errors import DataValidationError, NwmGeoError, Problem
+from nwm_geo.areas import Area, load_area
 from nwm_geo.data._tables import cell_text
 from nwm_geo.data.bundle import require_raw
 
@@ -39,29 +42,39 @@ AGE_BANDS: tuple[str, ...] = (
     "age_65_plus",
 )
 
-_WARD_FILES: dict[int, tuple[str, str, str]] = {
-    # year -> (file, code field, name field)
-    2023: ("boundaries/luton_wards_2025.geojson", "WD25CD", "WD25NM"),
-    2013: ("boundaries/luton_wards_2013.geojson", "WD13CD", "WD13NM"),
-}
-
 
 def _read(relative: str, data_dir: Path | None) -> gpd.GeoDataFrame:
-    gdf = gpd.read_file(require_raw(relative, data_dir=data_dir))
+    path = require_raw(relative, data_dir=data_dir)
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises its own errors for corrupt files
+        raise NwmGeoError(f"{path}: cannot be read as a boundary file ({exc})") from None
+    if len(gdf) == 0:
+        raise NwmGeoError(f"{path}: the boundary file has no features")
     if gdf.crs is None:
         gdf = gdf.set_crs("EPSG:4326")
+    invalid = ~gdf.geometry.is_valid
+    if invalid.any():  # e.g. ring self-intersections in Rutland's 2011 files; area unchanged
+        gdf.loc[invalid, "geometry"] = shapely.make_valid(gdf.geometry[invalid].to_numpy())
     return gdf.to_crs(settings.crs)
 
 
-def load_wards(*, year: int = 2023, data_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """Load the Luton electoral wards.
+def load_wards(
+    *,
+    year: int | None = None,
+    area: str | Area | None = None,
+    data_dir: Path | None = None,
+) -> gpd.GeoDataFrame:
+    """Load an area's electoral wards.
 
     Parameters
     ----------
     year
-        ``2023`` for the current pattern (20 wards, in force since May 2023; the bundle
-        file is the ONS 2025 release, codes E05014735..E05014754) or ``2013`` for the
-        previous pattern (19 wards).
+        The ward pattern, as named in the area profile; default the current one. Luton:
+        ``2023`` (20 wards, in force since May 2023; the bundle file is the ONS 2025
+        release) or ``2013`` (19 wards). Rutland: ``2019`` (15 wards) or ``2013`` (16).
+    area
+        Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton).
     data_dir
         The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
 
@@ -74,14 +87,10 @@ def load_wards(*, year: int = 2023, data_dir: Path | None = None) -> gpd.GeoData
     Raises
     ------
     NwmGeoError
-        For any other year.
+        For a year the area has no pattern for, or an unreadable or empty file.
     """
-    if year not in _WARD_FILES:
-        raise NwmGeoError(
-            f"no Luton ward boundaries for year {year}; available: "
-            f"{', '.join(str(y) for y in sorted(_WARD_FILES))} (2023 is the current pattern)"
-        )
-    relative, code, name = _WARD_FILES[year]
+    pattern = load_area(area).ward_pattern(year)
+    relative, code, name = pattern.file, pattern.code, pattern.name
     gdf = _read(relative, data_dir)
     out = gpd.GeoDataFrame(
         {"ward_code": gdf[code].astype(str), "ward_name": gdf[name].astype(str)},
@@ -93,13 +102,17 @@ def load_wards(*, year: int = 2023, data_dir: Path | None = None) -> gpd.GeoData
     return out[["ward_name", "area_km2", "geometry"]]
 
 
-def load_lsoas(*, year: int = 2021, data_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """Load the Luton Lower-layer Super Output Areas with their population.
+def load_lsoas(
+    *, year: int = 2021, area: str | Area | None = None, data_dir: Path | None = None
+) -> gpd.GeoDataFrame:
+    """Load an area's Lower-layer Super Output Areas with their population.
 
     Parameters
     ----------
     year
-        ``2021`` (125 LSOA21) or ``2011`` (121 LSOA11).
+        ``2021`` (Luton: 125 LSOA21) or ``2011`` (Luton: 121 LSOA11).
+    area
+        Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton).
     data_dir
         The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
 
@@ -121,24 +134,25 @@ def load_lsoas(*, year: int = 2021, data_dir: Path | None = None) -> gpd.GeoData
         If a population cell is blank, not a number or not a whole non-negative number
         (file, row, column and value of each).
     """
+    prof = load_area(area)
     if year == 2021:
-        gdf = _read("boundaries/luton_lsoa_2021.geojson", data_dir)
-        table = "population/census2021_lsoa21_usual_residents_by_age_luton.csv"
+        gdf = _read(prof.files["lsoa_2021"], data_dir)
+        table = prof.files["census_2021_lsoa"]
         pop = pd.read_csv(
             require_raw(table, data_dir=data_dir), dtype={"lsoa21_code": str}
         ).set_index("lsoa21_code")
         code, name = "LSOA21CD", "LSOA21NM"
         pop = pop.rename(columns={"total": "population"})[["population", *AGE_BANDS]]
     elif year == 2011:
-        gdf = _read("boundaries/luton_lsoa_2011.geojson", data_dir)
-        table = "population/census2011_religion_lsoa11_luton.csv"
+        gdf = _read(prof.files["lsoa_2011"], data_dir)
+        table = prof.files.get("religion_2011_lsoa", "")
         pop = pd.read_csv(require_raw(table, data_dir=data_dir), dtype={"LSOA11CD": str}).set_index(
             "LSOA11CD"
         )
         code, name = "LSOA11CD", "LSOA11NM"
         pop = pop.rename(columns={"total": "population"})[["population"]]
     else:
-        raise NwmGeoError(f"no Luton LSOA boundaries for year {year}; available: 2011, 2021")
+        raise NwmGeoError(f"no {prof.name} LSOA boundaries for year {year}; available: 2011, 2021")
     out = gpd.GeoDataFrame(
         {"lsoa_code": gdf[code].astype(str), "lsoa_name": gdf[name].astype(str)},
         geometry=gdf.geometry.values,
@@ -179,11 +193,13 @@ def _count_problem(value: float) -> str:
     return ""
 
 
-def load_oas(*, data_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """Load the Luton 2011 Output Areas with their Census 2011 population.
+def load_oas(*, area: str | Area | None = None, data_dir: Path | None = None) -> gpd.GeoDataFrame:
+    """Load an area's 2011 Output Areas with their Census 2011 population.
 
     Parameters
     ----------
+    area
+        Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton).
     data_dir
         The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
 
@@ -193,11 +209,10 @@ def load_oas(*, data_dir: Path | None = None) -> gpd.GeoDataFrame:
         Indexed by ``oa_code`` (589 OA11), with ``population_2011`` (KS101EW usual
         residents; total 203,201) and ``geometry``.
     """
-    gdf = _read("boundaries/luton_oa_2011.geojson", data_dir)
+    prof = load_area(area)
+    gdf = _read(prof.files["oa_2011"], data_dir)
     pop = pd.read_csv(
-        require_raw(
-            "population/census2011_ks101ew_oa11_usual_residents_luton.csv", data_dir=data_dir
-        ),
+        require_raw(prof.files["census_2011_oa"], data_dir=data_dir),
         dtype={"oa11_code": str},
     ).set_index("oa11_code")["usual_residents_2011"]
     out = gpd.GeoDataFrame(

@@ -1,8 +1,9 @@
 """Population: residential demand points from Code-Point postcodes and the Census.
 
 In: Code-Point Open postcodes, LSOA 2021 boundaries with Census 2021 totals, OA 2011
-boundaries with Census 2011 totals. Out: one demand point per Luton postcode, carrying
-an integer share of its LSOA's 2021 population (see :func:`demand_points`).
+boundaries with Census 2011 totals. Out: one demand point per postcode of the area,
+carrying an integer share of its LSOA's 2021 population. :func:`build_demand_points` is
+the pure function; :func:`demand_points` reads its inputs from the bundle.
 """
 
 from __future__ import annotations
@@ -16,10 +17,17 @@ from tqdm.auto import tqdm
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
+from nwm_geo.areas import Area
 from nwm_geo.data.boundaries import load_lsoas, load_oas, load_wards
 from nwm_geo.data.postcodes import load_postcodes
 
-__all__ = ["DEMAND_COLUMNS", "demand_points", "largest_remainder", "ward_population"]
+__all__ = [
+    "DEMAND_COLUMNS",
+    "build_demand_points",
+    "demand_points",
+    "largest_remainder",
+    "ward_population",
+]
 
 #: Columns of :func:`demand_points`, in order (the index is ``point_id``).
 DEMAND_COLUMNS: tuple[str, ...] = (
@@ -73,35 +81,77 @@ def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
     return base
 
 
-def demand_points(*, data_dir: Path | None = None, verbose: bool = False) -> gpd.GeoDataFrame:
-    """Build residential demand points: Luton postcodes carrying Census 2021 population.
+def demand_points(
+    *, area: str | Area | None = None, data_dir: Path | None = None, verbose: bool = False
+) -> gpd.GeoDataFrame:
+    """Read an area's bundle files and build its demand points (:func:`build_demand_points`).
+
+    Parameters
+    ----------
+    area
+        Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton).
+    data_dir
+        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
+    verbose
+        Show a progress bar over the LSOAs.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        As :func:`build_demand_points`.
+    """
+    return build_demand_points(
+        load_postcodes(area=area, data_dir=data_dir),
+        load_lsoas(year=2021, area=area, data_dir=data_dir),
+        load_oas(area=area, data_dir=data_dir),
+        load_wards(area=area, data_dir=data_dir),
+        verbose=verbose,
+    )
+
+
+def build_demand_points(
+    postcodes: gpd.GeoDataFrame,
+    lsoas: gpd.GeoDataFrame,
+    oas: gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame,
+    *,
+    verbose: bool = False,
+) -> gpd.GeoDataFrame:
+    """Build residential demand points: the area's postcodes carrying Census 2021 population.
 
     Notes
     -----
-    1. Points: the Code-Point Open postcodes whose ``admin_district_code`` is Luton
-       (E06000032). Each is placed in a 2021 LSOA and a 2011 OA by point in polygon.
-       Postcodes outside every Luton LSOA polygon are not demand points (their LSOA's
-       people are spread over the postcodes that are inside it).
+    1. Points: the Code-Point Open postcodes whose ``admin_district_code`` is the area's
+       (``in_borough``; Luton E06000032). Each is placed in a 2021 LSOA and a 2011
+       OA by point in polygon. Postcodes outside every LSOA polygon are not demand
+       points (their LSOA's people are spread over the postcodes that are inside it).
     2. Weight: the Census 2011 population of the postcode's OA divided by the number of
-       Luton postcodes in that OA (``weight_source == "oa2011"``). A postcode with no
+       area postcodes in that OA (``weight_source == "oa2011"``). A postcode with no
        OA information (not in an OA, or its OA has no population) gets the mean weight
        of the other postcodes of its LSOA, or 1 if none has one (equal weights,
        ``weight_source == "lsoa mean"`` / ``"equal"``).
     3. Population: each LSOA's Census 2021 total is split over its postcodes in
        proportion to the weights and integerised by largest remainder, so every LSOA
-       sums to its Census 2021 total exactly and the borough to 225,239.
+       sums to its Census 2021 total exactly and the borough to the Census total
+       (Luton 225,239; Rutland 41,043).
     4. An LSOA with no postcode inside gets one point at its representative point (a
        point guaranteed inside the polygon), ``point_id = "<lsoa_code>:centre"``, an
        empty ``postcode`` and ``weight_source == "lsoa point"``, carrying the whole
        LSOA total. Nobody is dropped.
 
-    Ward: the postcode's Code-Point ward (the ONS assignment, 2023 pattern); for a
+    Ward: the postcode's Code-Point ward (the ONS assignment, current pattern); for a
     representative point, the ward polygon that contains it.
 
     Parameters
     ----------
-    data_dir
-        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
+    postcodes
+        :func:`~nwm_geo.data.load_postcodes` (``in_borough`` marks the area's own).
+    lsoas
+        :func:`~nwm_geo.data.load_lsoas` for 2021, with ``population``.
+    oas
+        :func:`~nwm_geo.data.load_oas`, with ``population_2011``.
+    wards
+        :func:`~nwm_geo.data.load_wards` in the current pattern.
     verbose
         Show a progress bar over the LSOAs.
 
@@ -111,11 +161,6 @@ def demand_points(*, data_dir: Path | None = None, verbose: bool = False) -> gpd
         Indexed by ``point_id`` (the postcode), with the columns of
         :data:`DEMAND_COLUMNS`; ``population`` is int, ``weight`` the raw weight.
     """
-    postcodes = load_postcodes(data_dir=data_dir)
-    lsoas = load_lsoas(year=2021, data_dir=data_dir)
-    oas = load_oas(data_dir=data_dir)
-    wards = load_wards(year=2023, data_dir=data_dir)
-
     pts = postcodes[postcodes["in_borough"]].copy()
     pts = pts.to_crs(lsoas.crs)
     pts.index.name = "postcode"

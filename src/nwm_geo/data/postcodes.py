@@ -1,6 +1,7 @@
-"""Postcodes: normalise UK postcodes and load OS Code-Point Open for the LU area.
+"""Postcodes: normalise UK postcodes and load OS Code-Point Open for an area.
 
-In: ``postcodes/codepoint_open_2025-10_LU.csv`` (6,434 postcodes, 3,233 in Luton).
+In: the Code-Point file named by the area profile (Luton: the LU area file, 6,434
+postcodes, 3,233 in Luton; Rutland: its own 1,279).
 Out: a GeoDataFrame of postcode points in EPSG:27700, indexed by ``postcode``.
 """
 
@@ -13,15 +14,10 @@ import geopandas as gpd
 import pandas as pd
 
 from nwm_geo import settings
+from nwm_geo.areas import Area, ProfileError, load_area
 from nwm_geo.data.bundle import require_raw
 
-__all__ = ["CODEPOINT_FILE", "LUTON_DISTRICT", "load_postcodes", "normalise_postcode"]
-
-#: The Code-Point Open file inside the bundle.
-CODEPOINT_FILE = "postcodes/codepoint_open_2025-10_LU.csv"
-
-#: ONS code of Luton Borough Council (the unitary authority).
-LUTON_DISTRICT = "E06000032"
+__all__ = ["load_postcodes", "normalise_postcode"]
 
 # Outward code: area (1-2 letters) + district (digit, digit+digit or digit+letter);
 # inward code: digit + 2 letters (never C I K M O V). Plus the special GIR 0AA.
@@ -56,11 +52,15 @@ def normalise_postcode(value: object) -> str | None:
     return f"{m.group(1)} {m.group(2)}"
 
 
-def load_postcodes(*, data_dir: Path | None = None) -> gpd.GeoDataFrame:
-    """Load the Code-Point Open postcodes of the LU postcode area.
+def load_postcodes(
+    *, area: str | Area | None = None, data_dir: Path | None = None
+) -> gpd.GeoDataFrame:
+    """Load the Code-Point Open postcodes of an area's bundle (Luton: the LU area).
 
     Parameters
     ----------
+    area
+        Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton).
     data_dir
         The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
 
@@ -70,10 +70,16 @@ def load_postcodes(*, data_dir: Path | None = None) -> gpd.GeoDataFrame:
         Indexed by ``postcode`` (normalised), with ``easting``, ``northing`` (BNG
         metres), ``lon``, ``lat``, ``pos_quality``, ``admin_district_code``,
         ``ward_code``, ``ward_name`` (without the trailing " Ward"), ``in_borough``
-        (``admin_district_code == "E06000032"``) and point ``geometry`` in
+        (``admin_district_code`` is the area's district code) and point ``geometry`` in
         :data:`nwm_geo.settings.crs`.
+
+    Raises
+    ------
+    ProfileError
+        If no postcode carries the profile's district code (a wrong ``district_code``).
     """
-    path = require_raw(CODEPOINT_FILE, data_dir=data_dir)
+    prof = load_area(area)
+    path = require_raw(prof.files["postcodes"], data_dir=data_dir)
     raw = pd.read_csv(
         path, dtype={"postcode": str, "admin_district_code": str, "admin_ward_code": str}
     )
@@ -90,7 +96,14 @@ def load_postcodes(*, data_dir: Path | None = None) -> gpd.GeoDataFrame:
             "ward_name": raw["admin_ward_name"].str.replace(r"\s+Ward$", "", regex=True),
         }
     )
-    out["in_borough"] = out["admin_district_code"] == LUTON_DISTRICT
+    out["in_borough"] = out["admin_district_code"] == prof.district_code
+    if not out["in_borough"].any():
+        found = ", ".join(sorted(set(out["admin_district_code"].dropna()))[:5])
+        raise ProfileError(
+            f"area profile {prof.profile}: key 'district_code': no postcode in {path.name} "
+            f"has district code {prof.district_code} (the file holds {found}); "
+            "check the profile's district_code"
+        )
     geometry = gpd.points_from_xy(out["easting"], out["northing"], crs="EPSG:27700")
     gdf = gpd.GeoDataFrame(out, geometry=geometry, crs="EPSG:27700").set_index("postcode")
     if settings.crs != "EPSG:27700":

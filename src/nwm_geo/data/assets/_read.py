@@ -1,0 +1,566 @@
+"""Read and validate a register file into the schema; locate every row."""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+from tqdm.auto import tqdm
+
+from nwm_geo import settings
+from nwm_geo._errors import DataValidationError, Problem
+from nwm_geo._safe import is_personal_column
+from nwm_geo.areas import Area, load_area
+from nwm_geo.data._tables import cell_text, read_table
+from nwm_geo.data.assets._schema import (
+    _ALIASES,
+    _BNG_BOUNDS,
+    _DERIVED,
+    _EXTRA_COLUMNS,
+    _SCHEMA,
+    GB_BOUNDS,
+    REGISTER_COLUMNS,
+    normalise_category,
+)
+from nwm_geo.data.boundaries import load_wards
+from nwm_geo.data.postcodes import load_postcodes, normalise_postcode
+
+_TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+_TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+
+
+def _slug(text: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return s or "asset"
+
+
+def _to_float(text: str) -> float | None:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _in_gb(lon: float, lat: float) -> bool:
+    x0, y0, x1, y1 = GB_BOUNDS
+    return x0 <= lon <= x1 and y0 <= lat <= y1
+
+
+def _in_bng(e: float, n: float) -> bool:
+    x0, y0, x1, y1 = _BNG_BOUNDS
+    return x0 <= e <= x1 and y0 <= n <= y1
+
+
+@dataclass
+class _Located:
+    easting: float | None = None
+    northing: float | None = None
+    method: str = ""
+
+
+def _number_pair(
+    a_t: str, b_t: str, label: str, row: int, cols: tuple[str, str], problems: list[Problem]
+) -> tuple[float, float] | None:
+    """Both coordinates as numbers, or None with a problem for each that is not one."""
+    a, b = _to_float(a_t), _to_float(b_t)
+    for num, text, col in ((a, a_t, cols[0]), (b, b_t, cols[1])):
+        if num is None:
+            problems.append(Problem(label, row, col, text, "coordinate is not a number"))
+    if a is None or b is None:
+        return None
+    return a, b
+
+
+def _locate_lonlat(
+    lon_t: str, lat_t: str, label: str, row: int, cols: tuple[str, str], problems: list[Problem]
+) -> _Located | None:
+    pair = _number_pair(lon_t, lat_t, label, row, cols, problems)
+    if pair is None:
+        return None
+    lon, lat = pair
+    value = f"{lon_t}, {lat_t}"
+    both = f"{cols[0]}/{cols[1]}"
+    if _in_gb(lon, lat):
+        e, n = _TO_BNG.transform(lon, lat)
+        return _Located(float(e), float(n), "lon/lat")
+    if _in_gb(lat, lon):
+        problems.append(
+            Problem(
+                label,
+                row,
+                both,
+                value,
+                "longitude and latitude are swapped (Luton is about lon -0.4, lat 51.9); "
+                "fix: swap the two values, or swap the column mapping (columns={...})",
+            )
+        )
+        return None
+    if (abs(lon) > 180 or abs(lat) > 90) and _in_bng(lon, lat):
+        problems.append(
+            Problem(
+                label,
+                row,
+                both,
+                value,
+                "these look like British National Grid easting/northing (metres), not "
+                "longitude/latitude; fix: put them in easting/northing columns or map them "
+                "with columns={'<x column>': 'easting', '<y column>': 'northing'}",
+            )
+        )
+        return None
+    if abs(lon) > 180 or abs(lat) > 90:
+        problems.append(Problem(label, row, both, value, "not a valid longitude/latitude"))
+        return None
+    problems.append(
+        Problem(
+            label,
+            row,
+            both,
+            value,
+            "the point is outside Great Britain (in another country, or wrong coordinates); "
+            "fix the coordinates or remove the row",
+        )
+    )
+    return None
+
+
+def _locate_bng(
+    e_t: str, n_t: str, label: str, row: int, cols: tuple[str, str], problems: list[Problem]
+) -> _Located | None:
+    pair = _number_pair(e_t, n_t, label, row, cols, problems)
+    if pair is None:
+        return None
+    e, n = pair
+    value = f"{e_t}, {n_t}"
+    both = f"{cols[0]}/{cols[1]}"
+    if abs(e) <= 180 and abs(n) <= 90:
+        problems.append(
+            Problem(
+                label,
+                row,
+                both,
+                value,
+                "these look like longitude/latitude, not British National Grid metres; "
+                "fix: put them in lon/lat columns or map them with "
+                "columns={...: 'lon', ...: 'lat'}",
+            )
+        )
+        return None
+    if not _in_bng(e, n):
+        problems.append(
+            Problem(
+                label,
+                row,
+                both,
+                value,
+                "easting/northing outside the British National Grid (Great Britain)",
+            )
+        )
+        return None
+    lon, lat = _TO_WGS84.transform(e, n)
+    if not _in_gb(float(lon), float(lat)):
+        problems.append(
+            Problem(
+                label, row, both, value, "the point is outside Great Britain; fix the coordinates"
+            )
+        )
+        return None
+    return _Located(e, n, "easting/northing")
+
+
+def _resolve_columns(
+    frame: pd.DataFrame, columns: Mapping[str, str] | None, label: str, problems: list[Problem]
+) -> dict[str, str]:
+    """Return schema name -> file column."""
+    found: dict[str, str] = {}
+    used: set[str] = set()
+    for file_col, schema in (columns or {}).items():
+        if schema not in _SCHEMA:
+            problems.append(
+                Problem(
+                    label,
+                    None,
+                    file_col,
+                    schema,
+                    "columns= maps to unknown register column; use one of: "
+                    + ", ".join(sorted(_SCHEMA)),
+                )
+            )
+            continue
+        if is_personal_column(str(file_col)):
+            problems.append(
+                Problem(
+                    label,
+                    None,
+                    file_col,
+                    schema,
+                    "columns= maps a column that looks like personal data (phone, e-mail, "
+                    "a person's name or birth date); personal data are never read into the "
+                    "register: remove this mapping",
+                )
+            )
+            continue
+        if file_col not in frame.columns:
+            problems.append(
+                Problem(
+                    label,
+                    None,
+                    file_col,
+                    "",
+                    "columns= names a column that is not in the file (columns found: "
+                    + ", ".join(map(str, frame.columns))
+                    + ")",
+                )
+            )
+            continue
+        found[schema] = file_col
+        used.add(file_col)
+    by_key = {
+        " ".join(str(c).strip().lower().replace("_", " ").split()): str(c) for c in frame.columns
+    }
+    for schema, aliases in _ALIASES.items():
+        if schema in found:
+            continue
+        for alias in aliases:
+            col = by_key.get(" ".join(alias.replace("_", " ").split()))
+            if col is not None and col not in used and not is_personal_column(col):
+                found[schema] = col
+                used.add(col)
+                break
+    return found
+
+
+def _register_from_frame(
+    frame: pd.DataFrame,
+    label: str,
+    *,
+    columns: Mapping[str, str] | None,
+    postcodes: gpd.GeoDataFrame | None,
+    wards: gpd.GeoDataFrame | None,
+    data_dir: Path | None,
+    problems: list[Problem] | None = None,
+    verbose: bool = False,
+    area: Area | None = None,
+    categories: tuple[str, ...] | None = None,
+) -> gpd.GeoDataFrame:
+    problems = list(problems or [])
+    allowed = categories if categories is not None else tuple(settings.CATEGORIES)
+    # A blank row keeps its place (so row numbers match the file) but is no record.
+    blank = [all(cell_text(v) == "" for v in r) for r in frame.itertuples(index=False)]
+    if frame.shape[1] == 0 or all(blank):
+        if not problems:
+            problems.append(Problem(label, None, None, "", "the file has no data rows"))
+        raise DataValidationError(problems)
+    frame = frame[[c for c in frame.columns if not is_personal_column(str(c))]]
+    cols = _resolve_columns(frame, columns, label, problems)
+    for req in ("name", "category"):
+        if req not in cols:
+            problems.append(
+                Problem(
+                    label,
+                    None,
+                    req,
+                    "",
+                    f"missing required column '{req}' (columns found: "
+                    f"{', '.join(map(str, frame.columns))}); "
+                    "add it or map a column to it with columns={...}",
+                )
+            )
+    has_ll = "lon" in cols and "lat" in cols
+    has_en = "easting" in cols and "northing" in cols
+    if not (has_ll or has_en or "postcode" in cols):
+        problems.append(
+            Problem(
+                label,
+                None,
+                "lon/lat",
+                "",
+                "missing location columns: give lon+lat, easting+northing, or postcode",
+            )
+        )
+    for a, b in (("lon", "lat"), ("easting", "northing")):
+        if (a in cols) != (b in cols):
+            have, miss = (a, b) if a in cols else (b, a)
+            problems.append(
+                Problem(label, None, miss, "", f"column '{have}' is given but '{miss}' is missing")
+            )
+    if any(p.row is None for p in problems):
+        raise DataValidationError(problems)
+
+    def text(col: str) -> list[str]:
+        if col not in cols:
+            return [""] * len(frame)
+        return [cell_text(v) for v in frame[cols[col]].tolist()]
+
+    values = {c: text(c) for c in _SCHEMA - _DERIVED}
+    n = len(frame)
+    records: list[dict[str, object]] = []
+    seen_ids: dict[str, int] = {}
+    code_point = postcodes
+    iterator = tqdm(range(n), desc=label, disable=not verbose)
+    for i in iterator:
+        if blank[i]:
+            continue
+        row = i + 1
+        rec: dict[str, object] = {}
+        # asset id
+        if "asset_id" in cols:
+            aid = values["asset_id"][i]
+            if not aid:
+                problems.append(Problem(label, row, cols["asset_id"], "", "missing asset id"))
+        else:
+            aid = f"{_slug(Path(label).stem)}-{row:04d}"
+        if aid:
+            if aid in seen_ids:
+                problems.append(
+                    Problem(
+                        label,
+                        row,
+                        cols.get("asset_id", "asset_id"),
+                        aid,
+                        f"duplicate asset id (first on row {seen_ids[aid]})",
+                    )
+                )
+            else:
+                seen_ids[aid] = row
+        rec["asset_id"] = aid
+        # name and category
+        name = values["name"][i]
+        if not name:
+            problems.append(Problem(label, row, cols["name"], "", "missing name"))
+        rec["name"] = name
+        raw_cat = values["category"][i]
+        cat = normalise_category(raw_cat)
+        if cat is None or cat not in allowed:
+            if not raw_cat:
+                reason = "missing category"
+            else:
+                close = difflib.get_close_matches(raw_cat, allowed, n=1, cutoff=0.6)
+                hint = f" Did you mean '{close[0]}'?" if close else ""
+                reason = (
+                    f"unknown category; use one of the {len(allowed)} categories "
+                    f"({', '.join(allowed)}) or a synonym in CATEGORY_SYNONYMS.{hint}"
+                )
+                if cat is not None:
+                    reason = f"category '{cat}' is not used in this area; use one of: " + (
+                        ", ".join(allowed)
+                    )
+            problems.append(Problem(label, row, cols["category"], raw_cat, reason))
+            cat = None
+        rec["category"] = cat or raw_cat
+        for c in ("subtype", "address", "source_date", "licence", "geocode", "notes"):
+            rec[c] = values[c][i]
+        rec["source"] = values["source"][i] or label
+        rec["source_record_id"] = values["source_record_id"][i] or f"row {row}"
+        # postcode
+        tried = False
+        pc_raw = values["postcode"][i]
+        pc = normalise_postcode(pc_raw) if pc_raw else None
+        if pc_raw and pc is None:
+            problems.append(
+                Problem(label, row, cols["postcode"], pc_raw, "not a valid UK postcode")
+            )
+            tried = True  # the location problem is the postcode itself
+        rec["postcode"] = pc or ""
+        # location: lon/lat, then easting/northing, then postcode
+        loc: _Located | None = None
+        if has_ll and (values["lon"][i] or values["lat"][i]):
+            tried = True
+            loc = _locate_lonlat(
+                values["lon"][i], values["lat"][i], label, row, (cols["lon"], cols["lat"]), problems
+            )
+        elif has_en and (values["easting"][i] or values["northing"][i]):
+            tried = True
+            loc = _locate_bng(
+                values["easting"][i],
+                values["northing"][i],
+                label,
+                row,
+                (cols["easting"], cols["northing"]),
+                problems,
+            )
+        elif pc:
+            tried = True
+            if code_point is None:
+                code_point = load_postcodes(area=area, data_dir=data_dir)
+            if pc in code_point.index:
+                hit = code_point.loc[pc]
+                loc = _Located(
+                    float(hit["easting"]),
+                    float(hit["northing"]),
+                    "postcode centroid (Code-Point Open)",
+                )
+            else:
+                problems.append(
+                    Problem(
+                        label,
+                        row,
+                        cols["postcode"],
+                        pc_raw,
+                        "unknown postcode: not in Code-Point Open ("
+                        + (load_area(area).postcode_note or "the bundle's postcodes")
+                        + "), so the row cannot be located; give lon/lat or "
+                        "easting/northing, or correct the postcode",
+                    )
+                )
+        if not tried:
+            problems.append(
+                Problem(
+                    label,
+                    row,
+                    cols.get("lon", cols.get("easting", cols.get("postcode", "lon/lat"))),
+                    "",
+                    "no location: lon/lat, easting/northing and postcode are all empty",
+                )
+            )
+        if loc is not None:
+            rec["easting"], rec["northing"] = loc.easting, loc.northing
+            rec["geocode"] = rec["geocode"] or loc.method
+        else:
+            rec["easting"] = rec["northing"] = np.nan
+        records.append(rec)
+    if problems:
+        raise DataValidationError(problems)
+    out = pd.DataFrame.from_records(records)
+    ok = out["easting"].notna()
+    out = out[ok].copy()
+    lon, lat = _TO_WGS84.transform(out["easting"].to_numpy(float), out["northing"].to_numpy(float))
+    out["lon"] = np.round(np.asarray(lon, dtype=float), 6)
+    out["lat"] = np.round(np.asarray(lat, dtype=float), 6)
+    out["easting"] = out["easting"].astype(float).round(1)
+    out["northing"] = out["northing"].astype(float).round(1)
+    gdf = gpd.GeoDataFrame(
+        out, geometry=gpd.points_from_xy(out["easting"], out["northing"]), crs="EPSG:27700"
+    ).to_crs(settings.crs)
+    gdf = _assign_wards(
+        gdf, wards if wards is not None else load_wards(area=area, data_dir=data_dir)
+    )
+    return _finish(gdf.set_index("asset_id"))
+
+
+def _assign_wards(gdf: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    wards = wards.to_crs(gdf.crs)
+    right = gpd.GeoDataFrame(
+        {"_ward_code": wards.index.astype(str), "_ward_name": wards["ward_name"].astype(str)},
+        geometry=wards.geometry.values,
+        crs=wards.crs,
+    )
+    joined = gdf[[gdf.geometry.name]].sjoin(right, how="left", predicate="intersects")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    gdf = gdf.copy()
+    gdf["ward_code"] = joined["_ward_code"].fillna("").astype(str).to_numpy()
+    gdf["ward_name"] = joined["_ward_name"].fillna("").astype(str).to_numpy()
+    gdf["in_borough"] = gdf["ward_code"] != ""
+    return gdf
+
+
+def _finish(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    gdf.index = gdf.index.astype(str)
+    gdf.index.name = "asset_id"
+    for c in (*REGISTER_COLUMNS[1:], *_EXTRA_COLUMNS):
+        if c not in gdf.columns:
+            gdf[c] = ""
+    text_cols = [
+        c
+        for c in (*REGISTER_COLUMNS[1:], *_EXTRA_COLUMNS)
+        if c not in {"lon", "lat", "easting", "northing", "in_borough"}
+    ]
+    for c in text_cols:
+        gdf[c] = gdf[c].fillna("").astype(str)
+    gdf["in_borough"] = gdf["in_borough"].astype(bool)
+    cols = [*REGISTER_COLUMNS[1:], *_EXTRA_COLUMNS, gdf.geometry.name]
+    return gdf[cols]
+
+
+def read_register(
+    path: str | Path,
+    *,
+    columns: Mapping[str, str] | None = None,
+    sheet: str | int | None = None,
+    layer: str | None = None,
+    postcodes: gpd.GeoDataFrame | None = None,
+    wards: gpd.GeoDataFrame | None = None,
+    area: str | Area | None = None,
+    data_dir: Path | None = None,
+) -> gpd.GeoDataFrame:
+    """Read and validate a council asset register in any common shape.
+
+    Formats: CSV (UTF-8, UTF-8 with BOM, or Windows-1252 as saved by Excel, detected),
+    XLSX, GeoJSON and GeoPackage. Column names are matched to the register schema
+    case-insensitively, with common aliases ("Asset Name", "Latitude", "Post Code");
+    ``columns`` maps anything else.
+
+    Location, in order of preference: ``lon``/``lat``; ``easting``/``northing`` (BNG);
+    the postcode, geocoded to its Code-Point Open centroid. Coordinates are checked:
+    swapped lon/lat, BNG metres in lon/lat columns (and the reverse), non-numeric
+    values and points outside Great Britain are reported with the fix.
+
+    Columns that look like personal data (phone, e-mail, contact names; see
+    :func:`is_personal_column`) are dropped on reading; mapping one with ``columns``
+    is reported as a problem.
+
+    Parameters
+    ----------
+    path
+        The register file.
+    columns
+        Maps the file's column names to register names, e.g.
+        ``{"Asset Type": "category", "X": "easting", "Y": "northing"}``.
+    sheet
+        Worksheet (name or 0-based position) for XLSX files.
+    layer
+        Layer for multi-layer GeoPackages.
+    postcodes
+        Postcode points indexed by normalised postcode with ``easting`` and
+        ``northing`` (as from :func:`~nwm_geo.data.postcodes.load_postcodes`); loaded
+        from the bundle when needed and not given.
+    wards
+        Ward polygons indexed by ``ward_code`` with ``ward_name``; defaults to
+        :func:`~nwm_geo.data.boundaries.load_wards` (the area's current pattern).
+    area
+        Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton): its
+        wards, postcodes and categories.
+    data_dir
+        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``asset_id`` (from the file, or ``<file-stem-slug>-<row:04d>``),
+        columns :data:`REGISTER_COLUMNS` (without ``asset_id``), ``geocode``,
+        ``notes`` and point ``geometry`` in :data:`nwm_geo.settings.crs`.
+        ``ward_code``/``ward_name`` come from point in polygon against ``wards``;
+        assets outside every ward are kept with ``in_borough = False`` and empty ward.
+
+    Raises
+    ------
+    DataValidationError
+        Listing every problem found (file, row, column, value, reason): empty file,
+        missing columns, a personal-data column mapped with ``columns``, undecodable
+        text, non-numeric or misplaced coordinates, points outside Great Britain,
+        invalid or unknown postcodes, unknown categories, missing or duplicate
+        asset ids.
+    """
+    path = Path(path)
+    prof = load_area(area)
+    frame, problems = read_table(path, sheet=sheet, layer=layer)
+    return _register_from_frame(
+        frame,
+        path.name,
+        columns=columns,
+        postcodes=postcodes,
+        wards=wards,
+        data_dir=data_dir,
+        problems=problems,
+        area=prof,
+        categories=prof.categories,
+    )
