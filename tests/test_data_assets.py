@@ -411,3 +411,67 @@ def test_write_register_roundtrip(
     # the CSV is itself a valid register
     again = _read(csv_path, synthetic_wards, synthetic_postcodes)
     assert again.index.tolist() == ["S1", "S2", "S3"]
+
+
+def test_misplaced_points_and_hostile_text_are_reported(
+    tmp_path: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    """Synthetic rows: a point in France, one in Dublin, swapped easting/northing, a point
+    far from its own postcode, and a control character in a name: one problem each."""
+    path = tmp_path / "misplaced.csv"
+    path.write_text(
+        "name,category,lon,lat,easting,northing,postcode\n"
+        "Paris Hall,Community Centre,2.35,48.85,,,\n"
+        "Dublin Hall,Community Centre,-6.26,53.35,,,\n"
+        "Swapped Hall,Community Centre,,,222500,510500,\n"
+        "Wrong Postcode Hall,Community Centre,,,520500,232500,LU1 1AA\n"
+        "Bell\x07 Hall,Community Centre,,,510500,222500,\n"
+        "Fine Hall,Community Centre,,,510500,222500,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataValidationError) as exc:
+        _read(path, synthetic_wards, synthetic_postcodes)
+    rows = {p.row: str(p) for p in exc.value.problems}
+    assert set(rows) == {1, 2, 3, 4, 5}, rows
+    assert "outside Great Britain" in rows[1] or "km from" in rows[1]
+    assert "km from" in rows[2]  # Dublin is inside the GB box: the distance catches it
+    assert "km from" in rows[3]
+    assert "from the centroid of its own postcode LU1 1AA" in rows[4]
+    assert "control characters" in rows[5]
+
+
+def test_columns_differing_only_in_case_and_comments_are_not_read(
+    tmp_path: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    twice = tmp_path / "twice.csv"
+    twice.write_text("name,Name,category,postcode\nA,B,Library,LU1 1AA\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="'name' and 'Name', differ only in case"):
+        _read(twice, synthetic_wards, synthetic_postcodes)
+    comments = tmp_path / "comments.csv"
+    comments.write_text(
+        "name,category,postcode,Comments\nA Hall,Library,LU1 1AA,ask Jo on 07700 900123\n",
+        encoding="utf-8",
+    )
+    reg = _read(comments, synthetic_wards, synthetic_postcodes)
+    assert (reg["notes"] == "").all()
+    assert _cells_matching(reg, PHONE_OR_EMAIL) == []
+
+
+def test_written_register_masks_phones_and_neutralises_formulas(
+    tmp_path: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    path = tmp_path / "hostile.csv"
+    path.write_text(
+        "name,category,postcode,address,notes\n"
+        '=HYPERLINK("http://x"),Library,LU1 1AA,"1 High St, call 01582 546000",'
+        "mail jo@example.org\n",
+        encoding="utf-8",
+    )
+    reg = _read(path, synthetic_wards, synthetic_postcodes)
+    removed = write_register(reg, tmp_path / "out.csv", tmp_path / "out.gpkg")
+    assert removed == 2
+    text = (tmp_path / "out.csv").read_text(encoding="utf-8")
+    assert "01582 546000" not in text and "jo@example.org" not in text
+    assert "'=HYPERLINK" in text
+    back = gpd.read_file(tmp_path / "out.gpkg")
+    assert _cells_matching(back, PHONE_OR_EMAIL) == []

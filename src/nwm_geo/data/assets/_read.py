@@ -12,6 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from pyproj import Transformer
 from tqdm.auto import tqdm
 
@@ -35,6 +36,18 @@ from nwm_geo.data.postcodes import load_postcodes, normalise_postcode
 
 _TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 _TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+
+
+#: A register point farther than this from the study area (metres) is a problem: it
+#: catches points in another country and swapped coordinates. Assets just outside the
+#: area (fire stations within 10 km) are kept with ``in_borough = False``.
+MAX_DISTANCE_M: float = 25_000.0
+
+#: A point farther than this (metres) from the centroid of its own postcode is a problem.
+MAX_POSTCODE_GAP_M: float = 2_000.0
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # line breaks allowed
+_CONTROL_IN_NAME = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _slug(text: str) -> str:
@@ -261,6 +274,21 @@ def _register_from_frame(
             problems.append(Problem(label, None, None, "", "the file has no data rows"))
         raise DataValidationError(problems)
     frame = frame[[c for c in frame.columns if not is_personal_column(str(c))]]
+    seen_keys: dict[str, str] = {}
+    for c in map(str, frame.columns):
+        key = " ".join(c.strip().lower().replace("_", " ").split())
+        if key in seen_keys:
+            problems.append(
+                Problem(
+                    label,
+                    None,
+                    c,
+                    "",
+                    f"two columns, '{seen_keys[key]}' and '{c}', differ only in case or "
+                    "spacing; rename or delete one so it is clear which to read",
+                )
+            )
+        seen_keys.setdefault(key, c)
     cols = _resolve_columns(frame, columns, label, problems)
     for req in ("name", "category"):
         if req not in cols:
@@ -302,6 +330,9 @@ def _register_from_frame(
         return [cell_text(v) for v in frame[cols[col]].tolist()]
 
     values = {c: text(c) for c in _SCHEMA - _DERIVED}
+    ward_shapes = wards if wards is not None else load_wards(area=area, data_dir=data_dir)
+    study_area = ward_shapes.to_crs("EPSG:27700").geometry.union_all()
+    area_name = load_area(area).name
     n = len(frame)
     records: list[dict[str, object]] = []
     seen_ids: dict[str, int] = {}
@@ -338,6 +369,19 @@ def _register_from_frame(
         if not name:
             problems.append(Problem(label, row, cols["name"], "", "missing name"))
         rec["name"] = name
+        for field in ("name", "address", "subtype", "notes"):
+            pattern = _CONTROL_IN_NAME if field == "name" else _CONTROL
+            if field in cols and pattern.search(values[field][i]):
+                problems.append(
+                    Problem(
+                        label,
+                        row,
+                        cols[field],
+                        pattern.sub("?", values[field][i]),
+                        "contains control characters (a pasted line break, tab or other "
+                        "invisible character); remove them",
+                    )
+                )
         raw_cat = values["category"][i]
         cat = normalise_category(raw_cat)
         if cat is None or cat not in allowed:
@@ -422,6 +466,43 @@ def _register_from_frame(
                     "no location: lon/lat, easting/northing and postcode are all empty",
                 )
             )
+        if loc is not None and loc.easting is not None and loc.northing is not None:
+            where = shapely.Point(loc.easting, loc.northing)
+            away_m = float(study_area.distance(where))
+            col = cols.get("lon", cols.get("easting", cols.get("postcode", "lon/lat")))
+            if away_m > MAX_DISTANCE_M:
+                problems.append(
+                    Problem(
+                        label,
+                        row,
+                        col,
+                        f"{loc.easting:.0f}, {loc.northing:.0f}",
+                        f"the point is {away_m / 1000:.0f} km from {area_name}; check the "
+                        "coordinates (swapped easting/northing or lon/lat, another country, "
+                        "or a typing error)",
+                    )
+                )
+                loc = None
+            elif pc and loc.method != "postcode centroid (Code-Point Open)":
+                if code_point is None:
+                    code_point = load_postcodes(area=area, data_dir=data_dir)
+                if pc in code_point.index:
+                    hit = code_point.loc[pc]
+                    gap = float(
+                        np.hypot(loc.easting - hit["easting"], loc.northing - hit["northing"])
+                    )
+                    if gap > MAX_POSTCODE_GAP_M:
+                        problems.append(
+                            Problem(
+                                label,
+                                row,
+                                col,
+                                f"{loc.easting:.0f}, {loc.northing:.0f}",
+                                f"the point is {gap / 1000:.1f} km from the centroid of its "
+                                f"own postcode {pc}; correct the coordinates or the postcode",
+                            )
+                        )
+                        loc = None
         if loc is not None:
             rec["easting"], rec["northing"] = loc.easting, loc.northing
             rec["geocode"] = rec["geocode"] or loc.method

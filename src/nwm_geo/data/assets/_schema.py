@@ -178,7 +178,9 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "source_date": ("source_date", "source date", "date", "as_at", "as at"),
     "licence": ("licence", "license"),
     "geocode": ("geocode", "geocoding", "location_source"),
-    "notes": ("notes", "note", "comments", "comment"),
+    # not "comments": a council's comments column often holds contact notes; map it
+    # explicitly (columns={"Comments": "notes"}) to publish it
+    "notes": ("notes", "note"),
 }
 _SCHEMA = set(REGISTER_COLUMNS) | set(_EXTRA_COLUMNS)
 _DERIVED = {"ward_code", "ward_name", "in_borough"}
