@@ -561,3 +561,16 @@ def test_coverage_table_unknown_bundle_name_raises() -> None:
         coverage_table(m, demand, bundles={"go": ("Library",), "og": ("Library",)})
     with pytest.raises(NwmGeoError, match="'og'"):
         coverage_summary(m, demand, bundles={"og": ("Library",)})
+
+
+def test_coverage_table_uses_the_shared_within_rule() -> None:
+    """A rounding error above the threshold is covered, a real excess is not; 0 minutes is
+    an error, not the default (nwm_geo._units)."""
+    idx = pd.Index(["a", "b", "c"], name="point_id")
+    m = pd.DataFrame({"Library": [15.0, 15.0 + 1e-9, 15.0 + 1e-4]}, index=idx)
+    m.attrs["speed_m_per_min"] = SPEED
+    demand = pd.DataFrame({"population": [1, 2, 4], "ward_code": "W1"}, index=idx)
+    t = coverage_summary(m, demand, minutes=15, bundles={})
+    assert t.loc["Library", "covered_population"] == 3
+    with pytest.raises(NwmGeoError, match="more than 0"):
+        coverage_summary(m, demand, minutes=0, bundles={})
