@@ -15,16 +15,19 @@ from shapely.geometry import LineString, MultiLineString, Point
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.coverage import (
+    Cover,
     NetworkArrays,
-    _snap_xy,
     all_bundles_label,
     asset_criticality,
+    cover_criticality,
     coverage_matrix,
     coverage_summary,
     coverage_table,
+    insert_points,
     nearest_minutes,
     prepare,
     snap,
+    snap_xy,
     walksheds,
 )
 from nwm_geo.network import approximate_graph
@@ -151,7 +154,7 @@ def test_snap_matches_brute_force_shapely(seed: int, max_snap_m: float | None) -
             [[1000.0, 1000.0], [750.0, 2500.0]],  # on the long edge; in the multi-part gap
         ]
     )
-    s = _snap_xy(arr, xy, max_snap_m)
+    s = snap_xy(arr, xy, max_snap_m=max_snap_m)
     # brute force: shapely distance from every point to every edge
     pts = shapely.points(xy)
     dist = shapely.distance(pts[:, None], arr.geom[None, :])
@@ -184,7 +187,7 @@ def test_snap_matches_brute_force_shapely(seed: int, max_snap_m: float | None) -
 def test_snap_picks_first_edge_on_ties() -> None:
     arr = NetworkArrays.from_graph(grid(3))
     centre = np.array([[100.0, 100.0]])  # node 4, where four edges meet
-    s = _snap_xy(arr, centre, None)
+    s = snap_xy(arr, centre)
     touching = np.flatnonzero((arr.eu == 4) | (arr.ev == 4))
     assert len(touching) == 4
     assert s.edge[0] == touching.min()
@@ -261,7 +264,8 @@ def test_matches_networkx_shortest_paths(seed: int) -> None:
     demand = points(dem_xy, [f"d{i}" for i in range(30)], population=[1] * 30)
     A = assets(ast_xy, ["Library"] * 3 + ["Council"] * 3)
     model = prepare(G, demand=demand, assets=A)
-    got = nearest_minutes(model, speed_m_per_min=1.0, categories=["Library", "Council"], bundles={})
+    cats = ["Library", "Council"]
+    got = nearest_minutes(model, speed_m_per_min=SPEED, categories=cats, bundles={}) * SPEED
 
     # reference: networkx distances between edge ends plus the along-edge and snap legs
     U = nx.Graph()
@@ -367,49 +371,106 @@ def test_asset_criticality_hand_case(two_libraries: tuple[object, float]) -> Non
     assert c.loc["A2", "category"] == "Council"
 
 
-def test_asset_criticality_reuses_coverage_matrix(
-    two_libraries: tuple[object, float], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import nwm_geo.coverage as cov
-
+def test_asset_criticality_uses_the_cover_given(two_libraries: tuple[object, float]) -> None:
     model, minutes = two_libraries
     want = asset_criticality(model, minutes=minutes, speed_m_per_min=SPEED)  # type: ignore[arg-type]
     cover = coverage_matrix(model, minutes=minutes, speed_m_per_min=SPEED)  # type: ignore[arg-type]
-
-    def no_dijkstra(*args: object, **kwargs: object) -> None:
-        raise AssertionError("asset_criticality ran Dijkstra again")
-
-    monkeypatch.setattr(cov, "_within", no_dijkstra)
     got = asset_criticality(model, cover=cover)  # type: ignore[arg-type]
     pd.testing.assert_frame_equal(got, want)
+    # the cover is used, not recomputed: a cover where A1 reaches nobody changes the answer
+    dense = cover.matrix.toarray()
+    dense[:, 1] = False
+    edited = Cover(
+        matrix=dense,
+        point_index=cover.point_index,
+        source_index=cover.source_index,
+        minutes=cover.minutes,
+        speed_m_per_min=cover.speed_m_per_min,
+    )
+    c = asset_criticality(model, cover=edited)  # type: ignore[arg-type]
+    assert c.loc["A1", "covered_population"] == 0
+    assert c.loc["A0", "sole_population"] == 1 + 2 + 4 + 8  # now alone on x0..x300
     with pytest.raises(NwmGeoError, match="not both"):
         asset_criticality(model, cover=cover, minutes=minutes)  # type: ignore[arg-type]
-    M, pts, src = cover
+    part = Cover(
+        matrix=cover.matrix[:, :2],
+        point_index=cover.point_index,
+        source_index=cover.source_index[:2],
+        minutes=cover.minutes,
+        speed_m_per_min=cover.speed_m_per_min,
+    )
     with pytest.raises(NwmGeoError, match="all its demand points and assets"):
-        asset_criticality(model, cover=(M[:, :2], pts, src[:2]))  # type: ignore[arg-type]
+        asset_criticality(model, cover=part)  # type: ignore[arg-type]
+
+
+def test_one_criticality_for_coverage_and_requirements(
+    two_libraries: tuple[object, float],
+) -> None:
+    """requirements.asset_catchments delegates to coverage.cover_criticality."""
+    from nwm_geo import requirements
+
+    model, minutes = two_libraries
+    cover = coverage_matrix(model, minutes=minutes, speed_m_per_min=SPEED)  # type: ignore[arg-type]
+    crit = asset_criticality(model, cover=cover)  # type: ignore[arg-type]
+    assert crit.loc["A0", "n_overlapping"] == 1 and crit.loc["A2", "n_overlapping"] == 0
+    demand = pd.DataFrame({"population": model.population}, index=model.point_ids)  # type: ignore[attr-defined]
+    register = pd.DataFrame(
+        {"category": model.category, "name": model.name}  # type: ignore[attr-defined]
+    )
+    catch = requirements.asset_catchments(cover, register, demand)
+    pd.testing.assert_frame_equal(
+        catch, crit[list(requirements.CATCHMENT_COLUMNS)], check_names=False
+    )
+    direct = cover_criticality(
+        cover, population=demand["population"], category=register["category"]
+    )
+    assert (direct["sole_population"] == crit["sole_population"]).all()
 
 
 def test_coverage_matrix_assets_and_points(two_libraries: tuple[object, float]) -> None:
     model, minutes = two_libraries
-    M, pts, src = coverage_matrix(model, minutes=minutes, speed_m_per_min=SPEED)  # type: ignore[arg-type]
+    cover = coverage_matrix(model, minutes=minutes, speed_m_per_min=SPEED)  # type: ignore[arg-type]
+    M, pts, src = cover.matrix, cover.point_index, cover.source_index
+    assert cover.minutes == minutes and cover.speed_m_per_min == SPEED
+    assert cover.threshold_m == pytest.approx(300.0)
     assert M.shape == (6, 3)
     assert list(src) == ["A0", "A1", "A2"]
     assert list(pts) == ["x0", "x100", "x200", "x300", "x400", "top"]
     dense = M.toarray()
     assert dense[:, 0].tolist() == [True, True, True, True, False, False]
     assert dense[:, 1].tolist() == [False, True, True, True, True, False]
-    P, pts2, src2 = coverage_matrix(
+    pc = coverage_matrix(
         model,  # type: ignore[arg-type]
         sources="points",
         source_ids=["x0", "top"],
         minutes=minutes,
         speed_m_per_min=SPEED,
     )
+    P, pts2, src2 = pc.matrix, pc.point_index, pc.source_index
     assert P.shape == (6, 2) and list(src2) == ["x0", "top"]
     assert pts2.equals(pts)
     assert P.toarray()[:, 1].tolist() == [False, False, False, False, False, True]
     with pytest.raises(NwmGeoError, match="Unknown source"):
         coverage_matrix(model, sources="points", source_ids=["nope"])  # type: ignore[arg-type]
+    with pytest.raises(NwmGeoError, match="more than 0"):
+        coverage_matrix(model, minutes=0)  # type: ignore[arg-type]
+    with pytest.raises(NwmGeoError, match="km/h"):
+        coverage_matrix(model, speed_m_per_min=4.8)  # type: ignore[arg-type]
+
+
+def test_insert_points_gives_exact_network_distances() -> None:
+    """The public engine a calibration uses: snap_xy + insert_points + dijkstra."""
+    from scipy.sparse.csgraph import dijkstra
+
+    arr = NetworkArrays.from_graph(grid(3))
+    xy = np.array([[50.0, 10.0], [200.0, 130.0], [0.0, 0.0]])
+    ins = insert_points(arr, snap_xy(arr, xy))
+    d = dijkstra(ins.graph, directed=False, indices=ins.point_nodes)[:, ins.point_nodes]
+    # (50, 10): 10 m leaf to (50, 0); (200, 130): on the x = 200 edge; (0, 0): a node
+    assert d[0, 2] == pytest.approx(10 + 50)
+    assert d[0, 1] == pytest.approx(10 + 150 + 130)
+    assert d[1, 2] == pytest.approx(200 + 130)
+    assert ins.point_nodes[2] == arr.node_pos[0]
 
 
 # ----------------------------------------------------------------------------------------
@@ -500,3 +561,16 @@ def test_coverage_table_unknown_bundle_name_raises() -> None:
         coverage_table(m, demand, bundles={"go": ("Library",), "og": ("Library",)})
     with pytest.raises(NwmGeoError, match="'og'"):
         coverage_summary(m, demand, bundles={"og": ("Library",)})
+
+
+def test_coverage_table_uses_the_shared_within_rule() -> None:
+    """A rounding error above the threshold is covered, a real excess is not; 0 minutes is
+    an error, not the default (nwm_geo._units)."""
+    idx = pd.Index(["a", "b", "c"], name="point_id")
+    m = pd.DataFrame({"Library": [15.0, 15.0 + 1e-9, 15.0 + 1e-4]}, index=idx)
+    m.attrs["speed_m_per_min"] = SPEED
+    demand = pd.DataFrame({"population": [1, 2, 4], "ward_code": "W1"}, index=idx)
+    t = coverage_summary(m, demand, minutes=15, bundles={})
+    assert t.loc["Library", "covered_population"] == 3
+    with pytest.raises(NwmGeoError, match="more than 0"):
+        coverage_summary(m, demand, minutes=0, bundles={})

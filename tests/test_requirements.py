@@ -16,6 +16,7 @@ from scipy import sparse
 
 from nwm_geo import requirements as rq
 from nwm_geo._errors import NwmGeoError, SolverError
+from nwm_geo.coverage import Cover
 
 # ---------------------------------------------------------------------------
 # the synthetic fixture
@@ -38,6 +39,17 @@ COVER = {
     "G1": ["P1", "P2", "P3", "P4"],
     "G2": ["P4"],
 }
+
+
+def _cover(matrix: Any, points: list[str], sources: list[str], minutes: float = 15.0) -> Cover:
+    """A hand-built cover (rows points, columns sources) at a 15-minute, 80 m/min walk."""
+    return Cover(
+        matrix=sparse.csr_matrix(matrix),
+        point_index=pd.Index(points),
+        source_index=pd.Index(sources),
+        minutes=minutes,
+        speed_m_per_min=80.0,
+    )
 
 
 def _matrix(cols: dict[str, list[str]], rows: list[str]) -> sparse.csr_matrix:
@@ -71,7 +83,7 @@ def fx() -> SimpleNamespace:
         },
         index=pd.Index(ASSETS, name="asset_id"),
     )
-    cover = (_matrix(COVER, POINTS), pd.Index(POINTS), pd.Index(ASSETS))
+    cover = _cover(_matrix(COVER, POINTS), POINTS, ASSETS)
     assignment = pd.Series({"W1": "North", "W2": "South"}, name="locality")
     nearest = pd.DataFrame(
         {
@@ -83,7 +95,7 @@ def fx() -> SimpleNamespace:
     # postcode candidate sites: each point reaches itself; P5 also reaches P4 and P6
     site_cols = {p: [p] for p in POINTS}
     site_cols["P5"] = ["P4", "P5", "P6"]
-    site_cover = (_matrix(site_cols, POINTS), pd.Index(POINTS), pd.Index(POINTS))
+    site_cover = _cover(_matrix(site_cols, POINTS), POINTS, POINTS)
     return SimpleNamespace(
         points=points,
         assets=assets,
@@ -130,9 +142,21 @@ def test_redundant_says_which_kind(fx: SimpleNamespace) -> None:
 
 
 def test_bad_cover_shape_raises(fx: SimpleNamespace) -> None:
-    bad = (fx.cover[0], fx.cover[1][:3], fx.cover[2])
+    c = fx.cover
     with pytest.raises(NwmGeoError, match="shape"):
-        rq.asset_catchments(bad, fx.assets, fx.points)
+        _cover(c.matrix, list(c.point_index[:3]), list(c.source_index))
+    # a legacy (matrix, points, sources) tuple is still checked the same way
+    with pytest.raises(NwmGeoError, match="shape"):
+        rq.asset_catchments((c.matrix, c.point_index[:3], c.source_index), fx.assets, fx.points)
+
+
+def test_legacy_tuple_cover_gives_the_same_catchments(fx: SimpleNamespace) -> None:
+    c = fx.cover
+    legacy = (c.matrix, c.point_index, c.source_index)
+    pd.testing.assert_frame_equal(
+        rq.asset_catchments(legacy, fx.assets, fx.points),
+        rq.asset_catchments(c, fx.assets, fx.points),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -196,7 +220,7 @@ def test_minimal_cover_matches_brute_force(seed: int) -> None:
         {"name": aids, "category": "Library", "ward_code": "W1"}, index=pd.Index(aids)
     )
     points = pd.DataFrame({"population": pop, "ward_code": "W1"}, index=pd.Index(pids))
-    cover = (sparse.csr_matrix(m), pd.Index(pids), pd.Index(aids))
+    cover = _cover(m, pids, aids)
     sol = rq.minimal_cover(cover, assets, points, measure="Library")
     assert sol.status.proven_optimal
     assert len(sol.selected) == _brute_force_lscp(m, pop)
@@ -221,9 +245,9 @@ def test_best_new_sites_known(fx: SimpleNamespace) -> None:
         fx.assets,
         fx.points,
         measure="Library",
-        k=1,
         site_cover=fx.site_cover,
         assignment=fx.assignment,
+        policy=rq.RequirementsPolicy(k=1),
     )
     assert sol.status.proven_optimal
     assert sol.gap_population == 450
@@ -268,9 +292,16 @@ def test_best_new_sites_matches_brute_force(seed: int) -> None:
     )
     sites = rng.random((n_pts, n_sites)) < 0.15
     site_ids = pids[:n_sites]
-    cover = (sparse.csr_matrix(lib), pd.Index(pids), pd.Index(["lib"]))
-    site_cover = (sparse.csr_matrix(sites), pd.Index(pids), pd.Index(site_ids))
-    sol = rq.best_new_sites(cover, assets, points, measure="Library", k=k, site_cover=site_cover)
+    cover = _cover(lib, pids, ["lib"])
+    site_cover = _cover(sites, pids, list(site_ids))
+    sol = rq.best_new_sites(
+        cover,
+        assets,
+        points,
+        measure="Library",
+        site_cover=site_cover,
+        policy=rq.RequirementsPolicy(k=k),
+    )
     gap = ~lib[:, 0]
     expected = _brute_force_mclp(sites[gap], pop[gap], k)
     assert sol.status.proven_optimal
@@ -392,11 +423,13 @@ def test_outline_and_business_case(fx: SimpleNamespace) -> None:
         nearest=fx.nearest,
         site_cover=fx.site_cover,
         network_label="network: approximate (postcode proximity), not OSM",
-        measures=["Library", "GP / Medical Centre"],
-        new_site_measures=["Library"],
-        k=1,
-        bundles=bundles,
-        sole_threshold=500,
+        policy=rq.RequirementsPolicy(
+            measures=("Library", "GP / Medical Centre"),
+            new_site_measures=("Library",),
+            k=1,
+            bundles=bundles,
+            sole_threshold=500,
+        ),
     )
     assert out.localities == ["North", "South"]
     assert out.summary.loc[("South", "Library"), "gap_population"] == 450
@@ -449,34 +482,63 @@ def test_sole_providers_for_bundles(fx: SimpleNamespace) -> None:
         assert set(sole) <= set(sol.selected)
 
 
-def test_outline_converts_each_matrix_once(
-    fx: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_cover_converts_to_csc_once(fx: SimpleNamespace) -> None:
     """Regression: every best_new_sites job re-converted the (large) postcode x postcode
-    site matrix to CSC."""
-    real = rq._cover_parts
-    converted: list[int] = []
+    site matrix to CSC; the Cover caches its CSC form and the outline reuses the cover."""
+    c = fx.site_cover
+    assert c.csc is c.csc
+    assert c.reindex_points(c.point_index) is c
+    flipped = c.reindex_points(pd.Index(POINTS[::-1]))
+    assert (flipped.matrix.toarray() == c.matrix.toarray()[::-1]).all()
 
-    def counting(cover: Any) -> Any:
-        out = real(cover)
-        if out[0] is not cover[0] and not (
-            isinstance(cover[0], sparse.csc_matrix) and cover[0].dtype == bool
-        ):
-            converted.append(out[0].shape[1])
-        return out
 
-    monkeypatch.setattr(rq, "_cover_parts", counting)
-    rq.outline(
+def test_outline_checks_the_cover_threshold(fx: SimpleNamespace) -> None:
+    common = {
+        "assignment": fx.assignment,
+        "nearest": fx.nearest,
+        "network_label": "network: approximate (postcode proximity), not OSM",
+        "policy": rq.RequirementsPolicy(new_site_measures=("Library",), k=1),
+    }
+    with pytest.raises(NwmGeoError, match="15 minutes, not 10"):
+        rq.outline(fx.assets, fx.points, cover=fx.cover, minutes=10, **common)
+    c = fx.site_cover
+    other = _cover(c.matrix, list(c.point_index), list(c.source_index), minutes=10)
+    with pytest.raises(NwmGeoError, match="site_cover was computed at 10 minutes"):
+        rq.outline(fx.assets, fx.points, cover=fx.cover, site_cover=other, **common)
+    out = rq.outline(fx.assets, fx.points, cover=fx.cover, site_cover=c, **common)
+    assert out.method["walk_minutes"] == 15 and out.method["walk_speed_m_per_min"] == 80
+
+
+def test_policy_keywords_and_validation(fx: SimpleNamespace) -> None:
+    # old keyword calls still work and mean the same as the policy
+    old = rq.best_new_sites(
+        fx.cover, fx.assets, fx.points, measure="Library", site_cover=fx.site_cover, k=1
+    )
+    new = rq.best_new_sites(
+        fx.cover,
         fx.assets,
         fx.points,
-        assignment=fx.assignment,
-        cover=fx.cover,
-        nearest=fx.nearest,
+        measure="Library",
         site_cover=fx.site_cover,
-        network_label="network: approximate (postcode proximity), not OSM",
-        measures=["Library", "GP / Medical Centre"],
-        new_site_measures=["Library", "GP / Medical Centre"],
-        k=1,
-        bundles={"go": ("Library",)},
+        policy=rq.RequirementsPolicy(k=1),
     )
-    assert len(converted) == 2  # the asset cover and the site cover, once each
+    pd.testing.assert_frame_equal(old.table, new.table)
+    with pytest.raises(NwmGeoError, match="'kk'"):
+        rq.best_new_sites(fx.cover, fx.assets, fx.points, measure="Library", kk=1)
+    with pytest.raises(NwmGeoError, match="k must be") as info:
+        rq.RequirementsPolicy(k=-1, sole_threshold=-5)
+    assert "sole_threshold" in str(info.value)  # every problem at once
+    assert rq.RequirementsPolicy(measures=["Library"]).measures == ("Library",)  # type: ignore[arg-type]
+
+
+def test_gap_within_rule_is_the_shared_one(fx: SimpleNamespace) -> None:
+    """A time a rounding error above the threshold is within (as in the cover), a real
+    excess is not: the rule is nwm_geo._units.within_minutes."""
+    nearest = pd.DataFrame(
+        {"Library": [15.0, 15.0 + 1e-9, 15.0 + 1e-4, 5.0, 5.0, 5.0]},
+        index=pd.Index(POINTS, name="point_id"),
+    )
+    gp = rq.gap_points(nearest, fx.points, assignment=fx.assignment, minutes=15)
+    assert list(gp.index) == ["P3"]
+    with pytest.raises(NwmGeoError, match="more than 0"):
+        rq.gap_points(nearest, fx.points, assignment=fx.assignment, minutes=0)

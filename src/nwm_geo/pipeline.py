@@ -294,7 +294,7 @@ class Study:
         )
 
     @cached_property
-    def asset_cover(self) -> tuple[Any, pd.Index, pd.Index]:
+    def asset_cover(self) -> coverage.Cover:
         """Which demand points are within the walk of which asset (sparse, points × assets)."""
         return coverage.coverage_matrix(
             self.model, sources="assets", minutes=self.minutes, speed_m_per_min=self.speed_m_per_min

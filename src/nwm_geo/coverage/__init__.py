@@ -1,0 +1,82 @@
+"""15-minute walk coverage: snapping, nearest-asset times, coverage shares, criticality.
+
+In: a walk network (:mod:`nwm_geo.network`), demand points (postcodes with
+``population``) and assets (with ``category``), all in EPSG:27700.
+Out: DataFrames on the demand or asset index: minutes to the nearest asset of each
+category and bundle, population-weighted coverage by any area column, each asset's
+covered and sole-provider population, a within-threshold :class:`Cover` for the
+requirements stage, and walkshed polygons.
+
+The package has two halves:
+
+- the **routing engine**: :class:`NetworkArrays` (the graph as arrays,
+  ``_network``), :func:`snap` / :func:`snap_xy` (exact snapping, ``_snap``),
+  :func:`insert_points` / :func:`prepare` / :class:`WalkModel` (points inserted on
+  their edges, ``_model``) and :func:`coverage_matrix` / :class:`Cover` (the
+  within-threshold matrices, ``_cover``);
+- the **metrics**: :func:`nearest_minutes`, :func:`coverage_table`,
+  :func:`coverage_summary` (``_metrics``), :func:`asset_criticality` /
+  :func:`cover_criticality` (``_cover``) and :func:`walksheds` (``_walksheds``).
+
+Every point is inserted into the network exactly: the edge it snaps to is split at the
+projection point and a leaf edge of length ``snap_m`` (walked at the same speed) leads
+to the point. All shortest paths are computed with :func:`scipy.sparse.csgraph.dijkstra`
+on one CSR matrix: one multi-source run per category for nearest times, and bounded
+(``limit=``) runs from all assets at once for criticality and coverage matrices.
+Walk networks are treated as undirected. Thresholds and speeds are resolved, and
+"within" is decided, by :mod:`nwm_geo._units` only.
+
+A calibration that needs exact network distances between bare points uses the public
+engine::
+
+    arr = NetworkArrays.from_graph(G)
+    ins = insert_points(arr, snap_xy(arr, xy))
+    dijkstra(ins.graph, indices=ins.point_nodes[origins])
+"""
+
+from __future__ import annotations
+
+from nwm_geo.coverage._cover import (
+    CRITICALITY_COLUMNS,
+    Cover,
+    asset_criticality,
+    cover_criticality,
+    coverage_matrix,
+)
+from nwm_geo.coverage._metrics import (
+    all_bundles_label,
+    coverage_summary,
+    coverage_table,
+    nearest_minutes,
+)
+from nwm_geo.coverage._model import InsertedPoints, WalkModel, insert_points, prepare
+from nwm_geo.coverage._network import NetworkArrays
+from nwm_geo.coverage._snap import Snaps, snap, snap_xy
+from nwm_geo.coverage._walksheds import walksheds
+
+# Deprecated private names, importable only until nwm_geo.network's calibration moves to
+# the public engine (NetworkArrays.from_graph, snap_xy, insert_points).
+from nwm_geo.coverage._model import _build_model_graph  # noqa: F401  # isort: skip
+from nwm_geo.coverage._network import _graph_arrays  # noqa: F401  # isort: skip
+from nwm_geo.coverage._snap import _snap_xy  # noqa: F401  # isort: skip
+
+__all__ = [
+    "CRITICALITY_COLUMNS",
+    "Cover",
+    "InsertedPoints",
+    "NetworkArrays",
+    "Snaps",
+    "WalkModel",
+    "all_bundles_label",
+    "asset_criticality",
+    "cover_criticality",
+    "coverage_matrix",
+    "coverage_summary",
+    "coverage_table",
+    "insert_points",
+    "nearest_minutes",
+    "prepare",
+    "snap",
+    "snap_xy",
+    "walksheds",
+]

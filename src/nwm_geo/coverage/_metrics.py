@@ -1,0 +1,244 @@
+"""Coverage metrics: nearest-asset minutes and population-weighted coverage tables.
+
+In: a :class:`~nwm_geo.coverage.WalkModel` (or the minutes table it gave) and demand
+points with ``population``.
+Out: DataFrames on the demand index (minutes per category and bundle) or long tables
+per area (population, covered population, share).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.sparse.csgraph import dijkstra
+from tqdm.auto import tqdm
+
+from nwm_geo import settings
+from nwm_geo._errors import NwmGeoError
+from nwm_geo._units import resolve_minutes, resolve_speed, within_minutes
+from nwm_geo.coverage._model import WalkModel, _population
+
+__all__ = ["all_bundles_label", "coverage_summary", "coverage_table", "nearest_minutes"]
+
+
+def _categories(model: WalkModel, categories: Sequence[str] | None) -> list[str]:
+    if categories is not None:
+        return list(categories)
+    extra = sorted(set(model.category) - set(settings.CATEGORIES))
+    return [*settings.CATEGORIES, *extra]
+
+
+def _multi_source_m(model: WalkModel, sources: np.ndarray, limit: float = np.inf) -> np.ndarray:
+    """Distance (m) from the nearest of ``sources`` to every demand point (inf if none)."""
+    src = np.unique(sources[sources >= 0])
+    if len(src) == 0:
+        return np.full(len(model.point_nodes), np.inf)
+    d = dijkstra(model.graph, directed=True, indices=src, min_only=True, limit=limit)
+    out = np.full(len(model.point_nodes), np.inf)
+    ok = model.point_nodes >= 0
+    out[ok] = d[model.point_nodes[ok]]
+    return out
+
+
+def nearest_minutes(
+    model: WalkModel,
+    *,
+    speed_m_per_min: float | None = None,
+    categories: Sequence[str] | None = None,
+    bundles: Mapping[str, Sequence[str]] | None = None,
+    verbose: bool = False,
+) -> pd.DataFrame:
+    """Walking minutes from every demand point to the nearest asset of each category.
+
+    One multi-source Dijkstra per category (all of its assets at once).
+
+    Parameters
+    ----------
+    model
+        From :func:`prepare`.
+    speed_m_per_min
+        Walking speed (default ``settings.walk_speed_m_per_min``).
+    categories
+        Categories to report (default ``settings.CATEGORIES``, plus any other category
+        present in the assets).
+    bundles
+        Bundle name → categories (default ``settings.BUNDLES``). A bundle's time is the
+        nearest asset of any of its categories.
+    verbose
+        Show a progress bar over categories.
+
+    Raises
+    ------
+    NwmGeoError
+        If a category (in ``categories`` or a bundle) is neither in
+        ``settings.CATEGORIES`` nor held by any asset: most likely a misspelling.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``point_id``: one column per category, then one per bundle. NaN where
+        no asset of the category exists or none can be reached. ``attrs["network"]`` holds
+        the network label, ``attrs["bundles"]`` the bundles and ``attrs["speed_m_per_min"]``
+        the speed (the coverage tables read them).
+    """
+    speed = resolve_speed(speed_m_per_min)
+    cats = _categories(model, categories)
+    bund = dict(settings.BUNDLES if bundles is None else bundles)
+    needed = list(dict.fromkeys([*cats, *(c for cs in bund.values() for c in cs)]))
+    unknown = [c for c in needed if c not in set(settings.CATEGORIES) | set(model.category)]
+    if unknown:
+        raise NwmGeoError(
+            f"Unknown categories {unknown} in categories/bundles: not in settings.CATEGORIES "
+            "and no asset has them (misspelled?)."
+        )
+    metres: dict[str, np.ndarray] = {}
+    for cat in tqdm(needed, disable=not verbose, desc="categories"):
+        sources = model.asset_nodes[(model.category == cat).to_numpy()]
+        metres[cat] = _multi_source_m(model, sources)
+    cols: dict[str, np.ndarray] = {c: metres[c] for c in cats}
+    for bname, bcats in bund.items():
+        stack = [metres[c] for c in bcats]
+        cols[bname] = np.min(stack, axis=0) if stack else np.full(len(model.point_ids), np.inf)
+    out = pd.DataFrame(cols, index=model.point_ids) / speed
+    out = out.where(np.isfinite(out))
+    out.attrs["network"] = model.label
+    out.attrs["bundles"] = {k: list(v) for k, v in bund.items()}
+    out.attrs["speed_m_per_min"] = speed
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Coverage tables
+
+
+def all_bundles_label(bundles: Mapping[str, Sequence[str]] | None = None) -> str:
+    """Row name for "covered by every bundle" ("all three bundles" for the default).
+
+    "the one bundle" for one bundle, "both bundles" for two, "all <n> bundles" otherwise.
+    """
+    n = len(settings.BUNDLES if bundles is None else bundles)
+    if n == 1:
+        return "the one bundle"
+    if n == 2:
+        return "both bundles"
+    words = {3: "three", 4: "four", 5: "five"}
+    return f"all {words.get(n, str(n))} bundles"
+
+
+def _covered_flags(
+    minutes_df: pd.DataFrame,
+    minutes: float | None,
+    bundles: Mapping[str, Sequence[str]] | None,
+    speed_m_per_min: float | None = None,
+) -> pd.DataFrame:
+    """Boolean table: each point's time within the threshold, plus the all-bundles column."""
+    speed = minutes_df.attrs.get("speed_m_per_min") if speed_m_per_min is None else speed_m_per_min
+    flags = within_minutes(minutes_df, minutes, speed_m_per_min=speed).astype(bool)
+    bund = minutes_df.attrs.get("bundles") if bundles is None else bundles
+    if bund is None:
+        bund = settings.BUNDLES
+    if bundles is not None:
+        missing = [b for b in bundles if b not in minutes_df.columns]
+        if missing:
+            raise NwmGeoError(
+                f"Bundles {missing} are not columns of the minutes table "
+                f"(it has {list(minutes_df.columns)}); pass nearest_minutes the same bundles."
+            )
+    present = [b for b in bund if b in minutes_df.columns]
+    if present:
+        flags[all_bundles_label(bund)] = flags[present].all(axis=1)
+    return flags
+
+
+def coverage_table(
+    minutes_df: pd.DataFrame,
+    demand: pd.DataFrame,
+    *,
+    by: str = "ward_code",
+    minutes: float | None = None,
+    bundles: Mapping[str, Sequence[str]] | None = None,
+    speed_m_per_min: float | None = None,
+) -> pd.DataFrame:
+    """Population within the walk threshold of each category, per area.
+
+    Parameters
+    ----------
+    minutes_df
+        From :func:`nearest_minutes` (index ``point_id``).
+    demand
+        Demand points with ``population`` and the ``by`` column, on the same index.
+    by
+        Any column of ``demand`` (``ward_code``, ``lsoa_code``, ``locality`` ...).
+    minutes
+        The threshold (default ``settings.walk_minutes``); a point is covered if its time
+        is within it (:func:`nwm_geo._units.within_minutes`).
+    bundles
+        The bundles whose joint coverage makes the "all three bundles" row (default: the
+        ones :func:`nearest_minutes` used).
+    speed_m_per_min
+        The speed the times were computed at, for the tolerance of the within test
+        (default: the one :func:`nearest_minutes` used, else the setting).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long format: ``by``, ``category`` (categories, bundles, "all three bundles"),
+        ``population``, ``covered_population``, ``share`` (NaN where population is 0).
+
+    Raises
+    ------
+    NwmGeoError
+        If ``by`` or ``population`` is missing, a population is not a count, or a
+        ``bundles`` name is not a column of ``minutes_df``.
+    """
+    if by not in demand.columns:
+        raise NwmGeoError(f"demand has no column {by!r} to group coverage by.")
+    if "population" not in demand.columns:
+        raise NwmGeoError("demand has no 'population' column.")
+    flags = _covered_flags(minutes_df, resolve_minutes(minutes), bundles, speed_m_per_min)
+    flags = flags.reindex(demand.index, fill_value=False)
+    pop = _population(demand)
+    covered = flags.to_numpy(bool) * pop[:, None]
+    groups = demand[by].to_numpy()
+    frame = pd.DataFrame(covered, columns=flags.columns, index=demand.index)
+    frame[by] = groups
+    frame["__pop"] = pop
+    agg = frame.groupby(by, sort=True, dropna=False).sum()
+    tot = agg.pop("__pop")
+    long = pd.Series(agg.stack(), name="covered_population").reset_index()
+    long.columns = pd.Index([by, "category", "covered_population"])
+    long["population"] = long[by].map(tot).to_numpy(float)
+    order = {c: i for i, c in enumerate(flags.columns)}
+    long["_o"] = long["category"].map(order)
+    long = long.sort_values([by, "_o"]).drop(columns="_o").reset_index(drop=True)
+    long["share"] = long["covered_population"] / long["population"].where(long["population"] > 0)
+    return long[[by, "category", "population", "covered_population", "share"]]
+
+
+def coverage_summary(
+    minutes_df: pd.DataFrame,
+    demand: pd.DataFrame,
+    *,
+    minutes: float | None = None,
+    bundles: Mapping[str, Sequence[str]] | None = None,
+    speed_m_per_min: float | None = None,
+) -> pd.DataFrame:
+    """Borough-wide coverage: one row per category, bundle and "all three bundles".
+
+    Parameters
+    ----------
+    minutes_df, demand, minutes, bundles, speed_m_per_min
+        As for :func:`coverage_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``category``: ``population``, ``covered_population``, ``share``.
+    """
+    d = demand.assign(_all="all")
+    t = coverage_table(
+        minutes_df, d, by="_all", minutes=minutes, bundles=bundles, speed_m_per_min=speed_m_per_min
+    )
+    return t.drop(columns="_all").set_index("category")

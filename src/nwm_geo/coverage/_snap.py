@@ -1,0 +1,319 @@
+"""Snapping points to the nearest edge of a walk network, exactly, in numpy.
+
+In: :class:`~nwm_geo.coverage.NetworkArrays` (or a graph) and point coordinates.
+Out: :class:`Snaps` (edge row, offset along it, straight distance, projection point)
+and the :func:`snap` table on the points' index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+
+from nwm_geo import settings
+from nwm_geo._errors import NwmGeoError
+from nwm_geo.coverage._network import NetworkArrays, _graph_arrays
+
+__all__ = ["Snaps", "snap", "snap_xy"]
+
+
+@dataclass(frozen=True)
+class Snaps:
+    """Where points meet a :class:`~nwm_geo.coverage.NetworkArrays`: one row per point.
+
+    Attributes
+    ----------
+    edge
+        Edge row (into the arrays) each point snaps to; -1 if not snapped.
+    offset
+        Distance along the edge from its ``u`` end, in network length units (metres).
+    snap_m
+        Straight distance from the point to the edge (NaN if not snapped).
+    proj_xy
+        The projection point on the edge, shape (n, 2).
+    xy
+        The points, shape (n, 2).
+    """
+
+    edge: np.ndarray
+    offset: np.ndarray
+    snap_m: np.ndarray
+    proj_xy: np.ndarray
+    xy: np.ndarray
+
+    def subset(self, sl: slice) -> Snaps:
+        """Return the snaps of the points in ``sl``."""
+        return Snaps(self.edge[sl], self.offset[sl], self.snap_m[sl], self.proj_xy[sl], self.xy[sl])
+
+
+def _points_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any) -> np.ndarray:
+    geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
+    if geoms.crs is not None and crs is not None and not geoms.crs.equals(crs):
+        geoms = geoms.to_crs(crs)
+    arr = geoms.to_numpy()
+    bad = shapely.is_missing(arr) | shapely.is_empty(arr)
+    if bad.any():
+        raise NwmGeoError(f"{int(bad.sum())} point(s) have no geometry; drop them first.")
+    if (shapely.get_type_id(arr) == 0).all():  # all Points
+        return shapely.get_coordinates(arr)
+    return shapely.get_coordinates(shapely.centroid(arr))
+
+
+@dataclass
+class _Segments:
+    """Edge geometries exploded to straight segments, for exact vectorised snapping."""
+
+    x0: np.ndarray
+    y0: np.ndarray
+    x1: np.ndarray
+    y1: np.ndarray
+    edge: np.ndarray  # edge row of each segment (segments are in edge, then vertex, order)
+    along0: np.ndarray  # geometric length along the edge's geometry to the segment start
+    seglen: np.ndarray  # segment length
+    glen: np.ndarray  # geometric length of each edge's geometry (per edge row)
+
+
+def _segments(arr: NetworkArrays) -> _Segments:
+    """Explode ``arr.geom`` into straight segments, in edge order then vertex order."""
+    n_edges = len(arr.geom)
+    if (shapely.get_type_id(arr.geom) == 1).all():  # all LineStrings: no parts to split
+        parts, part_edge = arr.geom, np.arange(n_edges)
+    else:
+        parts, part_edge = shapely.get_parts(arr.geom, return_index=True)
+    coords, cpart = shapely.get_coordinates(parts, return_index=True)
+    same = cpart[1:] == cpart[:-1]  # consecutive vertices of one part form a segment
+    i0 = np.flatnonzero(same)
+    x0, y0 = coords[i0, 0], coords[i0, 1]
+    x1, y1 = coords[i0 + 1, 0], coords[i0 + 1, 1]
+    edge = part_edge[cpart[i0]].astype(np.int64)
+    dx, dy = x1 - x0, y1 - y0
+    seglen = np.sqrt(dx * dx + dy * dy)
+    # length along the edge to each segment's start, summed in vertex order as GEOS does
+    along0 = np.zeros(len(i0))
+    if len(i0):
+        first = np.ones(len(i0), dtype=bool)
+        first[1:] = edge[1:] != edge[:-1]
+        starts = np.flatnonzero(first)
+        rank = np.arange(len(i0)) - starts[np.cumsum(first) - 1]
+        order = np.argsort(rank, kind="stable")
+        bounds = np.searchsorted(rank[order], np.arange(1, int(rank.max()) + 2))
+        for r in range(1, int(rank.max()) + 1):
+            j = order[bounds[r - 1] : bounds[r]]
+            along0[j] = along0[j - 1] + seglen[j - 1]
+    glen = np.zeros(n_edges)
+    if len(i0):
+        last = np.ones(len(i0), dtype=bool)
+        last[:-1] = edge[1:] != edge[:-1]
+        glen[edge[last]] = along0[last] + seglen[last]
+    return _Segments(x0=x0, y0=y0, x1=x1, y1=y1, edge=edge, along0=along0, seglen=seglen, glen=glen)
+
+
+def _point_segment(
+    seg: _Segments, j: np.ndarray, px: np.ndarray, py: np.ndarray, *, exact: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from points to segments ``j`` and the projection fraction along them.
+
+    With ``exact=False`` the first array is the squared distance to the clamped
+    projection: cheaper, for ranking candidates, and equal for every segment ending at
+    the same vertex. With ``exact=True`` it is the distance as GEOS
+    ``Distance::pointToSegment`` computes it (what shapely's ``distance`` and
+    ``STRtree.query_nearest`` return), so ``snap_m`` agrees with shapely to rounding
+    (bit for bit on the Rutland network).
+    """
+    x0, y0 = seg.x0[j], seg.y0[j]
+    dx, dy = seg.x1[j] - x0, seg.y1[j] - y0
+    len2 = dx * dx + dy * dy
+    ax, ay = px - x0, py - y0
+    degenerate = len2 <= 0
+    r = (ax * dx + ay * dy) / np.where(degenerate, 1.0, len2)
+    r[degenerate] = 0.0
+    t = np.clip(r, 0.0, 1.0)
+    bx, by = px - seg.x1[j], py - seg.y1[j]
+    if not exact:
+        # at an end vertex use the vertex itself, so that edges meeting there tie exactly
+        ex = np.where(t >= 1, bx, ax - t * dx)
+        ey = np.where(t >= 1, by, ay - t * dy)
+        return ex * ex + ey * ey, t
+    d_a = np.sqrt(ax * ax + ay * ay)
+    d_b = np.sqrt(bx * bx + by * by)
+    d_in = np.abs((-ay * dx + ax * dy) / np.where(degenerate, 1.0, len2)) * np.sqrt(len2)
+    return np.where(r <= 0, d_a, np.where(r >= 1, d_b, d_in)), t
+
+
+def snap_xy(
+    G: nx.MultiDiGraph | NetworkArrays,
+    xy: np.ndarray,
+    *,
+    max_snap_m: float | None = None,
+    k0: int = 8,
+) -> Snaps:
+    """Snap coordinates to their nearest edge geometry, exactly, in numpy.
+
+    The array form of :func:`snap`, for callers (such as a network calibration) that
+    need the edge rows and projection points, e.g. to pass to
+    :func:`~nwm_geo.coverage.insert_points`.
+
+    Parameters
+    ----------
+    G
+        The walk network, or its :class:`~nwm_geo.coverage.NetworkArrays`.
+    xy
+        Point coordinates, shape (n, 2), in the network's CRS.
+    max_snap_m
+        Leave points farther than this from every edge unsnapped (``edge`` -1).
+    k0
+        Neighbours asked of the spatial index on the first pass (a speed knob only).
+
+    Returns
+    -------
+    Snaps
+        One row per point.
+
+    Notes
+    -----
+    Edge geometries are exploded to straight segments. For the index only, segments
+    longer than the 90th-percentile segment are cut into equal pieces no longer than it,
+    and a :class:`scipy.spatial.cKDTree` holds the piece midpoints. A segment is never
+    nearer to a point than its nearest piece midpoint minus half that piece (at most
+    ``h``), so once the k-th nearest midpoint lies farther than ``best + h``, every
+    segment that could be as near as the best one has been seen. Points where that fails
+    are queried again with four times as many neighbours, until it holds.
+
+    Distances are those of shapely/GEOS (``Distance::pointToSegment``) and offsets those
+    of ``line_locate_point``. Exact ties (e.g. a point on a node shared by several edges)
+    go to the lowest edge row, and within an edge to the first segment along it.
+    """
+    from scipy.spatial import cKDTree
+
+    arr = _graph_arrays(G)
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    n = len(xy)
+    edge = np.full(n, -1, dtype=np.int64)
+    snap_m = np.full(n, np.nan)
+    offset = np.full(n, np.nan)
+    proj_xy = np.full((n, 2), np.nan)
+    seg = _segments(arr)
+    n_seg = len(seg.edge)
+    if n == 0 or n_seg == 0:
+        return Snaps(edge=edge, offset=offset, snap_m=snap_m, proj_xy=proj_xy, xy=xy)
+
+    seglen = seg.seglen
+    cap = max(float(np.quantile(seglen, 0.9)), 1e-3)
+    n_pc = np.maximum(1, np.ceil(seglen / cap)).astype(np.int64)
+    piece_seg = np.repeat(np.arange(n_seg), n_pc)
+    first_pc = np.cumsum(n_pc) - n_pc
+    pf = (np.arange(len(piece_seg)) - first_pc[piece_seg] + 0.5) / n_pc[piece_seg]
+    mids = np.column_stack(
+        [
+            seg.x0[piece_seg] + pf * (seg.x1 - seg.x0)[piece_seg],
+            seg.y0[piece_seg] + pf * (seg.y1 - seg.y0)[piece_seg],
+        ]
+    )
+    h = float(np.max(seglen / n_pc / 2)) + 1e-6  # half the longest piece, with slack
+    tree = cKDTree(mids, balanced_tree=False, compact_nodes=False)
+    n_pieces = len(piece_seg)
+    bound = np.inf if max_snap_m is None else float(max_snap_m) + h
+
+    best_seg = np.full(n, -1, dtype=np.int64)
+    todo = np.arange(n)
+    k = min(k0, n_pieces)
+    while len(todo):
+        step = max(1, (1 << 22) // k)  # at most ~4M candidate pairs in memory at once
+        again = []
+        for start in range(0, len(todo), step):
+            pts = todo[start : start + step]
+            kd, ki = tree.query(xy[pts], k=k, distance_upper_bound=bound, workers=-1)
+            kd, ki = kd.reshape(len(pts), k), ki.reshape(len(pts), k)
+            valid = ki < n_pieces
+            cand = np.where(valid, piece_seg[np.where(valid, ki, 0)], n_seg)
+            d2, _ = _point_segment(
+                seg, np.where(valid, cand, 0), xy[pts, 0][:, None], xy[pts, 1][:, None]
+            )
+            d2[~valid] = np.inf
+            dmin = d2.min(axis=1)
+            # nearest segment; exact ties go to the lowest segment row
+            pick = np.where(d2 == dmin[:, None], cand, n_seg).min(axis=1)
+            found = pick < n_seg
+            best_seg[pts[found]] = pick[found]
+            # resolved: no unseen piece midpoint within best + h (or none left to see)
+            kth = kd[:, -1]
+            done = ~np.isfinite(kth) | (kth > np.sqrt(dmin) + h) | (k >= n_pieces)
+            again.append(pts[~done])
+        todo = np.concatenate(again)
+        k = min(4 * k, n_pieces)
+
+    found = np.flatnonzero(best_seg >= 0)
+    dist, frac = _point_segment(seg, best_seg[found], xy[found, 0], xy[found, 1], exact=True)
+    if max_snap_m is not None:
+        keep = dist <= max_snap_m
+        found, dist, frac = found[keep], dist[keep], frac[keep]
+    j = best_seg[found]
+    e = seg.edge[j]
+    edge[found] = e
+    snap_m[found] = dist
+    along = seg.along0[j] + frac * seg.seglen[j]
+    glen = seg.glen[e]
+    f = np.where(glen > 0, along / np.where(glen > 0, glen, 1), 0.0)
+    offset[found] = np.clip(f, 0.0, 1.0) * arr.length[e]
+    proj_xy[found, 0] = seg.x0[j] + frac * (seg.x1[j] - seg.x0[j])
+    proj_xy[found, 1] = seg.y0[j] + frac * (seg.y1[j] - seg.y0[j])
+    return Snaps(edge=edge, offset=offset, snap_m=snap_m, proj_xy=proj_xy, xy=xy)
+
+
+def snap(
+    G: nx.MultiDiGraph | NetworkArrays,
+    points: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    max_snap_m: float | None = None,
+) -> pd.DataFrame:
+    """Snap points to the nearest edge of the walk network.
+
+    Parameters
+    ----------
+    G
+        The walk network.
+    points
+        Point geometries (EPSG:27700, other CRSs are converted).
+    max_snap_m
+        Points farther than this from every edge are left unsnapped (NA edge).
+
+    Returns
+    -------
+    pandas.DataFrame
+        On ``points.index``: ``u``, ``v``, ``key`` (the edge), ``offset_m`` (metres along
+        the edge from ``u``), ``snap_m`` (straight distance from the point to the edge) and
+        ``flagged`` (``snap_m > settings.snap_flag_m``, or not snapped).
+
+    Notes
+    -----
+    ``snap_m`` equals shapely's ``distance`` from the point to the edge geometry. When
+    several edges are exactly as near (a point on a node, say) the first edge of the
+    network (in :class:`NetworkArrays` row order) is chosen.
+    """
+    arr = _graph_arrays(G)
+    s = snap_xy(arr, _points_xy(points, arr.crs), max_snap_m=max_snap_m)
+    return _snaps_frame(arr, s, points.index)
+
+
+def _snap_xy(arr: NetworkArrays, xy: np.ndarray, max_snap_m: float | None) -> Snaps:
+    """Deprecated positional form of :func:`snap_xy` (kept for ``nwm_geo.network``)."""
+    return snap_xy(arr, xy, max_snap_m=max_snap_m)
+
+
+def _snaps_frame(arr: NetworkArrays, s: Snaps, index: pd.Index) -> pd.DataFrame:
+    ok = s.edge >= 0
+    e = np.where(ok, s.edge, 0)
+    u = pd.Series(arr.node_ids[arr.eu[e]], index=index, dtype=object).where(ok)
+    v = pd.Series(arr.node_ids[arr.ev[e]], index=index, dtype=object).where(ok)
+    key = pd.Series(arr.ekey[e], index=index, dtype=object).where(ok)
+    out = pd.DataFrame(
+        {"u": u, "v": v, "key": key, "offset_m": s.offset, "snap_m": s.snap_m}, index=index
+    )
+    out["flagged"] = ~ok | (np.nan_to_num(s.snap_m, nan=np.inf) > settings.snap_flag_m)
+    return out

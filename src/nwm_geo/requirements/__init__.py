@@ -1,0 +1,91 @@
+"""The outline of asset requirements: which assets the model needs, and where the gaps are.
+
+In: the asset register (indexed by ``asset_id``), the demand points (indexed by
+``point_id``), the ward -> locality ``assignment``, and the outputs of
+:mod:`nwm_geo.coverage`: a :class:`~nwm_geo.coverage.Cover` (points x sources,
+"within ``walk_minutes``", carrying its threshold), the nearest-asset minutes per
+point, and optionally the asset criticality table. The policy knobs (``k``, rule R2's
+threshold, measures, bundles, candidate categories, time limit) travel in one
+:class:`RequirementsPolicy`.
+
+Out: plain DataFrames on natural indexes, and one :class:`RequirementsOutline`
+that the report and the notebooks read.
+
+- :func:`asset_catchments` (``_catchments``): per asset, the population it covers and
+  the population for whom it is the only asset of its category within the walk
+  (``sole_population``), by ``nwm_geo.coverage.cover_criticality``.
+- :func:`required_assets`, :func:`redundant_assets`, :func:`sole_providers`
+  (``_catchments``): assets whose closure leaves residents without access; assets
+  whose catchment is already covered by others.
+- :func:`gap_points`, :func:`gap_population` (``_gaps``): residents beyond the walk.
+- :func:`minimal_cover` (``_lscp``): the smallest set of existing assets that keeps
+  today's coverage (location set covering problem), solved exactly with HiGHS.
+- :func:`best_new_sites` (``_mclp``): the ``k`` new sites that newly cover the most
+  residents (maximal covering location problem), solved exactly with HiGHS.
+- :func:`needed_assets`, :func:`business_case` (``_business``): the assets the model
+  needs and the business-case list, by the written :data:`BUSINESS_CASE_RULES`.
+- :func:`outline` (``_outline``): all of the above, per locality.
+
+Optimality is checked here, not taken from PuLP: PuLP reports a HiGHS run that
+stopped at its time limit as "Optimal". :func:`solve_status` (``_status``) reads
+HiGHS's own model status and MIP gap and says "proven optimal" only when HiGHS proved it.
+Every optimiser takes the PuLP solver as ``solver=``.
+"""
+
+from __future__ import annotations
+
+from nwm_geo.requirements._business import BUSINESS_CASE_COLUMNS, business_case, needed_assets
+from nwm_geo.requirements._catchments import (
+    CATCHMENT_COLUMNS,
+    asset_catchments,
+    redundant_assets,
+    required_assets,
+    sole_providers,
+)
+from nwm_geo.requirements._common import (
+    BUSINESS_CASE_RULES,
+    COUNCIL_RUN_CATEGORIES,
+    DEFAULT_SOLE_THRESHOLD,
+    OUTSIDE_BOROUGH,
+    CoverMatrix,
+    RequirementsPolicy,
+    business_case_rules,
+    locality_of,
+    measure_categories,
+)
+from nwm_geo.requirements._gaps import gap_points, gap_population
+from nwm_geo.requirements._lscp import CoverSolution, minimal_cover
+from nwm_geo.requirements._mclp import SITE_COLUMNS, SiteSolution, best_new_sites
+from nwm_geo.requirements._outline import RequirementsOutline, outline
+from nwm_geo.requirements._status import SolveStatus, solve_status
+
+__all__ = [
+    "BUSINESS_CASE_COLUMNS",
+    "BUSINESS_CASE_RULES",
+    "CATCHMENT_COLUMNS",
+    "COUNCIL_RUN_CATEGORIES",
+    "DEFAULT_SOLE_THRESHOLD",
+    "OUTSIDE_BOROUGH",
+    "SITE_COLUMNS",
+    "CoverMatrix",
+    "CoverSolution",
+    "RequirementsOutline",
+    "RequirementsPolicy",
+    "SiteSolution",
+    "SolveStatus",
+    "asset_catchments",
+    "best_new_sites",
+    "business_case",
+    "business_case_rules",
+    "gap_points",
+    "gap_population",
+    "locality_of",
+    "measure_categories",
+    "minimal_cover",
+    "needed_assets",
+    "outline",
+    "redundant_assets",
+    "required_assets",
+    "sole_providers",
+    "solve_status",
+]

@@ -1,0 +1,310 @@
+"""Shared vocabulary of the requirements stage: policy, constants, covers, localities.
+
+In: nothing but settings. Out: :class:`RequirementsPolicy` (the policy knobs),
+the constants and the small helpers every other requirements module uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from nwm_geo import settings
+from nwm_geo._errors import NwmGeoError
+from nwm_geo._units import resolve_minutes, resolve_speed
+from nwm_geo.coverage import Cover
+
+__all__ = [
+    "BUSINESS_CASE_RULES",
+    "COUNCIL_RUN_CATEGORIES",
+    "DEFAULT_SOLE_THRESHOLD",
+    "OUTSIDE_BOROUGH",
+    "CoverMatrix",
+    "RequirementsPolicy",
+    "business_case_rules",
+    "locality_of",
+    "measure_categories",
+]
+
+#: Council-run categories: they can host a service, and rules R1 and R4 apply to them.
+COUNCIL_RUN_CATEGORIES: tuple[str, ...] = ("LBC Community Centre", "Council", "Library")
+
+#: Default for rule R2: the fewest residents for whom a non-council asset must be the
+#: only option before a business case to secure access is listed. A policy choice, not data.
+DEFAULT_SOLE_THRESHOLD: float = 100.0
+
+#: Locality label for wards that are not in the assignment (assets outside Luton).
+OUTSIDE_BOROUGH: str = "outside the borough"
+
+#: The business-case rules, in order. ``{sole_threshold}`` and ``{minutes}`` are filled
+#: in by :func:`business_case_rules`; the report prints the filled-in text.
+BUSINESS_CASE_RULES: dict[str, str] = {
+    "R1": (
+        "Retain/invest: a council-run asset (LBC Community Centre, Council, Library) that "
+        "is required, i.e. closing it would leave residents with no {minutes:g}-minute walk "
+        "to an asset of its category."
+    ),
+    "R2": (
+        "Secure access (partnership or community-use agreement): an asset that is not "
+        "council-run, is required, is the only {minutes:g}-minute option of its category "
+        "for at least {sole_threshold:g} residents, and whose category is in one of the "
+        "model's bundles."
+    ),
+    "R3": (
+        "Acquire or co-locate: a proposed new site from the best-k analysis (maximal "
+        "covering) for a bundle or category in a locality: a council asset that could host "
+        "the service, or a postcode location where a site should be found."
+    ),
+    "R4": (
+        "Rationalise or alternative use: a council-run asset whose catchment is fully "
+        "covered by other assets of its category and that is not in the minimal cover of "
+        "its category or of any bundle containing its category."
+    ),
+}
+
+#: What the requirements functions accept as a cover: a :class:`nwm_geo.coverage.Cover`
+#: (preferred), or the legacy ``(matrix, point index, source index)`` tuple, which is
+#: taken to be at the threshold the caller states (``minutes``, default the setting).
+CoverMatrix = Cover | tuple[Any, pd.Index, pd.Index]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequirementsPolicy:
+    """The policy knobs of the requirements outline: choices, not data.
+
+    Attributes
+    ----------
+    k
+        New sites per measure and locality (best-k, :func:`best_new_sites`).
+    sole_threshold
+        Rule R2's threshold: the fewest residents for whom a non-council asset must be
+        the only option before a business case to secure access is listed.
+    measures
+        Categories and bundles to report; ``None``: the categories present in the
+        register plus every bundle.
+    new_site_measures
+        Measures for the best-k analysis; ``None``: the bundles.
+    bundles
+        Bundle name -> categories; ``None``: ``settings.BUNDLES``.
+    candidate_categories
+        Council asset categories that can host a new service (R3 candidates).
+    council_categories
+        Council-run categories (rules R1 and R4).
+    time_limit
+        Seconds per optimisation for the default HiGHS solver.
+
+    Raises
+    ------
+    NwmGeoError
+        If ``k`` is negative or not whole, or ``sole_threshold`` is negative or not finite.
+    """
+
+    k: int = 2
+    sole_threshold: float = DEFAULT_SOLE_THRESHOLD
+    measures: tuple[str, ...] | None = None
+    new_site_measures: tuple[str, ...] | None = None
+    bundles: Mapping[str, Sequence[str]] | None = None
+    candidate_categories: tuple[str, ...] = COUNCIL_RUN_CATEGORIES
+    council_categories: tuple[str, ...] = COUNCIL_RUN_CATEGORIES
+    time_limit: float | None = 300.0
+
+    def __post_init__(self) -> None:
+        problems = []
+        if isinstance(self.k, bool) or int(self.k) != self.k or self.k < 0:
+            problems.append(f"k must be a whole number >= 0, not {self.k!r}")
+        if not (np.isfinite(self.sole_threshold) and self.sole_threshold >= 0):
+            problems.append(f"sole_threshold must be >= 0, not {self.sole_threshold!r}")
+        if problems:
+            raise NwmGeoError("; ".join(problems))
+        for name in ("measures", "new_site_measures"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, tuple(value))
+        for name in ("candidate_categories", "council_categories"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+
+    @property
+    def bundle_map(self) -> Mapping[str, Sequence[str]]:
+        """:attr:`bundles`, or ``settings.BUNDLES`` when it is ``None``."""
+        return settings.BUNDLES if self.bundles is None else self.bundles
+
+    def with_keywords(self, **changes: Any) -> RequirementsPolicy:
+        """Return a copy with some fields changed (unknown names are an error).
+
+        Raises
+        ------
+        NwmGeoError
+            Naming every keyword that is not a policy field.
+        """
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise NwmGeoError(
+                f"unknown requirements option(s) {unknown}; RequirementsPolicy has {sorted(known)}"
+            )
+        if not changes:
+            return self
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return RequirementsPolicy(**values)
+
+
+def _policy(policy: RequirementsPolicy | None, legacy: Mapping[str, Any]) -> RequirementsPolicy:
+    """``policy`` (default policy when None) with any legacy keyword options applied."""
+    base = RequirementsPolicy() if policy is None else policy
+    return base.with_keywords(**legacy)
+
+
+def _as_cover(
+    cover: CoverMatrix,
+    *,
+    minutes: float | None = None,
+    speed_m_per_min: float | None = None,
+    what: str = "cover",
+) -> Cover:
+    """Return ``cover`` as a :class:`~nwm_geo.coverage.Cover`, checking its threshold.
+
+    A legacy tuple is taken to be at ``minutes`` / ``speed_m_per_min`` (the settings by
+    default). A :class:`Cover` must agree with ``minutes`` / ``speed_m_per_min`` when
+    they are given.
+    """
+    if isinstance(cover, Cover):
+        problems = []
+        if minutes is not None and resolve_minutes(minutes) != cover.minutes:
+            problems.append(f"{cover.minutes:g} minutes, not {minutes:g}")
+        if speed_m_per_min is not None and resolve_speed(speed_m_per_min) != cover.speed_m_per_min:
+            problems.append(f"{cover.speed_m_per_min:g} m/min, not {speed_m_per_min:g}")
+        if problems:
+            raise NwmGeoError(f"{what} was computed at " + " and ".join(problems))
+        return cover
+    try:
+        matrix, point_index, source_index = cover
+    except (TypeError, ValueError) as exc:
+        raise NwmGeoError(
+            f"{what} must be a nwm_geo.coverage.Cover (from coverage_matrix) or a "
+            "(matrix, point index, source index) tuple"
+        ) from exc
+    return Cover(
+        matrix=sparse.csr_matrix(matrix, dtype=bool),
+        point_index=pd.Index(point_index),
+        source_index=pd.Index(source_index),
+        minutes=resolve_minutes(minutes),
+        speed_m_per_min=resolve_speed(speed_m_per_min),
+    )
+
+
+def _site_cover(site_cover: CoverMatrix, cover: Cover) -> Cover:
+    """The postcode-site cover, rows in ``cover.point_index`` order, at its threshold."""
+    sc = _as_cover(
+        site_cover, minutes=cover.minutes, speed_m_per_min=cover.speed_m_per_min, what="site_cover"
+    )
+    if not set(cover.point_index) <= set(sc.point_index):
+        raise NwmGeoError("site_cover must cover the same points as cover")
+    return sc.reindex_points(cover.point_index)
+
+
+def business_case_rules(
+    *, sole_threshold: float = DEFAULT_SOLE_THRESHOLD, minutes: float | None = None
+) -> dict[str, str]:
+    """Return :data:`BUSINESS_CASE_RULES` with the thresholds filled in.
+
+    Parameters
+    ----------
+    sole_threshold
+        Rule R2's threshold (residents).
+    minutes
+        The walk threshold; ``settings.walk_minutes`` by default.
+    """
+    minutes = resolve_minutes(minutes)
+    return {
+        k: v.format(sole_threshold=sole_threshold, minutes=minutes)
+        for k, v in BUSINESS_CASE_RULES.items()
+    }
+
+
+def measure_categories(
+    measure: str, *, bundles: Mapping[str, Sequence[str]] | None = None
+) -> tuple[str, ...]:
+    """Return the categories that meet a measure (a category or a bundle name).
+
+    Parameters
+    ----------
+    measure
+        One of ``settings.CATEGORIES`` or a key of ``bundles``.
+    bundles
+        ``settings.BUNDLES`` by default.
+
+    Raises
+    ------
+    NwmGeoError
+        If ``measure`` is neither a category nor a bundle.
+    """
+    bundles = settings.BUNDLES if bundles is None else bundles
+    if measure in bundles:
+        return tuple(bundles[measure])
+    if measure in settings.CATEGORIES:
+        return (measure,)
+    raise NwmGeoError(
+        f"unknown measure {measure!r}: expected one of the categories "
+        f"{list(settings.CATEGORIES)} or bundles {list(bundles)}"
+    )
+
+
+def locality_of(ward_codes: pd.Series, assignment: pd.Series) -> pd.Series:
+    """Map ward codes to locality names; wards not in ``assignment`` get :data:`OUTSIDE_BOROUGH`.
+
+    Parameters
+    ----------
+    ward_codes
+        Ward codes on any index.
+    assignment
+        ``ward_code -> locality`` (from :mod:`nwm_geo.localities`).
+
+    Returns
+    -------
+    pd.Series
+        Locality names on the index of ``ward_codes``, named ``locality``.
+    """
+    loc = ward_codes.map(assignment)
+    out = loc.astype(object).where(loc.notna(), OUTSIDE_BOROUGH).astype(str)
+    out.name = "locality"
+    return out
+
+
+def _population(points: pd.DataFrame, point_index: pd.Index) -> np.ndarray:
+    if "population" not in points.columns:
+        raise NwmGeoError("demand points need a 'population' column")
+    missing = point_index.difference(points.index)
+    if len(missing):
+        raise NwmGeoError(
+            f"{len(missing)} coverage-matrix points are not in the demand points, "
+            f"e.g. {list(missing[:5])}"
+        )
+    pop = pd.to_numeric(points["population"].reindex(point_index), errors="coerce")
+    return np.asarray(pop.fillna(0.0), dtype=float)
+
+
+def _asset_columns(
+    assets: pd.DataFrame, source_index: pd.Index, categories: Iterable[str]
+) -> tuple[np.ndarray, pd.Index]:
+    cats = set(categories)
+    in_matrix = assets.index.intersection(source_index)
+    chosen = assets.loc[in_matrix]
+    chosen = chosen[chosen["category"].isin(cats)]
+    ids = pd.Index(chosen.index)
+    return source_index.get_indexer(ids), ids
+
+
+def _need(df: pd.DataFrame, cols: Sequence[str]) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise NwmGeoError(f"table is missing column(s) {missing}")
+
+
+def _safe(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text)[:40]

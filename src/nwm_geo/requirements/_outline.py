@@ -1,0 +1,337 @@
+"""The outline of asset requirements, per locality: every requirements table at once.
+
+In: the register, the demand points, the ward -> locality assignment, the coverage
+stage's outputs (asset :class:`~nwm_geo.coverage.Cover`, optional postcode-site cover,
+nearest minutes, criticality) and a :class:`RequirementsPolicy`.
+Out: :class:`RequirementsOutline`, which the report and the notebooks read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from nwm_geo import settings
+from nwm_geo._errors import NwmGeoError
+from nwm_geo.requirements._business import business_case, needed_assets
+from nwm_geo.requirements._catchments import (
+    asset_catchments,
+    redundant_assets,
+    required_assets,
+    sole_providers,
+)
+from nwm_geo.requirements._common import (
+    CoverMatrix,
+    RequirementsPolicy,
+    _as_cover,
+    _policy,
+    _site_cover,
+    business_case_rules,
+    locality_of,
+    measure_categories,
+)
+from nwm_geo.requirements._gaps import gap_points, gap_population
+from nwm_geo.requirements._lscp import CoverSolution, minimal_cover
+from nwm_geo.requirements._mclp import SITE_COLUMNS, best_new_sites
+
+__all__ = ["RequirementsOutline", "outline"]
+
+
+@dataclass
+class RequirementsOutline:
+    """Everything the report and notebooks need, borough-wide and per locality.
+
+    Attributes
+    ----------
+    localities
+        Locality names, sorted.
+    summary
+        Indexed by (``locality``, ``measure``): ``population``, ``covered_population``,
+        ``gap_population``, ``covered_share``, ``gap_share``, ``gap_points``,
+        ``n_assets``, ``n_required`` (sole providers for the measure: for a bundle, any
+        asset of its categories is an alternative), ``n_redundant`` (category-level),
+        ``n_in_minimal_cover``. Locality ``"Luton"`` is the whole borough.
+    catchments
+        :func:`asset_catchments` (or the criticality table passed in).
+    required, redundant
+        :func:`required_assets`, :func:`redundant_assets`.
+    gaps
+        :func:`gap_population` by locality.
+    gap_points
+        :func:`gap_points`.
+    minimal_covers
+        ``measure -> CoverSolution``.
+    needed
+        :func:`needed_assets`.
+    new_sites
+        All :attr:`SiteSolution.table` rows, indexed by ``site_id`` (not unique across
+        measures), with ``locality`` and ``measure``.
+    business_case
+        :func:`business_case`.
+    solver_status
+        One row per optimisation (:meth:`SolveStatus.as_dict`).
+    rules
+        The business-case rules as filled in.
+    method
+        Walking speed, minutes, network label and any notes given.
+    """
+
+    localities: list[str]
+    summary: pd.DataFrame
+    catchments: pd.DataFrame
+    required: pd.DataFrame
+    redundant: pd.DataFrame
+    gaps: pd.DataFrame
+    gap_points: pd.DataFrame
+    minimal_covers: dict[str, CoverSolution]
+    needed: pd.DataFrame
+    new_sites: pd.DataFrame
+    business_case: pd.DataFrame
+    solver_status: pd.DataFrame
+    rules: dict[str, str]
+    method: dict[str, Any] = field(default_factory=dict)
+
+    def for_locality(self, locality: str) -> dict[str, pd.DataFrame]:
+        """Return the tables of one locality.
+
+        Parameters
+        ----------
+        locality
+            A name in :attr:`localities`.
+
+        Returns
+        -------
+        dict
+            ``summary``, ``required``, ``redundant``, ``needed``, ``gaps``,
+            ``new_sites``, ``business_case``.
+        """
+        if locality not in self.localities:
+            raise NwmGeoError(f"unknown locality {locality!r}; expected one of {self.localities}")
+        at = self.summary.index.get_level_values("locality") == locality
+        summ = self.summary[at].droplevel("locality")
+        needed = self.needed[self.needed["locality"] == locality]
+        return {
+            "summary": summ,
+            "required": self.required[self.required["locality"] == locality],
+            "redundant": self.redundant[self.redundant["locality"] == locality],
+            "needed": needed,
+            "gaps": self.gap_points[self.gap_points["locality"] == locality],
+            "new_sites": self.new_sites[self.new_sites["locality"] == locality],
+            "business_case": self.business_case[self.business_case["locality"] == locality],
+        }
+
+
+def outline(
+    assets: pd.DataFrame,
+    points: pd.DataFrame,
+    *,
+    assignment: pd.Series,
+    cover: CoverMatrix,
+    nearest: pd.DataFrame,
+    network_label: str,
+    site_cover: CoverMatrix | None = None,
+    criticality: pd.DataFrame | None = None,
+    policy: RequirementsPolicy | None = None,
+    solver: Any = None,
+    minutes: float | None = None,
+    walk_speed_m_per_min: float | None = None,
+    method_notes: Mapping[str, Any] | None = None,
+    verbose: bool = False,
+    **options: Any,
+) -> RequirementsOutline:
+    """Assemble the outline of asset requirements, per locality.
+
+    Parameters
+    ----------
+    assets
+        The register (GeoDataFrame or DataFrame) indexed by ``asset_id``.
+    points
+        Demand points indexed by ``point_id``.
+    assignment
+        ``ward_code -> locality``.
+    cover
+        ``coverage_matrix(model, sources="assets")``: its threshold is the outline's.
+    nearest
+        ``nearest_minutes(...)``.
+    network_label
+        ``nwm_geo.network.network_label(G)``, e.g. "network: approximate (postcode
+        proximity), not OSM"; stored in :attr:`RequirementsOutline.method`.
+    site_cover
+        ``coverage_matrix(model, sources="points")`` for postcode candidate sites, at
+        the same threshold; without it only council assets are candidates.
+    criticality
+        ``asset_criticality(...)``; :func:`asset_catchments` of ``cover`` when not given.
+    policy
+        The policy knobs (:class:`RequirementsPolicy`): ``k``, ``sole_threshold``,
+        ``measures``, ``new_site_measures``, ``bundles``, candidate and council
+        categories, ``time_limit``. Its defaults when None.
+    solver
+        A PuLP solver for every optimisation; HiGHS with ``policy.time_limit`` by default.
+    minutes, walk_speed_m_per_min
+        The threshold the cover was computed at: checked against a
+        :class:`~nwm_geo.coverage.Cover` (an error if they differ), and taken as the
+        threshold of a legacy tuple cover. The settings by default.
+    method_notes
+        Extra method entries (data dates, sources, the register gap) for the report.
+    verbose
+        Show a progress bar over the optimisations.
+    **options
+        Policy fields as keywords (``k=1``, ``measures=[...]``), applied over ``policy``;
+        kept for old calls. An unknown name is an error.
+
+    Returns
+    -------
+    RequirementsOutline
+
+    Raises
+    ------
+    NwmGeoError
+        On an unknown option, or a cover at another threshold than ``minutes``.
+    """
+    pol = _policy(policy, options)
+    bundles = pol.bundle_map
+    # the covers are converted (and their CSC form cached) once, not in every
+    # optimisation below (site_cover is postcodes x postcodes, and best_new_sites runs
+    # per measure and locality)
+    cov = _as_cover(cover, minutes=minutes, speed_m_per_min=walk_speed_m_per_min)
+    minutes, speed = cov.minutes, cov.speed_m_per_min
+    if pol.measures is None:
+        present = set(assets["category"])
+        measures = [c for c in settings.CATEGORIES if c in present] + list(bundles)
+    else:
+        measures = list(pol.measures)
+    new_site_measures = (
+        list(bundles) if pol.new_site_measures is None else list(pol.new_site_measures)
+    )
+    sites = None if site_cover is None else _site_cover(site_cover, cov)
+    crit = asset_catchments(cov, assets, points) if criticality is None else criticality
+    required = required_assets(assets, crit, assignment=assignment)
+    redundant = redundant_assets(assets, crit, assignment=assignment)
+    near_cols = [m for m in measures if m in nearest.columns]
+    gaps = gap_population(
+        nearest,
+        points,
+        assignment=assignment,
+        measures=near_cols,
+        minutes=minutes,
+        speed_m_per_min=speed,
+    )
+    borough = gap_population(
+        nearest,
+        points,
+        assignment=assignment,
+        by="borough",
+        measures=near_cols,
+        minutes=minutes,
+        speed_m_per_min=speed,
+    ).rename_axis(["locality", "measure"])
+    gpts = gap_points(
+        nearest,
+        points,
+        assignment=assignment,
+        measures=near_cols,
+        minutes=minutes,
+        speed_m_per_min=speed,
+    )
+    localities = sorted(set(assignment.dropna().astype(str)))
+
+    covers: dict[str, CoverSolution] = {}
+    statuses: list[dict[str, Any]] = []
+    site_tables: list[pd.DataFrame] = []
+    jobs: list[tuple[str, str | None]] = [(m, None) for m in measures]
+    jobs += [(m, loc) for m in new_site_measures for loc in localities]
+    for measure, loc in tqdm(jobs, disable=not verbose, desc="optimising"):
+        if loc is None:
+            sol = minimal_cover(
+                cov,
+                assets,
+                points,
+                measure=measure,
+                bundles=bundles,
+                solver=solver,
+                time_limit=pol.time_limit,
+            )
+            covers[measure] = sol
+            statuses.append(sol.status.as_dict())
+        else:
+            ssol = best_new_sites(
+                cov,
+                assets,
+                points,
+                measure=measure,
+                site_cover=sites,
+                assignment=assignment,
+                locality=loc,
+                policy=pol,
+                solver=solver,
+            )
+            statuses.append(ssol.status.as_dict())
+            if len(ssol.table):
+                site_tables.append(ssol.table)
+    new_sites = (
+        pd.concat(site_tables)
+        if site_tables
+        else pd.DataFrame(columns=list(SITE_COLUMNS)).rename_axis("site_id")
+    )
+    sole_ids = {
+        m: set(sole_providers(cov, assets, points, measure=m, bundles=bundles)) for m in measures
+    }
+    needed = needed_assets(
+        required, covers, assets, assignment=assignment, bundles=bundles, required_ids=sole_ids
+    )
+    bcase = business_case(required, redundant, new_sites, covers, policy=pol, minutes=minutes)
+
+    # summary per locality and measure
+    asset_loc = locality_of(assets["ward_code"], assignment)
+    summary = pd.concat([gaps, borough]).sort_index()
+    extra = []
+    for loc, measure in summary.index:
+        cats = set(measure_categories(measure, bundles=bundles))
+        here = assets["category"].isin(cats) & ((asset_loc == loc) | (loc == "Luton"))
+        req_ids = sole_ids.get(measure, set(required.index[required["category"].isin(cats)]))
+        req_here = asset_loc.index.isin(list(req_ids)) & ((asset_loc == loc) | (loc == "Luton"))
+        red_here = redundant["category"].isin(cats) & (
+            (redundant["locality"] == loc) | (loc == "Luton")
+        )
+        n_cov = 0
+        if measure in covers:
+            sel = covers[measure].selected
+            n_cov = int(((asset_loc.reindex(sel) == loc) | (loc == "Luton")).sum())
+        extra.append(
+            {
+                "n_assets": int(here.sum()),
+                "n_required": int(req_here.sum()),
+                "n_redundant": int(red_here.sum()),
+                "n_in_minimal_cover": n_cov,
+            }
+        )
+    summary = pd.concat([summary, pd.DataFrame(extra, index=summary.index)], axis=1)
+    method: dict[str, Any] = {
+        "walk_speed_m_per_min": speed,
+        "walk_minutes": minutes,
+        "network": network_label,
+        "k_new_sites": pol.k,
+        "sole_threshold": pol.sole_threshold,
+    }
+    if method_notes:
+        method.update(method_notes)
+    return RequirementsOutline(
+        localities=localities,
+        summary=summary,
+        catchments=crit,
+        required=required,
+        redundant=redundant,
+        gaps=gaps,
+        gap_points=gpts,
+        minimal_covers=covers,
+        needed=needed,
+        new_sites=new_sites,
+        business_case=bcase,
+        solver_status=pd.DataFrame(statuses),
+        rules=business_case_rules(sole_threshold=pol.sole_threshold, minutes=minutes),
+        method=method,
+    )
