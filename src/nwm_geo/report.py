@@ -1,16 +1,20 @@
 """The spreadsheet and the HTML index a property lead reads without Python.
 
 In: a :class:`nwm_geo.requirements.RequirementsOutline`, the saved maps and tables,
-and a method dict (walking speed, minutes, network label, data dates, licences).
+and the run's method and provenance text: a :class:`RunInfo` (walking speed, minutes,
+network label, data dates, register and localities notes, extra lines), or a method
+dict (the outline's own ``method`` by default).
 
 Out: ``reports/asset_requirements.xlsx`` (:func:`write_requirements_xlsx`): a
 "Summary" sheet and one sheet per locality; ``reports/index.html``
 (:func:`write_index_html`) linking every map and table with a short method note.
 
-Both files are written atomically. Every text is escaped (HTML) or stored as a
-plain string (Excel: a name starting with ``=`` stays text, never a formula). No
-personal data: only the outline's own columns are written, and any column whose
-name suggests personal contact details is dropped.
+Both files are written atomically. Every text has phone numbers and e-mail addresses
+masked (:func:`nwm_geo._safe.mask_personal_text`) and is escaped (HTML) or guarded
+like every CSV the project writes (Excel: :func:`nwm_geo._safe.neutralise_formula`, so
+a name starting with ``=`` is stored as text with a leading apostrophe, never a
+formula). No personal data: only the outline's own columns are written, and any
+column that :func:`nwm_geo._safe.is_personal_column` flags is dropped.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import html
 import os
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -32,19 +37,18 @@ from openpyxl.utils import get_column_letter
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import atomic_path
+from nwm_geo._safe import is_personal_column, mask_personal_text, neutralise_formula
+from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.requirements import RequirementsOutline
 
 __all__ = [
-    "PERSONAL_COLUMNS",
+    "RunInfo",
     "method_rows",
     "register_gap_note",
     "sheet_name",
     "write_index_html",
     "write_requirements_xlsx",
 ]
-
-#: Column names never written to a report (personal or contact data).
-PERSONAL_COLUMNS = re.compile(r"phone|tel|email|e-mail|contact|mobile|fax|person", re.I)
 
 _BOLD = Font(bold=True)
 _HEAD = Font(bold=True, color="FFFFFF")
@@ -78,27 +82,151 @@ def register_gap_note(open_register_assets: int | None = None) -> str:
     return text
 
 
-def method_rows(outline: RequirementsOutline, **extra: Any) -> list[tuple[str, str]]:
-    """The method note as (label, text) rows, shared by the spreadsheet and the index.
+#: The method keys that :meth:`RunInfo.from_method` reads into fields; any other key
+#: becomes an extra line.
+_RUN_KEYS = frozenset(
+    {"walk_speed_m_per_min", "walk_minutes", "network", "data_dates", "register", "localities"}
+)
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """The method and provenance text of a run, shown by the spreadsheet and the index.
+
+    Parameters
+    ----------
+    network
+        The network label (``nwm_geo.network.network_label(G)``).
+    minutes
+        Walk threshold; ``None`` for ``settings.walk_minutes`` (resolved by
+        :func:`nwm_geo._units.resolve_minutes`).
+    speed_m_per_min
+        Walking speed; ``None`` for ``settings.walk_speed_m_per_min``.
+    data_dates
+        Dates of the data behind the outputs.
+    register
+        A note on the asset register (e.g. against the council's 287).
+    localities
+        A note on the localities (e.g. how many, and the proof status).
+    sources
+        Sources and licences; ``None`` for ``settings.attribution``.
+    extra
+        More ``(label, text)`` lines, shown after the network and before the data
+        dates (e.g. the requirements parameters).
+    """
+
+    network: str = "not stated"
+    minutes: float | None = None
+    speed_m_per_min: float | None = None
+    data_dates: str | None = None
+    register: str | None = None
+    localities: str | None = None
+    sources: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def from_method(cls, method: Mapping[str, Any]) -> RunInfo:
+        """Read a method dict (e.g. :attr:`RequirementsOutline.method`).
+
+        Parameters
+        ----------
+        method
+            ``walk_speed_m_per_min``, ``walk_minutes``, ``network``, ``data_dates``,
+            ``register``, ``localities`` and ``licences`` fill the fields; every other
+            key becomes an extra line labelled by its name ("k_new_sites" -> "K new
+            sites"), in the dict's order.
+
+        Returns
+        -------
+        RunInfo
+        """
+        m = dict(method)
+
+        def opt(key: str) -> str | None:
+            v = m.get(key)
+            return None if v is None else _text(v)
+
+        network = m.get("network")
+        return cls(
+            network="not stated" if network is None else str(network),
+            minutes=m.get("walk_minutes"),
+            speed_m_per_min=m.get("walk_speed_m_per_min"),
+            data_dates=opt("data_dates"),
+            register=opt("register"),
+            localities=opt("localities"),
+            sources=opt("licences"),
+            extra=tuple(
+                (_label(k), _text(v))
+                for k, v in m.items()
+                if k not in _RUN_KEYS and k != "licences"
+            ),
+        )
+
+    def walk(self) -> tuple[float, float]:
+        """Return ``(minutes, speed_m_per_min)`` with the defaults resolved."""
+        return resolve_minutes(self.minutes), resolve_speed(self.speed_m_per_min)
+
+    @property
+    def is_approximate(self) -> bool:
+        """Whether the walk times come from the approximate (postcode proximity) network."""
+        return "approximate" in self.network.lower()
+
+    def notes(self) -> list[tuple[str, str]]:
+        """The ``(label, text)`` lines after the network: extra lines, then the notes."""
+        rows = list(self.extra)
+        for label, text in [
+            ("Data dates", self.data_dates),
+            ("Register", self.register),
+            ("Localities", self.localities),
+        ]:
+            if text is not None:
+                rows.append((label, text))
+        return rows
+
+    def sources_text(self) -> str:
+        """Sources and licences (``settings.attribution`` by default)."""
+        return settings.attribution if self.sources is None else self.sources
+
+
+def _run_info(run_info: RunInfo | None, method: Mapping[str, Any] | None, *, what: str) -> RunInfo:
+    """The run info given, or read from a method dict; never both."""
+    if run_info is not None and method is not None:
+        raise NwmGeoError(f"give run_info or {what}, not both")
+    return run_info if run_info is not None else RunInfo.from_method(method or {})
+
+
+def method_rows(
+    outline: RequirementsOutline, *, run_info: RunInfo | None = None, **extra: Any
+) -> list[tuple[str, str]]:
+    """The method note of the spreadsheet as (label, text) rows.
 
     Parameters
     ----------
     outline
-        The requirements outline (its ``method`` dict and rules).
+        The requirements outline (its business-case rules; its ``method`` dict when
+        ``run_info`` is not given).
+    run_info
+        The run's method and provenance text; by default read from
+        ``outline.method`` updated with ``extra``.
     **extra
-        More entries (e.g. ``data_dates="..."``), shown after the standard ones.
+        More method entries (e.g. ``data_dates="..."``); only without ``run_info``.
+
+    Returns
+    -------
+    list of (str, str)
     """
-    m = dict(outline.method)
-    m.update(extra)
+    info = _run_info(
+        run_info,
+        {**outline.method, **extra} if run_info is None else (extra or None),
+        what="method entries",
+    )
+    minutes, speed = info.walk()
     rows = [
-        (
-            "Walking speed",
-            f"{m.get('walk_speed_m_per_min', settings.walk_speed_m_per_min):g} m/min",
-        ),
-        ("Walk threshold", f"{m.get('walk_minutes', settings.walk_minutes):g} minutes"),
-        ("Network", str(m.get("network", "not stated"))),
+        ("Walking speed", f"{speed:g} m/min"),
+        ("Walk threshold", f"{minutes:g} minutes"),
+        ("Network", info.network),
     ]
-    if "approximate" in str(m.get("network", "")).lower():
+    if info.is_approximate:
         rows.append(
             (
                 "Approximation",
@@ -106,11 +234,8 @@ def method_rows(outline: RequirementsOutline, **extra: Any) -> list[tuple[str, s
                 "OpenStreetMap street network; treat times as indicative.",
             )
         )
-    skip = {"walk_speed_m_per_min", "walk_minutes", "network"}
-    for k, v in m.items():
-        if k not in skip:
-            rows.append((k.replace("_", " ").capitalize(), _text(v)))
-    rows.append(("Sources and licences", settings.attribution))
+    rows += info.notes()
+    rows.append(("Sources and licences", info.sources_text()))
     for rid, rule in outline.rules.items():
         rows.append((f"Business case rule {rid}", rule))
     return rows
@@ -130,6 +255,10 @@ def sheet_name(name: str, taken: set[str] | None = None) -> str:
     return clean
 
 
+def _label(key: str) -> str:
+    return key.replace("_", " ").capitalize()
+
+
 def _text(v: Any) -> str:
     if isinstance(v, Mapping):
         return "; ".join(f"{k}: {x}" for k, x in v.items())
@@ -139,8 +268,14 @@ def _text(v: Any) -> str:
 
 
 def _public(df: pd.DataFrame) -> pd.DataFrame:
-    keep = [c for c in df.columns if not PERSONAL_COLUMNS.search(str(c))]
-    return df[keep]
+    """The table without personal-data columns (index levels included)."""
+    flat = df.reset_index()
+    return flat[[c for c in flat.columns if not is_personal_column(str(c))]]
+
+
+def _public_text(text: str) -> str:
+    """Free text as published: phone numbers and e-mail addresses masked."""
+    return mask_personal_text(text)[0]
 
 
 def _cell_value(v: Any) -> Any:
@@ -161,11 +296,12 @@ def _cell_value(v: Any) -> Any:
 
 
 def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
+    """Write one cell; text is masked and guarded like every CSV (never a formula)."""
     cell = ws.cell(row=row, column=col)
     v = _cell_value(value)
-    cell.value = v
     if isinstance(v, str):
-        cell.data_type = "s"  # never a formula, even if it starts with "="
+        v = neutralise_formula(_public_text(v))
+    cell.value = v
     if font is not None:
         cell.font = font
 
@@ -177,11 +313,10 @@ def _write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str =
     if note:
         _put(ws, row, 1, note)
         row += 1
-    df = _public(df)
-    if len(df) == 0:
+    flat = _public(df)
+    if len(flat) == 0:
         _put(ws, row, 1, "(none)")
         return row + 2
-    flat = df.reset_index()
     for j, col in enumerate(flat.columns, start=1):
         _put(ws, row, j, str(col).replace("_", " "), font=_HEAD)
         ws.cell(row=row, column=j).fill = _HEAD_FILL
@@ -227,6 +362,7 @@ def write_requirements_xlsx(
     outline: RequirementsOutline,
     path: str | os.PathLike[str] | None = None,
     *,
+    run_info: RunInfo | None = None,
     method_extra: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write the outline of asset requirements as a spreadsheet, atomically.
@@ -237,8 +373,11 @@ def write_requirements_xlsx(
         From :func:`nwm_geo.requirements.outline`.
     path
         Destination; ``settings.reports_dir() / "asset_requirements.xlsx"`` by default.
+    run_info
+        The method and provenance text for the Summary sheet; by default read from
+        ``outline.method`` (with ``method_extra``).
     method_extra
-        More method entries for the Summary sheet (e.g. data dates, the register gap).
+        More method entries when ``run_info`` is not given (e.g. data dates).
 
     Returns
     -------
@@ -247,6 +386,11 @@ def write_requirements_xlsx(
         coverage per locality and measure, solver status, the whole business-case
         list) and one per locality (coverage, required, redundant and needed assets,
         postcodes beyond the walk, suggested new sites, business case).
+
+    Raises
+    ------
+    NwmGeoError
+        If both ``run_info`` and ``method_extra`` are given.
     """
     path = Path(settings.reports_dir() / "asset_requirements.xlsx" if path is None else path)
     wb = Workbook()
@@ -263,7 +407,10 @@ def write_requirements_xlsx(
     row = 3
     _put(ws, row, 1, "Method", font=_SECTION)
     row += 1
-    for label, text in method_rows(outline, **dict(method_extra or {})):
+    if run_info is not None and method_extra:
+        raise NwmGeoError("give run_info or method_extra, not both")
+    rows = method_rows(outline, run_info=run_info, **dict(method_extra or {}))
+    for label, text in rows:
         _put(ws, row, 1, label, font=_BOLD)
         _put(ws, row, 2, text)
         ws.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
@@ -351,7 +498,8 @@ def write_index_html(
     *,
     maps: Sequence[tuple[str, str | os.PathLike[str]] | str | os.PathLike[str]],
     tables: Sequence[tuple[str, str | os.PathLike[str]] | str | os.PathLike[str]],
-    method: Mapping[str, Any],
+    method: Mapping[str, Any] | None = None,
+    run_info: RunInfo | None = None,
     title: str = "Neighbourhood Working Model: maps and tables",
     notes: Sequence[str] = (),
     open_register_assets: int | None = None,
@@ -367,8 +515,11 @@ def write_index_html(
     maps, tables
         Files to link: ``(label, path)`` pairs or paths (labelled by file name).
     method
-        Method entries: ``walk_speed_m_per_min``, ``walk_minutes``, ``network`` (the
-        network label), ``data_dates``, ``licences``, and any others; all are shown.
+        Method entries, read by :meth:`RunInfo.from_method`: ``walk_speed_m_per_min``,
+        ``walk_minutes``, ``network`` (the network label), ``data_dates``,
+        ``licences``, and any others; all are shown.
+    run_info
+        The method and provenance text, instead of ``method``.
     title
         Page title.
     notes
@@ -386,8 +537,10 @@ def write_index_html(
     Raises
     ------
     NwmGeoError
-        If a linked file is missing.
+        If a linked file is missing, or both ``method`` and ``run_info`` are given.
     """
+    info = _run_info(run_info, method, what="method")
+    minutes, speed = info.walk()
     path = Path(settings.reports_dir() / "index.html" if path is None else path)
     base = path.parent.resolve()
     map_items, table_items = _items(maps), _items(tables)
@@ -411,29 +564,25 @@ def write_index_html(
         )
         return f"<ul>{lis}</ul>"
 
-    m = dict(method)
-    speed = m.pop("walk_speed_m_per_min", settings.walk_speed_m_per_min)
-    minutes = m.pop("walk_minutes", settings.walk_minutes)
-    network = str(m.pop("network", "not stated"))
-    licences = m.pop("licences", settings.attribution)
+    network = info.network
     dl = [
-        ("Walking speed", f"{speed:g} m/min ({float(speed) * 60 / 1000:.1f} km/h)"),
-        ("Walk threshold", f"{minutes:g} minutes ({float(speed) * float(minutes):,.0f} m)"),
+        ("Walking speed", f"{speed:g} m/min ({speed * 60 / 1000:.1f} km/h)"),
+        ("Walk threshold", f"{minutes:g} minutes ({speed * minutes:,.0f} m)"),
         ("Network", network),
+        *info.notes(),
+        ("Sources and licences", info.sources_text()),
+        ("Council register", register_gap_note(open_register_assets)),
     ]
-    dl += [(k.replace("_", " ").capitalize(), _text(v)) for k, v in m.items()]
-    dl.append(("Sources and licences", _text(licences)))
-    dl.append(("Council register", register_gap_note(open_register_assets)))
-    rows = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in dl)
+    rows = "".join(f"<dt>{e(k)}</dt><dd>{e(_public_text(v))}</dd>" for k, v in dl)
     approx = ""
-    if "approximate" in network.lower():
+    if info.is_approximate:
         approx = (
             '<p class="warn" id="approximation-note"><strong>'
             f"{e(network)}</strong>: walk times come from an approximate network built "
             "from postcode proximity, not the OpenStreetMap street network. Treat them "
             "as indicative until the OSM network is loaded.</p>"
         )
-    extra = "".join(f"<p>{e(n)}</p>" for n in notes)
+    extra = "".join(f"<p>{e(_public_text(n))}</p>" for n in notes)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
