@@ -80,6 +80,17 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, max_bytes: int = MA
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> None:
-    """Save a figure (PNG by the file suffix) atomically."""
+    """Save a figure atomically, in the format of the file suffix (PNG by default).
+
+    Parameters
+    ----------
+    fig
+        A figure from :func:`plot_localities`, :func:`plot_assets` or
+        :func:`plot_coverage`.
+    path
+        Destination, e.g. ``coverage.png``.
+    dpi
+        Resolution in dots per inch.
+    """
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, format=os.path.splitext(str(path))[1].lstrip(".") or "png")

@@ -71,7 +71,19 @@ COVERED_COLOUR: str = "#1a9641"
 
 
 def locality_colour(name: str) -> str:
-    """Return the fixed colour of a locality (stable across sessions and map types)."""
+    """Return the fixed colour of a locality (stable across sessions and map types).
+
+    Parameters
+    ----------
+    name
+        A locality name.
+
+    Returns
+    -------
+    str
+        Its colour in :data:`LOCALITY_COLOURS`, else one of
+        :data:`EXTRA_LOCALITY_COLOURS` picked by CRC32 of the name.
+    """
     if name in LOCALITY_COLOURS:
         return LOCALITY_COLOURS[name]
     extra = EXTRA_LOCALITY_COLOURS
@@ -79,7 +91,18 @@ def locality_colour(name: str) -> str:
 
 
 def category_colour(category: str) -> str:
-    """Return the fixed colour of a council category (grey for unknown ones)."""
+    """Return the fixed colour of a council category.
+
+    Parameters
+    ----------
+    category
+        A category name.
+
+    Returns
+    -------
+    str
+        Its colour in :data:`CATEGORY_COLOURS`, grey (``#444444``) if unknown.
+    """
     return CATEGORY_COLOURS.get(category, "#444444")
 
 
