@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -81,10 +82,38 @@ def test_popups_escape_hostile_names(assets: pd.DataFrame, wards: gpd.GeoDataFra
     assert "01582 123456" not in page and "Jane Example" not in page
 
 
-def test_escape_helper() -> None:
-    assert maps._esc(HOSTILE) == "&lt;script&gt;alert(1)&lt;/script&gt;"
-    assert maps._esc("a`b${c}\\") == "a&#96;b&#36;{c}&#92;"
-    assert maps._esc(None) == "" and maps._esc(float("nan")) == ""
+def _popups(page: str) -> list[str]:
+    """The popup texts of a saved map, as Leaflet receives them (JSON-decoded)."""
+    found = re.findall(r'"_popup":"((?:[^"\\]|\\.)*)"', page)
+    return [json.loads(f'"{raw}"') for raw in found]
+
+
+def _one_asset(**fields: object) -> pd.DataFrame:
+    row = {"name": "Hall", "category": "Library", "lon": -0.42, "lat": 51.88, **fields}
+    return pd.DataFrame([row], index=pd.Index(["X1"], name="asset_id"))
+
+
+def test_map_text_is_escaped_for_html_and_javascript() -> None:
+    page = _html(maps.assets_map(_one_asset(name="a`b${c}\\<i>", address=float("nan"))))
+    (popup,) = _popups(page)
+    assert popup.startswith("<b>a&#96;b&#36;{c}&#92;&lt;i&gt;</b><br>Category: Library")
+    # a missing address is left out of the popup, not shown as "nan"
+    assert "Address" not in popup and "nan" not in popup
+
+
+def test_phone_numbers_and_emails_in_popups_are_masked() -> None:
+    assets = _one_asset(
+        name="Hall (bookings jo.bloggs@example.org)",
+        address="1 High St, call 01582 546000 or (01582) 546-001",
+        subtype="+44 7700 900123 after 6pm",
+    )
+    page = _html(maps.assets_map(assets))
+    for secret in ["jo.bloggs@example.org", "546000", "546-001", "7700 900123"]:
+        assert secret not in page, secret
+    (popup,) = _popups(page)
+    assert "Address: 1 High St, call [removed] or [removed]" in popup
+    assert "Type: [removed] after 6pm" in popup
+    assert popup.startswith("<b>Hall (bookings [removed])</b>")
 
 
 def test_layers_per_category(assets: pd.DataFrame, wards: gpd.GeoDataFrame) -> None:
@@ -191,7 +220,7 @@ def test_palettes_fixed_and_consistent(assets: pd.DataFrame, wards: gpd.GeoDataF
     assert maps.locality_colour("North") == maps.LOCALITY_COLOURS["North"]
     # other names: a fixed colour from the extra palette, by CRC32 (same in every session)
     assert maps.locality_colour("Made-up locality") == "#d37295"
-    assert maps.locality_colour("Another place") in maps._EXTRA_COLOURS
+    assert maps.locality_colour("Another place") in maps.EXTRA_LOCALITY_COLOURS
     # matplotlib uses exactly the folium colours
     fig = maps.plot_assets(assets, wards=wards, network_label=LABEL)
     leg = fig.axes[0].get_legend()
@@ -253,3 +282,30 @@ def test_every_compass_locality_name_has_its_own_colour() -> None:
     ]
     colours = [maps.locality_colour(n) for n in names]
     assert len(set(colours)) == len(names)
+
+
+def test_figures_display_in_a_notebook_without_pyplot(
+    assets: pd.DataFrame, wards: gpd.GeoDataFrame
+) -> None:
+    from IPython.core.formatters import DisplayFormatter
+
+    fig = maps.plot_localities(wards, ASSIGNMENT)
+    shown, _ = DisplayFormatter().format(fig)  # what Jupyter does with a cell's value
+    assert shown["image/png"][:8] == b"\x89PNG\r\n\x1a\n"
+    shown2, _ = DisplayFormatter().format(maps.plot_assets(assets, wards=wards))
+    assert "image/png" in shown2
+
+
+def test_coverage_figure_counts_a_walk_of_exactly_the_threshold_as_within() -> None:
+    points = pd.DataFrame(
+        {"population": [10.0, 30.0, 60.0], "lon": [-0.42, -0.41, -0.40], "lat": [51.88] * 3},
+        index=pd.Index(["P1", "P2", "P3"], name="point_id"),
+    )
+    # 15 minutes plus float noise is within; 15.01 and no walk are not
+    nearest = pd.DataFrame({"m": [15.0 + 1e-12, 15.01, np.nan]}, index=points.index)
+    fig = maps.plot_coverage(points, nearest, measures=["m"], minutes=15)
+    assert fig.axes[0].get_title() == "m\n10.0 % of residents within 15 min"
+    fig2 = maps.plot_coverage(points, nearest, measures=["m"], minutes=15.01)
+    assert "40.0 % of residents within 15.01 min" in fig2.axes[0].get_title()
+    with pytest.raises(NwmGeoError, match="more than 0"):
+        maps.plot_coverage(points, nearest, measures=["m"], minutes=0)

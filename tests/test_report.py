@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
@@ -104,11 +106,14 @@ def test_xlsx_sheets_and_no_personal_data(outline: rq.RequirementsOutline, tmp_p
         "Business case",
     ]:
         assert section in north
-    # a name that looks like a formula is stored as text, never as a formula
+    # a name that looks like a formula is stored as text, never as a formula: the
+    # same rule as every CSV (a leading apostrophe), read back as a string cell
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
     formula = [c for c in cells if c.data_type == "f"]
     assert formula == []
-    assert any(c.value == '=HYPERLINK("http://x")' for c in cells)
+    named = [c for c in cells if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    assert named and all(c.value == '\'=HYPERLINK("http://x")' for c in named)
+    assert all(c.data_type == "s" for c in named)
 
 
 def test_xlsx_is_atomic(
@@ -116,13 +121,13 @@ def test_xlsx_is_atomic(
 ) -> None:
     dest = tmp_path / "a.xlsx"
     dest.write_bytes(b"old")
-    real_save = report.Workbook.save
+    real_save = openpyxl.Workbook.save
 
     def failing_save(self: object, filename: str) -> None:
         real_save(self, filename)  # a partial file is written, then the writer fails
         raise OSError("disk full")
 
-    monkeypatch.setattr(report.Workbook, "save", failing_save)
+    monkeypatch.setattr(openpyxl.Workbook, "save", failing_save)
     with pytest.raises(OSError, match="disk full"):
         report.write_requirements_xlsx(outline, dest)
     assert dest.read_bytes() == b"old"
@@ -172,3 +177,87 @@ def test_sheet_names_are_safe() -> None:
     long = "A" * 40
     assert report.sheet_name(long, taken) == "A" * 31
     assert report.sheet_name(long, taken) == "A" * 27 + " (2)"
+
+
+def _cells(path: Path) -> dict[str, list[openpyxl.cell.Cell]]:
+    wb = load_workbook(path)
+    return {ws.title: [c for row in ws.iter_rows() for c in row] for ws in wb.worksheets}
+
+
+def test_personal_columns_dropped_by_the_shared_rule_and_free_text_masked(
+    outline: rq.RequirementsOutline, tmp_path: Path
+) -> None:
+    case = pd.DataFrame(
+        {
+            "name": ['=HYPERLINK("http://evil")', "Hall"],
+            "locality": ["North", "South"],
+            "Hotel": ["Park Inn", "Hilton"],
+            "Telford route": ["A5", "A6"],
+            "Phone": ["01582 111111", "01582 222222"],
+            "Contact Name": ["Jane Example", "John Example"],
+            "notes": ["ring 01582 546000 or jo@example.org", "+sum(1)"],
+        },
+        index=pd.Index(["A", "B"], name="asset_id"),
+    )
+    path = report.write_requirements_xlsx(
+        dataclasses.replace(outline, business_case=case), tmp_path / "r.xlsx"
+    )
+    summary = _cells(path)["Summary"]
+    values = [c.value for c in summary if c.value is not None]
+    # "Hotel" and "Telford" merely contain "tel": kept; Phone and Contact Name dropped
+    assert "Hotel" in values and "Park Inn" in values
+    assert "Telford route" in values and "A5" in values
+    assert "Phone" not in values and "01582 111111" not in values
+    assert "Contact Name" not in values and "Jane Example" not in values
+    # phone numbers and e-mail addresses inside free text are masked
+    assert "ring [removed] or [removed]" in values
+    assert not any("546000" in str(v) or "@example.org" in str(v) for v in values)
+    # formula-like text is text: the CSV rule, stored as a string cell
+    evil = [c for c in summary if c.value == '\'=HYPERLINK("http://evil")']
+    assert len(evil) == 1 and evil[0].data_type == "s"
+    plus = [c for c in summary if c.value == "'+sum(1)"]
+    assert len(plus) == 1 and plus[0].data_type == "s"
+
+
+def test_run_info_is_the_method_text_without_the_outline(
+    outline: rq.RequirementsOutline, tmp_path: Path
+) -> None:
+    info = report.RunInfo(
+        network="network: OSM walk network (2025-10 extract)",
+        minutes=10,
+        speed_m_per_min=70,
+        data_dates="Census 2021",
+        register="274 sites against the council's 287",
+        localities="4 localities of whole wards (proven optimal)",
+        extra=(("Reviewer", "call 01582 546000"),),
+    )
+    path = report.write_requirements_xlsx(outline, tmp_path / "r.xlsx", run_info=info)
+    values = [str(c.value) for c in _cells(path)["Summary"] if c.value is not None]
+    rows = dict(zip(values[2::2], values[3::2], strict=False))
+    assert rows["Walking speed"] == "70 m/min"
+    assert rows["Walk threshold"] == "10 minutes"
+    assert rows["Network"] == "network: OSM walk network (2025-10 extract)"
+    assert rows["Localities"] == "4 localities of whole wards (proven optimal)"
+    assert rows["Reviewer"] == "call [removed]"
+    assert "Approximation" not in rows  # the outline's network label is not used
+    assert LABEL not in values and "Code-Point Open 2025-10" not in values
+    with pytest.raises(NwmGeoError, match="not both"):
+        report.write_requirements_xlsx(
+            outline, tmp_path / "x.xlsx", run_info=info, method_extra={"a": 1}
+        )
+    page = report.write_index_html(
+        tmp_path / "index.html", maps=[], tables=[], run_info=info
+    ).read_text(encoding="utf-8")
+    assert "70 m/min (4.2 km/h)" in page and "10 minutes (700 m)" in page
+    assert "<dt>Register</dt><dd>274 sites against the council&#x27;s 287</dd>" in page
+    assert 'id="approximation-note"' not in page
+    with pytest.raises(NwmGeoError, match="not both"):
+        report.write_index_html(tmp_path / "i.html", maps=[], tables=[], run_info=info, method={})
+    # a method dict reads into the same fields
+    assert report.RunInfo.from_method(
+        {"walk_minutes": 10, "network": "n", "k_new_sites": 3, "data_dates": "d"}
+    ) == report.RunInfo(network="n", minutes=10, data_dates="d", extra=(("K new sites", "3"),))
+    with pytest.raises(NwmGeoError, match="more than 0"):
+        report.write_index_html(
+            tmp_path / "z.html", maps=[], tables=[], run_info=report.RunInfo(minutes=0)
+        )

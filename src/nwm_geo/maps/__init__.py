@@ -1,0 +1,74 @@
+"""Maps: interactive folium maps that render offline, and static matplotlib maps.
+
+In: wards (GeoDataFrame indexed by ``ward_code`` with ``ward_name``), the ward ->
+locality ``assignment``, the asset register, demand points / gap points from
+:mod:`nwm_geo.requirements`, walksheds from :mod:`nwm_geo.coverage`, and the
+network label string.
+
+Out: ``folium.Map`` objects (:func:`localities_map`, :func:`assets_map`,
+:func:`gaps_map`, :func:`walksheds_map`), saved with :func:`save_map`, and
+matplotlib figures (:func:`plot_localities`, :func:`plot_coverage`,
+:func:`plot_assets`), saved with :func:`save_figure`; the figures show as PNG in
+Jupyter without ``%matplotlib inline``.
+
+Every map has a title, a legend, the data sources and licences, and the network
+label (e.g. "network: approximate (postcode proximity), not OSM"). Colours are fixed:
+:data:`CATEGORY_COLOURS` (the council's 14 categories, in order) and
+:func:`locality_colour`, the same in folium and matplotlib.
+
+Offline: Leaflet 1.9.3 (BSD-2, vendored in ``nwm_geo/_static/leaflet``) is inlined
+into each HTML file and all layers are drawn with plain Leaflet calls, so a saved map
+opens from a USB stick with no internet. Tiles are off by default (``tiles=None``).
+
+Safety: every text on a map is HTML-escaped, with the characters that matter inside
+JavaScript strings escaped too, and phone numbers and e-mail addresses masked
+(:func:`nwm_geo._safe.mask_personal_text`). Popups show a fixed list of public fields
+only (:data:`POPUP_FIELDS`).
+
+Where things live: ``_style`` colours, ``_geo`` coordinates, ``_leaflet`` the offline
+page and the GeoJSON layer, ``_folium`` the four interactive maps, ``_figures`` the
+matplotlib maps, ``_save`` writing files.
+"""
+
+from __future__ import annotations
+
+from nwm_geo.maps._figures import plot_assets, plot_coverage, plot_localities
+from nwm_geo.maps._folium import (
+    POPUP_FIELDS,
+    assets_map,
+    gaps_map,
+    localities_map,
+    walksheds_map,
+)
+from nwm_geo.maps._save import MAX_MAP_BYTES, map_html, save_figure, save_map
+from nwm_geo.maps._style import (
+    CATEGORY_COLOURS,
+    COVERED_COLOUR,
+    EXTRA_LOCALITY_COLOURS,
+    GAP_COLOUR,
+    LOCALITY_COLOURS,
+    category_colour,
+    locality_colour,
+)
+
+__all__ = [
+    "CATEGORY_COLOURS",
+    "COVERED_COLOUR",
+    "EXTRA_LOCALITY_COLOURS",
+    "GAP_COLOUR",
+    "LOCALITY_COLOURS",
+    "MAX_MAP_BYTES",
+    "POPUP_FIELDS",
+    "assets_map",
+    "category_colour",
+    "gaps_map",
+    "localities_map",
+    "locality_colour",
+    "map_html",
+    "plot_assets",
+    "plot_coverage",
+    "plot_localities",
+    "save_figure",
+    "save_map",
+    "walksheds_map",
+]

@@ -1,0 +1,190 @@
+"""Offline Leaflet: the vendored library, the page furniture, the GeoJSON layer, escaping.
+
+folium loads Leaflet, jQuery and Bootstrap from CDNs. These maps use none of the CDN
+files: Leaflet 1.9.3 (BSD-2, vendored in ``nwm_geo/_static/leaflet``) is inlined into
+each HTML file (:func:`_offline`), and all layers, popups, legends and labels are drawn
+with plain Leaflet calls (:class:`_GeoJsonLayer`, :func:`_base_map`).
+
+Safety: :func:`_esc` is the one way text reaches a map. It masks phone numbers and
+e-mail addresses (:func:`nwm_geo._safe.mask_personal_text`), HTML-escapes the rest and
+neutralises the characters that matter inside JavaScript strings; :func:`_js_json`
+keeps a JSON payload from closing its ``<script>`` tag.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import folium
+import numpy as np
+import pandas as pd
+from branca.element import Element, MacroElement
+from jinja2 import Template
+
+from nwm_geo import settings
+from nwm_geo._safe import mask_personal_text
+
+_LUTON_CENTRE = (51.8787, -0.4200)
+
+
+# ---------------------------------------------------------------------------
+# escaping and the GeoJSON layer
+
+
+def _esc(value: object) -> str:
+    """Text for innerHTML: phone numbers and e-mail addresses masked, then HTML-escaped,
+    with the JavaScript template/escape characters neutralised too."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    masked, _ = mask_personal_text(str(value))
+    text = html.escape(masked, quote=True)
+    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+
+
+def _js_json(obj: object) -> str:
+    """JSON for a <script> block: cannot close the tag or start a comment."""
+    text = json.dumps(obj, ensure_ascii=True, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class _GeoJsonLayer(MacroElement):
+    """A GeoJSON layer drawn with plain Leaflet: per-feature style, popups, labels.
+
+    Features carry ``_style`` (Leaflet path options), and optionally ``_popup`` and
+    ``_tooltip`` (already escaped HTML) and ``_label`` (escaped HTML drawn as text).
+    Points are circle markers.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function() {
+            var data = {{ this.data_json }};
+            L.geoJSON(data, {
+                style: function(f) { return f.properties._style || {}; },
+                pointToLayer: function(f, ll) {
+                    if (f.properties._label !== undefined) {
+                        return L.marker(ll, {interactive: false, keyboard: false,
+                            icon: L.divIcon({className: "nwm-label", html: f.properties._label,
+                                             iconSize: null})});
+                    }
+                    return L.circleMarker(ll, f.properties._style || {});
+                },
+                onEachFeature: function(f, layer) {
+                    if (f.properties._popup) { layer.bindPopup(f.properties._popup,
+                                                               {maxWidth: 320}); }
+                    if (f.properties._tooltip) { layer.bindTooltip(f.properties._tooltip); }
+                }
+            }).addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, features: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self._name = "NwmGeoJsonLayer"
+        self.data_json = _js_json({"type": "FeatureCollection", "features": features})
+
+
+# ---------------------------------------------------------------------------
+# offline assets
+
+
+@cache
+def _leaflet_assets() -> tuple[str, str]:
+    """Return (css, js) of the vendored Leaflet, with the layer icons as data URIs."""
+    base = resources.files("nwm_geo") / "_static" / "leaflet"
+    css = (base / "leaflet.css").read_text(encoding="utf-8")
+    js = (base / "leaflet.js").read_text(encoding="utf-8")
+    for name in ("layers.png", "layers-2x.png"):
+        data = base64.b64encode((base / "images" / name).read_bytes()).decode("ascii")
+        css = css.replace(f"url(images/{name})", f"url(data:image/png;base64,{data})")
+    js = js.replace("</script", "<\\/script")
+    return css, js
+
+
+_PAGE_CSS = """
+.nwm-box { position: absolute; z-index: 1000; background: rgba(255,255,255,0.92);
+  padding: 6px 10px; border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.35);
+  font: 13px/1.35 Arial, Helvetica, sans-serif; color: #222; }
+.nwm-title { top: 10px; left: 50%; transform: translateX(-50%); text-align: center;
+  max-width: 60%; }
+.nwm-title h1 { font-size: 17px; margin: 0; }
+.nwm-title p { margin: 2px 0 0 0; font-size: 12px; }
+.nwm-legend { bottom: 28px; right: 10px; max-height: 45%; overflow-y: auto; }
+.nwm-legend .sw { display: inline-block; width: 12px; height: 12px; margin-right: 6px;
+  vertical-align: middle; border: 1px solid #555; }
+.nwm-legend .sw.pt { border-radius: 50%; }
+.nwm-attrib { bottom: 48px; left: 10px; max-width: 45%; font-size: 10.5px; }
+.nwm-network { font-weight: bold; color: #a50f15; font-size: 12px; }
+.nwm-label { font: bold 13px Arial, sans-serif; color: #111; white-space: nowrap;
+  text-shadow: 0 0 3px #fff, 0 0 3px #fff; background: none; border: none; }
+"""
+
+
+def _offline(m: folium.Map) -> None:
+    """Drop folium's CDN links and inline the vendored Leaflet instead."""
+    m.default_js = []
+    m.default_css = []
+    css, js = _leaflet_assets()
+    root: Any = m.get_root()
+    root.header.add_child(Element(f"<style>{css}</style>"), name="nwm_leaflet_css")
+    root.header.add_child(Element(f"<script>{js}</script>"), name="nwm_leaflet_js")
+    root.header.add_child(Element(f"<style>{_PAGE_CSS}</style>"), name="nwm_page_css")
+
+
+def _base_map(
+    *,
+    title: str,
+    subtitle: str | None,
+    legend: Sequence[tuple[str, str, str]],
+    legend_title: str,
+    network_label: str | None,
+    attribution: str | None,
+    tiles: str | None,
+    bounds: tuple[float, float, float, float] | None,
+) -> folium.Map:
+    m = folium.Map(location=list(_LUTON_CENTRE), zoom_start=12, tiles=None, control_scale=True)
+    _offline(m)
+    if tiles is not None:
+        folium.TileLayer(tiles, name="Background tiles").add_to(m)
+    root: Any = m.get_root()
+    root.title = _esc(title)  # branca inserts the page <title> unescaped
+    sub = f"<p>{_esc(subtitle)}</p>" if subtitle else ""
+    root.html.add_child(
+        Element(f'<div class="nwm-box nwm-title" id="nwm-title"><h1>{_esc(title)}</h1>{sub}</div>')
+    )
+    items = "".join(
+        f'<div><span class="sw{" pt" if kind == "point" else ""}" '
+        f'style="background:{_esc(colour)}"></span>{_esc(label)}</div>'
+        for label, colour, kind in legend
+    )
+    root.html.add_child(
+        Element(
+            f'<div class="nwm-box nwm-legend" id="nwm-legend"><b>{_esc(legend_title)}</b>'
+            f"{items}</div>"
+        )
+    )
+    attribution = settings.attribution if attribution is None else attribution
+    net = (
+        f'<div class="nwm-network" id="nwm-network">{_esc(network_label)}</div>'
+        if network_label
+        else ""
+    )
+    root.html.add_child(
+        Element(
+            f'<div class="nwm-box nwm-attrib" id="nwm-attrib">{net}'
+            f"<div>Sources: {_esc(attribution)}</div></div>"
+        )
+    )
+    if bounds is not None and all(np.isfinite(bounds)):
+        minx, miny, maxx, maxy = bounds
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m

@@ -1,0 +1,96 @@
+"""Saving: one self-contained HTML file per map, one PNG per figure, both atomic.
+
+:func:`map_html` refuses a page that would fetch a script or stylesheet from the
+internet; :func:`save_map` refuses one over :data:`MAX_MAP_BYTES`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import folium
+from matplotlib.figure import Figure
+
+from nwm_geo._errors import NwmGeoError
+from nwm_geo._io import atomic_path
+
+#: Largest saved map, in bytes.
+MAX_MAP_BYTES: int = 5 * 1024 * 1024
+
+
+_REMOTE = re.compile(r"""<(?:script|link)\b[^>]*(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)
+
+
+#: Calls into libraries that folium loads from CDNs and these maps do not inline
+#: (awesome-markers icons; jQuery, used by ``folium.Popup``).
+_NEEDS_CDN = ("L.AwesomeMarkers", "$(`", "$(document)", "jQuery(")
+
+
+def map_html(m: folium.Map) -> str:
+    """Render a map to one self-contained HTML string.
+
+    Raises
+    ------
+    NwmGeoError
+        If the page would load a script or stylesheet from the internet, or call a
+        library that folium loads from a CDN (e.g. a ``folium.Marker`` icon or a
+        ``folium.Popup`` added from outside this module).
+    """
+    page = m.get_root().render()
+    if _REMOTE.search(page) or any(marker in page for marker in _NEEDS_CDN):
+        raise NwmGeoError(
+            "map HTML references a remote script or stylesheet, so it would not render "
+            "offline; use the nwm_geo.maps layers only"
+        )
+    return page
+
+
+def save_map(m: folium.Map, path: str | os.PathLike[str], *, max_bytes: int = MAX_MAP_BYTES) -> int:
+    """Write a map as one self-contained HTML file, atomically.
+
+    Parameters
+    ----------
+    m
+        A map from this module.
+    path
+        Destination ``.html``.
+    max_bytes
+        Fail (and leave ``path`` unchanged) if the file would be larger.
+
+    Returns
+    -------
+    int
+        The file size in bytes.
+
+    Raises
+    ------
+    NwmGeoError
+        If the HTML is too large or refers to remote scripts.
+    """
+    data = map_html(m).encode("utf-8")
+    if len(data) >= max_bytes:
+        raise NwmGeoError(
+            f"map is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; "
+            "simplify geometries (tolerance_m) or draw fewer layers"
+        )
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return len(data)
+
+
+def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> None:
+    """Save a figure atomically, in the format of the file suffix (PNG by default).
+
+    Parameters
+    ----------
+    fig
+        A figure from :func:`plot_localities`, :func:`plot_assets` or
+        :func:`plot_coverage`.
+    path
+        Destination, e.g. ``coverage.png``.
+    dpi
+        Resolution in dots per inch.
+    """
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=os.path.splitext(str(path))[1].lstrip(".") or "png")

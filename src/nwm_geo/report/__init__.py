@@ -1,0 +1,36 @@
+"""The spreadsheet and the HTML index a property lead reads without Python.
+
+In: a :class:`nwm_geo.requirements.RequirementsOutline`, the saved maps and tables,
+and the run's method and provenance text: a :class:`RunInfo` (walking speed, minutes,
+network label, data dates, register and localities notes, extra lines), or a method
+dict (the outline's own ``method`` by default).
+
+Out: ``reports/asset_requirements.xlsx`` (:func:`write_requirements_xlsx`): a
+"Summary" sheet and one sheet per locality; ``reports/index.html``
+(:func:`write_index_html`) linking every map and table with a short method note.
+
+Both files are written atomically. Every text has phone numbers and e-mail addresses
+masked (:func:`nwm_geo._safe.mask_personal_text`) and is escaped (HTML) or guarded
+like every CSV the project writes (Excel: :func:`nwm_geo._safe.neutralise_formula`, so
+a name starting with ``=`` is stored as text with a leading apostrophe, never a
+formula). No personal data: only the outline's own columns are written, and any
+column that :func:`nwm_geo._safe.is_personal_column` flags is dropped.
+
+Where things live: ``_method`` the run's method text (:class:`RunInfo`), ``_xlsx`` the
+spreadsheet, ``_index`` the HTML index.
+"""
+
+from __future__ import annotations
+
+from nwm_geo.report._index import write_index_html
+from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
+from nwm_geo.report._xlsx import sheet_name, write_requirements_xlsx
+
+__all__ = [
+    "RunInfo",
+    "method_rows",
+    "register_gap_note",
+    "sheet_name",
+    "write_index_html",
+    "write_requirements_xlsx",
+]

@@ -1,0 +1,156 @@
+"""The HTML index: ``index.html`` linking every map and table, with the method note."""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from nwm_geo import settings
+from nwm_geo._errors import NwmGeoError
+from nwm_geo._io import atomic_path
+from nwm_geo.report._method import RunInfo, _public_text, _run_info, register_gap_note
+
+
+def _link(target: str | os.PathLike[str], base: Path) -> str:
+    p = Path(target)
+    if p.is_absolute():
+        try:
+            p = p.relative_to(base)
+        except ValueError:
+            p = Path(os.path.relpath(p, base))
+    return quote(p.as_posix(), safe="/._-~")
+
+
+def _items(
+    entries: Sequence[tuple[str, str | os.PathLike[str]] | str | os.PathLike[str]],
+) -> list[tuple[str, str | os.PathLike[str]]]:
+    out: list[tuple[str, str | os.PathLike[str]]] = []
+    for e in entries:
+        if isinstance(e, tuple):
+            out.append((str(e[0]), e[1]))
+        else:
+            out.append((Path(e).name, e))
+    return out
+
+
+def write_index_html(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    maps: Sequence[tuple[str, str | os.PathLike[str]] | str | os.PathLike[str]],
+    tables: Sequence[tuple[str, str | os.PathLike[str]] | str | os.PathLike[str]],
+    method: Mapping[str, Any] | None = None,
+    run_info: RunInfo | None = None,
+    title: str = "Neighbourhood Working Model: maps and tables",
+    notes: Sequence[str] = (),
+    open_register_assets: int | None = None,
+    check_exists: bool = True,
+) -> Path:
+    """Write ``index.html`` linking every map and table, with a short method note.
+
+    Parameters
+    ----------
+    path
+        Destination; ``settings.reports_dir() / "index.html"`` by default. Links are
+        written relative to its folder.
+    maps, tables
+        Files to link: ``(label, path)`` pairs or paths (labelled by file name).
+    method
+        Method entries, read by :meth:`RunInfo.from_method`: ``walk_speed_m_per_min``,
+        ``walk_minutes``, ``network`` (the network label), ``data_dates``,
+        ``licences``, and any others; all are shown.
+    run_info
+        The method and provenance text, instead of ``method``.
+    title
+        Page title.
+    notes
+        Extra paragraphs.
+    open_register_assets
+        Assets in the open register, for the 287-vs-register note.
+    check_exists
+        Raise if a linked file does not exist (relative paths are resolved against the
+        index folder).
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    NwmGeoError
+        If a linked file is missing, or both ``method`` and ``run_info`` are given.
+    """
+    info = _run_info(run_info, method, what="method")
+    minutes, speed = info.walk()
+    path = Path(settings.reports_dir() / "index.html" if path is None else path)
+    base = path.parent.resolve()
+    map_items, table_items = _items(maps), _items(tables)
+    if check_exists:
+        missing = [
+            str(p)
+            for _, p in [*map_items, *table_items]
+            if not (Path(p) if Path(p).is_absolute() else base / p).exists()
+        ]
+        if missing:
+            raise NwmGeoError(f"index.html would link missing file(s): {missing}")
+    e = html.escape
+
+    def ul(items: list[tuple[str, str | os.PathLike[str]]]) -> str:
+        if not items:
+            return "<p>(none)</p>"
+        lis = "".join(
+            f'<li><a href="{e(_link(p, base))}">{e(label)}</a> '
+            f"<small>({e(Path(p).name)})</small></li>"
+            for label, p in items
+        )
+        return f"<ul>{lis}</ul>"
+
+    network = info.network
+    dl = [
+        ("Walking speed", f"{speed:g} m/min ({speed * 60 / 1000:.1f} km/h)"),
+        ("Walk threshold", f"{minutes:g} minutes ({speed * minutes:,.0f} m)"),
+        ("Network", network),
+        *info.notes(),
+        ("Sources and licences", info.sources_text()),
+        ("Council register", register_gap_note(open_register_assets)),
+    ]
+    rows = "".join(f"<dt>{e(k)}</dt><dd>{e(_public_text(v))}</dd>" for k, v in dl)
+    approx = ""
+    if info.is_approximate:
+        approx = (
+            '<p class="warn" id="approximation-note"><strong>'
+            f"{e(network)}</strong>: walk times come from an approximate network built "
+            "from postcode proximity, not the OpenStreetMap street network. Treat them "
+            "as indicative until the OSM network is loaded.</p>"
+        )
+    extra = "".join(f"<p>{e(_public_text(n))}</p>" for n in notes)
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)}</title>
+<style>
+body {{ font: 15px/1.5 Arial, Helvetica, sans-serif; max-width: 60em; margin: 2em auto;
+  padding: 0 1em; color: #222; }}
+h1 {{ font-size: 1.5em; }} h2 {{ font-size: 1.2em; margin-top: 1.5em; }}
+dt {{ font-weight: bold; margin-top: .5em; }} dd {{ margin-left: 1.5em; }}
+.warn {{ background: #fff3cd; border: 1px solid #e0c36a; padding: .6em .8em; }}
+small {{ color: #666; }}
+</style></head>
+<body>
+<h1>{e(title)}</h1>
+{approx}
+<h2>Maps</h2>
+{ul(map_items)}
+<h2>Tables</h2>
+{ul(table_items)}
+<h2>Method</h2>
+<dl>{rows}</dl>
+{extra}
+</body></html>
+"""
+    with atomic_path(path) as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return path
