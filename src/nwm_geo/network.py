@@ -55,11 +55,15 @@ __all__ = [
 #: ``G.graph["nwm_source"]`` of the offline approximation.
 APPROXIMATE_SOURCE = "approximate (postcode proximity), not OSM"
 
-#: Straight-line-to-walking multiplier of the approximation, calibrated on Rutland OSM
-#: (see docs/network.md and :func:`nwm_geo.calibration.compare_distances`).
+#: Straight-line-to-walking multiplier of the approximation. Fitted on the Rutland OSM
+#: network with synthetic pseudo-postcodes on the streets; on Rutland's real postcodes the
+#: fitted value is 1.31 (docs/network.md, :mod:`nwm_geo.calibration`). Kept until checked
+#: on an urban (Luton) OSM network.
 DEFAULT_DETOUR_FACTOR: float = 1.14
 
-#: Longest proximity edge kept in the approximation (metres), calibrated on Rutland OSM.
+#: Longest proximity edge kept in the approximation (metres). On Rutland's real postcodes,
+#: with the factor refitted, 300 m gives the fewest verdict flips of 200/300/400/600 and a
+#: p90 error 13 m above the lowest (400 m) (docs/network.md).
 DEFAULT_MAX_EDGE_M: float = 300.0
 
 #: One sentence on the approximation's measured error, for outputs to print next to
@@ -390,10 +394,11 @@ def approximate_graph(
     ``max_edge_m`` are dropped, except those of the Euclidean minimum spanning tree, which
     are always kept so the graph stays in one piece (long MST edges bridge parks and
     industrial estates that have no postcodes). Each edge's ``length`` is its straight
-    length times ``detour_factor``, the ratio of walked to straight-line distance; both
-    defaults were calibrated against the real OSM walk network of Rutland and checked on
-    its real postcodes (:mod:`nwm_geo.calibration`, docs/network.md). Edges run both
-    ways, as in an osmnx walk network, and carry a straight ``geometry``.
+    length times ``detour_factor``, the ratio of walked to straight-line distance. Both
+    defaults were fitted on the real OSM walk network of Rutland; measured on Rutland's
+    real postcodes the approximation is a median 13 % short (:mod:`nwm_geo.calibration`,
+    :data:`APPROXIMATION_ERROR_NOTE`, docs/network.md). Edges run both ways, as in an
+    osmnx walk network, and carry a straight ``geometry``.
 
     Parameters
     ----------
