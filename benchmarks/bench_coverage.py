@@ -16,9 +16,10 @@ from the street graph to the answers against a whole run (ours: ``prepare`` +
 ``nearest_minutes``). A peer's whole run is never divided by our query alone.
 
 then scaling on SYNTHETIC grid networks of 10k, 100k and 1M nodes (the snapping step is
-also timed against shapely's ``STRtree.query_nearest``, which coverage used before), and
-the Rutland approximation error of the postcode-proximity network. Writes
-``benchmarks/results/coverage.json`` atomically and prints a table.
+also timed against shapely's ``STRtree.query_nearest``, which coverage used before). The
+approximation error of the postcode-proximity network is measured by
+``benchmarks/calibrate_network.py``. Writes ``benchmarks/results/coverage.json``
+atomically and prints a table.
 
 Run: ``python benchmarks/bench_coverage.py [--quick] [--sizes 10000,1000000]
 [--sections grids]``. Partial runs (``--sections``) print but only write with ``--out``.
@@ -51,7 +52,7 @@ from nwm_geo.coverage import (
     prepare,
     snap_xy,
 )
-from nwm_geo.network import approximation_error, graph_from_osm_file
+from nwm_geo.network import graph_from_osm_file
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "coverage.json"
@@ -446,55 +447,7 @@ def bench_scaling(sizes: list[int]) -> list[dict[str, Any]]:
     return rows
 
 
-def bench_approximation(quick: bool) -> dict[str, Any]:
-    """Rutland: error of the postcode-proximity network, pseudo-postcodes (SYNTHETIC)."""
-    G = graph_from_osm_file(settings.raw_dir() / "osm" / "rutland-2022-07-20.osm.pbf")
-    from nwm_geo.network import DEFAULT_DETOUR_FACTOR, DEFAULT_MAX_EDGE_M
-
-    out: dict[str, Any] = {
-        "inputs": "real Rutland OSM walk network; pseudo-postcodes = SYNTHETIC points "
-        "sampled on it, "
-        "one per 115 m cell (Luton's postcode density)",
-        "pairs_per_setting": 3000,
-        "max_pair_distance_m": 2000,
-        "calibration": [],
-    }
-    grid = [DEFAULT_MAX_EDGE_M] if quick else [200.0, 300.0, 400.0, 600.0]
-    for me in grid:
-        raw = approximation_error(G, n_pairs=3000, seed=0, detour_factor=1.0, max_edge_m=me)
-        f = float(np.median(raw["osm_m"] / raw["approx_m"]))
-        out["calibration"].append({"max_edge_m": me, "fitted_detour_factor": f})
-    e = approximation_error(G, n_pairs=3000, seed=0)
-    r = e["ratio"]
-    agree = float(np.mean((e["osm_m"] <= 1200) == (e["approx_m"] <= 1200)))
-    bands = pd.cut(e["osm_m"], [0, 500, 1000, 1500, 2000])
-    by_band = e.groupby(bands, observed=True).agg(
-        pairs=("ratio", "size"),
-        median_ratio=("ratio", "median"),
-        median_abs_error_m=("abs_error_m", "median"),
-    )
-    out["defaults"] = {"detour_factor": DEFAULT_DETOUR_FACTOR, "max_edge_m": DEFAULT_MAX_EDGE_M}
-    out["at_defaults"] = {
-        "pseudo_postcodes": int(e.attrs["n_pseudo_postcodes"]),
-        "pairs": len(e),
-        "median_ratio": float(r.median()),
-        "p10_ratio": float(r.quantile(0.1)),
-        "p90_ratio": float(r.quantile(0.9)),
-        "median_abs_error_m": float(e["abs_error_m"].median()),
-        "p90_abs_error_m": float(e["abs_error_m"].quantile(0.9)),
-        "median_pct_error": float(e["pct_error"].median()),
-        "within_1200m_classification_agreement": agree,
-        "osm_over_straight_median": float((e["osm_m"] / e["straight_m"]).median()),
-        "by_osm_distance_band": {str(k): v for k, v in by_band.to_dict(orient="index").items()},
-    }
-    print(
-        f"approximation at defaults: median ratio {r.median():.3f}, "
-        f"p90 abs err {e['abs_error_m'].quantile(0.9):.0f} m"
-    )
-    return out
-
-
-SECTIONS = ("rutland", "grids", "approximation")
+SECTIONS = ("rutland", "grids")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -540,8 +493,6 @@ def main(argv: list[str] | None = None) -> None:
         result["rutland"] = bench_rutland(args.quick)
     if "grids" in args.sections:
         result["scaling_synthetic_grids"] = bench_scaling(sizes)
-    if "approximation" in args.sections:
-        result["approximation_error_rutland"] = bench_approximation(args.quick)
     out = args.out
     if out is None and set(args.sections) == set(SECTIONS):
         out = OUT

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import re
 import socket
 import threading
 from pathlib import Path
@@ -9,7 +11,6 @@ from pathlib import Path
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import pandas as pd
 import pytest
 import shapely
 from shapely.geometry import Point, box
@@ -19,12 +20,10 @@ from nwm_geo._errors import NetworkError
 from nwm_geo.network import (
     APPROXIMATE_SOURCE,
     approximate_graph,
-    approximation_error,
     graph_from_osm_file,
     graph_from_polygon,
     load_graph,
     network_label,
-    pseudo_postcodes,
     save_graph,
     walk_network,
     walk_way_filter,
@@ -69,6 +68,50 @@ def synthetic_points(n: int = 60, seed: int = 3) -> gpd.GeoDataFrame:
 )
 def test_walk_way_filter_matches_osmnx_rules(tags: dict[str, str], expected: bool) -> None:
     assert walk_way_filter(tags) is expected
+
+
+def _parse_overpass_filter(text: str) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Split an Overpass way filter into required keys and (key, operator, value) rules."""
+    clauses = re.findall(r"\[([^\]]*)\]", text)
+    assert "".join(f"[{c}]" for c in clauses) == text.strip(), "unparsed text in the filter"
+    required: list[str] = []
+    rules: list[tuple[str, str, str]] = []
+    for clause in clauses:
+        m = re.fullmatch(r'"([^"]+)"(?:(!~|~|!=|=)"([^"]*)")?', clause)
+        assert m is not None, f"unexpected Overpass clause [{clause}]"
+        key, op, value = m.groups()
+        if op is None:
+            required.append(key)
+        else:
+            rules.append((key, op, value))
+    return required, rules
+
+
+def test_walk_way_filter_has_not_drifted_from_osmnx() -> None:
+    # osmnx has no public accessor for its Overpass filter: ``ox._overpass
+    # ._get_network_filter`` is the function graph_from_polygon itself uses (osmnx 2.x),
+    # with ``ox.settings.default_access`` spliced in. If osmnx changes an excluded
+    # highway value, a tag rule or the kind of rule, this test fails and
+    # network._WALK_EXCLUDE (and docs/network.md) must be updated to match.
+    import osmnx as ox
+    from osmnx import _overpass
+
+    from nwm_geo.network import _WALK_EXCLUDE
+
+    text = _overpass._get_network_filter("walk")
+    assert ox.settings.default_access in text
+    required, rules = _parse_overpass_filter(text)
+    assert required == ["highway"]
+    assert all(op == "!~" for _, op, _ in rules)  # only "exclude if matching" rules
+    theirs = {key: set(value.split("|")) for key, _, value in rules}
+    ours = {key: set(value.split("|")) for key, value in _WALK_EXCLUDE}
+    assert len(rules) == len(theirs)  # one rule per key
+    assert theirs == ours
+    # and the Python filter applies each rule: every excluded value is dropped
+    for key, values in theirs.items():
+        for value in values:
+            tags = {"highway": value} if key == "highway" else {"highway": "footway", key: value}
+            assert walk_way_filter(tags) is False, (key, value)
 
 
 def test_tiny_osm_fixture_keeps_only_walkable_ways() -> None:
@@ -154,40 +197,6 @@ def test_approximate_graph_collinear_points_raise_network_error() -> None:
     )
     with pytest.raises(NetworkError, match="collinear"):
         approximate_graph(pts)
-
-
-def test_approximation_error_columns_on_synthetic_osm_like_grid() -> None:
-    # a synthetic 12 x 12 grid at 100 m standing in for an OSM network
-    G = nx.MultiDiGraph(crs=settings.crs)
-    for i in range(12):
-        for j in range(12):
-            G.add_node(i * 12 + j, x=500000 + j * 100.0, y=200000 + i * 100.0)
-    for i in range(12):
-        for j in range(12):
-            for di, dj in ((0, 1), (1, 0)):
-                if i + di < 12 and j + dj < 12:
-                    a, b = i * 12 + j, (i + di) * 12 + j + dj
-                    G.add_edge(a, b, length=100.0)
-                    G.add_edge(b, a, length=100.0)
-    err = approximation_error(G, n_pairs=200, seed=1, detour_factor=1.0, max_edge_m=400)
-    assert {"osm_m", "approx_m", "ratio", "abs_error_m", "straight_m"} <= set(err.columns)
-    assert 0 < len(err) <= 200
-    assert (err["osm_m"] <= 2000 + 1e-6).all()
-    assert err.attrs["detour_factor"] == 1.0
-    # approx_m is the shortest path over the approximate graph built from the same
-    # pseudo-postcodes, recomputed here independently with networkx
-    pts = pseudo_postcodes(G, seed=1)
-    G_apx = approximate_graph(pts, detour_factor=1.0, max_edge_m=400)
-    node = {d["point_id"]: n for n, d in G_apx.nodes(data=True)}
-    for o, dst, got in err[["origin", "destination", "approx_m"]].itertuples(index=False):
-        want = nx.shortest_path_length(G_apx, node[o], node[dst], weight="length")
-        assert got == pytest.approx(want)
-    # the same pairs with a 1.3 detour factor: every approximate distance is 1.3 times longer
-    err13 = approximation_error(G, n_pairs=200, seed=1, detour_factor=1.3, max_edge_m=400)
-    assert err13["origin"].tolist() == err["origin"].tolist()
-    assert err13["destination"].tolist() == err["destination"].tolist()
-    np.testing.assert_allclose(err13["approx_m"], 1.3 * err["approx_m"])
-    assert (err13["approx_m"] >= 1.3 * err13["straight_m"] - 1e-6).all()
 
 
 # ----------------------------------------------------------------------------------------
@@ -309,37 +318,32 @@ def test_walk_network_download_offline_explains_fallback(
 # source order
 
 
-def test_walk_network_defaults_come_from_the_data_loaders(
+def test_walk_network_reads_nothing_by_itself(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     import nwm_geo.data
 
-    calls: list[tuple[str, object]] = []
+    def no_loading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("walk_network must not load the data bundle")
+
+    monkeypatch.setattr(nwm_geo.data, "load_wards", no_loading)
+    monkeypatch.setattr(nwm_geo.data, "load_postcodes", no_loading)
+    # no source at all: a clear error naming the options
+    with pytest.raises(NetworkError, match="no source") as info:
+        walk_network(data_dir=tmp_path)
+    for option in ("graph_path=", "osm_path=", "download=True", "postcodes="):
+        assert option in str(info.value)
+    # a boundary alone is not a source either
+    with pytest.raises(NetworkError, match="no source"):
+        walk_network(boundary=shapely.box(500000, 500000, 500300, 500300))
+    # a download needs the area
+    with pytest.raises(NetworkError, match="needs boundary="):
+        walk_network(download=True, postcodes=synthetic_points(9))
+    # postcodes without a boundary: all of them make the approximation
     pts = synthetic_points(49)  # synthetic, stands in for Code-Point
-    wards = gpd.GeoDataFrame(
-        {"ward_name": ["W1", "W2"]},
-        geometry=[
-            shapely.box(500000, 500000, 500150, 500300),
-            shapely.box(500150, 500000, 500300, 500300),
-        ],
-        index=pd.Index(["E1", "E2"], name="ward_code"),
-        crs=settings.crs,
-    )
-
-    def fake_wards(*, year: int = 2023, data_dir: Path | None = None) -> gpd.GeoDataFrame:
-        calls.append(("wards", data_dir))
-        return wards
-
-    def fake_postcodes(*, data_dir: Path | None = None) -> gpd.GeoDataFrame:
-        calls.append(("postcodes", data_dir))
-        return pts
-
-    monkeypatch.setattr(nwm_geo.data, "load_wards", fake_wards)
-    monkeypatch.setattr(nwm_geo.data, "load_postcodes", fake_postcodes)
-    G = walk_network(data_dir=tmp_path, buffer_m=100)
-    assert calls == [("wards", tmp_path), ("postcodes", tmp_path)]
-    inside = pts[pts.within(shapely.box(500000, 500000, 500300, 500300).buffer(100))]
-    assert G.number_of_nodes() == len(inside) < len(pts)
+    G = walk_network(postcodes=pts, data_dir=tmp_path)
+    assert G.graph["approximate"] is True
+    assert G.number_of_nodes() == len(pts)
 
 
 def test_walk_network_source_order(tmp_path: Path) -> None:
@@ -357,3 +361,18 @@ def test_walk_network_source_order(tmp_path: Path) -> None:
     # an OSM file wins over the approximation
     K = walk_network(osm_path=TINY_OSM, postcodes=pts)
     assert K.graph["approximate"] is False
+
+
+def test_network_module_does_not_import_coverage() -> None:
+    # the calibration sits above both; network must stay below coverage (no cycle)
+    import nwm_geo.network
+
+    tree = ast.parse(Path(nwm_geo.network.__file__).read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+            imported.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            imported.update(a.name for a in node.names)
+    assert not {m for m in imported if "coverage" in m or "calibration" in m}

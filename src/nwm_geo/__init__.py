@@ -5,6 +5,7 @@ Stages, one module each:
 - :mod:`nwm_geo.data`: load and validate the asset register, boundaries, population, postcodes
 - :mod:`nwm_geo.network`: walk networks (OSM file, download, or offline approximation)
 - :mod:`nwm_geo.coverage`: 15-minute walk coverage, weighted by population; asset criticality
+- :mod:`nwm_geo.calibration`: the approximate network measured against OSM (Rutland)
 - :mod:`nwm_geo.localities`: five balanced localities from whole wards, proven optimal
 - :mod:`nwm_geo.requirements`: the outline of asset requirements
 - :mod:`nwm_geo.maps` and :mod:`nwm_geo.report`: maps, spreadsheet, HTML index

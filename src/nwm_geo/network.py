@@ -38,16 +38,15 @@ from nwm_geo._io import atomic_path
 
 __all__ = [
     "APPROXIMATE_SOURCE",
+    "APPROXIMATION_ERROR_NOTE",
     "DEFAULT_DETOUR_FACTOR",
     "DEFAULT_MAX_EDGE_M",
     "approximate_graph",
-    "approximation_error",
     "graph_from_osm_file",
     "graph_from_polygon",
     "is_approximate",
     "load_graph",
     "network_label",
-    "pseudo_postcodes",
     "save_graph",
     "walk_network",
     "walk_way_filter",
@@ -56,12 +55,28 @@ __all__ = [
 #: ``G.graph["nwm_source"]`` of the offline approximation.
 APPROXIMATE_SOURCE = "approximate (postcode proximity), not OSM"
 
-#: Straight-line-to-walking multiplier of the approximation, calibrated on Rutland OSM
-#: (see docs/network.md and :func:`approximation_error`).
+#: Straight-line-to-walking multiplier of the approximation. Fitted on the Rutland OSM
+#: network with synthetic pseudo-postcodes on the streets; on Rutland's real postcodes the
+#: fitted value is 1.31 (docs/network.md, :mod:`nwm_geo.calibration`). Kept until checked
+#: on an urban (Luton) OSM network.
 DEFAULT_DETOUR_FACTOR: float = 1.14
 
-#: Longest proximity edge kept in the approximation (metres), calibrated on Rutland OSM.
+#: Longest proximity edge kept in the approximation (metres). On Rutland's real postcodes,
+#: with the factor refitted, 300 m gives the fewest verdict flips of 200/300/400/600 and a
+#: p90 error 13 m above the lowest (400 m) (docs/network.md).
 DEFAULT_MAX_EDGE_M: float = 300.0
+
+#: One sentence on the approximation's measured error, for outputs to print next to
+#: :func:`network_label` when the network is approximate. The figures come from
+#: ``benchmarks/results/network_calibration.json`` (``benchmarks/calibrate_network.py``).
+APPROXIMATION_ERROR_NOTE: str = (
+    "Measured on Rutland (1,279 real Code-Point postcodes against the OpenStreetMap walk "
+    "network of 2022-07-20), the approximation's walking distances are a median 0.87 times "
+    "the OSM distance (absolute error median 136 m, p90 384 m), and 4.1 % of residents get "
+    "a different 15-minute verdict for all three bundles together (5.5 %, 6.7 % and 4.4 % "
+    "for somewhere to go, something to do and someone to see), mostly counted within when "
+    "OSM says not."
+)
 
 _OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
 
@@ -379,10 +394,11 @@ def approximate_graph(
     ``max_edge_m`` are dropped, except those of the Euclidean minimum spanning tree, which
     are always kept so the graph stays in one piece (long MST edges bridge parks and
     industrial estates that have no postcodes). Each edge's ``length`` is its straight
-    length times ``detour_factor``, the ratio of walked to straight-line distance; both
-    defaults were calibrated against real OSM walk networks on Rutland
-    (:func:`approximation_error`, docs/network.md). Edges run both ways, as in an osmnx
-    walk network, and carry a straight ``geometry``.
+    length times ``detour_factor``, the ratio of walked to straight-line distance. Both
+    defaults were fitted on the real OSM walk network of Rutland; measured on Rutland's
+    real postcodes the approximation is a median 13 % short (:mod:`nwm_geo.calibration`,
+    :data:`APPROXIMATION_ERROR_NOTE`, docs/network.md). Edges run both ways, as in an
+    osmnx walk network, and carry a straight ``geometry``.
 
     Parameters
     ----------
@@ -460,158 +476,6 @@ def approximate_graph(
         G.add_edge(int(a), int(b), key=0, length=length, geometry=g)
         G.add_edge(int(b), int(a), key=0, length=length, geometry=r)
     return G
-
-
-def pseudo_postcodes(
-    G: nx.MultiDiGraph, *, cell_m: float = 115.0, step_m: float = 25.0, seed: int = 0
-) -> gpd.GeoDataFrame:
-    """Sample points on a walk network at roughly Luton's postcode density.
-
-    Points are placed every ``step_m`` along every edge (and at every node), then thinned
-    to one random point per ``cell_m`` square. Luton has 3,233 Code-Point postcodes over
-    about 43.5 km², one per ~13,500 m², i.e. one per ~115 m square. These are **synthetic
-    stand-ins for postcodes**, used only to measure the approximation where no Code-Point
-    data exists (Rutland). Unlike real postcode centroids they lie on the street network,
-    and they also cover rural roads that have no houses.
-
-    Parameters
-    ----------
-    G
-        A projected walk network.
-    cell_m
-        Thinning cell size (metres).
-    step_m
-        Spacing of candidate points along edges (metres).
-    seed
-        Random seed.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        Index ``point_id`` (``"pseudo-0"``...), in the graph's CRS.
-    """
-    import osmnx as ox
-
-    edges = ox.graph_to_gdfs(G, nodes=False)
-    lines = edges.geometry.to_numpy()
-    lengths = shapely.length(lines)
-    counts = np.maximum(np.ceil(lengths / step_m).astype(int), 1)
-    which = np.repeat(np.arange(len(lines)), counts)
-    starts = np.cumsum(counts) - counts
-    k = np.arange(counts.sum()) - np.repeat(starts, counts)
-    pts = shapely.line_interpolate_point(lines[which], k * step_m)
-    xy = np.vstack(
-        [shapely.get_coordinates(pts), np.array([[d["x"], d["y"]] for _, d in G.nodes(data=True)])]
-    )
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(xy))
-    cell = np.floor(xy[order] / cell_m).astype(np.int64)
-    _, pick = np.unique(cell, axis=0, return_index=True)
-    chosen = xy[order[np.sort(pick)]]
-    return gpd.GeoDataFrame(
-        {"synthetic": True},
-        geometry=gpd.points_from_xy(chosen[:, 0], chosen[:, 1]),
-        index=pd.Index([f"pseudo-{i}" for i in range(len(chosen))], name="point_id"),
-        crs=G.graph.get("crs", settings.crs),
-    )
-
-
-def approximation_error(
-    G_osm: nx.MultiDiGraph,
-    *,
-    n_pairs: int = 2000,
-    seed: int = 0,
-    max_dist_m: float = 2000.0,
-    detour_factor: float | None = None,
-    max_edge_m: float | None = None,
-    cell_m: float = 115.0,
-) -> pd.DataFrame:
-    """Compare approximate and real walking distances between sampled point pairs.
-
-    Pseudo-postcodes are sampled on ``G_osm`` (:func:`pseudo_postcodes`); an approximate
-    graph is built from them (:func:`approximate_graph`); ``n_pairs`` seeded random pairs
-    whose OSM walking distance is at most ``max_dist_m`` are compared. Distances are exact
-    network distances from :mod:`nwm_geo.coverage` (points inserted on their edges).
-
-    Parameters
-    ----------
-    G_osm
-        A real (OSM) projected walk network.
-    n_pairs
-        Number of pairs to compare.
-    seed
-        Random seed for the points and pairs.
-    max_dist_m
-        Only pairs with OSM walking distance in (0, max_dist_m] are kept.
-    detour_factor, max_edge_m
-        Passed to :func:`approximate_graph`.
-    cell_m
-        Pseudo-postcode thinning cell (metres).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per pair: ``origin``, ``destination``, ``straight_m``, ``osm_m``,
-        ``approx_m``, ``ratio`` (approx / OSM), ``abs_error_m``, ``pct_error``; the
-        calibration inputs are in ``.attrs``.
-    """
-    from scipy.sparse.csgraph import dijkstra
-
-    from nwm_geo.coverage import _graph_arrays
-
-    pts = pseudo_postcodes(G_osm, cell_m=cell_m, seed=seed)
-    G_apx = approximate_graph(pts, detour_factor=detour_factor, max_edge_m=max_edge_m)
-    rng = np.random.default_rng(seed + 1)
-    n = len(pts)
-    n_origins = min(n, max(1, n_pairs // 4))
-    origins = rng.choice(n, size=n_origins, replace=False)
-
-    # OSM distances: points lie on the network; insert them exactly.
-    from nwm_geo.coverage import _build_model_graph, _snap_xy
-
-    arr_osm = _graph_arrays(G_osm)
-    xy = shapely.get_coordinates(pts.geometry.to_numpy())
-    csr_osm, point_nodes = _build_model_graph(arr_osm, _snap_xy(arr_osm, xy, None))
-    d_osm = dijkstra(csr_osm, directed=False, indices=point_nodes[origins], limit=max_dist_m)[
-        :, point_nodes
-    ]
-    # Approximate distances: every point is a node of the approximate graph (after dedupe).
-    arr_apx = _graph_arrays(G_apx)
-    node_of_xy = {(d["x"], d["y"]): arr_apx.node_pos[nid] for nid, d in G_apx.nodes(data=True)}
-    apx_nodes = np.array([node_of_xy[(x, y)] for x, y in xy])
-    d_apx = dijkstra(arr_apx.csr(), directed=False, indices=apx_nodes[origins])[:, apx_nodes]
-
-    oi, dj = np.nonzero(np.isfinite(d_osm) & (d_osm > 0) & (d_osm <= max_dist_m))
-    if len(oi) > n_pairs:
-        sel = rng.choice(len(oi), size=n_pairs, replace=False)
-        oi, dj = oi[sel], dj[sel]
-    o_idx = origins[oi]
-    osm_m = d_osm[oi, dj]
-    apx_m = d_apx[oi, dj]
-    straight = np.hypot(*(xy[o_idx] - xy[dj]).T)
-    out = pd.DataFrame(
-        {
-            "origin": pts.index.to_numpy()[o_idx],
-            "destination": pts.index.to_numpy()[dj],
-            "straight_m": straight,
-            "osm_m": osm_m,
-            "approx_m": apx_m,
-        }
-    )
-    out["ratio"] = out["approx_m"] / out["osm_m"]
-    out["abs_error_m"] = (out["approx_m"] - out["osm_m"]).abs()
-    out["pct_error"] = 100 * out["abs_error_m"] / out["osm_m"]
-    out.attrs.update(
-        {
-            "n_pseudo_postcodes": n,
-            "detour_factor": G_apx.graph["detour_factor"],
-            "max_edge_m": G_apx.graph["max_edge_m"],
-            "cell_m": cell_m,
-            "seed": seed,
-            "synthetic_points": "pseudo-postcodes sampled on the OSM network (synthetic)",
-        }
-    )
-    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -758,18 +622,6 @@ def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
 # Choosing a source
 
 
-def _default_boundary(data_dir: Path | None) -> BaseGeometry:
-    from nwm_geo import data  # imported here: nwm_geo.data is heavier than this module
-
-    return data.borough_boundary(data.load_wards(data_dir=data_dir).to_crs(settings.crs))
-
-
-def _default_postcodes(data_dir: Path | None) -> gpd.GeoDataFrame:
-    from nwm_geo import data
-
-    return data.load_postcodes(data_dir=data_dir)
-
-
 def _as_geometry_27700(boundary: Any) -> BaseGeometry:
     if isinstance(boundary, gpd.GeoDataFrame | gpd.GeoSeries):
         geoms = boundary.geometry if isinstance(boundary, gpd.GeoDataFrame) else boundary
@@ -798,17 +650,18 @@ def walk_network(
 
     Order: a saved graph (``graph_path``) → an OSM file (``osm_path``) → an Overpass
     download (only if ``download=True``) → the offline approximation
-    (:func:`approximate_graph`) built from the postcodes within ``buffer_m`` of the
-    boundary, because walkers cross the borough boundary.
+    (:func:`approximate_graph`) built from ``postcodes``: those within ``buffer_m`` of
+    ``boundary`` when a boundary is given (walkers cross the borough boundary), all of
+    them otherwise. Nothing is read from disk unless a path is given: the caller passes
+    the boundary and postcodes (``nwm_geo.pipeline.Study.graph`` does).
 
     Parameters
     ----------
     boundary
-        The study area, EPSG:27700 for bare geometries (default: the union of
-        :func:`nwm_geo.data.load_wards`).
+        The study area, EPSG:27700 for bare geometries. Needed for a download; for an OSM
+        file it truncates the graph to the buffered area.
     postcodes
-        Postcode points for the approximation (default:
-        :func:`nwm_geo.data.load_postcodes`).
+        Postcode points for the approximation.
     osm_path
         An OpenStreetMap file.
     graph_path
@@ -823,8 +676,8 @@ def walk_network(
     timeout_s
         Seconds allowed for the Overpass reachability probe (not the download itself).
     data_dir
-        The imported bundle folder the default boundary and postcodes are read from
-        (default :func:`nwm_geo.settings.raw_dir`).
+        Accepted for compatibility with existing callers and ignored: nothing is loaded
+        from the data bundle here any more.
     verbose
         Print what is being done.
 
@@ -832,7 +685,14 @@ def walk_network(
     -------
     networkx.MultiDiGraph
         A projected walk network; see :func:`network_label`.
+
+    Raises
+    ------
+    NetworkError
+        If no source is given (no saved graph, OSM file, download or postcodes), if a
+        download is asked for without a boundary, or if the chosen source fails.
     """
+    del data_dir  # kept in the signature for nwm_geo.pipeline; unused
     if graph_path is not None:
         return load_graph(graph_path)
     area: BaseGeometry | None = None
@@ -841,18 +701,25 @@ def walk_network(
     if osm_path is not None:
         poly = gpd.GeoSeries([area], crs=settings.crs) if area is not None else None
         return graph_from_osm_file(osm_path, polygon=poly, verbose=verbose)
-    if area is None:
-        area = _default_boundary(data_dir).buffer(buffer_m)
     if download:
+        if area is None:
+            raise NetworkError(
+                "walk_network(download=True) needs boundary= (the area to download)."
+            )
         poly_wgs = gpd.GeoSeries([area], crs=settings.crs).to_crs(settings.wgs84).iloc[0]
         return graph_from_polygon(
             poly_wgs, cache_dir=cache_dir, timeout_s=timeout_s, verbose=verbose
         )
-    pcs = _default_postcodes(data_dir) if postcodes is None else postcodes
-    geoms = pcs.geometry if isinstance(pcs, gpd.GeoDataFrame) else pcs
+    if postcodes is None:
+        raise NetworkError(
+            "walk_network has no source: pass graph_path= (a saved graph), osm_path= (an "
+            "OSM file), download=True with boundary=, or postcodes= (with an optional "
+            "boundary=) for the postcode-proximity approximation."
+        )
+    geoms = postcodes.geometry if isinstance(postcodes, gpd.GeoDataFrame) else postcodes
     if geoms.crs is not None:
         geoms = geoms.to_crs(settings.crs)
-    inside = geoms[geoms.within(area)]
+    inside = geoms[geoms.within(area)] if area is not None else geoms
     if verbose:
         print(f"Approximating the walk network from {len(inside):,} postcodes (not OSM)")
     return approximate_graph(inside)
