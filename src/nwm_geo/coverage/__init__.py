@@ -54,12 +54,6 @@ from nwm_geo.coverage._network import NetworkArrays
 from nwm_geo.coverage._snap import Snaps, snap, snap_xy
 from nwm_geo.coverage._walksheds import walksheds
 
-# Deprecated private names, importable only until nwm_geo.network's calibration moves to
-# the public engine (NetworkArrays.from_graph, snap_xy, insert_points).
-from nwm_geo.coverage._model import _build_model_graph  # noqa: F401  # isort: skip
-from nwm_geo.coverage._network import _graph_arrays  # noqa: F401  # isort: skip
-from nwm_geo.coverage._snap import _snap_xy  # noqa: F401  # isort: skip
-
 __all__ = [
     "CRITICALITY_COLUMNS",
     "Cover",
