@@ -673,7 +673,8 @@ def write_report(study: Study, out: Path) -> list[Path]:
         method={**outline.method, "data_dates": study.data_dates},
         open_register_assets=int(study.reconciliation["register_count"]["TOTAL"]),
         notes=[data_note(study.reconciliation, area=study.profile)]
-        + ([study.profile.communal_note] if study.profile.communal_note else []),
+        + ([study.profile.communal_note] if study.profile.communal_note else [])
+        + ([network.APPROXIMATION_ERROR_NOTE] if network.is_approximate(study.graph) else []),
         check_exists=False,
     )
     written.append(index)
@@ -793,6 +794,7 @@ def sources_note(study: Study, *, with_network: bool = True) -> str:
                 "Walk times use an approximate network built from postcode centroids, not "
                 "the OpenStreetMap street network; treat them as indicative (docs/network.md)."
             )
+            lines.append(network.APPROXIMATION_ERROR_NOTE)
     if study.profile.communal_note:
         lines.append(f"Population: {study.profile.communal_note}")
     lines += ["", "Sources and licences:", settings.attribution, ""]
