@@ -46,9 +46,7 @@ def test_import_copies_and_checks_the_manifest(tmp_path: Path) -> None:
 
 
 def _tree(root: Path) -> dict[str, str]:
-    return {
-        p.relative_to(root).as_posix(): _sha(p) for p in sorted(root.rglob("*")) if p.is_file()
-    }
+    return {p.relative_to(root).as_posix(): _sha(p) for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_a_changed_file_is_refused_and_nothing_is_copied(tmp_path: Path) -> None:

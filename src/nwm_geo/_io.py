@@ -46,6 +46,7 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -243,12 +244,32 @@ def fsync_tree(folder: Path) -> None:
 
 @contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """Block SIGINT/SIGTERM in the block; a pending one is raised when it ends."""
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _DEFERRED)
+    """Hold SIGINT/SIGTERM during the block; a caught one is handled when it ends.
+
+    Python runs signal handlers in the main thread only, so elsewhere this does
+    nothing. A deferred Ctrl-C raises :class:`KeyboardInterrupt` as the block ends; a
+    deferred SIGTERM with the default action is re-sent then.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[signal.Signals] = []
+
+    def hold(signum: int, frame: object) -> None:
+        caught.append(signal.Signals(signum))
+
+    old = {s: signal.signal(s, hold) for s in _DEFERRED}
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for s, handler in old.items():
+            signal.signal(s, handler)
+        if caught:
+            handler = old[caught[0]]
+            if callable(handler):
+                handler(caught[0], None)  # default_int_handler raises KeyboardInterrupt
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), caught[0])
 
 
 # ------------------------------------------------------------- generations
@@ -347,9 +368,11 @@ def _roll(root: Path, journal: Mapping[str, Any], direction: Literal["forward", 
                     os.rename(target, old)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.rename(new, target)
+            elif f["had_old"] and not old.exists():
+                raise FileNotFoundError(errno.ENOENT, "new generation lost", str(new))
         else:
-            if not new.exists() and target.exists():  # switched: take the new one out
-                new.parent.mkdir(parents=True, exist_ok=True)
+            if not new.exists() and target.exists() and (old.exists() or not f["had_old"]):
+                new.parent.mkdir(parents=True, exist_ok=True)  # switched: take it out
                 os.rename(target, new)
             if f["had_old"] and old.exists() and not target.exists():
                 os.rename(old, target)

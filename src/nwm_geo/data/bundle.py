@@ -170,13 +170,17 @@ def import_bundle(
         holds the lock.
     """
     source = Path(source) if source is not None else settings.shared_data_dir()
-    dest = Path(dest) if dest is not None else settings.raw_dir()
+    if dest is None:  # the project's data/raw: the project's lock and journal
+        root, folder = settings.project_dir(), "data/raw"
+        dest = root / folder
+    else:
+        dest = Path(dest)
+        root, folder = dest.parent, dest.name
     if not source.is_dir():
         raise NwmGeoError(
             f"data bundle not found at {source}. Put the Luton bundle there, or point "
             "NWM_GEO_SHARED_DATA (or --shared-data) at it."
         )
-    root = dest.parent
     readme = dest / "README.md"
     with _io.project_lock(root, timeout=lock_timeout):
         _io.recover(root)
@@ -228,8 +232,8 @@ def import_bundle(
             return manifest
         stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
         try:
-            new = stage / dest.name
-            new.mkdir()
+            new = stage / folder
+            new.mkdir(parents=True)
             _io.fill_from_current(dest, new)
             problems = []
             for r in stale:
@@ -254,7 +258,7 @@ def import_bundle(
                     _rewrite_manifest(old_text, present), encoding="utf-8"
                 )
             _io.fsync_tree(new)
-            _io.switch_folders(root, stage, [dest.name], before_switch=before_switch)
+            _io.switch_folders(root, stage, [folder], before_switch=before_switch)
         finally:
             if _io.pending_switch(root) is None:
                 shutil.rmtree(stage, ignore_errors=True)
