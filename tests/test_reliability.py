@@ -402,3 +402,36 @@ def test_ctrl_c_prints_one_line_and_exits_130(
     err = capsys.readouterr().err
     assert err == "nwm-geo localities: interrupted; nothing was changed\n"
     assert _everything(project) == before
+
+
+_CRASH_IMPORT = """
+import os, signal, sys
+from pathlib import Path
+from nwm_geo.data import import_bundle
+def kill(at):
+    if at == "moved the current data/raw aside":
+        os.kill(os.getpid(), signal.SIGKILL)
+import_bundle(Path(sys.argv[1]), accept_new=True, on_step=kill)
+"""
+
+
+def test_a_reader_finishes_an_import_killed_mid_switch(cli_project: tuple[Path, Path]) -> None:
+    project, bundle = cli_project
+    codepoint = bundle / "postcodes" / "codepoint_synthetic.csv"
+    codepoint.write_text("postcode\nLU9 9ZZ\n", encoding="utf-8")
+    env = {**os.environ, "NWM_GEO_PROJECT_DIR": str(project)}
+    proc = subprocess.run(
+        [sys.executable, "-c", _CRASH_IMPORT, str(bundle)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert not (project / "data" / "raw").exists()  # moved aside, new one not yet in place
+    from nwm_geo.data import require_raw
+
+    path = require_raw("postcodes/codepoint_synthetic.csv")  # rolls the switch forward
+    assert path.read_text(encoding="utf-8") == "postcode\nLU9 9ZZ\n"
+    assert pending_switch(project) is None
+    assert not list(project.glob(".staging-*"))

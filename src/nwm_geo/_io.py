@@ -30,11 +30,12 @@ Under the lock, :func:`staged_outputs`:
 6. deletes the journal, then the staging folder with the old generations.
 
 A reader that finds the journal (:func:`pending_switch`) knows a switch is half-done;
-:func:`recover` completes it. At the next start a leftover journal is rolled
-*forward* (the journal is only written once every new generation is complete); when
-that is impossible (for example a folder cannot be renamed), or after a failure inside
-the running process, it is rolled *back* to the previous generation. Either way every
-output folder holds the same run's files afterwards.
+:func:`finish_pending` completes it when no writer is running. At the next start a
+leftover journal is rolled *forward* (the journal is only written once every new
+generation is complete); when that is impossible (for example a new generation was
+lost), or after a failure inside the running process, it is rolled *back* to the
+previous generation. Either way every output folder holds the same run's files
+afterwards.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ __all__ = [
     "atomic_path",
     "clean_leftovers",
     "fill_from_current",
+    "finish_pending",
     "fsync_tree",
     "lock_path",
     "pending_switch",
@@ -422,6 +424,33 @@ def recover(root: str | os.PathLike[str], *, prefer: Literal["forward", "back"] 
         + " was interrupted and cannot be finished or undone: "
         + "; ".join(errors)
     )
+
+
+def finish_pending(root: str | os.PathLike[str]) -> str:
+    """For readers: finish a half-done switch in ``root`` if no writer is running.
+
+    Parameters
+    ----------
+    root
+        The project folder.
+
+    Returns
+    -------
+    str
+        ``"nothing to do"``, ``"rolled forward"`` or ``"rolled back"``.
+
+    Raises
+    ------
+    LockedError
+        If a writer holds the lock (it finishes the switch itself).
+    """
+    root = Path(root)
+    if pending_switch(root) is None:
+        return "nothing to do"
+    with project_lock(root):
+        outcome = recover(root)
+        clean_leftovers(root)
+    return outcome
 
 
 def remove_partial_files(folder: str | os.PathLike[str]) -> list[Path]:

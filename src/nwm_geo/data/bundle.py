@@ -117,6 +117,7 @@ def import_bundle(
     accept_new: bool = False,
     lock_timeout: float = 0.0,
     before_switch: Callable[[], None] | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Copy the shared bundle into ``data/raw``, enforcing the committed sha256 manifest.
 
@@ -150,8 +151,9 @@ def import_bundle(
         Accept a bundle that differs from the manifest and rewrite the manifest rows.
     lock_timeout
         Seconds to wait for another nwm-geo process's lock; ``0`` refuses at once.
-    before_switch
-        Called just before ``dest`` is switched (fault injection for tests).
+    before_switch, on_step
+        Fault-injection hooks of :func:`nwm_geo._io.switch_folders`: called just
+        before ``dest`` is switched, and after each rename.
 
     Returns
     -------
@@ -258,7 +260,7 @@ def import_bundle(
                     _rewrite_manifest(old_text, present), encoding="utf-8"
                 )
             _io.fsync_tree(new)
-            _io.switch_folders(root, stage, [folder], before_switch=before_switch)
+            _io.switch_folders(root, stage, [folder], before_switch=before_switch, on_step=on_step)
         finally:
             if _io.pending_switch(root) is None:
                 shutil.rmtree(stage, ignore_errors=True)
@@ -287,6 +289,8 @@ def require_raw(relative: str, *, data_dir: Path | None = None) -> Path:
     """
     base = Path(data_dir) if data_dir is not None else settings.raw_dir()
     path = base / relative
+    if not path.exists() and data_dir is None:  # a killed import may be half-switched
+        _io.finish_pending(settings.project_dir())
     if not path.exists():
         raise NwmGeoError(
             f"{path} not found. Import the data bundle first: `nwm-geo import-data` "
