@@ -45,29 +45,22 @@ def test_import_copies_and_checks_the_manifest(tmp_path: Path) -> None:
     assert read_manifest(dest / "README.md")["assets/a.csv"] == _sha(src / "assets" / "a.csv")
 
 
-def test_a_changed_file_is_reported(tmp_path: Path) -> None:
+def _tree(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): _sha(p) for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_changed_file_is_refused_and_nothing_is_copied(tmp_path: Path) -> None:
     src = _bundle(tmp_path / "shared")
     dest = tmp_path / "raw"
     _readme(dest, {"assets/a.csv": "0" * 64, "SOURCES.md": _sha(src / "SOURCES.md")})
-    with pytest.raises(NwmGeoError, match=r"assets/a.csv: sha256 differs from manifest"):
-        import_bundle(src, dest=dest, strict=True)
-    with pytest.warns(UserWarning, match="differs"):
-        manifest = import_bundle(src, dest=dest)
-    assert manifest.set_index("file").loc["assets/a.csv", "status"] == (
-        "sha256 differs from manifest"
-    )
+    before = _tree(dest)
+    for strict in (True, False):
+        with pytest.raises(NwmGeoError, match=r"assets/a.csv: sha256 differs from manifest"):
+            import_bundle(src, dest=dest, strict=strict)
+        assert _tree(dest) == before  # only the README: nothing copied
 
 
-def test_strict_copies_nothing_when_a_file_differs(tmp_path: Path) -> None:
-    src = _bundle(tmp_path / "shared")
-    dest = tmp_path / "raw"
-    _readme(dest, {"assets/a.csv": "0" * 64, "SOURCES.md": _sha(src / "SOURCES.md")})
-    with pytest.raises(NwmGeoError, match="differs"):
-        import_bundle(src, dest=dest, strict=True)
-    assert sorted(p.name for p in dest.rglob("*")) == ["README.md"]  # nothing copied
-
-
-def test_a_manifest_file_missing_from_the_bundle_is_reported(tmp_path: Path) -> None:
+def test_a_manifest_file_missing_from_the_bundle_is_refused(tmp_path: Path) -> None:
     src = _bundle(tmp_path / "shared")
     dest = tmp_path / "raw"
     _readme(
@@ -79,17 +72,38 @@ def test_a_manifest_file_missing_from_the_bundle_is_reported(tmp_path: Path) -> 
         },
     )
     with pytest.raises(NwmGeoError, match=r"assets/gone.csv: missing from bundle"):
-        import_bundle(src, dest=dest, strict=True)
+        import_bundle(src, dest=dest)
     assert not (dest / "assets").exists()
-    with pytest.warns(UserWarning, match="assets/gone.csv: missing from bundle"):
-        manifest = import_bundle(src, dest=dest)
-    status = manifest.set_index("file")["status"].to_dict()
-    assert status == {
-        "SOURCES.md": "ok",
+
+
+def test_a_file_not_in_the_manifest_is_refused_unless_accepted(tmp_path: Path) -> None:
+    src = _bundle(tmp_path / "shared")
+    dest = tmp_path / "raw"
+    _readme(dest, {"assets/a.csv": _sha(src / "assets" / "a.csv")})
+    with pytest.raises(NwmGeoError, match=r"SOURCES.md: not in manifest"):
+        import_bundle(src, dest=dest)
+    manifest = import_bundle(src, dest=dest, accept_new=True)
+    assert manifest.set_index("file")["status"].to_dict() == {
+        "SOURCES.md": "not in manifest",
         "assets/a.csv": "ok",
-        "assets/gone.csv": "missing from bundle",
     }
-    assert (dest / "assets" / "a.csv").exists()  # the files that are there are copied
+    readme = (dest / "README.md").read_text(encoding="utf-8")
+    assert f"| `assets/a.csv` | synthetic | n/a | {_sha(src / 'assets' / 'a.csv')} |" in readme
+    assert f"| `SOURCES.md` | see SOURCES.md | see SOURCES.md | {_sha(src / 'SOURCES.md')} |" in (
+        readme
+    )
+    assert set(import_bundle(src, dest=dest, strict=True)["status"]) == {"ok"}
+
+
+def test_without_a_manifest_strict_refuses(tmp_path: Path) -> None:
+    src = _bundle(tmp_path / "shared")
+    dest = tmp_path / "raw"
+    with pytest.raises(NwmGeoError, match=r"README.md: no sha256 manifest"):
+        import_bundle(src, dest=dest, strict=True)
+    assert not dest.exists()
+    manifest = import_bundle(src, dest=dest)  # outside a repository: imported unchecked
+    assert set(manifest["status"]) == {"not in manifest"}
+    assert _tree(dest) == {f: _sha(src / f) for f in ["SOURCES.md", "assets/a.csv"]}
 
 
 def test_missing_bundle_and_missing_raw_file_say_what_to_do(tmp_path: Path) -> None:

@@ -35,7 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     imp = sub.add_parser("import-data", help="copy the bundle into data/raw and check sha256")
-    imp.add_argument("--strict", action="store_true", help="fail when a file differs")
+    imp.add_argument("--strict", action="store_true", help="also refuse when there is no manifest")
+    imp.add_argument(
+        "--accept-new-bundle",
+        action="store_true",
+        help="accept a bundle that differs from the manifest and rewrite data/raw/README.md",
+    )
     imp.add_argument("--print-manifest", action="store_true", help="print the manifest table rows")
     study_opts = argparse.ArgumentParser(add_help=False)
     study_opts.add_argument(
@@ -161,7 +166,7 @@ def _cmd_stages(args: argparse.Namespace) -> None:
 def _cmd_import_data(args: argparse.Namespace) -> None:
     from nwm_geo.data import import_bundle
 
-    manifest = import_bundle(strict=args.strict)
+    manifest = import_bundle(strict=args.strict, accept_new=args.accept_new_bundle)
     present = manifest[manifest["status"] != "missing from bundle"]
     if args.print_manifest:
         for r in present.itertuples():
@@ -191,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 when an input or a request was rejected.
+        0 on success, 2 when an input or a request was rejected, 130 when interrupted.
     """
     args = _parser().parse_args(argv)
     if args.shared_data:
@@ -207,6 +212,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if any(n.startswith("stage: ") for n in notes):  # raised inside pipeline.run
             print("Nothing was written to data/processed or reports.", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:  # notes say what a deferred Ctrl-C left switched
+        what = "; ".join(getattr(exc, "__notes__", [])) or "nothing was changed"
+        print(f"nwm-geo {args.command}: interrupted; {what}", file=sys.stderr)
+        return 130
     return 0
 
 

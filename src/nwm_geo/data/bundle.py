@@ -1,8 +1,9 @@
 """Import the shared open-data bundle into ``data/raw``.
 
 In: ``../shared/data`` (or ``NWM_GEO_SHARED_DATA``). Out: a copy under the
-gitignored ``data/raw`` and a check of every file against the sha256 manifest
-committed in ``data/raw/README.md``.
+gitignored ``data/raw``, every file checked against the sha256 manifest committed
+in ``data/raw/README.md``; a bundle that differs is refused unless accepted, and
+``data/raw`` is switched as a whole (never left half-copied).
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import warnings
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
-from nwm_geo import settings
+from nwm_geo import _io, settings
 from nwm_geo._errors import NwmGeoError
 
 __all__ = ["bundle_manifest", "import_bundle", "read_manifest", "require_raw"]
@@ -76,25 +78,82 @@ def read_manifest(readme: Path) -> dict[str, str]:
     return out
 
 
+def _manifest_rows(readme_text: str) -> tuple[list[str], dict[str, list[str]], list[str]]:
+    """Split a README into the lines before the table rows, the rows' columns, the rest."""
+    lines = readme_text.splitlines()
+    idx = [i for i, line in enumerate(lines) if _MANIFEST_ROW.match(line.strip())]
+    if not idx:
+        return lines, {}, []
+    cols = {}
+    for i in idx:
+        cells = [c.strip() for c in lines[i].strip().strip("|").split("|")]
+        cols[cells[0].strip("`")] = cells
+    return lines[: idx[0]], cols, lines[idx[-1] + 1 :]
+
+
+def _rewrite_manifest(old_text: str | None, files: pd.DataFrame) -> str:
+    """The README with its manifest rows replaced by ``files`` (keeping source/licence)."""
+    if old_text is None:
+        old_text = (
+            "# data/raw: the imported open-data bundle\n\n"
+            "| file | source | licence | sha256 |\n|---|---|---|---|\n"
+        )
+    head, cols, tail = _manifest_rows(old_text)
+    if not cols and not any(line.startswith("| file |") for line in head):
+        head += ["", "| file | source | licence | sha256 |", "|---|---|---|---|"]
+    rows = []
+    for r in files.itertuples():
+        old = cols.get(str(r.file))
+        source, licence = (old[1], old[2]) if old and len(old) >= 4 else ("see SOURCES.md",) * 2
+        rows.append(f"| `{r.file}` | {source} | {licence} | {r.sha256} |")
+    return "\n".join([*head, *rows, *tail]) + "\n"
+
+
 def import_bundle(
     source: Path | None = None,
     *,
     dest: Path | None = None,
     strict: bool = False,
+    accept_new: bool = False,
+    lock_timeout: float = 0.0,
+    before_switch: Callable[[], None] | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
-    """Copy the shared bundle into ``data/raw`` and check it against the manifest.
+    """Copy the shared bundle into ``data/raw``, enforcing the committed sha256 manifest.
 
-    Files already present with the right checksum are not copied again.
+    Every bundle file is checked against the manifest table in ``dest/README.md``. A
+    file whose sha256 differs, a manifest file missing from the bundle, or a bundle
+    file not in the manifest is refused: one :class:`NwmGeoError` lists each file and
+    its reason, and ``dest`` is left untouched. With ``accept_new`` the bundle is taken
+    as the new reference instead and the manifest rows of ``dest/README.md`` are
+    rewritten (existing rows keep their source and licence; new rows say "see
+    SOURCES.md"). Without a manifest (outside a repository) the bundle is imported
+    unchecked, unless ``strict``, which then refuses.
+
+    The import never replaces a good ``dest`` by a worse one: it runs under the
+    project lock (:func:`nwm_geo._io.project_lock`), builds a complete new generation
+    of ``dest`` in a staging folder (the current files hard-linked, the changed ones
+    copied), verifies every copied file's sha256, and switches the folder in one
+    journalled rename (:func:`nwm_geo._io.switch_folders`). Leftover staging folders
+    and partial ``.tmp`` files in ``dest`` are removed first. A bundle ``README.md`` at
+    the top level is never imported (that name is the manifest's).
 
     Parameters
     ----------
     source
         The bundle folder; defaults to :func:`nwm_geo.settings.shared_data_dir`.
     dest
-        Destination; defaults to :func:`nwm_geo.settings.raw_dir`.
+        Destination; defaults to :func:`nwm_geo.settings.raw_dir`. Its parent folder
+        holds the lock file and the switch journal (the project folder by default).
     strict
-        Raise instead of warning when a file differs from the committed manifest or
-        is missing from the bundle; nothing is copied then.
+        Also refuse when there is no manifest to check against.
+    accept_new
+        Accept a bundle that differs from the manifest and rewrite the manifest rows.
+    lock_timeout
+        Seconds to wait for another nwm-geo process's lock; ``0`` refuses at once.
+    before_switch, on_step
+        Fault-injection hooks of :func:`nwm_geo._io.switch_folders`: called just
+        before ``dest`` is switched, and after each rename.
 
     Returns
     -------
@@ -107,54 +166,104 @@ def import_bundle(
     Raises
     ------
     NwmGeoError
-        If the bundle folder does not exist, or (``strict``) a checksum differs or a
-        manifest file is missing from the bundle.
+        If the bundle folder does not exist; if a file differs from the manifest, is
+        missing or is not in it (unless ``accept_new``); if ``strict`` and there is no
+        manifest; if a copied file does not match the bundle; or if another process
+        holds the lock.
     """
     source = Path(source) if source is not None else settings.shared_data_dir()
-    dest = Path(dest) if dest is not None else settings.raw_dir()
+    if dest is None:  # the project's data/raw: the project's lock and journal
+        root, folder = settings.project_dir(), "data/raw"
+        dest = root / folder
+    else:
+        dest = Path(dest)
+        root, folder = dest.parent, dest.name
     if not source.is_dir():
         raise NwmGeoError(
             f"data bundle not found at {source}. Put the Luton bundle there, or point "
             "NWM_GEO_SHARED_DATA (or --shared-data) at it."
         )
-    manifest = bundle_manifest(source)
-    expected = read_manifest(dest / "README.md")
-    status = []
-    for row in manifest.itertuples():
-        want = expected.get(str(row.file))
-        if want is None:
-            status.append("not in manifest")
-        elif want != row.sha256:
-            status.append("sha256 differs from manifest")
-        else:
-            status.append("ok")
-    manifest["status"] = status
-    manifest = manifest.astype({"bytes": "Int64"})
-    absent = sorted(set(expected) - set(manifest["file"]))
-    if absent:
-        missing = pd.DataFrame(
-            {"file": absent, "bytes": pd.NA, "sha256": "", "status": "missing from bundle"},
-            index=range(len(manifest), len(manifest) + len(absent)),
-        )
-        manifest = pd.concat([manifest, missing.astype(manifest.dtypes.to_dict())])
-    bad = manifest[manifest["status"] != "ok"]
-    msg = ""
-    if expected and len(bad):
-        msg = "the data bundle differs from data/raw/README.md:\n" + "\n".join(
-            f"  {r.file}: {r.status}" for r in bad.itertuples()
-        )
-        if strict:  # before copying anything, so nothing unexpected lands in dest
-            raise NwmGeoError(msg)
-    for row in manifest[manifest["status"] != "missing from bundle"].itertuples():
-        target = dest / str(row.file)
-        if target.exists() and _sha256(target) == row.sha256:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name("." + target.name + ".tmp")
-        shutil.copyfile(source / str(row.file), tmp)
-        tmp.replace(target)
-    if msg:
-        warnings.warn(msg, stacklevel=2)
+    readme = dest / "README.md"
+    with _io.project_lock(root, timeout=lock_timeout):
+        _io.recover(root)
+        _io.clean_leftovers(root)
+        _io.remove_partial_files(dest)
+        manifest = bundle_manifest(source)
+        manifest = manifest[manifest["file"] != "README.md"].reset_index(drop=True)
+        expected = read_manifest(readme)
+        if strict and not expected:
+            raise NwmGeoError(
+                f"{readme}: no sha256 manifest to check the bundle {source} against "
+                "(--strict needs the committed data/raw/README.md); nothing was imported"
+            )
+        status = []
+        for row in manifest.itertuples():
+            want = expected.get(str(row.file))
+            if want is None:
+                status.append("not in manifest")
+            elif want != row.sha256:
+                status.append("sha256 differs from manifest")
+            else:
+                status.append("ok")
+        manifest["status"] = status
+        manifest = manifest.astype({"bytes": "Int64"})
+        absent = sorted(set(expected) - set(manifest["file"]))
+        if absent:
+            missing = pd.DataFrame(
+                {"file": absent, "bytes": pd.NA, "sha256": "", "status": "missing from bundle"},
+                index=range(len(manifest), len(manifest) + len(absent)),
+            )
+            manifest = pd.concat([manifest, missing.astype(manifest.dtypes.to_dict())])
+        bad = manifest[manifest["status"] != "ok"]
+        if expected and len(bad) and not accept_new:
+            raise NwmGeoError(
+                f"the data bundle {source} differs from the manifest {readme}; "
+                f"{dest} was not changed:\n"
+                + "\n".join(f"  {r.file}: {r.status}" for r in bad.itertuples())
+                + "\nIf this bundle is the new reference, run "
+                "`nwm-geo import-data --accept-new-bundle`."
+            )
+        present = manifest[manifest["status"] != "missing from bundle"]
+        stale = [
+            r
+            for r in present.itertuples()
+            if not ((dest / str(r.file)).is_file() and _sha256(dest / str(r.file)) == r.sha256)
+        ]
+        rewrite = accept_new and (len(bad) > 0 or not expected)
+        if not stale and not rewrite:
+            return manifest
+        stage = Path(tempfile.mkdtemp(prefix=".staging-", dir=root))
+        try:
+            new = stage / folder
+            new.mkdir(parents=True)
+            _io.fill_from_current(dest, new)
+            problems = []
+            for r in stale:
+                target = new / str(r.file)
+                target.unlink(missing_ok=True)  # a hard link to the old file: never write into it
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source / str(r.file), target)
+                got = _sha256(target)
+                if got != r.sha256:
+                    problems.append(f"  {r.file}: changed while it was copied")
+            if problems:
+                raise NwmGeoError(
+                    f"the data bundle {source} changed during the import; {dest} was not "
+                    "changed:\n" + "\n".join(problems)
+                )
+            if rewrite:
+                for f in absent:
+                    (new / f).unlink(missing_ok=True)
+                old_text = readme.read_text(encoding="utf-8") if readme.exists() else None
+                (new / "README.md").unlink(missing_ok=True)
+                (new / "README.md").write_text(
+                    _rewrite_manifest(old_text, present), encoding="utf-8"
+                )
+            _io.fsync_tree(new)
+            _io.switch_folders(root, stage, [folder], before_switch=before_switch, on_step=on_step)
+        finally:
+            if _io.pending_switch(root) is None:
+                shutil.rmtree(stage, ignore_errors=True)
     return manifest
 
 
@@ -180,6 +289,8 @@ def require_raw(relative: str, *, data_dir: Path | None = None) -> Path:
     """
     base = Path(data_dir) if data_dir is not None else settings.raw_dir()
     path = base / relative
+    if not path.exists() and data_dir is None:  # a killed import may be half-switched
+        _io.finish_pending(settings.project_dir())
     if not path.exists():
         raise NwmGeoError(
             f"{path} not found. Import the data bundle first: `nwm-geo import-data` "
