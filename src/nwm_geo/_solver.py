@@ -26,6 +26,10 @@ Replace ``_solve(prob, solver, time_limit)`` followed by ``solve_status(prob, ..
 x %)", "optimal within gap x %", "reported optimal by CBC; proof not checked") and
 ``status.proven_optimal`` is True only for a proof read from HiGHS. The problem,
 measure and scope labels belong to the caller's own table row, not to this status.
+Two differences from requirements' copy: ``objective`` and ``bound`` are in the
+problem's own sense (its copy reports HiGHS's negated values for the MCLP, a
+maximisation), and any HiGHS status that comes with a feasible solution is usable
+(state ``"feasible"``), not only the time, iteration and solution limits.
 """
 
 from __future__ import annotations

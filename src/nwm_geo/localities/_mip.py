@@ -31,7 +31,7 @@ class _Result:
 
     @property
     def bound(self) -> float:
-        """The dual bound when there is one and the state is not proven, else NaN."""
+        """The solver's dual bound on the objective, NaN when unknown."""
         return self.status.bound
 
 
