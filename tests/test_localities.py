@@ -303,6 +303,35 @@ def test_pins_respected_and_named() -> None:
     assert plan.objective == pytest.approx(min(ok), abs=1e-9)
 
 
+def test_pinned_flow_from_a_start_plan_matches_the_sets_optimum() -> None:
+    """A start plan is numbered like the flow model's pin groups, whatever its names."""
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3)
+    pins = {"W00": "Old Town", "W22": 1, "W02": 1}
+    # columns: W00 in "column 0", W02 and W22 in "column 2"; the names sort the other way
+    start = _stripes(wards, 3).map({"column 0": "z", "column 1": "y", "column 2": "x"})
+    exact = loc.partition(wards, k=3, pins=pins)
+    starts: list[dict[str, float]] = []
+    flow = loc.partition(
+        wards,
+        k=3,
+        pins=pins,
+        method="flow",
+        start=start,
+        time_limit_s=30,
+        solver=_StartSpyHiGHS(starts, msg=False),
+    )
+    assert "the start plan" in flow.method and flow.proven_optimal
+    # the start handed to the solver keeps the pins: W00 (unit 0) in group 0, W02 and
+    # W22 (units 2 and 8) in group 1; otherwise HiGHS would drop it without a word
+    assert starts and all(st["x_0_0"] == st["x_2_1"] == st["x_8_1"] == 1.0 for st in starts)
+    assert flow.objective == pytest.approx(exact.objective, abs=1e-9)
+    assert flow.assignment["W00"] == "Old Town"
+    assert flow.assignment["W22"] == flow.assignment["W02"] != "Old Town"
+    with pytest.raises(InfeasiblePartitionError, match="pinned to 1"):
+        split = start.where(start.index != "W02", "y")  # W02 leaves W22's locality
+        loc.partition(wards, k=3, pins=pins, start=split)
+
+
 def test_conflicting_pins_raise() -> None:
     wards = grid(1, 5, [10, 10, 10, 10, 10])
     with pytest.raises(InfeasiblePartitionError, match="pins"):

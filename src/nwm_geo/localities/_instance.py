@@ -257,7 +257,10 @@ def _labels_from_masks(n: int, masks: Sequence[int]) -> np.ndarray:
 
 
 def _labels_from_plan(inst: _Instance, plan: pd.Series) -> np.ndarray:
-    """Integer labels (sorted locality names) of a given plan, checked against the rules.
+    """Integer labels of a given plan, checked against the rules.
+
+    Localities are numbered by sorted name, except that the locality holding pin group
+    ``g`` is numbered ``g`` (as in the flow model).
 
     Raises
     ------
@@ -290,4 +293,8 @@ def _labels_from_plan(inst: _Instance, plan: pd.Series) -> np.ndarray:
         problems.append("wards pinned to different localities share one")
     if problems:
         raise InfeasiblePartitionError("start plan breaks the rules: " + "; ".join(problems))
-    return labels
+    # pin group g is locality g in the flow model: number the start the same way
+    order = list(dict.fromkeys(group_labels))
+    order += [j for j in range(inst.k) if j not in order]
+    relabel = {old: new for new, old in enumerate(order)}
+    return np.array([relabel[int(v)] for v in labels])
