@@ -7,8 +7,10 @@ the solver's answer. All data below is synthetic.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
+import re
 from typing import Any
 
 import geopandas as gpd
@@ -19,7 +21,7 @@ import pytest
 from shapely.geometry import box
 
 from nwm_geo import localities as loc
-from nwm_geo._errors import InfeasiblePartitionError
+from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError, SolverError
 
 SIDE = 1000.0  # metres
 
@@ -301,6 +303,35 @@ def test_pins_respected_and_named() -> None:
     assert plan.objective == pytest.approx(min(ok), abs=1e-9)
 
 
+def test_pinned_flow_from_a_start_plan_matches_the_sets_optimum() -> None:
+    """A start plan is numbered like the flow model's pin groups, whatever its names."""
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3)
+    pins = {"W00": "Old Town", "W22": 1, "W02": 1}
+    # columns: W00 in "column 0", W02 and W22 in "column 2"; the names sort the other way
+    start = _stripes(wards, 3).map({"column 0": "z", "column 1": "y", "column 2": "x"})
+    exact = loc.partition(wards, k=3, pins=pins)
+    starts: list[dict[str, float]] = []
+    flow = loc.partition(
+        wards,
+        k=3,
+        pins=pins,
+        method="flow",
+        start=start,
+        time_limit_s=30,
+        solver=_StartSpyHiGHS(starts, msg=False),
+    )
+    assert "the start plan" in flow.method and flow.proven_optimal
+    # the start handed to the solver keeps the pins: W00 (unit 0) in group 0, W02 and
+    # W22 (units 2 and 8) in group 1; otherwise HiGHS would drop it without a word
+    assert starts and all(st["x_0_0"] == st["x_2_1"] == st["x_8_1"] == 1.0 for st in starts)
+    assert flow.objective == pytest.approx(exact.objective, abs=1e-9)
+    assert flow.assignment["W00"] == "Old Town"
+    assert flow.assignment["W22"] == flow.assignment["W02"] != "Old Town"
+    with pytest.raises(InfeasiblePartitionError, match="pinned to 1"):
+        split = start.where(start.index != "W02", "y")  # W02 leaves W22's locality
+        loc.partition(wards, k=3, pins=pins, start=split)
+
+
 def test_conflicting_pins_raise() -> None:
     wards = grid(1, 5, [10, 10, 10, 10, 10])
     with pytest.raises(InfeasiblePartitionError, match="pins"):
@@ -466,67 +497,71 @@ def test_dissolve() -> None:
     assert gdf.crs == wards.crs
 
 
-@pytest.mark.parametrize("slack", [1.0, 1.3, 2.0])
-def test_plan_does_not_depend_on_how_good_the_heuristic_was(
-    monkeypatch: pytest.MonkeyPatch, slack: float
-) -> None:
+def _stripes(wards: gpd.GeoDataFrame, cols: int) -> pd.Series:
+    """A valid but poorly balanced plan: one locality per grid column."""
+    return pd.Series([f"column {c[-1]}" for c in wards.index], index=wards.index)
+
+
+@pytest.mark.parametrize("start", ["optimum", "rank 3", "columns"])
+def test_plan_does_not_depend_on_how_good_the_incumbent_was(start: str) -> None:
     """Under load the time-boxed heuristic finds a worse incumbent, so more sets are
-    enumerated; the plan chosen among equally good ones must not change."""
+    enumerated; the plan chosen among equally good ones must not change. A start plan
+    stands in for incumbents of every quality."""
     rng = np.random.default_rng(3)
     wards = grid(
         5, 5, rng.integers(80, 120, size=25).tolist(), rng.integers(1, 4, size=25).tolist()
     )
     reference = loc.partition(wards, k=5)
-    real = loc._incumbent
-
-    def weaker(inst: Any, **kw: Any) -> Any:
-        found = real(inst, **kw)
-        return None if found is None else (found[0], found[1] * slack)
-
-    monkeypatch.setattr(loc, "_incumbent", weaker)
-    again = loc.partition(wards, k=5)
+    plans = {
+        "optimum": reference.assignment,
+        "rank 3": loc.alternatives(wards, k=5, n=3).ranked[2].assignment,
+        "columns": _stripes(wards, 5),
+    }
+    again = loc.partition(wards, k=5, start=plans[start])
+    assert "start plan" in again.method
+    assert again.proven_optimal
     assert again.objective == pytest.approx(reference.objective)
     pd.testing.assert_series_equal(again.assignment, reference.assignment)
 
 
-def test_a_tiebreak_that_finds_nothing_keeps_the_stage_one_plan(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_start_plan_that_breaks_the_rules_is_refused() -> None:
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3)
+    split = pd.Series(["a", "b", "a", "b", "b", "b", "c", "c", "c"], index=wards.index)
+    with pytest.raises(InfeasiblePartitionError, match="'a' is not connected"):
+        loc.partition(wards, k=3, start=split)
+    with pytest.raises(InfeasiblePartitionError, match="2 localities but k=3"):
+        loc.partition(
+            wards, k=3, start=pd.Series("a", index=wards.index).where(wards.index < "W20", "b")
+        )
+
+
+class _NoTiebreakHiGHS(pulp.HiGHS):
+    """HiGHS that finds nothing for the compactness tie-break (the model without the
+    worst-deviation variable ``z``) and nothing when given 1 s or less."""
+
+    def actualSolve(self, lp: pulp.LpProblem, **kw: Any) -> int:
+        short = self.timeLimit is not None and self.timeLimit <= 1.0
+        if "z" not in lp.variablesDict() or short:
+            return int(lp.status)  # not solved: PuLP's "Not Solved", no solution
+        return int(super().actualSolve(lp, **kw))
+
+
+def test_a_tiebreak_that_finds_nothing_keeps_the_stage_one_plan() -> None:
     """Regression: the fallback used to re-solve with 1 s and could return no sets, which
     became a plan with empty localities."""
     pop = np.random.default_rng(5).integers(80, 120, size=9).tolist()
     wards = grid(3, 3, pop, [1] * 9)
-    real = loc._SetModel.solve
-
-    def stage_two_fails(self: Any, **kw: Any) -> Any:
-        if kw["stage"] == 2:
-            return loc._Solve("none", math.nan, math.nan, {}), []
-        if kw.get("time_left", 99) <= 1.0:
-            return loc._Solve("none", math.nan, math.nan, {}), []
-        return real(self, **kw)
-
-    monkeypatch.setattr(loc._SetModel, "solve", stage_two_fails)
-    plan = loc.partition(wards, k=3)
+    plan = loc.partition(wards, k=3, solver=_NoTiebreakHiGHS(msg=False))
     assert plan.assignment.nunique() == 3
-    assert plan.proven_optimal
+    assert plan.proven_optimal and not plan.tiebreak_proven
     best = brute_force(3, 3, 3, {"population": pop, "assets": [1] * 9})[0]
     assert plan.objective == pytest.approx(best[0])
 
 
-def test_alternatives_without_a_tiebreak_still_list_distinct_plans(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_alternatives_without_a_tiebreak_still_list_distinct_plans() -> None:
     pop = np.random.default_rng(5).integers(80, 120, size=9).tolist()
     wards = grid(3, 3, pop, [1] * 9)
-    real = loc._SetModel.solve
-
-    def stage_two_fails(self: Any, **kw: Any) -> Any:
-        if kw["stage"] == 2:
-            return loc._Solve("none", math.nan, math.nan, {}), []
-        return real(self, **kw)
-
-    monkeypatch.setattr(loc._SetModel, "solve", stage_two_fails)
-    alts = loc.alternatives(wards, k=3, n=3)
+    alts = loc.alternatives(wards, k=3, n=3, solver=_NoTiebreakHiGHS(msg=False))
     plans = alts.plans.groupby("rank")["locality"].apply(tuple)
     assert len(plans) == 3
     parts = {
@@ -541,100 +576,81 @@ def test_alternatives_without_a_tiebreak_still_list_distinct_plans(
 
 
 class _FakeClock:
-    """A perf_counter that advances a fixed step per call: a fast or a slow machine."""
+    """A clock that advances a fixed step per call: a fast or a slow machine."""
 
     def __init__(self, step: float) -> None:
         self.now = 0.0
         self.step = step
 
-    def perf_counter(self) -> float:
+    def __call__(self) -> float:
         self.now += self.step
         return self.now
 
 
-def _heuristic_under_clock(monkeypatch: pytest.MonkeyPatch, step: float) -> Any:
+def _flow_under_clock(step: float) -> loc.LocalityPlan:
     rng = np.random.default_rng(3)
-    wards = grid(
-        5, 5, rng.integers(80, 120, size=25).tolist(), rng.integers(1, 4, size=25).tolist()
-    )
-    inst = loc._prepare(
-        wards,
-        k=5,
-        measures=("population", "assets"),
-        weights=None,
-        population_band=None,
-        category_floors=None,
-        pins=None,
-        k_range=loc.DEFAULT_K_RANGE,
-        adjacency=None,
-    )
-    monkeypatch.setattr(loc, "time", _FakeClock(step))
-    stops: list[str] = []
-    found = loc._incumbent(inst, seed=0, restarts=5, iters=50_000, deadline=10.0, stops=stops)
-    monkeypatch.undo()
-    assert found is not None
-    return found[0], stops
+    wards = grid(3, 3, rng.integers(80, 120, size=9).tolist(), rng.integers(1, 4, size=9).tolist())
+    return loc.partition(wards, k=3, method="flow", clock=_FakeClock(step))
 
 
-def test_flow_heuristic_does_not_depend_on_machine_speed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_flow_heuristic_does_not_depend_on_machine_speed() -> None:
     """Regression: the annealing temperature followed the wall clock, so the same seed
     gave different plans on a fast and a slow (or loaded) machine."""
-    fast, fast_stops = _heuristic_under_clock(monkeypatch, 1e-6)
-    slow, slow_stops = _heuristic_under_clock(monkeypatch, 1e-2)
-    assert fast_stops == [] and slow_stops == []
-    np.testing.assert_array_equal(fast, slow)
-    # a clock too slow for the work: the safety stop fires and says so
-    _, stops = _heuristic_under_clock(monkeypatch, 1.0)
-    assert stops
+    fast = _flow_under_clock(1e-6)
+    slow = _flow_under_clock(1e-3)
+    assert "cut short" not in fast.method and "cut short" not in slow.method
+    assert fast.proven_optimal and slow.proven_optimal
+    pd.testing.assert_series_equal(fast.assignment, slow.assignment)
+    # a clock too slow for the work: the safety stops fire and the method says so
+    crawl = _flow_under_clock(1.0)
+    assert "time limit cut short" in crawl.method
+    assert "compact annealing" in crawl.method
 
 
-def test_flow_tiebreak_start_obeys_the_symmetry_rule(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Regression: the stage-2 warm start used the heuristic's labels as they were; a
+def test_no_time_left_is_an_error_not_a_plan() -> None:
+    """A clock that runs past the deadline before the MIP: no solve, an honest error."""
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3)
+    with pytest.raises(SolverError, match="time limit reached"):
+        loc.partition(wards, k=3, time_limit_s=60, clock=_FakeClock(100.0))
+
+
+class _StartSpyHiGHS(pulp.HiGHS):
+    """HiGHS that records the start values set on the variables before each solve."""
+
+    def __init__(self, starts: list[dict[str, float]], **kw: Any) -> None:
+        super().__init__(**kw)
+        self.starts = starts
+
+    def actualSolve(self, lp: pulp.LpProblem, **kw: Any) -> int:
+        start = {v.name: v.varValue for v in lp.variables() if v.varValue is not None}
+        if start:
+            self.starts.append(start)
+        return int(super().actualSolve(lp, **kw))
+
+
+def test_flow_tiebreak_start_obeys_the_symmetry_rule() -> None:
+    """Regression: the stage-2 warm start used the incumbent's labels as they were; a
     start with unit i in a locality numbered above i breaks the model's symmetry rule
     and HiGHS silently ignores it."""
-    wards = grid(3, 3, [100] * 9, [1] * 9)  # the heuristic reaches the bound (0)
+    wards = grid(3, 3, [100] * 9, [1] * 9)  # rows reach the lower bound (0)
+    # rows as localities, named so that unit 0 (row 0) sorts into the last locality
+    rows = pd.Series({code: "cab"[int(code[1])] for code in wards.index})
     starts: list[dict[str, float]] = []
-    real = loc._run
-
-    def spy(prob: Any, solver: Any, time_left: float, verbose: bool, start: Any = None) -> Any:
-        if start:
-            starts.append(dict(start))
-        return real(prob, solver, time_left, verbose, start=start)
-
-    def shuffled_incumbent(inst: Any, **kw: Any) -> Any:
-        found = real_incumbent(inst, **kw)
-        assert found is not None
-        # the same plan with unit 0 in the last locality: out of order
-        return (found[0] - found[0][0] - 1) % inst.k, found[1]
-
-    real_incumbent = loc._incumbent
-    monkeypatch.setattr(loc, "_run", spy)
-    monkeypatch.setattr(loc, "_incumbent", shuffled_incumbent)
-    plan = loc.partition(wards, k=3, method="flow", time_limit_s=20)
+    plan = loc.partition(
+        wards, k=3, method="flow", time_limit_s=20, start=rows, solver=_StartSpyHiGHS(starts)
+    )
     assert plan.objective == 0 and starts
     for start in starts:
         bad = [(i, j) for i in range(9) for j in range(i + 1, 3) if start[f"x_{i}_{j}"] > 0.5]
         assert bad == []
 
 
-def test_alternatives_z_proof_does_not_depend_on_the_tiebreak(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_alternatives_z_proof_does_not_depend_on_the_tiebreak() -> None:
     """Regression: when only the stage-2 tie-break failed, a plan whose worst deviation
     stage 1 had proven was reported as "best found within time limit (gap 92 %)"."""
     pop = np.random.default_rng(5).integers(80, 120, size=9).tolist()
     wards = grid(3, 3, pop, [1] * 9)
-    real = loc._SetModel.solve
-
-    def stage_two_fails(self: Any, **kw: Any) -> Any:
-        if kw["stage"] == 2:
-            return loc._Solve("none", math.nan, math.nan, {}), []
-        return real(self, **kw)
-
-    monkeypatch.setattr(loc._SetModel, "solve", stage_two_fails)
-    alts = loc.alternatives(wards, k=3, n=2)
+    alts = loc.alternatives(wards, k=3, n=2, solver=_NoTiebreakHiGHS(msg=False))
     best = brute_force(3, 3, 3, {"population": pop, "assets": [1] * 9})[0]
     assert alts.ranked[0].objective == pytest.approx(best[0])
     for plan in alts.ranked:
@@ -644,43 +660,81 @@ def test_alternatives_z_proof_does_not_depend_on_the_tiebreak(
     assert (alts.plans["status"] == "proven optimal").all()
 
 
-def test_sets_objective_is_the_returned_plans_worst_deviation(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+class _StageOneStoppedEarly(pulp.LpSolver):
+    """Like CBC stopped at its time limit on stage 1 (the model with ``z``): a solution
+    worse by 0.05 reported as "integer feasible", with no bound. Solved by HiGHS."""
+
+    name = "StoppedEarly"
+
+    def available(self) -> bool:
+        return True
+
+    def actualSolve(self, lp: pulp.LpProblem, **kw: Any) -> int:
+        status = int(pulp.HiGHS(msg=False).actualSolve(lp))
+        z = lp.variablesDict().get("z")
+        if z is not None:
+            z.varValue = z.varValue + 0.05
+            lp.solverModel = None  # no HiGHS model to read a proof from
+            lp.assignStatus(pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible)
+        return status
+
+
+def test_sets_objective_is_the_returned_plans_worst_deviation() -> None:
     """Regression: the sets path reported stage 1's objective, not the z of the plan it
     returned; they differ when stage 1 stops at the time limit with a worse plan and
     the tie-break then picks a better-balanced one."""
     wards = grid(3, 3, POP_3x3, ASSETS_3x3)
-    real = loc._SetModel.solve
-
-    def stage_one_stopped(self: Any, **kw: Any) -> Any:
-        res, chosen = real(self, **kw)
-        if kw["stage"] == 1:  # as if stopped early: a worse incumbent, a weak bound
-            return loc._Solve("feasible", res.objective + 0.05, 0.0, res.values), chosen
-        return res, chosen
-
-    monkeypatch.setattr(loc._SetModel, "solve", stage_one_stopped)
-    plan = loc.partition(wards, k=3, method="sets")
+    plan = loc.partition(wards, k=3, method="sets", solver=_StageOneStoppedEarly())
     worst = plan.summary[["population_dev_pct", "assets_dev_pct"]].abs().to_numpy().max()
     assert plan.objective == pytest.approx(worst / 100)
     assert not plan.proven_optimal
     assert f"worst deviation {plan.objective:.2%}" in plan.status
 
 
-def test_heuristic_returns_the_worst_deviation_of_its_plan() -> None:
-    """Regression: _heuristic returned the constraint violation where it promised z."""
+def test_heuristic_incumbent_is_a_worst_deviation() -> None:
+    """Regression: the heuristic returned the constraint violation (0) where it promised
+    its plan's worst deviation, which is never below the optimum."""
     wards = grid(3, 3, POP_3x3, ASSETS_3x3)
-    inst = loc._prepare(
-        wards,
-        k=3,
-        measures=("population", "assets"),
-        weights=None,
-        population_band=None,
-        category_floors=None,
-        pins=None,
-        k_range=loc.DEFAULT_K_RANGE,
-        adjacency=None,
-    )
-    found = loc._heuristic(inst, seed=0, restarts=3, deadline=math.inf)
+    plan = loc.partition(wards, k=3, method="sets")
+    found = re.search(r"heuristic incumbent ([0-9.]+)%", plan.method)
     assert found is not None
-    assert found[1] == pytest.approx(loc._zvalue(inst, found[0])) and found[1] > 0
+    incumbent = float(found.group(1)) / 100
+    assert incumbent > 0 and incumbent >= plan.objective - 1e-6
+
+
+# --------------------------------------------------------------------------- rules and lookups
+
+
+def test_rules_object_and_keywords_give_the_same_plan() -> None:
+    libraries = [1, 0, 0, 0, 1, 0, 0, 0, 1]
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3, Library=libraries)
+    rules = loc.PartitionRules(category_floors={"Library": 1}, population_band=0.5)
+    by_rules = loc.partition(wards, k=3, rules=rules)
+    by_keywords = loc.partition(wards, k=3, category_floors={"Library": 1}, population_band=0.5)
+    pd.testing.assert_series_equal(by_rules.assignment, by_keywords.assignment)
+    assert (by_rules.summary["Library"] >= 1).all()
+    with pytest.raises(NwmGeoError, match="not both"):
+        loc.partition(wards, k=3, rules=rules, pins={"W00": 0})
+
+
+def test_rules_are_frozen() -> None:
+    floors = {"Library": 1}
+    rules = loc.PartitionRules(category_floors=floors)
+    floors["Library"] = 5  # the caller's dict changing later does not change the rules
+    assert rules.category_floors["Library"] == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rules.population_band = 0.1  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        rules.category_floors["Library"] = 2  # type: ignore[index]
+
+
+def test_locality_of_on_the_input_index() -> None:
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3)
+    plan = loc.partition(wards, k=3)
+    codes = pd.Series(["W22", "E05999999", "W00"], index=pd.Index([10, 20, 30], name="row"))
+    got = plan.locality_of(codes)
+    assert got.name == "locality" and got.index.equals(codes.index)
+    assert got[10] == plan.assignment["W22"] and got[30] == plan.assignment["W00"]
+    assert pd.isna(got[20])
+    filled = plan.locality_of(codes, unknown="outside the borough")
+    assert filled[20] == "outside the borough" and filled[10] == got[10]

@@ -1,0 +1,39 @@
+"""Balanced, contiguous localities made of whole units, with a proof of optimality.
+
+In: a units GeoDataFrame (wards by default, or any finer units such as LSOAs) in a
+metric CRS, indexed by unit code, with ``population`` (int), ``assets`` (int), optional
+one int column per asset category (named as in :data:`nwm_geo.settings.CATEGORIES`),
+an optional ``ward_name`` column and polygon geometry; ``k``; and the rules
+(:class:`PartitionRules`: measures to balance, population band, category floors,
+pins).
+
+Out: a :class:`LocalityPlan` (ward -> locality name, a per-locality summary, the
+objective, the boundary cut and an honest proof status), ranked
+:class:`Alternatives`, and dissolved locality polygons.
+
+The method (objective, the two exact methods, the proof status and the naming rule)
+is described in plain words in ``docs/localities.md``.
+"""
+
+from __future__ import annotations
+
+from nwm_geo.localities._alternatives import alternatives
+from nwm_geo.localities._instance import polsby_popper, ward_adjacency
+from nwm_geo.localities._partition import SETS_MAX_UNITS, Method, partition
+from nwm_geo.localities._plan import Alternatives, LocalityPlan, dissolve, plan_summary
+from nwm_geo.localities._rules import DEFAULT_K_RANGE, PartitionRules
+
+__all__ = [
+    "DEFAULT_K_RANGE",
+    "SETS_MAX_UNITS",
+    "Alternatives",
+    "LocalityPlan",
+    "Method",
+    "PartitionRules",
+    "alternatives",
+    "dissolve",
+    "partition",
+    "plan_summary",
+    "polsby_popper",
+    "ward_adjacency",
+]

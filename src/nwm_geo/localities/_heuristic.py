@@ -1,0 +1,278 @@
+"""The warm-start heuristic: region growing, best-improvement descent and annealing.
+
+In: an ``_Instance``, a seed and a fixed amount of work. Out: integer labels (one
+locality per unit) and their worst deviation, or None. The work is counted in moves,
+not seconds, so a seed gives the same plan on any machine; the deadline (read from
+the injected clock) is only a safety stop, and every stop it makes is noted.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+
+from nwm_geo.localities._instance import (
+    Clock,
+    _connected_without,
+    _cut,
+    _Instance,
+    _plan_key,
+    _violation,
+    _zvalue,
+)
+
+# Annealing work per unit (moves tried). Fixed counts, not wall-clock time, so that a
+# seed gives the same plan on any machine; the time limit only acts as a safety stop.
+_BALANCE_MOVES_PER_UNIT = 10_000
+_COMPACT_MOVES_PER_UNIT = 40_000
+_SETS_MOVES_PER_UNIT = 1_000
+
+
+def _heuristic(
+    inst: _Instance,
+    *,
+    seed: int,
+    restarts: int,
+    deadline: float,
+    clock: Clock,
+    stops: list[str] | None = None,
+) -> tuple[np.ndarray, float] | None:
+    """Region growing plus best-improvement boundary moves; returns labels and z.
+
+    Pins are not handled (returns None); the exact methods handle them. ``deadline``
+    is a safety stop between restarts (noted in ``stops``).
+    """
+    if inst.pinned:
+        return None
+    rng = random.Random(seed)
+    k, n = inst.k, inst.n
+    extra = [bound.values for bound in inst.bounds]
+    best: tuple[tuple[float, ...], np.ndarray] | None = None
+    for _restart in range(restarts):
+        if clock() > deadline and best is not None:
+            if stops is not None:
+                stops.append("heuristic restarts")
+            break
+        labels = np.full(n, -1)
+        seeds = rng.sample(range(n), k)
+        for j, s in enumerate(seeds):
+            labels[s] = j
+        sums = np.array([inst.norm[s] for s in seeds], dtype=float)
+        while (labels < 0).any():
+            order = sorted(range(k), key=lambda j: (float(sums[j].sum()), rng.random()))
+            for j in order:
+                frontier = [
+                    v for u in np.flatnonzero(labels == j) for v in inst.adj[u] if labels[v] < 0
+                ]
+                if frontier:
+                    v = rng.choice(frontier)
+                    labels[v] = j
+                    sums[j] += inst.norm[v]
+                    break
+        members = [set(np.flatnonzero(labels == j).tolist()) for j in range(k)]
+        counts = [np.array([arr[list(members[j])].sum() for j in range(k)]) for arr in extra]
+        key = _plan_key(inst, sums, counts)
+        improved = True
+        while improved:
+            improved = False
+            moves: list[tuple[tuple[float, ...], int, int, int]] = []
+            for u in range(n):
+                a = int(labels[u])
+                if len(members[a]) == 1:
+                    continue
+                for b in {int(labels[v]) for v in inst.adj[u]} - {a}:
+                    new_sums = sums.copy()
+                    new_sums[a] -= inst.norm[u]
+                    new_sums[b] += inst.norm[u]
+                    new_counts = []
+                    for e, arr in enumerate(extra):
+                        c = counts[e].copy()
+                        c[a] -= arr[u]
+                        c[b] += arr[u]
+                        new_counts.append(c)
+                    new_key = _plan_key(inst, new_sums, new_counts)
+                    if new_key < key:
+                        moves.append((new_key, u, a, b))
+            for new_key, u, a, b in sorted(moves):
+                if _connected_without(inst, members[a], u):
+                    labels[u] = b
+                    members[a].discard(u)
+                    members[b].add(u)
+                    sums[a] -= inst.norm[u]
+                    sums[b] += inst.norm[u]
+                    for e, arr in enumerate(extra):
+                        counts[e][a] -= arr[u]
+                        counts[e][b] += arr[u]
+                    key = new_key
+                    improved = True
+                    break
+        if best is None or key < best[0]:
+            best = (key, labels.copy())
+    if best is None:
+        return None
+    return best[1], _zvalue(inst, best[1])
+
+
+def _incumbent(
+    inst: _Instance,
+    *,
+    seed: int,
+    restarts: int,
+    iters: int,
+    deadline: float,
+    clock: Clock,
+    stops: list[str] | None = None,
+) -> tuple[np.ndarray, float] | None:
+    """A feasible plan from region growing + descent + annealing, or None.
+
+    The work is fixed by ``restarts`` and ``iters`` (annealing moves), so the plan
+    depends only on the seed unless the safety ``deadline`` stops it (noted in
+    ``stops``).
+    """
+    first = _heuristic(
+        inst, seed=seed, restarts=restarts, deadline=deadline, clock=clock, stops=stops
+    )
+    if first is None:
+        return None
+    labels = _anneal(
+        inst, first[0], iters=iters, deadline=deadline, clock=clock, seed=seed, stops=stops
+    )
+    if _violation(inst, labels) > 0:
+        return None
+    return labels, _zvalue(inst, labels)
+
+
+def _anneal(
+    inst: _Instance,
+    labels: np.ndarray,
+    *,
+    iters: int,
+    deadline: float,
+    clock: Clock,
+    seed: int,
+    compact_cap: float | None = None,
+    stops: list[str] | None = None,
+) -> np.ndarray:
+    """Simulated annealing over single-unit boundary moves that keep localities connected.
+
+    Balance mode (``compact_cap`` None): minimise the squared excess of every deviation
+    over the proven lower bound (plus hard-constraint violations), keeping the best plan
+    by worst deviation; stops early when the lower bound is reached. Compact mode:
+    minimise the boundary cut among plans whose worst deviation stays ``<= compact_cap``.
+
+    The temperature falls with the iteration count over ``iters`` moves, so the result
+    depends only on the seed. ``deadline`` is a safety stop; when it fires, the result
+    depends on the machine's speed and a note is appended to ``stops``.
+    """
+    rng = random.Random(seed)
+    n, k, m = inst.n, inst.k, len(inst.measures)
+    lab = [int(v) for v in labels]
+    if any(v >= 0 for v in inst.pin_label):
+        pinned = [v >= 0 for v in inst.pin_label]
+    else:
+        pinned = [False] * n
+    norm = inst.norm.tolist()
+    w = inst.weights.tolist()
+    # values, low, high of each bound (population band, category floors)
+    extra = [(b.values.tolist(), b.low, b.high) for b in inst.bounds]
+    sums = [[0.0] * m for _ in range(k)]
+    esum = [[0.0] * len(extra) for _ in range(k)]
+    members: list[set[int]] = [set() for _ in range(k)]
+    for i, j in enumerate(lab):
+        members[j].add(i)
+        for t in range(m):
+            sums[j][t] += norm[i][t]
+        for e, (vals, _, _) in enumerate(extra):
+            esum[j][e] += vals[i]
+    target = inst.lower_bound + 1e-12 if compact_cap is None else compact_cap
+    # compact mode: cut (as a share of all shared boundary) plus a steep penalty on
+    # deviations above the cap, so that two-step exchanges can pass through
+    penalty = 1.0 if compact_cap is None else 3.0
+    cut_w = 0.0 if compact_cap is None else 1.0 / max(inst.total_shared, 1e-9)
+    shared = [dict[int, float]() for _ in range(n)]
+    for a, b, s in inst.edges:
+        shared[a][b] = s
+        shared[b][a] = s
+
+    def row_cost(row: list[float], erow: list[float]) -> float:
+        c = 0.0
+        for t in range(m):
+            d = abs(row[t] - w[t]) - target
+            if d > 0:
+                c += penalty * d * d
+        for e, (_, lo, hi) in enumerate(extra):
+            scale = hi if math.isfinite(hi) else max(lo, 1.0)
+            if erow[e] < lo:
+                c += 1e3 * ((lo - erow[e]) / scale) ** 2
+            elif erow[e] > hi:
+                c += 1e3 * ((erow[e] - hi) / scale) ** 2
+        return c
+
+    def row_dev(row: list[float]) -> float:
+        return max(abs(row[t] - w[t]) for t in range(m))
+
+    def feasible_row(erow: list[float]) -> bool:
+        return all(lo - 1e-9 <= erow[e] <= hi + 1e-9 for e, (_, lo, hi) in enumerate(extra))
+
+    costs = [row_cost(sums[j], esum[j]) for j in range(k)]
+    cut = _cut(inst, np.asarray(lab))
+
+    def score() -> tuple[float, float, float]:
+        feas = all(feasible_row(esum[j]) for j in range(k))
+        if compact_cap is not None:
+            ok = feas and all(row_dev(sums[j]) <= compact_cap for j in range(k))
+            return (0.0 if ok else 1.0, 0.0, cut)
+        return (0.0 if feas else 1.0, max(row_dev(sums[j]) for j in range(k)), cut)
+
+    best = score()
+    best_lab = list(lab)
+    if compact_cap is None and best[0] == 0 and best[1] <= target:
+        return np.asarray(best_lab)
+    temp0, temp1 = (1e-3, 1e-8) if compact_cap is None else (1e-2, 1e-5)
+    it = 0
+    temp = temp0
+    while it < iters:
+        it += 1
+        if it % 256 == 0:
+            if clock() >= deadline:
+                if stops is not None:
+                    stops.append("annealing" if compact_cap is None else "compact annealing")
+                break
+            temp = temp0 * (temp1 / temp0) ** (it / iters)
+        u = rng.randrange(n)
+        if pinned[u]:
+            continue
+        a = lab[u]
+        nbrs = inst.adj[u]
+        b = lab[nbrs[rng.randrange(len(nbrs))]]
+        if a == b or len(members[a]) == 1:
+            continue
+        row_a = [sums[a][t] - norm[u][t] for t in range(m)]
+        row_b = [sums[b][t] + norm[u][t] for t in range(m)]
+        e_a = [esum[a][e] - extra[e][0][u] for e in range(len(extra))]
+        e_b = [esum[b][e] + extra[e][0][u] for e in range(len(extra))]
+        d_cut = sum(s for v, s in shared[u].items() if lab[v] == a) - sum(
+            s for v, s in shared[u].items() if lab[v] == b
+        )
+        new_ca, new_cb = row_cost(row_a, e_a), row_cost(row_b, e_b)
+        delta = new_ca + new_cb - costs[a] - costs[b] + cut_w * d_cut
+        if delta > 0 and rng.random() >= math.exp(-delta / temp):
+            continue
+        if not _connected_without(inst, members[a], u):
+            continue
+        lab[u] = b
+        members[a].discard(u)
+        members[b].add(u)
+        sums[a], sums[b] = row_a, row_b
+        esum[a], esum[b] = e_a, e_b
+        costs[a], costs[b] = new_ca, new_cb
+        cut += d_cut
+        sc = score()
+        if sc < best:
+            best = sc
+            best_lab = list(lab)
+            if compact_cap is None and sc[0] == 0 and sc[1] <= target:
+                break
+    return np.asarray(best_lab)

@@ -1,0 +1,300 @@
+"""The solver-independent instance: units, adjacency, compiled rules, and plan values.
+
+In: the units GeoDataFrame, ``k`` and :class:`PartitionRules`. Out: an ``_Instance``
+(integer unit positions, neighbour lists and bitmasks, shared boundary lengths, the
+normalised measures and the compiled bounds and pins) and the small functions every
+method shares: a plan's worst deviation, its boundary cut and its rule violation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+from shapely.geometry.base import BaseGeometry
+
+from nwm_geo._errors import InfeasiblePartitionError
+from nwm_geo.localities._rules import PartitionRules, _Bound, _compile, _infeasible_reason
+
+__all__ = ["polsby_popper", "ward_adjacency"]
+
+#: A clock in seconds (``time.perf_counter`` unless a caller injects another).
+Clock = Callable[[], float]
+
+_EPS = 1e-9
+
+
+def polsby_popper(geom: BaseGeometry) -> float:
+    """Return the Polsby-Popper compactness ``4 pi A / P^2`` (1 for a circle).
+
+    Parameters
+    ----------
+    geom
+        A polygon or multipolygon in a metric CRS.
+
+    Returns
+    -------
+    float
+        Compactness in ``[0, 1]``; 0 for an empty or zero-perimeter geometry.
+    """
+    if geom is None or geom.is_empty or geom.length == 0:
+        return 0.0
+    return float(4.0 * math.pi * geom.area / geom.length**2)
+
+
+def ward_adjacency(
+    wards: gpd.GeoDataFrame,
+    *,
+    snap_m: float = 1.0,
+    min_shared_m: float | None = None,
+) -> pd.DataFrame:
+    """Return the pairs of units that share a boundary of positive length.
+
+    Generalised boundaries have slivers and gaps, so boundaries are compared with a
+    tolerance: the shared length of ``a`` and ``b`` is the mean of the length of
+    ``boundary(a) ∩ buffer(b, snap_m)`` and ``boundary(b) ∩ buffer(a, snap_m)``. Units
+    touching at a single point get a shared length of only a few ``snap_m`` (the bits
+    of boundary inside the buffer around the corner), so a pair counts only if the
+    shared length exceeds ``min_shared_m`` (default ``10 * snap_m``).
+
+    Parameters
+    ----------
+    wards
+        Units in a metric CRS, indexed by unit code.
+    snap_m
+        Buffer tolerance in metres.
+    min_shared_m
+        Minimum shared length in metres; default ``10 * snap_m``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``ward_a``, ``ward_b`` (``ward_a < ward_b`` in index order) and
+        ``shared_m``, one row per adjacent pair.
+    """
+    if wards.crs is not None and wards.crs.is_geographic:
+        raise InfeasiblePartitionError(
+            "ward_adjacency needs a metric CRS (e.g. EPSG:27700), got a geographic one"
+        )
+    threshold = 10.0 * snap_m if min_shared_m is None else float(min_shared_m)
+    geoms = list(wards.geometry.values)
+    codes = list(wards.index)
+    bounds = [g.boundary for g in geoms]
+    buffers = [g.buffer(snap_m) for g in geoms]
+    left, right = wards.sindex.query(wards.geometry.buffer(snap_m), predicate="intersects")
+    rows: list[tuple[Any, Any, float]] = []
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        if i >= j:
+            continue
+        shared = 0.5 * (
+            bounds[i].intersection(buffers[j]).length + bounds[j].intersection(buffers[i]).length
+        )
+        if shared > threshold:
+            rows.append((codes[i], codes[j], float(shared)))
+    return pd.DataFrame(rows, columns=["ward_a", "ward_b", "shared_m"])
+
+
+@dataclass
+class _Instance:
+    codes: list[Any]
+    n: int
+    k: int
+    measures: list[str]
+    weights: np.ndarray  # (m,)
+    values: np.ndarray  # (n, m) raw measure values
+    means: np.ndarray  # (m,)
+    norm: np.ndarray  # (n, m) values * w / mean ; target per locality is w
+    adj: list[list[int]]
+    adj_mask: list[int]
+    edges: list[tuple[int, int, float]]
+    total_shared: float
+    bounds: list[_Bound]
+    pin_label: list[int]  # -1 = not pinned; else group id
+    pin_groups: list[str | int]
+    lower_bound: float
+
+    @property
+    def pinned(self) -> bool:
+        """True if any unit is pinned."""
+        return any(lab >= 0 for lab in self.pin_label)
+
+    def infeasible_reason(self) -> str:
+        """Which rules leave no contiguous partition, in words."""
+        return _infeasible_reason(self.bounds, self.pinned, self.k)
+
+
+def _prepare(
+    wards: gpd.GeoDataFrame,
+    *,
+    k: int,
+    rules: PartitionRules,
+    adjacency: pd.DataFrame | None,
+) -> _Instance:
+    """Validate the request and build the solver-independent instance."""
+    if not isinstance(wards, gpd.GeoDataFrame):
+        raise InfeasiblePartitionError("wards must be a GeoDataFrame")
+    if not wards.index.is_unique:
+        raise InfeasiblePartitionError("ward codes (the index) must be unique")
+    compiled = _compile(rules, wards, k)
+    n = len(wards)
+    codes = list(wards.index)
+    pos = {c: i for i, c in enumerate(codes)}
+    adj_df = ward_adjacency(wards) if adjacency is None else adjacency
+    adj: list[set[int]] = [set() for _ in range(n)]
+    edges: list[tuple[int, int, float]] = []
+    for a, b, s in adj_df[["ward_a", "ward_b", "shared_m"]].itertuples(index=False):
+        if a not in pos or b not in pos or a == b:
+            continue
+        i, j = pos[a], pos[b]
+        if j in adj[i]:
+            continue
+        adj[i].add(j)
+        adj[j].add(i)
+        edges.append((min(i, j), max(i, j), float(s)))
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from((i, j) for i, j, _ in edges)
+    if n > 1 and not nx.is_connected(graph):
+        comps = sorted(nx.connected_components(graph), key=len)
+        parts = "; ".join(
+            ", ".join(str(codes[i]) for i in sorted(c)) for c in comps[: max(1, len(comps) - 1)]
+        )
+        raise InfeasiblePartitionError(
+            f"the ward adjacency is disconnected ({len(comps)} pieces); isolated group(s): {parts}"
+        )
+    return _Instance(
+        codes=codes,
+        n=n,
+        k=k,
+        measures=compiled.measures,
+        weights=compiled.weights,
+        values=compiled.values,
+        means=compiled.means,
+        norm=compiled.norm,
+        adj=[sorted(s) for s in adj],
+        adj_mask=[sum(1 << j for j in s) for s in adj],
+        edges=edges,
+        total_shared=float(sum(s for _, _, s in edges)),
+        bounds=compiled.bounds,
+        pin_label=compiled.pin_label,
+        pin_groups=compiled.pin_groups,
+        lower_bound=compiled.lower_bound,
+    )
+
+
+def _zvalue(inst: _Instance, labels: np.ndarray) -> float:
+    """The worst weighted relative deviation of a labelling (the objective)."""
+    sums = np.array([inst.norm[labels == j].sum(axis=0) for j in range(inst.k)])
+    return float(np.abs(sums - inst.weights).max())
+
+
+def _cut(inst: _Instance, labels: np.ndarray) -> float:
+    """Total boundary length between units in different localities, metres."""
+    return float(sum(s for a, b, s in inst.edges if labels[a] != labels[b]))
+
+
+def _bound_totals(inst: _Instance, labels: np.ndarray) -> list[np.ndarray]:
+    return [np.array([b.values[labels == j].sum() for j in range(inst.k)]) for b in inst.bounds]
+
+
+def _plan_key(inst: _Instance, sums: np.ndarray, totals: Sequence[np.ndarray]) -> tuple[float, ...]:
+    """Lexicographic heuristic score: (rule violation, worst dev, sum of squares)."""
+    dev = np.abs(sums - inst.weights)
+    viol = 0.0
+    for bound, tot in zip(inst.bounds, totals, strict=True):
+        viol += float(bound.violation(tot).sum())
+    return (round(viol, 12), round(float(dev.max()), 12), float((dev**2).sum()))
+
+
+def _violation(inst: _Instance, labels: np.ndarray) -> float:
+    """How far a labelling is from meeting every bound (0: it meets them all)."""
+    sums = np.array([inst.norm[labels == j].sum(axis=0) for j in range(inst.k)])
+    return _plan_key(inst, sums, _bound_totals(inst, labels))[0]
+
+
+def _connected_without(inst: _Instance, members: set[int], drop: int) -> bool:
+    """True if ``members`` without ``drop`` is non-empty and connected."""
+    return _connected(inst, members - {drop})
+
+
+def _connected(inst: _Instance, rest: set[int]) -> bool:
+    """True if the units ``rest`` are non-empty and connected."""
+    if not rest:
+        return False
+    start = next(iter(rest))
+    seen = {start}
+    stack = [start]
+    while stack:
+        u = stack.pop()
+        for v in inst.adj[u]:
+            if v in rest and v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return len(seen) == len(rest)
+
+
+def _bits(mask: int) -> list[int]:
+    out = []
+    while mask:
+        bit = mask & -mask
+        out.append(bit.bit_length() - 1)
+        mask ^= bit
+    return out
+
+
+def _labels_from_masks(n: int, masks: Sequence[int]) -> np.ndarray:
+    labels = np.full(n, -1)
+    for j, mk in enumerate(sorted(masks)):
+        for i in _bits(mk):
+            labels[i] = j
+    return labels
+
+
+def _labels_from_plan(inst: _Instance, plan: pd.Series) -> np.ndarray:
+    """Integer labels of a given plan, checked against the rules.
+
+    Localities are numbered by sorted name, except that the locality holding pin group
+    ``g`` is numbered ``g`` (as in the flow model).
+
+    Raises
+    ------
+    InfeasiblePartitionError
+        If the plan misses units, has the wrong number of localities, a locality that
+        is not connected, or breaks a band, floor or pin.
+    """
+    plan = plan.reindex(pd.Index(inst.codes))
+    if plan.isna().any():
+        missing = [str(c) for c in plan.index[plan.isna()]]
+        raise InfeasiblePartitionError(f"start plan has no locality for unit(s) {missing}")
+    codes, uniques = pd.factorize(plan.astype(str), sort=True)
+    labels = np.asarray(codes, dtype=int)
+    if len(uniques) != inst.k:
+        raise InfeasiblePartitionError(f"start plan has {len(uniques)} localities but k={inst.k}")
+    problems = []
+    for j, name in enumerate(uniques):
+        members = set(np.flatnonzero(labels == j).tolist())
+        if not _connected(inst, members):
+            problems.append(f"locality {name!r} is not connected")
+    if _violation(inst, labels) > 0:
+        problems.append("a population band or category floor is not met")
+    group_labels: list[int] = []
+    for g, group in enumerate(inst.pin_groups):
+        got = {int(labels[i]) for i, lab in enumerate(inst.pin_label) if lab == g}
+        if len(got) > 1:
+            problems.append(f"the wards pinned to {group!r} are split")
+        group_labels.extend(got)
+    if len(set(group_labels)) < len(group_labels):
+        problems.append("wards pinned to different localities share one")
+    if problems:
+        raise InfeasiblePartitionError("start plan breaks the rules: " + "; ".join(problems))
+    # pin group g is locality g in the flow model: number the start the same way
+    order = list(dict.fromkeys(group_labels))
+    order += [j for j in range(inst.k) if j not in order]
+    relabel = {old: new for new, old in enumerate(order)}
+    return np.array([relabel[int(v)] for v in labels])

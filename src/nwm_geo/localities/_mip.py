@@ -1,0 +1,58 @@
+"""One MIP solve for the localities models: :func:`nwm_geo._solver.solve` plus the values.
+
+In: a PuLP problem, the caller's solver (or None), the seconds left and an optional
+start. Out: a ``_Result`` holding the shared :class:`~nwm_geo._solver.SolveStatus` and
+the variable values by name (empty when there is no solution).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulp
+
+from nwm_geo._solver import SolveState, SolveStatus, solve
+
+
+@dataclass(frozen=True)
+class _Result:
+    status: SolveStatus
+    values: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def state(self) -> SolveState:
+        return self.status.state
+
+    @property
+    def objective(self) -> float:
+        return self.status.objective
+
+    @property
+    def bound(self) -> float:
+        """The solver's dual bound on the objective, NaN when unknown."""
+        return self.status.bound
+
+
+def _known(state: SolveState, objective: float, bound: float, label: str) -> _Result:
+    """A result known without a MIP (e.g. the heuristic reached the lower bound)."""
+    status = SolveStatus(
+        state, label, state == "optimal", objective, bound, math.nan, "not run", "none"
+    )
+    return _Result(status)
+
+
+def _run(
+    prob: pulp.LpProblem,
+    solver: pulp.LpSolver | None,
+    time_left: float,
+    verbose: bool,
+    start: Mapping[str, float] | None = None,
+) -> _Result:
+    """Solve ``prob`` and read the proof status from the solver itself."""
+    status = solve(prob, solver=solver, time_limit_s=time_left, verbose=verbose, start=start)
+    if not status.has_solution:
+        return _Result(status)
+    values = {v.name: (v.varValue if v.varValue is not None else 0.0) for v in prob.variables()}
+    return _Result(status, values)

@@ -1,0 +1,296 @@
+"""Plans as results: :class:`LocalityPlan`, :class:`Alternatives`, names and summaries.
+
+In: the units and integer labels from a method. Out: a :class:`LocalityPlan` with
+stable compass names, the per-locality summary and an honest status; dissolved
+locality polygons (:func:`dissolve`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from nwm_geo._errors import SolverError
+from nwm_geo.localities._instance import Clock, _cut, _Instance, polsby_popper
+
+__all__ = ["Alternatives", "LocalityPlan", "dissolve", "plan_summary"]
+
+_COMPASS: tuple[tuple[str, float], ...] = (
+    ("North", 0.0),
+    ("North East", 45.0),
+    ("East", 90.0),
+    ("South East", 135.0),
+    ("South", 180.0),
+    ("South West", 225.0),
+    ("West", 270.0),
+    ("North West", 315.0),
+)
+_COMPASS_ORDER = {name: i for i, name in enumerate(["Central", *(n for n, _ in _COMPASS)])}
+
+
+@dataclass
+class LocalityPlan:
+    """A partition of the units into localities, with its proof status.
+
+    Attributes
+    ----------
+    assignment
+        Index: unit code (``ward_code``); values: locality name.
+    summary
+        One row per locality (index ``locality``): ``population``, ``assets``, one
+        column per category present in the input, ``population_dev_pct``,
+        ``assets_dev_pct`` (signed, % from the mean), ``area_km2``, ``polsby_popper``,
+        ``n_wards``, ``wards`` (comma-separated unit names).
+    objective
+        The worst weighted relative deviation ``z`` (a fraction: 0.031 = 3.1 %).
+    boundary_cut_m
+        Total length of boundary shared by units in different localities, metres.
+    status
+        ``"proven optimal"`` or ``"best found within time limit (gap X %)"``.
+    proven_optimal
+        True only if the solver proved the worst deviation optimal.
+    gap
+        Relative gap ``(objective - bound) / objective`` (0 when proven).
+    runtime_s
+        Wall-clock seconds for the whole call.
+    method
+        How the plan was found and proven, in words.
+    bound
+        Proven lower bound on the objective.
+    tiebreak_proven
+        True if the compactness tie-break was also solved to optimality.
+    """
+
+    assignment: pd.Series
+    summary: pd.DataFrame
+    objective: float
+    boundary_cut_m: float
+    status: str
+    proven_optimal: bool
+    gap: float
+    runtime_s: float
+    method: str
+    bound: float = 0.0
+    tiebreak_proven: bool = False
+
+    def locality_of(self, ward_codes: pd.Series, *, unknown: str | None = None) -> pd.Series:
+        """Return the locality of each row from its ward code.
+
+        Parameters
+        ----------
+        ward_codes
+            Ward (unit) codes on any index.
+        unknown
+            Name for codes not in the plan (e.g. outside the borough); None leaves them
+            NaN.
+
+        Returns
+        -------
+        pandas.Series
+            Locality names (object dtype) on the index of ``ward_codes``, named
+            ``locality``; NaN (or ``unknown``) for codes the plan does not contain.
+        """
+        out = ward_codes.map(self.assignment).astype(object)
+        if unknown is not None:
+            out = out.where(out.notna(), unknown)
+        out.name = "locality"
+        return out
+
+
+@dataclass
+class Alternatives:
+    """The best distinct plans and how often each ward changes locality among them.
+
+    Attributes
+    ----------
+    plans
+        Long format, one row per (rank, ward): ``rank`` (1 = optimum), ``objective``,
+        ``pct_worse_than_optimum``, ``boundary_cut_m``, ``status``, ``ward_code``,
+        ``ward_name``, ``locality``.
+    swing
+        Index ``ward_code``: ``ward_name``, ``optimal_locality``, ``n_plans`` (plans
+        ranked 2 or lower within ``within_pct`` % of the optimum), ``n_plans_different``
+        (how many of them put the ward in a different locality than the optimum, after
+        matching localities between plans by maximum ward overlap), ``swing_share``
+        (``n_plans_different / n_plans``, NaN when ``n_plans`` is 0).
+    """
+
+    plans: pd.DataFrame
+    swing: pd.DataFrame
+    best: LocalityPlan | None = None
+    runtime_s: float = 0.0
+    method: str = ""
+    ranked: list[LocalityPlan] = field(default_factory=list)
+
+
+def _names(
+    wards: gpd.GeoDataFrame, labels: np.ndarray, k: int, pin_names: Mapping[int, str]
+) -> dict[int, str]:
+    """Compass names for each label (the rule is in ``docs/localities.md``).
+
+    The locality nearest the borough centroid is "Central" when ``k >= 5``; the others
+    get the eight compass names, matched to their bearings by the Hungarian algorithm.
+    """
+    geoms = wards.geometry.values
+    areas = np.array([g.area for g in geoms])
+    cx = np.array([g.centroid.x for g in geoms])
+    cy = np.array([g.centroid.y for g in geoms])
+    tot = areas.sum()
+    bx, by = float((areas * cx).sum() / tot), float((areas * cy).sum() / tot)
+    cent = {}
+    for j in range(k):
+        sel = labels == j
+        a = areas[sel].sum()
+        cent[j] = (
+            float((areas[sel] * cx[sel]).sum() / a) - bx,
+            float((areas[sel] * cy[sel]).sum() / a) - by,
+        )
+    names: dict[int, str] = dict(pin_names)
+    free = [j for j in range(k) if j not in names]
+    if k >= 5 and "Central" not in names.values() and free:
+        central = min(free, key=lambda j: (math.hypot(*cent[j]), j))
+        names[central] = "Central"
+        free.remove(central)
+    compass = [(nm, ang) for nm, ang in _COMPASS if nm not in names.values()]
+    if free and len(free) <= len(compass):
+        cost = np.zeros((len(free), len(compass)))
+        for r, j in enumerate(free):
+            bearing = math.degrees(math.atan2(cent[j][0], cent[j][1])) % 360
+            for c, (_, ang) in enumerate(compass):
+                d = abs(bearing - ang) % 360
+                cost[r, c] = min(d, 360 - d) ** 2
+        rows, cols = linear_sum_assignment(cost)
+        for r, c in zip(rows, cols, strict=True):
+            names[free[r]] = compass[c][0]
+    else:
+        for n_, j in enumerate(sorted(free, key=lambda j: (-cent[j][1], cent[j][0])), start=1):
+            names[j] = f"Locality {n_}"
+    return names
+
+
+def plan_summary(
+    wards: gpd.GeoDataFrame, assignment: pd.Series, *, k: int | None = None
+) -> pd.DataFrame:
+    """Per-locality totals, deviations and shape metrics for an assignment.
+
+    Parameters
+    ----------
+    wards
+        The units (see :func:`partition`).
+    assignment
+        Index: unit code; values: locality name.
+    k
+        Number of localities used for the mean; default the number of distinct names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``locality``; see :attr:`LocalityPlan.summary` for the columns.
+    """
+    from nwm_geo import settings
+
+    assignment = assignment.reindex(wards.index)
+    k = int(assignment.nunique()) if k is None else k
+    num_cols = [c for c in ["population", "assets", *settings.CATEGORIES] if c in wards.columns]
+    grouped = wards[num_cols].groupby(assignment.rename("locality"))
+    out = grouped.sum()
+    for col in ("population", "assets"):
+        if col in out.columns:
+            mean = wards[col].sum() / k
+            out[f"{col}_dev_pct"] = (out[col] - mean) / mean * 100.0
+    geoms = wards.geometry.groupby(assignment.rename("locality")).apply(lambda s: s.union_all())
+    out["area_km2"] = [geoms[loc].area / 1e6 for loc in out.index]
+    out["polsby_popper"] = [polsby_popper(geoms[loc]) for loc in out.index]
+    out["n_wards"] = assignment.value_counts().reindex(out.index).astype(int)
+    names = (
+        wards["ward_name"]
+        if "ward_name" in wards.columns
+        else pd.Series(wards.index.astype(str), index=wards.index)
+    )
+    out["wards"] = [
+        ", ".join(sorted(str(v) for v in names[assignment == loc])) for loc in out.index
+    ]
+    order = sorted(out.index, key=lambda s: (_COMPASS_ORDER.get(str(s), 99), str(s)))
+    return out.loc[order]
+
+
+def _make_plan(
+    wards: gpd.GeoDataFrame,
+    inst: _Instance,
+    labels: np.ndarray,
+    *,
+    proven: bool,
+    objective: float,
+    bound: float,
+    t0: float,
+    clock: Clock,
+    method: str,
+    tiebreak: bool,
+) -> LocalityPlan:
+    sizes = np.bincount(labels, minlength=inst.k)
+    if len(sizes) != inst.k or (sizes == 0).any():
+        raise SolverError(
+            f"the solver returned a plan with {int((sizes > 0).sum())} non-empty localities "
+            f"instead of {inst.k}; no plan is reported (try a longer time_limit_s)"
+        )
+    pin_names: dict[int, str] = {}
+    for i, lab in enumerate(inst.pin_label):
+        if lab >= 0 and isinstance(inst.pin_groups[lab], str):
+            pin_names[int(labels[i])] = str(inst.pin_groups[lab])
+    names = _names(wards, labels, inst.k, pin_names)
+    assignment = pd.Series(
+        [names[int(v)] for v in labels], index=wards.index, name="locality", dtype=object
+    )
+    summary = plan_summary(wards, assignment, k=inst.k)
+    # a bound the solver could not give (NaN) is the integrality lower bound
+    bound = max(bound, inst.lower_bound) if not math.isnan(bound) else inst.lower_bound
+    if proven:
+        gap = 0.0
+        status = "proven optimal"
+    else:
+        gap = (objective - bound) / objective if objective > 0 else 0.0
+        gap = max(gap, 0.0)
+        status = (
+            f"best found within time limit (gap {gap:.1%} relative; worst deviation "
+            f"{objective:.2%} vs proven lower bound {bound:.2%})"
+        )
+    return LocalityPlan(
+        assignment=assignment,
+        summary=summary,
+        objective=float(objective),
+        boundary_cut_m=_cut(inst, labels),
+        status=status,
+        proven_optimal=proven,
+        gap=float(gap),
+        runtime_s=clock() - t0,
+        method=method,
+        bound=float(objective if proven else bound),
+        tiebreak_proven=tiebreak,
+    )
+
+
+def dissolve(wards: gpd.GeoDataFrame, assignment: pd.Series) -> gpd.GeoDataFrame:
+    """Merge the units into locality polygons with the summary metrics.
+
+    Parameters
+    ----------
+    wards
+        The units (see :func:`partition`).
+    assignment
+        Index: unit code; values: locality name (e.g. ``LocalityPlan.assignment``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``locality``: geometry plus the :func:`plan_summary` columns.
+    """
+    summary = plan_summary(wards, assignment)
+    assignment = assignment.reindex(wards.index)
+    geoms = wards.geometry.groupby(assignment.rename("locality")).apply(lambda s: s.union_all())
+    return gpd.GeoDataFrame(summary, geometry=[geoms[loc] for loc in summary.index], crs=wards.crs)
