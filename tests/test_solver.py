@@ -163,3 +163,22 @@ def test_another_solver_is_never_a_proof() -> None:
     assert status.state == "optimal" and not status.proven_optimal
     assert status.label == "reported optimal by _Claims; proof not checked"
     assert math.isnan(status.bound)
+
+
+def test_a_run_with_other_threads_earlier_in_the_process_does_not_break_a_solve() -> None:
+    """HiGHS keeps one thread scheduler per process: a first run with its default thread
+    count used to make every later threads=1 run fail with no solution (synthetic)."""
+    first = pulp.LpProblem("first", pulp.LpMinimize)
+    y = [pulp.LpVariable(f"y{j}", cat="Binary") for j in range(30)]
+    first += pulp.lpSum(y)
+    for j in range(29):
+        first += y[j] + y[j + 1] >= 1
+    first.solve(pulp.HiGHS(msg=False))  # HiGHS's default threads
+    prob = pulp.LpProblem("after", pulp.LpMinimize)
+    x = [pulp.LpVariable(f"x{j}", cat="Binary") for j in range(10)]
+    prob += pulp.lpSum(x)
+    for j in range(9):
+        prob += x[j] + x[j + 1] >= 1
+    status = solve(prob, time_limit_s=10)
+    assert status.proven_optimal
+    assert status.objective == pytest.approx(5)

@@ -36,10 +36,13 @@ from __future__ import annotations
 
 import copy
 import math
+import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import highspy
 import numpy as np
 import pulp
 
@@ -99,6 +102,33 @@ class SolveStatus:
         return self.state in ("optimal", "feasible")
 
 
+_BANNER_SILENCED = False
+
+
+def _silence_banner() -> None:
+    """Create the process's first ``Highs`` with stdout closed, so no banner is printed.
+
+    HiGHS prints "Running HiGHS ..." from C++ when the first ``Highs`` object of a
+    process is made, before any option can turn output off.
+    """
+    global _BANNER_SILENCED
+    if _BANNER_SILENCED:
+        return
+    _BANNER_SILENCED = True
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (OSError, ValueError):  # no real stdout (some notebook kernels): nothing to do
+        return
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 class WarmStartHiGHS(pulp.HiGHS):
     """``pulp.HiGHS`` (highspy) that can pass the variables' current values as a start.
 
@@ -110,7 +140,16 @@ class WarmStartHiGHS(pulp.HiGHS):
         super().__init__(**kwargs)
         self.warm_start = warm_start
 
+    def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:
+        _silence_banner()
+        super().createAndConfigureSolver(lp)
+
     def callSolver(self, lp: pulp.LpProblem) -> None:
+        if self.threads is not None:
+            # HiGHS keeps one thread scheduler per process, created by its first run; a
+            # later run asking for another thread count fails without a solution unless
+            # the scheduler is reset (seen after any solve with HiGHS's default threads).
+            highspy.Highs.resetGlobalScheduler(True)
         if self.warm_start:
             idx, val = [], []
             for var in lp.variables():
