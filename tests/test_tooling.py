@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+import yaml
 
 import nwm_geo
 from nwm_geo._notebook import find_project_dir, notebook_setup
@@ -103,3 +105,14 @@ def test_notebook_setup_imports_the_bundle(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.chdir(_project(tmp_path))
     notebook_setup()
     assert calls == ["import"]
+
+
+def test_pre_commit_runs_the_same_tools_and_guards_the_bundle() -> None:
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    assert {"ruff-check", "ruff-format", "mypy", "lint-imports", "no-data-bundle"} <= set(hooks)
+    guard = re.compile(hooks["no-data-bundle"]["files"])
+    assert guard.search("data/raw/assets/gias.csv")
+    assert guard.search("data/raw/manifest.csv")
+    assert not guard.search("data/raw/README.md")
+    assert not guard.search("src/nwm_geo/data/bundle.py")
