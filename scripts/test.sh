@@ -34,7 +34,8 @@ echo "== lint-imports"
 echo "== mkdocs build --strict"
 site_dir="$(mktemp -d)"
 trap 'rm -rf "$site_dir"' EXIT
-NO_MKDOCS_2_WARNING=1 .venv-test/bin/mkdocs build --strict --quiet --site-dir "$site_dir"
+# No --quiet: it drops the warnings, and --strict then passes a broken site.
+NO_MKDOCS_2_WARNING=1 .venv-test/bin/mkdocs build --strict --site-dir "$site_dir"
 echo "== nwm-geo import-data"
 .venv-test/bin/nwm-geo import-data
 echo "== pytest (all tiers)"
