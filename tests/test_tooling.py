@@ -116,3 +116,18 @@ def test_pre_commit_runs_the_same_tools_and_guards_the_bundle() -> None:
     assert guard.search("data/raw/manifest.csv")
     assert not guard.search("data/raw/README.md")
     assert not guard.search("src/nwm_geo/data/bundle.py")
+
+
+def test_version_falls_back_in_an_uninstalled_checkout() -> None:
+    code = (
+        "import importlib.metadata as md\n"
+        "def missing(name):\n"
+        "    raise md.PackageNotFoundError(name)\n"
+        "md.version = missing\n"
+        "import nwm_geo\n"
+        "print(nwm_geo.__version__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.strip() == "0+unknown"
