@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install nwm_geo with its dev extras into .venv-test and run every check:
-# ruff, mypy, and pytest (unit tests, the Luton integration tests, the four
-# notebooks and the headless-Chromium browser test).
+# ruff (lint and format), mypy, the import layers (import-linter), the docs site
+# (mkdocs --strict), and pytest with both tiers: the fast unit tests and the slow
+# tier (the Luton integration tests, the four notebooks, the headless-Chromium
+# browser test). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +22,21 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-.venv-test/bin/ruff check src tests benchmarks
+PY_PATHS=(src tests benchmarks notebooks scripts)
+echo "== ruff check"
+.venv-test/bin/ruff check "${PY_PATHS[@]}"
+echo "== ruff format --check"
+.venv-test/bin/ruff format --check "${PY_PATHS[@]}"
+echo "== mypy"
 .venv-test/bin/mypy
+echo "== lint-imports"
+.venv-test/bin/lint-imports
+echo "== mkdocs build --strict"
+site_dir="$(mktemp -d)"
+trap 'rm -rf "$site_dir"' EXIT
+# No --quiet: it drops the warnings, and --strict then passes a broken site.
+NO_MKDOCS_2_WARNING=1 .venv-test/bin/mkdocs build --strict --site-dir "$site_dir"
+echo "== nwm-geo import-data"
 .venv-test/bin/nwm-geo import-data
-.venv-test/bin/python -m pytest "$@"
+echo "== pytest (all tiers)"
+.venv-test/bin/python -m pytest -m "" "$@"

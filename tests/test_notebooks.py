@@ -1,43 +1,61 @@
-"""Execute every notebook on the Luton data (they are stored without outputs)."""
+"""The notebooks: jupytext percent-format sources in ``notebooks/``, run on the Luton data.
+
+Each ``notebooks/NN_name.py`` is turned into a notebook in memory (jupytext) and executed
+with nbclient from inside ``notebooks/``, as a reader would open it. No ``.ipynb`` is
+stored. The static checks are in the fast tier; executing needs the real bundle.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import jupytext
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))
 
-pytestmark = [pytest.mark.notebooks, pytest.mark.integration]
+
+def _read(path: Path) -> nbformat.NotebookNode:
+    return jupytext.read(path, fmt="py:percent")
 
 
 def test_four_notebooks_exist() -> None:
     names = [p.name for p in NOTEBOOKS]
     assert names == [
-        "01_data_and_register.ipynb",
-        "02_localities.ipynb",
-        "03_walk_coverage.ipynb",
-        "04_asset_requirements.ipynb",
+        "01_data_and_register.py",
+        "02_localities.py",
+        "03_walk_coverage.py",
+        "04_asset_requirements.py",
     ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_is_stored_without_outputs(path: Path) -> None:
-    nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            assert cell.outputs == [], f"{path.name} has stored outputs"
-            assert cell.execution_count is None
+def test_notebook_is_a_story_with_one_setup_call(path: Path) -> None:
+    nb = _read(path)
+    kinds = [cell.cell_type for cell in nb.cells]
+    assert kinds[0] == "markdown" and nb.cells[0].source.startswith("# "), "opens with a title"
+    assert kinds.count("markdown") >= 2 and kinds.count("code") >= 3
+    code = [cell.source for cell in nb.cells if cell.cell_type == "code"]
+    assert "nwm_geo.notebook_setup()" in code[0], "the first code cell sets the session up"
+    joined = "\n".join(code)
+    assert joined.count("notebook_setup(") == 1
+    for side_effect in ("os.chdir", "import_bundle(", "os.environ", "warnings.filterwarnings"):
+        assert side_effect not in joined, f"{path.name}: {side_effect} belongs in notebook_setup"
 
 
+@pytest.mark.notebooks
+@pytest.mark.integration
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(path: Path) -> None:
-    nb = nbformat.read(path, as_version=4)
+    nb = _read(path)
     client = NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(ROOT)}}
+        nb,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(ROOT / "notebooks")}},
     )
     client.execute()  # raises CellExecutionError, with the cell and traceback, on failure
     errors = [
@@ -48,3 +66,6 @@ def test_notebook_runs(path: Path) -> None:
         if out.get("output_type") == "error"
     ]
     assert not errors
+    assert all(cell.execution_count is not None for cell in nb.cells if cell.cell_type == "code"), (
+        "every code cell ran"
+    )

@@ -10,9 +10,15 @@ Stages, one module each:
 - :mod:`nwm_geo.requirements`: the outline of asset requirements
 - :mod:`nwm_geo.maps` and :mod:`nwm_geo.report`: maps, spreadsheet, HTML index
 - :mod:`nwm_geo.pipeline`: chains the stages; :mod:`nwm_geo.cli` is the ``nwm-geo`` command
+
+Importing ``nwm_geo`` loads only the settings and the errors; each stage is imported
+on its own (``from nwm_geo import coverage``), so the command line starts fast.
 """
 
 from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 from nwm_geo import settings
 from nwm_geo._errors import (
@@ -22,8 +28,12 @@ from nwm_geo._errors import (
     NwmGeoError,
     SolverError,
 )
+from nwm_geo._notebook import notebook_setup
 
-__version__ = "0.1.0"
+try:
+    __version__: str = _version("nwm_geo")
+except PackageNotFoundError:  # a source checkout that is not installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "DataValidationError",
@@ -32,5 +42,6 @@ __all__ = [
     "NwmGeoError",
     "SolverError",
     "__version__",
+    "notebook_setup",
     "settings",
 ]

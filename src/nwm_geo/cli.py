@@ -3,6 +3,9 @@
 Every subcommand parses its options, calls one pipeline function and prints
 its summary. Errors raised on purpose (:class:`nwm_geo.NwmGeoError`) are
 printed without a traceback and give exit status 2.
+
+The pipeline (and with it folium, matplotlib, osmnx) is imported inside the
+command functions, so ``nwm-geo --help`` starts fast.
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
-from nwm_geo.pipeline import STAGES, Study, coverage_by_locality, data_note, run
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from nwm_geo.pipeline import Study
 
 __all__ = ["main"]
 
@@ -103,6 +109,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _study(args: argparse.Namespace) -> Study:
+    from nwm_geo.pipeline import Study
+
     mapping = {}
     for item in args.column:
         if "=" not in item:
@@ -132,6 +140,7 @@ def _show(title: str, frame: pd.DataFrame) -> None:
 
 def _cmd_stages(args: argparse.Namespace) -> None:
     from nwm_geo.data import import_bundle
+    from nwm_geo.pipeline import STAGES, coverage_by_locality, data_note, run
 
     import_bundle()
     study = _study(args)

@@ -1,0 +1,81 @@
+# %% [markdown]
+# # 4. Outline of asset requirements
+#
+# Per locality and category: the assets the model needs (those whose closure would leave
+# residents without a 15-minute walk), those other assets fully cover, the residents beyond
+# 15 minutes, the smallest set of today's assets that keeps today's coverage (exact, HiGHS),
+# the best new sites to close gaps (exact, HiGHS), and the assets that need a business case
+# under written rules.
+
+# %%
+import nwm_geo
+from nwm_geo import maps, settings
+from nwm_geo.pipeline import Study
+
+# Project root as working directory; ../shared/data imported into data/raw (sha256-checked).
+nwm_geo.notebook_setup()
+
+study = Study()
+outline = study.outline
+print(outline.method)
+
+# %%
+outline.summary.xs("Luton", level="locality")[
+    [
+        "population",
+        "covered_share",
+        "gap_population",
+        "n_assets",
+        "n_required",
+        "n_redundant",
+        "n_in_minimal_cover",
+    ]
+]
+
+# %% [markdown]
+# Every optimisation's proof status, checked against HiGHS's own model status:
+
+# %%
+outline.solver_status
+
+# %% [markdown]
+# ## The business-case rules and list
+
+# %%
+for rule, text in outline.rules.items():
+    print(f"{rule}: {text}")
+
+# %%
+outline.business_case.groupby(["locality", "rule"]).size().unstack(fill_value=0)
+
+# %% [markdown]
+# ## One locality in detail
+
+# %%
+name = outline.localities[0]
+tables = outline.for_locality(name)
+print(name)
+tables["required"].head(10)
+
+# %%
+tables["new_sites"]
+
+# %% [markdown]
+# ## Where are the gaps?
+
+# %%
+maps.gaps_map(
+    outline.gap_points,
+    measures=list(settings.BUNDLES),
+    wards=study.wards,
+    network_label=study.network_label,
+)
+
+# %%
+maps.plot_coverage(
+    study.demand,
+    study.minutes_to_nearest,
+    measures=list(settings.BUNDLES),
+    wards=study.wards,
+    network_label=study.network_label,
+)

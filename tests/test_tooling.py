@@ -1,0 +1,133 @@
+"""Tooling contracts: a fast command line, the package version, the notebook helper."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+import yaml
+
+import nwm_geo
+from nwm_geo._notebook import find_project_dir, notebook_setup
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("folium", "matplotlib", "osmnx")
+
+
+def test_importing_the_cli_loads_no_heavy_library() -> None:
+    code = (
+        "import sys, nwm_geo.cli; "
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules) or 'none')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.strip() == "none", f"import nwm_geo.cli loaded {out.stdout.strip()}"
+
+
+def test_the_heavy_check_can_fail() -> None:
+    code = (
+        "import sys, nwm_geo.cli, nwm_geo.maps; "
+        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules) or 'none')"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert "folium" in out.stdout and "matplotlib" in out.stdout
+
+
+def test_help_exits_0() -> None:
+    cli = Path(sys.executable).with_name("nwm-geo")
+    cmd = [str(cli)] if cli.exists() else [sys.executable, "-m", "nwm_geo.cli"]
+    out = subprocess.run([*cmd, "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("usage: nwm-geo")
+    for command in ("import-data", "register", "localities", "coverage", "report", "run"):
+        assert command in out.stdout
+
+
+def test_version_comes_from_the_package_metadata() -> None:
+    assert nwm_geo.__version__ == version("nwm_geo")
+    assert nwm_geo.__version__ != "0+unknown"
+
+
+def _project(tmp_path: Path) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    (tmp_path / "data").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    return tmp_path
+
+
+def test_find_project_dir_walks_up_from_notebooks(tmp_path: Path) -> None:
+    root = _project(tmp_path)
+    assert find_project_dir(root / "notebooks") == root.resolve()
+    assert find_project_dir(root) == root.resolve()
+
+
+def test_find_project_dir_outside_a_project(tmp_path: Path) -> None:
+    (tmp_path / "notebooks").mkdir()
+    assert find_project_dir(tmp_path / "notebooks") == tmp_path.resolve()
+    assert find_project_dir(tmp_path) == tmp_path.resolve()
+
+
+def test_notebook_setup_moves_to_the_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path)
+    monkeypatch.delenv("NWM_GEO_PROJECT_DIR", raising=False)
+    monkeypatch.chdir(root / "notebooks")
+    assert notebook_setup(import_data=False) == root.resolve()
+    assert Path.cwd() == root.resolve()
+    assert os.environ["NWM_GEO_PROJECT_DIR"] == str(root.resolve())
+    assert nwm_geo.settings.raw_dir() == root.resolve() / "data" / "raw"
+
+
+def test_notebook_setup_honours_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path / "elsewhere")
+    monkeypatch.setenv("NWM_GEO_PROJECT_DIR", str(root))
+    monkeypatch.chdir(tmp_path)
+    assert notebook_setup(import_data=False) == root.resolve()
+    assert Path.cwd() == root.resolve()
+
+
+def test_notebook_setup_imports_the_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr("nwm_geo.data.import_bundle", lambda: calls.append("import"))
+    monkeypatch.delenv("NWM_GEO_PROJECT_DIR", raising=False)
+    monkeypatch.chdir(_project(tmp_path))
+    notebook_setup()
+    assert calls == ["import"]
+
+
+def test_pre_commit_runs_the_same_tools_and_guards_the_bundle() -> None:
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    assert {"ruff-check", "ruff-format", "mypy", "lint-imports", "no-data-bundle"} <= set(hooks)
+    guard = re.compile(hooks["no-data-bundle"]["files"])
+    assert guard.search("data/raw/assets/gias.csv")
+    assert guard.search("data/raw/manifest.csv")
+    assert not guard.search("data/raw/README.md")
+    assert not guard.search("src/nwm_geo/data/bundle.py")
+
+
+def test_version_falls_back_in_an_uninstalled_checkout() -> None:
+    code = (
+        "import importlib.metadata as md\n"
+        "def missing(name):\n"
+        "    raise md.PackageNotFoundError(name)\n"
+        "md.version = missing\n"
+        "import nwm_geo\n"
+        "print(nwm_geo.__version__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert out.stdout.strip() == "0+unknown"
