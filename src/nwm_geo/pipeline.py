@@ -38,7 +38,6 @@ from nwm_geo._safe import neutralise_formula
 from nwm_geo.areas import Area, load_area
 
 __all__ = [
-    "DATA_DATES",
     "PROCESSED_TABLES",
     "STAGES",
     "Study",
@@ -356,10 +355,6 @@ class Study:
         return coverage.coverage_table(
             self.minutes_to_nearest, self.demand_with_locality, by=by, minutes=self.minutes
         )
-
-
-#: Dates of the data behind the default area's outputs (its profile's ``data_dates``).
-DATA_DATES: str = load_area().data_dates
 
 
 def data_note(reconciliation: pd.DataFrame, *, area: str | Area | None = None) -> str:
