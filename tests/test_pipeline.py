@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nwm_geo.pipeline import _csv
+from nwm_geo.pipeline import write_csv
 
 
 def test_csv_neutralises_formulas_but_keeps_numbers(tmp_path: Path) -> None:
@@ -18,7 +18,7 @@ def test_csv_neutralises_formulas_but_keeps_numbers(tmp_path: Path) -> None:
         },
         index=pd.Index(["=a", "b", "c", "d"], name="asset_id"),
     )
-    path = _csv(frame, tmp_path / "t.csv")
+    path = write_csv(frame, tmp_path / "t.csv")
     back = pd.read_csv(path, index_col="asset_id")
     assert back["name"].tolist() == [
         '\'=HYPERLINK("http://x","click")',

@@ -234,11 +234,17 @@ _ADAPTERS: dict[str, _Adapter] = {
 
 
 def _load_open_sources(
-    area: Area, data_dir: Path | None, verbose: bool
+    area: Area,
+    data_dir: Path | None,
+    verbose: bool,
+    postcodes: gpd.GeoDataFrame | None = None,
+    wards: gpd.GeoDataFrame | None = None,
 ) -> tuple[list[gpd.GeoDataFrame], pd.DataFrame]:
     area.check_files(Path(data_dir) if data_dir is not None else settings.raw_dir())
-    postcodes = load_postcodes(area=area, data_dir=data_dir)
-    wards = load_wards(area=area, data_dir=data_dir)
+    if postcodes is None:
+        postcodes = load_postcodes(area=area, data_dir=data_dir)
+    if wards is None:
+        wards = load_wards(area=area, data_dir=data_dir)
     parts: list[gpd.GeoDataFrame] = []
     excluded: list[dict[str, str]] = []
     for src in tqdm(area.sources, desc="asset files", disable=not verbose):
@@ -297,7 +303,12 @@ def open_register_exclusions(
 
 
 def build_open_register(
-    *, area: str | Area | None = None, data_dir: Path | None = None, verbose: bool = False
+    *,
+    area: str | Area | None = None,
+    data_dir: Path | None = None,
+    postcodes: gpd.GeoDataFrame | None = None,
+    wards: gpd.GeoDataFrame | None = None,
+    verbose: bool = False,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Assemble the closest honest register from every open asset file of an area.
 
@@ -327,6 +338,10 @@ def build_open_register(
         Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton).
     data_dir
         The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
+    postcodes, wards
+        The area's postcodes and current-pattern wards, when the caller has read them
+        already (:func:`~nwm_geo.data.load_postcodes`, :func:`~nwm_geo.data.load_wards`);
+        read from the bundle otherwise.
     verbose
         Show progress over the files.
 
@@ -337,7 +352,7 @@ def build_open_register(
         log with one row per dropped duplicate (:data:`MERGE_LOG_COLUMNS`).
         Records dropped by rule are listed by :func:`open_register_exclusions`.
     """
-    parts, _ = _load_open_sources(load_area(area), data_dir, verbose)
+    parts, _ = _load_open_sources(load_area(area), data_dir, verbose, postcodes, wards)
     reg = pd.concat(parts)
     if reg.index.duplicated().any():
         dup = ", ".join(reg.index[reg.index.duplicated()][:5])

@@ -522,9 +522,7 @@ def _register_from_frame(
     gdf = gpd.GeoDataFrame(
         out, geometry=gpd.points_from_xy(out["easting"], out["northing"]), crs="EPSG:27700"
     ).to_crs(settings.crs)
-    gdf = _assign_wards(
-        gdf, wards if wards is not None else load_wards(area=area, data_dir=data_dir)
-    )
+    gdf = _assign_wards(gdf, ward_shapes)
     return _finish(gdf.set_index("asset_id"))
 
 

@@ -48,10 +48,7 @@ def reconciliation(
         council = pd.Series(pd.NA, index=cats, dtype="Int64")
     table = pd.DataFrame({"council_count": council, "register_count": counts.astype("Int64")})
     table["gap"] = table["council_count"] - table["register_count"]
-    total = table.sum(skipna=False) if prof.council_counts is not None else table.sum()
-    if prof.council_counts is None:
-        total[["council_count", "gap"]] = pd.NA
-    table.loc["TOTAL"] = total
+    table.loc["TOTAL"] = table.sum(skipna=False)  # no counts: council and gap stay <NA>
     table.index.name = "category"
     return table.astype("Int64")
 

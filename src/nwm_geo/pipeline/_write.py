@@ -1,0 +1,387 @@
+"""Stage writers, the staged run and SOURCES.txt; every CSV goes through one guard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from nwm_geo import (
+    __version__,
+    data,
+    maps,
+    network,
+    report,
+    requirements,
+    settings,
+)
+from nwm_geo._errors import NwmGeoError
+from nwm_geo._io import staged_outputs
+from nwm_geo._safe import neutralise_formula
+from nwm_geo.pipeline._study import Study, data_note
+
+
+# -- writers ---------------------------------------------------------------------
+def write_csv(frame: pd.DataFrame, path: Path, *, index: bool = True) -> Path:
+    """Write a CSV; text cells that Excel would read as formulas are neutralised."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    safe = frame.copy()
+    for col in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[col]):
+            safe[col] = safe[col].map(neutralise_formula)
+    if not pd.api.types.is_numeric_dtype(safe.index):
+        safe.index = safe.index.map(neutralise_formula)
+    safe.to_csv(path, index=index, encoding="utf-8")
+    return path
+
+
+def write_register_stage(study: Study, out: Path) -> list[Path]:
+    """Write the register, reconciliation, merges, wards and demand points.
+
+    Parameters
+    ----------
+    study
+        The study.
+    out
+        Folder for ``data/processed`` files.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    reg_csv, reg_gpkg = out / "assets_register.csv", out / "assets_register.gpkg"
+    data.write_register(study.register, reg_csv, reg_gpkg)
+    wards = pd.DataFrame(study.wards.drop(columns="geometry"))
+    demand = pd.DataFrame(study.demand.drop(columns="geometry"))
+    return [
+        reg_csv,
+        reg_gpkg,
+        write_csv(study.reconciliation, out / "register_reconciliation.csv"),
+        write_csv(study.merges, out / "register_merges.csv", index=False),
+        write_csv(wards, out / "wards.csv"),
+        write_csv(demand, out / "demand_points.csv"),
+    ]
+
+
+def write_localities(study: Study, out: Path) -> list[Path]:
+    """Write ``localities.csv``, ``localities.geojson``, the summary and the alternatives.
+
+    Parameters
+    ----------
+    study
+        The study.
+    out
+        Folder for ``data/processed`` files.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    plan = study.plan
+    assignment = pd.DataFrame({"ward_name": study.wards["ward_name"], "locality": plan.assignment})
+    assignment.index.name = "ward_code"
+    summary = plan.summary.copy()
+    summary["objective"] = plan.objective
+    summary["boundary_cut_m"] = plan.boundary_cut_m
+    summary["status"] = plan.status
+    geo = study.localities.to_crs(settings.wgs84)
+    geo_path = out / "localities.geojson"
+    geo.reset_index().to_file(geo_path, driver="GeoJSON")
+    alts = study.alternatives
+    return [
+        write_csv(assignment, out / "localities.csv"),
+        geo_path,
+        write_csv(summary, out / "locality_summary.csv"),
+        write_csv(alts.plans, out / "locality_alternatives.csv", index=False),
+        write_csv(alts.swing, out / "locality_swing_wards.csv"),
+    ]
+
+
+def write_coverage(study: Study, out: Path) -> list[Path]:
+    """Write the coverage tables, the asset criticality and the walk network.
+
+    Parameters
+    ----------
+    study
+        The study.
+    out
+        Folder for ``data/processed`` files.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    demand = study.demand
+    snaps = study.model.point_snaps
+    points = pd.DataFrame(
+        {
+            "lon": demand["lon"],
+            "lat": demand["lat"],
+            "population": demand["population"],
+            "ward_code": demand["ward_code"],
+            "lsoa_code": demand["lsoa_code"],
+            "locality": study.locality_of(demand),
+            "snap_m": snaps["snap_m"].round(1),
+            "snap_flagged": snaps["flagged"],
+        }
+    ).join(study.minutes_to_nearest.round(2))
+    crit = study.criticality.join(study.register[["ward_code", "in_borough"]])
+    crit["locality"] = study.locality_of(crit)
+    tables = {"coverage_points.csv": (points, True), "asset_criticality.csv": (crit, True)}
+    for by, name in [("ward_code", "wards"), ("lsoa_code", "lsoas"), ("locality", "localities")]:
+        tables[f"coverage_{name}.csv"] = (study.coverage(by=by), False)
+    paths = []
+    for name, (frame, index) in tables.items():
+        frame["network"] = study.network_label  # every file says which network it used
+        paths.append(write_csv(frame, out / name, index=index))
+    paths.append(network.save_graph(study.graph, out / "walk_network.gpkg"))
+    return paths
+
+
+def write_report(study: Study, out: Path) -> list[Path]:
+    """Write the requirements spreadsheet, the maps and ``index.html``.
+
+    Parameters
+    ----------
+    study
+        The study.
+    out
+        Folder for ``reports`` files.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    label = study.network_label
+    minutes = study.minutes or settings.walk_minutes
+    outline = study.outline
+    wards, assignment = study.wards, study.plan.assignment
+    register = study.register
+    gaps = outline.gap_points
+    bundles = list(study.bundles)
+    lsoas = data.load_lsoas(year=2021, area=study.profile, data_dir=study.data_dir)
+    area_gaps = requirements.gap_population(
+        study.minutes_to_nearest, study.demand, assignment=assignment, by="lsoa", minutes=minutes
+    )
+    common: dict[str, Any] = {"network_label": label}
+    folium_maps = {
+        "Localities": (
+            "map_localities.html",
+            maps.localities_map(wards, assignment, **common),
+        ),
+        "Community assets by category": (
+            "map_assets.html",
+            maps.assets_map(register, wards=wards, assignment=assignment, **common),
+        ),
+        f"Residents beyond a {minutes:g}-minute walk": (
+            "map_gaps.html",
+            maps.gaps_map(
+                gaps,
+                measures=bundles,
+                wards=wards,
+                areas=lsoas,
+                area_gaps=area_gaps,
+                minutes=minutes,
+                **common,
+            ),
+        ),
+        f"{minutes:g}-minute walksheds by category": (
+            "map_walksheds.html",
+            maps.walksheds_map(
+                study.walksheds, assets=register, wards=wards, minutes=minutes, **common
+            ),
+        ),
+    }
+    written: list[Path] = []
+    map_links: list[tuple[str, Path]] = []
+    for title, (name, m) in folium_maps.items():
+        maps.save_map(m, out / name)
+        map_links.append((title, out / name))
+    figures = {
+        "Localities (PNG)": ("localities.png", maps.plot_localities(wards, assignment, **common)),
+        "Assets by category (PNG)": (
+            "assets.png",
+            maps.plot_assets(register, wards=wards, **common),
+        ),
+        "Coverage by bundle (PNG)": (
+            "coverage.png",
+            maps.plot_coverage(
+                study.demand,
+                study.minutes_to_nearest,
+                measures=bundles,
+                wards=wards,
+                minutes=minutes,
+                **common,
+            ),
+        ),
+    }
+    for title, (name, fig) in figures.items():
+        maps.save_figure(fig, out / name)
+        map_links.append((title, out / name))
+    xlsx = report.write_requirements_xlsx(
+        outline, out / "asset_requirements.xlsx", method_extra={"data_dates": study.data_dates}
+    )
+    tables_dir = out / "tables"
+    table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
+    for title, name, frame in [
+        ("Business case list", "business_case.csv", outline.business_case),
+        ("Required assets", "required_assets.csv", outline.required),
+        ("Redundant assets", "redundant_assets.csv", outline.redundant),
+        ("Suggested new sites", "new_sites.csv", outline.new_sites),
+        ("Residents beyond the walk, by locality", "gap_population.csv", outline.gaps),
+        ("Coverage and requirements summary", "summary.csv", outline.summary),
+        ("Solver proof status", "solver_status.csv", outline.solver_status),
+    ]:
+        table_links.append((title, write_csv(frame, tables_dir / name)))
+    written += [p for _, p in map_links] + [p for _, p in table_links]
+    links = [(t, str(p.relative_to(out))) for t, p in table_links]
+    # The data/processed tables: written by this run (beside ``out`` in the staging folder,
+    # or beside it in the project when called directly), or by an earlier run (the staging
+    # folder sits inside the project folder, so that is two levels up).
+    sub = study.profile.output_subdir
+    depth = 2 if sub else 1  # reports/ or reports/<area>/
+    up = "../" * depth
+    for title, name in PROCESSED_TABLES.items():
+        rel = Path("data") / "processed" / sub / name
+        if any((base / rel).exists() for base in out.parents[depth - 1 : depth + 1]):
+            links.append((title, f"{up}{rel.as_posix()}"))
+    index = report.write_index_html(
+        out / "index.html",
+        maps=[(t, str(p.relative_to(out))) for t, p in map_links],
+        tables=links,
+        method={**outline.method, "data_dates": study.data_dates},
+        open_register_assets=int(study.reconciliation["register_count"]["TOTAL"]),
+        notes=[data_note(study.reconciliation, area=study.profile)]
+        + ([study.profile.communal_note] if study.profile.communal_note else [])
+        + ([network.APPROXIMATION_ERROR_NOTE] if network.is_approximate(study.graph) else []),
+        check_exists=False,
+    )
+    written.append(index)
+    return written
+
+
+#: The data/processed tables that ``reports/index.html`` links, with their titles.
+PROCESSED_TABLES: dict[str, str] = {
+    "Asset register (open data)": "assets_register.csv",
+    "Register against the council's 287": "register_reconciliation.csv",
+    "Register de-duplication log": "register_merges.csv",
+    "Wards: population and assets": "wards.csv",
+    "Residential demand points": "demand_points.csv",
+    "Localities: ward assignment": "localities.csv",
+    "Localities: metrics and proof status": "locality_summary.csv",
+    "Localities: best alternative plans": "locality_alternatives.csv",
+    "Localities: swing wards": "locality_swing_wards.csv",
+    "Coverage per postcode": "coverage_points.csv",
+    "Coverage per ward": "coverage_wards.csv",
+    "Coverage per LSOA": "coverage_lsoas.csv",
+    "Coverage per locality": "coverage_localities.csv",
+    "Asset criticality": "asset_criticality.csv",
+    "Walk network (GeoPackage)": "walk_network.gpkg",
+}
+
+
+#: The stages of :func:`run`, in order: name, writer, and the output folder's key.
+STAGES: dict[str, tuple[Callable[[Study, Path], list[Path]], str]] = {
+    "register": (write_register_stage, "processed"),
+    "localities": (write_localities, "processed"),
+    "coverage": (write_coverage, "processed"),
+    "report": (write_report, "reports"),
+}
+
+
+def run(
+    study: Study,
+    *,
+    stages: Sequence[str] = tuple(STAGES),
+    project_dir: Path | None = None,
+    progress: bool = True,
+) -> list[Path]:
+    """Run stages and move their files into place only when all were written.
+
+    Parameters
+    ----------
+    study
+        The study to run.
+    stages
+        Names from :data:`STAGES`, run in the given order.
+    project_dir
+        Folder holding ``data/processed`` and ``reports`` (default
+        ``settings.project_dir()``).
+    progress
+        Show a progress bar over the stages.
+
+    Returns
+    -------
+    list of Path
+        The final paths of the files written.
+    """
+    root = Path(project_dir) if project_dir is not None else settings.project_dir()
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise ValueError(f"unknown stage(s) {unknown}; choose from {list(STAGES)}")
+    sub = study.profile.output_subdir
+    folders = {"processed": Path("data") / "processed" / sub, "reports": Path("reports") / sub}
+    written: list[Path] = []
+    with staged_outputs(root) as stage:
+        bar: Any = tqdm(stages, desc="nwm-geo", unit="stage", disable=not progress)
+        for name in bar:
+            bar.set_postfix_str(name)
+            writer, folder = STAGES[name]
+            target = stage / folders[folder]
+            target.mkdir(parents=True, exist_ok=True)
+            try:
+                files = writer(study, target)
+            except NwmGeoError as exc:
+                exc.add_note(f"stage: {name}")
+                raise
+            written += [root / p.relative_to(stage) for p in files]
+        note = sources_note(study, with_network=bool({"coverage", "report"} & set(stages)))
+        for folder in {STAGES[name][1] for name in stages}:
+            path = stage / folders[folder] / "SOURCES.txt"
+            path.write_text(note, encoding="utf-8")
+            written.append(root / path.relative_to(stage))
+    return written
+
+
+def sources_note(study: Study, *, with_network: bool = True) -> str:
+    """The sources, licences, data dates and network of a run, for ``SOURCES.txt``.
+
+    Parameters
+    ----------
+    study
+        The study.
+    with_network
+        Include the network line (this builds the network if it was not built).
+
+    Returns
+    -------
+    str
+        Plain text.
+    """
+    lines = [
+        f"Written by nwm_geo {__version__}.",
+        "",
+        f"Area: {study.profile.name} ({study.profile.council}, {study.profile.district_code}); "
+        f"profile {study.profile.profile}.",
+        f"Register: {data_note(study.reconciliation, area=study.profile)}",
+        f"Data dates: {study.data_dates}.",
+    ]
+    if with_network:
+        lines.append(study.network_label)
+        if network.is_approximate(study.graph):
+            lines.append(
+                "Walk times use an approximate network built from postcode centroids, not "
+                "the OpenStreetMap street network; treat them as indicative (docs/network.md)."
+            )
+            lines.append(network.APPROXIMATION_ERROR_NOTE)
+    if study.profile.communal_note:
+        lines.append(f"Population: {study.profile.communal_note}")
+    lines += ["", "Sources and licences:", settings.attribution, ""]
+    return "\n".join(lines)
