@@ -252,6 +252,10 @@ def test_best_new_sites_known(fx: SimpleNamespace) -> None:
     assert sol.status.proven_optimal
     assert sol.gap_population == 450
     assert sol.newly_covered == 450
+    # a maximisation reports its objective and bound in its own sense (PuLP hands HiGHS
+    # the negated objective; the shared _solver turns it back)
+    assert sol.status.objective == pytest.approx(450)
+    assert sol.status.bound == pytest.approx(450)
     assert list(sol.table.index) == ["postcode:P5"]
     assert sol.table.loc["postcode:P5", "locality"] == "South"
     north = rq.best_new_sites(

@@ -5,31 +5,11 @@ warm start. Out: a :class:`SolveStatus` read from HiGHS's own model status and d
 bound, never from PuLP's word "Optimal" (PuLP also says "Optimal" when HiGHS stops at
 its time limit). Variable values stay on the problem's variables, as PuLP leaves them.
 
-How the requirements stage should call it (it has its own copy today)
-----------------------------------------------------------------------
-Replace ``_solve(prob, solver, time_limit)`` followed by ``solve_status(prob, ...)`` by::
-
-    from nwm_geo._solver import SolveStatus, solve
-
-    status = solve(
-        prob,
-        solver=solver,                       # None: default_solver(...) below
-        time_limit_s=None if solver is not None else time_limit,
-        integral_objective=True,             # where the objective only takes integers
-        gap_abs=None,                        # requirements' old default: HiGHS's own
-        threads=None,                        #   absolute gap and thread count
-    )
-    if not status.has_solution:
-        raise SolverError(f"{problem} for {measure!r} ({scope}): {status.label}")
-
-``status.label`` uses the requirements wording ("proven optimal", "time limit (gap
-x %)", "optimal within gap x %", "reported optimal by CBC; proof not checked") and
-``status.proven_optimal`` is True only for a proof read from HiGHS. The problem,
-measure and scope labels belong to the caller's own table row, not to this status.
-Two differences from requirements' copy: ``objective`` and ``bound`` are in the
-problem's own sense (its copy reports HiGHS's negated values for the MCLP, a
-maximisation), and any HiGHS status that comes with a feasible solution is usable
-(state ``"feasible"``), not only the time, iteration and solution limits.
+Both optimisation stages use it: localities (``localities._mip``) and requirements
+(``requirements._status.solve_checked``, which labels the status with its problem,
+measure and scope). ``objective`` and ``bound`` are in the problem's own sense (PuLP
+hands HiGHS a maximisation's negated objective), and ``status.proven_optimal`` is True
+only for a proof read from HiGHS.
 """
 
 from __future__ import annotations
@@ -48,7 +28,14 @@ import pulp
 
 from nwm_geo._errors import SolverError
 
-__all__ = ["SolveState", "SolveStatus", "WarmStartHiGHS", "default_solver", "solve"]
+__all__ = [
+    "SolveState",
+    "SolveStatus",
+    "WarmStartHiGHS",
+    "default_solver",
+    "read_status",
+    "solve",
+]
 
 #: ``"optimal"``: proven by HiGHS (or, for another solver, reported optimal by its
 #: solution status); ``"feasible"``: a solution without a proof; ``"infeasible"``;
@@ -145,11 +132,10 @@ class WarmStartHiGHS(pulp.HiGHS):
         super().createAndConfigureSolver(lp)
 
     def callSolver(self, lp: pulp.LpProblem) -> None:
-        if self.threads is not None:
-            # HiGHS keeps one thread scheduler per process, created by its first run; a
-            # later run asking for another thread count fails without a solution unless
-            # the scheduler is reset (seen after any solve with HiGHS's default threads).
-            highspy.Highs.resetGlobalScheduler(True)
+        # HiGHS keeps one thread scheduler per process, created by its first run; a later
+        # run with another thread count fails without a solution unless it is reset
+        # (seen after a time-limited solve with HiGHS's default threads).
+        highspy.Highs.resetGlobalScheduler(True)
         if self.warm_start:
             idx, val = [], []
             for var in lp.variables():
@@ -279,10 +265,36 @@ def solve(
         prob.solve(slv)
     except Exception as exc:  # PuLP raises plain exceptions (and KeyError on new statuses)
         raise SolverError(f"the MIP solver failed on {prob.name}: {exc}") from exc
+    return read_status(prob, integral_objective=integral_objective, solver_name=type(slv).__name__)
+
+
+def read_status(
+    prob: pulp.LpProblem, *, integral_objective: bool = False, solver_name: str | None = None
+) -> SolveStatus:
+    """Read the proof status of a problem that has been solved.
+
+    For HiGHS (highspy) the model status, primal solution status and dual bound are
+    read from ``prob.solverModel``; for any other solver PuLP's solution status is used
+    and never counted as a proof.
+
+    Parameters
+    ----------
+    prob
+        A problem after ``prob.solve(...)``.
+    integral_objective
+        The objective only takes integer values, so any gap below 1 is a proof.
+    solver_name
+        The solver's name for other solvers (default: ``prob.solver``'s class).
+
+    Returns
+    -------
+    SolveStatus
+    """
     model = getattr(prob, "solverModel", None)
     if model is not None and hasattr(model, "getModelStatus") and hasattr(model, "getInfo"):
         return _highs_status(prob, model, integral_objective=integral_objective)
-    return _pulp_status(prob, type(slv).__name__)
+    name = solver_name or type(getattr(prob, "solver", None)).__name__
+    return _pulp_status(prob, name)
 
 
 def _highs_status(prob: pulp.LpProblem, model: Any, *, integral_objective: bool) -> SolveStatus:
@@ -299,14 +311,15 @@ def _highs_status(prob: pulp.LpProblem, model: Any, *, integral_objective: bool)
     if int(getattr(info, "primal_solution_status", 0)) != 2:  # kSolutionStatusFeasible
         return _no_solution("none", f"no solution ({text})", text, "HiGHS")
     # PuLP hands HiGHS the negated objective of a maximisation: turn both back
-    sign = -1.0 if prob.sense == pulp.LpMaximize else 1.0
+    sense = getattr(prob, "sense", pulp.LpMinimize)
+    sign = -1.0 if sense == pulp.LpMaximize else 1.0
     obj = sign * float(info.objective_function_value)
     bound = sign * float(getattr(info, "mip_dual_bound", math.nan))
     gap = float(getattr(info, "mip_gap", math.nan))
     if not math.isfinite(gap):
         gap = math.nan
     if math.isfinite(bound):
-        gap_abs = (obj - bound) if prob.sense == pulp.LpMinimize else (bound - obj)
+        gap_abs = (obj - bound) if sense == pulp.LpMinimize else (bound - obj)
     else:
         bound, gap_abs = math.nan, math.inf
     exact = gap_abs <= PROOF_TOL * max(1.0, abs(obj)) or (

@@ -26,9 +26,10 @@ that the report and the notebooks read.
   needs and the business-case list, by the written :data:`BUSINESS_CASE_RULES`.
 - :func:`outline` (``_outline``): all of the above, per locality.
 
-Optimality is checked here, not taken from PuLP: PuLP reports a HiGHS run that
-stopped at its time limit as "Optimal". :func:`solve_status` (``_status``) reads
-HiGHS's own model status and MIP gap and says "proven optimal" only when HiGHS proved it.
+Optimality is checked, not taken from PuLP: PuLP reports a HiGHS run that stopped at
+its time limit as "Optimal". Every optimisation is solved by :mod:`nwm_geo._solver`
+(the one proof status shared with the localities stage), which reads HiGHS's own model
+status and bound; ``_status`` labels it with the problem, measure and scope.
 Every optimiser takes the PuLP solver as ``solver=``.
 """
 

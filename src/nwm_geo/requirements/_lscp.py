@@ -23,7 +23,7 @@ from nwm_geo.requirements._common import (
     _safe,
     measure_categories,
 )
-from nwm_geo.requirements._status import SolveStatus, _solve, solve_status
+from nwm_geo.requirements._status import SolveStatus, solve_checked
 
 __all__ = ["CoverSolution", "minimal_cover"]
 
@@ -72,7 +72,7 @@ def minimal_cover(
 
     Every residential point (population > 0) covered today by an asset of the measure
     must stay covered by a chosen asset. Minimise the number of assets. Solved exactly
-    with HiGHS; the proof is checked by :func:`solve_status`. Optimal sets are often
+    with HiGHS; the proof is checked by :func:`nwm_geo._solver.solve`. Optimal sets are often
     not unique: the required assets are in every one, the rest is one optimal choice.
 
     Parameters
@@ -144,9 +144,13 @@ def minimal_cover(
     prob += pulp.lpSum(x)
     for n, pat in enumerate(patterns):
         prob += pulp.lpSum(x[j] for j in pat) >= 1, f"keep_{n}"
-    _solve(prob, solver, time_limit)
-    status = solve_status(
-        prob, problem="minimal cover (LSCP)", measure=measure, integral_objective=True
+    status = solve_checked(
+        prob,
+        solver=solver,
+        time_limit=time_limit,
+        problem="minimal cover (LSCP)",
+        measure=measure,
+        integral_objective=True,
     )
     chosen = np.array([(v.varValue or 0.0) > 0.5 for v in x], dtype=bool)
     table["selected"] = chosen

@@ -29,7 +29,7 @@ from nwm_geo.requirements._common import (
     locality_of,
     measure_categories,
 )
-from nwm_geo.requirements._status import SolveStatus, _solve, solve_status
+from nwm_geo.requirements._status import SolveStatus, solve_checked
 
 __all__ = ["SITE_COLUMNS", "SiteSolution", "best_new_sites"]
 
@@ -99,7 +99,7 @@ def best_new_sites(
     could host the service (columns of ``cover``) and, when ``site_cover`` is given,
     postcode locations (``coverage_matrix(model, sources="points")``). Maximise the gap
     population within the walk of at least one chosen site, with at most ``k`` sites.
-    Solved exactly with HiGHS; the proof is checked by :func:`solve_status`.
+    Solved exactly with HiGHS; the proof is checked by :func:`nwm_geo._solver.solve`.
 
     Parameters
     ----------
@@ -233,9 +233,10 @@ def best_new_sites(
     for i in reach:
         js = a_mat.indices[a_mat.indptr[i] : a_mat.indptr[i + 1]]
         prob += y[i] <= pulp.lpSum(x[j] for j in js), f"cover_{i}"
-    _solve(prob, solver, time_limit)
-    status = solve_status(
+    status = solve_checked(
         prob,
+        solver=solver,
+        time_limit=time_limit,
         problem="new sites (MCLP)",
         measure=measure,
         scope=scope,

@@ -73,7 +73,7 @@ class RequirementsOutline:
     business_case
         :func:`business_case`.
     solver_status
-        One row per optimisation (:meth:`SolveStatus.as_dict`).
+        One row per optimisation (:meth:`SolveStatus.as_row`).
     rules
         The business-case rules as filled in.
     method
@@ -256,7 +256,7 @@ def outline(
                 time_limit=pol.time_limit,
             )
             covers[measure] = sol
-            statuses.append(sol.status.as_dict())
+            statuses.append(sol.status.as_row())
         else:
             ssol = best_new_sites(
                 cov,
@@ -269,7 +269,7 @@ def outline(
                 policy=pol,
                 solver=solver,
             )
-            statuses.append(ssol.status.as_dict())
+            statuses.append(ssol.status.as_row())
             if len(ssol.table):
                 site_tables.append(ssol.table)
     new_sites = (

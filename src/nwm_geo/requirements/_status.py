@@ -1,18 +1,20 @@
-"""Solver proof status, read from HiGHS itself (not from PuLP's label).
+"""One row of the requirements' solver table: which optimisation, and what HiGHS proved.
 
-In: a solved :class:`pulp.LpProblem`. Out: :class:`SolveStatus`. PuLP reports a
-HiGHS run that stopped at its time limit as "Optimal"; :func:`solve_status` reads
-HiGHS's own model status and MIP gap and says "proven optimal" only when HiGHS proved it.
+In: a :class:`pulp.LpProblem` to solve (or one already solved). Out:
+:class:`SolveStatus`, the shared proof status of :mod:`nwm_geo._solver` (read from
+HiGHS's own model status and bound, never from PuLP's "Optimal", which PuLP also says
+at a time-limit stop) with the problem, measure and scope it belongs to.
 """
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
 import pulp
 
+from nwm_geo import _solver
 from nwm_geo._errors import SolverError
 
 __all__ = ["SolveStatus", "solve_status"]
@@ -20,7 +22,7 @@ __all__ = ["SolveStatus", "solve_status"]
 
 @dataclass(frozen=True)
 class SolveStatus:
-    """What the solver proved, read from HiGHS itself (not from PuLP's label).
+    """What the solver proved for one optimisation of the requirements stage.
 
     Attributes
     ----------
@@ -32,7 +34,8 @@ class SolveStatus:
         ``"borough"`` or a locality name.
     label
         ``"proven optimal"``, ``"time limit (gap x %)"``, ``"optimal within gap x %"``,
-        ``"trivial (nothing to solve)"`` or ``"reported optimal by <solver>; proof not checked"``.
+        ``"trivial (nothing to solve)"`` or ``"reported optimal by <solver>; proof not
+        checked"`` (:func:`nwm_geo._solver.read_status`).
     proven_optimal
         True only when HiGHS reported an optimal model status with a zero gap (or a gap
         smaller than one unit of an integer objective).
@@ -41,7 +44,8 @@ class SolveStatus:
     mip_gap
         Relative MIP gap (fraction), NaN when unknown.
     objective
-        Objective value of the returned solution.
+        Objective value of the returned solution, in the problem's own sense (the
+        MCLP's covered residents are positive).
     bound
         Best dual bound, NaN when unknown.
     solver
@@ -59,27 +63,39 @@ class SolveStatus:
     bound: float
     solver: str
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the fields as a plain dict (for tables)."""
-        return {
-            "problem": self.problem,
-            "measure": self.measure,
-            "scope": self.scope,
-            "label": self.label,
-            "proven_optimal": self.proven_optimal,
-            "model_status": self.model_status,
-            "mip_gap": self.mip_gap,
-            "objective": self.objective,
-            "bound": self.bound,
-            "solver": self.solver,
-        }
+    @classmethod
+    def of(
+        cls, status: _solver.SolveStatus, *, problem: str, measure: str, scope: str = "borough"
+    ) -> SolveStatus:
+        """Label a shared proof status with its problem, measure and scope.
 
+        Raises
+        ------
+        SolverError
+            If the solver returned no feasible solution (infeasible, an error, or a
+            limit reached before any solution).
+        """
+        if not status.has_solution:
+            raise SolverError(
+                f"{problem} for {measure!r} ({scope}): {status.solver or 'the solver'} "
+                f"returned '{status.model_status}' without a usable solution ({status.label})"
+            )
+        return cls(
+            problem,
+            measure,
+            scope,
+            status.label,
+            status.proven_optimal,
+            status.model_status,
+            status.gap,
+            status.objective,
+            status.bound,
+            status.solver,
+        )
 
-def _default_solver(time_limit: float | None) -> Any:
-    solver = pulp.HiGHS(msg=False, gapRel=0.0, timeLimit=time_limit)
-    if not solver.available():  # pragma: no cover - highspy is a dependency
-        raise SolverError("HiGHS (highspy) is not available; install highspy")
-    return solver
+    def as_row(self) -> dict[str, Any]:
+        """Return the fields as one row of the solver-status table."""
+        return dataclasses.asdict(self)
 
 
 def solve_status(
@@ -90,11 +106,7 @@ def solve_status(
     scope: str = "borough",
     integral_objective: bool = False,
 ) -> SolveStatus:
-    """Read the real proof status of a solved PuLP problem.
-
-    For ``pulp.HiGHS`` (highspy) the HiGHS model status, MIP gap and dual bound are
-    read from ``prob.solverModel``. For any other solver the PuLP status is used and
-    the label says the proof was not checked.
+    """Read the real proof status of a solved PuLP problem (:func:`nwm_geo._solver.read_status`).
 
     Parameters
     ----------
@@ -112,74 +124,33 @@ def solve_status(
     Raises
     ------
     SolverError
-        If no feasible solution was returned (infeasible, error, or a limit reached
-        before any solution).
+        If no feasible solution was returned.
     """
-    model = getattr(prob, "solverModel", None)
-    if model is not None and hasattr(model, "getModelStatus") and hasattr(model, "getInfo"):
-        import highspy
+    status = _solver.read_status(prob, integral_objective=integral_objective)
+    return SolveStatus.of(status, problem=problem, measure=measure, scope=scope)
 
-        ms = highspy.HighsModelStatus
-        status = model.getModelStatus()
-        text = str(model.modelStatusToString(status))
-        info = model.getInfo()
-        has_solution = int(getattr(info, "primal_solution_status", 0)) == 2
-        obj = float(getattr(info, "objective_function_value", math.nan))
-        bound = float(getattr(info, "mip_dual_bound", math.nan))
-        gap = float(getattr(info, "mip_gap", math.nan))
-        if not math.isfinite(gap):
-            gap = math.nan
-        abs_gap = abs(obj - bound) if math.isfinite(bound) else math.inf
-        if status == ms.kOptimal:
-            exact = abs_gap <= 1e-6 * max(1.0, abs(obj)) or (
-                integral_objective and abs_gap < 1.0 - 1e-9
-            )
-            if exact:
-                label = "proven optimal"
-            else:
-                label = f"optimal within gap {100 * gap:.2f} %"
-            return SolveStatus(
-                problem, measure, scope, label, exact, text, gap, obj, bound, "HiGHS"
-            )
-        limits = {ms.kTimeLimit, ms.kIterationLimit, ms.kInterrupt}
-        for name in ("kSolutionLimit", "kObjectiveBound", "kObjectiveTarget"):
-            if hasattr(ms, name):
-                limits.add(getattr(ms, name))
-        if status in limits and has_solution:
-            kind = "time limit" if status == ms.kTimeLimit else text.lower()
-            label = f"{kind} (gap {100 * gap:.2f} %)"
-            return SolveStatus(
-                problem, measure, scope, label, False, text, gap, obj, bound, "HiGHS"
-            )
-        raise SolverError(
-            f"{problem} for {measure!r} ({scope}): HiGHS returned '{text}' without a "
-            "usable solution"
-        )
-    status_text = pulp.LpStatus.get(prob.status, str(prob.status))
-    if prob.status != pulp.LpStatusOptimal or prob.sol_status not in (
-        pulp.LpSolutionOptimal,
-        pulp.LpSolutionIntegerFeasible,
-    ):
-        raise SolverError(f"{problem} for {measure!r} ({scope}): solver returned '{status_text}'")
-    obj = float(pulp.value(prob.objective) or 0.0)
-    name = type(getattr(prob, "solver", None)).__name__
-    return SolveStatus(
-        problem,
-        measure,
-        scope,
-        f"reported optimal by {name}; proof not checked",
-        False,
-        status_text,
-        math.nan,
-        obj,
-        math.nan,
-        name,
+
+def solve_checked(
+    prob: pulp.LpProblem,
+    *,
+    solver: Any,
+    time_limit: float | None,
+    problem: str,
+    measure: str,
+    scope: str = "borough",
+    integral_objective: bool = False,
+) -> SolveStatus:
+    """Solve with :func:`nwm_geo._solver.solve` (HiGHS by default) and label the status.
+
+    A caller's ``solver`` keeps its own settings; the default solver gets
+    ``time_limit`` seconds and HiGHS's own absolute gap and thread count.
+    """
+    status = _solver.solve(
+        prob,
+        solver=solver,
+        time_limit_s=None if solver is not None else time_limit,
+        integral_objective=integral_objective,
+        gap_abs=None,
+        threads=None,
     )
-
-
-def _solve(prob: pulp.LpProblem, solver: Any, time_limit: float | None) -> None:
-    solver = _default_solver(time_limit) if solver is None else solver
-    try:
-        prob.solve(solver)
-    except Exception as exc:  # PuLP raises plain exceptions (and KeyError on new statuses)
-        raise SolverError(f"solver failed on {prob.name}: {exc}") from exc
+    return SolveStatus.of(status, problem=problem, measure=measure, scope=scope)
