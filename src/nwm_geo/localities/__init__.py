@@ -20,7 +20,13 @@ from __future__ import annotations
 from nwm_geo.localities._alternatives import alternatives
 from nwm_geo.localities._instance import polsby_popper, ward_adjacency
 from nwm_geo.localities._partition import SETS_MAX_UNITS, Method, partition
-from nwm_geo.localities._plan import Alternatives, LocalityPlan, dissolve, plan_summary
+from nwm_geo.localities._plan import (
+    Alternatives,
+    LocalityPlan,
+    dissolve,
+    locality_of_wards,
+    plan_summary,
+)
 from nwm_geo.localities._rules import DEFAULT_K_RANGE, PartitionRules
 
 __all__ = [
@@ -32,6 +38,7 @@ __all__ = [
     "PartitionRules",
     "alternatives",
     "dissolve",
+    "locality_of_wards",
     "partition",
     "plan_summary",
     "polsby_popper",

@@ -96,11 +96,36 @@ class LocalityPlan:
             Locality names (object dtype) on the index of ``ward_codes``, named
             ``locality``; NaN (or ``unknown``) for codes the plan does not contain.
         """
-        out = ward_codes.map(self.assignment).astype(object)
-        if unknown is not None:
-            out = out.where(out.notna(), unknown)
-        out.name = "locality"
-        return out
+        return locality_of_wards(ward_codes, self.assignment, unknown=unknown)
+
+
+def locality_of_wards(
+    ward_codes: pd.Series, assignment: pd.Series, *, unknown: str | None = None
+) -> pd.Series:
+    """Return the locality of each row from its ward code, given a ``ward -> locality`` map.
+
+    The one implementation behind :meth:`LocalityPlan.locality_of` and
+    ``nwm_geo.requirements.locality_of``.
+
+    Parameters
+    ----------
+    ward_codes
+        Ward (unit) codes on any index.
+    assignment
+        ``ward_code -> locality`` (a plan's ``assignment``).
+    unknown
+        Name for codes not in ``assignment``; None leaves them NaN.
+
+    Returns
+    -------
+    pandas.Series
+        Locality names (object dtype) on the index of ``ward_codes``, named ``locality``.
+    """
+    out = ward_codes.map(assignment).astype(object)
+    if unknown is not None:
+        out = out.where(out.notna(), unknown)
+    out.name = "locality"
+    return out
 
 
 @dataclass

@@ -16,6 +16,7 @@ from nwm_geo import (
     data,
     localities,
     network,
+    report,
     requirements,
     settings,
 )
@@ -226,7 +227,7 @@ class Study:
 
     def locality_of(self, frame: pd.DataFrame) -> pd.Series:
         """Return the locality of each row of ``frame`` from its ``ward_code``."""
-        return requirements.locality_of(frame["ward_code"], self.plan.assignment)
+        return self.plan.locality_of(frame["ward_code"], unknown=requirements.OUTSIDE_BOROUGH)
 
     # -- network and coverage ------------------------------------------------
     @cached_property
@@ -325,12 +326,23 @@ class Study:
             minutes=self.minutes,
             walk_speed_m_per_min=self.speed_m_per_min,
             bundles=self.bundles,
-            method_notes={
+            verbose=self.verbose,
+        )
+
+    @cached_property
+    def run_info(self) -> report.RunInfo:
+        """The method and provenance text the spreadsheet and the index show.
+
+        The requirements parameters come from the outline; the data dates and the
+        register and localities notes from the study itself.
+        """
+        return report.RunInfo.from_method(
+            {
+                **self.outline.method,
                 "data_dates": self.data_dates,
                 "register": data_note(self.reconciliation, area=self.profile),
                 "localities": f"{self.n_localities} localities of whole wards ({self.plan.status})",
-            },
-            verbose=self.verbose,
+            }
         )
 
     def coverage(self, *, by: str = "ward_code") -> pd.DataFrame:

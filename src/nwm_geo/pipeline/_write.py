@@ -226,7 +226,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
         maps.save_figure(fig, out / name)
         map_links.append((title, out / name))
     xlsx = report.write_requirements_xlsx(
-        outline, out / "asset_requirements.xlsx", method_extra={"data_dates": study.data_dates}
+        outline, out / "asset_requirements.xlsx", run_info=study.run_info
     )
     tables_dir = out / "tables"
     table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
@@ -256,7 +256,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
         out / "index.html",
         maps=[(t, str(p.relative_to(out))) for t, p in map_links],
         tables=links,
-        method={**outline.method, "data_dates": study.data_dates},
+        run_info=study.run_info,
         open_register_assets=int(study.reconciliation["register_count"]["TOTAL"]),
         notes=[data_note(study.reconciliation, area=study.profile)]
         + ([study.profile.communal_note] if study.profile.communal_note else [])

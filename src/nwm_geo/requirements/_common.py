@@ -18,6 +18,7 @@ from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.coverage import Cover
+from nwm_geo.localities import locality_of_wards
 
 __all__ = [
     "BUSINESS_CASE_RULES",
@@ -270,10 +271,7 @@ def locality_of(ward_codes: pd.Series, assignment: pd.Series) -> pd.Series:
     pd.Series
         Locality names on the index of ``ward_codes``, named ``locality``.
     """
-    loc = ward_codes.map(assignment)
-    out = loc.astype(object).where(loc.notna(), OUTSIDE_BOROUGH).astype(str)
-    out.name = "locality"
-    return out
+    return locality_of_wards(ward_codes, assignment, unknown=OUTSIDE_BOROUGH).astype(str)
 
 
 def _population(points: pd.DataFrame, point_index: pd.Index) -> np.ndarray:
