@@ -110,13 +110,13 @@ def _silence_banner() -> None:
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 1)
-            highspy.Highs()
+            highspy.Highs()  # type: ignore[no-untyped-call]  # highspy ships no stubs
     finally:
         os.dup2(saved, 1)
         os.close(saved)
 
 
-class WarmStartHiGHS(pulp.HiGHS):
+class WarmStartHiGHS(pulp.HiGHS):  # type: ignore[misc]  # pulp is untyped
     """``pulp.HiGHS`` (highspy) that can pass the variables' current values as a start.
 
     With ``warm_start=True`` every variable whose ``varValue`` is set (by

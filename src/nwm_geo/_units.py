@@ -179,7 +179,8 @@ def within_minutes(
     limit = resolve_minutes(minutes) + TOLERANCE_M / resolve_speed(speed_m_per_min)
     if isinstance(minutes_values, pd.DataFrame):
         values = minutes_values.apply(pd.to_numeric, errors="coerce")
-        return values.le(limit)
+        flags: pd.DataFrame = values.le(limit)
+        return flags
     if isinstance(minutes_values, pd.Series):
         return pd.to_numeric(minutes_values, errors="coerce").le(limit)
     return np.asarray(minutes_values, dtype=float) <= limit

@@ -403,7 +403,7 @@ def verdict_flips(
         columns.append(coverage.all_bundles_label(bund))
 
     def share(flags: np.ndarray) -> np.ndarray:
-        return (pop @ flags) / total
+        return np.asarray((pop @ flags) / total, dtype=float)
 
     table = pd.DataFrame(
         {

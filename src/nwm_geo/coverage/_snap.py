@@ -61,8 +61,8 @@ def _points_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any) -> np.ndarray
     if bad.any():
         raise NwmGeoError(f"{int(bad.sum())} point(s) have no geometry; drop them first.")
     if (shapely.get_type_id(arr) == 0).all():  # all Points
-        return shapely.get_coordinates(arr)
-    return shapely.get_coordinates(shapely.centroid(arr))
+        return np.asarray(shapely.get_coordinates(arr), dtype=float)
+    return np.asarray(shapely.get_coordinates(shapely.centroid(arr)), dtype=float)
 
 
 @dataclass

@@ -73,7 +73,7 @@ def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
     if w.sum() <= 0:
         w = np.ones_like(w)
     quota = total * w / w.sum()
-    base = np.floor(quota).astype(np.int64)
+    base: np.ndarray = np.floor(quota).astype(np.int64)
     left = int(total - base.sum())
     if left > 0:
         order = np.lexsort((np.arange(len(w)), -(quota - base)))
@@ -172,7 +172,8 @@ def build_demand_points(
         )
         joined = left.sjoin(right.reset_index(), how="left", predicate="intersects")
         joined = joined[~joined.index.duplicated(keep="first")]
-        return joined[name].reindex(points.index)
+        out: pd.Series = joined[name].reindex(points.index)
+        return out
 
     pts["lsoa_code"] = locate(pts, lsoas, "lsoa_code")
     pts["oa11_code"] = locate(pts, oas, "oa11_code")
@@ -260,10 +261,11 @@ def ward_population(points: gpd.GeoDataFrame) -> pd.Series:
     pandas.Series
         Integer population indexed by ``ward_code``, sorted by code.
     """
-    return (
+    out: pd.Series = (
         points.groupby("ward_code")["population"]
         .sum()
         .astype(int)
         .sort_index()
         .rename("population")
     )
+    return out

@@ -211,7 +211,7 @@ def _anneal(
         return c
 
     def row_dev(row: list[float]) -> float:
-        return max(abs(row[t] - w[t]) for t in range(m))
+        return float(max(abs(row[t] - w[t]) for t in range(m)))
 
     def feasible_row(erow: list[float]) -> bool:
         return all(lo - 1e-9 <= erow[e] <= hi + 1e-9 for e, (_, lo, hi) in enumerate(extra))

@@ -242,7 +242,8 @@ def plan_summary(
         ", ".join(sorted(str(v) for v in names[assignment == loc])) for loc in out.index
     ]
     order = sorted(out.index, key=lambda s: (_COMPASS_ORDER.get(str(s), 99), str(s)))
-    return out.loc[order]
+    ordered: pd.DataFrame = out.loc[order]
+    return ordered
 
 
 def _make_plan(

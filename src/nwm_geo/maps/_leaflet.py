@@ -88,7 +88,7 @@ class _GeoJsonLayer(MacroElement):
     )
 
     def __init__(self, features: list[dict[str, Any]]) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # branca is untyped
         self._name = "NwmGeoJsonLayer"
         self.data_json = _js_json({"type": "FeatureCollection", "features": features})
 

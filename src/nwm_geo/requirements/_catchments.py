@@ -226,4 +226,5 @@ def sole_providers(
     sub = m[:, cols].astype(np.int32)
     sole = (np.asarray(sub.sum(axis=1)).ravel() == 1) & (pop > 0)
     hits = np.asarray(sub.T @ sole.astype(np.int32)).ravel() > 0
-    return pd.Index(ids[hits], name="asset_id")
+    hit_ids: pd.Index = pd.Index(ids[hits], name="asset_id")
+    return hit_ids
