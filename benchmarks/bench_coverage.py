@@ -141,12 +141,12 @@ def node_demand(arr: NetworkArrays, sample: int | None, seed: int) -> gpd.GeoDat
 
 
 def model_nx(model: Any) -> nx.Graph:
-    """The prepared model graph (points inserted) as an undirected networkx graph."""
+    """Return the prepared model graph (points inserted) as an undirected networkx graph."""
     return nx.from_scipy_sparse_array(model.graph, edge_attribute="length")
 
 
 def grid_arrays(side: int, step: float = 100.0) -> NetworkArrays:
-    """A SYNTHETIC side×side grid with edges of length ``step``."""
+    """Return a SYNTHETIC side×side grid with edges of length ``step``."""
     ii, jj = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
     ids = (ii * side + jj).ravel()
     xy = np.column_stack([jj.ravel() * step, ii.ravel() * step]).astype(float)
@@ -321,7 +321,7 @@ def bench_rutland(quick: bool) -> dict[str, Any]:
 def bench_pandana(
     model: Any, ours_m: pd.DataFrame, limit: float, t_ours: float, t_prep: float
 ) -> dict[str, Any]:
-    """pandana on our inserted graph (its build gets our snapping for free)."""
+    """Pandana on our inserted graph (its build gets our snapping for free)."""
     try:
         import pandana
     except ImportError as exc:
@@ -384,7 +384,7 @@ def bench_pandana(
 
 
 def strtree_snap(arr: NetworkArrays, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Reference: shapely's STRtree nearest edge (what coverage used before), bulk call."""
+    """Snap with shapely's STRtree nearest edge (the reference; coverage used it before)."""
     tree = shapely.STRtree(arr.geom)
     idx, dist = tree.query_nearest(shapely.points(xy), return_distance=True, all_matches=False)
     edge = np.full(len(xy), -1, dtype=np.int64)

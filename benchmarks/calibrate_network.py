@@ -215,7 +215,7 @@ TOWN_WARDS = (
 
 
 def pair_stats(pairs: pd.DataFrame) -> dict[str, float]:
-    """The summary statistics of :class:`calibration.DistanceSummary` for a subset of pairs."""
+    """Return the statistics of :class:`calibration.DistanceSummary` for a subset of pairs."""
     r = pairs["ratio"]
     return {
         "n_pairs": len(pairs),

@@ -105,7 +105,8 @@ def test_snap_max_distance_leaves_point_unsnapped() -> None:
 
 def curvy_network(seed: int) -> NetworkArrays:
     """A SYNTHETIC network of random polylines (2-6 vertices), one 8 km straight edge and
-    one two-part MultiLineString edge, with network lengths 1.0-1.3x the geometric ones."""
+    one two-part MultiLineString edge, with network lengths 1.0-1.3x the geometric ones.
+    """
     rng = np.random.default_rng(seed)
     n_nodes = 60
     xy = rng.uniform(0, 2000, size=(n_nodes, 2))
@@ -565,7 +566,8 @@ def test_coverage_table_unknown_bundle_name_raises() -> None:
 
 def test_coverage_table_uses_the_shared_within_rule() -> None:
     """A rounding error above the threshold is covered, a real excess is not; 0 minutes is
-    an error, not the default (nwm_geo._units)."""
+    an error, not the default (nwm_geo._units).
+    """
     idx = pd.Index(["a", "b", "c"], name="point_id")
     m = pd.DataFrame({"Library": [15.0, 15.0 + 1e-9, 15.0 + 1e-4]}, index=idx)
     m.attrs["speed_m_per_min"] = SPEED

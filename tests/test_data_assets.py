@@ -278,7 +278,8 @@ def test_name_similarity() -> None:
 @pytest.mark.parametrize("fhrs_rank", [11, 1])
 def test_dedupe_never_merges_two_records_of_one_file(fhrs_rank: int) -> None:
     """Two mosques of one file, both linked to one FHRS record (synthetic): a chain of
-    links through the other file must not merge the two mosques, whichever file wins."""
+    links through the other file must not merge the two mosques, whichever file wins.
+    """
     reg = gpd.GeoDataFrame(
         {
             "name": ["Synthetic Masjid Ghausia", "Synthetic Masjid Noor", "Synthetic Masjid"],
@@ -417,7 +418,8 @@ def test_misplaced_points_and_hostile_text_are_reported(
     tmp_path: Path, synthetic_wards, synthetic_postcodes
 ) -> None:
     """Synthetic rows: a point in France, one in Dublin, swapped easting/northing, a point
-    far from its own postcode, and a control character in a name: one problem each."""
+    far from its own postcode, and a control character in a name: one problem each.
+    """
     path = tmp_path / "misplaced.csv"
     path.write_text(
         "name,category,lon,lat,easting,northing,postcode\n"

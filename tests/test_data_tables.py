@@ -218,7 +218,8 @@ def test_only_blank_rows_is_no_data(tmp_path: Path) -> None:
 @pytest.mark.parametrize("suffix", ["gpkg", "shp"])
 def test_spatial_file_without_crs(tmp_path: Path, suffix: str) -> None:
     """No CRS: metres inside the British National Grid are read as EPSG:27700; other
-    numbers are not guessed to be lon/lat but reported (synthetic points)."""
+    numbers are not guessed to be lon/lat but reported (synthetic points).
+    """
     path = tmp_path / f"bng.{suffix}"
     with pytest.warns(UserWarning, match="'crs' was not provided"):
         gpd.GeoDataFrame(

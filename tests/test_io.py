@@ -21,9 +21,14 @@ from nwm_geo._io import (
 def test_atomic_path_replaces_only_on_success(tmp_path: Path) -> None:
     dest = tmp_path / "table.csv"
     dest.write_text("old", encoding="utf-8")
-    with pytest.raises(RuntimeError), atomic_path(dest) as tmp:
-        tmp.write_text("half-written", encoding="utf-8")
-        raise RuntimeError("boom")
+
+    def write_then_fail() -> None:
+        with atomic_path(dest) as tmp:
+            tmp.write_text("half-written", encoding="utf-8")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        write_then_fail()
     assert dest.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["table.csv"]
 
@@ -41,10 +46,14 @@ def _files(root: Path) -> dict[str, str]:
 
 
 def test_staged_outputs_moves_all_files_or_none(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="second file failed"), staged_outputs(tmp_path) as stage:
-        (stage / "data" / "processed").mkdir(parents=True)
-        (stage / "data" / "processed" / "a.csv").write_text("a", encoding="utf-8")
-        raise ValueError("second file failed")
+    def stage_then_fail() -> None:
+        with staged_outputs(tmp_path) as stage:
+            (stage / "data" / "processed").mkdir(parents=True)
+            (stage / "data" / "processed" / "a.csv").write_text("a", encoding="utf-8")
+            raise ValueError("second file failed")
+
+    with pytest.raises(ValueError, match="second file failed"):
+        stage_then_fail()
     assert _files(tmp_path) == {}
 
     with staged_outputs(tmp_path) as stage:
@@ -103,10 +112,9 @@ def test_the_lock_waits_up_to_the_timeout(tmp_path: Path) -> None:
         slept.append(seconds)
         now[0] += seconds
 
-    with project_lock(tmp_path):
-        with pytest.raises(LockedError, match=r"after waiting 5 s"):
-            with project_lock(tmp_path, timeout=5.0, poll=1.0, clock=lambda: now[0], sleep=sleep):
-                pass
+    with project_lock(tmp_path), pytest.raises(LockedError, match=r"after waiting 5 s"):
+        with project_lock(tmp_path, timeout=5.0, poll=1.0, clock=lambda: now[0], sleep=sleep):
+            pass
     assert slept == [1.0] * 5
 
 

@@ -327,8 +327,8 @@ def test_pinned_flow_from_a_start_plan_matches_the_sets_optimum() -> None:
     assert flow.objective == pytest.approx(exact.objective, abs=1e-9)
     assert flow.assignment["W00"] == "Old Town"
     assert flow.assignment["W22"] == flow.assignment["W02"] != "Old Town"
+    split = start.where(start.index != "W02", "y")  # W02 leaves W22's locality
     with pytest.raises(InfeasiblePartitionError, match="pinned to 1"):
-        split = start.where(start.index != "W02", "y")  # W02 leaves W22's locality
         loc.partition(wards, k=3, pins=pins, start=split)
 
 
@@ -506,7 +506,8 @@ def _stripes(wards: gpd.GeoDataFrame, cols: int) -> pd.Series:
 def test_plan_does_not_depend_on_how_good_the_incumbent_was(start: str) -> None:
     """Under load the time-boxed heuristic finds a worse incumbent, so more sets are
     enumerated; the plan chosen among equally good ones must not change. A start plan
-    stands in for incumbents of every quality."""
+    stands in for incumbents of every quality.
+    """
     rng = np.random.default_rng(3)
     wards = grid(
         5, 5, rng.integers(80, 120, size=25).tolist(), rng.integers(1, 4, size=25).tolist()
@@ -537,7 +538,8 @@ def test_a_start_plan_that_breaks_the_rules_is_refused() -> None:
 
 class _NoTiebreakHiGHS(pulp.HiGHS):
     """HiGHS that finds nothing for the compactness tie-break (the model without the
-    worst-deviation variable ``z``) and nothing when given 1 s or less."""
+    worst-deviation variable ``z``) and nothing when given 1 s or less.
+    """
 
     def actualSolve(self, lp: pulp.LpProblem, **kw: Any) -> int:
         short = self.timeLimit is not None and self.timeLimit <= 1.0
@@ -548,7 +550,8 @@ class _NoTiebreakHiGHS(pulp.HiGHS):
 
 def test_a_tiebreak_that_finds_nothing_keeps_the_stage_one_plan() -> None:
     """Regression: the fallback used to re-solve with 1 s and could return no sets, which
-    became a plan with empty localities."""
+    became a plan with empty localities.
+    """
     pop = np.random.default_rng(5).integers(80, 120, size=9).tolist()
     wards = grid(3, 3, pop, [1] * 9)
     plan = loc.partition(wards, k=3, solver=_NoTiebreakHiGHS(msg=False))
@@ -595,7 +598,8 @@ def _flow_under_clock(step: float) -> loc.LocalityPlan:
 
 def test_flow_heuristic_does_not_depend_on_machine_speed() -> None:
     """Regression: the annealing temperature followed the wall clock, so the same seed
-    gave different plans on a fast and a slow (or loaded) machine."""
+    gave different plans on a fast and a slow (or loaded) machine.
+    """
     fast = _flow_under_clock(1e-6)
     slow = _flow_under_clock(1e-3)
     assert "cut short" not in fast.method and "cut short" not in slow.method
@@ -631,7 +635,8 @@ class _StartSpyHiGHS(pulp.HiGHS):
 def test_flow_tiebreak_start_obeys_the_symmetry_rule() -> None:
     """Regression: the stage-2 warm start used the incumbent's labels as they were; a
     start with unit i in a locality numbered above i breaks the model's symmetry rule
-    and HiGHS silently ignores it."""
+    and HiGHS silently ignores it.
+    """
     wards = grid(3, 3, [100] * 9, [1] * 9)  # rows reach the lower bound (0)
     # rows as localities, named so that unit 0 (row 0) sorts into the last locality
     rows = pd.Series({code: "cab"[int(code[1])] for code in wards.index})
@@ -647,7 +652,8 @@ def test_flow_tiebreak_start_obeys_the_symmetry_rule() -> None:
 
 def test_alternatives_z_proof_does_not_depend_on_the_tiebreak() -> None:
     """Regression: when only the stage-2 tie-break failed, a plan whose worst deviation
-    stage 1 had proven was reported as "best found within time limit (gap 92 %)"."""
+    stage 1 had proven was reported as "best found within time limit (gap 92 %)".
+    """
     pop = np.random.default_rng(5).integers(80, 120, size=9).tolist()
     wards = grid(3, 3, pop, [1] * 9)
     alts = loc.alternatives(wards, k=3, n=2, solver=_NoTiebreakHiGHS(msg=False))
@@ -662,7 +668,8 @@ def test_alternatives_z_proof_does_not_depend_on_the_tiebreak() -> None:
 
 class _StageOneStoppedEarly(pulp.LpSolver):
     """Like CBC stopped at its time limit on stage 1 (the model with ``z``): a solution
-    worse by 0.05 reported as "integer feasible", with no bound. Solved by HiGHS."""
+    worse by 0.05 reported as "integer feasible", with no bound. Solved by HiGHS.
+    """
 
     name = "StoppedEarly"
 
@@ -682,7 +689,8 @@ class _StageOneStoppedEarly(pulp.LpSolver):
 def test_sets_objective_is_the_returned_plans_worst_deviation() -> None:
     """Regression: the sets path reported stage 1's objective, not the z of the plan it
     returned; they differ when stage 1 stops at the time limit with a worse plan and
-    the tie-break then picks a better-balanced one."""
+    the tie-break then picks a better-balanced one.
+    """
     wards = grid(3, 3, POP_3x3, ASSETS_3x3)
     plan = loc.partition(wards, k=3, method="sets", solver=_StageOneStoppedEarly())
     worst = plan.summary[["population_dev_pct", "assets_dev_pct"]].abs().to_numpy().max()
@@ -693,7 +701,8 @@ def test_sets_objective_is_the_returned_plans_worst_deviation() -> None:
 
 def test_heuristic_incumbent_is_a_worst_deviation() -> None:
     """Regression: the heuristic returned the constraint violation (0) where it promised
-    its plan's worst deviation, which is never below the optimum."""
+    its plan's worst deviation, which is never below the optimum.
+    """
     wards = grid(3, 3, POP_3x3, ASSETS_3x3)
     plan = loc.partition(wards, k=3, method="sets")
     found = re.search(r"heuristic incumbent ([0-9.]+)%", plan.method)

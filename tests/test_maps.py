@@ -33,22 +33,22 @@ ASSIGNMENT = pd.Series(
 HOSTILE = "<script>alert(1)</script>"
 
 
-@pytest.fixture()
+@pytest.fixture
 def wards() -> gpd.GeoDataFrame:
     return gpd.read_file(DATA / "synthetic_wards.geojson").set_index("ward_code")
 
 
-@pytest.fixture()
+@pytest.fixture
 def assets() -> pd.DataFrame:
     return pd.read_csv(DATA / "synthetic_assets.csv", index_col="asset_id")
 
 
-@pytest.fixture()
+@pytest.fixture
 def points() -> pd.DataFrame:
     return pd.read_csv(DATA / "synthetic_points.csv", index_col="point_id")
 
 
-@pytest.fixture()
+@pytest.fixture
 def nearest(points: pd.DataFrame) -> pd.DataFrame:
     pop = points["population"]
     return pd.DataFrame(

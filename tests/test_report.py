@@ -22,7 +22,7 @@ LABEL = "network: approximate (postcode proximity), not OSM"
 PHONE = re.compile(r"\b0\d{3,4}[ -]?\d{3}[ -]?\d{3,4}\b|\+44")
 
 
-@pytest.fixture()
+@pytest.fixture
 def outline() -> rq.RequirementsOutline:
     pids = ["LU1 1AA", "LU1 1AB", "LU2 2AA", "LU2 2AB"]
     aids = ["A", "B", "C"]

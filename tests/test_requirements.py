@@ -60,7 +60,7 @@ def _matrix(cols: dict[str, list[str]], rows: list[str]) -> sparse.csr_matrix:
     return sparse.csr_matrix(m)
 
 
-@pytest.fixture()
+@pytest.fixture
 def fx() -> SimpleNamespace:
     points = pd.DataFrame(
         {
@@ -488,7 +488,8 @@ def test_sole_providers_for_bundles(fx: SimpleNamespace) -> None:
 
 def test_cover_converts_to_csc_once(fx: SimpleNamespace) -> None:
     """Regression: every best_new_sites job re-converted the (large) postcode x postcode
-    site matrix to CSC; the Cover caches its CSC form and the outline reuses the cover."""
+    site matrix to CSC; the Cover caches its CSC form and the outline reuses the cover.
+    """
     c = fx.site_cover
     assert c.csc is c.csc
     assert c.reindex_points(c.point_index) is c
@@ -537,7 +538,8 @@ def test_policy_keywords_and_validation(fx: SimpleNamespace) -> None:
 
 def test_gap_within_rule_is_the_shared_one(fx: SimpleNamespace) -> None:
     """A time a rounding error above the threshold is within (as in the cover), a real
-    excess is not: the rule is nwm_geo._units.within_minutes."""
+    excess is not: the rule is nwm_geo._units.within_minutes.
+    """
     nearest = pd.DataFrame(
         {"Library": [15.0, 15.0 + 1e-9, 15.0 + 1e-4, 5.0, 5.0, 5.0]},
         index=pd.Index(POINTS, name="point_id"),

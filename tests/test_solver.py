@@ -190,7 +190,8 @@ print(status.proven_optimal, status.objective)
 def test_a_run_with_other_threads_earlier_in_the_process_does_not_break_a_solve() -> None:
     """HiGHS keeps one thread scheduler per process: a first run with its default thread
     count, stopped by its time limit, used to make every later threads=1 run fail with no
-    solution. Run in a fresh process, since the state is process-wide (synthetic data)."""
+    solution. Run in a fresh process, since the state is process-wide (synthetic data).
+    """
     import subprocess
     import sys
 

@@ -298,7 +298,7 @@ def read_status(
 
 
 def _highs_status(prob: pulp.LpProblem, model: Any, *, integral_objective: bool) -> SolveStatus:
-    """The status from HiGHS's model status, primal solution status and dual bound."""
+    """Return the status from HiGHS's model status, primal solution status and dual bound."""
     import highspy
 
     ms = highspy.HighsModelStatus
@@ -336,8 +336,11 @@ def _highs_status(prob: pulp.LpProblem, model: Any, *, integral_objective: bool)
 
 
 def _pulp_status(prob: pulp.LpProblem, name: str) -> SolveStatus:
-    """Another solver: trust only PuLP's solution status, which tells "optimal" from
-    "integer feasible" (e.g. CBC stopped on time); never a proof."""
+    """Read another solver's status from PuLP's solution status; never a proof.
+
+    PuLP's solution status tells "optimal" from "integer feasible" (e.g. CBC stopped
+    on time).
+    """
     text = str(pulp.LpStatus.get(prob.status, prob.status))
     if prob.status == pulp.LpStatusInfeasible:
         return _no_solution("infeasible", "infeasible", text, name)

@@ -202,7 +202,7 @@ def _as_points(points: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoDataFrame:
     return frame[keep]
 
 
-def compare_distances(
+def compare_distances(  # noqa: PLR0913
     G_osm: nx.MultiDiGraph,
     points: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
@@ -314,7 +314,7 @@ def compare_distances(
     )
 
 
-def verdict_flips(
+def verdict_flips(  # noqa: PLR0913
     G_osm: nx.MultiDiGraph,
     G_approx: nx.MultiDiGraph,
     *,

@@ -13,6 +13,7 @@ Overpass download (only when asked), and the postcode-proximity approximation.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -152,10 +153,8 @@ def _read_osm_ways(path: Path) -> tuple[dict[int, tuple[float, float]], list[Any
                 refs.append(n.ref)
             if len(refs) >= 2:
                 ways.append((w.id, refs, tags))
-            try:
+            with contextlib.suppress(AttributeError, OverflowError, OSError, ValueError):
                 latest[0] = max(latest[0], w.timestamp.timestamp())
-            except (AttributeError, OverflowError, OSError, ValueError):
-                pass
 
     try:
         _Handler().apply_file(str(path), locations=True)
@@ -633,7 +632,7 @@ def _as_geometry_27700(boundary: Any) -> BaseGeometry:
     raise NetworkError(f"boundary must be a shapely geometry or GeoSeries, not {type(boundary)}")
 
 
-def walk_network(
+def walk_network(  # noqa: PLR0913
     *,
     boundary: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame | None = None,
     postcodes: gpd.GeoDataFrame | gpd.GeoSeries | None = None,

@@ -207,7 +207,7 @@ def _rule_table(
     return out
 
 
-def _parse(raw: dict[str, Any], profile: str) -> Area:
+def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
     problems: list[str] = []
     known = {
         "key", "name", "council", "district_code", "localities", "network", "osm_file",

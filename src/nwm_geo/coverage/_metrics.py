@@ -50,7 +50,7 @@ def nearest_minutes(
     bundles: Mapping[str, Sequence[str]] | None = None,
     verbose: bool = False,
 ) -> pd.DataFrame:
-    """Walking minutes from every demand point to the nearest asset of each category.
+    """Return walking minutes from every demand point to the nearest asset of each category.
 
     One multi-source Dijkstra per category (all of its assets at once).
 
@@ -161,7 +161,7 @@ def coverage_table(
     bundles: Mapping[str, Sequence[str]] | None = None,
     speed_m_per_min: float | None = None,
 ) -> pd.DataFrame:
-    """Population within the walk threshold of each category, per area.
+    """Return population within the walk threshold of each category, per area.
 
     Parameters
     ----------

@@ -154,14 +154,6 @@ def insert_points(G: nx.MultiDiGraph | NetworkArrays, snaps: Snaps) -> InsertedP
     return InsertedPoints(_symmetric_csr(pieces.a, pieces.b, pieces.length, n), point_node)
 
 
-def _build_model_graph(arr: NetworkArrays, snaps: Snaps) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Deprecated tuple form of :func:`insert_points` (kept for ``nwm_geo.network``)."""
-    if not isinstance(snaps, Snaps):
-        raise NwmGeoError("_build_model_graph needs snap_xy() snaps; call insert_points().")
-    ins = insert_points(arr, snaps)
-    return ins.graph, ins.point_nodes
-
-
 @dataclass
 class WalkModel:
     """A walk network with every demand point and asset inserted exactly.

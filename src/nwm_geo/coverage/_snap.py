@@ -301,11 +301,6 @@ def snap(
     return _snaps_frame(arr, s, points.index)
 
 
-def _snap_xy(arr: NetworkArrays, xy: np.ndarray, max_snap_m: float | None) -> Snaps:
-    """Deprecated positional form of :func:`snap_xy` (kept for ``nwm_geo.network``)."""
-    return snap_xy(arr, xy, max_snap_m=max_snap_m)
-
-
 def _snaps_frame(arr: NetworkArrays, s: Snaps, index: pd.Index) -> pd.DataFrame:
     ok = s.edge >= 0
     e = np.where(ok, s.edge, 0)

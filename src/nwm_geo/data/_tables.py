@@ -97,7 +97,7 @@ def _parse_csv(text: str, label: str) -> tuple[pd.DataFrame, list[Problem]]:
     return frame, []
 
 
-def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, list[Problem]]:
+def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, list[Problem]]:  # noqa: C901
     data = path.read_bytes()
     if not data.strip():
         return pd.DataFrame(), [Problem(label, None, None, "", "the file is empty")]
@@ -199,7 +199,7 @@ def _read_spatial(path: Path, label: str, layer: str | None) -> tuple[pd.DataFra
         x0, y0, x1, y1 = geom.total_bounds
         if path.suffix.lower() in {".geojson", ".json"}:
             gdf = gdf.set_crs("EPSG:4326")  # GeoJSON is lon/lat by definition (RFC 7946)
-        elif 0 <= x0 and x1 <= 700000 and 0 <= y0 and y1 <= 1300000 and max(x1, y1) > 180:
+        elif x0 >= 0 and x1 <= 700000 and y0 >= 0 and y1 <= 1300000 and max(x1, y1) > 180:
             gdf = gdf.set_crs("EPSG:27700")  # metres within the British National Grid
         else:
             problems.append(

@@ -92,7 +92,7 @@ def _manifest_rows(readme_text: str) -> tuple[list[str], dict[str, list[str]], l
 
 
 def _rewrite_manifest(old_text: str | None, files: pd.DataFrame) -> str:
-    """The README with its manifest rows replaced by ``files`` (keeping source/licence)."""
+    """Return the README with its manifest rows replaced by ``files`` (keeping source/licence)."""
     if old_text is None:
         old_text = (
             "# data/raw: the imported open-data bundle\n\n"
@@ -109,7 +109,7 @@ def _rewrite_manifest(old_text: str | None, files: pd.DataFrame) -> str:
     return "\n".join([*head, *rows, *tail]) + "\n"
 
 
-def import_bundle(
+def import_bundle(  # noqa: C901
     source: Path | None = None,
     *,
     dest: Path | None = None,

@@ -39,7 +39,7 @@ def _match_labels(ref: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
     return np.array([mapping[int(b)] for b in other])
 
 
-def alternatives(
+def alternatives(  # noqa: C901, PLR0913
     wards: gpd.GeoDataFrame,
     *,
     k: int = 5,

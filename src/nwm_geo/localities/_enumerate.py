@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 from nwm_geo.localities._instance import _Instance
 
 
-def _enumerate_sets(
+def _enumerate_sets(  # noqa: C901
     inst: _Instance, upper: float, *, max_sets: int, verbose: bool
 ) -> list[tuple[int, float]] | None:
     """All connected unit sets with deviation <= upper that pass the pins and bounds.

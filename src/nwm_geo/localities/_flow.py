@@ -20,7 +20,7 @@ from nwm_geo.localities._instance import _EPS, Clock, _Instance, _zvalue
 from nwm_geo.localities._mip import _known, _Result, _run
 
 
-def _solve_flow(
+def _solve_flow(  # noqa: C901
     inst: _Instance,
     *,
     start_labels: np.ndarray | None,
@@ -30,7 +30,7 @@ def _solve_flow(
     verbose: bool,
     stops: list[str] | None = None,
 ) -> tuple[np.ndarray, _Result, bool, str]:
-    """Assignment MIP with single-commodity flow contiguity; lexicographic tie-break."""
+    """Solve the assignment MIP with single-commodity flow contiguity and a tie-break."""
     n, k = inst.n, inst.k
     big_m = n - k + 1
     prob = pulp.LpProblem("localities_flow", pulp.LpMinimize)
@@ -162,7 +162,7 @@ def _argmax_labels(values: Mapping[str, float], n: int, k: int) -> list[int]:
 
 
 def _flow_start(inst: _Instance, labels: np.ndarray) -> dict[str, float]:
-    """A complete feasible start for the flow model from a labelling."""
+    """Return a complete feasible start for the flow model from a labelling."""
     n, k = inst.n, inst.k
     start: dict[str, float] = {}
     for i in range(n):

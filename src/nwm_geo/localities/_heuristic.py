@@ -30,7 +30,7 @@ _COMPACT_MOVES_PER_UNIT = 40_000
 _SETS_MOVES_PER_UNIT = 1_000
 
 
-def _heuristic(
+def _heuristic(  # noqa: C901
     inst: _Instance,
     *,
     seed: int,
@@ -125,7 +125,7 @@ def _incumbent(
     clock: Clock,
     stops: list[str] | None = None,
 ) -> tuple[np.ndarray, float] | None:
-    """A feasible plan from region growing + descent + annealing, or None.
+    """Return a feasible plan from region growing + descent + annealing, or None.
 
     The work is fixed by ``restarts`` and ``iters`` (annealing moves), so the plan
     depends only on the seed unless the safety ``deadline`` stops it (noted in
@@ -144,7 +144,7 @@ def _incumbent(
     return labels, _zvalue(inst, labels)
 
 
-def _anneal(
+def _anneal(  # noqa: C901
     inst: _Instance,
     labels: np.ndarray,
     *,
@@ -155,7 +155,7 @@ def _anneal(
     compact_cap: float | None = None,
     stops: list[str] | None = None,
 ) -> np.ndarray:
-    """Simulated annealing over single-unit boundary moves that keep localities connected.
+    """Anneal over single-unit boundary moves that keep localities connected.
 
     Balance mode (``compact_cap`` None): minimise the squared excess of every deviation
     over the proven lower bound (plus hard-constraint violations), keeping the best plan

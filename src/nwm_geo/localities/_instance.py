@@ -189,7 +189,7 @@ def _prepare(
 
 
 def _zvalue(inst: _Instance, labels: np.ndarray) -> float:
-    """The worst weighted relative deviation of a labelling (the objective)."""
+    """Return the worst weighted relative deviation of a labelling (the objective)."""
     sums = np.array([inst.norm[labels == j].sum(axis=0) for j in range(inst.k)])
     return float(np.abs(sums - inst.weights).max())
 
@@ -219,12 +219,12 @@ def _violation(inst: _Instance, labels: np.ndarray) -> float:
 
 
 def _connected_without(inst: _Instance, members: set[int], drop: int) -> bool:
-    """True if ``members`` without ``drop`` is non-empty and connected."""
+    """Return whether ``members`` without ``drop`` is non-empty and connected."""
     return _connected(inst, members - {drop})
 
 
 def _connected(inst: _Instance, rest: set[int]) -> bool:
-    """True if the units ``rest`` are non-empty and connected."""
+    """Return whether the units ``rest`` are non-empty and connected."""
     if not rest:
         return False
     start = next(iter(rest))

@@ -36,7 +36,7 @@ class _Result:
 
 
 def _known(state: SolveState, objective: float, bound: float, label: str) -> _Result:
-    """A result known without a MIP (e.g. the heuristic reached the lower bound)."""
+    """Return a result known without a MIP (e.g. the heuristic reached the lower bound)."""
     status = SolveStatus(
         state, label, state == "optimal", objective, bound, math.nan, "not run", "none"
     )

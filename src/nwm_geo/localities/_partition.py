@@ -40,7 +40,7 @@ SETS_MAX_UNITS: int = 40
 Method = Literal["auto", "sets", "flow"]
 
 
-def _instance_for(
+def _instance_for(  # noqa: PLR0913
     wards: gpd.GeoDataFrame,
     *,
     k: int,
@@ -54,7 +54,7 @@ def _instance_for(
     adjacency: pd.DataFrame | None,
     start: pd.Series | None,
 ) -> tuple[_Instance, np.ndarray | None]:
-    """The instance for ``rules`` (or the keywords), and the start plan's labels."""
+    """Return the instance for ``rules`` (or the keywords), and the start plan's labels."""
     chosen = _rules_from(
         rules,
         measures=measures,
@@ -68,7 +68,7 @@ def _instance_for(
     return inst, None if start is None else _labels_from_plan(inst, start)
 
 
-def partition(
+def partition(  # noqa: PLR0913
     wards: gpd.GeoDataFrame,
     *,
     k: int = 5,
@@ -196,7 +196,7 @@ def partition(
     )
 
 
-def _partition_sets(
+def _partition_sets(  # noqa: PLR0913
     wards: gpd.GeoDataFrame,
     inst: _Instance,
     *,
@@ -209,7 +209,7 @@ def _partition_sets(
     deadline: float,
     clock: Clock,
 ) -> LocalityPlan | None:
-    """The sets method; None when the enumeration is too large (use the flow MIP)."""
+    """Run the sets method; None when the enumeration is too large (use the flow MIP)."""
     found = _set_search(
         inst,
         seed=seed,
@@ -261,7 +261,7 @@ def _partition_sets(
     )
 
 
-def _partition_flow(
+def _partition_flow(  # noqa: PLR0913
     wards: gpd.GeoDataFrame,
     inst: _Instance,
     *,
@@ -273,7 +273,7 @@ def _partition_flow(
     deadline: float,
     clock: Clock,
 ) -> LocalityPlan:
-    """The flow method, warm-started from ``start`` or the heuristic."""
+    """Run the flow method, warm-started from ``start`` or the heuristic."""
     stops: list[str] = []
     if start is not None:
         heur: tuple[np.ndarray, float] | None = (start, _zvalue(inst, start))

@@ -246,7 +246,7 @@ def plan_summary(
     return ordered
 
 
-def _make_plan(
+def _make_plan(  # noqa: PLR0913
     wards: gpd.GeoDataFrame,
     inst: _Instance,
     labels: np.ndarray,

@@ -40,7 +40,7 @@ class _NotebookFigure(Figure):
 
 
 def _figure(figsize: tuple[float, float]) -> Figure:
-    """A constrained-layout figure on an Agg canvas (no pyplot state, headless)."""
+    """Return a constrained-layout figure on an Agg canvas (no pyplot state, headless)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     fig = _NotebookFigure(figsize=figsize, layout="constrained")
@@ -81,7 +81,7 @@ def plot_localities(
     attribution: str | None = None,
     figsize: tuple[float, float] = (7.0, 7.5),
 ) -> Figure:
-    """Static map of wards coloured by locality, with locality names.
+    """Draw a static map of wards coloured by locality, with locality names.
 
     Parameters
     ----------
@@ -128,7 +128,7 @@ def plot_assets(
     attribution: str | None = None,
     figsize: tuple[float, float] = (8.0, 7.5),
 ) -> Figure:
-    """Static map of assets coloured by category (same colours as :func:`assets_map`).
+    """Draw a static map of assets coloured by category (colours as :func:`assets_map`).
 
     Parameters
     ----------
@@ -189,7 +189,7 @@ def plot_assets(
     return fig
 
 
-def plot_coverage(
+def plot_coverage(  # noqa: PLR0913
     points: pd.DataFrame,
     nearest: pd.DataFrame,
     *,
@@ -202,7 +202,7 @@ def plot_coverage(
     figsize: tuple[float, float] | None = None,
     speed_m_per_min: float | None = None,
 ) -> Figure:
-    """Static small multiples: postcodes within / beyond the walk, one panel per measure.
+    """Draw small multiples: postcodes within / beyond the walk, one panel per measure.
 
     Parameters
     ----------

@@ -175,7 +175,7 @@ def _asset_popup(row: pd.Series, asset_id: object) -> str:
     return "<br>".join(parts)
 
 
-def assets_map(
+def assets_map(  # noqa: PLR0913
     assets: pd.DataFrame,
     *,
     wards: gpd.GeoDataFrame | None = None,
@@ -259,7 +259,7 @@ def assets_map(
     return m
 
 
-def gaps_map(
+def gaps_map(  # noqa: PLR0913
     gap_points: pd.DataFrame,
     *,
     measures: Sequence[str],
@@ -394,7 +394,7 @@ def _add_area_layer(
     fg.add_to(m)
 
 
-def walksheds_map(
+def walksheds_map(  # noqa: PLR0913
     walksheds: gpd.GeoDataFrame,
     *,
     assets: pd.DataFrame | None = None,

@@ -38,8 +38,11 @@ _LUTON_CENTRE = (51.8787, -0.4200)
 
 
 def _esc(value: object) -> str:
-    """Text for innerHTML: phone numbers and e-mail addresses masked, then HTML-escaped,
-    with the JavaScript template/escape characters neutralised too."""
+    """Return text for innerHTML: personal data masked, then HTML-escaped.
+
+    Phone numbers and e-mail addresses are masked, and the JavaScript template and
+    escape characters are neutralised too.
+    """
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return ""
     masked, _ = mask_personal_text(str(value))

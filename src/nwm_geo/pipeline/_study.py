@@ -94,8 +94,10 @@ class Study:
 
     @property
     def bundles(self) -> dict[str, tuple[str, ...]]:
-        """The three bundles (:data:`nwm_geo.settings.BUNDLES`), limited to the area's
-        categories (Rutland has no council-run community centre category)."""
+        """The three bundles (:data:`nwm_geo.settings.BUNDLES`) in the area's categories.
+
+        Rutland, for one, has no council-run community centre category.
+        """
         out = {
             name: tuple(c for c in cats if c in self.categories)
             for name, cats in settings.BUNDLES.items()

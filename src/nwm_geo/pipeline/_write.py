@@ -351,7 +351,7 @@ def run(
 
 
 def sources_note(study: Study, *, with_network: bool = True) -> str:
-    """The sources, licences, data dates and network of a run, for ``SOURCES.txt``.
+    """Return the sources, licences, data dates and network of a run, for ``SOURCES.txt``.
 
     Parameters
     ----------

@@ -37,7 +37,7 @@ def _items(
     return out
 
 
-def write_index_html(
+def write_index_html(  # noqa: PLR0913
     path: str | os.PathLike[str] | None = None,
     *,
     maps: Sequence[tuple[str, str | os.PathLike[str]] | str | os.PathLike[str]],

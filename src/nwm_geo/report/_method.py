@@ -136,7 +136,7 @@ class RunInfo:
         return "approximate" in self.network.lower()
 
     def notes(self) -> list[tuple[str, str]]:
-        """The ``(label, text)`` lines after the network: extra lines, then the notes."""
+        """Return the ``(label, text)`` lines after the network: extra lines, then the notes."""
         rows = list(self.extra)
         for label, text in [
             ("Data dates", self.data_dates),
@@ -148,12 +148,12 @@ class RunInfo:
         return rows
 
     def sources_text(self) -> str:
-        """Sources and licences (``settings.attribution`` by default)."""
+        """Return sources and licences (``settings.attribution`` by default)."""
         return settings.attribution if self.sources is None else self.sources
 
 
 def _run_info(run_info: RunInfo | None, method: Mapping[str, Any] | None, *, what: str) -> RunInfo:
-    """The run info given, or read from a method dict; never both."""
+    """Return the run info given, or read from a method dict; never both."""
     if run_info is not None and method is not None:
         raise NwmGeoError(f"give run_info or {what}, not both")
     return run_info if run_info is not None else RunInfo.from_method(method or {})
@@ -162,7 +162,7 @@ def _run_info(run_info: RunInfo | None, method: Mapping[str, Any] | None, *, wha
 def method_rows(
     outline: RequirementsOutline, *, run_info: RunInfo | None = None, **extra: Any
 ) -> list[tuple[str, str]]:
-    """The method note of the spreadsheet as (label, text) rows.
+    """Return the method note of the spreadsheet as (label, text) rows.
 
     Parameters
     ----------

@@ -33,7 +33,7 @@ _SECTION = Font(bold=True, size=13)
 
 
 def sheet_name(name: str, taken: set[str] | None = None) -> str:
-    """An Excel-safe, unique sheet name (31 characters, no ``[]:*?/\\``)."""
+    r"""Return an Excel-safe, unique sheet name (31 characters, no ``[]:*?/\\``)."""
     clean = re.sub(r"[\[\]:*?/\\]", "-", str(name)).strip("'") or "Sheet"
     clean = clean[:31]
     taken = set() if taken is None else taken
@@ -47,7 +47,7 @@ def sheet_name(name: str, taken: set[str] | None = None) -> str:
 
 
 def _public(df: pd.DataFrame) -> pd.DataFrame:
-    """The table without personal-data columns (index levels included)."""
+    """Return the table without personal-data columns (index levels included)."""
     flat = df.reset_index()
     return flat[[c for c in flat.columns if not is_personal_column(str(c))]]
 

@@ -54,7 +54,7 @@ def needed_assets(
     bundles: Mapping[str, Sequence[str]] | None = None,
     required_ids: Mapping[str, Iterable[object]] | None = None,
 ) -> pd.DataFrame:
-    """The assets the model needs, per locality and measure.
+    """Return the assets the model needs, per locality and measure.
 
     For each measure (category or bundle): the required assets of its categories
     (sole providers, in every optimal cover) and the chosen minimal cover.
@@ -136,7 +136,7 @@ def business_case(
     minutes: float | None = None,
     **options: Any,
 ) -> pd.DataFrame:
-    """The business-case list, by :data:`BUSINESS_CASE_RULES` (R1 to R4).
+    """Return the business-case list, by :data:`BUSINESS_CASE_RULES` (R1 to R4).
 
     Parameters
     ----------

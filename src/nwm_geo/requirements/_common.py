@@ -200,7 +200,7 @@ def _as_cover(
 
 
 def _site_cover(site_cover: CoverMatrix, cover: Cover) -> Cover:
-    """The postcode-site cover, rows in ``cover.point_index`` order, at its threshold."""
+    """Return the postcode-site cover, rows in ``cover.point_index`` order, at its threshold."""
     sc = _as_cover(
         site_cover, minutes=cover.minutes, speed_m_per_min=cover.speed_m_per_min, what="site_cover"
     )

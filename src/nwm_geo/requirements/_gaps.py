@@ -22,7 +22,7 @@ __all__ = ["gap_points", "gap_population"]
 
 
 def _speed(nearest: pd.DataFrame, speed_m_per_min: float | None) -> float | None:
-    """The speed the times were computed at: given, else the table's, else None (setting)."""
+    """Return the speed the times were computed at: given, else the table's, else None (setting)."""
     if speed_m_per_min is not None:
         return speed_m_per_min
     speed = nearest.attrs.get("speed_m_per_min")
@@ -48,7 +48,7 @@ def gap_points(
     minutes: float | None = None,
     speed_m_per_min: float | None = None,
 ) -> pd.DataFrame:
-    """The demand points beyond the walk for at least one measure.
+    """Return the demand points beyond the walk for at least one measure.
 
     Parameters
     ----------

@@ -79,7 +79,7 @@ class SiteSolution:
     status: SolveStatus
 
 
-def best_new_sites(
+def best_new_sites(  # noqa: PLR0913
     cover: CoverMatrix,
     assets: pd.DataFrame,
     points: pd.DataFrame,
@@ -92,7 +92,7 @@ def best_new_sites(
     solver: Any = None,
     **options: Any,
 ) -> SiteSolution:
-    """The ``k`` new sites that newly cover the most residents (MCLP).
+    """Return the ``k`` new sites that newly cover the most residents (MCLP).
 
     The gap is every residential point not covered today by an asset of the measure
     (from ``cover``). Candidates are council assets of ``policy.candidate_categories`` that

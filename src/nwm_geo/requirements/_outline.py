@@ -125,7 +125,7 @@ class RequirementsOutline:
         }
 
 
-def outline(
+def outline(  # noqa: PLR0913
     assets: pd.DataFrame,
     points: pd.DataFrame,
     *,

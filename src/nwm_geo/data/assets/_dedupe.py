@@ -124,7 +124,7 @@ def faith_of(*texts: str) -> str:
     return ""
 
 
-def dedupe_sites(reg: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+def dedupe_sites(reg: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:  # noqa: C901
     """Merge records of one site listed in several files; log every merge.
 
     Two records are one site when they come from different files, have the same

@@ -252,7 +252,7 @@ def _resolve_columns(
     return found
 
 
-def _register_from_frame(
+def _register_from_frame(  # noqa: C901, PLR0913
     frame: pd.DataFrame,
     label: str,
     *,

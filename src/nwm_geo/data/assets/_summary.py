@@ -60,7 +60,7 @@ def ward_table(
     *,
     categories: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
-    """Population, area and assets of each ward, with one count column per category.
+    """Return population, area and assets of each ward, with one count column per category.
 
     Parameters
     ----------
