@@ -12,6 +12,7 @@ from nwm_geo._errors import NwmGeoError
 from nwm_geo.data.boundaries import AGE_BANDS, load_lsoas
 from nwm_geo.data.population import (
     DEMAND_COLUMNS,
+    build_demand_points,
     demand_points,
     largest_remainder,
     ward_population,
@@ -105,15 +106,9 @@ def _synthetic_inputs() -> dict[str, gpd.GeoDataFrame]:
     return {"lsoas": lsoas, "oas": oas, "wards": wards, "postcodes": postcodes}
 
 
-def test_demand_points_fallback_weights_drop_nobody(monkeypatch: pytest.MonkeyPatch) -> None:
-    from nwm_geo.data import population
-
+def test_demand_points_fallback_weights_drop_nobody() -> None:
     data = _synthetic_inputs()
-    monkeypatch.setattr(population, "load_postcodes", lambda **kw: data["postcodes"])
-    monkeypatch.setattr(population, "load_lsoas", lambda **kw: data["lsoas"])
-    monkeypatch.setattr(population, "load_oas", lambda **kw: data["oas"])
-    monkeypatch.setattr(population, "load_wards", lambda **kw: data["wards"])
-    pts = demand_points()
+    pts = build_demand_points(data["postcodes"], data["lsoas"], data["oas"], data["wards"])
     assert list(pts.columns) == list(DEMAND_COLUMNS)
     assert pts["weight_source"].to_dict() == {
         "P1": "oa2011",

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from nwm_geo.data._tables import cell_text, read_table
+from nwm_geo.data import cell_text, read_table
 from nwm_geo.data.assets import CATEGORY_SYNONYMS, normalise_category
 from nwm_geo.data.postcodes import normalise_postcode
 from nwm_geo.settings import CATEGORIES

@@ -292,7 +292,14 @@ def test_download_keeps_osmnx_request_timeout(
         seen.append(ox.settings.requests_timeout)
         raise RuntimeError("no download in tests")
 
-    monkeypatch.setattr("nwm_geo.network._check_reachable", lambda url, timeout_s: None)
+    class _Reachable:  # the probe's TCP connection succeeds (no network is used)
+        def __enter__(self) -> _Reachable:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: _Reachable())
     monkeypatch.setattr(ox, "graph_from_polygon", fake_download)
     before = ox.settings.requests_timeout
     with pytest.raises(NetworkError, match="no download in tests"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nwm_geo.data._tables import read_table
+from nwm_geo.data._tables import cell_text, read_table
 from nwm_geo.data.assets import (
     CATEGORY_SYNONYMS,
     MERGE_LOG_COLUMNS,
@@ -30,6 +30,7 @@ __all__ = [
     "build_demand_points",
     "build_open_register",
     "bundle_manifest",
+    "cell_text",
     "demand_points",
     "import_bundle",
     "is_personal_column",
