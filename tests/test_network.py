@@ -337,7 +337,7 @@ def test_walk_network_reads_nothing_by_itself(
     monkeypatch.setattr(nwm_geo.data, "load_postcodes", no_loading)
     # no source at all: a clear error naming the options
     with pytest.raises(NetworkError, match="no source") as info:
-        walk_network(data_dir=tmp_path)
+        walk_network()
     for option in ("graph_path=", "osm_path=", "download=True", "postcodes="):
         assert option in str(info.value)
     # a boundary alone is not a source either
@@ -348,7 +348,7 @@ def test_walk_network_reads_nothing_by_itself(
         walk_network(download=True, postcodes=synthetic_points(9))
     # postcodes without a boundary: all of them make the approximation
     pts = synthetic_points(49)  # synthetic, stands in for Code-Point
-    G = walk_network(postcodes=pts, data_dir=tmp_path)
+    G = walk_network(postcodes=pts)
     assert G.graph["approximate"] is True
     assert G.number_of_nodes() == len(pts)
 

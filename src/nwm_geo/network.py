@@ -642,7 +642,6 @@ def walk_network(  # noqa: PLR0913
     buffer_m: float = 1000.0,
     cache_dir: Path | None = None,
     timeout_s: float = 20.0,
-    data_dir: Path | None = None,
     verbose: bool = False,
 ) -> nx.MultiDiGraph:
     """Return the walk network from the best available source.
@@ -674,9 +673,6 @@ def walk_network(  # noqa: PLR0913
         Download cache folder.
     timeout_s
         Seconds allowed for the Overpass reachability probe (not the download itself).
-    data_dir
-        Accepted for compatibility with existing callers and ignored: nothing is loaded
-        from the data bundle here any more.
     verbose
         Print what is being done.
 
@@ -691,7 +687,6 @@ def walk_network(  # noqa: PLR0913
         If no source is given (no saved graph, OSM file, download or postcodes), if a
         download is asked for without a boundary, or if the chosen source fails.
     """
-    del data_dir  # kept in the signature for nwm_geo.pipeline; unused
     if graph_path is not None:
         return load_graph(graph_path)
     area: BaseGeometry | None = None

@@ -17,7 +17,6 @@ __all__ = [
     "attribution",
     "crs",
     "default_area",
-    "processed_dir",
     "project_dir",
     "raw_dir",
     "reports_dir",
@@ -131,11 +130,6 @@ def shared_data_dir() -> Path:
 def raw_dir() -> Path:
     """Return ``data/raw`` under the project directory (the imported bundle)."""
     return project_dir() / "data" / "raw"
-
-
-def processed_dir() -> Path:
-    """Return ``data/processed`` under the project directory (pipeline outputs)."""
-    return project_dir() / "data" / "processed"
 
 
 def reports_dir() -> Path:

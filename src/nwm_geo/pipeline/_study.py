@@ -251,7 +251,6 @@ class Study:
             graph_path=self.graph_path,
             download=self.download,
             cache_dir=None if self.data_dir is None else Path(self.data_dir) / "osm",
-            data_dir=self.data_dir,
             verbose=self.verbose,
         )
 
