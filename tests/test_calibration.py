@@ -25,8 +25,7 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from nwm_geo import network, settings
-from nwm_geo._errors import NwmGeoError
+from nwm_geo import NwmGeoError, network, settings
 from nwm_geo.calibration import compare_distances, verdict_flips
 
 AC = math.hypot(150, 100)  # 180.2776 m, straight A-C and C-B

@@ -12,8 +12,7 @@ import pytest
 import shapely
 from shapely.geometry import LineString, MultiLineString, Point
 
-from nwm_geo import settings
-from nwm_geo._errors import NwmGeoError
+from nwm_geo import NwmGeoError, settings
 from nwm_geo.coverage import (
     Cover,
     NetworkArrays,

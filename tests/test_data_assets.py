@@ -11,7 +11,7 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import Point
 
-from nwm_geo._errors import DataValidationError
+from nwm_geo import DataValidationError
 from nwm_geo.data.assets import (
     REGISTER_COLUMNS,
     dedupe_sites,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pytest
 
-from nwm_geo._errors import NwmGeoError
+from nwm_geo import NwmGeoError
 from nwm_geo.data.boundaries import borough_boundary, load_lsoas, load_oas, load_wards
 from nwm_geo.data.postcodes import load_postcodes
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from nwm_geo._errors import NwmGeoError
+from nwm_geo import NwmGeoError
 from nwm_geo.data.boundaries import AGE_BANDS, load_lsoas
 from nwm_geo.data.population import (
     DEMAND_COLUMNS,
@@ -126,7 +126,7 @@ def test_demand_points_fallback_weights_drop_nobody() -> None:
 
 def test_load_lsoas_blank_population_cell_names_file_row_column(tmp_path) -> None:
     """A blank Census count is a clear DataValidationError, not pandas' cast error."""
-    from nwm_geo._errors import DataValidationError
+    from nwm_geo import DataValidationError
 
     (tmp_path / "boundaries").mkdir()
     (tmp_path / "population").mkdir()

@@ -20,8 +20,8 @@ import pulp
 import pytest
 from shapely.geometry import box
 
+from nwm_geo import InfeasiblePartitionError, NwmGeoError, SolverError
 from nwm_geo import localities as loc
-from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError, SolverError
 
 SIDE = 1000.0  # metres
 

@@ -14,9 +14,8 @@ import pytest
 from folium.plugins import MiniMap
 from matplotlib.colors import to_hex
 
-from nwm_geo import maps, settings
+from nwm_geo import NwmGeoError, maps, settings
 from nwm_geo import requirements as rq
-from nwm_geo._errors import NwmGeoError
 
 DATA = Path(__file__).parent / "data" / "maps"
 LABEL = "network: approximate (postcode proximity), not OSM"

@@ -15,8 +15,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from nwm_geo import settings
-from nwm_geo._errors import NetworkError
+from nwm_geo import NetworkError, settings
 from nwm_geo.network import (
     APPROXIMATE_SOURCE,
     approximate_graph,

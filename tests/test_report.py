@@ -14,9 +14,8 @@ import pytest
 from openpyxl import load_workbook
 from scipy import sparse
 
-from nwm_geo import report
+from nwm_geo import NwmGeoError, report
 from nwm_geo import requirements as rq
-from nwm_geo._errors import NwmGeoError
 
 LABEL = "network: approximate (postcode proximity), not OSM"
 PHONE = re.compile(r"\b0\d{3,4}[ -]?\d{3}[ -]?\d{3,4}\b|\+44")

@@ -14,8 +14,8 @@ import pulp
 import pytest
 from scipy import sparse
 
+from nwm_geo import NwmGeoError, SolverError
 from nwm_geo import requirements as rq
-from nwm_geo._errors import NwmGeoError, SolverError
 from nwm_geo.coverage import Cover
 
 # ---------------------------------------------------------------------------

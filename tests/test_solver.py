@@ -11,7 +11,7 @@ from typing import Any
 import pulp
 import pytest
 
-from nwm_geo._errors import SolverError
+from nwm_geo import SolverError
 from nwm_geo._solver import SolveStatus, default_solver, solve
 
 
