@@ -54,3 +54,160 @@ def synthetic_postcodes() -> gpd.GeoDataFrame:
         geometry=[Point(xy) for xy in rows.values()],
         crs="EPSG:27700",
     ).set_index("postcode")
+
+
+# ----------------------------------------------------------------------------------------
+# A synthetic council: a profile plus its data folder, as a new council would bring
+
+
+def _write_geojson(gdf: gpd.GeoDataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    gdf.to_crs("EPSG:4326").to_file(path, driver="GeoJSON")
+
+
+def build_synthetic_area(root: Path) -> tuple[Path, Path]:
+    """Write a SYNTHETIC council (4 wards, 4 LSOAs, 36 postcodes, 10 assets) and its profile.
+
+    Every name, code, count and position is made up. The wards are 2 km squares in a
+    2 x 2 grid; each ward is one LSOA and one OA; postcodes sit on a 6 x 6 grid.
+
+    Returns
+    -------
+    tuple of (Path, Path)
+        The profile file and the data folder (the "bundle").
+    """
+    import pandas as pd
+
+    data = root / "raw"
+    x0, y0, side = 600000.0, 300000.0, 2000.0
+    cells = [(i, j) for j in range(2) for i in range(2)]
+    squares = [box(x0 + i * side, y0 + j * side, x0 + (i + 1) * side, y0 + (j + 1) * side)
+               for i, j in cells]  # fmt: skip
+    wards = [f"X0500000{n}" for n in range(1, 5)]
+    lsoas = [f"X0100000{n}" for n in range(1, 5)]
+    oas = [f"X0000000{n}" for n in range(1, 5)]
+    crs = "EPSG:27700"
+    _write_geojson(
+        gpd.GeoDataFrame(
+            {"WDCD": wards, "WDNM": [f"Synthetic Ward {n}" for n in range(1, 5)]},
+            geometry=squares,
+            crs=crs,
+        ),
+        data / "boundaries" / "wards.geojson",
+    )
+    for year, codes in ((2021, lsoas), (2011, lsoas)):
+        yy = str(year)[2:]
+        _write_geojson(
+            gpd.GeoDataFrame(
+                {f"LSOA{yy}CD": codes, f"LSOA{yy}NM": [f"Synthetic {c}" for c in codes]},
+                geometry=squares,
+                crs=crs,
+            ),
+            data / "boundaries" / f"lsoa_{year}.geojson",
+        )
+    _write_geojson(
+        gpd.GeoDataFrame({"OA11CD": oas}, geometry=squares, crs=crs),
+        data / "boundaries" / "oa_2011.geojson",
+    )
+    pop = [1200, 900, 1500, 600]
+    bands = pd.DataFrame(
+        {
+            "lsoa21_code": lsoas,
+            "lsoa21_name": [f"Synthetic {c}" for c in lsoas],
+            "total": pop,
+            "age_0_15": [p // 5 for p in pop],
+            "age_16_24": [p // 10 for p in pop],
+            "age_25_34": [p // 10 for p in pop],
+            "age_35_49": [p // 5 for p in pop],
+            "age_50_64": [p // 5 for p in pop],
+        }
+    )
+    bands["age_65_plus"] = bands["total"] - bands.iloc[:, 3:].sum(axis=1)
+    (data / "population").mkdir(parents=True)
+    bands.to_csv(data / "population" / "census2021.csv", index=False)
+    pd.DataFrame({"LSOA11CD": lsoas, "total": [p - 50 for p in pop]}).to_csv(
+        data / "population" / "religion2011.csv", index=False
+    )
+    pd.DataFrame({"oa11_code": oas, "usual_residents_2011": [p - 50 for p in pop]}).to_csv(
+        data / "population" / "census2011_oa.csv", index=False
+    )
+    pd.DataFrame({"lsoa11_code": lsoas, "imd_decile": [1, 4, 7, 10]}).to_csv(
+        data / "population" / "imd2019.csv", index=False
+    )
+    rows = []
+    for a in range(6):
+        for b in range(6):
+            e, n = x0 + 300 + a * 650, y0 + 300 + b * 650
+            ward = wards[(1 if e >= x0 + side else 0) + (2 if n >= y0 + side else 0)]
+            rows.append(
+                {
+                    "postcode": f"ZZ{a + 1} {b + 1}AB",
+                    "pos_quality": 10,
+                    "easting": e,
+                    "northing": n,
+                    "lon": 0.0,
+                    "lat": 0.0,
+                    "admin_district_code": "E06999999",  # synthetic, not a real council
+                    "admin_ward_code": ward,
+                    "admin_ward_name": f"Synthetic Ward {wards.index(ward) + 1} Ward",
+                }
+            )
+    (data / "postcodes").mkdir(parents=True)
+    pd.DataFrame(rows).to_csv(data / "postcodes" / "codepoint.csv", index=False)
+    cats = ["Community Centre", "Library", "GP / Medical Centre", "Religious Institution",
+            "Education", "Community Centre", "Council", "Health", "Sports and Leisure",
+            "Library"]  # fmt: skip
+    assets = pd.DataFrame(
+        {
+            "name": [f"Synthetic Site {n}" for n in range(1, 11)],
+            "category": cats,
+            "easting": [x0 + 400 + (n % 4) * 900 for n in range(10)],
+            "northing": [y0 + 500 + (n // 4) * 1300 for n in range(10)],
+            "source": "synthetic test data",
+            "source_date": "n/a",
+            "licence": "n/a",
+        }
+    )
+    (data / "assets").mkdir(parents=True)
+    assets.to_csv(data / "assets" / "sites.csv", index=False)
+    profile = root / "synthetic.toml"
+    profile.write_text(
+        """key = "synthetic"
+name = "Synthetica"
+council = "Synthetic District Council"
+district_code = "E06999999"
+localities = 2
+network = "approximate"
+data_dates = "synthetic test data"
+categories = ["Community Centre", "Library", "GP / Medical Centre", "Religious Institution",
+  "Education", "Council", "Health", "Sports and Leisure"]
+
+[files]
+lsoa_2021 = "boundaries/lsoa_2021.geojson"
+lsoa_2011 = "boundaries/lsoa_2011.geojson"
+oa_2011 = "boundaries/oa_2011.geojson"
+census_2021_lsoa = "population/census2021.csv"
+census_2011_oa = "population/census2011_oa.csv"
+religion_2011_lsoa = "population/religion2011.csv"
+imd_2019 = "population/imd2019.csv"
+postcodes = "postcodes/codepoint.csv"
+
+[wards.2024]
+file = "boundaries/wards.geojson"
+code = "WDCD"
+name = "WDNM"
+
+[[sources]]
+file = "assets/sites.csv"
+adapter = "harmonised"
+prefix = "site"
+""",
+        encoding="utf-8",
+    )
+    return profile, data
+
+
+@pytest.fixture
+def synthetic_area(tmp_path: Path) -> tuple[Path, Path]:
+    """A SYNTHETIC council's profile and data folder (see :func:`build_synthetic_area`)."""
+    return build_synthetic_area(tmp_path)

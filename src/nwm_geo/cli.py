@@ -109,8 +109,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _study(args: argparse.Namespace) -> Study:
+    from nwm_geo._units import resolve_minutes, resolve_speed
     from nwm_geo.pipeline import Study
 
+    if args.minutes is not None:
+        resolve_minutes(args.minutes, what="--minutes")
+    if args.speed is not None:
+        resolve_speed(args.speed, what="--speed")
     mapping = {}
     for item in args.column:
         if "=" not in item:

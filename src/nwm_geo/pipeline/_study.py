@@ -20,6 +20,7 @@ from nwm_geo import (
     requirements,
     settings,
 )
+from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.areas import Area, load_area
 
 
@@ -74,6 +75,11 @@ class Study:
     verbose: bool = False
 
     def __post_init__(self) -> None:
+        # settings are checked before any work: 0, NaN, km/h by mistake...
+        if self.minutes is not None:
+            resolve_minutes(self.minutes, what="minutes")
+        if self.speed_m_per_min is not None:
+            resolve_speed(self.speed_m_per_min, what="speed_m_per_min")
         self.area = load_area(self.area)
         if self.ward_year is None:
             self.ward_year = self.area.current_ward_year
