@@ -43,6 +43,8 @@ __all__ = [
     "DEFAULT_DETOUR_FACTOR",
     "DEFAULT_MAX_EDGE_M",
     "approximate_graph",
+    "check_covers",
+    "check_graph",
     "graph_from_osm_file",
     "graph_from_polygon",
     "is_approximate",
@@ -254,7 +256,15 @@ def graph_from_osm_file(
         _write_osm_xml(xml, nodes, ways)
         G = ox.graph_from_xml(xml, bidirectional=True, simplify=True, retain_all=False)
     if polygon is not None:
-        G = ox.truncate.truncate_graph_polygon(G, _polygon_wgs84(polygon), truncate_by_edge=True)
+        try:
+            G = ox.truncate.truncate_graph_polygon(
+                G, _polygon_wgs84(polygon), truncate_by_edge=True
+            )
+        except ValueError as exc:  # osmnx: "Found no graph nodes within the requested polygon"
+            raise NetworkError(
+                f"{path} has no walkable streets inside the study area: is it an extract of "
+                f"another area? ({exc})"
+            ) from None
         G = ox.truncate.largest_component(G)
     G = ox.project_graph(G, to_crs=settings.crs)
     G.graph["crs"] = settings.crs
@@ -595,7 +605,13 @@ def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
         raise NetworkError(f"Saved graph not found: {path}")
     suffix = path.suffix.lower()
     if suffix == ".graphml":
-        G = ox.load_graphml(path, graph_dtypes={"approximate": _as_bool})
+        try:
+            G = ox.load_graphml(path, graph_dtypes={"approximate": _as_bool})
+        except Exception as exc:  # a corrupt file, or a GraphML osmnx cannot read
+            raise NetworkError(
+                f"{path}: not a walk network osmnx can read ({type(exc).__name__}: {exc}); "
+                "save one with nwm_geo.network.save_graph or osmnx.save_graphml"
+            ) from None
     elif suffix == ".gpkg":
         layers = {name for name, _ in pyogrio.list_layers(path)}
         if not {"nodes", "edges"} <= layers:
@@ -614,7 +630,100 @@ def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
         if k in G.graph:
             G.graph[k] = float(G.graph[k])
     G.graph["approximate"] = _as_bool(G.graph.get("approximate", False))
+    check_graph(G, label=str(path))
     return G
+
+
+def check_graph(G: nx.MultiDiGraph, *, label: str = "the walk network") -> None:
+    """Check that a graph is a projected walk network in metres with sound edge lengths.
+
+    Parameters
+    ----------
+    G
+        The graph.
+    label
+        How the graph is named in the error (a file path).
+
+    Raises
+    ------
+    NetworkError
+        Listing every problem: no nodes or edges, node coordinates missing, a CRS that is
+        not projected in metres (a GraphML in EPSG:4326), edges without a ``length`` or
+        with a negative, NaN or infinite one.
+    """
+    from pyproj import CRS
+
+    problems: list[str] = []
+    if len(G) == 0 or G.number_of_edges() == 0:
+        problems.append("it has no nodes or no edges")
+    missing_xy = sum(1 for _, d in G.nodes(data=True) if "x" not in d or "y" not in d)
+    if missing_xy:
+        problems.append(f"{missing_xy} node(s) have no x/y coordinates")
+    crs = G.graph.get("crs")
+    try:
+        projected = crs is not None and CRS.from_user_input(crs).is_projected
+    except Exception:  # pyproj raises CRSError and others for junk
+        projected = False
+    if not projected:
+        problems.append(
+            f"its CRS ({crs!r}) is not a projected CRS in metres; project it first "
+            "(osmnx.project_graph(G, to_crs='EPSG:27700'))"
+        )
+    bad = 0
+    for _, _, d in G.edges(data=True):
+        try:
+            length = float(d["length"])
+        except (KeyError, TypeError, ValueError):
+            bad += 1
+            continue
+        if not np.isfinite(length) or length < 0:
+            bad += 1
+    if bad:
+        problems.append(f"{bad} edge(s) have a missing, negative, NaN or infinite length")
+    if problems:
+        raise NetworkError(f"{label} is not a usable walk network: " + "; ".join(problems))
+
+
+def check_covers(
+    G: nx.MultiDiGraph,
+    snap_m: pd.Series,
+    population: pd.Series,
+    *,
+    max_snap_m: float = 500.0,
+    max_share_far: float = 0.05,
+) -> None:
+    """Refuse a network that cannot be the study area's: too many residents far from it.
+
+    Parameters
+    ----------
+    G
+        The walk network (for its label).
+    snap_m
+        Distance (metres) from each demand point to the network.
+    population
+        Residents of each demand point (same index).
+    max_snap_m
+        A resident farther than this from every street is "far".
+    max_share_far
+        The largest share of residents allowed to be far.
+
+    Raises
+    ------
+    NetworkError
+        When more than ``max_share_far`` of the residents are more than ``max_snap_m``
+        from the network (a 3-node OSM file, or an extract of another place).
+    """
+    pop = population.astype(float)
+    total = float(pop.sum())
+    if total <= 0:
+        return
+    far = float(pop[snap_m.reindex(pop.index).fillna(np.inf) > max_snap_m].sum()) / total
+    if far > max_share_far:
+        raise NetworkError(
+            f"{network_label(G)} does not cover the study area: {far:.0%} of residents are "
+            f"more than {max_snap_m:g} m from any of its streets (at most "
+            f"{max_share_far:.0%} allowed). Is the OSM file or saved graph of this area?"
+        )
 
 
 # ---------------------------------------------------------------------------------------

@@ -221,12 +221,39 @@ class Study:
         if self.n_alternatives > 0 and self.alternatives.best is not None:
             return self.alternatives.best
         # verbose=False: the partition's verbose mode prints the HiGHS log, not a bar
-        return localities.partition(self.wards, k=self.n_localities)
+        return localities.partition(self.wards, k=self.n_localities, measures=self.balanced)
 
     @cached_property
     def alternatives(self) -> localities.Alternatives:
         """The best distinct locality plans and the swing wards."""
-        return localities.alternatives(self.wards, k=self.n_localities, n=self.n_alternatives)
+        return localities.alternatives(
+            self.wards, k=self.n_localities, n=self.n_alternatives, measures=self.balanced
+        )
+
+    @property
+    def balanced(self) -> tuple[str, ...]:
+        """The measures the localities balance: population and assets.
+
+        With fewer than two in-borough assets per locality, the asset count cannot be
+        balanced (its deviation is 100 % or more whatever the plan) and only makes the
+        search explode, so population alone is balanced, and :attr:`localities_note`
+        says so.
+        """
+        if int(self.wards["assets"].sum()) < 2 * self.n_localities:
+            return ("population",)
+        return ("population", "assets")
+
+    @property
+    def localities_note(self) -> str:
+        """One sentence on the plan: how many localities, what is balanced, the proof."""
+        text = f"{self.n_localities} localities of whole wards ({self.plan.status})"
+        if self.balanced == ("population",):
+            text += (
+                f"; population only is balanced: the register has "
+                f"{int(self.wards['assets'].sum())} asset(s) in the area, fewer than two per "
+                "locality, so asset counts cannot be balanced"
+            )
+        return text
 
     @cached_property
     def localities(self) -> gpd.GeoDataFrame:
@@ -267,10 +294,18 @@ class Study:
 
     @cached_property
     def model(self) -> coverage.WalkModel:
-        """The walk network with demand points and assets inserted."""
-        return coverage.prepare(
+        """The walk network with demand points and assets inserted.
+
+        Raises
+        ------
+        NetworkError
+            If the network does not cover the study area (:func:`nwm_geo.network.check_covers`).
+        """
+        model = coverage.prepare(
             self.graph, demand=self.demand, assets=self.register, verbose=self.verbose
         )
+        network.check_covers(self.graph, model.point_snaps["snap_m"], self.demand["population"])
+        return model
 
     @cached_property
     def minutes_to_nearest(self) -> pd.DataFrame:
@@ -348,7 +383,7 @@ class Study:
                 **self.outline.method,
                 "data_dates": self.data_dates,
                 "register": data_note(self.reconciliation, area=self.profile),
-                "localities": f"{self.n_localities} localities of whole wards ({self.plan.status})",
+                "localities": self.localities_note,
             }
         )
 
