@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
+import geopandas as gpd
 import openpyxl
 import pandas as pd
 import pytest
@@ -49,8 +51,9 @@ def test_malformed_register_exits_2_naming_file_row_column_reason(
     err = capsys.readouterr().err
     assert code == 2
     assert "council_register.csv" in err
-    assert re.search(r"row 2, column 'lon'", err), err
-    assert re.search(r"row 3, column 'category'", err), err
+    # rows as Excel shows the file (header = row 1)
+    assert re.search(r"row 3, column 'lon'", err), err
+    assert re.search(r"row 4, column 'category'", err), err
     assert "Nothing was written to data/processed or reports." in err
     assert _outputs(project) == []
 
@@ -142,3 +145,52 @@ def test_run_writes_every_output_on_luton(
         assert "OGL v3" in note and "ODbL" in note and "approximate" in note
     for name in ["map_localities.html", "map_assets.html", "map_gaps.html", "map_walksheds.html"]:
         assert "approximate (postcode proximity)" in (reports / name).read_text(encoding="utf-8")
+
+
+def test_cli_options_a_spreadsheet_user_needs(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    synthetic_wards: gpd.GeoDataFrame,
+    synthetic_postcodes: gpd.GeoDataFrame,
+) -> None:
+    """--project-dir after the command, --alternatives 0, a folder as the register and a
+    decimal comma each get one plain message and exit 2 (synthetic inputs, no data).
+    """
+    # recorded, so the value the CLI sets below is undone after the test
+    monkeypatch.setenv("NWM_GEO_PROJECT_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.setenv("NWM_GEO_SHARED_DATA", str(tmp_path / "no-bundle"))
+    project = tmp_path / "p"
+    code = main(["import-data", "--project-dir", str(project)])
+    err = capsys.readouterr().err
+    assert code == 2 and "data bundle not found" in err
+    assert str(project) in os.environ["NWM_GEO_PROJECT_DIR"]
+    assert main(["run", "--quiet", "--alternatives", "0"]) == 2
+    assert "--alternatives must be 1 or more" in capsys.readouterr().err
+    folder = tmp_path / "register_folder"
+    folder.mkdir()
+    from nwm_geo.data import read_table
+
+    _, problems = read_table(folder)
+    assert "is a folder, not a register file" in str(problems[0])
+    sheet = tmp_path / "decimal_comma.csv"
+    sheet.write_text("name;category;lon;lat\nA Hall;Library;-0,42;51,88\n", encoding="utf-8")
+    from nwm_geo.data import read_register
+
+    with pytest.raises(NwmGeoError, match=r"row 2, column 'lon'.*decimal comma.*-0\.42"):
+        read_register(sheet, wards=synthetic_wards, postcodes=synthetic_postcodes)
+
+
+def test_a_write_error_is_one_line_not_a_traceback(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def disk_full(study: pipeline.Study, out: Path) -> list[Path]:
+        raise OSError(28, "No space left on device", str(out / "wards.csv"))
+
+    monkeypatch.setitem(pipeline.STAGES, "register", (disk_full, "processed"))
+    code = main(["register", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "No space left on device" in err and "wards.csv" in err
+    assert "Traceback" not in err
+    assert _outputs(project) == []

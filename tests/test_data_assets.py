@@ -172,13 +172,14 @@ def test_five_row_register_reports_every_mistake(
         and by_row[4].value == "abc"
     )
     row5 = sorted((p.column or "", p.reason) for p in exc.value.problems if p.row == 5)
-    assert row5[0][0] == "asset_id" and "duplicate asset id (first on row 1)" in row5[0][1]
+    assert row5[0][0] == "asset_id" and "duplicate asset id (first on row 2)" in row5[0][1]
     assert row5[1][0] == "postcode" and "unknown postcode" in row5[1][1]
     text = str(exc.value)
     assert text.startswith("6 problems found")
-    assert f"{f}, row 1, column 'lon/lat': longitude and latitude are swapped" in text
-    assert f"{f}, row 4, column 'lon': coordinate is not a number (value: 'abc')" in text
-    assert f"{f}, row 5, column 'postcode': unknown postcode" in text
+    # messages number rows as Excel shows the file: the header is row 1
+    assert f"{f}, row 2, column 'lon/lat': longitude and latitude are swapped" in text
+    assert f"{f}, row 5, column 'lon': coordinate is not a number (value: 'abc')" in text
+    assert f"{f}, row 6, column 'postcode': unknown postcode" in text
     assert "fix:" in text
 
 

@@ -32,7 +32,8 @@ class Problem:
     file
         The file the problem is in (or a description such as ``"<DataFrame>"``).
     row
-        1-based data row number (the header is row 0), or ``None`` for file-level problems.
+        1-based data row number (the first record is 1), or ``None`` for file-level
+        problems. Messages show the row as a spreadsheet shows it (:attr:`shown_row`).
     column
         The column concerned, or ``None``.
     value
@@ -47,10 +48,24 @@ class Problem:
     value: str
     reason: str
 
+    @property
+    def shown_row(self) -> str | None:
+        """Where the row is as the user sees it.
+
+        ``"row N"`` as Excel numbers a CSV or XLSX file (the header is row 1, so the
+        first record is row 2), ``"feature N"`` in a spatial file, ``None`` for a
+        file-level problem.
+        """
+        if self.row is None:
+            return None
+        if self.file.lower().endswith((".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")):
+            return f"row {self.row + 1}"
+        return f"feature {self.row}"
+
     def __str__(self) -> str:
         where = [self.file]
-        if self.row is not None:
-            where.append(f"row {self.row}")
+        if self.shown_row is not None:
+            where.append(self.shown_row)
         if self.column is not None:
             where.append(f"column '{self.column}'")
         value = f" (value: {self.value!r})" if self.value != "" else ""

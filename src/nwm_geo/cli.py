@@ -40,7 +40,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True)
 
-    imp = sub.add_parser("import-data", help="copy the bundle into data/raw and check sha256")
+    common = argparse.ArgumentParser(add_help=False)  # also accepted after the command
+    common.add_argument("--shared-data", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    common.add_argument("--project-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    imp = sub.add_parser(
+        "import-data", help="copy the bundle into data/raw and check sha256", parents=[common]
+    )
     imp.add_argument("--strict", action="store_true", help="also refuse when there is no manifest")
     imp.add_argument(
         "--accept-new-bundle",
@@ -48,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
         help="accept a bundle that differs from the manifest and rewrite data/raw/README.md",
     )
     imp.add_argument("--print-manifest", action="store_true", help="print the manifest table rows")
-    study_opts = argparse.ArgumentParser(add_help=False)
+    study_opts = argparse.ArgumentParser(add_help=False, parents=[common])
     study_opts.add_argument(
         "--area",
         default=None,
@@ -62,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
         help="a council register file to use "
         "instead of the open-data register (CSV, XLSX, GeoJSON, GPKG)",
     )
+    study_opts.add_argument(
+        "--sheet", help="the worksheet of an XLSX register (name or 0-based position)"
+    )
+    study_opts.add_argument("--layer", help="the layer of a multi-layer GeoPackage register")
     study_opts.add_argument(
         "--column",
         action="append",
@@ -116,6 +125,14 @@ def _study(args: argparse.Namespace) -> Study:
         resolve_minutes(args.minutes, what="--minutes")
     if args.speed is not None:
         resolve_speed(args.speed, what="--speed")
+    if args.alternatives < 1:
+        raise NwmGeoError(
+            f"--alternatives must be 1 or more (the plan is the first of them), "
+            f"got {args.alternatives}"
+        )
+    sheet: str | int | None = args.sheet
+    if isinstance(sheet, str) and sheet.isdigit():
+        sheet = int(sheet)
     mapping = {}
     for item in args.column:
         if "=" not in item:
@@ -125,6 +142,8 @@ def _study(args: argparse.Namespace) -> Study:
     return Study(
         area=args.area,
         register_path=args.register,
+        register_sheet=sheet,
+        register_layer=args.layer,
         register_columns=mapping or None,
         ward_year=args.ward_year,
         k=args.k,
@@ -147,8 +166,8 @@ def _cmd_stages(args: argparse.Namespace) -> None:
     from nwm_geo.data import import_bundle
     from nwm_geo.pipeline import STAGES, coverage_by_locality, data_note, run
 
+    study = _study(args)  # options are checked before any data is read or copied
     import_bundle()
-    study = _study(args)
     stages = list(STAGES) if args.command == "run" else [args.command]
     written = run(study, stages=stages, progress=not args.quiet)
     if "register" in stages:
@@ -225,6 +244,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nwm-geo {args.command}: error{stage}: {exc}", file=sys.stderr)
         if any(n.startswith("stage: ") for n in notes):  # raised inside pipeline.run
             print("Nothing was written to data/processed or reports.", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a full disk, a read-only folder, a file that vanished
+        where = f": {exc.filename}" if exc.filename else ""
+        print(
+            f"nwm-geo {args.command}: error: {exc.strerror or exc}{where}. The outputs are "
+            "all the previous run's or all this run's, never a mix (docs/reliability.md).",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt as exc:  # notes say what a deferred Ctrl-C left switched
         what = "; ".join(getattr(exc, "__notes__", [])) or "nothing was changed"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -265,6 +266,14 @@ def read_table(
     label = path.name
     if not path.exists():
         return pd.DataFrame(), [Problem(label, None, None, str(path), "file not found")]
+    if path.is_dir() and path.suffix.lower() != ".gdb":
+        return pd.DataFrame(), [
+            Problem(label, None, None, str(path), "is a folder, not a register file")
+        ]
+    if not os.access(path, os.R_OK):
+        return pd.DataFrame(), [
+            Problem(label, None, None, str(path), "cannot be read (no read permission)")
+        ]
     suffix = path.suffix.lower()
     if suffix in _CSV_SUFFIXES:
         frame, problems = _read_csv(path, label)

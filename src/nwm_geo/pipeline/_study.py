@@ -40,6 +40,8 @@ class Study:
         open-data register assembled from the bundle.
     register_columns
         Column mapping for ``register_path`` (file column → schema column).
+    register_sheet, register_layer
+        The worksheet of an XLSX register, the layer of a multi-layer GeoPackage.
     ward_year
         Ward pattern, as named in the area profile (Luton: 2023, 20 wards, or 2013);
         default the current one.
@@ -63,6 +65,8 @@ class Study:
     data_dir: Path | None = None
     register_path: Path | None = None
     register_columns: Mapping[str, str] | None = None
+    register_sheet: str | int | None = None
+    register_layer: str | None = None
     ward_year: int | None = None
     k: int | None = None
     n_alternatives: int = 10
@@ -127,6 +131,8 @@ class Study:
             reg = data.read_register(
                 self.register_path,
                 columns=self.register_columns,
+                sheet=self.register_sheet,
+                layer=self.register_layer,
                 postcodes=self.postcodes,
                 wards=self._current_wards,
                 area=self.profile,

@@ -87,7 +87,14 @@ def _number_pair(
     a, b = _to_float(a_t), _to_float(b_t)
     for num, text, col in ((a, a_t, cols[0]), (b, b_t, cols[1])):
         if num is None:
-            problems.append(Problem(label, row, col, text, "coordinate is not a number"))
+            reason = "coordinate is not a number"
+            if re.fullmatch(r"\s*-?\d+,\d+\s*", text):
+                reason += (
+                    " (it has a decimal comma: write it with a decimal point, e.g. "
+                    f"{text.strip().replace(',', '.')}, or export the file with '.' as the "
+                    "decimal separator)"
+                )
+            problems.append(Problem(label, row, col, text, reason))
     if a is None or b is None:
         return None
     return a, b
@@ -358,7 +365,7 @@ def _register_from_frame(  # noqa: C901, PLR0913
                         row,
                         cols.get("asset_id", "asset_id"),
                         aid,
-                        f"duplicate asset id (first on row {seen_ids[aid]})",
+                        f"duplicate asset id (first on row {seen_ids[aid] + 1})",
                     )
                 )
             else:
