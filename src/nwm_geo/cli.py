@@ -29,7 +29,11 @@ __all__ = ["main"]
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nwm-geo", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        prog="nwm-geo",
+        description="Neighbourhood Working Model analysis: asset register, localities, "
+        "15-minute walk coverage and the outline of asset requirements.",
+    )
     p.add_argument(
         "--shared-data",
         help="the open-data bundle (default: $NWM_GEO_SHARED_DATA or ../shared/data)",

@@ -298,14 +298,16 @@ def _check_reachable(url: str, timeout_s: float) -> None:
     except concurrent.futures.TimeoutError:
         raise NetworkError(
             f"Cannot reach the Overpass API at {host}:{port} (no answer within {timeout_s:g} s). "
-            "You seem to be offline: pass osm_path= (an OSM file) or graph_path= (a saved "
-            "graph), or leave download=False to use the postcode-proximity approximation."
+            "You seem to be offline: pass osm_path= (nwm-geo --osm, an OSM file) or "
+            "graph_path= (--graph, a saved graph), or leave download=False (no --download) "
+            "to use the postcode-proximity approximation."
         ) from None
     except OSError as exc:
         raise NetworkError(
             f"Cannot reach the Overpass API at {host}:{port} ({exc}). You seem to be offline: "
-            "pass osm_path= (an OSM file) or graph_path= (a saved graph), or leave "
-            "download=False to use the postcode-proximity approximation."
+            "pass osm_path= (nwm-geo --osm, an OSM file) or graph_path= (--graph, a saved "
+            "graph), or leave download=False (no --download) to use the postcode-proximity "
+            "approximation."
         ) from exc
     finally:
         pool.shutdown(wait=False, cancel_futures=True)

@@ -182,7 +182,8 @@ def _read_spatial(path: Path, label: str, layer: str | None) -> tuple[pd.DataFra
                 None,
                 None,
                 "",
-                f"the file has {len(names)} layers ({', '.join(names)}); pass layer=",
+                f"the file has {len(names)} layers ({', '.join(names)}); "
+                "pass layer= (nwm-geo: --layer)",
             )
         ]
     if layer is not None and layer not in names:

@@ -144,7 +144,7 @@ def _compile(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int) -> _Compile
     lo, hi = rules.k_range
     if not lo <= k <= hi:
         raise InfeasiblePartitionError(
-            f"k={k} is outside the allowed range {lo}..{hi} (pass k_range= to widen it)"
+            f"k={k} is outside the allowed range {lo}..{hi} (in Python, pass k_range= to widen it)"
         )
     if k > n:
         raise InfeasiblePartitionError(f"k={k} localities is more than the {n} wards available")
