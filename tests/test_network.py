@@ -91,11 +91,11 @@ def test_walk_way_filter_has_not_drifted_from_osmnx() -> None:
     # ._get_network_filter`` is the function graph_from_polygon itself uses (osmnx 2.x),
     # with ``ox.settings.default_access`` spliced in. If osmnx changes an excluded
     # highway value, a tag rule or the kind of rule, this test fails and
-    # network._WALK_EXCLUDE (and docs/network.md) must be updated to match.
+    # network.WALK_EXCLUDE (and docs/network.md) must be updated to match.
     import osmnx as ox
     from osmnx import _overpass
 
-    from nwm_geo.network import _WALK_EXCLUDE
+    from nwm_geo.network import WALK_EXCLUDE
 
     text = _overpass._get_network_filter("walk")
     assert ox.settings.default_access in text
@@ -103,7 +103,7 @@ def test_walk_way_filter_has_not_drifted_from_osmnx() -> None:
     assert required == ["highway"]
     assert all(op == "!~" for _, op, _ in rules)  # only "exclude if matching" rules
     theirs = {key: set(value.split("|")) for key, _, value in rules}
-    ours = {key: set(value.split("|")) for key, value in _WALK_EXCLUDE}
+    ours = {key: set(value.split("|")) for key, value in WALK_EXCLUDE}
     assert len(rules) == len(theirs)  # one rule per key
     assert theirs == ours
     # and the Python filter applies each rule: every excluded value is dropped

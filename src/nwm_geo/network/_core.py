@@ -1,14 +1,4 @@
-"""Walk networks: build, load and save them.
-
-In: an OpenStreetMap file (``.osm``, ``.osm.bz2``, ``.osm.pbf``), an Overpass download,
-a saved graph, or (offline fallback) Code-Point postcode centroids.
-Out: an osmnx-layout :class:`networkx.MultiDiGraph` in EPSG:27700 whose edges carry
-``length`` in metres, with ``G.graph["nwm_source"]`` and ``G.graph["approximate"]`` saying
-where it came from. :func:`network_label` gives the line every output prints.
-
-Sources are tried by :func:`walk_network` in this order: a saved graph, an OSM file, an
-Overpass download (only when asked), and the postcode-proximity approximation.
-"""
+"""Walk networks: read OSM files, download, approximate, save and load (internals)."""
 
 from __future__ import annotations
 
@@ -36,15 +26,15 @@ from shapely.geometry.base import BaseGeometry
 from nwm_geo import settings
 from nwm_geo._errors import NetworkError
 from nwm_geo._io import atomic_path
+from nwm_geo.network._checks import check_graph
 
 __all__ = [
     "APPROXIMATE_SOURCE",
     "APPROXIMATION_ERROR_NOTE",
     "DEFAULT_DETOUR_FACTOR",
     "DEFAULT_MAX_EDGE_M",
+    "WALK_EXCLUDE",
     "approximate_graph",
-    "check_covers",
-    "check_graph",
     "graph_from_osm_file",
     "graph_from_polygon",
     "is_approximate",
@@ -91,7 +81,7 @@ _OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
 # ["sidewalk:left"!~"separate"]["sidewalk:right"!~"separate"]
 # Overpass `!~` keeps a way whose tag is absent or whose value does not match the regex
 # (an unanchored, case-sensitive search), exactly as re.search below.
-_WALK_EXCLUDE: tuple[tuple[str, str], ...] = (
+WALK_EXCLUDE: tuple[tuple[str, str], ...] = (
     ("area", "yes"),
     ("access", "private"),
     (
@@ -106,7 +96,7 @@ _WALK_EXCLUDE: tuple[tuple[str, str], ...] = (
     ("sidewalk:left", "separate"),
     ("sidewalk:right", "separate"),
 )
-_WALK_RULES = tuple((key, re.compile(pattern)) for key, pattern in _WALK_EXCLUDE)
+_WALK_RULES = tuple((key, re.compile(pattern)) for key, pattern in WALK_EXCLUDE)
 
 
 def walk_way_filter(tags: dict[str, str]) -> bool:
@@ -634,98 +624,6 @@ def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
     G.graph["approximate"] = _as_bool(G.graph.get("approximate", False))
     check_graph(G, label=str(path))
     return G
-
-
-def check_graph(G: nx.MultiDiGraph, *, label: str = "the walk network") -> None:
-    """Check that a graph is a projected walk network in metres with sound edge lengths.
-
-    Parameters
-    ----------
-    G
-        The graph.
-    label
-        How the graph is named in the error (a file path).
-
-    Raises
-    ------
-    NetworkError
-        Listing every problem: no nodes or edges, node coordinates missing, a CRS that is
-        not projected in metres (a GraphML in EPSG:4326), edges without a ``length`` or
-        with a negative, NaN or infinite one.
-    """
-    from pyproj import CRS
-
-    problems: list[str] = []
-    if len(G) == 0 or G.number_of_edges() == 0:
-        problems.append("it has no nodes or no edges")
-    missing_xy = sum(1 for _, d in G.nodes(data=True) if "x" not in d or "y" not in d)
-    if missing_xy:
-        problems.append(f"{missing_xy} node(s) have no x/y coordinates")
-    crs = G.graph.get("crs")
-    try:
-        projected = crs is not None and CRS.from_user_input(crs).is_projected
-    except Exception:  # pyproj raises CRSError and others for junk
-        projected = False
-    if not projected:
-        problems.append(
-            f"its CRS ({crs!r}) is not a projected CRS in metres; project it first "
-            "(osmnx.project_graph(G, to_crs='EPSG:27700'))"
-        )
-    bad = 0
-    for _, _, d in G.edges(data=True):
-        try:
-            length = float(d["length"])
-        except (KeyError, TypeError, ValueError):
-            bad += 1
-            continue
-        if not np.isfinite(length) or length < 0:
-            bad += 1
-    if bad:
-        problems.append(f"{bad} edge(s) have a missing, negative, NaN or infinite length")
-    if problems:
-        raise NetworkError(f"{label} is not a usable walk network: " + "; ".join(problems))
-
-
-def check_covers(
-    G: nx.MultiDiGraph,
-    snap_m: pd.Series,
-    population: pd.Series,
-    *,
-    max_snap_m: float = 500.0,
-    max_share_far: float = 0.05,
-) -> None:
-    """Refuse a network that cannot be the study area's: too many residents far from it.
-
-    Parameters
-    ----------
-    G
-        The walk network (for its label).
-    snap_m
-        Distance (metres) from each demand point to the network.
-    population
-        Residents of each demand point (same index).
-    max_snap_m
-        A resident farther than this from every street is "far".
-    max_share_far
-        The largest share of residents allowed to be far.
-
-    Raises
-    ------
-    NetworkError
-        When more than ``max_share_far`` of the residents are more than ``max_snap_m``
-        from the network (a 3-node OSM file, or an extract of another place).
-    """
-    pop = population.astype(float)
-    total = float(pop.sum())
-    if total <= 0:
-        return
-    far = float(pop[snap_m.reindex(pop.index).fillna(np.inf) > max_snap_m].sum()) / total
-    if far > max_share_far:
-        raise NetworkError(
-            f"{network_label(G)} does not cover the study area: {far:.0%} of residents are "
-            f"more than {max_snap_m:g} m from any of its streets (at most "
-            f"{max_share_far:.0%} allowed). Is the OSM file or saved graph of this area?"
-        )
 
 
 # ---------------------------------------------------------------------------------------
