@@ -33,6 +33,7 @@ import pandas as pd
 from nwm_geo import calibration, network, settings
 from nwm_geo._io import atomic_path
 from nwm_geo._units import resolve_minutes, resolve_speed
+from nwm_geo.pipeline import Study
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "results" / "network_calibration.json"
@@ -48,161 +49,53 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-# =========================================================================================
-# STAND-IN LOADERS for Rutland, until the lead's area profiles land
-# (``nwm_geo.data`` loaders with ``area="rutland"`` and ``Study(area="rutland")``).
-# To swap: replace ``load_rutland_standin(data_dir)`` in ``main`` by
-#     study = Study(area="rutland", data_dir=data_dir)
-#     inputs = RutlandInputs(postcodes=study.postcodes, demand=study.demand,
-#                            assets=study.register, weighting="Study(area='rutland').demand",
-#                            files=...)
-# and delete this section. Nothing below this section depends on how inputs were loaded.
-# =========================================================================================
-
-RUTLAND = Path("rutland")
-POSTCODES = RUTLAND / "postcodes" / "codepoint_open_2025-10_rutland.csv"
-LSOA21 = RUTLAND / "boundaries" / "rutland_lsoa_2021.geojson"
-POPULATION = RUTLAND / "population" / "census2021_lsoa21_usual_residents_by_age_rutland.csv"
-#: Asset files with the harmonised columns (name, category, lon, lat, ...).
-HARMONISED = (
-    "osm_2022-07-20_rutland.csv",
-    "places_of_worship_osm_islammap_2026-08_rutland.csv",
-    "fhrs_2020-11_rutland.csv",
-    "council_offices_localdirectgov_rutland.csv",
-    "nhs_choices_hospitals_2018_rutland.csv",
-    "police_stations_datapoliceuk_2018_rutland.csv",
-)
-GIAS = "gias_schools_open_rutland_2025-05.csv"
-ODS = "nhs_ods_epraccur_active_rutland_2025-09.csv"
-LIBRARIES = "libraries_rutland_librarieshacked.csv"
-FIRE = "fire_stations_homeoffice_rutland_area.csv"
-
-
 @dataclass
 class RutlandInputs:
-    """What the calibration needs, however it was loaded."""
+    """What the calibration needs: Rutland's postcodes, demand points and assets."""
 
-    postcodes: gpd.GeoDataFrame  # index postcode, EPSG:27700
-    demand: gpd.GeoDataFrame  # index postcode, with population
+    postcodes: gpd.GeoDataFrame  # index point_id (postcode), EPSG:27700
+    demand: gpd.GeoDataFrame  # index point_id, with population
     assets: gpd.GeoDataFrame  # index asset_id, with name, category
     weighting: str
     files: list[Path] = field(default_factory=list)
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def _points(df: pd.DataFrame, x: str, y: str, crs: str) -> gpd.GeoSeries:
-    return gpd.GeoSeries(gpd.points_from_xy(df[x], df[y]), index=df.index, crs=crs)
+def load_rutland(data_dir: Path) -> RutlandInputs:
+    """Rutland's postcodes, demand points and open register, as the pipeline builds them.
 
-
-def load_rutland_standin(data_dir: Path) -> RutlandInputs:
-    """Rutland postcodes, demand and assets read straight from the bundle files (stand-in).
-
-    Demand: every Code-Point postcode; each LSOA21's Census 2021 usual residents are
-    spread equally over the postcodes inside it (point in polygon). Assets: the
-    harmonised asset files as they are, GIAS schools as Education, ODS records through
-    :data:`nwm_geo.data.assets.ODS_SETTING_RULES` (GP practices, health sites), open
-    libraries as Library, and the 2 fire stations inside Rutland. Duplicates between
-    files are not merged: a duplicate of an asset of the same category at about the same
-    place does not change the walk time to the nearest asset of that category.
+    ``Study(area="rutland")``: Census 2021 LSOA totals spread over the postcodes by the
+    Census 2011 OA weights and integerised (:func:`nwm_geo.data.build_demand_points`),
+    and the de-duplicated open register's sites inside Rutland.
     """
-    from nwm_geo.data.assets import ODS_SETTING_RULES
-
-    files: list[Path] = []
-
-    def read(rel: Path, **kw: Any) -> pd.DataFrame:
-        path = data_dir / rel
-        files.append(path)
-        return pd.read_csv(path, **kw)
-
-    pc = read(POSTCODES, dtype={"postcode": str}).set_index("postcode")
+    study = Study(area="rutland", data_dir=data_dir)
+    area = study.profile
+    pcs = study.postcodes[study.postcodes["in_borough"]]
     postcodes = gpd.GeoDataFrame(
-        pc[["admin_ward_code", "admin_ward_name"]],
-        geometry=_points(pc, "easting", "northing", settings.crs),
-        crs=settings.crs,
+        {"admin_ward_code": pcs["ward_code"], "admin_ward_name": pcs["ward_name"] + " Ward"},
+        geometry=pcs.geometry.to_numpy(),
+        index=pd.Index(pcs.index, name="point_id"),
+        crs=pcs.crs,
     )
-    postcodes.index.name = "point_id"
-
-    files.append(data_dir / LSOA21)
-    lsoa = gpd.read_file(data_dir / LSOA21).to_crs(settings.crs)
-    code_col = next(c for c in lsoa.columns if c.upper().startswith("LSOA21CD"))
-    lsoa = lsoa[[code_col, "geometry"]].rename(columns={code_col: "lsoa21_code"})
-    joined = gpd.sjoin(postcodes, lsoa, how="left", predicate="within")
-    joined = joined[~joined.index.duplicated(keep="first")]
-    unmatched = joined["lsoa21_code"].isna()
-    if unmatched.any():
-        near = gpd.sjoin_nearest(postcodes[unmatched.to_numpy()], lsoa, how="left")
-        near = near[~near.index.duplicated(keep="first")]
-        joined.loc[unmatched, "lsoa21_code"] = near["lsoa21_code"]
-    pop = read(POPULATION).set_index("lsoa21_code")["total"].astype(float)
-    per_lsoa = joined.groupby("lsoa21_code").size()
-    demand = postcodes.assign(lsoa21_code=joined["lsoa21_code"])
-    demand["population"] = (
-        demand["lsoa21_code"].map(pop) / demand["lsoa21_code"].map(per_lsoa)
-    ).astype(float)
-    lost = sorted(set(pop.index) - set(per_lsoa.index))
-
-    frames: list[gpd.GeoDataFrame] = []
-
-    def add(df: pd.DataFrame, prefix: str, geom: gpd.GeoSeries) -> None:
-        df = df.reset_index(drop=True)
-        geom = geom.reset_index(drop=True).to_crs(settings.crs)
-        idx = pd.Index([f"{prefix}-{i}" for i in range(len(df))], name="asset_id")
-        frames.append(
-            gpd.GeoDataFrame(
-                {"name": df["name"].to_numpy(), "category": df["category"].to_numpy()},
-                geometry=geom.to_numpy(),
-                index=idx,
-                crs=settings.crs,
-            )
-        )
-
-    for name in HARMONISED:
-        df = read(RUTLAND / "assets" / name)
-        add(df, Path(name).stem, _points(df, "lon", "lat", settings.wgs84))
-    gias = read(RUTLAND / "assets" / GIAS)
-    gias = gias.assign(name=gias["establishment_name"], category="Education")
-    add(gias, "gias", _points(gias, "easting", "northing", settings.crs))
-    ods = read(RUTLAND / "assets" / ODS, dtype={"org_code": str})
-    ods["category"] = [
-        ODS_SETTING_RULES.get(int(s), (None, ""))[0] for s in ods["prescribing_setting"]
-    ]
-    ods = ods[ods["category"].notna()]
-    add(ods, "ods", _points(ods, "easting", "northing", settings.crs))
-    lib = read(RUTLAND / "assets" / LIBRARIES)
-    lib = lib[lib["Year closed"].isna()].assign(
-        name=lambda d: d["Library name"], category="Library"
-    )
-    add(lib, "library", _points(lib, "easting", "northing", settings.crs))
-    fire = read(RUTLAND / "assets" / FIRE)
-    fire = fire[fire["in_rutland"].astype(str).str.lower() == "true"]
-    fire = fire.assign(name=fire["station_name"], category="Fire and rescue")
-    add(fire, "fire", _points(fire, "easting", "northing", settings.crs))
-    assets = gpd.GeoDataFrame(pd.concat(frames), crs=settings.crs)
-
+    register = study.register[study.register["in_borough"].astype(bool)]
+    files = [data_dir / rel for rel in area.files.values()]
+    files += [data_dir / s.file for s in area.sources]
     return RutlandInputs(
         postcodes=postcodes,
-        demand=demand,
-        assets=assets,
+        demand=study.demand,
+        assets=register[["name", "category", "geometry"]],
         weighting=(
-            "STAND-IN until Study(area='rutland'): each Rutland LSOA21's Census 2021 usual "
-            "residents (total column) spread equally over the Code-Point postcodes inside it "
-            "(point in polygon); all postcodes count, residential or not; communal "
+            "Study(area='rutland').demand: each LSOA21's Census 2021 usual residents spread "
+            "over its Code-Point postcodes by Census 2011 OA weights, integerised; communal "
             "establishments (HMP Stocken, Kendrew Barracks, boarding schools) included"
         ),
-        files=files,
+        files=sorted(set(files)),
         notes={
-            "postcodes_matched_to_nearest_lsoa": int(unmatched.sum()),
-            "lsoa21_without_postcodes": lost,
-            "population_total": float(demand["population"].sum()),
-            "assets_by_category": assets["category"].value_counts().sort_index().to_dict(),
-            "asset_duplicates": "not merged (does not change nearest-asset times)",
+            "population_total": int(study.demand["population"].sum()),
+            "assets_by_category": register["category"].value_counts().sort_index().to_dict(),
+            "register": "the open register of Study(area='rutland'), sites inside Rutland",
         },
     )
-
-
-# =========================================================================================
-# End of the stand-in section.
-# =========================================================================================
 
 
 #: Wards of Rutland's two towns: the most urban pairs Rutland has, closest to Luton.
@@ -259,7 +152,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     minutes = resolve_minutes(args.minutes)
     speed = resolve_speed(args.speed)
 
-    inputs = load_rutland_standin(args.data_dir)
+    inputs = load_rutland(args.data_dir)
     osm_path = args.data_dir / OSM_FILE
     print(f"Reading {osm_path} ...")
     G_osm = network.graph_from_osm_file(osm_path)

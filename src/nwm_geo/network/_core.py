@@ -65,8 +65,8 @@ DEFAULT_MAX_EDGE_M: float = 300.0
 APPROXIMATION_ERROR_NOTE: str = (
     "Measured on Rutland (1,279 real Code-Point postcodes against the OpenStreetMap walk "
     "network of 2022-07-20), the approximation's walking distances are a median 0.87 times "
-    "the OSM distance (absolute error median 136 m, p90 384 m), and 4.1 % of residents get "
-    "a different 15-minute verdict for all three bundles together (5.5 %, 6.7 % and 4.4 % "
+    "the OSM distance (absolute error median 136 m, p90 384 m), and 5.1 % of residents get "
+    "a different 15-minute verdict for all three bundles together (4.7 %, 7.2 % and 4.2 % "
     "for somewhere to go, something to do and someone to see), mostly counted within when "
     "OSM says not."
 )
