@@ -101,3 +101,18 @@ def test_the_cli_names_the_flag_and_its_units(
     assert "--speed must be a walking speed" in err and "4.8 km/h is 80 m/min" in err
     assert "Traceback" not in err
     assert not (tmp_path / "project" / "reports").exists()
+
+
+def test_sources_say_how_much_personal_data_was_masked(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    profile, data_dir = synthetic_area
+    sites = data_dir / "assets" / "sites.csv"
+    table = pd.read_csv(sites)
+    table.loc[0, "name"] = "Synthetic Hall (call 01632 960123)"  # an Ofcom drama number
+    table.to_csv(sites, index=False)
+    study = pipeline.Study(area=profile, data_dir=data_dir)
+    pipeline.run(study, stages=["register"], project_dir=tmp_path, progress=False)
+    out = tmp_path / "data" / "processed" / "synthetic"
+    assert "Personal data: 1 phone number(s)" in (out / "SOURCES.txt").read_text("utf-8")
+    assert "01632 960123" not in (out / "assets_register.csv").read_text("utf-8")

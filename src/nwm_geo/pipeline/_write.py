@@ -371,6 +371,8 @@ def sources_note(study: Study, *, with_network: bool = True) -> str:
         f"Area: {study.profile.name} ({study.profile.council}, {study.profile.district_code}); "
         f"profile {study.profile.profile}.",
         f"Register: {data_note(study.reconciliation, area=study.profile)}",
+        f"Personal data: {data.publishable(study.register)[1]} phone number(s) or e-mail "
+        "address(es) found in register text were masked in every published file.",
         f"Data dates: {study.data_dates}.",
     ]
     if with_network:
