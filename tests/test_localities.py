@@ -608,14 +608,21 @@ def test_flow_heuristic_does_not_depend_on_machine_speed() -> None:
     # a clock too slow for the work: the safety stops fire and the method says so
     crawl = _flow_under_clock(1.0)
     assert "time limit cut short" in crawl.method
-    assert "compact annealing" in crawl.method
+    assert crawl.assignment.nunique() == 3
 
 
-def test_no_time_left_is_an_error_not_a_plan() -> None:
-    """A clock that runs past the deadline before the MIP: no solve, an honest error."""
+def test_no_time_left_still_gives_the_heuristic_plan_with_a_bound() -> None:
+    """A clock that runs past the deadline before the MIP: no solve, but the heuristic's
+    plan (its work is a number of moves, not seconds), honestly labelled.
+    """
     wards = grid(3, 3, POP_3x3, ASSETS_3x3)
-    with pytest.raises(SolverError, match="time limit reached"):
-        loc.partition(wards, k=3, time_limit_s=60, clock=_FakeClock(100.0))
+    plan = loc.partition(wards, k=3, time_limit_s=60, clock=_FakeClock(100.0))
+    assert plan.assignment.nunique() == 3
+    best = brute_force(3, 3, 3, {"population": POP_3x3, "assets": ASSETS_3x3})[0][0]
+    assert plan.objective >= best - 1e-9
+    if not plan.proven_optimal:
+        assert plan.status.startswith("best found within time limit")
+        assert plan.bound <= best + 1e-9
 
 
 class _StartSpyHiGHS(pulp.HiGHS):

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import copy
 import math
+import multiprocessing
 import os
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -44,6 +46,11 @@ SolveState = Literal["optimal", "feasible", "infeasible", "none"]
 
 #: Relative tolerance on ``objective - bound`` for a zero-gap proof.
 PROOF_TOL: float = 1e-6
+
+#: With ``isolate=True``, HiGHS gets this share of the seconds left as its own time
+#: limit; the child process that runs it is killed when all of them have passed. HiGHS
+#: checks its limit only between presolve passes, so on large models it overshoots.
+ISOLATED_HIGHS_SHARE: float = 0.85
 
 
 @dataclass(frozen=True)
@@ -209,6 +216,8 @@ def solve(
     integral_objective: bool = False,
     gap_abs: float | None = 1e-10,
     threads: int | None = 1,
+    isolate: bool = False,
+    memory_limit_mb: int | None = None,
 ) -> SolveStatus:
     """Solve ``prob`` and read the proof status from the solver itself.
 
@@ -231,6 +240,15 @@ def solve(
         The objective only takes integer values, so any gap below 1 is a proof.
     gap_abs, threads
         Options of the default solver (see :func:`default_solver`).
+    isolate
+        Run the default solver in a child process (``fork``, where the platform has it)
+        that is killed when ``time_limit_s`` real seconds have passed, so the deadline
+        also covers HiGHS's presolve (which checks its own limit only between passes).
+        A killed solve returns state ``"none"`` labelled "no solution (killed at the
+        deadline)". A caller's solver always runs in this process.
+    memory_limit_mb
+        With ``isolate``, cap the child's address space growth at this many MiB
+        (``RLIMIT_AS``); a solve that runs out returns state ``"none"``.
 
     Returns
     -------
@@ -248,7 +266,23 @@ def solve(
             if var.name in start:
                 var.varValue = float(start[var.name])
     if solver is None:
-        slv: pulp.LpSolver = default_solver(
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        if isolate and fork and time_limit_s is not None:
+            slv: pulp.LpSolver = default_solver(
+                ISOLATED_HIGHS_SHARE * time_limit_s,
+                verbose=verbose,
+                gap_abs=gap_abs,
+                threads=threads,
+                warm_start=bool(start),
+            )
+            return _solve_isolated(
+                prob,
+                slv,
+                seconds=time_limit_s,
+                memory_limit_mb=memory_limit_mb,
+                integral_objective=integral_objective,
+            )
+        slv = default_solver(
             time_limit_s,
             verbose=verbose,
             gap_abs=gap_abs,
@@ -266,6 +300,87 @@ def solve(
     except Exception as exc:  # PuLP raises plain exceptions (and KeyError on new statuses)
         raise SolverError(f"the MIP solver failed on {prob.name}: {exc}") from exc
     return read_status(prob, integral_objective=integral_objective, solver_name=type(slv).__name__)
+
+
+def _child_solve(
+    prob: pulp.LpProblem,
+    slv: pulp.LpSolver,
+    conn: Any,
+    memory_limit_mb: int | None,
+    integral_objective: bool,
+) -> None:
+    """Body of the child process: solve, send (status, values) or an error, exit."""
+    try:
+        if memory_limit_mb is not None:
+            import resource
+
+            soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            with open("/proc/self/statm") as fh:  # pages of virtual memory in use now
+                used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+            cap = used + int(memory_limit_mb) * 2**20
+            if hard != resource.RLIM_INFINITY:
+                cap = min(cap, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+        prob.solve(slv)
+        status = read_status(prob, integral_objective=integral_objective)
+        values: dict[str, float] = {}
+        if status.has_solution:
+            values = {
+                v.name: float(v.varValue) for v in prob.variables() if v.varValue is not None
+            }
+        conn.send(("ok", status, values))
+    except MemoryError:
+        conn.send(("memory", None, None))
+    except BaseException as exc:  # noqa: BLE001 - everything is reported to the parent
+        conn.send(("error", f"{type(exc).__name__}: {exc}", None))
+    finally:
+        conn.close()
+        os._exit(0)
+
+
+def _solve_isolated(
+    prob: pulp.LpProblem,
+    slv: pulp.LpSolver,
+    *,
+    seconds: float,
+    memory_limit_mb: int | None,
+    integral_objective: bool,
+) -> SolveStatus:
+    """Solve in a forked child killed after ``seconds``; copy the values back."""
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = ctx.Process(
+        target=_child_solve,
+        args=(prob, slv, send, memory_limit_mb, integral_objective),
+        daemon=True,
+    )
+    end = time.monotonic() + seconds
+    child.start()
+    send.close()
+    msg: tuple[str, Any, Any] | None = None
+    try:
+        if recv.poll(max(end - time.monotonic(), 0.0)):
+            msg = recv.recv()
+    except EOFError:  # the child died (e.g. killed by the kernel) without a word
+        msg = ("memory", None, None)
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        recv.close()
+    if msg is None:
+        return _no_solution("none", "no solution (killed at the deadline)", "killed", "HiGHS")
+    kind, status, values = msg
+    if kind == "memory":
+        return _no_solution("none", "no solution (out of memory)", "memory limit", "HiGHS")
+    if kind == "error":
+        raise SolverError(f"the MIP solver failed on {prob.name}: {status}")
+    for var in prob.variables():
+        var.varValue = values.get(var.name)
+    assert isinstance(status, SolveStatus)
+    return status
 
 
 def read_status(

@@ -28,6 +28,19 @@ from nwm_geo.localities._instance import (
 _BALANCE_MOVES_PER_UNIT = 10_000
 _COMPACT_MOVES_PER_UNIT = 40_000
 _SETS_MOVES_PER_UNIT = 1_000
+# Caps on the total moves, so the heuristic's work stays a few seconds at 150 units.
+_MAX_BALANCE_MOVES = 600_000
+_MAX_COMPACT_MOVES = 400_000
+
+
+def _balance_moves(n: int) -> int:
+    """Annealing moves for a balance run on ``n`` units (a count, not seconds)."""
+    return min(_BALANCE_MOVES_PER_UNIT * n, _MAX_BALANCE_MOVES)
+
+
+def _compact_moves(n: int) -> int:
+    """Annealing moves for a compactness run on ``n`` units (a count, not seconds)."""
+    return min(_COMPACT_MOVES_PER_UNIT * n, _MAX_COMPACT_MOVES)
 
 
 def _heuristic(  # noqa: C901

@@ -6,8 +6,10 @@ a :class:`LocalityPlan` whose status says what was proven.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import geopandas as gpd
@@ -15,9 +17,14 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError, SolverError
+from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError
+from nwm_geo.localities._enumerate import (
+    NODES_PER_SECOND,
+    enumerate_connected_sets,
+    max_sets_for_memory,
+)
 from nwm_geo.localities._flow import _solve_flow
-from nwm_geo.localities._heuristic import _BALANCE_MOVES_PER_UNIT, _incumbent
+from nwm_geo.localities._heuristic import _anneal, _balance_moves, _incumbent
 from nwm_geo.localities._instance import (
     Clock,
     _Instance,
@@ -26,14 +33,25 @@ from nwm_geo.localities._instance import (
     _prepare,
     _zvalue,
 )
+from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB
 from nwm_geo.localities._plan import LocalityPlan, _make_plan
 from nwm_geo.localities._rules import PartitionRules, _rules_from
-from nwm_geo.localities._setpart import _set_search
+from nwm_geo.localities._setpart import _masks_of, _Search, _set_search, _SetModel
 
 __all__ = ["SETS_MAX_UNITS", "Method", "partition"]
 
-#: Up to this many units, ``method="auto"`` uses connected-set enumeration.
+#: Kept for compatibility: ``method="auto"`` now tries the connected-set enumeration
+#: at every size, within its budget (sets, search nodes, memory, time), and falls back
+#: to the flow MIP when the budget runs out. Up to this many units the enumeration has
+#: always fitted on the benchmark maps.
 SETS_MAX_UNITS: int = 40
+
+#: Share of ``time_limit_s`` the enumeration's node budget is sized for (at
+#: :data:`~nwm_geo.localities._enumerate.NODES_PER_SECOND`); a count, not a clock.
+ENUMERATION_SHARE: float = 0.2
+
+#: Seconds kept back from every solver call to build the plan and its summary.
+_MARGIN_S = 0.5
 
 #: ``"sets"`` (connected-set enumeration), ``"flow"`` (flow-contiguity MIP) or
 #: ``"auto"`` (sets up to :data:`SETS_MAX_UNITS` units, else flow).
@@ -88,10 +106,14 @@ def partition(  # noqa: PLR0913
     max_sets: int = 1_000_000,
     start: pd.Series | None = None,
     clock: Clock = time.perf_counter,
+    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB,
+    max_nodes: int | None = None,
 ) -> LocalityPlan:
     """Split the units into ``k`` contiguous localities balancing the measures.
 
-    The method, in plain words, is in ``docs/localities.md``.
+    The method, in plain words, is in ``docs/localities.md``. Whatever the size, a
+    feasible plan comes back within ``time_limit_s`` (plus the documented margin), with
+    a proven lower bound on its worst deviation (``bound``) and the gap.
 
     Parameters
     ----------
@@ -107,12 +129,15 @@ def partition(  # noqa: PLR0913
         ``rules=`` (e.g. ``category_floors={"Library": 1}``). Not together with
         ``rules=``.
     time_limit_s
-        Budget for the whole call, in seconds of ``clock``.
+        Budget for the whole call, in seconds of ``clock``. Solver calls run in a child
+        process killed at the deadline (real seconds), so HiGHS's presolve cannot
+        overrun it.
     solver
         A PuLP solver; default HiGHS (highspy) with a zero relative gap, see
         :func:`nwm_geo._solver.default_solver`. With a non-HiGHS solver the proof
         status comes from PuLP's solution status. Starts are set as the variables'
-        initial values, for solvers that warm-start.
+        initial values, for solvers that warm-start. A caller's solver runs in this
+        process (its time limit is set, but presolve may overrun it).
     verbose
         Show solver logs and progress bars.
     method
@@ -127,7 +152,8 @@ def partition(  # noqa: PLR0913
         safety stop: ``method`` says "time limit cut short"), the plan depends on how
         far the run got and may differ between runs.
     max_sets
-        With ``method="auto"``, switch to the flow MIP if enumeration exceeds this.
+        The enumeration keeps at most this many sets (and at most what fits in
+        ``memory_limit_mb``); past it, the flow MIP is used.
     start
         A known valid plan (unit code -> locality name, e.g. last year's) used as the
         incumbent instead of the heuristic. The answer is still proven, so it does not
@@ -135,6 +161,13 @@ def partition(  # noqa: PLR0913
     clock
         Seconds, for the time limit and ``runtime_s``; default ``time.perf_counter``.
         Tests inject a fake clock to force a time-limit stop without waiting.
+    memory_limit_mb
+        Memory budget: it caps the enumeration (about 4 KiB per set in the model) and
+        the address space each solver child process may add.
+    max_nodes
+        Search nodes the enumeration may visit; default ``ENUMERATION_SHARE *
+        time_limit_s * NODES_PER_SECOND`` (a count, so the outcome does not depend on
+        the machine's load).
 
     Returns
     -------
@@ -146,7 +179,8 @@ def partition(  # noqa: PLR0913
         When no plan satisfies the request (or ``start`` breaks the rules); the
         message names the reason.
     SolverError
-        When the solver fails or finds no plan within the time limit.
+        Only when pins or hard rules leave the heuristic without a plan and the MIPs
+        find none within the time limit.
     NwmGeoError
         For an unknown ``method`` or both ``rules=`` and rule keywords.
     """
@@ -167,155 +201,214 @@ def partition(  # noqa: PLR0913
         adjacency=adjacency,
         start=start,
     )
-    use_sets = method == "sets" or (method == "auto" and inst.n <= SETS_MAX_UNITS)
-    if use_sets:
-        plan = _partition_sets(
-            wards,
-            inst,
-            solver=solver,
-            verbose=verbose,
-            seed=seed,
-            max_sets=max_sets if method == "auto" else 50 * max_sets,
-            start=start_labels,
-            t0=t0,
-            deadline=deadline,
-            clock=clock,
-        )
-        if plan is not None:
-            return plan
-    return _partition_flow(
-        wards,
-        inst,
+    run = _Run(
+        wards=wards,
+        inst=inst,
         solver=solver,
         verbose=verbose,
         seed=seed,
-        start=start_labels,
         t0=t0,
         deadline=deadline,
         clock=clock,
+        memory_limit_mb=memory_limit_mb,
+        from_start=start_labels is not None,
     )
-
-
-def _partition_sets(  # noqa: PLR0913
-    wards: gpd.GeoDataFrame,
-    inst: _Instance,
-    *,
-    solver: pulp.LpSolver | None,
-    verbose: bool,
-    seed: int,
-    max_sets: int,
-    start: np.ndarray | None,
-    t0: float,
-    deadline: float,
-    clock: Clock,
-) -> LocalityPlan | None:
-    """Run the sets method; None when the enumeration is too large (use the flow MIP)."""
-    found = _set_search(
+    if method == "flow":
+        return _partition_flow(run, incumbent=_flow_incumbent(run, start_labels), source=None)
+    nodes = max_nodes
+    if nodes is None:
+        nodes = int(ENUMERATION_SHARE * time_limit_s * NODES_PER_SECOND)
+        nodes = nodes if method == "auto" else 50 * nodes
+    search = _set_search(
         inst,
         seed=seed,
         deadline=deadline,
         clock=clock,
-        max_sets=max_sets,
+        max_sets=min(max_sets, max_sets_for_memory(memory_limit_mb)),
+        max_nodes=nodes,
         verbose=verbose,
-        start=start,
+        start=start_labels,
+        memory_limit_mb=memory_limit_mb,
+        stops=run.stops,
     )
-    if found is None:
-        return None
-    model, upper, how = found
+    if search.model is None and search.incumbent is not None and start_labels is None:
+        search = _retry_smaller_band(run, search, max_sets=max_sets, max_nodes=nodes)
+    if search.model is not None:
+        return _partition_sets(run, search)
+    why = search.found.stopped if search.found is not None else "no enumeration"
+    source = f"{search.how}; enumeration stopped ({why}, {len(search.found.sets) if search.found else 0:,} sets)"
+    return _partition_flow(run, incumbent=search.incumbent, source=source)
+
+
+@dataclass
+class _Run:
+    """One call's fixed inputs: the units, instance, solver, deadline and clock."""
+
+    wards: gpd.GeoDataFrame
+    inst: _Instance
+    solver: pulp.LpSolver | None
+    verbose: bool
+    seed: int
+    t0: float
+    deadline: float
+    clock: Clock
+    memory_limit_mb: int
+    from_start: bool = False
+    stops: list[str] = field(default_factory=list)
+
+    def left(self) -> float:
+        """Seconds left for a solver call, after the margin for building the plan."""
+        return self.deadline - self.clock() - _MARGIN_S
+
+
+def _retry_smaller_band(run: _Run, search: _Search, *, max_sets: int, max_nodes: int) -> _Search:
+    """Anneal the incumbent further (a fixed number of moves) and enumerate again."""
+    inst = run.inst
+    assert search.incumbent is not None
+    labels = _anneal(
+        inst,
+        search.incumbent[0],
+        iters=_balance_moves(inst.n),
+        seed=run.seed,
+        deadline=run.deadline,
+        clock=run.clock,
+        stops=run.stops,
+    )
+    zval = _zvalue(inst, labels)
+    if zval >= search.incumbent[1] - 1e-12:
+        return search
+    upper = zval * (1 + 1e-9) + 1e-12
+    found = enumerate_connected_sets(
+        inst,
+        upper,
+        max_sets=min(max_sets, max_sets_for_memory(run.memory_limit_mb)),
+        max_nodes=max_nodes,
+        deadline=run.deadline,
+        clock=run.clock,
+        verbose=run.verbose,
+    )
+    model = (
+        _SetModel(inst, found.sets, memory_limit_mb=run.memory_limit_mb)
+        if found.complete
+        else None
+    )
+    how = f"heuristic incumbent {zval:.4%} (after more annealing)"
+    return _Search((labels, zval), how, model, found)
+
+
+def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
+    """Solve the set-partitioning MIP from the incumbent; never worse than it."""
+    inst, clock = run.inst, run.clock
+    model = search.model
+    assert model is not None
+    inc = search.incumbent
+    start = _masks_of(inc[0], inst.k) if inc is not None else None
     res1, chosen1 = model.solve(
         stage=1,
         zcap=None,
-        solver=solver,
-        time_left=deadline - clock(),
-        verbose=verbose,
+        solver=run.solver,
+        time_left=0.7 * run.left(),
+        verbose=run.verbose,
+        start=start,
     )
-    if res1.state == "infeasible":
+    if res1.state == "infeasible" and inc is None:
         raise InfeasiblePartitionError(inst.infeasible_reason())
-    if res1.state == "none":
-        raise SolverError("time limit reached before any feasible plan was found")
-    res2, chosen = model.solve(
-        stage=2,
-        zcap=res1.objective,
-        solver=solver,
-        time_left=deadline - clock(),
-        verbose=verbose,
-    )
-    if res2.state not in ("optimal", "feasible"):
-        chosen = chosen1  # the tie-break found nothing in time: keep stage 1's plan
+    bound = res1.bound if res1.state in ("optimal", "feasible") else math.nan
+    proven = res1.state == "optimal"
+    chosen = chosen1
+    if res1.state not in ("optimal", "feasible") or len(chosen1) != inst.k:
+        if inc is None:
+            return _partition_flow(run, incumbent=None, source=search.how)
+        chosen, proven = list(start or []), False
+        run.stops.append(f"set-partitioning MIP: {res1.status.label}")
     labels = _labels_from_masks(inst.n, chosen)
+    if inc is not None and _zvalue(inst, inc[0]) < _zvalue(inst, labels) - 1e-12:
+        labels, chosen = inc[0], list(start or [])  # the MIP's plan is worse than the start
+    zval = _zvalue(inst, labels)
+    if zval <= inst.lower_bound + 1e-12:
+        proven = True  # the plan reaches the integrality lower bound
+    # no start here: the tie-break's answer among equal cuts must not depend on the
+    # incumbent (it is the same model whatever band was enumerated)
+    res2, chosen2 = model.solve(
+        stage=2,
+        zcap=zval,
+        solver=run.solver,
+        time_left=run.left(),
+        verbose=run.verbose,
+    )
+    if res2.state in ("optimal", "feasible") and len(chosen2) == inst.k:
+        labels = _labels_from_masks(inst.n, chosen2)
+    assert search.found is not None
+    note = "; time limit cut short: " + ", ".join(run.stops) if run.stops else ""
     desc = (
-        f"sets: {len(model.sets):,} connected sets with deviation <= {upper:.4%} "
-        f"({how}); set-partitioning MIP (HiGHS) then lexicographic cut minimisation"
+        f"sets: {len(model.sets):,} connected sets with deviation <= {search.found.upper:.4%} "
+        f"({search.how}); set-partitioning MIP (HiGHS, started from the incumbent) then "
+        f"lexicographic cut minimisation{note}"
     )
     return _make_plan(
-        wards,
+        run.wards,
         inst,
         labels,
-        proven=res1.state == "optimal",
+        proven=proven,
         objective=_zvalue(inst, labels),
-        bound=res1.bound,
-        t0=t0,
+        bound=bound,
+        t0=run.t0,
         clock=clock,
         method=desc,
         tiebreak=res2.state == "optimal",
     )
 
 
-def _partition_flow(  # noqa: PLR0913
-    wards: gpd.GeoDataFrame,
-    inst: _Instance,
-    *,
-    solver: pulp.LpSolver | None,
-    verbose: bool,
-    seed: int,
-    start: np.ndarray | None,
-    t0: float,
-    deadline: float,
-    clock: Clock,
-) -> LocalityPlan:
-    """Run the flow method, warm-started from ``start`` or the heuristic."""
-    stops: list[str] = []
+def _flow_incumbent(run: _Run, start: np.ndarray | None) -> tuple[np.ndarray, float] | None:
+    """The start plan, or the heuristic's (a fixed number of moves)."""
     if start is not None:
-        heur: tuple[np.ndarray, float] | None = (start, _zvalue(inst, start))
-        source = "the start plan"
-    else:
-        heur_deadline = clock() + min(0.35 * (deadline - clock()), 0.5 + 0.2 * inst.n)
-        heur = _incumbent(
-            inst,
-            seed=seed,
-            restarts=10,
-            iters=_BALANCE_MOVES_PER_UNIT * inst.n,
-            deadline=heur_deadline,
-            clock=clock,
-            stops=stops,
-        )
-        source = "a region-growing/local-search plan"
+        return start, _zvalue(run.inst, start)
+    return _incumbent(
+        run.inst,
+        seed=run.seed,
+        restarts=10,
+        iters=_balance_moves(run.inst.n),
+        deadline=run.deadline,
+        clock=run.clock,
+        stops=run.stops,
+    )
+
+
+def _partition_flow(
+    run: _Run, *, incumbent: tuple[np.ndarray, float] | None, source: str | None
+) -> LocalityPlan:
+    """Run the flow method, warm-started from the incumbent (never worse than it)."""
+    inst = run.inst
+    if source is None:
+        source = "a region-growing/local-search plan" if incumbent is not None else "no start"
+        if run.from_start:
+            source = "the start plan"
     labels, res, tiebreak, note = _solve_flow(
         inst,
-        start_labels=heur[0] if heur is not None else None,
-        solver=solver,
-        deadline=deadline,
-        clock=clock,
-        verbose=verbose,
-        stops=stops,
+        start_labels=incumbent[0] if incumbent is not None else None,
+        solver=run.solver,
+        deadline=run.deadline - _MARGIN_S,
+        clock=run.clock,
+        verbose=run.verbose,
+        stops=run.stops,
     )
-    if stops:
-        note += "; time limit cut short: " + ", ".join(stops) + " (plan may vary between runs)"
-    incumbent = f"{100 * heur[1]:.4f}%" if heur else "none"
+    if run.stops:
+        note += "; time limit cut short: " + ", ".join(run.stops) + " (plan may vary between runs)"
+    found = f"{100 * incumbent[1]:.4f}%" if incumbent else "none"
     desc = (
         "flow: assignment MIP with single-commodity flow contiguity (HiGHS), warm-started "
-        f"from {source} ({incumbent}); integrality lower bound "
+        f"from {source} ({found}); integrality lower bound "
         f"{inst.lower_bound:.4%}; {note}"
     )
     return _make_plan(
-        wards,
+        run.wards,
         inst,
         labels,
         proven=res.state == "optimal",
         objective=_zvalue(inst, labels),
         bound=res.bound,
-        t0=t0,
-        clock=clock,
+        t0=run.t0,
+        clock=run.clock,
         method=desc,
         tiebreak=tiebreak,
     )
