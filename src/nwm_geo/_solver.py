@@ -31,12 +31,14 @@ import pulp
 from nwm_geo._errors import SolverError
 
 __all__ = [
+    "ArrayModel",
     "SolveState",
     "SolveStatus",
     "WarmStartHiGHS",
     "default_solver",
     "read_status",
     "solve",
+    "solve_arrays",
 ]
 
 #: ``"optimal"``: proven by HiGHS (or, for another solver, reported optimal by its
@@ -311,16 +313,7 @@ def _child_solve(
 ) -> None:
     """Body of the child process: solve, send (status, values) or an error, exit."""
     try:
-        if memory_limit_mb is not None:
-            import resource
-
-            soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-            with open("/proc/self/statm") as fh:  # pages of virtual memory in use now
-                used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-            cap = used + int(memory_limit_mb) * 2**20
-            if hard != resource.RLIM_INFINITY:
-                cap = min(cap, hard)
-            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+        _limit_memory(memory_limit_mb)
         prob.solve(slv)
         status = read_status(prob, integral_objective=integral_objective)
         values: dict[str, float] = {}
@@ -331,7 +324,7 @@ def _child_solve(
         conn.send(("ok", status, values))
     except MemoryError:
         conn.send(("memory", None, None))
-    except BaseException as exc:  # noqa: BLE001 - everything is reported to the parent
+    except BaseException as exc:
         conn.send(("error", f"{type(exc).__name__}: {exc}", None))
     finally:
         conn.close()
@@ -414,8 +407,12 @@ def read_status(
 
 def _highs_status(prob: pulp.LpProblem, model: Any, *, integral_objective: bool) -> SolveStatus:
     """Return the status from HiGHS's model status, primal solution status and dual bound."""
-    import highspy
+    sense = getattr(prob, "sense", pulp.LpMinimize)
+    return _highs_model_status(model, maximise=sense == pulp.LpMaximize, integral_objective=integral_objective)
 
+
+def _highs_model_status(model: Any, *, maximise: bool, integral_objective: bool) -> SolveStatus:
+    """The status of a solved ``highspy.Highs`` (objective negated when ``maximise``)."""
     ms = highspy.HighsModelStatus
     status = model.getModelStatus()
     to_text = getattr(model, "modelStatusToString", None)
@@ -426,15 +423,14 @@ def _highs_status(prob: pulp.LpProblem, model: Any, *, integral_objective: bool)
     if int(getattr(info, "primal_solution_status", 0)) != 2:  # kSolutionStatusFeasible
         return _no_solution("none", f"no solution ({text})", text, "HiGHS")
     # PuLP hands HiGHS the negated objective of a maximisation: turn both back
-    sense = getattr(prob, "sense", pulp.LpMinimize)
-    sign = -1.0 if sense == pulp.LpMaximize else 1.0
+    sign = -1.0 if maximise else 1.0
     obj = sign * float(info.objective_function_value)
     bound = sign * float(getattr(info, "mip_dual_bound", math.nan))
     gap = float(getattr(info, "mip_gap", math.nan))
     if not math.isfinite(gap):
         gap = math.nan
     if math.isfinite(bound):
-        gap_abs = (obj - bound) if sense == pulp.LpMinimize else (bound - obj)
+        gap_abs = (bound - obj) if maximise else (obj - bound)
     else:
         bound, gap_abs = math.nan, math.inf
     exact = gap_abs <= PROOF_TOL * max(1.0, abs(obj)) or (
@@ -468,3 +464,188 @@ def _pulp_status(prob: pulp.LpProblem, name: str) -> SolveStatus:
         label = f"feasible by {name}; proof not checked"
         return SolveStatus("feasible", label, False, float(obj), nan, nan, text, name)
     return _no_solution("none", f"no solution ({text})", text, name)
+
+
+@dataclass(frozen=True)
+class ArrayModel:
+    """A minimisation MIP held in arrays, for models too large to build through PuLP.
+
+    Rows are in compressed sparse row form: row ``r``'s entries are
+    ``a_index[a_start[r]:a_start[r + 1]]`` with values ``a_value[...]``. Column ``j`` is
+    named ``names[j]`` (:func:`solve_arrays` returns values by name, like PuLP).
+    """
+
+    names: list[str]
+    col_cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray  # bool per column
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    a_start: np.ndarray
+    a_index: np.ndarray
+    a_value: np.ndarray
+
+    def highs(self, *, time_limit_s: float, verbose: bool, threads: int | None) -> Any:
+        """A ``highspy.Highs`` holding the model, with the project's options."""
+        _silence_banner()
+        lp = highspy.HighsLp()
+        lp.num_col_ = len(self.names)
+        lp.num_row_ = len(self.row_lower)
+        lp.col_cost_ = self.col_cost.astype(np.float64)
+        lp.col_lower_ = self.col_lower.astype(np.float64)
+        lp.col_upper_ = self.col_upper.astype(np.float64)
+        lp.row_lower_ = self.row_lower.astype(np.float64)
+        lp.row_upper_ = self.row_upper.astype(np.float64)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.num_col_ = lp.num_col_
+        lp.a_matrix_.num_row_ = lp.num_row_
+        lp.a_matrix_.start_ = self.a_start.astype(np.int32)
+        lp.a_matrix_.index_ = self.a_index.astype(np.int32)
+        lp.a_matrix_.value_ = self.a_value.astype(np.float64)
+        kinds = highspy.HighsVarType
+        lp.integrality_ = [kinds.kInteger if b else kinds.kContinuous for b in self.integer]
+        h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy ships no stubs
+        h.setOptionValue("output_flag", bool(verbose))
+        h.setOptionValue("time_limit", max(float(time_limit_s), 0.01))
+        h.setOptionValue("mip_rel_gap", 0.0)
+        h.setOptionValue("mip_abs_gap", 1e-10)
+        h.setOptionValue("presolve", os.environ.get("NWM_PRESOLVE", "choose"))
+        if threads is not None:
+            h.setOptionValue("threads", int(threads))
+        h.passModel(lp)
+        return h
+
+
+def _arrays_child(
+    model: ArrayModel,
+    start: np.ndarray | None,
+    conn: Any,
+    options: tuple[float, bool, int | None, int | None, bool],
+) -> None:
+    """Body of the child process for :func:`solve_arrays`."""
+    time_limit_s, verbose, threads, memory_limit_mb, integral = options
+    try:
+        _limit_memory(memory_limit_mb)
+        highspy.Highs.resetGlobalScheduler(True)
+        h = model.highs(time_limit_s=time_limit_s, verbose=verbose, threads=threads)
+        if start is not None:
+            idx = np.flatnonzero(~np.isnan(start)).astype(np.int32)
+            h.setSolution(len(idx), idx, start[idx].astype(np.float64))
+        h.run()
+        status = _highs_model_status(h, maximise=False, integral_objective=integral)
+        values = None
+        if status.has_solution:
+            values = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        conn.send(("ok", status, values))
+    except MemoryError:
+        conn.send(("memory", None, None))
+    except BaseException as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}", None))
+    finally:
+        conn.close()
+        os._exit(0)
+
+
+def _limit_memory(memory_limit_mb: int | None) -> None:
+    """Cap this process's address space at its current size plus ``memory_limit_mb``."""
+    if memory_limit_mb is None:
+        return
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/statm") as fh:  # pages of virtual memory in use now
+        used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    cap = used + int(memory_limit_mb) * 2**20
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
+def solve_arrays(
+    model: ArrayModel,
+    *,
+    time_limit_s: float,
+    verbose: bool = False,
+    start: np.ndarray | None = None,
+    memory_limit_mb: int | None = None,
+    threads: int | None = 1,
+    integral_objective: bool = False,
+) -> tuple[SolveStatus, dict[str, float]]:
+    """Solve an :class:`ArrayModel` with HiGHS in a child process killed at the deadline.
+
+    Like :func:`solve` with ``isolate=True``: HiGHS gets
+    :data:`ISOLATED_HIGHS_SHARE` of ``time_limit_s``, the child is killed when all of
+    it has passed (so presolve cannot overrun), its address space may grow by
+    ``memory_limit_mb``. Where ``fork`` is missing, HiGHS runs in this process.
+
+    Parameters
+    ----------
+    model
+        The model.
+    time_limit_s
+        Seconds left; ``<= 0`` returns state ``"none"`` without solving.
+    verbose
+        Show HiGHS's log.
+    start
+        A start value per column (NaN: not given), passed to ``Highs.setSolution``.
+    memory_limit_mb, threads, integral_objective
+        As for :func:`solve`.
+
+    Returns
+    -------
+    tuple of SolveStatus and dict
+        The status, and the column values by name (empty without a solution).
+
+    Raises
+    ------
+    SolverError
+        If HiGHS itself fails.
+    """
+    if time_limit_s <= 0:
+        return _no_solution("none", "no solution (no time left)", "not run", "HiGHS"), {}
+    options = (
+        ISOLATED_HIGHS_SHARE * time_limit_s,
+        verbose,
+        threads,
+        memory_limit_mb,
+        integral_objective,
+    )
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
+        h = model.highs(time_limit_s=time_limit_s, verbose=verbose, threads=threads)
+        if start is not None:
+            idx = np.flatnonzero(~np.isnan(start)).astype(np.int32)
+            h.setSolution(len(idx), idx, start[idx].astype(np.float64))
+        h.run()
+        status = _highs_model_status(h, maximise=False, integral_objective=integral_objective)
+        vals = h.getSolution().col_value if status.has_solution else []
+        return status, dict(zip(model.names, map(float, vals), strict=False))
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = ctx.Process(target=_arrays_child, args=(model, start, send, options), daemon=True)
+    end = time.monotonic() + time_limit_s
+    child.start()
+    send.close()
+    msg: tuple[str, Any, Any] | None = None
+    try:
+        if recv.poll(max(end - time.monotonic(), 0.0)):
+            msg = recv.recv()
+    except EOFError:
+        msg = ("memory", None, None)
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        recv.close()
+    if msg is None:
+        return _no_solution("none", "no solution (killed at the deadline)", "killed", "HiGHS"), {}
+    kind, status, values = msg
+    if kind == "memory":
+        return _no_solution("none", "no solution (out of memory)", "memory limit", "HiGHS"), {}
+    if kind == "error":
+        raise SolverError(f"the MIP solver failed: {status}")
+    assert isinstance(status, SolveStatus)
+    named = {} if values is None else dict(zip(model.names, values.tolist(), strict=True))
+    return status, named

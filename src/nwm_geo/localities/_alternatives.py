@@ -55,7 +55,7 @@ def _match_labels(ref: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
     return np.array([mapping[int(b)] for b in other])
 
 
-def alternatives(  # noqa: C901, PLR0913
+def alternatives(  # noqa: PLR0913
     wards: gpd.GeoDataFrame,
     *,
     k: int = 5,
@@ -243,7 +243,7 @@ def alternatives(  # noqa: C901, PLR0913
     )
 
 
-def _exact_alternatives(  # noqa: C901, PLR0913
+def _exact_alternatives(
     inst: _Instance,
     search: _Search,
     *,

@@ -71,7 +71,7 @@ class _Stop(Exception):
     """Raised inside the search when a budget runs out."""
 
 
-def enumerate_connected_sets(  # noqa: C901, PLR0913
+def enumerate_connected_sets(  # noqa: C901
     inst: _Instance,
     upper: float,
     *,

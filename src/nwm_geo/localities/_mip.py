@@ -48,7 +48,7 @@ def _known(state: SolveState, objective: float, bound: float, label: str) -> _Re
 DEFAULT_MEMORY_LIMIT_MB: int = 3072
 
 
-def _run(  # noqa: PLR0913
+def _run(
     prob: pulp.LpProblem,
     solver: pulp.LpSolver | None,
     time_left: float,

@@ -18,6 +18,7 @@ import pandas as pd
 import pulp
 
 from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError
+from nwm_geo.localities._bisect import bisect_band
 from nwm_geo.localities._enumerate import (
     NODES_PER_SECOND,
     enumerate_connected_sets,
@@ -26,6 +27,7 @@ from nwm_geo.localities._enumerate import (
 from nwm_geo.localities._flow import _solve_flow
 from nwm_geo.localities._heuristic import _anneal, _balance_moves, _incumbent
 from nwm_geo.localities._instance import (
+    _EPS,
     Clock,
     _Instance,
     _labels_from_masks,
@@ -52,6 +54,17 @@ ENUMERATION_SHARE: float = 0.2
 
 #: Seconds kept back from every solver call to build the plan and its summary.
 _MARGIN_S = 0.5
+
+#: Search nodes per step of the band bisection (a count, not seconds).
+BISECT_NODES_PER_STEP: int = 200_000
+
+#: Above this many sets, the worst-deviation MIP is not tried (HiGHS stalls in presolve
+#: and root processing; the band bisection decides instead).
+SETS_MIP_MAX_COLUMNS: int = 20_000
+
+#: Above this many sets within the optimum's band, the compactness tie-break MIP is
+#: skipped (the plan keeps the bisection's cut).
+TIEBREAK_MAX_COLUMNS: int = 20_000
 
 #: ``"sets"`` (connected-set enumeration), ``"flow"`` (flow-contiguity MIP) or
 #: ``"auto"`` (sets up to :data:`SETS_MAX_UNITS` units, else flow).
@@ -297,53 +310,81 @@ def _retry_smaller_band(run: _Run, search: _Search, *, max_sets: int, max_nodes:
 
 
 def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
-    """Solve the set-partitioning MIP from the incumbent; never worse than it."""
+    """Bisect on the band, then (if unproven and small enough) the set-partitioning MIP.
+
+    Never worse than the incumbent; the bound is the best of the bisection's, the
+    MIP's and the integrality bound.
+    """
     inst, clock = run.inst, run.clock
     model = search.model
-    assert model is not None
+    assert model is not None and search.found is not None
     inc = search.incumbent
-    start = _masks_of(inc[0], inst.k) if inc is not None else None
-    res1, chosen1 = model.solve(
-        stage=1,
-        zcap=None,
-        solver=run.solver,
-        time_left=0.7 * run.left(),
-        verbose=run.verbose,
-        start=start,
-    )
-    if res1.state == "infeasible" and inc is None:
-        raise InfeasiblePartitionError(inst.infeasible_reason())
-    bound = res1.bound if res1.state in ("optimal", "feasible") else math.nan
-    proven = res1.state == "optimal"
-    chosen = chosen1
-    if res1.state not in ("optimal", "feasible") or len(chosen1) != inst.k:
-        if inc is None:
+    labels = inc[0] if inc is not None else None
+    proven, bound, steps = False, inst.lower_bound, ""
+    if inc is not None and inc[1] <= inst.lower_bound + 1e-12:
+        proven = True  # the incumbent reaches the integrality lower bound
+    elif inc is not None:
+        bis = bisect_band(
+            inst,
+            model.sets,
+            incumbent=inc,
+            lower=inst.lower_bound,
+            max_nodes=BISECT_NODES_PER_STEP,
+            deadline=run.deadline - _MARGIN_S,
+            clock=clock,
+        )
+        labels, proven, bound = bis.labels, bis.proven, bis.bound
+        steps = f"; band bisection: {len(bis.steps)} steps, " + (
+            "proven" if bis.proven else f"lower bound {bis.bound:.4%}"
+        )
+    small = len(model.sets) <= SETS_MIP_MAX_COLUMNS
+    if not proven and (small or inc is None):
+        start = _masks_of(labels, inst.k) if labels is not None else None
+        res1, chosen1 = model.solve(
+            stage=1,
+            zcap=None,
+            solver=run.solver,
+            time_left=0.7 * run.left(),
+            verbose=run.verbose,
+            start=start,
+        )
+        if res1.state == "infeasible" and labels is None:
+            raise InfeasiblePartitionError(inst.infeasible_reason())
+        if res1.state in ("optimal", "feasible") and len(chosen1) == inst.k:
+            mip_labels = _labels_from_masks(inst.n, chosen1)
+            if labels is None or _zvalue(inst, mip_labels) <= _zvalue(inst, labels) + 1e-12:
+                labels = mip_labels
+            proven = res1.state == "optimal"
+            if math.isfinite(res1.bound):
+                bound = max(bound, res1.bound)
+        else:
+            run.stops.append(f"set-partitioning MIP: {res1.status.label}")
+        if labels is None:
             return _partition_flow(run, incumbent=None, source=search.how)
-        chosen, proven = list(start or []), False
-        run.stops.append(f"set-partitioning MIP: {res1.status.label}")
-    labels = _labels_from_masks(inst.n, chosen)
-    if inc is not None and _zvalue(inst, inc[0]) < _zvalue(inst, labels) - 1e-12:
-        labels, chosen = inc[0], list(start or [])  # the MIP's plan is worse than the start
+    assert labels is not None
     zval = _zvalue(inst, labels)
-    if zval <= inst.lower_bound + 1e-12:
-        proven = True  # the plan reaches the integrality lower bound
-    # no start here: the tie-break's answer among equal cuts must not depend on the
+    if zval <= inst.lower_bound + 1e-12 or bound >= zval - 1e-12:
+        proven = True
+    # the tie-break: no start, so its answer among equal cuts does not depend on the
     # incumbent (it is the same model whatever band was enumerated)
-    res2, chosen2 = model.solve(
-        stage=2,
-        zcap=zval,
-        solver=run.solver,
-        time_left=run.left(),
-        verbose=run.verbose,
-    )
-    if res2.state in ("optimal", "feasible") and len(chosen2) == inst.k:
-        labels = _labels_from_masks(inst.n, chosen2)
-    assert search.found is not None
+    res2 = None
+    if sum(1 for _, d in model.sets if d <= zval + _EPS) <= TIEBREAK_MAX_COLUMNS:
+        res2, chosen2 = model.solve(
+            stage=2,
+            zcap=zval,
+            solver=run.solver,
+            time_left=run.left(),
+            verbose=run.verbose,
+        )
+        if res2.state in ("optimal", "feasible") and len(chosen2) == inst.k:
+            labels = _labels_from_masks(inst.n, chosen2)
+    else:
+        run.stops.append("tie-break skipped (too many sets)")
     note = "; time limit cut short: " + ", ".join(run.stops) if run.stops else ""
     desc = (
         f"sets: {len(model.sets):,} connected sets with deviation <= {search.found.upper:.4%} "
-        f"({search.how}); set-partitioning MIP (HiGHS, started from the incumbent) then "
-        f"lexicographic cut minimisation{note}"
+        f"({search.how}){steps}; set-partitioning MIP (HiGHS, started from the best plan) "
+        f"if unproven, then lexicographic cut minimisation{note}"
     )
     return _make_plan(
         run.wards,
@@ -355,7 +396,7 @@ def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
         t0=run.t0,
         clock=clock,
         method=desc,
-        tiebreak=res2.state == "optimal",
+        tiebreak=res2 is not None and res2.state == "optimal",
     )
 
 
