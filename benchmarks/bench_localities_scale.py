@@ -75,7 +75,7 @@ def _wards(area: str) -> gpd.GeoDataFrame:
 
 
 def _connected_subset(units: gpd.GeoDataFrame, size: int) -> gpd.GeoDataFrame:
-    """The first ``size`` units in breadth-first order from the first unit (connected)."""
+    """Return the first ``size`` units in breadth-first order from the first unit."""
     adj = loc.ward_adjacency(units)
     nbrs: dict[Any, list[Any]] = {c: [] for c in units.index}
     for a, b in adj[["ward_a", "ward_b"]].itertuples(index=False):
@@ -324,7 +324,9 @@ def _peer(fn: Any, *args: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- targets
 
 
-def targets(n: int, ours: dict[str, Any], peers: list[dict[str, Any]], limit: float) -> dict[str, Any]:
+def targets(
+    n: int, ours: dict[str, Any], peers: list[dict[str, Any]], limit: float
+) -> dict[str, Any]:
     """Each target of issue 13: met, and by how much it misses when not."""
     if "error" in ours:
         return {"no_crash_and_a_plan": {"met": False, "miss": ours["error"]}}

@@ -20,7 +20,7 @@ import pulp
 import pytest
 from shapely.geometry import box
 
-from nwm_geo import InfeasiblePartitionError, NwmGeoError, SolverError
+from nwm_geo import InfeasiblePartitionError, NwmGeoError
 from nwm_geo import localities as loc
 
 SIDE = 1000.0  # metres

@@ -208,7 +208,7 @@ def _no_solution(state: SolveState, label: str, model_status: str, solver: str) 
     return SolveStatus(state, label, False, nan, nan, nan, model_status, solver)
 
 
-def solve(
+def solve(  # noqa: PLR0913
     prob: pulp.LpProblem,
     *,
     solver: pulp.LpSolver | None = None,
@@ -318,9 +318,7 @@ def _child_solve(
         status = read_status(prob, integral_objective=integral_objective)
         values: dict[str, float] = {}
         if status.has_solution:
-            values = {
-                v.name: float(v.varValue) for v in prob.variables() if v.varValue is not None
-            }
+            values = {v.name: float(v.varValue) for v in prob.variables() if v.varValue is not None}
         conn.send(("ok", status, values))
     except MemoryError:
         conn.send(("memory", None, None))
@@ -408,11 +406,13 @@ def read_status(
 def _highs_status(prob: pulp.LpProblem, model: Any, *, integral_objective: bool) -> SolveStatus:
     """Return the status from HiGHS's model status, primal solution status and dual bound."""
     sense = getattr(prob, "sense", pulp.LpMinimize)
-    return _highs_model_status(model, maximise=sense == pulp.LpMaximize, integral_objective=integral_objective)
+    return _highs_model_status(
+        model, maximise=sense == pulp.LpMaximize, integral_objective=integral_objective
+    )
 
 
 def _highs_model_status(model: Any, *, maximise: bool, integral_objective: bool) -> SolveStatus:
-    """The status of a solved ``highspy.Highs`` (objective negated when ``maximise``)."""
+    """Return the status of a solved ``highspy.Highs`` (negated when ``maximise``)."""
     ms = highspy.HighsModelStatus
     status = model.getModelStatus()
     to_text = getattr(model, "modelStatusToString", None)
@@ -487,7 +487,7 @@ class ArrayModel:
     a_value: np.ndarray
 
     def highs(self, *, time_limit_s: float, verbose: bool, threads: int | None) -> Any:
-        """A ``highspy.Highs`` holding the model, with the project's options."""
+        """Return a ``highspy.Highs`` holding the model, with the project's options."""
         _silence_banner()
         lp = highspy.HighsLp()
         lp.num_col_ = len(self.names)
@@ -553,7 +553,7 @@ def _limit_memory(memory_limit_mb: int | None) -> None:
         return
     import resource
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     with open("/proc/self/statm") as fh:  # pages of virtual memory in use now
         used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     cap = used + int(memory_limit_mb) * 2**20

@@ -28,6 +28,7 @@ from nwm_geo.localities._plan import (
     plan_summary,
 )
 from nwm_geo.localities._rules import DEFAULT_K_RANGE, PartitionRules
+from nwm_geo.localities._units import plan_record, read_units, within_wording
 
 __all__ = [
     "DEFAULT_K_RANGE",
@@ -40,7 +41,10 @@ __all__ = [
     "dissolve",
     "locality_of_wards",
     "partition",
+    "plan_record",
     "plan_summary",
     "polsby_popper",
+    "read_units",
     "ward_adjacency",
+    "within_wording",
 ]

@@ -169,7 +169,13 @@ def alternatives(  # noqa: PLR0913
         )
     else:
         results, upper = _exact_alternatives(
-            inst, search, n=n, solver=solver, verbose=verbose, deadline=deadline, clock=clock,
+            inst,
+            search,
+            n=n,
+            solver=solver,
+            verbose=verbose,
+            deadline=deadline,
+            clock=clock,
             max_sets=max_sets,
         )
         how = (
@@ -289,7 +295,11 @@ def _exact_alternatives(
                     break  # every partition has been listed
                 upper = min(upper * 2, u_max)
                 found = enumerate_connected_sets(
-                    inst, upper, max_sets=max_sets, deadline=deadline, clock=clock,
+                    inst,
+                    upper,
+                    max_sets=max_sets,
+                    deadline=deadline,
+                    clock=clock,
                     verbose=verbose,
                 )
                 if not found.complete:
@@ -337,8 +347,14 @@ def _heuristic_alternatives(
     """``plan`` and distinct plans from heuristic restarts (fixed moves each), ranked."""
     best = _labels_from_plan(inst, plan.assignment)
     results: list[_Ranked] = [
-        (best, plan.objective, plan.boundary_cut_m, plan.proven_optimal, plan.bound,
-         plan.tiebreak_proven)
+        (
+            best,
+            plan.objective,
+            plan.boundary_cut_m,
+            plan.proven_optimal,
+            plan.bound,
+            plan.tiebreak_proven,
+        )
     ]
     seen = {frozenset(_masks_of(best, inst.k))}
     tries = 0

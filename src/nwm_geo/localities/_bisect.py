@@ -78,8 +78,8 @@ class _Cover:
         self.by_low = by_low
         self.devs = [[d for d, _ in lst] for lst in by_low]
 
-    def _pieces_ok(self, covered: int, rem: int, t: float) -> bool:
-        """Can the uncovered units be split into ``rem`` localities within ``t``?"""
+    def _pieces_ok(self, covered: int, rem: int, t: float) -> bool:  # noqa: C901
+        """Return whether the uncovered units may split into ``rem`` localities within ``t``."""
         left = self.full & ~covered
         if not left:
             return rem == 0
@@ -132,10 +132,8 @@ class _Cover:
                 return False
         return cmin_sum <= rem <= cmax_sum
 
-    def find(
-        self, t: float, *, max_nodes: int, deadline: float, clock: Clock
-    ) -> list[int] | None:
-        """A cover within ``t`` (its masks), or None if none exists; raises _Budget."""
+    def find(self, t: float, *, max_nodes: int, deadline: float, clock: Clock) -> list[int] | None:
+        """Return a cover within ``t`` (its masks), or None if none exists; or raise _Budget."""
         cuts = [bisect.bisect_right(d, t + 1e-12) for d in self.devs]
         failed: set[tuple[int, int]] = set()
         nodes = [0]

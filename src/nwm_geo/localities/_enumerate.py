@@ -216,6 +216,6 @@ def enumerate_connected_sets(  # noqa: C901
 def _enumerate_sets(
     inst: _Instance, upper: float, *, max_sets: int, verbose: bool
 ) -> list[tuple[int, float]] | None:
-    """The complete list of sets in the band, or None if more than ``max_sets``."""
+    """Return the complete list of sets in the band, or None if over ``max_sets``."""
     found = enumerate_connected_sets(inst, upper, max_sets=max_sets, verbose=verbose)
     return found.sets if found.complete else None

@@ -19,6 +19,7 @@ import pulp
 
 from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError
 from nwm_geo.localities._bisect import bisect_band
+from nwm_geo.localities._compact import _compact
 from nwm_geo.localities._enumerate import (
     NODES_PER_SECOND,
     enumerate_connected_sets,
@@ -65,6 +66,10 @@ SETS_MIP_MAX_COLUMNS: int = 20_000
 #: Above this many sets within the optimum's band, the compactness tie-break MIP is
 #: skipped (the plan keeps the bisection's cut).
 TIEBREAK_MAX_COLUMNS: int = 20_000
+
+#: ``"balance"``: minimise the worst deviation (then the cut); ``"compact"``: minimise
+#: the boundary cut with every locality's deviation within ``tolerance``.
+Objective = Literal["balance", "compact"]
 
 #: ``"sets"`` (connected-set enumeration), ``"flow"`` (flow-contiguity MIP) or
 #: ``"auto"`` (sets up to :data:`SETS_MAX_UNITS` units, else flow).
@@ -121,6 +126,8 @@ def partition(  # noqa: PLR0913
     clock: Clock = time.perf_counter,
     memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB,
     max_nodes: int | None = None,
+    objective: Objective = "balance",
+    tolerance: float | None = None,
 ) -> LocalityPlan:
     """Split the units into ``k`` contiguous localities balancing the measures.
 
@@ -181,6 +188,14 @@ def partition(  # noqa: PLR0913
         Search nodes the enumeration may visit; default ``ENUMERATION_SHARE *
         time_limit_s * NODES_PER_SECOND`` (a count, so the outcome does not depend on
         the machine's load).
+    objective
+        ``"balance"`` (default): minimise the worst deviation, then the boundary cut.
+        ``"compact"``: minimise the boundary cut among plans with every locality's
+        weighted deviation within ``tolerance`` on every measure ("±5 % of the
+        average"); the plan's ``cut_bound_m`` and ``cut_proven`` give the proof. 40 %
+        of the time goes to the balanced plan that starts it.
+    tolerance
+        With ``objective="compact"``: the band as a fraction (0.05 for ±5 %).
 
     Returns
     -------
@@ -201,6 +216,60 @@ def partition(  # noqa: PLR0913
     deadline = t0 + time_limit_s
     if method not in ("auto", "sets", "flow"):
         raise NwmGeoError(f"method must be 'auto', 'sets' or 'flow', got {method!r}")
+    if objective not in ("balance", "compact"):
+        raise NwmGeoError(f"objective must be 'balance' or 'compact', got {objective!r}")
+    if objective == "compact":
+        if tolerance is None or not 0 < tolerance < 1:
+            raise NwmGeoError(
+                f"objective='compact' needs a tolerance in (0, 1), e.g. 0.05; got {tolerance!r}"
+            )
+        balanced = partition(
+            wards,
+            k=k,
+            rules=rules,
+            measures=measures,
+            weights=weights,
+            population_band=population_band,
+            category_floors=category_floors,
+            pins=pins,
+            k_range=k_range,
+            time_limit_s=0.4 * time_limit_s,
+            solver=solver,
+            verbose=verbose,
+            method=method,
+            adjacency=adjacency,
+            seed=seed,
+            max_sets=max_sets,
+            start=start,
+            clock=clock,
+            memory_limit_mb=memory_limit_mb,
+            max_nodes=max_nodes,
+        )
+        return _partition_compact(
+            wards,
+            balanced,
+            _Compact(
+                k=k,
+                rules=_rules_from(
+                    rules,
+                    measures=measures,
+                    weights=weights,
+                    population_band=population_band,
+                    category_floors=category_floors,
+                    pins=pins,
+                    k_range=k_range,
+                ),
+                adjacency=adjacency,
+                tolerance=tolerance,
+                seed=seed,
+                max_sets=min(max_sets, max_sets_for_memory(memory_limit_mb)),
+                max_nodes=max_nodes or int(ENUMERATION_SHARE * time_limit_s * NODES_PER_SECOND),
+                t0=t0,
+                deadline=deadline,
+                clock=clock,
+                memory_limit_mb=memory_limit_mb,
+            ),
+        )
     inst, start_labels = _instance_for(
         wards,
         k=k,
@@ -248,8 +317,9 @@ def partition(  # noqa: PLR0913
         search = _retry_smaller_band(run, search, max_sets=max_sets, max_nodes=nodes)
     if search.model is not None:
         return _partition_sets(run, search)
-    why = search.found.stopped if search.found is not None else "no enumeration"
-    source = f"{search.how}; enumeration stopped ({why}, {len(search.found.sets) if search.found else 0:,} sets)"
+    found = search.found
+    why = f"{found.stopped}, {len(found.sets):,} sets" if found is not None else "not run"
+    source = f"{search.how}; enumeration stopped ({why})"
     return _partition_flow(run, incumbent=search.incumbent, source=source)
 
 
@@ -301,9 +371,7 @@ def _retry_smaller_band(run: _Run, search: _Search, *, max_sets: int, max_nodes:
         verbose=run.verbose,
     )
     model = (
-        _SetModel(inst, found.sets, memory_limit_mb=run.memory_limit_mb)
-        if found.complete
-        else None
+        _SetModel(inst, found.sets, memory_limit_mb=run.memory_limit_mb) if found.complete else None
     )
     how = f"heuristic incumbent {zval:.4%} (after more annealing)"
     return _Search((labels, zval), how, model, found)
@@ -401,7 +469,7 @@ def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
 
 
 def _flow_incumbent(run: _Run, start: np.ndarray | None) -> tuple[np.ndarray, float] | None:
-    """The start plan, or the heuristic's (a fixed number of moves)."""
+    """Return the start plan, or the heuristic's (a fixed number of moves)."""
     if start is not None:
         return start, _zvalue(run.inst, start)
     return _incumbent(
@@ -452,4 +520,70 @@ def _partition_flow(
         clock=run.clock,
         method=desc,
         tiebreak=tiebreak,
+    )
+
+
+@dataclass(frozen=True)
+class _Compact:
+    """The settings of a compact-objective run."""
+
+    k: int
+    rules: PartitionRules
+    adjacency: pd.DataFrame | None
+    tolerance: float
+    seed: int
+    max_sets: int
+    max_nodes: int
+    t0: float
+    deadline: float
+    clock: Clock
+    memory_limit_mb: int
+
+
+def _partition_compact(
+    wards: gpd.GeoDataFrame, balanced: LocalityPlan, opts: _Compact
+) -> LocalityPlan:
+    """From a balanced plan, minimise the cut within the tolerance (``_compact``)."""
+    inst = _prepare(wards, k=opts.k, rules=opts.rules, adjacency=opts.adjacency)
+    labels = _labels_from_plan(inst, balanced.assignment)
+    if balanced.objective > opts.tolerance + 1e-12:
+        if balanced.proven_optimal:
+            raise InfeasiblePartitionError(
+                f"no plan has every locality within ±{opts.tolerance:.1%} of the average: "
+                f"the best possible worst deviation is ±{balanced.objective:.2%}"
+            )
+        balanced.status += (
+            f"; the tolerance ±{opts.tolerance:.1%} was not reached in time (compact "
+            "objective not applied)"
+        )
+        return balanced
+    stops: list[str] = []
+    found = _compact(
+        inst,
+        labels,
+        tolerance=opts.tolerance,
+        seed=opts.seed,
+        max_sets=opts.max_sets,
+        max_nodes=opts.max_nodes,
+        deadline=opts.deadline - _MARGIN_S,
+        clock=opts.clock,
+        memory_limit_mb=opts.memory_limit_mb,
+        stops=stops,
+    )
+    note = "; time limit cut short: " + ", ".join(stops) if stops else ""
+    return _make_plan(
+        wards,
+        inst,
+        found.labels,
+        proven=False,
+        objective=_zvalue(inst, found.labels),
+        bound=balanced.bound,
+        t0=opts.t0,
+        clock=opts.clock,
+        method=(
+            f"compact: balanced start ({balanced.method}); annealed for a shorter boundary "
+            f"within ±{opts.tolerance:.1%}; {found.note}{note}"
+        ),
+        tiebreak=False,
+        compact=(opts.tolerance, found.cut_bound, found.proven),
     )

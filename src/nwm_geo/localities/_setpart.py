@@ -58,8 +58,10 @@ class SetPartitionProblem:
     names: dict[int, str] = field(default_factory=dict)
     uncovered: list[int] = field(default_factory=list)
 
-    def start(self, chosen: Sequence[int], extra: dict[str, float] | None = None) -> dict[str, float]:
-        """A MIP start choosing the sets at positions ``chosen`` (all others 0)."""
+    def start(
+        self, chosen: Sequence[int], extra: dict[str, float] | None = None
+    ) -> dict[str, float]:
+        """Return a MIP start choosing the sets at positions ``chosen`` (others 0)."""
         pick = set(chosen)
         out = {self.names[s]: 1.0 if s in pick else 0.0 for s in self.columns}
         out.update(extra or {})
@@ -311,7 +313,7 @@ class _SetModel:
         verbose: bool,
         start: Sequence[int] | None,
     ) -> tuple[_Result, list[int]]:
-        """The default solver's path: the model built as arrays, HiGHS in a child."""
+        """Solve with the default solver: the model built as arrays, HiGHS in a child."""
         inst = self.inst
         masks = [mk for mk, _ in self.sets]
         devs = [dev for _, dev in self.sets]
@@ -350,7 +352,7 @@ class _SetModel:
 
 
 def _masks_of(labels: np.ndarray, k: int) -> list[int]:
-    """The plan ``labels`` as one bitmask per locality."""
+    """Return the plan ``labels`` as one bitmask per locality."""
     out = [0] * k
     for i, v in enumerate(labels):
         out[int(v)] |= 1 << i
@@ -411,7 +413,9 @@ def _set_search(  # noqa: PLR0913
             clock=clock,
             verbose=verbose,
         )
-        model = _SetModel(inst, found.sets, memory_limit_mb=memory_limit_mb) if found.complete else None
+        model = (
+            _SetModel(inst, found.sets, memory_limit_mb=memory_limit_mb) if found.complete else None
+        )
         return _Search(heur, f"{how} {heur[1]:.4%}", model, found)
     return _widen(
         inst,
