@@ -254,7 +254,12 @@ def run_spopt(units: gpd.GeoDataFrame, k: int, name: str, adj: pd.DataFrame) -> 
 
 
 def run_recom(
-    units: gpd.GeoDataFrame, k: int, steps: int, adj: pd.DataFrame, seed: int = 0
+    units: gpd.GeoDataFrame,
+    k: int,
+    steps: int,
+    adj: pd.DataFrame,
+    budget_s: float,
+    seed: int = 0,
 ) -> dict[str, Any]:
     import networkx as nx
     from gerrychain import Graph, MarkovChain, Partition
@@ -287,7 +292,13 @@ def run_recom(
     band = eps
 
     def proposal(p: Partition, *, rng: random.Random | None = None) -> Partition:
-        return recom(p, pop_col="population", pop_target=ideal, epsilon=band, rng=rng)
+        return recom(
+            p,
+            pop_col="population",
+            pop_target=ideal,
+            epsilon=band,
+            rng=rng,
+        )
 
     chain = MarkovChain(
         proposal_fn=proposal,
@@ -298,19 +309,59 @@ def run_recom(
         rng=rng,
     )
     best: tuple[float, pd.Series] | None = None
-    for part in chain:
-        labels = pd.Series(
-            {part.graph.node_data(n)["code"]: d for n, d in part.assignment.to_dict().items()}
-        ).reindex(units.index)
-        s = score(units, labels, adj)["worst_dev_pct"]
-        if best is None or s < best[0]:
-            best = (s, labels)
+    done = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for part in chain:
+            done += 1
+            labels = pd.Series(
+                {part.graph.node_data(n)["code"]: d for n, d in part.assignment.to_dict().items()}
+            ).reindex(units.index)
+            s = score(units, labels, adj)["worst_dev_pct"]
+            if best is None or s < best[0]:
+                best = (s, labels)
+            if time.perf_counter() - t0 > budget_s:
+                break
     assert best is not None
     return {
-        "method": f"gerrychain ReCom ({steps} steps, ±{band:.0%} population, best kept)",
+        "method": (
+            f"gerrychain ReCom ({done} of {steps} steps within {budget_s:.0f} s, "
+            f"±{band:.0%} population, best kept)"
+        ),
         "wall_s": time.perf_counter() - t0,
         **score(units, best[1], adj),
     }
+
+
+def _recom_child(conn: Any, *args: Any) -> None:
+    try:
+        conn.send(run_recom(*args))
+    except BaseException as exc:
+        conn.send({"method": "gerrychain ReCom", "error": f"{type(exc).__name__}: {exc}"})
+    finally:
+        conn.close()
+
+
+def run_recom_killable(*args: Any, budget_s: float) -> dict[str, Any]:
+    """ReCom in a child process, killed if one of its steps hangs past the budget."""
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_recom_child, args=(send, *args))
+    child.start()
+    send.close()
+    out: dict[str, Any] = {
+        "method": "gerrychain ReCom",
+        "error": f"a chain step hung past {budget_s + 60:.0f} s; killed",
+    }
+    if recv.poll(budget_s + 60):
+        try:
+            out = recv.recv()
+        except EOFError:
+            out = {"method": "gerrychain ReCom", "error": "the chain died"}
+    if child.is_alive():
+        child.kill()
+    child.join()
+    return out
 
 
 def _peer(fn: Any, *args: Any) -> dict[str, Any]:
@@ -357,6 +408,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--time-limit", type=float, default=60.0)
     ap.add_argument("--recom-steps", type=int, default=500)
+    ap.add_argument(
+        "--peer-budget", type=float, default=60.0, help="seconds per ReCom chain (stops early)"
+    )
     ap.add_argument("--only", nargs="*", help="instance names (substrings) to run")
     ap.add_argument("--k", nargs="*", type=int, default=list(KS))
     ap.add_argument("--no-peers", action="store_true")
@@ -370,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         "issue": 13,
         "time_limit_s": args.time_limit,
         "recom_steps": args.recom_steps,
+        "recom_budget_s": args.peer_budget,
         "objective": "max over localities and {population, assets} of |x - mean| / mean",
         "machine": {
             "cpus": os.cpu_count(),
@@ -394,7 +449,11 @@ def main(argv: list[str] | None = None) -> int:
                 ours["rescored_worst_dev_pct"] = check["worst_dev_pct"]
             peers: list[dict[str, Any]] = []
             if not args.no_peers:
-                peers.append(_peer(run_recom, units, k, args.recom_steps, adj))
+                peers.append(
+                    run_recom_killable(
+                        units, k, args.recom_steps, adj, args.peer_budget, budget_s=args.peer_budget
+                    )
+                )
                 peers.append(_peer(run_spopt, units, k, "spopt AZP", adj))
                 peers.append(_peer(run_spopt, units, k, "spopt SKATER", adj))
             row = {
