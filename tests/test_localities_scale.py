@@ -125,6 +125,17 @@ def test_alternatives_on_a_map_too_large_to_enumerate_still_rank_plans() -> None
     assert objectives == sorted(objectives)
 
 
+def test_alternatives_with_more_sets_than_the_mip_takes_rank_the_proven_plan_first() -> None:
+    """Regression: with about 157,000 sets every ranked MIP was killed at the deadline."""
+    units = voronoi(40, 40)
+    alts = loc.alternatives(units, k=5, n=3, time_limit_s=60)
+    assert alts.best is not None
+    _valid(alts.best, units, 5)
+    assert alts.best.proven_optimal
+    assert len(alts.ranked) == 3
+    assert all(p.objective >= alts.best.objective - 1e-12 for p in alts.ranked)
+
+
 def test_an_enumeration_budget_falls_back_to_the_flow_model() -> None:
     units = voronoi(40, 40)
     plan = loc.partition(units, k=5, time_limit_s=20, max_sets=500)

@@ -34,7 +34,12 @@ from nwm_geo.localities._instance import (
     _zvalue,
 )
 from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB
-from nwm_geo.localities._partition import ENUMERATION_SHARE, _instance_for, partition
+from nwm_geo.localities._partition import (
+    ENUMERATION_SHARE,
+    SETS_MIP_MAX_COLUMNS,
+    _instance_for,
+    partition,
+)
 from nwm_geo.localities._plan import Alternatives, LocalityPlan, _make_plan
 from nwm_geo.localities._rules import PartitionRules
 from nwm_geo.localities._setpart import _masks_of, _Search, _set_search, _SetModel
@@ -133,9 +138,12 @@ def alternatives(  # noqa: PLR0913
         start=start_labels,
         memory_limit_mb=memory_limit_mb,
     )
-    if search.model is None:
+    too_many = search.model is not None and len(search.model.sets) > SETS_MIP_MAX_COLUMNS
+    if search.model is None or too_many:
         found = search.found
         why = f"{found.stopped} after {len(found.sets):,} sets" if found else "no incumbent"
+        if too_many and found is not None:
+            why = f"{len(found.sets):,} sets, more than the MIP takes"
         results = _heuristic_alternatives(
             inst,
             n=n,
