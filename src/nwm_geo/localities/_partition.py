@@ -26,7 +26,7 @@ from nwm_geo.localities._enumerate import (
     max_sets_for_memory,
 )
 from nwm_geo.localities._flow import _solve_flow
-from nwm_geo.localities._heuristic import _anneal, _balance_moves, _incumbent
+from nwm_geo.localities._heuristic import _balance_moves, _incumbent, _polish
 from nwm_geo.localities._instance import (
     _EPS,
     Clock,
@@ -345,13 +345,12 @@ class _Run:
 
 
 def _retry_smaller_band(run: _Run, search: _Search, *, max_sets: int, max_nodes: int) -> _Search:
-    """Anneal the incumbent further (a fixed number of moves) and enumerate again."""
+    """Anneal the incumbent further (re-heated rounds of fixed moves), enumerate again."""
     inst = run.inst
     assert search.incumbent is not None
-    labels = _anneal(
+    labels = _polish(
         inst,
         search.incumbent[0],
-        iters=_balance_moves(inst.n),
         seed=run.seed,
         deadline=run.deadline,
         clock=run.clock,
