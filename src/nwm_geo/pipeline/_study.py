@@ -272,6 +272,13 @@ class Study:
             return str(given)
         return "given" if given is not None else "solved"
 
+    @property
+    def plan_source_text(self) -> str:
+        """The plan's origin in words, for SOURCES.txt and the CLI."""
+        if self.plan_given:
+            return f"plan {self.plan_source}, used as given (not re-solved)"
+        return "plan solved by this run (nwm-geo localities writes it to localities.csv)"
+
     def _resolve_plan(self, given: PlanSource) -> localities.LocalityPlan:
         """The plan: read (and checked) from the file, as given, or solved.
 
