@@ -123,9 +123,14 @@ def with_sites(
                 lengths += [d, d]
         m = n + len(extra_xy)
         if m > n:
-            grown = sp.csr_matrix((graph.data, graph.indices, graph.indptr), shape=(m, m))
-            new = sp.csr_matrix((lengths, (rows, cols)), shape=(m, m))
-            graph = (grown + new).tocsr()
+            old = graph.tocoo()
+            graph = sp.csr_matrix(
+                (
+                    np.concatenate([old.data, lengths]),
+                    (np.concatenate([old.row, rows]), np.concatenate([old.col, cols])),
+                ),
+                shape=(m, m),
+            )
             node_xy = np.vstack([node_xy, np.asarray(extra_xy)])
         ids = ids.append(pd.Index(add.index))
         nodes = np.concatenate([nodes, new_nodes])

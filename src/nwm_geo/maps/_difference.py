@@ -131,16 +131,18 @@ def difference_map(  # noqa: PLR0913
                 where = ", ".join(
                     _esc(r[c]) for c in ("ward_name", "locality") if c in r.index and pd.notna(r[c])
                 )
+                verb = "lose" if change == "loses" else "gain"
                 tip = (
-                    f"{_esc(r.get('postcode', pid))}: {people:,.0f} residents {change} "
+                    f"{_esc(r.get('postcode', pid))}: {people:,.0f} residents {verb} access to "
                     f"{_esc(measure)}" + (f"<br>{where}" if where else "")
                 )
                 feats.append(
                     _point_feature(float(r["_lon"]), float(r["_lat"]), {"_style": style, "_tooltip": tip})
                 )
             total = float(sel["_pop"].sum())
+            verb = "lose" if change == "loses" else "gain"
             fg = folium.FeatureGroup(
-                name=_esc(f"{measure}: {total:,.0f} residents {change}"), show=first
+                name=_esc(f"{measure}: {total:,.0f} residents {verb} access"), show=first
             )
             _GeoJsonLayer(feats).add_to(fg)
             fg.add_to(m)

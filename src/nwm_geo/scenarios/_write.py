@@ -34,7 +34,7 @@ __all__ = ["run_scenarios", "scenario_folder", "write_scenario"]
 
 _FIXED_TIME = (2000, 1, 1, 0, 0, 0)
 _CORE_DATE = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
-_FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}\b")
+_FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
 
 
 def scenario_folder(study: Study, name: str) -> Path:
