@@ -149,9 +149,12 @@ def test_every_output_folder_records_its_settings(
         assert record["solver_statuses"]["localities"] == "proven optimal"
         assert "data/raw/postcodes/codepoint.csv" in record["inputs"]
         assert record["packages"]["pandas"] == pd.__version__
-    assert "requirements" in json.loads(
-        (tmp_path / "reports/synthetic/provenance.json").read_text("utf-8")
-    )["solver_statuses"]
+    assert (
+        "requirements"
+        in json.loads((tmp_path / "reports/synthetic/provenance.json").read_text("utf-8"))[
+            "solver_statuses"
+        ]
+    )
     sources = (tmp_path / "reports/synthetic/SOURCES.txt").read_text("utf-8")
     assert "Walk: 15-minute walk at 80 m/min" in sources
 
@@ -167,7 +170,6 @@ def _hashes(root: Path) -> dict[str, str]:
 def test_a_partial_run_with_other_settings_is_refused(
     synthetic_area: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    profile, data_dir = synthetic_area
     study = _study(synthetic_area)
     pipeline.run(study, project_dir=tmp_path, progress=False)
     before = _hashes(tmp_path)

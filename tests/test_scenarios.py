@@ -115,9 +115,7 @@ def test_scenario_folders_leave_the_baseline_untouched_and_repeat_exactly(
 ) -> None:
     base = _study(synthetic_area)
     pipeline.run(base, project_dir=tmp_path, progress=False)
-    baseline = {
-        f: _hashes(tmp_path / f) for f in ("data/processed/synthetic", "reports/synthetic")
-    }
+    baseline = {f: _hashes(tmp_path / f) for f in ("data/processed/synthetic", "reports/synthetic")}
     plan_before = (tmp_path / "data/processed/synthetic/localities.csv").read_bytes()
     (tmp_path / "a.toml").write_text(CLOSE_LIBRARIES, encoding="utf-8")
     (tmp_path / "b.toml").write_text(ADD_HUB, encoding="utf-8")
@@ -233,7 +231,9 @@ def test_closure_impact_matches_criticality_and_splits_by_equity(
     )
     lib = impact.assets.loc["site-0002"]
     assert lib["next_best_asset_id"] == "site-0010" and lib["next_best_share_pct"] == 100
-    assert lib["extra_minutes_median"] > 0 and lib["extra_minutes_max"] >= lib["extra_minutes_median"]
+    assert (
+        lib["extra_minutes_median"] > 0 and lib["extra_minutes_max"] >= lib["extra_minutes_median"]
+    )
     by_area = impact.areas.groupby("asset_id")["residents_losing"].sum()
     assert np.allclose(by_area, impact.assets.loc[by_area.index, "residents_losing"])
     assert not any(c.startswith("losing_") for c in impact.assets.columns)

@@ -133,7 +133,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     scen.add_argument("files", nargs="+", type=Path, help="scenario .toml files")
     cmp = sub.add_parser(
-        "compare-plans", help="compare two locality plans: wards moved, metrics", parents=[study_opts]
+        "compare-plans",
+        help="compare two locality plans: wards moved, metrics",
+        parents=[study_opts],
     )
     cmp.add_argument("plan_a", type=Path, help="the first plan (CSV or GeoJSON)")
     cmp.add_argument("plan_b", type=Path, help="the second plan")
@@ -182,7 +184,7 @@ def _study(args: argparse.Namespace) -> Study:
 
 
 def _plan_for(args: argparse.Namespace) -> Path | None:
-    """The plan file: ``--plan``, else the saved plan for the later stages, else None.
+    """Return the plan file: ``--plan``, else the saved plan for the later stages, else None.
 
     ``run`` and ``localities`` solve the plan unless ``--plan`` is given; ``coverage``,
     ``report`` and ``scenario`` use the plan in ``data/processed`` when there is one, so

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -114,7 +115,7 @@ def _equity(frame: pd.DataFrame, weights: np.ndarray) -> dict[str, float]:
     return out
 
 
-def closure_impact(  # noqa: C901
+def closure_impact(
     model: WalkModel,
     *,
     cover: Cover,
@@ -156,7 +157,9 @@ def closure_impact(  # noqa: C901
     NwmGeoError
         If the cover is not the model's all-assets cover or the demand lacks points.
     """
-    if not (cover.point_index.equals(model.point_ids) and cover.source_index.equals(model.asset_ids)):
+    if not (
+        cover.point_index.equals(model.point_ids) and cover.source_index.equals(model.asset_ids)
+    ):
         raise NwmGeoError("cover must be coverage_matrix(model, sources='assets') of this model")
     missing = model.point_ids.difference(demand.index)
     if len(missing):
@@ -202,7 +205,7 @@ def closure_impact(  # noqa: C901
         base_m, _ = nearest(np.arange(len(idx)))
         for j, col in enumerate(idx):
             bar.update(1)
-            aid = model.asset_ids[col]
+            aid: Any = model.asset_ids[int(col)]
             hit = np.flatnonzero(np.asarray(w[:, j].todense()).ravel() & (count == 1))
             row: dict[str, object] = {
                 "category": cat,
@@ -224,14 +227,16 @@ def closure_impact(  # noqa: C901
             nb = pd.Series(weights[reach]).groupby(who[hit][reach]).sum()
             if len(nb):
                 best = int(nb.sort_values(ascending=False, kind="stable").index[0])
-                row["next_best_asset_id"] = model.asset_ids[idx[best]]
+                row["next_best_asset_id"] = model.asset_ids[int(idx[best])]
                 row["next_best_name"] = model.name.iloc[idx[best]]
                 row["next_best_share_pct"] = float(nb.max() / weights.sum() * 100.0)
             sub = frame.iloc[hit]
             if areas:
-                grouped = pd.Series(weights, index=sub.index).groupby(
-                    [sub[c].astype(str) for c in areas]
-                ).sum()
+                grouped = (
+                    pd.Series(weights, index=sub.index)
+                    .groupby([sub[c].astype(str) for c in areas])
+                    .sum()
+                )
                 part = grouped.rename("residents_losing").reset_index()
                 part.insert(0, "asset_id", aid)
                 long.append(part)
@@ -247,9 +252,9 @@ def closure_impact(  # noqa: C901
     out = pd.DataFrame.from_dict(rows, orient="index")
     out = out.reindex(model.asset_ids)
     out.index.name = "asset_id"
-    for col in IMPACT_COLUMNS:
-        if col not in out.columns:
-            out[col] = np.nan
+    for column in IMPACT_COLUMNS:
+        if column not in out.columns:
+            out[column] = np.nan
     equity = [c for c in out.columns if c.startswith("losing_")]
     out[equity] = out[equity].fillna(0.0)
     out["residents_without_alternative"] = out["residents_without_alternative"].fillna(0.0)
@@ -259,6 +264,4 @@ def closure_impact(  # noqa: C901
         if long
         else pd.DataFrame(columns=["asset_id", *areas, "residents_losing"])
     )
-    return ClosureImpact(
-        assets=out, areas=area_table, minutes=cover.minutes, speed_m_per_min=speed
-    )
+    return ClosureImpact(assets=out, areas=area_table, minutes=cover.minutes, speed_m_per_min=speed)

@@ -33,7 +33,7 @@ __all__ = ["extend_cover", "with_sites"]
 
 
 def _attach(model: WalkModel, edge: int, offset: float, snap_m: float) -> list[tuple[int, float]]:
-    """The model nodes a point on ``edge`` at ``offset`` joins, with the walk to each."""
+    """Return the model nodes a point on ``edge`` at ``offset`` joins, with the walk to each."""
     p = model.pieces
     cand = np.flatnonzero((p.src == edge) & (p.off0 <= offset) & (offset <= p.off1))
     if len(cand) == 0:  # rounding at a piece end: take the nearest piece of the edge
@@ -108,7 +108,7 @@ def with_sites(
         cols: list[int] = []
         lengths: list[float] = []
         new_nodes = np.empty(len(add), dtype=np.int64)
-        extra_xy = []
+        extra_xy: list[np.ndarray] = []
         for k in range(len(add)):
             ends = _attach(model, int(s.edge[k]), float(s.offset[k]), float(s.snap_m[k]))
             at = [node for node, d in ends if d <= 0.0]

@@ -20,6 +20,7 @@ from nwm_geo.localities._instance import Clock, _cut, _Instance, polsby_popper
 
 __all__ = ["Alternatives", "LocalityPlan", "dissolve", "plan_summary"]
 
+
 @dataclass
 class LocalityPlan:
     """A partition of the units into localities, with its proof status.
@@ -157,9 +158,7 @@ def _names(
         else np.zeros(len(wards))
     )
     ward_names = (
-        wards["ward_name"].astype(str).to_numpy()
-        if "ward_name" in wards.columns
-        else codes
+        wards["ward_name"].astype(str).to_numpy() if "ward_name" in wards.columns else codes
     )
     top: dict[int, tuple[float, str, str]] = {}
     for j in range(k):

@@ -226,13 +226,14 @@ def read_plan(
                 Problem(label, row, cols["ward_code"], code, "not a ward of the study's area")
             )
         elif code in first:
+            earlier = Problem(label, first[code], None, "", "").shown_row
             problems.append(
                 Problem(
                     label,
                     row,
                     cols["ward_code"],
                     code,
-                    f"ward given twice (first in {Problem(label, first[code], None, '', '').shown_row})",
+                    f"ward given twice (first in {earlier})",
                 )
             )
         else:
@@ -257,7 +258,9 @@ def read_plan(
         raise DataValidationError(problems)
     assignment = pd.Series(out, dtype=object).reindex(wards.index.astype(str))
     assignment.index = wards.index
-    return plan_from_assignment(wards, assignment, source=f"given in {path.name}", measures=measures)
+    return plan_from_assignment(
+        wards, assignment, source=f"given in {path.name}", measures=measures
+    )
 
 
 @dataclass
@@ -323,7 +326,9 @@ def compare_plans(wards: gpd.GeoDataFrame, a: pd.Series, b: pd.Series) -> PlanCo
     for r, c in zip(rows, cols, strict=True):
         matching.iloc[r] = overlap.columns[c]
     matched = b.map(matching)
-    names = wards["ward_name"] if "ward_name" in wards.columns else pd.Series(wards.index, wards.index)
+    names = (
+        wards["ward_name"] if "ward_name" in wards.columns else pd.Series(wards.index, wards.index)
+    )
     moved = pd.DataFrame(
         {
             "ward_name": names,

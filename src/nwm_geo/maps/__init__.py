@@ -6,7 +6,8 @@ locality ``assignment``, the asset register, demand points / gap points from
 network label string.
 
 Out: ``folium.Map`` objects (:func:`localities_map`, :func:`assets_map`,
-:func:`gaps_map`, :func:`walksheds_map`; :func:`difference_map` for a scenario), saved with :func:`save_map`, and
+:func:`gaps_map`, :func:`walksheds_map`; :func:`difference_map` for a scenario),
+saved with :func:`save_map`, and
 matplotlib figures (:func:`plot_localities`, :func:`plot_coverage`,
 :func:`plot_assets`), saved with :func:`save_figure`; the figures show as PNG in
 Jupyter without ``%matplotlib inline``.

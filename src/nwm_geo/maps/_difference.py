@@ -41,7 +41,9 @@ def _site_layer(m: folium.Map, sites: pd.DataFrame | None, *, what: str, colour:
             "fillOpacity": 0.9,
             "className": f"nwm-{what}",
         }
-        tip = f"{_esc(what)}: {_esc(r.get('name', ''))} ({_esc(aid)}, {_esc(r.get('category', ''))})"
+        tip = (
+            f"{_esc(what)}: {_esc(r.get('name', ''))} ({_esc(aid)}, {_esc(r.get('category', ''))})"
+        )
         feats.append(_point_feature(float(x), float(y), {"_style": style, "_tooltip": tip}))
     fg = folium.FeatureGroup(name=_esc(f"Sites {what} ({len(sites)})"))
     _GeoJsonLayer(feats).add_to(fg)
@@ -108,7 +110,7 @@ def difference_map(  # noqa: PLR0913
     pts = changes.copy()
     lon, lat = _lonlat(pts) if len(pts) else (np.array([]), np.array([]))
     pts["_lon"], pts["_lat"] = lon, lat
-    pts["_pop"] = pd.to_numeric(pts.get("population", 0.0), errors="coerce").fillna(0.0)
+    pts["_pop"] = pd.to_numeric(pts["population"], errors="coerce").fillna(0.0)
     top = float(pts["_pop"].max()) if len(pts) and pts["_pop"].max() > 0 else 1.0
     first = True
     for measure in measures:
@@ -137,7 +139,9 @@ def difference_map(  # noqa: PLR0913
                     f"{_esc(measure)}" + (f"<br>{where}" if where else "")
                 )
                 feats.append(
-                    _point_feature(float(r["_lon"]), float(r["_lat"]), {"_style": style, "_tooltip": tip})
+                    _point_feature(
+                        float(r["_lon"]), float(r["_lat"]), {"_style": style, "_tooltip": tip}
+                    )
                 )
             total = float(sel["_pop"].sum())
             verb = "lose" if change == "loses" else "gain"

@@ -78,7 +78,7 @@ class Changes:
     def describe(self, register: pd.DataFrame) -> list[str]:
         """One line per change, for the outputs' summaries."""
         lines = [
-            f"close {aid}: {register.loc[aid, 'name']} ({register.loc[aid, 'category']})"
+            f"close {aid}: {register.at[aid, 'name']!s} ({register.at[aid, 'category']!s})"
             for aid in self.close
             if aid in register.index
         ]
@@ -95,7 +95,9 @@ class Changes:
         return lines or ["no change"]
 
 
-def _resolve_close(study: Study, close: Iterable[str]) -> tuple[list[str], list[tuple[str, str, str]]]:
+def _resolve_close(
+    study: Study, close: Iterable[str]
+) -> tuple[list[str], list[tuple[str, str, str]]]:
     reg = study.register
     ids: list[str] = []
     problems: list[tuple[str, str, str]] = []
@@ -109,12 +111,18 @@ def _resolve_close(study: Study, close: Iterable[str]) -> tuple[list[str], list[
             aid = str(by_name[text][0])
         elif text in by_name.index:
             problems.append(
-                (key, text, f"{len(by_name[text])} assets have this name; give the asset_id "
-                 f"({', '.join(map(str, by_name[text][:5]))})")
+                (
+                    key,
+                    text,
+                    f"{len(by_name[text])} assets have this name; give the asset_id "
+                    f"({', '.join(map(str, by_name[text][:5]))})",
+                )
             )
             continue
         else:
-            problems.append((key, text, "no asset with this asset_id or exact name in the register"))
+            problems.append(
+                (key, text, "no asset with this asset_id or exact name in the register")
+            )
             continue
         if aid in ids:
             problems.append((key, text, "this asset is closed twice"))
@@ -123,23 +131,39 @@ def _resolve_close(study: Study, close: Iterable[str]) -> tuple[list[str], list[
     return ids, problems
 
 
-def _locate(study: Study, key: str, site: Mapping[str, Any]) -> tuple[Any, str, list[tuple[str, str, str]]]:
+def _locate(
+    study: Study, key: str, site: Mapping[str, Any]
+) -> tuple[Any, str, list[tuple[str, str, str]]]:
     """Return the site's point (EPSG:27700), how it was located, and the problems."""
     from shapely.geometry import Point
 
     problems: list[tuple[str, str, str]] = []
-    ways = [w for w in (("postcode",), ("lon", "lat"), ("easting", "northing")) if any(k in site for k in w)]
+    ways = [
+        w
+        for w in (("postcode",), ("lon", "lat"), ("easting", "northing"))
+        if any(k in site for k in w)
+    ]
     if len(ways) != 1 or not all(k in site for k in ways[0]):
         problems.append(
-            (key, "", "give exactly one location: postcode, or lon and lat, or easting and northing")
+            (
+                key,
+                "",
+                "give exactly one location: postcode, or lon and lat, or easting and northing",
+            )
         )
         return None, "", problems
-    way = ways[0]
+    way: tuple[str, ...] = ways[0]
     if way == ("postcode",):
         pc = " ".join(str(site["postcode"]).upper().split())
         table = study.postcodes
         if pc not in table.index:
-            problems.append((f"{key}.postcode", str(site["postcode"]), "postcode not in the area's Code-Point data"))
+            problems.append(
+                (
+                    f"{key}.postcode",
+                    str(site["postcode"]),
+                    "postcode not in the area's Code-Point data",
+                )
+            )
             return None, "", problems
         return table.geometry.loc[pc], f"postcode {pc}", problems
     try:
@@ -159,7 +183,9 @@ def _locate(study: Study, key: str, site: Mapping[str, Any]) -> tuple[Any, str, 
     return Point(a, b), f"easting {a:.0f}, northing {b:.0f}", problems
 
 
-def new_sites(study: Study, add: Sequence[Mapping[str, Any]]) -> tuple[gpd.GeoDataFrame, list[tuple[str, str, str]]]:
+def new_sites(
+    study: Study, add: Sequence[Mapping[str, Any]]
+) -> tuple[gpd.GeoDataFrame, list[tuple[str, str, str]]]:
     """Return the new sites as register rows, and every problem found with them.
 
     Parameters
@@ -185,22 +211,34 @@ def new_sites(study: Study, add: Sequence[Mapping[str, Any]]) -> tuple[gpd.GeoDa
     for i, site in enumerate(add):
         key = f"add[{i + 1}]"
         for extra in sorted(set(site) - set(SITE_KEYS)):
-            problems.append((f"{key}.{extra}", str(site[extra]), f"unknown key (allowed: {', '.join(SITE_KEYS)})"))
+            problems.append(
+                (
+                    f"{key}.{extra}",
+                    str(site[extra]),
+                    f"unknown key (allowed: {', '.join(SITE_KEYS)})",
+                )
+            )
         name = str(site.get("name", "")).strip()
         if not name:
             problems.append((f"{key}.name", "", "every new site needs a name"))
         cat = str(site.get("category", ""))
         if cat not in study.categories:
             problems.append(
-                (f"{key}.category", cat, f"not a category of {study.profile.name} "
-                 f"(one of: {', '.join(study.categories)})")
+                (
+                    f"{key}.category",
+                    cat,
+                    f"not a category of {study.profile.name} "
+                    f"(one of: {', '.join(study.categories)})",
+                )
             )
         geom, how, found = _locate(study, key, site)
         problems += found
         if geom is None:
             continue
         if boundary.distance(geom) > MAX_OUTSIDE_M:
-            problems.append((key, how, f"more than {MAX_OUTSIDE_M:g} m outside {study.profile.name}"))
+            problems.append(
+                (key, how, f"more than {MAX_OUTSIDE_M:g} m outside {study.profile.name}")
+            )
             continue
         hit = wards.index[wards.contains(geom)]
         code = str(hit[0]) if len(hit) else None
@@ -283,7 +321,10 @@ def apply_changes(
         study, close=close, add=add, minutes=minutes, speed_m_per_min=speed_m_per_min
     )
     if problems:
-        lines = [f"{key}: {reason}" + (f" (value: {value!r})" if value else "") for key, value, reason in problems]
+        lines = [
+            f"{key}: {reason}" + (f" (value: {value!r})" if value else "")
+            for key, value, reason in problems
+        ]
         raise NwmGeoError(
             f"{len(problems)} problem(s) with the changes:\n" + "\n".join("  - " + x for x in lines)
         )

@@ -121,7 +121,7 @@ def _network_source(study: Study) -> str:
 
 
 def current_settings(study: Study, *, stages: Iterable[str]) -> dict[str, Any]:
-    """The settings a run of ``stages`` fixes (those :data:`STAGE_SETTINGS` compare).
+    """Return the settings a run of ``stages`` fixes (those :data:`STAGE_SETTINGS` compare).
 
     The plan and the network are only looked at when the stages use them, so that
     ``nwm-geo register`` does not solve a plan.

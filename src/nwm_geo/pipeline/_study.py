@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import geopandas as gpd
 import networkx as nx
@@ -40,15 +40,22 @@ class _PlanAttribute:
     reads the :class:`~nwm_geo.localities.LocalityPlan`.
     """
 
-    def __get__(self, obj: Study | None, owner: type | None = None) -> Any:
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _PlanAttribute: ...
+    @overload
+    def __get__(self, obj: Study, owner: type | None = None) -> localities.LocalityPlan: ...
+    def __get__(
+        self, obj: Study | None, owner: type | None = None
+    ) -> localities.LocalityPlan | _PlanAttribute:
         if obj is None:
-            return None
+            return self
         cache = obj.__dict__
         if "_plan_resolved" not in cache:
             cache["_plan_resolved"] = obj._resolve_plan(cache.get("_plan_given"))
-        return cache["_plan_resolved"]
+        plan: localities.LocalityPlan = cache["_plan_resolved"]
+        return plan
 
-    def __set__(self, obj: Study, value: Any) -> None:
+    def __set__(self, obj: Study, value: PlanSource | _PlanAttribute) -> None:
         if value is self:  # the dataclass default
             value = None
         if value is not None and not isinstance(value, str | Path | localities.LocalityPlan):
@@ -117,7 +124,7 @@ class Study:
     graph_path: Path | None = None
     download: bool = False
     new_sites: int = 3
-    plan: PlanSource = field(default=_PlanAttribute(), repr=False, compare=False)  # type: ignore[assignment]
+    plan: _PlanAttribute = field(default=_PlanAttribute(), repr=False, compare=False)
     verbose: bool = False
 
     def __post_init__(self) -> None:
@@ -280,7 +287,7 @@ class Study:
         return "plan solved by this run (nwm-geo localities writes it to localities.csv)"
 
     def _resolve_plan(self, given: PlanSource) -> localities.LocalityPlan:
-        """The plan: read (and checked) from the file, as given, or solved.
+        """Return the plan: read (and checked) from the file, as given, or solved.
 
         Solved, it is the first of :attr:`alternatives`, so the swing wards are measured
         against this very plan and the wards are not solved twice.

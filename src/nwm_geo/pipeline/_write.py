@@ -192,8 +192,8 @@ def write_closure_impact(study: Study, out: Path) -> list[Path]:
     if "ward_code" in areas.columns:
         names = study.wards["ward_name"] if "ward_name" in study.wards.columns else None
         if names is not None:
-            areas.insert(areas.columns.get_loc("ward_code") + 1, "ward_name",
-                         areas["ward_code"].map(names))  # fmt: skip
+            at = list(areas.columns).index("ward_code") + 1
+            areas.insert(at, "ward_name", areas["ward_code"].map(names))
     return [
         write_csv(assets.round(2), out / "closure_impact.csv"),
         write_csv(areas, out / "closure_impact_areas.csv", index=False),
@@ -466,7 +466,7 @@ def write_provenance(
 
 
 def walk_text(study: Study) -> str:
-    """The walk settings in words: "15-minute walk at 80 m/min (4.8 km/h), 1,200 m"."""
+    """Return the walk settings in words: "15-minute walk at 80 m/min (4.8 km/h), 1,200 m"."""
     minutes, speed = resolve_minutes(study.minutes), resolve_speed(study.speed_m_per_min)
     return (
         f"{minutes:g}-minute walk at {speed:g} m/min ({speed * 60 / 1000:.1f} km/h), "

@@ -17,7 +17,16 @@ import pandas as pd
 from openpyxl import Workbook, load_workbook
 
 from nwm_geo._io import atomic_path
-from nwm_geo.report._xlsx import _BOLD, _HEAD, _HEAD_FILL, _SECTION, _public, _put, _widths, sheet_name
+from nwm_geo.report._xlsx import (
+    _BOLD,
+    _HEAD,
+    _HEAD_FILL,
+    _SECTION,
+    _public,
+    _put,
+    _widths,
+    sheet_name,
+)
 
 __all__ = ["add_closure_impact_sheet", "write_tables_xlsx"]
 
@@ -52,7 +61,9 @@ def _table(ws: Any, row: int, title: str, frame: pd.DataFrame, *, note: str = ""
     for j, col in enumerate(flat.columns, start=1):
         _put(ws, row, j, str(col).replace("_", " "), font=_HEAD)
         ws.cell(row=row, column=j).fill = _HEAD_FILL
-    decimals = [any(w in str(c).lower() for w in ("pct", "%", "minutes", "points")) for c in flat.columns]
+    decimals = [
+        any(w in str(c).lower() for w in ("pct", "%", "minutes", "points")) for c in flat.columns
+    ]
     for values in flat.itertuples(index=False):
         row += 1
         for j, v in enumerate(values, start=1):
@@ -107,7 +118,9 @@ def add_closure_impact_sheet(
         "would walk. Sites that are nobody's only site are left out.",
     ]
     if equity:
-        lines.append("IMD quintile 1 = the most deprived fifth (IMD 2019); ages: Census 2021 bands.")
+        lines.append(
+            "IMD quintile 1 = the most deprived fifth (IMD 2019); ages: Census 2021 bands."
+        )
     row = 1
     for text in [*lines, note]:
         if text:

@@ -1,4 +1,4 @@
-"""Scenarios: what if a site closes, a new one opens, or people walk slower?
+"""Scenarios: what if a site closes, a new one opens, or people walk slower.
 
 In: a baseline :class:`~nwm_geo.pipeline.Study` (its locality plan kept fixed) and small
 TOML scenario files (``name``, optional ``plan``, ``[[close]]``, ``[[add]]``,

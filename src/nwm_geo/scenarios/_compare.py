@@ -95,7 +95,8 @@ def _table(
     for name, values in parts.items():
         f = pd.DataFrame(values, columns=base.columns, index=demand.index)
         g = f.groupby([keys[c] for c in by], sort=True).sum()
-        frames.append(g.stack().rename(name))
+        stacked = pd.Series(g.stack(), name=name)
+        frames.append(stacked)
     out = pd.concat(frames, axis=1)
     out.index = out.index.set_names([*by, "measure"])
     out = out.reset_index()
@@ -113,7 +114,8 @@ def _table(
     order = {m: i for i, m in enumerate(base.columns)}
     out["_o"] = out["measure"].map(order)
     out = out.sort_values([*by, "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
-    return out[[*by, *COMPARISON_COLUMNS]]
+    table: pd.DataFrame = out[[*by, *COMPARISON_COLUMNS]]
+    return table
 
 
 def compare(a: Study, b: Study) -> Comparison:

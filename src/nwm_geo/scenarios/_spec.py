@@ -94,7 +94,9 @@ class Scenario:
     text: str = field(default="", repr=False)
 
 
-def _unknown(file: str, where: str, keys: Sequence[str], allowed: Sequence[str]) -> list[ScenarioProblem]:
+def _unknown(
+    file: str, where: str, keys: Sequence[str], allowed: Sequence[str]
+) -> list[ScenarioProblem]:
     out = []
     for key in keys:
         if key in allowed:
@@ -181,7 +183,9 @@ def read_scenario(  # noqa: C901
             if value is None:
                 continue
             if isinstance(value, bool) or not isinstance(value, int | float):
-                problems.append(ScenarioProblem(file, f"settings.{key}", str(value), "must be a number"))
+                problems.append(
+                    ScenarioProblem(file, f"settings.{key}", str(value), "must be a number")
+                )
             elif key == "minutes":
                 minutes = float(value)
             else:
@@ -271,7 +275,7 @@ def check_scenarios(
             continue
         try:
             study = study_for(s.plan)
-            _, _, found = change_problems(
+            _, _, changed = change_problems(
                 study,
                 close=s.close,
                 add=s.add,
@@ -281,8 +285,10 @@ def check_scenarios(
         except NwmGeoError as exc:
             problems.append(ScenarioProblem(str(s.path), "plan" if s.plan else "", "", str(exc)))
             continue
-        problems += [ScenarioProblem(str(s.path), _toml_key(s, key), value, reason)
-                     for key, value, reason in found]  # fmt: skip
+        problems += [
+            ScenarioProblem(str(s.path), _toml_key(s, key), value, reason)
+            for key, value, reason in changed
+        ]
         out.append((s, study))
     if problems:
         raise ScenarioError(problems)

@@ -38,7 +38,7 @@ _FOLIUM_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
 
 
 def scenario_folder(study: Study, name: str) -> Path:
-    """The folder of a scenario, relative to the project: ``scenarios/[<area>/]<name>``."""
+    """Return the folder of a scenario, relative to the project: ``scenarios/[<area>/]<name>``."""
     return Path("scenarios") / study.profile.output_subdir / name
 
 
@@ -147,7 +147,10 @@ def write_scenario(
         lines=summary_lines,
         tables={
             cmp.area: (f"{cmp.area}: coverage before and after", headline.reset_index()),
-            "Localities": ("Per locality", cmp.localities[cmp.localities["measure"].isin(measures)]),
+            "Localities": (
+                "Per locality",
+                cmp.localities[cmp.localities["measure"].isin(measures)],
+            ),
             "Sites": ("Sites closed and added", sites.reset_index()),
         },
     )
@@ -155,8 +158,10 @@ def write_scenario(
     written.append(xlsx)
     (out / "scenario.toml").write_text(scenario.text, encoding="utf-8")
     written.append(out / "scenario.toml")
-    note = sources_note(scen) + "\n" + "\n".join(
-        [f"Scenario {scenario.name}:", *(f"  {x}" for x in lines), ""]
+    note = (
+        sources_note(scen)
+        + "\n"
+        + "\n".join([f"Scenario {scenario.name}:", *(f"  {x}" for x in lines), ""])
     )
     (out / "SOURCES.txt").write_text(note, encoding="utf-8")
     written.append(out / "SOURCES.txt")
