@@ -436,6 +436,12 @@ def check_settings(study: Study, folders: Sequence[Path], *, stages: Sequence[st
         Naming each stage whose files would keep other settings (minutes, speed, plan
         or network), and how to run it; nothing is written.
     """
+    kept: set[str] = set()
+    for folder in folders:
+        record = read_provenance(folder) or {}
+        kept |= set(record.get("stages", {})) - set(stages)
+    if not kept:  # nothing left from an earlier run to mix with: nothing to compute
+        return
     current = current_settings(study, stages=stages)
     lines = settings_conflicts(folders, current, stages=stages)
     if lines:
