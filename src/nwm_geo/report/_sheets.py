@@ -106,7 +106,7 @@ def add_closure_impact_sheet(
     )
     cols = [c for c in _IMPACT_HEADERS if c in frame.columns]
     equity = [c for c in frame.columns if str(c).startswith("losing_")]
-    shown = frame[cols + equity].rename(columns=_IMPACT_HEADERS)
+    shown = frame[cols + equity].round(1).rename(columns=_IMPACT_HEADERS)
     shown.columns = [
         c.replace("losing_imd_q", "IMD quintile ").replace("losing_age_", "age ")
         for c in map(str, shown.columns)
