@@ -51,6 +51,7 @@ from nwm_geo.maps._style import (
     LOCALITY_COLOURS,
     category_colour,
     locality_colour,
+    locality_colours,
 )
 
 __all__ = [
@@ -69,6 +70,7 @@ __all__ = [
     "gaps_map",
     "localities_map",
     "locality_colour",
+    "locality_colours",
     "map_html",
     "plot_assets",
     "plot_coverage",
