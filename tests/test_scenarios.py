@@ -252,3 +252,24 @@ def test_closure_impact_matches_criticality_and_splits_by_equity(
     imd = a[[f"losing_imd_q{n}" for n in range(1, 6)]].sum(axis=1)
     ages = a[[f"losing_{b}" for b in coverage.AGE_BANDS]].sum(axis=1)
     assert np.allclose(imd, a["residents_losing"]) and np.allclose(ages, a["residents_losing"])
+
+
+def test_a_scenario_with_a_bad_plan_file_writes_nothing(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    (tmp_path / "plan.csv").write_text("ward_code,locality\nX05000001,A\n", encoding="utf-8")
+    spec = tmp_path / "s.toml"
+    spec.write_text('plan = "plan.csv"\n' + CLOSE_LIBRARIES, encoding="utf-8")
+    missing = tmp_path / "m.toml"
+    text = 'plan = "nope.csv"\n' + CLOSE_LIBRARIES.replace("no-libraries", "m")
+    missing.write_text(text, encoding="utf-8")
+
+    def study_for(plan: Path | None) -> pipeline.Study:
+        return _study(synthetic_area, plan=plan)
+
+    with pytest.raises(scenarios.ScenarioError) as err:
+        scenarios.run_scenarios([spec, missing], study_for=study_for, project_dir=tmp_path)
+    text = str(err.value)
+    assert f"{spec}, key 'plan': " in text and "3 ward(s) of the area are in no locality" in text
+    assert f"{missing}, key 'plan': plan file not found (value: 'nope.csv')" in text
+    assert not (tmp_path / "scenarios").exists()

@@ -263,7 +263,10 @@ def _cmd_scenario(args: argparse.Namespace) -> None:
     studies: dict[Path | None, Study] = {}
 
     def study_for(plan: Path | None) -> Study:
-        if plan is None:
+        given = base.__dict__.get("_plan_given")
+        if plan is None or (
+            isinstance(given, Path) and Path(given).resolve() == Path(plan).resolve()
+        ):
             return base
         if plan not in studies:
             studies[plan] = _study(args)

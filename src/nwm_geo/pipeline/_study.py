@@ -276,7 +276,9 @@ class Study:
         """Where the plan comes from: the file given, ``"given"`` or ``"solved"``."""
         given = self.__dict__.get("_plan_given")
         if isinstance(given, str | Path):
-            return str(given)
+            path = Path(given).absolute()
+            root = settings.project_dir().absolute()
+            return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(given)
         return "given" if given is not None else "solved"
 
     @property

@@ -275,6 +275,7 @@ def check_scenarios(
             continue
         try:
             study = study_for(s.plan)
+            _ = study.plan  # a plan file is read and checked now, before anything is written
             _, _, changed = change_problems(
                 study,
                 close=s.close,
