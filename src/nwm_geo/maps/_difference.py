@@ -153,5 +153,6 @@ def difference_map(  # noqa: PLR0913
         first = False
     _site_layer(m, closed, what="closed", colour=CLOSED_COLOUR)
     _site_layer(m, added, what="added", colour=OPENED_COLOUR)
-    folium.LayerControl(collapsed=False).add_to(m)
+    # a long list of layers would cover the title: fold it behind the layers button
+    folium.LayerControl(collapsed=2 * len(measures) > 8).add_to(m)
     return m

@@ -10,6 +10,7 @@ scenario run twice gives byte-identical files.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zipfile
 from collections.abc import Callable, Sequence
@@ -99,14 +100,20 @@ def write_scenario(
     """
     out.mkdir(parents=True, exist_ok=True)
     cmp = compare(base, scen)
+    changes = scen.changes
+    assert changes is not None
     closed, added = _sites(base, scen)
     sites = pd.concat([closed, added])
     sites.index.name = "asset_id"
     label = scen.network_label
-    changes = scen.changes
-    assert changes is not None
     lines = changes.describe(base.register)
-    measures = cmp.changed_measures or list(base.bundles)
+    # the closed and added sites' categories first (the first layer is shown), then the
+    # bundles, then the other measures that change (e.g. with slower walking)
+    site_cats = [*base.register.loc[list(changes.close), "category"], *changes.add["category"]]
+    first = [*dict.fromkeys(map(str, site_cats)), *base.bundles]
+    changed = cmp.changed_measures
+    measures = [m for m in first if m in changed] + [m for m in changed if m not in first]
+    measures = measures or list(base.bundles)
     written = [
         write_csv(cmp.localities, out / "comparison_localities.csv", index=False),
         write_csv(cmp.wards, out / "comparison_wards.csv", index=False),
@@ -169,6 +176,7 @@ def write_scenario(
         "scenario": {
             "name": scenario.name,
             "file": scenario.path.name,
+            "file_sha256": hashlib.sha256(scenario.text.encode("utf-8")).hexdigest(),
             "changes": lines,
             "closed": list(changes.close),
             "added": list(added.index),
