@@ -198,8 +198,10 @@ def closure_impact(
             )
             pn = model.point_nodes[ok_pts]
             dist[ok_pts] = d[pn]
-            node_to_pos = {int(node): int(i) for i, node in zip(sel[good], src[good], strict=True)}
-            who[ok_pts] = [node_to_pos.get(int(v), -1) for v in s[pn]]
+            pos_of_node = np.full(model.graph.shape[0], -1, dtype=np.int64)
+            pos_of_node[src[good]] = sel[good]
+            found = s[pn]
+            who[ok_pts] = np.where(found >= 0, pos_of_node[np.clip(found, 0, None)], -1)
             return dist, who
 
         base_m, _ = nearest(np.arange(len(idx)))
