@@ -214,3 +214,28 @@ def test_the_cli_uses_the_saved_plan_for_later_stages(
     # re-solving the plan while the coverage files keep the council's is refused
     assert main(["localities", "--quiet", "--area", str(profile)]) == 2
     assert "the coverage files were written with plan_sha256" in capsys.readouterr().err
+
+
+def test_compare_plans_command_and_a_plan_for_other_wards(
+    synthetic_area: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from nwm_geo.cli import main
+
+    profile, data_dir = synthetic_area
+    monkeypatch.setenv("NWM_GEO_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("NWM_GEO_SHARED_DATA", str(data_dir))
+    codes = ["X05000001", "X05000002", "X05000003", "X05000004"]
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    pd.DataFrame({"ward_code": codes, "locality": ["W", "E", "W", "E"]}).to_csv(a, index=False)
+    pd.DataFrame({"ward_code": codes, "locality": ["L", "R", "L", "L"]}).to_csv(b, index=False)
+    assert main(["compare-plans", "--quiet", "--area", str(profile), str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "1 ward(s) moved (600 residents)" in out and "X05000004" in out
+    study = _study(synthetic_area)
+    other = localities.plan_from_assignment(study.wards.iloc[:3], pd.Series(["A", "A", "B"],
+                                            index=study.wards.index[:3]))  # fmt: skip
+    with pytest.raises(NwmGeoError, match="does not assign exactly the study's wards"):
+        _ = _study(synthetic_area, plan=other).plan

@@ -296,8 +296,10 @@ def _cmd_scenario(args: argparse.Namespace) -> None:
 
 def _cmd_compare_plans(args: argparse.Namespace) -> None:
     from nwm_geo import localities
+    from nwm_geo.data import import_bundle
 
     study = _study(args)
+    import_bundle()
     a = localities.read_plan(args.plan_a, study.wards, measures=study.balanced)
     b = localities.read_plan(args.plan_b, study.wards, measures=study.balanced)
     cmp = localities.compare_plans(study.wards, a.assignment, b.assignment)
