@@ -124,7 +124,8 @@ def test_run_writes_every_output_on_luton(
 
     book = openpyxl.load_workbook(reports / "asset_requirements.xlsx", read_only=True)
     assert book.sheetnames[0] == "Summary"
-    assert len(book.sheetnames) == 1 + 5
+    assert len(book.sheetnames) == 1 + 5 + 1  # Summary, the localities, Closure impact
+    assert book.sheetnames[-1] == "Closure impact"
 
     index = (reports / "index.html").read_text(encoding="utf-8")
     links = re.findall(r'href="([^"#]+)"', index)
