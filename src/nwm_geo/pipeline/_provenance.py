@@ -44,10 +44,10 @@ _PACKAGES: tuple[str, ...] = (
 
 #: The settings each stage's files depend on (compared by :func:`settings_conflicts`).
 STAGE_SETTINGS: dict[str, tuple[str, ...]] = {
-    "register": (),
-    "localities": ("plan_sha256",),
-    "coverage": ("minutes", "speed_m_per_min", "plan_sha256", "network"),
-    "report": ("minutes", "speed_m_per_min", "plan_sha256", "network"),
+    "register": ("register_fingerprint",),
+    "localities": ("register_fingerprint", "plan_sha256"),
+    "coverage": ("register_fingerprint", "minutes", "speed_m_per_min", "plan_sha256", "network"),
+    "report": ("register_fingerprint", "minutes", "speed_m_per_min", "plan_sha256", "network"),
 }
 
 _HASHES: dict[tuple[str, int, int], str] = {}
@@ -130,6 +130,7 @@ def current_settings(study: Study, *, stages: Iterable[str]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "minutes": resolve_minutes(study.minutes),
         "speed_m_per_min": resolve_speed(study.speed_m_per_min),
+        "register_fingerprint": register_fingerprint(study.register),
     }
     if stages & {"localities", "coverage", "report", "scenario"}:
         out["plan_sha256"] = localities.plan_sha256(study.plan.assignment)
