@@ -44,11 +44,15 @@ _PACKAGES: tuple[str, ...] = (
 
 #: The settings each stage's files depend on (compared by :func:`settings_conflicts`).
 STAGE_SETTINGS: dict[str, tuple[str, ...]] = {
-    "register": ("register_fingerprint",),
-    "localities": ("register_fingerprint", "plan_sha256"),
-    "coverage": ("register_fingerprint", "minutes", "speed_m_per_min", "plan_sha256", "network"),
-    "report": ("register_fingerprint", "minutes", "speed_m_per_min", "plan_sha256", "network"),
+    "register": (),
+    "localities": ("plan_sha256",),
+    "coverage": ("minutes", "speed_m_per_min", "plan_sha256", "network"),
+    "report": ("minutes", "speed_m_per_min", "plan_sha256", "network"),
 }
+
+#: The settings every stage's files depend on, besides their own :data:`STAGE_SETTINGS`:
+#: the register (a stage re-run on other sites would leave the others' files stale).
+EVERY_STAGE_SETTINGS: tuple[str, ...] = ("register_fingerprint",)
 
 _HASHES: dict[tuple[str, int, int], str] = {}
 
@@ -204,8 +208,8 @@ def provenance(
         )
     done = dict(previous.get("stages", {})) if previous else {}
     for stage in stages:
-        done[stage] = {k: current[k] for k in STAGE_SETTINGS.get(stage, tuple(current))
-                       if k in current}  # fmt: skip
+        keys = (*EVERY_STAGE_SETTINGS, *STAGE_SETTINGS.get(stage, tuple(current)))
+        done[stage] = {k: current[k] for k in dict.fromkeys(keys) if k in current}
     record["stages"] = dict(sorted(done.items()))
     if extra:
         record.update(extra)
@@ -253,7 +257,7 @@ def settings_conflicts(
         for stage, recorded in prev.get("stages", {}).items():
             if stage in run:
                 continue
-            for key in STAGE_SETTINGS.get(stage, ()):
+            for key in (*EVERY_STAGE_SETTINGS, *STAGE_SETTINGS.get(stage, ())):
                 if key in current and key in recorded and recorded[key] != current[key]:
                     lines.append(
                         f"{folder}: the {stage} files were written with {key} = "
