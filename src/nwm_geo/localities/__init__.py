@@ -38,6 +38,7 @@ from nwm_geo.localities._planfile import (
     read_plan,
 )
 from nwm_geo.localities._rules import DEFAULT_K_RANGE, PartitionRules
+from nwm_geo.localities._units import plan_record, read_units, within_wording
 
 __all__ = [
     "DEFAULT_K_RANGE",
@@ -54,9 +55,12 @@ __all__ = [
     "partition",
     "plan_from_assignment",
     "plan_parts",
+    "plan_record",
     "plan_sha256",
     "plan_summary",
     "polsby_popper",
     "read_plan",
+    "read_units",
     "ward_adjacency",
+    "within_wording",
 ]
