@@ -14,6 +14,7 @@ import pandas as pd
 from nwm_geo import (
     coverage,
     data,
+    equity,
     localities,
     network,
     report,
@@ -165,12 +166,17 @@ class Study:
     # -- boundaries and population -------------------------------------------
     @cached_property
     def demand(self) -> gpd.GeoDataFrame:
-        """Residential demand points (postcodes carrying Census 2021 population)."""
+        """Residential demand points (postcodes carrying Census 2021 population).
+
+        With the groups of :data:`nwm_geo.data.GROUP_COLUMNS`: the IMD 2019 of the LSOA
+        2011 each lies in and its residents per Census 2021 age band.
+        """
         points = data.build_demand_points(
             self.postcodes,
             data.load_lsoas(year=2021, area=self.profile, data_dir=self.data_dir),
             data.load_oas(area=self.profile, data_dir=self.data_dir),
             self._current_wards,
+            imd=data.load_imd(area=self.profile, data_dir=self.data_dir),
             verbose=self.verbose,
         )
         return self._in_ward_pattern(points)
@@ -348,6 +354,23 @@ class Study:
         """15-minute walksheds dissolved per category (EPSG:27700)."""
         return coverage.walksheds(
             self.model, minutes=self.minutes, speed_m_per_min=self.speed_m_per_min, by="category"
+        )
+
+    # -- equity --------------------------------------------------------------
+    @cached_property
+    def equity(self) -> equity.EquityTables:
+        """Coverage by IMD decile and quintile and by age band, the gaps (:mod:`nwm_geo.equity`).
+
+        Per locality and for the whole area (named after it), each age band walking at
+        its speed (:data:`nwm_geo.settings.walk_speed_by_age_m_per_min`); the distances
+        are those of :attr:`minutes_to_nearest`, converted, not recomputed.
+        """
+        return equity.equity_tables(
+            self.minutes_to_nearest,
+            self.demand_with_locality,
+            by="locality",
+            area_name=self.profile.name,
+            minutes=self.minutes,
         )
 
     # -- requirements --------------------------------------------------------
