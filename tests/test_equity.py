@@ -324,3 +324,64 @@ def test_real_65_plus_never_above_default_speed(real: tuple[str, equity.EquityTa
     assert (old["speed_m_per_min"] < settings.walk_speed_m_per_min).all()
     assert (old["covered_pct"] <= old["covered_pct_default_speed"]).all()
     assert (old["covered_pct"] < old["covered_pct_default_speed"]).any()  # it matters
+
+
+# ----------------------------------------------------------------------------------------
+# everywhere users look: files, workbook, map (the SYNTHETIC council)
+
+
+def test_run_writes_the_equity_files_sheet_and_map(synthetic_area, tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    from nwm_geo import pipeline
+
+    profile, raw = synthetic_area
+    study = pipeline.Study(area=profile, data_dir=raw)
+    project = tmp_path / "project"
+    pipeline.run(study, project_dir=project, progress=False)
+    processed = project / "data" / "processed" / "synthetic"
+    reports = project / "reports" / "synthetic"
+    total = 1200 + 900 + 1500 + 600
+    dep = pd.read_csv(processed / "coverage_deprivation.csv")
+    assert {"locality", "measure", "imd_decile", "population", "covered_pct"} <= set(dep.columns)
+    assert (dep.groupby(["locality", "measure"])["population"].sum() <= total).all()
+    area_rows = dep[dep["locality"] == "Synthetica"]
+    assert (area_rows.groupby("measure")["population"].sum() == total).all()
+    assert sorted(area_rows["imd_decile"].unique()) == [1, 4, 7, 10]
+    age = pd.read_csv(processed / "coverage_age.csv")
+    for col in ("age_band", "speed_m_per_min", "covered_pct", "covered_pct_default_speed"):
+        assert col in age.columns
+    bands = age[(age["locality"] == "Synthetica") & (age["age_band"] != equity.ALL_RESIDENTS)]
+    assert (bands.groupby("measure")["population"].sum() == total).all()
+    old = age[age["age_band"] == "age_65_plus"]
+    assert (old["covered_pct"] <= old["covered_pct_default_speed"]).all()
+    assert old["speed_source"].str.contains("Asher").all()
+    gaps = pd.read_csv(processed / "coverage_equity_gaps.csv")
+    assert {"quintile_gap_pp", "age_gap_pp", "concentration_index"} <= set(gaps.columns)
+    wb = load_workbook(reports / "asset_requirements.xlsx")
+    assert "Equity" in wb.sheetnames
+    sheet_text = " ".join(str(c.value) for row in wb["Equity"].iter_rows() for c in row if c.value)
+    assert "50.8 m/min" in sheet_text and "Asher" in sheet_text and "Kakwani" in sheet_text
+    for ws in wb.worksheets:
+        if str(ws["A1"].value).startswith("Locality: "):
+            cells = [c.value for row in ws.iter_rows() for c in row]
+            assert "Deprivation and age" in cells
+    page = (reports / "map_equity.html").read_text(encoding="utf-8")
+    assert "IMD decile 1 (most deprived)" in page and "50.8 m/min" in page
+    assert "map_equity.html" in (reports / "index.html").read_text(encoding="utf-8")
+
+
+def test_equity_map_colours_postcodes_by_decile() -> None:
+    from nwm_geo import maps
+
+    minutes, demand = hand_case()
+    pts = demand.to_crs(settings.wgs84)
+    pts = pd.DataFrame(pts.drop(columns="geometry")).assign(
+        lon=pts.geometry.x, lat=pts.geometry.y, go=minutes["Library"] > 5.0
+    )
+    m = maps.deprivation_gaps_map(pts, measures=["go"], minutes=5.0, speeds_note="65+: 40 m/min")
+    page = m.get_root().render()
+    assert page.count('"className":"nwm-equity-gap"') == 1  # P3 only
+    assert maps.IMD_DECILE_COLOURS[9] in page and "65+: 40 m/min" in page
+    with pytest.raises(NwmGeoError, match="imd_decile"):
+        maps.deprivation_gaps_map(pts.drop(columns="imd_decile"), measures=["go"])

@@ -189,6 +189,9 @@ def _scoped(
         else:
             t = coverage_table(minutes_df, sub, by=group, minutes=minutes)
         t.insert(0, "locality", name)
+        if group is not None:  # measure by measure, then the groups in order
+            order = {m: i for i, m in enumerate(dict.fromkeys(t["category"]))}
+            t = t.sort_values("category", key=lambda s: s.map(order), kind="stable")
         frames.append(t)
     out = pd.concat(frames, ignore_index=True).rename(columns={"category": "measure"})
     return out.drop(columns="share")
@@ -529,10 +532,11 @@ class EquityTables:
 
     def speeds_note(self) -> str:
         """One line naming each band's speed and its source, for every output."""
-        parts = [
-            f"{AGE_LABELS[b]}: {s:g} m/min ({self.sources.get(b, 'as given')})"
-            for b, s in self.speeds.items()
-        ]
+        groups: dict[tuple[float, str], list[str]] = {}
+        for band, speed in self.speeds.items():
+            key = (speed, self.sources.get(band, "as given"))
+            groups.setdefault(key, []).append(AGE_LABELS[band])
+        parts = [f"{', '.join(b)}: {s:g} m/min ({src})" for (s, src), b in groups.items()]
         return "Walking speed by age band: " + "; ".join(parts) + "."
 
 

@@ -144,6 +144,7 @@ attribution: str = (
     "Contains Royal Mail data © Royal Mail copyright and database right 2025; "
     "Contains National Statistics data © Crown copyright and database right 2025 "
     "(ONS boundaries and Census 2021/2011, OGL v3); "
+    "English Indices of Deprivation 2019 (MHCLG, OGL v3); "
     "asset sources as listed per row (DfE GIAS, NHS ODS, FSA FHRS, HMCTS, Home Office, "
     "Libraries Hacked, MuslimsInBritain.org 2016, Arts Council England); "
     "street network © OpenStreetMap contributors (ODbL) where OSM is used."

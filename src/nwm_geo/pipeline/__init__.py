@@ -10,7 +10,7 @@ The CLI (:mod:`nwm_geo.cli`) and the notebooks call these functions.
 
 from __future__ import annotations
 
-from nwm_geo.pipeline._study import Study, coverage_by_locality, data_note
+from nwm_geo.pipeline._study import Study, coverage_by_locality, data_note, equity_headline
 from nwm_geo.pipeline._write import (
     PROCESSED_TABLES,
     STAGES,
@@ -18,6 +18,7 @@ from nwm_geo.pipeline._write import (
     sources_note,
     write_coverage,
     write_csv,
+    write_equity,
     write_localities,
     write_register_stage,
     write_report,
@@ -29,10 +30,12 @@ __all__ = [
     "Study",
     "coverage_by_locality",
     "data_note",
+    "equity_headline",
     "run",
     "sources_note",
     "write_coverage",
     "write_csv",
+    "write_equity",
     "write_localities",
     "write_register_stage",
     "write_report",

@@ -497,3 +497,40 @@ def coverage_by_locality(study: Study) -> pd.DataFrame:
     ]
     wide.index.name = "category"
     return wide
+
+
+def equity_headline(study: Study) -> pd.DataFrame:
+    """Return the area's deprivation and age gaps per bundle, as ``nwm-geo run`` prints them.
+
+    Parameters
+    ----------
+    study
+        The study.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by bundle (and "all three bundles"): residents within the walk (%),
+        the most and least deprived IMD quintiles present with their shares and the gap
+        (pp), 65+ residents within at their speed (%) and the gap to all residents (pp),
+        and the concentration index; rounded for display.
+    """
+    gaps = study.equity.gaps
+    rows = gaps[gaps["locality"] == study.profile.name].set_index("measure")
+    names = [*study.bundles, coverage.all_bundles_label(study.bundles)]
+    rows = rows.loc[[n for n in names if n in rows.index]]
+    out = pd.DataFrame(
+        {
+            "all %": rows["covered_pct"],
+            "most deprived Q": rows["most_deprived_quintile"],
+            "most deprived %": rows["most_deprived_covered_pct"],
+            "least deprived Q": rows["least_deprived_quintile"],
+            "least deprived %": rows["least_deprived_covered_pct"],
+            "deprivation gap pp": rows["quintile_gap_pp"],
+            "65+ % (own speed)": rows["age_65_plus_covered_pct"],
+            "age gap pp": rows["age_gap_pp"],
+            "conc. index": rows["concentration_index"].round(3),
+        }
+    )
+    out.index.name = "bundle"
+    return out.round({c: 3 if c == "conc. index" else 1 for c in out.columns})

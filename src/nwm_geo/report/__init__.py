@@ -6,7 +6,8 @@ network label, data dates, register and localities notes, extra lines), or a met
 dict (the outline's own ``method`` by default).
 
 Out: ``reports/asset_requirements.xlsx`` (:func:`write_requirements_xlsx`): a
-"Summary" sheet and one sheet per locality; ``reports/index.html``
+"Summary" sheet and one sheet per locality, to which :func:`add_equity_sheet` adds an
+"Equity" sheet and deprivation and age lines; ``reports/index.html``
 (:func:`write_index_html`) linking every map and table with a short method note.
 
 Both files are written atomically. Every text has phone numbers and e-mail addresses
@@ -24,10 +25,11 @@ from __future__ import annotations
 
 from nwm_geo.report._index import write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
-from nwm_geo.report._xlsx import sheet_name, write_requirements_xlsx
+from nwm_geo.report._xlsx import add_equity_sheet, sheet_name, write_requirements_xlsx
 
 __all__ = [
     "RunInfo",
+    "add_equity_sheet",
     "method_rows",
     "register_gap_note",
     "sheet_name",
