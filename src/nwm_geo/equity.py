@@ -18,7 +18,9 @@ three bundles") × group:
   concentration index of coverage over deprivation (:func:`concentration_index`);
 - :func:`group_split`: any flagged or weighted set of points (residents beyond the
   walk, residents who lose access when a site closes) split by IMD quintile and age
-  band.
+  band;
+- :func:`need_by_area`: residents in the two most deprived deciles and aged 65+ per
+  ward, a third measure :func:`nwm_geo.localities.partition` can balance.
 
 Every share is computed by :func:`nwm_geo.coverage.coverage_table` (the one
 implementation of population-weighted coverage), with the band's residents as the
@@ -53,6 +55,7 @@ __all__ = [
     "equity_tables",
     "group_split",
     "minutes_at_speed",
+    "need_by_area",
 ]
 
 #: Readable names of the Census 2021 broad age bands.
@@ -660,4 +663,33 @@ def group_split(points: pd.DataFrame, *, weight: str) -> pd.DataFrame:
         )
     out = pd.DataFrame(rows)
     out["share_pct"] = 100 * out["residents"] / total if total > 0 else np.nan
+    return out
+
+
+def need_by_area(demand: pd.DataFrame, *, by: str = "ward_code") -> pd.DataFrame:
+    """Residents in need per area, for balancing localities on need as well as size.
+
+    Parameters
+    ----------
+    demand
+        Demand points with ``population``, ``imd_decile``, ``age_65_plus`` and ``by``.
+    by
+        The area column (``ward_code``: join the result to the wards and pass a column
+        to :func:`nwm_geo.localities.partition` as one of its ``measures``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``by``: ``residents_imd_1_2`` (residents of LSOAs in the two most
+        deprived IMD 2019 deciles of England) and ``residents_65_plus``, integers.
+    """
+    _require(demand, [by, "population", "imd_decile", "age_65_plus"])
+    frame = pd.DataFrame(
+        {
+            "residents_imd_1_2": demand["population"].where(demand["imd_decile"] <= 2, 0),
+            "residents_65_plus": demand["age_65_plus"],
+        }
+    )
+    out: pd.DataFrame = frame.groupby(demand[by].to_numpy()).sum().astype(int)
+    out.index.name = by
     return out

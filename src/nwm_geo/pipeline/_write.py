@@ -480,6 +480,7 @@ def sources_note(study: Study, *, with_network: bool = True) -> str:
                 "the OpenStreetMap street network; treat them as indicative (docs/network.md)."
             )
             lines.append(network.APPROXIMATION_ERROR_NOTE)
+        lines.append(study.equity.speeds_note())
     if study.profile.communal_note:
         lines.append(f"Population: {study.profile.communal_note}")
     lines += ["", "Sources and licences:", settings.attribution, ""]
