@@ -94,10 +94,10 @@ wards = study.wards.join(equity.need_by_area(demand))
 need = localities.partition(
     wards, k=study.n_localities, measures=("population", "assets", "residents_imd_1_2")
 )
-cols = ["population", "assets", "residents_imd_1_2", "wards"]
 print(f"today: worst deviation {study.plan.objective:.1%} ({study.plan.status})")
 print(f"with need: worst deviation {need.objective:.1%} ({need.status})")
-need.summary[cols]
+in_need = wards.groupby(need.assignment)["residents_imd_1_2"].sum()
+need.summary[["population", "assets", "wards"]].join(in_need)
 
 # %%
 today = wards.groupby(study.plan.assignment)["residents_imd_1_2"].sum()
