@@ -368,7 +368,9 @@ def test_run_writes_the_equity_files_sheet_and_map(synthetic_area, tmp_path) -> 
             assert "Deprivation and age" in cells
     page = (reports / "map_equity.html").read_text(encoding="utf-8")
     assert "IMD decile 1 (most deprived)" in page and "50.8 m/min" in page
-    assert "map_equity.html" in (reports / "index.html").read_text(encoding="utf-8")
+    index = (reports / "index.html").read_text(encoding="utf-8")
+    assert "map_equity.html" in index and "65+: 50.8 m/min" in index
+    assert "65+: 50.8 m/min" in (processed / "SOURCES.txt").read_text(encoding="utf-8")
 
 
 def test_equity_map_colours_postcodes_by_decile() -> None:

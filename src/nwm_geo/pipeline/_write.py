@@ -351,7 +351,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
         tables=links,
         run_info=study.run_info,
         open_register_assets=int(study.reconciliation["register_count"]["TOTAL"]),
-        notes=[data_note(study.reconciliation, area=study.profile)]
+        notes=[data_note(study.reconciliation, area=study.profile), study.equity.speeds_note()]
         + ([study.profile.communal_note] if study.profile.communal_note else [])
         + ([network.APPROXIMATION_ERROR_NOTE] if network.is_approximate(study.graph) else []),
         check_exists=False,
