@@ -88,7 +88,7 @@ KW = {"area_name": "Synthetica", "minutes": 5.0, "speeds": {"age_65_plus": 40.0}
 
 def test_group_shares_match_the_hand_result() -> None:
     minutes, demand = hand_case()
-    dep = equity.coverage_by_deprivation(minutes, demand, level="decile", **KW)  # type: ignore[arg-type]
+    dep = equity.coverage_by_deprivation(minutes, demand, **KW)  # type: ignore[arg-type]
     row = dep[(dep["locality"] == "Synthetica") & (dep["measure"] == "Library")].set_index(
         "imd_decile"
     )
@@ -101,6 +101,16 @@ def test_group_shares_match_the_hand_result() -> None:
     assert row.loc[9, "covered_pct_age_speeds"] == pytest.approx(3000 / 70)
     west = dep[(dep["locality"] == "West") & (dep["measure"] == "Library")]
     assert west.set_index("imd_decile")["population"].to_dict() == {2: 10, 9: 30}
+    barriers = demand.assign(barriers_to_housing_and_services_decile=[3, 1, 3, 1])
+    dom = equity.coverage_by_deprivation(
+        minutes, barriers, group="barriers_to_housing_and_services_decile", **KW
+    )  # type: ignore[arg-type]
+    dom = dom[(dom["locality"] == "Synthetica") & (dom["measure"] == "Library")]
+    # decile 1: P2 (20) and P4 (40), both within 400 m; decile 3: P1 (10) in, P3 (30) out
+    assert dom.set_index("barriers_to_housing_and_services_decile")["covered_pct"].to_dict() == {
+        1: pytest.approx(100.0),
+        3: pytest.approx(25.0),
+    }
 
     age = equity.coverage_by_age(minutes, demand, **KW)  # type: ignore[arg-type]
     a = age[(age["locality"] == "Synthetica") & (age["measure"] == "Library")]
@@ -182,8 +192,10 @@ def test_bands_must_add_up_and_groups_must_exist() -> None:
         equity.coverage_by_age(minutes, bad, area_name="S")
     with pytest.raises(NwmGeoError, match="imd_quintile"):
         equity.coverage_by_deprivation(
-            minutes, demand.drop(columns="imd_quintile"), level="quintile"
+            minutes, demand.drop(columns="imd_quintile"), group="imd_quintile"
         )
+    with pytest.raises(NwmGeoError, match="group must be one of"):
+        equity.coverage_by_deprivation(minutes, demand, group="lsoa11_code")
 
 
 def test_group_split_of_flagged_points() -> None:
@@ -272,6 +284,16 @@ def test_point_outside_every_lsoa11_takes_the_nearest() -> None:
     assert pts["lsoa11_code"].to_dict() == {"P1": "S1", "P2": "S2"}
     assert pts["imd_decile"].to_dict() == {"P1": 1, "P2": 7}
     assert int(pts["age_65_plus"].sum()) == 9
+
+
+def test_age_bands_that_do_not_add_up_name_the_lsoa(synthetic_area) -> None:
+    profile, raw = synthetic_area
+    path = raw / "population" / "census2021.csv"
+    table = pd.read_csv(path)
+    table.loc[2, "age_0_15"] += 7
+    table.to_csv(path, index=False)
+    with pytest.raises(NwmGeoError, match=r"X01000003 \(1507 in bands, total 1500\)"):
+        data.demand_points(area=profile, data_dir=raw)
 
 
 def test_load_imd_reports_every_bad_cell(synthetic_area) -> None:

@@ -41,7 +41,7 @@ from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_speed
 from nwm_geo.coverage import coverage_summary, coverage_table
-from nwm_geo.data import AGE_BANDS
+from nwm_geo.data import AGE_BANDS, DOMAIN_DECILES
 
 __all__ = [
     "AGE_LABELS",
@@ -209,13 +209,13 @@ def coverage_by_deprivation(
     minutes_df: pd.DataFrame,
     demand: pd.DataFrame,
     *,
-    level: str = "decile",
+    group: str = "imd_decile",
     by: str | None = "locality",
     area_name: str = "Luton",
     minutes: float | None = None,
     speeds: Mapping[str, float | None] | None = None,
 ) -> pd.DataFrame:
-    """Residents within the walk threshold per IMD 2019 decile or quintile.
+    """Return the residents within the walk threshold per IMD 2019 decile or quintile.
 
     Parameters
     ----------
@@ -224,8 +224,10 @@ def coverage_by_deprivation(
     demand
         Demand points on the same index with ``population``, ``imd_decile`` /
         ``imd_quintile``, the age bands and the ``by`` column.
-    level
-        ``"decile"`` or ``"quintile"``.
+    group
+        ``"imd_decile"``, ``"imd_quintile"`` or a domain decile
+        (:data:`nwm_geo.data.DOMAIN_DECILES`, e.g.
+        ``"barriers_to_housing_and_services_decile"``).
     by
         The column naming each point's locality (``None``: the whole area only).
     area_name
@@ -240,7 +242,7 @@ def coverage_by_deprivation(
     -------
     pandas.DataFrame
         One row per locality (then the area) × measure × group present: ``locality``,
-        ``measure``, ``imd_decile`` (or ``imd_quintile``), ``population`` (int),
+        ``measure``, the ``group`` column, ``population`` (int),
         ``covered_population`` and ``covered_pct`` (everyone at the default speed), and
         ``covered_pct_age_speeds`` (each resident at their age band's speed). The
         populations of a locality and measure add up over the groups to the
@@ -249,11 +251,11 @@ def coverage_by_deprivation(
     Raises
     ------
     NwmGeoError
-        For an unknown level or missing group columns.
+        For an unknown group or missing group columns.
     """
-    if level not in ("decile", "quintile"):
-        raise NwmGeoError(f"level must be 'decile' or 'quintile', not {level!r}")
-    group = f"imd_{level}"
+    allowed = ("imd_decile", "imd_quintile", *DOMAIN_DECILES)
+    if group not in allowed:
+        raise NwmGeoError(f"group must be one of {list(allowed)}, not {group!r}")
     _require(demand, ["population", group])
     keys = ["locality", "measure", group]
     base = _scoped(minutes_df, demand, group=group, by=by, area_name=area_name, minutes=minutes)
@@ -432,7 +434,7 @@ def equity_gaps(
     minutes_df, demand, by, area_name, minutes, speeds
         As for :func:`coverage_by_deprivation` (``demand`` also needs ``imd_rank``).
     quintiles, ages
-        ``coverage_by_deprivation(level="quintile")`` and :func:`coverage_by_age` of
+        ``coverage_by_deprivation(group="imd_quintile")`` and :func:`coverage_by_age` of
         the same inputs, if already computed.
 
     Returns
@@ -455,7 +457,7 @@ def equity_gaps(
         quintiles = coverage_by_deprivation(
             minutes_df,
             demand,
-            level="quintile",
+            group="imd_quintile",
             by=by,
             area_name=area_name,
             minutes=minutes,
@@ -569,13 +571,13 @@ def equity_tables(
         coverage_by_deprivation(
             minutes_df,
             demand,
-            level=level,
+            group=group,
             by=by,
             area_name=area_name,
             minutes=minutes,
             speeds=resolved,
         )
-        for level in ("decile", "quintile")
+        for group in ("imd_decile", "imd_quintile")
     )
     ages = coverage_by_age(
         minutes_df, demand, by=by, area_name=area_name, minutes=minutes, speeds=resolved

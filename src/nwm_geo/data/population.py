@@ -141,6 +141,17 @@ def split_by_bands(point_totals: np.ndarray, band_totals: np.ndarray) -> np.ndar
 
 def _spread_bands(points: pd.DataFrame, lsoas: pd.DataFrame) -> pd.DataFrame:
     """Residents per age band at each point, from its LSOA's band totals."""
+    sums = lsoas[list(AGE_BANDS)].sum(axis=1)
+    bad = lsoas.index[(sums != lsoas["population"]).to_numpy()]
+    if len(bad):
+        shown = ", ".join(
+            f"{code} ({int(sums[code])} in bands, total {int(lsoas.loc[code, 'population'])})"
+            for code in bad[:10]
+        )
+        raise NwmGeoError(
+            f"{len(bad)} LSOA(s) have Census 2021 age bands that do not add up to their "
+            f"total: {shown}"
+        )
     parts = []
     for code, group in points.groupby("lsoa_code", sort=False):
         bands = lsoas.loc[code, list(AGE_BANDS)].to_numpy(dtype=np.int64)

@@ -306,7 +306,7 @@ def add_equity_sheet(
     path
         A workbook written by :func:`write_requirements_xlsx` (rewritten atomically).
     gaps, quintiles, age
-        :func:`nwm_geo.equity.equity_gaps`, ``coverage_by_deprivation(level="quintile")``
+        :func:`nwm_geo.equity.equity_gaps`, ``coverage_by_deprivation(group="imd_quintile")``
         and :func:`nwm_geo.equity.coverage_by_age`.
     area_name
         The whole-area rows' locality name (``Luton``).
