@@ -390,6 +390,12 @@ def test_run_writes_the_equity_files_sheet_and_map(synthetic_area, tmp_path) -> 
             assert "Deprivation and age" in cells
     page = (reports / "map_equity.html").read_text(encoding="utf-8")
     assert "IMD decile 1 (most deprived)" in page and "50.8 m/min" in page
+    sections = pipeline.equity_sections(study)
+    assert set(sections) == {*study.plan.assignment.unique(), "Synthetica"}
+    lines = sections["Synthetica"].set_index("measure")
+    assert list(lines.index) == [*study.bundles, "all three bundles"]
+    assert (lines["population"] == total).all()
+    assert lines["age_65_plus_share"].between(0, 1).all()
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert "map_equity.html" in index and "65+: 50.8 m/min" in index
     assert "65+: 50.8 m/min" in (processed / "SOURCES.txt").read_text(encoding="utf-8")

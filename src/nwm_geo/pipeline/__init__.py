@@ -10,7 +10,13 @@ The CLI (:mod:`nwm_geo.cli`) and the notebooks call these functions.
 
 from __future__ import annotations
 
-from nwm_geo.pipeline._study import Study, coverage_by_locality, data_note, equity_headline
+from nwm_geo.pipeline._study import (
+    Study,
+    coverage_by_locality,
+    data_note,
+    equity_headline,
+    equity_sections,
+)
 from nwm_geo.pipeline._write import (
     PROCESSED_TABLES,
     STAGES,
@@ -31,6 +37,7 @@ __all__ = [
     "coverage_by_locality",
     "data_note",
     "equity_headline",
+    "equity_sections",
     "run",
     "sources_note",
     "write_coverage",

@@ -534,3 +534,49 @@ def equity_headline(study: Study) -> pd.DataFrame:
     )
     out.index.name = "bundle"
     return out.round({c: 3 if c == "conc. index" else 1 for c in out.columns})
+
+
+def equity_sections(study: Study) -> dict[str, pd.DataFrame]:
+    """Return, per locality and for the area, its deprivation and age lines per bundle.
+
+    For a workbook's locality sheets (e.g. a ``WorkbookContext.equity`` hook): shares
+    are fractions (0–1) and gaps differences of shares, so a percentage format shows
+    them as percent and percentage points; the concentration index is text (``+0.114``).
+
+    Parameters
+    ----------
+    study
+        The study.
+
+    Returns
+    -------
+    dict
+        Locality (and the area's name) -> a table with one row per bundle and "all three
+        bundles": ``measure``, ``population``, ``covered_share``,
+        ``most_deprived_quintile``, ``most_deprived_share``, ``least_deprived_quintile``,
+        ``least_deprived_share``, ``deprivation_gap_share``, ``age_65_plus_share`` (at
+        their speed), ``age_gap_share``, ``concentration_index``.
+    """
+    gaps = study.equity.gaps
+    names = [*study.bundles, coverage.all_bundles_label(study.bundles)]
+    rows = gaps[gaps["measure"].isin(names)]
+    out: dict[str, pd.DataFrame] = {}
+    for loc, t in rows.groupby("locality", sort=False):
+        out[str(loc)] = pd.DataFrame(
+            {
+                "measure": t["measure"].astype(str),
+                "population": t["population"].astype(int),
+                "covered_share": t["covered_pct"] / 100,
+                "most_deprived_quintile": t["most_deprived_quintile"],
+                "most_deprived_share": t["most_deprived_covered_pct"] / 100,
+                "least_deprived_quintile": t["least_deprived_quintile"],
+                "least_deprived_share": t["least_deprived_covered_pct"] / 100,
+                "deprivation_gap_share": t["quintile_gap_pp"] / 100,
+                "age_65_plus_share": t["age_65_plus_covered_pct"] / 100,
+                "age_gap_share": t["age_gap_pp"] / 100,
+                "concentration_index": [
+                    f"{v:+.3f}" if pd.notna(v) else "n/a" for v in t["concentration_index"]
+                ],
+            }
+        ).reset_index(drop=True)
+    return out
