@@ -18,14 +18,15 @@ formula). No personal data: only the outline's own columns are written, and any
 column that :func:`nwm_geo._safe.is_personal_column` flags is dropped.
 
 Where things live: ``_method`` the run's method text (:class:`RunInfo`), ``_xlsx`` the
-spreadsheet, ``_index`` the HTML index.
+spreadsheet, ``_equity`` its equity sheet, ``_index`` the HTML index.
 """
 
 from __future__ import annotations
 
+from nwm_geo.report._equity import add_equity_sheet
 from nwm_geo.report._index import write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
-from nwm_geo.report._xlsx import add_equity_sheet, sheet_name, write_requirements_xlsx
+from nwm_geo.report._xlsx import sheet_name, write_requirements_xlsx
 
 __all__ = [
     "RunInfo",
