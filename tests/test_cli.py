@@ -127,7 +127,8 @@ def test_run_writes_every_output_on_luton(
 
     book = openpyxl.load_workbook(reports / "asset_requirements.xlsx", read_only=True)
     assert book.sheetnames[:2] == ["Summary", "Equity"]
-    assert len(book.sheetnames) == 2 + 5
+    assert len(book.sheetnames) == 2 + 5 + 1  # Summary, Equity, the localities, Closure impact
+    assert book.sheetnames[-1] == "Closure impact"
 
     index = (reports / "index.html").read_text(encoding="utf-8")
     links = re.findall(r'href="([^"#]+)"', index)
