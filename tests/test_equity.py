@@ -7,6 +7,8 @@ run on the real Luton and Rutland bundles.
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import networkx as nx
 import numpy as np
@@ -399,6 +401,9 @@ def test_run_writes_the_equity_files_sheet_and_map(synthetic_area, tmp_path) -> 
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert "map_equity.html" in index and "65+: 50.8 m/min" in index
     assert "65+: 50.8 m/min" in (processed / "SOURCES.txt").read_text(encoding="utf-8")
+    record = json.loads((processed / "provenance.json").read_text(encoding="utf-8"))
+    speeds = record["stages"]["coverage"]["walk_speed_by_age_m_per_min"]
+    assert speeds["age_65_plus"] == 50.8 and speeds["age_0_15"] == 80.0
 
 
 def test_equity_map_colours_postcodes_by_decile() -> None:
