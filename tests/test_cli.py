@@ -84,6 +84,8 @@ def test_run_writes_every_output_on_luton(
     printed = capsys.readouterr().out
     assert "network: approximate (postcode proximity), not OSM" in printed
     assert "somewhere to go" in printed and "all three bundles" in printed
+    assert "deprivation gap pp" in printed and "age gap pp" in printed
+    assert "65+: 50.8 m/min (Asher et al." in printed
 
     processed, reports = project / "data" / "processed", project / "reports"
     for name in pipeline.PROCESSED_TABLES.values():
@@ -94,6 +96,7 @@ def test_run_writes_every_output_on_luton(
         "map_localities.html",
         "map_assets.html",
         "map_gaps.html",
+        "map_equity.html",
         "map_walksheds.html",
         "localities.png",
     ]:
@@ -123,8 +126,8 @@ def test_run_writes_every_output_on_luton(
     assert set(summary["status"]) == {"proven optimal"}
 
     book = openpyxl.load_workbook(reports / "asset_requirements.xlsx", read_only=True)
-    assert book.sheetnames[0] == "Summary"
-    assert len(book.sheetnames) == 1 + 5 + 1  # Summary, the localities, Closure impact
+    assert book.sheetnames[:2] == ["Summary", "Equity"]
+    assert len(book.sheetnames) == 2 + 5 + 1  # Summary, Equity, the localities, Closure impact
     assert book.sheetnames[-1] == "Closure impact"
 
     index = (reports / "index.html").read_text(encoding="utf-8")

@@ -29,6 +29,7 @@ def test_four_notebooks_exist() -> None:
         "02_localities.py",
         "03_walk_coverage.py",
         "04_asset_requirements.py",
+        "05_equity.py",
     ]
 
 

@@ -280,9 +280,22 @@ def _cmd_stages(args: argparse.Namespace) -> None:
             "walk (%):",
             coverage_by_locality(study),
         )
+        _show_equity(study)
     print(f"\nwrote {len(written)} files:")
     for path in written:
         print(f"  {path}")
+
+
+def _show_equity(study: Study) -> None:
+    """Print the deprivation (IMD quintile) and 65+ gaps per bundle for the area."""
+    from nwm_geo.pipeline import equity_headline
+
+    _show(
+        f"Who is within the walk in {study.profile.name}: by IMD 2019 quintile (1 = most "
+        "deprived) and for residents aged 65+ at their own speed (pp = percentage points):",
+        equity_headline(study),
+    )
+    print(study.equity.speeds_note())
 
 
 def _cmd_import_data(args: argparse.Namespace) -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 from nwm_geo import (
     coverage,
     data,
+    equity,
     localities,
     network,
     report,
@@ -214,12 +215,17 @@ class Study:
     # -- boundaries and population -------------------------------------------
     @cached_property
     def demand(self) -> gpd.GeoDataFrame:
-        """Residential demand points (postcodes carrying Census 2021 population)."""
+        """Residential demand points (postcodes carrying Census 2021 population).
+
+        With the groups of :data:`nwm_geo.data.GROUP_COLUMNS`: the IMD 2019 of the LSOA
+        2011 each lies in and its residents per Census 2021 age band.
+        """
         points = data.build_demand_points(
             self.postcodes,
             data.load_lsoas(year=2021, area=self.profile, data_dir=self.data_dir),
             data.load_oas(area=self.profile, data_dir=self.data_dir),
             self._current_wards,
+            imd=data.load_imd(area=self.profile, data_dir=self.data_dir),
             verbose=self.verbose,
         )
         return self._in_ward_pattern(points)
@@ -431,6 +437,23 @@ class Study:
             self.model, minutes=self.minutes, speed_m_per_min=self.speed_m_per_min, by="category"
         )
 
+    # -- equity --------------------------------------------------------------
+    @cached_property
+    def equity(self) -> equity.EquityTables:
+        """Coverage by IMD decile and quintile and by age band, the gaps (:mod:`nwm_geo.equity`).
+
+        Per locality and for the whole area (named after it), each age band walking at
+        its speed (:data:`nwm_geo.settings.walk_speed_by_age_m_per_min`); the distances
+        are those of :attr:`minutes_to_nearest`, converted, not recomputed.
+        """
+        return equity.equity_tables(
+            self.minutes_to_nearest,
+            self.demand_with_locality,
+            by="locality",
+            area_name=self.profile.name,
+            minutes=self.minutes,
+        )
+
     @cached_property
     def closure_impact(self) -> coverage.ClosureImpact:
         """What closing each asset would do: residents losing access, where, what next.
@@ -622,3 +645,86 @@ def coverage_by_locality(study: Study) -> pd.DataFrame:
     ]
     wide.index.name = "category"
     return wide
+
+
+def equity_headline(study: Study) -> pd.DataFrame:
+    """Return the area's deprivation and age gaps per bundle, as ``nwm-geo run`` prints them.
+
+    Parameters
+    ----------
+    study
+        The study.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by bundle (and "all three bundles"): residents within the walk (%),
+        the most and least deprived IMD quintiles present with their shares and the gap
+        (pp), 65+ residents within at their speed (%) and the gap to all residents (pp),
+        and the concentration index; rounded for display.
+    """
+    gaps = study.equity.gaps
+    rows = gaps[gaps["locality"] == study.profile.name].set_index("measure")
+    names = [*study.bundles, coverage.all_bundles_label(study.bundles)]
+    rows = rows.loc[[n for n in names if n in rows.index]]
+    out = pd.DataFrame(
+        {
+            "all %": rows["covered_pct"],
+            "most deprived Q": rows["most_deprived_quintile"],
+            "most deprived %": rows["most_deprived_covered_pct"],
+            "least deprived Q": rows["least_deprived_quintile"],
+            "least deprived %": rows["least_deprived_covered_pct"],
+            "deprivation gap pp": rows["quintile_gap_pp"],
+            "65+ % (own speed)": rows["age_65_plus_covered_pct"],
+            "age gap pp": rows["age_gap_pp"],
+            "conc. index": rows["concentration_index"].round(3),
+        }
+    )
+    out.index.name = "bundle"
+    return out.round({c: 3 if c == "conc. index" else 1 for c in out.columns})
+
+
+def equity_sections(study: Study) -> dict[str, pd.DataFrame]:
+    """Return, per locality and for the area, its deprivation and age lines per bundle.
+
+    For a workbook's locality sheets (e.g. a ``WorkbookContext.equity`` hook): shares
+    are fractions (0–1) and gaps differences of shares, so a percentage format shows
+    them as percent and percentage points; the concentration index is text (``+0.114``).
+
+    Parameters
+    ----------
+    study
+        The study.
+
+    Returns
+    -------
+    dict
+        Locality (and the area's name) -> a table with one row per bundle and "all three
+        bundles": ``measure``, ``population``, ``covered_share``,
+        ``most_deprived_quintile``, ``most_deprived_share``, ``least_deprived_quintile``,
+        ``least_deprived_share``, ``deprivation_gap_share``, ``age_65_plus_share`` (at
+        their speed), ``age_gap_share``, ``concentration_index``.
+    """
+    gaps = study.equity.gaps
+    names = [*study.bundles, coverage.all_bundles_label(study.bundles)]
+    rows = gaps[gaps["measure"].isin(names)]
+    out: dict[str, pd.DataFrame] = {}
+    for loc, t in rows.groupby("locality", sort=False):
+        out[str(loc)] = pd.DataFrame(
+            {
+                "measure": t["measure"].astype(str),
+                "population": t["population"].astype(int),
+                "covered_share": t["covered_pct"] / 100,
+                "most_deprived_quintile": t["most_deprived_quintile"],
+                "most_deprived_share": t["most_deprived_covered_pct"] / 100,
+                "least_deprived_quintile": t["least_deprived_quintile"],
+                "least_deprived_share": t["least_deprived_covered_pct"] / 100,
+                "deprivation_gap_share": t["quintile_gap_pp"] / 100,
+                "age_65_plus_share": t["age_65_plus_covered_pct"] / 100,
+                "age_gap_share": t["age_gap_pp"] / 100,
+                "concentration_index": [
+                    f"{v:+.3f}" if pd.notna(v) else "n/a" for v in t["concentration_index"]
+                ],
+            }
+        ).reset_index(drop=True)
+    return out

@@ -12,7 +12,9 @@ from tqdm.auto import tqdm
 
 from nwm_geo import (
     __version__,
+    coverage,
     data,
+    equity,
     maps,
     network,
     report,
@@ -164,8 +166,86 @@ def write_coverage(study: Study, out: Path) -> list[Path]:
         frame["network"] = study.network_label  # every file says which network it used
         paths.append(write_csv(frame, out / name, index=index))
     paths.append(network.save_graph(study.graph, out / "walk_network.gpkg"))
+    paths += write_equity(study, out)
     paths += write_closure_impact(study, out)
     return paths
+
+
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Percentages and gaps to 2 decimals, the index to 4, whole counts as integers."""
+    out = frame.copy()
+    for col in out.columns:
+        if "_pct" in col or col.endswith("_pp"):
+            out[col] = out[col].round(2)
+        elif col == "concentration_index":
+            out[col] = out[col].round(4)
+        elif col == "covered_population":
+            out[col] = out[col].round().astype("Int64")
+    return out
+
+
+def write_equity(study: Study, out: Path) -> list[Path]:
+    """Write coverage by IMD decile and quintile, by age band, and the equity gaps.
+
+    Parameters
+    ----------
+    study
+        The study (:attr:`Study.equity`).
+    out
+        Folder for ``data/processed`` files.
+
+    Returns
+    -------
+    list of Path
+        ``coverage_deprivation.csv`` (per IMD decile), ``coverage_deprivation_quintiles.csv``,
+        ``coverage_age.csv`` (with each band's speed and its source) and
+        ``coverage_equity_gaps.csv``; each names its network.
+    """
+    tables = study.equity
+    age = tables.age.copy()
+    sources = age["age_band"].map(tables.sources)
+    age["speed_source"] = sources.fillna("each age band at its own speed").astype(str)
+    frames = {
+        "coverage_deprivation.csv": tables.deprivation,
+        "coverage_deprivation_quintiles.csv": tables.quintiles,
+        "coverage_age.csv": age,
+        "coverage_equity_gaps.csv": tables.gaps,
+    }
+    return [
+        write_csv(_rounded(frame).assign(network=study.network_label), out / name, index=False)
+        for name, frame in frames.items()
+    ]
+
+
+def _equity_map(study: Study, minutes: float, common: dict[str, Any]) -> Any:
+    """Map the postcodes beyond the walk per bundle by IMD decile; 65+ at their speed."""
+    bundles = list(study.bundles)
+    demand, assignment = study.demand, study.plan.assignment
+    slow = equity.minutes_at_speed(
+        study.minutes_to_nearest, speed_m_per_min=study.equity.speeds["age_65_plus"]
+    )
+    beyond = {
+        key: requirements.gap_points(
+            nearest, demand, assignment=assignment, measures=bundles, minutes=minutes
+        )
+        for key, nearest in (("all", study.minutes_to_nearest), ("65+", slow))
+    }
+    pts = pd.DataFrame(demand[["lon", "lat", "population", "imd_decile", "age_65_plus"]])
+    older = {b: f"{b} (65+ at their speed)" for b in bundles}
+    for b in bundles:
+        pts[b] = beyond["all"][b].reindex(pts.index, fill_value=False).astype(bool)
+        old = beyond["65+"][b].reindex(pts.index, fill_value=False).astype(bool)
+        pts[older[b]] = old & (pts["age_65_plus"] > 0)
+    pts = pts[pts[[*bundles, *older.values()]].any(axis=1)]
+    return maps.deprivation_gaps_map(
+        pts,
+        measures=bundles,
+        older=older,
+        wards=study.wards,
+        minutes=minutes,
+        speeds_note=study.equity.speeds_note(),
+        **common,
+    )
 
 
 def write_closure_impact(study: Study, out: Path) -> list[Path]:
@@ -248,6 +328,10 @@ def write_report(study: Study, out: Path) -> list[Path]:
                 **common,
             ),
         ),
+        f"Residents beyond a {minutes:g}-minute walk, by deprivation and age": (
+            "map_equity.html",
+            _equity_map(study, minutes, common),
+        ),
         f"{minutes:g}-minute walksheds by category": (
             "map_walksheds.html",
             maps.walksheds_map(
@@ -284,6 +368,15 @@ def write_report(study: Study, out: Path) -> list[Path]:
     xlsx = report.write_requirements_xlsx(
         outline, out / "asset_requirements.xlsx", run_info=study.run_info
     )
+    report.add_equity_sheet(
+        xlsx,
+        gaps=study.equity.gaps,
+        quintiles=study.equity.quintiles,
+        age=study.equity.age,
+        area_name=study.profile.name,
+        speeds_note=study.equity.speeds_note(),
+        measures=[*study.bundles, coverage.all_bundles_label(study.bundles)],
+    )
     report.add_closure_impact_sheet(
         xlsx, study.closure_impact.assets, note=f"{walk_text(study)}; {label}"
     )
@@ -317,7 +410,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
         tables=links,
         run_info=study.run_info,
         open_register_assets=int(study.reconciliation["register_count"]["TOTAL"]),
-        notes=[data_note(study.reconciliation, area=study.profile)]
+        notes=[data_note(study.reconciliation, area=study.profile), study.equity.speeds_note()]
         + ([study.profile.communal_note] if study.profile.communal_note else [])
         + ([network.APPROXIMATION_ERROR_NOTE] if network.is_approximate(study.graph) else []),
         check_exists=False,
@@ -341,6 +434,10 @@ PROCESSED_TABLES: dict[str, str] = {
     "Coverage per ward": "coverage_wards.csv",
     "Coverage per LSOA": "coverage_lsoas.csv",
     "Coverage per locality": "coverage_localities.csv",
+    "Coverage by IMD 2019 decile": "coverage_deprivation.csv",
+    "Coverage by IMD 2019 quintile": "coverage_deprivation_quintiles.csv",
+    "Coverage by age band (slower walking for 65+)": "coverage_age.csv",
+    "Equity gaps: deprivation, age, concentration index": "coverage_equity_gaps.csv",
     "Asset criticality": "asset_criticality.csv",
     "Closure impact per asset (who loses access, next-best site)": "closure_impact.csv",
     "Closure impact per asset and ward": "closure_impact_areas.csv",
@@ -515,6 +612,7 @@ def sources_note(study: Study, *, with_network: bool = True) -> str:
                 "the OpenStreetMap street network; treat them as indicative (docs/network.md)."
             )
             lines.append(network.APPROXIMATION_ERROR_NOTE)
+        lines.append(study.equity.speeds_note())
     if study.profile.communal_note:
         lines.append(f"Population: {study.profile.communal_note}")
     lines += ["", "Sources and licences:", settings.attribution, ""]

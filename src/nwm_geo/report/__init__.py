@@ -6,7 +6,8 @@ network label, data dates, register and localities notes, extra lines), or a met
 dict (the outline's own ``method`` by default).
 
 Out: ``reports/asset_requirements.xlsx`` (:func:`write_requirements_xlsx`): a
-"Summary" sheet and one sheet per locality; ``reports/index.html``
+"Summary" sheet and one sheet per locality, to which :func:`add_equity_sheet` adds an
+"Equity" sheet and deprivation and age lines; ``reports/index.html``
 (:func:`write_index_html`) linking every map and table with a short method note.
 
 Both files are written atomically. Every text has phone numbers and e-mail addresses
@@ -17,11 +18,12 @@ formula). No personal data: only the outline's own columns are written, and any
 column that :func:`nwm_geo._safe.is_personal_column` flags is dropped.
 
 Where things live: ``_method`` the run's method text (:class:`RunInfo`), ``_xlsx`` the
-spreadsheet, ``_index`` the HTML index.
+spreadsheet, ``_equity`` its equity sheet, ``_index`` the HTML index.
 """
 
 from __future__ import annotations
 
+from nwm_geo.report._equity import add_equity_sheet
 from nwm_geo.report._index import write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
 from nwm_geo.report._sheets import add_closure_impact_sheet, write_tables_xlsx
@@ -30,6 +32,7 @@ from nwm_geo.report._xlsx import sheet_name, write_requirements_xlsx
 __all__ = [
     "RunInfo",
     "add_closure_impact_sheet",
+    "add_equity_sheet",
     "method_rows",
     "register_gap_note",
     "sheet_name",
