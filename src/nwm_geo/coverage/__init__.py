@@ -42,6 +42,7 @@ from nwm_geo.coverage._cover import (
     asset_criticality,
     cover_criticality,
     coverage_matrix,
+    source_minutes,
 )
 from nwm_geo.coverage._metrics import (
     all_bundles_label,
@@ -72,5 +73,6 @@ __all__ = [
     "prepare",
     "snap",
     "snap_xy",
+    "source_minutes",
     "walksheds",
 ]
