@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from nwm_geo._errors import InfeasiblePartitionError
+from nwm_geo._units import within_minutes
 from nwm_geo.hubs._candidates import NewSite
 from nwm_geo.hubs._score import best_hubs, hub_rules, restrict
 from nwm_geo.localities import (
@@ -91,7 +92,9 @@ class HubAnalysis:
     candidates
         :func:`hub_candidates`.
     named
-        :func:`named_sites`: which of the council's named hubs the register holds.
+        :func:`named_sites`: which of the council's named hubs the register holds, plus
+        ``residents_within`` (residents of the whole area within the threshold of each
+        site found).
     minutes
         Walking minutes, demand points × candidates.
     rules
@@ -146,6 +149,23 @@ def _total(frame: pd.DataFrame, scenario: str, status: str) -> dict[str, object]
         "mean_minutes": mean,
         "status": status,
     }
+
+
+def _with_reach(
+    named: pd.DataFrame, minutes_table: pd.DataFrame, demand: pd.DataFrame, opt: HubOptions
+) -> pd.DataFrame:
+    """Add each named site's residents within the threshold (anywhere in the area)."""
+    pop = demand["population"].reindex(minutes_table.index).astype(float)
+    reach = []
+    for aid in named["asset_id"]:
+        if aid and aid in minutes_table.columns:
+            ok = within_minutes(
+                minutes_table[aid], opt.minutes, speed_m_per_min=opt.speed_m_per_min
+            )
+            reach.append(float(pop[ok].sum()))
+        else:
+            reach.append(np.nan)
+    return named.assign(residents_within=reach)
 
 
 def analyse_hubs(
@@ -221,21 +241,28 @@ def analyse_hubs(
         none_note="no council-named hub in the register lies in this locality",
         **common,
     )
-    parts = []
-    for scenario, frame, status in [
+    scenarios = [
         (COUNCIL, council, "council-named sites in the register only"),
         (BALANCE, balance_hubs, f"localities {balance.status}; hubs exhaustive"),
         (JOINT, joint_hubs, joint.status),
-    ]:
+    ]
+    if named.empty:  # the profile names no hubs: nothing to score, nothing made up
+        council = council.iloc[0:0]
+        scenarios = scenarios[1:]
+    parts = []
+    for scenario, frame, status in scenarios:
         part = frame.assign(scenario=scenario)[list(COMPARISON_COLUMNS)]
         parts.append(pd.concat([part, pd.DataFrame([_total(frame, scenario, status)])]))
     comparison = pd.concat(parts, ignore_index=True)
+    named = _with_reach(named, minutes_table, demand, opt)
     missing = named.loc[~named["in_register"].astype(bool), "named_hub"].tolist()
     notes = [
         f"Residents within {table.minutes:g} minutes' walk of their own locality's hub; "
         f"joint plan capped at a worst deviation of {cap:.1%} (balance-only optimum "
         f"{z0:.1%}).",
     ]
+    if named.empty:
+        notes.append("The area profile names no council hubs, so none are scored.")
     if missing:
         notes.append(
             "Council-named hubs not in the register (not scored; add them as candidates by "

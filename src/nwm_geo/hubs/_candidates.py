@@ -196,11 +196,10 @@ def hub_candidates(
     out.index = pd.Index(out.index.astype(str), name="hub_id")
     if new_sites:
         new = _new_sites(new_sites, postcodes).to_crs(out.crs)
-        out = gpd.GeoDataFrame(
-            pd.concat([out, new.rename_geometry(out.geometry.name)]),
-            geometry=out.geometry.name,
-            crs=out.crs,
-        )
+        geom = out.geometry.name
+        if new.geometry.name != geom:
+            new = new.rename_geometry(geom)
+        out = gpd.GeoDataFrame(pd.concat([out, new]), geometry=geom, crs=out.crs)
     if not out.index.is_unique:
         dup = sorted(set(out.index[out.index.duplicated()]))
         raise NwmGeoError(f"Cannot add hub candidates: id(s) {dup} given twice")

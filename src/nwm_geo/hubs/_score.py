@@ -261,8 +261,15 @@ def best_hubs(
             unreached_residents=float(pop[in_loc & minutes_table[hub].isna()].sum()),
         )
         rows.append(row)
-    out = pd.DataFrame(rows)
-    return out
+    extra = [
+        "hub_category",
+        "ties",
+        "runner_up_name",
+        "runner_up_within",
+        "n_candidates",
+        "unreached_residents",
+    ]
+    return pd.DataFrame(rows, columns=[*HUB_COLUMNS, *extra])
 
 
 def restrict(rules: HubRules, hub_ids: list[str]) -> HubRules:
