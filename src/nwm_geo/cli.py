@@ -114,8 +114,9 @@ def _parser() -> argparse.ArgumentParser:
         ("register", "assemble and validate the asset register; wards and demand points"),
         ("localities", "partition the wards into balanced localities, with proof"),
         ("coverage", "15-minute walk coverage and asset criticality"),
+        ("hubs", "one hub per locality: council-named, balance-only and joint plans"),
         ("report", "requirements spreadsheet, maps and reports/index.html"),
-        ("run", "the whole pipeline: register, localities, coverage, report"),
+        ("run", "the whole pipeline: register, localities, coverage, hubs, report"),
     ]:
         sub.add_parser(name, help=text, parents=[study_opts])
     return p
@@ -188,6 +189,8 @@ def _cmd_stages(args: argparse.Namespace) -> None:
                 ["population", "assets", "population_dev_pct", "assets_dev_pct", "n_wards"]
             ].round(1),
         )
+    if "hubs" in stages:
+        _show_hubs(study)
     if "coverage" in stages or "report" in stages:
         print(f"\n{study.network_label}")
         _show(
@@ -198,6 +201,18 @@ def _cmd_stages(args: argparse.Namespace) -> None:
     print(f"\nwrote {len(written)} files:")
     for path in written:
         print(f"  {path}")
+
+
+def _show_hubs(study: Study) -> None:
+    """Print the hubs of the three plans (totals) and the named sites missing."""
+    analysis = study.hub_analysis
+    totals = analysis.comparison[analysis.comparison["locality"] == "TOTAL"]
+    _show(
+        "Residents within the walk of their own locality's hub:",
+        totals.set_index("scenario")[["residents_within", "share_pct", "status"]].round(1),
+    )
+    for note in analysis.notes:
+        print(note)
 
 
 def _cmd_import_data(args: argparse.Namespace) -> None:
@@ -217,6 +232,7 @@ _COMMANDS = {
     "register": _cmd_stages,
     "localities": _cmd_stages,
     "coverage": _cmd_stages,
+    "hubs": _cmd_stages,
     "report": _cmd_stages,
     "run": _cmd_stages,
 }

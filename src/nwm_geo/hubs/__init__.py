@@ -30,7 +30,14 @@ from nwm_geo.hubs._candidates import (
     hub_candidates,
     named_sites,
 )
-from nwm_geo.hubs._score import HUB_COLUMNS, best_hubs, candidate_minutes, hub_rules, restrict
+from nwm_geo.hubs._score import (
+    HUB_COLUMNS,
+    best_hubs,
+    candidate_minutes,
+    hub_catchments,
+    hub_rules,
+    restrict,
+)
 
 __all__ = [
     "CANDIDATE_COLUMNS",
@@ -45,6 +52,7 @@ __all__ = [
     "best_hubs",
     "candidate_minutes",
     "hub_candidates",
+    "hub_catchments",
     "hub_rules",
     "named_sites",
     "restrict",

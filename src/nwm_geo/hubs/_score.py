@@ -22,7 +22,14 @@ from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, within_minutes
 from nwm_geo.localities import HubRules
 
-__all__ = ["HUB_COLUMNS", "best_hubs", "candidate_minutes", "hub_rules"]
+__all__ = [
+    "HUB_COLUMNS",
+    "best_hubs",
+    "candidate_minutes",
+    "hub_catchments",
+    "hub_rules",
+    "restrict",
+]
 
 #: The columns of ``hubs.csv`` (:func:`best_hubs`), in order; more columns follow them.
 HUB_COLUMNS: tuple[str, ...] = (
@@ -276,3 +283,52 @@ def restrict(rules: HubRules, hub_ids: list[str]) -> HubRules:
     """Return the same table for a subset of the candidates (e.g. the council's named hubs)."""
     keep = [h for h in rules.candidates if h in set(hub_ids)]
     return replace(rules, covered=rules.covered[keep], unit_of=rules.unit_of[keep])
+
+
+def hub_catchments(
+    model: coverage.WalkModel,
+    candidates: pd.DataFrame,
+    hub_ids: list[str],
+    *,
+    minutes: float | None = None,
+    speed_m_per_min: float | None = None,
+) -> gpd.GeoDataFrame:
+    """Walk catchments of the chosen hubs (:func:`nwm_geo.coverage.walksheds`).
+
+    Parameters
+    ----------
+    model
+        The study's walk model.
+    candidates
+        :func:`hub_candidates` (a new site at a residential postcode starts from that
+        demand point).
+    hub_ids
+        The hubs to draw.
+    minutes, speed_m_per_min
+        Threshold and speed (defaults from settings).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by hub id, with ``category`` and ``name``; an empty geometry for a new
+        site that is not in the walk model.
+    """
+    ids = list(dict.fromkeys(h for h in hub_ids if h))
+    nodes = []
+    for h in ids:
+        if h in model.asset_ids:
+            nodes.append(int(model.asset_nodes[model.asset_ids.get_loc(h)]))
+        elif candidates.at[h, "postcode"] in model.point_ids:
+            nodes.append(
+                int(model.point_nodes[model.point_ids.get_loc(candidates.at[h, "postcode"])])
+            )
+        else:
+            nodes.append(-1)
+    sub = replace(
+        model,
+        asset_ids=pd.Index(ids, name="hub_id"),
+        asset_nodes=np.asarray(nodes, dtype=np.int64),
+        category=pd.Series(candidates.loc[ids, "category"].astype(str).to_numpy(), index=ids),
+        name=pd.Series(candidates.loc[ids, "name"].astype(str).to_numpy(), index=ids),
+    )
+    return coverage.walksheds(sub, minutes=minutes, speed_m_per_min=speed_m_per_min, by="asset")

@@ -40,6 +40,7 @@ from nwm_geo.maps._folium import (
     localities_map,
     walksheds_map,
 )
+from nwm_geo.maps._hubs import add_hubs, hub_points
 from nwm_geo.maps._save import MAX_MAP_BYTES, map_html, save_figure, save_map
 from nwm_geo.maps._style import (
     CATEGORY_COLOURS,
@@ -59,9 +60,11 @@ __all__ = [
     "LOCALITY_COLOURS",
     "MAX_MAP_BYTES",
     "POPUP_FIELDS",
+    "add_hubs",
     "assets_map",
     "category_colour",
     "gaps_map",
+    "hub_points",
     "localities_map",
     "locality_colour",
     "map_html",

@@ -22,12 +22,15 @@ spreadsheet, ``_index`` the HTML index.
 
 from __future__ import annotations
 
+from nwm_geo.report._hubs import HUB_SHEET, add_hub_sheet
 from nwm_geo.report._index import write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
 from nwm_geo.report._xlsx import sheet_name, write_requirements_xlsx
 
 __all__ = [
+    "HUB_SHEET",
     "RunInfo",
+    "add_hub_sheet",
     "method_rows",
     "register_gap_note",
     "sheet_name",
