@@ -124,7 +124,24 @@ def test_run_writes_every_output_on_luton(
 
     book = openpyxl.load_workbook(reports / "asset_requirements.xlsx", read_only=True)
     assert book.sheetnames[0] == "Summary"
-    assert len(book.sheetnames) == 1 + 5
+    assert len(book.sheetnames) == 1 + 5 + 1 and book.sheetnames[-1] == "Hubs"
+
+    hubs = pd.read_csv(processed / "hubs.csv", keep_default_na=False)
+    assert list(hubs.columns[:9]) == [
+        "locality", "hub_asset_id", "hub_name", "residents", "residents_within",
+        "share_pct", "mean_minutes", "runner_up_asset_id", "status",
+    ]  # fmt: skip
+    assert sorted(hubs["locality"]) == sorted(summary["locality"])
+    assert hubs["residents"].sum() == 225_239
+    comparison = pd.read_csv(processed / "hubs_comparison.csv")
+    totals = comparison[comparison["locality"] == "TOTAL"].set_index("scenario")
+    assert len(totals) == 3
+    joint = totals.loc["joint optimum: localities and hubs together"]
+    assert joint["status"] == "proven optimal"
+    assert joint["residents_within"] >= hubs["residents_within"].sum()
+    named = pd.read_csv(processed / "hub_named_sites.csv")
+    assert "Lewsey Community Centre" in set(named.loc[~named["in_register"], "named_hub"])
+    assert "nwm-hub" in (reports / "map_localities.html").read_text(encoding="utf-8")
 
     index = (reports / "index.html").read_text(encoding="utf-8")
     links = re.findall(r'href="([^"#]+)"', index)

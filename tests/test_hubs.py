@@ -436,3 +436,66 @@ def test_time_limit_stop_reports_best_found_with_its_gap(area: dict) -> None:
         f"within reach of their hub vs proven upper bound {hp.bound:,.0f})"
     )
     assert hp.plan.status == hp.status
+
+
+# ----------------------------------------------------------------------- outputs
+
+
+def test_analysis_sheet_and_map_escape_input_text(area: dict, tmp_path: Any) -> None:
+    import openpyxl
+
+    from nwm_geo import maps, report
+
+    evil = '=HYPERLINK("http://x")<script>alert(1)</script>'
+    candidates = area["candidates"].copy()
+    candidates.loc["C2", "name"] = evil
+    balance = loc.partition(area["wards"], k=3, rules=POP_ONLY)
+    named = hubs.named_sites(area["register"], [hubs.NamedHub("Corner Centre", "Corner Centre")])
+    analysis = hubs.analyse_hubs(
+        area["wards"],
+        area["demand"],
+        candidates=candidates,
+        minutes_table=area["minutes"],
+        balance=balance,
+        named=named,
+        rules=POP_ONLY,
+        options=hubs.HubOptions(
+            tolerance=0.2, steps=(0.0, 0.1), minutes=MINUTES, speed_m_per_min=SPEED
+        ),
+    )
+    assert analysis.joint.proven_optimal
+    assert analysis.joint.residents_within >= analysis.balance["residents_within"].sum()
+    totals = analysis.comparison[analysis.comparison["locality"] == "TOTAL"]
+    assert totals["scenario"].tolist() == [
+        "council-named hubs, balance-only localities",
+        "balance-only localities, their best hubs",
+        "joint optimum: localities and hubs together",
+    ]
+    assert analysis.named.at[0, "residents_within"] == float(
+        area["demand"].loc[area["minutes"]["C1"] <= MINUTES, "population"].sum()
+    )
+    # the workbook: a Hubs sheet added last, no cell a formula
+    path = tmp_path / "book.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Summary"
+    wb.save(path)
+    report.add_hub_sheet(path, analysis)
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["Summary", report.HUB_SHEET]
+    cells = [c.value for row in book[report.HUB_SHEET].iter_rows() for c in row if c.value]
+    assert not any(isinstance(v, str) and v.startswith("=") for v in cells)
+    # the map: the name is escaped, never live HTML
+    frame = analysis.joint_hubs.copy()
+    frame.loc[0, "hub_name"] = evil
+    frame.loc[0, "hub_asset_id"] = "C2"
+    points = maps.hub_points(frame, candidates)
+    catch = hubs.hub_catchments(
+        area["model"],
+        candidates,
+        list(points["hub_asset_id"]),
+        minutes=MINUTES,
+        speed_m_per_min=SPEED,
+    )
+    m = maps.localities_map(area["wards"], analysis.joint.plan.assignment)
+    html = maps.add_hubs(m, points, catch, minutes=MINUTES).get_root().render()
+    assert "<script>alert(1)" not in html and "nwm-hub" in html and "nwm-catchment" in html

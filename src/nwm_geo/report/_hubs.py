@@ -55,7 +55,7 @@ def add_hub_sheet(path: Path, analysis: hubs.HubAnalysis, *, notes: Sequence[str
     wb = load_workbook(path)
     if HUB_SHEET in wb.sheetnames:
         del wb[HUB_SHEET]
-    ws = wb.create_sheet(HUB_SHEET, index=1 if len(wb.sheetnames) else 0)
+    ws = wb.create_sheet(HUB_SHEET)  # the last sheet: the locality sheets keep their places
     _put(ws, 1, 1, "Community hubs: one hub per locality", font=_BOLD)
     row = 2
     for line in [*analysis.notes, *notes]:
