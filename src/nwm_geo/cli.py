@@ -23,6 +23,7 @@ from nwm_geo._errors import NwmGeoError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from nwm_geo.hubs import HubOptions
     from nwm_geo.pipeline import Study
 
 __all__ = ["main"]
@@ -110,6 +111,7 @@ def _parser() -> argparse.ArgumentParser:
         help="download the walk network from OSM (needs the internet)",
     )
     study_opts.add_argument("--quiet", action="store_true", help="no progress bars")
+    _hub_arguments(study_opts)
     for name, text in [
         ("register", "assemble and validate the asset register; wards and demand points"),
         ("localities", "partition the wards into balanced localities, with proof"),
@@ -120,6 +122,58 @@ def _parser() -> argparse.ArgumentParser:
     ]:
         sub.add_parser(name, help=text, parents=[study_opts])
     return p
+
+
+def _hub_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the hub options (issue 12): extra candidates and the joint plan's balance cap."""
+    parser.add_argument(
+        "--hub-add-id",
+        action="append",
+        default=[],
+        metavar="ASSET_ID",
+        help="add a register site as a hub candidate, by asset id (repeatable)",
+    )
+    parser.add_argument(
+        "--hub-add-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add a register site as a hub candidate, by name (repeatable)",
+    )
+    parser.add_argument(
+        "--hub-site",
+        action="append",
+        default=[],
+        metavar="NAME=POSTCODE",
+        help="add a new hub site at a postcode (repeatable)",
+    )
+    parser.add_argument(
+        "--hub-cap",
+        type=float,
+        metavar="FRACTION",
+        help="the joint plan's balance cap, e.g. 0.25 (default: the balance optimum + 0.10)",
+    )
+
+
+def _hub_options(args: argparse.Namespace) -> HubOptions | None:
+    from nwm_geo.hubs import HubOptions, NewSite
+
+    if not (args.hub_add_id or args.hub_add_name or args.hub_site or args.hub_cap is not None):
+        return None
+    sites = []
+    for item in args.hub_site:
+        if "=" not in item:
+            raise NwmGeoError(f"--hub-site expects NAME=POSTCODE, got {item!r}")
+        name, postcode = item.rsplit("=", 1)
+        sites.append(NewSite(name.strip(), postcode.strip()))
+    if args.hub_cap is not None and not 0 < args.hub_cap <= 2:
+        raise NwmGeoError(f"--hub-cap must be a fraction in (0, 2], got {args.hub_cap}")
+    return HubOptions(
+        max_deviation=args.hub_cap,
+        add_ids=tuple(args.hub_add_id),
+        add_names=tuple(args.hub_add_name),
+        new_sites=tuple(sites),
+    )
 
 
 def _study(args: argparse.Namespace) -> Study:
@@ -159,6 +213,7 @@ def _study(args: argparse.Namespace) -> Study:
         graph_path=args.graph,
         download=args.download,
         verbose=not args.quiet,
+        hub_options=_hub_options(args),
     )
 
 
