@@ -152,7 +152,7 @@ def hub_candidates(
     geopandas.GeoDataFrame
         Indexed by ``hub_id`` (the ``asset_id``, or ``new-<postcode>``) with
         :data:`CANDIDATE_COLUMNS` and geometry, in tie-break order: the categories in
-        order, then additions, each by id.
+        order (each by asset id), then the additions in the order given.
 
     Raises
     ------
@@ -164,7 +164,6 @@ def hub_candidates(
     picked = register[inside & register["category"].isin(cats)].copy()
     picked["_order"] = picked["category"].map({c: i for i, c in enumerate(cats)})
     picked["source"] = "register: " + picked["category"].astype(str)
-    picked = picked.sort_values(["_order"], kind="stable")
     picked = picked.loc[sorted(picked.index, key=lambda a: (picked.at[a, "_order"], str(a)))]
     problems: list[str] = []
     extra: list[tuple[str, str]] = []
