@@ -141,7 +141,9 @@ def test_run_writes_every_output_on_luton(
     assert joint["residents_within"] >= hubs["residents_within"].sum()
     named = pd.read_csv(processed / "hub_named_sites.csv")
     assert "Lewsey Community Centre" in set(named.loc[~named["in_register"], "named_hub"])
-    assert "nwm-hub" in (reports / "map_localities.html").read_text(encoding="utf-8")
+    for name in ("map_localities.html", "map_hubs_joint.html"):
+        html = (reports / name).read_text(encoding="utf-8")
+        assert "nwm-hub" in html and "nwm-catchment" in html, name
 
     index = (reports / "index.html").read_text(encoding="utf-8")
     links = re.findall(r'href="([^"#]+)"', index)

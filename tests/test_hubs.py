@@ -499,3 +499,6 @@ def test_analysis_sheet_and_map_escape_input_text(area: dict, tmp_path: Any) -> 
     m = maps.localities_map(area["wards"], analysis.joint.plan.assignment)
     html = maps.add_hubs(m, points, catch, minutes=MINUTES).get_root().render()
     assert "<script>alert(1)" not in html and "nwm-hub" in html and "nwm-catchment" in html
+    # the layer control is drawn after the hub layers, so it can list them (a control
+    # drawn before them stops the page's script and no hub shows)
+    assert html.rindex("L.control.layers") > html.rindex("nwm-hub")

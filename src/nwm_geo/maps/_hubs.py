@@ -57,6 +57,10 @@ def add_hubs(
     -------
     folium.Map
     """
+    # the layer control lists the layers present when it is drawn: take it out, put it back
+    controls = {k: v for k, v in m._children.items() if isinstance(v, folium.LayerControl)}
+    for key in controls:
+        del m._children[key]
     if catchments is not None and len(catchments):
         ok = catchments[catchments.geometry.notna() & ~catchments.geometry.is_empty]
         geoms = _simplified(ok, 15.0)
@@ -105,6 +109,8 @@ def add_hubs(
         fg = folium.FeatureGroup(name=_esc(name))
         _GeoJsonLayer(feats).add_to(fg)
         fg.add_to(m)
+    for key, control in controls.items():
+        m.add_child(control, name=key)
     return m
 
 

@@ -217,6 +217,35 @@ def _hub_markers(study: Study, localities_map: Any) -> None:
     )
 
 
+def _joint_hub_map(study: Study, out: Path) -> tuple[str, Path]:
+    """Save the map of the localities and hubs chosen together; return its link."""
+    analysis = study.hub_analysis
+    joint = analysis.joint
+    m = maps.localities_map(
+        study.wards,
+        joint.plan.assignment,
+        title="Localities and hubs chosen together",
+        subtitle=(
+            f"{joint.residents_within:,} residents within {analysis.rules.minutes:g} minutes "
+            f"of their own locality's hub ({joint.status}; worst deviation "
+            f"{joint.plan.objective:.1%}, cap {joint.max_deviation:.1%})"
+        ),
+        network_label=study.network_label,
+    )
+    points = maps.hub_points(analysis.joint_hubs, analysis.candidates)
+    catchments = hubs.hub_catchments(
+        study.model,
+        analysis.candidates,
+        [str(h) for h in points["hub_asset_id"]],
+        minutes=study.minutes,
+        speed_m_per_min=study.speed_m_per_min,
+    )
+    maps.add_hubs(m, points, catchments, minutes=study.minutes or settings.walk_minutes)
+    path = out / "map_hubs_joint.html"
+    maps.save_map(m, path)
+    return "Localities and hubs chosen together (joint optimum)", path
+
+
 def write_report(study: Study, out: Path) -> list[Path]:
     """Write the requirements spreadsheet, the maps and ``index.html``.
 
@@ -276,6 +305,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
     for title, (name, m) in folium_maps.items():
         maps.save_map(m, out / name)
         map_links.append((title, out / name))
+    map_links.append(_joint_hub_map(study, out))
     figures = {
         "Localities (PNG)": ("localities.png", maps.plot_localities(wards, assignment, **common)),
         "Assets by category (PNG)": (

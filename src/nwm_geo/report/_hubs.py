@@ -66,24 +66,29 @@ def add_hub_sheet(path: Path, analysis: hubs.HubAnalysis, *, notes: Sequence[str
         ws,
         row,
         "Residents within the walk of their own locality's hub: three plans side by side",
-        _shares(analysis.comparison),
+        _shares(analysis.comparison).set_index(["scenario", "locality"]),
         note="council-named hubs (as far as the register holds them) and the balance-only "
         "localities' best hubs are on the published localities; the joint optimum chooses "
         "localities and hubs together",
     )
     cols = [*hubs.HUB_COLUMNS, "ties", "runner_up_name", "runner_up_within", "n_candidates"]
     row = _write_table(
-        ws, row, "Hubs of the published localities (hubs.csv)", _shares(analysis.balance[cols])
+        ws,
+        row,
+        "Hubs of the published localities (hubs.csv)",
+        _shares(analysis.balance[cols]).set_index("locality"),
     )
     row = _write_table(
         ws,
         row,
         "What balance costs in coverage: the joint optimum at a few balance caps",
-        _shares(analysis.frontier),
+        _shares(analysis.frontier).set_index("plan"),
         note="worst deviation = the worst relative gap to the mean population or asset count "
         "of any locality; balance cost in percentage points over the balance-only optimum",
     )
-    row = _write_table(ws, row, "The council's named hubs in the register", analysis.named)
+    row = _write_table(
+        ws, row, "The council's named hubs in the register", analysis.named.set_index("named_hub")
+    )
     cand = pd.DataFrame(analysis.candidates.drop(columns=analysis.candidates.geometry.name))
     _write_table(ws, row, "Hub candidates", cand)
     _widths(ws)
