@@ -502,3 +502,18 @@ def test_analysis_sheet_and_map_escape_input_text(area: dict, tmp_path: Any) -> 
     # the layer control is drawn after the hub layers, so it can list them (a control
     # drawn before them stops the page's script and no hub shows)
     assert html.rindex("L.control.layers") > html.rindex("nwm-hub")
+
+
+def test_joint_plan_keeps_pins_and_floors(area: dict) -> None:
+    rules = loc.PartitionRules(
+        measures=("population",),
+        pins={"W00": "Harbour", "W20": "Harbour"},
+        category_floors={"assets": 1},
+    )
+    hp = loc.partition_with_hubs(
+        area["wards"], k=3, hubs=area["rules"], max_deviation=0.6, rules=rules
+    )
+    assignment = hp.plan.assignment
+    assert assignment["W00"] == assignment["W20"] == "Harbour"
+    assert (hp.plan.summary["assets"] >= 1).all()
+    assert hp.proven_optimal
