@@ -213,3 +213,15 @@ def test_a_write_error_is_one_line_not_a_traceback(
     assert "No space left on device" in err and "wards.csv" in err
     assert "Traceback" not in err
     assert _outputs(project) == []
+
+
+def test_bad_hub_options_exit_2_before_any_data_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NWM_GEO_PROJECT_DIR", str(tmp_path / "p"))
+    monkeypatch.setenv("NWM_GEO_SHARED_DATA", str(tmp_path / "no-bundle"))
+    assert main(["hubs", "--quiet", "--hub-site", "Town-centre hub LU1 2BQ"]) == 2
+    assert "--hub-site expects NAME=POSTCODE" in capsys.readouterr().err
+    assert main(["hubs", "--quiet", "--hub-cap", "0"]) == 2
+    assert "--hub-cap must be a fraction" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()
