@@ -517,3 +517,29 @@ def test_joint_plan_keeps_pins_and_floors(area: dict) -> None:
     assert assignment["W00"] == assignment["W20"] == "Harbour"
     assert (hp.plan.summary["assets"] >= 1).all()
     assert hp.proven_optimal
+
+
+class _JumpingClock:
+    """A clock that advances ``step`` seconds per call (a machine far too slow)."""
+
+    def __init__(self, step: float) -> None:
+        self.t, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.t += self.step
+        return self.t
+
+
+def test_no_time_left_is_an_error_not_a_plan(area: dict) -> None:
+    from nwm_geo import SolverError
+
+    with pytest.raises(SolverError, match="no plan found with hubs"):
+        loc.partition_with_hubs(
+            area["wards"],
+            k=3,
+            hubs=area["rules"],
+            max_deviation=0.6,
+            rules=POP_ONLY,
+            time_limit_s=10,
+            clock=_JumpingClock(100.0),
+        )
