@@ -543,3 +543,24 @@ def test_no_time_left_is_an_error_not_a_plan(area: dict) -> None:
             time_limit_s=10,
             clock=_JumpingClock(100.0),
         )
+
+
+def test_analysis_without_a_joint_plan_says_why_and_keeps_the_rest(area: dict) -> None:
+    balance = loc.partition(area["wards"], k=3, rules=POP_ONLY)
+    analysis = hubs.analyse_hubs(
+        area["wards"],
+        area["demand"],
+        candidates=area["candidates"],
+        minutes_table=area["minutes"],
+        balance=balance,
+        named=hubs.named_sites(area["register"], []),
+        rules=POP_ONLY,
+        options=hubs.HubOptions(
+            tolerance=0.0, steps=(0.0,), minutes=MINUTES, speed_m_per_min=SPEED
+        ),
+    )
+    # at the balance optimum no plan gives all three localities a candidate
+    assert analysis.joint is None and analysis.joint_hubs.empty
+    assert any(n.startswith("No joint plan at a") for n in analysis.notes)
+    assert set(analysis.comparison["scenario"]) == {"balance-only localities, their best hubs"}
+    assert len(analysis.balance) == 3

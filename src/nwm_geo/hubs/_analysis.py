@@ -16,7 +16,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from nwm_geo._errors import InfeasiblePartitionError
 from nwm_geo._units import within_minutes
 from nwm_geo.hubs._candidates import NewSite
 from nwm_geo.hubs._score import best_hubs, hub_rules, restrict
@@ -102,7 +101,8 @@ class HubAnalysis:
     balance
         Best hub per locality of the balance-only plan (``hubs.csv``).
     joint
-        The joint optimum (:class:`~nwm_geo.localities.HubPlan`).
+        The joint optimum (:class:`~nwm_geo.localities.HubPlan`); None when no plan
+        within the cap gives every locality a hub candidate (``notes`` says why).
     joint_hubs
         Its hubs in the same columns as ``balance``.
     council
@@ -121,7 +121,7 @@ class HubAnalysis:
     minutes: pd.DataFrame
     rules: HubRules
     balance: pd.DataFrame
-    joint: HubPlan
+    joint: HubPlan | None
     joint_hubs: pd.DataFrame
     council: pd.DataFrame
     frontier: pd.DataFrame
@@ -226,12 +226,13 @@ def analyse_hubs(
         balance=balance,
         time_limit_s=opt.time_limit_s,
     )
-    if cap not in front.plans:
+    joint = front.plans.get(cap)
+    if joint is not None:
+        joint_hubs = best_hubs(table, joint.plan.assignment, status=joint.status, **common)
+    else:  # no plan within the cap gives every locality a hub: said, not hidden
         row = front.table[front.table["max_deviation"] == max(cap, z0)]
-        why = row["status"].iloc[0] if len(row) else "not solved"
-        raise InfeasiblePartitionError(f"no joint plan with hubs at a {cap:.1%} cap: {why}")
-    joint = front.plans[cap]
-    joint_hubs = best_hubs(table, joint.plan.assignment, status=joint.status, **common)
+        why = str(row["status"].iloc[0]) if len(row) else "not solved"
+        joint_hubs = balance_hubs.iloc[0:0]
     in_reg = named[named["in_register"].astype(bool)]
     named_ids = [a for a in in_reg["asset_id"] if a in set(table.candidates)]
     council = best_hubs(
@@ -244,8 +245,9 @@ def analyse_hubs(
     scenarios = [
         (COUNCIL, council, "council-named sites in the register only"),
         (BALANCE, balance_hubs, f"localities {balance.status}; hubs exhaustive"),
-        (JOINT, joint_hubs, joint.status),
     ]
+    if joint is not None:
+        scenarios.append((JOINT, joint_hubs, joint.status))
     if named.empty:  # the profile names no hubs: nothing to score, nothing made up
         council = council.iloc[0:0]
         scenarios = scenarios[1:]
@@ -261,6 +263,8 @@ def analyse_hubs(
         f"joint plan capped at a worst deviation of {cap:.1%} (balance-only optimum "
         f"{z0:.1%}).",
     ]
+    if joint is None:
+        notes.append(f"No joint plan at a {cap:.1%} cap: {why}")
     if named.empty:
         notes.append("The area profile names no council hubs, so none are scored.")
     if missing:

@@ -166,10 +166,14 @@ def write_hubs(study: Study, out: Path) -> list[Path]:
     candidates = pd.DataFrame(cand.drop(columns=cand.geometry.name))
     candidates["lon"], candidates["lat"] = cand.geometry.x.round(6), cand.geometry.y.round(6)
     joint = analysis.joint
-    joint_plan = pd.DataFrame(
-        {"ward_name": study.wards["ward_name"], "locality": joint.plan.assignment}
-    )
-    joint_plan["hub_asset_id"] = joint_plan["locality"].map(joint.hubs["hub"])
+    joint_plan = pd.DataFrame({"ward_name": study.wards["ward_name"]})
+    if joint is not None:
+        joint_plan["locality"] = joint.plan.assignment
+        joint_plan["hub_asset_id"] = joint_plan["locality"].map(joint.hubs["hub"])
+        joint_plan["status"] = joint.status
+    else:
+        joint_plan["locality"], joint_plan["hub_asset_id"] = "", ""
+        joint_plan["status"] = " ".join(n for n in analysis.notes if n.startswith("No joint"))
     joint_plan.index.name = "ward_code"
     tables: dict[str, tuple[pd.DataFrame, bool]] = {
         "hubs.csv": (study.hubs, False),
@@ -217,10 +221,12 @@ def _hub_markers(study: Study, localities_map: Any) -> None:
     )
 
 
-def _joint_hub_map(study: Study, out: Path) -> tuple[str, Path]:
-    """Save the map of the localities and hubs chosen together; return its link."""
+def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
+    """Save the map of the localities and hubs chosen together; return its link (if any)."""
     analysis = study.hub_analysis
     joint = analysis.joint
+    if joint is None:
+        return []
     m = maps.localities_map(
         study.wards,
         joint.plan.assignment,
@@ -243,7 +249,7 @@ def _joint_hub_map(study: Study, out: Path) -> tuple[str, Path]:
     maps.add_hubs(m, points, catchments, minutes=study.minutes or settings.walk_minutes)
     path = out / "map_hubs_joint.html"
     maps.save_map(m, path)
-    return "Localities and hubs chosen together (joint optimum)", path
+    return [("Localities and hubs chosen together (joint optimum)", path)]
 
 
 def write_report(study: Study, out: Path) -> list[Path]:
@@ -305,7 +311,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
     for title, (name, m) in folium_maps.items():
         maps.save_map(m, out / name)
         map_links.append((title, out / name))
-    map_links.append(_joint_hub_map(study, out))
+    map_links += _joint_hub_map(study, out)
     figures = {
         "Localities (PNG)": ("localities.png", maps.plot_localities(wards, assignment, **common)),
         "Assets by category (PNG)": (
