@@ -124,7 +124,9 @@ def test_run_writes_every_output_on_luton(
 
     book = openpyxl.load_workbook(reports / "asset_requirements.xlsx", read_only=True)
     assert book.sheetnames[0] == "Summary"
-    assert len(book.sheetnames) == 1 + 5 + 1 and book.sheetnames[-1] == "Hubs"
+    # Summary, the localities, Closure impact, Hubs
+    assert len(book.sheetnames) == 1 + 5 + 2
+    assert book.sheetnames[-2:] == ["Closure impact", "Hubs"]
 
     hubs = pd.read_csv(processed / "hubs.csv", keep_default_na=False)
     assert list(hubs.columns[:9]) == [
