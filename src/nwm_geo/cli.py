@@ -142,7 +142,50 @@ def _parser() -> argparse.ArgumentParser:
     )
     cmp.add_argument("plan_a", type=Path, help="the first plan (CSV or GeoJSON)")
     cmp.add_argument("plan_b", type=Path, help="the second plan")
+    _add_partition_parser(sub, common)
     return p
+
+
+def _add_partition_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    """``nwm-geo partition UNITS_FILE ...``: any council's units, any k."""
+    part = sub.add_parser(
+        "partition",
+        help="partition any polygon file of units into k balanced contiguous localities",
+        parents=[common],
+    )
+    part.add_argument("units_file", type=Path, help="GeoJSON, GeoPackage or shapefile of units")
+    part.add_argument("--id-column", required=True, help="column with each unit's unique id")
+    part.add_argument("--population-column", required=True, help="column with the population")
+    part.add_argument(
+        "--balance-column",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="another column to balance, e.g. an asset count (repeatable)",
+    )
+    part.add_argument("--layer", help="the layer of a multi-layer file")
+    part.add_argument("--k", type=int, required=True, help="number of localities")
+    part.add_argument(
+        "--time-limit", type=float, default=60.0, help="seconds for the whole solve (default 60)"
+    )
+    part.add_argument(
+        "--objective",
+        choices=["balance", "compact"],
+        default="balance",
+        help="balance: minimise the worst deviation (default); compact: minimise the "
+        "boundary between localities with every measure within --tolerance",
+    )
+    part.add_argument(
+        "--tolerance",
+        type=float,
+        default=5.0,
+        help="with --objective compact: the band, ± %% of the average (default 5)",
+    )
+    part.add_argument("--out", type=Path, required=True, help="the plan CSV to write")
+    part.add_argument(
+        "--summary", type=Path, help="the JSON summary to write (default: OUT with .json)"
+    )
+    part.add_argument("--quiet", action="store_true", help="no progress output")
 
 
 def _hub_arguments(parser: argparse.ArgumentParser) -> None:
@@ -383,6 +426,81 @@ def _cmd_compare_plans(args: argparse.Namespace) -> None:
     _show("Localities:", cmp.metrics[[c for c in cols if c in cmp.metrics.columns]].round(1))
 
 
+def _cmd_partition(args: argparse.Namespace) -> None:
+    import json
+    import time
+
+    from nwm_geo import localities
+    from nwm_geo._io import atomic_path
+
+    if args.k < 2:
+        raise NwmGeoError(f"--k must be 2 or more, got {args.k}")
+    if args.time_limit <= 0:
+        raise NwmGeoError(f"--time-limit must be positive, got {args.time_limit}")
+    if not 0 < args.tolerance < 100:
+        raise NwmGeoError(f"--tolerance must be between 0 and 100 (%), got {args.tolerance}")
+    units = localities.read_units(
+        args.units_file,
+        id_column=args.id_column,
+        population_column=args.population_column,
+        balance_columns=args.balance_column,
+        k=args.k,
+        layer=args.layer,
+    )
+    measures = ["population", *args.balance_column]
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    plan = localities.partition(
+        units,
+        k=args.k,
+        measures=measures,
+        k_range=(2, max(args.k, len(units))),
+        time_limit_s=args.time_limit,
+        verbose=not args.quiet,
+        objective=args.objective,
+        tolerance=args.tolerance / 100 if args.objective == "compact" else None,
+    )
+    table = units[measures].copy()
+    table.insert(0, "locality", plan.assignment)
+    table.index.name = args.id_column
+    record = {
+        "input": {
+            "units_file": str(args.units_file),
+            "layer": args.layer,
+            "id_column": args.id_column,
+            "population_column": args.population_column,
+            "balance_columns": args.balance_column,
+            "n_units": len(units),
+        },
+        "settings": {
+            "k": args.k,
+            "time_limit_s": args.time_limit,
+            "objective": args.objective,
+            "tolerance_pct": args.tolerance if args.objective == "compact" else None,
+        },
+        "started_utc": started,
+        "nwm_geo": _version(),
+        **localities.plan_record(plan, units, measures=measures),
+    }
+    summary = args.summary or args.out.with_suffix(".json")
+    # both files are staged and replace their targets only when both are written
+    with atomic_path(args.out) as csv_tmp, atomic_path(summary) as json_tmp:
+        table.to_csv(csv_tmp)
+        json_tmp.write_text(json.dumps(record, indent=2, default=str))
+    print(f"{plan.status}; worst deviation {plan.objective:.2%}, lower bound {plan.bound:.2%}")
+    for line in record["wording"]:  # type: ignore[attr-defined]
+        print(f"  {line}")
+    print(f"wrote {args.out} and {summary}")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nwm_geo")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
 _COMMANDS = {
     "import-data": _cmd_import_data,
     "register": _cmd_stages,
@@ -393,6 +511,7 @@ _COMMANDS = {
     "run": _cmd_stages,
     "scenario": _cmd_scenario,
     "compare-plans": _cmd_compare_plans,
+    "partition": _cmd_partition,
 }
 
 

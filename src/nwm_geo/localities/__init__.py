@@ -45,6 +45,7 @@ from nwm_geo.localities._planfile import (
     read_plan,
 )
 from nwm_geo.localities._rules import DEFAULT_K_RANGE, PartitionRules
+from nwm_geo.localities._units import plan_record, read_units, within_wording
 
 __all__ = [
     "DEFAULT_K_RANGE",
@@ -66,9 +67,12 @@ __all__ = [
     "partition_with_hubs",
     "plan_from_assignment",
     "plan_parts",
+    "plan_record",
     "plan_sha256",
     "plan_summary",
     "polsby_popper",
     "read_plan",
+    "read_units",
     "ward_adjacency",
+    "within_wording",
 ]
