@@ -158,3 +158,20 @@ def test_rutland_runs_end_to_end_on_real_osm_streets(
     cov = pd.read_csv(processed / "coverage_localities.csv")
     assert (cov["network"].str.startswith("network: OpenStreetMap")).all()
     shutil.rmtree(tmp_path / "data")
+
+
+def test_the_hubs_table_is_read_and_checked(tmp_path: Path) -> None:
+    luton = load_area("luton")
+    assert luton.hub_categories[0] == "LBC Community Centre"
+    assert ("Hockwell Ring Community Centre", "Hockwell Community Centre") in luton.hub_named
+    assert load_area("rutland").hub_named == ()  # no named hubs: none made up
+    text = LUTON_TOML.replace(
+        'categories = ["LBC Community Centre", "Community Centre", "Library", "Council"]',
+        'categories = ["Libary"]\ncolour = "red"',
+    ).replace('name = "Farley Community Centre"', 'title = "Farley Community Centre"')
+    with pytest.raises(ProfileError) as err:
+        load_area(_profile(tmp_path, text))
+    msg = str(err.value)
+    assert "key 'hubs.categories[0]'" in msg and "'Libary'" in msg
+    assert "key 'hubs.colour': not a hubs key" in msg
+    assert "key 'hubs.named[1]': needs a name" in msg

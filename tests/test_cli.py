@@ -127,8 +127,28 @@ def test_run_writes_every_output_on_luton(
 
     book = openpyxl.load_workbook(reports / "asset_requirements.xlsx", read_only=True)
     assert book.sheetnames[:2] == ["Summary", "Equity"]
-    assert len(book.sheetnames) == 2 + 5 + 1  # Summary, Equity, the localities, Closure impact
-    assert book.sheetnames[-1] == "Closure impact"
+    # Summary, Equity, the localities, Closure impact, Hubs
+    assert len(book.sheetnames) == 2 + 5 + 2
+    assert book.sheetnames[-2:] == ["Closure impact", "Hubs"]
+
+    hubs = pd.read_csv(processed / "hubs.csv", keep_default_na=False)
+    assert list(hubs.columns[:9]) == [
+        "locality", "hub_asset_id", "hub_name", "residents", "residents_within",
+        "share_pct", "mean_minutes", "runner_up_asset_id", "status",
+    ]  # fmt: skip
+    assert sorted(hubs["locality"]) == sorted(summary["locality"])
+    assert hubs["residents"].sum() == 225_239
+    comparison = pd.read_csv(processed / "hubs_comparison.csv")
+    totals = comparison[comparison["locality"] == "TOTAL"].set_index("scenario")
+    assert len(totals) == 3
+    joint = totals.loc["joint optimum: localities and hubs together"]
+    assert joint["status"] == "proven optimal"
+    assert joint["residents_within"] >= hubs["residents_within"].sum()
+    named = pd.read_csv(processed / "hub_named_sites.csv")
+    assert "Lewsey Community Centre" in set(named.loc[~named["in_register"], "named_hub"])
+    for name in ("map_localities.html", "map_hubs_joint.html"):
+        html = (reports / name).read_text(encoding="utf-8")
+        assert "nwm-hub" in html and "nwm-catchment" in html, name
 
     index = (reports / "index.html").read_text(encoding="utf-8")
     links = re.findall(r'href="([^"#]+)"', index)
@@ -198,3 +218,15 @@ def test_a_write_error_is_one_line_not_a_traceback(
     assert "No space left on device" in err and "wards.csv" in err
     assert "Traceback" not in err
     assert _outputs(project) == []
+
+
+def test_bad_hub_options_exit_2_before_any_data_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NWM_GEO_PROJECT_DIR", str(tmp_path / "p"))
+    monkeypatch.setenv("NWM_GEO_SHARED_DATA", str(tmp_path / "no-bundle"))
+    assert main(["hubs", "--quiet", "--hub-site", "Town-centre hub LU1 2BQ"]) == 2
+    assert "--hub-site expects NAME=POSTCODE" in capsys.readouterr().err
+    assert main(["hubs", "--quiet", "--hub-cap", "0"]) == 2
+    assert "--hub-cap must be a fraction" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()

@@ -23,6 +23,7 @@ from nwm_geo._errors import NwmGeoError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from nwm_geo.hubs import HubOptions
     from nwm_geo.pipeline import Study
 
 __all__ = ["main"]
@@ -118,12 +119,14 @@ def _parser() -> argparse.ArgumentParser:
         "the plan in data/processed when there is one",
     )
     study_opts.add_argument("--quiet", action="store_true", help="no progress bars")
+    _hub_arguments(study_opts)
     for name, text in [
         ("register", "assemble and validate the asset register; wards and demand points"),
         ("localities", "partition the wards into balanced localities, with proof"),
         ("coverage", "15-minute walk coverage and asset criticality"),
+        ("hubs", "one hub per locality: council-named, balance-only and joint plans"),
         ("report", "requirements spreadsheet, maps and reports/index.html"),
-        ("run", "the whole pipeline: register, localities, coverage, report"),
+        ("run", "the whole pipeline: register, localities, coverage, hubs, report"),
     ]:
         sub.add_parser(name, help=text, parents=[study_opts])
     scen = sub.add_parser(
@@ -185,6 +188,58 @@ def _add_partition_parser(sub: argparse._SubParsersAction, common: argparse.Argu
     part.add_argument("--quiet", action="store_true", help="no progress output")
 
 
+def _hub_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the hub options (issue 12): extra candidates and the joint plan's balance cap."""
+    parser.add_argument(
+        "--hub-add-id",
+        action="append",
+        default=[],
+        metavar="ASSET_ID",
+        help="add a register site as a hub candidate, by asset id (repeatable)",
+    )
+    parser.add_argument(
+        "--hub-add-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add a register site as a hub candidate, by name (repeatable)",
+    )
+    parser.add_argument(
+        "--hub-site",
+        action="append",
+        default=[],
+        metavar="NAME=POSTCODE",
+        help="add a new hub site at a postcode (repeatable)",
+    )
+    parser.add_argument(
+        "--hub-cap",
+        type=float,
+        metavar="FRACTION",
+        help="the joint plan's balance cap, e.g. 0.25 (default: the balance optimum + 0.10)",
+    )
+
+
+def _hub_options(args: argparse.Namespace) -> HubOptions | None:
+    from nwm_geo.hubs import HubOptions, NewSite
+
+    if not (args.hub_add_id or args.hub_add_name or args.hub_site or args.hub_cap is not None):
+        return None
+    sites = []
+    for item in args.hub_site:
+        if "=" not in item:
+            raise NwmGeoError(f"--hub-site expects NAME=POSTCODE, got {item!r}")
+        name, postcode = item.rsplit("=", 1)
+        sites.append(NewSite(name.strip(), postcode.strip()))
+    if args.hub_cap is not None and not 0 < args.hub_cap <= 2:
+        raise NwmGeoError(f"--hub-cap must be a fraction in (0, 2], got {args.hub_cap}")
+    return HubOptions(
+        max_deviation=args.hub_cap,
+        add_ids=tuple(args.hub_add_id),
+        add_names=tuple(args.hub_add_name),
+        new_sites=tuple(sites),
+    )
+
+
 def _study(args: argparse.Namespace) -> Study:
     from nwm_geo._units import resolve_minutes, resolve_speed
     from nwm_geo.pipeline import Study
@@ -223,6 +278,7 @@ def _study(args: argparse.Namespace) -> Study:
         graph_path=args.graph,
         download=args.download,
         verbose=not args.quiet,
+        hub_options=_hub_options(args),
     )
 
 
@@ -273,6 +329,8 @@ def _cmd_stages(args: argparse.Namespace) -> None:
                 ["population", "assets", "population_dev_pct", "assets_dev_pct", "n_wards"]
             ].round(1),
         )
+    if "hubs" in stages:
+        _show_hubs(study)
     if "coverage" in stages or "report" in stages:
         print(f"\n{study.network_label}")
         _show(
@@ -296,6 +354,18 @@ def _show_equity(study: Study) -> None:
         equity_headline(study),
     )
     print(study.equity.speeds_note())
+
+
+def _show_hubs(study: Study) -> None:
+    """Print the hubs of the three plans (totals) and the named sites missing."""
+    analysis = study.hub_analysis
+    totals = analysis.comparison[analysis.comparison["locality"] == "TOTAL"]
+    _show(
+        "Residents within the walk of their own locality's hub:",
+        totals.set_index("scenario")[["residents_within", "share_pct", "status"]].round(1),
+    )
+    for note in analysis.notes:
+        print(note)
 
 
 def _cmd_import_data(args: argparse.Namespace) -> None:
@@ -449,6 +519,7 @@ _COMMANDS = {
     "register": _cmd_stages,
     "localities": _cmd_stages,
     "coverage": _cmd_stages,
+    "hubs": _cmd_stages,
     "report": _cmd_stages,
     "run": _cmd_stages,
     "scenario": _cmd_scenario,

@@ -43,6 +43,7 @@ from nwm_geo.maps._folium import (
     localities_map,
     walksheds_map,
 )
+from nwm_geo.maps._hubs import add_hubs, hub_points
 from nwm_geo.maps._save import MAX_MAP_BYTES, map_html, save_figure, save_map
 from nwm_geo.maps._style import (
     CATEGORY_COLOURS,
@@ -66,11 +67,13 @@ __all__ = [
     "MAX_MAP_BYTES",
     "OPENED_COLOUR",
     "POPUP_FIELDS",
+    "add_hubs",
     "assets_map",
     "category_colour",
     "deprivation_gaps_map",
     "difference_map",
     "gaps_map",
+    "hub_points",
     "localities_map",
     "locality_colour",
     "locality_colours",

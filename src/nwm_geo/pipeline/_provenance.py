@@ -60,6 +60,7 @@ STAGE_SETTINGS: dict[str, tuple[str, ...]] = {
         "plan_sha256",
         "network",
     ),
+    "hubs": ("minutes", "speed_m_per_min", "plan_sha256", "network"),
 }
 
 #: The settings every stage's files depend on, besides their own :data:`STAGE_SETTINGS`:
@@ -148,9 +149,9 @@ def current_settings(study: Study, *, stages: Iterable[str]) -> dict[str, Any]:
         "speed_m_per_min": resolve_speed(study.speed_m_per_min),
         "register_fingerprint": register_fingerprint(study.register),
     }
-    if stages & {"localities", "coverage", "report", "scenario"}:
+    if stages & {"localities", "coverage", "hubs", "report", "scenario"}:
         out["plan_sha256"] = localities.plan_sha256(study.plan.assignment)
-    if stages & {"coverage", "report", "scenario"}:
+    if stages & {"coverage", "hubs", "report", "scenario"}:
         out["network"] = study.network_label
         # the equity tables' speed per age band (nwm_geo.settings.walk_speed_by_age_m_per_min)
         out["walk_speed_by_age_m_per_min"] = equity.age_speeds(default=out["speed_m_per_min"])
@@ -220,6 +221,9 @@ def provenance(
         record["solver_statuses"]["requirements"] = json.loads(
             status.astype(str).to_json(orient="index")
         )
+    if "hubs" in stages and "hub_analysis" in study.__dict__:
+        joint = study.hub_analysis.joint
+        record["solver_statuses"]["hubs"] = joint.status if joint is not None else "no joint plan"
     done = dict(previous.get("stages", {})) if previous else {}
     for stage in stages:
         keys = (*EVERY_STAGE_SETTINGS, *STAGE_SETTINGS.get(stage, tuple(current)))

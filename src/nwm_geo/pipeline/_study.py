@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
@@ -16,6 +16,7 @@ from nwm_geo import (
     coverage,
     data,
     equity,
+    hubs,
     localities,
     network,
     report,
@@ -108,6 +109,10 @@ class Study:
         :class:`~nwm_geo.localities.LocalityPlan`. Default: solve the plan.
     verbose
         Show progress.
+    hub_options
+        How hubs are chosen (:class:`~nwm_geo.hubs.HubOptions`: the joint plan's balance
+        cap, the frontier, extra candidates); the walk threshold and speed are the
+        study's.
     """
 
     area: str | Path | Area | None = None
@@ -127,6 +132,7 @@ class Study:
     new_sites: int = 3
     plan: _PlanAttribute = field(default=_PlanAttribute(), repr=False, compare=False)
     verbose: bool = False
+    hub_options: hubs.HubOptions | None = None
 
     def __post_init__(self) -> None:
         # settings are checked before any work: 0, NaN, km/h by mistake...
@@ -453,6 +459,62 @@ class Study:
             area_name=self.profile.name,
             minutes=self.minutes,
         )
+
+    # -- hubs ----------------------------------------------------------------
+    @property
+    def _hub_options(self) -> hubs.HubOptions:
+        opt = self.hub_options or hubs.HubOptions()
+        return replace(opt, minutes=self.minutes, speed_m_per_min=self.speed_m_per_min)
+
+    @cached_property
+    def hub_candidates(self) -> gpd.GeoDataFrame:
+        """The sites that could be a locality's hub (the profile's categories, additions)."""
+        opt = self._hub_options
+        return hubs.hub_candidates(
+            self.register,
+            categories=self.profile.hub_categories or None,
+            add_ids=opt.add_ids,
+            add_names=opt.add_names,
+            new_sites=opt.new_sites,
+            postcodes=self.postcodes,
+        )
+
+    @cached_property
+    def hub_named(self) -> pd.DataFrame:
+        """Which of the council's named hubs (area profile) the register holds."""
+        named = [hubs.NamedHub(name, reg) for name, reg in self.profile.hub_named]
+        return hubs.named_sites(self.register, named)
+
+    @cached_property
+    def hub_minutes(self) -> pd.DataFrame:
+        """Walking minutes from every hub candidate to every demand point."""
+        return hubs.candidate_minutes(
+            self.model,
+            self.hub_candidates,
+            demand=self.demand,
+            graph=self.graph,
+            speed_m_per_min=self.speed_m_per_min,
+            verbose=self.verbose,
+        )
+
+    @cached_property
+    def hub_analysis(self) -> hubs.HubAnalysis:
+        """Council-named hubs, the plan's best hubs and the joint optimum, side by side."""
+        return hubs.analyse_hubs(
+            self.wards,
+            self.demand,
+            candidates=self.hub_candidates,
+            minutes_table=self.hub_minutes,
+            balance=self.plan,
+            named=self.hub_named,
+            rules=localities.PartitionRules(measures=self.balanced),
+            options=self._hub_options,
+        )
+
+    @property
+    def hubs(self) -> pd.DataFrame:
+        """One hub per locality of the plan (the columns of ``hubs.csv``)."""
+        return self.hub_analysis.balance
 
     @cached_property
     def closure_impact(self) -> coverage.ClosureImpact:

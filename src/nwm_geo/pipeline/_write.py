@@ -15,6 +15,7 @@ from nwm_geo import (
     coverage,
     data,
     equity,
+    hubs,
     maps,
     network,
     report,
@@ -280,6 +281,113 @@ def write_closure_impact(study: Study, out: Path) -> list[Path]:
     ]
 
 
+def write_hubs(study: Study, out: Path) -> list[Path]:
+    """Write ``hubs.csv`` and the hub comparison, frontier, candidates and named sites.
+
+    Parameters
+    ----------
+    study
+        The study.
+    out
+        Folder for ``data/processed`` files.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    analysis = study.hub_analysis
+    label = study.network_label
+    cand = analysis.candidates.to_crs(settings.wgs84)
+    candidates = pd.DataFrame(cand.drop(columns=cand.geometry.name))
+    candidates["lon"], candidates["lat"] = cand.geometry.x.round(6), cand.geometry.y.round(6)
+    joint = analysis.joint
+    joint_plan = pd.DataFrame({"ward_name": study.wards["ward_name"]})
+    if joint is not None:
+        joint_plan["locality"] = joint.plan.assignment
+        joint_plan["hub_asset_id"] = joint_plan["locality"].map(joint.hubs["hub"])
+        joint_plan["status"] = joint.status
+    else:
+        joint_plan["locality"], joint_plan["hub_asset_id"] = "", ""
+        joint_plan["status"] = " ".join(n for n in analysis.notes if n.startswith("No joint"))
+    joint_plan.index.name = "ward_code"
+    tables: dict[str, tuple[pd.DataFrame, bool]] = {
+        "hubs.csv": (study.hubs, False),
+        "hubs_comparison.csv": (analysis.comparison, False),
+        "hubs_frontier.csv": (analysis.frontier, False),
+        "hubs_joint_localities.csv": (joint_plan, True),
+        "hub_candidates.csv": (candidates, True),
+        "hub_named_sites.csv": (analysis.named, False),
+    }
+    paths = []
+    for name, (frame, index) in tables.items():
+        frame = frame.copy()
+        floats = frame.select_dtypes("float").columns
+        frame[floats] = frame[floats].round(4)
+        frame["network"] = label  # every file says which network it used
+        paths.append(write_csv(frame, out / name, index=index))
+    return paths
+
+
+def _hub_sheet(study: Study, xlsx: Path) -> None:
+    """Add the Hubs sheet to the workbook."""
+    notes = [study.network_label, f"Sources and licences: {settings.attribution}"]
+    if network.is_approximate(study.graph):
+        notes.append(network.APPROXIMATION_ERROR_NOTE)
+    report.add_hub_sheet(xlsx, study.hub_analysis, notes=notes)
+
+
+def _hub_markers(study: Study, localities_map: Any) -> None:
+    """Add the published plan's hubs and their walk catchments to the localities map."""
+    analysis = study.hub_analysis
+    points = maps.hub_points(study.hubs, analysis.candidates)
+    catchments = hubs.hub_catchments(
+        study.model,
+        analysis.candidates,
+        [str(h) for h in points["hub_asset_id"]],
+        minutes=study.minutes,
+        speed_m_per_min=study.speed_m_per_min,
+    )
+    maps.add_hubs(
+        localities_map,
+        points,
+        catchments,
+        minutes=study.minutes or settings.walk_minutes,
+        name="Hubs (best in each locality)",
+    )
+
+
+def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
+    """Save the map of the localities and hubs chosen together; return its link (if any)."""
+    analysis = study.hub_analysis
+    joint = analysis.joint
+    if joint is None:
+        return []
+    m = maps.localities_map(
+        study.wards,
+        joint.plan.assignment,
+        title="Localities and hubs chosen together",
+        subtitle=(
+            f"{joint.residents_within:,} residents within {analysis.rules.minutes:g} minutes "
+            f"of their own locality's hub ({joint.status}; worst deviation "
+            f"{joint.plan.objective:.1%}, cap {joint.max_deviation:.1%})"
+        ),
+        network_label=study.network_label,
+    )
+    points = maps.hub_points(analysis.joint_hubs, analysis.candidates)
+    catchments = hubs.hub_catchments(
+        study.model,
+        analysis.candidates,
+        [str(h) for h in points["hub_asset_id"]],
+        minutes=study.minutes,
+        speed_m_per_min=study.speed_m_per_min,
+    )
+    maps.add_hubs(m, points, catchments, minutes=study.minutes or settings.walk_minutes)
+    path = out / "map_hubs_joint.html"
+    maps.save_map(m, path)
+    return [("Localities and hubs chosen together (joint optimum)", path)]
+
+
 def write_report(study: Study, out: Path) -> list[Path]:
     """Write the requirements spreadsheet, the maps and ``index.html``.
 
@@ -307,11 +415,10 @@ def write_report(study: Study, out: Path) -> list[Path]:
         study.minutes_to_nearest, study.demand, assignment=assignment, by="lsoa", minutes=minutes
     )
     common: dict[str, Any] = {"network_label": label}
+    localities_map = maps.localities_map(wards, assignment, **common)
+    _hub_markers(study, localities_map)
     folium_maps = {
-        "Localities": (
-            "map_localities.html",
-            maps.localities_map(wards, assignment, **common),
-        ),
+        "Localities": ("map_localities.html", localities_map),
         "Community assets by category": (
             "map_assets.html",
             maps.assets_map(register, wards=wards, assignment=assignment, **common),
@@ -344,6 +451,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
     for title, (name, m) in folium_maps.items():
         maps.save_map(m, out / name)
         map_links.append((title, out / name))
+    map_links += _joint_hub_map(study, out)
     figures = {
         "Localities (PNG)": ("localities.png", maps.plot_localities(wards, assignment, **common)),
         "Assets by category (PNG)": (
@@ -380,6 +488,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
     report.add_closure_impact_sheet(
         xlsx, study.closure_impact.assets, note=f"{walk_text(study)}; {label}"
     )
+    _hub_sheet(study, xlsx)
     tables_dir = out / "tables"
     table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
     for title, name, frame in [
@@ -441,6 +550,12 @@ PROCESSED_TABLES: dict[str, str] = {
     "Asset criticality": "asset_criticality.csv",
     "Closure impact per asset (who loses access, next-best site)": "closure_impact.csv",
     "Closure impact per asset and ward": "closure_impact_areas.csv",
+    "Hubs: one per locality": "hubs.csv",
+    "Hubs: council-named, balance-only and joint plans": "hubs_comparison.csv",
+    "Hubs: what balance costs in coverage": "hubs_frontier.csv",
+    "Hubs: the joint plan's wards": "hubs_joint_localities.csv",
+    "Hubs: candidates": "hub_candidates.csv",
+    "Hubs: the council's named sites": "hub_named_sites.csv",
     "Walk network (GeoPackage)": "walk_network.gpkg",
 }
 
@@ -450,6 +565,7 @@ STAGES: dict[str, tuple[Callable[[Study, Path], list[Path]], str]] = {
     "register": (write_register_stage, "processed"),
     "localities": (write_localities, "processed"),
     "coverage": (write_coverage, "processed"),
+    "hubs": (write_hubs, "processed"),
     "report": (write_report, "reports"),
 }
 

@@ -24,15 +24,18 @@ spreadsheet, ``_equity`` its equity sheet, ``_index`` the HTML index.
 from __future__ import annotations
 
 from nwm_geo.report._equity import add_equity_sheet
+from nwm_geo.report._hubs import HUB_SHEET, add_hub_sheet
 from nwm_geo.report._index import write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
 from nwm_geo.report._sheets import add_closure_impact_sheet, write_tables_xlsx
 from nwm_geo.report._xlsx import sheet_name, write_requirements_xlsx
 
 __all__ = [
+    "HUB_SHEET",
     "RunInfo",
     "add_closure_impact_sheet",
     "add_equity_sheet",
+    "add_hub_sheet",
     "method_rows",
     "register_gap_note",
     "sheet_name",
