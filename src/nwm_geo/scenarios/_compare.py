@@ -54,7 +54,7 @@ class Comparison:
         When the demand points carry the equity columns (``imd_quintile``, the Census
         2021 age bands of :data:`nwm_geo.coverage.AGE_BANDS`): the whole area's residents
         losing and gaining access per group (``group`` such as ``IMD quintile 1 (most
-        deprived)`` or ``age 65 plus``), ``measure``, ``population``,
+        deprived)``, ``age 0-15`` or ``age 65+``), ``measure``, ``population``,
         ``residents_losing``, ``residents_gaining``; else empty.
     area
         The whole area's name (its row in ``localities``).
@@ -137,7 +137,8 @@ def _equity(demand: pd.DataFrame, base: pd.DataFrame, scen: pd.DataFrame) -> pd.
     if all(band in demand.columns for band in coverage.AGE_BANDS):
         for band in coverage.AGE_BANDS:
             w = pd.to_numeric(demand[band], errors="coerce").fillna(0).to_numpy(float)
-            groups.append((band.replace("age_", "age ").replace("_", " "), w))
+            lo, _, hi = band.removeprefix("age_").partition("_")
+            groups.append((f"age {lo}+" if hi == "plus" else f"age {lo}-{hi}", w))
     b, s = base.to_numpy(bool), scen.to_numpy(bool)
     rows = []
     for label, w in groups:
