@@ -19,6 +19,8 @@ __all__ = [
     "attribution",
     "crs",
     "default_area",
+    "new_site_min_residents",
+    "new_site_spacing_m",
     "project_dir",
     "raw_dir",
     "reports_dir",
@@ -43,6 +45,13 @@ crs: str = "EPSG:27700"
 
 #: Geographic CRS for published lon/lat.
 wgs84: str = "EPSG:4326"
+
+#: A suggested new site must newly bring at least this many residents within the walk;
+#: one that adds fewer is not a suggestion. A policy choice, not data.
+new_site_min_residents: float = 100.0
+
+#: No two suggested new sites of one bundle lie closer than this (metres).
+new_site_spacing_m: float = 400.0
 
 #: Points snapped farther than this from the street network are flagged (metres).
 snap_flag_m: float = 250.0
