@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from nwm_geo import settings
 from nwm_geo._errors import DataValidationError, Problem
-from nwm_geo._safe import is_personal_column
+from nwm_geo._safe import is_personal_column, strip_commit_hashes
 from nwm_geo.areas import Area, load_area
 from nwm_geo.data._tables import cell_text, read_table
 from nwm_geo.data.assets._schema import (
@@ -584,6 +584,10 @@ def _finish(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     ]
     for c in text_cols:
         gdf[c] = gdf[c].fillna("").astype(str)
+    for c in ("source", "source_date", "licence"):
+        # git commit hashes are provenance for the bundle (data/raw/SOURCES.md), not
+        # text to publish
+        gdf[c] = gdf[c].map(strip_commit_hashes)
     gdf["in_borough"] = gdf["in_borough"].astype(bool)
     cols = [*REGISTER_COLUMNS[1:], *_EXTRA_COLUMNS, gdf.geometry.name]
     return gdf[cols]
