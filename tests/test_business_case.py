@@ -96,7 +96,7 @@ def test_no_disposal_of_a_school_gp_or_place_of_worship() -> None:
             "lib2": ("Library", "council", -0.40),
         }
     )
-    cover = _cover({a: everyone for a in assets.index}, POINTS)
+    cover = _cover(dict.fromkeys(assets.index, everyone), POINTS)
     out = _outline(assets, cover, k=0)
     # every asset overlaps; the redundant (overlapping) list holds all of them
     assert set(out.redundant.index) == set(assets.index)

@@ -25,13 +25,14 @@ openpyxl's write-only mode, ``_index`` the HTML index.
 
 from __future__ import annotations
 
-from nwm_geo.report._index import write_index_html
+from nwm_geo.report._index import IndexFindings, write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
 from nwm_geo.report._xlsx import (
     BUNDLE_MEANING,
     DATA_SHEETS,
     READING_ROW_LIMIT,
     WorkbookContext,
+    index_findings,
     sheet_name,
     write_requirements_xlsx,
 )
@@ -40,8 +41,10 @@ __all__ = [
     "BUNDLE_MEANING",
     "DATA_SHEETS",
     "READING_ROW_LIMIT",
+    "IndexFindings",
     "RunInfo",
     "WorkbookContext",
+    "index_findings",
     "method_rows",
     "register_gap_note",
     "sheet_name",
