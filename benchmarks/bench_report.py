@@ -71,7 +71,8 @@ with tempfile.TemporaryDirectory() as tmp:
         )
         out["xlsx_sheets"] = len(book.sheetnames)
         out["xlsx_max_rows_reading_sheet"] = max(
-            ws.max_row for ws in book.worksheets if not ws.title.startswith("Data - ")
+            sum(1 for _ in ws.iter_rows(values_only=True))
+            for ws in book.worksheets if not ws.title.startswith("Data - ")
         )
 print(json.dumps(out))
 """
@@ -95,12 +96,14 @@ def _probe(src: Path, what: str) -> dict[str, float]:
     env["NWM_GEO_PROJECT_DIR"] = str(ROOT)  # data/raw of this checkout, for both
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, what],
-        check=True,
+        check=False,
         capture_output=True,
         text=True,
         env=env,
         cwd=ROOT,
     )
+    if done.returncode != 0:
+        raise SystemExit(f"the {what} probe failed for {src}:\n{done.stderr[-3000:]}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     if Path(str(result.pop("module"))).resolve() != (src / "nwm_geo").resolve():
         raise SystemExit(f"the probe imported nwm_geo from the wrong place for {src}")

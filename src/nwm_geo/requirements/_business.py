@@ -15,6 +15,7 @@ import pandas as pd
 
 from nwm_geo import settings
 from nwm_geo._units import resolve_minutes
+from nwm_geo.requirements._catchments import OVERLAPPING
 from nwm_geo.requirements._common import (
     RequirementsPolicy,
     _policy,
@@ -397,9 +398,11 @@ def council_overlap(
                 + ": needed to keep today's coverage, so R4 does not apply"
             )
         else:
+            kind = r.get("redundancy", "")
             why = (
-                f"{r.get('redundancy', 'covered by others')}: overlapping coverage (capacity "
-                "not considered); not in the minimal cover of " + ", ".join(solved)
+                ("covers no resident within the walk" if kind == "covers no one" else OVERLAPPING)
+                + "; not in the minimal cover of "
+                + ", ".join(solved)
             )
         rows.append(
             {
