@@ -318,14 +318,18 @@ def _readme(
         for k, v in [
             (
                 b.capitalize(),
-                (BUNDLE_MEANING.get(b, "") + ". " if b in BUNDLE_MEANING else "")
+                (
+                    BUNDLE_MEANING[b][0].upper() + BUNDLE_MEANING[b][1:] + ". "
+                    if b in BUNDLE_MEANING
+                    else ""
+                )
                 + ("Met by the nearest of: " + ", ".join(cats) + "." if cats else ""),
             )
             for b, cats in bundles.items()
         ]
     ]
     owners = ctx.owners if ctx.owners is not None else settings.CATEGORY_OWNERS
-    by_owner: dict[str, list[str]] = {}
+    by_owner: dict[str, list[str]] = {o: [] for o in settings.OWNER_TYPES}
     for cat, own in owners.items():
         by_owner.setdefault(own, []).append(cat)
     owner_text = {
@@ -343,6 +347,7 @@ def _readme(
             owner_text.get(own, "") + " Categories: " + ", ".join(cats) + ".",
         )
         for own, cats in by_owner.items()
+        if cats
     ]
     parts += [
         ("Glossary", k, v)
