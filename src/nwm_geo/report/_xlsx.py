@@ -190,8 +190,8 @@ def _caveats(ctx: WorkbookContext, info: RunInfo) -> list[tuple[str, str]]:
         caveats.append(
             (
                 "Walk network",
-                f"{info.network}: walk times come from an approximate network built from "
-                "postcode proximity, not the OpenStreetMap streets; treat them as "
+                f"Walk times come from an approximate network built from postcode "
+                f"proximity ({info.network}), not the OpenStreetMap streets; treat them as "
                 "indicative.",
             )
         )
@@ -421,7 +421,7 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
         pop = int(_n(whole.loc[bundles[0], "population"]))
         out.append(
             f"{ctx.area} has {pop:,} residents in {len(outline.localities)} localities"
-            + (f" ({info.localities})" if info.localities else "")
+            + (f"; the plan: {info.localities}" if info.localities else "")
             + "."
         )
     for b in bundles:
