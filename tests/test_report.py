@@ -111,6 +111,8 @@ def test_xlsx_sheets_and_no_personal_data(outline: rq.RequirementsOutline, tmp_p
     for needed in ["Purpose", "How to read it", "Glossary", "Overlapping coverage", "Rule R4"]:
         assert needed in readme, needed
     assert "Headline findings" in _text(wb["Summary"])
+    # stages that add lines to the saved workbook find a locality sheet by its title
+    assert wb["North"]["A1"].value == "Locality: North"
     north = _text(wb["North"])
     for section in [
         "Coverage by bundle",

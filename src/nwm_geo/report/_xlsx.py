@@ -24,14 +24,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import atomic_path
+from nwm_geo._safe import neutralise_formula
 from nwm_geo.report._index import IndexFindings
-from nwm_geo.report._method import RunInfo, _run_info, method_rows
+from nwm_geo.report._method import RunInfo, _public_text, _run_info, method_rows
 from nwm_geo.report._sheet import SheetBuilder, public_columns
 from nwm_geo.requirements import RequirementsOutline, register_shortfall
 
@@ -559,7 +563,7 @@ def _locality(
     pop = int(_n(summ.loc[first, "population"])) if first else None
     ward_names = ", ".join(sorted(wards["ward_name"].astype(str))) if wards is not None else ""
     sb.title_rows(
-        f"{loc}: locality profile",
+        f"Locality: {loc}",
         (f"Wards: {ward_names}. " if ward_names else "")
         + (f"{pop:,} residents." if pop is not None else ""),
     )
@@ -961,3 +965,39 @@ def write_requirements_xlsx(
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
+
+
+# -- editing a saved workbook ----------------------------------------------------------
+# Stages that add lines to a written workbook (load, edit, save atomically) find each
+# locality sheet by its title "Locality: <name>" in cell A1 and use these helpers, so
+# their cells are published by the same rules as the rest.
+_BOLD = Font(bold=True)
+_HEAD = Font(bold=True, color="FFFFFF")
+_HEAD_FILL = PatternFill("solid", fgColor="305496")
+_SECTION = Font(bold=True, size=13)
+
+
+def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
+    """Write one cell of a loaded workbook; text is published safely, never a formula."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is not None and not isinstance(value, str | int | float | bool):
+        value = str(value)
+    if isinstance(value, float) and np.isnan(value):
+        value = None
+    if isinstance(value, str):
+        value = neutralise_formula(_public_text(value))
+    cell = ws.cell(row=row, column=col, value=value)
+    if font is not None:
+        cell.font = font
+
+
+def _widths(ws: Any, *, max_width: int = 60) -> None:
+    """Fit the column widths of a loaded worksheet to its values."""
+    widths: dict[int, int] = {}
+    for row in ws.iter_rows():
+        for c in row:
+            if c.value is not None:
+                widths[c.column] = max(widths.get(c.column, 0), min(len(str(c.value)), max_width))
+    for col, w in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = max(10, w + 2)
