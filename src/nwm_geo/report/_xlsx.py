@@ -640,7 +640,8 @@ def _locality(
         "Closing one of these leaves residents with no other asset of its category within "
         "the walk; ranked by those residents.",
     )
-    req = t["required"]
+    req = t["required"].copy()
+    req["register_note"] = [_short_note(ctx, c) for c in req["category"]]
     sb.table(
         req,
         [
@@ -651,6 +652,7 @@ def _locality(
             "covered_population",
             "rank",
             "address",
+            "register_note",
         ],
         max_rows=_MAX_TABLE,
         more=f"More in '{DATA_SHEETS['required'][0]}'.",
