@@ -17,6 +17,7 @@ from nwm_geo import settings
 from nwm_geo._units import resolve_minutes
 from nwm_geo.requirements._catchments import OVERLAPPING
 from nwm_geo.requirements._common import (
+    PROTECTED_CATEGORIES,
     RequirementsPolicy,
     _policy,
     locality_of,
@@ -391,7 +392,12 @@ def council_overlap(
         relevant = [r["category"], *[b for b, cats in bundles.items() if r["category"] in cats]]
         solved = [m for m in relevant if m in covers]
         keeps = [m for m in solved if aid in covers[m].selected]
-        if keeps:
+        if r["category"] in PROTECTED_CATEGORIES:
+            why = (
+                f"overlapping coverage (capacity not considered); a {r['category']} site is "
+                "never listed for review or disposal, whoever owns it"
+            )
+        elif keeps:
             why = (
                 "overlapping coverage (capacity not considered), but in the minimal cover of "
                 + ", ".join(keeps)
@@ -412,7 +418,7 @@ def council_overlap(
                 "category": r["category"],
                 "covered_population": float(r.get("covered_population", 0.0)),
                 "in_minimal_cover_of": ", ".join(keeps),
-                "r4": not keeps,
+                "r4": not keeps and r["category"] not in PROTECTED_CATEGORIES,
                 "why": why,
             }
         )
