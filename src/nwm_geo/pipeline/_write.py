@@ -317,8 +317,14 @@ def workbook_context(study: Study) -> report.WorkbookContext:
         ["ward_name", "population", "assets"]
     ]
     wards["locality"] = study.plan.assignment.reindex(wards.index)
+    # issue 12 (branch hubs) gives the study one hub per locality; until it lands there
+    # is no such attribute and the workbook has no "Hub" section
+    hubs = getattr(study, "hubs", None)
+    if isinstance(hubs, pd.DataFrame) and "locality" in hubs.columns:
+        hubs = hubs.set_index("locality")
     return report.WorkbookContext(
         area=study.profile.name,
+        hubs=hubs if isinstance(hubs, pd.DataFrame) else None,
         wards=wards,
         locality_figures=study.plan.summary,
         reconciliation=study.reconciliation,

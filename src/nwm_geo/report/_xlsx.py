@@ -537,7 +537,13 @@ def _hub_section(sb: SheetBuilder, ctx: WorkbookContext, loc: str) -> None:
     if ctx.hubs is None or loc not in ctx.hubs.index:
         return
     sb.section("Hub", "The one site that best serves the locality as its hub.")
-    sb.table(ctx.hubs.loc[[loc]].reset_index(drop=True))
+    hub = ctx.hubs.loc[[loc]].reset_index(drop=True)
+    for col in [c for c in hub.columns if str(c).endswith("_pct")]:
+        hub[col] = pd.to_numeric(hub[col], errors="coerce") / 100  # one format: a share
+    sb.table(
+        hub,
+        ["hub_name", "residents", "residents_within", "share_pct", "mean_minutes", "status"],
+    )
 
 
 def _equity_section(sb: SheetBuilder, ctx: WorkbookContext, loc: str) -> None:
