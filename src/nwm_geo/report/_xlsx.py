@@ -448,12 +448,13 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
         counts = _rule_counts(bc)
         parts = []
         for rid, words in [
-            ("R1", "council assets to retain and invest in"),
-            ("R2", "partner or community assets to secure access to"),
-            ("R3", "suggested sites for new provision"),
-            ("R4", "council assets to review"),
+            ("R1", "council asset{s} to retain and invest in"),
+            ("R2", "partner or community asset{s} to secure access to"),
+            ("R3", "suggested site{s} for new provision"),
+            ("R4", "council asset{s} to review"),
         ]:
-            parts.append(f"{int(counts.get(rid, 0))} {words} ({rid})")
+            n = int(counts.get(rid, 0))
+            parts.append(f"{n} {words.format(s='' if n == 1 else 's')} ({rid})")
         out.append(f"{len(bc)} business cases: " + "; ".join(parts) + ".")
         if int(counts.get("R4", 0)) == 0:
             n_overlap = len(outline.council_overlap)
