@@ -365,3 +365,22 @@ def test_locality_sheets_list_wards_figures_and_the_hooks(
     assert "Coverage by deprivation and age" in south
     assert "Coverage by deprivation and age" not in north
     assert "Synthetic" in _text(wb["Summary"])
+
+
+def test_a_sheet_added_later_gets_the_briefing_set_up(
+    outline: rq.RequirementsOutline, tmp_path: Path
+) -> None:
+    path = report.write_requirements_xlsx(outline, tmp_path / "a.xlsx")
+    wb = load_workbook(path)
+    extra = wb.create_sheet("Hubs", 2)
+    extra.append(["locality", "hub"])
+    extra.append(["North", "Synthetic Hub"])
+    wb.save(path)
+    report.finish_workbook(path)
+    wb = load_workbook(path)
+    hubs = wb["Hubs"]
+    assert hubs.freeze_panes == "A2" and hubs.auto_filter.ref == "A1:B2"
+    assert hubs.page_setup.fitToWidth == 1 and hubs.page_setup.orientation == "landscape"
+    assert hubs.print_title_rows
+    # the sheets written by the workbook keep their own set-up
+    assert wb["Business cases"].freeze_panes == "A3"

@@ -44,6 +44,7 @@ __all__ = [
     "DATA_SHEETS",
     "READING_ROW_LIMIT",
     "WorkbookContext",
+    "finish_workbook",
     "index_findings",
     "sheet_name",
     "write_requirements_xlsx",
@@ -1010,3 +1011,43 @@ def _widths(ws: Any, *, max_width: int = 60) -> None:
                 widths[c.column] = max(widths.get(c.column, 0), min(len(str(c.value)), max_width))
     for col, w in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = max(10, w + 2)
+
+
+def finish_workbook(path: str | os.PathLike[str]) -> Path:
+    """Give every sheet of a saved workbook the briefing's set-up, where it lacks it.
+
+    For a stage that adds sheets after :func:`write_requirements_xlsx` (load, add, save):
+    a sheet without frozen headings gets row 1 frozen, one without a filter gets one
+    over its used range, and every sheet prints landscape, one page wide, with its
+    first row repeated (unless it has its own print titles); column widths are fitted
+    where none is set. The sheets this module writes keep their own set-up.
+
+    Parameters
+    ----------
+    path
+        The workbook (rewritten atomically).
+
+    Returns
+    -------
+    Path
+    """
+    from openpyxl import load_workbook
+
+    out = Path(path)
+    wb = load_workbook(out)
+    for ws in wb.worksheets:
+        if ws.freeze_panes in (None, "A1"):
+            ws.freeze_panes = "A2"
+        if not ws.auto_filter.ref and ws.max_row > 1:
+            ws.auto_filter.ref = ws.dimensions
+        if not ws.print_title_rows:
+            ws.print_title_rows = "1:1"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        if not any(d.width for d in ws.column_dimensions.values()):
+            _widths(ws)
+    with atomic_path(out) as tmp:
+        wb.save(tmp)
+    return out
