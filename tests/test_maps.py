@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from folium.plugins import MiniMap
 from matplotlib.colors import to_hex
+from shapely.geometry import box
 
 from nwm_geo import NwmGeoError, maps, settings
 from nwm_geo import requirements as rq
@@ -308,3 +309,23 @@ def test_coverage_figure_counts_a_walk_of_exactly_the_threshold_as_within() -> N
     assert "40.0 % of residents within 15.01 min" in fig2.axes[0].get_title()
     with pytest.raises(NwmGeoError, match="more than 0"):
         maps.plot_coverage(points, nearest, measures=["m"], minutes=0)
+
+
+def test_a_plans_localities_never_share_a_colour() -> None:
+    # names from wards: by CRC32 alone, two of these would share a colour
+    names = ["Barnfield", "Beech Hill", "Challney", "Saints", "Stopsley"]
+    assert maps.locality_colour("Challney") == maps.locality_colour("Stopsley")
+    colours = maps.locality_colours(names)
+    assert len(set(colours.values())) == 5
+    assert colours == maps.locality_colours(reversed(names))  # the same for the same plan
+    assert maps.locality_colour("Stopsley", among=names) == colours["Stopsley"]
+    assert maps.locality_colours(["North", "Saints"])["North"] == maps.LOCALITY_COLOURS["North"]
+    wards = gpd.GeoDataFrame(
+        {"ward_name": names},
+        geometry=[box(i * 1000, 0, (i + 1) * 1000, 1000) for i in range(5)],
+        index=pd.Index([f"W{i}" for i in range(5)], name="ward_code"),
+        crs="EPSG:27700",
+    )
+    html = maps.map_html(maps.localities_map(wards, pd.Series(names, index=wards.index)))
+    for colour in colours.values():
+        assert colour in html

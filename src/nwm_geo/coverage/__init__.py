@@ -16,7 +16,10 @@ The package has two halves:
   within-threshold matrices, ``_cover``);
 - the **metrics**: :func:`nearest_minutes`, :func:`coverage_table`,
   :func:`coverage_summary` (``_metrics``), :func:`asset_criticality` /
-  :func:`cover_criticality` (``_cover``) and :func:`walksheds` (``_walksheds``).
+  :func:`cover_criticality` (``_cover``) and :func:`walksheds` (``_walksheds``);
+- **what-ifs**: :func:`with_sites` / :func:`extend_cover` (close assets and add new
+  sites on a prepared model, re-using its cover, ``_sites``) and
+  :func:`closure_impact` (every asset's closure at once, ``_impact``).
 
 Every point is inserted into the network exactly: the edge it snaps to is split at the
 projection point and a leaf edge of length ``snap_m`` (walked at the same speed) leads
@@ -43,19 +46,25 @@ from nwm_geo.coverage._cover import (
     cover_criticality,
     coverage_matrix,
 )
+from nwm_geo.coverage._impact import AGE_BANDS, IMPACT_COLUMNS, ClosureImpact, closure_impact
 from nwm_geo.coverage._metrics import (
     all_bundles_label,
     coverage_summary,
     coverage_table,
+    covered_flags,
     nearest_minutes,
 )
 from nwm_geo.coverage._model import InsertedPoints, WalkModel, insert_points, prepare
 from nwm_geo.coverage._network import NetworkArrays
+from nwm_geo.coverage._sites import extend_cover, with_sites
 from nwm_geo.coverage._snap import Snaps, snap, snap_xy
 from nwm_geo.coverage._walksheds import walksheds
 
 __all__ = [
+    "AGE_BANDS",
     "CRITICALITY_COLUMNS",
+    "IMPACT_COLUMNS",
+    "ClosureImpact",
     "Cover",
     "InsertedPoints",
     "NetworkArrays",
@@ -63,14 +72,18 @@ __all__ = [
     "WalkModel",
     "all_bundles_label",
     "asset_criticality",
+    "closure_impact",
     "cover_criticality",
     "coverage_matrix",
     "coverage_summary",
     "coverage_table",
+    "covered_flags",
+    "extend_cover",
     "insert_points",
     "nearest_minutes",
     "prepare",
     "snap",
     "snap_xy",
     "walksheds",
+    "with_sites",
 ]

@@ -6,7 +6,8 @@ locality ``assignment``, the asset register, demand points / gap points from
 network label string.
 
 Out: ``folium.Map`` objects (:func:`localities_map`, :func:`assets_map`,
-:func:`gaps_map`, :func:`walksheds_map`), saved with :func:`save_map`, and
+:func:`gaps_map`, :func:`walksheds_map`; :func:`difference_map` for a scenario),
+saved with :func:`save_map`, and
 matplotlib figures (:func:`plot_localities`, :func:`plot_coverage`,
 :func:`plot_assets`), saved with :func:`save_figure`; the figures show as PNG in
 Jupyter without ``%matplotlib inline``.
@@ -32,6 +33,7 @@ matplotlib maps, ``_save`` writing files.
 
 from __future__ import annotations
 
+from nwm_geo.maps._difference import CLOSED_COLOUR, OPENED_COLOUR, difference_map
 from nwm_geo.maps._figures import plot_assets, plot_coverage, plot_localities
 from nwm_geo.maps._folium import (
     POPUP_FIELDS,
@@ -49,21 +51,26 @@ from nwm_geo.maps._style import (
     LOCALITY_COLOURS,
     category_colour,
     locality_colour,
+    locality_colours,
 )
 
 __all__ = [
     "CATEGORY_COLOURS",
+    "CLOSED_COLOUR",
     "COVERED_COLOUR",
     "EXTRA_LOCALITY_COLOURS",
     "GAP_COLOUR",
     "LOCALITY_COLOURS",
     "MAX_MAP_BYTES",
+    "OPENED_COLOUR",
     "POPUP_FIELDS",
     "assets_map",
     "category_colour",
+    "difference_map",
     "gaps_map",
     "localities_map",
     "locality_colour",
+    "locality_colours",
     "map_html",
     "plot_assets",
     "plot_coverage",

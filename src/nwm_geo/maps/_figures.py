@@ -23,7 +23,13 @@ from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, within_minutes
 from nwm_geo.maps._geo import _xy_bng
-from nwm_geo.maps._style import COVERED_COLOUR, GAP_COLOUR, category_colour, locality_colour
+from nwm_geo.maps._style import (
+    COVERED_COLOUR,
+    GAP_COLOUR,
+    category_colour,
+    locality_colour,
+    locality_colours,
+)
 
 
 class _NotebookFigure(Figure):
@@ -100,8 +106,11 @@ def plot_localities(
     ax = fig.add_subplot()
     w = wards.to_crs(settings.crs).copy()
     w["locality"] = [assignment.get(c) for c in w.index]
+    palette = locality_colours(assignment.dropna())
     colours = [
-        locality_colour(str(v)) if v is not None and not pd.isna(v) else "#eeeeee"
+        palette.get(str(v), locality_colour(str(v)))
+        if v is not None and not pd.isna(v)
+        else "#eeeeee"
         for v in w["locality"]
     ]
     w.plot(ax=ax, color=colours, edgecolor="#555555", linewidth=0.5)
@@ -110,7 +119,7 @@ def plot_localities(
         for loc, pt in have.dissolve(by="locality").geometry.representative_point().items():
             ax.annotate(str(loc), (pt.x, pt.y), ha="center", fontsize=10, weight="bold")
     locs = sorted({str(v) for v in assignment.dropna()})
-    handles = [Patch(facecolor=locality_colour(v), edgecolor="#555555", label=v) for v in locs]
+    handles = [Patch(facecolor=palette[v], edgecolor="#555555", label=v) for v in locs]
     ax.legend(handles=handles, title="Locality", loc="lower right", fontsize=8)
     ax.set_title(title)
     _plain_axes(ax)

@@ -30,6 +30,7 @@ from nwm_geo.maps._style import (
     _share_colour,
     category_colour,
     locality_colour,
+    locality_colours,
 )
 
 #: The only register fields shown in popups (public facts; no phone or contact names).
@@ -58,12 +59,13 @@ def _ward_features(
         wards["ward_name"] if "ward_name" in wards.columns else pd.Series(wards.index, wards.index)
     )
     feats = []
+    palette = locality_colours(assignment.dropna()) if assignment is not None else {}
     for code, geom in geoms.items():
         loc = None
         if assignment is not None:
             v = assignment.get(code)
             loc = None if v is None or pd.isna(v) else str(v)
-        colour = locality_colour(loc) if loc is not None else "#cccccc"
+        colour = palette.get(loc, locality_colour(loc)) if loc is not None else "#cccccc"
         style = {
             "color": "#555555",
             "weight": 1,
@@ -135,7 +137,8 @@ def localities_map(
     folium.Map
     """
     locs = sorted({str(v) for v in assignment.dropna()})
-    legend = [(loc, locality_colour(loc), "area") for loc in locs]
+    palette = locality_colours(locs)
+    legend = [(loc, palette[loc], "area") for loc in locs]
     m = _base_map(
         title=title,
         subtitle=subtitle,

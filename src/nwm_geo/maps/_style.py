@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -70,20 +71,52 @@ GAP_COLOUR: str = "#d7191c"
 COVERED_COLOUR: str = "#1a9641"
 
 
-def locality_colour(name: str) -> str:
-    """Return the fixed colour of a locality (stable across sessions and map types).
+def locality_colours(names: Iterable[str]) -> dict[str, str]:
+    """Return distinct colours for a plan's localities (the same for the same names).
+
+    Names in :data:`LOCALITY_COLOURS` keep their colour; the others, in name order, take
+    the unused colours of :data:`LOCALITY_COLOURS` then :data:`EXTRA_LOCALITY_COLOURS`,
+    so no two localities of a plan of up to 16 share a colour (plans are named after
+    their wards, so a colour picked by name alone could repeat).
+
+    Parameters
+    ----------
+    names
+        The plan's locality names.
+
+    Returns
+    -------
+    dict
+        Name -> colour.
+    """
+    unique = sorted({str(n) for n in names})
+    out = {n: LOCALITY_COLOURS[n] for n in unique if n in LOCALITY_COLOURS}
+    palette = [*LOCALITY_COLOURS.values(), *EXTRA_LOCALITY_COLOURS]
+    free = [c for c in dict.fromkeys(palette) if c not in set(out.values())]
+    for i, name in enumerate(n for n in unique if n not in out):
+        out[name] = free[i] if i < len(free) else locality_colour(name)
+    return out
+
+
+def locality_colour(name: str, *, among: Iterable[str] | None = None) -> str:
+    """Return the colour of a locality (stable across sessions and map types).
 
     Parameters
     ----------
     name
         A locality name.
+    among
+        The plan's locality names: the colour is then :func:`locality_colours` of
+        them, distinct within the plan.
 
     Returns
     -------
     str
-        Its colour in :data:`LOCALITY_COLOURS`, else one of
-        :data:`EXTRA_LOCALITY_COLOURS` picked by CRC32 of the name.
+        With ``among``, the plan's colour; else its colour in :data:`LOCALITY_COLOURS`,
+        else one of :data:`EXTRA_LOCALITY_COLOURS` picked by CRC32 of the name.
     """
+    if among is not None:
+        return locality_colours([*among, name])[str(name)]
     if name in LOCALITY_COLOURS:
         return LOCALITY_COLOURS[name]
     extra = EXTRA_LOCALITY_COLOURS

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from nwm_geo.report._index import IndexFindings, write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
+from nwm_geo.report._sheets import add_closure_impact_sheet, write_tables_xlsx
 from nwm_geo.report._xlsx import (
     BUNDLE_MEANING,
     DATA_SHEETS,
@@ -45,6 +46,7 @@ __all__ = [
     "IndexFindings",
     "RunInfo",
     "WorkbookContext",
+    "add_closure_impact_sheet",
     "finish_workbook",
     "index_findings",
     "method_rows",
@@ -52,4 +54,5 @@ __all__ = [
     "sheet_name",
     "write_index_html",
     "write_requirements_xlsx",
+    "write_tables_xlsx",
 ]

@@ -1002,6 +1002,12 @@ def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -
         cell.font = font
 
 
+def _public(df: pd.DataFrame) -> pd.DataFrame:
+    """Return the table without personal-data columns (index levels included)."""
+    flat = df.reset_index()
+    return flat[public_columns(flat)]
+
+
 def _widths(ws: Any, *, max_width: int = 60) -> None:
     """Fit the column widths of a loaded worksheet to its values."""
     widths: dict[int, int] = {}
@@ -1013,14 +1019,24 @@ def _widths(ws: Any, *, max_width: int = 60) -> None:
         ws.column_dimensions[get_column_letter(col)].width = max(10, w + 2)
 
 
+def _header_row(ws: Any) -> int:
+    """Return the first row that looks like a table heading (filled), else 1."""
+    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 30), max_col=1):
+        cell = row[0]
+        if cell.value is not None and cell.fill is not None and cell.fill.fill_type == "solid":
+            return int(cell.row)
+    return 1
+
+
 def finish_workbook(path: str | os.PathLike[str]) -> Path:
     """Give every sheet of a saved workbook the briefing's set-up, where it lacks it.
 
     For a stage that adds sheets after :func:`write_requirements_xlsx` (load, add, save):
-    a sheet without frozen headings gets row 1 frozen, one without a filter gets one
-    over its used range, and every sheet prints landscape, one page wide, with its
-    first row repeated (unless it has its own print titles); column widths are fitted
-    where none is set. The sheets this module writes keep their own set-up.
+    a sheet without frozen headings gets the rows down to its first table heading (a
+    filled cell in column A; row 1 when there is none) frozen, one without a filter gets
+    one from that heading over the used range, and every sheet prints landscape, one
+    page wide, with those rows repeated (unless it has its own print titles); column
+    widths are fitted where none is set. The sheets this module writes keep their own set-up.
 
     Parameters
     ----------
@@ -1036,12 +1052,13 @@ def finish_workbook(path: str | os.PathLike[str]) -> Path:
     out = Path(path)
     wb = load_workbook(out)
     for ws in wb.worksheets:
+        head = _header_row(ws)
         if ws.freeze_panes in (None, "A1"):
-            ws.freeze_panes = "A2"
-        if not ws.auto_filter.ref and ws.max_row > 1:
-            ws.auto_filter.ref = ws.dimensions
+            ws.freeze_panes = f"A{head + 1}"
+        if not ws.auto_filter.ref and ws.max_row > head:
+            ws.auto_filter.ref = f"A{head}:{get_column_letter(ws.max_column)}{ws.max_row}"
         if not ws.print_title_rows:
-            ws.print_title_rows = "1:1"
+            ws.print_title_rows = f"1:{head}"
         ws.page_setup.orientation = "landscape"
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
