@@ -6,8 +6,8 @@ locality ``assignment``, the asset register, demand points / gap points from
 network label string.
 
 Out: ``folium.Map`` objects (:func:`localities_map`, :func:`assets_map`,
-:func:`gaps_map`, :func:`walksheds_map`; :func:`difference_map` for a scenario),
-saved with :func:`save_map`, and
+:func:`gaps_map`, :func:`walksheds_map`, :func:`deprivation_gaps_map`;
+:func:`difference_map` for a scenario), saved with :func:`save_map`, and
 matplotlib figures (:func:`plot_localities`, :func:`plot_coverage`,
 :func:`plot_assets`), saved with :func:`save_figure`; the figures show as PNG in
 Jupyter without ``%matplotlib inline``.
@@ -34,6 +34,7 @@ matplotlib maps, ``_save`` writing files.
 from __future__ import annotations
 
 from nwm_geo.maps._difference import CLOSED_COLOUR, OPENED_COLOUR, difference_map
+from nwm_geo.maps._equity import IMD_DECILE_COLOURS, deprivation_gaps_map
 from nwm_geo.maps._figures import plot_assets, plot_coverage, plot_localities
 from nwm_geo.maps._folium import (
     POPUP_FIELDS,
@@ -42,6 +43,7 @@ from nwm_geo.maps._folium import (
     localities_map,
     walksheds_map,
 )
+from nwm_geo.maps._hubs import add_hubs, hub_points
 from nwm_geo.maps._save import MAX_MAP_BYTES, map_html, save_figure, save_map
 from nwm_geo.maps._style import (
     CATEGORY_COLOURS,
@@ -60,14 +62,18 @@ __all__ = [
     "COVERED_COLOUR",
     "EXTRA_LOCALITY_COLOURS",
     "GAP_COLOUR",
+    "IMD_DECILE_COLOURS",
     "LOCALITY_COLOURS",
     "MAX_MAP_BYTES",
     "OPENED_COLOUR",
     "POPUP_FIELDS",
+    "add_hubs",
     "assets_map",
     "category_colour",
+    "deprivation_gaps_map",
     "difference_map",
     "gaps_map",
+    "hub_points",
     "localities_map",
     "locality_colour",
     "locality_colours",

@@ -9,7 +9,10 @@ Out: ``reports/asset_requirements.xlsx`` (:func:`write_requirements_xlsx`), a br
 workbook: "Read me", "Summary", one profile sheet per locality, "Business cases",
 "Method and proof" and data sheets; ``reports/index.html`` (:func:`write_index_html`):
 the headline findings, the proof and the caveats first, then links to every map and
-table.
+table. :func:`add_equity_sheet` adds an "Equity" sheet and deprivation and age lines,
+:func:`add_hub_sheet` the "Hubs" sheet, :func:`add_closure_impact_sheet` the "Closure
+impact" sheet; :func:`finish_workbook` then gives every added sheet the briefing's
+set-up.
 
 Both files are written atomically. Every text has phone numbers and e-mail addresses
 masked (:func:`nwm_geo._safe.mask_personal_text`) and is escaped (HTML) or guarded
@@ -20,11 +23,14 @@ column that :func:`nwm_geo._safe.is_personal_column` flags is dropped.
 
 Where things live: ``_method`` the run's method text (:class:`RunInfo`), ``_xlsx`` the
 workbook's sheets (:class:`WorkbookContext`), ``_sheet`` one sheet streamed in
-openpyxl's write-only mode, ``_index`` the HTML index.
+openpyxl's write-only mode, ``_equity`` the equity sheet, ``_hubs`` the hubs sheet,
+``_sheets`` the closure-impact sheet and short workbooks, ``_index`` the HTML index.
 """
 
 from __future__ import annotations
 
+from nwm_geo.report._equity import add_equity_sheet
+from nwm_geo.report._hubs import HUB_SHEET, add_hub_sheet
 from nwm_geo.report._index import IndexFindings, write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
 from nwm_geo.report._sheets import add_closure_impact_sheet, write_tables_xlsx
@@ -42,11 +48,14 @@ from nwm_geo.report._xlsx import (
 __all__ = [
     "BUNDLE_MEANING",
     "DATA_SHEETS",
+    "HUB_SHEET",
     "READING_ROW_LIMIT",
     "IndexFindings",
     "RunInfo",
     "WorkbookContext",
     "add_closure_impact_sheet",
+    "add_equity_sheet",
+    "add_hub_sheet",
     "finish_workbook",
     "index_findings",
     "method_rows",
