@@ -478,3 +478,86 @@ def test_written_register_masks_phones_and_neutralises_formulas(
     assert "'=HYPERLINK" in text
     back = gpd.read_file(tmp_path / "out.gpkg")
     assert _cells_matching(back, PHONE_OR_EMAIL) == []
+
+
+def test_commit_hashes_never_reach_the_register(
+    tmp_path: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    commit = "6a5140364301e15e553389b3a1d42276bc6e7038"
+    path = tmp_path / "sourced.csv"
+    path.write_text(
+        "name,category,postcode,source\n"
+        f"Hall,Community Centre,LU1 1AA,someone/repo @ {commit} (gh-pages) : data/x.csv\n",
+        encoding="utf-8",
+    )
+    reg = _read(path, synthetic_wards, synthetic_postcodes)
+    assert reg["source"].tolist() == ["someone/repo : data/x.csv"]
+    write_register(reg, tmp_path / "out.csv", tmp_path / "out.gpkg")
+    assert commit[:7] not in (tmp_path / "out.csv").read_text(encoding="utf-8")
+
+
+def test_owner_type_comes_from_the_file_or_the_area_profile(
+    tmp_path: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    path = tmp_path / "owners.csv"
+    path.write_text(
+        "name,category,Ownership,easting,northing\n"
+        "Hall,Community Centre,,510200,222200\n"
+        "School,Education,Council,510500,222500\n"
+        "Library,Library,Partner public-sector,510600,222600\n"
+        "Chapel,Religious Institution,the vicar,510700,222700\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataValidationError) as err:
+        _read(path, synthetic_wards, synthetic_postcodes)
+    assert _problems(err) == [("owners.csv", 4, "Ownership")]
+    assert "unknown owner type" in str(err.value)
+    path.write_text(path.read_text().replace("the vicar", ""), encoding="utf-8")
+    reg = _read(path, synthetic_wards, synthetic_postcodes)
+    assert list(reg["owner_type"]) == [
+        "community and faith",  # the profile's owner of Community Centre
+        "council",  # the file's, in any case
+        "partner public sector",
+        "community and faith",
+    ]
+
+
+def test_register_template_has_columns_dropdowns_notes_and_an_example(
+    tmp_path: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    from openpyxl import load_workbook
+
+    from nwm_geo import settings
+    from nwm_geo.cli import main
+    from nwm_geo.data import EXAMPLE_ID, TEMPLATE_COLUMNS, write_register_template
+
+    path = tmp_path / "register.xlsx"
+    assert main(["template", str(path)]) == 0
+    wb = load_workbook(path)
+    ws = wb["Register"]
+    head = [c.value for c in ws[1]]
+    assert head == list(TEMPLATE_COLUMNS)
+    assert {"ward_code", "ward_name", "in_borough"}.isdisjoint(head)
+    assert all(c.comment is not None and c.comment.text for c in ws[1])
+    example = dict(zip(head, [c.value for c in ws[2]], strict=True))
+    assert example["asset_id"] == EXAMPLE_ID and "EXAMPLE" in example["name"]
+    lists = {
+        str(dv.sqref).split(":")[0].rstrip("0123456789"): dv.formula1.strip('"').split(",")
+        for dv in ws.data_validations.dataValidation
+    }
+    letter = {c: ws.cell(row=1, column=j + 1).column_letter for j, c in enumerate(head)}
+    assert lists[letter["category"]] == list(settings.CATEGORIES)
+    assert lists[letter["owner_type"]] == list(settings.OWNER_TYPES)
+    columns = {r[0].value: r[1].value for r in wb["Columns"].iter_rows(min_row=2) if r[0].value}
+    assert set(TEMPLATE_COLUMNS) <= set(columns)
+    # read as it is, the example row is refused; replaced by a real row, it loads
+    with pytest.raises(DataValidationError, match="example row"):
+        _read(path, synthetic_wards, synthetic_postcodes)
+    ws.delete_rows(2)
+    values = {"asset_id": "S1", "name": "Hall", "category": "Community Centre",
+              "easting": 510200, "northing": 222200}  # fmt: skip
+    ws.append([values.get(c) for c in head])
+    wb.save(path)
+    reg = _read(path, synthetic_wards, synthetic_postcodes)
+    assert list(reg.index) == ["S1"] and reg.loc["S1", "owner_type"] == "community and faith"
+    assert write_register_template(tmp_path / "r2.xlsx", area="rutland").is_file()

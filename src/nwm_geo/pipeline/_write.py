@@ -24,7 +24,7 @@ from nwm_geo import (
 )
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import staged_outputs
-from nwm_geo._safe import neutralise_formula
+from nwm_geo._safe import neutralise_formula, strip_commit_hashes
 from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.pipeline._provenance import (
     PROVENANCE_NAME,
@@ -33,17 +33,19 @@ from nwm_geo.pipeline._provenance import (
     read_provenance,
     settings_conflicts,
 )
-from nwm_geo.pipeline._study import Study, data_note
+from nwm_geo.pipeline._study import Study, coverage_by_locality, data_note
 
 
 # -- writers ---------------------------------------------------------------------
 def write_csv(frame: pd.DataFrame, path: Path, *, index: bool = True) -> Path:
-    """Write a CSV; text cells that Excel would read as formulas are neutralised."""
+    """Write a CSV; formula-like text is neutralised and commit hashes are dropped."""
     path.parent.mkdir(parents=True, exist_ok=True)
     safe = frame.copy()
     for col in safe.columns:
         if not pd.api.types.is_numeric_dtype(safe[col]):
-            safe[col] = safe[col].map(neutralise_formula)
+            safe[col] = safe[col].map(
+                lambda v: neutralise_formula(strip_commit_hashes(v) if isinstance(v, str) else v)
+            )
     if not pd.api.types.is_numeric_dtype(safe.index):
         safe.index = safe.index.map(neutralise_formula)
     safe.to_csv(path, index=index, encoding="utf-8")
@@ -473,8 +475,12 @@ def write_report(study: Study, out: Path) -> list[Path]:
     for title, (name, fig) in figures.items():
         maps.save_figure(fig, out / name)
         map_links.append((title, out / name))
+    context = workbook_context(study)
     xlsx = report.write_requirements_xlsx(
-        outline, out / "asset_requirements.xlsx", run_info=study.run_info
+        outline,
+        out / "asset_requirements.xlsx",
+        run_info=study.run_info,
+        context=context,
     )
     report.add_equity_sheet(
         xlsx,
@@ -489,43 +495,115 @@ def write_report(study: Study, out: Path) -> list[Path]:
         xlsx, study.closure_impact.assets, note=f"{walk_text(study)}; {label}"
     )
     _hub_sheet(study, xlsx)
-    tables_dir = out / "tables"
+    report.finish_workbook(xlsx)  # the sheets added after the briefing get its set-up
     table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
-    for title, name, frame in [
-        ("Business case list", "business_case.csv", outline.business_case),
-        ("Required assets", "required_assets.csv", outline.required),
-        ("Redundant assets", "redundant_assets.csv", outline.redundant),
-        ("Suggested new sites", "new_sites.csv", outline.new_sites),
-        ("Residents beyond the walk, by locality", "gap_population.csv", outline.gaps),
-        ("Coverage and requirements summary", "summary.csv", outline.summary),
-        ("Solver proof status", "solver_status.csv", outline.solver_status),
-    ]:
-        table_links.append((title, write_csv(frame, tables_dir / name)))
+    for title, frame in shared_tables(study).items():
+        table_links.append((title, write_csv(frame, out / "tables" / SHARED_TABLES[title])))
     written += [p for _, p in map_links] + [p for _, p in table_links]
-    links = [(t, str(p.relative_to(out))) for t, p in table_links]
-    # The data/processed tables: written by this run (beside ``out`` in the staging folder,
-    # or beside it in the project when called directly), or by an earlier run (the staging
-    # folder sits inside the project folder, so that is two levels up).
-    sub = study.profile.output_subdir
-    depth = 2 if sub else 1  # reports/ or reports/<area>/
-    up = "../" * depth
-    for title, name in PROCESSED_TABLES.items():
-        rel = Path("data") / "processed" / sub / name
-        if any((base / rel).exists() for base in out.parents[depth - 1 : depth + 1]):
-            links.append((title, f"{up}{rel.as_posix()}"))
+    # every link stays inside reports/, so the folder works when it is shared alone
+    notes = [data_note(study.reconciliation, area=study.profile), study.equity.speeds_note()]
+    notes += [study.profile.communal_note] if study.profile.communal_note else []
+    notes += [network.APPROXIMATION_ERROR_NOTE] if network.is_approximate(study.graph) else []
+    notes.append(
+        "The analyst's full tables (coverage per postcode, the walk network, the merge log "
+        "and the alternative plans) are written to data/processed/ in the project, which is "
+        "not part of this shared folder."
+    )
     index = report.write_index_html(
         out / "index.html",
         maps=[(t, str(p.relative_to(out))) for t, p in map_links],
-        tables=links,
+        tables=[(t, str(p.relative_to(out))) for t, p in table_links],
         run_info=study.run_info,
         open_register_assets=int(study.reconciliation["register_count"]["TOTAL"]),
-        notes=[data_note(study.reconciliation, area=study.profile), study.equity.speeds_note()]
-        + ([study.profile.communal_note] if study.profile.communal_note else [])
-        + ([network.APPROXIMATION_ERROR_NOTE] if network.is_approximate(study.graph) else []),
+        notes=notes,
         check_exists=False,
+        findings=report.index_findings(outline, run_info=study.run_info, context=context),
     )
     written.append(index)
     return written
+
+
+#: The tables ``reports/tables/`` holds (title -> file name); index.html links them.
+SHARED_TABLES: dict[str, str] = {
+    "Business case list": "business_case.csv",
+    "Required assets": "required_assets.csv",
+    "Overlapping coverage, by owner type (capacity not considered)": "overlapping_assets.csv",
+    "The council's own assets with overlapping coverage, and rule R4": "council_overlap.csv",
+    "Suggested new sites": "new_sites.csv",
+    "One site for all bundles, per locality": "combined_sites.csv",
+    "Residents beyond the walk, by locality": "gap_population.csv",
+    "Coverage and requirements summary": "summary.csv",
+    "Solver proof status": "solver_status.csv",
+    "Asset register (open data)": "assets_register.csv",
+    "Register against the council's count": "register_reconciliation.csv",
+    "Localities: wards": "localities.csv",
+    "Coverage per locality (percent)": "coverage_by_locality.csv",
+    "Equity gaps: deprivation, age, concentration index": "coverage_equity_gaps.csv",
+    "Coverage by IMD 2019 quintile": "coverage_deprivation_quintiles.csv",
+    "Coverage by age band (slower walking for 65+)": "coverage_age.csv",
+    "Closure impact per asset (who loses access, next-best site)": "closure_impact.csv",
+    "Hubs: one per locality": "hubs.csv",
+}
+
+
+def shared_tables(study: Study) -> dict[str, pd.DataFrame]:
+    """Return the tables written to ``reports/tables/``, by their :data:`SHARED_TABLES` title.
+
+    They are copies of what a reader of the shared reports needs, so that no link of
+    ``index.html`` leads outside ``reports/``.
+    """
+    outline = study.outline
+    register = pd.DataFrame(data.publishable(study.register)[0].drop(columns="geometry"))
+    wards = pd.DataFrame({"ward_name": study.wards["ward_name"], "locality": study.plan.assignment})
+    wards.index.name = "ward_code"
+    frames = [
+        outline.business_case,
+        outline.required,
+        outline.redundant,
+        outline.council_overlap,
+        outline.new_sites,
+        outline.combined_sites,
+        outline.gaps,
+        outline.summary,
+        outline.solver_status,
+        register[list(data.REGISTER_COLUMNS[1:])],
+        study.reconciliation,
+        wards,
+        coverage_by_locality(study),
+        study.equity.gaps,
+        study.equity.quintiles,
+        study.equity.age,
+        study.closure_impact.assets.round(2),
+        study.hubs,
+    ]
+    return dict(zip(SHARED_TABLES, frames, strict=True))
+
+
+def workbook_context(study: Study) -> report.WorkbookContext:
+    """Return what the workbook says beyond the outline: wards, plan, register, owners.
+
+    The hooks ``hubs`` (issue 12) and ``equity`` (issue 11) are filled here once those
+    stages exist on the study.
+    """
+    wards = pd.DataFrame(study.wards.drop(columns="geometry"))[
+        ["ward_name", "population", "assets"]
+    ]
+    wards["locality"] = study.plan.assignment.reindex(wards.index)
+    # issue 12 (branch hubs) gives the study one hub per locality; until it lands there
+    # is no such attribute and the workbook has no "Hub" section
+    hubs = getattr(study, "hubs", None)
+    if isinstance(hubs, pd.DataFrame) and "locality" in hubs.columns:
+        hubs = hubs.set_index("locality")
+    return report.WorkbookContext(
+        area=study.profile.name,
+        hubs=hubs if isinstance(hubs, pd.DataFrame) else None,
+        wards=wards,
+        locality_figures=study.plan.summary,
+        reconciliation=study.reconciliation,
+        bundles=study.bundles,
+        owners={c: study.profile.owner_of(c) for c in study.categories},
+        coverage=coverage_by_locality(study),
+    )
 
 
 #: The data/processed tables that ``reports/index.html`` links, with their titles.

@@ -5,10 +5,14 @@ and the run's method and provenance text: a :class:`RunInfo` (walking speed, min
 network label, data dates, register and localities notes, extra lines), or a method
 dict (the outline's own ``method`` by default).
 
-Out: ``reports/asset_requirements.xlsx`` (:func:`write_requirements_xlsx`): a
-"Summary" sheet and one sheet per locality, to which :func:`add_equity_sheet` adds an
-"Equity" sheet and deprivation and age lines; ``reports/index.html``
-(:func:`write_index_html`) linking every map and table with a short method note.
+Out: ``reports/asset_requirements.xlsx`` (:func:`write_requirements_xlsx`), a briefing
+workbook: "Read me", "Summary", one profile sheet per locality, "Business cases",
+"Method and proof" and data sheets; ``reports/index.html`` (:func:`write_index_html`):
+the headline findings, the proof and the caveats first, then links to every map and
+table. :func:`add_equity_sheet` adds an "Equity" sheet and deprivation and age lines,
+:func:`add_hub_sheet` the "Hubs" sheet, :func:`add_closure_impact_sheet` the "Closure
+impact" sheet; :func:`finish_workbook` then gives every added sheet the briefing's
+set-up.
 
 Both files are written atomically. Every text has phone numbers and e-mail addresses
 masked (:func:`nwm_geo._safe.mask_personal_text`) and is escaped (HTML) or guarded
@@ -18,24 +22,42 @@ formula). No personal data: only the outline's own columns are written, and any
 column that :func:`nwm_geo._safe.is_personal_column` flags is dropped.
 
 Where things live: ``_method`` the run's method text (:class:`RunInfo`), ``_xlsx`` the
-spreadsheet, ``_equity`` its equity sheet, ``_index`` the HTML index.
+workbook's sheets (:class:`WorkbookContext`), ``_sheet`` one sheet streamed in
+openpyxl's write-only mode, ``_equity`` the equity sheet, ``_hubs`` the hubs sheet,
+``_sheets`` the closure-impact sheet and short workbooks, ``_index`` the HTML index.
 """
 
 from __future__ import annotations
 
 from nwm_geo.report._equity import add_equity_sheet
 from nwm_geo.report._hubs import HUB_SHEET, add_hub_sheet
-from nwm_geo.report._index import write_index_html
+from nwm_geo.report._index import IndexFindings, write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
 from nwm_geo.report._sheets import add_closure_impact_sheet, write_tables_xlsx
-from nwm_geo.report._xlsx import sheet_name, write_requirements_xlsx
+from nwm_geo.report._xlsx import (
+    BUNDLE_MEANING,
+    DATA_SHEETS,
+    READING_ROW_LIMIT,
+    WorkbookContext,
+    finish_workbook,
+    index_findings,
+    sheet_name,
+    write_requirements_xlsx,
+)
 
 __all__ = [
+    "BUNDLE_MEANING",
+    "DATA_SHEETS",
     "HUB_SHEET",
+    "READING_ROW_LIMIT",
+    "IndexFindings",
     "RunInfo",
+    "WorkbookContext",
     "add_closure_impact_sheet",
     "add_equity_sheet",
     "add_hub_sheet",
+    "finish_workbook",
+    "index_findings",
     "method_rows",
     "register_gap_note",
     "sheet_name",

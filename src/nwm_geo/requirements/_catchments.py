@@ -25,11 +25,17 @@ from nwm_geo.requirements._common import (
 
 __all__ = [
     "CATCHMENT_COLUMNS",
+    "OVERLAPPING",
     "asset_catchments",
     "redundant_assets",
     "required_assets",
     "sole_providers",
 ]
+
+#: The ``redundancy`` of an asset whose every covered resident has another asset of its
+#: category within the walk. It says nothing about capacity, so it is never, on its own,
+#: a case for disposal.
+OVERLAPPING: str = "overlapping coverage (capacity not considered)"
 
 #: Columns of :func:`asset_catchments`.
 CATCHMENT_COLUMNS: tuple[str, ...] = (
@@ -109,6 +115,14 @@ def _with_place(table: pd.DataFrame, assets: pd.DataFrame, assignment: pd.Series
         out["name"] = assets["name"].reindex(out.index)
     if "category" not in out.columns:
         out["category"] = assets["category"].reindex(out.index)
+    if "owner_type" in assets.columns:
+        out["owner_type"] = assets["owner_type"].reindex(out.index)
+    if "address" in assets.columns:
+        parts = [assets[c].reindex(out.index) for c in ("address", "postcode") if c in assets]
+        out["address"] = [
+            ", ".join(str(x) for x in vals if isinstance(x, str) and x)
+            for vals in zip(*parts, strict=True)
+        ]
     return out
 
 
@@ -182,7 +196,7 @@ def redundant_assets(
         Indexed by ``asset_id``: ``locality``, ``category``, ``name``,
         ``covered_population``, ``covered_points`` and ``n_overlapping`` (when given),
         ``redundancy`` (``"covers no one"``: no resident within the walk, or
-        ``"covered by others"``: every point it covers is covered by another asset of
+        :data:`OVERLAPPING`: every point it covers is covered by another asset of
         its category), ``ward_code``, ``ward_name``; sorted by locality and category.
     """
     _need(criticality, ["category", "covered_population", "sole_points"])
@@ -195,9 +209,7 @@ def redundant_assets(
         "n_overlapping",
     ]
     red = _with_place(red[[c for c in cols if c in red.columns]], assets, assignment)
-    red["redundancy"] = np.where(
-        red["covered_population"] > 0, "covered by others", "covers no one"
-    )
+    red["redundancy"] = np.where(red["covered_population"] > 0, OVERLAPPING, "covers no one")
     return red.sort_values(["locality", "category"], kind="stable")
 
 
