@@ -16,7 +16,8 @@ The package has two halves:
   within-threshold matrices, ``_cover``);
 - the **metrics**: :func:`nearest_minutes`, :func:`coverage_table`,
   :func:`coverage_summary` (``_metrics``), :func:`asset_criticality` /
-  :func:`cover_criticality` (``_cover``) and :func:`walksheds` (``_walksheds``).
+  :func:`cover_criticality` (``_cover``) and :func:`walksheds` /
+  :func:`catchment_cells` (``_walksheds``).
 
 Every point is inserted into the network exactly: the edge it snaps to is split at the
 projection point and a leaf edge of length ``snap_m`` (walked at the same speed) leads
@@ -52,9 +53,10 @@ from nwm_geo.coverage._metrics import (
 from nwm_geo.coverage._model import InsertedPoints, WalkModel, insert_points, prepare
 from nwm_geo.coverage._network import NetworkArrays
 from nwm_geo.coverage._snap import Snaps, snap, snap_xy
-from nwm_geo.coverage._walksheds import walksheds
+from nwm_geo.coverage._walksheds import CATCHMENT_CELLS_NOTE, catchment_cells, walksheds
 
 __all__ = [
+    "CATCHMENT_CELLS_NOTE",
     "CRITICALITY_COLUMNS",
     "Cover",
     "InsertedPoints",
@@ -63,6 +65,7 @@ __all__ = [
     "WalkModel",
     "all_bundles_label",
     "asset_criticality",
+    "catchment_cells",
     "cover_criticality",
     "coverage_matrix",
     "coverage_summary",
