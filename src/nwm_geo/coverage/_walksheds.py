@@ -190,6 +190,7 @@ def catchment_cells(
     columns: list[str] | None = None,
     minutes: float | None = None,
     speed_m_per_min: float | None = None,
+    beyond: bool = False,
 ) -> gpd.GeoDataFrame:
     """Postcode catchment cells within the walk, one polygon per category or bundle.
 
@@ -212,12 +213,15 @@ def catchment_cells(
         Columns of ``nearest`` to draw; all by default.
     minutes, speed_m_per_min
         Threshold and the speed ``nearest`` was computed at (defaults from settings).
+    beyond
+        Draw the cells of the points *beyond* the walk (unreachable included) instead:
+        the gaps.
 
     Returns
     -------
     geopandas.GeoDataFrame
         Indexed by ``category`` (the column names), EPSG:27700, with ``population``
-        (residents within) and ``points``; ``attrs["method"]`` is
+        (residents within, or beyond with ``beyond=True``) and ``points``; ``attrs["method"]`` is
         :data:`CATCHMENT_CELLS_NOTE`.
 
     Raises
@@ -238,6 +242,8 @@ def catchment_cells(
     within = within_minutes(
         nearest[columns].reindex(points.index), minutes, speed_m_per_min=speed_m_per_min
     ).to_numpy()
+    if beyond:
+        within = ~within
     pop = pd.to_numeric(points.get("population", 0), errors="coerce")
     pop = np.asarray(pd.Series(pop, index=points.index).fillna(0.0), dtype=float)
     geoms: list[Any] = []
@@ -259,5 +265,9 @@ def catchment_cells(
         geometry=gpd.GeoSeries(geoms, index=index, crs=crs),
         crs=crs,
     )
-    out.attrs["method"] = CATCHMENT_CELLS_NOTE
+    out.attrs["method"] = (
+        CATCHMENT_CELLS_NOTE.replace("within the walk", "beyond the walk")
+        if beyond
+        else CATCHMENT_CELLS_NOTE
+    )
     return out
