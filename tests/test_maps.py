@@ -158,9 +158,10 @@ def test_title_legend_attribution_network_note(
 
 def test_localities_have_labels_and_colours(wards: gpd.GeoDataFrame) -> None:
     page = _html(maps.localities_map(wards, ASSIGNMENT))
+    colours = maps.locality_colours(ASSIGNMENT)
     for loc in ["North", "Central", "South"]:
         assert f'"_label":"{loc}"' in page
-        assert maps.locality_colour(loc) in page
+        assert colours[loc] in page
 
 
 def test_gaps_map_layers_and_areas(
@@ -172,9 +173,14 @@ def test_gaps_map_layers_and_areas(
         gp, measures=["somewhere to go", "someone to see"], wards=wards, areas=wards, area_gaps=ag
     )
     page = _html(m)
-    n_gap = int(gp["somewhere to go"].sum() + gp["someone to see"].sum())
-    assert page.count('"className":"nwm-gap"') == n_gap
-    assert page.count('"className":"nwm-area"') == 2 * len(wards)
+    for i, measure in enumerate(["somewhere to go", "someone to see"]):
+        assert page.count(f'"className":"nwm-gap nwm-measure-{i}"') == int(gp[measure].sum())
+        assert page.count(f'"className":"nwm-area nwm-measure-{i}"') == len(wards)
+    # the measures are alternatives: radio-button base layers, the first one shown
+    groups = [c for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    bundles = [g for g in groups if not g.overlay]
+    assert [g.layer_name.split(":")[0] for g in bundles] == ["somewhere to go", "someone to see"]
+    assert [g.show for g in bundles] == [True, False]
     with pytest.raises(NwmGeoError):
         maps.gaps_map(gp, measures=["no such bundle"])
 
@@ -216,10 +222,17 @@ def test_remote_scripts_are_refused(tmp_path: Path) -> None:
 def test_palettes_fixed_and_consistent(assets: pd.DataFrame, wards: gpd.GeoDataFrame) -> None:
     assert list(maps.CATEGORY_COLOURS) == list(settings.CATEGORIES)
     assert len(set(maps.CATEGORY_COLOURS.values())) == 14
-    assert maps.locality_colour("North") == maps.LOCALITY_COLOURS["North"]
-    # other names: a fixed colour from the extra palette, by CRC32 (same in every session)
-    assert maps.locality_colour("Made-up locality") == "#d37295"
-    assert maps.locality_colour("Another place") in maps.EXTRA_LOCALITY_COLOURS
+    # localities take the palette in name order, the same mapping on every map
+    assert maps.locality_colours(ASSIGNMENT) == {
+        "Central": maps.LOCALITY_PALETTE[0],
+        "North": maps.LOCALITY_PALETTE[1],
+        "South": maps.LOCALITY_PALETTE[2],
+    }
+    assert maps.locality_colours(["b", "a", float("nan"), "outside the borough"]) == {
+        "a": maps.LOCALITY_PALETTE[0],
+        "b": maps.LOCALITY_PALETTE[1],
+        "outside the borough": maps.OUTSIDE_COLOUR,
+    }
     # matplotlib uses exactly the folium colours
     fig = maps.plot_assets(assets, wards=wards, network_label=LABEL)
     leg = fig.axes[0].get_legend()
@@ -231,8 +244,9 @@ def test_palettes_fixed_and_consistent(assets: pd.DataFrame, wards: gpd.GeoDataF
         assert colour in page
     fig2 = maps.plot_localities(wards, ASSIGNMENT)
     leg2 = fig2.axes[0].get_legend()
+    colours = maps.locality_colours(ASSIGNMENT)
     for patch, text in zip(leg2.get_patches(), leg2.get_texts(), strict=True):
-        assert to_hex(patch.get_facecolor()) == maps.locality_colour(text.get_text())
+        assert to_hex(patch.get_facecolor()) == colours[text.get_text()]
 
 
 def test_static_maps_have_title_legend_attribution(
@@ -267,20 +281,17 @@ def test_static_maps_have_title_legend_attribution(
     assert all("% of residents within 15 min" in t for t in cov_titles)
 
 
-def test_every_compass_locality_name_has_its_own_colour() -> None:
-    names = [
-        "Central",
-        "North",
-        "North East",
-        "East",
-        "South East",
-        "South",
-        "South West",
-        "West",
-        "North West",
-    ]
-    colours = [maps.locality_colour(n) for n in names]
-    assert len(set(colours)) == len(names)
+def test_locality_colours_stay_distinct_at_fill_opacity() -> None:
+    names = [f"Locality {i}" for i in range(10)]
+    colours = list(maps.locality_colours(names).values())
+    assert len(set(colours)) == 10
+    # blended over white at the maps' fill opacity, no two look alike (CIE76 Delta E)
+    assert maps.colour_difference(colours) >= 18
+    assert maps.colour_difference(colours[:5]) >= 25
+    # the check can fail: two Tableau colours the maps used before are too close
+    assert maps.colour_difference(["#e15759", "#ff9da7"]) < 18
+    # and no locality fill looks like the unassigned grey or the background
+    assert maps.colour_difference([*colours, "#ffffff"]) >= 18
 
 
 def test_figures_display_in_a_notebook_without_pyplot(

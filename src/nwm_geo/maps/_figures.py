@@ -14,7 +14,7 @@ import io
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -37,7 +37,7 @@ from nwm_geo.maps._style import (
 )
 
 
-class _QuietCanvas(FigureCanvasAgg):  # type: ignore[misc]  # matplotlib is untyped here
+class _QuietCanvas(FigureCanvasAgg):
     """An Agg canvas whose ``draw_idle`` does nothing: it draws when saved, not per layer."""
 
     def draw_idle(self, *args: Any, **kwargs: Any) -> None:
@@ -57,7 +57,11 @@ class _NotebookFigure(Figure):
         return buf.getvalue()
 
 
-def new_figure(figsize: tuple[float, float], *, layout: str | None = "constrained") -> Figure:
+def new_figure(
+    figsize: tuple[float, float],
+    *,
+    layout: Literal["constrained", "compressed", "tight"] | None = "constrained",
+) -> Figure:
     """Return a figure on a headless Agg canvas that draws only when saved or shown.
 
     geopandas' ``plot`` asks the canvas to redraw the whole figure after every layer

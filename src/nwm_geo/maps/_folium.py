@@ -94,7 +94,8 @@ def _ward_features(
 
 def _ward_names(wards: gpd.GeoDataFrame) -> pd.Series:
     if "ward_name" in wards.columns:
-        return wards["ward_name"].astype(str)
+        names: pd.Series = wards["ward_name"].astype(str)
+        return names
     return pd.Series(wards.index.astype(str), index=wards.index)
 
 
@@ -279,21 +280,22 @@ def _asset_features(
     class_name: str = "nwm-asset",
 ) -> list[dict[str, Any]]:
     """Circle-marker features for the rows of ``table`` (with ``_lon``/``_lat``)."""
-    inside = _in_borough(table)
+    flags = _in_borough(table).to_numpy()
+    role_rows: Any = roles
     feats = []
-    for aid, r in table.iterrows():
+    for (aid, r), inside in zip(table.iterrows(), flags, strict=True):
         style = {
             "radius": radius,
             "color": "#222222",
-            "weight": 1 if inside[aid] else 2,
-            "dashArray": None if inside[aid] else "2,2",
+            "weight": 1 if inside else 2,
+            "dashArray": None if inside else "2,2",
             "fillColor": fill or category_colour(str(r.get("category"))),
-            "fillOpacity": 0.9 if inside[aid] else 0.5,
+            "fillOpacity": 0.9 if inside else 0.5,
             "className": class_name,
         }
         style = {k: v for k, v in style.items() if v is not None}
-        role = roles.loc[aid] if roles is not None and aid in roles.index else None
-        tip = _esc(r.get("name")) + ("" if inside[aid] else " (outside the borough)")
+        role = role_rows.loc[aid] if roles is not None and aid in roles.index else None
+        tip = _esc(r.get("name")) + ("" if inside else " (outside the borough)")
         feats.append(
             _point_feature(
                 float(r["_lon"]),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from typing import Any
 
 import pandas as pd
 
@@ -34,7 +35,7 @@ ROLE_COLUMNS: tuple[str, ...] = (
 _HASH = re.compile(r"(?:\s*@\s*)?\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}\b")
 
 
-def public_source(text: object) -> str:
+def public_source(text: Any) -> str:
     """Return a register source or date text without commit hashes.
 
     The register records each source with the exact repository snapshot it was read

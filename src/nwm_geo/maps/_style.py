@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -69,6 +70,10 @@ GAP_COLOUR: str = "#d7191c"
 COVERED_COLOUR: str = "#1a9641"
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
 def locality_colours(localities: Iterable[object]) -> dict[str, str]:
     """Return one colour per locality, distinct at fill opacity, the same on every map.
 
@@ -87,7 +92,7 @@ def locality_colours(localities: Iterable[object]) -> dict[str, str]:
     dict
         ``name -> "#rrggbb"``.
     """
-    names = sorted({str(v) for v in localities if v is not None and not pd.isna(v)})
+    names = sorted({str(v) for v in localities if not _missing(v)})
     out: dict[str, str] = {}
     i = 0
     for name in names:

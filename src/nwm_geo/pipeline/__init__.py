@@ -19,6 +19,7 @@ from nwm_geo.pipeline._write import (
     write_coverage,
     write_csv,
     write_localities,
+    write_pack,
     write_register_stage,
     write_report,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "write_coverage",
     "write_csv",
     "write_localities",
+    "write_pack",
     "write_register_stage",
     "write_report",
 ]

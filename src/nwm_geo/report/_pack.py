@@ -83,11 +83,15 @@ class PackInputs:
     minutes: float | None = None
 
 
-def _clean(text: object) -> str:
+def _clean(text: Any) -> str:
     """Text for the PDF: personal data masked, missing values blank."""
     if text is None or (not isinstance(text, str) and pd.isna(text)):
         return ""
     return mask_personal_text(str(text))[0]
+
+
+def _num(value: Any) -> float:
+    return float(value)
 
 
 def _page(inputs: PackInputs, heading: str) -> Figure:
@@ -108,9 +112,10 @@ def _hub_id(inputs: PackInputs, locality: str) -> object | None:
     if hubs is None or len(hubs) == 0 or "hub_asset_id" not in hubs.columns:
         return None
     rows = hubs[hubs["locality"].astype(str) == str(locality)]
-    if len(rows) == 0 or pd.isna(rows["hub_asset_id"].iloc[0]):
+    if len(rows) == 0:
         return None
-    return rows["hub_asset_id"].iloc[0]
+    hub: object = rows["hub_asset_id"].iloc[0]
+    return None if _clean(hub) == "" else hub
 
 
 def _bundle_shares(inputs: PackInputs, locality: str) -> list[tuple[str, float, float]]:
@@ -118,8 +123,8 @@ def _bundle_shares(inputs: PackInputs, locality: str) -> list[tuple[str, float, 
     out = []
     for b in inputs.bundles:
         if (locality, b) in summ.index:
-            row = summ.loc[(locality, b)]
-            out.append((b, float(row["covered_share"]), float(row["gap_population"])))
+            share = _num(summ.at[(locality, b), "covered_share"])
+            out.append((b, share, _num(summ.at[(locality, b), "gap_population"])))
     return out
 
 
@@ -170,7 +175,7 @@ def _summary_page(inputs: PackInputs, m: float) -> Figure:
         rows.append(
             [
                 loc,
-                f"{float(pop):,.0f}",
+                f"{_num(pop):,.0f}",
                 str(int((inputs.assignment == loc).sum())),
                 str(n_assets),
                 *[f"{100 * s:.1f} %" for _, s, _ in shares],
@@ -229,7 +234,7 @@ def _locality_page(inputs: PackInputs, locality: str, m: float) -> Figure:
     pop = outline.summary.loc[(locality, shares[0][0]), "population"] if shares else float("nan")
     facts = [
         f"Wards ({len(names)}): " + ", ".join(names),
-        f"Residents: {float(pop):,.0f}; assets in the locality: {len(assets)}; "
+        f"Residents: {_num(pop):,.0f}; assets in the locality: {len(assets)}; "
         f"required (sole providers): {len(required)}; suggested new sites: {len(sites)}",
     ]
     hub = layers.hub_id
