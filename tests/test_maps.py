@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -319,3 +320,213 @@ def test_coverage_figure_counts_a_walk_of_exactly_the_threshold_as_within() -> N
     assert "40.0 % of residents within 15.01 min" in fig2.axes[0].get_title()
     with pytest.raises(NwmGeoError, match="more than 0"):
         maps.plot_coverage(points, nearest, measures=["m"], minutes=0)
+
+
+# -- context: ward names, framing, one count, roles, requirements map ------------------
+
+
+def _fit_bounds(m: folium.Map) -> list[list[float]]:
+    (fit,) = [c for c in m._children.values() if isinstance(c, folium.map.FitBounds)]
+    return [list(map(float, corner)) for corner in fit.bounds]
+
+
+def _outline_for(assets: pd.DataFrame, points: pd.DataFrame) -> rq.RequirementsOutline:
+    """A SYNTHETIC outline on the map fixtures: asset i covers the points near it."""
+    from scipy import sparse
+
+    a_xy = np.c_[assets["lon"], assets["lat"]]
+    p_xy = np.c_[points["lon"], points["lat"]]
+    d = np.hypot(*(p_xy[:, None, :] - a_xy[None, :, :]).transpose(2, 0, 1))
+    cover = (sparse.csr_matrix(d < 0.01), points.index, assets.index)
+    nearest = pd.DataFrame(
+        {
+            c: np.where((d < 0.01)[:, (assets["category"] == c).to_numpy()].any(axis=1), 5.0, 30.0)
+            for c in assets["category"].unique()
+        },
+        index=points.index,
+    )
+    return rq.outline(
+        assets,
+        points,
+        assignment=ASSIGNMENT,
+        cover=cover,
+        nearest=nearest,
+        network_label=LABEL,
+        measures=list(assets["category"].unique()),
+        new_site_measures=[],
+        k=0,
+        bundles={},
+    )
+
+
+def test_every_map_names_the_wards_and_is_framed_to_them(
+    assets: pd.DataFrame, wards: gpd.GeoDataFrame, points: pd.DataFrame, nearest: pd.DataFrame
+) -> None:
+    far = assets.iloc[[0]].assign(lon=-1.5, lat=52.6, name="Far away", in_borough=False)
+    register = pd.concat([assets.assign(in_borough=True), far.set_axis(["OUT1"])])
+    gp = rq.gap_points(nearest, points, assignment=ASSIGNMENT)
+    ws = gpd.GeoDataFrame(
+        {"category": ["Library"]},
+        geometry=[wards.to_crs(settings.crs).union_all().buffer(-200)],
+        index=pd.Index(["Library"], name="category"),
+        crs=settings.crs,
+    )
+    built = {
+        "localities": maps.localities_map(wards, ASSIGNMENT),
+        "assets": maps.assets_map(register, wards=wards, assignment=ASSIGNMENT),
+        "gaps": maps.gaps_map(gp, measures=["somewhere to go"], wards=wards),
+        "walksheds": maps.walksheds_map(ws, assets=register, wards=wards),
+        "requirements": maps.requirements_map(
+            _outline_for(assets, points), register, wards=wards, assignment=ASSIGNMENT
+        ),
+    }
+    west, south, east, north = wards.total_bounds
+    for name, m in built.items():
+        page = _html(m).replace("\\u003c", "<").replace("\\u003e", ">")
+        for ward in wards["ward_name"]:
+            assert f'"_label":"<span>{ward}</span>","_label_class":"nwm-ward-label"' in page, name
+        (lat0, lon0), (lat1, lon1) = _fit_bounds(m)
+        # framed to the borough: the asset far outside is drawn, not framed
+        assert (lat0, lon0, lat1, lon1) == pytest.approx((south, west, north, east)), name
+    assert '"Far away (outside the borough)"' in _html(built["assets"]).replace("\\u0026", "&")
+
+
+def test_one_asset_count_in_the_borough_plus_outside(
+    assets: pd.DataFrame, wards: gpd.GeoDataFrame
+) -> None:
+    flags = [True] * (len(assets) - 2) + [False, False]
+    register = assets.assign(in_borough=flags)
+    n = len(assets) - 2
+    assert maps.count_text(register) == f"{n} in the borough, plus 2 outside"
+    assert maps.count_text(assets) == f"{len(assets)} in the borough"
+    page = _html(maps.assets_map(register, wards=wards))
+    assert f"{n} in the borough, plus 2 outside" in page
+    cat = register["category"].iloc[-1]
+    n_cat = int(((register["category"] == cat) & register["in_borough"]).sum())
+    n_out = int(((register["category"] == cat) & ~register["in_borough"]).sum())
+    assert f"{cat} ({n_cat}, plus {n_out} outside)".replace("&", "&amp;") in page
+
+
+def test_popups_give_role_owner_and_dependants_never_a_commit_hash(
+    assets: pd.DataFrame, points: pd.DataFrame, wards: gpd.GeoDataFrame
+) -> None:
+    outline = _outline_for(assets, points)
+    register = assets.assign(
+        owner_type="council",
+        source="someone/repo @ 6a5140364301e15e553389b3a1d42276bc6e7038 : data.csv",
+        source_date="not stated (repository snapshot a6c04ea)",
+    )
+    roles = maps.asset_roles(register, outline)
+    assert list(roles.columns) == list(maps.ROLE_COLUMNS)
+    assert roles.index.equals(register.index)
+    required = outline.required.index
+    assert roles.loc[required, "required"].all() and len(required) > 0
+    aid = required[0]
+    sole = outline.catchments.loc[aid, "sole_population"]
+    assert roles.at[aid, "sole_population"] == sole
+    assert roles.at[aid, "role"].startswith("required: the only ")
+    page = _html(maps.assets_map(register, wards=wards, outline=outline))
+    popups = _popups(page)
+    assert all("Owner type: council" in p and "Role: " in p for p in popups)
+    assert any("would lose" in p or "depend on it" in p for p in popups)
+    assert not re.search(r"\b[0-9a-f]{7,40}\b", " ".join(popups).replace("E0599990", ""))
+    assert "someone/repo : data.csv" in " ".join(popups)
+    assert maps.public_source("x @ bb6c1e994679bfea2b4ae832237c5a6ec2fb1fa5 : a.csv") == (
+        "x : a.csv"
+    )
+    assert maps.public_source("edubasealldata20250524") == "edubasealldata20250524"
+
+
+def test_requirements_map_shows_required_cases_and_sites(
+    assets: pd.DataFrame, points: pd.DataFrame, wards: gpd.GeoDataFrame
+) -> None:
+    outline = _outline_for(assets, points)
+    sites = pd.DataFrame(
+        {
+            "name": ["Synthetic Hall"],
+            "measure": ["Library"],
+            "lon": [-0.41],
+            "lat": [51.88],
+            "locality": ["North"],
+            "site_type": ["asset"],
+            "marginal_population": [120.0],
+        },
+        index=pd.Index(["S1"], name="site_id"),
+    )
+    outline = dataclasses.replace(outline, new_sites=sites)
+    m = maps.requirements_map(outline, assets, wards=wards, assignment=ASSIGNMENT)
+    page = _html(m)
+    n_req = len(outline.required)
+    assert page.count('"className":"nwm-required"') == n_req
+    on_assets = outline.business_case[outline.business_case["id"].isin(assets.index)]
+    n_case = on_assets.groupby("action")["id"].nunique().sum()
+    assert page.count('"className":"nwm-case"') == n_case
+    assert page.count('"className":"nwm-site"') == 1
+    assert "Residents it would bring within the walk: 120" in " ".join(_popups(page))
+    names = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    assert f"Required assets ({n_req})" in names and "Suggested new sites (1)" in names
+
+
+def test_walkshed_layers_are_radio_buttons_named_without_counts(
+    wards: gpd.GeoDataFrame,
+) -> None:
+    base = wards.to_crs(settings.crs).union_all()
+    ws = gpd.GeoDataFrame(
+        geometry=[base.buffer(-100), base.buffer(-300)],
+        index=pd.Index(["Library", "Education"], name="category"),
+        crs=settings.crs,
+    )
+    ws.attrs["method"] = "Shaded: catchment cells (SYNTHETIC note)"
+    m = maps.walksheds_map(ws, wards=wards)
+    groups = [c for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    radios = [g for g in groups if not g.overlay]
+    assert [g.layer_name for g in radios] == ["Education", "Library"]
+    assert [g.show for g in radios] == [True, False]
+    assert not any("(" in g.layer_name for g in groups)
+    assert "Shaded: catchment cells (SYNTHETIC note)" in _html(m)
+
+
+def test_static_maps_have_no_axis_labels_named_wards_and_an_uncut_footer(
+    assets: pd.DataFrame,
+    wards: gpd.GeoDataFrame,
+    points: pd.DataFrame,
+    nearest: pd.DataFrame,
+    tmp_path: Path,
+) -> None:
+    from PIL import Image
+
+    figs = {
+        "loc": maps.plot_localities(wards, ASSIGNMENT, network_label=LABEL),
+        "assets": maps.plot_assets(assets, wards=wards, network_label=LABEL),
+        "cov": maps.plot_coverage(points, nearest, wards=wards, measures=["somewhere to go"]),
+        "one": maps.plot_locality(wards, ASSIGNMENT, "North", network_label=LABEL),
+    }
+    for name, fig in figs.items():
+        for ax in fig.axes:
+            assert ax.get_xlabel() == "" and ax.get_ylabel() == "", name
+        labels = [
+            t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid() == "nwm-ward-label"
+        ]
+        assert {"Synthetic Ward 1", "Synthetic Ward 6"} <= set(labels), name
+        out = tmp_path / f"{name}.png"
+        maps.save_figure(fig, out, dpi=60)
+        img = np.asarray(Image.open(out).convert("L"))
+        # cropped to what is drawn and nothing cut: the outermost columns are background
+        assert (img[:, -2:] > 250).all(), f"{name}: something touches the right edge"
+        assert (img[:, :1] > 250).all(), f"{name}: something touches the left edge"
+        footer = [t for t in fig.texts if t.get_gid() == "nwm-attribution"]
+        assert footer and "OGL v3" in footer[0].get_text()
+
+
+def test_plot_locality_frames_the_locality_and_refuses_an_unknown_one(
+    wards: gpd.GeoDataFrame,
+) -> None:
+    fig = maps.plot_locality(wards, ASSIGNMENT, "South")
+    ax = fig.axes[0]
+    south = wards[ASSIGNMENT.reindex(wards.index) == "South"].to_crs(settings.crs)
+    minx, _, maxx, _ = south.total_bounds
+    x0, x1 = ax.get_xlim()
+    assert x0 < minx and x1 > maxx
+    assert x1 - x0 < 1.3 * (maxx - minx)  # framed to the locality, not the borough
+    with pytest.raises(NwmGeoError, match="no ward"):
+        maps.plot_locality(wards, ASSIGNMENT, "Nowhere")

@@ -365,7 +365,13 @@ def plot_coverage(  # noqa: PLR0913
         ),
         Line2D([], [], marker="o", linestyle="", color=GAP_COLOUR, label=f"beyond {minutes:g} min"),
     ]
-    fig.legend(handles=handles, loc="upper right", fontsize=8, title="Postcodes (size = residents)")
+    fig.legend(
+        handles=handles,
+        loc="outside upper center",
+        ncols=2,
+        fontsize=8,
+        title="Postcodes (size = residents)",
+    )
     fig.suptitle(title or f"Residents within a {minutes:g}-minute walk, by bundle")
     _footer(fig, network_label, attribution)
     return fig
