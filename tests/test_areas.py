@@ -158,3 +158,25 @@ def test_rutland_runs_end_to_end_on_real_osm_streets(
     cov = pd.read_csv(processed / "coverage_localities.csv")
     assert (cov["network"].str.startswith("network: OpenStreetMap")).all()
     shutil.rmtree(tmp_path / "data")
+
+
+def test_every_category_has_an_owner_type_and_a_bad_owners_table_is_reported(
+    tmp_path: Path,
+) -> None:
+    from nwm_geo import settings
+
+    for key in AREAS:
+        area = load_area(key)
+        assert {area.owner_of(c) for c in area.categories} <= set(settings.OWNER_TYPES)
+    luton = load_area("luton")
+    assert luton.owner_of("LBC Community Centre") == "council"
+    assert luton.owner_of("Education") == "partner public sector"
+    assert luton.owner_of("Religious Institution") == "community and faith"
+    text = LUTON_TOML.replace(
+        '"Education" = "partner public sector"', '"Education" = "the council"'
+    ).replace('"Charity" = "community and faith"', '"Charities" = "community and faith"')
+    with pytest.raises(ProfileError) as err:
+        load_area(_profile(tmp_path, text))
+    msg = str(err.value)
+    assert "key 'owners.Education': 'the council' is not an owner type" in msg
+    assert "key 'owners.Charities': unknown category" in msg

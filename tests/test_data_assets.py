@@ -478,3 +478,29 @@ def test_written_register_masks_phones_and_neutralises_formulas(
     assert "'=HYPERLINK" in text
     back = gpd.read_file(tmp_path / "out.gpkg")
     assert _cells_matching(back, PHONE_OR_EMAIL) == []
+
+
+def test_owner_type_comes_from_the_file_or_the_area_profile(
+    tmp_path: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    path = tmp_path / "owners.csv"
+    path.write_text(
+        "name,category,Ownership,easting,northing\n"
+        "Hall,Community Centre,,510200,222200\n"
+        "School,Education,Council,510500,222500\n"
+        "Library,Library,Partner public-sector,510600,222600\n"
+        "Chapel,Religious Institution,the vicar,510700,222700\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataValidationError) as err:
+        _read(path, synthetic_wards, synthetic_postcodes)
+    assert _problems(err) == [("owners.csv", 4, "Ownership")]
+    assert "unknown owner type" in str(err.value)
+    path.write_text(path.read_text().replace("the vicar", ""), encoding="utf-8")
+    reg = _read(path, synthetic_wards, synthetic_postcodes)
+    assert list(reg["owner_type"]) == [
+        "community and faith",  # the profile's owner of Community Centre
+        "council",  # the file's, in any case
+        "partner public sector",
+        "community and faith",
+    ]

@@ -249,14 +249,19 @@ def test_best_new_sites_known(fx: SimpleNamespace) -> None:
         assignment=fx.assignment,
         policy=rq.RequirementsPolicy(k=1),
     )
-    assert sol.status.proven_optimal
+    # no building reaches the gap (the libraries are the measure itself): the postcode
+    # fallback is solved, and says it is one
+    assert sol.status.label == "trivial (nothing to solve)"
+    assert sol.fallback_status is not None and sol.fallback_status.proven_optimal
     assert sol.gap_population == 450
     assert sol.newly_covered == 450
     # a maximisation reports its objective and bound in its own sense (PuLP hands HiGHS
     # the negated objective; the shared _solver turns it back)
-    assert sol.status.objective == pytest.approx(450)
-    assert sol.status.bound == pytest.approx(450)
+    assert sol.fallback_status.objective == pytest.approx(450)
+    assert sol.fallback_status.bound == pytest.approx(450)
     assert list(sol.table.index) == ["postcode:P5"]
+    assert sol.table.loc["postcode:P5", "site_type"] == rq.POSTCODE
+    assert "fallback" in sol.table.loc["postcode:P5", "address"]
     assert sol.table.loc["postcode:P5", "locality"] == "South"
     north = rq.best_new_sites(
         fx.cover,
@@ -304,11 +309,11 @@ def test_best_new_sites_matches_brute_force(seed: int) -> None:
         points,
         measure="Library",
         site_cover=site_cover,
-        policy=rq.RequirementsPolicy(k=k),
+        policy=rq.RequirementsPolicy(k=k, min_site_population=0, site_spacing_m=0),
     )
     gap = ~lib[:, 0]
     expected = _brute_force_mclp(sites[gap], pop[gap], k)
-    assert sol.status.proven_optimal
+    assert all(st.proven_optimal for st in sol.statuses)
     assert sol.newly_covered == pytest.approx(expected)
     assert sol.table["marginal_population"].sum() == pytest.approx(expected)
     assert len(sol.table) <= k
@@ -448,7 +453,18 @@ def test_outline_and_business_case(fx: SimpleNamespace) -> None:
     chosen = set(out.minimal_covers["Library"].selected)
     assert by_rule["R4"] == {"B", "C", "D"} - chosen
     assert "D" in by_rule["R4"]
-    assert set(bc["action"]) >= {"retain/invest", "secure access", "acquire/co-locate"}
+    assert set(bc["action"]) >= {
+        "retain and invest",
+        "secure access or partnership",
+        "new provision: find a site near this postcode",
+    }
+    assert list(bc.columns) == list(rq.BUSINESS_CASE_COLUMNS)
+    # R4 is explained for every council asset with overlapping coverage
+    overlap = out.council_overlap
+    assert set(overlap.index) == {"B", "C", "D"}
+    assert set(overlap.index[overlap["r4"]]) == by_rule["R4"]
+    kept = overlap[~overlap["r4"]]
+    assert all("in the minimal cover of" in w for w in kept["why"])
     assert out.solver_status["label"].isin(["proven optimal", "trivial (nothing to solve)"]).all()
     loc = out.for_locality("South")
     assert set(loc["new_sites"].index) == {"postcode:P5"}

@@ -6,6 +6,9 @@
   replaced by a marker, and counted.
 - :func:`neutralise_formula`: text that a spreadsheet would run as a formula gets a
   leading apostrophe; every CSV the project writes goes through it.
+- :func:`strip_commit_hashes`: git commit hashes in source notes ("owner/repo @ 1a2b3c...
+  : path") are dropped from published text; the full provenance, hashes included, stays
+  in the imported bundle's ``data/raw/SOURCES.md``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ __all__ = [
     "is_personal_column",
     "mask_personal_text",
     "neutralise_formula",
+    "strip_commit_hashes",
 ]
+
+#: A git commit hash as source notes write it: " @ " then 7 to 40 hex digits.
+_COMMIT = re.compile(r"\s*@\s*[0-9a-f]{7,40}\b(\s*\([^)]*\))?")
 
 #: Matched against a column name lower-cased with every run of spaces, underscores,
 #: hyphens and other punctuation made one space ("Main_Tel" -> "main tel").
@@ -97,3 +104,19 @@ def neutralise_formula(value: Any) -> Any:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def strip_commit_hashes(text: str) -> str:
+    """Return ``text`` without git commit hashes ("repo @ 1a2b3c4 : path" -> "repo : path").
+
+    Parameters
+    ----------
+    text
+        Any text, e.g. a register row's ``source``.
+
+    Returns
+    -------
+    str
+        The text without " @ <hash>" (and a branch note in brackets right after it).
+    """
+    return _COMMIT.sub("", text)

@@ -13,10 +13,14 @@ from pathlib import Path
 __all__ = [
     "BUNDLES",
     "CATEGORIES",
+    "CATEGORY_OWNERS",
     "COUNCIL_REGISTER_COUNTS",
+    "OWNER_TYPES",
     "attribution",
     "crs",
     "default_area",
+    "new_site_min_residents",
+    "new_site_spacing_m",
     "project_dir",
     "raw_dir",
     "reports_dir",
@@ -41,6 +45,13 @@ crs: str = "EPSG:27700"
 
 #: Geographic CRS for published lon/lat.
 wgs84: str = "EPSG:4326"
+
+#: A suggested new site must newly bring at least this many residents within the walk;
+#: one that adds fewer is not a suggestion. A policy choice, not data.
+new_site_min_residents: float = 100.0
+
+#: No two suggested new sites of one bundle lie closer than this (metres).
+new_site_spacing_m: float = 400.0
 
 #: Points snapped farther than this from the street network are flagged (metres).
 snap_flag_m: float = 250.0
@@ -67,6 +78,39 @@ COUNCIL_REGISTER_COUNTS: dict[str, int] = {
 
 #: The 14 categories, in the council's order.
 CATEGORIES: tuple[str, ...] = tuple(COUNCIL_REGISTER_COUNTS)
+
+#: Who owns or runs a site, in three kinds: the business case for a site depends on it
+#: (the council can invest in its own assets; it can only seek access to, or a
+#: partnership with, the others).
+OWNER_TYPES: tuple[str, ...] = ("council", "partner public sector", "community and faith")
+
+#: The default owner type of each category, used when an area profile has no
+#: ``[owners]`` entry for it and a register row gives no ``owner_type``.
+#:
+#: - council: the council's own community centres, its libraries and its buildings.
+#: - partner public sector: schools (maintained schools and academies are run by local
+#:   authorities, trusts and the DfE, not by the property lead), GP practices and other
+#:   NHS sites, police, courts and probation, and the fire and rescue service.
+#: - community and faith: places of worship, community centres run by residents'
+#:   associations and trusts, sports clubs and leisure venues that are not the
+#:   council's, advice services (Citizens Advice and similar charities), cultural
+#:   centres and charities.
+CATEGORY_OWNERS: dict[str, str] = {
+    "Religious Institution": "community and faith",
+    "Education": "partner public sector",
+    "GP / Medical Centre": "partner public sector",
+    "Community Centre": "community and faith",
+    "Sports and Leisure": "community and faith",
+    "Library": "council",
+    "LBC Community Centre": "council",
+    "Council": "council",
+    "Crime and Justice": "partner public sector",
+    "Health": "partner public sector",
+    "Advice Services": "community and faith",
+    "Fire and rescue": "partner public sector",
+    "Cultural Centre": "community and faith",
+    "Charity": "community and faith",
+}
 
 #: The neighbourhood model's bundle: "somewhere to go, something to do, someone to see".
 #: Each bundle is met by the nearest asset of any of its categories. Change it here or

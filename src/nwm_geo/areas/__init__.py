@@ -39,6 +39,7 @@ _FILE_KEYS: tuple[str, ...] = (
     "imd_2019",
     "postcodes",
 )
+_NOT_COUNCIL = "community and faith"
 _DISTRICT = re.compile(r"^[EWSN]0[6-9]\d{6}$")
 
 
@@ -107,6 +108,15 @@ class Area:
     ods_hospital_name: str = ""
     ods_settings: dict[int, tuple[str | None, str]] = field(default_factory=dict)
     ods_records: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=lambda: dict(settings.CATEGORY_OWNERS))
+
+    def owner_of(self, category: str) -> str:
+        """Return the owner type of a category (:data:`nwm_geo.settings.OWNER_TYPES`).
+
+        The profile's ``[owners]`` entry, else :data:`nwm_geo.settings.CATEGORY_OWNERS`;
+        an unknown category is "community and faith" (never assumed to be the council's).
+        """
+        return self.owners.get(category, settings.CATEGORY_OWNERS.get(category, _NOT_COUNCIL))
 
     @property
     def current_ward_year(self) -> int:
@@ -207,12 +217,33 @@ def _rule_table(
     return out
 
 
+def _owners(raw: Any, problems: list[str]) -> dict[str, str]:
+    """Return the ``[owners]`` table over :data:`settings.CATEGORY_OWNERS` (its defaults)."""
+    out = dict(settings.CATEGORY_OWNERS)
+    if raw is None:
+        return out
+    if not isinstance(raw, dict):
+        problems.append("key 'owners': must be a table of category = owner type")
+        return out
+    for cat, owner in raw.items():
+        if p := _category_problem(f"owners.{cat}", cat):
+            problems.append(p)
+        elif owner not in settings.OWNER_TYPES:
+            problems.append(
+                f"key 'owners.{cat}': {owner!r} is not an owner type; use one of "
+                + ", ".join(f'"{o}"' for o in settings.OWNER_TYPES)
+            )
+        else:
+            out[cat] = owner
+    return out
+
+
 def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
     problems: list[str] = []
     known = {
         "key", "name", "council", "district_code", "localities", "network", "osm_file",
         "data_dates", "postcode_note", "communal_note", "files", "wards", "council_counts",
-        "categories", "ods", "sources",
+        "categories", "ods", "sources", "owners",
     }  # fmt: skip
     for extra in sorted(set(raw) - known):
         close = difflib.get_close_matches(extra, sorted(known), n=1)
@@ -320,6 +351,7 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
                 co_located_category=str(co),
             )
         )
+    owners = _owners(raw.get("owners"), problems)
     if not sources:
         problems.append("key 'sources': at least one asset file ([[sources]]) is required")
     prefixes = [s.prefix for s in sources]
@@ -348,6 +380,7 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
         ods_hospital_name=str(ods.get("hospital_name", "")),
         ods_settings=ods_settings,
         ods_records=ods_records,
+        owners=owners,
     )
 
 

@@ -391,6 +391,7 @@ class Study:
             minutes=self.minutes,
             walk_speed_m_per_min=self.speed_m_per_min,
             bundles=self.bundles,
+            reconciliation=self.reconciliation,
             verbose=self.verbose,
         )
 

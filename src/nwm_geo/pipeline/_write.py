@@ -21,18 +21,20 @@ from nwm_geo import (
 )
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import staged_outputs
-from nwm_geo._safe import neutralise_formula
-from nwm_geo.pipeline._study import Study, data_note
+from nwm_geo._safe import neutralise_formula, strip_commit_hashes
+from nwm_geo.pipeline._study import Study, coverage_by_locality, data_note
 
 
 # -- writers ---------------------------------------------------------------------
 def write_csv(frame: pd.DataFrame, path: Path, *, index: bool = True) -> Path:
-    """Write a CSV; text cells that Excel would read as formulas are neutralised."""
+    """Write a CSV; formula-like text is neutralised and commit hashes are dropped."""
     path.parent.mkdir(parents=True, exist_ok=True)
     safe = frame.copy()
     for col in safe.columns:
         if not pd.api.types.is_numeric_dtype(safe[col]):
-            safe[col] = safe[col].map(neutralise_formula)
+            safe[col] = safe[col].map(
+                lambda v: neutralise_formula(strip_commit_hashes(v) if isinstance(v, str) else v)
+            )
     if not pd.api.types.is_numeric_dtype(safe.index):
         safe.index = safe.index.map(neutralise_formula)
     safe.to_csv(path, index=index, encoding="utf-8")
@@ -233,7 +235,10 @@ def write_report(study: Study, out: Path) -> list[Path]:
         ("Printable locality pack (PDF)", write_pack(study, out / "locality_pack.pdf"))
     )
     xlsx = report.write_requirements_xlsx(
-        outline, out / "asset_requirements.xlsx", run_info=study.run_info
+        outline,
+        out / "asset_requirements.xlsx",
+        run_info=study.run_info,
+        context=workbook_context(study),
     )
     tables_dir = out / "tables"
     table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
@@ -341,6 +346,27 @@ def write_pack(study: Study, path: Path) -> Path:
         minutes=study.minutes,
     )
     return report.write_locality_pack(path, inputs)
+
+
+def workbook_context(study: Study) -> report.WorkbookContext:
+    """Return what the workbook says beyond the outline: wards, plan, register, owners.
+
+    The hooks ``hubs`` (issue 12) and ``equity`` (issue 11) are filled here once those
+    stages exist on the study.
+    """
+    wards = pd.DataFrame(study.wards.drop(columns="geometry"))[
+        ["ward_name", "population", "assets"]
+    ]
+    wards["locality"] = study.plan.assignment.reindex(wards.index)
+    return report.WorkbookContext(
+        area=study.profile.name,
+        wards=wards,
+        locality_figures=study.plan.summary,
+        reconciliation=study.reconciliation,
+        bundles=study.bundles,
+        owners={c: study.profile.owner_of(c) for c in study.categories},
+        coverage=coverage_by_locality(study),
+    )
 
 
 #: The data/processed tables that ``reports/index.html`` links, with their titles.

@@ -5,11 +5,12 @@ and the run's method and provenance text: a :class:`RunInfo` (walking speed, min
 network label, data dates, register and localities notes, extra lines), or a method
 dict (the outline's own ``method`` by default).
 
-Out: ``reports/asset_requirements.xlsx`` (:func:`write_requirements_xlsx`): a
-"Summary" sheet and one sheet per locality; ``reports/index.html``
-(:func:`write_index_html`) linking every map and table with a short method note;
-``reports/locality_pack.pdf`` (:func:`write_locality_pack`), the printable pack: a
-summary page and one page per locality (map, key figures, business cases).
+Out: ``reports/asset_requirements.xlsx`` (:func:`write_requirements_xlsx`), a briefing
+workbook: "Read me", "Summary", one profile sheet per locality, "Business cases",
+"Method and proof" and data sheets; ``reports/index.html`` (:func:`write_index_html`):
+the headline findings, the proof and the caveats first, then links to every map and
+table; ``reports/locality_pack.pdf`` (:func:`write_locality_pack`), the printable pack:
+a summary page and one page per locality (map, key figures, business cases).
 
 Both files are written atomically. Every text has phone numbers and e-mail addresses
 masked (:func:`nwm_geo._safe.mask_personal_text`) and is escaped (HTML) or guarded
@@ -19,7 +20,8 @@ formula). No personal data: only the outline's own columns are written, and any
 column that :func:`nwm_geo._safe.is_personal_column` flags is dropped.
 
 Where things live: ``_method`` the run's method text (:class:`RunInfo`), ``_xlsx`` the
-spreadsheet, ``_index`` the HTML index, ``_pack`` the printable PDF.
+workbook's sheets (:class:`WorkbookContext`), ``_sheet`` one sheet streamed in
+openpyxl's write-only mode, ``_index`` the HTML index, ``_pack`` the printable PDF.
 """
 
 from __future__ import annotations
@@ -27,12 +29,23 @@ from __future__ import annotations
 from nwm_geo.report._index import write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
 from nwm_geo.report._pack import PACK_PAGE_SIZE, PackInputs, write_locality_pack
-from nwm_geo.report._xlsx import sheet_name, write_requirements_xlsx
+from nwm_geo.report._xlsx import (
+    BUNDLE_MEANING,
+    DATA_SHEETS,
+    READING_ROW_LIMIT,
+    WorkbookContext,
+    sheet_name,
+    write_requirements_xlsx,
+)
 
 __all__ = [
+    "BUNDLE_MEANING",
+    "DATA_SHEETS",
     "PACK_PAGE_SIZE",
+    "READING_ROW_LIMIT",
     "PackInputs",
     "RunInfo",
+    "WorkbookContext",
     "method_rows",
     "register_gap_note",
     "sheet_name",

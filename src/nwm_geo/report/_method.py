@@ -15,7 +15,7 @@ from typing import Any
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
-from nwm_geo._safe import mask_personal_text
+from nwm_geo._safe import mask_personal_text, strip_commit_hashes
 from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.requirements import RequirementsOutline
 
@@ -218,5 +218,5 @@ def _text(v: Any) -> str:
 
 
 def _public_text(text: str) -> str:
-    """Free text as published: phone numbers and e-mail addresses masked."""
-    return mask_personal_text(text)[0]
+    """Free text as published: phone numbers, e-mail addresses and commit hashes removed."""
+    return strip_commit_hashes(mask_personal_text(text)[0])

@@ -1,35 +1,127 @@
-"""The spreadsheet: ``asset_requirements.xlsx``, a Summary sheet and one per locality.
+"""The spreadsheet ``asset_requirements.xlsx``, written as a briefing for a property lead.
 
-Every text cell is masked (:func:`._method._public_text`) and guarded by
-:func:`nwm_geo._safe.neutralise_formula`, the rule every CSV follows; columns that
-:func:`nwm_geo._safe.is_personal_column` flags are dropped.
+Sheets, in order: "Read me" (purpose, how to read it, glossary, the three bundles,
+owner types, data caveats), "Summary" (headline findings in sentences and the
+locality x bundle grid), one profile sheet per locality (its wards, figures, coverage by
+bundle and category, hub and equity hooks, business cases, required assets, the
+council's overlapping assets, gaps with suggested sites), "Business cases" (all, one
+row each), "Method and proof" (settings, rules, every solver status), then the data
+sheets ("Data - ...") for the long tables.
+
+Every sheet has frozen headings, an autofilter on its main table, fitted widths,
+landscape pages one page wide with the headings repeated; every reading sheet stays
+under 300 rows. Cells are written in openpyxl's write-only mode
+(:class:`._sheet.SheetBuilder`). Every text cell is published safely (personal data,
+commit hashes and formulas; see :mod:`._sheet`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import atomic_path
-from nwm_geo._safe import is_personal_column, neutralise_formula
-from nwm_geo.report._method import RunInfo, _public_text, method_rows
-from nwm_geo.requirements import RequirementsOutline
+from nwm_geo.report._method import RunInfo, _run_info, method_rows
+from nwm_geo.report._sheet import SheetBuilder
+from nwm_geo.requirements import RequirementsOutline, register_shortfall
 
-_BOLD = Font(bold=True)
-_HEAD = Font(bold=True, color="FFFFFF")
-_HEAD_FILL = PatternFill("solid", fgColor="305496")
-_SECTION = Font(bold=True, size=13)
+__all__ = [
+    "BUNDLE_MEANING",
+    "DATA_SHEETS",
+    "READING_ROW_LIMIT",
+    "WorkbookContext",
+    "sheet_name",
+    "write_requirements_xlsx",
+]
+
+#: Every sheet meant for reading stays under this many rows; longer tables go to data sheets.
+READING_ROW_LIMIT: int = 300
+
+#: What each bundle of the Neighbourhood Working Model means, in plain words.
+BUNDLE_MEANING: dict[str, str] = {
+    "somewhere to go": (
+        "a place residents can simply go to and be among others: a community centre, a "
+        "library, a place of worship, a cultural centre"
+    ),
+    "something to do": (
+        "an activity to take part in: sport and leisure, a library's or a community "
+        "centre's programme, a cultural venue"
+    ),
+    "someone to see": (
+        "a person who can help: a GP or health service, advice, the council's own "
+        "services, a charity"
+    ),
+}
+
+#: Rows of one table on a reading sheet before the rest is left to a data sheet.
+_MAX_TABLE = 60
+
+#: The data sheets, by key: (sheet name, what it holds).
+DATA_SHEETS: dict[str, tuple[str, str]] = {
+    "coverage": ("Data - coverage", "coverage per locality and measure (bundle or category)"),
+    "required": ("Data - required assets", "every required asset (sole provider)"),
+    "overlap": (
+        "Data - overlapping coverage",
+        "every asset with overlapping coverage, by owner type (capacity not considered; "
+        "not a disposals list)",
+    ),
+    "needed": ("Data - assets needed", "required assets and the minimal covers, per measure"),
+    "sites": ("Data - suggested sites", "every suggested site, per bundle and locality"),
+    "gaps": ("Data - postcodes beyond", "every residential postcode beyond the walk of a bundle"),
+}
+
+
+@dataclass(frozen=True)
+class WorkbookContext:
+    """What the workbook says beyond the requirements outline: the area and its plan.
+
+    Every field is optional; a section whose data is not given is left out.
+
+    Parameters
+    ----------
+    area
+        The area's name ("Luton").
+    wards
+        Indexed by ``ward_code``: ``ward_name``, ``population``, ``assets``, ``locality``.
+    locality_figures
+        The plan's metrics indexed by locality (``LocalityPlan.summary``):
+        ``population``, ``assets``, ``population_dev_pct``, ``assets_dev_pct``.
+    reconciliation
+        :func:`nwm_geo.data.reconciliation` (council count, register count, gap).
+    bundles
+        Bundle name -> categories.
+    owners
+        Category -> owner type (the area profile's ``[owners]``).
+    coverage
+        Shares within the walk (percent), measures x localities plus the whole area
+        (``pipeline.coverage_by_locality``); gives the "all three bundles" column.
+    hubs
+        Hook for the hubs (issue 12): indexed by ``locality`` with the columns of
+        ``hubs.csv`` (``hub_name``, ``residents_within``, ``share_pct``,
+        ``mean_minutes``, ``runner_up_asset_id``, ``status``). Adds a "Hub" section.
+    equity
+        Hook for deprivation and age (issue 11): locality -> a table of coverage by
+        IMD quintile or age band. Adds a "Coverage by deprivation and age" section.
+    """
+
+    area: str = "the area"
+    wards: pd.DataFrame | None = None
+    locality_figures: pd.DataFrame | None = None
+    reconciliation: pd.DataFrame | None = None
+    bundles: Mapping[str, Sequence[str]] | None = None
+    owners: Mapping[str, str] | None = None
+    coverage: pd.DataFrame | None = None
+    hubs: pd.DataFrame | None = None
+    equity: Mapping[str, pd.DataFrame] | None = None
 
 
 def sheet_name(name: str, taken: set[str] | None = None) -> str:
@@ -46,90 +138,709 @@ def sheet_name(name: str, taken: set[str] | None = None) -> str:
     return clean
 
 
-def _public(df: pd.DataFrame) -> pd.DataFrame:
-    """Return the table without personal-data columns (index levels included)."""
-    flat = df.reset_index()
-    return flat[[c for c in flat.columns if not is_personal_column(str(c))]]
+# -- helpers -------------------------------------------------------------------------
+def _bundles(outline: RequirementsOutline, ctx: WorkbookContext) -> dict[str, tuple[str, ...]]:
+    if ctx.bundles is not None:
+        return {b: tuple(c) for b, c in ctx.bundles.items()}
+    measures = outline.summary.index.get_level_values("measure").unique()
+    return {m: () for m in measures if m not in settings.CATEGORIES}
 
 
-def _cell_value(v: Any) -> Any:
-    if v is None or v is pd.NA:
-        return None
-    if isinstance(v, float | np.floating):
-        return None if np.isnan(v) else float(v)
-    if isinstance(v, bool | np.bool_):
-        return bool(v)
-    if isinstance(v, int | np.integer):
-        return int(v)
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(v)
+def _whole(outline: RequirementsOutline) -> pd.DataFrame:
+    """Return the summary rows of the whole area (the locality that is not a locality)."""
+    at = ~outline.summary.index.get_level_values("locality").isin(outline.localities)
+    return outline.summary[at].droplevel("locality")
 
 
-def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
-    """Write one cell; text is masked and guarded like every CSV (never a formula)."""
-    cell = ws.cell(row=row, column=col)
-    v = _cell_value(value)
-    if isinstance(v, str):
-        v = neutralise_formula(_public_text(v))
-    cell.value = v
-    if font is not None:
-        cell.font = font
+def _owner(ctx: WorkbookContext, category: str) -> str:
+    owners = ctx.owners if ctx.owners is not None else settings.CATEGORY_OWNERS
+    return owners.get(category, "")
 
 
-def _write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = "") -> int:
-    """Write a titled table at ``row``; return the next free row."""
-    _put(ws, row, 1, title, font=_SECTION)
-    row += 1
-    if note:
-        _put(ws, row, 1, note)
-        row += 1
-    flat = _public(df)
-    if len(flat) == 0:
-        _put(ws, row, 1, "(none)")
-        return row + 2
-    for j, col in enumerate(flat.columns, start=1):
-        _put(ws, row, j, str(col).replace("_", " "), font=_HEAD)
-        ws.cell(row=row, column=j).fill = _HEAD_FILL
-    for values in flat.itertuples(index=False):
-        row += 1
-        for j, v in enumerate(values, start=1):
-            _put(ws, row, j, v)
-            if isinstance(v, float | np.floating) and "share" in str(flat.columns[j - 1]):
-                ws.cell(row=row, column=j).number_format = "0.0%"
-            elif isinstance(v, float | np.floating):
-                ws.cell(row=row, column=j).number_format = "#,##0"
-    return row + 2
+def _short_note(ctx: WorkbookContext, category: str) -> str:
+    short = register_shortfall(ctx.reconciliation)
+    if category not in short:
+        return ""
+    known, council = short[category]
+    return f"register short: {known} of the council's {council} known"
 
 
-def _widths(ws: Any, *, max_width: int = 60) -> None:
-    widths: dict[int, int] = {}
-    for row in ws.iter_rows():
-        for c in row:
-            if c.value is not None:
-                widths[c.column] = max(widths.get(c.column, 0), min(len(str(c.value)), max_width))
-    for col, w in widths.items():
-        ws.column_dimensions[get_column_letter(col)].width = max(10, w + 2)
+def _pct(x: Any) -> str:
+    return f"{100 * float(x):.1f} %"
 
 
-def _coverage_table(outline: RequirementsOutline) -> pd.DataFrame:
-    s = outline.summary.reset_index()
-    cols = [
-        "locality",
-        "measure",
-        "population",
-        "covered_population",
-        "gap_population",
-        "covered_share",
-        "n_assets",
-        "n_required",
-        "n_redundant",
-        "n_in_minimal_cover",
+def _n(x: Any) -> float:
+    """One cell of a table as a number (pandas' scalar types are too wide for mypy)."""
+    return float(x)
+
+
+# -- Read me -------------------------------------------------------------------------
+def _readme(
+    outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo, names: Mapping[str, str]
+) -> SheetBuilder:
+    minutes, speed = info.walk()
+    sb = SheetBuilder("Read me")
+    sb.title_rows(
+        f"Outline of asset requirements: {ctx.area} Neighbourhood Working Model",
+        "Read me first: what this workbook is for, how to read it, and what the data can "
+        "and cannot say.",
+    )
+    rows: list[tuple[str, str]] = [
+        (
+            "Purpose",
+            f"Every resident of {ctx.area} should have somewhere to go, something to do and "
+            f"someone to see within a {minutes:g}-minute walk. This workbook lists the "
+            "community assets that require a business case for their future use as part of "
+            "Neighbourhood Working: the council's own assets to retain and invest in, "
+            "partner and community assets to secure access to, and new provision where "
+            "there is a gap.",
+        ),
+        (
+            "How to read it",
+            "Start with 'Summary': the headline findings and the locality by bundle grid. "
+            "Each locality then has a profile sheet ("
+            + ", ".join(names.values())
+            + "): its wards, population and assets, coverage by bundle and category, its "
+            "business cases, its required assets, the council's own assets with "
+            "overlapping coverage, and its gaps with suggested sites. 'Business cases' "
+            "lists every case, one row each, to sort and filter. 'Method and proof' gives "
+            "the settings and what the solver proved. Sheets named 'Data - ...' hold the "
+            "long tables.",
+        ),
+        (
+            "Filters and printing",
+            "Headings stay in view while scrolling; the filter arrows sit on each sheet's "
+            "main table (on a locality sheet: its business cases). Every sheet prints "
+            "landscape, one page wide, with its headings repeated on each page.",
+        ),
     ]
-    return s[[c for c in cols if c in s.columns]].set_index(["locality", "measure"])
+    parts: list[tuple[str, str, str]] = [("About", k, v) for k, v in rows]
+    bundles = _bundles(outline, ctx)
+    parts += [
+        ("The three bundles", k, v)
+        for k, v in [
+            (
+                b.capitalize(),
+                (BUNDLE_MEANING.get(b, "") + ". " if b in BUNDLE_MEANING else "")
+                + ("Met by the nearest of: " + ", ".join(cats) + "." if cats else ""),
+            )
+            for b, cats in bundles.items()
+        ]
+    ]
+    owners = ctx.owners if ctx.owners is not None else settings.CATEGORY_OWNERS
+    by_owner: dict[str, list[str]] = {}
+    for cat, own in owners.items():
+        by_owner.setdefault(own, []).append(cat)
+    owner_text = {
+        "council": "the council's own assets: it can retain and invest in them (rule R1), "
+        "or review them (rule R4).",
+        "partner public sector": "schools, the NHS, police, courts and fire: the council "
+        "can secure access or a partnership (rule R2), never dispose of them.",
+        "community and faith": "places of worship, community-run centres, clubs and "
+        "charities: the council can secure access or a partnership (rule R2).",
+    }
+    parts += [
+        (
+            "Owner types",
+            own.capitalize(),
+            owner_text.get(own, "") + " Categories: " + ", ".join(cats) + ".",
+        )
+        for own, cats in by_owner.items()
+    ]
+    parts += [
+        ("Glossary", k, v)
+        for k, v in [
+            (
+                "Within the walk",
+                f"A resident's postcode is within {minutes:g} minutes' walk ({speed:g} m a "
+                f"minute, {speed * minutes:,.0f} m) of an asset along the walk network.",
+            ),
+            (
+                "Required asset",
+                "The only asset of its category within the walk for some residents (a sole "
+                "provider): closing it leaves them with none.",
+            ),
+            (
+                "Overlapping coverage (capacity not considered)",
+                "Every resident within the asset's walk also has another asset of its "
+                "category within the walk. It says nothing about capacity, opening hours or "
+                "quality, so it is not a case for disposal; only the council's own assets "
+                "are reviewed (rule R4).",
+            ),
+            (
+                "Minimal cover",
+                "The smallest set of today's assets that keeps today's coverage of a bundle "
+                "or category (solved exactly). There may be several equally small sets.",
+            ),
+            (
+                "Suggested site",
+                "A place that would newly bring the most residents within the walk of a "
+                "bundle: an existing building from the register first (council buildings, "
+                "community centres, libraries, schools for community use, places of "
+                "worship); a bare postcode only as a labelled fallback.",
+            ),
+            (
+                "One site for all bundles",
+                "Per locality, the single site that would newly serve the most residents "
+                "over the three bundles together (a resident counts once per bundle).",
+            ),
+            (
+                "Register caveat",
+                "The register holds fewer sites of that category than the "
+                "council's own count, so a finding resting on it may not hold.",
+            ),
+            (
+                "Proven optimal",
+                "The solver proved that no better answer exists for the "
+                "model as stated (read from HiGHS itself, not assumed).",
+            ),
+            *[(f"Rule {rid}", text) for rid, text in outline.rules.items()],
+        ]
+    ]
+    caveats = []
+    if info.is_approximate:
+        caveats.append(
+            (
+                "Walk network",
+                f"{info.network}: walk times come from an approximate network built from "
+                "postcode proximity, not the OpenStreetMap streets; treat them as "
+                "indicative.",
+            )
+        )
+    if info.register:
+        caveats.append(("Register", info.register))
+    short = register_shortfall(ctx.reconciliation)
+    if short:
+        caveats.append(
+            (
+                "Categories short of the council's count",
+                "; ".join(f"{c}: {k} of {n}" for c, (k, n) in short.items())
+                + ". A business case in these categories says so in its row.",
+            )
+        )
+    caveats += [
+        (
+            "Capacity",
+            "Capacity, opening hours and condition are not in the data: coverage "
+            "means a walk, not a place at the table.",
+        ),
+        (
+            "Places of worship and schools",
+            "A suggested place of worship or school is a "
+            "building that could host a service: whether it has a hall and would agree to "
+            "community use needs a visit and a conversation.",
+        ),
+    ]
+    if info.data_dates:
+        caveats.append(("Data dates", info.data_dates))
+    caveats.append(("Sources and licences", info.sources_text()))
+    parts += [("Data caveats", k, v) for k, v in caveats]
+    sb.table(
+        pd.DataFrame(parts, columns=["part", "topic", "text"]),
+        filtered=True,
+        frozen=True,
+        wrap=("text",),
+    )
+    return sb
+
+
+# -- Summary -------------------------------------------------------------------------
+def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo) -> list[str]:
+    minutes, _ = info.walk()
+    whole = _whole(outline)
+    bundles = [b for b in _bundles(outline, ctx) if b in whole.index]
+    bc = outline.business_case
+    out = []
+    if bundles:
+        pop = int(_n(whole.loc[bundles[0], "population"]))
+        out.append(
+            f"{ctx.area} has {pop:,} residents in {len(outline.localities)} localities"
+            + (f" ({info.localities})" if info.localities else "")
+            + "."
+        )
+    for b in bundles:
+        r = whole.loc[b]
+        out.append(
+            f"{_pct(r['covered_share'])} of residents ({int(_n(r['covered_population'])):,}) are "
+            f"within a {minutes:g}-minute walk of '{b}'; {int(_n(r['gap_population'])):,} are "
+            "beyond it."
+        )
+    for b in bundles:
+        worst = outline.summary.xs(b, level="measure")
+        worst = worst[worst.index.isin(outline.localities)]
+        if len(worst):
+            loc = str(worst["gap_share"].idxmax())
+            out.append(
+                f"For '{b}' the largest gap is in {loc}: "
+                f"{_pct(worst.loc[loc, 'gap_share'])} of its residents are beyond the walk."
+            )
+    if len(bc):
+        counts = bc.groupby("rule").size()
+        parts = []
+        for rid, words in [
+            ("R1", "council assets to retain and invest in"),
+            ("R2", "partner or community assets to secure access to"),
+            ("R3", "suggested sites for new provision"),
+            ("R4", "council assets to review"),
+        ]:
+            parts.append(f"{int(counts.get(rid, 0))} {words} ({rid})")
+        out.append(f"{len(bc)} business cases: " + "; ".join(parts) + ".")
+        if int(counts.get("R4", 0)) == 0:
+            n_overlap = len(outline.council_overlap)
+            out.append(
+                "No council asset is listed for review (R4): "
+                + (
+                    "none of the council's own assets has overlapping coverage; each is the "
+                    "only one of its category within the walk for some residents."
+                    if n_overlap == 0
+                    else f"each of the council's {n_overlap} assets with overlapping coverage "
+                    "is in a minimal cover, so it is needed to keep today's coverage."
+                )
+            )
+        noted = int((bc["register_note"].fillna("") != "").sum()) if "register_note" in bc else 0
+        if noted:
+            out.append(
+                f"{noted} of the {len(bc)} business cases rest on a category where the register "
+                "is short of the council's count; each says so in its row."
+            )
+    sites = outline.new_sites
+    if len(sites):
+        n_post = int((sites["site_type"] != "existing building").sum())
+        out.append(
+            f"{len(sites)} suggested sites would newly bring "
+            f"{sites['marginal_population'].sum():,.0f} residents within the walk of a bundle "
+            f"({len(sites) - n_post} existing buildings, {n_post} postcode fallbacks)."
+        )
+    proven = outline.solver_status["proven_optimal"].astype(bool)
+    out.append(
+        f"Proof: {int(proven.sum())} of {len(proven)} optimisations are proven optimal "
+        "(see 'Method and proof')."
+    )
+    return out
+
+
+def _grid(outline: RequirementsOutline, ctx: WorkbookContext) -> pd.DataFrame:
+    bundles = list(_bundles(outline, ctx))
+    s = outline.summary
+    rows = []
+    for loc in [*outline.localities, None]:
+        part = _whole(outline) if loc is None else s.xs(loc, level="locality")
+        row: dict[str, Any] = {"locality": ctx.area + " (all)" if loc is None else loc}
+        first = next((b for b in bundles if b in part.index), None)
+        row["population"] = int(_n(part.loc[first, "population"])) if first else None
+        for b in bundles:
+            row[f"share: {b}"] = _n(part.loc[b, "covered_share"]) if b in part.index else None
+        if ctx.coverage is not None and "all three bundles" in ctx.coverage.index:
+            col = ctx.area if loc is None else loc
+            if col in ctx.coverage.columns:
+                row["share: all three bundles"] = (
+                    _n(ctx.coverage.loc["all three bundles", col]) / 100
+                )
+        bc = outline.business_case
+        here = bc if loc is None else bc[bc["locality"] == loc]
+        row["business cases"] = len(here)
+        sites = outline.new_sites
+        row["suggested sites"] = len(sites if loc is None else sites[sites["locality"] == loc])
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _summary(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo) -> SheetBuilder:
+    minutes, _ = info.walk()
+    sb = SheetBuilder("Summary")
+    sb.title_rows(f"{ctx.area}: summary of the outline of asset requirements", info.network)
+    sb.section("Headline findings")
+    for i, text in enumerate(_headlines(outline, ctx, info), start=1):
+        sb.line(f"{i}. {text}", wrap=True)
+    sb.section(
+        f"Share of residents within a {minutes:g}-minute walk, by locality and bundle",
+        "Filter or sort the grid with the arrows in its heading row.",
+    )
+    sb.table(_grid(outline, ctx), filtered=True)
+    bc = outline.business_case
+    if len(bc):
+        sb.section("Business cases by rule and owner type")
+        counts = bc.groupby(["rule", "action", "owner_type"], dropna=False).size()
+        sb.table(counts.rename("cases").reset_index())
+    return sb
+
+
+# -- locality profile ----------------------------------------------------------------
+def _hub_section(sb: SheetBuilder, ctx: WorkbookContext, loc: str) -> None:
+    """Add the locality's hub when ``ctx.hubs`` is given (the hook for issue 12)."""
+    if ctx.hubs is None or loc not in ctx.hubs.index:
+        return
+    sb.section("Hub", "The one site that best serves the locality as its hub.")
+    sb.table(ctx.hubs.loc[[loc]].reset_index(drop=True))
+
+
+def _equity_section(sb: SheetBuilder, ctx: WorkbookContext, loc: str) -> None:
+    """Add coverage by deprivation and age when given (the hook for issue 11)."""
+    if ctx.equity is None or loc not in ctx.equity:
+        return
+    sb.section("Coverage by deprivation and age")
+    sb.table(ctx.equity[loc], max_rows=_MAX_TABLE)
+
+
+def _locality(
+    outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo, loc: str, title: str
+) -> SheetBuilder:
+    minutes, _ = info.walk()
+    t = outline.for_locality(loc)
+    bundles = _bundles(outline, ctx)
+    summ = t["summary"]
+    sb = SheetBuilder(title)
+    wards = None
+    if ctx.wards is not None and "locality" in ctx.wards.columns:
+        wards = ctx.wards[ctx.wards["locality"] == loc]
+    first = next((b for b in bundles if b in summ.index), None)
+    pop = int(_n(summ.loc[first, "population"])) if first else None
+    ward_names = ", ".join(sorted(wards["ward_name"].astype(str))) if wards is not None else ""
+    sb.title_rows(
+        f"{loc}: locality profile",
+        (f"Wards: {ward_names}. " if ward_names else "")
+        + (f"{pop:,} residents." if pop is not None else ""),
+    )
+    if wards is not None:
+        sb.section("Wards")
+        sb.table(
+            wards.reset_index().sort_values("ward_name"),
+            ["ward_name", "ward_code", "population", "assets"],
+        )
+    figures: list[tuple[str, Any]] = []
+    fmt: dict[str, str] = {}
+    if ctx.locality_figures is not None and loc in ctx.locality_figures.index:
+        f = ctx.locality_figures.loc[loc]
+        figures += [
+            ("Residents", int(_n(f["population"]))),
+            ("Assets in the register", int(_n(f["assets"]))),
+        ]
+        for key, words in [("population_dev_pct", "Residents"), ("assets_dev_pct", "Assets")]:
+            if key in f:
+                figures.append((f"{words} against the average locality", _n(f[key]) / 100))
+                fmt[f"{words} against the average locality"] = "+0.0%;-0.0%;0.0%"
+    bc = t["business_case"]
+    counts = bc.groupby("rule").size() if len(bc) else pd.Series(dtype=int)
+    figures.append(
+        (
+            "Business cases",
+            f"{len(bc)}: " + ", ".join(f"{int(n)} {r}" for r, n in counts.items())
+            if len(bc)
+            else "0",
+        )
+    )
+    figures.append(("Suggested sites", len(t["new_sites"])))
+    for k, _ in figures:
+        fmt.setdefault(k, "#,##0")
+    sb.section("Key figures")
+    sb.pairs(figures, fmt_of=fmt)
+    cols = ["population", "covered_population", "covered_share", "gap_population", "n_assets",
+            "n_required", "n_in_minimal_cover"]  # fmt: skip
+    sb.section(f"Coverage by bundle (a {minutes:g}-minute walk)")
+    by_bundle = summ[summ.index.isin(list(bundles))].rename_axis("measure").reset_index()
+    by_bundle["measure"] = by_bundle["measure"].astype(str)
+    sb.table(by_bundle.rename(columns={"measure": "bundle"}), ["bundle", *cols])
+    sb.section("Coverage by category")
+    by_cat = summ[~summ.index.isin(list(bundles))].rename_axis("category").reset_index()
+    by_cat["owner_type"] = [_owner(ctx, c) for c in by_cat["category"]]
+    by_cat["register_note"] = [_short_note(ctx, c) for c in by_cat["category"]]
+    sb.table(by_cat, ["category", "owner_type", *cols, "register_note"])
+    _hub_section(sb, ctx, loc)
+    _equity_section(sb, ctx, loc)
+    sb.section(
+        "Business cases",
+        "The filter arrows are on this table. Rules in 'Read me' and 'Method and proof'.",
+    )
+    sb.table(
+        bc,
+        [
+            "rule",
+            "action",
+            "name",
+            "address",
+            "category",
+            "owner_type",
+            "measure",
+            "population",
+            "evidence",
+            "register_note",
+        ],
+        filtered=True,
+        max_rows=_MAX_TABLE,
+        more="More cases in the 'Business cases' sheet.",
+    )
+    sb.section(
+        "Required assets",
+        "Closing one of these leaves residents with no other asset of its category within "
+        "the walk; ranked by those residents.",
+    )
+    req = t["required"]
+    sb.table(
+        req,
+        [
+            "name",
+            "category",
+            "owner_type",
+            "sole_population",
+            "covered_population",
+            "rank",
+            "address",
+        ],
+        max_rows=_MAX_TABLE,
+        more=f"More in '{DATA_SHEETS['required'][0]}'.",
+    )
+    sb.section(
+        "The council's own assets with overlapping coverage (capacity not considered)",
+        "Other owners' assets with overlapping coverage are listed, by owner type, in "
+        f"'{DATA_SHEETS['overlap'][0]}'; overlap is never a case for disposing of a school, "
+        "a GP practice or a place of worship.",
+    )
+    sb.table(
+        t["council_overlap"],
+        ["name", "category", "covered_population", "in_minimal_cover_of", "r4", "why"],
+        empty="None: each of the council's assets here is the only one of its category "
+        "within the walk for some residents (rule R4 cannot apply).",
+    )
+    _gaps_section(sb, outline, t, bundles)
+    return sb
+
+
+def _gaps_section(
+    sb: SheetBuilder,
+    outline: RequirementsOutline,
+    t: Mapping[str, pd.DataFrame],
+    bundles: Mapping[str, Sequence[str]],
+) -> None:
+    summ, sites = t["summary"], t["new_sites"]
+    sb.section(
+        "Gaps and suggested sites",
+        f"Each postcode beyond the walk is listed in '{DATA_SHEETS['gaps'][0]}'.",
+    )
+    rows = []
+    for b in bundles:
+        if b not in summ.index:
+            continue
+        here = sites[sites["measure"] == b] if len(sites) else sites
+        rows.append(
+            {
+                "bundle": b,
+                "gap_population": summ.loc[b, "gap_population"],
+                "gap_share": summ.loc[b, "gap_share"],
+                "suggested sites": len(here),
+                "residents they add": float(here["marginal_population"].sum())
+                if len(here)
+                else 0.0,
+            }
+        )
+    sb.table(pd.DataFrame(rows))
+    sb.section("Suggested sites, per bundle")
+    sb.table(
+        sites.rename(columns={"measure": "bundle"}),
+        [
+            "bundle",
+            "name",
+            "address",
+            "site_type",
+            "category",
+            "owner_type",
+            "marginal_population",
+        ],
+        empty="None: no building or postcode would newly bring enough residents within the walk.",
+    )
+    sb.section(
+        "One site for all three bundles",
+        "The single site that would newly serve the most residents over the bundles together.",
+    )
+    combined = t["combined_site"]
+    extra = [c for c in combined.columns if str(c).startswith("residents: ")]
+    sb.table(
+        combined.reset_index(drop=True),
+        [
+            "name",
+            "address",
+            "site_type",
+            "category",
+            "owner_type",
+            "residents_newly_within",
+            *extra,
+        ],
+        empty="None: no single site would newly bring enough residents within the walk.",
+    )
+
+
+# -- business cases, method, data ----------------------------------------------------
+def _business_sheet(outline: RequirementsOutline) -> SheetBuilder:
+    sb = SheetBuilder("Business cases")
+    sb.line("Business cases: every case, one row each. Sort and filter with the heading arrows.")
+    sb.print_rows = "1:1"
+    sb.table(
+        outline.business_case,
+        [
+            "case",
+            "locality",
+            "rule",
+            "action",
+            "name",
+            "address",
+            "category",
+            "owner_type",
+            "measure",
+            "population",
+            "evidence",
+            "register_note",
+            "id",
+        ],
+        filtered=True,
+        frozen=True,
+    )
+    sb.print_rows = f"1:{int(sb.freeze[1:]) - 1}" if sb.freeze else "1:2"
+    return sb
+
+
+def _method_sheet(
+    outline: RequirementsOutline, info: RunInfo, extra: Mapping[str, Any] | None
+) -> SheetBuilder:
+    sb = SheetBuilder("Method and proof")
+    sb.title_rows("Method and proof", "The settings of this run and what the solver proved.")
+    sb.section("Method")
+    rows = method_rows(outline, run_info=info) if not extra else method_rows(outline, **dict(extra))
+    sb.pairs(rows)
+    sb.section(
+        "Optimisations and their proof",
+        "Read from HiGHS's own model status and bound, never from PuLP's word 'Optimal'.",
+    )
+    sb.table(
+        outline.solver_status,
+        [
+            "problem",
+            "measure",
+            "scope",
+            "label",
+            "proven_optimal",
+            "model_status",
+            "mip_gap",
+            "objective",
+            "bound",
+            "solver",
+        ],
+        filtered=True,
+    )
+    return sb
+
+
+def _data_sheets(outline: RequirementsOutline, ctx: WorkbookContext) -> list[SheetBuilder]:
+    ward_name = (
+        ctx.wards["ward_name"] if ctx.wards is not None and "ward_name" in ctx.wards else None
+    )
+    bundles = [b for b in _bundles(outline, ctx) if b in outline.gap_points.columns]
+    gp = outline.gap_points
+    gaps = pd.DataFrame(index=gp.index)
+    if len(gp) and bundles:
+        beyond = gp[bundles].astype(bool)
+        gp = gp[beyond.any(axis=1)]
+        gaps = pd.DataFrame(
+            {
+                "postcode": gp.index.astype(str),
+                "locality": gp["locality"],
+                "ward_name": gp["ward_code"].map(ward_name) if ward_name is not None else "",
+                "ward_code": gp["ward_code"],
+                "population": gp["population"],
+                **{f"beyond: {b}": gp[b].astype(bool) for b in bundles},
+            }
+        ).reset_index(drop=True)
+    overlap = outline.redundant.copy()
+    if len(overlap) and "owner_type" not in overlap.columns:
+        overlap["owner_type"] = [_owner(ctx, c) for c in overlap["category"]]
+    if len(overlap):
+        overlap = overlap.sort_values(["owner_type", "locality", "category"], kind="stable")
+    tables: dict[str, tuple[pd.DataFrame, list[str]]] = {
+        "coverage": (
+            outline.summary,
+            [
+                "locality",
+                "measure",
+                "population",
+                "covered_population",
+                "covered_share",
+                "gap_population",
+                "gap_share",
+                "n_assets",
+                "n_required",
+                "n_redundant",
+                "n_in_minimal_cover",
+            ],
+        ),
+        "required": (
+            outline.required,
+            [
+                "locality",
+                "name",
+                "category",
+                "owner_type",
+                "sole_population",
+                "covered_population",
+                "rank",
+                "address",
+                "ward_name",
+                "asset_id",
+            ],
+        ),
+        "overlap": (
+            overlap,
+            [
+                "owner_type",
+                "locality",
+                "name",
+                "category",
+                "covered_population",
+                "n_overlapping",
+                "redundancy",
+                "address",
+                "ward_name",
+                "asset_id",
+            ],
+        ),
+        "needed": (
+            outline.needed,
+            [
+                "measure",
+                "locality",
+                "name",
+                "category",
+                "required",
+                "in_minimal_cover",
+                "reason",
+                "asset_id",
+            ],
+        ),
+        "sites": (
+            outline.new_sites,
+            [
+                "locality",
+                "measure",
+                "name",
+                "address",
+                "site_type",
+                "category",
+                "owner_type",
+                "marginal_population",
+                "gap_population_within",
+                "lon",
+                "lat",
+                "site_id",
+            ],
+        ),
+        "gaps": (gaps, []),
+    }
+    out = []
+    for key, (frame, cols) in tables.items():
+        name, what = DATA_SHEETS[key]
+        sb = SheetBuilder(name)
+        sb.line(f"Data sheet: {what}.")
+        sb.table(frame, cols or None, filtered=True, frozen=True)
+        sb.print_rows = "1:2"
+        out.append(sb)
+    return out
 
 
 def write_requirements_xlsx(
@@ -138,8 +849,9 @@ def write_requirements_xlsx(
     *,
     run_info: RunInfo | None = None,
     method_extra: Mapping[str, Any] | None = None,
+    context: WorkbookContext | None = None,
 ) -> Path:
-    """Write the outline of asset requirements as a spreadsheet, atomically.
+    """Write the outline of asset requirements as a briefing workbook, atomically.
 
     Parameters
     ----------
@@ -148,18 +860,19 @@ def write_requirements_xlsx(
     path
         Destination; ``settings.reports_dir() / "asset_requirements.xlsx"`` by default.
     run_info
-        The method and provenance text for the Summary sheet; by default read from
-        ``outline.method`` (with ``method_extra``).
+        The method and provenance text; by default read from ``outline.method`` (with
+        ``method_extra``).
     method_extra
         More method entries when ``run_info`` is not given (e.g. data dates).
+    context
+        The area, its wards and plan, the reconciliation, bundles and owners
+        (:class:`WorkbookContext`); sections without data are left out.
 
     Returns
     -------
     Path
-        The written file. Sheets: "Summary" (method note, business-case rules,
-        coverage per locality and measure, solver status, the whole business-case
-        list) and one per locality (coverage, required, redundant and needed assets,
-        postcodes beyond the walk, suggested new sites, business case).
+        The written file. Sheets: "Read me", "Summary", one per locality, "Business
+        cases", "Method and proof", then the data sheets (:data:`DATA_SHEETS`).
 
     Raises
     ------
@@ -167,75 +880,24 @@ def write_requirements_xlsx(
         If both ``run_info`` and ``method_extra`` are given.
     """
     path = Path(settings.reports_dir() / "asset_requirements.xlsx" if path is None else path)
-    wb = Workbook()
-    ws = wb.active
-    taken: set[str] = set()
-    ws.title = sheet_name("Summary", taken)
-    _put(
-        ws,
-        1,
-        1,
-        "Outline of asset requirements: Neighbourhood Working Model",
-        font=Font(bold=True, size=15),
-    )
-    row = 3
-    _put(ws, row, 1, "Method", font=_SECTION)
-    row += 1
     if run_info is not None and method_extra:
         raise NwmGeoError("give run_info or method_extra, not both")
-    rows = method_rows(outline, run_info=run_info, **dict(method_extra or {}))
-    for label, text in rows:
-        _put(ws, row, 1, label, font=_BOLD)
-        _put(ws, row, 2, text)
-        ws.cell(row=row, column=2).alignment = Alignment(wrap_text=True, vertical="top")
-        row += 1
-    row += 1
-    row = _write_table(
-        ws,
-        row,
-        "Coverage per locality and measure",
-        _coverage_table(outline),
-        note="Locality 'Luton' is the whole borough. Share = residents within the walk.",
+    info = _run_info(
+        run_info,
+        None if run_info is not None else {**outline.method, **dict(method_extra or {})},
+        what="method",
     )
-    status = outline.solver_status
-    if len(status):
-        status = status.set_index(["problem", "measure", "scope"])
-    row = _write_table(ws, row, "Optimisation status (checked from HiGHS)", status)
-    _write_table(ws, row, "Business case (all localities)", outline.business_case)
-    _widths(ws)
-    ws.column_dimensions["B"].width = 90
-    for loc in outline.localities:
-        t = outline.for_locality(loc)
-        ls = wb.create_sheet(sheet_name(loc, taken))
-        _put(ls, 1, 1, f"Locality: {loc}", font=Font(bold=True, size=15))
-        r = 3
-        r = _write_table(ls, r, "Coverage", t["summary"])
-        r = _write_table(
-            ls,
-            r,
-            "Required assets",
-            t["required"],
-            note="Closing one of these leaves residents with no walk to its category "
-            "(sole population); ranked by residents affected.",
-        )
-        r = _write_table(
-            ls,
-            r,
-            "Redundant assets",
-            t["redundant"],
-            note="Each is covered by other assets of its category on its own; closing "
-            "several together may leave a gap (see the minimal cover).",
-        )
-        r = _write_table(
-            ls,
-            r,
-            "Assets the model needs (required + minimal cover)",
-            t["needed"],
-        )
-        r = _write_table(ls, r, "Postcodes beyond the walk", t["gaps"])
-        r = _write_table(ls, r, "Suggested new sites", t["new_sites"])
-        _write_table(ls, r, "Business case", t["business_case"])
-        _widths(ls)
+    ctx = context or WorkbookContext()
+    taken = {"read me", "summary", "business cases", "method and proof"}
+    taken |= {name.lower() for name, _ in DATA_SHEETS.values()}
+    names = {loc: sheet_name(loc, taken) for loc in outline.localities}
+    sheets = [_readme(outline, ctx, info, names), _summary(outline, ctx, info)]
+    sheets += [_locality(outline, ctx, info, loc, names[loc]) for loc in outline.localities]
+    sheets += [_business_sheet(outline), _method_sheet(outline, info, method_extra)]
+    sheets += _data_sheets(outline, ctx)
+    wb = Workbook(write_only=True)
+    for sb in sheets:
+        sb.write(wb)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path

@@ -21,9 +21,14 @@ that the report and the notebooks read.
 - :func:`minimal_cover` (``_lscp``): the smallest set of existing assets that keeps
   today's coverage (location set covering problem), solved exactly with HiGHS.
 - :func:`best_new_sites` (``_mclp``): the ``k`` new sites that newly cover the most
-  residents (maximal covering location problem), solved exactly with HiGHS.
-- :func:`needed_assets`, :func:`business_case` (``_business``): the assets the model
-  needs and the business-case list, by the written :data:`BUSINESS_CASE_RULES`.
+  residents (maximal covering location problem), solved exactly with HiGHS; real
+  buildings first, a postcode only as a labelled fallback; a minimum of residents per
+  site and a minimum spacing between sites.
+- :func:`best_combined_site` (``_combined``): per locality, the one site that newly
+  serves the most residents over all bundles (exhaustive enumeration).
+- :func:`needed_assets`, :func:`business_case`, :func:`council_overlap` (``_business``):
+  the assets the model needs and the business-case list by owner type, by the written
+  :data:`BUSINESS_CASE_RULES`; the council's overlapping assets and why R4 fires or not.
 - :func:`outline` (``_outline``): all of the above, per locality.
 
 Optimality is checked, not taken from PuLP: PuLP reports a HiGHS run that stopped at
@@ -35,7 +40,15 @@ Every optimiser takes the PuLP solver as ``solver=``.
 
 from __future__ import annotations
 
-from nwm_geo.requirements._business import BUSINESS_CASE_COLUMNS, business_case, needed_assets
+from nwm_geo.requirements._business import (
+    BUSINESS_CASE_COLUMNS,
+    OVERLAP_COLUMNS,
+    business_case,
+    council_overlap,
+    needed_assets,
+    owner_types,
+    register_shortfall,
+)
 from nwm_geo.requirements._catchments import (
     CATCHMENT_COLUMNS,
     asset_catchments,
@@ -43,8 +56,10 @@ from nwm_geo.requirements._catchments import (
     required_assets,
     sole_providers,
 )
+from nwm_geo.requirements._combined import COMBINED_COLUMNS, best_combined_site
 from nwm_geo.requirements._common import (
     BUSINESS_CASE_RULES,
+    CANDIDATE_CATEGORIES,
     COUNCIL_RUN_CATEGORIES,
     DEFAULT_SOLE_THRESHOLD,
     OUTSIDE_BOROUGH,
@@ -56,17 +71,30 @@ from nwm_geo.requirements._common import (
 )
 from nwm_geo.requirements._gaps import gap_points, gap_population
 from nwm_geo.requirements._lscp import CoverSolution, minimal_cover
-from nwm_geo.requirements._mclp import SITE_COLUMNS, SiteSolution, best_new_sites
+from nwm_geo.requirements._mclp import (
+    BUILDING,
+    POSTCODE,
+    SITE_COLUMNS,
+    SiteSolution,
+    best_new_sites,
+    building_candidates,
+    postcode_candidates,
+)
 from nwm_geo.requirements._outline import RequirementsOutline, outline
 from nwm_geo.requirements._status import SolveStatus, solve_status
 
 __all__ = [
+    "BUILDING",
     "BUSINESS_CASE_COLUMNS",
     "BUSINESS_CASE_RULES",
+    "CANDIDATE_CATEGORIES",
     "CATCHMENT_COLUMNS",
+    "COMBINED_COLUMNS",
     "COUNCIL_RUN_CATEGORIES",
     "DEFAULT_SOLE_THRESHOLD",
     "OUTSIDE_BOROUGH",
+    "OVERLAP_COLUMNS",
+    "POSTCODE",
     "SITE_COLUMNS",
     "CoverMatrix",
     "CoverSolution",
@@ -75,9 +103,12 @@ __all__ = [
     "SiteSolution",
     "SolveStatus",
     "asset_catchments",
+    "best_combined_site",
     "best_new_sites",
+    "building_candidates",
     "business_case",
     "business_case_rules",
+    "council_overlap",
     "gap_points",
     "gap_population",
     "locality_of",
@@ -85,7 +116,10 @@ __all__ = [
     "minimal_cover",
     "needed_assets",
     "outline",
+    "owner_types",
+    "postcode_candidates",
     "redundant_assets",
+    "register_shortfall",
     "required_assets",
     "sole_providers",
     "solve_status",

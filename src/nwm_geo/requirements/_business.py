@@ -1,8 +1,9 @@
 """The assets the model needs, and the business-case list (rules R1 to R4).
 
-In: the required and redundant assets, the minimal covers, the new sites and a
-:class:`RequirementsPolicy`. Out: the needed-assets table (on (``measure``,
-``asset_id``)) and the business-case list (on ``case``).
+In: the required and overlapping ("redundant") assets, the minimal covers, the new
+sites, the register's reconciliation and a :class:`RequirementsPolicy`. Out: the
+needed-assets table (on (``measure``, ``asset_id``)), the business-case list (on
+``case``) and the council's overlapping assets with the reason R4 fires or not.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from nwm_geo import settings
 from nwm_geo._units import resolve_minutes
 from nwm_geo.requirements._common import (
     RequirementsPolicy,
@@ -21,28 +23,131 @@ from nwm_geo.requirements._common import (
 )
 from nwm_geo.requirements._lscp import CoverSolution
 
-__all__ = ["BUSINESS_CASE_COLUMNS", "business_case", "needed_assets"]
+__all__ = [
+    "BUSINESS_CASE_COLUMNS",
+    "OVERLAP_COLUMNS",
+    "business_case",
+    "council_overlap",
+    "needed_assets",
+    "owner_types",
+    "register_shortfall",
+]
 
 
-#: Columns of :func:`business_case`.
+#: Columns of :func:`business_case` (names before ids; ``id`` last).
 BUSINESS_CASE_COLUMNS: tuple[str, ...] = (
     "rule",
     "action",
     "locality",
-    "id",
     "name",
+    "address",
     "category",
+    "owner_type",
     "measure",
     "population",
     "evidence",
+    "register_note",
+    "id",
+)
+
+#: Columns of :func:`council_overlap`.
+OVERLAP_COLUMNS: tuple[str, ...] = (
+    "locality",
+    "name",
+    "category",
+    "covered_population",
+    "in_minimal_cover_of",
+    "r4",
+    "why",
 )
 
 _ACTIONS = {
-    "R1": "retain/invest",
-    "R2": "secure access",
-    "R3": "acquire/co-locate",
-    "R4": "rationalise/alternative use",
+    "R1": "retain and invest",
+    "R2": "secure access or partnership",
+    "R4": "review: rationalise or alternative use (council asset)",
 }
+_R3_ACTIONS = {
+    "council": "new provision: invest to host the service in this council building",
+    "partner public sector": "new provision: agree community use of this building (partnership)",
+    "community and faith": "new provision: agree community use of this building (partnership)",
+    "": "new provision: find a site near this postcode",
+}
+
+
+def owner_types(table: pd.DataFrame, *, policy: RequirementsPolicy | None = None) -> pd.Series:
+    """Return each row's owner type: its ``owner_type``, else one from its category.
+
+    Without an ``owner_type`` value, ``policy.council_categories`` are "council" and
+    the others take :data:`nwm_geo.settings.CATEGORY_OWNERS` (unknown: "community and
+    faith"; never assumed to be the council's).
+
+    Parameters
+    ----------
+    table
+        Rows with ``category`` (and optionally ``owner_type``).
+    policy
+        The policy (its council categories).
+
+    Returns
+    -------
+    pandas.Series
+        On the index of ``table``, named ``owner_type``.
+    """
+    pol = _policy(policy, {})
+    council = set(pol.council_categories)
+
+    def default(cat: object) -> str:
+        if cat in council:
+            return "council"
+        owner = settings.CATEGORY_OWNERS.get(str(cat), "community and faith")
+        return "community and faith" if owner == "council" else owner
+
+    given = (
+        table["owner_type"]
+        if "owner_type" in table.columns
+        else pd.Series("", index=table.index, dtype=object)
+    )
+    out = [
+        g if isinstance(g, str) and g else default(c)
+        for g, c in zip(given, table["category"], strict=True)
+    ]
+    return pd.Series(out, index=table.index, name="owner_type", dtype=object)
+
+
+def register_shortfall(reconciliation: pd.DataFrame | None) -> dict[str, tuple[int, int]]:
+    """Return ``category -> (register count, council count)`` where the register is short.
+
+    Parameters
+    ----------
+    reconciliation
+        :func:`nwm_geo.data.reconciliation` (None or no council counts: empty).
+    """
+    if reconciliation is None or "council_count" not in reconciliation.columns:
+        return {}
+    out = {}
+    for cat, r in reconciliation.drop(index="TOTAL", errors="ignore").iterrows():
+        council, known = r["council_count"], r["register_count"]
+        if pd.notna(council) and pd.notna(known) and int(known) < int(council):
+            out[str(cat)] = (int(known), int(council))
+    return out
+
+
+def _register_note(
+    categories: Sequence[str], short: Mapping[str, tuple[int, int]], *, gap: bool
+) -> str:
+    hit = [(c, short[c]) for c in categories if c in short]
+    if not hit:
+        return ""
+    parts = ", ".join(f"{c} {k} of {n}" for c, (k, n) in hit)
+    if gap:
+        return (
+            f"register short of the council's count ({parts} known): missing sites may "
+            "already serve part of this gap"
+        )
+    return (
+        f"register short of the council's count ({parts} known): a missing site may "
+        "also serve these residents, so this may not hold"
+    )
 
 
 def needed_assets(
@@ -134,16 +239,23 @@ def business_case(
     *,
     policy: RequirementsPolicy | None = None,
     minutes: float | None = None,
+    reconciliation: pd.DataFrame | None = None,
     **options: Any,
 ) -> pd.DataFrame:
     """Return the business-case list, by :data:`BUSINESS_CASE_RULES` (R1 to R4).
+
+    The rules follow who owns the asset (``owner_type``; :func:`owner_types`): retain
+    and invest in the council's own required assets (R1), secure access to or a
+    partnership over anyone else's (R2), new provision at the gaps (R3), and a review
+    of the council's own assets with overlapping coverage that no minimal cover needs
+    (R4). No rule ever lists a school, a GP practice or a place of worship for disposal.
 
     Parameters
     ----------
     required
         :func:`required_assets`.
     redundant
-        :func:`redundant_assets`.
+        :func:`redundant_assets` (overlapping coverage).
     new_sites
         Concatenated :attr:`SiteSolution.table` rows (indexed by ``site_id``).
     covers
@@ -154,6 +266,10 @@ def business_case(
         (:class:`RequirementsPolicy`; its defaults when None).
     minutes
         The walk threshold, for the evidence text (the setting by default).
+    reconciliation
+        :func:`nwm_geo.data.reconciliation`: a row whose category (or, for a new site,
+        one of its bundle's categories) is short of the council's count says so in
+        ``register_note``.
     **options
         Policy fields as keywords (``sole_threshold=250``), applied over ``policy``;
         kept for old calls.
@@ -161,86 +277,150 @@ def business_case(
     Returns
     -------
     pd.DataFrame
-        Indexed by ``case`` (1..n): ``rule``, ``action``, ``locality``, ``id``, ``name``,
-        ``category``, ``measure``, ``population``, ``evidence``; sorted by locality and rule.
+        Indexed by ``case`` (1..n): :data:`BUSINESS_CASE_COLUMNS`; sorted by locality and
+        rule.
     """
     pol = _policy(policy, options)
     bundles, sole_threshold = pol.bundle_map, pol.sole_threshold
     minutes = resolve_minutes(minutes)
-    council = set(pol.council_categories)
+    short = register_shortfall(reconciliation)
     bundle_cats = {c for cats in bundles.values() for c in cats}
     rows: list[dict[str, Any]] = []
-    for aid, r in required.iterrows():
-        if r["category"] in council:
-            rows.append(
-                {
-                    "rule": "R1",
-                    "id": aid,
-                    "measure": r["category"],
-                    "population": float(r["sole_population"]),
-                    "evidence": (
-                        f"only {r['category']} within {minutes:g} min for "
-                        f"{r['sole_population']:,.0f} residents"
-                    ),
-                    **_pick(r),
-                }
-            )
+    req_owner = owner_types(required, policy=pol).tolist() if len(required) else []
+    for (aid, r), owner in zip(required.iterrows(), req_owner, strict=True):
+        if owner == "council":
+            rule = "R1"
         elif r["category"] in bundle_cats and r["sole_population"] >= sole_threshold:
-            rows.append(
-                {
-                    "rule": "R2",
-                    "id": aid,
-                    "measure": r["category"],
-                    "population": float(r["sole_population"]),
-                    "evidence": (
-                        f"only {r['category']} within {minutes:g} min for "
-                        f"{r['sole_population']:,.0f} residents (threshold "
-                        f"{sole_threshold:g})"
-                    ),
-                    **_pick(r),
-                }
-            )
+            rule = "R2"
+        else:
+            continue
+        rows.append(
+            {
+                "rule": rule,
+                "action": _ACTIONS[rule],
+                "id": aid,
+                "owner_type": owner,
+                "measure": r["category"],
+                "population": float(r["sole_population"]),
+                "evidence": (
+                    f"only {r['category']} within {minutes:g} min for "
+                    f"{r['sole_population']:,.0f} residents"
+                    + (f" (threshold {sole_threshold:g})" if rule == "R2" else "")
+                ),
+                "register_note": _register_note([r["category"]], short, gap=False),
+                **_pick(r),
+            }
+        )
     for sid, r in new_sites.iterrows():
+        owner = r.get("owner_type") if isinstance(r.get("owner_type"), str) else ""
+        kind = "postcode fallback" if str(sid).startswith("postcode:") else "building"
         rows.append(
             {
                 "rule": "R3",
+                "action": _R3_ACTIONS.get(owner or "", _R3_ACTIONS[""]),
                 "id": sid,
+                "owner_type": owner,
                 "measure": r["measure"],
                 "population": float(r["marginal_population"]),
                 "evidence": (
-                    f"{r['site_type']} site newly covering {r['marginal_population']:,.0f} "
-                    f"residents for '{r['measure']}'"
+                    f"{kind} newly bringing {r['marginal_population']:,.0f} residents within "
+                    f"{minutes:g} min of '{r['measure']}'"
+                ),
+                "register_note": _register_note(
+                    measure_categories(r["measure"], bundles=bundles), short, gap=True
                 ),
                 **_pick(r),
             }
         )
-    for aid, r in redundant.iterrows():
-        if r["category"] not in council:
-            continue
-        relevant = [r["category"], *[b for b, cats in bundles.items() if r["category"] in cats]]
-        in_some_cover = any(aid in covers[m].selected for m in relevant if m in covers)
-        if in_some_cover:
+    for _, r in council_overlap(redundant, covers, policy=pol).iterrows():
+        if not r["r4"]:
             continue
         rows.append(
             {
                 "rule": "R4",
-                "id": aid,
+                "action": _ACTIONS["R4"],
+                "id": r.name,
+                "owner_type": "council",
                 "measure": r["category"],
                 "population": float(r["covered_population"]),
-                "evidence": (
-                    f"{r['redundancy']}; not in the minimal cover of "
-                    + ", ".join(m for m in relevant if m in covers)
-                ),
+                "evidence": r["why"],
+                "register_note": "",
                 **_pick(r),
             }
         )
-    for row in rows:
-        row["action"] = _ACTIONS[row["rule"]]
     out = pd.DataFrame(rows, columns=list(BUSINESS_CASE_COLUMNS))
     out = out.sort_values(["locality", "rule"], kind="stable").reset_index(drop=True)
     out.index = pd.RangeIndex(1, len(out) + 1, name="case")
     return out
 
 
+def council_overlap(
+    redundant: pd.DataFrame,
+    covers: Mapping[str, CoverSolution],
+    *,
+    policy: RequirementsPolicy | None = None,
+) -> pd.DataFrame:
+    """Return the council's own assets with overlapping coverage, and why R4 fires or not.
+
+    Parameters
+    ----------
+    redundant
+        :func:`redundant_assets` (every resident within the asset's walk has another asset
+        of its category within the walk; capacity is not considered).
+    covers
+        ``measure -> CoverSolution`` (the minimal covers).
+    policy
+        ``bundles`` and ``council_categories`` (:class:`RequirementsPolicy`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``asset_id``, council-owned rows only: :data:`OVERLAP_COLUMNS`
+        (``in_minimal_cover_of``: the measures whose minimal cover keeps it; ``r4``:
+        whether rule R4 lists it; ``why``: the reason in words).
+    """
+    pol = _policy(policy, {})
+    bundles = pol.bundle_map
+    if len(redundant) == 0:
+        return pd.DataFrame(columns=list(OVERLAP_COLUMNS)).rename_axis("asset_id")
+    owner = owner_types(redundant, policy=pol)
+    council = redundant[owner == "council"]
+    rows = []
+    for aid, r in council.iterrows():
+        relevant = [r["category"], *[b for b, cats in bundles.items() if r["category"] in cats]]
+        solved = [m for m in relevant if m in covers]
+        keeps = [m for m in solved if aid in covers[m].selected]
+        if keeps:
+            why = (
+                "overlapping coverage (capacity not considered), but in the minimal cover of "
+                + ", ".join(keeps)
+                + ": needed to keep today's coverage, so R4 does not apply"
+            )
+        else:
+            why = (
+                f"{r.get('redundancy', 'covered by others')}: overlapping coverage (capacity "
+                "not considered); not in the minimal cover of " + ", ".join(solved)
+            )
+        rows.append(
+            {
+                "asset_id": aid,
+                "locality": r.get("locality"),
+                "name": r.get("name"),
+                "category": r["category"],
+                "covered_population": float(r.get("covered_population", 0.0)),
+                "in_minimal_cover_of": ", ".join(keeps),
+                "r4": not keeps,
+                "why": why,
+            }
+        )
+    out = pd.DataFrame(rows, columns=["asset_id", *OVERLAP_COLUMNS]).set_index("asset_id")
+    return out
+
+
 def _pick(r: pd.Series) -> dict[str, Any]:
-    return {"locality": r.get("locality"), "name": r.get("name"), "category": r.get("category")}
+    return {
+        "locality": r.get("locality"),
+        "name": r.get("name"),
+        "category": r.get("category"),
+        "address": r.get("address") if isinstance(r.get("address"), str) else "",
+    }

@@ -109,6 +109,14 @@ def _with_place(table: pd.DataFrame, assets: pd.DataFrame, assignment: pd.Series
         out["name"] = assets["name"].reindex(out.index)
     if "category" not in out.columns:
         out["category"] = assets["category"].reindex(out.index)
+    if "owner_type" in assets.columns:
+        out["owner_type"] = assets["owner_type"].reindex(out.index)
+    if "address" in assets.columns:
+        parts = [assets[c].reindex(out.index) for c in ("address", "postcode") if c in assets]
+        out["address"] = [
+            ", ".join(str(x) for x in vals if isinstance(x, str) and x)
+            for vals in zip(*parts, strict=True)
+        ]
     return out
 
 

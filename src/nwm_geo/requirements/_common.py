@@ -22,6 +22,7 @@ from nwm_geo.localities import locality_of_wards
 
 __all__ = [
     "BUSINESS_CASE_RULES",
+    "CANDIDATE_CATEGORIES",
     "COUNCIL_RUN_CATEGORIES",
     "DEFAULT_SOLE_THRESHOLD",
     "OUTSIDE_BOROUGH",
@@ -32,8 +33,22 @@ __all__ = [
     "measure_categories",
 ]
 
-#: Council-run categories: they can host a service, and rules R1 and R4 apply to them.
+#: Council-run categories: rules R1 and R4 apply to them when the register has no
+#: ``owner_type`` column (with one, its owner type "council" decides).
 COUNCIL_RUN_CATEGORIES: tuple[str, ...] = ("LBC Community Centre", "Council", "Library")
+
+#: Buildings that could host a service at a gap (new-site candidates, rule R3): council
+#: buildings, community centres, libraries, schools (for community use, e.g. a hall
+#: out of hours) and places of worship (many have halls; the open register does not
+#: say which, so each suggestion needs a visit).
+CANDIDATE_CATEGORIES: tuple[str, ...] = (
+    "LBC Community Centre",
+    "Council",
+    "Library",
+    "Community Centre",
+    "Education",
+    "Religious Institution",
+)
 
 #: Default for rule R2: the fewest residents for whom a non-council asset must be the
 #: only option before a business case to secure access is listed. A policy choice, not data.
@@ -42,29 +57,42 @@ DEFAULT_SOLE_THRESHOLD: float = 100.0
 #: Locality label for wards that are not in the assignment (assets outside Luton).
 OUTSIDE_BOROUGH: str = "outside the borough"
 
-#: The business-case rules, in order. ``{sole_threshold}`` and ``{minutes}`` are filled
-#: in by :func:`business_case_rules`; the report prints the filled-in text.
+#: The business-case rules, in order. ``{sole_threshold}``, ``{minutes}``,
+#: ``{min_site}`` and ``{spacing}`` are filled in by :func:`business_case_rules`; the
+#: report prints the filled-in text. The purpose, from the council's brief: assets that
+#: require a business case for their future use as part of Neighbourhood Working.
+#: No rule ever suggests disposing of a school, a GP practice or a place of worship:
+#: only the council's own assets can be reviewed (R4).
 BUSINESS_CASE_RULES: dict[str, str] = {
     "R1": (
-        "Retain/invest: a council-run asset (LBC Community Centre, Council, Library) that "
-        "is required, i.e. closing it would leave residents with no {minutes:g}-minute walk "
-        "to an asset of its category."
+        "Retain and invest: a council-owned asset (owner type 'council': its community "
+        "centres, libraries and buildings) that is required, i.e. closing it would leave "
+        "residents with no {minutes:g}-minute walk to an asset of its category."
     ),
     "R2": (
-        "Secure access (partnership or community-use agreement): an asset that is not "
-        "council-run, is required, is the only {minutes:g}-minute option of its category "
-        "for at least {sole_threshold:g} residents, and whose category is in one of the "
-        "model's bundles."
+        "Secure access or a partnership (a community-use agreement): an asset the council "
+        "does not own (partner public sector, or community and faith), in one of the "
+        "bundles' categories, that is the only {minutes:g}-minute option of its category "
+        "for at least {sole_threshold:g} residents."
     ),
     "R3": (
-        "Acquire or co-locate: a proposed new site from the best-k analysis (maximal "
-        "covering) for a bundle or category in a locality: a council asset that could host "
-        "the service, or a postcode location where a site should be found."
+        "New provision where there is a gap: a suggested site for a bundle in a locality "
+        "(exact maximal covering, real buildings first: council buildings, community "
+        "centres, libraries, schools for community use, places of worship; a postcode only "
+        "as a labelled fallback). Each adds at least {min_site:g} residents, and no two "
+        "for one bundle lie within {spacing:g} m. A council building: invest to host the "
+        "service; anyone else's building: agree community use; a postcode: find a site."
     ),
     "R4": (
-        "Rationalise or alternative use: a council-run asset whose catchment is fully "
-        "covered by other assets of its category and that is not in the minimal cover of "
-        "its category or of any bundle containing its category."
+        "Review a council-owned asset (rationalise or alternative use): every resident "
+        "within its walk also has another asset of its category within the walk "
+        "(overlapping coverage; capacity not considered), and it is in no minimal cover "
+        "(the smallest set of today's assets keeping today's coverage) of its category or "
+        "of any bundle containing its category. R4 may not fire at all: the council owns "
+        "few assets, and an overlapping one is usually in the minimal cover of a bundle, "
+        "where it is needed to keep today's coverage. A minimal cover is one of possibly "
+        "several equally small sets, so an asset outside it is a candidate for review, "
+        "not a decision."
     ),
 }
 
@@ -93,11 +121,19 @@ class RequirementsPolicy:
     bundles
         Bundle name -> categories; ``None``: ``settings.BUNDLES``.
     candidate_categories
-        Council asset categories that can host a new service (R3 candidates).
+        Register categories whose buildings could host a new service (R3 candidates,
+        :data:`CANDIDATE_CATEGORIES`).
     council_categories
-        Council-run categories (rules R1 and R4).
+        Council-run categories (rules R1 and R4) for a register without an
+        ``owner_type`` column.
     time_limit
         Seconds per optimisation for the default HiGHS solver.
+    min_site_population
+        A new site that newly covers fewer residents is not suggested; ``None``:
+        ``settings.new_site_min_residents``.
+    site_spacing_m
+        No two suggested sites of one measure lie closer (metres); ``None``:
+        ``settings.new_site_spacing_m``.
 
     Raises
     ------
@@ -110,9 +146,11 @@ class RequirementsPolicy:
     measures: tuple[str, ...] | None = None
     new_site_measures: tuple[str, ...] | None = None
     bundles: Mapping[str, Sequence[str]] | None = None
-    candidate_categories: tuple[str, ...] = COUNCIL_RUN_CATEGORIES
+    candidate_categories: tuple[str, ...] = CANDIDATE_CATEGORIES
     council_categories: tuple[str, ...] = COUNCIL_RUN_CATEGORIES
     time_limit: float | None = 300.0
+    min_site_population: float | None = None
+    site_spacing_m: float | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -120,6 +158,10 @@ class RequirementsPolicy:
             problems.append(f"k must be a whole number >= 0, not {self.k!r}")
         if not (np.isfinite(self.sole_threshold) and self.sole_threshold >= 0):
             problems.append(f"sole_threshold must be >= 0, not {self.sole_threshold!r}")
+        for name in ("min_site_population", "site_spacing_m"):
+            value = getattr(self, name)
+            if value is not None and not (np.isfinite(value) and value >= 0):
+                problems.append(f"{name} must be >= 0, not {value!r}")
         if problems:
             raise NwmGeoError("; ".join(problems))
         for name in ("measures", "new_site_measures"):
@@ -128,6 +170,18 @@ class RequirementsPolicy:
                 object.__setattr__(self, name, tuple(value))
         for name in ("candidate_categories", "council_categories"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
+
+    @property
+    def min_population(self) -> float:
+        """:attr:`min_site_population`, or ``settings.new_site_min_residents``."""
+        v = self.min_site_population
+        return float(settings.new_site_min_residents if v is None else v)
+
+    @property
+    def spacing_m(self) -> float:
+        """:attr:`site_spacing_m`, or ``settings.new_site_spacing_m``."""
+        v = self.site_spacing_m
+        return float(settings.new_site_spacing_m if v is None else v)
 
     @property
     def bundle_map(self) -> Mapping[str, Sequence[str]]:
@@ -210,20 +264,32 @@ def _site_cover(site_cover: CoverMatrix, cover: Cover) -> Cover:
 
 
 def business_case_rules(
-    *, sole_threshold: float = DEFAULT_SOLE_THRESHOLD, minutes: float | None = None
+    *,
+    sole_threshold: float = DEFAULT_SOLE_THRESHOLD,
+    minutes: float | None = None,
+    policy: RequirementsPolicy | None = None,
 ) -> dict[str, str]:
     """Return :data:`BUSINESS_CASE_RULES` with the thresholds filled in.
 
     Parameters
     ----------
     sole_threshold
-        Rule R2's threshold (residents).
+        Rule R2's threshold (residents), when no ``policy`` is given.
     minutes
         The walk threshold; ``settings.walk_minutes`` by default.
+    policy
+        The policy whose thresholds (R2's, the new sites' minimum and spacing) are
+        stated; its ``sole_threshold`` wins over ``sole_threshold``.
     """
     minutes = resolve_minutes(minutes)
+    pol = RequirementsPolicy(sole_threshold=sole_threshold) if policy is None else policy
     return {
-        k: v.format(sole_threshold=sole_threshold, minutes=minutes)
+        k: v.format(
+            sole_threshold=pol.sole_threshold,
+            minutes=minutes,
+            min_site=pol.min_population,
+            spacing=pol.spacing_m,
+        )
         for k, v in BUSINESS_CASE_RULES.items()
     }
 

@@ -17,13 +17,14 @@ from tqdm.auto import tqdm
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
-from nwm_geo.requirements._business import business_case, needed_assets
+from nwm_geo.requirements._business import business_case, council_overlap, needed_assets
 from nwm_geo.requirements._catchments import (
     asset_catchments,
     redundant_assets,
     required_assets,
     sole_providers,
 )
+from nwm_geo.requirements._combined import best_combined_site
 from nwm_geo.requirements._common import (
     CoverMatrix,
     RequirementsPolicy,
@@ -72,6 +73,12 @@ class RequirementsOutline:
         measures), with ``locality`` and ``measure``.
     business_case
         :func:`business_case`.
+    combined_sites
+        :func:`best_combined_site`: per locality, the one site that newly serves the
+        most residents over all bundles.
+    council_overlap
+        :func:`council_overlap`: the council's own assets with overlapping coverage,
+        and why rule R4 lists them or not.
     solver_status
         One row per optimisation (:meth:`SolveStatus.as_row`).
     rules
@@ -94,6 +101,8 @@ class RequirementsOutline:
     solver_status: pd.DataFrame
     rules: dict[str, str]
     method: dict[str, Any] = field(default_factory=dict)
+    combined_sites: pd.DataFrame = field(default_factory=pd.DataFrame)
+    council_overlap: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def for_locality(self, locality: str) -> dict[str, pd.DataFrame]:
         """Return the tables of one locality.
@@ -107,7 +116,7 @@ class RequirementsOutline:
         -------
         dict
             ``summary``, ``required``, ``redundant``, ``needed``, ``gaps``,
-            ``new_sites``, ``business_case``.
+            ``new_sites``, ``business_case``, ``combined_site``, ``council_overlap``.
         """
         if locality not in self.localities:
             raise NwmGeoError(f"unknown locality {locality!r}; expected one of {self.localities}")
@@ -122,6 +131,12 @@ class RequirementsOutline:
             "gaps": self.gap_points[self.gap_points["locality"] == locality],
             "new_sites": self.new_sites[self.new_sites["locality"] == locality],
             "business_case": self.business_case[self.business_case["locality"] == locality],
+            "combined_site": self.combined_sites[self.combined_sites.index == locality]
+            if len(self.combined_sites)
+            else self.combined_sites,
+            "council_overlap": self.council_overlap[self.council_overlap["locality"] == locality]
+            if len(self.council_overlap)
+            else self.council_overlap,
         }
 
 
@@ -140,6 +155,7 @@ def outline(  # noqa: PLR0913
     minutes: float | None = None,
     walk_speed_m_per_min: float | None = None,
     method_notes: Mapping[str, Any] | None = None,
+    reconciliation: pd.DataFrame | None = None,
     verbose: bool = False,
     **options: Any,
 ) -> RequirementsOutline:
@@ -177,6 +193,9 @@ def outline(  # noqa: PLR0913
         threshold of a legacy tuple cover. The settings by default.
     method_notes
         Extra method entries (data dates, sources, the register gap) for the report.
+    reconciliation
+        :func:`nwm_geo.data.reconciliation`: business-case rows in a category where the
+        register is short of the council's count say so.
     verbose
         Show a progress bar over the optimisations.
     **options
@@ -258,6 +277,9 @@ def outline(  # noqa: PLR0913
             covers[measure] = sol
             statuses.append(sol.status.as_row())
         else:
+            # sites already suggested for this measure (in other localities) keep the
+            # spacing across locality boundaries too
+            earlier = [t for t in site_tables if (t["measure"] == measure).any()]
             ssol = best_new_sites(
                 cov,
                 assets,
@@ -268,10 +290,21 @@ def outline(  # noqa: PLR0913
                 locality=loc,
                 policy=pol,
                 solver=solver,
+                avoid=pd.concat(earlier)[["lon", "lat"]] if earlier else None,
             )
-            statuses.append(ssol.status.as_row())
+            statuses += [st.as_row() for st in ssol.statuses]
             if len(ssol.table):
                 site_tables.append(ssol.table)
+    combined, combined_status = best_combined_site(
+        cov,
+        assets,
+        points,
+        assignment=assignment,
+        site_cover=sites,
+        localities=localities,
+        policy=pol,
+    )
+    statuses += combined_status
     new_sites = (
         pd.concat(site_tables)
         if site_tables
@@ -283,7 +316,15 @@ def outline(  # noqa: PLR0913
     needed = needed_assets(
         required, covers, assets, assignment=assignment, bundles=bundles, required_ids=sole_ids
     )
-    bcase = business_case(required, redundant, new_sites, covers, policy=pol, minutes=minutes)
+    bcase = business_case(
+        required,
+        redundant,
+        new_sites,
+        covers,
+        policy=pol,
+        minutes=minutes,
+        reconciliation=reconciliation,
+    )
 
     # summary per locality and measure
     asset_loc = locality_of(assets["ward_code"], assignment)
@@ -316,6 +357,8 @@ def outline(  # noqa: PLR0913
         "network": network_label,
         "k_new_sites": pol.k,
         "sole_threshold": pol.sole_threshold,
+        "new_site_min_residents": pol.min_population,
+        "new_site_spacing_m": pol.spacing_m,
     }
     if method_notes:
         method.update(method_notes)
@@ -332,6 +375,8 @@ def outline(  # noqa: PLR0913
         new_sites=new_sites,
         business_case=bcase,
         solver_status=pd.DataFrame(statuses),
-        rules=business_case_rules(sole_threshold=pol.sole_threshold, minutes=minutes),
+        rules=business_case_rules(minutes=minutes, policy=pol),
         method=method,
+        combined_sites=combined,
+        council_overlap=council_overlap(redundant, covers, policy=pol),
     )

@@ -29,6 +29,7 @@ from nwm_geo.data.assets._schema import (
     MERGE_LOG_COLUMNS,
     REGISTER_COLUMNS,
     normalise_category,
+    normalise_owner,
 )
 from nwm_geo.data.assets._summary import publishable, reconciliation, ward_table, write_register
 
@@ -43,6 +44,7 @@ __all__ = [
     "is_personal_column",
     "name_similarity",
     "normalise_category",
+    "normalise_owner",
     "open_register_exclusions",
     "publishable",
     "read_register",

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from nwm_geo import settings
 from nwm_geo._errors import DataValidationError, Problem
-from nwm_geo._safe import is_personal_column
+from nwm_geo._safe import is_personal_column, strip_commit_hashes
 from nwm_geo.areas import Area, load_area
 from nwm_geo.data._tables import cell_text, read_table
 from nwm_geo.data.assets._schema import (
@@ -30,6 +30,7 @@ from nwm_geo.data.assets._schema import (
     GB_BOUNDS,
     REGISTER_COLUMNS,
     normalise_category,
+    normalise_owner,
 )
 from nwm_geo.data.boundaries import load_wards
 from nwm_geo.data.postcodes import load_postcodes, normalise_postcode
@@ -339,7 +340,8 @@ def _register_from_frame(  # noqa: C901, PLR0913
     values = {c: text(c) for c in _SCHEMA - _DERIVED}
     ward_shapes = wards if wards is not None else load_wards(area=area, data_dir=data_dir)
     study_area = ward_shapes.to_crs("EPSG:27700").geometry.union_all()
-    area_name = load_area(area).name
+    area_prof = load_area(area)
+    area_name = area_prof.name
     n = len(frame)
     records: list[dict[str, object]] = []
     seen_ids: dict[str, int] = {}
@@ -408,6 +410,19 @@ def _register_from_frame(  # noqa: C901, PLR0913
             problems.append(Problem(label, row, cols["category"], raw_cat, reason))
             cat = None
         rec["category"] = cat or raw_cat
+        rec["owner_type"] = _owner_type(values["owner_type"][i], cat, area_prof)
+        if rec["owner_type"] is None:
+            problems.append(
+                Problem(
+                    label,
+                    row,
+                    cols["owner_type"],
+                    values["owner_type"][i],
+                    "unknown owner type; use one of "
+                    + ", ".join(f"'{o}'" for o in settings.OWNER_TYPES)
+                    + " (or leave it empty for the area profile's owner of the category)",
+                )
+            )
         for c in ("subtype", "address", "source_date", "licence", "geocode", "notes"):
             rec[c] = values[c][i]
         rec["source"] = values["source"][i] or label
@@ -533,6 +548,13 @@ def _register_from_frame(  # noqa: C901, PLR0913
     return _finish(gdf.set_index("asset_id"))
 
 
+def _owner_type(raw: str, category: str | None, area: Area) -> str | None:
+    """Return the row's owner type (empty: the area's owner of its category; None: invalid)."""
+    if raw:
+        return normalise_owner(raw)
+    return area.owner_of(category) if category else ""
+
+
 def _assign_wards(gdf: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     wards = wards.to_crs(gdf.crs)
     right = gpd.GeoDataFrame(
@@ -562,6 +584,10 @@ def _finish(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     ]
     for c in text_cols:
         gdf[c] = gdf[c].fillna("").astype(str)
+    for c in ("source", "source_date", "licence"):
+        # git commit hashes are provenance for the bundle (data/raw/SOURCES.md), not
+        # text to publish
+        gdf[c] = gdf[c].map(strip_commit_hashes)
     gdf["in_borough"] = gdf["in_borough"].astype(bool)
     cols = [*REGISTER_COLUMNS[1:], *_EXTRA_COLUMNS, gdf.geometry.name]
     return gdf[cols]
@@ -624,6 +650,8 @@ def read_register(
         Indexed by ``asset_id`` (from the file, or ``<file-stem-slug>-<row:04d>``),
         columns :data:`REGISTER_COLUMNS` (without ``asset_id``), ``geocode``,
         ``notes`` and point ``geometry`` in :data:`nwm_geo.settings.crs`.
+        ``owner_type`` is the file's (one of :data:`nwm_geo.settings.OWNER_TYPES`) or,
+        when empty or absent, the area profile's owner of the row's category.
         ``ward_code``/``ward_name`` come from point in polygon against ``wards``;
         assets outside every ward are kept with ``in_borough = False`` and empty ward.
 
@@ -633,8 +661,8 @@ def read_register(
         Listing every problem found (file, row, column, value, reason): empty file,
         missing columns, a personal-data column mapped with ``columns``, undecodable
         text, non-numeric or misplaced coordinates, points outside Great Britain,
-        invalid or unknown postcodes, unknown categories, missing or duplicate
-        asset ids.
+        invalid or unknown postcodes, unknown categories or owner types, missing or
+        duplicate asset ids.
     """
     path = Path(path)
     prof = load_area(area)

@@ -10,6 +10,7 @@ REGISTER_COLUMNS: tuple[str, ...] = (
     "asset_id",
     "name",
     "category",
+    "owner_type",
     "subtype",
     "address",
     "postcode",
@@ -166,6 +167,14 @@ _ALIASES: dict[str, tuple[str, ...]] = {
         "asset_type",
         "type",
     ),
+    "owner_type": (
+        "owner_type",
+        "owner type",
+        "ownership",
+        "ownership type",
+        "owner category",
+        "tenure type",
+    ),
     "subtype": ("subtype", "sub type", "sub_type", "sub category", "sub_category", "subcategory"),
     "address": ("address", "full address", "address 1", "address1", "address_1", "street"),
     "postcode": ("postcode", "post code", "post_code", "postal code", "postal_code"),
@@ -184,6 +193,18 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 }
 _SCHEMA = set(REGISTER_COLUMNS) | set(_EXTRA_COLUMNS)
 _DERIVED = {"ward_code", "ward_name", "in_borough"}
+
+
+def normalise_owner(value: object) -> str | None:
+    """Return an owner type (:data:`nwm_geo.settings.OWNER_TYPES`) in its spelling, or None.
+
+    Case, spacing, hyphens and "&" for "and" do not matter ("Partner public-sector",
+    "Community & Faith").
+    """
+    if not isinstance(value, str):
+        return None
+    key = " ".join(value.strip().lower().replace("-", " ").replace("&", "and").split())
+    return key if key in settings.OWNER_TYPES else None
 
 
 def normalise_category(value: object) -> str | None:

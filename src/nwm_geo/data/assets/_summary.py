@@ -10,7 +10,7 @@ import pandas as pd
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import atomic_path
-from nwm_geo._safe import mask_personal_text, neutralise_formula
+from nwm_geo._safe import mask_personal_text, neutralise_formula, strip_commit_hashes
 from nwm_geo.areas import Area, load_area
 from nwm_geo.data.assets._schema import _EXTRA_COLUMNS, REGISTER_COLUMNS
 
@@ -116,7 +116,7 @@ def publishable(register: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         if col == "geometry" or pd.api.types.is_numeric_dtype(out[col]):
             continue
         masked = [mask_personal_text(v) if isinstance(v, str) else (v, 0) for v in out[col]]
-        out[col] = [m[0] for m in masked]
+        out[col] = [strip_commit_hashes(m[0]) if isinstance(m[0], str) else m[0] for m in masked]
         removed += sum(m[1] for m in masked)
     return out, removed
 
