@@ -716,7 +716,7 @@ def requirements_map(  # noqa: PLR0913
         subtitle=subtitle
         or (
             f"{outline.required.index.nunique()} required assets, {len(cases)} business "
-            f"cases, {len(sites)} suggested new sites; click a marker for its role"
+            f"cases, {len(sites)} suggested new sites"
         ),
         legend=legend,
         legend_title="Role",
@@ -725,7 +725,7 @@ def requirements_map(  # noqa: PLR0913
         tiles=tiles,
         bounds=_frame(wards, assets),
     )
-    _add_wards(m, wards, assignment=assignment, fill=0.18, name="Localities")
+    _add_wards(m, wards, assignment=assignment, fill=True, name="Localities")
     table = assets.copy()
     if assignment is not None and "ward_code" in table.columns:
         table["locality"] = table["ward_code"].map(assignment)

@@ -160,7 +160,7 @@ def _summary_page(inputs: PackInputs, m: float) -> Figure:
         "Residents",
         "Wards",
         "Assets",
-        *["\n".join(textwrap.wrap(f"{b} (% within)", 14)) for b in inputs.bundles],
+        *["\n".join([*textwrap.wrap(b, 10), "% within"]) for b in inputs.bundles],
         "Business\ncases",
     ]
     rows = []
@@ -184,7 +184,11 @@ def _summary_page(inputs: PackInputs, m: float) -> Figure:
         )
     tab_ax = fig.add_axes((0.46, 0.25, 0.52, 0.6))
     tab_ax.set_axis_off()
-    table = tab_ax.table(cellText=rows, colLabels=header, loc="upper center", cellLoc="left")
+    n_b = len(inputs.bundles)
+    widths = [0.16, 0.12, 0.07, 0.08, *([0.45 / max(n_b, 1)] * n_b), 0.12]
+    table = tab_ax.table(
+        cellText=rows, colLabels=header, loc="upper center", cellLoc="left", colWidths=widths
+    )
     table.auto_set_font_size(False)
     table.set_fontsize(7.5)
     table.scale(1.0, 1.6)
@@ -192,10 +196,10 @@ def _summary_page(inputs: PackInputs, m: float) -> Figure:
         if r == 0:
             cell.set_text_props(weight="bold")
             cell.set_facecolor("#eeeeee")
-            cell.set_height(cell.get_height() * 2.2)
+            cell.set_height(cell.get_height() * 2.6)
     fig.text(
         0.46,
-        0.22,
+        0.5,
         "\n".join(
             textwrap.wrap(
                 f"Assets: {maps.count_text(reg)} (assets outside are counted apart; "
