@@ -392,8 +392,8 @@ class LocalityLayers:
         Suggested new sites (``lon``, ``lat``), yellow squares.
     gaps
         Areas beyond the walk, one polygon per bundle (e.g.
-        ``coverage.catchment_cells(..., beyond=True)``), shaded red; where bundles
-        overlap the shading darkens.
+        ``coverage.catchment_cells(..., beyond=True)``), hatched (a fill colour could
+        match a locality's); where bundles overlap the hatching is denser.
     hub_id
         The locality's hub (an ``asset_id`` in ``assets``), drawn as a star, when the
         study has chosen one.
@@ -538,12 +538,16 @@ def plot_locality(  # noqa: PLR0913
     if layers.gaps is not None and len(layers.gaps):
         g = layers.gaps[layers.gaps.geometry.notna() & ~layers.gaps.geometry.is_empty]
         if len(g):
-            g.to_crs(settings.crs).plot(ax=ax, color=GAP_COLOUR, alpha=0.22, edgecolor="none")
+            # hatched, not filled: a fill colour could match a locality's colour
+            g.to_crs(settings.crs).plot(
+                ax=ax, facecolor="none", edgecolor="#222222", hatch="////", linewidth=0.0
+            )
             handles.append(
                 Patch(
-                    facecolor=GAP_COLOUR,
-                    alpha=0.3,
-                    label="beyond the walk (darker: for more bundles)",
+                    facecolor="none",
+                    edgecolor="#222222",
+                    hatch="////",
+                    label="beyond the walk (denser: for more bundles)",
                 )
             )
     w.boundary.plot(ax=ax, color="#777777", linewidth=0.4)

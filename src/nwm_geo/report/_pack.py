@@ -260,8 +260,8 @@ def _locality_page(inputs: PackInputs, locality: str, m: float) -> Figure:
     rows = [
         [
             _clean(r["rule"]),
-            textwrap.shorten(_clean(r["action"]), 22),
-            textwrap.shorten(_clean(r["name"]), 38),
+            textwrap.shorten(_clean(r["action"]), 31, placeholder=" ..."),
+            textwrap.shorten(_clean(r["name"]), 34, placeholder=" ..."),
             textwrap.shorten(_clean(r["measure"]), 20),
             f"{float(r['population']):,.0f}" if pd.notna(r["population"]) else "",
         ]
@@ -276,7 +276,7 @@ def _locality_page(inputs: PackInputs, locality: str, m: float) -> Figure:
             colLabels=["Rule", "Action", "Site", "For", "Residents"],
             loc="upper left",
             cellLoc="left",
-            colWidths=[0.07, 0.2, 0.4, 0.2, 0.13],
+            colWidths=[0.06, 0.3, 0.33, 0.19, 0.12],
         )
         table.auto_set_font_size(False)
         table.set_fontsize(6.5)
