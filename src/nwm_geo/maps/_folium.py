@@ -26,6 +26,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from branca.element import Element
 
 from nwm_geo import settings
@@ -138,6 +139,14 @@ def _add_wards(
     fg.add_to(m)
 
 
+def _at_opacity(colour: str, opacity: float = LOCALITY_FILL_OPACITY) -> str:
+    """Return the colour a fill of ``colour`` shows over white, for legend swatches."""
+    from matplotlib.colors import to_hex, to_rgb
+
+    r, g, b = (opacity * c + 1.0 - opacity for c in to_rgb(colour))
+    return str(to_hex((r, g, b)))
+
+
 def _frame(
     wards: gpd.GeoDataFrame | None, *others: pd.DataFrame | None
 ) -> tuple[float, float, float, float] | None:
@@ -211,7 +220,7 @@ def localities_map(
     folium.Map
     """
     colours = locality_colours(assignment.to_numpy())
-    legend = [(loc, colour, "area") for loc, colour in colours.items()]
+    legend = [(loc, _at_opacity(colour), "area") for loc, colour in colours.items()]
     m = _base_map(
         title=title,
         subtitle=subtitle,
@@ -231,8 +240,15 @@ def localities_map(
     labels = []
     if len(w):
         dissolved = w.dissolve(by="locality")
-        pts = dissolved.geometry.representative_point().to_crs(settings.wgs84)
-        for loc, pt in pts.items():
+        # keep the locality name clear of the ward names: a point inside the locality
+        # at least 350 m from every ward label, where there is room for one
+        ward_pts = shapely.union_all(w.geometry.representative_point().buffer(350).to_numpy())
+        pts = []
+        for geom in dissolved.geometry:
+            room = geom.difference(ward_pts)
+            pts.append((room if not room.is_empty else geom).representative_point())
+        spots = gpd.GeoSeries(pts, index=dissolved.index, crs=settings.crs).to_crs(settings.wgs84)
+        for loc, pt in spots.items():
             labels.append(_point_feature(pt.x, pt.y, {"_label": _esc(loc)}))
     fg = folium.FeatureGroup(name="Locality names")
     _GeoJsonLayer(labels).add_to(fg)
