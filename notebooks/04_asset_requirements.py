@@ -49,6 +49,26 @@ for rule, text in outline.rules.items():
 outline.business_case.groupby(["locality", "rule"]).size().unstack(fill_value=0)
 
 # %% [markdown]
+# The rules follow who owns the asset: the council's own (retain and invest, or review),
+# partner public sector and community and faith (secure access or a partnership). A
+# row in a category where the open register is short of the council's count says so.
+
+# %%
+outline.business_case.groupby(["rule", "owner_type"]).size()
+
+# %% [markdown]
+# Why rule R4 (review a council asset) fires or not, asset by asset:
+
+# %%
+outline.council_overlap
+
+# %% [markdown]
+# The one site per locality that best serves all three bundles together:
+
+# %%
+outline.combined_sites
+
+# %% [markdown]
 # ## One locality in detail
 
 # %%

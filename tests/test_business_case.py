@@ -109,6 +109,13 @@ def test_no_disposal_of_a_school_gp_or_place_of_worship() -> None:
     assert set(out.council_overlap.index) == {"lib1", "lib2"}
     assert set(bc.loc[bc["rule"] == "R4", "id"]) <= {"lib1", "lib2"}
     assert (bc.loc[bc["rule"] == "R4", "owner_type"] == "council").all()
+    # a council-maintained school is still a school: never reviewed, and the reason says so
+    council_schools = assets.assign(owner_type="council")
+    out = _outline(council_schools, cover, k=0)
+    bc = out.business_case
+    assert set(bc.loc[bc["rule"] == "R4", "category"]) <= {"Library"}
+    school = out.council_overlap.loc["school1"]
+    assert not school["r4"] and "never listed for review" in school["why"]
 
 
 def test_owner_type_decides_retain_or_secure_access_and_short_register_is_said() -> None:

@@ -124,22 +124,21 @@ def test_run_writes_every_output_on_luton(
     assert len(summary) == 5
     assert set(summary["status"]) == {"proven optimal"}
 
-    book = openpyxl.load_workbook(reports / "asset_requirements.xlsx", read_only=True)
-    assert book.sheetnames[0] == "Summary"
-    assert len(book.sheetnames) == 1 + 5
+    _check_workbook(reports / "asset_requirements.xlsx", processed)
+    _check_business_cases_and_sites(reports / "tables")
 
     index = (reports / "index.html").read_text(encoding="utf-8")
+    # findings, proof and caveats come before the links
+    assert index.index('id="findings"') < index.index('id="proof"') < index.index("<h2>Maps</h2>")
     links = re.findall(r'href="([^"#]+)"', index)
-    assert len(links) >= 20
+    assert len(links) >= 15
     for link in links:
         if "://" not in link:
-            assert (reports / link).resolve().is_file(), link
-    # a UK phone number such as "01582 349889", not digits inside a coordinate
-    phone = re.compile(r"(?<![\w.\-])0\d{4} ?\d{6}(?![\d.])")
+            # every link works when only reports/ is shared
+            target = (reports / link).resolve()
+            assert target.is_file() and target.is_relative_to(reports.resolve()), link
+    _check_no_personal_data_or_hashes(project)
     for path in _outputs(project):
-        if path.suffix in {".csv", ".html"}:
-            text = path.read_text(encoding="utf-8")
-            assert not phone.search(text), f"phone-like number in {path.name}"
         if path.suffix == ".html":
             assert path.stat().st_size < 5 * 1024 * 1024
     for folder in (processed, reports):
@@ -153,6 +152,79 @@ def test_run_writes_every_output_on_luton(
         "map_requirements.html",
     ]:
         assert "approximate (postcode proximity)" in (reports / name).read_text(encoding="utf-8")
+
+
+def _check_workbook(path: Path, processed: Path) -> None:
+    """Every reading sheet: frozen, filtered, one page wide, < 300 rows; wards listed."""
+    book = openpyxl.load_workbook(path)
+    localities = pd.read_csv(processed / "localities.csv")
+    names = sorted(set(localities["locality"]))
+    n = len(names)
+    assert book.sheetnames[:2] == ["Read me", "Summary"]
+    assert book.sheetnames[2 : 2 + n] == names
+    assert book.sheetnames[2 + n : 4 + n] == ["Business cases", "Method and proof"]
+    assert all(name.startswith("Data - ") for name in book.sheetnames[4 + n :])
+    for ws in book.worksheets:
+        assert ws.freeze_panes and ws.auto_filter.ref, ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.orientation == "landscape"
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows, ws.title
+        if not ws.title.startswith("Data - "):
+            assert ws.max_row < 300, (ws.title, ws.max_row)
+    for loc in names:
+        cells = [str(v) for row in book[loc].iter_rows(values_only=True) for v in row if v]
+        text = "\n".join(cells)
+        for ward in localities.loc[localities["locality"] == loc, "ward_name"]:
+            assert ward in text, (loc, ward)
+
+
+def _check_business_cases_and_sites(tables: Path) -> None:
+    """No disposal of a school, GP or place of worship; every site a real suggestion."""
+    cases = pd.read_csv(tables / "business_case.csv")
+    protected = cases["category"].isin(
+        ["Education", "GP / Medical Centre", "Religious Institution"]
+    )
+    assert len(cases[protected]) > 0
+    assert not cases.loc[protected, "rule"].eq("R4").any()
+    assert not cases["action"][protected].str.contains("rationalis|dispos|alternative use").any()
+    assert set(cases.loc[cases["rule"] == "R4", "owner_type"]) <= {"council"}
+    sites = pd.read_csv(tables / "new_sites.csv")
+    assert len(sites) > 0
+    assert (sites["marginal_population"] >= settings.new_site_min_residents).all()
+    assert sites["name"].notna().all() and sites["address"].notna().all()
+    fallback = sites["site_type"] != "existing building"
+    assert sites.loc[fallback, "address"].str.contains("postcode fallback").all()
+    combined = pd.read_csv(tables / "combined_sites.csv")
+    assert combined["name"].notna().all() and len(combined) <= 5
+
+
+def _provenance_hashes() -> set[str]:
+    """The commit hashes the bundle's provenance and the area profiles name (short form)."""
+    texts = [(ROOT / "data" / "raw" / "SOURCES.md").read_text(encoding="utf-8")]
+    texts += [p.read_text(encoding="utf-8") for p in (ROOT / "src/nwm_geo/areas").glob("*.toml")]
+    return {h[:7] for t in texts for h in re.findall(r"\b[0-9a-f]{40}\b", t)}
+
+
+def _check_no_personal_data_or_hashes(project: Path) -> None:
+    """No phone number, e-mail address or commit hash in any written output."""
+    # a UK phone number such as "01582 349889", not digits inside a coordinate
+    phone = re.compile(r"(?<![\w.\-])0\d{4} ?\d{6}(?![\d.])")
+    email = re.compile(r"[\w.+\-]+@[\w\-]+\.[a-z]{2,}")
+    hashes = _provenance_hashes()
+    assert hashes
+    for path in _outputs(project):
+        if path.suffix == ".xlsx":
+            book = openpyxl.load_workbook(path, read_only=True)
+            rows = (row for ws in book.worksheets for row in ws.iter_rows(values_only=True))
+            text = "\n".join(str(v) for row in rows for v in row if v is not None)
+        elif path.suffix in {".csv", ".html", ".txt", ".geojson", ".json"}:
+            text = path.read_text(encoding="utf-8")
+        else:
+            continue
+        assert not phone.search(text), f"phone-like number in {path.name}"
+        if path.suffix != ".html":  # Leaflet's inlined code and CSS hold "@" rules
+            assert not email.search(text), f"e-mail address in {path.name}"
+        found = [h for h in hashes if h in text]
+        assert not found, f"commit hash {found} in {path.name}"
 
 
 def test_cli_options_a_spreadsheet_user_needs(

@@ -504,3 +504,44 @@ def test_owner_type_comes_from_the_file_or_the_area_profile(
         "partner public sector",
         "community and faith",
     ]
+
+
+def test_register_template_has_columns_dropdowns_notes_and_an_example(
+    tmp_path: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    from openpyxl import load_workbook
+
+    from nwm_geo import settings
+    from nwm_geo.cli import main
+    from nwm_geo.data import EXAMPLE_ID, TEMPLATE_COLUMNS, write_register_template
+
+    path = tmp_path / "register.xlsx"
+    assert main(["template", str(path)]) == 0
+    wb = load_workbook(path)
+    ws = wb["Register"]
+    head = [c.value for c in ws[1]]
+    assert head == list(TEMPLATE_COLUMNS)
+    assert {"ward_code", "ward_name", "in_borough"}.isdisjoint(head)
+    assert all(c.comment is not None and c.comment.text for c in ws[1])
+    example = dict(zip(head, [c.value for c in ws[2]], strict=True))
+    assert example["asset_id"] == EXAMPLE_ID and "EXAMPLE" in example["name"]
+    lists = {
+        str(dv.sqref).split(":")[0].rstrip("0123456789"): dv.formula1.strip('"').split(",")
+        for dv in ws.data_validations.dataValidation
+    }
+    letter = {c: ws.cell(row=1, column=j + 1).column_letter for j, c in enumerate(head)}
+    assert lists[letter["category"]] == list(settings.CATEGORIES)
+    assert lists[letter["owner_type"]] == list(settings.OWNER_TYPES)
+    columns = {r[0].value: r[1].value for r in wb["Columns"].iter_rows(min_row=2) if r[0].value}
+    assert set(TEMPLATE_COLUMNS) <= set(columns)
+    # read as it is, the example row is refused; replaced by a real row, it loads
+    with pytest.raises(DataValidationError, match="example row"):
+        _read(path, synthetic_wards, synthetic_postcodes)
+    ws.delete_rows(2)
+    values = {"asset_id": "S1", "name": "Hall", "category": "Community Centre",
+              "easting": 510200, "northing": 222200}  # fmt: skip
+    ws.append([values.get(c) for c in head])
+    wb.save(path)
+    reg = _read(path, synthetic_wards, synthetic_postcodes)
+    assert list(reg.index) == ["S1"] and reg.loc["S1", "owner_type"] == "community and faith"
+    assert write_register_template(tmp_path / "r2.xlsx", area="rutland").is_file()

@@ -70,10 +70,24 @@ def outline() -> rq.RequirementsOutline:
     )
 
 
+def _text(ws: openpyxl.worksheet.worksheet.Worksheet) -> str:
+    return "\n".join(str(v) for row in ws.iter_rows(values_only=True) for v in row if v)
+
+
 def test_xlsx_sheets_and_no_personal_data(outline: rq.RequirementsOutline, tmp_path: Path) -> None:
     path = report.write_requirements_xlsx(outline, tmp_path / "asset_requirements.xlsx")
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Summary", "North", "South"]
+    data_sheets = [name for name, _ in report.DATA_SHEETS.values()]
+    assert wb.sheetnames == [
+        "Read me",
+        "Summary",
+        "North",
+        "South",
+        "Business cases",
+        "Method and proof",
+        *data_sheets,
+    ]
+    assert all(name.startswith("Data - ") for name in data_sheets)
     text = []
     for ws in wb.worksheets:
         for row in ws.iter_rows(values_only=True):
@@ -81,9 +95,7 @@ def test_xlsx_sheets_and_no_personal_data(outline: rq.RequirementsOutline, tmp_p
     joined = "\n".join(text)
     assert not PHONE.search(joined), PHONE.search(joined)
     assert "phone" not in joined.lower()
-    summary = "\n".join(
-        str(v) for row in wb["Summary"].iter_rows(values_only=True) for v in row if v
-    )
+    method = _text(wb["Method and proof"])
     for needed in [
         "80 m/min",
         "15 minutes",
@@ -93,18 +105,25 @@ def test_xlsx_sheets_and_no_personal_data(outline: rq.RequirementsOutline, tmp_p
         "Business case rule R1",
         "Code-Point Open 2025-10",
         "proven optimal",
-        "Coverage per locality",
     ]:
-        assert needed in summary, needed
-    north = "\n".join(str(v) for row in wb["North"].iter_rows(values_only=True) for v in row if v)
+        assert needed in method, needed
+    readme = _text(wb["Read me"])
+    for needed in ["Purpose", "How to read it", "Glossary", "Overlapping coverage", "Rule R4"]:
+        assert needed in readme, needed
+    assert "Headline findings" in _text(wb["Summary"])
+    # stages that add lines to the saved workbook find a locality sheet by its title
+    assert wb["North"]["A1"].value == "Locality: North"
+    north = _text(wb["North"])
     for section in [
+        "Coverage by bundle",
+        "Business cases",
         "Required assets",
-        "Redundant assets",
-        "Postcodes beyond the walk",
-        "Suggested new sites",
-        "Business case",
+        "overlapping coverage (capacity not considered)",
+        "Gaps and suggested sites",
+        "One site for all three bundles",
     ]:
-        assert section in north
+        assert section in north, section
+    assert "Redundant" not in joined
     # a name that looks like a formula is stored as text, never as a formula: the
     # same rule as every CSV (a leading apostrophe), read back as a string cell
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
@@ -201,7 +220,7 @@ def test_personal_columns_dropped_by_the_shared_rule_and_free_text_masked(
     path = report.write_requirements_xlsx(
         dataclasses.replace(outline, business_case=case), tmp_path / "r.xlsx"
     )
-    summary = _cells(path)["Summary"]
+    summary = _cells(path)["Business cases"]
     values = [c.value for c in summary if c.value is not None]
     # "Hotel" and "Telford" merely contain "tel": kept; Phone and Contact Name dropped
     assert "Hotel" in values and "Park Inn" in values
@@ -231,8 +250,10 @@ def test_run_info_is_the_method_text_without_the_outline(
         extra=(("Reviewer", "call 01582 546000"),),
     )
     path = report.write_requirements_xlsx(outline, tmp_path / "r.xlsx", run_info=info)
-    values = [str(c.value) for c in _cells(path)["Summary"] if c.value is not None]
-    rows = dict(zip(values[2::2], values[3::2], strict=False))
+    sheet = load_workbook(path)["Method and proof"]
+    values = [str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None]
+    pairs = [[v for v in row if v is not None] for row in sheet.iter_rows(values_only=True)]
+    rows = {str(p[0]): str(p[1]) for p in pairs if len(p) == 2}
     assert rows["Walking speed"] == "70 m/min"
     assert rows["Walk threshold"] == "10 minutes"
     assert rows["Network"] == "network: OSM walk network (2025-10 extract)"
@@ -260,3 +281,57 @@ def test_run_info_is_the_method_text_without_the_outline(
         report.write_index_html(
             tmp_path / "z.html", maps=[], tables=[], run_info=report.RunInfo(minutes=0)
         )
+
+
+def test_every_reading_sheet_is_frozen_filtered_and_prints_one_page_wide(
+    outline: rq.RequirementsOutline, tmp_path: Path
+) -> None:
+    path = report.write_requirements_xlsx(outline, tmp_path / "a.xlsx")
+    wb = load_workbook(path)
+    for ws in wb.worksheets:
+        assert ws.freeze_panes not in (None, "A1"), ws.title
+        assert ws.auto_filter.ref, ws.title
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0, ws.title
+        assert ws.print_title_rows, ws.title
+        if not ws.title.startswith("Data - "):
+            assert ws.max_row < report.READING_ROW_LIMIT, ws.title
+        # fitted widths: every used column has one, none is the 8.43 default
+        used = {c.column_letter for row in ws.iter_rows() for c in row if c.value is not None}
+        assert all(ws.column_dimensions[col].width >= 10 for col in used), ws.title
+    # one number format per quantity: every share is a percentage, every resident count
+    # a whole number
+    cases = wb["Business cases"]
+    head = [c.value for c in cases[2]]
+    col = head.index("Residents") + 1
+    formats = {cases.cell(row=r, column=col).number_format for r in range(3, cases.max_row + 1)}
+    assert formats == {"#,##0"}
+    cov = wb[report.DATA_SHEETS["coverage"][0]]
+    head = [c.value for c in cov[2]]
+    share_cols = [j + 1 for j, h in enumerate(head) if str(h).startswith("Share")]
+    shares = {
+        cov.cell(row=r, column=j).number_format
+        for j in share_cols
+        for r in range(3, cov.max_row + 1)
+        if cov.cell(row=r, column=j).value is not None
+    }
+    assert share_cols and shares == {"0.0%"}
+
+
+def test_index_leads_with_findings_before_links(
+    outline: rq.RequirementsOutline, tmp_path: Path
+) -> None:
+    findings = report.index_findings(outline)
+    assert findings.headlines and "proven optimal" in findings.proof
+    (tmp_path / "m.html").write_text("x", encoding="utf-8")
+    page = report.write_index_html(
+        tmp_path / "index.html",
+        maps=[("A map", "m.html")],
+        tables=[],
+        method=outline.method,
+        findings=findings,
+    ).read_text(encoding="utf-8")
+    assert page.index('id="findings"') < page.index('id="proof"') < page.index("<h2>Maps</h2>")
+    assert page.index('id="caveats"') < page.index('href="m.html"')
+    assert "Share of residents within the walk, by locality and" in page

@@ -24,7 +24,7 @@ from nwm_geo.coverage import Cover
 # points P1..P6 (pop 100, 200, 300, 400, 0, 50); wards W1 (North): P1-P3, W2 (South): P4-P6
 # Library:  A covers P1,P2   B covers P2,P3   C covers P3   D covers nothing
 # GP:       G1 covers P1..P4, G2 covers P4
-# => Library: A is the sole provider for P1 (100); B, C redundant ("covered by others");
+# => Library: A is the sole provider for P1 (100); B, C overlapping coverage;
 #    D "covers no one". Minimal cover: {A, B} or {A, C} (size 2).
 # => GP: G1 sole for P1..P3 (600); G2 redundant; minimal cover {G1}.
 # Library gap: P4 (400), P6 (50); P5 has no residents.
@@ -137,7 +137,7 @@ def test_redundant_says_which_kind(fx: SimpleNamespace) -> None:
     red = rq.redundant_assets(fx.assets, c, assignment=fx.assignment)
     assert set(red.index) == {"B", "C", "D", "G2"}
     assert red.loc["D", "redundancy"] == "covers no one"
-    assert red.loc["B", "redundancy"] == "covered by others"
+    assert red.loc["B", "redundancy"] == "overlapping coverage (capacity not considered)"
     assert red.loc["C", "locality"] == "South"
 
 

@@ -57,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
         help="accept a bundle that differs from the manifest and rewrite data/raw/README.md",
     )
     imp.add_argument("--print-manifest", action="store_true", help="print the manifest table rows")
+    tpl = sub.add_parser(
+        "template",
+        help="write a blank council register (xlsx) to fill in: columns, dropdowns, notes",
+        parents=[common],
+    )
+    tpl.add_argument("path", help="the .xlsx file to write, e.g. register.xlsx")
+    tpl.add_argument("--area", default=None, help="area profile whose categories to offer")
     study_opts = argparse.ArgumentParser(add_help=False, parents=[common])
     study_opts.add_argument(
         "--area",
@@ -212,7 +219,18 @@ def _cmd_import_data(args: argparse.Namespace) -> None:
     print(f"imported {len(present)} files into data/raw: {counts}")
 
 
+def _cmd_template(args: argparse.Namespace) -> None:
+    from nwm_geo.data import write_register_template
+
+    path = write_register_template(Path(args.path), area=args.area)
+    print(
+        f"wrote {path}: fill in one row per site (row 2 is an example: delete it), then "
+        f"nwm-geo run --register {path}"
+    )
+
+
 _COMMANDS = {
+    "template": _cmd_template,
     "import-data": _cmd_import_data,
     "register": _cmd_stages,
     "localities": _cmd_stages,

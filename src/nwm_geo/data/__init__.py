@@ -5,8 +5,11 @@ from __future__ import annotations
 from nwm_geo.data._tables import cell_text, read_table
 from nwm_geo.data.assets import (
     CATEGORY_SYNONYMS,
+    EXAMPLE_ID,
     MERGE_LOG_COLUMNS,
     REGISTER_COLUMNS,
+    TEMPLATE_COLUMNS,
+    TEMPLATE_NOTES,
     build_open_register,
     is_personal_column,
     normalise_category,
@@ -17,6 +20,7 @@ from nwm_geo.data.assets import (
     reconciliation,
     ward_table,
     write_register,
+    write_register_template,
 )
 from nwm_geo.data.boundaries import borough_boundary, load_lsoas, load_oas, load_wards
 from nwm_geo.data.bundle import bundle_manifest, import_bundle, read_manifest, require_raw
@@ -25,8 +29,11 @@ from nwm_geo.data.postcodes import load_postcodes, normalise_postcode
 
 __all__ = [
     "CATEGORY_SYNONYMS",
+    "EXAMPLE_ID",
     "MERGE_LOG_COLUMNS",
     "REGISTER_COLUMNS",
+    "TEMPLATE_COLUMNS",
+    "TEMPLATE_NOTES",
     "borough_boundary",
     "build_demand_points",
     "build_open_register",
@@ -52,4 +59,5 @@ __all__ = [
     "ward_population",
     "ward_table",
     "write_register",
+    "write_register_template",
 ]

@@ -234,46 +234,35 @@ def write_report(study: Study, out: Path) -> list[Path]:
     map_links.append(
         ("Printable locality pack (PDF)", write_pack(study, out / "locality_pack.pdf"))
     )
+    context = workbook_context(study)
     xlsx = report.write_requirements_xlsx(
         outline,
         out / "asset_requirements.xlsx",
         run_info=study.run_info,
-        context=workbook_context(study),
+        context=context,
     )
-    tables_dir = out / "tables"
     table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
-    for title, name, frame in [
-        ("Business case list", "business_case.csv", outline.business_case),
-        ("Required assets", "required_assets.csv", outline.required),
-        ("Redundant assets", "redundant_assets.csv", outline.redundant),
-        ("Suggested new sites", "new_sites.csv", outline.new_sites),
-        ("Residents beyond the walk, by locality", "gap_population.csv", outline.gaps),
-        ("Coverage and requirements summary", "summary.csv", outline.summary),
-        ("Solver proof status", "solver_status.csv", outline.solver_status),
-    ]:
-        table_links.append((title, write_csv(frame, tables_dir / name)))
+    for title, frame in shared_tables(study).items():
+        table_links.append((title, write_csv(frame, out / "tables" / SHARED_TABLES[title])))
     written += [p for _, p in map_links] + [p for _, p in table_links]
-    links = [(t, str(p.relative_to(out))) for t, p in table_links]
-    # The data/processed tables: written by this run (beside ``out`` in the staging folder,
-    # or beside it in the project when called directly), or by an earlier run (the staging
-    # folder sits inside the project folder, so that is two levels up).
-    sub = study.profile.output_subdir
-    depth = 2 if sub else 1  # reports/ or reports/<area>/
-    up = "../" * depth
-    for title, name in PROCESSED_TABLES.items():
-        rel = Path("data") / "processed" / sub / name
-        if any((base / rel).exists() for base in out.parents[depth - 1 : depth + 1]):
-            links.append((title, f"{up}{rel.as_posix()}"))
+    # every link stays inside reports/, so the folder works when it is shared alone
+    notes = [data_note(study.reconciliation, area=study.profile)]
+    notes += [study.profile.communal_note] if study.profile.communal_note else []
+    notes += [network.APPROXIMATION_ERROR_NOTE] if network.is_approximate(study.graph) else []
+    notes.append(
+        "The analyst's full tables (coverage per postcode, the walk network, the merge log "
+        "and the alternative plans) are written to data/processed/ in the project, which is "
+        "not part of this shared folder."
+    )
     index = report.write_index_html(
         out / "index.html",
         maps=[(t, str(p.relative_to(out))) for t, p in map_links],
-        tables=links,
+        tables=[(t, str(p.relative_to(out))) for t, p in table_links],
         run_info=study.run_info,
         open_register_assets=int(study.reconciliation["register_count"]["TOTAL"]),
-        notes=[data_note(study.reconciliation, area=study.profile)]
-        + ([study.profile.communal_note] if study.profile.communal_note else [])
-        + ([network.APPROXIMATION_ERROR_NOTE] if network.is_approximate(study.graph) else []),
+        notes=notes,
         check_exists=False,
+        findings=report.index_findings(outline, run_info=study.run_info, context=context),
     )
     written.append(index)
     return written
@@ -346,6 +335,52 @@ def write_pack(study: Study, path: Path) -> Path:
         minutes=study.minutes,
     )
     return report.write_locality_pack(path, inputs)
+
+
+#: The tables ``reports/tables/`` holds (title -> file name); index.html links them.
+SHARED_TABLES: dict[str, str] = {
+    "Business case list": "business_case.csv",
+    "Required assets": "required_assets.csv",
+    "Overlapping coverage, by owner type (capacity not considered)": "overlapping_assets.csv",
+    "The council's own assets with overlapping coverage, and rule R4": "council_overlap.csv",
+    "Suggested new sites": "new_sites.csv",
+    "One site for all bundles, per locality": "combined_sites.csv",
+    "Residents beyond the walk, by locality": "gap_population.csv",
+    "Coverage and requirements summary": "summary.csv",
+    "Solver proof status": "solver_status.csv",
+    "Asset register (open data)": "assets_register.csv",
+    "Register against the council's count": "register_reconciliation.csv",
+    "Localities: wards": "localities.csv",
+    "Coverage per locality (percent)": "coverage_by_locality.csv",
+}
+
+
+def shared_tables(study: Study) -> dict[str, pd.DataFrame]:
+    """Return the tables written to ``reports/tables/``, by their :data:`SHARED_TABLES` title.
+
+    They are copies of what a reader of the shared reports needs, so that no link of
+    ``index.html`` leads outside ``reports/``.
+    """
+    outline = study.outline
+    register = pd.DataFrame(data.publishable(study.register)[0].drop(columns="geometry"))
+    wards = pd.DataFrame({"ward_name": study.wards["ward_name"], "locality": study.plan.assignment})
+    wards.index.name = "ward_code"
+    frames = [
+        outline.business_case,
+        outline.required,
+        outline.redundant,
+        outline.council_overlap,
+        outline.new_sites,
+        outline.combined_sites,
+        outline.gaps,
+        outline.summary,
+        outline.solver_status,
+        register[list(data.REGISTER_COLUMNS[1:])],
+        study.reconciliation,
+        wards,
+        coverage_by_locality(study),
+    ]
+    return dict(zip(SHARED_TABLES, frames, strict=True))
 
 
 def workbook_context(study: Study) -> report.WorkbookContext:

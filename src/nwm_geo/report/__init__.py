@@ -26,7 +26,7 @@ openpyxl's write-only mode, ``_index`` the HTML index, ``_pack`` the printable P
 
 from __future__ import annotations
 
-from nwm_geo.report._index import write_index_html
+from nwm_geo.report._index import IndexFindings, write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
 from nwm_geo.report._pack import PACK_PAGE_SIZE, PackInputs, write_locality_pack
 from nwm_geo.report._xlsx import (
@@ -34,6 +34,7 @@ from nwm_geo.report._xlsx import (
     DATA_SHEETS,
     READING_ROW_LIMIT,
     WorkbookContext,
+    index_findings,
     sheet_name,
     write_requirements_xlsx,
 )
@@ -43,9 +44,11 @@ __all__ = [
     "DATA_SHEETS",
     "PACK_PAGE_SIZE",
     "READING_ROW_LIMIT",
+    "IndexFindings",
     "PackInputs",
     "RunInfo",
     "WorkbookContext",
+    "index_findings",
     "method_rows",
     "register_gap_note",
     "sheet_name",

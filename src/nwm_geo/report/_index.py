@@ -5,14 +5,85 @@ from __future__ import annotations
 import html
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+import pandas as pd
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import atomic_path
 from nwm_geo.report._method import RunInfo, _public_text, _run_info, register_gap_note
+
+
+@dataclass(frozen=True)
+class IndexFindings:
+    """What ``index.html`` says before its links: findings, the grid, the proof, caveats.
+
+    Build it with :func:`nwm_geo.report.index_findings` (the workbook's own sentences).
+
+    Attributes
+    ----------
+    headlines
+        The headline findings, one sentence each.
+    grid
+        Locality x bundle: ``locality``, ``population``, one ``share: <bundle>`` column
+        per bundle (fractions), ``business cases``, ``suggested sites``.
+    proof
+        One sentence on what the solver proved.
+    caveats
+        The data caveats, one sentence each.
+    """
+
+    headlines: tuple[str, ...] = ()
+    grid: pd.DataFrame = field(default_factory=pd.DataFrame)
+    proof: str = ""
+    caveats: tuple[str, ...] = ()
+
+
+def _grid_html(grid: pd.DataFrame) -> str:
+    if grid.empty:
+        return ""
+    e = html.escape
+    head = "".join(f"<th>{e(str(c).replace('share: ', ''))}</th>" for c in grid.columns)
+    body = []
+    for rec in grid.itertuples(index=False, name=None):
+        cells = []
+        for c, v in zip(grid.columns, rec, strict=True):
+            if v is None or (isinstance(v, float) and pd.isna(v)):
+                text = ""
+            elif str(c).startswith("share"):
+                text = f"{100 * float(v):.1f} %"
+            elif isinstance(v, int | float):
+                text = f"{v:,.0f}"
+            else:
+                text = str(v)
+            cells.append(f"<td>{e(_public_text(text))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        '<table class="grid"><caption>Share of residents within the walk, by locality and '
+        f"bundle</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _findings_html(findings: IndexFindings | None) -> str:
+    if findings is None:
+        return ""
+    e = html.escape
+    out = ['<section id="findings"><h2>Findings</h2>']
+    if findings.headlines:
+        lis = "".join(f"<li>{e(_public_text(t))}</li>" for t in findings.headlines)
+        out.append(f"<ol>{lis}</ol>")
+    out.append(_grid_html(findings.grid))
+    if findings.proof:
+        out.append(f'<h2 id="proof">Proof</h2><p>{e(_public_text(findings.proof))}</p>')
+    if findings.caveats:
+        lis = "".join(f"<li>{e(_public_text(t))}</li>" for t in findings.caveats)
+        out.append(f'<h2 id="caveats">Caveats</h2><ul>{lis}</ul>')
+    out.append("</section>")
+    return "\n".join(out)
 
 
 def _link(target: str | os.PathLike[str], base: Path) -> str:
@@ -48,8 +119,9 @@ def write_index_html(  # noqa: PLR0913
     notes: Sequence[str] = (),
     open_register_assets: int | None = None,
     check_exists: bool = True,
+    findings: IndexFindings | None = None,
 ) -> Path:
-    """Write ``index.html`` linking every map and table, with a short method note.
+    """Write ``index.html``: the findings, proof and caveats first, then every map and table.
 
     Parameters
     ----------
@@ -73,6 +145,9 @@ def write_index_html(  # noqa: PLR0913
     check_exists
         Raise if a linked file does not exist (relative paths are resolved against the
         index folder).
+    findings
+        The headline findings, the locality x bundle grid, the proof and the caveats,
+        shown first (:class:`IndexFindings`).
 
     Returns
     -------
@@ -138,10 +213,15 @@ h1 {{ font-size: 1.5em; }} h2 {{ font-size: 1.2em; margin-top: 1.5em; }}
 dt {{ font-weight: bold; margin-top: .5em; }} dd {{ margin-left: 1.5em; }}
 .warn {{ background: #fff3cd; border: 1px solid #e0c36a; padding: .6em .8em; }}
 small {{ color: #666; }}
+table.grid {{ border-collapse: collapse; margin: 1em 0; }}
+table.grid th, table.grid td {{ border: 1px solid #ccc; padding: .25em .6em; text-align: right; }}
+table.grid th:first-child, table.grid td:first-child {{ text-align: left; }}
+caption {{ text-align: left; font-weight: bold; padding-bottom: .3em; }}
 </style></head>
 <body>
 <h1>{e(title)}</h1>
 {approx}
+{_findings_html(findings)}
 <h2>Maps</h2>
 {ul(map_items)}
 <h2>Tables</h2>

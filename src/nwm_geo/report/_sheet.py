@@ -241,10 +241,10 @@ class SheetBuilder:
         cols = public_columns(flat, columns or [])
         if columns is not None:
             cols = [c for c in cols if c in columns]
-        if len(flat) == 0:
+        first = self.n_rows + 1
+        if len(flat) == 0 and not (filtered and cols):
             self.line(empty, font=_NOTE)
             return
-        first = self.n_rows + 1
         self.rows.append([_Cell(label(c), font=_HEAD, fill=_HEAD_FILL) for c in cols])
         fmts = {c: number_format(c) for c in cols}
         shown = flat if max_rows is None else flat.iloc[:max_rows]
@@ -260,6 +260,8 @@ class SheetBuilder:
                 self.wrap_cols[j] = 100
         if filtered:
             self.filter_ref = f"A{first}:{get_column_letter(len(cols))}{self.n_rows}"
+        if len(flat) == 0:
+            self.line(empty, font=_NOTE)
         if frozen:
             self.freeze = f"A{first + 1}"
             self.print_rows = f"{first}:{first}" if self.print_rows is None else self.print_rows

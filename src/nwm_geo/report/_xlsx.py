@@ -24,14 +24,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import atomic_path
-from nwm_geo.report._method import RunInfo, _run_info, method_rows
-from nwm_geo.report._sheet import SheetBuilder
+from nwm_geo._safe import neutralise_formula
+from nwm_geo.report._index import IndexFindings
+from nwm_geo.report._method import RunInfo, _public_text, _run_info, method_rows
+from nwm_geo.report._sheet import SheetBuilder, public_columns
 from nwm_geo.requirements import RequirementsOutline, register_shortfall
 
 __all__ = [
@@ -39,6 +44,7 @@ __all__ = [
     "DATA_SHEETS",
     "READING_ROW_LIMIT",
     "WorkbookContext",
+    "index_findings",
     "sheet_name",
     "write_requirements_xlsx",
 ]
@@ -165,6 +171,13 @@ def _short_note(ctx: WorkbookContext, category: str) -> str:
     return f"register short: {known} of the council's {council} known"
 
 
+def _rule_counts(bc: pd.DataFrame) -> pd.Series:
+    """Count business cases per rule (empty when there are none or no rule column)."""
+    if len(bc) == 0 or "rule" not in bc.columns:
+        return pd.Series(dtype=int)
+    return bc.groupby("rule").size()
+
+
 def _pct(x: Any) -> str:
     return f"{100 * float(x):.1f} %"
 
@@ -172,6 +185,94 @@ def _pct(x: Any) -> str:
 def _n(x: Any) -> float:
     """One cell of a table as a number (pandas' scalar types are too wide for mypy)."""
     return float(x)
+
+
+def _caveats(ctx: WorkbookContext, info: RunInfo) -> list[tuple[str, str]]:
+    """Return the data caveats as (topic, text): network, register, capacity, dates."""
+    caveats: list[tuple[str, str]] = []
+    if info.is_approximate:
+        caveats.append(
+            (
+                "Walk network",
+                f"Walk times come from an approximate network built from postcode "
+                f"proximity ({info.network}), not the OpenStreetMap streets; treat them as "
+                "indicative.",
+            )
+        )
+    if info.register:
+        caveats.append(("Register", info.register))
+    short = register_shortfall(ctx.reconciliation)
+    if short:
+        caveats.append(
+            (
+                "Categories short of the council's count",
+                "; ".join(f"{c}: {k} of {n}" for c, (k, n) in short.items())
+                + ". A business case in these categories says so in its row.",
+            )
+        )
+    caveats += [
+        (
+            "Capacity",
+            "Capacity, opening hours and condition are not in the data: coverage "
+            "means a walk, not a place at the table.",
+        ),
+        (
+            "Places of worship and schools",
+            "A suggested place of worship or school is a "
+            "building that could host a service: whether it has a hall and would agree to "
+            "community use needs a visit and a conversation.",
+        ),
+    ]
+    if info.data_dates:
+        caveats.append(("Data dates", info.data_dates))
+    caveats.append(("Sources and licences", info.sources_text()))
+    return caveats
+
+
+def _proof(outline: RequirementsOutline, info: RunInfo) -> str:
+    """Return one sentence on what the solver proved."""
+    st = outline.solver_status
+    proven = st["proven_optimal"].astype(bool)
+    text = (
+        f"{int(proven.sum())} of {len(st)} optimisations of the requirements are proven "
+        "optimal (read from HiGHS's own status and bound, or by exhaustive enumeration)"
+    )
+    if not proven.all():
+        text += "; the others: " + ", ".join(sorted(set(st.loc[~proven, "label"].astype(str))))
+    if info.localities:
+        text += f". Localities: {info.localities}"
+    return text + ". Details in the workbook's 'Method and proof' sheet."
+
+
+def index_findings(
+    outline: RequirementsOutline,
+    *,
+    run_info: RunInfo | None = None,
+    context: WorkbookContext | None = None,
+) -> IndexFindings:
+    """Return what ``index.html`` leads with: the workbook's findings, grid, proof, caveats.
+
+    Parameters
+    ----------
+    outline
+        The requirements outline.
+    run_info
+        The run's method text (default: read from ``outline.method``).
+    context
+        The area and its plan (:class:`WorkbookContext`).
+
+    Returns
+    -------
+    IndexFindings
+    """
+    info = run_info if run_info is not None else RunInfo.from_method(outline.method)
+    ctx = context or WorkbookContext()
+    return IndexFindings(
+        headlines=tuple(_headlines(outline, ctx, info)),
+        grid=_grid(outline, ctx),
+        proof=_proof(outline, info),
+        caveats=tuple(f"{k}: {v}" for k, v in _caveats(ctx, info) if k != "Sources and licences"),
+    )
 
 
 # -- Read me -------------------------------------------------------------------------
@@ -221,14 +322,18 @@ def _readme(
         for k, v in [
             (
                 b.capitalize(),
-                (BUNDLE_MEANING.get(b, "") + ". " if b in BUNDLE_MEANING else "")
+                (
+                    BUNDLE_MEANING[b][0].upper() + BUNDLE_MEANING[b][1:] + ". "
+                    if b in BUNDLE_MEANING
+                    else ""
+                )
                 + ("Met by the nearest of: " + ", ".join(cats) + "." if cats else ""),
             )
             for b, cats in bundles.items()
         ]
     ]
     owners = ctx.owners if ctx.owners is not None else settings.CATEGORY_OWNERS
-    by_owner: dict[str, list[str]] = {}
+    by_owner: dict[str, list[str]] = {o: [] for o in settings.OWNER_TYPES}
     for cat, own in owners.items():
         by_owner.setdefault(own, []).append(cat)
     owner_text = {
@@ -246,6 +351,7 @@ def _readme(
             owner_text.get(own, "") + " Categories: " + ", ".join(cats) + ".",
         )
         for own, cats in by_owner.items()
+        if cats
     ]
     parts += [
         ("Glossary", k, v)
@@ -297,43 +403,7 @@ def _readme(
             *[(f"Rule {rid}", text) for rid, text in outline.rules.items()],
         ]
     ]
-    caveats = []
-    if info.is_approximate:
-        caveats.append(
-            (
-                "Walk network",
-                f"{info.network}: walk times come from an approximate network built from "
-                "postcode proximity, not the OpenStreetMap streets; treat them as "
-                "indicative.",
-            )
-        )
-    if info.register:
-        caveats.append(("Register", info.register))
-    short = register_shortfall(ctx.reconciliation)
-    if short:
-        caveats.append(
-            (
-                "Categories short of the council's count",
-                "; ".join(f"{c}: {k} of {n}" for c, (k, n) in short.items())
-                + ". A business case in these categories says so in its row.",
-            )
-        )
-    caveats += [
-        (
-            "Capacity",
-            "Capacity, opening hours and condition are not in the data: coverage "
-            "means a walk, not a place at the table.",
-        ),
-        (
-            "Places of worship and schools",
-            "A suggested place of worship or school is a "
-            "building that could host a service: whether it has a hall and would agree to "
-            "community use needs a visit and a conversation.",
-        ),
-    ]
-    if info.data_dates:
-        caveats.append(("Data dates", info.data_dates))
-    caveats.append(("Sources and licences", info.sources_text()))
+    caveats = _caveats(ctx, info)
     parts += [("Data caveats", k, v) for k, v in caveats]
     sb.table(
         pd.DataFrame(parts, columns=["part", "topic", "text"]),
@@ -355,7 +425,7 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
         pop = int(_n(whole.loc[bundles[0], "population"]))
         out.append(
             f"{ctx.area} has {pop:,} residents in {len(outline.localities)} localities"
-            + (f" ({info.localities})" if info.localities else "")
+            + (f"; the plan: {info.localities}" if info.localities else "")
             + "."
         )
     for b in bundles:
@@ -375,7 +445,7 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
                 f"{_pct(worst.loc[loc, 'gap_share'])} of its residents are beyond the walk."
             )
     if len(bc):
-        counts = bc.groupby("rule").size()
+        counts = _rule_counts(bc)
         parts = []
         for rid, words in [
             ("R1", "council assets to retain and invest in"),
@@ -411,11 +481,6 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
             f"{sites['marginal_population'].sum():,.0f} residents within the walk of a bundle "
             f"({len(sites) - n_post} existing buildings, {n_post} postcode fallbacks)."
         )
-    proven = outline.solver_status["proven_optimal"].astype(bool)
-    out.append(
-        f"Proof: {int(proven.sum())} of {len(proven)} optimisations are proven optimal "
-        "(see 'Method and proof')."
-    )
     return out
 
 
@@ -450,7 +515,7 @@ def _summary(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo) 
     sb = SheetBuilder("Summary")
     sb.title_rows(f"{ctx.area}: summary of the outline of asset requirements", info.network)
     sb.section("Headline findings")
-    for i, text in enumerate(_headlines(outline, ctx, info), start=1):
+    for i, text in enumerate([*_headlines(outline, ctx, info), _proof(outline, info)], start=1):
         sb.line(f"{i}. {text}", wrap=True)
     sb.section(
         f"Share of residents within a {minutes:g}-minute walk, by locality and bundle",
@@ -460,7 +525,8 @@ def _summary(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo) 
     bc = outline.business_case
     if len(bc):
         sb.section("Business cases by rule and owner type")
-        counts = bc.groupby(["rule", "action", "owner_type"], dropna=False).size()
+        keys = [c for c in ("rule", "action", "owner_type") if c in bc.columns]
+        counts = bc.groupby(keys, dropna=False).size() if keys else pd.Series(dtype=int)
         sb.table(counts.rename("cases").reset_index())
     return sb
 
@@ -497,7 +563,7 @@ def _locality(
     pop = int(_n(summ.loc[first, "population"])) if first else None
     ward_names = ", ".join(sorted(wards["ward_name"].astype(str))) if wards is not None else ""
     sb.title_rows(
-        f"{loc}: locality profile",
+        f"Locality: {loc}",
         (f"Wards: {ward_names}. " if ward_names else "")
         + (f"{pop:,} residents." if pop is not None else ""),
     )
@@ -520,7 +586,7 @@ def _locality(
                 figures.append((f"{words} against the average locality", _n(f[key]) / 100))
                 fmt[f"{words} against the average locality"] = "+0.0%;-0.0%;0.0%"
     bc = t["business_case"]
-    counts = bc.groupby("rule").size() if len(bc) else pd.Series(dtype=int)
+    counts = _rule_counts(bc)
     figures.append(
         (
             "Business cases",
@@ -574,7 +640,8 @@ def _locality(
         "Closing one of these leaves residents with no other asset of its category within "
         "the walk; ranked by those residents.",
     )
-    req = t["required"]
+    req = t["required"].copy()
+    req["register_note"] = [_short_note(ctx, c) for c in req["category"]]
     sb.table(
         req,
         [
@@ -585,6 +652,7 @@ def _locality(
             "covered_population",
             "rank",
             "address",
+            "register_note",
         ],
         max_rows=_MAX_TABLE,
         more=f"More in '{DATA_SHEETS['required'][0]}'.",
@@ -673,26 +741,24 @@ def _business_sheet(outline: RequirementsOutline) -> SheetBuilder:
     sb = SheetBuilder("Business cases")
     sb.line("Business cases: every case, one row each. Sort and filter with the heading arrows.")
     sb.print_rows = "1:1"
-    sb.table(
-        outline.business_case,
-        [
-            "case",
-            "locality",
-            "rule",
-            "action",
-            "name",
-            "address",
-            "category",
-            "owner_type",
-            "measure",
-            "population",
-            "evidence",
-            "register_note",
-            "id",
-        ],
-        filtered=True,
-        frozen=True,
-    )
+    preferred = [
+        "case",
+        "locality",
+        "rule",
+        "action",
+        "name",
+        "address",
+        "category",
+        "owner_type",
+        "measure",
+        "population",
+        "evidence",
+        "register_note",
+        "id",
+    ]
+    # every column of the list (a council's own included), never a personal-data one
+    cases = outline.business_case
+    sb.table(cases, public_columns(cases.reset_index(), preferred), filtered=True, frozen=True)
     sb.print_rows = f"1:{int(sb.freeze[1:]) - 1}" if sb.freeze else "1:2"
     return sb
 
@@ -901,3 +967,39 @@ def write_requirements_xlsx(
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
+
+
+# -- editing a saved workbook ----------------------------------------------------------
+# Stages that add lines to a written workbook (load, edit, save atomically) find each
+# locality sheet by its title "Locality: <name>" in cell A1 and use these helpers, so
+# their cells are published by the same rules as the rest.
+_BOLD = Font(bold=True)
+_HEAD = Font(bold=True, color="FFFFFF")
+_HEAD_FILL = PatternFill("solid", fgColor="305496")
+_SECTION = Font(bold=True, size=13)
+
+
+def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
+    """Write one cell of a loaded workbook; text is published safely, never a formula."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is not None and not isinstance(value, str | int | float | bool):
+        value = str(value)
+    if isinstance(value, float) and np.isnan(value):
+        value = None
+    if isinstance(value, str):
+        value = neutralise_formula(_public_text(value))
+    cell = ws.cell(row=row, column=col, value=value)
+    if font is not None:
+        cell.font = font
+
+
+def _widths(ws: Any, *, max_width: int = 60) -> None:
+    """Fit the column widths of a loaded worksheet to its values."""
+    widths: dict[int, int] = {}
+    for row in ws.iter_rows():
+        for c in row:
+            if c.value is not None:
+                widths[c.column] = max(widths.get(c.column, 0), min(len(str(c.value)), max_width))
+    for col, w in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = max(10, w + 2)

@@ -16,7 +16,8 @@ that the report and the notebooks read.
   (``sole_population``), by ``nwm_geo.coverage.cover_criticality``.
 - :func:`required_assets`, :func:`redundant_assets`, :func:`sole_providers`
   (``_catchments``): assets whose closure leaves residents without access; assets
-  whose catchment is already covered by others.
+  with overlapping coverage (every resident they cover has another asset of the
+  category; capacity not considered, so never on its own a case for disposal).
 - :func:`gap_points`, :func:`gap_population` (``_gaps``): residents beyond the walk.
 - :func:`minimal_cover` (``_lscp``): the smallest set of existing assets that keeps
   today's coverage (location set covering problem), solved exactly with HiGHS.
@@ -51,6 +52,7 @@ from nwm_geo.requirements._business import (
 )
 from nwm_geo.requirements._catchments import (
     CATCHMENT_COLUMNS,
+    OVERLAPPING,
     asset_catchments,
     redundant_assets,
     required_assets,
@@ -63,6 +65,7 @@ from nwm_geo.requirements._common import (
     COUNCIL_RUN_CATEGORIES,
     DEFAULT_SOLE_THRESHOLD,
     OUTSIDE_BOROUGH,
+    PROTECTED_CATEGORIES,
     CoverMatrix,
     RequirementsPolicy,
     business_case_rules,
@@ -93,8 +96,10 @@ __all__ = [
     "COUNCIL_RUN_CATEGORIES",
     "DEFAULT_SOLE_THRESHOLD",
     "OUTSIDE_BOROUGH",
+    "OVERLAPPING",
     "OVERLAP_COLUMNS",
     "POSTCODE",
+    "PROTECTED_CATEGORIES",
     "SITE_COLUMNS",
     "CoverMatrix",
     "CoverSolution",

@@ -15,7 +15,9 @@ import pandas as pd
 
 from nwm_geo import settings
 from nwm_geo._units import resolve_minutes
+from nwm_geo.requirements._catchments import OVERLAPPING
 from nwm_geo.requirements._common import (
+    PROTECTED_CATEGORIES,
     RequirementsPolicy,
     _policy,
     locality_of,
@@ -390,16 +392,23 @@ def council_overlap(
         relevant = [r["category"], *[b for b, cats in bundles.items() if r["category"] in cats]]
         solved = [m for m in relevant if m in covers]
         keeps = [m for m in solved if aid in covers[m].selected]
-        if keeps:
+        if r["category"] in PROTECTED_CATEGORIES:
+            why = (
+                f"overlapping coverage (capacity not considered); a {r['category']} site is "
+                "never listed for review or disposal, whoever owns it"
+            )
+        elif keeps:
             why = (
                 "overlapping coverage (capacity not considered), but in the minimal cover of "
                 + ", ".join(keeps)
                 + ": needed to keep today's coverage, so R4 does not apply"
             )
         else:
+            kind = r.get("redundancy", "")
             why = (
-                f"{r.get('redundancy', 'covered by others')}: overlapping coverage (capacity "
-                "not considered); not in the minimal cover of " + ", ".join(solved)
+                ("covers no resident within the walk" if kind == "covers no one" else OVERLAPPING)
+                + "; not in the minimal cover of "
+                + ", ".join(solved)
             )
         rows.append(
             {
@@ -409,7 +418,7 @@ def council_overlap(
                 "category": r["category"],
                 "covered_population": float(r.get("covered_population", 0.0)),
                 "in_minimal_cover_of": ", ".join(keeps),
-                "r4": not keeps,
+                "r4": not keeps and r["category"] not in PROTECTED_CATEGORIES,
                 "why": why,
             }
         )

@@ -25,11 +25,17 @@ from nwm_geo.requirements._common import (
 
 __all__ = [
     "CATCHMENT_COLUMNS",
+    "OVERLAPPING",
     "asset_catchments",
     "redundant_assets",
     "required_assets",
     "sole_providers",
 ]
+
+#: The ``redundancy`` of an asset whose every covered resident has another asset of its
+#: category within the walk. It says nothing about capacity, so it is never, on its own,
+#: a case for disposal.
+OVERLAPPING: str = "overlapping coverage (capacity not considered)"
 
 #: Columns of :func:`asset_catchments`.
 CATCHMENT_COLUMNS: tuple[str, ...] = (
@@ -190,7 +196,7 @@ def redundant_assets(
         Indexed by ``asset_id``: ``locality``, ``category``, ``name``,
         ``covered_population``, ``covered_points`` and ``n_overlapping`` (when given),
         ``redundancy`` (``"covers no one"``: no resident within the walk, or
-        ``"covered by others"``: every point it covers is covered by another asset of
+        :data:`OVERLAPPING`: every point it covers is covered by another asset of
         its category), ``ward_code``, ``ward_name``; sorted by locality and category.
     """
     _need(criticality, ["category", "covered_population", "sole_points"])
@@ -203,9 +209,7 @@ def redundant_assets(
         "n_overlapping",
     ]
     red = _with_place(red[[c for c in cols if c in red.columns]], assets, assignment)
-    red["redundancy"] = np.where(
-        red["covered_population"] > 0, "covered by others", "covers no one"
-    )
+    red["redundancy"] = np.where(red["covered_population"] > 0, OVERLAPPING, "covers no one")
     return red.sort_values(["locality", "category"], kind="stable")
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "COUNCIL_RUN_CATEGORIES",
     "DEFAULT_SOLE_THRESHOLD",
     "OUTSIDE_BOROUGH",
+    "PROTECTED_CATEGORIES",
     "CoverMatrix",
     "RequirementsPolicy",
     "business_case_rules",
@@ -36,6 +37,14 @@ __all__ = [
 #: Council-run categories: rules R1 and R4 apply to them when the register has no
 #: ``owner_type`` column (with one, its owner type "council" decides).
 COUNCIL_RUN_CATEGORIES: tuple[str, ...] = ("LBC Community Centre", "Council", "Library")
+
+#: Categories never listed for review or disposal (rule R4), whoever owns the site: a
+#: council-maintained school is still a school.
+PROTECTED_CATEGORIES: tuple[str, ...] = (
+    "Education",
+    "GP / Medical Centre",
+    "Religious Institution",
+)
 
 #: Buildings that could host a service at a gap (new-site candidates, rule R3): council
 #: buildings, community centres, libraries, schools (for community use, e.g. a hall
@@ -88,7 +97,8 @@ BUSINESS_CASE_RULES: dict[str, str] = {
         "within its walk also has another asset of its category within the walk "
         "(overlapping coverage; capacity not considered), and it is in no minimal cover "
         "(the smallest set of today's assets keeping today's coverage) of its category or "
-        "of any bundle containing its category. R4 may not fire at all: the council owns "
+        "of any bundle containing its category. A school, a GP practice or a place of "
+        "worship is never reviewed, whoever owns it. R4 may not fire at all: the council owns "
         "few assets, and an overlapping one is usually in the minimal cover of a bundle, "
         "where it is needed to keep today's coverage. A minimal cover is one of possibly "
         "several equally small sets, so an asset outside it is a candidate for review, "

@@ -14,7 +14,8 @@ the register is written.
 
 Modules: ``_schema`` (columns, categories, synonyms), ``_read`` (one file into the
 schema), ``_open`` (the open-data sources of an area), ``_dedupe`` (one site listed in
-several files), ``_summary`` (reconciliation, ward table, writing).
+several files), ``_summary`` (reconciliation, ward table, writing), ``_template`` (a
+blank register to fill in).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from nwm_geo.data.assets._open import build_open_register, open_register_exclusi
 from nwm_geo.data.assets._read import read_register
 from nwm_geo.data.assets._schema import (
     CATEGORY_SYNONYMS,
+    EXAMPLE_ID,
     GB_BOUNDS,
     MERGE_LOG_COLUMNS,
     REGISTER_COLUMNS,
@@ -32,12 +34,16 @@ from nwm_geo.data.assets._schema import (
     normalise_owner,
 )
 from nwm_geo.data.assets._summary import publishable, reconciliation, ward_table, write_register
+from nwm_geo.data.assets._template import TEMPLATE_COLUMNS, TEMPLATE_NOTES, write_register_template
 
 __all__ = [
     "CATEGORY_SYNONYMS",
+    "EXAMPLE_ID",
     "GB_BOUNDS",
     "MERGE_LOG_COLUMNS",
     "REGISTER_COLUMNS",
+    "TEMPLATE_COLUMNS",
+    "TEMPLATE_NOTES",
     "build_open_register",
     "dedupe_sites",
     "faith_of",
@@ -51,4 +57,5 @@ __all__ = [
     "reconciliation",
     "ward_table",
     "write_register",
+    "write_register_template",
 ]

@@ -27,6 +27,7 @@ from nwm_geo.data.assets._schema import (
     _DERIVED,
     _EXTRA_COLUMNS,
     _SCHEMA,
+    EXAMPLE_ID,
     GB_BOUNDS,
     REGISTER_COLUMNS,
     normalise_category,
@@ -372,6 +373,16 @@ def _register_from_frame(  # noqa: C901, PLR0913
                 )
             else:
                 seen_ids[aid] = row
+        if aid == EXAMPLE_ID:
+            problems.append(
+                Problem(
+                    label,
+                    row,
+                    cols.get("asset_id", "asset_id"),
+                    aid,
+                    "the register template's example row: delete it before loading",
+                )
+            )
         rec["asset_id"] = aid
         # name and category
         name = values["name"][i]

@@ -27,6 +27,9 @@ REGISTER_COLUMNS: tuple[str, ...] = (
     "licence",
 )
 
+#: The asset id of the register template's example row; :func:`read_register` refuses it.
+EXAMPLE_ID: str = "EXAMPLE-DELETE-ME"
+
 #: Extra columns kept after :data:`REGISTER_COLUMNS` in the GeoDataFrame and GeoPackage.
 _EXTRA_COLUMNS: tuple[str, ...] = ("geocode", "notes")
 
