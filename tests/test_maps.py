@@ -229,6 +229,9 @@ def test_palettes_fixed_and_consistent(assets: pd.DataFrame, wards: gpd.GeoDataF
         "North": maps.LOCALITY_PALETTE[1],
         "South": maps.LOCALITY_PALETTE[2],
     }
+    # one name: the plan's colour when the plan's localities are given
+    assert maps.locality_colour("South", ASSIGNMENT) == maps.LOCALITY_PALETTE[2]
+    assert maps.locality_colour("Made-up") in maps.LOCALITY_PALETTE  # stable, by CRC32
     assert maps.locality_colours(["b", "a", float("nan"), "outside the borough"]) == {
         "a": maps.LOCALITY_PALETTE[0],
         "b": maps.LOCALITY_PALETTE[1],

@@ -68,6 +68,7 @@ from nwm_geo.maps._style import (
     OUTSIDE_COLOUR,
     category_colour,
     colour_difference,
+    locality_colour,
     locality_colours,
 )
 
@@ -92,6 +93,7 @@ __all__ = [
     "count_text",
     "gaps_map",
     "localities_map",
+    "locality_colour",
     "locality_colours",
     "map_html",
     "new_figure",

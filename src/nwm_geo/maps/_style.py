@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -102,6 +103,31 @@ def locality_colours(localities: Iterable[object]) -> dict[str, str]:
         out[name] = LOCALITY_PALETTE[i % len(LOCALITY_PALETTE)]
         i += 1
     return out
+
+
+def locality_colour(name: str, localities: Iterable[object] | None = None) -> str:
+    """Return one locality's colour.
+
+    Parameters
+    ----------
+    name
+        The locality.
+    localities
+        All the plan's localities: the colour is then exactly the one every map of the
+        plan uses (:func:`locality_colours`). Without them, a stable colour of the
+        palette is picked by a CRC32 of the name (the same in every session, but two
+        names may share one; pass ``localities`` whenever they are known).
+
+    Returns
+    -------
+    str
+        ``"#rrggbb"``.
+    """
+    if localities is not None:
+        return locality_colours([*localities, name])[str(name)]
+    if name == OUTSIDE_BOROUGH:
+        return OUTSIDE_COLOUR
+    return LOCALITY_PALETTE[zlib.crc32(str(name).encode("utf-8")) % len(LOCALITY_PALETTE)]
 
 
 def colour_difference(colours: Sequence[str], *, opacity: float = LOCALITY_FILL_OPACITY) -> float:
