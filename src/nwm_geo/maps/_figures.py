@@ -540,13 +540,13 @@ def plot_locality(  # noqa: PLR0913
         if len(g):
             # hatched, not filled: a fill colour could match a locality's colour
             g.to_crs(settings.crs).plot(
-                ax=ax, facecolor="none", edgecolor="#222222", hatch="////", linewidth=0.0
+                ax=ax, facecolor="none", edgecolor="#33333399", hatch="///", linewidth=0.0
             )
             handles.append(
                 Patch(
                     facecolor="none",
-                    edgecolor="#222222",
-                    hatch="////",
+                    edgecolor="#333333",
+                    hatch="///",
                     label="beyond the walk (denser: for more bundles)",
                 )
             )
