@@ -168,24 +168,32 @@ def plot_localities(
     network_label: str | None = None,
     attribution: str | None = None,
     figsize: tuple[float, float] = (7.0, 7.5),
+    ax: Any = None,
 ) -> Figure:
-    """Draw a static map of wards coloured by locality, with locality names.
+    """Draw a static map of wards coloured by locality, with the ward names.
 
     Parameters
     ----------
     wards, assignment
         As for :func:`localities_map`.
     title, network_label, attribution
-        Title, network label and sources shown on the figure.
+        Title, network label and sources shown on the figure (the footer only on a
+        new figure).
     figsize
-        Inches.
+        Inches (a new figure only).
+    ax
+        Axes to draw into (e.g. the printable pack's summary page); a new figure when
+        ``None``.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on; the legend names each locality.
     """
-    fig = _figure(figsize)
-    ax = fig.add_subplot()
+    own = ax is None
+    fig: Figure = _figure(figsize) if own else ax.figure
+    if own:
+        ax = fig.add_subplot()
     w = wards.to_crs(settings.crs).copy()
     w["locality"] = [assignment.get(c) for c in w.index]
     palette = locality_colours(assignment.to_numpy())
@@ -199,11 +207,16 @@ def plot_localities(
         Patch(facecolor=c, alpha=LOCALITY_FILL_OPACITY, edgecolor="#555555", label=v)
         for v, c in palette.items()
     ]
-    ax.legend(handles=handles, title="Locality", loc="center left", bbox_to_anchor=(1.0, 0.5))
-    ax.set_title(title)
+    if own:
+        ax.legend(handles=handles, title="Locality", loc="center left", bbox_to_anchor=(1, 0.5))
+    else:
+        ax.legend(handles=handles, title="Locality", loc="lower left", fontsize=7)
+    if title:
+        ax.set_title(title)
     _plain_axes(ax)
     _frame_to(ax, w)
-    _footer(fig, network_label, attribution)
+    if own:
+        _footer(fig, network_label, attribution)
     return fig
 
 

@@ -140,21 +140,8 @@ def _summary_page(inputs: PackInputs, m: float) -> Figure:
         fontsize=9,
         va="top",
     )
-    ax = fig.add_axes((0.02, 0.2, 0.42, 0.66))
-    w = inputs.wards
-    palette = maps.locality_colours(inputs.assignment.to_numpy())
-    wd = w.to_crs(settings.crs)
-    cols = [palette.get(str(inputs.assignment.get(c)), "#eeeeee") for c in wd.index]
-    wd.plot(ax=ax, color=cols, alpha=maps.LOCALITY_FILL_OPACITY, edgecolor="#555555", lw=0.5)
-    for loc, pt in (
-        wd.assign(locality=[inputs.assignment.get(c) for c in wd.index])
-        .dissolve(by="locality")
-        .geometry.representative_point()
-        .items()
-    ):
-        ax.text(pt.x, pt.y, str(loc), ha="center", va="center", fontsize=9, weight="bold")
-    ax.set_axis_off()
-    ax.set_aspect("equal")
+    ax = fig.add_axes((0.02, 0.16, 0.42, 0.72))
+    maps.plot_localities(inputs.wards, inputs.assignment, title="", ax=ax)
     header = [
         "Locality",
         "Residents",
