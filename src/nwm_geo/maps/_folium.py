@@ -646,6 +646,7 @@ _ACTION_COLOURS: tuple[str, ...] = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", 
 SITE_POPUP_FIELDS: tuple[tuple[str, str], ...] = (
     ("site_type", "Kind of site"),
     ("category", "Category"),
+    ("owner_type", "Owner type"),
     ("address", "Address"),
     ("postcode", "Postcode"),
     ("locality", "Locality"),
@@ -664,8 +665,11 @@ def _site_features(sites: pd.DataFrame, cases: pd.DataFrame) -> list[dict[str, A
         added = r.get("marginal_population")
         if added is not None and pd.notna(added):
             parts.append(f"Residents it would bring within the walk: {float(added):,.0f}")
-        for _, c in cases[cases["id"] == sid].iterrows():
-            parts.append(f"Business case {_esc(c['rule'])}: {_esc(c['action'])}")
+        mine = cases[(cases["id"] == sid) & (cases["measure"] == r.get("measure"))]
+        for line in dict.fromkeys(
+            f"Business case {c['rule']}: {c['action']}" for _, c in mine.iterrows()
+        ):
+            parts.append(_esc(line))
         style = {
             "radius": 8,
             "color": "#111111",
