@@ -519,6 +519,15 @@ def test_static_maps_have_no_axis_labels_named_wards_and_an_uncut_footer(
         assert (img[:, :1] > 250).all(), f"{name}: something touches the left edge"
         footer = [t for t in fig.texts if t.get_gid() == "nwm-attribution"]
         assert footer and "OGL v3" in footer[0].get_text()
+        # the footer overlaps no map, legend or title
+        renderer = fig.canvas.get_renderer()
+        box = footer[0].get_window_extent(renderer)
+        others = [ax.get_window_extent(renderer) for ax in fig.axes]
+        others += [lg.get_window_extent(renderer) for lg in fig.legends]
+        others += [
+            ax.get_legend().get_window_extent(renderer) for ax in fig.axes if ax.get_legend()
+        ]
+        assert not any(box.overlaps(o) for o in others), f"{name}: the footer overlaps"
 
 
 def test_plot_locality_frames_the_locality_and_refuses_an_unknown_one(

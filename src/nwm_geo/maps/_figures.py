@@ -102,10 +102,16 @@ def _footer(fig: Figure, network_label: str | None, attribution: str | None) -> 
     # wrap to the figure's width (less a margin) so no line runs off the right edge
     width_pt = (fig.get_figwidth() - 0.3) * 72
     chars = max(40, int(width_pt / (_FOOTER_PT * _GLYPH_EM)))
+    lines = textwrap.wrap(text, chars)
+    engine = fig.get_layout_engine()
+    if engine is not None and hasattr(engine, "set") and "rect" in engine.get():
+        # keep the maps above the footer: reserve its height at the bottom
+        height = (len(lines) * 1.25 * _FOOTER_PT + 6) / (fig.get_figheight() * 72)
+        engine.set(rect=(0.0, height, 1.0, 1.0 - height))
     fig.text(
         0.01,
         0.005,
-        "\n".join(textwrap.wrap(text, chars)),
+        "\n".join(lines),
         fontsize=_FOOTER_PT,
         va="bottom",
         ha="left",
@@ -167,7 +173,7 @@ def plot_localities(
     title: str = "Neighbourhood Working Model: localities",
     network_label: str | None = None,
     attribution: str | None = None,
-    figsize: tuple[float, float] = (7.0, 7.5),
+    figsize: tuple[float, float] = (8.5, 6.5),
     ax: Any = None,
 ) -> Figure:
     """Draw a static map of wards coloured by locality, with the ward names.
@@ -228,7 +234,7 @@ def plot_assets(
     title: str = "Community assets by category",
     network_label: str | None = None,
     attribution: str | None = None,
-    figsize: tuple[float, float] = (8.0, 7.5),
+    figsize: tuple[float, float] = (9.5, 6.5),
 ) -> Figure:
     """Draw a static map of assets coloured by category (colours as :func:`assets_map`).
 
@@ -378,12 +384,8 @@ def plot_coverage(  # noqa: PLR0913
         ),
         Line2D([], [], marker="o", linestyle="", color=GAP_COLOUR, label=f"beyond {minutes:g} min"),
     ]
-    fig.legend(
-        handles=handles,
-        loc="outside upper center",
-        ncols=2,
-        fontsize=8,
-        title="Postcodes (size = residents)",
+    fig.axes[0].legend(
+        handles=handles, loc="lower left", fontsize=7, title="Postcodes (size = residents)"
     )
     fig.suptitle(title or f"Residents within a {minutes:g}-minute walk, by bundle")
     _footer(fig, network_label, attribution)
