@@ -103,8 +103,8 @@ def _footer(fig: Figure, network_label: str | None, attribution: str | None) -> 
     width_pt = (fig.get_figwidth() - 0.3) * 72
     chars = max(40, int(width_pt / (_FOOTER_PT * _GLYPH_EM)))
     lines = textwrap.wrap(text, chars)
-    engine = fig.get_layout_engine()
-    if engine is not None and hasattr(engine, "set") and "rect" in engine.get():
+    engine: Any = fig.get_layout_engine()
+    if engine is not None and "rect" in engine.get():
         # keep the maps above the footer: reserve its height at the bottom
         height = (len(lines) * 1.25 * _FOOTER_PT + 6) / (fig.get_figheight() * 72)
         engine.set(rect=(0.0, height, 1.0, 1.0 - height))
