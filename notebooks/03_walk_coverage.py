@@ -12,7 +12,7 @@
 
 # %%
 import nwm_geo
-from nwm_geo import calibration, coverage, data, maps, network, settings
+from nwm_geo import calibration, coverage, data, maps, network, scenarios, settings
 from nwm_geo.pipeline import Study
 
 # Project root as working directory; ../shared/data imported into data/raw (sha256-checked).
@@ -81,6 +81,29 @@ coverage.coverage_summary(slow, study.demand)["share"].round(3).loc[list(setting
 maps.walksheds_map(
     study.walksheds, assets=study.register, wards=study.wards, network_label=study.network_label
 )
+
+# %% [markdown]
+# ## What if a site closes, or a hub opens?
+#
+# The closure impact of every site at once: the residents who would lose access to its
+# category within the walk, where they live, their next-best site and the extra minutes.
+# A scenario keeps the same network and the same locality plan, and compares side by side
+# (`docs/scenarios.md`; `nwm-geo scenario FILE` writes the same tables to `scenarios/`).
+
+# %%
+impact = study.closure_impact.assets
+impact.sort_values("residents_losing", ascending=False).head(5)[
+    ["name", "category", "residents_losing", "localities", "next_best_name",
+     "extra_minutes_median", "extra_minutes_max"]
+]  # fmt: skip
+
+# %%
+what_if = study.with_changes(
+    close=["library-0007"],
+    add=[{"name": "Hub at Hockwell Ring", "category": "Community Centre", "postcode": "LU4 9LB"}],
+)
+table = scenarios.compare(study, what_if).localities
+table[table["measure"].isin(["Library", "Community Centre"])]
 
 # %% [markdown]
 # ## How good is the approximation? A real OSM network, side by side

@@ -163,7 +163,8 @@ def _check_workbook(path: Path, processed: Path) -> None:
     assert book.sheetnames[:2] == ["Read me", "Summary"]
     assert book.sheetnames[2 : 2 + n] == names
     assert book.sheetnames[2 + n : 4 + n] == ["Business cases", "Method and proof"]
-    assert all(name.startswith("Data - ") for name in book.sheetnames[4 + n :])
+    assert book.sheetnames[-1] == "Closure impact"  # added by the closure-impact stage
+    assert all(name.startswith("Data - ") for name in book.sheetnames[4 + n : -1])
     for ws in book.worksheets:
         assert ws.freeze_panes and ws.auto_filter.ref, ws.title
         assert ws.page_setup.fitToWidth == 1 and ws.page_setup.orientation == "landscape"

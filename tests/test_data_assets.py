@@ -480,6 +480,22 @@ def test_written_register_masks_phones_and_neutralises_formulas(
     assert _cells_matching(back, PHONE_OR_EMAIL) == []
 
 
+def test_commit_hashes_never_reach_the_register(
+    tmp_path: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    commit = "6a5140364301e15e553389b3a1d42276bc6e7038"
+    path = tmp_path / "sourced.csv"
+    path.write_text(
+        "name,category,postcode,source\n"
+        f"Hall,Community Centre,LU1 1AA,someone/repo @ {commit} (gh-pages) : data/x.csv\n",
+        encoding="utf-8",
+    )
+    reg = _read(path, synthetic_wards, synthetic_postcodes)
+    assert reg["source"].tolist() == ["someone/repo : data/x.csv"]
+    write_register(reg, tmp_path / "out.csv", tmp_path / "out.gpkg")
+    assert commit[:7] not in (tmp_path / "out.csv").read_text(encoding="utf-8")
+
+
 def test_owner_type_comes_from_the_file_or_the_area_profile(
     tmp_path: Path, synthetic_wards, synthetic_postcodes
 ) -> None:

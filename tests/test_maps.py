@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from folium.plugins import MiniMap
 from matplotlib.colors import to_hex
+from shapely.geometry import box
 
 from nwm_geo import NwmGeoError, maps, settings
 from nwm_geo import requirements as rq
@@ -542,3 +543,21 @@ def test_plot_locality_frames_the_locality_and_refuses_an_unknown_one(
     assert x1 - x0 < 1.3 * (maxx - minx)  # framed to the locality, not the borough
     with pytest.raises(NwmGeoError, match="no ward"):
         maps.plot_locality(wards, ASSIGNMENT, "Nowhere")
+
+
+def test_a_plans_localities_never_share_a_colour() -> None:
+    # names from wards: by CRC32 alone, two of these would share a colour
+    names = ["Barnfield", "Beech Hill", "Challney", "Saints", "Stopsley"]
+    colours = maps.locality_colours(names)
+    assert len(set(colours.values())) == 5
+    assert colours == maps.locality_colours(reversed(names))  # the same for the same plan
+    assert maps.locality_colour("Stopsley", among=names) == colours["Stopsley"]
+    wards = gpd.GeoDataFrame(
+        {"ward_name": names},
+        geometry=[box(i * 1000, 0, (i + 1) * 1000, 1000) for i in range(5)],
+        index=pd.Index([f"W{i}" for i in range(5)], name="ward_code"),
+        crs="EPSG:27700",
+    )
+    html = maps.map_html(maps.localities_map(wards, pd.Series(names, index=wards.index)))
+    for colour in colours.values():
+        assert colour in html

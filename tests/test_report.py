@@ -335,3 +335,52 @@ def test_index_leads_with_findings_before_links(
     assert page.index('id="findings"') < page.index('id="proof"') < page.index("<h2>Maps</h2>")
     assert page.index('id="caveats"') < page.index('href="m.html"')
     assert "Share of residents within the walk, by locality and" in page
+
+
+def test_locality_sheets_list_wards_figures_and_the_hooks(
+    outline: rq.RequirementsOutline, tmp_path: Path
+) -> None:
+    wards = pd.DataFrame(
+        {
+            "ward_name": ["Ward 1", "Ward 2"],
+            "population": [300, 350],
+            "assets": [1, 2],
+            "locality": ["North", "South"],
+        },
+        index=pd.Index(["W1", "W2"], name="ward_code"),
+    )
+    hubs = pd.DataFrame(
+        {"hub_name": ["Synthetic Hub"], "residents_within": [250], "share_pct": [83.3]},
+        index=pd.Index(["North"], name="locality"),
+    )
+    equity = {"South": pd.DataFrame({"imd_quintile": [1, 5], "covered_pct": [40.0, 90.0]})}
+    ctx = report.WorkbookContext(area="Synthetic", wards=wards, hubs=hubs, equity=equity)
+    wb = load_workbook(report.write_requirements_xlsx(outline, tmp_path / "c.xlsx", context=ctx))
+    north, south = _text(wb["North"]), _text(wb["South"])
+    assert "Wards: Ward 1." in north and "Ward 2" not in north
+    assert "Wards: Ward 2." in south
+    assert "Hub" in north and "Synthetic Hub" in north and "Synthetic Hub" not in south
+    share = next(c for row in wb["North"].iter_rows() for c in row if c.value == 0.833)
+    assert share.number_format == "0.0%"
+    assert "Coverage by deprivation and age" in south
+    assert "Coverage by deprivation and age" not in north
+    assert "Synthetic" in _text(wb["Summary"])
+
+
+def test_a_sheet_added_later_gets_the_briefing_set_up(
+    outline: rq.RequirementsOutline, tmp_path: Path
+) -> None:
+    path = report.write_requirements_xlsx(outline, tmp_path / "a.xlsx")
+    wb = load_workbook(path)
+    extra = wb.create_sheet("Hubs", 2)
+    extra.append(["locality", "hub"])
+    extra.append(["North", "Synthetic Hub"])
+    wb.save(path)
+    report.finish_workbook(path)
+    wb = load_workbook(path)
+    hubs = wb["Hubs"]
+    assert hubs.freeze_panes == "A2" and hubs.auto_filter.ref == "A1:B2"
+    assert hubs.page_setup.fitToWidth == 1 and hubs.page_setup.orientation == "landscape"
+    assert hubs.print_title_rows
+    # the sheets written by the workbook keep their own set-up
+    assert wb["Business cases"].freeze_panes == "A3"

@@ -116,6 +116,14 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="download the walk network from OSM (needs the internet)",
     )
+    study_opts.add_argument(
+        "--plan",
+        type=Path,
+        help="a locality plan to use as it is, never re-solved (CSV or GeoJSON with "
+        "ward_code and locality columns, e.g. data/processed/localities.csv). Without it, "
+        "'run' and 'localities' solve the plan; 'coverage', 'report' and 'scenario' use "
+        "the plan in data/processed when there is one",
+    )
     study_opts.add_argument("--quiet", action="store_true", help="no progress bars")
     for name, text in [
         ("register", "assemble and validate the asset register; wards and demand points"),
@@ -125,6 +133,19 @@ def _parser() -> argparse.ArgumentParser:
         ("run", "the whole pipeline: register, localities, coverage, report"),
     ]:
         sub.add_parser(name, help=text, parents=[study_opts])
+    scen = sub.add_parser(
+        "scenario",
+        help="what if sites close or open, or settings change: writes scenarios/<name>/",
+        parents=[study_opts],
+    )
+    scen.add_argument("files", nargs="+", type=Path, help="scenario .toml files")
+    cmp = sub.add_parser(
+        "compare-plans",
+        help="compare two locality plans: wards moved, metrics",
+        parents=[study_opts],
+    )
+    cmp.add_argument("plan_a", type=Path, help="the first plan (CSV or GeoJSON)")
+    cmp.add_argument("plan_b", type=Path, help="the second plan")
     return p
 
 
@@ -151,6 +172,7 @@ def _study(args: argparse.Namespace) -> Study:
         src, dst = item.split("=", 1)
         mapping[src.strip()] = dst.strip()
     return Study(
+        plan=_plan_for(args),
         area=args.area,
         register_path=args.register,
         register_sheet=sheet,
@@ -166,6 +188,25 @@ def _study(args: argparse.Namespace) -> Study:
         download=args.download,
         verbose=not args.quiet,
     )
+
+
+def _plan_for(args: argparse.Namespace) -> Path | None:
+    """Return the plan file: ``--plan``, else the saved plan for the later stages, else None.
+
+    ``run`` and ``localities`` solve the plan unless ``--plan`` is given; ``coverage``,
+    ``report`` and ``scenario`` use the plan in ``data/processed`` when there is one, so
+    the plan stays the decision it was.
+    """
+    if args.plan is not None:
+        return Path(args.plan)
+    if args.command in {"coverage", "report", "scenario"}:
+        from nwm_geo.areas import load_area
+
+        sub = load_area(args.area).output_subdir
+        saved = settings.project_dir() / "data" / "processed" / sub / "localities.csv"
+        if saved.is_file():
+            return saved
+    return None
 
 
 def _show(title: str, frame: pd.DataFrame) -> None:
@@ -187,6 +228,7 @@ def _cmd_stages(args: argparse.Namespace) -> None:
             study.reconciliation,
         )
         print(data_note(study.reconciliation, area=study.profile))
+    print(f"Localities: {study.plan_source_text}.")
     if "localities" in stages:
         plan = study.plan
         _show(
@@ -229,6 +271,65 @@ def _cmd_template(args: argparse.Namespace) -> None:
     )
 
 
+def _cmd_scenario(args: argparse.Namespace) -> None:
+    from nwm_geo.data import import_bundle
+    from nwm_geo.scenarios import run_scenarios
+
+    base = _study(args)
+    import_bundle()
+    studies: dict[Path | None, Study] = {}
+
+    def study_for(plan: Path | None) -> Study:
+        given = base.__dict__.get("_plan_given")
+        if plan is None or (
+            isinstance(given, Path) and Path(given).resolve() == Path(plan).resolve()
+        ):
+            return base
+        if plan not in studies:
+            studies[plan] = _study(args)
+            studies[plan].plan = plan
+        return studies[plan]
+
+    print(f"Localities: {base.plan_source_text}.")
+    written = run_scenarios(args.files, study_for=study_for)
+    for name, paths in written.items():
+        folder = paths[0].parent
+        print(f"\nscenario {name}: wrote {len(paths)} files in {folder}")
+        table = folder / "comparison_localities.csv"
+        import pandas as pd
+
+        frame = pd.read_csv(table)
+        moved = frame[(frame["residents_losing"] > 0) | (frame["residents_gaining"] > 0)]
+        if len(moved):
+            _show(
+                "Residents losing and gaining access:",
+                moved.set_index(["locality", "measure"])[
+                    ["baseline_pct", "scenario_pct", "residents_losing", "residents_gaining"]
+                ],
+            )
+        else:
+            print("No resident gains or loses access.")
+
+
+def _cmd_compare_plans(args: argparse.Namespace) -> None:
+    from nwm_geo import localities
+    from nwm_geo.data import import_bundle
+
+    study = _study(args)
+    import_bundle()
+    a = localities.read_plan(args.plan_a, study.wards, measures=study.balanced)
+    b = localities.read_plan(args.plan_b, study.wards, measures=study.balanced)
+    cmp = localities.compare_plans(study.wards, a.assignment, b.assignment)
+    print(
+        f"{len(cmp.moved)} ward(s) moved ({cmp.moved_population:,.0f} residents), after "
+        "matching localities by shared residents."
+    )
+    if len(cmp.moved):
+        _show("Wards moved:", cmp.moved)
+    cols = ["plan", "locality", "population", "assets", "population_dev_pct", "n_wards", "parts"]
+    _show("Localities:", cmp.metrics[[c for c in cols if c in cmp.metrics.columns]].round(1))
+
+
 _COMMANDS = {
     "template": _cmd_template,
     "import-data": _cmd_import_data,
@@ -237,6 +338,8 @@ _COMMANDS = {
     "coverage": _cmd_stages,
     "report": _cmd_stages,
     "run": _cmd_stages,
+    "scenario": _cmd_scenario,
+    "compare-plans": _cmd_compare_plans,
 }
 
 

@@ -17,7 +17,10 @@ The package has two halves:
 - the **metrics**: :func:`nearest_minutes`, :func:`coverage_table`,
   :func:`coverage_summary` (``_metrics``), :func:`asset_criticality` /
   :func:`cover_criticality` (``_cover``) and :func:`walksheds` /
-  :func:`catchment_cells` (``_walksheds``).
+  :func:`catchment_cells` (``_walksheds``);
+- **what-ifs**: :func:`with_sites` / :func:`extend_cover` (close assets and add new
+  sites on a prepared model, re-using its cover, ``_sites``) and
+  :func:`closure_impact` (every asset's closure at once, ``_impact``).
 
 Every point is inserted into the network exactly: the edge it snaps to is split at the
 projection point and a leaf edge of length ``snap_m`` (walked at the same speed) leads
@@ -44,20 +47,26 @@ from nwm_geo.coverage._cover import (
     cover_criticality,
     coverage_matrix,
 )
+from nwm_geo.coverage._impact import AGE_BANDS, IMPACT_COLUMNS, ClosureImpact, closure_impact
 from nwm_geo.coverage._metrics import (
     all_bundles_label,
     coverage_summary,
     coverage_table,
+    covered_flags,
     nearest_minutes,
 )
 from nwm_geo.coverage._model import InsertedPoints, WalkModel, insert_points, prepare
 from nwm_geo.coverage._network import NetworkArrays
+from nwm_geo.coverage._sites import extend_cover, with_sites
 from nwm_geo.coverage._snap import Snaps, snap, snap_xy
 from nwm_geo.coverage._walksheds import CATCHMENT_CELLS_NOTE, catchment_cells, walksheds
 
 __all__ = [
+    "AGE_BANDS",
     "CATCHMENT_CELLS_NOTE",
     "CRITICALITY_COLUMNS",
+    "IMPACT_COLUMNS",
+    "ClosureImpact",
     "Cover",
     "InsertedPoints",
     "NetworkArrays",
@@ -66,14 +75,18 @@ __all__ = [
     "all_bundles_label",
     "asset_criticality",
     "catchment_cells",
+    "closure_impact",
     "cover_criticality",
     "coverage_matrix",
     "coverage_summary",
     "coverage_table",
+    "covered_flags",
+    "extend_cover",
     "insert_points",
     "nearest_minutes",
     "prepare",
     "snap",
     "snap_xy",
     "walksheds",
+    "with_sites",
 ]

@@ -20,7 +20,13 @@ from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, resolve_speed, within_minutes
 from nwm_geo.coverage._model import WalkModel, _population
 
-__all__ = ["all_bundles_label", "coverage_summary", "coverage_table", "nearest_minutes"]
+__all__ = [
+    "all_bundles_label",
+    "coverage_summary",
+    "coverage_table",
+    "covered_flags",
+    "nearest_minutes",
+]
 
 
 def _categories(model: WalkModel, categories: Sequence[str] | None) -> list[str]:
@@ -150,6 +156,31 @@ def _covered_flags(
     if present:
         flags[all_bundles_label(bund)] = flags[present].all(axis=1)
     return flags
+
+
+def covered_flags(
+    minutes_df: pd.DataFrame,
+    *,
+    minutes: float | None = None,
+    bundles: Mapping[str, Sequence[str]] | None = None,
+    speed_m_per_min: float | None = None,
+) -> pd.DataFrame:
+    """Return, per demand point, whether each category and bundle is within the walk.
+
+    The per-point flags behind :func:`coverage_table` (same rule, same columns).
+
+    Parameters
+    ----------
+    minutes_df, minutes, bundles, speed_m_per_min
+        As for :func:`coverage_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Boolean, on ``minutes_df.index``: one column per category and bundle, and the
+        "all three bundles" column.
+    """
+    return _covered_flags(minutes_df, resolve_minutes(minutes), bundles, speed_m_per_min)
 
 
 def coverage_table(

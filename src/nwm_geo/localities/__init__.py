@@ -9,7 +9,9 @@ pins).
 
 Out: a :class:`LocalityPlan` (ward -> locality name, a per-locality summary, the
 objective, the boundary cut and an honest proof status), ranked
-:class:`Alternatives`, and dissolved locality polygons.
+:class:`Alternatives`, and dissolved locality polygons. A plan is also a decision kept
+in a file: :func:`read_plan` loads one (checked, never re-solved) and
+:func:`compare_plans` sets two side by side.
 
 The method (objective, the two exact methods, the proof status and the naming rule)
 is described in plain words in ``docs/localities.md``.
@@ -27,6 +29,14 @@ from nwm_geo.localities._plan import (
     locality_of_wards,
     plan_summary,
 )
+from nwm_geo.localities._planfile import (
+    PlanComparison,
+    compare_plans,
+    plan_from_assignment,
+    plan_parts,
+    plan_sha256,
+    read_plan,
+)
 from nwm_geo.localities._rules import DEFAULT_K_RANGE, PartitionRules
 
 __all__ = [
@@ -36,11 +46,17 @@ __all__ = [
     "LocalityPlan",
     "Method",
     "PartitionRules",
+    "PlanComparison",
     "alternatives",
+    "compare_plans",
     "dissolve",
     "locality_of_wards",
     "partition",
+    "plan_from_assignment",
+    "plan_parts",
+    "plan_sha256",
     "plan_summary",
     "polsby_popper",
+    "read_plan",
     "ward_adjacency",
 ]

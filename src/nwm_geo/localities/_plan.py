@@ -1,7 +1,7 @@
 """Plans as results: :class:`LocalityPlan`, :class:`Alternatives`, names and summaries.
 
 In: the units and integer labels from a method. Out: a :class:`LocalityPlan` with
-stable compass names, the per-locality summary and an honest status; dissolved
+names from each locality's own wards, the per-locality summary and an honest status; dissolved
 locality polygons (:func:`dissolve`).
 """
 
@@ -14,24 +14,11 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from nwm_geo._errors import SolverError
 from nwm_geo.localities._instance import Clock, _cut, _Instance, polsby_popper
 
 __all__ = ["Alternatives", "LocalityPlan", "dissolve", "plan_summary"]
-
-_COMPASS: tuple[tuple[str, float], ...] = (
-    ("North", 0.0),
-    ("North East", 45.0),
-    ("East", 90.0),
-    ("South East", 135.0),
-    ("South", 180.0),
-    ("South West", 225.0),
-    ("West", 270.0),
-    ("North West", 315.0),
-)
-_COMPASS_ORDER = {name: i for i, name in enumerate(["Central", *(n for n, _ in _COMPASS)])}
 
 
 @dataclass
@@ -157,45 +144,37 @@ class Alternatives:
 def _names(
     wards: gpd.GeoDataFrame, labels: np.ndarray, k: int, pin_names: Mapping[int, str]
 ) -> dict[int, str]:
-    """Compass names for each label (the rule is in ``docs/localities.md``).
+    """Names from each locality's own wards (the rule is in ``docs/localities.md``).
 
-    The locality nearest the borough centroid is "Central" when ``k >= 5``; the others
-    get the eight compass names, matched to their bearings by the Hungarian algorithm.
+    A locality is named after its most populous ward (ties: the lowest ward code); a
+    pin given as a string keeps its name. A name already taken gets " (2)", " (3)" ...
+    in the order of the localities' largest wards, so the same plan always gets the
+    same names, whatever its labels or position.
     """
-    geoms = wards.geometry.values
-    areas = np.array([g.area for g in geoms])
-    cx = np.array([g.centroid.x for g in geoms])
-    cy = np.array([g.centroid.y for g in geoms])
-    tot = areas.sum()
-    bx, by = float((areas * cx).sum() / tot), float((areas * cy).sum() / tot)
-    cent = {}
+    codes = np.asarray(wards.index.astype(str))
+    pop = (
+        pd.to_numeric(wards["population"], errors="coerce").fillna(0).to_numpy(float)
+        if "population" in wards.columns
+        else np.zeros(len(wards))
+    )
+    ward_names = (
+        wards["ward_name"].astype(str).to_numpy() if "ward_name" in wards.columns else codes
+    )
+    top: dict[int, tuple[float, str, str]] = {}
     for j in range(k):
-        sel = labels == j
-        a = areas[sel].sum()
-        cent[j] = (
-            float((areas[sel] * cx[sel]).sum() / a) - bx,
-            float((areas[sel] * cy[sel]).sum() / a) - by,
-        )
+        sel = np.flatnonzero(labels == j)
+        best = min(sel, key=lambda i: (-pop[i], codes[i]))
+        top[j] = (-pop[best], codes[best], str(ward_names[best]))
     names: dict[int, str] = dict(pin_names)
-    free = [j for j in range(k) if j not in names]
-    if k >= 5 and "Central" not in names.values() and free:
-        central = min(free, key=lambda j: (math.hypot(*cent[j]), j))
-        names[central] = "Central"
-        free.remove(central)
-    compass = [(nm, ang) for nm, ang in _COMPASS if nm not in names.values()]
-    if free and len(free) <= len(compass):
-        cost = np.zeros((len(free), len(compass)))
-        for r, j in enumerate(free):
-            bearing = math.degrees(math.atan2(cent[j][0], cent[j][1])) % 360
-            for c, (_, ang) in enumerate(compass):
-                d = abs(bearing - ang) % 360
-                cost[r, c] = min(d, 360 - d) ** 2
-        rows, cols = linear_sum_assignment(cost)
-        for r, c in zip(rows, cols, strict=True):
-            names[free[r]] = compass[c][0]
-    else:
-        for n_, j in enumerate(sorted(free, key=lambda j: (-cent[j][1], cent[j][0])), start=1):
-            names[j] = f"Locality {n_}"
+    taken = set(names.values())
+    for j in sorted((j for j in range(k) if j not in names), key=lambda j: top[j][:2]):
+        base = top[j][2]
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            name = f"{base} ({n})"
+        names[j] = name
+        taken.add(name)
     return names
 
 
@@ -241,8 +220,7 @@ def plan_summary(
     out["wards"] = [
         ", ".join(sorted(str(v) for v in names[assignment == loc])) for loc in out.index
     ]
-    order = sorted(out.index, key=lambda s: (_COMPASS_ORDER.get(str(s), 99), str(s)))
-    ordered: pd.DataFrame = out.loc[order]
+    ordered: pd.DataFrame = out.loc[sorted(out.index, key=str)]
     return ordered
 
 

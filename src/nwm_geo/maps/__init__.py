@@ -6,8 +6,8 @@ locality ``assignment``, the asset register, demand points / gap points from
 network label string.
 
 Out: ``folium.Map`` objects (:func:`localities_map`, :func:`assets_map`,
-:func:`gaps_map`, :func:`walksheds_map`, :func:`requirements_map`), saved with
-:func:`save_map`, and
+:func:`gaps_map`, :func:`walksheds_map`, :func:`requirements_map`;
+:func:`difference_map` for a scenario), saved with :func:`save_map`, and
 matplotlib figures (:func:`plot_localities`, :func:`plot_coverage`,
 :func:`plot_assets`), saved with :func:`save_figure`; the figures show as PNG in
 Jupyter without ``%matplotlib inline``.
@@ -37,6 +37,7 @@ roles, ``_figures`` the matplotlib maps, ``_save`` writing files.
 
 from __future__ import annotations
 
+from nwm_geo.maps._difference import CLOSED_COLOUR, OPENED_COLOUR, difference_map
 from nwm_geo.maps._figures import (
     LocalityLayers,
     new_figure,
@@ -74,11 +75,13 @@ from nwm_geo.maps._style import (
 
 __all__ = [
     "CATEGORY_COLOURS",
+    "CLOSED_COLOUR",
     "COVERED_COLOUR",
     "GAP_COLOUR",
     "LOCALITY_FILL_OPACITY",
     "LOCALITY_PALETTE",
     "MAX_MAP_BYTES",
+    "OPENED_COLOUR",
     "OUTSIDE_COLOUR",
     "POPUP_FIELDS",
     "REQUIRED_COLOUR",
@@ -91,6 +94,7 @@ __all__ = [
     "category_colour",
     "colour_difference",
     "count_text",
+    "difference_map",
     "gaps_map",
     "localities_map",
     "locality_colour",

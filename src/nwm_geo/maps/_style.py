@@ -105,7 +105,12 @@ def locality_colours(localities: Iterable[object]) -> dict[str, str]:
     return out
 
 
-def locality_colour(name: str, localities: Iterable[object] | None = None) -> str:
+def locality_colour(
+    name: str,
+    localities: Iterable[object] | None = None,
+    *,
+    among: Iterable[object] | None = None,
+) -> str:
     """Return one locality's colour.
 
     Parameters
@@ -117,12 +122,15 @@ def locality_colour(name: str, localities: Iterable[object] | None = None) -> st
         plan uses (:func:`locality_colours`). Without them, a stable colour of the
         palette is picked by a CRC32 of the name (the same in every session, but two
         names may share one; pass ``localities`` whenever they are known).
+    among
+        The same as ``localities`` (the keyword of the plans branch).
 
     Returns
     -------
     str
         ``"#rrggbb"``.
     """
+    localities = localities if localities is not None else among
     if localities is not None:
         return locality_colours([*localities, name])[str(name)]
     if name == OUTSIDE_BOROUGH:

@@ -10,32 +10,64 @@ The CLI (:mod:`nwm_geo.cli`) and the notebooks call these functions.
 
 from __future__ import annotations
 
-from nwm_geo.pipeline._study import Study, coverage_by_locality, data_note
+from nwm_geo.pipeline._changes import Changes, apply_changes, change_problems, new_sites
+from nwm_geo.pipeline._provenance import (
+    PROVENANCE_NAME,
+    STAGE_SETTINGS,
+    current_settings,
+    file_sha256,
+    provenance,
+    read_provenance,
+    register_fingerprint,
+    settings_conflicts,
+)
+from nwm_geo.pipeline._study import PlanSource, Study, coverage_by_locality, data_note
 from nwm_geo.pipeline._write import (
     PROCESSED_TABLES,
     STAGES,
+    check_settings,
     run,
     sources_note,
+    walk_text,
+    write_closure_impact,
     write_coverage,
     write_csv,
     write_localities,
     write_pack,
+    write_provenance,
     write_register_stage,
     write_report,
 )
 
 __all__ = [
     "PROCESSED_TABLES",
+    "PROVENANCE_NAME",
     "STAGES",
+    "STAGE_SETTINGS",
+    "Changes",
+    "PlanSource",
     "Study",
+    "apply_changes",
+    "change_problems",
+    "check_settings",
     "coverage_by_locality",
+    "current_settings",
     "data_note",
+    "file_sha256",
+    "new_sites",
+    "provenance",
+    "read_provenance",
+    "register_fingerprint",
     "run",
+    "settings_conflicts",
     "sources_note",
+    "walk_text",
+    "write_closure_impact",
     "write_coverage",
     "write_csv",
     "write_localities",
     "write_pack",
+    "write_provenance",
     "write_register_stage",
     "write_report",
 ]

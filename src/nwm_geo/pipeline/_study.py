@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, overload
 
 import geopandas as gpd
 import networkx as nx
@@ -20,8 +21,50 @@ from nwm_geo import (
     requirements,
     settings,
 )
+from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.areas import Area, load_area
+
+if TYPE_CHECKING:
+    from nwm_geo.pipeline._changes import Changes
+
+
+#: What ``Study(plan=...)`` takes: a plan file (CSV or GeoJSON), a plan, or None (solve).
+PlanSource = str | Path | localities.LocalityPlan | None
+
+
+class _PlanAttribute:
+    """``Study.plan``: given at construction (a file or a plan) or solved on first use.
+
+    A data descriptor, so ``Study(plan=...)`` sets the source and ``study.plan`` always
+    reads the :class:`~nwm_geo.localities.LocalityPlan`.
+    """
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> _PlanAttribute: ...
+    @overload
+    def __get__(self, obj: Study, owner: type | None = None) -> localities.LocalityPlan: ...
+    def __get__(
+        self, obj: Study | None, owner: type | None = None
+    ) -> localities.LocalityPlan | _PlanAttribute:
+        if obj is None:
+            return self
+        cache = obj.__dict__
+        if "_plan_resolved" not in cache:
+            cache["_plan_resolved"] = obj._resolve_plan(cache.get("_plan_given"))
+        plan: localities.LocalityPlan = cache["_plan_resolved"]
+        return plan
+
+    def __set__(self, obj: Study, value: PlanSource | _PlanAttribute) -> None:
+        if value is self:  # the dataclass default
+            value = None
+        if value is not None and not isinstance(value, str | Path | localities.LocalityPlan):
+            raise NwmGeoError(
+                f"plan must be a plan file (CSV or GeoJSON) or a LocalityPlan, not "
+                f"{type(value).__name__}"
+            )
+        obj.__dict__["_plan_given"] = value
+        obj.__dict__.pop("_plan_resolved", None)
 
 
 @dataclass
@@ -57,6 +100,11 @@ class Study:
         postcode-proximity approximation (Luton).
     new_sites
         How many new sites to suggest per bundle (MCLP).
+    plan
+        A locality plan to use as it is, never re-solved: a CSV or GeoJSON file with
+        ``ward_code`` and ``locality`` columns (such as the ``localities.csv`` that
+        ``nwm-geo localities`` writes), or a
+        :class:`~nwm_geo.localities.LocalityPlan`. Default: solve the plan.
     verbose
         Show progress.
     """
@@ -76,6 +124,7 @@ class Study:
     graph_path: Path | None = None
     download: bool = False
     new_sites: int = 3
+    plan: _PlanAttribute = field(default=_PlanAttribute(), repr=False, compare=False)
     verbose: bool = False
 
     def __post_init__(self) -> None:
@@ -217,13 +266,44 @@ class Study:
         return gpd.GeoDataFrame(out, geometry="geometry", crs=geo.crs)
 
     # -- localities ----------------------------------------------------------
-    @cached_property
-    def plan(self) -> localities.LocalityPlan:
-        """The proven-optimal locality plan (or the best found, with its gap).
+    @property
+    def plan_given(self) -> bool:
+        """True when the plan was given (a file or a plan), so it is never solved."""
+        return self.__dict__.get("_plan_given") is not None
 
-        It is the first of :attr:`alternatives`, so the swing wards are measured against
-        this very plan and the wards are not solved twice.
+    @property
+    def plan_source(self) -> str:
+        """Where the plan comes from: the file given, ``"given"`` or ``"solved"``."""
+        given = self.__dict__.get("_plan_given")
+        if isinstance(given, str | Path):
+            path = Path(given).absolute()
+            root = settings.project_dir().absolute()
+            return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(given)
+        return "given" if given is not None else "solved"
+
+    @property
+    def plan_source_text(self) -> str:
+        """The plan's origin in words, for SOURCES.txt and the CLI."""
+        if self.plan_given:
+            return f"plan {self.plan_source}, used as given (not re-solved)"
+        return "plan solved by this run (nwm-geo localities writes it to localities.csv)"
+
+    def _resolve_plan(self, given: PlanSource) -> localities.LocalityPlan:
+        """Return the plan: read (and checked) from the file, as given, or solved.
+
+        Solved, it is the first of :attr:`alternatives`, so the swing wards are measured
+        against this very plan and the wards are not solved twice.
         """
+        if isinstance(given, localities.LocalityPlan):
+            codes = set(map(str, self.wards.index))
+            if set(map(str, given.assignment.index)) != codes:
+                raise NwmGeoError(
+                    "the plan given does not assign exactly the study's wards "
+                    f"({len(given.assignment)} in the plan, {len(codes)} wards)"
+                )
+            return given
+        if given is not None:
+            return localities.read_plan(given, self.wards, measures=self.balanced)
         if self.n_alternatives > 0 and self.alternatives.best is not None:
             return self.alternatives.best
         # verbose=False: the partition's verbose mode prints the HiGHS log, not a bar
@@ -252,7 +332,8 @@ class Study:
     @property
     def localities_note(self) -> str:
         """One sentence on the plan: how many localities, what is balanced, the proof."""
-        text = f"{self.n_localities} localities of whole wards ({self.plan.status})"
+        n = int(self.plan.assignment.nunique())
+        text = f"{n} localities of whole wards ({self.plan.status})"
         if self.balanced == ("population",):
             text += (
                 f"; population only is balanced: the register has "
@@ -366,6 +447,73 @@ class Study:
         return coverage.walksheds(
             self.model, minutes=self.minutes, speed_m_per_min=self.speed_m_per_min, by="category"
         )
+
+    @cached_property
+    def closure_impact(self) -> coverage.ClosureImpact:
+        """What closing each asset would do: residents losing access, where, what next.
+
+        See :func:`nwm_geo.coverage.closure_impact`; areas are wards and localities
+        (and the IMD quintile and age bands when the demand points carry them).
+        """
+        names = self.wards["ward_name"] if "ward_name" in self.wards.columns else None
+        return coverage.closure_impact(
+            self.model,
+            cover=self.asset_cover,
+            demand=self.demand_with_locality,
+            by=("ward_code", "locality"),
+            names=names,
+            verbose=self.verbose,
+        )
+
+    # -- what-ifs --------------------------------------------------------------
+    def with_changes(
+        self,
+        *,
+        close: Iterable[str] = (),
+        add: Sequence[Mapping[str, Any]] = (),
+        minutes: float | None = None,
+        speed_m_per_min: float | None = None,
+    ) -> Study:
+        """Return a what-if study: sites closed or added, or other walk settings.
+
+        The new study shares this study's network, demand points and locality plan
+        (kept fixed: it is never re-solved), re-uses its walk model and cover matrix
+        (a closure drops columns, a new site adds one bounded Dijkstra run), and
+        recomputes only what changed. Compare the two with
+        :func:`nwm_geo.scenarios.compare`.
+
+        Parameters
+        ----------
+        close
+            Asset ids (or exact, unique asset names) to close.
+        add
+            New sites, one mapping each: ``name``, ``category`` and ``postcode``, or
+            ``lon`` and ``lat``, or ``easting`` and ``northing``.
+        minutes, speed_m_per_min
+            Other walk settings (default: this study's).
+
+        Returns
+        -------
+        Study
+            ``changes`` says what changed (:class:`~nwm_geo.pipeline.Changes`).
+
+        Raises
+        ------
+        NwmGeoError
+            Listing every problem with the changes (unknown asset, category or postcode,
+            a site outside the area, settings out of range).
+        """
+        from nwm_geo.pipeline._changes import apply_changes
+
+        return apply_changes(
+            self, close=close, add=add, minutes=minutes, speed_m_per_min=speed_m_per_min
+        )
+
+    @property
+    def changes(self) -> Changes | None:
+        """The changes this what-if study was made with (None for a baseline)."""
+        found: Changes | None = self.__dict__.get("changes")
+        return found
 
     # -- requirements --------------------------------------------------------
     @cached_property

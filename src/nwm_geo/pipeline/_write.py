@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,14 @@ from nwm_geo import (
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import staged_outputs
 from nwm_geo._safe import neutralise_formula, strip_commit_hashes
+from nwm_geo._units import resolve_minutes, resolve_speed
+from nwm_geo.pipeline._provenance import (
+    PROVENANCE_NAME,
+    current_settings,
+    provenance,
+    read_provenance,
+    settings_conflicts,
+)
 from nwm_geo.pipeline._study import Study, coverage_by_locality, data_note
 
 
@@ -95,14 +104,28 @@ def write_localities(study: Study, out: Path) -> list[Path]:
     geo = study.localities.to_crs(settings.wgs84)
     geo_path = out / "localities.geojson"
     geo.reset_index().to_file(geo_path, driver="GeoJSON")
-    alts = study.alternatives
+    if study.plan_given:  # never re-solved: no alternatives, and none left from a solve
+        plans = pd.DataFrame(columns=list(ALTERNATIVES_COLUMNS))
+        swing = pd.DataFrame(columns=list(SWING_COLUMNS[1:]), index=pd.Index([], name="ward_code"))
+    else:
+        plans, swing = study.alternatives.plans, study.alternatives.swing
     return [
         write_csv(assignment, out / "localities.csv"),
         geo_path,
         write_csv(summary, out / "locality_summary.csv"),
-        write_csv(alts.plans, out / "locality_alternatives.csv", index=False),
-        write_csv(alts.swing, out / "locality_swing_wards.csv"),
+        write_csv(plans, out / "locality_alternatives.csv", index=False),
+        write_csv(swing, out / "locality_swing_wards.csv"),
     ]
+
+
+#: Columns of ``locality_alternatives.csv`` and ``locality_swing_wards.csv``.
+ALTERNATIVES_COLUMNS: tuple[str, ...] = (
+    "rank", "objective", "pct_worse_than_optimum", "boundary_cut_m", "status", "ward_code",
+    "ward_name", "locality",
+)  # fmt: skip
+SWING_COLUMNS: tuple[str, ...] = (
+    "ward_code", "ward_name", "optimal_locality", "n_plans", "n_plans_different", "swing_share",
+)  # fmt: skip
 
 
 def write_coverage(study: Study, out: Path) -> list[Path]:
@@ -144,7 +167,40 @@ def write_coverage(study: Study, out: Path) -> list[Path]:
         frame["network"] = study.network_label  # every file says which network it used
         paths.append(write_csv(frame, out / name, index=index))
     paths.append(network.save_graph(study.graph, out / "walk_network.gpkg"))
+    paths += write_closure_impact(study, out)
     return paths
+
+
+def write_closure_impact(study: Study, out: Path) -> list[Path]:
+    """Write ``closure_impact.csv`` (per asset) and ``closure_impact_areas.csv``.
+
+    Parameters
+    ----------
+    study
+        The study (:attr:`Study.closure_impact`).
+    out
+        Folder for ``data/processed`` files.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    impact = study.closure_impact
+    assets = impact.assets.copy()
+    assets["minutes"] = impact.minutes
+    assets["speed_m_per_min"] = impact.speed_m_per_min
+    assets["network"] = study.network_label
+    areas = impact.areas.copy()
+    if "ward_code" in areas.columns:
+        names = study.wards["ward_name"] if "ward_name" in study.wards.columns else None
+        if names is not None:
+            at = list(areas.columns).index("ward_code") + 1
+            areas.insert(at, "ward_name", areas["ward_code"].map(names))
+    return [
+        write_csv(assets.round(2), out / "closure_impact.csv"),
+        write_csv(areas, out / "closure_impact_areas.csv", index=False),
+    ]
 
 
 def write_report(study: Study, out: Path) -> list[Path]:
@@ -241,6 +297,10 @@ def write_report(study: Study, out: Path) -> list[Path]:
         run_info=study.run_info,
         context=context,
     )
+    report.add_closure_impact_sheet(
+        xlsx, study.closure_impact.assets, note=f"{walk_text(study)}; {label}"
+    )
+    report.finish_workbook(xlsx)  # the sheets added after the briefing get its set-up
     table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
     for title, frame in shared_tables(study).items():
         table_links.append((title, write_csv(frame, out / "tables" / SHARED_TABLES[title])))
@@ -393,8 +453,14 @@ def workbook_context(study: Study) -> report.WorkbookContext:
         ["ward_name", "population", "assets"]
     ]
     wards["locality"] = study.plan.assignment.reindex(wards.index)
+    # issue 12 (branch hubs) gives the study one hub per locality; until it lands there
+    # is no such attribute and the workbook has no "Hub" section
+    hubs = getattr(study, "hubs", None)
+    if isinstance(hubs, pd.DataFrame) and "locality" in hubs.columns:
+        hubs = hubs.set_index("locality")
     return report.WorkbookContext(
         area=study.profile.name,
+        hubs=hubs if isinstance(hubs, pd.DataFrame) else None,
         wards=wards,
         locality_figures=study.plan.summary,
         reconciliation=study.reconciliation,
@@ -420,6 +486,8 @@ PROCESSED_TABLES: dict[str, str] = {
     "Coverage per LSOA": "coverage_lsoas.csv",
     "Coverage per locality": "coverage_localities.csv",
     "Asset criticality": "asset_criticality.csv",
+    "Closure impact per asset (who loses access, next-best site)": "closure_impact.csv",
+    "Closure impact per asset and ward": "closure_impact_areas.csv",
     "Walk network (GeoPackage)": "walk_network.gpkg",
 }
 
@@ -465,6 +533,7 @@ def run(
         raise ValueError(f"unknown stage(s) {unknown}; choose from {list(STAGES)}")
     sub = study.profile.output_subdir
     folders = {"processed": Path("data") / "processed" / sub, "reports": Path("reports") / sub}
+    check_settings(study, [root / f for f in folders.values()], stages=stages)
     written: list[Path] = []
     with staged_outputs(root) as stage:
         bar: Any = tqdm(stages, desc="nwm-geo", unit="stage", disable=not progress)
@@ -480,11 +549,79 @@ def run(
                 raise
             written += [root / p.relative_to(stage) for p in files]
         note = sources_note(study, with_network=bool({"coverage", "report"} & set(stages)))
-        for folder in {STAGES[name][1] for name in stages}:
+        for folder in sorted({STAGES[name][1] for name in stages}):
             path = stage / folders[folder] / "SOURCES.txt"
             path.write_text(note, encoding="utf-8")
             written.append(root / path.relative_to(stage))
+            mine = [n for n in stages if STAGES[n][1] == folder]
+            written.append(
+                root / write_provenance(study, stage / folders[folder], stages=mine,
+                                        previous=read_provenance(root / folders[folder]))
+                .relative_to(stage)
+            )  # fmt: skip
     return written
+
+
+def check_settings(study: Study, folders: Sequence[Path], *, stages: Sequence[str]) -> None:
+    """Refuse a partial run that would leave files written with two settings side by side.
+
+    Parameters
+    ----------
+    study
+        The study about to be run.
+    folders
+        The output folders as they are now.
+    stages
+        The stages of this run.
+
+    Raises
+    ------
+    NwmGeoError
+        Naming each stage whose files would keep other settings (minutes, speed, plan
+        or network), and how to run it; nothing is written.
+    """
+    kept: set[str] = set()
+    for folder in folders:
+        record = read_provenance(folder) or {}
+        kept |= set(record.get("stages", {})) - set(stages)
+    if not kept:  # nothing left from an earlier run to mix with: nothing to compute
+        return
+    current = current_settings(study, stages=stages)
+    lines = settings_conflicts(folders, current, stages=stages)
+    if lines:
+        stale = sorted({line.split("the ", 1)[1].split(" files", 1)[0] for line in lines})
+        raise NwmGeoError(
+            "this run would leave output files written with other settings:\n"
+            + "\n".join(f"  - {line}" for line in lines)
+            + f"\nRun the stage(s) {', '.join(stale)} too (for example `nwm-geo run` with "
+            "the same options), or use the settings those files were written with. "
+            "Nothing was written."
+        )
+
+
+def write_provenance(
+    study: Study,
+    folder: Path,
+    *,
+    stages: Sequence[str],
+    previous: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``provenance.json`` into an output folder (see :func:`provenance`)."""
+    record = provenance(study, stages=stages, previous=previous, extra=extra)
+    path = folder / PROVENANCE_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=1, sort_keys=False, default=str) + "\n", "utf-8")
+    return path
+
+
+def walk_text(study: Study) -> str:
+    """Return the walk settings in words: "15-minute walk at 80 m/min (4.8 km/h), 1,200 m"."""
+    minutes, speed = resolve_minutes(study.minutes), resolve_speed(study.speed_m_per_min)
+    return (
+        f"{minutes:g}-minute walk at {speed:g} m/min ({speed * 60 / 1000:.1f} km/h), "
+        f"{minutes * speed:,.0f} m"
+    )
 
 
 def sources_note(study: Study, *, with_network: bool = True) -> str:
@@ -511,6 +648,8 @@ def sources_note(study: Study, *, with_network: bool = True) -> str:
         f"Personal data: {data.publishable(study.register)[1]} phone number(s) or e-mail "
         "address(es) found in register text were masked in every published file.",
         f"Data dates: {study.data_dates}.",
+        f"Walk: {walk_text(study)}.",
+        f"Localities: {study.plan_source_text}.",
     ]
     if with_network:
         lines.append(study.network_label)

@@ -29,11 +29,13 @@ from __future__ import annotations
 from nwm_geo.report._index import IndexFindings, write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
 from nwm_geo.report._pack import PACK_PAGE_SIZE, PackInputs, write_locality_pack
+from nwm_geo.report._sheets import add_closure_impact_sheet, write_tables_xlsx
 from nwm_geo.report._xlsx import (
     BUNDLE_MEANING,
     DATA_SHEETS,
     READING_ROW_LIMIT,
     WorkbookContext,
+    finish_workbook,
     index_findings,
     sheet_name,
     write_requirements_xlsx,
@@ -48,6 +50,8 @@ __all__ = [
     "PackInputs",
     "RunInfo",
     "WorkbookContext",
+    "add_closure_impact_sheet",
+    "finish_workbook",
     "index_findings",
     "method_rows",
     "register_gap_note",
@@ -55,4 +59,5 @@ __all__ = [
     "write_index_html",
     "write_locality_pack",
     "write_requirements_xlsx",
+    "write_tables_xlsx",
 ]

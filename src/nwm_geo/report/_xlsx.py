@@ -44,6 +44,7 @@ __all__ = [
     "DATA_SHEETS",
     "READING_ROW_LIMIT",
     "WorkbookContext",
+    "finish_workbook",
     "index_findings",
     "sheet_name",
     "write_requirements_xlsx",
@@ -448,12 +449,13 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
         counts = _rule_counts(bc)
         parts = []
         for rid, words in [
-            ("R1", "council assets to retain and invest in"),
-            ("R2", "partner or community assets to secure access to"),
-            ("R3", "suggested sites for new provision"),
-            ("R4", "council assets to review"),
+            ("R1", "council asset{s} to retain and invest in"),
+            ("R2", "partner or community asset{s} to secure access to"),
+            ("R3", "suggested site{s} for new provision"),
+            ("R4", "council asset{s} to review"),
         ]:
-            parts.append(f"{int(counts.get(rid, 0))} {words} ({rid})")
+            n = int(counts.get(rid, 0))
+            parts.append(f"{n} {words.format(s='' if n == 1 else 's')} ({rid})")
         out.append(f"{len(bc)} business cases: " + "; ".join(parts) + ".")
         if int(counts.get("R4", 0)) == 0:
             n_overlap = len(outline.council_overlap)
@@ -537,7 +539,13 @@ def _hub_section(sb: SheetBuilder, ctx: WorkbookContext, loc: str) -> None:
     if ctx.hubs is None or loc not in ctx.hubs.index:
         return
     sb.section("Hub", "The one site that best serves the locality as its hub.")
-    sb.table(ctx.hubs.loc[[loc]].reset_index(drop=True))
+    hub = ctx.hubs.loc[[loc]].reset_index(drop=True)
+    for col in [c for c in hub.columns if str(c).endswith("_pct")]:
+        hub[col] = pd.to_numeric(hub[col], errors="coerce") / 100  # one format: a share
+    sb.table(
+        hub,
+        ["hub_name", "residents", "residents_within", "share_pct", "mean_minutes", "status"],
+    )
 
 
 def _equity_section(sb: SheetBuilder, ctx: WorkbookContext, loc: str) -> None:
@@ -994,6 +1002,12 @@ def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -
         cell.font = font
 
 
+def _public(df: pd.DataFrame) -> pd.DataFrame:
+    """Return the table without personal-data columns (index levels included)."""
+    flat = df.reset_index()
+    return flat[public_columns(flat)]
+
+
 def _widths(ws: Any, *, max_width: int = 60) -> None:
     """Fit the column widths of a loaded worksheet to its values."""
     widths: dict[int, int] = {}
@@ -1003,3 +1017,54 @@ def _widths(ws: Any, *, max_width: int = 60) -> None:
                 widths[c.column] = max(widths.get(c.column, 0), min(len(str(c.value)), max_width))
     for col, w in widths.items():
         ws.column_dimensions[get_column_letter(col)].width = max(10, w + 2)
+
+
+def _header_row(ws: Any) -> int:
+    """Return the first row that looks like a table heading (filled), else 1."""
+    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 30), max_col=1):
+        cell = row[0]
+        if cell.value is not None and cell.fill is not None and cell.fill.fill_type == "solid":
+            return int(cell.row)
+    return 1
+
+
+def finish_workbook(path: str | os.PathLike[str]) -> Path:
+    """Give every sheet of a saved workbook the briefing's set-up, where it lacks it.
+
+    For a stage that adds sheets after :func:`write_requirements_xlsx` (load, add, save):
+    a sheet without frozen headings gets the rows down to its first table heading (a
+    filled cell in column A; row 1 when there is none) frozen, one without a filter gets
+    one from that heading over the used range, and every sheet prints landscape, one
+    page wide, with those rows repeated (unless it has its own print titles); column
+    widths are fitted where none is set. The sheets this module writes keep their own set-up.
+
+    Parameters
+    ----------
+    path
+        The workbook (rewritten atomically).
+
+    Returns
+    -------
+    Path
+    """
+    from openpyxl import load_workbook
+
+    out = Path(path)
+    wb = load_workbook(out)
+    for ws in wb.worksheets:
+        head = _header_row(ws)
+        if ws.freeze_panes in (None, "A1"):
+            ws.freeze_panes = f"A{head + 1}"
+        if not ws.auto_filter.ref and ws.max_row > head:
+            ws.auto_filter.ref = f"A{head}:{get_column_letter(ws.max_column)}{ws.max_row}"
+        if not ws.print_title_rows:
+            ws.print_title_rows = f"1:{head}"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        if not any(d.width for d in ws.column_dimensions.values()):
+            _widths(ws)
+    with atomic_path(out) as tmp:
+        wb.save(tmp)
+    return out

@@ -1,0 +1,160 @@
+"""The difference map of a scenario: residents who lose access in one colour, gain in another.
+
+In: the postcodes whose access changes (``nwm_geo.scenarios.Comparison.postcodes``:
+``lon``, ``lat``, ``population``, ``measure``, ``change`` "loses"/"gains"), the wards
+and plan, and the closed and added sites. Out: a ``folium.Map`` with one toggleable
+layer per measure and change, drawn with the offline Leaflet layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from nwm_geo.maps._folium import _add_ward_labels, _add_wards, _frame
+from nwm_geo.maps._geo import _lonlat, _point_feature
+from nwm_geo.maps._leaflet import _base_map, _esc, _GeoJsonLayer
+from nwm_geo.maps._style import COVERED_COLOUR, GAP_COLOUR
+
+__all__ = ["CLOSED_COLOUR", "OPENED_COLOUR", "difference_map"]
+
+#: Marker colours of the closed and the added sites.
+CLOSED_COLOUR: str = "#000000"
+OPENED_COLOUR: str = "#1f78b4"
+
+
+def _site_layer(m: folium.Map, sites: pd.DataFrame | None, *, what: str, colour: str) -> None:
+    if sites is None or len(sites) == 0:
+        return
+    lon, lat = _lonlat(sites)
+    feats = []
+    for (aid, r), x, y in zip(sites.iterrows(), lon, lat, strict=True):
+        style = {
+            "radius": 8,
+            "color": colour,
+            "weight": 3,
+            "fillColor": "#ffffff",
+            "fillOpacity": 0.9,
+            "className": f"nwm-{what}",
+        }
+        tip = (
+            f"{_esc(what)}: {_esc(r.get('name', ''))} ({_esc(aid)}, {_esc(r.get('category', ''))})"
+        )
+        feats.append(_point_feature(float(x), float(y), {"_style": style, "_tooltip": tip}))
+    fg = folium.FeatureGroup(name=_esc(f"Sites {what} ({len(sites)})"))
+    _GeoJsonLayer(feats).add_to(fg)
+    fg.add_to(m)
+
+
+def difference_map(  # noqa: PLR0913
+    changes: pd.DataFrame,
+    *,
+    measures: Sequence[str],
+    wards: gpd.GeoDataFrame | None = None,
+    assignment: pd.Series | None = None,
+    closed: pd.DataFrame | None = None,
+    added: pd.DataFrame | None = None,
+    title: str = "What the scenario changes",
+    subtitle: str | None = None,
+    network_label: str | None = None,
+    attribution: str | None = None,
+    max_radius: float = 9.0,
+) -> folium.Map:
+    """Residents who lose access (red) and who gain it (green), one layer per measure.
+
+    Parameters
+    ----------
+    changes
+        One row per postcode and measure whose access changes: ``lon``, ``lat``,
+        ``population``, ``measure``, ``change`` (``"loses"`` or ``"gains"``), and
+        optionally ``locality`` and ``ward_name`` for the tooltips.
+    measures
+        The measures to draw, in layer order; the first one is shown.
+    wards, assignment
+        Ward boundaries, coloured by locality when the plan is given.
+    closed, added
+        The closed and the added sites (``name``, ``category``, ``lon``/``lat`` or
+        point geometry), drawn as ringed markers.
+    title, subtitle, network_label, attribution
+        As for :func:`nwm_geo.maps.localities_map` (the network label and the sources
+        are printed on the map).
+    max_radius
+        Radius (pixels) of the largest postcode by population.
+
+    Returns
+    -------
+    folium.Map
+        Markers have class ``nwm-loses`` or ``nwm-gains``.
+    """
+    legend = [
+        ("postcode losing access (size = residents)", GAP_COLOUR, "point"),
+        ("postcode gaining access", COVERED_COLOUR, "point"),
+        ("site closed", CLOSED_COLOUR, "point"),
+        ("site added", OPENED_COLOUR, "point"),
+    ]
+    m = _base_map(
+        title=title,
+        subtitle=subtitle,
+        legend=legend,
+        legend_title="Change",
+        network_label=network_label,
+        attribution=attribution,
+        tiles=None,
+        bounds=_frame(wards, changes),
+    )
+    _add_wards(m, wards, assignment=assignment, fill=assignment is not None)
+    pts = changes.copy()
+    lon, lat = _lonlat(pts) if len(pts) else (np.array([]), np.array([]))
+    pts["_lon"], pts["_lat"] = lon, lat
+    pts["_pop"] = pd.to_numeric(pts["population"], errors="coerce").fillna(0.0)
+    top = float(pts["_pop"].max()) if len(pts) and pts["_pop"].max() > 0 else 1.0
+    first = True
+    for measure in measures:
+        for change, colour in (("loses", GAP_COLOUR), ("gains", COVERED_COLOUR)):
+            sel = pts[(pts["measure"] == measure) & (pts["change"] == change)] if len(pts) else pts
+            if len(sel) == 0:
+                continue
+            feats = []
+            for pid, r in sel.iterrows():
+                people = float(r["_pop"])
+                rad = 2.0 + (max_radius - 2.0) * np.sqrt(max(people, 0.0) / top)
+                style = {
+                    "radius": round(float(rad), 1),
+                    "color": colour,
+                    "weight": 1,
+                    "fillColor": colour,
+                    "fillOpacity": 0.7,
+                    "className": f"nwm-{change}",
+                }
+                where = ", ".join(
+                    _esc(r[c]) for c in ("ward_name", "locality") if c in r.index and pd.notna(r[c])
+                )
+                verb = "lose" if change == "loses" else "gain"
+                tip = (
+                    f"{_esc(r.get('postcode', pid))}: {people:,.0f} residents {verb} access to "
+                    f"{_esc(measure)}" + (f"<br>{where}" if where else "")
+                )
+                feats.append(
+                    _point_feature(
+                        float(r["_lon"]), float(r["_lat"]), {"_style": style, "_tooltip": tip}
+                    )
+                )
+            total = float(sel["_pop"].sum())
+            verb = "lose" if change == "loses" else "gain"
+            fg = folium.FeatureGroup(
+                name=_esc(f"{measure}: {total:,.0f} residents {verb} access"), show=first
+            )
+            _GeoJsonLayer(feats).add_to(fg)
+            fg.add_to(m)
+        first = False
+    _site_layer(m, closed, what="closed", colour=CLOSED_COLOUR)
+    _site_layer(m, added, what="added", colour=OPENED_COLOUR)
+    if wards is not None and len(wards):
+        _add_ward_labels(m, wards)
+    # a long list of layers would cover the title: fold it behind the layers button
+    folium.LayerControl(collapsed=2 * len(measures) > 8).add_to(m)
+    return m

@@ -1,0 +1,275 @@
+"""Scenarios and what-if studies on the SYNTHETIC council (no real data).
+
+The done-when of issue 10: closing every asset of a category gives 0 % and
+``residents_losing`` equal to the baseline's covered population in every locality; the
+baseline folders are untouched; the same scenario twice gives identical files; the
+plan is the same before and after; a malformed scenario file gets one error naming the
+file, the key and the reason, and nothing is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nwm_geo import NwmGeoError, coverage, pipeline, scenarios
+
+
+def _study(synthetic_area: tuple[Path, Path], **kw: object) -> pipeline.Study:
+    profile, data_dir = synthetic_area
+    return pipeline.Study(area=profile, data_dir=data_dir, **kw)  # type: ignore[arg-type]
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): pipeline.file_sha256(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+CLOSE_LIBRARIES = """name = "no-libraries"
+description = "Every library closes (synthetic test)"
+[[close]]
+asset_id = "site-0002"
+[[close]]
+name = "Synthetic Site 10"
+"""
+
+ADD_HUB = """name = "new-hub"
+[[add]]
+name = "Synthetic Hub"
+category = "Library"
+easting = 601300
+northing = 301300
+[settings]
+minutes = 12
+"""
+
+
+def test_closing_every_site_of_a_category_loses_everyone_it_covered(
+    synthetic_area: tuple[Path, Path],
+) -> None:
+    base = _study(synthetic_area)
+    libraries = list(base.register.index[base.register["category"] == "Library"])
+    scen = base.with_changes(close=libraries)
+    cmp = scenarios.compare(base, scen)
+    lib = cmp.localities[cmp.localities["measure"] == "Library"].set_index("locality")
+    assert set(lib.index) == {*base.plan.assignment, "Synthetica"}
+    assert (lib["scenario_pct"] == 0).all()
+    assert (lib["residents_losing"] == lib["baseline_covered"]).all()
+    assert lib.loc["Synthetica", "residents_losing"] > 0
+    # the books balance in every row: covered before - losing + gaining = covered after
+    t = cmp.wards
+    assert np.allclose(
+        t["baseline_covered"] - t["residents_losing"] + t["residents_gaining"],
+        t["scenario_covered"],
+    )
+    # the plan is kept, never re-solved; the network and demand are shared
+    assert scen.plan is base.plan and scen.graph is base.graph and scen.demand is base.demand
+    assert scen.changes is not None and scen.changes.close == tuple(libraries)
+    lost = cmp.postcodes[cmp.postcodes["measure"] == "Library"]
+    assert (lost["change"] == "loses").all()
+    assert lost["population"].sum() == lib.loc["Synthetica", "residents_losing"]
+
+
+def test_a_what_if_equals_the_full_recomputation(synthetic_area: tuple[Path, Path]) -> None:
+    base = _study(synthetic_area)
+    site = {"name": "Hub", "category": "Library", "easting": 601300.0, "northing": 301300.0}
+    scen = base.with_changes(close=["site-0005"], add=[site])
+    assert "new-1" in scen.register.index and "site-0005" not in scen.register.index
+    assert scen.register.loc["new-1", "ward_code"] == "X05000001"
+    full = coverage.prepare(base.graph, demand=base.demand, assets=scen.register)
+    minutes = coverage.nearest_minutes(full, categories=base.categories, bundles=base.bundles)
+    pd.testing.assert_frame_equal(
+        scen.minutes_to_nearest[minutes.columns], minutes, check_exact=False, atol=1e-9
+    )
+    cover = coverage.coverage_matrix(full)
+    assert list(cover.source_index) == list(scen.asset_cover.source_index)
+    assert (cover.matrix != scen.asset_cover.matrix).nnz == 0
+    # slower walking: every time scales by the speeds' ratio
+    slow = base.with_changes(speed_m_per_min=40)
+    ratio = slow.minutes_to_nearest / base.minutes_to_nearest
+    assert np.allclose(ratio.stack().dropna(), 2.0)
+
+
+def test_bad_changes_are_listed_together(synthetic_area: tuple[Path, Path]) -> None:
+    base = _study(synthetic_area)
+    with pytest.raises(NwmGeoError) as err:
+        base.with_changes(
+            close=["site-9999"],
+            add=[{"name": "X", "category": "Librry", "postcode": "ZZ9 9ZZ"}],
+            minutes=0,
+        )
+    text = str(err.value)
+    assert "4 problem(s)" in text
+    for part in ("close[1]", "add[1].category", "add[1].postcode", "settings.minutes"):
+        assert part in text
+
+
+def test_scenario_folders_leave_the_baseline_untouched_and_repeat_exactly(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    base = _study(synthetic_area)
+    pipeline.run(base, project_dir=tmp_path, progress=False)
+    baseline = {f: _hashes(tmp_path / f) for f in ("data/processed/synthetic", "reports/synthetic")}
+    plan_before = (tmp_path / "data/processed/synthetic/localities.csv").read_bytes()
+    (tmp_path / "a.toml").write_text(CLOSE_LIBRARIES, encoding="utf-8")
+    (tmp_path / "b.toml").write_text(ADD_HUB, encoding="utf-8")
+    files = [tmp_path / "a.toml", tmp_path / "b.toml"]
+    saved = tmp_path / "data/processed/synthetic/localities.csv"
+
+    def study_for(plan: Path | None) -> pipeline.Study:
+        return _study(synthetic_area, plan=plan or saved)
+
+    out = scenarios.run_scenarios(files, study_for=study_for, project_dir=tmp_path)
+    folder = tmp_path / "scenarios" / "synthetic" / "no-libraries"
+    names = {p.name for p in out["no-libraries"]}
+    for expected in (
+        "comparison_localities.csv",
+        "comparison_wards.csv",
+        "postcodes_changed.csv",
+        "changes.csv",
+        "map_difference.html",
+        "summary.xlsx",
+        "provenance.json",
+        "SOURCES.txt",
+        "scenario.toml",
+    ):
+        assert expected in names and (folder / expected).is_file()
+    table = pd.read_csv(folder / "comparison_localities.csv")
+    for col in scenarios.COMPARISON_COLUMNS:
+        assert col in table.columns
+    lib = table[table["measure"] == "Library"]
+    assert (lib["scenario_pct"] == 0).all()
+    assert (lib["residents_losing"] == lib["baseline_covered"]).all()
+    html = (folder / "map_difference.html").read_text("utf-8")
+    assert "residents loses" not in html and "nwm-loses" in html and "OpenStreetMap" in html
+    assert "network: approximate" in html
+    hub = pd.read_csv(tmp_path / "scenarios/synthetic/new-hub/comparison_localities.csv")
+    assert hub["residents_gaining"].sum() > 0  # a new library, but a shorter walk too
+    # the baseline folders and the plan are exactly as they were
+    for f, hashes in baseline.items():
+        assert _hashes(tmp_path / f) == hashes
+    assert saved.read_bytes() == plan_before
+    # the same scenarios again give byte-identical files
+    first = _hashes(tmp_path / "scenarios")
+    scenarios.run_scenarios(files, study_for=study_for, project_dir=tmp_path)
+    assert _hashes(tmp_path / "scenarios") == first
+
+
+def test_a_malformed_scenario_file_gets_one_error_and_nothing_is_written(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(CLOSE_LIBRARIES, encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        """name = "bad"
+[[close]]
+asset_id = "site-0404"
+[[add]]
+name = "Hub"
+category = "Community Centr"
+postcode = "ZZ9 9ZZ"
+[setings]
+minutes = 10
+""",
+        encoding="utf-8",
+    )
+    base = _study(synthetic_area)
+    with pytest.raises(scenarios.ScenarioError) as err:
+        scenarios.run_scenarios([good, bad], study_for=lambda plan: base, project_dir=tmp_path)
+    text = str(err.value)
+    assert text.startswith("4 problems found in the scenario file(s); nothing was written")
+    assert f"{bad}, key 'setings': unknown key; did you mean 'settings'?" in text
+    assert f"{bad}, key 'close[1].asset_id': no asset with this asset_id" in text
+    assert f"{bad}, key 'add[1].category': not a category of Synthetica" in text
+    assert f"{bad}, key 'add[1].postcode': postcode not in the area's Code-Point data" in text
+    assert str(good) not in text
+    assert not (tmp_path / "scenarios").exists()
+    # the CLI says the same and exits 2
+    (tmp_path / "broken.toml").write_text("name = [", encoding="utf-8")
+    with pytest.raises(scenarios.ScenarioError, match="not valid TOML"):
+        scenarios.run_scenarios(
+            [tmp_path / "broken.toml"], study_for=lambda plan: base, project_dir=tmp_path
+        )
+
+
+def test_the_scenario_command(
+    synthetic_area: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from nwm_geo.cli import main
+
+    profile, data_dir = synthetic_area
+    monkeypatch.setenv("NWM_GEO_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("NWM_GEO_SHARED_DATA", str(data_dir))
+    (tmp_path / "a.toml").write_text(CLOSE_LIBRARIES, encoding="utf-8")
+    (tmp_path / "bad.toml").write_text('name = "x"\nclsoe = 1\n', encoding="utf-8")
+    assert main(["scenario", "--quiet", "--area", str(profile), str(tmp_path / "bad.toml")]) == 2
+    assert "key 'clsoe': unknown key; did you mean 'close'?" in capsys.readouterr().err
+    assert main(["scenario", "--quiet", "--area", str(profile), str(tmp_path / "a.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "scenario no-libraries: wrote 9 files" in out and "Library" in out
+
+
+def test_closure_impact_matches_criticality_and_splits_by_equity(
+    synthetic_area: tuple[Path, Path],
+) -> None:
+    study = _study(synthetic_area)
+    impact = study.closure_impact
+    pd.testing.assert_series_equal(
+        impact.assets["residents_losing"],
+        study.criticality["sole_population"],
+        check_names=False,
+    )
+    lib = impact.assets.loc["site-0002"]
+    assert lib["next_best_asset_id"] == "site-0010" and lib["next_best_share_pct"] == 100
+    assert (
+        lib["extra_minutes_median"] > 0 and lib["extra_minutes_max"] >= lib["extra_minutes_median"]
+    )
+    by_area = impact.areas.groupby("asset_id")["residents_losing"].sum()
+    assert np.allclose(by_area, impact.assets.loc[by_area.index, "residents_losing"])
+    assert not any(c.startswith("losing_") for c in impact.assets.columns)
+    # with the equity contract's columns (SYNTHETIC values): the split adds up
+    demand = study.demand_with_locality.copy()
+    rng = np.random.default_rng(0)
+    demand["imd_quintile"] = rng.integers(1, 6, size=len(demand))
+    pop = demand["population"].to_numpy()
+    share = rng.dirichlet(np.ones(len(coverage.AGE_BANDS)), size=len(demand))
+    bands = np.floor(share * pop[:, None]).astype(int)
+    bands[:, -1] += pop - bands.sum(axis=1)
+    for j, band in enumerate(coverage.AGE_BANDS):
+        demand[band] = bands[:, j]
+    split = coverage.closure_impact(study.model, cover=study.asset_cover, demand=demand)
+    a = split.assets
+    imd = a[[f"losing_imd_q{n}" for n in range(1, 6)]].sum(axis=1)
+    ages = a[[f"losing_{b}" for b in coverage.AGE_BANDS]].sum(axis=1)
+    assert np.allclose(imd, a["residents_losing"]) and np.allclose(ages, a["residents_losing"])
+
+
+def test_a_scenario_with_a_bad_plan_file_writes_nothing(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    (tmp_path / "plan.csv").write_text("ward_code,locality\nX05000001,A\n", encoding="utf-8")
+    spec = tmp_path / "s.toml"
+    spec.write_text('plan = "plan.csv"\n' + CLOSE_LIBRARIES, encoding="utf-8")
+    missing = tmp_path / "m.toml"
+    text = 'plan = "nope.csv"\n' + CLOSE_LIBRARIES.replace("no-libraries", "m")
+    missing.write_text(text, encoding="utf-8")
+
+    def study_for(plan: Path | None) -> pipeline.Study:
+        return _study(synthetic_area, plan=plan)
+
+    with pytest.raises(scenarios.ScenarioError) as err:
+        scenarios.run_scenarios([spec, missing], study_for=study_for, project_dir=tmp_path)
+    text = str(err.value)
+    assert f"{spec}, key 'plan': " in text and "3 ward(s) of the area are in no locality" in text
+    assert f"{missing}, key 'plan': plan file not found (value: 'nope.csv')" in text
+    assert not (tmp_path / "scenarios").exists()
