@@ -239,3 +239,23 @@ def test_compare_plans_command_and_a_plan_for_other_wards(
                                             index=study.wards.index[:3]))  # fmt: skip
     with pytest.raises(NwmGeoError, match="does not assign exactly the study's wards"):
         _ = _study(synthetic_area, plan=other).plan
+
+
+def test_a_new_register_alone_would_leave_stale_coverage_and_is_refused(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, data_dir = synthetic_area
+    project = tmp_path / "project"
+    pipeline.run(_study(synthetic_area), project_dir=project, progress=False)
+    before = _hashes(project)
+    sites = data_dir / "assets" / "sites.csv"
+    table = pd.read_csv(sites)
+    table.loc[len(table)] = [*table.iloc[0].tolist()]
+    table.loc[len(table) - 1, "name"] = "Synthetic Site 11"
+    table.loc[len(table) - 1, "easting"] += 300
+    table.to_csv(sites, index=False)
+    with pytest.raises(NwmGeoError, match="files were written with register_fingerprint"):
+        pipeline.run(_study(synthetic_area), stages=["register"], project_dir=project,
+                     progress=False)  # fmt: skip
+    assert _hashes(project) == before
+    pipeline.run(_study(synthetic_area), project_dir=project, progress=False)  # all: fine

@@ -50,6 +50,10 @@ STAGE_SETTINGS: dict[str, tuple[str, ...]] = {
     "report": ("minutes", "speed_m_per_min", "plan_sha256", "network"),
 }
 
+#: The settings every stage's files depend on, besides their own :data:`STAGE_SETTINGS`:
+#: the register (a stage re-run on other sites would leave the others' files stale).
+EVERY_STAGE_SETTINGS: tuple[str, ...] = ("register_fingerprint",)
+
 _HASHES: dict[tuple[str, int, int], str] = {}
 
 
@@ -130,6 +134,7 @@ def current_settings(study: Study, *, stages: Iterable[str]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "minutes": resolve_minutes(study.minutes),
         "speed_m_per_min": resolve_speed(study.speed_m_per_min),
+        "register_fingerprint": register_fingerprint(study.register),
     }
     if stages & {"localities", "coverage", "report", "scenario"}:
         out["plan_sha256"] = localities.plan_sha256(study.plan.assignment)
@@ -203,8 +208,8 @@ def provenance(
         )
     done = dict(previous.get("stages", {})) if previous else {}
     for stage in stages:
-        done[stage] = {k: current[k] for k in STAGE_SETTINGS.get(stage, tuple(current))
-                       if k in current}  # fmt: skip
+        keys = (*EVERY_STAGE_SETTINGS, *STAGE_SETTINGS.get(stage, tuple(current)))
+        done[stage] = {k: current[k] for k in dict.fromkeys(keys) if k in current}
     record["stages"] = dict(sorted(done.items()))
     if extra:
         record.update(extra)
@@ -252,7 +257,7 @@ def settings_conflicts(
         for stage, recorded in prev.get("stages", {}).items():
             if stage in run:
                 continue
-            for key in STAGE_SETTINGS.get(stage, ()):
+            for key in (*EVERY_STAGE_SETTINGS, *STAGE_SETTINGS.get(stage, ())):
                 if key in current and key in recorded and recorded[key] != current[key]:
                     lines.append(
                         f"{folder}: the {stage} files were written with {key} = "

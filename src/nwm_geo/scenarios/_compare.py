@@ -50,6 +50,12 @@ class Comparison:
         ``ward_code``, ``ward_name``, ``locality``, ``population``, ``measure``,
         ``change`` (``"loses"``/``"gains"``), ``baseline_minutes``,
         ``scenario_minutes``, ``lon``, ``lat``.
+    equity
+        When the demand points carry the equity columns (``imd_quintile``, the Census
+        2021 age bands of :data:`nwm_geo.coverage.AGE_BANDS`): the whole area's residents
+        losing and gaining access per group (``group`` such as ``IMD quintile 1 (most
+        deprived)`` or ``age 65 plus``), ``measure``, ``population``,
+        ``residents_losing``, ``residents_gaining``; else empty.
     area
         The whole area's name (its row in ``localities``).
     measures
@@ -61,6 +67,7 @@ class Comparison:
     postcodes: pd.DataFrame
     area: str
     measures: list[str]
+    equity: pd.DataFrame
 
     @property
     def changed_measures(self) -> list[str]:
@@ -116,6 +123,38 @@ def _table(
     out = out.sort_values([*by, "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
     table: pd.DataFrame = out[[*by, *COMPARISON_COLUMNS]]
     return table
+
+
+def _equity(demand: pd.DataFrame, base: pd.DataFrame, scen: pd.DataFrame) -> pd.DataFrame:
+    """Residents losing and gaining access per IMD quintile and age band (whole area)."""
+    groups: list[tuple[str, np.ndarray]] = []
+    pop = demand["population"].to_numpy(float)
+    if "imd_quintile" in demand.columns:
+        q = pd.to_numeric(demand["imd_quintile"], errors="coerce").to_numpy()
+        for n in range(1, 6):
+            label = f"IMD quintile {n}" + (" (most deprived)" if n == 1 else "")
+            groups.append((label, pop * (q == n)))
+    if all(band in demand.columns for band in coverage.AGE_BANDS):
+        for band in coverage.AGE_BANDS:
+            w = pd.to_numeric(demand[band], errors="coerce").fillna(0).to_numpy(float)
+            groups.append((band.replace("age_", "age ").replace("_", " "), w))
+    b, s = base.to_numpy(bool), scen.to_numpy(bool)
+    rows = []
+    for label, w in groups:
+        losing = ((b & ~s) * w[:, None]).sum(axis=0)
+        gaining = ((~b & s) * w[:, None]).sum(axis=0)
+        for j, measure in enumerate(base.columns):
+            rows.append(
+                {
+                    "group": label,
+                    "measure": measure,
+                    "population": float(w.sum()),
+                    "residents_losing": float(losing[j]),
+                    "residents_gaining": float(gaining[j]),
+                }
+            )
+    columns = ["group", "measure", "population", "residents_losing", "residents_gaining"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def compare(a: Study, b: Study) -> Comparison:
@@ -190,5 +229,10 @@ def compare(a: Study, b: Study) -> Comparison:
         ["measure", "change", "postcode"], key=lambda s: s.map(order) if s.name == "measure" else s
     ).reset_index(drop=True)
     return Comparison(
-        localities=localities, wards=wards, postcodes=postcodes, area=area, measures=measures
+        localities=localities,
+        wards=wards,
+        postcodes=postcodes,
+        area=area,
+        measures=measures,
+        equity=_equity(demand, base, scen),
     )

@@ -120,6 +120,8 @@ def write_scenario(
         write_csv(cmp.postcodes, out / "postcodes_changed.csv", index=False),
         write_csv(sites, out / "changes.csv"),
     ]
+    if len(cmp.equity):  # with the equity columns: who loses, by deprivation and age
+        written.append(write_csv(cmp.equity, out / "comparison_equity.csv", index=False))
     m = maps.difference_map(
         cmp.postcodes,
         measures=measures,
