@@ -2,7 +2,7 @@
 # Install nwm_geo with its dev extras into .venv-test and run every check:
 # ruff (lint and format), mypy, the import layers (import-linter), the docs site
 # (mkdocs --strict), and pytest with both tiers: the fast unit tests and the slow
-# tier (the Luton integration tests, the four notebooks, the headless-Chromium
+# tier (the Luton integration tests, the five notebooks, the headless-Chromium
 # browser test, the locality-pack test with poppler's pdftoppm). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."

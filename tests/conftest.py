@@ -131,9 +131,19 @@ def build_synthetic_area(root: Path) -> tuple[Path, Path]:
     pd.DataFrame({"oa11_code": oas, "usual_residents_2011": [p - 50 for p in pop]}).to_csv(
         data / "population" / "census2011_oa.csv", index=False
     )
-    pd.DataFrame({"lsoa11_code": lsoas, "imd_decile": [1, 4, 7, 10]}).to_csv(
-        data / "population" / "imd2019.csv", index=False
+    deciles = [1, 4, 7, 10]  # the IMD 2019 file's schema; ranks and deciles made up
+    imd = pd.DataFrame(
+        {
+            "lsoa11_code": lsoas,
+            "index_of_multiple_deprivation_imd_rank": [d * 3000 - 100 for d in deciles],
+            "index_of_multiple_deprivation_imd_decile": deciles,
+        }
     )
+    for domain in ("income", "employment", "education_skills_and_training",
+                   "health_deprivation_and_disability", "crime",
+                   "barriers_to_housing_and_services", "living_environment"):  # fmt: skip
+        imd[f"{domain}_decile"] = deciles
+    imd.to_csv(data / "population" / "imd2019.csv", index=False)
     rows = []
     for a in range(6):
         for b in range(6):

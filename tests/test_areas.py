@@ -180,3 +180,20 @@ def test_every_category_has_an_owner_type_and_a_bad_owners_table_is_reported(
     msg = str(err.value)
     assert "key 'owners.Education': 'the council' is not an owner type" in msg
     assert "key 'owners.Charities': unknown category" in msg
+
+
+def test_the_hubs_table_is_read_and_checked(tmp_path: Path) -> None:
+    luton = load_area("luton")
+    assert luton.hub_categories[0] == "LBC Community Centre"
+    assert ("Hockwell Ring Community Centre", "Hockwell Community Centre") in luton.hub_named
+    assert load_area("rutland").hub_named == ()  # no named hubs: none made up
+    text = LUTON_TOML.replace(
+        'categories = ["LBC Community Centre", "Community Centre", "Library", "Council"]',
+        'categories = ["Libary"]\ncolour = "red"',
+    ).replace('name = "Farley Community Centre"', 'title = "Farley Community Centre"')
+    with pytest.raises(ProfileError) as err:
+        load_area(_profile(tmp_path, text))
+    msg = str(err.value)
+    assert "key 'hubs.categories[0]'" in msg and "'Libary'" in msg
+    assert "key 'hubs.colour': not a hubs key" in msg
+    assert "key 'hubs.named[1]': needs a name" in msg

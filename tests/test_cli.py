@@ -84,6 +84,8 @@ def test_run_writes_every_output_on_luton(
     printed = capsys.readouterr().out
     assert "network: approximate (postcode proximity), not OSM" in printed
     assert "somewhere to go" in printed and "all three bundles" in printed
+    assert "deprivation gap pp" in printed and "age gap pp" in printed
+    assert "65+: 50.8 m/min (Asher et al." in printed
 
     processed, reports = project / "data" / "processed", project / "reports"
     for name in pipeline.PROCESSED_TABLES.values():
@@ -94,6 +96,7 @@ def test_run_writes_every_output_on_luton(
         "map_localities.html",
         "map_assets.html",
         "map_gaps.html",
+        "map_equity.html",
         "map_walksheds.html",
         "map_requirements.html",
         "locality_pack.pdf",
@@ -127,6 +130,25 @@ def test_run_writes_every_output_on_luton(
     _check_workbook(reports / "asset_requirements.xlsx", processed)
     _check_business_cases_and_sites(reports / "tables")
 
+    hubs = pd.read_csv(processed / "hubs.csv", keep_default_na=False)
+    assert list(hubs.columns[:9]) == [
+        "locality", "hub_asset_id", "hub_name", "residents", "residents_within",
+        "share_pct", "mean_minutes", "runner_up_asset_id", "status",
+    ]  # fmt: skip
+    assert sorted(hubs["locality"]) == sorted(summary["locality"])
+    assert hubs["residents"].sum() == 225_239
+    comparison = pd.read_csv(processed / "hubs_comparison.csv")
+    totals = comparison[comparison["locality"] == "TOTAL"].set_index("scenario")
+    assert len(totals) == 3
+    joint = totals.loc["joint optimum: localities and hubs together"]
+    assert joint["status"] == "proven optimal"
+    assert joint["residents_within"] >= hubs["residents_within"].sum()
+    named = pd.read_csv(processed / "hub_named_sites.csv")
+    assert "Lewsey Community Centre" in set(named.loc[~named["in_register"], "named_hub"])
+    for name in ("map_localities.html", "map_hubs_joint.html"):
+        html = (reports / name).read_text(encoding="utf-8")
+        assert "nwm-hub" in html and "nwm-catchment" in html, name
+
     index = (reports / "index.html").read_text(encoding="utf-8")
     # findings, proof and caveats come before the links
     assert index.index('id="findings"') < index.index('id="proof"') < index.index("<h2>Maps</h2>")
@@ -159,12 +181,16 @@ def _check_workbook(path: Path, processed: Path) -> None:
     book = openpyxl.load_workbook(path)
     localities = pd.read_csv(processed / "localities.csv")
     names = sorted(set(localities["locality"]))
-    n = len(names)
-    assert book.sheetnames[:2] == ["Read me", "Summary"]
-    assert book.sheetnames[2 : 2 + n] == names
-    assert book.sheetnames[2 + n : 4 + n] == ["Business cases", "Method and proof"]
-    assert book.sheetnames[-1] == "Closure impact"  # added by the closure-impact stage
-    assert all(name.startswith("Data - ") for name in book.sheetnames[4 + n : -1])
+    sheets = book.sheetnames
+    assert sheets[:2] == ["Read me", "Summary"]
+    reading = [s for s in sheets if not s.startswith("Data - ")]
+    # the data sheets come last; the equity, closure-impact and hubs stages add theirs
+    assert sheets[len(reading) :] == [s for s in sheets if s.startswith("Data - ")]
+    assert set(reading) == {
+        "Read me", "Summary", "Equity", *names, "Business cases", "Method and proof",
+        "Closure impact", "Hubs",
+    }  # fmt: skip
+    assert [s for s in reading if s in names] == names
     for ws in book.worksheets:
         assert ws.freeze_panes and ws.auto_filter.ref, ws.title
         assert ws.page_setup.fitToWidth == 1 and ws.page_setup.orientation == "landscape"
@@ -275,3 +301,15 @@ def test_a_write_error_is_one_line_not_a_traceback(
     assert "No space left on device" in err and "wards.csv" in err
     assert "Traceback" not in err
     assert _outputs(project) == []
+
+
+def test_bad_hub_options_exit_2_before_any_data_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NWM_GEO_PROJECT_DIR", str(tmp_path / "p"))
+    monkeypatch.setenv("NWM_GEO_SHARED_DATA", str(tmp_path / "no-bundle"))
+    assert main(["hubs", "--quiet", "--hub-site", "Town-centre hub LU1 2BQ"]) == 2
+    assert "--hub-site expects NAME=POSTCODE" in capsys.readouterr().err
+    assert main(["hubs", "--quiet", "--hub-cap", "0"]) == 2
+    assert "--hub-cap must be a fraction" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()

@@ -12,6 +12,7 @@ from nwm_geo import NwmGeoError
 from nwm_geo.data.boundaries import AGE_BANDS, load_lsoas
 from nwm_geo.data.population import (
     DEMAND_COLUMNS,
+    GROUP_COLUMNS,
     build_demand_points,
     demand_points,
     largest_remainder,
@@ -51,7 +52,7 @@ def test_ward_population_sums_points() -> None:
 def test_real_demand_points() -> None:
     pts = demand_points()
     lsoas = load_lsoas()
-    assert list(pts.columns) == list(DEMAND_COLUMNS)
+    assert list(pts.columns) == [*DEMAND_COLUMNS, *GROUP_COLUMNS]
     assert pts.index.name == "point_id"
     assert pts.index.is_unique
     assert pts["population"].dtype.kind == "i"

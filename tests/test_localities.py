@@ -20,7 +20,7 @@ import pulp
 import pytest
 from shapely.geometry import box
 
-from nwm_geo import InfeasiblePartitionError, NwmGeoError, SolverError
+from nwm_geo import InfeasiblePartitionError, NwmGeoError
 from nwm_geo import localities as loc
 
 SIDE = 1000.0  # metres
@@ -387,7 +387,9 @@ class _TimeLimitHiGHS(pulp.HiGHS):
 def test_time_limit_stop_not_labelled_optimal() -> None:
     wards = grid(3, 3, POP_3x3, ASSETS_3x3)
     solver = _TimeLimitHiGHS(msg=False)
-    plan = loc.partition(wards, k=3, solver=solver)
+    # the flow method's proof comes from the MIP alone (the sets method's band
+    # bisection proves this grid without the MIP)
+    plan = loc.partition(wards, k=3, solver=solver, method="flow")
     # PuLP itself calls a time-limit stop "Optimal"; we must not
     assert not plan.proven_optimal
     assert plan.status.startswith("best found within time limit")
@@ -603,14 +605,21 @@ def test_flow_heuristic_does_not_depend_on_machine_speed() -> None:
     # a clock too slow for the work: the safety stops fire and the method says so
     crawl = _flow_under_clock(1.0)
     assert "time limit cut short" in crawl.method
-    assert "compact annealing" in crawl.method
+    assert crawl.assignment.nunique() == 3
 
 
-def test_no_time_left_is_an_error_not_a_plan() -> None:
-    """A clock that runs past the deadline before the MIP: no solve, an honest error."""
+def test_no_time_left_still_gives_the_heuristic_plan_with_a_bound() -> None:
+    """A clock that runs past the deadline before the MIP: no solve, but the heuristic's
+    plan (its work is a number of moves, not seconds), honestly labelled.
+    """
     wards = grid(3, 3, POP_3x3, ASSETS_3x3)
-    with pytest.raises(SolverError, match="time limit reached"):
-        loc.partition(wards, k=3, time_limit_s=60, clock=_FakeClock(100.0))
+    plan = loc.partition(wards, k=3, time_limit_s=60, clock=_FakeClock(100.0))
+    assert plan.assignment.nunique() == 3
+    best = brute_force(3, 3, 3, {"population": POP_3x3, "assets": ASSETS_3x3})[0][0]
+    assert plan.objective >= best - 1e-9
+    if not plan.proven_optimal:
+        assert plan.status.startswith("best found within time limit")
+        assert plan.bound <= best + 1e-9
 
 
 class _StartSpyHiGHS(pulp.HiGHS):
@@ -690,8 +699,10 @@ def test_sets_objective_is_the_returned_plans_worst_deviation() -> None:
     plan = loc.partition(wards, k=3, method="sets", solver=_StageOneStoppedEarly())
     worst = plan.summary[["population_dev_pct", "assets_dev_pct"]].abs().to_numpy().max()
     assert plan.objective == pytest.approx(worst / 100)
-    assert not plan.proven_optimal
-    assert f"worst deviation {plan.objective:.2%}" in plan.status
+    # the band bisection proves this grid's optimum without trusting the MIP's word
+    best = brute_force(3, 3, 3, {"population": POP_3x3, "assets": ASSETS_3x3})[0][0]
+    assert plan.objective == pytest.approx(best)
+    assert plan.proven_optimal and plan.status == "proven optimal"
 
 
 def test_heuristic_incumbent_is_a_worst_deviation() -> None:

@@ -22,13 +22,15 @@ def _read(path: Path) -> nbformat.NotebookNode:
     return jupytext.read(path, fmt="py:percent")
 
 
-def test_four_notebooks_exist() -> None:
+def test_the_notebooks_exist() -> None:
     names = [p.name for p in NOTEBOOKS]
     assert names == [
         "01_data_and_register.py",
         "02_localities.py",
         "03_walk_coverage.py",
         "04_asset_requirements.py",
+        "05_equity.py",
+        "06_hubs.py",
     ]
 
 

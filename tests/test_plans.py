@@ -178,10 +178,13 @@ def test_a_partial_run_with_other_settings_is_refused(
     with pytest.raises(NwmGeoError, match=r"report files were written with minutes = 15.0"):
         pipeline.run(ten, stages=["coverage"], project_dir=tmp_path, progress=False)
     assert _hashes(tmp_path) == before  # nothing written
-    # the same settings: fine; coverage and report together with new settings: fine
+    # the same settings: fine; every stage that depends on the minutes together: fine
     pipeline.run(_study(synthetic_area, plan=saved), stages=["coverage"], project_dir=tmp_path,
                  progress=False)  # fmt: skip
-    pipeline.run(ten, stages=["coverage", "report"], project_dir=tmp_path, progress=False)
+    with pytest.raises(NwmGeoError, match=r"hubs files were written with minutes = 15.0"):
+        pipeline.run(ten, stages=["coverage", "report"], project_dir=tmp_path, progress=False)
+    pipeline.run(ten, stages=["coverage", "hubs", "report"], project_dir=tmp_path,
+                 progress=False)  # fmt: skip
     record = json.loads((tmp_path / "reports/synthetic/provenance.json").read_text("utf-8"))
     assert record["stages"]["report"]["minutes"] == 10
 

@@ -237,7 +237,24 @@ def test_closure_impact_matches_criticality_and_splits_by_equity(
     )
     by_area = impact.areas.groupby("asset_id")["residents_losing"].sum()
     assert np.allclose(by_area, impact.assets.loc[by_area.index, "residents_losing"])
-    assert not any(c.startswith("losing_") for c in impact.assets.columns)
+    # the demand points carry the equity groups (issue 11): the split is there, adds up,
+    # and agrees with equity.group_split of the postcodes that lose the library
+    from nwm_geo import equity
+
+    cover = study.asset_cover.reindex_points(study.demand.index)
+    libs = [a for a in cover.source_index if study.register.loc[a, "category"] == "Library"]
+    m = cover.csc[:, [cover.source_index.get_loc(a) for a in libs]].toarray()
+    alone = m[:, libs.index("site-0002")] & (m.sum(axis=1) == 1)
+    split = equity.group_split(study.demand.assign(loses=alone), weight="loses")
+    split = split.set_index(["group", "value"])["residents"]
+    for n in range(1, 6):
+        assert lib[f"losing_imd_q{n}"] == pytest.approx(split[("imd_quintile", n)])
+    for band in coverage.AGE_BANDS:
+        assert lib[f"losing_{band}"] == pytest.approx(split[("age_band", band)])
+    # without the group columns there is no split
+    bare = study.demand_with_locality.drop(columns=["imd_quintile", *coverage.AGE_BANDS])
+    plain = coverage.closure_impact(study.model, cover=study.asset_cover, demand=bare)
+    assert not any(c.startswith("losing_") for c in plain.assets.columns)
     # with the equity contract's columns (SYNTHETIC values): the split adds up
     demand = study.demand_with_locality.copy()
     rng = np.random.default_rng(0)

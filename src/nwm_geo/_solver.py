@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import copy
 import math
+import multiprocessing
 import os
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -29,12 +31,14 @@ import pulp
 from nwm_geo._errors import SolverError
 
 __all__ = [
+    "ArrayModel",
     "SolveState",
     "SolveStatus",
     "WarmStartHiGHS",
     "default_solver",
     "read_status",
     "solve",
+    "solve_arrays",
 ]
 
 #: ``"optimal"``: proven by HiGHS (or, for another solver, reported optimal by its
@@ -44,6 +48,11 @@ SolveState = Literal["optimal", "feasible", "infeasible", "none"]
 
 #: Relative tolerance on ``objective - bound`` for a zero-gap proof.
 PROOF_TOL: float = 1e-6
+
+#: With ``isolate=True``, HiGHS gets this share of the seconds left as its own time
+#: limit; the child process that runs it is killed when all of them have passed. HiGHS
+#: checks its limit only between presolve passes, so on large models it overshoots.
+ISOLATED_HIGHS_SHARE: float = 0.85
 
 
 @dataclass(frozen=True)
@@ -199,7 +208,7 @@ def _no_solution(state: SolveState, label: str, model_status: str, solver: str) 
     return SolveStatus(state, label, False, nan, nan, nan, model_status, solver)
 
 
-def solve(
+def solve(  # noqa: PLR0913
     prob: pulp.LpProblem,
     *,
     solver: pulp.LpSolver | None = None,
@@ -209,6 +218,8 @@ def solve(
     integral_objective: bool = False,
     gap_abs: float | None = 1e-10,
     threads: int | None = 1,
+    isolate: bool = False,
+    memory_limit_mb: int | None = None,
 ) -> SolveStatus:
     """Solve ``prob`` and read the proof status from the solver itself.
 
@@ -231,6 +242,15 @@ def solve(
         The objective only takes integer values, so any gap below 1 is a proof.
     gap_abs, threads
         Options of the default solver (see :func:`default_solver`).
+    isolate
+        Run the default solver in a child process (``fork``, where the platform has it)
+        that is killed when ``time_limit_s`` real seconds have passed, so the deadline
+        also covers HiGHS's presolve (which checks its own limit only between passes).
+        A killed solve returns state ``"none"`` labelled "no solution (killed at the
+        deadline)". A caller's solver always runs in this process.
+    memory_limit_mb
+        With ``isolate``, cap the child's address space growth at this many MiB
+        (``RLIMIT_AS``); a solve that runs out returns state ``"none"``.
 
     Returns
     -------
@@ -248,7 +268,23 @@ def solve(
             if var.name in start:
                 var.varValue = float(start[var.name])
     if solver is None:
-        slv: pulp.LpSolver = default_solver(
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        if isolate and fork and time_limit_s is not None:
+            slv: pulp.LpSolver = default_solver(
+                ISOLATED_HIGHS_SHARE * time_limit_s,
+                verbose=verbose,
+                gap_abs=gap_abs,
+                threads=threads,
+                warm_start=bool(start),
+            )
+            return _solve_isolated(
+                prob,
+                slv,
+                seconds=time_limit_s,
+                memory_limit_mb=memory_limit_mb,
+                integral_objective=integral_objective,
+            )
+        slv = default_solver(
             time_limit_s,
             verbose=verbose,
             gap_abs=gap_abs,
@@ -266,6 +302,76 @@ def solve(
     except Exception as exc:  # PuLP raises plain exceptions (and KeyError on new statuses)
         raise SolverError(f"the MIP solver failed on {prob.name}: {exc}") from exc
     return read_status(prob, integral_objective=integral_objective, solver_name=type(slv).__name__)
+
+
+def _child_solve(
+    prob: pulp.LpProblem,
+    slv: pulp.LpSolver,
+    conn: Any,
+    memory_limit_mb: int | None,
+    integral_objective: bool,
+) -> None:
+    """Body of the child process: solve, send (status, values) or an error, exit."""
+    try:
+        _limit_memory(memory_limit_mb)
+        prob.solve(slv)
+        status = read_status(prob, integral_objective=integral_objective)
+        values: dict[str, float] = {}
+        if status.has_solution:
+            values = {v.name: float(v.varValue) for v in prob.variables() if v.varValue is not None}
+        conn.send(("ok", status, values))
+    except MemoryError:
+        conn.send(("memory", None, None))
+    except BaseException as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}", None))
+    finally:
+        conn.close()
+        os._exit(0)
+
+
+def _solve_isolated(
+    prob: pulp.LpProblem,
+    slv: pulp.LpSolver,
+    *,
+    seconds: float,
+    memory_limit_mb: int | None,
+    integral_objective: bool,
+) -> SolveStatus:
+    """Solve in a forked child killed after ``seconds``; copy the values back."""
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = ctx.Process(
+        target=_child_solve,
+        args=(prob, slv, send, memory_limit_mb, integral_objective),
+        daemon=True,
+    )
+    end = time.monotonic() + seconds
+    child.start()
+    send.close()
+    msg: tuple[str, Any, Any] | None = None
+    try:
+        if recv.poll(max(end - time.monotonic(), 0.0)):
+            msg = recv.recv()
+    except EOFError:  # the child died (e.g. killed by the kernel) without a word
+        msg = ("memory", None, None)
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        recv.close()
+    if msg is None:
+        return _no_solution("none", "no solution (killed at the deadline)", "killed", "HiGHS")
+    kind, status, values = msg
+    if kind == "memory":
+        return _no_solution("none", "no solution (out of memory)", "memory limit", "HiGHS")
+    if kind == "error":
+        raise SolverError(f"the MIP solver failed on {prob.name}: {status}")
+    for var in prob.variables():
+        var.varValue = values.get(var.name)
+    assert isinstance(status, SolveStatus)
+    return status
 
 
 def read_status(
@@ -299,8 +405,14 @@ def read_status(
 
 def _highs_status(prob: pulp.LpProblem, model: Any, *, integral_objective: bool) -> SolveStatus:
     """Return the status from HiGHS's model status, primal solution status and dual bound."""
-    import highspy
+    sense = getattr(prob, "sense", pulp.LpMinimize)
+    return _highs_model_status(
+        model, maximise=sense == pulp.LpMaximize, integral_objective=integral_objective
+    )
 
+
+def _highs_model_status(model: Any, *, maximise: bool, integral_objective: bool) -> SolveStatus:
+    """Return the status of a solved ``highspy.Highs`` (negated when ``maximise``)."""
     ms = highspy.HighsModelStatus
     status = model.getModelStatus()
     to_text = getattr(model, "modelStatusToString", None)
@@ -311,15 +423,14 @@ def _highs_status(prob: pulp.LpProblem, model: Any, *, integral_objective: bool)
     if int(getattr(info, "primal_solution_status", 0)) != 2:  # kSolutionStatusFeasible
         return _no_solution("none", f"no solution ({text})", text, "HiGHS")
     # PuLP hands HiGHS the negated objective of a maximisation: turn both back
-    sense = getattr(prob, "sense", pulp.LpMinimize)
-    sign = -1.0 if sense == pulp.LpMaximize else 1.0
+    sign = -1.0 if maximise else 1.0
     obj = sign * float(info.objective_function_value)
     bound = sign * float(getattr(info, "mip_dual_bound", math.nan))
     gap = float(getattr(info, "mip_gap", math.nan))
     if not math.isfinite(gap):
         gap = math.nan
     if math.isfinite(bound):
-        gap_abs = (obj - bound) if sense == pulp.LpMinimize else (bound - obj)
+        gap_abs = (bound - obj) if maximise else (obj - bound)
     else:
         bound, gap_abs = math.nan, math.inf
     exact = gap_abs <= PROOF_TOL * max(1.0, abs(obj)) or (
@@ -353,3 +464,188 @@ def _pulp_status(prob: pulp.LpProblem, name: str) -> SolveStatus:
         label = f"feasible by {name}; proof not checked"
         return SolveStatus("feasible", label, False, float(obj), nan, nan, text, name)
     return _no_solution("none", f"no solution ({text})", text, name)
+
+
+@dataclass(frozen=True)
+class ArrayModel:
+    """A minimisation MIP held in arrays, for models too large to build through PuLP.
+
+    Rows are in compressed sparse row form: row ``r``'s entries are
+    ``a_index[a_start[r]:a_start[r + 1]]`` with values ``a_value[...]``. Column ``j`` is
+    named ``names[j]`` (:func:`solve_arrays` returns values by name, like PuLP).
+    """
+
+    names: list[str]
+    col_cost: np.ndarray
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    integer: np.ndarray  # bool per column
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    a_start: np.ndarray
+    a_index: np.ndarray
+    a_value: np.ndarray
+
+    def highs(self, *, time_limit_s: float, verbose: bool, threads: int | None) -> Any:
+        """Return a ``highspy.Highs`` holding the model, with the project's options."""
+        _silence_banner()
+        lp = highspy.HighsLp()
+        lp.num_col_ = len(self.names)
+        lp.num_row_ = len(self.row_lower)
+        lp.col_cost_ = self.col_cost.astype(np.float64)
+        lp.col_lower_ = self.col_lower.astype(np.float64)
+        lp.col_upper_ = self.col_upper.astype(np.float64)
+        lp.row_lower_ = self.row_lower.astype(np.float64)
+        lp.row_upper_ = self.row_upper.astype(np.float64)
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.num_col_ = lp.num_col_
+        lp.a_matrix_.num_row_ = lp.num_row_
+        lp.a_matrix_.start_ = self.a_start.astype(np.int32)
+        lp.a_matrix_.index_ = self.a_index.astype(np.int32)
+        lp.a_matrix_.value_ = self.a_value.astype(np.float64)
+        kinds = highspy.HighsVarType
+        lp.integrality_ = [kinds.kInteger if b else kinds.kContinuous for b in self.integer]
+        h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy ships no stubs
+        h.setOptionValue("output_flag", bool(verbose))
+        h.setOptionValue("time_limit", max(float(time_limit_s), 0.01))
+        h.setOptionValue("mip_rel_gap", 0.0)
+        h.setOptionValue("mip_abs_gap", 1e-10)
+        h.setOptionValue("presolve", os.environ.get("NWM_PRESOLVE", "choose"))
+        if threads is not None:
+            h.setOptionValue("threads", int(threads))
+        h.passModel(lp)
+        return h
+
+
+def _arrays_child(
+    model: ArrayModel,
+    start: np.ndarray | None,
+    conn: Any,
+    options: tuple[float, bool, int | None, int | None, bool],
+) -> None:
+    """Body of the child process for :func:`solve_arrays`."""
+    time_limit_s, verbose, threads, memory_limit_mb, integral = options
+    try:
+        _limit_memory(memory_limit_mb)
+        highspy.Highs.resetGlobalScheduler(True)
+        h = model.highs(time_limit_s=time_limit_s, verbose=verbose, threads=threads)
+        if start is not None:
+            idx = np.flatnonzero(~np.isnan(start)).astype(np.int32)
+            h.setSolution(len(idx), idx, start[idx].astype(np.float64))
+        h.run()
+        status = _highs_model_status(h, maximise=False, integral_objective=integral)
+        values = None
+        if status.has_solution:
+            values = np.asarray(h.getSolution().col_value, dtype=np.float64)
+        conn.send(("ok", status, values))
+    except MemoryError:
+        conn.send(("memory", None, None))
+    except BaseException as exc:
+        conn.send(("error", f"{type(exc).__name__}: {exc}", None))
+    finally:
+        conn.close()
+        os._exit(0)
+
+
+def _limit_memory(memory_limit_mb: int | None) -> None:
+    """Cap this process's address space at its current size plus ``memory_limit_mb``."""
+    if memory_limit_mb is None:
+        return
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    with open("/proc/self/statm") as fh:  # pages of virtual memory in use now
+        used = int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    cap = used + int(memory_limit_mb) * 2**20
+    if hard != resource.RLIM_INFINITY:
+        cap = min(cap, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+
+
+def solve_arrays(
+    model: ArrayModel,
+    *,
+    time_limit_s: float,
+    verbose: bool = False,
+    start: np.ndarray | None = None,
+    memory_limit_mb: int | None = None,
+    threads: int | None = 1,
+    integral_objective: bool = False,
+) -> tuple[SolveStatus, dict[str, float]]:
+    """Solve an :class:`ArrayModel` with HiGHS in a child process killed at the deadline.
+
+    Like :func:`solve` with ``isolate=True``: HiGHS gets
+    :data:`ISOLATED_HIGHS_SHARE` of ``time_limit_s``, the child is killed when all of
+    it has passed (so presolve cannot overrun), its address space may grow by
+    ``memory_limit_mb``. Where ``fork`` is missing, HiGHS runs in this process.
+
+    Parameters
+    ----------
+    model
+        The model.
+    time_limit_s
+        Seconds left; ``<= 0`` returns state ``"none"`` without solving.
+    verbose
+        Show HiGHS's log.
+    start
+        A start value per column (NaN: not given), passed to ``Highs.setSolution``.
+    memory_limit_mb, threads, integral_objective
+        As for :func:`solve`.
+
+    Returns
+    -------
+    tuple of SolveStatus and dict
+        The status, and the column values by name (empty without a solution).
+
+    Raises
+    ------
+    SolverError
+        If HiGHS itself fails.
+    """
+    if time_limit_s <= 0:
+        return _no_solution("none", "no solution (no time left)", "not run", "HiGHS"), {}
+    options = (
+        ISOLATED_HIGHS_SHARE * time_limit_s,
+        verbose,
+        threads,
+        memory_limit_mb,
+        integral_objective,
+    )
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
+        h = model.highs(time_limit_s=time_limit_s, verbose=verbose, threads=threads)
+        if start is not None:
+            idx = np.flatnonzero(~np.isnan(start)).astype(np.int32)
+            h.setSolution(len(idx), idx, start[idx].astype(np.float64))
+        h.run()
+        status = _highs_model_status(h, maximise=False, integral_objective=integral_objective)
+        vals = h.getSolution().col_value if status.has_solution else []
+        return status, dict(zip(model.names, map(float, vals), strict=False))
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    child = ctx.Process(target=_arrays_child, args=(model, start, send, options), daemon=True)
+    end = time.monotonic() + time_limit_s
+    child.start()
+    send.close()
+    msg: tuple[str, Any, Any] | None = None
+    try:
+        if recv.poll(max(end - time.monotonic(), 0.0)):
+            msg = recv.recv()
+    except EOFError:
+        msg = ("memory", None, None)
+    finally:
+        if child.is_alive():
+            child.kill()
+        child.join()
+        recv.close()
+    if msg is None:
+        return _no_solution("none", "no solution (killed at the deadline)", "killed", "HiGHS"), {}
+    kind, status, values = msg
+    if kind == "memory":
+        return _no_solution("none", "no solution (out of memory)", "memory limit", "HiGHS"), {}
+    if kind == "error":
+        raise SolverError(f"the MIP solver failed: {status}")
+    assert isinstance(status, SolveStatus)
+    named = {} if values is None else dict(zip(model.names, values.tolist(), strict=True))
+    return status, named

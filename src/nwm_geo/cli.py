@@ -23,6 +23,7 @@ from nwm_geo._errors import NwmGeoError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from nwm_geo.hubs import HubOptions
     from nwm_geo.pipeline import Study
 
 __all__ = ["main"]
@@ -125,12 +126,14 @@ def _parser() -> argparse.ArgumentParser:
         "the plan in data/processed when there is one",
     )
     study_opts.add_argument("--quiet", action="store_true", help="no progress bars")
+    _hub_arguments(study_opts)
     for name, text in [
         ("register", "assemble and validate the asset register; wards and demand points"),
         ("localities", "partition the wards into balanced localities, with proof"),
         ("coverage", "15-minute walk coverage and asset criticality"),
+        ("hubs", "one hub per locality: council-named, balance-only and joint plans"),
         ("report", "requirements spreadsheet, maps and reports/index.html"),
-        ("run", "the whole pipeline: register, localities, coverage, report"),
+        ("run", "the whole pipeline: register, localities, coverage, hubs, report"),
     ]:
         sub.add_parser(name, help=text, parents=[study_opts])
     scen = sub.add_parser(
@@ -146,7 +149,102 @@ def _parser() -> argparse.ArgumentParser:
     )
     cmp.add_argument("plan_a", type=Path, help="the first plan (CSV or GeoJSON)")
     cmp.add_argument("plan_b", type=Path, help="the second plan")
+    _add_partition_parser(sub, common)
     return p
+
+
+def _add_partition_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    """``nwm-geo partition UNITS_FILE ...``: any council's units, any k."""
+    part = sub.add_parser(
+        "partition",
+        help="partition any polygon file of units into k balanced contiguous localities",
+        parents=[common],
+    )
+    part.add_argument("units_file", type=Path, help="GeoJSON, GeoPackage or shapefile of units")
+    part.add_argument("--id-column", required=True, help="column with each unit's unique id")
+    part.add_argument("--population-column", required=True, help="column with the population")
+    part.add_argument(
+        "--balance-column",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="another column to balance, e.g. an asset count (repeatable)",
+    )
+    part.add_argument("--layer", help="the layer of a multi-layer file")
+    part.add_argument("--k", type=int, required=True, help="number of localities")
+    part.add_argument(
+        "--time-limit", type=float, default=60.0, help="seconds for the whole solve (default 60)"
+    )
+    part.add_argument(
+        "--objective",
+        choices=["balance", "compact"],
+        default="balance",
+        help="balance: minimise the worst deviation (default); compact: minimise the "
+        "boundary between localities with every measure within --tolerance",
+    )
+    part.add_argument(
+        "--tolerance",
+        type=float,
+        default=5.0,
+        help="with --objective compact: the band, ± %% of the average (default 5)",
+    )
+    part.add_argument("--out", type=Path, required=True, help="the plan CSV to write")
+    part.add_argument(
+        "--summary", type=Path, help="the JSON summary to write (default: OUT with .json)"
+    )
+    part.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def _hub_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the hub options (issue 12): extra candidates and the joint plan's balance cap."""
+    parser.add_argument(
+        "--hub-add-id",
+        action="append",
+        default=[],
+        metavar="ASSET_ID",
+        help="add a register site as a hub candidate, by asset id (repeatable)",
+    )
+    parser.add_argument(
+        "--hub-add-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add a register site as a hub candidate, by name (repeatable)",
+    )
+    parser.add_argument(
+        "--hub-site",
+        action="append",
+        default=[],
+        metavar="NAME=POSTCODE",
+        help="add a new hub site at a postcode (repeatable)",
+    )
+    parser.add_argument(
+        "--hub-cap",
+        type=float,
+        metavar="FRACTION",
+        help="the joint plan's balance cap, e.g. 0.25 (default: the balance optimum + 0.10)",
+    )
+
+
+def _hub_options(args: argparse.Namespace) -> HubOptions | None:
+    from nwm_geo.hubs import HubOptions, NewSite
+
+    if not (args.hub_add_id or args.hub_add_name or args.hub_site or args.hub_cap is not None):
+        return None
+    sites = []
+    for item in args.hub_site:
+        if "=" not in item:
+            raise NwmGeoError(f"--hub-site expects NAME=POSTCODE, got {item!r}")
+        name, postcode = item.rsplit("=", 1)
+        sites.append(NewSite(name.strip(), postcode.strip()))
+    if args.hub_cap is not None and not 0 < args.hub_cap <= 2:
+        raise NwmGeoError(f"--hub-cap must be a fraction in (0, 2], got {args.hub_cap}")
+    return HubOptions(
+        max_deviation=args.hub_cap,
+        add_ids=tuple(args.hub_add_id),
+        add_names=tuple(args.hub_add_name),
+        new_sites=tuple(sites),
+    )
 
 
 def _study(args: argparse.Namespace) -> Study:
@@ -187,6 +285,7 @@ def _study(args: argparse.Namespace) -> Study:
         graph_path=args.graph,
         download=args.download,
         verbose=not args.quiet,
+        hub_options=_hub_options(args),
     )
 
 
@@ -237,6 +336,8 @@ def _cmd_stages(args: argparse.Namespace) -> None:
                 ["population", "assets", "population_dev_pct", "assets_dev_pct", "n_wards"]
             ].round(1),
         )
+    if "hubs" in stages:
+        _show_hubs(study)
     if "coverage" in stages or "report" in stages:
         print(f"\n{study.network_label}")
         _show(
@@ -244,9 +345,34 @@ def _cmd_stages(args: argparse.Namespace) -> None:
             "walk (%):",
             coverage_by_locality(study),
         )
+        _show_equity(study)
     print(f"\nwrote {len(written)} files:")
     for path in written:
         print(f"  {path}")
+
+
+def _show_equity(study: Study) -> None:
+    """Print the deprivation (IMD quintile) and 65+ gaps per bundle for the area."""
+    from nwm_geo.pipeline import equity_headline
+
+    _show(
+        f"Who is within the walk in {study.profile.name}: by IMD 2019 quintile (1 = most "
+        "deprived) and for residents aged 65+ at their own speed (pp = percentage points):",
+        equity_headline(study),
+    )
+    print(study.equity.speeds_note())
+
+
+def _show_hubs(study: Study) -> None:
+    """Print the hubs of the three plans (totals) and the named sites missing."""
+    analysis = study.hub_analysis
+    totals = analysis.comparison[analysis.comparison["locality"] == "TOTAL"]
+    _show(
+        "Residents within the walk of their own locality's hub:",
+        totals.set_index("scenario")[["residents_within", "share_pct", "status"]].round(1),
+    )
+    for note in analysis.notes:
+        print(note)
 
 
 def _cmd_import_data(args: argparse.Namespace) -> None:
@@ -330,16 +456,93 @@ def _cmd_compare_plans(args: argparse.Namespace) -> None:
     _show("Localities:", cmp.metrics[[c for c in cols if c in cmp.metrics.columns]].round(1))
 
 
+def _cmd_partition(args: argparse.Namespace) -> None:
+    import json
+    import time
+
+    from nwm_geo import localities
+    from nwm_geo._io import atomic_path
+
+    if args.k < 2:
+        raise NwmGeoError(f"--k must be 2 or more, got {args.k}")
+    if args.time_limit <= 0:
+        raise NwmGeoError(f"--time-limit must be positive, got {args.time_limit}")
+    if not 0 < args.tolerance < 100:
+        raise NwmGeoError(f"--tolerance must be between 0 and 100 (%), got {args.tolerance}")
+    units = localities.read_units(
+        args.units_file,
+        id_column=args.id_column,
+        population_column=args.population_column,
+        balance_columns=args.balance_column,
+        k=args.k,
+        layer=args.layer,
+    )
+    measures = ["population", *args.balance_column]
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    plan = localities.partition(
+        units,
+        k=args.k,
+        measures=measures,
+        k_range=(2, max(args.k, len(units))),
+        time_limit_s=args.time_limit,
+        verbose=not args.quiet,
+        objective=args.objective,
+        tolerance=args.tolerance / 100 if args.objective == "compact" else None,
+    )
+    table = units[measures].copy()
+    table.insert(0, "locality", plan.assignment)
+    table.index.name = args.id_column
+    record = {
+        "input": {
+            "units_file": str(args.units_file),
+            "layer": args.layer,
+            "id_column": args.id_column,
+            "population_column": args.population_column,
+            "balance_columns": args.balance_column,
+            "n_units": len(units),
+        },
+        "settings": {
+            "k": args.k,
+            "time_limit_s": args.time_limit,
+            "objective": args.objective,
+            "tolerance_pct": args.tolerance if args.objective == "compact" else None,
+        },
+        "started_utc": started,
+        "nwm_geo": _version(),
+        **localities.plan_record(plan, units, measures=measures),
+    }
+    summary = args.summary or args.out.with_suffix(".json")
+    # both files are staged and replace their targets only when both are written
+    with atomic_path(args.out) as csv_tmp, atomic_path(summary) as json_tmp:
+        table.to_csv(csv_tmp)
+        json_tmp.write_text(json.dumps(record, indent=2, default=str))
+    print(f"{plan.status}; worst deviation {plan.objective:.2%}, lower bound {plan.bound:.2%}")
+    for line in record["wording"]:  # type: ignore[attr-defined]
+        print(f"  {line}")
+    print(f"wrote {args.out} and {summary}")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("nwm_geo")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "unknown"
+
+
 _COMMANDS = {
     "template": _cmd_template,
     "import-data": _cmd_import_data,
     "register": _cmd_stages,
     "localities": _cmd_stages,
     "coverage": _cmd_stages,
+    "hubs": _cmd_stages,
     "report": _cmd_stages,
     "run": _cmd_stages,
     "scenario": _cmd_scenario,
     "compare-plans": _cmd_compare_plans,
+    "partition": _cmd_partition,
 }
 
 

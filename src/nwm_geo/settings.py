@@ -16,6 +16,7 @@ __all__ = [
     "CATEGORY_OWNERS",
     "COUNCIL_REGISTER_COUNTS",
     "OWNER_TYPES",
+    "WALK_SPEED_SOURCES",
     "attribution",
     "crs",
     "default_area",
@@ -27,6 +28,7 @@ __all__ = [
     "shared_data_dir",
     "snap_flag_m",
     "walk_minutes",
+    "walk_speed_by_age_m_per_min",
     "walk_speed_m_per_min",
     "wgs84",
 ]
@@ -36,6 +38,46 @@ default_area: str = "luton"
 
 #: Walking speed in metres per minute (4.8 km/h).
 walk_speed_m_per_min: float = 80.0
+
+#: Walking speed per Census 2021 broad age band, metres per minute; ``None`` means the
+#: default :data:`walk_speed_m_per_min`. The equity tables (:mod:`nwm_geo.equity`)
+#: convert each point's network distance to minutes at its residents' band speed.
+#:
+#: - ``age_65_plus``: **50.8 m/min** (0.846 m/s). Source: Asher L. et al., "Most older
+#:   pedestrians are unable to cross the road in time: a cross-sectional study", *Age
+#:   and Ageing* (2012): Health Survey for England 2005, a random sample of 3,145
+#:   adults aged 65 and over (1,444 men) timed over 8 feet at their normal pace; mean
+#:   walking speed 0.9 m/s for men and 0.8 m/s for women. 50.8 m/min is the mean of the
+#:   two published means weighted by the study's 1,444 men and 1,701 women
+#:   ((1444 × 0.9 + 1701 × 0.8) / 3145 × 60); the published means are rounded to
+#:   0.1 m/s, so the figure is good to about ±3 m/min.
+#: - ``age_0_15`` to ``age_50_64``: the default (``None``). No age-specific source is
+#:   applied: the gait-speed literature (e.g. Bohannon & Andrews, "Normal walking
+#:   speed: a descriptive meta-analysis", *Physiotherapy* 2011) reports laboratory
+#:   speeds for healthy adults from 94.3 cm/s (women aged 80–99) to 143.4 cm/s (men
+#:   aged 40–49), not street speeds comparable with the 80 m/min planning default, and
+#:   no figure was found for children walking to local services.
+walk_speed_by_age_m_per_min: dict[str, float | None] = {
+    "age_0_15": None,
+    "age_16_24": None,
+    "age_25_34": None,
+    "age_35_49": None,
+    "age_50_64": None,
+    "age_65_plus": 50.8,
+}
+
+#: Where each age band's walking speed comes from (quoted by the workbook, maps and CSVs).
+WALK_SPEED_SOURCES: dict[str, str] = {
+    "age_0_15": "default speed (no age-specific source applied)",
+    "age_16_24": "default speed (no age-specific source applied)",
+    "age_25_34": "default speed (no age-specific source applied)",
+    "age_35_49": "default speed (no age-specific source applied)",
+    "age_50_64": "default speed (no age-specific source applied)",
+    "age_65_plus": (
+        "Asher et al., Age and Ageing 2012 (Health Survey for England 2005, 3,145 adults "
+        "65+): mean 0.9 m/s men, 0.8 m/s women; weighted by the study's men and women"
+    ),
+}
 
 #: The walk-time threshold, in minutes, for "within a 15-minute walk".
 walk_minutes: float = 15.0
@@ -146,6 +188,7 @@ attribution: str = (
     "Contains Royal Mail data © Royal Mail copyright and database right 2025; "
     "Contains National Statistics data © Crown copyright and database right 2025 "
     "(ONS boundaries and Census 2021/2011, OGL v3); "
+    "English Indices of Deprivation 2019 (MHCLG, OGL v3); "
     "asset sources as listed per row (DfE GIAS, NHS ODS, FSA FHRS, HMCTS, Home Office, "
     "Libraries Hacked, MuslimsInBritain.org 2016, Arts Council England); "
     "street network © OpenStreetMap contributors (ODbL) where OSM is used."

@@ -109,6 +109,8 @@ class Area:
     ods_settings: dict[int, tuple[str | None, str]] = field(default_factory=dict)
     ods_records: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=lambda: dict(settings.CATEGORY_OWNERS))
+    hub_categories: tuple[str, ...] = ()
+    hub_named: tuple[tuple[str, str], ...] = ()
 
     def owner_of(self, category: str) -> str:
         """Return the owner type of a category (:data:`nwm_geo.settings.OWNER_TYPES`).
@@ -243,7 +245,7 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
     known = {
         "key", "name", "council", "district_code", "localities", "network", "osm_file",
         "data_dates", "postcode_note", "communal_note", "files", "wards", "council_counts",
-        "categories", "ods", "sources", "owners",
+        "categories", "ods", "sources", "owners", "hubs",
     }  # fmt: skip
     for extra in sorted(set(raw) - known):
         close = difflib.get_close_matches(extra, sorted(known), n=1)
@@ -357,6 +359,7 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
     prefixes = [s.prefix for s in sources]
     for dup in sorted({p for p in prefixes if prefixes.count(p) > 1}):
         problems.append(f"key 'sources': prefix {dup!r} is used twice; asset ids would clash")
+    hub_categories, hub_named = _hubs_table(raw.get("hubs"), problems)
     if problems:
         raise ProfileError(_message(profile, problems))
     return Area(
@@ -381,7 +384,33 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
         ods_settings=ods_settings,
         ods_records=ods_records,
         owners=owners,
+        hub_categories=hub_categories,
+        hub_named=hub_named,
     )
+
+
+def _hubs_table(
+    raw: object, problems: list[str]
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    """Read the ``[hubs]`` table: candidate categories and the council's named hubs."""
+    if raw is None:
+        return (), ()
+    if not isinstance(raw, dict):
+        problems.append("key 'hubs': must be a table with categories and [[hubs.named]]")
+        return (), ()
+    for extra in sorted(set(raw) - {"categories", "named"}):
+        problems.append(f"key 'hubs.{extra}': not a hubs key (categories, named)")
+    cats = tuple(str(c) for c in raw.get("categories", []) or [])
+    problems += [
+        p for i, c in enumerate(cats) if (p := _category_problem(f"hubs.categories[{i}]", c))
+    ]
+    named: list[tuple[str, str]] = []
+    for i, entry in enumerate(raw.get("named", []) or []):
+        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+            problems.append(f"key 'hubs.named[{i}]': needs a name (and register_name)")
+            continue
+        named.append((entry["name"], str(entry.get("register_name", ""))))
+    return cats, tuple(named)
 
 
 _CACHE: dict[str, Area] = {}

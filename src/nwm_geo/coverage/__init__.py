@@ -13,7 +13,8 @@ The package has two halves:
   ``_network``), :func:`snap` / :func:`snap_xy` (exact snapping, ``_snap``),
   :func:`insert_points` / :func:`prepare` / :class:`WalkModel` (points inserted on
   their edges, ``_model``) and :func:`coverage_matrix` / :class:`Cover` (the
-  within-threshold matrices, ``_cover``);
+  within-threshold matrices, ``_cover``), with :func:`source_minutes` (the same runs,
+  keeping the minutes, for hub catchments);
 - the **metrics**: :func:`nearest_minutes`, :func:`coverage_table`,
   :func:`coverage_summary` (``_metrics``), :func:`asset_criticality` /
   :func:`cover_criticality` (``_cover``) and :func:`walksheds` /
@@ -46,6 +47,7 @@ from nwm_geo.coverage._cover import (
     asset_criticality,
     cover_criticality,
     coverage_matrix,
+    source_minutes,
 )
 from nwm_geo.coverage._impact import AGE_BANDS, IMPACT_COLUMNS, ClosureImpact, closure_impact
 from nwm_geo.coverage._metrics import (
@@ -87,6 +89,7 @@ __all__ = [
     "prepare",
     "snap",
     "snap_xy",
+    "source_minutes",
     "walksheds",
     "with_sites",
 ]

@@ -8,7 +8,7 @@ population per asset) on the asset index.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -23,7 +23,13 @@ from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import TOLERANCE_M, resolve_minutes, resolve_speed, within_metres
 from nwm_geo.coverage._model import WalkModel
 
-__all__ = ["Cover", "asset_criticality", "cover_criticality", "coverage_matrix"]
+__all__ = [
+    "Cover",
+    "asset_criticality",
+    "cover_criticality",
+    "coverage_matrix",
+    "source_minutes",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,6 +116,33 @@ class Cover:
         )
 
 
+def _source_distances(
+    model: WalkModel,
+    source_nodes: np.ndarray,
+    limit_m: float,
+    *,
+    chunk: int = 64,
+    verbose: bool = False,
+    desc: str = "sources",
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Yield ``(sources, points, metres)``: bounded Dijkstra from ``chunk`` sources at a time.
+
+    ``sources`` are positions in ``source_nodes`` (snapped ones only), ``points`` the
+    positions of the snapped demand points, ``metres`` the distances (sources × points;
+    inf beyond ``limit_m`` plus the tolerance, or unreached).
+    """
+    ok_pts = np.flatnonzero(model.point_nodes >= 0)
+    pnodes = model.point_nodes[ok_pts]
+    valid = np.flatnonzero(source_nodes >= 0)
+    starts = range(0, len(valid), chunk)
+    for start in tqdm(starts, disable=not verbose, desc=desc):
+        sel = valid[start : start + chunk]
+        d = dijkstra(
+            model.graph, directed=True, indices=source_nodes[sel], limit=limit_m + TOLERANCE_M
+        )
+        yield sel, ok_pts, d[:, pnodes]
+
+
 def _within(
     model: WalkModel,
     source_nodes: np.ndarray,
@@ -121,24 +154,88 @@ def _within(
 ) -> sp.csr_matrix:
     """Boolean (n_sources × n_points) matrix: point within ``limit_m`` of the source."""
     n_pts = len(model.point_nodes)
-    ok_pts = np.flatnonzero(model.point_nodes >= 0)
-    pnodes = model.point_nodes[ok_pts]
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
-    valid = np.flatnonzero(source_nodes >= 0)
-    starts = range(0, len(valid), chunk)
-    for start in tqdm(starts, disable=not verbose, desc=desc):
-        sel = valid[start : start + chunk]
-        d = dijkstra(
-            model.graph, directed=True, indices=source_nodes[sel], limit=limit_m + TOLERANCE_M
-        )
-        hit_r, hit_c = np.nonzero(within_metres(d[:, pnodes], limit_m))
+    for sel, ok_pts, d in _source_distances(
+        model, source_nodes, limit_m, chunk=chunk, verbose=verbose, desc=desc
+    ):
+        hit_r, hit_c = np.nonzero(within_metres(d, limit_m))
         rows.append(sel[hit_r])
         cols.append(ok_pts[hit_c])
     r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
     data = np.ones(len(r), dtype=bool)
     return sp.csr_matrix((data, (r, c)), shape=(len(source_nodes), n_pts))
+
+
+def _source_ids_nodes(
+    model: WalkModel, sources: str, source_ids: Iterable[Any] | None
+) -> tuple[pd.Index, np.ndarray]:
+    """Return the ids and model nodes of the chosen sources (all, or ``source_ids``)."""
+    if sources == "assets":
+        ids, nodes = model.asset_ids, model.asset_nodes
+    elif sources == "points":
+        ids, nodes = model.point_ids, model.point_nodes
+    else:
+        raise NwmGeoError(f"sources must be 'assets' or 'points', not {sources!r}")
+    if source_ids is not None:
+        wanted = pd.Index(list(source_ids))
+        pos = ids.get_indexer(wanted)
+        if (pos < 0).any():
+            raise NwmGeoError(f"Unknown source ids: {list(wanted[pos < 0][:10])}")
+        ids, nodes = ids[pos], nodes[pos]
+    return pd.Index(ids), nodes
+
+
+def source_minutes(
+    model: WalkModel,
+    *,
+    sources: Literal["assets", "points"] = "assets",
+    source_ids: Iterable[Any] | None = None,
+    speed_m_per_min: float | None = None,
+    max_minutes: float | None = None,
+    verbose: bool = False,
+) -> pd.DataFrame:
+    """Return walking minutes from each chosen source to every demand point.
+
+    The same bounded Dijkstra runs as :func:`coverage_matrix`, keeping the distances
+    instead of the within-threshold flags (for hub catchments and mean walk times).
+
+    Parameters
+    ----------
+    model
+        From :func:`~nwm_geo.coverage.prepare`.
+    sources
+        ``"assets"`` (the register) or ``"points"`` (sites at the demand points).
+    source_ids
+        A subset of the sources, by id (default all).
+    speed_m_per_min
+        Walking speed (default from settings).
+    max_minutes
+        Stop each search at this many minutes (None: no limit, every reachable point).
+    verbose
+        Show progress.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the model's demand point ids, one column per source id; NaN where a
+        point is unreachable, unsnapped or beyond ``max_minutes``.
+
+    Raises
+    ------
+    NwmGeoError
+        If ``sources`` is unknown, a source id is unknown, or the speed or limit is out
+        of range.
+    """
+    speed = resolve_speed(speed_m_per_min)
+    limit = np.inf if max_minutes is None else resolve_minutes(max_minutes) * speed
+    ids, nodes = _source_ids_nodes(model, sources, source_ids)
+    out = np.full((len(model.point_ids), len(ids)), np.nan)
+    for sel, ok_pts, d in _source_distances(model, nodes, limit, verbose=verbose):
+        block = np.where(np.isfinite(d), d / speed, np.nan)
+        out[np.ix_(ok_pts, sel)] = block.T
+    return pd.DataFrame(out, index=model.point_ids, columns=ids)
 
 
 def coverage_matrix(
@@ -177,18 +274,7 @@ def coverage_matrix(
         out of range.
     """
     mins, speed = resolve_minutes(minutes), resolve_speed(speed_m_per_min)
-    if sources == "assets":
-        ids, nodes = model.asset_ids, model.asset_nodes
-    elif sources == "points":
-        ids, nodes = model.point_ids, model.point_nodes
-    else:
-        raise NwmGeoError(f"sources must be 'assets' or 'points', not {sources!r}")
-    if source_ids is not None:
-        wanted = pd.Index(list(source_ids))
-        pos = ids.get_indexer(wanted)
-        if (pos < 0).any():
-            raise NwmGeoError(f"Unknown source ids: {list(wanted[pos < 0][:10])}")
-        ids, nodes = ids[pos], nodes[pos]
+    ids, nodes = _source_ids_nodes(model, sources, source_ids)
     m = _within(model, nodes, mins * speed, verbose=verbose)
     return Cover(
         matrix=m.T.tocsr(),

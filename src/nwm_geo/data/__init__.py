@@ -22,14 +22,31 @@ from nwm_geo.data.assets import (
     write_register,
     write_register_template,
 )
-from nwm_geo.data.boundaries import borough_boundary, load_lsoas, load_oas, load_wards
+from nwm_geo.data.boundaries import (
+    AGE_BANDS,
+    borough_boundary,
+    load_lsoas,
+    load_oas,
+    load_wards,
+)
 from nwm_geo.data.bundle import bundle_manifest, import_bundle, read_manifest, require_raw
-from nwm_geo.data.population import build_demand_points, demand_points, ward_population
+from nwm_geo.data.deprivation import DOMAIN_DECILES, IMD_COLUMNS, load_imd
+from nwm_geo.data.population import (
+    GROUP_COLUMNS,
+    build_demand_points,
+    demand_points,
+    split_by_bands,
+    ward_population,
+)
 from nwm_geo.data.postcodes import load_postcodes, normalise_postcode
 
 __all__ = [
+    "AGE_BANDS",
     "CATEGORY_SYNONYMS",
+    "DOMAIN_DECILES",
     "EXAMPLE_ID",
+    "GROUP_COLUMNS",
+    "IMD_COLUMNS",
     "MERGE_LOG_COLUMNS",
     "REGISTER_COLUMNS",
     "TEMPLATE_COLUMNS",
@@ -42,6 +59,7 @@ __all__ = [
     "demand_points",
     "import_bundle",
     "is_personal_column",
+    "load_imd",
     "load_lsoas",
     "load_oas",
     "load_postcodes",
@@ -56,6 +74,7 @@ __all__ = [
     "read_table",
     "reconciliation",
     "require_raw",
+    "split_by_bands",
     "ward_population",
     "ward_table",
     "write_register",

@@ -1,9 +1,11 @@
 """Population: residential demand points from Code-Point postcodes and the Census.
 
-In: Code-Point Open postcodes, LSOA 2021 boundaries with Census 2021 totals, OA 2011
-boundaries with Census 2011 totals. Out: one demand point per postcode of the area,
-carrying an integer share of its LSOA's 2021 population. :func:`build_demand_points` is
-the pure function; :func:`demand_points` reads its inputs from the bundle.
+In: Code-Point Open postcodes, LSOA 2021 boundaries with Census 2021 totals and broad
+age bands, OA 2011 boundaries with Census 2011 totals, LSOA 2011 boundaries with IMD 2019
+(:func:`nwm_geo.data.load_imd`). Out: one demand point per postcode of the area,
+carrying an integer share of its LSOA's 2021 population, split by age band, and the
+deprivation of the LSOA 2011 it lies in. :func:`build_demand_points` is the pure
+function; :func:`demand_points` reads its inputs from the bundle.
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ from tqdm.auto import tqdm
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.areas import Area
-from nwm_geo.data.boundaries import load_lsoas, load_oas, load_wards
+from nwm_geo.data.boundaries import AGE_BANDS, load_lsoas, load_oas, load_wards
+from nwm_geo.data.deprivation import IMD_COLUMNS, load_imd
 from nwm_geo.data.postcodes import load_postcodes
 
 __all__ = [
     "DEMAND_COLUMNS",
+    "GROUP_COLUMNS",
     "build_demand_points",
     "demand_points",
     "largest_remainder",
+    "split_by_bands",
     "ward_population",
 ]
 
@@ -43,6 +48,11 @@ DEMAND_COLUMNS: tuple[str, ...] = (
     "lat",
     "geometry",
 )
+
+#: The group columns :func:`demand_points` adds after :data:`DEMAND_COLUMNS`: the
+#: deprivation of the point's LSOA 2011 (:data:`nwm_geo.data.IMD_COLUMNS`) and its
+#: residents per Census 2021 broad age band (:data:`nwm_geo.data.AGE_BANDS`).
+GROUP_COLUMNS: tuple[str, ...] = (*IMD_COLUMNS, *AGE_BANDS)
 
 
 def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
@@ -81,10 +91,100 @@ def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
     return base
 
 
+def split_by_bands(point_totals: np.ndarray, band_totals: np.ndarray) -> np.ndarray:
+    """Split one area's people over points × bands, exact on both margins.
+
+    Sequential largest remainder: band after band, the band's total is split over the
+    points by Hamilton's method (:func:`largest_remainder`) in proportion to each
+    point's residents not yet placed in a band; the last band takes every resident
+    left. A point's share of a band is therefore never more than it has left, every
+    column sums to its band total and every row to its point total, exactly. The first
+    band is the proportional split itself; each later cell is within one person of the
+    proportional split of what is left.
+
+    Parameters
+    ----------
+    point_totals
+        Non-negative integer residents per point (one area, e.g. an LSOA).
+    band_totals
+        Non-negative integer residents per band, with the same sum.
+
+    Returns
+    -------
+    numpy.ndarray
+        Integers, shape (points, bands).
+
+    Raises
+    ------
+    NwmGeoError
+        If the totals are negative or their sums differ.
+    """
+    rows = np.asarray(point_totals, dtype=np.int64)
+    cols = np.asarray(band_totals, dtype=np.int64)
+    if (rows < 0).any() or (cols < 0).any() or rows.sum() != cols.sum():
+        raise NwmGeoError(
+            f"cannot split {int(rows.sum())} residents of the points into bands that "
+            f"total {int(cols.sum())}: the totals must be non-negative and equal"
+        )
+    out = np.zeros((len(rows), len(cols)), dtype=np.int64)
+    left = rows.copy()
+    for j, total in enumerate(cols):
+        if j == len(cols) - 1:
+            out[:, j] = left
+            break
+        if total == 0:
+            continue
+        out[:, j] = largest_remainder(int(total), left.astype(float))
+        left -= out[:, j]
+    return out
+
+
+def _spread_bands(points: pd.DataFrame, lsoas: pd.DataFrame) -> pd.DataFrame:
+    """Residents per age band at each point, from its LSOA's band totals."""
+    sums = lsoas[list(AGE_BANDS)].sum(axis=1)
+    bad = lsoas.index[(sums != lsoas["population"]).to_numpy()]
+    if len(bad):
+        shown = ", ".join(
+            f"{code} ({int(sums[code])} in bands, total {int(lsoas.loc[code, 'population'])})"
+            for code in bad[:10]
+        )
+        raise NwmGeoError(
+            f"{len(bad)} LSOA(s) have Census 2021 age bands that do not add up to their "
+            f"total: {shown}"
+        )
+    parts = []
+    for code, group in points.groupby("lsoa_code", sort=False):
+        bands = lsoas.loc[code, list(AGE_BANDS)].to_numpy(dtype=np.int64)
+        table = split_by_bands(group["population"].to_numpy(), bands)
+        parts.append(pd.DataFrame(table, index=group.index, columns=list(AGE_BANDS)))
+    return pd.concat(parts).reindex(points.index)
+
+
+def _attach_deprivation(points: gpd.GeoDataFrame, imd: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Return the IMD columns of the LSOA 2011 each point lies in (else the nearest)."""
+    polys = imd[["geometry"]].to_crs(points.crs).reset_index(names="lsoa11_code")
+    left = gpd.GeoDataFrame(geometry=points.geometry.values, index=points.index, crs=points.crs)
+    joined = left.sjoin(polys, how="left", predicate="intersects")
+    code = joined[~joined.index.duplicated(keep="first")]["lsoa11_code"].reindex(points.index)
+    lost = code.isna()
+    if lost.any():  # generalised boundaries leave slivers: take the nearest LSOA 2011
+        near = left[lost.to_numpy()].sjoin_nearest(polys, how="left")
+        near = near[~near.index.duplicated(keep="first")]
+        code[lost] = near["lsoa11_code"].reindex(code.index[lost]).to_numpy()
+    values = imd.drop(columns="geometry").reindex(code.to_numpy())
+    values.index = points.index
+    values.insert(0, "lsoa11_code", code.astype(str))
+    out: pd.DataFrame = values[list(IMD_COLUMNS)]
+    return out
+
+
 def demand_points(
     *, area: str | Area | None = None, data_dir: Path | None = None, verbose: bool = False
 ) -> gpd.GeoDataFrame:
     """Read an area's bundle files and build its demand points (:func:`build_demand_points`).
+
+    The points carry the group columns (:data:`GROUP_COLUMNS`): IMD 2019 from
+    :func:`nwm_geo.data.load_imd` and the Census 2021 age bands.
 
     Parameters
     ----------
@@ -105,6 +205,7 @@ def demand_points(
         load_lsoas(year=2021, area=area, data_dir=data_dir),
         load_oas(area=area, data_dir=data_dir),
         load_wards(area=area, data_dir=data_dir),
+        imd=load_imd(area=area, data_dir=data_dir),
         verbose=verbose,
     )
 
@@ -115,6 +216,7 @@ def build_demand_points(
     oas: gpd.GeoDataFrame,
     wards: gpd.GeoDataFrame,
     *,
+    imd: gpd.GeoDataFrame | None = None,
     verbose: bool = False,
 ) -> gpd.GeoDataFrame:
     """Build residential demand points: the area's postcodes carrying Census 2021 population.
@@ -138,6 +240,15 @@ def build_demand_points(
        point guaranteed inside the polygon), ``point_id = "<lsoa_code>:centre"``, an
        empty ``postcode`` and ``weight_source == "lsoa point"``, carrying the whole
        LSOA total. Nobody is dropped.
+    5. Age bands (when ``lsoas`` carries all of :data:`~nwm_geo.data.AGE_BANDS`): each
+       point's residents are split over the LSOA's Census 2021 band totals by
+       :func:`split_by_bands` (sequential largest remainder), so the bands add up
+       exactly to the point's ``population`` and, over the LSOA's points, to the
+       LSOA's band totals. Every point of an LSOA gets the same age mix, up to rounding.
+    6. Deprivation (when ``imd`` is given): the IMD 2019 rank, decile, quintile and
+       domain deciles of the LSOA 2011 polygon the point lies in (``lsoa11_code``); a
+       point in no LSOA 2011 polygon (a sliver of the generalised boundaries) takes the
+       nearest one.
 
     Ward: the postcode's Code-Point ward (the ONS assignment, current pattern); for a
     representative point, the ward polygon that contains it.
@@ -152,6 +263,8 @@ def build_demand_points(
         :func:`~nwm_geo.data.load_oas`, with ``population_2011``.
     wards
         :func:`~nwm_geo.data.load_wards` in the current pattern.
+    imd
+        :func:`~nwm_geo.data.load_imd`: LSOA 2011 polygons with IMD 2019.
     verbose
         Show a progress bar over the LSOAs.
 
@@ -159,7 +272,9 @@ def build_demand_points(
     -------
     geopandas.GeoDataFrame
         Indexed by ``point_id`` (the postcode), with the columns of
-        :data:`DEMAND_COLUMNS`; ``population`` is int, ``weight`` the raw weight.
+        :data:`DEMAND_COLUMNS`, then the IMD columns (with ``imd``) and the age bands
+        (when ``lsoas`` has them), in :data:`GROUP_COLUMNS` order; ``population`` and
+        the groups are int, ``weight`` the raw weight.
     """
     pts = postcodes[postcodes["in_borough"]].copy()
     pts = pts.to_crs(lsoas.crs)
@@ -244,7 +359,12 @@ def build_demand_points(
     check = out.groupby("lsoa_code")["population"].sum().reindex(lsoas.index).fillna(0)
     if not (check.astype(int) == lsoas["population"].astype(int)).all():  # pragma: no cover
         raise NwmGeoError("demand points do not reproduce the LSOA totals; this is a bug")
-    return out[list(DEMAND_COLUMNS)]
+    extra: list[pd.DataFrame] = []
+    if imd is not None:
+        extra.append(_attach_deprivation(out, imd))
+    if all(band in lsoas.columns for band in AGE_BANDS):
+        extra.append(_spread_bands(out, lsoas))
+    return pd.concat([out[list(DEMAND_COLUMNS)], *extra], axis=1)
 
 
 def ward_population(points: gpd.GeoDataFrame) -> pd.Series:

@@ -20,6 +20,13 @@ is described in plain words in ``docs/localities.md``.
 from __future__ import annotations
 
 from nwm_geo.localities._alternatives import alternatives
+from nwm_geo.localities._hubs import (
+    HubFrontier,
+    HubPlan,
+    HubRules,
+    hub_frontier,
+    partition_with_hubs,
+)
 from nwm_geo.localities._instance import polsby_popper, ward_adjacency
 from nwm_geo.localities._partition import SETS_MAX_UNITS, Method, partition
 from nwm_geo.localities._plan import (
@@ -38,11 +45,15 @@ from nwm_geo.localities._planfile import (
     read_plan,
 )
 from nwm_geo.localities._rules import DEFAULT_K_RANGE, PartitionRules
+from nwm_geo.localities._units import plan_record, read_units, within_wording
 
 __all__ = [
     "DEFAULT_K_RANGE",
     "SETS_MAX_UNITS",
     "Alternatives",
+    "HubFrontier",
+    "HubPlan",
+    "HubRules",
     "LocalityPlan",
     "Method",
     "PartitionRules",
@@ -50,13 +61,18 @@ __all__ = [
     "alternatives",
     "compare_plans",
     "dissolve",
+    "hub_frontier",
     "locality_of_wards",
     "partition",
+    "partition_with_hubs",
     "plan_from_assignment",
     "plan_parts",
+    "plan_record",
     "plan_sha256",
     "plan_summary",
     "polsby_popper",
     "read_plan",
+    "read_units",
     "ward_adjacency",
+    "within_wording",
 ]

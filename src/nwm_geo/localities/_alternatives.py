@@ -19,12 +19,33 @@ from scipy.optimize import linear_sum_assignment
 from tqdm.auto import tqdm
 
 from nwm_geo._errors import SolverError
-from nwm_geo.localities._enumerate import _enumerate_sets
-from nwm_geo.localities._instance import Clock, _cut, _labels_from_masks, _zvalue
-from nwm_geo.localities._partition import _instance_for
+from nwm_geo.localities._enumerate import (
+    NODES_PER_SECOND,
+    enumerate_connected_sets,
+    max_sets_for_memory,
+)
+from nwm_geo.localities._heuristic import _SETS_MOVES_PER_UNIT, _incumbent
+from nwm_geo.localities._instance import (
+    Clock,
+    _cut,
+    _Instance,
+    _labels_from_masks,
+    _labels_from_plan,
+    _zvalue,
+)
+from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB
+from nwm_geo.localities._partition import (
+    ENUMERATION_SHARE,
+    SETS_MIP_MAX_COLUMNS,
+    _instance_for,
+    partition,
+)
 from nwm_geo.localities._plan import Alternatives, LocalityPlan, _make_plan
 from nwm_geo.localities._rules import PartitionRules
-from nwm_geo.localities._setpart import _set_search, _SetModel
+from nwm_geo.localities._setpart import _masks_of, _Search, _set_search, _SetModel
+
+# labels, z, cut, z proven, lower bound on z, tie-break proven
+_Ranked = tuple[np.ndarray, float, float, bool, float, bool]
 
 __all__ = ["alternatives"]
 
@@ -39,7 +60,7 @@ def _match_labels(ref: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
     return np.array([mapping[int(b)] for b in other])
 
 
-def alternatives(  # noqa: C901, PLR0913
+def alternatives(  # noqa: PLR0913
     wards: gpd.GeoDataFrame,
     *,
     k: int = 5,
@@ -60,13 +81,15 @@ def alternatives(  # noqa: C901, PLR0913
     max_sets: int = 5_000_000,
     start: pd.Series | None = None,
     clock: Clock = time.perf_counter,
+    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB,
 ) -> Alternatives:
     """Return the ``n`` best distinct plans, ranked, and each ward's swing.
 
     Plans are ranked lexicographically by (worst deviation, boundary cut). Each rank is
     a proven optimum of the set-partitioning model with no-good cuts excluding every
     earlier plan (distinct partitions, never relabelings). The enumeration band is
-    widened whenever the plans inside it run out, so each rank stays proven.
+    widened whenever the plans inside it run out, so each rank stays proven. On maps
+    too large to enumerate, see ``max_sets``: a plan always comes back.
 
     Parameters
     ----------
@@ -78,8 +101,11 @@ def alternatives(  # noqa: C901, PLR0913
     within_pct
         The swing counts plans whose objective is at most ``within_pct`` % worse than
         the optimum.
-    max_sets
-        Give up (``SolverError``) if the enumeration exceeds this many sets.
+    max_sets, memory_limit_mb
+        The enumeration's budget, as for :func:`partition`. When the enumeration does
+        not fit (large maps), rank 1 is :func:`partition`'s plan (60 % of the time
+        left) and the other ranks are distinct plans from heuristic restarts, not
+        proven; ``method`` says so.
 
     Returns
     -------
@@ -100,75 +126,72 @@ def alternatives(  # noqa: C901, PLR0913
         adjacency=adjacency,
         start=start,
     )
-    found = _set_search(
+    nodes = int(ENUMERATION_SHARE * time_limit_s * NODES_PER_SECOND)
+    search = _set_search(
         inst,
         seed=seed,
         deadline=deadline,
         clock=clock,
-        max_sets=max_sets,
+        max_sets=min(max_sets, max_sets_for_memory(memory_limit_mb)),
+        max_nodes=nodes,
         verbose=verbose,
         start=start_labels,
+        memory_limit_mb=memory_limit_mb,
     )
-    if found is None:
-        raise SolverError(
-            f"alternatives needs connected-set enumeration; more than {max_sets:,} sets "
-            f"for {inst.n} units"
-        )
-    model, upper, _ = found
-    u_max = float(inst.weights.max()) * max(inst.k - 1, 1) + 1e-9
-    # labels, z, cut, z proven, lower bound on z, tie-break proven
-    results: list[tuple[np.ndarray, float, float, bool, float, bool]] = []
-    level: float | None = None
-    bar = tqdm(total=n, desc="alternatives", disable=not verbose)
-    while len(results) < n:
-        left = deadline - clock()
-        if left <= 0:
-            break
-        got = None
-        if level is not None:
-            r2, chosen = model.solve(
-                stage=2, zcap=level, solver=solver, time_left=left, verbose=verbose
-            )
-            if r2.state in ("optimal", "feasible"):
-                # same z as the previous rank, so z is proven if it was proven there
-                got = (chosen, results[-1][3], results[-1][4], r2.state == "optimal")
-        if got is None:
-            r1, chosen1 = model.solve(
-                stage=1, zcap=None, solver=solver, time_left=left, verbose=verbose
-            )
-            if r1.state == "infeasible":
-                if upper >= u_max:
-                    break  # every partition has been listed
-                upper = min(upper * 2, u_max)
-                sets = _enumerate_sets(inst, upper, max_sets=max_sets, verbose=verbose)
-                if sets is None:
-                    break
-                nogoods = model.nogoods
-                model = _SetModel(inst, sets)
-                model.nogoods = nogoods
-                continue
-            if r1.state == "none":
-                break
-            level = r1.objective
-            r2, chosen = model.solve(
-                stage=2,
-                zcap=level,
+    too_many = search.model is not None and len(search.model.sets) > SETS_MIP_MAX_COLUMNS
+    if search.model is None or too_many:
+        found = search.found
+        why = f"{found.stopped} after {len(found.sets):,} sets" if found else "no incumbent"
+        if too_many and found is not None:
+            why = f"{len(found.sets):,} sets, more than the MIP takes"
+        results = _heuristic_alternatives(
+            inst,
+            n=n,
+            plan=partition(
+                wards,
+                k=k,
+                rules=rules,
+                measures=measures,
+                weights=weights,
+                population_band=population_band,
+                category_floors=category_floors,
+                pins=pins,
+                k_range=k_range,
+                time_limit_s=max(0.6 * (deadline - clock()), 0.0),
                 solver=solver,
-                time_left=deadline - clock(),
                 verbose=verbose,
-            )
-            if r2.state not in ("optimal", "feasible"):
-                chosen = chosen1  # no tie-break in time: the stage-1 plan, cut not minimised
-            got = (chosen, r1.state == "optimal", r1.bound, r2.state == "optimal")
-        chosen, proven, bound, tiebreak = got
-        model.nogoods.append(frozenset(chosen))
-        labels = _labels_from_masks(inst.n, chosen)
-        zval = _zvalue(inst, labels)
-        results.append((labels, zval, _cut(inst, labels), proven, bound, tiebreak))
-        bar.update(1)
-    bar.close()
+                adjacency=adjacency,
+                seed=seed,
+                start=start,
+                clock=clock,
+                memory_limit_mb=memory_limit_mb,
+            ),
+            seed=seed,
+            deadline=deadline,
+            clock=clock,
+        )
+        how = (
+            f"the enumeration did not fit its budget ({why}): partition()'s plan and "
+            "distinct plans from heuristic restarts (not proven); ranks by "
+            "(worst deviation, boundary cut)"
+        )
+    else:
+        results, upper = _exact_alternatives(
+            inst,
+            search,
+            n=n,
+            solver=solver,
+            verbose=verbose,
+            deadline=deadline,
+            clock=clock,
+            max_sets=max_sets,
+        )
+        how = (
+            f"set partitioning over connected sets with deviation <= {upper:.4%}; "
+            "no-good cuts; ranks by (worst deviation, boundary cut)"
+        )
     if not results:
-        raise SolverError("no plan found within the time limit")
+        raise SolverError("no plan found within the time limit")  # only with pins/hard rules
     names = (
         wards["ward_name"]
         if "ward_name" in wards.columns
@@ -229,9 +252,136 @@ def alternatives(  # noqa: C901, PLR0913
         swing=swing,
         best=best,
         runtime_s=clock() - t0,
-        method=(
-            f"set partitioning over connected sets with deviation <= {upper:.4%}; "
-            "no-good cuts; ranks by (worst deviation, boundary cut)"
-        ),
+        method=how,
         ranked=ranked,
     )
+
+
+def _exact_alternatives(
+    inst: _Instance,
+    search: _Search,
+    *,
+    n: int,
+    solver: pulp.LpSolver | None,
+    verbose: bool,
+    deadline: float,
+    clock: Clock,
+    max_sets: int,
+) -> tuple[list[_Ranked], float]:
+    """Ranks from the set-partitioning model with no-good cuts, each proven if in time."""
+    model = search.model
+    assert model is not None and search.found is not None
+    upper = search.found.upper
+    first_start = _masks_of(search.incumbent[0], inst.k) if search.incumbent else None
+    u_max = float(inst.weights.max()) * max(inst.k - 1, 1) + 1e-9
+    results: list[_Ranked] = []
+    level: float | None = None
+    bar = tqdm(total=n, desc="alternatives", disable=not verbose)
+    while len(results) < n:
+        left = deadline - clock()
+        if left <= 0:
+            break
+        got = None
+        if level is not None:
+            r2, chosen = model.solve(
+                stage=2, zcap=level, solver=solver, time_left=left, verbose=verbose
+            )
+            if r2.state in ("optimal", "feasible") and len(chosen) == inst.k:
+                # same z as the previous rank, so z is proven if it was proven there
+                got = (chosen, results[-1][3], results[-1][4], r2.state == "optimal")
+        if got is None:
+            r1, chosen1 = model.solve(
+                stage=1,
+                zcap=None,
+                solver=solver,
+                time_left=0.7 * left,
+                verbose=verbose,
+                start=first_start if not results else None,
+            )
+            if r1.state == "infeasible":
+                if upper >= u_max:
+                    break  # every partition has been listed
+                upper = min(upper * 2, u_max)
+                found = enumerate_connected_sets(
+                    inst,
+                    upper,
+                    max_sets=max_sets,
+                    deadline=deadline,
+                    clock=clock,
+                    verbose=verbose,
+                )
+                if not found.complete:
+                    break
+                nogoods = model.nogoods
+                model = _SetModel(inst, found.sets, memory_limit_mb=model.memory_limit_mb)
+                model.nogoods = nogoods
+                continue
+            if r1.state == "none" or len(chosen1) != inst.k:
+                break
+            level = r1.objective
+            r2, chosen = model.solve(
+                stage=2,
+                zcap=level,
+                solver=solver,
+                time_left=deadline - clock(),
+                verbose=verbose,
+            )
+            if r2.state not in ("optimal", "feasible") or len(chosen) != inst.k:
+                chosen = chosen1  # no tie-break in time: the stage-1 plan, cut not minimised
+            got = (chosen, r1.state == "optimal", r1.bound, r2.state == "optimal")
+        chosen, proven, bound, tiebreak = got
+        model.nogoods.append(frozenset(chosen))
+        labels = _labels_from_masks(inst.n, chosen)
+        zval = _zvalue(inst, labels)
+        results.append((labels, zval, _cut(inst, labels), proven, bound, tiebreak))
+        bar.update(1)
+    bar.close()
+    if not results and search.incumbent is not None:
+        labels = search.incumbent[0]
+        zval = _zvalue(inst, labels)
+        results.append((labels, zval, _cut(inst, labels), False, inst.lower_bound, False))
+    return results, upper
+
+
+def _heuristic_alternatives(
+    inst: _Instance,
+    *,
+    n: int,
+    plan: LocalityPlan,
+    seed: int,
+    deadline: float,
+    clock: Clock,
+) -> list[_Ranked]:
+    """``plan`` and distinct plans from heuristic restarts (fixed moves each), ranked."""
+    best = _labels_from_plan(inst, plan.assignment)
+    results: list[_Ranked] = [
+        (
+            best,
+            plan.objective,
+            plan.boundary_cut_m,
+            plan.proven_optimal,
+            plan.bound,
+            plan.tiebreak_proven,
+        )
+    ]
+    seen = {frozenset(_masks_of(best, inst.k))}
+    tries = 0
+    while len(results) < n and tries < 3 * n and clock() < deadline - 1.0:
+        tries += 1
+        found = _incumbent(
+            inst,
+            seed=seed + tries,
+            restarts=2,
+            iters=_SETS_MOVES_PER_UNIT * inst.n,
+            deadline=deadline - 1.0,
+            clock=clock,
+        )
+        if found is None:
+            continue
+        key = frozenset(_masks_of(found[0], inst.k))
+        if key in seen:
+            continue
+        seen.add(key)
+        labels = found[0]
+        results.append((labels, found[1], _cut(inst, labels), False, plan.bound, False))
+    return sorted(results, key=lambda r: (round(r[1], 12), r[2]))

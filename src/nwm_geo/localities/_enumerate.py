@@ -1,29 +1,110 @@
 """Every connected set of units that could be a locality in a plan at least as good as U.
 
-In: an ``_Instance`` and an upper bound ``U`` on the worst deviation. Out: each
-connected unit set (as a bitmask) whose deviation is ``<= U`` and that meets the pins
-and bounds, with its deviation. Because the measures are non-negative, a set stops
-growing as soon as a measure exceeds ``mean * (1 + U / w)`` or a bound's total exceeds
-its upper limit.
+In: an ``_Instance``, an upper bound ``U`` on the worst deviation and a budget (sets
+kept, search nodes, a deadline). Out: a :class:`SetEnumeration`: each connected unit set
+(as a bitmask) whose deviation is ``<= U`` and that meets the pins and bounds, with its
+deviation, and whether the list is complete. Because the measures are non-negative, a
+set stops growing as soon as a measure exceeds ``mean * (1 + U / w)`` or a bound's total
+exceeds its upper limit.
+
+The budget makes the enumeration safe at any size: it stops (``complete=False``, with
+the reason) after ``max_sets`` sets, ``max_nodes`` search nodes (sets visited, kept or
+not) or at the deadline, whichever comes first. Count budgets are deterministic; the
+deadline is only a safety stop. The memory of a kept set is about
+:data:`BYTES_PER_SET` bytes in the set-partitioning model, which
+:func:`max_sets_for_memory` turns into a count budget.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from tqdm.auto import tqdm
 
-from nwm_geo.localities._instance import _Instance
+from nwm_geo.localities._instance import Clock, _Instance
+
+__all__ = ["BYTES_PER_SET", "SetEnumeration", "enumerate_connected_sets", "max_sets_for_memory"]
+
+#: Memory per kept set in the set-partitioning model (the Python list, the PuLP column
+#: and HiGHS's copy), measured on the 40- and 70-unit benchmark maps and rounded up.
+BYTES_PER_SET: int = 4096
+
+#: Search nodes visited per second by the enumeration on the benchmark machine (about),
+#: used only to size the default node budget from the time limit.
+NODES_PER_SECOND: int = 150_000
 
 
-def _enumerate_sets(  # noqa: C901
-    inst: _Instance, upper: float, *, max_sets: int, verbose: bool
-) -> list[tuple[int, float]] | None:
-    """All connected unit sets with deviation <= upper that pass the pins and bounds.
+def max_sets_for_memory(memory_limit_mb: float) -> int:
+    """Return how many sets fit in ``memory_limit_mb`` MiB (see :data:`BYTES_PER_SET`)."""
+    return max(int(memory_limit_mb * 2**20 // BYTES_PER_SET), 1)
 
-    Returns ``(bitmask, deviation)`` pairs, or None if more than ``max_sets`` were found.
+
+@dataclass(frozen=True)
+class SetEnumeration:
+    """Connected sets found by :func:`enumerate_connected_sets`.
+
+    Attributes
+    ----------
+    sets
+        ``(bitmask, deviation)`` pairs; bit ``i`` is unit ``i`` of the instance.
+    upper
+        The band: every set has deviation ``<= upper``.
+    complete
+        True when every connected set in the band is listed (a proof needs this).
+    stopped
+        Why the search stopped early: ``"set limit"``, ``"search limit"``,
+        ``"time limit"``; empty when complete.
+    nodes
+        Search nodes visited.
+    """
+
+    sets: list[tuple[int, float]]
+    upper: float
+    complete: bool
+    stopped: str
+    nodes: int
+
+
+class _Stop(Exception):
+    """Raised inside the search when a budget runs out."""
+
+
+def enumerate_connected_sets(  # noqa: C901
+    inst: _Instance,
+    upper: float,
+    *,
+    max_sets: int,
+    max_nodes: int | None = None,
+    deadline: float = math.inf,
+    clock: Clock | None = None,
+    verbose: bool = False,
+) -> SetEnumeration:
+    """All connected unit sets with deviation <= ``upper`` that pass the pins and bounds.
+
     Uses the ESU rule: each connected set is generated once, from its lowest unit.
+    Reusable by any model over connected sets (e.g. a joint localities-and-hubs model):
+    pass a large ``upper`` to list sets by the bounds (population band, floors) only.
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    upper
+        Largest worst deviation of a kept set.
+    max_sets
+        Stop (incomplete) when more sets than this are kept.
+    max_nodes
+        Stop (incomplete) after this many search nodes; None for no node budget.
+    deadline, clock
+        Stop (incomplete) when ``clock() >= deadline`` (checked every 4096 nodes).
+    verbose
+        Show a progress bar over the start units.
+
+    Returns
+    -------
+    SetEnumeration
     """
     n, k = inst.n, inst.k
     m = len(inst.measures)
@@ -44,6 +125,8 @@ def _enumerate_sets(  # noqa: C901
     w = inst.weights.tolist()
     out: list[tuple[int, float]] = []
     adj_mask = inst.adj_mask
+    node_cap = math.inf if max_nodes is None else max_nodes
+    count = [0]
 
     def accept(mask: int, sums: list[float], totals: list[float], label: int) -> None:
         dev = max(abs(sums[i] - w[i]) for i in range(m))
@@ -54,6 +137,8 @@ def _enumerate_sets(  # noqa: C901
         if any(totals[e] < lows[e] for e in range(nb)):
             return
         out.append((mask, dev))
+        if len(out) > max_sets:
+            raise _Stop("set limit")
 
     def extend(
         mask: int,
@@ -65,8 +150,13 @@ def _enumerate_sets(  # noqa: C901
         label: int,
         higher: int,
     ) -> None:
+        count[0] += 1
+        if count[0] > node_cap:
+            raise _Stop("search limit")
+        if not count[0] & 4095 and clock is not None and clock() >= deadline:
+            raise _Stop("time limit")
         accept(mask, sums, totals, label)
-        if len(out) > max_sets or size >= max_size:
+        if size >= max_size:
             return
         while ext:
             bit = ext & -ext
@@ -96,24 +186,36 @@ def _enumerate_sets(  # noqa: C901
     starts: Iterator[int] | tqdm[int] = iter(range(n))
     if verbose:
         starts = tqdm(range(n), desc=f"enumerating connected sets (dev <= {upper:.3%})")
-    for v in starts:
-        higher = ((1 << n) - 1) & ~((1 << (v + 1)) - 1)
-        row = norm[v]
-        if any(row[i] > caps[i] for i in range(m)):
-            continue
-        tv = [bvals[e][v] for e in range(nb)]
-        if any(tv[e] > highs[e] for e in range(nb)):
-            continue
-        extend(
-            1 << v,
-            adj_mask[v] & higher,
-            adj_mask[v] | (1 << v),
-            list(row),
-            tv,
-            1,
-            labels[v],
-            higher,
-        )
-        if len(out) > max_sets:
-            return None
-    return out
+    try:
+        for v in starts:
+            higher = ((1 << n) - 1) & ~((1 << (v + 1)) - 1)
+            row = norm[v]
+            if any(row[i] > caps[i] for i in range(m)):
+                continue
+            tv = [bvals[e][v] for e in range(nb)]
+            if any(tv[e] > highs[e] for e in range(nb)):
+                continue
+            extend(
+                1 << v,
+                adj_mask[v] & higher,
+                adj_mask[v] | (1 << v),
+                list(row),
+                tv,
+                1,
+                labels[v],
+                higher,
+            )
+    except _Stop as stop:
+        return SetEnumeration(out, upper, False, str(stop), count[0])
+    finally:
+        if isinstance(starts, tqdm):
+            starts.close()
+    return SetEnumeration(out, upper, True, "", count[0])
+
+
+def _enumerate_sets(
+    inst: _Instance, upper: float, *, max_sets: int, verbose: bool
+) -> list[tuple[int, float]] | None:
+    """Return the complete list of sets in the band, or None if over ``max_sets``."""
+    found = enumerate_connected_sets(inst, upper, max_sets=max_sets, verbose=verbose)
+    return found.sets if found.complete else None

@@ -15,7 +15,7 @@ import numpy as np
 import pulp
 
 from nwm_geo._errors import InfeasiblePartitionError, SolverError
-from nwm_geo.localities._heuristic import _COMPACT_MOVES_PER_UNIT, _anneal
+from nwm_geo.localities._heuristic import _anneal, _compact_moves
 from nwm_geo.localities._instance import _EPS, Clock, _Instance, _zvalue
 from nwm_geo.localities._mip import _known, _Result, _run
 
@@ -108,12 +108,14 @@ def _solve_flow(  # noqa: C901
         return labels, res1, False, "flow MIP found nothing better than the heuristic"
     if labels is None:
         labels = np.array(_argmax_labels(res1.values, n, k))
+        if start_labels is not None and _zvalue(inst, start_labels) < _zvalue(inst, labels):
+            labels = start_labels  # the MIP's plan is worse than its start: keep the start
     # heuristic compactness first (keeps every deviation <= z), then the exact stage 2
     zcap = _zvalue(inst, labels) + 1e-12
     labels = _anneal(
         inst,
         labels,
-        iters=_COMPACT_MOVES_PER_UNIT * n,
+        iters=_compact_moves(n),
         seed=0,
         compact_cap=zcap,
         deadline=clock() + min(0.5 * (deadline - clock()), 0.4 * n),

@@ -28,6 +28,24 @@ from nwm_geo.localities._instance import (
 _BALANCE_MOVES_PER_UNIT = 10_000
 _COMPACT_MOVES_PER_UNIT = 40_000
 _SETS_MOVES_PER_UNIT = 1_000
+# The balance annealing starts at this share of a median unit's squared share of the
+# target (or 1e-3, whichever is larger).
+_TEMP_SCALE = 2.0
+# Rounds of re-heated annealing when the band does not fit the enumeration budget.
+_POLISH_ROUNDS = 3
+# Caps on the total moves, so the heuristic's work stays a few seconds at 150 units.
+_MAX_BALANCE_MOVES = 600_000
+_MAX_COMPACT_MOVES = 400_000
+
+
+def _balance_moves(n: int) -> int:
+    """Annealing moves for a balance run on ``n`` units (a count, not seconds)."""
+    return min(_BALANCE_MOVES_PER_UNIT * n, _MAX_BALANCE_MOVES)
+
+
+def _compact_moves(n: int) -> int:
+    """Annealing moves for a compactness run on ``n`` units (a count, not seconds)."""
+    return min(_COMPACT_MOVES_PER_UNIT * n, _MAX_COMPACT_MOVES)
 
 
 def _heuristic(  # noqa: C901
@@ -231,6 +249,11 @@ def _anneal(  # noqa: C901
     if compact_cap is None and best[0] == 0 and best[1] <= target:
         return np.asarray(best_lab)
     temp0, temp1 = (1e-3, 1e-8) if compact_cap is None else (1e-2, 1e-5)
+    if compact_cap is None:
+        # start hot enough to move a typical unit: its squared share of a locality's
+        # target (coarse units, e.g. 12 LSOAs a locality, froze at 1e-3)
+        share = np.max(inst.norm / inst.weights, axis=1)
+        temp0 = max(temp0, float(_TEMP_SCALE * np.median(share) ** 2))
     it = 0
     temp = temp0
     while it < iters:
@@ -276,3 +299,30 @@ def _anneal(  # noqa: C901
             if compact_cap is None and sc[0] == 0 and sc[1] <= target:
                 break
     return np.asarray(best_lab)
+
+
+def _polish(
+    inst: _Instance,
+    labels: np.ndarray,
+    *,
+    seed: int,
+    deadline: float,
+    clock: Clock,
+    stops: list[str] | None = None,
+) -> np.ndarray:
+    """Re-heat and anneal the plan :data:`_POLISH_ROUNDS` times (fixed moves each)."""
+    best, best_z = labels, _zvalue(inst, labels)
+    for r in range(_POLISH_ROUNDS):
+        got = _anneal(
+            inst,
+            best,
+            iters=_balance_moves(inst.n),
+            seed=seed + r,
+            deadline=deadline,
+            clock=clock,
+            stops=stops,
+        )
+        z = _zvalue(inst, got)
+        if z < best_z - 1e-12 and _violation(inst, got) <= _violation(inst, best):
+            best, best_z = got, z
+    return best

@@ -43,15 +43,34 @@ def _known(state: SolveState, objective: float, bound: float, label: str) -> _Re
     return _Result(status)
 
 
+#: Memory budget of one MIP solve (MiB of address space the solver's child process
+#: may add), unless the caller gives ``memory_limit_mb``.
+DEFAULT_MEMORY_LIMIT_MB: int = 3072
+
+
 def _run(
     prob: pulp.LpProblem,
     solver: pulp.LpSolver | None,
     time_left: float,
     verbose: bool,
     start: Mapping[str, float] | None = None,
+    memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB,
 ) -> _Result:
-    """Solve ``prob`` and read the proof status from the solver itself."""
-    status = solve(prob, solver=solver, time_limit_s=time_left, verbose=verbose, start=start)
+    """Solve ``prob`` and read the proof status from the solver itself.
+
+    The default solver runs in a child process killed at the deadline (the deadline
+    then covers HiGHS's presolve too) with ``memory_limit_mb``; see
+    :func:`nwm_geo._solver.solve`.
+    """
+    status = solve(
+        prob,
+        solver=solver,
+        time_limit_s=time_left,
+        verbose=verbose,
+        start=start,
+        isolate=True,
+        memory_limit_mb=memory_limit_mb,
+    )
     if not status.has_solution:
         return _Result(status)
     values = {v.name: (v.varValue if v.varValue is not None else 0.0) for v in prob.variables()}

@@ -6,8 +6,10 @@ a :class:`LocalityPlan` whose status says what was proven.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import geopandas as gpd
@@ -15,10 +17,18 @@ import numpy as np
 import pandas as pd
 import pulp
 
-from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError, SolverError
+from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError
+from nwm_geo.localities._bisect import bisect_band
+from nwm_geo.localities._compact import _compact
+from nwm_geo.localities._enumerate import (
+    NODES_PER_SECOND,
+    enumerate_connected_sets,
+    max_sets_for_memory,
+)
 from nwm_geo.localities._flow import _solve_flow
-from nwm_geo.localities._heuristic import _BALANCE_MOVES_PER_UNIT, _incumbent
+from nwm_geo.localities._heuristic import _balance_moves, _incumbent, _polish
 from nwm_geo.localities._instance import (
+    _EPS,
     Clock,
     _Instance,
     _labels_from_masks,
@@ -26,14 +36,40 @@ from nwm_geo.localities._instance import (
     _prepare,
     _zvalue,
 )
+from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB
 from nwm_geo.localities._plan import LocalityPlan, _make_plan
 from nwm_geo.localities._rules import PartitionRules, _rules_from
-from nwm_geo.localities._setpart import _set_search
+from nwm_geo.localities._setpart import _masks_of, _Search, _set_search, _SetModel
 
 __all__ = ["SETS_MAX_UNITS", "Method", "partition"]
 
-#: Up to this many units, ``method="auto"`` uses connected-set enumeration.
+#: Kept for compatibility: ``method="auto"`` now tries the connected-set enumeration
+#: at every size, within its budget (sets, search nodes, memory, time), and falls back
+#: to the flow MIP when the budget runs out. Up to this many units the enumeration fitted
+#: on every benchmark map but one (a 40-unit synthetic map with k = 3).
 SETS_MAX_UNITS: int = 40
+
+#: Share of ``time_limit_s`` the enumeration's node budget is sized for (at
+#: :data:`~nwm_geo.localities._enumerate.NODES_PER_SECOND`); a count, not a clock.
+ENUMERATION_SHARE: float = 0.2
+
+#: Seconds kept back from every solver call to build the plan and its summary.
+_MARGIN_S = 0.5
+
+#: Search nodes per step of the band bisection (a count, not seconds).
+BISECT_NODES_PER_STEP: int = 200_000
+
+#: Above this many sets, the worst-deviation MIP is not tried (HiGHS stalls in presolve
+#: and root processing; the band bisection decides instead).
+SETS_MIP_MAX_COLUMNS: int = 20_000
+
+#: Above this many sets within the optimum's band, the compactness tie-break MIP is
+#: skipped (the plan keeps the bisection's cut).
+TIEBREAK_MAX_COLUMNS: int = 20_000
+
+#: ``"balance"``: minimise the worst deviation (then the cut); ``"compact"``: minimise
+#: the boundary cut with every locality's deviation within ``tolerance``.
+Objective = Literal["balance", "compact"]
 
 #: ``"sets"`` (connected-set enumeration), ``"flow"`` (flow-contiguity MIP) or
 #: ``"auto"`` (sets up to :data:`SETS_MAX_UNITS` units, else flow).
@@ -88,10 +124,16 @@ def partition(  # noqa: PLR0913
     max_sets: int = 1_000_000,
     start: pd.Series | None = None,
     clock: Clock = time.perf_counter,
+    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB,
+    max_nodes: int | None = None,
+    objective: Objective = "balance",
+    tolerance: float | None = None,
 ) -> LocalityPlan:
     """Split the units into ``k`` contiguous localities balancing the measures.
 
-    The method, in plain words, is in ``docs/localities.md``.
+    The method, in plain words, is in ``docs/localities.md``. Whatever the size, a
+    feasible plan comes back within ``time_limit_s`` (plus the documented margin), with
+    a proven lower bound on its worst deviation (``bound``) and the gap.
 
     Parameters
     ----------
@@ -107,12 +149,15 @@ def partition(  # noqa: PLR0913
         ``rules=`` (e.g. ``category_floors={"Library": 1}``). Not together with
         ``rules=``.
     time_limit_s
-        Budget for the whole call, in seconds of ``clock``.
+        Budget for the whole call, in seconds of ``clock``. Solver calls run in a child
+        process killed at the deadline (real seconds), so HiGHS's presolve cannot
+        overrun it.
     solver
         A PuLP solver; default HiGHS (highspy) with a zero relative gap, see
         :func:`nwm_geo._solver.default_solver`. With a non-HiGHS solver the proof
         status comes from PuLP's solution status. Starts are set as the variables'
-        initial values, for solvers that warm-start.
+        initial values, for solvers that warm-start. A caller's solver runs in this
+        process (its time limit is set, but presolve may overrun it).
     verbose
         Show solver logs and progress bars.
     method
@@ -127,7 +172,8 @@ def partition(  # noqa: PLR0913
         safety stop: ``method`` says "time limit cut short"), the plan depends on how
         far the run got and may differ between runs.
     max_sets
-        With ``method="auto"``, switch to the flow MIP if enumeration exceeds this.
+        The enumeration keeps at most this many sets (and at most what fits in
+        ``memory_limit_mb``); past it, the flow MIP is used.
     start
         A known valid plan (unit code -> locality name, e.g. last year's) used as the
         incumbent instead of the heuristic. The answer is still proven, so it does not
@@ -135,6 +181,21 @@ def partition(  # noqa: PLR0913
     clock
         Seconds, for the time limit and ``runtime_s``; default ``time.perf_counter``.
         Tests inject a fake clock to force a time-limit stop without waiting.
+    memory_limit_mb
+        Memory budget: it caps the enumeration (about 4 KiB per set in the model) and
+        the address space each solver child process may add.
+    max_nodes
+        Search nodes the enumeration may visit; default ``ENUMERATION_SHARE *
+        time_limit_s * NODES_PER_SECOND`` (a count, so the outcome does not depend on
+        the machine's load).
+    objective
+        ``"balance"`` (default): minimise the worst deviation, then the boundary cut.
+        ``"compact"``: minimise the boundary cut among plans with every locality's
+        weighted deviation within ``tolerance`` on every measure ("±5 % of the
+        average"); the plan's ``cut_bound_m`` and ``cut_proven`` give the proof. 40 %
+        of the time goes to the balanced plan that starts it.
+    tolerance
+        With ``objective="compact"``: the band as a fraction (0.05 for ±5 %).
 
     Returns
     -------
@@ -146,7 +207,8 @@ def partition(  # noqa: PLR0913
         When no plan satisfies the request (or ``start`` breaks the rules); the
         message names the reason.
     SolverError
-        When the solver fails or finds no plan within the time limit.
+        Only when pins or hard rules leave the heuristic without a plan and the MIPs
+        find none within the time limit.
     NwmGeoError
         For an unknown ``method`` or both ``rules=`` and rule keywords.
     """
@@ -154,6 +216,60 @@ def partition(  # noqa: PLR0913
     deadline = t0 + time_limit_s
     if method not in ("auto", "sets", "flow"):
         raise NwmGeoError(f"method must be 'auto', 'sets' or 'flow', got {method!r}")
+    if objective not in ("balance", "compact"):
+        raise NwmGeoError(f"objective must be 'balance' or 'compact', got {objective!r}")
+    if objective == "compact":
+        if tolerance is None or not 0 < tolerance < 1:
+            raise NwmGeoError(
+                f"objective='compact' needs a tolerance in (0, 1), e.g. 0.05; got {tolerance!r}"
+            )
+        balanced = partition(
+            wards,
+            k=k,
+            rules=rules,
+            measures=measures,
+            weights=weights,
+            population_band=population_band,
+            category_floors=category_floors,
+            pins=pins,
+            k_range=k_range,
+            time_limit_s=0.4 * time_limit_s,
+            solver=solver,
+            verbose=verbose,
+            method=method,
+            adjacency=adjacency,
+            seed=seed,
+            max_sets=max_sets,
+            start=start,
+            clock=clock,
+            memory_limit_mb=memory_limit_mb,
+            max_nodes=max_nodes,
+        )
+        return _partition_compact(
+            wards,
+            balanced,
+            _Compact(
+                k=k,
+                rules=_rules_from(
+                    rules,
+                    measures=measures,
+                    weights=weights,
+                    population_band=population_band,
+                    category_floors=category_floors,
+                    pins=pins,
+                    k_range=k_range,
+                ),
+                adjacency=adjacency,
+                tolerance=tolerance,
+                seed=seed,
+                max_sets=min(max_sets, max_sets_for_memory(memory_limit_mb)),
+                max_nodes=max_nodes or int(ENUMERATION_SHARE * time_limit_s * NODES_PER_SECOND),
+                t0=t0,
+                deadline=deadline,
+                clock=clock,
+                memory_limit_mb=memory_limit_mb,
+            ),
+        )
     inst, start_labels = _instance_for(
         wards,
         k=k,
@@ -167,155 +283,306 @@ def partition(  # noqa: PLR0913
         adjacency=adjacency,
         start=start,
     )
-    use_sets = method == "sets" or (method == "auto" and inst.n <= SETS_MAX_UNITS)
-    if use_sets:
-        plan = _partition_sets(
-            wards,
-            inst,
-            solver=solver,
-            verbose=verbose,
-            seed=seed,
-            max_sets=max_sets if method == "auto" else 50 * max_sets,
-            start=start_labels,
-            t0=t0,
-            deadline=deadline,
-            clock=clock,
-        )
-        if plan is not None:
-            return plan
-    return _partition_flow(
-        wards,
-        inst,
+    run = _Run(
+        wards=wards,
+        inst=inst,
         solver=solver,
         verbose=verbose,
         seed=seed,
-        start=start_labels,
         t0=t0,
         deadline=deadline,
         clock=clock,
+        memory_limit_mb=memory_limit_mb,
+        from_start=start_labels is not None,
     )
-
-
-def _partition_sets(  # noqa: PLR0913
-    wards: gpd.GeoDataFrame,
-    inst: _Instance,
-    *,
-    solver: pulp.LpSolver | None,
-    verbose: bool,
-    seed: int,
-    max_sets: int,
-    start: np.ndarray | None,
-    t0: float,
-    deadline: float,
-    clock: Clock,
-) -> LocalityPlan | None:
-    """Run the sets method; None when the enumeration is too large (use the flow MIP)."""
-    found = _set_search(
+    if method == "flow":
+        return _partition_flow(run, incumbent=_flow_incumbent(run, start_labels), source=None)
+    nodes = max_nodes
+    if nodes is None:
+        nodes = int(ENUMERATION_SHARE * time_limit_s * NODES_PER_SECOND)
+        nodes = nodes if method == "auto" else 50 * nodes
+    search = _set_search(
         inst,
         seed=seed,
         deadline=deadline,
         clock=clock,
-        max_sets=max_sets,
+        max_sets=min(max_sets, max_sets_for_memory(memory_limit_mb)),
+        max_nodes=nodes,
         verbose=verbose,
-        start=start,
+        start=start_labels,
+        memory_limit_mb=memory_limit_mb,
+        stops=run.stops,
     )
-    if found is None:
-        return None
-    model, upper, how = found
-    res1, chosen1 = model.solve(
-        stage=1,
-        zcap=None,
-        solver=solver,
-        time_left=deadline - clock(),
-        verbose=verbose,
+    if search.model is None and search.incumbent is not None and start_labels is None:
+        search = _retry_smaller_band(run, search, max_sets=max_sets, max_nodes=nodes)
+    if search.model is not None:
+        return _partition_sets(run, search)
+    found = search.found
+    why = f"{found.stopped}, {len(found.sets):,} sets" if found is not None else "not run"
+    source = f"{search.how}; enumeration stopped ({why})"
+    return _partition_flow(run, incumbent=search.incumbent, source=source)
+
+
+@dataclass
+class _Run:
+    """One call's fixed inputs: the units, instance, solver, deadline and clock."""
+
+    wards: gpd.GeoDataFrame
+    inst: _Instance
+    solver: pulp.LpSolver | None
+    verbose: bool
+    seed: int
+    t0: float
+    deadline: float
+    clock: Clock
+    memory_limit_mb: int
+    from_start: bool = False
+    stops: list[str] = field(default_factory=list)
+
+    def left(self) -> float:
+        """Seconds left for a solver call, after the margin for building the plan."""
+        return self.deadline - self.clock() - _MARGIN_S
+
+
+def _retry_smaller_band(run: _Run, search: _Search, *, max_sets: int, max_nodes: int) -> _Search:
+    """Anneal the incumbent further (re-heated rounds of fixed moves), enumerate again."""
+    inst = run.inst
+    assert search.incumbent is not None
+    labels = _polish(
+        inst,
+        search.incumbent[0],
+        seed=run.seed,
+        deadline=run.deadline,
+        clock=run.clock,
+        stops=run.stops,
     )
-    if res1.state == "infeasible":
-        raise InfeasiblePartitionError(inst.infeasible_reason())
-    if res1.state == "none":
-        raise SolverError("time limit reached before any feasible plan was found")
-    res2, chosen = model.solve(
-        stage=2,
-        zcap=res1.objective,
-        solver=solver,
-        time_left=deadline - clock(),
-        verbose=verbose,
+    zval = _zvalue(inst, labels)
+    if zval >= search.incumbent[1] - 1e-12:
+        return search
+    upper = zval * (1 + 1e-9) + 1e-12
+    found = enumerate_connected_sets(
+        inst,
+        upper,
+        max_sets=min(max_sets, max_sets_for_memory(run.memory_limit_mb)),
+        max_nodes=max_nodes,
+        deadline=run.deadline,
+        clock=run.clock,
+        verbose=run.verbose,
     )
-    if res2.state not in ("optimal", "feasible"):
-        chosen = chosen1  # the tie-break found nothing in time: keep stage 1's plan
-    labels = _labels_from_masks(inst.n, chosen)
+    model = (
+        _SetModel(inst, found.sets, memory_limit_mb=run.memory_limit_mb) if found.complete else None
+    )
+    how = f"heuristic incumbent {zval:.4%} (after more annealing)"
+    return _Search((labels, zval), how, model, found)
+
+
+def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
+    """Bisect on the band, then (if unproven and small enough) the set-partitioning MIP.
+
+    Never worse than the incumbent; the bound is the best of the bisection's, the
+    MIP's and the integrality bound.
+    """
+    inst, clock = run.inst, run.clock
+    model = search.model
+    assert model is not None and search.found is not None
+    inc = search.incumbent
+    labels = inc[0] if inc is not None else None
+    proven, bound, steps = False, inst.lower_bound, ""
+    if inc is not None and inc[1] <= inst.lower_bound + 1e-12:
+        proven = True  # the incumbent reaches the integrality lower bound
+    elif inc is not None:
+        bis = bisect_band(
+            inst,
+            model.sets,
+            incumbent=inc,
+            lower=inst.lower_bound,
+            max_nodes=BISECT_NODES_PER_STEP,
+            deadline=run.deadline - _MARGIN_S,
+            clock=clock,
+        )
+        labels, proven, bound = bis.labels, bis.proven, bis.bound
+        steps = f"; band bisection: {len(bis.steps)} steps, " + (
+            "proven" if bis.proven else f"lower bound {bis.bound:.4%}"
+        )
+    small = len(model.sets) <= SETS_MIP_MAX_COLUMNS
+    if not proven and (small or inc is None):
+        start = _masks_of(labels, inst.k) if labels is not None else None
+        res1, chosen1 = model.solve(
+            stage=1,
+            zcap=None,
+            solver=run.solver,
+            time_left=0.7 * run.left(),
+            verbose=run.verbose,
+            start=start,
+        )
+        if res1.state == "infeasible" and labels is None:
+            raise InfeasiblePartitionError(inst.infeasible_reason())
+        if res1.state in ("optimal", "feasible") and len(chosen1) == inst.k:
+            mip_labels = _labels_from_masks(inst.n, chosen1)
+            if labels is None or _zvalue(inst, mip_labels) <= _zvalue(inst, labels) + 1e-12:
+                labels = mip_labels
+            proven = res1.state == "optimal"
+            if math.isfinite(res1.bound):
+                bound = max(bound, res1.bound)
+        else:
+            run.stops.append(f"set-partitioning MIP: {res1.status.label}")
+        if labels is None:
+            return _partition_flow(run, incumbent=None, source=search.how)
+    assert labels is not None
+    zval = _zvalue(inst, labels)
+    if zval <= inst.lower_bound + 1e-12 or bound >= zval - 1e-12:
+        proven = True
+    # the tie-break: no start, so its answer among equal cuts does not depend on the
+    # incumbent (it is the same model whatever band was enumerated)
+    res2 = None
+    if sum(1 for _, d in model.sets if d <= zval + _EPS) <= TIEBREAK_MAX_COLUMNS:
+        res2, chosen2 = model.solve(
+            stage=2,
+            zcap=zval,
+            solver=run.solver,
+            time_left=run.left(),
+            verbose=run.verbose,
+        )
+        if res2.state in ("optimal", "feasible") and len(chosen2) == inst.k:
+            labels = _labels_from_masks(inst.n, chosen2)
+    else:
+        run.stops.append("tie-break skipped (too many sets)")
+    note = "; time limit cut short: " + ", ".join(run.stops) if run.stops else ""
     desc = (
-        f"sets: {len(model.sets):,} connected sets with deviation <= {upper:.4%} "
-        f"({how}); set-partitioning MIP (HiGHS) then lexicographic cut minimisation"
+        f"sets: {len(model.sets):,} connected sets with deviation <= {search.found.upper:.4%} "
+        f"({search.how}){steps}; set-partitioning MIP (HiGHS, started from the best plan) "
+        f"if unproven, then lexicographic cut minimisation{note}"
     )
     return _make_plan(
-        wards,
+        run.wards,
         inst,
         labels,
-        proven=res1.state == "optimal",
+        proven=proven,
         objective=_zvalue(inst, labels),
-        bound=res1.bound,
-        t0=t0,
+        bound=bound,
+        t0=run.t0,
         clock=clock,
         method=desc,
-        tiebreak=res2.state == "optimal",
+        tiebreak=res2 is not None and res2.state == "optimal",
     )
 
 
-def _partition_flow(  # noqa: PLR0913
-    wards: gpd.GeoDataFrame,
-    inst: _Instance,
-    *,
-    solver: pulp.LpSolver | None,
-    verbose: bool,
-    seed: int,
-    start: np.ndarray | None,
-    t0: float,
-    deadline: float,
-    clock: Clock,
-) -> LocalityPlan:
-    """Run the flow method, warm-started from ``start`` or the heuristic."""
-    stops: list[str] = []
+def _flow_incumbent(run: _Run, start: np.ndarray | None) -> tuple[np.ndarray, float] | None:
+    """Return the start plan, or the heuristic's (a fixed number of moves)."""
     if start is not None:
-        heur: tuple[np.ndarray, float] | None = (start, _zvalue(inst, start))
-        source = "the start plan"
-    else:
-        heur_deadline = clock() + min(0.35 * (deadline - clock()), 0.5 + 0.2 * inst.n)
-        heur = _incumbent(
-            inst,
-            seed=seed,
-            restarts=10,
-            iters=_BALANCE_MOVES_PER_UNIT * inst.n,
-            deadline=heur_deadline,
-            clock=clock,
-            stops=stops,
-        )
-        source = "a region-growing/local-search plan"
+        return start, _zvalue(run.inst, start)
+    return _incumbent(
+        run.inst,
+        seed=run.seed,
+        restarts=10,
+        iters=_balance_moves(run.inst.n),
+        deadline=run.deadline,
+        clock=run.clock,
+        stops=run.stops,
+    )
+
+
+def _partition_flow(
+    run: _Run, *, incumbent: tuple[np.ndarray, float] | None, source: str | None
+) -> LocalityPlan:
+    """Run the flow method, warm-started from the incumbent (never worse than it)."""
+    inst = run.inst
+    if source is None:
+        source = "a region-growing/local-search plan" if incumbent is not None else "no start"
+        if run.from_start:
+            source = "the start plan"
     labels, res, tiebreak, note = _solve_flow(
         inst,
-        start_labels=heur[0] if heur is not None else None,
-        solver=solver,
-        deadline=deadline,
-        clock=clock,
-        verbose=verbose,
-        stops=stops,
+        start_labels=incumbent[0] if incumbent is not None else None,
+        solver=run.solver,
+        deadline=run.deadline - _MARGIN_S,
+        clock=run.clock,
+        verbose=run.verbose,
+        stops=run.stops,
     )
-    if stops:
-        note += "; time limit cut short: " + ", ".join(stops) + " (plan may vary between runs)"
-    incumbent = f"{100 * heur[1]:.4f}%" if heur else "none"
+    if run.stops:
+        note += "; time limit cut short: " + ", ".join(run.stops) + " (plan may vary between runs)"
+    found = f"{100 * incumbent[1]:.4f}%" if incumbent else "none"
     desc = (
         "flow: assignment MIP with single-commodity flow contiguity (HiGHS), warm-started "
-        f"from {source} ({incumbent}); integrality lower bound "
+        f"from {source} ({found}); integrality lower bound "
         f"{inst.lower_bound:.4%}; {note}"
     )
     return _make_plan(
-        wards,
+        run.wards,
         inst,
         labels,
         proven=res.state == "optimal",
         objective=_zvalue(inst, labels),
         bound=res.bound,
-        t0=t0,
-        clock=clock,
+        t0=run.t0,
+        clock=run.clock,
         method=desc,
         tiebreak=tiebreak,
+    )
+
+
+@dataclass(frozen=True)
+class _Compact:
+    """The settings of a compact-objective run."""
+
+    k: int
+    rules: PartitionRules
+    adjacency: pd.DataFrame | None
+    tolerance: float
+    seed: int
+    max_sets: int
+    max_nodes: int
+    t0: float
+    deadline: float
+    clock: Clock
+    memory_limit_mb: int
+
+
+def _partition_compact(
+    wards: gpd.GeoDataFrame, balanced: LocalityPlan, opts: _Compact
+) -> LocalityPlan:
+    """From a balanced plan, minimise the cut within the tolerance (``_compact``)."""
+    inst = _prepare(wards, k=opts.k, rules=opts.rules, adjacency=opts.adjacency)
+    labels = _labels_from_plan(inst, balanced.assignment)
+    if balanced.objective > opts.tolerance + 1e-12:
+        if balanced.proven_optimal:
+            raise InfeasiblePartitionError(
+                f"no plan has every locality within ±{opts.tolerance:.1%} of the average: "
+                f"the best possible worst deviation is ±{balanced.objective:.2%}"
+            )
+        balanced.status += (
+            f"; the tolerance ±{opts.tolerance:.1%} was not reached in time (compact "
+            "objective not applied)"
+        )
+        return balanced
+    stops: list[str] = []
+    found = _compact(
+        inst,
+        labels,
+        tolerance=opts.tolerance,
+        seed=opts.seed,
+        max_sets=opts.max_sets,
+        max_nodes=opts.max_nodes,
+        deadline=opts.deadline - _MARGIN_S,
+        clock=opts.clock,
+        memory_limit_mb=opts.memory_limit_mb,
+        stops=stops,
+    )
+    note = "; time limit cut short: " + ", ".join(stops) if stops else ""
+    return _make_plan(
+        wards,
+        inst,
+        found.labels,
+        proven=False,
+        objective=_zvalue(inst, found.labels),
+        bound=balanced.bound,
+        t0=opts.t0,
+        clock=opts.clock,
+        method=(
+            f"compact: balanced start ({balanced.method}); annealed for a shorter boundary "
+            f"within ±{opts.tolerance:.1%}; {found.note}{note}"
+        ),
+        tiebreak=False,
+        compact=(opts.tolerance, found.cut_bound, found.proven),
     )

@@ -52,6 +52,14 @@ class LocalityPlan:
         Proven lower bound on the objective.
     tiebreak_proven
         True if the compactness tie-break was also solved to optimality.
+    objective_kind
+        ``"balance"`` (minimise the worst deviation, the default) or ``"compact"``
+        (minimise the boundary cut with every deviation within a tolerance).
+    cut_bound_m
+        With the compact objective: a proven lower bound on the boundary cut, metres
+        (NaN for the balance objective).
+    cut_proven
+        With the compact objective: True if the cut is proven minimal.
     """
 
     assignment: pd.Series
@@ -65,6 +73,14 @@ class LocalityPlan:
     method: str
     bound: float = 0.0
     tiebreak_proven: bool = False
+    objective_kind: str = "balance"
+    cut_bound_m: float = math.nan
+    cut_proven: bool = False
+
+    @property
+    def gap_points(self) -> float:
+        """The gap in percentage points of worst deviation (``100 * (objective - bound)``)."""
+        return 100.0 * max(self.objective - self.bound, 0.0)
 
     def locality_of(self, ward_codes: pd.Series, *, unknown: str | None = None) -> pd.Series:
         """Return the locality of each row from its ward code.
@@ -236,7 +252,9 @@ def _make_plan(  # noqa: PLR0913
     clock: Clock,
     method: str,
     tiebreak: bool,
+    compact: tuple[float, float, bool] | None = None,
 ) -> LocalityPlan:
+    """Build the plan; ``compact`` is (tolerance, cut bound, cut proven) for that objective."""
     sizes = np.bincount(labels, minlength=inst.k)
     if len(sizes) != inst.k or (sizes == 0).any():
         raise SolverError(
@@ -264,11 +282,29 @@ def _make_plan(  # noqa: PLR0913
             f"best found within time limit (gap {gap:.1%} relative; worst deviation "
             f"{objective:.2%} vs proven lower bound {bound:.2%})"
         )
+    cut = _cut(inst, labels)
+    kind, cut_bound, cut_proven = "balance", math.nan, False
+    if compact is not None:
+        tolerance, cut_bound, cut_proven = compact
+        kind = "compact"
+        within = (
+            f"every locality within ±{100 * objective:.1f} % of the average "
+            + " and ".join(inst.measures)
+            + f" (tolerance ±{100 * tolerance:.1f} %)"
+        )
+        if cut_proven:
+            status = f"boundary cut {cut / 1000:.1f} km proven minimal; {within}"
+        else:
+            cut_gap = (cut - cut_bound) / cut if cut > 0 else 0.0
+            status = (
+                f"boundary cut {cut / 1000:.1f} km, proven lower bound {cut_bound / 1000:.1f} km "
+                f"(gap {cut_gap:.1%} relative); {within}"
+            )
     return LocalityPlan(
         assignment=assignment,
         summary=summary,
         objective=float(objective),
-        boundary_cut_m=_cut(inst, labels),
+        boundary_cut_m=cut,
         status=status,
         proven_optimal=proven,
         gap=float(gap),
@@ -276,6 +312,9 @@ def _make_plan(  # noqa: PLR0913
         method=method,
         bound=float(objective if proven else bound),
         tiebreak_proven=tiebreak,
+        objective_kind=kind,
+        cut_bound_m=float(cut_bound),
+        cut_proven=cut_proven,
     )
 
 

@@ -6,7 +6,8 @@ locality ``assignment``, the asset register, demand points / gap points from
 network label string.
 
 Out: ``folium.Map`` objects (:func:`localities_map`, :func:`assets_map`,
-:func:`gaps_map`, :func:`walksheds_map`, :func:`requirements_map`;
+:func:`gaps_map`, :func:`walksheds_map`, :func:`requirements_map`,
+:func:`deprivation_gaps_map`;
 :func:`difference_map` for a scenario), saved with :func:`save_map`, and
 matplotlib figures (:func:`plot_localities`, :func:`plot_coverage`,
 :func:`plot_assets`), saved with :func:`save_figure`; the figures show as PNG in
@@ -38,6 +39,7 @@ roles, ``_figures`` the matplotlib maps, ``_save`` writing files.
 from __future__ import annotations
 
 from nwm_geo.maps._difference import CLOSED_COLOUR, OPENED_COLOUR, difference_map
+from nwm_geo.maps._equity import IMD_DECILE_COLOURS, deprivation_gaps_map
 from nwm_geo.maps._figures import (
     LocalityLayers,
     new_figure,
@@ -58,6 +60,7 @@ from nwm_geo.maps._folium import (
     requirements_map,
     walksheds_map,
 )
+from nwm_geo.maps._hubs import add_hubs, hub_points
 from nwm_geo.maps._roles import ROLE_COLUMNS, asset_roles, public_source
 from nwm_geo.maps._save import MAX_MAP_BYTES, map_html, save_figure, save_map
 from nwm_geo.maps._style import (
@@ -78,6 +81,7 @@ __all__ = [
     "CLOSED_COLOUR",
     "COVERED_COLOUR",
     "GAP_COLOUR",
+    "IMD_DECILE_COLOURS",
     "LOCALITY_FILL_OPACITY",
     "LOCALITY_PALETTE",
     "MAX_MAP_BYTES",
@@ -89,13 +93,16 @@ __all__ = [
     "SITE_COLOUR",
     "SITE_POPUP_FIELDS",
     "LocalityLayers",
+    "add_hubs",
     "asset_roles",
     "assets_map",
     "category_colour",
     "colour_difference",
     "count_text",
+    "deprivation_gaps_map",
     "difference_map",
     "gaps_map",
+    "hub_points",
     "localities_map",
     "locality_colour",
     "locality_colours",

@@ -21,7 +21,14 @@ from nwm_geo.pipeline._provenance import (
     register_fingerprint,
     settings_conflicts,
 )
-from nwm_geo.pipeline._study import PlanSource, Study, coverage_by_locality, data_note
+from nwm_geo.pipeline._study import (
+    PlanSource,
+    Study,
+    coverage_by_locality,
+    data_note,
+    equity_headline,
+    equity_sections,
+)
 from nwm_geo.pipeline._write import (
     PROCESSED_TABLES,
     STAGES,
@@ -32,6 +39,8 @@ from nwm_geo.pipeline._write import (
     write_closure_impact,
     write_coverage,
     write_csv,
+    write_equity,
+    write_hubs,
     write_localities,
     write_pack,
     write_provenance,
@@ -53,6 +62,8 @@ __all__ = [
     "coverage_by_locality",
     "current_settings",
     "data_note",
+    "equity_headline",
+    "equity_sections",
     "file_sha256",
     "new_sites",
     "provenance",
@@ -65,6 +76,8 @@ __all__ = [
     "write_closure_impact",
     "write_coverage",
     "write_csv",
+    "write_equity",
+    "write_hubs",
     "write_localities",
     "write_pack",
     "write_provenance",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from nwm_geo import __version__, localities, network, settings
+from nwm_geo import __version__, equity, localities, network, settings
 from nwm_geo._units import resolve_minutes, resolve_speed
 
 if TYPE_CHECKING:
@@ -46,8 +46,21 @@ _PACKAGES: tuple[str, ...] = (
 STAGE_SETTINGS: dict[str, tuple[str, ...]] = {
     "register": (),
     "localities": ("plan_sha256",),
-    "coverage": ("minutes", "speed_m_per_min", "plan_sha256", "network"),
-    "report": ("minutes", "speed_m_per_min", "plan_sha256", "network"),
+    "coverage": (
+        "minutes",
+        "speed_m_per_min",
+        "walk_speed_by_age_m_per_min",
+        "plan_sha256",
+        "network",
+    ),
+    "report": (
+        "minutes",
+        "speed_m_per_min",
+        "walk_speed_by_age_m_per_min",
+        "plan_sha256",
+        "network",
+    ),
+    "hubs": ("minutes", "speed_m_per_min", "plan_sha256", "network"),
 }
 
 #: The settings every stage's files depend on, besides their own :data:`STAGE_SETTINGS`:
@@ -136,10 +149,12 @@ def current_settings(study: Study, *, stages: Iterable[str]) -> dict[str, Any]:
         "speed_m_per_min": resolve_speed(study.speed_m_per_min),
         "register_fingerprint": register_fingerprint(study.register),
     }
-    if stages & {"localities", "coverage", "report", "scenario"}:
+    if stages & {"localities", "coverage", "hubs", "report", "scenario"}:
         out["plan_sha256"] = localities.plan_sha256(study.plan.assignment)
-    if stages & {"coverage", "report", "scenario"}:
+    if stages & {"coverage", "hubs", "report", "scenario"}:
         out["network"] = study.network_label
+        # the equity tables' speed per age band (nwm_geo.settings.walk_speed_by_age_m_per_min)
+        out["walk_speed_by_age_m_per_min"] = equity.age_speeds(default=out["speed_m_per_min"])
     return out
 
 
@@ -206,6 +221,9 @@ def provenance(
         record["solver_statuses"]["requirements"] = json.loads(
             status.astype(str).to_json(orient="index")
         )
+    if "hubs" in stages and "hub_analysis" in study.__dict__:
+        joint = study.hub_analysis.joint
+        record["solver_statuses"]["hubs"] = joint.status if joint is not None else "no joint plan"
     done = dict(previous.get("stages", {})) if previous else {}
     for stage in stages:
         keys = (*EVERY_STAGE_SETTINGS, *STAGE_SETTINGS.get(stage, tuple(current)))

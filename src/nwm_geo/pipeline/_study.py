@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
@@ -15,6 +15,8 @@ import pandas as pd
 from nwm_geo import (
     coverage,
     data,
+    equity,
+    hubs,
     localities,
     network,
     report,
@@ -107,6 +109,10 @@ class Study:
         :class:`~nwm_geo.localities.LocalityPlan`. Default: solve the plan.
     verbose
         Show progress.
+    hub_options
+        How hubs are chosen (:class:`~nwm_geo.hubs.HubOptions`: the joint plan's balance
+        cap, the frontier, extra candidates); the walk threshold and speed are the
+        study's.
     """
 
     area: str | Path | Area | None = None
@@ -126,6 +132,7 @@ class Study:
     new_sites: int = 3
     plan: _PlanAttribute = field(default=_PlanAttribute(), repr=False, compare=False)
     verbose: bool = False
+    hub_options: hubs.HubOptions | None = None
 
     def __post_init__(self) -> None:
         # settings are checked before any work: 0, NaN, km/h by mistake...
@@ -214,12 +221,17 @@ class Study:
     # -- boundaries and population -------------------------------------------
     @cached_property
     def demand(self) -> gpd.GeoDataFrame:
-        """Residential demand points (postcodes carrying Census 2021 population)."""
+        """Residential demand points (postcodes carrying Census 2021 population).
+
+        With the groups of :data:`nwm_geo.data.GROUP_COLUMNS`: the IMD 2019 of the LSOA
+        2011 each lies in and its residents per Census 2021 age band.
+        """
         points = data.build_demand_points(
             self.postcodes,
             data.load_lsoas(year=2021, area=self.profile, data_dir=self.data_dir),
             data.load_oas(area=self.profile, data_dir=self.data_dir),
             self._current_wards,
+            imd=data.load_imd(area=self.profile, data_dir=self.data_dir),
             verbose=self.verbose,
         )
         return self._in_ward_pattern(points)
@@ -448,6 +460,79 @@ class Study:
             self.model, minutes=self.minutes, speed_m_per_min=self.speed_m_per_min, by="category"
         )
 
+    # -- equity --------------------------------------------------------------
+    @cached_property
+    def equity(self) -> equity.EquityTables:
+        """Coverage by IMD decile and quintile and by age band, the gaps (:mod:`nwm_geo.equity`).
+
+        Per locality and for the whole area (named after it), each age band walking at
+        its speed (:data:`nwm_geo.settings.walk_speed_by_age_m_per_min`); the distances
+        are those of :attr:`minutes_to_nearest`, converted, not recomputed.
+        """
+        return equity.equity_tables(
+            self.minutes_to_nearest,
+            self.demand_with_locality,
+            by="locality",
+            area_name=self.profile.name,
+            minutes=self.minutes,
+        )
+
+    # -- hubs ----------------------------------------------------------------
+    @property
+    def _hub_options(self) -> hubs.HubOptions:
+        opt = self.hub_options or hubs.HubOptions()
+        return replace(opt, minutes=self.minutes, speed_m_per_min=self.speed_m_per_min)
+
+    @cached_property
+    def hub_candidates(self) -> gpd.GeoDataFrame:
+        """The sites that could be a locality's hub (the profile's categories, additions)."""
+        opt = self._hub_options
+        return hubs.hub_candidates(
+            self.register,
+            categories=self.profile.hub_categories or None,
+            add_ids=opt.add_ids,
+            add_names=opt.add_names,
+            new_sites=opt.new_sites,
+            postcodes=self.postcodes,
+        )
+
+    @cached_property
+    def hub_named(self) -> pd.DataFrame:
+        """Which of the council's named hubs (area profile) the register holds."""
+        named = [hubs.NamedHub(name, reg) for name, reg in self.profile.hub_named]
+        return hubs.named_sites(self.register, named)
+
+    @cached_property
+    def hub_minutes(self) -> pd.DataFrame:
+        """Walking minutes from every hub candidate to every demand point."""
+        return hubs.candidate_minutes(
+            self.model,
+            self.hub_candidates,
+            demand=self.demand,
+            graph=self.graph,
+            speed_m_per_min=self.speed_m_per_min,
+            verbose=self.verbose,
+        )
+
+    @cached_property
+    def hub_analysis(self) -> hubs.HubAnalysis:
+        """Council-named hubs, the plan's best hubs and the joint optimum, side by side."""
+        return hubs.analyse_hubs(
+            self.wards,
+            self.demand,
+            candidates=self.hub_candidates,
+            minutes_table=self.hub_minutes,
+            balance=self.plan,
+            named=self.hub_named,
+            rules=localities.PartitionRules(measures=self.balanced),
+            options=self._hub_options,
+        )
+
+    @property
+    def hubs(self) -> pd.DataFrame:
+        """One hub per locality of the plan (the columns of ``hubs.csv``)."""
+        return self.hub_analysis.balance
+
     @cached_property
     def closure_impact(self) -> coverage.ClosureImpact:
         """What closing each asset would do: residents losing access, where, what next.
@@ -640,3 +725,86 @@ def coverage_by_locality(study: Study) -> pd.DataFrame:
     ]
     wide.index.name = "category"
     return wide
+
+
+def equity_headline(study: Study) -> pd.DataFrame:
+    """Return the area's deprivation and age gaps per bundle, as ``nwm-geo run`` prints them.
+
+    Parameters
+    ----------
+    study
+        The study.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by bundle (and "all three bundles"): residents within the walk (%),
+        the most and least deprived IMD quintiles present with their shares and the gap
+        (pp), 65+ residents within at their speed (%) and the gap to all residents (pp),
+        and the concentration index; rounded for display.
+    """
+    gaps = study.equity.gaps
+    rows = gaps[gaps["locality"] == study.profile.name].set_index("measure")
+    names = [*study.bundles, coverage.all_bundles_label(study.bundles)]
+    rows = rows.loc[[n for n in names if n in rows.index]]
+    out = pd.DataFrame(
+        {
+            "all %": rows["covered_pct"],
+            "most deprived Q": rows["most_deprived_quintile"],
+            "most deprived %": rows["most_deprived_covered_pct"],
+            "least deprived Q": rows["least_deprived_quintile"],
+            "least deprived %": rows["least_deprived_covered_pct"],
+            "deprivation gap pp": rows["quintile_gap_pp"],
+            "65+ % (own speed)": rows["age_65_plus_covered_pct"],
+            "age gap pp": rows["age_gap_pp"],
+            "conc. index": rows["concentration_index"].round(3),
+        }
+    )
+    out.index.name = "bundle"
+    return out.round({c: 3 if c == "conc. index" else 1 for c in out.columns})
+
+
+def equity_sections(study: Study) -> dict[str, pd.DataFrame]:
+    """Return, per locality and for the area, its deprivation and age lines per bundle.
+
+    For a workbook's locality sheets (e.g. a ``WorkbookContext.equity`` hook): shares
+    are fractions (0–1) and gaps differences of shares, so a percentage format shows
+    them as percent and percentage points; the concentration index is text (``+0.114``).
+
+    Parameters
+    ----------
+    study
+        The study.
+
+    Returns
+    -------
+    dict
+        Locality (and the area's name) -> a table with one row per bundle and "all three
+        bundles": ``measure``, ``population``, ``covered_share``,
+        ``most_deprived_quintile``, ``most_deprived_share``, ``least_deprived_quintile``,
+        ``least_deprived_share``, ``deprivation_gap_share``, ``age_65_plus_share`` (at
+        their speed), ``age_gap_share``, ``concentration_index``.
+    """
+    gaps = study.equity.gaps
+    names = [*study.bundles, coverage.all_bundles_label(study.bundles)]
+    rows = gaps[gaps["measure"].isin(names)]
+    out: dict[str, pd.DataFrame] = {}
+    for loc, t in rows.groupby("locality", sort=False):
+        out[str(loc)] = pd.DataFrame(
+            {
+                "measure": t["measure"].astype(str),
+                "population": t["population"].astype(int),
+                "covered_share": t["covered_pct"] / 100,
+                "most_deprived_quintile": t["most_deprived_quintile"],
+                "most_deprived_share": t["most_deprived_covered_pct"] / 100,
+                "least_deprived_quintile": t["least_deprived_quintile"],
+                "least_deprived_share": t["least_deprived_covered_pct"] / 100,
+                "deprivation_gap_share": t["quintile_gap_pp"] / 100,
+                "age_65_plus_share": t["age_65_plus_covered_pct"] / 100,
+                "age_gap_share": t["age_gap_pp"] / 100,
+                "concentration_index": [
+                    f"{v:+.3f}" if pd.notna(v) else "n/a" for v in t["concentration_index"]
+                ],
+            }
+        ).reset_index(drop=True)
+    return out

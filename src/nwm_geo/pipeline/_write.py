@@ -14,6 +14,8 @@ from nwm_geo import (
     __version__,
     coverage,
     data,
+    equity,
+    hubs,
     maps,
     network,
     report,
@@ -167,8 +169,86 @@ def write_coverage(study: Study, out: Path) -> list[Path]:
         frame["network"] = study.network_label  # every file says which network it used
         paths.append(write_csv(frame, out / name, index=index))
     paths.append(network.save_graph(study.graph, out / "walk_network.gpkg"))
+    paths += write_equity(study, out)
     paths += write_closure_impact(study, out)
     return paths
+
+
+def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
+    """Percentages and gaps to 2 decimals, the index to 4, whole counts as integers."""
+    out = frame.copy()
+    for col in out.columns:
+        if "_pct" in col or col.endswith("_pp"):
+            out[col] = out[col].round(2)
+        elif col == "concentration_index":
+            out[col] = out[col].round(4)
+        elif col == "covered_population":
+            out[col] = out[col].round().astype("Int64")
+    return out
+
+
+def write_equity(study: Study, out: Path) -> list[Path]:
+    """Write coverage by IMD decile and quintile, by age band, and the equity gaps.
+
+    Parameters
+    ----------
+    study
+        The study (:attr:`Study.equity`).
+    out
+        Folder for ``data/processed`` files.
+
+    Returns
+    -------
+    list of Path
+        ``coverage_deprivation.csv`` (per IMD decile), ``coverage_deprivation_quintiles.csv``,
+        ``coverage_age.csv`` (with each band's speed and its source) and
+        ``coverage_equity_gaps.csv``; each names its network.
+    """
+    tables = study.equity
+    age = tables.age.copy()
+    sources = age["age_band"].map(tables.sources)
+    age["speed_source"] = sources.fillna("each age band at its own speed").astype(str)
+    frames = {
+        "coverage_deprivation.csv": tables.deprivation,
+        "coverage_deprivation_quintiles.csv": tables.quintiles,
+        "coverage_age.csv": age,
+        "coverage_equity_gaps.csv": tables.gaps,
+    }
+    return [
+        write_csv(_rounded(frame).assign(network=study.network_label), out / name, index=False)
+        for name, frame in frames.items()
+    ]
+
+
+def _equity_map(study: Study, minutes: float, common: dict[str, Any]) -> Any:
+    """Map the postcodes beyond the walk per bundle by IMD decile; 65+ at their speed."""
+    bundles = list(study.bundles)
+    demand, assignment = study.demand, study.plan.assignment
+    slow = equity.minutes_at_speed(
+        study.minutes_to_nearest, speed_m_per_min=study.equity.speeds["age_65_plus"]
+    )
+    beyond = {
+        key: requirements.gap_points(
+            nearest, demand, assignment=assignment, measures=bundles, minutes=minutes
+        )
+        for key, nearest in (("all", study.minutes_to_nearest), ("65+", slow))
+    }
+    pts = pd.DataFrame(demand[["lon", "lat", "population", "imd_decile", "age_65_plus"]])
+    older = {b: f"{b} (65+ at their speed)" for b in bundles}
+    for b in bundles:
+        pts[b] = beyond["all"][b].reindex(pts.index, fill_value=False).astype(bool)
+        old = beyond["65+"][b].reindex(pts.index, fill_value=False).astype(bool)
+        pts[older[b]] = old & (pts["age_65_plus"] > 0)
+    pts = pts[pts[[*bundles, *older.values()]].any(axis=1)]
+    return maps.deprivation_gaps_map(
+        pts,
+        measures=bundles,
+        older=older,
+        wards=study.wards,
+        minutes=minutes,
+        speeds_note=study.equity.speeds_note(),
+        **common,
+    )
 
 
 def write_closure_impact(study: Study, out: Path) -> list[Path]:
@@ -203,6 +283,113 @@ def write_closure_impact(study: Study, out: Path) -> list[Path]:
     ]
 
 
+def write_hubs(study: Study, out: Path) -> list[Path]:
+    """Write ``hubs.csv`` and the hub comparison, frontier, candidates and named sites.
+
+    Parameters
+    ----------
+    study
+        The study.
+    out
+        Folder for ``data/processed`` files.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    analysis = study.hub_analysis
+    label = study.network_label
+    cand = analysis.candidates.to_crs(settings.wgs84)
+    candidates = pd.DataFrame(cand.drop(columns=cand.geometry.name))
+    candidates["lon"], candidates["lat"] = cand.geometry.x.round(6), cand.geometry.y.round(6)
+    joint = analysis.joint
+    joint_plan = pd.DataFrame({"ward_name": study.wards["ward_name"]})
+    if joint is not None:
+        joint_plan["locality"] = joint.plan.assignment
+        joint_plan["hub_asset_id"] = joint_plan["locality"].map(joint.hubs["hub"])
+        joint_plan["status"] = joint.status
+    else:
+        joint_plan["locality"], joint_plan["hub_asset_id"] = "", ""
+        joint_plan["status"] = " ".join(n for n in analysis.notes if n.startswith("No joint"))
+    joint_plan.index.name = "ward_code"
+    tables: dict[str, tuple[pd.DataFrame, bool]] = {
+        "hubs.csv": (study.hubs, False),
+        "hubs_comparison.csv": (analysis.comparison, False),
+        "hubs_frontier.csv": (analysis.frontier, False),
+        "hubs_joint_localities.csv": (joint_plan, True),
+        "hub_candidates.csv": (candidates, True),
+        "hub_named_sites.csv": (analysis.named, False),
+    }
+    paths = []
+    for name, (frame, index) in tables.items():
+        frame = frame.copy()
+        floats = frame.select_dtypes("float").columns
+        frame[floats] = frame[floats].round(4)
+        frame["network"] = label  # every file says which network it used
+        paths.append(write_csv(frame, out / name, index=index))
+    return paths
+
+
+def _hub_sheet(study: Study, xlsx: Path) -> None:
+    """Add the Hubs sheet to the workbook."""
+    notes = [study.network_label, f"Sources and licences: {settings.attribution}"]
+    if network.is_approximate(study.graph):
+        notes.append(network.APPROXIMATION_ERROR_NOTE)
+    report.add_hub_sheet(xlsx, study.hub_analysis, notes=notes)
+
+
+def _hub_markers(study: Study, localities_map: Any) -> None:
+    """Add the published plan's hubs and their walk catchments to the localities map."""
+    analysis = study.hub_analysis
+    points = maps.hub_points(study.hubs, analysis.candidates)
+    catchments = hubs.hub_catchments(
+        study.model,
+        analysis.candidates,
+        [str(h) for h in points["hub_asset_id"]],
+        minutes=study.minutes,
+        speed_m_per_min=study.speed_m_per_min,
+    )
+    maps.add_hubs(
+        localities_map,
+        points,
+        catchments,
+        minutes=study.minutes or settings.walk_minutes,
+        name="Hubs (best in each locality)",
+    )
+
+
+def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
+    """Save the map of the localities and hubs chosen together; return its link (if any)."""
+    analysis = study.hub_analysis
+    joint = analysis.joint
+    if joint is None:
+        return []
+    m = maps.localities_map(
+        study.wards,
+        joint.plan.assignment,
+        title="Localities and hubs chosen together",
+        subtitle=(
+            f"{joint.residents_within:,} residents within {analysis.rules.minutes:g} minutes "
+            f"of their own locality's hub ({joint.status}; worst deviation "
+            f"{joint.plan.objective:.1%}, cap {joint.max_deviation:.1%})"
+        ),
+        network_label=study.network_label,
+    )
+    points = maps.hub_points(analysis.joint_hubs, analysis.candidates)
+    catchments = hubs.hub_catchments(
+        study.model,
+        analysis.candidates,
+        [str(h) for h in points["hub_asset_id"]],
+        minutes=study.minutes,
+        speed_m_per_min=study.speed_m_per_min,
+    )
+    maps.add_hubs(m, points, catchments, minutes=study.minutes or settings.walk_minutes)
+    path = out / "map_hubs_joint.html"
+    maps.save_map(m, path)
+    return [("Localities and hubs chosen together (joint optimum)", path)]
+
+
 def write_report(study: Study, out: Path) -> list[Path]:
     """Write the requirements spreadsheet, the maps, the locality pack and ``index.html``.
 
@@ -230,11 +417,10 @@ def write_report(study: Study, out: Path) -> list[Path]:
         study.minutes_to_nearest, study.demand, assignment=assignment, by="lsoa", minutes=minutes
     )
     common: dict[str, Any] = {"network_label": label}
+    localities_map = maps.localities_map(wards, assignment, **common)
+    _hub_markers(study, localities_map)
     folium_maps = {
-        "Localities": (
-            "map_localities.html",
-            maps.localities_map(wards, assignment, **common),
-        ),
+        "Localities": ("map_localities.html", localities_map),
         "Community assets by category": (
             "map_assets.html",
             maps.assets_map(
@@ -253,6 +439,10 @@ def write_report(study: Study, out: Path) -> list[Path]:
                 **common,
             ),
         ),
+        f"Residents beyond a {minutes:g}-minute walk, by deprivation and age": (
+            "map_equity.html",
+            _equity_map(study, minutes, common),
+        ),
         f"{minutes:g}-minute walksheds by category": (
             "map_walksheds.html",
             maps.walksheds_map(
@@ -266,6 +456,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
     for title, (name, m) in folium_maps.items():
         maps.save_map(m, out / name)
         map_links.append((title, out / name))
+    map_links += _joint_hub_map(study, out)
     figures = {
         "Localities (PNG)": ("localities.png", maps.plot_localities(wards, assignment, **common)),
         "Assets by category (PNG)": (
@@ -297,16 +488,26 @@ def write_report(study: Study, out: Path) -> list[Path]:
         run_info=study.run_info,
         context=context,
     )
+    report.add_equity_sheet(
+        xlsx,
+        gaps=study.equity.gaps,
+        quintiles=study.equity.quintiles,
+        age=study.equity.age,
+        area_name=study.profile.name,
+        speeds_note=study.equity.speeds_note(),
+        measures=[*study.bundles, coverage.all_bundles_label(study.bundles)],
+    )
     report.add_closure_impact_sheet(
         xlsx, study.closure_impact.assets, note=f"{walk_text(study)}; {label}"
     )
+    _hub_sheet(study, xlsx)
     report.finish_workbook(xlsx)  # the sheets added after the briefing get its set-up
     table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
     for title, frame in shared_tables(study).items():
         table_links.append((title, write_csv(frame, out / "tables" / SHARED_TABLES[title])))
     written += [p for _, p in map_links] + [p for _, p in table_links]
     # every link stays inside reports/, so the folder works when it is shared alone
-    notes = [data_note(study.reconciliation, area=study.profile)]
+    notes = [data_note(study.reconciliation, area=study.profile), study.equity.speeds_note()]
     notes += [study.profile.communal_note] if study.profile.communal_note else []
     notes += [network.APPROXIMATION_ERROR_NOTE] if network.is_approximate(study.graph) else []
     notes.append(
@@ -412,6 +613,11 @@ SHARED_TABLES: dict[str, str] = {
     "Register against the council's count": "register_reconciliation.csv",
     "Localities: wards": "localities.csv",
     "Coverage per locality (percent)": "coverage_by_locality.csv",
+    "Equity gaps: deprivation, age, concentration index": "coverage_equity_gaps.csv",
+    "Coverage by IMD 2019 quintile": "coverage_deprivation_quintiles.csv",
+    "Coverage by age band (slower walking for 65+)": "coverage_age.csv",
+    "Closure impact per asset (who loses access, next-best site)": "closure_impact.csv",
+    "Hubs: one per locality": "hubs.csv",
 }
 
 
@@ -439,6 +645,11 @@ def shared_tables(study: Study) -> dict[str, pd.DataFrame]:
         study.reconciliation,
         wards,
         coverage_by_locality(study),
+        study.equity.gaps,
+        study.equity.quintiles,
+        study.equity.age,
+        study.closure_impact.assets.round(2),
+        study.hubs,
     ]
     return dict(zip(SHARED_TABLES, frames, strict=True))
 
@@ -485,9 +696,19 @@ PROCESSED_TABLES: dict[str, str] = {
     "Coverage per ward": "coverage_wards.csv",
     "Coverage per LSOA": "coverage_lsoas.csv",
     "Coverage per locality": "coverage_localities.csv",
+    "Coverage by IMD 2019 decile": "coverage_deprivation.csv",
+    "Coverage by IMD 2019 quintile": "coverage_deprivation_quintiles.csv",
+    "Coverage by age band (slower walking for 65+)": "coverage_age.csv",
+    "Equity gaps: deprivation, age, concentration index": "coverage_equity_gaps.csv",
     "Asset criticality": "asset_criticality.csv",
     "Closure impact per asset (who loses access, next-best site)": "closure_impact.csv",
     "Closure impact per asset and ward": "closure_impact_areas.csv",
+    "Hubs: one per locality": "hubs.csv",
+    "Hubs: council-named, balance-only and joint plans": "hubs_comparison.csv",
+    "Hubs: what balance costs in coverage": "hubs_frontier.csv",
+    "Hubs: the joint plan's wards": "hubs_joint_localities.csv",
+    "Hubs: candidates": "hub_candidates.csv",
+    "Hubs: the council's named sites": "hub_named_sites.csv",
     "Walk network (GeoPackage)": "walk_network.gpkg",
 }
 
@@ -497,6 +718,7 @@ STAGES: dict[str, tuple[Callable[[Study, Path], list[Path]], str]] = {
     "register": (write_register_stage, "processed"),
     "localities": (write_localities, "processed"),
     "coverage": (write_coverage, "processed"),
+    "hubs": (write_hubs, "processed"),
     "report": (write_report, "reports"),
 }
 
@@ -659,6 +881,7 @@ def sources_note(study: Study, *, with_network: bool = True) -> str:
                 "the OpenStreetMap street network; treat them as indicative (docs/network.md)."
             )
             lines.append(network.APPROXIMATION_ERROR_NOTE)
+        lines.append(study.equity.speeds_note())
     if study.profile.communal_note:
         lines.append(f"Population: {study.profile.communal_note}")
     lines += ["", "Sources and licences:", settings.attribution, ""]

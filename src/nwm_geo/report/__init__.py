@@ -11,6 +11,10 @@ workbook: "Read me", "Summary", one profile sheet per locality, "Business cases"
 the headline findings, the proof and the caveats first, then links to every map and
 table; ``reports/locality_pack.pdf`` (:func:`write_locality_pack`), the printable pack:
 a summary page and one page per locality (map, key figures, business cases).
+:func:`add_equity_sheet` adds an "Equity" sheet and deprivation and age lines,
+:func:`add_hub_sheet` the "Hubs" sheet, :func:`add_closure_impact_sheet` the "Closure
+impact" sheet; :func:`finish_workbook` then gives every added sheet the briefing's
+set-up.
 
 Both files are written atomically. Every text has phone numbers and e-mail addresses
 masked (:func:`nwm_geo._safe.mask_personal_text`) and is escaped (HTML) or guarded
@@ -21,11 +25,15 @@ column that :func:`nwm_geo._safe.is_personal_column` flags is dropped.
 
 Where things live: ``_method`` the run's method text (:class:`RunInfo`), ``_xlsx`` the
 workbook's sheets (:class:`WorkbookContext`), ``_sheet`` one sheet streamed in
-openpyxl's write-only mode, ``_index`` the HTML index, ``_pack`` the printable PDF.
+openpyxl's write-only mode, ``_equity`` the equity sheet, ``_hubs`` the hubs sheet,
+``_sheets`` the closure-impact sheet and short workbooks, ``_index`` the HTML index,
+``_pack`` the printable PDF.
 """
 
 from __future__ import annotations
 
+from nwm_geo.report._equity import add_equity_sheet
+from nwm_geo.report._hubs import HUB_SHEET, add_hub_sheet
 from nwm_geo.report._index import IndexFindings, write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
 from nwm_geo.report._pack import PACK_PAGE_SIZE, PackInputs, write_locality_pack
@@ -44,6 +52,7 @@ from nwm_geo.report._xlsx import (
 __all__ = [
     "BUNDLE_MEANING",
     "DATA_SHEETS",
+    "HUB_SHEET",
     "PACK_PAGE_SIZE",
     "READING_ROW_LIMIT",
     "IndexFindings",
@@ -51,6 +60,8 @@ __all__ = [
     "RunInfo",
     "WorkbookContext",
     "add_closure_impact_sheet",
+    "add_equity_sheet",
+    "add_hub_sheet",
     "finish_workbook",
     "index_findings",
     "method_rows",

@@ -36,7 +36,7 @@ from nwm_geo._io import atomic_path
 from nwm_geo._safe import neutralise_formula
 from nwm_geo.report._index import IndexFindings
 from nwm_geo.report._method import RunInfo, _public_text, _run_info, method_rows
-from nwm_geo.report._sheet import SheetBuilder, public_columns
+from nwm_geo.report._sheet import SheetBuilder, label, number_format, public_columns
 from nwm_geo.requirements import RequirementsOutline, register_shortfall
 
 __all__ = [
@@ -1008,6 +1008,34 @@ def _public(df: pd.DataFrame) -> pd.DataFrame:
     return flat[public_columns(flat)]
 
 
+def _write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = "") -> int:
+    """Write a titled table into a loaded worksheet at ``row``; return the next free row.
+
+    One number format per quantity (:func:`._sheet.number_format`), names as headings
+    (:func:`._sheet.label`), personal-data columns dropped.
+    """
+    _put(ws, row, 1, title, font=_SECTION)
+    row += 1
+    if note:
+        _put(ws, row, 1, note)
+        row += 1
+    flat = _public(df)
+    if len(flat) == 0:
+        _put(ws, row, 1, "(none)")
+        return row + 2
+    for j, col in enumerate(flat.columns, start=1):
+        _put(ws, row, j, label(col), font=_HEAD)
+        ws.cell(row=row, column=j).fill = _HEAD_FILL
+    formats = [number_format(c) for c in flat.columns]
+    for values in flat.itertuples(index=False):
+        row += 1
+        for j, v in enumerate(values, start=1):
+            _put(ws, row, j, v)
+            if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool):
+                ws.cell(row=row, column=j).number_format = formats[j - 1] or "General"
+    return row + 2
+
+
 def _widths(ws: Any, *, max_width: int = 60) -> None:
     """Fit the column widths of a loaded worksheet to its values."""
     widths: dict[int, int] = {}
@@ -1051,6 +1079,12 @@ def finish_workbook(path: str | os.PathLike[str]) -> Path:
 
     out = Path(path)
     wb = load_workbook(out)
+    names = list(wb.sheetnames)
+    first = [n for n in ("Read me", "Summary") if n in names]
+    data = [n for n in names if n.startswith("Data - ")]
+    order = first + [n for n in names if n not in first and n not in data] + data
+    for i, name in enumerate(order):  # reading sheets first, data sheets last
+        wb.move_sheet(name, offset=i - wb.sheetnames.index(name))
     for ws in wb.worksheets:
         head = _header_row(ws)
         if ws.freeze_panes in (None, "A1"):

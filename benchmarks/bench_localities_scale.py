@@ -1,0 +1,500 @@
+"""Benchmark: nwm_geo.localities.partition at every council size, with peers side by side.
+
+Not a test. Instances: Luton wards (20) and LSOAs 2021 (125) with connected subsets of
+40 and 70 LSOAs; synthetic Voronoi maps (labelled synthetic: random points, random
+populations and asset counts) of 40, 70 and 100 units; Rutland wards and LSOAs. For
+k = 3, 5, 7, 10 each instance is solved by ``partition`` (one child process per run, so
+peak memory is measured per run) and by gerrychain ReCom and spopt AZP / SKATER, every
+plan scored with our objective (worst relative deviation from the mean over
+population and assets). Per run: wall time, peak memory, status, worst deviation, the
+proven lower bound and the gap, and whether each target of issue 13 is met (and by how
+much it misses when not). Writes ``benchmarks/results/localities_scale.json``
+atomically after every instance, so a partial run still leaves what completed.
+
+Run from the project root::
+
+    python benchmarks/bench_localities_scale.py [--time-limit 60] [--recom-steps 500]
+        [--only luton_lsoa_40] [--k 3 5] [--no-peers]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import random
+import resource
+import sys
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import MultiPoint, box
+from shapely.ops import voronoi_diagram
+
+from nwm_geo import localities as loc
+from nwm_geo._io import atomic_path
+
+__all__ = ["main"]
+
+RESULTS = Path(__file__).parent / "results" / "localities_scale.json"
+KS = (3, 5, 7, 10)
+GIB = 2**30
+
+
+# --------------------------------------------------------------------------- instances
+
+
+def _lsoas_with_assets(area: str) -> gpd.GeoDataFrame:
+    from nwm_geo import data
+    from nwm_geo.pipeline import Study
+
+    study = Study(area=area, verbose=False)
+    lsoas = data.load_lsoas(area=area)
+    reg = study.register
+    inb = reg[reg["in_borough"].astype(bool)]
+    pts = gpd.GeoDataFrame(inb, geometry=inb.geometry, crs=reg.crs).to_crs(lsoas.crs)
+    joined = gpd.sjoin(pts[["geometry"]], lsoas[["geometry"]], predicate="within")
+    counts = joined.groupby(joined.columns[-1]).size()
+    out = lsoas[["lsoa_name", "population", "geometry"]].rename(columns={"lsoa_name": "ward_name"})
+    out["assets"] = counts.reindex(out.index).fillna(0).astype(int)
+    return out
+
+
+def _wards(area: str) -> gpd.GeoDataFrame:
+    from nwm_geo.pipeline import Study
+
+    w = Study(area=area, verbose=False).wards
+    return w[["ward_name", "population", "assets", "geometry"]]
+
+
+def _connected_subset(units: gpd.GeoDataFrame, size: int) -> gpd.GeoDataFrame:
+    """Return the first ``size`` units in breadth-first order from the first unit."""
+    adj = loc.ward_adjacency(units)
+    nbrs: dict[Any, list[Any]] = {c: [] for c in units.index}
+    for a, b in adj[["ward_a", "ward_b"]].itertuples(index=False):
+        nbrs[a].append(b)
+        nbrs[b].append(a)
+    root = units.index[0]
+    order, seen = [root], {root}
+    for u in order:
+        for v in sorted(nbrs[u]):
+            if v not in seen:
+                seen.add(v)
+                order.append(v)
+    return units.loc[order[:size]]
+
+
+def synthetic_voronoi(n: int, seed: int) -> gpd.GeoDataFrame:
+    """SYNTHETIC: a Voronoi map of ``n`` cells in a 20 km square, random people and assets."""
+    rng = np.random.default_rng(seed)
+    side = 20_000.0
+    pts = MultiPoint([tuple(p) for p in rng.uniform(0, side, size=(n, 2))])
+    frame = box(0, 0, side, side)
+    cells = [c.intersection(frame) for c in voronoi_diagram(pts, envelope=frame).geoms]
+    cells = [c for c in cells if not c.is_empty]
+    codes = [f"SYN{i:03d}" for i in range(len(cells))]
+    return gpd.GeoDataFrame(
+        {
+            "ward_name": [f"Synthetic cell {i}" for i in range(len(cells))],
+            "population": rng.integers(1_000, 12_000, size=len(cells)),
+            "assets": rng.integers(0, 8, size=len(cells)),
+        },
+        geometry=cells,
+        index=pd.Index(codes, name="ward_code"),
+        crs="EPSG:27700",
+    )
+
+
+def instances(only: list[str] | None) -> dict[str, tuple[gpd.GeoDataFrame, str]]:
+    """Every instance of the issue, by name, with where it comes from."""
+    out: dict[str, tuple[gpd.GeoDataFrame, str]] = {}
+
+    def want(name: str) -> bool:
+        return not only or any(o in name for o in only)
+
+    if want("luton_wards"):
+        out["luton_wards"] = (_wards("luton"), "Luton 2023 wards (Study.wards)")
+    if any(want(f"luton_lsoa_{n}") for n in (40, 70, 125)):
+        lsoas = _lsoas_with_assets("luton")
+        for size in (40, 70):
+            if want(f"luton_lsoa_{size}"):
+                out[f"luton_lsoa_{size}"] = (
+                    _connected_subset(lsoas, size),
+                    f"Luton LSOA 2021, the first {size} in breadth-first order from "
+                    f"{lsoas.index[0]}",
+                )
+        if want("luton_lsoa_125"):
+            out["luton_lsoa_125"] = (lsoas, "Luton LSOA 2021, all")
+    for size, seed in ((40, 40), (70, 70), (100, 100)):
+        if want(f"synthetic_voronoi_{size}"):
+            out[f"synthetic_voronoi_{size}"] = (
+                synthetic_voronoi(size, seed),
+                f"SYNTHETIC Voronoi map, {size} cells, seed {seed}",
+            )
+    if want("rutland_wards"):
+        out["rutland_wards"] = (_wards("rutland"), "Rutland wards (Study(area='rutland').wards)")
+    if want("rutland_lsoa"):
+        out["rutland_lsoa"] = (_lsoas_with_assets("rutland"), "Rutland LSOA 2021, all")
+    return out
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+def score(units: gpd.GeoDataFrame, labels: pd.Series, adj: pd.DataFrame) -> dict[str, Any]:
+    """Worst relative deviation (population, assets) and boundary cut of a labelling."""
+    lab = labels.reindex(units.index)
+    tot = units[["population", "assets"]].groupby(lab).sum()
+    k = len(tot)
+    mean = units[["population", "assets"]].sum() / k
+    dev = ((tot - mean).abs() / mean).max()
+    cut = float(
+        adj.loc[lab[adj["ward_a"]].to_numpy() != lab[adj["ward_b"]].to_numpy(), "shared_m"].sum()
+    )
+    return {
+        "n_localities": int(k),
+        "worst_dev_pct": float(100 * dev.max()),
+        "boundary_cut_m": cut,
+    }
+
+
+# --------------------------------------------------------------------------- ours
+
+
+def _ours_child(units: gpd.GeoDataFrame, k: int, limit: float, conn: Any) -> None:
+    try:
+        t0 = time.perf_counter()
+        plan = loc.partition(units, k=k, time_limit_s=limit, k_range=(2, 12))
+        wall = time.perf_counter() - t0
+        peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        peak_kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+        conn.send(
+            {
+                "wall_s": wall,
+                "peak_memory_bytes": int(max(peak_self, peak_kids)),
+                "status": plan.status,
+                "proven_optimal": plan.proven_optimal,
+                "worst_dev_pct": 100 * plan.objective,
+                "lower_bound_pct": 100 * plan.bound,
+                "gap_points": 100 * (plan.objective - plan.bound),
+                "relative_gap": plan.gap,
+                "boundary_cut_m": plan.boundary_cut_m,
+                "method": plan.method,
+                "assignment": plan.assignment.to_dict(),
+            }
+        )
+    except BaseException as exc:
+        conn.send({"error": f"{type(exc).__name__}: {exc}"})
+    finally:
+        conn.close()
+
+
+def run_ours(units: gpd.GeoDataFrame, k: int, limit: float) -> dict[str, Any]:
+    """``partition`` in a fresh child process: wall time, peak memory, result."""
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    t0 = time.perf_counter()
+    child = ctx.Process(target=_ours_child, args=(units, k, limit, send))
+    child.start()
+    send.close()
+    out: dict[str, Any]
+    if recv.poll(3 * limit + 60):
+        try:
+            out = recv.recv()
+        except EOFError:
+            out = {"error": "the run died without a result (killed or out of memory)"}
+    else:
+        out = {"error": f"no result after {3 * limit + 60:.0f} s; killed"}
+    if child.is_alive():
+        child.kill()
+    child.join()
+    out.setdefault("wall_s", time.perf_counter() - t0)
+    return out
+
+
+# --------------------------------------------------------------------------- peers
+
+
+def _weights(units: gpd.GeoDataFrame, adj: pd.DataFrame) -> Any:
+    from libpysal.weights import W
+
+    pos = {c: i for i, c in enumerate(units.index)}
+    neigh: dict[int, list[int]] = {i: [] for i in range(len(units))}
+    for a, b in adj[["ward_a", "ward_b"]].itertuples(index=False):
+        neigh[pos[a]].append(pos[b])
+        neigh[pos[b]].append(pos[a])
+    return W(neigh, silence_warnings=True)
+
+
+def run_spopt(units: gpd.GeoDataFrame, k: int, name: str, adj: pd.DataFrame) -> dict[str, Any]:
+    import spopt.region as region
+
+    w = _weights(units, adj)
+    gdf = units.reset_index(drop=True)
+    attrs = ["population", "assets"]
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np.random.seed(0)  # noqa: NPY002 - spopt draws from the legacy global state
+        if name == "spopt AZP":
+            model = region.AZP(gdf, w, attrs, n_clusters=k, random_state=0)
+        else:
+            model = region.Skater(gdf, w, attrs, n_clusters=k, floor=1, trace=False)
+        model.solve()
+    runtime = time.perf_counter() - t0
+    labels = pd.Series(np.asarray(model.labels_), index=units.index)
+    return {"method": name, "wall_s": runtime, **score(units, labels, adj)}
+
+
+def run_recom(
+    units: gpd.GeoDataFrame,
+    k: int,
+    steps: int,
+    adj: pd.DataFrame,
+    budget_s: float,
+    seed: int = 0,
+) -> dict[str, Any]:
+    import networkx as nx
+    from gerrychain import Graph, MarkovChain, Partition
+    from gerrychain.accept import always_accept
+    from gerrychain.constraints import contiguous, within_percent_of_ideal_population
+    from gerrychain.partition import recursive_tree_part
+    from gerrychain.proposals import recom
+    from gerrychain.updaters import Tally
+
+    g = nx.Graph()
+    for code, pop in units["population"].items():
+        g.add_node(code, code=code, population=int(pop))
+    g.add_edges_from(adj[["ward_a", "ward_b"]].itertuples(index=False))
+    graph = Graph.from_networkx(g)
+    ideal = units["population"].sum() / k
+    t0 = time.perf_counter()
+    random.seed(seed)
+    start = None
+    eps = 0.05
+    for eps in (0.05, 0.10, 0.20, 0.30, 0.50):  # the tightest band ReCom can start in
+        try:
+            start = recursive_tree_part(graph, range(k), ideal, "population", eps)
+            break
+        except Exception:
+            continue
+    if start is None:
+        return {"method": "gerrychain ReCom", "error": "no initial plan within ±50 %"}
+    init = Partition(graph, start, {"population": Tally("population", alias="population")})
+    rng = random.Random(seed)
+    band = eps
+
+    def proposal(p: Partition, *, rng: random.Random | None = None) -> Partition:
+        return recom(
+            p,
+            pop_col="population",
+            pop_target=ideal,
+            epsilon=band,
+            rng=rng,
+        )
+
+    chain = MarkovChain(
+        proposal_fn=proposal,
+        constraints=[contiguous, within_percent_of_ideal_population(init, band)],
+        acceptance_fn=always_accept,
+        initial_partition=init,
+        total_steps=steps,
+        rng=rng,
+    )
+    best: tuple[float, pd.Series] | None = None
+    done = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for part in chain:
+            done += 1
+            labels = pd.Series(
+                {part.graph.node_data(n)["code"]: d for n, d in part.assignment.to_dict().items()}
+            ).reindex(units.index)
+            s = score(units, labels, adj)["worst_dev_pct"]
+            if best is None or s < best[0]:
+                best = (s, labels)
+            if time.perf_counter() - t0 > budget_s:
+                break
+    assert best is not None
+    return {
+        "method": (
+            f"gerrychain ReCom ({done} of {steps} steps within {budget_s:.0f} s, "
+            f"±{band:.0%} population, best kept)"
+        ),
+        "wall_s": time.perf_counter() - t0,
+        **score(units, best[1], adj),
+    }
+
+
+def _recom_child(conn: Any, *args: Any) -> None:
+    try:
+        conn.send(run_recom(*args))
+    except BaseException as exc:
+        conn.send({"method": "gerrychain ReCom", "error": f"{type(exc).__name__}: {exc}"})
+    finally:
+        conn.close()
+
+
+def run_recom_killable(*args: Any, budget_s: float) -> dict[str, Any]:
+    """ReCom in a child process, killed if one of its steps hangs past the budget."""
+    ctx = multiprocessing.get_context("fork")
+    recv, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_recom_child, args=(send, *args))
+    child.start()
+    send.close()
+    out: dict[str, Any] = {
+        "method": "gerrychain ReCom",
+        "error": f"a chain step hung past {budget_s + 60:.0f} s; killed",
+    }
+    if recv.poll(budget_s + 60):
+        try:
+            out = recv.recv()
+        except EOFError:
+            out = {"method": "gerrychain ReCom", "error": "the chain died"}
+    if child.is_alive():
+        child.kill()
+    child.join()
+    return out
+
+
+def _peer(fn: Any, *args: Any) -> dict[str, Any]:
+    try:
+        out: dict[str, Any] = fn(*args)
+    except Exception as exc:
+        out = {"error": f"{type(exc).__name__}: {exc}"}
+    return out
+
+
+# --------------------------------------------------------------------------- targets
+
+
+def targets(
+    n: int, ours: dict[str, Any], peers: list[dict[str, Any]], limit: float
+) -> dict[str, Any]:
+    """Each target of issue 13: met, and by how much it misses when not."""
+    if "error" in ours:
+        return {"no_crash_and_a_plan": {"met": False, "miss": ours["error"]}}
+    out: dict[str, Any] = {"no_crash_and_a_plan": {"met": True}}
+    over = ours["wall_s"] - 1.1 * limit
+    out["within_time_limit_plus_10pct"] = {"met": over <= 0, "miss_s": max(over, 0.0)}
+    mem = ours["peak_memory_bytes"] / GIB
+    out["peak_memory_under_4_gib"] = {"met": mem < 4, "peak_gib": mem}
+    if n <= 40:
+        out["proven_optimal_up_to_40_units"] = {
+            "met": bool(ours["proven_optimal"]),
+            "miss_points": 0.0 if ours["proven_optimal"] else ours["gap_points"],
+        }
+    gap = ours["gap_points"]
+    out["gap_at_most_1_point"] = {"met": gap <= 1.0 + 1e-9, "miss_points": max(gap - 1.0, 0.0)}
+    ok = [p["worst_dev_pct"] for p in peers if "worst_dev_pct" in p and p["n_localities"] > 0]
+    if ok:
+        diff = ours["worst_dev_pct"] - min(ok)
+        out["no_worse_than_peers"] = {"met": diff <= 1e-9, "miss_points": max(diff, 0.0)}
+    return out
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark grid and write the JSON results after every instance."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--recom-steps", type=int, default=500)
+    ap.add_argument(
+        "--peer-budget", type=float, default=60.0, help="seconds per ReCom chain (stops early)"
+    )
+    ap.add_argument("--only", nargs="*", help="instance names (substrings) to run")
+    ap.add_argument("--k", nargs="*", type=int, default=list(KS))
+    ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    load0 = os.getloadavg()
+    insts = instances(args.only)
+    runs: list[dict[str, Any]] = []
+    result: dict[str, Any] = {
+        "benchmark": "localities_scale",
+        "issue": 13,
+        "time_limit_s": args.time_limit,
+        "recom_steps": args.recom_steps,
+        "recom_budget_s": args.peer_budget,
+        "objective": "max over localities and {population, assets} of |x - mean| / mean",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "load_average_at_start": load0,
+            "note": "shared 2-core machine; other sessions ran at the same time",
+        },
+        "instances": {name: {"n_units": len(u), "source": src} for name, (u, src) in insts.items()},
+        "runs": runs,
+    }
+    t_all = time.perf_counter()
+    for name, (units, _src) in insts.items():
+        adj = loc.ward_adjacency(units)
+        for k in args.k:
+            if k >= len(units):
+                continue
+            print(f"{name} (n={len(units)}) k={k} ...", flush=True)
+            ours = run_ours(units, k, args.time_limit)
+            assignment = ours.pop("assignment", None)
+            if assignment is not None:
+                check = score(units, pd.Series(assignment), adj)
+                ours["rescored_worst_dev_pct"] = check["worst_dev_pct"]
+            peers: list[dict[str, Any]] = []
+            if not args.no_peers:
+                peers.append(
+                    run_recom_killable(
+                        units, k, args.recom_steps, adj, args.peer_budget, budget_s=args.peer_budget
+                    )
+                )
+                peers.append(_peer(run_spopt, units, k, "spopt AZP", adj))
+                peers.append(_peer(run_spopt, units, k, "spopt SKATER", adj))
+            row = {
+                "instance": name,
+                "n_units": len(units),
+                "k": k,
+                "ours": ours,
+                "peers": peers,
+                "targets": targets(len(units), ours, peers, args.time_limit),
+                "load_average": os.getloadavg(),
+            }
+            runs.append(row)
+            _print_row(row)
+            result["elapsed_s"] = time.perf_counter() - t_all
+            with atomic_path(args.out) as tmp:
+                tmp.write_text(json.dumps(result, indent=2, default=str))
+    result["complete"] = True
+    with atomic_path(args.out) as tmp:
+        tmp.write_text(json.dumps(result, indent=2, default=str))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _print_row(row: dict[str, Any]) -> None:
+    o = row["ours"]
+    if "error" in o:
+        print(f"  ours: ERROR {o['error']}")
+        return
+    peers = ", ".join(
+        f"{p.get('method', '?')[:16]} {p['worst_dev_pct']:.2f}%"
+        for p in row["peers"]
+        if "worst_dev_pct" in p
+    )
+    missed = [t for t, v in row["targets"].items() if not v.get("met", False)]
+    print(
+        f"  ours {o['worst_dev_pct']:.2f}% LB {o['lower_bound_pct']:.2f}% gap "
+        f"{o['gap_points']:.2f} pt, {o['wall_s']:.1f} s, "
+        f"{o['peak_memory_bytes'] / 2**20:.0f} MiB; peers: {peers}; missed: {missed}",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

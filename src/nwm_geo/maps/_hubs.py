@@ -1,0 +1,122 @@
+"""Hub markers and their walk catchments, added to a locality map.
+
+In: a folium map (e.g. :func:`~nwm_geo.maps.localities_map`), one row per hub with a
+point geometry, and the hubs' walk catchments (:func:`nwm_geo.hubs.hub_catchments`).
+Out: the same map with a "Hubs" layer (class ``nwm-hub``) and a "Hub walk catchments"
+layer (class ``nwm-catchment``); every text is escaped.
+"""
+
+from __future__ import annotations
+
+import math
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from nwm_geo.maps._geo import _feature, _lonlat, _point_feature, _simplified
+from nwm_geo.maps._leaflet import _esc, _GeoJsonLayer
+from nwm_geo.maps._style import locality_colour
+
+__all__ = ["add_hubs", "hub_points"]
+
+
+def _num(value: object, fmt: str) -> str:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "n/a"
+    return format(number, fmt) if math.isfinite(number) else "n/a"
+
+
+def add_hubs(
+    m: folium.Map,
+    hubs: gpd.GeoDataFrame,
+    catchments: gpd.GeoDataFrame | None = None,
+    *,
+    minutes: float = 15.0,
+    name: str = "Hubs",
+) -> folium.Map:
+    """Add hub markers (and their walk catchments) to a map.
+
+    Parameters
+    ----------
+    m
+        The map (drawn in place and returned).
+    hubs
+        One row per locality with a hub: ``locality``, ``hub_asset_id``, ``hub_name``,
+        ``residents_within``, ``share_pct``, ``mean_minutes`` and a point geometry.
+    catchments
+        Indexed by hub id (``hub_asset_id``), polygon geometry; None draws none.
+    minutes
+        The walk threshold, for the labels.
+    name
+        The markers' layer name.
+
+    Returns
+    -------
+    folium.Map
+    """
+    # the layer control lists the layers present when it is drawn: take it out, put it back
+    controls = {k: v for k, v in m._children.items() if isinstance(v, folium.LayerControl)}
+    for key in controls:
+        del m._children[key]
+    if catchments is not None and len(catchments):
+        ok = catchments[catchments.geometry.notna() & ~catchments.geometry.is_empty]
+        geoms = _simplified(ok, 15.0)
+        loc_of = dict(zip(hubs["hub_asset_id"], hubs["locality"], strict=False))
+        feats = []
+        for hid, geom in geoms.items():
+            colour = locality_colour(str(loc_of.get(hid, "")))
+            style = {
+                "color": colour,
+                "weight": 1.5,
+                "dashArray": "4 3",
+                "fillColor": colour,
+                "fillOpacity": 0.12,
+                "className": "nwm-catchment",
+            }
+            label = ok.at[hid, "name"] if "name" in ok.columns else hid
+            tip = _esc(f"{label}: {minutes:g}-minute walk")
+            feats.append(_feature(geom, {"_style": style, "_tooltip": tip}))
+        fg = folium.FeatureGroup(name=_esc(f"Hub {minutes:g}-minute walk catchments"))
+        _GeoJsonLayer(feats).add_to(fg)
+        fg.add_to(m)
+    shown = hubs[hubs["hub_asset_id"].astype(str) != ""]
+    if len(shown):
+        lon, lat = _lonlat(shown)
+        feats = []
+        for (_, r), x, y in zip(shown.iterrows(), lon, lat, strict=True):
+            style = {
+                "radius": 9,
+                "color": "#000000",
+                "weight": 2,
+                "fillColor": locality_colour(str(r["locality"])),
+                "fillOpacity": 1.0,
+                "className": "nwm-hub",
+            }
+            popup = (
+                f"<b>{_esc(r['hub_name'])}</b><br>hub of {_esc(r['locality'])}<br>"
+                f"{_num(r['residents_within'], ',.0f')} residents within {minutes:g} minutes "
+                f"({_num(r['share_pct'], '.1f')} %)<br>"
+                f"mean walk {_num(r['mean_minutes'], '.1f')} min"
+            )
+            feats.append(
+                _point_feature(
+                    x, y, {"_style": style, "_popup": popup, "_tooltip": _esc(r["hub_name"])}
+                )
+            )
+        fg = folium.FeatureGroup(name=_esc(name))
+        _GeoJsonLayer(feats).add_to(fg)
+        fg.add_to(m)
+    for key, control in controls.items():
+        m.add_child(control, name=key)
+    return m
+
+
+def hub_points(hubs: pd.DataFrame, candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the hubs table with each hub's point geometry (from the candidates)."""
+    ids = hubs["hub_asset_id"].astype(str)
+    shown = hubs[ids.isin(candidates.index)]
+    geoms = candidates.geometry.reindex(shown["hub_asset_id"]).to_numpy()
+    return gpd.GeoDataFrame(shown, geometry=list(geoms), crs=candidates.crs)

@@ -1,0 +1,202 @@
+"""The equity sheet: deprivation and age, added to a saved requirements workbook.
+
+In: a workbook written by :func:`nwm_geo.report.write_requirements_xlsx`, and the
+equity tables (:mod:`nwm_geo.equity`). Out: the same workbook, rewritten atomically,
+with an "Equity" sheet and a "Deprivation and age" table on each locality sheet.
+
+Self-contained on purpose (the workbook's own layout may change): every text cell is
+masked (:func:`._method._public_text`) and guarded (:func:`nwm_geo._safe.neutralise_formula`),
+like every other cell the project writes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl import load_workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from nwm_geo._io import atomic_path
+from nwm_geo._safe import neutralise_formula
+from nwm_geo.report._method import _public_text
+from nwm_geo.report._xlsx import sheet_name
+
+__all__ = ["add_equity_sheet"]
+
+_SECTION = Font(bold=True, size=13)
+_HEAD = Font(bold=True, color="FFFFFF")
+_HEAD_FILL = PatternFill("solid", fgColor="305496")
+
+
+def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
+    """Write one cell: numbers as numbers (NaN empty), text masked and never a formula."""
+    if isinstance(value, float | np.floating):
+        value = None if np.isnan(value) else float(value)
+    elif isinstance(value, int | np.integer):
+        value = int(value)
+    elif value is None or value is pd.NA:
+        value = None
+    else:
+        value = neutralise_formula(_public_text(str(value)))
+    cell = ws.cell(row=row, column=col)
+    cell.value = value
+    if font is not None:
+        cell.font = font
+
+
+def _widths(ws: Any, *, max_width: int = 40) -> None:
+    widths: dict[int, int] = {}
+    for row in ws.iter_rows():
+        for c in row:
+            if c.value is not None:
+                widths[c.column] = max(widths.get(c.column, 0), min(len(str(c.value)), max_width))
+    for col, w in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = max(10, w + 2)
+
+
+#: Readable headers of the equity gap table, in order.
+_GAP_HEADERS: dict[str, str] = {
+    "measure": "measure",
+    "population": "residents",
+    "covered_pct": "within the walk %",
+    "most_deprived_quintile": "most deprived IMD quintile",
+    "most_deprived_covered_pct": "most deprived within %",
+    "least_deprived_quintile": "least deprived IMD quintile",
+    "least_deprived_covered_pct": "least deprived within %",
+    "quintile_gap_pp": "deprivation gap (pp)",
+    "age_65_plus_speed_m_per_min": "65+ speed (m/min)",
+    "age_65_plus_covered_pct": "65+ within at their speed %",
+    "age_gap_pp": "age gap: 65+ minus all (pp)",
+    "age_gap_default_speed_pp": "age gap at the default speed (pp)",
+    "concentration_index": "concentration index",
+}
+
+
+def _equity_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = "") -> int:
+    """Write a titled table of numbers (1 decimal; the index 3 decimals); return next row."""
+    _put(ws, row, 1, title, font=_SECTION)
+    row += 1
+    if note:
+        _put(ws, row, 1, note)
+        row += 1
+    for j, col in enumerate(df.columns, start=1):
+        _put(ws, row, j, str(col), font=_HEAD)
+        ws.cell(row=row, column=j).fill = _HEAD_FILL
+    for values in df.itertuples(index=False):
+        row += 1
+        for j, v in enumerate(values, start=1):
+            _put(ws, row, j, v)
+            col = str(df.columns[j - 1])
+            if isinstance(v, float | np.floating):
+                fmt = "0.000" if "index" in col else "#,##0" if col == "residents" else "0.0"
+                ws.cell(row=row, column=j).number_format = fmt
+    return row + 2
+
+
+def _gap_rows(gaps: pd.DataFrame, locality: str, measures: list[str] | None) -> pd.DataFrame:
+    rows = gaps[gaps["locality"] == locality]
+    if measures is not None:
+        rows = rows[rows["measure"].isin(measures)]
+    return rows[list(_GAP_HEADERS)].rename(columns=_GAP_HEADERS)
+
+
+def add_equity_sheet(
+    path: str | os.PathLike[str],
+    *,
+    gaps: pd.DataFrame,
+    quintiles: pd.DataFrame,
+    age: pd.DataFrame,
+    area_name: str,
+    speeds_note: str,
+    measures: list[str] | None = None,
+) -> Path:
+    """Add an "Equity" sheet, and deprivation and age lines per locality, to a workbook.
+
+    Parameters
+    ----------
+    path
+        A workbook written by :func:`write_requirements_xlsx` (rewritten atomically).
+    gaps, quintiles, age
+        :func:`nwm_geo.equity.equity_gaps`, ``coverage_by_deprivation(group="imd_quintile")``
+        and :func:`nwm_geo.equity.coverage_by_age`.
+    area_name
+        The whole-area rows' locality name (``Luton``).
+    speeds_note
+        The walking speeds and their sources
+        (:meth:`nwm_geo.equity.EquityTables.speeds_note`).
+    measures
+        The measures on the locality sheets (default all; e.g. the bundles).
+
+    Returns
+    -------
+    Path
+        The workbook. The "Equity" sheet holds the speeds and the method, the gaps per
+        measure for the area, coverage per IMD quintile and per age band for the area,
+        and the gaps per locality; each locality sheet (found by its "Locality: <name>"
+        title) gains a "Deprivation and age" table.
+    """
+    path = Path(path)
+    wb = load_workbook(path)
+    ws = wb.create_sheet(sheet_name("Equity", set(wb.sheetnames)), 1)
+    _put(ws, 1, 1, "Equity: who is within the walk, by deprivation and by age", font=_SECTION)
+    notes = [
+        speeds_note,
+        "Deprivation: the English Indices of Deprivation 2019 (MHCLG, OGL v3) of the LSOA "
+        "2011 each postcode lies in; quintile 1 = the 20 % most deprived areas of England.",
+        "Deprivation gap = residents within the walk in the most deprived quintile present "
+        "minus the least deprived one, in percentage points (pp): negative when the most "
+        "deprived are less often within the walk.",
+        "Age gap = residents aged 65+ within the walk at their speed minus all residents at "
+        "the default speed (pp); at the default speed it shows where older residents live.",
+        "Concentration index of coverage over residents ranked by IMD rank (Kakwani, "
+        "Wagstaff & van Doorslaer 1997): 0 = equal; below 0 = coverage concentrated among "
+        "the more deprived; above 0 = among the less deprived.",
+    ]
+    for i, text in enumerate(notes, start=2):
+        _put(ws, i, 1, text)
+    row = len(notes) + 3
+    row = _equity_table(ws, row, f"Gaps per measure: {area_name}", _gap_rows(gaps, area_name, None))
+    q = quintiles[quintiles["locality"] == area_name]
+    wide = q.pivot(index="measure", columns="imd_quintile", values="covered_pct")
+    wide = wide.reindex(list(dict.fromkeys(q["measure"])))
+    wide.columns = [f"IMD quintile {c} %" for c in wide.columns]
+    row = _equity_table(
+        ws, row, f"Residents within the walk by IMD quintile: {area_name}", wide.reset_index()
+    )
+    a = age[age["locality"] == area_name]
+    wide = a.pivot(index="measure", columns="age_band", values="covered_pct")
+    order = list(dict.fromkeys(a["age_band"]))
+    wide = wide.reindex(index=list(dict.fromkeys(a["measure"])), columns=order)
+    wide.columns = [f"{c} %" for c in order]
+    row = _equity_table(
+        ws,
+        row,
+        f"Residents within the walk by age band, each at its speed: {area_name}",
+        wide.reset_index(),
+    )
+    per_loc = gaps[gaps["locality"] != area_name]
+    if measures is not None:
+        per_loc = per_loc[per_loc["measure"].isin(measures)]
+    table = per_loc[["locality", *_GAP_HEADERS]].rename(columns=_GAP_HEADERS)
+    _equity_table(ws, row, "Gaps per locality", table)
+    _widths(ws, max_width=40)
+    for sheet in wb.worksheets:
+        title = str(sheet.cell(row=1, column=1).value or "")
+        if not title.startswith("Locality: "):
+            continue
+        loc = title.removeprefix("Locality: ")
+        _equity_table(
+            sheet,
+            sheet.max_row + 2,
+            "Deprivation and age",
+            _gap_rows(gaps, loc, measures),
+            note=speeds_note,
+        )
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+    return path

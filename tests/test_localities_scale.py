@@ -1,0 +1,306 @@
+"""Localities at any size: never a crash, always a plan with a bound; the compact
+objective; the generic ``nwm-geo partition`` command.
+
+All maps here are synthetic (square grids and a seeded Voronoi map with random
+populations and asset counts).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import MultiPoint, box
+from shapely.ops import voronoi_diagram
+
+from nwm_geo import localities as loc
+from nwm_geo.cli import main
+
+SIDE = 1000.0
+
+
+def voronoi(n: int, seed: int) -> gpd.GeoDataFrame:
+    """SYNTHETIC: ``n`` Voronoi cells in a 20 km square, random population and assets."""
+    rng = np.random.default_rng(seed)
+    pts = MultiPoint([tuple(p) for p in rng.uniform(0, 20_000, size=(n, 2))])
+    frame = box(0, 0, 20_000, 20_000)
+    cells = [c.intersection(frame) for c in voronoi_diagram(pts, envelope=frame).geoms]
+    return gpd.GeoDataFrame(
+        {
+            "population": rng.integers(1_000, 12_000, size=len(cells)),
+            "assets": rng.integers(0, 8, size=len(cells)),
+        },
+        geometry=cells,
+        index=pd.Index([f"SYN{i:03d}" for i in range(len(cells))], name="ward_code"),
+        crs="EPSG:27700",
+    )
+
+
+def grid(rows: int, cols: int, population: list[int], assets: list[int]) -> gpd.GeoDataFrame:
+    """A synthetic rows x cols grid of 1 km squares, codes W<r><c>, row-major."""
+    codes = [f"W{r}{c}" for r in range(rows) for c in range(cols)]
+    geoms = [
+        box(c * SIDE, -(r + 1) * SIDE, (c + 1) * SIDE, -r * SIDE)
+        for r in range(rows)
+        for c in range(cols)
+    ]
+    gdf = gpd.GeoDataFrame(
+        {"population": population, "assets": assets},
+        geometry=geoms,
+        index=pd.Index(codes, name="ward_code"),
+    )
+    return gdf.set_crs("EPSG:27700")
+
+
+class _JumpClock:
+    """A clock that advances ``step`` per call, and jumps by ``jump`` at call ``at``."""
+
+    def __init__(self, step: float, *, at: int = 10**12, jump: float = 0.0) -> None:
+        self.now, self.step, self.calls, self.at, self.jump = 0.0, step, 0, at, jump
+
+    def __call__(self) -> float:
+        self.calls += 1
+        self.now += self.step + (self.jump if self.calls == self.at else 0.0)
+        return self.now
+
+
+def _valid(plan: loc.LocalityPlan, units: gpd.GeoDataFrame, k: int) -> None:
+    """The plan covers every unit with k connected localities; its numbers agree."""
+    assert plan.assignment.index.equals(units.index)
+    assert plan.assignment.nunique() == k
+    adj = loc.ward_adjacency(units)
+    graph = nx.Graph(list(adj[["ward_a", "ward_b"]].itertuples(index=False)))
+    for name in plan.assignment.unique():
+        members = plan.assignment.index[plan.assignment == name]
+        assert nx.is_connected(graph.subgraph(members))
+    worst = plan.summary[["population_dev_pct", "assets_dev_pct"]].abs().to_numpy().max()
+    assert plan.objective == pytest.approx(worst / 100)
+    assert plan.bound <= plan.objective + 1e-12
+    assert plan.gap_points == pytest.approx(100 * (plan.objective - plan.bound))
+
+
+# --------------------------------------------------------------------------- never fail
+
+
+def test_the_40_unit_map_that_blew_up_returns_a_plan_when_time_runs_out() -> None:
+    """Regression: this 40-unit map with k=5 lists about 157,000 connected sets; the
+    set-partitioning MIP then ran for minutes past its limit and returned no plan. A
+    clock that runs out while the sets are being listed must still give a valid plan,
+    labelled unproven, within the limit (counted on the injected clock).
+    """
+    units = voronoi(40, 40)
+    # the heuristic makes about 20 calls, the enumeration one per 4096 nodes: the jump
+    # lands inside the enumeration
+    clock = _JumpClock(1e-4, at=150, jump=1_000.0)
+    plan = loc.partition(units, k=5, time_limit_s=60, clock=clock)
+    _valid(plan, units, 5)
+    assert not plan.proven_optimal
+    assert plan.status.startswith("best found within time limit")
+    assert "time limit" in plan.method
+    assert plan.runtime_s <= 60 + 1_000 + 1  # the jump itself, nothing more
+
+
+def test_the_40_unit_map_is_proven_with_time_to_spare() -> None:
+    units = voronoi(40, 40)
+    plan = loc.partition(units, k=5, time_limit_s=60)
+    _valid(plan, units, 5)
+    assert plan.proven_optimal and plan.gap_points == 0
+    assert "band bisection" in plan.method
+
+
+def test_alternatives_on_a_map_too_large_to_enumerate_still_rank_plans() -> None:
+    """Regression: alternatives() always enumerated and raised "no plan" at 40 units."""
+    units = voronoi(40, 40)
+    alts = loc.alternatives(units, k=3, n=3, time_limit_s=30, max_sets=2_000)
+    assert alts.best is not None
+    _valid(alts.best, units, 3)
+    assert "did not fit its budget" in alts.method
+    objectives = alts.plans.drop_duplicates("rank")["objective"].tolist()
+    assert objectives == sorted(objectives)
+
+
+def test_alternatives_with_more_sets_than_the_mip_takes_rank_the_proven_plan_first() -> None:
+    """Regression: with about 157,000 sets every ranked MIP was killed at the deadline."""
+    units = voronoi(40, 40)
+    alts = loc.alternatives(units, k=5, n=3, time_limit_s=60)
+    assert alts.best is not None
+    _valid(alts.best, units, 5)
+    assert alts.best.proven_optimal
+    assert len(alts.ranked) == 3
+    assert all(p.objective >= alts.best.objective - 1e-12 for p in alts.ranked)
+
+
+def test_an_enumeration_budget_falls_back_to_the_flow_model() -> None:
+    units = voronoi(40, 40)
+    plan = loc.partition(units, k=5, time_limit_s=20, max_sets=500)
+    _valid(plan, units, 5)
+    assert plan.method.startswith("flow:") and "enumeration stopped (set limit" in plan.method
+
+
+def test_truly_infeasible_says_why() -> None:
+    units = grid(2, 2, [100, 100, 100, 5000], [1, 1, 1, 1])
+    with pytest.raises(loc_error(), match="alone exceed the band"):
+        loc.partition(units, k=2, population_band=0.05)
+
+
+def loc_error() -> type[Exception]:
+    from nwm_geo import InfeasiblePartitionError
+
+    return InfeasiblePartitionError
+
+
+# --------------------------------------------------------------------------- compact
+
+
+def _brute_compact(
+    rows: int, cols: int, k: int, pop: list[int], assets: list[int], tol: float
+) -> float:
+    """Smallest cut (m) over contiguous plans with every deviation within ``tol``."""
+    n = rows * cols
+    edges = [(r * cols + c, r * cols + c + 1) for r in range(rows) for c in range(cols - 1)]
+    edges += [(r * cols + c, (r + 1) * cols + c) for r in range(rows - 1) for c in range(cols)]
+    graph = nx.Graph(edges)
+    best = np.inf
+    for labels in itertools.product(range(k), repeat=n):
+        if labels[0] != 0 or len(set(labels)) != k:
+            continue
+        groups = [[i for i in range(n) if labels[i] == j] for j in range(k)]
+        if not all(nx.is_connected(graph.subgraph(g)) for g in groups):
+            continue
+        ok = all(
+            abs(sum(v[i] for i in g) - sum(v) / k) <= tol * sum(v) / k + 1e-9
+            for v in (pop, assets)
+            for g in groups
+        )
+        if ok:
+            best = min(best, SIDE * sum(1 for a, b in edges if labels[a] != labels[b]))
+    return float(best)
+
+
+def test_compact_objective_finds_the_shortest_boundary_within_the_band() -> None:
+    pop = [120, 80, 95, 60, 150, 70, 110, 90, 100]
+    assets = [3, 1, 2, 0, 4, 1, 2, 2, 3]
+    units = grid(3, 3, pop, assets)
+    plan = loc.partition(units, k=3, objective="compact", tolerance=0.35, time_limit_s=30)
+    assert plan.objective_kind == "compact"
+    assert plan.objective <= 0.35 + 1e-9
+    # shared lengths are measured with a 1 m tolerance, so each cut edge is about 1 km
+    best = _brute_compact(3, 3, 3, pop, assets, 0.35)
+    assert plan.boundary_cut_m == pytest.approx(best, rel=0.01)
+    assert plan.cut_proven and plan.cut_bound_m == pytest.approx(plan.boundary_cut_m)
+    assert "proven minimal" in plan.status and "% of the average" in plan.status
+
+
+def test_compact_objective_with_an_impossible_tolerance_says_so() -> None:
+    pop = [120, 80, 95, 60, 150, 70, 110, 90, 100]
+    units = grid(3, 3, pop, [3, 1, 2, 0, 4, 1, 2, 2, 3])
+    with pytest.raises(loc_error(), match="the best possible worst deviation"):
+        loc.partition(units, k=3, objective="compact", tolerance=0.001, time_limit_s=30)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def _write_units(tmp_path: Path, units: gpd.GeoDataFrame, name: str = "units.geojson") -> Path:
+    path = tmp_path / name
+    out = units.reset_index().rename(columns={"ward_code": "code", "population": "people"})
+    out.to_file(path, driver="GeoJSON")
+    return path
+
+
+def test_partition_command_writes_the_plan_and_its_summary(tmp_path: Path) -> None:
+    units = voronoi(30, 7)
+    src = _write_units(tmp_path, units)
+    out = tmp_path / "plan.csv"
+    code = main(
+        [
+            "partition",
+            str(src),
+            "--id-column",
+            "code",
+            "--population-column",
+            "people",
+            "--balance-column",
+            "assets",
+            "--k",
+            "4",
+            "--time-limit",
+            "30",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    assert code == 0
+    plan = pd.read_csv(out, index_col="code")
+    assert set(plan.index) == set(units.index) and plan["locality"].nunique() == 4
+    summary = json.loads(out.with_suffix(".json").read_text())
+    for key in ("status", "worst_deviation_pct", "lower_bound_pct", "gap_points", "wording"):
+        assert key in summary
+    assert summary["lower_bound_pct"] <= summary["worst_deviation_pct"] + 1e-9
+    assert summary["input"]["units_file"] == str(src)
+    assert summary["wording"][0].startswith("every locality within ±")
+    totals = plan.groupby("locality")["population"].sum()
+    mean = units["population"].sum() / 4
+    worst = float(((totals - mean).abs() / mean).max())
+    assert summary["wording"][0] == (
+        f"every locality within ±{100 * worst:.1f} % of the average population"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "needle"),
+    [
+        ("missing column", "column 'assets': column not found"),
+        ("non-numeric", "feature 3, column 'people': not a number (value: 'many')"),
+        ("island", "an island: no neighbour"),
+        ("k too large", "k=50 localities but only 30 units"),
+    ],
+)
+def test_partition_command_rejects_bad_input_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: str, needle: str
+) -> None:
+    units = voronoi(30, 7).reset_index()
+    units["population"] = units["population"].astype(object)
+    k = "4"
+    if change == "missing column":
+        units = units.drop(columns="assets")
+    elif change == "non-numeric":
+        units.loc[2, "population"] = "many"
+    elif change == "island":
+        far = box(100_000, 100_000, 101_000, 101_000)
+        extra = {"ward_code": "FAR", "population": 500, "assets": 1, "geometry": far}
+        units = pd.concat([units, pd.DataFrame([extra])], ignore_index=True)
+    else:
+        k = "50"
+    frame = gpd.GeoDataFrame(units, geometry="geometry", crs="EPSG:27700")
+    src = _write_units(tmp_path, frame.set_index("ward_code"))
+    out = tmp_path / "plan.csv"
+    code = main(
+        [
+            "partition",
+            str(src),
+            "--id-column",
+            "code",
+            "--population-column",
+            "people",
+            "--balance-column",
+            "assets",
+            "--k",
+            k,
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert str(src) in err and needle in err
+    assert not out.exists() and not out.with_suffix(".json").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["units.geojson"]
