@@ -77,7 +77,10 @@ def test_pack_has_a_summary_and_one_page_per_locality(
     wards = study.wards["ward_name"][study.plan.assignment == study.outline.localities[0]]
     for name in wards:
         assert name in text  # the page lists its wards
-    assert "Hub:" not in text  # the study has no hubs: no hub is made up
+    # the study's hub for this locality (Study.hubs) is named and marked on its page
+    hubs = study.hubs
+    hub_id = hubs.loc[hubs["locality"] == study.outline.localities[0], "hub_asset_id"].iloc[0]
+    assert f"Hub: {study.register.at[hub_id, 'name']}" in text
 
 
 def test_pack_marks_the_hub_when_the_study_has_one(
