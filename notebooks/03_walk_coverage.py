@@ -68,10 +68,18 @@ after_cov = coverage.coverage_summary(coverage.nearest_minutes(after), study.dem
 slow = coverage.nearest_minutes(model, speed_m_per_min=65)
 coverage.coverage_summary(slow, study.demand)["share"].round(3).loc[list(settings.BUNDLES)]
 
+# %% [markdown]
+# ## Walksheds
+#
+# On a real street network a walkshed is the streets reached within 15 minutes, buffered
+# (`coverage.walksheds`). The approximate network joins postcode centroids, not streets,
+# so buffering its straight edges would draw hundreds of false holes; `study.walksheds`
+# then shades the catchment cells of the postcodes within the walk instead (Voronoi
+# cells clipped to the borough, `coverage.catchment_cells`), and the map says so.
+
 # %%
-sheds = coverage.walksheds(model, by="category")
 maps.walksheds_map(
-    sheds, assets=study.register, wards=study.wards, network_label=study.network_label
+    study.walksheds, assets=study.register, wards=study.wards, network_label=study.network_label
 )
 
 # %% [markdown]

@@ -9,7 +9,7 @@
 
 # %%
 import nwm_geo
-from nwm_geo import maps, settings
+from nwm_geo import coverage, data, maps, settings
 from nwm_geo.pipeline import Study
 
 # Project root as working directory; ../shared/data imported into data/raw (sha256-checked).
@@ -97,5 +97,46 @@ maps.plot_coverage(
     study.minutes_to_nearest,
     measures=list(settings.BUNDLES),
     wards=study.wards,
+    network_label=study.network_label,
+)
+
+# %% [markdown]
+# ## The requirements on one map
+#
+# Required assets, the business cases and the suggested new sites; click a marker for the
+# asset's owner type, its role and the residents who depend on it.
+
+# %%
+maps.requirements_map(
+    outline,
+    study.register,
+    wards=study.wards,
+    assignment=study.plan.assignment,
+    network_label=study.network_label,
+)
+
+# %% [markdown]
+# The printable pack (`reports/locality_pack.pdf` after `nwm-geo run`) draws one page per
+# locality with `maps.plot_locality`; here, the first locality with its gaps hatched.
+
+# %%
+gaps = coverage.catchment_cells(
+    study.demand,
+    study.minutes_to_nearest,
+    boundary=data.borough_boundary(study.wards),
+    columns=list(study.bundles),
+    beyond=True,
+)
+first = outline.localities[0]
+maps.plot_locality(
+    study.wards,
+    study.plan.assignment,
+    first,
+    layers=maps.LocalityLayers(
+        assets=study.register[study.locality_of(study.register) == first],
+        required=list(outline.required.index),
+        sites=outline.new_sites[outline.new_sites["locality"] == first],
+        gaps=gaps,
+    ),
     network_label=study.network_label,
 )

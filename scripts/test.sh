@@ -3,7 +3,7 @@
 # ruff (lint and format), mypy, the import layers (import-linter), the docs site
 # (mkdocs --strict), and pytest with both tiers: the fast unit tests and the slow
 # tier (the Luton integration tests, the five notebooks, the headless-Chromium
-# browser test). Extra arguments go to pytest.
+# browser test, the locality-pack test with poppler's pdftoppm). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +19,17 @@ if ! command -v chromium >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "chromium is not installed and this user cannot apt-get it; the browser test will fail." >&2
+  fi
+fi
+
+# The locality-pack test renders the PDF with poppler's pdftoppm/pdftotext.
+if ! command -v pdftoppm >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's poppler-utils for the locality-pack test ..."
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+  else
+    echo "poppler-utils (pdftoppm) is not installed and this user cannot apt-get it; the pack test will fail." >&2
   fi
 fi
 

@@ -37,6 +37,7 @@ ASSIGNMENT = pd.Series(
     }
 )
 CHROMIUM = os.environ.get("NWM_GEO_CHROMIUM", "/usr/bin/chromium")
+BUNDLES = ("somewhere to go", "someone to see")
 
 # Run after the map script: open every tooltip and the popup of the first asset, so
 # the hostile names are put into the DOM by Leaflet exactly as a user would see them.
@@ -89,12 +90,24 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     assets = pd.read_csv(DATA / "synthetic_assets.csv", index_col="asset_id")
     points = pd.read_csv(DATA / "synthetic_points.csv", index_col="point_id")
     pop = points["population"]
-    nearest = pd.DataFrame({"somewhere to go": np.where(pop > 60, 20.0, 5.0)}, index=points.index)
+    nearest = pd.DataFrame(
+        {
+            "somewhere to go": np.where(pop > 60, 20.0, 5.0),
+            "someone to see": np.where(pop > 30, 5.0, 40.0),
+        },
+        index=points.index,
+    )
     gp = rq.gap_points(nearest, points, assignment=ASSIGNMENT)
+    ws = gpd.GeoDataFrame(
+        geometry=[wards.to_crs(settings.crs).union_all().buffer(-300)] * 2,
+        index=pd.Index(["Library", "Education"], name="category"),
+        crs=settings.crs,
+    )
     files = {
         "assets": maps.assets_map(assets, wards=wards, assignment=ASSIGNMENT, network_label=LABEL),
         "localities": maps.localities_map(wards, ASSIGNMENT, network_label=LABEL),
-        "gaps": maps.gaps_map(gp, measures=["somewhere to go"], wards=wards, network_label=LABEL),
+        "gaps": maps.gaps_map(gp, measures=list(BUNDLES), wards=wards, network_label=LABEL),
+        "walksheds": maps.walksheds_map(ws, assets=assets, wards=wards, network_label=LABEL),
     }
     paths = {}
     for name, m in files.items():
@@ -112,8 +125,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         "dir": out,
         "paths": paths,
         "n_assets": len(assets),
-        "n_gap": int(gp["somewhere to go"].sum()),
+        "n_gap": {b: int(gp[b].sum()) for b in BUNDLES},
         "n_wards": len(wards),
+        "ward_names": list(wards["ward_name"]),
     }
 
 
@@ -123,7 +137,7 @@ def _dom(path: Path, profile: Path) -> str:
     return res.stdout
 
 
-@pytest.mark.parametrize("name", ["assets", "localities", "gaps"])
+@pytest.mark.parametrize("name", ["assets", "localities", "gaps", "walksheds"])
 def test_screenshot_is_not_blank(built: dict, name: str, tmp_path: Path) -> None:
     shot = tmp_path / f"{name}.png"
     res = _chromium(
@@ -146,7 +160,13 @@ def test_markers_render(built: dict, tmp_path: Path) -> None:
     assert len(re.findall(r'<path class="nwm-ward leaflet-interactive"', dom)) == built["n_wards"]
     assert "leaflet-control-layers" in dom and 'id="nwm-legend"' in dom
     dom_g = _dom(built["paths"]["gaps"], tmp_path / "p2")
-    assert len(re.findall(r'<path class="nwm-gap leaflet-interactive"', dom_g)) == built["n_gap"]
+    # one bundle is shown on opening: the first
+    n_first = built["n_gap"][BUNDLES[0]]
+    assert (
+        len(re.findall(r'<path class="nwm-gap nwm-measure-0 leaflet-interactive"', dom_g))
+        == n_first
+    )
+    assert '<path class="nwm-gap nwm-measure-1' not in dom_g
     dom_l = _dom(built["paths"]["localities"], tmp_path / "p3")
     for loc in ["North", "Central", "South"]:
         assert re.search(rf'class="[^"]*nwm-label[^"]*"[^>]*>{loc}<', dom_l)
@@ -176,3 +196,87 @@ def test_hostile_names_are_text_and_never_run(built: dict, tmp_path: Path) -> No
     assert not re.search(r"<script>\s*alert", dom)
     assert "01582 123456" not in dom and "Jane Example" not in dom
     assert settings.attribution.split(";")[0] in dom.replace("&amp;", "&")
+
+
+# Run after the map script: click the base-layer radio button given in the page's hash,
+# as a reader would, and record which radios are checked.
+CLICK_RADIO = """
+<script>
+window.addEventListener("load", function () {
+  var want = parseInt(window.location.hash.slice(1) || "0", 10);
+  var radios = document.querySelectorAll(".leaflet-control-layers-base input[type=radio]");
+  if (radios.length > want) { radios[want].click(); }
+  var checked = [];
+  radios.forEach(function (r, i) { if (r.checked) { checked.push(i); } });
+  document.body.setAttribute("data-nwm-radios", String(radios.length));
+  document.body.setAttribute("data-nwm-checked", checked.join(","));
+});
+</script>
+"""
+
+
+@pytest.mark.parametrize("name", ["assets", "localities", "gaps", "walksheds"])
+def test_every_map_shows_the_ward_names(built: dict, name: str, tmp_path: Path) -> None:
+    dom = _dom(built["paths"][name], tmp_path / "p")
+    labels = re.findall(
+        r'<div class="[^"]*nwm-ward-label[^"]*"[^>]*><span>([^<]*)</span></div>', dom
+    )
+    assert sorted(labels) == sorted(built["ward_names"]), name
+
+
+@pytest.mark.parametrize("pick", [0, 1])
+def test_switching_a_bundle_leaves_exactly_one_bundle_visible(
+    built: dict, pick: int, tmp_path: Path
+) -> None:
+    page = tmp_path / "gaps_click.html"
+    page.write_text(
+        built["paths"]["gaps"]
+        .read_text(encoding="utf-8")
+        .replace("</html>", CLICK_RADIO + "</html>"),
+        encoding="utf-8",
+    )
+    dom = _dom_url(page.as_uri() + f"#{pick}", tmp_path / "p")
+    assert 'data-nwm-radios="2"' in dom
+    assert f'data-nwm-checked="{pick}"' in dom  # one radio checked: the one clicked
+    shown = {int(i) for i in re.findall(r'<path class="nwm-(?:gap|area) nwm-measure-(\d+)', dom)}
+    assert shown == {pick}
+    n = len(re.findall(rf'<path class="nwm-gap nwm-measure-{pick} leaflet-interactive"', dom))
+    assert n == built["n_gap"][BUNDLES[pick]] > 0
+
+
+def _dom_url(url: str, profile: Path) -> str:
+    res = _chromium(["--dump-dom", url], profile)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return res.stdout
+
+
+@pytest.mark.integration
+def test_every_luton_map_shows_every_ward_name(tmp_path: Path) -> None:
+    from nwm_geo import pipeline
+
+    study = pipeline.Study()
+    files = pipeline.write_report(study, tmp_path / "reports")
+    mine = {
+        "map_assets.html",
+        "map_gaps.html",
+        "map_localities.html",
+        "map_requirements.html",
+        "map_walksheds.html",
+    }
+    written = {p.name for p in files if p.name.startswith("map_") and p.suffix == ".html"}
+    assert mine <= written
+    pages = sorted(p for p in files if p.name in mine)
+    names = sorted(study.wards["ward_name"])
+    for page in pages:
+        dom = _dom_url(page.as_uri(), tmp_path / page.stem)
+        labels = re.findall(
+            r'<div class="[^"]*nwm-ward-label[^"]*"[^>]*><span>([^<]*)</span></div>', dom
+        )
+        assert sorted(labels) == names, page.name
+    assets = _dom_url((tmp_path / "reports" / "map_assets.html").as_uri(), tmp_path / "a")
+    assert "274 in the borough, plus 4 outside" in assets
+    # no commit hash (the register's sources name repository snapshots) on any map
+    commit = re.compile(r"(?<![\w])(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}(?![\w])")
+    for page in pages:
+        found = commit.findall(page.read_text(encoding="utf-8"))
+        assert not found, f"{page.name}: {found[:3]}"

@@ -98,6 +98,8 @@ def test_run_writes_every_output_on_luton(
         "map_gaps.html",
         "map_equity.html",
         "map_walksheds.html",
+        "map_requirements.html",
+        "locality_pack.pdf",
         "localities.png",
     ]:
         assert (reports / name).is_file(), name
@@ -164,7 +166,13 @@ def test_run_writes_every_output_on_luton(
     for folder in (processed, reports):
         note = (folder / "SOURCES.txt").read_text(encoding="utf-8")
         assert "OGL v3" in note and "ODbL" in note and "approximate" in note
-    for name in ["map_localities.html", "map_assets.html", "map_gaps.html", "map_walksheds.html"]:
+    for name in [
+        "map_localities.html",
+        "map_assets.html",
+        "map_gaps.html",
+        "map_walksheds.html",
+        "map_requirements.html",
+    ]:
         assert "approximate (postcode proximity)" in (reports / name).read_text(encoding="utf-8")
 
 

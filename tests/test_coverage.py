@@ -18,6 +18,7 @@ from nwm_geo.coverage import (
     NetworkArrays,
     all_bundles_label,
     asset_criticality,
+    catchment_cells,
     cover_criticality,
     coverage_matrix,
     coverage_summary,
@@ -489,6 +490,39 @@ def test_walkshed_cuts_partly_reached_edges() -> None:
     by_cat = walksheds(model, minutes=150 / SPEED, speed_m_per_min=SPEED, by="category", buffer_m=1)
     assert list(by_cat.index) == ["Library"]
     assert by_cat.geometry.iloc[0].equals(poly)
+
+
+def test_catchment_cells_shade_exactly_the_cells_of_postcodes_within() -> None:
+    # SYNTHETIC: a 3 x 3 grid of postcodes 100 m apart in a 300 m square borough; the
+    # middle column is within the walk, the rest beyond (NaN counts as beyond), and two
+    # postcodes share the top-left location (one cell for both).
+    xy = [(50 + 100 * i, 50 + 100 * j) for j in range(3) for i in range(3)] + [(50, 250)]
+    ids = [f"P{k}" for k in range(len(xy))]
+    pts = gpd.GeoDataFrame(
+        {"population": [10] * len(xy)},
+        geometry=[Point(x, y) for x, y in xy],
+        index=pd.Index(ids, name="point_id"),
+        crs=settings.crs,
+    )
+    mins = [5.0 if x == 150 else (30.0 if k % 2 else np.nan) for k, (x, _) in enumerate(xy)]
+    nearest = pd.DataFrame({"Library": mins, "Health": [30.0] * len(xy)}, index=pts.index)
+    borough = shapely.box(0, 0, 300, 300)
+    cells = catchment_cells(pts, nearest, boundary=borough)
+    assert list(cells.index) == ["Library", "Health"] and cells.crs == settings.crs
+    lib = cells.loc["Library", "geometry"]
+    assert lib.equals_exact(shapely.box(100, 0, 200, 300).normalize(), 1e-6) or (
+        lib.symmetric_difference(shapely.box(100, 0, 200, 300)).area < 1e-6
+    )
+    assert cells.loc["Library", "population"] == 30 and cells.loc["Library", "points"] == 3
+    assert cells.loc["Health", "geometry"] is None and cells.loc["Health", "population"] == 0
+    assert "catchment cells" in cells.attrs["method"]
+    gaps = catchment_cells(pts, nearest, boundary=borough, columns=["Library"], beyond=True)
+    # within and beyond tile the borough without holes or overlaps
+    assert gaps.loc["Library", "geometry"].union(lib).area == pytest.approx(borough.area)
+    assert gaps.loc["Library", "geometry"].intersection(lib).area == pytest.approx(0, abs=1e-6)
+    assert gaps.loc["Library", "population"] == 70
+    with pytest.raises(NwmGeoError, match="no column"):
+        catchment_cells(pts, nearest, boundary=borough, columns=["Library", "Nope"])
 
 
 def test_prepare_reports_missing_columns() -> None:

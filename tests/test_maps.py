@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -159,9 +160,10 @@ def test_title_legend_attribution_network_note(
 
 def test_localities_have_labels_and_colours(wards: gpd.GeoDataFrame) -> None:
     page = _html(maps.localities_map(wards, ASSIGNMENT))
+    colours = maps.locality_colours(ASSIGNMENT)
     for loc in ["North", "Central", "South"]:
         assert f'"_label":"{loc}"' in page
-        assert maps.locality_colour(loc) in page
+        assert colours[loc] in page
 
 
 def test_gaps_map_layers_and_areas(
@@ -173,9 +175,14 @@ def test_gaps_map_layers_and_areas(
         gp, measures=["somewhere to go", "someone to see"], wards=wards, areas=wards, area_gaps=ag
     )
     page = _html(m)
-    n_gap = int(gp["somewhere to go"].sum() + gp["someone to see"].sum())
-    assert page.count('"className":"nwm-gap"') == n_gap
-    assert page.count('"className":"nwm-area"') == 2 * len(wards)
+    for i, measure in enumerate(["somewhere to go", "someone to see"]):
+        assert page.count(f'"className":"nwm-gap nwm-measure-{i}"') == int(gp[measure].sum())
+        assert page.count(f'"className":"nwm-area nwm-measure-{i}"') == len(wards)
+    # the measures are alternatives: radio-button base layers, the first one shown
+    groups = [c for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    bundles = [g for g in groups if not g.overlay]
+    assert [g.layer_name.split(":")[0] for g in bundles] == ["somewhere to go", "someone to see"]
+    assert [g.show for g in bundles] == [True, False]
     with pytest.raises(NwmGeoError):
         maps.gaps_map(gp, measures=["no such bundle"])
 
@@ -217,10 +224,20 @@ def test_remote_scripts_are_refused(tmp_path: Path) -> None:
 def test_palettes_fixed_and_consistent(assets: pd.DataFrame, wards: gpd.GeoDataFrame) -> None:
     assert list(maps.CATEGORY_COLOURS) == list(settings.CATEGORIES)
     assert len(set(maps.CATEGORY_COLOURS.values())) == 14
-    assert maps.locality_colour("North") == maps.LOCALITY_COLOURS["North"]
-    # other names: a fixed colour from the extra palette, by CRC32 (same in every session)
-    assert maps.locality_colour("Made-up locality") == "#d37295"
-    assert maps.locality_colour("Another place") in maps.EXTRA_LOCALITY_COLOURS
+    # localities take the palette in name order, the same mapping on every map
+    assert maps.locality_colours(ASSIGNMENT) == {
+        "Central": maps.LOCALITY_PALETTE[0],
+        "North": maps.LOCALITY_PALETTE[1],
+        "South": maps.LOCALITY_PALETTE[2],
+    }
+    # one name: the plan's colour when the plan's localities are given
+    assert maps.locality_colour("South", ASSIGNMENT) == maps.LOCALITY_PALETTE[2]
+    assert maps.locality_colour("Made-up") in maps.LOCALITY_PALETTE  # stable, by CRC32
+    assert maps.locality_colours(["b", "a", float("nan"), "outside the borough"]) == {
+        "a": maps.LOCALITY_PALETTE[0],
+        "b": maps.LOCALITY_PALETTE[1],
+        "outside the borough": maps.OUTSIDE_COLOUR,
+    }
     # matplotlib uses exactly the folium colours
     fig = maps.plot_assets(assets, wards=wards, network_label=LABEL)
     leg = fig.axes[0].get_legend()
@@ -232,8 +249,9 @@ def test_palettes_fixed_and_consistent(assets: pd.DataFrame, wards: gpd.GeoDataF
         assert colour in page
     fig2 = maps.plot_localities(wards, ASSIGNMENT)
     leg2 = fig2.axes[0].get_legend()
+    colours = maps.locality_colours(ASSIGNMENT)
     for patch, text in zip(leg2.get_patches(), leg2.get_texts(), strict=True):
-        assert to_hex(patch.get_facecolor()) == maps.locality_colour(text.get_text())
+        assert to_hex(patch.get_facecolor()) == colours[text.get_text()]
 
 
 def test_static_maps_have_title_legend_attribution(
@@ -268,20 +286,17 @@ def test_static_maps_have_title_legend_attribution(
     assert all("% of residents within 15 min" in t for t in cov_titles)
 
 
-def test_every_compass_locality_name_has_its_own_colour() -> None:
-    names = [
-        "Central",
-        "North",
-        "North East",
-        "East",
-        "South East",
-        "South",
-        "South West",
-        "West",
-        "North West",
-    ]
-    colours = [maps.locality_colour(n) for n in names]
-    assert len(set(colours)) == len(names)
+def test_locality_colours_stay_distinct_at_fill_opacity() -> None:
+    names = [f"Locality {i}" for i in range(10)]
+    colours = list(maps.locality_colours(names).values())
+    assert len(set(colours)) == 10
+    # blended over white at the maps' fill opacity, no two look alike (CIE76 Delta E)
+    assert maps.colour_difference(colours) >= 18
+    assert maps.colour_difference(colours[:5]) >= 25
+    # the check can fail: two Tableau colours the maps used before are too close
+    assert maps.colour_difference(["#e15759", "#ff9da7"]) < 18
+    # and no locality fill looks like the unassigned grey or the background
+    assert maps.colour_difference([*colours, "#ffffff"]) >= 18
 
 
 def test_figures_display_in_a_notebook_without_pyplot(
@@ -311,15 +326,232 @@ def test_coverage_figure_counts_a_walk_of_exactly_the_threshold_as_within() -> N
         maps.plot_coverage(points, nearest, measures=["m"], minutes=0)
 
 
+# -- context: ward names, framing, one count, roles, requirements map ------------------
+
+
+def _fit_bounds(m: folium.Map) -> list[list[float]]:
+    (fit,) = [c for c in m._children.values() if isinstance(c, folium.map.FitBounds)]
+    return [list(map(float, corner)) for corner in fit.bounds]
+
+
+def _outline_for(assets: pd.DataFrame, points: pd.DataFrame) -> rq.RequirementsOutline:
+    """A SYNTHETIC outline on the map fixtures: asset i covers the points near it."""
+    from scipy import sparse
+
+    a_xy = np.c_[assets["lon"], assets["lat"]]
+    p_xy = np.c_[points["lon"], points["lat"]]
+    d = np.hypot(*(p_xy[:, None, :] - a_xy[None, :, :]).transpose(2, 0, 1))
+    cover = (sparse.csr_matrix(d < 0.01), points.index, assets.index)
+    nearest = pd.DataFrame(
+        {
+            c: np.where((d < 0.01)[:, (assets["category"] == c).to_numpy()].any(axis=1), 5.0, 30.0)
+            for c in assets["category"].unique()
+        },
+        index=points.index,
+    )
+    return rq.outline(
+        assets,
+        points,
+        assignment=ASSIGNMENT,
+        cover=cover,
+        nearest=nearest,
+        network_label=LABEL,
+        measures=list(assets["category"].unique()),
+        new_site_measures=[],
+        k=0,
+        bundles={},
+    )
+
+
+def test_every_map_names_the_wards_and_is_framed_to_them(
+    assets: pd.DataFrame, wards: gpd.GeoDataFrame, points: pd.DataFrame, nearest: pd.DataFrame
+) -> None:
+    far = assets.iloc[[0]].assign(lon=-1.5, lat=52.6, name="Far away", in_borough=False)
+    register = pd.concat([assets.assign(in_borough=True), far.set_axis(["OUT1"])])
+    gp = rq.gap_points(nearest, points, assignment=ASSIGNMENT)
+    ws = gpd.GeoDataFrame(
+        {"category": ["Library"]},
+        geometry=[wards.to_crs(settings.crs).union_all().buffer(-200)],
+        index=pd.Index(["Library"], name="category"),
+        crs=settings.crs,
+    )
+    built = {
+        "localities": maps.localities_map(wards, ASSIGNMENT),
+        "assets": maps.assets_map(register, wards=wards, assignment=ASSIGNMENT),
+        "gaps": maps.gaps_map(gp, measures=["somewhere to go"], wards=wards),
+        "walksheds": maps.walksheds_map(ws, assets=register, wards=wards),
+        "requirements": maps.requirements_map(
+            _outline_for(assets, points), register, wards=wards, assignment=ASSIGNMENT
+        ),
+    }
+    west, south, east, north = wards.total_bounds
+    for name, m in built.items():
+        page = _html(m).replace("\\u003c", "<").replace("\\u003e", ">")
+        for ward in wards["ward_name"]:
+            assert f'"_label":"<span>{ward}</span>","_label_class":"nwm-ward-label"' in page, name
+        (lat0, lon0), (lat1, lon1) = _fit_bounds(m)
+        # framed to the borough: the asset far outside is drawn, not framed
+        assert (lat0, lon0, lat1, lon1) == pytest.approx((south, west, north, east)), name
+    assert '"Far away (outside the borough)"' in _html(built["assets"]).replace("\\u0026", "&")
+
+
+def test_one_asset_count_in_the_borough_plus_outside(
+    assets: pd.DataFrame, wards: gpd.GeoDataFrame
+) -> None:
+    flags = [True] * (len(assets) - 2) + [False, False]
+    register = assets.assign(in_borough=flags)
+    n = len(assets) - 2
+    assert maps.count_text(register) == f"{n} in the borough, plus 2 outside"
+    assert maps.count_text(assets) == f"{len(assets)} in the borough"
+    page = _html(maps.assets_map(register, wards=wards))
+    assert f"{n} in the borough, plus 2 outside" in page
+    cat = register["category"].iloc[-1]
+    n_cat = int(((register["category"] == cat) & register["in_borough"]).sum())
+    n_out = int(((register["category"] == cat) & ~register["in_borough"]).sum())
+    assert f"{cat} ({n_cat}, plus {n_out} outside)".replace("&", "&amp;") in page
+
+
+def test_popups_give_role_owner_and_dependants_never_a_commit_hash(
+    assets: pd.DataFrame, points: pd.DataFrame, wards: gpd.GeoDataFrame
+) -> None:
+    outline = _outline_for(assets, points)
+    register = assets.assign(
+        owner_type="council",
+        source="someone/repo @ 6a5140364301e15e553389b3a1d42276bc6e7038 : data.csv",
+        source_date="not stated (repository snapshot a6c04ea)",
+    )
+    roles = maps.asset_roles(register, outline)
+    assert list(roles.columns) == list(maps.ROLE_COLUMNS)
+    assert roles.index.equals(register.index)
+    required = outline.required.index
+    assert roles.loc[required, "required"].all() and len(required) > 0
+    aid = required[0]
+    sole = outline.catchments.loc[aid, "sole_population"]
+    assert roles.at[aid, "sole_population"] == sole
+    assert roles.at[aid, "role"].startswith("required: the only ")
+    page = _html(maps.assets_map(register, wards=wards, outline=outline))
+    popups = _popups(page)
+    assert all("Owner type: council" in p and "Role: " in p for p in popups)
+    assert any("would lose" in p or "depend on it" in p for p in popups)
+    assert not re.search(r"\b[0-9a-f]{7,40}\b", " ".join(popups).replace("E0599990", ""))
+    assert "someone/repo : data.csv" in " ".join(popups)
+    assert maps.public_source("x @ bb6c1e994679bfea2b4ae832237c5a6ec2fb1fa5 : a.csv") == (
+        "x : a.csv"
+    )
+    assert maps.public_source("edubasealldata20250524") == "edubasealldata20250524"
+
+
+def test_requirements_map_shows_required_cases_and_sites(
+    assets: pd.DataFrame, points: pd.DataFrame, wards: gpd.GeoDataFrame
+) -> None:
+    outline = _outline_for(assets, points)
+    sites = pd.DataFrame(
+        {
+            "name": ["Synthetic Hall"],
+            "measure": ["Library"],
+            "lon": [-0.41],
+            "lat": [51.88],
+            "locality": ["North"],
+            "site_type": ["asset"],
+            "marginal_population": [120.0],
+        },
+        index=pd.Index(["S1"], name="site_id"),
+    )
+    outline = dataclasses.replace(outline, new_sites=sites)
+    m = maps.requirements_map(outline, assets, wards=wards, assignment=ASSIGNMENT)
+    page = _html(m)
+    n_req = len(outline.required)
+    assert page.count('"className":"nwm-required"') == n_req
+    on_assets = outline.business_case[outline.business_case["id"].isin(assets.index)]
+    n_case = on_assets.groupby("action")["id"].nunique().sum()
+    assert page.count('"className":"nwm-case"') == n_case
+    assert page.count('"className":"nwm-site"') == 1
+    assert "Residents it would bring within the walk: 120" in " ".join(_popups(page))
+    names = [c.layer_name for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    assert f"Required assets ({n_req})" in names and "Suggested new sites (1)" in names
+
+
+def test_walkshed_layers_are_radio_buttons_named_without_counts(
+    wards: gpd.GeoDataFrame,
+) -> None:
+    base = wards.to_crs(settings.crs).union_all()
+    ws = gpd.GeoDataFrame(
+        geometry=[base.buffer(-100), base.buffer(-300)],
+        index=pd.Index(["Library", "Education"], name="category"),
+        crs=settings.crs,
+    )
+    ws.attrs["method"] = "Shaded: catchment cells (SYNTHETIC note)"
+    m = maps.walksheds_map(ws, wards=wards)
+    groups = [c for c in m._children.values() if isinstance(c, folium.FeatureGroup)]
+    radios = [g for g in groups if not g.overlay]
+    assert [g.layer_name for g in radios] == ["Education", "Library"]
+    assert [g.show for g in radios] == [True, False]
+    assert not any("(" in g.layer_name for g in groups)
+    assert "Shaded: catchment cells (SYNTHETIC note)" in _html(m)
+
+
+def test_static_maps_have_no_axis_labels_named_wards_and_an_uncut_footer(
+    assets: pd.DataFrame,
+    wards: gpd.GeoDataFrame,
+    points: pd.DataFrame,
+    nearest: pd.DataFrame,
+    tmp_path: Path,
+) -> None:
+    from PIL import Image
+
+    figs = {
+        "loc": maps.plot_localities(wards, ASSIGNMENT, network_label=LABEL),
+        "assets": maps.plot_assets(assets, wards=wards, network_label=LABEL),
+        "cov": maps.plot_coverage(points, nearest, wards=wards, measures=["somewhere to go"]),
+        "one": maps.plot_locality(wards, ASSIGNMENT, "North", network_label=LABEL),
+    }
+    for name, fig in figs.items():
+        for ax in fig.axes:
+            assert ax.get_xlabel() == "" and ax.get_ylabel() == "", name
+        labels = [
+            t.get_text() for ax in fig.axes for t in ax.texts if t.get_gid() == "nwm-ward-label"
+        ]
+        assert {"Synthetic Ward 1", "Synthetic Ward 6"} <= set(labels), name
+        out = tmp_path / f"{name}.png"
+        maps.save_figure(fig, out, dpi=60)
+        img = np.asarray(Image.open(out).convert("L"))
+        # cropped to what is drawn and nothing cut: the outermost columns are background
+        assert (img[:, -2:] > 250).all(), f"{name}: something touches the right edge"
+        assert (img[:, :1] > 250).all(), f"{name}: something touches the left edge"
+        footer = [t for t in fig.texts if t.get_gid() == "nwm-attribution"]
+        assert footer and "OGL v3" in footer[0].get_text()
+        # the footer overlaps no map, legend or title
+        renderer = fig.canvas.get_renderer()
+        box = footer[0].get_window_extent(renderer)
+        others = [ax.get_window_extent(renderer) for ax in fig.axes]
+        others += [lg.get_window_extent(renderer) for lg in fig.legends]
+        others += [
+            ax.get_legend().get_window_extent(renderer) for ax in fig.axes if ax.get_legend()
+        ]
+        assert not any(box.overlaps(o) for o in others), f"{name}: the footer overlaps"
+
+
+def test_plot_locality_frames_the_locality_and_refuses_an_unknown_one(
+    wards: gpd.GeoDataFrame,
+) -> None:
+    fig = maps.plot_locality(wards, ASSIGNMENT, "South")
+    ax = fig.axes[0]
+    south = wards[ASSIGNMENT.reindex(wards.index) == "South"].to_crs(settings.crs)
+    minx, _, maxx, _ = south.total_bounds
+    x0, x1 = ax.get_xlim()
+    assert x0 < minx and x1 > maxx
+    assert x1 - x0 < 1.3 * (maxx - minx)  # framed to the locality, not the borough
+    with pytest.raises(NwmGeoError, match="no ward"):
+        maps.plot_locality(wards, ASSIGNMENT, "Nowhere")
+
+
 def test_a_plans_localities_never_share_a_colour() -> None:
     # names from wards: by CRC32 alone, two of these would share a colour
     names = ["Barnfield", "Beech Hill", "Challney", "Saints", "Stopsley"]
-    assert maps.locality_colour("Challney") == maps.locality_colour("Stopsley")
     colours = maps.locality_colours(names)
     assert len(set(colours.values())) == 5
     assert colours == maps.locality_colours(reversed(names))  # the same for the same plan
     assert maps.locality_colour("Stopsley", among=names) == colours["Stopsley"]
-    assert maps.locality_colours(["North", "Saints"])["North"] == maps.LOCALITY_COLOURS["North"]
     wards = gpd.GeoDataFrame(
         {"ward_name": names},
         geometry=[box(i * 1000, 0, (i + 1) * 1000, 1000) for i in range(5)],

@@ -71,3 +71,10 @@ def test_notebook_runs(path: Path) -> None:
     assert all(cell.execution_count is not None for cell in nb.cells if cell.cell_type == "code"), (
         "every code cell ran"
     )
+    # a cell ending in a maps.plot_* call shows the figure (no %matplotlib inline needed)
+    for cell in nb.cells:
+        last = cell.source.strip().splitlines()[-1:] if cell.cell_type == "code" else []
+        opens = [ln for ln in cell.source.splitlines() if ln.startswith("maps.plot_")]
+        if opens and last and not last[0].startswith(("#", " ")):
+            kinds = [set(out.get("data", {})) for out in cell.outputs]
+            assert any("image/png" in k for k in kinds), f"{path.name}: a figure did not show"

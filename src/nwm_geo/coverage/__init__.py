@@ -17,7 +17,8 @@ The package has two halves:
   keeping the minutes, for hub catchments);
 - the **metrics**: :func:`nearest_minutes`, :func:`coverage_table`,
   :func:`coverage_summary` (``_metrics``), :func:`asset_criticality` /
-  :func:`cover_criticality` (``_cover``) and :func:`walksheds` (``_walksheds``);
+  :func:`cover_criticality` (``_cover``) and :func:`walksheds` /
+  :func:`catchment_cells` (``_walksheds``);
 - **what-ifs**: :func:`with_sites` / :func:`extend_cover` (close assets and add new
   sites on a prepared model, re-using its cover, ``_sites``) and
   :func:`closure_impact` (every asset's closure at once, ``_impact``).
@@ -60,10 +61,11 @@ from nwm_geo.coverage._model import InsertedPoints, WalkModel, insert_points, pr
 from nwm_geo.coverage._network import NetworkArrays
 from nwm_geo.coverage._sites import extend_cover, with_sites
 from nwm_geo.coverage._snap import Snaps, snap, snap_xy
-from nwm_geo.coverage._walksheds import walksheds
+from nwm_geo.coverage._walksheds import CATCHMENT_CELLS_NOTE, catchment_cells, walksheds
 
 __all__ = [
     "AGE_BANDS",
+    "CATCHMENT_CELLS_NOTE",
     "CRITICALITY_COLUMNS",
     "IMPACT_COLUMNS",
     "ClosureImpact",
@@ -74,6 +76,7 @@ __all__ = [
     "WalkModel",
     "all_bundles_label",
     "asset_criticality",
+    "catchment_cells",
     "closure_impact",
     "cover_criticality",
     "coverage_matrix",

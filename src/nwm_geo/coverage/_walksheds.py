@@ -1,7 +1,14 @@
-"""Walksheds: the street network reached within the walk threshold, buffered.
+"""Walksheds: the area within the walk threshold, drawn two ways.
 
-In: a :class:`~nwm_geo.coverage.WalkModel` and a walk threshold.
-Out: a GeoDataFrame of polygons per asset (index ``asset_id``) or per category.
+- :func:`walksheds`: the street network reached within the threshold, buffered (for a
+  real street network). In: a :class:`~nwm_geo.coverage.WalkModel` and a threshold.
+  Out: a GeoDataFrame of polygons per asset (index ``asset_id``) or per category.
+- :func:`catchment_cells`: the postcode catchment cells (Voronoi cells of the demand
+  points, clipped to the borough) of the points within the threshold, one polygon per
+  column of the nearest-minutes table. For the approximate (postcode proximity)
+  network, whose "streets" are straight lines between postcode centroids: buffering
+  those lines draws hundreds of false holes between them, while the cells say only
+  what the model knows (which postcodes are within the walk).
 """
 
 from __future__ import annotations
@@ -16,11 +23,19 @@ from scipy.sparse.csgraph import dijkstra
 from tqdm.auto import tqdm
 
 from nwm_geo._errors import NwmGeoError
-from nwm_geo._units import TOLERANCE_M, threshold_m
+from nwm_geo._units import TOLERANCE_M, threshold_m, within_minutes
 from nwm_geo.coverage._metrics import _categories
 from nwm_geo.coverage._model import WalkModel
 
-__all__ = ["walksheds"]
+__all__ = ["CATCHMENT_CELLS_NOTE", "catchment_cells", "walksheds"]
+
+#: What :func:`catchment_cells` draws; maps built from its output show this sentence.
+CATCHMENT_CELLS_NOTE: str = (
+    "Shaded: the catchment cells (Voronoi cells, clipped to the borough) of the "
+    "residential postcodes within the walk. The approximate network joins postcode "
+    "centroids, not streets, so this shows which postcodes are within the walk, not "
+    "street-level walksheds."
+)
 
 
 def _piece_lines(model: WalkModel, idx: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> list[Any]:
@@ -149,3 +164,110 @@ def walksheds(
             crs=model.crs,
         )
     raise NwmGeoError(f"by must be 'asset' or 'category', not {by!r}")
+
+
+def _cells(xy: np.ndarray, boundary: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Voronoi cells of the distinct locations, reaching at least to ``boundary``.
+
+    Returns the cells (one per distinct location) and, per point, the index of its
+    location's cell. The cells are not clipped here: they form an exact coverage, so
+    a union of some of them is one fast coverage union, clipped once afterwards.
+    """
+    uniq, inverse = np.unique(xy, axis=0, return_inverse=True)
+    if len(uniq) == 1:
+        return np.array([boundary], dtype=object), inverse.ravel()
+    collection = shapely.voronoi_polygons(
+        shapely.multipoints(uniq), extend_to=boundary, ordered=True
+    )
+    return np.asarray(shapely.get_parts(collection), dtype=object), inverse.ravel()
+
+
+def catchment_cells(
+    points: gpd.GeoDataFrame,
+    nearest: pd.DataFrame,
+    *,
+    boundary: Any,
+    columns: list[str] | None = None,
+    minutes: float | None = None,
+    speed_m_per_min: float | None = None,
+    beyond: bool = False,
+) -> gpd.GeoDataFrame:
+    """Postcode catchment cells within the walk, one polygon per category or bundle.
+
+    Each demand point gets its Voronoi cell (the area nearer to it than to any other
+    point), clipped to ``boundary``; the polygon of a column is the union of the cells
+    of the points within the threshold (:func:`nwm_geo._units.within_minutes`, the same
+    test as the coverage shares). Nothing is drawn that the walk times do not say:
+    a cell is shaded exactly when its postcode is within the walk.
+
+    Parameters
+    ----------
+    points
+        Demand points (point geometry, any CRS), on the index of ``nearest``.
+    nearest
+        :func:`nearest_minutes`.
+    boundary
+        The borough outline (shapely geometry in EPSG:27700, e.g.
+        :func:`nwm_geo.data.borough_boundary`).
+    columns
+        Columns of ``nearest`` to draw; all by default.
+    minutes, speed_m_per_min
+        Threshold and the speed ``nearest`` was computed at (defaults from settings).
+    beyond
+        Draw the cells of the points *beyond* the walk (unreachable included) instead:
+        the gaps.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Indexed by ``category`` (the column names), EPSG:27700, with ``population``
+        (residents within, or beyond with ``beyond=True``) and ``points``; ``attrs["method"]`` is
+        :data:`CATCHMENT_CELLS_NOTE`.
+
+    Raises
+    ------
+    NwmGeoError
+        If a column is missing or the points have no CRS.
+    """
+    columns = list(nearest.columns) if columns is None else list(columns)
+    missing = [c for c in columns if c not in nearest.columns]
+    if missing:
+        raise NwmGeoError(f"nearest has no column(s) {missing}")
+    if points.crs is None:
+        raise NwmGeoError("points need a CRS")
+    crs = "EPSG:27700"
+    geo = points.geometry.to_crs(crs)
+    xy = np.column_stack([geo.x.to_numpy(dtype=float), geo.y.to_numpy(dtype=float)])
+    cells, where = _cells(xy, boundary) if len(xy) else (np.array([], dtype=object), xy[:, 0])
+    within = within_minutes(
+        nearest[columns].reindex(points.index), minutes, speed_m_per_min=speed_m_per_min
+    ).to_numpy()
+    if beyond:
+        within = ~within
+    pop = pd.to_numeric(points.get("population", 0), errors="coerce")
+    pop = np.asarray(pd.Series(pop, index=points.index).fillna(0.0), dtype=float)
+    geoms: list[Any] = []
+    for j in range(len(columns)):
+        sel = np.zeros(len(cells), dtype=bool)
+        sel[where[within[:, j]].astype(np.int64)] = True
+        geoms.append(
+            shapely.intersection(shapely.coverage_union_all(cells[sel]), boundary)
+            if sel.any()
+            else None
+        )
+    index = pd.Index(columns, name="category")
+    out = gpd.GeoDataFrame(
+        {
+            "population": [float(pop[within[:, j]].sum()) for j in range(len(columns))],
+            "points": within.sum(axis=0).astype(int),
+        },
+        index=index,
+        geometry=gpd.GeoSeries(geoms, index=index, crs=crs),
+        crs=crs,
+    )
+    out.attrs["method"] = (
+        CATCHMENT_CELLS_NOTE.replace("within the walk", "beyond the walk")
+        if beyond
+        else CATCHMENT_CELLS_NOTE
+    )
+    return out

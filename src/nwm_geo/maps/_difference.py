@@ -15,8 +15,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from nwm_geo.maps._folium import _add_wards
-from nwm_geo.maps._geo import _bounds, _lonlat, _point_feature
+from nwm_geo.maps._folium import _add_ward_labels, _add_wards, _frame
+from nwm_geo.maps._geo import _lonlat, _point_feature
 from nwm_geo.maps._leaflet import _base_map, _esc, _GeoJsonLayer
 from nwm_geo.maps._style import COVERED_COLOUR, GAP_COLOUR
 
@@ -104,7 +104,7 @@ def difference_map(  # noqa: PLR0913
         network_label=network_label,
         attribution=attribution,
         tiles=None,
-        bounds=_bounds(wards, changes),
+        bounds=_frame(wards, changes),
     )
     _add_wards(m, wards, assignment=assignment, fill=assignment is not None)
     pts = changes.copy()
@@ -153,6 +153,8 @@ def difference_map(  # noqa: PLR0913
         first = False
     _site_layer(m, closed, what="closed", colour=CLOSED_COLOUR)
     _site_layer(m, added, what="added", colour=OPENED_COLOUR)
+    if wards is not None and len(wards):
+        _add_ward_labels(m, wards)
     # a long list of layers would cover the title: fold it behind the layers button
     folium.LayerControl(collapsed=2 * len(measures) > 8).add_to(m)
     return m

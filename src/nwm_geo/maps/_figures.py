@@ -1,8 +1,11 @@
-"""Static maps (matplotlib): localities, assets and coverage small multiples.
+"""Static maps (matplotlib): localities, assets, coverage small multiples, one locality.
 
 In: the same tables as the folium maps. Out: :class:`matplotlib.figure.Figure` objects
 on an Agg canvas (no pyplot state, so headless and thread-safe). They show as PNG in
-Jupyter without ``%matplotlib inline`` (they implement ``_repr_png_``).
+Jupyter without ``%matplotlib inline`` (they implement ``_repr_png_``, cropped to what
+is drawn). Every map names its wards, is framed to them (assets outside the borough
+fall outside the frame and are counted apart), has no axis labels or ticks, and wraps
+its sources footer to the figure's width.
 """
 
 from __future__ import annotations
@@ -10,11 +13,13 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -26,10 +31,17 @@ from nwm_geo.maps._geo import _xy_bng
 from nwm_geo.maps._style import (
     COVERED_COLOUR,
     GAP_COLOUR,
+    LOCALITY_FILL_OPACITY,
     category_colour,
-    locality_colour,
     locality_colours,
 )
+
+
+class _QuietCanvas(FigureCanvasAgg):
+    """An Agg canvas whose ``draw_idle`` does nothing: it draws when saved, not per layer."""
+
+    def draw_idle(self, *args: Any, **kwargs: Any) -> None:
+        """Do nothing: the figure is drawn once, when it is saved or displayed."""
 
 
 class _NotebookFigure(Figure):
@@ -41,28 +53,66 @@ class _NotebookFigure(Figure):
 
     def _repr_png_(self) -> bytes:
         buf = io.BytesIO()
-        self.savefig(buf, format="png", dpi=100)
+        self.savefig(buf, format="png", dpi=100, bbox_inches="tight", pad_inches=0.1)
         return buf.getvalue()
 
 
-def _figure(figsize: tuple[float, float]) -> Figure:
-    """Return a constrained-layout figure on an Agg canvas (no pyplot state, headless)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+def new_figure(
+    figsize: tuple[float, float],
+    *,
+    layout: Literal["constrained", "compressed", "tight"] | None = "constrained",
+) -> Figure:
+    """Return a figure on a headless Agg canvas that draws only when saved or shown.
 
-    fig = _NotebookFigure(figsize=figsize, layout="constrained")
-    FigureCanvasAgg(fig)
+    geopandas' ``plot`` asks the canvas to redraw the whole figure after every layer
+    (``draw_idle``), which an Agg canvas does at once: a page of five layers was drawn
+    five times before it was saved. This canvas ignores those requests; saving,
+    printing to PDF and Jupyter's PNG still draw it, once.
+
+    Parameters
+    ----------
+    figsize
+        Inches.
+    layout
+        Matplotlib layout engine ("constrained", "tight" or ``None``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        It shows as PNG in Jupyter without pyplot (``_repr_png_``).
+    """
+    fig = _NotebookFigure(figsize=figsize, layout=layout)
+    _QuietCanvas(fig)
     return fig
+
+
+def _figure(figsize: tuple[float, float]) -> Figure:
+    """Return a constrained-layout figure on a quiet Agg canvas (no pyplot state)."""
+    return new_figure(figsize)
+
+
+#: Font size of the sources footer (points), and the average glyph width it wraps at.
+_FOOTER_PT = 5.5
+_GLYPH_EM = 0.55
 
 
 def _footer(fig: Figure, network_label: str | None, attribution: str | None) -> None:
     attribution = settings.attribution if attribution is None else attribution
     text = attribution if not network_label else f"{network_label}.  Sources: {attribution}"
-
+    # wrap to the figure's width (less a margin) so no line runs off the right edge
+    width_pt = (fig.get_figwidth() - 0.3) * 72
+    chars = max(40, int(width_pt / (_FOOTER_PT * _GLYPH_EM)))
+    lines = textwrap.wrap(text, chars)
+    engine: Any = fig.get_layout_engine()
+    if engine is not None and "rect" in engine.get():
+        # keep the maps above the footer: reserve its height at the bottom
+        height = (len(lines) * 1.25 * _FOOTER_PT + 6) / (fig.get_figheight() * 72)
+        engine.set(rect=(0.0, height, 1.0, 1.0 - height))
     fig.text(
         0.01,
         0.005,
-        "\n".join(textwrap.wrap(text, 180)),
-        fontsize=5.5,
+        "\n".join(lines),
+        fontsize=_FOOTER_PT,
         va="bottom",
         ha="left",
         color="#333333",
@@ -71,11 +121,49 @@ def _footer(fig: Figure, network_label: str | None, attribution: str | None) -> 
 
 
 def _plain_axes(ax: Any) -> None:
+    """Drop ticks, spines and the axis labels geopandas sets from the CRS."""
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
     for s in ax.spines.values():
         s.set_visible(False)
+
+
+def _frame_to(ax: Any, frame: gpd.GeoDataFrame | None, *, pad: float = 0.03) -> None:
+    """Frame the axes to ``frame`` (British National Grid), with a small margin."""
+    if frame is None or len(frame) == 0:
+        return
+    minx, miny, maxx, maxy = frame.to_crs(settings.crs).total_bounds
+    dx, dy = (maxx - minx) * pad, (maxy - miny) * pad
+    ax.set_xlim(minx - dx, maxx + dx)
+    ax.set_ylim(miny - dy, maxy + dy)
+
+
+def _ward_labels(ax: Any, wards: gpd.GeoDataFrame | None, *, fontsize: float = 5.5) -> None:
+    """Name each ward at a point inside it (texts with gid ``nwm-ward-label``)."""
+    if wards is None or len(wards) == 0:
+        return
+    from matplotlib import patheffects
+
+    w = wards.to_crs(settings.crs)
+    names = w["ward_name"] if "ward_name" in w.columns else pd.Series(w.index, index=w.index)
+    halo = [patheffects.withStroke(linewidth=1.6, foreground="white")]
+    for code, pt in w.geometry.representative_point().items():
+        ax.text(
+            pt.x,
+            pt.y,
+            "\n".join(textwrap.wrap(str(names[code]), 16)),
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            color="#333333",
+            path_effects=halo,
+            gid="nwm-ward-label",
+            zorder=5,
+            clip_on=True,
+        )
 
 
 def plot_localities(
@@ -85,45 +173,56 @@ def plot_localities(
     title: str = "Neighbourhood Working Model: localities",
     network_label: str | None = None,
     attribution: str | None = None,
-    figsize: tuple[float, float] = (7.0, 7.5),
+    figsize: tuple[float, float] = (8.5, 6.5),
+    ax: Any = None,
 ) -> Figure:
-    """Draw a static map of wards coloured by locality, with locality names.
+    """Draw a static map of wards coloured by locality, with the ward names.
 
     Parameters
     ----------
     wards, assignment
         As for :func:`localities_map`.
     title, network_label, attribution
-        Title, network label and sources shown on the figure.
+        Title, network label and sources shown on the figure (the footer only on a
+        new figure).
     figsize
-        Inches.
+        Inches (a new figure only).
+    ax
+        Axes to draw into (e.g. the printable pack's summary page); a new figure when
+        ``None``.
 
     Returns
     -------
     matplotlib.figure.Figure
+        The figure drawn on; the legend names each locality.
     """
-    fig = _figure(figsize)
-    ax = fig.add_subplot()
+    own = ax is None
+    fig: Figure = _figure(figsize) if own else ax.figure
+    if own:
+        ax = fig.add_subplot()
     w = wards.to_crs(settings.crs).copy()
     w["locality"] = [assignment.get(c) for c in w.index]
-    palette = locality_colours(assignment.dropna())
+    palette = locality_colours(assignment.to_numpy())
     colours = [
-        palette.get(str(v), locality_colour(str(v)))
-        if v is not None and not pd.isna(v)
-        else "#eeeeee"
-        for v in w["locality"]
+        palette[str(v)] if v is not None and not pd.isna(v) else "#eeeeee" for v in w["locality"]
     ]
-    w.plot(ax=ax, color=colours, edgecolor="#555555", linewidth=0.5)
-    have = w[w["locality"].notna()]
-    if len(have):
-        for loc, pt in have.dissolve(by="locality").geometry.representative_point().items():
-            ax.annotate(str(loc), (pt.x, pt.y), ha="center", fontsize=10, weight="bold")
-    locs = sorted({str(v) for v in assignment.dropna()})
-    handles = [Patch(facecolor=palette[v], edgecolor="#555555", label=v) for v in locs]
-    ax.legend(handles=handles, title="Locality", loc="lower right", fontsize=8)
-    ax.set_title(title)
+    w.plot(ax=ax, color=colours, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
+    w.boundary.plot(ax=ax, color="#555555", linewidth=0.5)
+    _ward_labels(ax, w)
+    handles = [
+        Patch(facecolor=c, alpha=LOCALITY_FILL_OPACITY, edgecolor="#555555", label=v)
+        for v, c in palette.items()
+    ]
+    if own:
+        ax.legend(handles=handles, title="Locality", loc="center left", bbox_to_anchor=(1, 0.5))
+    else:
+        ax.legend(handles=handles, title="Locality", loc="lower left", fontsize=7)
+    if title:
+        ax.set_title(title)
     _plain_axes(ax)
-    _footer(fig, network_label, attribution)
+    _frame_to(ax, w)
+    if own:
+        _footer(fig, network_label, attribution)
     return fig
 
 
@@ -135,7 +234,7 @@ def plot_assets(
     title: str = "Community assets by category",
     network_label: str | None = None,
     attribution: str | None = None,
-    figsize: tuple[float, float] = (8.0, 7.5),
+    figsize: tuple[float, float] = (9.5, 6.5),
 ) -> Figure:
     """Draw a static map of assets coloured by category (colours as :func:`assets_map`).
 
@@ -160,9 +259,15 @@ def plot_assets(
         wards.to_crs(settings.crs).plot(
             ax=ax, facecolor="#f7f7f7", edgecolor="#999999", linewidth=0.5
         )
+        _ward_labels(ax, wards, fontsize=5)
     categories = list(settings.CATEGORIES) if categories is None else list(categories)
     x, y = _xy_bng(assets)
     cat = assets["category"].astype(str).to_numpy()
+    inside = (
+        assets["in_borough"].fillna(True).astype(bool).to_numpy()
+        if "in_borough" in assets.columns
+        else np.ones(len(assets), dtype=bool)
+    )
     handles = []
     for c in categories:
         sel = cat == c
@@ -186,16 +291,25 @@ def plot_assets(
                 linestyle="",
                 color=category_colour(c),
                 markeredgecolor="#222222",
-                label=f"{c} ({int(sel.sum())})",
+                label=_count_label(c, int((sel & inside).sum()), int((sel & ~inside).sum())),
             )
         )
     ax.legend(
         handles=handles, title="Category", loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7
     )
-    ax.set_title(title)
+    n_in, n_out = int(inside.sum()), int((~inside).sum())
+    count = f"{n_in:,} in the borough" + (
+        f", plus {n_out:,} outside (beyond the frame)" if n_out and wards is not None else ""
+    )
+    ax.set_title(f"{title}\n{count}")
     _plain_axes(ax)
+    _frame_to(ax, wards)
     _footer(fig, network_label, attribution)
     return fig
+
+
+def _count_label(category: str, n_in: int, n_out: int) -> str:
+    return f"{category} ({n_in}" + (f", plus {n_out} outside)" if n_out else ")")
 
 
 def plot_coverage(  # noqa: PLR0913
@@ -250,6 +364,7 @@ def plot_coverage(  # noqa: PLR0913
         ax = fig.add_subplot(1, n, i + 1)
         if w is not None:
             w.plot(ax=ax, facecolor="#f7f7f7", edgecolor="#999999", linewidth=0.4)
+            _ward_labels(ax, w, fontsize=4)
         t = pd.to_numeric(nearest[measure].reindex(points.index), errors="coerce").to_numpy()
         within = within_minutes(t, minutes, speed_m_per_min=speed_m_per_min)
         ax.scatter(
@@ -262,13 +377,203 @@ def plot_coverage(  # noqa: PLR0913
         share = 100.0 * pop[within].sum() / total if total > 0 else float("nan")
         ax.set_title(f"{measure}\n{share:.1f} % of residents within {minutes:g} min", fontsize=9)
         _plain_axes(ax)
+        _frame_to(ax, w)
     handles = [
         Line2D(
             [], [], marker="o", linestyle="", color=COVERED_COLOUR, label=f"within {minutes:g} min"
         ),
         Line2D([], [], marker="o", linestyle="", color=GAP_COLOUR, label=f"beyond {minutes:g} min"),
     ]
-    fig.legend(handles=handles, loc="upper right", fontsize=8, title="Postcodes (size = residents)")
+    fig.axes[0].legend(
+        handles=handles, loc="lower left", fontsize=7, title="Postcodes (size = residents)"
+    )
     fig.suptitle(title or f"Residents within a {minutes:g}-minute walk, by bundle")
     _footer(fig, network_label, attribution)
+    return fig
+
+
+@dataclass
+class LocalityLayers:
+    """What :func:`plot_locality` draws on a locality's wards (every layer optional).
+
+    Attributes
+    ----------
+    assets
+        Register rows to mark (``lon``/``lat`` or point geometry), small dots coloured
+        by category.
+    required
+        ``asset_id``s to mark as required (blue rings).
+    sites
+        Suggested new sites (``lon``, ``lat``), yellow squares.
+    gaps
+        Areas beyond the walk, one polygon per bundle (e.g.
+        ``coverage.catchment_cells(..., beyond=True)``), hatched (a fill colour could
+        match a locality's); where bundles overlap the hatching is denser.
+    hub_id
+        The locality's hub (an ``asset_id`` in ``assets``), drawn as a star, when the
+        study has chosen one.
+    """
+
+    assets: pd.DataFrame | None = None
+    required: Sequence[object] = ()
+    sites: pd.DataFrame | None = None
+    gaps: gpd.GeoDataFrame | None = None
+    hub_id: object | None = None
+
+
+def _draw_points(ax: Any, layers: LocalityLayers) -> list[Any]:
+    """Draw the assets, required assets, sites and hub; return legend handles."""
+    handles: list[Any] = []
+    assets = layers.assets
+    if assets is not None and len(assets):
+        x, y = _xy_bng(assets)
+        cols = [category_colour(str(c)) for c in assets["category"]]
+        ax.scatter(x, y, s=9, c=cols, edgecolor="#222222", linewidth=0.3, zorder=3)
+        handles.append(
+            Line2D([], [], marker="o", linestyle="", color="#999999", label="asset (by category)")
+        )
+        req = assets.index.isin(list(layers.required))
+        if req.any():
+            ax.scatter(
+                x[req], y[req], s=40, facecolor="none", edgecolor="#08519c", linewidth=1.2, zorder=4
+            )
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="o",
+                    linestyle="",
+                    markerfacecolor="none",
+                    markeredgecolor="#08519c",
+                    label="required asset",
+                )
+            )
+        if layers.hub_id is not None and layers.hub_id in assets.index:
+            i = int(np.flatnonzero(assets.index == layers.hub_id)[0])
+            ax.scatter(
+                [x[i]],
+                [y[i]],
+                s=220,
+                marker="*",
+                color="#ffd92f",
+                edgecolor="#111111",
+                linewidth=0.8,
+                zorder=6,
+            )
+            name = assets["name"].iloc[i] if "name" in assets.columns else layers.hub_id
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    marker="*",
+                    linestyle="",
+                    markersize=11,
+                    color="#ffd92f",
+                    markeredgecolor="#111111",
+                    label=f"hub: {name}",
+                )
+            )
+    sites = layers.sites
+    if sites is not None and len(sites):
+        sx, sy = _xy_bng(sites)
+        ax.scatter(
+            sx, sy, s=36, marker="s", color="#ffd92f", edgecolor="#111111", linewidth=0.8, zorder=5
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="s",
+                linestyle="",
+                color="#ffd92f",
+                markeredgecolor="#111111",
+                label="suggested new site",
+            )
+        )
+    return handles
+
+
+def plot_locality(  # noqa: PLR0913
+    wards: gpd.GeoDataFrame,
+    assignment: pd.Series,
+    locality: str,
+    *,
+    layers: LocalityLayers | None = None,
+    ax: Any = None,
+    title: str | None = None,
+    network_label: str | None = None,
+    attribution: str | None = None,
+    figsize: tuple[float, float] = (7.0, 7.0),
+) -> Figure:
+    """Draw one locality: its wards named and coloured, assets, hub and gaps.
+
+    The view is framed to the locality's wards; neighbouring wards are drawn in grey
+    (and named) for orientation.
+
+    Parameters
+    ----------
+    wards, assignment
+        As for :func:`plot_localities`.
+    locality
+        The locality to draw (a value of ``assignment``).
+    layers
+        What to draw on it (:class:`LocalityLayers`).
+    ax
+        Axes to draw into (e.g. a page of the printable pack); a new figure with a
+        sources footer when ``None``.
+    title, network_label, attribution, figsize
+        As for :func:`plot_localities` (the footer only on a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+
+    Raises
+    ------
+    NwmGeoError
+        If no ward belongs to ``locality``.
+    """
+    layers = layers or LocalityLayers()
+    w = wards.to_crs(settings.crs).copy()
+    w["locality"] = [assignment.get(c) for c in w.index]
+    mine = w[w["locality"].astype(str) == str(locality)]
+    if len(mine) == 0:
+        raise NwmGeoError(f"no ward belongs to locality {locality!r}")
+    own = ax is None
+    fig: Figure = _figure(figsize) if own else ax.figure
+    if own:
+        ax = fig.add_subplot()
+    colour = locality_colours(assignment.to_numpy())[str(locality)]
+    w.plot(ax=ax, facecolor="#f4f4f4", edgecolor="#aaaaaa", linewidth=0.4)
+    mine.plot(ax=ax, color=colour, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
+    handles: list[Any] = [
+        Patch(facecolor=colour, alpha=LOCALITY_FILL_OPACITY, label=f"{locality} (its wards)")
+    ]
+    if layers.gaps is not None and len(layers.gaps):
+        g = layers.gaps[layers.gaps.geometry.notna() & ~layers.gaps.geometry.is_empty]
+        if len(g):
+            # hatched, not filled: a fill colour could match a locality's colour
+            g.to_crs(settings.crs).plot(
+                ax=ax, facecolor="none", edgecolor="#33333399", hatch="///", linewidth=0.0
+            )
+            handles.append(
+                Patch(
+                    facecolor="none",
+                    edgecolor="#333333",
+                    hatch="///",
+                    label="beyond the walk (denser: for more bundles)",
+                )
+            )
+    w.boundary.plot(ax=ax, color="#777777", linewidth=0.4)
+    mine.boundary.plot(ax=ax, color="#333333", linewidth=0.9)
+    handles += _draw_points(ax, layers)
+    _ward_labels(ax, w, fontsize=6)
+    _plain_axes(ax)
+    _frame_to(ax, mine, pad=0.08)
+    ax.legend(handles=handles, loc="upper left", fontsize=6, framealpha=0.9)
+    if title is not None or own:
+        ax.set_title(title if title is not None else str(locality))
+    if own:
+        _footer(fig, network_label, attribution)
     return fig

@@ -1,12 +1,20 @@
-"""The four interactive maps: localities, assets, gaps and walksheds (folium, offline).
+"""The interactive maps: localities, assets, gaps, walksheds, requirements (folium, offline).
 
 In: wards (GeoDataFrame indexed by ``ward_code`` with ``ward_name``), the ward ->
-locality ``assignment``, the asset register, gap points from
+locality ``assignment``, the asset register, gap points and the outline from
 :mod:`nwm_geo.requirements`, walksheds from :mod:`nwm_geo.coverage`, and the network
 label. Out: ``folium.Map`` objects drawn with :mod:`._leaflet` layers only.
 
+Every map names the wards (labels at a point inside each ward, class
+``nwm-ward-label``) and is framed to the wards when they are given: assets outside the
+borough are drawn but do not widen the view. Measures that are alternatives (the
+bundles of the gaps map, the categories of the walkshed map) are radio-button base
+layers, so exactly one is visible.
+
 Popups show a fixed list of public fields only (:data:`POPUP_FIELDS`; no phone numbers
-or contact names), and every text goes through :func:`._leaflet._esc`.
+or contact names; sources without commit hashes) and, given the outline, the asset's
+role (:func:`~nwm_geo.maps.asset_roles`); every text goes through
+:func:`._leaflet._esc`.
 """
 
 from __future__ import annotations
@@ -18,20 +26,24 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
+from branca.element import Element
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes
 from nwm_geo.maps._geo import _bounds, _feature, _lonlat, _point_feature, _simplified
 from nwm_geo.maps._leaflet import _base_map, _esc, _GeoJsonLayer
+from nwm_geo.maps._roles import asset_roles, public_source
 from nwm_geo.maps._style import (
     _SHARE_BANDS,
     GAP_COLOUR,
+    LOCALITY_FILL_OPACITY,
     _share_colour,
     category_colour,
-    locality_colour,
     locality_colours,
 )
+from nwm_geo.requirements import RequirementsOutline
 
 #: The only register fields shown in popups (public facts; no phone or contact names).
 POPUP_FIELDS: tuple[tuple[str, str], ...] = (
@@ -51,26 +63,27 @@ def _ward_features(
     wards: gpd.GeoDataFrame,
     *,
     assignment: pd.Series | None,
-    fill: bool,
+    fill: bool | float,
     tolerance_m: float,
 ) -> list[dict[str, Any]]:
     geoms = _simplified(wards, tolerance_m)
     names = (
         wards["ward_name"] if "ward_name" in wards.columns else pd.Series(wards.index, wards.index)
     )
+    colours = locality_colours(assignment.to_numpy()) if assignment is not None else {}
     feats = []
-    palette = locality_colours(assignment.dropna()) if assignment is not None else {}
     for code, geom in geoms.items():
         loc = None
         if assignment is not None:
             v = assignment.get(code)
             loc = None if v is None or pd.isna(v) else str(v)
-        colour = palette.get(loc, locality_colour(loc)) if loc is not None else "#cccccc"
+        colour = colours[loc] if loc is not None else "#cccccc"
+        opacity = LOCALITY_FILL_OPACITY if fill is True else (fill or 0.08)
         style = {
             "color": "#555555",
             "weight": 1,
             "fillColor": colour,
-            "fillOpacity": 0.45 if fill and loc is not None else 0.08,
+            "fillOpacity": opacity if loc is not None else 0.08,
             "className": "nwm-ward",
         }
         tip = f"{_esc(names.get(code))} ({_esc(code)})"
@@ -80,12 +93,40 @@ def _ward_features(
     return feats
 
 
+def _ward_names(wards: gpd.GeoDataFrame) -> pd.Series:
+    if "ward_name" in wards.columns:
+        names: pd.Series = wards["ward_name"].astype(str)
+        return names
+    return pd.Series(wards.index.astype(str), index=wards.index)
+
+
+def _label_points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Return a point inside each polygon (found in British National Grid), in WGS84."""
+    return frame.geometry.to_crs(settings.crs).representative_point().to_crs(settings.wgs84)
+
+
+def _add_ward_labels(m: folium.Map, wards: gpd.GeoDataFrame) -> None:
+    """Name every ward at a point inside it (class ``nwm-ward-label``)."""
+    names = _ward_names(wards)
+    feats = [
+        _point_feature(
+            pt.x,
+            pt.y,
+            {"_label": f"<span>{_esc(names[code])}</span>", "_label_class": "nwm-ward-label"},
+        )
+        for code, pt in _label_points(wards).items()
+    ]
+    fg = folium.FeatureGroup(name="Ward names")
+    _GeoJsonLayer(feats).add_to(fg)
+    fg.add_to(m)
+
+
 def _add_wards(
     m: folium.Map,
     wards: gpd.GeoDataFrame | None,
     *,
     assignment: pd.Series | None = None,
-    fill: bool = False,
+    fill: bool | float = False,
     tolerance_m: float = 10.0,
     name: str = "Ward boundaries",
 ) -> None:
@@ -98,8 +139,50 @@ def _add_wards(
     fg.add_to(m)
 
 
+def _at_opacity(colour: str, opacity: float = LOCALITY_FILL_OPACITY) -> str:
+    """Return the colour a fill of ``colour`` shows over white, for legend swatches."""
+    from matplotlib.colors import to_hex, to_rgb
+
+    r, g, b = (opacity * c + 1.0 - opacity for c in to_rgb(colour))
+    return str(to_hex((r, g, b)))
+
+
+def _frame(
+    wards: gpd.GeoDataFrame | None, *others: pd.DataFrame | None
+) -> tuple[float, float, float, float] | None:
+    """Return the view: the wards when given (outside assets are drawn, not framed)."""
+    if wards is not None and len(wards):
+        return _bounds(wards)
+    return _bounds(*others)
+
+
+def _in_borough(assets: pd.DataFrame) -> pd.Series:
+    if "in_borough" in assets.columns:
+        return assets["in_borough"].fillna(True).astype(bool)
+    return pd.Series(True, index=assets.index)
+
+
+def count_text(assets: pd.DataFrame) -> str:
+    """Return the one way an asset count is written: "274 in the borough, plus 4 outside".
+
+    Parameters
+    ----------
+    assets
+        Register rows (``in_borough`` marks those inside; all are inside without it).
+
+    Returns
+    -------
+    str
+        The count, with the assets outside the borough (drawn, not counted) after it.
+    """
+    inside = _in_borough(assets)
+    n_in, n_out = int(inside.sum()), int((~inside).sum())
+    text = f"{n_in:,} in the borough"
+    return text + (f", plus {n_out:,} outside" if n_out else "")
+
+
 # ---------------------------------------------------------------------------
-# the four folium maps
+# the folium maps
 
 
 def localities_map(
@@ -136,9 +219,8 @@ def localities_map(
     -------
     folium.Map
     """
-    locs = sorted({str(v) for v in assignment.dropna()})
-    palette = locality_colours(locs)
-    legend = [(loc, palette[loc], "area") for loc in locs]
+    colours = locality_colours(assignment.to_numpy())
+    legend = [(loc, _at_opacity(colour), "area") for loc, colour in colours.items()]
     m = _base_map(
         title=title,
         subtitle=subtitle,
@@ -147,9 +229,10 @@ def localities_map(
         network_label=network_label,
         attribution=attribution,
         tiles=tiles,
-        bounds=_bounds(wards),
+        bounds=_frame(wards),
     )
     _add_wards(m, wards, assignment=assignment, fill=True, tolerance_m=tolerance_m, name="Wards")
+    _add_ward_labels(m, wards)
     # one label per locality, at a point inside its dissolved wards
     w = wards.to_crs(settings.crs).copy()
     w["locality"] = w.index.map(lambda c: assignment.get(c))
@@ -157,8 +240,15 @@ def localities_map(
     labels = []
     if len(w):
         dissolved = w.dissolve(by="locality")
-        pts = dissolved.geometry.representative_point().to_crs(settings.wgs84)
-        for loc, pt in pts.items():
+        # keep the locality name clear of the ward names: a point inside the locality
+        # at least 350 m from every ward label, where there is room for one
+        ward_pts = shapely.union_all(w.geometry.representative_point().buffer(350).to_numpy())
+        pts = []
+        for geom in dissolved.geometry:
+            room = geom.difference(ward_pts)
+            pts.append((room if not room.is_empty else geom).representative_point())
+        spots = gpd.GeoSeries(pts, index=dissolved.index, crs=settings.crs).to_crs(settings.wgs84)
+        for loc, pt in spots.items():
             labels.append(_point_feature(pt.x, pt.y, {"_label": _esc(loc)}))
     fg = folium.FeatureGroup(name="Locality names")
     _GeoJsonLayer(labels).add_to(fg)
@@ -167,15 +257,69 @@ def localities_map(
     return m
 
 
-def _asset_popup(row: pd.Series, asset_id: object) -> str:
+def _asset_popup(row: pd.Series, asset_id: object, role: pd.Series | None = None) -> str:
     parts = [f"<b>{_esc(row.get('name'))}</b>"]
-    for col, label in POPUP_FIELDS:
+    fields = list(POPUP_FIELDS)
+    if role is not None:
+        owner = role.get("owner_type")
+        extra = [f"Category: {_esc(row.get('category'))}"] if row.get("category") else []
+        if owner is not None and not pd.isna(owner) and str(owner):
+            extra.append(f"Owner type: {_esc(owner)}")
+        extra.append(f"Role: {_esc(role.get('role'))}")
+        covered, sole = role.get("covered_population"), role.get("sole_population")
+        if covered is not None and pd.notna(covered):
+            extra.append(f"Residents within the walk: {float(covered):,.0f}")
+        if sole is not None and pd.notna(sole):
+            extra.append(
+                f"Residents who depend on it (no other {_esc(row.get('category'))} within "
+                f"the walk): {float(sole):,.0f}"
+            )
+        parts += extra
+        fields = [f for f in fields if f[0] != "category"]
+    for col, label in fields:
         val = row.get(col)
         if val is None or (not isinstance(val, str) and pd.isna(val)) or str(val) == "":
             continue
+        if col in ("source", "source_date"):
+            val = public_source(val)
         parts.append(f"{_esc(label)}: {_esc(val)}")
     parts.append(f"Asset id: {_esc(asset_id)}")
     return "<br>".join(parts)
+
+
+def _asset_features(
+    table: pd.DataFrame,
+    roles: pd.DataFrame | None,
+    *,
+    radius: float,
+    fill: str | None = None,
+    class_name: str = "nwm-asset",
+) -> list[dict[str, Any]]:
+    """Circle-marker features for the rows of ``table`` (with ``_lon``/``_lat``)."""
+    flags = _in_borough(table).to_numpy()
+    role_rows: Any = roles
+    feats = []
+    for (aid, r), inside in zip(table.iterrows(), flags, strict=True):
+        style = {
+            "radius": radius,
+            "color": "#222222",
+            "weight": 1 if inside else 2,
+            "dashArray": None if inside else "2,2",
+            "fillColor": fill or category_colour(str(r.get("category"))),
+            "fillOpacity": 0.9 if inside else 0.5,
+            "className": class_name,
+        }
+        style = {k: v for k, v in style.items() if v is not None}
+        role = role_rows.loc[aid] if roles is not None and aid in roles.index else None
+        tip = _esc(r.get("name")) + ("" if inside else " (outside the borough)")
+        feats.append(
+            _point_feature(
+                float(r["_lon"]),
+                float(r["_lat"]),
+                {"_style": style, "_popup": _asset_popup(r, aid, role), "_tooltip": tip},
+            )
+        )
+    return feats
 
 
 def assets_map(  # noqa: PLR0913
@@ -184,6 +328,7 @@ def assets_map(  # noqa: PLR0913
     wards: gpd.GeoDataFrame | None = None,
     assignment: pd.Series | None = None,
     categories: Sequence[str] | None = None,
+    outline: RequirementsOutline | None = None,
     title: str = "Community assets by category",
     subtitle: str | None = None,
     network_label: str | None = None,
@@ -197,14 +342,18 @@ def assets_map(  # noqa: PLR0913
     ----------
     assets
         The register (indexed by ``asset_id``) with ``name``, ``category``, and
-        ``lon``/``lat`` or point geometry.
+        ``lon``/``lat`` or point geometry; ``in_borough`` (assets outside are drawn
+        dashed and counted apart) and ``owner_type`` are used when present.
     wards
-        Ward boundaries to draw (recommended without tiles).
+        Ward boundaries to draw and name; the map is framed to them.
     assignment
         ``ward_code -> locality``; adds the locality to popups.
     categories
         Categories to draw, in legend order; the council's 14 by default (only those
         present get a layer).
+    outline
+        The outline of requirements: popups then give each asset's owner type, role
+        and the residents who depend on it (:func:`~nwm_geo.maps.asset_roles`).
     title, subtitle, network_label, attribution, tiles
         As for :func:`localities_map`.
     radius
@@ -213,8 +362,9 @@ def assets_map(  # noqa: PLR0913
     Returns
     -------
     folium.Map
-        One ``FeatureGroup`` per category (named "<category> (n)"), a layer control,
-        and markers with class ``nwm-asset``.
+        One ``FeatureGroup`` per category (named "<category> (n)", or "<category> (n,
+        plus m outside)"), a layer control, and markers with class ``nwm-asset``; the
+        subtitle gives the count as :func:`count_text` writes it.
     """
     categories = list(settings.CATEGORIES) if categories is None else list(categories)
     extra = sorted(set(assets["category"].dropna().astype(str)) - set(categories))
@@ -222,13 +372,13 @@ def assets_map(  # noqa: PLR0913
     legend = [(c, category_colour(c), "point") for c in present]
     m = _base_map(
         title=title,
-        subtitle=subtitle or f"{len(assets)} assets; click a marker for details",
+        subtitle=subtitle or f"{count_text(assets)}; click a marker for details",
         legend=legend,
         legend_title="Category",
         network_label=network_label,
         attribution=attribution,
         tiles=tiles,
-        bounds=_bounds(wards, assets),
+        bounds=_frame(wards, assets),
     )
     _add_wards(m, wards, assignment=assignment)
     table = assets.copy()
@@ -236,28 +386,18 @@ def assets_map(  # noqa: PLR0913
         table["locality"] = table["ward_code"].map(assignment)
     lon, lat = _lonlat(table)
     table["_lon"], table["_lat"] = lon, lat
+    roles = asset_roles(assets, outline) if outline is not None or "owner_type" in assets else None
+    inside = _in_borough(table)
     for cat in present:
-        sub = table[table["category"] == cat]
-        colour = category_colour(cat)
-        style = {
-            "radius": radius,
-            "color": "#222222",
-            "weight": 1,
-            "fillColor": colour,
-            "fillOpacity": 0.9,
-            "className": "nwm-asset",
-        }
-        feats = [
-            _point_feature(
-                float(r["_lon"]),
-                float(r["_lat"]),
-                {"_style": style, "_popup": _asset_popup(r, aid), "_tooltip": _esc(r.get("name"))},
-            )
-            for aid, r in sub.iterrows()
-        ]
-        fg = folium.FeatureGroup(name=_esc(f"{cat} ({len(sub)})"))
-        _GeoJsonLayer(feats).add_to(fg)
+        sel = table["category"] == cat
+        sub = table[sel]
+        n_in, n_out = int((sel & inside).sum()), int((sel & ~inside).sum())
+        label = f"{cat} ({n_in}" + (f", plus {n_out} outside)" if n_out else ")")
+        fg = folium.FeatureGroup(name=_esc(label))
+        _GeoJsonLayer(_asset_features(sub, roles, radius=radius)).add_to(fg)
         fg.add_to(m)
+    if wards is not None and len(wards):
+        _add_ward_labels(m, wards)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 
@@ -277,7 +417,7 @@ def gaps_map(  # noqa: PLR0913
     tiles: str | None = None,
     max_radius: float = 9.0,
 ) -> folium.Map:
-    """Residents beyond the walk, one toggleable layer per measure (bundle or category).
+    """Residents beyond the walk, one radio-button layer per measure (bundle or category).
 
     Parameters
     ----------
@@ -285,14 +425,16 @@ def gaps_map(  # noqa: PLR0913
         :func:`nwm_geo.requirements.gap_points`: ``population``, ``lon``, ``lat``,
         ``locality``, ``ward_code``, ``lsoa_code`` and a boolean column per measure.
     measures
-        The measures to draw (columns of ``gap_points``); the first one is shown, the
-        others can be switched on.
+        The measures to draw (columns of ``gap_points``); each is one base layer (a
+        radio button in the layer control), so exactly one is shown: the first, until
+        the reader picks another.
     wards
-        Ward boundaries to draw.
+        Ward boundaries to draw and name; the map is framed to them.
     areas, area_gaps
         Optional areas (e.g. LSOAs, indexed by code) and
-        :func:`nwm_geo.requirements.gap_population` for them (``by="lsoa"``): adds a
-        layer per measure shading each area by its share of residents beyond the walk.
+        :func:`nwm_geo.requirements.gap_population` for them (``by="lsoa"``): each
+        measure's layer then also shades each area by its share of residents beyond
+        the walk.
     minutes
         For the subtitle; ``settings.walk_minutes`` by default (``None``).
     title, subtitle, network_label, attribution, tiles
@@ -303,7 +445,8 @@ def gaps_map(  # noqa: PLR0913
     Returns
     -------
     folium.Map
-        Markers have class ``nwm-gap``; areas ``nwm-area``.
+        Markers have classes ``nwm-gap`` and ``nwm-measure-<i>`` (``i`` the measure's
+        position); areas ``nwm-area`` and ``nwm-measure-<i>``.
     """
     minutes = resolve_minutes(minutes)
     missing = [c for c in measures if c not in gap_points.columns]
@@ -317,13 +460,13 @@ def gaps_map(  # noqa: PLR0913
         legend += [(f"area: {label}", colour, "area") for colour, label in _SHARE_BANDS]
     m = _base_map(
         title=title,
-        subtitle=subtitle or "Layers: " + "; ".join(measures),
+        subtitle=subtitle or "Pick one layer at a time: " + "; ".join(measures),
         legend=legend,
         legend_title="Gap",
         network_label=network_label,
         attribution=attribution,
         tiles=tiles,
-        bounds=_bounds(wards, gap_points),
+        bounds=_frame(wards, gap_points),
     )
     _add_wards(m, wards)
     pts = gap_points.copy()
@@ -333,9 +476,13 @@ def gaps_map(  # noqa: PLR0913
     pts["_pop"] = pop.fillna(0.0).clip(lower=0.0)
     top = float(pts["_pop"].max()) if len(pts) and pts["_pop"].max() > 0 else 1.0
     for i, measure in enumerate(measures):
-        if areas is not None and area_gaps is not None:
-            _add_area_layer(m, areas, area_gaps, measure=measure, show=i == 0)
         sub = pts[pts[measure].astype(bool)]
+        total = float(sub["_pop"].sum())
+        fg = folium.FeatureGroup(
+            name=_esc(f"{measure}: {total:,.0f} residents beyond"), overlay=False, show=i == 0
+        )
+        if areas is not None and area_gaps is not None:
+            _area_layer(areas, area_gaps, measure=measure, index=i).add_to(fg)
         feats = []
         for pid, r in sub.iterrows():
             people = float(r["_pop"])
@@ -346,7 +493,7 @@ def gaps_map(  # noqa: PLR0913
                 "weight": 1,
                 "fillColor": GAP_COLOUR,
                 "fillOpacity": 0.6,
-                "className": "nwm-gap",
+                "className": f"nwm-gap nwm-measure-{i}",
             }
             tip = f"{_esc(pid)}: {people:,.0f} residents beyond {minutes:g} min ({_esc(measure)})"
             if "locality" in r.index:
@@ -356,24 +503,21 @@ def gaps_map(  # noqa: PLR0913
                     float(r["_lon"]), float(r["_lat"]), {"_style": style, "_tooltip": tip}
                 )
             )
-        total = float(sub["_pop"].sum())
-        fg = folium.FeatureGroup(
-            name=_esc(f"{measure}: {total:,.0f} residents beyond"), show=i == 0
-        )
         _GeoJsonLayer(feats).add_to(fg)
         fg.add_to(m)
+    if wards is not None and len(wards):
+        _add_ward_labels(m, wards)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 
 
-def _add_area_layer(
-    m: folium.Map,
+def _area_layer(
     areas: gpd.GeoDataFrame,
     area_gaps: pd.DataFrame,
     *,
     measure: str,
-    show: bool,
-) -> None:
+    index: int,
+) -> _GeoJsonLayer:
     tab = (
         area_gaps.xs(measure, level="measure") if "measure" in area_gaps.index.names else area_gaps
     )
@@ -387,14 +531,12 @@ def _add_area_layer(
             "weight": 0.5,
             "fillColor": _share_colour(share),
             "fillOpacity": 0.55,
-            "className": "nwm-area",
+            "className": f"nwm-area nwm-measure-{index}",
         }
         pct = f"{100 * share:.0f} %" if np.isfinite(share) else "n/a"
         tip = f"{_esc(code)}: {gap:,.0f} residents beyond ({pct}) &ndash; {_esc(measure)}"
         feats.append(_feature(geom, {"_style": style, "_tooltip": tip}))
-    fg = folium.FeatureGroup(name=_esc(f"{measure}: share beyond, by area"), show=show)
-    _GeoJsonLayer(feats).add_to(fg)
-    fg.add_to(m)
+    return _GeoJsonLayer(feats)
 
 
 def walksheds_map(  # noqa: PLR0913
@@ -409,31 +551,38 @@ def walksheds_map(  # noqa: PLR0913
     attribution: str | None = None,
     tiles: str | None = None,
     tolerance_m: float = 15.0,
+    note: str | None = None,
 ) -> folium.Map:
-    """Walksheds (areas within the walk), one layer per category.
+    """Walksheds (areas within the walk), one radio-button layer per category.
 
     Parameters
     ----------
     walksheds
-        ``nwm_geo.coverage.walksheds(...)``: indexed by ``asset_id`` with ``category``
-        (and ``name``), or indexed by ``category``.
+        ``nwm_geo.coverage.walksheds(...)`` (indexed by ``asset_id`` with ``category``
+        and ``name``, or indexed by ``category``) or
+        ``nwm_geo.coverage.catchment_cells(...)`` (indexed by ``category``).
     assets
         Optional register to draw the assets on top (class ``nwm-asset``).
     wards
-        Ward boundaries to draw.
+        Ward boundaries to draw and name; the map is framed to them.
     minutes
         For the title; ``settings.walk_minutes`` by default (``None``).
     title, subtitle, network_label, attribution, tiles
         As for :func:`localities_map`.
     tolerance_m
         Polygon simplification, metres.
+    note
+        What the shading is, shown under the title; ``walksheds.attrs["method"]`` by
+        default (:func:`~nwm_geo.coverage.catchment_cells` sets it).
 
     Returns
     -------
     folium.Map
-        Walkshed polygons have class ``nwm-walkshed``.
+        Walkshed polygons have class ``nwm-walkshed``; each category is one base layer
+        (a radio button), named after the category alone.
     """
     minutes = resolve_minutes(minutes)
+    note = note if note is not None else walksheds.attrs.get("method")
     ws = walksheds[walksheds.geometry.notna() & ~walksheds.geometry.is_empty]
     cats = ws["category"].astype(str) if "category" in ws.columns else ws.index.astype(str)
     cats = pd.Series(np.asarray(cats), index=ws.index)
@@ -441,14 +590,22 @@ def walksheds_map(  # noqa: PLR0913
     order += sorted(set(cats) - set(order))
     m = _base_map(
         title=title or f"{minutes:g}-minute walksheds",
-        subtitle=subtitle or "Areas within the walk of an asset, by category",
+        subtitle=subtitle or "Areas within the walk of an asset; pick one category at a time",
         legend=[(c, category_colour(c), "area") for c in order],
         legend_title="Category",
         network_label=network_label,
         attribution=attribution,
         tiles=tiles,
-        bounds=_bounds(wards, ws),
+        bounds=_frame(wards, ws),
     )
+    if note:
+        root: Any = m.get_root()
+        root.html.add_child(
+            Element(
+                f'<div class="nwm-box nwm-note" id="nwm-note" style="top:70px;left:50%;'
+                f'transform:translateX(-50%);">{_esc(note)}</div>'
+            )
+        )
     _add_wards(m, wards)
     geoms = _simplified(ws, tolerance_m)
     for i, cat in enumerate(order):
@@ -457,41 +614,162 @@ def walksheds_map(  # noqa: PLR0913
             "color": colour,
             "weight": 1,
             "fillColor": colour,
-            "fillOpacity": 0.25,
+            "fillOpacity": 0.35,
             "className": "nwm-walkshed",
         }
         feats = []
         for idx in cats.index[cats == cat]:
             label = ws.at[idx, "name"] if "name" in ws.columns else idx
             feats.append(_feature(geoms[idx], {"_style": style, "_tooltip": _esc(label)}))
-        fg = folium.FeatureGroup(name=_esc(f"{cat} ({len(feats)})"), show=i == 0)
+        fg = folium.FeatureGroup(name=_esc(cat), overlay=False, show=i == 0)
         _GeoJsonLayer(feats).add_to(fg)
         fg.add_to(m)
     if assets is not None and len(assets):
-        lon, lat = _lonlat(assets)
-        feats = []
-        for (aid, r), x, y in zip(assets.iterrows(), lon, lat, strict=True):
-            style = {
-                "radius": 4,
-                "color": "#222222",
-                "weight": 1,
-                "fillColor": category_colour(str(r.get("category"))),
-                "fillOpacity": 0.9,
-                "className": "nwm-asset",
-            }
-            feats.append(
-                _point_feature(
-                    float(x),
-                    float(y),
-                    {
-                        "_style": style,
-                        "_popup": _asset_popup(r, aid),
-                        "_tooltip": _esc(r.get("name")),
-                    },
-                )
-            )
-        fg = folium.FeatureGroup(name="Assets")
-        _GeoJsonLayer(feats).add_to(fg)
+        table = assets.copy()
+        table["_lon"], table["_lat"] = _lonlat(assets)
+        fg = folium.FeatureGroup(name=_esc(f"Assets ({count_text(assets)})"))
+        _GeoJsonLayer(_asset_features(table, None, radius=4)).add_to(fg)
         fg.add_to(m)
+    if wards is not None and len(wards):
+        _add_ward_labels(m, wards)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
+
+#: Marker colours of the requirements map: required assets, suggested new sites, and the
+#: business-case actions (in the order they first appear).
+REQUIRED_COLOUR: str = "#08519c"
+SITE_COLOUR: str = "#ffd92f"
+_ACTION_COLOURS: tuple[str, ...] = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e")
+
+#: Fields of a suggested site shown in its popup (when present), with their labels.
+SITE_POPUP_FIELDS: tuple[tuple[str, str], ...] = (
+    ("site_type", "Kind of site"),
+    ("category", "Category"),
+    ("owner_type", "Owner type"),
+    ("address", "Address"),
+    ("postcode", "Postcode"),
+    ("locality", "Locality"),
+)
+
+
+def _site_features(sites: pd.DataFrame, cases: pd.DataFrame) -> list[dict[str, Any]]:
+    lon, lat = _lonlat(sites)
+    feats = []
+    for (sid, r), x, y in zip(sites.iterrows(), lon, lat, strict=True):
+        parts = [f"<b>{_esc(r.get('name'))}</b>", f"Suggested for: {_esc(r.get('measure'))}"]
+        for col, label in SITE_POPUP_FIELDS:
+            val = r.get(col)
+            if val is not None and not (not isinstance(val, str) and pd.isna(val)) and str(val):
+                parts.append(f"{_esc(label)}: {_esc(val)}")
+        added = r.get("marginal_population")
+        if added is not None and pd.notna(added):
+            parts.append(f"Residents it would bring within the walk: {float(added):,.0f}")
+        mine = cases[(cases["id"] == sid) & (cases["measure"] == r.get("measure"))]
+        for line in dict.fromkeys(
+            f"Business case {c['rule']}: {c['action']}" for _, c in mine.iterrows()
+        ):
+            parts.append(_esc(line))
+        style = {
+            "radius": 8,
+            "color": "#111111",
+            "weight": 2,
+            "fillColor": SITE_COLOUR,
+            "fillOpacity": 0.95,
+            "className": "nwm-site",
+        }
+        tip = f"Suggested site: {_esc(r.get('name'))} ({_esc(r.get('measure'))})"
+        feats.append(
+            _point_feature(
+                float(x), float(y), {"_style": style, "_popup": "<br>".join(parts), "_tooltip": tip}
+            )
+        )
+    return feats
+
+
+def requirements_map(  # noqa: PLR0913
+    outline: RequirementsOutline,
+    assets: pd.DataFrame,
+    *,
+    wards: gpd.GeoDataFrame | None = None,
+    assignment: pd.Series | None = None,
+    title: str = "Outline of asset requirements",
+    subtitle: str | None = None,
+    network_label: str | None = None,
+    attribution: str | None = None,
+    tiles: str | None = None,
+) -> folium.Map:
+    """Map required assets, business cases and suggested new sites, on the localities.
+
+    Parameters
+    ----------
+    outline
+        :func:`nwm_geo.requirements.outline`.
+    assets
+        The register the outline was built from (indexed by ``asset_id``).
+    wards
+        Ward boundaries to draw and name; the map is framed to them.
+    assignment
+        ``ward_code -> locality``: the wards are shaded lightly by locality.
+    title, subtitle, network_label, attribution, tiles
+        As for :func:`localities_map`.
+
+    Returns
+    -------
+    folium.Map
+        Layers (check boxes): "Required assets (n)" (class ``nwm-required``), one
+        "Business case: <action> (n)" per action (class ``nwm-case``) and "Suggested
+        new sites (n)" (class ``nwm-site``). Popups give the role, owner type and the
+        residents who depend on each asset; a site's popup the residents it would
+        bring within the walk.
+    """
+    cases = outline.business_case
+    on_assets = cases[cases["id"].isin(assets.index)]
+    actions = list(dict.fromkeys(on_assets["action"].astype(str)))
+    action_colour = {a: _ACTION_COLOURS[i % len(_ACTION_COLOURS)] for i, a in enumerate(actions)}
+    sites = outline.new_sites
+    legend = [("required asset", REQUIRED_COLOUR, "point")]
+    legend += [(f"business case: {a}", action_colour[a], "point") for a in actions]
+    legend += [("suggested new site", SITE_COLOUR, "point")]
+    m = _base_map(
+        title=title,
+        subtitle=subtitle
+        or (
+            f"{outline.required.index.nunique()} required assets, {len(cases)} business "
+            f"cases, {len(sites)} suggested new sites"
+        ),
+        legend=legend,
+        legend_title="Role",
+        network_label=network_label,
+        attribution=attribution,
+        tiles=tiles,
+        bounds=_frame(wards, assets),
+    )
+    _add_wards(m, wards, assignment=assignment, fill=True, name="Localities")
+    table = assets.copy()
+    if assignment is not None and "ward_code" in table.columns:
+        table["locality"] = table["ward_code"].map(assignment)
+    table["_lon"], table["_lat"] = _lonlat(table)
+    roles = asset_roles(assets, outline)
+    required = table.loc[table.index.isin(outline.required.index)]
+    fg = folium.FeatureGroup(name=_esc(f"Required assets ({len(required)})"))
+    _GeoJsonLayer(
+        _asset_features(required, roles, radius=7, fill=REQUIRED_COLOUR, class_name="nwm-required")
+    ).add_to(fg)
+    fg.add_to(m)
+    for action in actions:
+        ids = list(dict.fromkeys(on_assets.loc[on_assets["action"] == action, "id"]))
+        sub = table.loc[ids]
+        fg = folium.FeatureGroup(name=_esc(f"Business case: {action} ({len(sub)})"))
+        _GeoJsonLayer(
+            _asset_features(sub, roles, radius=5, fill=action_colour[action], class_name="nwm-case")
+        ).add_to(fg)
+        fg.add_to(m)
+    if len(sites):
+        fg = folium.FeatureGroup(name=_esc(f"Suggested new sites ({len(sites)})"))
+        _GeoJsonLayer(_site_features(sites, cases)).add_to(fg)
+        fg.add_to(m)
+    if wards is not None and len(wards):
+        _add_ward_labels(m, wards)
     folium.LayerControl(collapsed=False).add_to(m)
     return m

@@ -60,7 +60,8 @@ class _GeoJsonLayer(MacroElement):
     """A GeoJSON layer drawn with plain Leaflet: per-feature style, popups, labels.
 
     Features carry ``_style`` (Leaflet path options), and optionally ``_popup`` and
-    ``_tooltip`` (already escaped HTML) and ``_label`` (escaped HTML drawn as text).
+    ``_tooltip`` (already escaped HTML) and ``_label`` (escaped HTML drawn as text, with
+    the CSS class ``_label_class``, "nwm-label" by default).
     Points are circle markers.
     """
 
@@ -74,8 +75,8 @@ class _GeoJsonLayer(MacroElement):
                 pointToLayer: function(f, ll) {
                     if (f.properties._label !== undefined) {
                         return L.marker(ll, {interactive: false, keyboard: false,
-                            icon: L.divIcon({className: "nwm-label", html: f.properties._label,
-                                             iconSize: null})});
+                            icon: L.divIcon({className: f.properties._label_class || "nwm-label",
+                                             html: f.properties._label, iconSize: null})});
                     }
                     return L.circleMarker(ll, f.properties._style || {});
                 },
@@ -129,6 +130,11 @@ _PAGE_CSS = """
 .nwm-network { font-weight: bold; color: #a50f15; font-size: 12px; }
 .nwm-label { font: bold 13px Arial, sans-serif; color: #111; white-space: nowrap;
   text-shadow: 0 0 3px #fff, 0 0 3px #fff; background: none; border: none; }
+.nwm-ward-label { font: 11px Arial, sans-serif; color: #333; white-space: nowrap;
+  text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 2px #fff; background: none; border: none;
+  pointer-events: none; }
+.nwm-ward-label span { display: inline-block; transform: translate(-50%, -50%); }
+.nwm-note { margin: 3px 0 0 0; font-size: 11px; color: #444; max-width: 520px; }
 """
 
 

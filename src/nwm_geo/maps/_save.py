@@ -82,6 +82,9 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, max_bytes: int = MA
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) -> None:
     """Save a figure atomically, in the format of the file suffix (PNG by default).
 
+    The saved image is cropped to what is drawn (``bbox_inches="tight"``), so a legend
+    outside the axes or the sources footer is never cut off.
+
     Parameters
     ----------
     fig
@@ -93,4 +96,10 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) ->
         Resolution in dots per inch.
     """
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=os.path.splitext(str(path))[1].lstrip(".") or "png")
+        fig.savefig(
+            tmp,
+            dpi=dpi,
+            format=os.path.splitext(str(path))[1].lstrip(".") or "png",
+            bbox_inches="tight",
+            pad_inches=0.1,
+        )

@@ -438,7 +438,24 @@ class Study:
 
     @cached_property
     def walksheds(self) -> gpd.GeoDataFrame:
-        """15-minute walksheds dissolved per category (EPSG:27700)."""
+        """15-minute walksheds dissolved per category (EPSG:27700).
+
+        On a real street network, the reached streets buffered
+        (:func:`nwm_geo.coverage.walksheds`); on the approximate network, whose edges
+        join postcode centroids rather than follow streets, the catchment cells of the
+        postcodes within the walk (:func:`nwm_geo.coverage.catchment_cells`, its
+        ``attrs["method"]`` says so), which draws no false holes between the edges.
+        """
+        if network.is_approximate(self.graph):
+            cats = [c for c in self.categories if c in self.minutes_to_nearest.columns]
+            return coverage.catchment_cells(
+                self.demand,
+                self.minutes_to_nearest,
+                boundary=data.borough_boundary(self._ward_shapes),
+                columns=cats,
+                minutes=self.minutes,
+                speed_m_per_min=self.speed_m_per_min,
+            )
         return coverage.walksheds(
             self.model, minutes=self.minutes, speed_m_per_min=self.speed_m_per_min, by="category"
         )

@@ -391,7 +391,7 @@ def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
 
 
 def write_report(study: Study, out: Path) -> list[Path]:
-    """Write the requirements spreadsheet, the maps and ``index.html``.
+    """Write the requirements spreadsheet, the maps, the locality pack and ``index.html``.
 
     Parameters
     ----------
@@ -423,7 +423,9 @@ def write_report(study: Study, out: Path) -> list[Path]:
         "Localities": ("map_localities.html", localities_map),
         "Community assets by category": (
             "map_assets.html",
-            maps.assets_map(register, wards=wards, assignment=assignment, **common),
+            maps.assets_map(
+                register, wards=wards, assignment=assignment, outline=outline, **common
+            ),
         ),
         f"Residents beyond a {minutes:g}-minute walk": (
             "map_gaps.html",
@@ -447,6 +449,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
                 study.walksheds, assets=register, wards=wards, minutes=minutes, **common
             ),
         ),
+        **requirements_map_entry(study),
     }
     written: list[Path] = []
     map_links: list[tuple[str, Path]] = []
@@ -475,6 +478,9 @@ def write_report(study: Study, out: Path) -> list[Path]:
     for title, (name, fig) in figures.items():
         maps.save_figure(fig, out / name)
         map_links.append((title, out / name))
+    map_links.append(
+        ("Printable locality pack (PDF)", write_pack(study, out / "locality_pack.pdf"))
+    )
     context = workbook_context(study)
     xlsx = report.write_requirements_xlsx(
         outline,
@@ -521,6 +527,75 @@ def write_report(study: Study, out: Path) -> list[Path]:
     )
     written.append(index)
     return written
+
+
+def requirements_map_entry(study: Study) -> dict[str, tuple[str, Any]]:
+    """Return the requirements map as a ``{title: (file name, map)}`` entry of the report.
+
+    Parameters
+    ----------
+    study
+        The study.
+
+    Returns
+    -------
+    dict
+        One entry: "Required assets, business cases and new sites" ->
+        (``map_requirements.html``, :func:`nwm_geo.maps.requirements_map`).
+    """
+    m = maps.requirements_map(
+        study.outline,
+        study.register,
+        wards=study.wards,
+        assignment=study.plan.assignment,
+        network_label=study.network_label,
+    )
+    return {"Required assets, business cases and new sites": ("map_requirements.html", m)}
+
+
+def write_pack(study: Study, path: Path) -> Path:
+    """Write the printable locality pack (``reports/locality_pack.pdf``).
+
+    Parameters
+    ----------
+    study
+        The study (its hubs, once it has them, are marked on each locality's map).
+    path
+        Destination ``.pdf``.
+
+    Returns
+    -------
+    Path
+        The file written: a summary page and one page per locality.
+    """
+    bundles = list(study.bundles)
+    gaps = coverage.catchment_cells(
+        study.demand,
+        study.minutes_to_nearest,
+        boundary=data.borough_boundary(study.wards),
+        columns=bundles,
+        minutes=study.minutes,
+        speed_m_per_min=study.speed_m_per_min,
+        beyond=True,
+    )
+    notes = [data_note(study.reconciliation, area=study.profile), f"Data: {study.data_dates}."]
+    if network.is_approximate(study.graph):
+        notes.append(network.APPROXIMATION_ERROR_NOTE)
+    hubs = getattr(study, "hubs", None)  # the hubs table, once the study chooses hubs
+    inputs = report.PackInputs(
+        area_name=study.profile.name,
+        wards=study.wards,
+        assignment=study.plan.assignment,
+        register=study.register,
+        outline=study.outline,
+        bundles=bundles,
+        gaps=gaps,
+        hubs=hubs if isinstance(hubs, pd.DataFrame) else None,
+        network_label=study.network_label,
+        notes=notes,
+        minutes=study.minutes,
+    )
+    return report.write_locality_pack(path, inputs)
 
 
 #: The tables ``reports/tables/`` holds (title -> file name); index.html links them.

@@ -9,7 +9,9 @@ Out: ``reports/asset_requirements.xlsx`` (:func:`write_requirements_xlsx`), a br
 workbook: "Read me", "Summary", one profile sheet per locality, "Business cases",
 "Method and proof" and data sheets; ``reports/index.html`` (:func:`write_index_html`):
 the headline findings, the proof and the caveats first, then links to every map and
-table. :func:`add_equity_sheet` adds an "Equity" sheet and deprivation and age lines,
+table; ``reports/locality_pack.pdf`` (:func:`write_locality_pack`), the printable pack:
+a summary page and one page per locality (map, key figures, business cases).
+:func:`add_equity_sheet` adds an "Equity" sheet and deprivation and age lines,
 :func:`add_hub_sheet` the "Hubs" sheet, :func:`add_closure_impact_sheet` the "Closure
 impact" sheet; :func:`finish_workbook` then gives every added sheet the briefing's
 set-up.
@@ -24,7 +26,8 @@ column that :func:`nwm_geo._safe.is_personal_column` flags is dropped.
 Where things live: ``_method`` the run's method text (:class:`RunInfo`), ``_xlsx`` the
 workbook's sheets (:class:`WorkbookContext`), ``_sheet`` one sheet streamed in
 openpyxl's write-only mode, ``_equity`` the equity sheet, ``_hubs`` the hubs sheet,
-``_sheets`` the closure-impact sheet and short workbooks, ``_index`` the HTML index.
+``_sheets`` the closure-impact sheet and short workbooks, ``_index`` the HTML index,
+``_pack`` the printable PDF.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from nwm_geo.report._equity import add_equity_sheet
 from nwm_geo.report._hubs import HUB_SHEET, add_hub_sheet
 from nwm_geo.report._index import IndexFindings, write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
+from nwm_geo.report._pack import PACK_PAGE_SIZE, PackInputs, write_locality_pack
 from nwm_geo.report._sheets import add_closure_impact_sheet, write_tables_xlsx
 from nwm_geo.report._xlsx import (
     BUNDLE_MEANING,
@@ -49,8 +53,10 @@ __all__ = [
     "BUNDLE_MEANING",
     "DATA_SHEETS",
     "HUB_SHEET",
+    "PACK_PAGE_SIZE",
     "READING_ROW_LIMIT",
     "IndexFindings",
+    "PackInputs",
     "RunInfo",
     "WorkbookContext",
     "add_closure_impact_sheet",
@@ -62,6 +68,7 @@ __all__ = [
     "register_gap_note",
     "sheet_name",
     "write_index_html",
+    "write_locality_pack",
     "write_requirements_xlsx",
     "write_tables_xlsx",
 ]

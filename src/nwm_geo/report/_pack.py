@@ -1,0 +1,315 @@
+"""The printable locality pack: ``reports/locality_pack.pdf`` (matplotlib's PdfPages).
+
+In: a :class:`PackInputs` (wards, plan, register, outline, gap areas, optional hubs,
+the run's notes). Out: an A4 landscape PDF, written atomically: a summary page (the
+localities map and one row per locality), then one page per locality with its map
+(wards named, assets, required assets and suggested sites marked, the hub when the
+study has one, areas beyond the walk shaded), its key figures and its business cases.
+Every page carries the sources and licences, the network label and, on the
+approximate network, the approximation note.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+from matplotlib.figure import Figure
+
+from nwm_geo import maps, settings
+from nwm_geo._io import atomic_path
+from nwm_geo._safe import mask_personal_text
+from nwm_geo._units import resolve_minutes
+from nwm_geo.requirements import RequirementsOutline
+
+__all__ = ["PACK_PAGE_SIZE", "PackInputs", "write_locality_pack"]
+
+#: Page size of the pack, inches (A4 landscape).
+PACK_PAGE_SIZE: tuple[float, float] = (11.69, 8.27)
+
+#: Business cases listed on a locality page (the largest first); the rest are counted.
+_MAX_CASES = 16
+
+
+@dataclass
+class PackInputs:
+    """Everything the locality pack shows.
+
+    Attributes
+    ----------
+    area_name
+        The area's display name (e.g. "Luton").
+    wards
+        Ward polygons indexed by ``ward_code`` with ``ward_name``.
+    assignment
+        ``ward_code -> locality``.
+    register
+        The asset register (indexed by ``asset_id``, with ``in_borough``).
+    outline
+        The outline of requirements.
+    bundles
+        The bundle names, in order.
+    gaps
+        Areas beyond the walk, one polygon per bundle (EPSG:27700), e.g.
+        ``coverage.catchment_cells(..., beyond=True)``; ``None`` draws none.
+    hubs
+        One row per locality with ``locality`` and ``hub_asset_id`` (the hubs table)
+        when the study has chosen hubs; each page then marks its hub.
+    network_label
+        The network line.
+    notes
+        Sentences printed on every page under the sources (e.g. the approximation
+        note and the register's gap to the council's count).
+    minutes
+        Walk threshold, for the wording.
+    """
+
+    area_name: str
+    wards: gpd.GeoDataFrame
+    assignment: pd.Series
+    register: pd.DataFrame
+    outline: RequirementsOutline
+    bundles: Sequence[str]
+    gaps: gpd.GeoDataFrame | None = None
+    hubs: pd.DataFrame | None = None
+    network_label: str = ""
+    notes: Sequence[str] = field(default_factory=tuple)
+    minutes: float | None = None
+
+
+def _clean(text: Any) -> str:
+    """Text for the PDF: personal data masked, missing values blank."""
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return ""
+    return mask_personal_text(str(text))[0]
+
+
+def _num(value: Any) -> float:
+    return float(value)
+
+
+def _page(inputs: PackInputs, heading: str) -> Figure:
+    fig = maps.new_figure(PACK_PAGE_SIZE, layout=None)
+    fig.text(0.03, 0.955, heading, fontsize=16, weight="bold", va="top", gid="nwm-heading")
+    width = int((PACK_PAGE_SIZE[0] - 0.6) * 72 / (6.0 * 0.55))
+    lines = [f"{inputs.network_label}." if inputs.network_label else ""]
+    lines += [_clean(n) for n in inputs.notes]
+    lines.append(f"Sources and licences: {settings.attribution}")
+    wrapped = "\n".join(textwrap.fill(t, width) for t in lines if t)
+    fig.text(0.03, 0.012, wrapped, fontsize=6.0, va="bottom", color="#333333", gid="nwm-sources")
+    return fig
+
+
+def _hub_id(inputs: PackInputs, locality: str) -> object | None:
+    """Return the locality's hub asset when the study has hubs (the hubs-table hook)."""
+    hubs = inputs.hubs
+    if hubs is None or len(hubs) == 0 or "hub_asset_id" not in hubs.columns:
+        return None
+    rows = hubs[hubs["locality"].astype(str) == str(locality)]
+    if len(rows) == 0:
+        return None
+    hub: object = rows["hub_asset_id"].iloc[0]
+    return None if _clean(hub) == "" else hub
+
+
+def _bundle_shares(inputs: PackInputs, locality: str) -> list[tuple[str, float, float]]:
+    summ = inputs.outline.summary
+    out = []
+    for b in inputs.bundles:
+        if (locality, b) in summ.index:
+            share = _num(summ.at[(locality, b), "covered_share"])
+            out.append((b, share, _num(summ.at[(locality, b), "gap_population"])))
+    return out
+
+
+def _summary_page(inputs: PackInputs, m: float) -> Figure:
+    fig = _page(inputs, f"{inputs.area_name}: locality pack")
+    outline = inputs.outline
+    fig.text(
+        0.03,
+        0.905,
+        f"{len(outline.localities)} localities of whole wards. Share of residents within a "
+        f"{m:g}-minute walk of each bundle, and the business cases, per locality. One page "
+        "per locality follows.",
+        fontsize=9,
+        va="top",
+    )
+    ax = fig.add_axes((0.02, 0.16, 0.42, 0.72))
+    maps.plot_localities(inputs.wards, inputs.assignment, title="", ax=ax)
+    header = [
+        "Locality",
+        "Residents",
+        "Wards",
+        "Assets",
+        *["\n".join([*textwrap.wrap(b, 10), "% within"]) for b in inputs.bundles],
+        "Business\ncases",
+    ]
+    rows = []
+    cases = outline.business_case
+    reg = inputs.register
+    in_b = reg["in_borough"].astype(bool) if "in_borough" in reg.columns else True
+    loc_of = reg["ward_code"].map(inputs.assignment) if "ward_code" in reg.columns else None
+    for loc in outline.localities:
+        shares = _bundle_shares(inputs, loc)
+        pop = outline.summary.loc[(loc, shares[0][0]), "population"] if shares else float("nan")
+        n_assets = int(((loc_of == loc) & in_b).sum()) if loc_of is not None else 0
+        rows.append(
+            [
+                loc,
+                f"{_num(pop):,.0f}",
+                str(int((inputs.assignment == loc).sum())),
+                str(n_assets),
+                *[f"{100 * s:.1f} %" for _, s, _ in shares],
+                str(int((cases["locality"] == loc).sum())),
+            ]
+        )
+    tab_ax = fig.add_axes((0.46, 0.25, 0.52, 0.6))
+    tab_ax.set_axis_off()
+    n_b = len(inputs.bundles)
+    widths = [0.16, 0.12, 0.07, 0.08, *([0.45 / max(n_b, 1)] * n_b), 0.12]
+    table = tab_ax.table(
+        cellText=rows, colLabels=header, loc="upper center", cellLoc="left", colWidths=widths
+    )
+    table.auto_set_font_size(False)
+    table.set_fontsize(7.5)
+    table.scale(1.0, 1.6)
+    for (r, _c), cell in table.get_celld().items():
+        if r == 0:
+            cell.set_text_props(weight="bold")
+            cell.set_facecolor("#eeeeee")
+            cell.set_height(cell.get_height() * 2.6)
+    fig.text(
+        0.46,
+        0.5,
+        "\n".join(
+            textwrap.wrap(
+                f"Assets: {maps.count_text(reg)} (assets outside are counted apart; "
+                "residents walk to them). Business cases follow the written rules of the "
+                "outline; see the workbook for every row and the caveats.",
+                110,
+            )
+        ),
+        fontsize=7.5,
+        va="top",
+    )
+    return fig
+
+
+def _locality_page(inputs: PackInputs, locality: str, m: float) -> Figure:
+    fig = _page(inputs, f"{inputs.area_name}: {locality}")
+    outline = inputs.outline
+    reg = inputs.register
+    ward_names = inputs.wards["ward_name"] if "ward_name" in inputs.wards.columns else None
+    codes = [c for c in inputs.assignment.index if inputs.assignment[c] == locality]
+    names = sorted(str(ward_names[c]) if ward_names is not None else str(c) for c in codes)
+    in_loc = reg["ward_code"].map(inputs.assignment) == locality
+    assets = reg[in_loc]
+    sites = outline.new_sites[outline.new_sites["locality"] == locality]
+    required = outline.required[outline.required["locality"] == locality].index
+    layers = maps.LocalityLayers(
+        assets=assets,
+        required=list(required),
+        sites=sites,
+        gaps=inputs.gaps,
+        hub_id=_hub_id(inputs, locality),
+    )
+    ax = fig.add_axes((0.02, 0.16, 0.5, 0.74))
+    maps.plot_locality(inputs.wards, inputs.assignment, locality, layers=layers, ax=ax, title="")
+    shares = _bundle_shares(inputs, locality)
+    pop = outline.summary.loc[(locality, shares[0][0]), "population"] if shares else float("nan")
+    facts = [
+        f"Wards ({len(names)}): " + ", ".join(names),
+        f"Residents: {_num(pop):,.0f}; assets in the locality: {len(assets)}; "
+        f"required (sole providers): {len(required)}; suggested new sites: {len(sites)}",
+    ]
+    hub = layers.hub_id
+    if hub is not None and hub in reg.index:
+        facts.append(f"Hub: {_clean(reg.at[hub, 'name'])}")
+    facts += [
+        f"{b}: {100 * s:.1f} % within {m:g} min; {g:,.0f} residents beyond" for b, s, g in shares
+    ]
+    y = 0.9
+    for line in facts:
+        wrapped = textwrap.wrap(line, 85)
+        fig.text(0.54, y, "\n".join(wrapped), fontsize=8.5, va="top")
+        y -= 0.028 * len(wrapped) + 0.006
+    cases = outline.business_case[outline.business_case["locality"] == locality]
+    cases = cases.sort_values("population", ascending=False)
+    fig.text(0.54, y - 0.01, f"Business cases ({len(cases)})", fontsize=10, weight="bold", va="top")
+    y -= 0.04
+    shown = cases.head(_MAX_CASES)
+    rows = [
+        [
+            _clean(r["rule"]),
+            textwrap.shorten(_clean(r["action"]), 31, placeholder=" ..."),
+            textwrap.shorten(_clean(r["name"]), 34, placeholder=" ..."),
+            textwrap.shorten(_clean(r["measure"]), 20),
+            f"{float(r['population']):,.0f}" if pd.notna(r["population"]) else "",
+        ]
+        for _, r in shown.iterrows()
+    ]
+    if rows:
+        height = min(0.028 * (len(rows) + 1), max(y - 0.17, 0.05))
+        tab_ax = fig.add_axes((0.54, y - height, 0.44, height))
+        tab_ax.set_axis_off()
+        table = tab_ax.table(
+            cellText=rows,
+            colLabels=["Rule", "Action", "Site", "For", "Residents"],
+            loc="upper left",
+            cellLoc="left",
+            colWidths=[0.06, 0.3, 0.33, 0.19, 0.12],
+        )
+        table.auto_set_font_size(False)
+        table.set_fontsize(6.5)
+        for (r, _c), cell in table.get_celld().items():
+            if r == 0:
+                cell.set_text_props(weight="bold")
+                cell.set_facecolor("#eeeeee")
+        y -= height + 0.01
+    more = len(cases) - len(shown)
+    tail = (
+        f"{more} more in the workbook (asset_requirements.xlsx)."
+        if more > 0
+        else ("No business case in this locality." if not rows else "")
+    )
+    if tail:
+        fig.text(0.54, y - 0.005, tail, fontsize=7.5, va="top", style="italic")
+    return fig
+
+
+def write_locality_pack(path: str | os.PathLike[str], inputs: PackInputs) -> Path:
+    """Write the printable locality pack as one PDF, atomically.
+
+    Parameters
+    ----------
+    path
+        Destination ``.pdf``.
+    inputs
+        What to show (:class:`PackInputs`).
+
+    Returns
+    -------
+    Path
+        The file written: a summary page, then one A4 landscape page per locality
+        (``1 + len(inputs.outline.localities)`` pages).
+    """
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    m = resolve_minutes(inputs.minutes)
+    out = Path(path)
+    meta: dict[str, Any] = {
+        "Title": f"{inputs.area_name}: locality pack",
+        "Creator": "nwm_geo",
+        "Subject": "Neighbourhood Working Model localities",
+    }
+    with atomic_path(out) as tmp, PdfPages(tmp, metadata=meta) as pdf:
+        pdf.savefig(_summary_page(inputs, m))
+        for loc in inputs.outline.localities:
+            pdf.savefig(_locality_page(inputs, loc, m))
+    return out

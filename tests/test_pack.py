@@ -1,0 +1,123 @@
+"""The printable locality pack: a summary page plus one page per locality, each with content.
+
+The PDF is rendered to PNG with poppler's ``pdftoppm`` and read back with ``pdftotext``
+(Debian's ``poppler-utils``; ``scripts/test.sh`` installs it when missing). The unit tier
+runs on the SYNTHETIC council of ``tests/conftest.py``; the integration test on Luton.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from nwm_geo import pipeline, report
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        pytest.fail(f"{name} not found; install Debian's poppler-utils")
+    return found
+
+
+def _pages_png(pdf: Path, out: Path) -> list[Path]:
+    subprocess.run(
+        [_tool("pdftoppm"), "-r", "40", "-png", str(pdf), str(out / "page")],
+        check=True,
+        capture_output=True,
+    )
+    return sorted(out.glob("page-*.png"))
+
+
+def _page_text(pdf: Path, page: int) -> str:
+    res = subprocess.run(
+        [_tool("pdftotext"), "-f", str(page), "-l", str(page), "-layout", str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return res.stdout
+
+
+def _check_pages(pdf: Path, tmp: Path, localities: list[str]) -> None:
+    pngs = _pages_png(pdf, tmp)
+    assert len(pngs) == 1 + len(localities)
+    for png in pngs:
+        arr = np.asarray(Image.open(png).convert("RGB")).reshape(-1, 3)
+        ink = float((arr.min(axis=1) < 235).mean())
+        colours = len(np.unique(arr // 16, axis=0))
+        assert ink > 0.05, f"{png.name}: only {ink:.1%} of the page is drawn on"
+        assert colours > 20, f"{png.name}: {colours} colours, no map on it"
+    for i in range(1, len(pngs) + 1):
+        text = " ".join(_page_text(pdf, i).split())
+        assert "OGL v3" in text and "ODbL" in text, f"page {i}: no sources"
+        assert "network:" in text, f"page {i}: no network label"
+        if i > 1:
+            assert localities[i - 2] in text
+            assert "Business cases" in text
+            assert "within 15 min" in text
+
+
+def test_pack_has_a_summary_and_one_page_per_locality(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    profile, data_dir = synthetic_area
+    study = pipeline.Study(area=profile, data_dir=data_dir)
+    pdf = pipeline.write_pack(study, tmp_path / "locality_pack.pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+    _check_pages(pdf, tmp_path, study.outline.localities)
+    text = " ".join(_page_text(pdf, 2).split())
+    wards = study.wards["ward_name"][study.plan.assignment == study.outline.localities[0]]
+    for name in wards:
+        assert name in text  # the page lists its wards
+    # the study's hub for this locality (Study.hubs) is named and marked on its page
+    hubs = study.hubs
+    hub_id = hubs.loc[hubs["locality"] == study.outline.localities[0], "hub_asset_id"].iloc[0]
+    assert f"Hub: {study.register.at[hub_id, 'name']}" in text
+
+
+def test_pack_marks_the_hub_when_the_study_has_one(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    profile, data_dir = synthetic_area
+    study = pipeline.Study(area=profile, data_dir=data_dir)
+    loc = study.outline.localities[0]
+    here = study.register[study.register["ward_code"].map(study.plan.assignment) == loc]
+    # SYNTHETIC hubs table (the shape branch `hubs` writes): one locality gets a hub
+    hubs = pd.DataFrame({"locality": [loc], "hub_asset_id": [here.index[0]]})
+    inputs = report.PackInputs(
+        area_name="Synthetic",
+        wards=study.wards,
+        assignment=study.plan.assignment,
+        register=study.register,
+        outline=study.outline,
+        bundles=list(study.bundles),
+        hubs=hubs,
+        network_label=study.network_label,
+    )
+    pdf = report.write_locality_pack(tmp_path / "pack.pdf", inputs)
+    assert f"Hub: {here['name'].iloc[0]}" in " ".join(_page_text(pdf, 2).split())
+    assert "Hub:" not in _page_text(pdf, 3)
+    no_hub = report.write_locality_pack(
+        tmp_path / "plain.pdf", dataclasses.replace(inputs, hubs=None)
+    )
+    assert "Hub:" not in _page_text(no_hub, 2)
+
+
+@pytest.mark.integration
+def test_luton_pack(tmp_path: Path) -> None:
+    study = pipeline.Study()
+    pdf = pipeline.write_pack(study, tmp_path / "locality_pack.pdf")
+    assert len(study.outline.localities) == 5
+    _check_pages(pdf, tmp_path, study.outline.localities)
+    first = " ".join(_page_text(pdf, 1).split())
+    assert "274 in the borough, plus 4 outside" in first
+    for i in range(1, 7):
+        assert "approximate" in _page_text(pdf, i)
