@@ -363,6 +363,57 @@ def _outline_for(assets: pd.DataFrame, points: pd.DataFrame) -> rq.RequirementsO
     )
 
 
+def _hubs_frame(assets: pd.DataFrame, localities: list[str]) -> gpd.GeoDataFrame:
+    """SYNTHETIC hubs: the first assets, one per locality, with point geometry."""
+    first = assets.iloc[: len(localities)]
+    return gpd.GeoDataFrame(
+        {
+            "locality": localities,
+            "hub_asset_id": list(first.index),
+            "hub_name": list(first["name"]),
+            "residents_within": 100.0,
+            "share_pct": 50.0,
+            "mean_minutes": 7.5,
+        },
+        geometry=gpd.points_from_xy(first["lon"], first["lat"]),
+        crs=settings.wgs84,
+    )
+
+
+def _later_maps(
+    assets: pd.DataFrame, points: pd.DataFrame, wards: gpd.GeoDataFrame
+) -> dict[str, folium.Map]:
+    """The equity, scenario-difference and hubs maps, each with a point far outside."""
+    far = pd.DataFrame(
+        {"lon": [-1.5], "lat": [52.6], "population": [10]}, index=pd.Index(["FAR 1AA"])
+    )
+    gaps = pd.concat([points, far]).assign(imd_decile=3, go=True)
+    changes = gaps.assign(measure="go", change=np.where(gaps["population"] > 60, "loses", "gains"))
+    hub_map = maps.localities_map(wards, ASSIGNMENT)
+    hub_sites = _hubs_frame(pd.concat([assets, far.assign(name="Far hub")]).iloc[-1:], ["South"])
+    maps.add_hubs(hub_map, hub_sites, localities=ASSIGNMENT.to_numpy())
+    return {
+        "equity": maps.deprivation_gaps_map(gaps, measures=["go"], wards=wards),
+        "difference": maps.difference_map(
+            changes, measures=["go"], wards=wards, assignment=ASSIGNMENT, closed=far
+        ),
+        "hubs": hub_map,
+    }
+
+
+def test_hub_markers_take_the_plans_locality_colours(
+    assets: pd.DataFrame, wards: gpd.GeoDataFrame
+) -> None:
+    localities = ["South", "North", "Central"]
+    m = maps.localities_map(wards, ASSIGNMENT)
+    page = _html(maps.add_hubs(m, _hubs_frame(assets, localities), localities=ASSIGNMENT))
+    colours = maps.locality_colours(ASSIGNMENT)
+    hub = r'"fillColor":"(#[0-9a-f]{6})","fillOpacity":1.0,"className":"nwm-hub"'
+    fills = re.findall(hub, page)
+    assert fills == [colours[loc] for loc in localities]
+    assert len(set(fills)) == 3  # three localities, three colours (CRC32 picks could clash)
+
+
 def test_every_map_names_the_wards_and_is_framed_to_them(
     assets: pd.DataFrame, wards: gpd.GeoDataFrame, points: pd.DataFrame, nearest: pd.DataFrame
 ) -> None:
@@ -383,6 +434,7 @@ def test_every_map_names_the_wards_and_is_framed_to_them(
         "requirements": maps.requirements_map(
             _outline_for(assets, points), register, wards=wards, assignment=ASSIGNMENT
         ),
+        **_later_maps(assets, points, wards),
     }
     west, south, east, north = wards.total_bounds
     for name, m in built.items():

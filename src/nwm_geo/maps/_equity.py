@@ -17,8 +17,8 @@ import pandas as pd
 
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes
-from nwm_geo.maps._folium import _add_wards
-from nwm_geo.maps._geo import _bounds, _lonlat, _point_feature
+from nwm_geo.maps._folium import _add_ward_labels, _add_wards, _frame
+from nwm_geo.maps._geo import _lonlat, _point_feature
 from nwm_geo.maps._leaflet import _base_map, _esc, _GeoJsonLayer
 
 __all__ = ["IMD_DECILE_COLOURS", "deprivation_gaps_map"]
@@ -108,7 +108,8 @@ def deprivation_gaps_map(  # noqa: PLR0913
         aged 65+ are beyond the walk at their own speed: adds one layer per measure,
         sized by those residents.
     wards
-        Ward boundaries to draw.
+        Ward boundaries to draw and name; the map is framed to them (postcodes
+        outside are drawn, not framed).
     minutes
         The threshold, for the title (default ``settings.walk_minutes``).
     speeds_note
@@ -155,7 +156,7 @@ def deprivation_gaps_map(  # noqa: PLR0913
         network_label=network_label,
         attribution=attribution,
         tiles=tiles,
-        bounds=_bounds(wards, points),
+        bounds=_frame(wards, points),
     )
     _add_wards(m, wards)
     pts = points.copy()
@@ -181,5 +182,7 @@ def deprivation_gaps_map(  # noqa: PLR0913
                 max_radius=max_radius,
                 what="residents aged 65+ beyond",
             ).add_to(m)
+    if wards is not None and len(wards):
+        _add_ward_labels(m, wards)
     folium.LayerControl(collapsed=False).add_to(m)
     return m

@@ -9,6 +9,7 @@ layer (class ``nwm-catchment``); every text is escaped.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import folium
 import geopandas as gpd
@@ -16,7 +17,7 @@ import pandas as pd
 
 from nwm_geo.maps._geo import _feature, _lonlat, _point_feature, _simplified
 from nwm_geo.maps._leaflet import _esc, _GeoJsonLayer
-from nwm_geo.maps._style import locality_colour
+from nwm_geo.maps._style import locality_colours
 
 __all__ = ["add_hubs", "hub_points"]
 
@@ -36,6 +37,7 @@ def add_hubs(
     *,
     minutes: float = 15.0,
     name: str = "Hubs",
+    localities: Iterable[object] | None = None,
 ) -> folium.Map:
     """Add hub markers (and their walk catchments) to a map.
 
@@ -52,6 +54,10 @@ def add_hubs(
         The walk threshold, for the labels.
     name
         The markers' layer name.
+    localities
+        All the plan's localities (e.g. its assignment's values): markers and
+        catchments take the colours of :func:`~nwm_geo.maps.locality_colours`, the
+        ones the plan's wards have on every map. Default: the hubs' own localities.
 
     Returns
     -------
@@ -61,13 +67,14 @@ def add_hubs(
     controls = {k: v for k, v in m._children.items() if isinstance(v, folium.LayerControl)}
     for key in controls:
         del m._children[key]
+    colours = locality_colours(hubs["locality"] if localities is None else localities)
     if catchments is not None and len(catchments):
         ok = catchments[catchments.geometry.notna() & ~catchments.geometry.is_empty]
         geoms = _simplified(ok, 15.0)
         loc_of = dict(zip(hubs["hub_asset_id"], hubs["locality"], strict=False))
         feats = []
         for hid, geom in geoms.items():
-            colour = locality_colour(str(loc_of.get(hid, "")))
+            colour = colours.get(str(loc_of.get(hid, "")), "#999999")
             style = {
                 "color": colour,
                 "weight": 1.5,
@@ -91,7 +98,7 @@ def add_hubs(
                 "radius": 9,
                 "color": "#000000",
                 "weight": 2,
-                "fillColor": locality_colour(str(r["locality"])),
+                "fillColor": colours.get(str(r["locality"]), "#999999"),
                 "fillOpacity": 1.0,
                 "className": "nwm-hub",
             }

@@ -356,6 +356,7 @@ def _hub_markers(study: Study, localities_map: Any) -> None:
         catchments,
         minutes=study.minutes or settings.walk_minutes,
         name="Hubs (best in each locality)",
+        localities=study.plan.assignment.to_numpy(),
     )
 
 
@@ -384,7 +385,13 @@ def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
         minutes=study.minutes,
         speed_m_per_min=study.speed_m_per_min,
     )
-    maps.add_hubs(m, points, catchments, minutes=study.minutes or settings.walk_minutes)
+    maps.add_hubs(
+        m,
+        points,
+        catchments,
+        minutes=study.minutes or settings.walk_minutes,
+        localities=joint.plan.assignment.to_numpy(),
+    )
     path = out / "map_hubs_joint.html"
     maps.save_map(m, path)
     return [("Localities and hubs chosen together (joint optimum)", path)]
