@@ -212,6 +212,12 @@ def test_group_split_of_flagged_points() -> None:
     assert half.loc[("age_band", "age_65_plus"), "residents"] == pytest.approx(10.5)
     with pytest.raises(NwmGeoError, match="number >= 0"):
         equity.group_split(demand.assign(w=-1.0), weight="w")
+    # without the age bands: an error, or (partial) the quintile rows only
+    no_age = flagged.drop(columns=["age_65_plus"])
+    with pytest.raises(NwmGeoError, match="age_65_plus"):
+        equity.group_split(no_age, weight="beyond")
+    part = equity.group_split(no_age, weight="beyond", partial=True)
+    assert set(part["group"]) == {"imd_quintile"} and part["residents"].sum() == 30
 
 
 # ----------------------------------------------------------------------------------------
