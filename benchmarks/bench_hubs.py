@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import platform
 import statistics
 import sys
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import highspy
+import numpy as np
 import pulp
 
 from nwm_geo import __version__
@@ -39,6 +41,26 @@ __all__ = ["main"]
 
 RESULTS = Path(__file__).parent / "results" / "hubs.json"
 TARGET_S = 10.0
+
+
+def _json_ready(value: Any) -> Any:
+    """Return ``value`` with numpy scalars as Python numbers and NaN/inf as None.
+
+    JSON has no NaN: the "balance only" frontier row has no cap (``max_deviation``),
+    which must read ``null``, not the invalid ``NaN``.
+    """
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return number if math.isfinite(number) else None
+    return value
 
 
 def _timed(fn: Any, repeats: int) -> tuple[Any, list[float]]:
@@ -134,7 +156,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(RESULTS) as tmp:
-        tmp.write_text(json.dumps(result, indent=2, default=float) + "\n", encoding="utf-8")
+        text = json.dumps(_json_ready(result), indent=2, default=float, allow_nan=False)
+        tmp.write_text(text + "\n", encoding="utf-8")
     print(f"joint optimum: {joint.status}, median {joint_median:.3f} s over {args.repeats} runs")
     print(f"  {joint.residents_within:,} residents within reach (two-stage: {two_stage:,.0f})")
     print(front.table.round(2).to_string())

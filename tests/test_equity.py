@@ -212,6 +212,12 @@ def test_group_split_of_flagged_points() -> None:
     assert half.loc[("age_band", "age_65_plus"), "residents"] == pytest.approx(10.5)
     with pytest.raises(NwmGeoError, match="number >= 0"):
         equity.group_split(demand.assign(w=-1.0), weight="w")
+    # without the age bands: an error, or (partial) the quintile rows only
+    no_age = flagged.drop(columns=["age_65_plus"])
+    with pytest.raises(NwmGeoError, match="age_65_plus"):
+        equity.group_split(no_age, weight="beyond")
+    part = equity.group_split(no_age, weight="beyond", partial=True)
+    assert set(part["group"]) == {"imd_quintile"} and part["residents"].sum() == 30
 
 
 # ----------------------------------------------------------------------------------------
@@ -386,10 +392,18 @@ def test_run_writes_the_equity_files_sheet_and_map(synthetic_area, tmp_path) -> 
     assert "Equity" in wb.sheetnames
     sheet_text = " ".join(str(c.value) for row in wb["Equity"].iter_rows() for c in row if c.value)
     assert "50.8 m/min" in sheet_text and "Asher" in sheet_text and "Kakwani" in sheet_text
+    # each locality sheet shows its deprivation and age lines once (one path: the
+    # briefing workbook's equity hook), with the 65+ speed noted under them
+    localities = set(study.plan.assignment.unique())
+    seen = set()
     for ws in wb.worksheets:
-        if str(ws["A1"].value).startswith("Locality: "):
-            cells = [c.value for row in ws.iter_rows() for c in row]
-            assert "Deprivation and age" in cells
+        title = str(ws["A1"].value)
+        if title.startswith("Locality: "):
+            seen.add(title.removeprefix("Locality: "))
+            cells = [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+            assert cells.count("Deprivation and age") == 1, ws.title
+            assert sum("50.8 m/min" in c for c in cells) == 1, ws.title
+    assert seen == localities
     page = (reports / "map_equity.html").read_text(encoding="utf-8")
     assert "IMD decile 1 (most deprived)" in page and "50.8 m/min" in page
     sections = pipeline.equity_sections(study)

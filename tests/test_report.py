@@ -362,8 +362,8 @@ def test_locality_sheets_list_wards_figures_and_the_hooks(
     assert "Hub" in north and "Synthetic Hub" in north and "Synthetic Hub" not in south
     share = next(c for row in wb["North"].iter_rows() for c in row if c.value == 0.833)
     assert share.number_format == "0.0%"
-    assert "Coverage by deprivation and age" in south
-    assert "Coverage by deprivation and age" not in north
+    assert "Deprivation and age" in south
+    assert "Deprivation and age" not in north
     assert "Synthetic" in _text(wb["Summary"])
 
 

@@ -238,14 +238,16 @@ def test_closure_impact_matches_criticality_and_splits_by_equity(
     by_area = impact.areas.groupby("asset_id")["residents_losing"].sum()
     assert np.allclose(by_area, impact.assets.loc[by_area.index, "residents_losing"])
     # the demand points carry the equity groups (issue 11): the split is there, adds up,
-    # and agrees with equity.group_split of the postcodes that lose the library
+    # and is coverage.group_split (the one implementation, which equity re-exports) of
+    # the postcodes that lose the library
     from nwm_geo import equity
 
+    assert equity.group_split is coverage.group_split
     cover = study.asset_cover.reindex_points(study.demand.index)
     libs = [a for a in cover.source_index if study.register.loc[a, "category"] == "Library"]
     m = cover.csc[:, [cover.source_index.get_loc(a) for a in libs]].toarray()
     alone = m[:, libs.index("site-0002")] & (m.sum(axis=1) == 1)
-    split = equity.group_split(study.demand.assign(loses=alone), weight="loses")
+    split = coverage.group_split(study.demand.assign(loses=alone), weight="loses")
     split = split.set_index(["group", "value"])["residents"]
     for n in range(1, 6):
         assert lib[f"losing_imd_q{n}"] == pytest.approx(split[("imd_quintile", n)])

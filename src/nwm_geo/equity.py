@@ -18,7 +18,8 @@ three bundles") × group:
   concentration index of coverage over deprivation (:func:`concentration_index`);
 - :func:`group_split`: any flagged or weighted set of points (residents beyond the
   walk, residents who lose access when a site closes) split by IMD quintile and age
-  band;
+  band (re-exported from :func:`nwm_geo.coverage.group_split`, the one implementation,
+  which :func:`nwm_geo.coverage.closure_impact` also uses);
 - :func:`need_by_area`: residents in the two most deprived deciles and aged 65+ per
   ward, a third measure :func:`nwm_geo.localities.partition` can balance.
 
@@ -40,7 +41,7 @@ import pandas as pd
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_speed
-from nwm_geo.coverage import coverage_summary, coverage_table
+from nwm_geo.coverage import AGE_LABELS, coverage_summary, coverage_table, group_split
 from nwm_geo.data import AGE_BANDS, DOMAIN_DECILES
 
 __all__ = [
@@ -57,16 +58,6 @@ __all__ = [
     "minutes_at_speed",
     "need_by_area",
 ]
-
-#: Readable names of the Census 2021 broad age bands.
-AGE_LABELS: dict[str, str] = {
-    "age_0_15": "0-15",
-    "age_16_24": "16-24",
-    "age_25_34": "25-34",
-    "age_35_49": "35-49",
-    "age_50_64": "50-64",
-    "age_65_plus": "65+",
-}
 
 #: The ``age_band`` of the row for all residents (each at their band's speed).
 ALL_RESIDENTS: str = "all residents"
@@ -606,66 +597,6 @@ def equity_tables(
         speeds=resolved,
         sources=sources,
     )
-
-
-def group_split(points: pd.DataFrame, *, weight: str) -> pd.DataFrame:
-    """Split the residents of flagged (or weighted) points by IMD quintile and age band.
-
-    For the closure-impact and gap tables: e.g. ``weight="loses_access"`` (a boolean
-    column) gives who loses access by deprivation and age.
-
-    Parameters
-    ----------
-    points
-        Demand points with ``population``, ``imd_quintile``, the age bands and the
-        ``weight`` column (boolean, or a non-negative number multiplying each point's
-        residents).
-    weight
-        The column to weight by.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Rows for IMD quintiles 1–5 then the six age bands: ``group``
-        (``"imd_quintile"`` or ``"age_band"``), ``value`` (the quintile number, or the
-        band column name), ``label``, ``residents`` (weighted residents) and
-        ``share_pct`` (of all weighted residents; NaN when there are none).
-
-    Raises
-    ------
-    NwmGeoError
-        If a column is missing or a weight is negative or not a number.
-    """
-    _require(points, [weight, "population", "imd_quintile", *AGE_BANDS])
-    w = pd.to_numeric(points[weight], errors="coerce").astype(float)
-    if w.isna().any() or (w < 0).any():
-        raise NwmGeoError(f"column {weight!r} must be True/False or a number >= 0 at every point")
-    pop = points["population"].astype(float) * w
-    total = float(pop.sum())
-    labels = {1: "1 (most deprived)", 5: "5 (least deprived)"}
-    rows: list[dict[str, object]] = []
-    by_q = pop.groupby(points["imd_quintile"].astype(int)).sum()
-    for q in range(1, 6):
-        rows.append(
-            {
-                "group": "imd_quintile",
-                "value": q,
-                "label": labels.get(q, str(q)),
-                "residents": float(by_q.get(q, 0.0)),
-            }
-        )
-    for band in AGE_BANDS:
-        rows.append(
-            {
-                "group": "age_band",
-                "value": band,
-                "label": AGE_LABELS[band],
-                "residents": float((points[band].astype(float) * w).sum()),
-            }
-        )
-    out = pd.DataFrame(rows)
-    out["share_pct"] = 100 * out["residents"] / total if total > 0 else np.nan
-    return out
 
 
 def need_by_area(demand: pd.DataFrame, *, by: str = "ward_code") -> pd.DataFrame:

@@ -21,7 +21,9 @@ The package has two halves:
   :func:`catchment_cells` (``_walksheds``);
 - **what-ifs**: :func:`with_sites` / :func:`extend_cover` (close assets and add new
   sites on a prepared model, re-using its cover, ``_sites``) and
-  :func:`closure_impact` (every asset's closure at once, ``_impact``).
+  :func:`closure_impact` (every asset's closure at once, ``_impact``), whose
+  ``losing_*`` columns are :func:`group_split` (residents by IMD quintile and age
+  band, ``_groups``; also :func:`nwm_geo.equity.group_split`).
 
 Every point is inserted into the network exactly: the edge it snaps to is split at the
 projection point and a leaf edge of length ``snap_m`` (walked at the same speed) leads
@@ -49,6 +51,7 @@ from nwm_geo.coverage._cover import (
     coverage_matrix,
     source_minutes,
 )
+from nwm_geo.coverage._groups import AGE_LABELS, GROUP_SPLIT_COLUMNS, group_split
 from nwm_geo.coverage._impact import AGE_BANDS, IMPACT_COLUMNS, ClosureImpact, closure_impact
 from nwm_geo.coverage._metrics import (
     all_bundles_label,
@@ -65,8 +68,10 @@ from nwm_geo.coverage._walksheds import CATCHMENT_CELLS_NOTE, catchment_cells, w
 
 __all__ = [
     "AGE_BANDS",
+    "AGE_LABELS",
     "CATCHMENT_CELLS_NOTE",
     "CRITICALITY_COLUMNS",
+    "GROUP_SPLIT_COLUMNS",
     "IMPACT_COLUMNS",
     "ClosureImpact",
     "Cover",
@@ -84,6 +89,7 @@ __all__ = [
     "coverage_table",
     "covered_flags",
     "extend_cover",
+    "group_split",
     "insert_points",
     "nearest_minutes",
     "prepare",

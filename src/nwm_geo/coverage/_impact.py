@@ -25,19 +25,11 @@ from tqdm.auto import tqdm
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_speed
 from nwm_geo.coverage._cover import Cover
+from nwm_geo.coverage._groups import group_split
 from nwm_geo.coverage._model import WalkModel
+from nwm_geo.data import AGE_BANDS
 
 __all__ = ["AGE_BANDS", "IMPACT_COLUMNS", "ClosureImpact", "closure_impact"]
-
-#: Census 2021 age bands of the demand points (the equity contract), when present.
-AGE_BANDS: tuple[str, ...] = (
-    "age_0_15",
-    "age_16_24",
-    "age_25_34",
-    "age_35_49",
-    "age_50_64",
-    "age_65_plus",
-)
 
 #: The columns of :attr:`ClosureImpact.assets` always present (equity columns follow).
 IMPACT_COLUMNS: tuple[str, ...] = (
@@ -103,16 +95,13 @@ def _text(counts: pd.Series, *, top: int = 5) -> str:
 
 
 def _equity(frame: pd.DataFrame, weights: np.ndarray) -> dict[str, float]:
-    out: dict[str, float] = {}
-    if "imd_quintile" in frame.columns:
-        q = pd.to_numeric(frame["imd_quintile"], errors="coerce").to_numpy()
-        for n in range(1, 6):
-            out[f"losing_imd_q{n}"] = float(weights[q == n].sum())
-    bands = [b for b in AGE_BANDS if b in frame.columns]
-    if len(bands) == len(AGE_BANDS):
-        for b in bands:
-            out[f"losing_{b}"] = float(pd.to_numeric(frame[b], errors="coerce").fillna(0).sum())
-    return out
+    """Return the ``losing_*`` columns of one asset: the losing points' group split."""
+    losing = frame.assign(population=weights, _losing=1.0)
+    split = group_split(losing, weight="_losing", partial=True)
+    return {
+        (f"losing_imd_q{v}" if g == "imd_quintile" else f"losing_{v}"): float(r)
+        for g, v, r in split[["group", "value", "residents"]].itertuples(index=False)
+    }
 
 
 def closure_impact(

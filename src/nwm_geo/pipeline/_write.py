@@ -33,7 +33,7 @@ from nwm_geo.pipeline._provenance import (
     read_provenance,
     settings_conflicts,
 )
-from nwm_geo.pipeline._study import Study, coverage_by_locality, data_note
+from nwm_geo.pipeline._study import Study, coverage_by_locality, data_note, equity_sections
 
 
 # -- writers ---------------------------------------------------------------------
@@ -664,8 +664,8 @@ def shared_tables(study: Study) -> dict[str, pd.DataFrame]:
 def workbook_context(study: Study) -> report.WorkbookContext:
     """Return what the workbook says beyond the outline: wards, plan, register, owners.
 
-    The hooks ``hubs`` (issue 12) and ``equity`` (issue 11) are filled here once those
-    stages exist on the study.
+    The hooks ``hubs`` (issue 12) and ``equity`` (issue 11, :func:`equity_sections`:
+    the deprivation and age lines of each locality sheet) are filled here.
     """
     wards = pd.DataFrame(study.wards.drop(columns="geometry"))[
         ["ward_name", "population", "assets"]
@@ -685,6 +685,8 @@ def workbook_context(study: Study) -> report.WorkbookContext:
         bundles=study.bundles,
         owners={c: study.profile.owner_of(c) for c in study.categories},
         coverage=coverage_by_locality(study),
+        equity=equity_sections(study),
+        equity_note=study.equity.speeds_note(),
     )
 
 

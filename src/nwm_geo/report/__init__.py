@@ -11,7 +11,7 @@ workbook: "Read me", "Summary", one profile sheet per locality, "Business cases"
 the headline findings, the proof and the caveats first, then links to every map and
 table; ``reports/locality_pack.pdf`` (:func:`write_locality_pack`), the printable pack:
 a summary page and one page per locality (map, key figures, business cases).
-:func:`add_equity_sheet` adds an "Equity" sheet and deprivation and age lines,
+:func:`add_equity_sheet` adds an "Equity" sheet (the area's deprivation and age),
 :func:`add_hub_sheet` the "Hubs" sheet, :func:`add_closure_impact_sheet` the "Closure
 impact" sheet; :func:`finish_workbook` then gives every added sheet the briefing's
 set-up.

@@ -2,7 +2,8 @@
 
 In: a workbook written by :func:`nwm_geo.report.write_requirements_xlsx`, and the
 equity tables (:mod:`nwm_geo.equity`). Out: the same workbook, rewritten atomically,
-with an "Equity" sheet and a "Deprivation and age" table on each locality sheet.
+with an "Equity" sheet (each locality sheet's "Deprivation and age" lines are
+written with the workbook itself, from ``WorkbookContext.equity``).
 
 Self-contained on purpose (the workbook's own layout may change): every text cell is
 masked (:func:`._method._public_text`) and guarded (:func:`nwm_geo._safe.neutralise_formula`),
@@ -115,7 +116,7 @@ def add_equity_sheet(
     speeds_note: str,
     measures: list[str] | None = None,
 ) -> Path:
-    """Add an "Equity" sheet, and deprivation and age lines per locality, to a workbook.
+    """Add an "Equity" sheet (the area's deprivation and age tables) to a workbook.
 
     Parameters
     ----------
@@ -130,15 +131,15 @@ def add_equity_sheet(
         The walking speeds and their sources
         (:meth:`nwm_geo.equity.EquityTables.speeds_note`).
     measures
-        The measures on the locality sheets (default all; e.g. the bundles).
+        The measures of the "Gaps per locality" table (default all; e.g. the bundles).
 
     Returns
     -------
     Path
         The workbook. The "Equity" sheet holds the speeds and the method, the gaps per
         measure for the area, coverage per IMD quintile and per age band for the area,
-        and the gaps per locality; each locality sheet (found by its "Locality: <name>"
-        title) gains a "Deprivation and age" table.
+        and the gaps per locality. The locality sheets' own deprivation and age lines
+        come from the briefing workbook (``WorkbookContext.equity``), not from here.
     """
     path = Path(path)
     wb = load_workbook(path)
@@ -185,18 +186,6 @@ def add_equity_sheet(
     table = per_loc[["locality", *_GAP_HEADERS]].rename(columns=_GAP_HEADERS)
     _equity_table(ws, row, "Gaps per locality", table)
     _widths(ws, max_width=40)
-    for sheet in wb.worksheets:
-        title = str(sheet.cell(row=1, column=1).value or "")
-        if not title.startswith("Locality: "):
-            continue
-        loc = title.removeprefix("Locality: ")
-        _equity_table(
-            sheet,
-            sheet.max_row + 2,
-            "Deprivation and age",
-            _gap_rows(gaps, loc, measures),
-            note=speeds_note,
-        )
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path

@@ -116,8 +116,12 @@ class WorkbookContext:
         ``hubs.csv`` (``hub_name``, ``residents_within``, ``share_pct``,
         ``mean_minutes``, ``runner_up_asset_id``, ``status``). Adds a "Hub" section.
     equity
-        Hook for deprivation and age (issue 11): locality -> a table of coverage by
-        IMD quintile or age band. Adds a "Coverage by deprivation and age" section.
+        Deprivation and age (issue 11): locality -> its lines per measure
+        (``pipeline.equity_sections``). Adds a "Deprivation and age" section to each
+        locality sheet: the one place the workbook shows them per locality.
+    equity_note
+        The note under that section (the walking speeds per age band and their
+        sources, ``EquityTables.speeds_note``).
     """
 
     area: str = "the area"
@@ -129,6 +133,7 @@ class WorkbookContext:
     coverage: pd.DataFrame | None = None
     hubs: pd.DataFrame | None = None
     equity: Mapping[str, pd.DataFrame] | None = None
+    equity_note: str = ""
 
 
 def sheet_name(name: str, taken: set[str] | None = None) -> str:
@@ -549,10 +554,10 @@ def _hub_section(sb: SheetBuilder, ctx: WorkbookContext, loc: str) -> None:
 
 
 def _equity_section(sb: SheetBuilder, ctx: WorkbookContext, loc: str) -> None:
-    """Add coverage by deprivation and age when given (the hook for issue 11)."""
+    """Add the locality's deprivation and age lines when given (issue 11)."""
     if ctx.equity is None or loc not in ctx.equity:
         return
-    sb.section("Coverage by deprivation and age")
+    sb.section("Deprivation and age", ctx.equity_note)
     sb.table(ctx.equity[loc], max_rows=_MAX_TABLE)
 
 
