@@ -588,7 +588,6 @@ def write_pack(study: Study, path: Path) -> Path:
     notes = [data_note(study.reconciliation, area=study.profile), f"Data: {study.data_dates}."]
     if network.is_approximate(study.graph):
         notes.append(network.APPROXIMATION_ERROR_NOTE)
-    hubs = getattr(study, "hubs", None)  # the hubs table, once the study chooses hubs
     inputs = report.PackInputs(
         area_name=study.profile.name,
         wards=study.wards,
@@ -597,7 +596,7 @@ def write_pack(study: Study, path: Path) -> Path:
         outline=study.outline,
         bundles=bundles,
         gaps=gaps,
-        hubs=hubs if isinstance(hubs, pd.DataFrame) else None,
+        hubs=study.hubs,
         network_label=study.network_label,
         notes=notes,
         minutes=study.minutes,
@@ -656,7 +655,7 @@ def shared_tables(study: Study) -> dict[str, pd.DataFrame]:
         study.equity.quintiles,
         study.equity.age,
         study.closure_impact.assets.round(2),
-        study.hubs,
+        study.hubs.set_index("locality"),
     ]
     return dict(zip(SHARED_TABLES, frames, strict=True))
 
@@ -671,14 +670,9 @@ def workbook_context(study: Study) -> report.WorkbookContext:
         ["ward_name", "population", "assets"]
     ]
     wards["locality"] = study.plan.assignment.reindex(wards.index)
-    # issue 12 (branch hubs) gives the study one hub per locality; until it lands there
-    # is no such attribute and the workbook has no "Hub" section
-    hubs = getattr(study, "hubs", None)
-    if isinstance(hubs, pd.DataFrame) and "locality" in hubs.columns:
-        hubs = hubs.set_index("locality")
     return report.WorkbookContext(
         area=study.profile.name,
-        hubs=hubs if isinstance(hubs, pd.DataFrame) else None,
+        hubs=study.hubs.set_index("locality"),
         wards=wards,
         locality_figures=study.plan.summary,
         reconciliation=study.reconciliation,
