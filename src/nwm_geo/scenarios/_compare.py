@@ -126,36 +126,39 @@ def _table(
 
 
 def _equity(demand: pd.DataFrame, base: pd.DataFrame, scen: pd.DataFrame) -> pd.DataFrame:
-    """Residents losing and gaining access per IMD quintile and age band (whole area)."""
-    groups: list[tuple[str, np.ndarray]] = []
-    pop = demand["population"].to_numpy(float)
-    if "imd_quintile" in demand.columns:
-        q = pd.to_numeric(demand["imd_quintile"], errors="coerce").to_numpy()
-        for n in range(1, 6):
-            label = f"IMD quintile {n}" + (" (most deprived)" if n == 1 else "")
-            groups.append((label, pop * (q == n)))
-    if all(band in demand.columns for band in coverage.AGE_BANDS):
-        for band in coverage.AGE_BANDS:
-            w = pd.to_numeric(demand[band], errors="coerce").fillna(0).to_numpy(float)
-            lo, _, hi = band.removeprefix("age_").partition("_")
-            groups.append((f"age {lo}+" if hi == "plus" else f"age {lo}-{hi}", w))
+    """Residents losing and gaining access per IMD quintile and age band (whole area).
+
+    Each figure is :func:`nwm_geo.coverage.group_split` (the one implementation of the
+    split) of the points that lose or gain access to a measure; empty when the demand
+    points carry no IMD or age columns.
+    """
+    columns = ["group", "measure", "population", "residents_losing", "residents_gaining"]
+    points = pd.DataFrame(demand.drop(columns="geometry", errors="ignore"))
+    points["_everyone"] = 1.0
+    population = coverage.group_split(points, weight="_everyone", partial=True)
+    if population.empty:
+        return pd.DataFrame(columns=columns)
+    prefix = population["group"].map({"imd_quintile": "IMD quintile", "age_band": "age"})
+    labels = (prefix + " " + population["label"].astype(str)).to_numpy()
     b, s = base.to_numpy(bool), scen.to_numpy(bool)
-    rows = []
-    for label, w in groups:
-        losing = ((b & ~s) * w[:, None]).sum(axis=0)
-        gaining = ((~b & s) * w[:, None]).sum(axis=0)
-        for j, measure in enumerate(base.columns):
-            rows.append(
+    frames = []
+    for j, measure in enumerate(base.columns):
+        points["_losing"] = b[:, j] & ~s[:, j]
+        points["_gaining"] = ~b[:, j] & s[:, j]
+        losing = coverage.group_split(points, weight="_losing", partial=True)
+        gaining = coverage.group_split(points, weight="_gaining", partial=True)
+        frames.append(
+            pd.DataFrame(
                 {
-                    "group": label,
+                    "group": labels,
                     "measure": measure,
-                    "population": float(w.sum()),
-                    "residents_losing": float(losing[j]),
-                    "residents_gaining": float(gaining[j]),
+                    "population": population["residents"].to_numpy(),
+                    "residents_losing": losing["residents"].to_numpy(),
+                    "residents_gaining": gaining["residents"].to_numpy(),
                 }
             )
-    columns = ["group", "measure", "population", "residents_losing", "residents_gaining"]
-    return pd.DataFrame(rows, columns=columns)
+        )
+    return pd.concat(frames, ignore_index=True)[columns]
 
 
 def compare(a: Study, b: Study) -> Comparison:
