@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     setup_s = time.perf_counter() - t0
     rules = loc.PartitionRules(measures=study.balanced)
     wards, table = study.wards, analysis.rules
+    if analysis.joint is None:
+        raise SystemExit("no joint plan within the cap on Luton; nothing to time")
     cap = analysis.joint.max_deviation
     balance, balance_times = _timed(lambda: loc.partition(wards, k=5, rules=rules), args.repeats)
     joint, joint_times = _timed(
