@@ -51,7 +51,7 @@ def load_inputs() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
     table = data.ward_table(wards, register, points)
     ward_gdf = gpd.GeoDataFrame(table, geometry=wards.geometry.reindex(table.index), crs=wards.crs)
     lsoas = data.load_lsoas()
-    inb = register[register["in_borough"].astype(bool)]
+    inb = register[register["inside_area"].astype(bool)]
     pts = gpd.GeoDataFrame(inb, geometry=inb.geometry, crs=register.crs).to_crs(lsoas.crs)
     joined = gpd.sjoin(pts[["geometry"]], lsoas[["geometry"]], predicate="within")
     counts = joined.groupby(joined.columns[-1]).size()

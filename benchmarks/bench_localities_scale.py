@@ -58,7 +58,7 @@ def _lsoas_with_assets(area: str) -> gpd.GeoDataFrame:
     study = Study(area=area, verbose=False)
     lsoas = data.load_lsoas(area=area)
     reg = study.register
-    inb = reg[reg["in_borough"].astype(bool)]
+    inb = reg[reg["inside_area"].astype(bool)]
     pts = gpd.GeoDataFrame(inb, geometry=inb.geometry, crs=reg.crs).to_crs(lsoas.crs)
     joined = gpd.sjoin(pts[["geometry"]], lsoas[["geometry"]], predicate="within")
     counts = joined.groupby(joined.columns[-1]).size()

@@ -77,7 +77,7 @@ def load_rutland(data_dir: Path) -> RutlandInputs:
         index=pd.Index(pcs.index, name="point_id"),
         crs=pcs.crs,
     )
-    register = study.register[study.register["in_borough"].astype(bool)]
+    register = study.register[study.register["inside_area"].astype(bool)]
     files = [data_dir / rel for rel in area.files.values()]
     files += [data_dir / s.file for s in area.sources]
     return RutlandInputs(

@@ -20,8 +20,8 @@ nwm_geo.notebook_setup()
 
 # %%
 register, merges = data.build_open_register()
-print(f"{len(register)} sites; {int(register['in_borough'].sum())} inside Luton")
-register[["name", "category", "postcode", "ward_name", "in_borough", "source"]].head(10)
+print(f"{len(register)} sites; {int(register['inside_area'].sum())} inside Luton")
+register[["name", "category", "postcode", "ward_name", "inside_area", "source"]].head(10)
 
 # %% [markdown]
 # ## How far is it from the council's 287?
@@ -69,6 +69,6 @@ table.sort_values("population", ascending=False)
 # %%
 ax = wards.plot(color="white", edgecolor="grey", figsize=(7, 7))
 points.plot(ax=ax, markersize=points["population"] / 40, color="tab:blue", alpha=0.4)
-register[register["in_borough"]].plot(ax=ax, markersize=8, color="tab:red")
+register[register["inside_area"]].plot(ax=ax, markersize=8, color="tab:red")
 ax.set_title("Luton: demand points (blue, sized by population) and register sites (red)")
 ax.set_axis_off()

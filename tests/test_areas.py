@@ -91,8 +91,8 @@ def test_bad_profile_on_the_cli_exits_2_and_writes_nothing(
 @pytest.mark.integration
 def test_rutland_register_is_sourced_and_deduplicated() -> None:
     reg, log = data.build_open_register(area="rutland")
-    inside = reg[reg["in_borough"]]
-    outside = reg[~reg["in_borough"]]
+    inside = reg[reg["inside_area"]]
+    outside = reg[~reg["inside_area"]]
     assert len(outside) == 7 and set(outside["category"]) == {"Fire and rescue"}
     assert "LBC Community Centre" not in set(reg["category"])
     assert (inside["source"].str.strip() != "").all()

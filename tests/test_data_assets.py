@@ -64,7 +64,7 @@ def test_good_register(register_dir: Path, synthetic_wards, synthetic_postcodes)
     assert reg.loc["S1", "lon"] == pytest.approx(-0.43)
     assert list(reg["ward_code"]) == ["W00000001", "W00000002", "W00000002"]
     assert list(reg["ward_name"]) == ["Synthetic West", "Synthetic East", "Synthetic East"]
-    assert reg["in_borough"].all()
+    assert reg["inside_area"].all()
     assert list(reg["source"]) == ["good_register.csv"] * 3
     assert list(reg["source_record_id"]) == ["row 1", "row 2", "row 3"]
     # personal data never enters the register: the file's Phone, Email and Contact Name
@@ -79,7 +79,7 @@ def test_outside_borough_kept(tmp_path: Path, synthetic_wards, synthetic_postcod
     path.write_text("name,category,postcode\nFar Synthetic Hall,Community Centre,LU3 3DD\n")
     reg = _read(path, synthetic_wards, synthetic_postcodes)
     assert len(reg) == 1
-    assert not reg["in_borough"].iloc[0]
+    assert not reg["inside_area"].iloc[0]
     assert reg["ward_code"].iloc[0] == ""
     assert reg.index[0] == "out-0001"  # generated: slug of the file + row
 
@@ -366,7 +366,7 @@ def _synthetic_register() -> gpd.GeoDataFrame:
         "asset_id": ["a", "b", "c", "d"],
         "category": ["Library", "Library", "Education", "Fire and rescue"],
         "ward_code": ["W00000001", "W00000002", "W00000002", ""],
-        "in_borough": [True, True, True, False],
+        "inside_area": [True, True, True, False],
     }
     return gpd.GeoDataFrame(data, geometry=[Point(0, 0)] * 4, crs="EPSG:27700").set_index(
         "asset_id"
@@ -537,7 +537,7 @@ def test_register_template_has_columns_dropdowns_notes_and_an_example(
     ws = wb["Register"]
     head = [c.value for c in ws[1]]
     assert head == list(TEMPLATE_COLUMNS)
-    assert {"ward_code", "ward_name", "in_borough"}.isdisjoint(head)
+    assert {"ward_code", "ward_name", "inside_area"}.isdisjoint(head)
     assert all(c.comment is not None and c.comment.text for c in ws[1])
     example = dict(zip(head, [c.value for c in ws[2]], strict=True))
     assert example["asset_id"] == EXAMPLE_ID and "EXAMPLE" in example["name"]

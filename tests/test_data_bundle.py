@@ -118,7 +118,7 @@ def test_committed_manifest_matches_the_imported_bundle() -> None:
     """data/raw/README.md lists every file of the real bundle with its sha256."""
     root = Path(__file__).resolve().parent.parent / "data" / "raw"
     manifest = read_manifest(root / "README.md")
-    assert len(manifest) == 52  # Luton 27, the OSM places of worship, Rutland's 24
+    assert len(manifest) == 65  # Luton 27, the OSM places of worship, 13 fringe, Rutland 24
     assert sum(name.startswith("rutland/") for name in manifest) == 24
     for name, digest in manifest.items():
         assert _sha(root / name) == digest, name

@@ -51,13 +51,20 @@ def test_register_shape_and_provenance(open_register) -> None:
 
 def test_register_counts(open_register) -> None:
     reg, _ = open_register
-    inside = reg[reg["in_borough"]]
+    inside = reg[reg["inside_area"]]
     # Register v2: the OSM places of worship (2026) join the earlier files. 274 sites in
     # Luton after the documented exclusions and 46 logged merges; the council has 287.
     assert len(inside) >= 250
     assert len(inside) == 274
-    assert (~reg["in_borough"]).sum() == 4  # the four fire stations outside Luton
-    assert set(reg.loc[~reg["in_borough"], "category"]) == {"Fire and rescue"}
+    outside = reg[~reg["inside_area"]]
+    fringe = outside.index.str.startswith("fringe-")
+    # the four fire stations outside Luton, and the fringe files' 71 rows less the
+    # Keech Hospice ODS record (a hospice prescribing code, excluded by the ODS rules)
+    # and the Priory Church hall (merged into the OSM Priory Church of Saint Peter)
+    assert (~fringe).sum() == 4
+    assert set(outside.loc[~fringe, "category"]) == {"Fire and rescue"}
+    assert fringe.sum() == 69
+    assert (outside["ward_code"] == "").all()
     assert (inside["ward_code"].str.len() == 9).all()
     counts = inside["category"].value_counts()
     assert 95 <= counts["Religious Institution"] <= 130
@@ -71,7 +78,7 @@ def test_register_counts(open_register) -> None:
 
 def test_no_two_sites_of_one_category_share_a_name_within_100_m(open_register) -> None:
     reg, _ = open_register
-    inside = reg[reg["in_borough"]]
+    inside = reg[reg["inside_area"]]
     for _, group in inside.groupby("category"):
         key = group["name"].str.lower().str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
         for name in key[key.duplicated(keep=False)].unique():
@@ -129,13 +136,13 @@ def test_reconciliation_and_ward_table(open_register) -> None:
     reg, _ = open_register
     table = reconciliation(reg)
     assert table.loc["TOTAL", "council_count"] == 287
-    assert table.loc["TOTAL", "register_count"] == int(reg["in_borough"].sum())
+    assert table.loc["TOTAL", "register_count"] == int(reg["inside_area"].sum())
     assert (table["gap"] == table["council_count"] - table["register_count"]).all()
     wards = load_wards()
     wt = ward_table(wards, reg, demand_points())
     assert len(wt) == 20
     assert int(wt["population"].sum()) == 225239
-    assert int(wt["assets"].sum()) == int(reg["in_borough"].sum())
+    assert int(wt["assets"].sum()) == int(reg["inside_area"].sum())
     assert (wt[list(CATEGORIES)].sum(axis=1) == wt["assets"]).all()
 
 
@@ -144,7 +151,7 @@ def test_written_register_reads_back(open_register, tmp_path: Path) -> None:
     write_register(reg, tmp_path / "register.csv", tmp_path / "register.gpkg")
     back = read_register(tmp_path / "register.csv")
     assert back.index.tolist() == reg.index.tolist()
-    assert (back["in_borough"] == reg["in_borough"]).all()
+    assert (back["inside_area"] == reg["inside_area"]).all()
     assert (back["category"] == reg["category"]).all()
     assert (back["source"] == reg["source"]).all()
     g = read_register(tmp_path / "register.gpkg")

@@ -96,7 +96,7 @@ def area() -> dict[str, Any]:
             "name": [c[2] for c in CANDIDATES],
             "category": [c[1] for c in CANDIDATES],
             "postcode": ["" for _ in CANDIDATES],
-            "in_borough": True,
+            "inside_area": True,
         },
         geometry=[Point(c[3][1] * STEP, c[3][0] * STEP) for c in CANDIDATES],
         index=pd.Index([c[0] for c in CANDIDATES], name="asset_id"),

@@ -417,8 +417,8 @@ def test_hub_markers_take_the_plans_locality_colours(
 def test_every_map_names_the_wards_and_is_framed_to_them(
     assets: pd.DataFrame, wards: gpd.GeoDataFrame, points: pd.DataFrame, nearest: pd.DataFrame
 ) -> None:
-    far = assets.iloc[[0]].assign(lon=-1.5, lat=52.6, name="Far away", in_borough=False)
-    register = pd.concat([assets.assign(in_borough=True), far.set_axis(["OUT1"])])
+    far = assets.iloc[[0]].assign(lon=-1.5, lat=52.6, name="Far away", inside_area=False)
+    register = pd.concat([assets.assign(inside_area=True), far.set_axis(["OUT1"])])
     gp = rq.gap_points(nearest, points, assignment=ASSIGNMENT)
     ws = gpd.GeoDataFrame(
         {"category": ["Library"]},
@@ -451,15 +451,15 @@ def test_one_asset_count_in_the_borough_plus_outside(
     assets: pd.DataFrame, wards: gpd.GeoDataFrame
 ) -> None:
     flags = [True] * (len(assets) - 2) + [False, False]
-    register = assets.assign(in_borough=flags)
+    register = assets.assign(inside_area=flags)
     n = len(assets) - 2
     assert maps.count_text(register) == f"{n} in the borough, plus 2 outside"
     assert maps.count_text(assets) == f"{len(assets)} in the borough"
     page = _html(maps.assets_map(register, wards=wards))
     assert f"{n} in the borough, plus 2 outside" in page
     cat = register["category"].iloc[-1]
-    n_cat = int(((register["category"] == cat) & register["in_borough"]).sum())
-    n_out = int(((register["category"] == cat) & ~register["in_borough"]).sum())
+    n_cat = int(((register["category"] == cat) & register["inside_area"]).sum())
+    n_out = int(((register["category"] == cat) & ~register["inside_area"]).sum())
     assert f"{cat} ({n_cat}, plus {n_out} outside)".replace("&", "&amp;") in page
 
 

@@ -118,6 +118,6 @@ def test_luton_pack(tmp_path: Path) -> None:
     assert len(study.outline.localities) == 5
     _check_pages(pdf, tmp_path, study.outline.localities)
     first = " ".join(_page_text(pdf, 1).split())
-    assert "274 in the borough, plus 4 outside" in first
+    assert "274 in the borough, plus 73 outside" in first
     for i in range(1, 7):
         assert "approximate" in _page_text(pdf, i)

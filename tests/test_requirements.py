@@ -564,3 +564,54 @@ def test_gap_within_rule_is_the_shared_one(fx: SimpleNamespace) -> None:
     assert list(gp.index) == ["P3"]
     with pytest.raises(NwmGeoError, match="more than 0"):
         rq.gap_points(nearest, fx.points, assignment=fx.assignment, minutes=0)
+
+
+def test_sites_outside_the_area_count_but_are_never_the_councils(fx: SimpleNamespace) -> None:
+    """A library just outside the area (inside_area False) covering P1 and P2."""
+    assets = pd.concat(
+        [
+            fx.assets.assign(inside_area=True),
+            pd.DataFrame(
+                {
+                    "name": ["Lib Over The Border"],
+                    "category": ["Library"],
+                    "ward_code": [""],
+                    "ward_name": [""],
+                    "lon": [-0.50],
+                    "lat": [51.88],
+                    "inside_area": [False],
+                },
+                index=pd.Index(["X"], name="asset_id"),
+            ),
+        ]
+    )
+    cols = {**COVER, "X": ["P1", "P2"]}
+    cover = _cover(_matrix(cols, POINTS), POINTS, [*ASSETS, "X"])
+    crit = rq.asset_catchments(cover, assets, fx.points)
+    # A is no longer anyone's only library: X covers P1 too
+    assert crit.loc["A", "sole_population"] == 0
+    assert "X" not in rq.required_assets(assets, crit, assignment=fx.assignment).index
+    assert "X" not in rq.redundant_assets(assets, crit, assignment=fx.assignment).index
+    sol = rq.minimal_cover(cover, assets, fx.points, measure="Library")
+    # P1 and P2 are X's; only P3 needs a council library (B or C), never X
+    assert "X" not in sol.table.index and len(sol.selected) == 1
+    assert set(sol.selected) <= {"B", "C"}
+    assert sol.population_kept == 600  # P1-P3 stay covered
+    assert "X" not in set(
+        rq.sole_providers(cover, assets, fx.points, measure="Library").astype(str)
+    )
+    out = rq.outline(
+        assets,
+        fx.points,
+        assignment=fx.assignment,
+        cover=cover,
+        nearest=fx.nearest,
+        site_cover=fx.site_cover,
+        network_label="network: approximate (postcode proximity), not OSM",
+        policy=rq.RequirementsPolicy(
+            measures=("Library",), new_site_measures=("Library",), k=1, sole_threshold=500
+        ),
+    )
+    assert "X" not in set(out.business_case["id"])
+    assert "asset:X" not in set(out.new_sites.index) | set(out.combined_sites.get("site_id", []))
+    assert out.summary.loc[("Luton", "Library"), "n_assets"] == 4  # the council's own

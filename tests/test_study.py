@@ -22,7 +22,7 @@ def test_a_new_council_is_a_profile_plus_its_data(synthetic_area: tuple[Path, Pa
     study = pipeline.Study(area=profile, data_dir=data_dir)
     assert study.n_localities == 2 and study.ward_year == 2024
     assert int(study.demand["population"].sum()) == 1200 + 900 + 1500 + 600
-    assert len(study.register) == 10 and study.register["in_borough"].all()
+    assert len(study.register) == 10 and study.register["inside_area"].all()
     rec = study.reconciliation
     assert rec["council_count"].isna().all()  # no published counts: no target
     assert int(rec.loc["TOTAL", "register_count"]) == 10

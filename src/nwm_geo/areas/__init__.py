@@ -63,7 +63,8 @@ class AssetSource:
     """One open asset file of an area and how it is read.
 
     ``rank`` orders sources when duplicates are merged (lower wins): the order of
-    ``[[sources]]`` in the profile.
+    ``[[sources]]`` in the profile, then ``[[fringe]]``. ``inside`` is False for a
+    fringe file: sites outside the area that residents walk to across the boundary.
     """
 
     file: str
@@ -74,6 +75,7 @@ class AssetSource:
     source_date: str = ""
     licence: str = ""
     co_located_category: str = ""
+    inside: bool = True
 
     @property
     def name(self) -> str:
@@ -111,6 +113,33 @@ class Area:
     owners: dict[str, str] = field(default_factory=lambda: dict(settings.CATEGORY_OWNERS))
     hub_categories: tuple[str, ...] = ()
     hub_named: tuple[tuple[str, str], ...] = ()
+    fringe_m: float = 0.0
+
+    @property
+    def has_fringe(self) -> bool:
+        """Whether the profile lists destinations outside the area (``[[fringe]]`` files)."""
+        return any(not s.inside for s in self.sources)
+
+    @property
+    def boundary_note(self) -> str:
+        """One sentence on destinations across the area's boundary, for every output."""
+        if self.has_fringe:
+            return (
+                f"Destinations up to {self.fringe_m:,.0f} m outside {self.name} (the "
+                "profile's fringe files) count for coverage and as the next-best site "
+                "when a site closes; they are flagged inside_area = False and never become "
+                "business cases, hubs, requirements or part of the council's counts."
+            )
+        return (
+            f"The data holds no destinations outside {self.name}: walks across the "
+            "boundary are cut, so residents near the edge may read as unserved where they "
+            "walk to sites in the neighbouring council."
+        )
+
+    @property
+    def network_buffer_m(self) -> float:
+        """How far beyond the boundary the walk network reaches (metres)."""
+        return max(1000.0, self.fringe_m + 500.0)
 
     def owner_of(self, category: str) -> str:
         """Return the owner type of a category (:data:`nwm_geo.settings.OWNER_TYPES`).
@@ -167,7 +196,10 @@ class Area:
         """
         named: list[tuple[str, str]] = [(f"files.{k}", v) for k, v in self.files.items()]
         named += [(f"wards.{p.year}.file", p.file) for p in self.wards]
-        named += [(f"sources[{i}].file", s.file) for i, s in enumerate(self.sources)]
+        inner = [s for s in self.sources if s.inside]
+        outer = [s for s in self.sources if not s.inside]
+        named += [(f"sources[{i}].file", s.file) for i, s in enumerate(inner)]
+        named += [(f"fringe[{i}].file", s.file) for i, s in enumerate(outer)]
         if self.osm_file:
             named.append(("osm_file", self.osm_file))
         problems = [
@@ -245,7 +277,7 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
     known = {
         "key", "name", "council", "district_code", "localities", "network", "osm_file",
         "data_dates", "postcode_note", "communal_note", "files", "wards", "council_counts",
-        "categories", "ods", "sources", "owners", "hubs",
+        "categories", "ods", "sources", "owners", "hubs", "fringe", "fringe_m",
     }  # fmt: skip
     for extra in sorted(set(raw) - known):
         close = difflib.get_close_matches(extra, sorted(known), n=1)
@@ -322,37 +354,13 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
     ods = raw.get("ods", {}) or {}
     ods_settings = _rule_table(ods.get("settings"), "ods.settings", problems, int_keys=True)
     ods_records = _rule_table(ods.get("records"), "ods.records", problems, int_keys=False)
-    sources: list[AssetSource] = []
-    for i, s in enumerate(raw.get("sources", []) or []):
-        if not isinstance(s, dict) or not isinstance(s.get("file"), str):
-            problems.append(f"key 'sources[{i}]': needs a file")
-            continue
-        adapter = s.get("adapter", "harmonised")
-        if adapter not in _ADAPTERS:
-            problems.append(
-                f"key 'sources[{i}].adapter': {adapter!r} is not one of {', '.join(_ADAPTERS)}"
-            )
-            continue
-        if adapter != "harmonised" and not all(s.get(k) for k in ("source", "licence")):
-            problems.append(
-                f"key 'sources[{i}]': a {adapter} file has no provenance columns; give "
-                "source, source_date and licence"
-            )
-        co = s.get("co_located_category", "")
-        if co and (p := _category_problem(f"sources[{i}].co_located_category", co)):
-            problems.append(p)
-        sources.append(
-            AssetSource(
-                file=s["file"],
-                adapter=adapter,
-                prefix=str(s.get("prefix") or Path(s["file"]).stem),
-                rank=i + 1,
-                source=str(s.get("source", "")),
-                source_date=str(s.get("source_date", "")),
-                licence=str(s.get("licence", "")),
-                co_located_category=str(co),
-            )
-        )
+    sources = _source_list(raw.get("sources"), "sources", problems, inside=True)
+    fringe = _source_list(raw.get("fringe"), "fringe", problems, inside=False, first=len(sources))
+    fringe_m = raw.get("fringe_m", 2000.0 if fringe else 0.0)
+    if not isinstance(fringe_m, int | float) or isinstance(fringe_m, bool) or fringe_m < 0:
+        problems.append(f"key 'fringe_m': must be metres >= 0, got {fringe_m!r}")
+        fringe_m = 0.0
+    sources += fringe
     owners = _owners(raw.get("owners"), problems)
     if not sources:
         problems.append("key 'sources': at least one asset file ([[sources]]) is required")
@@ -386,7 +394,47 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
         owners=owners,
         hub_categories=hub_categories,
         hub_named=hub_named,
+        fringe_m=float(fringe_m),
     )
+
+
+def _source_list(
+    raw: Any, key: str, problems: list[str], *, inside: bool, first: int = 0
+) -> list[AssetSource]:
+    """Parse ``[[sources]]`` or ``[[fringe]]``: asset files in merge-rank order."""
+    out: list[AssetSource] = []
+    for i, s in enumerate(raw or []):
+        if not isinstance(s, dict) or not isinstance(s.get("file"), str):
+            problems.append(f"key '{key}[{i}]': needs a file")
+            continue
+        adapter = s.get("adapter", "harmonised")
+        if adapter not in _ADAPTERS:
+            problems.append(
+                f"key '{key}[{i}].adapter': {adapter!r} is not one of {', '.join(_ADAPTERS)}"
+            )
+            continue
+        if adapter != "harmonised" and not all(s.get(k) for k in ("source", "licence")):
+            problems.append(
+                f"key '{key}[{i}]': a {adapter} file has no provenance columns; give "
+                "source, source_date and licence"
+            )
+        co = s.get("co_located_category", "")
+        if co and (p := _category_problem(f"{key}[{i}].co_located_category", co)):
+            problems.append(p)
+        out.append(
+            AssetSource(
+                file=s["file"],
+                adapter=adapter,
+                prefix=str(s.get("prefix") or Path(s["file"]).stem),
+                rank=first + i + 1,
+                source=str(s.get("source", "")),
+                source_date=str(s.get("source_date", "")),
+                licence=str(s.get("licence", "")),
+                co_located_category=str(co),
+                inside=inside,
+            )
+        )
+    return out
 
 
 def _hubs_table(

@@ -133,7 +133,7 @@ def hub_candidates(
     ----------
     register
         The asset register, indexed by ``asset_id``, with ``name``, ``category``,
-        ``ward_code``, ``ward_name``, ``in_borough`` (and ``postcode``) and geometry.
+        ``ward_code``, ``ward_name``, ``inside_area`` (and ``postcode``) and geometry.
     categories
         Register categories taken whole (default :data:`DEFAULT_CATEGORIES`); only sites
         inside the area are taken.
@@ -160,7 +160,7 @@ def hub_candidates(
         Listing every addition that is unknown, ambiguous or outside the area's wards.
     """
     cats = tuple(DEFAULT_CATEGORIES if categories is None else categories)
-    inside = register["in_borough"].astype(bool) & register["ward_code"].notna()
+    inside = register["inside_area"].astype(bool) & register["ward_code"].notna()
     picked = register[inside & register["category"].isin(cats)].copy()
     picked["_order"] = picked["category"].map({c: i for i, c in enumerate(cats)})
     picked["source"] = "register: " + picked["category"].astype(str)

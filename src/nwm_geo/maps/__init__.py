@@ -16,7 +16,7 @@ Jupyter without ``%matplotlib inline``.
 Every map has a title, a legend, the data sources and licences, and the network
 label (e.g. "network: approximate (postcode proximity), not OSM"), and names the wards;
 it is framed to the borough (assets outside are drawn, not framed) and counts assets one
-way (:func:`count_text`: "274 in the borough, plus 4 outside"). Colours are fixed:
+way (:func:`count_text`: "274 in the borough, plus 73 outside"). Colours are fixed:
 :data:`CATEGORY_COLOURS` (the council's 14 categories, in order) and
 :func:`locality_colours` (a palette checked to stay distinct at fill opacity), the
 same in folium, matplotlib and the printable pack. Asset popups give the role in the

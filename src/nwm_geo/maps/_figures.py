@@ -264,8 +264,8 @@ def plot_assets(
     x, y = _xy_bng(assets)
     cat = assets["category"].astype(str).to_numpy()
     inside = (
-        assets["in_borough"].fillna(True).astype(bool).to_numpy()
-        if "in_borough" in assets.columns
+        assets["inside_area"].fillna(True).astype(bool).to_numpy()
+        if "inside_area" in assets.columns
         else np.ones(len(assets), dtype=bool)
     )
     handles = []

@@ -156,26 +156,26 @@ def _frame(
     return _bounds(*others)
 
 
-def _in_borough(assets: pd.DataFrame) -> pd.Series:
-    if "in_borough" in assets.columns:
-        return assets["in_borough"].fillna(True).astype(bool)
+def _inside_area(assets: pd.DataFrame) -> pd.Series:
+    if "inside_area" in assets.columns:
+        return assets["inside_area"].fillna(True).astype(bool)
     return pd.Series(True, index=assets.index)
 
 
 def count_text(assets: pd.DataFrame) -> str:
-    """Return the one way an asset count is written: "274 in the borough, plus 4 outside".
+    """Return the one way an asset count is written: "274 in the borough, plus 73 outside".
 
     Parameters
     ----------
     assets
-        Register rows (``in_borough`` marks those inside; all are inside without it).
+        Register rows (``inside_area`` marks those inside; all are inside without it).
 
     Returns
     -------
     str
         The count, with the assets outside the borough (drawn, not counted) after it.
     """
-    inside = _in_borough(assets)
+    inside = _inside_area(assets)
     n_in, n_out = int(inside.sum()), int((~inside).sum())
     text = f"{n_in:,} in the borough"
     return text + (f", plus {n_out:,} outside" if n_out else "")
@@ -296,7 +296,7 @@ def _asset_features(
     class_name: str = "nwm-asset",
 ) -> list[dict[str, Any]]:
     """Circle-marker features for the rows of ``table`` (with ``_lon``/``_lat``)."""
-    flags = _in_borough(table).to_numpy()
+    flags = _inside_area(table).to_numpy()
     role_rows: Any = roles
     feats = []
     for (aid, r), inside in zip(table.iterrows(), flags, strict=True):
@@ -342,7 +342,7 @@ def assets_map(  # noqa: PLR0913
     ----------
     assets
         The register (indexed by ``asset_id``) with ``name``, ``category``, and
-        ``lon``/``lat`` or point geometry; ``in_borough`` (assets outside are drawn
+        ``lon``/``lat`` or point geometry; ``inside_area`` (assets outside are drawn
         dashed and counted apart) and ``owner_type`` are used when present.
     wards
         Ward boundaries to draw and name; the map is framed to them.
@@ -387,7 +387,7 @@ def assets_map(  # noqa: PLR0913
     lon, lat = _lonlat(table)
     table["_lon"], table["_lat"] = lon, lat
     roles = asset_roles(assets, outline) if outline is not None or "owner_type" in assets else None
-    inside = _in_borough(table)
+    inside = _inside_area(table)
     for cat in present:
         sel = table["category"] == cat
         sub = table[sel]

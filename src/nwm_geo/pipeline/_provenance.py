@@ -86,7 +86,7 @@ def file_sha256(path: str | Path) -> str:
 
 def register_fingerprint(register: pd.DataFrame) -> str:
     """Return the sha256 of a register's ids, names, categories and positions."""
-    cols = [c for c in ("name", "category", "easting", "northing", "in_borough") if c in register]
+    cols = [c for c in ("name", "category", "easting", "northing", "inside_area") if c in register]
     text = register[cols].sort_index().to_csv(lineterminator="\n", float_format="%.1f")
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -382,6 +382,7 @@ class Study:
             osm_path=osm_path,
             graph_path=self.graph_path,
             download=self.download,
+            buffer_m=self.profile.network_buffer_m,
             cache_dir=None if self.data_dir is None else Path(self.data_dir) / "osm",
             verbose=self.verbose,
         )
@@ -718,7 +719,7 @@ def coverage_by_locality(study: Study) -> pd.DataFrame:
     wide[study.profile.name] = total * 100
     order = [c for c in total.index if c in wide.index]
     wide = wide.loc[order].round(1)
-    present = set(study.register.loc[study.register["in_borough"].astype(bool), "category"])
+    present = set(study.register.loc[study.register["inside_area"].astype(bool), "category"])
     wide.index = [
         f"{c} (no site in register)" if c in study.categories and c not in present else c
         for c in wide.index

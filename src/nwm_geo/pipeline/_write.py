@@ -159,7 +159,7 @@ def write_coverage(study: Study, out: Path) -> list[Path]:
             "snap_flagged": snaps["flagged"],
         }
     ).join(study.minutes_to_nearest.round(2))
-    crit = study.criticality.join(study.register[["ward_code", "in_borough"]])
+    crit = study.criticality.join(study.register[["ward_code", "inside_area"]])
     crit["locality"] = study.locality_of(crit)
     tables = {"coverage_points.csv": (points, True), "asset_criticality.csv": (crit, True)}
     for by, name in [("ward_code", "wards"), ("lsoa_code", "lsoas"), ("locality", "localities")]:
@@ -516,6 +516,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
     # every link stays inside reports/, so the folder works when it is shared alone
     notes = [data_note(study.reconciliation, area=study.profile), study.equity.speeds_note()]
     notes += [study.profile.communal_note] if study.profile.communal_note else []
+    notes.append(study.profile.boundary_note)
     notes += [network.APPROXIMATION_ERROR_NOTE] if network.is_approximate(study.graph) else []
     notes.append(
         "The analyst's full tables (coverage per postcode, the walk network, the merge log "
@@ -887,5 +888,6 @@ def sources_note(study: Study, *, with_network: bool = True) -> str:
         lines.append(study.equity.speeds_note())
     if study.profile.communal_note:
         lines.append(f"Population: {study.profile.communal_note}")
+    lines.append(f"Boundary: {study.profile.boundary_note}")
     lines += ["", "Sources and licences:", settings.attribution, ""]
     return "\n".join(lines)

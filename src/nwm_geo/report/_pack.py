@@ -50,7 +50,7 @@ class PackInputs:
     assignment
         ``ward_code -> locality``.
     register
-        The asset register (indexed by ``asset_id``, with ``in_borough``).
+        The asset register (indexed by ``asset_id``, with ``inside_area``).
     outline
         The outline of requirements.
     bundles
@@ -153,7 +153,7 @@ def _summary_page(inputs: PackInputs, m: float) -> Figure:
     rows = []
     cases = outline.business_case
     reg = inputs.register
-    in_b = reg["in_borough"].astype(bool) if "in_borough" in reg.columns else True
+    in_b = reg["inside_area"].astype(bool) if "inside_area" in reg.columns else True
     loc_of = reg["ward_code"].map(inputs.assignment) if "ward_code" in reg.columns else None
     for loc in outline.localities:
         shares = _bundle_shares(inputs, loc)

@@ -19,6 +19,7 @@ from nwm_geo.requirements._common import (
     _asset_columns,
     _need,
     _population,
+    inside_area,
     locality_of,
     measure_categories,
 )
@@ -160,7 +161,8 @@ def required_assets(
         category); sorted by locality, category and rank.
     """
     _need(criticality, ["category", "covered_population", "sole_population", "sole_points"])
-    req = criticality[criticality["sole_population"] > min_sole_population]
+    inside = inside_area(assets).reindex(criticality.index, fill_value=True)
+    req = criticality[(criticality["sole_population"] > min_sole_population) & inside]
     cols = ["category", "name", "covered_population", "sole_population", "sole_points"]
     req = _with_place(req[[c for c in cols if c in req.columns]], assets, assignment)
     req = req.sort_values(
@@ -200,7 +202,8 @@ def redundant_assets(
         its category), ``ward_code``, ``ward_name``; sorted by locality and category.
     """
     _need(criticality, ["category", "covered_population", "sole_points"])
-    red = criticality[criticality["sole_points"] == 0]
+    inside = inside_area(assets).reindex(criticality.index, fill_value=True)
+    red = criticality[(criticality["sole_points"] == 0) & inside]
     cols = [
         "category",
         "name",
@@ -238,5 +241,6 @@ def sole_providers(
     sub = m[:, cols].astype(np.int32)
     sole = (np.asarray(sub.sum(axis=1)).ravel() == 1) & (pop > 0)
     hits = np.asarray(sub.T @ sole.astype(np.int32)).ravel() > 0
+    hits &= inside_area(assets).reindex(ids, fill_value=True).to_numpy()
     hit_ids: pd.Index = pd.Index(ids[hits], name="asset_id")
     return hit_ids

@@ -30,6 +30,7 @@ __all__ = [
     "CoverMatrix",
     "RequirementsPolicy",
     "business_case_rules",
+    "inside_area",
     "locality_of",
     "measure_categories",
 ]
@@ -361,6 +362,18 @@ def _population(points: pd.DataFrame, point_index: pd.Index) -> np.ndarray:
         )
     pop = pd.to_numeric(points["population"].reindex(point_index), errors="coerce")
     return np.asarray(pop.fillna(0.0), dtype=float)
+
+
+def inside_area(assets: pd.DataFrame) -> pd.Series:
+    """Whether each asset is inside the area: the council decides only about those.
+
+    Sites outside (``inside_area`` False: fringe files, stations beyond the boundary)
+    count as destinations but never become requirements, business cases or candidates.
+    A register without the column is all inside.
+    """
+    if "inside_area" not in assets.columns:
+        return pd.Series(True, index=assets.index)
+    return assets["inside_area"].fillna(True).astype(bool)
 
 
 def _asset_columns(

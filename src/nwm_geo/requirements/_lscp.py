@@ -21,6 +21,7 @@ from nwm_geo.requirements._common import (
     _asset_columns,
     _population,
     _safe,
+    inside_area,
     measure_categories,
 )
 from nwm_geo.requirements._status import SolveStatus, solve_checked
@@ -71,7 +72,9 @@ def minimal_cover(
     """Smallest set of today's assets that keeps every covered resident covered (LSCP).
 
     Every residential point (population > 0) covered today by an asset of the measure
-    must stay covered by a chosen asset. Minimise the number of assets. Solved exactly
+    must stay covered by a chosen asset. Sites outside the area (``inside_area`` False)
+    stay open whatever the council decides: they are never chosen, and the residents
+    they cover need no council site. Minimise the number of assets. Solved exactly
     with HiGHS; the proof is checked by :func:`nwm_geo._solver.solve`. Optimal sets are often
     not unique: the required assets are in every one, the rest is one optimal choice.
 
@@ -105,9 +108,16 @@ def minimal_cover(
     m, pop = cov.csc, _population(points, cov.point_index)
     cats = measure_categories(measure, bundles=bundles)
     cols, ids = _asset_columns(assets, cov.source_index, cats)
+    everyone = m[:, cols].tocsr()
+    counts = np.asarray(everyone.sum(axis=1)).ravel()
+    covered_rows = np.flatnonzero((counts > 0) & (pop > 0))
+    # sites outside the area stay open whatever the council decides: the residents they
+    # cover need no site of the council's, and they are never in the minimal set
+    inside = inside_area(assets).reindex(ids, fill_value=True).to_numpy()
+    by_outside = np.asarray(everyone[:, ~inside].sum(axis=1)).ravel() > 0
+    cols, ids = cols[inside], ids[inside]
     sub = m[:, cols].tocsr()
-    counts = np.asarray(sub.sum(axis=1)).ravel()
-    rows = np.flatnonzero((counts > 0) & (pop > 0))
+    rows = covered_rows[~by_outside[covered_rows]]
     covered_pop = np.asarray(sub.T.astype(np.float64) @ pop).ravel()
     table = pd.DataFrame(
         {
@@ -159,7 +169,7 @@ def minimal_cover(
         table,
         pd.Index(ids[chosen], name="asset_id"),
         len(ids),
-        len(rows),
-        float(pop[rows].sum()),
+        len(covered_rows),
+        float(pop[covered_rows].sum()),
         status,
     )

@@ -36,6 +36,7 @@ from nwm_geo.requirements._common import (
     _population,
     _safe,
     _site_cover,
+    inside_area,
     locality_of,
     measure_categories,
 )
@@ -171,6 +172,8 @@ def building_candidates(
         labelled as such.
     """
     cols, ids = _asset_columns(assets, source_index, categories)
+    council = inside_area(assets).reindex(ids, fill_value=True).to_numpy()
+    cols, ids = cols[council], ids[council]  # a site outside the area is not the council's
     if locality is not None and assignment is not None and len(ids):
         keep = (locality_of(assets.loc[ids, "ward_code"], assignment) == locality).to_numpy()
         cols, ids = cols[keep], ids[keep]

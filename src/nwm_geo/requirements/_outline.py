@@ -32,6 +32,7 @@ from nwm_geo.requirements._common import (
     _policy,
     _site_cover,
     business_case_rules,
+    inside_area,
     locality_of,
     measure_categories,
 )
@@ -332,7 +333,11 @@ def outline(  # noqa: PLR0913
     extra = []
     for loc, measure in summary.index:
         cats = set(measure_categories(measure, bundles=bundles))
-        here = assets["category"].isin(cats) & ((asset_loc == loc) | (loc == "Luton"))
+        here = (
+            assets["category"].isin(cats)
+            & inside_area(assets)
+            & ((asset_loc == loc) | (loc == "Luton"))
+        )
         req_ids = sole_ids.get(measure, set(required.index[required["category"].isin(cats)]))
         req_here = asset_loc.index.isin(list(req_ids)) & ((asset_loc == loc) | (loc == "Luton"))
         red_here = redundant["category"].isin(cats) & (

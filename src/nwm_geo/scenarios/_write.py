@@ -67,7 +67,7 @@ def _stable_map(m: Any, path: Path) -> Path:
 def _sites(base: Study, scen: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
     changes = scen.changes
     assert changes is not None
-    cols = ["name", "category", "postcode", "ward_code", "ward_name", "in_borough", "lon", "lat"]
+    cols = ["name", "category", "postcode", "ward_code", "ward_name", "inside_area", "lon", "lat"]
     closed = base.register.loc[list(changes.close)].reindex(columns=cols)
     closed.insert(0, "change", "closed")
     added = changes.add.to_crs(settings.wgs84)

@@ -233,6 +233,9 @@ _ADAPTERS: dict[str, _Adapter] = {
 }
 
 
+_HEADER_ONLY = "the file has a header but no data rows"
+
+
 def _load_open_sources(
     area: Area,
     data_dir: Path | None,
@@ -249,6 +252,8 @@ def _load_open_sources(
     excluded: list[dict[str, str]] = []
     for src in tqdm(area.sources, desc="asset files", disable=not verbose):
         frame, problems = read_table(require_raw(src.file, data_dir=data_dir))
+        if len(frame) == 0 and [p.reason for p in problems] == [_HEADER_ONLY]:
+            continue  # a profile file with no site (a fringe source with none nearby)
         if problems:
             raise DataValidationError(problems)
         if src.adapter in _ADAPTERS:
@@ -273,6 +278,8 @@ def _load_open_sources(
             area=area,
             categories=area.categories,
         )
+        if not src.inside:  # a fringe file: outside the area whatever the polygons say
+            part["ward_code"], part["ward_name"], part["inside_area"] = "", "", False
         part["_rank"] = src.rank
         part["_file"] = src.name
         parts.append(part)
@@ -323,7 +330,9 @@ def build_open_register(
     - ``libraries``: a library with a closure year is dropped; a community centre
       named in ``Co-located with`` becomes a site of its own at the library's location,
       in the profile's ``co_located_category`` (Luton: the council's own centres).
-    - ``fire``: all stations kept; those outside the area have ``in_borough = False``.
+    - ``fire``: all stations kept; those outside the area have ``inside_area = False``.
+    - ``[[fringe]]`` files (sites just outside the area that residents walk to) are read
+      like the others and every row gets ``inside_area = False`` and no ward.
     - ``mosques`` (MuslimsInBritain 2016) -> Religious Institution; phone dropped.
     - ``harmonised`` files (FHRS, OSM, courts, police, NHS Choices, ...) are read as
       registers with their own categories and provenance.

@@ -42,7 +42,7 @@ _TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 
 #: A register point farther than this from the study area (metres) is a problem: it
 #: catches points in another country and swapped coordinates. Assets just outside the
-#: area (fire stations within 10 km) are kept with ``in_borough = False``.
+#: area (fire stations within 10 km) are kept with ``inside_area = False``.
 MAX_DISTANCE_M: float = 25_000.0
 
 #: A point farther than this (metres) from the centroid of its own postcode is a problem.
@@ -578,7 +578,7 @@ def _assign_wards(gdf: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> gpd.GeoData
     gdf = gdf.copy()
     gdf["ward_code"] = joined["_ward_code"].fillna("").astype(str).to_numpy()
     gdf["ward_name"] = joined["_ward_name"].fillna("").astype(str).to_numpy()
-    gdf["in_borough"] = gdf["ward_code"] != ""
+    gdf["inside_area"] = gdf["ward_code"] != ""
     return gdf
 
 
@@ -591,7 +591,7 @@ def _finish(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     text_cols = [
         c
         for c in (*REGISTER_COLUMNS[1:], *_EXTRA_COLUMNS)
-        if c not in {"lon", "lat", "easting", "northing", "in_borough"}
+        if c not in {"lon", "lat", "easting", "northing", "inside_area"}
     ]
     for c in text_cols:
         gdf[c] = gdf[c].fillna("").astype(str)
@@ -599,7 +599,7 @@ def _finish(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         # git commit hashes are provenance for the bundle (data/raw/SOURCES.md), not
         # text to publish
         gdf[c] = gdf[c].map(strip_commit_hashes)
-    gdf["in_borough"] = gdf["in_borough"].astype(bool)
+    gdf["inside_area"] = gdf["inside_area"].astype(bool)
     cols = [*REGISTER_COLUMNS[1:], *_EXTRA_COLUMNS, gdf.geometry.name]
     return gdf[cols]
 
@@ -664,7 +664,7 @@ def read_register(
         ``owner_type`` is the file's (one of :data:`nwm_geo.settings.OWNER_TYPES`) or,
         when empty or absent, the area profile's owner of the row's category.
         ``ward_code``/``ward_name`` come from point in polygon against ``wards``;
-        assets outside every ward are kept with ``in_borough = False`` and empty ward.
+        assets outside every ward are kept with ``inside_area = False`` and empty ward.
 
     Raises
     ------

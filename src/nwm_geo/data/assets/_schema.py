@@ -20,7 +20,7 @@ REGISTER_COLUMNS: tuple[str, ...] = (
     "northing",
     "ward_code",
     "ward_name",
-    "in_borough",
+    "inside_area",
     "source",
     "source_record_id",
     "source_date",
@@ -195,7 +195,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "notes": ("notes", "note"),
 }
 _SCHEMA = set(REGISTER_COLUMNS) | set(_EXTRA_COLUMNS)
-_DERIVED = {"ward_code", "ward_name", "in_borough"}
+_DERIVED = {"ward_code", "ward_name", "inside_area", "in_borough"}
 
 
 def normalise_owner(value: object) -> str | None:

@@ -23,7 +23,7 @@ def reconciliation(
     Parameters
     ----------
     register
-        A register (``category`` and ``in_borough`` columns).
+        A register (``category`` and ``inside_area`` columns).
     area
         Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton): its
         ``council_counts`` and ``categories``.
@@ -40,7 +40,7 @@ def reconciliation(
     """
     prof = load_area(area)
     cats = list(prof.council_counts or prof.categories)
-    inside = register[register["in_borough"].astype(bool)]
+    inside = register[register["inside_area"].astype(bool)]
     counts = inside["category"].value_counts().reindex(cats).fillna(0).astype(int)
     if prof.council_counts is not None:
         council = pd.Series(prof.council_counts, dtype="Int64").reindex(cats)
@@ -78,7 +78,7 @@ def ward_table(
         ``area_km2``, then one int column per council category (exact names, council
         order).
     """
-    inside = register[register["in_borough"].astype(bool)]
+    inside = register[register["inside_area"].astype(bool)]
     pop = points.groupby("ward_code")["population"].sum()
     out = pd.DataFrame(index=wards.index.copy())
     out.index.name = "ward_code"

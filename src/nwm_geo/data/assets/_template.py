@@ -26,7 +26,7 @@ from nwm_geo.data.assets._schema import _DERIVED, EXAMPLE_ID, REGISTER_COLUMNS
 __all__ = ["EXAMPLE_ID", "TEMPLATE_COLUMNS", "TEMPLATE_NOTES", "write_register_template"]
 
 #: The columns a council fills in: the register's, without those nwm_geo derives
-#: (``ward_code``, ``ward_name``, ``in_borough``), plus ``notes``.
+#: (``ward_code``, ``ward_name``, ``inside_area``), plus ``notes``.
 TEMPLATE_COLUMNS: tuple[str, ...] = (
     *(c for c in REGISTER_COLUMNS if c not in _DERIVED),
     "notes",
@@ -146,7 +146,7 @@ def write_register_template(
     notes.append(
         [
             "derived",
-            "ward_code, ward_name and in_borough are filled in by nwm_geo from the location.",
+            "ward_code, ward_name and inside_area are filled in by nwm_geo from the location.",
         ]
     )
     notes.append(["example", f"Row 2 ({EXAMPLE_ID}) is an example: delete it before use."])
