@@ -317,3 +317,26 @@ def test_the_comparison_splits_by_deprivation_and_age_when_the_demand_has_them(
     ages = lib.loc[[g for g in lib.index if g.startswith("age")], "residents_losing"]
     assert len(imd) == 5 and len(ages) == 6
     assert imd.sum() == total and ages.sum() == total > 0
+
+
+def test_a_what_if_after_reading_every_result_equals_one_from_a_fresh_study(
+    synthetic_area: tuple[Path, Path],
+) -> None:
+    """Issue 19: reading the baseline's results first never leaks them into a what-if."""
+    from _same import differences, public_results
+
+    names = [n for n in public_results(pipeline.Study) if n != "changes"]
+    assert {"equity", "hub_candidates", "outline", "closure_impact"} <= set(names)
+    changes = {"close": ["site-0002", "site-0005"], "minutes": 12.0}
+    read = _study(synthetic_area)
+    for name in names:  # read every public result of the baseline first
+        getattr(read, name)
+    after_reading = read.with_changes(**changes)
+    fresh = _study(synthetic_area).with_changes(**changes)
+    for name in names:
+        found = differences(getattr(after_reading, name), getattr(fresh, name), name)
+        assert found == [], found
+    # and the what-if is not the baseline: the closed sites are gone everywhere
+    assert "site-0002" not in after_reading.register.index
+    assert "site-0002" not in set(after_reading.hub_candidates.index)
+    assert differences(read.equity, after_reading.equity) != []

@@ -22,7 +22,9 @@ def test_closing_every_library_leaves_no_one_within_a_walk_of_one(
     luton: pipeline.Study,
 ) -> None:
     libraries = list(luton.register.index[luton.register["category"] == "Library"])
-    assert len(libraries) == 9
+    # nine in Luton and two across the boundary (Dunstable, Houghton Regis)
+    assert len(libraries) == 11
+    assert int(luton.register.loc[libraries, "inside_area"].sum()) == 9
     scen = luton.with_changes(close=libraries)
     cmp = scenarios.compare(luton, scen)
     lib = cmp.localities[cmp.localities["measure"] == "Library"].set_index("locality")
@@ -92,3 +94,22 @@ def test_scenario_command_on_luton_keeps_the_baseline(
     table = pd.read_csv(tmp_path / "scenarios/close-central-library/comparison_localities.csv")
     luton_row = table[(table["locality"] == "Luton") & (table["measure"] == "Library")]
     assert luton_row["residents_losing"].item() > 0
+
+
+def test_a_luton_what_if_after_reading_every_result_equals_a_fresh_one(
+    luton: pipeline.Study,
+) -> None:
+    """Issue 19 on Luton: read every public result, then close every library."""
+    from _same import differences, public_results
+
+    names = [n for n in public_results(pipeline.Study) if n != "changes"]
+    libraries = list(luton.register.index[luton.register["category"] == "Library"])
+    plan = luton.plan  # both what-ifs keep this plan, as a scenario does
+    for name in names:
+        getattr(luton, name)
+    after_reading = luton.with_changes(close=libraries)
+    fresh = pipeline.Study(plan=plan).with_changes(close=libraries)
+    for name in names:
+        found = differences(getattr(after_reading, name), getattr(fresh, name), name)
+        assert found == [], found
+    assert set(libraries).isdisjoint(after_reading.hub_candidates.index)

@@ -2,10 +2,11 @@
 
 In: a baseline :class:`~nwm_geo.pipeline.Study` and the changes (assets to close, new
 sites, minutes, speed). Out: a new study (:func:`apply_changes`, behind
-``Study.with_changes``) that shares the baseline's network, demand points and locality
-plan (the plan is kept fixed, never re-solved), re-uses its walk model and
-within-threshold cover (a closure drops columns, a new site adds one bounded Dijkstra
-run) and recomputes only the nearest-site minutes of the categories that changed.
+``Study.with_changes``) that shares the baseline's inputs (:data:`SHARED`: network,
+postcodes, wards, demand points) and locality plan (kept fixed, never re-solved). The
+incremental computations are seeded: the walk model and within-threshold cover (a
+closure drops columns, a new site adds one bounded Dijkstra run) and the nearest-site
+minutes of the categories that changed. Every other result is recomputed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -34,21 +36,28 @@ SITE_KEYS: tuple[str, ...] = ("name", "category", "postcode", "lon", "lat", "eas
 #: How far outside the area a new site may be (metres from the area's boundary).
 MAX_OUTSIDE_M: float = 1000.0
 
-#: The cached stages a change invalidates (recomputed on first use in the new study).
-_DERIVED: tuple[str, ...] = (
-    "register",
-    "reconciliation",
-    "wards",
-    "localities",
-    "model",
-    "minutes_to_nearest",
-    "asset_cover",
-    "criticality",
-    "walksheds",
-    "outline",
-    "run_info",
-    "closure_impact",
+#: What a what-if study shares with its baseline: the inputs no change can touch. Every
+#: other result the baseline has cached is dropped and recomputed on first use in the
+#: what-if study; the list of results is found by introspection (:func:`cached_results`),
+#: so a result added to ``Study`` later cannot be forgotten.
+SHARED: tuple[str, ...] = (
+    "_register_and_merges",
+    "postcodes",
+    "_current_wards",
+    "_ward_shapes",
+    "demand",
+    "graph",
 )
+
+
+def cached_results(cls: type) -> frozenset[str]:
+    """Every ``functools.cached_property`` of a class (and its bases)."""
+    return frozenset(
+        name
+        for klass in cls.__mro__
+        for name, value in vars(klass).items()
+        if isinstance(value, cached_property)
+    )
 
 
 @dataclass(frozen=True)
@@ -61,7 +70,7 @@ class Changes:
         The asset ids closed.
     add
         The new sites (index ``asset_id`` ``new-1`` …; ``name``, ``category``,
-        ``postcode``, ``ward_code``, ``ward_name``, ``in_borough``, geometry).
+        ``postcode``, ``ward_code``, ``ward_name``, ``inside_area``, geometry).
     minutes, speed_m_per_min
         The walk threshold and speed of the what-if study.
     baseline_minutes, baseline_speed_m_per_min
@@ -252,14 +261,14 @@ def new_sites(
                 "northing": float(geom.y),
                 "ward_code": code,
                 "ward_name": None if code is None else wards.loc[code, "ward_name"],
-                "in_borough": code is not None,
+                "inside_area": code is not None,
                 "source": "scenario (proposed site)",
                 "located_by": how,
                 "geometry": geom,
             }
         )
     columns = ["asset_id", "name", "category", "postcode", "easting", "northing", "ward_code",
-               "ward_name", "in_borough", "source", "located_by", "geometry"]  # fmt: skip
+               "ward_name", "inside_area", "source", "located_by", "geometry"]  # fmt: skip
     frame = gpd.GeoDataFrame(
         pd.DataFrame(rows, columns=columns), geometry="geometry", crs=settings.crs
     ).set_index("asset_id")
@@ -362,10 +371,13 @@ def apply_changes(
         cover = coverage.coverage_matrix(
             model, sources="assets", minutes=new_min, speed_m_per_min=new_speed
         )
+    for key in SHARED:  # computed once, on the baseline, and shared
+        getattr(study, key)
     out = copy.copy(study)
     state = out.__dict__
-    for key in _DERIVED:
+    for key in cached_results(type(study)) - set(SHARED):
         state.pop(key, None)
+    state.pop("changes", None)
     out.minutes = new_min if minutes is not None else study.minutes
     out.speed_m_per_min = new_speed if speed_m_per_min is not None else study.speed_m_per_min
     state["_plan_given"] = plan
