@@ -81,7 +81,7 @@ class DataValidationError(NwmGeoError):
         Every problem found, in file order.
     """
 
-    def __init__(self, problems: Iterable[Problem], *, max_listed: int = 50) -> None:
+    def __init__(self, problems: Iterable[Problem], *, max_listed: int = 20) -> None:
         self.problems: Sequence[Problem] = list(problems)
         lines = [str(p) for p in self.problems[:max_listed]]
         more = len(self.problems) - max_listed

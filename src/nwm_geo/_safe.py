@@ -18,6 +18,8 @@ from typing import Any
 
 __all__ = [
     "FORMULA_START",
+    "MASK",
+    "MAX_CELL_CHARS",
     "is_personal_column",
     "mask_personal_text",
     "neutralise_formula",
@@ -35,12 +37,33 @@ _PERSONAL = re.compile(
     r"\bnamed? ?person|\bmanager|key ?holder|\bdob\b|date ?of ?birth|\bbirth ?date)"
 )
 
-#: An e-mail address.
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+#: The longest text a cell may hold (characters). Longer input is refused where it is read
+#: (:func:`nwm_geo.data.read_table`, scenario files), so no input can hold the project lock
+#: for minutes; masking itself is linear in the text's length.
+MAX_CELL_CHARS: int = 20_000
 
-#: A UK-style phone number: +44 or 0, then 9-10 more digits with optional spaces,
-#: dots, hyphens or brackets (01582 546000, (01582) 546-000, +44 1582 546000, 07700900123).
-_PHONE = re.compile(r"(?<![\w])(?:\+44\s?\(?0?\)?|\(?0)(?:[\s().-]*\d){9,10}(?![\w])")
+#: An e-mail address's domain, from just after the "@": labels of letters (any script),
+#: digits and hyphens, a dot, and a top-level domain of two or more letters. Matched at
+#: each "@" only, within 255 characters, so the scan is linear in the text's length.
+_DOMAIN = re.compile(r"[^\W_](?:[\w-]{0,62})(?:\.[\w-]{1,63})*\.[^\W\d_]{2,63}(?![\w-])")
+
+#: An e-mail address's local part, read backwards from the "@" (at most 64 characters,
+#: after an optional space: "name @example.org").
+_LOCAL_REVERSED = re.compile(r" ?[\w.%+'-]{1,64}")
+
+#: An "@" that may start a domain.
+_AT = re.compile(r"@(?=[^\W_])")
+
+#: A phone number, UK or international. National: 0 then 9-10 more digits (01582 546000,
+#: (01582) 546-000, 07700900123). International: + or 00, a country code of 1-3 digits,
+#: then 6-12 digits (+44 1582 546000, +44 (0)1582 546000, 0044 1632 960003,
+#: +33 1 99 00 12 34). Up to three separators (spaces, dots, hyphens, brackets) between
+#: digits. Every repetition is bounded, so each start position costs a constant: the
+#: whole search is linear in the text's length (no catastrophic backtracking).
+_PHONE = re.compile(
+    r"(?<![\w+])(?:(?:\+|00)\s?\(?\d{1,3}\)?(?:[\s().-]{0,3}\d){6,12}"
+    r"|\(?0(?:[\s().-]{0,3}\d){9,10})(?![\w])"
+)
 
 #: What replaces a masked phone number or e-mail address.
 MASK: str = "[removed]"
@@ -69,8 +92,41 @@ def is_personal_column(column: str) -> bool:
     return bool(_PERSONAL.search(key))
 
 
+def _email_spans(text: str) -> list[tuple[int, int]]:
+    """Where the e-mail addresses are: found from each "@", in linear time.
+
+    Each "@" costs a bounded amount of work: the local part is matched backwards (at
+    most 65 characters) and the domain forwards (at most 255).
+    """
+    spans: list[tuple[int, int]] = []
+    floor = 0  # an address never starts inside the previous one
+    reverse = None
+    n = len(text)
+    for at_match in _AT.finditer(text):
+        at = at_match.start()
+        if at < floor:
+            continue
+        domain = _DOMAIN.match(text, at + 1, min(n, at + 256))
+        if domain is None:
+            continue
+        if reverse is None:
+            reverse = text[::-1]
+        local = _LOCAL_REVERSED.match(reverse, n - at, n - floor)
+        if local is None or not local.group().strip():
+            continue
+        spans.append((n - local.end(), domain.end()))
+        floor = domain.end()
+    return spans
+
+
 def mask_personal_text(text: str) -> tuple[str, int]:
-    """Replace phone numbers and e-mail addresses in free text.
+    """Replace phone numbers and e-mail addresses in free text, in linear time.
+
+    The formats covered are listed in ``docs/reliability.md``: UK numbers (``01582
+    546000``, ``(01582) 546-000``, ``+44 (0)1582 546000``, ``0044 1632 960003``),
+    international ones (``+33 1 99 00 12 34``), and e-mail addresses with letters of any
+    script (``name@exämple.org``) or a space before the "@" (``name @example.org``).
+    One megabyte of text is masked in well under a second (``benchmarks/bench_mask.py``).
 
     Parameters
     ----------
@@ -83,8 +139,18 @@ def mask_personal_text(text: str) -> tuple[str, int]:
         The text with each phone number and e-mail address replaced by :data:`MASK`,
         and how many were replaced.
     """
-    out, n_mail = _EMAIL.subn(MASK, text)
-    out, n_phone = _PHONE.subn(MASK, out)
+    if "@" in text:
+        spans = _email_spans(text)
+        if spans:
+            parts, last = [], 0
+            for a, b in spans:
+                parts += [text[last:a], MASK]
+                last = b
+            text = "".join([*parts, text[last:]])
+        n_mail = len(spans)
+    else:
+        n_mail = 0
+    out, n_phone = _PHONE.subn(MASK, text)
     return out, n_mail + n_phone
 
 

@@ -25,9 +25,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from nwm_geo._errors import Problem
+from nwm_geo._safe import MAX_CELL_CHARS
 
 __all__ = ["cell_text", "read_table"]
 
@@ -295,6 +297,25 @@ def read_table(
     if len(frame.columns):  # every reader's cells become text here, once
         frame.columns = [cell_text(c) for c in frame.columns]
         frame = frame.astype(object).map(cell_text)
+        problems += _long_cells(frame, label)
     if not problems and frame.shape[1] and not (frame != "").any(axis=None):
         problems.append(Problem(label, None, None, "", "the file has a header but no data rows"))
     return frame, problems
+
+
+def _long_cells(frame: pd.DataFrame, label: str) -> list[Problem]:
+    """One problem per cell longer than :data:`nwm_geo._safe.MAX_CELL_CHARS`."""
+    lengths = frame.map(len).to_numpy(dtype=np.int64)
+    rows, cols = np.nonzero(lengths > MAX_CELL_CHARS)
+    return [
+        Problem(
+            label,
+            int(r) + 1,
+            str(frame.columns[int(c)]),
+            "",
+            f"the cell holds {int(lengths[r, c]):,} characters; the limit is "
+            f"{MAX_CELL_CHARS:,} (shorten it: a register cell is a name, an address or "
+            "a short note)",
+        )
+        for r, c in zip(rows, cols, strict=True)
+    ]
