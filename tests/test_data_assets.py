@@ -561,3 +561,24 @@ def test_register_template_has_columns_dropdowns_notes_and_an_example(
     reg = _read(path, synthetic_wards, synthetic_postcodes)
     assert list(reg.index) == ["S1"] and reg.loc["S1", "owner_type"] == "community and faith"
     assert write_register_template(tmp_path / "r2.xlsx", area="rutland").is_file()
+
+
+def test_an_asset_id_that_looks_like_personal_data_is_refused(
+    tmp_path: Path, synthetic_wards, synthetic_postcodes
+) -> None:
+    """Issue 20: such ids were masked into 40 duplicate '[removed]' ids, breaking joins."""
+    path = tmp_path / "ids.csv"
+    path.write_text(
+        "asset_id,name,category,postcode\n"
+        "HALL-1,Hall,Community Centre,LU1 1AA\n"
+        "jo@example.org,Library,Library,LU1 1AA\n"
+        "01632 960001,Centre,Community Centre,LU1 1AA\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DataValidationError) as err:
+        _read(path, synthetic_wards, synthetic_postcodes)
+    text = str(err.value)
+    assert "ids.csv, row 3, column 'asset_id'" in text
+    assert "ids.csv, row 4, column 'asset_id'" in text
+    assert "looks like an e-mail address or a phone number" in text
+    assert "jo@example.org" not in text and "960001" not in text

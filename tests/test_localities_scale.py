@@ -16,9 +16,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import MultiPoint, box
+from shapely.geometry import MultiPoint, Polygon, box
 from shapely.ops import voronoi_diagram
 
+from nwm_geo import DataValidationError
 from nwm_geo import localities as loc
 from nwm_geo.cli import main
 
@@ -304,3 +305,32 @@ def test_partition_command_rejects_bad_input_and_writes_nothing(
     assert str(src) in err and needle in err
     assert not out.exists() and not out.with_suffix(".json").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["units.geojson"]
+
+
+def test_a_bowtie_polygon_is_repaired_and_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 20: a self-intersecting polygon ended in a GEOSException traceback."""
+    units = grid(3, 3, [100] * 9, [1] * 9).reset_index()
+    x0, y0, x1, y1 = units.geometry.iloc[4].bounds
+    units.loc[4, "geometry"] = Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])  # a bowtie
+    frame = gpd.GeoDataFrame(units, geometry="geometry", crs="EPSG:27700")
+    src = _write_units(tmp_path, frame.set_index("ward_code"))
+    read = loc.read_units(src, id_column="code", population_column="people")
+    assert read.geometry.is_valid.all()
+    assert len(read.attrs["repaired"]) == 1 and "feature 5" in read.attrs["repaired"][0]
+    out = tmp_path / "plan.csv"
+    args = ["partition", str(src), "--id-column", "code", "--population-column", "people"]
+    assert main([*args, "--k", "3", "--time-limit", "20", "--out", str(out), "--quiet"]) == 0
+    assert "repaired an invalid polygon" in capsys.readouterr().out
+    assert out.exists()
+
+
+def test_degrees_labelled_as_metres_are_reported_as_a_crs_mislabel(tmp_path: Path) -> None:
+    units = grid(3, 3, [100] * 9, [1] * 9)
+    degrees = units.set_crs("EPSG:27700", allow_override=True).copy()
+    degrees["geometry"] = units.geometry.scale(1e-5, 1e-5, origin=(0, 0)).translate(-0.4, 51.9)
+    src = _write_units(tmp_path, degrees)
+    with pytest.raises(DataValidationError, match="look like degrees") as err:
+        loc.read_units(src, id_column="code", population_column="people")
+    assert "island" not in str(err.value)

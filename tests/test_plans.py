@@ -262,3 +262,28 @@ def test_a_new_register_alone_would_leave_stale_coverage_and_is_refused(
                      progress=False)  # fmt: skip
     assert _hashes(project) == before
     pipeline.run(_study(synthetic_area), project_dir=project, progress=False)  # all: fine
+
+
+def test_compare_plans_reports_a_locality_in_pieces(
+    synthetic_area: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 20: compare-plans said nothing about a non-contiguous locality."""
+    from nwm_geo.cli import main
+
+    study = _study(synthetic_area)
+    a = pd.Series(["W", "E", "W", "E"], index=study.wards.index)
+    diagonal = pd.Series(["A", "B", "B", "A"], index=study.wards.index)  # corner-touching
+    cmp = localities.compare_plans(study.wards, a, diagonal)
+    assert cmp.not_contiguous == ["plan b: A (2 parts)", "plan b: B (2 parts)"]
+    assert (cmp.metrics.loc[cmp.metrics["plan"] == "a", "parts"] == 1).all()
+    profile, data_dir = synthetic_area
+    monkeypatch.setenv("NWM_GEO_PROJECT_DIR", str(tmp_path))
+    monkeypatch.setenv("NWM_GEO_SHARED_DATA", str(data_dir))
+    fa, fb = tmp_path / "a.csv", tmp_path / "b.csv"
+    a.rename_axis("ward_code").rename("locality").reset_index().to_csv(fa, index=False)
+    diagonal.rename_axis("ward_code").rename("locality").reset_index().to_csv(fb, index=False)
+    assert main(["compare-plans", "--quiet", "--area", str(profile), str(fa), str(fb)]) == 0
+    assert "Not contiguous" in capsys.readouterr().out

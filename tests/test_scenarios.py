@@ -340,3 +340,23 @@ def test_a_what_if_after_reading_every_result_equals_one_from_a_fresh_study(
     assert "site-0002" not in after_reading.register.index
     assert "site-0002" not in set(after_reading.hub_candidates.index)
     assert differences(read.equity, after_reading.equity) != []
+
+
+@pytest.mark.parametrize("name", ["abc\n", "CON", "con.txt", "LPT1", "nul", "../up", "a/b", ""])
+def test_a_scenario_name_that_is_not_a_plain_folder_name_is_refused(
+    tmp_path: Path, name: str
+) -> None:
+    path = tmp_path / "s.toml"
+    escaped = name.replace("\n", "\\n")
+    path.write_text(f'name = "{escaped}"\n', encoding="utf-8")
+    _scenario, problems = scenarios.read_scenario(path)
+    assert [p.key for p in problems] == ["name"], problems
+    assert "folder name" in problems[0].reason or "device name" in problems[0].reason
+
+
+def test_a_huge_scenario_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "huge.toml"
+    path.write_text('name = "huge"\ndescription = "' + "x" * 2_000_000 + '"\n', encoding="utf-8")
+    scenario, problems = scenarios.read_scenario(path)
+    assert scenario is None
+    assert len(problems) == 1 and "at most 1,000,000" in problems[0].reason

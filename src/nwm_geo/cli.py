@@ -454,6 +454,10 @@ def _cmd_compare_plans(args: argparse.Namespace) -> None:
         _show("Wards moved:", cmp.moved)
     cols = ["plan", "locality", "population", "assets", "population_dev_pct", "n_wards", "parts"]
     _show("Localities:", cmp.metrics[[c for c in cols if c in cmp.metrics.columns]].round(1))
+    if cmp.not_contiguous:
+        print(
+            "Not contiguous (a locality in more than one piece): " + "; ".join(cmp.not_contiguous)
+        )
 
 
 def _cmd_partition(args: argparse.Namespace) -> None:
@@ -477,6 +481,8 @@ def _cmd_partition(args: argparse.Namespace) -> None:
         k=args.k,
         layer=args.layer,
     )
+    for note in units.attrs.get("repaired", []):
+        print(f"{args.units_file}: repaired an invalid polygon with make_valid: {note}")
     measures = ["population", *args.balance_column]
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     plan = localities.partition(

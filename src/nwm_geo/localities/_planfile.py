@@ -283,12 +283,26 @@ class PlanComparison:
         population; NaN for unmatched localities when the counts differ).
     moved_population
         Residents of the wards that moved.
+
+    The ``metrics`` carry a ``parts`` column (1 = contiguous); :attr:`not_contiguous`
+    lists the localities in more than one piece.
     """
 
     moved: pd.DataFrame
     metrics: pd.DataFrame
     matching: pd.Series
     moved_population: float
+
+    @property
+    def not_contiguous(self) -> list[str]:
+        """``"plan a: Name (2 parts)"`` for every locality in more than one piece."""
+        split = self.metrics[self.metrics["parts"] > 1]
+        return [
+            f"plan {plan}: {name} ({parts} parts)"
+            for plan, name, parts in zip(
+                split["plan"], split["locality"], split["parts"].astype(int), strict=True
+            )
+        ]
 
 
 def compare_plans(wards: gpd.GeoDataFrame, a: pd.Series, b: pd.Series) -> PlanComparison:
@@ -340,9 +354,9 @@ def compare_plans(wards: gpd.GeoDataFrame, a: pd.Series, b: pd.Series) -> PlanCo
     )
     moved = moved[moved["matched_b"] != moved["locality_a"]]
     moved.index.name = "ward_code"
-    sa = plan_summary(wards, a).reset_index()
+    sa = plan_summary(wards, a).join(plan_parts(wards, a)).reset_index()
     sa.insert(0, "plan", "a")
-    sb = plan_summary(wards, b).reset_index()
+    sb = plan_summary(wards, b).join(plan_parts(wards, b)).reset_index()
     sb.insert(0, "plan", "b")
     sb.insert(2, "matched_a", sb["locality"].map(matching))
     metrics = pd.concat([sa, sb], ignore_index=True)

@@ -16,7 +16,9 @@ from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import pandas as pd
+import shapely
 
 from nwm_geo._errors import DataValidationError, Problem
 from nwm_geo.localities._instance import ward_adjacency
@@ -49,6 +51,62 @@ def _check_geometry(gdf: gpd.GeoDataFrame, name: str) -> list[Problem]:
                 Problem(name, pos, "geometry", geom.geom_type, "not a polygon or multipolygon")
             )
     return problems
+
+
+def _repair(gdf: gpd.GeoDataFrame, name: str) -> tuple[gpd.GeoDataFrame, list[str], list[Problem]]:
+    """Repair invalid polygons (a "bowtie") with ``make_valid``; refuse what stays unusable.
+
+    Returns the frame, one note per repaired feature ("feature 3: self-intersection"),
+    and a problem per feature that is not a polygon once repaired.
+    """
+    invalid = ~gdf.geometry.is_valid & gdf.geometry.notna()
+    if not invalid.any():
+        return gdf, [], []
+    geoms = gdf.geometry.to_numpy().copy()
+    notes: list[str] = []
+    problems: list[Problem] = []
+    for pos in np.flatnonzero(invalid.to_numpy()):
+        geom = geoms[pos]
+        why = shapely.is_valid_reason(geom)
+        fixed = shapely.make_valid(geom)
+        if fixed.geom_type == "GeometryCollection":
+            parts = [g for g in fixed.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+            fixed = shapely.union_all(parts) if parts else fixed
+        if fixed.is_empty or fixed.geom_type not in ("Polygon", "MultiPolygon"):
+            problems.append(
+                Problem(
+                    name,
+                    int(pos) + 1,
+                    "geometry",
+                    "",
+                    f"invalid polygon ({why}) that "
+                    "cannot be repaired into an area; fix it in a GIS",
+                )
+            )
+            continue
+        geoms[pos] = fixed
+        notes.append(f"feature {int(pos) + 1}: {why}")
+    return gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=gdf.crs)), notes, problems
+
+
+def _degrees_labelled_metres(gdf: gpd.GeoDataFrame, name: str) -> list[Problem]:
+    """Refuse a projected CRS whose coordinates all lie within longitude/latitude ranges."""
+    if gdf.crs is None or gdf.crs.is_geographic or gdf.geometry.isna().all():
+        return []
+    x0, y0, x1, y1 = gdf.total_bounds
+    if -180 <= x0 <= x1 <= 180 and -90 <= y0 <= y1 <= 90 and (x1 - x0) < 10 and (y1 - y0) < 10:
+        return [
+            Problem(
+                name,
+                None,
+                None,
+                str(gdf.crs.to_string()),
+                "the coordinates look like degrees (longitude, latitude) but the file's "
+                "coordinate system is in metres: the file is mislabelled; set its CRS "
+                "to EPSG:4326 (or reproject it) and try again",
+            )
+        ]
+    return []
 
 
 def _islands(units: gpd.GeoDataFrame, name: str, id_column: str) -> list[Problem]:
@@ -102,7 +160,10 @@ def read_units(
     geopandas.GeoDataFrame
         Indexed by unit id (``ward_code``), ``ward_name`` (the id), ``population`` and
         the balance columns as floats, in the file's metric CRS (a geographic CRS is
-        projected to its UTM zone).
+        projected to its UTM zone). Invalid polygons (a self-intersecting "bowtie") are
+        repaired with ``shapely.make_valid``; ``attrs["repaired"]`` lists them
+        ("feature 3: Self-intersection[...]"). Coordinates in degrees in a file that
+        says its CRS is in metres are refused as a mislabelled CRS.
 
     Raises
     ------
@@ -128,6 +189,12 @@ def read_units(
     if problems:
         raise DataValidationError(problems)
     problems += _check_geometry(gdf, name)
+    problems += _degrees_labelled_metres(gdf, name)
+    if not problems:
+        gdf, repaired, found = _repair(gdf, name)
+        problems += found
+    else:
+        repaired = []
     ids = gdf[id_column]
     for pos, (val, dup) in enumerate(
         zip(ids.tolist(), ids.duplicated(keep="first").tolist(), strict=True), start=1
@@ -157,6 +224,7 @@ def read_units(
         island = _islands(units, name, id_column)
         if island:
             raise DataValidationError(island)
+    units.attrs["repaired"] = repaired
     return units
 
 

@@ -30,7 +30,22 @@ TOP_KEYS: tuple[str, ...] = ("name", "description", "plan", "close", "add", "set
 CLOSE_KEYS: tuple[str, ...] = ("asset_id", "name")
 SETTINGS_KEYS: tuple[str, ...] = ("minutes", "speed_m_per_min")
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,79}")
+
+#: Names Windows reserves for devices (with or without an extension): never a folder.
+_RESERVED = re.compile(r"(?i)(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?")
+
+#: The largest scenario file read (bytes): a scenario is a few lines of TOML.
+MAX_SCENARIO_BYTES: int = 1_000_000
+
+
+def _name_problem(name: object) -> str | None:
+    """Why ``name`` cannot be a scenario folder, or None."""
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        return "required: a folder name of letters, digits, '.', '_' or '-' (up to 80)"
+    if _RESERVED.fullmatch(name):
+        return f"{name!r} is a device name on Windows (CON, PRN, AUX, NUL, COM1, LPT1...)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -138,6 +153,16 @@ def read_scenario(  # noqa: C901
     file = str(path)
     problems: list[ScenarioProblem] = []
     try:
+        if path.stat().st_size > MAX_SCENARIO_BYTES:
+            return None, [
+                ScenarioProblem(
+                    file,
+                    "",
+                    "",
+                    f"the file is {path.stat().st_size:,} bytes; a scenario file may be at "
+                    f"most {MAX_SCENARIO_BYTES:,} (a name, a short description, the changes)",
+                )
+            ]
         text = path.read_text(encoding="utf-8")
         raw = tomllib.loads(text)
     except FileNotFoundError:
@@ -148,15 +173,8 @@ def read_scenario(  # noqa: C901
         return None, [ScenarioProblem(file, "", "", f"not valid TOML: {exc}")]
     problems += _unknown(file, "", list(raw), TOP_KEYS)
     name = raw.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
-        problems.append(
-            ScenarioProblem(
-                file,
-                "name",
-                "" if name is None else str(name),
-                "required: a folder name of letters, digits, '.', '_' or '-' (up to 80)",
-            )
-        )
+    if (why := _name_problem(name)) is not None or not isinstance(name, str):
+        problems.append(ScenarioProblem(file, "name", "" if name is None else str(name), str(why)))
         name = path.stem
     close: list[str] = []
     close_keys: list[str] = []

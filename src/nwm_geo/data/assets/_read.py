@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from nwm_geo import settings
 from nwm_geo._errors import DataValidationError, Problem
-from nwm_geo._safe import is_personal_column, strip_commit_hashes
+from nwm_geo._safe import is_personal_column, mask_personal_text, strip_commit_hashes
 from nwm_geo.areas import Area, load_area
 from nwm_geo.data._tables import cell_text, read_table
 from nwm_geo.data.assets._schema import (
@@ -381,6 +381,17 @@ def _register_from_frame(  # noqa: C901, PLR0913
                     cols.get("asset_id", "asset_id"),
                     aid,
                     "the register template's example row: delete it before loading",
+                )
+            )
+        if aid and mask_personal_text(aid)[1]:
+            problems.append(
+                Problem(
+                    label,
+                    row,
+                    cols.get("asset_id", "asset_id"),
+                    "",
+                    "the asset id looks like an e-mail address or a phone number, which is "
+                    "never published; use the council's own site reference",
                 )
             )
         rec["asset_id"] = aid
