@@ -131,3 +131,76 @@ def test_version_falls_back_in_an_uninstalled_checkout() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert out.stdout.strip() == "0+unknown"
+
+
+# -- the house: module sizes and import circles (issue 19) ----------------------------
+SRC = ROOT / "src" / "nwm_geo"
+MAX_MODULE_LINES = 800
+
+
+def _module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(root: Path) -> dict[str, set[str]]:
+    """Every module of the package under ``root`` -> the package's modules it imports.
+
+    Every import counts: at the top, inside a function, under ``TYPE_CHECKING``. ``from
+    pkg import name`` imports the submodule ``pkg.name`` when there is one, else ``pkg``.
+    """
+    import ast
+
+    files = {_module_name(p, root): p for p in root.rglob("*.py")}
+    graph: dict[str, set[str]] = {name: set() for name in files}
+    for name, path in files.items():
+        is_pkg = path.name == "__init__.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:  # relative import
+                    here = name.split(".") if is_pkg else name.split(".")[:-1]
+                    here = here[: len(here) - (node.level - 1)]
+                    base = ".".join([*here, base] if base else here)
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in files else base
+                           for a in node.names]  # fmt: skip
+            graph[name] |= {t for t in targets if t in files and t != name}
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import circles: strongly connected groups of more than one module."""
+    import networkx as nx
+
+    g = nx.DiGraph([(a, b) for a, bs in graph.items() for b in bs])
+    return sorted(sorted(c) for c in nx.strongly_connected_components(g) if len(c) > 1)
+
+
+def test_no_import_circle_even_inside_a_package() -> None:
+    # a package's __init__ re-exports its modules; a module may still import a sibling
+    # package's facade (`from nwm_geo import coverage`), so facades stay in the graph
+    assert _circles(_imports(SRC)) == []
+
+
+def test_the_circle_check_can_fail(tmp_path: Path) -> None:
+    pkg = tmp_path / "pkg"
+    (pkg / "sub").mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "sub" / "__init__.py").write_text("from pkg.sub._a import A\n")
+    (pkg / "sub" / "_a.py").write_text("from pkg.sub._b import B\nA = 1\n")
+    (pkg / "sub" / "_b.py").write_text(  # a TYPE_CHECKING import is still a circle
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.sub import _a\nB = 2\n"
+    )
+    assert _circles(_imports(pkg)) == [["pkg.sub._a", "pkg.sub._b"]]
+
+
+def test_no_module_is_over_800_lines() -> None:
+    sizes = {
+        str(p.relative_to(ROOT)): len(p.read_text(encoding="utf-8").splitlines())
+        for p in SRC.rglob("*.py")
+    }
+    assert {p: n for p, n in sizes.items() if n > MAX_MODULE_LINES} == {}
+    assert max(sizes.values()) > MAX_MODULE_LINES // 2  # the count reads real modules

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from nwm_geo._errors import NetworkError
+from nwm_geo.network._label import network_label
 
 __all__ = ["check_covers", "check_graph"]
 
@@ -97,8 +98,6 @@ def check_covers(
     far = float(pop[snap_m.reindex(pop.index).fillna(np.inf) > max_snap_m].sum()) / total
     if far <= max_share_far:
         return
-    from nwm_geo.network._core import network_label  # _core imports this module
-
     raise NetworkError(
         f"{network_label(G)} does not cover the study area: {far:.0%} of residents are "
         f"more than {max_snap_m:g} m from any of its streets (at most "

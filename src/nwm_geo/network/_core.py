@@ -27,6 +27,7 @@ from nwm_geo import settings
 from nwm_geo._errors import NetworkError
 from nwm_geo._io import atomic_path
 from nwm_geo.network._checks import check_graph
+from nwm_geo.network._label import _as_bool, is_approximate, network_label
 
 __all__ = [
     "APPROXIMATE_SOURCE",
@@ -70,8 +71,6 @@ APPROXIMATION_ERROR_NOTE: str = (
     "for somewhere to go, something to do and someone to see), mostly counted within when "
     "OSM says not."
 )
-
-_OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
 
 # osmnx 2.1.1 _overpass._get_network_filter("walk"), one rule per Overpass clause:
 # ["highway"]["area"!~"yes"]["access"!~"private"]
@@ -481,51 +480,6 @@ def approximate_graph(
 
 # ---------------------------------------------------------------------------------------
 # Labels, saving and loading
-
-
-def network_label(G: nx.MultiDiGraph) -> str:
-    """Return the one-line statement of which network an output used.
-
-    Parameters
-    ----------
-    G
-        A graph from this module.
-
-    Returns
-    -------
-    str
-        E.g. ``"network: approximate (postcode proximity), not OSM"`` or
-        ``"network: OpenStreetMap file x.osm.pbf (OSM data 2022-07-20T20:14:02Z),
-        © OpenStreetMap contributors, ODbL"``.
-    """
-    source = str(G.graph.get("nwm_source", "unknown source"))
-    if is_approximate(G):
-        return f"network: {source}"
-    stamp = G.graph.get("osm_timestamp")
-    when = f" (OSM data {stamp})" if stamp and "downloaded" not in source else ""
-    return f"network: {source}{when}, {_OSM_ATTRIBUTION}"
-
-
-def is_approximate(G: nx.MultiDiGraph) -> bool:
-    """Return True when ``G`` is the offline postcode-proximity approximation.
-
-    Parameters
-    ----------
-    G
-        A graph from this module (also after :func:`save_graph` / :func:`load_graph`).
-
-    Returns
-    -------
-    bool
-        Whether walk times over ``G`` are approximate.
-    """
-    return _as_bool(G.graph.get("approximate", False))
-
-
-def _as_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in {"true", "1", "yes"}
-    return bool(value)
 
 
 _GRAPH_ATTR_LAYER = "graph_attributes"

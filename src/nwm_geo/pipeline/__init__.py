@@ -6,11 +6,28 @@ lazily, from the stages it depends on; the ``write_*`` functions write a stage's
 files into a folder; :func:`run` stages every file and moves them into place only
 when all were written, so a failed run leaves no partial outputs.
 The CLI (:mod:`nwm_geo.cli`) and the notebooks call these functions.
+
+Where things live, by audience: ``_study`` the study (and ``_changes`` its what-ifs,
+``_summaries`` its summaries for people); ``_processed`` the analyst's tables in
+``data/processed``; ``_published`` the shared folder ``reports/``; ``_run`` the run
+itself (stages, settings check, provenance file), with ``_provenance`` the record and
+``SOURCES.txt`` text; ``_write`` the one CSV guard. Imports run one way:
+``_run`` → ``_published``/``_processed`` → ``_provenance``/``_summaries`` → ``_study``
+→ ``_changes``.
 """
 
 from __future__ import annotations
 
 from nwm_geo.pipeline._changes import Changes, apply_changes, change_problems, new_sites
+from nwm_geo.pipeline._processed import (
+    PROCESSED_TABLES,
+    write_closure_impact,
+    write_coverage,
+    write_equity,
+    write_hubs,
+    write_localities,
+    write_register_stage,
+)
 from nwm_geo.pipeline._provenance import (
     PROVENANCE_NAME,
     STAGE_SETTINGS,
@@ -20,33 +37,14 @@ from nwm_geo.pipeline._provenance import (
     read_provenance,
     register_fingerprint,
     settings_conflicts,
-)
-from nwm_geo.pipeline._study import (
-    PlanSource,
-    Study,
-    coverage_by_locality,
-    data_note,
-    equity_headline,
-    equity_sections,
-)
-from nwm_geo.pipeline._write import (
-    PROCESSED_TABLES,
-    STAGES,
-    check_settings,
-    run,
     sources_note,
     walk_text,
-    write_closure_impact,
-    write_coverage,
-    write_csv,
-    write_equity,
-    write_hubs,
-    write_localities,
-    write_pack,
-    write_provenance,
-    write_register_stage,
-    write_report,
 )
+from nwm_geo.pipeline._published import write_pack, write_report
+from nwm_geo.pipeline._run import STAGES, check_settings, run, write_provenance
+from nwm_geo.pipeline._study import PlanSource, Study, data_note
+from nwm_geo.pipeline._summaries import coverage_by_locality, equity_headline, equity_sections
+from nwm_geo.pipeline._write import write_csv
 
 __all__ = [
     "PROCESSED_TABLES",

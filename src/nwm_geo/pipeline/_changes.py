@@ -15,18 +15,16 @@ import copy
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from nwm_geo import coverage, settings
+from nwm_geo import coverage, localities, settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, resolve_speed
-
-if TYPE_CHECKING:
-    from nwm_geo.pipeline._study import Study
+from nwm_geo.areas import Area
 
 __all__ = ["Changes", "apply_changes", "change_problems", "new_sites"]
 
@@ -35,6 +33,43 @@ SITE_KEYS: tuple[str, ...] = ("name", "category", "postcode", "lon", "lat", "eas
 
 #: How far outside the area a new site may be (metres from the area's boundary).
 MAX_OUTSIDE_M: float = 1000.0
+
+
+class Baseline(Protocol):
+    """What a what-if reads of its baseline study (:class:`~nwm_geo.pipeline.Study`).
+
+    A protocol, so this module never imports the study: ``_study`` imports
+    ``_changes``, never the other way.
+    """
+
+    minutes: float | None
+    speed_m_per_min: float | None
+
+    @property
+    def register(self) -> gpd.GeoDataFrame: ...
+    @property
+    def postcodes(self) -> gpd.GeoDataFrame: ...
+    @property
+    def _ward_shapes(self) -> gpd.GeoDataFrame: ...
+    @property
+    def profile(self) -> Area: ...
+    @property
+    def categories(self) -> tuple[str, ...]: ...
+    @property
+    def bundles(self) -> dict[str, tuple[str, ...]]: ...
+    @property
+    def plan(self) -> localities.LocalityPlan: ...
+    @property
+    def model(self) -> coverage.WalkModel: ...
+    @property
+    def minutes_to_nearest(self) -> pd.DataFrame: ...
+    @property
+    def asset_cover(self) -> coverage.Cover: ...
+
+
+#: The study type a what-if returns: the baseline's own.
+S = TypeVar("S", bound=Baseline)
+
 
 #: What a what-if study shares with its baseline: the inputs no change can touch. Every
 #: other result the baseline has cached is dropped and recomputed on first use in the
@@ -105,7 +140,7 @@ class Changes:
 
 
 def _resolve_close(
-    study: Study, close: Iterable[str]
+    study: Baseline, close: Iterable[str]
 ) -> tuple[list[str], list[tuple[str, str, str]]]:
     reg = study.register
     ids: list[str] = []
@@ -141,7 +176,7 @@ def _resolve_close(
 
 
 def _locate(
-    study: Study, key: str, site: Mapping[str, Any]
+    study: Baseline, key: str, site: Mapping[str, Any]
 ) -> tuple[Any, str, list[tuple[str, str, str]]]:
     """Return the site's point (EPSG:27700), how it was located, and the problems."""
     from shapely.geometry import Point
@@ -193,7 +228,7 @@ def _locate(
 
 
 def new_sites(
-    study: Study, add: Sequence[Mapping[str, Any]]
+    study: Baseline, add: Sequence[Mapping[str, Any]]
 ) -> tuple[gpd.GeoDataFrame, list[tuple[str, str, str]]]:
     """Return the new sites as register rows, and every problem found with them.
 
@@ -276,7 +311,7 @@ def new_sites(
 
 
 def change_problems(
-    study: Study,
+    study: Baseline,
     *,
     close: Iterable[str] = (),
     add: Sequence[Mapping[str, Any]] = (),
@@ -308,13 +343,13 @@ def change_problems(
 
 
 def apply_changes(
-    study: Study,
+    study: S,
     *,
     close: Iterable[str] = (),
     add: Sequence[Mapping[str, Any]] = (),
     minutes: float | None = None,
     speed_m_per_min: float | None = None,
-) -> Study:
+) -> S:
     """Return a what-if study: the baseline with sites closed or added, or other settings.
 
     See :meth:`nwm_geo.pipeline.Study.with_changes`.

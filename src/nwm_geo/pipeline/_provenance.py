@@ -14,15 +14,13 @@ import json
 from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from nwm_geo import __version__, equity, localities, network, settings
+from nwm_geo import __version__, data, equity, localities, network, settings
 from nwm_geo._units import resolve_minutes, resolve_speed
-
-if TYPE_CHECKING:
-    from nwm_geo.pipeline._study import Study
+from nwm_geo.pipeline._study import Study, data_note
 
 __all__ = [
     "PROVENANCE_NAME",
@@ -31,6 +29,8 @@ __all__ = [
     "read_provenance",
     "register_fingerprint",
     "settings_conflicts",
+    "sources_note",
+    "walk_text",
 ]
 
 #: The provenance file in every output folder.
@@ -282,3 +282,55 @@ def settings_conflicts(
                         f"{recorded[key]!r}; this run has {current[key]!r}"
                     )
     return lines
+
+
+def walk_text(study: Study) -> str:
+    """Return the walk settings in words: "15-minute walk at 80 m/min (4.8 km/h), 1,200 m"."""
+    minutes, speed = resolve_minutes(study.minutes), resolve_speed(study.speed_m_per_min)
+    return (
+        f"{minutes:g}-minute walk at {speed:g} m/min ({speed * 60 / 1000:.1f} km/h), "
+        f"{minutes * speed:,.0f} m"
+    )
+
+
+def sources_note(study: Study, *, with_network: bool = True) -> str:
+    """Return the sources, licences, data dates and network of a run, for ``SOURCES.txt``.
+
+    Parameters
+    ----------
+    study
+        The study.
+    with_network
+        Include the network line (this builds the network if it was not built).
+
+    Returns
+    -------
+    str
+        Plain text.
+    """
+    lines = [
+        f"Written by nwm_geo {__version__}.",
+        "",
+        f"Area: {study.profile.name} ({study.profile.council}, {study.profile.district_code}); "
+        f"profile {study.profile.profile}.",
+        f"Register: {data_note(study.reconciliation, area=study.profile)}",
+        f"Personal data: {data.publishable(study.register)[1]} phone number(s) or e-mail "
+        "address(es) found in register text were masked in every published file.",
+        f"Data dates: {study.data_dates}.",
+        f"Walk: {walk_text(study)}.",
+        f"Localities: {study.plan_source_text}.",
+    ]
+    if with_network:
+        lines.append(study.network_label)
+        if network.is_approximate(study.graph):
+            lines.append(
+                "Walk times use an approximate network built from postcode centroids, not "
+                "the OpenStreetMap street network; treat them as indicative (docs/network.md)."
+            )
+            lines.append(network.APPROXIMATION_ERROR_NOTE)
+        lines.append(study.equity.speeds_note())
+    if study.profile.communal_note:
+        lines.append(f"Population: {study.profile.communal_note}")
+    lines.append(f"Boundary: {study.profile.boundary_note}")
+    lines += ["", "Sources and licences:", settings.attribution, ""]
+    return "\n".join(lines)

@@ -23,8 +23,10 @@ a name starting with ``=`` is stored as text with a leading apostrophe, never a
 formula). No personal data: only the outline's own columns are written, and any
 column that :func:`nwm_geo._safe.is_personal_column` flags is dropped.
 
-Where things live: ``_method`` the run's method text (:class:`RunInfo`), ``_xlsx`` the
-workbook's sheets (:class:`WorkbookContext`), ``_sheet`` one sheet streamed in
+Where things live: ``_method`` the run's method text (:class:`RunInfo`), ``_context``
+what the workbook says beyond the outline (:class:`WorkbookContext`) and its constants,
+``_xlsx`` the workbook's sheets, ``_edit`` editing a saved workbook (cells, tables,
+:func:`finish_workbook`), ``_sheet`` one sheet streamed in
 openpyxl's write-only mode, ``_equity`` the equity sheet, ``_hubs`` the hubs sheet,
 ``_sheets`` the closure-impact sheet and short workbooks, ``_index`` the HTML index,
 ``_pack`` the printable PDF.

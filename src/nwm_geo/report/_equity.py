@@ -24,8 +24,8 @@ from openpyxl.utils import get_column_letter
 
 from nwm_geo._io import atomic_path
 from nwm_geo._safe import neutralise_formula
+from nwm_geo.report._edit import sheet_name
 from nwm_geo.report._method import _public_text
-from nwm_geo.report._xlsx import sheet_name
 
 __all__ = ["add_equity_sheet"]
 

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from nwm_geo import hubs
 from nwm_geo._io import atomic_path
-from nwm_geo.report._xlsx import _BOLD, _put, _widths, _write_table
+from nwm_geo.report._edit import _BOLD, _put, _widths, _write_table
 
 __all__ = ["HUB_SHEET", "add_hub_sheet"]
 

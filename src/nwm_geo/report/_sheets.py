@@ -17,7 +17,7 @@ import pandas as pd
 from openpyxl import Workbook, load_workbook
 
 from nwm_geo._io import atomic_path
-from nwm_geo.report._xlsx import (
+from nwm_geo.report._edit import (
     _BOLD,
     _HEAD,
     _HEAD_FILL,

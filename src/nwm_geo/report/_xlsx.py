@@ -18,26 +18,37 @@ commit hashes and formulas; see :mod:`._sheet`).
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import atomic_path
-from nwm_geo._safe import neutralise_formula
+from nwm_geo.report._context import (
+    _MAX_TABLE,
+    BUNDLE_MEANING,
+    DATA_SHEETS,
+    READING_ROW_LIMIT,
+    WorkbookContext,
+    _bundles,
+    _caveats,
+    _n,
+    _owner,
+    _pct,
+    _proof,
+    _rule_counts,
+    _short_note,
+    _whole,
+)
+from nwm_geo.report._edit import finish_workbook, sheet_name
 from nwm_geo.report._index import IndexFindings
-from nwm_geo.report._method import RunInfo, _public_text, _run_info, method_rows
-from nwm_geo.report._sheet import SheetBuilder, label, number_format, public_columns
-from nwm_geo.requirements import RequirementsOutline, register_shortfall
+from nwm_geo.report._method import RunInfo, _run_info, method_rows
+from nwm_geo.report._sheet import SheetBuilder, public_columns
+from nwm_geo.requirements import RequirementsOutline
 
 __all__ = [
     "BUNDLE_MEANING",
@@ -49,205 +60,6 @@ __all__ = [
     "sheet_name",
     "write_requirements_xlsx",
 ]
-
-#: Every sheet meant for reading stays under this many rows; longer tables go to data sheets.
-READING_ROW_LIMIT: int = 300
-
-#: What each bundle of the Neighbourhood Working Model means, in plain words.
-BUNDLE_MEANING: dict[str, str] = {
-    "somewhere to go": (
-        "a place residents can simply go to and be among others: a community centre, a "
-        "library, a place of worship, a cultural centre"
-    ),
-    "something to do": (
-        "an activity to take part in: sport and leisure, a library's or a community "
-        "centre's programme, a cultural venue"
-    ),
-    "someone to see": (
-        "a person who can help: a GP or health service, advice, the council's own "
-        "services, a charity"
-    ),
-}
-
-#: Rows of one table on a reading sheet before the rest is left to a data sheet.
-_MAX_TABLE = 60
-
-#: The data sheets, by key: (sheet name, what it holds).
-DATA_SHEETS: dict[str, tuple[str, str]] = {
-    "coverage": ("Data - coverage", "coverage per locality and measure (bundle or category)"),
-    "required": ("Data - required assets", "every required asset (sole provider)"),
-    "overlap": (
-        "Data - overlapping coverage",
-        "every asset with overlapping coverage, by owner type (capacity not considered; "
-        "not a disposals list)",
-    ),
-    "needed": ("Data - assets needed", "required assets and the minimal covers, per measure"),
-    "sites": ("Data - suggested sites", "every suggested site, per bundle and locality"),
-    "gaps": ("Data - postcodes beyond", "every residential postcode beyond the walk of a bundle"),
-}
-
-
-@dataclass(frozen=True)
-class WorkbookContext:
-    """What the workbook says beyond the requirements outline: the area and its plan.
-
-    Every field is optional; a section whose data is not given is left out.
-
-    Parameters
-    ----------
-    area
-        The area's name ("Luton").
-    wards
-        Indexed by ``ward_code``: ``ward_name``, ``population``, ``assets``, ``locality``.
-    locality_figures
-        The plan's metrics indexed by locality (``LocalityPlan.summary``):
-        ``population``, ``assets``, ``population_dev_pct``, ``assets_dev_pct``.
-    reconciliation
-        :func:`nwm_geo.data.reconciliation` (council count, register count, gap).
-    bundles
-        Bundle name -> categories.
-    owners
-        Category -> owner type (the area profile's ``[owners]``).
-    coverage
-        Shares within the walk (percent), measures x localities plus the whole area
-        (``pipeline.coverage_by_locality``); gives the "all three bundles" column.
-    hubs
-        Hook for the hubs (issue 12): indexed by ``locality`` with the columns of
-        ``hubs.csv`` (``hub_name``, ``residents_within``, ``share_pct``,
-        ``mean_minutes``, ``runner_up_asset_id``, ``status``). Adds a "Hub" section.
-    equity
-        Deprivation and age (issue 11): locality -> its lines per measure
-        (``pipeline.equity_sections``). Adds a "Deprivation and age" section to each
-        locality sheet: the one place the workbook shows them per locality.
-    equity_note
-        The note under that section (the walking speeds per age band and their
-        sources, ``EquityTables.speeds_note``).
-    """
-
-    area: str = "the area"
-    wards: pd.DataFrame | None = None
-    locality_figures: pd.DataFrame | None = None
-    reconciliation: pd.DataFrame | None = None
-    bundles: Mapping[str, Sequence[str]] | None = None
-    owners: Mapping[str, str] | None = None
-    coverage: pd.DataFrame | None = None
-    hubs: pd.DataFrame | None = None
-    equity: Mapping[str, pd.DataFrame] | None = None
-    equity_note: str = ""
-
-
-def sheet_name(name: str, taken: set[str] | None = None) -> str:
-    r"""Return an Excel-safe, unique sheet name (31 characters, no ``[]:*?/\\``)."""
-    clean = re.sub(r"[\[\]:*?/\\]", "-", str(name)).strip("'") or "Sheet"
-    clean = clean[:31]
-    taken = set() if taken is None else taken
-    base, n = clean, 2
-    while clean.lower() in {t.lower() for t in taken}:
-        suffix = f" ({n})"
-        clean = base[: 31 - len(suffix)] + suffix
-        n += 1
-    taken.add(clean)
-    return clean
-
-
-# -- helpers -------------------------------------------------------------------------
-def _bundles(outline: RequirementsOutline, ctx: WorkbookContext) -> dict[str, tuple[str, ...]]:
-    if ctx.bundles is not None:
-        return {b: tuple(c) for b, c in ctx.bundles.items()}
-    measures = outline.summary.index.get_level_values("measure").unique()
-    return {m: () for m in measures if m not in settings.CATEGORIES}
-
-
-def _whole(outline: RequirementsOutline) -> pd.DataFrame:
-    """Return the summary rows of the whole area (the locality that is not a locality)."""
-    at = ~outline.summary.index.get_level_values("locality").isin(outline.localities)
-    return outline.summary[at].droplevel("locality")
-
-
-def _owner(ctx: WorkbookContext, category: str) -> str:
-    owners = ctx.owners if ctx.owners is not None else settings.CATEGORY_OWNERS
-    return owners.get(category, "")
-
-
-def _short_note(ctx: WorkbookContext, category: str) -> str:
-    short = register_shortfall(ctx.reconciliation)
-    if category not in short:
-        return ""
-    known, council = short[category]
-    return f"register short: {known} of the council's {council} known"
-
-
-def _rule_counts(bc: pd.DataFrame) -> pd.Series:
-    """Count business cases per rule (empty when there are none or no rule column)."""
-    if len(bc) == 0 or "rule" not in bc.columns:
-        return pd.Series(dtype=int)
-    return bc.groupby("rule").size()
-
-
-def _pct(x: Any) -> str:
-    return f"{100 * float(x):.1f} %"
-
-
-def _n(x: Any) -> float:
-    """One cell of a table as a number (pandas' scalar types are too wide for mypy)."""
-    return float(x)
-
-
-def _caveats(ctx: WorkbookContext, info: RunInfo) -> list[tuple[str, str]]:
-    """Return the data caveats as (topic, text): network, register, capacity, dates."""
-    caveats: list[tuple[str, str]] = []
-    if info.is_approximate:
-        caveats.append(
-            (
-                "Walk network",
-                f"Walk times come from an approximate network built from postcode "
-                f"proximity ({info.network}), not the OpenStreetMap streets; treat them as "
-                "indicative.",
-            )
-        )
-    if info.register:
-        caveats.append(("Register", info.register))
-    short = register_shortfall(ctx.reconciliation)
-    if short:
-        caveats.append(
-            (
-                "Categories short of the council's count",
-                "; ".join(f"{c}: {k} of {n}" for c, (k, n) in short.items())
-                + ". A business case in these categories says so in its row.",
-            )
-        )
-    caveats += [
-        (
-            "Capacity",
-            "Capacity, opening hours and condition are not in the data: coverage "
-            "means a walk, not a place at the table.",
-        ),
-        (
-            "Places of worship and schools",
-            "A suggested place of worship or school is a "
-            "building that could host a service: whether it has a hall and would agree to "
-            "community use needs a visit and a conversation.",
-        ),
-    ]
-    if info.data_dates:
-        caveats.append(("Data dates", info.data_dates))
-    caveats.append(("Sources and licences", info.sources_text()))
-    return caveats
-
-
-def _proof(outline: RequirementsOutline, info: RunInfo) -> str:
-    """Return one sentence on what the solver proved."""
-    st = outline.solver_status
-    proven = st["proven_optimal"].astype(bool)
-    text = (
-        f"{int(proven.sum())} of {len(st)} optimisations of the requirements are proven "
-        "optimal (read from HiGHS's own status and bound, or by exhaustive enumeration)"
-    )
-    if not proven.all():
-        text += "; the others: " + ", ".join(sorted(set(st.loc[~proven, "label"].astype(str))))
-    if info.localities:
-        text += f". Localities: {info.localities}"
-    return text + ". Details in the workbook's 'Method and proof' sheet."
 
 
 def index_findings(
@@ -980,130 +792,3 @@ def write_requirements_xlsx(
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
-
-
-# -- editing a saved workbook ----------------------------------------------------------
-# Stages that add lines to a written workbook (load, edit, save atomically) find each
-# locality sheet by its title "Locality: <name>" in cell A1 and use these helpers, so
-# their cells are published by the same rules as the rest.
-_BOLD = Font(bold=True)
-_HEAD = Font(bold=True, color="FFFFFF")
-_HEAD_FILL = PatternFill("solid", fgColor="305496")
-_SECTION = Font(bold=True, size=13)
-
-
-def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
-    """Write one cell of a loaded workbook; text is published safely, never a formula."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is not None and not isinstance(value, str | int | float | bool):
-        value = str(value)
-    if isinstance(value, float) and np.isnan(value):
-        value = None
-    if isinstance(value, str):
-        value = neutralise_formula(_public_text(value))
-    cell = ws.cell(row=row, column=col, value=value)
-    if font is not None:
-        cell.font = font
-
-
-def _public(df: pd.DataFrame) -> pd.DataFrame:
-    """Return the table without personal-data columns (index levels included)."""
-    flat = df.reset_index()
-    return flat[public_columns(flat)]
-
-
-def _write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = "") -> int:
-    """Write a titled table into a loaded worksheet at ``row``; return the next free row.
-
-    One number format per quantity (:func:`._sheet.number_format`), names as headings
-    (:func:`._sheet.label`), personal-data columns dropped.
-    """
-    _put(ws, row, 1, title, font=_SECTION)
-    row += 1
-    if note:
-        _put(ws, row, 1, note)
-        row += 1
-    flat = _public(df)
-    if len(flat) == 0:
-        _put(ws, row, 1, "(none)")
-        return row + 2
-    for j, col in enumerate(flat.columns, start=1):
-        _put(ws, row, j, label(col), font=_HEAD)
-        ws.cell(row=row, column=j).fill = _HEAD_FILL
-    formats = [number_format(c) for c in flat.columns]
-    for values in flat.itertuples(index=False):
-        row += 1
-        for j, v in enumerate(values, start=1):
-            _put(ws, row, j, v)
-            if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool):
-                ws.cell(row=row, column=j).number_format = formats[j - 1] or "General"
-    return row + 2
-
-
-def _widths(ws: Any, *, max_width: int = 60) -> None:
-    """Fit the column widths of a loaded worksheet to its values."""
-    widths: dict[int, int] = {}
-    for row in ws.iter_rows():
-        for c in row:
-            if c.value is not None:
-                widths[c.column] = max(widths.get(c.column, 0), min(len(str(c.value)), max_width))
-    for col, w in widths.items():
-        ws.column_dimensions[get_column_letter(col)].width = max(10, w + 2)
-
-
-def _header_row(ws: Any) -> int:
-    """Return the first row that looks like a table heading (filled), else 1."""
-    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 30), max_col=1):
-        cell = row[0]
-        if cell.value is not None and cell.fill is not None and cell.fill.fill_type == "solid":
-            return int(cell.row)
-    return 1
-
-
-def finish_workbook(path: str | os.PathLike[str]) -> Path:
-    """Give every sheet of a saved workbook the briefing's set-up, where it lacks it.
-
-    For a stage that adds sheets after :func:`write_requirements_xlsx` (load, add, save):
-    a sheet without frozen headings gets the rows down to its first table heading (a
-    filled cell in column A; row 1 when there is none) frozen, one without a filter gets
-    one from that heading over the used range, and every sheet prints landscape, one
-    page wide, with those rows repeated (unless it has its own print titles); column
-    widths are fitted where none is set. The sheets this module writes keep their own set-up.
-
-    Parameters
-    ----------
-    path
-        The workbook (rewritten atomically).
-
-    Returns
-    -------
-    Path
-    """
-    from openpyxl import load_workbook
-
-    out = Path(path)
-    wb = load_workbook(out)
-    names = list(wb.sheetnames)
-    first = [n for n in ("Read me", "Summary") if n in names]
-    data = [n for n in names if n.startswith("Data - ")]
-    order = first + [n for n in names if n not in first and n not in data] + data
-    for i, name in enumerate(order):  # reading sheets first, data sheets last
-        wb.move_sheet(name, offset=i - wb.sheetnames.index(name))
-    for ws in wb.worksheets:
-        head = _header_row(ws)
-        if ws.freeze_panes in (None, "A1"):
-            ws.freeze_panes = f"A{head + 1}"
-        if not ws.auto_filter.ref and ws.max_row > head:
-            ws.auto_filter.ref = f"A{head}:{get_column_letter(ws.max_column)}{ws.max_row}"
-        if not ws.print_title_rows:
-            ws.print_title_rows = f"1:{head}"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        if not any(d.width for d in ws.column_dimensions.values()):
-            _widths(ws)
-    with atomic_path(out) as tmp:
-        wb.save(tmp)
-    return out

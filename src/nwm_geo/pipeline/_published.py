@@ -1,0 +1,406 @@
+"""The published folder: the maps, workbook, locality pack and index of ``reports/``.
+
+In: a :class:`~nwm_geo.pipeline.Study`. Out: the files :func:`write_report` writes (every
+link stays inside ``reports/``, so the folder works when it is shared alone) and the
+shared tables (:data:`SHARED_TABLES`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from nwm_geo import coverage, data, equity, hubs, maps, network, report, requirements, settings
+from nwm_geo.pipeline._provenance import walk_text
+from nwm_geo.pipeline._study import Study, data_note
+from nwm_geo.pipeline._summaries import coverage_by_locality, equity_sections
+from nwm_geo.pipeline._write import write_csv
+
+__all__ = ["SHARED_TABLES", "write_pack", "write_report"]
+
+
+def _equity_map(study: Study, minutes: float, common: dict[str, Any]) -> Any:
+    """Map the postcodes beyond the walk per bundle by IMD decile; 65+ at their speed."""
+    bundles = list(study.bundles)
+    demand, assignment = study.demand, study.plan.assignment
+    slow = equity.minutes_at_speed(
+        study.minutes_to_nearest, speed_m_per_min=study.equity.speeds["age_65_plus"]
+    )
+    beyond = {
+        key: requirements.gap_points(
+            nearest, demand, assignment=assignment, measures=bundles, minutes=minutes
+        )
+        for key, nearest in (("all", study.minutes_to_nearest), ("65+", slow))
+    }
+    pts = pd.DataFrame(demand[["lon", "lat", "population", "imd_decile", "age_65_plus"]])
+    older = {b: f"{b} (65+ at their speed)" for b in bundles}
+    for b in bundles:
+        pts[b] = beyond["all"][b].reindex(pts.index, fill_value=False).astype(bool)
+        old = beyond["65+"][b].reindex(pts.index, fill_value=False).astype(bool)
+        pts[older[b]] = old & (pts["age_65_plus"] > 0)
+    pts = pts[pts[[*bundles, *older.values()]].any(axis=1)]
+    return maps.deprivation_gaps_map(
+        pts,
+        measures=bundles,
+        older=older,
+        wards=study.wards,
+        minutes=minutes,
+        speeds_note=study.equity.speeds_note(),
+        **common,
+    )
+
+
+def _hub_sheet(study: Study, xlsx: Path) -> None:
+    """Add the Hubs sheet to the workbook."""
+    notes = [study.network_label, f"Sources and licences: {settings.attribution}"]
+    if network.is_approximate(study.graph):
+        notes.append(network.APPROXIMATION_ERROR_NOTE)
+    report.add_hub_sheet(xlsx, study.hub_analysis, notes=notes)
+
+
+def _hub_markers(study: Study, localities_map: Any) -> None:
+    """Add the published plan's hubs and their walk catchments to the localities map."""
+    analysis = study.hub_analysis
+    points = maps.hub_points(study.hubs, analysis.candidates)
+    catchments = hubs.hub_catchments(
+        study.model,
+        analysis.candidates,
+        [str(h) for h in points["hub_asset_id"]],
+        minutes=study.minutes,
+        speed_m_per_min=study.speed_m_per_min,
+    )
+    maps.add_hubs(
+        localities_map,
+        points,
+        catchments,
+        minutes=study.minutes or settings.walk_minutes,
+        name="Hubs (best in each locality)",
+        localities=study.plan.assignment.to_numpy(),
+    )
+
+
+def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
+    """Save the map of the localities and hubs chosen together; return its link (if any)."""
+    analysis = study.hub_analysis
+    joint = analysis.joint
+    if joint is None:
+        return []
+    m = maps.localities_map(
+        study.wards,
+        joint.plan.assignment,
+        title="Localities and hubs chosen together",
+        subtitle=(
+            f"{joint.residents_within:,} residents within {analysis.rules.minutes:g} minutes "
+            f"of their own locality's hub ({joint.status}; worst deviation "
+            f"{joint.plan.objective:.1%}, cap {joint.max_deviation:.1%})"
+        ),
+        network_label=study.network_label,
+    )
+    points = maps.hub_points(analysis.joint_hubs, analysis.candidates)
+    catchments = hubs.hub_catchments(
+        study.model,
+        analysis.candidates,
+        [str(h) for h in points["hub_asset_id"]],
+        minutes=study.minutes,
+        speed_m_per_min=study.speed_m_per_min,
+    )
+    maps.add_hubs(
+        m,
+        points,
+        catchments,
+        minutes=study.minutes or settings.walk_minutes,
+        localities=joint.plan.assignment.to_numpy(),
+    )
+    path = out / "map_hubs_joint.html"
+    maps.save_map(m, path)
+    return [("Localities and hubs chosen together (joint optimum)", path)]
+
+
+def write_report(study: Study, out: Path) -> list[Path]:
+    """Write the requirements spreadsheet, the maps, the locality pack and ``index.html``.
+
+    Parameters
+    ----------
+    study
+        The study.
+    out
+        Folder for ``reports`` files.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    label = study.network_label
+    minutes = study.minutes or settings.walk_minutes
+    outline = study.outline
+    wards, assignment = study.wards, study.plan.assignment
+    register = study.register
+    gaps = outline.gap_points
+    bundles = list(study.bundles)
+    lsoas = data.load_lsoas(year=2021, area=study.profile, data_dir=study.data_dir)
+    area_gaps = requirements.gap_population(
+        study.minutes_to_nearest, study.demand, assignment=assignment, by="lsoa", minutes=minutes
+    )
+    common: dict[str, Any] = {"network_label": label}
+    localities_map = maps.localities_map(wards, assignment, **common)
+    _hub_markers(study, localities_map)
+    folium_maps = {
+        "Localities": ("map_localities.html", localities_map),
+        "Community assets by category": (
+            "map_assets.html",
+            maps.assets_map(
+                register, wards=wards, assignment=assignment, outline=outline, **common
+            ),
+        ),
+        f"Residents beyond a {minutes:g}-minute walk": (
+            "map_gaps.html",
+            maps.gaps_map(
+                gaps,
+                measures=bundles,
+                wards=wards,
+                areas=lsoas,
+                area_gaps=area_gaps,
+                minutes=minutes,
+                **common,
+            ),
+        ),
+        f"Residents beyond a {minutes:g}-minute walk, by deprivation and age": (
+            "map_equity.html",
+            _equity_map(study, minutes, common),
+        ),
+        f"{minutes:g}-minute walksheds by category": (
+            "map_walksheds.html",
+            maps.walksheds_map(
+                study.walksheds, assets=register, wards=wards, minutes=minutes, **common
+            ),
+        ),
+        **requirements_map_entry(study),
+    }
+    written: list[Path] = []
+    map_links: list[tuple[str, Path]] = []
+    for title, (name, m) in folium_maps.items():
+        maps.save_map(m, out / name)
+        map_links.append((title, out / name))
+    map_links += _joint_hub_map(study, out)
+    figures = {
+        "Localities (PNG)": ("localities.png", maps.plot_localities(wards, assignment, **common)),
+        "Assets by category (PNG)": (
+            "assets.png",
+            maps.plot_assets(register, wards=wards, **common),
+        ),
+        "Coverage by bundle (PNG)": (
+            "coverage.png",
+            maps.plot_coverage(
+                study.demand,
+                study.minutes_to_nearest,
+                measures=bundles,
+                wards=wards,
+                minutes=minutes,
+                **common,
+            ),
+        ),
+    }
+    for title, (name, fig) in figures.items():
+        maps.save_figure(fig, out / name)
+        map_links.append((title, out / name))
+    map_links.append(
+        ("Printable locality pack (PDF)", write_pack(study, out / "locality_pack.pdf"))
+    )
+    context = workbook_context(study)
+    xlsx = report.write_requirements_xlsx(
+        outline,
+        out / "asset_requirements.xlsx",
+        run_info=study.run_info,
+        context=context,
+    )
+    report.add_equity_sheet(
+        xlsx,
+        gaps=study.equity.gaps,
+        quintiles=study.equity.quintiles,
+        age=study.equity.age,
+        area_name=study.profile.name,
+        speeds_note=study.equity.speeds_note(),
+        measures=[*study.bundles, coverage.all_bundles_label(study.bundles)],
+    )
+    report.add_closure_impact_sheet(
+        xlsx, study.closure_impact.assets, note=f"{walk_text(study)}; {label}"
+    )
+    _hub_sheet(study, xlsx)
+    report.finish_workbook(xlsx)  # the sheets added after the briefing get its set-up
+    table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
+    for title, frame in shared_tables(study).items():
+        table_links.append((title, write_csv(frame, out / "tables" / SHARED_TABLES[title])))
+    written += [p for _, p in map_links] + [p for _, p in table_links]
+    # every link stays inside reports/, so the folder works when it is shared alone
+    notes = [data_note(study.reconciliation, area=study.profile), study.equity.speeds_note()]
+    notes += [study.profile.communal_note] if study.profile.communal_note else []
+    notes.append(study.profile.boundary_note)
+    notes += [network.APPROXIMATION_ERROR_NOTE] if network.is_approximate(study.graph) else []
+    notes.append(
+        "The analyst's full tables (coverage per postcode, the walk network, the merge log "
+        "and the alternative plans) are written to data/processed/ in the project, which is "
+        "not part of this shared folder."
+    )
+    index = report.write_index_html(
+        out / "index.html",
+        maps=[(t, str(p.relative_to(out))) for t, p in map_links],
+        tables=[(t, str(p.relative_to(out))) for t, p in table_links],
+        run_info=study.run_info,
+        open_register_assets=int(study.reconciliation["register_count"]["TOTAL"]),
+        notes=notes,
+        check_exists=False,
+        findings=report.index_findings(outline, run_info=study.run_info, context=context),
+    )
+    written.append(index)
+    return written
+
+
+def requirements_map_entry(study: Study) -> dict[str, tuple[str, Any]]:
+    """Return the requirements map as a ``{title: (file name, map)}`` entry of the report.
+
+    Parameters
+    ----------
+    study
+        The study.
+
+    Returns
+    -------
+    dict
+        One entry: "Required assets, business cases and new sites" ->
+        (``map_requirements.html``, :func:`nwm_geo.maps.requirements_map`).
+    """
+    m = maps.requirements_map(
+        study.outline,
+        study.register,
+        wards=study.wards,
+        assignment=study.plan.assignment,
+        network_label=study.network_label,
+    )
+    return {"Required assets, business cases and new sites": ("map_requirements.html", m)}
+
+
+def write_pack(study: Study, path: Path) -> Path:
+    """Write the printable locality pack (``reports/locality_pack.pdf``).
+
+    Parameters
+    ----------
+    study
+        The study (its hubs, once it has them, are marked on each locality's map).
+    path
+        Destination ``.pdf``.
+
+    Returns
+    -------
+    Path
+        The file written: a summary page and one page per locality.
+    """
+    bundles = list(study.bundles)
+    gaps = coverage.catchment_cells(
+        study.demand,
+        study.minutes_to_nearest,
+        boundary=data.borough_boundary(study.wards),
+        columns=bundles,
+        minutes=study.minutes,
+        speed_m_per_min=study.speed_m_per_min,
+        beyond=True,
+    )
+    notes = [data_note(study.reconciliation, area=study.profile), f"Data: {study.data_dates}."]
+    if network.is_approximate(study.graph):
+        notes.append(network.APPROXIMATION_ERROR_NOTE)
+    inputs = report.PackInputs(
+        area_name=study.profile.name,
+        wards=study.wards,
+        assignment=study.plan.assignment,
+        register=study.register,
+        outline=study.outline,
+        bundles=bundles,
+        gaps=gaps,
+        hubs=study.hubs,
+        network_label=study.network_label,
+        notes=notes,
+        minutes=study.minutes,
+    )
+    return report.write_locality_pack(path, inputs)
+
+
+#: The tables ``reports/tables/`` holds (title -> file name); index.html links them.
+SHARED_TABLES: dict[str, str] = {
+    "Business case list": "business_case.csv",
+    "Required assets": "required_assets.csv",
+    "Overlapping coverage, by owner type (capacity not considered)": "overlapping_assets.csv",
+    "The council's own assets with overlapping coverage, and rule R4": "council_overlap.csv",
+    "Suggested new sites": "new_sites.csv",
+    "One site for all bundles, per locality": "combined_sites.csv",
+    "Residents beyond the walk, by locality": "gap_population.csv",
+    "Coverage and requirements summary": "summary.csv",
+    "Solver proof status": "solver_status.csv",
+    "Asset register (open data)": "assets_register.csv",
+    "Register against the council's count": "register_reconciliation.csv",
+    "Localities: wards": "localities.csv",
+    "Coverage per locality (percent)": "coverage_by_locality.csv",
+    "Equity gaps: deprivation, age, concentration index": "coverage_equity_gaps.csv",
+    "Coverage by IMD 2019 quintile": "coverage_deprivation_quintiles.csv",
+    "Coverage by age band (slower walking for 65+)": "coverage_age.csv",
+    "Closure impact per asset (who loses access, next-best site)": "closure_impact.csv",
+    "Hubs: one per locality": "hubs.csv",
+}
+
+
+def shared_tables(study: Study) -> dict[str, pd.DataFrame]:
+    """Return the tables written to ``reports/tables/``, by their :data:`SHARED_TABLES` title.
+
+    They are copies of what a reader of the shared reports needs, so that no link of
+    ``index.html`` leads outside ``reports/``.
+    """
+    outline = study.outline
+    register = pd.DataFrame(data.publishable(study.register)[0].drop(columns="geometry"))
+    wards = pd.DataFrame({"ward_name": study.wards["ward_name"], "locality": study.plan.assignment})
+    wards.index.name = "ward_code"
+    frames = [
+        outline.business_case,
+        outline.required,
+        outline.redundant,
+        outline.council_overlap,
+        outline.new_sites,
+        outline.combined_sites,
+        outline.gaps,
+        outline.summary,
+        outline.solver_status,
+        register[list(data.REGISTER_COLUMNS[1:])],
+        study.reconciliation,
+        wards,
+        coverage_by_locality(study),
+        study.equity.gaps,
+        study.equity.quintiles,
+        study.equity.age,
+        study.closure_impact.assets.round(2),
+        study.hubs.set_index("locality"),
+    ]
+    return dict(zip(SHARED_TABLES, frames, strict=True))
+
+
+def workbook_context(study: Study) -> report.WorkbookContext:
+    """Return what the workbook says beyond the outline: wards, plan, register, owners.
+
+    The hooks ``hubs`` (issue 12) and ``equity`` (issue 11, :func:`equity_sections`:
+    the deprivation and age lines of each locality sheet) are filled here.
+    """
+    wards = pd.DataFrame(study.wards.drop(columns="geometry"))[
+        ["ward_name", "population", "assets"]
+    ]
+    wards["locality"] = study.plan.assignment.reindex(wards.index)
+    return report.WorkbookContext(
+        area=study.profile.name,
+        hubs=study.hubs.set_index("locality"),
+        wards=wards,
+        locality_figures=study.plan.summary,
+        reconciliation=study.reconciliation,
+        bundles=study.bundles,
+        owners={c: study.profile.owner_of(c) for c in study.categories},
+        coverage=coverage_by_locality(study),
+        equity=equity_sections(study),
+        equity_note=study.equity.speeds_note(),
+    )

@@ -1,0 +1,125 @@
+"""Summaries of a study for people: coverage per locality, the equity headline and lines."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from nwm_geo import coverage
+from nwm_geo.pipeline._study import Study
+
+__all__ = ["coverage_by_locality", "equity_headline", "equity_sections"]
+
+
+def coverage_by_locality(study: Study) -> pd.DataFrame:
+    """Share of residents within the walk threshold: categories × localities, plus the area.
+
+    Parameters
+    ----------
+    study
+        The study.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by category or bundle; one column per locality and one named after the
+        area (``Luton``); values are
+        percentages.
+    """
+    table = study.coverage(by="locality")
+    wide = table.pivot(index="category", columns="locality", values="share") * 100
+    total = coverage.coverage_summary(
+        study.minutes_to_nearest, study.demand, minutes=study.minutes
+    )["share"]
+    wide[study.profile.name] = total * 100
+    order = [c for c in total.index if c in wide.index]
+    wide = wide.loc[order].round(1)
+    present = set(study.register.loc[study.register["inside_area"].astype(bool), "category"])
+    wide.index = [
+        f"{c} (no site in register)" if c in study.categories and c not in present else c
+        for c in wide.index
+    ]
+    wide.index.name = "category"
+    return wide
+
+
+def equity_headline(study: Study) -> pd.DataFrame:
+    """Return the area's deprivation and age gaps per bundle, as ``nwm-geo run`` prints them.
+
+    Parameters
+    ----------
+    study
+        The study.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by bundle (and "all three bundles"): residents within the walk (%),
+        the most and least deprived IMD quintiles present with their shares and the gap
+        (pp), 65+ residents within at their speed (%) and the gap to all residents (pp),
+        and the concentration index; rounded for display.
+    """
+    gaps = study.equity.gaps
+    rows = gaps[gaps["locality"] == study.profile.name].set_index("measure")
+    names = [*study.bundles, coverage.all_bundles_label(study.bundles)]
+    rows = rows.loc[[n for n in names if n in rows.index]]
+    out = pd.DataFrame(
+        {
+            "all %": rows["covered_pct"],
+            "most deprived Q": rows["most_deprived_quintile"],
+            "most deprived %": rows["most_deprived_covered_pct"],
+            "least deprived Q": rows["least_deprived_quintile"],
+            "least deprived %": rows["least_deprived_covered_pct"],
+            "deprivation gap pp": rows["quintile_gap_pp"],
+            "65+ % (own speed)": rows["age_65_plus_covered_pct"],
+            "age gap pp": rows["age_gap_pp"],
+            "conc. index": rows["concentration_index"].round(3),
+        }
+    )
+    out.index.name = "bundle"
+    return out.round({c: 3 if c == "conc. index" else 1 for c in out.columns})
+
+
+def equity_sections(study: Study) -> dict[str, pd.DataFrame]:
+    """Return, per locality and for the area, its deprivation and age lines per bundle.
+
+    For a workbook's locality sheets (e.g. a ``WorkbookContext.equity`` hook): shares
+    are fractions (0–1) and gaps differences of shares, so a percentage format shows
+    them as percent and percentage points; the concentration index is text (``+0.114``).
+
+    Parameters
+    ----------
+    study
+        The study.
+
+    Returns
+    -------
+    dict
+        Locality (and the area's name) -> a table with one row per bundle and "all three
+        bundles": ``measure``, ``population``, ``covered_share``,
+        ``most_deprived_quintile``, ``most_deprived_share``, ``least_deprived_quintile``,
+        ``least_deprived_share``, ``deprivation_gap_share``, ``age_65_plus_share`` (at
+        their speed), ``age_gap_share``, ``concentration_index``.
+    """
+    gaps = study.equity.gaps
+    names = [*study.bundles, coverage.all_bundles_label(study.bundles)]
+    rows = gaps[gaps["measure"].isin(names)]
+    out: dict[str, pd.DataFrame] = {}
+    for loc, t in rows.groupby("locality", sort=False):
+        out[str(loc)] = pd.DataFrame(
+            {
+                "measure": t["measure"].astype(str),
+                "population": t["population"].astype(int),
+                "covered_share": t["covered_pct"] / 100,
+                "most_deprived_quintile": t["most_deprived_quintile"],
+                "most_deprived_share": t["most_deprived_covered_pct"] / 100,
+                "least_deprived_quintile": t["least_deprived_quintile"],
+                "least_deprived_share": t["least_deprived_covered_pct"] / 100,
+                "deprivation_gap_share": t["quintile_gap_pp"] / 100,
+                "age_65_plus_share": t["age_65_plus_covered_pct"] / 100,
+                "age_gap_share": t["age_gap_pp"] / 100,
+                "concentration_index": [
+                    f"{v:+.3f}" if pd.notna(v) else "n/a" for v in t["concentration_index"]
+                ],
+            }
+        ).reset_index(drop=True)
+    return out

@@ -1,0 +1,167 @@
+"""Editing a saved workbook: cells published safely, titled tables, the final set-up.
+
+Stages that add lines to a written workbook (load, edit, save atomically) find each
+locality sheet by its title "Locality: <name>" in cell A1 and use these helpers, so
+their cells are published by the same rules as the rest; :func:`finish_workbook` gives
+every added sheet the briefing's set-up.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from nwm_geo._io import atomic_path
+from nwm_geo._safe import neutralise_formula
+from nwm_geo.report._method import _public_text
+from nwm_geo.report._sheet import label, number_format, public_columns
+
+__all__ = ["finish_workbook", "sheet_name"]
+
+
+def sheet_name(name: str, taken: set[str] | None = None) -> str:
+    r"""Return an Excel-safe, unique sheet name (31 characters, no ``[]:*?/\\``)."""
+    clean = re.sub(r"[\[\]:*?/\\]", "-", str(name)).strip("'") or "Sheet"
+    clean = clean[:31]
+    taken = set() if taken is None else taken
+    base, n = clean, 2
+    while clean.lower() in {t.lower() for t in taken}:
+        suffix = f" ({n})"
+        clean = base[: 31 - len(suffix)] + suffix
+        n += 1
+    taken.add(clean)
+    return clean
+
+
+# -- editing a saved workbook ----------------------------------------------------------
+# Stages that add lines to a written workbook (load, edit, save atomically) find each
+# locality sheet by its title "Locality: <name>" in cell A1 and use these helpers, so
+# their cells are published by the same rules as the rest.
+_BOLD = Font(bold=True)
+_HEAD = Font(bold=True, color="FFFFFF")
+_HEAD_FILL = PatternFill("solid", fgColor="305496")
+_SECTION = Font(bold=True, size=13)
+
+
+def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
+    """Write one cell of a loaded workbook; text is published safely, never a formula."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is not None and not isinstance(value, str | int | float | bool):
+        value = str(value)
+    if isinstance(value, float) and np.isnan(value):
+        value = None
+    if isinstance(value, str):
+        value = neutralise_formula(_public_text(value))
+    cell = ws.cell(row=row, column=col, value=value)
+    if font is not None:
+        cell.font = font
+
+
+def _public(df: pd.DataFrame) -> pd.DataFrame:
+    """Return the table without personal-data columns (index levels included)."""
+    flat = df.reset_index()
+    return flat[public_columns(flat)]
+
+
+def _write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = "") -> int:
+    """Write a titled table into a loaded worksheet at ``row``; return the next free row.
+
+    One number format per quantity (:func:`._sheet.number_format`), names as headings
+    (:func:`._sheet.label`), personal-data columns dropped.
+    """
+    _put(ws, row, 1, title, font=_SECTION)
+    row += 1
+    if note:
+        _put(ws, row, 1, note)
+        row += 1
+    flat = _public(df)
+    if len(flat) == 0:
+        _put(ws, row, 1, "(none)")
+        return row + 2
+    for j, col in enumerate(flat.columns, start=1):
+        _put(ws, row, j, label(col), font=_HEAD)
+        ws.cell(row=row, column=j).fill = _HEAD_FILL
+    formats = [number_format(c) for c in flat.columns]
+    for values in flat.itertuples(index=False):
+        row += 1
+        for j, v in enumerate(values, start=1):
+            _put(ws, row, j, v)
+            if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool):
+                ws.cell(row=row, column=j).number_format = formats[j - 1] or "General"
+    return row + 2
+
+
+def _widths(ws: Any, *, max_width: int = 60) -> None:
+    """Fit the column widths of a loaded worksheet to its values."""
+    widths: dict[int, int] = {}
+    for row in ws.iter_rows():
+        for c in row:
+            if c.value is not None:
+                widths[c.column] = max(widths.get(c.column, 0), min(len(str(c.value)), max_width))
+    for col, w in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = max(10, w + 2)
+
+
+def _header_row(ws: Any) -> int:
+    """Return the first row that looks like a table heading (filled), else 1."""
+    for row in ws.iter_rows(min_row=1, max_row=min(ws.max_row, 30), max_col=1):
+        cell = row[0]
+        if cell.value is not None and cell.fill is not None and cell.fill.fill_type == "solid":
+            return int(cell.row)
+    return 1
+
+
+def finish_workbook(path: str | os.PathLike[str]) -> Path:
+    """Give every sheet of a saved workbook the briefing's set-up, where it lacks it.
+
+    For a stage that adds sheets after :func:`write_requirements_xlsx` (load, add, save):
+    a sheet without frozen headings gets the rows down to its first table heading (a
+    filled cell in column A; row 1 when there is none) frozen, one without a filter gets
+    one from that heading over the used range, and every sheet prints landscape, one
+    page wide, with those rows repeated (unless it has its own print titles); column
+    widths are fitted where none is set. The sheets this module writes keep their own set-up.
+
+    Parameters
+    ----------
+    path
+        The workbook (rewritten atomically).
+
+    Returns
+    -------
+    Path
+    """
+    from openpyxl import load_workbook
+
+    out = Path(path)
+    wb = load_workbook(out)
+    names = list(wb.sheetnames)
+    first = [n for n in ("Read me", "Summary") if n in names]
+    data = [n for n in names if n.startswith("Data - ")]
+    order = first + [n for n in names if n not in first and n not in data] + data
+    for i, name in enumerate(order):  # reading sheets first, data sheets last
+        wb.move_sheet(name, offset=i - wb.sheetnames.index(name))
+    for ws in wb.worksheets:
+        head = _header_row(ws)
+        if ws.freeze_panes in (None, "A1"):
+            ws.freeze_panes = f"A{head + 1}"
+        if not ws.auto_filter.ref and ws.max_row > head:
+            ws.auto_filter.ref = f"A{head}:{get_column_letter(ws.max_column)}{ws.max_row}"
+        if not ws.print_title_rows:
+            ws.print_title_rows = f"1:{head}"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        if not any(d.width for d in ws.column_dimensions.values()):
+            _widths(ws)
+    with atomic_path(out) as tmp:
+        wb.save(tmp)
+    return out
