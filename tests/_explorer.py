@@ -138,7 +138,8 @@ def assert_same(page: pd.DataFrame, python: pd.DataFrame) -> None:
 
 def random_scenario(data: dict[str, Any], seed: int) -> dict[str, Any]:
     """A random scenario over the page's data: closures across categories, additions,
-    ward moves, other minutes and speeds (each part present or not, at random)."""
+    ward moves, other minutes and speeds (each part present or not, at random).
+    """
     rng = random.Random(seed)
     sites = data["sites"]
     cats = sorted({s["category"] for s in sites})

@@ -107,9 +107,7 @@ def _reach(
         valid = block >= 0
         d = np.full((len(block), len(ok)), np.inf)
         if valid.any():
-            full = dijkstra(
-                graph, directed=True, indices=block[valid], limit=limit_m + TOLERANCE_M
-            )
+            full = dijkstra(graph, directed=True, indices=block[valid], limit=limit_m + TOLERANCE_M)
             d[valid] = full[:, point_nodes[ok]]
         for row in d:
             hit = np.flatnonzero(np.isfinite(row) & (row <= limit_m + TOLERANCE_M))
@@ -126,7 +124,10 @@ def _limits(study: Any) -> list[tuple[float, float]]:
 
 
 def _pack(
-    pts: list[np.ndarray], metres: list[np.ndarray], n_points: int, limits: list[tuple[float, float]]
+    pts: list[np.ndarray],
+    metres: list[np.ndarray],
+    n_points: int,
+    limits: list[tuple[float, float]],
 ) -> dict[str, Any]:
     """Per-source lists as offsets + typed arrays (base64, little-endian).
 
@@ -162,9 +163,7 @@ def _ward_geometry(wards: gpd.GeoDataFrame) -> list[Any]:
     out = []
     for g in geo:
         polys = [g] if g.geom_type == "Polygon" else list(getattr(g, "geoms", []))
-        rings = [
-            [[[round(x, 6), round(y, 6)] for x, y in p.exterior.coords]] for p in polys
-        ]
+        rings = [[[[round(x, 6), round(y, 6)] for x, y in p.exterior.coords]] for p in polys]
         out.append(rings)
     return out
 

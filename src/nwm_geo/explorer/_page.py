@@ -100,14 +100,18 @@ _BODY = """
   <p id="nwm-contiguity" aria-live="polite"></p>
   <h2>Localities</h2>
   <table id="nwm-loc-table"></table>
+  <div class="nwm-pair">
+  <section aria-label="Equity split">
   <h2>Who loses and who gains (deprivation and age)</h2>
   <table id="nwm-equity-table"></table>
+  </section>
   <section id="nwm-ward-section" aria-label="Ward panel">
   <h2>Ward panel</h2>
   <label for="nwm-ward">Ward</label> <select id="nwm-ward"></select>
   <h3 id="nwm-ward-title" tabindex="-1"></h3>
   <table id="nwm-ward-panel"></table>
   </section>
+  </div>
   <h2>Every ward</h2>
   <table id="nwm-ward-table"></table>
 </section>
@@ -154,9 +158,9 @@ def explorer_html(data: dict[str, Any]) -> str:
     css = _static("leaflet", "leaflet.css")
     page_css = _static("explorer", "explorer.css")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data: blob:; "
         "connect-src 'none'\">\n"
         f"<title>What if? Decision explorer: {area}</title>\n"

@@ -15,6 +15,7 @@ from nwm_geo import (
     coverage,
     data,
     equity,
+    explorer,
     hubs,
     maps,
     network,
@@ -464,6 +465,9 @@ def write_report(study: Study, out: Path) -> list[Path]:
         maps.save_map(m, out / name)
         map_links.append((title, out / name))
     map_links += _joint_hub_map(study, out)
+    map_links.append(
+        ("What if? Decision explorer", explorer.write_explorer(study, out / "explorer.html"))
+    )
     figures = {
         "Localities (PNG)": ("localities.png", maps.plot_localities(wards, assignment, **common)),
         "Assets by category (PNG)": (
