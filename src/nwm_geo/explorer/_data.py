@@ -236,7 +236,7 @@ def _sites(study: Any, ward_codes: list[str]) -> list[dict[str, Any]]:
 
 
 def _candidate_places(study: Any) -> list[dict[str, Any]]:
-    """The new-site candidates, each with the location key a scenario file would use.
+    """Return the new-site candidates, each with the location key a scenario file uses.
 
     The requirements' suggested sites (an existing building by its easting and
     northing, a bare postcode by its postcode), the hub candidates at new postcodes,

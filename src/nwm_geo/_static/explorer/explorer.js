@@ -455,19 +455,20 @@
       wardLayers.push(layer);
       bounds.push(layer.getBounds());
     });
-    D.sites.forEach(function (s, i) {
-      var m = L.circleMarker([s.lat, s.lon], { radius: 5, weight: 1.5, className: "nwm-site" });
-      m.bindTooltip(esc(s.name) + " (" + esc(s.category) + ")" + (s.inside_area ? "" : ", outside " + esc(D.area)));
-      m.on("click", function () { toggleSite(s.id); });
-      m.addTo(map);
-      siteLayers.push(m);
-    });
+    // candidates first: a site drawn later stays clickable where both stand
     D.candidates.forEach(function (c, i) {
       var m = L.circleMarker([c.lat, c.lon], { radius: 4, weight: 2, dashArray: "2,2", fillOpacity: 0.1, color: PAL.candidate, className: "nwm-candidate" });
       m.bindTooltip("Candidate: " + esc(c.label) + " (" + esc(c.why) + ")");
       m.on("click", function () { $("nwm-cand").value = String(i); $("nwm-cand-cat").focus(); });
       m.addTo(map);
       candLayers.push(m);
+    });
+    D.sites.forEach(function (s, i) {
+      var m = L.circleMarker([s.lat, s.lon], { radius: 5, weight: 1.5, className: "nwm-site" });
+      m.bindTooltip(esc(s.name) + " (" + esc(s.category) + ")" + (s.inside_area ? "" : ", outside " + esc(D.area)));
+      m.on("click", function () { toggleSite(s.id); });
+      m.addTo(map);
+      siteLayers.push(m);
     });
     changeLayer = L.layerGroup().addTo(map);
     var b = bounds[0];
@@ -733,6 +734,7 @@
     scenarioToml: function () { return scenarioToml(state); },
     planCsv: function () { return planCsv(state); },
     encode: encodeFragment,
+    scenario: function () { return stateScenario(state); },
     result: function () { return result; }
   };
 })();
