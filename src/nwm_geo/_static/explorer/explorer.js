@@ -35,6 +35,7 @@
   // ---- the model ----------------------------------------------------------
   var REACH = unpack(D.reach), CREACH = unpack(D.candidate_reach);
   var P = D.points, NP = P.id.length, W = D.wards, NW = W.length;
+  var POP = Float64Array.from(P.population);
   var CATS = D.categories, BUNDLES = D.bundles, BNAMES = Object.keys(BUNDLES);
   var MEASURES = CATS.concat(BNAMES);
   if (BNAMES.length) { MEASURES.push(D.all_bundles); }
@@ -55,9 +56,13 @@
       if (d < best[p]) { best[p] = d; }
     }
   }
+  var BASE_BEST = null;
   function nearest(st) {
-    var best = {};
+    var best = {}, touched = {};
+    Object.keys(st.closed).forEach(function (id) { touched[D.sites[siteIndex[id]].category] = true; });
+    st.add.forEach(function (a) { touched[a.category] = true; });
     CATS.forEach(function (c) {
+      if (BASE_BEST && !touched[c]) { best[c] = BASE_BEST[c]; return; }  // unchanged: shared
       var b = new Float64Array(NP).fill(Infinity);
       sitesByCat[c].forEach(function (si) { if (!st.closed[D.sites[si].id]) { relax(b, REACH, si); } });
       st.add.forEach(function (a) { if (a.category === c) { relax(b, CREACH, a.candidate); } });
@@ -68,7 +73,9 @@
   // the one "within" rule (nwm_geo._units.within_minutes): metres / speed <= minutes + tol / speed
   function flags(best, minutes, speed) {
     var lim = minutes + TOL / speed, F = {};
+    var same = BASE_F && minutes === BASE.minutes && speed === BASE.speed;
     CATS.forEach(function (c) {
+      if (same && best[c] === BASE_BEST[c]) { F[c] = BASE_F[c]; return; }
       var b = best[c], f = new Uint8Array(NP);
       for (var p = 0; p < NP; p++) { f[p] = (b[p] / speed <= lim) ? 1 : 0; }
       F[c] = f;
@@ -101,75 +108,76 @@
 
   // group the points by key and build comparison rows (nwm_geo.scenarios._compare._table)
   function table(keys, BF, SF, extra) {
-    var groups = {}, order = [];
+    var index = {}, order = [], gi = new Int32Array(NP);
     for (var p = 0; p < NP; p++) {
-      var k = keys[p], g = groups[k];
-      if (!g) {
-        g = groups[k] = { pop: 0, m: MEASURES.map(function () { return [0, 0, 0, 0]; }) };
-        order.push(k);
-      }
-      var pop = P.population[p];
-      g.pop += pop;
-      for (var j = 0; j < MEASURES.length; j++) {
-        var b = BF[MEASURES[j]][p], s = SF[MEASURES[j]][p], a = g.m[j];
-        if (b) { a[0] += pop; }
-        if (s) { a[1] += pop; }
-        if (b && !s) { a[2] += pop; }
-        if (!b && s) { a[3] += pop; }
-      }
+      var k = keys[p];
+      if (index[k] === undefined) { index[k] = order.length; order.push(k); }
+      gi[p] = index[k];
     }
-    order.sort(cmpStr);
+    var G = order.length, pop = new Float64Array(G);
+    for (p = 0; p < NP; p++) { pop[gi[p]] += P.population[p]; }
+    var sums = MEASURES.map(function (m) {
+      var bf = BF[m], sf = SF[m], a = [new Float64Array(G), new Float64Array(G), new Float64Array(G), new Float64Array(G)];
+      for (var q = 0; q < NP; q++) {
+        var w = POP[q], g = gi[q], b = bf[q], s = sf[q];
+        if (b) { a[0][g] += w; }
+        if (s) { a[1][g] += w; }
+        if (b && !s) { a[2][g] += w; }
+        if (!b && s) { a[3][g] += w; }
+      }
+      return a;
+    });
     var rows = [];
-    order.forEach(function (k) {
-      var g = groups[k];
+    order.map(function (k, g) { return [k, g]; }).sort(function (x, y) { return cmpStr(x[0], y[0]); }).forEach(function (kg) {
+      var k = kg[0], g = kg[1], n = pop[g];
       MEASURES.forEach(function (m, j) {
-        var a = g.m[j], bp = g.pop > 0 ? round2(a[0] / g.pop * 100) : null;
-        var sp = g.pop > 0 ? round2(a[1] / g.pop * 100) : null;
+        var a = sums[j], bp = n > 0 ? round2(a[0][g] / n * 100) : null;
+        var sp = n > 0 ? round2(a[1][g] / n * 100) : null;
         var row = extra(k);
         row.measure = m;
-        row.population = g.pop;
-        row.baseline_covered = a[0];
-        row.scenario_covered = a[1];
+        row.population = n;
+        row.baseline_covered = a[0][g];
+        row.scenario_covered = a[1][g];
         row.baseline_pct = bp;
         row.scenario_pct = sp;
         row.change_pct_points = (bp === null || sp === null) ? null : round2(sp - bp);
-        row.residents_losing = a[2];
-        row.residents_gaining = a[3];
+        row.residents_losing = a[2][g];
+        row.residents_gaining = a[3][g];
         rows.push(row);
       });
     });
     return rows;
   }
 
-  function equity(BF, SF) {
-    var groups = [];
+  // residents losing and gaining per IMD quintile and age band (coverage.group_split)
+  var GROUPS = (function () {
+    var out = [];
     if (P.imd_quintile) {
       var ql = { 1: "1 (most deprived)", 5: "5 (least deprived)" };
       for (var q = 1; q <= 5; q++) {
-        groups.push({ label: "IMD quintile " + (ql[q] || String(q)), w: (function (qq) {
-          return function (p) { return P.imd_quintile[p] === qq ? P.population[p] : 0; };
-        })(q) });
+        var w = new Float64Array(NP);
+        for (var p = 0; p < NP; p++) { w[p] = P.imd_quintile[p] === q ? P.population[p] : 0; }
+        out.push({ label: "IMD quintile " + (ql[q] || String(q)), w: w });
       }
     }
     if (P.age) {
       var al = { age_0_15: "0-15", age_16_24: "16-24", age_25_34: "25-34", age_35_49: "35-49", age_50_64: "50-64", age_65_plus: "65+" };
       Object.keys(P.age).forEach(function (band) {
-        var col = P.age[band];
-        groups.push({ label: "age " + (al[band] || band), w: function (p) { return col[p]; } });
+        out.push({ label: "age " + (al[band] || band), w: Float64Array.from(P.age[band]) });
       });
     }
+    out.forEach(function (g) { var t = 0; for (var p = 0; p < NP; p++) { t += g.w[p]; } g.total = t; });
+    return out;
+  })();
+  function equity(BF, SF) {
     var out = [];
     MEASURES.forEach(function (m) {
-      var bf = BF[m], sf = SF[m];
-      groups.forEach(function (g) {
-        var pop = 0, lo = 0, ga = 0;
-        for (var p = 0; p < NP; p++) {
-          var w = g.w(p);
-          pop += w;
-          if (bf[p] && !sf[p]) { lo += w; }
-          if (!bf[p] && sf[p]) { ga += w; }
-        }
-        out.push({ group: g.label, measure: m, population: pop, residents_losing: lo, residents_gaining: ga });
+      var bf = BF[m], sf = SF[m], changed = [];
+      for (var p = 0; p < NP; p++) { if (bf[p] !== sf[p]) { changed.push(p); } }
+      GROUPS.forEach(function (g) {
+        var lo = 0, ga = 0;
+        changed.forEach(function (q) { if (bf[q]) { lo += g.w[q]; } else { ga += g.w[q]; } });
+        out.push({ group: g.label, measure: m, population: g.total, residents_losing: lo, residents_gaining: ga });
       });
     });
     return out;
@@ -211,8 +219,9 @@
 
   // ---- state ---------------------------------------------------------------
   var BASE = { closed: {}, add: [], moves: {}, minutes: SET.minutes, speed: SET.speed_m_per_min };
-  var BASE_BEST = nearest(BASE);
-  var BASE_F = flags(BASE_BEST, BASE.minutes, BASE.speed);
+  var BASE_F = null;
+  BASE_BEST = nearest(BASE);
+  BASE_F = flags(BASE_BEST, BASE.minutes, BASE.speed);
   var state = { closed: {}, add: [], moves: {}, minutes: SET.minutes, speed: SET.speed_m_per_min };
   var result = null;
 
@@ -440,6 +449,7 @@
     return PAL.localities[i % PAL.localities.length];
   }
   var map = null, wardLayers = [], siteLayers = [], candLayers = [], changeLayer = null;
+  var pointRenderer = null, drawnClosed = {};
   function buildMap() {
     if (typeof L === "undefined") { return; }
     map = L.map("nwm-map", { zoomSnap: 0.25, keyboard: true, attributionControl: true });
@@ -471,6 +481,7 @@
       siteLayers.push(m);
     });
     changeLayer = L.layerGroup().addTo(map);
+    pointRenderer = L.canvas({ padding: 0.1 });
     var b = bounds[0];
     bounds.forEach(function (x) { b = b.extend(x); });
     if (b) { map.fitBounds(b, { padding: [10, 10] }); }
@@ -533,9 +544,13 @@
     var wr = R.wards.filter(function (r) { return r.measure === m; });
     fillTable("nwm-ward-table", ["Ward", "Locality", "Residents", "Before", "After", "Change (points)", "Losing", "Gaining"],
       wr.map(function (r) { return [r.ward_name, r.locality, fmtN(r.population), fmtPct(r.baseline_pct), fmtPct(r.scenario_pct), fmtPts(r.change_pct_points), fmtN(r.residents_losing), fmtN(r.residents_gaining)]; }));
+    var t = performance.now();
     renderWard();
     renderChanges();
+    var t2 = performance.now();
     renderMap();
+    result.mapMs = performance.now() - t2;
+    result.tablesMs = t2 - t;
     var area = rows.filter(function (r) { return r.locality === D.area; })[0];
     $("nwm-headline").textContent = area ? (m + " within " + state.minutes + " min at " + state.speed + " m/min: " + fmtPct(area.baseline_pct) + " before, " + fmtPct(area.scenario_pct) + " after; " + fmtN(area.residents_losing) + " residents lose access, " + fmtN(area.residents_gaining) + " gain it.") : "";
   }
@@ -584,6 +599,8 @@
     });
     D.sites.forEach(function (s, i) {
       var closed = !!state.closed[s.id];
+      if (drawnClosed[s.id] === closed) { return; }
+      drawnClosed[s.id] = closed;
       siteLayers[i].setStyle({ color: closed ? PAL.closed : PAL.site, fillColor: closed ? "#ffffff" : PAL.site, fillOpacity: closed ? 1 : 0.8, dashArray: closed ? "3,2" : null });
     });
     changeLayer.clearLayers();
@@ -595,7 +612,7 @@
     });
     for (var p = 0; p < NP; p++) {
       if (bf[p] !== sf[p]) {
-        L.circleMarker([P.lat[p], P.lon[p]], { radius: 3, weight: 0, fillOpacity: 0.9, fillColor: bf[p] ? PAL.losing : PAL.gaining, interactive: false })
+        L.circleMarker([P.lat[p], P.lon[p]], { radius: 3, weight: 0, fillOpacity: 0.9, fillColor: bf[p] ? PAL.losing : PAL.gaining, interactive: false, renderer: pointRenderer })
           .addTo(changeLayer);
       }
     }
@@ -607,9 +624,13 @@
     $("nwm-comparison-equity").textContent = JSON.stringify(result.equity);
   }
   function update() {
+    var t0 = performance.now();
     compute();
+    var t1 = performance.now();
     writeComparison();
+    var t2 = performance.now();
     render();
+    result.timings = { compute: t1 - t0, write: t2 - t1, render: performance.now() - t2 };
     $("nwm-minutes").value = String(state.minutes);
     $("nwm-speed").value = String(state.speed);
   }
