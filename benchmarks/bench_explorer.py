@@ -34,9 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "explorer.json"
 sys.path.insert(0, str(ROOT / "tests"))
 
-from _explorer import chromium_path, page_data, random_scenario  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 
+from _explorer import chromium_path, page_data, random_scenario  # noqa: E402
 from nwm_geo import explorer, pipeline, scenarios  # noqa: E402
 
 
@@ -48,7 +48,7 @@ def _summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def main() -> None:  # noqa: D103
+def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--changes", type=int, default=20)
@@ -74,7 +74,8 @@ def main() -> None:  # noqa: D103
                 pg.wait_for_function("window.nwmExplorer !== undefined")
                 timing = pg.evaluate(
                     """() => ({
-                      fcp: (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime,
+                      fcp: (performance.getEntriesByName('first-contentful-paint')[0]
+                            || {}).startTime,
                       ready: Number(document.body.getAttribute('data-nwm-ready-ms'))
                     })"""
                 )
@@ -92,7 +93,7 @@ def main() -> None:  # noqa: D103
                     compute_ms.append(ms[1])
                 pg.close()
             browser.close()
-    study.minutes_to_nearest, study.asset_cover  # warm, as the page is after its first paint
+    _ = (study.minutes_to_nearest, study.asset_cover)  # warm, as the page after first paint
     py_ms = []
     for sc in scen:
         t = time.perf_counter()
