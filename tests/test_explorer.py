@@ -21,7 +21,16 @@ import pandas as pd
 import pytest
 
 from _explorer import page_data
+from conftest import build_synthetic_area
 from nwm_geo import coverage, explorer, pipeline
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[pipeline.Study, dict[str, Any]]:
+    """One SYNTHETIC study and its explorer data, shared by the read-only tests."""
+    profile, data_dir = build_synthetic_area(tmp_path_factory.mktemp("explorer"))
+    study = pipeline.Study(area=profile, data_dir=data_dir)
+    return study, explorer.explorer_data(study)
 
 
 @pytest.fixture
@@ -76,8 +85,10 @@ def _python_flags(study: pipeline.Study, minutes: float, speed: float) -> pd.Dat
     return flags[list(study.categories)]
 
 
-def test_every_offered_threshold_and_speed_gives_pythons_coverage(study: pipeline.Study) -> None:
-    data = explorer.explorer_data(study)
+def test_every_offered_threshold_and_speed_gives_pythons_coverage(
+    built: tuple[pipeline.Study, dict[str, Any]],
+) -> None:
+    study, data = built
     speeds = data["settings"]["speeds"]
     assert speeds["65+"] == 50.8 and speeds["default"] == 80.0
     assert data["settings"]["cap_m"] == 30 * 80.0
@@ -87,12 +98,12 @@ def test_every_offered_threshold_and_speed_gives_pythons_coverage(study: pipelin
         pd.testing.assert_frame_equal(page, python.set_axis(page.index), check_names=False)
 
 
-def test_closing_any_set_of_sites_is_exact(study: pipeline.Study) -> None:
-    data = explorer.explorer_data(study)
+def test_closing_any_set_of_sites_is_exact(built: tuple[pipeline.Study, dict[str, Any]]) -> None:
+    study, data = built
     ids = [s["id"] for s in data["sites"]]
     rng = random.Random(7)
     sets = [set(ids), *({i} for i in ids)]
-    sets += [set(rng.sample(ids, rng.randint(2, len(ids) - 1))) for _ in range(12)]
+    sets += [set(rng.sample(ids, rng.randint(2, len(ids) - 1))) for _ in range(8)]
     for close in sets:
         scen = study.with_changes(close=sorted(close))
         python = coverage.covered_flags(scen.minutes_to_nearest)[list(study.categories)]
@@ -100,8 +111,10 @@ def test_closing_any_set_of_sites_is_exact(study: pipeline.Study) -> None:
         assert (page.to_numpy() == python.to_numpy()).all(), sorted(close)
 
 
-def test_every_candidate_opens_as_with_changes_adds_it(study: pipeline.Study) -> None:
-    data = explorer.explorer_data(study)
+def test_every_candidate_opens_as_with_changes_adds_it(
+    built: tuple[pipeline.Study, dict[str, Any]],
+) -> None:
+    study, data = built
     assert data["candidates"], "the synthetic council has candidate places"
     for k, cand in enumerate(data["candidates"]):
         site = {"name": "Candidate", "category": "Library", **cand["key"]}
@@ -116,8 +129,10 @@ def test_every_candidate_opens_as_with_changes_adds_it(study: pipeline.Study) ->
             assert (page["Library"].to_numpy() == python["Library"].to_numpy()).all(), cand
 
 
-def test_wards_localities_hubs_and_groups_are_in_the_data(study: pipeline.Study) -> None:
-    data = explorer.explorer_data(study)
+def test_wards_localities_hubs_and_groups_are_in_the_data(
+    built: tuple[pipeline.Study, dict[str, Any]],
+) -> None:
+    study, data = built
     assert [w["code"] for w in data["wards"]] == list(study.wards.index)
     assert {w["locality"] for w in data["wards"]} == set(study.plan.assignment)
     # 2 x 2 grid of squares: four shared edges, corners do not count
@@ -193,18 +208,3 @@ def test_the_palette_stays_distinct_for_colour_blind_readers() -> None:
     assert _min_distance(pal["localities"][:5]) > 15
     # the check can fail: red against green is lost to a deuteranope
     assert _min_distance(["#d62728", "#2ca02c"]) < 10
-
-
-def test_the_run_writes_the_explorer_and_links_it(
-    synthetic_area: tuple[Path, Path], tmp_path: Path
-) -> None:
-    profile, data_dir = synthetic_area
-    project = tmp_path / "project"
-    pipeline.run(
-        pipeline.Study(area=profile, data_dir=data_dir), project_dir=project, progress=False
-    )
-    reports = project / "reports" / "synthetic"
-    page = reports / "explorer.html"
-    assert page.is_file()
-    assert 'href="explorer.html"' in (reports / "index.html").read_text(encoding="utf-8")
-    assert page_data(page)["area"] == "Synthetica"
