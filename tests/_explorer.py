@@ -94,6 +94,13 @@ def page_comparison(page: Path, scenario: dict[str, Any], profile: Path) -> pd.D
 def python_comparison(
     study: pipeline.Study, scenario: dict[str, Any], folder: Path
 ) -> pd.DataFrame:
+    """``scenarios.compare(...).localities`` for the same scenario (see :func:`python_compare`)."""
+    return python_compare(study, scenario, folder).localities[COLUMNS]
+
+
+def python_compare(
+    study: pipeline.Study, scenario: dict[str, Any], folder: Path
+) -> scenarios.Comparison:
     """``scenarios.compare`` for the same scenario (a moved plan is written to a file)."""
     base = study
     moves = scenario.get("moves") or {}
@@ -118,14 +125,18 @@ def python_comparison(
         minutes=scenario.get("minutes"),
         speed_m_per_min=scenario.get("speed_m_per_min"),
     )
-    return scenarios.compare(base, scen).localities[COLUMNS]
+    return scenarios.compare(base, scen)
 
 
-def assert_same(page: pd.DataFrame, python: pd.DataFrame) -> None:
-    """Row for row: names equal, counts equal to the resident, percentages to 0.01."""
-    assert list(page["locality"]) == list(python["locality"])
-    assert list(page["measure"]) == list(python["measure"])
-    for col in COLUMNS[2:]:
+def assert_same(page: pd.DataFrame, python: pd.DataFrame, *, keys: int = 2) -> None:
+    """Row for row: names equal, counts equal to the resident, percentages to 0.01.
+
+    The first ``keys`` columns are names; the others numbers compared exactly.
+    """
+    assert list(page.columns) == list(python.columns)
+    for col in page.columns[:keys]:
+        assert list(page[col].astype(str)) == list(python[col].astype(str)), col
+    for col in page.columns[keys:]:
         a = pd.to_numeric(page[col], errors="coerce").to_numpy(float)
         b = pd.to_numeric(python[col], errors="coerce").to_numpy(float)
         same = (a == b) | (np.isnan(a) & np.isnan(b))

@@ -24,6 +24,7 @@ from _explorer import (
     chromium_path,
     fragment,
     page_data,
+    python_compare,
     python_comparison,
     random_moves,
     random_scenario,
@@ -90,11 +91,16 @@ def test_fragment_scenarios_equal_pythons_comparison(
             scenario["moves"] = random_moves(data, seed, n=1)
         opened = Opened(browser, page.as_uri() + fragment(scenario))
         got = opened.comparison()
+        wards = pd.DataFrame(json.loads(opened.page.text_content("#nwm-comparison-wards") or ""))
+        equity = pd.DataFrame(json.loads(opened.page.text_content("#nwm-comparison-equity") or ""))
         opened.assert_offline()
         opened.close()
-        want = python_comparison(synthetic["study"], scenario, tmp_path / str(seed))
-        assert_same(got, want)
+        want = python_compare(synthetic["study"], scenario, tmp_path / str(seed))
+        assert_same(got, want.localities[COLUMNS])
         assert (got["locality"] == "Synthetica").sum() == len(data["categories"]) + 4
+        # the ward rows and the equity split too (comparison_wards / comparison_equity)
+        assert_same(wards[list(want.wards.columns)], want.wards, keys=4)
+        assert_same(equity[list(want.equity.columns)], want.equity, keys=2)
 
 
 def test_a_bad_fragment_is_refused_with_reasons(browser: Browser, synthetic: dict) -> None:
@@ -226,6 +232,23 @@ def test_luton_explorer_is_small_offline_and_exact(browser: Browser, tmp_path: P
         scenario = random_scenario(data, 100 + seed)
         if seed in (2, 5):
             scenario["moves"] = random_moves(data, seed)
+        opened = Opened(browser, page.as_uri() + fragment(scenario))
+        got = opened.comparison()
+        opened.assert_offline()
+        opened.close()
+        assert_same(got, python_comparison(study, scenario, tmp_path / str(seed)))
+
+
+@pytest.mark.integration
+def test_rutland_explorer_is_offline_and_exact(browser: Browser, tmp_path: Path) -> None:
+    study = pipeline.Study(area="rutland")
+    page = explorer.write_explorer(study, tmp_path / "explorer.html")
+    data = page_data(page)
+    assert data["area"] == "Rutland" and data["output_subdir"] == "rutland"
+    for seed in range(3):
+        scenario = random_scenario(data, 200 + seed)
+        if seed == 1:
+            scenario["moves"] = random_moves(data, seed, n=1)
         opened = Opened(browser, page.as_uri() + fragment(scenario))
         got = opened.comparison()
         opened.assert_offline()

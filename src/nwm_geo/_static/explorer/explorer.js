@@ -631,8 +631,15 @@
     var t2 = performance.now();
     render();
     result.timings = { compute: t1 - t0, write: t2 - t1, render: performance.now() - t2 };
-    $("nwm-minutes").value = String(state.minutes);
-    $("nwm-speed").value = String(state.speed);
+    ensureOption($("nwm-minutes"), state.minutes, state.minutes + " minutes");
+    ensureOption($("nwm-speed"), state.speed, "from the scenario (" + state.speed + " m/min)");
+  }
+  function ensureOption(sel, value, label) {
+    var v = String(value);
+    if (!Array.prototype.some.call(sel.options, function (o) { return o.value === v; })) {
+      sel.appendChild(el("option", { value: v }, label));
+    }
+    sel.value = v;
   }
   function showErrors(errors) {
     var box = $("nwm-errors");
