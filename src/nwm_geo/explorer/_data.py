@@ -63,7 +63,7 @@ PALETTE: dict[str, Any] = {
     "added": "#009E73",
     "candidate": "#000000",
     "losing": "#D55E00",
-    "gaining": "#0072B2",
+    "gaining": "#009E73",
 }  # fmt: skip
 
 _CHUNK = 64

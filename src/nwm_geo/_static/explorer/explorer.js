@@ -481,7 +481,30 @@
       siteLayers.push(m);
     });
     changeLayer = L.layerGroup().addTo(map);
-    pointRenderer = L.canvas({ padding: 0.1 });
+    // residents losing or gaining access: one canvas, redrawn on pan and zoom
+    var Dots = L.Layer.extend({
+      onAdd: function (m) {
+        this._c = L.DomUtil.create("canvas", "nwm-dots leaflet-zoom-hide");
+        this._c.style.pointerEvents = "none";
+        m.getPanes().overlayPane.appendChild(this._c);
+        m.on("moveend zoomend resize", this._draw, this);
+        this._draw();
+      },
+      onRemove: function (m) { L.DomUtil.remove(this._c); m.off("moveend zoomend resize", this._draw, this); },
+      setDots: function (dots) { this._dots = dots; if (this._map) { this._draw(); } },
+      _draw: function () {
+        var m = this._map, size = m.getSize(), c = this._c, dots = this._dots || [];
+        c.width = size.x; c.height = size.y;
+        L.DomUtil.setPosition(c, m.containerPointToLayerPoint([0, 0]));
+        var ctx = c.getContext("2d");
+        dots.forEach(function (d) {
+          var pt = m.latLngToContainerPoint([P.lat[d[0]], P.lon[d[0]]]);
+          ctx.fillStyle = d[1];
+          ctx.beginPath(); ctx.arc(pt.x, pt.y, 3, 0, 2 * Math.PI); ctx.fill();
+        });
+      }
+    });
+    pointRenderer = new Dots().addTo(map);
     var b = bounds[0];
     bounds.forEach(function (x) { b = b.extend(x); });
     if (b) { map.fitBounds(b, { padding: [10, 10] }); }
@@ -610,12 +633,11 @@
       L.circleMarker([c.lat, c.lon], { radius: 7, weight: 3, color: PAL.added, fillOpacity: 0.6, className: "nwm-added" })
         .bindTooltip("Opened: " + esc(a.name)).addTo(changeLayer);
     });
+    var dots = [];
     for (var p = 0; p < NP; p++) {
-      if (bf[p] !== sf[p]) {
-        L.circleMarker([P.lat[p], P.lon[p]], { radius: 3, weight: 0, fillOpacity: 0.9, fillColor: bf[p] ? PAL.losing : PAL.gaining, interactive: false, renderer: pointRenderer })
-          .addTo(changeLayer);
-      }
+      if (bf[p] !== sf[p]) { dots.push([p, bf[p] ? PAL.losing : PAL.gaining]); }
     }
+    pointRenderer.setDots(dots);
   }
 
   function writeComparison() {
