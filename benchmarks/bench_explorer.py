@@ -76,7 +76,7 @@ def main() -> None:
                 requests: list[str] = []
                 pg.on("request", lambda r, log=requests: log.append(r.url))
                 pg.goto(page.as_uri())
-                pg.wait_for_function("window.nwmExplorer !== undefined")
+                pg.wait_for_function("() => window.nwmExplorer !== undefined")
                 timing = pg.evaluate(
                     """() => ({
                       fcp: (performance.getEntriesByName('first-contentful-paint')[0]

@@ -64,7 +64,7 @@ class Opened:
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.file = url.split("#")[0]
         self.page.goto(url)
-        self.page.wait_for_function("window.nwmExplorer !== undefined")
+        self.page.wait_for_function("() => window.nwmExplorer !== undefined")
 
     def comparison(self) -> pd.DataFrame:
         text = self.page.text_content("#nwm-comparison") or ""
@@ -177,11 +177,11 @@ def test_export_and_import_round_trip_through_the_cli(
     fresh = Opened(browser, synthetic["page"].as_uri())
     fresh.page.set_input_files("#nwm-import-plan", str(files["#nwm-export-plan"]))
     fresh.page.wait_for_function(
-        "Object.keys(window.nwmExplorer.scenario().moves).length > 0", timeout=5000
+        "() => Object.keys(window.nwmExplorer.scenario().moves).length > 0", timeout=5000
     )
     fresh.page.set_input_files("#nwm-import-toml", str(files["#nwm-export-toml"]))
     fresh.page.wait_for_function(
-        "document.getElementById('nwm-minutes').value === '20'", timeout=5000
+        "() => document.getElementById('nwm-minutes').value === '20'", timeout=5000
     )
     assert_same(fresh.comparison(), shown)
     assert fresh.page.evaluate("window.nwmExplorer.scenarioToml()") == toml
