@@ -114,7 +114,7 @@ def test_a_bad_fragment_is_refused_with_reasons(browser: Browser, synthetic: dic
     opened.close()
 
 
-def test_keyboard_only_close_a_site_and_change_the_threshold(
+def test_keyboard_only_close_a_site_change_the_threshold_move_a_ward(
     browser: Browser, synthetic: dict, tmp_path: Path
 ) -> None:
     site = synthetic["data"]["sites"][1]
@@ -136,10 +136,25 @@ def test_keyboard_only_close_a_site_and_change_the_threshold(
     page.keyboard.press("ArrowDown")
     minutes = float(page.evaluate("document.getElementById('nwm-minutes').value"))
     assert minutes != synthetic["data"]["settings"]["minutes"]
+    # move the first ward to another locality: Tab to the ward and locality choices,
+    # arrow keys to choose, Enter on the button
+    while page.evaluate("document.activeElement.id") != "nwm-move-to":
+        page.keyboard.press("Tab")
+    ward = synthetic["data"]["wards"][0]
+    for _ in range(len(synthetic["data"]["localities"])):
+        if page.evaluate("document.activeElement.value") != ward["locality"]:
+            break
+        page.keyboard.press("ArrowDown")
+    target = page.evaluate("document.activeElement.value")
+    assert target != ward["locality"]
+    while page.evaluate("document.activeElement.id") != "nwm-move":
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    assert "Moved: " + ward["name"] in (page.text_content("#nwm-changes") or "")
     got = opened.comparison()
     opened.assert_offline()
     opened.close()
-    scenario = {"close": [site["id"]], "minutes": minutes}
+    scenario = {"close": [site["id"]], "minutes": minutes, "moves": {ward["code"]: target}}
     assert_same(got, python_comparison(synthetic["study"], scenario, tmp_path))
 
 
