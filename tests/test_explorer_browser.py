@@ -8,6 +8,7 @@ requests and fails on any that is not the file itself.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterator
@@ -30,7 +31,7 @@ from _explorer import (
     random_scenario,
 )
 from conftest import build_synthetic_area
-from nwm_geo import explorer, pipeline
+from nwm_geo import explorer, localities, pipeline
 
 pytestmark = pytest.mark.browser
 
@@ -269,3 +270,31 @@ def test_rutland_explorer_is_offline_and_exact(browser: Browser, tmp_path: Path)
         opened.assert_offline()
         opened.close()
         assert_same(got, python_comparison(study, scenario, tmp_path / str(seed)))
+
+
+def test_a_ward_move_that_splits_a_locality_is_flagged_at_once(
+    browser: Browser, synthetic: dict
+) -> None:
+    study = synthetic["study"]
+    data = synthetic["data"]
+    opened = Opened(browser, synthetic["page"].as_uri())
+    seen = set()
+    codes = [w["code"] for w in data["wards"]]
+    for labels in itertools.product(data["localities"], repeat=len(codes)):
+        moved = pd.Series(labels, index=codes)
+        if moved.nunique() < len(data["localities"]):
+            continue  # a locality left empty is not a plan
+        moves = {c: x for c, x, w in zip(codes, labels, data["wards"], strict=True)
+                 if x != w["locality"]}  # fmt: skip
+        parts = localities.plan_parts(study.wards, moved)  # Python's contiguity check
+        broken = sorted(str(x) for x in parts.index[parts > 1])
+        opened.page.evaluate("(sc) => window.nwmExplorer.apply(sc)", {"moves": moves})
+        text = opened.page.text_content("#nwm-contiguity") or ""
+        if broken:
+            assert text == "Not contiguous: " + ", ".join(broken) + ".", (moves, text)
+        else:
+            assert text == "Every locality is contiguous.", (moves, text)
+        seen.add(bool(broken))
+    opened.assert_offline()
+    opened.close()
+    assert seen == {True, False}, "the synthetic moves include both cases"
