@@ -298,3 +298,31 @@ def test_a_ward_move_that_splits_a_locality_is_flagged_at_once(
     opened.assert_offline()
     opened.close()
     assert seen == {True, False}, "the synthetic moves include both cases"
+
+
+def test_best_hub_per_locality_is_pythons_and_moves_with_closures(
+    browser: Browser, synthetic: dict
+) -> None:
+    study = synthetic["study"]
+    opened = Opened(browser, synthetic["page"].as_uri())
+    page = opened.page.evaluate("() => window.nwmExplorer.result().hubs")
+    hubs = study.hubs.set_index("locality")
+    for loc, row in hubs.iterrows():
+        if not row["hub_asset_id"]:
+            assert str(loc) not in page
+            continue
+        assert page[str(loc)]["id"] == row["hub_asset_id"], loc
+        assert page[str(loc)]["score"] == row["residents_within"], loc
+    # closing a locality's hub: the page's new best hub is Python's best of the others
+    loc, row = next((k, r) for k, r in hubs.iterrows() if r["hub_asset_id"] in study.register.index)
+    opened.page.evaluate("(sc) => window.nwmExplorer.apply(sc)", {"close": [row["hub_asset_id"]]})
+    after = opened.page.evaluate("() => window.nwmExplorer.result().hubs")
+    scen = study.with_changes(close=[row["hub_asset_id"]])
+    want = scen.hubs.set_index("locality").loc[loc]
+    if want["hub_asset_id"]:
+        assert after[str(loc)]["id"] == want["hub_asset_id"]
+        assert after[str(loc)]["score"] == want["residents_within"]
+    else:
+        assert str(loc) not in after
+    opened.assert_offline()
+    opened.close()
