@@ -388,6 +388,11 @@ def test_run_writes_the_equity_files_sheet_and_map(synthetic_area, tmp_path) -> 
     assert old["speed_source"].str.contains("Asher").all()
     gaps = pd.read_csv(processed / "coverage_equity_gaps.csv")
     assert {"quintile_gap_pp", "age_gap_pp", "concentration_index"} <= set(gaps.columns)
+    # the decision explorer is written beside the other reports and linked (issue 22)
+    assert 'href="explorer.html"' in (reports / "index.html").read_text(encoding="utf-8")
+    assert '<script type="application/json" id="nwm-data">' in (
+        (reports / "explorer.html").read_text(encoding="utf-8")
+    )
     wb = load_workbook(reports / "asset_requirements.xlsx")
     assert "Equity" in wb.sheetnames
     sheet_text = " ".join(str(c.value) for row in wb["Equity"].iter_rows() for c in row if c.value)

@@ -12,7 +12,18 @@ from typing import Any
 
 import pandas as pd
 
-from nwm_geo import coverage, data, equity, hubs, maps, network, report, requirements, settings
+from nwm_geo import (
+    coverage,
+    data,
+    equity,
+    explorer,
+    hubs,
+    maps,
+    network,
+    report,
+    requirements,
+    settings,
+)
 from nwm_geo.pipeline._provenance import walk_text
 from nwm_geo.pipeline._study import Study, data_note
 from nwm_geo.pipeline._summaries import coverage_by_locality, equity_sections
@@ -185,6 +196,9 @@ def write_report(study: Study, out: Path) -> list[Path]:
         maps.save_map(m, out / name)
         map_links.append((title, out / name))
     map_links += _joint_hub_map(study, out)
+    map_links.append(
+        ("What if? Decision explorer", explorer.write_explorer(study, out / "explorer.html"))
+    )
     figures = {
         "Localities (PNG)": ("localities.png", maps.plot_localities(wards, assignment, **common)),
         "Assets by category (PNG)": (
