@@ -59,10 +59,12 @@ _AT = re.compile(r"@(?=[^\W_])")
 #: then 6-12 digits (+44 1582 546000, +44 (0)1582 546000, 0044 1632 960003,
 #: +33 1 99 00 12 34). Up to three separators (spaces, dots, hyphens, brackets) between
 #: digits. Every repetition is bounded, so each start position costs a constant: the
-#: whole search is linear in the text's length (no catastrophic backtracking).
+#: whole search is linear in the text's length (no catastrophic backtracking). A decimal
+#: number is not a phone number: "0." never starts one, and digits right after "1." or
+#: "0." (a fraction: the coordinate -0.4123456789 in a map page) never start one.
 _PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)\s?\(?\d{1,3}\)?(?:[\s().-]{0,3}\d){6,12}"
-    r"|\(?0(?:[\s().-]{0,3}\d){9,10})(?![\w])"
+    r"(?<![\w+])(?<!\d\.)(?:(?:\+|00)\s?\(?\d{1,3}\)?(?:[\s().-]{0,3}\d){6,12}"
+    r"|\(?0(?!\.)(?:[\s().-]{0,3}\d){9,10})(?![\w])"
 )
 
 #: What replaces a masked phone number or e-mail address.
