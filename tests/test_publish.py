@@ -303,3 +303,40 @@ def test_partition_refuses_to_replace_its_input_or_an_existing_plan(
     assert main([*part, *opts, "--out", str(plan)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert main([*part, *opts, "--out", str(plan), "--force"]) == 0
+
+
+# ----------------------------------------------------------------------------------------
+# a formula saved without its value (item 11)
+
+
+def test_an_xlsx_formula_without_a_saved_value_is_named_not_read_as_missing(
+    tmp_path: Path,
+) -> None:
+    from openpyxl import Workbook
+
+    from nwm_geo import data
+
+    path = tmp_path / "register.xlsx"
+    wb = Workbook()  # openpyxl writes formulas without their values, as scripts do
+    ws = wb.active
+    ws.append(["asset_id", "name", "category"])
+    ws.append(["A1", "Synthetic Hall", "Library"])
+    ws.append(["A2", '=B2&" Annex"', "Library"])
+    wb.save(path)
+    frame, problems = data.read_table(path)
+    assert len(frame) == 2
+    assert [str(p) for p in problems] == [
+        "register.xlsx, row 3, column 'name': a formula saved without its value; open the "
+        "file in Excel or LibreOffice and save it, or paste the values (value: "
+        "'=B2&\" Annex\"')"
+    ]
+
+
+def test_write_geo_names_the_layer_after_the_file(tmp_path: Path) -> None:
+    from nwm_geo._publish import write_geo
+
+    gdf = gpd.GeoDataFrame({"note": [EMAILS[0]]}, geometry=[box(0, 0, 1, 1)], crs="EPSG:27700")
+    path = write_geo(gdf, tmp_path / "localities.geojson", driver="GeoJSON")
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert record["name"] == "localities"
+    assert record["features"][0]["properties"]["note"] == "[removed]"

@@ -174,7 +174,7 @@ def write_geo(
     driver
         The OGR driver: ``"GeoJSON"`` or ``"GPKG"``.
     layer
-        The layer name (GeoPackage).
+        The layer name (default: the file name without its suffix).
 
     Returns
     -------
@@ -183,9 +183,8 @@ def write_geo(
     """
     path = Path(path)
     safe: Any = publish_frame(frame, formulas=False)  # still a GeoDataFrame
-    kwargs: dict[str, Any] = {"driver": driver}
-    if layer is not None:
-        kwargs["layer"] = layer
+    # the layer is named after the file, never after the temporary name written first
+    kwargs: dict[str, Any] = {"driver": driver, "layer": path.stem if layer is None else layer}
     with atomic_path(path) as tmp:
         safe.to_file(tmp, **kwargs)
     return path
