@@ -183,20 +183,22 @@ def _uncalculated_formulas(
     try:
         ws = wb.worksheets[sheet or 0] if not isinstance(sheet, str) else wb[sheet]
         problems = []
-        for i, row in enumerate(ws.iter_rows(min_row=2, values_only=True)):
+        rows = ws.iter_rows(min_row=2, max_row=len(frame) + 1, values_only=True)
+        for i, row in enumerate(rows):
             for j, value in enumerate(row[: frame.shape[1]]):
-                if isinstance(value, str) and value.startswith("=") and i < len(frame):
-                    if pd.isna(frame.iat[i, j]):
-                        problems.append(
-                            Problem(
-                                label,
-                                i + 1,
-                                str(frame.columns[j]),
-                                value,
-                                "a formula saved without its value; open the file in "
-                                "Excel or LibreOffice and save it, or paste the values",
-                            )
+                formula = isinstance(value, str) and value.startswith("=")
+                read: Any = frame.iat[i, j]
+                if formula and pd.isna(read):
+                    problems.append(
+                        Problem(
+                            label,
+                            i + 1,
+                            str(frame.columns[j]),
+                            str(value),
+                            "a formula saved without its value; open the file in "
+                            "Excel or LibreOffice and save it, or paste the values",
                         )
+                    )
         return problems
     finally:
         wb.close()
