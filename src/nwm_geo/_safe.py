@@ -5,7 +5,10 @@
 - :func:`mask_personal_text`: phone numbers and e-mail addresses inside free text are
   replaced by a marker, and counted.
 - :func:`neutralise_formula`: text that a spreadsheet would run as a formula gets a
-  leading apostrophe; every CSV the project writes goes through it.
+  leading apostrophe.
+
+These are the rules; :mod:`nwm_geo._publish` applies them to every file the project
+writes.
 - :func:`strip_commit_hashes`: git commit hashes in source notes ("owner/repo @ 1a2b3c...
   : path") are dropped from published text; the full provenance, hashes included, stays
   in the imported bundle's ``data/raw/SOURCES.md``.
