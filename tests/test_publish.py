@@ -246,6 +246,52 @@ def test_every_writer_masks_what_it_writes(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "a.json").read_text())["k"][1] == {"[removed]": 1.5}
 
 
+def test_save_workbook_masks_cells_comments_titles_and_properties(tmp_path: Path) -> None:
+    from openpyxl import Workbook, load_workbook
+    from openpyxl.comments import Comment
+
+    from nwm_geo._publish import save_workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = f"Hall {PHONES[0]}"
+    ws["A1"] = f"ring {PHONES[1]}"
+    ws["A2"] = "=HYPERLINK(A1)"  # openpyxl would store this as a formula
+    ws["A3"] = 42
+    ws["A1"].comment = Comment(f"ask {EMAILS[0]}", "synthetic")
+    ws.oddFooter.center.text = EMAILS[1]
+    wb.properties.title = f"pack for {EMAILS[2]}"
+    save_workbook(wb, tmp_path / "book.xlsx")
+    assert _leaks(tmp_path, skip=()) == {}
+    back = load_workbook(tmp_path / "book.xlsx")
+    ws = back.worksheets[0]
+    assert ws.title == "Hall (removed)"  # Excel allows no brackets in a title
+    assert [ws["A1"].value, ws["A2"].value, ws["A3"].value] == [
+        "ring [removed]",
+        "'=HYPERLINK(A1)",
+        42,
+    ]
+
+
+def test_save_figure_masks_every_drawn_text_and_the_metadata(tmp_path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    from nwm_geo._publish import save_figure
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], label=f"hub {PHONES[0]}")
+    ax.set_title(f"ring {PHONES[1]}")
+    ax.set_xticks([0, 1], [EMAILS[0], "b"])
+    ax.legend()
+    fig.text(0.1, 0.02, f"Hub: ring {PHONES[2]} now Synthetic Centre")
+    save_figure(fig, tmp_path / "page.pdf")
+    save_figure(fig, tmp_path / "page.png", metadata={"Description": EMAILS[1]})
+    assert _leaks(tmp_path, skip=()) == {}
+    text = " ".join(_texts(tmp_path / "page.pdf")[-1].split())
+    assert "Hub: ring [removed] now Synthetic Centre" in text
+
+
 def test_a_decimal_number_is_not_a_phone_number() -> None:
     """Coordinates in map pages and JSON (-0.4123456789) are left as they are."""
     for kept in ("[-0.4123456789,51.88]", "0.1234567890", "(-0.412345678 51.8)"):

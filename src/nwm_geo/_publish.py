@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import atomic_path
-from nwm_geo._safe import mask_personal_text, neutralise_formula, strip_commit_hashes
+from nwm_geo._safe import MASK, mask_personal_text, neutralise_formula, strip_commit_hashes
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -43,6 +43,7 @@ __all__ = [
     "publish_figure",
     "publish_frame",
     "publish_object",
+    "publish_sheet_title",
     "publish_text",
     "save_figure",
     "save_workbook",
@@ -288,6 +289,22 @@ def publish_cell(value: Any) -> Any:
     return value
 
 
+def publish_sheet_title(title: str) -> str:
+    """Return a worksheet title fit to publish: masked, "(removed)" (no brackets), 31 chars.
+
+    Parameters
+    ----------
+    title
+        A sheet title.
+
+    Returns
+    -------
+    str
+        The title as Excel allows it (square brackets are not allowed in a title).
+    """
+    return publish_text(title).replace(MASK, "(removed)")[:31]
+
+
 def save_workbook(wb: Any, path: str | os.PathLike[str]) -> Path:
     """Mask every text of an openpyxl workbook, then save it atomically.
 
@@ -310,7 +327,7 @@ def save_workbook(wb: Any, path: str | os.PathLike[str]) -> Path:
     """
     streamed = bool(getattr(wb, "write_only", False))
     for ws in [] if streamed else wb.worksheets:
-        title = publish_text(ws.title)[:31]
+        title = publish_sheet_title(ws.title)
         if title != ws.title:
             ws.title = title
         for row in ws.iter_rows():
@@ -348,10 +365,28 @@ def publish_figure(fig: Figure) -> Figure:
         The same figure, changed in place.
     """
     from matplotlib.text import Text
+    from matplotlib.ticker import FixedFormatter, FuncFormatter
 
     for text in fig.findobj(Text):
         _mask_attr_text(text)
+    for ax in fig.axes:  # tick labels are made when drawn, from the axis' formatter
+        for axis in (ax.xaxis, ax.yaxis):
+            for formatter in (axis.get_major_formatter(), axis.get_minor_formatter()):
+                if isinstance(formatter, FixedFormatter):
+                    formatter.seq = [publish_text(str(v)) for v in formatter.seq]
+                elif isinstance(formatter, FuncFormatter) and not hasattr(formatter, "_masked"):
+                    formatter.func = _masked_labels(formatter.func)
+                    formatter._masked = True  # type: ignore[attr-defined]
     return fig
+
+
+def _masked_labels(func: Any) -> Any:
+    """Wrap a tick-label function so that what it returns is masked."""
+
+    def masked(x: Any, pos: Any = None) -> str:
+        return publish_text(str(func(x, pos)))
+
+    return masked
 
 
 def _mask_attr_text(text: Any) -> None:
