@@ -386,3 +386,17 @@ def test_write_geo_names_the_layer_after_the_file(tmp_path: Path) -> None:
     record = json.loads(path.read_text(encoding="utf-8"))
     assert record["name"] == "localities"
     assert record["features"][0]["properties"]["note"] == "[removed]"
+
+
+def test_partition_refuses_unit_ids_that_look_like_personal_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    units = gpd.read_file(_units(tmp_path / "units.geojson"))
+    units["unit"] = [PHONES[0], "U1", "U2", EMAILS[0], "U4", "U5"]
+    units.to_file(tmp_path / "ids.geojson", driver="GeoJSON")
+    part = ["partition", str(tmp_path / "ids.geojson"), "--id-column", "unit"]
+    opts = ["--population-column", "pop", "--k", "2", "--quiet", "--out", str(tmp_path / "p.csv")]
+    assert main([*part, *opts]) == 2
+    err = capsys.readouterr().err
+    assert "column 'unit': 2 id(s) look like a phone number or e-mail address" in err
+    assert not (tmp_path / "p.csv").exists()

@@ -14,6 +14,8 @@ Files are written atomically (:func:`nwm_geo._io.atomic_path`).
   hyperlink, sheet title and document property of an openpyxl workbook, then saves it.
 - Figures: :func:`publish_figure` masks every text drawn on a matplotlib figure (PDF
   pages, PNG); :func:`save_figure` saves one, metadata masked too.
+- Ids: :func:`check_ids` refuses ids that look like personal data (masked, they would
+  no longer join).
 - Named outputs: :func:`check_output_path` refuses to replace an existing file without
   consent (``--force``) and refuses, always, a path that is also an input.
 
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 __all__ = [
+    "check_ids",
     "check_output_path",
     "publish_cell",
     "publish_figure",
@@ -429,6 +432,32 @@ def save_figure(
     with atomic_path(path) as tmp:
         publish_figure(fig).savefig(tmp, **kwargs)
     return path
+
+
+def check_ids(ids: Iterable[Any], *, where: str) -> None:
+    """Refuse ids that look like personal data: masked, they would no longer join.
+
+    Parameters
+    ----------
+    ids
+        The ids a file will publish as they are (unit ids of a partition).
+    where
+        The file and column, for the message.
+
+    Raises
+    ------
+    NwmGeoError
+        Naming how many ids look like a phone number or e-mail address, and the first
+        few (at most 20).
+    """
+    bad = [str(v) for v in ids if isinstance(v, str) and publish_text(v) != v]
+    if bad:
+        shown = ", ".join(repr(v) for v in bad[:20]) + (" ..." if len(bad) > 20 else "")
+        raise NwmGeoError(
+            f"{where}: {len(bad)} id(s) look like a phone number or e-mail address "
+            f"({shown}); ids are published as they are, so use other ids. Nothing was "
+            "written"
+        )
 
 
 def check_output_path(

@@ -491,6 +491,7 @@ def _cmd_partition(args: argparse.Namespace) -> None:
         k=args.k,
         layer=args.layer,
     )
+    _publish.check_ids(units.index, where=f"{args.units_file}, column {args.id_column!r}")
     for note in units.attrs.get("repaired", []):
         print(f"{args.units_file}: repaired an invalid polygon with make_valid: {note}")
     measures = ["population", *args.balance_column]
