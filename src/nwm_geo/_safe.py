@@ -5,7 +5,10 @@
 - :func:`mask_personal_text`: phone numbers and e-mail addresses inside free text are
   replaced by a marker, and counted.
 - :func:`neutralise_formula`: text that a spreadsheet would run as a formula gets a
-  leading apostrophe; every CSV the project writes goes through it.
+  leading apostrophe.
+
+These are the rules; :mod:`nwm_geo._publish` applies them to every file the project
+writes.
 - :func:`strip_commit_hashes`: git commit hashes in source notes ("owner/repo @ 1a2b3c...
   : path") are dropped from published text; the full provenance, hashes included, stays
   in the imported bundle's ``data/raw/SOURCES.md``.
@@ -59,10 +62,12 @@ _AT = re.compile(r"@(?=[^\W_])")
 #: then 6-12 digits (+44 1582 546000, +44 (0)1582 546000, 0044 1632 960003,
 #: +33 1 99 00 12 34). Up to three separators (spaces, dots, hyphens, brackets) between
 #: digits. Every repetition is bounded, so each start position costs a constant: the
-#: whole search is linear in the text's length (no catastrophic backtracking).
+#: whole search is linear in the text's length (no catastrophic backtracking). A decimal
+#: number is not a phone number: "0." never starts one, and digits right after "1." or
+#: "0." (a fraction: the coordinate -0.4123456789 in a map page) never start one.
 _PHONE = re.compile(
-    r"(?<![\w+])(?:(?:\+|00)\s?\(?\d{1,3}\)?(?:[\s().-]{0,3}\d){6,12}"
-    r"|\(?0(?:[\s().-]{0,3}\d){9,10})(?![\w])"
+    r"(?<![\w+])(?<!\d\.)(?:(?:\+|00)\s?\(?\d{1,3}\)?(?:[\s().-]{0,3}\d){6,12}"
+    r"|\(?0(?!\.)(?:[\s().-]{0,3}\d){9,10})(?![\w])"
 )
 
 #: What replaces a masked phone number or e-mail address.

@@ -65,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     tpl.add_argument("path", help="the .xlsx file to write, e.g. register.xlsx")
     tpl.add_argument("--area", default=None, help="area profile whose categories to offer")
+    tpl.add_argument("--force", action="store_true", help="replace PATH if it exists")
     study_opts = argparse.ArgumentParser(add_help=False, parents=[common])
     study_opts.add_argument(
         "--area",
@@ -193,6 +194,9 @@ def _add_partition_parser(sub: argparse._SubParsersAction, common: argparse.Argu
         "--summary", type=Path, help="the JSON summary to write (default: OUT with .json)"
     )
     part.add_argument("--quiet", action="store_true", help="no progress output")
+    part.add_argument(
+        "--force", action="store_true", help="replace OUT and the summary if they exist"
+    )
 
 
 def _hub_arguments(parser: argparse.ArgumentParser) -> None:
@@ -388,8 +392,10 @@ def _cmd_import_data(args: argparse.Namespace) -> None:
 
 
 def _cmd_template(args: argparse.Namespace) -> None:
+    from nwm_geo._publish import check_output_path
     from nwm_geo.data import write_register_template
 
+    check_output_path(args.path, force=args.force)
     path = write_register_template(Path(args.path), area=args.area)
     print(
         f"wrote {path}: fill in one row per site (row 2 is an example: delete it), then "
@@ -461,12 +467,16 @@ def _cmd_compare_plans(args: argparse.Namespace) -> None:
 
 
 def _cmd_partition(args: argparse.Namespace) -> None:
-    import json
     import time
 
-    from nwm_geo import localities
+    from nwm_geo import _publish, localities
     from nwm_geo._io import atomic_path
 
+    summary = args.summary or args.out.with_suffix(".json")
+    for out in (args.out, summary):  # before the solve: an input is never replaced
+        _publish.check_output_path(out, inputs=[args.units_file], force=args.force)
+    if args.out.resolve() == summary.resolve():
+        raise NwmGeoError(f"--out and --summary are the same file ({args.out})")
     if args.k < 2:
         raise NwmGeoError(f"--k must be 2 or more, got {args.k}")
     if args.time_limit <= 0:
@@ -481,6 +491,7 @@ def _cmd_partition(args: argparse.Namespace) -> None:
         k=args.k,
         layer=args.layer,
     )
+    _publish.check_ids(units.index, where=f"{args.units_file}, column {args.id_column!r}")
     for note in units.attrs.get("repaired", []):
         print(f"{args.units_file}: repaired an invalid polygon with make_valid: {note}")
     measures = ["population", *args.balance_column]
@@ -517,11 +528,10 @@ def _cmd_partition(args: argparse.Namespace) -> None:
         "nwm_geo": _version(),
         **localities.plan_record(plan, units, measures=measures),
     }
-    summary = args.summary or args.out.with_suffix(".json")
     # both files are staged and replace their targets only when both are written
     with atomic_path(args.out) as csv_tmp, atomic_path(summary) as json_tmp:
-        table.to_csv(csv_tmp)
-        json_tmp.write_text(json.dumps(record, indent=2, default=str))
+        _publish.write_csv(table, csv_tmp)
+        _publish.write_json(json_tmp, record, indent=2, end="")
     print(f"{plan.status}; worst deviation {plan.objective:.2%}, lower bound {plan.bound:.2%}")
     for line in record["wording"]:  # type: ignore[attr-defined]
         print(f"  {line}")

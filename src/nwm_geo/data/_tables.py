@@ -165,7 +165,43 @@ def _read_excel(
         ]
     except Exception as exc:  # openpyxl raises several types for a broken workbook
         return pd.DataFrame(), [Problem(label, None, None, "", f"cannot read the workbook: {exc}")]
-    return frame.reset_index(drop=True), []  # blank rows kept: row numbers hold
+    frame = frame.reset_index(drop=True)  # blank rows kept: row numbers hold
+    return frame, _uncalculated_formulas(path, label, sheet, frame)
+
+
+def _uncalculated_formulas(
+    path: Path, label: str, sheet: str | int | None, frame: pd.DataFrame
+) -> list[Problem]:
+    """One problem per formula cell saved without its value (read as empty otherwise).
+
+    A workbook written by a program that does not calculate (a script, some exports)
+    holds ``=A2&" Hall"`` but no result; the cell would read as missing.
+    """
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=False)
+    try:
+        ws = wb.worksheets[sheet or 0] if not isinstance(sheet, str) else wb[sheet]
+        problems = []
+        rows = ws.iter_rows(min_row=2, max_row=len(frame) + 1, values_only=True)
+        for i, row in enumerate(rows):
+            for j, value in enumerate(row[: frame.shape[1]]):
+                formula = isinstance(value, str) and value.startswith("=")
+                read: Any = frame.iat[i, j]
+                if formula and pd.isna(read):
+                    problems.append(
+                        Problem(
+                            label,
+                            i + 1,
+                            str(frame.columns[j]),
+                            str(value),
+                            "a formula saved without its value; open the file in "
+                            "Excel or LibreOffice and save it, or paste the values",
+                        )
+                    )
+        return problems
+    finally:
+        wb.close()
 
 
 def _read_spatial(path: Path, label: str, layer: str | None) -> tuple[pd.DataFrame, list[Problem]]:

@@ -1,7 +1,7 @@
 """The explorer page: one self-contained HTML file (Leaflet, script and data inlined).
 
 In: :func:`~nwm_geo.explorer.explorer_data`. Out: ``explorer.html``, written atomically
-(:func:`nwm_geo._io.atomic_path`). The page makes no network request: Leaflet 1.9.3
+through the publishing path (:func:`nwm_geo._publish.write_text`). The page makes no network request: Leaflet 1.9.3
 (vendored in ``nwm_geo/_static/leaflet``) and the page's script
 (``nwm_geo/_static/explorer``) are inlined, there is no tile layer, and the data is a
 JSON block that cannot close its ``<script>`` tag.
@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from nwm_geo._io import atomic_path
+from nwm_geo._publish import write_text
 from nwm_geo.explorer._data import explorer_data
 
 __all__ = ["explorer_html", "write_explorer"]
@@ -190,6 +190,4 @@ def write_explorer(study: Any, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = explorer_html(explorer_data(study))
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return path
+    return write_text(path, text)  # the publishing path: masked, atomic

@@ -12,6 +12,7 @@ import re
 import folium
 from matplotlib.figure import Figure
 
+from nwm_geo import _publish
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import atomic_path
 
@@ -68,7 +69,7 @@ def save_map(m: folium.Map, path: str | os.PathLike[str], *, max_bytes: int = MA
     NwmGeoError
         If the HTML is too large or refers to remote scripts.
     """
-    data = map_html(m).encode("utf-8")
+    data = _publish.publish_text(map_html(m)).encode("utf-8")  # a last guard: popups are masked
     if len(data) >= max_bytes:
         raise NwmGeoError(
             f"map is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.1f} MB limit; "
@@ -95,11 +96,11 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) ->
     dpi
         Resolution in dots per inch.
     """
-    with atomic_path(path) as tmp:
-        fig.savefig(
-            tmp,
-            dpi=dpi,
-            format=os.path.splitext(str(path))[1].lstrip(".") or "png",
-            bbox_inches="tight",
-            pad_inches=0.1,
-        )
+    _publish.save_figure(
+        fig,
+        path,
+        dpi=dpi,
+        format=os.path.splitext(str(path))[1].lstrip(".") or "png",
+        bbox_inches="tight",
+        pad_inches=0.1,
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from nwm_geo import data, network, settings
+from nwm_geo import _publish, data, network, settings
 from nwm_geo.pipeline._study import Study
 from nwm_geo.pipeline._write import write_csv
 
@@ -79,7 +79,7 @@ def write_localities(study: Study, out: Path) -> list[Path]:
     summary["status"] = plan.status
     geo = study.localities.to_crs(settings.wgs84)
     geo_path = out / "localities.geojson"
-    geo.reset_index().to_file(geo_path, driver="GeoJSON")
+    _publish.write_geo(geo.reset_index(), geo_path, driver="GeoJSON")
     if study.plan_given:  # never re-solved: no alternatives, and none left from a solve
         plans = pd.DataFrame(columns=list(ALTERNATIVES_COLUMNS))
         swing = pd.DataFrame(columns=list(SWING_COLUMNS[1:]), index=pd.Index([], name="ward_code"))

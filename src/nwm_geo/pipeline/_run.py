@@ -6,14 +6,13 @@ a failed run leaves no partial outputs.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from tqdm.auto import tqdm
 
-from nwm_geo import settings
+from nwm_geo import _publish, settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import staged_outputs
 from nwm_geo.pipeline._processed import (
@@ -96,7 +95,7 @@ def run(
         note = sources_note(study, with_network=bool({"coverage", "report"} & set(stages)))
         for folder in sorted({STAGES[name][1] for name in stages}):
             path = stage / folders[folder] / "SOURCES.txt"
-            path.write_text(note, encoding="utf-8")
+            _publish.write_text(path, note)
             written.append(root / path.relative_to(stage))
             mine = [n for n in stages if STAGES[n][1] == folder]
             written.append(
@@ -156,5 +155,5 @@ def write_provenance(
     record = provenance(study, stages=stages, previous=previous, extra=extra)
     path = folder / PROVENANCE_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(record, indent=1, sort_keys=False, default=str) + "\n", "utf-8")
+    _publish.write_json(path, record, indent=1)
     return path

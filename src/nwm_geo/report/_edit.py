@@ -18,7 +18,7 @@ import pandas as pd
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from nwm_geo._io import atomic_path
+from nwm_geo._publish import save_workbook
 from nwm_geo._safe import neutralise_formula
 from nwm_geo.report._method import _public_text
 from nwm_geo.report._sheet import label, number_format, public_columns
@@ -162,6 +162,5 @@ def finish_workbook(path: str | os.PathLike[str]) -> Path:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         if not any(d.width for d in ws.column_dimensions.values()):
             _widths(ws)
-    with atomic_path(out) as tmp:
-        wb.save(tmp)
+    save_workbook(wb, out)
     return out

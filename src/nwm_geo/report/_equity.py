@@ -22,7 +22,7 @@ from openpyxl import load_workbook
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from nwm_geo._io import atomic_path
+from nwm_geo._publish import save_workbook
 from nwm_geo._safe import neutralise_formula
 from nwm_geo.report._edit import sheet_name
 from nwm_geo.report._method import _public_text
@@ -186,6 +186,5 @@ def add_equity_sheet(
     table = per_loc[["locality", *_GAP_HEADERS]].rename(columns=_GAP_HEADERS)
     _equity_table(ws, row, "Gaps per locality", table)
     _widths(ws, max_width=40)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    save_workbook(wb, path)
     return path

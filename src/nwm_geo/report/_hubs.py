@@ -15,7 +15,7 @@ import pandas as pd
 from openpyxl import load_workbook
 
 from nwm_geo import hubs
-from nwm_geo._io import atomic_path
+from nwm_geo._publish import save_workbook
 from nwm_geo.report._edit import _BOLD, _put, _widths, _write_table
 
 __all__ = ["HUB_SHEET", "add_hub_sheet"]
@@ -92,6 +92,5 @@ def add_hub_sheet(path: Path, analysis: hubs.HubAnalysis, *, notes: Sequence[str
     cand = pd.DataFrame(analysis.candidates.drop(columns=analysis.candidates.geometry.name))
     _write_table(ws, row, "Hub candidates", cand)
     _widths(ws)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    save_workbook(wb, path)
     return path

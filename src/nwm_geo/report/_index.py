@@ -14,7 +14,7 @@ import pandas as pd
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
-from nwm_geo._io import atomic_path
+from nwm_geo._publish import write_text
 from nwm_geo.report._method import RunInfo, _public_text, _run_info, register_gap_note
 
 
@@ -231,6 +231,5 @@ caption {{ text-align: left; font-weight: bold; padding-bottom: .3em; }}
 {extra}
 </body></html>
 """
-    with atomic_path(path) as tmp:
-        tmp.write_text(page, encoding="utf-8")
+    write_text(path, page)
     return path

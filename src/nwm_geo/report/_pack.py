@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 
 from nwm_geo import maps, settings
 from nwm_geo._io import atomic_path
+from nwm_geo._publish import publish_figure, publish_object
 from nwm_geo._safe import mask_personal_text
 from nwm_geo._units import resolve_minutes
 from nwm_geo.requirements import RequirementsOutline
@@ -308,8 +309,8 @@ def write_locality_pack(path: str | os.PathLike[str], inputs: PackInputs) -> Pat
         "Creator": "nwm_geo",
         "Subject": "Neighbourhood Working Model localities",
     }
-    with atomic_path(out) as tmp, PdfPages(tmp, metadata=meta) as pdf:
-        pdf.savefig(_summary_page(inputs, m))
+    with atomic_path(out) as tmp, PdfPages(tmp, metadata=publish_object(meta)) as pdf:
+        pdf.savefig(publish_figure(_summary_page(inputs, m)))  # every drawn text masked
         for loc in inputs.outline.localities:
-            pdf.savefig(_locality_page(inputs, loc, m))
+            pdf.savefig(publish_figure(_locality_page(inputs, loc, m)))
     return out

@@ -23,6 +23,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from nwm_geo._publish import publish_cell, publish_sheet_title
 from nwm_geo._safe import is_personal_column, neutralise_formula
 from nwm_geo.report._method import _public_text
 
@@ -287,7 +288,7 @@ class SheetBuilder:
 
     def write(self, wb: Any, *, max_width: int = 60) -> None:
         """Stream the sheet into write-only workbook ``wb``, with its print set-up."""
-        ws = wb.create_sheet(self.title)
+        ws = wb.create_sheet(publish_sheet_title(self.title))
         for j, w in self._widths(max_width).items():
             ws.column_dimensions[get_column_letter(j)].width = w
         ws.freeze_panes = self.freeze or "A2"
@@ -303,9 +304,9 @@ class SheetBuilder:
             out: list[Any] = []
             for cell in row:
                 if cell.font is None and cell.fmt is None and not cell.wrap and cell.fill is None:
-                    out.append(cell.value)
+                    out.append(publish_cell(cell.value))  # the one publishing path
                     continue
-                c = WriteOnlyCell(ws, value=cell.value)
+                c = WriteOnlyCell(ws, value=publish_cell(cell.value))
                 if cell.font is not None:
                     c.font = cell.font
                 if cell.fill is not None:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook, load_workbook
 
-from nwm_geo._io import atomic_path
+from nwm_geo._publish import save_workbook
 from nwm_geo.report._edit import (
     _BOLD,
     _HEAD,
@@ -128,8 +128,7 @@ def add_closure_impact_sheet(
             row += 1
     _table(ws, row + 1, "Sites whose closure leaves residents without access", shown)
     _widths(ws)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    save_workbook(wb, path)
     return path
 
 
@@ -171,6 +170,5 @@ def write_tables_xlsx(
         _widths(sheet)
     ws.column_dimensions["A"].width = 110
     path = Path(path)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    save_workbook(wb, path)
     return path

@@ -27,7 +27,7 @@ from openpyxl import Workbook
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
-from nwm_geo._io import atomic_path
+from nwm_geo._publish import save_workbook
 from nwm_geo.report._context import (
     _MAX_TABLE,
     BUNDLE_MEANING,
@@ -789,6 +789,5 @@ def write_requirements_xlsx(
     wb = Workbook(write_only=True)
     for sb in sheets:
         sb.write(wb)
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    save_workbook(wb, path)
     return path

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from nwm_geo import maps, network, report, settings
+from nwm_geo import _publish, maps, network, report, settings
 from nwm_geo._io import atomic_path, staged_outputs
 from nwm_geo.pipeline import (
     Study,
@@ -59,9 +59,7 @@ def _stable_map(m: Any, path: Path) -> Path:
     html = maps.map_html(m)
     seen: dict[str, str] = {}
     html = _FOLIUM_ID.sub(lambda g: seen.setdefault(g.group(0), f"{len(seen):032x}"), html)
-    with atomic_path(path) as tmp:
-        tmp.write_text(html, encoding="utf-8")
-    return path
+    return _publish.write_text(path, html)
 
 
 def _sites(base: Study, scen: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -165,14 +163,14 @@ def write_scenario(
     )
     _stable_xlsx(xlsx)
     written.append(xlsx)
-    (out / "scenario.toml").write_text(scenario.text, encoding="utf-8")
+    _publish.write_text(out / "scenario.toml", scenario.text)
     written.append(out / "scenario.toml")
     note = (
         sources_note(scen)
         + "\n"
         + "\n".join([f"Scenario {scenario.name}:", *(f"  {x}" for x in lines), ""])
     )
-    (out / "SOURCES.txt").write_text(note, encoding="utf-8")
+    _publish.write_text(out / "SOURCES.txt", note)
     written.append(out / "SOURCES.txt")
     extra = {
         "scenario": {

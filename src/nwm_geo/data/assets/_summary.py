@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -10,7 +11,8 @@ import pandas as pd
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import atomic_path
-from nwm_geo._safe import mask_personal_text, neutralise_formula, strip_commit_hashes
+from nwm_geo._publish import publish_frame
+from nwm_geo._safe import mask_personal_text, strip_commit_hashes
 from nwm_geo.areas import Area, load_area
 from nwm_geo.data.assets._schema import _EXTRA_COLUMNS, REGISTER_COLUMNS
 
@@ -154,10 +156,8 @@ def write_register(register: gpd.GeoDataFrame, path_csv: str | Path, path_gpkg: 
         frame[[*REGISTER_COLUMNS, *extra]], geometry=frame.geometry.values, crs=register.crs
     ).to_crs("EPSG:27700")
     with atomic_path(path_csv) as tmp_csv, atomic_path(path_gpkg) as tmp_gpkg:
-        table = pd.DataFrame(frame[list(REGISTER_COLUMNS)])
-        for col in table.columns:
-            if not pd.api.types.is_numeric_dtype(table[col]):
-                table[col] = table[col].map(neutralise_formula)
+        table = publish_frame(pd.DataFrame(frame[list(REGISTER_COLUMNS)]))
         table.to_csv(tmp_csv, index=False, encoding="utf-8")
-        gdf.to_file(tmp_gpkg, driver="GPKG", layer="register")
+        features: Any = publish_frame(gdf, formulas=False)  # still a GeoDataFrame
+        features.to_file(tmp_gpkg, driver="GPKG", layer="register")
     return removed

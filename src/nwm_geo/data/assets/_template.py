@@ -19,7 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from nwm_geo import settings
-from nwm_geo._io import atomic_path
+from nwm_geo._publish import save_workbook
 from nwm_geo.areas import Area, load_area
 from nwm_geo.data.assets._schema import _DERIVED, EXAMPLE_ID, REGISTER_COLUMNS
 
@@ -155,6 +155,5 @@ def write_register_template(
     for row in notes.iter_rows(min_row=2):
         row[-1].alignment = Alignment(wrap_text=True, vertical="top")
     out = Path(path)
-    with atomic_path(out) as tmp:
-        wb.save(tmp)
+    save_workbook(wb, out)
     return out
