@@ -1,8 +1,8 @@
 """The explorer page: one self-contained HTML file (Leaflet, script and data inlined).
 
 In: :func:`~nwm_geo.explorer.explorer_data`. Out: ``explorer.html``, written atomically
-through the publishing path (:func:`nwm_geo._publish.write_text`). The page makes no network request: Leaflet 1.9.3
-(vendored in ``nwm_geo/_static/leaflet``) and the page's script
+through the publishing path (:func:`nwm_geo._publish.write_text`). The page makes no
+network request: Leaflet 1.9.3 (vendored in ``nwm_geo/_static/leaflet``) and the page's script
 (``nwm_geo/_static/explorer``) are inlined, there is no tile layer, and the data is a
 JSON block that cannot close its ``<script>`` tag.
 """
