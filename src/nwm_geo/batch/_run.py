@@ -74,6 +74,12 @@ class BatchResult:
     baseline_seconds
         Wall time until every baseline was warm (Dask) or the sum of their build times
         (serial).
+    prepare_seconds
+        Wall time spent before the first task was submitted: reading the spec, the
+        registers and plans, checking and hashing the tasks.
+    phase_seconds
+        Wall time from then to the last task's result (the baselines, and the start of
+        a LocalCluster that ``run`` starts itself, included).
     dashboard
         The Dask dashboard's address, when one ran.
     """
@@ -86,6 +92,8 @@ class BatchResult:
     seconds: float
     task_seconds: dict[str, float]
     baseline_seconds: float
+    prepare_seconds: float = 0.0
+    phase_seconds: float = 0.0
     dashboard: str | None = None
 
 
@@ -421,6 +429,7 @@ def run(
         todo = [t for t in tasks if not records.done(t, digests[t.task_id], spec.keep_folders)]
         skipped = [t.task_id for t in tasks if t not in todo]
         info: dict[str, Any] = {"baselines": _previous_baselines(folder, bases)}
+        prepared = time.perf_counter()
         task_seconds: dict[str, float] = {}
         dashboard = None
         with ExitStack() as stack:
@@ -449,6 +458,7 @@ def run(
                     records.write(task, digests[task.task_id], outcome)
                     task_seconds[task.task_id] = outcome.seconds
                     bar.update(1)
+        phase = time.perf_counter() - prepared
         records.prune(tasks)
         summary, failures = _tables(tasks, records)
         _write_table(summary, folder / "summary.csv")
@@ -465,6 +475,8 @@ def run(
         seconds=seconds,
         task_seconds=task_seconds,
         baseline_seconds=float(info.get("baseline_seconds", 0.0)),
+        prepare_seconds=prepared - started,
+        phase_seconds=phase,
         dashboard=dashboard,
     )
 
