@@ -70,7 +70,9 @@ class BatchResult:
     seconds
         Wall time of the run.
     task_seconds
-        Per task run now: seconds spent on its worker.
+        Per task run now: wall seconds spent on its worker.
+    task_cpu_seconds
+        Per task run now: CPU seconds of its worker process.
     baseline_seconds
         Wall time until every baseline was warm (Dask) or the sum of their build times
         (serial).
@@ -91,6 +93,7 @@ class BatchResult:
     skipped: list[str]
     seconds: float
     task_seconds: dict[str, float]
+    task_cpu_seconds: dict[str, float]
     baseline_seconds: float
     prepare_seconds: float = 0.0
     phase_seconds: float = 0.0
@@ -125,7 +128,7 @@ def _area_fingerprint(study: Study, data_dir: Path) -> dict[str, str]:
     }
 
 
-def _task_hash(task: BatchTask, study: Study, area: dict[str, str], keep: bool) -> str:
+def _task_hash(task: BatchTask, study: Study, area: dict[str, str]) -> str:
     given = study.__dict__.get("_plan_given")
     plan = (
         file_sha256(given) if isinstance(given, str | Path) and Path(given).is_file() else "solved"
@@ -138,7 +141,6 @@ def _task_hash(task: BatchTask, study: Study, area: dict[str, str], keep: bool) 
         **area,
         "plan": plan,
         "nwm_geo": __version__,
-        "keep_folders": keep,
     }
     return _sha(json.dumps(record, sort_keys=True))
 
@@ -195,8 +197,11 @@ class _Records:
 
     def write(self, task: BatchTask, digest: str, outcome: TaskOutcome) -> None:
         rows, meta = self.paths(task)
+        folder = self.folder / "scenarios" / task.area / task.scenario.name
         if outcome.files:
-            _write_folder(self.folder / "scenarios" / task.area / task.scenario.name, outcome.files)
+            _write_folder(folder, outcome.files)
+        elif folder.is_dir():  # not kept this time, or failed: no folder of older inputs
+            shutil.rmtree(folder)
         _write_table(outcome.rows, rows)
         record = {
             "task": task.task_id,
@@ -204,6 +209,7 @@ class _Records:
             "hash": digest,
             "error": outcome.error,
             "seconds": round(outcome.seconds, 3),
+            "cpu_seconds": round(outcome.cpu_seconds, 3),
             "worker": outcome.worker,
         }
         _write_text(meta, json.dumps(record, indent=2) + "\n")
@@ -422,15 +428,14 @@ def run(
         bases, study_for = _bases(spec, data_dir, root)
         tasks = expand_tasks(spec, study_for, project_dir=root)
         areas = {key: _area_fingerprint(study, data_dir) for key, study in bases.items()}
-        digests = {
-            t.task_id: _task_hash(t, bases[t.base], areas[t.base], spec.keep_folders) for t in tasks
-        }
+        digests = {t.task_id: _task_hash(t, bases[t.base], areas[t.base]) for t in tasks}
         records = _Records(folder)
         todo = [t for t in tasks if not records.done(t, digests[t.task_id], spec.keep_folders)]
         skipped = [t.task_id for t in tasks if t not in todo]
         info: dict[str, Any] = {"baselines": _previous_baselines(folder, bases)}
         prepared = time.perf_counter()
         task_seconds: dict[str, float] = {}
+        task_cpu: dict[str, float] = {}
         dashboard = None
         with ExitStack() as stack:
             if serial:
@@ -457,6 +462,7 @@ def run(
                     task = by_id[outcome.task_id]
                     records.write(task, digests[task.task_id], outcome)
                     task_seconds[task.task_id] = outcome.seconds
+                    task_cpu[task.task_id] = outcome.cpu_seconds
                     bar.update(1)
         phase = time.perf_counter() - prepared
         records.prune(tasks)
@@ -474,6 +480,7 @@ def run(
         skipped=skipped,
         seconds=seconds,
         task_seconds=task_seconds,
+        task_cpu_seconds=task_cpu,
         baseline_seconds=float(info.get("baseline_seconds", 0.0)),
         prepare_seconds=prepared - started,
         phase_seconds=phase,

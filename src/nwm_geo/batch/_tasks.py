@@ -61,7 +61,10 @@ class TaskOutcome:
     error
         One line (``ExceptionType: message``) when it failed, else ``""``.
     seconds
-        Time spent in the task on the worker.
+        Wall time spent in the task on the worker.
+    cpu_seconds
+        CPU time of the worker process during the task (below ``seconds`` when the
+        worker waited for a core).
     files
         The scenario folder's files (relative path → bytes) when folders are kept.
     worker
@@ -72,6 +75,7 @@ class TaskOutcome:
     rows: pd.DataFrame
     error: str = ""
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     files: dict[str, bytes] = field(default_factory=dict, repr=False)
     worker: str = ""
 
@@ -135,7 +139,7 @@ def run_task(base: Study, task: BatchTask, keep_folder: bool) -> TaskOutcome:
     """
     from nwm_geo.scenarios import compare, write_scenario
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     s = task.scenario
     try:
         scen = base.with_changes(
@@ -155,8 +159,14 @@ def run_task(base: Study, task: BatchTask, keep_folder: bool) -> TaskOutcome:
             pd.DataFrame(columns=list(SUMMARY_COLUMNS)),
             error=one_line(exc),
             seconds=time.perf_counter() - start,
+            cpu_seconds=time.process_time() - cpu,
             worker=_where(),
         )
     return TaskOutcome(
-        task.task_id, rows, seconds=time.perf_counter() - start, files=files, worker=_where()
+        task.task_id,
+        rows,
+        seconds=time.perf_counter() - start,
+        cpu_seconds=time.process_time() - cpu,
+        files=files,
+        worker=_where(),
     )
