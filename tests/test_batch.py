@@ -257,14 +257,14 @@ def test_spec_errors_name_the_file_and_the_key(
     assert "did you mean 'Library'?" in text
     assert f"{spec}, key 'sweep[2].minutes'" in text and "(value: '-5.0')" in text
     assert f"{spec}, key 'sweep[3].close_pairs'" in text and "'site-0404'" in text
-    assert not (tmp_path / "batch/review/summary.csv").exists()
+    assert not (tmp_path / "batch").exists()
     # the command line says the same, exits 2 and writes nothing
     monkeypatch.setenv("NWM_GEO_PROJECT_DIR", str(tmp_path))
     monkeypatch.setenv("NWM_GEO_SHARED_DATA", str(data_dir))
     assert main(["batch", "--serial", str(spec)]) == 2
     err_text = capsys.readouterr().err
     assert f"{spec}, key 'sweep[1].close_each': not a category of Synthetica" in err_text
-    assert not (tmp_path / "batch/review/summary.csv").exists()
+    assert not (tmp_path / "batch").exists()
 
 
 def _start(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:

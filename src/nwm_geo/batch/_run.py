@@ -423,15 +423,16 @@ def run(
     root = Path(project_dir) if project_dir is not None else settings.project_dir()
     data_dir = Path(data_dir) if data_dir is not None else settings.raw_dir()
     folder = batch_folder(spec, project_dir=root)
+    bases, study_for = _bases(spec, data_dir, root)
+    tasks = expand_tasks(spec, study_for, project_dir=root)  # every problem, nothing written
+    areas = {key: _area_fingerprint(study, data_dir) for key, study in bases.items()}
+    digests = {t.task_id: _task_hash(t, bases[t.base], areas[t.base]) for t in tasks}
     folder.mkdir(parents=True, exist_ok=True)
     with project_lock(folder):
-        bases, study_for = _bases(spec, data_dir, root)
-        tasks = expand_tasks(spec, study_for, project_dir=root)
-        areas = {key: _area_fingerprint(study, data_dir) for key, study in bases.items()}
-        digests = {t.task_id: _task_hash(t, bases[t.base], areas[t.base]) for t in tasks}
         records = _Records(folder)
         todo = [t for t in tasks if not records.done(t, digests[t.task_id], spec.keep_folders)]
-        skipped = [t.task_id for t in tasks if t not in todo]
+        ids = {t.task_id for t in todo}
+        skipped = [t.task_id for t in tasks if t.task_id not in ids]
         info: dict[str, Any] = {"baselines": _previous_baselines(folder, bases)}
         prepared = time.perf_counter()
         task_seconds: dict[str, float] = {}
