@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from distributed import Client, LocalCluster
+from distributed import Client, LocalCluster, get_task_stream
 
 from nwm_geo import batch, pipeline, scenarios
 
@@ -189,7 +189,11 @@ def test_a_rerun_skips_unchanged_tasks(
     profile, data_dir = synthetic_area
     (tmp_path / "no-libraries.toml").write_text(CLOSE_LIBRARIES, encoding="utf-8")
     spec = _spec(tmp_path, profile, SWEEPS)
-    first = batch.run(spec, client=client, project_dir=tmp_path, data_dir=data_dir)
+    with get_task_stream(client) as stream:
+        first = batch.run(spec, client=client, project_dir=tmp_path, data_dir=data_dir)
+    # the baseline is built once, on one worker, and shared by the 8 scenario tasks
+    names = [str(t["key"]).split("-")[0] for t in stream.data]
+    assert names.count("warm_baseline") == 1 and names.count("run_task") == 8
     summary = (tmp_path / "batch/review/summary.csv").read_bytes()
     again = batch.run(spec, client=client, project_dir=tmp_path, data_dir=data_dir)
     assert again.ran == [] and sorted(again.skipped) == sorted(first.ran)
