@@ -11,6 +11,7 @@ command functions, so ``nwm-geo --help`` starts fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -151,7 +152,30 @@ def _parser() -> argparse.ArgumentParser:
     cmp.add_argument("plan_a", type=Path, help="the first plan (CSV or GeoJSON)")
     cmp.add_argument("plan_b", type=Path, help="the second plan")
     _add_partition_parser(sub, common)
+    _add_batch_parser(sub, common)
     return p
+
+
+def _add_batch_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    """``nwm-geo batch SPEC.toml``: many areas and scenarios at once, on Dask."""
+    bat = sub.add_parser(
+        "batch",
+        help="many areas and scenarios at once, on Dask: writes batch/<name>/summary.csv",
+        parents=[common],
+    )
+    bat.add_argument("spec", type=Path, help="the batch spec .toml (see docs/batch.md)")
+    where = bat.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="an existing Dask scheduler (default: $DASK_SCHEDULER_ADDRESS, else a "
+        "LocalCluster on this machine)",
+    )
+    where.add_argument("--serial", action="store_true", help="run in this process, without Dask")
+    bat.add_argument(
+        "--workers", type=int, default=None, help="LocalCluster workers (default: the cores)"
+    )
+    bat.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _add_partition_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
@@ -443,6 +467,39 @@ def _cmd_scenario(args: argparse.Namespace) -> None:
             print("No resident gains or loses access.")
 
 
+def _cmd_batch(args: argparse.Namespace) -> None:
+    from nwm_geo import batch
+    from nwm_geo.data import import_bundle
+
+    if args.workers is not None and args.workers < 1:
+        raise NwmGeoError(f"--workers must be 1 or more, got {args.workers}")
+    spec = batch.read_spec(args.spec)  # the spec is checked before any data is copied
+    import_bundle()
+    with contextlib.ExitStack() as stack:
+        client = None
+        if args.scheduler:
+            from distributed import Client
+
+            client = stack.enter_context(Client(args.scheduler, timeout="20s"))
+        result = batch.run(
+            spec,
+            client=client,
+            serial=args.serial,
+            workers=args.workers,
+            progress=False if args.quiet else None,
+            on_start=print,
+        )
+    print(
+        f"ran {len(result.ran)} task(s), skipped {len(result.skipped)} unchanged, "
+        f"{len(result.failures)} failed, in {result.seconds:.1f} s"
+    )
+    print(f"wrote {result.folder / 'summary.csv'} ({len(result.summary)} rows)")
+    if len(result.failures):
+        print(f"failures: {result.folder / 'failures.csv'}")
+        for row in result.failures.itertuples():
+            print(f"  {row.task}: {row.error}")
+
+
 def _cmd_compare_plans(args: argparse.Namespace) -> None:
     from nwm_geo import localities
     from nwm_geo.data import import_bundle
@@ -559,6 +616,7 @@ _COMMANDS = {
     "scenario": _cmd_scenario,
     "compare-plans": _cmd_compare_plans,
     "partition": _cmd_partition,
+    "batch": _cmd_batch,
 }
 
 
