@@ -70,6 +70,7 @@ def _hashes(root: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.integration  # starts a Dask cluster: the slow tier
 def test_dask_equals_serial_and_separate_scenario_runs(
     synthetic_area: tuple[Path, Path],
     tmp_path: Path,
@@ -151,6 +152,7 @@ def test_dask_equals_serial_and_separate_scenario_runs(
     assert rows["scenario_pct"].tolist() == table["scenario_pct"].tolist()
 
 
+@pytest.mark.integration  # starts a Dask cluster: the slow tier
 def test_a_failing_task_does_not_stop_the_others(
     synthetic_area: tuple[Path, Path], tmp_path: Path, client: Client
 ) -> None:
@@ -183,6 +185,7 @@ def test_a_failing_task_does_not_stop_the_others(
     assert again.ran == ["broken/close-site-0007"] and len(again.skipped) == 2
 
 
+@pytest.mark.integration  # starts a Dask cluster: the slow tier
 def test_a_rerun_skips_unchanged_tasks(
     synthetic_area: tuple[Path, Path], tmp_path: Path, client: Client
 ) -> None:
@@ -276,6 +279,7 @@ def _start(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
         return subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT)
 
 
+@pytest.mark.integration  # starts a Dask cluster: the slow tier
 def test_scheduler_option_uses_a_separately_started_cluster(
     synthetic_area: tuple[Path, Path],
     tmp_path: Path,
