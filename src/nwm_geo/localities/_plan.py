@@ -15,14 +15,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from nwm_geo._display import Display
 from nwm_geo._errors import SolverError
 from nwm_geo.localities._instance import Clock, _cut, _Instance, polsby_popper
 
 __all__ = ["Alternatives", "LocalityPlan", "dissolve", "plan_summary"]
 
 
-@dataclass
-class LocalityPlan:
+@dataclass(repr=False)
+class LocalityPlan(Display):
     """A partition of the units into localities, with its proof status.
 
     Attributes
@@ -76,6 +77,16 @@ class LocalityPlan:
     objective_kind: str = "balance"
     cut_bound_m: float = math.nan
     cut_proven: bool = False
+
+    def _summary(self) -> tuple[str, list[str]]:
+        sizes = self.assignment.value_counts()
+        lines = [
+            f"{len(sizes)} localities of {len(self.assignment)} units; {self.status}",
+            f"worst deviation {self.objective:.2%} (bound {self.bound:.2%}); "
+            f"boundary between localities {self.boundary_cut_m / 1000:,.1f} km",
+            "units per locality: " + ", ".join(f"{k} {v}" for k, v in sizes.sort_index().items()),
+        ]
+        return "LocalityPlan", lines
 
     @property
     def gap_points(self) -> float:

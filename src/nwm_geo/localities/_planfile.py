@@ -22,6 +22,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from nwm_geo._display import Display
 from nwm_geo._errors import DataValidationError, NwmGeoError, Problem
 from nwm_geo.localities._instance import ward_adjacency
 from nwm_geo.localities._plan import LocalityPlan, plan_summary
@@ -263,8 +264,8 @@ def read_plan(
     )
 
 
-@dataclass
-class PlanComparison:
+@dataclass(repr=False)
+class PlanComparison(Display):
     """Two locality plans side by side.
 
     Attributes
@@ -303,6 +304,13 @@ class PlanComparison:
                 split["plan"], split["locality"], split["parts"].astype(int), strict=True
             )
         ]
+
+    def _summary(self) -> tuple[str, list[str]]:
+        lines = [
+            f"{len(self.moved)} ward(s) moved ({self.moved_population:,.0f} residents)",
+            "not contiguous: " + ("; ".join(self.not_contiguous) or "none"),
+        ]
+        return "PlanComparison of two locality plans", lines
 
 
 def compare_plans(wards: gpd.GeoDataFrame, a: pd.Series, b: pd.Series) -> PlanComparison:

@@ -92,7 +92,7 @@ def register_fingerprint(register: pd.DataFrame) -> str:
 
 
 def _inputs(study: Study) -> dict[str, str]:
-    root = Path(study.data_dir) if study.data_dir is not None else settings.raw_dir()
+    root = study.raw_dir
     prof = study.profile
     named = [*prof.files.values(), *(p.file for p in prof.wards)]
     if study.register_path is None:
