@@ -92,6 +92,19 @@ def test_a_study_from_another_folder_gives_the_cli_plan_and_coverage(
     assert not (elsewhere / "data").exists()  # nothing was read or written in the cwd
 
 
+def test_a_study_over_outputs_reads_the_saved_plan(
+    synthetic_area: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "project"
+    profile = _cli_project(synthetic_area, project, monkeypatch)
+    study = nwm_geo.Study.from_outputs(area=profile, project_dir=project)
+    assert study.settings.plan == "data/processed/synthetic/localities.csv"
+    assert study.plan_given and len(study.plan.assignment) == 4
+    assert "alternatives" not in study.__dict__  # read, not solved
+    fresh = nwm_geo.Study.from_outputs(area=profile, project_dir=tmp_path / "new")
+    assert fresh.settings.plan == "solved"
+
+
 def test_a_study_without_data_says_where_it_looked_and_how_to_point(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

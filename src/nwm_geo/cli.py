@@ -371,11 +371,9 @@ def _plan_for(args: argparse.Namespace) -> Path | None:
         return Path(args.plan)
     if args.command in {"coverage", "report", "scenario"}:
         from nwm_geo.areas import load_area
+        from nwm_geo.pipeline import saved_plan
 
-        sub = load_area(args.area).output_subdir
-        saved = settings.project_dir() / "data" / "processed" / sub / "localities.csv"
-        if saved.is_file():
-            return saved
+        return saved_plan(settings.project_dir(), load_area(args.area).output_subdir)
     return None
 
 

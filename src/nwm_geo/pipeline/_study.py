@@ -29,7 +29,12 @@ from nwm_geo._readers import settle
 from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.areas import Area, load_area
 from nwm_geo.pipeline._changes import Changes, apply_changes
-from nwm_geo.pipeline._study_settings import StudySettings, missing_bundle_text, summary_lines
+from nwm_geo.pipeline._study_settings import (
+    StudySettings,
+    missing_bundle_text,
+    saved_plan,
+    summary_lines,
+)
 
 #: What ``Study(plan=...)`` takes: a plan file (CSV or GeoJSON), a plan, or None (solve).
 PlanSource = str | Path | localities.LocalityPlan | None
@@ -164,6 +169,28 @@ class Study(Display):
         where = self.project_dir if self.project_dir is not None else settings.project_dir()
         self.project_dir = Path(where).expanduser().resolve()
         settle(self.project_dir)  # a run killed in its switch: rolled forward, no waiting
+
+    @classmethod
+    def from_outputs(cls, **options: Any) -> Study:
+        """Return a study over a project's outputs: its saved plan, read and never re-solved.
+
+        Parameters
+        ----------
+        **options
+            As for :class:`Study`; without ``plan``, the plan that ``nwm-geo localities``
+            (or ``run``) saved in ``data/processed`` is used when there is one.
+
+        Returns
+        -------
+        Study
+            ``settings.plan`` names the file used, or ``"solved"`` when none was saved.
+        """
+        study = cls(**options)
+        assert study.project_dir is not None
+        saved = saved_plan(Path(study.project_dir), study.profile.output_subdir)
+        if saved is not None and options.get("plan") is None:
+            study.plan = saved
+        return study
 
     @property
     def raw_dir(self) -> Path:

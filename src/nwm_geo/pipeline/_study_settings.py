@@ -14,7 +14,7 @@ from pathlib import Path
 
 from nwm_geo.pipeline._changes import Changes
 
-__all__ = ["StudySettings", "missing_bundle_text", "summary_lines"]
+__all__ = ["StudySettings", "missing_bundle_text", "saved_plan", "summary_lines"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,25 @@ class StudySettings:
     n_alternatives: int
     new_sites: int
     project_dir: Path
+
+
+def saved_plan(project_dir: Path, output_subdir: str) -> Path | None:
+    """Return the plan ``nwm-geo localities`` saved in a project, or None when there is none.
+
+    Parameters
+    ----------
+    project_dir
+        The project folder.
+    output_subdir
+        The area's output sub-folder (``""`` for Luton).
+
+    Returns
+    -------
+    Path or None
+        ``data/processed/<area>/localities.csv`` if it exists.
+    """
+    path = Path(project_dir) / "data" / "processed" / output_subdir / "localities.csv"
+    return path if path.is_file() else None
 
 
 def missing_bundle_text(project_dir: Path) -> str:
