@@ -65,7 +65,7 @@ after_cov = coverage.coverage_summary(coverage.nearest_minutes(after), study.dem
 
 # %%
 slow = coverage.nearest_minutes(model, speed_m_per_min=65)
-coverage.coverage_summary(slow, study.demand)["share"].round(3).loc[list(settings.BUNDLES)]
+coverage.coverage_summary(slow, study.demand)["share_pct"].round(1).loc[list(settings.BUNDLES)]
 
 # %% [markdown]
 # ## Walksheds

@@ -90,6 +90,9 @@ def test_a_study_from_another_folder_gives_the_cli_plan_and_coverage(
             cli_cov[column].astype(float).round(6).tolist()
         ), column
     assert not (elsewhere / "data").exists()  # nothing was read or written in the cwd
+    points = pd.read_csv(processed / "coverage_points.csv")  # issue 24: it names the postcode
+    assert points["postcode"].tolist() == points["point_id"].tolist()
+    assert points["postcode"].str.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}").all()
 
 
 def test_a_study_over_outputs_reads_the_saved_plan(
@@ -314,3 +317,70 @@ def test_no_progress_bars_off_a_terminal(
     assert main(["register", "--area", str(profile)]) == 0  # no --quiet; not a terminal
     err = capfd.readouterr().err
     assert "it/s" not in err and "|" not in err and "\r" not in err
+
+
+# -- 6. consistent inputs --------------------------------------------------------------
+STAGES = ("data", "network", "coverage", "localities", "hubs", "equity", "requirements",
+          "maps", "report", "calibration", "scenarios", "pipeline", "areas")  # fmt: skip
+
+
+def _geo_functions() -> list[tuple[str, object, list[str]]]:
+    import importlib
+    import inspect
+
+    found = []
+    for stage in STAGES:
+        module = importlib.import_module(f"nwm_geo.{stage}")
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isfunction(obj):
+                params = inspect.signature(obj).parameters.values()
+                geo = [p.name for p in params if "GeoDataFrame" in str(p.annotation)]
+                if geo:
+                    found.append((f"{stage}.{name}", obj, geo))
+    return found
+
+
+def test_every_public_function_taking_a_geodataframe_checks_its_crs() -> None:
+    functions = _geo_functions()
+    assert len(functions) >= 40  # the census reads the real API
+    unchecked = [
+        name
+        for name, func, geo in functions
+        if tuple(getattr(func, "__crs_checked__", ())) != tuple(geo)
+    ]
+    assert unchecked == []
+
+
+def test_a_geodataframe_without_crs_is_refused_by_name(
+    synthetic_wards: object, synthetic_postcodes: object
+) -> None:
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from nwm_geo import coverage, data, localities
+
+    wards = synthetic_wards.copy()  # type: ignore[attr-defined]
+    bare = gpd.GeoDataFrame(wards.drop(columns="geometry"), geometry=list(wards.geometry))
+    assert bare.crs is None
+    with pytest.raises(nwm_geo.NwmGeoError, match=r"localities.partition: wards has no CRS"):
+        localities.partition(bare, k=2)
+    with pytest.raises(nwm_geo.NwmGeoError, match=r"data.borough_boundary: wards has no CRS"):
+        data.borough_boundary(bare)
+    # issue 24: degrees without a CRS were snapped 549 km away; now refused first
+    site = gpd.GeoDataFrame({"category": ["Library"]}, geometry=[Point(-0.42, 51.88)],
+                            index=["new-1"])  # fmt: skip
+    with pytest.raises(nwm_geo.NwmGeoError, match=r"coverage.with_sites: add has no CRS"):
+        coverage.with_sites(None, add=site)  # type: ignore[arg-type]
+
+
+def test_a_what_if_takes_category_synonyms_and_suggests_near_misses() -> None:
+    from nwm_geo.data import resolve_category
+
+    cats = ("Library", "Education", "Religious Institution")
+    assert resolve_category("library", cats) == ("Library", "")
+    assert resolve_category("Mosque", cats) == ("Religious Institution", "")
+    found, reason = resolve_category("Libary", cats)
+    assert found is None and "did you mean 'Library'?" in reason
+    found, reason = resolve_category("Bowling alley", cats)
+    assert found is None and "did you mean" not in reason and "one of: Library" in reason

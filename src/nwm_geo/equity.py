@@ -188,7 +188,7 @@ def _scoped(
             t = t.sort_values("category", key=lambda s: s.map(order), kind="stable")
         frames.append(t)
     out = pd.concat(frames, ignore_index=True).rename(columns={"category": "measure"})
-    return out.drop(columns="share")
+    return out.drop(columns=["share", "share_pct"], errors="ignore")
 
 
 def _pct(covered: pd.Series, population: pd.Series) -> pd.Series:

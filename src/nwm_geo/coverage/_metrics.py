@@ -266,10 +266,12 @@ def coverage_summary(
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``category``: ``population``, ``covered_population``, ``share``.
+        Indexed by ``category``: ``population``, ``covered_population``, ``share_pct``
+        (percent, 0-100, like every share the outputs publish).
     """
     d = demand.assign(_all="all")
     t = coverage_table(
         minutes_df, d, by="_all", minutes=minutes, bundles=bundles, speed_m_per_min=speed_m_per_min
     )
+    t["share_pct"] = 100 * t.pop("share")
     return t.drop(columns="_all").set_index("category")

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.coverage._network import NetworkArrays, _graph_arrays, _symmetric_csr
 from nwm_geo.coverage._snap import Snaps, _points_xy, _snaps_frame, snap_xy
@@ -221,6 +222,7 @@ def _population(demand: pd.DataFrame) -> np.ndarray:
     return num
 
 
+@checks_crs
 def prepare(
     G: nx.MultiDiGraph | NetworkArrays,
     *,

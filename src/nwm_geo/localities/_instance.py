@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import InfeasiblePartitionError
 from nwm_geo.localities._rules import PartitionRules, _Bound, _compile, _infeasible_reason
 
@@ -48,6 +49,7 @@ def polsby_popper(geom: BaseGeometry) -> float:
     return float(4.0 * math.pi * geom.area / geom.length**2)
 
 
+@checks_crs
 def ward_adjacency(
     wards: gpd.GeoDataFrame,
     *,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError
 from nwm_geo.localities._bisect import bisect_band
 from nwm_geo.localities._compact import _compact
@@ -104,6 +105,7 @@ def _instance_for(  # noqa: PLR0913
     return inst, None if start is None else _labels_from_plan(inst, start)
 
 
+@checks_crs
 def partition(  # noqa: PLR0913
     wards: gpd.GeoDataFrame,
     *,

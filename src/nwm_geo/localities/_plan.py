@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from nwm_geo._checks import checks_crs
 from nwm_geo._display import Display
 from nwm_geo._errors import SolverError
 from nwm_geo.localities._instance import Clock, _cut, _Instance, polsby_popper
@@ -205,6 +206,7 @@ def _names(
     return names
 
 
+@checks_crs
 def plan_summary(
     wards: gpd.GeoDataFrame, assignment: pd.Series, *, k: int | None = None
 ) -> pd.DataFrame:
@@ -329,6 +331,7 @@ def _make_plan(  # noqa: PLR0913
     )
 
 
+@checks_crs
 def dissolve(wards: gpd.GeoDataFrame, assignment: pd.Series) -> gpd.GeoDataFrame:
     """Merge the units into locality polygons with the summary metrics.
 

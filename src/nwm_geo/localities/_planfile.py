@@ -22,6 +22,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from nwm_geo._checks import checks_crs
 from nwm_geo._display import Display
 from nwm_geo._errors import DataValidationError, NwmGeoError, Problem
 from nwm_geo.localities._instance import ward_adjacency
@@ -50,6 +51,7 @@ def plan_sha256(assignment: pd.Series) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
+@checks_crs
 def plan_parts(wards: gpd.GeoDataFrame, assignment: pd.Series) -> pd.Series:
     """Return the number of contiguous parts of each locality (1 = contiguous).
 
@@ -86,6 +88,7 @@ def _boundary_cut(wards: gpd.GeoDataFrame, assignment: pd.Series) -> float:
     return float(adj.loc[la != lb, "shared_m"].sum())
 
 
+@checks_crs
 def plan_from_assignment(
     wards: gpd.GeoDataFrame,
     assignment: pd.Series,
@@ -161,6 +164,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     )
 
 
+@checks_crs
 def read_plan(
     path: str | Path,
     wards: gpd.GeoDataFrame,
@@ -313,6 +317,7 @@ class PlanComparison(Display):
         return "PlanComparison of two locality plans", lines
 
 
+@checks_crs
 def compare_plans(wards: gpd.GeoDataFrame, a: pd.Series, b: pd.Series) -> PlanComparison:
     """Compare two plans: the wards that moved, and each plan's metrics side by side.
 

@@ -24,6 +24,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from nwm_geo import settings
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NetworkError
 from nwm_geo._io import atomic_path
 from nwm_geo.network._checks import check_graph
@@ -190,6 +191,7 @@ def _polygon_wgs84(polygon: Any) -> BaseGeometry:
     raise NetworkError(f"polygon must be a shapely geometry or GeoSeries, not {type(polygon)}")
 
 
+@checks_crs
 def graph_from_osm_file(
     path: str | os.PathLike[str],
     *,
@@ -381,6 +383,7 @@ def _points_xy(points: gpd.GeoSeries | gpd.GeoDataFrame) -> tuple[np.ndarray, pd
     return np.column_stack([geoms.x.to_numpy(), geoms.y.to_numpy()]), geoms.index
 
 
+@checks_crs
 def approximate_graph(
     points: gpd.GeoSeries | gpd.GeoDataFrame,
     *,
@@ -595,6 +598,7 @@ def _as_geometry_27700(boundary: Any) -> BaseGeometry:
     raise NetworkError(f"boundary must be a shapely geometry or GeoSeries, not {type(boundary)}")
 
 
+@checks_crs
 def walk_network(  # noqa: PLR0913
     *,
     boundary: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame | None = None,

@@ -16,6 +16,7 @@ from pyproj import Transformer
 from tqdm.auto import tqdm
 
 from nwm_geo import settings
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import DataValidationError, Problem
 from nwm_geo._safe import is_personal_column, mask_personal_text, strip_commit_hashes
 from nwm_geo.areas import Area, load_area
@@ -600,6 +601,7 @@ def _finish(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf[cols]
 
 
+@checks_crs
 def read_register(
     path: str | Path,
     *,
