@@ -260,6 +260,15 @@ def prepare(
     NwmGeoError
         If ``population`` or ``category`` is missing, a population is missing, not
         numeric, not finite or negative, or an index has duplicates.
+
+    Examples
+    --------
+    >>> from nwm_geo import coverage, data, network
+    >>> ex = data.synthetic_example()
+    >>> G = network.approximate_graph(ex.points)
+    >>> model = coverage.prepare(G, demand=ex.points, assets=ex.sites)
+    >>> list(model.asset_ids)
+    ['A1', 'A2']
     """
     problems = []
     if "population" not in demand.columns:

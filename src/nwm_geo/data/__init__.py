@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nwm_geo.data._example import SyntheticExample, synthetic_example
 from nwm_geo.data._tables import cell_text, read_table
 from nwm_geo.data.assets import (
     CATEGORY_SYNONYMS,
@@ -61,6 +62,7 @@ __all__ = [
     "TEMPLATE_COLUMNS",
     "TEMPLATE_NOTES",
     "BundleChangedWarning",
+    "SyntheticExample",
     "borough_boundary",
     "build_demand_points",
     "build_open_register",
@@ -88,6 +90,7 @@ __all__ = [
     "require_raw",
     "resolve_category",
     "split_by_bands",
+    "synthetic_example",
     "ward_population",
     "ward_table",
     "write_register",

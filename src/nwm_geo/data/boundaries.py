@@ -236,5 +236,11 @@ def borough_boundary(wards: gpd.GeoDataFrame) -> BaseGeometry:
     -------
     shapely.Polygon or shapely.MultiPolygon
         The union, in the wards' CRS.
+
+    Examples
+    --------
+    >>> from nwm_geo import data
+    >>> data.borough_boundary(data.synthetic_example().wards).area  # square metres
+    4000000.0
     """
     return wards.geometry.union_all()

@@ -79,6 +79,13 @@ def ward_adjacency(
     pandas.DataFrame
         Columns ``ward_a``, ``ward_b`` (``ward_a < ward_b`` in index order) and
         ``shared_m``, one row per adjacent pair.
+
+    Examples
+    --------
+    >>> from nwm_geo import data, localities
+    >>> pairs = localities.ward_adjacency(data.synthetic_example().wards)
+    >>> sorted(zip(pairs["ward_a"], pairs["ward_b"]))
+    [('W1', 'W2'), ('W1', 'W3'), ('W2', 'W4'), ('W3', 'W4')]
     """
     if wards.crs is not None and wards.crs.is_geographic:
         raise InfeasiblePartitionError(

@@ -213,6 +213,16 @@ def partition(  # noqa: PLR0913
         find none within the time limit.
     NwmGeoError
         For an unknown ``method`` or both ``rules=`` and rule keywords.
+
+    Examples
+    --------
+    >>> from nwm_geo import data, localities
+    >>> wards = data.synthetic_example().wards
+    >>> plan = localities.partition(wards, k=2)
+    >>> plan.status, round(plan.objective, 4)
+    ('proven optimal', 0.0476)
+    >>> plan.assignment.value_counts().tolist()
+    [2, 2]
     """
     t0 = clock()
     deadline = t0 + time_limit_s

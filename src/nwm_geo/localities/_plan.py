@@ -346,6 +346,15 @@ def dissolve(wards: gpd.GeoDataFrame, assignment: pd.Series) -> gpd.GeoDataFrame
     -------
     geopandas.GeoDataFrame
         Indexed by ``locality``: geometry plus the :func:`plan_summary` columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from nwm_geo import data, localities
+    >>> wards = data.synthetic_example().wards
+    >>> west_east = pd.Series(["West", "East", "West", "East"], index=wards.index)
+    >>> localities.dissolve(wards, west_east)["population"].to_dict()
+    {'East': 2300, 'West': 1900}
     """
     summary = plan_summary(wards, assignment)
     assignment = assignment.reindex(wards.index)

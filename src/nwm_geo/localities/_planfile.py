@@ -46,6 +46,14 @@ def plan_sha256(assignment: pd.Series) -> str:
 
     The same wards in the same localities give the same fingerprint, whatever the file
     format, row order or extra columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from nwm_geo import localities
+    >>> a = pd.Series(["N", "S"], index=["W1", "W2"])
+    >>> localities.plan_sha256(a) == localities.plan_sha256(a.iloc[::-1])  # order-free
+    True
     """
     lines = sorted(f"{code},{loc}" for code, loc in assignment.astype(str).items())
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
@@ -115,6 +123,16 @@ def plan_from_assignment(
         ``status`` says the plan was given (and not proven anything); the summary has a
         ``parts`` column (1 = contiguous) and the status names the localities that are
         not contiguous.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from nwm_geo import data, localities
+    >>> wards = data.synthetic_example().wards
+    >>> plan = localities.plan_from_assignment(
+    ...     wards, pd.Series(["North", "North", "South", "South"], index=wards.index))
+    >>> plan.summary["population"].to_dict()
+    {'North': 2200, 'South': 2000}
     """
     t0 = time.perf_counter()
     assignment = assignment.reindex(wards.index).astype(object).rename("locality")
@@ -341,6 +359,17 @@ def compare_plans(wards: gpd.GeoDataFrame, a: pd.Series, b: pd.Series) -> PlanCo
     ------
     NwmGeoError
         If the plans do not cover the same wards.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from nwm_geo import data, localities
+    >>> wards = data.synthetic_example().wards
+    >>> a = pd.Series(["N", "N", "S", "S"], index=wards.index)
+    >>> b = pd.Series(["N", "S", "S", "S"], index=wards.index)
+    >>> cmp = localities.compare_plans(wards, a, b)
+    >>> list(cmp.moved.index), cmp.moved_population
+    (['W2'], 1200.0)
     """
     if set(a.index) != set(b.index) or set(a.index) != set(wards.index):
         raise NwmGeoError("the two plans and the wards must have the same ward codes")

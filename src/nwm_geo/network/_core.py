@@ -423,6 +423,13 @@ def approximate_graph(
     ------
     NetworkError
         With fewer than three distinct points, or points that are all (nearly) collinear.
+
+    Examples
+    --------
+    >>> from nwm_geo import data, network
+    >>> G = network.approximate_graph(data.synthetic_example().points)
+    >>> G.number_of_nodes(), G.number_of_edges()
+    (4, 6)
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import minimum_spanning_tree

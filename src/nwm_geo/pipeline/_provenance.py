@@ -285,7 +285,14 @@ def settings_conflicts(
 
 
 def walk_text(study: Study) -> str:
-    """Return the walk settings in words: "15-minute walk at 80 m/min (4.8 km/h), 1,200 m"."""
+    """Return the walk settings in words: "15-minute walk at 80 m/min (4.8 km/h), 1,200 m".
+
+    Examples
+    --------
+    >>> import nwm_geo
+    >>> nwm_geo.pipeline.walk_text(nwm_geo.Study(project_dir=".", minutes=10))
+    '10-minute walk at 80 m/min (4.8 km/h), 800 m'
+    """
     minutes, speed = resolve_minutes(study.minutes), resolve_speed(study.speed_m_per_min)
     return (
         f"{minutes:g}-minute walk at {speed:g} m/min ({speed * 60 / 1000:.1f} km/h), "

@@ -206,6 +206,12 @@ def normalise_owner(value: object) -> str | None:
 
     Case, spacing, hyphens and "&" for "and" do not matter ("Partner public-sector",
     "Community & Faith").
+
+    Examples
+    --------
+    >>> from nwm_geo import data
+    >>> data.normalise_owner("Council")
+    'council'
     """
     if not isinstance(value, str):
         return None
@@ -227,6 +233,12 @@ def normalise_category(value: object) -> str | None:
     -------
     str or None
         One of :data:`nwm_geo.settings.CATEGORIES`, or ``None``.
+
+    Examples
+    --------
+    >>> from nwm_geo import data
+    >>> data.normalise_category("mosque"), data.normalise_category("Bowling alley")
+    ('Religious Institution', None)
     """
     if not isinstance(value, str):
         return None
