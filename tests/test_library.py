@@ -384,3 +384,23 @@ def test_a_what_if_takes_category_synonyms_and_suggests_near_misses() -> None:
     assert found is None and "did you mean 'Library'?" in reason
     found, reason = resolve_category("Bowling alley", cats)
     assert found is None and "did you mean" not in reason and "one of: Library" in reason
+
+
+def test_a_what_if_site_takes_a_synonym_and_the_comparison_prints_short(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    profile, data_dir = synthetic_area
+    base = nwm_geo.Study(area=profile, data_dir=data_dir, plan=None, project_dir=tmp_path)
+    site = {"name": "Synthetic Hub", "category": "library", "easting": 601300,
+            "northing": 301300}  # fmt: skip
+    scen = base.with_changes(add=[site])  # issue 24: "library" was refused
+    assert scen.changes is not None and scen.changes.add["category"].tolist() == ["Library"]
+    with pytest.raises(nwm_geo.NwmGeoError, match=r"did you mean 'Library'\?"):
+        base.with_changes(add=[{**site, "category": "Libary"}])
+    cmp = nwm_geo.scenarios.compare(base, scen)
+    text = repr(cmp)
+    assert text.startswith("<Comparison: scenario against baseline in Synthetica>")
+    assert len(text.splitlines()) <= 6 and "Library:" in text and "gaining" in text
+    assert "<li>" in cmp._repr_html_()
+    assert "what-if: 0 site(s) closed, 1 added" in repr(scen)
+    assert repr(base.plan).startswith("<LocalityPlan>") and len(repr(base.plan)) < 400
