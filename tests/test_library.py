@@ -95,6 +95,36 @@ def test_a_study_from_another_folder_gives_the_cli_plan_and_coverage(
     assert points["postcode"].str.fullmatch(r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}").all()
 
 
+@pytest.mark.integration
+def test_luton_from_another_folder_gives_the_cli_plan_and_coverage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    project = tmp_path / "project"
+    shutil.copytree(ROOT / "data" / "raw", project / "data" / "raw", copy_function=os.link)
+    monkeypatch.setenv("NWM_GEO_PROJECT_DIR", str(project))
+    monkeypatch.setenv("NWM_GEO_SHARED_DATA", str(ROOT / "data" / "raw"))
+    assert main(["localities", "--quiet"]) == 0
+    assert main(["coverage", "--quiet"]) == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.delenv("NWM_GEO_PROJECT_DIR")
+    study = nwm_geo.Study(project_dir=project)  # solves the plan again, as the CLI did
+    processed = project / "data" / "processed"
+    cli_plan = pd.read_csv(processed / "localities.csv", index_col="ward_code")["locality"]
+    assert study.plan.assignment.sort_index().to_dict() == cli_plan.sort_index().to_dict()
+    keys = ["locality", "category"]
+    cli_cov = pd.read_csv(processed / "coverage_localities.csv").set_index(keys).sort_index()
+    mine = study.coverage(by="locality").reset_index().set_index(keys).sort_index()
+    assert mine.index.equals(cli_cov.index) and len(mine) >= 5 * 14
+    for column in ("population", "covered_population", "share"):
+        assert mine[column].astype(float).round(6).tolist() == (
+            cli_cov[column].astype(float).round(6).tolist()
+        ), column
+
+
 def test_a_study_over_outputs_reads_the_saved_plan(
     synthetic_area: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
