@@ -345,8 +345,11 @@ def test_no_progress_bars_off_a_terminal(
     monkeypatch.setenv("NWM_GEO_PROJECT_DIR", str(tmp_path / "p"))
     monkeypatch.setenv("NWM_GEO_SHARED_DATA", str(data_dir))
     assert main(["register", "--area", str(profile)]) == 0  # no --quiet; not a terminal
-    err = capfd.readouterr().err
+    out, err = capfd.readouterr()
     assert "it/s" not in err and "|" not in err and "\r" not in err
+    # a council with no published counts: no "Register against" table of <NA> targets
+    assert "publishes no counts" in out and "Register against" not in out
+    assert "<NA>" not in out
 
 
 # -- 6. consistent inputs --------------------------------------------------------------

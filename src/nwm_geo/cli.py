@@ -417,10 +417,18 @@ def _cmd_stages(args: argparse.Namespace) -> None:
     stages = _stages_for(study, args)
     written = run(study, stages=stages, progress=_progress(args))
     if "register" in stages:
-        _show(
-            f"Register against {study.profile.council}'s counts (in-borough sites):",
-            study.reconciliation,
-        )
+        prof = study.profile
+        if prof.has_council_counts:
+            _show(
+                f"Register against {prof.council}'s counts (in-borough sites):",
+                study.reconciliation,
+            )
+        else:  # no published counts: no column of <NA> targets
+            _show(
+                f"Register for {prof.name} ({prof.council} publishes no counts to check "
+                "against; in-area sites):",
+                study.reconciliation[["register_count"]],
+            )
         print(data_note(study.reconciliation, area=study.profile))
     print(f"Localities: {study.plan_source_text}.")
     if "localities" in stages:
