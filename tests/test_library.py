@@ -437,3 +437,8 @@ def test_a_what_if_site_takes_a_synonym_and_the_comparison_prints_short(
     assert "<li>" in cmp._repr_html_()
     assert "what-if: 0 site(s) closed, 1 added" in repr(scen)
     assert repr(base.plan).startswith("<LocalityPlan>") and len(repr(base.plan)) < 400
+    # results named for what they are: the areas, not the module's name
+    areas = base.locality_areas
+    assert set(areas.index) == set(base.plan.assignment) and areas.crs is not None
+    with pytest.warns(DeprecationWarning, match="use Study.locality_areas"):
+        assert base.localities is areas

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -174,16 +175,9 @@ class Study(Display):
     def from_outputs(cls, **options: Any) -> Study:
         """Return a study over a project's outputs: its saved plan, read and never re-solved.
 
-        Parameters
-        ----------
-        **options
-            As for :class:`Study`; without ``plan``, the plan that ``nwm-geo localities``
-            (or ``run``) saved in ``data/processed`` is used when there is one.
-
-        Returns
-        -------
-        Study
-            ``settings.plan`` names the file used, or ``"solved"`` when none was saved.
+        ``options`` are :class:`Study`'s; without ``plan``, the plan ``nwm-geo localities``
+        (or ``run``) saved in ``data/processed`` is used when there is one
+        (``settings.plan`` names it; ``"solved"`` when none was saved).
         """
         study = cls(**options)
         assert study.project_dir is not None
@@ -196,11 +190,8 @@ class Study(Display):
     def raw_dir(self) -> Path:
         """The imported bundle: ``data_dir``, else ``<project_dir>/data/raw``.
 
-        Raises
-        ------
-        NwmGeoError
-            If the folder does not exist, saying where it looked and how to point
-            elsewhere.
+        A missing folder raises :class:`NwmGeoError` saying where it looked and how to
+        point elsewhere.
         """
         if self.data_dir is not None:
             return Path(self.data_dir)
@@ -453,9 +444,19 @@ class Study(Display):
         return text
 
     @cached_property
-    def localities(self) -> gpd.GeoDataFrame:
-        """The dissolved localities with their metrics."""
+    def locality_areas(self) -> gpd.GeoDataFrame:
+        """The localities as areas: the plan's wards dissolved, with their metrics."""
         return localities.dissolve(self.wards, self.plan.assignment)
+
+    @property
+    def localities(self) -> gpd.GeoDataFrame:
+        """Deprecated: :attr:`locality_areas` (``nwm_geo.localities`` is the module)."""
+        warnings.warn(
+            "Study.localities is deprecated; use Study.locality_areas",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.locality_areas
 
     def locality_of(self, frame: pd.DataFrame) -> pd.Series:
         """Return the locality of each row of ``frame`` from its ``ward_code``."""
