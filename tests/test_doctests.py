@@ -43,3 +43,17 @@ def test_twenty_public_functions_have_examples() -> None:
             if (inspect.isfunction(obj) or inspect.isclass(obj)) and ">>> " in (obj.__doc__ or ""):
                 documented.add(f"{stage}.{public}")
     assert len(documented) >= 20, sorted(documented)
+
+
+def test_topic_pages_name_public_things_only() -> None:
+    import re
+    from pathlib import Path
+
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    private = re.compile(r"nwm_geo(?:\.\w+)*\._\w+|(?:\w+/)+_\w+\.py")
+    found = {
+        page.name: private.findall(page.read_text(encoding="utf-8"))
+        for page in docs.glob("*.md")
+        if page.name != "reliability.md"  # the design note of the atomic writer, for developers
+    }
+    assert {name: hits for name, hits in found.items() if hits} == {}
