@@ -442,3 +442,18 @@ def test_a_what_if_site_takes_a_synonym_and_the_comparison_prints_short(
     assert set(areas.index) == set(base.plan.assignment) and areas.crs is not None
     with pytest.warns(DeprecationWarning, match="use Study.locality_areas"):
         assert base.localities is areas
+
+
+def test_every_result_object_prints_in_a_few_lines(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    profile, data_dir = synthetic_area
+    study = nwm_geo.Study(area=profile, data_dir=data_dir, project_dir=tmp_path)
+    names = ["model", "asset_cover", "alternatives", "equity", "closure_impact", "outline",
+             "hub_analysis", "plan"]  # fmt: skip
+    for name in names:
+        result = getattr(study, name)
+        text = repr(result)
+        assert text.startswith("<") and len(text.splitlines()) <= 7, (name, text)
+        assert len(text) < 800, (name, len(text))
+        assert result._repr_html_().startswith("<div class='nwm-geo'>"), name

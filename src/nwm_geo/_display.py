@@ -8,7 +8,10 @@ dataclass does not replace the short ``repr`` by one that prints every table.
 
 from __future__ import annotations
 
+import dataclasses
 import html
+import textwrap
+from typing import Any
 
 __all__ = ["Display", "frame_shape"]
 
@@ -32,8 +35,24 @@ class Display:
     """Mixin: ``repr`` and notebook display from :meth:`_summary`."""
 
     def _summary(self) -> tuple[str, list[str]]:
-        """Return the title and the lines to show (each short)."""
-        raise NotImplementedError
+        """Return the title and the lines to show: by default, a dataclass's fields.
+
+        Tables are named with their number of rows, short values shown as they are,
+        wrapped to a few lines.
+        """
+        tables, values = [], []
+        fields: tuple[dataclasses.Field[Any], ...] = (
+            dataclasses.fields(self) if dataclasses.is_dataclass(self) else ()
+        )
+        for f in fields:
+            value = getattr(self, f.name)
+            if isinstance(value, bool | int | float | str) or value is None:
+                text = f"{value:.4g}" if isinstance(value, float) else repr(value)
+                values.append(f"{f.name} = {text if len(text) <= 40 else text[:37] + '...'}")
+            else:
+                tables.append(f"{f.name} ({frame_shape(value)})")
+        lines = textwrap.wrap(", ".join(tables), 88) + textwrap.wrap("; ".join(values), 88)
+        return type(self).__name__, lines[:6]
 
     def __repr__(self) -> str:
         """Return a few lines: the title, then each line indented."""

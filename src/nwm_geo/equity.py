@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from nwm_geo import settings
+from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_speed
 from nwm_geo.coverage import AGE_LABELS, coverage_summary, coverage_table, group_split
@@ -499,8 +500,8 @@ def equity_gaps(
     return out
 
 
-@dataclass(frozen=True, kw_only=True)
-class EquityTables:
+@dataclass(repr=False, frozen=True, kw_only=True)
+class EquityTables(Display):
     """The equity tables of one study (:func:`equity_tables`).
 
     Attributes

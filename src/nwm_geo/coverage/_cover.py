@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from tqdm.auto import tqdm
 
+from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import TOLERANCE_M, resolve_minutes, resolve_speed, within_metres
 from nwm_geo.coverage._model import WalkModel
@@ -32,8 +33,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, kw_only=True)
-class Cover:
+@dataclass(repr=False, frozen=True, kw_only=True)
+class Cover(Display):
     """Which demand points are within the walk threshold of which sources.
 
     Orientation: **rows are demand points** (``point_index``), **columns are sources**

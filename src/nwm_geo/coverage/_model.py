@@ -19,6 +19,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from nwm_geo._checks import checks_crs
+from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.coverage._network import NetworkArrays, _graph_arrays, _symmetric_csr
 from nwm_geo.coverage._snap import Snaps, _points_xy, _snaps_frame, snap_xy
@@ -155,8 +156,8 @@ def insert_points(G: nx.MultiDiGraph | NetworkArrays, snaps: Snaps) -> InsertedP
     return InsertedPoints(_symmetric_csr(pieces.a, pieces.b, pieces.length, n), point_node)
 
 
-@dataclass
-class WalkModel:
+@dataclass(repr=False)
+class WalkModel(Display):
     """A walk network with every demand point and asset inserted exactly.
 
     Attributes

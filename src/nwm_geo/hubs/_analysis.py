@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from nwm_geo._checks import checks_crs
+from nwm_geo._display import Display
 from nwm_geo._units import within_minutes
 from nwm_geo.hubs._candidates import NewSite
 from nwm_geo.hubs._score import best_hubs, hub_rules, restrict
@@ -83,8 +84,8 @@ class HubOptions:
     new_sites: tuple[NewSite, ...] = ()
 
 
-@dataclass
-class HubAnalysis:
+@dataclass(repr=False)
+class HubAnalysis(Display):
     """Hubs for one study: candidates, the three plans' hubs, the frontier.
 
     Attributes

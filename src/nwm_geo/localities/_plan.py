@@ -143,8 +143,8 @@ def locality_of_wards(
     return out
 
 
-@dataclass
-class Alternatives:
+@dataclass(repr=False)
+class Alternatives(Display):
     """The best distinct plans and how often each ward changes locality among them.
 
     Attributes
