@@ -206,6 +206,43 @@ def test_a_notebook_reads_while_a_run_holds_the_lock(
         assert main(["compare-plans", "--area", str(profile), str(a), str(b)]) == 0
 
 
+def test_a_reader_waits_out_a_live_run_s_switch_without_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    import warnings
+
+    project = tmp_path / "project"
+    (project / "data" / "raw").mkdir(parents=True)
+    (project / "data" / "raw" / "x.csv").write_text("a\n1\n")
+    journal = project / ".nwm-geo-switch.json"
+    journal.write_text(json.dumps({"stage": ".staging-live", "folders": []}))
+    code = textwrap.dedent(f"""
+        import os, time
+        from nwm_geo._io import project_lock
+        with project_lock({str(project)!r}):
+            print("locked", flush=True)
+            time.sleep(0.5)
+            os.remove({str(journal)!r})  # the live run finishes its switch
+            time.sleep(120)
+    """)
+    monkeypatch.setenv("NWM_GEO_SHARED_DATA", str(tmp_path / "no-bundle"))
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no "a run is switching" warning
+            nwm_geo.notebook_setup(project_dir=project)
+        assert time.monotonic() - started < 4.5  # waited for the renames, not the run
+        assert not journal.exists()
+    finally:
+        proc.kill()
+        proc.wait()
+        assert proc.stdout is not None
+        proc.stdout.close()
+
+
 def test_a_run_killed_in_its_switch_is_rolled_forward_by_the_next_reader(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

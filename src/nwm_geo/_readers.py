@@ -54,18 +54,20 @@ def settle(
     root = Path(root)
     if not root.is_dir() or pending_switch(root) is None:
         return "nothing to do"
-    try:
-        with project_lock(root):  # timeout 0: never waits for a run
-            outcome = recover(root)
-            clean_leftovers(root)
-            return outcome
-    except LockedError:
-        pass
     deadline = clock() + wait
-    while pending_switch(root) is not None and clock() < deadline:
+    while True:
+        try:
+            with project_lock(root):  # timeout 0: never waits for a run
+                outcome = recover(root)
+                clean_leftovers(root)
+                return outcome
+        except LockedError:  # a live writer is inside its switch; it may also die in it
+            pass
+        if pending_switch(root) is None:
+            return "switched by the running writer"
+        if clock() >= deadline:
+            break
         sleep(0.05)
-    if pending_switch(root) is None:
-        return "switched by the running writer"
     warnings.warn(
         f"{root}: a run is switching its outputs into place; the folders may be a mix of "
         "two runs until it finishes (a second or so). Read again then.",
