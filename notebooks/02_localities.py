@@ -11,12 +11,11 @@
 # %%
 import nwm_geo
 from nwm_geo import localities, maps
-from nwm_geo.pipeline import Study
 
 # Project root as working directory; ../shared/data imported into data/raw (sha256-checked).
 nwm_geo.notebook_setup()
 
-study = Study()
+study = nwm_geo.Study.from_outputs()  # the plan nwm-geo saved, not re-solved
 wards = study.wards  # population from the demand points, assets from the register
 wards[["ward_name", "population", "assets"]].sort_values("population")
 

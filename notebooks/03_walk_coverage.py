@@ -13,12 +13,11 @@
 # %%
 import nwm_geo
 from nwm_geo import calibration, coverage, data, maps, network, scenarios, settings
-from nwm_geo.pipeline import Study
 
 # Project root as working directory; ../shared/data imported into data/raw (sha256-checked).
 nwm_geo.notebook_setup()
 
-study = Study()
+study = nwm_geo.Study.from_outputs()  # the plan nwm-geo saved, not re-solved
 G = study.graph
 print(network.network_label(G))
 print(f"{G.number_of_nodes():,} nodes, {G.number_of_edges():,} edges")
@@ -66,7 +65,7 @@ after_cov = coverage.coverage_summary(coverage.nearest_minutes(after), study.dem
 
 # %%
 slow = coverage.nearest_minutes(model, speed_m_per_min=65)
-coverage.coverage_summary(slow, study.demand)["share"].round(3).loc[list(settings.BUNDLES)]
+coverage.coverage_summary(slow, study.demand)["share_pct"].round(1).loc[list(settings.BUNDLES)]
 
 # %% [markdown]
 # ## Walksheds

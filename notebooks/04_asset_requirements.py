@@ -10,12 +10,11 @@
 # %%
 import nwm_geo
 from nwm_geo import coverage, data, maps, settings
-from nwm_geo.pipeline import Study
 
 # Project root as working directory; ../shared/data imported into data/raw (sha256-checked).
 nwm_geo.notebook_setup()
 
-study = Study()
+study = nwm_geo.Study.from_outputs()  # the plan nwm-geo saved, not re-solved
 outline = study.outline
 print(outline.method)
 

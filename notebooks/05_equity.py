@@ -13,12 +13,12 @@
 # %%
 import nwm_geo
 from nwm_geo import equity, localities, settings
-from nwm_geo.pipeline import Study, equity_headline
+from nwm_geo.pipeline import equity_headline
 
 # Project root as working directory; ../shared/data imported into data/raw (sha256-checked).
 nwm_geo.notebook_setup()
 
-study = Study()
+study = nwm_geo.Study.from_outputs()  # the plan nwm-geo saved, not re-solved
 demand = study.demand
 demand[["population", "imd_decile", "imd_quintile", "age_65_plus"]].describe().round(1)
 

@@ -335,7 +335,7 @@ def test_coverage_table_hand_computed() -> None:
     assert all_bundles_label({str(i): ("Library",) for i in range(4)}) == "all four bundles"
     total = coverage_summary(m, demand, minutes=15, bundles=bundles)
     assert total.loc["Library", "covered_population"] == 50
-    assert total.loc["Library", "share"] == pytest.approx(0.5)
+    assert total.loc["Library", "share_pct"] == pytest.approx(50.0)  # percent, as published
 
 
 def test_coverage_table_unknown_column() -> None:

@@ -46,6 +46,10 @@ def test_notebook_is_a_story_with_one_setup_call(path: Path) -> None:
     assert joined.count("notebook_setup(") == 1
     for side_effect in ("os.chdir", "import_bundle(", "os.environ", "warnings.filterwarnings"):
         assert side_effect not in joined, f"{path.name}: {side_effect} belongs in notebook_setup"
+    # a notebook reads the project's saved plan; only 02_localities solves one, on purpose
+    assert "Study()" not in joined and "pipeline import Study" not in joined
+    if "Study" in joined:
+        assert "nwm_geo.Study.from_outputs()" in joined
 
 
 @pytest.mark.notebooks

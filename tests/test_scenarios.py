@@ -188,7 +188,10 @@ minutes = 10
     assert text.startswith("4 problems found in the scenario file(s); nothing was written")
     assert f"{bad}, key 'setings': unknown key; did you mean 'settings'?" in text
     assert f"{bad}, key 'close[1].asset_id': no asset with this asset_id" in text
-    assert f"{bad}, key 'add[1].category': not a category of Synthetica" in text
+    assert (
+        f"{bad}, key 'add[1].category': unknown category 'Community Centr'; did you mean "
+        "'Community Centre'?"
+    ) in text and "in Synthetica" in text
     assert f"{bad}, key 'add[1].postcode': postcode not in the area's Code-Point data" in text
     assert str(good) not in text
     assert not (tmp_path / "scenarios").exists()

@@ -100,7 +100,7 @@ def test_notebook_setup_honours_the_environment(
 
 def test_notebook_setup_imports_the_bundle(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr("nwm_geo.data.import_bundle", lambda: calls.append("import"))
+    monkeypatch.setattr("nwm_geo.data.bundle.import_bundle", lambda *a, **k: calls.append("import"))
     monkeypatch.delenv("NWM_GEO_PROJECT_DIR", raising=False)
     monkeypatch.chdir(_project(tmp_path))
     notebook_setup()

@@ -3,6 +3,10 @@
 In: the notebook's working directory (the project root or ``notebooks/``). Out: the
 project directory, made the working directory, with the data bundle imported into
 ``data/raw``. The notebooks call it in their first cell instead of repeating the set-up.
+
+A notebook only reads: when the bundle is already imported it takes no write lock, so it
+works while ``nwm-geo run`` publishes in the same project, and a changed shared bundle
+gives a warning, not an error (:func:`nwm_geo.data.ensure_bundle`).
 """
 
 from __future__ import annotations
@@ -47,9 +51,9 @@ def notebook_setup(
 
     Makes the project directory the working directory (so ``data/raw``,
     ``data/processed`` and ``reports`` are found), sets ``NWM_GEO_PROJECT_DIR`` to it,
-    and imports the shared bundle into ``data/raw``
-    (:func:`nwm_geo.data.import_bundle`, checked against the manifest; files already
-    present are not copied again).
+    and makes the bundle readable (:func:`nwm_geo.data.ensure_bundle`): imported into
+    ``data/raw`` the first time; afterwards read as imported, with no write lock (a run
+    may be publishing) and a warning if the shared bundle has changed.
 
     Parameters
     ----------
@@ -70,7 +74,25 @@ def notebook_setup(
     os.chdir(root)
     os.environ["NWM_GEO_PROJECT_DIR"] = str(root)
     if import_data:
-        from nwm_geo.data import import_bundle  # heavy (geopandas); only when asked
+        from nwm_geo.data import ensure_bundle  # heavy (geopandas); only when asked
 
-        import_bundle()
+        ensure_bundle(project_dir=root)
+    else:
+        from nwm_geo._readers import settle
+
+        settle(root)
+    _progress_bars_as_widgets()
     return root
+
+
+def _progress_bars_as_widgets() -> None:
+    """Let tqdm draw widgets when ipywidgets is installed (``pip install -e ".[notebooks]"``).
+
+    Without it, ``tqdm.auto`` falls back to text bars with a ``TqdmWarning``; the
+    warning is silenced here, once, since the text bars work.
+    """
+    import importlib.util
+    import warnings
+
+    if importlib.util.find_spec("ipywidgets") is None:
+        warnings.filterwarnings("ignore", message="IProgress not found")

@@ -30,6 +30,7 @@ from scipy.sparse.csgraph import dijkstra
 from tqdm.auto import tqdm
 
 from nwm_geo import coverage, network, settings
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import (
     resolve_minutes,
@@ -202,6 +203,7 @@ def _as_points(points: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoDataFrame:
     return frame[keep]
 
 
+@checks_crs
 def compare_distances(  # noqa: PLR0913
     G_osm: nx.MultiDiGraph,
     points: gpd.GeoDataFrame | gpd.GeoSeries,
@@ -314,6 +316,7 @@ def compare_distances(  # noqa: PLR0913
     )
 
 
+@checks_crs
 def verdict_flips(  # noqa: PLR0913
     G_osm: nx.MultiDiGraph,
     G_approx: nx.MultiDiGraph,

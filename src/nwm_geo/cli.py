@@ -1,8 +1,10 @@
 """The ``nwm-geo`` command: a thin layer over :mod:`nwm_geo.pipeline`.
 
-Every subcommand parses its options, calls one pipeline function and prints
-its summary. Errors raised on purpose (:class:`nwm_geo.NwmGeoError`) are
-printed without a traceback and give exit status 2.
+Every subcommand parses its own options (:data:`COMMANDS`), calls one pipeline
+function and prints its summary. Exit status: 0 success; 1 a failure while running
+(a locked project, a full disk, a solver or network failure); 2 bad usage or input
+(an unknown option, a malformed register, a setting out of range). Errors are one
+line without a traceback (``--verbose`` adds it).
 
 The pipeline (and with it folium, matplotlib, osmnx) is imported inside the
 command functions, so ``nwm-geo --help`` starts fast.
@@ -14,12 +16,15 @@ import argparse
 import contextlib
 import os
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nwm_geo import settings
-from nwm_geo._errors import NwmGeoError
+from nwm_geo._errors import NetworkError, NwmGeoError, SolverError
+from nwm_geo._io import LockedError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,96 +35,104 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="nwm-geo",
-        description="Neighbourhood Working Model analysis: asset register, localities, "
-        "15-minute walk coverage and the outline of asset requirements.",
-    )
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its name, one-line description, option groups and handler.
+
+    Adding a subcommand is one entry in :data:`COMMANDS`: a handler taking the parsed
+    arguments, the option groups it reads (:data:`OPTION_GROUPS`) and a function adding
+    its own arguments.
+    """
+
+    name: str
+    help: str
+    handler: Callable[[argparse.Namespace], None]
+    groups: tuple[str, ...] = ()
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None
+
+
+def _global_options(p: argparse.ArgumentParser, *, hidden: bool = False) -> None:
+    """--shared-data, --project-dir, --verbose and --quiet: before or after the command."""
+    kw: dict[str, Any] = {"default": argparse.SUPPRESS} if hidden else {}
     p.add_argument(
         "--shared-data",
-        help="the open-data bundle (default: $NWM_GEO_SHARED_DATA or ../shared/data)",
+        help=argparse.SUPPRESS
+        if hidden
+        else "the open-data bundle (default: $NWM_GEO_SHARED_DATA or ../shared/data)",
+        **kw,
     )
     p.add_argument(
         "--project-dir",
-        help="folder holding data/ and reports/ (default: $NWM_GEO_PROJECT_DIR or the cwd)",
+        help=argparse.SUPPRESS
+        if hidden
+        else "folder holding data/ and reports/ (default: $NWM_GEO_PROJECT_DIR or the cwd)",
+        **kw,
     )
-    sub = p.add_subparsers(dest="command", required=True)
-
-    common = argparse.ArgumentParser(add_help=False)  # also accepted after the command
-    common.add_argument("--shared-data", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    common.add_argument("--project-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    imp = sub.add_parser(
-        "import-data", help="copy the bundle into data/raw and check sha256", parents=[common]
-    )
-    imp.add_argument("--strict", action="store_true", help="also refuse when there is no manifest")
-    imp.add_argument(
-        "--accept-new-bundle",
+    p.add_argument(
+        "-v",
+        "--verbose",
         action="store_true",
-        help="accept a bundle that differs from the manifest and rewrite data/raw/README.md",
+        help=argparse.SUPPRESS if hidden else "more detail: the traceback of an error",
+        **kw,
     )
-    imp.add_argument("--print-manifest", action="store_true", help="print the manifest table rows")
-    tpl = sub.add_parser(
-        "template",
-        help="write a blank council register (xlsx) to fill in: columns, dropdowns, notes",
-        parents=[common],
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help=argparse.SUPPRESS if hidden else "no progress bars (never drawn off a terminal)",
+        **kw,
     )
-    tpl.add_argument("path", help="the .xlsx file to write, e.g. register.xlsx")
-    tpl.add_argument("--area", default=None, help="area profile whose categories to offer")
-    tpl.add_argument("--force", action="store_true", help="replace PATH if it exists")
-    study_opts = argparse.ArgumentParser(add_help=False, parents=[common])
-    study_opts.add_argument(
+
+
+def _register_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
         "--area",
         default=None,
         help="the council: a shipped area (luton, the default; rutland) or the path of an "
         "area profile .toml (see the README, 'Area profiles'). Outputs of an area other "
         "than Luton go to data/processed/<area>/ and reports/<area>/",
     )
-    study_opts.add_argument(
+    p.add_argument(
         "--register",
         type=Path,
         help="a council register file to use "
         "instead of the open-data register (CSV, XLSX, GeoJSON, GPKG)",
     )
-    study_opts.add_argument(
-        "--sheet", help="the worksheet of an XLSX register (name or 0-based position)"
-    )
-    study_opts.add_argument("--layer", help="the layer of a multi-layer GeoPackage register")
-    study_opts.add_argument(
+    p.add_argument("--sheet", help="the worksheet of an XLSX register (name or 0-based position)")
+    p.add_argument("--layer", help="the layer of a multi-layer GeoPackage register")
+    p.add_argument(
         "--column",
         action="append",
         default=[],
         metavar="FILE_COL=FIELD",
         help="map a register column to a schema field (repeatable)",
     )
-    study_opts.add_argument(
+    p.add_argument(
         "--ward-year",
         type=int,
         default=None,
         help="ward pattern as named in the area profile (Luton: 2023 or 2013; Rutland: 2019 "
         "or 2013); default the current one",
     )
-    study_opts.add_argument(
+
+
+def _k_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
         "-k",
         "--localities",
         dest="k",
         type=int,
         default=None,
+        metavar="K",
         help="number of localities (default: the area profile's; Luton 5)",
     )
-    study_opts.add_argument(
+
+
+def _plan_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
         "--alternatives", type=int, default=10, help="how many of the best distinct plans to list"
     )
-    study_opts.add_argument("--minutes", type=float, help="walk threshold (default 15)")
-    study_opts.add_argument("--speed", type=float, help="walking speed in m/min (default 80)")
-    study_opts.add_argument("--osm", type=Path, help="an OSM file (.osm, .osm.bz2, .osm.pbf)")
-    study_opts.add_argument("--graph", type=Path, help="a saved walk network (.gpkg, .graphml)")
-    study_opts.add_argument(
-        "--download",
-        action="store_true",
-        help="download the walk network from OSM (needs the internet)",
-    )
-    study_opts.add_argument(
+    p.add_argument(
         "--plan",
         type=Path,
         help="a locality plan to use as it is, never re-solved (CSV or GeoJSON with "
@@ -127,44 +140,39 @@ def _parser() -> argparse.ArgumentParser:
         "'run' and 'localities' solve the plan; 'coverage', 'report' and 'scenario' use "
         "the plan in data/processed when there is one",
     )
-    study_opts.add_argument("--quiet", action="store_true", help="no progress bars")
-    _hub_arguments(study_opts)
-    for name, text in [
-        ("register", "assemble and validate the asset register; wards and demand points"),
-        ("localities", "partition the wards into balanced localities, with proof"),
-        ("coverage", "15-minute walk coverage and asset criticality"),
-        ("hubs", "one hub per locality: council-named, balance-only and joint plans"),
-        ("report", "requirements spreadsheet, maps and reports/index.html"),
-        ("run", "the whole pipeline: register, localities, coverage, hubs, report"),
-    ]:
-        sub.add_parser(name, help=text, parents=[study_opts])
-    scen = sub.add_parser(
-        "scenario",
-        help="what if sites close or open, or settings change: writes scenarios/<name>/",
-        parents=[study_opts],
-    )
-    scen.add_argument("files", nargs="+", type=Path, help="scenario .toml files")
-    cmp = sub.add_parser(
-        "compare-plans",
-        help="compare two locality plans: wards moved, metrics",
-        parents=[study_opts],
-    )
-    cmp.add_argument("plan_a", type=Path, help="the first plan (CSV or GeoJSON)")
-    cmp.add_argument("plan_b", type=Path, help="the second plan")
-    _add_partition_parser(sub, common)
-    _add_batch_parser(sub, common)
-    return p
 
 
-def _add_batch_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
-    """``nwm-geo batch SPEC.toml``: many areas and scenarios at once, on Dask."""
-    bat = sub.add_parser(
-        "batch",
-        help="many areas and scenarios at once, on Dask: writes batch/<name>/summary.csv",
-        parents=[common],
+def _walk_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--minutes", type=float, help="walk threshold (default 15)")
+    p.add_argument("--speed", type=float, help="walking speed in m/min (default 80)")
+    p.add_argument("--osm", type=Path, help="an OSM file (.osm, .osm.bz2, .osm.pbf)")
+    p.add_argument("--graph", type=Path, help="a saved walk network (.gpkg, .graphml)")
+    p.add_argument(
+        "--download",
+        action="store_true",
+        help="download the walk network from OSM (needs the internet)",
     )
-    bat.add_argument("spec", type=Path, help="the batch spec .toml (see docs/batch.md)")
-    where = bat.add_mutually_exclusive_group()
+
+
+def _import_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--strict", action="store_true", help="also refuse when there is no manifest")
+    p.add_argument(
+        "--accept-new-bundle",
+        action="store_true",
+        help="accept a bundle that differs from the manifest and rewrite data/raw/README.md",
+    )
+    p.add_argument("--print-manifest", action="store_true", help="print the manifest table rows")
+
+
+def _template_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("path", help="the .xlsx file to write, e.g. register.xlsx")
+    p.add_argument("--area", default=None, help="area profile whose categories to offer")
+    p.add_argument("--force", action="store_true", help="replace PATH if it exists")
+
+
+def _batch_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spec", type=Path, help="the batch spec .toml (see docs/batch.md)")
+    where = p.add_mutually_exclusive_group()
     where.add_argument(
         "--scheduler",
         metavar="ADDRESS",
@@ -172,19 +180,22 @@ def _add_batch_parser(sub: argparse._SubParsersAction, common: argparse.Argument
         "LocalCluster on this machine)",
     )
     where.add_argument("--serial", action="store_true", help="run in this process, without Dask")
-    bat.add_argument(
+    p.add_argument(
         "--workers", type=int, default=None, help="LocalCluster workers (default: the cores)"
     )
-    bat.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def _add_partition_parser(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+def _scenario_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("files", nargs="+", type=Path, help="scenario .toml files")
+
+
+def _compare_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("plan_a", type=Path, help="the first plan (CSV or GeoJSON)")
+    p.add_argument("plan_b", type=Path, help="the second plan")
+
+
+def _partition_arguments(part: argparse.ArgumentParser) -> None:
     """``nwm-geo partition UNITS_FILE ...``: any council's units, any k."""
-    part = sub.add_parser(
-        "partition",
-        help="partition any polygon file of units into k balanced contiguous localities",
-        parents=[common],
-    )
     part.add_argument("units_file", type=Path, help="GeoJSON, GeoPackage or shapefile of units")
     part.add_argument("--id-column", required=True, help="column with each unit's unique id")
     part.add_argument("--population-column", required=True, help="column with the population")
@@ -196,7 +207,16 @@ def _add_partition_parser(sub: argparse._SubParsersAction, common: argparse.Argu
         help="another column to balance, e.g. an asset count (repeatable)",
     )
     part.add_argument("--layer", help="the layer of a multi-layer file")
-    part.add_argument("--k", type=int, required=True, help="number of localities")
+    part.add_argument(
+        "-k",
+        "--localities",
+        dest="k",
+        type=int,
+        default=None,
+        metavar="K",
+        help="number of localities (required)",
+    )
+    part.add_argument("--k", dest="k", type=int, help=argparse.SUPPRESS)  # the old spelling
     part.add_argument(
         "--time-limit", type=float, default=60.0, help="seconds for the whole solve (default 60)"
     )
@@ -217,10 +237,40 @@ def _add_partition_parser(sub: argparse._SubParsersAction, common: argparse.Argu
     part.add_argument(
         "--summary", type=Path, help="the JSON summary to write (default: OUT with .json)"
     )
-    part.add_argument("--quiet", action="store_true", help="no progress output")
     part.add_argument(
         "--force", action="store_true", help="replace OUT and the summary if they exist"
     )
+
+
+_GLOBAL_NOTE = (
+    "Also before or after the command: --project-dir, --shared-data, -v/--verbose, "
+    "-q/--quiet (nwm-geo --help)."
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="nwm-geo",
+        description="Neighbourhood Working Model analysis: asset register, localities, "
+        "15-minute walk coverage and the outline of asset requirements.",
+        epilog="Exit status: 0 success; 1 a failure while running (a locked project, a "
+        "full disk, a solver failure); 2 bad usage or input. See the README.",
+    )
+    p.add_argument("--version", action="version", version=f"nwm-geo {_version()}")
+    _global_options(p)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)  # also accepted after the command
+    _global_options(common, hidden=True)
+    for cmd in COMMANDS:
+        parser = sub.add_parser(
+            cmd.name, help=cmd.help, description=cmd.help[:1].upper() + cmd.help[1:] + ".",
+            parents=[common], epilog=_GLOBAL_NOTE,
+        )  # fmt: skip
+        if cmd.arguments is not None:
+            cmd.arguments(parser)
+        for group in cmd.groups:
+            OPTION_GROUPS[group](parser)
+    return p
 
 
 def _hub_arguments(parser: argparse.ArgumentParser) -> None:
@@ -275,10 +325,22 @@ def _hub_options(args: argparse.Namespace) -> HubOptions | None:
     )
 
 
+def _progress(args: argparse.Namespace) -> bool:
+    """Progress bars: unless --quiet, and only on a terminal (never in a log file)."""
+    return not args.quiet and sys.stderr.isatty()
+
+
 def _study(args: argparse.Namespace) -> Study:
     from nwm_geo._units import resolve_minutes, resolve_speed
     from nwm_geo.pipeline import Study
 
+    opts: dict[str, Any] = {"minutes": None, "speed": None, "osm": None, "graph": None}
+    opts |= {"download": False}
+    opts |= {"alternatives": 10, "plan": None, "k": None}
+    opts |= {"hub_add_id": [], "hub_add_name": [], "hub_site": [], "hub_cap": None}
+    for name, default in opts.items():  # options a command does not take: their defaults
+        if not hasattr(args, name):
+            setattr(args, name, default)
     if args.minutes is not None:
         resolve_minutes(args.minutes, what="--minutes")
     if args.speed is not None:
@@ -312,8 +374,9 @@ def _study(args: argparse.Namespace) -> Study:
         osm_path=args.osm,
         graph_path=args.graph,
         download=args.download,
-        verbose=not args.quiet,
+        verbose=_progress(args),
         hub_options=_hub_options(args),
+        project_dir=settings.project_dir(),
     )
 
 
@@ -328,11 +391,9 @@ def _plan_for(args: argparse.Namespace) -> Path | None:
         return Path(args.plan)
     if args.command in {"coverage", "report", "scenario"}:
         from nwm_geo.areas import load_area
+        from nwm_geo.pipeline import saved_plan
 
-        sub = load_area(args.area).output_subdir
-        saved = settings.project_dir() / "data" / "processed" / sub / "localities.csv"
-        if saved.is_file():
-            return saved
+        return saved_plan(settings.project_dir(), load_area(args.area).output_subdir)
     return None
 
 
@@ -341,19 +402,53 @@ def _show(title: str, frame: pd.DataFrame) -> None:
     print(frame.to_string())
 
 
+def _stages_for(study: Study, args: argparse.Namespace) -> list[str]:
+    """Return the stages to run: the command's; with ``--plan``, also those the plan changes.
+
+    ``nwm-geo localities --plan council.csv`` in a project with outputs re-runs the
+    stages whose files were computed with another plan (coverage, hubs, report), so the
+    outputs never mix two plans; it says so first.
+    """
+    from nwm_geo.pipeline import STAGES, current_settings, settings_conflicts
+
+    stages = list(STAGES) if args.command == "run" else [args.command]
+    if args.plan is None or args.command == "run":
+        return stages
+    sub = study.profile.output_subdir
+    root = study.settings.project_dir
+    folders = [root / "data" / "processed" / sub, root / "reports" / sub]
+    lines = settings_conflicts(folders, current_settings(study, stages=stages), stages=stages)
+    stale = {line.split("the ", 1)[1].split(" files", 1)[0] for line in lines}
+    if stale:
+        also = [s for s in STAGES if s in stale]
+        print(
+            f"The plan {args.plan} replaces the one the {', '.join(also)} files were "
+            "computed with: re-running those stages with it."
+        )
+    return [s for s in STAGES if s in stale or s in stages]
+
+
 def _cmd_stages(args: argparse.Namespace) -> None:
-    from nwm_geo.data import import_bundle
-    from nwm_geo.pipeline import STAGES, coverage_by_locality, data_note, run
+    from nwm_geo.data import ensure_bundle
+    from nwm_geo.pipeline import coverage_by_locality, data_note, run
 
     study = _study(args)  # options are checked before any data is read or copied
-    import_bundle()
-    stages = list(STAGES) if args.command == "run" else [args.command]
-    written = run(study, stages=stages, progress=not args.quiet)
+    ensure_bundle()
+    stages = _stages_for(study, args)
+    written = run(study, stages=stages, progress=_progress(args))
     if "register" in stages:
-        _show(
-            f"Register against {study.profile.council}'s counts (in-borough sites):",
-            study.reconciliation,
-        )
+        prof = study.profile
+        if prof.has_council_counts:
+            _show(
+                f"Register against {prof.council}'s counts (in-borough sites):",
+                study.reconciliation,
+            )
+        else:  # no published counts: no column of <NA> targets
+            _show(
+                f"Register for {prof.name} ({prof.council} publishes no counts to check "
+                "against; in-area sites):",
+                study.reconciliation[["register_count"]],
+            )
         print(data_note(study.reconciliation, area=study.profile))
     print(f"Localities: {study.plan_source_text}.")
     if "localities" in stages:
@@ -428,11 +523,11 @@ def _cmd_template(args: argparse.Namespace) -> None:
 
 
 def _cmd_scenario(args: argparse.Namespace) -> None:
-    from nwm_geo.data import import_bundle
+    from nwm_geo.data import ensure_bundle
     from nwm_geo.scenarios import run_scenarios
 
     base = _study(args)
-    import_bundle()
+    ensure_bundle()
     studies: dict[Path | None, Study] = {}
 
     def study_for(plan: Path | None) -> Study:
@@ -502,10 +597,10 @@ def _cmd_batch(args: argparse.Namespace) -> None:
 
 def _cmd_compare_plans(args: argparse.Namespace) -> None:
     from nwm_geo import localities
-    from nwm_geo.data import import_bundle
+    from nwm_geo.data import ensure_bundle
 
     study = _study(args)
-    import_bundle()
+    ensure_bundle()  # a reader: no write lock when the bundle is imported
     a = localities.read_plan(args.plan_a, study.wards, measures=study.balanced)
     b = localities.read_plan(args.plan_b, study.wards, measures=study.balanced)
     cmp = localities.compare_plans(study.wards, a.assignment, b.assignment)
@@ -529,13 +624,15 @@ def _cmd_partition(args: argparse.Namespace) -> None:
     from nwm_geo import _publish, localities
     from nwm_geo._io import atomic_path
 
+    if args.k is None:
+        raise _UsageError("the following argument is required: -k/--localities")
     summary = args.summary or args.out.with_suffix(".json")
     for out in (args.out, summary):  # before the solve: an input is never replaced
         _publish.check_output_path(out, inputs=[args.units_file], force=args.force)
     if args.out.resolve() == summary.resolve():
         raise NwmGeoError(f"--out and --summary are the same file ({args.out})")
     if args.k < 2:
-        raise NwmGeoError(f"--k must be 2 or more, got {args.k}")
+        raise NwmGeoError(f"-k/--localities must be 2 or more, got {args.k}")
     if args.time_limit <= 0:
         raise NwmGeoError(f"--time-limit must be positive, got {args.time_limit}")
     if not 0 < args.tolerance < 100:
@@ -559,7 +656,7 @@ def _cmd_partition(args: argparse.Namespace) -> None:
         measures=measures,
         k_range=(2, max(args.k, len(units))),
         time_limit_s=args.time_limit,
-        verbose=not args.quiet,
+        verbose=not args.quiet,  # the solver's log, by line: fine in a log file too
         objective=args.objective,
         tolerance=args.tolerance / 100 if args.objective == "compact" else None,
     )
@@ -604,20 +701,58 @@ def _version() -> str:
         return "unknown"
 
 
-_COMMANDS = {
-    "template": _cmd_template,
-    "import-data": _cmd_import_data,
-    "register": _cmd_stages,
-    "localities": _cmd_stages,
-    "coverage": _cmd_stages,
-    "hubs": _cmd_stages,
-    "report": _cmd_stages,
-    "run": _cmd_stages,
-    "scenario": _cmd_scenario,
-    "compare-plans": _cmd_compare_plans,
-    "partition": _cmd_partition,
-    "batch": _cmd_batch,
+class _UsageError(NwmGeoError):
+    """A command line that argparse accepts but that is incomplete (exit status 2)."""
+
+
+#: The option groups a subcommand can take (see :class:`Command`).
+OPTION_GROUPS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "register": _register_options,
+    "k": _k_option,
+    "plan": _plan_options,
+    "walk": _walk_options,
+    "hubs": _hub_arguments,
 }
+
+_STUDY = ("register", "k", "plan", "walk", "hubs")
+
+#: The subcommands, in the order ``nwm-geo --help`` lists them.
+COMMANDS: list[Command] = [
+    Command("import-data", "copy the bundle into data/raw and check sha256", _cmd_import_data,
+            arguments=_import_arguments),
+    Command("template", "write a blank council register (xlsx) to fill in", _cmd_template,
+            arguments=_template_arguments),
+    Command("register", "assemble and validate the asset register; wards and demand points",
+            _cmd_stages, ("register",)),
+    Command("localities", "partition the wards into balanced localities, with proof",
+            _cmd_stages, ("register", "k", "plan")),
+    Command("coverage", "15-minute walk coverage and asset criticality", _cmd_stages,
+            ("register", "k", "plan", "walk")),
+    Command("hubs", "one hub per locality: council-named, balance-only and joint plans",
+            _cmd_stages, _STUDY),
+    Command("report", "requirements spreadsheet, maps and reports/index.html", _cmd_stages,
+            _STUDY),
+    Command("run", "the whole pipeline: register, localities, coverage, hubs, report",
+            _cmd_stages, _STUDY),
+    Command("scenario", "what if sites close or open, or settings change: scenarios/<name>/",
+            _cmd_scenario, _STUDY, _scenario_arguments),
+    Command("compare-plans", "compare two locality plans: wards moved, metrics",
+            _cmd_compare_plans, ("register", "k"), _compare_arguments),
+    Command("partition", "partition any polygon file of units into k balanced localities",
+            _cmd_partition, arguments=_partition_arguments),
+    Command("batch", "many areas and scenarios at once, on Dask: batch/<name>/summary.csv",
+            _cmd_batch, arguments=_batch_arguments),
+]  # fmt: skip
+
+#: Commands that do not read a project (no pending switch to settle first).
+_NOT_READING = {"template", "partition"}
+
+#: Errors of a run that started well: exit status 1 (the others are bad input: 2).
+_RUNNING_FAILURES = (LockedError, SolverError, NetworkError)
+
+
+def _exit_status(exc: NwmGeoError) -> int:
+    return 1 if isinstance(exc, _RUNNING_FAILURES) else 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -631,30 +766,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 on success, 2 when an input or a request was rejected, 130 when interrupted.
+        0 on success; 1 on a failure while running (a locked project, a full disk, a
+        solver or network failure); 2 on bad usage or input; 130 when interrupted.
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.shared_data:
         os.environ["NWM_GEO_SHARED_DATA"] = args.shared_data
     if args.project_dir:
         os.environ["NWM_GEO_PROJECT_DIR"] = args.project_dir
+    handler = {cmd.name: cmd.handler for cmd in COMMANDS}[args.command]
     try:
-        _COMMANDS[args.command](args)
+        if args.command not in _NOT_READING:
+            from nwm_geo._readers import settle
+
+            settle(settings.project_dir())  # a switch a killed run left: rolled forward
+        handler(args)
     except NwmGeoError as exc:
+        if args.verbose:
+            traceback.print_exc()
         notes = getattr(exc, "__notes__", [])
         stage = "".join(f" ({n})" for n in notes)
         print(f"nwm-geo {args.command}: error{stage}: {exc}", file=sys.stderr)
         if any(n.startswith("stage: ") for n in notes):  # raised inside pipeline.run
             print("Nothing was written to data/processed or reports.", file=sys.stderr)
-        return 2
+        return _exit_status(exc)
     except OSError as exc:  # a full disk, a read-only folder, a file that vanished
+        if args.verbose:
+            traceback.print_exc()
         where = f": {exc.filename}" if exc.filename else ""
         print(
             f"nwm-geo {args.command}: error: {exc.strerror or exc}{where}. The outputs are "
             "all the previous run's or all this run's, never a mix (docs/reliability.md).",
             file=sys.stderr,
         )
-        return 2
+        return 1
     except KeyboardInterrupt as exc:  # notes say what a deferred Ctrl-C left switched
         what = "; ".join(getattr(exc, "__notes__", [])) or "nothing was changed"
         print(f"nwm-geo {args.command}: interrupted; {what}", file=sys.stderr)

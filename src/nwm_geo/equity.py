@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from nwm_geo import settings
+from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_speed
 from nwm_geo.coverage import AGE_LABELS, coverage_summary, coverage_table, group_split
@@ -188,7 +189,7 @@ def _scoped(
             t = t.sort_values("category", key=lambda s: s.map(order), kind="stable")
         frames.append(t)
     out = pd.concat(frames, ignore_index=True).rename(columns={"category": "measure"})
-    return out.drop(columns="share")
+    return out.drop(columns=["share", "share_pct"], errors="ignore")
 
 
 def _pct(covered: pd.Series, population: pd.Series) -> pd.Series:
@@ -499,8 +500,8 @@ def equity_gaps(
     return out
 
 
-@dataclass(frozen=True, kw_only=True)
-class EquityTables:
+@dataclass(repr=False, frozen=True, kw_only=True)
+class EquityTables(Display):
     """The equity tables of one study (:func:`equity_tables`).
 
     Attributes

@@ -483,6 +483,13 @@ def load_area(area: str | Path | Area | None = None) -> Area:
     ProfileError
         If the profile does not exist or has problems (every problem listed, each with
         the key and the reason).
+
+    Examples
+    --------
+    >>> from nwm_geo import areas
+    >>> luton = areas.load_area("luton")
+    >>> luton.name, luton.localities, luton.district_code
+    ('Luton', 5, 'E06000032')
     """
     if isinstance(area, Area):
         return area

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from tqdm.auto import tqdm
 
+from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import TOLERANCE_M, resolve_minutes, resolve_speed, within_metres
 from nwm_geo.coverage._model import WalkModel
@@ -32,8 +33,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, kw_only=True)
-class Cover:
+@dataclass(repr=False, frozen=True, kw_only=True)
+class Cover(Display):
     """Which demand points are within the walk threshold of which sources.
 
     Orientation: **rows are demand points** (``point_index``), **columns are sources**
@@ -272,6 +273,16 @@ def coverage_matrix(
     NwmGeoError
         If ``sources`` is unknown, a source id is unknown, or the threshold or speed is
         out of range.
+
+    Examples
+    --------
+    >>> from nwm_geo import coverage, data, network
+    >>> ex = data.synthetic_example()
+    >>> model = coverage.prepare(network.approximate_graph(ex.points), demand=ex.points,
+    ...                          assets=ex.sites)
+    >>> cover = coverage.coverage_matrix(model, sources="assets", minutes=15)
+    >>> cover.matrix.toarray().astype(int).tolist()  # points x assets: within the walk
+    [[1, 0], [1, 0], [1, 0], [0, 1]]
     """
     mins, speed = resolve_minutes(minutes), resolve_speed(speed_m_per_min)
     ids, nodes = _source_ids_nodes(model, sources, source_ids)
@@ -425,6 +436,16 @@ def asset_criticality(
     NwmGeoError
         If ``cover`` is not the all-assets cover of this model, or comes with
         ``minutes`` or ``speed_m_per_min``.
+
+    Examples
+    --------
+    >>> from nwm_geo import coverage, data, network
+    >>> ex = data.synthetic_example()
+    >>> model = coverage.prepare(network.approximate_graph(ex.points), demand=ex.points,
+    ...                          assets=ex.sites)
+    >>> crit = coverage.asset_criticality(model)
+    >>> crit["sole_points"].to_dict()  # demand points only this site reaches
+    {'A1': 3, 'A2': 1}
     """
     if cover is None:
         cover = coverage_matrix(

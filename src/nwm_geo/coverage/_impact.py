@@ -22,6 +22,7 @@ import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 from tqdm.auto import tqdm
 
+from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_speed
 from nwm_geo.coverage._cover import Cover
@@ -48,8 +49,8 @@ IMPACT_COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass
-class ClosureImpact:
+@dataclass(repr=False)
+class ClosureImpact(Display):
     """What closing each asset would do, asset by asset.
 
     Attributes

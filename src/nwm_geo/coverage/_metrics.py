@@ -88,6 +88,20 @@ def nearest_minutes(
         no asset of the category exists or none can be reached. ``attrs["network"]`` holds
         the network label, ``attrs["bundles"]`` the bundles and ``attrs["speed_m_per_min"]``
         the speed (the coverage tables read them).
+
+    Examples
+    --------
+    >>> from nwm_geo import coverage, data, network
+    >>> ex = data.synthetic_example()
+    >>> model = coverage.prepare(network.approximate_graph(ex.points), demand=ex.points,
+    ...                          assets=ex.sites)
+    >>> coverage.nearest_minutes(model, categories=["Library"], bundles={}).round(1)
+              Library
+    point_id
+    P1            0.0
+    P2            5.7
+    P3            5.7
+    P4           32.2
     """
     speed = resolve_speed(speed_m_per_min)
     cats = _categories(model, categories)
@@ -223,6 +237,18 @@ def coverage_table(
     NwmGeoError
         If ``by`` or ``population`` is missing, a population is not a count, or a
         ``bundles`` name is not a column of ``minutes_df``.
+
+    Examples
+    --------
+    >>> from nwm_geo import coverage, data, network
+    >>> ex = data.synthetic_example()
+    >>> model = coverage.prepare(network.approximate_graph(ex.points), demand=ex.points,
+    ...                          assets=ex.sites)
+    >>> minutes = coverage.nearest_minutes(model, categories=["Library"], bundles={})
+    >>> coverage.coverage_table(minutes, ex.points, by="ward_code", minutes=15, bundles={})
+      ward_code category  population  covered_population  share
+    0        W2  Library       400.0                 0.0    0.0
+    1        W3  Library       600.0               600.0    1.0
     """
     if by not in demand.columns:
         raise NwmGeoError(f"demand has no column {by!r} to group coverage by.")
@@ -266,10 +292,26 @@ def coverage_summary(
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``category``: ``population``, ``covered_population``, ``share``.
+        Indexed by ``category``: ``population``, ``covered_population``, ``share_pct``
+        (percent, 0-100, like every share the outputs publish).
+
+    Examples
+    --------
+    >>> from nwm_geo import coverage, data, network
+    >>> ex = data.synthetic_example()
+    >>> model = coverage.prepare(network.approximate_graph(ex.points), demand=ex.points,
+    ...                          assets=ex.sites)
+    >>> minutes = coverage.nearest_minutes(model, categories=["Library", "Education"],
+    ...                                    bundles={})
+    >>> coverage.coverage_summary(minutes, ex.points, minutes=15, bundles={})
+               population  covered_population  share_pct
+    category
+    Library        1000.0               600.0       60.0
+    Education      1000.0               400.0       40.0
     """
     d = demand.assign(_all="all")
     t = coverage_table(
         minutes_df, d, by="_all", minutes=minutes, bundles=bundles, speed_m_per_min=speed_m_per_min
     )
+    t["share_pct"] = 100 * t.pop("share")
     return t.drop(columns="_all").set_index("category")

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from nwm_geo._checks import checks_crs
+from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.coverage._network import NetworkArrays, _graph_arrays, _symmetric_csr
 from nwm_geo.coverage._snap import Snaps, _points_xy, _snaps_frame, snap_xy
@@ -154,8 +156,8 @@ def insert_points(G: nx.MultiDiGraph | NetworkArrays, snaps: Snaps) -> InsertedP
     return InsertedPoints(_symmetric_csr(pieces.a, pieces.b, pieces.length, n), point_node)
 
 
-@dataclass
-class WalkModel:
+@dataclass(repr=False)
+class WalkModel(Display):
     """A walk network with every demand point and asset inserted exactly.
 
     Attributes
@@ -221,6 +223,7 @@ def _population(demand: pd.DataFrame) -> np.ndarray:
     return num
 
 
+@checks_crs
 def prepare(
     G: nx.MultiDiGraph | NetworkArrays,
     *,
@@ -258,6 +261,15 @@ def prepare(
     NwmGeoError
         If ``population`` or ``category`` is missing, a population is missing, not
         numeric, not finite or negative, or an index has duplicates.
+
+    Examples
+    --------
+    >>> from nwm_geo import coverage, data, network
+    >>> ex = data.synthetic_example()
+    >>> G = network.approximate_graph(ex.points)
+    >>> model = coverage.prepare(G, demand=ex.points, assets=ex.sites)
+    >>> list(model.asset_ids)
+    ['A1', 'A2']
     """
     problems = []
     if "population" not in demand.columns:

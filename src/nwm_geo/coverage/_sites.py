@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.coverage._cover import Cover, coverage_matrix
 from nwm_geo.coverage._model import WalkModel
@@ -47,6 +48,7 @@ def _attach(model: WalkModel, edge: int, offset: float, snap_m: float) -> list[t
     ]
 
 
+@checks_crs
 def with_sites(
     model: WalkModel,
     *,

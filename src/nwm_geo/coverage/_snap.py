@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 
 from nwm_geo import settings
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.coverage._network import NetworkArrays, _graph_arrays
 
@@ -266,6 +267,7 @@ def snap_xy(
     return Snaps(edge=edge, offset=offset, snap_m=snap_m, proj_xy=proj_xy, xy=xy)
 
 
+@checks_crs
 def snap(
     G: nx.MultiDiGraph | NetworkArrays,
     points: gpd.GeoDataFrame | gpd.GeoSeries,

@@ -22,6 +22,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 from tqdm.auto import tqdm
 
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import TOLERANCE_M, threshold_m, within_minutes
 from nwm_geo.coverage._metrics import _categories
@@ -182,6 +183,7 @@ def _cells(xy: np.ndarray, boundary: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(shapely.get_parts(collection), dtype=object), inverse.ravel()
 
 
+@checks_crs
 def catchment_cells(
     points: gpd.GeoDataFrame,
     nearest: pd.DataFrame,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from nwm_geo.data._example import SyntheticExample, synthetic_example
 from nwm_geo.data._tables import cell_text, read_table
 from nwm_geo.data.assets import (
     CATEGORY_SYNONYMS,
@@ -18,6 +19,7 @@ from nwm_geo.data.assets import (
     publishable,
     read_register,
     reconciliation,
+    resolve_category,
     ward_table,
     write_register,
     write_register_template,
@@ -29,7 +31,15 @@ from nwm_geo.data.boundaries import (
     load_oas,
     load_wards,
 )
-from nwm_geo.data.bundle import bundle_manifest, import_bundle, read_manifest, require_raw
+from nwm_geo.data.bundle import (
+    BundleChangedWarning,
+    bundle_changes,
+    bundle_manifest,
+    ensure_bundle,
+    import_bundle,
+    read_manifest,
+    require_raw,
+)
 from nwm_geo.data.deprivation import DOMAIN_DECILES, IMD_COLUMNS, load_imd
 from nwm_geo.data.population import (
     GROUP_COLUMNS,
@@ -51,12 +61,16 @@ __all__ = [
     "REGISTER_COLUMNS",
     "TEMPLATE_COLUMNS",
     "TEMPLATE_NOTES",
+    "BundleChangedWarning",
+    "SyntheticExample",
     "borough_boundary",
     "build_demand_points",
     "build_open_register",
+    "bundle_changes",
     "bundle_manifest",
     "cell_text",
     "demand_points",
+    "ensure_bundle",
     "import_bundle",
     "is_personal_column",
     "load_imd",
@@ -74,7 +88,9 @@ __all__ = [
     "read_table",
     "reconciliation",
     "require_raw",
+    "resolve_category",
     "split_by_bands",
+    "synthetic_example",
     "ward_population",
     "ward_table",
     "write_register",

@@ -19,6 +19,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from nwm_geo import settings
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import DataValidationError, NwmGeoError, Problem
 from nwm_geo.areas import Area, load_area
 from nwm_geo.data._tables import cell_text
@@ -222,6 +223,7 @@ def load_oas(*, area: str | Area | None = None, data_dir: Path | None = None) ->
     return out[["population_2011", "geometry"]].sort_index()
 
 
+@checks_crs
 def borough_boundary(wards: gpd.GeoDataFrame) -> BaseGeometry:
     """Return the borough outline: the union of the ward polygons.
 
@@ -234,5 +236,11 @@ def borough_boundary(wards: gpd.GeoDataFrame) -> BaseGeometry:
     -------
     shapely.Polygon or shapely.MultiPolygon
         The union, in the wards' CRS.
+
+    Examples
+    --------
+    >>> from nwm_geo import data
+    >>> data.borough_boundary(data.synthetic_example().wards).area  # square metres
+    4000000.0
     """
     return wards.geometry.union_all()

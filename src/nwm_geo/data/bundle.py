@@ -12,15 +12,29 @@ import hashlib
 import re
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
-from nwm_geo import _io, settings
+from nwm_geo import _io, _readers, settings
 from nwm_geo._errors import NwmGeoError
 
-__all__ = ["bundle_manifest", "import_bundle", "read_manifest", "require_raw"]
+__all__ = [
+    "BundleChangedWarning",
+    "bundle_changes",
+    "bundle_manifest",
+    "ensure_bundle",
+    "import_bundle",
+    "read_manifest",
+    "require_raw",
+]
+
+
+class BundleChangedWarning(UserWarning):
+    """The shared bundle differs from the manifest; readers go on with ``data/raw``."""
+
 
 _MANIFEST_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|.*\|\s*([0-9a-f]{64})\s*\|\s*$")
 
@@ -143,8 +157,9 @@ def import_bundle(  # noqa: C901
     source
         The bundle folder; defaults to :func:`nwm_geo.settings.shared_data_dir`.
     dest
-        Destination; defaults to :func:`nwm_geo.settings.raw_dir`. Its parent folder
-        holds the lock file and the switch journal (the project folder by default).
+        Destination; defaults to :func:`nwm_geo.settings.raw_dir`. The project folder
+        (for a ``<project>/data/raw``; else ``dest``'s parent) holds the lock file and
+        the switch journal.
     strict
         Also refuse when there is no manifest to check against.
     accept_new
@@ -175,6 +190,9 @@ def import_bundle(  # noqa: C901
     if dest is None:  # the project's data/raw: the project's lock and journal
         root, folder = settings.project_dir(), "data/raw"
         dest = root / folder
+    elif Path(dest).parent.name == "data":  # a project's data/raw: its lock and journal
+        dest = Path(dest)
+        root, folder = dest.parent.parent, f"data/{dest.name}"
     else:
         dest = Path(dest)
         root, folder = dest.parent, dest.name
@@ -289,11 +307,94 @@ def require_raw(relative: str, *, data_dir: Path | None = None) -> Path:
     """
     base = Path(data_dir) if data_dir is not None else settings.raw_dir()
     path = base / relative
-    if not path.exists() and data_dir is None:  # a killed import may be half-switched
-        _io.finish_pending(settings.project_dir())
+    if not path.exists():  # a killed import may be half-switched: roll it forward
+        _readers.settle(base.parent.parent if base.parent.name == "data" else base.parent)
     if not path.exists():
         raise NwmGeoError(
             f"{path} not found. Import the data bundle first: `nwm-geo import-data` "
-            "(it copies ../shared/data into data/raw)."
+            f"(it copies the shared bundle into {base}); or, if the project is elsewhere, "
+            "point at it: Study(project_dir=...), `nwm-geo --project-dir DIR` or the "
+            "environment variable NWM_GEO_PROJECT_DIR."
         )
     return path
+
+
+def bundle_changes(source: Path | None = None, *, dest: Path | None = None) -> list[str]:
+    """Return how the shared bundle differs from the manifest of ``dest``, one line each.
+
+    Read-only: nothing is locked, copied or written.
+
+    Parameters
+    ----------
+    source
+        The bundle folder; defaults to :func:`nwm_geo.settings.shared_data_dir`.
+    dest
+        The imported bundle holding the manifest ``README.md``; defaults to
+        :func:`nwm_geo.settings.raw_dir`.
+
+    Returns
+    -------
+    list of str
+        ``"<file>: <reason>"`` per file; empty when the bundle matches (or there is no
+        bundle or no manifest to compare).
+    """
+    source = Path(source) if source is not None else settings.shared_data_dir()
+    dest = Path(dest) if dest is not None else settings.raw_dir()
+    expected = read_manifest(dest / "README.md")
+    if not expected or not source.is_dir():
+        return []
+    table = bundle_manifest(source)
+    found = {str(f): str(h) for f, h in zip(table["file"], table["sha256"], strict=True)}
+    found.pop("README.md", None)
+    lines = [
+        f"{f}: sha256 differs from manifest"
+        for f in sorted(set(found) & set(expected))
+        if found[f] != expected[f]
+    ]
+    lines += [f"{f}: not in manifest" for f in sorted(set(found) - set(expected))]
+    lines += [f"{f}: missing from bundle" for f in sorted(set(expected) - set(found))]
+    return lines
+
+
+def ensure_bundle(*, project_dir: Path | None = None, source: Path | None = None) -> str:
+    """Make the bundle readable for a reader: import it only when it is not there yet.
+
+    A project whose ``data/raw`` holds every file of its manifest is read as it is,
+    without the write lock (a run may hold it): a pending switch is settled
+    (:func:`nwm_geo._readers.settle`), and a shared bundle that has changed since the
+    import gives a :class:`BundleChangedWarning` instead of an error; only
+    ``nwm-geo import-data`` stops on it. A project without an imported bundle gets one
+    (:func:`import_bundle`, which takes the lock).
+
+    Parameters
+    ----------
+    project_dir
+        The project folder; defaults to :func:`nwm_geo.settings.project_dir`.
+    source
+        The bundle folder; defaults to :func:`nwm_geo.settings.shared_data_dir`.
+
+    Returns
+    -------
+    str
+        ``"read as imported"`` or ``"imported"``.
+    """
+    root = Path(project_dir) if project_dir is not None else settings.project_dir()
+    dest = root / "data" / "raw"
+    _readers.settle(root)
+    expected = read_manifest(dest / "README.md")
+    present = dest.is_dir() and any(p.name != "README.md" for p in dest.iterdir())
+    if present and all((dest / f).is_file() for f in expected):
+        changes = bundle_changes(source, dest=dest)
+        if changes:
+            more = f"; and {len(changes) - 5} more" if len(changes) > 5 else ""
+            shown = "; ".join(changes[:5]) + more
+            warnings.warn(
+                f"the shared data bundle differs from the manifest of {dest} ({shown}); "
+                f"reading {dest} as it was imported. To take the new bundle, run "
+                "`nwm-geo import-data --accept-new-bundle`.",
+                BundleChangedWarning,
+                stacklevel=2,
+            )
+        return "read as imported"
+    import_bundle(source, dest=None if project_dir is None else dest)
+    return "imported"

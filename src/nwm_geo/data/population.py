@@ -18,6 +18,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from nwm_geo import settings
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.areas import Area
 from nwm_geo.data.boundaries import AGE_BANDS, load_lsoas, load_oas, load_wards
@@ -210,6 +211,7 @@ def demand_points(
     )
 
 
+@checks_crs
 def build_demand_points(
     postcodes: gpd.GeoDataFrame,
     lsoas: gpd.GeoDataFrame,
@@ -367,6 +369,7 @@ def build_demand_points(
     return pd.concat([out[list(DEMAND_COLUMNS)], *extra], axis=1)
 
 
+@checks_crs
 def ward_population(points: gpd.GeoDataFrame) -> pd.Series:
     """Sum the demand-point population by ward.
 

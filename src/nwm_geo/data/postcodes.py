@@ -40,6 +40,12 @@ def normalise_postcode(value: object) -> str | None:
     str or None
         The normalised postcode, or ``None`` when the text does not have the shape of
         a UK postcode. The shape is checked, not whether the postcode exists.
+
+    Examples
+    --------
+    >>> from nwm_geo import data
+    >>> data.normalise_postcode(" lu12bq ")
+    'LU1 2BQ'
     """
     if value is None or not isinstance(value, str):
         return None

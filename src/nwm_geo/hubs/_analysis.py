@@ -16,6 +16,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from nwm_geo._checks import checks_crs
+from nwm_geo._display import Display
 from nwm_geo._units import within_minutes
 from nwm_geo.hubs._candidates import NewSite
 from nwm_geo.hubs._score import best_hubs, hub_rules, restrict
@@ -82,8 +84,8 @@ class HubOptions:
     new_sites: tuple[NewSite, ...] = ()
 
 
-@dataclass
-class HubAnalysis:
+@dataclass(repr=False)
+class HubAnalysis(Display):
     """Hubs for one study: candidates, the three plans' hubs, the frontier.
 
     Attributes
@@ -168,6 +170,7 @@ def _with_reach(
     return named.assign(residents_within=reach)
 
 
+@checks_crs
 def analyse_hubs(
     wards: gpd.GeoDataFrame,
     demand: gpd.GeoDataFrame,

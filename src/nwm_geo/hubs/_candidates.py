@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.data import normalise_postcode
 
@@ -118,6 +119,7 @@ def _new_sites(sites: Sequence[NewSite], postcodes: gpd.GeoDataFrame | None) -> 
     return gpd.GeoDataFrame(rows, geometry=geoms, index=pd.Index(ids, name="hub_id"), crs=crs)
 
 
+@checks_crs
 def hub_candidates(
     register: gpd.GeoDataFrame,
     *,

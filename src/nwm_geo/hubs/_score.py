@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nwm_geo import coverage
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, within_minutes
 from nwm_geo.localities import HubRules
@@ -45,6 +46,7 @@ HUB_COLUMNS: tuple[str, ...] = (
 )
 
 
+@checks_crs
 def candidate_minutes(
     model: coverage.WalkModel,
     candidates: gpd.GeoDataFrame,

@@ -18,6 +18,7 @@ import pulp
 from scipy.optimize import linear_sum_assignment
 from tqdm.auto import tqdm
 
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import SolverError
 from nwm_geo.localities._enumerate import (
     NODES_PER_SECOND,
@@ -60,6 +61,7 @@ def _match_labels(ref: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
     return np.array([mapping[int(b)] for b in other])
 
 
+@checks_crs
 def alternatives(  # noqa: PLR0913
     wards: gpd.GeoDataFrame,
     *,

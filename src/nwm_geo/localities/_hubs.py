@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError, SolverError
 from nwm_geo._solver import SolveStatus, solve
 from nwm_geo.localities._enumerate import _enumerate_sets
@@ -253,6 +254,7 @@ def _status_text(res: SolveStatus, found: float) -> tuple[str, float, float]:
     return text, bound, gap
 
 
+@checks_crs
 def partition_with_hubs(  # noqa: PLR0913
     wards: gpd.GeoDataFrame,
     *,
@@ -430,6 +432,7 @@ class HubFrontier:
     plans: dict[float, HubPlan]
 
 
+@checks_crs
 def hub_frontier(
     wards: gpd.GeoDataFrame,
     *,

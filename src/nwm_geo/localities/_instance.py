@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry.base import BaseGeometry
 
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import InfeasiblePartitionError
 from nwm_geo.localities._rules import PartitionRules, _Bound, _compile, _infeasible_reason
 
@@ -48,6 +49,7 @@ def polsby_popper(geom: BaseGeometry) -> float:
     return float(4.0 * math.pi * geom.area / geom.length**2)
 
 
+@checks_crs
 def ward_adjacency(
     wards: gpd.GeoDataFrame,
     *,
@@ -77,6 +79,13 @@ def ward_adjacency(
     pandas.DataFrame
         Columns ``ward_a``, ``ward_b`` (``ward_a < ward_b`` in index order) and
         ``shared_m``, one row per adjacent pair.
+
+    Examples
+    --------
+    >>> from nwm_geo import data, localities
+    >>> pairs = localities.ward_adjacency(data.synthetic_example().wards)
+    >>> sorted(zip(pairs["ward_a"], pairs["ward_b"]))
+    [('W1', 'W2'), ('W1', 'W3'), ('W2', 'W4'), ('W3', 'W4')]
     """
     if wards.crs is not None and wards.crs.is_geographic:
         raise InfeasiblePartitionError(

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError
 from nwm_geo.localities._bisect import bisect_band
 from nwm_geo.localities._compact import _compact
@@ -104,6 +105,7 @@ def _instance_for(  # noqa: PLR0913
     return inst, None if start is None else _labels_from_plan(inst, start)
 
 
+@checks_crs
 def partition(  # noqa: PLR0913
     wards: gpd.GeoDataFrame,
     *,
@@ -211,6 +213,16 @@ def partition(  # noqa: PLR0913
         find none within the time limit.
     NwmGeoError
         For an unknown ``method`` or both ``rules=`` and rule keywords.
+
+    Examples
+    --------
+    >>> from nwm_geo import data, localities
+    >>> wards = data.synthetic_example().wards
+    >>> plan = localities.partition(wards, k=2)
+    >>> plan.status, round(plan.objective, 4)
+    ('proven optimal', 0.0476)
+    >>> plan.assignment.value_counts().tolist()
+    [2, 2]
     """
     t0 = clock()
     deadline = t0 + time_limit_s

@@ -15,14 +15,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from nwm_geo._checks import checks_crs
+from nwm_geo._display import Display
 from nwm_geo._errors import SolverError
 from nwm_geo.localities._instance import Clock, _cut, _Instance, polsby_popper
 
 __all__ = ["Alternatives", "LocalityPlan", "dissolve", "plan_summary"]
 
 
-@dataclass
-class LocalityPlan:
+@dataclass(repr=False)
+class LocalityPlan(Display):
     """A partition of the units into localities, with its proof status.
 
     Attributes
@@ -76,6 +78,16 @@ class LocalityPlan:
     objective_kind: str = "balance"
     cut_bound_m: float = math.nan
     cut_proven: bool = False
+
+    def _summary(self) -> tuple[str, list[str]]:
+        sizes = self.assignment.value_counts()
+        lines = [
+            f"{len(sizes)} localities of {len(self.assignment)} units; {self.status}",
+            f"worst deviation {self.objective:.2%} (bound {self.bound:.2%}); "
+            f"boundary between localities {self.boundary_cut_m / 1000:,.1f} km",
+            "units per locality: " + ", ".join(f"{k} {v}" for k, v in sizes.sort_index().items()),
+        ]
+        return "LocalityPlan", lines
 
     @property
     def gap_points(self) -> float:
@@ -131,8 +143,8 @@ def locality_of_wards(
     return out
 
 
-@dataclass
-class Alternatives:
+@dataclass(repr=False)
+class Alternatives(Display):
     """The best distinct plans and how often each ward changes locality among them.
 
     Attributes
@@ -194,6 +206,7 @@ def _names(
     return names
 
 
+@checks_crs
 def plan_summary(
     wards: gpd.GeoDataFrame, assignment: pd.Series, *, k: int | None = None
 ) -> pd.DataFrame:
@@ -318,6 +331,7 @@ def _make_plan(  # noqa: PLR0913
     )
 
 
+@checks_crs
 def dissolve(wards: gpd.GeoDataFrame, assignment: pd.Series) -> gpd.GeoDataFrame:
     """Merge the units into locality polygons with the summary metrics.
 
@@ -332,6 +346,15 @@ def dissolve(wards: gpd.GeoDataFrame, assignment: pd.Series) -> gpd.GeoDataFrame
     -------
     geopandas.GeoDataFrame
         Indexed by ``locality``: geometry plus the :func:`plan_summary` columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from nwm_geo import data, localities
+    >>> wards = data.synthetic_example().wards
+    >>> west_east = pd.Series(["West", "East", "West", "East"], index=wards.index)
+    >>> localities.dissolve(wards, west_east)["population"].to_dict()
+    {'East': 2300, 'West': 1900}
     """
     summary = plan_summary(wards, assignment)
     assignment = assignment.reindex(wards.index)

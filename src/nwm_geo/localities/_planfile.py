@@ -22,6 +22,8 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from nwm_geo._checks import checks_crs
+from nwm_geo._display import Display
 from nwm_geo._errors import DataValidationError, NwmGeoError, Problem
 from nwm_geo.localities._instance import ward_adjacency
 from nwm_geo.localities._plan import LocalityPlan, plan_summary
@@ -44,11 +46,20 @@ def plan_sha256(assignment: pd.Series) -> str:
 
     The same wards in the same localities give the same fingerprint, whatever the file
     format, row order or extra columns.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from nwm_geo import localities
+    >>> a = pd.Series(["N", "S"], index=["W1", "W2"])
+    >>> localities.plan_sha256(a) == localities.plan_sha256(a.iloc[::-1])  # order-free
+    True
     """
     lines = sorted(f"{code},{loc}" for code, loc in assignment.astype(str).items())
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
+@checks_crs
 def plan_parts(wards: gpd.GeoDataFrame, assignment: pd.Series) -> pd.Series:
     """Return the number of contiguous parts of each locality (1 = contiguous).
 
@@ -85,6 +96,7 @@ def _boundary_cut(wards: gpd.GeoDataFrame, assignment: pd.Series) -> float:
     return float(adj.loc[la != lb, "shared_m"].sum())
 
 
+@checks_crs
 def plan_from_assignment(
     wards: gpd.GeoDataFrame,
     assignment: pd.Series,
@@ -111,6 +123,16 @@ def plan_from_assignment(
         ``status`` says the plan was given (and not proven anything); the summary has a
         ``parts`` column (1 = contiguous) and the status names the localities that are
         not contiguous.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from nwm_geo import data, localities
+    >>> wards = data.synthetic_example().wards
+    >>> plan = localities.plan_from_assignment(
+    ...     wards, pd.Series(["North", "North", "South", "South"], index=wards.index))
+    >>> plan.summary["population"].to_dict()
+    {'North': 2200, 'South': 2000}
     """
     t0 = time.perf_counter()
     assignment = assignment.reindex(wards.index).astype(object).rename("locality")
@@ -160,6 +182,7 @@ def _read_table(path: Path) -> pd.DataFrame:
     )
 
 
+@checks_crs
 def read_plan(
     path: str | Path,
     wards: gpd.GeoDataFrame,
@@ -263,8 +286,8 @@ def read_plan(
     )
 
 
-@dataclass
-class PlanComparison:
+@dataclass(repr=False)
+class PlanComparison(Display):
     """Two locality plans side by side.
 
     Attributes
@@ -304,7 +327,15 @@ class PlanComparison:
             )
         ]
 
+    def _summary(self) -> tuple[str, list[str]]:
+        lines = [
+            f"{len(self.moved)} ward(s) moved ({self.moved_population:,.0f} residents)",
+            "not contiguous: " + ("; ".join(self.not_contiguous) or "none"),
+        ]
+        return "PlanComparison of two locality plans", lines
 
+
+@checks_crs
 def compare_plans(wards: gpd.GeoDataFrame, a: pd.Series, b: pd.Series) -> PlanComparison:
     """Compare two plans: the wards that moved, and each plan's metrics side by side.
 
@@ -328,6 +359,17 @@ def compare_plans(wards: gpd.GeoDataFrame, a: pd.Series, b: pd.Series) -> PlanCo
     ------
     NwmGeoError
         If the plans do not cover the same wards.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from nwm_geo import data, localities
+    >>> wards = data.synthetic_example().wards
+    >>> a = pd.Series(["N", "N", "S", "S"], index=wards.index)
+    >>> b = pd.Series(["N", "S", "S", "S"], index=wards.index)
+    >>> cmp = localities.compare_plans(wards, a, b)
+    >>> list(cmp.moved.index), cmp.moved_population
+    (['W2'], 1200.0)
     """
     if set(a.index) != set(b.index) or set(a.index) != set(wards.index):
         raise NwmGeoError("the two plans and the wards must have the same ward codes")

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import DataValidationError, Problem
 from nwm_geo.localities._instance import ward_adjacency
 from nwm_geo.localities._plan import LocalityPlan
@@ -228,6 +229,7 @@ def read_units(
     return units
 
 
+@checks_crs
 def within_wording(units: gpd.GeoDataFrame, assignment: pd.Series, measure: str) -> str:
     """LGBCE-style wording: "every locality within ±x % of the average <measure>".
 
@@ -251,6 +253,7 @@ def within_wording(units: gpd.GeoDataFrame, assignment: pd.Series, measure: str)
     return f"every locality within ±{100 * worst:.1f} % of the average {measure}"
 
 
+@checks_crs
 def plan_record(
     plan: LocalityPlan, units: gpd.GeoDataFrame, *, measures: Sequence[str]
 ) -> dict[str, object]:

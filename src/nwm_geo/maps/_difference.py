@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from nwm_geo._checks import checks_crs
 from nwm_geo.maps._folium import _add_ward_labels, _add_wards, _frame
 from nwm_geo.maps._geo import _lonlat, _point_feature
 from nwm_geo.maps._leaflet import _base_map, _esc, _GeoJsonLayer
@@ -50,6 +51,7 @@ def _site_layer(m: folium.Map, sites: pd.DataFrame | None, *, what: str, colour:
     fg.add_to(m)
 
 
+@checks_crs
 def difference_map(  # noqa: PLR0913
     changes: pd.DataFrame,
     *,

@@ -15,6 +15,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes
 from nwm_geo.maps._folium import _add_ward_labels, _add_wards, _frame
@@ -79,6 +80,7 @@ def _layer(
     return fg
 
 
+@checks_crs
 def deprivation_gaps_map(  # noqa: PLR0913
     points: pd.DataFrame,
     *,

@@ -25,6 +25,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from nwm_geo import settings
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, within_minutes
 from nwm_geo.maps._geo import _xy_bng
@@ -166,6 +167,7 @@ def _ward_labels(ax: Any, wards: gpd.GeoDataFrame | None, *, fontsize: float = 5
         )
 
 
+@checks_crs
 def plot_localities(
     wards: gpd.GeoDataFrame,
     assignment: pd.Series,
@@ -226,6 +228,7 @@ def plot_localities(
     return fig
 
 
+@checks_crs
 def plot_assets(
     assets: pd.DataFrame,
     *,
@@ -312,6 +315,7 @@ def _count_label(category: str, n_in: int, n_out: int) -> str:
     return f"{category} ({n_in}" + (f", plus {n_out} outside)" if n_out else ")")
 
 
+@checks_crs
 def plot_coverage(  # noqa: PLR0913
     points: pd.DataFrame,
     nearest: pd.DataFrame,
@@ -493,6 +497,7 @@ def _draw_points(ax: Any, layers: LocalityLayers) -> list[Any]:
     return handles
 
 
+@checks_crs
 def plot_locality(  # noqa: PLR0913
     wards: gpd.GeoDataFrame,
     assignment: pd.Series,

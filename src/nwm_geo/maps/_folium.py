@@ -30,6 +30,7 @@ import shapely
 from branca.element import Element
 
 from nwm_geo import settings
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes
 from nwm_geo.maps._geo import _bounds, _feature, _lonlat, _point_feature, _simplified
@@ -185,6 +186,7 @@ def count_text(assets: pd.DataFrame) -> str:
 # the folium maps
 
 
+@checks_crs
 def localities_map(
     wards: gpd.GeoDataFrame,
     assignment: pd.Series,
@@ -322,6 +324,7 @@ def _asset_features(
     return feats
 
 
+@checks_crs
 def assets_map(  # noqa: PLR0913
     assets: pd.DataFrame,
     *,
@@ -402,6 +405,7 @@ def assets_map(  # noqa: PLR0913
     return m
 
 
+@checks_crs
 def gaps_map(  # noqa: PLR0913
     gap_points: pd.DataFrame,
     *,
@@ -539,6 +543,7 @@ def _area_layer(
     return _GeoJsonLayer(feats)
 
 
+@checks_crs
 def walksheds_map(  # noqa: PLR0913
     walksheds: gpd.GeoDataFrame,
     *,
@@ -687,6 +692,7 @@ def _site_features(sites: pd.DataFrame, cases: pd.DataFrame) -> list[dict[str, A
     return feats
 
 
+@checks_crs
 def requirements_map(  # noqa: PLR0913
     outline: RequirementsOutline,
     assets: pd.DataFrame,

@@ -15,6 +15,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 
+from nwm_geo._checks import checks_crs
 from nwm_geo.maps._geo import _feature, _lonlat, _point_feature, _simplified
 from nwm_geo.maps._leaflet import _esc, _GeoJsonLayer
 from nwm_geo.maps._style import locality_colours
@@ -30,6 +31,7 @@ def _num(value: object, fmt: str) -> str:
     return format(number, fmt) if math.isfinite(number) else "n/a"
 
 
+@checks_crs
 def add_hubs(
     m: folium.Map,
     hubs: gpd.GeoDataFrame,
@@ -121,6 +123,7 @@ def add_hubs(
     return m
 
 
+@checks_crs
 def hub_points(hubs: pd.DataFrame, candidates: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Return the hubs table with each hub's point geometry (from the candidates)."""
     ids = hubs["hub_asset_id"].astype(str)

@@ -24,6 +24,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from nwm_geo import settings
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NetworkError
 from nwm_geo._io import atomic_path
 from nwm_geo.network._checks import check_graph
@@ -190,6 +191,7 @@ def _polygon_wgs84(polygon: Any) -> BaseGeometry:
     raise NetworkError(f"polygon must be a shapely geometry or GeoSeries, not {type(polygon)}")
 
 
+@checks_crs
 def graph_from_osm_file(
     path: str | os.PathLike[str],
     *,
@@ -381,6 +383,7 @@ def _points_xy(points: gpd.GeoSeries | gpd.GeoDataFrame) -> tuple[np.ndarray, pd
     return np.column_stack([geoms.x.to_numpy(), geoms.y.to_numpy()]), geoms.index
 
 
+@checks_crs
 def approximate_graph(
     points: gpd.GeoSeries | gpd.GeoDataFrame,
     *,
@@ -420,6 +423,13 @@ def approximate_graph(
     ------
     NetworkError
         With fewer than three distinct points, or points that are all (nearly) collinear.
+
+    Examples
+    --------
+    >>> from nwm_geo import data, network
+    >>> G = network.approximate_graph(data.synthetic_example().points)
+    >>> G.number_of_nodes(), G.number_of_edges()
+    (4, 6)
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import minimum_spanning_tree
@@ -595,6 +605,7 @@ def _as_geometry_27700(boundary: Any) -> BaseGeometry:
     raise NetworkError(f"boundary must be a shapely geometry or GeoSeries, not {type(boundary)}")
 
 
+@checks_crs
 def walk_network(  # noqa: PLR0913
     *,
     boundary: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame | None = None,

@@ -25,6 +25,12 @@ def network_label(G: nx.MultiDiGraph) -> str:
         E.g. ``"network: approximate (postcode proximity), not OSM"`` or
         ``"network: OpenStreetMap file x.osm.pbf (OSM data 2022-07-20T20:14:02Z),
         © OpenStreetMap contributors, ODbL"``.
+
+    Examples
+    --------
+    >>> from nwm_geo import data, network
+    >>> network.network_label(network.approximate_graph(data.synthetic_example().points))
+    'network: approximate (postcode proximity), not OSM'
     """
     source = str(G.graph.get("nwm_source", "unknown source"))
     if is_approximate(G):

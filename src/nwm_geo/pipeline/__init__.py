@@ -43,6 +43,7 @@ from nwm_geo.pipeline._provenance import (
 from nwm_geo.pipeline._published import write_pack, write_report
 from nwm_geo.pipeline._run import STAGES, check_settings, run, write_provenance
 from nwm_geo.pipeline._study import PlanSource, Study, data_note
+from nwm_geo.pipeline._study_settings import StudySettings, saved_plan
 from nwm_geo.pipeline._summaries import coverage_by_locality, equity_headline, equity_sections
 from nwm_geo.pipeline._write import write_csv
 
@@ -54,6 +55,7 @@ __all__ = [
     "Changes",
     "PlanSource",
     "Study",
+    "StudySettings",
     "apply_changes",
     "change_problems",
     "check_settings",
@@ -68,6 +70,7 @@ __all__ = [
     "read_provenance",
     "register_fingerprint",
     "run",
+    "saved_plan",
     "settings_conflicts",
     "sources_note",
     "walk_text",

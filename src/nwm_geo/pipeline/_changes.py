@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from nwm_geo import coverage, localities, settings
+from nwm_geo import coverage, data, localities, settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.areas import Area
@@ -265,16 +265,11 @@ def new_sites(
         name = str(site.get("name", "")).strip()
         if not name:
             problems.append((f"{key}.name", "", "every new site needs a name"))
-        cat = str(site.get("category", ""))
-        if cat not in study.categories:
-            problems.append(
-                (
-                    f"{key}.category",
-                    cat,
-                    f"not a category of {study.profile.name} "
-                    f"(one of: {', '.join(study.categories)})",
-                )
-            )
+        raw_cat = site.get("category", "")
+        found_cat, reason = data.resolve_category(raw_cat, study.categories)
+        cat = found_cat or str(raw_cat)
+        if found_cat is None:
+            problems.append((f"{key}.category", str(raw_cat), f"{reason} in {study.profile.name}"))
         geom, how, found = _locate(study, key, site)
         problems += found
         if geom is None:

@@ -123,8 +123,10 @@ def write_coverage(study: Study, out: Path) -> list[Path]:
     """
     demand = study.demand
     snaps = study.model.point_snaps
+    postcode = demand["postcode"] if "postcode" in demand else demand.index.to_series()
     points = pd.DataFrame(
         {
+            "postcode": postcode,
             "lon": demand["lon"],
             "lat": demand["lat"],
             "population": demand["population"],

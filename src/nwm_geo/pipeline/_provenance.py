@@ -92,7 +92,7 @@ def register_fingerprint(register: pd.DataFrame) -> str:
 
 
 def _inputs(study: Study) -> dict[str, str]:
-    root = Path(study.data_dir) if study.data_dir is not None else settings.raw_dir()
+    root = study.raw_dir
     prof = study.profile
     named = [*prof.files.values(), *(p.file for p in prof.wards)]
     if study.register_path is None:
@@ -285,7 +285,14 @@ def settings_conflicts(
 
 
 def walk_text(study: Study) -> str:
-    """Return the walk settings in words: "15-minute walk at 80 m/min (4.8 km/h), 1,200 m"."""
+    """Return the walk settings in words: "15-minute walk at 80 m/min (4.8 km/h), 1,200 m".
+
+    Examples
+    --------
+    >>> import nwm_geo
+    >>> nwm_geo.pipeline.walk_text(nwm_geo.Study(project_dir=".", minutes=10))
+    '10-minute walk at 80 m/min (4.8 km/h), 800 m'
+    """
     minutes, speed = resolve_minutes(study.minutes), resolve_speed(study.speed_m_per_min)
     return (
         f"{minutes:g}-minute walk at {speed:g} m/min ({speed * 60 / 1000:.1f} km/h), "

@@ -151,7 +151,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
     register = study.register
     gaps = outline.gap_points
     bundles = list(study.bundles)
-    lsoas = data.load_lsoas(year=2021, area=study.profile, data_dir=study.data_dir)
+    lsoas = data.load_lsoas(year=2021, area=study.profile, data_dir=study.raw_dir)
     area_gaps = requirements.gap_population(
         study.minutes_to_nearest, study.demand, assignment=assignment, by="lsoa", minutes=minutes
     )

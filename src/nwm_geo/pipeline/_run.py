@@ -12,7 +12,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from nwm_geo import _publish, settings
+from nwm_geo import _publish
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import staged_outputs
 from nwm_geo.pipeline._processed import (
@@ -61,8 +61,8 @@ def run(
     stages
         Names from :data:`STAGES`, run in the given order.
     project_dir
-        Folder holding ``data/processed`` and ``reports`` (default
-        ``settings.project_dir()``).
+        Folder holding ``data/processed`` and ``reports`` (default: the study's
+        ``project_dir``).
     progress
         Show a progress bar over the stages.
 
@@ -71,7 +71,7 @@ def run(
     list of Path
         The final paths of the files written.
     """
-    root = Path(project_dir) if project_dir is not None else settings.project_dir()
+    root = Path(project_dir) if project_dir is not None else study.settings.project_dir
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
         raise ValueError(f"unknown stage(s) {unknown}; choose from {list(STAGES)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -23,10 +24,18 @@ from nwm_geo import (
     requirements,
     settings,
 )
+from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
+from nwm_geo._readers import settle
 from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.areas import Area, load_area
 from nwm_geo.pipeline._changes import Changes, apply_changes
+from nwm_geo.pipeline._study_settings import (
+    StudySettings,
+    missing_bundle_text,
+    saved_plan,
+    summary_lines,
+)
 
 #: What ``Study(plan=...)`` takes: a plan file (CSV or GeoJSON), a plan, or None (solve).
 PlanSource = str | Path | localities.LocalityPlan | None
@@ -66,9 +75,12 @@ class _PlanAttribute:
         obj.__dict__.pop("_plan_resolved", None)
 
 
-@dataclass
-class Study:
-    """One analysis of the borough, computed stage by stage on first use.
+@dataclass(repr=False)
+class Study(Display):
+    """One analysis of an area, computed stage by stage on first use.
+
+    Settings are the parameters (all in :attr:`settings`); each result is an attribute
+    computed once, when first read (``study.plan``, ``study.coverage()``...).
 
     Parameters
     ----------
@@ -76,7 +88,7 @@ class Study:
         The area profile: a name (``"luton"``, the default; ``"rutland"``), a profile
         path or an :class:`~nwm_geo.areas.Area` (:mod:`nwm_geo.areas`).
     data_dir
-        The imported bundle (default ``settings.raw_dir()``).
+        The imported bundle (default ``<project_dir>/data/raw``).
     register_path
         A council register file (CSV, XLSX, GeoJSON, GeoPackage) to use instead of the
         open-data register assembled from the bundle.
@@ -110,6 +122,17 @@ class Study:
         How hubs are chosen (:class:`~nwm_geo.hubs.HubOptions`: the joint plan's balance
         cap, the frontier, extra candidates); the walk threshold and speed are the
         study's.
+    project_dir
+        The project folder holding ``data/raw`` (and ``data/processed``, ``reports``);
+        default ``$NWM_GEO_PROJECT_DIR``, else the working directory. Give it to use a
+        project from any working directory.
+
+    Examples
+    --------
+    >>> import nwm_geo
+    >>> study = nwm_geo.Study(project_dir=".", minutes=10)  # nothing is read yet
+    >>> study.settings.minutes, study.settings.k
+    (10.0, 5)
     """
 
     area: str | Path | Area | None = None
@@ -130,6 +153,7 @@ class Study:
     plan: _PlanAttribute = field(default=_PlanAttribute(), repr=False, compare=False)
     verbose: bool = False
     hub_options: hubs.HubOptions | None = None
+    project_dir: Path | None = None
 
     def __post_init__(self) -> None:
         # settings are checked before any work: 0, NaN, km/h by mistake...
@@ -143,6 +167,74 @@ class Study:
         self.area.ward_pattern(self.ward_year)  # an unknown pattern fails here, early
         if self.k is None:
             self.k = self.area.localities
+        where = self.project_dir if self.project_dir is not None else settings.project_dir()
+        self.project_dir = Path(where).expanduser().resolve()
+        settle(self.project_dir)  # a run killed in its switch: rolled forward, no waiting
+
+    @classmethod
+    def from_outputs(cls, **options: Any) -> Study:
+        """Return a study over a project's outputs: its saved plan, read and never re-solved.
+
+        ``options`` are :class:`Study`'s; without ``plan``, the plan ``nwm-geo localities``
+        (or ``run``) saved in ``data/processed`` is used when there is one
+        (``settings.plan`` names it; ``"solved"`` when none was saved).
+        """
+        study = cls(**options)
+        assert study.project_dir is not None
+        saved = saved_plan(Path(study.project_dir), study.profile.output_subdir)
+        if saved is not None and options.get("plan") is None:
+            study.plan = saved
+        return study
+
+    @property
+    def raw_dir(self) -> Path:
+        """The imported bundle: ``data_dir``, else ``<project_dir>/data/raw``.
+
+        A missing folder raises :class:`NwmGeoError` saying where it looked and how to
+        point elsewhere.
+        """
+        if self.data_dir is not None:
+            return Path(self.data_dir)
+        assert self.project_dir is not None
+        raw = Path(self.project_dir) / "data" / "raw"
+        if not raw.is_dir():
+            raise NwmGeoError(missing_bundle_text(Path(self.project_dir)))
+        return raw
+
+    @property
+    def settings(self) -> StudySettings:
+        """The study's settings in one frozen record (defaults resolved)."""
+        if self.osm_path is not None:
+            net = f"OSM file {self.osm_path}"
+        elif self.graph_path is not None:
+            net = f"graph file {self.graph_path}"
+        else:
+            net = "download" if self.download else "area default"
+        assert self.project_dir is not None and self.ward_year is not None
+        return StudySettings(
+            area=self.profile.name,
+            council=self.profile.council,
+            ward_year=int(self.ward_year),
+            k=self.n_localities,
+            minutes=float(self.minutes if self.minutes is not None else settings.walk_minutes),
+            speed_m_per_min=float(
+                self.speed_m_per_min
+                if self.speed_m_per_min is not None
+                else settings.walk_speed_m_per_min
+            ),
+            plan=self.plan_source,
+            register=str(self.register_path) if self.register_path is not None else "open data",
+            network=net,
+            n_alternatives=self.n_alternatives,
+            new_sites=self.new_sites,
+            project_dir=Path(self.project_dir),
+        )
+
+    def _summary(self) -> tuple[str, list[str]]:
+        done = {k for k in self.__dict__ if k in _RESULTS} | (
+            {"plan"} if "_plan_resolved" in self.__dict__ else set()
+        )
+        return summary_lines(self.settings, done, self.changes)
 
     @property
     def profile(self) -> Area:
@@ -189,12 +281,12 @@ class Study:
                 postcodes=self.postcodes,
                 wards=self._current_wards,
                 area=self.profile,
-                data_dir=self.data_dir,
+                data_dir=self.raw_dir,
             )
             return reg, pd.DataFrame(columns=list(data.MERGE_LOG_COLUMNS))
         return data.build_open_register(
             area=self.profile,
-            data_dir=self.data_dir,
+            data_dir=self.raw_dir,
             postcodes=self.postcodes,
             wards=self._current_wards,
             verbose=self.verbose,
@@ -225,10 +317,10 @@ class Study:
         """
         points = data.build_demand_points(
             self.postcodes,
-            data.load_lsoas(year=2021, area=self.profile, data_dir=self.data_dir),
-            data.load_oas(area=self.profile, data_dir=self.data_dir),
+            data.load_lsoas(year=2021, area=self.profile, data_dir=self.raw_dir),
+            data.load_oas(area=self.profile, data_dir=self.raw_dir),
             self._current_wards,
-            imd=data.load_imd(area=self.profile, data_dir=self.data_dir),
+            imd=data.load_imd(area=self.profile, data_dir=self.raw_dir),
             verbose=self.verbose,
         )
         return self._in_ward_pattern(points)
@@ -236,18 +328,18 @@ class Study:
     @cached_property
     def postcodes(self) -> gpd.GeoDataFrame:
         """The Code-Point postcodes of the area's bundle (read once per study)."""
-        return data.load_postcodes(area=self.profile, data_dir=self.data_dir)
+        return data.load_postcodes(area=self.profile, data_dir=self.raw_dir)
 
     @cached_property
     def _current_wards(self) -> gpd.GeoDataFrame:
         """The wards of the area's current pattern (Code-Point and the register use it)."""
-        return data.load_wards(area=self.profile, data_dir=self.data_dir)
+        return data.load_wards(area=self.profile, data_dir=self.raw_dir)
 
     @cached_property
     def _ward_shapes(self) -> gpd.GeoDataFrame:
         if self.ward_year == self.profile.current_ward_year:
             return self._current_wards
-        return data.load_wards(year=self.ward_year, area=self.profile, data_dir=self.data_dir)
+        return data.load_wards(year=self.ward_year, area=self.profile, data_dir=self.raw_dir)
 
     def _in_ward_pattern(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """Re-assign ``ward_code``/``ward_name`` by location when ``ward_year`` is not 2023.
@@ -286,7 +378,7 @@ class Study:
         given = self.__dict__.get("_plan_given")
         if isinstance(given, str | Path):
             path = Path(given).absolute()
-            root = settings.project_dir().absolute()
+            root = Path(self.project_dir or settings.project_dir()).absolute()
             return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(given)
         return "given" if given is not None else "solved"
 
@@ -352,9 +444,19 @@ class Study:
         return text
 
     @cached_property
-    def localities(self) -> gpd.GeoDataFrame:
-        """The dissolved localities with their metrics."""
+    def locality_areas(self) -> gpd.GeoDataFrame:
+        """The localities as areas: the plan's wards dissolved, with their metrics."""
         return localities.dissolve(self.wards, self.plan.assignment)
+
+    @property
+    def localities(self) -> gpd.GeoDataFrame:
+        """Deprecated: :attr:`locality_areas` (``nwm_geo.localities`` is the module)."""
+        warnings.warn(
+            "Study.localities is deprecated; use Study.locality_areas",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.locality_areas
 
     def locality_of(self, frame: pd.DataFrame) -> pd.Series:
         """Return the locality of each row of ``frame`` from its ``ward_code``."""
@@ -372,7 +474,7 @@ class Study:
             and self.profile.network == "osm"
             and self.profile.osm_file
         ):
-            osm_path = data.require_raw(self.profile.osm_file, data_dir=self.data_dir)
+            osm_path = data.require_raw(self.profile.osm_file, data_dir=self.raw_dir)
         return network.walk_network(
             boundary=data.borough_boundary(self._ward_shapes),
             postcodes=self.postcodes,
@@ -380,7 +482,7 @@ class Study:
             graph_path=self.graph_path,
             download=self.download,
             buffer_m=self.profile.network_buffer_m,
-            cache_dir=None if self.data_dir is None else Path(self.data_dir) / "osm",
+            cache_dir=self.raw_dir / "osm",
             verbose=self.verbose,
         )
 
@@ -645,6 +747,12 @@ class Study:
         return coverage.coverage_table(
             self.minutes_to_nearest, self.demand_with_locality, by=by, minutes=self.minutes
         )
+
+
+#: The results a study caches (what its display lists as computed).
+_RESULTS = frozenset(
+    name for name, value in vars(Study).items() if isinstance(value, cached_property)
+) - {"_register_and_merges", "_current_wards", "_ward_shapes"}
 
 
 def data_note(reconciliation: pd.DataFrame, *, area: str | Area | None = None) -> str:

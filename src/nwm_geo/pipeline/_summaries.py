@@ -29,8 +29,8 @@ def coverage_by_locality(study: Study) -> pd.DataFrame:
     wide = table.pivot(index="category", columns="locality", values="share") * 100
     total = coverage.coverage_summary(
         study.minutes_to_nearest, study.demand, minutes=study.minutes
-    )["share"]
-    wide[study.profile.name] = total * 100
+    )["share_pct"]
+    wide[study.profile.name] = total
     order = [c for c in total.index if c in wide.index]
     wide = wide.loc[order].round(1)
     present = set(study.register.loc[study.register["inside_area"].astype(bool), "category"])

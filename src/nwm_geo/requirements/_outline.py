@@ -16,6 +16,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from nwm_geo import settings
+from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.requirements._business import business_case, council_overlap, needed_assets
 from nwm_geo.requirements._catchments import (
@@ -43,8 +44,8 @@ from nwm_geo.requirements._mclp import SITE_COLUMNS, best_new_sites
 __all__ = ["RequirementsOutline", "outline"]
 
 
-@dataclass
-class RequirementsOutline:
+@dataclass(repr=False)
+class RequirementsOutline(Display):
     """Everything the report and notebooks need, borough-wide and per locality.
 
     Attributes

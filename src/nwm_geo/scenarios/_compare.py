@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from nwm_geo import coverage
+from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.pipeline import Study
 
@@ -34,8 +35,8 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
 )
 
 
-@dataclass
-class Comparison:
+@dataclass(repr=False)
+class Comparison(Display):
     """A scenario against its baseline.
 
     Attributes
@@ -75,6 +76,23 @@ class Comparison:
         t = self.localities
         moved = t.loc[(t["residents_losing"] > 0) | (t["residents_gaining"] > 0), "measure"]
         return [m for m in self.measures if m in set(moved)]
+
+    def _summary(self) -> tuple[str, list[str]]:
+        whole = self.localities[self.localities["locality"] == self.area].set_index("measure")
+        changed = self.changed_measures
+        lines = [
+            f"{len(self.measures)} measures; {len(changed)} change; "
+            f"{len(self.postcodes):,} postcode rows change",
+        ]
+        for m in changed[:3]:
+            row = whole.loc[m]
+            lines.append(
+                f"{m}: {row['baseline_pct']:.1f} % -> {row['scenario_pct']:.1f} %, "
+                f"{row['residents_losing']:,.0f} losing, {row['residents_gaining']:,.0f} gaining"
+            )
+        if len(changed) > 3:
+            lines.append(f"... and {len(changed) - 3} more (see .localities)")
+        return f"Comparison: scenario against baseline in {self.area}", lines
 
 
 def _flags(study: Study) -> pd.DataFrame:

@@ -32,6 +32,7 @@ from nwm_geo.data.assets._schema import (
     REGISTER_COLUMNS,
     normalise_category,
     normalise_owner,
+    resolve_category,
 )
 from nwm_geo.data.assets._summary import publishable, reconciliation, ward_table, write_register
 from nwm_geo.data.assets._template import TEMPLATE_COLUMNS, TEMPLATE_NOTES, write_register_template
@@ -55,6 +56,7 @@ __all__ = [
     "publishable",
     "read_register",
     "reconciliation",
+    "resolve_category",
     "ward_table",
     "write_register",
     "write_register_template",

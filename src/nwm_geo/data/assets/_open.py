@@ -11,6 +11,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from nwm_geo import settings
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import DataValidationError, NwmGeoError
 from nwm_geo.areas import Area, AssetSource, load_area
 from nwm_geo.data._tables import read_table
@@ -309,6 +310,7 @@ def open_register_exclusions(
     return _load_open_sources(load_area(area), data_dir, False)[1]
 
 
+@checks_crs
 def build_open_register(
     *,
     area: str | Area | None = None,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from collections.abc import Mapping
@@ -17,6 +16,7 @@ from pyproj import Transformer
 from tqdm.auto import tqdm
 
 from nwm_geo import settings
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import DataValidationError, Problem
 from nwm_geo._safe import is_personal_column, mask_personal_text, strip_commit_hashes
 from nwm_geo.areas import Area, load_area
@@ -30,8 +30,8 @@ from nwm_geo.data.assets._schema import (
     EXAMPLE_ID,
     GB_BOUNDS,
     REGISTER_COLUMNS,
-    normalise_category,
     normalise_owner,
+    resolve_category,
 )
 from nwm_geo.data.boundaries import load_wards
 from nwm_geo.data.postcodes import load_postcodes, normalise_postcode
@@ -414,23 +414,9 @@ def _register_from_frame(  # noqa: C901, PLR0913
                     )
                 )
         raw_cat = values["category"][i]
-        cat = normalise_category(raw_cat)
-        if cat is None or cat not in allowed:
-            if not raw_cat:
-                reason = "missing category"
-            else:
-                close = difflib.get_close_matches(raw_cat, allowed, n=1, cutoff=0.6)
-                hint = f" Did you mean '{close[0]}'?" if close else ""
-                reason = (
-                    f"unknown category; use one of the {len(allowed)} categories "
-                    f"({', '.join(allowed)}) or a synonym in CATEGORY_SYNONYMS.{hint}"
-                )
-                if cat is not None:
-                    reason = f"category '{cat}' is not used in this area; use one of: " + (
-                        ", ".join(allowed)
-                    )
+        cat, reason = resolve_category(raw_cat, allowed)
+        if cat is None:
             problems.append(Problem(label, row, cols["category"], raw_cat, reason))
-            cat = None
         rec["category"] = cat or raw_cat
         rec["owner_type"] = _owner_type(values["owner_type"][i], cat, area_prof)
         if rec["owner_type"] is None:
@@ -615,6 +601,7 @@ def _finish(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf[cols]
 
 
+@checks_crs
 def read_register(
     path: str | Path,
     *,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
+
 from nwm_geo import settings
 
 #: Register columns, in order. ``asset_id`` is the index of the GeoDataFrame and the
@@ -203,6 +206,12 @@ def normalise_owner(value: object) -> str | None:
 
     Case, spacing, hyphens and "&" for "and" do not matter ("Partner public-sector",
     "Community & Faith").
+
+    Examples
+    --------
+    >>> from nwm_geo import data
+    >>> data.normalise_owner("Council")
+    'council'
     """
     if not isinstance(value, str):
         return None
@@ -224,6 +233,12 @@ def normalise_category(value: object) -> str | None:
     -------
     str or None
         One of :data:`nwm_geo.settings.CATEGORIES`, or ``None``.
+
+    Examples
+    --------
+    >>> from nwm_geo import data
+    >>> data.normalise_category("mosque"), data.normalise_category("Bowling alley")
+    ('Religious Institution', None)
     """
     if not isinstance(value, str):
         return None
@@ -238,6 +253,51 @@ def normalise_category(value: object) -> str | None:
         if cat.lower() == key_and:
             return cat
     return CATEGORY_SYNONYMS.get(key) or CATEGORY_SYNONYMS.get(key_and)
+
+
+def resolve_category(value: object, allowed: Sequence[str]) -> tuple[str | None, str]:
+    """Return the category ``value`` names among ``allowed``, or why it names none.
+
+    The one check wherever a category is taken (a register row, a what-if's new site):
+    any case, ``&`` for "and", the synonyms of :data:`CATEGORY_SYNONYMS`, and a "did
+    you mean" for a near miss.
+
+    Parameters
+    ----------
+    value
+        The category as written.
+    allowed
+        The categories of the area (:attr:`nwm_geo.areas.Area.categories`).
+
+    Returns
+    -------
+    tuple
+        ``(category, "")`` when found, else ``(None, reason)``.
+
+    Examples
+    --------
+    >>> resolve_category("library", ["Library", "Education"])
+    ('Library', '')
+    >>> resolve_category("Libary", ["Library", "Education"])[1][:49]
+    "unknown category 'Libary'; did you mean 'Library'"
+    """
+    cat = normalise_category(value)
+    if cat is not None and cat in allowed:
+        return cat, ""
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None, "missing category"
+    if cat is not None:
+        return None, f"category '{cat}' is not used in this area; use one of: " + ", ".join(allowed)
+    words = {c.lower(): c for c in allowed} | {
+        k: v for k, v in CATEGORY_SYNONYMS.items() if v in allowed
+    }
+    close = difflib.get_close_matches(text.lower(), list(words), n=1, cutoff=0.6)
+    hint = f"; did you mean '{words[close[0]]}'?" if close else ""
+    return None, (
+        f"unknown category '{text}'{hint} (one of: {', '.join(allowed)}, or a synonym in "
+        "data.CATEGORY_SYNONYMS)"
+    )
 
 
 #: Columns of the merge log returned by :func:`build_open_register`.

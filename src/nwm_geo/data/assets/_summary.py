@@ -9,6 +9,7 @@ import geopandas as gpd
 import pandas as pd
 
 from nwm_geo import settings
+from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import atomic_path
 from nwm_geo._publish import publish_frame
@@ -17,6 +18,7 @@ from nwm_geo.areas import Area, load_area
 from nwm_geo.data.assets._schema import _EXTRA_COLUMNS, REGISTER_COLUMNS
 
 
+@checks_crs
 def reconciliation(
     register: gpd.GeoDataFrame | pd.DataFrame, *, area: str | Area | None = None
 ) -> pd.DataFrame:
@@ -55,6 +57,7 @@ def reconciliation(
     return table.astype("Int64")
 
 
+@checks_crs
 def ward_table(
     wards: gpd.GeoDataFrame,
     register: gpd.GeoDataFrame | pd.DataFrame,
@@ -123,6 +126,7 @@ def publishable(register: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return out, removed
 
 
+@checks_crs
 def write_register(register: gpd.GeoDataFrame, path_csv: str | Path, path_gpkg: str | Path) -> int:
     """Write the register as CSV (columns :data:`REGISTER_COLUMNS`) and GeoPackage.
 
