@@ -204,3 +204,38 @@ def test_no_module_is_over_800_lines() -> None:
     }
     assert {p: n for p, n in sizes.items() if n > MAX_MODULE_LINES} == {}
     assert max(sizes.values()) > MAX_MODULE_LINES // 2  # the count reads real modules
+
+
+def _diagram_layers(markdown: str) -> list[str]:
+    """The layers of the "Import layers" diagram, names in full, as the contract writes them."""
+    block = markdown.split("## Import layers", 1)[1].split("```", 2)[1]
+    layers = []
+    for line in block.strip().splitlines():
+        names = re.split(r"\s{2,}", line.strip())[0]  # a comment follows two spaces
+        parts = re.split(r"(\s[|:]\s)", names)  # `_io` stands for `nwm_geo._io`
+        layers.append(
+            "".join(
+                p if p.strip() in {"|", ":"} or p.startswith("nwm_geo.") else f"nwm_geo.{p}"
+                for p in parts
+            )
+        )
+    return layers
+
+
+def _contract_layers() -> list[str]:
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    return [str(x) for x in contracts[0]["layers"]]
+
+
+def test_contributing_layer_diagram_is_the_import_linter_contract() -> None:
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert _diagram_layers(text) == _contract_layers()
+
+
+def test_the_diagram_check_can_fail() -> None:
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    stale = text.replace("nwm_geo.hubs\n", "", 1)  # a layer the diagram forgot
+    assert _diagram_layers(stale) != _contract_layers()

@@ -28,6 +28,9 @@ from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.areas import Area, load_area
 from nwm_geo.pipeline._changes import Changes, apply_changes
 
+#: The suffix of a bundle's column for its 65+ residents at their speed (equity map).
+OLDER_SUFFIX = " (65+ at their speed)"
+
 #: What ``Study(plan=...)`` takes: a plan file (CSV or GeoJSON), a plan, or None (solve).
 PlanSource = str | Path | localities.LocalityPlan | None
 
@@ -458,6 +461,38 @@ class Study:
             self.model, minutes=self.minutes, speed_m_per_min=self.speed_m_per_min, by="category"
         )
 
+    @cached_property
+    def gap_cells(self) -> gpd.GeoDataFrame:
+        """Where residents are beyond the walk, per bundle: catchment cells in the area.
+
+        The locality pack's gap layer (:func:`nwm_geo.coverage.catchment_cells`, ``beyond``).
+        """
+        return coverage.catchment_cells(
+            self.demand,
+            self.minutes_to_nearest,
+            boundary=data.borough_boundary(self.wards),
+            columns=list(self.bundles),
+            minutes=self.minutes,
+            speed_m_per_min=self.speed_m_per_min,
+            beyond=True,
+        )
+
+    @cached_property
+    def lsoas(self) -> gpd.GeoDataFrame:
+        """The area's 2021 LSOAs with their population (:func:`nwm_geo.data.load_lsoas`)."""
+        return data.load_lsoas(year=2021, area=self.profile, data_dir=self.data_dir)
+
+    @cached_property
+    def lsoa_gaps(self) -> pd.DataFrame:
+        """Residents beyond the walk per LSOA and bundle (``requirements.gap_population``)."""
+        return requirements.gap_population(
+            self.minutes_to_nearest,
+            self.demand,
+            assignment=self.plan.assignment,
+            by="lsoa",
+            minutes=self.minutes or settings.walk_minutes,
+        )
+
     # -- equity --------------------------------------------------------------
     @cached_property
     def equity(self) -> equity.EquityTables:
@@ -474,6 +509,35 @@ class Study:
             area_name=self.profile.name,
             minutes=self.minutes,
         )
+
+    @cached_property
+    def equity_gap_points(self) -> pd.DataFrame:
+        """Postcodes with residents beyond the walk, per bundle: all, and 65+ at their speed.
+
+        Columns ``lon``, ``lat``, ``population``, ``imd_decile``, ``age_65_plus``, one
+        boolean per bundle (beyond the walk at the default speed) and one per bundle named
+        ``"<bundle>" + OLDER_SUFFIX`` (has 65+ residents, beyond the walk at their speed);
+        only points beyond in at least one of them.
+        """
+        bundles = list(self.bundles)
+        minutes = self.minutes or settings.walk_minutes
+        slow = equity.minutes_at_speed(
+            self.minutes_to_nearest, speed_m_per_min=self.equity.speeds["age_65_plus"]
+        )
+        beyond = {
+            key: requirements.gap_points(
+                nearest, self.demand, assignment=self.plan.assignment, measures=bundles,
+                minutes=minutes,
+            )
+            for key, nearest in (("all", self.minutes_to_nearest), ("65+", slow))
+        }  # fmt: skip
+        pts = pd.DataFrame(self.demand[["lon", "lat", "population", "imd_decile", "age_65_plus"]])
+        older = {b: b + OLDER_SUFFIX for b in bundles}
+        for b in bundles:
+            pts[b] = beyond["all"][b].reindex(pts.index, fill_value=False).astype(bool)
+            old = beyond["65+"][b].reindex(pts.index, fill_value=False).astype(bool)
+            pts[older[b]] = old & (pts["age_65_plus"] > 0)
+        return pts[pts[[*bundles, *older.values()]].any(axis=1)]
 
     # -- hubs ----------------------------------------------------------------
     @property
@@ -530,6 +594,30 @@ class Study:
     def hubs(self) -> pd.DataFrame:
         """One hub per locality of the plan (the columns of ``hubs.csv``)."""
         return self.hub_analysis.balance
+
+    def _catchments_of(self, table: pd.DataFrame) -> gpd.GeoDataFrame:
+        """Walk catchments of the hubs of a hubs table (those among the candidates)."""
+        candidates = self.hub_analysis.candidates
+        ids = table["hub_asset_id"].astype(str)
+        return hubs.hub_catchments(
+            self.model,
+            candidates,
+            [str(h) for h in table.loc[ids.isin(candidates.index), "hub_asset_id"]],
+            minutes=self.minutes,
+            speed_m_per_min=self.speed_m_per_min,
+        )
+
+    @cached_property
+    def hub_catchments(self) -> gpd.GeoDataFrame:
+        """Walk catchments of the published plan's hubs (:attr:`hubs`), for the maps."""
+        return self._catchments_of(self.hubs)
+
+    @cached_property
+    def joint_hub_catchments(self) -> gpd.GeoDataFrame | None:
+        """Walk catchments of the joint plan's hubs (None without a joint plan)."""
+        if self.hub_analysis.joint is None:
+            return None
+        return self._catchments_of(self.hub_analysis.joint_hubs)
 
     @cached_property
     def closure_impact(self) -> coverage.ClosureImpact:

@@ -18,7 +18,14 @@ from nwm_geo import settings
 from nwm_geo.report._method import RunInfo
 from nwm_geo.requirements import RequirementsOutline, register_shortfall
 
-__all__ = ["BUNDLE_MEANING", "DATA_SHEETS", "READING_ROW_LIMIT", "WorkbookContext"]
+__all__ = [
+    "BUNDLE_MEANING",
+    "CASE_COLUMNS",
+    "DATA_SHEETS",
+    "LOCALITY_CASE_COLUMNS",
+    "READING_ROW_LIMIT",
+    "WorkbookContext",
+]
 
 #: Every sheet meant for reading stays under this many rows; longer tables go to data sheets.
 READING_ROW_LIMIT: int = 300
@@ -41,6 +48,16 @@ BUNDLE_MEANING: dict[str, str] = {
 
 #: Rows of one table on a reading sheet before the rest is left to a data sheet.
 _MAX_TABLE = 60
+
+#: The business-case columns in the order every sheet shows them; a locality's sheet
+#: leaves out ``case``, ``locality`` and ``id`` (:data:`LOCALITY_CASE_COLUMNS`).
+CASE_COLUMNS: tuple[str, ...] = (
+    "case", "locality", "rule", "action", "name", "address", "category", "owner_type",
+    "measure", "population", "evidence", "register_note", "id",
+)  # fmt: skip
+LOCALITY_CASE_COLUMNS: tuple[str, ...] = tuple(
+    c for c in CASE_COLUMNS if c not in {"case", "locality", "id"}
+)
 
 #: The data sheets, by key: (sheet name, what it holds).
 DATA_SHEETS: dict[str, tuple[str, str]] = {

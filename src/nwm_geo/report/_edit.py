@@ -15,15 +15,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from nwm_geo._io import atomic_path
 from nwm_geo._safe import neutralise_formula
 from nwm_geo.report._method import _public_text
-from nwm_geo.report._sheet import label, number_format, public_columns
+from nwm_geo.report._sheet import (
+    HEAD_FILL,
+    HEAD_FONT,
+    SECTION_FONT,
+    label,
+    number_format,
+    public_columns,
+)
 
-__all__ = ["finish_workbook", "sheet_name"]
+__all__ = ["finish_sheets", "finish_workbook", "sheet_name"]
 
 
 def sheet_name(name: str, taken: set[str] | None = None) -> str:
@@ -44,10 +51,6 @@ def sheet_name(name: str, taken: set[str] | None = None) -> str:
 # Stages that add lines to a written workbook (load, edit, save atomically) find each
 # locality sheet by its title "Locality: <name>" in cell A1 and use these helpers, so
 # their cells are published by the same rules as the rest.
-_BOLD = Font(bold=True)
-_HEAD = Font(bold=True, color="FFFFFF")
-_HEAD_FILL = PatternFill("solid", fgColor="305496")
-_SECTION = Font(bold=True, size=13)
 
 
 def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
@@ -77,7 +80,7 @@ def _write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str =
     One number format per quantity (:func:`._sheet.number_format`), names as headings
     (:func:`._sheet.label`), personal-data columns dropped.
     """
-    _put(ws, row, 1, title, font=_SECTION)
+    _put(ws, row, 1, title, font=SECTION_FONT)
     row += 1
     if note:
         _put(ws, row, 1, note)
@@ -87,8 +90,8 @@ def _write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str =
         _put(ws, row, 1, "(none)")
         return row + 2
     for j, col in enumerate(flat.columns, start=1):
-        _put(ws, row, j, label(col), font=_HEAD)
-        ws.cell(row=row, column=j).fill = _HEAD_FILL
+        _put(ws, row, j, label(col), font=HEAD_FONT)
+        ws.cell(row=row, column=j).fill = HEAD_FILL
     formats = [number_format(c) for c in flat.columns]
     for values in flat.itertuples(index=False):
         row += 1
@@ -119,29 +122,22 @@ def _header_row(ws: Any) -> int:
     return 1
 
 
-def finish_workbook(path: str | os.PathLike[str]) -> Path:
-    """Give every sheet of a saved workbook the briefing's set-up, where it lacks it.
+def finish_sheets(wb: Any) -> None:
+    """Give every sheet of an open workbook the briefing's set-up, where it lacks it.
 
-    For a stage that adds sheets after :func:`write_requirements_xlsx` (load, add, save):
-    a sheet without frozen headings gets the rows down to its first table heading (a
-    filled cell in column A; row 1 when there is none) frozen, one without a filter gets
-    one from that heading over the used range, and every sheet prints landscape, one
-    page wide, with those rows repeated (unless it has its own print titles); column
-    widths are fitted where none is set. The sheets this module writes keep their own set-up.
+    For the sheets added after the briefing's own (:func:`write_requirements_xlsx`'s
+    ``sheets``): a sheet without frozen headings gets the rows down to its first table
+    heading (a filled cell in column A; row 1 when there is none) frozen, one without a
+    filter gets one from that heading over the used range, and every sheet prints
+    landscape, one page wide, with those rows repeated (unless it has its own print
+    titles); column widths are fitted where none is set. Reading sheets come first,
+    data sheets last. The briefing's own sheets keep their set-up.
 
     Parameters
     ----------
-    path
-        The workbook (rewritten atomically).
-
-    Returns
-    -------
-    Path
+    wb
+        An :class:`openpyxl.Workbook` (edited in place, not saved).
     """
-    from openpyxl import load_workbook
-
-    out = Path(path)
-    wb = load_workbook(out)
     names = list(wb.sheetnames)
     first = [n for n in ("Read me", "Summary") if n in names]
     data = [n for n in names if n.startswith("Data - ")]
@@ -162,6 +158,25 @@ def finish_workbook(path: str | os.PathLike[str]) -> Path:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         if not any(d.width for d in ws.column_dimensions.values()):
             _widths(ws)
+
+
+def finish_workbook(path: str | os.PathLike[str]) -> Path:
+    """Give every sheet of a saved workbook the briefing's set-up (:func:`finish_sheets`).
+
+    Parameters
+    ----------
+    path
+        The workbook (rewritten atomically).
+
+    Returns
+    -------
+    Path
+    """
+    from openpyxl import load_workbook
+
+    out = Path(path)
+    wb = load_workbook(out)
+    finish_sheets(wb)
     with atomic_path(out) as tmp:
         wb.save(tmp)
     return out

@@ -17,13 +17,14 @@ commit hashes and formulas; see :mod:`._sheet`).
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
@@ -32,6 +33,7 @@ from nwm_geo.report._context import (
     _MAX_TABLE,
     BUNDLE_MEANING,
     DATA_SHEETS,
+    LOCALITY_CASE_COLUMNS,
     READING_ROW_LIMIT,
     WorkbookContext,
     _bundles,
@@ -44,10 +46,11 @@ from nwm_geo.report._context import (
     _short_note,
     _whole,
 )
-from nwm_geo.report._edit import finish_workbook, sheet_name
+from nwm_geo.report._edit import finish_sheets, finish_workbook, sheet_name
 from nwm_geo.report._index import IndexFindings
-from nwm_geo.report._method import RunInfo, _run_info, method_rows
-from nwm_geo.report._sheet import SheetBuilder, public_columns
+from nwm_geo.report._method import RunInfo, _run_info
+from nwm_geo.report._reference import _business_sheet, _data_sheets, _method_sheet
+from nwm_geo.report._sheet import SheetBuilder
 from nwm_geo.requirements import RequirementsOutline
 
 __all__ = [
@@ -444,18 +447,7 @@ def _locality(
     )
     sb.table(
         bc,
-        [
-            "rule",
-            "action",
-            "name",
-            "address",
-            "category",
-            "owner_type",
-            "measure",
-            "population",
-            "evidence",
-            "register_note",
-        ],
+        list(LOCALITY_CASE_COLUMNS),
         filtered=True,
         max_rows=_MAX_TABLE,
         more="More cases in the 'Business cases' sheet.",
@@ -561,179 +553,6 @@ def _gaps_section(
     )
 
 
-# -- business cases, method, data ----------------------------------------------------
-def _business_sheet(outline: RequirementsOutline) -> SheetBuilder:
-    sb = SheetBuilder("Business cases")
-    sb.line("Business cases: every case, one row each. Sort and filter with the heading arrows.")
-    sb.print_rows = "1:1"
-    preferred = [
-        "case",
-        "locality",
-        "rule",
-        "action",
-        "name",
-        "address",
-        "category",
-        "owner_type",
-        "measure",
-        "population",
-        "evidence",
-        "register_note",
-        "id",
-    ]
-    # every column of the list (a council's own included), never a personal-data one
-    cases = outline.business_case
-    sb.table(cases, public_columns(cases.reset_index(), preferred), filtered=True, frozen=True)
-    sb.print_rows = f"1:{int(sb.freeze[1:]) - 1}" if sb.freeze else "1:2"
-    return sb
-
-
-def _method_sheet(
-    outline: RequirementsOutline, info: RunInfo, extra: Mapping[str, Any] | None
-) -> SheetBuilder:
-    sb = SheetBuilder("Method and proof")
-    sb.title_rows("Method and proof", "The settings of this run and what the solver proved.")
-    sb.section("Method")
-    rows = method_rows(outline, run_info=info) if not extra else method_rows(outline, **dict(extra))
-    sb.pairs(rows)
-    sb.section(
-        "Optimisations and their proof",
-        "Read from HiGHS's own model status and bound, never from PuLP's word 'Optimal'.",
-    )
-    sb.table(
-        outline.solver_status,
-        [
-            "problem",
-            "measure",
-            "scope",
-            "label",
-            "proven_optimal",
-            "model_status",
-            "mip_gap",
-            "objective",
-            "bound",
-            "solver",
-        ],
-        filtered=True,
-    )
-    return sb
-
-
-def _data_sheets(outline: RequirementsOutline, ctx: WorkbookContext) -> list[SheetBuilder]:
-    ward_name = (
-        ctx.wards["ward_name"] if ctx.wards is not None and "ward_name" in ctx.wards else None
-    )
-    bundles = [b for b in _bundles(outline, ctx) if b in outline.gap_points.columns]
-    gp = outline.gap_points
-    gaps = pd.DataFrame(index=gp.index)
-    if len(gp) and bundles:
-        beyond = gp[bundles].astype(bool)
-        gp = gp[beyond.any(axis=1)]
-        gaps = pd.DataFrame(
-            {
-                "postcode": gp.index.astype(str),
-                "locality": gp["locality"],
-                "ward_name": gp["ward_code"].map(ward_name) if ward_name is not None else "",
-                "ward_code": gp["ward_code"],
-                "population": gp["population"],
-                **{f"beyond: {b}": gp[b].astype(bool) for b in bundles},
-            }
-        ).reset_index(drop=True)
-    overlap = outline.redundant.copy()
-    if len(overlap) and "owner_type" not in overlap.columns:
-        overlap["owner_type"] = [_owner(ctx, c) for c in overlap["category"]]
-    if len(overlap):
-        overlap = overlap.sort_values(["owner_type", "locality", "category"], kind="stable")
-    tables: dict[str, tuple[pd.DataFrame, list[str]]] = {
-        "coverage": (
-            outline.summary,
-            [
-                "locality",
-                "measure",
-                "population",
-                "covered_population",
-                "covered_share",
-                "gap_population",
-                "gap_share",
-                "n_assets",
-                "n_required",
-                "n_redundant",
-                "n_in_minimal_cover",
-            ],
-        ),
-        "required": (
-            outline.required,
-            [
-                "locality",
-                "name",
-                "category",
-                "owner_type",
-                "sole_population",
-                "covered_population",
-                "rank",
-                "address",
-                "ward_name",
-                "asset_id",
-            ],
-        ),
-        "overlap": (
-            overlap,
-            [
-                "owner_type",
-                "locality",
-                "name",
-                "category",
-                "covered_population",
-                "n_overlapping",
-                "redundancy",
-                "address",
-                "ward_name",
-                "asset_id",
-            ],
-        ),
-        "needed": (
-            outline.needed,
-            [
-                "measure",
-                "locality",
-                "name",
-                "category",
-                "required",
-                "in_minimal_cover",
-                "reason",
-                "asset_id",
-            ],
-        ),
-        "sites": (
-            outline.new_sites,
-            [
-                "locality",
-                "measure",
-                "name",
-                "address",
-                "site_type",
-                "category",
-                "owner_type",
-                "marginal_population",
-                "gap_population_within",
-                "lon",
-                "lat",
-                "site_id",
-            ],
-        ),
-        "gaps": (gaps, []),
-    }
-    out = []
-    for key, (frame, cols) in tables.items():
-        name, what = DATA_SHEETS[key]
-        sb = SheetBuilder(name)
-        sb.line(f"Data sheet: {what}.")
-        sb.table(frame, cols or None, filtered=True, frozen=True)
-        sb.print_rows = "1:2"
-        out.append(sb)
-    return out
-
-
 def write_requirements_xlsx(
     outline: RequirementsOutline,
     path: str | os.PathLike[str] | None = None,
@@ -741,8 +560,9 @@ def write_requirements_xlsx(
     run_info: RunInfo | None = None,
     method_extra: Mapping[str, Any] | None = None,
     context: WorkbookContext | None = None,
+    sheets: Sequence[Callable[[Any], object]] = (),
 ) -> Path:
-    """Write the outline of asset requirements as a briefing workbook, atomically.
+    """Write the outline of asset requirements as a briefing workbook, atomically, once.
 
     Parameters
     ----------
@@ -758,6 +578,11 @@ def write_requirements_xlsx(
     context
         The area, its wards and plan, the reconciliation, bundles and owners
         (:class:`WorkbookContext`); sections without data are left out.
+    sheets
+        Producers of more sheets, each called with the open workbook, in order (e.g.
+        :func:`equity_sheet`, :func:`closure_impact_sheet`, :func:`hub_sheet`); the
+        sheets they add get the briefing's set-up (:func:`finish_sheets`) and the file is
+        saved once.
 
     Returns
     -------
@@ -782,13 +607,20 @@ def write_requirements_xlsx(
     taken = {"read me", "summary", "business cases", "method and proof"}
     taken |= {name.lower() for name, _ in DATA_SHEETS.values()}
     names = {loc: sheet_name(loc, taken) for loc in outline.localities}
-    sheets = [_readme(outline, ctx, info, names), _summary(outline, ctx, info)]
-    sheets += [_locality(outline, ctx, info, loc, names[loc]) for loc in outline.localities]
-    sheets += [_business_sheet(outline), _method_sheet(outline, info, method_extra)]
-    sheets += _data_sheets(outline, ctx)
+    builders = [_readme(outline, ctx, info, names), _summary(outline, ctx, info)]
+    builders += [_locality(outline, ctx, info, loc, names[loc]) for loc in outline.localities]
+    builders += [_business_sheet(outline), _method_sheet(outline, info, method_extra)]
+    builders += _data_sheets(outline, ctx)
     wb = Workbook(write_only=True)
-    for sb in sheets:
+    for sb in builders:
         sb.write(wb)
+    if sheets:  # the streamed sheets, read back in memory, take the producers' sheets
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        wb = load_workbook(buffer)
+        for produce in sheets:
+            produce(wb)
+        finish_sheets(wb)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return path
