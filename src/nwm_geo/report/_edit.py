@@ -53,7 +53,7 @@ def sheet_name(name: str, taken: set[str] | None = None) -> str:
 # their cells are published by the same rules as the rest.
 
 
-def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
+def put_cell(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
     """Write one cell of a loaded workbook; text is published safely, never a formula."""
     if isinstance(value, np.generic):
         value = value.item()
@@ -68,41 +68,41 @@ def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -
         cell.font = font
 
 
-def _public(df: pd.DataFrame) -> pd.DataFrame:
+def public_table(df: pd.DataFrame) -> pd.DataFrame:
     """Return the table without personal-data columns (index levels included)."""
     flat = df.reset_index()
     return flat[public_columns(flat)]
 
 
-def _write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = "") -> int:
+def write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = "") -> int:
     """Write a titled table into a loaded worksheet at ``row``; return the next free row.
 
     One number format per quantity (:func:`._sheet.number_format`), names as headings
     (:func:`._sheet.label`), personal-data columns dropped.
     """
-    _put(ws, row, 1, title, font=SECTION_FONT)
+    put_cell(ws, row, 1, title, font=SECTION_FONT)
     row += 1
     if note:
-        _put(ws, row, 1, note)
+        put_cell(ws, row, 1, note)
         row += 1
-    flat = _public(df)
+    flat = public_table(df)
     if len(flat) == 0:
-        _put(ws, row, 1, "(none)")
+        put_cell(ws, row, 1, "(none)")
         return row + 2
     for j, col in enumerate(flat.columns, start=1):
-        _put(ws, row, j, label(col), font=HEAD_FONT)
+        put_cell(ws, row, j, label(col), font=HEAD_FONT)
         ws.cell(row=row, column=j).fill = HEAD_FILL
     formats = [number_format(c) for c in flat.columns]
     for values in flat.itertuples(index=False):
         row += 1
         for j, v in enumerate(values, start=1):
-            _put(ws, row, j, v)
+            put_cell(ws, row, j, v)
             if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool):
                 ws.cell(row=row, column=j).number_format = formats[j - 1] or "General"
     return row + 2
 
 
-def _widths(ws: Any, *, max_width: int = 60) -> None:
+def fit_widths(ws: Any, *, max_width: int = 60) -> None:
     """Fit the column widths of a loaded worksheet to its values."""
     widths: dict[int, int] = {}
     for row in ws.iter_rows():
@@ -157,7 +157,7 @@ def finish_sheets(wb: Any) -> None:
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         if not any(d.width for d in ws.column_dimensions.values()):
-            _widths(ws)
+            fit_widths(ws)
 
 
 def finish_workbook(path: str | os.PathLike[str]) -> Path:

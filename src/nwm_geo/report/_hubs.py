@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 
 from nwm_geo import hubs
 from nwm_geo._io import atomic_path
-from nwm_geo.report._edit import _put, _widths, _write_table
+from nwm_geo.report._edit import fit_widths, put_cell, write_table
 from nwm_geo.report._sheet import BOLD_FONT
 
 __all__ = ["HUB_SHEET", "add_hub_sheet", "hub_sheet"]
@@ -52,13 +52,13 @@ def hub_sheet(wb: Any, analysis: hubs.HubAnalysis, *, notes: Sequence[str] = ())
     if HUB_SHEET in wb.sheetnames:
         del wb[HUB_SHEET]
     ws = wb.create_sheet(HUB_SHEET)  # the last sheet: the locality sheets keep their places
-    _put(ws, 1, 1, "Community hubs: one hub per locality", font=BOLD_FONT)
+    put_cell(ws, 1, 1, "Community hubs: one hub per locality", font=BOLD_FONT)
     row = 2
     for line in [*analysis.notes, *notes]:
-        _put(ws, row, 1, line)
+        put_cell(ws, row, 1, line)
         row += 1
     row += 1
-    row = _write_table(
+    row = write_table(
         ws,
         row,
         "Residents within the walk of their own locality's hub: three plans side by side",
@@ -68,13 +68,13 @@ def hub_sheet(wb: Any, analysis: hubs.HubAnalysis, *, notes: Sequence[str] = ())
         "localities and hubs together",
     )
     cols = [*hubs.HUB_COLUMNS, "ties", "runner_up_name", "runner_up_within", "n_candidates"]
-    row = _write_table(
+    row = write_table(
         ws,
         row,
         "Hubs of the published localities (hubs.csv)",
         _shares(analysis.balance[cols]).set_index("locality"),
     )
-    row = _write_table(
+    row = write_table(
         ws,
         row,
         "What balance costs in coverage: the joint optimum at a few balance caps",
@@ -82,12 +82,12 @@ def hub_sheet(wb: Any, analysis: hubs.HubAnalysis, *, notes: Sequence[str] = ())
         note="worst deviation = the worst relative gap to the mean population or asset count "
         "of any locality; balance cost in percentage points over the balance-only optimum",
     )
-    row = _write_table(
+    row = write_table(
         ws, row, "The council's named hubs in the register", analysis.named.set_index("named_hub")
     )
     cand = pd.DataFrame(analysis.candidates.drop(columns=analysis.candidates.geometry.name))
-    _write_table(ws, row, "Hub candidates", cand)
-    _widths(ws)
+    write_table(ws, row, "Hub candidates", cand)
+    fit_widths(ws)
 
 
 def add_hub_sheet(path: Path, analysis: hubs.HubAnalysis, *, notes: Sequence[str] = ()) -> Path:

@@ -15,8 +15,8 @@ from nwm_geo.report._context import (
     CASE_COLUMNS,
     DATA_SHEETS,
     WorkbookContext,
-    _bundles,
-    _owner,
+    bundles_of,
+    owner_of,
 )
 from nwm_geo.report._method import RunInfo, method_rows
 from nwm_geo.report._sheet import SheetBuilder, public_columns
@@ -25,7 +25,7 @@ from nwm_geo.requirements import RequirementsOutline
 __all__: list[str] = []
 
 
-def _business_sheet(outline: RequirementsOutline) -> SheetBuilder:
+def business_sheet(outline: RequirementsOutline) -> SheetBuilder:
     sb = SheetBuilder("Business cases")
     sb.line("Business cases: every case, one row each. Sort and filter with the heading arrows.")
     sb.print_rows = "1:1"
@@ -38,7 +38,7 @@ def _business_sheet(outline: RequirementsOutline) -> SheetBuilder:
     return sb
 
 
-def _method_sheet(
+def method_sheet(
     outline: RequirementsOutline, info: RunInfo, extra: Mapping[str, Any] | None
 ) -> SheetBuilder:
     sb = SheetBuilder("Method and proof")
@@ -69,11 +69,11 @@ def _method_sheet(
     return sb
 
 
-def _data_sheets(outline: RequirementsOutline, ctx: WorkbookContext) -> list[SheetBuilder]:
+def data_sheets(outline: RequirementsOutline, ctx: WorkbookContext) -> list[SheetBuilder]:
     ward_name = (
         ctx.wards["ward_name"] if ctx.wards is not None and "ward_name" in ctx.wards else None
     )
-    bundles = [b for b in _bundles(outline, ctx) if b in outline.gap_points.columns]
+    bundles = [b for b in bundles_of(outline, ctx) if b in outline.gap_points.columns]
     gp = outline.gap_points
     gaps = pd.DataFrame(index=gp.index)
     if len(gp) and bundles:
@@ -91,7 +91,7 @@ def _data_sheets(outline: RequirementsOutline, ctx: WorkbookContext) -> list[She
         ).reset_index(drop=True)
     overlap = outline.redundant.copy()
     if len(overlap) and "owner_type" not in overlap.columns:
-        overlap["owner_type"] = [_owner(ctx, c) for c in overlap["category"]]
+        overlap["owner_type"] = [owner_of(ctx, c) for c in overlap["category"]]
     if len(overlap):
         overlap = overlap.sort_values(["owner_type", "locality", "category"], kind="stable")
     tables: dict[str, tuple[pd.DataFrame, list[str]]] = {

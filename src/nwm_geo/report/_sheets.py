@@ -17,7 +17,7 @@ import pandas as pd
 from openpyxl import Workbook, load_workbook
 
 from nwm_geo._io import atomic_path
-from nwm_geo.report._edit import _public, _put, _widths, sheet_name
+from nwm_geo.report._edit import fit_widths, public_table, put_cell, sheet_name
 from nwm_geo.report._sheet import BOLD_FONT, HEAD_FILL, HEAD_FONT, SECTION_FONT
 
 __all__ = ["add_closure_impact_sheet", "closure_impact_sheet", "write_tables_xlsx"]
@@ -41,17 +41,17 @@ _IMPACT_HEADERS: dict[str, str] = {
 
 def _table(ws: Any, row: int, title: str, frame: pd.DataFrame, *, note: str = "") -> int:
     """Write a titled table; percentages and minutes to one decimal, counts whole."""
-    _put(ws, row, 1, title, font=SECTION_FONT)
+    put_cell(ws, row, 1, title, font=SECTION_FONT)
     row += 1
     if note:
-        _put(ws, row, 1, note)
+        put_cell(ws, row, 1, note)
         row += 1
-    flat = _public(frame) if frame.index.name is not None else frame.reset_index(drop=True)
+    flat = public_table(frame) if frame.index.name is not None else frame.reset_index(drop=True)
     if len(flat) == 0:
-        _put(ws, row, 1, "(none)")
+        put_cell(ws, row, 1, "(none)")
         return row + 2
     for j, col in enumerate(flat.columns, start=1):
-        _put(ws, row, j, str(col).replace("_", " "), font=HEAD_FONT)
+        put_cell(ws, row, j, str(col).replace("_", " "), font=HEAD_FONT)
         ws.cell(row=row, column=j).fill = HEAD_FILL
     decimals = [
         any(w in str(c).lower() for w in ("pct", "%", "minutes", "points")) for c in flat.columns
@@ -59,7 +59,7 @@ def _table(ws: Any, row: int, title: str, frame: pd.DataFrame, *, note: str = ""
     for values in flat.itertuples(index=False):
         row += 1
         for j, v in enumerate(values, start=1):
-            _put(ws, row, j, v)
+            put_cell(ws, row, j, v)
             if isinstance(v, float | np.floating | int | np.integer) and not isinstance(v, bool):
                 ws.cell(row=row, column=j).number_format = "0.0" if decimals[j - 1] else "#,##0"
     return row + 2
@@ -110,10 +110,10 @@ def closure_impact_sheet(
     row = 1
     for text in [*lines, note]:
         if text:
-            _put(ws, row, 1, text)
+            put_cell(ws, row, 1, text)
             row += 1
     _table(ws, row + 1, "Sites whose closure leaves residents without access", shown)
-    _widths(ws)
+    fit_widths(ws)
 
 
 def add_closure_impact_sheet(
@@ -165,13 +165,13 @@ def write_tables_xlsx(
     ws = wb.active
     taken: set[str] = set()
     ws.title = sheet_name("Summary", taken)
-    _put(ws, 1, 1, title, font=SECTION_FONT)
+    put_cell(ws, 1, 1, title, font=SECTION_FONT)
     for i, text in enumerate(lines, start=2):
-        _put(ws, i, 1, text, font=BOLD_FONT if text.endswith(":") else None)
+        put_cell(ws, i, 1, text, font=BOLD_FONT if text.endswith(":") else None)
     for name, (heading, frame) in tables.items():
         sheet = wb.create_sheet(sheet_name(name, taken))
         _table(sheet, 1, heading, frame)
-        _widths(sheet)
+        fit_widths(sheet)
     ws.column_dimensions["A"].width = 110
     path = Path(path)
     with atomic_path(path) as tmp:

@@ -30,26 +30,26 @@ from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import atomic_path
 from nwm_geo.report._context import (
-    _MAX_TABLE,
     BUNDLE_MEANING,
     DATA_SHEETS,
     LOCALITY_CASE_COLUMNS,
+    MAX_TABLE_ROWS,
     READING_ROW_LIMIT,
     WorkbookContext,
-    _bundles,
-    _caveats,
-    _n,
-    _owner,
-    _pct,
-    _proof,
-    _rule_counts,
-    _short_note,
-    _whole,
+    as_number,
+    bundles_of,
+    caveat_rows,
+    owner_of,
+    percent_text,
+    proof_text,
+    rule_counts,
+    short_note,
+    whole_area,
 )
 from nwm_geo.report._edit import finish_sheets, finish_workbook, sheet_name
 from nwm_geo.report._index import IndexFindings
 from nwm_geo.report._method import RunInfo, _run_info
-from nwm_geo.report._reference import _business_sheet, _data_sheets, _method_sheet
+from nwm_geo.report._reference import business_sheet, data_sheets, method_sheet
 from nwm_geo.report._sheet import SheetBuilder
 from nwm_geo.requirements import RequirementsOutline
 
@@ -91,8 +91,10 @@ def index_findings(
     return IndexFindings(
         headlines=tuple(_headlines(outline, ctx, info)),
         grid=_grid(outline, ctx),
-        proof=_proof(outline, info),
-        caveats=tuple(f"{k}: {v}" for k, v in _caveats(ctx, info) if k != "Sources and licences"),
+        proof=proof_text(outline, info),
+        caveats=tuple(
+            f"{k}: {v}" for k, v in caveat_rows(ctx, info) if k != "Sources and licences"
+        ),
     )
 
 
@@ -137,7 +139,7 @@ def _readme(
         ),
     ]
     parts: list[tuple[str, str, str]] = [("About", k, v) for k, v in rows]
-    bundles = _bundles(outline, ctx)
+    bundles = bundles_of(outline, ctx)
     parts += [
         ("The three bundles", k, v)
         for k, v in [
@@ -224,7 +226,7 @@ def _readme(
             *[(f"Rule {rid}", text) for rid, text in outline.rules.items()],
         ]
     ]
-    caveats = _caveats(ctx, info)
+    caveats = caveat_rows(ctx, info)
     parts += [("Data caveats", k, v) for k, v in caveats]
     sb.table(
         pd.DataFrame(parts, columns=["part", "topic", "text"]),
@@ -238,12 +240,12 @@ def _readme(
 # -- Summary -------------------------------------------------------------------------
 def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo) -> list[str]:
     minutes, _ = info.walk()
-    whole = _whole(outline)
-    bundles = [b for b in _bundles(outline, ctx) if b in whole.index]
+    whole = whole_area(outline)
+    bundles = [b for b in bundles_of(outline, ctx) if b in whole.index]
     bc = outline.business_case
     out = []
     if bundles:
-        pop = int(_n(whole.loc[bundles[0], "population"]))
+        pop = int(as_number(whole.loc[bundles[0], "population"]))
         out.append(
             f"{ctx.area} has {pop:,} residents in {len(outline.localities)} localities"
             + (f"; the plan: {info.localities}" if info.localities else "")
@@ -251,9 +253,13 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
         )
     for b in bundles:
         r = whole.loc[b]
+        within, beyond = (
+            int(as_number(r["covered_population"])),
+            int(as_number(r["gap_population"])),
+        )
         out.append(
-            f"{_pct(r['covered_share'])} of residents ({int(_n(r['covered_population'])):,}) are "
-            f"within a {minutes:g}-minute walk of '{b}'; {int(_n(r['gap_population'])):,} are "
+            f"{percent_text(r['covered_share'])} of residents ({within:,}) are "
+            f"within a {minutes:g}-minute walk of '{b}'; {beyond:,} are "
             "beyond it."
         )
     for b in bundles:
@@ -263,10 +269,10 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
             loc = str(worst["gap_share"].idxmax())
             out.append(
                 f"For '{b}' the largest gap is in {loc}: "
-                f"{_pct(worst.loc[loc, 'gap_share'])} of its residents are beyond the walk."
+                f"{percent_text(worst.loc[loc, 'gap_share'])} of its residents are beyond the walk."
             )
     if len(bc):
-        counts = _rule_counts(bc)
+        counts = rule_counts(bc)
         parts = []
         for rid, words in [
             ("R1", "council asset{s} to retain and invest in"),
@@ -307,21 +313,23 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
 
 
 def _grid(outline: RequirementsOutline, ctx: WorkbookContext) -> pd.DataFrame:
-    bundles = list(_bundles(outline, ctx))
+    bundles = list(bundles_of(outline, ctx))
     s = outline.summary
     rows = []
     for loc in [*outline.localities, None]:
-        part = _whole(outline) if loc is None else s.xs(loc, level="locality")
+        part = whole_area(outline) if loc is None else s.xs(loc, level="locality")
         row: dict[str, Any] = {"locality": ctx.area + " (all)" if loc is None else loc}
         first = next((b for b in bundles if b in part.index), None)
-        row["population"] = int(_n(part.loc[first, "population"])) if first else None
+        row["population"] = int(as_number(part.loc[first, "population"])) if first else None
         for b in bundles:
-            row[f"share: {b}"] = _n(part.loc[b, "covered_share"]) if b in part.index else None
+            row[f"share: {b}"] = (
+                as_number(part.loc[b, "covered_share"]) if b in part.index else None
+            )
         if ctx.coverage is not None and "all three bundles" in ctx.coverage.index:
             col = ctx.area if loc is None else loc
             if col in ctx.coverage.columns:
                 row["share: all three bundles"] = (
-                    _n(ctx.coverage.loc["all three bundles", col]) / 100
+                    as_number(ctx.coverage.loc["all three bundles", col]) / 100
                 )
         bc = outline.business_case
         here = bc if loc is None else bc[bc["locality"] == loc]
@@ -337,7 +345,7 @@ def _summary(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo) 
     sb = SheetBuilder("Summary")
     sb.title_rows(f"{ctx.area}: summary of the outline of asset requirements", info.network)
     sb.section("Headline findings")
-    for i, text in enumerate([*_headlines(outline, ctx, info), _proof(outline, info)], start=1):
+    for i, text in enumerate([*_headlines(outline, ctx, info), proof_text(outline, info)], start=1):
         sb.line(f"{i}. {text}", wrap=True)
     sb.section(
         f"Share of residents within a {minutes:g}-minute walk, by locality and bundle",
@@ -373,7 +381,7 @@ def _equity_section(sb: SheetBuilder, ctx: WorkbookContext, loc: str) -> None:
     if ctx.equity is None or loc not in ctx.equity:
         return
     sb.section("Deprivation and age", ctx.equity_note)
-    sb.table(ctx.equity[loc], max_rows=_MAX_TABLE)
+    sb.table(ctx.equity[loc], max_rows=MAX_TABLE_ROWS)
 
 
 def _locality(
@@ -381,14 +389,14 @@ def _locality(
 ) -> SheetBuilder:
     minutes, _ = info.walk()
     t = outline.for_locality(loc)
-    bundles = _bundles(outline, ctx)
+    bundles = bundles_of(outline, ctx)
     summ = t["summary"]
     sb = SheetBuilder(title)
     wards = None
     if ctx.wards is not None and "locality" in ctx.wards.columns:
         wards = ctx.wards[ctx.wards["locality"] == loc]
     first = next((b for b in bundles if b in summ.index), None)
-    pop = int(_n(summ.loc[first, "population"])) if first else None
+    pop = int(as_number(summ.loc[first, "population"])) if first else None
     ward_names = ", ".join(sorted(wards["ward_name"].astype(str))) if wards is not None else ""
     sb.title_rows(
         f"Locality: {loc}",
@@ -406,15 +414,15 @@ def _locality(
     if ctx.locality_figures is not None and loc in ctx.locality_figures.index:
         f = ctx.locality_figures.loc[loc]
         figures += [
-            ("Residents", int(_n(f["population"]))),
-            ("Assets in the register", int(_n(f["assets"]))),
+            ("Residents", int(as_number(f["population"]))),
+            ("Assets in the register", int(as_number(f["assets"]))),
         ]
         for key, words in [("population_dev_pct", "Residents"), ("assets_dev_pct", "Assets")]:
             if key in f:
-                figures.append((f"{words} against the average locality", _n(f[key]) / 100))
+                figures.append((f"{words} against the average locality", as_number(f[key]) / 100))
                 fmt[f"{words} against the average locality"] = "+0.0%;-0.0%;0.0%"
     bc = t["business_case"]
-    counts = _rule_counts(bc)
+    counts = rule_counts(bc)
     figures.append(
         (
             "Business cases",
@@ -436,8 +444,8 @@ def _locality(
     sb.table(by_bundle.rename(columns={"measure": "bundle"}), ["bundle", *cols])
     sb.section("Coverage by category")
     by_cat = summ[~summ.index.isin(list(bundles))].rename_axis("category").reset_index()
-    by_cat["owner_type"] = [_owner(ctx, c) for c in by_cat["category"]]
-    by_cat["register_note"] = [_short_note(ctx, c) for c in by_cat["category"]]
+    by_cat["owner_type"] = [owner_of(ctx, c) for c in by_cat["category"]]
+    by_cat["register_note"] = [short_note(ctx, c) for c in by_cat["category"]]
     sb.table(by_cat, ["category", "owner_type", *cols, "register_note"])
     _hub_section(sb, ctx, loc)
     _equity_section(sb, ctx, loc)
@@ -449,7 +457,7 @@ def _locality(
         bc,
         list(LOCALITY_CASE_COLUMNS),
         filtered=True,
-        max_rows=_MAX_TABLE,
+        max_rows=MAX_TABLE_ROWS,
         more="More cases in the 'Business cases' sheet.",
     )
     sb.section(
@@ -458,7 +466,7 @@ def _locality(
         "the walk; ranked by those residents.",
     )
     req = t["required"].copy()
-    req["register_note"] = [_short_note(ctx, c) for c in req["category"]]
+    req["register_note"] = [short_note(ctx, c) for c in req["category"]]
     sb.table(
         req,
         [
@@ -471,7 +479,7 @@ def _locality(
             "address",
             "register_note",
         ],
-        max_rows=_MAX_TABLE,
+        max_rows=MAX_TABLE_ROWS,
         more=f"More in '{DATA_SHEETS['required'][0]}'.",
     )
     sb.section(
@@ -609,8 +617,8 @@ def write_requirements_xlsx(
     names = {loc: sheet_name(loc, taken) for loc in outline.localities}
     builders = [_readme(outline, ctx, info, names), _summary(outline, ctx, info)]
     builders += [_locality(outline, ctx, info, loc, names[loc]) for loc in outline.localities]
-    builders += [_business_sheet(outline), _method_sheet(outline, info, method_extra)]
-    builders += _data_sheets(outline, ctx)
+    builders += [business_sheet(outline), method_sheet(outline, info, method_extra)]
+    builders += data_sheets(outline, ctx)
     wb = Workbook(write_only=True)
     for sb in builders:
         sb.write(wb)
