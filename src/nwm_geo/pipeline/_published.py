@@ -15,8 +15,9 @@ from typing import Any
 import pandas as pd
 
 from nwm_geo import coverage, data, maps, network, report, settings
+from nwm_geo.pipeline._notes import data_note
 from nwm_geo.pipeline._provenance import walk_text
-from nwm_geo.pipeline._study import OLDER_SUFFIX, Study, data_note
+from nwm_geo.pipeline._study import OLDER_SUFFIX, Study
 from nwm_geo.pipeline._summaries import coverage_by_locality, equity_sections
 from nwm_geo.pipeline._write import write_csv
 
