@@ -360,6 +360,7 @@ def test_real_65_plus_never_above_default_speed(real: tuple[str, equity.EquityTa
 # everywhere users look: files, workbook, map (the SYNTHETIC council)
 
 
+@pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
 def test_run_writes_the_equity_files_sheet_and_map(synthetic_area, tmp_path) -> None:
     from openpyxl import load_workbook
 

@@ -323,7 +323,15 @@ def test_a_tie_goes_to_the_first_candidate_and_is_shown(area: dict) -> None:
 # ----------------------------------------------------------------------- joint model
 
 
-@pytest.mark.parametrize("cap", [0.12, 0.15, 0.2, 0.6])
+@pytest.mark.parametrize(
+    "cap",
+    [
+        0.12,
+        0.15,
+        pytest.param(0.2, marks=pytest.mark.integration),  # slow (fast tier < 60 s)
+        pytest.param(0.6, marks=pytest.mark.integration),
+    ],
+)
 def test_joint_optimum_matches_brute_force_and_each_locality_has_one_hub(
     area: dict, cap: float
 ) -> None:

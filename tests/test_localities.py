@@ -593,6 +593,7 @@ def _flow_under_clock(step: float) -> loc.LocalityPlan:
     return loc.partition(wards, k=3, method="flow", clock=_FakeClock(step))
 
 
+@pytest.mark.integration  # slow (fast tier < 60 s)
 def test_flow_heuristic_does_not_depend_on_machine_speed() -> None:
     """Regression: the annealing temperature followed the wall clock, so the same seed
     gave different plans on a fast and a slow (or loaded) machine.

@@ -107,14 +107,17 @@ def test_the_40_unit_map_that_blew_up_returns_a_plan_when_time_runs_out() -> Non
     assert plan.runtime_s <= 60 + 1_000 + 1  # the jump itself, nothing more
 
 
+@pytest.mark.integration  # slow: a 40-unit solve (fast tier < 60 s)
 def test_the_40_unit_map_is_proven_with_time_to_spare() -> None:
     units = voronoi(40, 40)
-    plan = loc.partition(units, k=5, time_limit_s=60)
+    # a clock that counts calls, not seconds: the proof never depends on a busy machine
+    plan = loc.partition(units, k=5, time_limit_s=60, clock=_JumpClock(1e-4))
     _valid(plan, units, 5)
     assert plan.proven_optimal and plan.gap_points == 0
     assert "band bisection" in plan.method
 
 
+@pytest.mark.integration  # slow: a 40-unit solve (fast tier < 60 s)
 def test_alternatives_on_a_map_too_large_to_enumerate_still_rank_plans() -> None:
     """Regression: alternatives() always enumerated and raised "no plan" at 40 units."""
     units = voronoi(40, 40)
@@ -126,10 +129,11 @@ def test_alternatives_on_a_map_too_large_to_enumerate_still_rank_plans() -> None
     assert objectives == sorted(objectives)
 
 
+@pytest.mark.integration  # slow: a 40-unit solve (fast tier < 60 s)
 def test_alternatives_with_more_sets_than_the_mip_takes_rank_the_proven_plan_first() -> None:
     """Regression: with about 157,000 sets every ranked MIP was killed at the deadline."""
     units = voronoi(40, 40)
-    alts = loc.alternatives(units, k=5, n=3, time_limit_s=60)
+    alts = loc.alternatives(units, k=5, n=3, time_limit_s=60, clock=_JumpClock(1e-4))
     assert alts.best is not None
     _valid(alts.best, units, 5)
     assert alts.best.proven_optimal
@@ -137,6 +141,7 @@ def test_alternatives_with_more_sets_than_the_mip_takes_rank_the_proven_plan_fir
     assert all(p.objective >= alts.best.objective - 1e-12 for p in alts.ranked)
 
 
+@pytest.mark.integration  # slow: a 40-unit solve (fast tier < 60 s)
 def test_an_enumeration_budget_falls_back_to_the_flow_model() -> None:
     units = voronoi(40, 40)
     plan = loc.partition(units, k=5, time_limit_s=20, max_sets=500)

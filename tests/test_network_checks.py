@@ -92,6 +92,7 @@ def test_a_tiny_network_in_the_area_is_refused_by_the_study(
         _ = study.model
 
 
+@pytest.mark.integration  # slow: solves the synthetic council's plan (fast tier < 60 s)
 def test_one_asset_register_balances_population_only(synthetic_area: tuple[Path, Path]) -> None:
     profile, data_dir = synthetic_area
     sites = data_dir / "assets" / "sites.csv"

@@ -65,6 +65,7 @@ def _check_pages(pdf: Path, tmp: Path, localities: list[str]) -> None:
             assert "within 15 min" in text
 
 
+@pytest.mark.integration  # slow: a whole study and its PDF (fast tier < 60 s)
 def test_pack_has_a_summary_and_one_page_per_locality(
     synthetic_area: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -83,6 +84,7 @@ def test_pack_has_a_summary_and_one_page_per_locality(
     assert f"Hub: {study.register.at[hub_id, 'name']}" in text
 
 
+@pytest.mark.integration  # slow: a whole study and its PDF (fast tier < 60 s)
 def test_pack_marks_the_hub_when_the_study_has_one(
     synthetic_area: tuple[Path, Path], tmp_path: Path
 ) -> None:

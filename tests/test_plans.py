@@ -26,6 +26,7 @@ def _never(*args: object, **kwargs: object) -> None:
     raise AssertionError("the plan was re-solved")
 
 
+@pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
 def test_the_written_plan_is_read_back_and_never_re_solved(
     synthetic_area: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -127,6 +128,7 @@ def test_compare_plans_matches_renamed_localities_and_finds_moved_wards(
         localities.compare_plans(study.wards, a, a.iloc[:3])
 
 
+@pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
 def test_locality_names_are_identical_between_runs(synthetic_area: tuple[Path, Path]) -> None:
     one, two = _study(synthetic_area), _study(synthetic_area)
     assert one.plan.assignment.to_dict() == two.plan.assignment.to_dict()
@@ -134,6 +136,7 @@ def test_locality_names_are_identical_between_runs(synthetic_area: tuple[Path, P
     assert set(one.plan.assignment) <= ward_names  # named after their own wards
 
 
+@pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
 def test_every_output_folder_records_its_settings(
     synthetic_area: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -167,6 +170,7 @@ def _hashes(root: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
 def test_a_partial_run_with_other_settings_is_refused(
     synthetic_area: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -189,6 +193,7 @@ def test_a_partial_run_with_other_settings_is_refused(
     assert record["stages"]["report"]["minutes"] == 10
 
 
+@pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
 def test_the_cli_uses_the_saved_plan_for_later_stages(
     synthetic_area: tuple[Path, Path],
     tmp_path: Path,
@@ -244,6 +249,7 @@ def test_compare_plans_command_and_a_plan_for_other_wards(
         _ = _study(synthetic_area, plan=other).plan
 
 
+@pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
 def test_a_new_register_alone_would_leave_stale_coverage_and_is_refused(
     synthetic_area: tuple[Path, Path], tmp_path: Path
 ) -> None:

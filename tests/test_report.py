@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 import re
 from pathlib import Path
@@ -384,3 +385,31 @@ def test_a_sheet_added_later_gets_the_briefing_set_up(
     assert hubs.print_title_rows
     # the sheets written by the workbook keep their own set-up
     assert wb["Business cases"].freeze_panes == "A3"
+
+
+def test_sheets_given_as_producers_are_saved_once_with_the_briefing_set_up(
+    outline: rq.RequirementsOutline, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: the equity, closure-impact and hub sheets are inputs of the one save."""
+
+    def hubs_sheet(wb: openpyxl.Workbook) -> None:  # a producer, as report.hub_sheet
+        extra = wb.create_sheet("Hubs", 2)
+        extra.append(["locality", "hub"])
+        extra.append(["North", "Synthetic Hub"])
+
+    saved: list[object] = []
+    real_save = openpyxl.Workbook.save
+
+    def counting_save(self: openpyxl.Workbook, filename: object) -> None:
+        saved.append(filename)
+        real_save(self, filename)
+
+    monkeypatch.setattr(openpyxl.Workbook, "save", counting_save)
+    path = report.write_requirements_xlsx(outline, tmp_path / "a.xlsx", sheets=[hubs_sheet])
+    assert len([f for f in saved if not isinstance(f, io.BytesIO)]) == 1  # one file write
+    wb = load_workbook(path)
+    hubs = wb["Hubs"]
+    assert hubs.freeze_panes == "A2" and hubs.auto_filter.ref == "A1:B2"
+    assert hubs.page_setup.fitToWidth == 1 and hubs.print_title_rows
+    assert wb.sheetnames[:2] == ["Read me", "Summary"]
+    assert wb["Business cases"].freeze_panes == "A3"  # the briefing's own set-up kept

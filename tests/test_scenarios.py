@@ -111,6 +111,7 @@ def test_bad_changes_are_listed_together(synthetic_area: tuple[Path, Path]) -> N
         assert part in text
 
 
+@pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
 def test_scenario_folders_leave_the_baseline_untouched_and_repeat_exactly(
     synthetic_area: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -203,6 +204,7 @@ minutes = 10
         )
 
 
+@pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
 def test_the_scenario_command(
     synthetic_area: tuple[Path, Path],
     tmp_path: Path,
@@ -298,6 +300,7 @@ def test_a_scenario_with_a_bad_plan_file_writes_nothing(
     assert not (tmp_path / "scenarios").exists()
 
 
+@pytest.mark.integration  # slow (fast tier < 60 s)
 def test_the_comparison_splits_by_deprivation_and_age_when_the_demand_has_them(
     synthetic_area: tuple[Path, Path],
 ) -> None:
@@ -322,6 +325,7 @@ def test_the_comparison_splits_by_deprivation_and_age_when_the_demand_has_them(
     assert imd.sum() == total and ages.sum() == total > 0
 
 
+@pytest.mark.integration  # slow (fast tier < 60 s)
 def test_a_what_if_after_reading_every_result_equals_one_from_a_fresh_study(
     synthetic_area: tuple[Path, Path],
 ) -> None:

@@ -36,6 +36,7 @@ def test_a_new_council_is_a_profile_plus_its_data(synthetic_area: tuple[Path, Pa
     assert (loc == study.register["ward_code"].map(plan.assignment)).all()
 
 
+@pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
 def test_run_writes_every_stage_for_the_synthetic_council(
     synthetic_area: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nwm_geo import _cli_options as _opts
 from nwm_geo import settings
 from nwm_geo._errors import NetworkError, NwmGeoError, SolverError
 from nwm_geo._io import LockedError
@@ -84,164 +85,6 @@ def _global_options(p: argparse.ArgumentParser, *, hidden: bool = False) -> None
     )
 
 
-def _register_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--area",
-        default=None,
-        help="the council: a shipped area (luton, the default; rutland) or the path of an "
-        "area profile .toml (see the README, 'Area profiles'). Outputs of an area other "
-        "than Luton go to data/processed/<area>/ and reports/<area>/",
-    )
-    p.add_argument(
-        "--register",
-        type=Path,
-        help="a council register file to use "
-        "instead of the open-data register (CSV, XLSX, GeoJSON, GPKG)",
-    )
-    p.add_argument("--sheet", help="the worksheet of an XLSX register (name or 0-based position)")
-    p.add_argument("--layer", help="the layer of a multi-layer GeoPackage register")
-    p.add_argument(
-        "--column",
-        action="append",
-        default=[],
-        metavar="FILE_COL=FIELD",
-        help="map a register column to a schema field (repeatable)",
-    )
-    p.add_argument(
-        "--ward-year",
-        type=int,
-        default=None,
-        help="ward pattern as named in the area profile (Luton: 2023 or 2013; Rutland: 2019 "
-        "or 2013); default the current one",
-    )
-
-
-def _k_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "-k",
-        "--localities",
-        dest="k",
-        type=int,
-        default=None,
-        metavar="K",
-        help="number of localities (default: the area profile's; Luton 5)",
-    )
-
-
-def _plan_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--alternatives", type=int, default=10, help="how many of the best distinct plans to list"
-    )
-    p.add_argument(
-        "--plan",
-        type=Path,
-        help="a locality plan to use as it is, never re-solved (CSV or GeoJSON with "
-        "ward_code and locality columns, e.g. data/processed/localities.csv). Without it, "
-        "'run' and 'localities' solve the plan; 'coverage', 'report' and 'scenario' use "
-        "the plan in data/processed when there is one",
-    )
-
-
-def _walk_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--minutes", type=float, help="walk threshold (default 15)")
-    p.add_argument("--speed", type=float, help="walking speed in m/min (default 80)")
-    p.add_argument("--osm", type=Path, help="an OSM file (.osm, .osm.bz2, .osm.pbf)")
-    p.add_argument("--graph", type=Path, help="a saved walk network (.gpkg, .graphml)")
-    p.add_argument(
-        "--download",
-        action="store_true",
-        help="download the walk network from OSM (needs the internet)",
-    )
-
-
-def _import_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--strict", action="store_true", help="also refuse when there is no manifest")
-    p.add_argument(
-        "--accept-new-bundle",
-        action="store_true",
-        help="accept a bundle that differs from the manifest and rewrite data/raw/README.md",
-    )
-    p.add_argument("--print-manifest", action="store_true", help="print the manifest table rows")
-
-
-def _template_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", help="the .xlsx file to write, e.g. register.xlsx")
-    p.add_argument("--area", default=None, help="area profile whose categories to offer")
-    p.add_argument("--force", action="store_true", help="replace PATH if it exists")
-
-
-def _batch_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("spec", type=Path, help="the batch spec .toml (see docs/batch.md)")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument(
-        "--scheduler",
-        metavar="ADDRESS",
-        help="an existing Dask scheduler (default: $DASK_SCHEDULER_ADDRESS, else a "
-        "LocalCluster on this machine)",
-    )
-    where.add_argument("--serial", action="store_true", help="run in this process, without Dask")
-    p.add_argument(
-        "--workers", type=int, default=None, help="LocalCluster workers (default: the cores)"
-    )
-
-
-def _scenario_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("files", nargs="+", type=Path, help="scenario .toml files")
-
-
-def _compare_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("plan_a", type=Path, help="the first plan (CSV or GeoJSON)")
-    p.add_argument("plan_b", type=Path, help="the second plan")
-
-
-def _partition_arguments(part: argparse.ArgumentParser) -> None:
-    """``nwm-geo partition UNITS_FILE ...``: any council's units, any k."""
-    part.add_argument("units_file", type=Path, help="GeoJSON, GeoPackage or shapefile of units")
-    part.add_argument("--id-column", required=True, help="column with each unit's unique id")
-    part.add_argument("--population-column", required=True, help="column with the population")
-    part.add_argument(
-        "--balance-column",
-        action="append",
-        default=[],
-        metavar="COLUMN",
-        help="another column to balance, e.g. an asset count (repeatable)",
-    )
-    part.add_argument("--layer", help="the layer of a multi-layer file")
-    part.add_argument(
-        "-k",
-        "--localities",
-        dest="k",
-        type=int,
-        default=None,
-        metavar="K",
-        help="number of localities (required)",
-    )
-    part.add_argument("--k", dest="k", type=int, help=argparse.SUPPRESS)  # the old spelling
-    part.add_argument(
-        "--time-limit", type=float, default=60.0, help="seconds for the whole solve (default 60)"
-    )
-    part.add_argument(
-        "--objective",
-        choices=["balance", "compact"],
-        default="balance",
-        help="balance: minimise the worst deviation (default); compact: minimise the "
-        "boundary between localities with every measure within --tolerance",
-    )
-    part.add_argument(
-        "--tolerance",
-        type=float,
-        default=5.0,
-        help="with --objective compact: the band, ± %% of the average (default 5)",
-    )
-    part.add_argument("--out", type=Path, required=True, help="the plan CSV to write")
-    part.add_argument(
-        "--summary", type=Path, help="the JSON summary to write (default: OUT with .json)"
-    )
-    part.add_argument(
-        "--force", action="store_true", help="replace OUT and the summary if they exist"
-    )
-
-
 _GLOBAL_NOTE = (
     "Also before or after the command: --project-dir, --shared-data, -v/--verbose, "
     "-q/--quiet (nwm-geo --help)."
@@ -271,37 +114,6 @@ def _parser() -> argparse.ArgumentParser:
         for group in cmd.groups:
             OPTION_GROUPS[group](parser)
     return p
-
-
-def _hub_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the hub options (issue 12): extra candidates and the joint plan's balance cap."""
-    parser.add_argument(
-        "--hub-add-id",
-        action="append",
-        default=[],
-        metavar="ASSET_ID",
-        help="add a register site as a hub candidate, by asset id (repeatable)",
-    )
-    parser.add_argument(
-        "--hub-add-name",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="add a register site as a hub candidate, by name (repeatable)",
-    )
-    parser.add_argument(
-        "--hub-site",
-        action="append",
-        default=[],
-        metavar="NAME=POSTCODE",
-        help="add a new hub site at a postcode (repeatable)",
-    )
-    parser.add_argument(
-        "--hub-cap",
-        type=float,
-        metavar="FRACTION",
-        help="the joint plan's balance cap, e.g. 0.25 (default: the balance optimum + 0.10)",
-    )
 
 
 def _hub_options(args: argparse.Namespace) -> HubOptions | None:
@@ -707,11 +519,11 @@ class _UsageError(NwmGeoError):
 
 #: The option groups a subcommand can take (see :class:`Command`).
 OPTION_GROUPS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
-    "register": _register_options,
-    "k": _k_option,
-    "plan": _plan_options,
-    "walk": _walk_options,
-    "hubs": _hub_arguments,
+    "register": _opts.register_options,
+    "k": _opts.k_option,
+    "plan": _opts.plan_options,
+    "walk": _opts.walk_options,
+    "hubs": _opts.hub_arguments,
 }
 
 _STUDY = ("register", "k", "plan", "walk", "hubs")
@@ -719,9 +531,9 @@ _STUDY = ("register", "k", "plan", "walk", "hubs")
 #: The subcommands, in the order ``nwm-geo --help`` lists them.
 COMMANDS: list[Command] = [
     Command("import-data", "copy the bundle into data/raw and check sha256", _cmd_import_data,
-            arguments=_import_arguments),
+            arguments=_opts.import_arguments),
     Command("template", "write a blank council register (xlsx) to fill in", _cmd_template,
-            arguments=_template_arguments),
+            arguments=_opts.template_arguments),
     Command("register", "assemble and validate the asset register; wards and demand points",
             _cmd_stages, ("register",)),
     Command("localities", "partition the wards into balanced localities, with proof",
@@ -735,13 +547,13 @@ COMMANDS: list[Command] = [
     Command("run", "the whole pipeline: register, localities, coverage, hubs, report",
             _cmd_stages, _STUDY),
     Command("scenario", "what if sites close or open, or settings change: scenarios/<name>/",
-            _cmd_scenario, _STUDY, _scenario_arguments),
+            _cmd_scenario, _STUDY, _opts.scenario_arguments),
     Command("compare-plans", "compare two locality plans: wards moved, metrics",
-            _cmd_compare_plans, ("register", "k"), _compare_arguments),
+            _cmd_compare_plans, ("register", "k"), _opts.compare_arguments),
     Command("partition", "partition any polygon file of units into k balanced localities",
-            _cmd_partition, arguments=_partition_arguments),
+            _cmd_partition, arguments=_opts.partition_arguments),
     Command("batch", "many areas and scenarios at once, on Dask: batch/<name>/summary.csv",
-            _cmd_batch, arguments=_batch_arguments),
+            _cmd_batch, arguments=_opts.batch_arguments),
 ]  # fmt: skip
 
 #: Commands that do not read a project (no pending switch to settle first).

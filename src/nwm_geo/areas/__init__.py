@@ -272,21 +272,26 @@ def _owners(raw: Any, problems: list[str]) -> dict[str, str]:
     return out
 
 
-def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
-    problems: list[str] = []
-    known = {
-        "key", "name", "council", "district_code", "localities", "network", "osm_file",
-        "data_dates", "postcode_note", "communal_note", "files", "wards", "council_counts",
-        "categories", "ods", "sources", "owners", "hubs", "fringe", "fringe_m",
-    }  # fmt: skip
-    for extra in sorted(set(raw) - known):
-        close = difflib.get_close_matches(extra, sorted(known), n=1)
+_KNOWN_KEYS = {
+    "key", "name", "council", "district_code", "localities", "network", "osm_file",
+    "data_dates", "postcode_note", "communal_note", "files", "wards", "council_counts",
+    "categories", "ods", "sources", "owners", "hubs", "fringe", "fringe_m",
+}  # fmt: skip
+
+
+def _unknown_keys(raw: dict[str, Any], problems: list[str]) -> None:
+    for extra in sorted(set(raw) - _KNOWN_KEYS):
+        close = difflib.get_close_matches(extra, sorted(_KNOWN_KEYS), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         problems.append(f"key '{extra}': not a profile key{hint}")
 
-    def text(key: str, *, required: bool = True) -> str:
+
+def _identity(raw: dict[str, Any], problems: list[str]) -> tuple[str, str, str, str]:
+    """Return the profile's key, name, council and ONS district code."""
+
+    def text(key: str) -> str:
         value = raw.get(key, "")
-        if not isinstance(value, str) or (required and not value.strip()):
+        if not isinstance(value, str) or not value.strip():
             problems.append(f"key '{key}': required text is missing or not text")
             return ""
         return value
@@ -298,6 +303,10 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
             f"key 'district_code': {district!r} is not an ONS local authority code "
             "(E06/E07/E08/E09 or W06 followed by 6 digits, e.g. E06000032)"
         )
+    return key, name, council, district
+
+
+def _files(raw: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     files = raw.get("files", {})
     if not isinstance(files, dict):
         problems.append("key 'files': must be a table of file paths")
@@ -305,6 +314,10 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
     for k in _FILE_KEYS:
         if not isinstance(files.get(k), str) or not files.get(k):
             problems.append(f"key 'files.{k}': missing (a path inside the data bundle)")
+    return files
+
+
+def _ward_patterns(raw: dict[str, Any], problems: list[str]) -> list[WardPattern]:
     wards: list[WardPattern] = []
     raw_wards = raw.get("wards", {})
     if not isinstance(raw_wards, dict) or not raw_wards:
@@ -321,6 +334,12 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
         wards.append(
             WardPattern(int(year), spec["file"], spec["code"], spec["name"], spec.get("label", ""))
         )
+    return wards
+
+
+def _counts_and_categories(
+    raw: dict[str, Any], problems: list[str]
+) -> tuple[dict[str, int] | None, tuple[str, ...]]:
     counts_raw = raw.get("council_counts")
     counts: dict[str, int] | None = None
     if counts_raw is not None:
@@ -334,12 +353,18 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
                 counts[cat] = n
     cats_raw = raw.get("categories")
     if cats_raw is None:
-        categories = tuple(counts) if counts else tuple(settings.CATEGORIES)
-    else:
-        categories = tuple(str(c) for c in cats_raw)
-        problems += [
-            p for i, c in enumerate(categories) if (p := _category_problem(f"categories[{i}]", c))
-        ]
+        return counts, tuple(counts) if counts else tuple(settings.CATEGORIES)
+    categories = tuple(str(c) for c in cats_raw)
+    problems += [
+        p for i, c in enumerate(categories) if (p := _category_problem(f"categories[{i}]", c))
+    ]
+    return counts, categories
+
+
+def _network_keys(
+    raw: dict[str, Any], problems: list[str]
+) -> tuple[int, Literal["approximate", "osm"], str | None]:
+    """Return the number of localities, the network kind and the OSM file."""
     localities = raw.get("localities", 5)
     if not isinstance(localities, int) or isinstance(localities, bool) or localities < 2:
         problems.append(f"key 'localities': must be a whole number >= 2, got {localities!r}")
@@ -351,6 +376,17 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
         network = "approximate"
     if network == "osm" and not osm_file:
         problems.append("key 'osm_file': required when network = \"osm\"")
+    return int(localities), "osm" if network == "osm" else "approximate", osm_file
+
+
+def _parse(raw: dict[str, Any], profile: str) -> Area:
+    problems: list[str] = []
+    _unknown_keys(raw, problems)
+    key, name, council, district = _identity(raw, problems)
+    files = _files(raw, problems)
+    wards = _ward_patterns(raw, problems)
+    counts, categories = _counts_and_categories(raw, problems)
+    localities, network, osm_file = _network_keys(raw, problems)
     ods = raw.get("ods", {}) or {}
     ods_settings = _rule_table(ods.get("settings"), "ods.settings", problems, int_keys=True)
     ods_records = _rule_table(ods.get("records"), "ods.records", problems, int_keys=False)
@@ -380,7 +416,7 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:  # noqa: C901
         wards=tuple(wards),
         categories=categories,
         council_counts=counts,
-        localities=int(localities),
+        localities=localities,
         network=network,
         osm_file=osm_file,
         data_dates=str(raw.get("data_dates", "")),

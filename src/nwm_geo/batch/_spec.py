@@ -311,7 +311,41 @@ def _read_scenario_refs(
     return out
 
 
-def read_spec(path: str | Path) -> BatchSpec:  # noqa: C901
+def _read_areas(
+    file: str, path: Path, raw: dict[str, Any], problems: list[ScenarioProblem]
+) -> tuple[tuple[str, ...], list[str]]:
+    """Read the spec's areas (shipped profile keys, or profile files beside the spec)."""
+    areas = _texts(raw.get("areas"))
+    if not areas:
+        problems.append(
+            ScenarioProblem(
+                file,
+                "areas",
+                str(raw.get("areas", "")),
+                "required: a list of areas (profile keys or paths)",
+            )
+        )
+        areas = ()
+    resolved = []
+    for i, area in enumerate(areas, start=1):
+        if area in AREAS:
+            resolved.append(area)
+            continue
+        p = Path(area) if Path(area).is_absolute() else path.parent / area
+        if not p.is_file():
+            problems.append(
+                ScenarioProblem(
+                    file,
+                    f"areas[{i}]",
+                    area,
+                    f"not a shipped area ({', '.join(AREAS)}) nor a profile file",
+                )
+            )
+        resolved.append(str(p))
+    return tuple(areas), resolved
+
+
+def read_spec(path: str | Path) -> BatchSpec:
     """Read a batch spec and check its shape (keys, types, files that exist).
 
     Parameters
@@ -344,7 +378,7 @@ def read_spec(path: str | Path) -> BatchSpec:  # noqa: C901
         raise BatchSpecError([ScenarioProblem(file, "", "", f"not valid TOML: {exc}")]) from None
     problems = _unknown(file, "", list(raw), SPEC_KEYS)
     name = raw.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         problems.append(
             ScenarioProblem(
                 file,
@@ -354,33 +388,7 @@ def read_spec(path: str | Path) -> BatchSpec:  # noqa: C901
             )
         )
         name = path.stem
-    areas = _texts(raw.get("areas"))
-    if not areas:
-        problems.append(
-            ScenarioProblem(
-                file,
-                "areas",
-                str(raw.get("areas", "")),
-                "required: a list of areas (profile keys or paths)",
-            )
-        )
-        areas = ()
-    resolved = []
-    for i, area in enumerate(areas, start=1):
-        if area in AREAS:
-            resolved.append(area)
-            continue
-        p = Path(area) if Path(area).is_absolute() else path.parent / area
-        if not p.is_file():
-            problems.append(
-                ScenarioProblem(
-                    file,
-                    f"areas[{i}]",
-                    area,
-                    f"not a shipped area ({', '.join(AREAS)}) nor a profile file",
-                )
-            )
-        resolved.append(str(p))
+    areas, resolved = _read_areas(file, path, raw, problems)
     refs = _read_scenario_refs(file, path.parent, raw.get("scenarios", []), problems)
     sweeps_raw = raw.get("sweep", [])
     sweeps = []

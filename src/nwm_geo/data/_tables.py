@@ -100,7 +100,7 @@ def _parse_csv(text: str, label: str) -> tuple[pd.DataFrame, list[Problem]]:
     return frame, []
 
 
-def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, list[Problem]]:  # noqa: C901
+def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, list[Problem]]:
     data = path.read_bytes()
     if not data.strip():
         return pd.DataFrame(), [Problem(label, None, None, "", "the file is empty")]
@@ -121,37 +121,44 @@ def _read_csv(path: Path, label: str) -> tuple[pd.DataFrame, list[Problem]]:  # 
     frame, problems = _parse_csv(data.decode("latin-1"), label)
     if problems:
         return frame, problems
+    return _decode_cells(frame, label, problems), problems
 
-    def decode(raw: str) -> str | None:
-        blob = raw.encode("latin-1")
-        for encoding in ("utf-8", "cp1252"):
-            try:
-                return blob.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-        return None
 
-    def fallback(raw: str) -> str:
-        return raw.encode("latin-1").decode("cp1252", errors="replace")
+def _decode_cell(raw: str) -> str | None:
+    """Decode a latin-1 read cell as UTF-8, else cp1252; None when it is neither."""
+    blob = raw.encode("latin-1")
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return blob.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
 
+
+def _cp1252(raw: str) -> str:
+    return raw.encode("latin-1").decode("cp1252", errors="replace")
+
+
+def _decode_cells(frame: pd.DataFrame, label: str, problems: list[Problem]) -> pd.DataFrame:
+    """Decode every heading and cell of a latin-1 read table; a problem for each that fails."""
     columns: list[str] = []
     for col in frame.columns:
-        name = decode(str(col))
+        name = _decode_cell(str(col))
         if name is None:
-            problems.append(Problem(label, 0, fallback(str(col)), str(col), _UNDECODABLE))
-            name = fallback(str(col))
+            problems.append(Problem(label, 0, _cp1252(str(col)), str(col), _UNDECODABLE))
+            name = _cp1252(str(col))
         columns.append(name)
     out = pd.DataFrame(index=frame.index, columns=columns, dtype=object)
     for j, col in enumerate(frame.columns):
         values: list[str] = []
         for i, raw in enumerate(frame[col].tolist()):
-            cell = decode(str(raw))
+            cell = _decode_cell(str(raw))
             if cell is None:
-                problems.append(Problem(label, i + 1, columns[j], fallback(str(raw)), _UNDECODABLE))
-                cell = fallback(str(raw))
+                problems.append(Problem(label, i + 1, columns[j], _cp1252(str(raw)), _UNDECODABLE))
+                cell = _cp1252(str(raw))
             values.append(cell)
         out[columns[j]] = values
-    return out, problems
+    return out
 
 
 def _read_excel(

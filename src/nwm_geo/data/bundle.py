@@ -123,7 +123,34 @@ def _rewrite_manifest(old_text: str | None, files: pd.DataFrame) -> str:
     return "\n".join([*head, *rows, *tail]) + "\n"
 
 
-def import_bundle(  # noqa: C901
+def _against_manifest(manifest: pd.DataFrame, expected: dict[str, str]) -> pd.DataFrame:
+    """Add each bundle file's ``status`` against the committed manifest, and its absentees.
+
+    ``ok``, ``not in manifest`` or ``sha256 differs from manifest``; then one row per
+    file the manifest lists but the bundle lacks, ``missing from bundle``.
+    """
+    status = []
+    for row in manifest.itertuples():
+        want = expected.get(str(row.file))
+        if want is None:
+            status.append("not in manifest")
+        elif want != row.sha256:
+            status.append("sha256 differs from manifest")
+        else:
+            status.append("ok")
+    manifest["status"] = status
+    manifest = manifest.astype({"bytes": "Int64"})
+    absent = sorted(set(expected) - set(manifest["file"]))
+    if absent:
+        missing = pd.DataFrame(
+            {"file": absent, "bytes": pd.NA, "sha256": "", "status": "missing from bundle"},
+            index=range(len(manifest), len(manifest) + len(absent)),
+        )
+        manifest = pd.concat([manifest, missing.astype(manifest.dtypes.to_dict())])
+    return manifest
+
+
+def import_bundle(
     source: Path | None = None,
     *,
     dest: Path | None = None,
@@ -214,24 +241,8 @@ def import_bundle(  # noqa: C901
                 f"{readme}: no sha256 manifest to check the bundle {source} against "
                 "(--strict needs the committed data/raw/README.md); nothing was imported"
             )
-        status = []
-        for row in manifest.itertuples():
-            want = expected.get(str(row.file))
-            if want is None:
-                status.append("not in manifest")
-            elif want != row.sha256:
-                status.append("sha256 differs from manifest")
-            else:
-                status.append("ok")
-        manifest["status"] = status
-        manifest = manifest.astype({"bytes": "Int64"})
-        absent = sorted(set(expected) - set(manifest["file"]))
-        if absent:
-            missing = pd.DataFrame(
-                {"file": absent, "bytes": pd.NA, "sha256": "", "status": "missing from bundle"},
-                index=range(len(manifest), len(manifest) + len(absent)),
-            )
-            manifest = pd.concat([manifest, missing.astype(manifest.dtypes.to_dict())])
+        manifest = _against_manifest(manifest, expected)
+        absent = manifest.loc[manifest["status"] == "missing from bundle", "file"].tolist()
         bad = manifest[manifest["status"] != "ok"]
         if expected and len(bad) and not accept_new:
             raise NwmGeoError(

@@ -11,14 +11,16 @@ Where things live, by audience: ``_study`` the study (and ``_changes`` its what-
 ``_summaries`` its summaries for people); ``_processed`` the analyst's tables in
 ``data/processed``; ``_published`` the shared folder ``reports/``; ``_run`` the run
 itself (stages, settings check, provenance file), with ``_provenance`` the record and
-``SOURCES.txt`` text; ``_write`` the one CSV guard. Imports run one way:
-``_run`` → ``_published``/``_processed`` → ``_provenance``/``_summaries`` → ``_study``
-→ ``_changes``.
+``SOURCES.txt`` text; ``_notes`` the register note; ``_write`` the one CSV guard.
+Imports run one way: ``_run`` → ``_published``/``_processed`` →
+``_provenance``/``_summaries`` → ``_study`` → ``_changes``/``_notes``.
 """
 
 from __future__ import annotations
 
 from nwm_geo.pipeline._changes import Changes, apply_changes, change_problems, new_sites
+from nwm_geo.pipeline._notes import data_note
+from nwm_geo.pipeline._plan_source import PlanSource
 from nwm_geo.pipeline._processed import (
     PROCESSED_TABLES,
     write_closure_impact,
@@ -42,7 +44,7 @@ from nwm_geo.pipeline._provenance import (
 )
 from nwm_geo.pipeline._published import write_pack, write_report
 from nwm_geo.pipeline._run import STAGES, check_settings, run, write_provenance
-from nwm_geo.pipeline._study import PlanSource, Study, data_note
+from nwm_geo.pipeline._study import Study
 from nwm_geo.pipeline._study_settings import StudySettings, saved_plan
 from nwm_geo.pipeline._summaries import coverage_by_locality, equity_headline, equity_sections
 from nwm_geo.pipeline._write import write_csv

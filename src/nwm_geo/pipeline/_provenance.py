@@ -20,7 +20,8 @@ import pandas as pd
 
 from nwm_geo import __version__, data, equity, localities, network, settings
 from nwm_geo._units import resolve_minutes, resolve_speed
-from nwm_geo.pipeline._study import Study, data_note
+from nwm_geo.pipeline._notes import data_note
+from nwm_geo.pipeline._study import Study
 
 __all__ = [
     "PROVENANCE_NAME",

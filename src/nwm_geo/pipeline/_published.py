@@ -7,6 +7,8 @@ shared tables (:data:`SHARED_TABLES`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +17,16 @@ import pandas as pd
 from nwm_geo import (
     coverage,
     data,
-    equity,
     explorer,
-    hubs,
     maps,
     network,
     report,
-    requirements,
     settings,
 )
+from nwm_geo.pipeline._gaps import OLDER_SUFFIX
+from nwm_geo.pipeline._notes import data_note
 from nwm_geo.pipeline._provenance import walk_text
-from nwm_geo.pipeline._study import Study, data_note
+from nwm_geo.pipeline._study import Study
 from nwm_geo.pipeline._summaries import coverage_by_locality, equity_sections
 from nwm_geo.pipeline._write import write_csv
 
@@ -35,27 +36,10 @@ __all__ = ["SHARED_TABLES", "write_pack", "write_report"]
 def _equity_map(study: Study, minutes: float, common: dict[str, Any]) -> Any:
     """Map the postcodes beyond the walk per bundle by IMD decile; 65+ at their speed."""
     bundles = list(study.bundles)
-    demand, assignment = study.demand, study.plan.assignment
-    slow = equity.minutes_at_speed(
-        study.minutes_to_nearest, speed_m_per_min=study.equity.speeds["age_65_plus"]
-    )
-    beyond = {
-        key: requirements.gap_points(
-            nearest, demand, assignment=assignment, measures=bundles, minutes=minutes
-        )
-        for key, nearest in (("all", study.minutes_to_nearest), ("65+", slow))
-    }
-    pts = pd.DataFrame(demand[["lon", "lat", "population", "imd_decile", "age_65_plus"]])
-    older = {b: f"{b} (65+ at their speed)" for b in bundles}
-    for b in bundles:
-        pts[b] = beyond["all"][b].reindex(pts.index, fill_value=False).astype(bool)
-        old = beyond["65+"][b].reindex(pts.index, fill_value=False).astype(bool)
-        pts[older[b]] = old & (pts["age_65_plus"] > 0)
-    pts = pts[pts[[*bundles, *older.values()]].any(axis=1)]
     return maps.deprivation_gaps_map(
-        pts,
+        study.equity_gap_points,
         measures=bundles,
-        older=older,
+        older={b: b + OLDER_SUFFIX for b in bundles},
         wards=study.wards,
         minutes=minutes,
         speeds_note=study.equity.speeds_note(),
@@ -63,29 +47,42 @@ def _equity_map(study: Study, minutes: float, common: dict[str, Any]) -> Any:
     )
 
 
-def _hub_sheet(study: Study, xlsx: Path) -> None:
-    """Add the Hubs sheet to the workbook."""
-    notes = [study.network_label, f"Sources and licences: {settings.attribution}"]
+def workbook_sheets(study: Study) -> list[Callable[[Any], object]]:
+    """Return the workbook's sheets beyond the briefing: equity, closure impact, hubs.
+
+    Producers for :func:`nwm_geo.report.write_requirements_xlsx` (``sheets``), so the
+    workbook is written and saved once.
+    """
+    label = study.network_label
+    hub_notes = [label, f"Sources and licences: {settings.attribution}"]
     if network.is_approximate(study.graph):
-        notes.append(network.APPROXIMATION_ERROR_NOTE)
-    report.add_hub_sheet(xlsx, study.hub_analysis, notes=notes)
+        hub_notes.append(network.APPROXIMATION_ERROR_NOTE)
+    return [
+        partial(
+            report.equity_sheet,
+            gaps=study.equity.gaps,
+            quintiles=study.equity.quintiles,
+            age=study.equity.age,
+            area_name=study.profile.name,
+            speeds_note=study.equity.speeds_note(),
+            measures=[*study.bundles, coverage.all_bundles_label(study.bundles)],
+        ),
+        partial(
+            report.closure_impact_sheet,
+            impact=study.closure_impact.assets,
+            note=f"{walk_text(study)}; {label}",
+        ),
+        partial(report.hub_sheet, analysis=study.hub_analysis, notes=hub_notes),
+    ]
 
 
 def _hub_markers(study: Study, localities_map: Any) -> None:
     """Add the published plan's hubs and their walk catchments to the localities map."""
     analysis = study.hub_analysis
-    points = maps.hub_points(study.hubs, analysis.candidates)
-    catchments = hubs.hub_catchments(
-        study.model,
-        analysis.candidates,
-        [str(h) for h in points["hub_asset_id"]],
-        minutes=study.minutes,
-        speed_m_per_min=study.speed_m_per_min,
-    )
     maps.add_hubs(
         localities_map,
-        points,
-        catchments,
+        maps.hub_points(study.hubs, analysis.candidates),
+        study.hub_catchments,
         minutes=study.minutes or settings.walk_minutes,
         name="Hubs (best in each locality)",
         localities=study.plan.assignment.to_numpy(),
@@ -95,8 +92,8 @@ def _hub_markers(study: Study, localities_map: Any) -> None:
 def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
     """Save the map of the localities and hubs chosen together; return its link (if any)."""
     analysis = study.hub_analysis
-    joint = analysis.joint
-    if joint is None:
+    joint, catchments = analysis.joint, study.joint_hub_catchments
+    if joint is None or catchments is None:
         return []
     m = maps.localities_map(
         study.wards,
@@ -109,17 +106,9 @@ def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
         ),
         network_label=study.network_label,
     )
-    points = maps.hub_points(analysis.joint_hubs, analysis.candidates)
-    catchments = hubs.hub_catchments(
-        study.model,
-        analysis.candidates,
-        [str(h) for h in points["hub_asset_id"]],
-        minutes=study.minutes,
-        speed_m_per_min=study.speed_m_per_min,
-    )
     maps.add_hubs(
         m,
-        points,
+        maps.hub_points(analysis.joint_hubs, analysis.candidates),
         catchments,
         minutes=study.minutes or settings.walk_minutes,
         localities=joint.plan.assignment.to_numpy(),
@@ -151,10 +140,6 @@ def write_report(study: Study, out: Path) -> list[Path]:
     register = study.register
     gaps = outline.gap_points
     bundles = list(study.bundles)
-    lsoas = data.load_lsoas(year=2021, area=study.profile, data_dir=study.raw_dir)
-    area_gaps = requirements.gap_population(
-        study.minutes_to_nearest, study.demand, assignment=assignment, by="lsoa", minutes=minutes
-    )
     common: dict[str, Any] = {"network_label": label}
     localities_map = maps.localities_map(wards, assignment, **common)
     _hub_markers(study, localities_map)
@@ -172,8 +157,8 @@ def write_report(study: Study, out: Path) -> list[Path]:
                 gaps,
                 measures=bundles,
                 wards=wards,
-                areas=lsoas,
-                area_gaps=area_gaps,
+                areas=study.lsoas,
+                area_gaps=study.lsoa_gaps,
                 minutes=minutes,
                 **common,
             ),
@@ -229,21 +214,8 @@ def write_report(study: Study, out: Path) -> list[Path]:
         out / "asset_requirements.xlsx",
         run_info=study.run_info,
         context=context,
+        sheets=workbook_sheets(study),
     )
-    report.add_equity_sheet(
-        xlsx,
-        gaps=study.equity.gaps,
-        quintiles=study.equity.quintiles,
-        age=study.equity.age,
-        area_name=study.profile.name,
-        speeds_note=study.equity.speeds_note(),
-        measures=[*study.bundles, coverage.all_bundles_label(study.bundles)],
-    )
-    report.add_closure_impact_sheet(
-        xlsx, study.closure_impact.assets, note=f"{walk_text(study)}; {label}"
-    )
-    _hub_sheet(study, xlsx)
-    report.finish_workbook(xlsx)  # the sheets added after the briefing get its set-up
     table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
     for title, frame in shared_tables(study).items():
         table_links.append((title, write_csv(frame, out / "tables" / SHARED_TABLES[title])))
@@ -312,15 +284,6 @@ def write_pack(study: Study, path: Path) -> Path:
         The file written: a summary page and one page per locality.
     """
     bundles = list(study.bundles)
-    gaps = coverage.catchment_cells(
-        study.demand,
-        study.minutes_to_nearest,
-        boundary=data.borough_boundary(study.wards),
-        columns=bundles,
-        minutes=study.minutes,
-        speed_m_per_min=study.speed_m_per_min,
-        beyond=True,
-    )
     notes = [data_note(study.reconciliation, area=study.profile), f"Data: {study.data_dates}."]
     if network.is_approximate(study.graph):
         notes.append(network.APPROXIMATION_ERROR_NOTE)
@@ -331,7 +294,7 @@ def write_pack(study: Study, path: Path) -> Path:
         register=study.register,
         outline=study.outline,
         bundles=bundles,
-        gaps=gaps,
+        gaps=study.gap_cells,
         hubs=study.hubs,
         network_label=study.network_label,
         notes=notes,

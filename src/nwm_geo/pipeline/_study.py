@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import geopandas as gpd
 import networkx as nx
@@ -30,49 +30,15 @@ from nwm_geo._readers import settle
 from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.areas import Area, load_area
 from nwm_geo.pipeline._changes import Changes, apply_changes
+from nwm_geo.pipeline._gaps import gap_points_by_speed
+from nwm_geo.pipeline._notes import data_note
+from nwm_geo.pipeline._plan_source import PlanSource, _PlanAttribute
 from nwm_geo.pipeline._study_settings import (
     StudySettings,
     missing_bundle_text,
     saved_plan,
     summary_lines,
 )
-
-#: What ``Study(plan=...)`` takes: a plan file (CSV or GeoJSON), a plan, or None (solve).
-PlanSource = str | Path | localities.LocalityPlan | None
-
-
-class _PlanAttribute:
-    """``Study.plan``: given at construction (a file or a plan) or solved on first use.
-
-    A data descriptor, so ``Study(plan=...)`` sets the source and ``study.plan`` always
-    reads the :class:`~nwm_geo.localities.LocalityPlan`.
-    """
-
-    @overload
-    def __get__(self, obj: None, owner: type | None = None) -> _PlanAttribute: ...
-    @overload
-    def __get__(self, obj: Study, owner: type | None = None) -> localities.LocalityPlan: ...
-    def __get__(
-        self, obj: Study | None, owner: type | None = None
-    ) -> localities.LocalityPlan | _PlanAttribute:
-        if obj is None:
-            return self
-        cache = obj.__dict__
-        if "_plan_resolved" not in cache:
-            cache["_plan_resolved"] = obj._resolve_plan(cache.get("_plan_given"))
-        plan: localities.LocalityPlan = cache["_plan_resolved"]
-        return plan
-
-    def __set__(self, obj: Study, value: PlanSource | _PlanAttribute) -> None:
-        if value is self:  # the dataclass default
-            value = None
-        if value is not None and not isinstance(value, str | Path | localities.LocalityPlan):
-            raise NwmGeoError(
-                f"plan must be a plan file (CSV or GeoJSON) or a LocalityPlan, not "
-                f"{type(value).__name__}"
-            )
-        obj.__dict__["_plan_given"] = value
-        obj.__dict__.pop("_plan_resolved", None)
 
 
 @dataclass(repr=False)
@@ -560,6 +526,38 @@ class Study(Display):
             self.model, minutes=self.minutes, speed_m_per_min=self.speed_m_per_min, by="category"
         )
 
+    @cached_property
+    def gap_cells(self) -> gpd.GeoDataFrame:
+        """Where residents are beyond the walk, per bundle: catchment cells in the area.
+
+        The locality pack's gap layer (:func:`nwm_geo.coverage.catchment_cells`, ``beyond``).
+        """
+        return coverage.catchment_cells(
+            self.demand,
+            self.minutes_to_nearest,
+            boundary=data.borough_boundary(self.wards),
+            columns=list(self.bundles),
+            minutes=self.minutes,
+            speed_m_per_min=self.speed_m_per_min,
+            beyond=True,
+        )
+
+    @cached_property
+    def lsoas(self) -> gpd.GeoDataFrame:
+        """The area's 2021 LSOAs with their population (:func:`nwm_geo.data.load_lsoas`)."""
+        return data.load_lsoas(year=2021, area=self.profile, data_dir=self.raw_dir)
+
+    @cached_property
+    def lsoa_gaps(self) -> pd.DataFrame:
+        """Residents beyond the walk per LSOA and bundle (``requirements.gap_population``)."""
+        return requirements.gap_population(
+            self.minutes_to_nearest,
+            self.demand,
+            assignment=self.plan.assignment,
+            by="lsoa",
+            minutes=self.minutes or settings.walk_minutes,
+        )
+
     # -- equity --------------------------------------------------------------
     @cached_property
     def equity(self) -> equity.EquityTables:
@@ -575,6 +573,24 @@ class Study(Display):
             by="locality",
             area_name=self.profile.name,
             minutes=self.minutes,
+        )
+
+    @cached_property
+    def equity_gap_points(self) -> pd.DataFrame:
+        """Postcodes with residents beyond the walk, per bundle: all, and 65+ at their speed.
+
+        Columns ``lon``, ``lat``, ``population``, ``imd_decile``, ``age_65_plus``, one
+        boolean per bundle (beyond the walk at the default speed) and one per bundle named
+        ``"<bundle>" + OLDER_SUFFIX`` (has 65+ residents, beyond the walk at their speed);
+        only points beyond in at least one of them.
+        """
+        return gap_points_by_speed(
+            self.minutes_to_nearest,
+            self.demand,
+            assignment=self.plan.assignment,
+            bundles=list(self.bundles),
+            minutes=self.minutes or settings.walk_minutes,
+            older_speed_m_per_min=self.equity.speeds["age_65_plus"],
         )
 
     # -- hubs ----------------------------------------------------------------
@@ -632,6 +648,30 @@ class Study(Display):
     def hubs(self) -> pd.DataFrame:
         """One hub per locality of the plan (the columns of ``hubs.csv``)."""
         return self.hub_analysis.balance
+
+    def _catchments_of(self, table: pd.DataFrame) -> gpd.GeoDataFrame:
+        """Walk catchments of the hubs of a hubs table (those among the candidates)."""
+        candidates = self.hub_analysis.candidates
+        ids = table["hub_asset_id"].astype(str)
+        return hubs.hub_catchments(
+            self.model,
+            candidates,
+            [str(h) for h in table.loc[ids.isin(candidates.index), "hub_asset_id"]],
+            minutes=self.minutes,
+            speed_m_per_min=self.speed_m_per_min,
+        )
+
+    @cached_property
+    def hub_catchments(self) -> gpd.GeoDataFrame:
+        """Walk catchments of the published plan's hubs (:attr:`hubs`), for the maps."""
+        return self._catchments_of(self.hubs)
+
+    @cached_property
+    def joint_hub_catchments(self) -> gpd.GeoDataFrame | None:
+        """Walk catchments of the joint plan's hubs (None without a joint plan)."""
+        if self.hub_analysis.joint is None:
+            return None
+        return self._catchments_of(self.hub_analysis.joint_hubs)
 
     @cached_property
     def closure_impact(self) -> coverage.ClosureImpact:
@@ -751,49 +791,8 @@ class Study(Display):
 
 #: The results a study caches (what its display lists as computed).
 _RESULTS = frozenset(
-    name for name, value in vars(Study).items() if isinstance(value, cached_property)
+    name
+    for klass in Study.__mro__
+    for name, value in vars(klass).items()
+    if isinstance(value, cached_property)
 ) - {"_register_and_merges", "_current_wards", "_ward_shapes"}
-
-
-def data_note(reconciliation: pd.DataFrame, *, area: str | Area | None = None) -> str:
-    """One sentence on the register against the council's count, and its missing categories.
-
-    Parameters
-    ----------
-    reconciliation
-        :func:`nwm_geo.data.reconciliation`.
-    area
-        The area profile (default Luton); a council with no published counts gets a
-        sentence that says so instead of a target.
-
-    Returns
-    -------
-    str
-        The note.
-    """
-    prof = load_area(area)
-    total = reconciliation.loc["TOTAL"]
-    body = reconciliation.drop(index="TOTAL")
-    if not prof.has_council_counts:
-        empty = body.index[body["register_count"] == 0].tolist()
-        text = (
-            f"{total['register_count']} sites in the open register for {prof.name}; "
-            f"{prof.council} publishes no register with category counts, so there is no "
-            "target to reconcile against (none is made up)."
-        )
-        if empty:
-            text += f" No site in the register for: {', '.join(empty)}."
-        return text
-    short = body[body["gap"] > 0]
-    empty = body.index[body["register_count"] == 0].tolist()
-    text = (
-        f"{total['register_count']} sites in the register against the council's "
-        f"{total['council_count']}; {int(short['gap'].sum())} short in "
-        f"{len(short)} categories."
-    )
-    if empty:
-        text += (
-            f" No site in the register for: {', '.join(empty)}; their coverage reads 0 % "
-            "because no site is known, not because none exists."
-        )
-    return text

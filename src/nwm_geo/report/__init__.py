@@ -11,10 +11,12 @@ workbook: "Read me", "Summary", one profile sheet per locality, "Business cases"
 the headline findings, the proof and the caveats first, then links to every map and
 table; ``reports/locality_pack.pdf`` (:func:`write_locality_pack`), the printable pack:
 a summary page and one page per locality (map, key figures, business cases).
-:func:`add_equity_sheet` adds an "Equity" sheet (the area's deprivation and age),
-:func:`add_hub_sheet` the "Hubs" sheet, :func:`add_closure_impact_sheet` the "Closure
-impact" sheet; :func:`finish_workbook` then gives every added sheet the briefing's
-set-up.
+The sheets beyond the briefing are producers the workbook takes as inputs
+(``write_requirements_xlsx(sheets=[...])``, saved once): :func:`equity_sheet` the
+"Equity" sheet (the area's deprivation and age), :func:`hub_sheet` the "Hubs" sheet,
+:func:`closure_impact_sheet` the "Closure impact" sheet; :func:`finish_sheets` gives
+them the briefing's set-up. :func:`add_equity_sheet`, :func:`add_hub_sheet`,
+:func:`add_closure_impact_sheet` and :func:`finish_workbook` do the same to a saved file.
 
 Both files are written atomically. Every text has phone numbers and e-mail addresses
 masked (:func:`nwm_geo._safe.mask_personal_text`) and is escaped (HTML) or guarded
@@ -25,8 +27,9 @@ column that :func:`nwm_geo._safe.is_personal_column` flags is dropped.
 
 Where things live: ``_method`` the run's method text (:class:`RunInfo`), ``_context``
 what the workbook says beyond the outline (:class:`WorkbookContext`) and its constants,
-``_xlsx`` the workbook's sheets, ``_edit`` editing a saved workbook (cells, tables,
-:func:`finish_workbook`), ``_sheet`` one sheet streamed in
+``_xlsx`` the reading sheets and the one save, ``_reference`` the business-case,
+method and data sheets, ``_edit`` editing an open workbook (cells, tables,
+:func:`finish_sheets`), ``_sheet`` one sheet streamed in
 openpyxl's write-only mode, ``_equity`` the equity sheet, ``_hubs`` the hubs sheet,
 ``_sheets`` the closure-impact sheet and short workbooks, ``_index`` the HTML index,
 ``_pack`` the printable PDF.
@@ -34,12 +37,17 @@ openpyxl's write-only mode, ``_equity`` the equity sheet, ``_hubs`` the hubs she
 
 from __future__ import annotations
 
-from nwm_geo.report._equity import add_equity_sheet
-from nwm_geo.report._hubs import HUB_SHEET, add_hub_sheet
+from nwm_geo.report._edit import finish_sheets
+from nwm_geo.report._equity import add_equity_sheet, equity_sheet
+from nwm_geo.report._hubs import HUB_SHEET, add_hub_sheet, hub_sheet
 from nwm_geo.report._index import IndexFindings, write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
 from nwm_geo.report._pack import PACK_PAGE_SIZE, PackInputs, write_locality_pack
-from nwm_geo.report._sheets import add_closure_impact_sheet, write_tables_xlsx
+from nwm_geo.report._sheets import (
+    add_closure_impact_sheet,
+    closure_impact_sheet,
+    write_tables_xlsx,
+)
 from nwm_geo.report._xlsx import (
     BUNDLE_MEANING,
     DATA_SHEETS,
@@ -64,7 +72,11 @@ __all__ = [
     "add_closure_impact_sheet",
     "add_equity_sheet",
     "add_hub_sheet",
+    "closure_impact_sheet",
+    "equity_sheet",
+    "finish_sheets",
     "finish_workbook",
+    "hub_sheet",
     "index_findings",
     "method_rows",
     "register_gap_note",

@@ -18,7 +18,14 @@ from nwm_geo import settings
 from nwm_geo.report._method import RunInfo
 from nwm_geo.requirements import RequirementsOutline, register_shortfall
 
-__all__ = ["BUNDLE_MEANING", "DATA_SHEETS", "READING_ROW_LIMIT", "WorkbookContext"]
+__all__ = [
+    "BUNDLE_MEANING",
+    "CASE_COLUMNS",
+    "DATA_SHEETS",
+    "LOCALITY_CASE_COLUMNS",
+    "READING_ROW_LIMIT",
+    "WorkbookContext",
+]
 
 #: Every sheet meant for reading stays under this many rows; longer tables go to data sheets.
 READING_ROW_LIMIT: int = 300
@@ -40,7 +47,17 @@ BUNDLE_MEANING: dict[str, str] = {
 }
 
 #: Rows of one table on a reading sheet before the rest is left to a data sheet.
-_MAX_TABLE = 60
+MAX_TABLE_ROWS = 60
+
+#: The business-case columns in the order every sheet shows them; a locality's sheet
+#: leaves out ``case``, ``locality`` and ``id`` (:data:`LOCALITY_CASE_COLUMNS`).
+CASE_COLUMNS: tuple[str, ...] = (
+    "case", "locality", "rule", "action", "name", "address", "category", "owner_type",
+    "measure", "population", "evidence", "register_note", "id",
+)  # fmt: skip
+LOCALITY_CASE_COLUMNS: tuple[str, ...] = tuple(
+    c for c in CASE_COLUMNS if c not in {"case", "locality", "id"}
+)
 
 #: The data sheets, by key: (sheet name, what it holds).
 DATA_SHEETS: dict[str, tuple[str, str]] = {
@@ -107,25 +124,25 @@ class WorkbookContext:
 
 
 # -- helpers -------------------------------------------------------------------------
-def _bundles(outline: RequirementsOutline, ctx: WorkbookContext) -> dict[str, tuple[str, ...]]:
+def bundles_of(outline: RequirementsOutline, ctx: WorkbookContext) -> dict[str, tuple[str, ...]]:
     if ctx.bundles is not None:
         return {b: tuple(c) for b, c in ctx.bundles.items()}
     measures = outline.summary.index.get_level_values("measure").unique()
     return {m: () for m in measures if m not in settings.CATEGORIES}
 
 
-def _whole(outline: RequirementsOutline) -> pd.DataFrame:
+def whole_area(outline: RequirementsOutline) -> pd.DataFrame:
     """Return the summary rows of the whole area (the locality that is not a locality)."""
     at = ~outline.summary.index.get_level_values("locality").isin(outline.localities)
     return outline.summary[at].droplevel("locality")
 
 
-def _owner(ctx: WorkbookContext, category: str) -> str:
+def owner_of(ctx: WorkbookContext, category: str) -> str:
     owners = ctx.owners if ctx.owners is not None else settings.CATEGORY_OWNERS
     return owners.get(category, "")
 
 
-def _short_note(ctx: WorkbookContext, category: str) -> str:
+def short_note(ctx: WorkbookContext, category: str) -> str:
     short = register_shortfall(ctx.reconciliation)
     if category not in short:
         return ""
@@ -133,23 +150,23 @@ def _short_note(ctx: WorkbookContext, category: str) -> str:
     return f"register short: {known} of the council's {council} known"
 
 
-def _rule_counts(bc: pd.DataFrame) -> pd.Series:
+def rule_counts(bc: pd.DataFrame) -> pd.Series:
     """Count business cases per rule (empty when there are none or no rule column)."""
     if len(bc) == 0 or "rule" not in bc.columns:
         return pd.Series(dtype=int)
     return bc.groupby("rule").size()
 
 
-def _pct(x: Any) -> str:
+def percent_text(x: Any) -> str:
     return f"{100 * float(x):.1f} %"
 
 
-def _n(x: Any) -> float:
+def as_number(x: Any) -> float:
     """One cell of a table as a number (pandas' scalar types are too wide for mypy)."""
     return float(x)
 
 
-def _caveats(ctx: WorkbookContext, info: RunInfo) -> list[tuple[str, str]]:
+def caveat_rows(ctx: WorkbookContext, info: RunInfo) -> list[tuple[str, str]]:
     """Return the data caveats as (topic, text): network, register, capacity, dates."""
     caveats: list[tuple[str, str]] = []
     if info.is_approximate:
@@ -191,7 +208,7 @@ def _caveats(ctx: WorkbookContext, info: RunInfo) -> list[tuple[str, str]]:
     return caveats
 
 
-def _proof(outline: RequirementsOutline, info: RunInfo) -> str:
+def proof_text(outline: RequirementsOutline, info: RunInfo) -> str:
     """Return one sentence on what the solver proved."""
     st = outline.solver_status
     proven = st["proven_optimal"].astype(bool)

@@ -15,15 +15,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from nwm_geo._publish import save_workbook
 from nwm_geo._safe import neutralise_formula
 from nwm_geo.report._method import _public_text
-from nwm_geo.report._sheet import label, number_format, public_columns
+from nwm_geo.report._sheet import (
+    HEAD_FILL,
+    HEAD_FONT,
+    SECTION_FONT,
+    label,
+    number_format,
+    public_columns,
+)
 
-__all__ = ["finish_workbook", "sheet_name"]
+__all__ = ["finish_sheets", "finish_workbook", "sheet_name"]
 
 
 def sheet_name(name: str, taken: set[str] | None = None) -> str:
@@ -44,13 +51,9 @@ def sheet_name(name: str, taken: set[str] | None = None) -> str:
 # Stages that add lines to a written workbook (load, edit, save atomically) find each
 # locality sheet by its title "Locality: <name>" in cell A1 and use these helpers, so
 # their cells are published by the same rules as the rest.
-_BOLD = Font(bold=True)
-_HEAD = Font(bold=True, color="FFFFFF")
-_HEAD_FILL = PatternFill("solid", fgColor="305496")
-_SECTION = Font(bold=True, size=13)
 
 
-def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
+def put_cell(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
     """Write one cell of a loaded workbook; text is published safely, never a formula."""
     if isinstance(value, np.generic):
         value = value.item()
@@ -65,41 +68,41 @@ def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -
         cell.font = font
 
 
-def _public(df: pd.DataFrame) -> pd.DataFrame:
+def public_table(df: pd.DataFrame) -> pd.DataFrame:
     """Return the table without personal-data columns (index levels included)."""
     flat = df.reset_index()
     return flat[public_columns(flat)]
 
 
-def _write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = "") -> int:
+def write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = "") -> int:
     """Write a titled table into a loaded worksheet at ``row``; return the next free row.
 
     One number format per quantity (:func:`._sheet.number_format`), names as headings
     (:func:`._sheet.label`), personal-data columns dropped.
     """
-    _put(ws, row, 1, title, font=_SECTION)
+    put_cell(ws, row, 1, title, font=SECTION_FONT)
     row += 1
     if note:
-        _put(ws, row, 1, note)
+        put_cell(ws, row, 1, note)
         row += 1
-    flat = _public(df)
+    flat = public_table(df)
     if len(flat) == 0:
-        _put(ws, row, 1, "(none)")
+        put_cell(ws, row, 1, "(none)")
         return row + 2
     for j, col in enumerate(flat.columns, start=1):
-        _put(ws, row, j, label(col), font=_HEAD)
-        ws.cell(row=row, column=j).fill = _HEAD_FILL
+        put_cell(ws, row, j, label(col), font=HEAD_FONT)
+        ws.cell(row=row, column=j).fill = HEAD_FILL
     formats = [number_format(c) for c in flat.columns]
     for values in flat.itertuples(index=False):
         row += 1
         for j, v in enumerate(values, start=1):
-            _put(ws, row, j, v)
+            put_cell(ws, row, j, v)
             if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool):
                 ws.cell(row=row, column=j).number_format = formats[j - 1] or "General"
     return row + 2
 
 
-def _widths(ws: Any, *, max_width: int = 60) -> None:
+def fit_widths(ws: Any, *, max_width: int = 60) -> None:
     """Fit the column widths of a loaded worksheet to its values."""
     widths: dict[int, int] = {}
     for row in ws.iter_rows():
@@ -119,29 +122,22 @@ def _header_row(ws: Any) -> int:
     return 1
 
 
-def finish_workbook(path: str | os.PathLike[str]) -> Path:
-    """Give every sheet of a saved workbook the briefing's set-up, where it lacks it.
+def finish_sheets(wb: Any) -> None:
+    """Give every sheet of an open workbook the briefing's set-up, where it lacks it.
 
-    For a stage that adds sheets after :func:`write_requirements_xlsx` (load, add, save):
-    a sheet without frozen headings gets the rows down to its first table heading (a
-    filled cell in column A; row 1 when there is none) frozen, one without a filter gets
-    one from that heading over the used range, and every sheet prints landscape, one
-    page wide, with those rows repeated (unless it has its own print titles); column
-    widths are fitted where none is set. The sheets this module writes keep their own set-up.
+    For the sheets added after the briefing's own (:func:`write_requirements_xlsx`'s
+    ``sheets``): a sheet without frozen headings gets the rows down to its first table
+    heading (a filled cell in column A; row 1 when there is none) frozen, one without a
+    filter gets one from that heading over the used range, and every sheet prints
+    landscape, one page wide, with those rows repeated (unless it has its own print
+    titles); column widths are fitted where none is set. Reading sheets come first,
+    data sheets last. The briefing's own sheets keep their set-up.
 
     Parameters
     ----------
-    path
-        The workbook (rewritten atomically).
-
-    Returns
-    -------
-    Path
+    wb
+        An :class:`openpyxl.Workbook` (edited in place, not saved).
     """
-    from openpyxl import load_workbook
-
-    out = Path(path)
-    wb = load_workbook(out)
     names = list(wb.sheetnames)
     first = [n for n in ("Read me", "Summary") if n in names]
     data = [n for n in names if n.startswith("Data - ")]
@@ -161,6 +157,25 @@ def finish_workbook(path: str | os.PathLike[str]) -> Path:
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         if not any(d.width for d in ws.column_dimensions.values()):
-            _widths(ws)
+            fit_widths(ws)
+
+
+def finish_workbook(path: str | os.PathLike[str]) -> Path:
+    """Give every sheet of a saved workbook the briefing's set-up (:func:`finish_sheets`).
+
+    Parameters
+    ----------
+    path
+        The workbook (rewritten atomically).
+
+    Returns
+    -------
+    Path
+    """
+    from openpyxl import load_workbook
+
+    out = Path(path)
+    wb = load_workbook(out)
+    finish_sheets(wb)
     save_workbook(wb, out)
     return out

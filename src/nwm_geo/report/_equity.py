@@ -19,19 +19,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from nwm_geo._publish import save_workbook
 from nwm_geo._safe import neutralise_formula
 from nwm_geo.report._edit import sheet_name
 from nwm_geo.report._method import _public_text
+from nwm_geo.report._sheet import HEAD_FILL, HEAD_FONT, SECTION_FONT
 
-__all__ = ["add_equity_sheet"]
-
-_SECTION = Font(bold=True, size=13)
-_HEAD = Font(bold=True, color="FFFFFF")
-_HEAD_FILL = PatternFill("solid", fgColor="305496")
+__all__ = ["add_equity_sheet", "equity_sheet"]
 
 
 def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
@@ -80,14 +77,14 @@ _GAP_HEADERS: dict[str, str] = {
 
 def _equity_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = "") -> int:
     """Write a titled table of numbers (1 decimal; the index 3 decimals); return next row."""
-    _put(ws, row, 1, title, font=_SECTION)
+    _put(ws, row, 1, title, font=SECTION_FONT)
     row += 1
     if note:
         _put(ws, row, 1, note)
         row += 1
     for j, col in enumerate(df.columns, start=1):
-        _put(ws, row, j, str(col), font=_HEAD)
-        ws.cell(row=row, column=j).fill = _HEAD_FILL
+        _put(ws, row, j, str(col), font=HEAD_FONT)
+        ws.cell(row=row, column=j).fill = HEAD_FILL
     for values in df.itertuples(index=False):
         row += 1
         for j, v in enumerate(values, start=1):
@@ -106,8 +103,8 @@ def _gap_rows(gaps: pd.DataFrame, locality: str, measures: list[str] | None) -> 
     return rows[list(_GAP_HEADERS)].rename(columns=_GAP_HEADERS)
 
 
-def add_equity_sheet(
-    path: str | os.PathLike[str],
+def equity_sheet(
+    wb: Any,
     *,
     gaps: pd.DataFrame,
     quintiles: pd.DataFrame,
@@ -115,13 +112,14 @@ def add_equity_sheet(
     area_name: str,
     speeds_note: str,
     measures: list[str] | None = None,
-) -> Path:
-    """Add an "Equity" sheet (the area's deprivation and age tables) to a workbook.
+) -> None:
+    """Add an "Equity" sheet (the area's deprivation and age tables) to an open workbook.
 
     Parameters
     ----------
-    path
-        A workbook written by :func:`write_requirements_xlsx` (rewritten atomically).
+    wb
+        An :class:`openpyxl.Workbook` (e.g. one of :func:`write_requirements_xlsx`'s
+        ``sheets``); edited in place, not saved.
     gaps, quintiles, age
         :func:`nwm_geo.equity.equity_gaps`, ``coverage_by_deprivation(group="imd_quintile")``
         and :func:`nwm_geo.equity.coverage_by_age`.
@@ -133,18 +131,15 @@ def add_equity_sheet(
     measures
         The measures of the "Gaps per locality" table (default all; e.g. the bundles).
 
-    Returns
-    -------
-    Path
-        The workbook. The "Equity" sheet holds the speeds and the method, the gaps per
+    Notes
+    -----
+    The "Equity" sheet holds the speeds and the method, the gaps per
         measure for the area, coverage per IMD quintile and per age band for the area,
         and the gaps per locality. The locality sheets' own deprivation and age lines
         come from the briefing workbook (``WorkbookContext.equity``), not from here.
     """
-    path = Path(path)
-    wb = load_workbook(path)
     ws = wb.create_sheet(sheet_name("Equity", set(wb.sheetnames)), 1)
-    _put(ws, 1, 1, "Equity: who is within the walk, by deprivation and by age", font=_SECTION)
+    _put(ws, 1, 1, "Equity: who is within the walk, by deprivation and by age", font=SECTION_FONT)
     notes = [
         speeds_note,
         "Deprivation: the English Indices of Deprivation 2019 (MHCLG, OGL v3) of the LSOA "
@@ -186,5 +181,35 @@ def add_equity_sheet(
     table = per_loc[["locality", *_GAP_HEADERS]].rename(columns=_GAP_HEADERS)
     _equity_table(ws, row, "Gaps per locality", table)
     _widths(ws, max_width=40)
+
+
+def add_equity_sheet(
+    path: str | os.PathLike[str],
+    *,
+    gaps: pd.DataFrame,
+    quintiles: pd.DataFrame,
+    age: pd.DataFrame,
+    area_name: str,
+    speeds_note: str,
+    measures: list[str] | None = None,
+) -> Path:
+    """Add an "Equity" sheet to a saved workbook (:func:`equity_sheet`), atomically.
+
+    Returns
+    -------
+    Path
+        The workbook.
+    """
+    path = Path(path)
+    wb = load_workbook(path)
+    equity_sheet(
+        wb,
+        gaps=gaps,
+        quintiles=quintiles,
+        age=age,
+        area_name=area_name,
+        speeds_note=speeds_note,
+        measures=measures,
+    )
     save_workbook(wb, path)
     return path

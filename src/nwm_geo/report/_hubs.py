@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from openpyxl import load_workbook
 
 from nwm_geo import hubs
 from nwm_geo._publish import save_workbook
-from nwm_geo.report._edit import _BOLD, _put, _widths, _write_table
+from nwm_geo.report._edit import fit_widths, put_cell, write_table
+from nwm_geo.report._sheet import BOLD_FONT
 
-__all__ = ["HUB_SHEET", "add_hub_sheet"]
+__all__ = ["HUB_SHEET", "add_hub_sheet", "hub_sheet"]
 
 #: The sheet's name.
 HUB_SHEET = "Hubs"
@@ -35,34 +37,28 @@ def _shares(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def add_hub_sheet(path: Path, analysis: hubs.HubAnalysis, *, notes: Sequence[str] = ()) -> Path:
-    """Add (or replace) the Hubs sheet of a workbook.
+def hub_sheet(wb: Any, analysis: hubs.HubAnalysis, *, notes: Sequence[str] = ()) -> None:
+    """Add (or replace) the Hubs sheet of an open workbook (edited, not saved).
 
     Parameters
     ----------
-    path
-        An existing ``.xlsx`` workbook.
+    wb
+        An :class:`openpyxl.Workbook`.
     analysis
         :func:`nwm_geo.hubs.analyse_hubs` (``Study.hub_analysis``).
     notes
         More lines for the top of the sheet (network, sources and licences).
-
-    Returns
-    -------
-    Path
-        ``path``.
     """
-    wb = load_workbook(path)
     if HUB_SHEET in wb.sheetnames:
         del wb[HUB_SHEET]
     ws = wb.create_sheet(HUB_SHEET)  # the last sheet: the locality sheets keep their places
-    _put(ws, 1, 1, "Community hubs: one hub per locality", font=_BOLD)
+    put_cell(ws, 1, 1, "Community hubs: one hub per locality", font=BOLD_FONT)
     row = 2
     for line in [*analysis.notes, *notes]:
-        _put(ws, row, 1, line)
+        put_cell(ws, row, 1, line)
         row += 1
     row += 1
-    row = _write_table(
+    row = write_table(
         ws,
         row,
         "Residents within the walk of their own locality's hub: three plans side by side",
@@ -72,13 +68,13 @@ def add_hub_sheet(path: Path, analysis: hubs.HubAnalysis, *, notes: Sequence[str
         "localities and hubs together",
     )
     cols = [*hubs.HUB_COLUMNS, "ties", "runner_up_name", "runner_up_within", "n_candidates"]
-    row = _write_table(
+    row = write_table(
         ws,
         row,
         "Hubs of the published localities (hubs.csv)",
         _shares(analysis.balance[cols]).set_index("locality"),
     )
-    row = _write_table(
+    row = write_table(
         ws,
         row,
         "What balance costs in coverage: the joint optimum at a few balance caps",
@@ -86,11 +82,23 @@ def add_hub_sheet(path: Path, analysis: hubs.HubAnalysis, *, notes: Sequence[str
         note="worst deviation = the worst relative gap to the mean population or asset count "
         "of any locality; balance cost in percentage points over the balance-only optimum",
     )
-    row = _write_table(
+    row = write_table(
         ws, row, "The council's named hubs in the register", analysis.named.set_index("named_hub")
     )
     cand = pd.DataFrame(analysis.candidates.drop(columns=analysis.candidates.geometry.name))
-    _write_table(ws, row, "Hub candidates", cand)
-    _widths(ws)
+    write_table(ws, row, "Hub candidates", cand)
+    fit_widths(ws)
+
+
+def add_hub_sheet(path: Path, analysis: hubs.HubAnalysis, *, notes: Sequence[str] = ()) -> Path:
+    """Add (or replace) the Hubs sheet of a saved workbook (:func:`hub_sheet`), atomically.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
+    wb = load_workbook(path)
+    hub_sheet(wb, analysis, notes=notes)
     save_workbook(wb, path)
     return path

@@ -27,12 +27,13 @@ from nwm_geo._publish import publish_cell, publish_sheet_title
 from nwm_geo._safe import is_personal_column, neutralise_formula
 from nwm_geo.report._method import _public_text
 
-_TITLE = Font(bold=True, size=15)
-_SECTION = Font(bold=True, size=13)
-_BOLD = Font(bold=True)
-_HEAD = Font(bold=True, color="FFFFFF")
-_HEAD_FILL = PatternFill("solid", fgColor="305496")
-_NOTE = Font(italic=True, color="555555")
+#: The one font set of the workbook: every sheet, streamed or edited, uses these.
+TITLE_FONT = Font(bold=True, size=15)
+SECTION_FONT = Font(bold=True, size=13)
+BOLD_FONT = Font(bold=True)
+HEAD_FONT = Font(bold=True, color="FFFFFF")
+HEAD_FILL = PatternFill("solid", fgColor="305496")
+NOTE_FONT = Font(italic=True, color="555555")
 _WRAP = Alignment(wrap_text=True, vertical="top")
 
 #: Readable column headings; any other column reads as its name with spaces.
@@ -178,9 +179,9 @@ class SheetBuilder:
 
     def title_rows(self, title: str, subtitle: str = "") -> None:
         """Add the title (and a subtitle) at the top; they repeat on every printed page."""
-        self.line(title, font=_TITLE)
+        self.line(title, font=TITLE_FONT)
         if subtitle:
-            self.line(subtitle, font=_NOTE)
+            self.line(subtitle, font=NOTE_FONT)
         self.freeze = f"A{self.n_rows + 1}"
         self.print_rows = f"1:{self.n_rows}"
 
@@ -188,9 +189,9 @@ class SheetBuilder:
         """Add a blank row, a section heading and an optional note."""
         if self.rows:
             self.rows.append([])
-        self.line(title, font=_SECTION)
+        self.line(title, font=SECTION_FONT)
         if note:
-            self.line(note, font=_NOTE)
+            self.line(note, font=NOTE_FONT)
 
     def pairs(
         self, rows: Sequence[tuple[str, Any]], *, fmt_of: dict[str, str] | None = None
@@ -201,7 +202,7 @@ class SheetBuilder:
             value = _value(v)
             self.rows.append(
                 [
-                    _Cell(_value(key), font=_BOLD),
+                    _Cell(_value(key), font=BOLD_FONT),
                     _Cell(value, fmt=fmt if not isinstance(value, str) else None, wrap=True),
                 ]
             )
@@ -244,9 +245,9 @@ class SheetBuilder:
             cols = [c for c in cols if c in columns]
         first = self.n_rows + 1
         if len(flat) == 0 and not (filtered and cols):
-            self.line(empty, font=_NOTE)
+            self.line(empty, font=NOTE_FONT)
             return
-        self.rows.append([_Cell(label(c), font=_HEAD, fill=_HEAD_FILL) for c in cols])
+        self.rows.append([_Cell(label(c), font=HEAD_FONT, fill=HEAD_FILL) for c in cols])
         fmts = {c: number_format(c) for c in cols}
         shown = flat if max_rows is None else flat.iloc[:max_rows]
         for rec in shown[cols].itertuples(index=False, name=None):
@@ -262,18 +263,20 @@ class SheetBuilder:
         if filtered:
             self.filter_ref = f"A{first}:{get_column_letter(len(cols))}{self.n_rows}"
         if len(flat) == 0:
-            self.line(empty, font=_NOTE)
+            self.line(empty, font=NOTE_FONT)
         if frozen:
             self.freeze = f"A{first + 1}"
             self.print_rows = f"{first}:{first}" if self.print_rows is None else self.print_rows
         if max_rows is not None and len(flat) > max_rows:
-            self.line(more or f"... and {len(flat) - max_rows} more rows", font=_NOTE)
+            self.line(more or f"... and {len(flat) - max_rows} more rows", font=NOTE_FONT)
 
     def _widths(self, max_width: int) -> dict[int, float]:
         widths: dict[int, int] = {}
         for row in self.rows:
             for j, cell in enumerate(row, start=1):
-                if cell.value is None or (cell.font in (_TITLE, _SECTION, _NOTE) and j == 1):
+                if cell.value is None or (
+                    cell.font in (TITLE_FONT, SECTION_FONT, NOTE_FONT) and j == 1
+                ):
                     continue
                 n = (
                     len(f"{cell.value:,.0f}")

@@ -17,18 +17,10 @@ import pandas as pd
 from openpyxl import Workbook, load_workbook
 
 from nwm_geo._publish import save_workbook
-from nwm_geo.report._edit import (
-    _BOLD,
-    _HEAD,
-    _HEAD_FILL,
-    _SECTION,
-    _public,
-    _put,
-    _widths,
-    sheet_name,
-)
+from nwm_geo.report._edit import fit_widths, public_table, put_cell, sheet_name
+from nwm_geo.report._sheet import BOLD_FONT, HEAD_FILL, HEAD_FONT, SECTION_FONT
 
-__all__ = ["add_closure_impact_sheet", "write_tables_xlsx"]
+__all__ = ["add_closure_impact_sheet", "closure_impact_sheet", "write_tables_xlsx"]
 
 #: Closure-impact columns shown in the sheet, with their headers.
 _IMPACT_HEADERS: dict[str, str] = {
@@ -49,39 +41,39 @@ _IMPACT_HEADERS: dict[str, str] = {
 
 def _table(ws: Any, row: int, title: str, frame: pd.DataFrame, *, note: str = "") -> int:
     """Write a titled table; percentages and minutes to one decimal, counts whole."""
-    _put(ws, row, 1, title, font=_SECTION)
+    put_cell(ws, row, 1, title, font=SECTION_FONT)
     row += 1
     if note:
-        _put(ws, row, 1, note)
+        put_cell(ws, row, 1, note)
         row += 1
-    flat = _public(frame) if frame.index.name is not None else frame.reset_index(drop=True)
+    flat = public_table(frame) if frame.index.name is not None else frame.reset_index(drop=True)
     if len(flat) == 0:
-        _put(ws, row, 1, "(none)")
+        put_cell(ws, row, 1, "(none)")
         return row + 2
     for j, col in enumerate(flat.columns, start=1):
-        _put(ws, row, j, str(col).replace("_", " "), font=_HEAD)
-        ws.cell(row=row, column=j).fill = _HEAD_FILL
+        put_cell(ws, row, j, str(col).replace("_", " "), font=HEAD_FONT)
+        ws.cell(row=row, column=j).fill = HEAD_FILL
     decimals = [
         any(w in str(c).lower() for w in ("pct", "%", "minutes", "points")) for c in flat.columns
     ]
     for values in flat.itertuples(index=False):
         row += 1
         for j, v in enumerate(values, start=1):
-            _put(ws, row, j, v)
+            put_cell(ws, row, j, v)
             if isinstance(v, float | np.floating | int | np.integer) and not isinstance(v, bool):
                 ws.cell(row=row, column=j).number_format = "0.0" if decimals[j - 1] else "#,##0"
     return row + 2
 
 
-def add_closure_impact_sheet(
-    path: str | Path, impact: pd.DataFrame, *, note: str = "", title: str = "Closure impact"
-) -> Path:
-    """Add (or replace) a "Closure impact" sheet in an existing workbook.
+def closure_impact_sheet(
+    wb: Any, impact: pd.DataFrame, *, note: str = "", title: str = "Closure impact"
+) -> None:
+    """Add (or replace) a "Closure impact" sheet in an open workbook (edited, not saved).
 
     Parameters
     ----------
-    path
-        The workbook (e.g. ``asset_requirements.xlsx``).
+    wb
+        An :class:`openpyxl.Workbook`.
     impact
         :attr:`nwm_geo.coverage.ClosureImpact.assets` (index ``asset_id``); the equity
         columns (``losing_imd_q1`` …, ``losing_age_…``) are written when present.
@@ -90,13 +82,7 @@ def add_closure_impact_sheet(
     title
         The sheet name.
 
-    Returns
-    -------
-    Path
-        The workbook, saved atomically.
     """
-    path = Path(path)
-    wb = load_workbook(path)
     if title in wb.sheetnames:
         del wb[title]
     ws = wb.create_sheet(sheet_name(title))
@@ -124,10 +110,27 @@ def add_closure_impact_sheet(
     row = 1
     for text in [*lines, note]:
         if text:
-            _put(ws, row, 1, text)
+            put_cell(ws, row, 1, text)
             row += 1
     _table(ws, row + 1, "Sites whose closure leaves residents without access", shown)
-    _widths(ws)
+    fit_widths(ws)
+
+
+def add_closure_impact_sheet(
+    path: str | Path, impact: pd.DataFrame, *, note: str = "", title: str = "Closure impact"
+) -> Path:
+    """Add (or replace) a "Closure impact" sheet in a saved workbook, atomically.
+
+    See :func:`closure_impact_sheet`.
+
+    Returns
+    -------
+    Path
+        The workbook.
+    """
+    path = Path(path)
+    wb = load_workbook(path)
+    closure_impact_sheet(wb, impact, note=note, title=title)
     save_workbook(wb, path)
     return path
 
@@ -161,13 +164,13 @@ def write_tables_xlsx(
     ws = wb.active
     taken: set[str] = set()
     ws.title = sheet_name("Summary", taken)
-    _put(ws, 1, 1, title, font=_SECTION)
+    put_cell(ws, 1, 1, title, font=SECTION_FONT)
     for i, text in enumerate(lines, start=2):
-        _put(ws, i, 1, text, font=_BOLD if text.endswith(":") else None)
+        put_cell(ws, i, 1, text, font=BOLD_FONT if text.endswith(":") else None)
     for name, (heading, frame) in tables.items():
         sheet = wb.create_sheet(sheet_name(name, taken))
         _table(sheet, 1, heading, frame)
-        _widths(sheet)
+        fit_widths(sheet)
     ws.column_dimensions["A"].width = 110
     path = Path(path)
     save_workbook(wb, path)

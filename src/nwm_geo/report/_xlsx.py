@@ -17,37 +17,40 @@ commit hashes and formulas; see :mod:`._sheet`).
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._publish import save_workbook
 from nwm_geo.report._context import (
-    _MAX_TABLE,
     BUNDLE_MEANING,
     DATA_SHEETS,
+    LOCALITY_CASE_COLUMNS,
+    MAX_TABLE_ROWS,
     READING_ROW_LIMIT,
     WorkbookContext,
-    _bundles,
-    _caveats,
-    _n,
-    _owner,
-    _pct,
-    _proof,
-    _rule_counts,
-    _short_note,
-    _whole,
+    as_number,
+    bundles_of,
+    caveat_rows,
+    owner_of,
+    percent_text,
+    proof_text,
+    rule_counts,
+    short_note,
+    whole_area,
 )
-from nwm_geo.report._edit import finish_workbook, sheet_name
+from nwm_geo.report._edit import finish_sheets, finish_workbook, sheet_name
 from nwm_geo.report._index import IndexFindings
-from nwm_geo.report._method import RunInfo, _run_info, method_rows
-from nwm_geo.report._sheet import SheetBuilder, public_columns
+from nwm_geo.report._method import RunInfo, _run_info
+from nwm_geo.report._reference import business_sheet, data_sheets, method_sheet
+from nwm_geo.report._sheet import SheetBuilder
 from nwm_geo.requirements import RequirementsOutline
 
 __all__ = [
@@ -88,8 +91,10 @@ def index_findings(
     return IndexFindings(
         headlines=tuple(_headlines(outline, ctx, info)),
         grid=_grid(outline, ctx),
-        proof=_proof(outline, info),
-        caveats=tuple(f"{k}: {v}" for k, v in _caveats(ctx, info) if k != "Sources and licences"),
+        proof=proof_text(outline, info),
+        caveats=tuple(
+            f"{k}: {v}" for k, v in caveat_rows(ctx, info) if k != "Sources and licences"
+        ),
     )
 
 
@@ -134,7 +139,7 @@ def _readme(
         ),
     ]
     parts: list[tuple[str, str, str]] = [("About", k, v) for k, v in rows]
-    bundles = _bundles(outline, ctx)
+    bundles = bundles_of(outline, ctx)
     parts += [
         ("The three bundles", k, v)
         for k, v in [
@@ -221,7 +226,7 @@ def _readme(
             *[(f"Rule {rid}", text) for rid, text in outline.rules.items()],
         ]
     ]
-    caveats = _caveats(ctx, info)
+    caveats = caveat_rows(ctx, info)
     parts += [("Data caveats", k, v) for k, v in caveats]
     sb.table(
         pd.DataFrame(parts, columns=["part", "topic", "text"]),
@@ -235,12 +240,12 @@ def _readme(
 # -- Summary -------------------------------------------------------------------------
 def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo) -> list[str]:
     minutes, _ = info.walk()
-    whole = _whole(outline)
-    bundles = [b for b in _bundles(outline, ctx) if b in whole.index]
+    whole = whole_area(outline)
+    bundles = [b for b in bundles_of(outline, ctx) if b in whole.index]
     bc = outline.business_case
     out = []
     if bundles:
-        pop = int(_n(whole.loc[bundles[0], "population"]))
+        pop = int(as_number(whole.loc[bundles[0], "population"]))
         out.append(
             f"{ctx.area} has {pop:,} residents in {len(outline.localities)} localities"
             + (f"; the plan: {info.localities}" if info.localities else "")
@@ -248,9 +253,13 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
         )
     for b in bundles:
         r = whole.loc[b]
+        within, beyond = (
+            int(as_number(r["covered_population"])),
+            int(as_number(r["gap_population"])),
+        )
         out.append(
-            f"{_pct(r['covered_share'])} of residents ({int(_n(r['covered_population'])):,}) are "
-            f"within a {minutes:g}-minute walk of '{b}'; {int(_n(r['gap_population'])):,} are "
+            f"{percent_text(r['covered_share'])} of residents ({within:,}) are "
+            f"within a {minutes:g}-minute walk of '{b}'; {beyond:,} are "
             "beyond it."
         )
     for b in bundles:
@@ -260,10 +269,10 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
             loc = str(worst["gap_share"].idxmax())
             out.append(
                 f"For '{b}' the largest gap is in {loc}: "
-                f"{_pct(worst.loc[loc, 'gap_share'])} of its residents are beyond the walk."
+                f"{percent_text(worst.loc[loc, 'gap_share'])} of its residents are beyond the walk."
             )
     if len(bc):
-        counts = _rule_counts(bc)
+        counts = rule_counts(bc)
         parts = []
         for rid, words in [
             ("R1", "council asset{s} to retain and invest in"),
@@ -304,21 +313,23 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
 
 
 def _grid(outline: RequirementsOutline, ctx: WorkbookContext) -> pd.DataFrame:
-    bundles = list(_bundles(outline, ctx))
+    bundles = list(bundles_of(outline, ctx))
     s = outline.summary
     rows = []
     for loc in [*outline.localities, None]:
-        part = _whole(outline) if loc is None else s.xs(loc, level="locality")
+        part = whole_area(outline) if loc is None else s.xs(loc, level="locality")
         row: dict[str, Any] = {"locality": ctx.area + " (all)" if loc is None else loc}
         first = next((b for b in bundles if b in part.index), None)
-        row["population"] = int(_n(part.loc[first, "population"])) if first else None
+        row["population"] = int(as_number(part.loc[first, "population"])) if first else None
         for b in bundles:
-            row[f"share: {b}"] = _n(part.loc[b, "covered_share"]) if b in part.index else None
+            row[f"share: {b}"] = (
+                as_number(part.loc[b, "covered_share"]) if b in part.index else None
+            )
         if ctx.coverage is not None and "all three bundles" in ctx.coverage.index:
             col = ctx.area if loc is None else loc
             if col in ctx.coverage.columns:
                 row["share: all three bundles"] = (
-                    _n(ctx.coverage.loc["all three bundles", col]) / 100
+                    as_number(ctx.coverage.loc["all three bundles", col]) / 100
                 )
         bc = outline.business_case
         here = bc if loc is None else bc[bc["locality"] == loc]
@@ -334,7 +345,7 @@ def _summary(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo) 
     sb = SheetBuilder("Summary")
     sb.title_rows(f"{ctx.area}: summary of the outline of asset requirements", info.network)
     sb.section("Headline findings")
-    for i, text in enumerate([*_headlines(outline, ctx, info), _proof(outline, info)], start=1):
+    for i, text in enumerate([*_headlines(outline, ctx, info), proof_text(outline, info)], start=1):
         sb.line(f"{i}. {text}", wrap=True)
     sb.section(
         f"Share of residents within a {minutes:g}-minute walk, by locality and bundle",
@@ -370,7 +381,7 @@ def _equity_section(sb: SheetBuilder, ctx: WorkbookContext, loc: str) -> None:
     if ctx.equity is None or loc not in ctx.equity:
         return
     sb.section("Deprivation and age", ctx.equity_note)
-    sb.table(ctx.equity[loc], max_rows=_MAX_TABLE)
+    sb.table(ctx.equity[loc], max_rows=MAX_TABLE_ROWS)
 
 
 def _locality(
@@ -378,14 +389,14 @@ def _locality(
 ) -> SheetBuilder:
     minutes, _ = info.walk()
     t = outline.for_locality(loc)
-    bundles = _bundles(outline, ctx)
+    bundles = bundles_of(outline, ctx)
     summ = t["summary"]
     sb = SheetBuilder(title)
     wards = None
     if ctx.wards is not None and "locality" in ctx.wards.columns:
         wards = ctx.wards[ctx.wards["locality"] == loc]
     first = next((b for b in bundles if b in summ.index), None)
-    pop = int(_n(summ.loc[first, "population"])) if first else None
+    pop = int(as_number(summ.loc[first, "population"])) if first else None
     ward_names = ", ".join(sorted(wards["ward_name"].astype(str))) if wards is not None else ""
     sb.title_rows(
         f"Locality: {loc}",
@@ -403,15 +414,15 @@ def _locality(
     if ctx.locality_figures is not None and loc in ctx.locality_figures.index:
         f = ctx.locality_figures.loc[loc]
         figures += [
-            ("Residents", int(_n(f["population"]))),
-            ("Assets in the register", int(_n(f["assets"]))),
+            ("Residents", int(as_number(f["population"]))),
+            ("Assets in the register", int(as_number(f["assets"]))),
         ]
         for key, words in [("population_dev_pct", "Residents"), ("assets_dev_pct", "Assets")]:
             if key in f:
-                figures.append((f"{words} against the average locality", _n(f[key]) / 100))
+                figures.append((f"{words} against the average locality", as_number(f[key]) / 100))
                 fmt[f"{words} against the average locality"] = "+0.0%;-0.0%;0.0%"
     bc = t["business_case"]
-    counts = _rule_counts(bc)
+    counts = rule_counts(bc)
     figures.append(
         (
             "Business cases",
@@ -433,8 +444,8 @@ def _locality(
     sb.table(by_bundle.rename(columns={"measure": "bundle"}), ["bundle", *cols])
     sb.section("Coverage by category")
     by_cat = summ[~summ.index.isin(list(bundles))].rename_axis("category").reset_index()
-    by_cat["owner_type"] = [_owner(ctx, c) for c in by_cat["category"]]
-    by_cat["register_note"] = [_short_note(ctx, c) for c in by_cat["category"]]
+    by_cat["owner_type"] = [owner_of(ctx, c) for c in by_cat["category"]]
+    by_cat["register_note"] = [short_note(ctx, c) for c in by_cat["category"]]
     sb.table(by_cat, ["category", "owner_type", *cols, "register_note"])
     _hub_section(sb, ctx, loc)
     _equity_section(sb, ctx, loc)
@@ -444,20 +455,9 @@ def _locality(
     )
     sb.table(
         bc,
-        [
-            "rule",
-            "action",
-            "name",
-            "address",
-            "category",
-            "owner_type",
-            "measure",
-            "population",
-            "evidence",
-            "register_note",
-        ],
+        list(LOCALITY_CASE_COLUMNS),
         filtered=True,
-        max_rows=_MAX_TABLE,
+        max_rows=MAX_TABLE_ROWS,
         more="More cases in the 'Business cases' sheet.",
     )
     sb.section(
@@ -466,7 +466,7 @@ def _locality(
         "the walk; ranked by those residents.",
     )
     req = t["required"].copy()
-    req["register_note"] = [_short_note(ctx, c) for c in req["category"]]
+    req["register_note"] = [short_note(ctx, c) for c in req["category"]]
     sb.table(
         req,
         [
@@ -479,7 +479,7 @@ def _locality(
             "address",
             "register_note",
         ],
-        max_rows=_MAX_TABLE,
+        max_rows=MAX_TABLE_ROWS,
         more=f"More in '{DATA_SHEETS['required'][0]}'.",
     )
     sb.section(
@@ -561,179 +561,6 @@ def _gaps_section(
     )
 
 
-# -- business cases, method, data ----------------------------------------------------
-def _business_sheet(outline: RequirementsOutline) -> SheetBuilder:
-    sb = SheetBuilder("Business cases")
-    sb.line("Business cases: every case, one row each. Sort and filter with the heading arrows.")
-    sb.print_rows = "1:1"
-    preferred = [
-        "case",
-        "locality",
-        "rule",
-        "action",
-        "name",
-        "address",
-        "category",
-        "owner_type",
-        "measure",
-        "population",
-        "evidence",
-        "register_note",
-        "id",
-    ]
-    # every column of the list (a council's own included), never a personal-data one
-    cases = outline.business_case
-    sb.table(cases, public_columns(cases.reset_index(), preferred), filtered=True, frozen=True)
-    sb.print_rows = f"1:{int(sb.freeze[1:]) - 1}" if sb.freeze else "1:2"
-    return sb
-
-
-def _method_sheet(
-    outline: RequirementsOutline, info: RunInfo, extra: Mapping[str, Any] | None
-) -> SheetBuilder:
-    sb = SheetBuilder("Method and proof")
-    sb.title_rows("Method and proof", "The settings of this run and what the solver proved.")
-    sb.section("Method")
-    rows = method_rows(outline, run_info=info) if not extra else method_rows(outline, **dict(extra))
-    sb.pairs(rows)
-    sb.section(
-        "Optimisations and their proof",
-        "Read from HiGHS's own model status and bound, never from PuLP's word 'Optimal'.",
-    )
-    sb.table(
-        outline.solver_status,
-        [
-            "problem",
-            "measure",
-            "scope",
-            "label",
-            "proven_optimal",
-            "model_status",
-            "mip_gap",
-            "objective",
-            "bound",
-            "solver",
-        ],
-        filtered=True,
-    )
-    return sb
-
-
-def _data_sheets(outline: RequirementsOutline, ctx: WorkbookContext) -> list[SheetBuilder]:
-    ward_name = (
-        ctx.wards["ward_name"] if ctx.wards is not None and "ward_name" in ctx.wards else None
-    )
-    bundles = [b for b in _bundles(outline, ctx) if b in outline.gap_points.columns]
-    gp = outline.gap_points
-    gaps = pd.DataFrame(index=gp.index)
-    if len(gp) and bundles:
-        beyond = gp[bundles].astype(bool)
-        gp = gp[beyond.any(axis=1)]
-        gaps = pd.DataFrame(
-            {
-                "postcode": gp.index.astype(str),
-                "locality": gp["locality"],
-                "ward_name": gp["ward_code"].map(ward_name) if ward_name is not None else "",
-                "ward_code": gp["ward_code"],
-                "population": gp["population"],
-                **{f"beyond: {b}": gp[b].astype(bool) for b in bundles},
-            }
-        ).reset_index(drop=True)
-    overlap = outline.redundant.copy()
-    if len(overlap) and "owner_type" not in overlap.columns:
-        overlap["owner_type"] = [_owner(ctx, c) for c in overlap["category"]]
-    if len(overlap):
-        overlap = overlap.sort_values(["owner_type", "locality", "category"], kind="stable")
-    tables: dict[str, tuple[pd.DataFrame, list[str]]] = {
-        "coverage": (
-            outline.summary,
-            [
-                "locality",
-                "measure",
-                "population",
-                "covered_population",
-                "covered_share",
-                "gap_population",
-                "gap_share",
-                "n_assets",
-                "n_required",
-                "n_redundant",
-                "n_in_minimal_cover",
-            ],
-        ),
-        "required": (
-            outline.required,
-            [
-                "locality",
-                "name",
-                "category",
-                "owner_type",
-                "sole_population",
-                "covered_population",
-                "rank",
-                "address",
-                "ward_name",
-                "asset_id",
-            ],
-        ),
-        "overlap": (
-            overlap,
-            [
-                "owner_type",
-                "locality",
-                "name",
-                "category",
-                "covered_population",
-                "n_overlapping",
-                "redundancy",
-                "address",
-                "ward_name",
-                "asset_id",
-            ],
-        ),
-        "needed": (
-            outline.needed,
-            [
-                "measure",
-                "locality",
-                "name",
-                "category",
-                "required",
-                "in_minimal_cover",
-                "reason",
-                "asset_id",
-            ],
-        ),
-        "sites": (
-            outline.new_sites,
-            [
-                "locality",
-                "measure",
-                "name",
-                "address",
-                "site_type",
-                "category",
-                "owner_type",
-                "marginal_population",
-                "gap_population_within",
-                "lon",
-                "lat",
-                "site_id",
-            ],
-        ),
-        "gaps": (gaps, []),
-    }
-    out = []
-    for key, (frame, cols) in tables.items():
-        name, what = DATA_SHEETS[key]
-        sb = SheetBuilder(name)
-        sb.line(f"Data sheet: {what}.")
-        sb.table(frame, cols or None, filtered=True, frozen=True)
-        sb.print_rows = "1:2"
-        out.append(sb)
-    return out
-
-
 def write_requirements_xlsx(
     outline: RequirementsOutline,
     path: str | os.PathLike[str] | None = None,
@@ -741,8 +568,9 @@ def write_requirements_xlsx(
     run_info: RunInfo | None = None,
     method_extra: Mapping[str, Any] | None = None,
     context: WorkbookContext | None = None,
+    sheets: Sequence[Callable[[Any], object]] = (),
 ) -> Path:
-    """Write the outline of asset requirements as a briefing workbook, atomically.
+    """Write the outline of asset requirements as a briefing workbook, atomically, once.
 
     Parameters
     ----------
@@ -758,6 +586,11 @@ def write_requirements_xlsx(
     context
         The area, its wards and plan, the reconciliation, bundles and owners
         (:class:`WorkbookContext`); sections without data are left out.
+    sheets
+        Producers of more sheets, each called with the open workbook, in order (e.g.
+        :func:`equity_sheet`, :func:`closure_impact_sheet`, :func:`hub_sheet`); the
+        sheets they add get the briefing's set-up (:func:`finish_sheets`) and the file is
+        saved once.
 
     Returns
     -------
@@ -782,12 +615,19 @@ def write_requirements_xlsx(
     taken = {"read me", "summary", "business cases", "method and proof"}
     taken |= {name.lower() for name, _ in DATA_SHEETS.values()}
     names = {loc: sheet_name(loc, taken) for loc in outline.localities}
-    sheets = [_readme(outline, ctx, info, names), _summary(outline, ctx, info)]
-    sheets += [_locality(outline, ctx, info, loc, names[loc]) for loc in outline.localities]
-    sheets += [_business_sheet(outline), _method_sheet(outline, info, method_extra)]
-    sheets += _data_sheets(outline, ctx)
+    builders = [_readme(outline, ctx, info, names), _summary(outline, ctx, info)]
+    builders += [_locality(outline, ctx, info, loc, names[loc]) for loc in outline.localities]
+    builders += [business_sheet(outline), method_sheet(outline, info, method_extra)]
+    builders += data_sheets(outline, ctx)
     wb = Workbook(write_only=True)
-    for sb in sheets:
+    for sb in builders:
         sb.write(wb)
+    if sheets:  # the streamed sheets, read back in memory, take the producers' sheets
+        buffer = io.BytesIO()
+        wb.save(buffer)
+        wb = load_workbook(buffer)
+        for produce in sheets:
+            produce(wb)
+        finish_sheets(wb)
     save_workbook(wb, path)
     return path

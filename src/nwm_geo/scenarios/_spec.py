@@ -132,7 +132,77 @@ def _tables(
     return value
 
 
-def read_scenario(  # noqa: C901
+def _closes(
+    file: str, raw: dict[str, Any], problems: list[ScenarioProblem]
+) -> tuple[list[str], list[str]]:
+    """Read the ``[[close]]`` tables: the sites to close and the key each was given by."""
+    close: list[str] = []
+    close_keys: list[str] = []
+    for i, item in enumerate(_tables(file, raw, "close", problems), start=1):
+        where = f"close[{i}]"
+        problems += _unknown(file, f"{where}.", list(item), CLOSE_KEYS)
+        given = [k for k in CLOSE_KEYS if k in item]
+        if len(given) != 1 or not isinstance(item[given[0]], str):
+            problems.append(
+                ScenarioProblem(file, where, "", "give exactly one of asset_id or name, as text")
+            )
+            continue
+        close.append(item[given[0]])
+        close_keys.append(f"{where}.{given[0]}")
+    return close, close_keys
+
+
+def _walk_settings(
+    file: str, raw: dict[str, Any], problems: list[ScenarioProblem]
+) -> tuple[float | None, float | None]:
+    """Read the ``[settings]`` table: minutes and speed (None when not given)."""
+    settings = raw.get("settings", {})
+    minutes = speed = None
+    if not isinstance(settings, dict):
+        problems.append(ScenarioProblem(file, "settings", str(settings), "write it as [settings]"))
+        return minutes, speed
+    problems += _unknown(file, "settings.", list(settings), SETTINGS_KEYS)
+    for key in SETTINGS_KEYS:
+        value = settings.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(
+                ScenarioProblem(file, f"settings.{key}", str(value), "must be a number")
+            )
+        elif key == "minutes":
+            minutes = float(value)
+        else:
+            speed = float(value)
+    return minutes, speed
+
+
+def _plan_path(
+    file: str,
+    raw: dict[str, Any],
+    problems: list[ScenarioProblem],
+    *,
+    path: Path,
+    project_dir: Path | None,
+) -> Path | None:
+    """Find the ``plan`` file: in the project (``project_dir`` or the cwd), then beside it."""
+    if "plan" not in raw:
+        return None
+    if not isinstance(raw["plan"], str):
+        problems.append(ScenarioProblem(file, "plan", str(raw["plan"]), "must be a file path"))
+        return None
+    cands = [Path(raw["plan"])]
+    if not cands[0].is_absolute():
+        base = project_dir if project_dir is not None else Path.cwd()
+        cands = [base / raw["plan"], path.parent / raw["plan"]]
+    found = [c for c in cands if c.is_file()]
+    if found:
+        return found[0]
+    problems.append(ScenarioProblem(file, "plan", raw["plan"], "plan file not found"))
+    return None
+
+
+def read_scenario(
     path: str | Path, *, project_dir: Path | None = None
 ) -> tuple[Scenario | None, list[ScenarioProblem]]:
     """Read a scenario file and check its shape (keys, types); not yet the data.
@@ -176,52 +246,10 @@ def read_scenario(  # noqa: C901
     if (why := _name_problem(name)) is not None or not isinstance(name, str):
         problems.append(ScenarioProblem(file, "name", "" if name is None else str(name), str(why)))
         name = path.stem
-    close: list[str] = []
-    close_keys: list[str] = []
-    for i, item in enumerate(_tables(file, raw, "close", problems), start=1):
-        where = f"close[{i}]"
-        problems += _unknown(file, f"{where}.", list(item), CLOSE_KEYS)
-        given = [k for k in CLOSE_KEYS if k in item]
-        if len(given) != 1 or not isinstance(item[given[0]], str):
-            problems.append(
-                ScenarioProblem(file, where, "", "give exactly one of asset_id or name, as text")
-            )
-            continue
-        close.append(item[given[0]])
-        close_keys.append(f"{where}.{given[0]}")
+    close, close_keys = _closes(file, raw, problems)
     add = tuple(_tables(file, raw, "add", problems))
-    settings = raw.get("settings", {})
-    minutes = speed = None
-    if not isinstance(settings, dict):
-        problems.append(ScenarioProblem(file, "settings", str(settings), "write it as [settings]"))
-    else:
-        problems += _unknown(file, "settings.", list(settings), SETTINGS_KEYS)
-        for key in SETTINGS_KEYS:
-            value = settings.get(key)
-            if value is None:
-                continue
-            if isinstance(value, bool) or not isinstance(value, int | float):
-                problems.append(
-                    ScenarioProblem(file, f"settings.{key}", str(value), "must be a number")
-                )
-            elif key == "minutes":
-                minutes = float(value)
-            else:
-                speed = float(value)
-    plan: Path | None = None
-    if "plan" in raw:
-        if not isinstance(raw["plan"], str):
-            problems.append(ScenarioProblem(file, "plan", str(raw["plan"]), "must be a file path"))
-        else:
-            cands = [Path(raw["plan"])]
-            if not cands[0].is_absolute():
-                base = project_dir if project_dir is not None else Path.cwd()
-                cands = [base / raw["plan"], path.parent / raw["plan"]]
-            found = [c for c in cands if c.is_file()]
-            if found:
-                plan = found[0]
-            else:
-                problems.append(ScenarioProblem(file, "plan", raw["plan"], "plan file not found"))
+    minutes, speed = _walk_settings(file, raw, problems)
+    plan = _plan_path(file, raw, problems, path=path, project_dir=project_dir)
     description = raw.get("description", "")
     if not isinstance(description, str):
         problems.append(ScenarioProblem(file, "description", str(description), "must be text"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -124,7 +125,7 @@ def faith_of(*texts: str) -> str:
     return ""
 
 
-def dedupe_sites(reg: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:  # noqa: C901
+def dedupe_sites(reg: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Merge records of one site listed in several files; log every merge.
 
     Two records are one site when they come from different files, have the same
@@ -148,9 +149,99 @@ def dedupe_sites(reg: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]
     tuple of (geopandas.GeoDataFrame, pandas.DataFrame)
         The records kept, and the merge log (:data:`MERGE_LOG_COLUMNS`).
     """
-    ids = reg.index.to_numpy()
-    xy = np.column_stack([reg["easting"].to_numpy(float), reg["northing"].to_numpy(float)])
-    parent = list(range(len(reg)))
+    recs = _Records.of(reg)
+    pair_info, same_file_pairs = _linked_pairs(recs)
+    sites = _join_sites(recs, pair_info, same_file_pairs)
+    drop, log = _merges(reg, recs, sites, pair_info)
+    out = reg.drop(index=recs.ids[drop])
+    merge_log = pd.DataFrame(log, columns=list(MERGE_LOG_COLUMNS))
+    return out, merge_log
+
+
+@dataclass(frozen=True)
+class _Records:
+    """The columns of the records that :func:`dedupe_sites` compares, as arrays."""
+
+    ids: np.ndarray
+    xy: np.ndarray
+    names: list[str]
+    cats: list[str]
+    pcs: list[str]
+    files: list[str]
+    faiths: list[str]
+
+    @classmethod
+    def of(cls, reg: gpd.GeoDataFrame) -> _Records:
+        names = reg["name"].tolist()
+        return cls(
+            ids=reg.index.to_numpy(),
+            xy=np.column_stack([reg["easting"].to_numpy(float), reg["northing"].to_numpy(float)]),
+            names=names,
+            cats=reg["category"].tolist(),
+            pcs=reg["postcode"].tolist(),
+            files=reg["_file"].tolist(),
+            faiths=[faith_of(n, t) for n, t in zip(names, reg["subtype"].tolist(), strict=True)],
+        )
+
+
+def _merge_rule(r: _Records, i: int, j: int, dist: float, sim: float) -> str:
+    """Why records ``i`` and ``j`` are one site ("" when they are not)."""
+    pcs = r.pcs
+    if r.files[i] == r.files[j]:
+        # One file listing one site twice (e.g. one hospital under two trusts):
+        # the same point, the same postcode and a very similar name.
+        if dist < 1.0 and pcs[i] and pcs[i] == pcs[j] and sim >= 0.9:
+            return "listed twice in one file (same point, postcode and name)"
+        return ""
+    if pcs[i] and pcs[i] == pcs[j] and sim >= _NAME_SIM_MIN:
+        return "same postcode and similar name"
+    if dist <= _MERGE_MAX_M and sim >= _NAME_SIM_MIN:
+        return f"within {_MERGE_MAX_M:g} m and similar name"
+    if dist <= _NEAR_MAX_M and sim >= _NAME_SIM_MIN and not (pcs[i] and pcs[j]):
+        return f"within {_NEAR_MAX_M:g} m and similar name (one has no postcode)"
+    if sim >= 0.9:
+        return f"very similar name (>= 0.9) within {_SAME_NAME_MAX_M:g} m"
+    return ""
+
+
+def _linked_pairs(
+    r: _Records,
+) -> tuple[dict[tuple[int, int], tuple[str, float, float]], list[tuple[int, int]]]:
+    """Return the pairs of records that may be one site, and those of one file.
+
+    Each pair (``i < j``) maps to its (rule, distance, similarity); the second list holds
+    the pairs of one file listing one site twice.
+    """
+    pair_info: dict[tuple[int, int], tuple[str, float, float]] = {}
+    same_file_pairs: list[tuple[int, int]] = []
+    for i in range(len(r.ids)):
+        d = np.hypot(r.xy[:, 0] - r.xy[i, 0], r.xy[:, 1] - r.xy[i, 1])
+        for j in (int(x) for x in np.nonzero(d <= _SAME_NAME_MAX_M)[0]):
+            if j <= i or r.cats[i] != r.cats[j]:
+                continue
+            if r.faiths[i] and r.faiths[j] and r.faiths[i] != r.faiths[j]:
+                continue
+            sim = name_similarity(r.names[i], r.names[j])
+            rule = _merge_rule(r, i, j, float(d[j]), sim)
+            if rule and r.files[i] == r.files[j]:
+                same_file_pairs.append((i, j))
+            if rule:
+                pair_info[(i, j)] = (rule, float(d[j]), sim)
+    return pair_info, same_file_pairs
+
+
+def _join_sites(
+    r: _Records,
+    pair_info: dict[tuple[int, int], tuple[str, float, float]],
+    same_file_pairs: list[tuple[int, int]],
+) -> dict[int, list[int]]:
+    """Join records into sites greedily, the most similar pair first (then the nearest).
+
+    Two sites join only if they hold no records of the same file, so two records of one
+    file are never merged through a chain of links via another file.
+    """
+    files, ids = r.files, r.ids
+    parent = list(range(len(ids)))
 
     def find(i: int) -> int:
         while parent[i] != i:
@@ -158,42 +249,7 @@ def dedupe_sites(reg: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]
             i = parent[i]
         return i
 
-    pair_info: dict[tuple[int, int], tuple[str, float, float]] = {}
-    names = reg["name"].tolist()
-    cats = reg["category"].tolist()
-    pcs = reg["postcode"].tolist()
-    files = reg["_file"].tolist()
-    faiths = [faith_of(n, t) for n, t in zip(names, reg["subtype"].tolist(), strict=True)]
-    same_file_pairs: list[tuple[int, int]] = []
-    for i in range(len(reg)):
-        d = np.hypot(xy[:, 0] - xy[i, 0], xy[:, 1] - xy[i, 1])
-        for j in (int(x) for x in np.nonzero(d <= _SAME_NAME_MAX_M)[0]):
-            if j <= i or cats[i] != cats[j]:
-                continue
-            if faiths[i] and faiths[j] and faiths[i] != faiths[j]:
-                continue
-            sim = name_similarity(names[i], names[j])
-            rule = ""
-            if files[i] == files[j]:
-                # One file listing one site twice (e.g. one hospital under two trusts):
-                # the same point, the same postcode and a very similar name.
-                if d[j] < 1.0 and pcs[i] and pcs[i] == pcs[j] and sim >= 0.9:
-                    rule = "listed twice in one file (same point, postcode and name)"
-                    same_file_pairs.append((i, j))
-            elif pcs[i] and pcs[i] == pcs[j] and sim >= _NAME_SIM_MIN:
-                rule = "same postcode and similar name"
-            elif d[j] <= _MERGE_MAX_M and sim >= _NAME_SIM_MIN:
-                rule = f"within {_MERGE_MAX_M:g} m and similar name"
-            elif d[j] <= _NEAR_MAX_M and sim >= _NAME_SIM_MIN and not (pcs[i] and pcs[j]):
-                rule = f"within {_NEAR_MAX_M:g} m and similar name (one has no postcode)"
-            elif sim >= 0.9:
-                rule = f"very similar name (>= 0.9) within {_SAME_NAME_MAX_M:g} m"
-            if rule:
-                pair_info[(i, j)] = (rule, float(d[j]), sim)
-    # Join records into sites greedily, the most similar pair first (then the nearest):
-    # two sites join only if they hold no records of the same file, so two records of
-    # one file are never merged through a chain of links via another file.
-    site_files: dict[int, set[str]] = {i: {files[i]} for i in range(len(reg))}
+    site_files: dict[int, set[str]] = {i: {files[i]} for i in range(len(ids))}
     for i, j in same_file_pairs:
         ri, rj = find(i), find(j)
         if ri != rj:
@@ -210,8 +266,19 @@ def dedupe_sites(reg: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]
         parent[rj] = ri
         site_files[ri] |= site_files.pop(rj)
     sites: dict[int, list[int]] = {}
-    for i in range(len(reg)):
+    for i in range(len(ids)):
         sites.setdefault(find(i), []).append(i)
+    return sites
+
+
+def _merges(
+    reg: gpd.GeoDataFrame,
+    r: _Records,
+    sites: dict[int, list[int]],
+    pair_info: dict[tuple[int, int], tuple[str, float, float]],
+) -> tuple[list[int], list[dict[str, object]]]:
+    """Return the records dropped (all but the best of each site) and the log's rows."""
+    ids, xy, names = r.ids, r.xy, r.names
     rank = reg["_rank"].to_numpy(int)
     quality = np.where(reg["geocode"].str.startswith("source").to_numpy(bool), 0, 1)
     drop: list[int] = []
@@ -237,14 +304,12 @@ def dedupe_sites(reg: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]
                     "dropped_asset_id": ids[k],
                     "kept_name": names[kept],
                     "dropped_name": names[k],
-                    "category": cats[kept],
+                    "category": r.cats[kept],
                     "rule": rule,
                     "name_similarity": round(sim, 3),
                     "distance_m": round(dist, 1),
-                    "kept_source": files[kept],
-                    "dropped_source": files[k],
+                    "kept_source": r.files[kept],
+                    "dropped_source": r.files[k],
                 }
             )
-    out = reg.drop(index=ids[drop])
-    merge_log = pd.DataFrame(log, columns=list(MERGE_LOG_COLUMNS))
-    return out, merge_log
+    return drop, log

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
 from tqdm.auto import tqdm
 
 from nwm_geo import settings
@@ -261,21 +262,40 @@ def _resolve_columns(
     return found
 
 
-def _register_from_frame(  # noqa: C901, PLR0913
-    frame: pd.DataFrame,
-    label: str,
-    *,
-    columns: Mapping[str, str] | None,
-    postcodes: gpd.GeoDataFrame | None,
-    wards: gpd.GeoDataFrame | None,
-    data_dir: Path | None,
-    problems: list[Problem] | None = None,
-    verbose: bool = False,
-    area: Area | None = None,
-    categories: tuple[str, ...] | None = None,
-) -> gpd.GeoDataFrame:
-    problems = list(problems or [])
-    allowed = categories if categories is not None else tuple(settings.CATEGORIES)
+@dataclass
+class _Rows:
+    """A register table being read: its cells as text, column by column.
+
+    Each check walks one column (or a few that belong together) over every non-blank
+    row and records its problems with the row; :meth:`problems` lists them row by row,
+    each row's in the order of the checks, as a reader fixing the file goes.
+    """
+
+    label: str
+    cols: dict[str, str]
+    values: dict[str, list[str]]
+    blank: list[bool]
+    found: list[Problem] = field(default_factory=list)
+
+    def rows(self) -> list[tuple[int, int]]:
+        """``(position, row as the spreadsheet shows it)`` of every non-blank row."""
+        return [(i, i + 1) for i, b in enumerate(self.blank) if not b]
+
+    def add(self, row: int, col: str, value: str, reason: str) -> None:
+        self.found.append(Problem(self.label, row, col, value, reason))
+
+    def problems(self) -> list[Problem]:
+        return sorted(self.found, key=lambda p: p.row or 0)  # stable: checks keep order
+
+
+def _check_columns(
+    frame: pd.DataFrame, label: str, columns: Mapping[str, str] | None, problems: list[Problem]
+) -> tuple[pd.DataFrame, dict[str, str], list[bool]]:
+    """Check the file as a whole: rows, personal-data and duplicate columns, required ones.
+
+    Returns the frame without personal-data columns, the resolved columns and the blank
+    rows; raises listing every problem when the file cannot be read row by row.
+    """
     # A blank row keeps its place (so row numbers match the file) but is no record.
     blank = [all(cell_text(v) == "" for v in r) for r in frame.itertuples(index=False)]
     if frame.shape[1] == 0 or all(blank):
@@ -332,215 +352,273 @@ def _register_from_frame(  # noqa: C901, PLR0913
             )
     if any(p.row is None for p in problems):
         raise DataValidationError(problems)
+    return frame, cols, blank
+
+
+def _asset_ids(t: _Rows) -> dict[int, str]:
+    """Each row's asset id (the file's, or ``<file-stem-slug>-<row:04d>``), checked."""
+    ids: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    col = t.cols.get("asset_id", "asset_id")
+    for i, row in t.rows():
+        if "asset_id" in t.cols:
+            aid = t.values["asset_id"][i]
+            if not aid:
+                t.add(row, col, "", "missing asset id")
+        else:
+            aid = f"{_slug(Path(t.label).stem)}-{row:04d}"
+        if aid:
+            if aid in seen:
+                t.add(row, col, aid, f"duplicate asset id (first on row {seen[aid] + 1})")
+            else:
+                seen[aid] = row
+        if aid == EXAMPLE_ID:
+            t.add(row, col, aid, "the register template's example row: delete it before loading")
+        if aid and mask_personal_text(aid)[1]:
+            t.add(
+                row,
+                col,
+                "",
+                "the asset id looks like an e-mail address or a phone number, which is never "
+                "published; use the council's own site reference",
+            )
+        ids[i] = aid
+    return ids
+
+
+def _check_text(t: _Rows) -> None:
+    """Names present; no control characters in the name, address, subtype or notes."""
+    for i, row in t.rows():
+        if not t.values["name"][i]:
+            t.add(row, t.cols["name"], "", "missing name")
+        for field_ in ("name", "address", "subtype", "notes"):
+            pattern = _CONTROL_IN_NAME if field_ == "name" else _CONTROL
+            if field_ in t.cols and pattern.search(t.values[field_][i]):
+                t.add(
+                    row,
+                    t.cols[field_],
+                    pattern.sub("?", t.values[field_][i]),
+                    "contains control characters (a pasted line break, tab or other "
+                    "invisible character); remove them",
+                )
+
+
+def _categories(t: _Rows, allowed: tuple[str, ...]) -> dict[int, str | None]:
+    """Each row's category in the area's vocabulary (None with a problem when it is not)."""
+    cats: dict[int, str | None] = {}
+    for i, row in t.rows():
+        raw = t.values["category"][i]
+        cat, reason = resolve_category(raw, allowed)  # synonyms, "did you mean"
+        if cat is None:
+            t.add(row, t.cols["category"], raw, reason)
+        cats[i] = cat
+    return cats
+
+
+def _owner_types(t: _Rows, cats: dict[int, str | None], area: Area) -> dict[int, str | None]:
+    """Each row's owner type (:func:`_owner_type`), a problem when it is unknown."""
+    owners: dict[int, str | None] = {}
+    for i, row in t.rows():
+        owners[i] = _owner_type(t.values["owner_type"][i], cats[i], area)
+        if owners[i] is None:
+            t.add(
+                row,
+                t.cols["owner_type"],
+                t.values["owner_type"][i],
+                "unknown owner type; use one of "
+                + ", ".join(f"'{o}'" for o in settings.OWNER_TYPES)
+                + " (or leave it empty for the area profile's owner of the category)",
+            )
+    return owners
+
+
+@dataclass
+class _Where:
+    """What locating a row needs: the study area, its name and the postcodes (lazily)."""
+
+    study_area: BaseGeometry
+    area_name: str
+    area: Area | None
+    data_dir: Path | None
+    postcodes: gpd.GeoDataFrame | None
+
+    def code_point(self) -> gpd.GeoDataFrame:
+        if self.postcodes is None:
+            self.postcodes = load_postcodes(area=self.area, data_dir=self.data_dir)
+        return self.postcodes
+
+
+def _postcodes(t: _Rows) -> dict[int, str | None]:
+    """Each row's normalised postcode (None when empty or not a valid UK postcode)."""
+    out: dict[int, str | None] = {}
+    for i, row in t.rows():
+        raw = t.values["postcode"][i]
+        out[i] = normalise_postcode(raw) if raw else None
+        if raw and out[i] is None:
+            t.add(row, t.cols["postcode"], raw, "not a valid UK postcode")
+    return out
+
+
+def _from_postcode(t: _Rows, i: int, row: int, pc: str, where: _Where) -> _Located | None:
+    code_point = where.code_point()
+    if pc in code_point.index:
+        hit = code_point.loc[pc]
+        return _Located(
+            float(hit["easting"]), float(hit["northing"]), "postcode centroid (Code-Point Open)"
+        )
+    t.add(
+        row,
+        t.cols["postcode"],
+        t.values["postcode"][i],
+        "unknown postcode: not in Code-Point Open ("
+        + (load_area(where.area).postcode_note or "the bundle's postcodes")
+        + "), so the row cannot be located; give lon/lat or "
+        "easting/northing, or correct the postcode",
+    )
+    return None
+
+
+def _locate(t: _Rows, i: int, row: int, pc: str | None, where: _Where) -> _Located | None:
+    """Locate one row: lon/lat, then easting/northing, then its postcode's centroid."""
+    v, cols = t.values, t.cols
+    has_ll = "lon" in cols and "lat" in cols
+    has_en = "easting" in cols and "northing" in cols
+    if has_ll and (v["lon"][i] or v["lat"][i]):
+        return _locate_lonlat(
+            v["lon"][i], v["lat"][i], t.label, row, (cols["lon"], cols["lat"]), t.found
+        )
+    if has_en and (v["easting"][i] or v["northing"][i]):
+        pair = (cols["easting"], cols["northing"])
+        return _locate_bng(v["easting"][i], v["northing"][i], t.label, row, pair, t.found)
+    if pc:
+        return _from_postcode(t, i, row, pc, where)
+    if not v["postcode"][i]:  # an invalid postcode is the location problem itself
+        t.add(
+            row,
+            cols.get("lon", cols.get("easting", cols.get("postcode", "lon/lat"))),
+            "",
+            "no location: lon/lat, easting/northing and postcode are all empty",
+        )
+    return None
+
+
+def _check_place(
+    t: _Rows, row: int, loc: _Located, pc: str | None, where: _Where
+) -> _Located | None:
+    """Keep a located point only when it is near the area and near its own postcode."""
+    if loc.easting is None or loc.northing is None:
+        return loc
+    col = t.cols.get("lon", t.cols.get("easting", t.cols.get("postcode", "lon/lat")))
+    at = f"{loc.easting:.0f}, {loc.northing:.0f}"
+    away_m = float(where.study_area.distance(shapely.Point(loc.easting, loc.northing)))
+    if away_m > MAX_DISTANCE_M:
+        t.add(
+            row,
+            col,
+            at,
+            f"the point is {away_m / 1000:.0f} km from {where.area_name}; check the "
+            "coordinates (swapped easting/northing or lon/lat, another country, "
+            "or a typing error)",
+        )
+        return None
+    if not pc or loc.method == "postcode centroid (Code-Point Open)":
+        return loc
+    code_point = where.code_point()
+    if pc not in code_point.index:
+        return loc
+    hit = code_point.loc[pc]
+    gap = float(np.hypot(loc.easting - hit["easting"], loc.northing - hit["northing"]))
+    if gap > MAX_POSTCODE_GAP_M:
+        t.add(
+            row,
+            col,
+            at,
+            f"the point is {gap / 1000:.1f} km from the centroid of its "
+            f"own postcode {pc}; correct the coordinates or the postcode",
+        )
+        return None
+    return loc
+
+
+def _locations(
+    t: _Rows, pcs: dict[int, str | None], where: _Where, *, verbose: bool
+) -> dict[int, _Located | None]:
+    """Each row's location, checked against the area and its own postcode."""
+    out: dict[int, _Located | None] = {}
+    for i, row in tqdm(t.rows(), desc=t.label, disable=not verbose):
+        loc = _locate(t, i, row, pcs[i], where)
+        if loc is not None and loc.easting is not None and loc.northing is not None:
+            loc = _check_place(t, row, loc, pcs[i], where)
+        out[i] = loc
+    return out
+
+
+#: Register fields copied from the file as they are.
+_TEXT_FIELDS = ("subtype", "address", "source_date", "licence", "geocode", "notes")
+
+
+def _register_from_frame(  # noqa: PLR0913
+    frame: pd.DataFrame,
+    label: str,
+    *,
+    columns: Mapping[str, str] | None,
+    postcodes: gpd.GeoDataFrame | None,
+    wards: gpd.GeoDataFrame | None,
+    data_dir: Path | None,
+    problems: list[Problem] | None = None,
+    verbose: bool = False,
+    area: Area | None = None,
+    categories: tuple[str, ...] | None = None,
+) -> gpd.GeoDataFrame:
+    problems = list(problems or [])
+    allowed = categories if categories is not None else tuple(settings.CATEGORIES)
+    frame, cols, blank = _check_columns(frame, label, columns, problems)
 
     def text(col: str) -> list[str]:
         if col not in cols:
             return [""] * len(frame)
         return [cell_text(v) for v in frame[cols[col]].tolist()]
 
-    values = {c: text(c) for c in _SCHEMA - _DERIVED}
+    t = _Rows(label, cols, {c: text(c) for c in _SCHEMA - _DERIVED}, blank)
     ward_shapes = wards if wards is not None else load_wards(area=area, data_dir=data_dir)
-    study_area = ward_shapes.to_crs("EPSG:27700").geometry.union_all()
     area_prof = load_area(area)
-    area_name = area_prof.name
-    n = len(frame)
+    where = _Where(
+        ward_shapes.to_crs("EPSG:27700").geometry.union_all(),
+        area_prof.name,
+        area,
+        data_dir,
+        postcodes,
+    )
+    # column by column; the problems are then listed row by row
+    ids = _asset_ids(t)
+    _check_text(t)
+    cats = _categories(t, allowed)
+    owners = _owner_types(t, cats, area_prof)
+    pcs = _postcodes(t)
+    places = _locations(t, pcs, where, verbose=verbose)
+    problems += t.problems()
+    if problems:
+        raise DataValidationError(problems)
+    v = t.values
     records: list[dict[str, object]] = []
-    seen_ids: dict[str, int] = {}
-    code_point = postcodes
-    iterator = tqdm(range(n), desc=label, disable=not verbose)
-    for i in iterator:
-        if blank[i]:
-            continue
-        row = i + 1
-        rec: dict[str, object] = {}
-        # asset id
-        if "asset_id" in cols:
-            aid = values["asset_id"][i]
-            if not aid:
-                problems.append(Problem(label, row, cols["asset_id"], "", "missing asset id"))
-        else:
-            aid = f"{_slug(Path(label).stem)}-{row:04d}"
-        if aid:
-            if aid in seen_ids:
-                problems.append(
-                    Problem(
-                        label,
-                        row,
-                        cols.get("asset_id", "asset_id"),
-                        aid,
-                        f"duplicate asset id (first on row {seen_ids[aid] + 1})",
-                    )
-                )
-            else:
-                seen_ids[aid] = row
-        if aid == EXAMPLE_ID:
-            problems.append(
-                Problem(
-                    label,
-                    row,
-                    cols.get("asset_id", "asset_id"),
-                    aid,
-                    "the register template's example row: delete it before loading",
-                )
-            )
-        if aid and mask_personal_text(aid)[1]:
-            problems.append(
-                Problem(
-                    label,
-                    row,
-                    cols.get("asset_id", "asset_id"),
-                    "",
-                    "the asset id looks like an e-mail address or a phone number, which is "
-                    "never published; use the council's own site reference",
-                )
-            )
-        rec["asset_id"] = aid
-        # name and category
-        name = values["name"][i]
-        if not name:
-            problems.append(Problem(label, row, cols["name"], "", "missing name"))
-        rec["name"] = name
-        for field in ("name", "address", "subtype", "notes"):
-            pattern = _CONTROL_IN_NAME if field == "name" else _CONTROL
-            if field in cols and pattern.search(values[field][i]):
-                problems.append(
-                    Problem(
-                        label,
-                        row,
-                        cols[field],
-                        pattern.sub("?", values[field][i]),
-                        "contains control characters (a pasted line break, tab or other "
-                        "invisible character); remove them",
-                    )
-                )
-        raw_cat = values["category"][i]
-        cat, reason = resolve_category(raw_cat, allowed)
-        if cat is None:
-            problems.append(Problem(label, row, cols["category"], raw_cat, reason))
-        rec["category"] = cat or raw_cat
-        rec["owner_type"] = _owner_type(values["owner_type"][i], cat, area_prof)
-        if rec["owner_type"] is None:
-            problems.append(
-                Problem(
-                    label,
-                    row,
-                    cols["owner_type"],
-                    values["owner_type"][i],
-                    "unknown owner type; use one of "
-                    + ", ".join(f"'{o}'" for o in settings.OWNER_TYPES)
-                    + " (or leave it empty for the area profile's owner of the category)",
-                )
-            )
-        for c in ("subtype", "address", "source_date", "licence", "geocode", "notes"):
-            rec[c] = values[c][i]
-        rec["source"] = values["source"][i] or label
-        rec["source_record_id"] = values["source_record_id"][i] or f"row {row}"
-        # postcode
-        tried = False
-        pc_raw = values["postcode"][i]
-        pc = normalise_postcode(pc_raw) if pc_raw else None
-        if pc_raw and pc is None:
-            problems.append(
-                Problem(label, row, cols["postcode"], pc_raw, "not a valid UK postcode")
-            )
-            tried = True  # the location problem is the postcode itself
-        rec["postcode"] = pc or ""
-        # location: lon/lat, then easting/northing, then postcode
-        loc: _Located | None = None
-        if has_ll and (values["lon"][i] or values["lat"][i]):
-            tried = True
-            loc = _locate_lonlat(
-                values["lon"][i], values["lat"][i], label, row, (cols["lon"], cols["lat"]), problems
-            )
-        elif has_en and (values["easting"][i] or values["northing"][i]):
-            tried = True
-            loc = _locate_bng(
-                values["easting"][i],
-                values["northing"][i],
-                label,
-                row,
-                (cols["easting"], cols["northing"]),
-                problems,
-            )
-        elif pc:
-            tried = True
-            if code_point is None:
-                code_point = load_postcodes(area=area, data_dir=data_dir)
-            if pc in code_point.index:
-                hit = code_point.loc[pc]
-                loc = _Located(
-                    float(hit["easting"]),
-                    float(hit["northing"]),
-                    "postcode centroid (Code-Point Open)",
-                )
-            else:
-                problems.append(
-                    Problem(
-                        label,
-                        row,
-                        cols["postcode"],
-                        pc_raw,
-                        "unknown postcode: not in Code-Point Open ("
-                        + (load_area(area).postcode_note or "the bundle's postcodes")
-                        + "), so the row cannot be located; give lon/lat or "
-                        "easting/northing, or correct the postcode",
-                    )
-                )
-        if not tried:
-            problems.append(
-                Problem(
-                    label,
-                    row,
-                    cols.get("lon", cols.get("easting", cols.get("postcode", "lon/lat"))),
-                    "",
-                    "no location: lon/lat, easting/northing and postcode are all empty",
-                )
-            )
-        if loc is not None and loc.easting is not None and loc.northing is not None:
-            where = shapely.Point(loc.easting, loc.northing)
-            away_m = float(study_area.distance(where))
-            col = cols.get("lon", cols.get("easting", cols.get("postcode", "lon/lat")))
-            if away_m > MAX_DISTANCE_M:
-                problems.append(
-                    Problem(
-                        label,
-                        row,
-                        col,
-                        f"{loc.easting:.0f}, {loc.northing:.0f}",
-                        f"the point is {away_m / 1000:.0f} km from {area_name}; check the "
-                        "coordinates (swapped easting/northing or lon/lat, another country, "
-                        "or a typing error)",
-                    )
-                )
-                loc = None
-            elif pc and loc.method != "postcode centroid (Code-Point Open)":
-                if code_point is None:
-                    code_point = load_postcodes(area=area, data_dir=data_dir)
-                if pc in code_point.index:
-                    hit = code_point.loc[pc]
-                    gap = float(
-                        np.hypot(loc.easting - hit["easting"], loc.northing - hit["northing"])
-                    )
-                    if gap > MAX_POSTCODE_GAP_M:
-                        problems.append(
-                            Problem(
-                                label,
-                                row,
-                                col,
-                                f"{loc.easting:.0f}, {loc.northing:.0f}",
-                                f"the point is {gap / 1000:.1f} km from the centroid of its "
-                                f"own postcode {pc}; correct the coordinates or the postcode",
-                            )
-                        )
-                        loc = None
+    for i, row in t.rows():
+        rec: dict[str, object] = {
+            "asset_id": ids[i],
+            "name": v["name"][i],
+            "category": cats[i] or v["category"][i],
+            "owner_type": owners[i],
+            **{c: v[c][i] for c in _TEXT_FIELDS},
+            "source": v["source"][i] or label,
+            "source_record_id": v["source_record_id"][i] or f"row {row}",
+            "postcode": pcs[i] or "",
+        }
+        loc = places[i]
         if loc is not None:
             rec["easting"], rec["northing"] = loc.easting, loc.northing
             rec["geocode"] = rec["geocode"] or loc.method
         else:
             rec["easting"] = rec["northing"] = np.nan
         records.append(rec)
-    if problems:
-        raise DataValidationError(problems)
     out = pd.DataFrame.from_records(records)
     ok = out["easting"].notna()
     out = out[ok].copy()
