@@ -22,6 +22,7 @@ from nwm_geo import (
     report,
     requirements,
     settings,
+    uncertainty,
 )
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, resolve_speed
@@ -460,6 +461,9 @@ class Study:
         return coverage.walksheds(
             self.model, minutes=self.minutes, speed_m_per_min=self.speed_m_per_min, by="category"
         )
+
+    #: Each headline share with its low–high range (:func:`nwm_geo.uncertainty.study_ranges`).
+    ranges = cached_property(uncertainty.study_ranges)
 
     # -- equity --------------------------------------------------------------
     @cached_property

@@ -25,7 +25,7 @@ from nwm_geo import (
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import staged_outputs
 from nwm_geo._safe import neutralise_formula, strip_commit_hashes
-from nwm_geo._units import resolve_minutes, resolve_speed
+from nwm_geo._units import published_minutes, resolve_minutes, resolve_speed
 from nwm_geo.pipeline._provenance import (
     PROVENANCE_NAME,
     current_settings,
@@ -158,7 +158,11 @@ def write_coverage(study: Study, out: Path) -> list[Path]:
             "snap_m": snaps["snap_m"].round(1),
             "snap_flagged": snaps["flagged"],
         }
-    ).join(study.minutes_to_nearest.round(2))
+    ).join(  # rounded toward each verdict: `<= minutes` on the file gives the shares
+        published_minutes(
+            study.minutes_to_nearest, study.minutes, speed_m_per_min=study.speed_m_per_min
+        )
+    )
     crit = study.criticality.join(study.register[["ward_code", "inside_area"]])
     crit["locality"] = study.locality_of(crit)
     tables = {"coverage_points.csv": (points, True), "asset_criticality.csv": (crit, True)}
