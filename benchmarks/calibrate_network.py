@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import time
 from dataclasses import dataclass, field
@@ -191,7 +192,7 @@ def pair_sets(d_osm: pd.DataFrame, postcodes: pd.DataFrame, half: np.ndarray) ->
 
 
 def approx_pairs(G_apx: Any, postcodes: gpd.GeoDataFrame, sets: PairSets) -> np.ndarray:
-    """The approximation's distance for every pair of ``sets``."""
+    """Return the approximation's distance for every pair of ``sets``."""
     d = calibration.network_distances(G_apx, postcodes).to_numpy()
     return d[sets.i, sets.j]
 
@@ -218,14 +219,14 @@ def by_band(approx: np.ndarray, sets: PairSets, speed: float) -> list[dict[str, 
     """Ratio statistics per OSM walking-time band (all pairs)."""
     rows = []
     mins = sets.osm / speed
-    for lo, hi in zip(BAND_MINUTES[:-1], BAND_MINUTES[1:], strict=True):
+    for lo, hi in itertools.pairwise(BAND_MINUTES):
         sel = (mins > lo) & (mins <= hi)
         rows.append({"osm_minutes": f"{lo}-{hi}", **ratio_stats(approx[sel], sets.osm[sel])})
     return rows
 
 
 def holds_up_to(bands: list[dict[str, Any]], lo: float = 0.9, hi: float = 1.1) -> str:
-    """The walking times (bands) over which the median ratio stays within [lo, hi]."""
+    """Return the walking times (bands) over which the median ratio stays in [lo, hi]."""
     good = [b["osm_minutes"] for b in bands if lo <= b["median_ratio"] <= hi]
     bad = [b["osm_minutes"] for b in bands if not lo <= b["median_ratio"] <= hi]
     return (
@@ -254,8 +255,6 @@ def fit(
     inputs: RutlandInputs, G_osm: Any, sets: PairSets, half_demand: np.ndarray, limit_m: float
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Grid search on the training half: median ratio in the target, then fewest flips."""
-    import itertools
-
     pop = inputs.demand["population"].to_numpy(float)
 
     tried: list[dict[str, Any]] = []

@@ -124,7 +124,12 @@ def test_compare_distances_detour_factor_scales_the_approximation() -> None:
 def test_compare_distances_max_dist_and_threshold() -> None:
     # only the two 250 m pairs are within 300 m on the street
     res = compare_distances(
-        u_street(), abc_points(), detour_factor=1.0, max_edge_m=1000, edge_offset_m=0, max_dist_m=300
+        u_street(),
+        abc_points(),
+        detour_factor=1.0,
+        max_edge_m=1000,
+        edge_offset_m=0,
+        max_dist_m=300,
     )
     assert res.summary.n_pairs == 2
     assert (res.pairs["osm_m"] == 250.0).all()
@@ -306,7 +311,7 @@ def test_approximation_error_note_quotes_the_committed_results() -> None:
     for key in ("detour_factor", "max_edge_m", "long_detour_factor", "long_edge_max_m"):
         assert cal[key] == fitted["params"][key]
     assert cal["edge_offset_m"] == fitted["params"]["edge_offset_m"]
-    assert network.DEFAULT_DETOUR_FACTOR == fitted["params"]["detour_factor"]
+    assert fitted["params"]["detour_factor"] == network.DEFAULT_DETOUR_FACTOR
     for key in ("median_ratio", "p10_ratio", "p90_ratio"):
         assert cal[key] == pytest.approx(held[key], abs=5e-4)
     assert f"{res['inputs']['postcodes']:,} real Code-Point postcodes" in note

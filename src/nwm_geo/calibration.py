@@ -210,7 +210,7 @@ def network_distances(
     limit_m: float = np.inf,
     verbose: bool = False,
 ) -> pd.DataFrame:
-    """Walking distance (m) between every pair of points over ``G``.
+    """Return the walking distance (m) between every pair of points over ``G``.
 
     Every point is inserted on its nearest edge (:func:`nwm_geo.coverage.prepare`), as
     the coverage stage does, and one Dijkstra run per point gives its distances.

@@ -53,7 +53,7 @@ SPEED_SPREAD: float = 0.10
 #: Seconds the solver may spend placing one category's missing sites. A placement
 #: stopped by the limit is the best found, its gap recorded (:attr:`MissingSites.statuses`):
 #: the register's high end is then at least as wide as printed, never wider.
-REGISTER_TIME_LIMIT_S: float = 8.0
+REGISTER_TIME_LIMIT_S: float = 5.0
 
 #: Columns of :func:`headline_ranges` (and ``uncertainty.csv``).
 RANGE_COLUMNS: tuple[str, ...] = (
@@ -96,7 +96,7 @@ class MissingSites:
     statuses: pd.DataFrame
 
 
-def missing_sites(  # noqa: PLR0913
+def missing_sites(
     cover: coverage.Cover,
     site_cover: coverage.Cover,
     assets: pd.DataFrame,
@@ -157,9 +157,7 @@ def missing_sites(  # noqa: PLR0913
     )
 
 
-def _reached(
-    site_ids: pd.Index, cover: coverage.Cover, site_cover: coverage.Cover
-) -> np.ndarray:
+def _reached(site_ids: pd.Index, cover: coverage.Cover, site_cover: coverage.Cover) -> np.ndarray:
     """Points within the walk of any of the sites (``asset:<id>`` or ``postcode:<id>``).
 
     Both covers have their rows in the same point order.
@@ -168,7 +166,7 @@ def _reached(
     for sid in site_ids:
         kind, _, key = str(sid).partition(":")
         src = cover if kind == "asset" else site_cover
-        col = int(src.source_index.get_indexer([key])[0])
+        col = int(src.source_index.get_indexer(pd.Index([key]))[0])
         if col >= 0:
             out[src.csc[:, col].nonzero()[0]] = True
     return out
@@ -208,7 +206,7 @@ def _shares(
     return table.set_index(["locality", "category"])["share"] * 100
 
 
-def headline_ranges(  # noqa: PLR0913
+def headline_ranges(
     minutes_df: pd.DataFrame,
     demand: pd.DataFrame,
     *,
@@ -285,7 +283,7 @@ def headline_ranges(  # noqa: PLR0913
     table = table[table["measure"].isin(names_wanted)]
     table["population"] = table["locality"].map(pop).astype(int)
     order = {m: i for i, m in enumerate(names_wanted)}
-    locs = sorted(set(table["locality"]) - {area_name}) + [area_name]
+    locs = [*sorted(set(table["locality"]) - {area_name}), area_name]
     table["_l"] = table["locality"].map({loc: i for i, loc in enumerate(locs)})
     table["_m"] = table["measure"].map(order)
     table = table.sort_values(["_l", "_m"]).drop(columns=["_l", "_m"])
@@ -336,7 +334,7 @@ class _StudyLike(Protocol):
 
 
 def network_band(G: nx.MultiDiGraph) -> tuple[float, float] | None:
-    """The calibrated (p10, p90) approximate ÷ real band, or None on a real network."""
+    """Return the calibrated (p10, p90) approximate ÷ real band; None on a real network."""
     if not network.is_approximate(G):
         return None
     return (network.CALIBRATION["p10_ratio"], network.CALIBRATION["p90_ratio"])
@@ -375,4 +373,3 @@ def study_ranges(study: _StudyLike) -> pd.DataFrame:
     table.attrs["shortfall"] = placed.shortfall
     table.attrs["register_statuses"] = placed.statuses
     return table
-

@@ -410,7 +410,7 @@ def _points_xy(points: gpd.GeoSeries | gpd.GeoDataFrame) -> tuple[np.ndarray, pd
     return np.column_stack([geoms.x.to_numpy(), geoms.y.to_numpy()]), geoms.index
 
 
-def approximate_graph(  # noqa: PLR0913
+def approximate_graph(
     points: gpd.GeoSeries | gpd.GeoDataFrame,
     *,
     detour_factor: float | None = None,

@@ -173,6 +173,8 @@ def write_coverage(study: Study, out: Path) -> list[Path]:
         frame["network"] = study.network_label  # every file says which network it used
         paths.append(write_csv(frame, out / name, index=index))
     paths.append(network.save_graph(study.graph, out / "walk_network.gpkg"))
+    ranges = study.ranges.assign(network=study.network_label)  # issue 21: a range per headline
+    paths.append(write_csv(ranges, out / "uncertainty.csv", index=False))
     paths += write_equity(study, out)
     paths += write_closure_impact(study, out)
     return paths
@@ -605,6 +607,7 @@ def write_pack(study: Study, path: Path) -> Path:
         network_label=study.network_label,
         notes=notes,
         minutes=study.minutes,
+        ranges=study.ranges,
     )
     return report.write_locality_pack(path, inputs)
 
@@ -686,6 +689,7 @@ def workbook_context(study: Study) -> report.WorkbookContext:
         coverage=coverage_by_locality(study),
         equity=equity_sections(study),
         equity_note=study.equity.speeds_note(),
+        ranges=study.ranges,
     )
 
 
@@ -704,6 +708,7 @@ PROCESSED_TABLES: dict[str, str] = {
     "Coverage per ward": "coverage_wards.csv",
     "Coverage per LSOA": "coverage_lsoas.csv",
     "Coverage per locality": "coverage_localities.csv",
+    "Range on every headline share (network, walking speed, register)": "uncertainty.csv",
     "Coverage by IMD 2019 decile": "coverage_deprivation.csv",
     "Coverage by IMD 2019 quintile": "coverage_deprivation_quintiles.csv",
     "Coverage by age band (slower walking for 65+)": "coverage_age.csv",

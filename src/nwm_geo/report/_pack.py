@@ -27,6 +27,7 @@ from nwm_geo._io import atomic_path
 from nwm_geo._safe import mask_personal_text
 from nwm_geo._units import resolve_minutes
 from nwm_geo.requirements import RequirementsOutline
+from nwm_geo.uncertainty import range_text
 
 __all__ = ["PACK_PAGE_SIZE", "PackInputs", "write_locality_pack"]
 
@@ -68,6 +69,8 @@ class PackInputs:
         note and the register's gap to the council's count).
     minutes
         Walk threshold, for the wording.
+    ranges
+        :func:`nwm_geo.uncertainty.headline_ranges`: each share is printed with its range.
     """
 
     area_name: str
@@ -81,6 +84,18 @@ class PackInputs:
     network_label: str = ""
     notes: Sequence[str] = field(default_factory=tuple)
     minutes: float | None = None
+    ranges: pd.DataFrame | None = None
+
+
+def _share_text(inputs: PackInputs, locality: str, measure: str, share: float) -> str:
+    """``"73.9 % (66–75 %)"`` with a range from ``inputs.ranges``, else ``"73.9 %"``."""
+    r = inputs.ranges
+    if r is not None:
+        hit = r[(r["locality"] == locality) & (r["measure"] == measure)]
+        if len(hit):
+            row = hit.iloc[0]
+            return range_text(100 * share, row["low_pct"], row["high_pct"])
+    return f"{100 * share:.1f} %"
 
 
 def _clean(text: Any) -> str:
@@ -165,7 +180,7 @@ def _summary_page(inputs: PackInputs, m: float) -> Figure:
                 f"{_num(pop):,.0f}",
                 str(int((inputs.assignment == loc).sum())),
                 str(n_assets),
-                *[f"{100 * s:.1f} %" for _, s, _ in shares],
+                *[_share_text(inputs, loc, b, s) for b, s, _ in shares],
                 str(int((cases["locality"] == loc).sum())),
             ]
         )
@@ -232,7 +247,8 @@ def _locality_page(inputs: PackInputs, locality: str, m: float) -> Figure:
     if hub is not None and hub in reg.index:
         facts.append(f"Hub: {_clean(reg.at[hub, 'name'])}")
     facts += [
-        f"{b}: {100 * s:.1f} % within {m:g} min; {g:,.0f} residents beyond" for b, s, g in shares
+        f"{b}: {_share_text(inputs, locality, b, s)} within {m:g} min; {g:,.0f} residents beyond"
+        for b, s, g in shares
     ]
     y = 0.9
     for line in facts:

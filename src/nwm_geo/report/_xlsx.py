@@ -38,6 +38,7 @@ from nwm_geo.report._index import IndexFindings
 from nwm_geo.report._method import RunInfo, _public_text, _run_info, method_rows
 from nwm_geo.report._sheet import SheetBuilder, label, number_format, public_columns
 from nwm_geo.requirements import RequirementsOutline, register_shortfall
+from nwm_geo.uncertainty import range_text
 
 __all__ = [
     "BUNDLE_MEANING",
@@ -122,6 +123,9 @@ class WorkbookContext:
     equity_note
         The note under that section (the walking speeds per age band and their
         sources, ``EquityTables.speeds_note``).
+    ranges
+        :func:`nwm_geo.uncertainty.headline_ranges`: each share's low–high range is
+        printed beside it (headlines and grid).
     """
 
     area: str = "the area"
@@ -134,6 +138,7 @@ class WorkbookContext:
     hubs: pd.DataFrame | None = None
     equity: Mapping[str, pd.DataFrame] | None = None
     equity_note: str = ""
+    ranges: pd.DataFrame | None = None
 
 
 def sheet_name(name: str, taken: set[str] | None = None) -> str:
@@ -437,9 +442,9 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
     for b in bundles:
         r = whole.loc[b]
         out.append(
-            f"{_pct(r['covered_share'])} of residents ({int(_n(r['covered_population'])):,}) are "
-            f"within a {minutes:g}-minute walk of '{b}'; {int(_n(r['gap_population'])):,} are "
-            "beyond it."
+            f"{_pct(r['covered_share'])}{_range(ctx, ctx.area, b)} of residents "
+            f"({int(_n(r['covered_population'])):,}) are within a {minutes:g}-minute walk of "
+            f"'{b}'; {int(_n(r['gap_population'])):,} are beyond it."
         )
     for b in bundles:
         worst = outline.summary.xs(b, level="measure")
@@ -491,6 +496,19 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
     return out
 
 
+def _range(ctx: WorkbookContext, locality: str, measure: str) -> str:
+    """`` (66–75 %)``: the range of a share from ``ctx.ranges``, or "" without one."""
+    if ctx.ranges is None:
+        return ""
+    r = ctx.ranges
+    hit = r[(r["locality"] == locality) & (r["measure"] == measure)]
+    if hit.empty:
+        return ""
+    row = hit.iloc[0]
+    text = range_text(row["published_pct"], row["low_pct"], row["high_pct"])
+    return " " + text.split(" ", 2)[2]
+
+
 def _grid(outline: RequirementsOutline, ctx: WorkbookContext) -> pd.DataFrame:
     bundles = list(_bundles(outline, ctx))
     s = outline.summary
@@ -502,12 +520,18 @@ def _grid(outline: RequirementsOutline, ctx: WorkbookContext) -> pd.DataFrame:
         row["population"] = int(_n(part.loc[first, "population"])) if first else None
         for b in bundles:
             row[f"share: {b}"] = _n(part.loc[b, "covered_share"]) if b in part.index else None
+            if ctx.ranges is not None:
+                row[f"range: {b}"] = _range(ctx, ctx.area if loc is None else loc, b).strip(" ()")
         if ctx.coverage is not None and "all three bundles" in ctx.coverage.index:
             col = ctx.area if loc is None else loc
             if col in ctx.coverage.columns:
                 row["share: all three bundles"] = (
                     _n(ctx.coverage.loc["all three bundles", col]) / 100
                 )
+                if ctx.ranges is not None:
+                    row["range: all three bundles"] = _range(ctx, col, "all three bundles").strip(
+                        " ()"
+                    )
         bc = outline.business_case
         here = bc if loc is None else bc[bc["locality"] == loc]
         row["business cases"] = len(here)
