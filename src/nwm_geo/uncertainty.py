@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from nwm_geo import coverage, network, requirements
+from nwm_geo._errors import SolverError
 from nwm_geo._units import resolve_minutes
 
 __all__ = [
@@ -143,18 +144,75 @@ def missing_sites(
         pol = requirements.RequirementsPolicy(
             k=k, bundles=policy_bundles, time_limit=REGISTER_TIME_LIMIT_S
         )
-        sol = requirements.best_new_sites(
-            cov, assets, points, measure=cat, site_cover=sites_cov, policy=pol
-        )
-        statuses += [st.as_row() for st in sol.statuses]
-        if not len(sol.table):
-            continue
-        tables.append(sol.table)
-        within[cat] = _reached(sol.table.index, cov, sites_cov)
+        try:
+            sol = requirements.best_new_sites(
+                cov, assets, points, measure=cat, site_cover=sites_cov, policy=pol
+            )
+        except SolverError as exc:  # stopped before any solution: greedy, same candidates
+            table, hit = _greedy(cov, sites_cov, assets, points, category=cat, policy=pol)
+            statuses.append({"measure": cat, "label": f"greedy ({exc})", "proven_optimal": False})
+        else:
+            statuses += [st.as_row() for st in sol.statuses]
+            table = sol.table
+            hit = _reached(table.index, cov, sites_cov)
+            if not all(st.proven_optimal for st in sol.statuses):  # stopped early: keep the
+                g_table, g_hit = _greedy(  # greedy placement when it reaches more residents
+                    cov, sites_cov, assets, points, category=cat, policy=pol
+                )
+                if g_table["marginal_population"].sum() > table["marginal_population"].sum():
+                    table, hit = g_table, g_hit
+                    statuses.append(
+                        {"measure": cat, "label": "greedy (reaches more)", "proven_optimal": False}
+                    )
+        if len(table):
+            tables.append(table.assign(measure=cat))
+            within[cat] = hit
     sites = pd.concat(tables) if tables else pd.DataFrame(columns=list(requirements.SITE_COLUMNS))
     return MissingSites(
         sites=sites, shortfall=shortfall, within=within, statuses=pd.DataFrame(statuses)
     )
+
+
+def _greedy(
+    cover: coverage.Cover,
+    site_cover: coverage.Cover,
+    assets: pd.DataFrame,
+    points: pd.DataFrame,
+    *,
+    category: str,
+    policy: requirements.RequirementsPolicy,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Place ``policy.k`` sites one by one, each adding the most residents.
+
+    The fallback when the exact placement stops without a solution: the same candidates
+    (:func:`nwm_geo.requirements.building_candidates`, then
+    :func:`nwm_geo.requirements.postcode_candidates`), each step the candidate that
+    newly covers the most gap residents, until ``k`` sites or a gain below
+    ``policy.min_population``. Exact for ``k = 1``.
+    """
+    cat_of = assets["category"].reindex(cover.source_index).astype(str).to_numpy()
+    today = np.asarray(cover.csc[:, np.flatnonzero(cat_of == category)].sum(axis=1)).ravel() > 0
+    pop = pd.to_numeric(points["population"]).reindex(cover.point_index).fillna(0).to_numpy()
+    gap = np.where(today, 0.0, pop)
+    b_cols, b_meta = requirements.building_candidates(
+        assets, cover.source_index, categories=policy.candidate_categories, points=points
+    )
+    p_cols, p_meta = requirements.postcode_candidates(points, site_cover.source_index)
+    blocks = [(cover.csc[:, b_cols], b_meta), (site_cover.csc[:, p_cols], p_meta)]
+    covered = np.zeros(len(gap), dtype=bool)
+    rows: list[dict[str, Any]] = []
+    for matrix, meta in blocks:
+        while len(rows) < policy.k and matrix.shape[1]:
+            gains = matrix.T @ np.where(covered, 0.0, gap)
+            best = int(np.argmax(gains))
+            if gains[best] < max(policy.min_population, 1e-9):
+                break
+            reach = matrix[:, best].nonzero()[0]
+            rows.append({**meta[best], "marginal_population": float(gains[best])})
+            covered[reach] = True
+    if not rows:
+        return pd.DataFrame({"marginal_population": pd.Series(dtype=float)}), covered
+    return pd.DataFrame(rows).set_index("site_id"), covered
 
 
 def _reached(site_ids: pd.Index, cover: coverage.Cover, site_cover: coverage.Cover) -> np.ndarray:

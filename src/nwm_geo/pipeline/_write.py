@@ -20,6 +20,7 @@ from nwm_geo import (
     network,
     report,
     requirements,
+    rural,
     settings,
 )
 from nwm_geo._errors import NwmGeoError
@@ -326,6 +327,7 @@ def write_hubs(study: Study, out: Path) -> list[Path]:
         "hubs_joint_localities.csv": (joint_plan, True),
         "hub_candidates.csv": (candidates, True),
         "hub_named_sites.csv": (analysis.named, False),
+        "hub_distance_bands.csv": (study.hub_walks, True),  # issue 21: rural honesty
     }
     paths = []
     for name, (frame, index) in tables.items():
@@ -524,6 +526,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
     notes += [study.profile.communal_note] if study.profile.communal_note else []
     notes.append(study.profile.boundary_note)
     notes += [network.APPROXIMATION_ERROR_NOTE] if network.is_approximate(study.graph) else []
+    notes += rural.rural_notes(study.hub_walks, area_name=study.profile.name, minutes=minutes)
     notes.append(
         "The analyst's full tables (coverage per postcode, the walk network, the merge log "
         "and the alternative plans) are written to data/processed/ in the project, which is "
@@ -595,6 +598,8 @@ def write_pack(study: Study, path: Path) -> Path:
     notes = [data_note(study.reconciliation, area=study.profile), f"Data: {study.data_dates}."]
     if network.is_approximate(study.graph):
         notes.append(network.APPROXIMATION_ERROR_NOTE)
+    minutes = study.minutes or settings.walk_minutes
+    notes += rural.rural_notes(study.hub_walks, area_name=study.profile.name, minutes=minutes)
     inputs = report.PackInputs(
         area_name=study.profile.name,
         wards=study.wards,
@@ -722,6 +727,7 @@ PROCESSED_TABLES: dict[str, str] = {
     "Hubs: the joint plan's wards": "hubs_joint_localities.csv",
     "Hubs: candidates": "hub_candidates.csv",
     "Hubs: the council's named sites": "hub_named_sites.csv",
+    "Hubs: median walk and residents by distance band": "hub_distance_bands.csv",
     "Walk network (GeoPackage)": "walk_network.gpkg",
 }
 
