@@ -189,3 +189,85 @@ def test_synthetic_run_writes_uncertainty_csv(
             continue
         share = cov[(cov["locality"] == r.locality) & (cov["category"] == r.measure)]["share"]
         assert r.published_pct == pytest.approx(100 * float(share.iloc[0]))
+
+
+# ----------------------------------------------------------------------------------------
+# rural honesty (nwm_geo.rural)
+
+
+def rural_case(service: list[float]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.Series]:
+    """SYNTHETIC: two localities, four points each; hub minutes at 80 m/min."""
+    idx = pd.Index([f"p{i}" for i in range(8)])
+    hub_minutes = pd.DataFrame(
+        {
+            "hubT": [2, 5, 10, 14, np.nan, np.nan, np.nan, np.nan],
+            "hubV": [np.nan] * 4 + [10, 40, 80, 200],
+            "other": [1.0] * 8,
+        },
+        index=idx,
+    )
+    hubs = pd.DataFrame({"locality": ["Town", "Villages"], "hub_asset_id": ["hubT", "hubV"]})
+    demand = pd.DataFrame(
+        {"population": [10, 10, 10, 10, 5, 10, 20, 5], "locality": ["Town"] * 4 + ["Villages"] * 4},
+        index=idx,
+    )
+    return hub_minutes, hubs, demand, pd.Series(service, index=idx)
+
+
+def test_hub_walks_medians_and_bands_hand_computed() -> None:
+    from nwm_geo import rural
+
+    hm, hubs, demand, service = rural_case([5, 5, 5, 5, 30, 30, 30, np.nan])
+    w = rural.hub_walks(hm, hubs, demand, service_minutes=service, area_name="Shire")
+    # Villages: 10 (5), 40 (10), 80 (20), 200 (5) min: weighted median 80 min = 6.4 km
+    v = w.loc["Villages"]
+    assert v["median_minutes"] == 80 and v["median_km"] == pytest.approx(6.4)
+    assert v["median_service_minutes"] == 30 and bool(v["rural"])
+    # bands: 0.8 km, 3.2 km, 6.4 km, 16 km
+    assert (v["0-1.2 km"], v["1.2-2.4 km"], v["2.4-5 km"], v["5-10 km"], v["over 10 km"]) == (
+        5,
+        0,
+        10,
+        20,
+        5,
+    )
+    t = w.loc["Town"]
+    assert t["median_minutes"] == 5 and not bool(t["rural"]) and t["0-1.2 km"] == 40
+    # the area row: all 80 residents; its median over both localities
+    assert w.loc["Shire", "residents"] == 80 and list(w.index) == ["Town", "Villages", "Shire"]
+    notes = rural.rural_notes(w, area_name="Shire")
+    assert len(notes) == 1 and "not the main way" in notes[0] and "1 of 2 localities" in notes[0]
+    assert "Villages: median walk 30 minutes to every bundle and 80 minutes (6.4 km)" in notes[0]
+    assert "Town:" not in notes[0]
+    assert "not mean that the villages are a 15-minute walk from anything" in notes[0]
+
+
+def test_a_far_hub_alone_is_not_rural() -> None:
+    from nwm_geo import rural
+
+    # every bundle is 5 minutes away everywhere: the far village hub does not make it rural
+    hm, hubs, demand, service = rural_case([5.0] * 8)
+    w = rural.hub_walks(hm, hubs, demand, service_minutes=service, area_name="Shire")
+    assert not w["rural"].any()
+    assert rural.rural_notes(w, area_name="Shire") == []
+
+
+def test_synthetic_shares_recompute_from_published_minutes(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    profile, data_dir = synthetic_area
+    study = pipeline.Study(area=profile, data_dir=data_dir)
+    pipeline.run(study, stages=["coverage"], project_dir=tmp_path, progress=False)
+    out = tmp_path / "data" / "processed" / "synthetic"
+    pts = pd.read_csv(out / "coverage_points.csv", index_col=0)
+    measures = list(study.minutes_to_nearest.columns)
+    within = pts[measures].apply(pd.to_numeric) <= 15  # a reader's plain test
+    within["all three bundles"] = within[list(study.bundles)].all(axis=1)
+    pub = pd.read_csv(out / "coverage_wards.csv").set_index(["ward_code", "category"])
+    covered = within.mul(pts["population"], axis=0).groupby(pts["ward_code"]).sum()
+    for (ward, measure), r in pub.iterrows():
+        assert covered.at[ward, measure] == r["covered_population"]
+    # the written minutes are at most 0.01 from the run's and on the run's side of 15
+    exact = study.minutes_to_nearest.reindex(pts.index)
+    diff = (pts[measures] - exact).abs().to_numpy()
+    assert np.nanmax(diff) < 0.01 + 1e-9
