@@ -320,6 +320,11 @@ def test_approximation_error_note_quotes_the_committed_results() -> None:
     under5 = fitted["by_osm_minutes"][0]
     assert under5["osm_minutes"] == "0-5"
     assert f"{under5['median_ratio']:.2f} under 5 minutes" in note
+    p = fitted["params"]
+    assert f"links up to {p['max_edge_m']:.0f} m x {p['detour_factor']:.2f}" in note
+    assert f"longer links x {p['long_detour_factor']:.2f}, plus {p['edge_offset_m']:.0f} m" in note
+    longest = max(b["median_ratio"] for b in fitted["by_osm_minutes"][7:])
+    assert f"up to {longest:.2f} beyond an hour" in note
     shares = [100 * flips[k] for k in (*settings.BUNDLES, "all three bundles")]
     assert f"{shares[-1]:.1f} % of residents" in note
     assert re.search(rf"\({shares[0]:.1f} %, {shares[1]:.1f} % and {shares[2]:.1f} %", note)

@@ -91,10 +91,12 @@ DEFAULT_EDGE_OFFSET_M: float = CALIBRATION["edge_offset_m"]
 #: ``benchmarks/results/network_calibration.json`` (``benchmarks/calibrate_network.py``).
 APPROXIMATION_ERROR_NOTE: str = (
     "Calibrated on Rutland (1,279 real Code-Point postcodes against the OpenStreetMap walk "
-    "network of 2022-07-20; fitted on half of the postcodes, checked on the other half): "
-    "for walks up to 20 minutes the approximation's distances are a median 0.99 times the "
-    "OSM distance (10th-90th percentile 0.71-1.16); the median stays within 0.9-1.1 for "
-    "walks of 5 minutes and longer but is 0.89 under 5 minutes; 3.8 % of residents get a "
+    "network of 2022-07-20; fitted on half of the postcodes, checked on the other half; "
+    "links up to 400 m x 1.30, longer links x 1.20, plus 5 m per link): for walks up to 20 "
+    "minutes the approximation's distances are a median 0.99 times the OSM distance "
+    "(10th-90th percentile 0.71-1.16); the median stays within 0.9-1.1 for walks of 5 "
+    "minutes and longer (up to 1.10 beyond an hour) but is 0.89 under 5 minutes; 3.8 % of "
+    "residents get a "
     "different 15-minute verdict for all three bundles together (4.9 %, 6.4 % and 2.6 % for "
     "somewhere to go, something to do and someone to see), more than the 3 % aimed for."
 )
