@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 
-from nwm_geo import network, pipeline, uncertainty
+from nwm_geo import network, pipeline, settings, uncertainty
 from nwm_geo._units import published_minutes, within_minutes
 
 BUNDLES = {"b1": ("c1",), "b2": ("c2",)}
@@ -271,3 +272,30 @@ def test_synthetic_shares_recompute_from_published_minutes(
     exact = study.minutes_to_nearest.reindex(pts.index)
     diff = (pts[measures] - exact).abs().to_numpy()
     assert np.nanmax(diff) < 0.01 + 1e-9
+
+
+def test_missing_sites_greedy_is_repeatable_spaced_and_never_beats_exact(
+    synthetic_area: tuple[Path, Path],
+) -> None:
+    from nwm_geo import coverage
+
+    profile, data_dir = synthetic_area
+    study = pipeline.Study(area=with_council_counts(profile), data_dir=data_dir)
+    site_cover = coverage.coverage_matrix(study.model, sources="points")
+    args = (study.asset_cover, site_cover, study.register, study.demand_with_locality)
+    kw = {"reconciliation": study.reconciliation, "bundles": study.bundles}
+    a = uncertainty.missing_sites(*args, **kw)
+    b = uncertainty.missing_sites(*args, **kw)
+    assert a.sites.index.equals(b.sites.index) and a.within.equals(b.within)
+    assert set(a.statuses["label"]) == {"greedy"}
+    exact = uncertainty.missing_sites(*args, **kw, exact=True)
+    for cat in a.shortfall:
+        got = a.sites[a.sites["measure"] == cat]
+        assert len(got) <= a.shortfall[cat]
+        best = exact.sites[exact.sites["measure"] == cat]["marginal_population"].sum()
+        assert got["marginal_population"].sum() <= best + 1e-9
+        if len(got) > 1:  # at least the suggestions' spacing apart (to within 1 %)
+            pts = gpd.GeoSeries(gpd.points_from_xy(got["lon"], got["lat"]), crs="EPSG:4326")
+            xy = pts.to_crs("EPSG:27700")
+            for i, j in zip(*np.triu_indices(len(got), 1), strict=True):
+                assert xy.iloc[i].distance(xy.iloc[j]) >= 0.99 * settings.new_site_spacing_m

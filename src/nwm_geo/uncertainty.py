@@ -105,13 +105,23 @@ def missing_sites(
     *,
     reconciliation: pd.DataFrame,
     bundles: Mapping[str, Sequence[str]] | None = None,
+    exact: bool = False,
 ) -> MissingSites:
     """Place the register's missing sites where they would add the most residents.
 
     For each category with ``council_count > register_count`` in ``reconciliation``,
-    :func:`nwm_geo.requirements.best_new_sites` (borough-wide, ``k`` = the shortfall,
-    the requirements' candidates and rules, at most :data:`REGISTER_TIME_LIMIT_S` per
-    solve) chooses the sites.
+    ``k`` = the shortfall sites are placed borough-wide among the new-site suggestions'
+    candidates (:func:`nwm_geo.requirements.building_candidates`, then
+    :func:`nwm_geo.requirements.postcode_candidates`) with their rules (minimum gain,
+    spacing; :class:`nwm_geo.requirements.RequirementsPolicy`):
+
+    * by default greedily, each site the one that newly reaches the most residents:
+      deterministic, fast, exact for ``k = 1`` and at least 63 % of the best gain
+      otherwise, so the register's high end is never wider than the best placement;
+    * with ``exact=True`` by :func:`nwm_geo.requirements.best_new_sites` (an exact
+      MCLP, :data:`REGISTER_TIME_LIMIT_S` per solve), keeping the greedy placement when
+      the solver stops without a solution or with a worse one. Which one finishes in
+      time depends on the machine, so this is not the default.
 
     Parameters
     ----------
@@ -127,6 +137,8 @@ def missing_sites(
         :func:`nwm_geo.data.reconciliation` (``council_count``, ``register_count``).
     bundles
         Bundle -> categories, for the candidates' policy.
+    exact
+        Solve each placement as an exact MCLP (see above).
 
     Returns
     -------
@@ -138,32 +150,20 @@ def missing_sites(
     cov: coverage.Cover = cover
     sites_cov: coverage.Cover = site_cover.reindex_points(cov.point_index)
     within = pd.DataFrame(False, index=cov.point_index, columns=list(shortfall))
-    tables, statuses = [], []
+    tables: list[pd.DataFrame] = []
+    statuses: list[dict[str, Any]] = []
     policy_bundles = None if bundles is None else {k: tuple(v) for k, v in bundles.items()}
     for cat, k in shortfall.items():
         pol = requirements.RequirementsPolicy(
             k=k, bundles=policy_bundles, time_limit=REGISTER_TIME_LIMIT_S
         )
-        try:
-            sol = requirements.best_new_sites(
-                cov, assets, points, measure=cat, site_cover=sites_cov, policy=pol
-            )
-        except SolverError as exc:  # stopped before any solution: greedy, same candidates
+        if not exact:
             table, hit = _greedy(cov, sites_cov, assets, points, category=cat, policy=pol)
-            statuses.append({"measure": cat, "label": f"greedy ({exc})", "proven_optimal": False})
+            statuses.append({"measure": cat, "label": "greedy", "proven_optimal": False})
         else:
-            statuses += [st.as_row() for st in sol.statuses]
-            table = sol.table
-            hit = _reached(table.index, cov, sites_cov)
-            if not all(st.proven_optimal for st in sol.statuses):  # stopped early: keep the
-                g_table, g_hit = _greedy(  # greedy placement when it reaches more residents
-                    cov, sites_cov, assets, points, category=cat, policy=pol
-                )
-                if g_table["marginal_population"].sum() > table["marginal_population"].sum():
-                    table, hit = g_table, g_hit
-                    statuses.append(
-                        {"measure": cat, "label": "greedy (reaches more)", "proven_optimal": False}
-                    )
+            table, hit = _exact(
+                cov, sites_cov, assets, points, category=cat, policy=pol, statuses=statuses
+            )
         if len(table):
             tables.append(table.assign(measure=cat))
             within[cat] = hit
@@ -171,6 +171,41 @@ def missing_sites(
     return MissingSites(
         sites=sites, shortfall=shortfall, within=within, statuses=pd.DataFrame(statuses)
     )
+
+
+def _exact(
+    cov: coverage.Cover,
+    sites_cov: coverage.Cover,
+    assets: pd.DataFrame,
+    points: pd.DataFrame,
+    *,
+    category: str,
+    policy: requirements.RequirementsPolicy,
+    statuses: list[dict[str, Any]],
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return the exact MCLP placement, or the greedy one when the solver does worse."""
+    cat, pol = category, policy
+    try:
+        sol = requirements.best_new_sites(
+            cov, assets, points, measure=cat, site_cover=sites_cov, policy=pol
+        )
+    except SolverError as exc:  # stopped before any solution: greedy, same candidates
+        table, hit = _greedy(cov, sites_cov, assets, points, category=cat, policy=pol)
+        statuses.append({"measure": cat, "label": f"greedy ({exc})", "proven_optimal": False})
+    else:
+        statuses += [st.as_row() for st in sol.statuses]
+        table = sol.table
+        hit = _reached(table.index, cov, sites_cov)
+        if not all(st.proven_optimal for st in sol.statuses):  # stopped early: keep the
+            g_table, g_hit = _greedy(  # greedy placement when it reaches more residents
+                cov, sites_cov, assets, points, category=cat, policy=pol
+            )
+            if g_table["marginal_population"].sum() > table["marginal_population"].sum():
+                table, hit = g_table, g_hit
+                statuses.append(
+                    {"measure": cat, "label": "greedy (reaches more)", "proven_optimal": False}
+                )
+    return table, hit
 
 
 def _greedy(
@@ -184,11 +219,12 @@ def _greedy(
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Place ``policy.k`` sites one by one, each adding the most residents.
 
-    The fallback when the exact placement stops without a solution: the same candidates
+    The candidates of the new-site suggestions
     (:func:`nwm_geo.requirements.building_candidates`, then
-    :func:`nwm_geo.requirements.postcode_candidates`), each step the candidate that
-    newly covers the most gap residents, until ``k`` sites or a gain below
-    ``policy.min_population``. Exact for ``k = 1``.
+    :func:`nwm_geo.requirements.postcode_candidates`); each step the candidate, at least
+    ``policy.spacing_m`` from those chosen, that newly covers the most gap residents,
+    until ``k`` sites or a gain below ``policy.min_population``. Ties go to the first
+    candidate, so the result does not depend on the machine. Exact for ``k = 1``.
     """
     cat_of = assets["category"].reindex(cover.source_index).astype(str).to_numpy()
     today = np.asarray(cover.csc[:, np.flatnonzero(cat_of == category)].sum(axis=1)).ravel() > 0
@@ -201,18 +237,34 @@ def _greedy(
     blocks = [(cover.csc[:, b_cols], b_meta), (site_cover.csc[:, p_cols], p_meta)]
     covered = np.zeros(len(gap), dtype=bool)
     rows: list[dict[str, Any]] = []
+    chosen_xy: list[np.ndarray] = []
     for matrix, meta in blocks:
-        while len(rows) < policy.k and matrix.shape[1]:
-            gains = matrix.T @ np.where(covered, 0.0, gap)
+        xy = _metres([m.get("lon") for m in meta], [m.get("lat") for m in meta])
+        allowed = np.isfinite(xy).all(axis=1) if len(meta) else np.zeros(0, bool)
+        for c in chosen_xy:  # the spacing holds across buildings and postcodes
+            allowed &= np.hypot(*(xy - c).T) >= policy.spacing_m
+        while len(rows) < policy.k and allowed.any():
+            gains = np.where(allowed, matrix.T @ np.where(covered, 0.0, gap), -1.0)
             best = int(np.argmax(gains))
             if gains[best] < max(policy.min_population, 1e-9):
                 break
             reach = matrix[:, best].nonzero()[0]
             rows.append({**meta[best], "marginal_population": float(gains[best])})
             covered[reach] = True
+            chosen_xy.append(xy[best])
+            allowed &= np.hypot(*(xy - xy[best]).T) >= policy.spacing_m
     if not rows:
         return pd.DataFrame({"marginal_population": pd.Series(dtype=float)}), covered
     return pd.DataFrame(rows).set_index("site_id"), covered
+
+
+def _metres(lon: Sequence[Any], lat: Sequence[Any]) -> np.ndarray:
+    """Lon/lat to local metres (equirectangular; fine for spacing within a borough)."""
+    lo = pd.to_numeric(pd.Series(lon, dtype=object), errors="coerce").to_numpy(dtype=float)
+    la = pd.to_numeric(pd.Series(lat, dtype=object), errors="coerce").to_numpy(dtype=float)
+    m_per_deg = 111_320.0
+    ref = np.nanmean(la) if np.isfinite(la).any() else 0.0
+    return np.column_stack([lo * m_per_deg * np.cos(np.radians(ref)), la * m_per_deg])
 
 
 def _reached(site_ids: pd.Index, cover: coverage.Cover, site_cover: coverage.Cover) -> np.ndarray:
