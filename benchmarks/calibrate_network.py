@@ -198,7 +198,10 @@ def approx_pairs(G_apx: Any, postcodes: gpd.GeoDataFrame, sets: PairSets) -> np.
 
 
 def flip_shares(
-    flips: calibration.VerdictFlips, in_half: np.ndarray, pop: np.ndarray
+    flips: calibration.VerdictFlips,
+    in_half: np.ndarray,
+    pop: np.ndarray,
+    town: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Flip share of all three bundles (and each bundle) for all, train and held-out residents."""
     thr, speed = flips.minutes, flips.speed_m_per_min
@@ -209,7 +212,10 @@ def flip_shares(
     w_apx["all three bundles"] = w_apx.all(axis=1)
     flip = (w_osm != w_apx).to_numpy(float)
     out: dict[str, Any] = {}
-    for name, sel in (("all", np.ones(len(pop), bool)), ("train", in_half), ("held_out", ~in_half)):
+    groups = [("all", np.ones(len(pop), bool)), ("train", in_half), ("held_out", ~in_half)]
+    if town is not None:
+        groups += [("town_residents", town), ("village_residents", ~town)]
+    for name, sel in groups:
         shares = pop[sel] @ flip[sel] / pop[sel].sum()
         out[name] = dict(zip(w_osm.columns, (float(v) for v in shares), strict=True))
     return out
@@ -306,6 +312,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     in_half = pd.Series(half, index=d_osm.index)
     half_demand = in_half.reindex(inputs.demand.index).fillna(False).to_numpy(bool)
     pop = inputs.demand["population"].to_numpy(float)
+    ward = inputs.postcodes["admin_ward_name"].reindex(inputs.demand.index)
+    town_demand = ward.isin(TOWN_WARDS).to_numpy(bool)
 
     old = evaluate(
         {"detour_factor": 1.14, "max_edge_m": 300.0, "long_detour_factor": 1.14,
@@ -352,7 +360,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 approx[short & sets.village], sets.osm[short & sets.village]
             ),
         },
-        "flip_share": flip_shares(flips, half_demand, pop),
+        "flip_share": flip_shares(flips, half_demand, pop, town_demand),
         "by_osm_minutes": bands,
         "holds": holds_up_to(bands),
         "targets": {
@@ -373,7 +381,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "train": old["train"],
             "held_out": old["held_out"],
         },
-        "flip_share": flip_shares(old_flips, half_demand, pop),
+        "flip_share": flip_shares(old_flips, half_demand, pop, town_demand),
         "by_osm_minutes": by_band(old_approx, sets, speed),
     }
     result: dict[str, Any] = {

@@ -328,6 +328,12 @@ def test_approximation_error_note_quotes_the_committed_results() -> None:
     shares = [100 * flips[k] for k in (*settings.BUNDLES, "all three bundles")]
     assert f"{shares[-1]:.1f} % of residents" in note
     assert re.search(rf"\({shares[0]:.1f} %, {shares[1]:.1f} % and {shares[2]:.1f} %", note)
+    town, village = (
+        fitted["flip_share"]["town_residents"],
+        fitted["flip_share"]["village_residents"],
+    )
+    assert f"{100 * town['all three bundles']:.1f} % of the residents of the two towns" in note
+    assert f"{100 * village['all three bundles']:.1f} % of the villagers" in note
     # the note says the flip target is missed exactly when it is
     missed = flips["all three bundles"] > fitted["targets"]["flip_share_all_three_bundles_max"]
     assert ("more than the 3 % aimed for" in note) == missed
