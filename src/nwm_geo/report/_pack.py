@@ -180,7 +180,7 @@ def _summary_page(inputs: PackInputs, m: float) -> Figure:
                 f"{_num(pop):,.0f}",
                 str(int((inputs.assignment == loc).sum())),
                 str(n_assets),
-                *[_share_text(inputs, loc, b, s) for b, s, _ in shares],
+                *[_share_text(inputs, loc, b, s).replace(" (", "\n(") for b, s, _ in shares],
                 str(int((cases["locality"] == loc).sum())),
             ]
         )
@@ -193,7 +193,7 @@ def _summary_page(inputs: PackInputs, m: float) -> Figure:
     )
     table.auto_set_font_size(False)
     table.set_fontsize(7.5)
-    table.scale(1.0, 1.6)
+    table.scale(1.0, 1.6 if inputs.ranges is None else 2.6)  # a range: two lines
     for (r, _c), cell in table.get_celld().items():
         if r == 0:
             cell.set_text_props(weight="bold")
@@ -201,7 +201,7 @@ def _summary_page(inputs: PackInputs, m: float) -> Figure:
             cell.set_height(cell.get_height() * 2.6)
     fig.text(
         0.46,
-        0.5,
+        0.5 if inputs.ranges is None else 0.22,  # below the taller table with ranges
         "\n".join(
             textwrap.wrap(
                 f"Assets: {maps.count_text(reg)} (assets outside are counted apart; "
