@@ -75,7 +75,7 @@ def assets_at(**where: str) -> gpd.GeoDataFrame:
 
 def test_compare_distances_matches_hand_computed_pairs() -> None:
     res = compare_distances(
-        u_street(), abc_points(), n_pairs=10, detour_factor=1.0, max_edge_m=1000
+        u_street(), abc_points(), n_pairs=10, detour_factor=1.0, max_edge_m=1000, edge_offset_m=0
     )
     got = {
         (o, d): (osm, apx)
@@ -107,7 +107,7 @@ def test_compare_distances_matches_hand_computed_pairs() -> None:
 
 def test_compare_distances_detour_factor_scales_the_approximation() -> None:
     res = compare_distances(
-        u_street(), abc_points(), n_pairs=10, detour_factor=1.3, max_edge_m=1000
+        u_street(), abc_points(), n_pairs=10, detour_factor=1.3, max_edge_m=1000, edge_offset_m=0
     )
     apx = dict(
         zip(
@@ -124,7 +124,12 @@ def test_compare_distances_detour_factor_scales_the_approximation() -> None:
 def test_compare_distances_max_dist_and_threshold() -> None:
     # only the two 250 m pairs are within 300 m on the street
     res = compare_distances(
-        u_street(), abc_points(), detour_factor=1.0, max_edge_m=1000, max_dist_m=300
+        u_street(),
+        abc_points(),
+        detour_factor=1.0,
+        max_edge_m=1000,
+        edge_offset_m=0,
+        max_dist_m=300,
     )
     assert res.summary.n_pairs == 2
     assert (res.pairs["osm_m"] == 250.0).all()
@@ -134,6 +139,7 @@ def test_compare_distances_max_dist_and_threshold() -> None:
         abc_points(),
         detour_factor=1.0,
         max_edge_m=1000,
+        edge_offset_m=0,
         minutes=5,
         speed_m_per_min=40,
     )
@@ -145,7 +151,7 @@ def test_compare_distances_off_street_points_include_the_snap_leg() -> None:
     # SYNTHETIC: A moved 30 m south of the street end, C 20 m north of the street
     pts = abc_points()
     pts.geometry = gpd.points_from_xy([500000, 500300, 500150], [199970, 200000, 200120])
-    res = compare_distances(u_street(), pts, detour_factor=1.0, max_edge_m=1000)
+    res = compare_distances(u_street(), pts, detour_factor=1.0, max_edge_m=1000, edge_offset_m=0)
     osm = dict(
         zip(
             zip(res.pairs["origin"], res.pairs["destination"], strict=True),
@@ -219,7 +225,9 @@ def test_compare_distances_errors() -> None:
 
 
 def approx_abc(detour: float) -> nx.MultiDiGraph:
-    return network.approximate_graph(abc_points(), detour_factor=detour, max_edge_m=1000)
+    return network.approximate_graph(
+        abc_points(), detour_factor=detour, max_edge_m=1000, edge_offset_m=0
+    )
 
 
 def test_verdict_flips_population_weighted_hand_computed() -> None:
@@ -294,14 +302,38 @@ def test_verdict_flips_same_network_never_flips() -> None:
 
 def test_approximation_error_note_quotes_the_committed_results() -> None:
     res = json.loads((ROOT / "benchmarks" / "results" / "network_calibration.json").read_text())
-    d = res["distances_at_defaults"]
-    b = res["verdict_flips"]["bundles"]
+    fitted = res["fitted"]
+    held = fitted["up_to_20_min"]["held_out"]
+    flips = fitted["flip_share"]["all"]
     note = network.APPROXIMATION_ERROR_NOTE
-    assert d["detour_factor"] == network.DEFAULT_DETOUR_FACTOR
-    assert d["max_edge_m"] == network.DEFAULT_MAX_EDGE_M
+    cal = network.CALIBRATION
+    # the defaults and the error band are the fitted, committed figures
+    for key in ("detour_factor", "max_edge_m", "long_detour_factor", "long_edge_max_m"):
+        assert cal[key] == fitted["params"][key]
+    assert cal["edge_offset_m"] == fitted["params"]["edge_offset_m"]
+    assert fitted["params"]["detour_factor"] == network.DEFAULT_DETOUR_FACTOR
+    for key in ("median_ratio", "p10_ratio", "p90_ratio"):
+        assert cal[key] == pytest.approx(held[key], abs=5e-4)
     assert f"{res['inputs']['postcodes']:,} real Code-Point postcodes" in note
-    assert f"median {d['median_ratio']:.2f} times" in note
-    assert f"median {d['median_abs_error_m']:.0f} m, p90 {d['p90_abs_error_m']:.0f} m" in note
-    shares = [100 * b[k]["flip_share"] for k in (*settings.BUNDLES, "all three bundles")]
+    assert f"median {held['median_ratio']:.2f} times" in note
+    assert f"percentile {held['p10_ratio']:.2f}-{held['p90_ratio']:.2f}" in note
+    under5 = fitted["by_osm_minutes"][0]
+    assert under5["osm_minutes"] == "0-5"
+    assert f"{under5['median_ratio']:.2f} under 5 minutes" in note
+    p = fitted["params"]
+    assert f"links up to {p['max_edge_m']:.0f} m x {p['detour_factor']:.2f}" in note
+    assert f"longer links x {p['long_detour_factor']:.2f}, plus {p['edge_offset_m']:.0f} m" in note
+    longest = max(b["median_ratio"] for b in fitted["by_osm_minutes"][7:])
+    assert f"up to {longest:.2f} beyond an hour" in note
+    shares = [100 * flips[k] for k in (*settings.BUNDLES, "all three bundles")]
     assert f"{shares[-1]:.1f} % of residents" in note
     assert re.search(rf"\({shares[0]:.1f} %, {shares[1]:.1f} % and {shares[2]:.1f} %", note)
+    town, village = (
+        fitted["flip_share"]["town_residents"],
+        fitted["flip_share"]["village_residents"],
+    )
+    assert f"{100 * town['all three bundles']:.1f} % of the residents of the two towns" in note
+    assert f"{100 * village['all three bundles']:.1f} % of the villagers" in note
+    # the note says the flip target is missed exactly when it is
+    missed = flips["all three bundles"] > fitted["targets"]["flip_share_all_three_bundles_max"]
+    assert ("more than the 3 % aimed for" in note) == missed

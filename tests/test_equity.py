@@ -142,6 +142,55 @@ def test_gaps_and_concentration_index_match_the_hand_result() -> None:
     assert equity.concentration_index([30, 40], [30, 70], [3000, 27000]) == pytest.approx(-9 / 70)
 
 
+def test_gaps_carry_each_groups_residents() -> None:
+    minutes, demand = hand_case()
+    gaps = equity.equity_gaps(minutes, demand, **KW)  # type: ignore[arg-type]
+    g = gaps.set_index(["locality", "measure"]).loc[("Synthetica", "Library")]
+    # quintile 1 = LSOA A (P1 10 + P2 20), quintile 5 = LSOA B (70); 65+: 6 + 5 + 10
+    assert (g["most_deprived_population"], g["least_deprived_population"]) == (30, 70)
+    assert g["age_65_plus_population"] == 21
+    west = gaps.set_index(["locality", "measure"]).loc[("West", "Library")]
+    assert (west["most_deprived_population"], west["least_deprived_population"]) == (10, 30)
+
+
+def small_gaps() -> pd.DataFrame:
+    """SYNTHETIC gap rows: Luton-like sizes, one small least deprived group."""
+    return pd.DataFrame(
+        {
+            "locality": ["Synthetica", "Synthetica", "Synthetica", "North"],
+            "measure": ["someone to see", "somewhere to go", "all three bundles", "Library"],
+            "population": [100_000, 100_000, 100_000, 20_000],
+            "most_deprived_quintile": [1, 1, 1, 2],
+            "most_deprived_population": [40_000, 40_000, 40_000, 9_000],
+            "least_deprived_quintile": [5, 5, 5, 4],
+            "least_deprived_population": [3_000, 3_000, 3_000, 6_000],
+            "age_65_plus_population": [12_000, 12_000, 12_000, 900],
+        }
+    )
+
+
+def test_small_groups_are_flagged_with_the_register_shortfall() -> None:
+    short = {"GP / Medical Centre": (24, 35), "Library": (5, 6), "Education": (79, 85)}
+    out = equity.flag_small_groups(small_gaps(), shortfall=short)
+    notes = out["small_groups"].tolist()
+    # someone to see: the 3 % least deprived group is small; GP is in the bundle, Library not
+    assert notes[0].startswith(
+        "small group: least deprived (IMD quintile 5) 3,000 residents, 3.0 % of Synthetica"
+    )
+    assert "GP / Medical Centre 24 of 35" in notes[0] and "Library" not in notes[0]
+    # somewhere to go holds Library, not GP
+    assert "Library 5 of 6" in notes[1] and "GP" not in notes[1]
+    # all three bundles: every bundle's categories; Education is in none of them
+    assert "GP / Medical Centre 24 of 35" in notes[2] and "Library 5 of 6" in notes[2]
+    assert "Education" not in notes[2]
+    # a category row: 65+ is 4.5 % of North (small), quintile 4 at 30 % is not
+    assert notes[3].startswith("small group: aged 65+ 900 residents, 4.5 % of North")
+    assert "least deprived" not in notes[3] and "Library 5 of 6" in notes[3]
+    # nothing small at a 2 % threshold, and no register note without a shortfall
+    assert (equity.flag_small_groups(small_gaps(), threshold=0.02)["small_groups"] == "").all()
+    assert "not short" in equity.flag_small_groups(small_gaps())["small_groups"].iloc[0]
+
+
 def test_concentration_index_properties() -> None:
     assert equity.concentration_index([5, 10], [10, 20], [1, 2]) == pytest.approx(0.0)
     # only the least deprived covered: the upper bound 1 - mu for a yes/no outcome

@@ -56,8 +56,9 @@ def test_fringe_sites_count_for_coverage_and_closure_impact(luton: Study) -> Non
     minutes = luton.asset_cover.minutes
     # edge residents walk across the boundary: Houghton Hall Park visitor centre and
     # Keech Cottage hospice are within the walk of Luton homes (the Dunstable and
-    # Houghton Regis libraries and GP practices are more than 15 minutes from any)
-    for cat in ("Cultural Centre", "Health", "Community Centre"):
+    # Houghton Regis libraries and GP practices are more than 15 minutes from any; on
+    # the calibrated network, issue 21, so are the fringe community centres)
+    for cat in ("Cultural Centre", "Health", "something to do", "someone to see"):
         a = float(pop[with_fringe[cat] <= minutes].sum())
         b = float(pop[without[cat] <= minutes].sum())
         assert a > b, cat

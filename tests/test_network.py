@@ -15,7 +15,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from nwm_geo import NetworkError, settings
+from nwm_geo import NetworkError, network, settings
 from nwm_geo.network import (
     APPROXIMATE_SOURCE,
     approximate_graph,
@@ -160,16 +160,52 @@ def test_rutland_pbf_gives_connected_projected_walk_graph() -> None:
 
 def test_approximate_graph_flags_label_and_lengths() -> None:
     pts = synthetic_points()
-    G = approximate_graph(pts, detour_factor=1.3, max_edge_m=150)
+    G = approximate_graph(
+        pts, detour_factor=1.3, max_edge_m=150, long_detour_factor=1.1, edge_offset_m=7
+    )
     assert G.graph["approximate"] is True
     assert G.graph["nwm_source"] == APPROXIMATE_SOURCE
     assert network_label(G) == "network: approximate (postcode proximity), not OSM"
     assert G.number_of_nodes() == len(pts)
     assert nx.is_weakly_connected(G)
+    links = set()
     for u, v, d in G.edges(data=True):
         straight = np.hypot(G.nodes[u]["x"] - G.nodes[v]["x"], G.nodes[u]["y"] - G.nodes[v]["y"])
-        assert d["length"] == pytest.approx(1.3 * straight)
+        short = straight <= 150
+        assert d["link"] == ("short" if short else "long")
+        assert d["length"] == pytest.approx((1.3 if short else 1.1) * straight + 7)
         assert G.has_edge(v, u)
+        links.add(d["link"])
+    assert links == {"short", "long"}  # both classes occur on the synthetic points
+
+
+def test_approximate_graph_defaults_are_the_calibration() -> None:
+    G = approximate_graph(synthetic_points())
+    for key in ("detour_factor", "max_edge_m", "long_detour_factor", "long_edge_max_m"):
+        assert G.graph[key] == network.CALIBRATION[key]
+    assert G.graph["edge_offset_m"] == network.CALIBRATION["edge_offset_m"]
+
+
+def test_approximate_graph_long_links_shorten_walks_between_clusters() -> None:
+    # SYNTHETIC: three clusters on a line 1 km apart, the middle one offset 600 m to the
+    # side. The spanning tree alone routes A-C through B; a kept long link joins A and C.
+    a = synthetic_points(16, seed=1)
+    parts = [a.geometry, a.geometry.translate(xoff=1000, yoff=600), a.geometry.translate(xoff=2000)]
+    pts = gpd.GeoDataFrame(geometry=[g for p in parts for g in p], crs=a.crs)
+    tree = approximate_graph(pts, long_edge_max_m=0)
+    full = approximate_graph(pts, long_edge_max_m=3000)
+    src, dst = 0, len(pts) - 1
+    d_tree = nx.shortest_path_length(tree, src, dst, weight="length")
+    d_full = nx.shortest_path_length(full, src, dst, weight="length")
+    assert d_full < d_tree
+    assert full.number_of_edges() > tree.number_of_edges()
+
+
+def test_approximate_graph_refuses_bad_parameters() -> None:
+    with pytest.raises(NetworkError, match="long_detour_factor"):
+        approximate_graph(synthetic_points(), long_detour_factor=0.9)
+    with pytest.raises(NetworkError, match="edge_offset_m"):
+        approximate_graph(synthetic_points(), edge_offset_m=-1)
 
 
 def test_approximate_graph_keeps_spanning_tree_across_gaps() -> None:
@@ -178,7 +214,9 @@ def test_approximate_graph_keeps_spanning_tree_across_gaps() -> None:
     b = a.copy()
     b.geometry = a.geometry.translate(xoff=1000)
     b.index = [f"B{i}" for i in range(len(b))]
-    G = approximate_graph(gpd.GeoDataFrame(geometry=[*a.geometry, *b.geometry], crs=a.crs))
+    G = approximate_graph(
+        gpd.GeoDataFrame(geometry=[*a.geometry, *b.geometry], crs=a.crs), long_edge_max_m=0
+    )
     assert nx.is_weakly_connected(G)
     long_edges = [d["length"] for *_, d in G.edges(data=True) if d["length"] > 600]
     assert len(long_edges) == 2  # exactly one bridge, both directions

@@ -9,6 +9,9 @@ within the threshold, calls these functions, so the rule lives in one place:
 - :func:`threshold_m`: the threshold as a walking distance in metres.
 - :func:`within_minutes` / :func:`within_metres`: the comparison, with one tolerance
   (:data:`TOLERANCE_M` metres, converted at the given speed for minutes).
+- :func:`published_minutes`: minutes rounded for a published file so that anyone who
+  recomputes ``minutes <= threshold`` from the file gets exactly the verdicts (and so
+  the shares) the run published.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ __all__ = [
     "MAX_SPEED_M_PER_MIN",
     "MIN_SPEED_M_PER_MIN",
     "TOLERANCE_M",
+    "published_minutes",
     "resolve_minutes",
     "resolve_speed",
     "threshold_m",
@@ -184,3 +188,47 @@ def within_minutes(
     if isinstance(minutes_values, pd.Series):
         return pd.to_numeric(minutes_values, errors="coerce").le(limit)
     return np.asarray(minutes_values, dtype=float) <= limit
+
+
+def published_minutes(
+    minutes_df: pd.DataFrame,
+    minutes: float | None = None,
+    *,
+    speed_m_per_min: float | None = None,
+    decimals: int = 2,
+) -> pd.DataFrame:
+    """Round walk times for publication so that ``<= threshold`` gives the same verdicts.
+
+    A time within the threshold (:func:`within_minutes`) is rounded down, a time beyond
+    it is rounded up, each to ``decimals`` places; a within time is never written above
+    the threshold. So a reader who recomputes "within" as ``value <= minutes`` from the
+    file gets exactly the verdicts, and so the shares, of the run (plain rounding would
+    write 15.004 as 15.00, counted within by the reader and beyond by the run). Each
+    written value is less than ``10 ** -decimals`` minutes from the exact time.
+
+    Parameters
+    ----------
+    minutes_df
+        Walk times in minutes (NaN where nothing is reachable; it stays NaN).
+    minutes
+        The threshold; ``None`` for the setting.
+    speed_m_per_min
+        The speed the times were computed at; ``None`` for the setting.
+    decimals
+        Decimal places written.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index and columns, rounded toward the verdict.
+    """
+    thr = resolve_minutes(minutes)
+    values = minutes_df.apply(pd.to_numeric, errors="coerce").astype(float)
+    within = within_minutes(values, thr, speed_m_per_min=speed_m_per_min).to_numpy(bool)
+    scale = 10.0**decimals
+    arr = values.to_numpy(dtype=float)
+    down = np.minimum(np.floor(arr * scale) / scale, thr)
+    up = np.ceil(arr * scale) / scale
+    up = np.where(up <= thr, np.nextafter(thr, np.inf), up)  # beyond stays beyond
+    out = np.where(within, down, up)
+    return pd.DataFrame(out, index=minutes_df.index, columns=minutes_df.columns)

@@ -45,6 +45,7 @@ __all__ = [
     "DistanceSummary",
     "VerdictFlips",
     "compare_distances",
+    "network_distances",
     "verdict_flips",
 ]
 
@@ -204,6 +205,46 @@ def _as_points(points: gpd.GeoDataFrame | gpd.GeoSeries) -> gpd.GeoDataFrame:
 
 
 @checks_crs
+def network_distances(
+    G: nx.MultiDiGraph,
+    points: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    limit_m: float = np.inf,
+    verbose: bool = False,
+) -> pd.DataFrame:
+    """Return the walking distance (m) between every pair of points over ``G``.
+
+    Every point is inserted on its nearest edge (:func:`nwm_geo.coverage.prepare`), as
+    the coverage stage does, and one Dijkstra run per point gives its distances.
+
+    Parameters
+    ----------
+    G
+        A projected walk network (OSM or the approximation).
+    points
+        Points in EPSG:27700 (other CRSs are converted), indexed by unique point id.
+    limit_m
+        Distances above this are ``inf``.
+    verbose
+        Show a progress bar.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Square, indexed and columned by point id (``inf`` where unreachable).
+
+    Raises
+    ------
+    NwmGeoError
+        If the points have no CRS or duplicate ids.
+    """
+    pts = _as_points(points)
+    model = _model(G, pts)
+    d = _distances(model, np.arange(len(pts)), limit=limit_m, verbose=verbose)
+    return pd.DataFrame(d, index=pts.index, columns=pts.index)
+
+
+@checks_crs
 def compare_distances(  # noqa: PLR0913
     G_osm: nx.MultiDiGraph,
     points: gpd.GeoDataFrame | gpd.GeoSeries,
@@ -213,6 +254,7 @@ def compare_distances(  # noqa: PLR0913
     max_dist_m: float = 2000.0,
     detour_factor: float | None = None,
     max_edge_m: float | None = None,
+    edge_offset_m: float | None = None,
     minutes: float | None = None,
     speed_m_per_min: float | None = None,
     verbose: bool = False,
@@ -238,10 +280,10 @@ def compare_distances(  # noqa: PLR0913
         Random seed of the pair sample.
     max_dist_m
         Longest OSM walking distance of an eligible pair (metres).
-    detour_factor, max_edge_m
+    detour_factor, max_edge_m, edge_offset_m
         Passed to :func:`nwm_geo.network.approximate_graph` (``None``: its defaults).
     minutes, speed_m_per_min
-        The walk threshold for ``same_side_share`` (``None``: the settings).
+        The walk threshold for ``same_side_share (``None``: the settings).
     verbose
         Show progress bars.
 
@@ -258,7 +300,9 @@ def compare_distances(  # noqa: PLR0913
         If the approximation cannot be built from the points.
     """
     pts = _as_points(points)
-    G_apx = network.approximate_graph(pts, detour_factor=detour_factor, max_edge_m=max_edge_m)
+    G_apx = network.approximate_graph(
+        pts, detour_factor=detour_factor, max_edge_m=max_edge_m, edge_offset_m=edge_offset_m
+    )
     model_osm = _model(G_osm, pts)
     model_apx = _model(G_apx, pts)
     n = len(pts)

@@ -290,11 +290,15 @@ def _show_equity(study: Study) -> None:
     """Print the deprivation (IMD quintile) and 65+ gaps per bundle for the area."""
     from nwm_geo.pipeline import equity_headline
 
+    table = equity_headline(study)
     _show(
         f"Who is within the walk in {study.profile.name}: by IMD 2019 quintile (1 = most "
-        "deprived) and for residents aged 65+ at their own speed (pp = percentage points):",
-        equity_headline(study),
+        "deprived) and for residents aged 65+ at their own speed (n = the group's residents, "
+        "pp = percentage points):",
+        table,
     )
+    for bundle, note in table.attrs.get("small_groups", {}).items():
+        print(f"  {bundle}: {note}")
     print(study.equity.speeds_note())
 
 

@@ -21,7 +21,11 @@ three bundles") × group:
   band (re-exported from :func:`nwm_geo.coverage.group_split`, the one implementation,
   which :func:`nwm_geo.coverage.closure_impact` also uses);
 - :func:`need_by_area`: residents in the two most deprived deciles and aged 65+ per
-  ward, a third measure :func:`nwm_geo.localities.partition` can balance.
+  ward, a third measure :func:`nwm_geo.localities.partition` can balance;
+- :func:`flag_small_groups`: each gap's groups with their residents, and a note on the
+  groups under :data:`SMALL_GROUP_SHARE` of their locality's residents, naming the
+  register's shortfalls in the measure's categories (a small group's share moves a lot
+  with one more site).
 
 Every share is computed by :func:`nwm_geo.coverage.coverage_table` (the one
 implementation of population-weighted coverage), with the band's residents as the
@@ -42,12 +46,19 @@ from nwm_geo import settings
 from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_speed
-from nwm_geo.coverage import AGE_LABELS, coverage_summary, coverage_table, group_split
+from nwm_geo.coverage import (
+    AGE_LABELS,
+    all_bundles_label,
+    coverage_summary,
+    coverage_table,
+    group_split,
+)
 from nwm_geo.data import AGE_BANDS, DOMAIN_DECILES
 
 __all__ = [
     "AGE_LABELS",
     "ALL_RESIDENTS",
+    "SMALL_GROUP_SHARE",
     "EquityTables",
     "age_speeds",
     "concentration_index",
@@ -55,6 +66,7 @@ __all__ = [
     "coverage_by_deprivation",
     "equity_gaps",
     "equity_tables",
+    "flag_small_groups",
     "group_split",
     "minutes_at_speed",
     "need_by_area",
@@ -64,6 +76,9 @@ __all__ = [
 ALL_RESIDENTS: str = "all residents"
 
 _OLDEST = "age_65_plus"
+
+#: A group with fewer than this share of its locality's residents is flagged small.
+SMALL_GROUP_SHARE: float = 0.05
 
 
 def age_speeds(
@@ -470,12 +485,15 @@ def equity_gaps(
             "population": everyone["population"],
             "covered_pct": everyone["covered_pct_default_speed"],
             "most_deprived_quintile": most["imd_quintile"],
+            "most_deprived_population": most["population"],
             "most_deprived_covered_pct": most["covered_pct"],
             "least_deprived_quintile": least["imd_quintile"],
+            "least_deprived_population": least["population"],
             "least_deprived_covered_pct": least["covered_pct"],
         }
     )
     out["quintile_gap_pp"] = out["most_deprived_covered_pct"] - out["least_deprived_covered_pct"]
+    out["age_65_plus_population"] = oldest["population"]
     out["age_65_plus_speed_m_per_min"] = oldest["speed_m_per_min"]
     out["age_65_plus_covered_pct"] = oldest["covered_pct"]
     out["age_gap_pp"] = oldest["covered_pct"] - everyone["covered_pct_default_speed"]
@@ -494,10 +512,86 @@ def equity_gaps(
     )
     out["concentration_index"] = ci.reindex(out.index)
     out = out.reindex(everyone.index).reset_index()
-    for col in ("most_deprived_quintile", "least_deprived_quintile"):
+    for col in (
+        "most_deprived_quintile",
+        "least_deprived_quintile",
+        "most_deprived_population",
+        "least_deprived_population",
+        "age_65_plus_population",
+    ):
         out[col] = out[col].astype("Int64")
     out["population"] = out["population"].astype(int)
     return out
+
+
+def flag_small_groups(
+    gaps: pd.DataFrame,
+    *,
+    bundles: Mapping[str, Sequence[str]] | None = None,
+    shortfall: Mapping[str, tuple[int, int]] | None = None,
+    threshold: float = SMALL_GROUP_SHARE,
+) -> pd.DataFrame:
+    """Add ``small_groups``: the gap's groups under ``threshold`` of their locality.
+
+    Parameters
+    ----------
+    gaps
+        :func:`equity_gaps` (with the groups' ``*_population`` columns).
+    bundles
+        Bundle -> categories (default ``settings.BUNDLES``); "all ... bundles" rows use
+        every bundle's categories, a category row its own.
+    shortfall
+        Category -> (register count, council count) where the register is short
+        (``nwm_geo.requirements.register_shortfall``); named in each small group's note.
+    threshold
+        Share of the locality's residents below which a group is small.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gaps`` with ``small_groups``: "" when no group is small, else e.g. "small
+        group: least deprived (IMD quintile 5) 7,469 residents, 3.3 % of Luton; register
+        short for this measure: GP / Medical Centre 24 of 35".
+    """
+    bund = settings.BUNDLES if bundles is None else bundles
+    short = dict(shortfall or {})
+    every = [c for cats in bund.values() for c in cats]
+    notes = []
+    for r in gaps.itertuples(index=False):
+        total = float(pd.to_numeric(pd.Series([r.population])).iloc[0])
+        sizes = pd.to_numeric(
+            pd.Series(
+                [r.most_deprived_population, r.least_deprived_population, r.age_65_plus_population]
+            ),
+            errors="coerce",
+        ).to_numpy(dtype=float, na_value=np.nan)
+        names = [
+            f"most deprived (IMD quintile {r.most_deprived_quintile})",
+            f"least deprived (IMD quintile {r.least_deprived_quintile})",
+            "aged 65+",
+        ]
+        small = [
+            f"{name} {n:,.0f} residents, {100 * n / total:.1f} % of {r.locality}"
+            for name, n in zip(names, sizes, strict=True)
+            if np.isfinite(n) and total > 0 and n / total < threshold
+        ]
+        if not small:
+            notes.append("")
+            continue
+        measure = str(r.measure)
+        if measure in bund:
+            cats = list(bund[measure])
+        else:
+            cats = every if measure == all_bundles_label(bund) else [measure]
+        hit = [f"{c} {short[c][0]} of {short[c][1]}" for c in dict.fromkeys(cats) if c in short]
+        text = f"small group{'s' if len(small) > 1 else ''}: " + "; ".join(small)
+        text += (
+            f"; register short for this measure: {', '.join(hit)}"
+            if hit
+            else "; the register is not short for this measure"
+        )
+        notes.append(text)
+    return gaps.assign(small_groups=notes)
 
 
 @dataclass(repr=False, frozen=True, kw_only=True)
@@ -545,6 +639,8 @@ def equity_tables(
     area_name: str = "Luton",
     minutes: float | None = None,
     speeds: Mapping[str, float | None] | None = None,
+    bundles: Mapping[str, Sequence[str]] | None = None,
+    shortfall: Mapping[str, tuple[int, int]] | None = None,
 ) -> EquityTables:
     """Compute every equity table once (the pipeline writes them all).
 
@@ -552,6 +648,8 @@ def equity_tables(
     ----------
     minutes_df, demand, by, area_name, minutes, speeds
         As for :func:`equity_gaps`.
+    bundles, shortfall
+        For :func:`flag_small_groups` (the gaps carry its ``small_groups`` note).
 
     Returns
     -------
@@ -584,6 +682,7 @@ def equity_tables(
         quintiles=quintiles,
         ages=ages,
     )
+    gaps = flag_small_groups(gaps, bundles=bundles, shortfall=shortfall)
     sources = {
         b: settings.WALK_SPEED_SOURCES.get(b, "")
         if speeds is None

@@ -99,9 +99,9 @@ def nearest_minutes(
               Library
     point_id
     P1            0.0
-    P2            5.7
-    P3            5.7
-    P4           32.2
+    P2            6.6
+    P3            6.6
+    P4           34.5
     """
     speed = resolve_speed(speed_m_per_min)
     cats = _categories(model, categories)

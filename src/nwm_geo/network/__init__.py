@@ -16,7 +16,11 @@ from nwm_geo.network._checks import check_covers, check_graph
 from nwm_geo.network._core import (
     APPROXIMATE_SOURCE,
     APPROXIMATION_ERROR_NOTE,
+    CALIBRATION,
     DEFAULT_DETOUR_FACTOR,
+    DEFAULT_EDGE_OFFSET_M,
+    DEFAULT_LONG_DETOUR_FACTOR,
+    DEFAULT_LONG_EDGE_MAX_M,
     DEFAULT_MAX_EDGE_M,
     WALK_EXCLUDE,
     approximate_graph,
@@ -33,7 +37,11 @@ from nwm_geo.network._core import (
 __all__ = [
     "APPROXIMATE_SOURCE",
     "APPROXIMATION_ERROR_NOTE",
+    "CALIBRATION",
     "DEFAULT_DETOUR_FACTOR",
+    "DEFAULT_EDGE_OFFSET_M",
+    "DEFAULT_LONG_DETOUR_FACTOR",
+    "DEFAULT_LONG_EDGE_MAX_M",
     "DEFAULT_MAX_EDGE_M",
     "WALK_EXCLUDE",
     "approximate_graph",

@@ -33,7 +33,11 @@ from nwm_geo.network._label import _as_bool, is_approximate, network_label
 __all__ = [
     "APPROXIMATE_SOURCE",
     "APPROXIMATION_ERROR_NOTE",
+    "CALIBRATION",
     "DEFAULT_DETOUR_FACTOR",
+    "DEFAULT_EDGE_OFFSET_M",
+    "DEFAULT_LONG_DETOUR_FACTOR",
+    "DEFAULT_LONG_EDGE_MAX_M",
     "DEFAULT_MAX_EDGE_M",
     "WALK_EXCLUDE",
     "approximate_graph",
@@ -50,27 +54,55 @@ __all__ = [
 #: ``G.graph["nwm_source"]`` of the offline approximation.
 APPROXIMATE_SOURCE = "approximate (postcode proximity), not OSM"
 
-#: Straight-line-to-walking multiplier of the approximation. Fitted on the Rutland OSM
-#: network with synthetic pseudo-postcodes on the streets; on Rutland's real postcodes the
-#: fitted value is 1.31 (docs/network.md, :mod:`nwm_geo.calibration`). Kept until checked
-#: on an urban (Luton) OSM network.
-DEFAULT_DETOUR_FACTOR: float = 1.14
+#: The approximation's calibration on Rutland (``benchmarks/calibrate_network.py``,
+#: ``benchmarks/results/network_calibration.json``, docs/network.md): the fitted
+#: parameters, and the remaining error of walking distances up to 20 minutes
+#: (approximate ÷ OSM: median, 10th and 90th percentile, on the held-out half of the
+#: postcodes) that :mod:`nwm_geo.uncertainty` uses as the network's error band.
+CALIBRATION: dict[str, float] = {
+    "detour_factor": 1.3,
+    "max_edge_m": 400.0,
+    "long_detour_factor": 1.2,
+    "long_edge_max_m": 3000.0,
+    "edge_offset_m": 5.0,
+    "median_ratio": 0.992,
+    "p10_ratio": 0.708,
+    "p90_ratio": 1.165,
+}
 
-#: Longest proximity edge kept in the approximation (metres). On Rutland's real postcodes,
-#: with the factor refitted, 300 m gives the fewest verdict flips of 200/300/400/600 and a
-#: p90 error 13 m above the lowest (400 m) (docs/network.md).
-DEFAULT_MAX_EDGE_M: float = 300.0
+#: Walked / straight-line multiplier of the approximation's short links (up to
+#: :data:`DEFAULT_MAX_EDGE_M`), fitted on Rutland (:data:`CALIBRATION`).
+DEFAULT_DETOUR_FACTOR: float = CALIBRATION["detour_factor"]
+
+#: Longest short link of the approximation (metres).
+DEFAULT_MAX_EDGE_M: float = CALIBRATION["max_edge_m"]
+
+#: Walked / straight-line multiplier of the long links (longer triangle edges up to
+#: :data:`DEFAULT_LONG_EDGE_MAX_M`, and the spanning-tree edges).
+DEFAULT_LONG_DETOUR_FACTOR: float = CALIBRATION["long_detour_factor"]
+
+#: Longest triangle edge kept as a long link (metres), besides the spanning tree.
+DEFAULT_LONG_EDGE_MAX_M: float = CALIBRATION["long_edge_max_m"]
+
+#: Metres added to every edge of the approximation (the turns and crossings a straight
+#: link between postcode centroids leaves out).
+DEFAULT_EDGE_OFFSET_M: float = CALIBRATION["edge_offset_m"]
 
 #: One sentence on the approximation's measured error, for outputs to print next to
 #: :func:`network_label` when the network is approximate. The figures come from
 #: ``benchmarks/results/network_calibration.json`` (``benchmarks/calibrate_network.py``).
 APPROXIMATION_ERROR_NOTE: str = (
-    "Measured on Rutland (1,279 real Code-Point postcodes against the OpenStreetMap walk "
-    "network of 2022-07-20), the approximation's walking distances are a median 0.87 times "
-    "the OSM distance (absolute error median 136 m, p90 384 m), and 5.1 % of residents get "
-    "a different 15-minute verdict for all three bundles together (4.7 %, 7.2 % and 4.2 % "
-    "for somewhere to go, something to do and someone to see), mostly counted within when "
-    "OSM says not."
+    "Calibrated on Rutland (1,279 real Code-Point postcodes against the OpenStreetMap walk "
+    "network of 2022-07-20; fitted on half of the postcodes, checked on the other half; "
+    "links up to 400 m x 1.30, longer links x 1.20, plus 5 m per link): for walks up to 20 "
+    "minutes the approximation's distances are a median 0.99 times the OSM distance "
+    "(10th-90th percentile 0.71-1.16); the median stays within 0.9-1.1 for walks of 5 "
+    "minutes and longer (up to 1.10 beyond an hour) but is 0.89 under 5 minutes; 3.8 % of "
+    "residents get a "
+    "different 15-minute verdict for all three bundles together (4.9 %, 6.4 % and 2.6 % for "
+    "somewhere to go, something to do and someone to see), more than the 3 % aimed for: "
+    "9.4 % of the residents of the two towns, whose walks are near the threshold, and "
+    "0.2 % of the villagers."
 )
 
 # osmnx 2.1.1 _overpass._get_network_filter("walk"), one rule per Overpass clause:
@@ -389,47 +421,66 @@ def approximate_graph(
     *,
     detour_factor: float | None = None,
     max_edge_m: float | None = None,
+    long_detour_factor: float | None = None,
+    long_edge_max_m: float | None = None,
+    edge_offset_m: float | None = None,
 ) -> nx.MultiDiGraph:
     """Build an offline stand-in for the walk network from point locations.
 
     Method: the points (normally Code-Point postcode centroids) are de-duplicated and
-    Delaunay-triangulated (:class:`scipy.spatial.Delaunay`). Triangle edges longer than
-    ``max_edge_m`` are dropped, except those of the Euclidean minimum spanning tree, which
-    are always kept so the graph stays in one piece (long MST edges bridge parks and
-    industrial estates that have no postcodes). Each edge's ``length`` is its straight
-    length times ``detour_factor``, the ratio of walked to straight-line distance. Both
-    defaults were fitted on the real OSM walk network of Rutland; measured on Rutland's
-    real postcodes the approximation is a median 13 % short (:mod:`nwm_geo.calibration`,
-    :data:`APPROXIMATION_ERROR_NOTE`, docs/network.md). Edges run both ways, as in an
-    osmnx walk network, and carry a straight ``geometry``.
+    Delaunay-triangulated (:class:`scipy.spatial.Delaunay`). Two classes of edge are kept:
+
+    * **short links**: triangle edges up to ``max_edge_m``, the streets between
+      neighbouring postcodes; ``length = straight × detour_factor + edge_offset_m``;
+    * **long links**: triangle edges longer than ``max_edge_m`` up to
+      ``long_edge_max_m``, and every edge of the Euclidean minimum spanning tree
+      whatever its length (so the graph stays in one piece), the roads between
+      villages and the paths across parks and estates without postcodes;
+      ``length = straight × long_detour_factor + edge_offset_m``.
+
+    The defaults were fitted on Rutland, where both the real OSM walk network and real
+    postcodes exist (``benchmarks/calibrate_network.py``, :data:`CALIBRATION`,
+    :data:`APPROXIMATION_ERROR_NOTE`, docs/network.md). With ``long_edge_max_m <=
+    max_edge_m``, ``long_detour_factor == detour_factor`` and ``edge_offset_m = 0`` this
+    is the single-factor model of earlier versions. Edges run both ways, as in an osmnx
+    walk network, and carry a straight ``geometry``.
 
     Parameters
     ----------
     points
         Point locations, in EPSG:27700 (other CRSs are converted).
     detour_factor
-        Walked / straight-line distance multiplier (default :data:`DEFAULT_DETOUR_FACTOR`).
+        Walked / straight-line multiplier of short links (default
+        :data:`DEFAULT_DETOUR_FACTOR`).
     max_edge_m
-        Longest triangle edge kept, besides the spanning-tree edges
-        (default :data:`DEFAULT_MAX_EDGE_M`).
+        Longest short link (default :data:`DEFAULT_MAX_EDGE_M`).
+    long_detour_factor
+        Multiplier of long links (default :data:`DEFAULT_LONG_DETOUR_FACTOR`).
+    long_edge_max_m
+        Longest triangle edge kept as a long link, besides the spanning-tree edges
+        (default :data:`DEFAULT_LONG_EDGE_MAX_M`).
+    edge_offset_m
+        Metres added to every edge (default :data:`DEFAULT_EDGE_OFFSET_M`).
 
     Returns
     -------
     networkx.MultiDiGraph
         Nodes ``0..n-1`` with ``x``, ``y`` and ``point_id`` (the first point at that
-        location); ``graph["approximate"] is True``.
+        location); edges with ``length``, ``geometry`` and ``link`` (``"short"`` or
+        ``"long"``); ``graph["approximate"] is True`` and the parameters in ``G.graph``.
 
     Raises
     ------
     NetworkError
-        With fewer than three distinct points, or points that are all (nearly) collinear.
+        With fewer than three distinct points, points that are all (nearly) collinear,
+        a factor below 1 or a negative offset.
 
     Examples
     --------
     >>> from nwm_geo import data, network
     >>> G = network.approximate_graph(data.synthetic_example().points)
     >>> G.number_of_nodes(), G.number_of_edges()
-    (4, 6)
+    (4, 10)
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import minimum_spanning_tree
@@ -437,8 +488,16 @@ def approximate_graph(
 
     detour = DEFAULT_DETOUR_FACTOR if detour_factor is None else float(detour_factor)
     max_edge = DEFAULT_MAX_EDGE_M if max_edge_m is None else float(max_edge_m)
-    if detour < 1:
-        raise NetworkError(f"detour_factor must be at least 1, not {detour}")
+    long_detour = (
+        DEFAULT_LONG_DETOUR_FACTOR if long_detour_factor is None else float(long_detour_factor)
+    )
+    long_max = DEFAULT_LONG_EDGE_MAX_M if long_edge_max_m is None else float(long_edge_max_m)
+    offset = DEFAULT_EDGE_OFFSET_M if edge_offset_m is None else float(edge_offset_m)
+    for name, value in (("detour_factor", detour), ("long_detour_factor", long_detour)):
+        if not value >= 1:
+            raise NetworkError(f"{name} must be at least 1, not {value}")
+    if not offset >= 0:
+        raise NetworkError(f"edge_offset_m must be at least 0, not {offset}")
     xy_all, index = _points_xy(points)
     xy, first = np.unique(xy_all, axis=0, return_index=True)
     if len(xy) < 3:
@@ -463,8 +522,10 @@ def approximate_graph(
     ).tocoo()
     mst_pairs = {(min(a, b), max(a, b)) for a, b in zip(mst.row, mst.col, strict=True)}
     in_mst = np.fromiter(((a, b) in mst_pairs for a, b in pairs), dtype=bool, count=len(pairs))
-    keep = (straight <= max_edge) | in_mst
-    pairs, straight = pairs[keep], straight[keep]
+    short = straight <= max_edge
+    keep = short | in_mst | (straight <= long_max)
+    pairs, straight, short = pairs[keep], straight[keep], short[keep]
+    lengths = np.where(short, detour, long_detour) * straight + offset
 
     G = nx.MultiDiGraph(
         crs=settings.crs,
@@ -472,6 +533,9 @@ def approximate_graph(
         approximate=True,
         detour_factor=detour,
         max_edge_m=max_edge,
+        long_detour_factor=long_detour,
+        long_edge_max_m=long_max,
+        edge_offset_m=offset,
         created_with="nwm_geo.network.approximate_graph",
     )
     ids = index.to_numpy()[first]
@@ -481,10 +545,10 @@ def approximate_graph(
     )
     lines = shapely.linestrings(np.stack([xy[pairs[:, 0]], xy[pairs[:, 1]]], axis=1))
     rev = shapely.reverse(lines)
-    for (a, b), d, g, r in zip(pairs, straight, lines, rev, strict=True):
-        length = float(d * detour)
-        G.add_edge(int(a), int(b), key=0, length=length, geometry=g)
-        G.add_edge(int(b), int(a), key=0, length=length, geometry=r)
+    for (a, b), length, is_short, g, r in zip(pairs, lengths, short, lines, rev, strict=True):
+        link = "short" if is_short else "long"
+        G.add_edge(int(a), int(b), key=0, length=float(length), geometry=g, link=link)
+        G.add_edge(int(b), int(a), key=0, length=float(length), geometry=r, link=link)
     return G
 
 
@@ -493,6 +557,13 @@ def approximate_graph(
 
 
 _GRAPH_ATTR_LAYER = "graph_attributes"
+_FLOAT_GRAPH_ATTRS = (
+    "detour_factor",
+    "max_edge_m",
+    "long_detour_factor",
+    "long_edge_max_m",
+    "edge_offset_m",
+)
 
 
 def save_graph(G: nx.MultiDiGraph, path: str | os.PathLike[str]) -> Path:
@@ -545,8 +616,9 @@ def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
     Returns
     -------
     networkx.MultiDiGraph
-        The graph, with ``graph["approximate"]`` as a bool and ``graph["detour_factor"]``
-        and ``graph["max_edge_m"]`` (approximations only) as floats, whatever the format.
+        The graph, with ``graph["approximate"]`` as a bool and the approximation's
+        parameters (``detour_factor``, ``max_edge_m``, ``long_detour_factor``,
+        ``long_edge_max_m``, ``edge_offset_m``) as floats, whatever the format.
 
     Raises
     ------
@@ -582,7 +654,7 @@ def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
         G.graph["crs"] = nodes.crs.to_string() if nodes.crs is not None else settings.crs
     else:
         raise NetworkError(f"Load a graph from .gpkg or .graphml, not {path.name}")
-    for k in ("detour_factor", "max_edge_m"):  # saved as text by both formats
+    for k in _FLOAT_GRAPH_ATTRS:  # saved as text by both formats
         if k in G.graph:
             G.graph[k] = float(G.graph[k])
     G.graph["approximate"] = _as_bool(G.graph.get("approximate", False))

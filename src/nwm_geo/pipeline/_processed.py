@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from nwm_geo import _publish, data, network, settings
+from nwm_geo._units import published_minutes
 from nwm_geo.pipeline._study import Study
 from nwm_geo.pipeline._write import write_csv
 
@@ -136,7 +137,11 @@ def write_coverage(study: Study, out: Path) -> list[Path]:
             "snap_m": snaps["snap_m"].round(1),
             "snap_flagged": snaps["flagged"],
         }
-    ).join(study.minutes_to_nearest.round(2))
+    ).join(  # rounded toward each verdict: `<= minutes` on the file gives the shares
+        published_minutes(
+            study.minutes_to_nearest, study.minutes, speed_m_per_min=study.speed_m_per_min
+        )
+    )
     crit = study.criticality.join(study.register[["ward_code", "inside_area"]])
     crit["locality"] = study.locality_of(crit)
     tables = {"coverage_points.csv": (points, True), "asset_criticality.csv": (crit, True)}
@@ -147,6 +152,8 @@ def write_coverage(study: Study, out: Path) -> list[Path]:
         frame["network"] = study.network_label  # every file says which network it used
         paths.append(write_csv(frame, out / name, index=index))
     paths.append(network.save_graph(study.graph, out / "walk_network.gpkg"))
+    ranges = study.ranges.assign(network=study.network_label)  # issue 21: a range per headline
+    paths.append(write_csv(ranges, out / "uncertainty.csv", index=False))
     paths += write_equity(study, out)
     paths += write_closure_impact(study, out)
     return paths
@@ -267,6 +274,7 @@ def write_hubs(study: Study, out: Path) -> list[Path]:
         "hubs_joint_localities.csv": (joint_plan, True),
         "hub_candidates.csv": (candidates, True),
         "hub_named_sites.csv": (analysis.named, False),
+        "hub_distance_bands.csv": (study.hub_walks, True),  # issue 21: rural honesty
     }
     paths = []
     for name, (frame, index) in tables.items():
@@ -293,6 +301,7 @@ PROCESSED_TABLES: dict[str, str] = {
     "Coverage per ward": "coverage_wards.csv",
     "Coverage per LSOA": "coverage_lsoas.csv",
     "Coverage per locality": "coverage_localities.csv",
+    "Range on every headline share (network, walking speed, register)": "uncertainty.csv",
     "Coverage by IMD 2019 decile": "coverage_deprivation.csv",
     "Coverage by IMD 2019 quintile": "coverage_deprivation_quintiles.csv",
     "Coverage by age band (slower walking for 65+)": "coverage_age.csv",
@@ -306,5 +315,6 @@ PROCESSED_TABLES: dict[str, str] = {
     "Hubs: the joint plan's wards": "hubs_joint_localities.csv",
     "Hubs: candidates": "hub_candidates.csv",
     "Hubs: the council's named sites": "hub_named_sites.csv",
+    "Hubs: median walk and residents by distance band": "hub_distance_bands.csv",
     "Walk network (GeoPackage)": "walk_network.gpkg",
 }

@@ -21,6 +21,7 @@ from nwm_geo import (
     maps,
     network,
     report,
+    rural,
     settings,
 )
 from nwm_geo.pipeline._gaps import OLDER_SUFFIX
@@ -225,6 +226,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
     notes += [study.profile.communal_note] if study.profile.communal_note else []
     notes.append(study.profile.boundary_note)
     notes += [network.APPROXIMATION_ERROR_NOTE] if network.is_approximate(study.graph) else []
+    notes += rural.rural_notes(study.hub_walks, area_name=study.profile.name, minutes=minutes)
     notes.append(
         "The analyst's full tables (coverage per postcode, the walk network, the merge log "
         "and the alternative plans) are written to data/processed/ in the project, which is "
@@ -287,6 +289,8 @@ def write_pack(study: Study, path: Path) -> Path:
     notes = [data_note(study.reconciliation, area=study.profile), f"Data: {study.data_dates}."]
     if network.is_approximate(study.graph):
         notes.append(network.APPROXIMATION_ERROR_NOTE)
+    minutes = study.minutes or settings.walk_minutes
+    notes += rural.rural_notes(study.hub_walks, area_name=study.profile.name, minutes=minutes)
     inputs = report.PackInputs(
         area_name=study.profile.name,
         wards=study.wards,
@@ -299,6 +303,7 @@ def write_pack(study: Study, path: Path) -> Path:
         network_label=study.network_label,
         notes=notes,
         minutes=study.minutes,
+        ranges=study.ranges,
     )
     return report.write_locality_pack(path, inputs)
 
@@ -380,4 +385,5 @@ def workbook_context(study: Study) -> report.WorkbookContext:
         coverage=coverage_by_locality(study),
         equity=equity_sections(study),
         equity_note=study.equity.speeds_note(),
+        ranges=study.ranges,
     )

@@ -22,14 +22,16 @@ from nwm_geo import (
     network,
     report,
     requirements,
+    rural,
     settings,
+    uncertainty,
 )
 from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._readers import settle
 from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.areas import Area, load_area
-from nwm_geo.pipeline._changes import Changes, apply_changes
+from nwm_geo.pipeline._changes import Changes, apply_changes, cached_results
 from nwm_geo.pipeline._gaps import gap_points_by_speed
 from nwm_geo.pipeline._notes import data_note
 from nwm_geo.pipeline._plan_source import PlanSource, _PlanAttribute
@@ -197,7 +199,8 @@ class Study(Display):
         )
 
     def _summary(self) -> tuple[str, list[str]]:
-        done = {k for k in self.__dict__ if k in _RESULTS} | (
+        results = cached_results(type(self)) - {"_register_and_merges", "_current_wards"}
+        done = {k for k in self.__dict__ if k in results - {"_ward_shapes"}} | (
             {"plan"} if "_plan_resolved" in self.__dict__ else set()
         )
         return summary_lines(self.settings, done, self.changes)
@@ -558,6 +561,9 @@ class Study(Display):
             minutes=self.minutes or settings.walk_minutes,
         )
 
+    #: Each headline share with its low–high range (:func:`nwm_geo.uncertainty.study_ranges`).
+    ranges = cached_property(uncertainty.study_ranges)
+
     # -- equity --------------------------------------------------------------
     @cached_property
     def equity(self) -> equity.EquityTables:
@@ -573,6 +579,8 @@ class Study(Display):
             by="locality",
             area_name=self.profile.name,
             minutes=self.minutes,
+            bundles=self.bundles,
+            shortfall=requirements.register_shortfall(self.reconciliation),
         )
 
     @cached_property
@@ -643,6 +651,9 @@ class Study(Display):
             rules=localities.PartitionRules(measures=self.balanced),
             options=self._hub_options,
         )
+
+    #: Median walk to each locality's hub and residents by distance band (:mod:`nwm_geo.rural`).
+    hub_walks = cached_property(rural.study_hub_walks)
 
     @property
     def hubs(self) -> pd.DataFrame:
@@ -787,12 +798,3 @@ class Study(Display):
         return coverage.coverage_table(
             self.minutes_to_nearest, self.demand_with_locality, by=by, minutes=self.minutes
         )
-
-
-#: The results a study caches (what its display lists as computed).
-_RESULTS = frozenset(
-    name
-    for klass in Study.__mro__
-    for name, value in vars(klass).items()
-    if isinstance(value, cached_property)
-) - {"_register_and_merges", "_current_wards", "_ward_shapes"}

@@ -54,9 +54,11 @@ def equity_headline(study: Study) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Indexed by bundle (and "all three bundles"): residents within the walk (%),
-        the most and least deprived IMD quintiles present with their shares and the gap
-        (pp), 65+ residents within at their speed (%) and the gap to all residents (pp),
-        and the concentration index; rounded for display.
+        the most and least deprived IMD quintiles present with their residents (n),
+        shares and the gap (pp), 65+ residents (n) within at their speed (%) and the gap
+        to all residents (pp), and the concentration index; rounded for display.
+        ``attrs["small_groups"]`` holds the note of each bundle with a small group
+        (:func:`nwm_geo.equity.flag_small_groups`).
     """
     gaps = study.equity.gaps
     rows = gaps[gaps["locality"] == study.profile.name].set_index("measure")
@@ -66,17 +68,22 @@ def equity_headline(study: Study) -> pd.DataFrame:
         {
             "all %": rows["covered_pct"],
             "most deprived Q": rows["most_deprived_quintile"],
+            "most deprived n": rows["most_deprived_population"],
             "most deprived %": rows["most_deprived_covered_pct"],
             "least deprived Q": rows["least_deprived_quintile"],
+            "least deprived n": rows["least_deprived_population"],
             "least deprived %": rows["least_deprived_covered_pct"],
             "deprivation gap pp": rows["quintile_gap_pp"],
+            "65+ n": rows["age_65_plus_population"],
             "65+ % (own speed)": rows["age_65_plus_covered_pct"],
             "age gap pp": rows["age_gap_pp"],
             "conc. index": rows["concentration_index"].round(3),
         }
     )
     out.index.name = "bundle"
-    return out.round({c: 3 if c == "conc. index" else 1 for c in out.columns})
+    out = out.round({c: 3 if c == "conc. index" else 1 for c in out.columns})
+    out.attrs["small_groups"] = {str(k): str(v) for k, v in rows["small_groups"].items() if v}
+    return out
 
 
 def equity_sections(study: Study) -> dict[str, pd.DataFrame]:
@@ -96,9 +103,11 @@ def equity_sections(study: Study) -> dict[str, pd.DataFrame]:
     dict
         Locality (and the area's name) -> a table with one row per bundle and "all three
         bundles": ``measure``, ``population``, ``covered_share``,
-        ``most_deprived_quintile``, ``most_deprived_share``, ``least_deprived_quintile``,
-        ``least_deprived_share``, ``deprivation_gap_share``, ``age_65_plus_share`` (at
-        their speed), ``age_gap_share``, ``concentration_index``.
+        ``most_deprived_quintile``, ``most_deprived_population``, ``most_deprived_share``,
+        ``least_deprived_quintile``, ``least_deprived_population``,
+        ``least_deprived_share``, ``deprivation_gap_share``, ``age_65_plus_population``,
+        ``age_65_plus_share`` (at their speed), ``age_gap_share``, ``concentration_index``
+        and ``small_groups`` (:func:`nwm_geo.equity.flag_small_groups`).
     """
     gaps = study.equity.gaps
     names = [*study.bundles, coverage.all_bundles_label(study.bundles)]
@@ -111,15 +120,19 @@ def equity_sections(study: Study) -> dict[str, pd.DataFrame]:
                 "population": t["population"].astype(int),
                 "covered_share": t["covered_pct"] / 100,
                 "most_deprived_quintile": t["most_deprived_quintile"],
+                "most_deprived_population": t["most_deprived_population"],
                 "most_deprived_share": t["most_deprived_covered_pct"] / 100,
                 "least_deprived_quintile": t["least_deprived_quintile"],
+                "least_deprived_population": t["least_deprived_population"],
                 "least_deprived_share": t["least_deprived_covered_pct"] / 100,
                 "deprivation_gap_share": t["quintile_gap_pp"] / 100,
+                "age_65_plus_population": t["age_65_plus_population"],
                 "age_65_plus_share": t["age_65_plus_covered_pct"] / 100,
                 "age_gap_share": t["age_gap_pp"] / 100,
                 "concentration_index": [
                     f"{v:+.3f}" if pd.notna(v) else "n/a" for v in t["concentration_index"]
                 ],
+                "small_groups": t["small_groups"].astype(str),
             }
         ).reset_index(drop=True)
     return out

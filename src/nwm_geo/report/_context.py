@@ -109,6 +109,9 @@ class WorkbookContext:
     equity_note
         The note under that section (the walking speeds per age band and their
         sources, ``EquityTables.speeds_note``).
+    ranges
+        :func:`nwm_geo.uncertainty.headline_ranges`: each share's low–high range is
+        printed beside it (headlines and grid).
     """
 
     area: str = "the area"
@@ -121,6 +124,7 @@ class WorkbookContext:
     hubs: pd.DataFrame | None = None
     equity: Mapping[str, pd.DataFrame] | None = None
     equity_note: str = ""
+    ranges: pd.DataFrame | None = None
 
 
 # -- helpers -------------------------------------------------------------------------

@@ -63,15 +63,19 @@ _GAP_HEADERS: dict[str, str] = {
     "population": "residents",
     "covered_pct": "within the walk %",
     "most_deprived_quintile": "most deprived IMD quintile",
+    "most_deprived_population": "most deprived residents",
     "most_deprived_covered_pct": "most deprived within %",
     "least_deprived_quintile": "least deprived IMD quintile",
+    "least_deprived_population": "least deprived residents",
     "least_deprived_covered_pct": "least deprived within %",
     "quintile_gap_pp": "deprivation gap (pp)",
+    "age_65_plus_population": "65+ residents",
     "age_65_plus_speed_m_per_min": "65+ speed (m/min)",
     "age_65_plus_covered_pct": "65+ within at their speed %",
     "age_gap_pp": "age gap: 65+ minus all (pp)",
     "age_gap_default_speed_pp": "age gap at the default speed (pp)",
     "concentration_index": "concentration index",
+    "small_groups": "small groups (under 5 % of residents) and the register's shortfall",
 }
 
 
@@ -91,7 +95,7 @@ def _equity_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str 
             _put(ws, row, j, v)
             col = str(df.columns[j - 1])
             if isinstance(v, float | np.floating):
-                fmt = "0.000" if "index" in col else "#,##0" if col == "residents" else "0.0"
+                fmt = "0.000" if "index" in col else "#,##0" if "residents" in col else "0.0"
                 ws.cell(row=row, column=j).number_format = fmt
     return row + 2
 
@@ -152,6 +156,10 @@ def equity_sheet(
         "Concentration index of coverage over residents ranked by IMD rank (Kakwani, "
         "Wagstaff & van Doorslaer 1997): 0 = equal; below 0 = coverage concentrated among "
         "the more deprived; above 0 = among the less deprived.",
+        "Every share is printed with its group's residents. A group with under 5 % of its "
+        "locality's residents is flagged small: one more site, or one missing from the "
+        "register, moves its share a lot; the flag names the register's shortfalls against "
+        "the council's count in the measure's categories.",
     ]
     for i, text in enumerate(notes, start=2):
         _put(ws, i, 1, text)

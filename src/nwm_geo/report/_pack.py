@@ -28,6 +28,7 @@ from nwm_geo._publish import publish_figure, publish_object
 from nwm_geo._safe import mask_personal_text
 from nwm_geo._units import resolve_minutes
 from nwm_geo.requirements import RequirementsOutline
+from nwm_geo.uncertainty import range_text
 
 __all__ = ["PACK_PAGE_SIZE", "PackInputs", "write_locality_pack"]
 
@@ -69,6 +70,8 @@ class PackInputs:
         note and the register's gap to the council's count).
     minutes
         Walk threshold, for the wording.
+    ranges
+        :func:`nwm_geo.uncertainty.headline_ranges`: each share is printed with its range.
     """
 
     area_name: str
@@ -82,6 +85,18 @@ class PackInputs:
     network_label: str = ""
     notes: Sequence[str] = field(default_factory=tuple)
     minutes: float | None = None
+    ranges: pd.DataFrame | None = None
+
+
+def _share_text(inputs: PackInputs, locality: str, measure: str, share: float) -> str:
+    """``"73.9 % (66–75 %)"`` with a range from ``inputs.ranges``, else ``"73.9 %"``."""
+    r = inputs.ranges
+    if r is not None:
+        hit = r[(r["locality"] == locality) & (r["measure"] == measure)]
+        if len(hit):
+            row = hit.iloc[0]
+            return range_text(100 * share, row["low_pct"], row["high_pct"])
+    return f"{100 * share:.1f} %"
 
 
 def _clean(text: Any) -> str:
@@ -166,7 +181,7 @@ def _summary_page(inputs: PackInputs, m: float) -> Figure:
                 f"{_num(pop):,.0f}",
                 str(int((inputs.assignment == loc).sum())),
                 str(n_assets),
-                *[f"{100 * s:.1f} %" for _, s, _ in shares],
+                *[_share_text(inputs, loc, b, s).replace(" (", "\n(") for b, s, _ in shares],
                 str(int((cases["locality"] == loc).sum())),
             ]
         )
@@ -179,7 +194,7 @@ def _summary_page(inputs: PackInputs, m: float) -> Figure:
     )
     table.auto_set_font_size(False)
     table.set_fontsize(7.5)
-    table.scale(1.0, 1.6)
+    table.scale(1.0, 1.6 if inputs.ranges is None else 2.6)  # a range: two lines
     for (r, _c), cell in table.get_celld().items():
         if r == 0:
             cell.set_text_props(weight="bold")
@@ -187,7 +202,7 @@ def _summary_page(inputs: PackInputs, m: float) -> Figure:
             cell.set_height(cell.get_height() * 2.6)
     fig.text(
         0.46,
-        0.5,
+        0.5 if inputs.ranges is None else 0.22,  # below the taller table with ranges
         "\n".join(
             textwrap.wrap(
                 f"Assets: {maps.count_text(reg)} (assets outside are counted apart; "
@@ -233,7 +248,8 @@ def _locality_page(inputs: PackInputs, locality: str, m: float) -> Figure:
     if hub is not None and hub in reg.index:
         facts.append(f"Hub: {_clean(reg.at[hub, 'name'])}")
     facts += [
-        f"{b}: {100 * s:.1f} % within {m:g} min; {g:,.0f} residents beyond" for b, s, g in shares
+        f"{b}: {_share_text(inputs, locality, b, s)} within {m:g} min; {g:,.0f} residents beyond"
+        for b, s, g in shares
     ]
     y = 0.9
     for line in facts:

@@ -52,6 +52,7 @@ from nwm_geo.report._method import RunInfo, _run_info
 from nwm_geo.report._reference import business_sheet, data_sheets, method_sheet
 from nwm_geo.report._sheet import SheetBuilder
 from nwm_geo.requirements import RequirementsOutline
+from nwm_geo.uncertainty import range_text
 
 __all__ = [
     "BUNDLE_MEANING",
@@ -258,7 +259,8 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
             int(as_number(r["gap_population"])),
         )
         out.append(
-            f"{percent_text(r['covered_share'])} of residents ({within:,}) are "
+            f"{percent_text(r['covered_share'])}{_range(ctx, ctx.area, b)} of residents "
+            f"({within:,}) are "
             f"within a {minutes:g}-minute walk of '{b}'; {beyond:,} are "
             "beyond it."
         )
@@ -312,6 +314,19 @@ def _headlines(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo
     return out
 
 
+def _range(ctx: WorkbookContext, locality: str, measure: str) -> str:
+    """`` (66–75 %)``: the range of a share from ``ctx.ranges``, or "" without one."""
+    if ctx.ranges is None:
+        return ""
+    r = ctx.ranges
+    hit = r[(r["locality"] == locality) & (r["measure"] == measure)]
+    if hit.empty:
+        return ""
+    row = hit.iloc[0]
+    text = range_text(row["published_pct"], row["low_pct"], row["high_pct"])
+    return " " + text.split(" ", 2)[2]
+
+
 def _grid(outline: RequirementsOutline, ctx: WorkbookContext) -> pd.DataFrame:
     bundles = list(bundles_of(outline, ctx))
     s = outline.summary
@@ -325,12 +340,18 @@ def _grid(outline: RequirementsOutline, ctx: WorkbookContext) -> pd.DataFrame:
             row[f"share: {b}"] = (
                 as_number(part.loc[b, "covered_share"]) if b in part.index else None
             )
+            if ctx.ranges is not None:
+                row[f"range: {b}"] = _range(ctx, ctx.area if loc is None else loc, b).strip(" ()")
         if ctx.coverage is not None and "all three bundles" in ctx.coverage.index:
             col = ctx.area if loc is None else loc
             if col in ctx.coverage.columns:
                 row["share: all three bundles"] = (
                     as_number(ctx.coverage.loc["all three bundles", col]) / 100
                 )
+                if ctx.ranges is not None:
+                    row["range: all three bundles"] = _range(ctx, col, "all three bundles").strip(
+                        " ()"
+                    )
         bc = outline.business_case
         here = bc if loc is None else bc[bc["locality"] == loc]
         row["business cases"] = len(here)
