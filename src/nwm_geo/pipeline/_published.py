@@ -145,7 +145,12 @@ def write_report(study: Study, out: Path) -> list[Path]:
         study.minutes_to_nearest, study.demand, assignment=assignment, by="lsoa", minutes=minutes
     )
     common: dict[str, Any] = {"network_label": label}
-    localities_map = maps.localities_map(wards, assignment, **common)
+    localities_map = maps.localities_map(
+        wards,
+        assignment,
+        subtitle=f"{study.profile.name}'s wards grouped into localities",
+        **common,
+    )
     _hub_markers(study, localities_map)
     folium_maps = {
         "Localities": ("map_localities.html", localities_map),

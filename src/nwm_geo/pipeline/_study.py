@@ -622,6 +622,8 @@ class Study:
             bundles=self.bundles,
             reconciliation=self.reconciliation,
             verbose=self.verbose,
+            area_name=self.profile.name,
+            protected=self.profile.protected,
         )
 
     @cached_property

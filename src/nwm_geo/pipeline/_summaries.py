@@ -117,9 +117,7 @@ def equity_sections(study: Study) -> dict[str, pd.DataFrame]:
                 "deprivation_gap_share": t["quintile_gap_pp"] / 100,
                 "age_65_plus_share": t["age_65_plus_covered_pct"] / 100,
                 "age_gap_share": t["age_gap_pp"] / 100,
-                "concentration_index": [
-                    f"{v:+.3f}" if pd.notna(v) else "n/a" for v in t["concentration_index"]
-                ],
+                "concentration_index": pd.to_numeric(t["concentration_index"], errors="coerce"),
             }
         ).reset_index(drop=True)
     return out

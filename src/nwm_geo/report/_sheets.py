@@ -27,6 +27,7 @@ from nwm_geo.report._edit import (
     _widths,
     sheet_name,
 )
+from nwm_geo.report._print import print_layout
 
 __all__ = ["add_closure_impact_sheet", "write_tables_xlsx"]
 
@@ -168,8 +169,10 @@ def write_tables_xlsx(
     for name, (heading, frame) in tables.items():
         sheet = wb.create_sheet(sheet_name(name, taken))
         _table(sheet, 1, heading, frame)
-        _widths(sheet)
-    ws.column_dimensions["A"].width = 110
+        sheet.print_title_rows = "1:2"
+        sheet.freeze_panes = "A3"
+    for sheet in wb.worksheets:  # A4 landscape, text at 8 pt or more, rows that fit
+        print_layout(sheet)
     path = Path(path)
     with atomic_path(path) as tmp:
         wb.save(tmp)

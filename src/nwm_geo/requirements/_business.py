@@ -392,7 +392,14 @@ def council_overlap(
         relevant = [r["category"], *[b for b, cats in bundles.items() if r["category"] in cats]]
         solved = [m for m in relevant if m in covers]
         keeps = [m for m in solved if aid in covers[m].selected]
-        if r["category"] in PROTECTED_CATEGORIES:
+        protected = pol.is_protected(aid, r.get("name"))
+        if protected:
+            why = (
+                "overlapping coverage (capacity not considered); the area profile marks "
+                "this site protected (e.g. the council's headquarters): never listed for "
+                "review"
+            )
+        elif r["category"] in PROTECTED_CATEGORIES:
             why = (
                 f"overlapping coverage (capacity not considered); a {r['category']} site is "
                 "never listed for review or disposal, whoever owns it"
@@ -418,7 +425,7 @@ def council_overlap(
                 "category": r["category"],
                 "covered_population": float(r.get("covered_population", 0.0)),
                 "in_minimal_cover_of": ", ".join(keeps),
-                "r4": not keeps and r["category"] not in PROTECTED_CATEGORIES,
+                "r4": not keeps and not protected and r["category"] not in PROTECTED_CATEGORIES,
                 "why": why,
             }
         )

@@ -1,0 +1,209 @@
+"""Outputs that read on paper and speak for their own area (issue 23).
+
+Fast tests use SYNTHETIC tables; the ``integration`` tests run Rutland end to end
+once (real bundle) and read every output it writes.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from _printed import smallest_printed_pt
+from nwm_geo import report
+from nwm_geo import requirements as rq
+from nwm_geo.areas import ProfileError, load_area
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW = ROOT / "data" / "raw"
+RUTLAND_TOML = (ROOT / "src" / "nwm_geo" / "areas" / "rutland.toml").read_text(encoding="utf-8")
+
+
+# -- the area profile: protected sites and per-site owners ----------------------------
+def test_rutland_profile_protects_its_headquarters_and_names_town_halls_owners() -> None:
+    area = load_area("rutland")
+    assert area.is_protected("council-0001", "Catmose (Rutland County Council)")
+    assert area.is_protected("x", "  catmose (rutland county council) ")
+    assert not area.is_protected("x", "Catmose College")
+    assert area.site_owner("osm-0030", "Victoria Hall") == "partner public sector"
+    assert area.site_owner("osm-0029", "Uppingham Town Hall") == "partner public sector"
+    assert area.site_owner("x", "Oakham Library") is None
+
+
+def test_a_bad_protected_list_or_site_owner_is_reported(tmp_path: Path) -> None:
+    text = RUTLAND_TOML.replace(
+        'protected = ["Catmose (Rutland County Council)"]', "protected = [3]"
+    ).replace('"Victoria Hall" = "partner public sector"', '"Victoria Hall" = "the town"')
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ProfileError) as err:
+        load_area(path)
+    msg = str(err.value)
+    assert "key 'protected': must be a list of site names or asset ids" in msg
+    assert "key 'site_owners.Victoria Hall': 'the town' is not an owner type" in msg
+
+
+def test_rule_r4_never_lists_a_protected_site() -> None:
+    # SYNTHETIC: two council sites with overlapping coverage, in no minimal cover
+    redundant = pd.DataFrame(
+        {
+            "name": ["County Hall HQ", "Spare Office"],
+            "category": ["Council", "Council"],
+            "locality": ["North", "North"],
+            "covered_population": [500.0, 300.0],
+            "redundancy": ["overlapping", "overlapping"],
+            "owner_type": ["council", "council"],
+        },
+        index=pd.Index(["c1", "c2"], name="asset_id"),
+    )
+    open_policy = rq.RequirementsPolicy()
+    assert rq.council_overlap(redundant, {}, policy=open_policy)["r4"].tolist() == [True, True]
+    policy = rq.RequirementsPolicy(protected=("county hall hq",))
+    out = rq.council_overlap(redundant, {}, policy=policy)
+    assert out["r4"].tolist() == [False, True]
+    assert "protected" in out.loc["c1", "why"]
+
+
+def test_the_whole_area_row_is_labelled_with_the_area_name() -> None:
+    # SYNTHETIC: two postcodes, one beyond the walk
+    points = pd.DataFrame(
+        {"population": [10.0, 30.0], "ward_code": ["W1", "W2"]},
+        index=pd.Index(["P1", "P2"], name="point_id"),
+    )
+    nearest = pd.DataFrame({"Library": [5.0, 40.0]}, index=points.index)
+    out = rq.gap_population(
+        nearest, points, assignment=pd.Series({"W1": "A", "W2": "B"}), by="borough",
+        minutes=15, speed_m_per_min=80, area_name="Shire",
+    )  # fmt: skip
+    assert out.index.get_level_values(0).unique().tolist() == ["Shire"]
+    assert out.loc[("Shire", "Library"), "gap_population"] == 30.0
+
+
+# -- the workbook on paper -------------------------------------------------------------
+def _synthetic_workbook(path: Path) -> Path:
+    """SYNTHETIC: a long note, a table with long text, and a table of 30 columns."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Cases"
+    ws.append(["A title"])
+    ws.append(["A note that runs on and on " * 12])
+    ws.append(["Case", "Action", "Evidence", "Residents"])
+    for i in range(60):
+        ws.append([i, "agree community use of this building " * 2, "word " * 80, 1234.5 * i])
+    wide = wb.create_sheet("Wide")
+    wide.append([f"Column heading number {j}" for j in range(30)])
+    for i in range(10):
+        wide.append([f"value {i}-{j} with some text" for j in range(30)])
+    wb.save(path)
+    return path
+
+
+def test_every_sheet_prints_at_8_pt_or_more_with_rows_tall_enough(tmp_path: Path) -> None:
+    path = _synthetic_workbook(tmp_path / "w.xlsx")
+    before = smallest_printed_pt(path)
+    assert min(before.values()) >= 8  # openpyxl's default: 100 %, no fit
+    wb = load_workbook(path)
+    for ws in wb.worksheets:  # the old set-up: one page wide
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    wb.save(path)
+    assert smallest_printed_pt(path)["Wide"] < 8  # squeezed below 8 pt
+    report.finish_workbook(path)
+    after = smallest_printed_pt(path)
+    assert min(after.values()) >= 8, after
+    wb = load_workbook(path)
+    for ws in wb.worksheets:
+        assert int(ws.page_setup.paperSize) == 9 and ws.page_setup.orientation == "landscape"
+        assert ws.page_margins.left * 25.4 >= 10 and ws.page_margins.right * 25.4 >= 10
+        assert ws.print_title_rows
+    cases = wb["Cases"]
+    # the evidence (400 characters) wraps in a narrow column on a row tall enough
+    width = cases.column_dimensions["C"].width
+    assert width <= 60 and cases["C4"].alignment.wrap_text
+    lines = len("word " * 80) / width
+    assert cases.row_dimensions[4].height >= lines * 11 * 1.2
+    # the long note spans the table and wraps
+    assert any(str(r).startswith("A2:") for r in cases.merged_cells.ranges)
+    # 30 columns cannot fit one page wide at 8 pt: they continue on the next page
+    assert wb["Wide"].sheet_properties.pageSetUpPr.fitToPage is False
+
+
+# -- Rutland end to end ----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def rutland(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from nwm_geo.cli import main
+
+    root = tmp_path_factory.mktemp("rutland")
+    args = ["--project-dir", str(root), "--shared-data", str(RAW)]
+    code = main([*args, "run", "--quiet", "--area", "rutland"])
+    assert code == 0
+    return root
+
+
+def _texts(path: Path) -> list[tuple[str, str]]:
+    """Every text of an output: zip members of an xlsx, pdftotext of a PDF, else the file."""
+    if path.suffix == ".xlsx":
+        with zipfile.ZipFile(path) as z:
+            return [
+                (f"{path.name}:{n}", z.read(n).decode("utf-8", "replace")) for n in z.namelist()
+            ]
+    if path.suffix == ".pdf":
+        cmd = ["pdftotext", str(path), "-"]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        return [(path.name, out.stdout)]
+    return [(path.name, path.read_bytes().decode("utf-8", "replace"))]
+
+
+@pytest.mark.integration
+def test_no_rutland_output_says_luton(rutland: Path) -> None:
+    files = [
+        p
+        for folder in ("reports", "data/processed", "scenarios")
+        for p in (rutland / folder).rglob("*")
+        if p.is_file()
+    ]
+    assert len(files) > 40 and any(p.suffix == ".pdf" for p in files)
+    hits = [name for p in files for name, text in _texts(p) if re.search("luton", text, re.I)]
+    assert hits == []
+    summary = pd.read_csv(rutland / "reports" / "rutland" / "tables" / "summary.csv")
+    assert "Rutland" in set(summary["locality"])
+
+
+@pytest.mark.integration
+def test_rutland_r4_spares_catmose_and_town_halls_are_not_the_county_councils(
+    rutland: Path,
+) -> None:
+    cases = pd.read_csv(rutland / "reports" / "rutland" / "tables" / "business_case.csv")
+    r4 = cases[cases["rule"] == "R4"]
+    assert not r4["name"].str.contains("Catmose", na=False).any()
+    halls = cases[cases["name"].isin(["Victoria Hall", "Uppingham Town Hall"])]
+    assert len(halls) and (halls["owner_type"] != "council").all()
+    reg = pd.read_csv(rutland / "data" / "processed" / "rutland" / "assets_register.csv")
+    owner = reg.set_index("name")["owner_type"]
+    assert owner["Victoria Hall"] == "partner public sector"
+    assert owner["Catmose (Rutland County Council)"] == "council"
+
+
+@pytest.mark.integration
+def test_every_rutland_workbook_sheet_prints_at_8_pt_or_more(rutland: Path) -> None:
+    path = rutland / "reports" / "rutland" / "asset_requirements.xlsx"
+    printed = smallest_printed_pt(path)
+    assert len(printed) > 8 and min(printed.values()) >= 8, printed
+    wb = load_workbook(path)
+    for ws in wb.worksheets:
+        assert int(ws.page_setup.paperSize) == 9, ws.title
+    # numbers stored as numbers: no cell holds a number as text
+    as_text = [
+        (ws.title, c.coordinate)
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and re.fullmatch(r"'?[+-]?\d+(\.\d+)?", c.value)
+    ]
+    assert as_text == []
