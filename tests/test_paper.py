@@ -207,3 +207,53 @@ def test_every_rutland_workbook_sheet_prints_at_8_pt_or_more(rutland: Path) -> N
         if isinstance(c.value, str) and re.fullmatch(r"'?[+-]?\d+(\.\d+)?", c.value)
     ]
     assert as_text == []
+
+
+def test_travel_time_bands_add_up_and_agree_with_the_walk() -> None:
+    from nwm_geo import coverage
+
+    # SYNTHETIC: four postcodes, one unreachable
+    points = pd.DataFrame(
+        {"population": [10.0, 20.0, 30.0, 40.0], "ward_code": ["W1", "W1", "W2", "W2"]},
+        index=pd.Index(["P1", "P2", "P3", "P4"], name="point_id"),
+    )
+    nearest = pd.DataFrame({"Library": [4.0, 15.0, 29.0, float("nan")]}, index=points.index)
+    bands = coverage.time_bands(nearest, points, total_label="All", speed_m_per_min=80)
+    labels = coverage.band_labels()
+    assert labels == ["<= 5 min", "<= 10 min", "<= 15 min", "<= 20 min", "<= 30 min", "> 30 min"]
+    w1, w2 = bands.loc[("W1", "Library")], bands.loc[("W2", "Library")]
+    assert (w1["<= 5 min"], w1["<= 15 min"]) == (10.0, 20.0)  # 15.0 is within 15
+    assert (w2["<= 30 min"], w2["> 30 min"]) == (30.0, 40.0)  # unreachable: > 30
+    assert (bands[labels].sum(axis=1) == bands["population"]).all()
+    assert bands.loc[("All", "Library"), "population"] == 100.0
+
+
+@pytest.mark.integration
+def test_rutland_ward_profiles_wards_sheet_and_hub_options(rutland: Path) -> None:
+    reports = rutland / "reports" / "rutland"
+    pdf = reports / "ward_profiles.pdf"
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    pages = text.split("\f")
+    wards = pd.read_csv(rutland / "data" / "processed" / "rutland" / "wards.csv")
+    assert len(wards) == 15
+    for name, code in zip(wards["ward_name"], wards["ward_code"], strict=True):
+        heads = [p for p in pages if p.lstrip().startswith(f"Rutland: {name} ward ({code})")]
+        assert len(heads) == 1, name  # one page per ward (continued pages say so)
+        page = heads[0]
+        for part in ("Locality:", "Walking time", "> 30 min", "Group size", "Hub of"):
+            assert part in page, (name, part)
+    cov = pd.read_csv(reports / "tables" / "coverage_wards.csv")
+    assert cov["ward_code"].nunique() == 15
+    bands = cov.filter(like=" min")
+    assert (bands.sum(axis=1) - cov["population"]).abs().max() < 1
+    within = cov["<= 5 min"] + cov["<= 10 min"] + cov["<= 15 min"]
+    assert (within - cov["covered_population"]).abs().max() < 1  # one rule of "within"
+    wb = load_workbook(reports / "asset_requirements.xlsx")
+    assert "Wards" in wb.sheetnames and "Hub options" in wb.sheetnames
+    sheet = [str(c.value) for row in wb["Wards"].iter_rows() for c in row if c.value]
+    assert all(n in sheet for n in wards["ward_name"])
+    options = pd.read_csv(reports / "tables" / "hub_options.csv")
+    hub_table = pd.read_csv(reports / "tables" / "hubs.csv").set_index("locality")
+    best = options[options["rank"] == 1].set_index("locality")
+    assert (best["hub_id"] == hub_table["hub_asset_id"].reindex(best.index)).all()
+    assert len(options) >= len(hub_table) * 2

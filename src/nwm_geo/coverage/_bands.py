@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from nwm_geo._errors import NwmGeoError
+from nwm_geo._units import within_minutes
 
 __all__ = ["TIME_BANDS", "band_labels", "time_bands"]
 
@@ -27,11 +28,24 @@ def band_labels(edges: Sequence[int] = TIME_BANDS) -> list[str]:
     return [f"<= {e:g} min" for e in edges] + [f"> {edges[-1]:g} min"]
 
 
-def band_of(minutes: pd.Series | np.ndarray, edges: Sequence[int] = TIME_BANDS) -> np.ndarray:
-    """Return each time's band index (0 = within the first edge; unreachable = the last)."""
-    m = np.asarray(minutes, dtype=float)
-    m = np.where(np.isfinite(m), m, np.inf)
-    return np.searchsorted(np.asarray(edges, dtype=float), m, side="left")
+def band_of(
+    minutes: pd.Series | np.ndarray,
+    edges: Sequence[int] = TIME_BANDS,
+    *,
+    speed_m_per_min: float | None = None,
+) -> np.ndarray:
+    """Return each time's band index (0 = within the first edge; unreachable = the last).
+
+    "Within" an edge is the one rule of :func:`nwm_geo._units.within_minutes` (with its
+    tolerance), so the residents up to the walk threshold's band are exactly the
+    residents the coverage tables count as within the walk.
+    """
+    m = pd.Series(np.asarray(minutes, dtype=float))
+    idx = np.full(len(m), len(edges), dtype=int)
+    for i in range(len(edges) - 1, -1, -1):
+        inside = within_minutes(m, float(edges[i]), speed_m_per_min=speed_m_per_min).to_numpy()
+        idx[inside] = i
+    return idx
 
 
 def time_bands(
@@ -41,6 +55,7 @@ def time_bands(
     by: str = "ward_code",
     measures: Sequence[str] | None = None,
     total_label: str | None = None,
+    speed_m_per_min: float | None = None,
 ) -> pd.DataFrame:
     """Return residents per travel-time band, per area and measure.
 
@@ -56,6 +71,8 @@ def time_bands(
         Columns of ``nearest`` to band (default: all).
     total_label
         When given, a row per measure for the whole area under this name is added.
+    speed_m_per_min
+        The speed the minutes were computed at (for the tolerance of "within").
 
     Returns
     -------
@@ -81,7 +98,7 @@ def time_bands(
     area = points[by].astype(str).to_numpy()
     frames = []
     for measure in cols:
-        idx = band_of(nearest[measure].reindex(points.index))
+        idx = band_of(nearest[measure].reindex(points.index), speed_m_per_min=speed_m_per_min)
         onehot = np.zeros((len(idx), len(labels)))
         onehot[np.arange(len(idx)), idx] = pop
         t = pd.DataFrame(onehot, columns=labels)

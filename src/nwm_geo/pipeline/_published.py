@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from nwm_geo import coverage, data, equity, hubs, maps, network, report, requirements, settings
+from nwm_geo.pipeline._paper import write_paper_outputs
 from nwm_geo.pipeline._provenance import walk_text
 from nwm_geo.pipeline._study import Study, data_note
 from nwm_geo.pipeline._summaries import coverage_by_locality, equity_sections
@@ -234,8 +235,11 @@ def write_report(study: Study, out: Path) -> list[Path]:
         xlsx, study.closure_impact.assets, note=f"{walk_text(study)}; {label}"
     )
     _hub_sheet(study, xlsx)
+    paper = write_paper_outputs(study, out, xlsx)  # ward profiles, ward tables, hub options
     report.finish_workbook(xlsx)  # the sheets added after the briefing get its set-up
     table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
+    map_links += [link for link in paper if link[1].suffix == ".pdf"]
+    table_links += [link for link in paper if link[1].suffix != ".pdf"]
     for title, frame in shared_tables(study).items():
         table_links.append((title, write_csv(frame, out / "tables" / SHARED_TABLES[title])))
     written += [p for _, p in map_links] + [p for _, p in table_links]

@@ -40,6 +40,7 @@ from nwm_geo.report._index import IndexFindings, write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
 from nwm_geo.report._pack import PACK_PAGE_SIZE, PackInputs, write_locality_pack
 from nwm_geo.report._sheets import add_closure_impact_sheet, write_tables_xlsx
+from nwm_geo.report._wards import WardProfile, add_table_sheet, draw_table, write_ward_profiles
 from nwm_geo.report._xlsx import (
     BUNDLE_MEANING,
     DATA_SHEETS,
@@ -60,10 +61,13 @@ __all__ = [
     "IndexFindings",
     "PackInputs",
     "RunInfo",
+    "WardProfile",
     "WorkbookContext",
     "add_closure_impact_sheet",
     "add_equity_sheet",
     "add_hub_sheet",
+    "add_table_sheet",
+    "draw_table",
     "finish_workbook",
     "index_findings",
     "method_rows",
@@ -73,4 +77,5 @@ __all__ = [
     "write_locality_pack",
     "write_requirements_xlsx",
     "write_tables_xlsx",
+    "write_ward_profiles",
 ]
