@@ -11,6 +11,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -257,3 +258,67 @@ def test_rutland_ward_profiles_wards_sheet_and_hub_options(rutland: Path) -> Non
     best = options[options["rank"] == 1].set_index("locality")
     assert (best["hub_id"] == hub_table["hub_asset_id"].reindex(best.index)).all()
     assert len(options) >= len(hub_table) * 2
+
+
+def test_one_business_case_per_building() -> None:
+    # SYNTHETIC: the same church suggested for two bundles, a second record 15 m away
+    # at the same postcode, and a hall 400 m away
+    new_sites = pd.DataFrame(
+        {
+            "site_type": "existing building",
+            "name": ["St Chad's Church", "St Chad's Church", "Orthodox Parish", "Village Hall"],
+            "address": [
+                "no street address in the open data; nearest postcode LU1 1AA",
+                "no street address in the open data; nearest postcode LU1 1AA",
+                "1 Church Street, LU1 1AA",
+                "2 Hall Lane, LU1 2BB",
+            ],
+            "category": "Religious Institution",
+            "owner_type": "community and faith",
+            "ward_code": "W1",
+            "locality": "North",
+            "lon": [-0.4200, -0.4200, -0.4198, -0.4150],
+            "lat": [51.8800, 51.8800, 51.8800, 51.8800],
+            "gap_population_within": 100.0,
+            "marginal_population": [300.0, 200.0, 250.0, 120.0],
+            "measure": ["something to do", "someone to see", "something to do", "someone to see"],
+            "source_id": ["a1", "a1", "a2", "a3"],
+        },
+        index=pd.Index(["asset:a1", "asset:a1", "asset:a2", "asset:a3"], name="site_id"),
+    )
+    empty_req = pd.DataFrame(columns=["category", "sole_population", "locality", "name"])
+    empty_red = pd.DataFrame(columns=["category", "name", "locality", "covered_population"])
+    cases = rq.business_case(empty_req, empty_red, new_sites, {}, minutes=15)
+    r3 = cases[cases["rule"] == "R3"]
+    assert len(r3) == 2  # the church (three records) and the hall
+    church = r3[r3["name"] != "Village Hall"].iloc[0]
+    assert church["name"] == "Orthodox Parish"  # the record with a street address
+    assert church["measure"] == "something to do, someone to see"
+    assert church["population"] == 300.0
+    assert "St Chad's Church" in church["evidence"]
+
+
+@pytest.mark.integration
+def test_rutland_index_leads_with_hubs_and_balance_and_one_case_per_building(
+    rutland: Path,
+) -> None:
+    reports = rutland / "reports" / "rutland"
+    page = (reports / "index.html").read_text(encoding="utf-8")
+    findings = page[page.index('id="findings"') :]
+    first = findings[findings.index("<li>") :]
+    assert first.startswith("<li>Community hubs, one per locality")
+    assert "Balance: the localities are within" in findings
+    assert "worst deviation" in findings
+    assert "Walking is the wrong lens for hubs in Rutland" in findings  # 59-134 min walks
+    assert (rutland / "data" / "processed" / "rutland" / "hub_options.csv").is_file()
+    # no two suggested sites (R3 cases) within 50 m of each other
+    cases = pd.read_csv(reports / "tables" / "business_case.csv")
+    sites = pd.read_csv(reports / "tables" / "new_sites.csv").drop_duplicates("site_id")
+    xy = sites.set_index("site_id").reindex(cases.loc[cases["rule"] == "R3", "id"])
+    assert len(xy) > 3 and xy["lon"].notna().all()
+    lat0 = np.radians(xy["lat"].mean())
+    x = xy["lon"].to_numpy() * 111_320 * np.cos(lat0)
+    y = xy["lat"].to_numpy() * 110_540
+    d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+    np.fill_diagonal(d, np.inf)
+    assert d.min() > 50

@@ -11,6 +11,7 @@ groups, the hubs' scores); nothing is recomputed another way.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,9 @@ from nwm_geo.pipeline._write import write_csv
 
 __all__ = [
     "coverage_within",
+    "hub_headlines",
     "hub_option_table",
+    "lead_with_hubs",
     "locality_bands",
     "ward_bands",
     "ward_profiles",
@@ -246,6 +249,78 @@ def hub_option_table(study: Study) -> pd.DataFrame:
         study.demand,
         town_centre_wards=study.profile.town_centre_wards,
     )
+
+
+def _balance_sentence(study: Study) -> str:
+    """Return the plan's balance in words: the worst deviation, where and of what."""
+    plan = study.plan
+    summ = plan.summary
+    devs = [c for c in summ.columns if str(c).endswith("_dev_pct")]
+    status = "proven optimal" if plan.proven_optimal else plan.status
+    if not devs or len(summ) == 0:
+        return (
+            f"Balance: the worst deviation from an equal share is {plan.objective:.1%} ({status})."
+        )
+    table = summ[devs].astype(float)
+    col = table.abs().max().idxmax()
+    series = table[col].to_numpy(dtype=float)
+    worst = int(abs(series).argmax())
+    loc, dev = str(table.index[worst]), float(series[worst])
+    what = "residents" if col == "population_dev_pct" else str(col).removesuffix("_dev_pct")
+    return (
+        f"Balance: the localities are within {abs(dev):.1f}% of an equal share of "
+        f"{what}, the worst deviation: {loc} has {abs(dev):.1f}% "
+        f"{'more' if dev > 0 else 'fewer'} {what} than an equal share ({status}; the "
+        f"solver's weighted worst deviation is {plan.objective:.1%})."
+    )
+
+
+def hub_headlines(study: Study) -> list[str]:
+    """Return what the index leads with: the hubs finding, the town centre, the balance.
+
+    Returns
+    -------
+    list of str
+        One sentence on the hubs (each locality's hub, the residents within the walk
+        and the mean walk), the town-centre answer when the profile names its wards, a
+        warning where walking is the wrong lens (a mean walk to a hub over 30 minutes),
+        and the balance in words.
+    """
+    table = study.hubs
+    minutes = study.minutes or 15
+    parts = [
+        f"{r['locality']}: {r['hub_name']} ({r['residents_within']:,.0f} of "
+        f"{r['residents']:,.0f} residents, {r['share_pct']:.0f}%, within the walk; mean "
+        f"walk {r['mean_minutes']:.0f} min)"
+        if r["hub_name"]
+        else f"{r['locality']}: no hub candidate"
+        for _, r in table.iterrows()
+    ]
+    out = [
+        f"Community hubs, one per locality, each the site that brings the most of its "
+        f"locality's residents within a {minutes:g}-minute walk: " + "; ".join(parts) + "."
+    ]
+    if study.profile.town_centre_wards:
+        out.append(
+            hubs.town_centre_answer(
+                hub_option_table(study), town_centre_wards=study.profile.town_centre_wards
+            )
+        )
+    mean = pd.to_numeric(table["mean_minutes"], errors="coerce").dropna()
+    if len(mean) and float(mean.max()) > 30:
+        out.append(
+            f"Walking is the wrong lens for hubs in {study.profile.name}: the mean walk to "
+            f"a locality's hub is {mean.min():.0f} to {mean.max():.0f} minutes. Read the "
+            "travel-time bands (tables/coverage_wards.csv, ward_profiles.pdf) and plan "
+            "hubs for other transport too."
+        )
+    out.append(_balance_sentence(study))
+    return out
+
+
+def lead_with_hubs(study: Study, findings: report.IndexFindings) -> report.IndexFindings:
+    """Return the index's findings led by :func:`hub_headlines`."""
+    return replace(findings, headlines=(*hub_headlines(study), *findings.headlines))
 
 
 def write_paper_outputs(study: Study, out: Path, xlsx: Path) -> list[tuple[str, Path]]:

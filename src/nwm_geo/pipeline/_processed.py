@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from nwm_geo import data, network, settings
+from nwm_geo.pipeline._paper import hub_option_table
 from nwm_geo.pipeline._study import Study
 from nwm_geo.pipeline._write import write_csv
 
@@ -265,6 +266,7 @@ def write_hubs(study: Study, out: Path) -> list[Path]:
         "hubs_joint_localities.csv": (joint_plan, True),
         "hub_candidates.csv": (candidates, True),
         "hub_named_sites.csv": (analysis.named, False),
+        "hub_options.csv": (hub_option_table(study), False),
     }
     paths = []
     for name, (frame, index) in tables.items():

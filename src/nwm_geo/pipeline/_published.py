@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from nwm_geo import coverage, data, equity, hubs, maps, network, report, requirements, settings
-from nwm_geo.pipeline._paper import write_paper_outputs
+from nwm_geo.pipeline._paper import lead_with_hubs, write_paper_outputs
 from nwm_geo.pipeline._provenance import walk_text
 from nwm_geo.pipeline._study import Study, data_note
 from nwm_geo.pipeline._summaries import coverage_by_locality, equity_sections
@@ -261,7 +261,9 @@ def write_report(study: Study, out: Path) -> list[Path]:
         open_register_assets=int(study.reconciliation["register_count"]["TOTAL"]),
         notes=notes,
         check_exists=False,
-        findings=report.index_findings(outline, run_info=study.run_info, context=context),
+        findings=lead_with_hubs(
+            study, report.index_findings(outline, run_info=study.run_info, context=context)
+        ),
     )
     written.append(index)
     return written
