@@ -322,3 +322,69 @@ def test_rutland_index_leads_with_hubs_and_balance_and_one_case_per_building(
     d = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
     np.fill_diagonal(d, np.inf)
     assert d.min() > 50
+
+
+def _pdf_flat(pdf: Path) -> str:
+    raw = subprocess.run(
+        ["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return " ".join(raw.split())
+
+
+def test_the_pack_shows_every_business_case_in_full(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from nwm_geo import pipeline
+
+    profile, data_dir = synthetic_area  # SYNTHETIC council (tests/conftest.py)
+    study = pipeline.Study(area=profile, data_dir=data_dir)
+    pdf = pipeline.write_pack(study, tmp_path / "pack.pdf")
+    flat = _pdf_flat(pdf)
+    cases = study.outline.business_case
+    assert len(cases) > 5
+    for _, case in cases.iterrows():
+        for column in ("action", "evidence"):
+            text = " ".join(str(case[column]).split())
+            assert text in flat, (column, text)
+    assert "more in the workbook" not in flat
+    assert "Balance: the localities are within" in flat  # the balance, in words
+    assert "Key" in flat  # the map's key, with each category's colour
+
+
+@pytest.mark.integration
+def test_rutland_pack_shows_every_business_case_in_full(rutland: Path) -> None:
+    reports = rutland / "reports" / "rutland"
+    flat = _pdf_flat(reports / "locality_pack.pdf")
+    cases = pd.read_csv(reports / "tables" / "business_case.csv")
+    missing = [
+        a for a in cases["action"].tolist() + cases["evidence"].tolist()
+        if " ".join(str(a).split()) not in flat
+    ]  # fmt: skip
+    assert missing == []
+
+
+def test_maps_have_a_scale_bar_labels_apart_and_hatched_localities() -> None:
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from nwm_geo import maps
+
+    # SYNTHETIC: a row of narrow wards whose labels would overlap where they are
+    small = [box(500000 + 200 * i, 200000, 500200 + 200 * i, 200200) for i in range(7)]
+    wards = gpd.GeoDataFrame(
+        {"ward_name": [f"Long Ward Name {i}" for i in range(8)]},
+        geometry=[*small, box(500000, 200200, 510000, 210000)],
+        index=pd.Index([f"W{i}" for i in range(8)], name="ward_code"),
+        crs="EPSG:27700",
+    )
+    assignment = pd.Series(["A"] * 4 + ["B"] * 4, index=wards.index)
+    fig = maps.plot_localities(wards, assignment, title="")
+    ax = fig.axes[0]
+    assert any(t.get_gid() == "nwm-scale-bar" for t in ax.texts)
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_gid() == "nwm-ward-label"]
+    assert len(boxes) == 8
+    overlaps = [(i, j) for i in range(8) for j in range(i) if boxes[i].overlaps(boxes[j])]
+    assert overlaps == []
+    hatches = {h.get_hatch() for h in ax.get_legend().legend_handles}
+    assert len(hatches) == 2  # distinct in greyscale, not by colour alone

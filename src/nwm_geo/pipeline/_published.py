@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 from nwm_geo import coverage, data, equity, hubs, maps, network, report, requirements, settings
-from nwm_geo.pipeline._paper import lead_with_hubs, write_paper_outputs
+from nwm_geo.pipeline._paper import hub_headlines, lead_with_hubs, write_paper_outputs
 from nwm_geo.pipeline._provenance import walk_text
 from nwm_geo.pipeline._study import Study, data_note
 from nwm_geo.pipeline._summaries import coverage_by_locality, equity_sections
@@ -333,6 +333,7 @@ def write_pack(study: Study, path: Path) -> Path:
         network_label=study.network_label,
         notes=notes,
         minutes=study.minutes,
+        findings=hub_headlines(study),
     )
     return report.write_locality_pack(path, inputs)
 
