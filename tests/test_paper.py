@@ -388,3 +388,18 @@ def test_maps_have_a_scale_bar_labels_apart_and_hatched_localities() -> None:
     assert overlaps == []
     hatches = {h.get_hatch() for h in ax.get_legend().legend_handles}
     assert len(hatches) == 2  # distinct in greyscale, not by colour alone
+
+
+def test_the_travel_time_map_colours_each_postcode_by_its_band() -> None:
+    from nwm_geo import maps
+
+    # SYNTHETIC: three postcodes at 3, 12 and 45 minutes from the nearest library
+    points = pd.DataFrame(
+        {"population": [10, 20, 30], "lon": [-0.41, -0.42, -0.43], "lat": [51.88, 51.89, 51.9]},
+        index=pd.Index(["P1", "P2", "P3"], name="point_id"),
+    )
+    nearest = pd.DataFrame({"Library": [3.0, 12.0, 45.0]}, index=points.index)
+    html = maps.map_html(maps.travel_time_map(points, nearest, measures=["Library"]))
+    assert "nwm-band-0" in html and "nwm-band-2" in html and "nwm-band-5" in html
+    assert "nwm-band-1" not in html
+    assert "&lt;= 5 min walk" in html or "<= 5 min walk" in html

@@ -45,7 +45,7 @@ engine::
 
 from __future__ import annotations
 
-from nwm_geo.coverage._bands import TIME_BANDS, band_labels, time_bands
+from nwm_geo.coverage._bands import TIME_BANDS, band_labels, band_of, time_bands
 from nwm_geo.coverage._cover import (
     CRITICALITY_COLUMNS,
     Cover,
@@ -86,6 +86,7 @@ __all__ = [
     "all_bundles_label",
     "asset_criticality",
     "band_labels",
+    "band_of",
     "catchment_cells",
     "closure_impact",
     "cover_criticality",

@@ -17,7 +17,7 @@ import pandas as pd
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import within_minutes
 
-__all__ = ["TIME_BANDS", "band_labels", "time_bands"]
+__all__ = ["TIME_BANDS", "band_labels", "band_of", "time_bands"]
 
 #: Upper edges of the travel-time bands, minutes; the last band is "> 30 min".
 TIME_BANDS: tuple[int, ...] = (5, 10, 15, 20, 30)

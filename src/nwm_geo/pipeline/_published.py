@@ -155,6 +155,17 @@ def write_report(study: Study, out: Path) -> list[Path]:
     _hub_markers(study, localities_map)
     folium_maps = {
         "Localities": ("map_localities.html", localities_map),
+        "Walking time to the nearest site, in bands": (
+            "map_travel_times.html",
+            maps.travel_time_map(
+                study.demand,
+                study.minutes_to_nearest,
+                measures=bundles,
+                wards=wards,
+                speed_m_per_min=study.speed_m_per_min,
+                **common,
+            ),
+        ),
         "Community assets by category": (
             "map_assets.html",
             maps.assets_map(
@@ -258,7 +269,11 @@ def write_report(study: Study, out: Path) -> list[Path]:
         maps=[(t, str(p.relative_to(out))) for t, p in map_links],
         tables=[(t, str(p.relative_to(out))) for t, p in table_links],
         run_info=study.run_info,
-        open_register_assets=int(study.reconciliation["register_count"]["TOTAL"]),
+        open_register_assets=(
+            int(study.reconciliation["register_count"]["TOTAL"])
+            if study.profile.has_council_counts
+            else None  # no published count: no target (and never Luton's 287)
+        ),
         notes=notes,
         check_exists=False,
         findings=lead_with_hubs(
