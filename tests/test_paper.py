@@ -174,6 +174,9 @@ def test_no_rutland_output_says_luton(rutland: Path) -> None:
     assert hits == []
     summary = pd.read_csv(rutland / "reports" / "rutland" / "tables" / "summary.csv")
     assert "Rutland" in set(summary["locality"])
+    index = (rutland / "reports" / "rutland" / "index.html").read_text(encoding="utf-8")
+    assert "287" not in index  # Luton's published count is no target for Rutland
+    assert (rutland / "reports" / "rutland" / "map_travel_times.html").is_file()
 
 
 @pytest.mark.integration
