@@ -673,7 +673,7 @@ def plot_locality(  # noqa: PLR0913
     # the key sits under the map, never over it
     ax.legend(
         handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.01), fontsize=6.5,
-        ncol=3, frameon=False, title="Key", title_fontsize=7, alignment="left",
+        ncol=2, frameon=False, title="Key", title_fontsize=7, alignment="left",
     )  # fmt: skip
     if title is not None or own:
         ax.set_title(title if title is not None else str(locality))

@@ -135,7 +135,7 @@ def _bundle_shares(inputs: PackInputs, locality: str) -> list[tuple[str, float, 
     return out
 
 
-def _summary_page(inputs: PackInputs, m: float) -> Figure:
+def _summary_pages(inputs: PackInputs, m: float) -> list[Figure]:
     fig = _page(inputs, f"{inputs.area_name}: locality pack")
     outline = inputs.outline
     intro = (
@@ -187,13 +187,15 @@ def _summary_page(inputs: PackInputs, m: float) -> Figure:
         *inputs.findings,
     ]
     y -= 0.02
-    for t in text:
+    pages = [fig]
+    for t in text:  # every finding in full: a new page when the first is full
         lines = textwrap.wrap(_clean(t), int(width * PACK_PAGE_SIZE[0] * 72 / (7.5 * 0.6)))
-        if y - len(lines) * 0.019 < 0.12:
-            break
-        fig.text(x, y, "\n".join(lines), fontsize=7.5, va="top")
+        if y - len(lines) * 0.019 < 0.18:
+            pages.append(_page(inputs, f"{inputs.area_name}: locality pack (continued)"))
+            x, width, y = _X0, _X1 - _X0, 0.9
+        pages[-1].text(x, y, "\n".join(lines), fontsize=7.5, va="top")
         y -= len(lines) * 0.019 + 0.012
-    return fig
+    return pages
 
 
 def _locality_pages(inputs: PackInputs, locality: str, m: float) -> list[Figure]:
@@ -262,7 +264,7 @@ def _locality_pages(inputs: PackInputs, locality: str, m: float) -> list[Figure]
         return pages
     while rows:  # every case in full, continued on the next page
         w = [v * width / sum(widths) for v in widths]
-        y, n = draw_table(fig, y, x=x, widths=w, header=header, rows=rows, size=6.5, bottom=0.12)
+        y, n = draw_table(fig, y, x=x, widths=w, header=header, rows=rows, size=6.5, bottom=0.18)
         rows = rows[n:]
         if rows:
             fig = _page(inputs, f"{inputs.area_name}: {locality} (business cases, continued)")
@@ -297,7 +299,8 @@ def write_locality_pack(path: str | os.PathLike[str], inputs: PackInputs) -> Pat
         "Subject": "Neighbourhood Working Model localities",
     }
     with atomic_path(out) as tmp, PdfPages(tmp, metadata=meta) as pdf:
-        pdf.savefig(_summary_page(inputs, m))
+        for page in _summary_pages(inputs, m):
+            pdf.savefig(page)
         for loc in inputs.outline.localities:
             for page in _locality_pages(inputs, loc, m):
                 pdf.savefig(page)

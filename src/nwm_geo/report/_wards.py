@@ -40,7 +40,7 @@ PAGE: tuple[float, float] = (11.69, 8.27)
 _MARGIN = 0.4
 _LEFT = _MARGIN / PAGE[0]
 _RIGHT = 1 - _MARGIN / PAGE[0]
-_BOTTOM = 0.14
+_BOTTOM = 0.15
 
 
 @dataclass
