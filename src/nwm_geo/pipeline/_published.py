@@ -82,6 +82,15 @@ def _hub_markers(study: Study, localities_map: Any) -> None:
     )
 
 
+def _same_partition(a: pd.Series, b: pd.Series) -> bool:
+    """Whether two plans group the wards the same way (whatever the localities' names)."""
+
+    def groups(x: pd.Series) -> set[frozenset[str]]:
+        return {frozenset(map(str, idx)) for idx in x.groupby(x.astype(str)).groups.values()}
+
+    return groups(a) == groups(b)
+
+
 def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
     """Save the map of the localities and hubs chosen together; return its link (if any)."""
     analysis = study.hub_analysis
@@ -96,6 +105,12 @@ def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
             f"{joint.residents_within:,} residents within {analysis.rules.minutes:g} minutes "
             f"of their own locality's hub ({joint.status}; worst deviation "
             f"{joint.plan.objective:.1%}, cap {joint.max_deviation:.1%})"
+            + (
+                ". The same localities as the balance-only plan: within the cap, no other "
+                "plan brings more residents within the walk of a hub"
+                if _same_partition(joint.plan.assignment, study.plan.assignment)
+                else ""
+            )
         ),
         network_label=study.network_label,
     )
