@@ -178,7 +178,7 @@ def test_run_writes_every_output_on_luton(
 
 
 def _check_workbook(path: Path, processed: Path) -> None:
-    """Every reading sheet: frozen, filtered, one page wide, < 300 rows; wards listed."""
+    """Every reading sheet: frozen, filtered, A4 at 8 pt or more, < 300 rows; wards listed."""
     book = openpyxl.load_workbook(path)
     localities = pd.read_csv(processed / "localities.csv")
     names = sorted(set(localities["locality"]))
