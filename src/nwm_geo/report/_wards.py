@@ -134,7 +134,7 @@ def draw_table(
 
     def cells(values: Sequence[str]) -> float:
         wrapped = [_wrap(v, w, size) for v, w in zip(values, widths, strict=True)]
-        return max(len(w) for w in wrapped) * line + 0.004
+        return max(len(w) for w in wrapped) * line + 0.003
 
     y = top
     h = cells(header)
@@ -220,7 +220,7 @@ def _flow(
     rest = list(rows)
     fig = pages[-1]
     while True:
-        y, n = draw_table(fig, y, x=x, widths=widths, header=header, rows=rest)
+        y, n = draw_table(fig, y, x=x, widths=widths, header=header, rows=rest, size=6.8)
         rest = rest[n:]
         if not rest:
             return y
@@ -288,7 +288,7 @@ def _ward_pages(p: WardProfile, area: str, footer: Sequence[str]) -> list[Figure
     if not case_rows:
         y = _paragraph(fig, y, x, width, "None: no business case lies in this ward.", 7.5)
     while case_rows:
-        y, n = draw_table(fig, y, x=x, widths=widths, header=header, rows=case_rows)
+        y, n = draw_table(fig, y, x=x, widths=widths, header=header, rows=case_rows, size=6.5)
         case_rows = case_rows[n:]
         if case_rows:
             fig = after(fig)
@@ -297,11 +297,11 @@ def _ward_pages(p: WardProfile, area: str, footer: Sequence[str]) -> list[Figure
         f"{_clean(r['name'])} ({_clean(r['category'])})" for _, r in p.sites.iterrows()
     )
     y = _heading(fig, y - 0.015, x, f"Sites in the ward ({len(p.sites)})")
-    lines = textwrap.wrap(sites or "None in the register.", _chars(width, 7.0))
-    step = 7.0 * 1.3 / 72 / PAGE[1]
+    lines = textwrap.wrap(sites or "None in the register.", _chars(width, 6.5))
+    step = 6.5 * 1.3 / 72 / PAGE[1]
     while lines:
         room = max(1, int((y - _BOTTOM) / step))
-        fig.text(x, y, "\n".join(lines[:room]), fontsize=7.0, va="top")
+        fig.text(x, y, "\n".join(lines[:room]), fontsize=6.5, va="top")
         lines = lines[room:]
         if lines:
             fig = after(fig)
