@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nwm_geo import coverage, hubs, network, report, requirements
+from nwm_geo import coverage, hubs, network, report, requirements, settings
 from nwm_geo._units import within_minutes
 from nwm_geo.pipeline._study import Study
 from nwm_geo.pipeline._write import write_csv
@@ -136,8 +136,9 @@ def ward_summary(study: Study, bands: pd.DataFrame | None = None) -> pd.DataFram
     pandas.DataFrame
         Indexed by ``ward_code``: ``ward_name``, ``locality``, ``population``,
         ``sites`` (in the area), per bundle ``<bundle> share within`` and
-        ``<bundle> residents beyond``, ``hub_name``, ``hub_within`` (the ward's
-        residents within the walk of its locality's hub), ``hub_mean_minutes``.
+        ``<bundle> residents beyond``, ``hub_name``, ``hub_residents_within_walk``
+        (the ward's residents within the walk of its locality's hub),
+        ``hub_mean_minutes``.
     """
     b = ward_bands(study) if bands is None else bands
     reg = study.register
@@ -160,7 +161,7 @@ def ward_summary(study: Study, bands: pd.DataFrame | None = None) -> pd.DataFram
         )
     hub = _hub_walk(study)
     out["hub_name"] = hub["hub_name"]
-    out["hub_within"] = hub["hub_within"]
+    out["hub_residents_within_walk"] = hub["hub_within"]
     out["hub_mean_minutes"] = hub["hub_minutes"]
     out.index.name = "ward_code"
     return out.sort_values(["locality", "ward_name"])
@@ -220,8 +221,9 @@ def ward_profiles(study: Study) -> list[report.WardProfile]:
         sites = reg[inside & (reg["ward_code"] == code)][["name", "category"]]
         here = cases[cases["ward_code"] == code].reset_index()
         hub = (
-            f"Hub of {s['locality']}: {s['hub_name']}; {s['hub_within']:,.0f} of the ward's "
-            f"residents within the walk of it; mean walk {s['hub_mean_minutes']:.0f} minutes."
+            f"Hub of {s['locality']}: {s['hub_name']}; "
+            f"{s['hub_residents_within_walk']:,.0f} of the ward's residents within the walk "
+            f"of it; mean walk {s['hub_mean_minutes']:.0f} minutes."
             if s["hub_name"]
             else f"{s['locality']} has no hub candidate."
         )
@@ -342,7 +344,7 @@ def write_paper_outputs(study: Study, out: Path, xlsx: Path) -> list[tuple[str, 
     list of (title, Path)
         The files written, with their titles for ``index.html``.
     """
-    minutes = study.minutes
+    minutes = study.minutes or settings.walk_minutes
     bands = ward_bands(study)
     summary = ward_summary(study, bands)
     options = hub_option_table(study)
@@ -356,7 +358,7 @@ def write_paper_outputs(study: Study, out: Path, xlsx: Path) -> list[tuple[str, 
         area_name=study.profile.name,
         footer=footer,
     )
-    walk = f"{minutes:g}-minute walk" if minutes else "walk"
+    walk = f"{minutes:g}-minute walk"
     report.add_table_sheet(
         xlsx,
         "Wards",
@@ -382,7 +384,10 @@ def write_paper_outputs(study: Study, out: Path, xlsx: Path) -> list[tuple[str, 
             "added with nwm-geo hubs --site.",
             answer,
         ],
-        table=options,
+        # a share as a fraction, so the sheet's percent format reads 39.5 %, not 3,946 %
+        table=options.assign(share_pct=options["share_pct"] / 100)
+        .rename(columns={"share_pct": "share_within"})
+        .set_index("locality"),
         position=3,
     )
     return [
