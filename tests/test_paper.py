@@ -211,6 +211,15 @@ def test_every_rutland_workbook_sheet_prints_at_8_pt_or_more(rutland: Path) -> N
         if isinstance(c.value, str) and re.fullmatch(r"'?[+-]?\d+(\.\d+)?", c.value)
     ]
     assert as_text == []
+    # a share under a percent format is a fraction (0.395 reads 39.5 %, never 3,950 %)
+    too_big = [
+        (ws.title, c.coordinate)
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if isinstance(c.value, float) and "%" in c.number_format and abs(c.value) > 1.5
+    ]
+    assert too_big == []
 
 
 def test_travel_time_bands_add_up_and_agree_with_the_walk() -> None:
