@@ -11,6 +11,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from _printed import smallest_printed_pt
 from nwm_geo import NwmGeoError, pipeline, settings
 from nwm_geo.cli import main
 
@@ -177,7 +178,7 @@ def test_run_writes_every_output_on_luton(
 
 
 def _check_workbook(path: Path, processed: Path) -> None:
-    """Every reading sheet: frozen, filtered, one page wide, < 300 rows; wards listed."""
+    """Every reading sheet: frozen, filtered, A4 at 8 pt or more, < 300 rows; wards listed."""
     book = openpyxl.load_workbook(path)
     localities = pd.read_csv(processed / "localities.csv")
     names = sorted(set(localities["locality"]))
@@ -188,13 +189,15 @@ def _check_workbook(path: Path, processed: Path) -> None:
     assert sheets[len(reading) :] == [s for s in sheets if s.startswith("Data - ")]
     assert set(reading) == {
         "Read me", "Summary", "Equity", *names, "Business cases", "Method and proof",
-        "Closure impact", "Hubs",
+        "Closure impact", "Hubs", "Wards", "Hub options",
     }  # fmt: skip
     assert [s for s in reading if s in names] == names
+    printed = smallest_printed_pt(path)  # A4 landscape, text at 8 pt or more
+    assert min(printed.values()) >= 8, printed
     for ws in book.worksheets:
         assert ws.freeze_panes and ws.auto_filter.ref, ws.title
-        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.orientation == "landscape"
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows, ws.title
+        assert int(ws.page_setup.paperSize) == 9 and ws.page_setup.orientation == "landscape"
+        assert ws.print_title_rows, ws.title
         if not ws.title.startswith("Data - "):
             assert ws.max_row < 300, (ws.title, ws.max_row)
     for loc in names:

@@ -572,3 +572,41 @@ def test_analysis_without_a_joint_plan_says_why_and_keeps_the_rest(area: dict) -
     assert any(n.startswith("No joint plan at a") for n in analysis.notes)
     assert set(analysis.comparison["scenario"]) == {"balance-only localities, their best hubs"}
     assert len(analysis.balance) == 3
+
+
+def test_hub_options_score_every_candidate_and_rank_1_is_the_hub(area: dict) -> None:
+    balance = loc.partition(area["wards"], k=3, rules=POP_ONLY)
+    analysis = hubs.analyse_hubs(
+        area["wards"],
+        area["demand"],
+        candidates=area["candidates"],
+        minutes_table=area["minutes"],
+        balance=balance,
+        named=hubs.named_sites(area["register"], []),
+        rules=POP_ONLY,
+        options=hubs.HubOptions(
+            tolerance=0.2, steps=(0.0,), minutes=MINUTES, speed_m_per_min=SPEED
+        ),
+    )
+    wards = list(area["wards"].index)
+    opts = hubs.hub_options(
+        analysis, balance.assignment, area["demand"], town_centre_wards=[wards[0]]
+    )
+    inside = analysis.candidates["ward_code"].isin(wards)
+    assert len(opts) == int(inside.sum())  # every candidate in a locality, once
+    best = opts[opts["rank"] == 1].set_index("locality")
+    hub_table = analysis.balance.set_index("locality")
+    for locality, row in best.iterrows():  # the same numbers as hubs.csv
+        assert row["hub_id"] == hub_table.at[locality, "hub_asset_id"]
+        assert row["residents_within"] == hub_table.at[locality, "residents_within"]
+        assert row["mean_minutes"] == pytest.approx(hub_table.at[locality, "mean_minutes"])
+        assert row["is_hub"]
+    for _, group in opts.groupby("locality"):
+        assert group["residents_within"].is_monotonic_decreasing
+    answer = hubs.town_centre_answer(opts, town_centre_wards=[wards[0]])
+    if opts["in_town_centre"].any():
+        best_tc = opts[opts["in_town_centre"]].sort_values("residents_within").iloc[-1]
+        assert str(best_tc["name"]) in answer and "would bring" in answer
+    else:
+        assert "No hub candidate lies in the town centre" in answer
+    assert "names no town-centre wards" in hubs.town_centre_answer(opts)

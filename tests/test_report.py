@@ -183,7 +183,7 @@ def test_index_links_every_file_and_escapes(tmp_path: Path) -> None:
     assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
     assert "<i>2025</i>" not in page and "&lt;i&gt;2025&lt;/i&gt;" in page
     assert 'id="approximation-note"' in page and "287" in page and "-97" not in page
-    assert "97 short of 287" in page
+    assert "190 sites in the register; the council lists 287" in page
     assert "80 m/min" in page and "1,200 m" in page and "OGL v3" in page
     with pytest.raises(NwmGeoError, match="missing"):
         report.write_index_html(tmp_path / "i2.html", maps=["nope.html"], tables=[], method={})
@@ -277,7 +277,12 @@ def test_run_info_is_the_method_text_without_the_outline(
     # a method dict reads into the same fields
     assert report.RunInfo.from_method(
         {"walk_minutes": 10, "network": "n", "k_new_sites": 3, "data_dates": "d"}
-    ) == report.RunInfo(network="n", minutes=10, data_dates="d", extra=(("K new sites", "3"),))
+    ) == report.RunInfo(
+        network="n",
+        minutes=10,
+        data_dates="d",
+        extra=(("Suggested new sites per bundle and locality (at most)", "3"),),
+    )
     with pytest.raises(NwmGeoError, match="more than 0"):
         report.write_index_html(
             tmp_path / "z.html", maps=[], tables=[], run_info=report.RunInfo(minutes=0)

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
@@ -148,6 +149,11 @@ def test_scenario_folders_leave_the_baseline_untouched_and_repeat_exactly(
     lib = table[table["measure"] == "Library"]
     assert (lib["scenario_pct"] == 0).all()
     assert (lib["residents_losing"] == lib["baseline_covered"]).all()
+    book = openpyxl.load_workbook(folder / "summary.xlsx")
+    assert "Wards" in book.sheetnames  # a councillor finds their ward
+    ward_names = {str(c.value) for row in book["Wards"].iter_rows() for c in row if c.value}
+    assert set(pd.read_csv(folder / "comparison_wards.csv")["ward_name"]) <= ward_names
+    assert all(int(ws.page_setup.paperSize) == 9 for ws in book.worksheets)
     html = (folder / "map_difference.html").read_text("utf-8")
     assert "residents loses" not in html and "nwm-loses" in html and "OpenStreetMap" in html
     assert "network: approximate" in html

@@ -284,6 +284,11 @@ def _cmd_stages(args: argparse.Namespace) -> None:
     print(f"\nwrote {len(written)} files:")
     for path in written:
         print(f"  {path}")
+    if args.command == "hubs":  # hubs writes data/processed only
+        print(
+            "\nreports/ is not refreshed by 'nwm-geo hubs': run 'nwm-geo report' to update "
+            "index.html, the workbook's Hubs and Hub options sheets, the maps and the pack."
+        )
 
 
 def _show_equity(study: Study) -> None:
@@ -312,6 +317,15 @@ def _show_hubs(study: Study) -> None:
     )
     for note in analysis.notes:
         print(note)
+    if study.profile.town_centre_wards:
+        from nwm_geo import hubs
+        from nwm_geo.pipeline import hub_option_table
+
+        print(
+            hubs.town_centre_answer(
+                hub_option_table(study), town_centre_wards=study.profile.town_centre_wards
+            )
+        )
 
 
 def _cmd_import_data(args: argparse.Namespace) -> None:

@@ -113,7 +113,24 @@ class Area:
     owners: dict[str, str] = field(default_factory=lambda: dict(settings.CATEGORY_OWNERS))
     hub_categories: tuple[str, ...] = ()
     hub_named: tuple[tuple[str, str], ...] = ()
+    town_centre_wards: tuple[str, ...] = ()
     fringe_m: float = 0.0
+    protected: tuple[str, ...] = ()
+    site_owners: dict[str, str] = field(default_factory=dict)
+
+    def is_protected(self, asset_id: object, name: object) -> bool:
+        """Whether a site is in the profile's ``protected`` list (by asset id or name).
+
+        Protected sites (a council's headquarters, say) are never proposed for review.
+        Names compare without case or surrounding spaces.
+        """
+        keys = {_norm(p) for p in self.protected}
+        return _norm(asset_id) in keys or _norm(name) in keys
+
+    def site_owner(self, asset_id: object, name: object) -> str | None:
+        """Return the profile's owner override of one site (``[site_owners]``), or None."""
+        table = {_norm(k): v for k, v in self.site_owners.items()}
+        return table.get(_norm(asset_id)) or table.get(_norm(name))
 
     @property
     def has_fringe(self) -> bool:
@@ -211,6 +228,10 @@ class Area:
             raise ProfileError(_message(self.profile, problems))
 
 
+def _norm(value: object) -> str:
+    return str(value).strip().casefold() if isinstance(value, str) else ""
+
+
 def _message(profile: str, problems: list[str]) -> str:
     head = f"area profile {profile}: {len(problems)} problem{'s' if len(problems) != 1 else ''}"
     return "\n".join([head, *("  - " + p for p in problems)])
@@ -276,6 +297,7 @@ _KNOWN_KEYS = {
     "key", "name", "council", "district_code", "localities", "network", "osm_file",
     "data_dates", "postcode_note", "communal_note", "files", "wards", "council_counts",
     "categories", "ods", "sources", "owners", "hubs", "fringe", "fringe_m",
+    "protected", "site_owners",
 }  # fmt: skip
 
 
@@ -398,12 +420,21 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:
         fringe_m = 0.0
     sources += fringe
     owners = _owners(raw.get("owners"), problems)
+    protected, site_owners = _site_rules(raw, problems)
     if not sources:
         problems.append("key 'sources': at least one asset file ([[sources]]) is required")
     prefixes = [s.prefix for s in sources]
     for dup in sorted({p for p in prefixes if prefixes.count(p) > 1}):
         problems.append(f"key 'sources': prefix {dup!r} is used twice; asset ids would clash")
     hub_categories, hub_named = _hubs_table(raw.get("hubs"), problems)
+    centre = (
+        (raw.get("hubs") or {}).get("town_centre_wards", [])
+        if isinstance(raw.get("hubs"), dict)
+        else []
+    )
+    if not isinstance(centre, list) or not all(isinstance(w, str) for w in centre):
+        problems.append("key 'hubs.town_centre_wards': must be a list of ward names")
+        centre = []
     if problems:
         raise ProfileError(_message(profile, problems))
     return Area(
@@ -430,8 +461,33 @@ def _parse(raw: dict[str, Any], profile: str) -> Area:
         owners=owners,
         hub_categories=hub_categories,
         hub_named=hub_named,
+        town_centre_wards=tuple(centre),
         fringe_m=float(fringe_m),
+        protected=protected,
+        site_owners=site_owners,
     )
+
+
+def _site_rules(raw: dict[str, Any], problems: list[str]) -> tuple[tuple[str, ...], dict[str, str]]:
+    """Read ``protected`` (site names or ids) and ``[site_owners]`` (site -> owner type)."""
+    prot = raw.get("protected", []) or []
+    if not isinstance(prot, list) or not all(isinstance(p, str) and p.strip() for p in prot):
+        problems.append("key 'protected': must be a list of site names or asset ids")
+        prot = []
+    owners_raw = raw.get("site_owners", {}) or {}
+    site_owners: dict[str, str] = {}
+    if not isinstance(owners_raw, dict):
+        problems.append("key 'site_owners': must be a table of site name = owner type")
+        owners_raw = {}
+    for site, owner in owners_raw.items():
+        if owner not in settings.OWNER_TYPES:
+            problems.append(
+                f"key 'site_owners.{site}': {owner!r} is not an owner type; use one of "
+                + ", ".join(f'"{o}"' for o in settings.OWNER_TYPES)
+            )
+        else:
+            site_owners[str(site)] = str(owner)
+    return tuple(prot), site_owners
 
 
 def _source_list(
@@ -482,8 +538,10 @@ def _hubs_table(
     if not isinstance(raw, dict):
         problems.append("key 'hubs': must be a table with categories and [[hubs.named]]")
         return (), ()
-    for extra in sorted(set(raw) - {"categories", "named"}):
-        problems.append(f"key 'hubs.{extra}': not a hubs key (categories, named)")
+    for extra in sorted(set(raw) - {"categories", "named", "town_centre_wards"}):
+        problems.append(
+            f"key 'hubs.{extra}': not a hubs key (categories, named, town_centre_wards)"
+        )
     cats = tuple(str(c) for c in raw.get("categories", []) or [])
     problems += [
         p for i, c in enumerate(cats) if (p := _category_problem(f"hubs.categories[{i}]", c))

@@ -19,6 +19,8 @@ The package has two halves:
   :func:`coverage_summary` (``_metrics``), :func:`asset_criticality` /
   :func:`cover_criticality` (``_cover``) and :func:`walksheds` /
   :func:`catchment_cells` (``_walksheds``);
+- **travel-time bands**: :func:`time_bands` (residents per band of :data:`TIME_BANDS`,
+  per area and measure, ``_bands``);
 - **what-ifs**: :func:`with_sites` / :func:`extend_cover` (close assets and add new
   sites on a prepared model, re-using its cover, ``_sites``) and
   :func:`closure_impact` (every asset's closure at once, ``_impact``), whose
@@ -43,6 +45,7 @@ engine::
 
 from __future__ import annotations
 
+from nwm_geo.coverage._bands import TIME_BANDS, band_labels, band_of, time_bands
 from nwm_geo.coverage._cover import (
     CRITICALITY_COLUMNS,
     Cover,
@@ -73,6 +76,7 @@ __all__ = [
     "CRITICALITY_COLUMNS",
     "GROUP_SPLIT_COLUMNS",
     "IMPACT_COLUMNS",
+    "TIME_BANDS",
     "ClosureImpact",
     "Cover",
     "InsertedPoints",
@@ -81,6 +85,8 @@ __all__ = [
     "WalkModel",
     "all_bundles_label",
     "asset_criticality",
+    "band_labels",
+    "band_of",
     "catchment_cells",
     "closure_impact",
     "cover_criticality",
@@ -96,6 +102,7 @@ __all__ = [
     "snap",
     "snap_xy",
     "source_minutes",
+    "time_bands",
     "walksheds",
     "with_sites",
 ]

@@ -8,7 +8,9 @@ walking minutes from each candidate (:func:`candidate_minutes`), the joint model
 table (:func:`hub_rules`, a :class:`~nwm_geo.localities.HubRules`), the best hub of
 each locality of a fixed plan with ties and runner-up (:func:`best_hubs`), and the
 whole comparison (:func:`analyse_hubs`): council-named hubs, the balance-only plan's
-best hubs and the joint optimum, side by side, with the frontier of balance caps.
+best hubs and the joint optimum, side by side, with the frontier of balance caps; and
+the options appraisal (:func:`hub_options`: every candidate scored and ranked in its
+locality; :func:`town_centre_answer`).
 
 The joint optimum itself is :func:`nwm_geo.localities.partition_with_hubs`; the
 method is in ``docs/hubs.md``.
@@ -30,6 +32,7 @@ from nwm_geo.hubs._candidates import (
     hub_candidates,
     named_sites,
 )
+from nwm_geo.hubs._options import HUB_OPTION_COLUMNS, hub_options, town_centre_answer
 from nwm_geo.hubs._score import (
     HUB_COLUMNS,
     best_hubs,
@@ -44,6 +47,7 @@ __all__ = [
     "COMPARISON_COLUMNS",
     "DEFAULT_CATEGORIES",
     "HUB_COLUMNS",
+    "HUB_OPTION_COLUMNS",
     "HubAnalysis",
     "HubOptions",
     "NamedHub",
@@ -53,7 +57,9 @@ __all__ = [
     "candidate_minutes",
     "hub_candidates",
     "hub_catchments",
+    "hub_options",
     "hub_rules",
     "named_sites",
     "restrict",
+    "town_centre_answer",
 ]

@@ -38,6 +38,7 @@ roles, ``_figures`` the matplotlib maps, ``_save`` writing files.
 
 from __future__ import annotations
 
+from nwm_geo.maps._bands import BAND_COLOURS, travel_time_map
 from nwm_geo.maps._difference import CLOSED_COLOUR, OPENED_COLOUR, difference_map
 from nwm_geo.maps._equity import IMD_DECILE_COLOURS, deprivation_gaps_map
 from nwm_geo.maps._figures import (
@@ -77,6 +78,7 @@ from nwm_geo.maps._style import (
 )
 
 __all__ = [
+    "BAND_COLOURS",
     "CATEGORY_COLOURS",
     "CLOSED_COLOUR",
     "COVERED_COLOUR",
@@ -116,5 +118,6 @@ __all__ = [
     "requirements_map",
     "save_figure",
     "save_map",
+    "travel_time_map",
     "walksheds_map",
 ]

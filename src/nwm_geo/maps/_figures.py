@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -167,6 +167,83 @@ def _ward_labels(ax: Any, wards: gpd.GeoDataFrame | None, *, fontsize: float = 5
         )
 
 
+#: Hatch patterns by locality (in palette order), so localities stay distinct in greyscale.
+LOCALITY_HATCHES: tuple[str, ...] = (
+    "",
+    "////",
+    "\\\\\\\\",
+    "....",
+    "xxxx",
+    "----",
+    "++++",
+    "oo",
+    "||||",
+    "**",
+)
+
+
+def locality_hatches(localities: Iterable[object]) -> dict[str, str]:
+    """Return one hatch pattern per locality, in the order of :func:`locality_colours`."""
+    names = list(locality_colours(localities))
+    return {n: LOCALITY_HATCHES[i % len(LOCALITY_HATCHES)] for i, n in enumerate(names)}
+
+
+def scale_bar(ax: Any, *, fontsize: float = 6.5) -> None:
+    """Draw a scale bar (British National Grid metres) in the lower right of ``ax``."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    target = (x1 - x0) / 5
+    nice = [100, 200, 250, 500, 1000, 2000, 2500, 5000, 10000, 20000, 50000]
+    length = max([n for n in nice if n <= target] or [nice[0]])
+    right = x1 - (x1 - x0) * 0.04
+    base = y0 + (y1 - y0) * 0.04
+    tick = (y1 - y0) * 0.008
+    ax.plot([right - length, right], [base, base], color="#111111", lw=2, zorder=7)
+    for x in (right - length, right):
+        ax.plot([x, x], [base - tick, base + tick], color="#111111", lw=1, zorder=7)
+    label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+    ax.text(
+        right - length / 2, base + tick * 1.5, label, ha="center", va="bottom",
+        fontsize=fontsize, zorder=7, gid="nwm-scale-bar",
+    )  # fmt: skip
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+
+
+def declutter_labels(ax: Any, *, gid: str = "nwm-ward-label", tries: int = 12) -> int:
+    """Move ward labels that overlap an earlier one; return how many still overlap.
+
+    Each label is tried below, above, left and right of its place (by its own size),
+    then further out, until it overlaps no label placed before it.
+    """
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    texts = [t for t in ax.texts if t.get_gid() == gid]
+    placed: list[Any] = []
+    left = 0
+    inv = ax.transData.inverted()
+    for t in texts:
+        box = t.get_window_extent(renderer).expanded(1.05, 1.1)
+        x, y = t.get_position()
+        dx, dy = box.width, box.height
+        offsets = [(0.0, 0.0)] + [
+            (sx * dx * k * 0.6, sy * dy * k)
+            for k in range(1, tries + 1)
+            for sx, sy in ((0, -1), (0, 1), (-1, 0), (1, 0), (-1, -1), (1, 1))
+        ]
+        px, py = ax.transData.transform((x, y))
+        for ox, oy in offsets:
+            moved = box.translated(ox, oy)
+            if not any(moved.overlaps(b) for b in placed):
+                t.set_position(tuple(inv.transform((px + ox, py + oy))))
+                placed.append(moved)
+                break
+        else:
+            placed.append(box)
+            left += 1
+    return left
+
+
 @checks_crs
 def plot_localities(
     wards: gpd.GeoDataFrame,
@@ -209,12 +286,20 @@ def plot_localities(
         palette[str(v)] if v is not None and not pd.isna(v) else "#eeeeee" for v in w["locality"]
     ]
     w.plot(ax=ax, color=colours, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
+    hatches = locality_hatches(assignment.to_numpy())
+    for name, hatch in hatches.items():
+        part = w[w["locality"].astype(str) == name]
+        if hatch and len(part):  # distinct in greyscale too
+            part.plot(ax=ax, facecolor="none", edgecolor="#55555588", hatch=hatch, linewidth=0)
     w.boundary.plot(ax=ax, color="#555555", linewidth=0.5)
     _ward_labels(ax, w)
     handles = [
-        Patch(facecolor=c, alpha=LOCALITY_FILL_OPACITY, edgecolor="#555555", label=v)
+        Patch(
+            facecolor=c, alpha=LOCALITY_FILL_OPACITY, edgecolor="#555555", hatch=hatches[v],
+            label=v,
+        )
         for v, c in palette.items()
-    ]
+    ]  # fmt: skip
     if own:
         ax.legend(handles=handles, title="Locality", loc="center left", bbox_to_anchor=(1, 0.5))
     else:
@@ -223,6 +308,8 @@ def plot_localities(
         ax.set_title(title)
     _plain_axes(ax)
     _frame_to(ax, w)
+    scale_bar(ax)
+    declutter_labels(ax)
     if own:
         _footer(fig, network_label, attribution)
     return fig
@@ -433,9 +520,13 @@ def _draw_points(ax: Any, layers: LocalityLayers) -> list[Any]:
         x, y = _xy_bng(assets)
         cols = [category_colour(str(c)) for c in assets["category"]]
         ax.scatter(x, y, s=9, c=cols, edgecolor="#222222", linewidth=0.3, zorder=3)
-        handles.append(
-            Line2D([], [], marker="o", linestyle="", color="#999999", label="asset (by category)")
-        )
+        for cat in sorted(set(map(str, assets["category"]))):  # the colour key
+            handles.append(
+                Line2D(
+                    [], [], marker="o", linestyle="", color=category_colour(cat),
+                    markeredgecolor="#222222", markeredgewidth=0.3, label=cat,
+                )
+            )  # fmt: skip
         req = assets.index.isin(list(layers.required))
         if req.any():
             ax.scatter(
@@ -552,9 +643,15 @@ def plot_locality(  # noqa: PLR0913
     colour = locality_colours(assignment.to_numpy())[str(locality)]
     w.plot(ax=ax, facecolor="#f4f4f4", edgecolor="#aaaaaa", linewidth=0.4)
     mine.plot(ax=ax, color=colour, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
+    hatch = locality_hatches(assignment.to_numpy()).get(str(locality), "")
+    if hatch:
+        mine.plot(ax=ax, facecolor="none", edgecolor="#55555566", hatch=hatch, linewidth=0)
     handles: list[Any] = [
-        Patch(facecolor=colour, alpha=LOCALITY_FILL_OPACITY, label=f"{locality} (its wards)")
-    ]
+        Patch(
+            facecolor=colour, alpha=LOCALITY_FILL_OPACITY, hatch=hatch,
+            label=f"{locality} (its wards)",
+        )
+    ]  # fmt: skip
     if layers.gaps is not None and len(layers.gaps):
         g = layers.gaps[layers.gaps.geometry.notna() & ~layers.gaps.geometry.is_empty]
         if len(g):
@@ -576,7 +673,13 @@ def plot_locality(  # noqa: PLR0913
     _ward_labels(ax, w, fontsize=6)
     _plain_axes(ax)
     _frame_to(ax, mine, pad=0.08)
-    ax.legend(handles=handles, loc="upper left", fontsize=6, framealpha=0.9)
+    scale_bar(ax)
+    declutter_labels(ax)
+    # the key sits under the map, never over it
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.01), fontsize=6.5,
+        ncol=2, frameon=False, title="Key", title_fontsize=7, alignment="left",
+    )  # fmt: skip
     if title is not None or own:
         ax.set_title(title if title is not None else str(locality))
     if own:

@@ -192,7 +192,7 @@ def localities_map(
     assignment: pd.Series,
     *,
     title: str = "Neighbourhood Working Model: localities",
-    subtitle: str | None = "Luton's wards grouped into localities",
+    subtitle: str | None = "wards grouped into localities",
     network_label: str | None = None,
     attribution: str | None = None,
     tiles: str | None = None,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from nwm_geo.pipeline._changes import Changes, apply_changes, change_problems, new_sites
 from nwm_geo.pipeline._notes import data_note
+from nwm_geo.pipeline._paper import hub_headlines, hub_option_table, ward_bands, ward_profiles
 from nwm_geo.pipeline._plan_source import PlanSource
 from nwm_geo.pipeline._processed import (
     PROCESSED_TABLES,
@@ -67,6 +68,8 @@ __all__ = [
     "equity_headline",
     "equity_sections",
     "file_sha256",
+    "hub_headlines",
+    "hub_option_table",
     "new_sites",
     "provenance",
     "read_provenance",
@@ -76,6 +79,8 @@ __all__ = [
     "settings_conflicts",
     "sources_note",
     "walk_text",
+    "ward_bands",
+    "ward_profiles",
     "write_closure_impact",
     "write_coverage",
     "write_csv",

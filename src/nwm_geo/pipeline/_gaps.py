@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import geopandas as gpd
 import pandas as pd
 
-from nwm_geo import equity, requirements
+from nwm_geo import coverage, equity, requirements
 
-__all__ = ["OLDER_SUFFIX", "gap_points_by_speed"]
+__all__ = ["OLDER_SUFFIX", "gap_cells", "gap_points_by_speed"]
 
 #: The suffix of a bundle's column for its 65+ residents at their speed (equity map).
 OLDER_SUFFIX = " (65+ at their speed)"
@@ -42,3 +45,27 @@ def gap_points_by_speed(
         old = beyond["65+"][b].reindex(pts.index, fill_value=False).astype(bool)
         pts[older[b]] = old & (pts["age_65_plus"] > 0)
     return pts[pts[[*bundles, *older.values()]].any(axis=1)]
+
+
+def gap_cells(
+    demand: gpd.GeoDataFrame,
+    nearest: pd.DataFrame,
+    *,
+    boundary: Any,
+    bundles: list[str],
+    minutes: float | None,
+    speed_m_per_min: float | None,
+) -> gpd.GeoDataFrame:
+    """Where residents are beyond the walk of each bundle: catchment cells in the area.
+
+    See :func:`nwm_geo.coverage.catchment_cells` (``beyond``).
+    """
+    return coverage.catchment_cells(
+        demand,
+        nearest,
+        boundary=boundary,
+        columns=bundles,
+        minutes=minutes,
+        speed_m_per_min=speed_m_per_min,
+        beyond=True,
+    )

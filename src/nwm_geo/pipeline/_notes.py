@@ -40,10 +40,11 @@ def data_note(reconciliation: pd.DataFrame, *, area: str | Area | None = None) -
         return text
     short = body[body["gap"] > 0]
     empty = body.index[body["register_count"] == 0].tolist()
+    over = body[body["gap"] < 0]
     text = (
-        f"{total['register_count']} sites in the register against the council's "
-        f"{total['council_count']}; {int(short['gap'].sum())} short in "
-        f"{len(short)} categories."
+        f"{total['register_count']} sites in the register; the council lists "
+        f"{total['council_count']}; {int(short['gap'].sum())} short in {len(short)} "
+        f"categories, {int(-over['gap'].sum())} over in {len(over)}."
     )
     if empty:
         text += (

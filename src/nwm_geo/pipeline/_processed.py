@@ -13,6 +13,7 @@ import pandas as pd
 
 from nwm_geo import _publish, data, network, settings
 from nwm_geo._units import published_minutes
+from nwm_geo.pipeline._paper import hub_option_table
 from nwm_geo.pipeline._study import Study
 from nwm_geo.pipeline._write import write_csv
 
@@ -275,6 +276,7 @@ def write_hubs(study: Study, out: Path) -> list[Path]:
         "hub_candidates.csv": (candidates, True),
         "hub_named_sites.csv": (analysis.named, False),
         "hub_distance_bands.csv": (study.hub_walks, True),  # issue 21: rural honesty
+        "hub_options.csv": (hub_option_table(study), False),
     }
     paths = []
     for name, (frame, index) in tables.items():

@@ -26,6 +26,7 @@ from nwm_geo import (
 )
 from nwm_geo.pipeline._gaps import OLDER_SUFFIX
 from nwm_geo.pipeline._notes import data_note
+from nwm_geo.pipeline._paper import hub_headlines, lead_with_hubs, write_paper_outputs
 from nwm_geo.pipeline._provenance import walk_text
 from nwm_geo.pipeline._study import Study
 from nwm_geo.pipeline._summaries import coverage_by_locality, equity_sections
@@ -90,6 +91,15 @@ def _hub_markers(study: Study, localities_map: Any) -> None:
     )
 
 
+def _same_partition(a: pd.Series, b: pd.Series) -> bool:
+    """Whether two plans group the wards the same way (whatever the localities' names)."""
+
+    def groups(x: pd.Series) -> set[frozenset[str]]:
+        return {frozenset(map(str, idx)) for idx in x.groupby(x.astype(str)).groups.values()}
+
+    return groups(a) == groups(b)
+
+
 def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
     """Save the map of the localities and hubs chosen together; return its link (if any)."""
     analysis = study.hub_analysis
@@ -104,6 +114,12 @@ def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
             f"{joint.residents_within:,} residents within {analysis.rules.minutes:g} minutes "
             f"of their own locality's hub ({joint.status}; worst deviation "
             f"{joint.plan.objective:.1%}, cap {joint.max_deviation:.1%})"
+            + (
+                ". The same localities as the balance-only plan: within the cap, no other "
+                "plan brings more residents within the walk of a hub"
+                if _same_partition(joint.plan.assignment, study.plan.assignment)
+                else ""
+            )
         ),
         network_label=study.network_label,
     )
@@ -142,10 +158,26 @@ def write_report(study: Study, out: Path) -> list[Path]:
     gaps = outline.gap_points
     bundles = list(study.bundles)
     common: dict[str, Any] = {"network_label": label}
-    localities_map = maps.localities_map(wards, assignment, **common)
+    localities_map = maps.localities_map(
+        wards,
+        assignment,
+        subtitle=f"{study.profile.name}'s wards grouped into localities",
+        **common,
+    )
     _hub_markers(study, localities_map)
     folium_maps = {
         "Localities": ("map_localities.html", localities_map),
+        "Walking time to the nearest site, in bands": (
+            "map_travel_times.html",
+            maps.travel_time_map(
+                study.demand,
+                study.minutes_to_nearest,
+                measures=bundles,
+                wards=wards,
+                speed_m_per_min=study.speed_m_per_min,
+                **common,
+            ),
+        ),
         "Community assets by category": (
             "map_assets.html",
             maps.assets_map(
@@ -217,7 +249,11 @@ def write_report(study: Study, out: Path) -> list[Path]:
         context=context,
         sheets=workbook_sheets(study),
     )
+    paper = write_paper_outputs(study, out, xlsx)  # ward profiles, ward tables, hub options
+    report.finish_workbook(xlsx)  # the added sheets get the briefing's set-up and layout
     table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
+    map_links += [link for link in paper if link[1].suffix == ".pdf"]
+    table_links += [link for link in paper if link[1].suffix != ".pdf"]
     for title, frame in shared_tables(study).items():
         table_links.append((title, write_csv(frame, out / "tables" / SHARED_TABLES[title])))
     written += [p for _, p in map_links] + [p for _, p in table_links]
@@ -237,10 +273,16 @@ def write_report(study: Study, out: Path) -> list[Path]:
         maps=[(t, str(p.relative_to(out))) for t, p in map_links],
         tables=[(t, str(p.relative_to(out))) for t, p in table_links],
         run_info=study.run_info,
-        open_register_assets=int(study.reconciliation["register_count"]["TOTAL"]),
+        open_register_assets=(
+            int(study.reconciliation["register_count"]["TOTAL"])
+            if study.profile.has_council_counts
+            else None  # no published count: no target (and never Luton's 287)
+        ),
         notes=notes,
         check_exists=False,
-        findings=report.index_findings(outline, run_info=study.run_info, context=context),
+        findings=lead_with_hubs(
+            study, report.index_findings(outline, run_info=study.run_info, context=context)
+        ),
     )
     written.append(index)
     return written
@@ -304,6 +346,7 @@ def write_pack(study: Study, path: Path) -> Path:
         notes=notes,
         minutes=study.minutes,
         ranges=study.ranges,
+        findings=hub_headlines(study),
     )
     return report.write_locality_pack(path, inputs)
 

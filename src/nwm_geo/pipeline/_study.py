@@ -32,7 +32,7 @@ from nwm_geo._readers import settle
 from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.areas import Area, load_area
 from nwm_geo.pipeline._changes import Changes, apply_changes, cached_results
-from nwm_geo.pipeline._gaps import gap_points_by_speed
+from nwm_geo.pipeline._gaps import gap_cells, gap_points_by_speed
 from nwm_geo.pipeline._notes import data_note
 from nwm_geo.pipeline._plan_source import PlanSource, _PlanAttribute
 from nwm_geo.pipeline._study_settings import (
@@ -535,15 +535,10 @@ class Study(Display):
 
         The locality pack's gap layer (:func:`nwm_geo.coverage.catchment_cells`, ``beyond``).
         """
-        return coverage.catchment_cells(
-            self.demand,
-            self.minutes_to_nearest,
-            boundary=data.borough_boundary(self.wards),
-            columns=list(self.bundles),
-            minutes=self.minutes,
-            speed_m_per_min=self.speed_m_per_min,
-            beyond=True,
-        )
+        boundary, bundles = data.borough_boundary(self.wards), list(self.bundles)
+        return gap_cells(self.demand, self.minutes_to_nearest, boundary=boundary,
+                         bundles=bundles, minutes=self.minutes,
+                         speed_m_per_min=self.speed_m_per_min)  # fmt: skip
 
     @cached_property
     def lsoas(self) -> gpd.GeoDataFrame:
@@ -775,6 +770,8 @@ class Study(Display):
             bundles=self.bundles,
             reconciliation=self.reconciliation,
             verbose=self.verbose,
+            area_name=self.profile.name,
+            protected=self.profile.protected,
         )
 
     @cached_property

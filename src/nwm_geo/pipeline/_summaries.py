@@ -129,9 +129,7 @@ def equity_sections(study: Study) -> dict[str, pd.DataFrame]:
                 "age_65_plus_population": t["age_65_plus_population"],
                 "age_65_plus_share": t["age_65_plus_covered_pct"] / 100,
                 "age_gap_share": t["age_gap_pp"] / 100,
-                "concentration_index": [
-                    f"{v:+.3f}" if pd.notna(v) else "n/a" for v in t["concentration_index"]
-                ],
+                "concentration_index": pd.to_numeric(t["concentration_index"], errors="coerce"),
                 "small_groups": t["small_groups"].astype(str),
             }
         ).reset_index(drop=True)

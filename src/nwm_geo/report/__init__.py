@@ -48,6 +48,7 @@ from nwm_geo.report._sheets import (
     closure_impact_sheet,
     write_tables_xlsx,
 )
+from nwm_geo.report._wards import WardProfile, add_table_sheet, draw_table, write_ward_profiles
 from nwm_geo.report._xlsx import (
     BUNDLE_MEANING,
     DATA_SHEETS,
@@ -68,11 +69,14 @@ __all__ = [
     "IndexFindings",
     "PackInputs",
     "RunInfo",
+    "WardProfile",
     "WorkbookContext",
     "add_closure_impact_sheet",
     "add_equity_sheet",
     "add_hub_sheet",
+    "add_table_sheet",
     "closure_impact_sheet",
+    "draw_table",
     "equity_sheet",
     "finish_sheets",
     "finish_workbook",
@@ -85,4 +89,5 @@ __all__ = [
     "write_locality_pack",
     "write_requirements_xlsx",
     "write_tables_xlsx",
+    "write_ward_profiles",
 ]

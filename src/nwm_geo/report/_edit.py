@@ -21,6 +21,7 @@ from openpyxl.utils import get_column_letter
 from nwm_geo._publish import save_workbook
 from nwm_geo._safe import neutralise_formula
 from nwm_geo.report._method import _public_text
+from nwm_geo.report._print import print_layout
 from nwm_geo.report._sheet import (
     HEAD_FILL,
     HEAD_FONT,
@@ -125,13 +126,14 @@ def _header_row(ws: Any) -> int:
 def finish_sheets(wb: Any) -> None:
     """Give every sheet of an open workbook the briefing's set-up, where it lacks it.
 
-    For the sheets added after the briefing's own (:func:`write_requirements_xlsx`'s
-    ``sheets``): a sheet without frozen headings gets the rows down to its first table
-    heading (a filled cell in column A; row 1 when there is none) frozen, one without a
-    filter gets one from that heading over the used range, and every sheet prints
-    landscape, one page wide, with those rows repeated (unless it has its own print
-    titles); column widths are fitted where none is set. Reading sheets come first,
-    data sheets last. The briefing's own sheets keep their set-up.
+    For a stage that adds sheets after :func:`write_requirements_xlsx` (load, add, save):
+    a sheet without frozen headings gets the rows down to its first table heading (a
+    filled cell in column A; row 1 when there is none) frozen, one without a filter gets
+    one from that heading over the used range, and those rows repeat on every printed
+    page (unless it has its own print titles). Every sheet then gets the print layout of
+    :func:`._print.print_layout`: A4 landscape, text printed at 8 pt or more (columns
+    narrowed and wrapped, long tables continued on the next page), row heights that fit
+    the wrapped lines.
 
     Parameters
     ----------
@@ -152,12 +154,9 @@ def finish_sheets(wb: Any) -> None:
             ws.auto_filter.ref = f"A{head}:{get_column_letter(ws.max_column)}{ws.max_row}"
         if not ws.print_title_rows:
             ws.print_title_rows = f"1:{head}"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
         if not any(d.width for d in ws.column_dimensions.values()):
             fit_widths(ws)
+        print_layout(ws)  # A4 landscape, 8 pt or more, rows tall enough
 
 
 def finish_workbook(path: str | os.PathLike[str]) -> Path:

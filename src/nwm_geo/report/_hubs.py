@@ -27,11 +27,14 @@ HUB_SHEET = "Hubs"
 
 
 def _shares(frame: pd.DataFrame) -> pd.DataFrame:
-    """Turn ``share_pct`` into a fraction named ``share_within`` (shown as a percentage)."""
+    """Turn percentages into fractions, shown as percentages (``share_pct``: ``share_within``)."""
     out = frame.copy()
     if "share_pct" in out.columns:
         out.insert(list(out.columns).index("share_pct"), "share_within", out["share_pct"] / 100)
         out = out.drop(columns="share_pct")
+    for col in [c for c in out.columns if str(c).endswith("_pct")]:  # percent -> fraction
+        out[col] = pd.to_numeric(out[col], errors="coerce") / 100
+        out = out.rename(columns={col: str(col).removesuffix("_pct")})
     if "mean_minutes" in out.columns:
         out["mean_minutes"] = out["mean_minutes"].round(1)
     return out

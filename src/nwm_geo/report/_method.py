@@ -30,20 +30,29 @@ def register_gap_note(open_register_assets: int | None = None) -> str:
     """
     council = sum(settings.COUNCIL_REGISTER_COUNTS.values())
     text = (
-        f"The council's register maps {council} assets in 14 categories. The open-data "
-        "register used here is built from public sources (FSA FHRS, GIAS, NHS ODS, HMCTS, "
-        "Libraries Hacked and others), which under-count places of worship and community "
-        "centres; results for those categories are a lower bound until the council's own "
-        "register is loaded."
+        "The open-data register is built from public sources (FSA FHRS, GIAS, NHS ODS, "
+        "HMCTS, Libraries Hacked and others), which under-count places of worship and "
+        "community centres; results for those categories are a lower bound until the "
+        "council's own register is loaded."
     )
     if open_register_assets is not None:
-        text += (
-            f" Open register: {open_register_assets} assets "
-            f"({council - open_register_assets:+d} short of {council})."
-            if open_register_assets <= council
-            else f" Open register: {open_register_assets} assets."
+        text = (
+            f"{open_register_assets} sites in the register; the council lists {council} "
+            f"in 14 categories. " + text
         )
     return text
+
+
+#: Plain-English names of the method's settings (the spreadsheet and the index).
+METHOD_LABELS: dict[str, str] = {
+    "k_new_sites": "Suggested new sites per bundle and locality (at most)",
+    "sole_threshold": (
+        "Residents who must have no other option before a partner's site gets a business "
+        "case (rule R2)"
+    ),
+    "new_site_min_residents": "Fewest residents a suggested site must newly bring within the walk",
+    "new_site_spacing_m": "Least distance between two suggested sites of one bundle (metres)",
+}
 
 
 #: The method keys that :meth:`RunInfo.from_method` reads into fields; any other key
@@ -206,10 +215,12 @@ def method_rows(
 
 
 def _label(key: str) -> str:
-    return key.replace("_", " ").capitalize()
+    return METHOD_LABELS.get(key, key.replace("_", " ").capitalize())
 
 
 def _text(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
     if isinstance(v, Mapping):
         return "; ".join(f"{k}: {x}" for k, x in v.items())
     if isinstance(v, list | tuple):

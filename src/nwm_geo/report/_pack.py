@@ -27,6 +27,7 @@ from nwm_geo._io import atomic_path
 from nwm_geo._publish import publish_figure, publish_object
 from nwm_geo._safe import mask_personal_text
 from nwm_geo._units import resolve_minutes
+from nwm_geo.report._wards import draw_table
 from nwm_geo.requirements import RequirementsOutline
 from nwm_geo.uncertainty import range_text
 
@@ -34,9 +35,6 @@ __all__ = ["PACK_PAGE_SIZE", "PackInputs", "write_locality_pack"]
 
 #: Page size of the pack, inches (A4 landscape).
 PACK_PAGE_SIZE: tuple[float, float] = (11.69, 8.27)
-
-#: Business cases listed on a locality page (the largest first); the rest are counted.
-_MAX_CASES = 16
 
 
 @dataclass
@@ -72,6 +70,8 @@ class PackInputs:
         Walk threshold, for the wording.
     ranges
         :func:`nwm_geo.uncertainty.headline_ranges`: each share is printed with its range.
+    findings
+        Sentences for the summary page (the hubs finding and the balance in words).
     """
 
     area_name: str
@@ -85,6 +85,7 @@ class PackInputs:
     network_label: str = ""
     notes: Sequence[str] = field(default_factory=tuple)
     minutes: float | None = None
+    findings: Sequence[str] = field(default_factory=tuple)
     ranges: pd.DataFrame | None = None
 
 
@@ -110,15 +111,21 @@ def _num(value: Any) -> float:
     return float(value)
 
 
+#: Page margins as figure fractions (10.2 mm on every side).
+_X0 = 0.4 / PACK_PAGE_SIZE[0]
+_X1 = 1 - _X0
+_Y0 = 0.4 / PACK_PAGE_SIZE[1]
+
+
 def _page(inputs: PackInputs, heading: str) -> Figure:
     fig = maps.new_figure(PACK_PAGE_SIZE, layout=None)
-    fig.text(0.03, 0.955, heading, fontsize=16, weight="bold", va="top", gid="nwm-heading")
-    width = int((PACK_PAGE_SIZE[0] - 0.6) * 72 / (6.0 * 0.55))
+    fig.text(_X0, 1 - _Y0, heading, fontsize=16, weight="bold", va="top", gid="nwm-heading")
+    width = int((PACK_PAGE_SIZE[0] - 0.8) * 72 / (6.0 * 0.6))
     lines = [f"{inputs.network_label}." if inputs.network_label else ""]
     lines += [_clean(n) for n in inputs.notes]
     lines.append(f"Sources and licences: {settings.attribution}")
     wrapped = "\n".join(textwrap.fill(t, width) for t in lines if t)
-    fig.text(0.03, 0.012, wrapped, fontsize=6.0, va="bottom", color="#333333", gid="nwm-sources")
+    fig.text(_X0, _Y0, wrapped, fontsize=6.0, va="bottom", color="#333333", gid="nwm-sources")
     return fig
 
 
@@ -144,27 +151,25 @@ def _bundle_shares(inputs: PackInputs, locality: str) -> list[tuple[str, float, 
     return out
 
 
-def _summary_page(inputs: PackInputs, m: float) -> Figure:
+def _summary_pages(inputs: PackInputs, m: float) -> list[Figure]:
     fig = _page(inputs, f"{inputs.area_name}: locality pack")
     outline = inputs.outline
-    fig.text(
-        0.03,
-        0.905,
+    intro = (
         f"{len(outline.localities)} localities of whole wards. Share of residents within a "
         f"{m:g}-minute walk of each bundle, and the business cases, per locality. One page "
-        "per locality follows.",
-        fontsize=9,
-        va="top",
+        "per locality follows; a ward profile per ward is in ward_profiles.pdf."
     )
-    ax = fig.add_axes((0.02, 0.16, 0.42, 0.72))
+    chars = int((_X1 - _X0) * PACK_PAGE_SIZE[0] * 72 / (9 * 0.6))
+    fig.text(_X0, 0.9, "\n".join(textwrap.wrap(intro, chars)), fontsize=9, va="top")
+    ax = fig.add_axes((_X0, 0.2, 0.42, 0.66))
     maps.plot_localities(inputs.wards, inputs.assignment, title="", ax=ax)
     header = [
         "Locality",
         "Residents",
         "Wards",
         "Assets",
-        *["\n".join([*textwrap.wrap(b, 10), "% within"]) for b in inputs.bundles],
-        "Business\ncases",
+        *[f"{b}: % within" for b in inputs.bundles],
+        "Business cases",
     ]
     rows = []
     cases = outline.business_case
@@ -185,39 +190,31 @@ def _summary_page(inputs: PackInputs, m: float) -> Figure:
                 str(int((cases["locality"] == loc).sum())),
             ]
         )
-    tab_ax = fig.add_axes((0.46, 0.25, 0.52, 0.6))
-    tab_ax.set_axis_off()
     n_b = len(inputs.bundles)
-    widths = [0.16, 0.12, 0.07, 0.08, *([0.45 / max(n_b, 1)] * n_b), 0.12]
-    table = tab_ax.table(
-        cellText=rows, colLabels=header, loc="upper center", cellLoc="left", colWidths=widths
-    )
-    table.auto_set_font_size(False)
-    table.set_fontsize(7.5)
-    table.scale(1.0, 1.6 if inputs.ranges is None else 2.6)  # a range: two lines
-    for (r, _c), cell in table.get_celld().items():
-        if r == 0:
-            cell.set_text_props(weight="bold")
-            cell.set_facecolor("#eeeeee")
-            cell.set_height(cell.get_height() * 2.6)
-    fig.text(
-        0.46,
-        0.5 if inputs.ranges is None else 0.22,  # below the taller table with ranges
-        "\n".join(
-            textwrap.wrap(
-                f"Assets: {maps.count_text(reg)} (assets outside are counted apart; "
-                "residents walk to them). Business cases follow the written rules of the "
-                "outline; see the workbook for every row and the caveats.",
-                110,
-            )
-        ),
-        fontsize=7.5,
-        va="top",
-    )
-    return fig
+    x = 0.48
+    width = _X1 - x
+    widths = [0.12, 0.07, 0.045, 0.05, *([0.22 / max(n_b, 1)] * n_b), 0.06]
+    widths = [w * width / sum(widths) for w in widths]
+    y, _ = draw_table(fig, 0.86, x=x, widths=widths, header=header, rows=rows, size=7.5)
+    text = [
+        f"Assets: {maps.count_text(reg)} (assets outside are counted apart; residents walk "
+        "to them). Business cases follow the written rules of the outline; every case is "
+        "listed in full on its locality's page.",
+        *inputs.findings,
+    ]
+    y -= 0.02
+    pages = [fig]
+    for t in text:  # every finding in full: a new page when the first is full
+        lines = textwrap.wrap(_clean(t), int(width * PACK_PAGE_SIZE[0] * 72 / (7.5 * 0.6)))
+        if y - len(lines) * 0.019 < 0.18:
+            pages.append(_page(inputs, f"{inputs.area_name}: locality pack (continued)"))
+            x, width, y = _X0, _X1 - _X0, 0.9
+        pages[-1].text(x, y, "\n".join(lines), fontsize=7.5, va="top")
+        y -= len(lines) * 0.019 + 0.012
+    return pages
 
 
-def _locality_page(inputs: PackInputs, locality: str, m: float) -> Figure:
+def _locality_pages(inputs: PackInputs, locality: str, m: float) -> list[Figure]:
     fig = _page(inputs, f"{inputs.area_name}: {locality}")
     outline = inputs.outline
     reg = inputs.register
@@ -235,7 +232,7 @@ def _locality_page(inputs: PackInputs, locality: str, m: float) -> Figure:
         gaps=inputs.gaps,
         hub_id=_hub_id(inputs, locality),
     )
-    ax = fig.add_axes((0.02, 0.16, 0.5, 0.74))
+    ax = fig.add_axes((_X0, 0.36, 0.44, 0.56))
     maps.plot_locality(inputs.wards, inputs.assignment, locality, layers=layers, ax=ax, title="")
     shares = _bundle_shares(inputs, locality)
     pop = outline.summary.loc[(locality, shares[0][0]), "population"] if shares else float("nan")
@@ -251,53 +248,46 @@ def _locality_page(inputs: PackInputs, locality: str, m: float) -> Figure:
         f"{b}: {_share_text(inputs, locality, b, s)} within {m:g} min; {g:,.0f} residents beyond"
         for b, s, g in shares
     ]
+    x = 0.5
+    width = _X1 - x
     y = 0.9
+    chars = int(width * PACK_PAGE_SIZE[0] * 72 / (8.0 * 0.6))
     for line in facts:
-        wrapped = textwrap.wrap(line, 85)
-        fig.text(0.54, y, "\n".join(wrapped), fontsize=8.5, va="top")
-        y -= 0.028 * len(wrapped) + 0.006
+        wrapped = textwrap.wrap(line, chars)
+        fig.text(x, y, "\n".join(wrapped), fontsize=8.0, va="top")
+        y -= 0.0175 * len(wrapped) + 0.006
     cases = outline.business_case[outline.business_case["locality"] == locality]
     cases = cases.sort_values("population", ascending=False)
-    fig.text(0.54, y - 0.01, f"Business cases ({len(cases)})", fontsize=10, weight="bold", va="top")
+    fig.text(x, y - 0.01, f"Business cases ({len(cases)})", fontsize=10, weight="bold", va="top")
     y -= 0.04
-    shown = cases.head(_MAX_CASES)
     rows = [
         [
+            str(case),
             _clean(r["rule"]),
-            textwrap.shorten(_clean(r["action"]), 31, placeholder=" ..."),
-            textwrap.shorten(_clean(r["name"]), 34, placeholder=" ..."),
-            textwrap.shorten(_clean(r["measure"]), 20),
+            _clean(r["action"]),
+            _clean(r["name"]) + (f" ({_clean(r['address'])})" if _clean(r["address"]) else ""),
+            _clean(r["measure"]),
             f"{float(r['population']):,.0f}" if pd.notna(r["population"]) else "",
+            _clean(r["evidence"])
+            + (f". {_clean(r['register_note'])}" if _clean(r.get("register_note")) else ""),
         ]
-        for _, r in shown.iterrows()
+        for case, r in cases.iterrows()
     ]
-    if rows:
-        height = min(0.028 * (len(rows) + 1), max(y - 0.17, 0.05))
-        tab_ax = fig.add_axes((0.54, y - height, 0.44, height))
-        tab_ax.set_axis_off()
-        table = tab_ax.table(
-            cellText=rows,
-            colLabels=["Rule", "Action", "Site", "For", "Residents"],
-            loc="upper left",
-            cellLoc="left",
-            colWidths=[0.06, 0.3, 0.33, 0.19, 0.12],
-        )
-        table.auto_set_font_size(False)
-        table.set_fontsize(6.5)
-        for (r, _c), cell in table.get_celld().items():
-            if r == 0:
-                cell.set_text_props(weight="bold")
-                cell.set_facecolor("#eeeeee")
-        y -= height + 0.01
-    more = len(cases) - len(shown)
-    tail = (
-        f"{more} more in the workbook (asset_requirements.xlsx)."
-        if more > 0
-        else ("No business case in this locality." if not rows else "")
-    )
-    if tail:
-        fig.text(0.54, y - 0.005, tail, fontsize=7.5, va="top", style="italic")
-    return fig
+    header = ["Case", "Rule", "Action", "Site", "For", "Residents", "Evidence"]
+    widths = [0.035, 0.03, 0.1, 0.12, 0.07, 0.065, 0.14]
+    pages = [fig]
+    if not rows:
+        fig.text(x, y, "No business case in this locality.", fontsize=7.5, style="italic", va="top")
+        return pages
+    while rows:  # every case in full, continued on the next page
+        w = [v * width / sum(widths) for v in widths]
+        y, n = draw_table(fig, y, x=x, widths=w, header=header, rows=rows, size=6.5, bottom=0.18)
+        rows = rows[n:]
+        if rows:
+            fig = _page(inputs, f"{inputs.area_name}: {locality} (business cases, continued)")
+            pages.append(fig)
+            x, width, y = _X0, _X1 - _X0, 0.9
+    return pages
 
 
 def write_locality_pack(path: str | os.PathLike[str], inputs: PackInputs) -> Path:
@@ -313,8 +303,8 @@ def write_locality_pack(path: str | os.PathLike[str], inputs: PackInputs) -> Pat
     Returns
     -------
     Path
-        The file written: a summary page, then one A4 landscape page per locality
-        (``1 + len(inputs.outline.localities)`` pages).
+        The file written: a summary page, then one A4 landscape page per locality,
+        its business cases continued on further pages when they do not fit.
     """
     from matplotlib.backends.backend_pdf import PdfPages
 
@@ -326,7 +316,9 @@ def write_locality_pack(path: str | os.PathLike[str], inputs: PackInputs) -> Pat
         "Subject": "Neighbourhood Working Model localities",
     }
     with atomic_path(out) as tmp, PdfPages(tmp, metadata=publish_object(meta)) as pdf:
-        pdf.savefig(publish_figure(_summary_page(inputs, m)))  # every drawn text masked
+        for page in _summary_pages(inputs, m):
+            pdf.savefig(publish_figure(page))  # every drawn text masked
         for loc in inputs.outline.localities:
-            pdf.savefig(publish_figure(_locality_page(inputs, loc, m)))
+            for page in _locality_pages(inputs, loc, m):
+                pdf.savefig(publish_figure(page))
     return out

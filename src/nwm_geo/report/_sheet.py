@@ -13,6 +13,7 @@ never written.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,6 +108,8 @@ def number_format(column: object) -> str | None:
     thousands separator, minutes one decimal, coordinates five decimals.
     """
     c = str(column).lower()
+    if c.endswith("_index"):
+        return "+0.000;-0.000;0.000"
     if "share" in c or c.endswith(("_pct", "deviation")) or c == "mip_gap":
         return "0.0%"
     if c in {"lon", "lat", "longitude", "latitude"}:
@@ -133,6 +136,16 @@ def _value(v: Any) -> Any:
     except (TypeError, ValueError):
         pass
     return neutralise_formula(_public_text(str(v)))
+
+
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def _number(value: Any) -> Any:
+    """Return a text that is a plain number ("3", "100.0") as a number, else as is."""
+    if isinstance(value, str) and _NUMBER.match(value):
+        return float(value) if "." in value else int(value)
+    return value
 
 
 @dataclass
@@ -199,7 +212,7 @@ class SheetBuilder:
         """Add label/value rows (bold label; long text wraps in column B)."""
         for key, v in rows:
             fmt = (fmt_of or {}).get(key)
-            value = _value(v)
+            value = _number(_value(v))
             self.rows.append(
                 [
                     _Cell(_value(key), font=BOLD_FONT),

@@ -18,6 +18,7 @@ from openpyxl import Workbook, load_workbook
 
 from nwm_geo._publish import save_workbook
 from nwm_geo.report._edit import fit_widths, public_table, put_cell, sheet_name
+from nwm_geo.report._print import print_layout
 from nwm_geo.report._sheet import BOLD_FONT, HEAD_FILL, HEAD_FONT, SECTION_FONT
 
 __all__ = ["add_closure_impact_sheet", "closure_impact_sheet", "write_tables_xlsx"]
@@ -170,8 +171,10 @@ def write_tables_xlsx(
     for name, (heading, frame) in tables.items():
         sheet = wb.create_sheet(sheet_name(name, taken))
         _table(sheet, 1, heading, frame)
-        fit_widths(sheet)
-    ws.column_dimensions["A"].width = 110
+        sheet.print_title_rows = "1:2"
+        sheet.freeze_panes = "A3"
+    for sheet in wb.worksheets:  # A4 landscape, text at 8 pt or more, rows that fit
+        print_layout(sheet)
     path = Path(path)
     save_workbook(wb, path)
     return path

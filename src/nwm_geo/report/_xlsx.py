@@ -9,10 +9,11 @@ row each), "Method and proof" (settings, rules, every solver status), then the d
 sheets ("Data - ...") for the long tables.
 
 Every sheet has frozen headings, an autofilter on its main table, fitted widths,
-landscape pages one page wide with the headings repeated; every reading sheet stays
-under 300 rows. Cells are written in openpyxl's write-only mode
-(:class:`._sheet.SheetBuilder`). Every text cell is published safely (personal data,
-commit hashes and formulas; see :mod:`._sheet`).
+landscape pages with the headings repeated (``finish_workbook`` then lays every sheet
+out for A4 at 8 pt or more, :mod:`._print`); every reading sheet stays under 300 rows.
+Cells are written in openpyxl's write-only mode (:class:`._sheet.SheetBuilder`). Every
+text cell is published safely (personal data, commit hashes and formulas; see
+:mod:`._sheet`).
 """
 
 from __future__ import annotations
@@ -135,8 +136,9 @@ def _readme(
         (
             "Filters and printing",
             "Headings stay in view while scrolling; the filter arrows sit on each sheet's "
-            "main table (on a locality sheet: its business cases). Every sheet prints "
-            "landscape, one page wide, with its headings repeated on each page.",
+            "main table (on a locality sheet: its business cases). Every sheet prints on "
+            "A4 landscape with text at 8 pt or more: long text wraps in its column, and a "
+            "long table continues on the next page with its headings repeated.",
         ),
     ]
     parts: list[tuple[str, str, str]] = [("About", k, v) for k, v in rows]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from nwm_geo import settings
 from nwm_geo._units import resolve_minutes
+from nwm_geo.requirements._buildings import one_case_per_building
 from nwm_geo.requirements._catchments import OVERLAPPING
 from nwm_geo.requirements._common import (
     PROTECTED_CATEGORIES,
@@ -251,6 +252,9 @@ def business_case(
     partnership over anyone else's (R2), new provision at the gaps (R3), and a review
     of the council's own assets with overlapping coverage that no minimal cover needs
     (R4). No rule ever lists a school, a GP practice or a place of worship for disposal.
+    Suggested sites (R3) that are one building (within 50 m, or one postcode and a
+    similar name) are one case listing every bundle
+    (:func:`~nwm_geo.requirements._buildings.one_case_per_building`).
 
     Parameters
     ----------
@@ -313,10 +317,11 @@ def business_case(
                 **_pick(r),
             }
         )
+    r3: list[dict[str, Any]] = []
     for sid, r in new_sites.iterrows():
         owner = r.get("owner_type") if isinstance(r.get("owner_type"), str) else ""
         kind = "postcode fallback" if str(sid).startswith("postcode:") else "building"
-        rows.append(
+        r3.append(
             {
                 "rule": "R3",
                 "action": _R3_ACTIONS.get(owner or "", _R3_ACTIONS[""]),
@@ -332,8 +337,14 @@ def business_case(
                     measure_categories(r["measure"], bundles=bundles), short, gap=True
                 ),
                 **_pick(r),
+                "_lon": r.get("lon"),
+                "_lat": r.get("lat"),
             }
         )
+    for row in one_case_per_building(r3):  # one suggestion per building
+        row.pop("_lon", None)
+        row.pop("_lat", None)
+        rows.append(row)
     for _, r in council_overlap(redundant, covers, policy=pol).iterrows():
         if not r["r4"]:
             continue
@@ -392,7 +403,14 @@ def council_overlap(
         relevant = [r["category"], *[b for b, cats in bundles.items() if r["category"] in cats]]
         solved = [m for m in relevant if m in covers]
         keeps = [m for m in solved if aid in covers[m].selected]
-        if r["category"] in PROTECTED_CATEGORIES:
+        protected = pol.is_protected(aid, r.get("name"))
+        if protected:
+            why = (
+                "overlapping coverage (capacity not considered); the area profile marks "
+                "this site protected (e.g. the council's headquarters): never listed for "
+                "review"
+            )
+        elif r["category"] in PROTECTED_CATEGORIES:
             why = (
                 f"overlapping coverage (capacity not considered); a {r['category']} site is "
                 "never listed for review or disposal, whoever owns it"
@@ -418,7 +436,7 @@ def council_overlap(
                 "category": r["category"],
                 "covered_population": float(r.get("covered_population", 0.0)),
                 "in_minimal_cover_of": ", ".join(keeps),
-                "r4": not keeps and r["category"] not in PROTECTED_CATEGORIES,
+                "r4": not keeps and not protected and r["category"] not in PROTECTED_CATEGORIES,
                 "why": why,
             }
         )

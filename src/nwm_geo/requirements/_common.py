@@ -145,6 +145,11 @@ class RequirementsPolicy:
     site_spacing_m
         No two suggested sites of one measure lie closer (metres); ``None``:
         ``settings.new_site_spacing_m``.
+    area_name
+        The label of the whole-area rows (the area profile's ``name``).
+    protected
+        Sites never proposed for review by rule R4 (the profile's ``protected``: a
+        council's headquarters, say), by asset id or name (case ignored).
 
     Raises
     ------
@@ -162,6 +167,13 @@ class RequirementsPolicy:
     time_limit: float | None = 300.0
     min_site_population: float | None = None
     site_spacing_m: float | None = None
+    area_name: str = "Luton"
+    protected: tuple[str, ...] = ()
+
+    def is_protected(self, asset_id: object, name: object) -> bool:
+        """Whether a site is in :attr:`protected` (by asset id or name, case ignored)."""
+        keys = {str(p).strip().casefold() for p in self.protected}
+        return any(isinstance(v, str) and v.strip().casefold() in keys for v in (asset_id, name))
 
     def __post_init__(self) -> None:
         problems = []

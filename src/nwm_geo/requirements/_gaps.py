@@ -99,6 +99,7 @@ def gap_population(
     measures: Sequence[str] | None = None,
     minutes: float | None = None,
     speed_m_per_min: float | None = None,
+    area_name: str = "Luton",
 ) -> pd.DataFrame:
     """Residents beyond the walk, per area and measure.
 
@@ -108,6 +109,8 @@ def gap_population(
         As for :func:`gap_points`.
     by
         ``"locality"``, ``"ward"``, ``"lsoa"`` or ``"borough"``.
+    area_name
+        The label of the single ``"borough"`` row (the area profile's name).
 
     Returns
     -------
@@ -125,7 +128,7 @@ def gap_population(
     if by == "locality":
         area = locality_of(points["ward_code"], assignment)
     elif by == "borough":
-        area = pd.Series("Luton", index=points.index)
+        area = pd.Series(area_name, index=points.index)
     else:
         area = points[keys[by]].astype(str)
     area.name = keys[by]

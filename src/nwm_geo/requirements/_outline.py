@@ -57,7 +57,8 @@ class RequirementsOutline(Display):
         ``gap_population``, ``covered_share``, ``gap_share``, ``gap_points``,
         ``n_assets``, ``n_required`` (sole providers for the measure: for a bundle, any
         asset of its categories is an alternative), ``n_redundant`` (category-level),
-        ``n_in_minimal_cover``. Locality ``"Luton"`` is the whole borough.
+        ``n_in_minimal_cover``. Locality ``policy.area_name`` (the area's name) is the
+        whole area.
     catchments
         :func:`asset_catchments` (or the criticality table passed in).
     required, redundant
@@ -249,6 +250,7 @@ def outline(  # noqa: PLR0913
         measures=near_cols,
         minutes=minutes,
         speed_m_per_min=speed,
+        area_name=pol.area_name,
     ).rename_axis(["locality", "measure"])
     gpts = gap_points(
         nearest,
@@ -332,22 +334,23 @@ def outline(  # noqa: PLR0913
     asset_loc = locality_of(assets["ward_code"], assignment)
     summary = pd.concat([gaps, borough]).sort_index()
     extra = []
+    whole = pol.area_name
     for loc, measure in summary.index:
         cats = set(measure_categories(measure, bundles=bundles))
         here = (
             assets["category"].isin(cats)
             & inside_area(assets)
-            & ((asset_loc == loc) | (loc == "Luton"))
+            & ((asset_loc == loc) | (loc == whole))
         )
         req_ids = sole_ids.get(measure, set(required.index[required["category"].isin(cats)]))
-        req_here = asset_loc.index.isin(list(req_ids)) & ((asset_loc == loc) | (loc == "Luton"))
+        req_here = asset_loc.index.isin(list(req_ids)) & ((asset_loc == loc) | (loc == whole))
         red_here = redundant["category"].isin(cats) & (
-            (redundant["locality"] == loc) | (loc == "Luton")
+            (redundant["locality"] == loc) | (loc == whole)
         )
         n_cov = 0
         if measure in covers:
             sel = covers[measure].selected
-            n_cov = int(((asset_loc.reindex(sel) == loc) | (loc == "Luton")).sum())
+            n_cov = int(((asset_loc.reindex(sel) == loc) | (loc == whole)).sum())
         extra.append(
             {
                 "n_assets": int(here.sum()),

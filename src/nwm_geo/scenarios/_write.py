@@ -158,6 +158,10 @@ def write_scenario(
                 "Per locality",
                 cmp.localities[cmp.localities["measure"].isin(measures)],
             ),
+            "Wards": (
+                "Per ward: find your ward by name",
+                cmp.wards[cmp.wards["measure"].isin(measures)],
+            ),
             "Sites": ("Sites closed and added", sites.reset_index()),
         },
     )

@@ -371,4 +371,8 @@ def build_open_register(
     reg = gpd.GeoDataFrame(reg, geometry="geometry", crs=parts[0].crs)
     reg, merge_log = dedupe_sites(reg)
     reg = reg.drop(columns=["_rank", "_file"]).sort_index()
+    prof = load_area(area)
+    for aid, name in zip(reg.index, reg["name"], strict=True):
+        if (owner := prof.site_owner(aid, name)) is not None:
+            reg.loc[aid, "owner_type"] = owner
     return _finish(reg), merge_log

@@ -1,0 +1,118 @@
+"""The travel-time map: every postcode coloured by its walk to the nearest site.
+
+One radio-button layer per bundle (or category): each postcode is drawn in the colour
+of its travel-time band (:data:`nwm_geo.coverage.TIME_BANDS`: <= 5, <= 10, <= 15,
+<= 20, <= 30, > 30 minutes), sized by its residents, so a reader sees how far beyond
+the threshold people are, not only whether they are within it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from nwm_geo import coverage
+from nwm_geo._checks import checks_crs
+from nwm_geo._errors import NwmGeoError
+from nwm_geo.maps._folium import _add_ward_labels, _add_wards, _frame
+from nwm_geo.maps._geo import _lonlat, _point_feature
+from nwm_geo.maps._leaflet import _base_map, _esc, _GeoJsonLayer
+
+__all__ = ["BAND_COLOURS", "travel_time_map"]
+
+#: One colour per band, near to far (colour-blind-safe sequential, viridis-like to red).
+#: The largest marker radius (pixels): the postcode with the most residents.
+_MAX_RADIUS = 7.0
+
+BAND_COLOURS: tuple[str, ...] = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59", "#d73027")
+
+
+@checks_crs
+def travel_time_map(
+    points: pd.DataFrame,
+    nearest: pd.DataFrame,
+    *,
+    measures: Sequence[str],
+    wards: gpd.GeoDataFrame | None = None,
+    speed_m_per_min: float | None = None,
+    title: str = "Walking time to the nearest site, in bands",
+    network_label: str | None = None,
+    attribution: str | None = None,
+) -> folium.Map:
+    """Postcodes coloured by travel-time band, one radio-button layer per measure.
+
+    Parameters
+    ----------
+    points
+        Demand points with ``population`` and ``lon``/``lat`` (or a geometry).
+    nearest
+        Minutes to the nearest site per measure (:func:`nwm_geo.coverage.nearest_minutes`).
+    measures
+        The columns of ``nearest`` to draw; the first is shown.
+    wards
+        Ward boundaries to draw and name; the map is framed to them.
+    speed_m_per_min
+        The speed the minutes were computed at (the tolerance of "within").
+    title, network_label, attribution
+        As for :func:`nwm_geo.maps.localities_map`.
+
+    Returns
+    -------
+    folium.Map
+        Markers have classes ``nwm-band-<b>`` (``b`` the band) and ``nwm-measure-<i>``.
+    """
+    missing = [m for m in measures if m not in nearest.columns]
+    if missing:
+        raise NwmGeoError(f"nearest has no column(s) {missing}")
+    labels = coverage.band_labels()
+    legend = [(f"{lab} walk", c, "point") for lab, c in zip(labels, BAND_COLOURS, strict=True)]
+    m = _base_map(
+        title=title,
+        subtitle="Each postcode in the colour of its walk to the nearest site (size = "
+        "residents). Pick one layer at a time: " + "; ".join(measures),
+        legend=legend,
+        legend_title="Walking time",
+        network_label=network_label,
+        attribution=attribution,
+        tiles=None,
+        bounds=_frame(wards, points),
+    )
+    _add_wards(m, wards)
+    lon, lat = _lonlat(points)
+    pop = pd.to_numeric(points["population"], errors="coerce").fillna(0.0).clip(lower=0.0)
+    top = float(pop.max()) if len(pop) and pop.max() > 0 else 1.0
+    for i, measure in enumerate(measures):
+        mins = nearest[measure].reindex(points.index)
+        band = coverage.band_of(mins, speed_m_per_min=speed_m_per_min)
+        fg = folium.FeatureGroup(name=_esc(measure), overlay=False, show=i == 0)
+        feats = []
+        for j, pid in enumerate(points.index):
+            people = float(pop.iloc[j])
+            if people <= 0:
+                continue
+            b = int(band[j])
+            rad = 1.5 + (_MAX_RADIUS - 1.5) * np.sqrt(people / top)
+            style = {
+                "radius": round(float(rad), 1),
+                "color": BAND_COLOURS[b],
+                "weight": 0,
+                "fillColor": BAND_COLOURS[b],
+                "fillOpacity": 0.8,
+                "className": f"nwm-band-{b} nwm-measure-{i}",
+            }
+            minutes = mins.iloc[j]
+            when = f"{float(minutes):.0f} min" if pd.notna(minutes) else "no route"
+            tip = f"{_esc(pid)}: {people:,.0f} residents, {when} to {_esc(measure)}"
+            feats.append(
+                _point_feature(float(lon[j]), float(lat[j]), {"_style": style, "_tooltip": tip})
+            )
+        _GeoJsonLayer(feats).add_to(fg)
+        fg.add_to(m)
+    if wards is not None and len(wards):
+        _add_ward_labels(m, wards)
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m

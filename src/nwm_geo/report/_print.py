@@ -1,0 +1,234 @@
+"""Print layout of a workbook sheet: A4 landscape, text at 8 pt or more, no overlaps.
+
+:func:`print_layout` lays out one loaded worksheet for paper: column widths narrow
+enough that the page is printed at a readable scale (long text wraps inside its column
+instead of widening it), long notes merged across the table's width and wrapped, row
+heights set from the wrapped lines so that no line prints over the next, an A4
+landscape page with 10 mm margins, and the table headings repeated on every page
+(long tables continue on the next page rather than shrinking).
+
+The arithmetic is Excel's: a column of width ``w`` (in characters of the default 11 pt
+font) is ``7 w + 5`` pixels, 0.75 pt each. When the columns fit the page at
+:data:`TARGET_SCALE` or more, the sheet is fit to one page wide; otherwise it prints at
+:data:`FALLBACK_SCALE` and the columns continue on the next page across, with the first
+column repeated.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openpyxl.styles import Alignment
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+
+__all__ = [
+    "FALLBACK_SCALE",
+    "MARGIN_IN",
+    "PRINTABLE_WIDTH_PT",
+    "TARGET_SCALE",
+    "column_points",
+    "print_layout",
+]
+
+#: Left and right (and top and bottom) page margins, inches (10.2 mm).
+MARGIN_IN = 0.4
+#: The printable width of an A4 landscape page inside the margins, points.
+PRINTABLE_WIDTH_PT = (297 / 25.4 - 2 * MARGIN_IN) * 72
+#: The smallest fit-to-width scale the layout aims for (11 pt text prints at 8.8 pt).
+TARGET_SCALE = 0.8
+#: The fixed scale of a sheet whose columns cannot fit one page wide at TARGET_SCALE.
+FALLBACK_SCALE = 80
+_DEFAULT_PT = 11.0
+_MIN_WIDTH = 8.0
+_MAX_WIDTH = 60.0
+
+
+def column_points(width: float) -> float:
+    """Return the printed width (points, at 100 %) of a column of ``width`` characters."""
+    return (7.0 * float(width) + 5.0) * 0.75
+
+
+def _size(cell: Any) -> float:
+    sz = getattr(getattr(cell, "font", None), "sz", None)
+    return float(sz) if sz else _DEFAULT_PT
+
+
+def _text(cell: Any) -> str:
+    v = cell.value
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.0f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return str(v)
+
+
+def _lines(text: str, width: float, size: float) -> int:
+    """Return how many lines ``text`` wraps to in a column ``width`` characters wide."""
+    per_line = max(1, int((width - 1.5) * _DEFAULT_PT / size))
+    n = 0
+    for para in text.split("\n"):
+        n_para, used = 1, 0
+        for word in para.split(" "):
+            w = len(word)
+            if used and used + 1 + w > per_line:
+                n_para += 1
+                used = 0
+            if w > per_line:  # a long word breaks across lines
+                n_para += (w - 1) // per_line
+                w = w % per_line or per_line
+            used = w if not used else used + 1 + w
+        n += n_para
+    return n
+
+
+def _spanning(row: tuple[Any, ...]) -> bool:
+    """Say whether the row's only value is a text in column A (a title or note)."""
+    vals = [c for c in row if c.value is not None]
+    return len(vals) == 1 and vals[0].column == 1 and isinstance(vals[0].value, str)
+
+
+def _natural_widths(ws: Any, spans: set[int]) -> tuple[dict[int, float], dict[int, float]]:
+    """Return each column's natural width (its longest text) and the narrowest it may get."""
+    natural: dict[int, float] = {}
+    least: dict[int, float] = {}
+    for row in ws.iter_rows():
+        if not row or row[0].row in spans:
+            continue
+        for c in row:
+            if c.value is None:
+                continue
+            text = _text(c)
+            scale = _size(c) / _DEFAULT_PT
+            j = c.column
+            natural[j] = max(natural.get(j, 0.0), min(len(text) * scale + 2, _MAX_WIDTH))
+            if isinstance(c.value, int | float):  # a number never wraps
+                floor = len(text) * scale + 2
+            else:
+                longest = max((len(w) for w in text.split()), default=0)
+                floor = min(longest * scale + 2, 14.0)
+            least[j] = max(least.get(j, _MIN_WIDTH), floor)
+    for j in natural:
+        natural[j] = max(natural[j], least.get(j, _MIN_WIDTH), _MIN_WIDTH)
+    return natural, least
+
+
+def _fit(natural: dict[int, float], least: dict[int, float], budget: float) -> dict[int, float]:
+    """Cap the widest columns (water-filling) so that the columns fit ``budget`` points."""
+
+    def widths(cap: float) -> dict[int, float]:
+        return {j: max(least.get(j, _MIN_WIDTH), min(w, cap)) for j, w in natural.items()}
+
+    def total(ws_: dict[int, float]) -> float:
+        return sum(column_points(w) for w in ws_.values())
+
+    if total(widths(_MAX_WIDTH)) <= budget:
+        return widths(_MAX_WIDTH)
+    lo, hi = _MIN_WIDTH, _MAX_WIDTH
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        if total(widths(mid)) <= budget:
+            lo = mid
+        else:
+            hi = mid
+    return widths(lo)
+
+
+def print_layout(ws: Any) -> float:
+    """Lay out one loaded worksheet for A4 landscape paper; return its printed scale.
+
+    Parameters
+    ----------
+    ws
+        An openpyxl worksheet (not write-only). Its print titles, frozen panes and
+        filters are kept; its column widths, wrapping, row heights, page set-up and
+        margins are set.
+
+    Returns
+    -------
+    float
+        The scale the sheet prints at (1.0 = 100 %): the fit-to-width scale when the
+        columns fit one page wide at :data:`TARGET_SCALE` or more, else
+        :data:`FALLBACK_SCALE` / 100.
+    """
+    spans = {row[0].row for row in ws.iter_rows() if row and _spanning(row)}
+    natural, least = _natural_widths(ws, spans)
+    if not natural:
+        natural = {1: 60.0}
+    widths = _fit(natural, least, PRINTABLE_WIDTH_PT / TARGET_SCALE)
+    total_pt = sum(column_points(w) for w in widths.values())
+    fits = total_pt * TARGET_SCALE <= PRINTABLE_WIDTH_PT
+    for j, w in widths.items():
+        ws.column_dimensions[get_column_letter(j)].width = round(w, 1)
+    page_pt = PRINTABLE_WIDTH_PT / (TARGET_SCALE if fits else FALLBACK_SCALE / 100)
+    on_page: list[int] = []
+    used = 0.0
+    for j in sorted(widths):
+        used += column_points(widths[j])
+        if used > page_pt and on_page:
+            break
+        on_page.append(j)
+    _wrap_and_heights(ws, widths, spans, on_page)
+    setup = ws.page_setup
+    setup.orientation = "landscape"
+    setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_margins = PageMargins(
+        left=MARGIN_IN, right=MARGIN_IN, top=MARGIN_IN + 0.1, bottom=MARGIN_IN + 0.1
+    )
+    ws.print_options.gridLines = False
+    if fits:
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        setup.fitToWidth = 1
+        setup.fitToHeight = 0
+        setup.scale = None
+        return min(1.0, PRINTABLE_WIDTH_PT / total_pt)
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    setup.fitToWidth = None
+    setup.fitToHeight = None
+    setup.scale = FALLBACK_SCALE
+    ws.print_title_cols = "A:A"
+    return FALLBACK_SCALE / 100
+
+
+def _wrap_and_heights(
+    ws: Any, widths: dict[int, float], spans: set[int], on_page: list[int]
+) -> None:
+    """Wrap text wider than its column, merge long notes across the page, set row heights."""
+    merged_top = {rng.min_row for rng in ws.merged_cells.ranges}
+    page_width = sum(widths.get(j, _MIN_WIDTH) for j in on_page)
+    end = max(on_page)
+    for row in ws.iter_rows():
+        if not row:
+            continue
+        r = row[0].row
+        lines_pt = 0.0
+        if r in spans:
+            cell = row[0]
+            size = _size(cell)
+            text = _text(cell)
+            width = widths.get(1, _MIN_WIDTH)
+            if len(text) * size / _DEFAULT_PT + 2 > width:
+                if end > 1 and r not in merged_top:
+                    ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=end)
+                    width = page_width
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                lines_pt = _lines(text, width, size) * size * 1.32
+            else:
+                lines_pt = size * 1.32
+        else:
+            for c in row:
+                if c.value is None or isinstance(c.value, int | float):
+                    lines_pt = max(lines_pt, _size(c) * 1.32)
+                    continue
+                size = _size(c)
+                n = _lines(_text(c), widths.get(c.column, _MIN_WIDTH), size)
+                if n > 1:
+                    c.alignment = Alignment(
+                        wrap_text=True,
+                        vertical="top",
+                        horizontal=c.alignment.horizontal if c.alignment else None,
+                    )
+                lines_pt = max(lines_pt, n * size * 1.32)
+        ws.row_dimensions[r].height = round(max(lines_pt, 15.0) + 1.0, 1)

@@ -1,0 +1,397 @@
+"""Ward profiles: ``reports/ward_profiles.pdf``, one A4 landscape page per ward.
+
+In: one :class:`WardProfile` per ward (assembled by the pipeline from the study's
+coverage, travel-time bands, equity groups, register, business cases and hubs). Out:
+a PDF a ward councillor can read unaided: the ward's locality and residents, coverage
+by bundle and category with travel-time bands, the residents beyond the walk by
+deprivation and age (with each group's size), its sites, the business cases that
+touch it, and its hub with the walk to it. Tables wrap their text (:func:`draw_table`)
+instead of cutting it; a page that runs out of room continues on the next page.
+
+:func:`add_table_sheet` adds a titled table as a sheet of a saved workbook (the
+"Wards" and "Hub options" sheets); :func:`finish_workbook` then lays it out for print.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from openpyxl import load_workbook
+from openpyxl.styles import Font
+
+from nwm_geo import maps, settings
+from nwm_geo._io import atomic_path
+from nwm_geo._publish import publish_figure, publish_object, save_workbook
+from nwm_geo._safe import mask_personal_text
+from nwm_geo.report._edit import put_cell, sheet_name, write_table
+
+__all__ = ["PAGE", "WardProfile", "add_table_sheet", "draw_table", "write_ward_profiles"]
+
+#: A4 landscape, inches.
+PAGE: tuple[float, float] = (11.69, 8.27)
+#: Page margin, inches (10.2 mm).
+_MARGIN = 0.4
+_LEFT = _MARGIN / PAGE[0]
+_RIGHT = 1 - _MARGIN / PAGE[0]
+_BOTTOM = 0.15
+
+
+@dataclass
+class WardProfile:
+    """What one ward's page shows.
+
+    Attributes
+    ----------
+    code, name, locality
+        The ward and its locality.
+    residents
+        Usual residents (Census 2021, apportioned to postcodes).
+    coverage
+        One row per bundle and category: ``measure``, ``within %``, then residents per
+        travel-time band (``<= 5 min`` ... ``> 30 min``).
+    beyond
+        One row per group (IMD quintile, age band): ``group``, ``residents`` (the
+        group's size in the ward), then residents beyond the walk per bundle.
+    sites
+        The ward's sites: ``name``, ``category``, ``owner_type``.
+    cases
+        The business cases whose site lies in the ward: ``case``, ``rule``, ``action``,
+        ``name``, ``measure``, ``population``.
+    hub
+        Sentences on the locality's hub and the ward's walk to it.
+    """
+
+    code: str
+    name: str
+    locality: str
+    residents: float
+    coverage: pd.DataFrame
+    beyond: pd.DataFrame
+    sites: pd.DataFrame
+    cases: pd.DataFrame
+    hub: str = ""
+    notes: Sequence[str] = field(default_factory=tuple)
+
+
+def _clean(text: Any) -> str:
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return ""
+    return mask_personal_text(str(text))[0]
+
+
+def _chars(width_frac: float, size: float) -> int:
+    """Characters of ``size`` pt text that fit ``width_frac`` of the page width."""
+    return max(4, int(width_frac * PAGE[0] * 72 / (size * 0.6)))
+
+
+def _wrap(value: Any, width: float, size: float) -> list[str]:
+    """Return the lines of one table cell (``width`` a figure fraction)."""
+    return textwrap.wrap(_clean(value), _chars(width - 0.006, size), break_on_hyphens=False) or [""]
+
+
+def draw_table(
+    fig: Figure,
+    top: float,
+    *,
+    x: float,
+    widths: Sequence[float],
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    size: float = 7.0,
+    bottom: float = _BOTTOM,
+) -> tuple[float, int]:
+    """Draw a table whose cells wrap; return the y below it and the rows drawn.
+
+    Parameters
+    ----------
+    fig
+        The page.
+    top
+        Figure y of the table's top.
+    x, widths
+        Left edge and column widths (figure fractions).
+    header, rows
+        The heading and the cells (text).
+    size
+        Font size, points.
+    bottom
+        Rows that would cross this y are not drawn (the caller continues them on the
+        next page).
+
+    Returns
+    -------
+    tuple of (float, int)
+        The y under the last row drawn, and how many rows were drawn.
+    """
+    line = size * 1.3 / 72 / PAGE[1]
+
+    def cells(values: Sequence[str]) -> float:
+        wrapped = [_wrap(v, w, size) for v, w in zip(values, widths, strict=True)]
+        return max(len(w) for w in wrapped) * line + 0.003
+
+    y = top
+    h = cells(header)
+    cx = x
+    for v, w in zip(header, widths, strict=True):
+        text = "\n".join(_wrap(v, w, size))
+        fig.text(cx + 0.002, y - 0.003, text, fontsize=size, weight="bold", va="top")
+        cx += w
+    fig.add_artist(
+        Line2D([x, x + sum(widths)], [y - h + 0.002] * 2, transform=fig.transFigure, lw=0.6,
+               color="#333333")
+    )  # fmt: skip
+    y -= h
+    drawn = 0
+    for row in rows:
+        h = cells(row)
+        if y - h < bottom:
+            break
+        cx = x
+        for v, w in zip(row, widths, strict=True):
+            text = "\n".join(_wrap(v, w, size))
+            fig.text(cx + 0.002, y - 0.003, text, fontsize=size, va="top")
+            cx += w
+        if drawn % 2 == 0:
+            fig.patches.append(_band(fig, x, y - h, sum(widths), h))
+        y -= h
+        drawn += 1
+    return y, drawn
+
+
+def _band(fig: Figure, x: float, y: float, w: float, h: float) -> Any:
+    from matplotlib.patches import Rectangle
+
+    return Rectangle(
+        (x, y), w, h, transform=fig.transFigure, facecolor="#f2f2f2", edgecolor="none", zorder=-1
+    )
+
+
+def _page(heading: str, sub: str, footer: Sequence[str]) -> Figure:
+    fig = maps.new_figure(PAGE, layout=None)
+    fig.text(_LEFT, 0.955, heading, fontsize=15, weight="bold", va="top")
+    if sub:
+        wrapped = textwrap.wrap(sub, _chars(_RIGHT - _LEFT, 9))
+        fig.text(_LEFT, 0.905, "\n".join(wrapped), fontsize=9, va="top")
+    width = _chars(_RIGHT - _LEFT, 6.0)
+    text = "\n".join(textwrap.fill(_clean(t), width) for t in footer if t)
+    fig.text(_LEFT, 0.05, text, fontsize=6.0, va="bottom", color="#333333")
+    return fig
+
+
+def _heading(fig: Figure, y: float, x: float, text: str) -> float:
+    fig.text(x, y, text, fontsize=9.5, weight="bold", va="top")
+    return y - 0.032
+
+
+def _paragraph(fig: Figure, y: float, x: float, width: float, text: str, size: float) -> float:
+    lines = textwrap.wrap(_clean(text), _chars(width, size))
+    fig.text(x, y, "\n".join(lines), fontsize=size, va="top")
+    return y - len(lines) * size * 1.3 / 72 / PAGE[1] - 0.01
+
+
+def _fmt(v: Any, pct: bool = False) -> str:
+    if v is None or (isinstance(v, float) and pd.isna(v)):
+        return ""
+    if pct:
+        return f"{float(v):.0f}%"
+    if isinstance(v, int | float):
+        return f"{float(v):,.0f}"
+    return str(v)
+
+
+def _flow(
+    pages: list[Figure],
+    y: float,
+    *,
+    x: float,
+    widths: Sequence[float],
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    again: Any,
+) -> float:
+    """Draw a table on the last page, continuing on new pages; return the y below it."""
+    rest = list(rows)
+    fig = pages[-1]
+    while True:
+        y, n = draw_table(fig, y, x=x, widths=widths, header=header, rows=rest, size=6.8)
+        rest = rest[n:]
+        if not rest:
+            return y
+        fig = again()
+        y = 0.9
+
+
+def _ward_pages(p: WardProfile, area: str, footer: Sequence[str]) -> list[Figure]:
+    sub = (
+        f"Locality: {p.locality}. Residents: {p.residents:,.0f}. Sites in the ward: "
+        f"{len(p.sites)}. Business cases touching the ward: {len(p.cases)}. " + (p.hub or "")
+    )
+    fig = _page(f"{area}: {p.name} ward ({p.code})", sub, footer)
+    pages = [fig]
+    mid = 0.56
+    y = _heading(fig, 0.83, _LEFT, "Walking time to the nearest site: residents in each band")
+    cov = p.coverage
+    bands = [c for c in cov.columns if c not in ("measure", "within %")]
+    widths = [0.15, 0.06, *([(mid - _LEFT - 0.22) / max(len(bands), 1)] * len(bands))]
+    rows = [
+        [str(r["measure"]), _fmt(r["within %"], pct=True), *[_fmt(r[b]) for b in bands]]
+        for _, r in cov.iterrows()
+    ]
+    left = fig
+
+    def again() -> Figure:
+        pages.append(_page(f"{area}: {p.name} ward (continued)", "", footer))
+        return pages[-1]
+
+    def after(page: Figure) -> Figure:
+        i = pages.index(page)
+        return pages[i + 1] if i + 1 < len(pages) else again()
+
+    y = _flow(
+        pages, y, x=_LEFT, widths=widths,
+        header=["Bundle or category", "Within walk", *(b.replace("<= ", "≤ ") for b in bands)],
+        rows=rows, again=again,
+    )  # fmt: skip
+    y = _heading(pages[-1], y - 0.015, _LEFT, "Residents beyond the walk, by deprivation and age")
+    beyond = p.beyond
+    cols = [c for c in beyond.columns if c not in ("group", "residents")]
+    widths = [0.13, 0.07, *([(mid - _LEFT - 0.2) / max(len(cols), 1)] * len(cols))]
+    rows = [
+        [str(r["group"]), _fmt(r["residents"]), *[_fmt(r[c]) for c in cols]]
+        for _, r in beyond.iterrows()
+    ]
+    _flow(
+        pages, y, x=_LEFT, widths=widths,
+        header=["Group (IMD quintile 1 = most deprived)", "Group size", *cols], rows=rows,
+        again=again,
+    )  # fmt: skip
+    fig = left
+    # right column: business cases, then sites; continued on a new page when full
+    x, width = mid + 0.02, _RIGHT - mid - 0.02
+    y = _heading(fig, 0.83, x, f"Business cases touching the ward ({len(p.cases)})")
+    case_rows = [
+        [str(r["case"]), str(r["rule"]), str(r["action"]), str(r["name"]), str(r["measure"]),
+         _fmt(r["population"])]
+        for _, r in p.cases.iterrows()
+    ]  # fmt: skip
+    widths = [0.035, 0.03, 0.11, 0.1, 0.08, 0.06]
+    scale = width / sum(widths)
+    widths = [w * scale for w in widths]
+    header = ["Case", "Rule", "Action", "Site", "For", "Residents"]
+    if not case_rows:
+        y = _paragraph(fig, y, x, width, "None: no business case lies in this ward.", 7.5)
+    while case_rows:
+        y, n = draw_table(fig, y, x=x, widths=widths, header=header, rows=case_rows, size=6.5)
+        case_rows = case_rows[n:]
+        if case_rows:
+            fig = after(fig)
+            y = 0.9
+    sites = "; ".join(
+        f"{_clean(r['name'])} ({_clean(r['category'])})" for _, r in p.sites.iterrows()
+    )
+    y = _heading(fig, y - 0.015, x, f"Sites in the ward ({len(p.sites)})")
+    lines = textwrap.wrap(sites or "None in the register.", _chars(width, 6.5))
+    step = 6.5 * 1.3 / 72 / PAGE[1]
+    while lines:
+        room = max(1, int((y - _BOTTOM) / step))
+        fig.text(x, y, "\n".join(lines[:room]), fontsize=6.5, va="top")
+        lines = lines[room:]
+        if lines:
+            fig = after(fig)
+            y = 0.9
+    return pages
+
+
+def write_ward_profiles(
+    path: str | os.PathLike[str],
+    profiles: Sequence[WardProfile],
+    *,
+    area_name: str,
+    footer: Sequence[str] = (),
+) -> Path:
+    """Write the ward profiles as one PDF, atomically: one A4 landscape page per ward.
+
+    Parameters
+    ----------
+    path
+        Destination ``.pdf``.
+    profiles
+        One :class:`WardProfile` per ward, in the order to print.
+    area_name
+        The area's name, for the headings.
+    footer
+        Lines printed at the foot of every page (network, notes); the sources and
+        licences are added.
+
+    Returns
+    -------
+    Path
+        The file written. A ward whose cases or sites do not fit its page continues on
+        the next page, headed "(continued)".
+    """
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    out = Path(path)
+    lines = [*footer, f"Sources and licences: {settings.attribution}"]
+    meta = {"Title": f"{area_name}: ward profiles", "Creator": "nwm_geo"}
+    with atomic_path(out) as tmp, PdfPages(tmp, metadata=publish_object(meta)) as pdf:
+        for p in profiles:
+            for fig in _ward_pages(p, area_name, lines):
+                pdf.savefig(publish_figure(fig))  # every drawn text masked
+    return out
+
+
+def add_table_sheet(
+    path: str | os.PathLike[str],
+    name: str,
+    *,
+    title: str,
+    table: pd.DataFrame,
+    notes: Sequence[str] = (),
+    position: int | None = None,
+) -> Path:
+    """Add a sheet with a title, notes and one table to a saved workbook, atomically.
+
+    Parameters
+    ----------
+    path
+        The workbook (e.g. ``asset_requirements.xlsx``).
+    name
+        The sheet name (made Excel-safe and unique).
+    title, notes
+        The heading and the lines under it.
+    table
+        The table (its index is written when named).
+    position
+        Where the sheet goes (default: last).
+
+    Returns
+    -------
+    Path
+        The workbook. Call :func:`finish_workbook` afterwards for the print set-up.
+    """
+    out = Path(path)
+    wb = load_workbook(out)
+    ws = wb.create_sheet(sheet_name(name, set(wb.sheetnames)), position)
+    put_cell(ws, 1, 1, title, font=Font(bold=True, size=13))
+    row = 2
+    for line in notes:
+        put_cell(ws, row, 1, line)
+        row += 1
+    head = row + 1
+    write_table(ws, row, "", table)
+    ws.freeze_panes = f"A{head + 1}"
+    ws.print_title_rows = f"{head}:{head}"
+    ws.auto_filter.ref = (
+        f"A{head}:{ws.cell(row=head, column=ws.max_column).column_letter}{ws.max_row}"
+    )
+    save_workbook(wb, out)
+    return out
