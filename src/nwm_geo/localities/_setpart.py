@@ -381,6 +381,7 @@ def _set_search(  # noqa: PLR0913
     start: np.ndarray | None = None,
     memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB,
     stops: list[str] | None = None,
+    limit_s: float = math.inf,
 ) -> _Search:
     """Find an incumbent, then enumerate the band that provably contains the optimum.
 
@@ -400,6 +401,7 @@ def _set_search(  # noqa: PLR0913
             deadline=deadline,
             clock=clock,
             stops=stops,
+            limit_s=limit_s,
         )
         how = "heuristic incumbent"
     if heur is not None:
