@@ -115,7 +115,7 @@ def enumerate_connected_sets(  # noqa: C901
     max_nodes
         Stop (incomplete) after this many search nodes; None for no node budget.
     deadline, clock
-        Stop (incomplete) when ``clock() >= deadline`` (checked every 4096 nodes).
+        Stop (incomplete) when ``clock() >= deadline`` (checked every 512 nodes, from the first).
     verbose
         Show a progress bar over the start units.
 
@@ -170,7 +170,7 @@ def enumerate_connected_sets(  # noqa: C901
         count[0] += 1
         if count[0] > node_cap:
             raise _Stop("search limit")
-        if not count[0] & 4095 and clock is not None and clock() >= deadline:
+        if count[0] & 511 == 1 and clock is not None and clock() >= deadline:
             raise _Stop("time limit")
         accept(mask, sums, totals, label)
         if size >= max_size:

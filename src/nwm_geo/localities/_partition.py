@@ -340,7 +340,10 @@ def partition(  # noqa: PLR0913
         limit_s=limit,
     )
     if search.model is None and search.incumbent is not None and start_labels is None:
-        search = _retry_smaller_band(run, search, max_sets=max_sets, max_nodes=nodes)
+        if run.left() > 0:
+            search = _retry_smaller_band(run, search, max_sets=max_sets, max_nodes=nodes)
+        else:
+            run.stops.append("second enumeration")
     if search.model is not None:
         return _partition_sets(run, search)
     found = search.found
