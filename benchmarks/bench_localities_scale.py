@@ -347,7 +347,8 @@ def run_recom(
             if time.perf_counter() - t0 > budget_s:
                 break
     assert best is not None
-    labels = pd.Series({graph.nodes[n]["code"]: d for n, d in best[1].items()}).reindex(units.index)
+    labels = pd.Series({init.graph.node_data(n)["code"]: d for n, d in best[1].items()})
+    labels = labels.reindex(units.index)
     return {
         "method": (
             f"ReCom optimising the same objective (gerrychain recom proposals, Metropolis "

@@ -13,7 +13,9 @@ Each is run on the machine as it is ("as found") and with a second CPU-bound pro
 (a pure-Python busy loop) running beside it for the whole run ("loaded"). Per run: the
 wall time measured around the process, the ratio to the limit, the time the command
 itself reports for reading the input, whether the wall clock cut the search short (as
-the command's JSON says), the plan's worst deviation and bound. Per case: the median
+the command's JSON says), the plan's worst deviation and bound, and the CPU seconds the
+command got (user + system, its HiGHS children included): on a machine shared with
+other work, CPU seconds over wall seconds shows how much of a core it had. Per case: the median
 and spread of the wall-time ratios over the repeats, and the load average before and
 after. Targets: wall time <= limit x 1.10 (issue 26) and <= limit x 1.10 + reading time
 (issue 20). Writes ``benchmarks/results/time_limit.json`` atomically.
@@ -32,6 +34,7 @@ import json
 import multiprocessing
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -112,9 +115,12 @@ def run_once(path: Path, k: int, limit: float, *, loaded: bool, tmp: Path) -> di
         )
         busy.start()
     load_before = os.getloadavg()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     if busy is not None:
         busy.kill()
         busy.join()
@@ -127,6 +133,8 @@ def run_once(path: Path, k: int, limit: float, *, loaded: bool, tmp: Path) -> di
     return {
         "wall_s": round(wall, 3),
         "wall_over_limit": round(wall / limit, 4),
+        "cpu_s": round(cpu, 3),
+        "cpu_share_of_wall": round(cpu / wall, 3),
         "reading_s": round(reading, 3),
         "startup_s": round(float(phases.get("start-up and imports", 0.0)), 3),
         "phases_s": phases,

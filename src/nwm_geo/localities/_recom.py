@@ -16,6 +16,7 @@ stop (noted in ``stops``).
 
 from __future__ import annotations
 
+import math
 import random
 
 import numpy as np
@@ -24,8 +25,12 @@ from nwm_geo.localities._instance import Clock, _Instance, _plan_key
 
 #: Recombination steps per second of the time limit, at :data:`RECOM_REF_UNITS` merged
 #: units (a step costs about in proportion to the units of the two localities).
-RECOM_STEPS_PER_LIMIT_SECOND: int = 100
+RECOM_STEPS_PER_LIMIT_SECOND: int = 400
 RECOM_REF_UNITS: int = 40
+#: Metropolis temperature on the worst deviation, falling geometrically over the steps
+#: (a worse plan by ``d`` is accepted with probability ``exp(-d / T)``; the best is kept).
+_TEMP0 = 1e-2
+_TEMP1 = 1e-4
 
 
 def recom_steps(limit_s: float, n: int, k: int, share: float) -> int:
@@ -115,7 +120,11 @@ def _recombine(
     clock: Clock,
     stops: list[str] | None = None,
 ) -> np.ndarray:
-    """Run ``steps`` recombination steps from ``labels``; return the best plan found."""
+    """Run ``steps`` recombination steps from ``labels``; return the best plan found.
+
+    A step that makes the plan worse is accepted with the Metropolis rule (never one
+    that breaks a hard rule more), so the chain can leave a local minimum.
+    """
     if inst.pinned or inst.k < 2 or steps <= 0:
         return labels
     rng = random.Random(seed)
@@ -125,6 +134,7 @@ def _recombine(
     sums = np.array([inst.norm[lab == j].sum(axis=0) for j in range(k)])
     counts = [np.array([arr[lab == j].sum() for j in range(k)]) for arr in extra]
     key = _plan_key(inst, sums, counts)
+    best_key, best = key, lab.copy()
     for step in range(steps):
         if step % 16 == 0 and clock() >= deadline:
             if stops is not None:
@@ -158,10 +168,16 @@ def _recombine(
             c[b] = arr[rest].sum()
             new_counts.append(c)
         new_key = _plan_key(inst, new_sums, new_counts)
-        if new_key <= key:
+        temp = _TEMP0 * (_TEMP1 / _TEMP0) ** (step / steps)
+        worse = new_key[1] - key[1]
+        if new_key <= key or (
+            new_key[0] <= key[0] and rng.random() < math.exp(-max(worse, 0.0) / temp)
+        ):
             lab[side_list] = a
             lab[rest] = b
             sums, counts, key = new_sums, new_counts, new_key
-            if key[0] == 0 and key[1] <= inst.lower_bound + 1e-12:
-                break
-    return lab
+            if key < best_key:
+                best_key, best = key, lab.copy()
+                if key[0] == 0 and key[1] <= inst.lower_bound + 1e-12:
+                    break
+    return best
