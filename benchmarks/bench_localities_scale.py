@@ -20,6 +20,7 @@ Run from the project root::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import multiprocessing
 import os
@@ -275,7 +276,8 @@ def run_recom(
     cut within the population band). Acceptance: Metropolis on the worst deviation over
     population and assets (the partitioner's objective), the temperature falling
     geometrically from 1 % to 0.01 % over the budget; the best plan seen is kept. The
-    band is the tightest of ±5, 10, 20, 30, 50 % in which a first plan can be drawn.
+    band is the tightest of ±5, 10, 20, 30, 50 % in which a first plan can be drawn; a
+    pair of districts with no balanced cut is re-drawn (``allow_pair_reselection``).
     """
     import math
 
@@ -284,6 +286,7 @@ def run_recom(
     from gerrychain.constraints import contiguous
     from gerrychain.partition import recursive_tree_part
     from gerrychain.proposals import recom
+    from gerrychain.tree import bipartition_tree
     from gerrychain.updaters import Tally
 
     g = nx.Graph()
@@ -316,7 +319,16 @@ def run_recom(
     state = {"current": _worst_dev(init, means)}
 
     def proposal(p: Partition, *, rng: random.Random | None = None) -> Partition:
-        return recom(p, pop_col="population", pop_target=ideal, epsilon=band, rng=rng)
+        return recom(
+            p,
+            pop_col="population",
+            pop_target=ideal,
+            epsilon=band,
+            bipartition_tree_fn=functools.partial(
+                bipartition_tree, allow_pair_reselection=True, warn_attempts=10**9
+            ),
+            rng=rng,
+        )
 
     def accept(p: Partition) -> bool:
         frac = min((time.perf_counter() - t0) / budget_s, 1.0)

@@ -58,7 +58,7 @@ SCANS_PER_LIMIT_SECOND = 5_000
 MOVES_PER_LIMIT_SECOND = 10_000
 #: Share of the time limit the recombination steps after the annealing are sized for
 #: (a count of steps, see :func:`~nwm_geo.localities._recom.recom_steps`).
-RECOM_SHARE = 0.25
+RECOM_SHARE = 0.1
 
 
 def _scan_budget(limit_s: float) -> float:

@@ -470,7 +470,7 @@ def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
         proven = True
     # the tie-break: no start, so its answer among equal cuts does not depend on the
     # incumbent (it is the same model whatever band was enumerated)
-    res2 = None
+    res2, skipped = None, ""
     if sum(1 for _, d in model.sets if d <= zval + _EPS) <= TIEBREAK_MAX_COLUMNS:
         res2, chosen2 = model.solve(
             stage=2,
@@ -482,12 +482,12 @@ def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
         if res2.state in ("optimal", "feasible") and len(chosen2) == inst.k:
             labels = _labels_from_masks(inst.n, chosen2)
     else:
-        run.stops.append("tie-break skipped (too many sets)")
+        skipped = "; tie-break skipped (too many sets)"
     note = "; time limit cut short: " + ", ".join(dict.fromkeys(run.stops)) if run.stops else ""
     desc = (
         f"sets: {len(model.sets):,} connected sets with deviation <= {search.found.upper:.4%} "
         f"({search.how}){steps}; set-partitioning MIP (HiGHS, started from the best plan) "
-        f"if unproven, then lexicographic cut minimisation{note}"
+        f"if unproven, then lexicographic cut minimisation{skipped}{note}"
     )
     return _make_plan(
         run.wards,

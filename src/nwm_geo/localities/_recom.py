@@ -27,6 +27,8 @@ from nwm_geo.localities._instance import Clock, _Instance, _plan_key
 #: units (a step costs about in proportion to the units of the two localities).
 RECOM_STEPS_PER_LIMIT_SECOND: int = 400
 RECOM_REF_UNITS: int = 40
+#: At most this many steps per unit (small maps are proven by the exact methods).
+RECOM_STEPS_PER_UNIT: int = 20
 #: Metropolis temperature on the worst deviation, falling geometrically over the steps
 #: (a worse plan by ``d`` is accepted with probability ``exp(-d / T)``; the best is kept).
 _TEMP0 = 1e-2
@@ -37,7 +39,9 @@ def recom_steps(limit_s: float, n: int, k: int, share: float) -> int:
     """Return the steps for ``share`` of a ``limit_s`` limit, ``n`` units, ``k`` localities."""
     merged = max(2 * n / max(k, 1), 1.0)
     scale = min(1.0, RECOM_REF_UNITS / merged)
-    return int(share * limit_s * RECOM_STEPS_PER_LIMIT_SECOND * scale)
+    return min(
+        int(share * limit_s * RECOM_STEPS_PER_LIMIT_SECOND * scale), RECOM_STEPS_PER_UNIT * n
+    )
 
 
 def _find(parent: dict[int, int], a: int) -> int:
