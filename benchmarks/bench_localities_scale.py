@@ -2,19 +2,27 @@
 
 Not a test. Instances: Luton wards (20) and LSOAs 2021 (125) with connected subsets of
 40 and 70 LSOAs; synthetic Voronoi maps (labelled synthetic: random points, random
-populations and asset counts) of 40, 70 and 100 units; Rutland wards and LSOAs. For
-k = 3, 5, 7, 10 each instance is solved by ``partition`` (one child process per run, so
-peak memory is measured per run) and by gerrychain ReCom and spopt AZP / SKATER, every
-plan scored with our objective (worst relative deviation from the mean over
-population and assets). Per run: wall time, peak memory, status, worst deviation, the
-proven lower bound and the gap, and whether each target of issue 13 is met (and by how
-much it misses when not). Writes ``benchmarks/results/localities_scale.json``
-atomically after every instance, so a partial run still leaves what completed.
+populations and asset counts) of 40, 60, 70, 100 and 150 units; Rutland wards and
+LSOAs. For k = 3, 5, 8, 10 each instance is solved by ``partition`` (one child process
+per run, so peak memory is measured per run), then, at EQUAL wall time (our median wall
+time on the instance), by a ReCom chain that optimises the SAME objective (gerrychain
+recom proposals, Metropolis acceptance on the worst deviation over population and
+assets, best plan kept; one seed per repeat, best seed reported with the spread) and by
+spopt AZP / SKATER; every plan is scored with our objective. Per run: wall time, peak
+memory, status, worst deviation, the proven lower bound and the gap, the load average,
+and whether each target of issues 13 and 26 is met (and by how much it misses when
+not). Ours is repeated ``--repeats`` times (median wall time, spread of wall time and
+worst deviation, whether every repeat gave the same plan). Writes
+``benchmarks/results/localities_scale.json`` atomically after every instance, so a
+partial run still leaves what completed.
 
 Run from the project root::
 
-    python benchmarks/bench_localities_scale.py [--time-limit 60] [--recom-steps 500]
-        [--only luton_lsoa_40] [--k 3 5] [--no-peers]
+    python benchmarks/bench_localities_scale.py [--time-limit 60] [--repeats 5]
+        [--only luton_lsoa_40] [--k 3 5] [--no-peers] [--quick]
+
+``--quick``: synthetic maps of 40, 60 and 100 units, k = 5 and 10, 20 s, one repeat
+(about 10 minutes).
 """
 
 from __future__ import annotations
