@@ -180,11 +180,12 @@ def partition(  # noqa: PLR0913
         A precomputed :func:`ward_adjacency` table.
     seed
         Seed of the warm-start heuristic. The heuristic does a fixed amount of work
-        (restarts and annealing moves, not seconds), so a seed gives the same plan on
-        every run as long as no stage is stopped by ``time_limit_s``. When one is (a MIP
-        stage: ``proven_optimal`` or ``tiebreak_proven`` is False; the heuristic's
-        safety stop: ``method`` says "time limit cut short"), the plan depends on how
-        far the run got and may differ between runs.
+        (restarts, unit scans, annealing moves and recombination steps, counted and
+        sized from the time limit, not timed), so a seed and a limit give the same plan
+        on every machine as long as no stage is stopped by the clock. When one is (a
+        MIP stage: ``proven_optimal`` or ``tiebreak_proven`` is False; a safety stop:
+        the plan's ``time_limit_stops`` names it and ``method`` says "time limit cut
+        short"), the plan depends on how far the run got and may differ between runs.
     max_sets
         The enumeration keeps at most this many sets (and at most what fits in
         ``memory_limit_mb``); past it, the flow MIP is used.
