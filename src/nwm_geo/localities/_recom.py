@@ -28,7 +28,7 @@ from nwm_geo.localities._instance import Clock, _Instance, _plan_key
 RECOM_STEPS_PER_LIMIT_SECOND: int = 400
 RECOM_REF_UNITS: int = 40
 #: At most this many steps per unit (small maps are proven by the exact methods).
-RECOM_STEPS_PER_UNIT: int = 20
+RECOM_STEPS_PER_UNIT: int = 60
 #: Metropolis temperature on the worst deviation, falling geometrically over the steps
 #: (a worse plan by ``d`` is accepted with probability ``exp(-d / T)``; the best is kept).
 _TEMP0 = 1e-2
