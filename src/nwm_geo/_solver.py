@@ -20,8 +20,9 @@ import multiprocessing
 import os
 import sys
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import highspy
@@ -32,6 +33,7 @@ from nwm_geo._errors import SolverError
 
 __all__ = [
     "ArrayModel",
+    "Deadline",
     "SolveState",
     "SolveStatus",
     "WarmStartHiGHS",
@@ -53,6 +55,120 @@ PROOF_TOL: float = 1e-6
 #: limit; the child process that runs it is killed when all of them have passed. HiGHS
 #: checks its limit only between presolve passes, so on large models it overshoots.
 ISOLATED_HIGHS_SHARE: float = 0.85
+
+
+def _seconds_since_process_start() -> float:
+    """Seconds since this process started (Linux ``/proc``); 0.0 where unknown."""
+    try:
+        with open("/proc/self/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        with open("/proc/uptime") as fh:
+            uptime = float(fh.read().split()[0])
+        started = int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: starttime
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return max(uptime - started, 0.0)
+
+
+@dataclass
+class Deadline:
+    """One time budget for a whole command: every phase draws on it.
+
+    Made once, when the command starts (before reading its input), and passed down to
+    every phase (reading, adjacency, enumeration, heuristic, MIP, summary, writing), so
+    the phases share one limit instead of each getting its own. Search effort inside
+    the phases is counted in work units (moves, search nodes), sized from ``limit_s``
+    and not from the clock, so a seed gives the same result on every machine; the
+    clock is only read to stop a phase that would overrun, and each such stop is noted
+    in :attr:`stops` (the output then says that the wall clock cut the search short).
+
+    Parameters
+    ----------
+    limit_s
+        Seconds for the whole command.
+    clock
+        Seconds; default ``time.perf_counter``. Tests inject a fake clock.
+
+    Attributes
+    ----------
+    start
+        ``clock()`` when the budget was made.
+    at
+        ``start + limit_s``: the deadline, in ``clock`` seconds.
+    stops
+        The phases the wall clock cut short, in words, in order.
+    phases
+        Seconds spent per named phase (see :meth:`phase`).
+    """
+
+    limit_s: float
+    clock: Callable[[], float] = time.perf_counter
+    start: float = field(init=False)
+    at: float = field(init=False)
+    stops: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.start = self.clock()
+        self.at = self.start + float(self.limit_s)
+
+    def left(self) -> float:
+        """Seconds left (negative once the deadline has passed)."""
+        return self.at - self.clock()
+
+    def elapsed(self) -> float:
+        """Seconds since the budget was made."""
+        return self.clock() - self.start
+
+    def expired(self) -> bool:
+        """Return True once the deadline has passed."""
+        return self.clock() >= self.at
+
+    def stop(self, what: str) -> None:
+        """Note that the wall clock cut ``what`` short (each phase noted once)."""
+        if what not in self.stops:
+            self.stops.append(what)
+
+    @property
+    def cut_short(self) -> bool:
+        """True if the wall clock cut any phase short."""
+        return bool(self.stops)
+
+    @classmethod
+    def from_process_start(cls, limit_s: float) -> Deadline:
+        """Return a budget that began when this process started, so start-up counts too.
+
+        A command's wall time includes Python's start and its imports, before any
+        code of the command runs; on Linux they are read from ``/proc`` and taken off
+        the budget (elsewhere the budget starts now).
+        """
+        dl = cls(limit_s)
+        ago = _seconds_since_process_start()
+        dl.start -= ago
+        dl.at -= ago
+        dl.phases["start-up and imports"] = ago
+        return dl
+
+    def share(self, fraction: float) -> Deadline:
+        """Return a budget of ``fraction`` of the limit from now, ending no later.
+
+        Its work counts are sized from ``fraction * limit_s`` (not from the seconds
+        left, which depend on the machine); its notes and phases are this budget's.
+        """
+        sub = Deadline(fraction * self.limit_s, self.clock)
+        sub.at = min(sub.at, self.at)
+        sub.stops = self.stops
+        sub.phases = self.phases
+        return sub
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Time the ``with`` block as phase ``name`` (added to :attr:`phases`)."""
+        t0 = self.clock()
+        try:
+            yield
+        finally:
+            self.phases[name] = self.phases.get(name, 0.0) + self.clock() - t0
 
 
 @dataclass(frozen=True)

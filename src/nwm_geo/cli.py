@@ -452,7 +452,7 @@ def _cmd_partition(args: argparse.Namespace) -> None:
     import time
 
     from nwm_geo import _publish, localities
-    from nwm_geo._io import atomic_path
+    from nwm_geo._solver import Deadline
 
     if args.k is None:
         raise _UsageError("the following argument is required: -k/--localities")
@@ -467,29 +467,60 @@ def _cmd_partition(args: argparse.Namespace) -> None:
         raise NwmGeoError(f"--time-limit must be positive, got {args.time_limit}")
     if not 0 < args.tolerance < 100:
         raise NwmGeoError(f"--tolerance must be between 0 and 100 (%), got {args.tolerance}")
-    units = localities.read_units(
-        args.units_file,
-        id_column=args.id_column,
-        population_column=args.population_column,
-        balance_columns=args.balance_column,
-        k=args.k,
-        layer=args.layer,
-    )
+    # one budget for the whole command: reading, adjacency, search, summary, writing
+    if getattr(args, "whole_process", False):
+        budget = Deadline.from_process_start(args.time_limit)
+    else:  # called from Python (main([...])): the budget starts now
+        budget = Deadline(args.time_limit)
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    with budget.phase("reading"):
+        units = localities.read_units(
+            args.units_file,
+            id_column=args.id_column,
+            population_column=args.population_column,
+            balance_columns=args.balance_column,
+            k=args.k,
+            layer=args.layer,
+        )
     _publish.check_ids(units.index, where=f"{args.units_file}, column {args.id_column!r}")
     for note in units.attrs.get("repaired", []):
         print(f"{args.units_file}: repaired an invalid polygon with make_valid: {note}")
     measures = ["population", *args.balance_column]
-    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     plan = localities.partition(
         units,
         k=args.k,
         measures=measures,
         k_range=(2, max(args.k, len(units))),
-        time_limit_s=args.time_limit,
+        time_limit_s=budget,
         verbose=not args.quiet,  # the solver's log, by line: fine in a log file too
         objective=args.objective,
         tolerance=args.tolerance / 100 if args.objective == "compact" else None,
     )
+    with budget.phase("summary and writing"):
+        summary, wording = _write_partition(args, units, plan, measures, started, budget)
+    print(f"{plan.status}; worst deviation {plan.objective:.2%}, lower bound {plan.bound:.2%}")
+    for line in wording:
+        print(f"  {line}")
+    if plan.time_limit_reached:
+        print("  the time limit cut the search short: " + ", ".join(plan.time_limit_stops))
+    print(f"wrote {args.out} and {summary} in {budget.elapsed():.1f} s (limit {args.time_limit} s)")
+
+
+def _write_partition(
+    args: argparse.Namespace,
+    units: Any,
+    plan: Any,
+    measures: list[str],
+    started: str,
+    budget: Any,
+) -> tuple[Path, list[str]]:
+    """Write the plan CSV and its JSON summary as one generation.
+
+    Returns the JSON path and the plan's wording lines.
+    """
+    from nwm_geo import _publish, localities
+    from nwm_geo._io import atomic_path
+
     table = units[measures].copy()
     table.insert(0, "locality", plan.assignment)
     table.index.name = args.id_column
@@ -512,14 +543,20 @@ def _cmd_partition(args: argparse.Namespace) -> None:
         "nwm_geo": _version(),
         **localities.plan_record(plan, units, measures=measures),
     }
+    record["time_limit"] = {
+        "limit_s": args.time_limit,
+        "covers": "the whole command: reading, adjacency, search, MIP, summary, writing",
+        "seconds_by_phase_before_writing": {k: round(v, 3) for k, v in budget.phases.items()},
+        "elapsed_before_writing_s": round(budget.elapsed(), 3),
+        "cut_short_by_wall_clock": plan.time_limit_reached,
+        "phases_cut_short": list(plan.time_limit_stops),
+    }
+    summary = Path(args.summary or args.out.with_suffix(".json"))
     # both files are staged and replace their targets only when both are written
     with atomic_path(args.out) as csv_tmp, atomic_path(summary) as json_tmp:
         _publish.write_csv(table, csv_tmp)
         _publish.write_json(json_tmp, record, indent=2, end="")
-    print(f"{plan.status}; worst deviation {plan.objective:.2%}, lower bound {plan.bound:.2%}")
-    for line in record["wording"]:  # type: ignore[attr-defined]
-        print(f"  {line}")
-    print(f"wrote {args.out} and {summary}")
+    return summary, list(record["wording"])  # type: ignore[call-overload]
 
 
 def _version() -> str:
@@ -601,6 +638,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = _parser()
     args = parser.parse_args(argv)
+    # on the real command line the process is the command: its start-up counts too
+    args.whole_process = argv is None
     if args.shared_data:
         os.environ["NWM_GEO_SHARED_DATA"] = args.shared_data
     if args.project_dir:

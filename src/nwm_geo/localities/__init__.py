@@ -19,6 +19,7 @@ is described in plain words in ``docs/localities.md``.
 
 from __future__ import annotations
 
+from nwm_geo._solver import Deadline
 from nwm_geo.localities._alternatives import alternatives
 from nwm_geo.localities._hubs import (
     HubFrontier,
@@ -51,6 +52,7 @@ __all__ = [
     "DEFAULT_K_RANGE",
     "SETS_MAX_UNITS",
     "Alternatives",
+    "Deadline",
     "HubFrontier",
     "HubPlan",
     "HubRules",

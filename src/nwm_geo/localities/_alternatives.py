@@ -15,7 +15,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pulp
-from scipy.optimize import linear_sum_assignment
 from tqdm.auto import tqdm
 
 from nwm_geo._checks import checks_crs
@@ -56,6 +55,8 @@ def _match_labels(ref: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
     overlap = np.zeros((k, k))
     for a, b in zip(ref, other, strict=True):
         overlap[a, b] += 1
+    from scipy.optimize import linear_sum_assignment  # lazy: 0.3 CPU-s to import
+
     rows, cols = linear_sum_assignment(-overlap)
     mapping = {int(c): int(r) for r, c in zip(rows, cols, strict=True)}
     return np.array([mapping[int(b)] for b in other])

@@ -25,7 +25,13 @@ from tqdm.auto import tqdm
 
 from nwm_geo.localities._instance import Clock, _Instance
 
-__all__ = ["BYTES_PER_SET", "SetEnumeration", "enumerate_connected_sets", "max_sets_for_memory"]
+__all__ = [
+    "BYTES_PER_SET",
+    "SetEnumeration",
+    "enumerate_connected_sets",
+    "max_sets_for_memory",
+    "node_budget",
+]
 
 #: Memory per kept set in the set-partitioning model (the Python list, the PuLP column
 #: and HiGHS's copy), measured on the 40- and 70-unit benchmark maps and rounded up.
@@ -34,6 +40,17 @@ BYTES_PER_SET: int = 4096
 #: Search nodes visited per second by the enumeration on the benchmark machine (about),
 #: used only to size the default node budget from the time limit.
 NODES_PER_SECOND: int = 150_000
+
+
+#: Units of the maps :data:`NODES_PER_SECOND` was measured on; a node costs about in
+#: proportion to the number of units above it (bitmasks over all units), so the node
+#: budget is scaled down by ``NODES_REF_UNITS / n`` on larger maps.
+NODES_REF_UNITS: int = 100
+
+
+def node_budget(limit_s: float, n: int, share: float) -> int:
+    """Search nodes for ``share`` of a ``limit_s`` time limit on ``n`` units (a count)."""
+    return int(share * limit_s * NODES_PER_SECOND * min(1.0, NODES_REF_UNITS / max(n, 1)))
 
 
 def max_sets_for_memory(memory_limit_mb: float) -> int:
@@ -98,7 +115,7 @@ def enumerate_connected_sets(  # noqa: C901
     max_nodes
         Stop (incomplete) after this many search nodes; None for no node budget.
     deadline, clock
-        Stop (incomplete) when ``clock() >= deadline`` (checked every 4096 nodes).
+        Stop (incomplete) when ``clock() >= deadline`` (checked every 512 nodes, from the first).
     verbose
         Show a progress bar over the start units.
 
@@ -153,7 +170,7 @@ def enumerate_connected_sets(  # noqa: C901
         count[0] += 1
         if count[0] > node_cap:
             raise _Stop("search limit")
-        if not count[0] & 4095 and clock is not None and clock() >= deadline:
+        if count[0] & 511 == 1 and clock is not None and clock() >= deadline:
             raise _Stop("time limit")
         accept(mask, sums, totals, label)
         if size >= max_size:

@@ -9,28 +9,40 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pulp
 
 from nwm_geo._errors import InfeasiblePartitionError, SolverError
-from nwm_geo.localities._heuristic import _anneal, _compact_moves
+from nwm_geo._solver import SolveState
+from nwm_geo.localities._heuristic import _anneal, _compact_moves, _moves
 from nwm_geo.localities._instance import _EPS, Clock, _Instance, _zvalue
 from nwm_geo.localities._mip import _known, _Result, _run
 
+#: The flow MIP is built only when it has at most this many variables per second of
+#: the whole command's time limit (a count, so the choice does not depend on the
+#: machine): PuLP builds about 20,000 variables a second, and HiGHS makes no progress on
+#: a larger model within the same time. 2,000 units with k = 5 (about 59,000
+#: variables) need a limit of 30 s or more.
+FLOW_VARS_PER_LIMIT_SECOND: int = 2_000
 
-def _solve_flow(  # noqa: C901
-    inst: _Instance,
-    *,
-    start_labels: np.ndarray | None,
-    solver: pulp.LpSolver | None,
-    deadline: float,
-    clock: Clock,
-    verbose: bool,
-    stops: list[str] | None = None,
-) -> tuple[np.ndarray, _Result, bool, str]:
-    """Solve the assignment MIP with single-commodity flow contiguity and a tie-break."""
+
+def flow_model_size(inst: _Instance) -> int:
+    """Variables of the flow MIP: ``x``, ``r`` per unit and locality, a flow per arc."""
+    return 2 * inst.n * inst.k + 2 * len(inst.edges) * inst.k + 1
+
+
+@dataclass
+class _FlowModel:
+    prob: pulp.LpProblem
+    x: dict[tuple[int, int], pulp.LpVariable]
+    z: pulp.LpVariable
+
+
+def _build_flow(inst: _Instance, *, deadline: float, clock: Clock) -> _FlowModel | None:
+    """Build the flow MIP; None if ``deadline`` passes while building (checked per unit)."""
     n, k = inst.n, inst.k
     big_m = n - k + 1
     prob = pulp.LpProblem("localities_flow", pulp.LpMinimize)
@@ -57,7 +69,9 @@ def _solve_flow(  # noqa: C901
                 prob += x[i, j] == 0
     inflow: dict[tuple[int, int], list[Any]] = {}
     outflow: dict[tuple[int, int], list[Any]] = {}
-    for a, b in arcs:
+    for t, (a, b) in enumerate(arcs):
+        if t % 256 == 0 and clock() >= deadline:
+            return None
         for j in range(k):
             var = f[a, b, j]
             outflow.setdefault((a, j), []).append(var)
@@ -65,6 +79,8 @@ def _solve_flow(  # noqa: C901
             prob += var <= big_m * x[a, j]
             prob += var <= big_m * x[b, j]
     for j in range(k):
+        if clock() >= deadline:
+            return None
         prob += pulp.lpSum(r[i, j] for i in range(n)) == 1
         for i in range(n):
             prob += r[i, j] <= x[i, j]
@@ -83,13 +99,65 @@ def _solve_flow(  # noqa: C901
                 prob += bexpr <= bound.high
             if math.isfinite(bound.low):
                 prob += bexpr >= bound.low
+    return _FlowModel(prob, x, z)
 
+
+def _solve_flow(
+    inst: _Instance,
+    *,
+    start_labels: np.ndarray | None,
+    solver: pulp.LpSolver | None,
+    deadline: float,
+    clock: Clock,
+    verbose: bool,
+    stops: list[str] | None = None,
+    limit_s: float = math.inf,
+) -> tuple[np.ndarray, _Result, bool, str]:
+    """Solve the assignment MIP with single-commodity flow contiguity and a tie-break.
+
+    The model is not built when it is larger than :data:`FLOW_VARS_PER_LIMIT_SECOND`
+    per second of ``limit_s`` allows (the start plan is then kept, with the integrality
+    bound), nor when the start already reaches the integrality bound (only the
+    compactness stages run then).
+    """
+    n, k = inst.n, inst.k
+    t_total = deadline - clock()
+    reached = start_labels is not None and _zvalue(inst, start_labels) <= inst.lower_bound + 1e-12
+    too_large = flow_model_size(inst) > FLOW_VARS_PER_LIMIT_SECOND * limit_s
+    if too_large and start_labels is not None:
+        kept = _compact_anneal(inst, start_labels, deadline, clock, stops, limit_s)
+        zval = _zvalue(inst, kept)
+        state: SolveState = "optimal" if reached else "feasible"
+        res1 = _known(state, zval, inst.lower_bound, "flow MIP too large for the time limit")
+        return (
+            kept,
+            res1,
+            False,
+            (
+                f"flow MIP not built ({flow_model_size(inst):,} variables, more than "
+                f"{FLOW_VARS_PER_LIMIT_SECOND:,} per second of the time limit); compactness by "
+                "annealing only"
+            ),
+        )
+    model = _build_flow(inst, deadline=clock() + 0.5 * t_total, clock=clock)
+    if model is None:
+        if stops is not None:
+            stops.append("flow MIP building")
+        if start_labels is None:
+            raise SolverError("no feasible plan found within the time limit")
+        zval = _zvalue(inst, start_labels)
+        built_state: SolveState = "optimal" if reached else "feasible"
+        res1 = _known(built_state, zval, inst.lower_bound, "flow MIP not built in time")
+        return start_labels, res1, False, "flow MIP not built in time"
+    prob, x, z = model.prob, model.x, model.z
+    labels: np.ndarray | None
     start: dict[str, float] = {}
     if start_labels is not None:
         start = _flow_start(inst, _symmetric(inst, start_labels))
     t_total = deadline - clock()
-    if start_labels is not None and _zvalue(inst, start_labels) <= inst.lower_bound + 1e-12:
+    if reached:
         # the heuristic reached the integrality lower bound: optimal without a MIP
+        assert start_labels is not None
         zval = _zvalue(inst, start_labels)
         res1 = _known("optimal", zval, zval, "heuristic reached the integrality lower bound")
         labels = start_labels
@@ -111,17 +179,7 @@ def _solve_flow(  # noqa: C901
         if start_labels is not None and _zvalue(inst, start_labels) < _zvalue(inst, labels):
             labels = start_labels  # the MIP's plan is worse than its start: keep the start
     # heuristic compactness first (keeps every deviation <= z), then the exact stage 2
-    zcap = _zvalue(inst, labels) + 1e-12
-    labels = _anneal(
-        inst,
-        labels,
-        iters=_compact_moves(n),
-        seed=0,
-        compact_cap=zcap,
-        deadline=clock() + min(0.5 * (deadline - clock()), 0.4 * n),
-        clock=clock,
-        stops=stops,
-    )
+    labels = _compact_anneal(inst, labels, deadline, clock, stops, limit_s)
     # stage 2: keep z <= found value, minimise the cut
     y = {e: pulp.LpVariable(f"y_{e}", lowBound=0, upBound=1) for e in range(len(inst.edges))}
     for e, (a, b, _) in enumerate(inst.edges):
@@ -139,6 +197,32 @@ def _solve_flow(  # noqa: C901
         labels = np.array(_argmax_labels(res2.values, n, k))
     note = "compactness tie-break " + ("proven" if tiebreak else "not proven (time)")
     return labels, res1, tiebreak, note
+
+
+def _compact_anneal(
+    inst: _Instance,
+    labels: np.ndarray,
+    deadline: float,
+    clock: Clock,
+    stops: list[str] | None,
+    limit_s: float,
+) -> np.ndarray:
+    """Shorten the boundary by annealing, every deviation kept <= the plan's worst.
+
+    A fixed number of moves (capped from ``limit_s``); half the time left is a safety
+    stop.
+    """
+    zcap = _zvalue(inst, labels) + 1e-12
+    return _anneal(
+        inst,
+        labels,
+        iters=_moves(_compact_moves(inst.n), limit_s),
+        seed=0,
+        compact_cap=zcap,
+        deadline=clock() + 0.5 * (deadline - clock()),
+        clock=clock,
+        stops=stops,
+    )
 
 
 def _symmetric(inst: _Instance, labels: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ method shares: a plan's worst deviation, its boundary cut and its rule violation
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from nwm_geo._checks import checks_crs
@@ -92,20 +94,23 @@ def ward_adjacency(
             "ward_adjacency needs a metric CRS (e.g. EPSG:27700), got a geographic one"
         )
     threshold = 10.0 * snap_m if min_shared_m is None else float(min_shared_m)
-    geoms = list(wards.geometry.values)
+    geoms = np.asarray(wards.geometry.values, dtype=object)
     codes = list(wards.index)
-    bounds = [g.boundary for g in geoms]
-    buffers = [g.buffer(snap_m) for g in geoms]
-    left, right = wards.sindex.query(wards.geometry.buffer(snap_m), predicate="intersects")
-    rows: list[tuple[Any, Any, float]] = []
-    for i, j in zip(left.tolist(), right.tolist(), strict=True):
-        if i >= j:
-            continue
-        shared = 0.5 * (
-            bounds[i].intersection(buffers[j]).length + bounds[j].intersection(buffers[i]).length
-        )
-        if shared > threshold:
-            rows.append((codes[i], codes[j], float(shared)))
+    bounds = shapely.boundary(geoms)
+    buffers = shapely.buffer(geoms, snap_m)
+    left, right = wards.sindex.query(buffers, predicate="intersects")
+    keep = left < right
+    left, right = left[keep], right[keep]
+    # vectorised over all candidate pairs (shapely 2): the same lengths as a loop
+    shared = 0.5 * (
+        shapely.length(shapely.intersection(bounds[left], buffers[right]))
+        + shapely.length(shapely.intersection(bounds[right], buffers[left]))
+    )
+    rows: list[tuple[Any, Any, float]] = [
+        (codes[i], codes[j], float(sh))
+        for i, j, sh in zip(left.tolist(), right.tolist(), shared.tolist(), strict=True)
+        if sh > threshold
+    ]
     return pd.DataFrame(rows, columns=["ward_a", "ward_b", "shared_m"])
 
 
@@ -228,8 +233,31 @@ def _violation(inst: _Instance, labels: np.ndarray) -> float:
 
 
 def _connected_without(inst: _Instance, members: set[int], drop: int) -> bool:
-    """Return whether ``members`` without ``drop`` is non-empty and connected."""
-    return _connected(inst, members - {drop})
+    """Return whether ``members`` (connected) without ``drop`` is non-empty and connected.
+
+    ``members`` must be connected: then the rest is connected exactly when the
+    neighbours of ``drop`` inside it reach one another without ``drop``, so the search
+    stops as soon as it has met them all (usually after a few units, not the whole
+    locality).
+    """
+    if len(members) <= 1:
+        return False
+    targets = {v for v in inst.adj[drop] if v in members}
+    if len(targets) <= 1:
+        return bool(targets)
+    start = targets.pop()
+    seen = {start, drop}
+    queue = deque([start])
+    while queue:  # breadth first: the other neighbours are usually a step or two away
+        u = queue.popleft()
+        for v in inst.adj[u]:
+            if v in members and v not in seen:
+                seen.add(v)
+                targets.discard(v)
+                if not targets:
+                    return True
+                queue.append(v)
+    return False
 
 
 def _connected(inst: _Instance, rest: set[int]) -> bool:

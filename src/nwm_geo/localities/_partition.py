@@ -19,12 +19,13 @@ import pulp
 
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError
+from nwm_geo._solver import Deadline
 from nwm_geo.localities._bisect import bisect_band
 from nwm_geo.localities._compact import _compact
 from nwm_geo.localities._enumerate import (
-    NODES_PER_SECOND,
     enumerate_connected_sets,
     max_sets_for_memory,
+    node_budget,
 )
 from nwm_geo.localities._flow import _solve_flow
 from nwm_geo.localities._heuristic import _balance_moves, _incumbent, _polish
@@ -36,6 +37,7 @@ from nwm_geo.localities._instance import (
     _labels_from_plan,
     _prepare,
     _zvalue,
+    ward_adjacency,
 )
 from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB
 from nwm_geo.localities._plan import LocalityPlan, _make_plan
@@ -54,8 +56,16 @@ SETS_MAX_UNITS: int = 40
 #: :data:`~nwm_geo.localities._enumerate.NODES_PER_SECOND`); a count, not a clock.
 ENUMERATION_SHARE: float = 0.2
 
-#: Seconds kept back from every solver call to build the plan and its summary.
+#: Seconds kept back from every solver call to build the plan and its summary (and,
+#: for a command, to write it): this much, plus :data:`_MARGIN_PER_UNIT_S` per unit.
 _MARGIN_S = 0.5
+_MARGIN_PER_UNIT_S = 0.0005
+
+
+def _margin(n: int) -> float:
+    """Seconds kept back at the end for ``n`` units (0.5 s, 1.5 s at 2,000 units)."""
+    return _MARGIN_S + _MARGIN_PER_UNIT_S * n
+
 
 #: Search nodes per step of the band bisection (a count, not seconds).
 BISECT_NODES_PER_STEP: int = 200_000
@@ -117,7 +127,7 @@ def partition(  # noqa: PLR0913
     category_floors: Mapping[str, int] | None = None,
     pins: Mapping[str, str | int] | None = None,
     k_range: tuple[int, int] | None = None,
-    time_limit_s: float = 60,
+    time_limit_s: float | Deadline = 60,
     solver: pulp.LpSolver | None = None,
     verbose: bool = False,
     method: Method = "auto",
@@ -151,9 +161,13 @@ def partition(  # noqa: PLR0913
         ``rules=`` (e.g. ``category_floors={"Library": 1}``). Not together with
         ``rules=``.
     time_limit_s
-        Budget for the whole call, in seconds of ``clock``. Solver calls run in a child
-        process killed at the deadline (real seconds), so HiGHS's presolve cannot
-        overrun it.
+        Budget for the whole call, in seconds of ``clock``; or a
+        :class:`~nwm_geo._solver.Deadline` made earlier (e.g. by a command before it
+        read its input), whose remaining time, clock and notes this call shares, so
+        one limit covers reading, adjacency, search, MIP and summary. Search effort is
+        sized from the limit in work units (moves, search nodes, model size), not read
+        from the clock. Solver calls run in a child process killed at the deadline
+        (real seconds), so HiGHS's presolve cannot overrun it.
     solver
         A PuLP solver; default HiGHS (highspy) with a zero relative gap, see
         :func:`nwm_geo._solver.default_solver`. With a non-HiGHS solver the proof
@@ -168,11 +182,12 @@ def partition(  # noqa: PLR0913
         A precomputed :func:`ward_adjacency` table.
     seed
         Seed of the warm-start heuristic. The heuristic does a fixed amount of work
-        (restarts and annealing moves, not seconds), so a seed gives the same plan on
-        every run as long as no stage is stopped by ``time_limit_s``. When one is (a MIP
-        stage: ``proven_optimal`` or ``tiebreak_proven`` is False; the heuristic's
-        safety stop: ``method`` says "time limit cut short"), the plan depends on how
-        far the run got and may differ between runs.
+        (restarts, unit scans, annealing moves and recombination steps, counted and
+        sized from the time limit, not timed), so a seed and a limit give the same plan
+        on every machine as long as no stage is stopped by the clock. When one is (a
+        MIP stage: ``proven_optimal`` or ``tiebreak_proven`` is False; a safety stop:
+        the plan's ``time_limit_stops`` names it and ``method`` says "time limit cut
+        short"), the plan depends on how far the run got and may differ between runs.
     max_sets
         The enumeration keeps at most this many sets (and at most what fits in
         ``memory_limit_mb``); past it, the flow MIP is used.
@@ -182,7 +197,8 @@ def partition(  # noqa: PLR0913
         depend on the start unless the time limit stops a stage.
     clock
         Seconds, for the time limit and ``runtime_s``; default ``time.perf_counter``.
-        Tests inject a fake clock to force a time-limit stop without waiting.
+        Tests inject a fake clock to force a time-limit stop without waiting. Ignored
+        when ``time_limit_s`` is a ``Deadline`` (its own clock counts).
     memory_limit_mb
         Memory budget: it caps the enumeration (about 4 KiB per set in the model) and
         the address space each solver child process may add.
@@ -224,8 +240,11 @@ def partition(  # noqa: PLR0913
     >>> plan.assignment.value_counts().tolist()
     [2, 2]
     """
-    t0 = clock()
-    deadline = t0 + time_limit_s
+    budget = (
+        time_limit_s if isinstance(time_limit_s, Deadline) else Deadline(float(time_limit_s), clock)
+    )
+    t0, deadline, clock = budget.start, budget.at, budget.clock
+    limit = float(budget.limit_s)
     if method not in ("auto", "sets", "flow"):
         raise NwmGeoError(f"method must be 'auto', 'sets' or 'flow', got {method!r}")
     if objective not in ("balance", "compact"):
@@ -235,6 +254,9 @@ def partition(  # noqa: PLR0913
             raise NwmGeoError(
                 f"objective='compact' needs a tolerance in (0, 1), e.g. 0.05; got {tolerance!r}"
             )
+        if adjacency is None:  # once, for both stages
+            with budget.phase("adjacency and rules"):
+                adjacency = ward_adjacency(wards)
         balanced = partition(
             wards,
             k=k,
@@ -245,7 +267,7 @@ def partition(  # noqa: PLR0913
             category_floors=category_floors,
             pins=pins,
             k_range=k_range,
-            time_limit_s=0.4 * time_limit_s,
+            time_limit_s=budget.share(0.4),
             solver=solver,
             verbose=verbose,
             method=method,
@@ -275,26 +297,28 @@ def partition(  # noqa: PLR0913
                 tolerance=tolerance,
                 seed=seed,
                 max_sets=min(max_sets, max_sets_for_memory(memory_limit_mb)),
-                max_nodes=max_nodes or int(ENUMERATION_SHARE * time_limit_s * NODES_PER_SECOND),
+                max_nodes=max_nodes or node_budget(limit, len(wards), ENUMERATION_SHARE),
                 t0=t0,
                 deadline=deadline,
                 clock=clock,
                 memory_limit_mb=memory_limit_mb,
+                stops=budget.stops,
             ),
         )
-    inst, start_labels = _instance_for(
-        wards,
-        k=k,
-        rules=rules,
-        measures=measures,
-        weights=weights,
-        population_band=population_band,
-        category_floors=category_floors,
-        pins=pins,
-        k_range=k_range,
-        adjacency=adjacency,
-        start=start,
-    )
+    with budget.phase("adjacency and rules"):
+        inst, start_labels = _instance_for(
+            wards,
+            k=k,
+            rules=rules,
+            measures=measures,
+            weights=weights,
+            population_band=population_band,
+            category_floors=category_floors,
+            pins=pins,
+            k_range=k_range,
+            adjacency=adjacency,
+            start=start,
+        )
     run = _Run(
         wards=wards,
         inst=inst,
@@ -306,17 +330,19 @@ def partition(  # noqa: PLR0913
         clock=clock,
         memory_limit_mb=memory_limit_mb,
         from_start=start_labels is not None,
+        stops=budget.stops,
+        limit_s=limit,
     )
     if method == "flow":
         return _partition_flow(run, incumbent=_flow_incumbent(run, start_labels), source=None)
     nodes = max_nodes
     if nodes is None:
-        nodes = int(ENUMERATION_SHARE * time_limit_s * NODES_PER_SECOND)
+        nodes = node_budget(limit, inst.n, ENUMERATION_SHARE)
         nodes = nodes if method == "auto" else 50 * nodes
     search = _set_search(
         inst,
         seed=seed,
-        deadline=deadline,
+        deadline=run.deadline - run.margin,
         clock=clock,
         max_sets=min(max_sets, max_sets_for_memory(memory_limit_mb)),
         max_nodes=nodes,
@@ -324,9 +350,13 @@ def partition(  # noqa: PLR0913
         start=start_labels,
         memory_limit_mb=memory_limit_mb,
         stops=run.stops,
+        limit_s=limit,
     )
     if search.model is None and search.incumbent is not None and start_labels is None:
-        search = _retry_smaller_band(run, search, max_sets=max_sets, max_nodes=nodes)
+        if run.left() > 0:
+            search = _retry_smaller_band(run, search, max_sets=max_sets, max_nodes=nodes)
+        else:
+            run.stops.append("second enumeration")
     if search.model is not None:
         return _partition_sets(run, search)
     found = search.found
@@ -350,10 +380,16 @@ class _Run:
     memory_limit_mb: int
     from_start: bool = False
     stops: list[str] = field(default_factory=list)
+    limit_s: float = math.inf
+
+    @property
+    def margin(self) -> float:
+        """Seconds kept back for building the plan and its summary (and writing it)."""
+        return _margin(self.inst.n)
 
     def left(self) -> float:
         """Seconds left for a solver call, after the margin for building the plan."""
-        return self.deadline - self.clock() - _MARGIN_S
+        return self.deadline - self.clock() - self.margin
 
 
 def _retry_smaller_band(run: _Run, search: _Search, *, max_sets: int, max_nodes: int) -> _Search:
@@ -364,9 +400,10 @@ def _retry_smaller_band(run: _Run, search: _Search, *, max_sets: int, max_nodes:
         inst,
         search.incumbent[0],
         seed=run.seed,
-        deadline=run.deadline,
+        deadline=run.deadline - run.margin,
         clock=run.clock,
         stops=run.stops,
+        limit_s=run.limit_s,
     )
     zval = _zvalue(inst, labels)
     if zval >= search.incumbent[1] - 1e-12:
@@ -377,7 +414,7 @@ def _retry_smaller_band(run: _Run, search: _Search, *, max_sets: int, max_nodes:
         upper,
         max_sets=min(max_sets, max_sets_for_memory(run.memory_limit_mb)),
         max_nodes=max_nodes,
-        deadline=run.deadline,
+        deadline=run.deadline - run.margin,
         clock=run.clock,
         verbose=run.verbose,
     )
@@ -409,7 +446,7 @@ def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
             incumbent=inc,
             lower=inst.lower_bound,
             max_nodes=BISECT_NODES_PER_STEP,
-            deadline=run.deadline - _MARGIN_S,
+            deadline=run.deadline - run.margin,
             clock=clock,
         )
         labels, proven, bound = bis.labels, bis.proven, bis.bound
@@ -446,7 +483,7 @@ def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
         proven = True
     # the tie-break: no start, so its answer among equal cuts does not depend on the
     # incumbent (it is the same model whatever band was enumerated)
-    res2 = None
+    res2, skipped = None, ""
     if sum(1 for _, d in model.sets if d <= zval + _EPS) <= TIEBREAK_MAX_COLUMNS:
         res2, chosen2 = model.solve(
             stage=2,
@@ -458,12 +495,12 @@ def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
         if res2.state in ("optimal", "feasible") and len(chosen2) == inst.k:
             labels = _labels_from_masks(inst.n, chosen2)
     else:
-        run.stops.append("tie-break skipped (too many sets)")
-    note = "; time limit cut short: " + ", ".join(run.stops) if run.stops else ""
+        skipped = "; tie-break skipped (too many sets)"
+    note = "; time limit cut short: " + ", ".join(dict.fromkeys(run.stops)) if run.stops else ""
     desc = (
         f"sets: {len(model.sets):,} connected sets with deviation <= {search.found.upper:.4%} "
         f"({search.how}){steps}; set-partitioning MIP (HiGHS, started from the best plan) "
-        f"if unproven, then lexicographic cut minimisation{note}"
+        f"if unproven, then lexicographic cut minimisation{skipped}{note}"
     )
     return _make_plan(
         run.wards,
@@ -476,6 +513,7 @@ def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
         clock=clock,
         method=desc,
         tiebreak=res2 is not None and res2.state == "optimal",
+        stops=run.stops,
     )
 
 
@@ -488,9 +526,10 @@ def _flow_incumbent(run: _Run, start: np.ndarray | None) -> tuple[np.ndarray, fl
         seed=run.seed,
         restarts=10,
         iters=_balance_moves(run.inst.n),
-        deadline=run.deadline,
+        deadline=run.deadline - run.margin,
         clock=run.clock,
         stops=run.stops,
+        limit_s=run.limit_s,
     )
 
 
@@ -507,13 +546,15 @@ def _partition_flow(
         inst,
         start_labels=incumbent[0] if incumbent is not None else None,
         solver=run.solver,
-        deadline=run.deadline - _MARGIN_S,
+        deadline=run.deadline - run.margin,
         clock=run.clock,
         verbose=run.verbose,
         stops=run.stops,
+        limit_s=run.limit_s,
     )
     if run.stops:
-        note += "; time limit cut short: " + ", ".join(run.stops) + " (plan may vary between runs)"
+        cut = ", ".join(dict.fromkeys(run.stops))
+        note += f"; time limit cut short: {cut} (plan may vary between runs)"
     found = f"{100 * incumbent[1]:.4f}%" if incumbent else "none"
     desc = (
         "flow: assignment MIP with single-commodity flow contiguity (HiGHS), warm-started "
@@ -531,6 +572,7 @@ def _partition_flow(
         clock=run.clock,
         method=desc,
         tiebreak=tiebreak,
+        stops=run.stops,
     )
 
 
@@ -549,6 +591,7 @@ class _Compact:
     deadline: float
     clock: Clock
     memory_limit_mb: int
+    stops: list[str]
 
 
 def _partition_compact(
@@ -568,7 +611,7 @@ def _partition_compact(
             "objective not applied)"
         )
         return balanced
-    stops: list[str] = []
+    stops = opts.stops
     found = _compact(
         inst,
         labels,
@@ -576,12 +619,12 @@ def _partition_compact(
         seed=opts.seed,
         max_sets=opts.max_sets,
         max_nodes=opts.max_nodes,
-        deadline=opts.deadline - _MARGIN_S,
+        deadline=opts.deadline - _margin(inst.n),
         clock=opts.clock,
         memory_limit_mb=opts.memory_limit_mb,
         stops=stops,
     )
-    note = "; time limit cut short: " + ", ".join(stops) if stops else ""
+    note = "; time limit cut short: " + ", ".join(dict.fromkeys(stops)) if stops else ""
     return _make_plan(
         wards,
         inst,
@@ -597,4 +640,5 @@ def _partition_compact(
         ),
         tiebreak=False,
         compact=(opts.tolerance, found.cut_bound, found.proven),
+        stops=stops,
     )

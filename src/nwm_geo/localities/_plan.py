@@ -8,7 +8,7 @@ locality polygons (:func:`dissolve`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -62,6 +62,10 @@ class LocalityPlan(Display):
         (NaN for the balance objective).
     cut_proven
         With the compact objective: True if the cut is proven minimal.
+    time_limit_stops
+        The search phases the wall clock cut short (empty when the plan came from the
+        full, deterministic amount of work: then a seed gives this plan on every
+        machine).
     """
 
     assignment: pd.Series
@@ -78,6 +82,12 @@ class LocalityPlan(Display):
     objective_kind: str = "balance"
     cut_bound_m: float = math.nan
     cut_proven: bool = False
+    time_limit_stops: list[str] = field(default_factory=list)
+
+    @property
+    def time_limit_reached(self) -> bool:
+        """True if the wall clock cut the search short (see ``time_limit_stops``)."""
+        return bool(self.time_limit_stops)
 
     def _summary(self) -> tuple[str, list[str]]:
         sizes = self.assignment.value_counts()
@@ -266,6 +276,7 @@ def _make_plan(  # noqa: PLR0913
     method: str,
     tiebreak: bool,
     compact: tuple[float, float, bool] | None = None,
+    stops: Sequence[str] = (),
 ) -> LocalityPlan:
     """Build the plan; ``compact`` is (tolerance, cut bound, cut proven) for that objective."""
     sizes = np.bincount(labels, minlength=inst.k)
@@ -328,6 +339,7 @@ def _make_plan(  # noqa: PLR0913
         objective_kind=kind,
         cut_bound_m=float(cut_bound),
         cut_proven=cut_proven,
+        time_limit_stops=list(dict.fromkeys(stops)),
     )
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -377,6 +376,8 @@ def compare_plans(wards: gpd.GeoDataFrame, a: pd.Series, b: pd.Series) -> PlanCo
     b = b.reindex(wards.index).astype(str)
     pop = pd.to_numeric(wards["population"], errors="coerce").fillna(0.0)
     overlap = pop.groupby([b, a]).sum().unstack(fill_value=0.0)
+    from scipy.optimize import linear_sum_assignment  # lazy: 0.3 CPU-s to import
+
     rows, cols = linear_sum_assignment(-overlap.to_numpy())
     matching = pd.Series(np.nan, index=overlap.index, dtype=object, name="matched_a")
     for r, c in zip(rows, cols, strict=True):

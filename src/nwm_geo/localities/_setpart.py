@@ -249,9 +249,19 @@ class _SetModel:
     ) -> None:
         self.inst = inst
         self.sets = sets
-        self.internal = [_internal(mask, inst.edges) for mask, _ in sets]
         self.nogoods: list[frozenset[int]] = []
         self.memory_limit_mb = memory_limit_mb
+
+    def _stage2_cost(self, cols: Sequence[int]) -> list[float]:
+        """Minus the boundary kept inside each set of ``cols`` (0 for the others).
+
+        Computed only for the columns of the model, when the tie-break runs: on 150,000
+        sets the whole list took seconds, and most sets are outside the optimum's band.
+        """
+        cost = [0.0] * len(self.sets)
+        for s in cols:
+            cost[s] = -_internal(self.sets[s][0], self.inst.edges)
+        return cost
 
     def solve(
         self,
@@ -281,7 +291,7 @@ class _SetModel:
             columns=cols,
             minmax=devs if stage == 1 else None,
             minmax_low=inst.lower_bound,
-            cost=None if stage == 1 else [-v for v in self.internal],
+            cost=None if stage == 1 else self._stage2_cost(cols),
             nogoods=self.nogoods,
             name="localities_sets",
         )
@@ -324,7 +334,7 @@ class _SetModel:
             columns=cols,
             minmax=devs if stage == 1 else None,
             minmax_low=inst.lower_bound,
-            cost=None if stage == 1 else [-v for v in self.internal],
+            cost=None if stage == 1 else self._stage2_cost(cols),
             nogoods=self.nogoods,
         )
         if uncovered:
@@ -381,6 +391,7 @@ def _set_search(  # noqa: PLR0913
     start: np.ndarray | None = None,
     memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB,
     stops: list[str] | None = None,
+    limit_s: float = math.inf,
 ) -> _Search:
     """Find an incumbent, then enumerate the band that provably contains the optimum.
 
@@ -400,6 +411,7 @@ def _set_search(  # noqa: PLR0913
             deadline=deadline,
             clock=clock,
             stops=stops,
+            limit_s=limit_s,
         )
         how = "heuristic incumbent"
     if heur is not None:
