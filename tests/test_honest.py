@@ -48,7 +48,7 @@ def _within(processed: Path, study: pipeline.Study) -> tuple[pd.DataFrame, pd.Da
     pts = pd.read_csv(processed / "coverage_points.csv", index_col=0)
     minutes = study.minutes or settings.walk_minutes
     cols = [c for c in pts.columns if c not in MEASURES_SKIP and c not in (
-        "ward_code", "lsoa_code", "locality")]  # fmt: skip
+        "ward_code", "lsoa_code", "locality", "postcode")]  # fmt: skip
     within = pts[cols].apply(pd.to_numeric) <= minutes  # NaN compares False: not within
     bundles = list(study.bundles)
     within["all three bundles"] = within[bundles].all(axis=1)
