@@ -7,6 +7,8 @@ nor the network.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import geopandas as gpd
@@ -221,3 +223,22 @@ prefix = "site"
 def synthetic_area(tmp_path: Path) -> tuple[Path, Path]:
     """A SYNTHETIC council's profile and data folder (see :func:`build_synthetic_area`)."""
     return build_synthetic_area(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _session_left_as_found() -> Iterator[None]:
+    """Each test leaves the working directory and the project variables as it found them.
+
+    ``nwm_geo.notebook_setup`` sets them for a notebook's whole session, as it should;
+    a test that calls it must not leave its temporary project to the tests after it.
+    """
+    keys = ("NWM_GEO_PROJECT_DIR", "NWM_GEO_SHARED_DATA")
+    saved = {k: os.environ.get(k) for k in keys}
+    cwd = os.getcwd()
+    yield
+    os.chdir(cwd)
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

@@ -17,7 +17,7 @@ import contextlib
 import os
 import sys
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -640,10 +640,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # on the real command line the process is the command: its start-up counts too
     args.whole_process = argv is None
-    if args.shared_data:
-        os.environ["NWM_GEO_SHARED_DATA"] = args.shared_data
-    if args.project_dir:
-        os.environ["NWM_GEO_PROJECT_DIR"] = args.project_dir
+    # the folders given on the command line hold for this command only: main() called
+    # from Python (a notebook, a test) leaves the environment as it found it
+    with _environment(NWM_GEO_SHARED_DATA=args.shared_data, NWM_GEO_PROJECT_DIR=args.project_dir):
+        return _main(args)
+
+
+@contextlib.contextmanager
+def _environment(**values: str | None) -> Iterator[None]:
+    """Set the given environment variables (those not None) for the block, then restore."""
+    saved = {k: os.environ.get(k) for k, v in values.items() if v is not None}
+    os.environ.update({k: str(v) for k, v in values.items() if v is not None})
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _main(args: argparse.Namespace) -> int:
     handler = {cmd.name: cmd.handler for cmd in COMMANDS}[args.command]
     try:
         if args.command not in _NOT_READING:
