@@ -273,8 +273,9 @@ def test_cli_options_a_spreadsheet_user_needs(
     project = tmp_path / "p"
     code = main(["import-data", "--project-dir", str(project)])
     err = capsys.readouterr().err
-    assert code == 2 and "data bundle not found" in err
-    assert str(project) in os.environ["NWM_GEO_PROJECT_DIR"]
+    assert code == 2 and "data bundle not found" in err  # accepted after the command
+    # the folder given holds for that command only: the environment is left as it was
+    assert os.environ["NWM_GEO_PROJECT_DIR"] == str(tmp_path / "elsewhere")
     assert main(["run", "--quiet", "--alternatives", "0"]) == 2
     assert "--alternatives must be 1 or more" in capsys.readouterr().err
     folder = tmp_path / "register_folder"
