@@ -66,7 +66,11 @@ def _html(m: folium.Map) -> str:
 
 
 def test_popups_escape_hostile_names(assets: pd.DataFrame, wards: gpd.GeoDataFrame) -> None:
-    page = _html(maps.assets_map(assets, wards=wards, assignment=ASSIGNMENT, network_label=LABEL))
+    page = _html(
+        maps.assets_map(
+            assets, wards=wards, assignment=ASSIGNMENT, page=maps.MapPage(network_label=LABEL)
+        )
+    )
     assert HOSTILE not in page
     assert "<img src=x" not in page
     # names travel as JSON strings with <, > and & as \u escapes; decoded, they are
@@ -140,10 +144,12 @@ def test_title_legend_attribution_network_note(
     ).to_crs(settings.crs)
     ws["geometry"] = ws.buffer(500)
     built = [
-        maps.localities_map(wards, ASSIGNMENT, network_label=LABEL),
-        maps.assets_map(assets, wards=wards, network_label=LABEL),
-        maps.gaps_map(gp, measures=["somewhere to go"], wards=wards, network_label=LABEL),
-        maps.walksheds_map(ws, assets=assets, wards=wards, network_label=LABEL),
+        maps.localities_map(wards, ASSIGNMENT, page=maps.MapPage(network_label=LABEL)),
+        maps.assets_map(assets, wards=wards, page=maps.MapPage(network_label=LABEL)),
+        maps.gaps_map(
+            gp, measures=["somewhere to go"], wards=wards, page=maps.MapPage(network_label=LABEL)
+        ),
+        maps.walksheds_map(ws, assets=assets, wards=wards, page=maps.MapPage(network_label=LABEL)),
     ]
     for m in built:
         page = _html(m)
@@ -239,7 +245,7 @@ def test_palettes_fixed_and_consistent(assets: pd.DataFrame, wards: gpd.GeoDataF
         "outside the borough": maps.OUTSIDE_COLOUR,
     }
     # matplotlib uses exactly the folium colours
-    fig = maps.plot_assets(assets, wards=wards, network_label=LABEL)
+    fig = maps.plot_assets(assets, wards=wards, page=maps.MapPage(network_label=LABEL))
     leg = fig.axes[0].get_legend()
     for handle, text in zip(leg.legend_handles, leg.get_texts(), strict=True):
         cat = text.get_text().rsplit(" (", 1)[0]
@@ -262,14 +268,14 @@ def test_static_maps_have_title_legend_attribution(
     tmp_path: Path,
 ) -> None:
     figs = {
-        "loc": maps.plot_localities(wards, ASSIGNMENT, network_label=LABEL),
-        "assets": maps.plot_assets(assets, wards=wards, network_label=LABEL),
+        "loc": maps.plot_localities(wards, ASSIGNMENT, page=maps.MapPage(network_label=LABEL)),
+        "assets": maps.plot_assets(assets, wards=wards, page=maps.MapPage(network_label=LABEL)),
         "cov": maps.plot_coverage(
             points,
             nearest,
             measures=["somewhere to go", "someone to see"],
             wards=wards,
-            network_label=LABEL,
+            page=maps.MapPage(network_label=LABEL),
         ),
     }
     for name, fig in figs.items():
@@ -552,10 +558,12 @@ def test_static_maps_have_no_axis_labels_named_wards_and_an_uncut_footer(
     from PIL import Image
 
     figs = {
-        "loc": maps.plot_localities(wards, ASSIGNMENT, network_label=LABEL),
-        "assets": maps.plot_assets(assets, wards=wards, network_label=LABEL),
+        "loc": maps.plot_localities(wards, ASSIGNMENT, page=maps.MapPage(network_label=LABEL)),
+        "assets": maps.plot_assets(assets, wards=wards, page=maps.MapPage(network_label=LABEL)),
         "cov": maps.plot_coverage(points, nearest, wards=wards, measures=["somewhere to go"]),
-        "one": maps.plot_locality(wards, ASSIGNMENT, "North", network_label=LABEL),
+        "one": maps.plot_locality(
+            wards, ASSIGNMENT, "North", page=maps.MapPage(network_label=LABEL)
+        ),
     }
     for name, fig in figs.items():
         for ax in fig.axes:
