@@ -482,7 +482,7 @@ def plot_coverage(
     page = (page or MapPage()).filled(
         title=f"Residents within a {minutes:g}-minute walk, by bundle"
     )
-    fig.suptitle(page.title)
+    fig.suptitle(page.title or "")
     _footer(fig, page)
     return fig
 
