@@ -621,3 +621,60 @@ def test_a_plans_localities_never_share_a_colour() -> None:
     html = maps.map_html(maps.localities_map(wards, pd.Series(names, index=wards.index)))
     for colour in colours.values():
         assert colour in html
+
+
+def test_every_map_and_figure_says_what_its_page_says(
+    assets: pd.DataFrame, wards: gpd.GeoDataFrame, points: pd.DataFrame, nearest: pd.DataFrame
+) -> None:
+    page = maps.MapPage(
+        title="My <title>", subtitle="My subtitle", network_label=LABEL, attribution="Only mine"
+    )
+    gp = rq.gap_points(nearest, points, assignment=ASSIGNMENT)
+    go = points.assign(imd_decile=3, go=True)
+    built = {
+        "localities": maps.localities_map(wards, ASSIGNMENT, page=page),
+        "assets": maps.assets_map(assets, wards=wards, page=page),
+        "gaps": maps.gaps_map(gp, measures=["somewhere to go"], wards=wards, page=page),
+        "walksheds": maps.walksheds_map(
+            _walksheds(assets), wards=wards, page=page, note="what the shading is"
+        ),
+        "requirements": maps.requirements_map(
+            _outline_for(assets, points), assets, wards=wards, page=page
+        ),
+        "bands": maps.travel_time_map(points, nearest, measures=["somewhere to go"], page=page),
+        "equity": maps.deprivation_gaps_map(go, measures=["go"], wards=wards, page=page),
+        "difference": maps.difference_map(
+            go.assign(measure="go", change="loses"), measures=["go"], wards=wards, page=page
+        ),
+    }
+    for name, m in built.items():
+        html = _html(m)
+        assert "<h1>My &lt;title&gt;</h1><p>My subtitle</p>" in html, name
+        assert LABEL in html and "Sources: Only mine" in html, name
+        assert "ODbL" not in html, name  # the page's sources replace the default ones
+    # a field left None is the map's own; an empty subtitle shows none
+    own = _html(maps.assets_map(assets, page=maps.MapPage(subtitle="")))
+    assert "<h1>Community assets by category</h1></div>" in own
+    assert "ODbL" in own and 'id="nwm-network"' not in own
+    figures = {
+        "localities": maps.plot_localities(wards, ASSIGNMENT, page=page),
+        "assets": maps.plot_assets(assets, wards=wards, page=page),
+        "coverage": maps.plot_coverage(points, nearest, measures=["somewhere to go"], page=page),
+        "one": maps.plot_locality(wards, ASSIGNMENT, "North", page=page),
+    }
+    for name, fig in figures.items():
+        titles = [ax.get_title() for ax in fig.axes] + [fig.get_suptitle()]
+        assert any(t.startswith("My <title>") for t in titles), name
+        footer = " ".join(t.get_text() for t in fig.texts if t.get_gid() == "nwm-attribution")
+        assert LABEL in footer and "Only mine" in footer and "ODbL" not in footer, name
+
+
+def _walksheds(assets: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Synthetic walksheds: a 500 m circle round each asset."""
+    ws = gpd.GeoDataFrame(
+        {"category": assets["category"], "name": assets["name"]},
+        geometry=gpd.points_from_xy(assets["lon"], assets["lat"]),
+        crs=settings.wgs84,
+    ).to_crs(settings.crs)
+    ws["geometry"] = ws.buffer(500)
+    return ws
