@@ -133,16 +133,22 @@ def test_layers_per_category(assets: pd.DataFrame, wards: gpd.GeoDataFrame) -> N
     assert page.count('"className":"nwm-asset"') == len(assets)
 
 
-def test_title_legend_attribution_network_note(
-    assets: pd.DataFrame, wards: gpd.GeoDataFrame, points: pd.DataFrame, nearest: pd.DataFrame
-) -> None:
-    gp = rq.gap_points(nearest, points, assignment=ASSIGNMENT)
+def _walksheds(assets: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Synthetic walksheds: a 500 m circle round each asset."""
     ws = gpd.GeoDataFrame(
         {"category": assets["category"], "name": assets["name"]},
         geometry=gpd.points_from_xy(assets["lon"], assets["lat"]),
         crs=settings.wgs84,
     ).to_crs(settings.crs)
     ws["geometry"] = ws.buffer(500)
+    return ws
+
+
+def test_title_legend_attribution_network_note(
+    assets: pd.DataFrame, wards: gpd.GeoDataFrame, points: pd.DataFrame, nearest: pd.DataFrame
+) -> None:
+    gp = rq.gap_points(nearest, points, assignment=ASSIGNMENT)
+    ws = _walksheds(assets)
     built = [
         maps.localities_map(wards, ASSIGNMENT, page=maps.MapPage(network_label=LABEL)),
         maps.assets_map(assets, wards=wards, page=maps.MapPage(network_label=LABEL)),
@@ -667,14 +673,3 @@ def test_every_map_and_figure_says_what_its_page_says(
         assert any(t.startswith("My <title>") for t in titles), name
         footer = " ".join(t.get_text() for t in fig.texts if t.get_gid() == "nwm-attribution")
         assert LABEL in footer and "Only mine" in footer and "ODbL" not in footer, name
-
-
-def _walksheds(assets: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Synthetic walksheds: a 500 m circle round each asset."""
-    ws = gpd.GeoDataFrame(
-        {"category": assets["category"], "name": assets["name"]},
-        geometry=gpd.points_from_xy(assets["lon"], assets["lat"]),
-        crs=settings.wgs84,
-    ).to_crs(settings.crs)
-    ws["geometry"] = ws.buffer(500)
-    return ws
