@@ -78,7 +78,10 @@ coverage.coverage_summary(slow, study.demand)["share_pct"].round(1).loc[list(set
 
 # %%
 maps.walksheds_map(
-    study.walksheds, assets=study.register, wards=study.wards, network_label=study.network_label
+    study.walksheds,
+    assets=study.register,
+    wards=study.wards,
+    page=maps.MapPage(network_label=study.network_label),
 )
 
 # %% [markdown]

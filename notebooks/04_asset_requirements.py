@@ -87,7 +87,7 @@ maps.gaps_map(
     outline.gap_points,
     measures=list(settings.BUNDLES),
     wards=study.wards,
-    network_label=study.network_label,
+    page=maps.MapPage(network_label=study.network_label),
 )
 
 # %%
@@ -96,7 +96,7 @@ maps.plot_coverage(
     study.minutes_to_nearest,
     measures=list(settings.BUNDLES),
     wards=study.wards,
-    network_label=study.network_label,
+    page=maps.MapPage(network_label=study.network_label),
 )
 
 # %% [markdown]
@@ -111,7 +111,7 @@ maps.requirements_map(
     study.register,
     wards=study.wards,
     assignment=study.plan.assignment,
-    network_label=study.network_label,
+    page=maps.MapPage(network_label=study.network_label),
 )
 
 # %% [markdown]
@@ -137,5 +137,5 @@ maps.plot_locality(
         sites=outline.new_sites[outline.new_sites["locality"] == first],
         gaps=gaps,
     ),
-    network_label=study.network_label,
+    page=maps.MapPage(network_label=study.network_label),
 )

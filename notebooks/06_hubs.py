@@ -81,7 +81,9 @@ analysis.comparison.round(1)
 # ## The hubs on the map, with their 15-minute walk catchments
 
 # %%
-m = maps.localities_map(study.wards, study.plan.assignment, network_label=study.network_label)
+m = maps.localities_map(
+    study.wards, study.plan.assignment, page=maps.MapPage(network_label=study.network_label)
+)
 points = maps.hub_points(study.hubs, analysis.candidates)
 catchments = hubs.hub_catchments(study.model, analysis.candidates, list(points["hub_asset_id"]))
 maps.add_hubs(m, points, catchments)

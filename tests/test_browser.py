@@ -104,10 +104,18 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         crs=settings.crs,
     )
     files = {
-        "assets": maps.assets_map(assets, wards=wards, assignment=ASSIGNMENT, network_label=LABEL),
-        "localities": maps.localities_map(wards, ASSIGNMENT, network_label=LABEL),
-        "gaps": maps.gaps_map(gp, measures=list(BUNDLES), wards=wards, network_label=LABEL),
-        "walksheds": maps.walksheds_map(ws, assets=assets, wards=wards, network_label=LABEL),
+        "assets": maps.assets_map(
+            assets, wards=wards, assignment=ASSIGNMENT, page=maps.MapPage(network_label=LABEL)
+        ),
+        "localities": maps.localities_map(
+            wards, ASSIGNMENT, page=maps.MapPage(network_label=LABEL)
+        ),
+        "gaps": maps.gaps_map(
+            gp, measures=list(BUNDLES), wards=wards, page=maps.MapPage(network_label=LABEL)
+        ),
+        "walksheds": maps.walksheds_map(
+            ws, assets=assets, wards=wards, page=maps.MapPage(network_label=LABEL)
+        ),
     }
     paths = {}
     for name, m in files.items():

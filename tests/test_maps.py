@@ -66,7 +66,11 @@ def _html(m: folium.Map) -> str:
 
 
 def test_popups_escape_hostile_names(assets: pd.DataFrame, wards: gpd.GeoDataFrame) -> None:
-    page = _html(maps.assets_map(assets, wards=wards, assignment=ASSIGNMENT, network_label=LABEL))
+    page = _html(
+        maps.assets_map(
+            assets, wards=wards, assignment=ASSIGNMENT, page=maps.MapPage(network_label=LABEL)
+        )
+    )
     assert HOSTILE not in page
     assert "<img src=x" not in page
     # names travel as JSON strings with <, > and & as \u escapes; decoded, they are
@@ -129,21 +133,29 @@ def test_layers_per_category(assets: pd.DataFrame, wards: gpd.GeoDataFrame) -> N
     assert page.count('"className":"nwm-asset"') == len(assets)
 
 
-def test_title_legend_attribution_network_note(
-    assets: pd.DataFrame, wards: gpd.GeoDataFrame, points: pd.DataFrame, nearest: pd.DataFrame
-) -> None:
-    gp = rq.gap_points(nearest, points, assignment=ASSIGNMENT)
+def _walksheds(assets: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Synthetic walksheds: a 500 m circle round each asset."""
     ws = gpd.GeoDataFrame(
         {"category": assets["category"], "name": assets["name"]},
         geometry=gpd.points_from_xy(assets["lon"], assets["lat"]),
         crs=settings.wgs84,
     ).to_crs(settings.crs)
     ws["geometry"] = ws.buffer(500)
+    return ws
+
+
+def test_title_legend_attribution_network_note(
+    assets: pd.DataFrame, wards: gpd.GeoDataFrame, points: pd.DataFrame, nearest: pd.DataFrame
+) -> None:
+    gp = rq.gap_points(nearest, points, assignment=ASSIGNMENT)
+    ws = _walksheds(assets)
     built = [
-        maps.localities_map(wards, ASSIGNMENT, network_label=LABEL),
-        maps.assets_map(assets, wards=wards, network_label=LABEL),
-        maps.gaps_map(gp, measures=["somewhere to go"], wards=wards, network_label=LABEL),
-        maps.walksheds_map(ws, assets=assets, wards=wards, network_label=LABEL),
+        maps.localities_map(wards, ASSIGNMENT, page=maps.MapPage(network_label=LABEL)),
+        maps.assets_map(assets, wards=wards, page=maps.MapPage(network_label=LABEL)),
+        maps.gaps_map(
+            gp, measures=["somewhere to go"], wards=wards, page=maps.MapPage(network_label=LABEL)
+        ),
+        maps.walksheds_map(ws, assets=assets, wards=wards, page=maps.MapPage(network_label=LABEL)),
     ]
     for m in built:
         page = _html(m)
@@ -239,7 +251,7 @@ def test_palettes_fixed_and_consistent(assets: pd.DataFrame, wards: gpd.GeoDataF
         "outside the borough": maps.OUTSIDE_COLOUR,
     }
     # matplotlib uses exactly the folium colours
-    fig = maps.plot_assets(assets, wards=wards, network_label=LABEL)
+    fig = maps.plot_assets(assets, wards=wards, page=maps.MapPage(network_label=LABEL))
     leg = fig.axes[0].get_legend()
     for handle, text in zip(leg.legend_handles, leg.get_texts(), strict=True):
         cat = text.get_text().rsplit(" (", 1)[0]
@@ -262,14 +274,14 @@ def test_static_maps_have_title_legend_attribution(
     tmp_path: Path,
 ) -> None:
     figs = {
-        "loc": maps.plot_localities(wards, ASSIGNMENT, network_label=LABEL),
-        "assets": maps.plot_assets(assets, wards=wards, network_label=LABEL),
+        "loc": maps.plot_localities(wards, ASSIGNMENT, page=maps.MapPage(network_label=LABEL)),
+        "assets": maps.plot_assets(assets, wards=wards, page=maps.MapPage(network_label=LABEL)),
         "cov": maps.plot_coverage(
             points,
             nearest,
             measures=["somewhere to go", "someone to see"],
             wards=wards,
-            network_label=LABEL,
+            page=maps.MapPage(network_label=LABEL),
         ),
     }
     for name, fig in figs.items():
@@ -552,10 +564,12 @@ def test_static_maps_have_no_axis_labels_named_wards_and_an_uncut_footer(
     from PIL import Image
 
     figs = {
-        "loc": maps.plot_localities(wards, ASSIGNMENT, network_label=LABEL),
-        "assets": maps.plot_assets(assets, wards=wards, network_label=LABEL),
+        "loc": maps.plot_localities(wards, ASSIGNMENT, page=maps.MapPage(network_label=LABEL)),
+        "assets": maps.plot_assets(assets, wards=wards, page=maps.MapPage(network_label=LABEL)),
         "cov": maps.plot_coverage(points, nearest, wards=wards, measures=["somewhere to go"]),
-        "one": maps.plot_locality(wards, ASSIGNMENT, "North", network_label=LABEL),
+        "one": maps.plot_locality(
+            wards, ASSIGNMENT, "North", page=maps.MapPage(network_label=LABEL)
+        ),
     }
     for name, fig in figs.items():
         for ax in fig.axes:
@@ -613,3 +627,49 @@ def test_a_plans_localities_never_share_a_colour() -> None:
     html = maps.map_html(maps.localities_map(wards, pd.Series(names, index=wards.index)))
     for colour in colours.values():
         assert colour in html
+
+
+def test_every_map_and_figure_says_what_its_page_says(
+    assets: pd.DataFrame, wards: gpd.GeoDataFrame, points: pd.DataFrame, nearest: pd.DataFrame
+) -> None:
+    page = maps.MapPage(
+        title="My <title>", subtitle="My subtitle", network_label=LABEL, attribution="Only mine"
+    )
+    gp = rq.gap_points(nearest, points, assignment=ASSIGNMENT)
+    go = points.assign(imd_decile=3, go=True)
+    built = {
+        "localities": maps.localities_map(wards, ASSIGNMENT, page=page),
+        "assets": maps.assets_map(assets, wards=wards, page=page),
+        "gaps": maps.gaps_map(gp, measures=["somewhere to go"], wards=wards, page=page),
+        "walksheds": maps.walksheds_map(
+            _walksheds(assets), wards=wards, page=page, note="what the shading is"
+        ),
+        "requirements": maps.requirements_map(
+            _outline_for(assets, points), assets, wards=wards, page=page
+        ),
+        "bands": maps.travel_time_map(points, nearest, measures=["somewhere to go"], page=page),
+        "equity": maps.deprivation_gaps_map(go, measures=["go"], wards=wards, page=page),
+        "difference": maps.difference_map(
+            go.assign(measure="go", change="loses"), measures=["go"], wards=wards, page=page
+        ),
+    }
+    for name, m in built.items():
+        html = _html(m)
+        assert "<h1>My &lt;title&gt;</h1><p>My subtitle</p>" in html, name
+        assert LABEL in html and "Sources: Only mine" in html, name
+        assert "ODbL" not in html, name  # the page's sources replace the default ones
+    # a field left None is the map's own; an empty subtitle shows none
+    own = _html(maps.assets_map(assets, page=maps.MapPage(subtitle="")))
+    assert "<h1>Community assets by category</h1></div>" in own
+    assert "ODbL" in own and 'id="nwm-network"' not in own
+    figures = {
+        "localities": maps.plot_localities(wards, ASSIGNMENT, page=page),
+        "assets": maps.plot_assets(assets, wards=wards, page=page),
+        "coverage": maps.plot_coverage(points, nearest, measures=["somewhere to go"], page=page),
+        "one": maps.plot_locality(wards, ASSIGNMENT, "North", page=page),
+    }
+    for name, fig in figures.items():
+        titles = [ax.get_title() for ax in fig.axes] + [fig.get_suptitle()]
+        assert any(t.startswith("My <title>") for t in titles), name
+        footer = " ".join(t.get_text() for t in fig.texts if t.get_gid() == "nwm-attribution")
+        assert LABEL in footer and "Only mine" in footer and "ODbL" not in footer, name

@@ -18,6 +18,7 @@ from shapely.geometry import Point, box
 from nwm_geo import NetworkError, network, settings
 from nwm_geo.network import (
     APPROXIMATE_SOURCE,
+    OverpassDownload,
     approximate_graph,
     graph_from_osm_file,
     graph_from_polygon,
@@ -354,7 +355,8 @@ def test_walk_network_download_offline_explains_fallback(
     monkeypatch.setattr(socket, "create_connection", no_dns)
     with pytest.raises(NetworkError, match="download=False"):
         walk_network(
-            boundary=box(500000, 200000, 501000, 201000), download=True, cache_dir=tmp_path
+            boundary=box(500000, 200000, 501000, 201000),
+            download=OverpassDownload(cache_dir=tmp_path),
         )
 
 

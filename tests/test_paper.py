@@ -390,7 +390,7 @@ def test_maps_have_a_scale_bar_labels_apart_and_hatched_localities() -> None:
         crs="EPSG:27700",
     )
     assignment = pd.Series(["A"] * 4 + ["B"] * 4, index=wards.index)
-    fig = maps.plot_localities(wards, assignment, title="")
+    fig = maps.plot_localities(wards, assignment, page=maps.MapPage(title=""))
     ax = fig.axes[0]
     assert any(t.get_gid() == "nwm-scale-bar" for t in ax.texts)
     renderer = fig.canvas.get_renderer()

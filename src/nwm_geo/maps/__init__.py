@@ -14,7 +14,8 @@ matplotlib figures (:func:`plot_localities`, :func:`plot_coverage`,
 Jupyter without ``%matplotlib inline``.
 
 Every map has a title, a legend, the data sources and licences, and the network
-label (e.g. "network: approximate (postcode proximity), not OSM"), and names the wards;
+label (e.g. "network: approximate (postcode proximity), not OSM"), all given as one
+:class:`MapPage` (``page=``), and names the wards;
 it is framed to the borough (assets outside are drawn, not framed) and counts assets one
 way (:func:`count_text`: "274 in the borough, plus 73 outside"). Colours are fixed:
 :data:`CATEGORY_COLOURS` (the council's 14 categories, in order) and
@@ -24,16 +25,17 @@ outline of requirements (:func:`asset_roles`).
 
 Offline: Leaflet 1.9.3 (BSD-2, vendored in ``nwm_geo/_static/leaflet``) is inlined
 into each HTML file and all layers are drawn with plain Leaflet calls, so a saved map
-opens from a USB stick with no internet. Tiles are off by default (``tiles=None``).
+opens from a USB stick with no internet. Tiles are off by default (``MapPage.tiles``).
 
 Safety: every text on a map is HTML-escaped, with the characters that matter inside
 JavaScript strings escaped too, and phone numbers and e-mail addresses masked
 (:func:`nwm_geo._safe.mask_personal_text`). Popups show a fixed list of public fields
 only (:data:`POPUP_FIELDS`).
 
-Where things live: ``_style`` colours, ``_geo`` coordinates, ``_leaflet`` the offline
-page and the GeoJSON layer, ``_folium`` the interactive maps, ``_roles`` the asset
-roles, ``_figures`` the matplotlib maps, ``_save`` writing files.
+Where things live: ``_page`` the :class:`MapPage`, ``_style`` colours, ``_geo``
+coordinates, ``_leaflet`` the offline page and the GeoJSON layer, ``_folium`` the
+interactive maps, ``_roles`` the asset roles, ``_figures`` the matplotlib maps,
+``_save`` writing files.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ from nwm_geo.maps._folium import (
     walksheds_map,
 )
 from nwm_geo.maps._hubs import add_hubs, hub_points
+from nwm_geo.maps._page import MapPage
 from nwm_geo.maps._roles import ROLE_COLUMNS, asset_roles, public_source
 from nwm_geo.maps._save import MAX_MAP_BYTES, map_html, save_figure, save_map
 from nwm_geo.maps._style import (
@@ -95,6 +98,7 @@ __all__ = [
     "SITE_COLOUR",
     "SITE_POPUP_FIELDS",
     "LocalityLayers",
+    "MapPage",
     "add_hubs",
     "asset_roles",
     "assets_map",

@@ -12,15 +12,22 @@ from collections.abc import Sequence
 
 import folium
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from nwm_geo import coverage
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
-from nwm_geo.maps._folium import _add_ward_labels, _add_wards, _frame
+from nwm_geo.maps._folium import (
+    _add_ward_labels,
+    _add_wards,
+    _dot_style,
+    _frame,
+    _radio_layer,
+    _radius,
+)
 from nwm_geo.maps._geo import _lonlat, _point_feature
 from nwm_geo.maps._leaflet import _base_map, _esc, _GeoJsonLayer
+from nwm_geo.maps._page import MapPage
 
 __all__ = ["BAND_COLOURS", "travel_time_map"]
 
@@ -39,9 +46,7 @@ def travel_time_map(
     measures: Sequence[str],
     wards: gpd.GeoDataFrame | None = None,
     speed_m_per_min: float | None = None,
-    title: str = "Walking time to the nearest site, in bands",
-    network_label: str | None = None,
-    attribution: str | None = None,
+    page: MapPage | None = None,
 ) -> folium.Map:
     """Postcodes coloured by travel-time band, one radio-button layer per measure.
 
@@ -57,8 +62,9 @@ def travel_time_map(
         Ward boundaries to draw and name; the map is framed to them.
     speed_m_per_min
         The speed the minutes were computed at (the tolerance of "within").
-    title, network_label, attribution
-        As for :func:`nwm_geo.maps.localities_map`.
+    page
+        Title, subtitle, network label, sources and tiles
+        (:class:`~nwm_geo.maps.MapPage`).
 
     Returns
     -------
@@ -70,17 +76,12 @@ def travel_time_map(
         raise NwmGeoError(f"nearest has no column(s) {missing}")
     labels = coverage.band_labels()
     legend = [(f"{lab} walk", c, "point") for lab, c in zip(labels, BAND_COLOURS, strict=True)]
-    m = _base_map(
-        title=title,
+    page = (page or MapPage()).filled(
+        title="Walking time to the nearest site, in bands",
         subtitle="Each postcode in the colour of its walk to the nearest site (size = "
         "residents). Pick one layer at a time: " + "; ".join(measures),
-        legend=legend,
-        legend_title="Walking time",
-        network_label=network_label,
-        attribution=attribution,
-        tiles=None,
-        bounds=_frame(wards, points),
     )
+    m = _base_map(page, legend=legend, legend_title="Walking time", bounds=_frame(wards, points))
     _add_wards(m, wards)
     lon, lat = _lonlat(points)
     pop = pd.to_numeric(points["population"], errors="coerce").fillna(0.0).clip(lower=0.0)
@@ -88,30 +89,26 @@ def travel_time_map(
     for i, measure in enumerate(measures):
         mins = nearest[measure].reindex(points.index)
         band = coverage.band_of(mins, speed_m_per_min=speed_m_per_min)
-        fg = folium.FeatureGroup(name=_esc(measure), overlay=False, show=i == 0)
         feats = []
         for j, pid in enumerate(points.index):
             people = float(pop.iloc[j])
             if people <= 0:
                 continue
             b = int(band[j])
-            rad = 1.5 + (_MAX_RADIUS - 1.5) * np.sqrt(people / top)
-            style = {
-                "radius": round(float(rad), 1),
-                "color": BAND_COLOURS[b],
-                "weight": 0,
-                "fillColor": BAND_COLOURS[b],
-                "fillOpacity": 0.8,
-                "className": f"nwm-band-{b} nwm-measure-{i}",
-            }
+            style = _dot_style(
+                _radius(people, top, smallest=1.5, largest=_MAX_RADIUS),
+                BAND_COLOURS[b],
+                weight=0,
+                opacity=0.8,
+                class_name=f"nwm-band-{b} nwm-measure-{i}",
+            )
             minutes = mins.iloc[j]
             when = f"{float(minutes):.0f} min" if pd.notna(minutes) else "no route"
             tip = f"{_esc(pid)}: {people:,.0f} residents, {when} to {_esc(measure)}"
             feats.append(
                 _point_feature(float(lon[j]), float(lat[j]), {"_style": style, "_tooltip": tip})
             )
-        _GeoJsonLayer(feats).add_to(fg)
-        fg.add_to(m)
+        _radio_layer(measure, i, _GeoJsonLayer(feats)).add_to(m)
     if wards is not None and len(wards):
         _add_ward_labels(m, wards)
     folium.LayerControl(collapsed=False).add_to(m)

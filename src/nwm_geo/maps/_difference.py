@@ -16,9 +16,10 @@ import numpy as np
 import pandas as pd
 
 from nwm_geo._checks import checks_crs
-from nwm_geo.maps._folium import _add_ward_labels, _add_wards, _frame
+from nwm_geo.maps._folium import _add_ward_labels, _add_wards, _dot_style, _frame, _radius
 from nwm_geo.maps._geo import _lonlat, _point_feature
 from nwm_geo.maps._leaflet import _base_map, _esc, _GeoJsonLayer
+from nwm_geo.maps._page import MapPage
 from nwm_geo.maps._style import COVERED_COLOUR, GAP_COLOUR
 
 __all__ = ["CLOSED_COLOUR", "OPENED_COLOUR", "difference_map"]
@@ -52,7 +53,7 @@ def _site_layer(m: folium.Map, sites: pd.DataFrame | None, *, what: str, colour:
 
 
 @checks_crs
-def difference_map(  # noqa: PLR0913
+def difference_map(
     changes: pd.DataFrame,
     *,
     measures: Sequence[str],
@@ -60,10 +61,7 @@ def difference_map(  # noqa: PLR0913
     assignment: pd.Series | None = None,
     closed: pd.DataFrame | None = None,
     added: pd.DataFrame | None = None,
-    title: str = "What the scenario changes",
-    subtitle: str | None = None,
-    network_label: str | None = None,
-    attribution: str | None = None,
+    page: MapPage | None = None,
     max_radius: float = 9.0,
 ) -> folium.Map:
     """Residents who lose access (red) and who gain it (green), one layer per measure.
@@ -81,9 +79,9 @@ def difference_map(  # noqa: PLR0913
     closed, added
         The closed and the added sites (``name``, ``category``, ``lon``/``lat`` or
         point geometry), drawn as ringed markers.
-    title, subtitle, network_label, attribution
-        As for :func:`nwm_geo.maps.localities_map` (the network label and the sources
-        are printed on the map).
+    page
+        Title, subtitle, network label, sources and tiles
+        (:class:`~nwm_geo.maps.MapPage`); by default titled "What the scenario changes".
     max_radius
         Radius (pixels) of the largest postcode by population.
 
@@ -98,16 +96,8 @@ def difference_map(  # noqa: PLR0913
         ("site closed", CLOSED_COLOUR, "point"),
         ("site added", OPENED_COLOUR, "point"),
     ]
-    m = _base_map(
-        title=title,
-        subtitle=subtitle,
-        legend=legend,
-        legend_title="Change",
-        network_label=network_label,
-        attribution=attribution,
-        tiles=None,
-        bounds=_frame(wards, changes),
-    )
+    page = (page or MapPage()).filled(title="What the scenario changes")
+    m = _base_map(page, legend=legend, legend_title="Change", bounds=_frame(wards, changes))
     _add_wards(m, wards, assignment=assignment, fill=assignment is not None)
     pts = changes.copy()
     lon, lat = _lonlat(pts) if len(pts) else (np.array([]), np.array([]))
@@ -123,15 +113,13 @@ def difference_map(  # noqa: PLR0913
             feats = []
             for pid, r in sel.iterrows():
                 people = float(r["_pop"])
-                rad = 2.0 + (max_radius - 2.0) * np.sqrt(max(people, 0.0) / top)
-                style = {
-                    "radius": round(float(rad), 1),
-                    "color": colour,
-                    "weight": 1,
-                    "fillColor": colour,
-                    "fillOpacity": 0.7,
-                    "className": f"nwm-{change}",
-                }
+                style = _dot_style(
+                    _radius(max(people, 0.0), top, largest=max_radius),
+                    colour,
+                    weight=1,
+                    opacity=0.7,
+                    class_name=f"nwm-{change}",
+                )
                 where = ", ".join(
                     _esc(r[c]) for c in ("ward_name", "locality") if c in r.index and pd.notna(r[c])
                 )

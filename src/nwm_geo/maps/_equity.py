@@ -18,9 +18,10 @@ import pandas as pd
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes
-from nwm_geo.maps._folium import _add_ward_labels, _add_wards, _frame
+from nwm_geo.maps._folium import _add_ward_labels, _add_wards, _dot_style, _frame, _radius
 from nwm_geo.maps._geo import _lonlat, _point_feature
 from nwm_geo.maps._leaflet import _base_map, _esc, _GeoJsonLayer
+from nwm_geo.maps._page import MapPage
 
 __all__ = ["IMD_DECILE_COLOURS", "deprivation_gaps_map"]
 
@@ -63,14 +64,14 @@ def _layer(
     for (pid, r), n in zip(sub.iterrows(), count, strict=True):
         decile = int(r["imd_decile"])
         colour = IMD_DECILE_COLOURS.get(decile, "#999999")
-        style = {
-            "radius": round(2.0 + (max_radius - 2.0) * float(np.sqrt(n / top)), 1),
-            "color": "#333333",
-            "weight": 0.5,
-            "fillColor": colour,
-            "fillOpacity": 0.85,
-            "className": "nwm-equity-gap",
-        }
+        style = _dot_style(
+            _radius(n, top, largest=max_radius),
+            colour,
+            weight=0.5,
+            opacity=0.85,
+            class_name="nwm-equity-gap",
+            edge="#333333",
+        )
         tip = f"{_esc(pid)}: {n:,.0f} {_esc(what)}; IMD decile {decile}"
         feats.append(
             _point_feature(float(r["_lon"]), float(r["_lat"]), {"_style": style, "_tooltip": tip})
@@ -81,7 +82,7 @@ def _layer(
 
 
 @checks_crs
-def deprivation_gaps_map(  # noqa: PLR0913
+def deprivation_gaps_map(
     points: pd.DataFrame,
     *,
     measures: Sequence[str],
@@ -89,10 +90,7 @@ def deprivation_gaps_map(  # noqa: PLR0913
     wards: gpd.GeoDataFrame | None = None,
     minutes: float | None = None,
     speeds_note: str = "",
-    title: str | None = None,
-    network_label: str | None = None,
-    attribution: str | None = None,
-    tiles: str | None = None,
+    page: MapPage | None = None,
     max_radius: float = 9.0,
 ) -> folium.Map:
     """Postcodes beyond the walk, coloured by IMD decile, one layer per measure.
@@ -117,8 +115,9 @@ def deprivation_gaps_map(  # noqa: PLR0913
     speeds_note
         The walking speeds used (:meth:`nwm_geo.equity.EquityTables.speeds_note`),
         shown under the title.
-    title, network_label, attribution, tiles
-        As for :func:`nwm_geo.maps.localities_map`.
+    page
+        Title, subtitle, network label, sources and tiles
+        (:class:`~nwm_geo.maps.MapPage`).
     max_radius
         Radius (pixels) of the largest postcode.
 
@@ -147,19 +146,14 @@ def deprivation_gaps_map(  # noqa: PLR0913
         )
         for d, c in IMD_DECILE_COLOURS.items()
     ]
-    m = _base_map(
-        title=title or f"Residents beyond a {mins:g}-minute walk, by deprivation",
+    page = (page or MapPage()).filled(
+        title=f"Residents beyond a {mins:g}-minute walk, by deprivation",
         subtitle=(
             "Postcodes coloured by the IMD 2019 decile of their LSOA 2011 (size = residents). "
             + speeds_note
         ),
-        legend=legend,
-        legend_title="IMD 2019 decile",
-        network_label=network_label,
-        attribution=attribution,
-        tiles=tiles,
-        bounds=_frame(wards, points),
     )
+    m = _base_map(page, legend=legend, legend_title="IMD 2019 decile", bounds=_frame(wards, points))
     _add_wards(m, wards)
     pts = points.copy()
     lon, lat = _lonlat(pts) if len(pts) else (np.array([]), np.array([]))

@@ -29,6 +29,7 @@ from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, within_minutes
 from nwm_geo.maps._geo import _xy_bng
+from nwm_geo.maps._page import MapPage
 from nwm_geo.maps._style import (
     COVERED_COLOUR,
     GAP_COLOUR,
@@ -97,8 +98,8 @@ _FOOTER_PT = 5.5
 _GLYPH_EM = 0.55
 
 
-def _footer(fig: Figure, network_label: str | None, attribution: str | None) -> None:
-    attribution = settings.attribution if attribution is None else attribution
+def _footer(fig: Figure, page: MapPage) -> None:
+    attribution, network_label = page.sources, page.network_label
     text = attribution if not network_label else f"{network_label}.  Sources: {attribution}"
     # wrap to the figure's width (less a margin) so no line runs off the right edge
     width_pt = (fig.get_figwidth() - 0.3) * 72
@@ -249,9 +250,7 @@ def plot_localities(
     wards: gpd.GeoDataFrame,
     assignment: pd.Series,
     *,
-    title: str = "Neighbourhood Working Model: localities",
-    network_label: str | None = None,
-    attribution: str | None = None,
+    page: MapPage | None = None,
     figsize: tuple[float, float] = (8.5, 6.5),
     ax: Any = None,
 ) -> Figure:
@@ -261,9 +260,9 @@ def plot_localities(
     ----------
     wards, assignment
         As for :func:`localities_map`.
-    title, network_label, attribution
-        Title, network label and sources shown on the figure (the footer only on a
-        new figure).
+    page
+        Title, network label and sources (:class:`MapPage`; the footer only on a new
+        figure); by default titled "Neighbourhood Working Model: localities".
     figsize
         Inches (a new figure only).
     ax
@@ -275,6 +274,7 @@ def plot_localities(
     matplotlib.figure.Figure
         The figure drawn on; the legend names each locality.
     """
+    page = (page or MapPage()).filled(title="Neighbourhood Working Model: localities")
     own = ax is None
     fig: Figure = _figure(figsize) if own else ax.figure
     if own:
@@ -304,14 +304,14 @@ def plot_localities(
         ax.legend(handles=handles, title="Locality", loc="center left", bbox_to_anchor=(1, 0.5))
     else:
         ax.legend(handles=handles, title="Locality", loc="lower left", fontsize=7)
-    if title:
-        ax.set_title(title)
+    if page.title:
+        ax.set_title(page.title)
     _plain_axes(ax)
     _frame_to(ax, w)
     scale_bar(ax)
     declutter_labels(ax)
     if own:
-        _footer(fig, network_label, attribution)
+        _footer(fig, page)
     return fig
 
 
@@ -321,9 +321,7 @@ def plot_assets(
     *,
     wards: gpd.GeoDataFrame | None = None,
     categories: Sequence[str] | None = None,
-    title: str = "Community assets by category",
-    network_label: str | None = None,
-    attribution: str | None = None,
+    page: MapPage | None = None,
     figsize: tuple[float, float] = (9.5, 6.5),
 ) -> Figure:
     """Draw a static map of assets coloured by category (colours as :func:`assets_map`).
@@ -336,13 +334,16 @@ def plot_assets(
         Ward boundaries to draw.
     categories
         Categories in legend order; the council's 14 by default.
-    title, network_label, attribution, figsize
-        As for :func:`plot_localities`.
+    page
+        Title, network label and sources (:class:`MapPage`).
+    figsize
+        Inches.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
+    page = (page or MapPage()).filled(title="Community assets by category")
     fig = _figure(figsize)
     ax = fig.add_subplot()
     if wards is not None:
@@ -391,10 +392,10 @@ def plot_assets(
     count = f"{n_in:,} in the borough" + (
         f", plus {n_out:,} outside (beyond the frame)" if n_out and wards is not None else ""
     )
-    ax.set_title(f"{title}\n{count}")
+    ax.set_title(f"{page.title}\n{count}")
     _plain_axes(ax)
     _frame_to(ax, wards)
-    _footer(fig, network_label, attribution)
+    _footer(fig, page)
     return fig
 
 
@@ -403,16 +404,14 @@ def _count_label(category: str, n_in: int, n_out: int) -> str:
 
 
 @checks_crs
-def plot_coverage(  # noqa: PLR0913
+def plot_coverage(
     points: pd.DataFrame,
     nearest: pd.DataFrame,
     *,
     measures: Sequence[str] | None = None,
     wards: gpd.GeoDataFrame | None = None,
     minutes: float | None = None,
-    title: str | None = None,
-    network_label: str | None = None,
-    attribution: str | None = None,
+    page: MapPage | None = None,
     figsize: tuple[float, float] | None = None,
     speed_m_per_min: float | None = None,
 ) -> Figure:
@@ -430,8 +429,10 @@ def plot_coverage(  # noqa: PLR0913
         Ward boundaries to draw.
     minutes
         Threshold; ``settings.walk_minutes`` by default (``None``).
-    title, network_label, attribution, figsize
-        As for :func:`plot_localities`.
+    page
+        Title, network label and sources (:class:`MapPage`).
+    figsize
+        Inches; 4.2 by 5.0 a panel by default.
     speed_m_per_min
         The walking speed ``nearest`` was computed at (sets the rounding tolerance
         of :func:`nwm_geo._units.within_minutes`); ``settings`` by default.
@@ -478,8 +479,11 @@ def plot_coverage(  # noqa: PLR0913
     fig.axes[0].legend(
         handles=handles, loc="lower left", fontsize=7, title="Postcodes (size = residents)"
     )
-    fig.suptitle(title or f"Residents within a {minutes:g}-minute walk, by bundle")
-    _footer(fig, network_label, attribution)
+    page = (page or MapPage()).filled(
+        title=f"Residents within a {minutes:g}-minute walk, by bundle"
+    )
+    fig.suptitle(page.title or "")
+    _footer(fig, page)
     return fig
 
 
@@ -589,16 +593,14 @@ def _draw_points(ax: Any, layers: LocalityLayers) -> list[Any]:
 
 
 @checks_crs
-def plot_locality(  # noqa: PLR0913
+def plot_locality(
     wards: gpd.GeoDataFrame,
     assignment: pd.Series,
     locality: str,
     *,
     layers: LocalityLayers | None = None,
     ax: Any = None,
-    title: str | None = None,
-    network_label: str | None = None,
-    attribution: str | None = None,
+    page: MapPage | None = None,
     figsize: tuple[float, float] = (7.0, 7.0),
 ) -> Figure:
     """Draw one locality: its wards named and coloured, assets, hub and gaps.
@@ -617,8 +619,12 @@ def plot_locality(  # noqa: PLR0913
     ax
         Axes to draw into (e.g. a page of the printable pack); a new figure with a
         sources footer when ``None``.
-    title, network_label, attribution, figsize
-        As for :func:`plot_localities` (the footer only on a new figure).
+    page
+        Title, network label and sources (:class:`MapPage`; the footer only on a new
+        figure); by default titled with the locality's name on a new figure, untitled
+        on given axes.
+    figsize
+        Inches (a new figure only).
 
     Returns
     -------
@@ -680,8 +686,9 @@ def plot_locality(  # noqa: PLR0913
         handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.01), fontsize=6.5,
         ncol=2, frameon=False, title="Key", title_fontsize=7, alignment="left",
     )  # fmt: skip
-    if title is not None or own:
-        ax.set_title(title if title is not None else str(locality))
+    page = page or MapPage()
+    if page.title is not None or own:
+        ax.set_title(page.title if page.title is not None else str(locality))
     if own:
-        _footer(fig, network_label, attribution)
+        _footer(fig, page)
     return fig

@@ -35,6 +35,7 @@ from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes
 from nwm_geo.maps._geo import _bounds, _feature, _lonlat, _point_feature, _simplified
 from nwm_geo.maps._leaflet import _base_map, _esc, _GeoJsonLayer
+from nwm_geo.maps._page import MapPage
 from nwm_geo.maps._roles import asset_roles, public_source
 from nwm_geo.maps._style import (
     _SHARE_BANDS,
@@ -182,6 +183,42 @@ def count_text(assets: pd.DataFrame) -> str:
     return text + (f", plus {n_out:,} outside" if n_out else "")
 
 
+def _radius(people: float, top: float, *, smallest: float = 2.0, largest: float = 9.0) -> float:
+    """Return a marker's radius (pixels): its area grows with its residents."""
+    return round(float(smallest + (largest - smallest) * np.sqrt(people / top)), 1)
+
+
+def _dot_style(
+    radius: float,
+    colour: str,
+    *,
+    weight: float,
+    opacity: float,
+    class_name: str,
+    edge: str | None = None,
+) -> dict[str, Any]:
+    """Return the Leaflet style of a circle marker (edge in the fill colour by default)."""
+    return {
+        "radius": radius,
+        "color": edge or colour,
+        "weight": weight,
+        "fillColor": colour,
+        "fillOpacity": opacity,
+        "className": class_name,
+    }
+
+
+def _radio_layer(name: str, index: int, *layers: Any) -> folium.FeatureGroup:
+    """Return one measure's base layer: a radio button, so one measure shows at a time.
+
+    The first measure (``index`` 0) is shown until the reader picks another.
+    """
+    fg = folium.FeatureGroup(name=_esc(name), overlay=False, show=index == 0)
+    for layer in layers:
+        layer.add_to(fg)
+    return fg
+
+
 # ---------------------------------------------------------------------------
 # the folium maps
 
@@ -191,11 +228,7 @@ def localities_map(
     wards: gpd.GeoDataFrame,
     assignment: pd.Series,
     *,
-    title: str = "Neighbourhood Working Model: localities",
-    subtitle: str | None = "wards grouped into localities",
-    network_label: str | None = None,
-    attribution: str | None = None,
-    tiles: str | None = None,
+    page: MapPage | None = None,
     tolerance_m: float = 10.0,
 ) -> folium.Map:
     """Wards coloured by locality, with a label per locality.
@@ -206,14 +239,9 @@ def localities_map(
         Indexed by ``ward_code``, with ``ward_name`` and geometry (any CRS).
     assignment
         ``ward_code -> locality``.
-    title, subtitle
-        Shown at the top of the map.
-    network_label
-        ``network_label(G)``; shown with the sources.
-    attribution
-        Sources and licences; ``settings.attribution`` by default.
-    tiles
-        A folium tile name (needs the internet); ``None`` draws no tiles.
+    page
+        Title, subtitle, network label, sources and tiles (:class:`MapPage`); by
+        default titled "Neighbourhood Working Model: localities", no network label.
     tolerance_m
         Boundary simplification, metres.
 
@@ -223,16 +251,10 @@ def localities_map(
     """
     colours = locality_colours(assignment.to_numpy())
     legend = [(loc, _at_opacity(colour), "area") for loc, colour in colours.items()]
-    m = _base_map(
-        title=title,
-        subtitle=subtitle,
-        legend=legend,
-        legend_title="Locality",
-        network_label=network_label,
-        attribution=attribution,
-        tiles=tiles,
-        bounds=_frame(wards),
+    page = (page or MapPage()).filled(
+        title="Neighbourhood Working Model: localities", subtitle="wards grouped into localities"
     )
+    m = _base_map(page, legend=legend, legend_title="Locality", bounds=_frame(wards))
     _add_wards(m, wards, assignment=assignment, fill=True, tolerance_m=tolerance_m, name="Wards")
     _add_ward_labels(m, wards)
     # one label per locality, at a point inside its dissolved wards
@@ -325,18 +347,14 @@ def _asset_features(
 
 
 @checks_crs
-def assets_map(  # noqa: PLR0913
+def assets_map(
     assets: pd.DataFrame,
     *,
     wards: gpd.GeoDataFrame | None = None,
     assignment: pd.Series | None = None,
     categories: Sequence[str] | None = None,
     outline: RequirementsOutline | None = None,
-    title: str = "Community assets by category",
-    subtitle: str | None = None,
-    network_label: str | None = None,
-    attribution: str | None = None,
-    tiles: str | None = None,
+    page: MapPage | None = None,
     radius: float = 6.0,
 ) -> folium.Map:
     """Assets as circle markers, one toggleable layer per category.
@@ -357,8 +375,8 @@ def assets_map(  # noqa: PLR0913
     outline
         The outline of requirements: popups then give each asset's owner type, role
         and the residents who depend on it (:func:`~nwm_geo.maps.asset_roles`).
-    title, subtitle, network_label, attribution, tiles
-        As for :func:`localities_map`.
+    page
+        Title, subtitle, network label, sources and tiles (:class:`MapPage`).
     radius
         Marker radius in pixels.
 
@@ -373,16 +391,11 @@ def assets_map(  # noqa: PLR0913
     extra = sorted(set(assets["category"].dropna().astype(str)) - set(categories))
     present = [c for c in [*categories, *extra] if (assets["category"] == c).any()]
     legend = [(c, category_colour(c), "point") for c in present]
-    m = _base_map(
-        title=title,
-        subtitle=subtitle or f"{count_text(assets)}; click a marker for details",
-        legend=legend,
-        legend_title="Category",
-        network_label=network_label,
-        attribution=attribution,
-        tiles=tiles,
-        bounds=_frame(wards, assets),
+    page = (page or MapPage()).filled(
+        title="Community assets by category",
+        subtitle=f"{count_text(assets)}; click a marker for details",
     )
+    m = _base_map(page, legend=legend, legend_title="Category", bounds=_frame(wards, assets))
     _add_wards(m, wards, assignment=assignment)
     table = assets.copy()
     if assignment is not None and "ward_code" in table.columns:
@@ -406,7 +419,7 @@ def assets_map(  # noqa: PLR0913
 
 
 @checks_crs
-def gaps_map(  # noqa: PLR0913
+def gaps_map(
     gap_points: pd.DataFrame,
     *,
     measures: Sequence[str],
@@ -414,11 +427,7 @@ def gaps_map(  # noqa: PLR0913
     areas: gpd.GeoDataFrame | None = None,
     area_gaps: pd.DataFrame | None = None,
     minutes: float | None = None,
-    title: str | None = None,
-    subtitle: str | None = None,
-    network_label: str | None = None,
-    attribution: str | None = None,
-    tiles: str | None = None,
+    page: MapPage | None = None,
     max_radius: float = 9.0,
 ) -> folium.Map:
     """Residents beyond the walk, one radio-button layer per measure (bundle or category).
@@ -441,8 +450,8 @@ def gaps_map(  # noqa: PLR0913
         the walk.
     minutes
         For the subtitle; ``settings.walk_minutes`` by default (``None``).
-    title, subtitle, network_label, attribution, tiles
-        As for :func:`localities_map`.
+    page
+        Title, subtitle, network label, sources and tiles (:class:`MapPage`).
     max_radius
         Radius (pixels) of the largest postcode by population.
 
@@ -456,22 +465,16 @@ def gaps_map(  # noqa: PLR0913
     missing = [c for c in measures if c not in gap_points.columns]
     if missing:
         raise NwmGeoError(f"gap_points has no column(s) {missing}")
-    title = title or f"Residents beyond a {minutes:g}-minute walk"
     legend = [
         (f"postcode beyond {minutes:g} min (size = residents)", GAP_COLOUR, "point"),
     ]
     if areas is not None and area_gaps is not None:
         legend += [(f"area: {label}", colour, "area") for colour, label in _SHARE_BANDS]
-    m = _base_map(
-        title=title,
-        subtitle=subtitle or "Pick one layer at a time: " + "; ".join(measures),
-        legend=legend,
-        legend_title="Gap",
-        network_label=network_label,
-        attribution=attribution,
-        tiles=tiles,
-        bounds=_frame(wards, gap_points),
+    page = (page or MapPage()).filled(
+        title=f"Residents beyond a {minutes:g}-minute walk",
+        subtitle="Pick one layer at a time: " + "; ".join(measures),
     )
+    m = _base_map(page, legend=legend, legend_title="Gap", bounds=_frame(wards, gap_points))
     _add_wards(m, wards)
     pts = gap_points.copy()
     lon, lat = _lonlat(pts) if len(pts) else (np.array([]), np.array([]))
@@ -482,23 +485,21 @@ def gaps_map(  # noqa: PLR0913
     for i, measure in enumerate(measures):
         sub = pts[pts[measure].astype(bool)]
         total = float(sub["_pop"].sum())
-        fg = folium.FeatureGroup(
-            name=_esc(f"{measure}: {total:,.0f} residents beyond"), overlay=False, show=i == 0
+        shaded = (
+            [_area_layer(areas, area_gaps, measure=measure, index=i)]
+            if areas is not None and area_gaps is not None
+            else []
         )
-        if areas is not None and area_gaps is not None:
-            _area_layer(areas, area_gaps, measure=measure, index=i).add_to(fg)
         feats = []
         for pid, r in sub.iterrows():
             people = float(r["_pop"])
-            rad = 2.0 + (max_radius - 2.0) * np.sqrt(people / top)
-            style = {
-                "radius": round(float(rad), 1),
-                "color": GAP_COLOUR,
-                "weight": 1,
-                "fillColor": GAP_COLOUR,
-                "fillOpacity": 0.6,
-                "className": f"nwm-gap nwm-measure-{i}",
-            }
+            style = _dot_style(
+                _radius(people, top, largest=max_radius),
+                GAP_COLOUR,
+                weight=1,
+                opacity=0.6,
+                class_name=f"nwm-gap nwm-measure-{i}",
+            )
             tip = f"{_esc(pid)}: {people:,.0f} residents beyond {minutes:g} min ({_esc(measure)})"
             if "locality" in r.index:
                 tip += f"<br>Locality: {_esc(r['locality'])}"
@@ -507,8 +508,8 @@ def gaps_map(  # noqa: PLR0913
                     float(r["_lon"]), float(r["_lat"]), {"_style": style, "_tooltip": tip}
                 )
             )
-        _GeoJsonLayer(feats).add_to(fg)
-        fg.add_to(m)
+        name = f"{measure}: {total:,.0f} residents beyond"
+        _radio_layer(name, i, *shaded, _GeoJsonLayer(feats)).add_to(m)
     if wards is not None and len(wards):
         _add_ward_labels(m, wards)
     folium.LayerControl(collapsed=False).add_to(m)
@@ -544,17 +545,13 @@ def _area_layer(
 
 
 @checks_crs
-def walksheds_map(  # noqa: PLR0913
+def walksheds_map(
     walksheds: gpd.GeoDataFrame,
     *,
     assets: pd.DataFrame | None = None,
     wards: gpd.GeoDataFrame | None = None,
     minutes: float | None = None,
-    title: str | None = None,
-    subtitle: str | None = None,
-    network_label: str | None = None,
-    attribution: str | None = None,
-    tiles: str | None = None,
+    page: MapPage | None = None,
     tolerance_m: float = 15.0,
     note: str | None = None,
 ) -> folium.Map:
@@ -572,8 +569,8 @@ def walksheds_map(  # noqa: PLR0913
         Ward boundaries to draw and name; the map is framed to them.
     minutes
         For the title; ``settings.walk_minutes`` by default (``None``).
-    title, subtitle, network_label, attribution, tiles
-        As for :func:`localities_map`.
+    page
+        Title, subtitle, network label, sources and tiles (:class:`MapPage`).
     tolerance_m
         Polygon simplification, metres.
     note
@@ -593,14 +590,14 @@ def walksheds_map(  # noqa: PLR0913
     cats = pd.Series(np.asarray(cats), index=ws.index)
     order = [c for c in settings.CATEGORIES if (cats == c).any()]
     order += sorted(set(cats) - set(order))
+    page = (page or MapPage()).filled(
+        title=f"{minutes:g}-minute walksheds",
+        subtitle="Areas within the walk of an asset; pick one category at a time",
+    )
     m = _base_map(
-        title=title or f"{minutes:g}-minute walksheds",
-        subtitle=subtitle or "Areas within the walk of an asset; pick one category at a time",
+        page,
         legend=[(c, category_colour(c), "area") for c in order],
         legend_title="Category",
-        network_label=network_label,
-        attribution=attribution,
-        tiles=tiles,
         bounds=_frame(wards, ws),
     )
     if note:
@@ -626,9 +623,7 @@ def walksheds_map(  # noqa: PLR0913
         for idx in cats.index[cats == cat]:
             label = ws.at[idx, "name"] if "name" in ws.columns else idx
             feats.append(_feature(geoms[idx], {"_style": style, "_tooltip": _esc(label)}))
-        fg = folium.FeatureGroup(name=_esc(cat), overlay=False, show=i == 0)
-        _GeoJsonLayer(feats).add_to(fg)
-        fg.add_to(m)
+        _radio_layer(cat, i, _GeoJsonLayer(feats)).add_to(m)
     if assets is not None and len(assets):
         table = assets.copy()
         table["_lon"], table["_lat"] = _lonlat(assets)
@@ -693,17 +688,13 @@ def _site_features(sites: pd.DataFrame, cases: pd.DataFrame) -> list[dict[str, A
 
 
 @checks_crs
-def requirements_map(  # noqa: PLR0913
+def requirements_map(
     outline: RequirementsOutline,
     assets: pd.DataFrame,
     *,
     wards: gpd.GeoDataFrame | None = None,
     assignment: pd.Series | None = None,
-    title: str = "Outline of asset requirements",
-    subtitle: str | None = None,
-    network_label: str | None = None,
-    attribution: str | None = None,
-    tiles: str | None = None,
+    page: MapPage | None = None,
 ) -> folium.Map:
     """Map required assets, business cases and suggested new sites, on the localities.
 
@@ -717,8 +708,8 @@ def requirements_map(  # noqa: PLR0913
         Ward boundaries to draw and name; the map is framed to them.
     assignment
         ``ward_code -> locality``: the wards are shaded lightly by locality.
-    title, subtitle, network_label, attribution, tiles
-        As for :func:`localities_map`.
+    page
+        Title, subtitle, network label, sources and tiles (:class:`MapPage`).
 
     Returns
     -------
@@ -737,20 +728,14 @@ def requirements_map(  # noqa: PLR0913
     legend = [("required asset", REQUIRED_COLOUR, "point")]
     legend += [(f"business case: {a}", action_colour[a], "point") for a in actions]
     legend += [("suggested new site", SITE_COLOUR, "point")]
-    m = _base_map(
-        title=title,
-        subtitle=subtitle
-        or (
+    page = (page or MapPage()).filled(
+        title="Outline of asset requirements",
+        subtitle=(
             f"{outline.required.index.nunique()} required assets, {len(cases)} business "
             f"cases, {len(sites)} suggested new sites"
         ),
-        legend=legend,
-        legend_title="Role",
-        network_label=network_label,
-        attribution=attribution,
-        tiles=tiles,
-        bounds=_frame(wards, assets),
     )
+    m = _base_map(page, legend=legend, legend_title="Role", bounds=_frame(wards, assets))
     _add_wards(m, wards, assignment=assignment, fill=True, name="Localities")
     table = assets.copy()
     if assignment is not None and "ward_code" in table.columns:

@@ -27,8 +27,8 @@ import pandas as pd
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from nwm_geo import settings
 from nwm_geo._safe import mask_personal_text
+from nwm_geo.maps._page import MapPage
 
 _LUTON_CENTRE = (51.8787, -0.4200)
 
@@ -150,20 +150,21 @@ def _offline(m: folium.Map) -> None:
 
 
 def _base_map(
+    page: MapPage,
     *,
-    title: str,
-    subtitle: str | None,
     legend: Sequence[tuple[str, str, str]],
     legend_title: str,
-    network_label: str | None,
-    attribution: str | None,
-    tiles: str | None,
     bounds: tuple[float, float, float, float] | None,
 ) -> folium.Map:
+    """Return an offline map with the page's title, legend, network label and sources.
+
+    ``page`` comes filled with the map's own title and subtitle (:meth:`MapPage.filled`).
+    """
     m = folium.Map(location=list(_LUTON_CENTRE), zoom_start=12, tiles=None, control_scale=True)
     _offline(m)
-    if tiles is not None:
-        folium.TileLayer(tiles, name="Background tiles").add_to(m)
+    if page.tiles is not None:
+        folium.TileLayer(page.tiles, name="Background tiles").add_to(m)
+    title, subtitle, network_label = page.title or "", page.subtitle, page.network_label
     root: Any = m.get_root()
     root.title = _esc(title)  # branca inserts the page <title> unescaped
     sub = f"<p>{_esc(subtitle)}</p>" if subtitle else ""
@@ -181,7 +182,7 @@ def _base_map(
             f"{items}</div>"
         )
     )
-    attribution = settings.attribution if attribution is None else attribution
+    attribution = page.sources
     net = (
         f'<div class="nwm-network" id="nwm-network">{_esc(network_label)}</div>'
         if network_label

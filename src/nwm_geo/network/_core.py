@@ -11,6 +11,7 @@ import re
 import socket
 import tempfile
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -677,17 +678,31 @@ def _as_geometry_27700(boundary: Any) -> BaseGeometry:
     raise NetworkError(f"boundary must be a shapely geometry or GeoSeries, not {type(boundary)}")
 
 
+@dataclass(frozen=True)
+class OverpassDownload:
+    """How :func:`walk_network` downloads the walk network (``download=``).
+
+    Attributes
+    ----------
+    cache_dir
+        Download cache folder (:func:`graph_from_polygon`; ``data/raw/osm`` by default).
+    timeout_s
+        Seconds allowed for the Overpass reachability probe (not the download itself).
+    """
+
+    cache_dir: Path | None = None
+    timeout_s: float = 20.0
+
+
 @checks_crs
-def walk_network(  # noqa: PLR0913
+def walk_network(
     *,
     boundary: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame | None = None,
     postcodes: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     osm_path: str | os.PathLike[str] | None = None,
     graph_path: str | os.PathLike[str] | None = None,
-    download: bool = False,
+    download: bool | OverpassDownload = False,
     buffer_m: float = 1000.0,
-    cache_dir: Path | None = None,
-    timeout_s: float = 20.0,
     verbose: bool = False,
 ) -> nx.MultiDiGraph:
     """Return the walk network from the best available source.
@@ -711,14 +726,11 @@ def walk_network(  # noqa: PLR0913
     graph_path
         A graph saved by :func:`save_graph`.
     download
-        Allow an Overpass download. Offline this raises :class:`NetworkError` within
-        ``timeout_s``; leave it False to fall back to the approximation.
+        Allow an Overpass download: ``True``, or an :class:`OverpassDownload` with its
+        cache folder and probe timeout. Offline this raises :class:`NetworkError` within
+        the probe timeout; leave it False to fall back to the approximation.
     buffer_m
         Buffer around the boundary (metres).
-    cache_dir
-        Download cache folder.
-    timeout_s
-        Seconds allowed for the Overpass reachability probe (not the download itself).
     verbose
         Print what is being done.
 
@@ -742,13 +754,14 @@ def walk_network(  # noqa: PLR0913
         poly = gpd.GeoSeries([area], crs=settings.crs) if area is not None else None
         return graph_from_osm_file(osm_path, polygon=poly, verbose=verbose)
     if download:
+        how = download if isinstance(download, OverpassDownload) else OverpassDownload()
         if area is None:
             raise NetworkError(
                 "walk_network(download=True) needs boundary= (the area to download)."
             )
         poly_wgs = gpd.GeoSeries([area], crs=settings.crs).to_crs(settings.wgs84).iloc[0]
         return graph_from_polygon(
-            poly_wgs, cache_dir=cache_dir, timeout_s=timeout_s, verbose=verbose
+            poly_wgs, cache_dir=how.cache_dir, timeout_s=how.timeout_s, verbose=verbose
         )
     if postcodes is None:
         raise NetworkError(

@@ -106,9 +106,7 @@ def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
     joint, catchments = analysis.joint, study.joint_hub_catchments
     if joint is None or catchments is None:
         return []
-    m = maps.localities_map(
-        study.wards,
-        joint.plan.assignment,
+    page = maps.MapPage(
         title="Localities and hubs chosen together",
         subtitle=(
             f"{joint.residents_within:,} residents within {analysis.rules.minutes:g} minutes "
@@ -123,6 +121,7 @@ def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
         ),
         network_label=study.network_label,
     )
+    m = maps.localities_map(study.wards, joint.plan.assignment, page=page)
     maps.add_hubs(
         m,
         maps.hub_points(analysis.joint_hubs, analysis.candidates),
@@ -157,12 +156,13 @@ def write_report(study: Study, out: Path) -> list[Path]:
     register = study.register
     gaps = outline.gap_points
     bundles = list(study.bundles)
-    common: dict[str, Any] = {"network_label": label}
+    common: dict[str, Any] = {"page": maps.MapPage(network_label=label)}
     localities_map = maps.localities_map(
         wards,
         assignment,
-        subtitle=f"{study.profile.name}'s wards grouped into localities",
-        **common,
+        page=maps.MapPage(
+            subtitle=f"{study.profile.name}'s wards grouped into localities", network_label=label
+        ),
     )
     _hub_markers(study, localities_map)
     folium_maps = {
@@ -307,7 +307,7 @@ def requirements_map_entry(study: Study) -> dict[str, tuple[str, Any]]:
         study.register,
         wards=study.wards,
         assignment=study.plan.assignment,
-        network_label=study.network_label,
+        page=maps.MapPage(network_label=study.network_label),
     )
     return {"Required assets, business cases and new sites": ("map_requirements.html", m)}
 

@@ -449,9 +449,10 @@ class Study(Display):
             postcodes=self.postcodes,
             osm_path=osm_path,
             graph_path=self.graph_path,
-            download=self.download,
+            download=network.OverpassDownload(cache_dir=self.raw_dir / "osm")
+            if self.download
+            else False,
             buffer_m=self.profile.network_buffer_m,
-            cache_dir=self.raw_dir / "osm",
             verbose=self.verbose,
         )
 

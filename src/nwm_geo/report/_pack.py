@@ -162,7 +162,7 @@ def _summary_pages(inputs: PackInputs, m: float) -> list[Figure]:
     chars = int((_X1 - _X0) * PACK_PAGE_SIZE[0] * 72 / (9 * 0.6))
     fig.text(_X0, 0.9, "\n".join(textwrap.wrap(intro, chars)), fontsize=9, va="top")
     ax = fig.add_axes((_X0, 0.2, 0.42, 0.66))
-    maps.plot_localities(inputs.wards, inputs.assignment, title="", ax=ax)
+    maps.plot_localities(inputs.wards, inputs.assignment, page=maps.MapPage(title=""), ax=ax)
     header = [
         "Locality",
         "Residents",
@@ -233,7 +233,9 @@ def _locality_pages(inputs: PackInputs, locality: str, m: float) -> list[Figure]
         hub_id=_hub_id(inputs, locality),
     )
     ax = fig.add_axes((_X0, 0.36, 0.44, 0.56))
-    maps.plot_locality(inputs.wards, inputs.assignment, locality, layers=layers, ax=ax, title="")
+    maps.plot_locality(
+        inputs.wards, inputs.assignment, locality, layers=layers, ax=ax, page=maps.MapPage(title="")
+    )
     shares = _bundle_shares(inputs, locality)
     pop = outline.summary.loc[(locality, shares[0][0]), "population"] if shares else float("nan")
     facts = [

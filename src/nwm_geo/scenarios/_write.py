@@ -127,9 +127,11 @@ def write_scenario(
         assignment=base.plan.assignment,
         closed=closed if len(closed) else None,
         added=added if len(added) else None,
-        title=f"Scenario {scenario.name}: who gains and who loses access",
-        subtitle="; ".join(lines) + f". {walk_text(scen)}; localities fixed (baseline plan).",
-        network_label=label,
+        page=maps.MapPage(
+            title=f"Scenario {scenario.name}: who gains and who loses access",
+            subtitle="; ".join(lines) + f". {walk_text(scen)}; localities fixed (baseline plan).",
+            network_label=label,
+        ),
     )
     written.append(_stable_map(m, out / "map_difference.html"))
     area_rows = cmp.localities[cmp.localities["locality"] == cmp.area].set_index("measure")

@@ -16,7 +16,7 @@ from nwm_geo._errors import DataValidationError, NwmGeoError
 from nwm_geo.areas import Area, AssetSource, load_area
 from nwm_geo.data._tables import read_table
 from nwm_geo.data.assets._dedupe import dedupe_sites
-from nwm_geo.data.assets._read import _finish, _register_from_frame
+from nwm_geo.data.assets._read import _finish, _register_from_frame, _Where
 from nwm_geo.data.boundaries import load_wards
 from nwm_geo.data.bundle import require_raw
 from nwm_geo.data.postcodes import load_postcodes, normalise_postcode
@@ -249,6 +249,7 @@ def _load_open_sources(
         postcodes = load_postcodes(area=area, data_dir=data_dir)
     if wards is None:
         wards = load_wards(area=area, data_dir=data_dir)
+    where = _Where(area, data_dir, wards=wards, postcodes=postcodes)
     parts: list[gpd.GeoDataFrame] = []
     excluded: list[dict[str, str]] = []
     for src in tqdm(area.sources, desc="asset files", disable=not verbose):
@@ -269,16 +270,7 @@ def _load_open_sources(
             frame = frame.assign(
                 asset_id=[f"{src.prefix}-{i:04d}" for i in range(1, len(frame) + 1)]
             )
-        part = _register_from_frame(
-            frame,
-            src.name,
-            columns=None,
-            postcodes=postcodes,
-            wards=wards,
-            data_dir=data_dir,
-            area=area,
-            categories=area.categories,
-        )
+        part = _register_from_frame(frame, src.name, where)
         if not src.inside:  # a fringe file: outside the area whatever the polygons say
             part["ward_code"], part["ward_name"], part["inside_area"] = "", "", False
         part["_rank"] = src.rank

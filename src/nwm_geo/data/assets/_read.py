@@ -434,13 +434,28 @@ def _owner_types(t: _Rows, cats: dict[int, str | None], area: Area) -> dict[int,
 
 @dataclass
 class _Where:
-    """What locating a row needs: the study area, its name and the postcodes (lazily)."""
+    """What reading a register needs of its area: the profile, its wards and postcodes.
 
-    study_area: BaseGeometry
-    area_name: str
-    area: Area | None
+    Wards and postcodes not given are loaded from ``data_dir`` on first use; one
+    ``_Where`` serves every file of the open-data register (the wards are unioned once).
+    """
+
+    area: Area
     data_dir: Path | None
-    postcodes: gpd.GeoDataFrame | None
+    wards: gpd.GeoDataFrame | None = None
+    postcodes: gpd.GeoDataFrame | None = None
+    _study_area: BaseGeometry | None = field(default=None, init=False, repr=False)
+
+    def ward_shapes(self) -> gpd.GeoDataFrame:
+        if self.wards is None:
+            self.wards = load_wards(area=self.area, data_dir=self.data_dir)
+        return self.wards
+
+    def study_area(self) -> BaseGeometry:
+        """Return the area's wards as one shape (British National Grid)."""
+        if self._study_area is None:
+            self._study_area = self.ward_shapes().to_crs("EPSG:27700").geometry.union_all()
+        return self._study_area
 
     def code_point(self) -> gpd.GeoDataFrame:
         if self.postcodes is None:
@@ -471,7 +486,7 @@ def _from_postcode(t: _Rows, i: int, row: int, pc: str, where: _Where) -> _Locat
         t.cols["postcode"],
         t.values["postcode"][i],
         "unknown postcode: not in Code-Point Open ("
-        + (load_area(where.area).postcode_note or "the bundle's postcodes")
+        + (where.area.postcode_note or "the bundle's postcodes")
         + "), so the row cannot be located; give lon/lat or "
         "easting/northing, or correct the postcode",
     )
@@ -510,13 +525,13 @@ def _check_place(
         return loc
     col = t.cols.get("lon", t.cols.get("easting", t.cols.get("postcode", "lon/lat")))
     at = f"{loc.easting:.0f}, {loc.northing:.0f}"
-    away_m = float(where.study_area.distance(shapely.Point(loc.easting, loc.northing)))
+    away_m = float(where.study_area().distance(shapely.Point(loc.easting, loc.northing)))
     if away_m > MAX_DISTANCE_M:
         t.add(
             row,
             col,
             at,
-            f"the point is {away_m / 1000:.0f} km from {where.area_name}; check the "
+            f"the point is {away_m / 1000:.0f} km from {where.area.name}; check the "
             "coordinates (swapped easting/northing or lon/lat, another country, "
             "or a typing error)",
         )
@@ -557,21 +572,21 @@ def _locations(
 _TEXT_FIELDS = ("subtype", "address", "source_date", "licence", "geocode", "notes")
 
 
-def _register_from_frame(  # noqa: PLR0913
+def _register_from_frame(
     frame: pd.DataFrame,
     label: str,
+    where: _Where,
     *,
-    columns: Mapping[str, str] | None,
-    postcodes: gpd.GeoDataFrame | None,
-    wards: gpd.GeoDataFrame | None,
-    data_dir: Path | None,
+    columns: Mapping[str, str] | None = None,
     problems: list[Problem] | None = None,
     verbose: bool = False,
-    area: Area | None = None,
-    categories: tuple[str, ...] | None = None,
 ) -> gpd.GeoDataFrame:
+    """Validate one register table column by column, then build its rows.
+
+    Each check walks one column (or the few that locate a row) over every row; the
+    problems of all of them are raised together, listed row by row.
+    """
     problems = list(problems or [])
-    allowed = categories if categories is not None else tuple(settings.CATEGORIES)
     frame, cols, blank = _check_columns(frame, label, columns, problems)
 
     def text(col: str) -> list[str]:
@@ -580,25 +595,30 @@ def _register_from_frame(  # noqa: PLR0913
         return [cell_text(v) for v in frame[cols[col]].tolist()]
 
     t = _Rows(label, cols, {c: text(c) for c in _SCHEMA - _DERIVED}, blank)
-    ward_shapes = wards if wards is not None else load_wards(area=area, data_dir=data_dir)
-    area_prof = load_area(area)
-    where = _Where(
-        ward_shapes.to_crs("EPSG:27700").geometry.union_all(),
-        area_prof.name,
-        area,
-        data_dir,
-        postcodes,
-    )
+    where.study_area()  # the wards are needed (and read) before any row is checked
     # column by column; the problems are then listed row by row
     ids = _asset_ids(t)
     _check_text(t)
-    cats = _categories(t, allowed)
-    owners = _owner_types(t, cats, area_prof)
+    cats = _categories(t, where.area.categories)
+    owners = _owner_types(t, cats, where.area)
     pcs = _postcodes(t)
     places = _locations(t, pcs, where, verbose=verbose)
     problems += t.problems()
     if problems:
         raise DataValidationError(problems)
+    out = _records(t, ids, cats, owners, pcs, places)
+    return _finish(_assign_wards(_points(out), where.ward_shapes()).set_index("asset_id"))
+
+
+def _records(
+    t: _Rows,
+    ids: dict[int, str],
+    cats: dict[int, str | None],
+    owners: dict[int, str | None],
+    pcs: dict[int, str | None],
+    places: dict[int, _Located | None],
+) -> pd.DataFrame:
+    """Return one record per non-blank row, from its checked columns."""
     v = t.values
     records: list[dict[str, object]] = []
     for i, row in t.rows():
@@ -608,7 +628,7 @@ def _register_from_frame(  # noqa: PLR0913
             "category": cats[i] or v["category"][i],
             "owner_type": owners[i],
             **{c: v[c][i] for c in _TEXT_FIELDS},
-            "source": v["source"][i] or label,
+            "source": v["source"][i] or t.label,
             "source_record_id": v["source_record_id"][i] or f"row {row}",
             "postcode": pcs[i] or "",
         }
@@ -619,19 +639,20 @@ def _register_from_frame(  # noqa: PLR0913
         else:
             rec["easting"] = rec["northing"] = np.nan
         records.append(rec)
-    out = pd.DataFrame.from_records(records)
-    ok = out["easting"].notna()
-    out = out[ok].copy()
+    return pd.DataFrame.from_records(records)
+
+
+def _points(out: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Keep the located records; add lon/lat (6 decimals) and points in ``settings.crs``."""
+    out = out[out["easting"].notna()].copy()
     lon, lat = _TO_WGS84.transform(out["easting"].to_numpy(float), out["northing"].to_numpy(float))
     out["lon"] = np.round(np.asarray(lon, dtype=float), 6)
     out["lat"] = np.round(np.asarray(lat, dtype=float), 6)
     out["easting"] = out["easting"].astype(float).round(1)
     out["northing"] = out["northing"].astype(float).round(1)
-    gdf = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         out, geometry=gpd.points_from_xy(out["easting"], out["northing"]), crs="EPSG:27700"
     ).to_crs(settings.crs)
-    gdf = _assign_wards(gdf, ward_shapes)
-    return _finish(gdf.set_index("asset_id"))
 
 
 def _owner_type(raw: str, category: str | None, area: Area) -> str | None:
@@ -754,14 +775,5 @@ def read_register(
     path = Path(path)
     prof = load_area(area)
     frame, problems = read_table(path, sheet=sheet, layer=layer)
-    return _register_from_frame(
-        frame,
-        path.name,
-        columns=columns,
-        postcodes=postcodes,
-        wards=wards,
-        data_dir=data_dir,
-        problems=problems,
-        area=prof,
-        categories=prof.categories,
-    )
+    where = _Where(prof, data_dir, wards=wards, postcodes=postcodes)
+    return _register_from_frame(frame, path.name, where, columns=columns, problems=problems)
