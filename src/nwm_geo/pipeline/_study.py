@@ -73,8 +73,7 @@ class Study(Display):
     n_alternatives
         How many of the best distinct locality plans to list.
     minutes, speed_m_per_min
-        Walk threshold and speed (defaults from :mod:`nwm_geo.settings`, resolved when
-        the study is made: ``study.minutes`` is then a number).
+        Walk threshold and speed (:mod:`nwm_geo.settings`' defaults, resolved at creation).
     osm_path, graph_path, download
         Walk network source (see :func:`nwm_geo.network.walk_network`); with none of
         them the area's default is used: its OSM file (Rutland) or the offline
@@ -288,11 +287,7 @@ class Study(Display):
 
     @property
     def area_data(self) -> data.AreaData:
-        """The area's profile and bundle folder, its tables read once (:class:`~data.AreaData`).
-
-        An input, not a result: made on first use and kept, shared by the what-if
-        studies made from this one (they read the same bundle).
-        """
+        """The area's data, each table read once (:class:`~data.AreaData`); what-ifs share it."""
         found = self.__dict__.get("_area_data")
         if not isinstance(found, data.AreaData):
             found = data.AreaData(self.profile, self.raw_dir, verbose=self.verbose)
