@@ -99,7 +99,7 @@ def load_wards(area: AreaFiles, *, year: int | None = None) -> gpd.GeoDataFrame:
 def load_lsoas(area: AreaFiles, *, year: int = 2021) -> gpd.GeoDataFrame:
     """Load an area's Lower-layer Super Output Areas with their population.
 
-    Cached: :attr:`AreaData.lsoas <nwm_geo.data.AreaData.lsoas>` (2021).
+    Cached: :attr:`~nwm_geo.data.AreaData.lsoas` (2021).
 
     Parameters
     ----------
@@ -188,7 +188,7 @@ def _count_problem(value: float) -> str:
 def load_oas(area: AreaFiles) -> gpd.GeoDataFrame:
     """Load an area's 2011 Output Areas with their Census 2011 population.
 
-    Cached: :attr:`AreaData.oas <nwm_geo.data.AreaData.oas>`.
+    Cached: :attr:`~nwm_geo.data.AreaData.oas`.
 
     Parameters
     ----------

@@ -68,7 +68,7 @@ def _problems(table: pd.DataFrame, name: str) -> list[Problem]:
 def load_imd(area: AreaFiles) -> gpd.GeoDataFrame:
     """Load the LSOA 2011 polygons of an area with their IMD 2019 rank and deciles.
 
-    Cached: :attr:`AreaData.deprivation <nwm_geo.data.AreaData.deprivation>`.
+    Cached: :attr:`~nwm_geo.data.AreaData.deprivation`.
 
     Parameters
     ----------

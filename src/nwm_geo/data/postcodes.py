@@ -61,7 +61,7 @@ def normalise_postcode(value: object) -> str | None:
 def load_postcodes(area: AreaFiles) -> gpd.GeoDataFrame:
     """Load the Code-Point Open postcodes of an area's bundle (Luton: the LU area).
 
-    Cached: :attr:`AreaData.postcodes <nwm_geo.data.AreaData.postcodes>`.
+    Cached: :attr:`~nwm_geo.data.AreaData.postcodes`.
 
     Parameters
     ----------

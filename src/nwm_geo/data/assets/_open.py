@@ -289,7 +289,7 @@ def _load_open_sources(
 def open_register_exclusions(area: AreaFiles) -> pd.DataFrame:
     """List the open-data records left out of :func:`build_open_register`, with why.
 
-    Cached: :attr:`AreaData.exclusions <nwm_geo.data.AreaData.exclusions>`.
+    Cached: :attr:`~nwm_geo.data.AreaData.exclusions`.
 
     Parameters
     ----------
@@ -339,8 +339,8 @@ def build_open_register(
       the record from the better source is kept (the order of ``[[sources]]``, then
       source coordinates over postcode centroids).
 
-    Cached: :attr:`AreaData.assets <nwm_geo.data.AreaData.assets>` and
-    :attr:`AreaData.merges <nwm_geo.data.AreaData.merges>`.
+    Cached: :attr:`~nwm_geo.data.AreaData.assets` and
+    :attr:`~nwm_geo.data.AreaData.merges`.
 
     Parameters
     ----------
@@ -348,8 +348,8 @@ def build_open_register(
         The area and its bundle folder (:func:`nwm_geo.data.open_area`).
     postcodes, wards
         The area's postcodes and current-pattern wards, when the caller has read them
-        already (:attr:`AreaData.postcodes <nwm_geo.data.AreaData.postcodes>`,
-        :attr:`AreaData.wards <nwm_geo.data.AreaData.wards>`); read from the bundle
+        already (:attr:`~nwm_geo.data.AreaData.postcodes`,
+        :attr:`~nwm_geo.data.AreaData.wards`); read from the bundle
         otherwise.
     verbose
         Show progress over the files.

@@ -726,15 +726,15 @@ def read_register(
         Layer for multi-layer GeoPackages.
     postcodes
         Postcode points indexed by normalised postcode with ``easting`` and
-        ``northing`` (as :attr:`AreaData.postcodes <nwm_geo.data.AreaData.postcodes>`);
+        ``northing`` (as :attr:`~nwm_geo.data.AreaData.postcodes`);
         read from the area's bundle when needed and not given.
     wards
         Ward polygons indexed by ``ward_code`` with ``ward_name``; default the area's
-        current pattern (:attr:`AreaData.wards <nwm_geo.data.AreaData.wards>`).
+        current pattern (:attr:`~nwm_geo.data.AreaData.wards`).
     area
         The area and its bundle folder (:func:`nwm_geo.data.open_area`): its wards,
         postcodes and categories; default Luton in ``data/raw``.
-        :meth:`AreaData.read_register <nwm_geo.data.AreaData.read_register>` passes
+        :meth:`~nwm_geo.data.AreaData.read_register` passes
         the area's cached postcodes and wards.
 
     Returns
