@@ -23,7 +23,6 @@ from nwm_geo._checks import checks_crs
 from nwm_geo._errors import DataValidationError, NwmGeoError, Problem
 from nwm_geo.data._files import AreaFiles
 from nwm_geo.data._tables import cell_text
-from nwm_geo.data.bundle import require_raw
 
 __all__ = [
     "AGE_BANDS",
@@ -44,8 +43,7 @@ AGE_BANDS: tuple[str, ...] = (
 )
 
 
-def _read(relative: str, data_dir: Path | None) -> gpd.GeoDataFrame:
-    path = require_raw(relative, data_dir=data_dir)
+def _read(path: Path) -> gpd.GeoDataFrame:
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises its own errors for corrupt files
@@ -85,7 +83,7 @@ def load_wards(area: AreaFiles, *, year: int | None = None) -> gpd.GeoDataFrame:
     """
     pattern = area.profile.ward_pattern(year)
     relative, code, name = pattern.file, pattern.code, pattern.name
-    gdf = _read(relative, area.data_dir)
+    gdf = _read(area.path(relative))
     out = gpd.GeoDataFrame(
         {"ward_code": gdf[code].astype(str), "ward_name": gdf[name].astype(str)},
         geometry=gdf.geometry.values,
@@ -126,21 +124,17 @@ def load_lsoas(area: AreaFiles, *, year: int = 2021) -> gpd.GeoDataFrame:
         If a population cell is blank, not a number or not a whole non-negative number
         (file, row, column and value of each).
     """
-    prof, data_dir = area.profile, area.data_dir
+    prof = area.profile
     if year == 2021:
-        gdf = _read(prof.files["lsoa_2021"], data_dir)
+        gdf = _read(area.path(prof.files["lsoa_2021"]))
         table = prof.files["census_2021_lsoa"]
-        pop = pd.read_csv(
-            require_raw(table, data_dir=data_dir), dtype={"lsoa21_code": str}
-        ).set_index("lsoa21_code")
+        pop = pd.read_csv(area.path(table), dtype={"lsoa21_code": str}).set_index("lsoa21_code")
         code, name = "LSOA21CD", "LSOA21NM"
         pop = pop.rename(columns={"total": "population"})[["population", *AGE_BANDS]]
     elif year == 2011:
-        gdf = _read(prof.files["lsoa_2011"], data_dir)
+        gdf = _read(area.path(prof.files["lsoa_2011"]))
         table = prof.files.get("religion_2011_lsoa", "")
-        pop = pd.read_csv(require_raw(table, data_dir=data_dir), dtype={"LSOA11CD": str}).set_index(
-            "LSOA11CD"
-        )
+        pop = pd.read_csv(area.path(table), dtype={"LSOA11CD": str}).set_index("LSOA11CD")
         code, name = "LSOA11CD", "LSOA11NM"
         pop = pop.rename(columns={"total": "population"})[["population"]]
     else:
@@ -201,10 +195,10 @@ def load_oas(area: AreaFiles) -> gpd.GeoDataFrame:
         Indexed by ``oa_code`` (589 OA11), with ``population_2011`` (KS101EW usual
         residents; total 203,201) and ``geometry``.
     """
-    prof, data_dir = area.profile, area.data_dir
-    gdf = _read(prof.files["oa_2011"], data_dir)
+    prof = area.profile
+    gdf = _read(area.path(prof.files["oa_2011"]))
     pop = pd.read_csv(
-        require_raw(prof.files["census_2011_oa"], data_dir=data_dir),
+        area.path(prof.files["census_2011_oa"]),
         dtype={"oa11_code": str},
     ).set_index("oa11_code")["usual_residents_2011"]
     out = gpd.GeoDataFrame(

@@ -18,7 +18,6 @@ from nwm_geo._errors import DataValidationError, NwmGeoError, Problem
 from nwm_geo.data._files import AreaFiles
 from nwm_geo.data._tables import cell_text
 from nwm_geo.data.boundaries import load_lsoas
-from nwm_geo.data.bundle import require_raw
 
 __all__ = ["DOMAIN_DECILES", "IMD_COLUMNS", "load_imd"]
 
@@ -94,7 +93,7 @@ def load_imd(area: AreaFiles) -> gpd.GeoDataFrame:
     relative = prof.files.get("imd_2019", "")
     if not relative:
         raise NwmGeoError(f"the area profile {prof.profile} names no IMD file ([files] imd_2019)")
-    path = require_raw(relative, data_dir=area.data_dir)
+    path = area.path(relative)
     table = pd.read_csv(path, dtype={"lsoa11_code": str})
     name = path.name
     problems = _problems(table, name)

@@ -15,7 +15,6 @@ import pandas as pd
 from nwm_geo import settings
 from nwm_geo.areas import ProfileError
 from nwm_geo.data._files import AreaFiles
-from nwm_geo.data.bundle import require_raw
 
 __all__ = ["load_postcodes", "normalise_postcode"]
 
@@ -83,7 +82,7 @@ def load_postcodes(area: AreaFiles) -> gpd.GeoDataFrame:
         If no postcode carries the profile's district code (a wrong ``district_code``).
     """
     prof = area.profile
-    path = require_raw(prof.files["postcodes"], data_dir=area.data_dir)
+    path = area.path(prof.files["postcodes"])
     raw = pd.read_csv(
         path, dtype={"postcode": str, "admin_district_code": str, "admin_ward_code": str}
     )

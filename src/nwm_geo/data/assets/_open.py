@@ -17,7 +17,6 @@ from nwm_geo.data._tables import read_table
 from nwm_geo.data.assets._dedupe import dedupe_sites
 from nwm_geo.data.assets._read import _finish, _register_from_frame
 from nwm_geo.data.boundaries import load_wards
-from nwm_geo.data.bundle import require_raw
 from nwm_geo.data.postcodes import load_postcodes, normalise_postcode
 
 
@@ -251,7 +250,7 @@ def _load_open_sources(
     parts: list[gpd.GeoDataFrame] = []
     excluded: list[dict[str, str]] = []
     for src in tqdm(area.sources, desc="asset files", disable=not verbose):
-        frame, problems = read_table(require_raw(src.file, data_dir=data_dir))
+        frame, problems = read_table(files.path(src.file))
         if len(frame) == 0 and [p.reason for p in problems] == [_HEADER_ONLY]:
             continue  # a profile file with no site (a fringe source with none nearby)
         if problems:
