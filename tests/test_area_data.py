@@ -130,3 +130,25 @@ def test_minutes_and_speed_are_resolved_when_the_study_is_made(
     assert (later.settings.minutes, later.settings.speed_m_per_min) == (10.0, 60.0)
     given = pipeline.Study(area=profile, data_dir=raw, minutes=20, speed_m_per_min=70)
     assert (given.minutes, given.speed_m_per_min) == (20.0, 70.0)
+
+
+def test_a_council_register_is_read_against_the_kept_tables(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    profile, raw = synthetic_area
+    area = data.open_area(profile, data_dir=raw)
+    area.postcodes, area.wards  # noqa: B018
+    shutil.rmtree(raw)  # geocoding and wards can only come from what the area holds
+    path = tmp_path / "council.csv"  # SYNTHETIC register: two made-up sites by postcode
+    path.write_text(
+        "asset_id,name,category,postcode\n"
+        "c1,Synthetic Hall,Community Centre,ZZ1 1AB\n"
+        "c2,Synthetic Library,Library,ZZ6 6AB\n",
+        encoding="utf-8",
+    )
+    reg = area.read_register(path)
+    assert reg.index.tolist() == ["c1", "c2"]
+    assert reg["inside_area"].all() and reg["ward_code"].ne("").all()
+    path.write_text("asset_id,name,category,postcode\nc3,X,Charity,ZZ1 1AB\n")
+    with pytest.raises(NwmGeoError, match="Charity"):  # a category the area does not use
+        area.read_register(path)
