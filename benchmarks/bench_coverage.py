@@ -45,6 +45,7 @@ import shapely
 
 from nwm_geo import settings
 from nwm_geo._io import atomic_path
+from nwm_geo.areas import load_area
 from nwm_geo.coverage import (
     NetworkArrays,
     asset_criticality,
@@ -112,9 +113,8 @@ WHOLE = "nwm_geo prepare + query (snap, insert, nearest_minutes)"
 def synthetic_assets(arr: NetworkArrays, seed: int) -> gpd.GeoDataFrame:
     """287 SYNTHETIC assets at random points on random edges (length-weighted)."""
     rng = np.random.default_rng(seed)
-    cats = np.repeat(
-        list(settings.COUNCIL_REGISTER_COUNTS), list(settings.COUNCIL_REGISTER_COUNTS.values())
-    )
+    counts = load_area("luton").council_counts or {}  # Luton's published counts (287)
+    cats = np.repeat(list(counts), list(counts.values()))
     n = len(cats)
     glen = shapely.length(arr.geom)
     e = rng.choice(len(glen), size=n, p=glen / glen.sum())

@@ -45,12 +45,11 @@ def load_inputs() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, str]:
     """Luton wards and LSOAs with population and in-borough register assets."""
     from nwm_geo import data
 
-    wards = data.load_wards()
-    register, _log = data.build_open_register()
-    points = data.demand_points()
+    luton = data.open_area("luton")
+    wards, register, points = luton.wards, luton.assets, luton.population
     table = data.ward_table(wards, register, points)
     ward_gdf = gpd.GeoDataFrame(table, geometry=wards.geometry.reindex(table.index), crs=wards.crs)
-    lsoas = data.load_lsoas()
+    lsoas = luton.lsoas
     inb = register[register["inside_area"].astype(bool)]
     pts = gpd.GeoDataFrame(inb, geometry=inb.geometry, crs=register.crs).to_crs(lsoas.crs)
     joined = gpd.sjoin(pts[["geometry"]], lsoas[["geometry"]], predicate="within")

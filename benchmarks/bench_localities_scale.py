@@ -61,11 +61,10 @@ GIB = 2**30
 
 
 def _lsoas_with_assets(area: str) -> gpd.GeoDataFrame:
-    from nwm_geo import data
     from nwm_geo.pipeline import Study
 
     study = Study(area=area, verbose=False)
-    lsoas = data.load_lsoas(area=area)
+    lsoas = study.area_data.lsoas
     reg = study.register
     inb = reg[reg["inside_area"].astype(bool)]
     pts = gpd.GeoDataFrame(inb, geometry=inb.geometry, crs=reg.crs).to_crs(lsoas.crs)

@@ -19,7 +19,8 @@ nwm_geo.notebook_setup()
 # ## The register, assembled from the open data
 
 # %%
-register, merges = data.build_open_register()
+luton = data.open_area("luton")  # the profile and data/raw; each table is read once
+register, merges = luton.assets, luton.merges
 print(f"{len(register)} sites; {int(register['inside_area'].sum())} inside Luton")
 register[["name", "category", "postcode", "ward_name", "inside_area", "source"]].head(10)
 
@@ -30,7 +31,7 @@ register[["name", "category", "postcode", "ward_name", "inside_area", "source"]]
 # have. The gap is reported, never filled with made-up rows.
 
 # %%
-data.reconciliation(register)
+data.reconciliation(register, area=luton.profile)
 
 # %% [markdown]
 # The same site in two files was merged once; each merge is logged:
@@ -42,7 +43,7 @@ merges
 # Records dropped by rule (not sites, or closed), each with its reason:
 
 # %%
-data.open_register_exclusions()
+luton.exclusions
 
 # %% [markdown]
 # ## Wards and residential demand points
@@ -52,9 +53,9 @@ data.open_register_exclusions()
 # the LSOA totals.
 
 # %%
-wards = data.load_wards(year=2023)
-points = data.demand_points()
-lsoas = data.load_lsoas(year=2021)
+wards = luton.wards_in(2023)
+points = luton.population
+lsoas = luton.lsoas
 check = points.groupby("lsoa_code")["population"].sum().reindex(lsoas.index)
 assert (check == lsoas["population"]).all()
 print(

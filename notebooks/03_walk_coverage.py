@@ -122,7 +122,7 @@ table[table["measure"].isin(["Library", "Community Centre"])]
 
 G_osm = network.graph_from_osm_file("data/raw/osm/rutland-2022-07-20.osm.pbf")
 print(network.network_label(G_osm))
-rutland_postcodes = data.load_postcodes(area="rutland")
+rutland_postcodes = data.open_area("rutland").postcodes
 rutland_postcodes = rutland_postcodes[rutland_postcodes["in_borough"]]
 cmp = calibration.compare_distances(G_osm, rutland_postcodes, n_pairs=500, seed=0)
 print(cmp.summary)

@@ -70,7 +70,7 @@ def test_an_unknown_area_name_is_refused() -> None:
 def test_a_wrong_district_code_is_found_in_the_postcodes(tmp_path: Path) -> None:
     text = LUTON_TOML.replace('district_code = "E06000032"', 'district_code = "E06000017"')
     with pytest.raises(ProfileError, match=r"key 'district_code': no postcode .* E06000017"):
-        data.load_postcodes(area=load_area(_profile(tmp_path, text)))
+        data.open_area(_profile(tmp_path, text)).postcodes  # noqa: B018
 
 
 @pytest.mark.integration
@@ -90,7 +90,8 @@ def test_bad_profile_on_the_cli_exits_2_and_writes_nothing(
 
 @pytest.mark.integration
 def test_rutland_register_is_sourced_and_deduplicated() -> None:
-    reg, log = data.build_open_register(area="rutland")
+    rutland = data.open_area("rutland")
+    reg, log = rutland.assets, rutland.merges
     inside = reg[reg["inside_area"]]
     outside = reg[~reg["inside_area"]]
     assert len(outside) == 7 and set(outside["category"]) == {"Fire and rescue"}
@@ -98,7 +99,7 @@ def test_rutland_register_is_sourced_and_deduplicated() -> None:
     assert (inside["source"].str.strip() != "").all()
     # the hospital listed twice by NHS Choices (two trusts) and again by FHRS is one site
     assert inside["name"].str.contains("Rutland (?:Memorial )?Hospital", regex=True).sum() == 1
-    ex = data.open_register_exclusions(area="rutland")
+    ex = rutland.exclusions
     assert ex["record"].str.contains("HMP STOCKEN").sum() == 1  # prison healthcare
     assert ex["record"].str.contains("KENDREW").sum() == 1  # military medical centre
     assert (
@@ -116,7 +117,7 @@ def test_rutland_register_is_sourced_and_deduplicated() -> None:
 
 @pytest.mark.integration
 def test_rutland_demand_adds_up_to_the_census() -> None:
-    points = data.demand_points(area="rutland")
+    points = data.open_area("rutland").population
     assert int(points["population"].sum()) == 41043
     assert points["ward_code"].notna().all()
     assert points["ward_code"].nunique() == 15

@@ -6,8 +6,8 @@ import geopandas as gpd
 import pytest
 
 from nwm_geo import NwmGeoError
-from nwm_geo.data.boundaries import borough_boundary, load_lsoas, load_oas, load_wards
-from nwm_geo.data.postcodes import load_postcodes
+from nwm_geo.data import open_area
+from nwm_geo.data.boundaries import borough_boundary, load_lsoas, load_wards
 
 
 def test_borough_boundary_is_union(synthetic_wards: gpd.GeoDataFrame) -> None:
@@ -18,19 +18,20 @@ def test_borough_boundary_is_union(synthetic_wards: gpd.GeoDataFrame) -> None:
 
 def test_unknown_years_raise() -> None:
     with pytest.raises(NwmGeoError, match="available: 2023, 2013"):
-        load_wards(year=2019)
+        load_wards(open_area(), year=2019)
     with pytest.raises(NwmGeoError, match="2011, 2021"):
-        load_lsoas(year=2001)
+        load_lsoas(open_area(), year=2001)
 
 
 def test_missing_bundle_names_the_fix(tmp_path) -> None:
     with pytest.raises(NwmGeoError, match="import-data"):
-        load_wards(data_dir=tmp_path)
+        open_area(data_dir=tmp_path).wards  # noqa: B018
 
 
 @pytest.mark.integration
 def test_real_wards() -> None:
-    wards = load_wards()
+    luton = open_area()
+    wards = luton.wards
     assert len(wards) == 20
     assert wards.index.name == "ward_code"
     assert list(wards.columns) == ["ward_name", "area_km2", "geometry"]
@@ -38,14 +39,15 @@ def test_real_wards() -> None:
     assert wards.crs == "EPSG:27700"
     assert "Beech Hill" in set(wards["ward_name"])
     assert 40 < wards["area_km2"].sum() < 50  # Luton is about 43 km²
-    old = load_wards(year=2013)
+    old = luton.wards_in(2013)
     assert len(old) == 19
     assert borough_boundary(old).area == pytest.approx(borough_boundary(wards).area, rel=0.02)
 
 
 @pytest.mark.integration
 def test_real_lsoas_and_oas() -> None:
-    lsoas = load_lsoas()
+    luton = open_area()
+    lsoas = luton.lsoas
     assert len(lsoas) == 125
     assert int(lsoas["population"].sum()) == 225239
     assert (
@@ -54,17 +56,17 @@ def test_real_lsoas_and_oas() -> None:
         )
         == lsoas["population"]
     ).all()
-    old = load_lsoas(year=2011)
+    old = luton.lsoas_in(2011)
     assert len(old) == 121
     assert int(old["population"].sum()) == 203201
-    oas = load_oas()
+    oas = luton.oas
     assert len(oas) == 589 and oas.index.name == "oa_code"
     assert int(oas["population_2011"].sum()) == 203201
 
 
 @pytest.mark.integration
 def test_real_postcodes() -> None:
-    pcs = load_postcodes()
+    pcs = open_area().postcodes
     assert len(pcs) == 6434
     assert int(pcs["in_borough"].sum()) == 3233
     assert pcs.index.name == "postcode"

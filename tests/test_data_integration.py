@@ -10,25 +10,27 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from nwm_geo.data import AreaData, open_area
 from nwm_geo.data.assets import (
     REGISTER_COLUMNS,
-    build_open_register,
-    open_register_exclusions,
     read_register,
     reconciliation,
     ward_table,
     write_register,
 )
-from nwm_geo.data.boundaries import load_wards
-from nwm_geo.data.population import demand_points
 from nwm_geo.settings import CATEGORIES
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def open_register() -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    return build_open_register()
+def luton() -> AreaData:
+    return open_area("luton")
+
+
+@pytest.fixture(scope="module")
+def open_register(luton: AreaData) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    return luton.assets, luton.merges
 
 
 def test_register_shape_and_provenance(open_register) -> None:
@@ -125,21 +127,20 @@ def test_duplicates_merged_once(open_register) -> None:
     assert "Bury Park Jamia Masjid" in set(reg["name"])
 
 
-def test_exclusions_have_reasons() -> None:
-    ex = open_register_exclusions()
+def test_exclusions_have_reasons(luton: AreaData) -> None:
+    ex = luton.exclusions
     assert (ex["reason"].str.len() > 10).all()
     assert ex["record"].str.contains("PCN").sum() == 6
     assert ex["record"].str.contains("Sundon Park").sum() == 1
 
 
-def test_reconciliation_and_ward_table(open_register) -> None:
+def test_reconciliation_and_ward_table(open_register, luton: AreaData) -> None:
     reg, _ = open_register
     table = reconciliation(reg)
     assert table.loc["TOTAL", "council_count"] == 287
     assert table.loc["TOTAL", "register_count"] == int(reg["inside_area"].sum())
     assert (table["gap"] == table["council_count"] - table["register_count"]).all()
-    wards = load_wards()
-    wt = ward_table(wards, reg, demand_points())
+    wt = ward_table(luton.wards, reg, luton.population)
     assert len(wt) == 20
     assert int(wt["population"].sum()) == 225239
     assert int(wt["assets"].sum()) == int(reg["inside_area"].sum())

@@ -9,12 +9,12 @@ import pytest
 from shapely.geometry import Point, box
 
 from nwm_geo import NwmGeoError
+from nwm_geo.data import open_area
 from nwm_geo.data.boundaries import AGE_BANDS, load_lsoas
 from nwm_geo.data.population import (
     DEMAND_COLUMNS,
     GROUP_COLUMNS,
     build_demand_points,
-    demand_points,
     largest_remainder,
     ward_population,
 )
@@ -50,8 +50,9 @@ def test_ward_population_sums_points() -> None:
 
 @pytest.mark.integration
 def test_real_demand_points() -> None:
-    pts = demand_points()
-    lsoas = load_lsoas()
+    luton = open_area()
+    pts = luton.population
+    lsoas = luton.lsoas
     assert list(pts.columns) == [*DEMAND_COLUMNS, *GROUP_COLUMNS]
     assert pts.index.name == "point_id"
     assert pts.index.is_unique
@@ -145,7 +146,7 @@ def test_load_lsoas_blank_population_cell_names_file_row_column(tmp_path) -> Non
         encoding="utf-8",
     )
     with pytest.raises(DataValidationError) as exc:
-        load_lsoas(data_dir=tmp_path)
+        load_lsoas(open_area(data_dir=tmp_path))
     assert [(p.file, p.row, p.column, p.value) for p in exc.value.problems] == [
         (table, 2, "total", ""),
         (table, 2, "age_65_plus", "x"),
@@ -156,4 +157,4 @@ def test_load_lsoas_blank_population_cell_names_file_row_column(tmp_path) -> Non
         "L2,Synthetic 2,12,2,2,2,2,2,2\n",
         encoding="utf-8",
     )
-    assert load_lsoas(data_dir=tmp_path)["population"].tolist() == [6, 12]
+    assert load_lsoas(open_area(data_dir=tmp_path))["population"].tolist() == [6, 12]

@@ -293,10 +293,11 @@ def test_split_by_bands_is_exact_on_both_margins() -> None:
 
 def test_demand_points_carry_imd_and_bands(synthetic_area) -> None:
     profile, raw = synthetic_area
-    pts = data.demand_points(area=profile, data_dir=raw)
+    area = data.open_area(profile, data_dir=raw)
+    pts = area.population
     assert list(pts.columns) == [*data.population.DEMAND_COLUMNS, *data.GROUP_COLUMNS]
     assert (pts[BANDS].sum(axis=1) == pts["population"]).all()
-    lsoas = data.load_lsoas(area=profile, data_dir=raw)
+    lsoas = area.lsoas
     per = pts.groupby("lsoa_code")[BANDS].sum()
     pd.testing.assert_frame_equal(per.reindex(lsoas.index), lsoas[BANDS], check_names=False)
     # the synthetic IMD file gives LSOAs 1..4 deciles 1, 4, 7, 10
@@ -350,7 +351,7 @@ def test_age_bands_that_do_not_add_up_name_the_lsoa(synthetic_area) -> None:
     table.loc[2, "age_0_15"] += 7
     table.to_csv(path, index=False)
     with pytest.raises(NwmGeoError, match=r"X01000003 \(1507 in bands, total 1500\)"):
-        data.demand_points(area=profile, data_dir=raw)
+        data.open_area(profile, data_dir=raw).population  # noqa: B018
 
 
 def test_load_imd_reports_every_bad_cell(synthetic_area) -> None:
@@ -363,7 +364,7 @@ def test_load_imd_reports_every_bad_cell(synthetic_area) -> None:
     table.loc[3, "crime_decile"] = None
     table.to_csv(path, index=False)
     with pytest.raises(DataValidationError) as err:
-        data.load_imd(area=profile, data_dir=raw)
+        data.load_imd(data.open_area(profile, data_dir=raw))
     text = str(err.value)
     assert "imd2019.csv, row 3, column 'index_of_multiple_deprivation_imd_decile'" in text
     assert "row 5, column 'crime_decile'" in text

@@ -171,7 +171,10 @@ def test_index_links_every_file_and_escapes(tmp_path: Path) -> None:
             "network": LABEL,
             "data_dates": "<i>2025</i>",
         },
-        open_register_assets=190,
+        reconciliation=pd.DataFrame(  # SYNTHETIC register counts; the council's 287
+            {"council_count": [287, 287], "register_count": [190, 190]},
+            index=pd.Index(["Education", "TOTAL"], name="category"),
+        ),
     )
     page = path.read_text(encoding="utf-8")
     hrefs = re.findall(r'href="([^"]+)"', page)

@@ -276,8 +276,7 @@ def _cmd_stages(args: argparse.Namespace) -> None:
     if "coverage" in stages or "report" in stages:
         print(f"\n{study.network_label}")
         _show(
-            f"Share of residents within {study.minutes or settings.walk_minutes:g} minutes' "
-            "walk (%):",
+            f"Share of residents within {study.settings.minutes:g} minutes' walk (%):",
             coverage_by_locality(study),
         )
         _show_equity(study)

@@ -162,7 +162,7 @@ def _require(demand: pd.DataFrame, columns: Sequence[str]) -> None:
     if missing:
         raise NwmGeoError(
             f"demand points have no column(s) {missing}; build them with "
-            "nwm_geo.data.demand_points (or Study.demand), which adds the IMD and age groups"
+            "nwm_geo.data.open_area(...).population (or Study.demand), with the IMD and age groups"
         )
 
 

@@ -14,7 +14,6 @@ __all__ = [
     "BUNDLES",
     "CATEGORIES",
     "CATEGORY_OWNERS",
-    "COUNCIL_REGISTER_COUNTS",
     "OWNER_TYPES",
     "WALK_SPEED_SOURCES",
     "attribution",
@@ -98,28 +97,27 @@ new_site_spacing_m: float = 400.0
 #: Points snapped farther than this from the street network are flagged (metres).
 snap_flag_m: float = 250.0
 
-#: Luton's mapped register: the 14 categories, spelled exactly, with its counts (287).
-#: The per-council counts live in the area profiles (:mod:`nwm_geo.areas`); this one
-#: defines the register's category vocabulary and its order.
-COUNCIL_REGISTER_COUNTS: dict[str, int] = {
-    "Religious Institution": 112,
-    "Education": 85,
-    "GP / Medical Centre": 35,
-    "Community Centre": 16,
-    "Sports and Leisure": 9,
-    "Library": 6,
-    "LBC Community Centre": 5,
-    "Council": 5,
-    "Crime and Justice": 4,
-    "Health": 3,
-    "Advice Services": 3,
-    "Fire and rescue": 2,
-    "Cultural Centre": 1,
-    "Charity": 1,
-}
-
-#: The 14 categories, in the council's order.
-CATEGORIES: tuple[str, ...] = tuple(COUNCIL_REGISTER_COUNTS)
+#: The register's category vocabulary, in order: the 14 categories every register is
+#: mapped to (spelled exactly; synonyms are resolved to them). It holds for every
+#: council; an area profile picks the ones it uses (``categories``) and carries its own
+#: published counts (``[council_counts]``: Luton's 287 are in ``luton.toml``), and a
+#: study reads both from its area (:attr:`nwm_geo.areas.Area.categories`).
+CATEGORIES: tuple[str, ...] = (
+    "Religious Institution",
+    "Education",
+    "GP / Medical Centre",
+    "Community Centre",
+    "Sports and Leisure",
+    "Library",
+    "LBC Community Centre",
+    "Council",
+    "Crime and Justice",
+    "Health",
+    "Advice Services",
+    "Fire and rescue",
+    "Cultural Centre",
+    "Charity",
+)
 
 #: Who owns or runs a site, in three kinds: the business case for a site depends on it
 #: (the council can invest in its own assets; it can only seek access to, or a

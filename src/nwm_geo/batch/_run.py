@@ -41,7 +41,7 @@ from nwm_geo.batch._tasks import (
     run_task,
     warm_baseline,
 )
-from nwm_geo.data import read_manifest
+from nwm_geo.data import AreaFiles, read_manifest
 from nwm_geo.pipeline import Study, file_sha256, write_csv
 
 if TYPE_CHECKING:
@@ -110,9 +110,9 @@ def _sha(text: str | bytes) -> str:
     return hashlib.sha256(text.encode("utf-8") if isinstance(text, str) else text).hexdigest()
 
 
-def _area_fingerprint(study: Study, data_dir: Path) -> dict[str, str]:
+def _area_fingerprint(area: AreaFiles) -> dict[str, str]:
     """Return the area profile's sha256 and the data manifest of the files it names."""
-    prof = study.profile
+    prof, data_dir = area.profile, area.data_dir
     manifest = read_manifest(data_dir / "README.md")
     named = [*prof.files.values(), *(p.file for p in prof.wards), *(s.file for s in prof.sources)]
     if prof.osm_file and prof.network == "osm":
@@ -425,7 +425,7 @@ def run(
     folder = batch_folder(spec, project_dir=root)
     bases, study_for = _bases(spec, data_dir, root)
     tasks = expand_tasks(spec, study_for, project_dir=root)  # every problem, nothing written
-    areas = {key: _area_fingerprint(study, data_dir) for key, study in bases.items()}
+    areas = {key: _area_fingerprint(study.area_data) for key, study in bases.items()}
     digests = {t.task_id: _task_hash(t, bases[t.base], areas[t.base]) for t in tasks}
     folder.mkdir(parents=True, exist_ok=True)
     with project_lock(folder):

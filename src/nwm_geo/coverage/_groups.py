@@ -75,7 +75,7 @@ def group_split(points: pd.DataFrame, *, weight: str, partial: bool = False) -> 
     if missing:
         raise NwmGeoError(
             f"demand points have no column(s) {missing}; build them with "
-            "nwm_geo.data.demand_points (or Study.demand), which adds the IMD and age groups"
+            "nwm_geo.data.open_area(...).population (or Study.demand), with the IMD and age groups"
         )
     w = pd.to_numeric(points[weight], errors="coerce").astype(float)
     if w.isna().any() or (w < 0).any():

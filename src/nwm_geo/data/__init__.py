@@ -1,8 +1,16 @@
-"""Data loading and validation: asset register, boundaries, population, postcodes."""
+"""Data loading and validation: asset register, boundaries, population, postcodes.
+
+An area's bundle is read through :func:`open_area`, which returns an :class:`AreaData`:
+its profile, its data folder and each table read once (``wards``, ``postcodes``,
+``lsoas``, ``oas``, ``deprivation``, ``population``, ``assets``...). The loaders
+(``load_wards``, ``load_postcodes``...) take that object and read afresh.
+"""
 
 from __future__ import annotations
 
+from nwm_geo.data._area import AreaData, open_area
 from nwm_geo.data._example import SyntheticExample, synthetic_example
+from nwm_geo.data._files import AreaFiles
 from nwm_geo.data._tables import cell_text, read_table
 from nwm_geo.data.assets import (
     CATEGORY_SYNONYMS,
@@ -44,7 +52,6 @@ from nwm_geo.data.deprivation import DOMAIN_DECILES, IMD_COLUMNS, load_imd
 from nwm_geo.data.population import (
     GROUP_COLUMNS,
     build_demand_points,
-    demand_points,
     split_by_bands,
     ward_population,
 )
@@ -61,6 +68,8 @@ __all__ = [
     "REGISTER_COLUMNS",
     "TEMPLATE_COLUMNS",
     "TEMPLATE_NOTES",
+    "AreaData",
+    "AreaFiles",
     "BundleChangedWarning",
     "SyntheticExample",
     "borough_boundary",
@@ -69,7 +78,6 @@ __all__ = [
     "bundle_changes",
     "bundle_manifest",
     "cell_text",
-    "demand_points",
     "ensure_bundle",
     "import_bundle",
     "is_personal_column",
@@ -81,6 +89,7 @@ __all__ = [
     "normalise_category",
     "normalise_owner",
     "normalise_postcode",
+    "open_area",
     "open_register_exclusions",
     "publishable",
     "read_manifest",

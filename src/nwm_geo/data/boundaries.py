@@ -21,9 +21,8 @@ from shapely.geometry.base import BaseGeometry
 from nwm_geo import settings
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import DataValidationError, NwmGeoError, Problem
-from nwm_geo.areas import Area, load_area
+from nwm_geo.data._files import AreaFiles
 from nwm_geo.data._tables import cell_text
-from nwm_geo.data.bundle import require_raw
 
 __all__ = [
     "AGE_BANDS",
@@ -44,8 +43,7 @@ AGE_BANDS: tuple[str, ...] = (
 )
 
 
-def _read(relative: str, data_dir: Path | None) -> gpd.GeoDataFrame:
-    path = require_raw(relative, data_dir=data_dir)
+def _read(path: Path) -> gpd.GeoDataFrame:
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio raises its own errors for corrupt files
@@ -60,24 +58,17 @@ def _read(relative: str, data_dir: Path | None) -> gpd.GeoDataFrame:
     return gdf.to_crs(settings.crs)
 
 
-def load_wards(
-    *,
-    year: int | None = None,
-    area: str | Area | None = None,
-    data_dir: Path | None = None,
-) -> gpd.GeoDataFrame:
-    """Load an area's electoral wards.
+def load_wards(area: AreaFiles, *, year: int | None = None) -> gpd.GeoDataFrame:
+    """Load an area's electoral wards (cached by :meth:`nwm_geo.data.AreaData.wards_in`).
 
     Parameters
     ----------
+    area
+        The area and its bundle folder (:func:`nwm_geo.data.open_area`).
     year
         The ward pattern, as named in the area profile; default the current one. Luton:
         ``2023`` (20 wards, in force since May 2023; the bundle file is the ONS 2025
         release) or ``2013`` (19 wards). Rutland: ``2019`` (15 wards) or ``2013`` (16).
-    area
-        Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton).
-    data_dir
-        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
 
     Returns
     -------
@@ -90,9 +81,9 @@ def load_wards(
     NwmGeoError
         For a year the area has no pattern for, or an unreadable or empty file.
     """
-    pattern = load_area(area).ward_pattern(year)
+    pattern = area.profile.ward_pattern(year)
     relative, code, name = pattern.file, pattern.code, pattern.name
-    gdf = _read(relative, data_dir)
+    gdf = _read(area.path(relative))
     out = gpd.GeoDataFrame(
         {"ward_code": gdf[code].astype(str), "ward_name": gdf[name].astype(str)},
         geometry=gdf.geometry.values,
@@ -103,19 +94,17 @@ def load_wards(
     return out[["ward_name", "area_km2", "geometry"]]
 
 
-def load_lsoas(
-    *, year: int = 2021, area: str | Area | None = None, data_dir: Path | None = None
-) -> gpd.GeoDataFrame:
+def load_lsoas(area: AreaFiles, *, year: int = 2021) -> gpd.GeoDataFrame:
     """Load an area's Lower-layer Super Output Areas with their population.
+
+    Cached: :attr:`~nwm_geo.data.AreaData.lsoas` (2021).
 
     Parameters
     ----------
+    area
+        The area and its bundle folder (:func:`nwm_geo.data.open_area`).
     year
         ``2021`` (Luton: 125 LSOA21) or ``2011`` (Luton: 121 LSOA11).
-    area
-        Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton).
-    data_dir
-        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
 
     Returns
     -------
@@ -135,21 +124,17 @@ def load_lsoas(
         If a population cell is blank, not a number or not a whole non-negative number
         (file, row, column and value of each).
     """
-    prof = load_area(area)
+    prof = area.profile
     if year == 2021:
-        gdf = _read(prof.files["lsoa_2021"], data_dir)
+        gdf = _read(area.path(prof.files["lsoa_2021"]))
         table = prof.files["census_2021_lsoa"]
-        pop = pd.read_csv(
-            require_raw(table, data_dir=data_dir), dtype={"lsoa21_code": str}
-        ).set_index("lsoa21_code")
+        pop = pd.read_csv(area.path(table), dtype={"lsoa21_code": str}).set_index("lsoa21_code")
         code, name = "LSOA21CD", "LSOA21NM"
         pop = pop.rename(columns={"total": "population"})[["population", *AGE_BANDS]]
     elif year == 2011:
-        gdf = _read(prof.files["lsoa_2011"], data_dir)
+        gdf = _read(area.path(prof.files["lsoa_2011"]))
         table = prof.files.get("religion_2011_lsoa", "")
-        pop = pd.read_csv(require_raw(table, data_dir=data_dir), dtype={"LSOA11CD": str}).set_index(
-            "LSOA11CD"
-        )
+        pop = pd.read_csv(area.path(table), dtype={"LSOA11CD": str}).set_index("LSOA11CD")
         code, name = "LSOA11CD", "LSOA11NM"
         pop = pop.rename(columns={"total": "population"})[["population"]]
     else:
@@ -194,15 +179,15 @@ def _count_problem(value: float) -> str:
     return ""
 
 
-def load_oas(*, area: str | Area | None = None, data_dir: Path | None = None) -> gpd.GeoDataFrame:
+def load_oas(area: AreaFiles) -> gpd.GeoDataFrame:
     """Load an area's 2011 Output Areas with their Census 2011 population.
+
+    Cached: :attr:`~nwm_geo.data.AreaData.oas`.
 
     Parameters
     ----------
     area
-        Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton).
-    data_dir
-        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
+        The area and its bundle folder (:func:`nwm_geo.data.open_area`).
 
     Returns
     -------
@@ -210,10 +195,10 @@ def load_oas(*, area: str | Area | None = None, data_dir: Path | None = None) ->
         Indexed by ``oa_code`` (589 OA11), with ``population_2011`` (KS101EW usual
         residents; total 203,201) and ``geometry``.
     """
-    prof = load_area(area)
-    gdf = _read(prof.files["oa_2011"], data_dir)
+    prof = area.profile
+    gdf = _read(area.path(prof.files["oa_2011"]))
     pop = pd.read_csv(
-        require_raw(prof.files["census_2011_oa"], data_dir=data_dir),
+        area.path(prof.files["census_2011_oa"]),
         dtype={"oa11_code": str},
     ).set_index("oa11_code")["usual_residents_2011"]
     out = gpd.GeoDataFrame(

@@ -11,16 +11,13 @@ Deciles are national (1 = the 10 % most deprived LSOAs in England); the quintile
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import pandas as pd
 
 from nwm_geo._errors import DataValidationError, NwmGeoError, Problem
-from nwm_geo.areas import Area, load_area
+from nwm_geo.data._files import AreaFiles
 from nwm_geo.data._tables import cell_text
 from nwm_geo.data.boundaries import load_lsoas
-from nwm_geo.data.bundle import require_raw
 
 __all__ = ["DOMAIN_DECILES", "IMD_COLUMNS", "load_imd"]
 
@@ -67,15 +64,15 @@ def _problems(table: pd.DataFrame, name: str) -> list[Problem]:
     return problems
 
 
-def load_imd(*, area: str | Area | None = None, data_dir: Path | None = None) -> gpd.GeoDataFrame:
+def load_imd(area: AreaFiles) -> gpd.GeoDataFrame:
     """Load the LSOA 2011 polygons of an area with their IMD 2019 rank and deciles.
+
+    Cached: :attr:`~nwm_geo.data.AreaData.deprivation`.
 
     Parameters
     ----------
     area
-        Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton).
-    data_dir
-        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
+        The area and its bundle folder (:func:`nwm_geo.data.open_area`).
 
     Returns
     -------
@@ -92,11 +89,11 @@ def load_imd(*, area: str | Area | None = None, data_dir: Path | None = None) ->
     NwmGeoError
         If the area profile names no IMD file.
     """
-    prof = load_area(area)
+    prof = area.profile
     relative = prof.files.get("imd_2019", "")
     if not relative:
         raise NwmGeoError(f"the area profile {prof.profile} names no IMD file ([files] imd_2019)")
-    path = require_raw(relative, data_dir=data_dir)
+    path = area.path(relative)
     table = pd.read_csv(path, dtype={"lsoa11_code": str})
     name = path.name
     problems = _problems(table, name)
@@ -108,7 +105,7 @@ def load_imd(*, area: str | Area | None = None, data_dir: Path | None = None) ->
     cols = ["imd_rank", "imd_decile", *DOMAIN_DECILES]
     values = table[cols].apply(pd.to_numeric).astype(int)
     values.insert(2, "imd_quintile", (values["imd_decile"] + 1) // 2)
-    lsoas = load_lsoas(year=2011, area=prof, data_dir=data_dir)
+    lsoas = load_lsoas(area, year=2011)
     missing = lsoas.index.difference(values.index)
     if len(missing):
         why = "LSOA 2011 has no IMD row"

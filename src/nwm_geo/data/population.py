@@ -5,12 +5,10 @@ age bands, OA 2011 boundaries with Census 2011 totals, LSOA 2011 boundaries with
 (:func:`nwm_geo.data.load_imd`). Out: one demand point per postcode of the area,
 carrying an integer share of its LSOA's 2021 population, split by age band, and the
 deprivation of the LSOA 2011 it lies in. :func:`build_demand_points` is the pure
-function; :func:`demand_points` reads its inputs from the bundle.
+function; :attr:`nwm_geo.data.AreaData.population` builds them from an area's bundle.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -20,22 +18,19 @@ from tqdm.auto import tqdm
 from nwm_geo import settings
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
-from nwm_geo.areas import Area
-from nwm_geo.data.boundaries import AGE_BANDS, load_lsoas, load_oas, load_wards
-from nwm_geo.data.deprivation import IMD_COLUMNS, load_imd
-from nwm_geo.data.postcodes import load_postcodes
+from nwm_geo.data.boundaries import AGE_BANDS
+from nwm_geo.data.deprivation import IMD_COLUMNS
 
 __all__ = [
     "DEMAND_COLUMNS",
     "GROUP_COLUMNS",
     "build_demand_points",
-    "demand_points",
     "largest_remainder",
     "split_by_bands",
     "ward_population",
 ]
 
-#: Columns of :func:`demand_points`, in order (the index is ``point_id``).
+#: Columns of :func:`build_demand_points`, in order (the index is ``point_id``).
 DEMAND_COLUMNS: tuple[str, ...] = (
     "postcode",
     "lsoa_code",
@@ -50,7 +45,7 @@ DEMAND_COLUMNS: tuple[str, ...] = (
     "geometry",
 )
 
-#: The group columns :func:`demand_points` adds after :data:`DEMAND_COLUMNS`: the
+#: The group columns :func:`build_demand_points` adds after :data:`DEMAND_COLUMNS`: the
 #: deprivation of the point's LSOA 2011 (:data:`nwm_geo.data.IMD_COLUMNS`) and its
 #: residents per Census 2021 broad age band (:data:`nwm_geo.data.AGE_BANDS`).
 GROUP_COLUMNS: tuple[str, ...] = (*IMD_COLUMNS, *AGE_BANDS)
@@ -177,38 +172,6 @@ def _attach_deprivation(points: gpd.GeoDataFrame, imd: gpd.GeoDataFrame) -> pd.D
     values.insert(0, "lsoa11_code", code.astype(str))
     out: pd.DataFrame = values[list(IMD_COLUMNS)]
     return out
-
-
-def demand_points(
-    *, area: str | Area | None = None, data_dir: Path | None = None, verbose: bool = False
-) -> gpd.GeoDataFrame:
-    """Read an area's bundle files and build its demand points (:func:`build_demand_points`).
-
-    The points carry the group columns (:data:`GROUP_COLUMNS`): IMD 2019 from
-    :func:`nwm_geo.data.load_imd` and the Census 2021 age bands.
-
-    Parameters
-    ----------
-    area
-        Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton).
-    data_dir
-        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
-    verbose
-        Show a progress bar over the LSOAs.
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        As :func:`build_demand_points`.
-    """
-    return build_demand_points(
-        load_postcodes(area=area, data_dir=data_dir),
-        load_lsoas(year=2021, area=area, data_dir=data_dir),
-        load_oas(area=area, data_dir=data_dir),
-        load_wards(area=area, data_dir=data_dir),
-        imd=load_imd(area=area, data_dir=data_dir),
-        verbose=verbose,
-    )
 
 
 @checks_crs
@@ -377,7 +340,7 @@ def ward_population(points: gpd.GeoDataFrame) -> pd.Series:
     ----------
     points
         Demand points with ``ward_code`` and ``population``, such as from
-        :func:`demand_points`.
+        :attr:`nwm_geo.data.AreaData.population`.
 
     Returns
     -------

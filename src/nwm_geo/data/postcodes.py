@@ -8,14 +8,13 @@ Out: a GeoDataFrame of postcode points in EPSG:27700, indexed by ``postcode``.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from nwm_geo import settings
-from nwm_geo.areas import Area, ProfileError, load_area
-from nwm_geo.data.bundle import require_raw
+from nwm_geo.areas import ProfileError
+from nwm_geo.data._files import AreaFiles
 
 __all__ = ["load_postcodes", "normalise_postcode"]
 
@@ -58,17 +57,15 @@ def normalise_postcode(value: object) -> str | None:
     return f"{m.group(1)} {m.group(2)}"
 
 
-def load_postcodes(
-    *, area: str | Area | None = None, data_dir: Path | None = None
-) -> gpd.GeoDataFrame:
+def load_postcodes(area: AreaFiles) -> gpd.GeoDataFrame:
     """Load the Code-Point Open postcodes of an area's bundle (Luton: the LU area).
+
+    Cached: :attr:`~nwm_geo.data.AreaData.postcodes`.
 
     Parameters
     ----------
     area
-        Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton).
-    data_dir
-        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
+        The area and its bundle folder (:func:`nwm_geo.data.open_area`).
 
     Returns
     -------
@@ -84,8 +81,8 @@ def load_postcodes(
     ProfileError
         If no postcode carries the profile's district code (a wrong ``district_code``).
     """
-    prof = load_area(area)
-    path = require_raw(prof.files["postcodes"], data_dir=data_dir)
+    prof = area.profile
+    path = area.path(prof.files["postcodes"])
     raw = pd.read_csv(
         path, dtype={"postcode": str, "admin_district_code": str, "admin_ward_code": str}
     )

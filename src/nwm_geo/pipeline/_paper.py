@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from nwm_geo import coverage, hubs, network, report, requirements, settings
+from nwm_geo import coverage, hubs, network, report, requirements
 from nwm_geo._units import within_minutes
 from nwm_geo.pipeline._study import Study
 from nwm_geo.pipeline._write import write_csv
@@ -290,7 +290,7 @@ def hub_headlines(study: Study) -> list[str]:
         and the balance in words.
     """
     table = study.hubs
-    minutes = study.minutes or 15
+    minutes = study.settings.minutes
     parts = [
         f"{r['locality']}: {r['hub_name']} ({r['residents_within']:,.0f} of "
         f"{r['residents']:,.0f} residents, {r['share_pct']:.0f}%, within the walk; mean "
@@ -344,7 +344,7 @@ def write_paper_outputs(study: Study, out: Path, xlsx: Path) -> list[tuple[str, 
     list of (title, Path)
         The files written, with their titles for ``index.html``.
     """
-    minutes = study.minutes or settings.walk_minutes
+    minutes = study.settings.minutes
     bands = ward_bands(study)
     summary = ward_summary(study, bands)
     options = hub_option_table(study)

@@ -85,7 +85,7 @@ def _hub_markers(study: Study, localities_map: Any) -> None:
         localities_map,
         maps.hub_points(study.hubs, analysis.candidates),
         study.hub_catchments,
-        minutes=study.minutes or settings.walk_minutes,
+        minutes=study.settings.minutes,
         name="Hubs (best in each locality)",
         localities=study.plan.assignment.to_numpy(),
     )
@@ -126,7 +126,7 @@ def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
         m,
         maps.hub_points(analysis.joint_hubs, analysis.candidates),
         catchments,
-        minutes=study.minutes or settings.walk_minutes,
+        minutes=study.settings.minutes,
         localities=joint.plan.assignment.to_numpy(),
     )
     path = out / "map_hubs_joint.html"
@@ -150,7 +150,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
         The files written.
     """
     label = study.network_label
-    minutes = study.minutes or settings.walk_minutes
+    minutes = study.settings.minutes
     outline = study.outline
     wards, assignment = study.wards, study.plan.assignment
     register = study.register
@@ -273,11 +273,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
         maps=[(t, str(p.relative_to(out))) for t, p in map_links],
         tables=[(t, str(p.relative_to(out))) for t, p in table_links],
         run_info=study.run_info,
-        open_register_assets=(
-            int(study.reconciliation["register_count"]["TOTAL"])
-            if study.profile.has_council_counts
-            else None  # no published count: no target (and never Luton's 287)
-        ),
+        reconciliation=study.reconciliation,  # no published count: no target, never Luton's
         notes=notes,
         check_exists=False,
         findings=lead_with_hubs(
@@ -331,7 +327,7 @@ def write_pack(study: Study, path: Path) -> Path:
     notes = [data_note(study.reconciliation, area=study.profile), f"Data: {study.data_dates}."]
     if network.is_approximate(study.graph):
         notes.append(network.APPROXIMATION_ERROR_NOTE)
-    minutes = study.minutes or settings.walk_minutes
+    minutes = study.settings.minutes
     notes += rural.rural_notes(study.hub_walks, area_name=study.profile.name, minutes=minutes)
     inputs = report.PackInputs(
         area_name=study.profile.name,

@@ -54,9 +54,10 @@ class Study(Display):
     ----------
     area
         The area profile: a name (``"luton"``, the default; ``"rutland"``), a profile
-        path or an :class:`~nwm_geo.areas.Area` (:mod:`nwm_geo.areas`).
+        path or an :class:`~nwm_geo.areas.Area` (:mod:`nwm_geo.areas`); or an area's
+        data (:func:`nwm_geo.data.open_area`), whose tables already read are reused.
     data_dir
-        The imported bundle (default ``<project_dir>/data/raw``).
+        The imported bundle (default ``<project_dir>/data/raw``, or the area data's).
     register_path
         A council register file (CSV, XLSX, GeoJSON, GeoPackage) to use instead of the
         open-data register assembled from the bundle.
@@ -72,7 +73,7 @@ class Study(Display):
     n_alternatives
         How many of the best distinct locality plans to list.
     minutes, speed_m_per_min
-        Walk threshold and speed (defaults from :mod:`nwm_geo.settings`).
+        Walk threshold and speed (:mod:`nwm_geo.settings`' defaults, resolved at creation).
     osm_path, graph_path, download
         Walk network source (see :func:`nwm_geo.network.walk_network`); with none of
         them the area's default is used: its OSM file (Rutland) or the offline
@@ -103,7 +104,7 @@ class Study(Display):
     (10.0, 5)
     """
 
-    area: str | Path | Area | None = None
+    area: str | Path | Area | data.AreaData | None = None
     data_dir: Path | None = None
     register_path: Path | None = None
     register_columns: Mapping[str, str] | None = None
@@ -124,12 +125,15 @@ class Study(Display):
     project_dir: Path | None = None
 
     def __post_init__(self) -> None:
-        # settings are checked before any work: 0, NaN, km/h by mistake...
-        if self.minutes is not None:
-            resolve_minutes(self.minutes, what="minutes")
-        if self.speed_m_per_min is not None:
-            resolve_speed(self.speed_m_per_min, what="speed_m_per_min")
-        self.area = load_area(self.area)
+        # settings are checked before any work (0, NaN, km/h by mistake...) and resolved
+        # once: a later change of nwm_geo.settings does not change a study made before it
+        self.minutes = resolve_minutes(self.minutes, what="minutes")
+        self.speed_m_per_min = resolve_speed(self.speed_m_per_min, what="speed_m_per_min")
+        area = self.area
+        if isinstance(area, data.AreaData):
+            self._use_area_data(area)
+            area = area.profile
+        self.area = load_area(area)
         if self.ward_year is None:
             self.ward_year = self.area.current_ward_year
         self.area.ward_pattern(self.ward_year)  # an unknown pattern fails here, early
@@ -138,6 +142,15 @@ class Study(Display):
         where = self.project_dir if self.project_dir is not None else settings.project_dir()
         self.project_dir = Path(where).expanduser().resolve()
         settle(self.project_dir)  # a run killed in its switch: rolled forward, no waiting
+
+    def _use_area_data(self, given: data.AreaData) -> None:
+        if self.data_dir is not None and Path(self.data_dir).resolve() != given.data_dir.resolve():
+            raise NwmGeoError(
+                f"data_dir {self.data_dir} differs from the area data's folder "
+                f"{given.data_dir}: give one of them"
+            )
+        self.data_dir = given.data_dir
+        self.__dict__["_area_data"] = given
 
     @classmethod
     def from_outputs(cls, **options: Any) -> Study:
@@ -184,12 +197,8 @@ class Study(Display):
             council=self.profile.council,
             ward_year=int(self.ward_year),
             k=self.n_localities,
-            minutes=float(self.minutes if self.minutes is not None else settings.walk_minutes),
-            speed_m_per_min=float(
-                self.speed_m_per_min
-                if self.speed_m_per_min is not None
-                else settings.walk_speed_m_per_min
-            ),
+            minutes=resolve_minutes(self.minutes),
+            speed_m_per_min=resolve_speed(self.speed_m_per_min),
             plan=self.plan_source,
             register=str(self.register_path) if self.register_path is not None else "open data",
             network=net,
@@ -242,24 +251,14 @@ class Study(Display):
     @cached_property
     def _register_and_merges(self) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
         if self.register_path is not None:
-            reg = data.read_register(
+            reg = self.area_data.read_register(
                 self.register_path,
                 columns=self.register_columns,
                 sheet=self.register_sheet,
                 layer=self.register_layer,
-                postcodes=self.postcodes,
-                wards=self._current_wards,
-                area=self.profile,
-                data_dir=self.raw_dir,
             )
             return reg, pd.DataFrame(columns=list(data.MERGE_LOG_COLUMNS))
-        return data.build_open_register(
-            area=self.profile,
-            data_dir=self.raw_dir,
-            postcodes=self.postcodes,
-            wards=self._current_wards,
-            verbose=self.verbose,
-        )
+        return self.area_data.assets, self.area_data.merges
 
     @cached_property
     def register(self) -> gpd.GeoDataFrame:
@@ -284,31 +283,30 @@ class Study(Display):
         With the groups of :data:`nwm_geo.data.GROUP_COLUMNS`: the IMD 2019 of the LSOA
         2011 each lies in and its residents per Census 2021 age band.
         """
-        points = data.build_demand_points(
-            self.postcodes,
-            data.load_lsoas(year=2021, area=self.profile, data_dir=self.raw_dir),
-            data.load_oas(area=self.profile, data_dir=self.raw_dir),
-            self._current_wards,
-            imd=data.load_imd(area=self.profile, data_dir=self.raw_dir),
-            verbose=self.verbose,
-        )
-        return self._in_ward_pattern(points)
+        return self._in_ward_pattern(self.area_data.population)
+
+    @property
+    def area_data(self) -> data.AreaData:
+        """The area's data, each table read once (:class:`~data.AreaData`); what-ifs share it."""
+        found = self.__dict__.get("_area_data")
+        if not isinstance(found, data.AreaData):
+            found = data.AreaData(self.profile, self.raw_dir, verbose=self.verbose)
+            self.__dict__["_area_data"] = found
+        return found
 
     @cached_property
     def postcodes(self) -> gpd.GeoDataFrame:
         """The Code-Point postcodes of the area's bundle (read once per study)."""
-        return data.load_postcodes(area=self.profile, data_dir=self.raw_dir)
+        return self.area_data.postcodes
 
     @cached_property
     def _current_wards(self) -> gpd.GeoDataFrame:
         """The wards of the area's current pattern (Code-Point and the register use it)."""
-        return data.load_wards(area=self.profile, data_dir=self.raw_dir)
+        return self.area_data.wards
 
     @cached_property
     def _ward_shapes(self) -> gpd.GeoDataFrame:
-        if self.ward_year == self.profile.current_ward_year:
-            return self._current_wards
-        return data.load_wards(year=self.ward_year, area=self.profile, data_dir=self.raw_dir)
+        return self.area_data.wards_in(self.ward_year)
 
     def _in_ward_pattern(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         """Re-assign ``ward_code``/``ward_name`` by location when ``ward_year`` is not 2023.
@@ -443,7 +441,7 @@ class Study(Display):
             and self.profile.network == "osm"
             and self.profile.osm_file
         ):
-            osm_path = data.require_raw(self.profile.osm_file, data_dir=self.raw_dir)
+            osm_path = self.area_data.path(self.profile.osm_file)
         return network.walk_network(
             boundary=data.borough_boundary(self._ward_shapes),
             postcodes=self.postcodes,
@@ -544,7 +542,7 @@ class Study(Display):
     @cached_property
     def lsoas(self) -> gpd.GeoDataFrame:
         """The area's 2021 LSOAs with their population (:func:`nwm_geo.data.load_lsoas`)."""
-        return data.load_lsoas(year=2021, area=self.profile, data_dir=self.raw_dir)
+        return self.area_data.lsoas
 
     @cached_property
     def lsoa_gaps(self) -> pd.DataFrame:
@@ -554,7 +552,7 @@ class Study(Display):
             self.demand,
             assignment=self.plan.assignment,
             by="lsoa",
-            minutes=self.minutes or settings.walk_minutes,
+            minutes=self.settings.minutes,
         )
 
     #: Each headline share with its low–high range (:func:`nwm_geo.uncertainty.study_ranges`).
@@ -593,7 +591,7 @@ class Study(Display):
             self.demand,
             assignment=self.plan.assignment,
             bundles=list(self.bundles),
-            minutes=self.minutes or settings.walk_minutes,
+            minutes=self.settings.minutes,
             older_speed_m_per_min=self.equity.speeds["age_65_plus"],
         )
 

@@ -117,7 +117,7 @@ def write_index_html(  # noqa: PLR0913
     run_info: RunInfo | None = None,
     title: str = "Neighbourhood Working Model: maps and tables",
     notes: Sequence[str] = (),
-    open_register_assets: int | None = None,
+    reconciliation: pd.DataFrame | None = None,
     check_exists: bool = True,
     findings: IndexFindings | None = None,
 ) -> Path:
@@ -140,8 +140,9 @@ def write_index_html(  # noqa: PLR0913
         Page title.
     notes
         Extra paragraphs.
-    open_register_assets
-        Assets in the open register, for the 287-vs-register note.
+    reconciliation
+        The register against the council's published counts
+        (:func:`nwm_geo.data.reconciliation`), for the council-vs-register note.
     check_exists
         Raise if a linked file does not exist (relative paths are resolved against the
         index folder).
@@ -190,7 +191,7 @@ def write_index_html(  # noqa: PLR0913
         ("Network", network),
         *info.notes(),
         ("Sources and licences", info.sources_text()),
-        ("Council register", register_gap_note(open_register_assets)),
+        ("Council register", register_gap_note(reconciliation)),
     ]
     rows = "".join(f"<dt>{e(k)}</dt><dd>{e(_public_text(v))}</dd>" for k, v in dl)
     approx = ""

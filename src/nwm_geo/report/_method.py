@@ -2,7 +2,7 @@
 
 :class:`RunInfo` holds the method and provenance text of a run; :func:`method_rows`
 turns it (or an outline's ``method`` dict) into the spreadsheet's rows, and
-:func:`register_gap_note` explains the council's 287 against the open register.
+:func:`register_gap_note` explains the council's published count against the open register.
 Free text is published through :func:`_public_text` (phone numbers and e-mail
 addresses masked by :func:`nwm_geo._safe.mask_personal_text`).
 """
@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._safe import mask_personal_text, strip_commit_hashes
@@ -20,26 +22,31 @@ from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.requirements import RequirementsOutline
 
 
-def register_gap_note(open_register_assets: int | None = None) -> str:
-    """Explain the gap between the council's 287 mapped assets and the open register.
+def register_gap_note(reconciliation: pd.DataFrame | None = None) -> str:
+    """Explain the gap between the council's published count and the open register.
 
     Parameters
     ----------
-    open_register_assets
-        Assets in the register built from open data, if known.
+    reconciliation
+        The register against the area's counts (:func:`nwm_geo.data.reconciliation`),
+        if known: the note then gives both totals (Luton: the council's 287). A council
+        that publishes no counts (``council_count`` missing) gets no total, never
+        another council's.
     """
-    council = sum(settings.COUNCIL_REGISTER_COUNTS.values())
     text = (
         "The open-data register is built from public sources (FSA FHRS, GIAS, NHS ODS, "
         "HMCTS, Libraries Hacked and others), which under-count places of worship and "
         "community centres; results for those categories are a lower bound until the "
         "council's own register is loaded."
     )
-    if open_register_assets is not None:
-        text = (
-            f"{open_register_assets} sites in the register; the council lists {council} "
-            f"in 14 categories. " + text
-        )
+    if reconciliation is not None:
+        total: dict[Any, Any] = reconciliation.loc["TOTAL"].to_dict()
+        if not pd.isna(total["council_count"]):
+            n = len(reconciliation.index) - 1
+            text = (
+                f"{int(total['register_count'])} sites in the register; the council lists "
+                f"{int(total['council_count'])} in {n} categories. " + text
+            )
     return text
 
 

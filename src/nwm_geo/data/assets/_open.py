@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 from tqdm.auto import tqdm
 
-from nwm_geo import settings
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import DataValidationError, NwmGeoError
-from nwm_geo.areas import Area, AssetSource, load_area
+from nwm_geo.areas import Area, AssetSource
+from nwm_geo.data._files import AreaFiles
 from nwm_geo.data._tables import read_table
 from nwm_geo.data.assets._dedupe import dedupe_sites
 from nwm_geo.data.assets._read import _finish, _register_from_frame, _Where
 from nwm_geo.data.boundaries import load_wards
-from nwm_geo.data.bundle import require_raw
 from nwm_geo.data.postcodes import load_postcodes, normalise_postcode
 
 
@@ -238,22 +236,22 @@ _HEADER_ONLY = "the file has a header but no data rows"
 
 
 def _load_open_sources(
-    area: Area,
-    data_dir: Path | None,
+    files: AreaFiles,
     verbose: bool,
     postcodes: gpd.GeoDataFrame | None = None,
     wards: gpd.GeoDataFrame | None = None,
 ) -> tuple[list[gpd.GeoDataFrame], pd.DataFrame]:
-    area.check_files(Path(data_dir) if data_dir is not None else settings.raw_dir())
+    area, data_dir = files.profile, files.data_dir
+    area.check_files(data_dir)
     if postcodes is None:
-        postcodes = load_postcodes(area=area, data_dir=data_dir)
+        postcodes = load_postcodes(files)
     if wards is None:
-        wards = load_wards(area=area, data_dir=data_dir)
+        wards = load_wards(files)
     where = _Where(area, data_dir, wards=wards, postcodes=postcodes)
     parts: list[gpd.GeoDataFrame] = []
     excluded: list[dict[str, str]] = []
     for src in tqdm(area.sources, desc="asset files", disable=not verbose):
-        frame, problems = read_table(require_raw(src.file, data_dir=data_dir))
+        frame, problems = read_table(files.path(src.file))
         if len(frame) == 0 and [p.reason for p in problems] == [_HEADER_ONLY]:
             continue  # a profile file with no site (a fringe source with none nearby)
         if problems:
@@ -279,17 +277,15 @@ def _load_open_sources(
     return parts, pd.DataFrame(excluded, columns=["source_file", "record", "rule", "reason"])
 
 
-def open_register_exclusions(
-    *, area: str | Area | None = None, data_dir: Path | None = None
-) -> pd.DataFrame:
+def open_register_exclusions(area: AreaFiles) -> pd.DataFrame:
     """List the open-data records left out of :func:`build_open_register`, with why.
+
+    Cached: :attr:`~nwm_geo.data.AreaData.exclusions`.
 
     Parameters
     ----------
     area
-        Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton).
-    data_dir
-        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
+        The area and its bundle folder (:func:`nwm_geo.data.open_area`).
 
     Returns
     -------
@@ -299,14 +295,13 @@ def open_register_exclusions(
         the closed library, prison healthcare...). Merged duplicates are in the merge
         log instead.
     """
-    return _load_open_sources(load_area(area), data_dir, False)[1]
+    return _load_open_sources(area, False)[1]
 
 
 @checks_crs
 def build_open_register(
+    area: AreaFiles,
     *,
-    area: str | Area | None = None,
-    data_dir: Path | None = None,
     postcodes: gpd.GeoDataFrame | None = None,
     wards: gpd.GeoDataFrame | None = None,
     verbose: bool = False,
@@ -335,16 +330,18 @@ def build_open_register(
       the record from the better source is kept (the order of ``[[sources]]``, then
       source coordinates over postcode centroids).
 
+    Cached: :attr:`~nwm_geo.data.AreaData.assets` and
+    :attr:`~nwm_geo.data.AreaData.merges`.
+
     Parameters
     ----------
     area
-        Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton).
-    data_dir
-        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
+        The area and its bundle folder (:func:`nwm_geo.data.open_area`).
     postcodes, wards
         The area's postcodes and current-pattern wards, when the caller has read them
-        already (:func:`~nwm_geo.data.load_postcodes`, :func:`~nwm_geo.data.load_wards`);
-        read from the bundle otherwise.
+        already (:attr:`~nwm_geo.data.AreaData.postcodes`,
+        :attr:`~nwm_geo.data.AreaData.wards`); read from the bundle
+        otherwise.
     verbose
         Show progress over the files.
 
@@ -355,7 +352,7 @@ def build_open_register(
         log with one row per dropped duplicate (:data:`MERGE_LOG_COLUMNS`).
         Records dropped by rule are listed by :func:`open_register_exclusions`.
     """
-    parts, _ = _load_open_sources(load_area(area), data_dir, verbose, postcodes, wards)
+    parts, _ = _load_open_sources(area, verbose, postcodes, wards)
     reg = pd.concat(parts)
     if reg.index.duplicated().any():
         dup = ", ".join(reg.index[reg.index.duplicated()][:5])
@@ -363,7 +360,7 @@ def build_open_register(
     reg = gpd.GeoDataFrame(reg, geometry="geometry", crs=parts[0].crs)
     reg, merge_log = dedupe_sites(reg)
     reg = reg.drop(columns=["_rank", "_file"]).sort_index()
-    prof = load_area(area)
+    prof = area.profile
     for aid, name in zip(reg.index, reg["name"], strict=True):
         if (owner := prof.site_owner(aid, name)) is not None:
             reg.loc[aid, "owner_type"] = owner

@@ -21,6 +21,7 @@ from nwm_geo._checks import checks_crs
 from nwm_geo._errors import DataValidationError, Problem
 from nwm_geo._safe import is_personal_column, mask_personal_text, strip_commit_hashes
 from nwm_geo.areas import Area, load_area
+from nwm_geo.data._files import AreaFiles
 from nwm_geo.data._tables import cell_text, read_table
 from nwm_geo.data.assets._schema import (
     _ALIASES,
@@ -432,6 +433,12 @@ def _owner_types(t: _Rows, cats: dict[int, str | None], area: Area) -> dict[int,
     return owners
 
 
+def _files(area: Area | None, data_dir: Path | None) -> AreaFiles:
+    """Return the area's files: the profile (default Luton) in ``data_dir`` (or ``data/raw``)."""
+    folder = Path(data_dir) if data_dir is not None else settings.raw_dir()
+    return AreaFiles(load_area(area), folder)
+
+
 @dataclass
 class _Where:
     """What reading a register needs of its area: the profile, its wards and postcodes.
@@ -448,7 +455,7 @@ class _Where:
 
     def ward_shapes(self) -> gpd.GeoDataFrame:
         if self.wards is None:
-            self.wards = load_wards(area=self.area, data_dir=self.data_dir)
+            self.wards = load_wards(_files(self.area, self.data_dir))
         return self.wards
 
     def study_area(self) -> BaseGeometry:
@@ -459,7 +466,7 @@ class _Where:
 
     def code_point(self) -> gpd.GeoDataFrame:
         if self.postcodes is None:
-            self.postcodes = load_postcodes(area=self.area, data_dir=self.data_dir)
+            self.postcodes = load_postcodes(_files(self.area, self.data_dir))
         return self.postcodes
 
 
@@ -709,8 +716,7 @@ def read_register(
     layer: str | None = None,
     postcodes: gpd.GeoDataFrame | None = None,
     wards: gpd.GeoDataFrame | None = None,
-    area: str | Area | None = None,
-    data_dir: Path | None = None,
+    area: AreaFiles | None = None,
 ) -> gpd.GeoDataFrame:
     """Read and validate a council asset register in any common shape.
 
@@ -741,16 +747,16 @@ def read_register(
         Layer for multi-layer GeoPackages.
     postcodes
         Postcode points indexed by normalised postcode with ``easting`` and
-        ``northing`` (as from :func:`~nwm_geo.data.postcodes.load_postcodes`); loaded
-        from the bundle when needed and not given.
+        ``northing`` (as :attr:`~nwm_geo.data.AreaData.postcodes`);
+        read from the area's bundle when needed and not given.
     wards
-        Ward polygons indexed by ``ward_code`` with ``ward_name``; defaults to
-        :func:`~nwm_geo.data.boundaries.load_wards` (the area's current pattern).
+        Ward polygons indexed by ``ward_code`` with ``ward_name``; default the area's
+        current pattern (:attr:`~nwm_geo.data.AreaData.wards`).
     area
-        Area profile name, path or :class:`~nwm_geo.areas.Area` (default Luton): its
-        wards, postcodes and categories.
-    data_dir
-        The imported bundle folder; defaults to :func:`nwm_geo.settings.raw_dir`.
+        The area and its bundle folder (:func:`nwm_geo.data.open_area`): its wards,
+        postcodes and categories; default Luton in ``data/raw``.
+        :meth:`~nwm_geo.data.AreaData.read_register` passes
+        the area's cached postcodes and wards.
 
     Returns
     -------
@@ -773,7 +779,8 @@ def read_register(
         duplicate asset ids.
     """
     path = Path(path)
-    prof = load_area(area)
+    files = area if area is not None else AreaFiles.default()
+    prof = files.profile
     frame, problems = read_table(path, sheet=sheet, layer=layer)
-    where = _Where(prof, data_dir, wards=wards, postcodes=postcodes)
+    where = _Where(prof, files.data_dir, wards=wards, postcodes=postcodes)
     return _register_from_frame(frame, path.name, where, columns=columns, problems=problems)
