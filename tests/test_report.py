@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import math
 import re
@@ -409,12 +410,37 @@ def test_sheets_given_as_producers_are_saved_once_with_the_briefing_set_up(
         saved.append(filename)
         real_save(self, filename)
 
+    loads: list[object] = []
+    real_read = openpyxl.reader.excel.ExcelReader.read
+
+    def counting_read(self: openpyxl.reader.excel.ExcelReader) -> None:  # every load
+        loads.append(self)
+        real_read(self)
+
+    wards = pd.DataFrame(  # SYNTHETIC: the "Wards" sheet, as the pipeline gives it
+        {"ward_name": ["Ward 1", "Ward 2"], "share within": [0.5, 0.25]},
+        index=pd.Index(["W1", "W2"], name="ward_code"),
+    )
+    wards_sheet = functools.partial(
+        report.table_sheet, name="Wards", title="Wards", table=wards, position=1
+    )
     monkeypatch.setattr(openpyxl.Workbook, "save", counting_save)
-    path = report.write_requirements_xlsx(outline, tmp_path / "a.xlsx", sheets=[hubs_sheet])
-    assert len([f for f in saved if not isinstance(f, io.BytesIO)]) == 1  # one file write
+    monkeypatch.setattr(openpyxl.reader.excel.ExcelReader, "read", counting_read)
+    path = report.write_requirements_xlsx(
+        outline, tmp_path / "a.xlsx", sheets=[hubs_sheet, wards_sheet]
+    )
+    assert len(saved) == 1 and not isinstance(saved[0], io.BytesIO)  # one write, no buffer
+    assert loads == []  # never read back
+    monkeypatch.undo()
     wb = load_workbook(path)
     hubs = wb["Hubs"]
     assert hubs.freeze_panes == "A2" and hubs.auto_filter.ref == "A1:B2"
     assert hubs.page_setup.fitToWidth == 1 and hubs.print_title_rows
-    assert wb.sheetnames[:2] == ["Read me", "Summary"]
+    assert wb.sheetnames[:3] == ["Read me", "Summary", "Wards"]
+    ws = wb["Wards"]
+    assert ws["A1"].value == "Wards" and ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:C5"
+    assert ws["C4"].value == 0.5 and ws["C4"].number_format == "0.0%"
     assert wb["Business cases"].freeze_panes == "A3"  # the briefing's own set-up kept
+    # laid out once: a long title spans the page on one short row, not measured twice
+    title = wb["Read me"].row_dimensions[1].height
+    assert title is not None and title < 40

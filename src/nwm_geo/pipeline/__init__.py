@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from nwm_geo.pipeline._changes import Changes, apply_changes, change_problems, new_sites
 from nwm_geo.pipeline._notes import data_note
-from nwm_geo.pipeline._paper import hub_headlines, hub_option_table, ward_bands, ward_profiles
+from nwm_geo.pipeline._paper import hub_headlines, ward_profiles
 from nwm_geo.pipeline._plan_source import PlanSource
 from nwm_geo.pipeline._processed import (
     PROCESSED_TABLES,
@@ -48,6 +48,7 @@ from nwm_geo.pipeline._run import STAGES, check_settings, run, write_provenance
 from nwm_geo.pipeline._study import Study
 from nwm_geo.pipeline._study_settings import StudySettings, saved_plan
 from nwm_geo.pipeline._summaries import coverage_by_locality, equity_headline, equity_sections
+from nwm_geo.pipeline._wards import hub_option_table, ward_bands
 from nwm_geo.pipeline._write import write_csv
 
 __all__ = [

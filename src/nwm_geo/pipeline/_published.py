@@ -26,7 +26,12 @@ from nwm_geo import (
 )
 from nwm_geo.pipeline._gaps import OLDER_SUFFIX
 from nwm_geo.pipeline._notes import data_note
-from nwm_geo.pipeline._paper import hub_headlines, lead_with_hubs, write_paper_outputs
+from nwm_geo.pipeline._paper import (
+    hub_headlines,
+    lead_with_hubs,
+    paper_sheets,
+    write_paper_outputs,
+)
 from nwm_geo.pipeline._provenance import walk_text
 from nwm_geo.pipeline._study import Study
 from nwm_geo.pipeline._summaries import coverage_by_locality, equity_sections
@@ -242,15 +247,14 @@ def write_report(study: Study, out: Path) -> list[Path]:
         ("Printable locality pack (PDF)", write_pack(study, out / "locality_pack.pdf"))
     )
     context = workbook_context(study)
-    xlsx = report.write_requirements_xlsx(
+    xlsx = report.write_requirements_xlsx(  # the one save of the workbook
         outline,
         out / "asset_requirements.xlsx",
         run_info=study.run_info,
         context=context,
-        sheets=workbook_sheets(study),
+        sheets=workbook_sheets(study) + paper_sheets(study),
     )
-    paper = write_paper_outputs(study, out, xlsx)  # ward profiles, ward tables, hub options
-    report.finish_workbook(xlsx)  # the added sheets get the briefing's set-up and layout
+    paper = write_paper_outputs(study, out)  # ward profiles, ward tables, hub options
     table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
     map_links += [link for link in paper if link[1].suffix == ".pdf"]
     table_links += [link for link in paper if link[1].suffix != ".pdf"]

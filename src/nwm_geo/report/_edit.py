@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from nwm_geo.report._sheet import (
     public_columns,
 )
 
-__all__ = ["finish_sheets", "finish_workbook", "sheet_name"]
+__all__ = ["add_table_sheet", "finish_sheets", "finish_workbook", "sheet_name", "table_sheet"]
 
 
 def sheet_name(name: str, taken: set[str] | None = None) -> str:
@@ -99,8 +100,76 @@ def write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = 
         for j, v in enumerate(values, start=1):
             put_cell(ws, row, j, v)
             if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool):
-                ws.cell(row=row, column=j).number_format = formats[j - 1] or "General"
+                ws.cell(row=row, column=j).number_format = formats[j - 1]
     return row + 2
+
+
+def table_sheet(
+    wb: Any,
+    name: str,
+    *,
+    title: str,
+    table: pd.DataFrame,
+    notes: Sequence[str] = (),
+    position: int | None = None,
+) -> None:
+    """Add a sheet with a title, notes and one table to an open workbook (edited, not saved).
+
+    A producer for :func:`nwm_geo.report.write_requirements_xlsx` (``sheets``), e.g.
+    the "Wards" and "Hub options" sheets.
+
+    Parameters
+    ----------
+    wb
+        An :class:`openpyxl.Workbook`.
+    name
+        The sheet name (made Excel-safe and unique).
+    title, notes
+        The heading and the lines under it.
+    table
+        The table (its index is written when named).
+    position
+        Where the sheet goes among the sheets so far (default: last); the workbook then
+        puts "Read me" and "Summary" first (:func:`finish_sheets`).
+    """
+    ws = wb.create_sheet(sheet_name(name, set(wb.sheetnames)), position)
+    put_cell(ws, 1, 1, title, font=SECTION_FONT)
+    row = 2
+    for line in notes:
+        put_cell(ws, row, 1, line)
+        row += 1
+    head = row + 1
+    write_table(ws, row, "", table)
+    ws.freeze_panes = f"A{head + 1}"
+    ws.print_title_rows = f"{head}:{head}"
+    ws.auto_filter.ref = (
+        f"A{head}:{ws.cell(row=head, column=ws.max_column).column_letter}{ws.max_row}"
+    )
+
+
+def add_table_sheet(
+    path: str | os.PathLike[str],
+    name: str,
+    *,
+    title: str,
+    table: pd.DataFrame,
+    notes: Sequence[str] = (),
+    position: int | None = None,
+) -> Path:
+    """Add a :func:`table_sheet` to a saved workbook, atomically.
+
+    Returns
+    -------
+    Path
+        The workbook. Call :func:`finish_workbook` afterwards for the print set-up.
+    """
+    from openpyxl import load_workbook
+
+    out = Path(path)
+    wb = load_workbook(out)
+    table_sheet(wb, name, title=title, table=table, notes=notes, position=position)
+    save_workbook(wb, out)
+    return out
 
 
 def fit_widths(ws: Any, *, max_width: int = 60) -> None:

@@ -26,7 +26,7 @@ from nwm_geo._publish import save_workbook
 from nwm_geo._safe import neutralise_formula
 from nwm_geo.report._edit import sheet_name
 from nwm_geo.report._method import _public_text
-from nwm_geo.report._sheet import HEAD_FILL, HEAD_FONT, SECTION_FONT
+from nwm_geo.report._sheet import HEAD_FILL, HEAD_FONT, SECTION_FONT, number_format
 
 __all__ = ["add_equity_sheet", "equity_sheet"]
 
@@ -80,7 +80,7 @@ _GAP_HEADERS: dict[str, str] = {
 
 
 def _equity_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = "") -> int:
-    """Write a titled table of numbers (1 decimal; the index 3 decimals); return next row."""
+    """Write a titled table (:func:`._sheet.number_format` for each number); return next row."""
     _put(ws, row, 1, title, font=SECTION_FONT)
     row += 1
     if note:
@@ -89,14 +89,13 @@ def _equity_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str 
     for j, col in enumerate(df.columns, start=1):
         _put(ws, row, j, str(col), font=HEAD_FONT)
         ws.cell(row=row, column=j).fill = HEAD_FILL
+    formats = [number_format(c) for c in df.columns]  # the workbook's one rule
     for values in df.itertuples(index=False):
         row += 1
         for j, v in enumerate(values, start=1):
             _put(ws, row, j, v)
-            col = str(df.columns[j - 1])
-            if isinstance(v, float | np.floating):
-                fmt = "0.000" if "index" in col else "#,##0" if "residents" in col else "0.0"
-                ws.cell(row=row, column=j).number_format = fmt
+            if isinstance(v, float | np.floating | int | np.integer) and not isinstance(v, bool):
+                ws.cell(row=row, column=j).number_format = formats[j - 1]
     return row + 2
 
 

@@ -19,7 +19,7 @@ from openpyxl import Workbook, load_workbook
 from nwm_geo._publish import save_workbook
 from nwm_geo.report._edit import fit_widths, public_table, put_cell, sheet_name
 from nwm_geo.report._print import print_layout
-from nwm_geo.report._sheet import BOLD_FONT, HEAD_FILL, HEAD_FONT, SECTION_FONT
+from nwm_geo.report._sheet import BOLD_FONT, HEAD_FILL, HEAD_FONT, SECTION_FONT, number_format
 
 __all__ = ["add_closure_impact_sheet", "closure_impact_sheet", "write_tables_xlsx"]
 
@@ -41,7 +41,7 @@ _IMPACT_HEADERS: dict[str, str] = {
 
 
 def _table(ws: Any, row: int, title: str, frame: pd.DataFrame, *, note: str = "") -> int:
-    """Write a titled table; percentages and minutes to one decimal, counts whole."""
+    """Write a titled table, each number in its one format (:func:`._sheet.number_format`)."""
     put_cell(ws, row, 1, title, font=SECTION_FONT)
     row += 1
     if note:
@@ -54,15 +54,13 @@ def _table(ws: Any, row: int, title: str, frame: pd.DataFrame, *, note: str = ""
     for j, col in enumerate(flat.columns, start=1):
         put_cell(ws, row, j, str(col).replace("_", " "), font=HEAD_FONT)
         ws.cell(row=row, column=j).fill = HEAD_FILL
-    decimals = [
-        any(w in str(c).lower() for w in ("pct", "%", "minutes", "points")) for c in flat.columns
-    ]
+    formats = [number_format(c) for c in flat.columns]  # the workbook's one rule
     for values in flat.itertuples(index=False):
         row += 1
         for j, v in enumerate(values, start=1):
             put_cell(ws, row, j, v)
             if isinstance(v, float | np.floating | int | np.integer) and not isinstance(v, bool):
-                ws.cell(row=row, column=j).number_format = "0.0" if decimals[j - 1] else "#,##0"
+                ws.cell(row=row, column=j).number_format = formats[j - 1]
     return row + 2
 
 
