@@ -166,13 +166,13 @@ def test_index_links_every_file_and_escapes(tmp_path: Path) -> None:
             ("Assets <script>x</script>", tmp_path / "maps/assets & <b>.html"),
         ],
         tables=["asset_requirements.xlsx"],
-        method={
+        run_info={
             "walk_speed_m_per_min": 80,
             "walk_minutes": 15,
             "network": LABEL,
             "data_dates": "<i>2025</i>",
         },
-        open_register_assets=190,
+        findings=report.IndexFindings(register_assets=190),
     )
     page = path.read_text(encoding="utf-8")
     hrefs = re.findall(r'href="([^"]+)"', page)
@@ -187,7 +187,7 @@ def test_index_links_every_file_and_escapes(tmp_path: Path) -> None:
     assert "190 sites in the register; the council lists 287" in page
     assert "80 m/min" in page and "1,200 m" in page and "OGL v3" in page
     with pytest.raises(NwmGeoError, match="missing"):
-        report.write_index_html(tmp_path / "i2.html", maps=["nope.html"], tables=[], method={})
+        report.write_index_html(tmp_path / "i2.html", maps=["nope.html"], tables=[], run_info={})
     assert not (tmp_path / "i2.html").exists()
 
 
@@ -273,8 +273,6 @@ def test_run_info_is_the_method_text_without_the_outline(
     assert "70 m/min (4.2 km/h)" in page and "10 minutes (700 m)" in page
     assert "<dt>Register</dt><dd>274 sites against the council&#x27;s 287</dd>" in page
     assert 'id="approximation-note"' not in page
-    with pytest.raises(NwmGeoError, match="not both"):
-        report.write_index_html(tmp_path / "i.html", maps=[], tables=[], run_info=info, method={})
     # a method dict reads into the same fields
     assert report.RunInfo.from_method(
         {"walk_minutes": 10, "network": "n", "k_new_sites": 3, "data_dates": "d"}
@@ -336,7 +334,7 @@ def test_index_leads_with_findings_before_links(
         tmp_path / "index.html",
         maps=[("A map", "m.html")],
         tables=[],
-        method=outline.method,
+        run_info=outline.method,
         findings=findings,
     ).read_text(encoding="utf-8")
     assert page.index('id="findings"') < page.index('id="proof"') < page.index("<h2>Maps</h2>")

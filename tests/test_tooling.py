@@ -262,8 +262,6 @@ COMPLEXITY_DEBT: dict[tuple[str, str], int] = {
     ("nwm_geo/maps/_figures.py", "PLR0913"): 2,
     ("nwm_geo/maps/_folium.py", "PLR0913"): 4,
     ("nwm_geo/network/_core.py", "PLR0913"): 1,
-    ("nwm_geo/report/_index.py", "PLR0913"): 1,
-    ("nwm_geo/requirements/_mclp.py", "PLR0913"): 1,
     ("nwm_geo/requirements/_outline.py", "PLR0913"): 1,
 }
 

@@ -8,6 +8,7 @@ shared tables (:data:`SHARED_TABLES`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -277,15 +278,17 @@ def write_report(study: Study, out: Path) -> list[Path]:
         maps=[(t, str(p.relative_to(out))) for t, p in map_links],
         tables=[(t, str(p.relative_to(out))) for t, p in table_links],
         run_info=study.run_info,
-        open_register_assets=(
-            int(study.reconciliation["register_count"]["TOTAL"])
-            if study.profile.has_council_counts
-            else None  # no published count: no target (and never Luton's 287)
-        ),
         notes=notes,
         check_exists=False,
-        findings=lead_with_hubs(
-            study, report.index_findings(outline, run_info=study.run_info, context=context)
+        findings=replace(
+            lead_with_hubs(
+                study, report.index_findings(outline, run_info=study.run_info, context=context)
+            ),
+            register_assets=(
+                int(study.reconciliation["register_count"]["TOTAL"])
+                if study.profile.has_council_counts
+                else None  # no published count: no target (and never Luton's 287)
+            ),
         ),
     )
     written.append(index)
