@@ -1,9 +1,11 @@
-"""Editing a saved workbook: cells published safely, titled tables, the final set-up.
+"""Editing an open workbook: cells published safely, the one table writer, the set-up.
 
-Stages that add lines to a written workbook (load, edit, save atomically) find each
-locality sheet by its title "Locality: <name>" in cell A1 and use these helpers, so
-their cells are published by the same rules as the rest; :func:`finish_workbook` gives
-every added sheet the briefing's set-up.
+Sheet producers (the equity, closure-impact, hubs, wards and hub-options sheets) write
+their cells with :func:`put_cell` and their tables with :func:`write_table` (one number
+format per quantity, :func:`._sheet.number_format`), so every cell is published by the
+same rules as the streamed sheets; :func:`finish_sheets` gives the added sheets the
+briefing's set-up before the workbook's one save. :func:`finish_workbook` and
+:func:`add_table_sheet` do the same to a saved file (load, edit, save atomically).
 """
 
 from __future__ import annotations
@@ -49,16 +51,19 @@ def sheet_name(name: str, taken: set[str] | None = None) -> str:
     return clean
 
 
-# -- editing a saved workbook ----------------------------------------------------------
-# Stages that add lines to a written workbook (load, edit, save atomically) find each
-# locality sheet by its title "Locality: <name>" in cell A1 and use these helpers, so
-# their cells are published by the same rules as the rest.
+# -- editing an open workbook -----------------------------------------------------------
 
 
 def put_cell(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
-    """Write one cell of a loaded workbook; text is published safely, never a formula."""
+    """Write one cell of a loaded workbook; text is published safely, never a formula.
+
+    Numbers stay numbers (NaN and missing values are empty cells), booleans stay
+    booleans, anything else is written as masked text.
+    """
     if isinstance(value, np.generic):
         value = value.item()
+    if value is pd.NA or value is pd.NaT:
+        value = None
     if value is not None and not isinstance(value, str | int | float | bool):
         value = str(value)
     if isinstance(value, float) and np.isnan(value):
@@ -71,16 +76,33 @@ def put_cell(ws: Any, row: int, col: int, value: Any, *, font: Font | None = Non
 
 
 def public_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Return the table without personal-data columns (index levels included)."""
-    flat = df.reset_index()
+    """Return the table without personal-data columns; named index levels become columns."""
+    flat = df.reset_index() if any(n is not None for n in df.index.names) else df
     return flat[public_columns(flat)]
 
 
-def write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = "") -> int:
+def write_table(
+    ws: Any,
+    row: int,
+    title: str,
+    df: pd.DataFrame,
+    *,
+    note: str = "",
+    labelled: bool = True,
+) -> int:
     """Write a titled table into a loaded worksheet at ``row``; return the next free row.
 
-    One number format per quantity (:func:`._sheet.number_format`), names as headings
-    (:func:`._sheet.label`), personal-data columns dropped.
+    The one table writer of an edited sheet (the hubs, equity, closure-impact, wards and
+    hub-options sheets and the short workbooks): one number format per quantity
+    (:func:`._sheet.number_format`), personal-data columns dropped, a named index
+    written as the first columns.
+
+    Parameters
+    ----------
+    labelled
+        Headings from :func:`._sheet.label` (``covered_share`` reads "Share within the
+        walk"); else the column names as given, underscores as spaces (for tables whose
+        columns are already headings).
     """
     put_cell(ws, row, 1, title, font=SECTION_FONT)
     row += 1
@@ -92,7 +114,8 @@ def write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = 
         put_cell(ws, row, 1, "(none)")
         return row + 2
     for j, col in enumerate(flat.columns, start=1):
-        put_cell(ws, row, j, label(col), font=HEAD_FONT)
+        heading = label(col) if labelled else str(col).replace("_", " ")
+        put_cell(ws, row, j, heading, font=HEAD_FONT)
         ws.cell(row=row, column=j).fill = HEAD_FILL
     formats = [number_format(c) for c in flat.columns]
     for values in flat.itertuples(index=False):
