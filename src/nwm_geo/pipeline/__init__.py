@@ -8,12 +8,14 @@ when all were written, so a failed run leaves no partial outputs.
 The CLI (:mod:`nwm_geo.cli`) and the notebooks call these functions.
 
 Where things live, by audience: ``_study`` the study (and ``_changes`` its what-ifs,
-``_summaries`` its summaries for people); ``_processed`` the analyst's tables in
-``data/processed``; ``_published`` the shared folder ``reports/``; ``_run`` the run
-itself (stages, settings check, provenance file), with ``_provenance`` the record and
-``SOURCES.txt`` text; ``_notes`` the register note; ``_write`` the one CSV guard.
-Imports run one way: ``_run`` → ``_published``/``_processed`` →
-``_provenance``/``_summaries`` → ``_study`` → ``_changes``/``_notes``.
+``_summaries`` its summaries for people, ``_wards`` its per-ward results, cached on it);
+``_processed`` the analyst's tables in ``data/processed``; ``_published`` the shared
+folder ``reports/`` (with ``_paper`` the ward profiles and the workbook's ward and hub
+options sheets); ``_run`` the run itself (stages, settings check, provenance file), with
+``_provenance`` the record and ``SOURCES.txt`` text; ``_notes`` the register note;
+``_write`` the one CSV guard. Imports run one way: ``_run`` →
+``_published``/``_processed`` → ``_paper`` → ``_provenance``/``_summaries`` →
+``_study`` → ``_wards``/``_changes``/``_notes``.
 """
 
 from __future__ import annotations
