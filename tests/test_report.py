@@ -442,3 +442,62 @@ def test_sheets_given_as_producers_are_saved_once_with_the_briefing_set_up(
     # laid out once: a long title spans the page on one short row, not measured twice
     title = wb["Read me"].row_dimensions[1].height
     assert title is not None and title < 40
+
+
+def _formats(ws: openpyxl.worksheet.worksheet.Worksheet) -> dict[str, str]:
+    """Each table heading (a filled cell) -> the number format of the cell below it."""
+    out = {}
+    for row in ws.iter_rows():
+        for c in row:
+            if c.fill is not None and c.fill.fill_type == "solid" and c.value:
+                out[str(c.value)] = ws.cell(row=c.row + 1, column=c.column).number_format
+    return out
+
+
+def test_every_added_table_reads_through_the_one_number_format_rule(tmp_path: Path) -> None:
+    """Issue 19: one table writer and one number-format rule for every added sheet."""
+    # SYNTHETIC: one table with a share, points, an index, minutes and a count
+    table = pd.DataFrame(
+        {
+            "covered_share": [0.5],
+            "gap_pp": [1.25],
+            "concentration_index": [-0.1],
+            "mean_minutes": [12.3],
+            "residents": [1200],
+            "next best (%)": [62.5],
+        }
+    )
+    expected = {
+        "covered share": "0.0%",
+        "gap pp": "0.0",
+        "concentration index": "+0.000;-0.000;0.000",
+        "mean minutes": "0.0",
+        "residents": "#,##0",
+        "next best (%)": "0.0",
+    }
+    short = report.write_tables_xlsx(
+        tmp_path / "s.xlsx", title="t", lines=[], tables={"T": ("A table", table)}
+    )
+    assert _formats(load_workbook(short)["T"]) == expected
+    wb = openpyxl.Workbook()
+    report.table_sheet(wb, "Added", title="Added", table=table)
+    labelled = _formats(wb["Added"])  # the same rule under the readable headings
+    assert labelled["Share within the walk"] == "0.0%" and labelled["Residents"] == "#,##0"
+    assert labelled["Concentration index"] == expected["concentration index"]
+    impact = pd.DataFrame(  # SYNTHETIC closure impact of one site
+        {
+            "category": ["Library"],
+            "name": ["Synthetic Library"],
+            "residents_losing": [340],
+            "next_best_share_pct": [62.5],
+            "extra_minutes_median": [4.25],
+            "losing_imd_q1": [120],
+        },
+        index=pd.Index(["A"], name="asset_id"),
+    )
+    report.closure_impact_sheet(wb, impact)
+    closure = _formats(wb["Closure impact"])
+    assert closure["Residents losing access"] == "#,##0"
+    assert closure["Share going there (%)"] == "0.0"
+    assert closure["Extra minutes (median)"] == "0.0"
+    assert closure["IMD quintile 1"] == "#,##0"
