@@ -35,7 +35,7 @@ from nwm_geo.pipeline._paper import (
 )
 from nwm_geo.pipeline._provenance import walk_text
 from nwm_geo.pipeline._study import Study
-from nwm_geo.pipeline._summaries import coverage_by_locality, equity_sections
+from nwm_geo.pipeline._summaries import equity_sections
 from nwm_geo.pipeline._write import write_csv
 
 __all__ = ["SHARED_TABLES", "write_pack", "write_report"]
@@ -404,7 +404,7 @@ def shared_tables(study: Study) -> dict[str, pd.DataFrame]:
         register[list(data.REGISTER_COLUMNS[1:])],
         study.reconciliation,
         wards,
-        coverage_by_locality(study),
+        study.locality_coverage,
         study.equity.gaps,
         study.equity.quintiles,
         study.equity.age,
@@ -432,7 +432,7 @@ def workbook_context(study: Study) -> report.WorkbookContext:
         reconciliation=study.reconciliation,
         bundles=study.bundles,
         owners={c: study.profile.owner_of(c) for c in study.categories},
-        coverage=coverage_by_locality(study),
+        coverage=study.locality_coverage,
         equity=equity_sections(study),
         equity_note=study.equity.speeds_note(),
         ranges=study.ranges,

@@ -6,6 +6,7 @@ import pandas as pd
 
 from nwm_geo import coverage
 from nwm_geo.pipeline._study import Study
+from nwm_geo.pipeline._wards import coverage_by_locality
 
 __all__ = ["EQUITY_COLUMNS", "coverage_by_locality", "equity_headline", "equity_sections"]
 
@@ -26,38 +27,6 @@ EQUITY_COLUMNS: dict[str, tuple[str, str]] = {
     "age_gap_pp": ("age gap pp", "age_gap_share"),
     "concentration_index": ("conc. index", "concentration_index"),
 }
-
-
-def coverage_by_locality(study: Study) -> pd.DataFrame:
-    """Share of residents within the walk threshold: categories × localities, plus the area.
-
-    Parameters
-    ----------
-    study
-        The study.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by category or bundle; one column per locality and one named after the
-        area (``Luton``); values are
-        percentages.
-    """
-    table = study.coverage(by="locality")
-    wide = table.pivot(index="category", columns="locality", values="share") * 100
-    total = coverage.coverage_summary(
-        study.minutes_to_nearest, study.demand, minutes=study.minutes
-    )["share_pct"]
-    wide[study.profile.name] = total
-    order = [c for c in total.index if c in wide.index]
-    wide = wide.loc[order].round(1)
-    present = set(study.register.loc[study.register["inside_area"].astype(bool), "category"])
-    wide.index = [
-        f"{c} (no site in register)" if c in study.categories and c not in present else c
-        for c in wide.index
-    ]
-    wide.index.name = "category"
-    return wide
 
 
 def equity_headline(study: Study) -> pd.DataFrame:

@@ -2,9 +2,9 @@
 
 In: a :class:`~nwm_geo.pipeline.Study` (typed loosely: :class:`WardResults`, a base of
 the study, caches these functions as its properties ``ward_bands``, ``ward_summary``,
-``locality_bands`` and ``hub_option_table``, so this module sits below ``_study`` and
-does not import it). Out: tables; the writers (``_paper``, ``_processed``) print them
-from the study and compute nothing.
+``locality_bands``, ``hub_option_table`` and ``locality_coverage``, so this module sits
+below ``_study`` and does not import it). Out: tables; the writers (``_paper``,
+``_processed``, ``_published``) print them from the study and compute nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from nwm_geo._units import within_minutes
 
 __all__ = [
     "WardResults",
+    "coverage_by_locality",
     "coverage_within",
     "hub_option_table",
     "locality_bands",
@@ -170,6 +171,37 @@ def hub_option_table(study: Any) -> pd.DataFrame:
     )
 
 
+def coverage_by_locality(study: Any) -> pd.DataFrame:
+    """Share of residents within the walk threshold: categories × localities, plus the area.
+
+    Parameters
+    ----------
+    study
+        The study.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by category or bundle; one column per locality and one named after the
+        area (``Luton``); values are percentages.
+    """
+    table: pd.DataFrame = study.coverage(by="locality")
+    wide = table.pivot(index="category", columns="locality", values="share") * 100
+    total = coverage.coverage_summary(
+        study.minutes_to_nearest, study.demand, minutes=study.minutes
+    )["share_pct"]
+    wide[study.profile.name] = total
+    order = [c for c in total.index if c in wide.index]
+    wide = wide.loc[order].round(1)
+    present = set(study.register.loc[study.register["inside_area"].astype(bool), "category"])
+    wide.index = [
+        f"{c} (no site in register)" if c in study.categories and c not in present else c
+        for c in wide.index
+    ]
+    wide.index.name = "category"
+    return wide
+
+
 class WardResults:
     """The study's per-ward and per-locality results, each computed once (a base of Study).
 
@@ -185,3 +217,5 @@ class WardResults:
     ward_summary = cached_property(ward_summary)
     #: Residents per travel-time band, per locality and measure, and the whole area.
     locality_bands = cached_property(locality_bands)
+    #: Share within the walk (percent): categories and bundles x localities and the area.
+    locality_coverage = cached_property(coverage_by_locality)
