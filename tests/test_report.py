@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import math
 import re
@@ -165,15 +166,17 @@ def test_index_links_every_file_and_escapes(tmp_path: Path) -> None:
             ("Assets <script>x</script>", tmp_path / "maps/assets & <b>.html"),
         ],
         tables=["asset_requirements.xlsx"],
-        method={
+        run_info={
             "walk_speed_m_per_min": 80,
             "walk_minutes": 15,
             "network": LABEL,
             "data_dates": "<i>2025</i>",
         },
-        reconciliation=pd.DataFrame(  # SYNTHETIC register counts; the council's 287
-            {"council_count": [287, 287], "register_count": [190, 190]},
-            index=pd.Index(["Education", "TOTAL"], name="category"),
+        findings=report.IndexFindings(
+            reconciliation=pd.DataFrame(  # SYNTHETIC register counts; the council's 287
+                {"council_count": [287, 287], "register_count": [190, 190]},
+                index=pd.Index(["Education", "TOTAL"], name="category"),
+            )
         ),
     )
     page = path.read_text(encoding="utf-8")
@@ -189,7 +192,7 @@ def test_index_links_every_file_and_escapes(tmp_path: Path) -> None:
     assert "190 sites in the register; the council lists 287" in page
     assert "80 m/min" in page and "1,200 m" in page and "OGL v3" in page
     with pytest.raises(NwmGeoError, match="missing"):
-        report.write_index_html(tmp_path / "i2.html", maps=["nope.html"], tables=[], method={})
+        report.write_index_html(tmp_path / "i2.html", maps=["nope.html"], tables=[], run_info={})
     assert not (tmp_path / "i2.html").exists()
 
 
@@ -275,8 +278,6 @@ def test_run_info_is_the_method_text_without_the_outline(
     assert "70 m/min (4.2 km/h)" in page and "10 minutes (700 m)" in page
     assert "<dt>Register</dt><dd>274 sites against the council&#x27;s 287</dd>" in page
     assert 'id="approximation-note"' not in page
-    with pytest.raises(NwmGeoError, match="not both"):
-        report.write_index_html(tmp_path / "i.html", maps=[], tables=[], run_info=info, method={})
     # a method dict reads into the same fields
     assert report.RunInfo.from_method(
         {"walk_minutes": 10, "network": "n", "k_new_sites": 3, "data_dates": "d"}
@@ -338,7 +339,7 @@ def test_index_leads_with_findings_before_links(
         tmp_path / "index.html",
         maps=[("A map", "m.html")],
         tables=[],
-        method=outline.method,
+        run_info=outline.method,
         findings=findings,
     ).read_text(encoding="utf-8")
     assert page.index('id="findings"') < page.index('id="proof"') < page.index("<h2>Maps</h2>")
@@ -412,12 +413,96 @@ def test_sheets_given_as_producers_are_saved_once_with_the_briefing_set_up(
         saved.append(filename)
         real_save(self, filename)
 
+    loads: list[object] = []
+    real_read = openpyxl.reader.excel.ExcelReader.read
+
+    def counting_read(self: openpyxl.reader.excel.ExcelReader) -> None:  # every load
+        loads.append(self)
+        real_read(self)
+
+    wards = pd.DataFrame(  # SYNTHETIC: the "Wards" sheet, as the pipeline gives it
+        {"ward_name": ["Ward 1", "Ward 2"], "share within": [0.5, 0.25]},
+        index=pd.Index(["W1", "W2"], name="ward_code"),
+    )
+    wards_sheet = functools.partial(
+        report.table_sheet, name="Wards", title="Wards", table=wards, position=1
+    )
     monkeypatch.setattr(openpyxl.Workbook, "save", counting_save)
-    path = report.write_requirements_xlsx(outline, tmp_path / "a.xlsx", sheets=[hubs_sheet])
-    assert len([f for f in saved if not isinstance(f, io.BytesIO)]) == 1  # one file write
+    monkeypatch.setattr(openpyxl.reader.excel.ExcelReader, "read", counting_read)
+    path = report.write_requirements_xlsx(
+        outline, tmp_path / "a.xlsx", sheets=[hubs_sheet, wards_sheet]
+    )
+    assert len(saved) == 1 and not isinstance(saved[0], io.BytesIO)  # one write, no buffer
+    assert loads == []  # never read back
+    monkeypatch.undo()
     wb = load_workbook(path)
     hubs = wb["Hubs"]
     assert hubs.freeze_panes == "A2" and hubs.auto_filter.ref == "A1:B2"
     assert hubs.page_setup.fitToWidth == 1 and hubs.print_title_rows
-    assert wb.sheetnames[:2] == ["Read me", "Summary"]
+    assert wb.sheetnames[:3] == ["Read me", "Summary", "Wards"]
+    ws = wb["Wards"]
+    assert ws["A1"].value == "Wards" and ws.freeze_panes == "A4" and ws.auto_filter.ref == "A3:C5"
+    assert ws["C4"].value == 0.5 and ws["C4"].number_format == "0.0%"
     assert wb["Business cases"].freeze_panes == "A3"  # the briefing's own set-up kept
+    # laid out once: a long title spans the page on one short row, not measured twice
+    title = wb["Read me"].row_dimensions[1].height
+    assert title is not None and title < 40
+
+
+def _formats(ws: openpyxl.worksheet.worksheet.Worksheet) -> dict[str, str]:
+    """Each table heading (a filled cell) -> the number format of the cell below it."""
+    out = {}
+    for row in ws.iter_rows():
+        for c in row:
+            if c.fill is not None and c.fill.fill_type == "solid" and c.value:
+                out[str(c.value)] = ws.cell(row=c.row + 1, column=c.column).number_format
+    return out
+
+
+def test_every_added_table_reads_through_the_one_number_format_rule(tmp_path: Path) -> None:
+    """Issue 19: one table writer and one number-format rule for every added sheet."""
+    # SYNTHETIC: one table with a share, points, an index, minutes and a count
+    table = pd.DataFrame(
+        {
+            "covered_share": [0.5],
+            "gap_pp": [1.25],
+            "concentration_index": [-0.1],
+            "mean_minutes": [12.3],
+            "residents": [1200],
+            "next best (%)": [62.5],
+        }
+    )
+    expected = {
+        "covered share": "0.0%",
+        "gap pp": "0.0",
+        "concentration index": "+0.000;-0.000;0.000",
+        "mean minutes": "0.0",
+        "residents": "#,##0",
+        "next best (%)": "0.0",
+    }
+    short = report.write_tables_xlsx(
+        tmp_path / "s.xlsx", title="t", lines=[], tables={"T": ("A table", table)}
+    )
+    assert _formats(load_workbook(short)["T"]) == expected
+    wb = openpyxl.Workbook()
+    report.table_sheet(wb, "Added", title="Added", table=table)
+    labelled = _formats(wb["Added"])  # the same rule under the readable headings
+    assert labelled["Share within the walk"] == "0.0%" and labelled["Residents"] == "#,##0"
+    assert labelled["Concentration index"] == expected["concentration index"]
+    impact = pd.DataFrame(  # SYNTHETIC closure impact of one site
+        {
+            "category": ["Library"],
+            "name": ["Synthetic Library"],
+            "residents_losing": [340],
+            "next_best_share_pct": [62.5],
+            "extra_minutes_median": [4.25],
+            "losing_imd_q1": [120],
+        },
+        index=pd.Index(["A"], name="asset_id"),
+    )
+    report.closure_impact_sheet(wb, impact)
+    closure = _formats(wb["Closure impact"])
+    assert closure["Residents losing access"] == "#,##0"
+    assert closure["Share going there (%)"] == "0.0"
+    assert closure["Extra minutes (median)"] == "0.0"
+    assert closure["IMD quintile 1"] == "#,##0"

@@ -246,7 +246,7 @@ def test_best_new_sites_known(fx: SimpleNamespace) -> None:
         fx.points,
         measure="Library",
         site_cover=fx.site_cover,
-        assignment=fx.assignment,
+        where=rq.SiteScope(assignment=fx.assignment),
         policy=rq.RequirementsPolicy(k=1),
     )
     # no building reaches the gap (the libraries are the measure itself): the postcode
@@ -270,8 +270,7 @@ def test_best_new_sites_known(fx: SimpleNamespace) -> None:
         measure="Library",
         k=1,
         site_cover=fx.site_cover,
-        assignment=fx.assignment,
-        locality="North",
+        where=rq.SiteScope(assignment=fx.assignment, locality="North"),
     )
     assert north.gap_population == 0 and len(north.table) == 0
 

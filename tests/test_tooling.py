@@ -256,8 +256,6 @@ COMPLEXITY_DEBT: dict[tuple[str, str], int] = {
     ("nwm_geo/localities/_partition.py", "PLR0913"): 2,
     ("nwm_geo/localities/_plan.py", "PLR0913"): 1,
     ("nwm_geo/localities/_setpart.py", "PLR0913"): 2,
-    ("nwm_geo/report/_index.py", "PLR0913"): 1,
-    ("nwm_geo/requirements/_mclp.py", "PLR0913"): 1,
     ("nwm_geo/requirements/_outline.py", "PLR0913"): 1,
 }
 

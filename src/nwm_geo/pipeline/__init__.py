@@ -8,19 +8,21 @@ when all were written, so a failed run leaves no partial outputs.
 The CLI (:mod:`nwm_geo.cli`) and the notebooks call these functions.
 
 Where things live, by audience: ``_study`` the study (and ``_changes`` its what-ifs,
-``_summaries`` its summaries for people); ``_processed`` the analyst's tables in
-``data/processed``; ``_published`` the shared folder ``reports/``; ``_run`` the run
-itself (stages, settings check, provenance file), with ``_provenance`` the record and
-``SOURCES.txt`` text; ``_notes`` the register note; ``_write`` the one CSV guard.
-Imports run one way: ``_run`` → ``_published``/``_processed`` →
-``_provenance``/``_summaries`` → ``_study`` → ``_changes``/``_notes``.
+``_summaries`` its summaries for people, ``_wards`` its per-ward results, cached on it);
+``_processed`` the analyst's tables in ``data/processed``; ``_published`` the shared
+folder ``reports/`` (with ``_paper`` the ward profiles and the workbook's ward and hub
+options sheets); ``_run`` the run itself (stages, settings check, provenance file), with
+``_provenance`` the record and ``SOURCES.txt`` text; ``_notes`` the register note;
+``_write`` the one CSV guard. Imports run one way: ``_run`` →
+``_published``/``_processed`` → ``_paper`` → ``_provenance``/``_summaries`` →
+``_study`` → ``_wards``/``_changes``/``_notes``.
 """
 
 from __future__ import annotations
 
 from nwm_geo.pipeline._changes import Changes, apply_changes, change_problems, new_sites
 from nwm_geo.pipeline._notes import data_note
-from nwm_geo.pipeline._paper import hub_headlines, hub_option_table, ward_bands, ward_profiles
+from nwm_geo.pipeline._paper import hub_headlines, ward_profiles
 from nwm_geo.pipeline._plan_source import PlanSource
 from nwm_geo.pipeline._processed import (
     PROCESSED_TABLES,
@@ -48,6 +50,7 @@ from nwm_geo.pipeline._run import STAGES, check_settings, run, write_provenance
 from nwm_geo.pipeline._study import Study
 from nwm_geo.pipeline._study_settings import StudySettings, saved_plan
 from nwm_geo.pipeline._summaries import coverage_by_locality, equity_headline, equity_sections
+from nwm_geo.pipeline._wards import hub_option_table, ward_bands
 from nwm_geo.pipeline._write import write_csv
 
 __all__ = [

@@ -13,7 +13,6 @@ import pandas as pd
 
 from nwm_geo import _publish, data, network, settings
 from nwm_geo._units import published_minutes
-from nwm_geo.pipeline._paper import hub_option_table
 from nwm_geo.pipeline._study import Study
 from nwm_geo.pipeline._write import write_csv
 
@@ -26,6 +25,28 @@ __all__ = [
     "write_localities",
     "write_register_stage",
 ]
+
+
+def _write_tables(
+    tables: dict[str, tuple[pd.DataFrame, bool]],
+    out: Path,
+    *,
+    network_label: str,
+    decimals: int | None = None,
+) -> list[Path]:
+    """Write each ``{file name: (table, with its index)}``, saying which network it used.
+
+    ``decimals`` rounds every float column first.
+    """
+    paths = []
+    for name, (frame, index) in tables.items():
+        frame = frame.copy()
+        if decimals is not None:
+            floats = frame.select_dtypes("float").columns
+            frame[floats] = frame[floats].round(decimals)
+        frame["network"] = network_label  # every file says which network it used
+        paths.append(write_csv(frame, out / name, index=index))
+    return paths
 
 
 def write_register_stage(study: Study, out: Path) -> list[Path]:
@@ -148,10 +169,7 @@ def write_coverage(study: Study, out: Path) -> list[Path]:
     tables = {"coverage_points.csv": (points, True), "asset_criticality.csv": (crit, True)}
     for by, name in [("ward_code", "wards"), ("lsoa_code", "lsoas"), ("locality", "localities")]:
         tables[f"coverage_{name}.csv"] = (study.coverage(by=by), False)
-    paths = []
-    for name, (frame, index) in tables.items():
-        frame["network"] = study.network_label  # every file says which network it used
-        paths.append(write_csv(frame, out / name, index=index))
+    paths = _write_tables(tables, out, network_label=study.network_label)
     paths.append(network.save_graph(study.graph, out / "walk_network.gpkg"))
     ranges = study.ranges.assign(network=study.network_label)  # issue 21: a range per headline
     paths.append(write_csv(ranges, out / "uncertainty.csv", index=False))
@@ -190,20 +208,18 @@ def write_equity(study: Study, out: Path) -> list[Path]:
         ``coverage_age.csv`` (with each band's speed and its source) and
         ``coverage_equity_gaps.csv``; each names its network.
     """
-    tables = study.equity
-    age = tables.age.copy()
-    sources = age["age_band"].map(tables.sources)
+    eq = study.equity
+    age = eq.age.copy()
+    sources = age["age_band"].map(eq.sources)
     age["speed_source"] = sources.fillna("each age band at its own speed").astype(str)
     frames = {
-        "coverage_deprivation.csv": tables.deprivation,
-        "coverage_deprivation_quintiles.csv": tables.quintiles,
+        "coverage_deprivation.csv": eq.deprivation,
+        "coverage_deprivation_quintiles.csv": eq.quintiles,
         "coverage_age.csv": age,
-        "coverage_equity_gaps.csv": tables.gaps,
+        "coverage_equity_gaps.csv": eq.gaps,
     }
-    return [
-        write_csv(_rounded(frame).assign(network=study.network_label), out / name, index=False)
-        for name, frame in frames.items()
-    ]
+    tables = {name: (_rounded(frame), False) for name, frame in frames.items()}
+    return _write_tables(tables, out, network_label=study.network_label)
 
 
 def write_closure_impact(study: Study, out: Path) -> list[Path]:
@@ -276,16 +292,9 @@ def write_hubs(study: Study, out: Path) -> list[Path]:
         "hub_candidates.csv": (candidates, True),
         "hub_named_sites.csv": (analysis.named, False),
         "hub_distance_bands.csv": (study.hub_walks, True),  # issue 21: rural honesty
-        "hub_options.csv": (hub_option_table(study), False),
+        "hub_options.csv": (study.hub_option_table, False),
     }
-    paths = []
-    for name, (frame, index) in tables.items():
-        frame = frame.copy()
-        floats = frame.select_dtypes("float").columns
-        frame[floats] = frame[floats].round(4)
-        frame["network"] = label  # every file says which network it used
-        paths.append(write_csv(frame, out / name, index=index))
-    return paths
+    return _write_tables(tables, out, network_label=label, decimals=4)
 
 
 #: The data/processed tables that ``reports/index.html`` links, with their titles.

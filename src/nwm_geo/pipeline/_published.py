@@ -8,6 +8,7 @@ shared tables (:data:`SHARED_TABLES`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,15 @@ from nwm_geo import (
 )
 from nwm_geo.pipeline._gaps import OLDER_SUFFIX
 from nwm_geo.pipeline._notes import data_note
-from nwm_geo.pipeline._paper import hub_headlines, lead_with_hubs, write_paper_outputs
+from nwm_geo.pipeline._paper import (
+    hub_headlines,
+    lead_with_hubs,
+    paper_sheets,
+    write_paper_outputs,
+)
 from nwm_geo.pipeline._provenance import walk_text
 from nwm_geo.pipeline._study import Study
-from nwm_geo.pipeline._summaries import coverage_by_locality, equity_sections
+from nwm_geo.pipeline._summaries import equity_sections
 from nwm_geo.pipeline._write import write_csv
 
 __all__ = ["SHARED_TABLES", "write_pack", "write_report"]
@@ -242,15 +248,14 @@ def write_report(study: Study, out: Path) -> list[Path]:
         ("Printable locality pack (PDF)", write_pack(study, out / "locality_pack.pdf"))
     )
     context = workbook_context(study)
-    xlsx = report.write_requirements_xlsx(
+    xlsx = report.write_requirements_xlsx(  # the one save of the workbook
         outline,
         out / "asset_requirements.xlsx",
         run_info=study.run_info,
         context=context,
-        sheets=workbook_sheets(study),
+        sheets=workbook_sheets(study) + paper_sheets(study),
     )
-    paper = write_paper_outputs(study, out, xlsx)  # ward profiles, ward tables, hub options
-    report.finish_workbook(xlsx)  # the added sheets get the briefing's set-up and layout
+    paper = write_paper_outputs(study, out)  # ward profiles, ward tables, hub options
     table_links: list[tuple[str, Path]] = [("Outline of asset requirements (Excel)", xlsx)]
     map_links += [link for link in paper if link[1].suffix == ".pdf"]
     table_links += [link for link in paper if link[1].suffix != ".pdf"]
@@ -273,11 +278,13 @@ def write_report(study: Study, out: Path) -> list[Path]:
         maps=[(t, str(p.relative_to(out))) for t, p in map_links],
         tables=[(t, str(p.relative_to(out))) for t, p in table_links],
         run_info=study.run_info,
-        reconciliation=study.reconciliation,  # no published count: no target, never Luton's
         notes=notes,
         check_exists=False,
-        findings=lead_with_hubs(
-            study, report.index_findings(outline, run_info=study.run_info, context=context)
+        findings=replace(
+            lead_with_hubs(
+                study, report.index_findings(outline, run_info=study.run_info, context=context)
+            ),
+            reconciliation=study.reconciliation,  # no published count: no target, never Luton's
         ),
     )
     written.append(index)
@@ -393,7 +400,7 @@ def shared_tables(study: Study) -> dict[str, pd.DataFrame]:
         register[list(data.REGISTER_COLUMNS[1:])],
         study.reconciliation,
         wards,
-        coverage_by_locality(study),
+        study.locality_coverage,
         study.equity.gaps,
         study.equity.quintiles,
         study.equity.age,
@@ -421,7 +428,7 @@ def workbook_context(study: Study) -> report.WorkbookContext:
         reconciliation=study.reconciliation,
         bundles=study.bundles,
         owners={c: study.profile.owner_of(c) for c in study.categories},
-        coverage=coverage_by_locality(study),
+        coverage=study.locality_coverage,
         equity=equity_sections(study),
         equity_note=study.equity.speeds_note(),
         ranges=study.ranges,

@@ -41,10 +41,11 @@ from nwm_geo.pipeline._study_settings import (
     saved_plan,
     summary_lines,
 )
+from nwm_geo.pipeline._wards import WardResults
 
 
 @dataclass(repr=False)
-class Study(Display):
+class Study(WardResults, Display):
     """One analysis of an area, computed stage by stage on first use.
 
     Settings are the parameters (all in :attr:`settings`); each result is an attribute

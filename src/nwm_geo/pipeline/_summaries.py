@@ -6,40 +6,27 @@ import pandas as pd
 
 from nwm_geo import coverage
 from nwm_geo.pipeline._study import Study
+from nwm_geo.pipeline._wards import coverage_by_locality
 
-__all__ = ["coverage_by_locality", "equity_headline", "equity_sections"]
+__all__ = ["EQUITY_COLUMNS", "coverage_by_locality", "equity_headline", "equity_sections"]
 
-
-def coverage_by_locality(study: Study) -> pd.DataFrame:
-    """Share of residents within the walk threshold: categories × localities, plus the area.
-
-    Parameters
-    ----------
-    study
-        The study.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by category or bundle; one column per locality and one named after the
-        area (``Luton``); values are
-        percentages.
-    """
-    table = study.coverage(by="locality")
-    wide = table.pivot(index="category", columns="locality", values="share") * 100
-    total = coverage.coverage_summary(
-        study.minutes_to_nearest, study.demand, minutes=study.minutes
-    )["share_pct"]
-    wide[study.profile.name] = total
-    order = [c for c in total.index if c in wide.index]
-    wide = wide.loc[order].round(1)
-    present = set(study.register.loc[study.register["inside_area"].astype(bool), "category"])
-    wide.index = [
-        f"{c} (no site in register)" if c in study.categories and c not in present else c
-        for c in wide.index
-    ]
-    wide.index.name = "category"
-    return wide
+#: The equity gap columns the summaries show, in order (``equity.gaps`` column ->
+#: (heading of :func:`equity_headline`, name in :func:`equity_sections`, where a
+#: percentage or a difference in points becomes a share)).
+EQUITY_COLUMNS: dict[str, tuple[str, str]] = {
+    "covered_pct": ("all %", "covered_share"),
+    "most_deprived_quintile": ("most deprived Q", "most_deprived_quintile"),
+    "most_deprived_population": ("most deprived n", "most_deprived_population"),
+    "most_deprived_covered_pct": ("most deprived %", "most_deprived_share"),
+    "least_deprived_quintile": ("least deprived Q", "least_deprived_quintile"),
+    "least_deprived_population": ("least deprived n", "least_deprived_population"),
+    "least_deprived_covered_pct": ("least deprived %", "least_deprived_share"),
+    "quintile_gap_pp": ("deprivation gap pp", "deprivation_gap_share"),
+    "age_65_plus_population": ("65+ n", "age_65_plus_population"),
+    "age_65_plus_covered_pct": ("65+ % (own speed)", "age_65_plus_share"),
+    "age_gap_pp": ("age gap pp", "age_gap_share"),
+    "concentration_index": ("conc. index", "concentration_index"),
+}
 
 
 def equity_headline(study: Study) -> pd.DataFrame:
@@ -64,22 +51,7 @@ def equity_headline(study: Study) -> pd.DataFrame:
     rows = gaps[gaps["locality"] == study.profile.name].set_index("measure")
     names = [*study.bundles, coverage.all_bundles_label(study.bundles)]
     rows = rows.loc[[n for n in names if n in rows.index]]
-    out = pd.DataFrame(
-        {
-            "all %": rows["covered_pct"],
-            "most deprived Q": rows["most_deprived_quintile"],
-            "most deprived n": rows["most_deprived_population"],
-            "most deprived %": rows["most_deprived_covered_pct"],
-            "least deprived Q": rows["least_deprived_quintile"],
-            "least deprived n": rows["least_deprived_population"],
-            "least deprived %": rows["least_deprived_covered_pct"],
-            "deprivation gap pp": rows["quintile_gap_pp"],
-            "65+ n": rows["age_65_plus_population"],
-            "65+ % (own speed)": rows["age_65_plus_covered_pct"],
-            "age gap pp": rows["age_gap_pp"],
-            "conc. index": rows["concentration_index"].round(3),
-        }
-    )
+    out = pd.DataFrame({head: rows[col] for col, (head, _) in EQUITY_COLUMNS.items()})
     out.index.name = "bundle"
     out = out.round({c: 3 if c == "conc. index" else 1 for c in out.columns})
     out.attrs["small_groups"] = {str(k): str(v) for k, v in rows["small_groups"].items() if v}
@@ -114,22 +86,16 @@ def equity_sections(study: Study) -> dict[str, pd.DataFrame]:
     rows = gaps[gaps["measure"].isin(names)]
     out: dict[str, pd.DataFrame] = {}
     for loc, t in rows.groupby("locality", sort=False):
+        table = {
+            name: t[col] / 100 if col.endswith(("_pct", "_pp")) else t[col]
+            for col, (_, name) in EQUITY_COLUMNS.items()
+        }
+        table["concentration_index"] = pd.to_numeric(t["concentration_index"], errors="coerce")
         out[str(loc)] = pd.DataFrame(
             {
                 "measure": t["measure"].astype(str),
                 "population": t["population"].astype(int),
-                "covered_share": t["covered_pct"] / 100,
-                "most_deprived_quintile": t["most_deprived_quintile"],
-                "most_deprived_population": t["most_deprived_population"],
-                "most_deprived_share": t["most_deprived_covered_pct"] / 100,
-                "least_deprived_quintile": t["least_deprived_quintile"],
-                "least_deprived_population": t["least_deprived_population"],
-                "least_deprived_share": t["least_deprived_covered_pct"] / 100,
-                "deprivation_gap_share": t["quintile_gap_pp"] / 100,
-                "age_65_plus_population": t["age_65_plus_population"],
-                "age_65_plus_share": t["age_65_plus_covered_pct"] / 100,
-                "age_gap_share": t["age_gap_pp"] / 100,
-                "concentration_index": pd.to_numeric(t["concentration_index"], errors="coerce"),
+                **table,
                 "small_groups": t["small_groups"].astype(str),
             }
         ).reset_index(drop=True)

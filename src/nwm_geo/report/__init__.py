@@ -14,9 +14,11 @@ a summary page and one page per locality (map, key figures, business cases).
 The sheets beyond the briefing are producers the workbook takes as inputs
 (``write_requirements_xlsx(sheets=[...])``, saved once): :func:`equity_sheet` the
 "Equity" sheet (the area's deprivation and age), :func:`hub_sheet` the "Hubs" sheet,
-:func:`closure_impact_sheet` the "Closure impact" sheet; :func:`finish_sheets` gives
-them the briefing's set-up. :func:`add_equity_sheet`, :func:`add_hub_sheet`,
-:func:`add_closure_impact_sheet` and :func:`finish_workbook` do the same to a saved file.
+:func:`closure_impact_sheet` the "Closure impact" sheet, :func:`table_sheet` a titled
+table (the "Wards" and "Hub options" sheets); :func:`finish_sheets` gives them the
+briefing's set-up. :func:`add_equity_sheet`, :func:`add_hub_sheet`,
+:func:`add_closure_impact_sheet`, :func:`add_table_sheet` and :func:`finish_workbook` do
+the same to a saved file (load, edit, save).
 
 Both files are written atomically. Every text has phone numbers and e-mail addresses
 masked (:func:`nwm_geo._safe.mask_personal_text`) and is escaped (HTML) or guarded
@@ -37,7 +39,7 @@ openpyxl's write-only mode, ``_equity`` the equity sheet, ``_hubs`` the hubs she
 
 from __future__ import annotations
 
-from nwm_geo.report._edit import finish_sheets
+from nwm_geo.report._edit import add_table_sheet, finish_sheets, table_sheet
 from nwm_geo.report._equity import add_equity_sheet, equity_sheet
 from nwm_geo.report._hubs import HUB_SHEET, add_hub_sheet, hub_sheet
 from nwm_geo.report._index import IndexFindings, write_index_html
@@ -48,7 +50,7 @@ from nwm_geo.report._sheets import (
     closure_impact_sheet,
     write_tables_xlsx,
 )
-from nwm_geo.report._wards import WardProfile, add_table_sheet, draw_table, write_ward_profiles
+from nwm_geo.report._wards import WardProfile, draw_table, write_ward_profiles
 from nwm_geo.report._xlsx import (
     BUNDLE_MEANING,
     DATA_SHEETS,
@@ -85,6 +87,7 @@ __all__ = [
     "method_rows",
     "register_gap_note",
     "sheet_name",
+    "table_sheet",
     "write_index_html",
     "write_locality_pack",
     "write_requirements_xlsx",

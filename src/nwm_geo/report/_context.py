@@ -16,7 +16,11 @@ import pandas as pd
 
 from nwm_geo import settings
 from nwm_geo.report._method import RunInfo
-from nwm_geo.requirements import RequirementsOutline, register_shortfall
+from nwm_geo.requirements import (
+    BUSINESS_CASE_COLUMNS,
+    RequirementsOutline,
+    register_shortfall,
+)
 
 __all__ = [
     "BUNDLE_MEANING",
@@ -49,12 +53,15 @@ BUNDLE_MEANING: dict[str, str] = {
 #: Rows of one table on a reading sheet before the rest is left to a data sheet.
 MAX_TABLE_ROWS = 60
 
-#: The business-case columns in the order every sheet shows them; a locality's sheet
-#: leaves out ``case``, ``locality`` and ``id`` (:data:`LOCALITY_CASE_COLUMNS`).
+#: The business-case columns in the order every sheet shows them: the case number and
+#: its locality first, then :data:`nwm_geo.requirements.BUSINESS_CASE_COLUMNS` (the one
+#: definition of the columns and their order); a locality's sheet leaves out ``case``,
+#: ``locality`` and ``id`` (:data:`LOCALITY_CASE_COLUMNS`).
 CASE_COLUMNS: tuple[str, ...] = (
-    "case", "locality", "rule", "action", "name", "address", "category", "owner_type",
-    "measure", "population", "evidence", "register_note", "id",
-)  # fmt: skip
+    "case",
+    "locality",
+    *(c for c in BUSINESS_CASE_COLUMNS if c != "locality"),
+)
 LOCALITY_CASE_COLUMNS: tuple[str, ...] = tuple(
     c for c in CASE_COLUMNS if c not in {"case", "locality", "id"}
 )

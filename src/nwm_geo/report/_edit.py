@@ -1,15 +1,18 @@
-"""Editing a saved workbook: cells published safely, titled tables, the final set-up.
+"""Editing an open workbook: cells published safely, the one table writer, the set-up.
 
-Stages that add lines to a written workbook (load, edit, save atomically) find each
-locality sheet by its title "Locality: <name>" in cell A1 and use these helpers, so
-their cells are published by the same rules as the rest; :func:`finish_workbook` gives
-every added sheet the briefing's set-up.
+Sheet producers (the equity, closure-impact, hubs, wards and hub-options sheets) write
+their cells with :func:`put_cell` and their tables with :func:`write_table` (one number
+format per quantity, :func:`._sheet.number_format`), so every cell is published by the
+same rules as the streamed sheets; :func:`finish_sheets` gives the added sheets the
+briefing's set-up before the workbook's one save. :func:`finish_workbook` and
+:func:`add_table_sheet` do the same to a saved file (load, edit, save atomically).
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,7 @@ from nwm_geo.report._sheet import (
     public_columns,
 )
 
-__all__ = ["finish_sheets", "finish_workbook", "sheet_name"]
+__all__ = ["add_table_sheet", "finish_sheets", "finish_workbook", "sheet_name", "table_sheet"]
 
 
 def sheet_name(name: str, taken: set[str] | None = None) -> str:
@@ -48,16 +51,19 @@ def sheet_name(name: str, taken: set[str] | None = None) -> str:
     return clean
 
 
-# -- editing a saved workbook ----------------------------------------------------------
-# Stages that add lines to a written workbook (load, edit, save atomically) find each
-# locality sheet by its title "Locality: <name>" in cell A1 and use these helpers, so
-# their cells are published by the same rules as the rest.
+# -- editing an open workbook -----------------------------------------------------------
 
 
 def put_cell(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
-    """Write one cell of a loaded workbook; text is published safely, never a formula."""
+    """Write one cell of a loaded workbook; text is published safely, never a formula.
+
+    Numbers stay numbers (NaN and missing values are empty cells), booleans stay
+    booleans, anything else is written as masked text.
+    """
     if isinstance(value, np.generic):
         value = value.item()
+    if value is pd.NA or value is pd.NaT:
+        value = None
     if value is not None and not isinstance(value, str | int | float | bool):
         value = str(value)
     if isinstance(value, float) and np.isnan(value):
@@ -70,16 +76,33 @@ def put_cell(ws: Any, row: int, col: int, value: Any, *, font: Font | None = Non
 
 
 def public_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Return the table without personal-data columns (index levels included)."""
-    flat = df.reset_index()
+    """Return the table without personal-data columns; named index levels become columns."""
+    flat = df.reset_index() if any(n is not None for n in df.index.names) else df
     return flat[public_columns(flat)]
 
 
-def write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = "") -> int:
+def write_table(
+    ws: Any,
+    row: int,
+    title: str,
+    df: pd.DataFrame,
+    *,
+    note: str = "",
+    labelled: bool = True,
+) -> int:
     """Write a titled table into a loaded worksheet at ``row``; return the next free row.
 
-    One number format per quantity (:func:`._sheet.number_format`), names as headings
-    (:func:`._sheet.label`), personal-data columns dropped.
+    The one table writer of an edited sheet (the hubs, equity, closure-impact, wards and
+    hub-options sheets and the short workbooks): one number format per quantity
+    (:func:`._sheet.number_format`), personal-data columns dropped, a named index
+    written as the first columns.
+
+    Parameters
+    ----------
+    labelled
+        Headings from :func:`._sheet.label` (``covered_share`` reads "Share within the
+        walk"); else the column names as given, underscores as spaces (for tables whose
+        columns are already headings).
     """
     put_cell(ws, row, 1, title, font=SECTION_FONT)
     row += 1
@@ -91,7 +114,8 @@ def write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = 
         put_cell(ws, row, 1, "(none)")
         return row + 2
     for j, col in enumerate(flat.columns, start=1):
-        put_cell(ws, row, j, label(col), font=HEAD_FONT)
+        heading = label(col) if labelled else str(col).replace("_", " ")
+        put_cell(ws, row, j, heading, font=HEAD_FONT)
         ws.cell(row=row, column=j).fill = HEAD_FILL
     formats = [number_format(c) for c in flat.columns]
     for values in flat.itertuples(index=False):
@@ -99,8 +123,76 @@ def write_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = 
         for j, v in enumerate(values, start=1):
             put_cell(ws, row, j, v)
             if isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool):
-                ws.cell(row=row, column=j).number_format = formats[j - 1] or "General"
+                ws.cell(row=row, column=j).number_format = formats[j - 1]
     return row + 2
+
+
+def table_sheet(
+    wb: Any,
+    name: str,
+    *,
+    title: str,
+    table: pd.DataFrame,
+    notes: Sequence[str] = (),
+    position: int | None = None,
+) -> None:
+    """Add a sheet with a title, notes and one table to an open workbook (edited, not saved).
+
+    A producer for :func:`nwm_geo.report.write_requirements_xlsx` (``sheets``), e.g.
+    the "Wards" and "Hub options" sheets.
+
+    Parameters
+    ----------
+    wb
+        An :class:`openpyxl.Workbook`.
+    name
+        The sheet name (made Excel-safe and unique).
+    title, notes
+        The heading and the lines under it.
+    table
+        The table (its index is written when named).
+    position
+        Where the sheet goes among the sheets so far (default: last); the workbook then
+        puts "Read me" and "Summary" first (:func:`finish_sheets`).
+    """
+    ws = wb.create_sheet(sheet_name(name, set(wb.sheetnames)), position)
+    put_cell(ws, 1, 1, title, font=SECTION_FONT)
+    row = 2
+    for line in notes:
+        put_cell(ws, row, 1, line)
+        row += 1
+    head = row + 1
+    write_table(ws, row, "", table)
+    ws.freeze_panes = f"A{head + 1}"
+    ws.print_title_rows = f"{head}:{head}"
+    ws.auto_filter.ref = (
+        f"A{head}:{ws.cell(row=head, column=ws.max_column).column_letter}{ws.max_row}"
+    )
+
+
+def add_table_sheet(
+    path: str | os.PathLike[str],
+    name: str,
+    *,
+    title: str,
+    table: pd.DataFrame,
+    notes: Sequence[str] = (),
+    position: int | None = None,
+) -> Path:
+    """Add a :func:`table_sheet` to a saved workbook, atomically.
+
+    Returns
+    -------
+    Path
+        The workbook. Call :func:`finish_workbook` afterwards for the print set-up.
+    """
+    from openpyxl import load_workbook
+
+    out = Path(path)
+    wb = load_workbook(out)
+    table_sheet(wb, name, title=title, table=table, notes=notes, position=position)
+    save_workbook(wb, out)
+    return out
 
 
 def fit_widths(ws: Any, *, max_width: int = 60) -> None:

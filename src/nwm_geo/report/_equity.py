@@ -1,13 +1,13 @@
-"""The equity sheet: deprivation and age, added to a saved requirements workbook.
+"""The equity sheet: deprivation and age, a sheet of the requirements workbook.
 
-In: a workbook written by :func:`nwm_geo.report.write_requirements_xlsx`, and the
-equity tables (:mod:`nwm_geo.equity`). Out: the same workbook, rewritten atomically,
-with an "Equity" sheet (each locality sheet's "Deprivation and age" lines are
-written with the workbook itself, from ``WorkbookContext.equity``).
+In: an open workbook (:func:`equity_sheet`, a producer for
+:func:`nwm_geo.report.write_requirements_xlsx`) or a saved one
+(:func:`add_equity_sheet`), and the equity tables (:mod:`nwm_geo.equity`). Out: an
+"Equity" sheet (each locality sheet's "Deprivation and age" lines are written with the
+workbook itself, from ``WorkbookContext.equity``).
 
-Self-contained on purpose (the workbook's own layout may change): every text cell is
-masked (:func:`._method._public_text`) and guarded (:func:`nwm_geo._safe.neutralise_formula`),
-like every other cell the project writes.
+Its tables go through the workbook's one table writer (:func:`._edit.write_table`):
+every text cell is masked and never a formula, every number in its one format.
 """
 
 from __future__ import annotations
@@ -16,45 +16,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from openpyxl import load_workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from nwm_geo._publish import save_workbook
-from nwm_geo._safe import neutralise_formula
-from nwm_geo.report._edit import sheet_name
-from nwm_geo.report._method import _public_text
-from nwm_geo.report._sheet import HEAD_FILL, HEAD_FONT, SECTION_FONT
+from nwm_geo.report._edit import fit_widths, put_cell, sheet_name, write_table
+from nwm_geo.report._sheet import SECTION_FONT
 
 __all__ = ["add_equity_sheet", "equity_sheet"]
-
-
-def _put(ws: Any, row: int, col: int, value: Any, *, font: Font | None = None) -> None:
-    """Write one cell: numbers as numbers (NaN empty), text masked and never a formula."""
-    if isinstance(value, float | np.floating):
-        value = None if np.isnan(value) else float(value)
-    elif isinstance(value, int | np.integer):
-        value = int(value)
-    elif value is None or value is pd.NA:
-        value = None
-    else:
-        value = neutralise_formula(_public_text(str(value)))
-    cell = ws.cell(row=row, column=col)
-    cell.value = value
-    if font is not None:
-        cell.font = font
-
-
-def _widths(ws: Any, *, max_width: int = 40) -> None:
-    widths: dict[int, int] = {}
-    for row in ws.iter_rows():
-        for c in row:
-            if c.value is not None:
-                widths[c.column] = max(widths.get(c.column, 0), min(len(str(c.value)), max_width))
-    for col, w in widths.items():
-        ws.column_dimensions[get_column_letter(col)].width = max(10, w + 2)
 
 
 #: Readable headers of the equity gap table, in order.
@@ -79,25 +48,9 @@ _GAP_HEADERS: dict[str, str] = {
 }
 
 
-def _equity_table(ws: Any, row: int, title: str, df: pd.DataFrame, *, note: str = "") -> int:
-    """Write a titled table of numbers (1 decimal; the index 3 decimals); return next row."""
-    _put(ws, row, 1, title, font=SECTION_FONT)
-    row += 1
-    if note:
-        _put(ws, row, 1, note)
-        row += 1
-    for j, col in enumerate(df.columns, start=1):
-        _put(ws, row, j, str(col), font=HEAD_FONT)
-        ws.cell(row=row, column=j).fill = HEAD_FILL
-    for values in df.itertuples(index=False):
-        row += 1
-        for j, v in enumerate(values, start=1):
-            _put(ws, row, j, v)
-            col = str(df.columns[j - 1])
-            if isinstance(v, float | np.floating):
-                fmt = "0.000" if "index" in col else "#,##0" if "residents" in col else "0.0"
-                ws.cell(row=row, column=j).number_format = fmt
-    return row + 2
+def _equity_table(ws: Any, row: int, title: str, df: pd.DataFrame) -> int:
+    """Write a titled table whose columns are its headings (:func:`._edit.write_table`)."""
+    return write_table(ws, row, title, df, labelled=False)
 
 
 def _gap_rows(gaps: pd.DataFrame, locality: str, measures: list[str] | None) -> pd.DataFrame:
@@ -143,7 +96,9 @@ def equity_sheet(
         come from the briefing workbook (``WorkbookContext.equity``), not from here.
     """
     ws = wb.create_sheet(sheet_name("Equity", set(wb.sheetnames)), 1)
-    _put(ws, 1, 1, "Equity: who is within the walk, by deprivation and by age", font=SECTION_FONT)
+    put_cell(
+        ws, 1, 1, "Equity: who is within the walk, by deprivation and by age", font=SECTION_FONT
+    )
     notes = [
         speeds_note,
         "Deprivation: the English Indices of Deprivation 2019 (MHCLG, OGL v3) of the LSOA "
@@ -162,7 +117,7 @@ def equity_sheet(
         "the council's count in the measure's categories.",
     ]
     for i, text in enumerate(notes, start=2):
-        _put(ws, i, 1, text)
+        put_cell(ws, i, 1, text)
     row = len(notes) + 3
     row = _equity_table(ws, row, f"Gaps per measure: {area_name}", _gap_rows(gaps, area_name, None))
     q = quintiles[quintiles["locality"] == area_name]
@@ -188,7 +143,7 @@ def equity_sheet(
         per_loc = per_loc[per_loc["measure"].isin(measures)]
     table = per_loc[["locality", *_GAP_HEADERS]].rename(columns=_GAP_HEADERS)
     _equity_table(ws, row, "Gaps per locality", table)
-    _widths(ws, max_width=40)
+    fit_widths(ws, max_width=40)
 
 
 def add_equity_sheet(

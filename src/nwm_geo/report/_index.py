@@ -15,7 +15,7 @@ import pandas as pd
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._publish import write_text
-from nwm_geo.report._method import RunInfo, _public_text, _run_info, register_gap_note
+from nwm_geo.report._method import RunInfo, _public_text, register_gap_note
 
 
 @dataclass(frozen=True)
@@ -35,12 +35,17 @@ class IndexFindings:
         One sentence on what the solver proved.
     caveats
         The data caveats, one sentence each.
+    reconciliation
+        The register against the council's published counts
+        (:func:`nwm_geo.data.reconciliation`), for the council-vs-register note (None,
+        or no ``council_count``: the council publishes no count, and none is shown).
     """
 
     headlines: tuple[str, ...] = ()
     grid: pd.DataFrame = field(default_factory=pd.DataFrame)
     proof: str = ""
     caveats: tuple[str, ...] = ()
+    reconciliation: pd.DataFrame | None = None
 
 
 def _grid_html(grid: pd.DataFrame) -> str:
@@ -108,16 +113,14 @@ def _items(
     return out
 
 
-def write_index_html(  # noqa: PLR0913
+def write_index_html(
     path: str | os.PathLike[str] | None = None,
     *,
     maps: Sequence[tuple[str, str | os.PathLike[str]] | str | os.PathLike[str]],
     tables: Sequence[tuple[str, str | os.PathLike[str]] | str | os.PathLike[str]],
-    method: Mapping[str, Any] | None = None,
-    run_info: RunInfo | None = None,
+    run_info: RunInfo | Mapping[str, Any] | None = None,
     title: str = "Neighbourhood Working Model: maps and tables",
     notes: Sequence[str] = (),
-    reconciliation: pd.DataFrame | None = None,
     check_exists: bool = True,
     findings: IndexFindings | None = None,
 ) -> Path:
@@ -130,25 +133,22 @@ def write_index_html(  # noqa: PLR0913
         written relative to its folder.
     maps, tables
         Files to link: ``(label, path)`` pairs or paths (labelled by file name).
-    method
-        Method entries, read by :meth:`RunInfo.from_method`: ``walk_speed_m_per_min``,
-        ``walk_minutes``, ``network`` (the network label), ``data_dates``,
-        ``licences``, and any others; all are shown.
     run_info
-        The method and provenance text, instead of ``method``.
+        The method and provenance text: a :class:`RunInfo`, or method entries read by
+        :meth:`RunInfo.from_method` (``walk_speed_m_per_min``, ``walk_minutes``,
+        ``network`` (the network label), ``data_dates``, ``licences``, and any others;
+        all are shown).
     title
         Page title.
     notes
         Extra paragraphs.
-    reconciliation
-        The register against the council's published counts
-        (:func:`nwm_geo.data.reconciliation`), for the council-vs-register note.
     check_exists
         Raise if a linked file does not exist (relative paths are resolved against the
         index folder).
     findings
         The headline findings, the locality x bundle grid, the proof and the caveats,
-        shown first (:class:`IndexFindings`).
+        shown first, and the open register's count for the register note
+        (:class:`IndexFindings`).
 
     Returns
     -------
@@ -157,9 +157,9 @@ def write_index_html(  # noqa: PLR0913
     Raises
     ------
     NwmGeoError
-        If a linked file is missing, or both ``method`` and ``run_info`` are given.
+        If a linked file is missing.
     """
-    info = _run_info(run_info, method, what="method")
+    info = run_info if isinstance(run_info, RunInfo) else RunInfo.from_method(run_info or {})
     minutes, speed = info.walk()
     path = Path(settings.reports_dir() / "index.html" if path is None else path)
     base = path.parent.resolve()
@@ -191,7 +191,7 @@ def write_index_html(  # noqa: PLR0913
         ("Network", network),
         *info.notes(),
         ("Sources and licences", info.sources_text()),
-        ("Council register", register_gap_note(reconciliation)),
+        ("Council register", register_gap_note(findings.reconciliation if findings else None)),
     ]
     rows = "".join(f"<dt>{e(k)}</dt><dd>{e(_public_text(v))}</dd>" for k, v in dl)
     approx = ""

@@ -1,8 +1,8 @@
-"""One worksheet built in memory, then streamed by openpyxl's write-only mode.
+"""One worksheet built in memory, then written to a workbook (write-only or not).
 
 A :class:`SheetBuilder` collects rows (titles, notes, tables) and remembers the header
 row to freeze, the table to filter and the rows to repeat when printed; :meth:`write`
-streams it into a write-only workbook with fitted column widths, landscape pages one
+writes it into a workbook with fitted column widths, landscape pages one
 page wide, and one number format per quantity (:func:`number_format`).
 
 Every text cell is published through :func:`._method._public_text` (phone numbers,
@@ -101,21 +101,27 @@ def label(column: object) -> str:
     return LABELS.get(text, text.replace("_", " ").capitalize() if text.islower() else text)
 
 
-def number_format(column: object) -> str | None:
-    """Return the one number format of a quantity, from its column name.
+def number_format(column: object) -> str:
+    """Return the one number format of a quantity, from its column name or heading.
 
-    Shares are percentages (``0.0%``), residents and counts whole numbers with a
-    thousands separator, minutes one decimal, coordinates five decimals.
+    The workbook's one rule, for every sheet (streamed, added or short): an index is
+    signed to three decimals; a value in percent units (a heading with ``%`` or
+    ``(pp)``, a name ending ``_pct`` or ``_pp``) one decimal; a share (a fraction)
+    a percentage (``0.0%``); minutes and speeds one decimal; coordinates five
+    decimals; areas in km² two; residents and counts whole numbers with a thousands
+    separator.
     """
     c = str(column).lower()
-    if c.endswith("_index"):
+    if c.endswith(("_index", " index")):
         return "+0.000;-0.000;0.000"
-    if "share" in c or c.endswith(("_pct", "deviation")) or c == "mip_gap":
+    if "%" in c or "(pp)" in c:
+        return "0.0"
+    if "share" in c or c.endswith("deviation") or c == "mip_gap":
         return "0.0%"
+    if c.endswith(("_pct", "_pp")) or "minute" in c or "speed" in c:
+        return "0.0"
     if c in {"lon", "lat", "longitude", "latitude"}:
         return "0.00000"
-    if "minute" in c:
-        return "0.0"
     if c.endswith("km2"):
         return "0.00"
     return "#,##0"
@@ -166,7 +172,7 @@ def public_columns(df: pd.DataFrame, preferred: Sequence[str] = ()) -> list[str]
 
 @dataclass
 class SheetBuilder:
-    """A worksheet built row by row in memory, then written in write-only mode.
+    """A worksheet built row by row in memory, then written (write-only mode or not).
 
     Parameters
     ----------
@@ -303,7 +309,7 @@ class SheetBuilder:
         return out
 
     def write(self, wb: Any, *, max_width: int = 60) -> None:
-        """Stream the sheet into write-only workbook ``wb``, with its print set-up."""
+        """Write the sheet into workbook ``wb`` (write-only or not), with its print set-up."""
         ws = wb.create_sheet(publish_sheet_title(self.title))
         for j, w in self._widths(max_width).items():
             ws.column_dimensions[get_column_letter(j)].width = w

@@ -12,14 +12,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from openpyxl import Workbook, load_workbook
 
 from nwm_geo._publish import save_workbook
-from nwm_geo.report._edit import fit_widths, public_table, put_cell, sheet_name
+from nwm_geo.report._edit import fit_widths, put_cell, sheet_name, write_table
 from nwm_geo.report._print import print_layout
-from nwm_geo.report._sheet import BOLD_FONT, HEAD_FILL, HEAD_FONT, SECTION_FONT
+from nwm_geo.report._sheet import BOLD_FONT, SECTION_FONT
 
 __all__ = ["add_closure_impact_sheet", "closure_impact_sheet", "write_tables_xlsx"]
 
@@ -38,32 +37,6 @@ _IMPACT_HEADERS: dict[str, str] = {
     "extra_minutes_max": "Extra minutes (max)",
     "residents_without_alternative": "Residents with no other site",
 }
-
-
-def _table(ws: Any, row: int, title: str, frame: pd.DataFrame, *, note: str = "") -> int:
-    """Write a titled table; percentages and minutes to one decimal, counts whole."""
-    put_cell(ws, row, 1, title, font=SECTION_FONT)
-    row += 1
-    if note:
-        put_cell(ws, row, 1, note)
-        row += 1
-    flat = public_table(frame) if frame.index.name is not None else frame.reset_index(drop=True)
-    if len(flat) == 0:
-        put_cell(ws, row, 1, "(none)")
-        return row + 2
-    for j, col in enumerate(flat.columns, start=1):
-        put_cell(ws, row, j, str(col).replace("_", " "), font=HEAD_FONT)
-        ws.cell(row=row, column=j).fill = HEAD_FILL
-    decimals = [
-        any(w in str(c).lower() for w in ("pct", "%", "minutes", "points")) for c in flat.columns
-    ]
-    for values in flat.itertuples(index=False):
-        row += 1
-        for j, v in enumerate(values, start=1):
-            put_cell(ws, row, j, v)
-            if isinstance(v, float | np.floating | int | np.integer) and not isinstance(v, bool):
-                ws.cell(row=row, column=j).number_format = "0.0" if decimals[j - 1] else "#,##0"
-    return row + 2
 
 
 def closure_impact_sheet(
@@ -113,7 +86,9 @@ def closure_impact_sheet(
         if text:
             put_cell(ws, row, 1, text)
             row += 1
-    _table(ws, row + 1, "Sites whose closure leaves residents without access", shown)
+    write_table(
+        ws, row + 1, "Sites whose closure leaves residents without access", shown, labelled=False
+    )
     fit_widths(ws)
 
 
@@ -170,7 +145,7 @@ def write_tables_xlsx(
         put_cell(ws, i, 1, text, font=BOLD_FONT if text.endswith(":") else None)
     for name, (heading, frame) in tables.items():
         sheet = wb.create_sheet(sheet_name(name, taken))
-        _table(sheet, 1, heading, frame)
+        write_table(sheet, 1, heading, frame, labelled=False)
         sheet.print_title_rows = "1:2"
         sheet.freeze_panes = "A3"
     for sheet in wb.worksheets:  # A4 landscape, text at 8 pt or more, rows that fit

@@ -8,8 +8,8 @@ deprivation and age (with each group's size), its sites, the business cases that
 touch it, and its hub with the walk to it. Tables wrap their text (:func:`draw_table`)
 instead of cutting it; a page that runs out of room continues on the next page.
 
-:func:`add_table_sheet` adds a titled table as a sheet of a saved workbook (the
-"Wards" and "Hub options" sheets); :func:`finish_workbook` then lays it out for print.
+The "Wards" and "Hub options" sheets of the workbook are :func:`._edit.table_sheet`
+producers, written with the workbook itself.
 """
 
 from __future__ import annotations
@@ -24,16 +24,13 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from openpyxl import load_workbook
-from openpyxl.styles import Font
 
 from nwm_geo import maps, settings
 from nwm_geo._io import atomic_path
-from nwm_geo._publish import publish_figure, publish_object, save_workbook
+from nwm_geo._publish import publish_figure, publish_object
 from nwm_geo._safe import mask_personal_text
-from nwm_geo.report._edit import put_cell, sheet_name, write_table
 
-__all__ = ["PAGE", "WardProfile", "add_table_sheet", "draw_table", "write_ward_profiles"]
+__all__ = ["PAGE", "WardProfile", "draw_table", "write_ward_profiles"]
 
 #: A4 landscape, inches.
 PAGE: tuple[float, float] = (11.69, 8.27)
@@ -346,52 +343,4 @@ def write_ward_profiles(
         for p in profiles:
             for fig in _ward_pages(p, area_name, lines):
                 pdf.savefig(publish_figure(fig))  # every drawn text masked
-    return out
-
-
-def add_table_sheet(
-    path: str | os.PathLike[str],
-    name: str,
-    *,
-    title: str,
-    table: pd.DataFrame,
-    notes: Sequence[str] = (),
-    position: int | None = None,
-) -> Path:
-    """Add a sheet with a title, notes and one table to a saved workbook, atomically.
-
-    Parameters
-    ----------
-    path
-        The workbook (e.g. ``asset_requirements.xlsx``).
-    name
-        The sheet name (made Excel-safe and unique).
-    title, notes
-        The heading and the lines under it.
-    table
-        The table (its index is written when named).
-    position
-        Where the sheet goes (default: last).
-
-    Returns
-    -------
-    Path
-        The workbook. Call :func:`finish_workbook` afterwards for the print set-up.
-    """
-    out = Path(path)
-    wb = load_workbook(out)
-    ws = wb.create_sheet(sheet_name(name, set(wb.sheetnames)), position)
-    put_cell(ws, 1, 1, title, font=Font(bold=True, size=13))
-    row = 2
-    for line in notes:
-        put_cell(ws, row, 1, line)
-        row += 1
-    head = row + 1
-    write_table(ws, row, "", table)
-    ws.freeze_panes = f"A{head + 1}"
-    ws.print_title_rows = f"{head}:{head}"
-    ws.auto_filter.ref = (
-        f"A{head}:{ws.cell(row=head, column=ws.max_column).column_letter}{ws.max_row}"
-    )
-    save_workbook(wb, out)
     return out

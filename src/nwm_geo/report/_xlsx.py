@@ -9,23 +9,24 @@ row each), "Method and proof" (settings, rules, every solver status), then the d
 sheets ("Data - ...") for the long tables.
 
 Every sheet has frozen headings, an autofilter on its main table, fitted widths,
-landscape pages with the headings repeated (``finish_workbook`` then lays every sheet
-out for A4 at 8 pt or more, :mod:`._print`); every reading sheet stays under 300 rows.
-Cells are written in openpyxl's write-only mode (:class:`._sheet.SheetBuilder`). Every
+landscape pages with the headings repeated; with sheet producers (``sheets``), every
+sheet is then laid out for A4 at 8 pt or more (:func:`._edit.finish_sheets`,
+:mod:`._print`); every reading sheet stays under 300 rows. Cells are built by
+:class:`._sheet.SheetBuilder`, streamed in openpyxl's write-only mode when there are no
+producers, else in one workbook in memory; either way the file is saved once. Every
 text cell is published safely (personal data, commit hashes and formulas; see
 :mod:`._sheet`).
 """
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
@@ -642,15 +643,15 @@ def write_requirements_xlsx(
     builders += [_locality(outline, ctx, info, loc, names[loc]) for loc in outline.localities]
     builders += [business_sheet(outline), method_sheet(outline, info, method_extra)]
     builders += data_sheets(outline, ctx)
-    wb = Workbook(write_only=True)
+    # streamed (write-only) when the briefing is all; else built in memory for the producers
+    wb = Workbook(write_only=not sheets)
+    if sheets:
+        wb.remove(wb.active)
     for sb in builders:
         sb.write(wb)
-    if sheets:  # the streamed sheets, read back in memory, take the producers' sheets
-        buffer = io.BytesIO()
-        wb.save(buffer)
-        wb = load_workbook(buffer)
-        for produce in sheets:
-            produce(wb)
+    for produce in sheets:
+        produce(wb)
+    if sheets:
         finish_sheets(wb)
-    save_workbook(wb, path)
+    save_workbook(wb, path)  # the one save
     return path

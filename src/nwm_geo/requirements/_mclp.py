@@ -46,6 +46,7 @@ __all__ = [
     "BUILDING",
     "POSTCODE",
     "SITE_COLUMNS",
+    "SiteScope",
     "SiteSolution",
     "best_new_sites",
     "building_candidates",
@@ -361,18 +362,36 @@ def _choose(
     return rows_out, covered, status
 
 
-def best_new_sites(  # noqa: PLR0913
+@dataclass(frozen=True)
+class SiteScope:
+    """Where :func:`best_new_sites` looks: the plan, one locality, the sites to keep clear of.
+
+    Parameters
+    ----------
+    assignment
+        ``ward_code -> locality``: labels each site's locality; needed with ``locality``.
+    locality
+        Restrict gap points and candidate sites to this locality.
+    avoid
+        Sites already suggested for this measure (``lon``, ``lat``), e.g. in a
+        neighbouring locality: no candidate within the spacing of one is chosen.
+    """
+
+    assignment: pd.Series | None = None
+    locality: str | None = None
+    avoid: pd.DataFrame | None = None
+
+
+def best_new_sites(
     cover: CoverMatrix,
     assets: pd.DataFrame,
     points: pd.DataFrame,
     *,
     measure: str,
     site_cover: CoverMatrix | None = None,
-    assignment: pd.Series | None = None,
-    locality: str | None = None,
+    where: SiteScope | None = None,
     policy: RequirementsPolicy | None = None,
     solver: Any = None,
-    avoid: pd.DataFrame | None = None,
     **options: Any,
 ) -> SiteSolution:
     """Return up to ``k`` new sites that newly cover the most residents (MCLP).
@@ -404,18 +423,14 @@ def best_new_sites(  # noqa: PLR0913
         A category or bundle.
     site_cover
         ``coverage_matrix(model, sources="points")``: postcode fallback sites.
-    assignment
-        ``ward_code -> locality``; needed with ``locality``.
-    locality
-        Restrict gap points and candidate sites to this locality.
+    where
+        The plan, the one locality to search and the sites to keep clear of
+        (:class:`SiteScope`); the whole area, unlabelled, by default.
     policy
         ``k``, ``candidate_categories``, ``bundles``, ``time_limit``,
         ``min_site_population`` and ``site_spacing_m`` (:class:`RequirementsPolicy`).
     solver
         A PuLP solver; HiGHS with ``policy.time_limit`` by default.
-    avoid
-        Sites already suggested for this measure (``lon``, ``lat``), e.g. in a
-        neighbouring locality: no candidate within the spacing of one is chosen.
     **options
         Policy fields as keywords (``k=1``), applied over ``policy``; kept for old calls.
 
@@ -431,8 +446,10 @@ def best_new_sites(  # noqa: PLR0913
         On inconsistent inputs.
     """
     pol = _policy(policy, options)
+    at = where or SiteScope()
+    assignment, locality, avoid = at.assignment, at.locality, at.avoid
     if locality is not None and assignment is None:
-        raise NwmGeoError("locality= needs assignment=")
+        raise NwmGeoError("SiteScope: locality= needs assignment=")
     cov = _as_cover(cover)
     m, point_index, source_index = cov.csc, cov.point_index, cov.source_index
     pop = _population(points, point_index)

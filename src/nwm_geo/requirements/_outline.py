@@ -39,7 +39,7 @@ from nwm_geo.requirements._common import (
 )
 from nwm_geo.requirements._gaps import gap_points, gap_population
 from nwm_geo.requirements._lscp import CoverSolution, minimal_cover
-from nwm_geo.requirements._mclp import SITE_COLUMNS, best_new_sites
+from nwm_geo.requirements._mclp import SITE_COLUMNS, SiteScope, best_new_sites
 
 __all__ = ["RequirementsOutline", "outline"]
 
@@ -290,11 +290,13 @@ def outline(  # noqa: PLR0913
                 points,
                 measure=measure,
                 site_cover=sites,
-                assignment=assignment,
-                locality=loc,
+                where=SiteScope(
+                    assignment=assignment,
+                    locality=loc,
+                    avoid=pd.concat(earlier)[["lon", "lat"]] if earlier else None,
+                ),
                 policy=pol,
                 solver=solver,
-                avoid=pd.concat(earlier)[["lon", "lat"]] if earlier else None,
             )
             statuses += [st.as_row() for st in ssol.statuses]
             if len(ssol.table):
