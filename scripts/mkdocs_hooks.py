@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -40,6 +41,7 @@ WORKERS = max(1, min(2, os.cpu_count() or 1))
 #: Seconds one cell may take before the build stops.
 CELL_TIMEOUT_S = 600
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 log = get_plugin_logger("nwm_geo.notebooks")
 _executed_dirs: list[Path] = []
 
@@ -62,7 +64,8 @@ async def _execute(source: Path, out_dir: Path, slots: asyncio.Semaphore) -> Non
         try:
             await client.async_execute()  # stops at the first cell that raises
         except CellExecutionError as exc:
-            raise PluginError(f"notebooks/{source.name} failed:\n{exc}") from exc
+            text = _ANSI.sub("", str(exc))  # IPython colours its tracebacks
+            raise PluginError(f"notebooks/{source.name} failed:\n{text}") from exc
         nbformat.write(nb, out_dir / f"{source.stem}.ipynb")
         log.info("executed notebooks/%s in %.0f s", source.name, time.perf_counter() - start)
 
