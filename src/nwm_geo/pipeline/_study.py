@@ -49,7 +49,8 @@ class Study(WardResults, Display):
     """One analysis of an area, computed stage by stage on first use.
 
     Settings are the parameters (all in :attr:`settings`); each result is an attribute
-    computed once, when first read (``study.plan``, ``study.coverage()``...).
+    computed once, when first read (``study.plan``, ``study.coverage()``...). What each
+    result holds and how it is made: the docs page *The Study* (``docs/study.md``).
 
     Parameters
     ----------
@@ -67,8 +68,7 @@ class Study(WardResults, Display):
     register_sheet, register_layer
         The worksheet of an XLSX register, the layer of a multi-layer GeoPackage.
     ward_year
-        Ward pattern, as named in the area profile (Luton: 2023, 20 wards, or 2013);
-        default the current one.
+        Ward pattern as named in the area profile (Luton: 2023 or 2013); default the current.
     k
         Number of localities (default: the area profile's).
     n_alternatives
@@ -76,26 +76,20 @@ class Study(WardResults, Display):
     minutes, speed_m_per_min
         Walk threshold and speed (:mod:`nwm_geo.settings`' defaults, resolved at creation).
     osm_path, graph_path, download
-        Walk network source (see :func:`nwm_geo.network.walk_network`); with none of
-        them the area's default is used: its OSM file (Rutland) or the offline
-        postcode-proximity approximation (Luton).
+        Walk network source (:func:`nwm_geo.network.walk_network`); default the area's:
+        its OSM file (Rutland) or the postcode-proximity approximation (Luton).
     new_sites
         How many new sites to suggest per bundle (MCLP).
     plan
-        A locality plan to use as it is, never re-solved: a CSV or GeoJSON file with
-        ``ward_code`` and ``locality`` columns (such as the ``localities.csv`` that
-        ``nwm-geo localities`` writes), or a
-        :class:`~nwm_geo.localities.LocalityPlan`. Default: solve the plan.
+        A plan used as it is, never re-solved: a :class:`~nwm_geo.localities.LocalityPlan`
+        or a file with ``ward_code`` and ``locality`` (``localities.csv``); default: solve.
     verbose
         Show progress.
     hub_options
-        How hubs are chosen (:class:`~nwm_geo.hubs.HubOptions`: the joint plan's balance
-        cap, the frontier, extra candidates); the walk threshold and speed are the
-        study's.
+        How hubs are chosen (:class:`~nwm_geo.hubs.HubOptions`); walk settings are the study's.
     project_dir
-        The project folder holding ``data/raw`` (and ``data/processed``, ``reports``);
-        default ``$NWM_GEO_PROJECT_DIR``, else the working directory. Give it to use a
-        project from any working directory.
+        The project folder (``data/raw``, ``data/processed``, ``reports``), from any working
+        directory; default ``$NWM_GEO_PROJECT_DIR``, else the working directory.
 
     Examples
     --------
@@ -170,11 +164,7 @@ class Study(WardResults, Display):
 
     @property
     def raw_dir(self) -> Path:
-        """The imported bundle: ``data_dir``, else ``<project_dir>/data/raw``.
-
-        A missing folder raises :class:`NwmGeoError` saying where it looked and how to
-        point elsewhere.
-        """
+        """The imported bundle: ``data_dir``, else ``<project_dir>/data/raw`` (must exist)."""
         if self.data_dir is not None:
             return Path(self.data_dir)
         assert self.project_dir is not None
@@ -228,10 +218,7 @@ class Study(WardResults, Display):
 
     @property
     def bundles(self) -> dict[str, tuple[str, ...]]:
-        """The three bundles (:data:`nwm_geo.settings.BUNDLES`) in the area's categories.
-
-        Rutland, for one, has no council-run community centre category.
-        """
+        """The three bundles (:data:`nwm_geo.settings.BUNDLES`) in the area's categories."""
         out = {
             name: tuple(c for c in cats if c in self.categories)
             for name, cats in settings.BUNDLES.items()
@@ -279,11 +266,7 @@ class Study(WardResults, Display):
     # -- boundaries and population -------------------------------------------
     @cached_property
     def demand(self) -> gpd.GeoDataFrame:
-        """Residential demand points (postcodes carrying Census 2021 population).
-
-        With the groups of :data:`nwm_geo.data.GROUP_COLUMNS`: the IMD 2019 of the LSOA
-        2011 each lies in and its residents per Census 2021 age band.
-        """
+        """Residential demand points: postcodes with Census 2021 population, IMD and ages."""
         return self._in_ward_pattern(self.area_data.population)
 
     @property
@@ -387,13 +370,7 @@ class Study(WardResults, Display):
 
     @property
     def balanced(self) -> tuple[str, ...]:
-        """The measures the localities balance: population and assets.
-
-        With fewer than two in-borough assets per locality, the asset count cannot be
-        balanced (its deviation is 100 % or more whatever the plan) and only makes the
-        search explode, so population alone is balanced, and :attr:`localities_note`
-        says so.
-        """
+        """The measures the localities balance: population and assets, or population alone."""
         if int(self.wards["assets"].sum()) < 2 * self.n_localities:
             return ("population",)
         return ("population", "assets")
@@ -462,13 +439,7 @@ class Study(WardResults, Display):
 
     @cached_property
     def model(self) -> coverage.WalkModel:
-        """The walk network with demand points and assets inserted.
-
-        Raises
-        ------
-        NetworkError
-            If the network does not cover the study area (:func:`nwm_geo.network.check_covers`).
-        """
+        """The walk network with demand points and assets inserted, checked to cover the area."""
         model = coverage.prepare(
             self.graph, demand=self.demand, assets=self.register, verbose=self.verbose
         )
@@ -507,14 +478,7 @@ class Study(WardResults, Display):
 
     @cached_property
     def walksheds(self) -> gpd.GeoDataFrame:
-        """15-minute walksheds dissolved per category (EPSG:27700).
-
-        On a real street network, the reached streets buffered
-        (:func:`nwm_geo.coverage.walksheds`); on the approximate network, whose edges
-        join postcode centroids rather than follow streets, the catchment cells of the
-        postcodes within the walk (:func:`nwm_geo.coverage.catchment_cells`, its
-        ``attrs["method"]`` says so), which draws no false holes between the edges.
-        """
+        """The walksheds dissolved per category (EPSG:27700); ``attrs["method"]`` says how."""
         if network.is_approximate(self.graph):
             cats = [c for c in self.categories if c in self.minutes_to_nearest.columns]
             return coverage.catchment_cells(
@@ -531,10 +495,7 @@ class Study(WardResults, Display):
 
     @cached_property
     def gap_cells(self) -> gpd.GeoDataFrame:
-        """Where residents are beyond the walk, per bundle: catchment cells in the area.
-
-        The locality pack's gap layer (:func:`nwm_geo.coverage.catchment_cells`, ``beyond``).
-        """
+        """Where residents are beyond the walk, per bundle: catchment cells in the area."""
         boundary, bundles = data.borough_boundary(self.wards), list(self.bundles)
         return gap_cells(self.demand, self.minutes_to_nearest, boundary=boundary,
                          bundles=bundles, minutes=self.minutes,
@@ -562,12 +523,7 @@ class Study(WardResults, Display):
     # -- equity --------------------------------------------------------------
     @cached_property
     def equity(self) -> equity.EquityTables:
-        """Coverage by IMD decile and quintile and by age band, the gaps (:mod:`nwm_geo.equity`).
-
-        Per locality and for the whole area (named after it), each age band walking at
-        its speed (:data:`nwm_geo.settings.walk_speed_by_age_m_per_min`); the distances
-        are those of :attr:`minutes_to_nearest`, converted, not recomputed.
-        """
+        """Coverage by IMD decile and quintile and by age band, the gaps (:mod:`nwm_geo.equity`)."""
         return equity.equity_tables(
             self.minutes_to_nearest,
             self.demand_with_locality,
@@ -580,13 +536,7 @@ class Study(WardResults, Display):
 
     @cached_property
     def equity_gap_points(self) -> pd.DataFrame:
-        """Postcodes with residents beyond the walk, per bundle: all, and 65+ at their speed.
-
-        Columns ``lon``, ``lat``, ``population``, ``imd_decile``, ``age_65_plus``, one
-        boolean per bundle (beyond the walk at the default speed) and one per bundle named
-        ``"<bundle>" + OLDER_SUFFIX`` (has 65+ residents, beyond the walk at their speed);
-        only points beyond in at least one of them.
-        """
+        """Postcodes with residents beyond the walk, per bundle: all, and 65+ at their speed."""
         return gap_points_by_speed(
             self.minutes_to_nearest,
             self.demand,
@@ -681,11 +631,7 @@ class Study(WardResults, Display):
 
     @cached_property
     def closure_impact(self) -> coverage.ClosureImpact:
-        """What closing each asset would do: residents losing access, where, what next.
-
-        See :func:`nwm_geo.coverage.closure_impact`; areas are wards and localities
-        (and the IMD quintile and age bands when the demand points carry them).
-        """
+        """What closing each asset would do (:func:`nwm_geo.coverage.closure_impact`)."""
         names = self.wards["ward_name"] if "ward_name" in self.wards.columns else None
         return coverage.closure_impact(
             self.model,
@@ -707,11 +653,8 @@ class Study(WardResults, Display):
     ) -> Study:
         """Return a what-if study: sites closed or added, or other walk settings.
 
-        The new study shares this study's network, demand points and locality plan
-        (kept fixed: it is never re-solved), re-uses its walk model and cover matrix
-        (a closure drops columns, a new site adds one bounded Dijkstra run), and
-        recomputes only what changed. Compare the two with
-        :func:`nwm_geo.scenarios.compare`.
+        It shares this study's network, demand points and plan (never re-solved) and
+        recomputes only what changed; compare with :func:`nwm_geo.scenarios.compare`.
 
         Parameters
         ----------
@@ -776,11 +719,7 @@ class Study(WardResults, Display):
 
     @cached_property
     def run_info(self) -> report.RunInfo:
-        """The method and provenance text the spreadsheet and the index show.
-
-        The requirements parameters come from the outline; the data dates and the
-        register and localities notes from the study itself.
-        """
+        """The method and provenance text the spreadsheet and the index show."""
         return report.RunInfo.from_method(
             {
                 **self.outline.method,
