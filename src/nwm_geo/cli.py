@@ -242,7 +242,7 @@ def _stages_for(study: Study, args: argparse.Namespace) -> list[str]:
 
 def _cmd_stages(args: argparse.Namespace) -> None:
     from nwm_geo.data import ensure_bundle
-    from nwm_geo.pipeline import coverage_by_locality, data_note, run
+    from nwm_geo.pipeline import data_note, run
 
     study = _study(args)  # options are checked before any data is read or copied
     ensure_bundle()
@@ -277,7 +277,7 @@ def _cmd_stages(args: argparse.Namespace) -> None:
         print(f"\n{study.network_label}")
         _show(
             f"Share of residents within {study.settings.minutes:g} minutes' walk (%):",
-            coverage_by_locality(study),
+            study.locality_coverage,
         )
         _show_equity(study)
     print(f"\nwrote {len(written)} files:")
@@ -318,11 +318,10 @@ def _show_hubs(study: Study) -> None:
         print(note)
     if study.profile.town_centre_wards:
         from nwm_geo import hubs
-        from nwm_geo.pipeline import hub_option_table
 
         print(
             hubs.town_centre_answer(
-                hub_option_table(study), town_centre_wards=study.profile.town_centre_wards
+                study.hub_option_table, town_centre_wards=study.profile.town_centre_wards
             )
         )
 
