@@ -32,8 +32,11 @@ import pulp
 from nwm_geo._errors import SolverError
 
 __all__ = [
+    "DEFAULT_MEMORY_LIMIT_MB",
     "ArrayModel",
     "Deadline",
+    "HighsOptions",
+    "SolveBudget",
     "SolveState",
     "SolveStatus",
     "WarmStartHiGHS",
@@ -51,9 +54,10 @@ SolveState = Literal["optimal", "feasible", "infeasible", "none"]
 #: Relative tolerance on ``objective - bound`` for a zero-gap proof.
 PROOF_TOL: float = 1e-6
 
-#: With ``isolate=True``, HiGHS gets this share of the seconds left as its own time
-#: limit; the child process that runs it is killed when all of them have passed. HiGHS
-#: checks its limit only between presolve passes, so on large models it overshoots.
+#: With ``HighsOptions(isolate=True)``, HiGHS gets this share of the seconds left as its
+#: own time limit; the child process that runs it is killed when all of them have
+#: passed. HiGHS checks its limit only between presolve passes, so on large models it
+#: overshoots.
 ISOLATED_HIGHS_SHARE: float = 0.85
 
 
@@ -169,6 +173,86 @@ class Deadline:
             yield
         finally:
             self.phases[name] = self.phases.get(name, 0.0) + self.clock() - t0
+
+
+#: Memory budget of one MIP solve (MiB of address space the solver's child process
+#: may add), unless the caller gives ``memory_limit_mb``.
+DEFAULT_MEMORY_LIMIT_MB: int = 3072
+
+
+@dataclass(frozen=True)
+class SolveBudget:
+    """How much a search may do, and its seed: one value instead of six keywords.
+
+    The optimisation stages (:func:`nwm_geo.localities.partition`,
+    :func:`~nwm_geo.localities.alternatives`, the joint hub plans) take one budget.
+    Search effort is counted (moves, search nodes, sets) and sized from the time
+    limit, so a seed and a limit give the same plan on every machine; the clock is
+    only a safety stop.
+
+    Attributes
+    ----------
+    time_limit_s
+        Seconds for the whole call, in seconds of ``clock``; or a :class:`Deadline`
+        made earlier (e.g. by a command before it read its input), whose remaining
+        time, clock and notes the call shares.
+    max_sets
+        Connected sets the enumeration may keep; None: the function's own default
+        (documented with it).
+    max_nodes
+        Search nodes the enumeration may visit; None: sized from ``time_limit_s``.
+    memory_limit_mb
+        MiB the enumeration's sets and each solver child process may take.
+    clock
+        Seconds, for the time limit and run times; default ``time.perf_counter``.
+        Tests inject a fake clock. Ignored when ``time_limit_s`` is a Deadline.
+    seed
+        Seed of the warm-start heuristic.
+    """
+
+    time_limit_s: float | Deadline = 60.0
+    max_sets: int | None = None
+    max_nodes: int | None = None
+    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB
+    clock: Callable[[], float] = time.perf_counter
+    seed: int = 0
+
+    def deadline(self) -> Deadline:
+        """Return the call's :class:`Deadline` (the given one, or one starting now)."""
+        if isinstance(self.time_limit_s, Deadline):
+            return self.time_limit_s
+        return Deadline(float(self.time_limit_s), self.clock)
+
+    def sets(self, default: int) -> int:
+        """Return ``max_sets``, or ``default`` when it is None."""
+        return default if self.max_sets is None else self.max_sets
+
+
+@dataclass(frozen=True)
+class HighsOptions:
+    """Options of the project's HiGHS solver, for :func:`solve` (not a caller's solver).
+
+    Attributes
+    ----------
+    gap_abs
+        Absolute MIP gap (None: HiGHS's default, 1e-6).
+    threads
+        HiGHS threads (1 gives the same answer on every run; None: HiGHS's default).
+    isolate
+        Run HiGHS in a child process (``fork``, where the platform has it) that is
+        killed when the time limit's real seconds have passed, so the deadline also
+        covers HiGHS's presolve (which checks its own limit only between passes). A
+        killed solve returns state ``"none"`` labelled "no solution (killed at the
+        deadline)".
+    memory_limit_mb
+        With ``isolate``, cap the child's address space growth at this many MiB
+        (``RLIMIT_AS``); a solve that runs out returns state ``"none"``.
+    """
+
+    gap_abs: float | None = 1e-10
+    threads: int | None = 1
+    isolate: bool = False
+    memory_limit_mb: int | None = None
 
 
 @dataclass(frozen=True)
@@ -324,7 +408,7 @@ def _no_solution(state: SolveState, label: str, model_status: str, solver: str) 
     return SolveStatus(state, label, False, nan, nan, nan, model_status, solver)
 
 
-def solve(  # noqa: PLR0913
+def solve(
     prob: pulp.LpProblem,
     *,
     solver: pulp.LpSolver | None = None,
@@ -332,10 +416,7 @@ def solve(  # noqa: PLR0913
     verbose: bool = False,
     start: Mapping[str, float] | None = None,
     integral_objective: bool = False,
-    gap_abs: float | None = 1e-10,
-    threads: int | None = 1,
-    isolate: bool = False,
-    memory_limit_mb: int | None = None,
+    options: HighsOptions = HighsOptions(),
 ) -> SolveStatus:
     """Solve ``prob`` and read the proof status from the solver itself.
 
@@ -356,17 +437,10 @@ def solve(  # noqa: PLR0913
         solver passes them to HiGHS; a caller's solver uses them if it warm-starts.
     integral_objective
         The objective only takes integer values, so any gap below 1 is a proof.
-    gap_abs, threads
-        Options of the default solver (see :func:`default_solver`).
-    isolate
-        Run the default solver in a child process (``fork``, where the platform has it)
-        that is killed when ``time_limit_s`` real seconds have passed, so the deadline
-        also covers HiGHS's presolve (which checks its own limit only between passes).
-        A killed solve returns state ``"none"`` labelled "no solution (killed at the
-        deadline)". A caller's solver always runs in this process.
-    memory_limit_mb
-        With ``isolate``, cap the child's address space growth at this many MiB
-        (``RLIMIT_AS``); a solve that runs out returns state ``"none"``.
+    options
+        Options of the default solver (:class:`HighsOptions`: gaps, threads, a child
+        process killed at ``time_limit_s`` and its memory cap). A caller's solver
+        keeps its own settings and always runs in this process.
 
     Returns
     -------
@@ -385,26 +459,26 @@ def solve(  # noqa: PLR0913
                 var.varValue = float(start[var.name])
     if solver is None:
         fork = "fork" in multiprocessing.get_all_start_methods()
-        if isolate and fork and time_limit_s is not None:
+        if options.isolate and fork and time_limit_s is not None:
             slv: pulp.LpSolver = default_solver(
                 ISOLATED_HIGHS_SHARE * time_limit_s,
                 verbose=verbose,
-                gap_abs=gap_abs,
-                threads=threads,
+                gap_abs=options.gap_abs,
+                threads=options.threads,
                 warm_start=bool(start),
             )
             return _solve_isolated(
                 prob,
                 slv,
                 seconds=time_limit_s,
-                memory_limit_mb=memory_limit_mb,
+                memory_limit_mb=options.memory_limit_mb,
                 integral_objective=integral_objective,
             )
         slv = default_solver(
             time_limit_s,
             verbose=verbose,
-            gap_abs=gap_abs,
-            threads=threads,
+            gap_abs=options.gap_abs,
+            threads=options.threads,
             warm_start=bool(start),
         )
     else:
@@ -690,7 +764,7 @@ def solve_arrays(
 ) -> tuple[SolveStatus, dict[str, float]]:
     """Solve an :class:`ArrayModel` with HiGHS in a child process killed at the deadline.
 
-    Like :func:`solve` with ``isolate=True``: HiGHS gets
+    Like :func:`solve` with ``HighsOptions(isolate=True)``: HiGHS gets
     :data:`ISOLATED_HIGHS_SHARE` of ``time_limit_s``, the child is killed when all of
     it has passed (so presolve cannot overrun), its address space may grow by
     ``memory_limit_mb``. Where ``fork`` is missing, HiGHS runs in this process.
@@ -705,7 +779,9 @@ def solve_arrays(
         Show HiGHS's log.
     start
         A start value per column (NaN: not given), passed to ``Highs.setSolution``.
-    memory_limit_mb, threads, integral_objective
+    memory_limit_mb, threads
+        As in :class:`HighsOptions`.
+    integral_objective
         As for :func:`solve`.
 
     Returns

@@ -22,7 +22,13 @@ import numpy as np
 
 from nwm_geo.localities._enumerate import enumerate_connected_sets
 from nwm_geo.localities._heuristic import _anneal, _compact_moves
-from nwm_geo.localities._instance import Clock, _cut, _Instance, _labels_from_masks, _zvalue
+from nwm_geo.localities._instance import (
+    SearchLimits,
+    _cut,
+    _Instance,
+    _labels_from_masks,
+    _zvalue,
+)
 from nwm_geo.localities._setpart import _masks_of, _SetModel
 
 #: Above this many sets within the band, the cut MIP is not tried.
@@ -38,30 +44,27 @@ class _CompactResult:
     note: str
 
 
-def _compact(  # noqa: PLR0913
+def _compact(
     inst: _Instance,
     labels: np.ndarray,
+    lim: SearchLimits,
     *,
     tolerance: float,
-    seed: int,
     max_sets: int,
     max_nodes: int,
-    deadline: float,
-    clock: Clock,
-    memory_limit_mb: int | None,
-    stops: list[str],
 ) -> _CompactResult:
     """Minimise the boundary cut with every deviation ``<= tolerance`` (see module doc)."""
     cap = tolerance + 1e-12
+    deadline, clock = lim.deadline, lim.clock
     labels = _anneal(
         inst,
         labels,
         iters=_compact_moves(inst.n),
-        seed=seed,
+        seed=lim.seed,
         compact_cap=cap,
         deadline=deadline,
         clock=clock,
-        stops=stops,
+        stops=lim.stops,
     )
     cut = _cut(inst, labels)
     found = enumerate_connected_sets(
@@ -73,7 +76,7 @@ def _compact(  # noqa: PLR0913
     if len(found.sets) > COMPACT_MIP_MAX_COLUMNS:
         note = f"cut from annealing; {len(found.sets):,} sets in the band, too many for the MIP"
         return _CompactResult(labels, cut, 0.0, False, note)
-    model = _SetModel(inst, found.sets, memory_limit_mb=memory_limit_mb)
+    model = _SetModel(inst, found.sets, memory_limit_mb=lim.memory_limit_mb)
     res, chosen = model.solve(
         stage=2,
         zcap=cap,

@@ -20,7 +20,6 @@ with the best balance. The method is described in ``docs/localities.md``.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -31,11 +30,11 @@ import pulp
 
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError, SolverError
-from nwm_geo._solver import SolveStatus, solve
+from nwm_geo._solver import SolveBudget, SolveStatus, solve
 from nwm_geo.localities._enumerate import _enumerate_sets
-from nwm_geo.localities._instance import Clock, _bits, _Instance, _labels_from_masks, _prepare
+from nwm_geo.localities._instance import _bits, _Instance, _labels_from_masks, _prepare
 from nwm_geo.localities._partition import partition
-from nwm_geo.localities._plan import LocalityPlan, _make_plan
+from nwm_geo.localities._plan import LocalityPlan, Proof, _make_plan
 from nwm_geo.localities._rules import PartitionRules
 
 __all__ = ["HubFrontier", "HubPlan", "HubRules", "hub_frontier", "partition_with_hubs"]
@@ -254,20 +253,22 @@ def _status_text(res: SolveStatus, found: float) -> tuple[str, float, float]:
     return text, bound, gap
 
 
+#: Connected sets :func:`partition_with_hubs` accepts at most (``SolveBudget.max_sets``
+#: default); past it, an error.
+HUBS_MAX_SETS: int = 2_000_000
+
+
 @checks_crs
-def partition_with_hubs(  # noqa: PLR0913
+def partition_with_hubs(
     wards: gpd.GeoDataFrame,
     *,
     k: int = 5,
     hubs: HubRules,
     max_deviation: float,
     rules: PartitionRules | None = None,
-    time_limit_s: float = 60,
+    budget: SolveBudget | None = None,
     solver: pulp.LpSolver | None = None,
     verbose: bool = False,
-    adjacency: pd.DataFrame | None = None,
-    max_sets: int = 2_000_000,
-    clock: Clock = time.perf_counter,
 ) -> HubPlan:
     """Choose ``k`` localities and one hub in each, maximising residents within reach.
 
@@ -289,19 +290,17 @@ def partition_with_hubs(  # noqa: PLR0913
         The balance cap (a fraction); at least the balance-only optimum, or there is no
         plan.
     rules
-        The measures and hard rules (default :class:`PartitionRules`).
-    time_limit_s
-        Budget for the whole call, in seconds of ``clock``.
+        The measures and hard rules (default :class:`PartitionRules`; the balance
+        objective only).
+    budget
+        The time limit for the whole call and its clock
+        (:class:`~nwm_geo._solver.SolveBudget`); ``max_sets`` (default
+        :data:`HUBS_MAX_SETS`): refuse (an error, not a weaker answer) when more
+        connected sets than this fit the cap.
     solver
         A PuLP solver; default HiGHS with a zero gap (:func:`nwm_geo._solver.solve`).
     verbose
         Show solver logs and progress bars.
-    adjacency
-        A precomputed :func:`ward_adjacency` table.
-    max_sets
-        Refuse (an error, not a weaker answer) when more connected sets than this fit.
-    clock
-        Seconds for the time limit and ``runtime_s``; tests inject a fake clock.
 
     Returns
     -------
@@ -314,13 +313,19 @@ def partition_with_hubs(  # noqa: PLR0913
     SolverError
         When the solver finds no plan within the time limit.
     NwmGeoError
-        When the units and the hub table disagree, or too many sets fit the cap.
+        When the units and the hub table disagree, too many sets fit the cap, or the
+        rules ask for the compact objective.
     """
-    t0 = clock()
-    deadline = t0 + time_limit_s
+    budget = budget or SolveBudget()
+    rules = rules or PartitionRules()
+    timer = budget.deadline()
+    clock, deadline = timer.clock, timer.at
+    max_sets = budget.sets(HUBS_MAX_SETS)
+    if rules.objective != "balance":
+        raise NwmGeoError("hub plans balance the localities: give objective='balance'")
     if not (math.isfinite(max_deviation) and max_deviation >= 0):
         raise NwmGeoError(f"max_deviation must be a fraction >= 0, got {max_deviation!r}")
-    inst = _prepare(wards, k=k, rules=rules or PartitionRules(), adjacency=adjacency)
+    inst = _prepare(wards, k=k, rules=rules, adjacency=None)
     if set(inst.codes) != set(hubs.covered.index):
         raise NwmGeoError("the hub table's units (HubRules.covered index) are not the wards'")
     hub_rows = hubs.covered.reindex(inst.codes)
@@ -365,16 +370,7 @@ def partition_with_hubs(  # noqa: PLR0913
     status, bound, gap = _status_text(res1, found)
     dev = max(sets[s][1] for s in chosen)
     base = _make_plan(
-        wards,
-        inst,
-        labels,
-        proven=True,
-        objective=dev,
-        bound=dev,
-        t0=t0,
-        clock=clock,
-        method="",
-        tiebreak=tiebreak,
+        wards, inst, labels, proof=Proof(True, dev, dev, tiebreak), method="", timer=timer
     )
     method = (
         f"hubs: {len(sets):,} connected sets with worst deviation <= {max_deviation:.2%} "
@@ -409,7 +405,7 @@ def partition_with_hubs(  # noqa: PLR0913
         gap=gap,
         max_deviation=float(max_deviation),
         n_sets=len(sets),
-        runtime_s=clock() - t0,
+        runtime_s=clock() - timer.start,
         method=method,
         tiebreak_proven=tiebreak,
     )
@@ -441,8 +437,7 @@ def hub_frontier(
     widths: Sequence[float],
     rules: PartitionRules | None = None,
     balance: LocalityPlan | None = None,
-    time_limit_s: float = 60,
-    clock: Clock = time.perf_counter,
+    budget: SolveBudget | None = None,
 ) -> HubFrontier:
     """Tabulate what balance costs in hub coverage, and coverage in balance, over a few caps.
 
@@ -459,10 +454,8 @@ def hub_frontier(
         Balance caps (fractions), e.g. ``(0.15, 0.20, 0.25)``.
     balance
         The balance-only plan, if already computed (with the same rules).
-    time_limit_s
-        Budget for each solve.
-    clock
-        Seconds for the time limits.
+    budget
+        The budget of each solve (:class:`~nwm_geo._solver.SolveBudget`).
 
     Returns
     -------
@@ -474,7 +467,7 @@ def hub_frontier(
         points), ``status``, ``runtime_s``.
     """
     if balance is None:
-        balance = partition(wards, k=k, rules=rules, time_limit_s=time_limit_s, clock=clock)
+        balance = partition(wards, k=k, rules=rules, budget=budget)
     total = float(hubs.population.sum())
     own = hubs.coverage(balance.assignment).max(axis=1).fillna(0.0)
     base = float(own.sum())
@@ -500,8 +493,7 @@ def hub_frontier(
                 hubs=hubs,
                 max_deviation=cap,
                 rules=rules,
-                time_limit_s=time_limit_s,
-                clock=clock,
+                budget=budget,
             )
         except InfeasiblePartitionError as exc:
             rows.append(

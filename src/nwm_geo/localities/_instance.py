@@ -23,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import InfeasiblePartitionError
+from nwm_geo._solver import DEFAULT_MEMORY_LIMIT_MB
 from nwm_geo.localities._rules import PartitionRules, _Bound, _compile, _infeasible_reason
 
 __all__ = ["polsby_popper", "ward_adjacency"]
@@ -31,6 +32,37 @@ __all__ = ["polsby_popper", "ward_adjacency"]
 Clock = Callable[[], float]
 
 _EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    """What the search steps of one call share: seed, safety deadline and effort.
+
+    Attributes
+    ----------
+    seed
+        Seed of the heuristic.
+    deadline
+        The safety stop, in ``clock`` seconds.
+    clock
+        The clock.
+    verbose
+        Show progress bars and solver logs.
+    stops
+        Where the steps note a stop by the clock; None: not noted.
+    limit_s
+        The time limit the work counts are sized from (``inf``: the fixed counts).
+    memory_limit_mb
+        MiB each solver child process may add.
+    """
+
+    seed: int
+    deadline: float
+    clock: Clock
+    verbose: bool = False
+    stops: list[str] | None = None
+    limit_s: float = math.inf
+    memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB
 
 
 def polsby_popper(geom: BaseGeometry) -> float:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pulp
 
-from nwm_geo._solver import SolveState, SolveStatus, solve
+from nwm_geo._solver import DEFAULT_MEMORY_LIMIT_MB, HighsOptions, SolveState, SolveStatus, solve
 
 
 @dataclass(frozen=True)
@@ -43,11 +43,6 @@ def _known(state: SolveState, objective: float, bound: float, label: str) -> _Re
     return _Result(status)
 
 
-#: Memory budget of one MIP solve (MiB of address space the solver's child process
-#: may add), unless the caller gives ``memory_limit_mb``.
-DEFAULT_MEMORY_LIMIT_MB: int = 3072
-
-
 def _run(
     prob: pulp.LpProblem,
     solver: pulp.LpSolver | None,
@@ -68,8 +63,7 @@ def _run(
         time_limit_s=time_left,
         verbose=verbose,
         start=start,
-        isolate=True,
-        memory_limit_mb=memory_limit_mb,
+        options=HighsOptions(isolate=True, memory_limit_mb=memory_limit_mb),
     )
     if not status.has_solution:
         return _Result(status)

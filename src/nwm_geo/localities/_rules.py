@@ -15,14 +15,18 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 
 from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError
 
-__all__ = ["DEFAULT_K_RANGE", "PartitionRules"]
+__all__ = ["DEFAULT_K_RANGE", "Objective", "PartitionRules"]
+
+#: ``"balance"``: minimise the worst deviation (then the cut); ``"compact"``: minimise
+#: the boundary cut with every locality's deviation within ``tolerance``.
+Objective = Literal["balance", "compact"]
 
 #: Allowed number of localities unless ``k_range`` says otherwise.
 DEFAULT_K_RANGE: tuple[int, int] = (2, 8)
@@ -53,6 +57,18 @@ class PartitionRules:
         ``0..k-1``; a string is also used as the locality's name.
     k_range
         Allowed ``(min, max)`` number of localities.
+    objective
+        ``"balance"`` (default): minimise the worst deviation, then the boundary cut.
+        ``"compact"``: minimise the boundary cut among plans with every locality's
+        weighted deviation within ``tolerance`` on every measure ("±5 % of the
+        average"); only :func:`~nwm_geo.localities.partition` takes it.
+    tolerance
+        With ``objective="compact"``: the band as a fraction (0.05 for ±5 %).
+
+    Raises
+    ------
+    NwmGeoError
+        For an unknown ``objective``, or ``"compact"`` without a tolerance in (0, 1).
     """
 
     measures: Sequence[str] = ("population", "assets")
@@ -61,52 +77,23 @@ class PartitionRules:
     category_floors: Mapping[str, int] = field(default_factory=dict)
     pins: Mapping[str, str | int] = field(default_factory=dict)
     k_range: tuple[int, int] = DEFAULT_K_RANGE
+    objective: Objective = "balance"
+    tolerance: float | None = None
 
     def __post_init__(self) -> None:
+        if self.objective not in ("balance", "compact"):
+            raise NwmGeoError(f"objective must be 'balance' or 'compact', got {self.objective!r}")
+        if self.objective == "compact" and (self.tolerance is None or not 0 < self.tolerance < 1):
+            raise NwmGeoError(
+                "objective='compact' needs a tolerance in (0, 1), e.g. 0.05; "
+                f"got {self.tolerance!r}"
+            )
         # read-only copies, so a frozen rules object cannot change under a caller
         object.__setattr__(self, "measures", tuple(self.measures))
         object.__setattr__(self, "weights", _frozen(self.weights))
         object.__setattr__(self, "category_floors", _frozen(self.category_floors))
         object.__setattr__(self, "pins", _frozen(self.pins))
         object.__setattr__(self, "k_range", tuple(self.k_range))
-
-
-def _rules_from(
-    rules: PartitionRules | None,
-    *,
-    measures: Sequence[str] | None,
-    weights: Mapping[str, float] | None,
-    population_band: float | None,
-    category_floors: Mapping[str, int] | None,
-    pins: Mapping[str, str | int] | None,
-    k_range: tuple[int, int] | None,
-) -> PartitionRules:
-    """``rules`` as given, or built from the convenience keywords (not both)."""
-    given = {
-        "measures": measures,
-        "weights": weights,
-        "population_band": population_band,
-        "category_floors": category_floors,
-        "pins": pins,
-        "k_range": k_range,
-    }
-    named = sorted(name for name, value in given.items() if value is not None)
-    if rules is not None:
-        if named:
-            raise NwmGeoError(
-                "give the rules either as rules= or as keywords, not both (got rules= and "
-                f"{', '.join(named)})"
-            )
-        return rules
-    default = PartitionRules()
-    return PartitionRules(
-        measures=default.measures if measures is None else tuple(measures),
-        weights=default.weights if weights is None else weights,
-        population_band=population_band,
-        category_floors=default.category_floors if category_floors is None else category_floors,
-        pins=default.pins if pins is None else pins,
-        k_range=default.k_range if k_range is None else k_range,
-    )
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,9 @@ from nwm_geo._errors import InfeasiblePartitionError
 from nwm_geo._solver import ArrayModel, solve_arrays
 from nwm_geo.localities._enumerate import SetEnumeration, enumerate_connected_sets
 from nwm_geo.localities._heuristic import _SETS_MOVES_PER_UNIT, _incumbent
-from nwm_geo.localities._instance import _EPS, Clock, _bits, _Instance, _zvalue
-from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB, _known, _Result, _run
+from nwm_geo.localities._instance import _EPS, Clock, SearchLimits, _bits, _Instance, _zvalue
+from nwm_geo._solver import DEFAULT_MEMORY_LIMIT_MB
+from nwm_geo.localities._mip import _known, _Result, _run
 
 __all__ = ["SetPartitionProblem", "set_partition_arrays", "set_partition_problem"]
 
@@ -379,19 +380,13 @@ class _Search:
     found: SetEnumeration | None
 
 
-def _set_search(  # noqa: PLR0913
+def _set_search(
     inst: _Instance,
+    lim: SearchLimits,
     *,
-    seed: int,
-    deadline: float,
-    clock: Clock,
     max_sets: int,
     max_nodes: int | None = None,
-    verbose: bool,
     start: np.ndarray | None = None,
-    memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB,
-    stops: list[str] | None = None,
-    limit_s: float = math.inf,
 ) -> _Search:
     """Find an incumbent, then enumerate the band that provably contains the optimum.
 
@@ -405,13 +400,13 @@ def _set_search(  # noqa: PLR0913
     else:
         heur = _incumbent(
             inst,
-            seed=seed,
+            seed=lim.seed,
             restarts=20,
             iters=_SETS_MOVES_PER_UNIT * inst.n,
-            deadline=deadline,
-            clock=clock,
-            stops=stops,
-            limit_s=limit_s,
+            deadline=lim.deadline,
+            clock=lim.clock,
+            stops=lim.stops,
+            limit_s=lim.limit_s,
         )
         how = "heuristic incumbent"
     if heur is not None:
@@ -421,35 +416,20 @@ def _set_search(  # noqa: PLR0913
             upper,
             max_sets=max_sets,
             max_nodes=max_nodes,
-            deadline=deadline,
-            clock=clock,
-            verbose=verbose,
+            deadline=lim.deadline,
+            clock=lim.clock,
+            verbose=lim.verbose,
         )
         model = (
-            _SetModel(inst, found.sets, memory_limit_mb=memory_limit_mb) if found.complete else None
+            _SetModel(inst, found.sets, memory_limit_mb=lim.memory_limit_mb)
+            if found.complete
+            else None
         )
         return _Search(heur, f"{how} {heur[1]:.4%}", model, found)
-    return _widen(
-        inst,
-        deadline=deadline,
-        clock=clock,
-        max_sets=max_sets,
-        max_nodes=max_nodes,
-        verbose=verbose,
-        memory_limit_mb=memory_limit_mb,
-    )
+    return _widen(inst, lim, max_sets=max_sets, max_nodes=max_nodes)
 
 
-def _widen(
-    inst: _Instance,
-    *,
-    deadline: float,
-    clock: Clock,
-    max_sets: int,
-    max_nodes: int | None,
-    verbose: bool,
-    memory_limit_mb: int | None,
-) -> _Search:
+def _widen(inst: _Instance, lim: SearchLimits, *, max_sets: int, max_nodes: int | None) -> _Search:
     """No incumbent (pins or hard rules): widen the band until the MIP is feasible."""
     upper = max(inst.lower_bound * 1.5, 0.02)
     u_max = float(inst.weights.max()) * max(inst.k - 1, 1) + 1e-9
@@ -459,19 +439,19 @@ def _widen(
             min(upper, u_max),
             max_sets=max_sets,
             max_nodes=max_nodes,
-            deadline=deadline,
-            clock=clock,
-            verbose=verbose,
+            deadline=lim.deadline,
+            clock=lim.clock,
+            verbose=lim.verbose,
         )
         if not found.complete:
             return _Search(None, "band widened", None, found)
-        model = _SetModel(inst, found.sets, memory_limit_mb=memory_limit_mb)
+        model = _SetModel(inst, found.sets, memory_limit_mb=lim.memory_limit_mb)
         res, chosen = model.solve(
             stage=1,
             zcap=None,
             solver=None,
-            time_left=deadline - clock(),
-            verbose=verbose,
+            time_left=lim.deadline - lim.clock(),
+            verbose=lim.verbose,
         )
         if res.state in ("optimal", "feasible"):
             labels = np.full(inst.n, -1)
