@@ -185,7 +185,7 @@ def alternatives(
 
 
 def _ranked(run: SolveRun, search: _Search, *, n: int) -> tuple[list[_Ranked], str]:
-    """The ranks: exact when the enumeration fits the MIP, else from heuristic restarts."""
+    """Return the ranks: exact when the enumeration fits the MIP, else from heuristic restarts."""
     inst, timer, req = run.inst, run.timer, run.req
     deadline, clock = timer.at, timer.clock
     too_many = search.model is not None and len(search.model.sets) > SETS_MIP_MAX_COLUMNS

@@ -78,52 +78,18 @@ class _Cover:
         self.by_low = by_low
         self.devs = [[d for d, _ in lst] for lst in by_low]
 
-    def _pieces_ok(self, covered: int, rem: int, t: float) -> bool:  # noqa: C901
+    def _pieces_ok(self, covered: int, rem: int, t: float) -> bool:
         """Return whether the uncovered units may split into ``rem`` localities within ``t``."""
         left = self.full & ~covered
         if not left:
             return rem == 0
         if rem <= 0:
             return False
-        adj = self.inst.adj_mask
         cmin_sum = cmax_sum = 0
         while left:
-            comp = left & -left
-            frontier = comp
-            while frontier:
-                grow = 0
-                f = frontier
-                while f:
-                    b = f & -f
-                    f ^= b
-                    grow |= adj[b.bit_length() - 1]
-                grow &= left & ~comp
-                comp |= grow
-                frontier = grow
+            comp = self._component(left)
             left &= ~comp
-            sums = [0.0] * self.m
-            tots = [0.0] * len(self.bounds)
-            f = comp
-            while f:
-                b = f & -f
-                f ^= b
-                u = b.bit_length() - 1
-                row = self.norm[u]
-                for i in range(self.m):
-                    sums[i] += row[i]
-                for e, (vals, _, _) in enumerate(self.bounds):
-                    tots[e] += vals[u]
-            lo, hi = 1, rem
-            for i in range(self.m):
-                wi = self.w[i]
-                lo = max(lo, math.ceil(sums[i] / (wi + t) - 1e-9))
-                if wi - t > 1e-12:
-                    hi = min(hi, math.floor(sums[i] / (wi - t) + 1e-9))
-            for e, (_, blo, bhi) in enumerate(self.bounds):
-                if math.isfinite(bhi) and bhi > 0:
-                    lo = max(lo, math.ceil(tots[e] / bhi - 1e-9))
-                if blo > 0:
-                    hi = min(hi, math.floor(tots[e] / blo + 1e-9))
+            lo, hi = self._pieces_range(comp, rem, t)
             if lo > hi:
                 return False
             cmin_sum += lo
@@ -131,6 +97,50 @@ class _Cover:
             if cmin_sum > rem:
                 return False
         return cmin_sum <= rem <= cmax_sum
+
+    def _component(self, left: int) -> int:
+        """Return the connected component of ``left`` that holds its lowest unit (a mask)."""
+        adj = self.inst.adj_mask
+        comp = left & -left
+        frontier = comp
+        while frontier:
+            grow = 0
+            f = frontier
+            while f:
+                b = f & -f
+                f ^= b
+                grow |= adj[b.bit_length() - 1]
+            grow &= left & ~comp
+            comp |= grow
+            frontier = grow
+        return comp
+
+    def _pieces_range(self, comp: int, rem: int, t: float) -> tuple[int, int]:
+        """Return the least and most localities (of ``rem``) the component ``comp`` can make."""
+        sums = [0.0] * self.m
+        tots = [0.0] * len(self.bounds)
+        f = comp
+        while f:
+            b = f & -f
+            f ^= b
+            u = b.bit_length() - 1
+            row = self.norm[u]
+            for i in range(self.m):
+                sums[i] += row[i]
+            for e, (vals, _, _) in enumerate(self.bounds):
+                tots[e] += vals[u]
+        lo, hi = 1, rem
+        for i in range(self.m):
+            wi = self.w[i]
+            lo = max(lo, math.ceil(sums[i] / (wi + t) - 1e-9))
+            if wi - t > 1e-12:
+                hi = min(hi, math.floor(sums[i] / (wi - t) + 1e-9))
+        for e, (_, blo, bhi) in enumerate(self.bounds):
+            if math.isfinite(bhi) and bhi > 0:
+                lo = max(lo, math.ceil(tots[e] / bhi - 1e-9))
+            if blo > 0:
+                hi = min(hi, math.floor(tots[e] / blo + 1e-9))
+        return lo, hi
 
     def find(self, t: float, *, max_nodes: int, deadline: float, clock: Clock) -> list[int] | None:
         """Return a cover within ``t`` (its masks), or None if none exists; or raise _Budget."""

@@ -171,7 +171,7 @@ class SolveRun:
         return self.deadline - self.clock() - self.margin
 
     def limits(self) -> SearchLimits:
-        """The search limits: seed, the deadline less the margin, clock and notes."""
+        """Return the search limits: seed, the deadline less the margin, clock and notes."""
         return SearchLimits(
             seed=self.seed,
             deadline=self.deadline - self.margin,
@@ -519,7 +519,7 @@ def _partition_flow(
 
 
 def _partition_compact(wards: gpd.GeoDataFrame, req: SolveRequest, timer: Deadline) -> LocalityPlan:
-    """A balanced plan (40 % of the time), then the cut minimised within the tolerance."""
+    """Find a balanced plan (40 % of the time), then minimise the cut within the tolerance."""
     tolerance = req.rules.tolerance
     assert tolerance is not None  # PartitionRules checks it for the compact objective
     limit = float(timer.limit_s)

@@ -24,14 +24,18 @@ import pulp
 from scipy import sparse
 
 from nwm_geo._errors import InfeasiblePartitionError
-from nwm_geo._solver import ArrayModel, solve_arrays
+from nwm_geo._solver import DEFAULT_MEMORY_LIMIT_MB, ArrayModel, solve_arrays
 from nwm_geo.localities._enumerate import SetEnumeration, enumerate_connected_sets
 from nwm_geo.localities._heuristic import _SETS_MOVES_PER_UNIT, _incumbent
-from nwm_geo.localities._instance import _EPS, Clock, SearchLimits, _bits, _Instance, _zvalue
-from nwm_geo._solver import DEFAULT_MEMORY_LIMIT_MB
+from nwm_geo.localities._instance import _EPS, SearchLimits, _bits, _Instance, _zvalue
 from nwm_geo.localities._mip import _known, _Result, _run
 
-__all__ = ["SetPartitionProblem", "set_partition_arrays", "set_partition_problem"]
+__all__ = [
+    "SetPartitionProblem",
+    "SetPartitionSpec",
+    "set_partition_arrays",
+    "set_partition_problem",
+]
 
 
 def _internal(mask: int, edge_list: list[tuple[int, int, float]]) -> float:
@@ -69,26 +73,16 @@ class SetPartitionProblem:
         return out
 
 
-def set_partition_problem(  # noqa: PLR0913
-    n: int,
-    k: int,
-    masks: Sequence[int],
-    *,
-    columns: Sequence[int] | None = None,
-    cost: Sequence[float] | None = None,
-    minmax: Sequence[float] | None = None,
-    minmax_low: float = 0.0,
-    nogoods: Sequence[frozenset[int]] = (),
-    name: str = "set_partitioning",
-) -> SetPartitionProblem:
-    """Build the set-partitioning model over connected sets (bitmasks over ``n`` units).
+@dataclass(frozen=True)
+class SetPartitionSpec:
+    """A set-partitioning model over connected sets (bitmasks over ``n`` units).
 
-    Reusable by any model over connected sets: give a per-set ``cost`` (minimise the
-    sum over chosen sets) or a per-set ``minmax`` value (minimise the largest value
-    among chosen sets, a variable ``z`` bounded below by ``minmax_low``, written per
-    unit, see the module docstring), not both.
+    Give a per-set ``cost`` (minimise the sum over chosen sets) or a per-set
+    ``minmax`` value (minimise the largest value among chosen sets, a variable ``z``
+    bounded below by ``minmax_low``, written per unit, see the module docstring), not
+    both.
 
-    Parameters
+    Attributes
     ----------
     n, k
         Units and number of sets to pick.
@@ -103,14 +97,39 @@ def set_partition_problem(  # noqa: PLR0913
     nogoods
         Plans (sets of bitmasks) to exclude; a plan with a set outside ``columns`` is
         already excluded.
-    name
-        The problem's name.
+    """
+
+    n: int
+    k: int
+    masks: Sequence[int]
+    columns: Sequence[int] | None = None
+    cost: Sequence[float] | None = None
+    minmax: Sequence[float] | None = None
+    minmax_low: float = 0.0
+    nogoods: Sequence[frozenset[int]] = ()
+
+    def order(self) -> list[int]:
+        """Return the positions of the model's columns, in bitmask order."""
+        masks = self.masks
+        return sorted(
+            range(len(masks)) if self.columns is None else self.columns, key=lambda s: masks[s]
+        )
+
+
+def set_partition_problem(
+    spec: SetPartitionSpec, *, name: str = "set_partitioning"
+) -> SetPartitionProblem:
+    """Build the set-partitioning model of ``spec`` as a PuLP problem named ``name``.
+
+    Reusable by any model over connected sets (see :class:`SetPartitionSpec`).
 
     Returns
     -------
     SetPartitionProblem
     """
-    idx = sorted(range(len(masks)) if columns is None else columns, key=lambda s: masks[s])
+    n, k, masks, minmax, cost = spec.n, spec.k, spec.masks, spec.minmax, spec.cost
+    minmax_low, nogoods = spec.minmax_low, spec.nogoods
+    idx = spec.order()
     names = {s: f"x_{j}" for j, s in enumerate(idx)}
     prob = pulp.LpProblem(name, pulp.LpMinimize)
     x = {s: pulp.LpVariable(names[s], cat=pulp.LpBinary) for s in idx}
@@ -144,17 +163,7 @@ def set_partition_problem(  # noqa: PLR0913
     return SetPartitionProblem(prob, idx, names, uncovered)
 
 
-def set_partition_arrays(
-    n: int,
-    k: int,
-    masks: Sequence[int],
-    *,
-    columns: Sequence[int] | None = None,
-    cost: Sequence[float] | None = None,
-    minmax: Sequence[float] | None = None,
-    minmax_low: float = 0.0,
-    nogoods: Sequence[frozenset[int]] = (),
-) -> tuple[ArrayModel, list[int], list[int]]:
+def set_partition_arrays(spec: SetPartitionSpec) -> tuple[ArrayModel, list[int], list[int]]:
     """:func:`set_partition_problem` as an :class:`~nwm_geo._solver.ArrayModel`.
 
     Built with numpy in a fraction of PuLP's time (150,000 sets: about 1 s against
@@ -167,7 +176,9 @@ def set_partition_arrays(
         The model, the position in ``masks`` of each ``x`` column, and the units no
         set covers (the model is infeasible when there are any).
     """
-    idx = sorted(range(len(masks)) if columns is None else columns, key=lambda s: masks[s])
+    n, k, masks, minmax, cost = spec.n, spec.k, spec.masks, spec.minmax, spec.cost
+    minmax_low, nogoods = spec.minmax_low, spec.nogoods
+    idx = spec.order()
     n_x = len(idx)
     rows: list[int] = []
     cols: list[int] = []
@@ -264,6 +275,19 @@ class _SetModel:
             cost[s] = -_internal(self.sets[s][0], self.inst.edges)
         return cost
 
+    def _spec(self, stage: int, cols: list[int]) -> SetPartitionSpec:
+        """Return the model of ``stage`` over the sets at ``cols``, with the no-goods so far."""
+        return SetPartitionSpec(
+            self.inst.n,
+            self.inst.k,
+            [mk for mk, _ in self.sets],
+            columns=cols,
+            minmax=[dev for _, dev in self.sets] if stage == 1 else None,
+            minmax_low=self.inst.lower_bound,
+            cost=None if stage == 1 else self._stage2_cost(cols),
+            nogoods=self.nogoods,
+        )
+
     def solve(
         self,
         *,
@@ -285,17 +309,7 @@ class _SetModel:
         cols = [s for s, dev in enumerate(devs) if zcap is None or dev <= zcap + _EPS]
         if solver is None:
             return self._solve_arrays(stage, cols, time_left, verbose, start)
-        built = set_partition_problem(
-            inst.n,
-            inst.k,
-            masks,
-            columns=cols,
-            minmax=devs if stage == 1 else None,
-            minmax_low=inst.lower_bound,
-            cost=None if stage == 1 else self._stage2_cost(cols),
-            nogoods=self.nogoods,
-            name="localities_sets",
-        )
+        built = set_partition_problem(self._spec(stage, cols), name="localities_sets")
         if built.uncovered:
             return _known("infeasible", math.nan, math.nan, "no set covers a unit"), []
         warm: dict[str, float] | None = None
@@ -328,16 +342,7 @@ class _SetModel:
         inst = self.inst
         masks = [mk for mk, _ in self.sets]
         devs = [dev for _, dev in self.sets]
-        model, idx, uncovered = set_partition_arrays(
-            inst.n,
-            inst.k,
-            masks,
-            columns=cols,
-            minmax=devs if stage == 1 else None,
-            minmax_low=inst.lower_bound,
-            cost=None if stage == 1 else self._stage2_cost(cols),
-            nogoods=self.nogoods,
-        )
+        model, idx, uncovered = set_partition_arrays(self._spec(stage, cols))
         if uncovered:
             return _known("infeasible", math.nan, math.nan, "no set covers a unit"), []
         warm = None
