@@ -20,8 +20,9 @@ is described in plain words in ``docs/localities.md``.
 
 from __future__ import annotations
 
-from nwm_geo._solver import Deadline, SolveBudget
+from nwm_geo._solver import Deadline
 from nwm_geo.localities._alternatives import alternatives
+from nwm_geo.localities._budget import SolveBudget
 from nwm_geo.localities._hubs import (
     HubFrontier,
     HubPlan,

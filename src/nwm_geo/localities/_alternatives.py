@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError, SolverError
-from nwm_geo._solver import SolveBudget
+from nwm_geo.localities._budget import SolveBudget
 from nwm_geo.localities._enumerate import NODES_PER_SECOND, enumerate_connected_sets
 from nwm_geo.localities._heuristic import _SETS_MOVES_PER_UNIT, _incumbent
 from nwm_geo.localities._instance import (

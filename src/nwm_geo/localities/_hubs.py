@@ -30,7 +30,8 @@ import pulp
 
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError, SolverError
-from nwm_geo._solver import SolveBudget, SolveStatus, solve
+from nwm_geo._solver import SolveStatus, solve
+from nwm_geo.localities._budget import SolveBudget
 from nwm_geo.localities._enumerate import _enumerate_sets
 from nwm_geo.localities._instance import _bits, _Instance, _labels_from_masks, _prepare
 from nwm_geo.localities._partition import partition
@@ -294,7 +295,7 @@ def partition_with_hubs(
         objective only).
     budget
         The time limit for the whole call and its clock
-        (:class:`~nwm_geo._solver.SolveBudget`); ``max_sets`` (default
+        (:class:`~nwm_geo.localities.SolveBudget`); ``max_sets`` (default
         :data:`HUBS_MAX_SETS`): refuse (an error, not a weaker answer) when more
         connected sets than this fit the cap.
     solver
@@ -455,7 +456,7 @@ def hub_frontier(
     balance
         The balance-only plan, if already computed (with the same rules).
     budget
-        The budget of each solve (:class:`~nwm_geo._solver.SolveBudget`).
+        The budget of each solve (:class:`~nwm_geo.localities.SolveBudget`).
 
     Returns
     -------

@@ -23,7 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import InfeasiblePartitionError
-from nwm_geo._solver import DEFAULT_MEMORY_LIMIT_MB
+from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB
 from nwm_geo.localities._rules import PartitionRules, _Bound, _compile, _infeasible_reason
 
 __all__ = ["polsby_popper", "ward_adjacency"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pulp
 
-from nwm_geo._solver import DEFAULT_MEMORY_LIMIT_MB, HighsOptions, SolveState, SolveStatus, solve
+from nwm_geo._solver import HighsOptions, SolveState, SolveStatus, solve
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,11 @@ def _known(state: SolveState, objective: float, bound: float, label: str) -> _Re
         state, label, state == "optimal", objective, bound, math.nan, "not run", "none"
     )
     return _Result(status)
+
+
+#: Memory budget of one MIP solve (MiB of address space the solver's child process
+#: may add), unless the caller gives ``memory_limit_mb``.
+DEFAULT_MEMORY_LIMIT_MB: int = 3072
 
 
 def _run(

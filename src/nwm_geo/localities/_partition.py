@@ -1,7 +1,7 @@
 """The best plan: :func:`partition` chooses the exact method and builds the plan.
 
 In: the units, ``k``, the rules (:class:`PartitionRules`) and the budget
-(:class:`~nwm_geo._solver.SolveBudget`). Out: a :class:`LocalityPlan` whose status
+(:class:`~nwm_geo.localities.SolveBudget`). Out: a :class:`LocalityPlan` whose status
 says what was proven.
 """
 
@@ -18,8 +18,9 @@ import pulp
 
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError
-from nwm_geo._solver import Deadline, SolveBudget
+from nwm_geo._solver import Deadline
 from nwm_geo.localities._bisect import bisect_band
+from nwm_geo.localities._budget import SolveBudget
 from nwm_geo.localities._compact import _compact
 from nwm_geo.localities._enumerate import (
     enumerate_connected_sets,
@@ -241,7 +242,7 @@ def partition(
         the balanced plan that starts it.
     budget
         The time limit, seed, clock and search budget
-        (:class:`~nwm_geo._solver.SolveBudget`; default 60 s, seed 0). The time limit
+        (:class:`~nwm_geo.localities.SolveBudget`; default 60 s, seed 0). The time limit
         covers the whole call, in seconds of its clock; or it is a
         :class:`~nwm_geo._solver.Deadline` made earlier (e.g. by a command before it
         read its input), whose remaining time, clock and notes this call shares, so one

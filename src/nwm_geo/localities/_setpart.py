@@ -24,11 +24,11 @@ import pulp
 from scipy import sparse
 
 from nwm_geo._errors import InfeasiblePartitionError
-from nwm_geo._solver import DEFAULT_MEMORY_LIMIT_MB, ArrayModel, solve_arrays
+from nwm_geo._solver import ArrayModel, solve_arrays
 from nwm_geo.localities._enumerate import SetEnumeration, enumerate_connected_sets
 from nwm_geo.localities._heuristic import _SETS_MOVES_PER_UNIT, _incumbent
 from nwm_geo.localities._instance import _EPS, SearchLimits, _bits, _Instance, _zvalue
-from nwm_geo.localities._mip import _known, _Result, _run
+from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB, _known, _Result, _run
 
 __all__ = [
     "SetPartitionProblem",

@@ -383,12 +383,8 @@ class Study(Display):
     @cached_property
     def alternatives(self) -> localities.Alternatives:
         """The best distinct locality plans and the swing wards."""
-        return localities.alternatives(
-            self.wards,
-            k=self.n_localities,
-            n=self.n_alternatives,
-            rules=localities.PartitionRules(measures=self.balanced),
-        )
+        rules, k = localities.PartitionRules(measures=self.balanced), self.n_localities
+        return localities.alternatives(self.wards, k=k, n=self.n_alternatives, rules=rules)
 
     @property
     def balanced(self) -> tuple[str, ...]:
