@@ -20,14 +20,14 @@ from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError, SolverError
 from nwm_geo.localities._budget import SolveBudget
 from nwm_geo.localities._enumerate import NODES_PER_SECOND, enumerate_connected_sets
-from nwm_geo.localities._heuristic import _SETS_MOVES_PER_UNIT, _incumbent
+from nwm_geo.localities._heuristic import SETS_MOVES_PER_UNIT, find_incumbent
 from nwm_geo.localities._instance import (
     Clock,
-    _cut,
-    _Instance,
-    _labels_from_masks,
-    _labels_from_plan,
-    _zvalue,
+    Instance,
+    cut_length,
+    labels_from_masks,
+    labels_from_plan,
+    zvalue,
 )
 from nwm_geo.localities._partition import (
     ENUMERATION_SHARE,
@@ -37,9 +37,9 @@ from nwm_geo.localities._partition import (
     prepare_run,
     solve_partition,
 )
-from nwm_geo.localities._plan import Alternatives, LocalityPlan, Proof, _make_plan
+from nwm_geo.localities._plan import Alternatives, LocalityPlan, Proof, make_plan
 from nwm_geo.localities._rules import PartitionRules
-from nwm_geo.localities._setpart import _masks_of, _Search, _SetModel
+from nwm_geo.localities._setpart import BandSearch, SetModel, masks_of
 
 # labels, z, cut, z proven, lower bound on z, tie-break proven
 _Ranked = tuple[np.ndarray, float, float, bool, float, bool]
@@ -135,7 +135,7 @@ def alternatives(
     n_plans = np.zeros(inst.n, dtype=int)
     n_diff = np.zeros(inst.n, dtype=int)
     for rank, (labels, zval, _cut_m, proven, bound, tiebreak) in enumerate(results, start=1):
-        plan = _make_plan(
+        plan = make_plan(
             wards,
             inst,
             labels,
@@ -184,7 +184,7 @@ def alternatives(
     )
 
 
-def _ranked(run: SolveRun, search: _Search, *, n: int) -> tuple[list[_Ranked], str]:
+def _ranked(run: SolveRun, search: BandSearch, *, n: int) -> tuple[list[_Ranked], str]:
     """Return the ranks: exact when the enumeration fits the MIP, else from heuristic restarts."""
     inst, timer, req = run.inst, run.timer, run.req
     deadline, clock = timer.at, timer.clock
@@ -233,8 +233,8 @@ def _ranked(run: SolveRun, search: _Search, *, n: int) -> tuple[list[_Ranked], s
 
 
 def _exact_alternatives(
-    inst: _Instance,
-    search: _Search,
+    inst: Instance,
+    search: BandSearch,
     *,
     n: int,
     solver: pulp.LpSolver | None,
@@ -247,7 +247,7 @@ def _exact_alternatives(
     model = search.model
     assert model is not None and search.found is not None
     upper = search.found.upper
-    first_start = _masks_of(search.incumbent[0], inst.k) if search.incumbent else None
+    first_start = masks_of(search.incumbent[0], inst.k) if search.incumbent else None
     u_max = float(inst.weights.max()) * max(inst.k - 1, 1) + 1e-9
     results: list[_Ranked] = []
     level: float | None = None
@@ -288,7 +288,7 @@ def _exact_alternatives(
                 if not found.complete:
                     break
                 nogoods = model.nogoods
-                model = _SetModel(inst, found.sets, memory_limit_mb=model.memory_limit_mb)
+                model = SetModel(inst, found.sets, memory_limit_mb=model.memory_limit_mb)
                 model.nogoods = nogoods
                 continue
             if r1.state == "none" or len(chosen1) != inst.k:
@@ -306,20 +306,20 @@ def _exact_alternatives(
             got = (chosen, r1.state == "optimal", r1.bound, r2.state == "optimal")
         chosen, proven, bound, tiebreak = got
         model.nogoods.append(frozenset(chosen))
-        labels = _labels_from_masks(inst.n, chosen)
-        zval = _zvalue(inst, labels)
-        results.append((labels, zval, _cut(inst, labels), proven, bound, tiebreak))
+        labels = labels_from_masks(inst.n, chosen)
+        zval = zvalue(inst, labels)
+        results.append((labels, zval, cut_length(inst, labels), proven, bound, tiebreak))
         bar.update(1)
     bar.close()
     if not results and search.incumbent is not None:
         labels = search.incumbent[0]
-        zval = _zvalue(inst, labels)
-        results.append((labels, zval, _cut(inst, labels), False, inst.lower_bound, False))
+        zval = zvalue(inst, labels)
+        results.append((labels, zval, cut_length(inst, labels), False, inst.lower_bound, False))
     return results, upper
 
 
 def _heuristic_alternatives(
-    inst: _Instance,
+    inst: Instance,
     *,
     n: int,
     plan: LocalityPlan,
@@ -328,7 +328,7 @@ def _heuristic_alternatives(
     clock: Clock,
 ) -> list[_Ranked]:
     """``plan`` and distinct plans from heuristic restarts (fixed moves each), ranked."""
-    best = _labels_from_plan(inst, plan.assignment)
+    best = labels_from_plan(inst, plan.assignment)
     results: list[_Ranked] = [
         (
             best,
@@ -339,24 +339,24 @@ def _heuristic_alternatives(
             plan.tiebreak_proven,
         )
     ]
-    seen = {frozenset(_masks_of(best, inst.k))}
+    seen = {frozenset(masks_of(best, inst.k))}
     tries = 0
     while len(results) < n and tries < 3 * n and clock() < deadline - 1.0:
         tries += 1
-        found = _incumbent(
+        found = find_incumbent(
             inst,
             seed=seed + tries,
             restarts=2,
-            iters=_SETS_MOVES_PER_UNIT * inst.n,
+            iters=SETS_MOVES_PER_UNIT * inst.n,
             deadline=deadline - 1.0,
             clock=clock,
         )
         if found is None:
             continue
-        key = frozenset(_masks_of(found[0], inst.k))
+        key = frozenset(masks_of(found[0], inst.k))
         if key in seen:
             continue
         seen.add(key)
         labels = found[0]
-        results.append((labels, found[1], _cut(inst, labels), False, plan.bound, False))
+        results.append((labels, found[1], cut_length(inst, labels), False, plan.bound, False))
     return sorted(results, key=lambda r: (round(r[1], 12), r[2]))

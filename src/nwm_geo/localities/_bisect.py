@@ -1,6 +1,6 @@
 """Bisection on the balance band, each step an exact-cover feasibility search.
 
-In: an ``_Instance``, the complete list of connected sets with deviation ``<= U`` (an
+In: an ``Instance``, the complete list of connected sets with deviation ``<= U`` (an
 incumbent's value), a proven lower bound and a budget. Out: the best plan found, a
 proven lower bound on the optimum, and whether they meet (a proof).
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nwm_geo.localities._instance import Clock, _Instance, _labels_from_masks, _zvalue
+from nwm_geo.localities._instance import Clock, Instance, labels_from_masks, zvalue
 
 
 class _Budget(Exception):
@@ -60,7 +60,7 @@ class BisectResult:
 class _Cover:
     """Exact cover by ``k`` connected sets within a deviation threshold."""
 
-    def __init__(self, inst: _Instance, sets: list[tuple[int, float]]) -> None:
+    def __init__(self, inst: Instance, sets: list[tuple[int, float]]) -> None:
         self.inst = inst
         self.n, self.k = inst.n, inst.k
         self.full = (1 << inst.n) - 1
@@ -179,7 +179,7 @@ class _Cover:
 
 
 def bisect_band(
-    inst: _Instance,
+    inst: Instance,
     sets: list[tuple[int, float]],
     *,
     incumbent: tuple[np.ndarray, float],
@@ -217,8 +217,8 @@ def bisect_band(
             lo_i = mid + 1
         else:
             steps.append((t, "feasible"))
-            labels = _labels_from_masks(inst.n, found)
-            best = _zvalue(inst, labels)
+            labels = labels_from_masks(inst.n, found)
+            best = zvalue(inst, labels)
             hi_i = bisect.bisect_left(values, best - 1e-12)
     proven = all(o != "unknown" for _, o in steps) and lo_i >= hi_i
     if proven:

@@ -1,6 +1,6 @@
 """Every connected set of units that could be a locality in a plan at least as good as U.
 
-In: an ``_Instance``, an upper bound ``U`` on the worst deviation and a budget (sets
+In: an ``Instance``, an upper bound ``U`` on the worst deviation and a budget (sets
 kept, search nodes, a deadline). Out: a :class:`SetEnumeration`: each connected unit set
 (as a bitmask) whose deviation is ``<= U`` and that meets the pins and bounds, with its
 deviation, and whether the list is complete. Because the measures are non-negative, a
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from tqdm.auto import tqdm
 
-from nwm_geo.localities._instance import Clock, _Instance
+from nwm_geo.localities._instance import Clock, Instance
 
 __all__ = [
     "BYTES_PER_SET",
@@ -107,7 +107,7 @@ class _Band:
     upper: float
 
     @classmethod
-    def of(cls, inst: _Instance, upper: float) -> _Band:
+    def of(cls, inst: Instance, upper: float) -> _Band:
         """Return the band ``upper`` of ``inst``."""
         n, m = inst.n, len(inst.measures)
         labels = inst.pin_label
@@ -216,7 +216,7 @@ def _extender(
 
 
 def enumerate_connected_sets(
-    inst: _Instance,
+    inst: Instance,
     upper: float,
     *,
     max_sets: int,
@@ -288,8 +288,8 @@ def enumerate_connected_sets(
     return SetEnumeration(out, upper, True, "", count[0])
 
 
-def _enumerate_sets(
-    inst: _Instance, upper: float, *, max_sets: int, verbose: bool
+def all_sets_in_band(
+    inst: Instance, upper: float, *, max_sets: int, verbose: bool
 ) -> list[tuple[int, float]] | None:
     """Return the complete list of sets in the band, or None if over ``max_sets``."""
     found = enumerate_connected_sets(inst, upper, max_sets=max_sets, verbose=verbose)

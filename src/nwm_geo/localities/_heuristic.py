@@ -1,6 +1,6 @@
 """The warm-start heuristic: region growing, best-improvement descent and annealing.
 
-In: an ``_Instance``, a seed and a fixed amount of work. Out: integer labels (one
+In: an ``Instance``, a seed and a fixed amount of work. Out: integer labels (one
 locality per unit) and their worst deviation, or None. The work is counted in moves,
 not seconds, so a seed gives the same plan on any machine; the deadline (read from
 the injected clock) is only a safety stop, and every stop it makes is noted.
@@ -17,20 +17,20 @@ import numpy as np
 
 from nwm_geo.localities._instance import (
     Clock,
-    _connected_without,
-    _cut,
-    _Instance,
-    _plan_key,
-    _violation,
-    _zvalue,
+    Instance,
+    connected_without,
+    cut_length,
+    plan_key,
+    rule_violation,
+    zvalue,
 )
-from nwm_geo.localities._recom import _recombine, recom_steps
+from nwm_geo.localities._recom import recom_steps, recombine
 
 # Annealing work per unit (moves tried). Fixed counts, not wall-clock time, so that a
 # seed gives the same plan on any machine; the time limit only acts as a safety stop.
 _BALANCE_MOVES_PER_UNIT = 10_000
 _COMPACT_MOVES_PER_UNIT = 40_000
-_SETS_MOVES_PER_UNIT = 1_000
+SETS_MOVES_PER_UNIT = 1_000
 # The balance annealing starts at this share of a median unit's squared share of the
 # target (or 1e-3, whichever is larger).
 _TEMP_SCALE = 2.0
@@ -41,12 +41,12 @@ _MAX_BALANCE_MOVES = 600_000
 _MAX_COMPACT_MOVES = 400_000
 
 
-def _balance_moves(n: int) -> int:
+def balance_moves(n: int) -> int:
     """Annealing moves for a balance run on ``n`` units (a count, not seconds)."""
     return min(_BALANCE_MOVES_PER_UNIT * n, _MAX_BALANCE_MOVES)
 
 
-def _compact_moves(n: int) -> int:
+def compact_moves(n: int) -> int:
     """Annealing moves for a compactness run on ``n`` units (a count, not seconds)."""
     return min(_COMPACT_MOVES_PER_UNIT * n, _MAX_COMPACT_MOVES)
 
@@ -68,7 +68,7 @@ def _scan_budget(limit_s: float) -> float:
     return SCANS_PER_LIMIT_SECOND * limit_s
 
 
-def _grow(inst: _Instance, rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
+def _grow(inst: Instance, rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
     """Grow ``k`` regions from random seeds, the lightest region first; labels and sums.
 
     The region takes a random unassigned neighbour, each weighted by how many of its
@@ -107,7 +107,7 @@ def _grow(inst: _Instance, rng: random.Random) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _heuristic(
-    inst: _Instance,
+    inst: Instance,
     *,
     seed: int,
     restarts: int,
@@ -141,11 +141,11 @@ def _heuristic(
             best = (key, labels.copy())
     if best is None:
         return None
-    return best[1], _zvalue(inst, best[1])
+    return best[1], zvalue(inst, best[1])
 
 
 def _descend(
-    inst: _Instance,
+    inst: Instance,
     labels: np.ndarray,
     sums: np.ndarray,
     scans: tuple[float, float],
@@ -162,7 +162,7 @@ def _descend(
     extra = [bound.values for bound in inst.bounds]
     members = [set(np.flatnonzero(labels == j).tolist()) for j in range(k)]
     counts = [np.array([arr[list(members[j])].sum() for j in range(k)]) for arr in extra]
-    key = _plan_key(inst, sums, counts)
+    key = plan_key(inst, sums, counts)
     improved = True
     while improved and used < budget:
         if clock() > deadline:
@@ -173,7 +173,7 @@ def _descend(
         used += n
         moves = _improving_moves(inst, labels, members, (sums, counts), key)
         for new_key, u, a, b in sorted(moves):
-            if _connected_without(inst, members[a], u):
+            if connected_without(inst, members[a], u):
                 labels[u] = b
                 members[a].discard(u)
                 members[b].add(u)
@@ -189,7 +189,7 @@ def _descend(
 
 
 def _improving_moves(
-    inst: _Instance,
+    inst: Instance,
     labels: np.ndarray,
     members: list[set[int]],
     totals: tuple[np.ndarray, list[np.ndarray]],
@@ -213,28 +213,28 @@ def _improving_moves(
                 c[a] -= arr[u]
                 c[b] += arr[u]
                 new_counts.append(c)
-            new_key = _plan_key(inst, new_sums, new_counts)
+            new_key = plan_key(inst, new_sums, new_counts)
             if new_key < key:
                 moves.append((new_key, u, a, b))
     return moves
 
 
-def _plan_key_of(inst: _Instance, labels: np.ndarray) -> tuple[float, ...]:
+def _plan_key_of(inst: Instance, labels: np.ndarray) -> tuple[float, ...]:
     """Return the heuristic's key (violation, worst deviation, sum of squares) of a plan."""
     sums = np.array([inst.norm[labels == j].sum(axis=0) for j in range(inst.k)])
     totals = [np.array([b.values[labels == j].sum() for j in range(inst.k)]) for b in inst.bounds]
-    return _plan_key(inst, sums, totals)
+    return plan_key(inst, sums, totals)
 
 
-def _moves(iters: int, limit_s: float) -> int:
+def capped_moves(iters: int, limit_s: float) -> int:
     """Return ``iters`` annealing moves, capped at :data:`MOVES_PER_LIMIT_SECOND` x ``limit_s``."""
     if not math.isfinite(limit_s):
         return iters
     return max(min(iters, int(MOVES_PER_LIMIT_SECOND * limit_s)), 1_000)
 
 
-def _incumbent(
-    inst: _Instance,
+def find_incumbent(
+    inst: Instance,
     *,
     seed: int,
     restarts: int,
@@ -262,10 +262,10 @@ def _incumbent(
     )
     if first is None:
         return None
-    labels = _anneal(
+    labels = anneal(
         inst,
         first[0],
-        iters=_moves(iters, limit_s),
+        iters=capped_moves(iters, limit_s),
         deadline=deadline,
         clock=clock,
         seed=seed,
@@ -273,15 +273,15 @@ def _incumbent(
     )
     if math.isfinite(limit_s):
         steps = recom_steps(limit_s, inst.n, inst.k, RECOM_SHARE)
-        labels = _recombine(
+        labels = recombine(
             inst, labels, steps=steps, seed=seed, deadline=deadline, clock=clock, stops=stops
         )
         # single-unit moves again from the recombined plan (half the moves, kept only
         # if better): the two kinds of move reach different plans
-        again = _anneal(
+        again = anneal(
             inst,
             labels,
-            iters=_moves(iters, limit_s) // 2,
+            iters=capped_moves(iters, limit_s) // 2,
             deadline=deadline,
             clock=clock,
             seed=seed + 1,
@@ -291,13 +291,13 @@ def _incumbent(
             labels = again
         # and recombination straight from the grown plan, then annealing: it reaches
         # other plans (100-unit map, k = 8: 2.4 % against 3.3 % the other way)
-        other = _recombine(
+        other = recombine(
             inst, first[0], steps=steps, seed=seed + 2, deadline=deadline, clock=clock, stops=stops
         )
-        other_annealed = _anneal(
+        other_annealed = anneal(
             inst,
             other,
-            iters=_moves(iters, limit_s) // 2,
+            iters=capped_moves(iters, limit_s) // 2,
             deadline=deadline,
             clock=clock,
             seed=seed + 3,
@@ -306,9 +306,9 @@ def _incumbent(
         for cand in (other, other_annealed):
             if _plan_key_of(inst, cand) < _plan_key_of(inst, labels):
                 labels = cand
-    if _violation(inst, labels) > 0:
+    if rule_violation(inst, labels) > 0:
         return None
-    return labels, _zvalue(inst, labels)
+    return labels, zvalue(inst, labels)
 
 
 #: A boundary move priced: the two rows after it, their bound totals, the change of
@@ -318,9 +318,9 @@ _Priced = tuple[list[float], list[float], list[float], list[float], float, float
 
 @dataclass
 class _AnnealState:
-    """The annealing's plan and the totals it keeps per locality (see :func:`_anneal`)."""
+    """The annealing's plan and the totals it keeps per locality (see :func:`anneal`)."""
 
-    inst: _Instance
+    inst: Instance
     lab: list[int]
     pinned: list[bool]
     norm: list[list[float]]
@@ -338,7 +338,7 @@ class _AnnealState:
     cut: float = 0.0
 
     @classmethod
-    def start(cls, inst: _Instance, labels: np.ndarray, compact_cap: float | None) -> _AnnealState:
+    def start(cls, inst: Instance, labels: np.ndarray, compact_cap: float | None) -> _AnnealState:
         """Return the state of plan ``labels``."""
         n, k, m = inst.n, inst.k, len(inst.measures)
         lab = [int(v) for v in labels]
@@ -385,7 +385,7 @@ class _AnnealState:
             score=_scorer(w, sums, esum, extra, compact_cap),
         )
         state.costs = [state.row_cost(sums[j], esum[j]) for j in range(k)]
-        state.cut = _cut(inst, np.asarray(lab))
+        state.cut = cut_length(inst, np.asarray(lab))
         return state
 
     def price(self, u: int, a: int, b: int) -> _Priced:
@@ -468,8 +468,8 @@ def _scorer(
     return score
 
 
-def _anneal(
-    inst: _Instance,
+def anneal(
+    inst: Instance,
     labels: np.ndarray,
     *,
     iters: int,
@@ -546,7 +546,7 @@ def _anneal_moves(
         delta = move[7]
         if delta > 0 and rng.random() >= math.exp(-delta / temp):
             continue
-        if not _connected_without(inst, members[a], u):
+        if not connected_without(inst, members[a], u):
             continue
         st.apply(u, a, b, move)
         sc = st.score(st.cut)
@@ -558,8 +558,8 @@ def _anneal_moves(
     return best_lab
 
 
-def _polish(
-    inst: _Instance,
+def polish(
+    inst: Instance,
     labels: np.ndarray,
     *,
     seed: int,
@@ -569,18 +569,18 @@ def _polish(
     limit_s: float = math.inf,
 ) -> np.ndarray:
     """Re-heat and anneal the plan :data:`_POLISH_ROUNDS` times (fixed moves each)."""
-    best, best_z = labels, _zvalue(inst, labels)
+    best, best_z = labels, zvalue(inst, labels)
     for r in range(_POLISH_ROUNDS):
-        got = _anneal(
+        got = anneal(
             inst,
             best,
-            iters=_moves(_balance_moves(inst.n), limit_s),
+            iters=capped_moves(balance_moves(inst.n), limit_s),
             seed=seed + r,
             deadline=deadline,
             clock=clock,
             stops=stops,
         )
-        z = _zvalue(inst, got)
-        if z < best_z - 1e-12 and _violation(inst, got) <= _violation(inst, best):
+        z = zvalue(inst, got)
+        if z < best_z - 1e-12 and rule_violation(inst, got) <= rule_violation(inst, best):
             best, best_z = got, z
     return best

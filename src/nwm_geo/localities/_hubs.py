@@ -32,10 +32,10 @@ from nwm_geo._checks import checks_crs
 from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError, SolverError
 from nwm_geo._solver import SolveStatus, solve
 from nwm_geo.localities._budget import SolveBudget
-from nwm_geo.localities._enumerate import _enumerate_sets
-from nwm_geo.localities._instance import _bits, _Instance, _labels_from_masks, _prepare
+from nwm_geo.localities._enumerate import all_sets_in_band
+from nwm_geo.localities._instance import Instance, bits_of, labels_from_masks, prepare_instance
 from nwm_geo.localities._partition import partition
-from nwm_geo.localities._plan import LocalityPlan, Proof, _make_plan
+from nwm_geo.localities._plan import LocalityPlan, Proof, make_plan
 from nwm_geo.localities._rules import PartitionRules
 
 __all__ = ["HubFrontier", "HubPlan", "HubRules", "hub_frontier", "partition_with_hubs"]
@@ -155,7 +155,7 @@ def _incidence(n: int, masks: Sequence[int]) -> np.ndarray:
     """Boolean (sets × units) matrix of unit bitmasks."""
     out = np.zeros((len(masks), n), dtype=bool)
     for r, mask in enumerate(masks):
-        out[r, _bits(mask)] = True
+        out[r, bits_of(mask)] = True
     return out
 
 
@@ -210,7 +210,7 @@ class HubPlan:
 
 
 def _model(
-    inst: _Instance, sets: list[tuple[int, float]], values: np.ndarray, *, stage: int, floor: float
+    inst: Instance, sets: list[tuple[int, float]], values: np.ndarray, *, stage: int, floor: float
 ) -> tuple[pulp.LpProblem, dict[int, pulp.LpVariable]]:
     """Stage 1: maximise residents within reach; stage 2: keep them, minimise deviation."""
     order = sorted(range(len(sets)), key=lambda s: sets[s][0])
@@ -227,7 +227,7 @@ def _model(
         prob += pulp.lpSum(float(values[s]) * x[s] for s in order) >= floor
     cover: list[list[int]] = [[] for _ in range(inst.n)]
     for s in order:
-        for i in _bits(sets[s][0]):
+        for i in bits_of(sets[s][0]):
             cover[i].append(s)
     for i in range(inst.n):
         if not cover[i]:
@@ -326,12 +326,12 @@ def partition_with_hubs(
         raise NwmGeoError("hub plans balance the localities: give objective='balance'")
     if not (math.isfinite(max_deviation) and max_deviation >= 0):
         raise NwmGeoError(f"max_deviation must be a fraction >= 0, got {max_deviation!r}")
-    inst = _prepare(wards, k=k, rules=rules, adjacency=None)
+    inst = prepare_instance(wards, k=k, rules=rules, adjacency=None)
     if set(inst.codes) != set(hubs.covered.index):
         raise NwmGeoError("the hub table's units (HubRules.covered index) are not the wards'")
     hub_rows = hubs.covered.reindex(inst.codes)
     hubs = replace(hubs, covered=hub_rows, population=hubs.population.reindex(inst.codes))
-    sets = _enumerate_sets(inst, max_deviation, max_sets=max_sets, verbose=verbose)
+    sets = all_sets_in_band(inst, max_deviation, max_sets=max_sets, verbose=verbose)
     if sets is None:
         raise NwmGeoError(
             f"more than {max_sets:,} connected sets fit a {max_deviation:.1%} cap; "
@@ -367,10 +367,10 @@ def partition_with_hubs(
         if res2.has_solution:
             chosen = [s for s, var in x2.items() if (var.varValue or 0.0) > 0.5]
             tiebreak = res2.proven_optimal
-    labels = _labels_from_masks(inst.n, [sets[s][0] for s in chosen])
+    labels = labels_from_masks(inst.n, [sets[s][0] for s in chosen])
     status, bound, gap = _status_text(res1, found)
     dev = max(sets[s][1] for s in chosen)
-    base = _make_plan(
+    base = make_plan(
         wards, inst, labels, proof=Proof(True, dev, dev, tiebreak), method="", timer=timer
     )
     method = (
@@ -384,14 +384,14 @@ def partition_with_hubs(
     )
     rows = []
     for s in chosen:
-        first = _bits(sets[s][0])[0]
+        first = bits_of(sets[s][0])[0]
         cand = hubs.candidates[int(best[s])]
         rows.append(
             {
                 "locality": plan.assignment.iloc[first],
                 "hub": cand,
                 "hub_unit": hubs.unit_of[cand],
-                "residents": float(hubs.population.iloc[_bits(sets[s][0])].sum()),
+                "residents": float(hubs.population.iloc[bits_of(sets[s][0])].sum()),
                 "residents_within": float(values[s]),
             }
         )

@@ -21,28 +21,28 @@ from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError
 from nwm_geo._solver import Deadline
 from nwm_geo.localities._bisect import bisect_band
 from nwm_geo.localities._budget import SolveBudget
-from nwm_geo.localities._compact import _compact
+from nwm_geo.localities._compact import minimise_cut
 from nwm_geo.localities._enumerate import (
     enumerate_connected_sets,
     max_sets_for_memory,
     node_budget,
 )
-from nwm_geo.localities._flow import _solve_flow
-from nwm_geo.localities._heuristic import _balance_moves, _incumbent, _polish
+from nwm_geo.localities._flow import solve_flow
+from nwm_geo.localities._heuristic import balance_moves, find_incumbent, polish
 from nwm_geo.localities._instance import (
-    _EPS,
+    EPS,
     Clock,
+    Instance,
     SearchLimits,
-    _Instance,
-    _labels_from_masks,
-    _labels_from_plan,
-    _prepare,
-    _zvalue,
+    labels_from_masks,
+    labels_from_plan,
+    prepare_instance,
     ward_adjacency,
+    zvalue,
 )
-from nwm_geo.localities._plan import LocalityPlan, Proof, _make_plan
+from nwm_geo.localities._plan import LocalityPlan, Proof, make_plan
 from nwm_geo.localities._rules import PartitionRules
-from nwm_geo.localities._setpart import _masks_of, _Search, _set_search, _SetModel
+from nwm_geo.localities._setpart import BandSearch, SetModel, masks_of, set_search
 
 __all__ = ["SETS_MAX_UNITS", "Method", "partition"]
 
@@ -114,7 +114,7 @@ class SolveRun:
     """
 
     wards: gpd.GeoDataFrame
-    inst: _Instance
+    inst: Instance
     req: SolveRequest
     timer: Deadline
     max_sets: int
@@ -183,9 +183,9 @@ class SolveRun:
             memory_limit_mb=self.memory_limit_mb,
         )
 
-    def search(self, start: np.ndarray | None, *, max_nodes: int) -> _Search:
-        """Find an incumbent and enumerate its band (see :func:`_set_search`)."""
-        return _set_search(
+    def search(self, start: np.ndarray | None, *, max_nodes: int) -> BandSearch:
+        """Find an incumbent and enumerate its band (see :func:`set_search`)."""
+        return set_search(
             self.inst, self.limits(), max_sets=self.capped_sets, max_nodes=max_nodes, start=start
         )
 
@@ -194,8 +194,8 @@ def prepare_run(
     wards: gpd.GeoDataFrame, req: SolveRequest, timer: Deadline, *, max_sets: int, whole: bool
 ) -> tuple[SolveRun, np.ndarray | None]:
     """Return the run for ``req`` (instance, rules checked) and the start plan's labels."""
-    inst = _prepare(wards, k=req.k, rules=req.rules, adjacency=req.adjacency)
-    start = None if req.start is None else _labels_from_plan(inst, req.start)
+    inst = prepare_instance(wards, k=req.k, rules=req.rules, adjacency=req.adjacency)
+    start = None if req.start is None else labels_from_plan(inst, req.start)
     run = SolveRun(
         wards=wards,
         inst=inst,
@@ -344,11 +344,11 @@ def solve_partition(wards: gpd.GeoDataFrame, req: SolveRequest) -> LocalityPlan:
     return _partition_flow(run, incumbent=search.incumbent, source=source)
 
 
-def _retry_smaller_band(run: SolveRun, search: _Search, *, max_nodes: int) -> _Search:
+def _retry_smaller_band(run: SolveRun, search: BandSearch, *, max_nodes: int) -> BandSearch:
     """Anneal the incumbent further (re-heated rounds of fixed moves), enumerate again."""
     inst = run.inst
     assert search.incumbent is not None
-    labels = _polish(
+    labels = polish(
         inst,
         search.incumbent[0],
         seed=run.seed,
@@ -357,7 +357,7 @@ def _retry_smaller_band(run: SolveRun, search: _Search, *, max_nodes: int) -> _S
         stops=run.stops,
         limit_s=run.limit_s,
     )
-    zval = _zvalue(inst, labels)
+    zval = zvalue(inst, labels)
     if zval >= search.incumbent[1] - 1e-12:
         return search
     upper = zval * (1 + 1e-9) + 1e-12
@@ -371,13 +371,13 @@ def _retry_smaller_band(run: SolveRun, search: _Search, *, max_nodes: int) -> _S
         verbose=run.verbose,
     )
     model = (
-        _SetModel(inst, found.sets, memory_limit_mb=run.memory_limit_mb) if found.complete else None
+        SetModel(inst, found.sets, memory_limit_mb=run.memory_limit_mb) if found.complete else None
     )
     how = f"heuristic incumbent {zval:.4%} (after more annealing)"
-    return _Search((labels, zval), how, model, found)
+    return BandSearch((labels, zval), how, model, found)
 
 
-def _partition_sets(run: SolveRun, search: _Search) -> LocalityPlan:
+def _partition_sets(run: SolveRun, search: BandSearch) -> LocalityPlan:
     """Bisect on the band, then (if unproven and small enough) the set-partitioning MIP.
 
     Never worse than the incumbent; the bound is the best of the bisection's, the
@@ -407,7 +407,7 @@ def _partition_sets(run: SolveRun, search: _Search) -> LocalityPlan:
         )
     small = len(model.sets) <= SETS_MIP_MAX_COLUMNS
     if not proven and (small or inc is None):
-        start = _masks_of(labels, inst.k) if labels is not None else None
+        start = masks_of(labels, inst.k) if labels is not None else None
         res1, chosen1 = model.solve(
             stage=1,
             zcap=None,
@@ -419,8 +419,8 @@ def _partition_sets(run: SolveRun, search: _Search) -> LocalityPlan:
         if res1.state == "infeasible" and labels is None:
             raise InfeasiblePartitionError(inst.infeasible_reason())
         if res1.state in ("optimal", "feasible") and len(chosen1) == inst.k:
-            mip_labels = _labels_from_masks(inst.n, chosen1)
-            if labels is None or _zvalue(inst, mip_labels) <= _zvalue(inst, labels) + 1e-12:
+            mip_labels = labels_from_masks(inst.n, chosen1)
+            if labels is None or zvalue(inst, mip_labels) <= zvalue(inst, labels) + 1e-12:
                 labels = mip_labels
             proven = res1.state == "optimal"
             if math.isfinite(res1.bound):
@@ -430,13 +430,13 @@ def _partition_sets(run: SolveRun, search: _Search) -> LocalityPlan:
         if labels is None:
             return _partition_flow(run, incumbent=None, source=search.how)
     assert labels is not None
-    zval = _zvalue(inst, labels)
+    zval = zvalue(inst, labels)
     if zval <= inst.lower_bound + 1e-12 or bound >= zval - 1e-12:
         proven = True
     # the tie-break: no start, so its answer among equal cuts does not depend on the
     # incumbent (it is the same model whatever band was enumerated)
     res2, skipped = None, ""
-    if sum(1 for _, d in model.sets if d <= zval + _EPS) <= TIEBREAK_MAX_COLUMNS:
+    if sum(1 for _, d in model.sets if d <= zval + EPS) <= TIEBREAK_MAX_COLUMNS:
         res2, chosen2 = model.solve(
             stage=2,
             zcap=zval,
@@ -445,7 +445,7 @@ def _partition_sets(run: SolveRun, search: _Search) -> LocalityPlan:
             verbose=run.verbose,
         )
         if res2.state in ("optimal", "feasible") and len(chosen2) == inst.k:
-            labels = _labels_from_masks(inst.n, chosen2)
+            labels = labels_from_masks(inst.n, chosen2)
     else:
         skipped = "; tie-break skipped (too many sets)"
     note = "; time limit cut short: " + ", ".join(dict.fromkeys(run.stops)) if run.stops else ""
@@ -455,11 +455,11 @@ def _partition_sets(run: SolveRun, search: _Search) -> LocalityPlan:
         f"if unproven, then lexicographic cut minimisation{skipped}{note}"
     )
     tiebreak = res2 is not None and res2.state == "optimal"
-    return _make_plan(
+    return make_plan(
         run.wards,
         inst,
         labels,
-        proof=Proof(proven, _zvalue(inst, labels), bound, tiebreak),
+        proof=Proof(proven, zvalue(inst, labels), bound, tiebreak),
         method=desc,
         timer=run.timer,
     )
@@ -468,12 +468,12 @@ def _partition_sets(run: SolveRun, search: _Search) -> LocalityPlan:
 def _flow_incumbent(run: SolveRun, start: np.ndarray | None) -> tuple[np.ndarray, float] | None:
     """Return the start plan, or the heuristic's (a fixed number of moves)."""
     if start is not None:
-        return start, _zvalue(run.inst, start)
-    return _incumbent(
+        return start, zvalue(run.inst, start)
+    return find_incumbent(
         run.inst,
         seed=run.seed,
         restarts=10,
-        iters=_balance_moves(run.inst.n),
+        iters=balance_moves(run.inst.n),
         deadline=run.deadline - run.margin,
         clock=run.clock,
         stops=run.stops,
@@ -490,7 +490,7 @@ def _partition_flow(
         source = "a region-growing/local-search plan" if incumbent is not None else "no start"
         if run.from_start:
             source = "the start plan"
-    labels, res, tiebreak, note = _solve_flow(
+    labels, res, tiebreak, note = solve_flow(
         inst,
         start_labels=incumbent[0] if incumbent is not None else None,
         solver=run.solver,
@@ -509,11 +509,11 @@ def _partition_flow(
         f"from {source} ({found}); integrality lower bound "
         f"{inst.lower_bound:.4%}; {note}"
     )
-    return _make_plan(
+    return make_plan(
         run.wards,
         inst,
         labels,
-        proof=Proof(res.state == "optimal", _zvalue(inst, labels), res.bound, tiebreak),
+        proof=Proof(res.state == "optimal", zvalue(inst, labels), res.bound, tiebreak),
         method=desc,
         timer=run.timer,
     )
@@ -537,8 +537,8 @@ def _partition_compact(wards: gpd.GeoDataFrame, req: SolveRequest, timer: Deadli
             adjacency=adjacency,
         ),
     )
-    inst = _prepare(wards, k=req.k, rules=req.rules, adjacency=adjacency)
-    labels = _labels_from_plan(inst, balanced.assignment)
+    inst = prepare_instance(wards, k=req.k, rules=req.rules, adjacency=adjacency)
+    labels = labels_from_plan(inst, balanced.assignment)
     if balanced.objective > tolerance + 1e-12:
         if balanced.proven_optimal:
             raise InfeasiblePartitionError(
@@ -551,7 +551,7 @@ def _partition_compact(wards: gpd.GeoDataFrame, req: SolveRequest, timer: Deadli
         )
         return balanced
     stops = timer.stops
-    found = _compact(
+    found = minimise_cut(
         inst,
         labels,
         SearchLimits(
@@ -568,11 +568,11 @@ def _partition_compact(wards: gpd.GeoDataFrame, req: SolveRequest, timer: Deadli
         max_nodes=req.budget.max_nodes or node_budget(limit, len(wards), ENUMERATION_SHARE),
     )
     note = "; time limit cut short: " + ", ".join(dict.fromkeys(stops)) if stops else ""
-    return _make_plan(
+    return make_plan(
         wards,
         inst,
         found.labels,
-        proof=Proof(False, _zvalue(inst, found.labels), balanced.bound, False),
+        proof=Proof(False, zvalue(inst, found.labels), balanced.bound, False),
         method=(
             f"compact: balanced start ({balanced.method}); annealed for a shorter boundary "
             f"within ±{tolerance:.1%}; {found.note}{note}"

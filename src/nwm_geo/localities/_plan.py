@@ -20,7 +20,7 @@ from nwm_geo._checks import checks_crs
 from nwm_geo._display import Display
 from nwm_geo._errors import SolverError
 from nwm_geo._solver import Deadline
-from nwm_geo.localities._instance import _cut, _Instance, polsby_popper
+from nwm_geo.localities._instance import Instance, cut_length, polsby_popper
 
 __all__ = ["Alternatives", "LocalityPlan", "dissolve", "plan_summary"]
 
@@ -266,7 +266,7 @@ def plan_summary(
 
 
 class Proof(NamedTuple):
-    """What a method proved about a plan, for :func:`_make_plan`.
+    """What a method proved about a plan, for :func:`make_plan`.
 
     ``proven``: the objective is optimal; ``objective``: the plan's worst deviation;
     ``bound``: a proven lower bound on it (NaN: none); ``tiebreak``: the boundary cut
@@ -279,9 +279,9 @@ class Proof(NamedTuple):
     tiebreak: bool
 
 
-def _make_plan(
+def make_plan(
     wards: gpd.GeoDataFrame,
-    inst: _Instance,
+    inst: Instance,
     labels: np.ndarray,
     *,
     proof: Proof,
@@ -321,7 +321,7 @@ def _make_plan(
             f"best found within time limit (gap {gap:.1%} relative; worst deviation "
             f"{objective:.2%} vs proven lower bound {bound:.2%})"
         )
-    cut = _cut(inst, labels)
+    cut = cut_length(inst, labels)
     kind, cut_bound, cut_proven = "balance", math.nan, False
     if compact is not None:
         tolerance, cut_bound, cut_proven = compact

@@ -1,9 +1,9 @@
 """The locality rules: what to balance, hard bands and floors, pins and the range of k.
 
 This is the one place that knows the rules. :class:`PartitionRules` is what callers
-pass; :func:`_compile` checks it against the units and turns it into solver-neutral
+pass; :func:`compile_rules` checks it against the units and turns it into solver-neutral
 pieces: the balanced measures (normalised so each locality's target is its weight), a
-list of :class:`_Bound` (an additive quantity per locality that must stay within
+list of :class:`RuleBound` (an additive quantity per locality that must stay within
 ``[low, high]``: the population band and the category floors are both bounds), and the
 pin groups. The heuristic, the enumeration and both MIPs only see those pieces, so a
 new additive rule is added here and nowhere else.
@@ -97,7 +97,7 @@ class PartitionRules:
 
 
 @dataclass(frozen=True)
-class _Bound:
+class RuleBound:
     """An additive quantity whose total per locality must stay within [low, high]."""
 
     values: np.ndarray  # (n,) non-negative
@@ -119,13 +119,13 @@ class _Compiled:
     values: np.ndarray  # (n, m) raw measure values
     means: np.ndarray  # (m,)
     norm: np.ndarray  # (n, m) values * w / mean ; target per locality is w
-    bounds: list[_Bound]
+    bounds: list[RuleBound]
     pin_label: list[int]  # -1 = not pinned; else group id
     pin_groups: list[str | int]
     lower_bound: float  # integrality lower bound on the objective
 
 
-def _compile(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int) -> _Compiled:
+def compile_rules(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int) -> _Compiled:
     """Check the rules against the units and build the solver-neutral pieces."""
     n = len(wards)
     lo, hi = rules.k_range
@@ -173,7 +173,9 @@ def _compile(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int) -> _Compile
     )
 
 
-def _band(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int, codes: list[Any]) -> list[_Bound]:
+def _band(
+    rules: PartitionRules, wards: gpd.GeoDataFrame, k: int, codes: list[Any]
+) -> list[RuleBound]:
     band = rules.population_band
     if band is None:
         return []
@@ -192,10 +194,10 @@ def _band(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int, codes: list[An
             f"exceed the band's upper limit of {mean * (1 + band):,.0f}"
         )
     text = f"the population band ±{band:.1%}"
-    return [_Bound(pop, mean * (1 - band), mean * (1 + band), mean, "band", text)]
+    return [RuleBound(pop, mean * (1 - band), mean * (1 + band), mean, "band", text)]
 
 
-def _floors(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int) -> list[_Bound]:
+def _floors(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int) -> list[RuleBound]:
     out = []
     for cat, floor in rules.category_floors.items():
         if cat not in wards.columns:
@@ -210,7 +212,7 @@ def _floors(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int) -> list[_Bou
             )
         if floor > 0:
             text = f"{cat} >= {int(floor)}"
-            out.append(_Bound(counts, float(int(floor)), math.inf, 1.0, "floor", text))
+            out.append(RuleBound(counts, float(int(floor)), math.inf, 1.0, "floor", text))
     return out
 
 
@@ -251,7 +253,7 @@ def _integrality_bound(values: np.ndarray, w: np.ndarray, k: int) -> float:
     return lb
 
 
-def _infeasible_reason(bounds: list[_Bound], pinned: bool, k: int) -> str:
+def describe_infeasible(bounds: list[RuleBound], pinned: bool, k: int) -> str:
     """Which rules together leave no contiguous partition, in words."""
     parts = [b.text for b in bounds if b.rule == "band"]
     floors = [b.text for b in bounds if b.rule == "floor"]
