@@ -473,19 +473,37 @@ def _solve_isolated(
     integral_objective: bool,
 ) -> SolveStatus:
     """Solve in a forked child killed after ``seconds``; copy the values back."""
+    child = (_child_solve, (prob, slv), (memory_limit_mb, integral_objective))
+    kind, status, values = _in_child(*child, seconds=seconds)
+    if kind == "killed":
+        return _no_solution("none", "no solution (killed at the deadline)", "killed", "HiGHS")
+    if kind == "memory":
+        return _no_solution("none", "no solution (out of memory)", "memory limit", "HiGHS")
+    if kind == "error":
+        raise SolverError(f"the MIP solver failed on {prob.name}: {status}")
+    for var in prob.variables():
+        var.varValue = values.get(var.name)
+    assert isinstance(status, SolveStatus)
+    return status
+
+
+def _in_child(
+    target: Callable[..., None], head: tuple[Any, ...], tail: tuple[Any, ...], *, seconds: float
+) -> tuple[str, Any, Any]:
+    """Run ``target(*head, conn, *tail)`` in a forked child killed after ``seconds``.
+
+    Returns the child's message (``("ok", status, values)``, ``("memory", ...)`` or
+    ``("error", text, None)``), or ``("killed", None, None)`` when it sent none in time.
+    """
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
     sys.stdout.flush()
     sys.stderr.flush()
-    child = ctx.Process(
-        target=_child_solve,
-        args=(prob, slv, send, memory_limit_mb, integral_objective),
-        daemon=True,
-    )
+    child = ctx.Process(target=target, args=(*head, send, *tail), daemon=True)
     end = time.monotonic() + seconds
     child.start()
     send.close()
-    msg: tuple[str, Any, Any] | None = None
+    msg: tuple[str, Any, Any] = ("killed", None, None)
     try:
         if recv.poll(max(end - time.monotonic(), 0.0)):
             msg = recv.recv()
@@ -496,17 +514,7 @@ def _solve_isolated(
             child.kill()
         child.join()
         recv.close()
-    if msg is None:
-        return _no_solution("none", "no solution (killed at the deadline)", "killed", "HiGHS")
-    kind, status, values = msg
-    if kind == "memory":
-        return _no_solution("none", "no solution (out of memory)", "memory limit", "HiGHS")
-    if kind == "error":
-        raise SolverError(f"the MIP solver failed on {prob.name}: {status}")
-    for var in prob.variables():
-        var.varValue = values.get(var.name)
-    assert isinstance(status, SolveStatus)
-    return status
+    return msg
 
 
 def read_status(
@@ -757,28 +765,11 @@ def solve_arrays(
         status = _highs_model_status(h, maximise=False, integral_objective=integral_objective)
         vals = h.getSolution().col_value if status.has_solution else []
         return status, dict(zip(model.names, map(float, vals), strict=False))
-    ctx = multiprocessing.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    child = ctx.Process(target=_arrays_child, args=(model, start, send, options), daemon=True)
-    end = time.monotonic() + time_limit_s
-    child.start()
-    send.close()
-    msg: tuple[str, Any, Any] | None = None
-    try:
-        if recv.poll(max(end - time.monotonic(), 0.0)):
-            msg = recv.recv()
-    except EOFError:
-        msg = ("memory", None, None)
-    finally:
-        if child.is_alive():
-            child.kill()
-        child.join()
-        recv.close()
-    if msg is None:
+    kind, status, values = _in_child(
+        _arrays_child, (model, start), (options,), seconds=time_limit_s
+    )
+    if kind == "killed":
         return _no_solution("none", "no solution (killed at the deadline)", "killed", "HiGHS"), {}
-    kind, status, values = msg
     if kind == "memory":
         return _no_solution("none", "no solution (out of memory)", "memory limit", "HiGHS"), {}
     if kind == "error":
