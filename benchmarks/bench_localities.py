@@ -226,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
 
     lsoa_limit = 20.0 if args.quick else 60.0
     t0 = time.perf_counter()
-    lplan = loc.partition(lsoas, k=K, time_limit_s=lsoa_limit)
+    lplan = loc.partition(lsoas, k=K, budget=loc.SolveBudget(time_limit_s=lsoa_limit))
     lsoa_rt = time.perf_counter() - t0
 
     result = {

@@ -179,7 +179,12 @@ def score(units: gpd.GeoDataFrame, labels: pd.Series, adj: pd.DataFrame) -> dict
 def _ours_child(units: gpd.GeoDataFrame, k: int, limit: float, conn: Any) -> None:
     try:
         t0 = time.perf_counter()
-        plan = loc.partition(units, k=k, time_limit_s=limit, k_range=(2, 12))
+        plan = loc.partition(
+            units,
+            k=k,
+            rules=loc.PartitionRules(k_range=(2, 12)),
+            budget=loc.SolveBudget(time_limit_s=limit),
+        )
         wall = time.perf_counter() - t0
         peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
         peak_kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024

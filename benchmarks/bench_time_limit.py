@@ -43,40 +43,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-from shapely.geometry import box
-
 from nwm_geo._io import atomic_path
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+from _synthetic import synthetic_grid  # the tests' synthetic grid: one implementation
 from bench_localities_scale import synthetic_voronoi
 
 __all__ = ["main"]
 
 RESULTS = Path(__file__).parent / "results" / "time_limit.json"
 TOLERANCE = 0.10
-
-
-def synthetic_grid(rows: int, cols: int, seed: int) -> gpd.GeoDataFrame:
-    """SYNTHETIC: rows x cols squares of 500 m, heavy-tailed populations, Poisson assets."""
-    rng = np.random.default_rng(seed)
-    n = rows * cols
-    geoms = [
-        box(c * 500.0, r * 500.0, (c + 1) * 500.0, (r + 1) * 500.0)
-        for r in range(rows)
-        for c in range(cols)
-    ]
-    return gpd.GeoDataFrame(
-        {
-            "population": np.round(rng.lognormal(7.5, 1.2, n)).astype(int) + 50,
-            "assets": rng.poisson(0.3, n),
-        },
-        geometry=geoms,
-        index=pd.Index([f"G{i:05d}" for i in range(n)], name="ward_code"),
-        crs="EPSG:27700",
-    )
 
 
 def _busy(stop_at: float) -> None:

@@ -60,13 +60,19 @@ alts.swing.sort_values("swing_share", ascending=False).head(10)
 
 # %%
 banded = localities.partition(
-    wards, k=5, population_band=0.10, category_floors={"Library": 1, "GP / Medical Centre": 1}
+    wards,
+    k=5,
+    rules=localities.PartitionRules(
+        population_band=0.10, category_floors={"Library": 1, "GP / Medical Centre": 1}
+    ),
 )
 print(banded.status, f"{banded.objective:.2%}")
 banded.summary[["population", "assets", "Library", "GP / Medical Centre", "wards"]]
 
 # %%
 try:
-    localities.partition(wards, k=5, category_floors={"LBC Community Centre": 1})
+    localities.partition(
+        wards, k=5, rules=localities.PartitionRules(category_floors={"LBC Community Centre": 1})
+    )
 except nwm_geo.InfeasiblePartitionError as exc:
     print(f"InfeasiblePartitionError: {exc}")

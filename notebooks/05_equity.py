@@ -92,7 +92,9 @@ equity.group_split(demand.assign(loses_access=alone), weight="loses_access").rou
 # %%
 wards = study.wards.join(equity.need_by_area(demand))
 need = localities.partition(
-    wards, k=study.n_localities, measures=("population", "assets", "residents_imd_1_2")
+    wards,
+    k=study.n_localities,
+    rules=localities.PartitionRules(measures=("population", "assets", "residents_imd_1_2")),
 )
 print(f"today: worst deviation {study.plan.objective:.1%} ({study.plan.status})")
 print(f"with need: worst deviation {need.objective:.1%} ({need.status})")

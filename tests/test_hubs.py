@@ -548,8 +548,7 @@ def test_no_time_left_is_an_error_not_a_plan(area: dict) -> None:
             hubs=area["rules"],
             max_deviation=0.6,
             rules=POP_ONLY,
-            time_limit_s=10,
-            clock=_JumpingClock(100.0),
+            budget=loc.SolveBudget(time_limit_s=10, clock=_JumpingClock(100.0)),
         )
 
 

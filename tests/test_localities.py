@@ -8,6 +8,7 @@ the solver's answer. All data below is synthetic.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import itertools
 import math
 import re
@@ -187,7 +188,7 @@ def test_optimum_matches_brute_force(
 ) -> None:
     wards = grid(rows, cols, pop, assets)
     measures = {"population": pop} if assets is None else {"population": pop, "assets": assets}
-    plan = loc.partition(wards, k=k, measures=tuple(measures))
+    plan = loc.partition(wards, k=k, rules=loc.PartitionRules(measures=tuple(measures)))
     brute = brute_force(rows, cols, k, measures)
     assert plan.proven_optimal and plan.status == "proven optimal" and plan.gap == 0.0
     assert plan.objective == pytest.approx(brute[0][0], abs=1e-9)
@@ -199,7 +200,13 @@ def test_optimum_matches_brute_force(
 
 def test_flow_method_matches_brute_force() -> None:
     wards = grid(2, 4, POP_2x4)
-    plan = loc.partition(wards, k=3, measures=("population",), method="flow", time_limit_s=30)
+    plan = loc.partition(
+        wards,
+        k=3,
+        method="flow",
+        rules=loc.PartitionRules(measures=("population",)),
+        budget=loc.SolveBudget(time_limit_s=30),
+    )
     brute = brute_force(2, 4, 3, {"population": POP_2x4})
     assert plan.proven_optimal
     assert plan.objective == pytest.approx(brute[0][0], abs=1e-9)
@@ -232,7 +239,11 @@ def test_summary_columns_and_totals() -> None:
 
 def test_weights_and_single_measure() -> None:
     wards = grid(3, 3, POP_3x3, ASSETS_3x3)
-    plan = loc.partition(wards, k=3, measures=("population", "assets"), weights={"assets": 0.5})
+    plan = loc.partition(
+        wards,
+        k=3,
+        rules=loc.PartitionRules(measures=("population", "assets"), weights={"assets": 0.5}),
+    )
     means = {"population": sum(POP_3x3) / 3, "assets": sum(ASSETS_3x3) / 3}
     best = math.inf
     for _, _, part in brute_force(3, 3, 3, {"population": POP_3x3}):
@@ -253,7 +264,7 @@ def test_weights_and_single_measure() -> None:
 def test_population_band_respected() -> None:
     wards = grid(3, 3, POP_3x3, ASSETS_3x3)
     band = 0.10
-    plan = loc.partition(wards, k=3, population_band=band)
+    plan = loc.partition(wards, k=3, rules=loc.PartitionRules(population_band=band))
     assert (plan.summary["population_dev_pct"].abs() <= band * 100 + 1e-9).all()
     brute = brute_force(
         3, 3, 3, {"population": POP_3x3, "assets": ASSETS_3x3}, band=(POP_3x3, band)
@@ -264,16 +275,18 @@ def test_population_band_respected() -> None:
 def test_impossible_band_raises() -> None:
     wards = grid(3, 3, POP_3x3)
     with pytest.raises(InfeasiblePartitionError, match="band"):
-        loc.partition(wards, k=3, population_band=0.001)
+        loc.partition(wards, k=3, rules=loc.PartitionRules(population_band=0.001))
     # no single ward breaks the band, but no contiguous plan fits it either
     with pytest.raises(InfeasiblePartitionError, match="band"):
-        loc.partition(wards, k=2, measures=("population",), population_band=0.0001)
+        loc.partition(
+            wards, k=2, rules=loc.PartitionRules(measures=("population",), population_band=0.0001)
+        )
 
 
 def test_category_floors_respected() -> None:
     lib = [1, 0, 0, 0, 0, 0, 0, 1, 1]
     wards = grid(3, 3, POP_3x3, ASSETS_3x3, Library=lib)
-    plan = loc.partition(wards, k=3, category_floors={"Library": 1})
+    plan = loc.partition(wards, k=3, rules=loc.PartitionRules(category_floors={"Library": 1}))
     assert (plan.summary["Library"] >= 1).all()
     brute = brute_force(3, 3, 3, {"population": POP_3x3, "assets": ASSETS_3x3}, floors=[(lib, 1)])
     assert plan.objective == pytest.approx(brute[0][0], abs=1e-9)
@@ -284,13 +297,13 @@ def test_category_floors_respected() -> None:
 def test_floors_impossible_raises() -> None:
     wards = grid(3, 3, POP_3x3, ASSETS_3x3, Library=[1, 0, 0, 0, 0, 0, 0, 0, 1])
     with pytest.raises(InfeasiblePartitionError, match="floors"):
-        loc.partition(wards, k=3, category_floors={"Library": 1})
+        loc.partition(wards, k=3, rules=loc.PartitionRules(category_floors={"Library": 1}))
 
 
 def test_pins_respected_and_named() -> None:
     wards = grid(3, 3, POP_3x3, ASSETS_3x3)
     pins = {"W00": "Old Town", "W22": 1, "W02": 1}
-    plan = loc.partition(wards, k=3, pins=pins)
+    plan = loc.partition(wards, k=3, rules=loc.PartitionRules(pins=pins))
     a = plan.assignment
     assert a["W00"] == "Old Town"
     assert a["W22"] == a["W02"] != a["W00"]
@@ -309,16 +322,16 @@ def test_pinned_flow_from_a_start_plan_matches_the_sets_optimum() -> None:
     pins = {"W00": "Old Town", "W22": 1, "W02": 1}
     # columns: W00 in "column 0", W02 and W22 in "column 2"; the names sort the other way
     start = _stripes(wards, 3).map({"column 0": "z", "column 1": "y", "column 2": "x"})
-    exact = loc.partition(wards, k=3, pins=pins)
+    exact = loc.partition(wards, k=3, rules=loc.PartitionRules(pins=pins))
     starts: list[dict[str, float]] = []
     flow = loc.partition(
         wards,
         k=3,
-        pins=pins,
         method="flow",
         start=start,
-        time_limit_s=30,
         solver=_StartSpyHiGHS(starts, msg=False),
+        rules=loc.PartitionRules(pins=pins),
+        budget=loc.SolveBudget(time_limit_s=30),
     )
     assert "the start plan" in flow.method and flow.proven_optimal
     # the start handed to the solver keeps the pins: W00 (unit 0) in group 0, W02 and
@@ -329,16 +342,16 @@ def test_pinned_flow_from_a_start_plan_matches_the_sets_optimum() -> None:
     assert flow.assignment["W22"] == flow.assignment["W02"] != "Old Town"
     split = start.where(start.index != "W02", "y")  # W02 leaves W22's locality
     with pytest.raises(InfeasiblePartitionError, match="pinned to 1"):
-        loc.partition(wards, k=3, pins=pins, start=split)
+        loc.partition(wards, k=3, start=split, rules=loc.PartitionRules(pins=pins))
 
 
 def test_conflicting_pins_raise() -> None:
     wards = grid(1, 5, [10, 10, 10, 10, 10])
     with pytest.raises(InfeasiblePartitionError, match="pins"):
-        loc.partition(wards, k=2, pins={"W00": 0, "W01": 1, "W02": "x"})
+        loc.partition(wards, k=2, rules=loc.PartitionRules(pins={"W00": 0, "W01": 1, "W02": "x"}))
     # W00 and W04 must share a locality, which would have to contain W02 pinned elsewhere
     with pytest.raises(InfeasiblePartitionError, match="pins"):
-        loc.partition(wards, k=2, pins={"W00": 0, "W04": 0, "W02": 1})
+        loc.partition(wards, k=2, rules=loc.PartitionRules(pins={"W00": 0, "W04": 0, "W02": 1}))
 
 
 @pytest.mark.parametrize(
@@ -347,7 +360,7 @@ def test_conflicting_pins_raise() -> None:
 def test_bad_k_raises(k: int, message: str) -> None:
     wards = grid(3, 3, POP_3x3)
     with pytest.raises(InfeasiblePartitionError, match=message):
-        loc.partition(wards, k=k, k_range=(2, 8) if k != 12 else (2, 20))
+        loc.partition(wards, k=k, rules=loc.PartitionRules(k_range=(2, 8) if k != 12 else (2, 20)))
 
 
 # --------------------------------------------------------------------------- proof status
@@ -401,7 +414,7 @@ def test_real_time_limit_is_honest() -> None:
     rng = np.random.default_rng(7)
     pop = rng.integers(500, 3000, size=36).tolist()
     wards = grid(6, 6, pop, rng.integers(0, 5, size=36).tolist())
-    plan = loc.partition(wards, k=4, method="flow", time_limit_s=2.0)
+    plan = loc.partition(wards, k=4, method="flow", budget=loc.SolveBudget(time_limit_s=2.0))
     # whichever way the 2 s run ends, the numbers must agree with each other
     worst = plan.summary[["population_dev_pct", "assets_dev_pct"]].abs().to_numpy().max()
     assert plan.objective == pytest.approx(worst / 100)
@@ -425,7 +438,7 @@ def test_real_time_limit_is_honest() -> None:
 
 def test_alternatives_distinct_sorted_and_first_is_optimum() -> None:
     wards = grid(2, 4, POP_2x4)
-    alt = loc.alternatives(wards, k=3, n=6, measures=("population",))
+    alt = loc.alternatives(wards, k=3, n=6, rules=loc.PartitionRules(measures=("population",)))
     ranks = alt.plans.drop_duplicates("rank")
     assert list(ranks["rank"]) == list(range(1, 7))
     assert list(ranks["objective"]) == sorted(ranks["objective"])
@@ -439,7 +452,7 @@ def test_alternatives_distinct_sorted_and_first_is_optimum() -> None:
     assert len(parts) == 6  # distinct partitions, not relabelings
     brute = brute_force(2, 4, 3, {"population": POP_2x4})
     assert np.allclose(ranks["objective"], [z for z, _, _ in brute[:6]])
-    best = loc.partition(wards, k=3, measures=("population",))
+    best = loc.partition(wards, k=3, rules=loc.PartitionRules(measures=("population",)))
     assert ranks["objective"].iloc[0] == pytest.approx(best.objective)
     assert (ranks["status"] == "proven optimal").all()
     assert ranks["pct_worse_than_optimum"].iloc[0] == 0
@@ -449,7 +462,9 @@ def test_swing_hand_case() -> None:
     # strip A-B-C-D, population 1,3,3,2 (mean 4.5): best split AB|CD (z 0.111),
     # then ABC|D (z 0.556, +400 %), then A|BCD (z 0.778, +600 %)
     wards = grid(1, 4, [1, 3, 3, 2])
-    alt = loc.alternatives(wards, k=2, n=3, within_pct=500, measures=("population",))
+    alt = loc.alternatives(
+        wards, k=2, n=3, within_pct=500, rules=loc.PartitionRules(measures=("population",))
+    )
     ranks = alt.plans.drop_duplicates("rank")
     assert np.allclose(ranks["objective"], [0.5 / 4.5, 2.5 / 4.5, 3.5 / 4.5])
     assert ranks["pct_worse_than_optimum"].round(6).tolist() == [0.0, 400.0, 600.0]
@@ -590,7 +605,7 @@ class _FakeClock:
 def _flow_under_clock(step: float) -> loc.LocalityPlan:
     rng = np.random.default_rng(3)
     wards = grid(3, 3, rng.integers(80, 120, size=9).tolist(), rng.integers(1, 4, size=9).tolist())
-    return loc.partition(wards, k=3, method="flow", clock=_FakeClock(step))
+    return loc.partition(wards, k=3, method="flow", budget=loc.SolveBudget(clock=_FakeClock(step)))
 
 
 @pytest.mark.integration  # slow (fast tier < 60 s)
@@ -614,7 +629,9 @@ def test_no_time_left_still_gives_the_heuristic_plan_with_a_bound() -> None:
     plan (its work is a number of moves, not seconds), honestly labelled.
     """
     wards = grid(3, 3, POP_3x3, ASSETS_3x3)
-    plan = loc.partition(wards, k=3, time_limit_s=60, clock=_FakeClock(100.0))
+    plan = loc.partition(
+        wards, k=3, budget=loc.SolveBudget(time_limit_s=60, clock=_FakeClock(100.0))
+    )
     assert plan.assignment.nunique() == 3
     best = brute_force(3, 3, 3, {"population": POP_3x3, "assets": ASSETS_3x3})[0][0]
     assert plan.objective >= best - 1e-9
@@ -647,7 +664,12 @@ def test_flow_tiebreak_start_obeys_the_symmetry_rule() -> None:
     rows = pd.Series({code: "cab"[int(code[1])] for code in wards.index})
     starts: list[dict[str, float]] = []
     plan = loc.partition(
-        wards, k=3, method="flow", time_limit_s=20, start=rows, solver=_StartSpyHiGHS(starts)
+        wards,
+        k=3,
+        method="flow",
+        start=rows,
+        solver=_StartSpyHiGHS(starts),
+        budget=loc.SolveBudget(time_limit_s=20),
     )
     assert plan.objective == 0 and starts
     for start in starts:
@@ -721,16 +743,31 @@ def test_heuristic_incumbent_is_a_worst_deviation() -> None:
 # --------------------------------------------------------------------------- rules and lookups
 
 
-def test_rules_object_and_keywords_give_the_same_plan() -> None:
+def test_rules_travel_only_in_partition_rules_and_the_budget_in_solve_budget() -> None:
     libraries = [1, 0, 0, 0, 1, 0, 0, 0, 1]
     wards = grid(3, 3, POP_3x3, ASSETS_3x3, Library=libraries)
     rules = loc.PartitionRules(category_floors={"Library": 1}, population_band=0.5)
-    by_rules = loc.partition(wards, k=3, rules=rules)
-    by_keywords = loc.partition(wards, k=3, category_floors={"Library": 1}, population_band=0.5)
-    pd.testing.assert_series_equal(by_rules.assignment, by_keywords.assignment)
-    assert (by_rules.summary["Library"] >= 1).all()
-    with pytest.raises(NwmGeoError, match="not both"):
-        loc.partition(wards, k=3, rules=rules, pins={"W00": 0})
+    plan = loc.partition(wards, k=3, rules=rules, budget=loc.SolveBudget(time_limit_s=30))
+    assert (plan.summary["Library"] >= 1).all()
+    loose = {f.name for f in dataclasses.fields(loc.PartitionRules)}
+    loose |= {f.name for f in dataclasses.fields(loc.SolveBudget)}
+    for fn in (loc.partition, loc.alternatives, loc.partition_with_hubs, loc.hub_frontier):
+        params = inspect.signature(fn).parameters
+        assert not loose & set(params), fn.__name__
+        assert len(params) <= 8, fn.__name__
+    with pytest.raises(TypeError):
+        loc.partition(wards, k=3, pins={"W00": 0})  # type: ignore[call-arg]
+
+
+def test_the_compact_objective_is_a_rule_checked_when_made() -> None:
+    with pytest.raises(NwmGeoError, match="needs a tolerance"):
+        loc.PartitionRules(objective="compact")
+    with pytest.raises(NwmGeoError, match="'balance' or 'compact'"):
+        loc.PartitionRules(objective="short")  # type: ignore[arg-type]
+    wards = grid(3, 3, POP_3x3, ASSETS_3x3)
+    compact = loc.PartitionRules(objective="compact", tolerance=0.5)
+    with pytest.raises(NwmGeoError, match="balanced plans"):
+        loc.alternatives(wards, k=3, n=2, rules=compact)
 
 
 def test_rules_are_frozen() -> None:

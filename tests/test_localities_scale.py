@@ -19,6 +19,7 @@ import pytest
 from shapely.geometry import MultiPoint, Polygon, box
 from shapely.ops import voronoi_diagram
 
+from _synthetic import synthetic_grid
 from nwm_geo import DataValidationError
 from nwm_geo import localities as loc
 from nwm_geo.cli import main
@@ -99,7 +100,7 @@ def test_the_40_unit_map_that_blew_up_returns_a_plan_when_time_runs_out() -> Non
     # the heuristic makes about 20 calls, the enumeration one per 4096 nodes: the jump
     # lands inside the enumeration
     clock = _JumpClock(1e-4, at=150, jump=1_000.0)
-    plan = loc.partition(units, k=5, time_limit_s=60, clock=clock)
+    plan = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=60, clock=clock))
     _valid(plan, units, 5)
     assert not plan.proven_optimal
     assert plan.status.startswith("best found within time limit")
@@ -113,7 +114,7 @@ def test_the_40_unit_map_is_proven_with_time_to_spare() -> None:
     clock that stands still keeps the verdict off the machine's load.
     """
     units = voronoi(40, 40)
-    plan = loc.partition(units, k=5, time_limit_s=60, clock=_Counter(0.0))
+    plan = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=60, clock=_Counter(0.0)))
     _valid(plan, units, 5)
     assert plan.proven_optimal and plan.gap_points == 0
     assert "band bisection" in plan.method
@@ -123,7 +124,9 @@ def test_the_40_unit_map_is_proven_with_time_to_spare() -> None:
 def test_alternatives_on_a_map_too_large_to_enumerate_still_rank_plans() -> None:
     """Regression: alternatives() always enumerated and raised "no plan" at 40 units."""
     units = voronoi(40, 40)
-    alts = loc.alternatives(units, k=3, n=3, time_limit_s=30, max_sets=2_000)
+    alts = loc.alternatives(
+        units, k=3, n=3, budget=loc.SolveBudget(time_limit_s=30, max_sets=2_000)
+    )
     assert alts.best is not None
     _valid(alts.best, units, 3)
     assert "did not fit its budget" in alts.method
@@ -135,7 +138,9 @@ def test_alternatives_on_a_map_too_large_to_enumerate_still_rank_plans() -> None
 def test_alternatives_with_more_sets_than_the_mip_takes_rank_the_proven_plan_first() -> None:
     """Regression: with about 157,000 sets every ranked MIP was killed at the deadline."""
     units = voronoi(40, 40)
-    alts = loc.alternatives(units, k=5, n=3, time_limit_s=60, clock=_JumpClock(1e-4))
+    alts = loc.alternatives(
+        units, k=5, n=3, budget=loc.SolveBudget(time_limit_s=60, clock=_JumpClock(1e-4))
+    )
     assert alts.best is not None
     _valid(alts.best, units, 5)
     assert alts.best.proven_optimal
@@ -146,7 +151,7 @@ def test_alternatives_with_more_sets_than_the_mip_takes_rank_the_proven_plan_fir
 @pytest.mark.integration  # slow: a 40-unit solve (fast tier < 60 s)
 def test_an_enumeration_budget_falls_back_to_the_flow_model() -> None:
     units = voronoi(40, 40)
-    plan = loc.partition(units, k=5, time_limit_s=20, max_sets=500)
+    plan = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=20, max_sets=500))
     _valid(plan, units, 5)
     assert plan.method.startswith("flow:") and "enumeration stopped (set limit" in plan.method
 
@@ -154,7 +159,7 @@ def test_an_enumeration_budget_falls_back_to_the_flow_model() -> None:
 def test_truly_infeasible_says_why() -> None:
     units = grid(2, 2, [100, 100, 100, 5000], [1, 1, 1, 1])
     with pytest.raises(loc_error(), match="alone exceed the band"):
-        loc.partition(units, k=2, population_band=0.05)
+        loc.partition(units, k=2, rules=loc.PartitionRules(population_band=0.05))
 
 
 def loc_error() -> type[Exception]:
@@ -195,7 +200,12 @@ def test_compact_objective_finds_the_shortest_boundary_within_the_band() -> None
     pop = [120, 80, 95, 60, 150, 70, 110, 90, 100]
     assets = [3, 1, 2, 0, 4, 1, 2, 2, 3]
     units = grid(3, 3, pop, assets)
-    plan = loc.partition(units, k=3, objective="compact", tolerance=0.35, time_limit_s=30)
+    plan = loc.partition(
+        units,
+        k=3,
+        rules=loc.PartitionRules(objective="compact", tolerance=0.35),
+        budget=loc.SolveBudget(time_limit_s=30),
+    )
     assert plan.objective_kind == "compact"
     assert plan.objective <= 0.35 + 1e-9
     # shared lengths are measured with a 1 m tolerance, so each cut edge is about 1 km
@@ -209,7 +219,12 @@ def test_compact_objective_with_an_impossible_tolerance_says_so() -> None:
     pop = [120, 80, 95, 60, 150, 70, 110, 90, 100]
     units = grid(3, 3, pop, [3, 1, 2, 0, 4, 1, 2, 2, 3])
     with pytest.raises(loc_error(), match="the best possible worst deviation"):
-        loc.partition(units, k=3, objective="compact", tolerance=0.001, time_limit_s=30)
+        loc.partition(
+            units,
+            k=3,
+            rules=loc.PartitionRules(objective="compact", tolerance=0.001),
+            budget=loc.SolveBudget(time_limit_s=30),
+        )
 
 
 # --------------------------------------------------------------------------- the command
@@ -346,26 +361,6 @@ def test_degrees_labelled_as_metres_are_reported_as_a_crs_mislabel(tmp_path: Pat
 # --------------------------------------------------------------------------- time limits
 
 
-def hard_grid(rows: int, cols: int, seed: int) -> gpd.GeoDataFrame:
-    """SYNTHETIC: a rows x cols grid of 500 m squares with heavy-tailed populations."""
-    rng = np.random.default_rng(seed)
-    n = rows * cols
-    geoms = [
-        box(c * 500.0, r * 500.0, (c + 1) * 500.0, (r + 1) * 500.0)
-        for r in range(rows)
-        for c in range(cols)
-    ]
-    return gpd.GeoDataFrame(
-        {
-            "population": np.round(rng.lognormal(7.5, 1.2, n)).astype(int) + 50,
-            "assets": rng.poisson(0.3, n),
-        },
-        geometry=geoms,
-        index=pd.Index([f"G{i:04d}" for i in range(n)], name="ward_code"),
-        crs="EPSG:27700",
-    )
-
-
 class _Counter:
     """A fake clock: ``step`` seconds per call (0: time stands still); counts its calls."""
 
@@ -384,10 +379,10 @@ def test_a_seed_gives_the_same_plan_on_a_fast_and_a_slow_machine() -> None:
     the limit, give the same plan, and neither says the wall clock cut it short.
     400 units are past the flow MIP's size for a 5 s limit, so no solver time enters.
     """
-    units = hard_grid(20, 20, 5)
-    fast = loc.partition(units, k=5, time_limit_s=5, clock=_Counter(0.0))
+    units = synthetic_grid(20, 20, 5)
+    fast = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=5, clock=_Counter(0.0)))
     slow_clock = _Counter(0.002)
-    slow = loc.partition(units, k=5, time_limit_s=5, clock=slow_clock)
+    slow = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=5, clock=slow_clock))
     assert slow_clock.now < 5  # the slow machine did not reach the limit
     assert not fast.time_limit_reached and not slow.time_limit_reached
     assert fast.assignment.equals(slow.assignment)
@@ -404,8 +399,8 @@ def test_a_deadline_spent_on_reading_still_returns_the_best_plan_and_says_so() -
     clock = _Counter(0.001)
     budget = loc.Deadline(10.0, clock)
     clock.now += 9.9  # reading the file took 9.9 s
-    units = hard_grid(20, 20, 5)
-    plan = loc.partition(units, k=5, time_limit_s=budget)
+    units = synthetic_grid(20, 20, 5)
+    plan = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=budget))
     _valid(plan, units, 5)
     assert plan.time_limit_reached and plan.time_limit_stops
     assert "time limit cut short" in plan.method
@@ -421,9 +416,9 @@ def test_a_clock_jump_in_the_heuristic_is_reported_and_the_rest_is_skipped() -> 
     is noted, and no later phase (annealing, enumeration, MIP) overruns it by more than
     its first safety check.
     """
-    units = hard_grid(20, 20, 5)
+    units = synthetic_grid(20, 20, 5)
     clock = _JumpClock(1e-5, at=40, jump=100.0)
-    plan = loc.partition(units, k=5, time_limit_s=60, clock=clock)
+    plan = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=60, clock=clock))
     _valid(plan, units, 5)
     assert plan.time_limit_reached
     assert any("heuristic" in s for s in plan.time_limit_stops)

@@ -244,18 +244,7 @@ def test_the_diagram_check_can_fail() -> None:
 #: Functions over complexity 15 or 8 parameters, `noqa` not counted (issue 19, item 6):
 #: the debt left, per module and rule. A module may go below its count, never above.
 COMPLEXITY_DEBT: dict[tuple[str, str], int] = {
-    ("nwm_geo/_solver.py", "PLR0913"): 1,
     ("nwm_geo/calibration.py", "PLR0913"): 2,
-    ("nwm_geo/localities/_alternatives.py", "PLR0913"): 1,
-    ("nwm_geo/localities/_bisect.py", "C901"): 1,
-    ("nwm_geo/localities/_compact.py", "PLR0913"): 1,
-    ("nwm_geo/localities/_enumerate.py", "C901"): 1,
-    ("nwm_geo/localities/_flow.py", "C901"): 1,
-    ("nwm_geo/localities/_heuristic.py", "C901"): 2,
-    ("nwm_geo/localities/_hubs.py", "PLR0913"): 1,
-    ("nwm_geo/localities/_partition.py", "PLR0913"): 2,
-    ("nwm_geo/localities/_plan.py", "PLR0913"): 1,
-    ("nwm_geo/localities/_setpart.py", "PLR0913"): 2,
     ("nwm_geo/requirements/_outline.py", "PLR0913"): 1,
 }
 

@@ -34,6 +34,7 @@ from nwm_geo._errors import SolverError
 __all__ = [
     "ArrayModel",
     "Deadline",
+    "HighsOptions",
     "SolveState",
     "SolveStatus",
     "WarmStartHiGHS",
@@ -51,9 +52,10 @@ SolveState = Literal["optimal", "feasible", "infeasible", "none"]
 #: Relative tolerance on ``objective - bound`` for a zero-gap proof.
 PROOF_TOL: float = 1e-6
 
-#: With ``isolate=True``, HiGHS gets this share of the seconds left as its own time
-#: limit; the child process that runs it is killed when all of them have passed. HiGHS
-#: checks its limit only between presolve passes, so on large models it overshoots.
+#: With ``HighsOptions(isolate=True)``, HiGHS gets this share of the seconds left as its
+#: own time limit; the child process that runs it is killed when all of them have
+#: passed. HiGHS checks its limit only between presolve passes, so on large models it
+#: overshoots.
 ISOLATED_HIGHS_SHARE: float = 0.85
 
 
@@ -169,6 +171,33 @@ class Deadline:
             yield
         finally:
             self.phases[name] = self.phases.get(name, 0.0) + self.clock() - t0
+
+
+@dataclass(frozen=True)
+class HighsOptions:
+    """Options of the project's HiGHS solver, for :func:`solve` (not a caller's solver).
+
+    Attributes
+    ----------
+    gap_abs
+        Absolute MIP gap (None: HiGHS's default, 1e-6).
+    threads
+        HiGHS threads (1 gives the same answer on every run; None: HiGHS's default).
+    isolate
+        Run HiGHS in a child process (``fork``, where the platform has it) that is
+        killed when the time limit's real seconds have passed, so the deadline also
+        covers HiGHS's presolve (which checks its own limit only between passes). A
+        killed solve returns state ``"none"`` labelled "no solution (killed at the
+        deadline)".
+    memory_limit_mb
+        With ``isolate``, cap the child's address space growth at this many MiB
+        (``RLIMIT_AS``); a solve that runs out returns state ``"none"``.
+    """
+
+    gap_abs: float | None = 1e-10
+    threads: int | None = 1
+    isolate: bool = False
+    memory_limit_mb: int | None = None
 
 
 @dataclass(frozen=True)
@@ -324,7 +353,7 @@ def _no_solution(state: SolveState, label: str, model_status: str, solver: str) 
     return SolveStatus(state, label, False, nan, nan, nan, model_status, solver)
 
 
-def solve(  # noqa: PLR0913
+def solve(
     prob: pulp.LpProblem,
     *,
     solver: pulp.LpSolver | None = None,
@@ -332,10 +361,7 @@ def solve(  # noqa: PLR0913
     verbose: bool = False,
     start: Mapping[str, float] | None = None,
     integral_objective: bool = False,
-    gap_abs: float | None = 1e-10,
-    threads: int | None = 1,
-    isolate: bool = False,
-    memory_limit_mb: int | None = None,
+    options: HighsOptions = HighsOptions(),
 ) -> SolveStatus:
     """Solve ``prob`` and read the proof status from the solver itself.
 
@@ -356,17 +382,10 @@ def solve(  # noqa: PLR0913
         solver passes them to HiGHS; a caller's solver uses them if it warm-starts.
     integral_objective
         The objective only takes integer values, so any gap below 1 is a proof.
-    gap_abs, threads
-        Options of the default solver (see :func:`default_solver`).
-    isolate
-        Run the default solver in a child process (``fork``, where the platform has it)
-        that is killed when ``time_limit_s`` real seconds have passed, so the deadline
-        also covers HiGHS's presolve (which checks its own limit only between passes).
-        A killed solve returns state ``"none"`` labelled "no solution (killed at the
-        deadline)". A caller's solver always runs in this process.
-    memory_limit_mb
-        With ``isolate``, cap the child's address space growth at this many MiB
-        (``RLIMIT_AS``); a solve that runs out returns state ``"none"``.
+    options
+        Options of the default solver (:class:`HighsOptions`: gaps, threads, a child
+        process killed at ``time_limit_s`` and its memory cap). A caller's solver
+        keeps its own settings and always runs in this process.
 
     Returns
     -------
@@ -385,26 +404,26 @@ def solve(  # noqa: PLR0913
                 var.varValue = float(start[var.name])
     if solver is None:
         fork = "fork" in multiprocessing.get_all_start_methods()
-        if isolate and fork and time_limit_s is not None:
+        if options.isolate and fork and time_limit_s is not None:
             slv: pulp.LpSolver = default_solver(
                 ISOLATED_HIGHS_SHARE * time_limit_s,
                 verbose=verbose,
-                gap_abs=gap_abs,
-                threads=threads,
+                gap_abs=options.gap_abs,
+                threads=options.threads,
                 warm_start=bool(start),
             )
             return _solve_isolated(
                 prob,
                 slv,
                 seconds=time_limit_s,
-                memory_limit_mb=memory_limit_mb,
+                memory_limit_mb=options.memory_limit_mb,
                 integral_objective=integral_objective,
             )
         slv = default_solver(
             time_limit_s,
             verbose=verbose,
-            gap_abs=gap_abs,
-            threads=threads,
+            gap_abs=options.gap_abs,
+            threads=options.threads,
             warm_start=bool(start),
         )
     else:
@@ -454,19 +473,37 @@ def _solve_isolated(
     integral_objective: bool,
 ) -> SolveStatus:
     """Solve in a forked child killed after ``seconds``; copy the values back."""
+    child = (_child_solve, (prob, slv), (memory_limit_mb, integral_objective))
+    kind, status, values = _in_child(*child, seconds=seconds)
+    if kind == "killed":
+        return _no_solution("none", "no solution (killed at the deadline)", "killed", "HiGHS")
+    if kind == "memory":
+        return _no_solution("none", "no solution (out of memory)", "memory limit", "HiGHS")
+    if kind == "error":
+        raise SolverError(f"the MIP solver failed on {prob.name}: {status}")
+    for var in prob.variables():
+        var.varValue = values.get(var.name)
+    assert isinstance(status, SolveStatus)
+    return status
+
+
+def _in_child(
+    target: Callable[..., None], head: tuple[Any, ...], tail: tuple[Any, ...], *, seconds: float
+) -> tuple[str, Any, Any]:
+    """Run ``target(*head, conn, *tail)`` in a forked child killed after ``seconds``.
+
+    Returns the child's message (``("ok", status, values)``, ``("memory", ...)`` or
+    ``("error", text, None)``), or ``("killed", None, None)`` when it sent none in time.
+    """
     ctx = multiprocessing.get_context("fork")
     recv, send = ctx.Pipe(duplex=False)
     sys.stdout.flush()
     sys.stderr.flush()
-    child = ctx.Process(
-        target=_child_solve,
-        args=(prob, slv, send, memory_limit_mb, integral_objective),
-        daemon=True,
-    )
+    child = ctx.Process(target=target, args=(*head, send, *tail), daemon=True)
     end = time.monotonic() + seconds
     child.start()
     send.close()
-    msg: tuple[str, Any, Any] | None = None
+    msg: tuple[str, Any, Any] = ("killed", None, None)
     try:
         if recv.poll(max(end - time.monotonic(), 0.0)):
             msg = recv.recv()
@@ -477,17 +514,7 @@ def _solve_isolated(
             child.kill()
         child.join()
         recv.close()
-    if msg is None:
-        return _no_solution("none", "no solution (killed at the deadline)", "killed", "HiGHS")
-    kind, status, values = msg
-    if kind == "memory":
-        return _no_solution("none", "no solution (out of memory)", "memory limit", "HiGHS")
-    if kind == "error":
-        raise SolverError(f"the MIP solver failed on {prob.name}: {status}")
-    for var in prob.variables():
-        var.varValue = values.get(var.name)
-    assert isinstance(status, SolveStatus)
-    return status
+    return msg
 
 
 def read_status(
@@ -690,7 +717,7 @@ def solve_arrays(
 ) -> tuple[SolveStatus, dict[str, float]]:
     """Solve an :class:`ArrayModel` with HiGHS in a child process killed at the deadline.
 
-    Like :func:`solve` with ``isolate=True``: HiGHS gets
+    Like :func:`solve` with ``HighsOptions(isolate=True)``: HiGHS gets
     :data:`ISOLATED_HIGHS_SHARE` of ``time_limit_s``, the child is killed when all of
     it has passed (so presolve cannot overrun), its address space may grow by
     ``memory_limit_mb``. Where ``fork`` is missing, HiGHS runs in this process.
@@ -705,7 +732,9 @@ def solve_arrays(
         Show HiGHS's log.
     start
         A start value per column (NaN: not given), passed to ``Highs.setSolution``.
-    memory_limit_mb, threads, integral_objective
+    memory_limit_mb, threads
+        As in :class:`HighsOptions`.
+    integral_objective
         As for :func:`solve`.
 
     Returns
@@ -736,28 +765,11 @@ def solve_arrays(
         status = _highs_model_status(h, maximise=False, integral_objective=integral_objective)
         vals = h.getSolution().col_value if status.has_solution else []
         return status, dict(zip(model.names, map(float, vals), strict=False))
-    ctx = multiprocessing.get_context("fork")
-    recv, send = ctx.Pipe(duplex=False)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    child = ctx.Process(target=_arrays_child, args=(model, start, send, options), daemon=True)
-    end = time.monotonic() + time_limit_s
-    child.start()
-    send.close()
-    msg: tuple[str, Any, Any] | None = None
-    try:
-        if recv.poll(max(end - time.monotonic(), 0.0)):
-            msg = recv.recv()
-    except EOFError:
-        msg = ("memory", None, None)
-    finally:
-        if child.is_alive():
-            child.kill()
-        child.join()
-        recv.close()
-    if msg is None:
+    kind, status, values = _in_child(
+        _arrays_child, (model, start), (options,), seconds=time_limit_s
+    )
+    if kind == "killed":
         return _no_solution("none", "no solution (killed at the deadline)", "killed", "HiGHS"), {}
-    kind, status, values = msg
     if kind == "memory":
         return _no_solution("none", "no solution (out of memory)", "memory limit", "HiGHS"), {}
     if kind == "error":

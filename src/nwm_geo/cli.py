@@ -484,15 +484,18 @@ def _cmd_partition(args: argparse.Namespace) -> None:
     for note in units.attrs.get("repaired", []):
         print(f"{args.units_file}: repaired an invalid polygon with make_valid: {note}")
     measures = ["population", *args.balance_column]
+    rules = localities.PartitionRules(
+        measures=measures,
+        k_range=(2, max(args.k, len(units))),
+        objective=args.objective,
+        tolerance=args.tolerance / 100 if args.objective == "compact" else None,
+    )
     plan = localities.partition(
         units,
         k=args.k,
-        measures=measures,
-        k_range=(2, max(args.k, len(units))),
-        time_limit_s=budget,
+        rules=rules,
+        budget=localities.SolveBudget(time_limit_s=budget),
         verbose=not args.quiet,  # the solver's log, by line: fine in a log file too
-        objective=args.objective,
-        tolerance=args.tolerance / 100 if args.objective == "compact" else None,
     )
     with budget.phase("summary and writing"):
         summary, wording = _write_partition(args, units, plan, measures, started, budget)

@@ -26,6 +26,7 @@ from nwm_geo.localities import (
     HubRules,
     LocalityPlan,
     PartitionRules,
+    SolveBudget,
     hub_frontier,
 )
 
@@ -227,7 +228,7 @@ def analyse_hubs(
         widths=caps,
         rules=rules,
         balance=balance,
-        time_limit_s=opt.time_limit_s,
+        budget=SolveBudget(time_limit_s=opt.time_limit_s),
     )
     joint = front.plans.get(cap)
     if joint is not None:

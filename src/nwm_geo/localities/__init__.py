@@ -3,9 +3,10 @@
 In: a units GeoDataFrame (wards by default, or any finer units such as LSOAs) in a
 metric CRS, indexed by unit code, with ``population`` (int), ``assets`` (int), optional
 one int column per asset category (named as in :data:`nwm_geo.settings.CATEGORIES`),
-an optional ``ward_name`` column and polygon geometry; ``k``; and the rules
+an optional ``ward_name`` column and polygon geometry; ``k``; the rules
 (:class:`PartitionRules`: measures to balance, population band, category floors,
-pins).
+pins, the objective); and the budget (:class:`SolveBudget`: time limit, sets, search
+nodes, memory, clock, seed).
 
 Out: a :class:`LocalityPlan` (ward -> locality name, a per-locality summary, the
 objective, the boundary cut and an honest proof status), ranked
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from nwm_geo._solver import Deadline
 from nwm_geo.localities._alternatives import alternatives
+from nwm_geo.localities._budget import SolveBudget
 from nwm_geo.localities._hubs import (
     HubFrontier,
     HubPlan,
@@ -45,7 +47,7 @@ from nwm_geo.localities._planfile import (
     plan_sha256,
     read_plan,
 )
-from nwm_geo.localities._rules import DEFAULT_K_RANGE, PartitionRules
+from nwm_geo.localities._rules import DEFAULT_K_RANGE, Objective, PartitionRules
 from nwm_geo.localities._units import plan_record, read_units, within_wording
 
 __all__ = [
@@ -58,8 +60,10 @@ __all__ = [
     "HubRules",
     "LocalityPlan",
     "Method",
+    "Objective",
     "PartitionRules",
     "PlanComparison",
+    "SolveBudget",
     "alternatives",
     "compare_plans",
     "dissolve",

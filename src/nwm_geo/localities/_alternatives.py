@@ -8,8 +8,7 @@ plan, and per ward the share of near-optimal plans that move it to another local
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
@@ -18,36 +17,34 @@ import pulp
 from tqdm.auto import tqdm
 
 from nwm_geo._checks import checks_crs
-from nwm_geo._errors import SolverError
-from nwm_geo.localities._enumerate import (
-    NODES_PER_SECOND,
-    enumerate_connected_sets,
-    max_sets_for_memory,
-)
-from nwm_geo.localities._heuristic import _SETS_MOVES_PER_UNIT, _incumbent
+from nwm_geo._errors import NwmGeoError, SolverError
+from nwm_geo.localities._budget import SolveBudget
+from nwm_geo.localities._enumerate import NODES_PER_SECOND, enumerate_connected_sets
+from nwm_geo.localities._heuristic import SETS_MOVES_PER_UNIT, find_incumbent
 from nwm_geo.localities._instance import (
     Clock,
-    _cut,
-    _Instance,
-    _labels_from_masks,
-    _labels_from_plan,
-    _zvalue,
+    Instance,
+    cut_length,
+    labels_from_masks,
+    labels_from_plan,
+    zvalue,
 )
-from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB
 from nwm_geo.localities._partition import (
     ENUMERATION_SHARE,
     SETS_MIP_MAX_COLUMNS,
-    _instance_for,
-    partition,
+    SolveRequest,
+    SolveRun,
+    prepare_run,
+    solve_partition,
 )
-from nwm_geo.localities._plan import Alternatives, LocalityPlan, _make_plan
+from nwm_geo.localities._plan import Alternatives, LocalityPlan, Proof, make_plan
 from nwm_geo.localities._rules import PartitionRules
-from nwm_geo.localities._setpart import _masks_of, _Search, _set_search, _SetModel
+from nwm_geo.localities._setpart import BandSearch, SetModel, masks_of
 
 # labels, z, cut, z proven, lower bound on z, tie-break proven
 _Ranked = tuple[np.ndarray, float, float, bool, float, bool]
 
-__all__ = ["alternatives"]
+__all__ = ["ALTERNATIVES_MAX_SETS", "alternatives"]
 
 
 def _match_labels(ref: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
@@ -62,29 +59,21 @@ def _match_labels(ref: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
     return np.array([mapping[int(b)] for b in other])
 
 
+#: Connected sets :func:`alternatives` keeps at most (``SolveBudget.max_sets`` default).
+ALTERNATIVES_MAX_SETS: int = 5_000_000
+
+
 @checks_crs
-def alternatives(  # noqa: PLR0913
+def alternatives(
     wards: gpd.GeoDataFrame,
     *,
     k: int = 5,
     n: int = 10,
     within_pct: float = 10.0,
     rules: PartitionRules | None = None,
-    measures: Sequence[str] | None = None,
-    weights: Mapping[str, float] | None = None,
-    population_band: float | None = None,
-    category_floors: Mapping[str, int] | None = None,
-    pins: Mapping[str, str | int] | None = None,
-    k_range: tuple[int, int] | None = None,
-    time_limit_s: float = 60,
+    budget: SolveBudget | None = None,
     solver: pulp.LpSolver | None = None,
     verbose: bool = False,
-    adjacency: pd.DataFrame | None = None,
-    seed: int = 0,
-    max_sets: int = 5_000_000,
-    start: pd.Series | None = None,
-    clock: Clock = time.perf_counter,
-    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB,
 ) -> Alternatives:
     """Return the ``n`` best distinct plans, ranked, and each ward's swing.
 
@@ -92,107 +81,45 @@ def alternatives(  # noqa: PLR0913
     a proven optimum of the set-partitioning model with no-good cuts excluding every
     earlier plan (distinct partitions, never relabelings). The enumeration band is
     widened whenever the plans inside it run out, so each rank stays proven. On maps
-    too large to enumerate, see ``max_sets``: a plan always comes back.
+    too large to enumerate, see ``budget``: a plan always comes back.
 
     Parameters
     ----------
-    wards, k, rules, measures, weights, population_band, category_floors, pins, k_range,
-    time_limit_s, solver, verbose, adjacency, seed, start, clock
-        As for :func:`partition`.
+    wards, k, rules, solver, verbose
+        As for :func:`partition` (the balance objective only).
     n
         How many plans to return (fewer if fewer exist).
     within_pct
         The swing counts plans whose objective is at most ``within_pct`` % worse than
         the optimum.
-    max_sets, memory_limit_mb
-        The enumeration's budget, as for :func:`partition`. When the enumeration does
-        not fit (large maps), rank 1 is :func:`partition`'s plan (60 % of the time
-        left) and the other ranks are distinct plans from heuristic restarts, not
-        proven; ``method`` says so.
+    budget
+        As for :func:`partition`; ``max_sets`` defaults to
+        :data:`ALTERNATIVES_MAX_SETS`. When the enumeration does not fit (large maps),
+        rank 1 is :func:`partition`'s plan (60 % of the time left) and the other ranks
+        are distinct plans from heuristic restarts, not proven; ``method`` says so.
 
     Returns
     -------
     Alternatives
+
+    Raises
+    ------
+    NwmGeoError
+        For the compact objective (ranked alternatives balance).
     """
-    t0 = clock()
-    deadline = t0 + time_limit_s
-    inst, start_labels = _instance_for(
-        wards,
-        k=k,
-        rules=rules,
-        measures=measures,
-        weights=weights,
-        population_band=population_band,
-        category_floors=category_floors,
-        pins=pins,
-        k_range=k_range,
-        adjacency=adjacency,
-        start=start,
+    rules = rules or PartitionRules()
+    if rules.objective != "balance":
+        raise NwmGeoError("alternatives() ranks balanced plans: give objective='balance'")
+    req = SolveRequest(
+        k=k, rules=rules, budget=budget or SolveBudget(), solver=solver, verbose=verbose
     )
-    nodes = int(ENUMERATION_SHARE * time_limit_s * NODES_PER_SECOND)
-    search = _set_search(
-        inst,
-        seed=seed,
-        deadline=deadline,
-        clock=clock,
-        max_sets=min(max_sets, max_sets_for_memory(memory_limit_mb)),
-        max_nodes=nodes,
-        verbose=verbose,
-        start=start_labels,
-        memory_limit_mb=memory_limit_mb,
-    )
-    too_many = search.model is not None and len(search.model.sets) > SETS_MIP_MAX_COLUMNS
-    if search.model is None or too_many:
-        found = search.found
-        why = f"{found.stopped} after {len(found.sets):,} sets" if found else "no incumbent"
-        if too_many and found is not None:
-            why = f"{len(found.sets):,} sets, more than the MIP takes"
-        results = _heuristic_alternatives(
-            inst,
-            n=n,
-            plan=partition(
-                wards,
-                k=k,
-                rules=rules,
-                measures=measures,
-                weights=weights,
-                population_band=population_band,
-                category_floors=category_floors,
-                pins=pins,
-                k_range=k_range,
-                time_limit_s=max(0.6 * (deadline - clock()), 0.0),
-                solver=solver,
-                verbose=verbose,
-                adjacency=adjacency,
-                seed=seed,
-                start=start,
-                clock=clock,
-                memory_limit_mb=memory_limit_mb,
-            ),
-            seed=seed,
-            deadline=deadline,
-            clock=clock,
-        )
-        how = (
-            f"the enumeration did not fit its budget ({why}): partition()'s plan and "
-            "distinct plans from heuristic restarts (not proven); ranks by "
-            "(worst deviation, boundary cut)"
-        )
-    else:
-        results, upper = _exact_alternatives(
-            inst,
-            search,
-            n=n,
-            solver=solver,
-            verbose=verbose,
-            deadline=deadline,
-            clock=clock,
-            max_sets=max_sets,
-        )
-        how = (
-            f"set partitioning over connected sets with deviation <= {upper:.4%}; "
-            "no-good cuts; ranks by (worst deviation, boundary cut)"
-        )
+    timer = req.budget.deadline()
+    run, start_labels = prepare_run(wards, req, timer, max_sets=ALTERNATIVES_MAX_SETS, whole=False)
+    nodes = req.budget.max_nodes
+    if nodes is None:
+        nodes = int(ENUMERATION_SHARE * float(timer.limit_s) * NODES_PER_SECOND)
+    search = run.search(start_labels, max_nodes=nodes)
+    results, how = _ranked(run, search, n=n)
     if not results:
         raise SolverError("no plan found within the time limit")  # only with pins/hard rules
     names = (
@@ -200,6 +127,7 @@ def alternatives(  # noqa: PLR0913
         if "ward_name" in wards.columns
         else pd.Series(wards.index.astype(str), index=wards.index)
     )
+    inst = run.inst
     z_opt = results[0][1]
     rows = []
     ranked: list[LocalityPlan] = []
@@ -207,17 +135,13 @@ def alternatives(  # noqa: PLR0913
     n_plans = np.zeros(inst.n, dtype=int)
     n_diff = np.zeros(inst.n, dtype=int)
     for rank, (labels, zval, _cut_m, proven, bound, tiebreak) in enumerate(results, start=1):
-        plan = _make_plan(
+        plan = make_plan(
             wards,
             inst,
             labels,
-            proven=proven,
-            objective=zval,
-            bound=bound,
-            t0=t0,
-            clock=clock,
+            proof=Proof(proven, zval, bound, tiebreak),
             method=f"alternatives rank {rank}",
-            tiebreak=tiebreak,
+            timer=timer,
         )
         ranked.append(plan)
         worse = (zval - z_opt) / z_opt * 100 if z_opt > 0 else (0.0 if zval == 0 else math.inf)
@@ -254,15 +178,63 @@ def alternatives(  # noqa: PLR0913
         plans=plans,
         swing=swing,
         best=best,
-        runtime_s=clock() - t0,
+        runtime_s=timer.clock() - timer.start,
         method=how,
         ranked=ranked,
     )
 
 
+def _ranked(run: SolveRun, search: BandSearch, *, n: int) -> tuple[list[_Ranked], str]:
+    """Return the ranks: exact when the enumeration fits the MIP, else from heuristic restarts."""
+    inst, timer, req = run.inst, run.timer, run.req
+    deadline, clock = timer.at, timer.clock
+    too_many = search.model is not None and len(search.model.sets) > SETS_MIP_MAX_COLUMNS
+    if search.model is None or too_many:
+        found = search.found
+        why = f"{found.stopped} after {len(found.sets):,} sets" if found else "no incumbent"
+        if too_many and found is not None:
+            why = f"{len(found.sets):,} sets, more than the MIP takes"
+        first = solve_partition(
+            run.wards,
+            replace(
+                req,
+                budget=replace(
+                    req.budget,
+                    time_limit_s=max(0.6 * (deadline - clock()), 0.0),
+                    max_sets=None,
+                    max_nodes=None,
+                ),
+            ),
+        )
+        results = _heuristic_alternatives(
+            inst, n=n, plan=first, seed=req.budget.seed, deadline=deadline, clock=clock
+        )
+        how = (
+            f"the enumeration did not fit its budget ({why}): partition()'s plan and "
+            "distinct plans from heuristic restarts (not proven); ranks by "
+            "(worst deviation, boundary cut)"
+        )
+        return results, how
+    results, upper = _exact_alternatives(
+        inst,
+        search,
+        n=n,
+        solver=req.solver,
+        verbose=req.verbose,
+        deadline=deadline,
+        clock=clock,
+        max_sets=run.max_sets,
+    )
+    how = (
+        f"set partitioning over connected sets with deviation <= {upper:.4%}; "
+        "no-good cuts; ranks by (worst deviation, boundary cut)"
+    )
+    return results, how
+
+
 def _exact_alternatives(
-    inst: _Instance,
-    search: _Search,
+    inst: Instance,
+    search: BandSearch,
     *,
     n: int,
     solver: pulp.LpSolver | None,
@@ -275,7 +247,7 @@ def _exact_alternatives(
     model = search.model
     assert model is not None and search.found is not None
     upper = search.found.upper
-    first_start = _masks_of(search.incumbent[0], inst.k) if search.incumbent else None
+    first_start = masks_of(search.incumbent[0], inst.k) if search.incumbent else None
     u_max = float(inst.weights.max()) * max(inst.k - 1, 1) + 1e-9
     results: list[_Ranked] = []
     level: float | None = None
@@ -316,7 +288,7 @@ def _exact_alternatives(
                 if not found.complete:
                     break
                 nogoods = model.nogoods
-                model = _SetModel(inst, found.sets, memory_limit_mb=model.memory_limit_mb)
+                model = SetModel(inst, found.sets, memory_limit_mb=model.memory_limit_mb)
                 model.nogoods = nogoods
                 continue
             if r1.state == "none" or len(chosen1) != inst.k:
@@ -334,20 +306,20 @@ def _exact_alternatives(
             got = (chosen, r1.state == "optimal", r1.bound, r2.state == "optimal")
         chosen, proven, bound, tiebreak = got
         model.nogoods.append(frozenset(chosen))
-        labels = _labels_from_masks(inst.n, chosen)
-        zval = _zvalue(inst, labels)
-        results.append((labels, zval, _cut(inst, labels), proven, bound, tiebreak))
+        labels = labels_from_masks(inst.n, chosen)
+        zval = zvalue(inst, labels)
+        results.append((labels, zval, cut_length(inst, labels), proven, bound, tiebreak))
         bar.update(1)
     bar.close()
     if not results and search.incumbent is not None:
         labels = search.incumbent[0]
-        zval = _zvalue(inst, labels)
-        results.append((labels, zval, _cut(inst, labels), False, inst.lower_bound, False))
+        zval = zvalue(inst, labels)
+        results.append((labels, zval, cut_length(inst, labels), False, inst.lower_bound, False))
     return results, upper
 
 
 def _heuristic_alternatives(
-    inst: _Instance,
+    inst: Instance,
     *,
     n: int,
     plan: LocalityPlan,
@@ -356,7 +328,7 @@ def _heuristic_alternatives(
     clock: Clock,
 ) -> list[_Ranked]:
     """``plan`` and distinct plans from heuristic restarts (fixed moves each), ranked."""
-    best = _labels_from_plan(inst, plan.assignment)
+    best = labels_from_plan(inst, plan.assignment)
     results: list[_Ranked] = [
         (
             best,
@@ -367,24 +339,24 @@ def _heuristic_alternatives(
             plan.tiebreak_proven,
         )
     ]
-    seen = {frozenset(_masks_of(best, inst.k))}
+    seen = {frozenset(masks_of(best, inst.k))}
     tries = 0
     while len(results) < n and tries < 3 * n and clock() < deadline - 1.0:
         tries += 1
-        found = _incumbent(
+        found = find_incumbent(
             inst,
             seed=seed + tries,
             restarts=2,
-            iters=_SETS_MOVES_PER_UNIT * inst.n,
+            iters=SETS_MOVES_PER_UNIT * inst.n,
             deadline=deadline - 1.0,
             clock=clock,
         )
         if found is None:
             continue
-        key = frozenset(_masks_of(found[0], inst.k))
+        key = frozenset(masks_of(found[0], inst.k))
         if key in seen:
             continue
         seen.add(key)
         labels = found[0]
-        results.append((labels, found[1], _cut(inst, labels), False, plan.bound, False))
+        results.append((labels, found[1], cut_length(inst, labels), False, plan.bound, False))
     return sorted(results, key=lambda r: (round(r[1], 12), r[2]))

@@ -1,6 +1,6 @@
 """Bisection on the balance band, each step an exact-cover feasibility search.
 
-In: an ``_Instance``, the complete list of connected sets with deviation ``<= U`` (an
+In: an ``Instance``, the complete list of connected sets with deviation ``<= U`` (an
 incumbent's value), a proven lower bound and a budget. Out: the best plan found, a
 proven lower bound on the optimum, and whether they meet (a proof).
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nwm_geo.localities._instance import Clock, _Instance, _labels_from_masks, _zvalue
+from nwm_geo.localities._instance import Clock, Instance, labels_from_masks, zvalue
 
 
 class _Budget(Exception):
@@ -60,7 +60,7 @@ class BisectResult:
 class _Cover:
     """Exact cover by ``k`` connected sets within a deviation threshold."""
 
-    def __init__(self, inst: _Instance, sets: list[tuple[int, float]]) -> None:
+    def __init__(self, inst: Instance, sets: list[tuple[int, float]]) -> None:
         self.inst = inst
         self.n, self.k = inst.n, inst.k
         self.full = (1 << inst.n) - 1
@@ -78,52 +78,18 @@ class _Cover:
         self.by_low = by_low
         self.devs = [[d for d, _ in lst] for lst in by_low]
 
-    def _pieces_ok(self, covered: int, rem: int, t: float) -> bool:  # noqa: C901
+    def _pieces_ok(self, covered: int, rem: int, t: float) -> bool:
         """Return whether the uncovered units may split into ``rem`` localities within ``t``."""
         left = self.full & ~covered
         if not left:
             return rem == 0
         if rem <= 0:
             return False
-        adj = self.inst.adj_mask
         cmin_sum = cmax_sum = 0
         while left:
-            comp = left & -left
-            frontier = comp
-            while frontier:
-                grow = 0
-                f = frontier
-                while f:
-                    b = f & -f
-                    f ^= b
-                    grow |= adj[b.bit_length() - 1]
-                grow &= left & ~comp
-                comp |= grow
-                frontier = grow
+            comp = self._component(left)
             left &= ~comp
-            sums = [0.0] * self.m
-            tots = [0.0] * len(self.bounds)
-            f = comp
-            while f:
-                b = f & -f
-                f ^= b
-                u = b.bit_length() - 1
-                row = self.norm[u]
-                for i in range(self.m):
-                    sums[i] += row[i]
-                for e, (vals, _, _) in enumerate(self.bounds):
-                    tots[e] += vals[u]
-            lo, hi = 1, rem
-            for i in range(self.m):
-                wi = self.w[i]
-                lo = max(lo, math.ceil(sums[i] / (wi + t) - 1e-9))
-                if wi - t > 1e-12:
-                    hi = min(hi, math.floor(sums[i] / (wi - t) + 1e-9))
-            for e, (_, blo, bhi) in enumerate(self.bounds):
-                if math.isfinite(bhi) and bhi > 0:
-                    lo = max(lo, math.ceil(tots[e] / bhi - 1e-9))
-                if blo > 0:
-                    hi = min(hi, math.floor(tots[e] / blo + 1e-9))
+            lo, hi = self._pieces_range(comp, rem, t)
             if lo > hi:
                 return False
             cmin_sum += lo
@@ -131,6 +97,50 @@ class _Cover:
             if cmin_sum > rem:
                 return False
         return cmin_sum <= rem <= cmax_sum
+
+    def _component(self, left: int) -> int:
+        """Return the connected component of ``left`` that holds its lowest unit (a mask)."""
+        adj = self.inst.adj_mask
+        comp = left & -left
+        frontier = comp
+        while frontier:
+            grow = 0
+            f = frontier
+            while f:
+                b = f & -f
+                f ^= b
+                grow |= adj[b.bit_length() - 1]
+            grow &= left & ~comp
+            comp |= grow
+            frontier = grow
+        return comp
+
+    def _pieces_range(self, comp: int, rem: int, t: float) -> tuple[int, int]:
+        """Return the least and most localities (of ``rem``) the component ``comp`` can make."""
+        sums = [0.0] * self.m
+        tots = [0.0] * len(self.bounds)
+        f = comp
+        while f:
+            b = f & -f
+            f ^= b
+            u = b.bit_length() - 1
+            row = self.norm[u]
+            for i in range(self.m):
+                sums[i] += row[i]
+            for e, (vals, _, _) in enumerate(self.bounds):
+                tots[e] += vals[u]
+        lo, hi = 1, rem
+        for i in range(self.m):
+            wi = self.w[i]
+            lo = max(lo, math.ceil(sums[i] / (wi + t) - 1e-9))
+            if wi - t > 1e-12:
+                hi = min(hi, math.floor(sums[i] / (wi - t) + 1e-9))
+        for e, (_, blo, bhi) in enumerate(self.bounds):
+            if math.isfinite(bhi) and bhi > 0:
+                lo = max(lo, math.ceil(tots[e] / bhi - 1e-9))
+            if blo > 0:
+                hi = min(hi, math.floor(tots[e] / blo + 1e-9))
+        return lo, hi
 
     def find(self, t: float, *, max_nodes: int, deadline: float, clock: Clock) -> list[int] | None:
         """Return a cover within ``t`` (its masks), or None if none exists; or raise _Budget."""
@@ -169,7 +179,7 @@ class _Cover:
 
 
 def bisect_band(
-    inst: _Instance,
+    inst: Instance,
     sets: list[tuple[int, float]],
     *,
     incumbent: tuple[np.ndarray, float],
@@ -207,8 +217,8 @@ def bisect_band(
             lo_i = mid + 1
         else:
             steps.append((t, "feasible"))
-            labels = _labels_from_masks(inst.n, found)
-            best = _zvalue(inst, labels)
+            labels = labels_from_masks(inst.n, found)
+            best = zvalue(inst, labels)
             hi_i = bisect.bisect_left(values, best - 1e-12)
     proven = all(o != "unknown" for _, o in steps) and lo_i >= hi_i
     if proven:

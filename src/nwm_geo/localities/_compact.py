@@ -1,6 +1,6 @@
 """The compact objective: within a band on every measure, the shortest boundary.
 
-In: an ``_Instance``, the tolerance (every locality's weighted deviation ``<= t`` on
+In: an ``Instance``, the tolerance (every locality's weighted deviation ``<= t`` on
 every measure, "±t of the average") and a balanced plan within it. Out: labels, the
 boundary cut, a proven lower bound on the cut (0 when none could be proven) and
 whether the cut is proven minimal.
@@ -21,9 +21,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from nwm_geo.localities._enumerate import enumerate_connected_sets
-from nwm_geo.localities._heuristic import _anneal, _compact_moves
-from nwm_geo.localities._instance import Clock, _cut, _Instance, _labels_from_masks, _zvalue
-from nwm_geo.localities._setpart import _masks_of, _SetModel
+from nwm_geo.localities._heuristic import anneal, compact_moves
+from nwm_geo.localities._instance import (
+    Instance,
+    SearchLimits,
+    cut_length,
+    labels_from_masks,
+    zvalue,
+)
+from nwm_geo.localities._setpart import SetModel, masks_of
 
 #: Above this many sets within the band, the cut MIP is not tried.
 COMPACT_MIP_MAX_COLUMNS: int = 60_000
@@ -38,32 +44,29 @@ class _CompactResult:
     note: str
 
 
-def _compact(  # noqa: PLR0913
-    inst: _Instance,
+def minimise_cut(
+    inst: Instance,
     labels: np.ndarray,
+    lim: SearchLimits,
     *,
     tolerance: float,
-    seed: int,
     max_sets: int,
     max_nodes: int,
-    deadline: float,
-    clock: Clock,
-    memory_limit_mb: int | None,
-    stops: list[str],
 ) -> _CompactResult:
     """Minimise the boundary cut with every deviation ``<= tolerance`` (see module doc)."""
     cap = tolerance + 1e-12
-    labels = _anneal(
+    deadline, clock = lim.deadline, lim.clock
+    labels = anneal(
         inst,
         labels,
-        iters=_compact_moves(inst.n),
-        seed=seed,
+        iters=compact_moves(inst.n),
+        seed=lim.seed,
         compact_cap=cap,
         deadline=deadline,
         clock=clock,
-        stops=stops,
+        stops=lim.stops,
     )
-    cut = _cut(inst, labels)
+    cut = cut_length(inst, labels)
     found = enumerate_connected_sets(
         inst, cap, max_sets=max_sets, max_nodes=max_nodes, deadline=deadline, clock=clock
     )
@@ -73,22 +76,22 @@ def _compact(  # noqa: PLR0913
     if len(found.sets) > COMPACT_MIP_MAX_COLUMNS:
         note = f"cut from annealing; {len(found.sets):,} sets in the band, too many for the MIP"
         return _CompactResult(labels, cut, 0.0, False, note)
-    model = _SetModel(inst, found.sets, memory_limit_mb=memory_limit_mb)
+    model = SetModel(inst, found.sets, memory_limit_mb=lim.memory_limit_mb)
     res, chosen = model.solve(
         stage=2,
         zcap=cap,
         solver=None,
         time_left=deadline - clock(),
         verbose=False,
-        start=_masks_of(labels, inst.k),
+        start=masks_of(labels, inst.k),
     )
     bound = 0.0
     if math.isfinite(res.bound):  # the bound is on minus the boundary kept inside
         bound = max(inst.total_shared + res.bound, 0.0)
     if res.state in ("optimal", "feasible") and len(chosen) == inst.k:
-        mip = _labels_from_masks(inst.n, chosen)
-        if _cut(inst, mip) <= cut + 1e-9 and _zvalue(inst, mip) <= cap:
-            labels, cut = mip, _cut(inst, mip)
+        mip = labels_from_masks(inst.n, chosen)
+        if cut_length(inst, mip) <= cut + 1e-9 and zvalue(inst, mip) <= cap:
+            labels, cut = mip, cut_length(inst, mip)
     proven = res.state == "optimal"
     if proven:
         bound = cut

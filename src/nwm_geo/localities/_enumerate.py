@@ -1,6 +1,6 @@
 """Every connected set of units that could be a locality in a plan at least as good as U.
 
-In: an ``_Instance``, an upper bound ``U`` on the worst deviation and a budget (sets
+In: an ``Instance``, an upper bound ``U`` on the worst deviation and a budget (sets
 kept, search nodes, a deadline). Out: a :class:`SetEnumeration`: each connected unit set
 (as a bitmask) whose deviation is ``<= U`` and that meets the pins and bounds, with its
 deviation, and whether the list is complete. Because the measures are non-negative, a
@@ -18,12 +18,12 @@ deadline is only a safety stop. The memory of a kept set is about
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from tqdm.auto import tqdm
 
-from nwm_geo.localities._instance import Clock, _Instance
+from nwm_geo.localities._instance import Clock, Instance
 
 __all__ = [
     "BYTES_PER_SET",
@@ -88,62 +88,56 @@ class _Stop(Exception):
     """Raised inside the search when a budget runs out."""
 
 
-def enumerate_connected_sets(  # noqa: C901
-    inst: _Instance,
-    upper: float,
-    *,
-    max_sets: int,
-    max_nodes: int | None = None,
-    deadline: float = math.inf,
-    clock: Clock | None = None,
-    verbose: bool = False,
-) -> SetEnumeration:
-    """All connected unit sets with deviation <= ``upper`` that pass the pins and bounds.
+@dataclass(frozen=True)
+class _Band:
+    """The instance as plain lists, for the search: caps, bounds, pins, neighbours."""
 
-    Uses the ESU rule: each connected set is generated once, from its lowest unit.
-    Reusable by any model over connected sets (e.g. a joint localities-and-hubs model):
-    pass a large ``upper`` to list sets by the bounds (population band, floors) only.
+    n: int
+    m: int
+    norm: list[tuple[float, ...]]
+    w: list[float]
+    caps: list[float]  # caps on each normalised measure: w * (1 + upper / w) = w + upper
+    bvals: list[list[float]]
+    highs: list[float]
+    lows: list[float]
+    labels: list[int]
+    group_mask: list[int]
+    adj_mask: list[int]
+    max_size: int
+    upper: float
 
-    Parameters
-    ----------
-    inst
-        The instance.
-    upper
-        Largest worst deviation of a kept set.
-    max_sets
-        Stop (incomplete) when more sets than this are kept.
-    max_nodes
-        Stop (incomplete) after this many search nodes; None for no node budget.
-    deadline, clock
-        Stop (incomplete) when ``clock() >= deadline`` (checked every 512 nodes, from the first).
-    verbose
-        Show a progress bar over the start units.
+    @classmethod
+    def of(cls, inst: Instance, upper: float) -> _Band:
+        """Return the band ``upper`` of ``inst``."""
+        n, m = inst.n, len(inst.measures)
+        labels = inst.pin_label
+        # bounds (population band, category floors): totals grow with the set, so a set
+        # over a high limit is pruned, and a set under a low limit is only not accepted
+        return cls(
+            n=n,
+            m=m,
+            norm=[tuple(float(x) for x in row) for row in inst.norm],
+            w=inst.weights.tolist(),
+            caps=[float(inst.weights[i]) + upper + 1e-12 for i in range(m)],
+            bvals=[b.values.tolist() for b in inst.bounds],
+            highs=[b.high + 1e-9 if math.isfinite(b.high) else math.inf for b in inst.bounds],
+            lows=[b.low - 1e-9 for b in inst.bounds],
+            labels=list(labels),
+            group_mask=[
+                sum(1 << i for i in range(n) if labels[i] == g) for g in range(len(inst.pin_groups))
+            ],
+            adj_mask=list(inst.adj_mask),
+            max_size=n - inst.k + 1,
+            upper=upper,
+        )
 
-    Returns
-    -------
-    SetEnumeration
-    """
-    n, k = inst.n, inst.k
-    m = len(inst.measures)
-    norm = [tuple(float(x) for x in row) for row in inst.norm]
-    # caps on each normalised measure: w * (1 + upper / w) = w + upper
-    caps = [float(inst.weights[i]) + upper + 1e-12 for i in range(m)]
-    # bounds (population band, category floors): totals grow with the set, so a set
-    # over a high limit is pruned, and a set under a low limit is only not accepted
-    bvals = [b.values.tolist() for b in inst.bounds]
-    highs = [b.high + 1e-9 if math.isfinite(b.high) else math.inf for b in inst.bounds]
-    lows = [b.low - 1e-9 for b in inst.bounds]
-    nb = len(bvals)
-    max_size = n - k + 1
-    labels = inst.pin_label
-    group_mask = [
-        sum(1 << i for i in range(n) if labels[i] == g) for g in range(len(inst.pin_groups))
-    ]
-    w = inst.weights.tolist()
-    out: list[tuple[int, float]] = []
-    adj_mask = inst.adj_mask
-    node_cap = math.inf if max_nodes is None else max_nodes
-    count = [0]
+
+def _acceptor(
+    band: _Band, out: list[tuple[int, float]], max_sets: int
+) -> Callable[[int, list[float], list[float], int], None]:
+    """Return the function that keeps a set in the band (pins whole, low bounds met)."""
+    m, w, upper, group_mask, lows = band.m, band.w, band.upper, band.group_mask, band.lows
+    nb = len(lows)
 
     def accept(mask: int, sums: list[float], totals: list[float], label: int) -> None:
         dev = max(abs(sums[i] - w[i]) for i in range(m))
@@ -156,6 +150,24 @@ def enumerate_connected_sets(  # noqa: C901
         out.append((mask, dev))
         if len(out) > max_sets:
             raise _Stop("set limit")
+
+    return accept
+
+
+def _extender(
+    band: _Band,
+    accept: Callable[[int, list[float], list[float], int], None],
+    count: list[int],
+    limits: tuple[float, float, Clock | None],
+) -> Callable[[int, int, int, list[float], list[float], int, int, int], None]:
+    """Return the ESU step: accept the set, then extend it by each unit of ``ext``.
+
+    ``limits`` is (node cap, deadline, clock); ``count[0]`` counts the search nodes.
+    """
+    m, norm, caps, bvals, highs = band.m, band.norm, band.caps, band.bvals, band.highs
+    labels, adj_mask, max_size = band.labels, band.adj_mask, band.max_size
+    nb = len(bvals)
+    node_cap, deadline, clock = limits
 
     def extend(
         mask: int,
@@ -200,6 +212,52 @@ def enumerate_connected_sets(  # noqa: C901
                 higher,
             )
 
+    return extend
+
+
+def enumerate_connected_sets(
+    inst: Instance,
+    upper: float,
+    *,
+    max_sets: int,
+    max_nodes: int | None = None,
+    deadline: float = math.inf,
+    clock: Clock | None = None,
+    verbose: bool = False,
+) -> SetEnumeration:
+    """All connected unit sets with deviation <= ``upper`` that pass the pins and bounds.
+
+    Uses the ESU rule: each connected set is generated once, from its lowest unit.
+    Reusable by any model over connected sets (e.g. a joint localities-and-hubs model):
+    pass a large ``upper`` to list sets by the bounds (population band, floors) only.
+
+    Parameters
+    ----------
+    inst
+        The instance.
+    upper
+        Largest worst deviation of a kept set.
+    max_sets
+        Stop (incomplete) when more sets than this are kept.
+    max_nodes
+        Stop (incomplete) after this many search nodes; None for no node budget.
+    deadline, clock
+        Stop (incomplete) when ``clock() >= deadline`` (checked every 512 nodes, from the first).
+    verbose
+        Show a progress bar over the start units.
+
+    Returns
+    -------
+    SetEnumeration
+    """
+    band = _Band.of(inst, upper)
+    n, m, norm, caps = band.n, band.m, band.norm, band.caps
+    bvals, highs, adj_mask = band.bvals, band.highs, band.adj_mask
+    nb = len(bvals)
+    out: list[tuple[int, float]] = []
+    count = [0]
+    node_cap = math.inf if max_nodes is None else max_nodes
+    extend = _extender(band, _acceptor(band, out, max_sets), count, (node_cap, deadline, clock))
     starts: Iterator[int] | tqdm[int] = iter(range(n))
     if verbose:
         starts = tqdm(range(n), desc=f"enumerating connected sets (dev <= {upper:.3%})")
@@ -219,7 +277,7 @@ def enumerate_connected_sets(  # noqa: C901
                 list(row),
                 tv,
                 1,
-                labels[v],
+                band.labels[v],
                 higher,
             )
     except _Stop as stop:
@@ -230,8 +288,8 @@ def enumerate_connected_sets(  # noqa: C901
     return SetEnumeration(out, upper, True, "", count[0])
 
 
-def _enumerate_sets(
-    inst: _Instance, upper: float, *, max_sets: int, verbose: bool
+def all_sets_in_band(
+    inst: Instance, upper: float, *, max_sets: int, verbose: bool
 ) -> list[tuple[int, float]] | None:
     """Return the complete list of sets in the band, or None if over ``max_sets``."""
     found = enumerate_connected_sets(inst, upper, max_sets=max_sets, verbose=verbose)

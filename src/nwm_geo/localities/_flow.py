@@ -1,6 +1,6 @@
 """The flow MIP for larger instances: assignment with flow contiguity (Shirabe 2009).
 
-In: an ``_Instance``, a warm start (the heuristic's labels, or a start plan), the
+In: an ``Instance``, a warm start (the heuristic's labels, or a start plan), the
 caller's solver and a deadline. Out: labels, the stage-1 result (worst deviation, with
 its bound), whether the compactness tie-break was proven, and a note in words.
 """
@@ -17,9 +17,9 @@ import pulp
 
 from nwm_geo._errors import InfeasiblePartitionError, SolverError
 from nwm_geo._solver import SolveState
-from nwm_geo.localities._heuristic import _anneal, _compact_moves, _moves
-from nwm_geo.localities._instance import _EPS, Clock, _Instance, _zvalue
-from nwm_geo.localities._mip import _known, _Result, _run
+from nwm_geo.localities._heuristic import anneal, capped_moves, compact_moves
+from nwm_geo.localities._instance import EPS, Clock, Instance, zvalue
+from nwm_geo.localities._mip import MipResult, known_result, run_mip
 
 #: The flow MIP is built only when it has at most this many variables per second of
 #: the whole command's time limit (a count, so the choice does not depend on the
@@ -29,7 +29,7 @@ from nwm_geo.localities._mip import _known, _Result, _run
 FLOW_VARS_PER_LIMIT_SECOND: int = 2_000
 
 
-def flow_model_size(inst: _Instance) -> int:
+def flow_model_size(inst: Instance) -> int:
     """Variables of the flow MIP: ``x``, ``r`` per unit and locality, a flow per arc."""
     return 2 * inst.n * inst.k + 2 * len(inst.edges) * inst.k + 1
 
@@ -41,7 +41,7 @@ class _FlowModel:
     z: pulp.LpVariable
 
 
-def _build_flow(inst: _Instance, *, deadline: float, clock: Clock) -> _FlowModel | None:
+def _build_flow(inst: Instance, *, deadline: float, clock: Clock) -> _FlowModel | None:
     """Build the flow MIP; None if ``deadline`` passes while building (checked per unit)."""
     n, k = inst.n, inst.k
     big_m = n - k + 1
@@ -102,8 +102,8 @@ def _build_flow(inst: _Instance, *, deadline: float, clock: Clock) -> _FlowModel
     return _FlowModel(prob, x, z)
 
 
-def _solve_flow(
-    inst: _Instance,
+def solve_flow(
+    inst: Instance,
     *,
     start_labels: np.ndarray | None,
     solver: pulp.LpSolver | None,
@@ -112,7 +112,7 @@ def _solve_flow(
     verbose: bool,
     stops: list[str] | None = None,
     limit_s: float = math.inf,
-) -> tuple[np.ndarray, _Result, bool, str]:
+) -> tuple[np.ndarray, MipResult, bool, str]:
     """Solve the assignment MIP with single-commodity flow contiguity and a tie-break.
 
     The model is not built when it is larger than :data:`FLOW_VARS_PER_LIMIT_SECOND`
@@ -122,13 +122,13 @@ def _solve_flow(
     """
     n, k = inst.n, inst.k
     t_total = deadline - clock()
-    reached = start_labels is not None and _zvalue(inst, start_labels) <= inst.lower_bound + 1e-12
+    reached = start_labels is not None and zvalue(inst, start_labels) <= inst.lower_bound + 1e-12
     too_large = flow_model_size(inst) > FLOW_VARS_PER_LIMIT_SECOND * limit_s
     if too_large and start_labels is not None:
         kept = _compact_anneal(inst, start_labels, deadline, clock, stops, limit_s)
-        zval = _zvalue(inst, kept)
+        zval = zvalue(inst, kept)
         state: SolveState = "optimal" if reached else "feasible"
-        res1 = _known(state, zval, inst.lower_bound, "flow MIP too large for the time limit")
+        res1 = known_result(state, zval, inst.lower_bound, "flow MIP too large for the time limit")
         return (
             kept,
             res1,
@@ -145,9 +145,9 @@ def _solve_flow(
             stops.append("flow MIP building")
         if start_labels is None:
             raise SolverError("no feasible plan found within the time limit")
-        zval = _zvalue(inst, start_labels)
+        zval = zvalue(inst, start_labels)
         built_state: SolveState = "optimal" if reached else "feasible"
-        res1 = _known(built_state, zval, inst.lower_bound, "flow MIP not built in time")
+        res1 = known_result(built_state, zval, inst.lower_bound, "flow MIP not built in time")
         return start_labels, res1, False, "flow MIP not built in time"
     prob, x, z = model.prob, model.x, model.z
     labels: np.ndarray | None
@@ -158,11 +158,11 @@ def _solve_flow(
     if reached:
         # the heuristic reached the integrality lower bound: optimal without a MIP
         assert start_labels is not None
-        zval = _zvalue(inst, start_labels)
-        res1 = _known("optimal", zval, zval, "heuristic reached the integrality lower bound")
+        zval = zvalue(inst, start_labels)
+        res1 = known_result("optimal", zval, zval, "heuristic reached the integrality lower bound")
         labels = start_labels
     else:
-        res1 = _run(prob, solver, 0.6 * t_total, verbose, start=start)
+        res1 = run_mip(prob, solver, 0.6 * t_total, verbose, start=start)
         labels = None  # read below
     if res1.state in ("infeasible",):
         raise InfeasiblePartitionError(inst.infeasible_reason())
@@ -172,11 +172,11 @@ def _solve_flow(
         labels = start_labels
         sums = np.array([inst.norm[labels == j].sum(axis=0) for j in range(k)])
         zval = float(np.abs(sums - inst.weights).max())
-        res1 = _known("feasible", zval, inst.lower_bound, "flow MIP found no plan in time")
+        res1 = known_result("feasible", zval, inst.lower_bound, "flow MIP found no plan in time")
         return labels, res1, False, "flow MIP found nothing better than the heuristic"
     if labels is None:
         labels = np.array(_argmax_labels(res1.values, n, k))
-        if start_labels is not None and _zvalue(inst, start_labels) < _zvalue(inst, labels):
+        if start_labels is not None and zvalue(inst, start_labels) < zvalue(inst, labels):
             labels = start_labels  # the MIP's plan is worse than its start: keep the start
     # heuristic compactness first (keeps every deviation <= z), then the exact stage 2
     labels = _compact_anneal(inst, labels, deadline, clock, stops, limit_s)
@@ -186,12 +186,12 @@ def _solve_flow(
         for j in range(k):
             prob += y[e] >= x[a, j] - x[b, j]
             prob += y[e] >= x[b, j] - x[a, j]
-    prob += z <= res1.objective + _EPS
+    prob += z <= res1.objective + EPS
     prob.setObjective(pulp.lpSum(s * y[e] for e, (_, _, s) in enumerate(inst.edges)))
     start2 = _flow_start(inst, _symmetric(inst, labels))
     # leave time to build the plan's summary, so the call keeps within time_limit_s
     margin = min(1.5, 0.05 * t_total)
-    res2 = _run(prob, solver, deadline - clock() - margin, verbose, start=start2)
+    res2 = run_mip(prob, solver, deadline - clock() - margin, verbose, start=start2)
     tiebreak = res2.state == "optimal"
     if res2.state in ("optimal", "feasible"):
         labels = np.array(_argmax_labels(res2.values, n, k))
@@ -200,7 +200,7 @@ def _solve_flow(
 
 
 def _compact_anneal(
-    inst: _Instance,
+    inst: Instance,
     labels: np.ndarray,
     deadline: float,
     clock: Clock,
@@ -212,11 +212,11 @@ def _compact_anneal(
     A fixed number of moves (capped from ``limit_s``); half the time left is a safety
     stop.
     """
-    zcap = _zvalue(inst, labels) + 1e-12
-    return _anneal(
+    zcap = zvalue(inst, labels) + 1e-12
+    return anneal(
         inst,
         labels,
-        iters=_moves(_compact_moves(inst.n), limit_s),
+        iters=capped_moves(compact_moves(inst.n), limit_s),
         seed=0,
         compact_cap=zcap,
         deadline=clock() + 0.5 * (deadline - clock()),
@@ -225,7 +225,7 @@ def _compact_anneal(
     )
 
 
-def _symmetric(inst: _Instance, labels: np.ndarray) -> np.ndarray:
+def _symmetric(inst: Instance, labels: np.ndarray) -> np.ndarray:
     """Relabel in first-appearance order, the flow model's symmetry rule (no pins).
 
     A start that breaks the rule (unit i in a locality numbered above i) is infeasible
@@ -247,7 +247,7 @@ def _argmax_labels(values: Mapping[str, float], n: int, k: int) -> list[int]:
     return out
 
 
-def _flow_start(inst: _Instance, labels: np.ndarray) -> dict[str, float]:
+def _flow_start(inst: Instance, labels: np.ndarray) -> dict[str, float]:
     """Return a complete feasible start for the flow model from a labelling."""
     n, k = inst.n, inst.k
     start: dict[str, float] = {}

@@ -20,7 +20,6 @@ with the best balance. The method is described in ``docs/localities.md``.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -32,10 +31,11 @@ import pulp
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError, SolverError
 from nwm_geo._solver import SolveStatus, solve
-from nwm_geo.localities._enumerate import _enumerate_sets
-from nwm_geo.localities._instance import Clock, _bits, _Instance, _labels_from_masks, _prepare
+from nwm_geo.localities._budget import SolveBudget
+from nwm_geo.localities._enumerate import all_sets_in_band
+from nwm_geo.localities._instance import Instance, bits_of, labels_from_masks, prepare_instance
 from nwm_geo.localities._partition import partition
-from nwm_geo.localities._plan import LocalityPlan, _make_plan
+from nwm_geo.localities._plan import LocalityPlan, Proof, make_plan
 from nwm_geo.localities._rules import PartitionRules
 
 __all__ = ["HubFrontier", "HubPlan", "HubRules", "hub_frontier", "partition_with_hubs"]
@@ -155,7 +155,7 @@ def _incidence(n: int, masks: Sequence[int]) -> np.ndarray:
     """Boolean (sets × units) matrix of unit bitmasks."""
     out = np.zeros((len(masks), n), dtype=bool)
     for r, mask in enumerate(masks):
-        out[r, _bits(mask)] = True
+        out[r, bits_of(mask)] = True
     return out
 
 
@@ -210,7 +210,7 @@ class HubPlan:
 
 
 def _model(
-    inst: _Instance, sets: list[tuple[int, float]], values: np.ndarray, *, stage: int, floor: float
+    inst: Instance, sets: list[tuple[int, float]], values: np.ndarray, *, stage: int, floor: float
 ) -> tuple[pulp.LpProblem, dict[int, pulp.LpVariable]]:
     """Stage 1: maximise residents within reach; stage 2: keep them, minimise deviation."""
     order = sorted(range(len(sets)), key=lambda s: sets[s][0])
@@ -227,7 +227,7 @@ def _model(
         prob += pulp.lpSum(float(values[s]) * x[s] for s in order) >= floor
     cover: list[list[int]] = [[] for _ in range(inst.n)]
     for s in order:
-        for i in _bits(sets[s][0]):
+        for i in bits_of(sets[s][0]):
             cover[i].append(s)
     for i in range(inst.n):
         if not cover[i]:
@@ -254,20 +254,22 @@ def _status_text(res: SolveStatus, found: float) -> tuple[str, float, float]:
     return text, bound, gap
 
 
+#: Connected sets :func:`partition_with_hubs` accepts at most (``SolveBudget.max_sets``
+#: default); past it, an error.
+HUBS_MAX_SETS: int = 2_000_000
+
+
 @checks_crs
-def partition_with_hubs(  # noqa: PLR0913
+def partition_with_hubs(
     wards: gpd.GeoDataFrame,
     *,
     k: int = 5,
     hubs: HubRules,
     max_deviation: float,
     rules: PartitionRules | None = None,
-    time_limit_s: float = 60,
+    budget: SolveBudget | None = None,
     solver: pulp.LpSolver | None = None,
     verbose: bool = False,
-    adjacency: pd.DataFrame | None = None,
-    max_sets: int = 2_000_000,
-    clock: Clock = time.perf_counter,
 ) -> HubPlan:
     """Choose ``k`` localities and one hub in each, maximising residents within reach.
 
@@ -289,19 +291,17 @@ def partition_with_hubs(  # noqa: PLR0913
         The balance cap (a fraction); at least the balance-only optimum, or there is no
         plan.
     rules
-        The measures and hard rules (default :class:`PartitionRules`).
-    time_limit_s
-        Budget for the whole call, in seconds of ``clock``.
+        The measures and hard rules (default :class:`PartitionRules`; the balance
+        objective only).
+    budget
+        The time limit for the whole call and its clock
+        (:class:`~nwm_geo.localities.SolveBudget`); ``max_sets`` (default
+        :data:`HUBS_MAX_SETS`): refuse (an error, not a weaker answer) when more
+        connected sets than this fit the cap.
     solver
         A PuLP solver; default HiGHS with a zero gap (:func:`nwm_geo._solver.solve`).
     verbose
         Show solver logs and progress bars.
-    adjacency
-        A precomputed :func:`ward_adjacency` table.
-    max_sets
-        Refuse (an error, not a weaker answer) when more connected sets than this fit.
-    clock
-        Seconds for the time limit and ``runtime_s``; tests inject a fake clock.
 
     Returns
     -------
@@ -314,18 +314,24 @@ def partition_with_hubs(  # noqa: PLR0913
     SolverError
         When the solver finds no plan within the time limit.
     NwmGeoError
-        When the units and the hub table disagree, or too many sets fit the cap.
+        When the units and the hub table disagree, too many sets fit the cap, or the
+        rules ask for the compact objective.
     """
-    t0 = clock()
-    deadline = t0 + time_limit_s
+    budget = budget or SolveBudget()
+    rules = rules or PartitionRules()
+    timer = budget.deadline()
+    clock, deadline = timer.clock, timer.at
+    max_sets = budget.sets(HUBS_MAX_SETS)
+    if rules.objective != "balance":
+        raise NwmGeoError("hub plans balance the localities: give objective='balance'")
     if not (math.isfinite(max_deviation) and max_deviation >= 0):
         raise NwmGeoError(f"max_deviation must be a fraction >= 0, got {max_deviation!r}")
-    inst = _prepare(wards, k=k, rules=rules or PartitionRules(), adjacency=adjacency)
+    inst = prepare_instance(wards, k=k, rules=rules, adjacency=None)
     if set(inst.codes) != set(hubs.covered.index):
         raise NwmGeoError("the hub table's units (HubRules.covered index) are not the wards'")
     hub_rows = hubs.covered.reindex(inst.codes)
     hubs = replace(hubs, covered=hub_rows, population=hubs.population.reindex(inst.codes))
-    sets = _enumerate_sets(inst, max_deviation, max_sets=max_sets, verbose=verbose)
+    sets = all_sets_in_band(inst, max_deviation, max_sets=max_sets, verbose=verbose)
     if sets is None:
         raise NwmGeoError(
             f"more than {max_sets:,} connected sets fit a {max_deviation:.1%} cap; "
@@ -361,20 +367,11 @@ def partition_with_hubs(  # noqa: PLR0913
         if res2.has_solution:
             chosen = [s for s, var in x2.items() if (var.varValue or 0.0) > 0.5]
             tiebreak = res2.proven_optimal
-    labels = _labels_from_masks(inst.n, [sets[s][0] for s in chosen])
+    labels = labels_from_masks(inst.n, [sets[s][0] for s in chosen])
     status, bound, gap = _status_text(res1, found)
     dev = max(sets[s][1] for s in chosen)
-    base = _make_plan(
-        wards,
-        inst,
-        labels,
-        proven=True,
-        objective=dev,
-        bound=dev,
-        t0=t0,
-        clock=clock,
-        method="",
-        tiebreak=tiebreak,
+    base = make_plan(
+        wards, inst, labels, proof=Proof(True, dev, dev, tiebreak), method="", timer=timer
     )
     method = (
         f"hubs: {len(sets):,} connected sets with worst deviation <= {max_deviation:.2%} "
@@ -387,14 +384,14 @@ def partition_with_hubs(  # noqa: PLR0913
     )
     rows = []
     for s in chosen:
-        first = _bits(sets[s][0])[0]
+        first = bits_of(sets[s][0])[0]
         cand = hubs.candidates[int(best[s])]
         rows.append(
             {
                 "locality": plan.assignment.iloc[first],
                 "hub": cand,
                 "hub_unit": hubs.unit_of[cand],
-                "residents": float(hubs.population.iloc[_bits(sets[s][0])].sum()),
+                "residents": float(hubs.population.iloc[bits_of(sets[s][0])].sum()),
                 "residents_within": float(values[s]),
             }
         )
@@ -409,7 +406,7 @@ def partition_with_hubs(  # noqa: PLR0913
         gap=gap,
         max_deviation=float(max_deviation),
         n_sets=len(sets),
-        runtime_s=clock() - t0,
+        runtime_s=clock() - timer.start,
         method=method,
         tiebreak_proven=tiebreak,
     )
@@ -441,8 +438,7 @@ def hub_frontier(
     widths: Sequence[float],
     rules: PartitionRules | None = None,
     balance: LocalityPlan | None = None,
-    time_limit_s: float = 60,
-    clock: Clock = time.perf_counter,
+    budget: SolveBudget | None = None,
 ) -> HubFrontier:
     """Tabulate what balance costs in hub coverage, and coverage in balance, over a few caps.
 
@@ -459,10 +455,8 @@ def hub_frontier(
         Balance caps (fractions), e.g. ``(0.15, 0.20, 0.25)``.
     balance
         The balance-only plan, if already computed (with the same rules).
-    time_limit_s
-        Budget for each solve.
-    clock
-        Seconds for the time limits.
+    budget
+        The budget of each solve (:class:`~nwm_geo.localities.SolveBudget`).
 
     Returns
     -------
@@ -474,7 +468,7 @@ def hub_frontier(
         points), ``status``, ``runtime_s``.
     """
     if balance is None:
-        balance = partition(wards, k=k, rules=rules, time_limit_s=time_limit_s, clock=clock)
+        balance = partition(wards, k=k, rules=rules, budget=budget)
     total = float(hubs.population.sum())
     own = hubs.coverage(balance.assignment).max(axis=1).fillna(0.0)
     base = float(own.sum())
@@ -500,8 +494,7 @@ def hub_frontier(
                 hubs=hubs,
                 max_deviation=cap,
                 rules=rules,
-                time_limit_s=time_limit_s,
-                clock=clock,
+                budget=budget,
             )
         except InfeasiblePartitionError as exc:
             rows.append(

@@ -1,6 +1,6 @@
 """The solver-independent instance: units, adjacency, compiled rules, and plan values.
 
-In: the units GeoDataFrame, ``k`` and :class:`PartitionRules`. Out: an ``_Instance``
+In: the units GeoDataFrame, ``k`` and :class:`PartitionRules`. Out: an ``Instance``
 (integer unit positions, neighbour lists and bitmasks, shared boundary lengths, the
 normalised measures and the compiled bounds and pins) and the small functions every
 method shares: a plan's worst deviation, its boundary cut and its rule violation.
@@ -23,14 +23,46 @@ from shapely.geometry.base import BaseGeometry
 
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import InfeasiblePartitionError
-from nwm_geo.localities._rules import PartitionRules, _Bound, _compile, _infeasible_reason
+from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB
+from nwm_geo.localities._rules import PartitionRules, RuleBound, compile_rules, describe_infeasible
 
 __all__ = ["polsby_popper", "ward_adjacency"]
 
 #: A clock in seconds (``time.perf_counter`` unless a caller injects another).
 Clock = Callable[[], float]
 
-_EPS = 1e-9
+EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    """What the search steps of one call share: seed, safety deadline and effort.
+
+    Attributes
+    ----------
+    seed
+        Seed of the heuristic.
+    deadline
+        The safety stop, in ``clock`` seconds.
+    clock
+        The clock.
+    verbose
+        Show progress bars and solver logs.
+    stops
+        Where the steps note a stop by the clock; None: not noted.
+    limit_s
+        The time limit the work counts are sized from (``inf``: the fixed counts).
+    memory_limit_mb
+        MiB each solver child process may add.
+    """
+
+    seed: int
+    deadline: float
+    clock: Clock
+    verbose: bool = False
+    stops: list[str] | None = None
+    limit_s: float = math.inf
+    memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB
 
 
 def polsby_popper(geom: BaseGeometry) -> float:
@@ -115,7 +147,7 @@ def ward_adjacency(
 
 
 @dataclass
-class _Instance:
+class Instance:
     codes: list[Any]
     n: int
     k: int
@@ -128,7 +160,7 @@ class _Instance:
     adj_mask: list[int]
     edges: list[tuple[int, int, float]]
     total_shared: float
-    bounds: list[_Bound]
+    bounds: list[RuleBound]
     pin_label: list[int]  # -1 = not pinned; else group id
     pin_groups: list[str | int]
     lower_bound: float
@@ -140,22 +172,22 @@ class _Instance:
 
     def infeasible_reason(self) -> str:
         """Which rules leave no contiguous partition, in words."""
-        return _infeasible_reason(self.bounds, self.pinned, self.k)
+        return describe_infeasible(self.bounds, self.pinned, self.k)
 
 
-def _prepare(
+def prepare_instance(
     wards: gpd.GeoDataFrame,
     *,
     k: int,
     rules: PartitionRules,
     adjacency: pd.DataFrame | None,
-) -> _Instance:
+) -> Instance:
     """Validate the request and build the solver-independent instance."""
     if not isinstance(wards, gpd.GeoDataFrame):
         raise InfeasiblePartitionError("wards must be a GeoDataFrame")
     if not wards.index.is_unique:
         raise InfeasiblePartitionError("ward codes (the index) must be unique")
-    compiled = _compile(rules, wards, k)
+    compiled = compile_rules(rules, wards, k)
     n = len(wards)
     codes = list(wards.index)
     pos = {c: i for i, c in enumerate(codes)}
@@ -182,7 +214,7 @@ def _prepare(
         raise InfeasiblePartitionError(
             f"the ward adjacency is disconnected ({len(comps)} pieces); isolated group(s): {parts}"
         )
-    return _Instance(
+    return Instance(
         codes=codes,
         n=n,
         k=k,
@@ -202,22 +234,22 @@ def _prepare(
     )
 
 
-def _zvalue(inst: _Instance, labels: np.ndarray) -> float:
+def zvalue(inst: Instance, labels: np.ndarray) -> float:
     """Return the worst weighted relative deviation of a labelling (the objective)."""
     sums = np.array([inst.norm[labels == j].sum(axis=0) for j in range(inst.k)])
     return float(np.abs(sums - inst.weights).max())
 
 
-def _cut(inst: _Instance, labels: np.ndarray) -> float:
+def cut_length(inst: Instance, labels: np.ndarray) -> float:
     """Total boundary length between units in different localities, metres."""
     return float(sum(s for a, b, s in inst.edges if labels[a] != labels[b]))
 
 
-def _bound_totals(inst: _Instance, labels: np.ndarray) -> list[np.ndarray]:
+def _bound_totals(inst: Instance, labels: np.ndarray) -> list[np.ndarray]:
     return [np.array([b.values[labels == j].sum() for j in range(inst.k)]) for b in inst.bounds]
 
 
-def _plan_key(inst: _Instance, sums: np.ndarray, totals: Sequence[np.ndarray]) -> tuple[float, ...]:
+def plan_key(inst: Instance, sums: np.ndarray, totals: Sequence[np.ndarray]) -> tuple[float, ...]:
     """Lexicographic heuristic score: (rule violation, worst dev, sum of squares)."""
     dev = np.abs(sums - inst.weights)
     viol = 0.0
@@ -226,13 +258,13 @@ def _plan_key(inst: _Instance, sums: np.ndarray, totals: Sequence[np.ndarray]) -
     return (round(viol, 12), round(float(dev.max()), 12), float((dev**2).sum()))
 
 
-def _violation(inst: _Instance, labels: np.ndarray) -> float:
+def rule_violation(inst: Instance, labels: np.ndarray) -> float:
     """How far a labelling is from meeting every bound (0: it meets them all)."""
     sums = np.array([inst.norm[labels == j].sum(axis=0) for j in range(inst.k)])
-    return _plan_key(inst, sums, _bound_totals(inst, labels))[0]
+    return plan_key(inst, sums, _bound_totals(inst, labels))[0]
 
 
-def _connected_without(inst: _Instance, members: set[int], drop: int) -> bool:
+def connected_without(inst: Instance, members: set[int], drop: int) -> bool:
     """Return whether ``members`` (connected) without ``drop`` is non-empty and connected.
 
     ``members`` must be connected: then the rest is connected exactly when the
@@ -260,7 +292,7 @@ def _connected_without(inst: _Instance, members: set[int], drop: int) -> bool:
     return False
 
 
-def _connected(inst: _Instance, rest: set[int]) -> bool:
+def _connected(inst: Instance, rest: set[int]) -> bool:
     """Return whether the units ``rest`` are non-empty and connected."""
     if not rest:
         return False
@@ -276,7 +308,7 @@ def _connected(inst: _Instance, rest: set[int]) -> bool:
     return len(seen) == len(rest)
 
 
-def _bits(mask: int) -> list[int]:
+def bits_of(mask: int) -> list[int]:
     out = []
     while mask:
         bit = mask & -mask
@@ -285,15 +317,15 @@ def _bits(mask: int) -> list[int]:
     return out
 
 
-def _labels_from_masks(n: int, masks: Sequence[int]) -> np.ndarray:
+def labels_from_masks(n: int, masks: Sequence[int]) -> np.ndarray:
     labels = np.full(n, -1)
     for j, mk in enumerate(sorted(masks)):
-        for i in _bits(mk):
+        for i in bits_of(mk):
             labels[i] = j
     return labels
 
 
-def _labels_from_plan(inst: _Instance, plan: pd.Series) -> np.ndarray:
+def labels_from_plan(inst: Instance, plan: pd.Series) -> np.ndarray:
     """Integer labels of a given plan, checked against the rules.
 
     Localities are numbered by sorted name, except that the locality holding pin group
@@ -318,7 +350,7 @@ def _labels_from_plan(inst: _Instance, plan: pd.Series) -> np.ndarray:
         members = set(np.flatnonzero(labels == j).tolist())
         if not _connected(inst, members):
             problems.append(f"locality {name!r} is not connected")
-    if _violation(inst, labels) > 0:
+    if rule_violation(inst, labels) > 0:
         problems.append("a population band or category floor is not met")
     group_labels: list[int] = []
     for g, group in enumerate(inst.pin_groups):

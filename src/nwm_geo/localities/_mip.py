@@ -1,7 +1,7 @@
 """One MIP solve for the localities models: :func:`nwm_geo._solver.solve` plus the values.
 
 In: a PuLP problem, the caller's solver (or None), the seconds left and an optional
-start. Out: a ``_Result`` holding the shared :class:`~nwm_geo._solver.SolveStatus` and
+start. Out: a ``MipResult`` holding the shared :class:`~nwm_geo._solver.SolveStatus` and
 the variable values by name (empty when there is no solution).
 """
 
@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 import pulp
 
-from nwm_geo._solver import SolveState, SolveStatus, solve
+from nwm_geo._solver import HighsOptions, SolveState, SolveStatus, solve
 
 
 @dataclass(frozen=True)
-class _Result:
+class MipResult:
     status: SolveStatus
     values: Mapping[str, float] = field(default_factory=dict)
 
@@ -35,12 +35,12 @@ class _Result:
         return self.status.bound
 
 
-def _known(state: SolveState, objective: float, bound: float, label: str) -> _Result:
+def known_result(state: SolveState, objective: float, bound: float, label: str) -> MipResult:
     """Return a result known without a MIP (e.g. the heuristic reached the lower bound)."""
     status = SolveStatus(
         state, label, state == "optimal", objective, bound, math.nan, "not run", "none"
     )
-    return _Result(status)
+    return MipResult(status)
 
 
 #: Memory budget of one MIP solve (MiB of address space the solver's child process
@@ -48,14 +48,14 @@ def _known(state: SolveState, objective: float, bound: float, label: str) -> _Re
 DEFAULT_MEMORY_LIMIT_MB: int = 3072
 
 
-def _run(
+def run_mip(
     prob: pulp.LpProblem,
     solver: pulp.LpSolver | None,
     time_left: float,
     verbose: bool,
     start: Mapping[str, float] | None = None,
     memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB,
-) -> _Result:
+) -> MipResult:
     """Solve ``prob`` and read the proof status from the solver itself.
 
     The default solver runs in a child process killed at the deadline (the deadline
@@ -68,10 +68,9 @@ def _run(
         time_limit_s=time_left,
         verbose=verbose,
         start=start,
-        isolate=True,
-        memory_limit_mb=memory_limit_mb,
+        options=HighsOptions(isolate=True, memory_limit_mb=memory_limit_mb),
     )
     if not status.has_solution:
-        return _Result(status)
+        return MipResult(status)
     values = {v.name: (v.varValue if v.varValue is not None else 0.0) for v in prob.variables()}
-    return _Result(status, values)
+    return MipResult(status, values)

@@ -1,15 +1,14 @@
 """The best plan: :func:`partition` chooses the exact method and builds the plan.
 
-In: the units, ``k`` and the rules (as :class:`PartitionRules` or as keywords). Out:
-a :class:`LocalityPlan` whose status says what was proven.
+In: the units, ``k``, the rules (:class:`PartitionRules`) and the budget
+(:class:`~nwm_geo.localities.SolveBudget`). Out: a :class:`LocalityPlan` whose status
+says what was proven.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import geopandas as gpd
@@ -21,28 +20,29 @@ from nwm_geo._checks import checks_crs
 from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError
 from nwm_geo._solver import Deadline
 from nwm_geo.localities._bisect import bisect_band
-from nwm_geo.localities._compact import _compact
+from nwm_geo.localities._budget import SolveBudget
+from nwm_geo.localities._compact import minimise_cut
 from nwm_geo.localities._enumerate import (
     enumerate_connected_sets,
     max_sets_for_memory,
     node_budget,
 )
-from nwm_geo.localities._flow import _solve_flow
-from nwm_geo.localities._heuristic import _balance_moves, _incumbent, _polish
+from nwm_geo.localities._flow import solve_flow
+from nwm_geo.localities._heuristic import balance_moves, find_incumbent, polish
 from nwm_geo.localities._instance import (
-    _EPS,
+    EPS,
     Clock,
-    _Instance,
-    _labels_from_masks,
-    _labels_from_plan,
-    _prepare,
-    _zvalue,
+    Instance,
+    SearchLimits,
+    labels_from_masks,
+    labels_from_plan,
+    prepare_instance,
     ward_adjacency,
+    zvalue,
 )
-from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB
-from nwm_geo.localities._plan import LocalityPlan, _make_plan
-from nwm_geo.localities._rules import PartitionRules, _rules_from
-from nwm_geo.localities._setpart import _masks_of, _Search, _set_search, _SetModel
+from nwm_geo.localities._plan import LocalityPlan, Proof, make_plan
+from nwm_geo.localities._rules import PartitionRules
+from nwm_geo.localities._setpart import BandSearch, SetModel, masks_of, set_search
 
 __all__ = ["SETS_MAX_UNITS", "Method", "partition"]
 
@@ -55,6 +55,9 @@ SETS_MAX_UNITS: int = 40
 #: Share of ``time_limit_s`` the enumeration's node budget is sized for (at
 #: :data:`~nwm_geo.localities._enumerate.NODES_PER_SECOND`); a count, not a clock.
 ENUMERATION_SHARE: float = 0.2
+
+#: Connected sets :func:`partition` keeps at most (``SolveBudget.max_sets`` default).
+PARTITION_MAX_SETS: int = 1_000_000
 
 #: Seconds kept back from every solver call to build the plan and its summary (and,
 #: for a command, to write it): this much, plus :data:`_MARGIN_PER_UNIT_S` per unit.
@@ -78,74 +81,151 @@ SETS_MIP_MAX_COLUMNS: int = 20_000
 #: skipped (the plan keeps the bisection's cut).
 TIEBREAK_MAX_COLUMNS: int = 20_000
 
-#: ``"balance"``: minimise the worst deviation (then the cut); ``"compact"``: minimise
-#: the boundary cut with every locality's deviation within ``tolerance``.
-Objective = Literal["balance", "compact"]
-
 #: ``"sets"`` (connected-set enumeration), ``"flow"`` (flow-contiguity MIP) or
 #: ``"auto"`` (sets up to :data:`SETS_MAX_UNITS` units, else flow).
 Method = Literal["auto", "sets", "flow"]
 
 
-def _instance_for(  # noqa: PLR0913
-    wards: gpd.GeoDataFrame,
-    *,
-    k: int,
-    rules: PartitionRules | None,
-    measures: Sequence[str] | None,
-    weights: Mapping[str, float] | None,
-    population_band: float | None,
-    category_floors: Mapping[str, int] | None,
-    pins: Mapping[str, str | int] | None,
-    k_range: tuple[int, int] | None,
-    adjacency: pd.DataFrame | None,
-    start: pd.Series | None,
-) -> tuple[_Instance, np.ndarray | None]:
-    """Return the instance for ``rules`` (or the keywords), and the start plan's labels."""
-    chosen = _rules_from(
-        rules,
-        measures=measures,
-        weights=weights,
-        population_band=population_band,
-        category_floors=category_floors,
-        pins=pins,
-        k_range=k_range,
+@dataclass(frozen=True)
+class SolveRequest:
+    """One call's settings, as :func:`partition` and :func:`alternatives` take them.
+
+    ``adjacency`` is a precomputed :func:`ward_adjacency` table (the compact objective
+    computes it once for both of its stages).
+    """
+
+    k: int
+    rules: PartitionRules
+    budget: SolveBudget
+    solver: pulp.LpSolver | None = None
+    verbose: bool = False
+    method: Method = "auto"
+    start: pd.Series | None = None
+    adjacency: pd.DataFrame | None = None
+
+
+@dataclass
+class SolveRun:
+    """One call's fixed inputs: the units, the instance, the request and its deadline.
+
+    ``whole``: a :func:`partition` run, which keeps :func:`_margin` seconds back for
+    the plan, notes every stop by the clock and sizes its work from the time limit
+    (``limit_s``); :func:`alternatives` does none of these.
+    """
+
+    wards: gpd.GeoDataFrame
+    inst: Instance
+    req: SolveRequest
+    timer: Deadline
+    max_sets: int
+    from_start: bool = False
+    limit_s: float = math.inf
+    whole: bool = True
+
+    @property
+    def solver(self) -> pulp.LpSolver | None:
+        """The caller's PuLP solver (None: HiGHS)."""
+        return self.req.solver
+
+    @property
+    def verbose(self) -> bool:
+        """Show solver logs and progress bars."""
+        return self.req.verbose
+
+    @property
+    def seed(self) -> int:
+        """The heuristic's seed."""
+        return self.req.budget.seed
+
+    @property
+    def memory_limit_mb(self) -> int:
+        """The memory budget (MiB)."""
+        return self.req.budget.memory_limit_mb
+
+    @property
+    def clock(self) -> Clock:
+        """The clock of the deadline."""
+        return self.timer.clock
+
+    @property
+    def deadline(self) -> float:
+        """The deadline, in clock seconds."""
+        return self.timer.at
+
+    @property
+    def stops(self) -> list[str]:
+        """The stops by the clock noted so far."""
+        return self.timer.stops
+
+    @property
+    def capped_sets(self) -> int:
+        """``max_sets``, and no more than fit in the memory budget."""
+        return min(self.max_sets, max_sets_for_memory(self.memory_limit_mb))
+
+    @property
+    def margin(self) -> float:
+        """Seconds kept back for building the plan and its summary (and writing it)."""
+        return _margin(self.inst.n) if self.whole else 0.0
+
+    def left(self) -> float:
+        """Seconds left for a solver call, after the margin for building the plan."""
+        return self.deadline - self.clock() - self.margin
+
+    def limits(self) -> SearchLimits:
+        """Return the search limits: seed, the deadline less the margin, clock and notes."""
+        return SearchLimits(
+            seed=self.seed,
+            deadline=self.deadline - self.margin,
+            clock=self.clock,
+            verbose=self.verbose,
+            stops=self.stops if self.whole else None,
+            limit_s=self.limit_s,
+            memory_limit_mb=self.memory_limit_mb,
+        )
+
+    def search(self, start: np.ndarray | None, *, max_nodes: int) -> BandSearch:
+        """Find an incumbent and enumerate its band (see :func:`set_search`)."""
+        return set_search(
+            self.inst, self.limits(), max_sets=self.capped_sets, max_nodes=max_nodes, start=start
+        )
+
+
+def prepare_run(
+    wards: gpd.GeoDataFrame, req: SolveRequest, timer: Deadline, *, max_sets: int, whole: bool
+) -> tuple[SolveRun, np.ndarray | None]:
+    """Return the run for ``req`` (instance, rules checked) and the start plan's labels."""
+    inst = prepare_instance(wards, k=req.k, rules=req.rules, adjacency=req.adjacency)
+    start = None if req.start is None else labels_from_plan(inst, req.start)
+    run = SolveRun(
+        wards=wards,
+        inst=inst,
+        req=req,
+        timer=timer,
+        max_sets=req.budget.sets(max_sets),
+        from_start=start is not None,
+        limit_s=float(timer.limit_s) if whole else math.inf,
+        whole=whole,
     )
-    inst = _prepare(wards, k=k, rules=chosen, adjacency=adjacency)
-    return inst, None if start is None else _labels_from_plan(inst, start)
+    return run, start
 
 
 @checks_crs
-def partition(  # noqa: PLR0913
+def partition(
     wards: gpd.GeoDataFrame,
     *,
     k: int = 5,
     rules: PartitionRules | None = None,
-    measures: Sequence[str] | None = None,
-    weights: Mapping[str, float] | None = None,
-    population_band: float | None = None,
-    category_floors: Mapping[str, int] | None = None,
-    pins: Mapping[str, str | int] | None = None,
-    k_range: tuple[int, int] | None = None,
-    time_limit_s: float | Deadline = 60,
+    budget: SolveBudget | None = None,
     solver: pulp.LpSolver | None = None,
     verbose: bool = False,
     method: Method = "auto",
-    adjacency: pd.DataFrame | None = None,
-    seed: int = 0,
-    max_sets: int = 1_000_000,
     start: pd.Series | None = None,
-    clock: Clock = time.perf_counter,
-    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB,
-    max_nodes: int | None = None,
-    objective: Objective = "balance",
-    tolerance: float | None = None,
 ) -> LocalityPlan:
     """Split the units into ``k`` contiguous localities balancing the measures.
 
     The method, in plain words, is in ``docs/localities.md``. Whatever the size, a
-    feasible plan comes back within ``time_limit_s`` (plus the documented margin), with
-    a proven lower bound on its worst deviation (``bound``) and the gap.
+    feasible plan comes back within the budget's time limit (plus the documented
+    margin), with a proven lower bound on its worst deviation (``bound``) and the gap.
 
     Parameters
     ----------
@@ -154,20 +234,35 @@ def partition(  # noqa: PLR0913
     k
         Number of localities (within the rules' ``k_range``).
     rules
-        The measures and hard rules; default ``PartitionRules()`` (balance population
-        and assets, no band, floors or pins, ``k`` in 2..8).
-    measures, weights, population_band, category_floors, pins, k_range
-        Convenience: the fields of :class:`PartitionRules`, for a call without
-        ``rules=`` (e.g. ``category_floors={"Library": 1}``). Not together with
-        ``rules=``.
-    time_limit_s
-        Budget for the whole call, in seconds of ``clock``; or a
+        The measures, the hard rules and the objective; default ``PartitionRules()``
+        (balance population and assets, no band, floors or pins, ``k`` in 2..8). With
+        ``objective="compact"``: minimise the boundary cut among plans with every
+        locality's weighted deviation within ``tolerance``; the plan's
+        ``cut_bound_m`` and ``cut_proven`` give the proof. 40 % of the time goes to
+        the balanced plan that starts it.
+    budget
+        The time limit, seed, clock and search budget
+        (:class:`~nwm_geo.localities.SolveBudget`; default 60 s, seed 0). The time limit
+        covers the whole call, in seconds of its clock; or it is a
         :class:`~nwm_geo._solver.Deadline` made earlier (e.g. by a command before it
-        read its input), whose remaining time, clock and notes this call shares, so
-        one limit covers reading, adjacency, search, MIP and summary. Search effort is
+        read its input), whose remaining time, clock and notes this call shares, so one
+        limit covers reading, adjacency, search, MIP and summary. Search effort is
         sized from the limit in work units (moves, search nodes, model size), not read
         from the clock. Solver calls run in a child process killed at the deadline
-        (real seconds), so HiGHS's presolve cannot overrun it.
+        (real seconds), so HiGHS's presolve cannot overrun it. The heuristic does a
+        fixed amount of work (restarts, unit scans, annealing moves and recombination
+        steps, counted and sized from the time limit, not timed), so a seed and a limit
+        give the same plan on every machine as long as no stage is stopped by the
+        clock. When one is (a MIP stage: ``proven_optimal`` or ``tiebreak_proven`` is
+        False; a safety stop: the plan's ``time_limit_stops`` names it and ``method``
+        says "time limit cut short"), the plan depends on how far the run got and may
+        differ between runs. The enumeration keeps at most ``max_sets`` sets (default
+        :data:`PARTITION_MAX_SETS`, and at most what fits in ``memory_limit_mb``, about
+        4 KiB per set) and visits at most ``max_nodes`` search nodes (default
+        ``ENUMERATION_SHARE * time_limit_s * NODES_PER_SECOND``, a count, so the
+        outcome does not depend on the machine's load); past either, the flow MIP is
+        used. ``memory_limit_mb`` also caps the address space each solver child
+        process may add.
     solver
         A PuLP solver; default HiGHS (highspy) with a zero relative gap, see
         :func:`nwm_geo._solver.default_solver`. With a non-HiGHS solver the proof
@@ -178,42 +273,10 @@ def partition(  # noqa: PLR0913
         Show solver logs and progress bars.
     method
         ``"sets"``, ``"flow"`` or ``"auto"`` (see :data:`Method`).
-    adjacency
-        A precomputed :func:`ward_adjacency` table.
-    seed
-        Seed of the warm-start heuristic. The heuristic does a fixed amount of work
-        (restarts, unit scans, annealing moves and recombination steps, counted and
-        sized from the time limit, not timed), so a seed and a limit give the same plan
-        on every machine as long as no stage is stopped by the clock. When one is (a
-        MIP stage: ``proven_optimal`` or ``tiebreak_proven`` is False; a safety stop:
-        the plan's ``time_limit_stops`` names it and ``method`` says "time limit cut
-        short"), the plan depends on how far the run got and may differ between runs.
-    max_sets
-        The enumeration keeps at most this many sets (and at most what fits in
-        ``memory_limit_mb``); past it, the flow MIP is used.
     start
         A known valid plan (unit code -> locality name, e.g. last year's) used as the
         incumbent instead of the heuristic. The answer is still proven, so it does not
         depend on the start unless the time limit stops a stage.
-    clock
-        Seconds, for the time limit and ``runtime_s``; default ``time.perf_counter``.
-        Tests inject a fake clock to force a time-limit stop without waiting. Ignored
-        when ``time_limit_s`` is a ``Deadline`` (its own clock counts).
-    memory_limit_mb
-        Memory budget: it caps the enumeration (about 4 KiB per set in the model) and
-        the address space each solver child process may add.
-    max_nodes
-        Search nodes the enumeration may visit; default ``ENUMERATION_SHARE *
-        time_limit_s * NODES_PER_SECOND`` (a count, so the outcome does not depend on
-        the machine's load).
-    objective
-        ``"balance"`` (default): minimise the worst deviation, then the boundary cut.
-        ``"compact"``: minimise the boundary cut among plans with every locality's
-        weighted deviation within ``tolerance`` on every measure ("±5 % of the
-        average"); the plan's ``cut_bound_m`` and ``cut_proven`` give the proof. 40 %
-        of the time goes to the balanced plan that starts it.
-    tolerance
-        With ``objective="compact"``: the band as a fraction (0.05 for ±5 %).
 
     Returns
     -------
@@ -228,7 +291,7 @@ def partition(  # noqa: PLR0913
         Only when pins or hard rules leave the heuristic without a plan and the MIPs
         find none within the time limit.
     NwmGeoError
-        For an unknown ``method`` or both ``rules=`` and rule keywords.
+        For an unknown ``method``.
 
     Examples
     --------
@@ -240,121 +303,37 @@ def partition(  # noqa: PLR0913
     >>> plan.assignment.value_counts().tolist()
     [2, 2]
     """
-    budget = (
-        time_limit_s if isinstance(time_limit_s, Deadline) else Deadline(float(time_limit_s), clock)
-    )
-    t0, deadline, clock = budget.start, budget.at, budget.clock
-    limit = float(budget.limit_s)
-    if method not in ("auto", "sets", "flow"):
-        raise NwmGeoError(f"method must be 'auto', 'sets' or 'flow', got {method!r}")
-    if objective not in ("balance", "compact"):
-        raise NwmGeoError(f"objective must be 'balance' or 'compact', got {objective!r}")
-    if objective == "compact":
-        if tolerance is None or not 0 < tolerance < 1:
-            raise NwmGeoError(
-                f"objective='compact' needs a tolerance in (0, 1), e.g. 0.05; got {tolerance!r}"
-            )
-        if adjacency is None:  # once, for both stages
-            with budget.phase("adjacency and rules"):
-                adjacency = ward_adjacency(wards)
-        balanced = partition(
-            wards,
-            k=k,
-            rules=rules,
-            measures=measures,
-            weights=weights,
-            population_band=population_band,
-            category_floors=category_floors,
-            pins=pins,
-            k_range=k_range,
-            time_limit_s=budget.share(0.4),
-            solver=solver,
-            verbose=verbose,
-            method=method,
-            adjacency=adjacency,
-            seed=seed,
-            max_sets=max_sets,
-            start=start,
-            clock=clock,
-            memory_limit_mb=memory_limit_mb,
-            max_nodes=max_nodes,
-        )
-        return _partition_compact(
-            wards,
-            balanced,
-            _Compact(
-                k=k,
-                rules=_rules_from(
-                    rules,
-                    measures=measures,
-                    weights=weights,
-                    population_band=population_band,
-                    category_floors=category_floors,
-                    pins=pins,
-                    k_range=k_range,
-                ),
-                adjacency=adjacency,
-                tolerance=tolerance,
-                seed=seed,
-                max_sets=min(max_sets, max_sets_for_memory(memory_limit_mb)),
-                max_nodes=max_nodes or node_budget(limit, len(wards), ENUMERATION_SHARE),
-                t0=t0,
-                deadline=deadline,
-                clock=clock,
-                memory_limit_mb=memory_limit_mb,
-                stops=budget.stops,
-            ),
-        )
-    with budget.phase("adjacency and rules"):
-        inst, start_labels = _instance_for(
-            wards,
-            k=k,
-            rules=rules,
-            measures=measures,
-            weights=weights,
-            population_band=population_band,
-            category_floors=category_floors,
-            pins=pins,
-            k_range=k_range,
-            adjacency=adjacency,
-            start=start,
-        )
-    run = _Run(
-        wards=wards,
-        inst=inst,
+    req = SolveRequest(
+        k=k,
+        rules=rules or PartitionRules(),
+        budget=budget or SolveBudget(),
         solver=solver,
         verbose=verbose,
-        seed=seed,
-        t0=t0,
-        deadline=deadline,
-        clock=clock,
-        memory_limit_mb=memory_limit_mb,
-        from_start=start_labels is not None,
-        stops=budget.stops,
-        limit_s=limit,
+        method=method,
+        start=start,
     )
-    if method == "flow":
+    return solve_partition(wards, req)
+
+
+def solve_partition(wards: gpd.GeoDataFrame, req: SolveRequest) -> LocalityPlan:
+    """:func:`partition` for a request (the compact objective's first stage calls it too)."""
+    timer = req.budget.deadline()
+    if req.method not in ("auto", "sets", "flow"):
+        raise NwmGeoError(f"method must be 'auto', 'sets' or 'flow', got {req.method!r}")
+    if req.rules.objective == "compact":
+        return _partition_compact(wards, req, timer)
+    with timer.phase("adjacency and rules"):
+        run, start_labels = prepare_run(wards, req, timer, max_sets=PARTITION_MAX_SETS, whole=True)
+    if req.method == "flow":
         return _partition_flow(run, incumbent=_flow_incumbent(run, start_labels), source=None)
-    nodes = max_nodes
+    nodes = req.budget.max_nodes
     if nodes is None:
-        nodes = node_budget(limit, inst.n, ENUMERATION_SHARE)
-        nodes = nodes if method == "auto" else 50 * nodes
-    search = _set_search(
-        inst,
-        seed=seed,
-        deadline=run.deadline - run.margin,
-        clock=clock,
-        max_sets=min(max_sets, max_sets_for_memory(memory_limit_mb)),
-        max_nodes=nodes,
-        verbose=verbose,
-        start=start_labels,
-        memory_limit_mb=memory_limit_mb,
-        stops=run.stops,
-        limit_s=limit,
-    )
+        nodes = node_budget(run.limit_s, run.inst.n, ENUMERATION_SHARE)
+        nodes = nodes if req.method == "auto" else 50 * nodes
+    search = run.search(start_labels, max_nodes=nodes)
     if search.model is None and search.incumbent is not None and start_labels is None:
         if run.left() > 0:
-            search = _retry_smaller_band(run, search, max_sets=max_sets, max_nodes=nodes)
+            search = _retry_smaller_band(run, search, max_nodes=nodes)
         else:
             run.stops.append("second enumeration")
     if search.model is not None:
@@ -365,38 +344,11 @@ def partition(  # noqa: PLR0913
     return _partition_flow(run, incumbent=search.incumbent, source=source)
 
 
-@dataclass
-class _Run:
-    """One call's fixed inputs: the units, instance, solver, deadline and clock."""
-
-    wards: gpd.GeoDataFrame
-    inst: _Instance
-    solver: pulp.LpSolver | None
-    verbose: bool
-    seed: int
-    t0: float
-    deadline: float
-    clock: Clock
-    memory_limit_mb: int
-    from_start: bool = False
-    stops: list[str] = field(default_factory=list)
-    limit_s: float = math.inf
-
-    @property
-    def margin(self) -> float:
-        """Seconds kept back for building the plan and its summary (and writing it)."""
-        return _margin(self.inst.n)
-
-    def left(self) -> float:
-        """Seconds left for a solver call, after the margin for building the plan."""
-        return self.deadline - self.clock() - self.margin
-
-
-def _retry_smaller_band(run: _Run, search: _Search, *, max_sets: int, max_nodes: int) -> _Search:
+def _retry_smaller_band(run: SolveRun, search: BandSearch, *, max_nodes: int) -> BandSearch:
     """Anneal the incumbent further (re-heated rounds of fixed moves), enumerate again."""
     inst = run.inst
     assert search.incumbent is not None
-    labels = _polish(
+    labels = polish(
         inst,
         search.incumbent[0],
         seed=run.seed,
@@ -405,27 +357,27 @@ def _retry_smaller_band(run: _Run, search: _Search, *, max_sets: int, max_nodes:
         stops=run.stops,
         limit_s=run.limit_s,
     )
-    zval = _zvalue(inst, labels)
+    zval = zvalue(inst, labels)
     if zval >= search.incumbent[1] - 1e-12:
         return search
     upper = zval * (1 + 1e-9) + 1e-12
     found = enumerate_connected_sets(
         inst,
         upper,
-        max_sets=min(max_sets, max_sets_for_memory(run.memory_limit_mb)),
+        max_sets=run.capped_sets,
         max_nodes=max_nodes,
         deadline=run.deadline - run.margin,
         clock=run.clock,
         verbose=run.verbose,
     )
     model = (
-        _SetModel(inst, found.sets, memory_limit_mb=run.memory_limit_mb) if found.complete else None
+        SetModel(inst, found.sets, memory_limit_mb=run.memory_limit_mb) if found.complete else None
     )
     how = f"heuristic incumbent {zval:.4%} (after more annealing)"
-    return _Search((labels, zval), how, model, found)
+    return BandSearch((labels, zval), how, model, found)
 
 
-def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
+def _partition_sets(run: SolveRun, search: BandSearch) -> LocalityPlan:
     """Bisect on the band, then (if unproven and small enough) the set-partitioning MIP.
 
     Never worse than the incumbent; the bound is the best of the bisection's, the
@@ -455,7 +407,7 @@ def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
         )
     small = len(model.sets) <= SETS_MIP_MAX_COLUMNS
     if not proven and (small or inc is None):
-        start = _masks_of(labels, inst.k) if labels is not None else None
+        start = masks_of(labels, inst.k) if labels is not None else None
         res1, chosen1 = model.solve(
             stage=1,
             zcap=None,
@@ -467,8 +419,8 @@ def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
         if res1.state == "infeasible" and labels is None:
             raise InfeasiblePartitionError(inst.infeasible_reason())
         if res1.state in ("optimal", "feasible") and len(chosen1) == inst.k:
-            mip_labels = _labels_from_masks(inst.n, chosen1)
-            if labels is None or _zvalue(inst, mip_labels) <= _zvalue(inst, labels) + 1e-12:
+            mip_labels = labels_from_masks(inst.n, chosen1)
+            if labels is None or zvalue(inst, mip_labels) <= zvalue(inst, labels) + 1e-12:
                 labels = mip_labels
             proven = res1.state == "optimal"
             if math.isfinite(res1.bound):
@@ -478,13 +430,13 @@ def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
         if labels is None:
             return _partition_flow(run, incumbent=None, source=search.how)
     assert labels is not None
-    zval = _zvalue(inst, labels)
+    zval = zvalue(inst, labels)
     if zval <= inst.lower_bound + 1e-12 or bound >= zval - 1e-12:
         proven = True
     # the tie-break: no start, so its answer among equal cuts does not depend on the
     # incumbent (it is the same model whatever band was enumerated)
     res2, skipped = None, ""
-    if sum(1 for _, d in model.sets if d <= zval + _EPS) <= TIEBREAK_MAX_COLUMNS:
+    if sum(1 for _, d in model.sets if d <= zval + EPS) <= TIEBREAK_MAX_COLUMNS:
         res2, chosen2 = model.solve(
             stage=2,
             zcap=zval,
@@ -493,7 +445,7 @@ def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
             verbose=run.verbose,
         )
         if res2.state in ("optimal", "feasible") and len(chosen2) == inst.k:
-            labels = _labels_from_masks(inst.n, chosen2)
+            labels = labels_from_masks(inst.n, chosen2)
     else:
         skipped = "; tie-break skipped (too many sets)"
     note = "; time limit cut short: " + ", ".join(dict.fromkeys(run.stops)) if run.stops else ""
@@ -502,30 +454,26 @@ def _partition_sets(run: _Run, search: _Search) -> LocalityPlan:
         f"({search.how}){steps}; set-partitioning MIP (HiGHS, started from the best plan) "
         f"if unproven, then lexicographic cut minimisation{skipped}{note}"
     )
-    return _make_plan(
+    tiebreak = res2 is not None and res2.state == "optimal"
+    return make_plan(
         run.wards,
         inst,
         labels,
-        proven=proven,
-        objective=_zvalue(inst, labels),
-        bound=bound,
-        t0=run.t0,
-        clock=clock,
+        proof=Proof(proven, zvalue(inst, labels), bound, tiebreak),
         method=desc,
-        tiebreak=res2 is not None and res2.state == "optimal",
-        stops=run.stops,
+        timer=run.timer,
     )
 
 
-def _flow_incumbent(run: _Run, start: np.ndarray | None) -> tuple[np.ndarray, float] | None:
+def _flow_incumbent(run: SolveRun, start: np.ndarray | None) -> tuple[np.ndarray, float] | None:
     """Return the start plan, or the heuristic's (a fixed number of moves)."""
     if start is not None:
-        return start, _zvalue(run.inst, start)
-    return _incumbent(
+        return start, zvalue(run.inst, start)
+    return find_incumbent(
         run.inst,
         seed=run.seed,
         restarts=10,
-        iters=_balance_moves(run.inst.n),
+        iters=balance_moves(run.inst.n),
         deadline=run.deadline - run.margin,
         clock=run.clock,
         stops=run.stops,
@@ -534,7 +482,7 @@ def _flow_incumbent(run: _Run, start: np.ndarray | None) -> tuple[np.ndarray, fl
 
 
 def _partition_flow(
-    run: _Run, *, incumbent: tuple[np.ndarray, float] | None, source: str | None
+    run: SolveRun, *, incumbent: tuple[np.ndarray, float] | None, source: str | None
 ) -> LocalityPlan:
     """Run the flow method, warm-started from the incumbent (never worse than it)."""
     inst = run.inst
@@ -542,7 +490,7 @@ def _partition_flow(
         source = "a region-growing/local-search plan" if incumbent is not None else "no start"
         if run.from_start:
             source = "the start plan"
-    labels, res, tiebreak, note = _solve_flow(
+    labels, res, tiebreak, note = solve_flow(
         inst,
         start_labels=incumbent[0] if incumbent is not None else None,
         solver=run.solver,
@@ -561,84 +509,74 @@ def _partition_flow(
         f"from {source} ({found}); integrality lower bound "
         f"{inst.lower_bound:.4%}; {note}"
     )
-    return _make_plan(
+    return make_plan(
         run.wards,
         inst,
         labels,
-        proven=res.state == "optimal",
-        objective=_zvalue(inst, labels),
-        bound=res.bound,
-        t0=run.t0,
-        clock=run.clock,
+        proof=Proof(res.state == "optimal", zvalue(inst, labels), res.bound, tiebreak),
         method=desc,
-        tiebreak=tiebreak,
-        stops=run.stops,
+        timer=run.timer,
     )
 
 
-@dataclass(frozen=True)
-class _Compact:
-    """The settings of a compact-objective run."""
-
-    k: int
-    rules: PartitionRules
-    adjacency: pd.DataFrame | None
-    tolerance: float
-    seed: int
-    max_sets: int
-    max_nodes: int
-    t0: float
-    deadline: float
-    clock: Clock
-    memory_limit_mb: int
-    stops: list[str]
-
-
-def _partition_compact(
-    wards: gpd.GeoDataFrame, balanced: LocalityPlan, opts: _Compact
-) -> LocalityPlan:
-    """From a balanced plan, minimise the cut within the tolerance (``_compact``)."""
-    inst = _prepare(wards, k=opts.k, rules=opts.rules, adjacency=opts.adjacency)
-    labels = _labels_from_plan(inst, balanced.assignment)
-    if balanced.objective > opts.tolerance + 1e-12:
+def _partition_compact(wards: gpd.GeoDataFrame, req: SolveRequest, timer: Deadline) -> LocalityPlan:
+    """Find a balanced plan (40 % of the time), then minimise the cut within the tolerance."""
+    tolerance = req.rules.tolerance
+    assert tolerance is not None  # PartitionRules checks it for the compact objective
+    limit = float(timer.limit_s)
+    adjacency = req.adjacency
+    if adjacency is None:  # once, for both stages
+        with timer.phase("adjacency and rules"):
+            adjacency = ward_adjacency(wards)
+    balanced = solve_partition(
+        wards,
+        replace(
+            req,
+            rules=replace(req.rules, objective="balance", tolerance=None),
+            budget=replace(req.budget, time_limit_s=timer.share(0.4)),
+            adjacency=adjacency,
+        ),
+    )
+    inst = prepare_instance(wards, k=req.k, rules=req.rules, adjacency=adjacency)
+    labels = labels_from_plan(inst, balanced.assignment)
+    if balanced.objective > tolerance + 1e-12:
         if balanced.proven_optimal:
             raise InfeasiblePartitionError(
-                f"no plan has every locality within ±{opts.tolerance:.1%} of the average: "
+                f"no plan has every locality within ±{tolerance:.1%} of the average: "
                 f"the best possible worst deviation is ±{balanced.objective:.2%}"
             )
         balanced.status += (
-            f"; the tolerance ±{opts.tolerance:.1%} was not reached in time (compact "
+            f"; the tolerance ±{tolerance:.1%} was not reached in time (compact "
             "objective not applied)"
         )
         return balanced
-    stops = opts.stops
-    found = _compact(
+    stops = timer.stops
+    found = minimise_cut(
         inst,
         labels,
-        tolerance=opts.tolerance,
-        seed=opts.seed,
-        max_sets=opts.max_sets,
-        max_nodes=opts.max_nodes,
-        deadline=opts.deadline - _margin(inst.n),
-        clock=opts.clock,
-        memory_limit_mb=opts.memory_limit_mb,
-        stops=stops,
+        SearchLimits(
+            seed=req.budget.seed,
+            deadline=timer.at - _margin(inst.n),
+            clock=timer.clock,
+            stops=stops,
+            memory_limit_mb=req.budget.memory_limit_mb,
+        ),
+        tolerance=tolerance,
+        max_sets=min(
+            req.budget.sets(PARTITION_MAX_SETS), max_sets_for_memory(req.budget.memory_limit_mb)
+        ),
+        max_nodes=req.budget.max_nodes or node_budget(limit, len(wards), ENUMERATION_SHARE),
     )
     note = "; time limit cut short: " + ", ".join(dict.fromkeys(stops)) if stops else ""
-    return _make_plan(
+    return make_plan(
         wards,
         inst,
         found.labels,
-        proven=False,
-        objective=_zvalue(inst, found.labels),
-        bound=balanced.bound,
-        t0=opts.t0,
-        clock=opts.clock,
+        proof=Proof(False, zvalue(inst, found.labels), balanced.bound, False),
         method=(
             f"compact: balanced start ({balanced.method}); annealed for a shorter boundary "
-            f"within ±{opts.tolerance:.1%}; {found.note}{note}"
+            f"within ±{tolerance:.1%}; {found.note}{note}"
         ),
-        tiebreak=False,
-        compact=(opts.tolerance, found.cut_bound, found.proven),
-        stops=stops,
+        timer=timer,
+        compact=(tolerance, found.cut_bound, found.proven),
     )

@@ -8,8 +8,9 @@ locality polygons (:func:`dissolve`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -18,7 +19,8 @@ import pandas as pd
 from nwm_geo._checks import checks_crs
 from nwm_geo._display import Display
 from nwm_geo._errors import SolverError
-from nwm_geo.localities._instance import Clock, _cut, _Instance, polsby_popper
+from nwm_geo._solver import Deadline
+from nwm_geo.localities._instance import Instance, cut_length, polsby_popper
 
 __all__ = ["Alternatives", "LocalityPlan", "dissolve", "plan_summary"]
 
@@ -263,22 +265,35 @@ def plan_summary(
     return ordered
 
 
-def _make_plan(  # noqa: PLR0913
+class Proof(NamedTuple):
+    """What a method proved about a plan, for :func:`make_plan`.
+
+    ``proven``: the objective is optimal; ``objective``: the plan's worst deviation;
+    ``bound``: a proven lower bound on it (NaN: none); ``tiebreak``: the boundary cut
+    is proven minimal among the optimal plans.
+    """
+
+    proven: bool
+    objective: float
+    bound: float
+    tiebreak: bool
+
+
+def make_plan(
     wards: gpd.GeoDataFrame,
-    inst: _Instance,
+    inst: Instance,
     labels: np.ndarray,
     *,
-    proven: bool,
-    objective: float,
-    bound: float,
-    t0: float,
-    clock: Clock,
+    proof: Proof,
     method: str,
-    tiebreak: bool,
+    timer: Deadline,
     compact: tuple[float, float, bool] | None = None,
-    stops: Sequence[str] = (),
 ) -> LocalityPlan:
-    """Build the plan; ``compact`` is (tolerance, cut bound, cut proven) for that objective."""
+    """Build the plan; ``compact`` is (tolerance, cut bound, cut proven) for that objective.
+
+    ``timer`` gives the run time (from its start, on its clock) and the stops by the clock.
+    """
+    proven, objective, bound, tiebreak = proof
     sizes = np.bincount(labels, minlength=inst.k)
     if len(sizes) != inst.k or (sizes == 0).any():
         raise SolverError(
@@ -306,7 +321,7 @@ def _make_plan(  # noqa: PLR0913
             f"best found within time limit (gap {gap:.1%} relative; worst deviation "
             f"{objective:.2%} vs proven lower bound {bound:.2%})"
         )
-    cut = _cut(inst, labels)
+    cut = cut_length(inst, labels)
     kind, cut_bound, cut_proven = "balance", math.nan, False
     if compact is not None:
         tolerance, cut_bound, cut_proven = compact
@@ -332,14 +347,14 @@ def _make_plan(  # noqa: PLR0913
         status=status,
         proven_optimal=proven,
         gap=float(gap),
-        runtime_s=clock() - t0,
+        runtime_s=timer.clock() - timer.start,
         method=method,
         bound=float(objective if proven else bound),
         tiebreak_proven=tiebreak,
         objective_kind=kind,
         cut_bound_m=float(cut_bound),
         cut_proven=cut_proven,
-        time_limit_stops=list(dict.fromkeys(stops)),
+        time_limit_stops=list(dict.fromkeys(timer.stops)),
     )
 
 

@@ -1,6 +1,6 @@
 """Recombination (ReCom) moves on the partitioner's own objective.
 
-In: an ``_Instance``, a plan (integer labels), a number of steps and a seed. Out: a plan
+In: an ``Instance``, a plan (integer labels), a number of steps and a seed. Out: a plan
 that is never worse by the heuristic's key (rule violation, worst deviation, sum of
 squared deviations).
 
@@ -21,7 +21,7 @@ import random
 
 import numpy as np
 
-from nwm_geo.localities._instance import Clock, _Instance, _plan_key
+from nwm_geo.localities._instance import Clock, Instance, plan_key
 
 #: Recombination steps per second of the time limit, at :data:`RECOM_REF_UNITS` merged
 #: units (a step costs about in proportion to the units of the two localities).
@@ -52,7 +52,7 @@ def _find(parent: dict[int, int], a: int) -> int:
 
 
 def _random_tree(
-    inst: _Instance, nodes: list[int], member: set[int], rng: random.Random
+    inst: Instance, nodes: list[int], member: set[int], rng: random.Random
 ) -> dict[int, list[int]]:
     """Return a random spanning tree of ``nodes`` (Kruskal, random weights) as lists."""
     edges = [(rng.random(), u, v) for u in nodes for v in inst.adj[u] if v > u and v in member]
@@ -73,7 +73,7 @@ def _random_tree(
 
 
 def _best_cut(
-    inst: _Instance,
+    inst: Instance,
     tree: dict[int, list[int]],
     root: int,
     extra: list[np.ndarray],
@@ -97,7 +97,7 @@ def _best_cut(
     for u in order[1:]:
         sums = np.vstack([sub[u], total - sub[u]]).reshape(2, m)
         counts = [np.array([esub[u][e], etotal[e] - esub[u][e]]) for e in range(len(extra))]
-        key = _plan_key(inst, sums, counts)
+        key = plan_key(inst, sums, counts)
         if best is None or key < best[0]:
             best = (key, u)
     if best is None:
@@ -114,8 +114,8 @@ def _best_cut(
     return best[0], side
 
 
-def _recombine(
-    inst: _Instance,
+def recombine(
+    inst: Instance,
     labels: np.ndarray,
     *,
     steps: int,
@@ -137,7 +137,7 @@ def _recombine(
     extra = [b.values for b in inst.bounds]
     sums = np.array([inst.norm[lab == j].sum(axis=0) for j in range(k)])
     counts = [np.array([arr[lab == j].sum() for j in range(k)]) for arr in extra]
-    key = _plan_key(inst, sums, counts)
+    key = plan_key(inst, sums, counts)
     best_key, best = key, lab.copy()
     for step in range(steps):
         if step % 16 == 0 and clock() >= deadline:
@@ -171,7 +171,7 @@ def _recombine(
             c[a] = arr[side_list].sum()
             c[b] = arr[rest].sum()
             new_counts.append(c)
-        new_key = _plan_key(inst, new_sums, new_counts)
+        new_key = plan_key(inst, new_sums, new_counts)
         temp = _TEMP0 * (_TEMP1 / _TEMP0) ** (step / steps)
         worse = new_key[1] - key[1]
         if new_key <= key or (

@@ -1,9 +1,9 @@
 """The locality rules: what to balance, hard bands and floors, pins and the range of k.
 
 This is the one place that knows the rules. :class:`PartitionRules` is what callers
-pass; :func:`_compile` checks it against the units and turns it into solver-neutral
+pass; :func:`compile_rules` checks it against the units and turns it into solver-neutral
 pieces: the balanced measures (normalised so each locality's target is its weight), a
-list of :class:`_Bound` (an additive quantity per locality that must stay within
+list of :class:`RuleBound` (an additive quantity per locality that must stay within
 ``[low, high]``: the population band and the category floors are both bounds), and the
 pin groups. The heuristic, the enumeration and both MIPs only see those pieces, so a
 new additive rule is added here and nowhere else.
@@ -15,14 +15,18 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
 
 from nwm_geo._errors import InfeasiblePartitionError, NwmGeoError
 
-__all__ = ["DEFAULT_K_RANGE", "PartitionRules"]
+__all__ = ["DEFAULT_K_RANGE", "Objective", "PartitionRules"]
+
+#: ``"balance"``: minimise the worst deviation (then the cut); ``"compact"``: minimise
+#: the boundary cut with every locality's deviation within ``tolerance``.
+Objective = Literal["balance", "compact"]
 
 #: Allowed number of localities unless ``k_range`` says otherwise.
 DEFAULT_K_RANGE: tuple[int, int] = (2, 8)
@@ -53,6 +57,18 @@ class PartitionRules:
         ``0..k-1``; a string is also used as the locality's name.
     k_range
         Allowed ``(min, max)`` number of localities.
+    objective
+        ``"balance"`` (default): minimise the worst deviation, then the boundary cut.
+        ``"compact"``: minimise the boundary cut among plans with every locality's
+        weighted deviation within ``tolerance`` on every measure ("±5 % of the
+        average"); only :func:`~nwm_geo.localities.partition` takes it.
+    tolerance
+        With ``objective="compact"``: the band as a fraction (0.05 for ±5 %).
+
+    Raises
+    ------
+    NwmGeoError
+        For an unknown ``objective``, or ``"compact"`` without a tolerance in (0, 1).
     """
 
     measures: Sequence[str] = ("population", "assets")
@@ -61,8 +77,17 @@ class PartitionRules:
     category_floors: Mapping[str, int] = field(default_factory=dict)
     pins: Mapping[str, str | int] = field(default_factory=dict)
     k_range: tuple[int, int] = DEFAULT_K_RANGE
+    objective: Objective = "balance"
+    tolerance: float | None = None
 
     def __post_init__(self) -> None:
+        if self.objective not in ("balance", "compact"):
+            raise NwmGeoError(f"objective must be 'balance' or 'compact', got {self.objective!r}")
+        if self.objective == "compact" and (self.tolerance is None or not 0 < self.tolerance < 1):
+            raise NwmGeoError(
+                "objective='compact' needs a tolerance in (0, 1), e.g. 0.05; "
+                f"got {self.tolerance!r}"
+            )
         # read-only copies, so a frozen rules object cannot change under a caller
         object.__setattr__(self, "measures", tuple(self.measures))
         object.__setattr__(self, "weights", _frozen(self.weights))
@@ -71,46 +96,8 @@ class PartitionRules:
         object.__setattr__(self, "k_range", tuple(self.k_range))
 
 
-def _rules_from(
-    rules: PartitionRules | None,
-    *,
-    measures: Sequence[str] | None,
-    weights: Mapping[str, float] | None,
-    population_band: float | None,
-    category_floors: Mapping[str, int] | None,
-    pins: Mapping[str, str | int] | None,
-    k_range: tuple[int, int] | None,
-) -> PartitionRules:
-    """``rules`` as given, or built from the convenience keywords (not both)."""
-    given = {
-        "measures": measures,
-        "weights": weights,
-        "population_band": population_band,
-        "category_floors": category_floors,
-        "pins": pins,
-        "k_range": k_range,
-    }
-    named = sorted(name for name, value in given.items() if value is not None)
-    if rules is not None:
-        if named:
-            raise NwmGeoError(
-                "give the rules either as rules= or as keywords, not both (got rules= and "
-                f"{', '.join(named)})"
-            )
-        return rules
-    default = PartitionRules()
-    return PartitionRules(
-        measures=default.measures if measures is None else tuple(measures),
-        weights=default.weights if weights is None else weights,
-        population_band=population_band,
-        category_floors=default.category_floors if category_floors is None else category_floors,
-        pins=default.pins if pins is None else pins,
-        k_range=default.k_range if k_range is None else k_range,
-    )
-
-
 @dataclass(frozen=True)
-class _Bound:
+class RuleBound:
     """An additive quantity whose total per locality must stay within [low, high]."""
 
     values: np.ndarray  # (n,) non-negative
@@ -132,13 +119,13 @@ class _Compiled:
     values: np.ndarray  # (n, m) raw measure values
     means: np.ndarray  # (m,)
     norm: np.ndarray  # (n, m) values * w / mean ; target per locality is w
-    bounds: list[_Bound]
+    bounds: list[RuleBound]
     pin_label: list[int]  # -1 = not pinned; else group id
     pin_groups: list[str | int]
     lower_bound: float  # integrality lower bound on the objective
 
 
-def _compile(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int) -> _Compiled:
+def compile_rules(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int) -> _Compiled:
     """Check the rules against the units and build the solver-neutral pieces."""
     n = len(wards)
     lo, hi = rules.k_range
@@ -186,7 +173,9 @@ def _compile(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int) -> _Compile
     )
 
 
-def _band(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int, codes: list[Any]) -> list[_Bound]:
+def _band(
+    rules: PartitionRules, wards: gpd.GeoDataFrame, k: int, codes: list[Any]
+) -> list[RuleBound]:
     band = rules.population_band
     if band is None:
         return []
@@ -205,10 +194,10 @@ def _band(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int, codes: list[An
             f"exceed the band's upper limit of {mean * (1 + band):,.0f}"
         )
     text = f"the population band ±{band:.1%}"
-    return [_Bound(pop, mean * (1 - band), mean * (1 + band), mean, "band", text)]
+    return [RuleBound(pop, mean * (1 - band), mean * (1 + band), mean, "band", text)]
 
 
-def _floors(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int) -> list[_Bound]:
+def _floors(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int) -> list[RuleBound]:
     out = []
     for cat, floor in rules.category_floors.items():
         if cat not in wards.columns:
@@ -223,7 +212,7 @@ def _floors(rules: PartitionRules, wards: gpd.GeoDataFrame, k: int) -> list[_Bou
             )
         if floor > 0:
             text = f"{cat} >= {int(floor)}"
-            out.append(_Bound(counts, float(int(floor)), math.inf, 1.0, "floor", text))
+            out.append(RuleBound(counts, float(int(floor)), math.inf, 1.0, "floor", text))
     return out
 
 
@@ -264,7 +253,7 @@ def _integrality_bound(values: np.ndarray, w: np.ndarray, k: int) -> float:
     return lb
 
 
-def _infeasible_reason(bounds: list[_Bound], pinned: bool, k: int) -> str:
+def describe_infeasible(bounds: list[RuleBound], pinned: bool, k: int) -> str:
     """Which rules together leave no contiguous partition, in words."""
     parts = [b.text for b in bounds if b.rule == "band"]
     floors = [b.text for b in bounds if b.rule == "floor"]

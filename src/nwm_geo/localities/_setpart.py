@@ -1,7 +1,7 @@
 """The set-partitioning MIP over enumerated connected sets, and the band search.
 
-In: an ``_Instance`` and an incumbent (the heuristic's, or a start plan). Out: a
-``_SetModel`` over every connected set that could be part of a plan at least as good
+In: an ``Instance`` and an incumbent (the heuristic's, or a start plan). Out: a
+``SetModel`` over every connected set that could be part of a plan at least as good
 as the incumbent, which solves stage 1 (minimise the worst deviation) and stage 2
 (keep it, minimise the boundary cut), or any per-set cost, with no-good cuts excluding
 earlier plans and the incumbent as a MIP start.
@@ -26,11 +26,16 @@ from scipy import sparse
 from nwm_geo._errors import InfeasiblePartitionError
 from nwm_geo._solver import ArrayModel, solve_arrays
 from nwm_geo.localities._enumerate import SetEnumeration, enumerate_connected_sets
-from nwm_geo.localities._heuristic import _SETS_MOVES_PER_UNIT, _incumbent
-from nwm_geo.localities._instance import _EPS, Clock, _bits, _Instance, _zvalue
-from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB, _known, _Result, _run
+from nwm_geo.localities._heuristic import SETS_MOVES_PER_UNIT, find_incumbent
+from nwm_geo.localities._instance import EPS, Instance, SearchLimits, bits_of, zvalue
+from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB, MipResult, known_result, run_mip
 
-__all__ = ["SetPartitionProblem", "set_partition_arrays", "set_partition_problem"]
+__all__ = [
+    "SetPartitionProblem",
+    "SetPartitionSpec",
+    "set_partition_arrays",
+    "set_partition_problem",
+]
 
 
 def _internal(mask: int, edge_list: list[tuple[int, int, float]]) -> float:
@@ -68,26 +73,16 @@ class SetPartitionProblem:
         return out
 
 
-def set_partition_problem(  # noqa: PLR0913
-    n: int,
-    k: int,
-    masks: Sequence[int],
-    *,
-    columns: Sequence[int] | None = None,
-    cost: Sequence[float] | None = None,
-    minmax: Sequence[float] | None = None,
-    minmax_low: float = 0.0,
-    nogoods: Sequence[frozenset[int]] = (),
-    name: str = "set_partitioning",
-) -> SetPartitionProblem:
-    """Build the set-partitioning model over connected sets (bitmasks over ``n`` units).
+@dataclass(frozen=True)
+class SetPartitionSpec:
+    """A set-partitioning model over connected sets (bitmasks over ``n`` units).
 
-    Reusable by any model over connected sets: give a per-set ``cost`` (minimise the
-    sum over chosen sets) or a per-set ``minmax`` value (minimise the largest value
-    among chosen sets, a variable ``z`` bounded below by ``minmax_low``, written per
-    unit, see the module docstring), not both.
+    Give a per-set ``cost`` (minimise the sum over chosen sets) or a per-set
+    ``minmax`` value (minimise the largest value among chosen sets, a variable ``z``
+    bounded below by ``minmax_low``, written per unit, see the module docstring), not
+    both.
 
-    Parameters
+    Attributes
     ----------
     n, k
         Units and number of sets to pick.
@@ -102,20 +97,45 @@ def set_partition_problem(  # noqa: PLR0913
     nogoods
         Plans (sets of bitmasks) to exclude; a plan with a set outside ``columns`` is
         already excluded.
-    name
-        The problem's name.
+    """
+
+    n: int
+    k: int
+    masks: Sequence[int]
+    columns: Sequence[int] | None = None
+    cost: Sequence[float] | None = None
+    minmax: Sequence[float] | None = None
+    minmax_low: float = 0.0
+    nogoods: Sequence[frozenset[int]] = ()
+
+    def order(self) -> list[int]:
+        """Return the positions of the model's columns, in bitmask order."""
+        masks = self.masks
+        return sorted(
+            range(len(masks)) if self.columns is None else self.columns, key=lambda s: masks[s]
+        )
+
+
+def set_partition_problem(
+    spec: SetPartitionSpec, *, name: str = "set_partitioning"
+) -> SetPartitionProblem:
+    """Build the set-partitioning model of ``spec`` as a PuLP problem named ``name``.
+
+    Reusable by any model over connected sets (see :class:`SetPartitionSpec`).
 
     Returns
     -------
     SetPartitionProblem
     """
-    idx = sorted(range(len(masks)) if columns is None else columns, key=lambda s: masks[s])
+    n, k, masks, minmax, cost = spec.n, spec.k, spec.masks, spec.minmax, spec.cost
+    minmax_low, nogoods = spec.minmax_low, spec.nogoods
+    idx = spec.order()
     names = {s: f"x_{j}" for j, s in enumerate(idx)}
     prob = pulp.LpProblem(name, pulp.LpMinimize)
     x = {s: pulp.LpVariable(names[s], cat=pulp.LpBinary) for s in idx}
     cover: list[list[int]] = [[] for _ in range(n)]
     for s in idx:
-        for i in _bits(masks[s]):
+        for i in bits_of(masks[s]):
             cover[i].append(s)
     uncovered = [i for i in range(n) if not cover[i]]
     if minmax is not None:
@@ -143,17 +163,7 @@ def set_partition_problem(  # noqa: PLR0913
     return SetPartitionProblem(prob, idx, names, uncovered)
 
 
-def set_partition_arrays(
-    n: int,
-    k: int,
-    masks: Sequence[int],
-    *,
-    columns: Sequence[int] | None = None,
-    cost: Sequence[float] | None = None,
-    minmax: Sequence[float] | None = None,
-    minmax_low: float = 0.0,
-    nogoods: Sequence[frozenset[int]] = (),
-) -> tuple[ArrayModel, list[int], list[int]]:
+def set_partition_arrays(spec: SetPartitionSpec) -> tuple[ArrayModel, list[int], list[int]]:
     """:func:`set_partition_problem` as an :class:`~nwm_geo._solver.ArrayModel`.
 
     Built with numpy in a fraction of PuLP's time (150,000 sets: about 1 s against
@@ -166,7 +176,9 @@ def set_partition_arrays(
         The model, the position in ``masks`` of each ``x`` column, and the units no
         set covers (the model is infeasible when there are any).
     """
-    idx = sorted(range(len(masks)) if columns is None else columns, key=lambda s: masks[s])
+    n, k, masks, minmax, cost = spec.n, spec.k, spec.masks, spec.minmax, spec.cost
+    minmax_low, nogoods = spec.minmax_low, spec.nogoods
+    idx = spec.order()
     n_x = len(idx)
     rows: list[int] = []
     cols: list[int] = []
@@ -237,12 +249,12 @@ def set_partition_arrays(
     return model, idx, uncovered
 
 
-class _SetModel:
+class SetModel:
     """Set-partitioning MIP over enumerated connected sets, with no-good cuts."""
 
     def __init__(
         self,
-        inst: _Instance,
+        inst: Instance,
         sets: list[tuple[int, float]],
         *,
         memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB,
@@ -263,6 +275,19 @@ class _SetModel:
             cost[s] = -_internal(self.sets[s][0], self.inst.edges)
         return cost
 
+    def _spec(self, stage: int, cols: list[int]) -> SetPartitionSpec:
+        """Return the model of ``stage`` over the sets at ``cols``, with the no-goods so far."""
+        return SetPartitionSpec(
+            self.inst.n,
+            self.inst.k,
+            [mk for mk, _ in self.sets],
+            columns=cols,
+            minmax=[dev for _, dev in self.sets] if stage == 1 else None,
+            minmax_low=self.inst.lower_bound,
+            cost=None if stage == 1 else self._stage2_cost(cols),
+            nogoods=self.nogoods,
+        )
+
     def solve(
         self,
         *,
@@ -272,7 +297,7 @@ class _SetModel:
         time_left: float,
         verbose: bool,
         start: Sequence[int] | None = None,
-    ) -> tuple[_Result, list[int]]:
+    ) -> tuple[MipResult, list[int]]:
         """Solve stage 1 (worst deviation) or 2 (cut within ``zcap``) from ``start``.
 
         ``start`` is a plan as bitmasks; it is passed as a MIP start when all its sets
@@ -281,22 +306,12 @@ class _SetModel:
         inst = self.inst
         masks = [mk for mk, _ in self.sets]
         devs = [dev for _, dev in self.sets]
-        cols = [s for s, dev in enumerate(devs) if zcap is None or dev <= zcap + _EPS]
+        cols = [s for s, dev in enumerate(devs) if zcap is None or dev <= zcap + EPS]
         if solver is None:
             return self._solve_arrays(stage, cols, time_left, verbose, start)
-        built = set_partition_problem(
-            inst.n,
-            inst.k,
-            masks,
-            columns=cols,
-            minmax=devs if stage == 1 else None,
-            minmax_low=inst.lower_bound,
-            cost=None if stage == 1 else self._stage2_cost(cols),
-            nogoods=self.nogoods,
-            name="localities_sets",
-        )
+        built = set_partition_problem(self._spec(stage, cols), name="localities_sets")
         if built.uncovered:
-            return _known("infeasible", math.nan, math.nan, "no set covers a unit"), []
+            return known_result("infeasible", math.nan, math.nan, "no set covers a unit"), []
         warm: dict[str, float] | None = None
         if start is not None:
             pos = {masks[s]: s for s in built.columns}
@@ -304,7 +319,7 @@ class _SetModel:
                 zval = max(devs[pos[mk]] for mk in start)
                 extra = {"z": max(zval, inst.lower_bound)} if stage == 1 else {}
                 warm = built.start([pos[mk] for mk in start], extra)
-        res = _run(
+        res = run_mip(
             built.prob,
             solver,
             time_left,
@@ -322,23 +337,14 @@ class _SetModel:
         time_left: float,
         verbose: bool,
         start: Sequence[int] | None,
-    ) -> tuple[_Result, list[int]]:
+    ) -> tuple[MipResult, list[int]]:
         """Solve with the default solver: the model built as arrays, HiGHS in a child."""
         inst = self.inst
         masks = [mk for mk, _ in self.sets]
         devs = [dev for _, dev in self.sets]
-        model, idx, uncovered = set_partition_arrays(
-            inst.n,
-            inst.k,
-            masks,
-            columns=cols,
-            minmax=devs if stage == 1 else None,
-            minmax_low=inst.lower_bound,
-            cost=None if stage == 1 else self._stage2_cost(cols),
-            nogoods=self.nogoods,
-        )
+        model, idx, uncovered = set_partition_arrays(self._spec(stage, cols))
         if uncovered:
-            return _known("infeasible", math.nan, math.nan, "no set covers a unit"), []
+            return known_result("infeasible", math.nan, math.nan, "no set covers a unit"), []
         warm = None
         if start is not None and frozenset(start) not in self.nogoods:
             pos = {masks[s]: j for j, s in enumerate(idx)}
@@ -356,12 +362,12 @@ class _SetModel:
             start=warm,
             memory_limit_mb=self.memory_limit_mb,
         )
-        res = _Result(status, values)
+        res = MipResult(status, values)
         chosen = [masks[s] for j, s in enumerate(idx) if values.get(f"x_{j}", 0.0) > 0.5]
         return res, chosen
 
 
-def _masks_of(labels: np.ndarray, k: int) -> list[int]:
+def masks_of(labels: np.ndarray, k: int) -> list[int]:
     """Return the plan ``labels`` as one bitmask per locality."""
     out = [0] * k
     for i, v in enumerate(labels):
@@ -370,29 +376,23 @@ def _masks_of(labels: np.ndarray, k: int) -> list[int]:
 
 
 @dataclass
-class _Search:
+class BandSearch:
     """What the band search found: the incumbent and, when it fits, the set model."""
 
     incumbent: tuple[np.ndarray, float] | None
     how: str
-    model: _SetModel | None
+    model: SetModel | None
     found: SetEnumeration | None
 
 
-def _set_search(  # noqa: PLR0913
-    inst: _Instance,
+def set_search(
+    inst: Instance,
+    lim: SearchLimits,
     *,
-    seed: int,
-    deadline: float,
-    clock: Clock,
     max_sets: int,
     max_nodes: int | None = None,
-    verbose: bool,
     start: np.ndarray | None = None,
-    memory_limit_mb: int | None = DEFAULT_MEMORY_LIMIT_MB,
-    stops: list[str] | None = None,
-    limit_s: float = math.inf,
-) -> _Search:
+) -> BandSearch:
     """Find an incumbent, then enumerate the band that provably contains the optimum.
 
     The band is the incumbent's worst deviation: ``start``'s (a valid plan) when given,
@@ -400,18 +400,18 @@ def _set_search(  # noqa: PLR0913
     ``model`` is None when the enumeration did not finish within its budget.
     """
     if start is not None:
-        heur: tuple[np.ndarray, float] | None = (start, _zvalue(inst, start))
+        heur: tuple[np.ndarray, float] | None = (start, zvalue(inst, start))
         how = "start plan"
     else:
-        heur = _incumbent(
+        heur = find_incumbent(
             inst,
-            seed=seed,
+            seed=lim.seed,
             restarts=20,
-            iters=_SETS_MOVES_PER_UNIT * inst.n,
-            deadline=deadline,
-            clock=clock,
-            stops=stops,
-            limit_s=limit_s,
+            iters=SETS_MOVES_PER_UNIT * inst.n,
+            deadline=lim.deadline,
+            clock=lim.clock,
+            stops=lim.stops,
+            limit_s=lim.limit_s,
         )
         how = "heuristic incumbent"
     if heur is not None:
@@ -421,35 +421,22 @@ def _set_search(  # noqa: PLR0913
             upper,
             max_sets=max_sets,
             max_nodes=max_nodes,
-            deadline=deadline,
-            clock=clock,
-            verbose=verbose,
+            deadline=lim.deadline,
+            clock=lim.clock,
+            verbose=lim.verbose,
         )
         model = (
-            _SetModel(inst, found.sets, memory_limit_mb=memory_limit_mb) if found.complete else None
+            SetModel(inst, found.sets, memory_limit_mb=lim.memory_limit_mb)
+            if found.complete
+            else None
         )
-        return _Search(heur, f"{how} {heur[1]:.4%}", model, found)
-    return _widen(
-        inst,
-        deadline=deadline,
-        clock=clock,
-        max_sets=max_sets,
-        max_nodes=max_nodes,
-        verbose=verbose,
-        memory_limit_mb=memory_limit_mb,
-    )
+        return BandSearch(heur, f"{how} {heur[1]:.4%}", model, found)
+    return _widen(inst, lim, max_sets=max_sets, max_nodes=max_nodes)
 
 
 def _widen(
-    inst: _Instance,
-    *,
-    deadline: float,
-    clock: Clock,
-    max_sets: int,
-    max_nodes: int | None,
-    verbose: bool,
-    memory_limit_mb: int | None,
-) -> _Search:
+    inst: Instance, lim: SearchLimits, *, max_sets: int, max_nodes: int | None
+) -> BandSearch:
     """No incumbent (pins or hard rules): widen the band until the MIP is feasible."""
     upper = max(inst.lower_bound * 1.5, 0.02)
     u_max = float(inst.weights.max()) * max(inst.k - 1, 1) + 1e-9
@@ -459,28 +446,28 @@ def _widen(
             min(upper, u_max),
             max_sets=max_sets,
             max_nodes=max_nodes,
-            deadline=deadline,
-            clock=clock,
-            verbose=verbose,
+            deadline=lim.deadline,
+            clock=lim.clock,
+            verbose=lim.verbose,
         )
         if not found.complete:
-            return _Search(None, "band widened", None, found)
-        model = _SetModel(inst, found.sets, memory_limit_mb=memory_limit_mb)
+            return BandSearch(None, "band widened", None, found)
+        model = SetModel(inst, found.sets, memory_limit_mb=lim.memory_limit_mb)
         res, chosen = model.solve(
             stage=1,
             zcap=None,
             solver=None,
-            time_left=deadline - clock(),
-            verbose=verbose,
+            time_left=lim.deadline - lim.clock(),
+            verbose=lim.verbose,
         )
         if res.state in ("optimal", "feasible"):
             labels = np.full(inst.n, -1)
             for j, mk in enumerate(sorted(chosen)):
-                labels[_bits(mk)] = j
-            inc = (labels, _zvalue(inst, labels))
-            return _Search(inc, "band widened until feasible", model, found)
+                labels[bits_of(mk)] = j
+            inc = (labels, zvalue(inst, labels))
+            return BandSearch(inc, "band widened until feasible", model, found)
         if res.state == "none":
-            return _Search(None, "band widened; no plan in time", None, found)
+            return BandSearch(None, "band widened; no plan in time", None, found)
         if upper >= u_max:
             raise InfeasiblePartitionError(inst.infeasible_reason())
         upper *= 2

@@ -359,14 +359,14 @@ class Study(WardResults, Display):
         if self.n_alternatives > 0 and self.alternatives.best is not None:
             return self.alternatives.best
         # verbose=False: the partition's verbose mode prints the HiGHS log, not a bar
-        return localities.partition(self.wards, k=self.n_localities, measures=self.balanced)
+        rules = localities.PartitionRules(measures=self.balanced)
+        return localities.partition(self.wards, k=self.n_localities, rules=rules)
 
     @cached_property
     def alternatives(self) -> localities.Alternatives:
         """The best distinct locality plans and the swing wards."""
-        return localities.alternatives(
-            self.wards, k=self.n_localities, n=self.n_alternatives, measures=self.balanced
-        )
+        rules, k = localities.PartitionRules(measures=self.balanced), self.n_localities
+        return localities.alternatives(self.wards, k=k, n=self.n_alternatives, rules=rules)
 
     @property
     def balanced(self) -> tuple[str, ...]:

@@ -150,7 +150,6 @@ def solve_checked(
         solver=solver,
         time_limit_s=None if solver is not None else time_limit,
         integral_objective=integral_objective,
-        gap_abs=None,
-        threads=None,
+        options=_solver.HighsOptions(gap_abs=None, threads=None),
     )
     return SolveStatus.of(status, problem=problem, measure=measure, scope=scope)
