@@ -201,7 +201,19 @@ def test_rutland_says_walking_is_not_the_main_mode(
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert "Walking is not the main way to reach services" in index
     assert "not mean that the villages are a 15-minute walk from anything" in index
+    # ... and the workbook's summary and hubs sheets and SOURCES.txt say it too
+    wb = load_workbook(reports / "asset_requirements.xlsx", read_only=True)
+    for sheet in ("Summary", "Hubs"):
+        text = " ".join(
+            str(v) for row in wb[sheet].iter_rows(values_only=True) for v in row if v is not None
+        )
+        assert "Walking is not the main way to reach services" in text, sheet
+        assert "Read them with the distances" in text, sheet
+    wb.close()
+    sources = (reports / "SOURCES.txt").read_text(encoding="utf-8")
+    assert "Walking: Walking is not the main way to reach services" in sources
     # Luton: every bundle is a median 10-18 minutes away; nothing says it is rural
     _, l_processed, l_reports = luton
     assert not pd.read_csv(l_processed / "hub_distance_bands.csv")["rural"].any()
     assert "Walking is not the main way" not in (l_reports / "index.html").read_text("utf-8")
+    assert "Walking is not the main way" not in (l_reports / "SOURCES.txt").read_text("utf-8")

@@ -41,8 +41,10 @@ from nwm_geo._units import (
 )
 
 __all__ = [
+    "CompareOptions",
     "DistanceComparison",
     "DistanceSummary",
+    "FlipOptions",
     "VerdictFlips",
     "compare_distances",
     "network_distances",
@@ -50,6 +52,63 @@ __all__ = [
 ]
 
 _CHUNK = 64  # Dijkstra sources per call: bounds memory at chunk × model nodes
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    """Which pairs :func:`compare_distances` compares and how it builds the approximation.
+
+    Attributes
+    ----------
+    max_dist_m
+        Longest OSM walking distance of an eligible pair (metres).
+    detour_factor, max_edge_m, edge_offset_m, long_detour_factor, long_edge_max_m
+        Passed to :func:`nwm_geo.network.approximate_graph` (``None``: its defaults, the
+        fitted :data:`nwm_geo.network.CALIBRATION`).
+    minutes, speed_m_per_min
+        The walk threshold for ``same_side_share`` (``None``: the settings).
+    """
+
+    max_dist_m: float = 2000.0
+    detour_factor: float | None = None
+    max_edge_m: float | None = None
+    edge_offset_m: float | None = None
+    long_detour_factor: float | None = None
+    long_edge_max_m: float | None = None
+    minutes: float | None = None
+    speed_m_per_min: float | None = None
+
+    def approximation(self, points: gpd.GeoDataFrame) -> nx.MultiDiGraph:
+        """Return :func:`nwm_geo.network.approximate_graph` of ``points`` with these options."""
+        return network.approximate_graph(
+            points,
+            detour_factor=self.detour_factor,
+            max_edge_m=self.max_edge_m,
+            edge_offset_m=self.edge_offset_m,
+            long_detour_factor=self.long_detour_factor,
+            long_edge_max_m=self.long_edge_max_m,
+        )
+
+
+@dataclass(frozen=True)
+class FlipOptions:
+    """The threshold, speed, categories and bundles :func:`verdict_flips` compares.
+
+    Attributes
+    ----------
+    minutes, speed_m_per_min
+        The threshold and walking speed (``None``: the settings).
+    categories
+        Categories to report (default: those of ``settings.CATEGORIES`` that some asset
+        has, then any other category the assets have).
+    bundles
+        Bundle name → categories (default ``settings.BUNDLES``).
+    """
+
+    minutes: float | None = None
+    speed_m_per_min: float | None = None
+    categories: Sequence[str] | None = None
+    bundles: Mapping[str, Sequence[str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -245,18 +304,13 @@ def network_distances(
 
 
 @checks_crs
-def compare_distances(  # noqa: PLR0913
+def compare_distances(
     G_osm: nx.MultiDiGraph,
     points: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     n_pairs: int = 2000,
     seed: int = 0,
-    max_dist_m: float = 2000.0,
-    detour_factor: float | None = None,
-    max_edge_m: float | None = None,
-    edge_offset_m: float | None = None,
-    minutes: float | None = None,
-    speed_m_per_min: float | None = None,
+    options: CompareOptions | None = None,
     verbose: bool = False,
 ) -> DistanceComparison:
     """Compare walking distances between postcode pairs on OSM and on the approximation.
@@ -264,7 +318,7 @@ def compare_distances(  # noqa: PLR0913
     The approximation is built from the same ``points``
     (:func:`nwm_geo.network.approximate_graph`). Every point is inserted on its nearest
     edge of each network (:func:`nwm_geo.coverage.prepare`). All pairs of points with an
-    OSM walking distance in (0, ``max_dist_m``] are eligible (each unordered pair once);
+    OSM walking distance in (0, ``options.max_dist_m``] are eligible (each unordered pair once);
     ``n_pairs`` of them are drawn at random with ``seed`` (all of them if there are
     fewer), and their distance over the approximation is computed.
 
@@ -278,12 +332,9 @@ def compare_distances(  # noqa: PLR0913
         Number of pairs to compare.
     seed
         Random seed of the pair sample.
-    max_dist_m
-        Longest OSM walking distance of an eligible pair (metres).
-    detour_factor, max_edge_m, edge_offset_m
-        Passed to :func:`nwm_geo.network.approximate_graph` (``None``: its defaults).
-    minutes, speed_m_per_min
-        The walk threshold for ``same_side_share (``None``: the settings).
+    options
+        The longest eligible walk, the approximation's parameters and the threshold
+        (default :class:`CompareOptions`: 2,000 m, the fitted defaults, the settings).
     verbose
         Show progress bars.
 
@@ -299,10 +350,10 @@ def compare_distances(  # noqa: PLR0913
     NetworkError
         If the approximation cannot be built from the points.
     """
+    opt = CompareOptions() if options is None else options
+    max_dist_m = opt.max_dist_m
     pts = _as_points(points)
-    G_apx = network.approximate_graph(
-        pts, detour_factor=detour_factor, max_edge_m=max_edge_m, edge_offset_m=edge_offset_m
-    )
+    G_apx = opt.approximation(pts)
     model_osm = _model(G_osm, pts)
     model_apx = _model(G_apx, pts)
     n = len(pts)
@@ -332,7 +383,7 @@ def compare_distances(  # noqa: PLR0913
     pairs["ratio"] = pairs["approx_m"] / pairs["osm_m"]
     pairs["abs_error_m"] = (pairs["approx_m"] - pairs["osm_m"]).abs()
     pairs["pct_error"] = 100 * pairs["abs_error_m"] / pairs["osm_m"]
-    limit = threshold_m(minutes, speed_m_per_min)
+    limit = threshold_m(opt.minutes, opt.speed_m_per_min)
     same = within_metres(pairs["osm_m"], limit) == within_metres(pairs["approx_m"], limit)
     summary = DistanceSummary(
         n_points=n,
@@ -361,16 +412,13 @@ def compare_distances(  # noqa: PLR0913
 
 
 @checks_crs
-def verdict_flips(  # noqa: PLR0913
+def verdict_flips(
     G_osm: nx.MultiDiGraph,
     G_approx: nx.MultiDiGraph,
     *,
     demand: gpd.GeoDataFrame,
     assets: gpd.GeoDataFrame,
-    minutes: float | None = None,
-    speed_m_per_min: float | None = None,
-    categories: Sequence[str] | None = None,
-    bundles: Mapping[str, Sequence[str]] | None = None,
+    options: FlipOptions | None = None,
     verbose: bool = False,
 ) -> VerdictFlips:
     """Share of residents whose walk-threshold verdict differs between two networks.
@@ -378,7 +426,7 @@ def verdict_flips(  # noqa: PLR0913
     On each network the demand points and assets are inserted
     (:func:`nwm_geo.coverage.prepare`) and the walk time to the nearest asset of each
     category and bundle is computed (:func:`nwm_geo.coverage.nearest_minutes`). A point
-    is within if that time is within ``minutes`` (:func:`nwm_geo._units.within_minutes`);
+    is within if that time is within ``options.minutes`` (:func:`nwm_geo._units.within_minutes`);
     a point with no reachable asset is not within. A point's verdict flips if it is
     within on one network and not on the other.
 
@@ -393,13 +441,9 @@ def verdict_flips(  # noqa: PLR0913
         weighted (without it every point counts 1).
     assets
         Assets, indexed by asset id, with ``category``.
-    minutes, speed_m_per_min
-        The threshold and walking speed (``None``: the settings).
-    categories
-        Categories to report (default: those of ``settings.CATEGORIES`` that some asset
-        has, then any other category the assets have).
-    bundles
-        Bundle name → categories (default ``settings.BUNDLES``).
+    options
+        Threshold, speed, categories and bundles (default :class:`FlipOptions`: the
+        settings, the categories the assets have, ``settings.BUNDLES``).
     verbose
         Print progress.
 
@@ -415,8 +459,10 @@ def verdict_flips(  # noqa: PLR0913
         (missing columns, bad populations, unknown categories), or if the total
         population is 0.
     """
-    thr = resolve_minutes(minutes)
-    speed = resolve_speed(speed_m_per_min)
+    opt = FlipOptions() if options is None else options
+    thr = resolve_minutes(opt.minutes)
+    speed = resolve_speed(opt.speed_m_per_min)
+    categories, bundles = opt.categories, opt.bundles
     weighting = "population" if "population" in demand.columns else "unweighted"
     dem = demand if weighting == "population" else demand.assign(population=1.0)
     if categories is None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-from nwm_geo import __version__, data, equity, localities, network, settings
+from nwm_geo import __version__, data, equity, localities, network, rural, settings
 from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.pipeline._notes import data_note
 from nwm_geo.pipeline._study import Study
@@ -337,6 +337,11 @@ def sources_note(study: Study, *, with_network: bool = True) -> str:
             )
             lines.append(network.APPROXIMATION_ERROR_NOTE)
         lines.append(study.equity.speeds_note())
+        if "hub_walks" in study.__dict__:  # the report computed it: no solve just for this
+            walks = study.hub_walks
+            minutes = study.minutes or settings.walk_minutes
+            rural_lines = rural.rural_notes(walks, area_name=study.profile.name, minutes=minutes)
+            lines += [f"Walking: {text}" for text in rural_lines]
     if study.profile.communal_note:
         lines.append(f"Population: {study.profile.communal_note}")
     lines.append(f"Boundary: {study.profile.boundary_note}")

@@ -65,6 +65,7 @@ def workbook_sheets(study: Study) -> list[Callable[[Any], object]]:
     hub_notes = [label, f"Sources and licences: {settings.attribution}"]
     if network.is_approximate(study.graph):
         hub_notes.append(network.APPROXIMATION_ERROR_NOTE)
+    hub_notes += _rural_notes(study)
     return [
         partial(
             report.equity_sheet,
@@ -432,4 +433,11 @@ def workbook_context(study: Study) -> report.WorkbookContext:
         equity=equity_sections(study),
         equity_note=study.equity.speeds_note(),
         ranges=study.ranges,
+        notes=tuple(_rural_notes(study)),
     )
+
+
+def _rural_notes(study: Study) -> list[str]:
+    """:func:`nwm_geo.rural.rural_notes` of the study (none where walking is the main mode)."""
+    minutes = study.minutes or settings.walk_minutes
+    return rural.rural_notes(study.hub_walks, area_name=study.profile.name, minutes=minutes)

@@ -119,6 +119,9 @@ class WorkbookContext:
     ranges
         :func:`nwm_geo.uncertainty.headline_ranges`: each share's low–high range is
         printed beside it (headlines and grid).
+    notes
+        Sentences printed under the summary's headline findings (the rural note of
+        :func:`nwm_geo.rural.rural_notes`, where walking is not the main mode).
     """
 
     area: str = "the area"
@@ -132,6 +135,7 @@ class WorkbookContext:
     equity: Mapping[str, pd.DataFrame] | None = None
     equity_note: str = ""
     ranges: pd.DataFrame | None = None
+    notes: Sequence[str] = ()
 
 
 # -- helpers -------------------------------------------------------------------------

@@ -371,6 +371,8 @@ def _summary(outline: RequirementsOutline, ctx: WorkbookContext, info: RunInfo) 
     sb.section("Headline findings")
     for i, text in enumerate([*_headlines(outline, ctx, info), proof_text(outline, info)], start=1):
         sb.line(f"{i}. {text}", wrap=True)
+    for text in ctx.notes:
+        sb.line(text, wrap=True)
     sb.section(
         f"Share of residents within a {minutes:g}-minute walk, by locality and bundle",
         "Filter or sort the grid with the arrows in its heading row.",
