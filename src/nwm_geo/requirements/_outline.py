@@ -29,13 +29,13 @@ from nwm_geo.requirements._combined import best_combined_site
 from nwm_geo.requirements._common import (
     CoverMatrix,
     RequirementsPolicy,
-    _as_cover,
-    _policy,
-    _site_cover,
+    as_cover,
     business_case_rules,
+    checked_site_cover,
     inside_area,
     locality_of,
     measure_categories,
+    resolve_policy,
 )
 from nwm_geo.requirements._gaps import gap_points, gap_population
 from nwm_geo.requirements._lscp import CoverSolution, minimal_cover
@@ -214,12 +214,12 @@ def outline(  # noqa: PLR0913
     NwmGeoError
         On an unknown option, or a cover at another threshold than ``minutes``.
     """
-    pol = _policy(policy, options)
+    pol = resolve_policy(policy, options)
     bundles = pol.bundle_map
     # the covers are converted (and their CSC form cached) once, not in every
     # optimisation below (site_cover is postcodes x postcodes, and best_new_sites runs
     # per measure and locality)
-    cov = _as_cover(cover, minutes=minutes, speed_m_per_min=walk_speed_m_per_min)
+    cov = as_cover(cover, minutes=minutes, speed_m_per_min=walk_speed_m_per_min)
     minutes, speed = cov.minutes, cov.speed_m_per_min
     if pol.measures is None:
         present = set(assets["category"])
@@ -229,7 +229,7 @@ def outline(  # noqa: PLR0913
     new_site_measures = (
         list(bundles) if pol.new_site_measures is None else list(pol.new_site_measures)
     )
-    sites = None if site_cover is None else _site_cover(site_cover, cov)
+    sites = None if site_cover is None else checked_site_cover(site_cover, cov)
     crit = asset_catchments(cov, assets, points) if criticality is None else criticality
     required = required_assets(assets, crit, assignment=assignment)
     redundant = redundant_assets(assets, crit, assignment=assignment)
