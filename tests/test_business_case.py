@@ -73,9 +73,7 @@ def _outline(assets: pd.DataFrame, cover: Cover, **policy: Any) -> rq.Requiremen
         assets,
         _points(),
         assignment=ASSIGN,
-        cover=cover,
-        nearest=nearest,
-        network_label="network: synthetic",
+        inputs=rq.OutlineInputs(cover=cover, nearest=nearest, network_label="network: synthetic"),
         policy=rq.RequirementsPolicy(
             bundles=BUNDLES, new_site_measures=("see",), sole_threshold=0, **policy
         ),

@@ -60,10 +60,9 @@ def outline() -> rq.RequirementsOutline:
         assets,
         points,
         assignment=pd.Series({"W1": "North", "W2": "South"}),
-        cover=cover,
-        nearest=nearest,
-        site_cover=site_cover,
-        network_label=LABEL,
+        inputs=rq.OutlineInputs(
+            cover=cover, nearest=nearest, site_cover=site_cover, network_label=LABEL
+        ),
         measures=["Library", "GP / Medical Centre"],
         new_site_measures=["Library"],
         k=1,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -427,10 +428,12 @@ def test_outline_and_business_case(fx: SimpleNamespace) -> None:
         fx.assets,
         fx.points,
         assignment=fx.assignment,
-        cover=fx.cover,
-        nearest=fx.nearest,
-        site_cover=fx.site_cover,
-        network_label="network: approximate (postcode proximity), not OSM",
+        inputs=rq.OutlineInputs(
+            cover=fx.cover,
+            nearest=fx.nearest,
+            site_cover=fx.site_cover,
+            network_label="network: approximate (postcode proximity), not OSM",
+        ),
         policy=rq.RequirementsPolicy(
             measures=("Library", "GP / Medical Centre"),
             new_site_measures=("Library",),
@@ -513,19 +516,22 @@ def test_cover_converts_to_csc_once(fx: SimpleNamespace) -> None:
 
 
 def test_outline_checks_the_cover_threshold(fx: SimpleNamespace) -> None:
+    base = rq.OutlineInputs(
+        cover=fx.cover,
+        nearest=fx.nearest,
+        network_label="network: approximate (postcode proximity), not OSM",
+    )
     common = {
         "assignment": fx.assignment,
-        "nearest": fx.nearest,
-        "network_label": "network: approximate (postcode proximity), not OSM",
         "policy": rq.RequirementsPolicy(new_site_measures=("Library",), k=1),
     }
     with pytest.raises(NwmGeoError, match="15 minutes, not 10"):
-        rq.outline(fx.assets, fx.points, cover=fx.cover, minutes=10, **common)
+        rq.outline(fx.assets, fx.points, inputs=replace(base, minutes=10), **common)
     c = fx.site_cover
     other = _cover(c.matrix, list(c.point_index), list(c.source_index), minutes=10)
     with pytest.raises(NwmGeoError, match="site_cover was computed at 10 minutes"):
-        rq.outline(fx.assets, fx.points, cover=fx.cover, site_cover=other, **common)
-    out = rq.outline(fx.assets, fx.points, cover=fx.cover, site_cover=c, **common)
+        rq.outline(fx.assets, fx.points, inputs=replace(base, site_cover=other), **common)
+    out = rq.outline(fx.assets, fx.points, inputs=replace(base, site_cover=c), **common)
     assert out.method["walk_minutes"] == 15 and out.method["walk_speed_m_per_min"] == 80
 
 
@@ -603,10 +609,12 @@ def test_sites_outside_the_area_count_but_are_never_the_councils(fx: SimpleNames
         assets,
         fx.points,
         assignment=fx.assignment,
-        cover=cover,
-        nearest=fx.nearest,
-        site_cover=fx.site_cover,
-        network_label="network: approximate (postcode proximity), not OSM",
+        inputs=rq.OutlineInputs(
+            cover=cover,
+            nearest=fx.nearest,
+            site_cover=fx.site_cover,
+            network_label="network: approximate (postcode proximity), not OSM",
+        ),
         policy=rq.RequirementsPolicy(
             measures=("Library",), new_site_measures=("Library",), k=1, sole_threshold=500
         ),

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from nwm_geo.hubs._analysis import HubAnalysis
-from nwm_geo.hubs._score import _mean_minutes
+from nwm_geo.hubs._score import weighted_mean_minutes
 
 __all__ = ["HUB_OPTION_COLUMNS", "hub_options", "town_centre_answer"]
 
@@ -105,7 +105,9 @@ def hub_options(
                     "residents": residents,
                     "residents_within": float(vals[hub]),
                     "share_pct": 100 * float(vals[hub]) / residents if residents else np.nan,
-                    "mean_minutes": _mean_minutes(analysis.minutes.loc[in_loc, hub], pop[in_loc]),
+                    "mean_minutes": weighted_mean_minutes(
+                        analysis.minutes.loc[in_loc, hub], pop[in_loc]
+                    ),
                     "is_hub": hubs_of.get(loc) == hub,
                     "in_town_centre": bool(centre)
                     and (

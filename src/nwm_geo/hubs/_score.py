@@ -169,7 +169,7 @@ def hub_rules(
     )
 
 
-def _mean_minutes(mins: pd.Series, pop: pd.Series) -> float:
+def weighted_mean_minutes(mins: pd.Series, pop: pd.Series) -> float:
     ok = mins.notna()
     weight = pop[ok]
     return float((mins[ok] * weight).sum() / weight.sum()) if weight.sum() > 0 else float("nan")
@@ -259,7 +259,7 @@ def best_hubs(
             hub_name=str(candidates.at[hub, "name"]),
             residents_within=float(vals[hub]),
             share_pct=100 * float(vals[hub]) / residents if residents else np.nan,
-            mean_minutes=_mean_minutes(mins, pop[in_loc]),
+            mean_minutes=weighted_mean_minutes(mins, pop[in_loc]),
             runner_up_asset_id=runner,
             status=text,
             hub_category=str(candidates.at[hub, "category"]),

@@ -18,15 +18,15 @@ from nwm_geo import coverage
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.maps._folium import (
-    _add_ward_labels,
-    _add_wards,
-    _dot_style,
-    _frame,
-    _radio_layer,
-    _radius,
+    add_ward_labels,
+    add_wards,
+    dot_style,
+    marker_radius,
+    radio_layer,
+    view_bounds,
 )
-from nwm_geo.maps._geo import _lonlat, _point_feature
-from nwm_geo.maps._leaflet import _base_map, _esc, _GeoJsonLayer
+from nwm_geo.maps._geo import lonlat, point_feature
+from nwm_geo.maps._leaflet import GeoJsonLayer, base_map, esc
 from nwm_geo.maps._page import MapPage
 
 __all__ = ["BAND_COLOURS", "travel_time_map"]
@@ -81,9 +81,11 @@ def travel_time_map(
         subtitle="Each postcode in the colour of its walk to the nearest site (size = "
         "residents). Pick one layer at a time: " + "; ".join(measures),
     )
-    m = _base_map(page, legend=legend, legend_title="Walking time", bounds=_frame(wards, points))
-    _add_wards(m, wards)
-    lon, lat = _lonlat(points)
+    m = base_map(
+        page, legend=legend, legend_title="Walking time", bounds=view_bounds(wards, points)
+    )
+    add_wards(m, wards)
+    lon, lat = lonlat(points)
     pop = pd.to_numeric(points["population"], errors="coerce").fillna(0.0).clip(lower=0.0)
     top = float(pop.max()) if len(pop) and pop.max() > 0 else 1.0
     for i, measure in enumerate(measures):
@@ -95,8 +97,8 @@ def travel_time_map(
             if people <= 0:
                 continue
             b = int(band[j])
-            style = _dot_style(
-                _radius(people, top, smallest=1.5, largest=_MAX_RADIUS),
+            style = dot_style(
+                marker_radius(people, top, smallest=1.5, largest=_MAX_RADIUS),
                 BAND_COLOURS[b],
                 weight=0,
                 opacity=0.8,
@@ -104,12 +106,12 @@ def travel_time_map(
             )
             minutes = mins.iloc[j]
             when = f"{float(minutes):.0f} min" if pd.notna(minutes) else "no route"
-            tip = f"{_esc(pid)}: {people:,.0f} residents, {when} to {_esc(measure)}"
+            tip = f"{esc(pid)}: {people:,.0f} residents, {when} to {esc(measure)}"
             feats.append(
-                _point_feature(float(lon[j]), float(lat[j]), {"_style": style, "_tooltip": tip})
+                point_feature(float(lon[j]), float(lat[j]), {"_style": style, "_tooltip": tip})
             )
-        _radio_layer(measure, i, _GeoJsonLayer(feats)).add_to(m)
+        radio_layer(measure, i, GeoJsonLayer(feats)).add_to(m)
     if wards is not None and len(wards):
-        _add_ward_labels(m, wards)
+        add_ward_labels(m, wards)
     folium.LayerControl(collapsed=False).add_to(m)
     return m

@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from nwm_geo._checks import checks_crs
-from nwm_geo.maps._folium import _add_ward_labels, _add_wards, _dot_style, _frame, _radius
-from nwm_geo.maps._geo import _lonlat, _point_feature
-from nwm_geo.maps._leaflet import _base_map, _esc, _GeoJsonLayer
+from nwm_geo.maps._folium import add_ward_labels, add_wards, dot_style, marker_radius, view_bounds
+from nwm_geo.maps._geo import lonlat, point_feature
+from nwm_geo.maps._leaflet import GeoJsonLayer, base_map, esc
 from nwm_geo.maps._page import MapPage
 from nwm_geo.maps._style import COVERED_COLOUR, GAP_COLOUR
 
@@ -32,7 +32,7 @@ OPENED_COLOUR: str = "#1f78b4"
 def _site_layer(m: folium.Map, sites: pd.DataFrame | None, *, what: str, colour: str) -> None:
     if sites is None or len(sites) == 0:
         return
-    lon, lat = _lonlat(sites)
+    lon, lat = lonlat(sites)
     feats = []
     for (aid, r), x, y in zip(sites.iterrows(), lon, lat, strict=True):
         style = {
@@ -43,12 +43,10 @@ def _site_layer(m: folium.Map, sites: pd.DataFrame | None, *, what: str, colour:
             "fillOpacity": 0.9,
             "className": f"nwm-{what}",
         }
-        tip = (
-            f"{_esc(what)}: {_esc(r.get('name', ''))} ({_esc(aid)}, {_esc(r.get('category', ''))})"
-        )
-        feats.append(_point_feature(float(x), float(y), {"_style": style, "_tooltip": tip}))
-    fg = folium.FeatureGroup(name=_esc(f"Sites {what} ({len(sites)})"))
-    _GeoJsonLayer(feats).add_to(fg)
+        tip = f"{esc(what)}: {esc(r.get('name', ''))} ({esc(aid)}, {esc(r.get('category', ''))})"
+        feats.append(point_feature(float(x), float(y), {"_style": style, "_tooltip": tip}))
+    fg = folium.FeatureGroup(name=esc(f"Sites {what} ({len(sites)})"))
+    GeoJsonLayer(feats).add_to(fg)
     fg.add_to(m)
 
 
@@ -97,10 +95,10 @@ def difference_map(
         ("site added", OPENED_COLOUR, "point"),
     ]
     page = (page or MapPage()).filled(title="What the scenario changes")
-    m = _base_map(page, legend=legend, legend_title="Change", bounds=_frame(wards, changes))
-    _add_wards(m, wards, assignment=assignment, fill=assignment is not None)
+    m = base_map(page, legend=legend, legend_title="Change", bounds=view_bounds(wards, changes))
+    add_wards(m, wards, assignment=assignment, fill=assignment is not None)
     pts = changes.copy()
-    lon, lat = _lonlat(pts) if len(pts) else (np.array([]), np.array([]))
+    lon, lat = lonlat(pts) if len(pts) else (np.array([]), np.array([]))
     pts["_lon"], pts["_lat"] = lon, lat
     pts["_pop"] = pd.to_numeric(pts["population"], errors="coerce").fillna(0.0)
     top = float(pts["_pop"].max()) if len(pts) and pts["_pop"].max() > 0 else 1.0
@@ -113,38 +111,38 @@ def difference_map(
             feats = []
             for pid, r in sel.iterrows():
                 people = float(r["_pop"])
-                style = _dot_style(
-                    _radius(max(people, 0.0), top, largest=max_radius),
+                style = dot_style(
+                    marker_radius(max(people, 0.0), top, largest=max_radius),
                     colour,
                     weight=1,
                     opacity=0.7,
                     class_name=f"nwm-{change}",
                 )
                 where = ", ".join(
-                    _esc(r[c]) for c in ("ward_name", "locality") if c in r.index and pd.notna(r[c])
+                    esc(r[c]) for c in ("ward_name", "locality") if c in r.index and pd.notna(r[c])
                 )
                 verb = "lose" if change == "loses" else "gain"
                 tip = (
-                    f"{_esc(r.get('postcode', pid))}: {people:,.0f} residents {verb} access to "
-                    f"{_esc(measure)}" + (f"<br>{where}" if where else "")
+                    f"{esc(r.get('postcode', pid))}: {people:,.0f} residents {verb} access to "
+                    f"{esc(measure)}" + (f"<br>{where}" if where else "")
                 )
                 feats.append(
-                    _point_feature(
+                    point_feature(
                         float(r["_lon"]), float(r["_lat"]), {"_style": style, "_tooltip": tip}
                     )
                 )
             total = float(sel["_pop"].sum())
             verb = "lose" if change == "loses" else "gain"
             fg = folium.FeatureGroup(
-                name=_esc(f"{measure}: {total:,.0f} residents {verb} access"), show=first
+                name=esc(f"{measure}: {total:,.0f} residents {verb} access"), show=first
             )
-            _GeoJsonLayer(feats).add_to(fg)
+            GeoJsonLayer(feats).add_to(fg)
             fg.add_to(m)
         first = False
     _site_layer(m, closed, what="closed", colour=CLOSED_COLOUR)
     _site_layer(m, added, what="added", colour=OPENED_COLOUR)
     if wards is not None and len(wards):
-        _add_ward_labels(m, wards)
+        add_ward_labels(m, wards)
     # a long list of layers would cover the title: fold it behind the layers button
     folium.LayerControl(collapsed=2 * len(measures) > 8).add_to(m)
     return m

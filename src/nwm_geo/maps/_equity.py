@@ -18,9 +18,9 @@ import pandas as pd
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes
-from nwm_geo.maps._folium import _add_ward_labels, _add_wards, _dot_style, _frame, _radius
-from nwm_geo.maps._geo import _lonlat, _point_feature
-from nwm_geo.maps._leaflet import _base_map, _esc, _GeoJsonLayer
+from nwm_geo.maps._folium import add_ward_labels, add_wards, dot_style, marker_radius, view_bounds
+from nwm_geo.maps._geo import lonlat, point_feature
+from nwm_geo.maps._leaflet import GeoJsonLayer, base_map, esc
 from nwm_geo.maps._page import MapPage
 
 __all__ = ["IMD_DECILE_COLOURS", "deprivation_gaps_map"]
@@ -64,20 +64,20 @@ def _layer(
     for (pid, r), n in zip(sub.iterrows(), count, strict=True):
         decile = int(r["imd_decile"])
         colour = IMD_DECILE_COLOURS.get(decile, "#999999")
-        style = _dot_style(
-            _radius(n, top, largest=max_radius),
+        style = dot_style(
+            marker_radius(n, top, largest=max_radius),
             colour,
             weight=0.5,
             opacity=0.85,
             class_name="nwm-equity-gap",
             edge="#333333",
         )
-        tip = f"{_esc(pid)}: {n:,.0f} {_esc(what)}; IMD decile {decile}"
+        tip = f"{esc(pid)}: {n:,.0f} {esc(what)}; IMD decile {decile}"
         feats.append(
-            _point_feature(float(r["_lon"]), float(r["_lat"]), {"_style": style, "_tooltip": tip})
+            point_feature(float(r["_lon"]), float(r["_lat"]), {"_style": style, "_tooltip": tip})
         )
-    fg = folium.FeatureGroup(name=_esc(f"{name}: {float(count.sum()):,.0f} {what}"), show=show)
-    _GeoJsonLayer(feats).add_to(fg)
+    fg = folium.FeatureGroup(name=esc(f"{name}: {float(count.sum()):,.0f} {what}"), show=show)
+    GeoJsonLayer(feats).add_to(fg)
     return fg
 
 
@@ -153,10 +153,12 @@ def deprivation_gaps_map(
             + speeds_note
         ),
     )
-    m = _base_map(page, legend=legend, legend_title="IMD 2019 decile", bounds=_frame(wards, points))
-    _add_wards(m, wards)
+    m = base_map(
+        page, legend=legend, legend_title="IMD 2019 decile", bounds=view_bounds(wards, points)
+    )
+    add_wards(m, wards)
     pts = points.copy()
-    lon, lat = _lonlat(pts) if len(pts) else (np.array([]), np.array([]))
+    lon, lat = lonlat(pts) if len(pts) else (np.array([]), np.array([]))
     pts["_lon"], pts["_lat"] = lon, lat
     for i, measure in enumerate(measures):
         _layer(
@@ -179,6 +181,6 @@ def deprivation_gaps_map(
                 what="residents aged 65+ beyond",
             ).add_to(m)
     if wards is not None and len(wards):
-        _add_ward_labels(m, wards)
+        add_ward_labels(m, wards)
     folium.LayerControl(collapsed=False).add_to(m)
     return m

@@ -28,7 +28,7 @@ from nwm_geo import settings
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, within_minutes
-from nwm_geo.maps._geo import _xy_bng
+from nwm_geo.maps._geo import xy_bng
 from nwm_geo.maps._page import MapPage
 from nwm_geo.maps._style import (
     COVERED_COLOUR,
@@ -352,7 +352,7 @@ def plot_assets(
         )
         _ward_labels(ax, wards, fontsize=5)
     categories = list(settings.CATEGORIES) if categories is None else list(categories)
-    x, y = _xy_bng(assets)
+    x, y = xy_bng(assets)
     cat = assets["category"].astype(str).to_numpy()
     inside = (
         assets["inside_area"].fillna(True).astype(bool).to_numpy()
@@ -448,7 +448,7 @@ def plot_coverage(
         raise NwmGeoError(f"nearest_minutes has no column(s) {missing}")
     n = len(measures)
     fig = _figure(figsize or (4.2 * n, 5.0))
-    x, y = _xy_bng(points)
+    x, y = xy_bng(points)
     pop = pd.to_numeric(points["population"], errors="coerce").fillna(0.0).to_numpy()
     size = 1.0 + 14.0 * np.sqrt(pop / pop.max()) if pop.max() > 0 else np.full(len(pop), 2.0)
     w = wards.to_crs(settings.crs) if wards is not None else None
@@ -521,7 +521,7 @@ def _draw_points(ax: Any, layers: LocalityLayers) -> list[Any]:
     handles: list[Any] = []
     assets = layers.assets
     if assets is not None and len(assets):
-        x, y = _xy_bng(assets)
+        x, y = xy_bng(assets)
         cols = [category_colour(str(c)) for c in assets["category"]]
         ax.scatter(x, y, s=9, c=cols, edgecolor="#222222", linewidth=0.3, zorder=3)
         for cat in sorted(set(map(str, assets["category"]))):  # the colour key
@@ -574,7 +574,7 @@ def _draw_points(ax: Any, layers: LocalityLayers) -> list[Any]:
             )
     sites = layers.sites
     if sites is not None and len(sites):
-        sx, sy = _xy_bng(sites)
+        sx, sy = xy_bng(sites)
         ax.scatter(
             sx, sy, s=36, marker="s", color="#ffd92f", edgecolor="#111111", linewidth=0.8, zorder=5
         )

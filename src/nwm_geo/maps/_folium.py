@@ -14,7 +14,7 @@ layers, so exactly one is visible.
 Popups show a fixed list of public fields only (:data:`POPUP_FIELDS`; no phone numbers
 or contact names; sources without commit hashes) and, given the outline, the asset's
 role (:func:`~nwm_geo.maps.asset_roles`); every text goes through
-:func:`._leaflet._esc`.
+:func:`._leaflet.esc`.
 """
 
 from __future__ import annotations
@@ -33,17 +33,17 @@ from nwm_geo import settings
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes
-from nwm_geo.maps._geo import _bounds, _feature, _lonlat, _point_feature, _simplified
-from nwm_geo.maps._leaflet import _base_map, _esc, _GeoJsonLayer
+from nwm_geo.maps._geo import bounds_of, geojson_feature, lonlat, point_feature, simplified
+from nwm_geo.maps._leaflet import GeoJsonLayer, base_map, esc
 from nwm_geo.maps._page import MapPage
 from nwm_geo.maps._roles import asset_roles, public_source
 from nwm_geo.maps._style import (
-    _SHARE_BANDS,
     GAP_COLOUR,
     LOCALITY_FILL_OPACITY,
-    _share_colour,
+    SHARE_BANDS,
     category_colour,
     locality_colours,
+    share_colour,
 )
 from nwm_geo.requirements import RequirementsOutline
 
@@ -68,7 +68,7 @@ def _ward_features(
     fill: bool | float,
     tolerance_m: float,
 ) -> list[dict[str, Any]]:
-    geoms = _simplified(wards, tolerance_m)
+    geoms = simplified(wards, tolerance_m)
     names = (
         wards["ward_name"] if "ward_name" in wards.columns else pd.Series(wards.index, wards.index)
     )
@@ -88,10 +88,10 @@ def _ward_features(
             "fillOpacity": opacity if loc is not None else 0.08,
             "className": "nwm-ward",
         }
-        tip = f"{_esc(names.get(code))} ({_esc(code)})"
+        tip = f"{esc(names.get(code))} ({esc(code)})"
         if loc is not None:
-            tip += f" &ndash; {_esc(loc)}"
-        feats.append(_feature(geom, {"_style": style, "_tooltip": tip}))
+            tip += f" &ndash; {esc(loc)}"
+        feats.append(geojson_feature(geom, {"_style": style, "_tooltip": tip}))
     return feats
 
 
@@ -107,23 +107,23 @@ def _label_points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
     return frame.geometry.to_crs(settings.crs).representative_point().to_crs(settings.wgs84)
 
 
-def _add_ward_labels(m: folium.Map, wards: gpd.GeoDataFrame) -> None:
+def add_ward_labels(m: folium.Map, wards: gpd.GeoDataFrame) -> None:
     """Name every ward at a point inside it (class ``nwm-ward-label``)."""
     names = _ward_names(wards)
     feats = [
-        _point_feature(
+        point_feature(
             pt.x,
             pt.y,
-            {"_label": f"<span>{_esc(names[code])}</span>", "_label_class": "nwm-ward-label"},
+            {"_label": f"<span>{esc(names[code])}</span>", "_label_class": "nwm-ward-label"},
         )
         for code, pt in _label_points(wards).items()
     ]
     fg = folium.FeatureGroup(name="Ward names")
-    _GeoJsonLayer(feats).add_to(fg)
+    GeoJsonLayer(feats).add_to(fg)
     fg.add_to(m)
 
 
-def _add_wards(
+def add_wards(
     m: folium.Map,
     wards: gpd.GeoDataFrame | None,
     *,
@@ -134,8 +134,8 @@ def _add_wards(
 ) -> None:
     if wards is None or len(wards) == 0:
         return
-    fg = folium.FeatureGroup(name=_esc(name), control=True)
-    _GeoJsonLayer(
+    fg = folium.FeatureGroup(name=esc(name), control=True)
+    GeoJsonLayer(
         _ward_features(wards, assignment=assignment, fill=fill, tolerance_m=tolerance_m)
     ).add_to(fg)
     fg.add_to(m)
@@ -149,13 +149,13 @@ def _at_opacity(colour: str, opacity: float = LOCALITY_FILL_OPACITY) -> str:
     return str(to_hex((r, g, b)))
 
 
-def _frame(
+def view_bounds(
     wards: gpd.GeoDataFrame | None, *others: pd.DataFrame | None
 ) -> tuple[float, float, float, float] | None:
     """Return the view: the wards when given (outside assets are drawn, not framed)."""
     if wards is not None and len(wards):
-        return _bounds(wards)
-    return _bounds(*others)
+        return bounds_of(wards)
+    return bounds_of(*others)
 
 
 def _inside_area(assets: pd.DataFrame) -> pd.Series:
@@ -183,12 +183,14 @@ def count_text(assets: pd.DataFrame) -> str:
     return text + (f", plus {n_out:,} outside" if n_out else "")
 
 
-def _radius(people: float, top: float, *, smallest: float = 2.0, largest: float = 9.0) -> float:
+def marker_radius(
+    people: float, top: float, *, smallest: float = 2.0, largest: float = 9.0
+) -> float:
     """Return a marker's radius (pixels): its area grows with its residents."""
     return round(float(smallest + (largest - smallest) * np.sqrt(people / top)), 1)
 
 
-def _dot_style(
+def dot_style(
     radius: float,
     colour: str,
     *,
@@ -208,12 +210,12 @@ def _dot_style(
     }
 
 
-def _radio_layer(name: str, index: int, *layers: Any) -> folium.FeatureGroup:
+def radio_layer(name: str, index: int, *layers: Any) -> folium.FeatureGroup:
     """Return one measure's base layer: a radio button, so one measure shows at a time.
 
     The first measure (``index`` 0) is shown until the reader picks another.
     """
-    fg = folium.FeatureGroup(name=_esc(name), overlay=False, show=index == 0)
+    fg = folium.FeatureGroup(name=esc(name), overlay=False, show=index == 0)
     for layer in layers:
         layer.add_to(fg)
     return fg
@@ -254,9 +256,9 @@ def localities_map(
     page = (page or MapPage()).filled(
         title="Neighbourhood Working Model: localities", subtitle="wards grouped into localities"
     )
-    m = _base_map(page, legend=legend, legend_title="Locality", bounds=_frame(wards))
-    _add_wards(m, wards, assignment=assignment, fill=True, tolerance_m=tolerance_m, name="Wards")
-    _add_ward_labels(m, wards)
+    m = base_map(page, legend=legend, legend_title="Locality", bounds=view_bounds(wards))
+    add_wards(m, wards, assignment=assignment, fill=True, tolerance_m=tolerance_m, name="Wards")
+    add_ward_labels(m, wards)
     # one label per locality, at a point inside its dissolved wards
     w = wards.to_crs(settings.crs).copy()
     w["locality"] = w.index.map(lambda c: assignment.get(c))
@@ -273,29 +275,29 @@ def localities_map(
             pts.append((room if not room.is_empty else geom).representative_point())
         spots = gpd.GeoSeries(pts, index=dissolved.index, crs=settings.crs).to_crs(settings.wgs84)
         for loc, pt in spots.items():
-            labels.append(_point_feature(pt.x, pt.y, {"_label": _esc(loc)}))
+            labels.append(point_feature(pt.x, pt.y, {"_label": esc(loc)}))
     fg = folium.FeatureGroup(name="Locality names")
-    _GeoJsonLayer(labels).add_to(fg)
+    GeoJsonLayer(labels).add_to(fg)
     fg.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 
 
 def _asset_popup(row: pd.Series, asset_id: object, role: pd.Series | None = None) -> str:
-    parts = [f"<b>{_esc(row.get('name'))}</b>"]
+    parts = [f"<b>{esc(row.get('name'))}</b>"]
     fields = list(POPUP_FIELDS)
     if role is not None:
         owner = role.get("owner_type")
-        extra = [f"Category: {_esc(row.get('category'))}"] if row.get("category") else []
+        extra = [f"Category: {esc(row.get('category'))}"] if row.get("category") else []
         if owner is not None and not pd.isna(owner) and str(owner):
-            extra.append(f"Owner type: {_esc(owner)}")
-        extra.append(f"Role: {_esc(role.get('role'))}")
+            extra.append(f"Owner type: {esc(owner)}")
+        extra.append(f"Role: {esc(role.get('role'))}")
         covered, sole = role.get("covered_population"), role.get("sole_population")
         if covered is not None and pd.notna(covered):
             extra.append(f"Residents within the walk: {float(covered):,.0f}")
         if sole is not None and pd.notna(sole):
             extra.append(
-                f"Residents who depend on it (no other {_esc(row.get('category'))} within "
+                f"Residents who depend on it (no other {esc(row.get('category'))} within "
                 f"the walk): {float(sole):,.0f}"
             )
         parts += extra
@@ -306,8 +308,8 @@ def _asset_popup(row: pd.Series, asset_id: object, role: pd.Series | None = None
             continue
         if col in ("source", "source_date"):
             val = public_source(val)
-        parts.append(f"{_esc(label)}: {_esc(val)}")
-    parts.append(f"Asset id: {_esc(asset_id)}")
+        parts.append(f"{esc(label)}: {esc(val)}")
+    parts.append(f"Asset id: {esc(asset_id)}")
     return "<br>".join(parts)
 
 
@@ -335,9 +337,9 @@ def _asset_features(
         }
         style = {k: v for k, v in style.items() if v is not None}
         role = role_rows.loc[aid] if roles is not None and aid in roles.index else None
-        tip = _esc(r.get("name")) + ("" if inside else " (outside the borough)")
+        tip = esc(r.get("name")) + ("" if inside else " (outside the borough)")
         feats.append(
-            _point_feature(
+            point_feature(
                 float(r["_lon"]),
                 float(r["_lat"]),
                 {"_style": style, "_popup": _asset_popup(r, aid, role), "_tooltip": tip},
@@ -395,12 +397,12 @@ def assets_map(
         title="Community assets by category",
         subtitle=f"{count_text(assets)}; click a marker for details",
     )
-    m = _base_map(page, legend=legend, legend_title="Category", bounds=_frame(wards, assets))
-    _add_wards(m, wards, assignment=assignment)
+    m = base_map(page, legend=legend, legend_title="Category", bounds=view_bounds(wards, assets))
+    add_wards(m, wards, assignment=assignment)
     table = assets.copy()
     if assignment is not None and "ward_code" in table.columns:
         table["locality"] = table["ward_code"].map(assignment)
-    lon, lat = _lonlat(table)
+    lon, lat = lonlat(table)
     table["_lon"], table["_lat"] = lon, lat
     roles = asset_roles(assets, outline) if outline is not None or "owner_type" in assets else None
     inside = _inside_area(table)
@@ -409,11 +411,11 @@ def assets_map(
         sub = table[sel]
         n_in, n_out = int((sel & inside).sum()), int((sel & ~inside).sum())
         label = f"{cat} ({n_in}" + (f", plus {n_out} outside)" if n_out else ")")
-        fg = folium.FeatureGroup(name=_esc(label))
-        _GeoJsonLayer(_asset_features(sub, roles, radius=radius)).add_to(fg)
+        fg = folium.FeatureGroup(name=esc(label))
+        GeoJsonLayer(_asset_features(sub, roles, radius=radius)).add_to(fg)
         fg.add_to(m)
     if wards is not None and len(wards):
-        _add_ward_labels(m, wards)
+        add_ward_labels(m, wards)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 
@@ -469,15 +471,15 @@ def gaps_map(
         (f"postcode beyond {minutes:g} min (size = residents)", GAP_COLOUR, "point"),
     ]
     if areas is not None and area_gaps is not None:
-        legend += [(f"area: {label}", colour, "area") for colour, label in _SHARE_BANDS]
+        legend += [(f"area: {label}", colour, "area") for colour, label in SHARE_BANDS]
     page = (page or MapPage()).filled(
         title=f"Residents beyond a {minutes:g}-minute walk",
         subtitle="Pick one layer at a time: " + "; ".join(measures),
     )
-    m = _base_map(page, legend=legend, legend_title="Gap", bounds=_frame(wards, gap_points))
-    _add_wards(m, wards)
+    m = base_map(page, legend=legend, legend_title="Gap", bounds=view_bounds(wards, gap_points))
+    add_wards(m, wards)
     pts = gap_points.copy()
-    lon, lat = _lonlat(pts) if len(pts) else (np.array([]), np.array([]))
+    lon, lat = lonlat(pts) if len(pts) else (np.array([]), np.array([]))
     pts["_lon"], pts["_lat"] = lon, lat
     pop = pd.to_numeric(pts.get("population", pd.Series(0.0, index=pts.index)), errors="coerce")
     pts["_pop"] = pop.fillna(0.0).clip(lower=0.0)
@@ -493,25 +495,25 @@ def gaps_map(
         feats = []
         for pid, r in sub.iterrows():
             people = float(r["_pop"])
-            style = _dot_style(
-                _radius(people, top, largest=max_radius),
+            style = dot_style(
+                marker_radius(people, top, largest=max_radius),
                 GAP_COLOUR,
                 weight=1,
                 opacity=0.6,
                 class_name=f"nwm-gap nwm-measure-{i}",
             )
-            tip = f"{_esc(pid)}: {people:,.0f} residents beyond {minutes:g} min ({_esc(measure)})"
+            tip = f"{esc(pid)}: {people:,.0f} residents beyond {minutes:g} min ({esc(measure)})"
             if "locality" in r.index:
-                tip += f"<br>Locality: {_esc(r['locality'])}"
+                tip += f"<br>Locality: {esc(r['locality'])}"
             feats.append(
-                _point_feature(
+                point_feature(
                     float(r["_lon"]), float(r["_lat"]), {"_style": style, "_tooltip": tip}
                 )
             )
         name = f"{measure}: {total:,.0f} residents beyond"
-        _radio_layer(name, i, *shaded, _GeoJsonLayer(feats)).add_to(m)
+        radio_layer(name, i, *shaded, GeoJsonLayer(feats)).add_to(m)
     if wards is not None and len(wards):
-        _add_ward_labels(m, wards)
+        add_ward_labels(m, wards)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 
@@ -522,11 +524,11 @@ def _area_layer(
     *,
     measure: str,
     index: int,
-) -> _GeoJsonLayer:
+) -> GeoJsonLayer:
     tab = (
         area_gaps.xs(measure, level="measure") if "measure" in area_gaps.index.names else area_gaps
     )
-    geoms = _simplified(areas, 10.0)
+    geoms = simplified(areas, 10.0)
     feats = []
     for code, geom in geoms.items():
         share = float(tab["gap_share"].get(code, np.nan)) if "gap_share" in tab else np.nan
@@ -534,14 +536,14 @@ def _area_layer(
         style = {
             "color": "#777777",
             "weight": 0.5,
-            "fillColor": _share_colour(share),
+            "fillColor": share_colour(share),
             "fillOpacity": 0.55,
             "className": f"nwm-area nwm-measure-{index}",
         }
         pct = f"{100 * share:.0f} %" if np.isfinite(share) else "n/a"
-        tip = f"{_esc(code)}: {gap:,.0f} residents beyond ({pct}) &ndash; {_esc(measure)}"
-        feats.append(_feature(geom, {"_style": style, "_tooltip": tip}))
-    return _GeoJsonLayer(feats)
+        tip = f"{esc(code)}: {gap:,.0f} residents beyond ({pct}) &ndash; {esc(measure)}"
+        feats.append(geojson_feature(geom, {"_style": style, "_tooltip": tip}))
+    return GeoJsonLayer(feats)
 
 
 @checks_crs
@@ -594,22 +596,22 @@ def walksheds_map(
         title=f"{minutes:g}-minute walksheds",
         subtitle="Areas within the walk of an asset; pick one category at a time",
     )
-    m = _base_map(
+    m = base_map(
         page,
         legend=[(c, category_colour(c), "area") for c in order],
         legend_title="Category",
-        bounds=_frame(wards, ws),
+        bounds=view_bounds(wards, ws),
     )
     if note:
         root: Any = m.get_root()
         root.html.add_child(
             Element(
                 f'<div class="nwm-box nwm-note" id="nwm-note" style="top:70px;left:50%;'
-                f'transform:translateX(-50%);">{_esc(note)}</div>'
+                f'transform:translateX(-50%);">{esc(note)}</div>'
             )
         )
-    _add_wards(m, wards)
-    geoms = _simplified(ws, tolerance_m)
+    add_wards(m, wards)
+    geoms = simplified(ws, tolerance_m)
     for i, cat in enumerate(order):
         colour = category_colour(cat)
         style = {
@@ -622,16 +624,16 @@ def walksheds_map(
         feats = []
         for idx in cats.index[cats == cat]:
             label = ws.at[idx, "name"] if "name" in ws.columns else idx
-            feats.append(_feature(geoms[idx], {"_style": style, "_tooltip": _esc(label)}))
-        _radio_layer(cat, i, _GeoJsonLayer(feats)).add_to(m)
+            feats.append(geojson_feature(geoms[idx], {"_style": style, "_tooltip": esc(label)}))
+        radio_layer(cat, i, GeoJsonLayer(feats)).add_to(m)
     if assets is not None and len(assets):
         table = assets.copy()
-        table["_lon"], table["_lat"] = _lonlat(assets)
-        fg = folium.FeatureGroup(name=_esc(f"Assets ({count_text(assets)})"))
-        _GeoJsonLayer(_asset_features(table, None, radius=4)).add_to(fg)
+        table["_lon"], table["_lat"] = lonlat(assets)
+        fg = folium.FeatureGroup(name=esc(f"Assets ({count_text(assets)})"))
+        GeoJsonLayer(_asset_features(table, None, radius=4)).add_to(fg)
         fg.add_to(m)
     if wards is not None and len(wards):
-        _add_ward_labels(m, wards)
+        add_ward_labels(m, wards)
     folium.LayerControl(collapsed=False).add_to(m)
     return m
 
@@ -654,14 +656,14 @@ SITE_POPUP_FIELDS: tuple[tuple[str, str], ...] = (
 
 
 def _site_features(sites: pd.DataFrame, cases: pd.DataFrame) -> list[dict[str, Any]]:
-    lon, lat = _lonlat(sites)
+    lon, lat = lonlat(sites)
     feats = []
     for (sid, r), x, y in zip(sites.iterrows(), lon, lat, strict=True):
-        parts = [f"<b>{_esc(r.get('name'))}</b>", f"Suggested for: {_esc(r.get('measure'))}"]
+        parts = [f"<b>{esc(r.get('name'))}</b>", f"Suggested for: {esc(r.get('measure'))}"]
         for col, label in SITE_POPUP_FIELDS:
             val = r.get(col)
             if val is not None and not (not isinstance(val, str) and pd.isna(val)) and str(val):
-                parts.append(f"{_esc(label)}: {_esc(val)}")
+                parts.append(f"{esc(label)}: {esc(val)}")
         added = r.get("marginal_population")
         if added is not None and pd.notna(added):
             parts.append(f"Residents it would bring within the walk: {float(added):,.0f}")
@@ -669,7 +671,7 @@ def _site_features(sites: pd.DataFrame, cases: pd.DataFrame) -> list[dict[str, A
         for line in dict.fromkeys(
             f"Business case {c['rule']}: {c['action']}" for _, c in mine.iterrows()
         ):
-            parts.append(_esc(line))
+            parts.append(esc(line))
         style = {
             "radius": 8,
             "color": "#111111",
@@ -678,9 +680,9 @@ def _site_features(sites: pd.DataFrame, cases: pd.DataFrame) -> list[dict[str, A
             "fillOpacity": 0.95,
             "className": "nwm-site",
         }
-        tip = f"Suggested site: {_esc(r.get('name'))} ({_esc(r.get('measure'))})"
+        tip = f"Suggested site: {esc(r.get('name'))} ({esc(r.get('measure'))})"
         feats.append(
-            _point_feature(
+            point_feature(
                 float(x), float(y), {"_style": style, "_popup": "<br>".join(parts), "_tooltip": tip}
             )
         )
@@ -735,32 +737,32 @@ def requirements_map(
             f"cases, {len(sites)} suggested new sites"
         ),
     )
-    m = _base_map(page, legend=legend, legend_title="Role", bounds=_frame(wards, assets))
-    _add_wards(m, wards, assignment=assignment, fill=True, name="Localities")
+    m = base_map(page, legend=legend, legend_title="Role", bounds=view_bounds(wards, assets))
+    add_wards(m, wards, assignment=assignment, fill=True, name="Localities")
     table = assets.copy()
     if assignment is not None and "ward_code" in table.columns:
         table["locality"] = table["ward_code"].map(assignment)
-    table["_lon"], table["_lat"] = _lonlat(table)
+    table["_lon"], table["_lat"] = lonlat(table)
     roles = asset_roles(assets, outline)
     required = table.loc[table.index.isin(outline.required.index)]
-    fg = folium.FeatureGroup(name=_esc(f"Required assets ({len(required)})"))
-    _GeoJsonLayer(
+    fg = folium.FeatureGroup(name=esc(f"Required assets ({len(required)})"))
+    GeoJsonLayer(
         _asset_features(required, roles, radius=7, fill=REQUIRED_COLOUR, class_name="nwm-required")
     ).add_to(fg)
     fg.add_to(m)
     for action in actions:
         ids = list(dict.fromkeys(on_assets.loc[on_assets["action"] == action, "id"]))
         sub = table.loc[ids]
-        fg = folium.FeatureGroup(name=_esc(f"Business case: {action} ({len(sub)})"))
-        _GeoJsonLayer(
+        fg = folium.FeatureGroup(name=esc(f"Business case: {action} ({len(sub)})"))
+        GeoJsonLayer(
             _asset_features(sub, roles, radius=5, fill=action_colour[action], class_name="nwm-case")
         ).add_to(fg)
         fg.add_to(m)
     if len(sites):
-        fg = folium.FeatureGroup(name=_esc(f"Suggested new sites ({len(sites)})"))
-        _GeoJsonLayer(_site_features(sites, cases)).add_to(fg)
+        fg = folium.FeatureGroup(name=esc(f"Suggested new sites ({len(sites)})"))
+        GeoJsonLayer(_site_features(sites, cases)).add_to(fg)
         fg.add_to(m)
     if wards is not None and len(wards):
-        _add_ward_labels(m, wards)
+        add_ward_labels(m, wards)
     folium.LayerControl(collapsed=False).add_to(m)
     return m

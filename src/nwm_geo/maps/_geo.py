@@ -24,7 +24,7 @@ def _to_wgs84(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf.to_crs(settings.wgs84)
 
 
-def _simplified(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoSeries:
+def simplified(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoSeries:
     """Simplify in metres, return WGS84 geometries rounded to 1e-5 degrees (about 1 m)."""
     geo = gdf.geometry
     if tolerance_m > 0:
@@ -41,13 +41,13 @@ def _round(obj: Any) -> Any:
     return obj
 
 
-def _feature(geom: Any, props: dict[str, Any]) -> dict[str, Any]:
+def geojson_feature(geom: Any, props: dict[str, Any]) -> dict[str, Any]:
     gj = json.loads(shapely.to_geojson(geom))
     gj["coordinates"] = _round(gj.get("coordinates", []))
     return {"type": "Feature", "geometry": gj, "properties": props}
 
 
-def _point_feature(lon: float, lat: float, props: dict[str, Any]) -> dict[str, Any]:
+def point_feature(lon: float, lat: float, props: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "Feature",
         "geometry": {"type": "Point", "coordinates": [round(lon, 5), round(lat, 5)]},
@@ -55,7 +55,7 @@ def _point_feature(lon: float, lat: float, props: dict[str, Any]) -> dict[str, A
     }
 
 
-def _lonlat(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def lonlat(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Lon/lat of a table: ``lon``/``lat`` columns, else point geometry."""
     if {"lon", "lat"} <= set(df.columns):
         lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(dtype=float)
@@ -68,17 +68,17 @@ def _lonlat(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     raise NwmGeoError("table needs lon/lat columns or point geometry")
 
 
-def _xy_bng(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def xy_bng(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """British National Grid x/y of a table, for matplotlib."""
     if isinstance(df, gpd.GeoDataFrame) and df.crs is not None:
         g = df.geometry.to_crs(settings.crs)
         return g.x.to_numpy(dtype=float), g.y.to_numpy(dtype=float)
-    lon, lat = _lonlat(df)
+    lon, lat = lonlat(df)
     g = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=settings.wgs84).to_crs(settings.crs)
     return g.x.to_numpy(dtype=float), g.y.to_numpy(dtype=float)
 
 
-def _bounds(*frames: pd.DataFrame | None) -> tuple[float, float, float, float] | None:
+def bounds_of(*frames: pd.DataFrame | None) -> tuple[float, float, float, float] | None:
     boxes = []
     for f in frames:
         if f is None or len(f) == 0:
@@ -86,7 +86,7 @@ def _bounds(*frames: pd.DataFrame | None) -> tuple[float, float, float, float] |
         if isinstance(f, gpd.GeoDataFrame):
             boxes.append(_to_wgs84(f).total_bounds)
         else:
-            lon, lat = _lonlat(f)
+            lon, lat = lonlat(f)
             boxes.append(np.array([lon.min(), lat.min(), lon.max(), lat.max()]))
     if not boxes:
         return None

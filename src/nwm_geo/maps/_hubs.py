@@ -16,8 +16,8 @@ import geopandas as gpd
 import pandas as pd
 
 from nwm_geo._checks import checks_crs
-from nwm_geo.maps._geo import _feature, _lonlat, _point_feature, _simplified
-from nwm_geo.maps._leaflet import _esc, _GeoJsonLayer
+from nwm_geo.maps._geo import geojson_feature, lonlat, point_feature, simplified
+from nwm_geo.maps._leaflet import GeoJsonLayer, esc
 from nwm_geo.maps._style import locality_colours
 
 __all__ = ["add_hubs", "hub_points"]
@@ -72,7 +72,7 @@ def add_hubs(
     colours = locality_colours(hubs["locality"] if localities is None else localities)
     if catchments is not None and len(catchments):
         ok = catchments[catchments.geometry.notna() & ~catchments.geometry.is_empty]
-        geoms = _simplified(ok, 15.0)
+        geoms = simplified(ok, 15.0)
         loc_of = dict(zip(hubs["hub_asset_id"], hubs["locality"], strict=False))
         feats = []
         for hid, geom in geoms.items():
@@ -86,14 +86,14 @@ def add_hubs(
                 "className": "nwm-catchment",
             }
             label = ok.at[hid, "name"] if "name" in ok.columns else hid
-            tip = _esc(f"{label}: {minutes:g}-minute walk")
-            feats.append(_feature(geom, {"_style": style, "_tooltip": tip}))
-        fg = folium.FeatureGroup(name=_esc(f"Hub {minutes:g}-minute walk catchments"))
-        _GeoJsonLayer(feats).add_to(fg)
+            tip = esc(f"{label}: {minutes:g}-minute walk")
+            feats.append(geojson_feature(geom, {"_style": style, "_tooltip": tip}))
+        fg = folium.FeatureGroup(name=esc(f"Hub {minutes:g}-minute walk catchments"))
+        GeoJsonLayer(feats).add_to(fg)
         fg.add_to(m)
     shown = hubs[hubs["hub_asset_id"].astype(str) != ""]
     if len(shown):
-        lon, lat = _lonlat(shown)
+        lon, lat = lonlat(shown)
         feats = []
         for (_, r), x, y in zip(shown.iterrows(), lon, lat, strict=True):
             style = {
@@ -105,18 +105,18 @@ def add_hubs(
                 "className": "nwm-hub",
             }
             popup = (
-                f"<b>{_esc(r['hub_name'])}</b><br>hub of {_esc(r['locality'])}<br>"
+                f"<b>{esc(r['hub_name'])}</b><br>hub of {esc(r['locality'])}<br>"
                 f"{_num(r['residents_within'], ',.0f')} residents within {minutes:g} minutes "
                 f"({_num(r['share_pct'], '.1f')} %)<br>"
                 f"mean walk {_num(r['mean_minutes'], '.1f')} min"
             )
             feats.append(
-                _point_feature(
-                    x, y, {"_style": style, "_popup": popup, "_tooltip": _esc(r["hub_name"])}
+                point_feature(
+                    x, y, {"_style": style, "_popup": popup, "_tooltip": esc(r["hub_name"])}
                 )
             )
-        fg = folium.FeatureGroup(name=_esc(name))
-        _GeoJsonLayer(feats).add_to(fg)
+        fg = folium.FeatureGroup(name=esc(name))
+        GeoJsonLayer(feats).add_to(fg)
         fg.add_to(m)
     for key, control in controls.items():
         m.add_child(control, name=key)

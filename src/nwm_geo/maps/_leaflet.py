@@ -3,9 +3,9 @@
 folium loads Leaflet, jQuery and Bootstrap from CDNs. These maps use none of the CDN
 files: Leaflet 1.9.3 (BSD-2, vendored in ``nwm_geo/_static/leaflet``) is inlined into
 each HTML file (:func:`_offline`), and all layers, popups, legends and labels are drawn
-with plain Leaflet calls (:class:`_GeoJsonLayer`, :func:`_base_map`).
+with plain Leaflet calls (:class:`GeoJsonLayer`, :func:`base_map`).
 
-Safety: :func:`_esc` is the one way text reaches a map. It masks phone numbers and
+Safety: :func:`esc` is the one way text reaches a map. It masks phone numbers and
 e-mail addresses (:func:`nwm_geo._safe.mask_personal_text`), HTML-escapes the rest and
 neutralises the characters that matter inside JavaScript strings; :func:`_js_json`
 keeps a JSON payload from closing its ``<script>`` tag.
@@ -37,7 +37,7 @@ _LUTON_CENTRE = (51.8787, -0.4200)
 # escaping and the GeoJSON layer
 
 
-def _esc(value: object) -> str:
+def esc(value: object) -> str:
     """Return text for innerHTML: personal data masked, then HTML-escaped.
 
     Phone numbers and e-mail addresses are masked, and the JavaScript template and
@@ -56,7 +56,7 @@ def _js_json(obj: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
-class _GeoJsonLayer(MacroElement):
+class GeoJsonLayer(MacroElement):
     """A GeoJSON layer drawn with plain Leaflet: per-feature style, popups, labels.
 
     Features carry ``_style`` (Leaflet path options), and optionally ``_popup`` and
@@ -149,7 +149,7 @@ def _offline(m: folium.Map) -> None:
     root.header.add_child(Element(f"<style>{_PAGE_CSS}</style>"), name="nwm_page_css")
 
 
-def _base_map(
+def base_map(
     page: MapPage,
     *,
     legend: Sequence[tuple[str, str, str]],
@@ -166,32 +166,32 @@ def _base_map(
         folium.TileLayer(page.tiles, name="Background tiles").add_to(m)
     title, subtitle, network_label = page.title or "", page.subtitle, page.network_label
     root: Any = m.get_root()
-    root.title = _esc(title)  # branca inserts the page <title> unescaped
-    sub = f"<p>{_esc(subtitle)}</p>" if subtitle else ""
+    root.title = esc(title)  # branca inserts the page <title> unescaped
+    sub = f"<p>{esc(subtitle)}</p>" if subtitle else ""
     root.html.add_child(
-        Element(f'<div class="nwm-box nwm-title" id="nwm-title"><h1>{_esc(title)}</h1>{sub}</div>')
+        Element(f'<div class="nwm-box nwm-title" id="nwm-title"><h1>{esc(title)}</h1>{sub}</div>')
     )
     items = "".join(
         f'<div><span class="sw{" pt" if kind == "point" else ""}" '
-        f'style="background:{_esc(colour)}"></span>{_esc(label)}</div>'
+        f'style="background:{esc(colour)}"></span>{esc(label)}</div>'
         for label, colour, kind in legend
     )
     root.html.add_child(
         Element(
-            f'<div class="nwm-box nwm-legend" id="nwm-legend"><b>{_esc(legend_title)}</b>'
+            f'<div class="nwm-box nwm-legend" id="nwm-legend"><b>{esc(legend_title)}</b>'
             f"{items}</div>"
         )
     )
     attribution = page.sources
     net = (
-        f'<div class="nwm-network" id="nwm-network">{_esc(network_label)}</div>'
+        f'<div class="nwm-network" id="nwm-network">{esc(network_label)}</div>'
         if network_label
         else ""
     )
     root.html.add_child(
         Element(
             f'<div class="nwm-box nwm-attrib" id="nwm-attrib">{net}'
-            f"<div>Sources: {_esc(attribution)}</div></div>"
+            f"<div>Sources: {esc(attribution)}</div></div>"
         )
     )
     if bounds is not None and all(np.isfinite(bounds)):

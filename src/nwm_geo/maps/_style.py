@@ -188,19 +188,19 @@ def category_colour(category: str) -> str:
 
 #: Area shading by the share of residents beyond the walk: (colour, legend label) for
 #: under 10 %, 10-50 % (both ends included) and over 50 %.
-_SHARE_BANDS: tuple[tuple[str, str], ...] = (
+SHARE_BANDS: tuple[tuple[str, str], ...] = (
     ("#fee5d9", "under 10 % beyond"),
     ("#fb6a4a", "10-50 % beyond"),
     ("#a50f15", "over 50 % beyond"),
 )
 
 
-def _share_colour(share: float) -> str:
+def share_colour(share: float) -> str:
     """Colour of an area by its share of residents beyond the walk (white if unknown)."""
     if not np.isfinite(share):
         return "#ffffff"
     if share < 0.1:
-        return _SHARE_BANDS[0][0]
+        return SHARE_BANDS[0][0]
     if share <= 0.5:
-        return _SHARE_BANDS[1][0]
-    return _SHARE_BANDS[2][0]
+        return SHARE_BANDS[1][0]
+    return SHARE_BANDS[2][0]

@@ -29,7 +29,7 @@ from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NetworkError
 from nwm_geo._io import atomic_path
 from nwm_geo.network._checks import check_graph
-from nwm_geo.network._label import _as_bool, is_approximate, network_label
+from nwm_geo.network._label import as_bool, is_approximate, network_label
 
 __all__ = [
     "APPROXIMATE_SOURCE",
@@ -635,7 +635,7 @@ def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
     suffix = path.suffix.lower()
     if suffix == ".graphml":
         try:
-            G = ox.load_graphml(path, graph_dtypes={"approximate": _as_bool})
+            G = ox.load_graphml(path, graph_dtypes={"approximate": as_bool})
         except Exception as exc:  # a corrupt file, or a GraphML osmnx cannot read
             raise NetworkError(
                 f"{path}: not a walk network osmnx can read ({type(exc).__name__}: {exc}); "
@@ -658,7 +658,7 @@ def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
     for k in _FLOAT_GRAPH_ATTRS:  # saved as text by both formats
         if k in G.graph:
             G.graph[k] = float(G.graph[k])
-    G.graph["approximate"] = _as_bool(G.graph.get("approximate", False))
+    G.graph["approximate"] = as_bool(G.graph.get("approximate", False))
     check_graph(G, label=str(path))
     return G
 

@@ -53,10 +53,10 @@ def is_approximate(G: nx.MultiDiGraph) -> bool:
     bool
         Whether walk times over ``G`` are approximate.
     """
-    return _as_bool(G.graph.get("approximate", False))
+    return as_bool(G.graph.get("approximate", False))
 
 
-def _as_bool(value: Any) -> bool:
+def as_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() in {"true", "1", "yes"}
     return bool(value)

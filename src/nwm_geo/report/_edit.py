@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 
 from nwm_geo._publish import save_workbook
 from nwm_geo._safe import neutralise_formula
-from nwm_geo.report._method import _public_text
+from nwm_geo.report._method import public_text
 from nwm_geo.report._print import print_layout
 from nwm_geo.report._sheet import (
     HEAD_FILL,
@@ -69,7 +69,7 @@ def put_cell(ws: Any, row: int, col: int, value: Any, *, font: Font | None = Non
     if isinstance(value, float) and np.isnan(value):
         value = None
     if isinstance(value, str):
-        value = neutralise_formula(_public_text(value))
+        value = neutralise_formula(public_text(value))
     cell = ws.cell(row=row, column=col, value=value)
     if font is not None:
         cell.font = font

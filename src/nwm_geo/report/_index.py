@@ -15,7 +15,7 @@ import pandas as pd
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._publish import write_text
-from nwm_geo.report._method import RunInfo, _public_text, register_gap_note
+from nwm_geo.report._method import RunInfo, public_text, register_gap_note
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def _grid_html(grid: pd.DataFrame) -> str:
                 text = f"{v:,.0f}"
             else:
                 text = str(v)
-            cells.append(f"<td>{e(_public_text(text))}</td>")
+            cells.append(f"<td>{e(public_text(text))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
         '<table class="grid"><caption>Share of residents within the walk, by locality and '
@@ -79,13 +79,13 @@ def _findings_html(findings: IndexFindings | None) -> str:
     e = html.escape
     out = ['<section id="findings"><h2>Findings</h2>']
     if findings.headlines:
-        lis = "".join(f"<li>{e(_public_text(t))}</li>" for t in findings.headlines)
+        lis = "".join(f"<li>{e(public_text(t))}</li>" for t in findings.headlines)
         out.append(f"<ol>{lis}</ol>")
     out.append(_grid_html(findings.grid))
     if findings.proof:
-        out.append(f'<h2 id="proof">Proof</h2><p>{e(_public_text(findings.proof))}</p>')
+        out.append(f'<h2 id="proof">Proof</h2><p>{e(public_text(findings.proof))}</p>')
     if findings.caveats:
-        lis = "".join(f"<li>{e(_public_text(t))}</li>" for t in findings.caveats)
+        lis = "".join(f"<li>{e(public_text(t))}</li>" for t in findings.caveats)
         out.append(f'<h2 id="caveats">Caveats</h2><ul>{lis}</ul>')
     out.append("</section>")
     return "\n".join(out)
@@ -193,7 +193,7 @@ def write_index_html(
         ("Sources and licences", info.sources_text()),
         ("Council register", register_gap_note(findings.reconciliation if findings else None)),
     ]
-    rows = "".join(f"<dt>{e(k)}</dt><dd>{e(_public_text(v))}</dd>" for k, v in dl)
+    rows = "".join(f"<dt>{e(k)}</dt><dd>{e(public_text(v))}</dd>" for k, v in dl)
     approx = ""
     if info.is_approximate:
         approx = (
@@ -202,7 +202,7 @@ def write_index_html(
             "from postcode proximity, not the OpenStreetMap street network. Treat them "
             "as indicative until the OSM network is loaded.</p>"
         )
-    extra = "".join(f"<p>{e(_public_text(n))}</p>" for n in notes)
+    extra = "".join(f"<p>{e(public_text(n))}</p>" for n in notes)
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

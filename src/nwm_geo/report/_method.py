@@ -3,7 +3,7 @@
 :class:`RunInfo` holds the method and provenance text of a run; :func:`method_rows`
 turns it (or an outline's ``method`` dict) into the spreadsheet's rows, and
 :func:`register_gap_note` explains the council's published count against the open register.
-Free text is published through :func:`_public_text` (phone numbers and e-mail
+Free text is published through :func:`public_text` (phone numbers and e-mail
 addresses masked by :func:`nwm_geo._safe.mask_personal_text`).
 """
 
@@ -168,7 +168,9 @@ class RunInfo:
         return settings.attribution if self.sources is None else self.sources
 
 
-def _run_info(run_info: RunInfo | None, method: Mapping[str, Any] | None, *, what: str) -> RunInfo:
+def resolve_run_info(
+    run_info: RunInfo | None, method: Mapping[str, Any] | None, *, what: str
+) -> RunInfo:
     """Return the run info given, or read from a method dict; never both."""
     if run_info is not None and method is not None:
         raise NwmGeoError(f"give run_info or {what}, not both")
@@ -195,7 +197,7 @@ def method_rows(
     -------
     list of (str, str)
     """
-    info = _run_info(
+    info = resolve_run_info(
         run_info,
         {**outline.method, **extra} if run_info is None else (extra or None),
         what="method entries",
@@ -235,6 +237,6 @@ def _text(v: Any) -> str:
     return str(v)
 
 
-def _public_text(text: str) -> str:
+def public_text(text: str) -> str:
     """Free text as published: phone numbers, e-mail addresses and commit hashes removed."""
     return strip_commit_hashes(mask_personal_text(text)[0])

@@ -5,7 +5,7 @@ row to freeze, the table to filter and the rows to repeat when printed; :meth:`w
 writes it into a workbook with fitted column widths, landscape pages one
 page wide, and one number format per quantity (:func:`number_format`).
 
-Every text cell is published through :func:`._method._public_text` (phone numbers,
+Every text cell is published through :func:`._method.public_text` (phone numbers,
 e-mail addresses and commit hashes removed) and :func:`nwm_geo._safe.neutralise_formula`
 (never a formula); columns that :func:`nwm_geo._safe.is_personal_column` flags are
 never written.
@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter
 
 from nwm_geo._publish import publish_cell, publish_sheet_title
 from nwm_geo._safe import is_personal_column, neutralise_formula
-from nwm_geo.report._method import _public_text
+from nwm_geo.report._method import public_text
 
 #: The one font set of the workbook: every sheet, streamed or edited, uses these.
 TITLE_FONT = Font(bold=True, size=15)
@@ -141,7 +141,7 @@ def _value(v: Any) -> Any:
             return None
     except (TypeError, ValueError):
         pass
-    return neutralise_formula(_public_text(str(v)))
+    return neutralise_formula(public_text(str(v)))
 
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")

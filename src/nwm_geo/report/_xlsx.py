@@ -50,7 +50,7 @@ from nwm_geo.report._context import (
 )
 from nwm_geo.report._edit import finish_sheets, finish_workbook, sheet_name
 from nwm_geo.report._index import IndexFindings
-from nwm_geo.report._method import RunInfo, _run_info
+from nwm_geo.report._method import RunInfo, resolve_run_info
 from nwm_geo.report._reference import business_sheet, data_sheets, method_sheet
 from nwm_geo.report._sheet import SheetBuilder
 from nwm_geo.requirements import RequirementsOutline
@@ -632,7 +632,7 @@ def write_requirements_xlsx(
     path = Path(settings.reports_dir() / "asset_requirements.xlsx" if path is None else path)
     if run_info is not None and method_extra:
         raise NwmGeoError("give run_info or method_extra, not both")
-    info = _run_info(
+    info = resolve_run_info(
         run_info,
         None if run_info is not None else {**outline.method, **dict(method_extra or {})},
         what="method",

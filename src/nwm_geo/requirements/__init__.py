@@ -30,7 +30,8 @@ that the report and the notebooks read.
 - :func:`needed_assets`, :func:`business_case`, :func:`council_overlap` (``_business``):
   the assets the model needs and the business-case list by owner type, by the written
   :data:`BUSINESS_CASE_RULES`; the council's overlapping assets and why R4 fires or not.
-- :func:`outline` (``_outline``): all of the above, per locality.
+- :func:`outline` (``_outline``): all of the above, per locality; the earlier stages' outputs
+  it reads travel in one :class:`OutlineInputs`.
 
 Optimality is checked, not taken from PuLP: PuLP reports a HiGHS run that stopped at
 its time limit as "Optimal". Every optimisation is solved by :mod:`nwm_geo._solver`
@@ -84,7 +85,7 @@ from nwm_geo.requirements._mclp import (
     building_candidates,
     postcode_candidates,
 )
-from nwm_geo.requirements._outline import RequirementsOutline, outline
+from nwm_geo.requirements._outline import OutlineInputs, RequirementsOutline, outline
 from nwm_geo.requirements._status import SolveStatus, solve_status
 
 __all__ = [
@@ -104,6 +105,7 @@ __all__ = [
     "SITE_COLUMNS",
     "CoverMatrix",
     "CoverSolution",
+    "OutlineInputs",
     "RequirementsOutline",
     "RequirementsPolicy",
     "SiteScope",

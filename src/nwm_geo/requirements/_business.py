@@ -20,9 +20,9 @@ from nwm_geo.requirements._catchments import OVERLAPPING
 from nwm_geo.requirements._common import (
     PROTECTED_CATEGORIES,
     RequirementsPolicy,
-    _policy,
     locality_of,
     measure_categories,
+    resolve_policy,
 )
 from nwm_geo.requirements._lscp import CoverSolution
 
@@ -96,7 +96,7 @@ def owner_types(table: pd.DataFrame, *, policy: RequirementsPolicy | None = None
     pandas.Series
         On the index of ``table``, named ``owner_type``.
     """
-    pol = _policy(policy, {})
+    pol = resolve_policy(policy, {})
     council = set(pol.council_categories)
 
     def default(cat: object) -> str:
@@ -286,7 +286,7 @@ def business_case(
         Indexed by ``case`` (1..n): :data:`BUSINESS_CASE_COLUMNS`; sorted by locality and
         rule.
     """
-    pol = _policy(policy, options)
+    pol = resolve_policy(policy, options)
     bundles, sole_threshold = pol.bundle_map, pol.sole_threshold
     minutes = resolve_minutes(minutes)
     short = register_shortfall(reconciliation)
@@ -392,7 +392,7 @@ def council_overlap(
         (``in_minimal_cover_of``: the measures whose minimal cover keeps it; ``r4``:
         whether rule R4 lists it; ``why``: the reason in words).
     """
-    pol = _policy(policy, {})
+    pol = resolve_policy(policy, {})
     bundles = pol.bundle_map
     if len(redundant) == 0:
         return pd.DataFrame(columns=list(OVERLAP_COLUMNS)).rename_axis("asset_id")

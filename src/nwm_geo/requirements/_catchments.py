@@ -15,13 +15,13 @@ from nwm_geo import settings
 from nwm_geo.coverage import Cover, cover_criticality
 from nwm_geo.requirements._common import (
     CoverMatrix,
-    _as_cover,
-    _asset_columns,
-    _need,
-    _population,
+    as_cover,
+    asset_columns,
     inside_area,
     locality_of,
     measure_categories,
+    population_of,
+    require_columns,
 )
 
 __all__ = [
@@ -82,10 +82,10 @@ def asset_catchments(
         ``sole_population``, ``n_overlapping`` (other assets of the category that share
         at least one covered point).
     """
-    cov = _as_cover(cover)
-    pop = _population(points, cov.point_index)
+    cov = as_cover(cover)
+    pop = population_of(points, cov.point_index)
     categories = settings.CATEGORIES if categories is None else categories
-    cols, ids = _asset_columns(assets, cov.source_index, categories)
+    cols, ids = asset_columns(assets, cov.source_index, categories)
     order = list(CATCHMENT_COLUMNS)
     if len(ids) == 0:
         out = pd.DataFrame(columns=order)
@@ -160,7 +160,9 @@ def required_assets(
         ``ward_name``, ``rank`` (1 = most residents affected, within locality and
         category); sorted by locality, category and rank.
     """
-    _need(criticality, ["category", "covered_population", "sole_population", "sole_points"])
+    require_columns(
+        criticality, ["category", "covered_population", "sole_population", "sole_points"]
+    )
     inside = inside_area(assets).reindex(criticality.index, fill_value=True)
     req = criticality[(criticality["sole_population"] > min_sole_population) & inside]
     cols = ["category", "name", "covered_population", "sole_population", "sole_points"]
@@ -201,7 +203,7 @@ def redundant_assets(
         :data:`OVERLAPPING`: every point it covers is covered by another asset of
         its category), ``ward_code``, ``ward_name``; sorted by locality and category.
     """
-    _need(criticality, ["category", "covered_population", "sole_points"])
+    require_columns(criticality, ["category", "covered_population", "sole_points"])
     inside = inside_area(assets).reindex(criticality.index, fill_value=True)
     red = criticality[(criticality["sole_points"] == 0) & inside]
     cols = [
@@ -234,10 +236,10 @@ def sole_providers(
     pd.Index
         ``asset_id``s, in register order.
     """
-    cov = _as_cover(cover)
-    m, pop = cov.csc, _population(points, cov.point_index)
+    cov = as_cover(cover)
+    m, pop = cov.csc, population_of(points, cov.point_index)
     cats = measure_categories(measure, bundles=bundles)
-    cols, ids = _asset_columns(assets, cov.source_index, cats)
+    cols, ids = asset_columns(assets, cov.source_index, cats)
     sub = m[:, cols].astype(np.int32)
     sole = (np.asarray(sub.sum(axis=1)).ravel() == 1) & (pop > 0)
     hits = np.asarray(sub.T @ sole.astype(np.int32)).ravel() > 0

@@ -23,13 +23,13 @@ import pandas as pd
 from nwm_geo.requirements._common import (
     CoverMatrix,
     RequirementsPolicy,
-    _as_cover,
-    _asset_columns,
-    _policy,
-    _population,
-    _site_cover,
+    as_cover,
+    asset_columns,
+    checked_site_cover,
     locality_of,
     measure_categories,
+    population_of,
+    resolve_policy,
 )
 from nwm_geo.requirements._mclp import building_candidates, postcode_candidates
 from nwm_geo.requirements._status import SolveStatus
@@ -104,16 +104,16 @@ def best_combined_site(
         minimum is absent. And one solver-status row per locality (exhaustive
         enumeration, so proven optimal).
     """
-    pol = _policy(policy, {})
+    pol = resolve_policy(policy, {})
     bundles = pol.bundle_map
-    cov = _as_cover(cover)
-    m, pop = cov.csc, _population(points, cov.point_index)
-    sc = None if site_cover is None else _site_cover(site_cover, cov)
+    cov = as_cover(cover)
+    m, pop = cov.csc, population_of(points, cov.point_index)
+    sc = None if site_cover is None else checked_site_cover(site_cover, cov)
     point_loc = locality_of(points["ward_code"].reindex(cov.point_index), assignment).to_numpy()
     names = list(bundles)
     covered = {}
     for b in names:
-        cols, _ = _asset_columns(assets, cov.source_index, measure_categories(b, bundles=bundles))
+        cols, _ = asset_columns(assets, cov.source_index, measure_categories(b, bundles=bundles))
         covered[b] = np.asarray(m[:, cols].sum(axis=1)).ravel() > 0
     locs = sorted(set(assignment.dropna().astype(str))) if localities is None else list(localities)
     rows: list[dict[str, Any]] = []

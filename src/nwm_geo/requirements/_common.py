@@ -232,13 +232,15 @@ class RequirementsPolicy:
         return RequirementsPolicy(**values)
 
 
-def _policy(policy: RequirementsPolicy | None, legacy: Mapping[str, Any]) -> RequirementsPolicy:
+def resolve_policy(
+    policy: RequirementsPolicy | None, legacy: Mapping[str, Any]
+) -> RequirementsPolicy:
     """``policy`` (default policy when None) with any legacy keyword options applied."""
     base = RequirementsPolicy() if policy is None else policy
     return base.with_keywords(**legacy)
 
 
-def _as_cover(
+def as_cover(
     cover: CoverMatrix,
     *,
     minutes: float | None = None,
@@ -276,9 +278,9 @@ def _as_cover(
     )
 
 
-def _site_cover(site_cover: CoverMatrix, cover: Cover) -> Cover:
+def checked_site_cover(site_cover: CoverMatrix, cover: Cover) -> Cover:
     """Return the postcode-site cover, rows in ``cover.point_index`` order, at its threshold."""
-    sc = _as_cover(
+    sc = as_cover(
         site_cover, minutes=cover.minutes, speed_m_per_min=cover.speed_m_per_min, what="site_cover"
     )
     if not set(cover.point_index) <= set(sc.point_index):
@@ -363,7 +365,7 @@ def locality_of(ward_codes: pd.Series, assignment: pd.Series) -> pd.Series:
     return locality_of_wards(ward_codes, assignment, unknown=OUTSIDE_BOROUGH).astype(str)
 
 
-def _population(points: pd.DataFrame, point_index: pd.Index) -> np.ndarray:
+def population_of(points: pd.DataFrame, point_index: pd.Index) -> np.ndarray:
     if "population" not in points.columns:
         raise NwmGeoError("demand points need a 'population' column")
     missing = point_index.difference(points.index)
@@ -388,7 +390,7 @@ def inside_area(assets: pd.DataFrame) -> pd.Series:
     return assets["inside_area"].fillna(True).astype(bool)
 
 
-def _asset_columns(
+def asset_columns(
     assets: pd.DataFrame, source_index: pd.Index, categories: Iterable[str]
 ) -> tuple[np.ndarray, pd.Index]:
     cats = set(categories)
@@ -399,11 +401,11 @@ def _asset_columns(
     return source_index.get_indexer(ids), ids
 
 
-def _need(df: pd.DataFrame, cols: Sequence[str]) -> None:
+def require_columns(df: pd.DataFrame, cols: Sequence[str]) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise NwmGeoError(f"table is missing column(s) {missing}")
 
 
-def _safe(text: str) -> str:
+def safe_name(text: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in text)[:40]

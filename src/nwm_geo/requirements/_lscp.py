@@ -17,12 +17,12 @@ import pulp
 
 from nwm_geo.requirements._common import (
     CoverMatrix,
-    _as_cover,
-    _asset_columns,
-    _population,
-    _safe,
+    as_cover,
+    asset_columns,
     inside_area,
     measure_categories,
+    population_of,
+    safe_name,
 )
 from nwm_geo.requirements._status import SolveStatus, solve_checked
 
@@ -104,10 +104,10 @@ def minimal_cover(
     SolverError
         If the solver fails or returns no solution.
     """
-    cov = _as_cover(cover)
-    m, pop = cov.csc, _population(points, cov.point_index)
+    cov = as_cover(cover)
+    m, pop = cov.csc, population_of(points, cov.point_index)
     cats = measure_categories(measure, bundles=bundles)
-    cols, ids = _asset_columns(assets, cov.source_index, cats)
+    cols, ids = asset_columns(assets, cov.source_index, cats)
     everyone = m[:, cols].tocsr()
     counts = np.asarray(everyone.sum(axis=1)).ravel()
     covered_rows = np.flatnonzero((counts > 0) & (pop > 0))
@@ -149,7 +149,7 @@ def minimal_cover(
     patterns: dict[tuple[int, ...], None] = {}
     for r in rows:
         patterns[tuple(sub.indices[sub.indptr[r] : sub.indptr[r + 1]])] = None
-    prob = pulp.LpProblem(f"lscp_{_safe(measure)}", pulp.LpMinimize)
+    prob = pulp.LpProblem(f"lscp_{safe_name(measure)}", pulp.LpMinimize)
     x = [pulp.LpVariable(f"x_{j}", cat="Binary") for j in range(len(ids))]
     prob += pulp.lpSum(x)
     for n, pat in enumerate(patterns):

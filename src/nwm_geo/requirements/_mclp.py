@@ -30,15 +30,15 @@ from nwm_geo._errors import NwmGeoError
 from nwm_geo.requirements._common import (
     CoverMatrix,
     RequirementsPolicy,
-    _as_cover,
-    _asset_columns,
-    _policy,
-    _population,
-    _safe,
-    _site_cover,
+    as_cover,
+    asset_columns,
+    checked_site_cover,
     inside_area,
     locality_of,
     measure_categories,
+    population_of,
+    resolve_policy,
+    safe_name,
 )
 from nwm_geo.requirements._status import SolveStatus, solve_checked
 
@@ -172,7 +172,7 @@ def building_candidates(
         address in the register gets its ward and nearest residential postcode,
         labelled as such.
     """
-    cols, ids = _asset_columns(assets, source_index, categories)
+    cols, ids = asset_columns(assets, source_index, categories)
     council = inside_area(assets).reindex(ids, fill_value=True).to_numpy()
     cols, ids = cols[council], ids[council]  # a site outside the area is not the council's
     if locality is not None and assignment is not None and len(ids):
@@ -309,7 +309,7 @@ def _choose(
     a_u = a_mat[:, useful].tocsr()
     reach = np.flatnonzero(np.asarray(a_u.sum(axis=1)).ravel() > 0)
     integral = bool(np.all(np.isclose(w, np.round(w))))
-    prob = pulp.LpProblem(f"mclp_{_safe(measure)}", pulp.LpMaximize)
+    prob = pulp.LpProblem(f"mclp_{safe_name(measure)}", pulp.LpMaximize)
     x = [pulp.LpVariable(f"x_{j}", cat="Binary") for j in range(len(useful))]
     y = {i: pulp.LpVariable(f"y_{i}", lowBound=0, upBound=1) for i in reach}
     prob += pulp.lpSum(float(w[i]) * y[i] for i in reach)
@@ -445,15 +445,15 @@ def best_new_sites(
     NwmGeoError
         On inconsistent inputs.
     """
-    pol = _policy(policy, options)
+    pol = resolve_policy(policy, options)
     at = where or SiteScope()
     assignment, locality, avoid = at.assignment, at.locality, at.avoid
     if locality is not None and assignment is None:
         raise NwmGeoError("SiteScope: locality= needs assignment=")
-    cov = _as_cover(cover)
+    cov = as_cover(cover)
     m, point_index, source_index = cov.csc, cov.point_index, cov.source_index
-    pop = _population(points, point_index)
-    cols, _ = _asset_columns(assets, source_index, measure_categories(measure, bundles=pol.bundles))
+    pop = population_of(points, point_index)
+    cols, _ = asset_columns(assets, source_index, measure_categories(measure, bundles=pol.bundles))
     covered_today = np.asarray(m[:, cols].sum(axis=1)).ravel() > 0
     in_scope = np.ones(len(point_index), dtype=bool)
     scope = "borough"
@@ -495,7 +495,7 @@ def best_new_sites(
     )
     fallback: SolveStatus | None = None
     if site_cover is not None and len(rows) < pol.k:
-        sc = _site_cover(site_cover, cov)
+        sc = checked_site_cover(site_cover, cov)
         p_cols, p_meta = postcode_candidates(
             points, sc.source_index, assignment=assignment, locality=locality
         )

@@ -1,8 +1,9 @@
 """The outline of asset requirements, per locality: every requirements table at once.
 
-In: the register, the demand points, the ward -> locality assignment, the coverage
-stage's outputs (asset :class:`~nwm_geo.coverage.Cover`, optional postcode-site cover,
-nearest minutes, criticality) and a :class:`RequirementsPolicy`.
+In: the register, the demand points, the ward -> locality assignment, the earlier
+stages' outputs in one :class:`OutlineInputs` (asset :class:`~nwm_geo.coverage.Cover`,
+optional postcode-site cover, nearest minutes, criticality, the walk and the network
+label, the register reconciliation) and a :class:`RequirementsPolicy`.
 Out: :class:`RequirementsOutline`, which the report and the notebooks read.
 """
 
@@ -29,19 +30,19 @@ from nwm_geo.requirements._combined import best_combined_site
 from nwm_geo.requirements._common import (
     CoverMatrix,
     RequirementsPolicy,
-    _as_cover,
-    _policy,
-    _site_cover,
+    as_cover,
     business_case_rules,
+    checked_site_cover,
     inside_area,
     locality_of,
     measure_categories,
+    resolve_policy,
 )
 from nwm_geo.requirements._gaps import gap_points, gap_population
 from nwm_geo.requirements._lscp import CoverSolution, minimal_cover
 from nwm_geo.requirements._mclp import SITE_COLUMNS, SiteScope, best_new_sites
 
-__all__ = ["RequirementsOutline", "outline"]
+__all__ = ["OutlineInputs", "RequirementsOutline", "outline"]
 
 
 @dataclass(repr=False)
@@ -143,22 +144,52 @@ class RequirementsOutline(Display):
         }
 
 
-def outline(  # noqa: PLR0913
+@dataclass(frozen=True, eq=False)
+class OutlineInputs:
+    """What the earlier stages made that an outline reads: one value, not eight keywords.
+
+    Attributes
+    ----------
+    cover
+        ``coverage_matrix(model, sources="assets")``: its threshold is the outline's.
+    nearest
+        ``nearest_minutes(...)``.
+    network_label
+        ``nwm_geo.network.network_label(G)``, e.g. "network: approximate (postcode
+        proximity), not OSM"; stored in :attr:`RequirementsOutline.method`.
+    site_cover
+        ``coverage_matrix(model, sources="points")`` for postcode candidate sites, at
+        the same threshold; without it only council assets are candidates.
+    criticality
+        ``asset_criticality(...)``; :func:`asset_catchments` of ``cover`` when not given.
+    reconciliation
+        :func:`nwm_geo.data.reconciliation`: business-case rows in a category where the
+        register is short of the council's count say so.
+    minutes, walk_speed_m_per_min
+        The threshold the cover was computed at: checked against a
+        :class:`~nwm_geo.coverage.Cover` (an error if they differ), and taken as the
+        threshold of a legacy tuple cover. The settings by default.
+    """
+
+    cover: CoverMatrix
+    nearest: pd.DataFrame
+    network_label: str
+    site_cover: CoverMatrix | None = None
+    criticality: pd.DataFrame | None = None
+    reconciliation: pd.DataFrame | None = None
+    minutes: float | None = None
+    walk_speed_m_per_min: float | None = None
+
+
+def outline(
     assets: pd.DataFrame,
     points: pd.DataFrame,
     *,
     assignment: pd.Series,
-    cover: CoverMatrix,
-    nearest: pd.DataFrame,
-    network_label: str,
-    site_cover: CoverMatrix | None = None,
-    criticality: pd.DataFrame | None = None,
+    inputs: OutlineInputs,
     policy: RequirementsPolicy | None = None,
     solver: Any = None,
-    minutes: float | None = None,
-    walk_speed_m_per_min: float | None = None,
     method_notes: Mapping[str, Any] | None = None,
-    reconciliation: pd.DataFrame | None = None,
     verbose: bool = False,
     **options: Any,
 ) -> RequirementsOutline:
@@ -172,33 +203,17 @@ def outline(  # noqa: PLR0913
         Demand points indexed by ``point_id``.
     assignment
         ``ward_code -> locality``.
-    cover
-        ``coverage_matrix(model, sources="assets")``: its threshold is the outline's.
-    nearest
-        ``nearest_minutes(...)``.
-    network_label
-        ``nwm_geo.network.network_label(G)``, e.g. "network: approximate (postcode
-        proximity), not OSM"; stored in :attr:`RequirementsOutline.method`.
-    site_cover
-        ``coverage_matrix(model, sources="points")`` for postcode candidate sites, at
-        the same threshold; without it only council assets are candidates.
-    criticality
-        ``asset_criticality(...)``; :func:`asset_catchments` of ``cover`` when not given.
+    inputs
+        The covers, minutes, walk, network label and reconciliation
+        (:class:`OutlineInputs`).
     policy
         The policy knobs (:class:`RequirementsPolicy`): ``k``, ``sole_threshold``,
         ``measures``, ``new_site_measures``, ``bundles``, candidate and council
         categories, ``time_limit``. Its defaults when None.
     solver
         A PuLP solver for every optimisation; HiGHS with ``policy.time_limit`` by default.
-    minutes, walk_speed_m_per_min
-        The threshold the cover was computed at: checked against a
-        :class:`~nwm_geo.coverage.Cover` (an error if they differ), and taken as the
-        threshold of a legacy tuple cover. The settings by default.
     method_notes
         Extra method entries (data dates, sources, the register gap) for the report.
-    reconciliation
-        :func:`nwm_geo.data.reconciliation`: business-case rows in a category where the
-        register is short of the council's count say so.
     verbose
         Show a progress bar over the optimisations.
     **options
@@ -212,14 +227,17 @@ def outline(  # noqa: PLR0913
     Raises
     ------
     NwmGeoError
-        On an unknown option, or a cover at another threshold than ``minutes``.
+        On an unknown option, or a cover at another threshold than ``inputs.minutes``.
     """
-    pol = _policy(policy, options)
+    pol = resolve_policy(policy, options)
     bundles = pol.bundle_map
     # the covers are converted (and their CSC form cached) once, not in every
     # optimisation below (site_cover is postcodes x postcodes, and best_new_sites runs
     # per measure and locality)
-    cov = _as_cover(cover, minutes=minutes, speed_m_per_min=walk_speed_m_per_min)
+    cov = as_cover(
+        inputs.cover, minutes=inputs.minutes, speed_m_per_min=inputs.walk_speed_m_per_min
+    )
+    nearest, criticality, site_cover = inputs.nearest, inputs.criticality, inputs.site_cover
     minutes, speed = cov.minutes, cov.speed_m_per_min
     if pol.measures is None:
         present = set(assets["category"])
@@ -229,7 +247,7 @@ def outline(  # noqa: PLR0913
     new_site_measures = (
         list(bundles) if pol.new_site_measures is None else list(pol.new_site_measures)
     )
-    sites = None if site_cover is None else _site_cover(site_cover, cov)
+    sites = None if site_cover is None else checked_site_cover(site_cover, cov)
     crit = asset_catchments(cov, assets, points) if criticality is None else criticality
     required = required_assets(assets, crit, assignment=assignment)
     redundant = redundant_assets(assets, crit, assignment=assignment)
@@ -329,7 +347,7 @@ def outline(  # noqa: PLR0913
         covers,
         policy=pol,
         minutes=minutes,
-        reconciliation=reconciliation,
+        reconciliation=inputs.reconciliation,
     )
 
     # summary per locality and measure
@@ -365,7 +383,7 @@ def outline(  # noqa: PLR0913
     method: dict[str, Any] = {
         "walk_speed_m_per_min": speed,
         "walk_minutes": minutes,
-        "network": network_label,
+        "network": inputs.network_label,
         "k_new_sites": pol.k,
         "sole_threshold": pol.sole_threshold,
         "new_site_min_residents": pol.min_population,

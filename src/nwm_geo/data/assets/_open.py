@@ -15,7 +15,7 @@ from nwm_geo.areas import Area, AssetSource
 from nwm_geo.data._files import AreaFiles
 from nwm_geo.data._tables import read_table
 from nwm_geo.data.assets._dedupe import dedupe_sites
-from nwm_geo.data.assets._read import _finish, _register_from_frame, _Where
+from nwm_geo.data.assets._read import Where, finish_register, register_from_frame
 from nwm_geo.data.boundaries import load_wards
 from nwm_geo.data.postcodes import load_postcodes, normalise_postcode
 
@@ -247,7 +247,7 @@ def _load_open_sources(
         postcodes = load_postcodes(files)
     if wards is None:
         wards = load_wards(files)
-    where = _Where(area, data_dir, wards=wards, postcodes=postcodes)
+    where = Where(area, data_dir, wards=wards, postcodes=postcodes)
     parts: list[gpd.GeoDataFrame] = []
     excluded: list[dict[str, str]] = []
     for src in tqdm(area.sources, desc="asset files", disable=not verbose):
@@ -268,7 +268,7 @@ def _load_open_sources(
             frame = frame.assign(
                 asset_id=[f"{src.prefix}-{i:04d}" for i in range(1, len(frame) + 1)]
             )
-        part = _register_from_frame(frame, src.name, where)
+        part = register_from_frame(frame, src.name, where)
         if not src.inside:  # a fringe file: outside the area whatever the polygons say
             part["ward_code"], part["ward_name"], part["inside_area"] = "", "", False
         part["_rank"] = src.rank
@@ -364,4 +364,4 @@ def build_open_register(
     for aid, name in zip(reg.index, reg["name"], strict=True):
         if (owner := prof.site_owner(aid, name)) is not None:
             reg.loc[aid, "owner_type"] = owner
-    return _finish(reg), merge_log
+    return finish_register(reg), merge_log

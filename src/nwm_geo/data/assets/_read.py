@@ -24,14 +24,14 @@ from nwm_geo.areas import Area, load_area
 from nwm_geo.data._files import AreaFiles
 from nwm_geo.data._tables import cell_text, read_table
 from nwm_geo.data.assets._schema import (
-    _ALIASES,
-    _BNG_BOUNDS,
-    _DERIVED,
-    _EXTRA_COLUMNS,
-    _SCHEMA,
+    ALIASES,
+    BNG_BOUNDS,
+    DERIVED,
     EXAMPLE_ID,
+    EXTRA_COLUMNS,
     GB_BOUNDS,
     REGISTER_COLUMNS,
+    SCHEMA,
     normalise_owner,
     resolve_category,
 )
@@ -73,7 +73,7 @@ def _in_gb(lon: float, lat: float) -> bool:
 
 
 def _in_bng(e: float, n: float) -> bool:
-    x0, y0, x1, y1 = _BNG_BOUNDS
+    x0, y0, x1, y1 = BNG_BOUNDS
     return x0 <= e <= x1 and y0 <= n <= y1
 
 
@@ -208,7 +208,7 @@ def _resolve_columns(
     found: dict[str, str] = {}
     used: set[str] = set()
     for file_col, schema in (columns or {}).items():
-        if schema not in _SCHEMA:
+        if schema not in SCHEMA:
             problems.append(
                 Problem(
                     label,
@@ -216,7 +216,7 @@ def _resolve_columns(
                     file_col,
                     schema,
                     "columns= maps to unknown register column; use one of: "
-                    + ", ".join(sorted(_SCHEMA)),
+                    + ", ".join(sorted(SCHEMA)),
                 )
             )
             continue
@@ -251,7 +251,7 @@ def _resolve_columns(
     by_key = {
         " ".join(str(c).strip().lower().replace("_", " ").split()): str(c) for c in frame.columns
     }
-    for schema, aliases in _ALIASES.items():
+    for schema, aliases in ALIASES.items():
         if schema in found:
             continue
         for alias in aliases:
@@ -440,11 +440,11 @@ def _files(area: Area | None, data_dir: Path | None) -> AreaFiles:
 
 
 @dataclass
-class _Where:
+class Where:
     """What reading a register needs of its area: the profile, its wards and postcodes.
 
     Wards and postcodes not given are loaded from ``data_dir`` on first use; one
-    ``_Where`` serves every file of the open-data register (the wards are unioned once).
+    ``Where`` serves every file of the open-data register (the wards are unioned once).
     """
 
     area: Area
@@ -481,7 +481,7 @@ def _postcodes(t: _Rows) -> dict[int, str | None]:
     return out
 
 
-def _from_postcode(t: _Rows, i: int, row: int, pc: str, where: _Where) -> _Located | None:
+def _from_postcode(t: _Rows, i: int, row: int, pc: str, where: Where) -> _Located | None:
     code_point = where.code_point()
     if pc in code_point.index:
         hit = code_point.loc[pc]
@@ -500,7 +500,7 @@ def _from_postcode(t: _Rows, i: int, row: int, pc: str, where: _Where) -> _Locat
     return None
 
 
-def _locate(t: _Rows, i: int, row: int, pc: str | None, where: _Where) -> _Located | None:
+def _locate(t: _Rows, i: int, row: int, pc: str | None, where: Where) -> _Located | None:
     """Locate one row: lon/lat, then easting/northing, then its postcode's centroid."""
     v, cols = t.values, t.cols
     has_ll = "lon" in cols and "lat" in cols
@@ -525,7 +525,7 @@ def _locate(t: _Rows, i: int, row: int, pc: str | None, where: _Where) -> _Locat
 
 
 def _check_place(
-    t: _Rows, row: int, loc: _Located, pc: str | None, where: _Where
+    t: _Rows, row: int, loc: _Located, pc: str | None, where: Where
 ) -> _Located | None:
     """Keep a located point only when it is near the area and near its own postcode."""
     if loc.easting is None or loc.northing is None:
@@ -563,7 +563,7 @@ def _check_place(
 
 
 def _locations(
-    t: _Rows, pcs: dict[int, str | None], where: _Where, *, verbose: bool
+    t: _Rows, pcs: dict[int, str | None], where: Where, *, verbose: bool
 ) -> dict[int, _Located | None]:
     """Each row's location, checked against the area and its own postcode."""
     out: dict[int, _Located | None] = {}
@@ -579,10 +579,10 @@ def _locations(
 _TEXT_FIELDS = ("subtype", "address", "source_date", "licence", "geocode", "notes")
 
 
-def _register_from_frame(
+def register_from_frame(
     frame: pd.DataFrame,
     label: str,
-    where: _Where,
+    where: Where,
     *,
     columns: Mapping[str, str] | None = None,
     problems: list[Problem] | None = None,
@@ -601,7 +601,7 @@ def _register_from_frame(
             return [""] * len(frame)
         return [cell_text(v) for v in frame[cols[col]].tolist()]
 
-    t = _Rows(label, cols, {c: text(c) for c in _SCHEMA - _DERIVED}, blank)
+    t = _Rows(label, cols, {c: text(c) for c in SCHEMA - DERIVED}, blank)
     where.study_area()  # the wards are needed (and read) before any row is checked
     # column by column; the problems are then listed row by row
     ids = _asset_ids(t)
@@ -614,7 +614,7 @@ def _register_from_frame(
     if problems:
         raise DataValidationError(problems)
     out = _records(t, ids, cats, owners, pcs, places)
-    return _finish(_assign_wards(_points(out), where.ward_shapes()).set_index("asset_id"))
+    return finish_register(_assign_wards(_points(out), where.ward_shapes()).set_index("asset_id"))
 
 
 def _records(
@@ -685,15 +685,15 @@ def _assign_wards(gdf: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> gpd.GeoData
     return gdf
 
 
-def _finish(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def finish_register(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     gdf.index = gdf.index.astype(str)
     gdf.index.name = "asset_id"
-    for c in (*REGISTER_COLUMNS[1:], *_EXTRA_COLUMNS):
+    for c in (*REGISTER_COLUMNS[1:], *EXTRA_COLUMNS):
         if c not in gdf.columns:
             gdf[c] = ""
     text_cols = [
         c
-        for c in (*REGISTER_COLUMNS[1:], *_EXTRA_COLUMNS)
+        for c in (*REGISTER_COLUMNS[1:], *EXTRA_COLUMNS)
         if c not in {"lon", "lat", "easting", "northing", "inside_area"}
     ]
     for c in text_cols:
@@ -703,7 +703,7 @@ def _finish(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         # text to publish
         gdf[c] = gdf[c].map(strip_commit_hashes)
     gdf["inside_area"] = gdf["inside_area"].astype(bool)
-    cols = [*REGISTER_COLUMNS[1:], *_EXTRA_COLUMNS, gdf.geometry.name]
+    cols = [*REGISTER_COLUMNS[1:], *EXTRA_COLUMNS, gdf.geometry.name]
     return gdf[cols]
 
 
@@ -782,5 +782,5 @@ def read_register(
     files = area if area is not None else AreaFiles.default()
     prof = files.profile
     frame, problems = read_table(path, sheet=sheet, layer=layer)
-    where = _Where(prof, files.data_dir, wards=wards, postcodes=postcodes)
-    return _register_from_frame(frame, path.name, where, columns=columns, problems=problems)
+    where = Where(prof, files.data_dir, wards=wards, postcodes=postcodes)
+    return register_from_frame(frame, path.name, where, columns=columns, problems=problems)

@@ -34,7 +34,7 @@ REGISTER_COLUMNS: tuple[str, ...] = (
 EXAMPLE_ID: str = "EXAMPLE-DELETE-ME"
 
 #: Extra columns kept after :data:`REGISTER_COLUMNS` in the GeoDataFrame and GeoPackage.
-_EXTRA_COLUMNS: tuple[str, ...] = ("geocode", "notes")
+EXTRA_COLUMNS: tuple[str, ...] = ("geocode", "notes")
 
 #: Lower-cased synonyms -> the council's category (:data:`nwm_geo.settings.CATEGORIES`).
 CATEGORY_SYNONYMS: dict[str, str] = {
@@ -160,9 +160,9 @@ CATEGORY_SYNONYMS: dict[str, str] = {
 GB_BOUNDS: tuple[float, float, float, float] = (-8.75, 49.8, 1.85, 60.95)
 
 #: British National Grid extent in metres (min E, min N, max E, max N).
-_BNG_BOUNDS: tuple[float, float, float, float] = (0.0, 0.0, 700000.0, 1300000.0)
+BNG_BOUNDS: tuple[float, float, float, float] = (0.0, 0.0, 700000.0, 1300000.0)
 
-_ALIASES: dict[str, tuple[str, ...]] = {
+ALIASES: dict[str, tuple[str, ...]] = {
     "asset_id": ("asset_id", "asset id", "assetid", "id", "asset_ref", "asset ref", "ref"),
     "name": ("name", "asset name", "asset_name", "site name", "site_name", "site", "title"),
     "category": (
@@ -197,8 +197,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     # explicitly (columns={"Comments": "notes"}) to publish it
     "notes": ("notes", "note"),
 }
-_SCHEMA = set(REGISTER_COLUMNS) | set(_EXTRA_COLUMNS)
-_DERIVED = {"ward_code", "ward_name", "inside_area", "in_borough"}
+SCHEMA = set(REGISTER_COLUMNS) | set(EXTRA_COLUMNS)
+DERIVED = {"ward_code", "ward_name", "inside_area", "in_borough"}
 
 
 def normalise_owner(value: object) -> str | None:

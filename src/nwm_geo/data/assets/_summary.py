@@ -15,7 +15,7 @@ from nwm_geo._io import atomic_path
 from nwm_geo._publish import publish_frame
 from nwm_geo._safe import mask_personal_text, strip_commit_hashes
 from nwm_geo.areas import Area, load_area
-from nwm_geo.data.assets._schema import _EXTRA_COLUMNS, REGISTER_COLUMNS
+from nwm_geo.data.assets._schema import EXTRA_COLUMNS, REGISTER_COLUMNS
 
 
 @checks_crs
@@ -155,7 +155,7 @@ def write_register(register: gpd.GeoDataFrame, path_csv: str | Path, path_gpkg: 
     missing = [c for c in REGISTER_COLUMNS if c not in frame.columns]
     if missing:
         raise NwmGeoError(f"register lacks column(s): {', '.join(missing)}")
-    extra = [c for c in _EXTRA_COLUMNS if c in frame.columns]
+    extra = [c for c in EXTRA_COLUMNS if c in frame.columns]
     gdf = gpd.GeoDataFrame(
         frame[[*REGISTER_COLUMNS, *extra]], geometry=frame.geometry.values, crs=register.crs
     ).to_crs("EPSG:27700")

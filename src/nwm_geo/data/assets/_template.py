@@ -21,14 +21,14 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from nwm_geo import settings
 from nwm_geo._publish import save_workbook
 from nwm_geo.areas import Area, load_area
-from nwm_geo.data.assets._schema import _DERIVED, EXAMPLE_ID, REGISTER_COLUMNS
+from nwm_geo.data.assets._schema import DERIVED, EXAMPLE_ID, REGISTER_COLUMNS
 
 __all__ = ["EXAMPLE_ID", "TEMPLATE_COLUMNS", "TEMPLATE_NOTES", "write_register_template"]
 
 #: The columns a council fills in: the register's, without those nwm_geo derives
 #: (``ward_code``, ``ward_name``, ``inside_area``), plus ``notes``.
 TEMPLATE_COLUMNS: tuple[str, ...] = (
-    *(c for c in REGISTER_COLUMNS if c not in _DERIVED),
+    *(c for c in REGISTER_COLUMNS if c not in DERIVED),
     "notes",
 )
 
