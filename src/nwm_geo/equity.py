@@ -70,6 +70,7 @@ __all__ = [
     "group_split",
     "minutes_at_speed",
     "need_by_area",
+    "speeds_note",
 ]
 
 #: The ``age_band`` of the row for all residents (each at their band's speed).
@@ -623,12 +624,21 @@ class EquityTables(Display):
 
     def speeds_note(self) -> str:
         """One line naming each band's speed and its source, for every output."""
-        groups: dict[tuple[float, str], list[str]] = {}
-        for band, speed in self.speeds.items():
-            key = (speed, self.sources.get(band, "as given"))
-            groups.setdefault(key, []).append(AGE_LABELS[band])
-        parts = [f"{', '.join(b)}: {s:g} m/min ({src})" for (s, src), b in groups.items()]
-        return "Walking speed by age band: " + "; ".join(parts) + "."
+        return speeds_note(self.speeds, self.sources)
+
+
+def speeds_note(speeds: Mapping[str, float], sources: Mapping[str, str]) -> str:
+    """One line naming each age band's speed and its source (no table is computed).
+
+    ``speeds`` as :func:`age_speeds` returns them, ``sources`` band → source
+    (default :data:`nwm_geo.settings.WALK_SPEED_SOURCES`); :meth:`EquityTables.speeds_note`.
+    """
+    groups: dict[tuple[float, str], list[str]] = {}
+    for band, speed in speeds.items():
+        key = (speed, sources.get(band, "as given"))
+        groups.setdefault(key, []).append(AGE_LABELS[band])
+    parts = [f"{', '.join(b)}: {s:g} m/min ({src})" for (s, src), b in groups.items()]
+    return "Walking speed by age band: " + "; ".join(parts) + "."
 
 
 def equity_tables(

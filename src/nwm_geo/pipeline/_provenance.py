@@ -336,7 +336,9 @@ def sources_note(study: Study, *, with_network: bool = True) -> str:
                 "the OpenStreetMap street network; treat them as indicative (docs/network.md)."
             )
             lines.append(network.APPROXIMATION_ERROR_NOTE)
-        lines.append(study.equity.speeds_note())
+        # the note only, not the equity tables (a scenario does not compute them)
+        speeds = equity.age_speeds(default=resolve_speed(study.speed_m_per_min))
+        lines.append(equity.speeds_note(speeds, settings.WALK_SPEED_SOURCES))
     if study.profile.communal_note:
         lines.append(f"Population: {study.profile.communal_note}")
     lines.append(f"Boundary: {study.profile.boundary_note}")
