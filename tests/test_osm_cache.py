@@ -85,3 +85,20 @@ def test_an_unreadable_cache_entry_is_parsed_again(tmp_path: Path) -> None:
     G = network.cached_graph_from_osm_file(osm, polygon=None, cache_dir=cache)
     assert _same(G, network.graph_from_osm_file(osm))
     assert entry.read_bytes() != b"not a pickle"
+
+
+def test_cached_walk_network_is_walk_network_with_the_osm_file_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    osm = tmp_path / "tiny.osm"
+    shutil.copy(TINY_OSM, osm)
+    cache = tmp_path / "cache"
+    first = network.cached_walk_network(osm_cache_dir=cache, osm_path=osm)
+    assert _same(first, network.walk_network(osm_path=osm))
+    saved = tmp_path / "saved.graphml"
+    network.save_graph(first, saved)
+    _no_parsing(monkeypatch)
+    assert _same(network.cached_walk_network(osm_cache_dir=cache, osm_path=osm), first)
+    # a saved graph comes first, as in walk_network: the OSM file is not read
+    from_saved = network.cached_walk_network(osm_cache_dir=cache, graph_path=saved, osm_path=osm)
+    assert len(from_saved) == len(first)

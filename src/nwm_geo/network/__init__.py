@@ -37,6 +37,7 @@ from nwm_geo.network._core import (
 from nwm_geo.network._osm_cache import (
     OSM_CACHE_FORMAT,
     cached_graph_from_osm_file,
+    cached_walk_network,
     osm_cache_path,
     osm_walk_network,
 )
@@ -54,6 +55,7 @@ __all__ = [
     "WALK_EXCLUDE",
     "approximate_graph",
     "cached_graph_from_osm_file",
+    "cached_walk_network",
     "check_covers",
     "check_graph",
     "graph_from_osm_file",

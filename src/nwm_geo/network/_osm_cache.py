@@ -21,9 +21,15 @@ from shapely.geometry.base import BaseGeometry
 
 from nwm_geo import __version__
 from nwm_geo._io import atomic_path
-from nwm_geo.network._core import _as_geometry_27700, graph_from_osm_file
+from nwm_geo.network._core import _as_geometry_27700, graph_from_osm_file, walk_network
 
-__all__ = ["OSM_CACHE_FORMAT", "cached_graph_from_osm_file", "osm_cache_path", "osm_walk_network"]
+__all__ = [
+    "OSM_CACHE_FORMAT",
+    "cached_graph_from_osm_file",
+    "cached_walk_network",
+    "osm_cache_path",
+    "osm_walk_network",
+]
 
 #: Bumped when what is cached changes shape (old entries are then ignored).
 OSM_CACHE_FORMAT = 1
@@ -125,3 +131,21 @@ def osm_walk_network(
     """
     area = _as_geometry_27700(boundary).buffer(buffer_m) if boundary is not None else None
     return cached_graph_from_osm_file(path, polygon=area, cache_dir=cache_dir, verbose=verbose)
+
+
+def cached_walk_network(*, osm_cache_dir: Path, **options: Any) -> nx.MultiDiGraph:
+    """Return :func:`~nwm_geo.network.walk_network` (same ``options``), an OSM file cached.
+
+    With ``osm_path`` and no ``graph_path``, the OSM file is parsed once and then read
+    from ``osm_cache_dir`` (:func:`osm_walk_network`); any other source as
+    :func:`~nwm_geo.network.walk_network` builds it.
+    """
+    if options.get("osm_path") is None or options.get("graph_path") is not None:
+        return walk_network(**options)
+    return osm_walk_network(
+        options["osm_path"],
+        boundary=options.get("boundary"),
+        buffer_m=options.get("buffer_m", 1000.0),
+        cache_dir=osm_cache_dir,
+        verbose=options.get("verbose", False),
+    )

@@ -434,11 +434,7 @@ class Study(Display):
     # -- network and coverage ------------------------------------------------
     @cached_property
     def graph(self) -> nx.MultiDiGraph:
-        """The walk network (EPSG:27700): the given source, else the area's default.
-
-        An OSM file is parsed once: the graph is cached in ``data/cache/network``, keyed
-        by the file's sha256 (:func:`nwm_geo.network.osm_walk_network`).
-        """
+        """The walk network (EPSG:27700): the given source, else the area's default."""
         osm_path = self.osm_path
         if (
             osm_path is None
@@ -448,16 +444,8 @@ class Study(Display):
             and self.profile.osm_file
         ):
             osm_path = data.require_raw(self.profile.osm_file, data_dir=self.raw_dir)
-        if osm_path is not None and self.graph_path is None:  # parsed once, then cached
-            assert self.project_dir is not None
-            return network.osm_walk_network(
-                osm_path,
-                boundary=data.borough_boundary(self._ward_shapes),
-                buffer_m=self.profile.network_buffer_m,
-                cache_dir=Path(self.project_dir) / "data" / "cache" / "network",
-                verbose=self.verbose,
-            )
-        return network.walk_network(
+        return network.cached_walk_network(
+            osm_cache_dir=self.settings.project_dir / "data" / "cache" / "network",
             boundary=data.borough_boundary(self._ward_shapes),
             postcodes=self.postcodes,
             osm_path=osm_path,
