@@ -89,3 +89,22 @@ def test_a_stale_baseline_is_not_used_and_the_message_says_why(
     assert pipeline.load_baseline(_study(synthetic_area, tmp_path / "empty")).startswith(
         "no saved baseline"
     )
+
+
+def test_a_register_with_personal_data_is_never_saved(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from test_publish import _register  # SYNTHETIC sites with phones and e-mails planted
+
+    register = _register(tmp_path / "council register.csv")
+    study = _study(synthetic_area, tmp_path, register_path=register)
+    path = pipeline.baseline_path(study)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"an older saved baseline")
+    study.model  # noqa: B018  (the results a run would have computed)
+    assert pipeline.save_baseline(study) is None
+    assert not path.exists()  # the older one is removed, not left to be read
+    plain = _study(synthetic_area, tmp_path)
+    plain.model  # noqa: B018
+    assert pipeline.save_baseline(plain) == pipeline.baseline_path(plain)
+    assert "1632960" not in pipeline.baseline_path(plain).read_bytes().decode("latin-1")

@@ -13,6 +13,7 @@ source, age-band speeds), the same nwm_geo code (sha256 of its source files) and
 the plan-bound results, the same plan (``plan_sha256``). Anything else is stale: the
 study recomputes, and :func:`load_baseline` says why. The values are the very objects
 the run computed, so a what-if started from them equals one on a freshly built study.
+A register whose text holds phone numbers or e-mail addresses is never saved.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from nwm_geo import equity, localities
+from nwm_geo import data, equity, localities
 from nwm_geo._io import atomic_path
 from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.pipeline._provenance import _inputs
@@ -116,11 +117,17 @@ def save_baseline(study: Study, *, project_dir: Path | None = None) -> Path | No
     Returns
     -------
     Path or None
-        The file written (:func:`baseline_path`), or None for a what-if study or one
-        that has not built its walk model.
+        The file written (:func:`baseline_path`), or None for a what-if study, one that
+        has not built its walk model, or one whose register text holds phone numbers or
+        e-mail addresses (the cache would keep them unmasked: such a study's what-ifs
+        recompute, and an older saved baseline is removed).
     """
     state = study.__dict__
     if study.changes is not None or "model" not in state:
+        return None
+    path = baseline_path(study, project_dir=project_dir)
+    if any(data.publishable(t)[1] for t in state["_register_and_merges"]):
+        path.unlink(missing_ok=True)
         return None
     record = {
         "key": _key(study),
@@ -128,7 +135,6 @@ def save_baseline(study: Study, *, project_dir: Path | None = None) -> Path | No
         "free": {k: state[k] for k in PLAN_FREE if k in state},
         "bound": {k: state[k] for k in PLAN_BOUND if k in state},
     }
-    path = baseline_path(study, project_dir=project_dir)
     try:
         with atomic_path(path) as tmp, tmp.open("wb") as fh:
             pickle.dump(record, fh, protocol=pickle.HIGHEST_PROTOCOL)
