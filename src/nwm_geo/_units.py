@@ -182,7 +182,8 @@ def within_minutes(
     """
     limit = resolve_minutes(minutes) + TOLERANCE_M / resolve_speed(speed_m_per_min)
     if isinstance(minutes_values, pd.DataFrame):
-        values = minutes_values.apply(pd.to_numeric, errors="coerce")
+        numeric = all(pd.api.types.is_numeric_dtype(t) for t in minutes_values.dtypes)
+        values = minutes_values if numeric else minutes_values.apply(pd.to_numeric, errors="coerce")
         flags: pd.DataFrame = values.le(limit)
         return flags
     if isinstance(minutes_values, pd.Series):

@@ -352,10 +352,13 @@ def _cmd_template(args: argparse.Namespace) -> None:
 
 def _cmd_scenario(args: argparse.Namespace) -> None:
     from nwm_geo.data import ensure_bundle
+    from nwm_geo.pipeline import load_baseline
     from nwm_geo.scenarios import run_scenarios
 
     base = _study(args)
     ensure_bundle()
+    found = load_baseline(base)
+    print(found[0].upper() + found[1:] + ".")
     studies: dict[Path | None, Study] = {}
 
     def study_for(plan: Path | None) -> Study:
@@ -367,6 +370,7 @@ def _cmd_scenario(args: argparse.Namespace) -> None:
         if plan not in studies:
             studies[plan] = _study(args)
             studies[plan].plan = plan
+            load_baseline(studies[plan])
         return studies[plan]
 
     print(f"Localities: {base.plan_source_text}.")

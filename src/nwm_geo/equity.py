@@ -70,6 +70,7 @@ __all__ = [
     "group_split",
     "minutes_at_speed",
     "need_by_area",
+    "speeds_note",
 ]
 
 #: The ``age_band`` of the row for all residents (each at their band's speed).
@@ -186,25 +187,50 @@ def _scoped(
     area_name: str,
     minutes: float | None,
 ) -> pd.DataFrame:
-    """coverage_table per scope (each ``by`` value, then the whole area) and group."""
+    """coverage_table per scope (each ``by`` value, then the whole area) and group.
+
+    Two :func:`~nwm_geo.coverage.coverage_table` calls, not one per scope: the scopes'
+    points keyed by scope and group in one (each group sums the same points in the same
+    order as a call per scope would), the whole area in the other.
+    """
     frames = []
-    scopes: list[tuple[str, pd.DataFrame]] = []
     if by is not None:
         _require(demand, [by])
-        scopes += [(str(k), sub) for k, sub in demand.groupby(by, sort=True)]
-    scopes.append((area_name, demand))
-    for name, sub in scopes:
-        if group is None:
-            t = coverage_summary(minutes_df, sub, minutes=minutes).reset_index()
-        else:
-            t = coverage_table(minutes_df, sub, by=group, minutes=minutes)
-        t.insert(0, "locality", name)
-        if group is not None:  # measure by measure, then the groups in order
-            order = {m: i for i, m in enumerate(dict.fromkeys(t["category"]))}
-            t = t.sort_values("category", key=lambda s: s.map(order), kind="stable")
-        frames.append(t)
+    # only the columns used: every copy below is then small (not the geometry)
+    used = [c for c in dict.fromkeys(["population", by, group]) if c is not None]
+    demand = pd.DataFrame(demand[[c for c in used if c in demand.columns]])
+    if by is not None:
+        inside = demand[demand[by].notna()]
+        scope, names = pd.factorize(inside[by], sort=True)
+        n_groups = 1
+        if group is not None:
+            codes, values = pd.factorize(inside[group], sort=True)
+            n_groups = len(values) + 1
+            codes = np.where(codes < 0, len(values), codes)  # no value: last, as groupby
+        key = scope * n_groups + (codes if group is not None else 0)
+        t = coverage_table(minutes_df, inside.assign(_key=key), by="_key", minutes=minutes)
+        k = t.pop("_key").to_numpy()
+        if group is not None:
+            t.insert(0, group, pd.Series(values).reindex(k % n_groups).to_numpy())
+        t.insert(0, "locality", np.asarray([str(n) for n in names], dtype=object)[k // n_groups])
+        frames.append(_measure_major(t, k // n_groups) if group is not None else t)
+    if group is None:
+        t = coverage_summary(minutes_df, demand, minutes=minutes).reset_index()
+    else:
+        t = _measure_major(coverage_table(minutes_df, demand, by=group, minutes=minutes), None)
+    t.insert(0, "locality", area_name)
+    frames.append(t)
     out = pd.concat(frames, ignore_index=True).rename(columns={"category": "measure"})
     return out.drop(columns=["share", "share_pct"], errors="ignore")
+
+
+def _measure_major(t: pd.DataFrame, scope: np.ndarray | None) -> pd.DataFrame:
+    """Order a scope's rows measure by measure, then the groups in order (stable)."""
+    order = {m: i for i, m in enumerate(dict.fromkeys(t["category"]))}
+    rank = t["category"].map(order).to_numpy(int)
+    if scope is not None:
+        rank = scope * len(order) + rank
+    return t.iloc[np.argsort(rank, kind="stable")]
 
 
 def _pct(covered: pd.Series, population: pd.Series) -> pd.Series:
@@ -404,20 +430,20 @@ def concentration_index(
     float
         The index; NaN when nobody is covered or there are no residents.
     """
-    frame = pd.DataFrame(
-        {
-            "covered": np.asarray(covered, dtype=float),
-            "population": np.asarray(population, dtype=float),
-            "rank": np.asarray(rank, dtype=float),
-        }
-    )
-    g = frame.groupby("rank", sort=True)[["covered", "population"]].sum()
-    g = g[g["population"] > 0]
-    total = float(g["population"].sum())
-    if total <= 0 or float(g["covered"].sum()) <= 0:
+    values = np.asarray(covered, dtype=float)
+    people = np.asarray(population, dtype=float)
+    ranks = np.asarray(rank, dtype=float)
+    known = ~np.isnan(ranks)  # as a groupby: a group without a rank is left out
+    _, group = np.unique(ranks[known], return_inverse=True)  # sorted by rank
+    g_cov = np.bincount(group, weights=values[known])
+    g_pop = np.bincount(group, weights=people[known])
+    keep = g_pop > 0
+    g_cov, g_pop = g_cov[keep], g_pop[keep]
+    total = float(g_pop.sum())
+    if total <= 0 or float(g_cov.sum()) <= 0:
         return float("nan")
-    f = g["population"].to_numpy() / total
-    mu_t = g["covered"].to_numpy() / g["population"].to_numpy()
+    f = g_pop / total
+    mu_t = g_cov / g_pop
     mu = float(np.sum(f * mu_t))
     r = np.cumsum(f) - f / 2
     return float(2.0 / mu * np.sum(f * mu_t * r) - 1.0)
@@ -623,12 +649,21 @@ class EquityTables(Display):
 
     def speeds_note(self) -> str:
         """One line naming each band's speed and its source, for every output."""
-        groups: dict[tuple[float, str], list[str]] = {}
-        for band, speed in self.speeds.items():
-            key = (speed, self.sources.get(band, "as given"))
-            groups.setdefault(key, []).append(AGE_LABELS[band])
-        parts = [f"{', '.join(b)}: {s:g} m/min ({src})" for (s, src), b in groups.items()]
-        return "Walking speed by age band: " + "; ".join(parts) + "."
+        return speeds_note(self.speeds, self.sources)
+
+
+def speeds_note(speeds: Mapping[str, float], sources: Mapping[str, str]) -> str:
+    """One line naming each age band's speed and its source (no table is computed).
+
+    ``speeds`` as :func:`age_speeds` returns them, ``sources`` band → source
+    (default :data:`nwm_geo.settings.WALK_SPEED_SOURCES`); :meth:`EquityTables.speeds_note`.
+    """
+    groups: dict[tuple[float, str], list[str]] = {}
+    for band, speed in speeds.items():
+        key = (speed, sources.get(band, "as given"))
+        groups.setdefault(key, []).append(AGE_LABELS[band])
+    parts = [f"{', '.join(b)}: {s:g} m/min ({src})" for (s, src), b in groups.items()]
+    return "Walking speed by age band: " + "; ".join(parts) + "."
 
 
 def equity_tables(

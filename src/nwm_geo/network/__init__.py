@@ -1,7 +1,8 @@
 """Walk networks: build, load and save them.
 
 In: an OpenStreetMap file (``.osm``, ``.osm.bz2``, ``.osm.pbf``), an Overpass download,
-a saved graph, or (offline fallback) Code-Point postcode centroids.
+a saved graph, or (offline fallback) Code-Point postcode centroids. A parsed OSM file
+is cached on disk, keyed by the file's sha256 (:func:`osm_walk_network`).
 Out: an osmnx-layout :class:`networkx.MultiDiGraph` in EPSG:27700 whose edges carry
 ``length`` in metres, with ``G.graph["nwm_source"]`` and ``G.graph["approximate"]`` saying
 where it came from. :func:`network_label` gives the line every output prints.
@@ -34,6 +35,13 @@ from nwm_geo.network._core import (
     walk_network,
     walk_way_filter,
 )
+from nwm_geo.network._osm_cache import (
+    OSM_CACHE_FORMAT,
+    cached_graph_from_osm_file,
+    cached_walk_network,
+    osm_cache_path,
+    osm_walk_network,
+)
 
 __all__ = [
     "APPROXIMATE_SOURCE",
@@ -44,9 +52,12 @@ __all__ = [
     "DEFAULT_LONG_DETOUR_FACTOR",
     "DEFAULT_LONG_EDGE_MAX_M",
     "DEFAULT_MAX_EDGE_M",
+    "OSM_CACHE_FORMAT",
     "WALK_EXCLUDE",
     "OverpassDownload",
     "approximate_graph",
+    "cached_graph_from_osm_file",
+    "cached_walk_network",
     "check_covers",
     "check_graph",
     "graph_from_osm_file",
@@ -54,6 +65,8 @@ __all__ = [
     "is_approximate",
     "load_graph",
     "network_label",
+    "osm_cache_path",
+    "osm_walk_network",
     "save_graph",
     "walk_network",
     "walk_way_filter",

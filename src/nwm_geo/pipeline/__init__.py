@@ -12,14 +12,15 @@ Where things live, by audience: ``_study`` the study (and ``_changes`` its what-
 ``_processed`` the analyst's tables in ``data/processed``; ``_published`` the shared
 folder ``reports/`` (with ``_paper`` the ward profiles and the workbook's ward and hub
 options sheets); ``_run`` the run itself (stages, settings check, provenance file), with
-``_provenance`` the record and ``SOURCES.txt`` text; ``_notes`` the register note;
-``_write`` the one CSV guard. Imports run one way: ``_run`` →
-``_published``/``_processed`` → ``_paper`` → ``_provenance``/``_summaries`` →
-``_study`` → ``_wards``/``_changes``/``_notes``.
+``_provenance`` the record and ``SOURCES.txt`` text; ``_baseline`` the saved baseline
+what-ifs start from; ``_notes`` the register note; ``_write`` the one CSV guard. Imports
+run one way: ``_run`` → ``_baseline``/``_published``/``_processed`` → ``_paper`` →
+``_provenance``/``_summaries`` → ``_study`` → ``_wards``/``_changes``/``_notes``.
 """
 
 from __future__ import annotations
 
+from nwm_geo.pipeline._baseline import baseline_path, load_baseline, save_baseline
 from nwm_geo.pipeline._changes import Changes, apply_changes, change_problems, new_sites
 from nwm_geo.pipeline._notes import data_note
 from nwm_geo.pipeline._paper import hub_headlines, ward_profiles
@@ -63,6 +64,7 @@ __all__ = [
     "Study",
     "StudySettings",
     "apply_changes",
+    "baseline_path",
     "change_problems",
     "check_settings",
     "coverage_by_locality",
@@ -73,11 +75,13 @@ __all__ = [
     "file_sha256",
     "hub_headlines",
     "hub_option_table",
+    "load_baseline",
     "new_sites",
     "provenance",
     "read_provenance",
     "register_fingerprint",
     "run",
+    "save_baseline",
     "saved_plan",
     "settings_conflicts",
     "sources_note",

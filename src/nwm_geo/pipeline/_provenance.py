@@ -336,10 +336,12 @@ def sources_note(study: Study, *, with_network: bool = True) -> str:
                 "the OpenStreetMap street network; treat them as indicative (docs/network.md)."
             )
             lines.append(network.APPROXIMATION_ERROR_NOTE)
-        lines.append(study.equity.speeds_note())
+        # the note only, not the equity tables (a scenario does not compute them)
+        speeds = equity.age_speeds(default=resolve_speed(study.speed_m_per_min))
+        lines.append(equity.speeds_note(speeds, settings.WALK_SPEED_SOURCES))
         if "hub_walks" in study.__dict__:  # the report computed it: no solve just for this
             walks = study.hub_walks
-            minutes = study.minutes or settings.walk_minutes
+            minutes = study.settings.minutes
             rural_lines = rural.rural_notes(walks, area_name=study.profile.name, minutes=minutes)
             lines += [f"Walking: {text}" for text in rural_lines]
     if study.profile.communal_note:

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from nwm_geo import _publish
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import staged_outputs
+from nwm_geo.pipeline._baseline import save_baseline
 from nwm_geo.pipeline._processed import (
     write_coverage,
     write_hubs,
@@ -103,6 +104,7 @@ def run(
                                         previous=read_provenance(root / folders[folder]))
                 .relative_to(stage)
             )  # fmt: skip
+    save_baseline(study, project_dir=root)  # for what-ifs (nwm-geo scenario): a cache
     return written
 
 

@@ -420,7 +420,8 @@ class Study(WardResults, Display):
             and self.profile.osm_file
         ):
             osm_path = self.area_data.path(self.profile.osm_file)
-        return network.walk_network(
+        return network.cached_walk_network(
+            osm_cache_dir=self.settings.project_dir / "data" / "cache" / "network",
             boundary=data.borough_boundary(self._ward_shapes),
             postcodes=self.postcodes,
             osm_path=osm_path,

@@ -1,0 +1,110 @@
+"""The saved baseline what-ifs start from (issue 26 item 5), on the SYNTHETIC council.
+
+``pipeline.run`` saves the baseline's results; ``pipeline.load_baseline`` reads them
+into a fresh study when the inputs and settings are unchanged (the equity and closure
+tables are read, not recomputed), and a what-if from it equals one made on a study
+that computed everything itself. A stale baseline (other settings) is not used, and
+the message says why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from nwm_geo import coverage, equity, pipeline, scenarios
+
+
+def _study(synthetic_area: tuple[Path, Path], project: Path, **kw: object) -> pipeline.Study:
+    profile, data_dir = synthetic_area
+    return pipeline.Study(area=profile, data_dir=data_dir, project_dir=project, **kw)  # type: ignore[arg-type]
+
+
+def test_sources_note_states_the_age_speeds_without_the_equity_tables(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    study = _study(synthetic_area, tmp_path, speed_m_per_min=70)
+    note = pipeline.sources_note(study)
+    assert "equity" not in study.__dict__  # the line did not compute the tables
+    assert study.equity.speeds_note() in note.splitlines()
+
+
+@pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
+def test_a_what_if_from_the_saved_baseline_equals_one_recomputed(
+    synthetic_area: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from _same import differences, public_results
+
+    pipeline.run(_study(synthetic_area, tmp_path), project_dir=tmp_path, progress=False)
+    saved_plan = tmp_path / "data/processed/synthetic/localities.csv"
+    assert pipeline.baseline_path(_study(synthetic_area, tmp_path)).is_file()
+
+    loaded = _study(synthetic_area, tmp_path, plan=saved_plan)
+    said = pipeline.load_baseline(loaded)
+    assert said.startswith("baseline read from"), said
+    # the equity and closure tables are read, not recomputed
+    with monkeypatch.context() as m:
+        for name in ("equity_tables", "coverage_by_deprivation", "coverage_by_age"):
+            m.setattr(equity, name, _refuse)
+        m.setattr(coverage, "closure_impact", _refuse)
+        m.setattr(coverage, "prepare", _refuse)
+        m.setattr(coverage, "nearest_minutes", _refuse)
+        base_equity, base_closure = loaded.equity, loaded.closure_impact
+    fresh = _study(synthetic_area, tmp_path, plan=saved_plan)
+    assert differences(base_equity, fresh.equity) == []
+    assert differences(base_closure, fresh.closure_impact) == []
+
+    changes = {"close": ["site-0002", "site-0005"]}
+    from_saved = loaded.with_changes(**changes)
+    recomputed = _study(synthetic_area, tmp_path, plan=saved_plan).with_changes(**changes)
+    names = [n for n in public_results(pipeline.Study) if n != "changes"]
+    for name in names:
+        found = differences(getattr(from_saved, name), getattr(recomputed, name), name)
+        assert found == [], found
+    a = scenarios.compare(loaded, from_saved)
+    b = scenarios.compare(fresh, recomputed)
+    assert differences(a, b) == []
+
+
+def _refuse(*args: object, **kwargs: object) -> None:
+    raise AssertionError("recomputed, not read from the saved baseline")
+
+
+@pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
+def test_a_stale_baseline_is_not_used_and_the_message_says_why(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    pipeline.run(_study(synthetic_area, tmp_path), project_dir=tmp_path, progress=False)
+    other = _study(synthetic_area, tmp_path, minutes=12)
+    said = pipeline.load_baseline(other)
+    assert "stale" in said and "minutes 15.0 -> 12.0" in said, said
+    assert "model" not in other.__dict__ and "demand" not in other.__dict__
+    # a what-if study is never filled from the baseline
+    base = _study(synthetic_area, tmp_path)
+    scen = base.with_changes(close=["site-0002"])
+    assert "what-if" in pipeline.load_baseline(scen)
+    assert "site-0002" not in scen.register.index
+    # no saved baseline: computed
+    assert pipeline.load_baseline(_study(synthetic_area, tmp_path / "empty")).startswith(
+        "no saved baseline"
+    )
+
+
+def test_a_register_with_personal_data_is_never_saved(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    from test_publish import _register  # SYNTHETIC sites with phones and e-mails planted
+
+    register = _register(tmp_path / "council register.csv")
+    study = _study(synthetic_area, tmp_path, register_path=register)
+    path = pipeline.baseline_path(study)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"an older saved baseline")
+    study.model  # noqa: B018  (the results a run would have computed)
+    assert pipeline.save_baseline(study) is None
+    assert not path.exists()  # the older one is removed, not left to be read
+    plain = _study(synthetic_area, tmp_path)
+    plain.model  # noqa: B018
+    assert pipeline.save_baseline(plain) == pipeline.baseline_path(plain)
+    assert "1632960" not in pipeline.baseline_path(plain).read_bytes().decode("latin-1")
