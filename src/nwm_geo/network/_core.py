@@ -667,7 +667,7 @@ def load_graph(path: str | os.PathLike[str]) -> nx.MultiDiGraph:
 # Choosing a source
 
 
-def _as_geometry_27700(boundary: Any) -> BaseGeometry:
+def as_geometry_27700(boundary: Any) -> BaseGeometry:
     if isinstance(boundary, gpd.GeoDataFrame | gpd.GeoSeries):
         geoms = boundary.geometry if isinstance(boundary, gpd.GeoDataFrame) else boundary
         if geoms.crs is not None:
@@ -749,7 +749,7 @@ def walk_network(
         return load_graph(graph_path)
     area: BaseGeometry | None = None
     if boundary is not None:
-        area = _as_geometry_27700(boundary).buffer(buffer_m)
+        area = as_geometry_27700(boundary).buffer(buffer_m)
     if osm_path is not None:
         poly = gpd.GeoSeries([area], crs=settings.crs) if area is not None else None
         return graph_from_osm_file(osm_path, polygon=poly, verbose=verbose)

@@ -21,7 +21,7 @@ from shapely.geometry.base import BaseGeometry
 
 from nwm_geo import __version__
 from nwm_geo._io import atomic_path
-from nwm_geo.network._core import _as_geometry_27700, graph_from_osm_file, walk_network
+from nwm_geo.network._core import as_geometry_27700, graph_from_osm_file, walk_network
 
 __all__ = [
     "OSM_CACHE_FORMAT",
@@ -129,7 +129,7 @@ def osm_walk_network(
     The same graph as ``walk_network(osm_path=path, boundary=boundary,
     buffer_m=buffer_m)``: the area kept is the boundary buffered by ``buffer_m``.
     """
-    area = _as_geometry_27700(boundary).buffer(buffer_m) if boundary is not None else None
+    area = as_geometry_27700(boundary).buffer(buffer_m) if boundary is not None else None
     return cached_graph_from_osm_file(path, polygon=area, cache_dir=cache_dir, verbose=verbose)
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from nwm_geo import data, equity, localities
 from nwm_geo._io import atomic_path
 from nwm_geo._units import resolve_minutes, resolve_speed
-from nwm_geo.pipeline._provenance import _inputs
+from nwm_geo.pipeline._provenance import input_hashes
 from nwm_geo.pipeline._study import Study
 
 __all__ = ["BASELINE_FORMAT", "PLAN_BOUND", "PLAN_FREE", "baseline_path", "load_baseline",
@@ -80,7 +80,7 @@ def baseline_path(study: Study, *, project_dir: Path | None = None) -> Path:
 
 def _key(study: Study) -> dict[str, Any]:
     """Return what the saved results depend on (compared in full before any is used)."""
-    inputs = _inputs(study)
+    inputs = input_hashes(study)
     given = study.__dict__.get("_plan_given")
     if isinstance(given, str | Path):  # the plan is checked on its own (plan_sha256)
         inputs.pop(str(given), None)

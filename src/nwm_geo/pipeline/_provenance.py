@@ -92,7 +92,7 @@ def register_fingerprint(register: pd.DataFrame) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _inputs(study: Study) -> dict[str, str]:
+def input_hashes(study: Study) -> dict[str, str]:
     root = study.raw_dir
     prof = study.profile
     named = [*prof.files.values(), *(p.file for p in prof.wards)]
@@ -199,7 +199,7 @@ def provenance(
             "name": study.profile.name,
             "profile": Path(study.profile.profile).name,
         },
-        "inputs": _inputs(study),
+        "inputs": input_hashes(study),
         "settings": {
             "minutes": current["minutes"],
             "speed_m_per_min": current["speed_m_per_min"],
