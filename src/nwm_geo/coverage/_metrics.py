@@ -113,16 +113,28 @@ def nearest_minutes(
             f"Unknown categories {unknown} in categories/bundles: not in settings.CATEGORIES "
             "and no asset has them (misspelled?)."
         )
+    # one (points x columns) block, filled in place: categories, then bundles
+    columns = list(dict.fromkeys([*cats, *bund]))
+    where = {c: i for i, c in enumerate(columns)}
+    renamed = set(bund) & set(cats)  # a bundle named like a category replaces its column
+    block = np.full((len(model.point_ids), len(columns)), np.inf)
     metres: dict[str, np.ndarray] = {}
+    category = model.category.to_numpy()
     for cat in tqdm(needed, disable=not verbose, desc="categories"):
-        sources = model.asset_nodes[(model.category == cat).to_numpy()]
-        metres[cat] = _multi_source_m(model, sources)
-    cols: dict[str, np.ndarray] = {c: metres[c] for c in cats}
+        d = _multi_source_m(model, model.asset_nodes[category == cat])
+        if cat in where and cat not in renamed:
+            block[:, where[cat]] = d
+            d = block[:, where[cat]]  # the column itself, no second copy
+        metres[cat] = d
     for bname, bcats in bund.items():
-        stack = [metres[c] for c in bcats]
-        cols[bname] = np.min(stack, axis=0) if stack else np.full(len(model.point_ids), np.inf)
-    out = pd.DataFrame(cols, index=model.point_ids) / speed
-    out = out.where(np.isfinite(out))
+        col = np.full(len(model.point_ids), np.inf)
+        for c in bcats:
+            np.minimum(col, metres[c], out=col)
+        block[:, where[bname]] = col
+    del metres
+    block /= speed
+    block[~np.isfinite(block)] = np.nan
+    out = pd.DataFrame(block, index=model.point_ids, columns=columns, copy=False)
     out.attrs["network"] = model.label
     out.attrs["bundles"] = {k: list(v) for k, v in bund.items()}
     out.attrs["speed_m_per_min"] = speed
