@@ -592,6 +592,21 @@ def strtree_snap(arr: NetworkArrays, xy: np.ndarray) -> tuple[np.ndarray, np.nda
     return edge, d
 
 
+def peak_rss_mb() -> float:
+    """Return this process's peak resident memory in MB (``VmHWM``; ``ru_maxrss`` elsewhere).
+
+    ``VmHWM`` starts afresh at ``exec``; ``ru_maxrss`` on Linux can carry the parent's
+    resident size over a fork, which would put a floor under a worker's figure.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def scale_worker(size: int, n: int, extras: bool) -> dict[str, Any]:
     """One grid size, in this pinned process: times, and the process's peak memory."""
     cpu = pin_one_cpu()
@@ -613,7 +628,7 @@ def scale_worker(size: int, n: int, extras: bool) -> dict[str, Any]:
     row |= {"prepare": t_prep, "query_no_cutoff": t_q, "prepare_plus_query": summed(t_prep, t_q)}
     if extras:
         row |= grid_extras(arr, A, D, model, m, n)
-    row["peak_rss_mb_whole_process"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    row["peak_rss_mb_whole_process"] = peak_rss_mb()
     row["whole_process_wall_s"] = time.perf_counter() - t0
     row["load_average"] = {"start": load0, "end": load_average()}
     return row
@@ -666,21 +681,49 @@ def bench_grids(
         extras = ["--extras"] if size <= extras_up_to else []
         row = run_worker(args + extras)
         if baseline_src is not None and "error" not in row:
-            old = run_worker(args, pythonpath=str(baseline_src))
-            row["baseline"] = old
-            if "error" not in old:
-                row["old_over_new"] = {
-                    "prepare_plus_query_median": old["prepare_plus_query"]["median_s"]
-                    / row["prepare_plus_query"]["median_s"],
-                    "prepare_median": old["prepare"]["median_s"] / row["prepare"]["median_s"],
-                    "query_median": old["query_no_cutoff"]["median_s"]
-                    / row["query_no_cutoff"]["median_s"],
-                    "peak_rss": old["peak_rss_mb_whole_process"] / row["peak_rss_mb_whole_process"],
-                    "whole_process_wall": old["whole_process_wall_s"] / row["whole_process_wall_s"],
-                }
+            row |= old_over_new(size, n, baseline_src)
         print(f"  grid {size:,}: " + grid_line(row), flush=True)
         rows.append(row)
     return rows
+
+
+def old_over_new(size: int, n: int, baseline_src: Path) -> dict[str, Any]:
+    """Old and new code in turn (old, new, old, new, ...), one run each: paired ratios.
+
+    Each pair is a fresh process for each side, so the peak memory and the whole
+    process's wall time are per run; pairing keeps the ratio fair when the machine's
+    load drifts.
+    """
+    args = ["--worker", "scale", "--size", str(size), "--repeat", "1"]
+    pairs: list[dict[str, Any]] = []
+    for _ in range(n):
+        old = run_worker(args, pythonpath=str(baseline_src))
+        new = run_worker(args)
+        if "error" in old or "error" in new:
+            return {"baseline_error": old.get("error") or new.get("error")}
+        pairs.append({"old": old, "new": new})
+
+    def per_pair(get: Callable[[dict[str, Any]], float]) -> dict[str, Any]:
+        old_v = [get(p["old"]) for p in pairs]
+        new_v = [get(p["new"]) for p in pairs]
+        ratios = [o / w for o, w in zip(old_v, new_v, strict=True)]
+        return {
+            "old_median": statistics.median(old_v),
+            "new_median": statistics.median(new_v),
+            "old_over_new_median": statistics.median(ratios),
+            "old_over_new_min_max": [min(ratios), max(ratios)],
+        }
+
+    return {
+        "baseline_pairs": len(pairs),
+        "old_over_new": {
+            "prepare_plus_query_s": per_pair(lambda r: r["prepare_plus_query"]["median_s"]),
+            "prepare_s": per_pair(lambda r: r["prepare"]["median_s"]),
+            "query_s": per_pair(lambda r: r["query_no_cutoff"]["median_s"]),
+            "peak_rss_mb": per_pair(lambda r: r["peak_rss_mb_whole_process"]),
+            "whole_process_wall_s": per_pair(lambda r: r["whole_process_wall_s"]),
+        },
+    }
 
 
 def grid_line(row: dict[str, Any]) -> str:
@@ -694,10 +737,9 @@ def grid_line(row: dict[str, Any]) -> str:
     )
     if "old_over_new" in row:
         r = row["old_over_new"]
-        text += (
-            f"; old/new: prepare+query {r['prepare_plus_query_median']:.2f}x, "
-            f"peak memory {r['peak_rss']:.2f}x"
-        )
+        pq = r["prepare_plus_query_s"]["old_over_new_median"]
+        mem = r["peak_rss_mb"]["old_over_new_median"]
+        text += f"; old/new (paired): prepare+query {pq:.2f}x, peak memory {mem:.2f}x"
     return text
 
 
