@@ -175,8 +175,8 @@ def _rank_d2(pack: np.ndarray, j: np.ndarray, px: np.ndarray, py: np.ndarray) ->
     t[degenerate] = 0.0
     np.clip(t, 0.0, 1.0, out=t)
     end = t >= 1
-    ex = np.where(end, px - x1, ax - t * dx)
-    ey = np.where(end, py - y1, ay - t * dy)
+    ex: np.ndarray = np.where(end, px - x1, ax - t * dx)
+    ey: np.ndarray = np.where(end, py - y1, ay - t * dy)
     ex *= ex
     ey *= ey
     ex += ey
