@@ -227,6 +227,30 @@ def test_nearest_minutes_exact_on_grid() -> None:
     assert m.attrs["network"] == "network: synthetic grid"
 
 
+def test_nearest_minutes_max_minutes_stops_at_the_limit() -> None:
+    demand = points(
+        [(400, 400), (250, 40), (180, 10), (0, 0)],
+        ["corner", "leg", "same-edge", "at-asset"],
+        population=[1, 1, 1, 1],
+    )
+    A = assets([(0, 0), (120, 10)], ["Library", "GP / Medical Centre"])
+    model = prepare(grid(), demand=demand, assets=A)
+    full = nearest_minutes(model, speed_m_per_min=SPEED)
+    # 300 m: "leg" is 290 m from the library, "corner" 800 m
+    cut = nearest_minutes(model, speed_m_per_min=SPEED, max_minutes=300 / SPEED)
+    assert cut.columns.equals(full.columns)
+    near = full <= 300 / SPEED
+    assert near.to_numpy().sum() > 0 and (~near & full.notna()).to_numpy().sum() > 0
+    pd.testing.assert_frame_equal(cut, full.where(near))
+    assert np.isnan(cut.loc["corner", "Library"])
+    assert cut.loc["leg", "Library"] == full.loc["leg", "Library"]
+    # the threshold itself is within (exactly 290 m away)
+    at = nearest_minutes(model, speed_m_per_min=SPEED, max_minutes=290 / SPEED)
+    assert at.loc["leg", "Library"] == full.loc["leg", "Library"]
+    with pytest.raises(NwmGeoError, match="max_minutes"):
+        nearest_minutes(model, max_minutes=-1)
+
+
 def test_unreachable_component_gives_nan() -> None:
     G = grid(3)
     G.add_node("x1", x=10000.0, y=0.0)

@@ -17,7 +17,7 @@ from tqdm.auto import tqdm
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
-from nwm_geo._units import resolve_minutes, resolve_speed, within_minutes
+from nwm_geo._units import TOLERANCE_M, resolve_minutes, resolve_speed, within_minutes
 from nwm_geo.coverage._model import WalkModel, _population
 
 __all__ = [
@@ -54,6 +54,7 @@ def nearest_minutes(
     speed_m_per_min: float | None = None,
     categories: Sequence[str] | None = None,
     bundles: Mapping[str, Sequence[str]] | None = None,
+    max_minutes: float | None = None,
     verbose: bool = False,
 ) -> pd.DataFrame:
     """Return walking minutes from every demand point to the nearest asset of each category.
@@ -72,6 +73,12 @@ def nearest_minutes(
     bundles
         Bundle name → categories (default ``settings.BUNDLES``). A bundle's time is the
         nearest asset of any of its categories.
+    max_minutes
+        Search no farther than this: a point farther than ``max_minutes`` from every
+        asset of a category gets NaN, as an unreachable one does; every time within it
+        is the same as without it (the search stops at the threshold plus
+        :data:`nwm_geo._units.TOLERANCE_M`). Default: no limit, so times beyond the
+        threshold are reported (the published tables need them).
     verbose
         Show a progress bar over categories.
 
@@ -104,6 +111,11 @@ def nearest_minutes(
     P4           34.5
     """
     speed = resolve_speed(speed_m_per_min)
+    limit_m = (
+        np.inf
+        if max_minutes is None
+        else resolve_minutes(max_minutes, what="max_minutes") * speed + TOLERANCE_M
+    )
     cats = _categories(model, categories)
     bund = dict(settings.BUNDLES if bundles is None else bundles)
     needed = list(dict.fromkeys([*cats, *(c for cs in bund.values() for c in cs)]))
@@ -113,16 +125,28 @@ def nearest_minutes(
             f"Unknown categories {unknown} in categories/bundles: not in settings.CATEGORIES "
             "and no asset has them (misspelled?)."
         )
+    # one (points x columns) block, filled in place: categories, then bundles
+    columns = list(dict.fromkeys([*cats, *bund]))
+    where = {c: i for i, c in enumerate(columns)}
+    renamed = set(bund) & set(cats)  # a bundle named like a category replaces its column
+    block = np.full((len(model.point_ids), len(columns)), np.inf)
     metres: dict[str, np.ndarray] = {}
+    category = model.category.to_numpy()
     for cat in tqdm(needed, disable=not verbose, desc="categories"):
-        sources = model.asset_nodes[(model.category == cat).to_numpy()]
-        metres[cat] = _multi_source_m(model, sources)
-    cols: dict[str, np.ndarray] = {c: metres[c] for c in cats}
+        d = _multi_source_m(model, model.asset_nodes[category == cat], limit_m)
+        if cat in where and cat not in renamed:
+            block[:, where[cat]] = d
+            d = block[:, where[cat]]  # the column itself, no second copy
+        metres[cat] = d
     for bname, bcats in bund.items():
-        stack = [metres[c] for c in bcats]
-        cols[bname] = np.min(stack, axis=0) if stack else np.full(len(model.point_ids), np.inf)
-    out = pd.DataFrame(cols, index=model.point_ids) / speed
-    out = out.where(np.isfinite(out))
+        col = np.full(len(model.point_ids), np.inf)
+        for c in bcats:
+            np.minimum(col, metres[c], out=col)
+        block[:, where[bname]] = col
+    del metres
+    block /= speed
+    block[~np.isfinite(block)] = np.nan
+    out = pd.DataFrame(block, index=model.point_ids, columns=columns, copy=False)
     out.attrs["network"] = model.label
     out.attrs["bundles"] = {k: list(v) for k, v in bund.items()}
     out.attrs["speed_m_per_min"] = speed

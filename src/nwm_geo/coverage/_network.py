@@ -127,13 +127,28 @@ def _graph_arrays(G: nx.MultiDiGraph | NetworkArrays) -> NetworkArrays:
 
 
 def _symmetric_csr(a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
+    """Return the symmetric CSR matrix of edges ``a``–``b`` (shortest parallel edge kept).
+
+    Built directly in CSR form (rows sorted, columns sorted within a row, no duplicate
+    entries) with int32 indices when they fit, so that :func:`scipy.sparse.csgraph.dijkstra`
+    uses it as is, without a conversion or a copy per run.
+    """
     keep = a != b
-    a, b, w = a[keep], b[keep], w[keep]
+    a, b, w = a[keep], b[keep], np.asarray(w[keep], dtype=float)
     rows = np.concatenate([a, b])
     cols = np.concatenate([b, a])
     ws = np.concatenate([w, w])
+    del a, b, w, keep
+    # sort by (row, col, length): the first entry of each (row, col) is the shortest edge
     order = np.lexsort((ws, cols, rows))
     rows, cols, ws = rows[order], cols[order], ws[order]
+    del order
     first = np.ones(len(rows), dtype=bool)
     first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    return sp.csr_matrix((ws[first], (rows[first], cols[first])), shape=(n, n))
+    rows, cols, ws = rows[first], cols[first], ws[first]
+    itype = np.int32 if max(n, len(cols)) < np.iinfo(np.int32).max else np.int64
+    indptr = np.zeros(n + 1, dtype=itype)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    m = sp.csr_matrix((ws, cols.astype(itype), indptr), shape=(n, n))
+    m.has_sorted_indices = True
+    return m

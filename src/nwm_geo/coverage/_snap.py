@@ -66,27 +66,67 @@ def _points_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any) -> np.ndarray
     return np.asarray(shapely.get_coordinates(shapely.centroid(arr)), dtype=float)
 
 
+def _pack(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> np.ndarray:
+    """Return x0, y0, x1, y1, dx, dy and dx² + dy², one row per segment."""
+    pack = np.empty((len(x0), 7))
+    pack[:, 0], pack[:, 1], pack[:, 2], pack[:, 3] = x0, y0, x1, y1
+    np.subtract(pack[:, 2], pack[:, 0], out=pack[:, 4])
+    np.subtract(pack[:, 3], pack[:, 1], out=pack[:, 5])
+    pack[:, 6] = pack[:, 4] * pack[:, 4] + pack[:, 5] * pack[:, 5]
+    return pack
+
+
 @dataclass
 class _Segments:
-    """Edge geometries exploded to straight segments, for exact vectorised snapping."""
+    """Edge geometries exploded to straight segments, for exact vectorised snapping.
 
-    x0: np.ndarray
-    y0: np.ndarray
-    x1: np.ndarray
-    y1: np.ndarray
+    ``pack`` holds, one row per segment, x0, y0, x1, y1, dx, dy and dx² + dy²: one fancy
+    index of it gathers every candidate's coordinates at once (instead of one gather
+    per array); ``x0`` ... ``y1`` are views of its columns.
+    """
+
+    pack: np.ndarray
     edge: np.ndarray  # edge row of each segment (segments are in edge, then vertex, order)
     along0: np.ndarray  # geometric length along the edge's geometry to the segment start
     seglen: np.ndarray  # segment length
     glen: np.ndarray  # geometric length of each edge's geometry (per edge row)
 
+    @property
+    def x0(self) -> np.ndarray:
+        return self.pack[:, 0]
+
+    @property
+    def y0(self) -> np.ndarray:
+        return self.pack[:, 1]
+
+    @property
+    def x1(self) -> np.ndarray:
+        return self.pack[:, 2]
+
+    @property
+    def y1(self) -> np.ndarray:
+        return self.pack[:, 3]
+
 
 def _segments(arr: NetworkArrays) -> _Segments:
     """Explode ``arr.geom`` into straight segments, in edge order then vertex order."""
     n_edges = len(arr.geom)
+    straight = False
     if (shapely.get_type_id(arr.geom) == 1).all():  # all LineStrings: no parts to split
         parts, part_edge = arr.geom, np.arange(n_edges)
+        straight = bool((shapely.get_num_coordinates(parts) == 2).all())
     else:
         parts, part_edge = shapely.get_parts(arr.geom, return_index=True)
+    if straight:
+        # every edge a single straight segment (a grid, an approximate network)
+        c = shapely.get_coordinates(parts).reshape(n_edges, 4)
+        pack = _pack(c[:, 0], c[:, 1], c[:, 2], c[:, 3])
+        del c
+        seglen = np.sqrt(pack[:, 6])
+        return _Segments(
+            pack=pack, edge=np.arange(n_edges, dtype=np.int64), along0=np.zeros(n_edges),
+            seglen=seglen, glen=seglen.copy(),
+        )  # fmt: skip
     coords, cpart = shapely.get_coordinates(parts, return_index=True)
     same = cpart[1:] == cpart[:-1]  # consecutive vertices of one part form a segment
     i0 = np.flatnonzero(same)
@@ -112,20 +152,45 @@ def _segments(arr: NetworkArrays) -> _Segments:
         last = np.ones(len(i0), dtype=bool)
         last[:-1] = edge[1:] != edge[:-1]
         glen[edge[last]] = along0[last] + seglen[last]
-    return _Segments(x0=x0, y0=y0, x1=x1, y1=y1, edge=edge, along0=along0, seglen=seglen, glen=glen)
+    pack = _pack(x0, y0, x1, y1)
+    return _Segments(pack=pack, edge=edge, along0=along0, seglen=seglen, glen=glen)
+
+
+def _rank_d2(pack: np.ndarray, j: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
+    """Squared distance from points to the clamped projection on segments ``j``.
+
+    For ranking candidates: cheaper than the exact distance, and equal for every segment
+    ending at the same vertex (at an end vertex the vertex itself is used), so edges
+    meeting there tie exactly. ``pack`` is :attr:`_Segments.pack`; works in place on
+    one gathered block to keep the temporaries few.
+    """
+    g = pack[j]  # (..., 7): x0, y0, x1, y1, dx, dy, len2
+    x0, y0, x1, y1, dx, dy, len2 = (g[..., c] for c in range(7))
+    ax = px - x0
+    ay = py - y0
+    degenerate = len2 <= 0
+    t = ax * dx
+    t += ay * dy
+    t /= np.where(degenerate, 1.0, len2)
+    t[degenerate] = 0.0
+    np.clip(t, 0.0, 1.0, out=t)
+    end = t >= 1
+    ex: np.ndarray = np.where(end, px - x1, ax - t * dx)
+    ey: np.ndarray = np.where(end, py - y1, ay - t * dy)
+    ex *= ex
+    ey *= ey
+    ex += ey
+    return ex
 
 
 def _point_segment(
-    seg: _Segments, j: np.ndarray, px: np.ndarray, py: np.ndarray, *, exact: bool = False
+    seg: _Segments, j: np.ndarray, px: np.ndarray, py: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distance from points to segments ``j`` and the projection fraction along them.
 
-    With ``exact=False`` the first array is the squared distance to the clamped
-    projection: cheaper, for ranking candidates, and equal for every segment ending at
-    the same vertex. With ``exact=True`` it is the distance as GEOS
-    ``Distance::pointToSegment`` computes it (what shapely's ``distance`` and
-    ``STRtree.query_nearest`` return), so ``snap_m`` agrees with shapely to rounding
-    (bit for bit on the Rutland network).
+    The distance is the one GEOS ``Distance::pointToSegment`` computes (what shapely's
+    ``distance`` and ``STRtree.query_nearest`` return), so ``snap_m`` agrees with shapely
+    to rounding (bit for bit on the Rutland network).
     """
     x0, y0 = seg.x0[j], seg.y0[j]
     dx, dy = seg.x1[j] - x0, seg.y1[j] - y0
@@ -136,11 +201,6 @@ def _point_segment(
     r[degenerate] = 0.0
     t = np.clip(r, 0.0, 1.0)
     bx, by = px - seg.x1[j], py - seg.y1[j]
-    if not exact:
-        # at an end vertex use the vertex itself, so that edges meeting there tie exactly
-        ex = np.where(t >= 1, bx, ax - t * dx)
-        ey = np.where(t >= 1, by, ay - t * dy)
-        return ex * ex + ey * ey, t
     d_a = np.sqrt(ax * ax + ay * ay)
     d_b = np.sqrt(bx * bx + by * by)
     d_in = np.abs((-ay * dx + ax * dy) / np.where(degenerate, 1.0, len2)) * np.sqrt(len2)
@@ -218,14 +278,16 @@ def snap_xy(
     )
     h = float(np.max(seglen / n_pc / 2)) + 1e-6  # half the longest piece, with slack
     tree = cKDTree(mids, balanced_tree=False, compact_nodes=False)
+    del mids, pf, first_pc, n_pc
     n_pieces = len(piece_seg)
+    pack = seg.pack
     bound = np.inf if max_snap_m is None else float(max_snap_m) + h
 
     best_seg = np.full(n, -1, dtype=np.int64)
     todo = np.arange(n)
     k = min(k0, n_pieces)
     while len(todo):
-        step = max(1, (1 << 22) // k)  # at most ~4M candidate pairs in memory at once
+        step = max(1, (1 << 20) // k)  # at most ~1M candidate pairs in memory at once
         again = []
         for start in range(0, len(todo), step):
             pts = todo[start : start + step]
@@ -233,9 +295,7 @@ def snap_xy(
             kd, ki = kd.reshape(len(pts), k), ki.reshape(len(pts), k)
             valid = ki < n_pieces
             cand = np.where(valid, piece_seg[np.where(valid, ki, 0)], n_seg)
-            d2, _ = _point_segment(
-                seg, np.where(valid, cand, 0), xy[pts, 0][:, None], xy[pts, 1][:, None]
-            )
+            d2 = _rank_d2(pack, np.where(valid, cand, 0), xy[pts, 0][:, None], xy[pts, 1][:, None])
             d2[~valid] = np.inf
             dmin = d2.min(axis=1)
             # nearest segment; exact ties go to the lowest segment row
@@ -248,9 +308,10 @@ def snap_xy(
             again.append(pts[~done])
         todo = np.concatenate(again)
         k = min(4 * k, n_pieces)
+    del tree, piece_seg
 
     found = np.flatnonzero(best_seg >= 0)
-    dist, frac = _point_segment(seg, best_seg[found], xy[found, 0], xy[found, 1], exact=True)
+    dist, frac = _point_segment(seg, best_seg[found], xy[found, 0], xy[found, 1])
     if max_snap_m is not None:
         keep = dist <= max_snap_m
         found, dist, frac = found[keep], dist[keep], frac[keep]
