@@ -17,17 +17,7 @@ SRC = ROOT / "src" / "nwm_geo"
 #: Underscore names still imported across modules: the debt left, as
 #: (defining module, name). An entry may go (rename the name), never come back; a new
 #: one is a failure. Owned by the coverage and pipeline stages (issue 19, item 4).
-UNDERSCORE_DEBT: frozenset[tuple[str, str]] = frozenset(
-    {
-        ("nwm_geo.coverage._metrics", "_categories"),
-        ("nwm_geo.coverage._model", "_population"),
-        ("nwm_geo.coverage._network", "_graph_arrays"),
-        ("nwm_geo.coverage._network", "_symmetric_csr"),
-        ("nwm_geo.coverage._snap", "_points_xy"),
-        ("nwm_geo.coverage._snap", "_snaps_frame"),
-        ("nwm_geo.pipeline._plan_source", "_PlanAttribute"),
-    }
-)
+UNDERSCORE_DEBT: frozenset[tuple[str, str]] = frozenset()
 
 
 def _module_of(path: Path, package: Path) -> tuple[str, list[str]]:

@@ -18,7 +18,7 @@ from tqdm.auto import tqdm
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import TOLERANCE_M, resolve_minutes, resolve_speed, within_minutes
-from nwm_geo.coverage._model import WalkModel, _population
+from nwm_geo.coverage._model import WalkModel, population_weights
 
 __all__ = [
     "all_bundles_label",
@@ -29,7 +29,7 @@ __all__ = [
 ]
 
 
-def _categories(model: WalkModel, categories: Sequence[str] | None) -> list[str]:
+def category_names(model: WalkModel, categories: Sequence[str] | None) -> list[str]:
     if categories is not None:
         return list(categories)
     extra = sorted(set(model.category) - set(settings.CATEGORIES))
@@ -116,7 +116,7 @@ def nearest_minutes(
         if max_minutes is None
         else resolve_minutes(max_minutes, what="max_minutes") * speed + TOLERANCE_M
     )
-    cats = _categories(model, categories)
+    cats = category_names(model, categories)
     bund = dict(settings.BUNDLES if bundles is None else bundles)
     needed = list(dict.fromkeys([*cats, *(c for cs in bund.values() for c in cs)]))
     unknown = [c for c in needed if c not in set(settings.CATEGORIES) | set(model.category)]
@@ -280,7 +280,7 @@ def coverage_table(
         raise NwmGeoError("demand has no 'population' column.")
     flags = _covered_flags(minutes_df, resolve_minutes(minutes), bundles, speed_m_per_min)
     flags = flags.reindex(demand.index, fill_value=False)
-    pop = _population(demand)
+    pop = population_weights(demand)
     covered = flags.to_numpy(bool) * pop[:, None]
     groups = demand[by].to_numpy()
     frame = pd.DataFrame(covered, columns=flags.columns, index=demand.index)

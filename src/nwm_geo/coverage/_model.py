@@ -21,8 +21,8 @@ import scipy.sparse as sp
 from nwm_geo._checks import checks_crs
 from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
-from nwm_geo.coverage._network import NetworkArrays, _graph_arrays, _symmetric_csr
-from nwm_geo.coverage._snap import Snaps, _points_xy, _snaps_frame, snap_xy
+from nwm_geo.coverage._network import NetworkArrays, graph_arrays, symmetric_csr
+from nwm_geo.coverage._snap import Snaps, points_xy, snap_xy, snaps_frame
 
 __all__ = ["InsertedPoints", "WalkModel", "insert_points", "prepare"]
 
@@ -151,9 +151,9 @@ def insert_points(G: nx.MultiDiGraph | NetworkArrays, snaps: Snaps) -> InsertedP
     -------
     InsertedPoints
     """
-    arr = _graph_arrays(G)
+    arr = graph_arrays(G)
     pieces, point_node, n = _insert_points(arr, snaps)
-    return InsertedPoints(_symmetric_csr(pieces.a, pieces.b, pieces.length, n), point_node)
+    return InsertedPoints(symmetric_csr(pieces.a, pieces.b, pieces.length, n), point_node)
 
 
 @dataclass(repr=False)
@@ -198,7 +198,7 @@ class WalkModel(Display):
         return self.network.crs
 
 
-def _population(demand: pd.DataFrame) -> np.ndarray:
+def population_weights(demand: pd.DataFrame) -> np.ndarray:
     """Return ``demand["population"]`` as floats, refusing values that are not counts.
 
     Raises
@@ -282,14 +282,14 @@ def prepare(
         problems.append("assets index (asset_id) has duplicates")
     if problems:
         raise NwmGeoError("Cannot prepare the walk model: " + "; ".join(problems))
-    pop = _population(demand)
-    arr = _graph_arrays(G)
+    pop = population_weights(demand)
+    arr = graph_arrays(G)
     if verbose:
         print(f"Snapping {len(demand):,} demand points and {len(assets):,} assets ...")
-    xy = np.vstack([_points_xy(demand, arr.crs), _points_xy(assets, arr.crs)])
+    xy = np.vstack([points_xy(demand, arr.crs), points_xy(assets, arr.crs)])
     s = snap_xy(arr, xy, max_snap_m=max_snap_m)
     pieces, nodes, n = _insert_points(arr, s)
-    graph = _symmetric_csr(pieces.a, pieces.b, pieces.length, n)
+    graph = symmetric_csr(pieces.a, pieces.b, pieces.length, n)
     # coordinates of model nodes: network nodes, split nodes, leaves
     node_xy = np.full((n, 2), np.nan)
     node_xy[: len(arr.xy)] = arr.xy
@@ -314,7 +314,7 @@ def prepare(
         asset_nodes=nodes[nd:],
         category=assets["category"].astype(str),
         name=names.astype(str),
-        point_snaps=_snaps_frame(arr, s.subset(slice(0, nd)), demand.index),
-        asset_snaps=_snaps_frame(arr, s.subset(slice(nd, None)), assets.index),
+        point_snaps=snaps_frame(arr, s.subset(slice(0, nd)), demand.index),
+        asset_snaps=snaps_frame(arr, s.subset(slice(nd, None)), assets.index),
         label=arr.label,
     )

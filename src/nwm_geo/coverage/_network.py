@@ -118,15 +118,15 @@ class NetworkArrays:
 
     def csr(self) -> sp.csr_matrix:
         """Return the symmetric CSR adjacency matrix (shortest parallel edge kept)."""
-        return _symmetric_csr(self.eu, self.ev, self.length, len(self.node_ids))
+        return symmetric_csr(self.eu, self.ev, self.length, len(self.node_ids))
 
 
-def _graph_arrays(G: nx.MultiDiGraph | NetworkArrays) -> NetworkArrays:
+def graph_arrays(G: nx.MultiDiGraph | NetworkArrays) -> NetworkArrays:
     """Return ``G`` as :class:`NetworkArrays` (converted once if it is a graph)."""
     return G if isinstance(G, NetworkArrays) else NetworkArrays.from_graph(G)
 
 
-def _symmetric_csr(a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
+def symmetric_csr(a: np.ndarray, b: np.ndarray, w: np.ndarray, n: int) -> sp.csr_matrix:
     """Return the symmetric CSR matrix of edges ``a``–``b`` (shortest parallel edge kept).
 
     Built directly in CSR form (rows sorted, columns sorted within a row, no duplicate

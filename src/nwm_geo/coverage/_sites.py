@@ -28,7 +28,7 @@ from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.coverage._cover import Cover, coverage_matrix
 from nwm_geo.coverage._model import WalkModel
-from nwm_geo.coverage._snap import _points_xy, _snaps_frame, snap_xy
+from nwm_geo.coverage._snap import points_xy, snap_xy, snaps_frame
 
 __all__ = ["extend_cover", "with_sites"]
 
@@ -99,7 +99,7 @@ def with_sites(
             raise NwmGeoError(f"new site ids must be new and unique: {list(clash[:10])}")
         if "category" not in add.columns or add["category"].isna().any():
             raise NwmGeoError("every new site needs a category")
-        xy = _points_xy(add, model.crs)
+        xy = points_xy(add, model.crs)
         s = snap_xy(model.network, xy)
         if (s.edge < 0).any():
             raise NwmGeoError(
@@ -139,7 +139,7 @@ def with_sites(
         category = pd.concat([category, add["category"].astype(str)])
         add_names = add["name"] if "name" in add.columns else pd.Series("", index=add.index)
         name = pd.concat([name, add_names.astype(str)])
-        snaps = pd.concat([snaps, _snaps_frame(model.network, s, add.index)])
+        snaps = pd.concat([snaps, snaps_frame(model.network, s, add.index)])
     return replace(
         model,
         graph=graph,

@@ -19,7 +19,7 @@ import shapely
 from nwm_geo import settings
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
-from nwm_geo.coverage._network import NetworkArrays, _graph_arrays
+from nwm_geo.coverage._network import NetworkArrays, graph_arrays
 
 __all__ = ["Snaps", "snap", "snap_xy"]
 
@@ -53,7 +53,7 @@ class Snaps:
         return Snaps(self.edge[sl], self.offset[sl], self.snap_m[sl], self.proj_xy[sl], self.xy[sl])
 
 
-def _points_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any) -> np.ndarray:
+def points_xy(points: gpd.GeoDataFrame | gpd.GeoSeries, crs: Any) -> np.ndarray:
     geoms = points.geometry if isinstance(points, gpd.GeoDataFrame) else points
     if geoms.crs is not None and crs is not None and not geoms.crs.equals(crs):
         geoms = geoms.to_crs(crs)
@@ -252,7 +252,7 @@ def snap_xy(
     """
     from scipy.spatial import cKDTree
 
-    arr = _graph_arrays(G)
+    arr = graph_arrays(G)
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     n = len(xy)
     edge = np.full(n, -1, dtype=np.int64)
@@ -359,12 +359,12 @@ def snap(
     several edges are exactly as near (a point on a node, say) the first edge of the
     network (in :class:`NetworkArrays` row order) is chosen.
     """
-    arr = _graph_arrays(G)
-    s = snap_xy(arr, _points_xy(points, arr.crs), max_snap_m=max_snap_m)
-    return _snaps_frame(arr, s, points.index)
+    arr = graph_arrays(G)
+    s = snap_xy(arr, points_xy(points, arr.crs), max_snap_m=max_snap_m)
+    return snaps_frame(arr, s, points.index)
 
 
-def _snaps_frame(arr: NetworkArrays, s: Snaps, index: pd.Index) -> pd.DataFrame:
+def snaps_frame(arr: NetworkArrays, s: Snaps, index: pd.Index) -> pd.DataFrame:
     ok = s.edge >= 0
     e = np.where(ok, s.edge, 0)
     u = pd.Series(arr.node_ids[arr.eu[e]], index=index, dtype=object).where(ok)

@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import TOLERANCE_M, threshold_m, within_minutes
-from nwm_geo.coverage._metrics import _categories
+from nwm_geo.coverage._metrics import category_names
 from nwm_geo.coverage._model import WalkModel
 
 __all__ = ["CATCHMENT_CELLS_NOTE", "catchment_cells", "walksheds"]
@@ -147,7 +147,7 @@ def walksheds(
             crs=model.crs,
         )
     if by == "category":
-        cats = [c for c in _categories(model, None) if (model.category == c).any()]
+        cats = [c for c in category_names(model, None) if (model.category == c).any()]
         geoms_c: list[Any] = []
         for cat in tqdm(cats, disable=not verbose, desc="walksheds"):
             src = np.unique(model.asset_nodes[(model.category == cat).to_numpy()])

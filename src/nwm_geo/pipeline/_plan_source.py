@@ -14,7 +14,7 @@ __all__ = ["PlanSource"]
 PlanSource = str | Path | localities.LocalityPlan | None
 
 
-class _PlanAttribute:
+class PlanAttribute:
     """``Study.plan``: given at construction (a file or a plan) or solved on first use.
 
     A data descriptor, so ``Study(plan=...)`` sets the source and ``study.plan`` always
@@ -22,12 +22,12 @@ class _PlanAttribute:
     """
 
     @overload
-    def __get__(self, obj: None, owner: type | None = None) -> _PlanAttribute: ...
+    def __get__(self, obj: None, owner: type | None = None) -> PlanAttribute: ...
     @overload
     def __get__(self, obj: Any, owner: type | None = None) -> localities.LocalityPlan: ...
     def __get__(
         self, obj: Any, owner: type | None = None
-    ) -> localities.LocalityPlan | _PlanAttribute:
+    ) -> localities.LocalityPlan | PlanAttribute:
         if obj is None:
             return self
         cache = obj.__dict__
@@ -36,7 +36,7 @@ class _PlanAttribute:
         plan: localities.LocalityPlan = cache["_plan_resolved"]
         return plan
 
-    def __set__(self, obj: Any, value: PlanSource | _PlanAttribute) -> None:
+    def __set__(self, obj: Any, value: PlanSource | PlanAttribute) -> None:
         if value is self:  # the dataclass default
             value = None
         if value is not None and not isinstance(value, str | Path | localities.LocalityPlan):

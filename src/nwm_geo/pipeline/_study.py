@@ -34,7 +34,7 @@ from nwm_geo.areas import Area, load_area
 from nwm_geo.pipeline._changes import Changes, apply_changes, cached_results
 from nwm_geo.pipeline._gaps import gap_cells, gap_points_by_speed
 from nwm_geo.pipeline._notes import data_note
-from nwm_geo.pipeline._plan_source import PlanSource, _PlanAttribute
+from nwm_geo.pipeline._plan_source import PlanAttribute, PlanSource
 from nwm_geo.pipeline._study_settings import (
     StudySettings,
     missing_bundle_text,
@@ -114,7 +114,7 @@ class Study(WardResults, Display):
     graph_path: Path | None = None
     download: bool = False
     new_sites: int = 3
-    plan: _PlanAttribute = field(default=_PlanAttribute(), repr=False, compare=False)
+    plan: PlanAttribute = field(default=PlanAttribute(), repr=False, compare=False)
     verbose: bool = False
     hub_options: hubs.HubOptions | None = None
     project_dir: Path | None = None
