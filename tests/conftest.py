@@ -7,13 +7,20 @@ nor the network.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pytest
 from shapely.geometry import Point, box
+
+if TYPE_CHECKING:
+    from nwm_geo.pipeline import Study
 
 REGISTER_FIXTURES = Path(__file__).parent / "data" / "register"
 
@@ -242,3 +249,77 @@ def _session_left_as_found() -> Iterator[None]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+# ----------------------------------------------------------------------------------------
+# The real bundles, computed once per test session (slow tier only)
+#
+# Each is built the first time a test asks for it and then only read: a test that needs
+# a changed input (another register, a closed site, a stage that fails) makes its own
+# study or run. Under pytest-xdist each worker builds its own copy; the modules that use
+# them share an ``xdist_group`` so one worker builds each (``--dist loadgroup``).
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW = ROOT / "data" / "raw"
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """A whole ``nwm-geo run`` of one area into a temporary project: read it, never write."""
+
+    project: Path
+    processed: Path
+    reports: Path
+    printed: str
+
+
+def _cli_run(area: str, project: Path) -> RunOutputs:
+    """``nwm-geo run --quiet [--area AREA]`` into ``project``, as a user runs it.
+
+    Luton is the default area: its run is the plain ``nwm-geo run --quiet``.
+    """
+    from nwm_geo.areas import load_area
+    from nwm_geo.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("NWM_GEO_PROJECT_DIR", str(project))
+        env.setenv("NWM_GEO_SHARED_DATA", str(RAW))
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["run", "--quiet", *([] if area == "luton" else ["--area", area])])
+    assert code == 0, err.getvalue()
+    sub = load_area(area).output_subdir
+    return RunOutputs(
+        project=project,
+        processed=project / "data" / "processed" / sub,
+        reports=project / "reports" / sub,
+        printed=out.getvalue(),
+    )
+
+
+@pytest.fixture(scope="session")
+def luton_run(tmp_path_factory: pytest.TempPathFactory) -> RunOutputs:
+    """One ``nwm-geo run`` of Luton (the default area) into a temporary project."""
+    return _cli_run("luton", tmp_path_factory.mktemp("luton-run"))
+
+
+@pytest.fixture(scope="session")
+def rutland_run(tmp_path_factory: pytest.TempPathFactory) -> RunOutputs:
+    """One ``nwm-geo run --area rutland`` into a temporary project."""
+    return _cli_run("rutland", tmp_path_factory.mktemp("rutland-run"))
+
+
+@pytest.fixture(scope="session")
+def luton_study() -> Study:
+    """One Luton :class:`~nwm_geo.pipeline.Study` (``Study()``) whose results tests read."""
+    from nwm_geo.pipeline import Study
+
+    return Study()
+
+
+@pytest.fixture(scope="session")
+def rutland_study() -> Study:
+    """One Rutland :class:`~nwm_geo.pipeline.Study` whose results tests read."""
+    from nwm_geo.pipeline import Study
+
+    return Study(area="rutland")
