@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pytest
@@ -261,6 +261,58 @@ def _session_left_as_found() -> Iterator[None]:
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw"
+
+# The test files whose every test reads a session area (the group named); in the other
+# files, a test that reads one names its area ("luton" or "rutland") in its name.
+_AREA_FILES = {"test_fringe.py": "luton", "test_scenarios_luton.py": "luton",
+               "test_honest.py": "luton"}  # fmt: skip
+_AREA_USERS = {"test_areas.py", "test_browser.py", "test_cli.py", "test_equity.py",
+               "test_explorer_browser.py", "test_hubs_integration.py", "test_library.py",
+               "test_pack.py", "test_paper.py"}  # fmt: skip
+
+
+def area_group(nodeid: str) -> str | None:
+    """The ``xdist_group`` of a test that reads a session area, from its node id alone.
+
+    pytest 9.2 no longer lets pytest-xdist add a test's ``xdist_group`` to its node id
+    (pytest-xdist issue 1386), so ``--dist loadgroup`` stopped grouping; the scheduler
+    below groups by this rule instead, which gives the same groups as the marks.
+    """
+    path, _, name = nodeid.partition("::")
+    file = path.rsplit("/", 1)[-1]
+    if file in _AREA_FILES:
+        return _AREA_FILES[file]
+    if file in _AREA_USERS:
+        for area in ("rutland", "luton"):  # "no Rutland output says Luton" is Rutland's
+            if area in name.lower():
+                return area
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that reads a session area is in that area's group, or collection stops."""
+    for item in items:
+        names = getattr(item, "fixturenames", ())
+        used = {a for a in ("luton", "rutland") if {f"{a}_study", f"{a}_run"} & set(names)}
+        if used and area_group(item.nodeid) not in used:
+            raise pytest.UsageError(
+                f"{item.nodeid} reads the session's {' and '.join(sorted(used))} but is in "
+                f"group {area_group(item.nodeid)}: name its area in the test's name or list "
+                "its file in tests/conftest.py (_AREA_FILES, _AREA_USERS)"
+            )
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup``: each area's tests as one unit, every other test alone."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class AreaGroups(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return area_group(nodeid) or nodeid
+
+    return AreaGroups(config, log)
 
 
 @dataclass(frozen=True)
