@@ -256,54 +256,52 @@ def _session_left_as_found() -> Iterator[None]:
 #
 # Each is built the first time a test asks for it and then only read: a test that needs
 # a changed input (another register, a closed site, a stage that fails) makes its own
-# study or run. Under pytest-xdist each worker builds its own copy; the modules that use
-# them share an ``xdist_group`` so one worker builds each (``--dist loadgroup``).
+# study or run. Under pytest-xdist each process would build its own copy, so the tests
+# that read them carry ``xdist_group("areas")`` and run on one process, as one unit.
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw"
 
-# The test files whose every test reads a session area (the group named); in the other
-# files, a test that reads one names its area ("luton" or "rutland") in its name.
-_AREA_FILES = {"test_fringe.py": "luton", "test_scenarios_luton.py": "luton",
-               "test_honest.py": "luton"}  # fmt: skip
+# The test files whose every test reads a session area; in the other files listed, a
+# test that reads one names its area ("luton" or "rutland") in its name.
+_AREA_FILES = {"test_fringe.py", "test_scenarios_luton.py", "test_honest.py"}
 _AREA_USERS = {"test_areas.py", "test_browser.py", "test_cli.py", "test_equity.py",
                "test_explorer_browser.py", "test_hubs_integration.py", "test_library.py",
                "test_pack.py", "test_paper.py"}  # fmt: skip
 
 
 def area_group(nodeid: str) -> str | None:
-    """The ``xdist_group`` of a test that reads a session area, from its node id alone.
+    """``"areas"`` for a test that reads a session area, from its node id alone.
 
     pytest 9.2 no longer lets pytest-xdist add a test's ``xdist_group`` to its node id
     (pytest-xdist issue 1386), so ``--dist loadgroup`` stopped grouping; the scheduler
-    below groups by this rule instead, which gives the same groups as the marks.
+    below groups by this rule instead, and :func:`pytest_collection_modifyitems` checks
+    that it holds every test that reads an area.
     """
     path, _, name = nodeid.partition("::")
     file = path.rsplit("/", 1)[-1]
     if file in _AREA_FILES:
-        return _AREA_FILES[file]
-    if file in _AREA_USERS:
-        for area in ("rutland", "luton"):  # "no Rutland output says Luton" is Rutland's
-            if area in name.lower():
-                return area
+        return "areas"
+    if file in _AREA_USERS and ("luton" in name.lower() or "rutland" in name.lower()):
+        return "areas"
     return None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test that reads a session area is in that area's group, or collection stops."""
+    """A test that reads a session area is in the group "areas", or collection stops."""
+    areas = {f"{a}_{kind}" for a in ("luton", "rutland") for kind in ("study", "run")}
     for item in items:
-        names = getattr(item, "fixturenames", ())
-        used = {a for a in ("luton", "rutland") if {f"{a}_study", f"{a}_run"} & set(names)}
-        if used and area_group(item.nodeid) not in used:
+        used = areas & set(getattr(item, "fixturenames", ()))
+        if used and area_group(item.nodeid) != "areas":
             raise pytest.UsageError(
-                f"{item.nodeid} reads the session's {' and '.join(sorted(used))} but is in "
-                f"group {area_group(item.nodeid)}: name its area in the test's name or list "
-                "its file in tests/conftest.py (_AREA_FILES, _AREA_USERS)"
+                f"{item.nodeid} reads {', '.join(sorted(used))} but is not in the group "
+                "'areas': name its area in the test's name or list its file in "
+                "tests/conftest.py (_AREA_FILES, _AREA_USERS)"
             )
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``--dist loadgroup``: each area's tests as one unit, every other test alone."""
+    """``--dist loadgroup``: the areas' tests as one unit, every other test alone."""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling

@@ -123,7 +123,7 @@ def test_rutland_demand_adds_up_to_the_census() -> None:
 
 
 @pytest.mark.integration
-@pytest.mark.xdist_group("rutland")
+@pytest.mark.xdist_group("areas")
 def test_rutland_runs_end_to_end_on_real_osm_streets(rutland_run: RunOutputs) -> None:
     # the session's one `nwm-geo run --quiet --area rutland` into an empty project
     # (tests/conftest.py); it exited 0

@@ -260,7 +260,7 @@ def _dom_url(url: str, profile: Path) -> str:
 
 
 @pytest.mark.integration
-@pytest.mark.xdist_group("luton")
+@pytest.mark.xdist_group("areas")
 def test_every_luton_map_shows_every_ward_name(tmp_path: Path, luton_study: Any) -> None:
     from nwm_geo import pipeline
 

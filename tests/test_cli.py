@@ -79,7 +79,7 @@ def test_a_failing_stage_leaves_no_partial_outputs(
 
 
 @pytest.mark.integration
-@pytest.mark.xdist_group("luton")
+@pytest.mark.xdist_group("areas")
 def test_run_writes_every_output_on_luton(luton_run: RunOutputs) -> None:
     # the session's one `nwm-geo run --quiet` of Luton into an empty project, whose
     # data/raw the CLI imported from the bundle (tests/conftest.py); it exited 0

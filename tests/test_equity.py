@@ -381,7 +381,7 @@ def real(request: pytest.FixtureRequest) -> tuple[str, equity.EquityTables, int]
 
 
 @pytest.mark.integration
-@pytest.mark.xdist_group("luton")
+@pytest.mark.xdist_group("areas")
 def test_real_group_tables_add_up_to_the_area(real: tuple[str, equity.EquityTables, int]) -> None:
     name, tables, total = real
     assert total == {"Luton": 225239, "Rutland": 41043}[name]
@@ -397,7 +397,7 @@ def test_real_group_tables_add_up_to_the_area(real: tuple[str, equity.EquityTabl
 
 
 @pytest.mark.integration
-@pytest.mark.xdist_group("luton")
+@pytest.mark.xdist_group("areas")
 def test_real_65_plus_never_above_default_speed(real: tuple[str, equity.EquityTables, int]) -> None:
     _, tables, _ = real
     old = tables.age[tables.age["age_band"] == "age_65_plus"]

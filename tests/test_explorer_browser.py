@@ -237,7 +237,7 @@ def test_print_view_fits_one_a4_page(browser: Browser, synthetic: dict, tmp_path
 
 
 @pytest.mark.integration
-@pytest.mark.xdist_group("luton")
+@pytest.mark.xdist_group("areas")
 def test_luton_explorer_is_small_offline_and_exact(
     browser: Browser, tmp_path: Path, luton_study: pipeline.Study
 ) -> None:
@@ -259,7 +259,7 @@ def test_luton_explorer_is_small_offline_and_exact(
 
 
 @pytest.mark.integration
-@pytest.mark.xdist_group("rutland")
+@pytest.mark.xdist_group("areas")
 def test_rutland_explorer_is_offline_and_exact(
     browser: Browser, tmp_path: Path, rutland_study: pipeline.Study
 ) -> None:

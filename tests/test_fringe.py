@@ -13,7 +13,7 @@ import pytest
 from nwm_geo.areas import load_area
 from nwm_geo.pipeline import Study
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("luton")]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("areas")]
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from openpyxl import load_workbook
 from conftest import RunOutputs
 from nwm_geo import pipeline, settings, uncertainty
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("luton")]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("areas")]
 
 MEASURES_SKIP = {"population", "lon", "lat", "snap_m", "snap_flagged", "network"}
 

@@ -8,7 +8,7 @@ import pytest
 from nwm_geo import hubs, localities
 from nwm_geo.pipeline import Study
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("luton")]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("areas")]
 
 
 @pytest.fixture

@@ -119,7 +119,7 @@ def test_a_study_from_another_folder_gives_the_cli_plan_and_coverage(
 
 
 @pytest.mark.integration
-@pytest.mark.xdist_group("luton")
+@pytest.mark.xdist_group("areas")
 def test_luton_from_another_folder_gives_the_cli_plan_and_coverage(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, luton_run: RunOutputs
 ) -> None:

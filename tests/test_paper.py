@@ -158,7 +158,7 @@ def _texts(path: Path) -> list[tuple[str, str]]:
 
 
 @pytest.mark.integration
-@pytest.mark.xdist_group("rutland")
+@pytest.mark.xdist_group("areas")
 def test_no_rutland_output_says_luton(rutland: Path) -> None:
     files = [
         p
@@ -177,7 +177,7 @@ def test_no_rutland_output_says_luton(rutland: Path) -> None:
 
 
 @pytest.mark.integration
-@pytest.mark.xdist_group("rutland")
+@pytest.mark.xdist_group("areas")
 def test_rutland_r4_spares_catmose_and_town_halls_are_not_the_county_councils(
     rutland: Path,
 ) -> None:
@@ -193,7 +193,7 @@ def test_rutland_r4_spares_catmose_and_town_halls_are_not_the_county_councils(
 
 
 @pytest.mark.integration
-@pytest.mark.xdist_group("rutland")
+@pytest.mark.xdist_group("areas")
 def test_every_rutland_workbook_sheet_prints_at_8_pt_or_more(rutland: Path) -> None:
     path = rutland / "reports" / "rutland" / "asset_requirements.xlsx"
     printed = smallest_printed_pt(path)
@@ -241,7 +241,7 @@ def test_travel_time_bands_add_up_and_agree_with_the_walk() -> None:
 
 
 @pytest.mark.integration
-@pytest.mark.xdist_group("rutland")
+@pytest.mark.xdist_group("areas")
 def test_rutland_ward_profiles_wards_sheet_and_hub_options(rutland: Path) -> None:
     reports = rutland / "reports" / "rutland"
     pdf = reports / "ward_profiles.pdf"
@@ -311,7 +311,7 @@ def test_one_business_case_per_building() -> None:
 
 
 @pytest.mark.integration
-@pytest.mark.xdist_group("rutland")
+@pytest.mark.xdist_group("areas")
 def test_rutland_index_leads_with_hubs_and_balance_and_one_case_per_building(
     rutland: Path,
 ) -> None:
@@ -365,7 +365,7 @@ def test_the_pack_shows_every_business_case_in_full(
 
 
 @pytest.mark.integration
-@pytest.mark.xdist_group("rutland")
+@pytest.mark.xdist_group("areas")
 def test_rutland_pack_shows_every_business_case_in_full(rutland: Path) -> None:
     reports = rutland / "reports" / "rutland"
     flat = _pdf_flat(reports / "locality_pack.pdf")

@@ -12,7 +12,7 @@ import pytest
 from conftest import RunOutputs
 from nwm_geo import coverage, pipeline, scenarios
 
-pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("luton")]
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("areas")]
 ROOT = Path(__file__).resolve().parent.parent
 
 
