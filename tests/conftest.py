@@ -7,13 +7,20 @@ nor the network.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pytest
 from shapely.geometry import Point, box
+
+if TYPE_CHECKING:
+    from nwm_geo.pipeline import Study
 
 REGISTER_FIXTURES = Path(__file__).parent / "data" / "register"
 
@@ -242,3 +249,127 @@ def _session_left_as_found() -> Iterator[None]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+# ----------------------------------------------------------------------------------------
+# The real bundles, computed once per test session (slow tier only)
+#
+# Each is built the first time a test asks for it and then only read: a test that needs
+# a changed input (another register, a closed site, a stage that fails) makes its own
+# study or run. Under pytest-xdist each process would build its own copy, so the tests
+# that read them carry ``xdist_group("areas")`` and run on one process, as one unit.
+
+ROOT = Path(__file__).resolve().parent.parent
+RAW = ROOT / "data" / "raw"
+
+# The test files whose every test reads a session area; in the other files listed, a
+# test that reads one names its area ("luton" or "rutland") in its name.
+_AREA_FILES = {"test_fringe.py", "test_scenarios_luton.py", "test_honest.py"}
+_AREA_USERS = {"test_areas.py", "test_browser.py", "test_cli.py", "test_equity.py",
+               "test_explorer_browser.py", "test_hubs_integration.py", "test_library.py",
+               "test_pack.py", "test_paper.py"}  # fmt: skip
+
+
+def area_group(nodeid: str) -> str | None:
+    """``"areas"`` for a test that reads a session area, from its node id alone.
+
+    pytest 9.2 no longer lets pytest-xdist add a test's ``xdist_group`` to its node id
+    (pytest-xdist issue 1386), so ``--dist loadgroup`` stopped grouping; the scheduler
+    below groups by this rule instead, and :func:`pytest_collection_modifyitems` checks
+    that it holds every test that reads an area.
+    """
+    path, _, name = nodeid.partition("::")
+    file = path.rsplit("/", 1)[-1]
+    if file in _AREA_FILES:
+        return "areas"
+    if file in _AREA_USERS and ("luton" in name.lower() or "rutland" in name.lower()):
+        return "areas"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that reads a session area is in the group "areas", or collection stops."""
+    areas = {f"{a}_{kind}" for a in ("luton", "rutland") for kind in ("study", "run")}
+    for item in items:
+        used = areas & set(getattr(item, "fixturenames", ()))
+        if used and area_group(item.nodeid) != "areas":
+            raise pytest.UsageError(
+                f"{item.nodeid} reads {', '.join(sorted(used))} but is not in the group "
+                "'areas': name its area in the test's name or list its file in "
+                "tests/conftest.py (_AREA_FILES, _AREA_USERS)"
+            )
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup``: the areas' tests as one unit, every other test alone."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class AreaGroups(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return area_group(nodeid) or nodeid
+
+    return AreaGroups(config, log)
+
+
+@dataclass(frozen=True)
+class RunOutputs:
+    """A whole ``nwm-geo run`` of one area into a temporary project: read it, never write."""
+
+    project: Path
+    processed: Path
+    reports: Path
+    printed: str
+
+
+def _cli_run(area: str, project: Path) -> RunOutputs:
+    """``nwm-geo run --quiet [--area AREA]`` into ``project``, as a user runs it.
+
+    Luton is the default area: its run is the plain ``nwm-geo run --quiet``.
+    """
+    from nwm_geo.areas import load_area
+    from nwm_geo.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("NWM_GEO_PROJECT_DIR", str(project))
+        env.setenv("NWM_GEO_SHARED_DATA", str(RAW))
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["run", "--quiet", *([] if area == "luton" else ["--area", area])])
+    assert code == 0, err.getvalue()
+    sub = load_area(area).output_subdir
+    return RunOutputs(
+        project=project,
+        processed=project / "data" / "processed" / sub,
+        reports=project / "reports" / sub,
+        printed=out.getvalue(),
+    )
+
+
+@pytest.fixture(scope="session")
+def luton_run(tmp_path_factory: pytest.TempPathFactory) -> RunOutputs:
+    """One ``nwm-geo run`` of Luton (the default area) into a temporary project."""
+    return _cli_run("luton", tmp_path_factory.mktemp("luton-run"))
+
+
+@pytest.fixture(scope="session")
+def rutland_run(tmp_path_factory: pytest.TempPathFactory) -> RunOutputs:
+    """One ``nwm-geo run --area rutland`` into a temporary project."""
+    return _cli_run("rutland", tmp_path_factory.mktemp("rutland-run"))
+
+
+@pytest.fixture(scope="session")
+def luton_study() -> Study:
+    """One Luton :class:`~nwm_geo.pipeline.Study` (``Study()``) whose results tests read."""
+    from nwm_geo.pipeline import Study
+
+    return Study()
+
+
+@pytest.fixture(scope="session")
+def rutland_study() -> Study:
+    """One Rutland :class:`~nwm_geo.pipeline.Study` whose results tests read."""
+    from nwm_geo.pipeline import Study
+
+    return Study(area="rutland")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from conftest import RunOutputs
 from nwm_geo import data
 from nwm_geo.areas import AREAS, ProfileError, load_area
 from nwm_geo.cli import main
@@ -124,16 +124,15 @@ def test_rutland_demand_adds_up_to_the_census() -> None:
 
 
 @pytest.mark.integration
-def test_rutland_runs_end_to_end_on_real_osm_streets(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setenv("NWM_GEO_PROJECT_DIR", str(tmp_path))
-    monkeypatch.setenv("NWM_GEO_SHARED_DATA", str(RAW))
-    assert main(["run", "--quiet", "--area", "rutland"]) == 0
-    out = capsys.readouterr().out
+@pytest.mark.xdist_group("areas")
+def test_rutland_runs_end_to_end_on_real_osm_streets(rutland_run: RunOutputs) -> None:
+    # the session's one `nwm-geo run --quiet --area rutland` into an empty project
+    # (tests/conftest.py); it exited 0
+    tmp_path, out = rutland_run.project, rutland_run.printed
     assert "Rutland" in out
     processed = tmp_path / "data" / "processed" / "rutland"
     reports = tmp_path / "reports" / "rutland"
+    assert (processed, reports) == (rutland_run.processed, rutland_run.reports)
     sources = (processed / "SOURCES.txt").read_text(encoding="utf-8")
     assert "network: OpenStreetMap file rutland-2022-07-20.osm.pbf" in sources
     assert "approximate" not in sources
@@ -158,7 +157,6 @@ def test_rutland_runs_end_to_end_on_real_osm_streets(
     assert len(plan) == 15 and plan["locality"].nunique() == 3
     cov = pd.read_csv(processed / "coverage_localities.csv")
     assert (cov["network"].str.startswith("network: OpenStreetMap")).all()
-    shutil.rmtree(tmp_path / "data")
 
 
 def test_every_category_has_an_owner_type_and_a_bad_owners_table_is_reported(

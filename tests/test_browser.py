@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -259,10 +260,11 @@ def _dom_url(url: str, profile: Path) -> str:
 
 
 @pytest.mark.integration
-def test_every_luton_map_shows_every_ward_name(tmp_path: Path) -> None:
+@pytest.mark.xdist_group("areas")
+def test_every_luton_map_shows_every_ward_name(tmp_path: Path, luton_study: Any) -> None:
     from nwm_geo import pipeline
 
-    study = pipeline.Study()
+    study = luton_study  # the session's one Luton study (tests/conftest.py)
     files = pipeline.write_report(study, tmp_path / "reports")
     # every map written, not a fixed list: a map added later must name the wards too
     pages = sorted((tmp_path / "reports").glob("map_*.html"))

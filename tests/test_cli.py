@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from _printed import smallest_printed_pt
+from conftest import RunOutputs
 from nwm_geo import NwmGeoError, pipeline, settings
 from nwm_geo.cli import main
 
@@ -78,11 +79,11 @@ def test_a_failing_stage_leaves_no_partial_outputs(
 
 
 @pytest.mark.integration
-def test_run_writes_every_output_on_luton(
-    project: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["run", "--quiet"]) == 0
-    printed = capsys.readouterr().out
+@pytest.mark.xdist_group("areas")
+def test_run_writes_every_output_on_luton(luton_run: RunOutputs) -> None:
+    # the session's one `nwm-geo run --quiet` of Luton into an empty project, whose
+    # data/raw the CLI imported from the bundle (tests/conftest.py); it exited 0
+    project, printed = luton_run.project, luton_run.printed
     assert "network: approximate (postcode proximity), not OSM" in printed
     assert "somewhere to go" in printed and "all three bundles" in printed
     assert "deprivation gap pp" in printed and "age gap pp" in printed

@@ -374,15 +374,15 @@ def test_load_imd_reports_every_bad_cell(synthetic_area) -> None:
 # the real bundles
 
 
-@pytest.fixture(scope="module", params=["luton", "rutland"])
+@pytest.fixture(params=["luton", "rutland"])
 def real(request: pytest.FixtureRequest) -> tuple[str, equity.EquityTables, int]:
-    from nwm_geo.pipeline import Study
-
-    study = Study(area=request.param)
+    """The session's Luton or Rutland study (tests/conftest.py): read, never changed."""
+    study = request.getfixturevalue(f"{request.param}_study")
     return study.profile.name, study.equity, int(study.demand["population"].sum())
 
 
 @pytest.mark.integration
+@pytest.mark.xdist_group("areas")
 def test_real_group_tables_add_up_to_the_area(real: tuple[str, equity.EquityTables, int]) -> None:
     name, tables, total = real
     assert total == {"Luton": 225239, "Rutland": 41043}[name]
@@ -398,6 +398,7 @@ def test_real_group_tables_add_up_to_the_area(real: tuple[str, equity.EquityTabl
 
 
 @pytest.mark.integration
+@pytest.mark.xdist_group("areas")
 def test_real_65_plus_never_above_default_speed(real: tuple[str, equity.EquityTables, int]) -> None:
     _, tables, _ = real
     old = tables.age[tables.age["age_band"] == "age_65_plus"]

@@ -237,8 +237,11 @@ def test_print_view_fits_one_a4_page(browser: Browser, synthetic: dict, tmp_path
 
 
 @pytest.mark.integration
-def test_luton_explorer_is_small_offline_and_exact(browser: Browser, tmp_path: Path) -> None:
-    study = pipeline.Study()
+@pytest.mark.xdist_group("areas")
+def test_luton_explorer_is_small_offline_and_exact(
+    browser: Browser, tmp_path: Path, luton_study: pipeline.Study
+) -> None:
+    study = luton_study  # the session's one Luton study (tests/conftest.py)
     page = explorer.write_explorer(study, tmp_path / "explorer.html")
     size = page.stat().st_size
     assert size < 5_000_000, f"{size:,} bytes"
@@ -256,8 +259,11 @@ def test_luton_explorer_is_small_offline_and_exact(browser: Browser, tmp_path: P
 
 
 @pytest.mark.integration
-def test_rutland_explorer_is_offline_and_exact(browser: Browser, tmp_path: Path) -> None:
-    study = pipeline.Study(area="rutland")
+@pytest.mark.xdist_group("areas")
+def test_rutland_explorer_is_offline_and_exact(
+    browser: Browser, tmp_path: Path, rutland_study: pipeline.Study
+) -> None:
+    study = rutland_study  # the session's one Rutland study (tests/conftest.py)
     page = explorer.write_explorer(study, tmp_path / "explorer.html")
     data = page_data(page)
     assert data["area"] == "Rutland" and data["output_subdir"] == "rutland"

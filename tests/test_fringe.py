@@ -13,12 +13,13 @@ import pytest
 from nwm_geo.areas import load_area
 from nwm_geo.pipeline import Study
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("areas")]
 
 
-@pytest.fixture(scope="module")
-def luton() -> Study:
-    return Study()
+@pytest.fixture
+def luton(luton_study: Study) -> Study:
+    """The session's one Luton study (tests/conftest.py): read, never changed."""
+    return luton_study
 
 
 def test_fringe_sites_are_in_the_register_flagged_outside(luton: Study) -> None:

@@ -1,7 +1,8 @@
 """Honest headline numbers (issue 21) on the real Luton and Rutland bundles.
 
-Each area is run once, end to end, into a temporary project (``pipeline.run``); the
-tests then read only the published files: every share recomputed from the published
+Each area is run once per session, end to end, into a temporary project (``nwm-geo
+run``, the ``luton_run`` and ``rutland_run`` fixtures); the tests then read only the
+published files: every share recomputed from the published
 minutes with ``<= threshold`` must be exactly the published one, every headline has a
 range in ``uncertainty.csv`` and beside it in the index, workbook and pack, every
 equity figure has its group's residents, and Rutland's outputs say walking is not the
@@ -19,28 +20,26 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from conftest import RunOutputs
 from nwm_geo import pipeline, settings, uncertainty
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("areas")]
 
 MEASURES_SKIP = {"population", "lon", "lat", "snap_m", "snap_flagged", "network"}
 
 
-def _run(area: str, root: Path) -> tuple[pipeline.Study, Path, Path]:
-    study = pipeline.Study(area=area)
-    pipeline.run(study, project_dir=root, progress=False)
-    sub = study.profile.output_subdir
-    return study, root / "data" / "processed" / sub, root / "reports" / sub
+@pytest.fixture
+def luton(luton_study: pipeline.Study, luton_run: RunOutputs) -> tuple[pipeline.Study, Path, Path]:
+    """The session's Luton study and its run's folders (tests/conftest.py)."""
+    return luton_study, luton_run.processed, luton_run.reports
 
 
-@pytest.fixture(scope="module")
-def luton(tmp_path_factory: pytest.TempPathFactory) -> tuple[pipeline.Study, Path, Path]:
-    return _run("luton", tmp_path_factory.mktemp("luton"))
-
-
-@pytest.fixture(scope="module")
-def rutland(tmp_path_factory: pytest.TempPathFactory) -> tuple[pipeline.Study, Path, Path]:
-    return _run("rutland", tmp_path_factory.mktemp("rutland"))
+@pytest.fixture
+def rutland(
+    rutland_study: pipeline.Study, rutland_run: RunOutputs
+) -> tuple[pipeline.Study, Path, Path]:
+    """The session's Rutland study and its run's folders (tests/conftest.py)."""
+    return rutland_study, rutland_run.processed, rutland_run.reports
 
 
 def _within(processed: Path, study: pipeline.Study) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -8,12 +8,13 @@ import pytest
 from nwm_geo import hubs, localities
 from nwm_geo.pipeline import Study
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("areas")]
 
 
-@pytest.fixture(scope="module")
-def luton() -> Study:
-    return Study()
+@pytest.fixture
+def luton(luton_study: Study) -> Study:
+    """The session's one Luton study (tests/conftest.py): read, never changed."""
+    return luton_study
 
 
 def _recomputed(study: Study, assignment: pd.Series, table: pd.DataFrame) -> None:
@@ -73,8 +74,8 @@ def test_luton_joint_plan_is_proven_and_at_least_the_balance_only_plan(luton: St
     assert (solved["residents_within"] >= frontier.at[0, "residents_within"]).all()
 
 
-def test_rutland_hubs_on_real_streets() -> None:
-    study = Study(area="rutland")
+def test_rutland_hubs_on_real_streets(rutland_study: Study) -> None:
+    study = rutland_study
     analysis = study.hub_analysis
     assert analysis.named.empty and analysis.council.empty
     assert len(study.hubs) == study.n_localities

@@ -119,8 +119,9 @@ def test_pack_marks_the_hub_when_the_study_has_one(
 
 
 @pytest.mark.integration
-def test_luton_pack(tmp_path: Path) -> None:
-    study = pipeline.Study()
+@pytest.mark.xdist_group("areas")
+def test_luton_pack(tmp_path: Path, luton_study: pipeline.Study) -> None:
+    study = luton_study  # the session's one Luton study (tests/conftest.py)
     pdf = pipeline.write_pack(study, tmp_path / "locality_pack.pdf")
     assert len(study.outline.localities) == 5
     _check_pages(pdf, tmp_path, study.outline.localities)

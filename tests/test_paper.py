@@ -17,6 +17,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from _printed import smallest_printed_pt
+from conftest import RunOutputs
 from nwm_geo import report
 from nwm_geo import requirements as rq
 from nwm_geo.areas import ProfileError, load_area
@@ -136,15 +137,10 @@ def test_every_sheet_prints_at_8_pt_or_more_with_rows_tall_enough(tmp_path: Path
 
 
 # -- Rutland end to end ----------------------------------------------------------------
-@pytest.fixture(scope="module")
-def rutland(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from nwm_geo.cli import main
-
-    root = tmp_path_factory.mktemp("rutland")
-    args = ["--project-dir", str(root), "--shared-data", str(RAW)]
-    code = main([*args, "run", "--quiet", "--area", "rutland"])
-    assert code == 0
-    return root
+@pytest.fixture
+def rutland(rutland_run: RunOutputs) -> Path:
+    """The project of the session's one ``nwm-geo run --area rutland`` (tests/conftest.py)."""
+    return rutland_run.project
 
 
 def _texts(path: Path) -> list[tuple[str, str]]:
@@ -162,6 +158,7 @@ def _texts(path: Path) -> list[tuple[str, str]]:
 
 
 @pytest.mark.integration
+@pytest.mark.xdist_group("areas")
 def test_no_rutland_output_says_luton(rutland: Path) -> None:
     files = [
         p
@@ -180,6 +177,7 @@ def test_no_rutland_output_says_luton(rutland: Path) -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.xdist_group("areas")
 def test_rutland_r4_spares_catmose_and_town_halls_are_not_the_county_councils(
     rutland: Path,
 ) -> None:
@@ -195,6 +193,7 @@ def test_rutland_r4_spares_catmose_and_town_halls_are_not_the_county_councils(
 
 
 @pytest.mark.integration
+@pytest.mark.xdist_group("areas")
 def test_every_rutland_workbook_sheet_prints_at_8_pt_or_more(rutland: Path) -> None:
     path = rutland / "reports" / "rutland" / "asset_requirements.xlsx"
     printed = smallest_printed_pt(path)
@@ -242,6 +241,7 @@ def test_travel_time_bands_add_up_and_agree_with_the_walk() -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.xdist_group("areas")
 def test_rutland_ward_profiles_wards_sheet_and_hub_options(rutland: Path) -> None:
     reports = rutland / "reports" / "rutland"
     pdf = reports / "ward_profiles.pdf"
@@ -311,6 +311,7 @@ def test_one_business_case_per_building() -> None:
 
 
 @pytest.mark.integration
+@pytest.mark.xdist_group("areas")
 def test_rutland_index_leads_with_hubs_and_balance_and_one_case_per_building(
     rutland: Path,
 ) -> None:
@@ -364,6 +365,7 @@ def test_the_pack_shows_every_business_case_in_full(
 
 
 @pytest.mark.integration
+@pytest.mark.xdist_group("areas")
 def test_rutland_pack_shows_every_business_case_in_full(rutland: Path) -> None:
     reports = rutland / "reports" / "rutland"
     flat = _pdf_flat(reports / "locality_pack.pdf")

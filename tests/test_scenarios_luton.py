@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from conftest import RunOutputs
 from nwm_geo import coverage, pipeline, scenarios
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("areas")]
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def luton() -> pipeline.Study:
-    return pipeline.Study()
+@pytest.fixture
+def luton(luton_study: pipeline.Study) -> pipeline.Study:
+    """The session's one Luton study (tests/conftest.py): read, never changed."""
+    return luton_study
 
 
 def test_closing_every_library_leaves_no_one_within_a_walk_of_one(
@@ -69,13 +73,23 @@ def test_a_new_hub_is_exact_on_luton(luton: pipeline.Study) -> None:
 
 
 def test_scenario_command_on_luton_keeps_the_baseline(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    luton_run: RunOutputs,
 ) -> None:
     from nwm_geo.cli import main
 
+    # a copy of the session's `nwm-geo run --quiet` project (tests/conftest.py): the
+    # outputs copied, the imported bundle linked (nothing writes into data/raw)
+    def copy(src: str, dst: str) -> object:
+        raw = luton_run.project / "data" / "raw"
+        return os.link(src, dst) if Path(src).is_relative_to(raw) else shutil.copy2(src, dst)
+
+    tmp_path.rmdir()
+    shutil.copytree(luton_run.project, tmp_path, copy_function=copy)
     monkeypatch.setenv("NWM_GEO_PROJECT_DIR", str(tmp_path))
     monkeypatch.setenv("NWM_GEO_SHARED_DATA", str(ROOT / "data" / "raw"))
-    assert main(["run", "--quiet"]) == 0
     before = {
         p: pipeline.file_sha256(p)
         for f in ("data/processed", "reports")
