@@ -74,6 +74,8 @@ def travel_time_map(
     folium.Map
         Markers have classes ``nwm-band-<b>`` (``b`` the band) and ``nwm-measure-<i>``.
     """
+    import folium
+
     missing = [m for m in measures if m not in nearest.columns]
     if missing:
         raise NwmGeoError(f"nearest has no column(s) {missing}")
