@@ -250,6 +250,10 @@ def postcode_candidates(
     if locality is not None and assignment is not None:
         ok = (locality_of(where["ward_code"], assignment) == locality).to_numpy()
     cols = np.flatnonzero(ok)
+    # one array per column, read by position (``.at`` per postcode was most of the time)
+    ward = where["ward_code"].to_numpy()[cols] if "ward_code" in where else [None] * len(cols)
+    lon = where["lon"].to_numpy()[cols] if "lon" in where else np.full(len(cols), np.nan)
+    lat = where["lat"].to_numpy()[cols] if "lat" in where else np.full(len(cols), np.nan)
     meta = [
         {
             "site_id": f"postcode:{pid}",
@@ -262,11 +266,11 @@ def postcode_candidates(
             ),
             "category": None,
             "owner_type": "",
-            "ward_code": where.at[pid, "ward_code"] if "ward_code" in where else None,
-            "lon": where.at[pid, "lon"] if "lon" in where else np.nan,
-            "lat": where.at[pid, "lat"] if "lat" in where else np.nan,
+            "ward_code": ward[i],
+            "lon": lon[i],
+            "lat": lat[i],
         }
-        for pid in source_index[cols]
+        for i, pid in enumerate(source_index[cols])
     ]
     return cols, meta
 
