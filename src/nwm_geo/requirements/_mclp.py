@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 import pulp
 from scipy import sparse
-from scipy.spatial import cKDTree
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
@@ -209,6 +208,8 @@ def building_candidates(
 
 def _nearest_postcodes(sites: pd.DataFrame, points: pd.DataFrame | None) -> list[str]:
     """Return the id (postcode) of the demand point nearest each site ("" without points)."""
+    from scipy.spatial import cKDTree  # on first use: importing the package does not load it
+
     if points is None or len(points) == 0 or len(sites) == 0 or "lon" not in sites:
         return [""] * len(sites)
     pts = _xy(points["lon"], points["lat"])
