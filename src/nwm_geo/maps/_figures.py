@@ -66,7 +66,17 @@ def _figure_classes() -> tuple[type[Any], type[Any]]:
             self.savefig(buf, format="png", dpi=100, bbox_inches="tight", pad_inches=0.1)
             return buf.getvalue()
 
+    # importable by name through the module's __getattr__, so a figure pickles
+    _QuietCanvas.__qualname__ = "_QuietCanvas"
+    _NotebookFigure.__qualname__ = "_NotebookFigure"
     return _QuietCanvas, _NotebookFigure
+
+
+def __getattr__(name: str) -> Any:
+    """Return the matplotlib classes by name, building them on first access."""
+    if name in ("_QuietCanvas", "_NotebookFigure"):
+        return _figure_classes()[name == "_NotebookFigure"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def new_figure(
