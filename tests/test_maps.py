@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 import re
 from pathlib import Path
 
@@ -671,3 +672,11 @@ def test_every_map_and_figure_says_what_its_page_says(
         assert any(t.startswith("My <title>") for t in titles), name
         footer = " ".join(t.get_text() for t in fig.texts if t.get_gid() == "nwm-attribution")
         assert LABEL in footer and "Only mine" in footer and "ODbL" not in footer, name
+
+
+def test_a_figure_pickles_and_still_shows_as_png() -> None:
+    fig = maps.new_figure((2.0, 2.0))
+    fig.text(0.1, 0.1, "synthetic")
+    again = pickle.loads(pickle.dumps(fig))
+    assert type(again) is type(fig)
+    assert again._repr_png_().startswith(b"\x89PNG")

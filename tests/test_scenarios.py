@@ -9,7 +9,10 @@ file, the key and the reason, and nothing is written.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -373,3 +376,44 @@ def test_a_huge_scenario_file_is_refused_before_it_is_read(tmp_path: Path) -> No
     scenario, problems = scenarios.read_scenario(path)
     assert scenario is None
     assert len(problems) == 1 and "at most 1,000,000" in problems[0].reason
+
+
+def _modules_after(code: str, *, cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run ``code`` in a fresh interpreter; return its last line (the plotting modules)."""
+    probe = code + '\nprint(",".join(m for m in ("matplotlib", "folium") if m in sys.modules))'
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys\n" + probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=cwd,
+        env=env,
+    )
+    return out.stdout.splitlines()[-1]
+
+
+def test_a_what_if_loads_no_plotting_library(synthetic_area: tuple[Path, Path]) -> None:
+    profile, data_dir = synthetic_area
+    code = (
+        "from nwm_geo import pipeline\n"
+        f"base = pipeline.Study(area={str(profile)!r}, data_dir={str(data_dir)!r})\n"
+        'scen = base.with_changes(close=["site-0002"])\n'
+        "scen.coverage(); scen.equity"
+    )
+    assert _modules_after(code, cwd=profile.parent) == ""
+
+
+@pytest.mark.integration  # slow: an end-to-end scenario in a fresh interpreter
+def test_the_scenario_command_does_not_load_matplotlib(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    profile, data_dir = synthetic_area
+    (tmp_path / "a.toml").write_text(CLOSE_LIBRARIES, encoding="utf-8")
+    env = dict(os.environ, NWM_GEO_PROJECT_DIR=str(tmp_path), NWM_GEO_SHARED_DATA=str(data_dir))
+    code = (
+        "from nwm_geo.cli import main\n"
+        f"assert main(['scenario', '--quiet', '--area', {str(profile)!r}, "
+        f"{str(tmp_path / 'a.toml')!r}]) == 0"
+    )
+    # the difference map needs folium; nothing the scenario writes is drawn by matplotlib
+    assert _modules_after(code, cwd=tmp_path, env=env) == "folium"

@@ -9,8 +9,8 @@ the threshold people are, not only whether they are within it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import folium
 import geopandas as gpd
 import pandas as pd
 
@@ -28,6 +28,9 @@ from nwm_geo.maps._folium import (
 from nwm_geo.maps._geo import lonlat, point_feature
 from nwm_geo.maps._leaflet import GeoJsonLayer, base_map, esc
 from nwm_geo.maps._page import MapPage
+
+if TYPE_CHECKING:
+    import folium
 
 __all__ = ["BAND_COLOURS", "travel_time_map"]
 
@@ -71,6 +74,8 @@ def travel_time_map(
     folium.Map
         Markers have classes ``nwm-band-<b>`` (``b`` the band) and ``nwm-measure-<i>``.
     """
+    import folium
+
     missing = [m for m in measures if m not in nearest.columns]
     if missing:
         raise NwmGeoError(f"nearest has no column(s) {missing}")

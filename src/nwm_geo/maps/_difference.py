@@ -9,8 +9,8 @@ layer per measure and change, drawn with the offline Leaflet layers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -22,6 +22,9 @@ from nwm_geo.maps._leaflet import GeoJsonLayer, base_map, esc
 from nwm_geo.maps._page import MapPage
 from nwm_geo.maps._style import COVERED_COLOUR, GAP_COLOUR
 
+if TYPE_CHECKING:
+    import folium
+
 __all__ = ["CLOSED_COLOUR", "OPENED_COLOUR", "difference_map"]
 
 #: Marker colours of the closed and the added sites.
@@ -30,6 +33,8 @@ OPENED_COLOUR: str = "#1f78b4"
 
 
 def _site_layer(m: folium.Map, sites: pd.DataFrame | None, *, what: str, colour: str) -> None:
+    import folium
+
     if sites is None or len(sites) == 0:
         return
     lon, lat = lonlat(sites)
@@ -88,6 +93,8 @@ def difference_map(
     folium.Map
         Markers have class ``nwm-loses`` or ``nwm-gains``.
     """
+    import folium
+
     legend = [
         ("postcode losing access (size = residents)", GAP_COLOUR, "point"),
         ("postcode gaining access", COVERED_COLOUR, "point"),

@@ -9,8 +9,8 @@ points' ``imd_decile`` and, optionally, a boolean column per measure for residen
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -22,6 +22,9 @@ from nwm_geo.maps._folium import add_ward_labels, add_wards, dot_style, marker_r
 from nwm_geo.maps._geo import lonlat, point_feature
 from nwm_geo.maps._leaflet import GeoJsonLayer, base_map, esc
 from nwm_geo.maps._page import MapPage
+
+if TYPE_CHECKING:
+    import folium
 
 __all__ = ["IMD_DECILE_COLOURS", "deprivation_gaps_map"]
 
@@ -57,6 +60,8 @@ def _layer(
     max_radius: float,
     what: str,
 ) -> folium.FeatureGroup:
+    import folium
+
     sub = pts[pts[flag].astype(bool)]
     count = pd.to_numeric(sub[people], errors="coerce").fillna(0.0).clip(lower=0.0)
     top = float(count.max()) if len(count) and count.max() > 0 else 1.0
@@ -131,6 +136,8 @@ def deprivation_gaps_map(
     NwmGeoError
         If a needed column is missing.
     """
+    import folium
+
     mins = resolve_minutes(minutes)
     needed = ["imd_decile", "population", *measures, *(older or {}).values()]
     if older:

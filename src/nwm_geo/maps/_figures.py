@@ -10,19 +10,16 @@ its sources footer to the figure's width.
 
 from __future__ import annotations
 
+import functools
 import io
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from nwm_geo import settings
 from nwm_geo._checks import checks_crs
@@ -38,25 +35,48 @@ from nwm_geo.maps._style import (
     locality_colours,
 )
 
-
-class _QuietCanvas(FigureCanvasAgg):
-    """An Agg canvas whose ``draw_idle`` does nothing: it draws when saved, not per layer."""
-
-    def draw_idle(self, *args: Any, **kwargs: Any) -> None:
-        """Do nothing: the figure is drawn once, when it is saved or displayed."""
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
-class _NotebookFigure(Figure):
-    """A Figure that Jupyter shows as PNG without ``%matplotlib inline`` or pyplot.
+@functools.cache
+def _figure_classes() -> tuple[type[Any], type[Any]]:
+    """Return the quiet Agg canvas and notebook figure classes, importing matplotlib.
 
-    IPython displays an object through its ``_repr_png_``; a plain ``Figure`` built
-    without pyplot has none, so a notebook would print ``<Figure size ...>`` only.
+    Defined on first use so that importing this package does not load matplotlib.
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    def _repr_png_(self) -> bytes:
-        buf = io.BytesIO()
-        self.savefig(buf, format="png", dpi=100, bbox_inches="tight", pad_inches=0.1)
-        return buf.getvalue()
+    class _QuietCanvas(FigureCanvasAgg):
+        """An Agg canvas whose ``draw_idle`` does nothing: it draws when saved, not per layer."""
+
+        def draw_idle(self, *args: Any, **kwargs: Any) -> None:
+            """Do nothing: the figure is drawn once, when it is saved or displayed."""
+
+    class _NotebookFigure(Figure):
+        """A Figure that Jupyter shows as PNG without ``%matplotlib inline`` or pyplot.
+
+        IPython displays an object through its ``_repr_png_``; a plain ``Figure`` built
+        without pyplot has none, so a notebook would print ``<Figure size ...>`` only.
+        """
+
+        def _repr_png_(self) -> bytes:
+            buf = io.BytesIO()
+            self.savefig(buf, format="png", dpi=100, bbox_inches="tight", pad_inches=0.1)
+            return buf.getvalue()
+
+    # importable by name through the module's __getattr__, so a figure pickles
+    _QuietCanvas.__qualname__ = "_QuietCanvas"
+    _NotebookFigure.__qualname__ = "_NotebookFigure"
+    return _QuietCanvas, _NotebookFigure
+
+
+def __getattr__(name: str) -> Any:
+    """Return the matplotlib classes by name, building them on first access."""
+    if name in ("_QuietCanvas", "_NotebookFigure"):
+        return _figure_classes()[name == "_NotebookFigure"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def new_figure(
@@ -83,8 +103,9 @@ def new_figure(
     matplotlib.figure.Figure
         It shows as PNG in Jupyter without pyplot (``_repr_png_``).
     """
-    fig = _NotebookFigure(figsize=figsize, layout=layout)
-    _QuietCanvas(fig)
+    quiet_canvas, notebook_figure = _figure_classes()
+    fig: Figure = notebook_figure(figsize=figsize, layout=layout)
+    quiet_canvas(fig)
     return fig
 
 
@@ -274,6 +295,8 @@ def plot_localities(
     matplotlib.figure.Figure
         The figure drawn on; the legend names each locality.
     """
+    from matplotlib.patches import Patch
+
     page = (page or MapPage()).filled(title="Neighbourhood Working Model: localities")
     own = ax is None
     fig: Figure = _figure(figsize) if own else ax.figure
@@ -343,6 +366,8 @@ def plot_assets(
     -------
     matplotlib.figure.Figure
     """
+    from matplotlib.lines import Line2D
+
     page = (page or MapPage()).filled(title="Community assets by category")
     fig = _figure(figsize)
     ax = fig.add_subplot()
@@ -441,6 +466,8 @@ def plot_coverage(
     -------
     matplotlib.figure.Figure
     """
+    from matplotlib.lines import Line2D
+
     minutes = resolve_minutes(minutes)
     measures = list(settings.BUNDLES) if measures is None else list(measures)
     missing = [c for c in measures if c not in nearest.columns]
@@ -518,6 +545,8 @@ class LocalityLayers:
 
 def _draw_points(ax: Any, layers: LocalityLayers) -> list[Any]:
     """Draw the assets, required assets, sites and hub; return legend handles."""
+    from matplotlib.lines import Line2D
+
     handles: list[Any] = []
     assets = layers.assets
     if assets is not None and len(assets):
@@ -636,6 +665,8 @@ def plot_locality(
     NwmGeoError
         If no ward belongs to ``locality``.
     """
+    from matplotlib.patches import Patch
+
     layers = layers or LocalityLayers()
     w = wards.to_crs(settings.crs).copy()
     w["locality"] = [assignment.get(c) for c in w.index]

@@ -20,9 +20,8 @@ role (:func:`~nwm_geo.maps.asset_roles`); every text goes through
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -46,6 +45,9 @@ from nwm_geo.maps._style import (
     share_colour,
 )
 from nwm_geo.requirements import RequirementsOutline
+
+if TYPE_CHECKING:
+    import folium
 
 #: The only register fields shown in popups (public facts; no phone or contact names).
 POPUP_FIELDS: tuple[tuple[str, str], ...] = (
@@ -109,6 +111,8 @@ def _label_points(frame: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 def add_ward_labels(m: folium.Map, wards: gpd.GeoDataFrame) -> None:
     """Name every ward at a point inside it (class ``nwm-ward-label``)."""
+    import folium
+
     names = _ward_names(wards)
     feats = [
         point_feature(
@@ -132,6 +136,8 @@ def add_wards(
     tolerance_m: float = 10.0,
     name: str = "Ward boundaries",
 ) -> None:
+    import folium
+
     if wards is None or len(wards) == 0:
         return
     fg = folium.FeatureGroup(name=esc(name), control=True)
@@ -215,6 +221,8 @@ def radio_layer(name: str, index: int, *layers: Any) -> folium.FeatureGroup:
 
     The first measure (``index`` 0) is shown until the reader picks another.
     """
+    import folium
+
     fg = folium.FeatureGroup(name=esc(name), overlay=False, show=index == 0)
     for layer in layers:
         layer.add_to(fg)
@@ -251,6 +259,8 @@ def localities_map(
     -------
     folium.Map
     """
+    import folium
+
     colours = locality_colours(assignment.to_numpy())
     legend = [(loc, _at_opacity(colour), "area") for loc, colour in colours.items()]
     page = (page or MapPage()).filled(
@@ -389,6 +399,8 @@ def assets_map(
         plus m outside)"), a layer control, and markers with class ``nwm-asset``; the
         subtitle gives the count as :func:`count_text` writes it.
     """
+    import folium
+
     categories = list(settings.CATEGORIES) if categories is None else list(categories)
     extra = sorted(set(assets["category"].dropna().astype(str)) - set(categories))
     present = [c for c in [*categories, *extra] if (assets["category"] == c).any()]
@@ -463,6 +475,8 @@ def gaps_map(
         Markers have classes ``nwm-gap`` and ``nwm-measure-<i>`` (``i`` the measure's
         position); areas ``nwm-area`` and ``nwm-measure-<i>``.
     """
+    import folium
+
     minutes = resolve_minutes(minutes)
     missing = [c for c in measures if c not in gap_points.columns]
     if missing:
@@ -585,6 +599,8 @@ def walksheds_map(
         Walkshed polygons have class ``nwm-walkshed``; each category is one base layer
         (a radio button), named after the category alone.
     """
+    import folium
+
     minutes = resolve_minutes(minutes)
     note = note if note is not None else walksheds.attrs.get("method")
     ws = walksheds[walksheds.geometry.notna() & ~walksheds.geometry.is_empty]
@@ -722,6 +738,8 @@ def requirements_map(
         residents who depend on each asset; a site's popup the residents it would
         bring within the walk.
     """
+    import folium
+
     cases = outline.business_case
     on_assets = cases[cases["id"].isin(assets.index)]
     actions = list(dict.fromkeys(on_assets["action"].astype(str)))

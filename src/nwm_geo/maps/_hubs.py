@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import folium
 import geopandas as gpd
 import pandas as pd
 
@@ -19,6 +19,9 @@ from nwm_geo._checks import checks_crs
 from nwm_geo.maps._geo import geojson_feature, lonlat, point_feature, simplified
 from nwm_geo.maps._leaflet import GeoJsonLayer, esc
 from nwm_geo.maps._style import locality_colours
+
+if TYPE_CHECKING:
+    import folium
 
 __all__ = ["add_hubs", "hub_points"]
 
@@ -65,6 +68,8 @@ def add_hubs(
     -------
     folium.Map
     """
+    import folium
+
     # the layer control lists the layers present when it is drawn: take it out, put it back
     controls = {k: v for k, v in m._children.items() if isinstance(v, folium.LayerControl)}
     for key in controls:

@@ -19,9 +19,8 @@ import json
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import folium
 import numpy as np
 import pandas as pd
 from branca.element import Element, MacroElement
@@ -29,6 +28,9 @@ from jinja2 import Template
 
 from nwm_geo._safe import mask_personal_text
 from nwm_geo.maps._page import MapPage
+
+if TYPE_CHECKING:
+    import folium
 
 _LUTON_CENTRE = (51.8787, -0.4200)
 
@@ -160,6 +162,8 @@ def base_map(
 
     ``page`` comes filled with the map's own title and subtitle (:meth:`MapPage.filled`).
     """
+    import folium
+
     m = folium.Map(location=list(_LUTON_CENTRE), zoom_start=12, tiles=None, control_scale=True)
     _offline(m)
     if page.tiles is not None:

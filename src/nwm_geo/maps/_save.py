@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import os
 import re
-
-import folium
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from nwm_geo import _publish
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import atomic_path
+
+if TYPE_CHECKING:
+    import folium
+    from matplotlib.figure import Figure
 
 #: Largest saved map, in bytes.
 MAX_MAP_BYTES: int = 5 * 1024 * 1024

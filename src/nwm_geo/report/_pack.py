@@ -16,11 +16,10 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
-from matplotlib.figure import Figure
 
 from nwm_geo import maps, settings
 from nwm_geo._io import atomic_path
@@ -30,6 +29,9 @@ from nwm_geo._units import resolve_minutes
 from nwm_geo.report._wards import draw_table
 from nwm_geo.requirements import RequirementsOutline
 from nwm_geo.uncertainty import range_text
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["PACK_PAGE_SIZE", "PackInputs", "write_locality_pack"]
 

@@ -19,16 +19,17 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from nwm_geo import maps, settings
 from nwm_geo._io import atomic_path
 from nwm_geo._publish import publish_figure, publish_object
 from nwm_geo._safe import mask_personal_text
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["PAGE", "WardProfile", "draw_table", "write_ward_profiles"]
 
@@ -128,6 +129,8 @@ def draw_table(
     tuple of (float, int)
         The y under the last row drawn, and how many rows were drawn.
     """
+    from matplotlib.lines import Line2D
+
     line = size * 1.3 / 72 / PAGE[1]
 
     def cells(values: Sequence[str]) -> float:

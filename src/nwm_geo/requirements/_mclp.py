@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 import pulp
 from scipy import sparse
-from scipy.spatial import cKDTree
 
 from nwm_geo import settings
 from nwm_geo._errors import NwmGeoError
@@ -209,6 +208,8 @@ def building_candidates(
 
 def _nearest_postcodes(sites: pd.DataFrame, points: pd.DataFrame | None) -> list[str]:
     """Return the id (postcode) of the demand point nearest each site ("" without points)."""
+    from scipy.spatial import cKDTree  # on first use: importing the package does not load it
+
     if points is None or len(points) == 0 or len(sites) == 0 or "lon" not in sites:
         return [""] * len(sites)
     pts = _xy(points["lon"], points["lat"])
@@ -250,6 +251,10 @@ def postcode_candidates(
     if locality is not None and assignment is not None:
         ok = (locality_of(where["ward_code"], assignment) == locality).to_numpy()
     cols = np.flatnonzero(ok)
+    # one array per column, read by position (``.at`` per postcode was most of the time)
+    ward = where["ward_code"].to_numpy()[cols] if "ward_code" in where else [None] * len(cols)
+    lon = where["lon"].to_numpy()[cols] if "lon" in where else np.full(len(cols), np.nan)
+    lat = where["lat"].to_numpy()[cols] if "lat" in where else np.full(len(cols), np.nan)
     meta = [
         {
             "site_id": f"postcode:{pid}",
@@ -262,11 +267,11 @@ def postcode_candidates(
             ),
             "category": None,
             "owner_type": "",
-            "ward_code": where.at[pid, "ward_code"] if "ward_code" in where else None,
-            "lon": where.at[pid, "lon"] if "lon" in where else np.nan,
-            "lat": where.at[pid, "lat"] if "lat" in where else np.nan,
+            "ward_code": ward[i],
+            "lon": lon[i],
+            "lat": lat[i],
         }
-        for pid in source_index[cols]
+        for i, pid in enumerate(source_index[cols])
     ]
     return cols, meta
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -38,8 +39,11 @@ from nwm_geo.data.assets._schema import (
 from nwm_geo.data.boundaries import load_wards
 from nwm_geo.data.postcodes import load_postcodes, normalise_postcode
 
-_TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
-_TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+
+@functools.cache
+def _transformer(source: str, target: str) -> Transformer:
+    """Return a lon/lat-ordered pyproj transformer, built on first use (not at import)."""
+    return Transformer.from_crs(source, target, always_xy=True)
 
 
 #: A register point farther than this from the study area (metres) is a problem: it
@@ -114,7 +118,7 @@ def _locate_lonlat(
     value = f"{lon_t}, {lat_t}"
     both = f"{cols[0]}/{cols[1]}"
     if _in_gb(lon, lat):
-        e, n = _TO_BNG.transform(lon, lat)
+        e, n = _transformer("EPSG:4326", "EPSG:27700").transform(lon, lat)
         return _Located(float(e), float(n), "lon/lat")
     if _in_gb(lat, lon):
         problems.append(
@@ -190,7 +194,7 @@ def _locate_bng(
             )
         )
         return None
-    lon, lat = _TO_WGS84.transform(e, n)
+    lon, lat = _transformer("EPSG:27700", "EPSG:4326").transform(e, n)
     if not _in_gb(float(lon), float(lat)):
         problems.append(
             Problem(
@@ -652,7 +656,9 @@ def _records(
 def _points(out: pd.DataFrame) -> gpd.GeoDataFrame:
     """Keep the located records; add lon/lat (6 decimals) and points in ``settings.crs``."""
     out = out[out["easting"].notna()].copy()
-    lon, lat = _TO_WGS84.transform(out["easting"].to_numpy(float), out["northing"].to_numpy(float))
+    lon, lat = _transformer("EPSG:27700", "EPSG:4326").transform(
+        out["easting"].to_numpy(float), out["northing"].to_numpy(float)
+    )
     out["lon"] = np.round(np.asarray(lon, dtype=float), 6)
     out["lat"] = np.round(np.asarray(lat, dtype=float), 6)
     out["easting"] = out["easting"].astype(float).round(1)
