@@ -66,7 +66,8 @@ def _objects(a: Any, b: Any, path: str) -> list[str]:
     if type(a) is not type(b):
         return [f"{path}: {type(a).__name__} vs {type(b).__name__}"]
     if dataclasses.is_dataclass(a):
-        names = [f.name for f in dataclasses.fields(a)]
+        # the fields the dataclass itself compares (a cache field says compare=False)
+        names = [f.name for f in dataclasses.fields(a) if f.compare]
         return [d for n in names for d in differences(getattr(a, n), getattr(b, n), f"{path}.{n}")]
     return differences(vars(a), vars(b), path)
 
