@@ -358,6 +358,38 @@ def test_a_what_if_after_reading_every_result_equals_one_from_a_fresh_study(
     assert differences(read.equity, after_reading.equity) != []
 
 
+@pytest.mark.integration  # slow (fast tier < 60 s)
+@pytest.mark.parametrize("setting", ["plan", "k", "minutes", "speed_m_per_min"])
+def test_a_setting_given_after_reading_every_result_equals_a_fresh_study(
+    synthetic_area: tuple[Path, Path], setting: str
+) -> None:
+    """Issue 19: ``study.plan = ...`` (or minutes, k, speed) never leaves old results."""
+    from _same import differences, public_results
+
+    names = [n for n in public_results(pipeline.Study) if n != "changes"]
+    value: object = {"k": 3, "minutes": 12.0, "speed_m_per_min": 60.0}.get(setting)
+    if setting == "plan":
+        value = _study(synthetic_area, k=3).plan
+    read = _study(synthetic_area)
+    for name in names:  # read every public result first
+        getattr(read, name)
+    before = read.equity
+    setattr(read, setting, value)
+    fresh = _study(synthetic_area, **{setting: value})
+    for name in names:
+        found = differences(getattr(read, name), getattr(fresh, name), name)
+        assert found == [], found
+    assert differences(before, read.equity) != []  # the setting did change a result
+
+
+def test_a_what_if_study_s_settings_are_fixed(synthetic_area: tuple[Path, Path]) -> None:
+    what_if = _study(synthetic_area).with_changes(close=["site-0002"])
+    with pytest.raises(NwmGeoError, match="with_changes"):
+        what_if.minutes = 10
+    what_if.verbose = True  # changes no result: allowed
+    assert what_if.changes is not None and "site-0002" not in what_if.register.index
+
+
 @pytest.mark.parametrize("name", ["abc\n", "CON", "con.txt", "LPT1", "nul", "../up", "a/b", ""])
 def test_a_scenario_name_that_is_not_a_plain_folder_name_is_refused(
     tmp_path: Path, name: str

@@ -95,6 +95,37 @@ def cached_results(cls: type) -> frozenset[str]:
     )
 
 
+#: Settings a study can be given again without changing its inputs (SHARED) or plan.
+KEEP_INPUTS_AND_PLAN: frozenset[str] = frozenset({"minutes", "speed_m_per_min", "hub_options"})
+#: Settings that change no result.
+CHANGES_NO_RESULT: frozenset[str] = frozenset({"verbose"})
+
+
+def forget_results(study: Any, name: str) -> None:
+    """Drop what ``study`` derived, now that its setting ``name`` was given again.
+
+    Setting ``study.plan`` or ``study.minutes`` after reading results must not leave the
+    old results behind (issue 19): the plan, minutes, speed and hub options keep the
+    shared inputs (:data:`SHARED`); any other setting (area, data folder, register,
+    ward year, network, k...) drops every result, the area's tables and a solved plan.
+    """
+    if name in CHANGES_NO_RESULT:
+        return
+    state = study.__dict__
+    keep = set(SHARED) if name in KEEP_INPUTS_AND_PLAN | {"plan", "k"} else set()
+    if state.get("changes") is not None:
+        raise NwmGeoError(
+            f"a what-if study's settings are fixed: give {name} to the baseline's "
+            "with_changes (or make a new Study) instead of setting it"
+        )
+    for key in cached_results(type(study)) - keep:
+        state.pop(key, None)
+    if name not in KEEP_INPUTS_AND_PLAN:
+        state.pop("_plan_resolved", None)  # a given plan is read again; none: solved again
+    if not keep:
+        state.pop("_area_data", None)
+
+
 @dataclass(frozen=True)
 class Changes:
     """The changes a what-if study was made with.

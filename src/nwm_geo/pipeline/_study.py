@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from nwm_geo._errors import NwmGeoError
 from nwm_geo._readers import settle
 from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.areas import Area, load_area
-from nwm_geo.pipeline._changes import Changes, apply_changes, cached_results
+from nwm_geo.pipeline._changes import Changes, apply_changes, cached_results, forget_results
 from nwm_geo.pipeline._gaps import gap_cells, gap_points_by_speed
 from nwm_geo.pipeline._notes import data_note
 from nwm_geo.pipeline._plan_source import PlanAttribute, PlanSource
@@ -137,6 +137,17 @@ class Study(WardResults, Display):
         where = self.project_dir if self.project_dir is not None else settings.project_dir()
         self.project_dir = Path(where).expanduser().resolve()
         settle(self.project_dir)  # a run killed in its switch: rolled forward, no waiting
+        self.__dict__["_made"] = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # a setting given again after results were read drops them: never stale numbers
+        if name == "minutes":
+            value = resolve_minutes(value, what="minutes")
+        elif name == "speed_m_per_min":
+            value = resolve_speed(value, what="speed_m_per_min")
+        super().__setattr__(name, value)
+        if "_made" in self.__dict__ and name in _FIELDS:
+            forget_results(self, name)
 
     def _use_area_data(self, given: data.AreaData) -> None:
         if self.data_dir is not None and Path(self.data_dir).resolve() != given.data_dir.resolve():
@@ -737,3 +748,7 @@ class Study(WardResults, Display):
         return coverage.coverage_table(
             self.minutes_to_nearest, self.demand_with_locality, by=by, minutes=self.minutes
         )
+
+
+#: The settings a study is made with (setting one again drops the results it changes).
+_FIELDS: frozenset[str] = frozenset(f.name for f in fields(Study))
