@@ -9,6 +9,7 @@ the message says why.
 
 from __future__ import annotations
 
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,14 @@ def test_a_stale_baseline_is_not_used_and_the_message_says_why(
     said = pipeline.load_baseline(other)
     assert "stale" in said and "minutes 15.0 -> 12.0" in said, said
     assert "model" not in other.__dict__ and "demand" not in other.__dict__
+    # another pandas (or osmnx...) may compute otherwise: stale too
+    real_version = metadata.version
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(metadata, "version", lambda n: "0.0" if n == "pandas" else real_version(n))
+        upgraded = _study(synthetic_area, tmp_path)
+        said = pipeline.load_baseline(upgraded)
+    assert "stale" in said and "package versions changed" in said, said
+    assert "model" not in upgraded.__dict__
     # a what-if study is never filled from the baseline
     base = _study(synthetic_area, tmp_path)
     scen = base.with_changes(close=["site-0002"])

@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +42,7 @@ from nwm_geo.batch._tasks import (
 )
 from nwm_geo.data import AreaFiles, read_manifest
 from nwm_geo.pipeline import Study, file_sha256, write_csv
+from nwm_geo.pipeline._provenance import package_versions
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -343,13 +343,7 @@ def _client(client: Client | None, workers: int | None) -> Iterator[Client]:
 
 
 def _versions() -> dict[str, str]:
-    out = {"nwm_geo": __version__, "python": platform.python_version()}
-    for name in ("dask", "distributed", "pandas", "geopandas", "networkx"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    return {**package_versions("dask", "distributed"), "python": platform.python_version()}
 
 
 def _bases(

@@ -8,12 +8,13 @@ and :func:`load_baseline`, which puts them back into a fresh study when they are
 valid, so ``nwm-geo scenario`` (and ``study.with_changes``) starts from them.
 
 Valid means: the same input files (sha256 of each, the provenance record's list), the
-same settings (area, ward pattern, walk minutes and speed, register options, network
-source, age-band speeds), the same nwm_geo code (sha256 of its source files) and, for
-the plan-bound results, the same plan (``plan_sha256``). Anything else is stale: the
-study recomputes, and :func:`load_baseline` says why. The values are the very objects
-the run computed, so a what-if started from them equals one on a freshly built study.
-A register whose text holds phone numbers or e-mail addresses is never saved.
+same package versions, the same settings (area, ward pattern, walk minutes and speed,
+register options, network source, age-band speeds), the same nwm_geo code (sha256 of
+its source files) and, for the plan-bound results, the same plan (``plan_sha256``).
+Anything else is stale: the study recomputes, and :func:`load_baseline` says why. The
+values are the very objects the run computed, so a what-if started from them equals one
+on a freshly built study. A register whose text holds phone numbers or e-mail addresses
+is never saved.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 from nwm_geo import data, equity, localities
 from nwm_geo._io import atomic_path
 from nwm_geo._units import resolve_minutes, resolve_speed
-from nwm_geo.pipeline._provenance import input_hashes
+from nwm_geo.pipeline._provenance import input_hashes, package_versions
 from nwm_geo.pipeline._study import Study
 
 __all__ = ["BASELINE_FORMAT", "PLAN_BOUND", "PLAN_FREE", "baseline_path", "load_baseline",
@@ -88,6 +89,7 @@ def _key(study: Study) -> dict[str, Any]:
     return {
         "format": BASELINE_FORMAT,
         "code": _code_sha256(),
+        "packages": package_versions(),  # another pandas or osmnx may compute otherwise
         "inputs": inputs,
         "settings": {
             "area": study.profile.key,
@@ -149,6 +151,8 @@ def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
         return ["the saved file has another format"]
     if saved.get("code") != now["code"]:
         out.append("the nwm_geo code changed")
+    if saved.get("packages") != now["packages"]:
+        out.append("package versions changed")
     old_in, new_in = saved.get("inputs", {}), now["inputs"]
     changed = sorted(k for k in set(old_in) | set(new_in) if old_in.get(k) != new_in.get(k))
     if changed:

@@ -116,9 +116,10 @@ def input_hashes(study: Study) -> dict[str, str]:
     return out
 
 
-def _versions() -> dict[str, str]:
+def package_versions(*extra: str) -> dict[str, str]:
+    """Return the versions of nwm_geo and the packages its results depend on (and ``extra``)."""
     out = {"nwm_geo": __version__}
-    for name in _PACKAGES:
+    for name in (*_PACKAGES, *extra):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -193,7 +194,7 @@ def provenance(
     current = current_settings(study, stages=stages)
     record: dict[str, Any] = {
         "nwm_geo": __version__,
-        "packages": _versions(),
+        "packages": package_versions(),
         "area": {
             "key": study.profile.key,
             "name": study.profile.name,
