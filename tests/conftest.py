@@ -257,13 +257,16 @@ def _session_left_as_found() -> Iterator[None]:
 # Each is built the first time a test asks for it and then only read: a test that needs
 # a changed input (another register, a closed site, a stage that fails) makes its own
 # study or run. Under pytest-xdist each process would build its own copy, so the tests
-# that read them carry ``xdist_group("areas")`` and run on one process, as one unit.
+# that read them run on one process, as one unit: :func:`area_group` names them (the
+# ``xdist_group("areas")`` marks they carry document it; pytest 9.2 no longer lets
+# xdist schedule by them).
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw"
 
-# The test files whose every test reads a session area; in the other files listed, a
-# test that reads one names its area ("luton" or "rutland") in its name.
+# The test files whose every test reads a session area; in the files of _AREA_USERS, a
+# test that reads one must also name its area ("luton" or "rutland") in its name (a
+# parametrize id counts). A new file is listed in one of them.
 _AREA_FILES = {"test_fringe.py", "test_scenarios_luton.py", "test_honest.py"}
 _AREA_USERS = {"test_areas.py", "test_browser.py", "test_cli.py", "test_equity.py",
                "test_explorer_browser.py", "test_hubs_integration.py", "test_library.py",
@@ -295,8 +298,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if used and area_group(item.nodeid) != "areas":
             raise pytest.UsageError(
                 f"{item.nodeid} reads {', '.join(sorted(used))} but is not in the group "
-                "'areas': name its area in the test's name or list its file in "
-                "tests/conftest.py (_AREA_FILES, _AREA_USERS)"
+                "'areas': list its file in tests/conftest.py's _AREA_FILES, or in _AREA_USERS "
+                "and name its area (luton or rutland) in the test's name"
             )
 
 
@@ -364,7 +367,7 @@ def luton_study() -> Study:
     """One Luton :class:`~nwm_geo.pipeline.Study` (``Study()``) whose results tests read."""
     from nwm_geo.pipeline import Study
 
-    return Study()
+    return Study(project_dir=ROOT)
 
 
 @pytest.fixture(scope="session")
@@ -372,4 +375,4 @@ def rutland_study() -> Study:
     """One Rutland :class:`~nwm_geo.pipeline.Study` whose results tests read."""
     from nwm_geo.pipeline import Study
 
-    return Study(area="rutland")
+    return Study(area="rutland", project_dir=ROOT)

@@ -5,7 +5,8 @@ In: a :class:`~nwm_geo.pipeline.Study` after ``nwm-geo run``. Out:
 what-if changes (register, demand points, network, walk model, cover, nearest minutes,
 ward table) and, tied to the plan they were computed on, the equity and closure tables;
 and :func:`load_baseline`, which puts them back into a fresh study when they are still
-valid, so ``nwm-geo scenario`` (and ``study.with_changes``) starts from them.
+valid, so ``nwm-geo scenario`` (and ``study.with_changes`` after ``load_baseline``) starts
+from them.
 
 Valid means: the same input files (sha256 of each, the provenance record's list), the
 same package versions, the same settings (area, ward pattern, walk minutes and speed,
