@@ -403,6 +403,24 @@ def test_a_what_if_loads_no_plotting_library(synthetic_area: tuple[Path, Path]) 
     assert _modules_after(code, cwd=profile.parent) == ""
 
 
+def test_reading_the_data_loads_no_spreadsheet_writer(synthetic_area: tuple[Path, Path]) -> None:
+    """The spreadsheet writer (openpyxl) loads when a workbook is written, not on import."""
+    profile, _ = synthetic_area
+    code = (
+        "from nwm_geo import data\n"
+        "from nwm_geo.data import assets\n"
+        'print("openpyxl" in sys.modules)'
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys\n" + code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=profile.parent,
+    )
+    assert out.stdout.split() == ["False"]
+
+
 @pytest.mark.integration  # slow: an end-to-end scenario in a fresh interpreter
 def test_the_scenario_command_does_not_load_matplotlib(
     synthetic_area: tuple[Path, Path], tmp_path: Path

@@ -35,6 +35,7 @@ from nwm_geo.pipeline._changes import Changes, apply_changes, cached_results
 from nwm_geo.pipeline._gaps import gap_cells, gap_points_by_speed
 from nwm_geo.pipeline._notes import data_note
 from nwm_geo.pipeline._plan_source import PlanAttribute, PlanSource
+from nwm_geo.pipeline._saved_graph import SavedGraph
 from nwm_geo.pipeline._study_settings import (
     StudySettings,
     missing_bundle_text,
@@ -411,6 +412,9 @@ class Study(WardResults, Display):
     @cached_property
     def graph(self) -> nx.MultiDiGraph:
         """The walk network (EPSG:27700): the given source, else the area's default."""
+        saved: SavedGraph | None = self.__dict__.get("_saved_graph")
+        if saved is not None:  # read from the saved baseline, decoded now
+            return saved.graph()
         osm_path = self.osm_path
         if (
             osm_path is None
@@ -434,9 +438,22 @@ class Study(WardResults, Display):
         )
 
     @property
+    def _network_head(self) -> nx.MultiDiGraph:
+        """The network, or (saved baseline, not yet decoded) a graph with its attributes."""
+        saved: SavedGraph | None = self.__dict__.get("_saved_graph")
+        if "graph" in self.__dict__ or saved is None:
+            return self.graph
+        return saved.head
+
+    @property
     def network_label(self) -> str:
         """The network line every output states."""
-        return network.network_label(self.graph)
+        return network.network_label(self._network_head)
+
+    @property
+    def network_approximate(self) -> bool:
+        """Whether the walk network is the postcode-proximity approximation."""
+        return network.is_approximate(self._network_head)
 
     @cached_property
     def model(self) -> coverage.WalkModel:
