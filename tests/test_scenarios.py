@@ -403,13 +403,20 @@ def test_a_what_if_loads_no_plotting_library(synthetic_area: tuple[Path, Path]) 
     assert _modules_after(code, cwd=profile.parent) == ""
 
 
-def test_reading_the_data_loads_no_spreadsheet_writer(synthetic_area: tuple[Path, Path]) -> None:
-    """The spreadsheet writer (openpyxl) loads when a workbook is written, not on import."""
+def test_imports_leave_the_spreadsheet_writer_and_networkx_until_used(
+    synthetic_area: tuple[Path, Path],
+) -> None:
+    """The spreadsheet writer loads when a workbook is written, networkx when a graph is used.
+
+    (A scenario from a saved baseline writes a workbook but reads no graph.)
+    """
     profile, _ = synthetic_area
     code = (
         "from nwm_geo import data\n"
         "from nwm_geo.data import assets\n"
-        'print("openpyxl" in sys.modules)'
+        'print("openpyxl" in sys.modules)\n'
+        "from nwm_geo import coverage, localities, network, pipeline, scenarios\n"
+        'print("networkx" in sys.modules)'
     )
     out = subprocess.run(
         [sys.executable, "-c", "import sys\n" + code],
@@ -418,7 +425,7 @@ def test_reading_the_data_loads_no_spreadsheet_writer(synthetic_area: tuple[Path
         check=True,
         cwd=profile.parent,
     )
-    assert out.stdout.split() == ["False"]
+    assert out.stdout.split() == ["False", "False"]
 
 
 @pytest.mark.integration  # slow: an end-to-end scenario in a fresh interpreter

@@ -2,15 +2,17 @@
 
 Decoding the pickled network (about 0.15 CPU-s on Luton: every edge's geometry) is the
 largest part of reading the baseline, and a scenario needs only the network's source line
-(``graph.graph``), which :attr:`SavedGraph.head` holds on its own.
+(``graph.graph``), which :attr:`SavedGraph.attributes` holds on its own.
 """
 
 from __future__ import annotations
 
 import pickle
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:  # networkx loads where a graph is built or read
+    import networkx as nx
+
 
 __all__ = ["SavedGraph"]
 
@@ -25,15 +27,14 @@ class SavedGraph:
 
     Attributes
     ----------
-    head
-        An empty graph with the network's graph attributes (source, timestamp,
-        ``approximate``): what :func:`nwm_geo.network.network_label` and
-        :func:`nwm_geo.network.is_approximate` read.
+    attributes
+        The network's graph attributes (source, timestamp, ``approximate``): what
+        :func:`nwm_geo.network.network_label` and :func:`nwm_geo.network.is_approximate`
+        read.
     """
 
     def __init__(self, graph: nx.MultiDiGraph) -> None:
-        self.head = nx.MultiDiGraph()
-        self.head.graph.update(graph.graph)
+        self.attributes: dict[str, Any] = dict(graph.graph)
         self._blob = pickle.dumps(graph, protocol=pickle.HIGHEST_PROTOCOL)
         self._graph: nx.MultiDiGraph | None = graph
 
@@ -44,4 +45,4 @@ class SavedGraph:
         return self._graph
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"head": self.head, "_blob": self._blob, "_graph": None}
+        return {"attributes": self.attributes, "_blob": self._blob, "_graph": None}

@@ -7,10 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import networkx as nx
 import pandas as pd
 
 from nwm_geo import (
@@ -43,6 +42,9 @@ from nwm_geo.pipeline._study_settings import (
     summary_lines,
 )
 from nwm_geo.pipeline._wards import WardResults
+
+if TYPE_CHECKING:  # networkx loads where a graph is built or read
+    import networkx as nx
 
 
 @dataclass(repr=False)
@@ -438,12 +440,12 @@ class Study(WardResults, Display):
         )
 
     @property
-    def _network_head(self) -> nx.MultiDiGraph:
-        """The network, or (saved baseline, not yet decoded) a graph with its attributes."""
+    def _network_head(self) -> nx.MultiDiGraph | dict[str, Any]:
+        """The network, or (saved baseline, not yet decoded) its graph attributes."""
         saved: SavedGraph | None = self.__dict__.get("_saved_graph")
         if "graph" in self.__dict__ or saved is None:
             return self.graph
-        return saved.head
+        return saved.attributes
 
     @property
     def network_label(self) -> str:
