@@ -21,6 +21,11 @@ Measured, each in its own project folder (``data/raw`` linked to this checkout's
   ``study.with_changes(close=[...])`` and its ``coverage()`` and ``equity``), in
   process CPU time.
 
+Both trees are byte-compiled first (``compileall``), as ``pip install`` does: with
+``PYTHONDONTWRITEBYTECODE`` set (as on the shared machine) every process would otherwise
+compile nwm_geo's sources again (about 0.17 CPU-s of a scenario); ``--no-compile`` times
+that case. The JSON records which.
+
 Each figure is the median of ``--repeat`` runs (spread: min and max); ``--quick``
 repeats the runs once and the rest three times. Writes ``benchmarks/results/run.json``
 atomically (the ratios old / new) and prints a table. ``--keep DIR`` keeps the project
@@ -179,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--old", default="30b209e", help="the git revision of the old code")
     parser.add_argument("--keep", type=Path, default=None, help="keep the project folders here")
     parser.add_argument("--areas", default="luton,rutland", help="areas to run")
+    parser.add_argument(
+        "--no-compile", action="store_true", help="do not byte-compile the two trees first"
+    )
     args = parser.parse_args(argv)
     runs = 1 if args.quick else args.repeat
     small = 3 if args.quick else args.repeat
@@ -194,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(old_tree)], input=archive, check=True)
         code: dict[str, Path] = {"old": old_tree / "src", "new": ROOT / "src"}
+        if not args.no_compile:
+            for tree in code.values():
+                subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree)], check=True)
         areas = [a for a in args.areas.split(",") if a]
         results: dict[str, Any] = {}
         for area in areas:
@@ -212,6 +223,9 @@ def main(argv: list[str] | None = None) -> int:
         "what": "CPU seconds (user + system, with children) of nwm-geo run and scenario, "
         "and process CPU of one warm what-if; median of n; old = git " + args.old,
         "quick": bool(args.quick),
+        "bytecode": "none: sources compiled in every process"
+        if args.no_compile
+        else "both trees byte-compiled before timing (as pip install does)",
         "results": results,
         "ratio_old_over_new": ratios,
         "targets_cpu_s": {

@@ -435,6 +435,31 @@ def test_a_what_if_loads_no_plotting_library(synthetic_area: tuple[Path, Path]) 
     assert _modules_after(code, cwd=profile.parent) == ""
 
 
+def test_imports_leave_the_spreadsheet_writer_and_networkx_until_used(
+    synthetic_area: tuple[Path, Path],
+) -> None:
+    """The spreadsheet writer loads when a workbook is written, networkx when a graph is used.
+
+    (A scenario from a saved baseline writes a workbook but reads no graph.)
+    """
+    profile, _ = synthetic_area
+    code = (
+        "from nwm_geo import data\n"
+        "from nwm_geo.data import assets\n"
+        'print("openpyxl" in sys.modules)\n'
+        "from nwm_geo import coverage, localities, network, pipeline, scenarios\n"
+        'print("networkx" in sys.modules)'
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", "import sys\n" + code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=profile.parent,
+    )
+    assert out.stdout.split() == ["False", "False"]
+
+
 @pytest.mark.integration  # slow: an end-to-end scenario in a fresh interpreter
 def test_the_scenario_command_does_not_load_matplotlib(
     synthetic_area: tuple[Path, Path], tmp_path: Path

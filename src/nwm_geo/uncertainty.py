@@ -26,15 +26,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from nwm_geo import coverage, network, requirements
 from nwm_geo._errors import SolverError
 from nwm_geo._units import resolve_minutes
+
+if TYPE_CHECKING:  # networkx loads where a graph is built or read
+    import networkx as nx
 
 __all__ = [
     "RANGE_COLUMNS",

@@ -10,10 +10,9 @@ at their projection points and leaf edges to the points, and each point's node.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -23,6 +22,9 @@ from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.coverage._network import NetworkArrays, graph_arrays, symmetric_csr
 from nwm_geo.coverage._snap import Snaps, points_xy, snap_xy, snaps_frame
+
+if TYPE_CHECKING:  # networkx loads where a graph is built or read
+    import networkx as nx
 
 __all__ = ["InsertedPoints", "WalkModel", "insert_points", "prepare"]
 

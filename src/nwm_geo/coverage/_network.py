@@ -8,15 +8,17 @@ shortest-path run in :mod:`nwm_geo.coverage` uses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 import shapely
 
 from nwm_geo import settings
 from nwm_geo._errors import NetworkError
+
+if TYPE_CHECKING:  # networkx loads where a graph is built or read
+    import networkx as nx
 
 __all__ = ["NetworkArrays"]
 

@@ -8,10 +8,9 @@ and the :func:`snap` table on the points' index.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -20,6 +19,9 @@ from nwm_geo import settings
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.coverage._network import NetworkArrays, graph_arrays
+
+if TYPE_CHECKING:  # networkx loads where a graph is built or read
+    import networkx as nx
 
 __all__ = ["Snaps", "snap", "snap_xy"]
 

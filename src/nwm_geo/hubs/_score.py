@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 
@@ -22,6 +22,9 @@ from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, within_minutes
 from nwm_geo.localities import HubRules
+
+if TYPE_CHECKING:  # networkx loads where a graph is built or read
+    import networkx as nx
 
 __all__ = [
     "HUB_COLUMNS",

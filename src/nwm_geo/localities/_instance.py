@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -183,6 +182,8 @@ def prepare_instance(
     adjacency: pd.DataFrame | None,
 ) -> Instance:
     """Validate the request and build the solver-independent instance."""
+    import networkx as nx  # loaded here, not on import
+
     if not isinstance(wards, gpd.GeoDataFrame):
         raise InfeasiblePartitionError("wards must be a GeoDataFrame")
     if not wards.index.is_unique:

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -112,6 +111,8 @@ def _degrees_labelled_metres(gdf: gpd.GeoDataFrame, name: str) -> list[Problem]:
 
 def _islands(units: gpd.GeoDataFrame, name: str, id_column: str) -> list[Problem]:
     """Units with no neighbour, and pieces of the map not joined to the largest one."""
+    import networkx as nx  # loaded here, not on import
+
     adj = ward_adjacency(units)
     graph = nx.Graph()
     graph.add_nodes_from(units.index)

@@ -13,12 +13,11 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 from xml.sax.saxutils import quoteattr
 
 import geopandas as gpd
-import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
@@ -30,6 +29,9 @@ from nwm_geo._errors import NetworkError
 from nwm_geo._io import atomic_path
 from nwm_geo.network._checks import check_graph
 from nwm_geo.network._label import as_bool, is_approximate, network_label
+
+if TYPE_CHECKING:  # networkx loads where a graph is built or read
+    import networkx as nx
 
 __all__ = [
     "APPROXIMATE_SOURCE",
@@ -483,6 +485,7 @@ def approximate_graph(
     >>> G.number_of_nodes(), G.number_of_edges()
     (4, 10)
     """
+    import networkx as nx  # loaded here, not on import
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import minimum_spanning_tree
     from scipy.spatial import Delaunay, QhullError

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:  # networkx loads where a graph is built or read
+    import networkx as nx
+
 
 __all__ = ["is_approximate", "network_label"]
 
 _OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
 
 
-def network_label(G: nx.MultiDiGraph) -> str:
+def network_label(G: nx.MultiDiGraph | Mapping[str, Any]) -> str:
     """Return the one-line statement of which network an output used.
 
     Parameters
     ----------
     G
-        A graph from this module.
+        A graph from this module, or its graph attributes (``G.graph``).
 
     Returns
     -------
@@ -32,28 +35,31 @@ def network_label(G: nx.MultiDiGraph) -> str:
     >>> network.network_label(network.approximate_graph(data.synthetic_example().points))
     'network: approximate (postcode proximity), not OSM'
     """
-    source = str(G.graph.get("nwm_source", "unknown source"))
-    if is_approximate(G):
+    attrs = G if isinstance(G, Mapping) else G.graph
+    source = str(attrs.get("nwm_source", "unknown source"))
+    if is_approximate(attrs):
         return f"network: {source}"
-    stamp = G.graph.get("osm_timestamp")
+    stamp = attrs.get("osm_timestamp")
     when = f" (OSM data {stamp})" if stamp and "downloaded" not in source else ""
     return f"network: {source}{when}, {_OSM_ATTRIBUTION}"
 
 
-def is_approximate(G: nx.MultiDiGraph) -> bool:
+def is_approximate(G: nx.MultiDiGraph | Mapping[str, Any]) -> bool:
     """Return True when ``G`` is the offline postcode-proximity approximation.
 
     Parameters
     ----------
     G
-        A graph from this module (also after :func:`save_graph` / :func:`load_graph`).
+        A graph from this module (also after :func:`save_graph` / :func:`load_graph`),
+        or its graph attributes (``G.graph``).
 
     Returns
     -------
     bool
         Whether walk times over ``G`` are approximate.
     """
-    return as_bool(G.graph.get("approximate", False))
+    attrs = G if isinstance(G, Mapping) else G.graph
+    return as_bool(attrs.get("approximate", False))
 
 
 def as_bool(value: Any) -> bool:

@@ -14,14 +14,16 @@ import os
 import pickle
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 from shapely.geometry.base import BaseGeometry
 
 from nwm_geo import __version__
 from nwm_geo._io import atomic_path
 from nwm_geo.network._core import as_geometry_27700, graph_from_osm_file, walk_network
+
+if TYPE_CHECKING:  # networkx loads where a graph is built or read
+    import networkx as nx
 
 __all__ = [
     "OSM_CACHE_FORMAT",
@@ -92,6 +94,7 @@ def cached_graph_from_osm_file(
         The walk network, equal to a fresh parse of the same file.
     """
     import geopandas as gpd
+    import networkx as nx  # loaded here, not on import
 
     from nwm_geo import settings
 

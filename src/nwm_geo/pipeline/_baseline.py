@@ -30,15 +30,18 @@ from nwm_geo import data, equity, localities
 from nwm_geo._io import atomic_path
 from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.pipeline._provenance import input_hashes, package_versions
+from nwm_geo.pipeline._saved_graph import SavedGraph
 from nwm_geo.pipeline._study import Study
 
 __all__ = ["BASELINE_FORMAT", "PLAN_BOUND", "PLAN_FREE", "baseline_path", "load_baseline",
            "save_baseline"]  # fmt: skip
 
 #: Bumped when the saved record changes shape (older files are then stale).
-BASELINE_FORMAT = 1
+BASELINE_FORMAT = 2
 
-#: The results saved that do not depend on the locality plan.
+#: The results saved that do not depend on the locality plan (the walk network is saved
+#: apart, as a :class:`~nwm_geo.pipeline._saved_graph.SavedGraph` decoded on first use: a
+#: scenario reads only its source line).
 PLAN_FREE: tuple[str, ...] = (
     "_register_and_merges",
     "postcodes",
@@ -135,7 +138,8 @@ def save_baseline(study: Study, *, project_dir: Path | None = None) -> Path | No
     record = {
         "key": _key(study),
         "plan_sha256": localities.plan_sha256(study.plan.assignment),
-        "free": {k: state[k] for k in PLAN_FREE if k in state},
+        "free": {k: state[k] for k in PLAN_FREE if k in state and k != "graph"},
+        "graph": SavedGraph(state["graph"]) if "graph" in state else None,
         "bound": {k: state[k] for k in PLAN_BOUND if k in state},
     }
     try:
@@ -200,6 +204,8 @@ def load_baseline(study: Study) -> str:
     state = study.__dict__
     for name, value in record["free"].items():
         state.setdefault(name, value)
+    if "graph" not in state and record.get("graph") is not None:
+        state["_saved_graph"] = record["graph"]
     text = f"baseline read from {path} (saved by nwm-geo run; inputs and settings unchanged)"
     if state.get("_plan_given") is None and "_plan_resolved" not in state:
         return text + "; no plan given: the plan-bound tables are computed on first use"

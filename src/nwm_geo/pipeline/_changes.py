@@ -432,8 +432,12 @@ def apply_changes(
         cover = coverage.coverage_matrix(
             model, sources="assets", minutes=new_min, speed_m_per_min=new_speed
         )
-    for key in SHARED:  # computed once, on the baseline, and shared
-        getattr(study, key)
+    # computed once, on the baseline, and shared; a baseline read from a saved run has
+    # what a what-if uses: its network is decoded, its current wards read, only if used
+    saved = "_saved_graph" in study.__dict__
+    for key in SHARED:
+        if not (saved and key in ("graph", "_current_wards")):
+            getattr(study, key)
     out = copy.copy(study)
     state = out.__dict__
     for key in cached_results(type(study)) - set(SHARED):

@@ -236,7 +236,7 @@ def write_paper_outputs(study: Study, out: Path) -> list[tuple[str, Path]]:
         are :func:`paper_sheets`.
     """
     footer = [study.network_label]
-    if network.is_approximate(study.graph):
+    if study.network_approximate:
         footer.append(network.APPROXIMATION_ERROR_NOTE)
     footer.append(study.profile.boundary_note)
     pdf = report.write_ward_profiles(

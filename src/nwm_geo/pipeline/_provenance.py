@@ -217,7 +217,7 @@ def provenance(
     if "network" in current:
         record["settings"]["network"] = current["network"]
         record["settings"]["network_source"] = _network_source(study)
-        record["settings"]["network_approximate"] = network.is_approximate(study.graph)
+        record["settings"]["network_approximate"] = study.network_approximate
     if "report" in stages and "outline" in study.__dict__:
         status = study.outline.solver_status
         record["solver_statuses"]["requirements"] = json.loads(
@@ -331,7 +331,7 @@ def sources_note(study: Study, *, with_network: bool = True) -> str:
     ]
     if with_network:
         lines.append(study.network_label)
-        if network.is_approximate(study.graph):
+        if study.network_approximate:
             lines.append(
                 "Walk times use an approximate network built from postcode centroids, not "
                 "the OpenStreetMap street network; treat them as indicative (docs/network.md)."

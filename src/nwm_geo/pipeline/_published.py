@@ -63,7 +63,7 @@ def workbook_sheets(study: Study) -> list[Callable[[Any], object]]:
     """
     label = study.network_label
     hub_notes = [label, f"Sources and licences: {settings.attribution}"]
-    if network.is_approximate(study.graph):
+    if study.network_approximate:
         hub_notes.append(network.APPROXIMATION_ERROR_NOTE)
     hub_notes += _rural_notes(study)
     return [
@@ -267,7 +267,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
     notes = [data_note(study.reconciliation, area=study.profile), study.equity.speeds_note()]
     notes += [study.profile.communal_note] if study.profile.communal_note else []
     notes.append(study.profile.boundary_note)
-    notes += [network.APPROXIMATION_ERROR_NOTE] if network.is_approximate(study.graph) else []
+    notes += [network.APPROXIMATION_ERROR_NOTE] if study.network_approximate else []
     notes += rural.rural_notes(study.hub_walks, area_name=study.profile.name, minutes=minutes)
     notes.append(
         "The analyst's full tables (coverage per postcode, the walk network, the merge log "
@@ -333,7 +333,7 @@ def write_pack(study: Study, path: Path) -> Path:
     """
     bundles = list(study.bundles)
     notes = [data_note(study.reconciliation, area=study.profile), f"Data: {study.data_dates}."]
-    if network.is_approximate(study.graph):
+    if study.network_approximate:
         notes.append(network.APPROXIMATION_ERROR_NOTE)
     minutes = study.settings.minutes
     notes += rural.rural_notes(study.hub_walks, area_name=study.profile.name, minutes=minutes)

@@ -7,10 +7,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import networkx as nx
 import pandas as pd
 
 from nwm_geo import (
@@ -35,6 +34,7 @@ from nwm_geo.pipeline._changes import Changes, apply_changes, cached_results, fo
 from nwm_geo.pipeline._gaps import gap_cells, gap_points_by_speed
 from nwm_geo.pipeline._notes import data_note
 from nwm_geo.pipeline._plan_source import PlanAttribute, PlanSource
+from nwm_geo.pipeline._saved_graph import SavedGraph
 from nwm_geo.pipeline._study_settings import (
     StudySettings,
     missing_bundle_text,
@@ -42,6 +42,9 @@ from nwm_geo.pipeline._study_settings import (
     summary_lines,
 )
 from nwm_geo.pipeline._wards import WardResults
+
+if TYPE_CHECKING:  # networkx loads where a graph is built or read
+    import networkx as nx
 
 
 @dataclass(repr=False)
@@ -422,6 +425,9 @@ class Study(WardResults, Display):
     @cached_property
     def graph(self) -> nx.MultiDiGraph:
         """The walk network (EPSG:27700): the given source, else the area's default."""
+        saved: SavedGraph | None = self.__dict__.get("_saved_graph")
+        if saved is not None:  # read from the saved baseline, decoded now
+            return saved.graph()
         osm_path = self.osm_path
         if (
             osm_path is None
@@ -445,9 +451,22 @@ class Study(WardResults, Display):
         )
 
     @property
+    def _network_head(self) -> nx.MultiDiGraph | dict[str, Any]:
+        """The network, or (saved baseline, not yet decoded) its graph attributes."""
+        saved: SavedGraph | None = self.__dict__.get("_saved_graph")
+        if "graph" in self.__dict__ or saved is None:
+            return self.graph
+        return saved.attributes
+
+    @property
     def network_label(self) -> str:
         """The network line every output states."""
-        return network.network_label(self.graph)
+        return network.network_label(self._network_head)
+
+    @property
+    def network_approximate(self) -> bool:
+        """Whether the walk network is the postcode-proximity approximation."""
+        return network.is_approximate(self._network_head)
 
     @cached_property
     def model(self) -> coverage.WalkModel:

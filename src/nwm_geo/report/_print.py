@@ -16,6 +16,7 @@ column repeated.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from openpyxl.styles import Alignment
@@ -192,6 +193,12 @@ def print_layout(ws: Any) -> float:
     return FALLBACK_SCALE / 100
 
 
+@cache
+def _wrapping(horizontal: str | None) -> Alignment:
+    """One shared wrap-text alignment per horizontal setting (not one object per cell)."""
+    return Alignment(wrap_text=True, vertical="top", horizontal=horizontal)
+
+
 def _wrap_and_heights(
     ws: Any, widths: dict[int, float], spans: set[int], on_page: list[int]
 ) -> None:
@@ -213,7 +220,7 @@ def _wrap_and_heights(
                 if end > 1 and r not in merged_top:
                     ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=end)
                     width = page_width
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                cell.alignment = _wrapping(None)
                 lines_pt = _lines(text, width, size) * size * 1.32
             else:
                 lines_pt = size * 1.32
@@ -225,10 +232,6 @@ def _wrap_and_heights(
                 size = _size(c)
                 n = _lines(_text(c), widths.get(c.column, _MIN_WIDTH), size)
                 if n > 1:
-                    c.alignment = Alignment(
-                        wrap_text=True,
-                        vertical="top",
-                        horizontal=c.alignment.horizontal if c.alignment else None,
-                    )
+                    c.alignment = _wrapping(c.alignment.horizontal if c.alignment else None)
                 lines_pt = max(lines_pt, n * size * 1.32)
         ws.row_dimensions[r].height = round(max(lines_pt, 15.0) + 1.0, 1)

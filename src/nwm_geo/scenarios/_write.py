@@ -145,7 +145,7 @@ def write_scenario(
         f"Scenario walk: {walk_text(scen)}.",
         f"Localities: {base.plan_source_text}; the same plan for both, never re-solved.",
         label,
-        *([network.APPROXIMATION_ERROR_NOTE] if network.is_approximate(scen.graph) else []),
+        *([network.APPROXIMATION_ERROR_NOTE] if scen.network_approximate else []),
         "Residents losing: within the walk before, not after; gaining: the reverse.",
         "Sources and licences:",
         settings.attribution,

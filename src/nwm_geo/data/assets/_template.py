@@ -12,12 +12,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-
 from nwm_geo import settings
 from nwm_geo._publish import save_workbook
 from nwm_geo.areas import Area, load_area
@@ -55,10 +49,6 @@ TEMPLATE_NOTES: dict[str, str] = {
     "notes": "Anything else worth publishing (never contact details).",
 }
 
-_HEAD = Font(bold=True, color="FFFFFF")
-_HEAD_FILL = PatternFill("solid", fgColor="305496")
-_EXAMPLE = PatternFill("solid", fgColor="FFF2CC")
-
 #: The example row: a real Luton site (its address and postcode), located by postcode.
 _EXAMPLE_ROW: dict[str, str] = {
     "asset_id": EXAMPLE_ID,
@@ -93,16 +83,24 @@ def write_register_template(
         The file: sheet "Register" (headings with notes, one example row, dropdowns for
         ``category`` and ``owner_type``) and sheet "Columns" (each column explained).
     """
+    # openpyxl loads here, not on import: reading a register or a scenario never needs it
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    head, head_fill = Font(bold=True, color="FFFFFF"), PatternFill("solid", fgColor="305496")
     prof = load_area(area)
     wb = Workbook()
     ws = wb.active
     ws.title = "Register"
     for j, col in enumerate(TEMPLATE_COLUMNS, start=1):
         cell = ws.cell(row=1, column=j, value=col)
-        cell.font, cell.fill = _HEAD, _HEAD_FILL
+        cell.font, cell.fill = head, head_fill
         cell.comment = Comment(TEMPLATE_NOTES[col], "nwm_geo")
         example = ws.cell(row=2, column=j, value=_EXAMPLE_ROW.get(col) or None)
-        example.fill = _EXAMPLE
+        example.fill = PatternFill("solid", fgColor="FFF2CC")
         width = max(len(col), len(_EXAMPLE_ROW.get(col, ""))) + 2
         ws.column_dimensions[get_column_letter(j)].width = min(max(12, width), 50)
     ws.freeze_panes = "A2"
@@ -126,7 +124,7 @@ def write_register_template(
     notes = wb.create_sheet("Columns")
     notes.append(["column", "what it holds"])
     for c in notes[1]:
-        c.font, c.fill = _HEAD, _HEAD_FILL
+        c.font, c.fill = head, head_fill
     for col in TEMPLATE_COLUMNS:
         notes.append([col, TEMPLATE_NOTES[col]])
     notes.append([])
