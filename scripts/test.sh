@@ -35,29 +35,44 @@ if ! command -v pdftoppm >/dev/null 2>&1; then
 fi
 
 PY_PATHS=(src tests benchmarks notebooks scripts)
-echo "== ruff check"
+# Each step says when it started (seconds since this script began).
+step() { echo "== $1 (at ${SECONDS} s)"; }
+site_dir="$(mktemp -d)"
+checks_log="$(mktemp)"
+checks_pid=""
+trap 'rm -rf "$site_dir" "$checks_log"; [ -z "$checks_pid" ] || kill "$checks_pid" 2>/dev/null || true' EXIT
+
+step "ruff check"
 .venv-test/bin/ruff check "${PY_PATHS[@]}"
-echo "== ruff format --check"
+step "ruff format --check"
 .venv-test/bin/ruff format --check "${PY_PATHS[@]}"
-echo "== mypy"
-.venv-test/bin/mypy
-echo "== lint-imports"
-.venv-test/bin/lint-imports
-echo "== nwm-geo import-data"
+# mypy and the import layers run beside the data import and the plan (each uses one
+# core); their output is printed, and a failure stops the script, before the docs build.
+step "mypy and lint-imports (beside the next steps)"
+( .venv-test/bin/mypy && .venv-test/bin/lint-imports ) >"$checks_log" 2>&1 &
+checks_pid=$!
+step "nwm-geo import-data"
 .venv-test/bin/nwm-geo import-data
 # The notebooks read the saved plan (Study.from_outputs): solve it once when there is
 # none (a clean clone); a plan a run already saved is left as it is.
 if [ ! -f data/processed/localities.csv ]; then
-  echo "== nwm-geo localities (the plan the notebooks read)"
+  step "nwm-geo localities (the plan the notebooks read)"
   .venv-test/bin/nwm-geo --quiet localities
+fi
+checks_status=0
+wait "$checks_pid" || checks_status=$?
+checks_pid=""
+cat "$checks_log"
+if [ "$checks_status" -ne 0 ]; then
+  echo "mypy or lint-imports failed (exit $checks_status)" >&2
+  exit "$checks_status"
 fi
 # The docs build executes each notebook once (scripts/mkdocs_hooks.py) and publishes it
 # with its outputs; a failing cell fails the build. tests/test_notebooks.py then checks
 # the built pages in $NWM_GEO_SITE_DIR instead of executing the notebooks again.
-echo "== mkdocs build --strict (executes the notebooks)"
-site_dir="$(mktemp -d)"
-trap 'rm -rf "$site_dir"' EXIT
+step "mkdocs build --strict (executes the notebooks)"
 # No --quiet: it drops the warnings, and --strict then passes a broken site.
 NO_MKDOCS_2_WARNING=1 .venv-test/bin/mkdocs build --strict --site-dir "$site_dir"
-echo "== pytest (all tiers)"
+step "pytest (all tiers)"
 NWM_GEO_SITE_DIR="$site_dir" .venv-test/bin/python -m pytest -m "" "$@"
+step "done"

@@ -359,7 +359,7 @@ def test_a_what_if_after_reading_every_result_equals_one_from_a_fresh_study(
 
 
 @pytest.mark.integration  # slow (fast tier < 60 s)
-@pytest.mark.parametrize("setting", ["plan", "k", "minutes", "speed_m_per_min"])
+@pytest.mark.parametrize("setting", ["plan", "k", "minutes"])  # the three paths
 def test_a_setting_given_after_reading_every_result_equals_a_fresh_study(
     synthetic_area: tuple[Path, Path], setting: str
 ) -> None:
