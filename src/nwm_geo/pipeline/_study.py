@@ -123,10 +123,7 @@ class Study(WardResults, Display):
     project_dir: Path | None = None
 
     def __post_init__(self) -> None:
-        # settings are checked before any work (0, NaN, km/h by mistake...) and resolved
-        # once: a later change of nwm_geo.settings does not change a study made before it
-        self.minutes = resolve_minutes(self.minutes, what="minutes")
-        self.speed_m_per_min = resolve_speed(self.speed_m_per_min, what="speed_m_per_min")
+        # minutes and speed were checked and resolved as __init__ set them (__setattr__)
         area = self.area
         if isinstance(area, data.AreaData):
             self._use_area_data(area)
@@ -143,7 +140,9 @@ class Study(WardResults, Display):
         self.__dict__["_made"] = True
 
     def __setattr__(self, name: str, value: Any) -> None:
-        # a setting given again after results were read drops them: never stale numbers
+        # minutes and speed are checked (0, NaN, km/h by mistake...) and resolved when set,
+        # at __init__ too: a later change of nwm_geo.settings does not change this study.
+        # A setting given again after results were read drops them: never stale numbers.
         if name == "minutes":
             value = resolve_minutes(value, what="minutes")
         elif name == "speed_m_per_min":
