@@ -9,7 +9,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python3 -m venv .venv-test
-.venv-test/bin/python -m pip install --quiet --upgrade pip
 .venv-test/bin/python -m pip install --quiet -e ".[dev]"
 
 # The browser test drives Debian's Chromium; install it when it is missing.

@@ -267,7 +267,8 @@ RAW = ROOT / "data" / "raw"
 # The test files whose every test reads a session area; in the files of _AREA_USERS, a
 # test that reads one must also name its area ("luton" or "rutland") in its name (a
 # parametrize id counts). A new file is listed in one of them.
-_AREA_FILES = {"test_fringe.py", "test_scenarios_luton.py", "test_honest.py"}
+_AREA_FILES = {"test_batch_areas.py", "test_fringe.py", "test_honest.py",
+               "test_scenarios_luton.py"}  # fmt: skip
 _AREA_USERS = {"test_areas.py", "test_browser.py", "test_cli.py", "test_equity.py",
                "test_explorer_browser.py", "test_hubs_integration.py", "test_library.py",
                "test_pack.py", "test_paper.py"}  # fmt: skip

@@ -2,8 +2,8 @@
 
 A spec with both councils and more than 50 scenarios runs through the command line on
 the LocalCluster that ``nwm-geo batch`` starts itself (2 workers), and every figure of
-its ``summary.csv`` equals a separate run of the same scenario (a fresh study per area
-in this process, ``with_changes`` and :func:`nwm_geo.scenarios.compare`).
+its ``summary.csv`` equals a separate run of the same scenario (the session's study of
+each area, ``with_changes`` and :func:`nwm_geo.scenarios.compare`).
 """
 
 from __future__ import annotations
@@ -49,7 +49,11 @@ speed_m_per_min = [65]
 
 
 def test_luton_and_rutland_batch_equals_separate_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    luton_study: pipeline.Study,
+    rutland_study: pipeline.Study,
 ) -> None:
     from nwm_geo.cli import main
 
@@ -75,8 +79,8 @@ def test_luton_and_rutland_batch_equals_separate_runs(
     # every figure equals a separate run of the same scenario
     record = json.loads((tmp_path / "batch/two-councils/provenance.json").read_text())
     got = summary.set_index(["area", "scenario"])
-    for area in ("luton", "rutland"):
-        base = pipeline.Study(area=area, data_dir=tmp_path / "data/raw")
+    # the session's own studies of the same bundle (tests/conftest.py): built once
+    for area, base in (("luton", luton_study), ("rutland", rutland_study)):
         assert (
             record["baselines"][area]["settings"]["plan_sha256"]
             == (pipeline.provenance(base, stages=["localities"])["settings"]["plan_sha256"])

@@ -239,10 +239,10 @@ def test_print_view_fits_one_a4_page(browser: Browser, synthetic: dict, tmp_path
 @pytest.mark.integration
 @pytest.mark.xdist_group("areas")
 def test_luton_explorer_is_small_offline_and_exact(
-    browser: Browser, tmp_path: Path, luton_study: pipeline.Study
+    browser: Browser, tmp_path: Path, luton_study: pipeline.Study, luton_run: Any
 ) -> None:
-    study = luton_study  # the session's one Luton study (tests/conftest.py)
-    page = explorer.write_explorer(study, tmp_path / "explorer.html")
+    study = luton_study  # the session's one Luton study and run (tests/conftest.py)
+    page = luton_run.reports / "explorer.html"  # as `nwm-geo run` wrote it
     size = page.stat().st_size
     assert size < 5_000_000, f"{size:,} bytes"
     data = page_data(page)
@@ -261,10 +261,10 @@ def test_luton_explorer_is_small_offline_and_exact(
 @pytest.mark.integration
 @pytest.mark.xdist_group("areas")
 def test_rutland_explorer_is_offline_and_exact(
-    browser: Browser, tmp_path: Path, rutland_study: pipeline.Study
+    browser: Browser, tmp_path: Path, rutland_study: pipeline.Study, rutland_run: Any
 ) -> None:
-    study = rutland_study  # the session's one Rutland study (tests/conftest.py)
-    page = explorer.write_explorer(study, tmp_path / "explorer.html")
+    study = rutland_study  # the session's one Rutland study and run (tests/conftest.py)
+    page = rutland_run.reports / "explorer.html"  # as `nwm-geo run` wrote it
     data = page_data(page)
     assert data["area"] == "Rutland" and data["output_subdir"] == "rutland"
     for seed in range(3):

@@ -124,9 +124,7 @@ def test_the_40_unit_map_is_proven_with_time_to_spare() -> None:
 def test_alternatives_on_a_map_too_large_to_enumerate_still_rank_plans() -> None:
     """Regression: alternatives() always enumerated and raised "no plan" at 40 units."""
     units = voronoi(40, 40)
-    alts = loc.alternatives(
-        units, k=3, n=3, budget=loc.SolveBudget(time_limit_s=30, max_sets=2_000)
-    )
+    alts = loc.alternatives(units, k=3, n=3, budget=loc.SolveBudget(time_limit_s=8, max_sets=2_000))
     assert alts.best is not None
     _valid(alts.best, units, 3)
     assert "did not fit its budget" in alts.method
@@ -151,7 +149,7 @@ def test_alternatives_with_more_sets_than_the_mip_takes_rank_the_proven_plan_fir
 @pytest.mark.integration  # slow: a 40-unit solve (fast tier < 60 s)
 def test_an_enumeration_budget_falls_back_to_the_flow_model() -> None:
     units = voronoi(40, 40)
-    plan = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=20, max_sets=500))
+    plan = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=5, max_sets=500))
     _valid(plan, units, 5)
     assert plan.method.startswith("flow:") and "enumeration stopped (set limit" in plan.method
 

@@ -11,6 +11,7 @@ import dataclasses
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -120,9 +121,9 @@ def test_pack_marks_the_hub_when_the_study_has_one(
 
 @pytest.mark.integration
 @pytest.mark.xdist_group("areas")
-def test_luton_pack(tmp_path: Path, luton_study: pipeline.Study) -> None:
-    study = luton_study  # the session's one Luton study (tests/conftest.py)
-    pdf = pipeline.write_pack(study, tmp_path / "locality_pack.pdf")
+def test_luton_pack(tmp_path: Path, luton_run: Any, luton_study: pipeline.Study) -> None:
+    study = luton_study  # the session's one Luton study and run (tests/conftest.py)
+    pdf = luton_run.reports / "locality_pack.pdf"  # as `nwm-geo run` wrote it
     assert len(study.outline.localities) == 5
     _check_pages(pdf, tmp_path, study.outline.localities)
     first = " ".join(_page_text(pdf, 1).split())
