@@ -226,6 +226,31 @@ def flip_shares(
     return out
 
 
+def flip_counts(
+    flips: calibration.VerdictFlips, pop: np.ndarray, town: np.ndarray
+) -> dict[str, Any]:
+    """Residents and postcodes whose all-three-bundles verdict flips, with the towns' part.
+
+    Also the longest OSM walk to a bundle (minutes) of the flipping postcodes: near the
+    threshold on both sides is noise, far from it would be bias.
+    """
+    thr, speed = flips.minutes, flips.speed_m_per_min
+    bundles = [b for b in settings.BUNDLES if b in flips.minutes_osm.columns]
+    w_osm = within_minutes(flips.minutes_osm[bundles], thr, speed_m_per_min=speed).all(axis=1)
+    w_apx = within_minutes(flips.minutes_approx[bundles], thr, speed_m_per_min=speed).all(axis=1)
+    flip = (w_osm != w_apx).to_numpy(bool)
+    longest = flips.minutes_osm[bundles].max(axis=1).to_numpy(float)[flip]
+    return {
+        "residents": round(float(pop[flip].sum())),
+        "postcodes": int(flip.sum()),
+        "postcodes_total": len(flip),
+        "postcodes_in_towns": int((flip & town).sum()),
+        "longest_osm_walk_to_a_bundle_min": (
+            [round(float(longest.min()), 1), round(float(longest.max()), 1)] if flip.any() else None
+        ),
+    }
+
+
 def by_band(approx: np.ndarray, sets: PairSets, speed: float) -> list[dict[str, Any]]:
     """Ratio statistics per OSM walking-time band (all pairs)."""
     rows = []
@@ -648,6 +673,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ),
         },
         "flip_share": flip_shares(flips, half_demand, pop, town_demand),
+        "flips_all_three_bundles": flip_counts(flips, pop, town_demand),
         "by_osm_minutes": bands,
         "holds": holds_up_to(bands),
         "targets": {

@@ -12,14 +12,13 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shapely.geometry.base import BaseGeometry
 
-from nwm_geo import __version__
 from nwm_geo._io import atomic_path
+from nwm_geo._versions import installed_versions
 from nwm_geo.network._core import as_geometry_27700, graph_from_osm_file, walk_network
 
 if TYPE_CHECKING:  # networkx loads where a graph is built or read
@@ -46,13 +45,8 @@ def _sha256(path: Path) -> str:
 
 
 def _versions() -> str:
-    out = [f"format {OSM_CACHE_FORMAT}", f"nwm_geo {__version__}"]
-    for name in ("osmnx", "networkx", "osmium", "pyproj", "shapely"):
-        try:
-            out.append(f"{name} {metadata.version(name)}")
-        except metadata.PackageNotFoundError:
-            out.append(f"{name} -")
-    return "; ".join(out)
+    found = installed_versions("osmnx", "networkx", "osmium", "pyproj", "shapely")
+    return "; ".join([f"format {OSM_CACHE_FORMAT}", *(f"{k} {v}" for k, v in found.items())])
 
 
 def osm_cache_path(

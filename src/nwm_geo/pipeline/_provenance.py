@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ import pandas as pd
 
 from nwm_geo import __version__, data, equity, localities, network, rural, settings
 from nwm_geo._units import resolve_minutes, resolve_speed
+from nwm_geo._versions import installed_versions
 from nwm_geo.pipeline._notes import data_note
 from nwm_geo.pipeline._study import Study
 
@@ -118,13 +118,7 @@ def input_hashes(study: Study) -> dict[str, str]:
 
 def package_versions(*extra: str) -> dict[str, str]:
     """Return the versions of nwm_geo and the packages its results depend on (and ``extra``)."""
-    out = {"nwm_geo": __version__}
-    for name in (*_PACKAGES, *extra):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    return installed_versions(*_PACKAGES, *extra)
 
 
 def _network_source(study: Study) -> str:
