@@ -358,9 +358,21 @@ def luton_run(tmp_path_factory: pytest.TempPathFactory) -> RunOutputs:
 
 
 @pytest.fixture(scope="session")
-def rutland_run(tmp_path_factory: pytest.TempPathFactory) -> RunOutputs:
-    """One ``nwm-geo run --area rutland`` into a temporary project."""
-    return _cli_run("rutland", tmp_path_factory.mktemp("rutland-run"))
+def rutland_run(tmp_path_factory: pytest.TempPathFactory, rutland_study: Study) -> RunOutputs:
+    """One ``nwm-geo run --area rutland`` into a temporary project.
+
+    The project starts with the parsed-OSM cache the session's Rutland study wrote (a
+    second run's start, keyed by the pbf's sha256): the pbf is parsed once per session.
+    ``tests/test_osm_cache.py`` and ``tests/test_network.py`` parse it themselves.
+    """
+    import shutil
+
+    project = tmp_path_factory.mktemp("rutland-run")
+    rutland_study.graph  # noqa: B018  (parses the pbf into ROOT's cache, once)
+    cache = ROOT / "data" / "cache" / "network"
+    if cache.is_dir():
+        shutil.copytree(cache, project / "data" / "cache" / "network")
+    return _cli_run("rutland", project)
 
 
 @pytest.fixture(scope="session")
