@@ -26,14 +26,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
 
 from nwm_geo import settings
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes
 from nwm_geo.maps._geo import bounds_of, geojson_feature, lonlat, point_feature, simplified
-from nwm_geo.maps._leaflet import GeoJsonLayer, base_map, esc
+from nwm_geo.maps._leaflet import GeoJsonLayer, RawHtml, base_map, esc
 from nwm_geo.maps._page import MapPage
 from nwm_geo.maps._roles import asset_roles, public_source
 from nwm_geo.maps._style import (
@@ -621,7 +620,7 @@ def walksheds_map(
     if note:
         root: Any = m.get_root()
         root.html.add_child(
-            Element(
+            RawHtml(
                 f'<div class="nwm-box nwm-note" id="nwm-note" style="top:70px;left:50%;'
                 f'transform:translateX(-50%);">{esc(note)}</div>'
             )
