@@ -512,18 +512,17 @@ def save_pdf(
         with atomic_path(path) as tmp:
             tmp.write_bytes(data)
         return path
-    from contextlib import ExitStack
-
     import pikepdf
+    from matplotlib.backends.backend_pdf import PdfPages
 
-    with ExitStack() as stack:
-        doc = stack.enter_context(pikepdf.open(io.BytesIO(data)))
-        for page, fig in figures:
-            buf = io.BytesIO()
-            publish_figure(fig).savefig(buf, format="pdf")
-            src = stack.enter_context(pikepdf.open(buf))
+    buf = io.BytesIO()
+    with PdfPages(buf) as printed:  # one file for all figures: their fonts embedded once
+        for _, fig in figures:
+            printed.savefig(publish_figure(fig))
+    with pikepdf.open(io.BytesIO(data)) as doc, pikepdf.open(buf) as src:
+        for (page, _), drawn in zip(figures, src.pages, strict=True):
             target = doc.pages[page]
-            target.add_overlay(src.pages[0], pikepdf.Rectangle(target.mediabox))
+            target.add_overlay(drawn, pikepdf.Rectangle(target.mediabox))
         with atomic_path(path) as tmp:
             doc.save(tmp)
     return path

@@ -497,17 +497,21 @@ def gaps_map(
     pop = pd.to_numeric(pts.get("population", pd.Series(0.0, index=pts.index)), errors="coerce")
     pts["_pop"] = pop.fillna(0.0).clip(lower=0.0)
     top = float(pts["_pop"].max()) if len(pts) and pts["_pop"].max() > 0 else 1.0
+    geoms = simplified(areas, 10.0) if areas is not None and area_gaps is not None else None
+    has_locality = "locality" in pts.columns
     for i, measure in enumerate(measures):
         sub = pts[pts[measure].astype(bool)]
         total = float(sub["_pop"].sum())
         shaded = (
-            [_area_layer(areas, area_gaps, measure=measure, index=i)]
-            if areas is not None and area_gaps is not None
+            [_area_layer(geoms, area_gaps, measure=measure, index=i)]
+            if geoms is not None and area_gaps is not None
             else []
         )
         feats = []
-        for pid, r in sub.iterrows():
-            people = float(r["_pop"])
+        localities = sub["locality"] if has_locality else pd.Series(None, index=sub.index)
+        rows = zip(sub.index, sub["_pop"], sub["_lon"], sub["_lat"], localities, strict=True)
+        for pid, pop_here, lon_here, lat_here, locality in rows:
+            people = float(pop_here)
             style = dot_style(
                 marker_radius(people, top, largest=max_radius),
                 GAP_COLOUR,
@@ -516,12 +520,10 @@ def gaps_map(
                 class_name=f"nwm-gap nwm-measure-{i}",
             )
             tip = f"{esc(pid)}: {people:,.0f} residents beyond {minutes:g} min ({esc(measure)})"
-            if "locality" in r.index:
-                tip += f"<br>Locality: {esc(r['locality'])}"
+            if has_locality:
+                tip += f"<br>Locality: {esc(locality)}"
             feats.append(
-                point_feature(
-                    float(r["_lon"]), float(r["_lat"]), {"_style": style, "_tooltip": tip}
-                )
+                point_feature(float(lon_here), float(lat_here), {"_style": style, "_tooltip": tip})
             )
         name = f"{measure}: {total:,.0f} residents beyond"
         radio_layer(name, i, *shaded, GeoJsonLayer(feats)).add_to(m)
@@ -532,16 +534,16 @@ def gaps_map(
 
 
 def _area_layer(
-    areas: gpd.GeoDataFrame,
+    geoms: gpd.GeoSeries,
     area_gaps: pd.DataFrame,
     *,
     measure: str,
     index: int,
 ) -> GeoJsonLayer:
+    """One measure's areas shaded by their gap share (``geoms``: the simplified areas)."""
     tab = (
         area_gaps.xs(measure, level="measure") if "measure" in area_gaps.index.names else area_gaps
     )
-    geoms = simplified(areas, 10.0)
     feats = []
     for code, geom in geoms.items():
         share = float(tab["gap_share"].get(code, np.nan)) if "gap_share" in tab else np.nan

@@ -92,14 +92,26 @@ class PackInputs:
     ranges: pd.DataFrame | None = None
 
 
-def _share_text(inputs: PackInputs, locality: str, measure: str, share: float) -> str:
-    """``"73.9 % (66–75 %)"`` with a range from ``inputs.ranges``, else ``"73.9 %"``."""
+#: (locality, measure) -> (low %, high %): the first row of ``PackInputs.ranges`` for each.
+_Ranges = dict[tuple[str, str], tuple[float, float]]
+
+
+def _range_lookup(inputs: PackInputs) -> _Ranges:
+    """Index ``inputs.ranges`` once by locality and measure (the first row of each)."""
     r = inputs.ranges
-    if r is not None:
-        hit = r[(r["locality"] == locality) & (r["measure"] == measure)]
-        if len(hit):
-            row = hit.iloc[0]
-            return range_text(100 * share, row["low_pct"], row["high_pct"])
+    if r is None or len(r) == 0:
+        return {}
+    out: _Ranges = {}
+    for key in zip(r["locality"], r["measure"], r["low_pct"], r["high_pct"], strict=True):
+        out.setdefault((key[0], key[1]), (key[2], key[3]))
+    return out
+
+
+def _share_text(ranges: _Ranges, locality: str, measure: str, share: float) -> str:
+    """``"73.9 % (66–75 %)"`` with a range from ``PackInputs.ranges``, else ``"73.9 %"``."""
+    hit = ranges.get((locality, measure))
+    if hit is not None:
+        return range_text(100 * share, hit[0], hit[1])
     return f"{100 * share:.1f} %"
 
 
@@ -154,7 +166,7 @@ def _bundle_shares(inputs: PackInputs, locality: str) -> list[tuple[str, float, 
     return out
 
 
-def _summary_pages(doc: PdfDocument, inputs: PackInputs, m: float) -> None:
+def _summary_pages(doc: PdfDocument, inputs: PackInputs, m: float, ranges: _Ranges) -> None:
     fig = _page(doc, inputs, f"{inputs.area_name}: locality pack")
     outline = inputs.outline
     intro = (
@@ -189,7 +201,7 @@ def _summary_pages(doc: PdfDocument, inputs: PackInputs, m: float) -> None:
                 f"{_num(pop):,.0f}",
                 str(int((inputs.assignment == loc).sum())),
                 str(n_assets),
-                *[_share_text(inputs, loc, b, s).replace(" (", "\n(") for b, s, _ in shares],
+                *[_share_text(ranges, loc, b, s).replace(" (", "\n(") for b, s, _ in shares],
                 str(int((cases["locality"] == loc).sum())),
             ]
         )
@@ -215,7 +227,9 @@ def _summary_pages(doc: PdfDocument, inputs: PackInputs, m: float) -> None:
         y -= len(lines) * 0.019 + 0.012
 
 
-def _locality_pages(doc: PdfDocument, inputs: PackInputs, locality: str, m: float) -> None:
+def _locality_pages(
+    doc: PdfDocument, inputs: PackInputs, locality: str, m: float, ranges: _Ranges
+) -> None:
     fig = _page(doc, inputs, f"{inputs.area_name}: {locality}")
     outline = inputs.outline
     reg = inputs.register
@@ -248,7 +262,7 @@ def _locality_pages(doc: PdfDocument, inputs: PackInputs, locality: str, m: floa
     if hub is not None and hub in reg.index:
         facts.append(f"Hub: {_clean(reg.at[hub, 'name'])}")
     facts += [
-        f"{b}: {_share_text(inputs, locality, b, s)} within {m:g} min; {g:,.0f} residents beyond"
+        f"{b}: {_share_text(ranges, locality, b, s)} within {m:g} min; {g:,.0f} residents beyond"
         for b, s, g in shares
     ]
     x = 0.5
@@ -313,7 +327,8 @@ def write_locality_pack(path: str | os.PathLike[str], inputs: PackInputs) -> Pat
         "Subject": "Neighbourhood Working Model localities",
     }
     doc = PdfDocument(PACK_PAGE_SIZE, metadata=meta)
-    _summary_pages(doc, inputs, m)
+    ranges = _range_lookup(inputs)
+    _summary_pages(doc, inputs, m, ranges)
     for loc in inputs.outline.localities:
-        _locality_pages(doc, inputs, loc, m)
+        _locality_pages(doc, inputs, loc, m, ranges)
     return doc.save(path)  # every text and map masked

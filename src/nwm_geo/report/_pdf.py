@@ -98,6 +98,7 @@ class PdfPage:
         else:
             first = (1 - y) * height - DESCENT * size - (len(lines) - 1) * LINE_PITCH * size
         font = "B" if weight == "bold" else "I" if style == "italic" else ""
+        self._doc.styles.add(font)
         rgb = _rgb(color)
 
         def draw(pdf: FPDF) -> None:
@@ -161,6 +162,7 @@ class PdfDocument:
         self.size_pt = (size[0] * 72.0, size[1] * 72.0)
         self.metadata = dict(metadata)
         self.pages: list[PdfPage] = []
+        self.styles: set[str] = set()  # the fonts drawn with: only those are embedded
 
     def new_page(self) -> PdfPage:
         """Add a page at the end; return it."""
@@ -179,7 +181,8 @@ class PdfDocument:
         pdf.set_compression(True)
         fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
         for style, name in _FILES.items():
-            pdf.add_font(_FAMILY, style, str(fonts / name))
+            if style in self.styles:  # reading a font file costs: only those used
+                pdf.add_font(_FAMILY, style, str(fonts / name))
         meta: dict[str, Callable[[str], Any]] = {
             "Title": pdf.set_title,
             "Subject": pdf.set_subject,
