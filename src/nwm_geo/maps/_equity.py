@@ -79,9 +79,7 @@ def _layer(
             edge="#333333",
         )
         tip = f"{esc(pid)}: {n:,.0f} {esc(what)}; IMD decile {decile}"
-        feats.append(
-            point_feature(float(lon), float(lat), {"_style": style, "_tooltip": tip})
-        )
+        feats.append(point_feature(float(lon), float(lat), {"_style": style, "_tooltip": tip}))
     fg = folium.FeatureGroup(name=esc(f"{name}: {float(count.sum()):,.0f} {what}"), show=show)
     GeoJsonLayer(feats).add_to(fg)
     return fg
