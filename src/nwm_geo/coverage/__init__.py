@@ -62,6 +62,7 @@ from nwm_geo.coverage._metrics import (
     coverage_table,
     covered_flags,
     nearest_minutes,
+    reusing_flags,
 )
 from nwm_geo.coverage._model import InsertedPoints, WalkModel, insert_points, prepare
 from nwm_geo.coverage._network import NetworkArrays
@@ -99,6 +100,7 @@ __all__ = [
     "insert_points",
     "nearest_minutes",
     "prepare",
+    "reusing_flags",
     "snap",
     "snap_xy",
     "source_minutes",
