@@ -16,7 +16,8 @@ The package has two halves:
   within-threshold matrices, ``_cover``), with :func:`source_minutes` (the same runs,
   keeping the minutes, for hub catchments);
 - the **metrics**: :func:`nearest_minutes`, :func:`coverage_table`,
-  :func:`coverage_summary` (``_metrics``), :func:`asset_criticality` /
+  :func:`coverage_summary` (``_metrics``; :func:`reusing_flags` computes each minutes
+  table's flags once for a caller that sums it many ways), :func:`asset_criticality` /
   :func:`cover_criticality` (``_cover``) and :func:`walksheds` /
   :func:`catchment_cells` (``_walksheds``);
 - **travel-time bands**: :func:`time_bands` (residents per band of :data:`TIME_BANDS`,
