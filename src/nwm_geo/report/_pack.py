@@ -8,7 +8,7 @@ study has one, areas beyond the walk shaded), its key figures and its business c
 Every page carries the sources and licences, the network label and, on the
 approximate network, the approximation note. Text and tables are drawn with fpdf2 and
 the maps with matplotlib, laid over their pages as vector graphics
-(:class:`~nwm_geo.report._pdf.PdfDocument`).
+(:class:`~nwm_geo.report.PdfDocument`).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ by bundle and category with travel-time bands, the residents beyond the walk by
 deprivation and age (with each group's size), its sites, the business cases that
 touch it, and its hub with the walk to it. Tables wrap their text (:func:`draw_table`)
 instead of cutting it; a page that runs out of room continues on the next page. The
-pages are text only, drawn with fpdf2 (:class:`~nwm_geo.report._pdf.PdfDocument`).
+pages are text only, drawn with fpdf2 (:class:`~nwm_geo.report.PdfDocument`).
 
 The "Wards" and "Hub options" sheets of the workbook are :func:`._edit.table_sheet`
 producers, written with the workbook itself.
@@ -111,7 +111,7 @@ def draw_table(
     Parameters
     ----------
     fig
-        The page (:meth:`nwm_geo.report._pdf.PdfDocument.new_page`).
+        The page (:meth:`nwm_geo.report.PdfDocument.new_page`).
     top
         Figure y of the table's top.
     x, widths
