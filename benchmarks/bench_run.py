@@ -31,7 +31,8 @@ repeats the runs once and the rest three times. Writes ``benchmarks/results/run.
 atomically (the ratios old / new) and prints a table. ``--keep DIR`` keeps the project
 folders (to compare the old and new outputs file by file).
 
-Run: ``python benchmarks/bench_run.py [--repeat 5 | --quick] [--old 30b209e]``.
+Run: ``python benchmarks/bench_run.py [--repeat 5 | --quick] [--old 30b209e] [--out FILE]``
+(``--out``: another JSON file, e.g. to keep a comparison with another old revision).
 """
 
 from __future__ import annotations
@@ -184,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--old", default="30b209e", help="the git revision of the old code")
     parser.add_argument("--keep", type=Path, default=None, help="keep the project folders here")
     parser.add_argument("--areas", default="luton,rutland", help="areas to run")
+    parser.add_argument("--out", type=Path, default=OUT, help="the JSON file to write")
     parser.add_argument(
         "--no-compile", action="store_true", help="do not byte-compile the two trees first"
     )
@@ -243,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
             "platform": platform.platform(),
         },
     }
-    with atomic_path(OUT) as tmp_out:
+    with atomic_path(args.out) as tmp_out:
         tmp_out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     print(f"{'figure':<28}{'old':>9}{'new':>9}  ratio")
     for name, figs in results.items():
@@ -254,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{label:<28}{figs['old']['median']:>9.2f}{figs[k]['median']:>9.2f}  "
                 f"{_ratio(figs['old'], figs[k]):.2f}x"
             )
-    print(f"wrote {OUT}")
+    print(f"wrote {args.out}")
     return 0
 
 

@@ -14,6 +14,9 @@ Files are written atomically (:func:`nwm_geo._io.atomic_path`).
   hyperlink, sheet title and document property of an openpyxl workbook, then saves it.
 - Figures: :func:`publish_figure` masks every text drawn on a matplotlib figure (PDF
   pages, PNG); :func:`save_figure` saves one, metadata masked too.
+- PDF documents: :func:`publish_pdf` makes every text later drawn on an fpdf2 document
+  masked; :func:`save_pdf` saves one, its metadata masked and matplotlib figures (maps,
+  through :func:`publish_figure`) laid over its pages.
 - Ids: :func:`check_ids` refuses ids that look like personal data (masked, they would
   no longer join).
 - Named outputs: :func:`check_output_path` refuses to replace an existing file without
@@ -37,6 +40,7 @@ from nwm_geo._safe import MASK, mask_personal_text, neutralise_formula, strip_co
 if TYPE_CHECKING:
     import geopandas as gpd
     import pandas as pd
+    from fpdf import FPDF
     from matplotlib.figure import Figure
 
 __all__ = [
@@ -46,9 +50,11 @@ __all__ = [
     "publish_figure",
     "publish_frame",
     "publish_object",
+    "publish_pdf",
     "publish_sheet_title",
     "publish_text",
     "save_figure",
+    "save_pdf",
     "save_workbook",
     "write_csv",
     "write_geo",
@@ -431,6 +437,94 @@ def save_figure(
     kwargs.setdefault("format", path.suffix.lstrip(".") or "png")
     with atomic_path(path) as tmp:
         publish_figure(fig).savefig(tmp, **kwargs)
+    return path
+
+
+def publish_pdf(pdf: FPDF) -> FPDF:
+    """Make every text drawn on an fpdf2 document from now on masked.
+
+    fpdf2 passes each text it draws (``text``, ``cell``, ``multi_cell``, ``write``)
+    through the document's ``normalize_text``; this wraps it with :func:`publish_text`.
+    Call it before drawing; :func:`save_pdf` refuses a document that was not.
+
+    Parameters
+    ----------
+    pdf
+        An ``fpdf.FPDF`` document.
+
+    Returns
+    -------
+    fpdf.FPDF
+        The same document, changed in place.
+    """
+    if getattr(pdf, "_nwm_masked", False):
+        return pdf
+    normalize = pdf.normalize_text
+
+    def masked(text: str) -> str:
+        return normalize(publish_text(text))
+
+    pdf.normalize_text = masked  # type: ignore[method-assign]
+    pdf._nwm_masked = True  # type: ignore[attr-defined]
+    return pdf
+
+
+def save_pdf(
+    pdf: FPDF,
+    path: str | os.PathLike[str],
+    *,
+    figures: Iterable[tuple[int, Figure]] = (),
+) -> Path:
+    """Save an fpdf2 document atomically, its metadata masked and figures laid over pages.
+
+    Parameters
+    ----------
+    pdf
+        A document from :func:`publish_pdf` (every text it drew is masked).
+    path
+        Destination ``.pdf``.
+    figures
+        ``(page number from 0, figure)`` pairs: each figure, the size of the page with
+        a transparent background (e.g. a map on its axes), is masked
+        (:func:`publish_figure`), printed to PDF (vector, its text kept as text) and laid
+        over that page, its corners on the page's corners.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        If the document did not mask its text (:func:`publish_pdf` not called first).
+    """
+    import io
+
+    if not getattr(pdf, "_nwm_masked", False):
+        raise ValueError("draw on a document from publish_pdf, so that its text is masked")
+    for name in ("title", "subject", "author", "keywords", "creator"):
+        _mask_attr(pdf, name)
+    data = bytes(pdf.output())
+    path = Path(path)
+    figures = list(figures)
+    if not figures:
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(data)
+        return path
+    import pikepdf
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    buf = io.BytesIO()
+    with PdfPages(buf) as printed:  # one file for all figures: their fonts embedded once
+        for _, fig in figures:
+            printed.savefig(publish_figure(fig))
+    with pikepdf.open(io.BytesIO(data)) as doc, pikepdf.open(buf) as src:
+        for (page, _), drawn in zip(figures, src.pages, strict=True):
+            target = doc.pages[page]
+            target.add_overlay(drawn, pikepdf.Rectangle(target.mediabox))
+        with atomic_path(path) as tmp:
+            doc.save(tmp)
     return path
 
 

@@ -36,7 +36,9 @@ speed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +54,7 @@ from nwm_geo.coverage import (
     coverage_summary,
     coverage_table,
     group_split,
+    reusing_flags,
 )
 from nwm_geo.data import AGE_BANDS, DOMAIN_DECILES
 
@@ -152,10 +155,40 @@ def minutes_at_speed(minutes_df: pd.DataFrame, *, speed_m_per_min: float) -> pd.
         The same shape and index; ``attrs`` copied with the new ``speed_m_per_min``.
     """
     speed = resolve_speed(speed_m_per_min)
+    memo = _AT_SPEED.get()
+    if memo is not None:
+        hit = memo.get((id(minutes_df), speed))
+        if hit is not None and hit[0] is minutes_df:
+            return hit[1]
     old = resolve_speed(minutes_df.attrs.get("speed_m_per_min"))
     out = minutes_df * (old / speed) if speed != old else minutes_df.copy()
     out.attrs = {**minutes_df.attrs, "speed_m_per_min": speed}
+    if memo is not None:
+        memo[(id(minutes_df), speed)] = (minutes_df, out)
     return out
+
+
+#: Inside :func:`_computed_once`: the minutes at each speed already computed, by (id of
+#: the table, speed), with the table (held, so that its id is not reused meanwhile).
+_AT_SPEED: ContextVar[dict[tuple[int, float], tuple[pd.DataFrame, pd.DataFrame]] | None] = (
+    ContextVar("nwm_geo_minutes_at_speed", default=None)
+)
+
+
+@contextmanager
+def _computed_once() -> Iterator[None]:
+    """Inside the block, the minutes at a speed and their covered flags are computed once.
+
+    The equity tables sum the same minutes, at the same few speeds (five of the six age
+    bands walk at the default speed), over many groups and scopes: 55 coverage tables
+    for one what-if, which computed the same flags again each time.
+    """
+    token = _AT_SPEED.set({})
+    try:
+        with reusing_flags():
+            yield
+    finally:
+        _AT_SPEED.reset(token)
 
 
 def _require(demand: pd.DataFrame, columns: Sequence[str]) -> None:
@@ -692,31 +725,32 @@ def equity_tables(
     """
     default = resolve_speed(minutes_df.attrs.get("speed_m_per_min"))
     resolved = age_speeds(speeds, default=default)
-    deciles, quintiles = (
-        coverage_by_deprivation(
+    with _computed_once():  # the same minutes summed many ways: flags computed once
+        deciles, quintiles = (
+            coverage_by_deprivation(
+                minutes_df,
+                demand,
+                group=group,
+                by=by,
+                area_name=area_name,
+                minutes=minutes,
+                speeds=resolved,
+            )
+            for group in ("imd_decile", "imd_quintile")
+        )
+        ages = coverage_by_age(
+            minutes_df, demand, by=by, area_name=area_name, minutes=minutes, speeds=resolved
+        )
+        gaps = equity_gaps(
             minutes_df,
             demand,
-            group=group,
             by=by,
             area_name=area_name,
             minutes=minutes,
             speeds=resolved,
+            quintiles=quintiles,
+            ages=ages,
         )
-        for group in ("imd_decile", "imd_quintile")
-    )
-    ages = coverage_by_age(
-        minutes_df, demand, by=by, area_name=area_name, minutes=minutes, speeds=resolved
-    )
-    gaps = equity_gaps(
-        minutes_df,
-        demand,
-        by=by,
-        area_name=area_name,
-        minutes=minutes,
-        speeds=resolved,
-        quintiles=quintiles,
-        ages=ages,
-    )
     gaps = flag_small_groups(gaps, bundles=bundles, shortfall=shortfall)
     sources = {
         b: settings.WALK_SPEED_SOURCES.get(b, "")

@@ -16,7 +16,8 @@ The package has two halves:
   within-threshold matrices, ``_cover``), with :func:`source_minutes` (the same runs,
   keeping the minutes, for hub catchments);
 - the **metrics**: :func:`nearest_minutes`, :func:`coverage_table`,
-  :func:`coverage_summary` (``_metrics``), :func:`asset_criticality` /
+  :func:`coverage_summary` (``_metrics``; :func:`reusing_flags` computes each minutes
+  table's flags once for a caller that sums it many ways), :func:`asset_criticality` /
   :func:`cover_criticality` (``_cover``) and :func:`walksheds` /
   :func:`catchment_cells` (``_walksheds``);
 - **travel-time bands**: :func:`time_bands` (residents per band of :data:`TIME_BANDS`,
@@ -62,6 +63,7 @@ from nwm_geo.coverage._metrics import (
     coverage_table,
     covered_flags,
     nearest_minutes,
+    reusing_flags,
 )
 from nwm_geo.coverage._model import InsertedPoints, WalkModel, insert_points, prepare
 from nwm_geo.coverage._network import NetworkArrays
@@ -99,6 +101,7 @@ __all__ = [
     "insert_points",
     "nearest_minutes",
     "prepare",
+    "reusing_flags",
     "snap",
     "snap_xy",
     "source_minutes",

@@ -96,14 +96,15 @@ def group_split(points: pd.DataFrame, *, weight: str, partial: bool = False) -> 
                 }
             )
     if all(band in points.columns for band in AGE_BANDS):
-        for band in AGE_BANDS:
-            residents = pd.to_numeric(points[band], errors="coerce").fillna(0).astype(float)
+        weights = w.to_numpy()
+        for band in AGE_BANDS:  # arrays, not Series: the same sums (numpy's pairwise)
+            residents = pd.to_numeric(points[band], errors="coerce").to_numpy(float, na_value=0.0)
             rows.append(
                 {
                     "group": "age_band",
                     "value": band,
                     "label": AGE_LABELS[band],
-                    "residents": float((residents * w).sum()),
+                    "residents": float((residents * weights).sum()),
                 }
             )
     out = pd.DataFrame(rows, columns=list(GROUP_SPLIT_COLUMNS[:-1]))

@@ -8,7 +8,10 @@ per area (population, covered population, share).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -196,6 +199,47 @@ def _covered_flags(
     return flags
 
 
+#: Inside :func:`reusing_flags`: each minutes table's flags, by (id, minutes, bundles,
+#: speed), with the table itself (held, so that its id is not reused meanwhile).
+_FLAGS: ContextVar[dict[tuple[Any, ...], tuple[pd.DataFrame, pd.DataFrame]] | None] = ContextVar(
+    "nwm_geo_covered_flags", default=None
+)
+
+
+@contextmanager
+def reusing_flags() -> Iterator[None]:
+    """Compute each minutes table's covered flags once inside the block.
+
+    For a caller that sums the same minutes tables many ways (the equity tables: each
+    age band and group, each scope): :func:`coverage_table` then reuses the flags of a
+    table it has seen in the block. The tables must not change inside it.
+    """
+    token = _FLAGS.set({})
+    try:
+        yield
+    finally:
+        _FLAGS.reset(token)
+
+
+def _flags_once(
+    minutes_df: pd.DataFrame,
+    minutes: float,
+    bundles: Mapping[str, Sequence[str]] | None,
+    speed_m_per_min: float | None,
+) -> pd.DataFrame:
+    """:func:`_covered_flags`, computed once per table inside :func:`reusing_flags`."""
+    memo = _FLAGS.get()
+    if memo is None:
+        return _covered_flags(minutes_df, minutes, bundles, speed_m_per_min)
+    named = None if bundles is None else tuple((k, tuple(v)) for k, v in bundles.items())
+    key = (id(minutes_df), minutes, named, speed_m_per_min)
+    hit = memo.get(key)
+    if hit is None or hit[0] is not minutes_df:
+        hit = (minutes_df, _covered_flags(minutes_df, minutes, bundles, speed_m_per_min))
+        memo[key] = hit
+    return hit[1]
+
+
 def covered_flags(
     minutes_df: pd.DataFrame,
     *,
@@ -278,8 +322,8 @@ def coverage_table(
         raise NwmGeoError(f"demand has no column {by!r} to group coverage by.")
     if "population" not in demand.columns:
         raise NwmGeoError("demand has no 'population' column.")
-    flags = _covered_flags(minutes_df, resolve_minutes(minutes), bundles, speed_m_per_min)
-    flags = flags.reindex(demand.index, fill_value=False)
+    flags = _flags_once(minutes_df, resolve_minutes(minutes), bundles, speed_m_per_min)
+    flags = flags.reindex(demand.index, fill_value=False)  # a new frame: the memo's is kept
     pop = population_weights(demand)
     covered = flags.to_numpy(bool) * pop[:, None]
     groups = demand[by].to_numpy()
@@ -288,12 +332,16 @@ def coverage_table(
     frame["__pop"] = pop
     agg = frame.groupby(by, sort=True, dropna=False).sum()
     tot = agg.pop("__pop")
-    long = pd.Series(agg.stack(), name="covered_population").reset_index()
-    long.columns = pd.Index([by, "category", "covered_population"])
-    long["population"] = long[by].map(tot).to_numpy(float)
-    order = {c: i for i, c in enumerate(flags.columns)}
-    long["_o"] = long["category"].map(order)
-    long = long.sort_values([by, "_o"]).drop(columns="_o").reset_index(drop=True)
+    # long format: each area (sorted, as grouped) then each category in the flags' order
+    n_cat = len(agg.columns)
+    long = pd.DataFrame(
+        {
+            by: agg.index.repeat(n_cat),
+            "category": np.tile(np.asarray(agg.columns, dtype=object), len(agg)),
+            "covered_population": agg.to_numpy(float).ravel(),
+            "population": np.repeat(tot.to_numpy(float), n_cat),
+        }
+    )
     long["share"] = long["covered_population"] / long["population"].where(long["population"] > 0)
     return long[[by, "category", "population", "covered_population", "share"]]
 

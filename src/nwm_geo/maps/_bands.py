@@ -93,14 +93,17 @@ def travel_time_map(
     lon, lat = lonlat(points)
     pop = pd.to_numeric(points["population"], errors="coerce").fillna(0.0).clip(lower=0.0)
     top = float(pop.max()) if len(pop) and pop.max() > 0 else 1.0
+    people_at = pop.to_numpy(dtype=float)
+    shown = [j for j in range(len(points)) if people_at[j] > 0]
+    names = {j: esc(points.index[j]) for j in shown}  # the same in every layer
     for i, measure in enumerate(measures):
         mins = nearest[measure].reindex(points.index)
         band = coverage.band_of(mins, speed_m_per_min=speed_m_per_min)
+        minutes_at = mins.to_numpy(dtype=float)
+        what = esc(measure)
         feats = []
-        for j, pid in enumerate(points.index):
-            people = float(pop.iloc[j])
-            if people <= 0:
-                continue
+        for j in shown:
+            people = float(people_at[j])
             b = int(band[j])
             style = dot_style(
                 marker_radius(people, top, smallest=1.5, largest=_MAX_RADIUS),
@@ -109,9 +112,9 @@ def travel_time_map(
                 opacity=0.8,
                 class_name=f"nwm-band-{b} nwm-measure-{i}",
             )
-            minutes = mins.iloc[j]
+            minutes = minutes_at[j]
             when = f"{float(minutes):.0f} min" if pd.notna(minutes) else "no route"
-            tip = f"{esc(pid)}: {people:,.0f} residents, {when} to {esc(measure)}"
+            tip = f"{names[j]}: {people:,.0f} residents, {when} to {what}"
             feats.append(
                 point_feature(float(lon[j]), float(lat[j]), {"_style": style, "_tooltip": tip})
             )

@@ -66,8 +66,9 @@ def _layer(
     count = pd.to_numeric(sub[people], errors="coerce").fillna(0.0).clip(lower=0.0)
     top = float(count.max()) if len(count) and count.max() > 0 else 1.0
     feats = []
-    for (pid, r), n in zip(sub.iterrows(), count, strict=True):
-        decile = int(r["imd_decile"])
+    rows = zip(sub.index, sub["imd_decile"], sub["_lon"], sub["_lat"], count, strict=True)
+    for pid, imd_decile, lon, lat, n in rows:
+        decile = int(imd_decile)
         colour = IMD_DECILE_COLOURS.get(decile, "#999999")
         style = dot_style(
             marker_radius(n, top, largest=max_radius),
@@ -78,9 +79,7 @@ def _layer(
             edge="#333333",
         )
         tip = f"{esc(pid)}: {n:,.0f} {esc(what)}; IMD decile {decile}"
-        feats.append(
-            point_feature(float(r["_lon"]), float(r["_lat"]), {"_style": style, "_tooltip": tip})
-        )
+        feats.append(point_feature(float(lon), float(lat), {"_style": style, "_tooltip": tip}))
     fg = folium.FeatureGroup(name=esc(f"{name}: {float(count.sum()):,.0f} {what}"), show=show)
     GeoJsonLayer(feats).add_to(fg)
     return fg

@@ -266,6 +266,22 @@ def declutter_labels(ax: Any, *, gid: str = "nwm-ward-label", tries: int = 12) -
     return left
 
 
+def _hide_clipped_labels(ax: Any, *, gid: str = "nwm-ward-label") -> None:
+    """Skip drawing the labels that fall wholly outside the axes (clipped away anyway).
+
+    A locality's map names every ward of the area (its neighbours too, for orientation)
+    but shows only the locality: the labels beyond the frame are clipped, and drawing
+    them (as paths, with their halo) was most of the map's text. Call it once the frame
+    is final.
+    """
+    ax.apply_aspect()  # the frame as drawn (an equal-aspect map shrinks its box)
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    for t in ax.texts:
+        if t.get_gid() == gid and not t.get_window_extent(renderer).overlaps(frame):
+            t.set_visible(False)
+
+
 @checks_crs
 def plot_localities(
     wards: gpd.GeoDataFrame,
@@ -712,6 +728,7 @@ def plot_locality(
     _frame_to(ax, mine, pad=0.08)
     scale_bar(ax)
     declutter_labels(ax)
+    _hide_clipped_labels(ax)
     # the key sits under the map, never over it
     ax.legend(
         handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.01), fontsize=6.5,

@@ -26,14 +26,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
 
 from nwm_geo import settings
 from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes
 from nwm_geo.maps._geo import bounds_of, geojson_feature, lonlat, point_feature, simplified
-from nwm_geo.maps._leaflet import GeoJsonLayer, base_map, esc
+from nwm_geo.maps._leaflet import GeoJsonLayer, RawHtml, base_map, esc
 from nwm_geo.maps._page import MapPage
 from nwm_geo.maps._roles import asset_roles, public_source
 from nwm_geo.maps._style import (
@@ -498,17 +497,21 @@ def gaps_map(
     pop = pd.to_numeric(pts.get("population", pd.Series(0.0, index=pts.index)), errors="coerce")
     pts["_pop"] = pop.fillna(0.0).clip(lower=0.0)
     top = float(pts["_pop"].max()) if len(pts) and pts["_pop"].max() > 0 else 1.0
+    geoms = simplified(areas, 10.0) if areas is not None and area_gaps is not None else None
+    has_locality = "locality" in pts.columns
     for i, measure in enumerate(measures):
         sub = pts[pts[measure].astype(bool)]
         total = float(sub["_pop"].sum())
         shaded = (
-            [_area_layer(areas, area_gaps, measure=measure, index=i)]
-            if areas is not None and area_gaps is not None
+            [_area_layer(geoms, area_gaps, measure=measure, index=i)]
+            if geoms is not None and area_gaps is not None
             else []
         )
         feats = []
-        for pid, r in sub.iterrows():
-            people = float(r["_pop"])
+        localities = sub["locality"] if has_locality else pd.Series(None, index=sub.index)
+        rows = zip(sub.index, sub["_pop"], sub["_lon"], sub["_lat"], localities, strict=True)
+        for pid, pop_here, lon_here, lat_here, locality in rows:
+            people = float(pop_here)
             style = dot_style(
                 marker_radius(people, top, largest=max_radius),
                 GAP_COLOUR,
@@ -517,12 +520,10 @@ def gaps_map(
                 class_name=f"nwm-gap nwm-measure-{i}",
             )
             tip = f"{esc(pid)}: {people:,.0f} residents beyond {minutes:g} min ({esc(measure)})"
-            if "locality" in r.index:
-                tip += f"<br>Locality: {esc(r['locality'])}"
+            if has_locality:
+                tip += f"<br>Locality: {esc(locality)}"
             feats.append(
-                point_feature(
-                    float(r["_lon"]), float(r["_lat"]), {"_style": style, "_tooltip": tip}
-                )
+                point_feature(float(lon_here), float(lat_here), {"_style": style, "_tooltip": tip})
             )
         name = f"{measure}: {total:,.0f} residents beyond"
         radio_layer(name, i, *shaded, GeoJsonLayer(feats)).add_to(m)
@@ -533,16 +534,16 @@ def gaps_map(
 
 
 def _area_layer(
-    areas: gpd.GeoDataFrame,
+    geoms: gpd.GeoSeries,
     area_gaps: pd.DataFrame,
     *,
     measure: str,
     index: int,
 ) -> GeoJsonLayer:
+    """One measure's areas shaded by their gap share (``geoms``: the simplified areas)."""
     tab = (
         area_gaps.xs(measure, level="measure") if "measure" in area_gaps.index.names else area_gaps
     )
-    geoms = simplified(areas, 10.0)
     feats = []
     for code, geom in geoms.items():
         share = float(tab["gap_share"].get(code, np.nan)) if "gap_share" in tab else np.nan
@@ -621,7 +622,7 @@ def walksheds_map(
     if note:
         root: Any = m.get_root()
         root.html.add_child(
-            Element(
+            RawHtml(
                 f'<div class="nwm-box nwm-note" id="nwm-note" style="top:70px;left:50%;'
                 f'transform:translateX(-50%);">{esc(note)}</div>'
             )

@@ -33,17 +33,14 @@ def simplified(gdf: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoSeries:
     return gpd.GeoSeries(shapely.set_precision(geo.values, 1e-5), index=gdf.index, crs=geo.crs)
 
 
-def _round(obj: Any) -> Any:
-    if isinstance(obj, float):
-        return round(obj, 5)
-    if isinstance(obj, list | tuple):
-        return [_round(v) for v in obj]
-    return obj
+def _round5(text: str) -> float:
+    """Return a coordinate of the GeoJSON rounded to 1e-5 degrees, as it is read."""
+    return round(float(text), 5)
 
 
 def geojson_feature(geom: Any, props: dict[str, Any]) -> dict[str, Any]:
-    gj = json.loads(shapely.to_geojson(geom))
-    gj["coordinates"] = _round(gj.get("coordinates", []))
+    gj = json.loads(shapely.to_geojson(geom), parse_float=_round5)
+    gj.setdefault("coordinates", [])
     return {"type": "Feature", "geometry": gj, "properties": props}
 
 

@@ -3,7 +3,11 @@
 folium loads Leaflet, jQuery and Bootstrap from CDNs. These maps use none of the CDN
 files: Leaflet 1.9.3 (BSD-2, vendored in ``nwm_geo/_static/leaflet``) is inlined into
 each HTML file (:func:`_offline`), and all layers, popups, legends and labels are drawn
-with plain Leaflet calls (:class:`GeoJsonLayer`, :func:`base_map`).
+with plain Leaflet calls (:class:`GeoJsonLayer`, :func:`base_map`). Ready HTML (the
+inlined library, the page furniture, each layer's script with its GeoJSON) is added as
+a :class:`RawHtml` element, inserted as it is: branca's ``Element(html)`` would compile
+each such string as a jinja template (the 150 kB library and every layer's data, in
+every map, lexed once per file: a tenth of ``nwm-geo run``'s report stage).
 
 Safety: :func:`esc` is the one way text reaches a map. It masks phone numbers and
 e-mail addresses (:func:`nwm_geo._safe.mask_personal_text`), HTML-escapes the rest and
@@ -58,6 +62,18 @@ def _js_json(obj: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+class RawHtml(Element):
+    """A piece of ready HTML or script, inserted as it is (never read as a template)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._raw = text
+
+    def render(self, **kwargs: Any) -> str:
+        """Return the text unchanged."""
+        return self._raw
+
+
 class GeoJsonLayer(MacroElement):
     """A GeoJSON layer drawn with plain Leaflet: per-feature style, popups, labels.
 
@@ -97,6 +113,14 @@ class GeoJsonLayer(MacroElement):
         super().__init__()  # type: ignore[no-untyped-call]  # branca is untyped
         self._name = "NwmGeoJsonLayer"
         self.data_json = _js_json({"type": "FeatureCollection", "features": features})
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # as MacroElement's
+        """Add the layer's script to the page (as ``MacroElement.render``, not recompiled)."""
+        script = self._template.module.__dict__["script"]
+        root: Any = self.get_root()
+        root.script.add_child(RawHtml(script(self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
 
 
 # ---------------------------------------------------------------------------
@@ -146,9 +170,9 @@ def _offline(m: folium.Map) -> None:
     m.default_css = []
     css, js = _leaflet_assets()
     root: Any = m.get_root()
-    root.header.add_child(Element(f"<style>{css}</style>"), name="nwm_leaflet_css")
-    root.header.add_child(Element(f"<script>{js}</script>"), name="nwm_leaflet_js")
-    root.header.add_child(Element(f"<style>{_PAGE_CSS}</style>"), name="nwm_page_css")
+    root.header.add_child(RawHtml(f"<style>{css}</style>"), name="nwm_leaflet_css")
+    root.header.add_child(RawHtml(f"<script>{js}</script>"), name="nwm_leaflet_js")
+    root.header.add_child(RawHtml(f"<style>{_PAGE_CSS}</style>"), name="nwm_page_css")
 
 
 def base_map(
@@ -173,7 +197,7 @@ def base_map(
     root.title = esc(title)  # branca inserts the page <title> unescaped
     sub = f"<p>{esc(subtitle)}</p>" if subtitle else ""
     root.html.add_child(
-        Element(f'<div class="nwm-box nwm-title" id="nwm-title"><h1>{esc(title)}</h1>{sub}</div>')
+        RawHtml(f'<div class="nwm-box nwm-title" id="nwm-title"><h1>{esc(title)}</h1>{sub}</div>')
     )
     items = "".join(
         f'<div><span class="sw{" pt" if kind == "point" else ""}" '
@@ -181,7 +205,7 @@ def base_map(
         for label, colour, kind in legend
     )
     root.html.add_child(
-        Element(
+        RawHtml(
             f'<div class="nwm-box nwm-legend" id="nwm-legend"><b>{esc(legend_title)}</b>'
             f"{items}</div>"
         )
@@ -193,7 +217,7 @@ def base_map(
         else ""
     )
     root.html.add_child(
-        Element(
+        RawHtml(
             f'<div class="nwm-box nwm-attrib" id="nwm-attrib">{net}'
             f"<div>Sources: {esc(attribution)}</div></div>"
         )

@@ -105,21 +105,27 @@ def asset_roles(
         for col in ("covered_population", "sole_population"):
             if col in catch.columns:
                 out[col] = pd.to_numeric(catch[col], errors="coerce")
-        for aid, r in outline.required.iterrows():
-            if aid in out.index:
-                out.loc[aid, "required"] = True
+        req = outline.required
+        here = set(out.index)
+        rows = zip(req.index, req["category"], req["sole_population"], strict=True)
+        for aid, category, sole in rows:
+            if aid in here:
                 parts[aid].append(
-                    f"required: the only {r['category']} within {m:g} min for "
-                    f"{_fmt(float(r['sole_population']))} residents"
+                    f"required: the only {category} within {m:g} min for "
+                    f"{_fmt(float(sole))} residents"
                 )
+        out["required"] = out.index.isin(req.index)
         for aid in outline.redundant.index:
-            if aid in out.index:
-                out.loc[aid, "overlapping"] = True
+            if aid in here:
                 parts[aid].append("overlapping coverage (capacity not considered)")
+        out["overlapping"] = out.index.isin(outline.redundant.index)
         cases = outline.business_case
-        for _, r in cases[cases["id"].isin(out.index)].iterrows():
-            out.loc[r["id"], "business_case"] = True
-            parts[r["id"]].append(f"business case {r['rule']} {r['action']} ({r['measure']})")
+        cases = cases[cases["id"].isin(out.index)]
+        for aid, rule, action, measure in zip(
+            cases["id"], cases["rule"], cases["action"], cases["measure"], strict=True
+        ):
+            parts[aid].append(f"business case {rule} {action} ({measure})")
+        out["business_case"] = out.index.isin(cases["id"])
     out["role"] = [
         "; ".join(dict.fromkeys(parts[aid])) if parts.get(aid) else "no role in the outline"
         for aid in out.index

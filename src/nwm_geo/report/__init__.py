@@ -34,7 +34,8 @@ method and data sheets, ``_edit`` editing an open workbook (cells, tables,
 :func:`finish_sheets`), ``_sheet`` one sheet streamed in
 openpyxl's write-only mode, ``_equity`` the equity sheet, ``_hubs`` the hubs sheet,
 ``_sheets`` the closure-impact sheet and short workbooks, ``_index`` the HTML index,
-``_pack`` the printable PDF.
+``_pack`` the printable PDF, ``_wards`` the ward profiles, ``_pdf`` their pages
+(:class:`PdfDocument`: text and tables with fpdf2, maps from matplotlib laid over).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from nwm_geo.report._hubs import HUB_SHEET, add_hub_sheet, hub_sheet
 from nwm_geo.report._index import IndexFindings, write_index_html
 from nwm_geo.report._method import RunInfo, method_rows, register_gap_note
 from nwm_geo.report._pack import PACK_PAGE_SIZE, PackInputs, write_locality_pack
+from nwm_geo.report._pdf import PdfDocument, PdfPage
 from nwm_geo.report._sheets import (
     add_closure_impact_sheet,
     closure_impact_sheet,
@@ -70,6 +72,8 @@ __all__ = [
     "READING_ROW_LIMIT",
     "IndexFindings",
     "PackInputs",
+    "PdfDocument",
+    "PdfPage",
     "RunInfo",
     "WardProfile",
     "WorkbookContext",

@@ -1,4 +1,4 @@
-"""The printable locality pack: ``reports/locality_pack.pdf`` (matplotlib's PdfPages).
+"""The printable locality pack: ``reports/locality_pack.pdf``.
 
 In: a :class:`PackInputs` (wards, plan, register, outline, gap areas, optional hubs,
 the run's notes). Out: an A4 landscape PDF, written atomically: a summary page (the
@@ -6,7 +6,9 @@ localities map and one row per locality), then one page per locality with its ma
 (wards named, assets, required assets and suggested sites marked, the hub when the
 study has one, areas beyond the walk shaded), its key figures and its business cases.
 Every page carries the sources and licences, the network label and, on the
-approximate network, the approximation note.
+approximate network, the approximation note. Text and tables are drawn with fpdf2 and
+the maps with matplotlib, laid over their pages as vector graphics
+(:class:`~nwm_geo.report.PdfDocument`).
 """
 
 from __future__ import annotations
@@ -22,16 +24,15 @@ import geopandas as gpd
 import pandas as pd
 
 from nwm_geo import maps, settings
-from nwm_geo._io import atomic_path
-from nwm_geo._publish import publish_figure, publish_object
 from nwm_geo._safe import mask_personal_text
 from nwm_geo._units import resolve_minutes
+from nwm_geo.report._pdf import PdfDocument
 from nwm_geo.report._wards import draw_table
 from nwm_geo.requirements import RequirementsOutline
 from nwm_geo.uncertainty import range_text
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    from nwm_geo.report._pdf import PdfPage
 
 __all__ = ["PACK_PAGE_SIZE", "PackInputs", "write_locality_pack"]
 
@@ -91,14 +92,26 @@ class PackInputs:
     ranges: pd.DataFrame | None = None
 
 
-def _share_text(inputs: PackInputs, locality: str, measure: str, share: float) -> str:
-    """``"73.9 % (66–75 %)"`` with a range from ``inputs.ranges``, else ``"73.9 %"``."""
+#: (locality, measure) -> (low %, high %): the first row of ``PackInputs.ranges`` for each.
+_Ranges = dict[tuple[str, str], tuple[float, float]]
+
+
+def _range_lookup(inputs: PackInputs) -> _Ranges:
+    """Index ``inputs.ranges`` once by locality and measure (the first row of each)."""
     r = inputs.ranges
-    if r is not None:
-        hit = r[(r["locality"] == locality) & (r["measure"] == measure)]
-        if len(hit):
-            row = hit.iloc[0]
-            return range_text(100 * share, row["low_pct"], row["high_pct"])
+    if r is None or len(r) == 0:
+        return {}
+    out: _Ranges = {}
+    for key in zip(r["locality"], r["measure"], r["low_pct"], r["high_pct"], strict=True):
+        out.setdefault((key[0], key[1]), (key[2], key[3]))
+    return out
+
+
+def _share_text(ranges: _Ranges, locality: str, measure: str, share: float) -> str:
+    """``"73.9 % (66–75 %)"`` with a range from ``PackInputs.ranges``, else ``"73.9 %"``."""
+    hit = ranges.get((locality, measure))
+    if hit is not None:
+        return range_text(100 * share, hit[0], hit[1])
     return f"{100 * share:.1f} %"
 
 
@@ -119,15 +132,15 @@ _X1 = 1 - _X0
 _Y0 = 0.4 / PACK_PAGE_SIZE[1]
 
 
-def _page(inputs: PackInputs, heading: str) -> Figure:
-    fig = maps.new_figure(PACK_PAGE_SIZE, layout=None)
-    fig.text(_X0, 1 - _Y0, heading, fontsize=16, weight="bold", va="top", gid="nwm-heading")
+def _page(doc: PdfDocument, inputs: PackInputs, heading: str) -> PdfPage:
+    fig = doc.new_page()
+    fig.text(_X0, 1 - _Y0, heading, size=16, weight="bold", va="top")
     width = int((PACK_PAGE_SIZE[0] - 0.8) * 72 / (6.0 * 0.6))
     lines = [f"{inputs.network_label}." if inputs.network_label else ""]
     lines += [_clean(n) for n in inputs.notes]
     lines.append(f"Sources and licences: {settings.attribution}")
     wrapped = "\n".join(textwrap.fill(t, width) for t in lines if t)
-    fig.text(_X0, _Y0, wrapped, fontsize=6.0, va="bottom", color="#333333", gid="nwm-sources")
+    fig.text(_X0, _Y0, wrapped, size=6.0, va="bottom", color="#333333")
     return fig
 
 
@@ -153,8 +166,8 @@ def _bundle_shares(inputs: PackInputs, locality: str) -> list[tuple[str, float, 
     return out
 
 
-def _summary_pages(inputs: PackInputs, m: float) -> list[Figure]:
-    fig = _page(inputs, f"{inputs.area_name}: locality pack")
+def _summary_pages(doc: PdfDocument, inputs: PackInputs, m: float, ranges: _Ranges) -> None:
+    fig = _page(doc, inputs, f"{inputs.area_name}: locality pack")
     outline = inputs.outline
     intro = (
         f"{len(outline.localities)} localities of whole wards. Share of residents within a "
@@ -162,8 +175,8 @@ def _summary_pages(inputs: PackInputs, m: float) -> list[Figure]:
         "per locality follows; a ward profile per ward is in ward_profiles.pdf."
     )
     chars = int((_X1 - _X0) * PACK_PAGE_SIZE[0] * 72 / (9 * 0.6))
-    fig.text(_X0, 0.9, "\n".join(textwrap.wrap(intro, chars)), fontsize=9, va="top")
-    ax = fig.add_axes((_X0, 0.2, 0.42, 0.66))
+    fig.text(_X0, 0.9, "\n".join(textwrap.wrap(intro, chars)), size=9, va="top")
+    ax = fig.figure().add_axes((_X0, 0.2, 0.42, 0.66))
     maps.plot_localities(inputs.wards, inputs.assignment, page=maps.MapPage(title=""), ax=ax)
     header = [
         "Locality",
@@ -188,7 +201,7 @@ def _summary_pages(inputs: PackInputs, m: float) -> list[Figure]:
                 f"{_num(pop):,.0f}",
                 str(int((inputs.assignment == loc).sum())),
                 str(n_assets),
-                *[_share_text(inputs, loc, b, s).replace(" (", "\n(") for b, s, _ in shares],
+                *[_share_text(ranges, loc, b, s).replace(" (", "\n(") for b, s, _ in shares],
                 str(int((cases["locality"] == loc).sum())),
             ]
         )
@@ -205,19 +218,19 @@ def _summary_pages(inputs: PackInputs, m: float) -> list[Figure]:
         *inputs.findings,
     ]
     y -= 0.02
-    pages = [fig]
     for t in text:  # every finding in full: a new page when the first is full
         lines = textwrap.wrap(_clean(t), int(width * PACK_PAGE_SIZE[0] * 72 / (7.5 * 0.6)))
         if y - len(lines) * 0.019 < 0.18:
-            pages.append(_page(inputs, f"{inputs.area_name}: locality pack (continued)"))
+            fig = _page(doc, inputs, f"{inputs.area_name}: locality pack (continued)")
             x, width, y = _X0, _X1 - _X0, 0.9
-        pages[-1].text(x, y, "\n".join(lines), fontsize=7.5, va="top")
+        fig.text(x, y, "\n".join(lines), size=7.5, va="top")
         y -= len(lines) * 0.019 + 0.012
-    return pages
 
 
-def _locality_pages(inputs: PackInputs, locality: str, m: float) -> list[Figure]:
-    fig = _page(inputs, f"{inputs.area_name}: {locality}")
+def _locality_pages(
+    doc: PdfDocument, inputs: PackInputs, locality: str, m: float, ranges: _Ranges
+) -> None:
+    fig = _page(doc, inputs, f"{inputs.area_name}: {locality}")
     outline = inputs.outline
     reg = inputs.register
     ward_names = inputs.wards["ward_name"] if "ward_name" in inputs.wards.columns else None
@@ -234,7 +247,7 @@ def _locality_pages(inputs: PackInputs, locality: str, m: float) -> list[Figure]
         gaps=inputs.gaps,
         hub_id=_hub_id(inputs, locality),
     )
-    ax = fig.add_axes((_X0, 0.36, 0.44, 0.56))
+    ax = fig.figure().add_axes((_X0, 0.36, 0.44, 0.56))
     maps.plot_locality(
         inputs.wards, inputs.assignment, locality, layers=layers, ax=ax, page=maps.MapPage(title="")
     )
@@ -249,7 +262,7 @@ def _locality_pages(inputs: PackInputs, locality: str, m: float) -> list[Figure]
     if hub is not None and hub in reg.index:
         facts.append(f"Hub: {_clean(reg.at[hub, 'name'])}")
     facts += [
-        f"{b}: {_share_text(inputs, locality, b, s)} within {m:g} min; {g:,.0f} residents beyond"
+        f"{b}: {_share_text(ranges, locality, b, s)} within {m:g} min; {g:,.0f} residents beyond"
         for b, s, g in shares
     ]
     x = 0.5
@@ -258,11 +271,11 @@ def _locality_pages(inputs: PackInputs, locality: str, m: float) -> list[Figure]
     chars = int(width * PACK_PAGE_SIZE[0] * 72 / (8.0 * 0.6))
     for line in facts:
         wrapped = textwrap.wrap(line, chars)
-        fig.text(x, y, "\n".join(wrapped), fontsize=8.0, va="top")
+        fig.text(x, y, "\n".join(wrapped), size=8.0, va="top")
         y -= 0.0175 * len(wrapped) + 0.006
     cases = outline.business_case[outline.business_case["locality"] == locality]
     cases = cases.sort_values("population", ascending=False)
-    fig.text(x, y - 0.01, f"Business cases ({len(cases)})", fontsize=10, weight="bold", va="top")
+    fig.text(x, y - 0.01, f"Business cases ({len(cases)})", size=10, weight="bold", va="top")
     y -= 0.04
     rows = [
         [
@@ -279,19 +292,16 @@ def _locality_pages(inputs: PackInputs, locality: str, m: float) -> list[Figure]
     ]
     header = ["Case", "Rule", "Action", "Site", "For", "Residents", "Evidence"]
     widths = [0.035, 0.03, 0.1, 0.12, 0.07, 0.065, 0.14]
-    pages = [fig]
     if not rows:
-        fig.text(x, y, "No business case in this locality.", fontsize=7.5, style="italic", va="top")
-        return pages
+        fig.text(x, y, "No business case in this locality.", size=7.5, style="italic", va="top")
+        return
     while rows:  # every case in full, continued on the next page
         w = [v * width / sum(widths) for v in widths]
         y, n = draw_table(fig, y, x=x, widths=w, header=header, rows=rows, size=6.5, bottom=0.18)
         rows = rows[n:]
         if rows:
-            fig = _page(inputs, f"{inputs.area_name}: {locality} (business cases, continued)")
-            pages.append(fig)
+            fig = _page(doc, inputs, f"{inputs.area_name}: {locality} (business cases, continued)")
             x, width, y = _X0, _X1 - _X0, 0.9
-    return pages
 
 
 def write_locality_pack(path: str | os.PathLike[str], inputs: PackInputs) -> Path:
@@ -310,19 +320,15 @@ def write_locality_pack(path: str | os.PathLike[str], inputs: PackInputs) -> Pat
         The file written: a summary page, then one A4 landscape page per locality,
         its business cases continued on further pages when they do not fit.
     """
-    from matplotlib.backends.backend_pdf import PdfPages
-
     m = resolve_minutes(inputs.minutes)
-    out = Path(path)
-    meta: dict[str, Any] = {
+    meta = {
         "Title": f"{inputs.area_name}: locality pack",
         "Creator": "nwm_geo",
         "Subject": "Neighbourhood Working Model localities",
     }
-    with atomic_path(out) as tmp, PdfPages(tmp, metadata=publish_object(meta)) as pdf:
-        for page in _summary_pages(inputs, m):
-            pdf.savefig(publish_figure(page))  # every drawn text masked
-        for loc in inputs.outline.localities:
-            for page in _locality_pages(inputs, loc, m):
-                pdf.savefig(publish_figure(page))
-    return out
+    doc = PdfDocument(PACK_PAGE_SIZE, metadata=meta)
+    ranges = _range_lookup(inputs)
+    _summary_pages(doc, inputs, m, ranges)
+    for loc in inputs.outline.localities:
+        _locality_pages(doc, inputs, loc, m, ranges)
+    return doc.save(path)  # every text and map masked

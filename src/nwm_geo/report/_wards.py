@@ -6,7 +6,8 @@ a PDF a ward councillor can read unaided: the ward's locality and residents, cov
 by bundle and category with travel-time bands, the residents beyond the walk by
 deprivation and age (with each group's size), its sites, the business cases that
 touch it, and its hub with the walk to it. Tables wrap their text (:func:`draw_table`)
-instead of cutting it; a page that runs out of room continues on the next page.
+instead of cutting it; a page that runs out of room continues on the next page. The
+pages are text only, drawn with fpdf2 (:class:`~nwm_geo.report.PdfDocument`).
 
 The "Wards" and "Hub options" sheets of the workbook are :func:`._edit.table_sheet`
 producers, written with the workbook itself.
@@ -23,13 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from nwm_geo import maps, settings
-from nwm_geo._io import atomic_path
-from nwm_geo._publish import publish_figure, publish_object
+from nwm_geo import settings
 from nwm_geo._safe import mask_personal_text
+from nwm_geo.report._pdf import PdfDocument
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    from nwm_geo.report._pdf import PdfPage
 
 __all__ = ["PAGE", "WardProfile", "draw_table", "write_ward_profiles"]
 
@@ -96,7 +96,7 @@ def _wrap(value: Any, width: float, size: float) -> list[str]:
 
 
 def draw_table(
-    fig: Figure,
+    fig: PdfPage,
     top: float,
     *,
     x: float,
@@ -111,7 +111,7 @@ def draw_table(
     Parameters
     ----------
     fig
-        The page.
+        The page (:meth:`nwm_geo.report.PdfDocument.new_page`).
     top
         Figure y of the table's top.
     x, widths
@@ -129,8 +129,6 @@ def draw_table(
     tuple of (float, int)
         The y under the last row drawn, and how many rows were drawn.
     """
-    from matplotlib.lines import Line2D
-
     line = size * 1.3 / 72 / PAGE[1]
 
     def cells(values: Sequence[str]) -> float:
@@ -142,58 +140,47 @@ def draw_table(
     cx = x
     for v, w in zip(header, widths, strict=True):
         text = "\n".join(_wrap(v, w, size))
-        fig.text(cx + 0.002, y - 0.003, text, fontsize=size, weight="bold", va="top")
+        fig.text(cx + 0.002, y - 0.003, text, size=size, weight="bold", va="top")
         cx += w
-    fig.add_artist(
-        Line2D([x, x + sum(widths)], [y - h + 0.002] * 2, transform=fig.transFigure, lw=0.6,
-               color="#333333")
-    )  # fmt: skip
+    fig.line(x, x + sum(widths), y - h + 0.002, width=0.6, color="#333333")
     y -= h
     drawn = 0
     for row in rows:
         h = cells(row)
         if y - h < bottom:
             break
+        if drawn % 2 == 0:  # behind the row's text
+            fig.band(x, y - h, sum(widths), h, color="#f2f2f2")
         cx = x
         for v, w in zip(row, widths, strict=True):
             text = "\n".join(_wrap(v, w, size))
-            fig.text(cx + 0.002, y - 0.003, text, fontsize=size, va="top")
+            fig.text(cx + 0.002, y - 0.003, text, size=size, va="top")
             cx += w
-        if drawn % 2 == 0:
-            fig.patches.append(_band(fig, x, y - h, sum(widths), h))
         y -= h
         drawn += 1
     return y, drawn
 
 
-def _band(fig: Figure, x: float, y: float, w: float, h: float) -> Any:
-    from matplotlib.patches import Rectangle
-
-    return Rectangle(
-        (x, y), w, h, transform=fig.transFigure, facecolor="#f2f2f2", edgecolor="none", zorder=-1
-    )
-
-
-def _page(heading: str, sub: str, footer: Sequence[str]) -> Figure:
-    fig = maps.new_figure(PAGE, layout=None)
-    fig.text(_LEFT, 0.955, heading, fontsize=15, weight="bold", va="top")
+def _page(doc: PdfDocument, heading: str, sub: str, footer: Sequence[str]) -> PdfPage:
+    fig = doc.new_page()
+    fig.text(_LEFT, 0.955, heading, size=15, weight="bold", va="top")
     if sub:
         wrapped = textwrap.wrap(sub, _chars(_RIGHT - _LEFT, 9))
-        fig.text(_LEFT, 0.905, "\n".join(wrapped), fontsize=9, va="top")
+        fig.text(_LEFT, 0.905, "\n".join(wrapped), size=9, va="top")
     width = _chars(_RIGHT - _LEFT, 6.0)
     text = "\n".join(textwrap.fill(_clean(t), width) for t in footer if t)
-    fig.text(_LEFT, 0.05, text, fontsize=6.0, va="bottom", color="#333333")
+    fig.text(_LEFT, 0.05, text, size=6.0, va="bottom", color="#333333")
     return fig
 
 
-def _heading(fig: Figure, y: float, x: float, text: str) -> float:
-    fig.text(x, y, text, fontsize=9.5, weight="bold", va="top")
+def _heading(fig: PdfPage, y: float, x: float, text: str) -> float:
+    fig.text(x, y, text, size=9.5, weight="bold", va="top")
     return y - 0.032
 
 
-def _paragraph(fig: Figure, y: float, x: float, width: float, text: str, size: float) -> float:
+def _paragraph(fig: PdfPage, y: float, x: float, width: float, text: str, size: float) -> float:
     lines = textwrap.wrap(_clean(text), _chars(width, size))
-    fig.text(x, y, "\n".join(lines), fontsize=size, va="top")
+    fig.text(x, y, "\n".join(lines), size=size, va="top")
     return y - len(lines) * size * 1.3 / 72 / PAGE[1] - 0.01
 
 
@@ -208,7 +195,7 @@ def _fmt(v: Any, pct: bool = False) -> str:
 
 
 def _flow(
-    pages: list[Figure],
+    pages: list[PdfPage],
     y: float,
     *,
     x: float,
@@ -229,12 +216,14 @@ def _flow(
         y = 0.9
 
 
-def _ward_pages(p: WardProfile, area: str, footer: Sequence[str]) -> list[Figure]:
+def _ward_pages(
+    doc: PdfDocument, p: WardProfile, area: str, footer: Sequence[str]
+) -> list[PdfPage]:
     sub = (
         f"Locality: {p.locality}. Residents: {p.residents:,.0f}. Sites in the ward: "
         f"{len(p.sites)}. Business cases touching the ward: {len(p.cases)}. " + (p.hub or "")
     )
-    fig = _page(f"{area}: {p.name} ward ({p.code})", sub, footer)
+    fig = _page(doc, f"{area}: {p.name} ward ({p.code})", sub, footer)
     pages = [fig]
     mid = 0.56
     y = _heading(fig, 0.83, _LEFT, "Walking time to the nearest site: residents in each band")
@@ -247,11 +236,11 @@ def _ward_pages(p: WardProfile, area: str, footer: Sequence[str]) -> list[Figure
     ]
     left = fig
 
-    def again() -> Figure:
-        pages.append(_page(f"{area}: {p.name} ward (continued)", "", footer))
+    def again() -> PdfPage:
+        pages.append(_page(doc, f"{area}: {p.name} ward (continued)", "", footer))
         return pages[-1]
 
-    def after(page: Figure) -> Figure:
+    def after(page: PdfPage) -> PdfPage:
         i = pages.index(page)
         return pages[i + 1] if i + 1 < len(pages) else again()
 
@@ -302,7 +291,7 @@ def _ward_pages(p: WardProfile, area: str, footer: Sequence[str]) -> list[Figure
     step = 6.5 * 1.3 / 72 / PAGE[1]
     while lines:
         room = max(1, int((y - _BOTTOM) / step))
-        fig.text(x, y, "\n".join(lines[:room]), fontsize=6.5, va="top")
+        fig.text(x, y, "\n".join(lines[:room]), size=6.5, va="top")
         lines = lines[room:]
         if lines:
             fig = after(fig)
@@ -337,13 +326,9 @@ def write_ward_profiles(
         The file written. A ward whose cases or sites do not fit its page continues on
         the next page, headed "(continued)".
     """
-    from matplotlib.backends.backend_pdf import PdfPages
-
-    out = Path(path)
     lines = [*footer, f"Sources and licences: {settings.attribution}"]
     meta = {"Title": f"{area_name}: ward profiles", "Creator": "nwm_geo"}
-    with atomic_path(out) as tmp, PdfPages(tmp, metadata=publish_object(meta)) as pdf:
-        for p in profiles:
-            for fig in _ward_pages(p, area_name, lines):
-                pdf.savefig(publish_figure(fig))  # every drawn text masked
-    return out
+    doc = PdfDocument(PAGE, metadata=meta)
+    for p in profiles:
+        _ward_pages(doc, p, area_name, lines)  # pages in order, every text masked
+    return doc.save(path)
