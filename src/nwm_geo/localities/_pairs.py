@@ -62,24 +62,23 @@ def sub_instance(inst: Instance, units: list[int], k: int) -> Instance:
 def _resplit(
     inst: Instance,
     lab: np.ndarray,
-    pair: tuple[int, int],
+    group: tuple[int, ...],
     budget: int,
     safety: tuple[float, Clock],
 ) -> tuple[np.ndarray | None, int]:
-    """Return the pair's best split if it is better, else None; and the nodes used.
+    """Return the group's best split if it is better, else None; and the nodes used.
 
-    The split is the pair's sub-labels (0: locality ``a``); it is returned only when it
-    lowers the pair's worst deviation.
+    The split is the group's sub-labels (``i``: locality ``group[i]``); it is returned
+    only when it lowers the group's worst deviation.
     """
-    a, b = pair
     deadline, clock = safety
-    units = np.flatnonzero((lab == a) | (lab == b)).tolist()
-    sub = sub_instance(inst, units, 2)
-    now = np.array([0 if lab[u] == a else 1 for u in units])
-    pair_max = zvalue(sub, now)
+    units = np.flatnonzero(np.isin(lab, group)).tolist()
+    sub = sub_instance(inst, units, len(group))
+    now = np.array([group.index(int(lab[u])) for u in units])
+    group_max = zvalue(sub, now)
     found = enumerate_connected_sets(
         sub,
-        pair_max * (1 + 1e-9) + 1e-12,
+        group_max * (1 + 1e-9) + 1e-12,
         max_sets=PAIR_MAX_SETS,
         max_nodes=min(PAIR_NODES, budget),
         deadline=deadline,
@@ -90,15 +89,36 @@ def _resplit(
     got = bisect_band(
         sub,
         found.sets,
-        incumbent=(now, pair_max),
+        incumbent=(now, group_max),
         lower=0.0,
         max_nodes=PAIR_NODES,
         deadline=deadline,
         clock=clock,
     )
-    if got.objective < pair_max - 1e-12 and rule_violation(sub, got.labels) == 0:
+    if got.objective < group_max - 1e-12 and rule_violation(sub, got.labels) == 0:
         return got.labels, found.nodes
     return None, found.nodes
+
+
+def _neighbours(inst: Instance, lab: np.ndarray, a: int) -> list[int]:
+    """Return the localities next to ``a``, in order."""
+    return sorted({int(lab[v]) for u in np.flatnonzero(lab == a) for v in inst.adj[u]} - {a})
+
+
+def _groups(inst: Instance, lab: np.ndarray, a: int) -> list[tuple[int, ...]]:
+    """Return ``a`` with each neighbour, then with each connected pair of others.
+
+    Three localities move measure across two boundaries at once, which a pair cannot
+    when the one between them is already as good as it can be.
+    """
+    nbrs = _neighbours(inst, lab, a)
+    pairs: list[tuple[int, ...]] = [(a, b) for b in nbrs]
+    triples: list[tuple[int, ...]] = []
+    for b in nbrs:
+        for c in _neighbours(inst, lab, b):
+            if c != a and (c not in nbrs or c > b):
+                triples.append((a, b, c))
+    return pairs + triples
 
 
 def pair_descent(
@@ -110,11 +130,12 @@ def pair_descent(
     clock: Clock,
     stops: list[str] | None = None,
 ) -> np.ndarray:
-    """Re-split pairs of adjacent localities exactly while one's worst deviation falls.
+    """Re-split pairs (then triples) of adjacent localities exactly while one improves.
 
-    Localities are taken worst first, each with its neighbours in order; the first pair
-    whose best split is better is re-split, and the search starts again, until no pair
-    improves or ``max_nodes`` search nodes are used. Never worse than ``labels``.
+    Localities are taken worst first, each with its neighbours in order, then with two
+    connected others; the first group whose best split lowers its worst deviation is
+    re-split, and the search starts again, until no group improves or ``max_nodes``
+    search nodes are used. Never worse than ``labels``.
     """
     if inst.pinned or inst.k < 2 or rule_violation(inst, labels) > 0:
         return labels
@@ -126,19 +147,18 @@ def pair_descent(
         sums = np.array([inst.norm[lab == j].sum(axis=0) for j in range(inst.k)])
         rows = np.abs(sums - inst.weights).max(axis=1)
         for a in np.argsort(-rows, kind="stable").tolist():
-            nbrs = sorted({int(lab[v]) for u in np.flatnonzero(lab == a) for v in inst.adj[u]})
-            for b in (x for x in nbrs if x != a):
+            for group in _groups(inst, lab, a):
                 if used >= max_nodes:
                     break
                 if clock() >= deadline:
                     if stops is not None:
                         stops.append("pair re-splits")
                     return lab
-                split, nodes = _resplit(inst, lab, (a, b), max_nodes - used, (deadline, clock))
+                split, nodes = _resplit(inst, lab, group, max_nodes - used, (deadline, clock))
                 used += nodes
                 if split is not None:
-                    units = np.flatnonzero((lab == a) | (lab == b))
-                    lab[units] = np.where(split == 0, a, b)
+                    units = np.flatnonzero(np.isin(lab, group))
+                    lab[units] = np.asarray(group)[split]
                     improved = True
                     break
             if improved or used >= max_nodes:
