@@ -159,7 +159,7 @@ def test_a_band_too_large_to_list_gets_recombination_chains_and_exact_pairs() ->
     plan is within 1 point of the bound.
     """
     units = voronoi(60, 60)
-    budget = loc.SolveBudget(time_limit_s=15, max_nodes=2_000, clock=_Counter(0.0))
+    budget = loc.SolveBudget(time_limit_s=20, max_nodes=2_000, clock=_Counter(0.0))
     plan = loc.partition(units, k=5, method="sets", budget=budget)
     _valid(plan, units, 5)
     assert "recombination chains" in plan.method

@@ -5,11 +5,11 @@ steps, search nodes). Out: a plan never worse than the incumbent by (rule violat
 worst deviation).
 
 Three moves, each counted, never timed: recombination chains
-(:func:`~nwm_geo.localities._recom.run_chain`), half of them from the best plan so far
-and half from a freshly grown plan, so that the localities they draw differ; after each
+(:func:`~nwm_geo.localities._recom.run_chain`), every third from a freshly grown plan
+and the others from the best plan so far, so that the localities they draw differ; after each
 chain, an exact cover by ``k`` of every locality the chains drew that beats the best
 plan (:func:`~nwm_geo.localities._recom.pool_cover`), which combines localities from
-different plans; and at the end exact re-splits of adjacent pairs
+different plans; and at the end exact re-splits of adjacent pairs and triples
 (:func:`~nwm_geo.localities._pairs.pair_descent`). The deadline is a safety stop, noted
 in ``stops``.
 """
@@ -22,6 +22,10 @@ from nwm_geo.localities._heuristic import grown_plan
 from nwm_geo.localities._instance import Clock, Instance, zvalue
 from nwm_geo.localities._pairs import pair_descent
 from nwm_geo.localities._recom import CHAIN_STEPS, plan_value, pool_cover, run_chain
+
+#: Every this many chains, one starts from a freshly grown plan (the others from the
+#: best plan so far, alternating greedy and random cuts).
+FRESH_EVERY: int = 3
 
 
 def _at_bound(inst: Instance, labels: np.ndarray) -> bool:
@@ -41,9 +45,10 @@ def improve(
     """Improve a plan by chains, covers over the localities drawn, and exact pairs.
 
     ``work`` is (chain steps, search nodes of the pair re-splits). Chains of
-    :data:`~nwm_geo.localities._recom.CHAIN_STEPS` steps alternate between a freshly
-    grown plan (greedy cuts) and the best plan so far (random cuts that leave it no
-    worse), re-heated each time. Never worse than ``labels``.
+    :data:`~nwm_geo.localities._recom.CHAIN_STEPS` steps start, every
+    :data:`FRESH_EVERY`-th one, from a freshly grown plan (greedy cuts), the others
+    from the best plan so far (random cuts that leave it no worse, then greedy ones),
+    re-heated each time. Never worse than ``labels``.
     """
     steps, nodes = work
     if inst.pinned or inst.k < 2:
@@ -58,10 +63,11 @@ def improve(
                 stops.append("recombination chains")
             break
         n_steps = min(CHAIN_STEPS, steps - done)
-        fresh = c % 2 == 1
+        fresh = c % FRESH_EVERY == FRESH_EVERY - 1
         start = grown_plan(inst, seed + 104_729 * c) if fresh else best
+        greedy = fresh or (c // FRESH_EVERY) % 2 == 1
         got = run_chain(
-            inst, start, pool, steps=n_steps, seed=seed + 7_919 * c, greedy=fresh, safety=safety
+            inst, start, pool, steps=n_steps, seed=seed + 7_919 * c, greedy=greedy, safety=safety
         )
         done += n_steps
         c += 1

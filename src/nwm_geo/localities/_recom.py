@@ -206,6 +206,13 @@ POOL_REF_UNITS: int = 60
 POOL_MAX_SETS: int = 200_000
 
 
+#: A chain's starting temperature, as a share of its start plan's worst deviation, and
+#: how far it cools over the chain (a worse plan by ``d`` is accepted with probability
+#: ``exp(-d / T)``; the best is kept).
+CHAIN_TEMP_SHARE: float = 0.5
+CHAIN_COOLING: float = 1e-2
+
+
 def improve_steps(limit_s: float, n: int, k: int, share: float) -> int:
     """Return the chain steps for ``share`` of a ``limit_s`` limit (a count, not seconds)."""
     if not math.isfinite(limit_s):
@@ -377,12 +384,14 @@ def run_chain(
     rng = random.Random(seed)
     chain = _Chain(inst, labels, pool)
     best_key, best = chain.key(), chain.lab.copy()
+    # hot enough to leave the plan's value by about its own size, cooling a hundredfold
+    temp0 = CHAIN_TEMP_SHARE * max(best_key[1], 1e-4)
     for step in range(steps):
         if step % 16 == 0 and clock() >= deadline:
             if stops is not None:
                 stops.append("recombination chains")
             break
-        temp = _TEMP0 * (_TEMP1 / _TEMP0) ** (step / steps)
+        temp = temp0 * CHAIN_COOLING ** (step / steps)
         _chain_step(chain, rng, greedy=greedy, temp=temp, cap=best_key[1])
         key = chain.key()
         if key < best_key:
