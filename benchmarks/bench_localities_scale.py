@@ -553,6 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         "repeats": args.repeats,
         "quick": args.quick,
         "only_runs": args.runs or "every instance and k asked",
+        "code_commit": _commit(),
         "peers_at_equal_time": "each peer run gets our median wall time on the instance",
         "objective": "max over localities and {population, assets} of |x - mean| / mean",
         "machine": {
@@ -597,6 +598,23 @@ def main(argv: list[str] | None = None) -> int:
         tmp.write_text(json.dumps(result, indent=2, default=str))
     print(f"wrote {args.out}")
     return 0
+
+
+def _commit() -> str:
+    """Return the git commit of the code measured (with "+changes" if the tree differs)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "src"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return head + ("+changes" if dirty else "") if head else "unknown"
 
 
 def _print_row(row: dict[str, Any]) -> None:

@@ -35,7 +35,7 @@ SETS_MOVES_PER_UNIT = 1_000
 # target (or 1e-3, whichever is larger).
 _TEMP_SCALE = 2.0
 # Rounds of re-heated annealing when the band does not fit the enumeration budget.
-_POLISH_ROUNDS = 1  # after the recombination chains and pair re-splits (issue 26)
+_POLISH_ROUNDS = 3
 # Caps on the total moves, so the heuristic's work stays a few seconds at 150 units.
 _MAX_BALANCE_MOVES = 600_000
 _MAX_COMPACT_MOVES = 400_000

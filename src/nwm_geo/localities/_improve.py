@@ -5,7 +5,7 @@ steps, search nodes). Out: a plan never worse than the incumbent by (rule violat
 worst deviation).
 
 Three moves, each counted, never timed: recombination chains
-(:func:`~nwm_geo.localities._recom.run_chain`), every third from a freshly grown plan
+(:func:`~nwm_geo.localities._recom.run_chain`), every other one from a freshly grown plan
 and the others from the best plan so far, so that the localities they draw differ; after each
 chain, an exact cover by ``k`` of every locality the chains drew that beats the best
 plan (:func:`~nwm_geo.localities._recom.pool_cover`), which combines localities from
@@ -25,7 +25,7 @@ from nwm_geo.localities._recom import CHAIN_STEPS, plan_value, pool_cover, run_c
 
 #: Every this many chains, one starts from a freshly grown plan (the others from the
 #: best plan so far, alternating greedy and random cuts).
-FRESH_EVERY: int = 3
+FRESH_EVERY: int = 2
 
 
 def _at_bound(inst: Instance, labels: np.ndarray) -> bool:
@@ -47,8 +47,8 @@ def improve(
     ``work`` is (chain steps, search nodes of the pair re-splits). Chains of
     :data:`~nwm_geo.localities._recom.CHAIN_STEPS` steps start, every
     :data:`FRESH_EVERY`-th one, from a freshly grown plan (greedy cuts), the others
-    from the best plan so far (random cuts that leave it no worse, then greedy ones),
-    re-heated each time. Never worse than ``labels``.
+    from the best plan so far (random cuts that leave it no worse), re-heated each
+    time. Never worse than ``labels``.
     """
     steps, nodes = work
     if inst.pinned or inst.k < 2:
@@ -65,7 +65,7 @@ def improve(
         n_steps = min(CHAIN_STEPS, steps - done)
         fresh = c % FRESH_EVERY == FRESH_EVERY - 1
         start = grown_plan(inst, seed + 104_729 * c) if fresh else best
-        greedy = fresh or (c // FRESH_EVERY) % 2 == 1
+        greedy = fresh
         got = run_chain(
             inst, start, pool, steps=n_steps, seed=seed + 7_919 * c, greedy=greedy, safety=safety
         )

@@ -76,7 +76,7 @@ def _margin(n: int) -> float:
 #: Share of ``time_limit_s`` the recombination chains are sized for when the band does
 #: not fit the enumeration budget (a count of steps, see
 #: :func:`~nwm_geo.localities._recom.improve_steps`; about half of it in real time).
-IMPROVE_SHARE: float = 0.45
+IMPROVE_SHARE: float = 0.3
 #: Share of ``time_limit_s`` the exact pair re-splits after the chains are sized for
 #: (search nodes at :data:`~nwm_geo.localities._enumerate.NODES_PER_SECOND`; a count).
 PAIR_SHARE: float = 0.15
