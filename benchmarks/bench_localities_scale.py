@@ -19,7 +19,8 @@ partial run still leaves what completed.
 Run from the project root::
 
     python benchmarks/bench_localities_scale.py [--time-limit 60] [--repeats 5]
-        [--only luton_lsoa_40] [--k 3 5] [--no-peers] [--quick]
+        [--only luton_lsoa_40] [--k 3 5] [--runs luton_lsoa_125:8] [--no-peers]
+        [--quick] [--out PATH]
 
 ``--quick``: synthetic maps of 40, 60 and 100 units, k = 5 and 10, 20 s, one repeat
 (about 10 minutes).
@@ -525,6 +526,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--only", nargs="*", help="instance names (substrings) to run")
     ap.add_argument("--k", nargs="*", type=int, default=list(KS))
+    ap.add_argument(
+        "--runs",
+        nargs="*",
+        help="only these instance:k runs, e.g. luton_lsoa_125:8 synthetic_voronoi_40:3",
+    )
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
@@ -533,6 +539,10 @@ def main(argv: list[str] | None = None) -> int:
         args.k = [5, 10]
         args.time_limit = min(args.time_limit, 20.0)
         args.repeats = 1
+    pairs = [(r.rsplit(":", 1)[0], int(r.rsplit(":", 1)[1])) for r in args.runs or []]
+    if pairs:
+        args.only = sorted({name for name, _ in pairs})
+        args.k = sorted({k for _, k in pairs})
     load0 = os.getloadavg()
     insts = instances(args.only)
     runs: list[dict[str, Any]] = []
@@ -542,6 +552,8 @@ def main(argv: list[str] | None = None) -> int:
         "time_limit_s": args.time_limit,
         "repeats": args.repeats,
         "quick": args.quick,
+        "only_runs": args.runs or "every instance and k asked",
+        "code_commit": _commit(),
         "peers_at_equal_time": "each peer run gets our median wall time on the instance",
         "objective": "max over localities and {population, assets} of |x - mean| / mean",
         "machine": {
@@ -557,7 +569,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, (units, _src) in insts.items():
         adj = loc.ward_adjacency(units)
         for k in args.k:
-            if k >= len(units):
+            if k >= len(units) or (pairs and (name, k) not in pairs):
                 continue
             print(f"{name} (n={len(units)}) k={k} ...", flush=True)
             ours = _ours_repeated(units, k, args.time_limit, args.repeats, adj)
@@ -586,6 +598,23 @@ def main(argv: list[str] | None = None) -> int:
         tmp.write_text(json.dumps(result, indent=2, default=str))
     print(f"wrote {args.out}")
     return 0
+
+
+def _commit() -> str:
+    """Return the git commit of the code measured (with "+changes" if the tree differs)."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "src"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return head + ("+changes" if dirty else "") if head else "unknown"
 
 
 def _print_row(row: dict[str, Any]) -> None:

@@ -584,3 +584,8 @@ def polish(
         if z < best_z - 1e-12 and rule_violation(inst, got) <= rule_violation(inst, best):
             best, best_z = got, z
     return best
+
+
+def grown_plan(inst: Instance, seed: int) -> np.ndarray:
+    """Return a plan grown from ``k`` random seed units (no descent; rules not checked)."""
+    return _grow(inst, random.Random(seed))[0]

@@ -29,6 +29,7 @@ from nwm_geo.localities._enumerate import (
 )
 from nwm_geo.localities._flow import solve_flow
 from nwm_geo.localities._heuristic import balance_moves, find_incumbent, polish
+from nwm_geo.localities._improve import improve
 from nwm_geo.localities._instance import (
     EPS,
     Clock,
@@ -40,7 +41,9 @@ from nwm_geo.localities._instance import (
     ward_adjacency,
     zvalue,
 )
+from nwm_geo.localities._pairs import pair_nodes
 from nwm_geo.localities._plan import LocalityPlan, Proof, make_plan
+from nwm_geo.localities._recom import improve_steps
 from nwm_geo.localities._rules import PartitionRules
 from nwm_geo.localities._setpart import BandSearch, SetModel, masks_of, set_search
 
@@ -69,6 +72,14 @@ def _margin(n: int) -> float:
     """Seconds kept back at the end for ``n`` units (0.5 s, 1.5 s at 2,000 units)."""
     return _MARGIN_S + _MARGIN_PER_UNIT_S * n
 
+
+#: Share of ``time_limit_s`` the recombination chains are sized for when the band does
+#: not fit the enumeration budget (a count of steps, see
+#: :func:`~nwm_geo.localities._recom.improve_steps`; about half of it in real time).
+IMPROVE_SHARE: float = 0.3
+#: Share of ``time_limit_s`` the exact pair re-splits after the chains are sized for
+#: (search nodes at :data:`~nwm_geo.localities._enumerate.NODES_PER_SECOND`; a count).
+PAIR_SHARE: float = 0.15
 
 #: Search nodes per step of the band bisection (a count, not seconds).
 BISECT_NODES_PER_STEP: int = 200_000
@@ -345,12 +356,28 @@ def solve_partition(wards: gpd.GeoDataFrame, req: SolveRequest) -> LocalityPlan:
 
 
 def _retry_smaller_band(run: SolveRun, search: BandSearch, *, max_nodes: int) -> BandSearch:
-    """Anneal the incumbent further (re-heated rounds of fixed moves), enumerate again."""
+    """Improve the incumbent, then enumerate the (smaller) band again.
+
+    Recombination chains and covers over the localities they drew, then re-heated
+    annealing rounds: fixed work, sized from the time limit.
+    """
     inst = run.inst
     assert search.incumbent is not None
-    labels = polish(
+    labels = improve(
         inst,
         search.incumbent[0],
+        work=(
+            improve_steps(run.limit_s, inst.n, inst.k, IMPROVE_SHARE),
+            pair_nodes(run.limit_s, inst.n, PAIR_SHARE),
+        ),
+        seed=run.seed,
+        deadline=run.deadline - run.margin,
+        clock=run.clock,
+        stops=run.stops,
+    )
+    labels = polish(
+        inst,
+        labels,
         seed=run.seed,
         deadline=run.deadline - run.margin,
         clock=run.clock,
@@ -373,7 +400,7 @@ def _retry_smaller_band(run: SolveRun, search: BandSearch, *, max_nodes: int) ->
     model = (
         SetModel(inst, found.sets, memory_limit_mb=run.memory_limit_mb) if found.complete else None
     )
-    how = f"heuristic incumbent {zval:.4%} (after more annealing)"
+    how = f"heuristic incumbent {zval:.4%} (after recombination chains and annealing)"
     return BandSearch((labels, zval), how, model, found)
 
 

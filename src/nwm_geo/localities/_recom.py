@@ -21,7 +21,8 @@ import random
 
 import numpy as np
 
-from nwm_geo.localities._instance import Clock, Instance, plan_key
+from nwm_geo.localities._bisect import bisect_band
+from nwm_geo.localities._instance import Clock, Instance, plan_key, rule_violation, zvalue
 
 #: Recombination steps per second of the time limit, at :data:`RECOM_REF_UNITS` merged
 #: units (a step costs about in proportion to the units of the two localities).
@@ -185,3 +186,266 @@ def recombine(
                 if key[0] == 0 and key[1] <= inst.lower_bound + 1e-12:
                     break
     return best
+
+
+# --------------------------------------------------------------------------- chains
+
+#: Steps of the improvement chains (:func:`improve`) per second of the time limit, at
+#: :data:`RECOM_REF_UNITS` merged units or fewer (fewer steps above, in proportion). A
+#: step cost 0.4-0.8 ms on the benchmark machine under load at 20-40 merged units, so
+#: a share ``s`` of the limit takes about ``s / 2`` of it in real time.
+IMPROVE_STEPS_PER_LIMIT_SECOND: int = 1_000
+#: Steps of one chain; each chain restarts from the best plan so far, re-heated.
+CHAIN_STEPS: int = 4_000
+#: Search nodes per threshold of the exact cover over the pool of localities seen, at
+#: :data:`POOL_REF_UNITS` units or fewer (a node costs about in proportion to the units,
+#: so fewer above): 5,000 nodes a threshold took 1-2 s at 125 units.
+POOL_COVER_NODES: int = 3_000
+POOL_REF_UNITS: int = 60
+#: Localities the pool keeps at most (bitmask and deviation, a few hundred bytes each).
+POOL_MAX_SETS: int = 200_000
+
+
+#: A chain's starting temperature: :data:`_TEMP0` (1 %), or its start plan's worst
+#: deviation when that is smaller; it cools :data:`CHAIN_COOLING`-fold over the chain (a
+#: worse plan by ``d`` is accepted with probability ``exp(-d / T)``; the best is kept).
+#: At 1 % a chain from a 0.3 % plan (k = 3) wandered off and never came back.
+CHAIN_COOLING: float = 1e-2
+
+
+def improve_steps(limit_s: float, n: int, k: int, share: float) -> int:
+    """Return the chain steps for ``share`` of a ``limit_s`` limit (a count, not seconds)."""
+    if not math.isfinite(limit_s):
+        return 0
+    merged = max(2 * n / max(k, 1), 1.0)
+    scale = min(1.0, RECOM_REF_UNITS / merged)
+    return int(share * limit_s * IMPROVE_STEPS_PER_LIMIT_SECOND * scale)
+
+
+class _Chain:
+    """A recombination chain's plan, its per-locality totals and the pool of localities.
+
+    Every tree cut drawn gives two connected unit sets; those that meet the bounds and
+    are no worse than the best plan so far go into ``pool`` (bitmask -> deviation), so
+    that an exact cover over the pool can combine localities seen in different plans.
+    """
+
+    def __init__(self, inst: Instance, labels: np.ndarray, pool: dict[int, float]) -> None:
+        self.inst = inst
+        self.lab = np.asarray(labels).copy()
+        self.extra = [b.values for b in inst.bounds]
+        k = inst.k
+        self.sums = np.array([inst.norm[self.lab == j].sum(axis=0) for j in range(k)])
+        self.counts = np.array(
+            [[arr[self.lab == j].sum() for arr in self.extra] for j in range(k)], dtype=float
+        ).reshape(k, len(self.extra))
+        self.pool = pool
+
+    def viol(self, counts: np.ndarray) -> np.ndarray:
+        """Return the bound violation of each row of ``counts`` (localities x bounds)."""
+        out = np.zeros(counts.shape[0])
+        for e, bound in enumerate(self.inst.bounds):
+            out += bound.violation(counts[:, e])
+        return out
+
+    def key(self) -> tuple[float, float]:
+        """Return the plan's (rule violation, worst deviation)."""
+        dev = float(np.abs(self.sums - self.inst.weights).max())
+        return (round(float(self.viol(self.counts).sum()), 12), round(dev, 12))
+
+    def cuts(
+        self, a: int, b: int, rng: random.Random, cap: float
+    ) -> tuple[list[int], np.ndarray, np.ndarray, np.ndarray, list[int]]:
+        """Draw a tree of the pair ``a, b``; return its units and every cut's numbers.
+
+        Returns the units (tree order, root first), per cut (one per non-root unit, the
+        side below it): the side's measure sums and bound totals (rows), the two sides'
+        (violation, deviation) pairs as an array ``(cuts, 4)``, and the side masks.
+        Sides within the bounds and with deviation ``<= cap`` go into the pool.
+        """
+        inst = self.inst
+        nodes = np.flatnonzero((self.lab == a) | (self.lab == b)).tolist()
+        tree = _random_tree(inst, nodes, set(nodes), rng)
+        order, parent = [nodes[0]], {nodes[0]: -1}
+        for u in order:
+            for v in tree[u]:
+                if v not in parent:
+                    parent[v] = u
+                    order.append(v)
+        pos = {u: i for i, u in enumerate(order)}
+        sub = inst.norm[order].copy()
+        esub = np.array([[arr[u] for arr in self.extra] for u in order], dtype=float).reshape(
+            len(order), len(self.extra)
+        )
+        masks = [1 << u for u in order]
+        for i in range(len(order) - 1, 0, -1):
+            p = pos[parent[order[i]]]
+            sub[p] += sub[i]
+            esub[p] += esub[i]
+            masks[p] |= masks[i]
+        w = inst.weights
+        side, rest = sub[1:], sub[0] - sub[1:]
+        eside, erest = esub[1:], esub[0] - esub[1:]
+        stats = np.column_stack(
+            [
+                self.viol(eside),
+                np.abs(side - w).max(axis=1),
+                self.viol(erest),
+                np.abs(rest - w).max(axis=1),
+            ]
+        )
+        self._add_to_pool(stats, masks, cap)
+        return order, side, eside, stats, masks
+
+    def _add_to_pool(self, stats: np.ndarray, masks: list[int], cap: float) -> None:
+        if len(self.pool) >= POOL_MAX_SETS:
+            return
+        full = masks[0]
+        for i in np.flatnonzero((stats[:, 0] == 0) & (stats[:, 1] <= cap)).tolist():
+            self.pool[masks[i + 1]] = float(stats[i, 1])
+        for i in np.flatnonzero((stats[:, 2] == 0) & (stats[:, 3] <= cap)).tolist():
+            self.pool[full ^ masks[i + 1]] = float(stats[i, 3])
+
+    def apply(
+        self, a: int, b: int, order: list[int], mask: int, sums: np.ndarray, counts: np.ndarray
+    ) -> None:
+        """Give locality ``a`` the units of ``mask`` (with these totals), ``b`` the rest."""
+        for u in order:
+            self.lab[u] = a if mask >> u & 1 else b
+        self.sums[b] = self.sums[a] + self.sums[b] - sums
+        self.counts[b] = self.counts[a] + self.counts[b] - counts
+        self.sums[a] = sums
+        self.counts[a] = counts
+
+
+def _pick_pair(chain: _Chain, rng: random.Random) -> tuple[int, int] | None:
+    """Return the worst locality half the time (else a random one) and a random neighbour."""
+    inst, lab = chain.inst, chain.lab
+    dev = np.abs(chain.sums - inst.weights).max(axis=1)
+    a = int(np.argmax(dev)) if rng.random() < 0.5 else rng.randrange(inst.k)
+    nbrs = sorted({int(lab[v]) for u in np.flatnonzero(lab == a) for v in inst.adj[u]} - {a})
+    if not nbrs:
+        return None
+    return a, nbrs[rng.randrange(len(nbrs))]
+
+
+def _chain_step(
+    chain: _Chain, rng: random.Random, *, greedy: bool, temp: float, cap: float
+) -> None:
+    """One step: draw a tree of a pair, choose a cut, accept it by the Metropolis rule.
+
+    ``greedy``: the cut that balances the pair best; else a random cut among those that
+    leave the plan no worse (the best one when there is none), which keeps the chain
+    moving across plans of equal value.
+    """
+    inst = chain.inst
+    pair = _pick_pair(chain, rng)
+    if pair is None:
+        return
+    a, b = pair
+    order, side, eside, stats, masks = chain.cuts(a, b, rng, cap)
+    if len(order) < 2:
+        return
+    dev_rows = np.abs(chain.sums - inst.weights).max(axis=1)
+    viol_rows = chain.viol(chain.counts)
+    keep = np.ones(inst.k, dtype=bool)
+    keep[[a, b]] = False
+    o_viol = float(viol_rows[keep].sum())
+    o_dev = float(dev_rows[keep].max()) if keep.any() else 0.0
+    new_viol = np.round(o_viol + stats[:, 0] + stats[:, 2], 12)
+    pair_dev = np.maximum(stats[:, 1], stats[:, 3])
+    new_dev = np.round(np.maximum(pair_dev, o_dev), 12)
+    cur = chain.key()
+    if greedy:
+        i = min(range(len(pair_dev)), key=lambda c: (new_viol[c], pair_dev[c], new_dev[c]))
+    else:
+        ok = np.flatnonzero((new_viol < cur[0]) | ((new_viol == cur[0]) & (new_dev <= cur[1])))
+        i = int(ok[rng.randrange(len(ok))]) if len(ok) else int(np.lexsort((new_dev, new_viol))[0])
+    if new_viol[i] > cur[0]:
+        return
+    worse = float(new_dev[i]) - cur[1] if new_viol[i] == cur[0] else 0.0
+    if worse > 0 and rng.random() >= math.exp(-worse / temp):
+        return
+    chain.apply(a, b, order, masks[i + 1], side[i], eside[i])
+
+
+def run_chain(
+    inst: Instance,
+    labels: np.ndarray,
+    pool: dict[int, float],
+    *,
+    steps: int,
+    seed: int,
+    greedy: bool,
+    safety: tuple[float, Clock, list[str] | None],
+) -> np.ndarray:
+    """Run one chain of ``steps`` steps from ``labels``; return the best plan it saw."""
+    deadline, clock, stops = safety
+    rng = random.Random(seed)
+    chain = _Chain(inst, labels, pool)
+    best_key, best = chain.key(), chain.lab.copy()
+    temp0 = min(_TEMP0, max(best_key[1], 1e-4))
+    for step in range(steps):
+        if step % 16 == 0 and clock() >= deadline:
+            if stops is not None:
+                stops.append("recombination chains")
+            break
+        temp = temp0 * CHAIN_COOLING ** (step / steps)
+        _chain_step(chain, rng, greedy=greedy, temp=temp, cap=best_key[1])
+        key = chain.key()
+        if key < best_key:
+            best_key, best = key, chain.lab.copy()
+            if key[0] == 0 and key[1] <= inst.lower_bound + 1e-12:
+                break
+    return best
+
+
+def pool_cover(
+    inst: Instance,
+    labels: np.ndarray,
+    pool: dict[int, float],
+    safety: tuple[float, Clock, list[str] | None],
+) -> np.ndarray:
+    """Return the best exact cover by ``k`` pooled localities, if better than ``labels``.
+
+    A bisection over the pooled deviations below the plan's, each threshold an exact
+    cover search with :data:`POOL_COVER_NODES` nodes (see :func:`bisect_band`). The
+    pool is not every connected set, so nothing is proven here.
+    """
+    deadline, clock, _ = safety
+    zval = zvalue(inst, labels)
+    if rule_violation(inst, labels) > 0:
+        return labels
+    sets = [(mk, d) for mk, d in pool.items() if d < zval - 1e-12]
+    if len(sets) < inst.k:
+        return labels
+    own = [0] * inst.k
+    for i, v in enumerate(labels):
+        own[int(v)] |= 1 << i
+    w = inst.weights
+    sets += [(mk, float(np.abs(inst.norm[bits(mk)].sum(axis=0) - w).max())) for mk in own]
+    got = bisect_band(
+        inst,
+        sets,
+        incumbent=(labels, zval),
+        lower=inst.lower_bound,
+        max_nodes=max(int(POOL_COVER_NODES * min(1.0, POOL_REF_UNITS / inst.n)), 100),
+        deadline=deadline,
+        clock=clock,
+    )
+    return got.labels if got.objective < zval - 1e-12 else labels
+
+
+def bits(mask: int) -> list[int]:
+    """Return the units of a bitmask."""
+    out = []
+    while mask:
+        low = mask & -mask
+        out.append(low.bit_length() - 1)
+        mask ^= low
+    return out
+
+
+def plan_value(inst: Instance, labels: np.ndarray) -> tuple[float, float]:
+    """Return a plan's (rule violation, worst deviation): lower is better."""
+    return (rule_violation(inst, labels), zvalue(inst, labels))

@@ -1,0 +1,171 @@
+"""Exact re-split of two adjacent localities: the best connected bipartition of their units.
+
+In: an ``Instance``, a plan (integer labels) and a budget of search nodes. Out: a plan
+that is never worse: the same plan with some pairs of adjacent localities re-split.
+
+Recombination draws random spanning trees, so it only reaches the bipartitions that
+one tree edge cuts, and misses the exact ones when the measures are coarse (a 60-unit
+synthetic map, k = 5: 500 random trees of each pair found no better split, while the
+exact split of one pair lowered the worst deviation from 1.10 % to 0.77 %). Here the
+units of two adjacent localities form a small instance with ``k = 2`` and the same
+targets; every connected set of it within the pair's worst deviation is listed
+(:func:`~nwm_geo.localities._enumerate.enumerate_connected_sets`) and the band
+bisection (:func:`~nwm_geo.localities._bisect.bisect_band`) finds the pair's best
+split. A pair is re-split when its worst deviation falls. The work is a count of search
+nodes, so a seed gives the same plan on every machine; the deadline is a safety stop.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+
+from nwm_geo.localities._bisect import bisect_band
+from nwm_geo.localities._enumerate import enumerate_connected_sets, node_budget
+from nwm_geo.localities._instance import Clock, Instance, rule_violation, zvalue
+
+#: Search nodes one pair may use (listing its sets, and per bisection step).
+PAIR_NODES: int = 200_000
+#: Sets one pair may list.
+PAIR_MAX_SETS: int = 50_000
+
+
+def sub_instance(inst: Instance, units: list[int], k: int) -> Instance:
+    """Return the instance of ``units`` (sorted positions) with ``k`` localities.
+
+    The targets stay those of ``inst`` (the normalised measures are not rescaled), so a
+    set's deviation is the same in both; the bounds keep their limits.
+    """
+    pos = {u: i for i, u in enumerate(units)}
+    adj = [[pos[v] for v in inst.adj[u] if v in pos] for u in units]
+    edges = [(pos[a], pos[b], s) for a, b, s in inst.edges if a in pos and b in pos]
+    return replace(
+        inst,
+        codes=[inst.codes[u] for u in units],
+        n=len(units),
+        k=k,
+        values=inst.values[units],
+        norm=inst.norm[units],
+        adj=adj,
+        adj_mask=[sum(1 << j for j in row) for row in adj],
+        edges=edges,
+        total_shared=float(sum(s for _, _, s in edges)),
+        bounds=[replace(b, values=b.values[units]) for b in inst.bounds],
+        pin_label=[-1] * len(units),
+        pin_groups=[],
+        lower_bound=0.0,
+    )
+
+
+def _resplit(
+    inst: Instance,
+    lab: np.ndarray,
+    group: tuple[int, ...],
+    budget: int,
+    safety: tuple[float, Clock],
+) -> tuple[np.ndarray | None, int]:
+    """Return the group's best split if it is better, else None; and the nodes used.
+
+    The split is the group's sub-labels (``i``: locality ``group[i]``); it is returned
+    only when it lowers the group's worst deviation.
+    """
+    deadline, clock = safety
+    units = np.flatnonzero(np.isin(lab, group)).tolist()
+    sub = sub_instance(inst, units, len(group))
+    now = np.array([group.index(int(lab[u])) for u in units])
+    group_max = zvalue(sub, now)
+    found = enumerate_connected_sets(
+        sub,
+        group_max * (1 + 1e-9) + 1e-12,
+        max_sets=PAIR_MAX_SETS,
+        max_nodes=min(PAIR_NODES, budget),
+        deadline=deadline,
+        clock=clock,
+    )
+    if not found.complete:
+        return None, found.nodes
+    got = bisect_band(
+        sub,
+        found.sets,
+        incumbent=(now, group_max),
+        lower=0.0,
+        max_nodes=PAIR_NODES,
+        deadline=deadline,
+        clock=clock,
+    )
+    if got.objective < group_max - 1e-12 and rule_violation(sub, got.labels) == 0:
+        return got.labels, found.nodes
+    return None, found.nodes
+
+
+def _neighbours(inst: Instance, lab: np.ndarray, a: int) -> list[int]:
+    """Return the localities next to ``a``, in order."""
+    return sorted({int(lab[v]) for u in np.flatnonzero(lab == a) for v in inst.adj[u]} - {a})
+
+
+def _groups(inst: Instance, lab: np.ndarray, a: int) -> list[tuple[int, ...]]:
+    """Return ``a`` with each neighbour, then with each connected pair of others.
+
+    Three localities move measure across two boundaries at once, which a pair cannot
+    when the one between them is already as good as it can be.
+    """
+    nbrs = _neighbours(inst, lab, a)
+    pairs: list[tuple[int, ...]] = [(a, b) for b in nbrs]
+    triples: list[tuple[int, ...]] = []
+    for b in nbrs:
+        for c in _neighbours(inst, lab, b):
+            if c != a and (c not in nbrs or c > b):
+                triples.append((a, b, c))
+    return pairs + triples
+
+
+def pair_descent(
+    inst: Instance,
+    labels: np.ndarray,
+    *,
+    max_nodes: int,
+    deadline: float,
+    clock: Clock,
+    stops: list[str] | None = None,
+) -> np.ndarray:
+    """Re-split pairs (then triples) of adjacent localities exactly while one improves.
+
+    Localities are taken worst first, each with its neighbours in order, then with two
+    connected others; the first group whose best split lowers its worst deviation is
+    re-split, and the search starts again, until no group improves or ``max_nodes``
+    search nodes are used. Never worse than ``labels``.
+    """
+    if inst.pinned or inst.k < 2 or rule_violation(inst, labels) > 0:
+        return labels
+    lab = np.asarray(labels).copy()
+    used = 0
+    improved = True
+    while improved and used < max_nodes:
+        improved = False
+        sums = np.array([inst.norm[lab == j].sum(axis=0) for j in range(inst.k)])
+        rows = np.abs(sums - inst.weights).max(axis=1)
+        for a in np.argsort(-rows, kind="stable").tolist():
+            for group in _groups(inst, lab, a):
+                if used >= max_nodes:
+                    break
+                if clock() >= deadline:
+                    if stops is not None:
+                        stops.append("pair re-splits")
+                    return lab
+                split, nodes = _resplit(inst, lab, group, max_nodes - used, (deadline, clock))
+                used += nodes
+                if split is not None:
+                    units = np.flatnonzero(np.isin(lab, group))
+                    lab[units] = np.asarray(group)[split]
+                    improved = True
+                    break
+            if improved or used >= max_nodes:
+                break
+    return lab
+
+
+def pair_nodes(limit_s: float, n: int, share: float) -> int:
+    """Return the search nodes of the pair re-splits for ``share`` of a ``limit_s`` limit."""
+    return node_budget(limit_s, n, share) if math.isfinite(limit_s) else 0
