@@ -235,10 +235,18 @@ def test_a_file_where_the_reports_folder_should_be_changes_nothing(project: Path
 def test_ctrl_c_during_the_switch_is_deferred_until_it_is_complete(project: Path) -> None:
     def interrupt(at: str) -> None:
         if at == "moved the current data/processed aside":
-            os.kill(os.getpid(), signal.SIGINT)  # blocked until the switch has finished
+            # Sent to this thread (os.kill would let the kernel pick any thread of the
+            # process, and a busy machine could run the handler late); deferred until
+            # the switch has finished.
+            signal.raise_signal(signal.SIGINT)
 
-    with pytest.raises(KeyboardInterrupt) as info:
-        _new_run(project, on_step=interrupt)
+    # Python's own Ctrl-C handler, as in the CLI process (a test worker may run others).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt) as info:
+            _new_run(project, on_step=interrupt)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert "the outputs were switched to this run's files" in info.value.__notes__
     assert _outputs(project) == _shas(NEW)
     assert pending_switch(project) is None
