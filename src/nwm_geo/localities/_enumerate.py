@@ -75,6 +75,9 @@ class SetEnumeration:
         ``"time limit"``; empty when complete.
     nodes
         Search nodes visited.
+    starts_done
+        Start units whose sets were all listed (each set is listed from its lowest
+        unit, in unit order): ``n`` when complete; how far an incomplete search got.
     """
 
     sets: list[tuple[int, float]]
@@ -82,6 +85,11 @@ class SetEnumeration:
     complete: bool
     stopped: str
     nodes: int
+    starts_done: int = 0
+
+    def progress(self, n: int) -> float:
+        """Return the share of the ``n`` start units done (1 when complete)."""
+        return 1.0 if self.complete else self.starts_done / max(n, 1)
 
 
 class _Stop(Exception):
@@ -259,10 +267,12 @@ def enumerate_connected_sets(
     node_cap = math.inf if max_nodes is None else max_nodes
     extend = _extender(band, _acceptor(band, out, max_sets), count, (node_cap, deadline, clock))
     starts: Iterator[int] | tqdm[int] = iter(range(n))
+    done = 0
     if verbose:
         starts = tqdm(range(n), desc=f"enumerating connected sets (dev <= {upper:.3%})")
     try:
         for v in starts:
+            done = v  # every set whose lowest unit is below v is listed
             higher = ((1 << n) - 1) & ~((1 << (v + 1)) - 1)
             row = norm[v]
             if any(row[i] > caps[i] for i in range(m)):
@@ -281,11 +291,11 @@ def enumerate_connected_sets(
                 higher,
             )
     except _Stop as stop:
-        return SetEnumeration(out, upper, False, str(stop), count[0])
+        return SetEnumeration(out, upper, False, str(stop), count[0], done)
     finally:
         if isinstance(starts, tqdm):
             starts.close()
-    return SetEnumeration(out, upper, True, "", count[0])
+    return SetEnumeration(out, upper, True, "", count[0], n)
 
 
 def all_sets_in_band(
