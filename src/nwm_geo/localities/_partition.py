@@ -23,7 +23,10 @@ from nwm_geo.localities._bisect import bisect_band
 from nwm_geo.localities._budget import SolveBudget
 from nwm_geo.localities._compact import minimise_cut
 from nwm_geo.localities._enumerate import (
-    enumerate_connected_sets,
+    ESTIMATE_WALKS,
+    HOPELESS_FACTOR,
+    enumerate_if_it_may_fit,
+    estimate_nodes,
     max_sets_for_memory,
     node_budget,
 )
@@ -81,17 +84,11 @@ IMPROVE_SHARE: float = 0.3
 #: (search nodes at :data:`~nwm_geo.localities._enumerate.NODES_PER_SECOND`; a count).
 PAIR_SHARE: float = 0.15
 
-#: The band is enumerated a second time, after the improvement rounds, only when the
-#: first enumeration listed every set of at least this share of the start units (sets
-#: are listed from their lowest unit, the first units' the most numerous): on the
-#: benchmark maps the second enumeration never finished when the first got less far, so
-#: its work goes to a second improvement round instead (Luton's 125 LSOAs, k = 8, 30 s:
-#: 3.65 % -> 3.06 % in a trial run).
-RETRY_MIN_PROGRESS: float = 0.5
-#: Improvement rounds when the band is not enumerated again (each about a fifth of the
-#: time limit at 125 units; the second enumeration's work and the flow MIP's time, which
-#: at that size never improved a plan, go to them).
-ROUNDS_WITHOUT_RETRY: int = 3
+#: Improvement rounds at most when the band does not fit the enumeration budget (each
+#: about a fifth of the time limit at 125 units); after each, the smaller band is listed
+#: if it may fit. On the benchmark maps above 60 units no band ever fitted, and the
+#: listing's work went to more rounds (Luton's 125 LSOAs, k = 8, 30 s: 3.65 % -> 3.06 %).
+IMPROVE_ROUNDS: int = 4
 #: Seed offset between improvement rounds.
 ROUND_SEED_STEP: int = 1_000
 
@@ -211,7 +208,12 @@ class SolveRun:
     def search(self, start: np.ndarray | None, *, max_nodes: int) -> BandSearch:
         """Find an incumbent and enumerate its band (see :func:`set_search`)."""
         return set_search(
-            self.inst, self.limits(), max_sets=self.capped_sets, max_nodes=max_nodes, start=start
+            self.inst,
+            self.limits(),
+            max_sets=self.capped_sets,
+            max_nodes=max_nodes,
+            start=start,
+            skip_hopeless=self.whole,
         )
 
 
@@ -370,33 +372,34 @@ def solve_partition(wards: gpd.GeoDataFrame, req: SolveRequest) -> LocalityPlan:
 
 
 def _retry_smaller_band(run: SolveRun, search: BandSearch, *, max_nodes: int) -> BandSearch:
-    """Improve the incumbent, then enumerate the (smaller) band again if that may pay.
+    """Improve the incumbent, then enumerate the (smaller) band again if it may fit.
 
-    Recombination chains and covers over the localities they drew, then re-heated
-    annealing rounds: fixed work, sized from the time limit. The band is enumerated
-    again only when the first enumeration got through :data:`RETRY_MIN_PROGRESS` of its
-    start units (a count); otherwise :data:`ROUNDS_WITHOUT_RETRY` improvement rounds
-    (each from the best plan so far, with its own seed) take its place.
+    Up to :data:`IMPROVE_ROUNDS` rounds of recombination chains, covers over the
+    localities they drew and pair re-splits, then re-heated annealing (fixed work, sized
+    from the time limit), each from the best plan so far with its own seed. After each
+    round the new band is listed if its estimated search (a count, see
+    :func:`~nwm_geo.localities._enumerate.enumerate_if_it_may_fit`) may fit the node
+    budget; otherwise the next round takes the listing's work.
     """
     inst = run.inst
-    assert search.incumbent is not None and search.found is not None
-    again = search.found.progress(inst.n) >= RETRY_MIN_PROGRESS
-    labels = search.incumbent[0]
-    for r in range(1 if again else ROUNDS_WITHOUT_RETRY):
+    assert search.incumbent is not None
+    labels, best = search.incumbent
+    for r in range(IMPROVE_ROUNDS):
         labels = _improve_round(run, labels, seed=run.seed + ROUND_SEED_STEP * r)
-    zval = zvalue(inst, labels)
-    if zval >= search.incumbent[1] - 1e-12:
+        zval = zvalue(inst, labels)
+        if zval >= best - 1e-12 and r + 1 < IMPROVE_ROUNDS:
+            continue
+        upper = zval * (1 + 1e-9) + 1e-12
+        est = estimate_nodes(inst, upper, walks=ESTIMATE_WALKS, seed=0)
+        if est <= HOPELESS_FACTOR * max_nodes or r + 1 == IMPROVE_ROUNDS:
+            break
+    if zval >= best - 1e-12:
         return search
-    how = f"heuristic incumbent {zval:.4%} (after recombination chains and annealing"
-    if not again:
-        done = search.found.starts_done
-        how += (
-            f", {ROUNDS_WITHOUT_RETRY} rounds; band not enumerated again: the first did "
-            f"{done} of {inst.n} starts)"
-        )
-        return BandSearch((labels, zval), how, None, search.found)
-    upper = zval * (1 + 1e-9) + 1e-12
-    found = enumerate_connected_sets(
+    how = (
+        f"heuristic incumbent {zval:.4%} (after {r + 1} rounds of recombination chains "
+        "and annealing)"
+    )
+    found = enumerate_if_it_may_fit(
         inst,
         upper,
         max_sets=run.capped_sets,
@@ -408,7 +411,7 @@ def _retry_smaller_band(run: SolveRun, search: BandSearch, *, max_nodes: int) ->
     model = (
         SetModel(inst, found.sets, memory_limit_mb=run.memory_limit_mb) if found.complete else None
     )
-    return BandSearch((labels, zval), how + ")", model, found)
+    return BandSearch((labels, zval), how, model, found)
 
 
 def _improve_round(run: SolveRun, labels: np.ndarray, *, seed: int) -> np.ndarray:
