@@ -310,8 +310,8 @@ def estimate_nodes(inst: Instance, upper: float, *, walks: int, seed: int) -> fl
     spread evenly over the start units; a walk's estimate is the sum over its depths of
     the product of the branching factors above. Unbiased, but heavy-tailed (it mostly
     underestimates), so it is only used to skip listings far beyond their budget.
-    Counted work (about ``walks`` times the depth of a set); pins are ignored (fewer
-    nodes are then estimated than listed, never more).
+    Counted work (about ``walks`` times the depth of a set). The walks follow the
+    listing's own rules (caps, the bounds' high limits, pins).
     """
     band = _Band.of(inst, upper)
     n, m, norm, caps = band.n, band.m, band.norm, band.caps
@@ -320,6 +320,8 @@ def estimate_nodes(inst: Instance, upper: float, *, walks: int, seed: int) -> fl
     total = 0.0
     for v in range(n):
         if any(norm[v][i] > caps[i] for i in range(m)):
+            continue
+        if any(band.bvals[e][v] > band.highs[e] for e in range(len(band.bvals))):
             continue
         higher = ((1 << n) - 1) & ~((1 << (v + 1)) - 1)
         acc = 0.0
@@ -330,9 +332,15 @@ def estimate_nodes(inst: Instance, upper: float, *, walks: int, seed: int) -> fl
 
 
 def _walk(band: _Band, v: int, higher: int, rng: random.Random) -> float:
-    """One random walk of Knuth's estimator from start unit ``v`` (see :func:`estimate_nodes`)."""
+    """One random walk of Knuth's estimator from start unit ``v`` (see :func:`estimate_nodes`).
+
+    A node's children are those :func:`_extender` would visit: the units of its
+    extension within the caps, the bounds' high limits and the pins.
+    """
     m, norm, caps, adj_mask = band.m, band.norm, band.caps, band.adj_mask
-    sums = list(norm[v])
+    bvals, highs, labels = band.bvals, band.highs, band.labels
+    nb = len(bvals)
+    sums, totals, label = list(norm[v]), [bvals[e][v] for e in range(nb)], labels[v]
     ext, nbhd, size = adj_mask[v] & higher, adj_mask[v] | (1 << v), 1
     est, weight = 1.0, 1.0
     while size < band.max_size:
@@ -342,7 +350,11 @@ def _walk(band: _Band, v: int, higher: int, rng: random.Random) -> float:
             bit = rest & -rest
             rest ^= bit
             u = bit.bit_length() - 1
-            if all(sums[i] + norm[u][i] <= caps[i] for i in range(m)):
+            if labels[u] >= 0 and label >= 0 and labels[u] != label:
+                continue
+            if all(sums[i] + norm[u][i] <= caps[i] for i in range(m)) and all(
+                totals[e] + bvals[e][u] <= highs[e] for e in range(nb)
+            ):
                 children.append((u, rest))
         if not children:
             break
@@ -350,6 +362,8 @@ def _walk(band: _Band, v: int, higher: int, rng: random.Random) -> float:
         est += weight
         u, rest = children[rng.randrange(len(children))]
         sums = [sums[i] + norm[u][i] for i in range(m)]
+        totals = [totals[e] + bvals[e][u] for e in range(nb)]
+        label = label if label >= 0 else labels[u]
         ext = rest | (adj_mask[u] & higher & ~nbhd)
         nbhd |= adj_mask[u]
         size += 1
