@@ -154,13 +154,17 @@ def test_a_band_too_large_to_list_gets_recombination_chains_and_exact_pairs() ->
     same-objective ReCom chain found in the same time. With the band too large to list,
     the chains, the covers over the localities they drew and the exact pair re-splits
     run (counted work; a clock that stands still keeps the machine's load out), and the
-    plan is within 1 point of the bound.
+    plan is within 1 point of the bound. The band's search is estimated (Knuth's random
+    walks, a count) far over the node budget, so it is not started, and four improvement
+    rounds take its work.
     """
     units = voronoi(60, 60)
     budget = loc.SolveBudget(time_limit_s=12, max_nodes=2_000, clock=_Counter(0.0))
     plan = loc.partition(units, k=5, method="sets", budget=budget)
     _valid(plan, units, 5)
     assert "recombination chains" in plan.method
+    assert "after 4 rounds of recombination chains" in plan.method
+    assert "enumeration stopped (not started: about" in plan.method
     assert plan.objective < 0.01
     assert plan.gap_points <= 1.0
 

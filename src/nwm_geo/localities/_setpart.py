@@ -25,7 +25,11 @@ from scipy import sparse
 
 from nwm_geo._errors import InfeasiblePartitionError
 from nwm_geo._solver import ArrayModel, solve_arrays
-from nwm_geo.localities._enumerate import SetEnumeration, enumerate_connected_sets
+from nwm_geo.localities._enumerate import (
+    SetEnumeration,
+    enumerate_connected_sets,
+    enumerate_if_it_may_fit,
+)
 from nwm_geo.localities._heuristic import SETS_MOVES_PER_UNIT, find_incumbent
 from nwm_geo.localities._instance import EPS, Instance, SearchLimits, bits_of, zvalue
 from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB, MipResult, known_result, run_mip
@@ -392,12 +396,15 @@ def set_search(
     max_sets: int,
     max_nodes: int | None = None,
     start: np.ndarray | None = None,
+    skip_hopeless: bool = False,
 ) -> BandSearch:
     """Find an incumbent, then enumerate the band that provably contains the optimum.
 
     The band is the incumbent's worst deviation: ``start``'s (a valid plan) when given,
     else the heuristic's (a fixed number of moves; the deadline is only a safety stop).
     ``model`` is None when the enumeration did not finish within its budget.
+    ``skip_hopeless``: with a node budget, do not start a listing estimated far over
+    it (see :func:`~nwm_geo.localities._enumerate.enumerate_if_it_may_fit`).
     """
     if start is not None:
         heur: tuple[np.ndarray, float] | None = (start, zvalue(inst, start))
@@ -416,15 +423,26 @@ def set_search(
         how = "heuristic incumbent"
     if heur is not None:
         upper = heur[1] * (1 + 1e-9) + 1e-12
-        found = enumerate_connected_sets(
-            inst,
-            upper,
-            max_sets=max_sets,
-            max_nodes=max_nodes,
-            deadline=lim.deadline,
-            clock=lim.clock,
-            verbose=lim.verbose,
-        )
+        if skip_hopeless and max_nodes is not None:
+            found = enumerate_if_it_may_fit(
+                inst,
+                upper,
+                max_sets=max_sets,
+                max_nodes=max_nodes,
+                deadline=lim.deadline,
+                clock=lim.clock,
+                verbose=lim.verbose,
+            )
+        else:
+            found = enumerate_connected_sets(
+                inst,
+                upper,
+                max_sets=max_sets,
+                max_nodes=max_nodes,
+                deadline=lim.deadline,
+                clock=lim.clock,
+                verbose=lim.verbose,
+            )
         model = (
             SetModel(inst, found.sets, memory_limit_mb=lim.memory_limit_mb)
             if found.complete
