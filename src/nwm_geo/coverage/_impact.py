@@ -158,6 +158,10 @@ def closure_impact(
     speed = resolve_speed(cover.speed_m_per_min)
     pop = model.population
     areas = [c for c in by if c in frame.columns]
+    # the columns each asset's rows are read from, taken once (not a copy of every demand
+    # column per asset): the areas as text, and the equity columns of group_split
+    area_text = pd.DataFrame({c: frame[c].astype(str) for c in areas}, index=frame.index)
+    equity_cols = frame[[c for c in ("imd_quintile", *AGE_BANDS) if c in frame.columns]]
     cat_arr = model.category.to_numpy()
     ok_pts = model.point_nodes >= 0
     rows: dict[object, dict[str, object]] = {}
@@ -222,24 +226,20 @@ def closure_impact(
                 row["next_best_asset_id"] = model.asset_ids[int(idx[best])]
                 row["next_best_name"] = model.name.iloc[idx[best]]
                 row["next_best_share_pct"] = float(nb.max() / weights.sum() * 100.0)
-            sub = frame.iloc[hit]
             if areas:
-                grouped = (
-                    pd.Series(weights, index=sub.index)
-                    .groupby([sub[c].astype(str) for c in areas])
-                    .sum()
-                )
+                sub = area_text.iloc[hit]
+                grouped = pd.Series(weights, index=sub.index).groupby([sub[c] for c in areas]).sum()
                 part = grouped.rename("residents_losing").reset_index()
                 part.insert(0, "asset_id", aid)
                 long.append(part)
-                first = pd.Series(weights).groupby(sub[areas[0]].astype(str).to_numpy()).sum()
+                first = pd.Series(weights).groupby(sub[areas[0]].to_numpy()).sum()
                 if names is not None:
                     first.index = [str(names.get(k, k)) for k in first.index]
                 row["wards"] = _text(first)
                 if len(areas) > 1:
-                    second = pd.Series(weights).groupby(sub[areas[1]].astype(str).to_numpy()).sum()
+                    second = pd.Series(weights).groupby(sub[areas[1]].to_numpy()).sum()
                     row["localities"] = _text(second)
-            row.update(_equity(sub, weights))
+            row.update(_equity(equity_cols.iloc[hit], weights))
     bar.close()
     out = pd.DataFrame.from_dict(rows, orient="index")
     out = out.reindex(model.asset_ids)

@@ -495,6 +495,21 @@ class Study(WardResults, Display):
         )
 
     @cached_property
+    def site_cover(self) -> coverage.Cover:
+        """Which demand points are within the walk of which postcode (points × points).
+
+        The postcode candidate sites of :attr:`outline` and of :attr:`ranges`' missing
+        sites: computed once and shared by both.
+        """
+        return coverage.coverage_matrix(
+            self.model,
+            sources="points",
+            minutes=self.minutes,
+            speed_m_per_min=self.speed_m_per_min,
+            verbose=self.verbose,
+        )
+
+    @cached_property
     def criticality(self) -> pd.DataFrame:
         """Per asset: population covered, and population that loses access if it closed."""
         return coverage.asset_criticality(self.model, cover=self.asset_cover)
@@ -721,20 +736,13 @@ class Study(WardResults, Display):
     @cached_property
     def outline(self) -> requirements.RequirementsOutline:
         """The outline of asset requirements per locality (exact LSCP/MCLP, checked)."""
-        site_cover = coverage.coverage_matrix(
-            self.model,
-            sources="points",
-            minutes=self.minutes,
-            speed_m_per_min=self.speed_m_per_min,
-            verbose=self.verbose,
-        )
         return requirements.outline(
             self.register,
             self.demand,
             assignment=self.plan.assignment,
             inputs=requirements.OutlineInputs(
                 cover=self.asset_cover,
-                site_cover=site_cover,
+                site_cover=self.site_cover,
                 nearest=self.minutes_to_nearest,
                 criticality=self.criticality,
                 network_label=self.network_label,
