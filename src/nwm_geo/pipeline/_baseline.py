@@ -34,7 +34,7 @@ from nwm_geo.pipeline._saved_graph import SavedGraph
 from nwm_geo.pipeline._study import Study
 
 __all__ = ["BASELINE_FORMAT", "PLAN_BOUND", "PLAN_FREE", "baseline_path", "load_baseline",
-           "save_baseline"]  # fmt: skip
+           "reuse_baseline", "save_baseline"]  # fmt: skip
 
 #: Bumped when the saved record changes shape (older files are then stale).
 BASELINE_FORMAT = 2
@@ -184,22 +184,52 @@ def load_baseline(study: Study) -> str:
         not (none saved, or stale: which inputs or settings changed), in which case the
         study recomputes on first use.
     """
+    return _load(study)[0]
+
+
+def reuse_baseline(study: Study) -> bool:
+    """Read a still-valid saved baseline into a study about to run (``nwm-geo run``).
+
+    The results a run would compute again with the same code, packages, inputs and
+    settings (the register, demand, network, walk model, nearest minutes, covers...)
+    are read instead, as :func:`load_baseline` does for a what-if; a stale or missing
+    baseline reads nothing and the run computes as before.
+
+    Parameters
+    ----------
+    study
+        A fresh baseline study.
+
+    Returns
+    -------
+    bool
+        True when a valid baseline was read but the plan is not known yet (it is solved
+        by the run): call again once it is, to read the plan-bound tables (equity,
+        closure impact) if the plan is the saved one.
+    """
+    return _load(study)[1]
+
+
+def _load(study: Study) -> tuple[str, bool]:
+    """:func:`load_baseline`'s text, and whether the plan-bound tables wait for the plan."""
     path = baseline_path(study)
     if study.changes is not None:
-        return "a what-if study: no saved baseline is read into it"
+        return "a what-if study: no saved baseline is read into it", False
     if not path.is_file():
-        return f"no saved baseline in {path}: the baseline is computed (nwm-geo run saves it)"
+        text = f"no saved baseline in {path}: the baseline is computed (nwm-geo run saves it)"
+        return text, False
     try:
         with path.open("rb") as fh:
             record: Any = pickle.load(fh)
         saved_key = record["key"]
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
             KeyError, TypeError):  # fmt: skip
-        return f"the saved baseline {path} is unreadable: the baseline is recomputed"
+        return f"the saved baseline {path} is unreadable: the baseline is recomputed", False
     stale = _differences(saved_key, _key(study))
     if stale:
         return (
-            f"the saved baseline {path} is stale ({'; '.join(stale)}): the baseline is recomputed"
+            f"the saved baseline {path} is stale ({'; '.join(stale)}): the baseline is recomputed",
+            False,
         )
     state = study.__dict__
     for name, value in record["free"].items():
@@ -208,9 +238,9 @@ def load_baseline(study: Study) -> str:
         state["_saved_graph"] = record["graph"]
     text = f"baseline read from {path} (saved by nwm-geo run; inputs and settings unchanged)"
     if state.get("_plan_given") is None and "_plan_resolved" not in state:
-        return text + "; no plan given: the plan-bound tables are computed on first use"
+        return text + "; no plan given: the plan-bound tables are computed on first use", True
     if localities.plan_sha256(study.plan.assignment) != record["plan_sha256"]:
-        return text + "; another plan: its equity and closure tables are recomputed"
+        return text + "; another plan: its equity and closure tables are recomputed", False
     for name, value in record["bound"].items():
         state.setdefault(name, value)
-    return text
+    return text, False
