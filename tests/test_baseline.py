@@ -133,6 +133,8 @@ def test_a_second_run_reads_the_saved_baseline_and_writes_the_same_files(
 ) -> None:
     first = pipeline.run(_study(synthetic_area, tmp_path), project_dir=tmp_path, progress=False)
     texts = {p: p.read_bytes() for p in first if p.suffix in {".csv", ".json", ".txt", ".md"}}
+    saved = pipeline.baseline_path(_study(synthetic_area, tmp_path))
+    saved_at = saved.stat().st_mtime_ns
     with monkeypatch.context() as m:  # the walk model, minutes, equity and closure: read
         m.setattr(coverage, "prepare", _refuse)
         m.setattr(coverage, "nearest_minutes", _refuse)
@@ -148,6 +150,7 @@ def test_a_second_run_reads_the_saved_baseline_and_writes_the_same_files(
         if p.read_bytes() != before and p.name != "hubs_frontier.csv"  # its solver seconds
     ]
     assert changed == []
+    assert saved.stat().st_mtime_ns == saved_at  # it held everything: not written again
     # another setting: the saved results are stale and computed again
     with monkeypatch.context() as m:
         m.setattr(coverage, "prepare", _refuse)
@@ -157,3 +160,5 @@ def test_a_second_run_reads_the_saved_baseline_and_writes_the_same_files(
                 project_dir=tmp_path,
                 progress=False,
             )
+    pipeline.run(_study(synthetic_area, tmp_path, minutes=12), project_dir=tmp_path, progress=False)
+    assert saved.stat().st_mtime_ns != saved_at  # saved again, for the new settings

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -135,6 +136,8 @@ def save_baseline(study: Study, *, project_dir: Path | None = None) -> Path | No
     if any(data.publishable(t)[1] for t in state["_register_and_merges"]):
         path.unlink(missing_ok=True)
         return None
+    if _holds_already(study, path):  # read by this run and nothing new: not written again
+        return path
     record = {
         "key": _key(study),
         "plan_sha256": localities.plan_sha256(study.plan.assignment),
@@ -148,6 +151,46 @@ def save_baseline(study: Study, *, project_dir: Path | None = None) -> Path | No
     except OSError:  # a cache: the outputs are written; a what-if then recomputes
         return None
     return path
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What a study read from a saved baseline file (:func:`reuse_baseline`)."""
+
+    path: Path
+    mtime_ns: int
+    key: dict[str, Any]
+    plan_sha256: str
+    free: frozenset[str]
+    graph: bool
+    bound: frozenset[str]
+
+
+def _holds_already(study: Study, path: Path) -> bool:
+    """Say whether the saved file holds everything :func:`save_baseline` would write.
+
+    True when the study read it (same code, packages, inputs and settings), it is
+    unchanged since, the plan is the saved one, and no result was computed that the
+    file lacks.
+    """
+    state = study.__dict__
+    read: _Read | None = state.get("_baseline_read")
+    if read is None or read.path != path:
+        return False
+    try:
+        if path.stat().st_mtime_ns != read.mtime_ns:
+            return False
+    except OSError:
+        return False
+    free = {k for k in PLAN_FREE if k in state and k != "graph"}
+    bound = {k for k in PLAN_BOUND if k in state}
+    return (
+        free <= read.free
+        and bound <= read.bound
+        and ("graph" not in state or read.graph)
+        and read.key == _key(study)
+        and read.plan_sha256 == localities.plan_sha256(study.plan.assignment)
+    )
 
 
 def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
@@ -219,6 +262,7 @@ def _load(study: Study) -> tuple[str, bool]:
         text = f"no saved baseline in {path}: the baseline is computed (nwm-geo run saves it)"
         return text, False
     try:
+        mtime_ns = path.stat().st_mtime_ns
         with path.open("rb") as fh:
             record: Any = pickle.load(fh)
         saved_key = record["key"]
@@ -237,10 +281,21 @@ def _load(study: Study) -> tuple[str, bool]:
     if "graph" not in state and record.get("graph") is not None:
         state["_saved_graph"] = record["graph"]
     text = f"baseline read from {path} (saved by nwm-geo run; inputs and settings unchanged)"
+    read = _Read(
+        path=path,
+        mtime_ns=mtime_ns,
+        key=saved_key,
+        plan_sha256=record["plan_sha256"],
+        free=frozenset(record["free"]),
+        graph=record.get("graph") is not None,
+        bound=frozenset(),
+    )
+    state["_baseline_read"] = read
     if state.get("_plan_given") is None and "_plan_resolved" not in state:
         return text + "; no plan given: the plan-bound tables are computed on first use", True
     if localities.plan_sha256(study.plan.assignment) != record["plan_sha256"]:
         return text + "; another plan: its equity and closure tables are recomputed", False
     for name, value in record["bound"].items():
         state.setdefault(name, value)
+    state["_baseline_read"] = replace(read, bound=frozenset(record["bound"]))
     return text, False
