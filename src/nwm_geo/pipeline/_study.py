@@ -650,17 +650,42 @@ class Study(WardResults, Display):
         """One hub per locality of the plan (the columns of ``hubs.csv``)."""
         return self.hub_analysis.balance
 
-    def _catchments_of(self, table: pd.DataFrame) -> gpd.GeoDataFrame:
-        """Walk catchments of the hubs of a hubs table (those among the candidates)."""
+    def _hub_ids(self, table: pd.DataFrame) -> list[str]:
+        """Return the hubs of a hubs table among the candidates, once each, in order."""
         candidates = self.hub_analysis.candidates
         ids = table["hub_asset_id"].astype(str)
+        found = [str(h) for h in table.loc[ids.isin(candidates.index), "hub_asset_id"]]
+        return list(dict.fromkeys(h for h in found if h))
+
+    @cached_property
+    def _all_hub_catchments(self) -> gpd.GeoDataFrame:
+        """Walk catchments of the hubs of the published and the joint plan, each once."""
+        ids = self._hub_ids(self.hubs)
+        if self.hub_analysis.joint is not None:
+            ids = list(dict.fromkeys([*ids, *self._hub_ids(self.hub_analysis.joint_hubs)]))
         return hubs.hub_catchments(
             self.model,
-            candidates,
-            [str(h) for h in table.loc[ids.isin(candidates.index), "hub_asset_id"]],
+            self.hub_analysis.candidates,
+            ids,
             minutes=self.minutes,
             speed_m_per_min=self.speed_m_per_min,
         )
+
+    def _catchments_of(self, table: pd.DataFrame) -> gpd.GeoDataFrame:
+        """Walk catchments of the hubs of a hubs table (those among the candidates).
+
+        A hub of both plans is walked once (each hub's catchment is its own).
+        """
+        ids = self._hub_ids(table)
+        if not ids:
+            return hubs.hub_catchments(
+                self.model,
+                self.hub_analysis.candidates,
+                [],
+                minutes=self.minutes,
+                speed_m_per_min=self.speed_m_per_min,
+            )
+        return self._all_hub_catchments.loc[ids]
 
     @cached_property
     def hub_catchments(self) -> gpd.GeoDataFrame:
