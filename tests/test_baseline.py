@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from nwm_geo import coverage, equity, pipeline, scenarios
+from nwm_geo import coverage, equity, pipeline, scenarios, uncertainty
 
 
 def _study(synthetic_area: tuple[Path, Path], project: Path, **kw: object) -> pipeline.Study:
@@ -135,11 +135,12 @@ def test_a_second_run_reads_the_saved_baseline_and_writes_the_same_files(
     texts = {p: p.read_bytes() for p in first if p.suffix in {".csv", ".json", ".txt", ".md"}}
     saved = pipeline.baseline_path(_study(synthetic_area, tmp_path))
     saved_at = saved.stat().st_mtime_ns
-    with monkeypatch.context() as m:  # the walk model, minutes, equity and closure: read
+    with monkeypatch.context() as m:  # the walk model, minutes, equity, closure, ranges: read
         m.setattr(coverage, "prepare", _refuse)
         m.setattr(coverage, "nearest_minutes", _refuse)
         m.setattr(coverage, "closure_impact", _refuse)
         m.setattr(equity, "equity_tables", _refuse)
+        m.setattr(uncertainty, "missing_sites", _refuse)  # the headline ranges: read too
         second = pipeline.run(
             _study(synthetic_area, tmp_path), project_dir=tmp_path, progress=False
         )

@@ -3,10 +3,11 @@
 In: a :class:`~nwm_geo.pipeline.Study` after ``nwm-geo run``. Out:
 ``data/cache/[<area>/]baseline.pickle`` (:func:`save_baseline`), holding the results no
 what-if changes (register, demand points, network, walk model, cover, nearest minutes,
-ward table) and, tied to the plan they were computed on, the equity and closure tables;
-and :func:`load_baseline`, which puts them back into a fresh study when they are still
-valid, so ``nwm-geo scenario`` (and ``study.with_changes`` after ``load_baseline``) starts
-from them.
+ward table) and, tied to the plan they were computed on, the equity and closure tables
+and the headline ranges; and :func:`load_baseline`, which puts them back into a fresh
+study when they are still valid, so ``nwm-geo scenario`` (and ``study.with_changes``
+after ``load_baseline``) starts from them, and :func:`reuse_baseline`, with which
+``nwm-geo run`` reads them instead of computing them again.
 
 Valid means: the same input files (sha256 of each, the provenance record's list), the
 same package versions, the same settings (area, ward pattern, walk minutes and speed,
@@ -60,7 +61,7 @@ PLAN_FREE: tuple[str, ...] = (
 )
 
 #: The results saved that depend on the plan: used only with the same plan.
-PLAN_BOUND: tuple[str, ...] = ("demand_with_locality", "equity", "closure_impact")
+PLAN_BOUND: tuple[str, ...] = ("demand_with_locality", "equity", "closure_impact", "ranges")
 
 
 @cache
@@ -248,7 +249,7 @@ def reuse_baseline(study: Study) -> bool:
     bool
         True when a valid baseline was read but the plan is not known yet (it is solved
         by the run): call again once it is, to read the plan-bound tables (equity,
-        closure impact) if the plan is the saved one.
+        closure impact, headline ranges) if the plan is the saved one.
     """
     return _load(study)[1]
 
