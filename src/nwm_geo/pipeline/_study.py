@@ -496,11 +496,7 @@ class Study(WardResults, Display):
 
     @cached_property
     def site_cover(self) -> coverage.Cover:
-        """Which demand points are within the walk of which postcode (points × points).
-
-        The postcode candidate sites of :attr:`outline` and of :attr:`ranges`' missing
-        sites: computed once and shared by both.
-        """
+        """Which demand points are within the walk of which postcode (shared, see study.md)."""
         return coverage.coverage_matrix(
             self.model,
             sources="points",
