@@ -13,8 +13,10 @@ script:
 Measured, each in its own project folder (``data/raw`` linked to this checkout's):
 
 * ``nwm-geo run`` on Luton and on Rutland: old; new on a first run (no
-  ``data/cache``: the OSM file is parsed) and new on a second run (the parsed network
-  read from ``data/cache/network``);
+  ``data/cache``: the OSM file is parsed, everything computed) and new on a second run
+  (the parsed network read from ``data/cache/network``, and the results of the baseline
+  the first run saved, still valid for the same code, inputs and settings, read from
+  ``data/cache``);
 * ``nwm-geo scenario`` closing the central library on Luton, after a run (new: the
   baseline saved by the run is read; old: rebuilt);
 * one what-if in Python, warm (the baseline computed or read, then
@@ -225,6 +227,14 @@ def main(argv: list[str] | None = None) -> int:
         "what": "CPU seconds (user + system, with children) of nwm-geo run and scenario, "
         "and process CPU of one warm what-if; median of n; old = git " + args.old,
         "quick": bool(args.quick),
+        "new_code": subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip(),
+        "cached": "second run: the parsed OSM network and the saved baseline read from "
+        "data/cache (same code, inputs and settings)",
         "bytecode": "none: sources compiled in every process"
         if args.no_compile
         else "both trees byte-compiled before timing (as pip install does)",

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from nwm_geo import coverage, equity, pipeline, scenarios
+from nwm_geo import coverage, equity, pipeline, scenarios, uncertainty
 
 
 def _study(synthetic_area: tuple[Path, Path], project: Path, **kw: object) -> pipeline.Study:
@@ -125,3 +125,41 @@ def test_a_register_with_personal_data_is_never_saved(
     plain.model  # noqa: B018
     assert pipeline.save_baseline(plain) == pipeline.baseline_path(plain)
     assert "1632960" not in pipeline.baseline_path(plain).read_bytes().decode("latin-1")
+
+
+@pytest.mark.integration  # slow: two end-to-end runs (fast tier < 60 s)
+def test_a_second_run_reads_the_saved_baseline_and_writes_the_same_files(
+    synthetic_area: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = pipeline.run(_study(synthetic_area, tmp_path), project_dir=tmp_path, progress=False)
+    texts = {p: p.read_bytes() for p in first if p.suffix in {".csv", ".json", ".txt", ".md"}}
+    saved = pipeline.baseline_path(_study(synthetic_area, tmp_path))
+    saved_at = saved.stat().st_mtime_ns
+    with monkeypatch.context() as m:  # the walk model, minutes, equity, closure, ranges: read
+        m.setattr(coverage, "prepare", _refuse)
+        m.setattr(coverage, "nearest_minutes", _refuse)
+        m.setattr(coverage, "closure_impact", _refuse)
+        m.setattr(equity, "equity_tables", _refuse)
+        m.setattr(uncertainty, "missing_sites", _refuse)  # the headline ranges: read too
+        second = pipeline.run(
+            _study(synthetic_area, tmp_path), project_dir=tmp_path, progress=False
+        )
+    assert sorted(second) == sorted(first)
+    changed = [
+        p.name
+        for p, before in texts.items()
+        if p.read_bytes() != before and p.name != "hubs_frontier.csv"  # its solver seconds
+    ]
+    assert changed == []
+    assert saved.stat().st_mtime_ns == saved_at  # it held everything: not written again
+    # another setting: the saved results are stale and computed again
+    with monkeypatch.context() as m:
+        m.setattr(coverage, "prepare", _refuse)
+        with pytest.raises(AssertionError, match="recomputed"):
+            pipeline.run(
+                _study(synthetic_area, tmp_path, minutes=12),
+                project_dir=tmp_path,
+                progress=False,
+            )
+    pipeline.run(_study(synthetic_area, tmp_path, minutes=12), project_dir=tmp_path, progress=False)
+    assert saved.stat().st_mtime_ns != saved_at  # saved again, for the new settings

@@ -433,6 +433,8 @@ class _StudyLike(Protocol):
     @property
     def asset_cover(self) -> Any: ...
     @property
+    def site_cover(self) -> Any: ...
+    @property
     def register(self) -> pd.DataFrame: ...
     @property
     def reconciliation(self) -> pd.DataFrame: ...
@@ -456,17 +458,12 @@ def study_ranges(study: _StudyLike) -> pd.DataFrame:
     """Return :func:`headline_ranges` for a study (``Study.uncertainty``).
 
     The missing sites are placed by :func:`missing_sites` over the study's asset cover
-    and a postcode-site cover at the study's walk; ``attrs["missing_sites"]`` holds them.
+    and its postcode-site cover (``Study.site_cover``, the outline's);
+    ``attrs["missing_sites"]`` holds them.
     """
-    site_cover = coverage.coverage_matrix(
-        study.model,
-        sources="points",
-        minutes=study.minutes,
-        speed_m_per_min=study.speed_m_per_min,
-    )
     placed = missing_sites(
         study.asset_cover,
-        site_cover,
+        study.site_cover,  # the outline's postcode-site cover, computed once
         study.register,
         study.demand_with_locality,
         reconciliation=study.reconciliation,

@@ -105,6 +105,47 @@ def _equity(frame: pd.DataFrame, weights: np.ndarray) -> dict[str, float]:
     }
 
 
+def _where(
+    rows: dict[object, dict[str, object]],
+    losing: list[tuple[Any, np.ndarray, np.ndarray]],
+    area_text: pd.DataFrame,
+    *,
+    names: pd.Series | None,
+) -> pd.DataFrame:
+    """Return the residents losing access per asset and area; set the place texts.
+
+    Each asset's ``wards`` and ``localities`` texts are set in ``rows``. One grouping
+    over every asset's points (the asset first), not one per asset: each group sums
+    the same residents in the same order, so the sums are the same.
+    """
+    areas = list(area_text.columns)
+    pos = np.repeat(np.arange(len(losing)), [len(hit) for _, hit, _ in losing])
+    sub = area_text.iloc[np.concatenate([hit for _, hit, _ in losing])]
+    weights = pd.Series(np.concatenate([w for _, _, w in losing]))
+    at = pd.Series(pos, name="_asset")
+    keys = {c: pd.Series(sub[c].to_numpy(), name=c) for c in areas}
+    grouped = weights.groupby([at, *keys.values()]).sum()
+    long = grouped.rename("residents_losing").reset_index()
+    ids = np.empty(len(losing), dtype=object)
+    ids[:] = [aid for aid, _, _ in losing]
+    long.insert(0, "asset_id", ids[long.pop("_asset").to_numpy()])
+    texts = {"wards": areas[0], "localities": areas[1] if len(areas) > 1 else None}
+    for column, area in texts.items():
+        if area is None:
+            continue
+        sums = weights.groupby([at, keys[area]]).sum()
+        where = sums.index.get_level_values(0).to_numpy()
+        bounds = np.searchsorted(where, np.arange(len(losing) + 1))
+        labels = sums.index.get_level_values(1)
+        for p, (aid, _, _) in enumerate(losing):
+            one = sums.iloc[bounds[p] : bounds[p + 1]]
+            one.index = labels[bounds[p] : bounds[p + 1]]
+            if column == "wards" and names is not None:
+                one.index = [str(names.get(k, k)) for k in one.index]
+            rows[aid][column] = _text(one)
+    return long
+
+
 def closure_impact(
     model: WalkModel,
     *,
@@ -158,10 +199,15 @@ def closure_impact(
     speed = resolve_speed(cover.speed_m_per_min)
     pop = model.population
     areas = [c for c in by if c in frame.columns]
+    # the columns each asset's rows are read from, taken once (not a copy of every demand
+    # column per asset): the areas as text, and the equity columns of group_split
+    area_text = pd.DataFrame({c: frame[c].astype(str) for c in areas}, index=frame.index)
+    equity_cols = frame[[c for c in ("imd_quintile", *AGE_BANDS) if c in frame.columns]]
     cat_arr = model.category.to_numpy()
     ok_pts = model.point_nodes >= 0
     rows: dict[object, dict[str, object]] = {}
     long: list[pd.DataFrame] = []
+    losing: list[tuple[Any, np.ndarray, np.ndarray]] = []  # asset, its points, residents
     csc = cover.csc
     todo = list(pd.unique(cat_arr))
     bar = tqdm(total=len(model.asset_ids), disable=not verbose, desc="closure impact")
@@ -222,25 +268,11 @@ def closure_impact(
                 row["next_best_asset_id"] = model.asset_ids[int(idx[best])]
                 row["next_best_name"] = model.name.iloc[idx[best]]
                 row["next_best_share_pct"] = float(nb.max() / weights.sum() * 100.0)
-            sub = frame.iloc[hit]
-            if areas:
-                grouped = (
-                    pd.Series(weights, index=sub.index)
-                    .groupby([sub[c].astype(str) for c in areas])
-                    .sum()
-                )
-                part = grouped.rename("residents_losing").reset_index()
-                part.insert(0, "asset_id", aid)
-                long.append(part)
-                first = pd.Series(weights).groupby(sub[areas[0]].astype(str).to_numpy()).sum()
-                if names is not None:
-                    first.index = [str(names.get(k, k)) for k in first.index]
-                row["wards"] = _text(first)
-                if len(areas) > 1:
-                    second = pd.Series(weights).groupby(sub[areas[1]].astype(str).to_numpy()).sum()
-                    row["localities"] = _text(second)
-            row.update(_equity(sub, weights))
+            losing.append((aid, hit, weights))
+            row.update(_equity(equity_cols.iloc[hit], weights))
     bar.close()
+    if areas and losing:
+        long.append(_where(rows, losing, area_text, names=names))
     out = pd.DataFrame.from_dict(rows, orient="index")
     out = out.reindex(model.asset_ids)
     out.index.name = "asset_id"

@@ -20,7 +20,12 @@ run one way: ``_run`` → ``_baseline``/``_published``/``_processed`` → ``_pap
 
 from __future__ import annotations
 
-from nwm_geo.pipeline._baseline import baseline_path, load_baseline, save_baseline
+from nwm_geo.pipeline._baseline import (
+    baseline_path,
+    load_baseline,
+    reuse_baseline,
+    save_baseline,
+)
 from nwm_geo.pipeline._changes import Changes, apply_changes, change_problems, new_sites
 from nwm_geo.pipeline._notes import data_note
 from nwm_geo.pipeline._paper import hub_headlines, ward_profiles
@@ -80,6 +85,7 @@ __all__ = [
     "provenance",
     "read_provenance",
     "register_fingerprint",
+    "reuse_baseline",
     "run",
     "save_baseline",
     "saved_plan",

@@ -3,10 +3,11 @@
 In: a :class:`~nwm_geo.pipeline.Study` after ``nwm-geo run``. Out:
 ``data/cache/[<area>/]baseline.pickle`` (:func:`save_baseline`), holding the results no
 what-if changes (register, demand points, network, walk model, cover, nearest minutes,
-ward table) and, tied to the plan they were computed on, the equity and closure tables;
-and :func:`load_baseline`, which puts them back into a fresh study when they are still
-valid, so ``nwm-geo scenario`` (and ``study.with_changes`` after ``load_baseline``) starts
-from them.
+ward table) and, tied to the plan they were computed on, the equity and closure tables
+and the headline ranges; and :func:`load_baseline`, which puts them back into a fresh
+study when they are still valid, so ``nwm-geo scenario`` (and ``study.with_changes``
+after ``load_baseline``) starts from them, and :func:`reuse_baseline`, with which
+``nwm-geo run`` reads them instead of computing them again.
 
 Valid means: the same input files (sha256 of each, the provenance record's list), the
 same package versions, the same settings (area, ward pattern, walk minutes and speed,
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,7 +36,7 @@ from nwm_geo.pipeline._saved_graph import SavedGraph
 from nwm_geo.pipeline._study import Study
 
 __all__ = ["BASELINE_FORMAT", "PLAN_BOUND", "PLAN_FREE", "baseline_path", "load_baseline",
-           "save_baseline"]  # fmt: skip
+           "reuse_baseline", "save_baseline"]  # fmt: skip
 
 #: Bumped when the saved record changes shape (older files are then stale).
 BASELINE_FORMAT = 2
@@ -59,7 +61,7 @@ PLAN_FREE: tuple[str, ...] = (
 )
 
 #: The results saved that depend on the plan: used only with the same plan.
-PLAN_BOUND: tuple[str, ...] = ("demand_with_locality", "equity", "closure_impact")
+PLAN_BOUND: tuple[str, ...] = ("demand_with_locality", "equity", "closure_impact", "ranges")
 
 
 @cache
@@ -135,6 +137,8 @@ def save_baseline(study: Study, *, project_dir: Path | None = None) -> Path | No
     if any(data.publishable(t)[1] for t in state["_register_and_merges"]):
         path.unlink(missing_ok=True)
         return None
+    if _holds_already(study, path):  # read by this run and nothing new: not written again
+        return path
     record = {
         "key": _key(study),
         "plan_sha256": localities.plan_sha256(study.plan.assignment),
@@ -148,6 +152,46 @@ def save_baseline(study: Study, *, project_dir: Path | None = None) -> Path | No
     except OSError:  # a cache: the outputs are written; a what-if then recomputes
         return None
     return path
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What a study read from a saved baseline file (:func:`reuse_baseline`)."""
+
+    path: Path
+    mtime_ns: int
+    key: dict[str, Any]
+    plan_sha256: str
+    free: frozenset[str]
+    graph: bool
+    bound: frozenset[str]
+
+
+def _holds_already(study: Study, path: Path) -> bool:
+    """Say whether the saved file holds everything :func:`save_baseline` would write.
+
+    True when the study read it (same code, packages, inputs and settings), it is
+    unchanged since, the plan is the saved one, and no result was computed that the
+    file lacks.
+    """
+    state = study.__dict__
+    read: _Read | None = state.get("_baseline_read")
+    if read is None or read.path != path:
+        return False
+    try:
+        if path.stat().st_mtime_ns != read.mtime_ns:
+            return False
+    except OSError:
+        return False
+    free = {k for k in PLAN_FREE if k in state and k != "graph"}
+    bound = {k for k in PLAN_BOUND if k in state}
+    return (
+        free <= read.free
+        and bound <= read.bound
+        and ("graph" not in state or read.graph)
+        and read.key == _key(study)
+        and read.plan_sha256 == localities.plan_sha256(study.plan.assignment)
+    )
 
 
 def _differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
@@ -184,22 +228,53 @@ def load_baseline(study: Study) -> str:
         not (none saved, or stale: which inputs or settings changed), in which case the
         study recomputes on first use.
     """
+    return _load(study)[0]
+
+
+def reuse_baseline(study: Study) -> bool:
+    """Read a still-valid saved baseline into a study about to run (``nwm-geo run``).
+
+    The results a run would compute again with the same code, packages, inputs and
+    settings (the register, demand, network, walk model, nearest minutes, covers...)
+    are read instead, as :func:`load_baseline` does for a what-if; a stale or missing
+    baseline reads nothing and the run computes as before.
+
+    Parameters
+    ----------
+    study
+        A fresh baseline study.
+
+    Returns
+    -------
+    bool
+        True when a valid baseline was read but the plan is not known yet (it is solved
+        by the run): call again once it is, to read the plan-bound tables (equity,
+        closure impact, headline ranges) if the plan is the saved one.
+    """
+    return _load(study)[1]
+
+
+def _load(study: Study) -> tuple[str, bool]:
+    """:func:`load_baseline`'s text, and whether the plan-bound tables wait for the plan."""
     path = baseline_path(study)
     if study.changes is not None:
-        return "a what-if study: no saved baseline is read into it"
+        return "a what-if study: no saved baseline is read into it", False
     if not path.is_file():
-        return f"no saved baseline in {path}: the baseline is computed (nwm-geo run saves it)"
+        text = f"no saved baseline in {path}: the baseline is computed (nwm-geo run saves it)"
+        return text, False
     try:
+        mtime_ns = path.stat().st_mtime_ns
         with path.open("rb") as fh:
             record: Any = pickle.load(fh)
         saved_key = record["key"]
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
             KeyError, TypeError):  # fmt: skip
-        return f"the saved baseline {path} is unreadable: the baseline is recomputed"
+        return f"the saved baseline {path} is unreadable: the baseline is recomputed", False
     stale = _differences(saved_key, _key(study))
     if stale:
         return (
-            f"the saved baseline {path} is stale ({'; '.join(stale)}): the baseline is recomputed"
+            f"the saved baseline {path} is stale ({'; '.join(stale)}): the baseline is recomputed",
+            False,
         )
     state = study.__dict__
     for name, value in record["free"].items():
@@ -207,10 +282,21 @@ def load_baseline(study: Study) -> str:
     if "graph" not in state and record.get("graph") is not None:
         state["_saved_graph"] = record["graph"]
     text = f"baseline read from {path} (saved by nwm-geo run; inputs and settings unchanged)"
+    read = _Read(
+        path=path,
+        mtime_ns=mtime_ns,
+        key=saved_key,
+        plan_sha256=record["plan_sha256"],
+        free=frozenset(record["free"]),
+        graph=record.get("graph") is not None,
+        bound=frozenset(),
+    )
+    state["_baseline_read"] = read
     if state.get("_plan_given") is None and "_plan_resolved" not in state:
-        return text + "; no plan given: the plan-bound tables are computed on first use"
+        return text + "; no plan given: the plan-bound tables are computed on first use", True
     if localities.plan_sha256(study.plan.assignment) != record["plan_sha256"]:
-        return text + "; another plan: its equity and closure tables are recomputed"
+        return text + "; another plan: its equity and closure tables are recomputed", False
     for name, value in record["bound"].items():
         state.setdefault(name, value)
-    return text
+    state["_baseline_read"] = replace(read, bound=frozenset(record["bound"]))
+    return text, False

@@ -54,6 +54,9 @@ def ward_profiles(study: Study) -> list[report.WardProfile]:
     bands, summary = study.ward_bands, study.ward_summary
     labels = coverage.band_labels()
     demand = study.demand
+    # the columns group_split reads, taken once (not every demand column per ward)
+    wanted = ["population", "imd_quintile", *coverage.AGE_BANDS]
+    groups_of = demand[[c for c in wanted if c in demand.columns]]
     bundles = list(study.bundles)
     beyond = study.outline.gap_points  # one boolean column per bundle (and category)
     reg = study.register
@@ -69,7 +72,7 @@ def ward_profiles(study: Study) -> list[report.WardProfile]:
                 **{c: t[c].round() for c in labels},
             }
         )
-        pts = demand[demand["ward_code"] == code]
+        pts = groups_of[(demand["ward_code"] == code).to_numpy()]
         groups = coverage.group_split(pts.assign(_all=1.0), weight="_all", partial=True)
         table = pd.DataFrame({"group": groups["label"], "residents": groups["residents"].round()})
         for bundle in bundles:

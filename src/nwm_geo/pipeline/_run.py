@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from nwm_geo import _publish
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import staged_outputs
-from nwm_geo.pipeline._baseline import save_baseline
+from nwm_geo.pipeline._baseline import reuse_baseline, save_baseline
 from nwm_geo.pipeline._processed import (
     write_coverage,
     write_hubs,
@@ -79,6 +79,9 @@ def run(
     sub = study.profile.output_subdir
     folders = {"processed": Path("data") / "processed" / sub, "reports": Path("reports") / sub}
     check_settings(study, [root / f for f in folders.values()], stages=stages)
+    # the results a saved baseline holds for the same code, inputs and settings are read,
+    # not computed again; its plan-bound tables once the plan is known, if it is the same
+    plan_tables_pending = reuse_baseline(study)
     written: list[Path] = []
     with staged_outputs(root) as stage:
         bar: Any = tqdm(stages, desc="nwm-geo", unit="stage", disable=not progress)
@@ -93,6 +96,8 @@ def run(
                 exc.add_note(f"stage: {name}")
                 raise
             written += [root / p.relative_to(stage) for p in files]
+            if plan_tables_pending and "_plan_resolved" in study.__dict__:
+                plan_tables_pending = reuse_baseline(study)
         note = sources_note(study, with_network=bool({"coverage", "report"} & set(stages)))
         for folder in sorted({STAGES[name][1] for name in stages}):
             path = stage / folders[folder] / "SOURCES.txt"

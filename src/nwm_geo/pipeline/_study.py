@@ -495,6 +495,17 @@ class Study(WardResults, Display):
         )
 
     @cached_property
+    def site_cover(self) -> coverage.Cover:
+        """Which demand points are within the walk of which postcode (shared, see study.md)."""
+        return coverage.coverage_matrix(
+            self.model,
+            sources="points",
+            minutes=self.minutes,
+            speed_m_per_min=self.speed_m_per_min,
+            verbose=self.verbose,
+        )
+
+    @cached_property
     def criticality(self) -> pd.DataFrame:
         """Per asset: population covered, and population that loses access if it closed."""
         return coverage.asset_criticality(self.model, cover=self.asset_cover)
@@ -635,17 +646,42 @@ class Study(WardResults, Display):
         """One hub per locality of the plan (the columns of ``hubs.csv``)."""
         return self.hub_analysis.balance
 
-    def _catchments_of(self, table: pd.DataFrame) -> gpd.GeoDataFrame:
-        """Walk catchments of the hubs of a hubs table (those among the candidates)."""
+    def _hub_ids(self, table: pd.DataFrame) -> list[str]:
+        """Return the hubs of a hubs table among the candidates, once each, in order."""
         candidates = self.hub_analysis.candidates
         ids = table["hub_asset_id"].astype(str)
+        found = [str(h) for h in table.loc[ids.isin(candidates.index), "hub_asset_id"]]
+        return list(dict.fromkeys(h for h in found if h))
+
+    @cached_property
+    def _all_hub_catchments(self) -> gpd.GeoDataFrame:
+        """Walk catchments of the hubs of the published and the joint plan, each once."""
+        ids = self._hub_ids(self.hubs)
+        if self.hub_analysis.joint is not None:
+            ids = list(dict.fromkeys([*ids, *self._hub_ids(self.hub_analysis.joint_hubs)]))
         return hubs.hub_catchments(
             self.model,
-            candidates,
-            [str(h) for h in table.loc[ids.isin(candidates.index), "hub_asset_id"]],
+            self.hub_analysis.candidates,
+            ids,
             minutes=self.minutes,
             speed_m_per_min=self.speed_m_per_min,
         )
+
+    def _catchments_of(self, table: pd.DataFrame) -> gpd.GeoDataFrame:
+        """Walk catchments of the hubs of a hubs table (those among the candidates).
+
+        A hub of both plans is walked once (each hub's catchment is its own).
+        """
+        ids = self._hub_ids(table)
+        if not ids:
+            return hubs.hub_catchments(
+                self.model,
+                self.hub_analysis.candidates,
+                [],
+                minutes=self.minutes,
+                speed_m_per_min=self.speed_m_per_min,
+            )
+        return self._all_hub_catchments.loc[ids]
 
     @cached_property
     def hub_catchments(self) -> gpd.GeoDataFrame:
@@ -721,20 +757,13 @@ class Study(WardResults, Display):
     @cached_property
     def outline(self) -> requirements.RequirementsOutline:
         """The outline of asset requirements per locality (exact LSCP/MCLP, checked)."""
-        site_cover = coverage.coverage_matrix(
-            self.model,
-            sources="points",
-            minutes=self.minutes,
-            speed_m_per_min=self.speed_m_per_min,
-            verbose=self.verbose,
-        )
         return requirements.outline(
             self.register,
             self.demand,
             assignment=self.plan.assignment,
             inputs=requirements.OutlineInputs(
                 cover=self.asset_cover,
-                site_cover=site_cover,
+                site_cover=self.site_cover,
                 nearest=self.minutes_to_nearest,
                 criticality=self.criticality,
                 network_label=self.network_label,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +45,7 @@ _FAMILY = "DejaVu"
 _FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf", "I": "DejaVuSans-Oblique.ttf"}
 
 
+@lru_cache(maxsize=256)  # a few colours, thousands of texts: matplotlib parses each once
 def _rgb(color: str) -> tuple[int, int, int]:
     """``"#333333"`` (or ``"black"``) as 0-255 red, green, blue."""
     from matplotlib.colors import to_rgb

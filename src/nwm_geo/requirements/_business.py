@@ -128,8 +128,12 @@ def register_shortfall(reconciliation: pd.DataFrame | None) -> dict[str, tuple[i
     if reconciliation is None or "council_count" not in reconciliation.columns:
         return {}
     out = {}
-    for cat, r in reconciliation.drop(index="TOTAL", errors="ignore").iterrows():
-        council, known = r["council_count"], r["register_count"]
+    rows = reconciliation  # columns read as they are (no copy, no iterrows): it is per cell
+    for cat, council, known in zip(
+        rows.index, rows["council_count"], rows["register_count"], strict=True
+    ):
+        if isinstance(cat, str) and cat == "TOTAL":
+            continue
         if pd.notna(council) and pd.notna(known) and int(known) < int(council):
             out[str(cat)] = (int(known), int(council))
     return out

@@ -395,9 +395,8 @@ def asset_columns(
 ) -> tuple[np.ndarray, pd.Index]:
     cats = set(categories)
     in_matrix = assets.index.intersection(source_index)
-    chosen = assets.loc[in_matrix]
-    chosen = chosen[chosen["category"].isin(cats)]
-    ids = pd.Index(chosen.index)
+    category = assets["category"].loc[in_matrix]  # the one column: no copy of the register
+    ids = pd.Index(category.index[category.isin(cats).to_numpy()])
     return source_index.get_indexer(ids), ids
 
 

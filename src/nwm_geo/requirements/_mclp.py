@@ -145,6 +145,13 @@ def _far_from(xy: np.ndarray, avoid: np.ndarray, spacing: float) -> np.ndarray:
     return out
 
 
+#: The register columns a candidate building's metadata reads.
+_META_COLUMNS = (
+    "category", "name", "address", "postcode", "owner_type", "ward_code", "ward_name", "lon",
+    "lat",
+)  # fmt: skip
+
+
 def building_candidates(
     assets: pd.DataFrame,
     source_index: pd.Index,
@@ -178,9 +185,11 @@ def building_candidates(
         keep = (locality_of(assets.loc[ids, "ward_code"], assignment) == locality).to_numpy()
         cols, ids = cols[keep], ids[keep]
     meta = []
-    near = _nearest_postcodes(assets.loc[ids], points)
-    for aid, pc in zip(ids, near, strict=True):
-        a = assets.loc[aid]
+    # the columns read, once, as records (not a row of the whole register per building)
+    wanted = [c for c in _META_COLUMNS if c in assets.columns]
+    near = _nearest_postcodes(assets.loc[ids, [c for c in ("lon", "lat") if c in wanted]], points)
+    records = assets.loc[ids, wanted].to_dict("records") if len(ids) else []
+    for aid, pc, a in zip(ids, near, records, strict=True):
         cat = a.get("category")
         address = ", ".join(
             str(x) for x in (a.get("address"), a.get("postcode")) if isinstance(x, str) and x
@@ -219,12 +228,12 @@ def _nearest_postcodes(sites: pd.DataFrame, points: pd.DataFrame | None) -> list
     tree = cKDTree(pts[ok])
     ids = np.asarray(points.index)[ok]
     xy = _xy(sites["lon"], sites["lat"])
-    out = []
-    for row in xy:
-        if np.isfinite(row).all():
-            out.append(str(ids[int(tree.query(row)[1])]))
-        else:
-            out.append("")
+    good = np.isfinite(xy).all(axis=1)
+    out = [""] * len(xy)
+    if good.any():  # one query for every site with a position
+        found = tree.query(xy[good])[1]
+        for i, j in zip(np.flatnonzero(good), found, strict=True):
+            out[int(i)] = str(ids[int(j)])
     return out
 
 
