@@ -668,10 +668,7 @@ class Study(WardResults, Display):
         )
 
     def _catchments_of(self, table: pd.DataFrame) -> gpd.GeoDataFrame:
-        """Walk catchments of the hubs of a hubs table (those among the candidates).
-
-        A hub of both plans is walked once (each hub's catchment is its own).
-        """
+        """Walk catchments of a hubs table's hubs among the candidates (each walked once)."""
         ids = self._hub_ids(table)
         if not ids:
             return hubs.hub_catchments(
