@@ -423,26 +423,17 @@ def set_search(
         how = "heuristic incumbent"
     if heur is not None:
         upper = heur[1] * (1 + 1e-9) + 1e-12
-        if skip_hopeless and max_nodes is not None:
-            found = enumerate_if_it_may_fit(
-                inst,
-                upper,
-                max_sets=max_sets,
-                max_nodes=max_nodes,
-                deadline=lim.deadline,
-                clock=lim.clock,
-                verbose=lim.verbose,
-            )
-        else:
-            found = enumerate_connected_sets(
-                inst,
-                upper,
-                max_sets=max_sets,
-                max_nodes=max_nodes,
-                deadline=lim.deadline,
-                clock=lim.clock,
-                verbose=lim.verbose,
-            )
+        hopeless_checked = skip_hopeless and max_nodes is not None
+        lister = enumerate_if_it_may_fit if hopeless_checked else enumerate_connected_sets
+        found = lister(
+            inst,
+            upper,
+            max_sets=max_sets,
+            max_nodes=max_nodes,  # type: ignore[arg-type]  # not None when checked
+            deadline=lim.deadline,
+            clock=lim.clock,
+            verbose=lim.verbose,
+        )
         model = (
             SetModel(inst, found.sets, memory_limit_mb=lim.memory_limit_mb)
             if found.complete
