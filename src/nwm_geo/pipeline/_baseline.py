@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -165,6 +165,8 @@ class _Read:
     free: frozenset[str]
     graph: bool
     bound: frozenset[str]
+    #: The plan-bound tables, held until the run knows its plan (then applied once).
+    waiting: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
 
 def _holds_already(study: Study, path: Path) -> bool:
@@ -251,7 +253,22 @@ def reuse_baseline(study: Study) -> bool:
         by the run): call again once it is, to read the plan-bound tables (equity,
         closure impact, headline ranges) if the plan is the saved one.
     """
+    read: _Read | None = study.__dict__.get("_baseline_read")
+    if read is not None and read.waiting is not None and "_plan_resolved" in study.__dict__:
+        return _with_plan(study, read, read.waiting, "")[1]  # held: the file is not read again
     return _load(study)[1]
+
+
+def _with_plan(study: Study, read: _Read, tables: dict[str, Any], text: str) -> tuple[str, bool]:
+    """Put the saved plan-bound ``tables`` into ``study`` if its plan is the saved one."""
+    state = study.__dict__
+    if localities.plan_sha256(study.plan.assignment) != read.plan_sha256:
+        state["_baseline_read"] = replace(read, waiting=None)
+        return text + "; another plan: its equity and closure tables are recomputed", False
+    for name, value in tables.items():
+        state.setdefault(name, value)
+    state["_baseline_read"] = replace(read, bound=frozenset(tables), waiting=None)
+    return text, False
 
 
 def _load(study: Study) -> tuple[str, bool]:
@@ -291,12 +308,7 @@ def _load(study: Study) -> tuple[str, bool]:
         graph=record.get("graph") is not None,
         bound=frozenset(),
     )
-    state["_baseline_read"] = read
     if state.get("_plan_given") is None and "_plan_resolved" not in state:
+        state["_baseline_read"] = replace(read, waiting=record["bound"])
         return text + "; no plan given: the plan-bound tables are computed on first use", True
-    if localities.plan_sha256(study.plan.assignment) != record["plan_sha256"]:
-        return text + "; another plan: its equity and closure tables are recomputed", False
-    for name, value in record["bound"].items():
-        state.setdefault(name, value)
-    state["_baseline_read"] = replace(read, bound=frozenset(record["bound"]))
-    return text, False
+    return _with_plan(study, read, record["bound"], text)
