@@ -705,6 +705,11 @@ def _limit_memory(memory_limit_mb: int | None) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
 
 
+#: A model with at most this many nonzeros is solved in this process (see
+#: :func:`solve_arrays`): its presolve takes milliseconds and its memory kilobytes.
+IN_PROCESS_NONZEROS = 2_000
+
+
 def solve_arrays(
     model: ArrayModel,
     *,
@@ -720,7 +725,10 @@ def solve_arrays(
     Like :func:`solve` with ``HighsOptions(isolate=True)``: HiGHS gets
     :data:`ISOLATED_HIGHS_SHARE` of ``time_limit_s``, the child is killed when all of
     it has passed (so presolve cannot overrun), its address space may grow by
-    ``memory_limit_mb``. Where ``fork`` is missing, HiGHS runs in this process.
+    ``memory_limit_mb``. A model of at most :data:`IN_PROCESS_NONZEROS` nonzeros, and
+    any model where ``fork`` is missing, is solved in this process with HiGHS's own
+    time limit: starting a child costs about 30 ms, far more than such a model's
+    presolve, and it cannot need a memory cap.
 
     Parameters
     ----------
@@ -756,12 +764,16 @@ def solve_arrays(
         memory_limit_mb,
         integral_objective,
     )
-    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
-        h = model.highs(time_limit_s=time_limit_s, verbose=verbose, threads=threads)
-        if start is not None:
-            idx = np.flatnonzero(~np.isnan(start)).astype(np.int32)
-            h.setSolution(len(idx), idx, start[idx].astype(np.float64))
-        h.run()
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if not fork or len(model.a_index) <= IN_PROCESS_NONZEROS:
+        try:
+            h = model.highs(time_limit_s=time_limit_s, verbose=verbose, threads=threads)
+            if start is not None:
+                idx = np.flatnonzero(~np.isnan(start)).astype(np.int32)
+                h.setSolution(len(idx), idx, start[idx].astype(np.float64))
+            h.run()
+        except Exception as exc:  # highspy raises plain exceptions
+            raise SolverError(f"the MIP solver failed: {type(exc).__name__}: {exc}") from exc
         status = _highs_model_status(h, maximise=False, integral_objective=integral_objective)
         vals = h.getSolution().col_value if status.has_solution else []
         return status, dict(zip(model.names, map(float, vals), strict=False))
