@@ -9,9 +9,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python3 -m venv .venv-test
+# uv (from PyPI, into the venv) installs the same versions as pip in seconds, where pip
+# took 40-50 s of this command; when uv cannot be had or fails, pip installs instead.
 # --no-compile: pip would byte-compile every installed module (about 20 s on 2 cores);
-# Python compiles the modules the checks import on first use instead.
-.venv-test/bin/python -m pip install --quiet --no-compile -e ".[dev]"
+# Python compiles the modules the checks import on first use (uv never compiles).
+if ! { .venv-test/bin/python -m pip install --quiet "uv>=0.5" &&
+       .venv-test/bin/uv pip install --quiet --python .venv-test/bin/python -e ".[dev]"; }; then
+  echo "uv could not install the dependencies; pip installs them instead" >&2
+  .venv-test/bin/python -m pip install --quiet --no-compile -e ".[dev]"
+fi
 
 # The browser test drives Debian's Chromium; install it when it is missing.
 if ! command -v chromium >/dev/null 2>&1; then
@@ -40,8 +46,12 @@ PY_PATHS=(src tests benchmarks notebooks scripts)
 step() { echo "== $1 (at ${SECONDS} s)"; }
 site_dir="$(mktemp -d)"
 checks_log="$(mktemp)"
+docs_log="$(mktemp)"
 checks_pid=""
-trap 'rm -rf "$site_dir" "$checks_log"; [ -z "$checks_pid" ] || kill "$checks_pid" 2>/dev/null || true' EXIT
+docs_pid=""
+trap 'rm -rf "$site_dir" "$checks_log" "$docs_log"
+      [ -z "$checks_pid" ] || kill "$checks_pid" 2>/dev/null || true
+      [ -z "$docs_pid" ] || kill "$docs_pid" 2>/dev/null || true' EXIT
 
 step "ruff check"
 .venv-test/bin/ruff check "${PY_PATHS[@]}"
@@ -69,11 +79,32 @@ if [ "$checks_status" -ne 0 ]; then
   exit "$checks_status"
 fi
 # The docs build executes each notebook once (scripts/mkdocs_hooks.py) and publishes it
-# with its outputs; a failing cell fails the build. tests/test_notebooks.py then checks
-# the built pages in $NWM_GEO_SITE_DIR instead of executing the notebooks again.
-step "mkdocs build --strict (executes the notebooks)"
+# with its outputs; a failing cell fails the build. It runs beside the tests that do not
+# read it (it keeps one core busy for about a minute, mostly in the notebook kernel);
+# tests/test_notebooks.py then checks the built pages in $NWM_GEO_SITE_DIR instead of
+# executing the notebooks again.
+step "mkdocs build --strict (executes the notebooks, beside pytest)"
 # No --quiet: it drops the warnings, and --strict then passes a broken site.
-NO_MKDOCS_2_WARNING=1 .venv-test/bin/mkdocs build --strict --site-dir "$site_dir"
-step "pytest (all tiers)"
-NWM_GEO_SITE_DIR="$site_dir" .venv-test/bin/python -m pytest -m "" "$@"
+NO_MKDOCS_2_WARNING=1 .venv-test/bin/mkdocs build --strict --site-dir "$site_dir" \
+  >"$docs_log" 2>&1 &
+docs_pid=$!
+step "pytest (all tiers but the built notebooks)"
+NWM_GEO_SITE_DIR="$site_dir" .venv-test/bin/python -m pytest -m "not notebooks" "$@"
+docs_status=0
+wait "$docs_pid" || docs_status=$?
+docs_pid=""
+step "mkdocs finished"
+cat "$docs_log"
+if [ "$docs_status" -ne 0 ]; then
+  echo "mkdocs build failed (exit $docs_status)" >&2
+  exit "$docs_status"
+fi
+step "pytest (the built notebooks)"
+notebooks_status=0
+NWM_GEO_SITE_DIR="$site_dir" .venv-test/bin/python -m pytest -m notebooks "$@" \
+  || notebooks_status=$?
+# 5: no test selected (extra arguments that name other tests)
+if [ "$notebooks_status" -ne 0 ] && [ "$notebooks_status" -ne 5 ]; then
+  exit "$notebooks_status"
+fi
 step "done"
