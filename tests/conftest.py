@@ -232,6 +232,52 @@ def synthetic_area(tmp_path: Path) -> tuple[Path, Path]:
     return build_synthetic_area(tmp_path)
 
 
+@dataclass(frozen=True)
+class SyntheticRun:
+    """The SYNTHETIC council's profile and data folder, and a project holding its run."""
+
+    profile: Path
+    data_dir: Path
+    project: Path
+
+    @property
+    def area(self) -> tuple[Path, Path]:
+        """``(profile, data_dir)``, as the ``synthetic_area`` fixture gives them."""
+        return self.profile, self.data_dir
+
+
+@pytest.fixture(scope="session")
+def _synthetic_run_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One whole ``pipeline.run`` of the SYNTHETIC council per test process, never changed."""
+    from nwm_geo import pipeline
+
+    root = tmp_path_factory.mktemp("synthetic-run")
+    profile, data_dir = build_synthetic_area(root / "area")
+    study = pipeline.Study(area=profile, data_dir=data_dir)
+    pipeline.run(study, project_dir=root / "project", progress=False)
+    return root
+
+
+@pytest.fixture
+def synthetic_run(_synthetic_run_template: Path, tmp_path: Path) -> SyntheticRun:
+    """A copy, for this test alone, of the SYNTHETIC council and a project it was run into.
+
+    The project holds what ``pipeline.run`` (every stage, the default settings) wrote:
+    ``data/processed/synthetic``, ``reports/synthetic`` and the saved baseline. It is
+    copied from one run per test process, so a test may change the data or the project
+    as it likes; a test of what a run itself does makes its own run.
+    """
+    import shutil
+
+    copy = tmp_path / "synthetic-run"
+    shutil.copytree(_synthetic_run_template, copy, symlinks=True)
+    return SyntheticRun(
+        profile=copy / "area" / "synthetic.toml",
+        data_dir=copy / "area" / "raw",
+        project=copy / "project",
+    )
+
+
 @pytest.fixture(autouse=True)
 def _session_left_as_found() -> Iterator[None]:
     """Each test leaves the working directory and the project variables as it found them.

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import SyntheticRun
 from nwm_geo import coverage, equity, pipeline, scenarios, uncertainty
 
 
@@ -33,11 +34,11 @@ def test_sources_note_states_the_age_speeds_without_the_equity_tables(
 
 @pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
 def test_a_what_if_from_the_saved_baseline_equals_one_recomputed(
-    synthetic_area: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    synthetic_run: SyntheticRun, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from _same import differences, public_results
 
-    pipeline.run(_study(synthetic_area, tmp_path), project_dir=tmp_path, progress=False)
+    synthetic_area, tmp_path = synthetic_run.area, synthetic_run.project  # a whole run's
     saved_plan = tmp_path / "data/processed/synthetic/localities.csv"
     assert pipeline.baseline_path(_study(synthetic_area, tmp_path)).is_file()
 

@@ -412,15 +412,15 @@ def test_real_65_plus_never_above_default_speed(real: tuple[str, equity.EquityTa
 
 
 @pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
-def test_run_writes_the_equity_files_sheet_and_map(synthetic_area, tmp_path) -> None:
+def test_run_writes_the_equity_files_sheet_and_map(synthetic_run) -> None:
     from openpyxl import load_workbook
 
     from nwm_geo import pipeline
 
-    profile, raw = synthetic_area
-    study = pipeline.Study(area=profile, data_dir=raw)
-    project = tmp_path / "project"
-    pipeline.run(study, project_dir=project, progress=False)
+    project = synthetic_run.project  # a whole run of the synthetic council
+    study = pipeline.Study.from_outputs(
+        area=synthetic_run.profile, data_dir=synthetic_run.data_dir, project_dir=project
+    )
     processed = project / "data" / "processed" / "synthetic"
     reports = project / "reports" / "synthetic"
     total = 1200 + 900 + 1500 + 600

@@ -14,6 +14,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
+from conftest import SyntheticRun
 from nwm_geo import DataValidationError, NwmGeoError, localities, pipeline
 
 
@@ -137,13 +138,11 @@ def test_locality_names_are_identical_between_runs(synthetic_area: tuple[Path, P
 
 
 @pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
-def test_every_output_folder_records_its_settings(
-    synthetic_area: tuple[Path, Path], tmp_path: Path
-) -> None:
-    study = _study(synthetic_area)
-    pipeline.run(study, project_dir=tmp_path, progress=False)
+def test_every_output_folder_records_its_settings(synthetic_run: SyntheticRun) -> None:
+    study = _study(synthetic_run.area)  # the run's: the default settings
+    project = synthetic_run.project
     for folder in ("data/processed/synthetic", "reports/synthetic"):
-        record = json.loads((tmp_path / folder / "provenance.json").read_text("utf-8"))
+        record = json.loads((project / folder / "provenance.json").read_text("utf-8"))
         s = record["settings"]
         assert s["minutes"] == 15 and s["speed_m_per_min"] == 80
         assert s["plan_sha256"] == localities.plan_sha256(study.plan.assignment)
@@ -154,11 +153,11 @@ def test_every_output_folder_records_its_settings(
         assert record["packages"]["pandas"] == pd.__version__
     assert (
         "requirements"
-        in json.loads((tmp_path / "reports/synthetic/provenance.json").read_text("utf-8"))[
+        in json.loads((project / "reports/synthetic/provenance.json").read_text("utf-8"))[
             "solver_statuses"
         ]
     )
-    sources = (tmp_path / "reports/synthetic/SOURCES.txt").read_text("utf-8")
+    sources = (project / "reports/synthetic/SOURCES.txt").read_text("utf-8")
     assert "Walk: 15-minute walk at 80 m/min" in sources
 
 
@@ -171,11 +170,8 @@ def _hashes(root: Path) -> dict[str, str]:
 
 
 @pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
-def test_a_partial_run_with_other_settings_is_refused(
-    synthetic_area: tuple[Path, Path], tmp_path: Path
-) -> None:
-    study = _study(synthetic_area)
-    pipeline.run(study, project_dir=tmp_path, progress=False)
+def test_a_partial_run_with_other_settings_is_refused(synthetic_run: SyntheticRun) -> None:
+    synthetic_area, tmp_path = synthetic_run.area, synthetic_run.project  # a whole run's
     before = _hashes(tmp_path)
     saved = tmp_path / "data" / "processed" / "synthetic" / "localities.csv"
     ten = _study(synthetic_area, minutes=10, plan=saved)
@@ -251,11 +247,10 @@ def test_compare_plans_command_and_a_plan_for_other_wards(
 
 @pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
 def test_a_new_register_alone_would_leave_stale_coverage_and_is_refused(
-    synthetic_area: tuple[Path, Path], tmp_path: Path
+    synthetic_run: SyntheticRun,
 ) -> None:
-    _, data_dir = synthetic_area
-    project = tmp_path / "project"
-    pipeline.run(_study(synthetic_area), project_dir=project, progress=False)
+    synthetic_area, project = synthetic_run.area, synthetic_run.project  # a whole run's
+    data_dir = synthetic_run.data_dir
     before = _hashes(project)
     sites = data_dir / "assets" / "sites.csv"
     table = pd.read_csv(sites)

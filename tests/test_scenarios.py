@@ -20,6 +20,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from conftest import SyntheticRun
 from nwm_geo import NwmGeoError, coverage, pipeline, scenarios
 
 
@@ -117,10 +118,9 @@ def test_bad_changes_are_listed_together(synthetic_area: tuple[Path, Path]) -> N
 
 @pytest.mark.integration  # slow: an end-to-end run (fast tier < 60 s)
 def test_scenario_folders_leave_the_baseline_untouched_and_repeat_exactly(
-    synthetic_area: tuple[Path, Path], tmp_path: Path
+    synthetic_run: SyntheticRun,
 ) -> None:
-    base = _study(synthetic_area)
-    pipeline.run(base, project_dir=tmp_path, progress=False)
+    synthetic_area, tmp_path = synthetic_run.area, synthetic_run.project  # a whole run's
     baseline = {f: _hashes(tmp_path / f) for f in ("data/processed/synthetic", "reports/synthetic")}
     plan_before = (tmp_path / "data/processed/synthetic/localities.csv").read_bytes()
     (tmp_path / "a.toml").write_text(CLOSE_LIBRARIES, encoding="utf-8")
