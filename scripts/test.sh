@@ -100,9 +100,11 @@ if [ "$docs_status" -ne 0 ]; then
   exit "$docs_status"
 fi
 step "pytest (the built notebooks)"
+# One process and one file (the marker's only user): starting workers and collecting
+# every test module would take longer than these checks.
 notebooks_status=0
-NWM_GEO_SITE_DIR="$site_dir" .venv-test/bin/python -m pytest -m notebooks "$@" \
-  || notebooks_status=$?
+NWM_GEO_SITE_DIR="$site_dir" .venv-test/bin/python -m pytest -m notebooks -n 0 \
+  tests/test_notebooks.py "$@" || notebooks_status=$?
 # 5: no test selected (extra arguments that name other tests)
 if [ "$notebooks_status" -ne 0 ] && [ "$notebooks_status" -ne 5 ]; then
   exit "$notebooks_status"
