@@ -791,3 +791,24 @@ def test_locality_of_on_the_input_index() -> None:
     assert pd.isna(got[20])
     filled = plan.locality_of(codes, unknown="outside the borough")
     assert filled[20] == "outside the borough" and filled[10] == got[10]
+
+
+def test_a_plan_is_proven_after_another_highs_user_in_the_same_process() -> None:
+    """Regression: small set-partitioning MIPs are solved in this process, and HiGHS
+    refused to run them ("Not Set", so no proof) once another solve in the process, here
+    a notebook's own HiGHS model on 2 threads, had started its threads with another count.
+    """
+    import highspy
+
+    other = highspy.Highs()
+    other.setOptionValue("output_flag", False)
+    other.setOptionValue("threads", 2)
+    x = other.addVariable(lb=0.0, ub=1.0)
+    y = other.addVariable(lb=0.0, ub=3.0, type=highspy.HighsVarType.kInteger)
+    other.addConstr(x + y >= 1.5)
+    other.minimize(x + 2 * y)  # a MIP: solving it starts HiGHS's threads
+    assert other.modelStatusToString(other.getModelStatus()) == "Optimal"
+    wards = grid(3, 3, [50, 70, 65, 40, 90, 30, 55, 80, 60], ASSETS_3x3)
+    alts = loc.alternatives(wards, k=3, n=3)
+    assert len(alts.ranked) == 3
+    assert all(p.proven_optimal and p.status == "proven optimal" for p in alts.ranked)

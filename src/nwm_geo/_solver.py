@@ -432,6 +432,8 @@ def solve(
             getattr(slv, "timeLimit", None) is None or slv.timeLimit > time_limit_s
         ):
             slv.timeLimit = max(time_limit_s, 0.01)
+    if solver is None:  # an earlier solve may have started HiGHS's threads with another count
+        highspy.Highs.resetGlobalScheduler(True)
     try:
         prob.solve(slv)
     except Exception as exc:  # PuLP raises plain exceptions (and KeyError on new statuses)
@@ -767,6 +769,9 @@ def solve_arrays(
     fork = "fork" in multiprocessing.get_all_start_methods()
     if not fork or len(model.a_index) <= IN_PROCESS_NONZEROS:
         try:
+            # HiGHS refuses to run (model status "Not Set") when an earlier solve in this
+            # process started its global thread scheduler with another thread count
+            highspy.Highs.resetGlobalScheduler(True)
             h = model.highs(time_limit_s=time_limit_s, verbose=verbose, threads=threads)
             if start is not None:
                 idx = np.flatnonzero(~np.isnan(start)).astype(np.int32)
