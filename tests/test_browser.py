@@ -3,7 +3,7 @@
 SYNTHETIC fixtures (tests/data/maps/), including assets named
 ``<script>alert(1)</script>`` and other payloads that would set ``document.title`` to
 "pwned..." if they ever ran. Needs Debian's ``/usr/bin/chromium``, driven by Playwright:
-one browser per module, each page in a fresh context (no network: every request the
+one browser and tab per module, each page a fresh document (no network: every request the
 page makes must be the file itself).
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from _explorer import chromium_path
 from nwm_geo import maps, settings
@@ -86,42 +86,67 @@ SETTLED = """() => Object.keys(window)
   .every((m) => m._loaded && !m._animatingZoom && !(m._panAnim && m._panAnim._inProgress))"""
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module (fails, never skips, when it is missing)."""
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=OFFLINE)
-        yield b
-        b.close()
+class Chromium:
+    """One headless Chromium for the module and one tab in it, reused page after page.
 
-
-def _render(browser: Browser, url: str, *, ready: str = "", shot: Path | None = None) -> str:
-    """The page's DOM once its scripts ran and Leaflet drew (a screenshot to ``shot``).
-
-    ``ready``: a body attribute the page's load handler sets, waited for. Each page opens
-    in a new context at 1000x800; it must request nothing but its own file.
+    A new tab costs Chromium about 0.3 CPU-s, so each page is loaded into the same tab,
+    after ``about:blank``: a new document every time (no state left from the last page,
+    even when only the URL's fragment differs). A tab that failed is replaced.
     """
-    context = browser.new_context(viewport=SIZE)
-    requests: list[str] = []
-    try:
-        page = context.new_page()
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto(url, wait_until="load")
-        if ready:
-            page.wait_for_function("(a) => document.body.hasAttribute(a)", arg=ready)
-        page.evaluate(FRAMES)
-        page.wait_for_function(SETTLED, polling="raf")
-        page.evaluate(FRAMES)
-        if shot is not None:
-            page.screenshot(path=shot)
-        dom = page.content()
-    finally:
-        context.close()
-    file = url.split("#")[0]
-    others = [u for u in requests if u.split("#")[0] != file]
-    others = [u for u in others if not u.startswith(("data:", "blob:"))]
-    assert not others, f"the page made network requests: {others[:5]}"
-    return dom
+
+    def __init__(self, playwright: Playwright) -> None:
+        self.playwright = playwright
+        self.browser: Browser | None = None
+        self.page: Page | None = None
+        self.requests: list[str] = []
+
+    def render(self, url: str, *, ready: str = "", shot: Path | None = None) -> str:
+        """The page's DOM once its scripts ran and Leaflet drew (a screenshot to ``shot``).
+
+        ``ready``: a body attribute the page's load handler sets, waited for. The page
+        is 1000x800 and must request nothing but its own file.
+        """
+        if self.browser is None:  # launched in the test: a missing Chromium fails it
+            path = chromium_path()
+            self.browser = self.playwright.chromium.launch(executable_path=path, args=OFFLINE)
+        if self.page is None:
+            self.page = self.browser.new_page(viewport=SIZE)
+            self.page.on("request", lambda r: self.requests.append(r.url))
+        page = self.page
+        try:
+            page.goto("about:blank")
+            self.requests.clear()
+            page.goto(url, wait_until="load")
+            if ready:
+                page.wait_for_function("(a) => document.body.hasAttribute(a)", arg=ready)
+            page.evaluate(FRAMES)
+            page.wait_for_function(SETTLED, polling="raf")
+            page.evaluate(FRAMES)
+            if shot is not None:
+                page.screenshot(path=shot)
+            dom = page.content()
+        except BaseException:
+            page.close()
+            self.page = None
+            raise
+        file = url.split("#")[0]
+        others = [u for u in self.requests if u.split("#")[0] != file]
+        others = [u for u in others if not u.startswith(("data:", "blob:"))]
+        assert not others, f"the page made network requests: {others[:5]}"
+        return dom
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Chromium]:
+    """The module's one Chromium, launched by the first test that opens a page.
+
+    That test fails, never skips, when Chromium is missing.
+    """
+    with sync_playwright() as p:
+        chromium = Chromium(p)
+        yield chromium
+        if chromium.browser is not None:
+            chromium.browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -181,9 +206,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 
 @pytest.mark.parametrize("name", ["assets", "localities", "gaps", "walksheds"])
-def test_screenshot_is_not_blank(browser: Browser, built: dict, name: str, tmp_path: Path) -> None:
+def test_screenshot_is_not_blank(
+    chromium: Chromium, built: dict, name: str, tmp_path: Path
+) -> None:
     shot = tmp_path / f"{name}.png"
-    _render(browser, built["paths"][name].as_uri(), shot=shot)
+    chromium.render(built["paths"][name].as_uri(), shot=shot)
     assert shot.exists()
     img = Image.open(shot).convert("RGB")
     arr = np.asarray(img).reshape(-1, 3)
@@ -193,13 +220,13 @@ def test_screenshot_is_not_blank(browser: Browser, built: dict, name: str, tmp_p
     assert non_white > 0.2, f"only {non_white:.0%} non-white pixels"
 
 
-def test_markers_render(browser: Browser, built: dict) -> None:
-    dom = _render(browser, built["paths"]["assets"].as_uri())
+def test_markers_render(chromium: Chromium, built: dict) -> None:
+    dom = chromium.render(built["paths"]["assets"].as_uri())
     # Leaflet turns each circle marker into an SVG path with our class
     assert len(re.findall(r'<path class="nwm-asset leaflet-interactive"', dom)) == built["n_assets"]
     assert len(re.findall(r'<path class="nwm-ward leaflet-interactive"', dom)) == built["n_wards"]
     assert "leaflet-control-layers" in dom and 'id="nwm-legend"' in dom
-    dom_g = _render(browser, built["paths"]["gaps"].as_uri())
+    dom_g = chromium.render(built["paths"]["gaps"].as_uri())
     # one bundle is shown on opening: the first
     n_first = built["n_gap"][BUNDLES[0]]
     assert (
@@ -207,13 +234,13 @@ def test_markers_render(browser: Browser, built: dict) -> None:
         == n_first
     )
     assert '<path class="nwm-gap nwm-measure-1' not in dom_g
-    dom_l = _render(browser, built["paths"]["localities"].as_uri())
+    dom_l = chromium.render(built["paths"]["localities"].as_uri())
     for loc in ["North", "Central", "South"]:
         assert re.search(rf'class="[^"]*nwm-label[^"]*"[^>]*>{loc}<', dom_l)
 
 
-def test_hostile_names_are_text_and_never_run(browser: Browser, built: dict) -> None:
-    dom = _render(browser, built["paths"]["assets_open"].as_uri(), ready="data-nwm-ready")
+def test_hostile_names_are_text_and_never_run(chromium: Chromium, built: dict) -> None:
+    dom = chromium.render(built["paths"]["assets_open"].as_uri(), ready="data-nwm-ready")
     assert 'data-nwm-ready="yes"' in dom
     title = re.search(r"<title>(.*?)</title>", dom, re.S)
     assert title is not None and title.group(1) == "Community assets by category"
@@ -256,8 +283,8 @@ window.addEventListener("load", function () {
 
 
 @pytest.mark.parametrize("name", ["assets", "localities", "gaps", "walksheds"])
-def test_every_map_shows_the_ward_names(browser: Browser, built: dict, name: str) -> None:
-    dom = _render(browser, built["paths"][name].as_uri())
+def test_every_map_shows_the_ward_names(chromium: Chromium, built: dict, name: str) -> None:
+    dom = chromium.render(built["paths"][name].as_uri())
     labels = re.findall(
         r'<div class="[^"]*nwm-ward-label[^"]*"[^>]*><span>([^<]*)</span></div>', dom
     )
@@ -266,7 +293,7 @@ def test_every_map_shows_the_ward_names(browser: Browser, built: dict, name: str
 
 @pytest.mark.parametrize("pick", [0, 1])
 def test_switching_a_bundle_leaves_exactly_one_bundle_visible(
-    browser: Browser, built: dict, pick: int, tmp_path: Path
+    chromium: Chromium, built: dict, pick: int, tmp_path: Path
 ) -> None:
     page = tmp_path / "gaps_click.html"
     page.write_text(
@@ -275,7 +302,7 @@ def test_switching_a_bundle_leaves_exactly_one_bundle_visible(
         .replace("</html>", CLICK_RADIO + "</html>"),
         encoding="utf-8",
     )
-    dom = _render(browser, page.as_uri() + f"#{pick}", ready="data-nwm-checked")
+    dom = chromium.render(page.as_uri() + f"#{pick}", ready="data-nwm-checked")
     assert 'data-nwm-radios="2"' in dom
     assert f'data-nwm-checked="{pick}"' in dom  # one radio checked: the one clicked
     shown = {int(i) for i in re.findall(r'<path class="nwm-(?:gap|area) nwm-measure-(\d+)', dom)}
@@ -287,7 +314,7 @@ def test_switching_a_bundle_leaves_exactly_one_bundle_visible(
 @pytest.mark.integration
 @pytest.mark.xdist_group("areas")
 def test_every_luton_map_shows_every_ward_name(
-    browser: Browser, luton_run: Any, luton_study: Any
+    chromium: Chromium, luton_run: Any, luton_study: Any
 ) -> None:
     # the maps the session's one `nwm-geo run` of Luton wrote (tests/conftest.py)
     reports = luton_run.reports
@@ -306,7 +333,7 @@ def test_every_luton_map_shows_every_ward_name(
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert all(f'href="{name}"' in index for name in written)  # each listed on the index
     names = sorted(luton_study.wards["ward_name"])
-    doms = {page.name: _render(browser, page.as_uri()) for page in pages}
+    doms = {page.name: chromium.render(page.as_uri()) for page in pages}
     for page in pages:
         dom = doms[page.name]
         labels = re.findall(
