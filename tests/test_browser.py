@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
 from _explorer import chromium_path
 from nwm_geo import maps, settings
@@ -75,7 +75,7 @@ OFFLINE = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SIZE = {"width": 1000, "height": 800}
+SIZE: ViewportSize = {"width": 1000, "height": 800}
 
 # Leaflet may start a pan or zoom animation on the frame after `fitBounds`; the page is
 # drawn when every map has loaded and none is animating (checked on each frame).
