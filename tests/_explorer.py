@@ -1,20 +1,19 @@
 """Helpers for the explorer tests: random scenarios, the page's and Python's comparisons.
 
-The page is opened in headless Chromium with a ``#scenario=`` fragment and its
-``nwm-comparison`` element read back; Python's comparison is
-``scenarios.compare(base, base.with_changes(...))`` on the same (moved) plan.
+The tests open the page with a ``#scenario=`` fragment in one Playwright-driven headless
+Chromium per module (:func:`chromium_path`) and read its ``nwm-comparison`` element back;
+Python's comparison is ``scenarios.compare(base, base.with_changes(...))`` on the same
+(moved) plan.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import json
 import os
 import random
 import re
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -52,43 +51,6 @@ def fragment(scenario: dict[str, Any]) -> str:
     """``#scenario=<base64url of JSON>``."""
     raw = json.dumps(scenario).encode("utf-8")
     return "#scenario=" + base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-def dump_dom(url: str, profile: Path) -> str:
-    """The page's DOM after its scripts ran (headless Chromium, offline)."""
-    cmd = [
-        chromium_path(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--virtual-time-budget=10000",
-        "--dump-dom",
-        url,
-    ]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=180, check=False)
-    assert res.returncode == 0, res.stderr[-2000:]
-    return res.stdout
-
-
-def element_text(dom: str, element_id: str) -> str:
-    """The text of ``<pre id=...>`` in a dumped DOM (entities decoded)."""
-    m = re.search(rf'<pre id="{element_id}"[^>]*>(.*?)</pre>', dom, re.S)
-    assert m is not None, f"no element {element_id}"
-    return html.unescape(m.group(1))
-
-
-def page_comparison(page: Path, scenario: dict[str, Any], profile: Path) -> pd.DataFrame:
-    """The page's comparison (``nwm-comparison``) for a scenario fragment."""
-    dom = dump_dom(page.as_uri() + fragment(scenario), profile)
-    text = element_text(dom, "nwm-comparison")
-    errors = re.search(r'<ul id="nwm-errors"[^>]*>(.*?)</ul>', dom, re.S)
-    assert text, f"the page wrote no comparison; errors: {errors.group(1) if errors else ''}"
-    return pd.DataFrame(json.loads(text))[COLUMNS]
 
 
 def python_comparison(

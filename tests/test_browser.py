@@ -2,15 +2,15 @@
 
 SYNTHETIC fixtures (tests/data/maps/), including assets named
 ``<script>alert(1)</script>`` and other payloads that would set ``document.title`` to
-"pwned..." if they ever ran. Needs Debian's ``/usr/bin/chromium``.
+"pwned..." if they ever ran. Needs Debian's ``/usr/bin/chromium``, driven by Playwright:
+one browser and tab per module, each page a fresh document (no network: every request the
+page makes must be the file itself).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
+from playwright.sync_api import Browser, Page, Playwright, ViewportSize, sync_playwright
 
+from _explorer import chromium_path
 from nwm_geo import maps, settings
 from nwm_geo import requirements as rq
 
@@ -37,7 +39,6 @@ ASSIGNMENT = pd.Series(
         "E05999906": "South",
     }
 )
-CHROMIUM = os.environ.get("NWM_GEO_CHROMIUM", "/usr/bin/chromium")
 BUNDLES = ("somewhere to go", "someone to see")
 
 # Run after the map script: open every tooltip and the popup of the first asset, so
@@ -64,24 +65,88 @@ window.addEventListener("load", function () {
 """
 
 
-def _chromium(args: list[str], profile: Path) -> subprocess.CompletedProcess[str]:
-    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
-        pytest.fail(f"Chromium not found at {CHROMIUM}; install the 'chromium' package")
-    cmd = [
-        CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium")),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={profile}",
-        "--virtual-time-budget=5000",
-        *args,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+# The flags the old one-process-per-page launches used: no network of Chromium's own.
+OFFLINE = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SIZE: ViewportSize = {"width": 1000, "height": 800}
+
+# Leaflet may start a pan or zoom animation on the frame after `fitBounds`; the page is
+# drawn when every map has loaded and none is animating (checked on each frame).
+FRAMES = "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+SETTLED = """() => Object.keys(window)
+  .filter((k) => k.indexOf("map_") === 0).map((k) => window[k])
+  .filter((m) => m && typeof m.eachLayer === "function")
+  .every((m) => m._loaded && !m._animatingZoom && !(m._panAnim && m._panAnim._inProgress))"""
+
+
+class Chromium:
+    """One headless Chromium for the module and one tab in it, reused page after page.
+
+    A new tab costs Chromium about 0.3 CPU-s, so each page is loaded into the same tab,
+    after ``about:blank``: a new document every time (no state left from the last page,
+    even when only the URL's fragment differs). A tab that failed is replaced.
+    """
+
+    def __init__(self, playwright: Playwright) -> None:
+        self.playwright = playwright
+        self.browser: Browser | None = None
+        self.page: Page | None = None
+        self.requests: list[str] = []
+
+    def render(self, url: str, *, ready: str = "", shot: Path | None = None) -> str:
+        """The page's DOM once its scripts ran and Leaflet drew (a screenshot to ``shot``).
+
+        ``ready``: a body attribute the page's load handler sets, waited for. The page
+        is 1000x800 and must request nothing but its own file.
+        """
+        if self.browser is None:  # launched in the test: a missing Chromium fails it
+            path = chromium_path()
+            self.browser = self.playwright.chromium.launch(executable_path=path, args=OFFLINE)
+        if self.page is None:
+            self.page = self.browser.new_page(viewport=SIZE)
+            self.page.on("request", lambda r: self.requests.append(r.url))
+        page = self.page
+        try:
+            page.goto("about:blank")
+            self.requests.clear()
+            page.goto(url, wait_until="load")
+            if ready:
+                page.wait_for_function("(a) => document.body.hasAttribute(a)", arg=ready)
+            page.evaluate(FRAMES)
+            page.wait_for_function(SETTLED, polling="raf")
+            page.evaluate(FRAMES)
+            if shot is not None:
+                page.screenshot(path=shot)
+            dom = page.content()
+        except BaseException:
+            page.close()
+            self.page = None
+            raise
+        file = url.split("#")[0]
+        others = [u for u in self.requests if u.split("#")[0] != file]
+        others = [u for u in others if not u.startswith(("data:", "blob:"))]
+        assert not others, f"the page made network requests: {others[:5]}"
+        return dom
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Chromium]:
+    """The module's one Chromium, launched by the first test that opens a page.
+
+    That test fails, never skips, when Chromium is missing.
+    """
+    with sync_playwright() as p:
+        chromium = Chromium(p)
+        yield chromium
+        if chromium.browser is not None:
+            chromium.browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -140,20 +205,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     }
 
 
-def _dom(path: Path, profile: Path) -> str:
-    res = _chromium(["--dump-dom", path.as_uri()], profile)
-    assert res.returncode == 0, res.stderr[-2000:]
-    return res.stdout
-
-
 @pytest.mark.parametrize("name", ["assets", "localities", "gaps", "walksheds"])
-def test_screenshot_is_not_blank(built: dict, name: str, tmp_path: Path) -> None:
+def test_screenshot_is_not_blank(
+    chromium: Chromium, built: dict, name: str, tmp_path: Path
+) -> None:
     shot = tmp_path / f"{name}.png"
-    res = _chromium(
-        ["--window-size=1000,800", f"--screenshot={shot}", built["paths"][name].as_uri()],
-        tmp_path / "profile",
-    )
-    assert shot.exists(), res.stderr[-2000:]
+    chromium.render(built["paths"][name].as_uri(), shot=shot)
+    assert shot.exists()
     img = Image.open(shot).convert("RGB")
     arr = np.asarray(img).reshape(-1, 3)
     colours = len(np.unique(arr, axis=0))
@@ -162,13 +220,13 @@ def test_screenshot_is_not_blank(built: dict, name: str, tmp_path: Path) -> None
     assert non_white > 0.2, f"only {non_white:.0%} non-white pixels"
 
 
-def test_markers_render(built: dict, tmp_path: Path) -> None:
-    dom = _dom(built["paths"]["assets"], tmp_path / "p1")
+def test_markers_render(chromium: Chromium, built: dict) -> None:
+    dom = chromium.render(built["paths"]["assets"].as_uri())
     # Leaflet turns each circle marker into an SVG path with our class
     assert len(re.findall(r'<path class="nwm-asset leaflet-interactive"', dom)) == built["n_assets"]
     assert len(re.findall(r'<path class="nwm-ward leaflet-interactive"', dom)) == built["n_wards"]
     assert "leaflet-control-layers" in dom and 'id="nwm-legend"' in dom
-    dom_g = _dom(built["paths"]["gaps"], tmp_path / "p2")
+    dom_g = chromium.render(built["paths"]["gaps"].as_uri())
     # one bundle is shown on opening: the first
     n_first = built["n_gap"][BUNDLES[0]]
     assert (
@@ -176,13 +234,13 @@ def test_markers_render(built: dict, tmp_path: Path) -> None:
         == n_first
     )
     assert '<path class="nwm-gap nwm-measure-1' not in dom_g
-    dom_l = _dom(built["paths"]["localities"], tmp_path / "p3")
+    dom_l = chromium.render(built["paths"]["localities"].as_uri())
     for loc in ["North", "Central", "South"]:
         assert re.search(rf'class="[^"]*nwm-label[^"]*"[^>]*>{loc}<', dom_l)
 
 
-def test_hostile_names_are_text_and_never_run(built: dict, tmp_path: Path) -> None:
-    dom = _dom(built["paths"]["assets_open"], tmp_path / "p4")
+def test_hostile_names_are_text_and_never_run(chromium: Chromium, built: dict) -> None:
+    dom = chromium.render(built["paths"]["assets_open"].as_uri(), ready="data-nwm-ready")
     assert 'data-nwm-ready="yes"' in dom
     title = re.search(r"<title>(.*?)</title>", dom, re.S)
     assert title is not None and title.group(1) == "Community assets by category"
@@ -225,8 +283,8 @@ window.addEventListener("load", function () {
 
 
 @pytest.mark.parametrize("name", ["assets", "localities", "gaps", "walksheds"])
-def test_every_map_shows_the_ward_names(built: dict, name: str, tmp_path: Path) -> None:
-    dom = _dom(built["paths"][name], tmp_path / "p")
+def test_every_map_shows_the_ward_names(chromium: Chromium, built: dict, name: str) -> None:
+    dom = chromium.render(built["paths"][name].as_uri())
     labels = re.findall(
         r'<div class="[^"]*nwm-ward-label[^"]*"[^>]*><span>([^<]*)</span></div>', dom
     )
@@ -235,7 +293,7 @@ def test_every_map_shows_the_ward_names(built: dict, name: str, tmp_path: Path) 
 
 @pytest.mark.parametrize("pick", [0, 1])
 def test_switching_a_bundle_leaves_exactly_one_bundle_visible(
-    built: dict, pick: int, tmp_path: Path
+    chromium: Chromium, built: dict, pick: int, tmp_path: Path
 ) -> None:
     page = tmp_path / "gaps_click.html"
     page.write_text(
@@ -244,7 +302,7 @@ def test_switching_a_bundle_leaves_exactly_one_bundle_visible(
         .replace("</html>", CLICK_RADIO + "</html>"),
         encoding="utf-8",
     )
-    dom = _dom_url(page.as_uri() + f"#{pick}", tmp_path / "p")
+    dom = chromium.render(page.as_uri() + f"#{pick}", ready="data-nwm-checked")
     assert 'data-nwm-radios="2"' in dom
     assert f'data-nwm-checked="{pick}"' in dom  # one radio checked: the one clicked
     shown = {int(i) for i in re.findall(r'<path class="nwm-(?:gap|area) nwm-measure-(\d+)', dom)}
@@ -253,16 +311,10 @@ def test_switching_a_bundle_leaves_exactly_one_bundle_visible(
     assert n == built["n_gap"][BUNDLES[pick]] > 0
 
 
-def _dom_url(url: str, profile: Path) -> str:
-    res = _chromium(["--dump-dom", url], profile)
-    assert res.returncode == 0, res.stderr[-2000:]
-    return res.stdout
-
-
 @pytest.mark.integration
 @pytest.mark.xdist_group("areas")
 def test_every_luton_map_shows_every_ward_name(
-    tmp_path: Path, luton_run: Any, luton_study: Any
+    chromium: Chromium, luton_run: Any, luton_study: Any
 ) -> None:
     # the maps the session's one `nwm-geo run` of Luton wrote (tests/conftest.py)
     reports = luton_run.reports
@@ -281,13 +333,14 @@ def test_every_luton_map_shows_every_ward_name(
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert all(f'href="{name}"' in index for name in written)  # each listed on the index
     names = sorted(luton_study.wards["ward_name"])
+    doms = {page.name: chromium.render(page.as_uri()) for page in pages}
     for page in pages:
-        dom = _dom_url(page.as_uri(), tmp_path / page.stem)
+        dom = doms[page.name]
         labels = re.findall(
             r'<div class="[^"]*nwm-ward-label[^"]*"[^>]*><span>([^<]*)</span></div>', dom
         )
         assert sorted(labels) == names, page.name
-    assets = _dom_url((reports / "map_assets.html").as_uri(), tmp_path / "a")
+    assets = doms["map_assets.html"]  # the DOM read above, not opened again
     assert "274 in the borough, plus 73 outside" in assets
     # no commit hash (the register's sources name repository snapshots) on any map
     commit = re.compile(r"(?<![\w])(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}(?![\w])")

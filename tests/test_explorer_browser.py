@@ -2,8 +2,8 @@
 
 SYNTHETIC council (tests/conftest.py) for the contract, the keyboard, the exports and the
 print view; the Luton file (real bundle) in the integration tier. Playwright drives
-Debian's ``/usr/bin/chromium`` (no browser download). Every test records the page's
-requests and fails on any that is not the file itself.
+Debian's ``/usr/bin/chromium`` (no browser download): one browser and one tab per module.
+Every test records the page's requests and fails on any that is not the file itself.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Error, Page, Request, sync_playwright
 
 from _explorer import (
     COLUMNS,
@@ -45,6 +45,14 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module")
+def tab(browser: Browser) -> Iterator[Page]:
+    """The module's one tab: a new tab costs Chromium about 0.3 CPU-s (see :class:`Opened`)."""
+    page = browser.new_page(accept_downloads=True)
+    yield page
+    page.close()
+
+
+@pytest.fixture(scope="module")
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("explorer")
     profile, data_dir = build_synthetic_area(root)
@@ -55,14 +63,19 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 class Opened:
-    """A page opened offline, with every request it made."""
+    """A page opened offline in the module's tab, with every request it made.
 
-    def __init__(self, browser: Browser, url: str) -> None:
+    The tab goes to ``about:blank`` first: a new document every time, even when only
+    the URL's fragment differs from the last page's.
+    """
+
+    def __init__(self, tab: Page, url: str) -> None:
         self.requests: list[str] = []
-        self.page: Page = browser.new_page(accept_downloads=True)
-        self.page.on("request", lambda r: self.requests.append(r.url))
         self.errors: list[str] = []
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page: Page = tab
+        self.page.goto("about:blank")
+        self.page.on("request", self._request)
+        self.page.on("pageerror", self._error)
         self.file = url.split("#")[0]
         self.page.goto(url)
         self.page.wait_for_function("() => window.nwmExplorer !== undefined")
@@ -78,19 +91,26 @@ class Opened:
         assert not others, f"the page made network requests: {others[:5]}"
         assert not self.errors, self.errors
 
+    def _request(self, request: Request) -> None:
+        self.requests.append(request.url)
+
+    def _error(self, error: Error) -> None:
+        self.errors.append(str(error))
+
     def close(self) -> None:
-        self.page.close()
+        self.page.remove_listener("request", self._request)
+        self.page.remove_listener("pageerror", self._error)
 
 
 def test_fragment_scenarios_equal_pythons_comparison(
-    browser: Browser, synthetic: dict[str, Any], tmp_path: Path
+    tab: Page, synthetic: dict[str, Any], tmp_path: Path
 ) -> None:
     data, page = synthetic["data"], synthetic["page"]
     for seed in range(8):
         scenario = random_scenario(data, seed)
         if seed % 2:
             scenario["moves"] = random_moves(data, seed, n=1)
-        opened = Opened(browser, page.as_uri() + fragment(scenario))
+        opened = Opened(tab, page.as_uri() + fragment(scenario))
         got = opened.comparison()
         wards = pd.DataFrame(json.loads(opened.page.text_content("#nwm-comparison-wards") or ""))
         equity = pd.DataFrame(json.loads(opened.page.text_content("#nwm-comparison-equity") or ""))
@@ -104,10 +124,10 @@ def test_fragment_scenarios_equal_pythons_comparison(
         assert_same(equity[list(want.equity.columns)], want.equity, keys=2)
 
 
-def test_a_bad_fragment_is_refused_with_reasons(browser: Browser, synthetic: dict) -> None:
+def test_a_bad_fragment_is_refused_with_reasons(tab: Page, synthetic: dict) -> None:
     scenario = {"close": ["site-9999"], "add": [{"category": "Librry", "postcode": "ZZ1 1ZZ"}],
                 "minutes": 45}  # fmt: skip
-    opened = Opened(browser, synthetic["page"].as_uri() + fragment(scenario))
+    opened = Opened(tab, synthetic["page"].as_uri() + fragment(scenario))
     errors = opened.page.text_content("#nwm-errors") or ""
     assert "close[1]" in errors and "add[1].category" in errors and "beyond" in errors
     assert (opened.page.text_content("#nwm-comparison") or "") == ""
@@ -116,10 +136,10 @@ def test_a_bad_fragment_is_refused_with_reasons(browser: Browser, synthetic: dic
 
 
 def test_keyboard_only_close_a_site_change_the_threshold_move_a_ward(
-    browser: Browser, synthetic: dict, tmp_path: Path
+    tab: Page, synthetic: dict, tmp_path: Path
 ) -> None:
     site = synthetic["data"]["sites"][1]
-    opened = Opened(browser, synthetic["page"].as_uri())
+    opened = Opened(tab, synthetic["page"].as_uri())
     page = opened.page
     for _ in range(40):  # Tab from the top of the page to the search box
         page.keyboard.press("Tab")
@@ -160,7 +180,7 @@ def test_keyboard_only_close_a_site_change_the_threshold_move_a_ward(
 
 
 def test_export_and_import_round_trip_through_the_cli(
-    browser: Browser, synthetic: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tab: Page, synthetic: dict, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from nwm_geo.cli import main
 
@@ -168,7 +188,7 @@ def test_export_and_import_round_trip_through_the_cli(
     scenario = random_scenario(data, 3)
     scenario["moves"] = random_moves(data, 3, n=1)
     scenario["minutes"] = 20.0
-    opened = Opened(browser, synthetic["page"].as_uri() + fragment(scenario))
+    opened = Opened(tab, synthetic["page"].as_uri() + fragment(scenario))
     shown = opened.comparison()
     files = {}
     for button in ("#nwm-export-toml", "#nwm-export-plan"):
@@ -190,7 +210,7 @@ def test_export_and_import_round_trip_through_the_cli(
     out = next(project.glob("scenarios/**/explorer-scenario/comparison_localities.csv"))
     assert_same(shown, pd.read_csv(out)[COLUMNS])
     # importing the two files into a fresh page gives the same state and figures
-    fresh = Opened(browser, synthetic["page"].as_uri())
+    fresh = Opened(tab, synthetic["page"].as_uri())
     fresh.page.set_input_files("#nwm-import-plan", str(files["#nwm-export-plan"]))
     fresh.page.wait_for_function(
         "() => Object.keys(window.nwmExplorer.scenario().moves).length > 0", timeout=5000
@@ -205,14 +225,14 @@ def test_export_and_import_round_trip_through_the_cli(
     fresh.close()
 
 
-def test_hostile_names_stay_text(browser: Browser, tmp_path: Path) -> None:
+def test_hostile_names_stay_text(tab: Page, tmp_path: Path) -> None:
     profile, data_dir = build_synthetic_area(tmp_path)
     study = pipeline.Study(area=profile, data_dir=data_dir)
     reg = study.register
     reg.loc[reg.index[0], "name"] = "<img src=x onerror=window.pwned=1>Hall"
     reg.loc[reg.index[1], "name"] = "</script><script>window.pwned=2</script>Club"
     page = explorer.write_explorer(study, tmp_path / "explorer.html")
-    opened = Opened(browser, page.as_uri())
+    opened = Opened(tab, page.as_uri())
     opened.page.fill("#nwm-search", "script")
     opened.page.fill("#nwm-search", "img")
     opened.page.hover(".nwm-site")  # a tooltip is drawn from the names
@@ -224,11 +244,11 @@ def test_hostile_names_stay_text(browser: Browser, tmp_path: Path) -> None:
     opened.close()
 
 
-def test_print_view_fits_one_a4_page(browser: Browser, synthetic: dict, tmp_path: Path) -> None:
+def test_print_view_fits_one_a4_page(tab: Page, synthetic: dict, tmp_path: Path) -> None:
     data = synthetic["data"]
     scenario = random_scenario(data, 5)
     scenario["moves"] = random_moves(data, 5, n=1)
-    opened = Opened(browser, synthetic["page"].as_uri() + fragment(scenario))
+    opened = Opened(tab, synthetic["page"].as_uri() + fragment(scenario))
     pdf = opened.page.pdf(format="A4", print_background=True)
     opened.assert_offline()
     opened.close()
@@ -239,7 +259,7 @@ def test_print_view_fits_one_a4_page(browser: Browser, synthetic: dict, tmp_path
 @pytest.mark.integration
 @pytest.mark.xdist_group("areas")
 def test_luton_explorer_is_small_offline_and_exact(
-    browser: Browser, tmp_path: Path, luton_study: pipeline.Study, luton_run: Any
+    tab: Page, tmp_path: Path, luton_study: pipeline.Study, luton_run: Any
 ) -> None:
     study = luton_study  # the session's one Luton study and run (tests/conftest.py)
     page = luton_run.reports / "explorer.html"  # as `nwm-geo run` wrote it
@@ -251,7 +271,7 @@ def test_luton_explorer_is_small_offline_and_exact(
         scenario = random_scenario(data, 100 + seed)
         if seed in (2, 5):
             scenario["moves"] = random_moves(data, seed)
-        opened = Opened(browser, page.as_uri() + fragment(scenario))
+        opened = Opened(tab, page.as_uri() + fragment(scenario))
         got = opened.comparison()
         opened.assert_offline()
         opened.close()
@@ -261,7 +281,7 @@ def test_luton_explorer_is_small_offline_and_exact(
 @pytest.mark.integration
 @pytest.mark.xdist_group("areas")
 def test_rutland_explorer_is_offline_and_exact(
-    browser: Browser, tmp_path: Path, rutland_study: pipeline.Study, rutland_run: Any
+    tab: Page, tmp_path: Path, rutland_study: pipeline.Study, rutland_run: Any
 ) -> None:
     study = rutland_study  # the session's one Rutland study and run (tests/conftest.py)
     page = rutland_run.reports / "explorer.html"  # as `nwm-geo run` wrote it
@@ -271,19 +291,17 @@ def test_rutland_explorer_is_offline_and_exact(
         scenario = random_scenario(data, 200 + seed)
         if seed == 1:
             scenario["moves"] = random_moves(data, seed, n=1)
-        opened = Opened(browser, page.as_uri() + fragment(scenario))
+        opened = Opened(tab, page.as_uri() + fragment(scenario))
         got = opened.comparison()
         opened.assert_offline()
         opened.close()
         assert_same(got, python_comparison(study, scenario, tmp_path / str(seed)))
 
 
-def test_a_ward_move_that_splits_a_locality_is_flagged_at_once(
-    browser: Browser, synthetic: dict
-) -> None:
+def test_a_ward_move_that_splits_a_locality_is_flagged_at_once(tab: Page, synthetic: dict) -> None:
     study = synthetic["study"]
     data = synthetic["data"]
-    opened = Opened(browser, synthetic["page"].as_uri())
+    opened = Opened(tab, synthetic["page"].as_uri())
     seen = set()
     codes = [w["code"] for w in data["wards"]]
     for labels in itertools.product(data["localities"], repeat=len(codes)):
@@ -307,10 +325,10 @@ def test_a_ward_move_that_splits_a_locality_is_flagged_at_once(
 
 
 def test_best_hub_per_locality_is_pythons_and_moves_with_closures(
-    browser: Browser, synthetic: dict
+    tab: Page, synthetic: dict
 ) -> None:
     study = synthetic["study"]
-    opened = Opened(browser, synthetic["page"].as_uri())
+    opened = Opened(tab, synthetic["page"].as_uri())
     page = opened.page.evaluate("() => window.nwmExplorer.result().hubs")
     hubs = study.hubs.set_index("locality")
     for loc, row in hubs.iterrows():
