@@ -800,6 +800,7 @@ def test_a_plan_is_proven_after_another_highs_user_in_the_same_process() -> None
     """
     import highspy
 
+    highspy.Highs.resetGlobalScheduler(True)  # as in a fresh process: no solve before
     other = highspy.Highs()
     other.setOptionValue("output_flag", False)
     other.setOptionValue("threads", 2)
