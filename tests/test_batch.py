@@ -217,6 +217,34 @@ def test_a_rerun_skips_unchanged_tasks(
     assert record["baselines"]["synthetic"]["settings"]["network_approximate"] is True
 
 
+def test_a_batch_starts_from_the_baseline_the_project_saved(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    profile, data_dir = synthetic_area
+    project = tmp_path / "project"  # given as project_dir only: no environment variable
+    study = pipeline.Study(area=profile, data_dir=data_dir, project_dir=project)
+    pipeline.run(study, stages=["localities", "coverage"], progress=False)
+    saved = pipeline.baseline_path(study)
+    assert saved.is_file()  # what `nwm-geo run` saves: the plan and the baseline
+    spec = _spec(tmp_path, profile, '[[sweep]]\nclose_each = "Library"\n')
+    first = batch.run(spec, serial=True, project_dir=project, data_dir=data_dir)
+    assert first.failures.empty and len(first.ran) == 2
+    read = f"baseline read from {saved} (saved by nwm-geo run; inputs and settings unchanged)"
+    assert first.baselines == {"synthetic": read}
+    record = json.loads((first.folder / "provenance.json").read_text())
+    assert record["baselines"]["synthetic"]["saved_baseline"] == read
+    # another profile (a comment added): the saved baseline is stale, nothing of it is
+    # read, every task runs again and the figures computed afresh are the same
+    profile.write_text(profile.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    again = batch.run(spec, serial=True, project_dir=project, data_dir=data_dir)
+    assert len(again.ran) == 2 and again.failures.empty
+    assert again.baselines["synthetic"].startswith(f"the saved baseline {saved} is stale")
+    assert "area profile" in again.baselines["synthetic"]
+    pd.testing.assert_frame_equal(again.summary, first.summary)
+    record = json.loads((first.folder / "provenance.json").read_text())
+    assert record["baselines"]["synthetic"]["saved_baseline"] == again.baselines["synthetic"]
+
+
 def test_spec_errors_name_the_file_and_the_key(
     synthetic_area: tuple[Path, Path],
     tmp_path: Path,
