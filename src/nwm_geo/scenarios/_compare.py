@@ -9,7 +9,8 @@ points and the residents losing and gaining access; and the postcodes that chang
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -56,7 +57,8 @@ class Comparison(Display):
         2021 age bands of :data:`nwm_geo.coverage.AGE_BANDS`): the whole area's residents
         losing and gaining access per group (``group`` such as ``IMD quintile 1 (most
         deprived)``, ``age 0-15`` or ``age 65+``), ``measure``, ``population``,
-        ``residents_losing``, ``residents_gaining``; else empty.
+        ``residents_losing``, ``residents_gaining``; else empty. Computed on first read
+        (a batch that keeps only ``localities`` never pays for it).
     area
         The whole area's name (its row in ``localities``).
     measures
@@ -68,7 +70,13 @@ class Comparison(Display):
     postcodes: pd.DataFrame
     area: str
     measures: list[str]
-    equity: pd.DataFrame
+    #: The demand points and both coverage flags ``equity`` is split from.
+    _split_from: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] = field(repr=False, compare=False)
+
+    @cached_property
+    def equity(self) -> pd.DataFrame:
+        """The whole area's residents losing and gaining access per group (see above)."""
+        return _equity(*self._split_from)
 
     @property
     def changed_measures(self) -> list[str]:
@@ -256,5 +264,5 @@ def compare(a: Study, b: Study) -> Comparison:
         postcodes=postcodes,
         area=area,
         measures=measures,
-        equity=_equity(demand, base, scen),
+        _split_from=(demand, base, scen),
     )
