@@ -1,10 +1,12 @@
-"""``nwm-geo batch`` on the SYNTHETIC council, on a LocalCluster of 2 worker processes.
+"""``nwm-geo batch`` on the SYNTHETIC council, on a LocalCluster of one worker process.
 
 Issue 25: a batch gives the same summary on Dask as serially, and each task's folder is
 byte-identical to what ``nwm-geo scenario`` writes for the same scenario; one failing
 task never stops the rest; a re-run skips unchanged tasks; a spec error names the file
 and the key; ``--scheduler`` connects to a separately started ``dask scheduler`` and
-``dask worker``. One LocalCluster is shared by the module (a start costs seconds).
+``dask worker``. One LocalCluster is shared by the module (a start costs seconds); one
+worker process is enough to show that the tasks leave this process and share one
+baseline (``tests/test_batch_areas.py`` runs the command on 2 workers).
 """
 
 from __future__ import annotations
@@ -35,10 +37,10 @@ name = "Synthetic Site 10"
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    """Two single-threaded worker processes, as on a laptop's cores."""
+    """One single-threaded worker process (each costs seconds of imports to start)."""
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as c,
     ):
@@ -136,8 +138,8 @@ def test_dask_equals_serial_and_separate_scenario_runs(
         '[[close]]\nasset_id = "site-0010"\n',
         encoding="utf-8",
     )
-    for toml in (tmp_path / "no-libraries.toml", generated):
-        assert main(["scenario", "--quiet", "--area", str(profile), str(toml)]) == 0
+    toml = [str(tmp_path / "no-libraries.toml"), str(generated)]
+    assert main(["scenario", "--quiet", "--area", str(profile), *toml]) == 0
     result = batch.run(kept, client=client, project_dir=project, data_dir=project / "data/raw")
     assert result.failures.empty
     folders = project / "batch/kept/scenarios/synthetic"
@@ -334,7 +336,7 @@ def test_scheduler_option_uses_a_separately_started_cluster(
         procs.append(
             _start(
                 [dask, "worker", address, "--nworkers", "1", "--nthreads", "1",
-                 "--no-dashboard", "--name", "separate-worker"],
+                 "--no-nanny", "--no-dashboard", "--name", "separate-worker"],
                 tmp_path / "worker.log",
             )
         )  # fmt: skip
