@@ -225,9 +225,14 @@ def test_a_batch_starts_from_the_baseline_the_project_saved(
     profile, data_dir = synthetic_area
     project = tmp_path / "project"  # given as project_dir only: no environment variable
     study = pipeline.Study(area=profile, data_dir=data_dir, project_dir=project)
-    pipeline.run(study, stages=["localities", "coverage"], progress=False)
-    saved = pipeline.baseline_path(study)
-    assert saved.is_file()  # what `nwm-geo run` saves: the plan and the baseline
+    # what `nwm-geo run` leaves for what-ifs, by its own writers: the plan, the baseline
+    for result in ("demand_with_locality", "minutes_to_nearest", "asset_cover"):
+        getattr(study, result)
+    folder = project / "data" / "processed" / study.profile.output_subdir
+    folder.mkdir(parents=True)
+    pipeline.write_localities(study, folder)
+    saved = pipeline.save_baseline(study)
+    assert saved is not None and saved == pipeline.baseline_path(study)
     spec = _spec(tmp_path, profile, '[[sweep]]\nclose_each = "Library"\n')
     first = batch.run(spec, serial=True, project_dir=project, data_dir=data_dir)
     assert first.failures.empty and len(first.ran) == 2
