@@ -1,10 +1,12 @@
-"""``nwm-geo batch`` on the SYNTHETIC council, on a LocalCluster of 2 worker processes.
+"""``nwm-geo batch`` on the SYNTHETIC council, on a LocalCluster of one worker process.
 
 Issue 25: a batch gives the same summary on Dask as serially, and each task's folder is
 byte-identical to what ``nwm-geo scenario`` writes for the same scenario; one failing
 task never stops the rest; a re-run skips unchanged tasks; a spec error names the file
 and the key; ``--scheduler`` connects to a separately started ``dask scheduler`` and
-``dask worker``. One LocalCluster is shared by the module (a start costs seconds).
+``dask worker``. One LocalCluster is shared by the module (a start costs seconds); one
+worker process is enough to show that the tasks leave this process and share one
+baseline (``tests/test_batch_areas.py`` runs the command on 2 workers).
 """
 
 from __future__ import annotations
@@ -35,10 +37,10 @@ name = "Synthetic Site 10"
 
 @pytest.fixture(scope="module")
 def client() -> Iterator[Client]:
-    """Two single-threaded worker processes, as on a laptop's cores."""
+    """One single-threaded worker process (each costs seconds of imports to start)."""
     with (
         LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+            n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as c,
     ):
@@ -136,8 +138,8 @@ def test_dask_equals_serial_and_separate_scenario_runs(
         '[[close]]\nasset_id = "site-0010"\n',
         encoding="utf-8",
     )
-    for toml in (tmp_path / "no-libraries.toml", generated):
-        assert main(["scenario", "--quiet", "--area", str(profile), str(toml)]) == 0
+    toml = [str(tmp_path / "no-libraries.toml"), str(generated)]
+    assert main(["scenario", "--quiet", "--area", str(profile), *toml]) == 0
     result = batch.run(kept, client=client, project_dir=project, data_dir=project / "data/raw")
     assert result.failures.empty
     folders = project / "batch/kept/scenarios/synthetic"
@@ -215,6 +217,39 @@ def test_a_rerun_skips_unchanged_tasks(
     record = json.loads((tmp_path / "batch/review/provenance.json").read_text())
     assert len(record["tasks"]) == 8 and "OpenStreetMap" in record["sources_and_licences"]
     assert record["baselines"]["synthetic"]["settings"]["network_approximate"] is True
+
+
+def test_a_batch_starts_from_the_baseline_the_project_saved(
+    synthetic_area: tuple[Path, Path], tmp_path: Path
+) -> None:
+    profile, data_dir = synthetic_area
+    project = tmp_path / "project"  # given as project_dir only: no environment variable
+    study = pipeline.Study(area=profile, data_dir=data_dir, project_dir=project)
+    # what `nwm-geo run` leaves for what-ifs, by its own writers: the plan, the baseline
+    for result in ("demand_with_locality", "minutes_to_nearest", "asset_cover"):
+        getattr(study, result)
+    folder = project / "data" / "processed" / study.profile.output_subdir
+    folder.mkdir(parents=True)
+    pipeline.write_localities(study, folder)
+    saved = pipeline.save_baseline(study)
+    assert saved is not None and saved == pipeline.baseline_path(study)
+    spec = _spec(tmp_path, profile, '[[sweep]]\nclose_each = "Library"\n')
+    first = batch.run(spec, serial=True, project_dir=project, data_dir=data_dir)
+    assert first.failures.empty and len(first.ran) == 2
+    read = f"baseline read from {saved} (saved by nwm-geo run; inputs and settings unchanged)"
+    assert first.baselines == {"synthetic": read}
+    record = json.loads((first.folder / "provenance.json").read_text())
+    assert record["baselines"]["synthetic"]["saved_baseline"] == read
+    # another profile (a comment added): the saved baseline is stale, nothing of it is
+    # read, every task runs again and the figures computed afresh are the same
+    profile.write_text(profile.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    again = batch.run(spec, serial=True, project_dir=project, data_dir=data_dir)
+    assert len(again.ran) == 2 and again.failures.empty
+    assert again.baselines["synthetic"].startswith(f"the saved baseline {saved} is stale")
+    assert "area profile" in again.baselines["synthetic"]
+    pd.testing.assert_frame_equal(again.summary, first.summary)
+    record = json.loads((first.folder / "provenance.json").read_text())
+    assert record["baselines"]["synthetic"]["saved_baseline"] == again.baselines["synthetic"]
 
 
 def test_spec_errors_name_the_file_and_the_key(
@@ -306,7 +341,7 @@ def test_scheduler_option_uses_a_separately_started_cluster(
         procs.append(
             _start(
                 [dask, "worker", address, "--nworkers", "1", "--nthreads", "1",
-                 "--no-dashboard", "--name", "separate-worker"],
+                 "--no-nanny", "--no-dashboard", "--name", "separate-worker"],
                 tmp_path / "worker.log",
             )
         )  # fmt: skip

@@ -7,9 +7,11 @@ of minutes and speeds; ``keep = ["folders"]``; see ``docs/batch.md``) and a Dask
 ``DASK_SCHEDULER_ADDRESS``) or ``serial=True``. Out: ``batch/<name>/summary.csv`` (one
 row per area × scenario × locality × measure), ``failures.csv``, ``provenance.json``
 and, when kept, each task's scenario folder, byte-identical to what
-``nwm-geo scenario`` writes. Each area's baseline study is built once, on a worker,
-and shared by its scenarios; each scenario is one task; one failure never stops the
-rest; a re-run skips the tasks whose inputs and settings are unchanged.
+``nwm-geo scenario`` writes. Each area's baseline study starts from what the project
+saved (the plan, the baseline of ``nwm-geo run`` while valid, the network cache), is
+completed once, on a worker, and shared by its scenarios; each scenario is one task;
+one failure never stops the rest; a re-run skips the tasks whose inputs and settings
+are unchanged.
 """
 
 from __future__ import annotations

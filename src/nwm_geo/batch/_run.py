@@ -6,7 +6,11 @@ existing cluster) or ``serial=True``. Out: ``batch/<name>/`` under the project:
 ``summary.csv`` (:data:`SUMMARY_COLUMNS`), ``failures.csv`` (task, one-line error),
 ``provenance.json``, ``tasks/<area>/<scenario>.csv`` and ``.json`` (each task's rows and
 its content hash) and, with ``keep = ["folders"]``, ``scenarios/<area>/<scenario>/``
-written by the writer of ``nwm-geo scenario``. A task whose content hash (spec entry,
+written by the writer of ``nwm-geo scenario``. Each baseline starts, as ``nwm-geo
+scenario``'s does, from what the project saved: the plan in ``data/processed``, the
+baseline ``nwm-geo run`` saved in ``data/cache`` while it is valid
+(:func:`nwm_geo.pipeline.load_baseline`; ``provenance.json`` says whether it was read) and
+the parsed-OSM network cache in ``data/cache/network``. A task whose content hash (spec entry,
 scenario text, area profile, data manifest, plan file, package version) is unchanged
 since it last succeeded is skipped. Every file is written atomically.
 """
@@ -22,13 +26,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from nwm_geo import __version__, settings
+from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import atomic_path, project_lock
 from nwm_geo.areas import load_area
 from nwm_geo.batch._spec import BatchSpec, BatchTask, expand_tasks, read_spec
@@ -41,7 +46,7 @@ from nwm_geo.batch._tasks import (
     warm_baseline,
 )
 from nwm_geo.data import AreaFiles, read_manifest
-from nwm_geo.pipeline import Study, file_sha256, write_csv
+from nwm_geo.pipeline import Study, file_sha256, load_baseline, write_csv
 from nwm_geo.pipeline._provenance import package_versions
 
 if TYPE_CHECKING:
@@ -84,6 +89,10 @@ class BatchResult:
         a LocalCluster that ``run`` starts itself, included).
     dashboard
         The Dask dashboard's address, when one ran.
+    baselines
+        Per baseline (``<area>`` or ``<area> (plan <file>)``): whether the baseline
+        ``nwm-geo run`` saved in the project was read, in words
+        (:func:`nwm_geo.pipeline.load_baseline`), or why it was computed.
     """
 
     folder: Path
@@ -98,6 +107,7 @@ class BatchResult:
     prepare_seconds: float = 0.0
     phase_seconds: float = 0.0
     dashboard: str | None = None
+    baselines: dict[str, str] = field(default_factory=dict)
 
 
 def batch_folder(spec: BatchSpec, *, project_dir: Path | None = None) -> Path:
@@ -251,7 +261,7 @@ def _serial(
     for key in dict.fromkeys(t.base for t in tasks):
         try:
             warm[key] = warm_baseline(bases[key])
-            info["baselines"][_label(key)] = baseline_record(bases[key])
+            info["baselines"][_label(key)] = _with_read(baseline_record(bases[key]), key, info)
         except Exception as exc:
             warm[key] = one_line(exc)
     info["baseline_seconds"] = time.perf_counter() - start
@@ -261,6 +271,13 @@ def _serial(
             yield _failed(task, f"baseline of {task.area} failed: {base}")
         else:
             yield run_task(base, task, keep)
+
+
+def _with_read(
+    record: dict[str, Any], key: tuple[str, Path | None], info: dict[str, Any]
+) -> dict[str, Any]:
+    """Add to a baseline's record whether the project's saved baseline was read."""
+    return {**record, "saved_baseline": info["saved_baselines"][key]}
 
 
 def _label(key: tuple[str, Path | None]) -> str:
@@ -308,7 +325,7 @@ def _on_dask(
     wait(list(records.values()))
     for key, fut in records.items():
         if fut.status == "finished":
-            info["baselines"][_label(key)] = fut.result()
+            info["baselines"][_label(key)] = _with_read(fut.result(), key, info)
     info.setdefault("baseline_seconds", time.perf_counter() - start)
 
 
@@ -346,10 +363,21 @@ def _versions() -> dict[str, str]:
     return {**package_versions("dask", "distributed"), "python": platform.python_version()}
 
 
+_Key = tuple[str, Path | None]
+
+
 def _bases(
-    spec: BatchSpec, data_dir: Path, root: Path
-) -> tuple[dict[tuple[str, Path | None], Study], Callable[[str, Path | None], Study]]:
-    bases: dict[tuple[str, Path | None], Study] = {}
+    data_dir: Path, root: Path
+) -> tuple[dict[_Key, Study], dict[_Key, str], Callable[[str, Path | None], Study]]:
+    """Return the baseline studies, what each read of the saved baseline, and their maker.
+
+    As ``nwm-geo scenario``: the plan saved in ``data/processed`` when there is one, and
+    the results ``nwm-geo run`` saved in ``data/cache`` while they are valid (read here,
+    before the spec is checked against the register, so nothing is computed twice); the
+    network cache of the project (``data/cache/network``) otherwise.
+    """
+    bases: dict[_Key, Study] = {}
+    reads: dict[_Key, str] = {}
 
     def study_for(area: str, plan: Path | None) -> Study:
         key = (area, plan)
@@ -359,10 +387,15 @@ def _bases(
                 sub = load_area(area).output_subdir
                 saved = root / "data" / "processed" / sub / "localities.csv"
                 given = saved if saved.is_file() else None
-            bases[key] = Study(area=area, data_dir=data_dir, plan=given, verbose=False)
+            study = Study(area=area, data_dir=data_dir, plan=given, verbose=False, project_dir=root)
+            try:
+                reads[key] = load_baseline(study)
+            except NwmGeoError as exc:  # a bad plan file: reported by expand_tasks
+                reads[key] = f"the saved baseline was not read: {exc}"
+            bases[key] = study
         return bases[key]
 
-    return bases, study_for
+    return bases, reads, study_for
 
 
 def run(
@@ -392,8 +425,9 @@ def run(
         The LocalCluster's workers (default: the machine's cores).
     project_dir
         The project folder (default ``settings.project_dir()``): the batch goes to
-        ``batch/<name>`` there; a saved plan in ``data/processed`` is used as
-        ``nwm-geo scenario`` uses it.
+        ``batch/<name>`` there; as ``nwm-geo scenario`` does, the batch uses the plan
+        saved in ``data/processed``, the baseline ``nwm-geo run`` saved in ``data/cache``
+        while it is valid, and the parsed-OSM network cache in ``data/cache/network``.
     data_dir
         The imported bundle (default ``settings.raw_dir()``).
     progress
@@ -417,7 +451,7 @@ def run(
     root = Path(project_dir) if project_dir is not None else settings.project_dir()
     data_dir = Path(data_dir) if data_dir is not None else settings.raw_dir()
     folder = batch_folder(spec, project_dir=root)
-    bases, study_for = _bases(spec, data_dir, root)
+    bases, reads, study_for = _bases(data_dir, root)
     tasks = expand_tasks(spec, study_for, project_dir=root)  # every problem, nothing written
     areas = {key: _area_fingerprint(study.area_data) for key, study in bases.items()}
     digests = {t.task_id: _task_hash(t, bases[t.base], areas[t.base]) for t in tasks}
@@ -427,7 +461,10 @@ def run(
         todo = [t for t in tasks if not records.done(t, digests[t.task_id], spec.keep_folders)]
         ids = {t.task_id for t in todo}
         skipped = [t.task_id for t in tasks if t.task_id not in ids]
-        info: dict[str, Any] = {"baselines": _previous_baselines(folder, bases)}
+        info: dict[str, Any] = {
+            "baselines": _previous_baselines(folder, bases),
+            "saved_baselines": reads,
+        }
         prepared = time.perf_counter()
         task_seconds: dict[str, float] = {}
         task_cpu: dict[str, float] = {}
@@ -450,6 +487,7 @@ def run(
                 on_start(
                     f"batch {spec.name}: {len(todo)} task(s) to run, "
                     f"{len(skipped)} unchanged; {where}"
+                    + "".join(f"\n  {_label(k)}: {reads[k]}" for k in bases)
                 )
             by_id = {t.task_id: t for t in todo}
             with _progress(len(todo), progress) as bar:
@@ -480,6 +518,7 @@ def run(
         prepare_seconds=prepared - started,
         phase_seconds=phase,
         dashboard=dashboard,
+        baselines={_label(k): text for k, text in reads.items()},
     )
 
 
@@ -551,7 +590,9 @@ def _provenance(
             "summary.csv: one row per area, scenario, locality (and the whole area) and "
             "measure; percentages of residents within the walk, change in percentage "
             "points; residents losing and gaining access. Each baseline's network, "
-            "settings and inputs are under 'baselines' (approximate networks say so)."
+            "settings and inputs are under 'baselines' (approximate networks say so), "
+            "with 'saved_baseline': whether the baseline nwm-geo run saved in the "
+            "project was read (same code, inputs and settings) or computed, and why."
         ),
         "sources_and_licences": settings.attribution,
     }

@@ -9,7 +9,8 @@ points and the residents losing and gaining access; and the postcodes that chang
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -46,6 +47,7 @@ class Comparison(Display):
         ``locality`` and :data:`COMPARISON_COLUMNS`. Percentages to 0.01.
     wards
         The same per ward: ``ward_code``, ``ward_name``, ``locality``, then the columns.
+        Computed on first read, as ``equity``.
     postcodes
         One row per postcode and measure whose access changes: ``postcode``,
         ``ward_code``, ``ward_name``, ``locality``, ``population``, ``measure``,
@@ -56,7 +58,8 @@ class Comparison(Display):
         2021 age bands of :data:`nwm_geo.coverage.AGE_BANDS`): the whole area's residents
         losing and gaining access per group (``group`` such as ``IMD quintile 1 (most
         deprived)``, ``age 0-15`` or ``age 65+``), ``measure``, ``population``,
-        ``residents_losing``, ``residents_gaining``; else empty.
+        ``residents_losing``, ``residents_gaining``; else empty. Computed on first read
+        (a batch task reads only ``localities`` and never pays for it).
     area
         The whole area's name (its row in ``localities``).
     measures
@@ -64,11 +67,22 @@ class Comparison(Display):
     """
 
     localities: pd.DataFrame
-    wards: pd.DataFrame
     postcodes: pd.DataFrame
     area: str
     measures: list[str]
-    equity: pd.DataFrame
+    #: The demand points and both coverage flags ``wards`` and ``equity`` are made from
+    #: (compared as a field: the same inputs give the same tables).
+    _split_from: tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame] = field(repr=False)
+
+    @cached_property
+    def wards(self) -> pd.DataFrame:
+        """The comparison per ward (see above)."""
+        return _table(*self._split_from, ["ward_code", "ward_name", "locality"])
+
+    @cached_property
+    def equity(self) -> pd.DataFrame:
+        """The whole area's residents losing and gaining access per group (see above)."""
+        return _equity(*self._split_from)
 
     @property
     def changed_measures(self) -> list[str]:
@@ -214,7 +228,6 @@ def compare(a: Study, b: Study) -> Comparison:
     per_loc = _table(demand, base, scen, ["locality"])
     whole = _table(demand.assign(locality=area), base, scen, ["locality"])
     localities = pd.concat([per_loc, whole], ignore_index=True)
-    wards = _table(demand, base, scen, ["ward_code", "ward_name", "locality"])
     # the postcodes that change, with their walking minutes before and after
     lose = base.to_numpy(bool) & ~scen.to_numpy(bool)
     gain = ~base.to_numpy(bool) & scen.to_numpy(bool)
@@ -252,9 +265,8 @@ def compare(a: Study, b: Study) -> Comparison:
     ).reset_index(drop=True)
     return Comparison(
         localities=localities,
-        wards=wards,
         postcodes=postcodes,
         area=area,
         measures=measures,
-        equity=_equity(demand, base, scen),
+        _split_from=(demand, base, scen),
     )
