@@ -57,8 +57,9 @@ step "ruff check"
 .venv-test/bin/ruff check "${PY_PATHS[@]}"
 step "ruff format --check"
 .venv-test/bin/ruff format --check "${PY_PATHS[@]}"
-# mypy and the import layers run beside the data import and the plan (each uses one
-# core); their output is printed, and a failure stops the script, before the docs build.
+# mypy and the import layers (about 30 CPU-s on a clean clone) run in the background
+# beside the next steps; their output is printed, and a failure stops the script, once
+# pytest has finished.
 step "mypy and lint-imports (beside the next steps)"
 ( .venv-test/bin/mypy && .venv-test/bin/lint-imports ) >"$checks_log" 2>&1 &
 checks_pid=$!
@@ -69,14 +70,6 @@ step "nwm-geo import-data"
 if [ ! -f data/processed/localities.csv ]; then
   step "nwm-geo localities (the plan the notebooks read)"
   .venv-test/bin/nwm-geo --quiet localities
-fi
-checks_status=0
-wait "$checks_pid" || checks_status=$?
-checks_pid=""
-cat "$checks_log"
-if [ "$checks_status" -ne 0 ]; then
-  echo "mypy or lint-imports failed (exit $checks_status)" >&2
-  exit "$checks_status"
 fi
 # The docs build executes each notebook once (scripts/mkdocs_hooks.py) and publishes it
 # with its outputs; a failing cell fails the build. It runs beside the tests that do not
@@ -89,24 +82,37 @@ NO_MKDOCS_2_WARNING=1 .venv-test/bin/mkdocs build --strict --site-dir "$site_dir
   >"$docs_log" 2>&1 &
 docs_pid=$!
 step "pytest (all tiers but the built notebooks)"
-NWM_GEO_SITE_DIR="$site_dir" .venv-test/bin/python -m pytest -m "not notebooks" "$@"
+tests_status=0
+NWM_GEO_SITE_DIR="$site_dir" .venv-test/bin/python -m pytest -m "not notebooks" "$@" \
+  || tests_status=$?
+# every background step's output is printed, whatever failed
+checks_status=0
+wait "$checks_pid" || checks_status=$?
+checks_pid=""
+step "mypy and lint-imports finished"
+cat "$checks_log"
 docs_status=0
 wait "$docs_pid" || docs_status=$?
 docs_pid=""
 step "mkdocs finished"
 cat "$docs_log"
-if [ "$docs_status" -ne 0 ]; then
-  echo "mkdocs build failed (exit $docs_status)" >&2
-  exit "$docs_status"
-fi
-step "pytest (the built notebooks)"
-# One process and one file (the marker's only user): starting workers and collecting
-# every test module would take longer than these checks.
 notebooks_status=0
-NWM_GEO_SITE_DIR="$site_dir" .venv-test/bin/python -m pytest -m notebooks -n 0 \
-  tests/test_notebooks.py "$@" || notebooks_status=$?
-# 5: no test selected (extra arguments that name other tests)
-if [ "$notebooks_status" -ne 0 ] && [ "$notebooks_status" -ne 5 ]; then
-  exit "$notebooks_status"
+if [ "$docs_status" -eq 0 ]; then
+  step "pytest (the built notebooks)"
+  # One process and one file (the marker's only user): starting workers and collecting
+  # every test module would take longer than these checks.
+  NWM_GEO_SITE_DIR="$site_dir" .venv-test/bin/python -m pytest -m notebooks -n 0 \
+    tests/test_notebooks.py "$@" || notebooks_status=$?
+  # 5: no test selected (extra arguments that name other tests)
+  [ "$notebooks_status" -ne 5 ] || notebooks_status=0
+fi
+failed=""
+[ "$tests_status" -eq 0 ] || failed="$failed pytest($tests_status)"
+[ "$checks_status" -eq 0 ] || failed="$failed mypy-or-lint-imports($checks_status)"
+[ "$docs_status" -eq 0 ] || failed="$failed mkdocs($docs_status)"
+[ "$notebooks_status" -eq 0 ] || failed="$failed notebook-pages($notebooks_status)"
+if [ -n "$failed" ]; then
+  echo "FAILED:$failed" >&2
+  exit 1
 fi
 step "done"
