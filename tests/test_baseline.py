@@ -132,7 +132,10 @@ def test_a_register_with_personal_data_is_never_saved(
 def test_a_second_run_reads_the_saved_baseline_and_writes_the_same_files(
     synthetic_area: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = pipeline.run(_study(synthetic_area, tmp_path), project_dir=tmp_path, progress=False)
+    study = _study(synthetic_area, tmp_path)
+    assert pipeline.baseline_note(study) is None  # before a run
+    first = pipeline.run(study, project_dir=tmp_path, progress=False)
+    assert str(pipeline.baseline_note(study)).startswith("no saved baseline in ")
     texts = {p: p.read_bytes() for p in first if p.suffix in {".csv", ".json", ".txt", ".md"}}
     saved = pipeline.baseline_path(_study(synthetic_area, tmp_path))
     saved_at = saved.stat().st_mtime_ns
@@ -142,10 +145,14 @@ def test_a_second_run_reads_the_saved_baseline_and_writes_the_same_files(
         m.setattr(coverage, "closure_impact", _refuse)
         m.setattr(equity, "equity_tables", _refuse)
         m.setattr(uncertainty, "missing_sites", _refuse)  # the headline ranges: read too
-        second = pipeline.run(
-            _study(synthetic_area, tmp_path), project_dir=tmp_path, progress=False
-        )
+        again = _study(synthetic_area, tmp_path)
+        second = pipeline.run(again, project_dir=tmp_path, progress=False)
     assert sorted(second) == sorted(first)
+    said = str(pipeline.baseline_note(again))  # what `nwm-geo run` prints after "Baseline:"
+    assert said.startswith(f"baseline read from {saved}")
+    assert said.endswith(
+        "the plan solved is the saved one: its equity and closure tables are read too"
+    )
     changed = [
         p.name
         for p, before in texts.items()
@@ -162,5 +169,7 @@ def test_a_second_run_reads_the_saved_baseline_and_writes_the_same_files(
                 project_dir=tmp_path,
                 progress=False,
             )
-    pipeline.run(_study(synthetic_area, tmp_path, minutes=12), project_dir=tmp_path, progress=False)
+    twelve = _study(synthetic_area, tmp_path, minutes=12)
+    pipeline.run(twelve, project_dir=tmp_path, progress=False)
     assert saved.stat().st_mtime_ns != saved_at  # saved again, for the new settings
+    assert "is stale (" in str(pipeline.baseline_note(twelve))

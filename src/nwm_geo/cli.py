@@ -242,7 +242,7 @@ def _stages_for(study: Study, args: argparse.Namespace) -> list[str]:
 
 def _cmd_stages(args: argparse.Namespace) -> None:
     from nwm_geo.data import ensure_bundle
-    from nwm_geo.pipeline import data_note, run
+    from nwm_geo.pipeline import baseline_note, data_note, run
 
     study = _study(args)  # options are checked before any data is read or copied
     ensure_bundle()
@@ -263,6 +263,9 @@ def _cmd_stages(args: argparse.Namespace) -> None:
             )
         print(data_note(study.reconciliation, area=study.profile))
     print(f"Localities: {study.plan_source_text}.")
+    note = baseline_note(study)
+    if note:  # the saved baseline read, or why not
+        print(f"Baseline: {note}.")
     if "localities" in stages:
         plan = study.plan
         _show(

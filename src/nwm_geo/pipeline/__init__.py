@@ -21,6 +21,7 @@ run one way: ``_run`` → ``_baseline``/``_published``/``_processed`` → ``_pap
 from __future__ import annotations
 
 from nwm_geo.pipeline._baseline import (
+    baseline_note,
     baseline_path,
     load_baseline,
     reuse_baseline,
@@ -69,6 +70,7 @@ __all__ = [
     "Study",
     "StudySettings",
     "apply_changes",
+    "baseline_note",
     "baseline_path",
     "change_problems",
     "check_settings",

@@ -35,8 +35,8 @@ from nwm_geo.pipeline._provenance import input_hashes, package_versions
 from nwm_geo.pipeline._saved_graph import SavedGraph
 from nwm_geo.pipeline._study import Study
 
-__all__ = ["BASELINE_FORMAT", "PLAN_BOUND", "PLAN_FREE", "baseline_path", "load_baseline",
-           "reuse_baseline", "save_baseline"]  # fmt: skip
+__all__ = ["BASELINE_FORMAT", "PLAN_BOUND", "PLAN_FREE", "baseline_note", "baseline_path",
+           "load_baseline", "reuse_baseline", "save_baseline"]  # fmt: skip
 
 #: Bumped when the saved record changes shape (older files are then stale).
 BASELINE_FORMAT = 2
@@ -253,10 +253,28 @@ def reuse_baseline(study: Study) -> bool:
         by the run): call again once it is, to read the plan-bound tables (equity,
         closure impact, headline ranges) if the plan is the saved one.
     """
-    read: _Read | None = study.__dict__.get("_baseline_read")
-    if read is not None and read.waiting is not None and "_plan_resolved" in study.__dict__:
-        return _with_plan(study, read, read.waiting, "")[1]  # held: the file is not read again
-    return _load(study)[1]
+    state = study.__dict__
+    read: _Read | None = state.get("_baseline_read")
+    if read is not None and read.waiting is not None and "_plan_resolved" in state:
+        text, pending = _with_plan(study, read, read.waiting, "")  # held: not read again
+        first = str(state.get("_baseline_note", "")).split("; no plan given", 1)[0]
+        state["_baseline_note"] = first + (text or "; the plan solved is the saved one: its "
+                                           "equity and closure tables are read too")  # fmt: skip
+        return pending
+    text, pending = _load(study)
+    state["_baseline_note"] = text
+    return pending
+
+
+def baseline_note(study: Study) -> str | None:
+    """Return what a run did with the saved baseline, in words; None before a run.
+
+    ``"baseline read from ... (saved by nwm-geo run; inputs and settings unchanged)"``,
+    or why it was not read (none saved, stale: which input or setting changed), as
+    :func:`reuse_baseline` found it.
+    """
+    note = study.__dict__.get("_baseline_note")
+    return str(note) if note is not None else None
 
 
 def _with_plan(study: Study, read: _Read, tables: dict[str, Any], text: str) -> tuple[str, bool]:
