@@ -662,6 +662,21 @@ class ArrayModel:
         return h
 
 
+def _run_highs(
+    model: ArrayModel, start: np.ndarray | None, limit: float, verbose: bool, threads: int | None
+) -> Any:
+    """Load ``model`` (and its start values) into a new ``highspy.Highs``, run it, return it."""
+    # HiGHS refuses to run (model status "Not Set") when an earlier solve in this process
+    # started its global thread scheduler with another thread count
+    highspy.Highs.resetGlobalScheduler(True)
+    h = model.highs(time_limit_s=limit, verbose=verbose, threads=threads)
+    if start is not None:
+        idx = np.flatnonzero(~np.isnan(start)).astype(np.int32)
+        h.setSolution(len(idx), idx, start[idx].astype(np.float64))
+    h.run()
+    return h
+
+
 def _arrays_child(
     model: ArrayModel,
     start: np.ndarray | None,
@@ -672,12 +687,7 @@ def _arrays_child(
     time_limit_s, verbose, threads, memory_limit_mb, integral = options
     try:
         _limit_memory(memory_limit_mb)
-        highspy.Highs.resetGlobalScheduler(True)
-        h = model.highs(time_limit_s=time_limit_s, verbose=verbose, threads=threads)
-        if start is not None:
-            idx = np.flatnonzero(~np.isnan(start)).astype(np.int32)
-            h.setSolution(len(idx), idx, start[idx].astype(np.float64))
-        h.run()
+        h = _run_highs(model, start, time_limit_s, verbose, threads)
         status = _highs_model_status(h, maximise=False, integral_objective=integral)
         values = None
         if status.has_solution:
@@ -769,14 +779,7 @@ def solve_arrays(
     fork = "fork" in multiprocessing.get_all_start_methods()
     if not fork or len(model.a_index) <= IN_PROCESS_NONZEROS:
         try:
-            # HiGHS refuses to run (model status "Not Set") when an earlier solve in this
-            # process started its global thread scheduler with another thread count
-            highspy.Highs.resetGlobalScheduler(True)
-            h = model.highs(time_limit_s=time_limit_s, verbose=verbose, threads=threads)
-            if start is not None:
-                idx = np.flatnonzero(~np.isnan(start)).astype(np.int32)
-                h.setSolution(len(idx), idx, start[idx].astype(np.float64))
-            h.run()
+            h = _run_highs(model, start, time_limit_s, verbose, threads)
         except Exception as exc:  # highspy raises plain exceptions
             raise SolverError(f"the MIP solver failed: {type(exc).__name__}: {exc}") from exc
         status = _highs_model_status(h, maximise=False, integral_objective=integral_objective)
