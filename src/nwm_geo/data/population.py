@@ -148,23 +148,20 @@ def _spread_bands(points: pd.DataFrame, lsoas: pd.DataFrame) -> pd.DataFrame:
             f"{len(bad)} LSOA(s) have Census 2021 age bands that do not add up to their "
             f"total: {shown}"
         )
-    groups = points.groupby("lsoa_code", sort=False).indices
-    rows = lsoas.index.get_indexer(pd.Index(list(groups))) if lsoas.index.is_unique else None
-    covered = sum(len(at) for at in groups.values()) == len(points)
-    if rows is not None and (rows >= 0).all() and covered and points.index.is_unique:
-        # every point in a known LSOA: filled by position, not a frame per LSOA
-        pop = points["population"].to_numpy()
-        band_totals = lsoas[list(AGE_BANDS)].to_numpy(dtype=np.int64)
-        out = np.zeros((len(points), len(AGE_BANDS)), dtype=np.int64)
-        for row, at in zip(rows, groups.values(), strict=True):
-            out[at] = split_by_bands(pop[at], band_totals[row])
-        return pd.DataFrame(out, index=points.index, columns=list(AGE_BANDS))
-    parts = []
-    for code, group in points.groupby("lsoa_code", sort=False):
-        bands = lsoas.loc[code, list(AGE_BANDS)].to_numpy(dtype=np.int64)
-        table = split_by_bands(group["population"].to_numpy(), bands)
-        parts.append(pd.DataFrame(table, index=group.index, columns=list(AGE_BANDS)))
-    return pd.concat(parts).reindex(points.index)
+    groups = points.groupby("lsoa_code", sort=False).indices  # positions; no LSOA: in none
+    # an LSOA code the census does not know raises KeyError, as looking up its bands did
+    band_totals = lsoas.loc[list(groups), list(AGE_BANDS)].to_numpy(dtype=np.int64)
+    pop = points["population"].to_numpy()
+    out = np.zeros((len(points), len(AGE_BANDS)), dtype=np.int64)
+    placed = np.zeros(len(points), dtype=bool)
+    for totals, at in zip(band_totals, groups.values(), strict=True):
+        out[at] = split_by_bands(pop[at], totals)
+        placed[at] = True
+    table = pd.DataFrame(out, index=points.index, columns=list(AGE_BANDS))
+    if not placed.all():  # a point in no LSOA has no bands
+        table = table.astype(float)
+        table.iloc[~placed] = np.nan
+    return table
 
 
 def _attach_deprivation(points: gpd.GeoDataFrame, imd: gpd.GeoDataFrame) -> pd.DataFrame:
