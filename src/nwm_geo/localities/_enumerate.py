@@ -386,21 +386,28 @@ def enumerate_if_it_may_fit(
     upper: float,
     *,
     max_sets: int,
-    max_nodes: int,
+    max_nodes: int | None,
     deadline: float,
     clock: Clock,
     verbose: bool,
+    estimate: float | None = None,
 ) -> SetEnumeration:
     """:func:`enumerate_connected_sets`, unless the band is estimated far over the budget.
 
     Over :data:`HOPELESS_FACTOR` times ``max_nodes`` (see :func:`estimate_nodes`, seed
     0, so the choice is the same on every machine), nothing is listed and the listing is
-    incomplete, its ``stopped`` saying why.
+    incomplete, its ``stopped`` saying why. Without a node budget the band is listed.
+    ``estimate``: the band's estimate when the caller has made it already.
     """
-    est = estimate_nodes(inst, upper, walks=ESTIMATE_WALKS, seed=0)
-    if est > HOPELESS_FACTOR * max_nodes:
-        why = f"not started: about {est:.2g} search nodes estimated, budget {max_nodes:,}"
-        return SetEnumeration([], upper, False, why, 0, 0)
+    if max_nodes is not None:
+        est = (
+            estimate_nodes(inst, upper, walks=ESTIMATE_WALKS, seed=0)
+            if estimate is None
+            else estimate
+        )
+        if est > HOPELESS_FACTOR * max_nodes:
+            why = f"not started: about {est:.2g} search nodes estimated, budget {max_nodes:,}"
+            return SetEnumeration([], upper, False, why, 0, 0)
     return enumerate_connected_sets(
         inst,
         upper,

@@ -407,6 +407,7 @@ def _retry_smaller_band(run: SolveRun, search: BandSearch, *, max_nodes: int) ->
         deadline=run.deadline - run.margin,
         clock=run.clock,
         verbose=run.verbose,
+        estimate=est,  # this band's, made in the last round
     )
     model = (
         SetModel(inst, found.sets, memory_limit_mb=run.memory_limit_mb) if found.complete else None

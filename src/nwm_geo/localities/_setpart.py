@@ -423,13 +423,12 @@ def set_search(
         how = "heuristic incumbent"
     if heur is not None:
         upper = heur[1] * (1 + 1e-9) + 1e-12
-        hopeless_checked = skip_hopeless and max_nodes is not None
-        lister = enumerate_if_it_may_fit if hopeless_checked else enumerate_connected_sets
+        lister = enumerate_if_it_may_fit if skip_hopeless else enumerate_connected_sets
         found = lister(
             inst,
             upper,
             max_sets=max_sets,
-            max_nodes=max_nodes,  # type: ignore[arg-type]  # not None when checked
+            max_nodes=max_nodes,
             deadline=lim.deadline,
             clock=lim.clock,
             verbose=lim.verbose,
