@@ -256,10 +256,10 @@ def reuse_baseline(study: Study) -> bool:
     state = study.__dict__
     read: _Read | None = state.get("_baseline_read")
     if read is not None and read.waiting is not None and "_plan_resolved" in state:
-        text, pending = _with_plan(study, read, read.waiting, "")  # held: not read again
-        first = str(state.get("_baseline_note", "")).split("; no plan given", 1)[0]
-        state["_baseline_note"] = first + (text or "; the plan solved is the saved one: its "
-                                           "equity and closure tables are read too")  # fmt: skip
+        text, pending = _with_plan(study, read, read.waiting, _read_text(read.path))  # held
+        if state["_baseline_read"].bound:  # the plan solved is the saved one: tables put in
+            text += "; the plan solved is the saved one: its equity and closure tables are read too"
+        state["_baseline_note"] = text
         return pending
     text, pending = _load(study)
     state["_baseline_note"] = text
@@ -275,6 +275,10 @@ def baseline_note(study: Study) -> str | None:
     """
     note = study.__dict__.get("_baseline_note")
     return str(note) if note is not None else None
+
+
+def _read_text(path: Path) -> str:
+    return f"baseline read from {path} (saved by nwm-geo run; inputs and settings unchanged)"
 
 
 def _with_plan(study: Study, read: _Read, tables: dict[str, Any], text: str) -> tuple[str, bool]:
@@ -316,7 +320,7 @@ def _load(study: Study) -> tuple[str, bool]:
         state.setdefault(name, value)
     if "graph" not in state and record.get("graph") is not None:
         state["_saved_graph"] = record["graph"]
-    text = f"baseline read from {path} (saved by nwm-geo run; inputs and settings unchanged)"
+    text = _read_text(path)
     read = _Read(
         path=path,
         mtime_ns=mtime_ns,
