@@ -241,6 +241,11 @@ def zvalue(inst: Instance, labels: np.ndarray) -> float:
     return float(np.abs(sums - inst.weights).max())
 
 
+def band_above(z: float) -> float:
+    """Return the band limit just above worst deviation ``z``: its own plan is inside."""
+    return z * (1 + 1e-9) + 1e-12
+
+
 def cut_length(inst: Instance, labels: np.ndarray) -> float:
     """Total boundary length between units in different localities, metres."""
     return float(sum(s for a, b, s in inst.edges if labels[a] != labels[b]))

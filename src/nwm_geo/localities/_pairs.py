@@ -24,7 +24,13 @@ import numpy as np
 
 from nwm_geo.localities._bisect import bisect_band
 from nwm_geo.localities._enumerate import enumerate_connected_sets, node_budget
-from nwm_geo.localities._instance import Clock, Instance, rule_violation, zvalue
+from nwm_geo.localities._instance import (
+    Clock,
+    Instance,
+    band_above,
+    rule_violation,
+    zvalue,
+)
 
 #: Search nodes one pair may use (listing its sets, and per bisection step).
 PAIR_NODES: int = 200_000
@@ -78,7 +84,7 @@ def _resplit(
     group_max = zvalue(sub, now)
     found = enumerate_connected_sets(
         sub,
-        group_max * (1 + 1e-9) + 1e-12,
+        band_above(group_max),
         max_sets=PAIR_MAX_SETS,
         max_nodes=min(PAIR_NODES, budget),
         deadline=deadline,

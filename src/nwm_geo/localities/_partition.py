@@ -38,6 +38,7 @@ from nwm_geo.localities._instance import (
     Clock,
     Instance,
     SearchLimits,
+    band_above,
     labels_from_masks,
     labels_from_plan,
     prepare_instance,
@@ -389,7 +390,7 @@ def _retry_smaller_band(run: SolveRun, search: BandSearch, *, max_nodes: int) ->
         zval = zvalue(inst, labels)
         if zval >= best - 1e-12 and r + 1 < IMPROVE_ROUNDS:
             continue
-        upper = zval * (1 + 1e-9) + 1e-12
+        upper = band_above(zval)
         est = estimate_nodes(inst, upper, walks=ESTIMATE_WALKS, seed=0)
         if est <= HOPELESS_FACTOR * max_nodes or r + 1 == IMPROVE_ROUNDS:
             break

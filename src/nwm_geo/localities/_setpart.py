@@ -31,7 +31,14 @@ from nwm_geo.localities._enumerate import (
     enumerate_if_it_may_fit,
 )
 from nwm_geo.localities._heuristic import SETS_MOVES_PER_UNIT, find_incumbent
-from nwm_geo.localities._instance import EPS, Instance, SearchLimits, bits_of, zvalue
+from nwm_geo.localities._instance import (
+    EPS,
+    Instance,
+    SearchLimits,
+    band_above,
+    bits_of,
+    zvalue,
+)
 from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB, MipResult, known_result, run_mip
 
 __all__ = [
@@ -422,7 +429,7 @@ def set_search(
         )
         how = "heuristic incumbent"
     if heur is not None:
-        upper = heur[1] * (1 + 1e-9) + 1e-12
+        upper = band_above(heur[1])
         lister = enumerate_if_it_may_fit if skip_hopeless else enumerate_connected_sets
         found = lister(
             inst,
