@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SyntheticRun
-from nwm_geo import coverage, equity, pipeline, scenarios, uncertainty
+from nwm_geo import coverage, equity, pipeline, requirements, scenarios, uncertainty
 
 
 def _study(synthetic_area: tuple[Path, Path], project: Path, **kw: object) -> pipeline.Study:
@@ -89,6 +89,8 @@ def test_a_stale_baseline_is_not_used_and_the_message_says_why(
     other = _study(synthetic_area, tmp_path, minutes=12)
     said = pipeline.load_baseline(other)
     assert "stale" in said and "minutes 15.0 -> 12.0" in said, said
+    said = pipeline.load_baseline(_study(synthetic_area, tmp_path, new_sites=2))
+    assert "stale" in said and "new_sites 3 -> 2" in said, said  # the outline's k
     assert "model" not in other.__dict__ and "demand" not in other.__dict__
     # another pandas (or osmnx...) may compute otherwise: stale too
     real_version = metadata.version
@@ -145,6 +147,8 @@ def test_a_second_run_reads_the_saved_baseline_and_writes_the_same_files(
         m.setattr(coverage, "closure_impact", _refuse)
         m.setattr(equity, "equity_tables", _refuse)
         m.setattr(uncertainty, "missing_sites", _refuse)  # the headline ranges: read too
+        m.setattr(coverage, "coverage_matrix", _refuse)  # the asset and site covers: read
+        m.setattr(requirements, "outline", _refuse)  # the plan's requirements outline: read
         again = _study(synthetic_area, tmp_path)
         second = pipeline.run(again, project_dir=tmp_path, progress=False)
     assert sorted(second) == sorted(first)

@@ -26,6 +26,7 @@ from nwm_geo.coverage import (
     insert_points,
     nearest_minutes,
     prepare,
+    reuse_snap_index,
     snap,
     snap_xy,
     walksheds,
@@ -193,6 +194,33 @@ def test_snap_picks_first_edge_on_ties() -> None:
     assert len(touching) == 4
     assert s.edge[0] == touching.min()
     assert s.snap_m[0] == 0.0
+
+
+def test_reuse_snap_index_builds_each_index_once_and_snaps_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Point by point on two SYNTHETIC networks: the same snaps, one k-d tree per network."""
+    import scipy.spatial
+
+    nets = [curvy_network(0), curvy_network(1)]
+    xy = np.random.default_rng(7).uniform(-100, 2100, size=(10, 2))
+    alone = [snap_xy(net, xy[i : i + 1], max_snap_m=80.0) for net in nets for i in range(10)]
+    built: list[int] = []
+    real = scipy.spatial.cKDTree
+
+    def counted(*args: object, **kwargs: object) -> object:
+        built.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.spatial, "cKDTree", counted)
+    with reuse_snap_index():
+        inside = [snap_xy(net, xy[i : i + 1], max_snap_m=80.0) for net in nets for i in range(10)]
+    assert len(built) == 2  # the first network's, then the second's
+    snap_xy(nets[1], xy[:1])
+    assert len(built) == 3  # after the block, each call builds its own again
+    for a, b in zip(alone, inside, strict=True):
+        for field in ("edge", "offset", "snap_m", "proj_xy"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
 
 
 # ----------------------------------------------------------------------------------------

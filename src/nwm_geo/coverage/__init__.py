@@ -10,7 +10,8 @@ requirements stage, and walkshed polygons.
 The package has two halves:
 
 - the **routing engine**: :class:`NetworkArrays` (the graph as arrays,
-  ``_network``), :func:`snap` / :func:`snap_xy` (exact snapping, ``_snap``),
+  ``_network``), :func:`snap` / :func:`snap_xy` (exact snapping, ``_snap``;
+  :func:`reuse_snap_index` keeps the search index across many small snaps),
   :func:`insert_points` / :func:`prepare` / :class:`WalkModel` (points inserted on
   their edges, ``_model``) and :func:`coverage_matrix` / :class:`Cover` (the
   within-threshold matrices, ``_cover``), with :func:`source_minutes` (the same runs,
@@ -68,7 +69,7 @@ from nwm_geo.coverage._metrics import (
 from nwm_geo.coverage._model import InsertedPoints, WalkModel, insert_points, prepare
 from nwm_geo.coverage._network import NetworkArrays
 from nwm_geo.coverage._sites import extend_cover, with_sites
-from nwm_geo.coverage._snap import Snaps, snap, snap_xy
+from nwm_geo.coverage._snap import Snaps, reuse_snap_index, snap, snap_xy
 from nwm_geo.coverage._walksheds import CATCHMENT_CELLS_NOTE, catchment_cells, walksheds
 
 __all__ = [
@@ -101,6 +102,7 @@ __all__ = [
     "insert_points",
     "nearest_minutes",
     "prepare",
+    "reuse_snap_index",
     "reusing_flags",
     "snap",
     "snap_xy",

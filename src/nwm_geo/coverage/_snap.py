@@ -7,6 +7,9 @@ and the :func:`snap` table on the points' index.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +26,7 @@ from nwm_geo.coverage._network import NetworkArrays, graph_arrays
 if TYPE_CHECKING:  # networkx loads where a graph is built or read
     import networkx as nx
 
-__all__ = ["Snaps", "snap", "snap_xy"]
+__all__ = ["Snaps", "reuse_snap_index", "snap", "snap_xy"]
 
 
 @dataclass(frozen=True)
@@ -209,6 +212,76 @@ def _point_segment(
     return np.where(r <= 0, d_a, np.where(r >= 1, d_b, d_in)), t
 
 
+@dataclass(frozen=True)
+class _Index:
+    """What :func:`snap_xy` searches: the segments and a k-d tree of their pieces' midpoints.
+
+    ``piece_seg`` is the segment of each piece, ``h`` half the longest piece (with slack).
+    """
+
+    seg: _Segments
+    piece_seg: np.ndarray
+    h: float
+    tree: Any
+
+
+def _build_index(arr: NetworkArrays) -> _Index | None:
+    """Return the search index of ``arr`` (None for a network without segments)."""
+    from scipy.spatial import cKDTree
+
+    seg = _segments(arr)
+    n_seg = len(seg.edge)
+    if n_seg == 0:
+        return None
+    seglen = seg.seglen
+    cap = max(float(np.quantile(seglen, 0.9)), 1e-3)
+    n_pc = np.maximum(1, np.ceil(seglen / cap)).astype(np.int64)
+    piece_seg = np.repeat(np.arange(n_seg), n_pc)
+    first_pc = np.cumsum(n_pc) - n_pc
+    pf = (np.arange(len(piece_seg)) - first_pc[piece_seg] + 0.5) / n_pc[piece_seg]
+    mids = np.column_stack(
+        [
+            seg.x0[piece_seg] + pf * (seg.x1 - seg.x0)[piece_seg],
+            seg.y0[piece_seg] + pf * (seg.y1 - seg.y0)[piece_seg],
+        ]
+    )
+    h = float(np.max(seglen / n_pc / 2)) + 1e-6  # half the longest piece, with slack
+    tree = cKDTree(mids, balanced_tree=False, compact_nodes=False)
+    return _Index(seg=seg, piece_seg=piece_seg, h=h, tree=tree)
+
+
+#: Inside :func:`reuse_snap_index`: ``[arrays, index]`` of the last network snapped to.
+_REUSED: ContextVar[list[Any] | None] = ContextVar("nwm_geo_snap_index", default=None)
+
+
+@contextmanager
+def reuse_snap_index() -> Iterator[None]:
+    """Within the block, :func:`snap_xy` builds a network's search index once, not per call.
+
+    For callers that snap one point at a time to the same network, many times (a new
+    site at a time, :func:`~nwm_geo.coverage.with_sites`): the index (the network's
+    segments and a k-d tree) is kept until the block ends, for the last network snapped
+    to. The snaps are the same as without it.
+    """
+    token = _REUSED.set([])
+    try:
+        yield
+    finally:
+        _REUSED.reset(token)
+
+
+def _index(arr: NetworkArrays) -> _Index | None:
+    """Return the search index of ``arr``: built, or kept from the last call in the block."""
+    kept = _REUSED.get()
+    if kept is not None and kept and kept[0] is arr:
+        found: _Index | None = kept[1]
+        return found
+    index = _build_index(arr)
+    if kept is not None:
+        kept[:] = [arr, index]
+    return index
+
+
 def snap_xy(
     G: nx.MultiDiGraph | NetworkArrays,
     xy: np.ndarray,
@@ -252,8 +325,6 @@ def snap_xy(
     of ``line_locate_point``. Exact ties (e.g. a point on a node shared by several edges)
     go to the lowest edge row, and within an edge to the first segment along it.
     """
-    from scipy.spatial import cKDTree
-
     arr = graph_arrays(G)
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     n = len(xy)
@@ -261,26 +332,11 @@ def snap_xy(
     snap_m = np.full(n, np.nan)
     offset = np.full(n, np.nan)
     proj_xy = np.full((n, 2), np.nan)
-    seg = _segments(arr)
-    n_seg = len(seg.edge)
-    if n == 0 or n_seg == 0:
+    index = _index(arr) if n else None
+    if index is None:  # no points, or a network without segments
         return Snaps(edge=edge, offset=offset, snap_m=snap_m, proj_xy=proj_xy, xy=xy)
-
-    seglen = seg.seglen
-    cap = max(float(np.quantile(seglen, 0.9)), 1e-3)
-    n_pc = np.maximum(1, np.ceil(seglen / cap)).astype(np.int64)
-    piece_seg = np.repeat(np.arange(n_seg), n_pc)
-    first_pc = np.cumsum(n_pc) - n_pc
-    pf = (np.arange(len(piece_seg)) - first_pc[piece_seg] + 0.5) / n_pc[piece_seg]
-    mids = np.column_stack(
-        [
-            seg.x0[piece_seg] + pf * (seg.x1 - seg.x0)[piece_seg],
-            seg.y0[piece_seg] + pf * (seg.y1 - seg.y0)[piece_seg],
-        ]
-    )
-    h = float(np.max(seglen / n_pc / 2)) + 1e-6  # half the longest piece, with slack
-    tree = cKDTree(mids, balanced_tree=False, compact_nodes=False)
-    del mids, pf, first_pc, n_pc
+    seg, piece_seg, h, tree = index.seg, index.piece_seg, index.h, index.tree
+    n_seg = len(seg.edge)
     n_pieces = len(piece_seg)
     pack = seg.pack
     bound = np.inf if max_snap_m is None else float(max_snap_m) + h
@@ -310,7 +366,7 @@ def snap_xy(
             again.append(pts[~done])
         todo = np.concatenate(again)
         k = min(4 * k, n_pieces)
-    del tree, piece_seg
+    del tree, piece_seg, index  # kept only inside reuse_snap_index()
 
     found = np.flatnonzero(best_seg >= 0)
     dist, frac = _point_segment(seg, best_seg[found], xy[found, 0], xy[found, 1])

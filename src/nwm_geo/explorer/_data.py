@@ -292,31 +292,32 @@ def _candidates(
     rows: list[dict[str, Any]] = []
     pts: list[np.ndarray] = []
     metres: list[np.ndarray] = []
-    for k, place in enumerate(_candidate_places(study)):
-        geom = _candidate_geometry(study, place["key"])
-        site = gpd.GeoDataFrame(
-            {"category": ["candidate"], "name": [place["label"]]},
-            geometry=[geom],
-            crs=settings.crs,
-            index=pd.Index([f"explorer-candidate-{k}"], name="asset_id"),
-        )
-        try:  # inserted exactly as Study.with_changes(add=...) inserts a new site
-            changed = coverage.with_sites(model, add=site)
-        except NwmGeoError:  # a place that cannot be put on the walk network is left out
-            continue
-        p, m = _reach(changed.graph, changed.asset_nodes[-1:], changed.point_nodes, limit_m)
-        hit = wards.index[wards.contains(geom)]
-        wgs = gpd.GeoSeries([geom], crs=settings.crs).to_crs(settings.wgs84).iloc[0]
-        rows.append(
-            {
-                **place,
-                "ward": ward_pos.get(str(hit[0]), -1) if len(hit) else -1,
-                "lon": round(float(wgs.x), 6),
-                "lat": round(float(wgs.y), 6),
-            }
-        )
-        pts += p
-        metres += m
+    with coverage.reuse_snap_index():  # one new site at a time, on the same network
+        for k, place in enumerate(_candidate_places(study)):
+            geom = _candidate_geometry(study, place["key"])
+            site = gpd.GeoDataFrame(
+                {"category": ["candidate"], "name": [place["label"]]},
+                geometry=[geom],
+                crs=settings.crs,
+                index=pd.Index([f"explorer-candidate-{k}"], name="asset_id"),
+            )
+            try:  # inserted exactly as Study.with_changes(add=...) inserts a new site
+                changed = coverage.with_sites(model, add=site)
+            except NwmGeoError:  # a place that cannot be put on the walk network is left out
+                continue
+            p, m = _reach(changed.graph, changed.asset_nodes[-1:], changed.point_nodes, limit_m)
+            hit = wards.index[wards.contains(geom)]
+            wgs = gpd.GeoSeries([geom], crs=settings.crs).to_crs(settings.wgs84).iloc[0]
+            rows.append(
+                {
+                    **place,
+                    "ward": ward_pos.get(str(hit[0]), -1) if len(hit) else -1,
+                    "lon": round(float(wgs.x), 6),
+                    "lat": round(float(wgs.y), 6),
+                }
+            )
+            pts += p
+            metres += m
     return rows, pts, metres
 
 

@@ -28,6 +28,7 @@ from nwm_geo._checks import checks_crs
 from nwm_geo._errors import NetworkError
 from nwm_geo._io import atomic_path
 from nwm_geo.network._checks import check_graph
+from nwm_geo.network._gpkg import write_graph_layers
 from nwm_geo.network._label import as_bool, is_approximate, network_label
 
 if TYPE_CHECKING:  # networkx loads where a graph is built or read
@@ -589,17 +590,17 @@ def save_graph(G: nx.MultiDiGraph, path: str | os.PathLike[str]) -> Path:
     Path
         The written path.
     """
-    import osmnx as ox
-
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in {".gpkg", ".graphml"}:
         raise NetworkError(f"Save a graph as .gpkg or .graphml, not {path.name}")
     with atomic_path(path) as tmp:
         if suffix == ".graphml":
+            import osmnx as ox
+
             ox.save_graphml(G, tmp)
-        else:
-            ox.save_graph_geopackage(G, tmp, directed=True)
+        else:  # osmnx's layout, built from arrays (osmnx converts edge by edge)
+            write_graph_layers(G, tmp)
             attrs = pd.DataFrame(
                 {"key": list(G.graph), "value": [str(v) for v in G.graph.values()]}
             )

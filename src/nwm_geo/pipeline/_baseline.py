@@ -2,21 +2,22 @@
 
 In: a :class:`~nwm_geo.pipeline.Study` after ``nwm-geo run``. Out:
 ``data/cache/[<area>/]baseline.pickle`` (:func:`save_baseline`), holding the results no
-what-if changes (register, demand points, network, walk model, cover, nearest minutes,
-ward table) and, tied to the plan they were computed on, the equity and closure tables
-and the headline ranges; and :func:`load_baseline`, which puts them back into a fresh
-study when they are still valid, so ``nwm-geo scenario`` (and ``study.with_changes``
-after ``load_baseline``) starts from them, and :func:`reuse_baseline`, with which
-``nwm-geo run`` reads them instead of computing them again.
+what-if changes (register, demand points, network, walk model, asset and site covers,
+nearest minutes, ward table, walksheds) and, tied to the plan they were computed on, the
+equity and closure tables, the headline ranges and the requirements outline; and
+:func:`load_baseline`, which puts them back into a fresh study when they are still
+valid, so ``nwm-geo scenario`` (and ``study.with_changes`` after ``load_baseline``)
+starts from them, and :func:`reuse_baseline`, with which ``nwm-geo run`` reads them
+instead of computing them again.
 
 Valid means: the same input files (sha256 of each, the provenance record's list), the
 same package versions, the same settings (area, ward pattern, walk minutes and speed,
-register options, network source, age-band speeds), the same nwm_geo code (sha256 of
-its source files) and, for the plan-bound results, the same plan (``plan_sha256``).
-Anything else is stale: the study recomputes, and :func:`load_baseline` says why. The
-values are the very objects the run computed, so a what-if started from them equals one
-on a freshly built study. A register whose text holds phone numbers or e-mail addresses
-is never saved.
+register options, network source, age-band speeds, the outline's number of new sites),
+the same nwm_geo code (sha256 of its source files) and, for the plan-bound results, the
+same plan (``plan_sha256``). Anything else is stale: the study recomputes, and
+:func:`load_baseline` says why. The values are the very objects the run computed, so a
+what-if started from them equals one on a freshly built study. A register whose text
+holds phone numbers or e-mail addresses is never saved.
 """
 
 from __future__ import annotations
@@ -55,13 +56,17 @@ PLAN_FREE: tuple[str, ...] = (
     "model",
     "minutes_to_nearest",
     "asset_cover",
+    "site_cover",
     "criticality",
     "reconciliation",
     "wards",
+    "walksheds",
 )
 
 #: The results saved that depend on the plan: used only with the same plan.
-PLAN_BOUND: tuple[str, ...] = ("demand_with_locality", "equity", "closure_impact", "ranges")
+PLAN_BOUND: tuple[str, ...] = (
+    "demand_with_locality", "equity", "closure_impact", "ranges", "outline",
+)  # fmt: skip
 
 
 @cache
@@ -108,6 +113,7 @@ def _key(study: Study) -> dict[str, Any]:
             "register_sheet": study.register_sheet,
             "register_layer": study.register_layer,
             "network": study.settings.network,
+            "new_sites": study.new_sites,  # the outline's k (a plan-bound result)
         },
     }
 
