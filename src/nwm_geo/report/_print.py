@@ -16,6 +16,7 @@ column repeated.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -101,12 +102,14 @@ def _spanning(row: tuple[Any, ...]) -> bool:
     return len(vals) == 1 and vals[0].column == 1 and isinstance(vals[0].value, str)
 
 
-def _natural_widths(ws: Any, spans: set[int]) -> tuple[dict[int, float], dict[int, float]]:
+def _natural_widths(
+    rows: list[tuple[Any, ...]], spans: set[int]
+) -> tuple[dict[int, float], dict[int, float]]:
     """Return each column's natural width (its longest text) and the narrowest it may get."""
     natural: dict[int, float] = {}
     least: dict[int, float] = {}
-    for row in ws.iter_rows():
-        if not row or row[0].row in spans:
+    for row in rows:
+        if row[0].row in spans:
             continue
         for c in row:
             if c.value is None:
@@ -164,8 +167,9 @@ def print_layout(ws: Any) -> float:
         columns fit one page wide at :data:`TARGET_SCALE` or more, else
         :data:`FALLBACK_SCALE` / 100.
     """
-    spans = {row[0].row for row in ws.iter_rows() if row and _spanning(row)}
-    natural, least = _natural_widths(ws, spans)
+    rows = [row for row in ws.iter_rows() if row]  # the sheet's cells, read once
+    spans = {row[0].row for row in rows if _spanning(row)}
+    natural, least = _natural_widths(rows, spans)
     if not natural:
         natural = {1: 60.0}
     widths = _fit(natural, least, PRINTABLE_WIDTH_PT / TARGET_SCALE)
@@ -181,7 +185,7 @@ def print_layout(ws: Any) -> float:
         if used > page_pt and on_page:
             break
         on_page.append(j)
-    _wrap_and_heights(ws, widths, spans, on_page)
+    _wrap_and_heights(ws, rows, widths, spans, on_page)
     setup = ws.page_setup
     setup.orientation = "landscape"
     setup.paperSize = ws.PAPERSIZE_A4
@@ -209,16 +213,45 @@ def _wrapping(horizontal: str | None) -> Alignment:
     return Alignment(wrap_text=True, vertical="top", horizontal=horizontal)
 
 
+def _wrapper(ws: Any) -> Callable[[Any, bool], None]:
+    """Return ``wrap(cell, keep)``: give a cell the shared wrap-text alignment.
+
+    ``keep`` keeps the cell's horizontal alignment. The alignment's index in the
+    workbook's style table is looked up once per setting, not once per cell as
+    ``cell.alignment = ...`` does (it hashes every field of the alignment each time).
+    """
+    wb = ws.parent
+    table = getattr(wb, "_alignments", None)
+    ids: dict[str | None, int] = {}
+
+    def wrap(cell: Any, keep: bool) -> None:
+        style = getattr(cell, "_style", None)
+        if table is None or style is None:  # not stored as this openpyxl stores it
+            horizontal = cell.alignment.horizontal if keep and cell.alignment else None
+            cell.alignment = _wrapping(horizontal)
+            return
+        horizontal = table[style.alignmentId].horizontal if keep else None
+        idx = ids.get(horizontal)
+        if idx is None:
+            idx = ids[horizontal] = table.add(_wrapping(horizontal))
+        style.alignmentId = idx
+
+    return wrap
+
+
 def _wrap_and_heights(
-    ws: Any, widths: dict[int, float], spans: set[int], on_page: list[int]
+    ws: Any,
+    rows: list[tuple[Any, ...]],
+    widths: dict[int, float],
+    spans: set[int],
+    on_page: list[int],
 ) -> None:
     """Wrap text wider than its column, merge long notes across the page, set row heights."""
     merged_top = {rng.min_row for rng in ws.merged_cells.ranges}
     page_width = sum(widths.get(j, _MIN_WIDTH) for j in on_page)
     end = max(on_page)
-    for row in ws.iter_rows():
-        if not row:
-            continue
+    wrap = _wrapper(ws)
+    for row in rows:  # a merge below replaces only cells right of row[0], never read
         r = row[0].row
         lines_pt = 0.0
         if r in spans:
@@ -230,7 +263,7 @@ def _wrap_and_heights(
                 if end > 1 and r not in merged_top:
                     ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=end)
                     width = page_width
-                cell.alignment = _wrapping(None)
+                wrap(cell, False)
                 lines_pt = _lines(text, width, size) * size * 1.32
             else:
                 lines_pt = size * 1.32
@@ -242,6 +275,6 @@ def _wrap_and_heights(
                 size = _size(c)
                 n = _lines(_text(c), widths.get(c.column, _MIN_WIDTH), size)
                 if n > 1:
-                    c.alignment = _wrapping(c.alignment.horizontal if c.alignment else None)
+                    wrap(c, True)
                 lines_pt = max(lines_pt, n * size * 1.32)
         ws.row_dimensions[r].height = round(max(lines_pt, 15.0) + 1.0, 1)

@@ -36,6 +36,8 @@ HEAD_FONT = Font(bold=True, color="FFFFFF")
 HEAD_FILL = PatternFill("solid", fgColor="305496")
 NOTE_FONT = Font(italic=True, color="555555")
 _WRAP = Alignment(wrap_text=True, vertical="top")
+#: The fonts of a title, section or note line: such a line spans the columns (no width).
+_LINE_FONTS = (TITLE_FONT, SECTION_FONT, NOTE_FONT)
 
 #: Readable column headings; any other column reads as its name with spaces.
 LABELS: dict[str, str] = {
@@ -294,7 +296,8 @@ class SheetBuilder:
         for row in self.rows:
             for j, cell in enumerate(row, start=1):
                 if cell.value is None or (
-                    cell.font in (TITLE_FONT, SECTION_FONT, NOTE_FONT) and j == 1
+                    # None first: comparing a Font costs (openpyxl compares every field)
+                    j == 1 and cell.font is not None and cell.font in _LINE_FONTS
                 ):
                     continue
                 n = (
