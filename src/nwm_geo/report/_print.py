@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 
 from openpyxl.styles import Alignment
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 
@@ -225,11 +226,13 @@ def _wrapper(ws: Any) -> Callable[[Any, bool], None]:
     ids: dict[str | None, int] = {}
 
     def wrap(cell: Any, keep: bool) -> None:
-        style = getattr(cell, "_style", None)
-        if table is None or style is None:  # not stored as this openpyxl stores it
+        if table is None or not hasattr(cell, "_style"):  # not stored as openpyxl 3.1 does
             horizontal = cell.alignment.horizontal if keep and cell.alignment else None
             cell.alignment = _wrapping(horizontal)
             return
+        style = cell._style
+        if not style:  # an unstyled cell: its style array made as openpyxl makes it
+            style = cell._style = StyleArray()
         horizontal = table[style.alignmentId].horizontal if keep else None
         idx = ids.get(horizontal)
         if idx is None:
