@@ -67,6 +67,26 @@ def _size(cell: Any) -> float:
     return float(sz) if sz else _DEFAULT_PT
 
 
+def _sizer(ws: Any) -> Callable[[Any], float]:
+    """Return :func:`_size` for the cells of ``ws``, read once per font of its workbook."""
+    if getattr(getattr(ws, "parent", None), "_fonts", None) is None:
+        return _size
+    by_font: dict[int, float] = {}
+
+    def size(cell: Any) -> float:
+        style = getattr(cell, "_style", None)
+        try:
+            font = style.fontId if style else 0  # type: ignore[union-attr]
+        except AttributeError:
+            return _size(cell)
+        hit = by_font.get(font)
+        if hit is None:
+            hit = by_font[font] = _size(cell)
+        return hit
+
+    return size
+
+
 def _text(cell: Any) -> str:
     v = cell.value
     if v is None:
@@ -104,11 +124,12 @@ def _spanning(row: tuple[Any, ...]) -> bool:
 
 
 def _natural_widths(
-    rows: list[tuple[Any, ...]], spans: set[int]
+    ws: Any, rows: list[tuple[Any, ...]], spans: set[int]
 ) -> tuple[dict[int, float], dict[int, float]]:
     """Return each column's natural width (its longest text) and the narrowest it may get."""
     natural: dict[int, float] = {}
     least: dict[int, float] = {}
+    size_of = _sizer(ws)
     for row in rows:
         if row[0].row in spans:
             continue
@@ -116,7 +137,7 @@ def _natural_widths(
             if c.value is None:
                 continue
             text = _text(c)
-            scale = _size(c) / _DEFAULT_PT
+            scale = size_of(c) / _DEFAULT_PT
             j = c.column
             natural[j] = max(natural.get(j, 0.0), min(len(text) * scale + 2, _MAX_WIDTH))
             if isinstance(c.value, int | float):  # a number never wraps
@@ -170,7 +191,7 @@ def print_layout(ws: Any) -> float:
     """
     rows = [row for row in ws.iter_rows() if row]  # the sheet's cells, read once
     spans = {row[0].row for row in rows if _spanning(row)}
-    natural, least = _natural_widths(rows, spans)
+    natural, least = _natural_widths(ws, rows, spans)
     if not natural:
         natural = {1: 60.0}
     widths = _fit(natural, least, PRINTABLE_WIDTH_PT / TARGET_SCALE)
@@ -254,12 +275,13 @@ def _wrap_and_heights(
     page_width = sum(widths.get(j, _MIN_WIDTH) for j in on_page)
     end = max(on_page)
     wrap = _wrapper(ws)
+    size_of = _sizer(ws)
     for row in rows:  # a merge below replaces only cells right of row[0], never read
         r = row[0].row
         lines_pt = 0.0
         if r in spans:
             cell = row[0]
-            size = _size(cell)
+            size = size_of(cell)
             text = _text(cell)
             width = widths.get(1, _MIN_WIDTH)
             if len(text) * size / _DEFAULT_PT + 2 > width:
@@ -273,9 +295,9 @@ def _wrap_and_heights(
         else:
             for c in row:
                 if c.value is None or isinstance(c.value, int | float):
-                    lines_pt = max(lines_pt, _size(c) * 1.32)
+                    lines_pt = max(lines_pt, size_of(c) * 1.32)
                     continue
-                size = _size(c)
+                size = size_of(c)
                 n = _lines(_text(c), widths.get(c.column, _MIN_WIDTH), size)
                 if n > 1:
                     wrap(c, True)
