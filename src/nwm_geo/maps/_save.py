@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from nwm_geo import _publish
 from nwm_geo._errors import NwmGeoError
@@ -104,7 +104,9 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = 150) ->
     fmt = os.path.splitext(str(path))[1].lstrip(".").lower() or "png"
     # zlib level 3, not Pillow's 6: the same pixels in about 70 % of the time; for these
     # maps (flat colours) the size is about the same (Luton's three: -11 % to +6 %)
-    extra = {"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}} if fmt == "png" else {}
+    extra: dict[str, Any] = (
+        {"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}} if fmt == "png" else {}
+    )
     _publish.save_figure(
         fig, path, dpi=dpi, format=fmt, bbox_inches="tight", pad_inches=0.1, **extra
     )

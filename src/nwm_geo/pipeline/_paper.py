@@ -53,7 +53,7 @@ def _case_wards(study: Study) -> pd.Series:
 _NONE = np.array([], dtype=np.intp)
 
 
-def _rows_by(codes: pd.Series) -> dict[object, np.ndarray]:
+def _rows_by(codes: pd.Series) -> dict[Any, Any]:
     """Each code's row positions, in order: ``frame.iloc[pos]`` is ``frame[codes == code]``."""
     return dict(codes.groupby(codes.to_numpy(), sort=False).indices)
 

@@ -76,7 +76,7 @@ def _sizer(ws: Any) -> Callable[[Any], float]:
     def size(cell: Any) -> float:
         style = getattr(cell, "_style", None)
         try:
-            font = style.fontId if style else 0  # type: ignore[union-attr]
+            font = style.fontId if style else 0
         except AttributeError:
             return _size(cell)
         hit = by_font.get(font)
