@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -130,6 +131,8 @@ def number_format(column: object) -> str:
 
 
 def _value(v: Any) -> Any:
+    if isinstance(v, str):  # most cells: a text, masked once per distinct text
+        return _public_str(str(v))
     if v is None or v is pd.NA:
         return None
     if isinstance(v, float | np.floating):
@@ -144,6 +147,12 @@ def _value(v: Any) -> Any:
     except (TypeError, ValueError):
         pass
     return neutralise_formula(public_text(str(v)))
+
+
+@lru_cache(maxsize=16384)
+def _public_str(text: str) -> str:
+    """Return a text cell as published: no personal data or commit hash, never a formula."""
+    return neutralise_formula(public_text(text))  # type: ignore[no-any-return]
 
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
