@@ -149,7 +149,7 @@ def _study_frozen() -> Iterator[None]:
 
     The report stage makes millions of short-lived objects (cells, artists, glyphs), so
     the collector runs its full pass a few times, and each pass walked the whole study
-    (its frames, graph and geometries: a third of a second each on Luton). Frozen, the
+    (its frames, graph and geometries: 0.2-0.3 s each on Luton). Frozen, the
     study is skipped; what the report drops is still collected, and the study's objects
     are handed back to the collector when the block ends (:func:`gc.freeze`).
     """

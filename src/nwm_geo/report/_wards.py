@@ -101,7 +101,7 @@ def _wrap(value: Any, width: float, size: float) -> tuple[str, ...]:
 
 @lru_cache(maxsize=8192)
 def _wrap_text(text: str, chars: int) -> tuple[str, ...]:
-    """:func:`_wrap` of a text, masked first; cached (a run draws ~11,000 cells)."""
+    """:func:`_wrap` of a text, masked first; cached (a run draws thousands of cells)."""
     return tuple(textwrap.wrap(_clean(text), chars, break_on_hyphens=False)) or ("",)
 
 
