@@ -21,7 +21,7 @@ import base64
 import html
 import json
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -51,9 +51,15 @@ def esc(value: object) -> str:
     """
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return ""
-    masked, _ = mask_personal_text(str(value))
-    text = html.escape(masked, quote=True)
-    return text.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+    return _esc_text(str(value))
+
+
+@lru_cache(maxsize=16384)
+def _esc_text(text: str) -> str:
+    """:func:`esc` of a text; cached, as the maps repeat their labels (categories, roles)."""
+    masked, _ = mask_personal_text(text)
+    out = html.escape(masked, quote=True)
+    return out.replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
 
 
 def _js_json(obj: object) -> str:

@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from nwm_geo import coverage, hubs, network, report
@@ -49,6 +50,14 @@ def _case_wards(study: Study) -> pd.Series:
     return cases["id"].map(ward)
 
 
+_NONE = np.array([], dtype=np.intp)
+
+
+def _rows_by(codes: pd.Series) -> dict[Any, Any]:
+    """Each code's row positions, in order: ``frame.iloc[pos]`` is ``frame[codes == code]``."""
+    return dict(codes.groupby(codes.to_numpy(), sort=False).indices)
+
+
 def ward_profiles(study: Study) -> list[report.WardProfile]:
     """Return one :class:`~nwm_geo.report.WardProfile` per ward, by locality then name."""
     bands, summary = study.ward_bands, study.ward_summary
@@ -62,9 +71,12 @@ def ward_profiles(study: Study) -> list[report.WardProfile]:
     reg = study.register
     inside = reg["inside_area"].astype(bool) if "inside_area" in reg.columns else True
     cases = study.outline.business_case.assign(ward_code=_case_wards(study))
+    # each ward's rows of the bands and the postcodes, found in one pass (not per ward)
+    band_rows = _rows_by(bands["ward_code"])
+    point_rows = _rows_by(demand["ward_code"])
     out = []
     for code, s in summary.iterrows():
-        t = bands[bands["ward_code"] == code]
+        t = bands.iloc[band_rows.get(code, _NONE)]
         cov = pd.DataFrame(
             {
                 "measure": t["measure"],
@@ -72,7 +84,7 @@ def ward_profiles(study: Study) -> list[report.WardProfile]:
                 **{c: t[c].round() for c in labels},
             }
         )
-        pts = groups_of[(demand["ward_code"] == code).to_numpy()]
+        pts = groups_of.iloc[point_rows.get(code, _NONE)]
         groups = coverage.group_split(pts.assign(_all=1.0), weight="_all", partial=True)
         table = pd.DataFrame({"group": groups["label"], "residents": groups["residents"].round()})
         for bundle in bundles:

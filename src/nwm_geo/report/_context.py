@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -136,6 +137,21 @@ class WorkbookContext:
     equity_note: str = ""
     ranges: pd.DataFrame | None = None
     notes: Sequence[str] = ()
+
+    @cached_property
+    def range_index(self) -> dict[tuple[Any, Any], tuple[Any, Any, Any]]:
+        """``ranges`` by (locality, measure): (published, low, high) %, the first row of each.
+
+        Indexed once per context, not filtered again for each of the workbook's shares.
+        """
+        out: dict[tuple[Any, Any], tuple[Any, Any, Any]] = {}
+        r = self.ranges
+        if r is None:
+            return out
+        cols = ["locality", "measure", "published_pct", "low_pct", "high_pct"]
+        for loc, measure, published, low, high in zip(*(r[c] for c in cols), strict=True):
+            out.setdefault((loc, measure), (published, low, high))
+        return out
 
 
 # -- helpers -------------------------------------------------------------------------

@@ -100,7 +100,7 @@ class PdfPage:
         else:
             first = (1 - y) * height - DESCENT * size - (len(lines) - 1) * LINE_PITCH * size
         font = "B" if weight == "bold" else "I" if style == "italic" else ""
-        self._doc.styles.add(font)
+        self._doc.chars.setdefault(font, set()).update(*lines)
         rgb = _rgb(color)
 
         def draw(pdf: FPDF) -> None:
@@ -164,7 +164,15 @@ class PdfDocument:
         self.size_pt = (size[0] * 72.0, size[1] * 72.0)
         self.metadata = dict(metadata)
         self.pages: list[PdfPage] = []
-        self.styles: set[str] = set()  # the fonts drawn with: only those are embedded
+        # the characters drawn in each font style: only those fonts are read, and of each
+        # only those characters' widths and glyphs (the file is the same: fpdf2 embeds
+        # only the glyphs drawn anyway)
+        self.chars: dict[str, set[str]] = {}
+
+    @property
+    def styles(self) -> set[str]:
+        """The font styles drawn with ("" regular, "B" bold, "I" italic)."""
+        return set(self.chars)
 
     def new_page(self) -> PdfPage:
         """Add a page at the end; return it."""
@@ -183,8 +191,9 @@ class PdfDocument:
         pdf.set_compression(True)
         fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
         for style, name in _FILES.items():
-            if style in self.styles:  # reading a font file costs: only those used
-                pdf.add_font(_FAMILY, style, str(fonts / name))
+            if style in self.chars:  # reading a font file costs: only those used
+                used = sorted({ord(c) for c in self.chars[style]}) or [ord(" ")]
+                pdf.add_font(_FAMILY, style, str(fonts / name), unicode_range=used)
         meta: dict[str, Callable[[str], Any]] = {
             "Title": pdf.set_title,
             "Subject": pdf.set_subject,

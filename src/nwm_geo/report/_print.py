@@ -16,10 +16,12 @@ column repeated.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from openpyxl.styles import Alignment
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 
@@ -65,6 +67,26 @@ def _size(cell: Any) -> float:
     return float(sz) if sz else _DEFAULT_PT
 
 
+def _sizer(ws: Any) -> Callable[[Any], float]:
+    """Return :func:`_size` for the cells of ``ws``, read once per font of its workbook."""
+    if getattr(getattr(ws, "parent", None), "_fonts", None) is None:
+        return _size
+    by_font: dict[int, float] = {}
+
+    def size(cell: Any) -> float:
+        style = getattr(cell, "_style", None)
+        try:
+            font = style.fontId if style else 0
+        except AttributeError:
+            return _size(cell)
+        hit = by_font.get(font)
+        if hit is None:
+            hit = by_font[font] = _size(cell)
+        return hit
+
+    return size
+
+
 def _text(cell: Any) -> str:
     v = cell.value
     if v is None:
@@ -101,18 +123,21 @@ def _spanning(row: tuple[Any, ...]) -> bool:
     return len(vals) == 1 and vals[0].column == 1 and isinstance(vals[0].value, str)
 
 
-def _natural_widths(ws: Any, spans: set[int]) -> tuple[dict[int, float], dict[int, float]]:
+def _natural_widths(
+    ws: Any, rows: list[tuple[Any, ...]], spans: set[int]
+) -> tuple[dict[int, float], dict[int, float]]:
     """Return each column's natural width (its longest text) and the narrowest it may get."""
     natural: dict[int, float] = {}
     least: dict[int, float] = {}
-    for row in ws.iter_rows():
-        if not row or row[0].row in spans:
+    size_of = _sizer(ws)
+    for row in rows:
+        if row[0].row in spans:
             continue
         for c in row:
             if c.value is None:
                 continue
             text = _text(c)
-            scale = _size(c) / _DEFAULT_PT
+            scale = size_of(c) / _DEFAULT_PT
             j = c.column
             natural[j] = max(natural.get(j, 0.0), min(len(text) * scale + 2, _MAX_WIDTH))
             if isinstance(c.value, int | float):  # a number never wraps
@@ -164,8 +189,9 @@ def print_layout(ws: Any) -> float:
         columns fit one page wide at :data:`TARGET_SCALE` or more, else
         :data:`FALLBACK_SCALE` / 100.
     """
-    spans = {row[0].row for row in ws.iter_rows() if row and _spanning(row)}
-    natural, least = _natural_widths(ws, spans)
+    rows = [row for row in ws.iter_rows() if row]  # the sheet's cells, read once
+    spans = {row[0].row for row in rows if _spanning(row)}
+    natural, least = _natural_widths(ws, rows, spans)
     if not natural:
         natural = {1: 60.0}
     widths = _fit(natural, least, PRINTABLE_WIDTH_PT / TARGET_SCALE)
@@ -181,7 +207,7 @@ def print_layout(ws: Any) -> float:
         if used > page_pt and on_page:
             break
         on_page.append(j)
-    _wrap_and_heights(ws, widths, spans, on_page)
+    _wrap_and_heights(ws, rows, widths, spans, on_page)
     setup = ws.page_setup
     setup.orientation = "landscape"
     setup.paperSize = ws.PAPERSIZE_A4
@@ -209,39 +235,71 @@ def _wrapping(horizontal: str | None) -> Alignment:
     return Alignment(wrap_text=True, vertical="top", horizontal=horizontal)
 
 
+def _wrapper(ws: Any) -> Callable[[Any, bool], None]:
+    """Return ``wrap(cell, keep)``: give a cell the shared wrap-text alignment.
+
+    ``keep`` keeps the cell's horizontal alignment. The alignment's index in the
+    workbook's style table is looked up once per setting, not once per cell as
+    ``cell.alignment = ...`` does (it hashes every field of the alignment each time).
+    """
+    wb = ws.parent
+    table = getattr(wb, "_alignments", None)
+    ids: dict[str | None, int] = {}
+
+    def wrap(cell: Any, keep: bool) -> None:
+        if table is None or not hasattr(cell, "_style"):  # not stored as openpyxl 3.1 does
+            horizontal = cell.alignment.horizontal if keep and cell.alignment else None
+            cell.alignment = _wrapping(horizontal)
+            return
+        style = cell._style
+        if not style:  # an unstyled cell: its style array made as openpyxl makes it
+            style = cell._style = StyleArray()
+        horizontal = table[style.alignmentId].horizontal if keep else None
+        idx = ids.get(horizontal)
+        if idx is None:
+            idx = ids[horizontal] = table.add(_wrapping(horizontal))
+        style.alignmentId = idx
+
+    return wrap
+
+
 def _wrap_and_heights(
-    ws: Any, widths: dict[int, float], spans: set[int], on_page: list[int]
+    ws: Any,
+    rows: list[tuple[Any, ...]],
+    widths: dict[int, float],
+    spans: set[int],
+    on_page: list[int],
 ) -> None:
     """Wrap text wider than its column, merge long notes across the page, set row heights."""
     merged_top = {rng.min_row for rng in ws.merged_cells.ranges}
     page_width = sum(widths.get(j, _MIN_WIDTH) for j in on_page)
     end = max(on_page)
-    for row in ws.iter_rows():
-        if not row:
-            continue
+    wrap = _wrapper(ws)
+    size_of = _sizer(ws)
+    for row in rows:  # a merge below replaces only cells right of row[0], never read
         r = row[0].row
         lines_pt = 0.0
         if r in spans:
             cell = row[0]
-            size = _size(cell)
+            size = size_of(cell)
             text = _text(cell)
             width = widths.get(1, _MIN_WIDTH)
             if len(text) * size / _DEFAULT_PT + 2 > width:
                 if end > 1 and r not in merged_top:
                     ws.merge_cells(start_row=r, start_column=1, end_row=r, end_column=end)
                     width = page_width
-                cell.alignment = _wrapping(None)
+                wrap(cell, False)
                 lines_pt = _lines(text, width, size) * size * 1.32
             else:
                 lines_pt = size * 1.32
         else:
             for c in row:
                 if c.value is None or isinstance(c.value, int | float):
-                    lines_pt = max(lines_pt, _size(c) * 1.32)
+                    lines_pt = max(lines_pt, size_of(c) * 1.32)
                     continue
-                size = _size(c)
+                size = size_of(c)
                 n = _lines(_text(c), widths.get(c.column, _MIN_WIDTH), size)
                 if n > 1:
-                    c.alignment = _wrapping(c.alignment.horizontal if c.alignment else None)
+                    wrap(c, True)
                 lines_pt = max(lines_pt, n * size * 1.32)
         ws.row_dimensions[r].height = round(max(lines_pt, 15.0) + 1.0, 1)

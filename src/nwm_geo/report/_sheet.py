@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -36,6 +37,8 @@ HEAD_FONT = Font(bold=True, color="FFFFFF")
 HEAD_FILL = PatternFill("solid", fgColor="305496")
 NOTE_FONT = Font(italic=True, color="555555")
 _WRAP = Alignment(wrap_text=True, vertical="top")
+#: The fonts of a title, section or note line: such a line spans the columns (no width).
+_LINE_FONTS = (TITLE_FONT, SECTION_FONT, NOTE_FONT)
 
 #: Readable column headings; any other column reads as its name with spaces.
 LABELS: dict[str, str] = {
@@ -128,6 +131,8 @@ def number_format(column: object) -> str:
 
 
 def _value(v: Any) -> Any:
+    if isinstance(v, str):  # most cells: a text, masked once per distinct text
+        return _public_str(str(v))
     if v is None or v is pd.NA:
         return None
     if isinstance(v, float | np.floating):
@@ -142,6 +147,12 @@ def _value(v: Any) -> Any:
     except (TypeError, ValueError):
         pass
     return neutralise_formula(public_text(str(v)))
+
+
+@lru_cache(maxsize=16384)
+def _public_str(text: str) -> str:
+    """Return a text cell as published: no personal data or commit hash, never a formula."""
+    return neutralise_formula(public_text(text))  # type: ignore[no-any-return]
 
 
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
@@ -294,7 +305,8 @@ class SheetBuilder:
         for row in self.rows:
             for j, cell in enumerate(row, start=1):
                 if cell.value is None or (
-                    cell.font in (TITLE_FONT, SECTION_FONT, NOTE_FONT) and j == 1
+                    # None first: comparing a Font costs (openpyxl compares every field)
+                    j == 1 and cell.font is not None and cell.font in _LINE_FONTS
                 ):
                     continue
                 n = (

@@ -19,6 +19,7 @@ import os
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,9 +91,18 @@ def _chars(width_frac: float, size: float) -> int:
     return max(4, int(width_frac * PAGE[0] * 72 / (size * 0.6)))
 
 
-def _wrap(value: Any, width: float, size: float) -> list[str]:
+def _wrap(value: Any, width: float, size: float) -> tuple[str, ...]:
     """Return the lines of one table cell (``width`` a figure fraction)."""
-    return textwrap.wrap(_clean(value), _chars(width - 0.006, size), break_on_hyphens=False) or [""]
+    chars = _chars(width - 0.006, size)
+    if isinstance(value, str):  # cells repeat (ward names, categories, "0"): once each
+        return _wrap_text(value, chars)
+    return tuple(textwrap.wrap(_clean(value), chars, break_on_hyphens=False)) or ("",)
+
+
+@lru_cache(maxsize=8192)
+def _wrap_text(text: str, chars: int) -> tuple[str, ...]:
+    """:func:`_wrap` of a text, masked first; cached (a run draws thousands of cells)."""
+    return tuple(textwrap.wrap(_clean(text), chars, break_on_hyphens=False)) or ("",)
 
 
 def draw_table(
@@ -131,30 +141,28 @@ def draw_table(
     """
     line = size * 1.3 / 72 / PAGE[1]
 
-    def cells(values: Sequence[str]) -> float:
+    def cells(values: Sequence[str]) -> tuple[list[tuple[str, ...]], float]:
         wrapped = [_wrap(v, w, size) for v, w in zip(values, widths, strict=True)]
-        return max(len(w) for w in wrapped) * line + 0.003
+        return wrapped, max(len(w) for w in wrapped) * line + 0.003
 
     y = top
-    h = cells(header)
+    wrapped, h = cells(header)
     cx = x
-    for v, w in zip(header, widths, strict=True):
-        text = "\n".join(_wrap(v, w, size))
-        fig.text(cx + 0.002, y - 0.003, text, size=size, weight="bold", va="top")
+    for lines, w in zip(wrapped, widths, strict=True):
+        fig.text(cx + 0.002, y - 0.003, "\n".join(lines), size=size, weight="bold", va="top")
         cx += w
     fig.line(x, x + sum(widths), y - h + 0.002, width=0.6, color="#333333")
     y -= h
     drawn = 0
     for row in rows:
-        h = cells(row)
+        wrapped, h = cells(row)  # each cell wrapped once, for its height and its text
         if y - h < bottom:
             break
         if drawn % 2 == 0:  # behind the row's text
             fig.band(x, y - h, sum(widths), h, color="#f2f2f2")
         cx = x
-        for v, w in zip(row, widths, strict=True):
-            text = "\n".join(_wrap(v, w, size))
-            fig.text(cx + 0.002, y - 0.003, text, size=size, va="top")
+        for lines, w in zip(wrapped, widths, strict=True):
+            fig.text(cx + 0.002, y - 0.003, "\n".join(lines), size=size, va="top")
             cx += w
         y -= h
         drawn += 1

@@ -321,12 +321,10 @@ def _range(ctx: WorkbookContext, locality: str, measure: str) -> str:
     """`` (66–75 %)``: the range of a share from ``ctx.ranges``, or "" without one."""
     if ctx.ranges is None:
         return ""
-    r = ctx.ranges
-    hit = r[(r["locality"] == locality) & (r["measure"] == measure)]
-    if hit.empty:
+    hit = ctx.range_index.get((locality, measure))
+    if hit is None:
         return ""
-    row = hit.iloc[0]
-    text = range_text(row["published_pct"], row["low_pct"], row["high_pct"])
+    text = range_text(*hit)
     return " " + text.split(" ", 2)[2]
 
 
