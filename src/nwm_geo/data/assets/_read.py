@@ -471,7 +471,7 @@ class Where:
         return self._study_area
 
     def ward_join(self, crs: Any) -> gpd.GeoDataFrame:
-        """The wards as a join's right side in ``crs``: reprojected and indexed once."""
+        """Return the wards as a join's right side in ``crs``, projected and indexed once."""
         if self._ward_join is None or self._ward_join.crs != crs:
             w = self.ward_shapes().to_crs(crs)
             cols = {"_ward_code": w.index.astype(str), "_ward_name": w["ward_name"].astype(str)}
