@@ -268,7 +268,11 @@ def closure_impact(
         for j, col in enumerate(idx):
             bar.update(1)
             aid: Any = model.asset_ids[int(col)]
-            hit = np.flatnonzero(np.asarray(w[:, j].todense()).ravel() & (count == 1))
+            # the points this site alone covers: its column's rows (sorted, as a dense
+            # column's nonzeros would be) with a count of one
+            span = slice(w.indptr[j], w.indptr[j + 1])
+            rows_j = w.indices[span][w.data[span].astype(bool)]
+            hit = np.unique(rows_j[count[rows_j] == 1]).astype(np.int64)
             row: dict[str, object] = {
                 "category": cat,
                 "name": model.name.iloc[col],
