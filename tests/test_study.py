@@ -6,6 +6,7 @@ This is the unit-tier end-to-end test of :class:`nwm_geo.pipeline.Study` and
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,7 @@ import pytest
 
 from nwm_geo import NwmGeoError, pipeline
 from nwm_geo.areas import load_area
+from nwm_geo.pipeline import Study
 
 
 def test_a_new_council_is_a_profile_plus_its_data(synthetic_area: tuple[Path, Path]) -> None:
@@ -117,3 +119,34 @@ def test_sources_say_how_much_personal_data_was_masked(
     out = tmp_path / "data" / "processed" / "synthetic"
     assert "Personal data: 1 phone number(s)" in (out / "SOURCES.txt").read_text("utf-8")
     assert "01632 960123" not in (out / "assets_register.csv").read_text("utf-8")
+
+
+def test_run_freezes_the_collector_only_while_it_runs(
+    synthetic_area: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile, data_dir = synthetic_area
+    study = pipeline.Study(area=profile, data_dir=data_dir)
+    seen: list[int] = []
+
+    def probe(study: Study, out: Path) -> list[Path]:
+        seen.append(gc.get_freeze_count())
+        if len(seen) == 2:
+            raise NwmGeoError("probe failed")
+        return []
+
+    monkeypatch.setitem(pipeline.STAGES, "probe", (probe, "processed"))
+    assert gc.get_freeze_count() == 0
+    pipeline.run(study, stages=["register", "probe"], project_dir=tmp_path, progress=False)
+    # the register's tables were frozen before the next stage; a Python caller gets
+    # its collector back as it was
+    assert seen[0] > 0 and gc.get_freeze_count() == 0
+    with pytest.raises(NwmGeoError, match="probe failed"):
+        pipeline.run(study, stages=["probe"], project_dir=tmp_path / "b", progress=False)
+    assert gc.get_freeze_count() == 0  # a failed run unfreezes too
+    gc.freeze()  # a caller's own freeze is its own: left in place
+    try:
+        seen.clear()
+        pipeline.run(study, stages=["probe"], project_dir=tmp_path / "c", progress=False)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

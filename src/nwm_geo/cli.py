@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import os
 import sys
 import traceback
@@ -651,7 +652,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the folders given on the command line hold for this command only: main() called
     # from Python (a notebook, a test) leaves the environment as it found it
     with _environment(NWM_GEO_SHARED_DATA=args.shared_data, NWM_GEO_PROJECT_DIR=args.project_dir):
-        return _main(args)
+        status = _main(args)
+    if args.whole_process:  # the process ends now: no collection of the whole heap on exit
+        gc.freeze()
+    return status
 
 
 @contextlib.contextmanager

@@ -26,7 +26,6 @@ from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_speed
 from nwm_geo.coverage._cover import Cover
-from nwm_geo.coverage._groups import group_split
 from nwm_geo.coverage._model import WalkModel
 from nwm_geo.data import AGE_BANDS
 
@@ -95,14 +94,39 @@ def _text(counts: pd.Series, *, top: int = 5) -> str:
     return "; ".join(parts)
 
 
-def _equity(frame: pd.DataFrame, weights: np.ndarray) -> dict[str, float]:
-    """Return the ``losing_*`` columns of one asset: the losing points' group split."""
-    losing = frame.assign(population=weights, _losing=1.0)
-    split = group_split(losing, weight="_losing", partial=True)
-    return {
-        (f"losing_imd_q{v}" if g == "imd_quintile" else f"losing_{v}"): float(r)
-        for g, v, r in split[["group", "value", "residents"]].itertuples(index=False)
-    }
+class _Equity:
+    """The ``losing_*`` columns of each asset: its losing points' group split.
+
+    The same sums as :func:`~nwm_geo.coverage.group_split` of the losing points (each
+    weighted 1, with their residents as ``population``): the residents by IMD
+    quintile (one grouped sum) and each age band's residents; the columns are
+    converted once for all assets instead of once per asset.
+    """
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.quintile = (
+            pd.to_numeric(frame["imd_quintile"], errors="coerce").to_numpy()
+            if "imd_quintile" in frame.columns
+            else None
+        )
+        self.bands = (
+            {
+                band: pd.to_numeric(frame[band], errors="coerce").to_numpy(float, na_value=0.0)
+                for band in AGE_BANDS
+            }
+            if all(band in frame.columns for band in AGE_BANDS)
+            else {}
+        )
+
+    def __call__(self, hit: np.ndarray, weights: np.ndarray) -> dict[str, float]:
+        out: dict[str, float] = {}
+        if self.quintile is not None:
+            by_q = pd.Series(weights.astype(float)).groupby(self.quintile[hit]).sum()
+            for q in range(1, 6):
+                out[f"losing_imd_q{q}"] = float(by_q.get(q, 0.0))
+        for band, residents in self.bands.items():
+            out[f"losing_{band}"] = float(residents[hit].sum())
+        return out
 
 
 def _where(
@@ -200,9 +224,9 @@ def closure_impact(
     pop = model.population
     areas = [c for c in by if c in frame.columns]
     # the columns each asset's rows are read from, taken once (not a copy of every demand
-    # column per asset): the areas as text, and the equity columns of group_split
+    # column per asset): the areas as text, and the equity columns (group_split's)
     area_text = pd.DataFrame({c: frame[c].astype(str) for c in areas}, index=frame.index)
-    equity_cols = frame[[c for c in ("imd_quintile", *AGE_BANDS) if c in frame.columns]]
+    equity_of = _Equity(frame)
     cat_arr = model.category.to_numpy()
     ok_pts = model.point_nodes >= 0
     rows: dict[object, dict[str, object]] = {}
@@ -244,7 +268,11 @@ def closure_impact(
         for j, col in enumerate(idx):
             bar.update(1)
             aid: Any = model.asset_ids[int(col)]
-            hit = np.flatnonzero(np.asarray(w[:, j].todense()).ravel() & (count == 1))
+            # the points this site alone covers: its column's rows (sorted, as a dense
+            # column's nonzeros would be) with a count of one
+            span = slice(w.indptr[j], w.indptr[j + 1])
+            rows_j = w.indices[span][w.data[span].astype(bool)]
+            hit = np.unique(rows_j[count[rows_j] == 1]).astype(np.int64)
             row: dict[str, object] = {
                 "category": cat,
                 "name": model.name.iloc[col],
@@ -269,7 +297,7 @@ def closure_impact(
                 row["next_best_name"] = model.name.iloc[idx[best]]
                 row["next_best_share_pct"] = float(nb.max() / weights.sum() * 100.0)
             losing.append((aid, hit, weights))
-            row.update(_equity(equity_cols.iloc[hit], weights))
+            row.update(equity_of(hit, weights))
     bar.close()
     if areas and losing:
         long.append(_where(rows, losing, area_text, names=names))

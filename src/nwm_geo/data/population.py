@@ -274,12 +274,22 @@ def build_demand_points(
     pts["weight_source"] = np.where(weight.notna() & (weight > 0), "oa2011", "")
 
     rows: list[pd.DataFrame] = []
+    # each LSOA's postcodes in postcode order, found once by grouping (not one mask and
+    # one frame per LSOA); the columns are read as arrays
+    ordered = pts.sort_index()
+    at = ordered.groupby("lsoa_code", sort=False).indices
+    col = {
+        c: ordered[c].to_numpy(dtype=object)
+        for c in ("weight_source", "oa11_code", "ward_code", "ward_name")
+    }
+    weights = ordered["weight"].to_numpy(dtype=float)
+    ids, geoms = ordered.index.to_numpy(), ordered.geometry.to_numpy()
     iterator = tqdm(lsoas.itertuples(), total=len(lsoas), desc="LSOAs", disable=not verbose)
     for lsoa in iterator:
         code = str(lsoa.Index)
         total = int(lsoa.population)
-        group = pts[pts["lsoa_code"] == code].sort_index()
-        if group.empty:
+        pos = at.get(code)
+        if pos is None:
             rep = lsoa.geometry.representative_point()
             ward = wards[wards.contains(rep)]
             rows.append(
@@ -299,8 +309,8 @@ def build_demand_points(
                 )
             )
             continue
-        w = group["weight"].to_numpy(dtype=float)
-        source = group["weight_source"].to_numpy(dtype=object)
+        w = weights[pos]
+        source = col["weight_source"][pos]
         known = np.isfinite(w) & (w > 0)
         if not known.all():
             fill = float(w[known].mean()) if known.any() else 1.0
@@ -309,16 +319,16 @@ def build_demand_points(
         rows.append(
             pd.DataFrame(
                 {
-                    "point_id": group.index.to_numpy(),
-                    "postcode": group.index.to_numpy(),
+                    "point_id": ids[pos],
+                    "postcode": ids[pos],
                     "lsoa_code": code,
-                    "oa11_code": group["oa11_code"].to_numpy(),
-                    "ward_code": group["ward_code"].to_numpy(),
-                    "ward_name": group["ward_name"].to_numpy(),
+                    "oa11_code": col["oa11_code"][pos],
+                    "ward_code": col["ward_code"][pos],
+                    "ward_name": col["ward_name"][pos],
                     "population": largest_remainder(total, w),
                     "weight": w,
                     "weight_source": source,
-                    "geometry": group.geometry.to_numpy(),
+                    "geometry": geoms[pos],
                 }
             )
         )

@@ -6,6 +6,7 @@ a failed run leaves no partial outputs.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from nwm_geo.pipeline._provenance import (
     settings_conflicts,
     sources_note,
 )
-from nwm_geo.pipeline._published import write_report
+from nwm_geo.pipeline._published import _study_frozen, write_report
 from nwm_geo.pipeline._study import Study
 
 __all__ = ["STAGES", "check_settings", "run", "write_provenance"]
@@ -79,6 +80,26 @@ def run(
     sub = study.profile.output_subdir
     folders = {"processed": Path("data") / "processed" / sub, "reports": Path("reports") / sub}
     check_settings(study, [root / f for f in folders.values()], stages=stages)
+    # the collector's full passes walked every table and geometry the earlier stages had
+    # made, again and again: each stage freezes what exists when it starts, and everything
+    # is handed back to the collector when the run ends (or fails); a caller's own freeze
+    # is left to it
+    refreeze = not gc.get_freeze_count()
+    with _study_frozen():
+        return _run_stages(
+            study, stages, root=root, folders=folders, progress=progress, refreeze=refreeze
+        )
+
+
+def _run_stages(
+    study: Study,
+    stages: Sequence[str],
+    *,
+    root: Path,
+    folders: dict[str, Path],
+    progress: bool,
+    refreeze: bool,
+) -> list[Path]:
     # the results a saved baseline holds for the same code, inputs and settings are read,
     # not computed again; its plan-bound tables once the plan is known, if it is the same
     plan_tables_pending = reuse_baseline(study)
@@ -87,6 +108,8 @@ def run(
         bar: Any = tqdm(stages, desc="nwm-geo", unit="stage", disable=not progress)
         for name in bar:
             bar.set_postfix_str(name)
+            if refreeze:
+                gc.freeze()
             writer, folder = STAGES[name]
             target = stage / folders[folder]
             target.mkdir(parents=True, exist_ok=True)

@@ -187,8 +187,9 @@ def building_candidates(
     meta = []
     # the columns read, once, as records (not a row of the whole register per building)
     wanted = [c for c in _META_COLUMNS if c in assets.columns]
-    near = _nearest_postcodes(assets.loc[ids, [c for c in ("lon", "lat") if c in wanted]], points)
-    records = assets.loc[ids, wanted].to_dict("records") if len(ids) else []
+    sub = assets.loc[ids, wanted]
+    near = _nearest_postcodes(sub[[c for c in ("lon", "lat") if c in wanted]], points)
+    records = sub.to_dict("records") if len(ids) else []
     for aid, pc, a in zip(ids, near, records, strict=True):
         cat = a.get("category")
         address = ", ".join(

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
@@ -355,28 +356,33 @@ def outline(
     summary = pd.concat([gaps, borough]).sort_index()
     extra = []
     whole = pol.area_name
+    # the columns counted, read once as arrays (counts: the same as the Series')
+    a_loc = asset_loc.to_numpy(dtype=object)
+    a_inside = inside_area(assets).to_numpy(dtype=bool)
+    r_loc = redundant["locality"].to_numpy(dtype=object)
+    per_measure: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = {}
     for loc, measure in summary.index:
-        cats = set(measure_categories(measure, bundles=bundles))
-        here = (
-            assets["category"].isin(cats)
-            & inside_area(assets)
-            & ((asset_loc == loc) | (loc == whole))
-        )
-        req_ids = sole_ids.get(measure, set(required.index[required["category"].isin(cats)]))
-        req_here = asset_loc.index.isin(list(req_ids)) & ((asset_loc == loc) | (loc == whole))
-        red_here = redundant["category"].isin(cats) & (
-            (redundant["locality"] == loc) | (loc == whole)
-        )
-        n_cov = 0
-        if measure in covers:
-            sel = covers[measure].selected
-            n_cov = int(((asset_loc.reindex(sel) == loc) | (loc == whole)).sum())
+        if measure not in per_measure:
+            cats = list(set(measure_categories(measure, bundles=bundles)))
+            req_ids = sole_ids.get(measure, set(required.index[required["category"].isin(cats)]))
+            per_measure[measure] = (
+                assets["category"].isin(cats).to_numpy(dtype=bool) & a_inside,
+                asset_loc.index.isin(list(req_ids)),
+                redundant["category"].isin(cats).to_numpy(dtype=bool),
+                asset_loc.reindex(covers[measure].selected).to_numpy(dtype=object)
+                if measure in covers
+                else None,
+            )
+        here, req, red, sel_loc = per_measure[measure]
+        at = (a_loc == loc) | (loc == whole)
         extra.append(
             {
-                "n_assets": int(here.sum()),
-                "n_required": int(req_here.sum()),
-                "n_redundant": int(red_here.sum()),
-                "n_in_minimal_cover": n_cov,
+                "n_assets": int((here & at).sum()),
+                "n_required": int((req & at).sum()),
+                "n_redundant": int((red & ((r_loc == loc) | (loc == whole))).sum()),
+                "n_in_minimal_cover": 0
+                if sel_loc is None
+                else int(((sel_loc == loc) | (loc == whole)).sum()),
             }
         )
     summary = pd.concat([summary, pd.DataFrame(extra, index=summary.index)], axis=1)

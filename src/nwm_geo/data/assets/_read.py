@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -456,6 +457,7 @@ class Where:
     wards: gpd.GeoDataFrame | None = None
     postcodes: gpd.GeoDataFrame | None = None
     _study_area: BaseGeometry | None = field(default=None, init=False, repr=False)
+    _ward_join: gpd.GeoDataFrame | None = field(default=None, init=False, repr=False)
 
     def ward_shapes(self) -> gpd.GeoDataFrame:
         if self.wards is None:
@@ -467,6 +469,14 @@ class Where:
         if self._study_area is None:
             self._study_area = self.ward_shapes().to_crs("EPSG:27700").geometry.union_all()
         return self._study_area
+
+    def ward_join(self, crs: Any) -> gpd.GeoDataFrame:
+        """Return the wards as a join's right side in ``crs``, projected and indexed once."""
+        if self._ward_join is None or self._ward_join.crs != crs:
+            w = self.ward_shapes().to_crs(crs)
+            cols = {"_ward_code": w.index.astype(str), "_ward_name": w["ward_name"].astype(str)}
+            self._ward_join = gpd.GeoDataFrame(cols, geometry=w.geometry.values, crs=w.crs)
+        return self._ward_join
 
     def code_point(self) -> gpd.GeoDataFrame:
         if self.postcodes is None:
@@ -618,7 +628,7 @@ def register_from_frame(
     if problems:
         raise DataValidationError(problems)
     out = _records(t, ids, cats, owners, pcs, places)
-    return finish_register(_assign_wards(_points(out), where.ward_shapes()).set_index("asset_id"))
+    return finish_register(_assign_wards(_points(out), where).set_index("asset_id"))
 
 
 def _records(
@@ -675,13 +685,8 @@ def _owner_type(raw: str, category: str | None, area: Area) -> str | None:
     return area.owner_of(category) if category else ""
 
 
-def _assign_wards(gdf: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    wards = wards.to_crs(gdf.crs)
-    right = gpd.GeoDataFrame(
-        {"_ward_code": wards.index.astype(str), "_ward_name": wards["ward_name"].astype(str)},
-        geometry=wards.geometry.values,
-        crs=wards.crs,
-    )
+def _assign_wards(gdf: gpd.GeoDataFrame, where: Where) -> gpd.GeoDataFrame:
+    right = where.ward_join(gdf.crs)
     joined = gdf[[gdf.geometry.name]].sjoin(right, how="left", predicate="intersects")
     joined = joined[~joined.index.duplicated(keep="first")]
     gdf = gdf.copy()
