@@ -22,15 +22,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from nwm_geo.localities._bisect import bisect_band
-from nwm_geo.localities._enumerate import enumerate_connected_sets, node_budget
+from nwm_geo.localities._enumerate import node_budget
 from nwm_geo.localities._instance import (
     Clock,
     Instance,
-    band_above,
     rule_violation,
     zvalue,
 )
+from nwm_geo.localities._split import split_search
 
 #: Search nodes one pair may use (listing its sets, and per bisection step).
 PAIR_NODES: int = 200_000
@@ -82,28 +81,12 @@ def _resplit(
     sub = sub_instance(inst, units, len(group))
     now = np.array([group.index(int(lab[u])) for u in units])
     group_max = zvalue(sub, now)
-    found = enumerate_connected_sets(
-        sub,
-        band_above(group_max),
-        max_sets=PAIR_MAX_SETS,
-        max_nodes=min(PAIR_NODES, budget),
-        deadline=deadline,
-        clock=clock,
+    got = split_search(
+        sub, group_max, max_nodes=min(PAIR_NODES, budget), deadline=deadline, clock=clock
     )
-    if not found.complete:
-        return None, found.nodes
-    got = bisect_band(
-        sub,
-        found.sets,
-        incumbent=(now, group_max),
-        lower=0.0,
-        max_nodes=PAIR_NODES,
-        deadline=deadline,
-        clock=clock,
-    )
-    if got.objective < group_max - 1e-12 and rule_violation(sub, got.labels) == 0:
-        return got.labels, found.nodes
-    return None, found.nodes
+    if got.labels is not None and rule_violation(sub, got.labels) == 0:
+        return got.labels, got.nodes
+    return None, got.nodes
 
 
 def _neighbours(inst: Instance, lab: np.ndarray, a: int) -> list[int]:
