@@ -45,7 +45,7 @@ from nwm_geo.localities._instance import (
     ward_adjacency,
     zvalue,
 )
-from nwm_geo.localities._pairs import pair_nodes
+from nwm_geo.localities._pairs import pair_descent, pair_nodes
 from nwm_geo.localities._plan import LocalityPlan, Proof, make_plan
 from nwm_geo.localities._recom import improve_steps
 from nwm_geo.localities._rules import PartitionRules
@@ -443,6 +443,16 @@ def _retry_smaller_band(run: SolveRun, search: BandSearch, *, max_nodes: int) ->
     inst = run.inst
     assert search.incumbent is not None
     labels, best = search.incumbent
+    # the exact re-splits first, from the incumbent as it is (cheap with the split
+    # search; Luton's 125 LSOAs, k = 10, with the work 30 s counts: 5.11 % -> 2.19 %)
+    labels = pair_descent(
+        inst,
+        labels,
+        max_nodes=pair_nodes(run.limit_s, inst.n, PAIR_SHARE),
+        deadline=run.deadline - run.margin,
+        clock=run.clock,
+        stops=run.stops,
+    )
     for r in range(IMPROVE_ROUNDS):
         labels = _improve_round(run, labels, seed=run.seed + ROUND_SEED_STEP * r)
         zval = zvalue(inst, labels)
