@@ -73,7 +73,7 @@ def _brute_optimum(units: gpd.GeoDataFrame, k: int, band: float | None = None) -
 def _solve(units: gpd.GeoDataFrame, k: int, **rules: object) -> loc.LocalityPlan:
     # a node budget of 10 keeps the band listing from starting (estimated far over it),
     # so the plan's proof can only come from the split search or the flow MIP
-    budget = loc.SolveBudget(time_limit_s=20, max_nodes=10, clock=_StandStill())
+    budget = loc.SolveBudget(time_limit_s=5, max_nodes=10, clock=_StandStill())
     return loc.partition(
         units, k=k, rules=loc.PartitionRules(k_range=(2, 8), **rules), budget=budget
     )

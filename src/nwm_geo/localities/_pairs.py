@@ -8,10 +8,11 @@ one tree edge cuts, and misses the exact ones when the measures are coarse (a 60
 synthetic map, k = 5: 500 random trees of each pair found no better split, while the
 exact split of one pair lowered the worst deviation from 1.10 % to 0.77 %). Here the
 units of two adjacent localities form a small instance with ``k = 2`` and the same
-targets; every connected set of it within the pair's worst deviation is listed
-(:func:`~nwm_geo.localities._enumerate.enumerate_connected_sets`) and the band
-bisection (:func:`~nwm_geo.localities._bisect.bisect_band`) finds the pair's best
-split. A pair is re-split when its worst deviation falls. The work is a count of search
+targets, and the exact split search (:func:`~nwm_geo.localities._split.split_search`,
+a branch and bound anchored at the pair's lowest unit) finds its best split below the
+pair's worst deviation, or proves there is none (a pair whose totals cannot make two
+better localities costs no search node). A pair is re-split when its worst deviation
+falls. The work is a count of search
 nodes, so a seed gives the same plan on every machine; the deadline is a safety stop.
 """
 
