@@ -8,10 +8,11 @@ one tree edge cuts, and misses the exact ones when the measures are coarse (a 60
 synthetic map, k = 5: 500 random trees of each pair found no better split, while the
 exact split of one pair lowered the worst deviation from 1.10 % to 0.77 %). Here the
 units of two adjacent localities form a small instance with ``k = 2`` and the same
-targets; every connected set of it within the pair's worst deviation is listed
-(:func:`~nwm_geo.localities._enumerate.enumerate_connected_sets`) and the band
-bisection (:func:`~nwm_geo.localities._bisect.bisect_band`) finds the pair's best
-split. A pair is re-split when its worst deviation falls. The work is a count of search
+targets, and the exact split search (:func:`~nwm_geo.localities._split.split_search`,
+a branch and bound anchored at the pair's lowest unit) finds its best split below the
+pair's worst deviation, or proves there is none (a pair whose totals cannot make two
+better localities costs no search node). A pair is re-split when its worst deviation
+falls. The work is a count of search
 nodes, so a seed gives the same plan on every machine; the deadline is a safety stop.
 """
 
@@ -22,15 +23,14 @@ from dataclasses import replace
 
 import numpy as np
 
-from nwm_geo.localities._bisect import bisect_band
-from nwm_geo.localities._enumerate import enumerate_connected_sets, node_budget
+from nwm_geo.localities._enumerate import node_budget
 from nwm_geo.localities._instance import (
     Clock,
     Instance,
-    band_above,
     rule_violation,
     zvalue,
 )
+from nwm_geo.localities._split import split_search
 
 #: Search nodes one pair may use (listing its sets, and per bisection step).
 PAIR_NODES: int = 200_000
@@ -82,28 +82,12 @@ def _resplit(
     sub = sub_instance(inst, units, len(group))
     now = np.array([group.index(int(lab[u])) for u in units])
     group_max = zvalue(sub, now)
-    found = enumerate_connected_sets(
-        sub,
-        band_above(group_max),
-        max_sets=PAIR_MAX_SETS,
-        max_nodes=min(PAIR_NODES, budget),
-        deadline=deadline,
-        clock=clock,
+    got = split_search(
+        sub, group_max, max_nodes=min(PAIR_NODES, budget), deadline=deadline, clock=clock
     )
-    if not found.complete:
-        return None, found.nodes
-    got = bisect_band(
-        sub,
-        found.sets,
-        incumbent=(now, group_max),
-        lower=0.0,
-        max_nodes=PAIR_NODES,
-        deadline=deadline,
-        clock=clock,
-    )
-    if got.objective < group_max - 1e-12 and rule_violation(sub, got.labels) == 0:
-        return got.labels, found.nodes
-    return None, found.nodes
+    if got.labels is not None and rule_violation(sub, got.labels) == 0:
+        return got.labels, got.nodes
+    return None, got.nodes
 
 
 def _neighbours(inst: Instance, lab: np.ndarray, a: int) -> list[int]:
