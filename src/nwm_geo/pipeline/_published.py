@@ -40,7 +40,7 @@ from nwm_geo.pipeline._study import Study
 from nwm_geo.pipeline._summaries import equity_sections
 from nwm_geo.pipeline._write import write_csv
 
-__all__ = ["SHARED_TABLES", "write_pack", "write_report"]
+__all__ = ["SHARED_TABLES", "collector_frozen", "write_pack", "write_report"]
 
 
 def _equity_map(study: Study, minutes: float, common: dict[str, Any]) -> Any:
@@ -144,7 +144,7 @@ def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
 
 
 @contextmanager
-def _study_frozen() -> Iterator[None]:
+def collector_frozen() -> Iterator[None]:
     """Keep the garbage collector off the objects that exist now, until the block ends.
 
     The report stage makes millions of short-lived objects (cells, artists, glyphs), so
@@ -178,7 +178,7 @@ def write_report(study: Study, out: Path) -> list[Path]:
     list of Path
         The files written.
     """
-    with _study_frozen():
+    with collector_frozen():
         return _write_report(study, out)
 
 

@@ -31,7 +31,7 @@ from nwm_geo.pipeline._provenance import (
     settings_conflicts,
     sources_note,
 )
-from nwm_geo.pipeline._published import _study_frozen, write_report
+from nwm_geo.pipeline._published import collector_frozen, write_report
 from nwm_geo.pipeline._study import Study
 
 __all__ = ["STAGES", "check_settings", "run", "write_provenance"]
@@ -85,7 +85,7 @@ def run(
     # is handed back to the collector when the run ends (or fails); a caller's own freeze
     # is left to it
     refreeze = not gc.get_freeze_count()
-    with _study_frozen():
+    with collector_frozen():
         return _run_stages(
             study, stages, root=root, folders=folders, progress=progress, refreeze=refreeze
         )
