@@ -45,11 +45,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import MultiPoint, box
-from shapely.ops import voronoi_diagram
 
 from nwm_geo import localities as loc
 from nwm_geo._io import atomic_path
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+from _synthetic import synthetic_voronoi  # the tests' Voronoi map: one implementation
 
 __all__ = ["main"]
 
@@ -98,27 +99,6 @@ def _connected_subset(units: gpd.GeoDataFrame, size: int) -> gpd.GeoDataFrame:
                 seen.add(v)
                 order.append(v)
     return units.loc[order[:size]]
-
-
-def synthetic_voronoi(n: int, seed: int) -> gpd.GeoDataFrame:
-    """SYNTHETIC: a Voronoi map of ``n`` cells in a 20 km square, random people and assets."""
-    rng = np.random.default_rng(seed)
-    side = 20_000.0
-    pts = MultiPoint([tuple(p) for p in rng.uniform(0, side, size=(n, 2))])
-    frame = box(0, 0, side, side)
-    cells = [c.intersection(frame) for c in voronoi_diagram(pts, envelope=frame).geoms]
-    cells = [c for c in cells if not c.is_empty]
-    codes = [f"SYN{i:03d}" for i in range(len(cells))]
-    return gpd.GeoDataFrame(
-        {
-            "ward_name": [f"Synthetic cell {i}" for i in range(len(cells))],
-            "population": rng.integers(1_000, 12_000, size=len(cells)),
-            "assets": rng.integers(0, 8, size=len(cells)),
-        },
-        geometry=cells,
-        index=pd.Index(codes, name="ward_code"),
-        crs="EPSG:27700",
-    )
 
 
 def instances(only: list[str] | None) -> dict[str, tuple[gpd.GeoDataFrame, str]]:

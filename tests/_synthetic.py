@@ -9,7 +9,8 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import box
+from shapely.geometry import MultiPoint, box
+from shapely.ops import voronoi_diagram
 
 
 def synthetic_grid(rows: int, cols: int, seed: int) -> gpd.GeoDataFrame:
@@ -28,5 +29,26 @@ def synthetic_grid(rows: int, cols: int, seed: int) -> gpd.GeoDataFrame:
         },
         geometry=geoms,
         index=pd.Index([f"G{i:05d}" for i in range(n)], name="ward_code"),
+        crs="EPSG:27700",
+    )
+
+
+def synthetic_voronoi(n: int, seed: int) -> gpd.GeoDataFrame:
+    """SYNTHETIC: a Voronoi map of ``n`` cells in a 20 km square, random people and assets."""
+    rng = np.random.default_rng(seed)
+    side = 20_000.0
+    pts = MultiPoint([tuple(p) for p in rng.uniform(0, side, size=(n, 2))])
+    frame = box(0, 0, side, side)
+    cells = [c.intersection(frame) for c in voronoi_diagram(pts, envelope=frame).geoms]
+    cells = [c for c in cells if not c.is_empty]
+    codes = [f"SYN{i:03d}" for i in range(len(cells))]
+    return gpd.GeoDataFrame(
+        {
+            "ward_name": [f"Synthetic cell {i}" for i in range(len(cells))],
+            "population": rng.integers(1_000, 12_000, size=len(cells)),
+            "assets": rng.integers(0, 8, size=len(cells)),
+        },
+        geometry=cells,
+        index=pd.Index(codes, name="ward_code"),
         crs="EPSG:27700",
     )

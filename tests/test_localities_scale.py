@@ -16,32 +16,14 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import MultiPoint, Polygon, box
-from shapely.ops import voronoi_diagram
+from shapely.geometry import Polygon, box
 
-from _synthetic import synthetic_grid
+from _synthetic import synthetic_grid, synthetic_voronoi
 from nwm_geo import DataValidationError
 from nwm_geo import localities as loc
 from nwm_geo.cli import main
 
 SIDE = 1000.0
-
-
-def voronoi(n: int, seed: int) -> gpd.GeoDataFrame:
-    """SYNTHETIC: ``n`` Voronoi cells in a 20 km square, random population and assets."""
-    rng = np.random.default_rng(seed)
-    pts = MultiPoint([tuple(p) for p in rng.uniform(0, 20_000, size=(n, 2))])
-    frame = box(0, 0, 20_000, 20_000)
-    cells = [c.intersection(frame) for c in voronoi_diagram(pts, envelope=frame).geoms]
-    return gpd.GeoDataFrame(
-        {
-            "population": rng.integers(1_000, 12_000, size=len(cells)),
-            "assets": rng.integers(0, 8, size=len(cells)),
-        },
-        geometry=cells,
-        index=pd.Index([f"SYN{i:03d}" for i in range(len(cells))], name="ward_code"),
-        crs="EPSG:27700",
-    )
 
 
 def grid(rows: int, cols: int, population: list[int], assets: list[int]) -> gpd.GeoDataFrame:
@@ -96,7 +78,7 @@ def test_the_40_unit_map_that_blew_up_returns_a_plan_when_time_runs_out() -> Non
     clock that runs out while the sets are being listed must still give a valid plan,
     labelled unproven, within the limit (counted on the injected clock).
     """
-    units = voronoi(40, 40)
+    units = synthetic_voronoi(40, 40)
     # the heuristic makes about 20 calls, the enumeration one per 4096 nodes: the jump
     # lands inside the enumeration
     clock = _JumpClock(1e-4, at=150, jump=1_000.0)
@@ -113,7 +95,7 @@ def test_the_40_unit_map_is_proven_with_time_to_spare() -> None:
     """The work the 60 s limit buys (moves, steps, search nodes: counts) proves it; a
     clock that stands still keeps the verdict off the machine's load.
     """
-    units = voronoi(40, 40)
+    units = synthetic_voronoi(40, 40)
     plan = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=60, clock=_Counter(0.0)))
     _valid(plan, units, 5)
     assert plan.proven_optimal and plan.gap_points == 0
@@ -123,7 +105,7 @@ def test_the_40_unit_map_is_proven_with_time_to_spare() -> None:
 @pytest.mark.integration  # slow: a 40-unit solve (fast tier < 60 s)
 def test_alternatives_on_a_map_too_large_to_enumerate_still_rank_plans() -> None:
     """Regression: alternatives() always enumerated and raised "no plan" at 40 units."""
-    units = voronoi(40, 40)
+    units = synthetic_voronoi(40, 40)
     alts = loc.alternatives(units, k=3, n=3, budget=loc.SolveBudget(time_limit_s=8, max_sets=2_000))
     assert alts.best is not None
     _valid(alts.best, units, 3)
@@ -135,7 +117,7 @@ def test_alternatives_on_a_map_too_large_to_enumerate_still_rank_plans() -> None
 @pytest.mark.integration  # slow: a 40-unit solve (fast tier < 60 s)
 def test_alternatives_with_more_sets_than_the_mip_takes_rank_the_proven_plan_first() -> None:
     """Regression: with about 157,000 sets every ranked MIP was killed at the deadline."""
-    units = voronoi(40, 40)
+    units = synthetic_voronoi(40, 40)
     alts = loc.alternatives(
         units, k=5, n=3, budget=loc.SolveBudget(time_limit_s=60, clock=_JumpClock(1e-4))
     )
@@ -158,7 +140,7 @@ def test_a_band_too_large_to_list_gets_recombination_chains_and_exact_pairs() ->
     walks, a count) far over the node budget, so it is not started, and four improvement
     rounds take its work.
     """
-    units = voronoi(60, 60)
+    units = synthetic_voronoi(60, 60)
     budget = loc.SolveBudget(time_limit_s=12, max_nodes=2_000, clock=_Counter(0.0))
     plan = loc.partition(units, k=5, method="sets", budget=budget)
     _valid(plan, units, 5)
@@ -171,7 +153,7 @@ def test_a_band_too_large_to_list_gets_recombination_chains_and_exact_pairs() ->
 
 @pytest.mark.integration  # slow: a 40-unit solve (fast tier < 60 s)
 def test_an_enumeration_budget_falls_back_to_the_flow_model() -> None:
-    units = voronoi(40, 40)
+    units = synthetic_voronoi(40, 40)
     plan = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=5, max_sets=500))
     _valid(plan, units, 5)
     assert plan.method.startswith("flow:") and "enumeration stopped (set limit" in plan.method
@@ -259,7 +241,7 @@ def _write_units(tmp_path: Path, units: gpd.GeoDataFrame, name: str = "units.geo
 
 
 def test_partition_command_writes_the_plan_and_its_summary(tmp_path: Path) -> None:
-    units = voronoi(30, 7)
+    units = synthetic_voronoi(30, 7)
     src = _write_units(tmp_path, units)
     out = tmp_path / "plan.csv"
     code = main(
@@ -310,7 +292,7 @@ def test_partition_command_writes_the_plan_and_its_summary(tmp_path: Path) -> No
 def test_partition_command_rejects_bad_input_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], change: str, needle: str
 ) -> None:
-    units = voronoi(30, 7).reset_index()
+    units = synthetic_voronoi(30, 7).reset_index()
     units["population"] = units["population"].astype(object)
     k = "4"
     if change == "missing column":
@@ -469,7 +451,7 @@ def test_partition_command_reports_its_whole_time_budget(tmp_path: Path) -> None
     """The JSON summary records the limit, the phases it covered (reading included; on
     the real command line, start-up too) and whether the wall clock cut the search short.
     """
-    units = voronoi(30, 7)
+    units = synthetic_voronoi(30, 7)
     src = _write_units(tmp_path, units)
     out = tmp_path / "plan.csv"
     args = ["partition", str(src), "--id-column", "code", "--population-column", "people"]

@@ -11,29 +11,10 @@ import itertools
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import pandas as pd
 import pytest
-from shapely.geometry import MultiPoint, box
-from shapely.ops import voronoi_diagram
 
+from _synthetic import synthetic_voronoi
 from nwm_geo import localities as loc
-
-
-def voronoi(n: int, seed: int) -> gpd.GeoDataFrame:
-    """SYNTHETIC: ``n`` Voronoi cells in a 20 km square, random population and assets."""
-    rng = np.random.default_rng(seed)
-    pts = MultiPoint([tuple(p) for p in rng.uniform(0, 20_000, size=(n, 2))])
-    frame = box(0, 0, 20_000, 20_000)
-    cells = [c.intersection(frame) for c in voronoi_diagram(pts, envelope=frame).geoms]
-    return gpd.GeoDataFrame(
-        {
-            "population": rng.integers(1_000, 12_000, size=len(cells)),
-            "assets": rng.integers(0, 8, size=len(cells)),
-        },
-        geometry=cells,
-        index=pd.Index([f"SYN{i:03d}" for i in range(len(cells))], name="ward_code"),
-        crs="EPSG:27700",
-    )
 
 
 class _StandStill:
@@ -81,7 +62,7 @@ def _solve(units: gpd.GeoDataFrame, k: int, **rules: object) -> loc.LocalityPlan
 
 @pytest.mark.parametrize(("n", "k", "seed"), [(9, 2, 101), (10, 3, 102), (10, 3, 7), (11, 3, 3)])
 def test_the_split_search_proves_the_optimum_a_brute_force_finds(n: int, k: int, seed: int) -> None:
-    units = voronoi(n, seed)
+    units = synthetic_voronoi(n, seed)
     plan = _solve(units, k)
     assert "exact split search below it" in plan.method and "complete" in plan.method
     assert plan.method.startswith("split: branch and bound")
@@ -95,7 +76,7 @@ def test_the_split_search_proves_the_optimum_a_brute_force_finds(n: int, k: int,
 
 
 def test_the_split_search_keeps_a_population_band() -> None:
-    units = voronoi(10, 5)
+    units = synthetic_voronoi(10, 5)
     plan = _solve(units, 3, population_band=0.3)
     assert plan.method.startswith("split: branch and bound") and plan.proven_optimal
     assert plan.objective == pytest.approx(_brute_optimum(units, 3, band=0.3), abs=1e-12)
@@ -103,7 +84,7 @@ def test_the_split_search_keeps_a_population_band() -> None:
 
 
 def test_pins_leave_the_proof_to_the_other_methods() -> None:
-    units = voronoi(10, 102)
+    units = synthetic_voronoi(10, 102)
     pins = {units.index[0]: 0, units.index[9]: 1}
     plan = _solve(units, 3, pins=pins)
     assert not plan.method.startswith("split:")
