@@ -362,6 +362,8 @@ def _cmd_scenario(args: argparse.Namespace) -> None:
     base = _study(args)
     ensure_bundle()
     found = load_baseline(base)
+    if args.whole_process:  # the baseline lives until the process ends: the collector's
+        gc.freeze()  # full passes need not walk it (what a what-if drops is still collected)
     print(found[0].upper() + found[1:] + ".")
     studies: dict[Path | None, Study] = {}
 
