@@ -26,7 +26,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nwm_geo.localities._instance import Clock, Instance, labels_from_masks, zvalue
+from nwm_geo.localities._instance import (
+    Clock,
+    Instance,
+    labels_from_masks,
+    mask_totals,
+    zvalue,
+)
 
 
 class _Budget(Exception):
@@ -68,6 +74,7 @@ class _Cover:
         self.w = [float(v) for v in inst.weights]
         self.m = len(self.w)
         self.bounds = [(b.values.tolist(), b.low, b.high) for b in inst.bounds]
+        self.bvals = [vals for vals, _, _ in self.bounds]
         # sets by lowest unit, each list sorted by deviation
         by_low: list[list[tuple[float, int]]] = [[] for _ in range(inst.n)]
         for mask, dev in sets:
@@ -117,18 +124,7 @@ class _Cover:
 
     def _pieces_range(self, comp: int, rem: int, t: float) -> tuple[int, int]:
         """Return the least and most localities (of ``rem``) the component ``comp`` can make."""
-        sums = [0.0] * self.m
-        tots = [0.0] * len(self.bounds)
-        f = comp
-        while f:
-            b = f & -f
-            f ^= b
-            u = b.bit_length() - 1
-            row = self.norm[u]
-            for i in range(self.m):
-                sums[i] += row[i]
-            for e, (vals, _, _) in enumerate(self.bounds):
-                tots[e] += vals[u]
+        sums, tots = mask_totals(self.norm, self.bvals, comp)
         lo, hi = 1, rem
         for i in range(self.m):
             wi = self.w[i]

@@ -241,6 +241,28 @@ def zvalue(inst: Instance, labels: np.ndarray) -> float:
     return float(np.abs(sums - inst.weights).max())
 
 
+def mask_totals(
+    norm: Sequence[Sequence[float]], values: Sequence[Sequence[float]], mask: int
+) -> tuple[list[float], list[float]]:
+    """Return the measures' and the bounds' totals over the units of bitmask ``mask``.
+
+    ``norm`` holds each unit's normalised measures, ``values`` each bound's value per unit
+    (plain lists: the exact searches call this in their inner loops).
+    """
+    m = len(norm[0]) if norm else 0
+    sums, tots = [0.0] * m, [0.0] * len(values)
+    while mask:
+        bit = mask & -mask
+        mask ^= bit
+        u = bit.bit_length() - 1
+        row = norm[u]
+        for i in range(m):
+            sums[i] += row[i]
+        for e, vals in enumerate(values):
+            tots[e] += vals[u]
+    return sums, tots
+
+
 def band_above(z: float) -> float:
     """Return the band limit just above worst deviation ``z``: its own plan is inside."""
     return z * (1 + 1e-9) + 1e-12

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nwm_geo.localities._instance import Clock, Instance, labels_from_masks
+from nwm_geo.localities._instance import Clock, Instance, labels_from_masks, mask_totals
 
 __all__ = ["SplitResult", "split_search"]
 
@@ -118,17 +118,7 @@ class _Search:
 
     def totals(self, mask: int) -> tuple[list[float], list[float]]:
         """Return the measures' and the bounds' totals over the units of ``mask``."""
-        sums, tots = [0.0] * self.m, [0.0] * len(self.bvals)
-        while mask:
-            bit = mask & -mask
-            mask ^= bit
-            u = bit.bit_length() - 1
-            row = self.norm[u]
-            for i in range(self.m):
-                sums[i] += row[i]
-            for e, vals in enumerate(self.bvals):
-                tots[e] += vals[u]
-        return sums, tots
+        return mask_totals(self.norm, self.bvals, mask)
 
     def pieces(self, mask: int) -> list[int]:
         """Return the connected pieces of ``mask``."""
