@@ -12,13 +12,15 @@ use it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.data import AGE_BANDS
 
-__all__ = ["AGE_LABELS", "GROUP_SPLIT_COLUMNS", "group_split"]
+__all__ = ["AGE_LABELS", "GROUP_SPLIT_COLUMNS", "GroupColumns", "group_split", "split_residents"]
 
 #: Readable names of the Census 2021 broad age bands.
 AGE_LABELS: dict[str, str] = {
@@ -82,32 +84,72 @@ def group_split(points: pd.DataFrame, *, weight: str, partial: bool = False) -> 
         raise NwmGeoError(f"column {weight!r} must be True/False or a number >= 0 at every point")
     pop = points["population"].astype(float) * w
     total = float(pop.sum())
-    rows: list[dict[str, object]] = []
-    if "imd_quintile" in points.columns:
-        quintile = pd.to_numeric(points["imd_quintile"], errors="coerce")
-        by_q = pop.groupby(quintile).sum()
-        for q in range(1, 6):
-            rows.append(
-                {
-                    "group": "imd_quintile",
-                    "value": q,
-                    "label": _QUINTILE_LABELS.get(q, str(q)),
-                    "residents": float(by_q.get(q, 0.0)),
-                }
-            )
-    if all(band in points.columns for band in AGE_BANDS):
-        weights = w.to_numpy()
-        for band in AGE_BANDS:  # arrays, not Series: the same sums (numpy's pairwise)
-            residents = pd.to_numeric(points[band], errors="coerce").to_numpy(float, na_value=0.0)
-            rows.append(
-                {
-                    "group": "age_band",
-                    "value": band,
-                    "label": AGE_LABELS[band],
-                    "residents": float((residents * weights).sum()),
-                }
-            )
+    labels: dict[object, str] = {q: _QUINTILE_LABELS.get(q, str(q)) for q in range(1, 6)}
+    labels.update(AGE_LABELS)
+    rows = [
+        {"group": g, "value": v, "label": labels[v], "residents": r}
+        for g, v, r in split_residents(
+            GroupColumns.of(points),
+            points["population"].to_numpy(dtype=float),
+            w.to_numpy(),
+        )
+    ]
     out = pd.DataFrame(rows, columns=list(GROUP_SPLIT_COLUMNS[:-1]))
     out["residents"] = out["residents"].astype(float)
     out["share_pct"] = 100 * out["residents"] / total if total > 0 else np.nan
     return out
+
+
+@dataclass(frozen=True)
+class GroupColumns:
+    """The group columns of demand points as arrays, converted once and read by position.
+
+    ``quintile``: the IMD quintile (NaN: none; None: no such column); ``bands``: each age
+    band's residents (0 where missing; empty unless all six bands are there).
+    """
+
+    quintile: np.ndarray | None
+    bands: dict[str, np.ndarray]
+
+    @classmethod
+    def of(cls, points: pd.DataFrame) -> GroupColumns:
+        """Return the group columns of ``points`` (those it has)."""
+        quintile = (
+            pd.to_numeric(points["imd_quintile"], errors="coerce").astype(float).to_numpy()
+            if "imd_quintile" in points.columns
+            else None
+        )
+        bands = (
+            {
+                band: pd.to_numeric(points[band], errors="coerce").to_numpy(float, na_value=0.0)
+                for band in AGE_BANDS
+            }
+            if all(band in points.columns for band in AGE_BANDS)
+            else {}
+        )
+        return cls(quintile=quintile, bands=bands)
+
+
+def split_residents(
+    cols: GroupColumns,
+    population: np.ndarray,
+    weight: np.ndarray,
+    at: np.ndarray | None = None,
+) -> list[tuple[str, object, float]]:
+    """Return ``(group, value, residents)``: the sums of :func:`group_split`'s rows.
+
+    The points at positions ``at`` (None: all), with their ``population`` and ``weight``
+    (both for those points only): the weighted residents of IMD quintiles 1-5 (if
+    ``cols`` has them), then of each age band (each band's residents times the weight).
+    For many subsets of the same points (:func:`~nwm_geo.coverage.closure_impact`'s
+    losing points of each site), ``cols`` is converted once.
+    """
+    rows: list[tuple[str, object, float]] = []
+    if cols.quintile is not None:
+        quintile = cols.quintile if at is None else cols.quintile[at]
+        by_q = pd.Series(population * weight).groupby(quintile).sum()
+        rows += [("imd_quintile", q, float(by_q.get(q, 0.0))) for q in range(1, 6)]
+    for band, residents in cols.bands.items():  # arrays: numpy's pairwise sums
+        here = residents if at is None else residents[at]
+        rows.append(("age_band", band, float((here * weight).sum())))
+    return rows

@@ -26,6 +26,7 @@ from nwm_geo._display import Display
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_speed
 from nwm_geo.coverage._cover import Cover
+from nwm_geo.coverage._groups import GroupColumns, split_residents
 from nwm_geo.coverage._model import WalkModel
 from nwm_geo.data import AGE_BANDS
 
@@ -94,39 +95,16 @@ def _text(counts: pd.Series, *, top: int = 5) -> str:
     return "; ".join(parts)
 
 
-class _Equity:
-    """The ``losing_*`` columns of each asset: its losing points' group split.
+def _equity(cols: GroupColumns, hit: np.ndarray, weights: np.ndarray) -> dict[str, float]:
+    """Return the ``losing_*`` columns of one site: its losing points' group split.
 
-    The same sums as :func:`~nwm_geo.coverage.group_split` of the losing points (each
-    weighted 1, with their residents as ``population``): the residents by IMD
-    quintile (one grouped sum) and each age band's residents; the columns are
-    converted once for all assets instead of once per asset.
+    :func:`~nwm_geo.coverage.group_split`'s sums of the losing points (each weighted 1,
+    with their residents ``weights`` as population), on columns converted once.
     """
-
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.quintile = (
-            pd.to_numeric(frame["imd_quintile"], errors="coerce").to_numpy()
-            if "imd_quintile" in frame.columns
-            else None
-        )
-        self.bands = (
-            {
-                band: pd.to_numeric(frame[band], errors="coerce").to_numpy(float, na_value=0.0)
-                for band in AGE_BANDS
-            }
-            if all(band in frame.columns for band in AGE_BANDS)
-            else {}
-        )
-
-    def __call__(self, hit: np.ndarray, weights: np.ndarray) -> dict[str, float]:
-        out: dict[str, float] = {}
-        if self.quintile is not None:
-            by_q = pd.Series(weights.astype(float)).groupby(self.quintile[hit]).sum()
-            for q in range(1, 6):
-                out[f"losing_imd_q{q}"] = float(by_q.get(q, 0.0))
-        for band, residents in self.bands.items():
-            out[f"losing_{band}"] = float(residents[hit].sum())
-        return out
+    return {
+        (f"losing_imd_q{v}" if g == "imd_quintile" else f"losing_{v}"): r
+        for g, v, r in split_residents(cols, weights.astype(float), np.ones(len(hit)), hit)
+    }
 
 
 def _where(
@@ -226,7 +204,7 @@ def closure_impact(
     # the columns each asset's rows are read from, taken once (not a copy of every demand
     # column per asset): the areas as text, and the equity columns (group_split's)
     area_text = pd.DataFrame({c: frame[c].astype(str) for c in areas}, index=frame.index)
-    equity_of = _Equity(frame)
+    equity_cols = GroupColumns.of(frame)
     cat_arr = model.category.to_numpy()
     ok_pts = model.point_nodes >= 0
     rows: dict[object, dict[str, object]] = {}
@@ -297,7 +275,7 @@ def closure_impact(
                 row["next_best_name"] = model.name.iloc[idx[best]]
                 row["next_best_share_pct"] = float(nb.max() / weights.sum() * 100.0)
             losing.append((aid, hit, weights))
-            row.update(equity_of(hit, weights))
+            row.update(_equity(equity_cols, hit, weights))
     bar.close()
     if areas and losing:
         long.append(_where(rows, losing, area_text, names=names))
