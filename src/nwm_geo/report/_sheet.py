@@ -132,7 +132,7 @@ def number_format(column: object) -> str:
 
 def _value(v: Any) -> Any:
     if isinstance(v, str):  # most cells: a text, masked once per distinct text
-        return _public_str(str(v))
+        return _public_str(v)
     if v is None or v is pd.NA:
         return None
     if isinstance(v, float | np.floating):
@@ -146,7 +146,7 @@ def _value(v: Any) -> Any:
             return None
     except (TypeError, ValueError):
         pass
-    return neutralise_formula(public_text(str(v)))
+    return _public_str(str(v))
 
 
 @lru_cache(maxsize=16384)
