@@ -32,10 +32,8 @@ from nwm_geo.localities._instance import (
 )
 from nwm_geo.localities._split import split_search
 
-#: Search nodes one pair may use (listing its sets, and per bisection step).
+#: Search nodes one pair's split search may use.
 PAIR_NODES: int = 200_000
-#: Sets one pair may list.
-PAIR_MAX_SETS: int = 50_000
 
 
 def sub_instance(inst: Instance, units: list[int], k: int) -> Instance:
