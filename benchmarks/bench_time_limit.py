@@ -45,10 +45,8 @@ from typing import Any
 
 from nwm_geo._io import atomic_path
 
-sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-from _synthetic import synthetic_grid  # the tests' synthetic grid: one implementation
-from bench_localities_scale import synthetic_voronoi
+from _synthetic import synthetic_grid, synthetic_voronoi  # the tests' maps: one implementation
 
 __all__ = ["main"]
 
