@@ -191,6 +191,18 @@ def test_synthetic_graph_truncated_to_a_polygon_is_osmnx_s(tmp_path: Path) -> No
     assert len(got) < len(graph_from_osm_file(osm))
 
 
+def test_without_pyosmium_key_filter_the_graph_is_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without KeyFilter (pyosmium 3) every way reaches Python, with the same result."""
+    import osmium
+
+    osm = _synthetic_osm(tmp_path / "synthetic.osm")
+    want = graph_from_osm_file(osm)
+    monkeypatch.delattr(osmium.filter, "KeyFilter")
+    assert_same_graph(graph_from_osm_file(osm), want)
+
+
 def test_a_divergence_is_caught(tmp_path: Path) -> None:
     """The comparison itself fails on a one-bit change, a reordering or another type."""
     osm = _synthetic_osm(tmp_path / "synthetic.osm")

@@ -103,11 +103,14 @@ def _read_osm_ways(path: Path) -> tuple[dict[int, tuple[float, float]], list[Any
             with contextlib.suppress(AttributeError, OverflowError, OSError, ValueError):
                 latest[0] = max(latest[0], w.timestamp.timestamp())
 
+    # pyosmium 4 passes only ways with a highway tag to Python (filters run after the
+    # location handler, so every node's location is still read); older ones pass them all
+    key_filter = getattr(getattr(osmium, "filter", None), "KeyFilter", None)
     try:
-        # only ways with a highway tag reach Python; every node's location is still read
-        _Handler().apply_file(
-            str(path), locations=True, filters=[osmium.filter.KeyFilter("highway")]
-        )
+        if key_filter is not None:
+            _Handler().apply_file(str(path), locations=True, filters=[key_filter("highway")])
+        else:
+            _Handler().apply_file(str(path), locations=True)
     except RuntimeError as exc:  # osmium raises RuntimeError on unreadable input
         raise NetworkError(f"Could not read OSM file {path}: {exc}") from exc
 
