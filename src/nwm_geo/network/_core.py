@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import concurrent.futures
-import contextlib
 import datetime as dt
 import hashlib
 import os
-import re
 import socket
-import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
-from xml.sax.saxutils import quoteattr
 
 import geopandas as gpd
 import numpy as np
@@ -30,6 +25,7 @@ from nwm_geo._io import atomic_path
 from nwm_geo.network._checks import check_graph
 from nwm_geo.network._gpkg import write_graph_layers
 from nwm_geo.network._label import as_bool, is_approximate, network_label
+from nwm_geo.network._osm_file import WALK_EXCLUDE, graph_from_osm_file, walk_way_filter
 
 if TYPE_CHECKING:  # networkx loads where a graph is built or read
     import networkx as nx
@@ -108,200 +104,6 @@ APPROXIMATION_ERROR_NOTE: str = (
     "9.4 % of the residents of the two towns, whose walks are near the threshold, and "
     "0.2 % of the villagers."
 )
-
-# osmnx 2.1.1 _overpass._get_network_filter("walk"), one rule per Overpass clause:
-# ["highway"]["area"!~"yes"]["access"!~"private"]
-# ["highway"!~"abandoned|bus_guideway|construction|cycleway|motor|no|planned|platform|
-#             proposed|raceway|razed|rest_area|services"]
-# ["foot"!~"no"]["service"!~"private"]["sidewalk"!~"separate"]["sidewalk:both"!~"separate"]
-# ["sidewalk:left"!~"separate"]["sidewalk:right"!~"separate"]
-# Overpass `!~` keeps a way whose tag is absent or whose value does not match the regex
-# (an unanchored, case-sensitive search), exactly as re.search below.
-WALK_EXCLUDE: tuple[tuple[str, str], ...] = (
-    ("area", "yes"),
-    ("access", "private"),
-    (
-        "highway",
-        "abandoned|bus_guideway|construction|cycleway|motor|no|planned|platform|proposed|"
-        "raceway|razed|rest_area|services",
-    ),
-    ("foot", "no"),
-    ("service", "private"),
-    ("sidewalk", "separate"),
-    ("sidewalk:both", "separate"),
-    ("sidewalk:left", "separate"),
-    ("sidewalk:right", "separate"),
-)
-_WALK_RULES = tuple((key, re.compile(pattern)) for key, pattern in WALK_EXCLUDE)
-
-
-def walk_way_filter(tags: dict[str, str]) -> bool:
-    """Return True if a way with these OSM tags belongs to the osmnx "walk" network.
-
-    The rules are those of osmnx 2.1.1's Overpass filter for ``network_type="walk"``
-    (with its default ``["access"!~"private"]``), applied in Python.
-
-    Parameters
-    ----------
-    tags
-        The way's tags.
-
-    Returns
-    -------
-    bool
-        Whether osmnx would download this way for a walk network.
-    """
-    if "highway" not in tags:
-        return False
-    return not any(key in tags and rule.search(tags[key]) for key, rule in _WALK_RULES)
-
-
-# ---------------------------------------------------------------------------------------
-# OSM files
-
-
-def _read_osm_ways(path: Path) -> tuple[dict[int, tuple[float, float]], list[Any], str | None]:
-    """Read walkable ways and their node locations from any osmium-readable OSM file."""
-    import osmium
-
-    nodes: dict[int, tuple[float, float]] = {}
-    ways: list[tuple[int, list[int], dict[str, str]]] = []
-    latest = [0.0]
-
-    class _Handler(osmium.SimpleHandler):
-        def way(self, w: Any) -> None:
-            tags = {t.k: t.v for t in w.tags}
-            if not walk_way_filter(tags):
-                return
-            refs: list[int] = []
-            for n in w.nodes:
-                if not n.location.valid():
-                    continue
-                nodes[n.ref] = (n.location.lon, n.location.lat)
-                refs.append(n.ref)
-            if len(refs) >= 2:
-                ways.append((w.id, refs, tags))
-            with contextlib.suppress(AttributeError, OverflowError, OSError, ValueError):
-                latest[0] = max(latest[0], w.timestamp.timestamp())
-
-    try:
-        _Handler().apply_file(str(path), locations=True)
-    except RuntimeError as exc:  # osmium raises RuntimeError on unreadable input
-        raise NetworkError(f"Could not read OSM file {path}: {exc}") from exc
-
-    stamp: str | None = None
-    try:
-        header = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING).header()
-        stamp = header.get("osmosis_replication_timestamp") or header.get("timestamp") or None
-    except (RuntimeError, AttributeError):
-        stamp = None
-    if not stamp and latest[0] > 0:
-        stamp = dt.datetime.fromtimestamp(latest[0], tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return nodes, ways, stamp
-
-
-def _write_osm_xml(path: Path, nodes: dict[int, tuple[float, float]], ways: Iterable[Any]) -> None:
-    """Write nodes and ways as a minimal OSM XML file for osmnx.graph_from_xml."""
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(
-            '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6" generator="nwm_geo">\n'
-        )
-        for nid, (lon, lat) in nodes.items():
-            fh.write(f'<node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}"/>\n')
-        for wid, refs, tags in ways:
-            fh.write(f'<way id="{wid}">\n')
-            fh.writelines(f'<nd ref="{r}"/>' for r in refs)
-            fh.writelines(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
-            fh.write("\n</way>\n")
-        fh.write("</osm>\n")
-
-
-def _polygon_wgs84(polygon: Any) -> BaseGeometry:
-    """Return a polygon in lon/lat: bare shapely geometries are taken to be lon/lat already."""
-    if isinstance(polygon, gpd.GeoDataFrame | gpd.GeoSeries):
-        if polygon.crs is None:
-            raise NetworkError("The polygon has no CRS; give it one (EPSG:27700 or EPSG:4326).")
-        return shapely.union_all(polygon.to_crs(settings.wgs84).geometry.to_numpy())
-    if isinstance(polygon, BaseGeometry):
-        return polygon
-    raise NetworkError(f"polygon must be a shapely geometry or GeoSeries, not {type(polygon)}")
-
-
-@checks_crs
-def graph_from_osm_file(
-    path: str | os.PathLike[str],
-    *,
-    polygon: BaseGeometry | gpd.GeoSeries | gpd.GeoDataFrame | None = None,
-    network_type: str = "walk",
-    verbose: bool = False,
-) -> nx.MultiDiGraph:
-    """Build a walk network from an OpenStreetMap file.
-
-    The file (``.osm``, ``.osm.bz2`` or ``.osm.pbf``) is read with pyosmium; the ways that
-    pass osmnx's ``"walk"`` filter (:func:`walk_way_filter`) are written, with their nodes,
-    to a temporary OSM XML file that :func:`osmnx.graph_from_xml` turns into a simplified,
-    bidirectional graph (largest weakly connected component). The graph is truncated to
-    ``polygon`` if given and projected to EPSG:27700.
-
-    Parameters
-    ----------
-    path
-        The OSM file.
-    polygon
-        Optional area to keep. A GeoSeries/GeoDataFrame in any CRS, or a bare shapely
-        geometry in lon/lat (EPSG:4326).
-    network_type
-        Only ``"walk"`` is supported.
-    verbose
-        Print what is being done.
-
-    Returns
-    -------
-    networkx.MultiDiGraph
-        Edges with ``length`` in metres; ``graph["crs"] == "EPSG:27700"``,
-        ``graph["nwm_source"]``, ``graph["osm_timestamp"]`` and ``graph["approximate"]``.
-
-    Raises
-    ------
-    NetworkError
-        If the file is missing, unreadable or holds no walkable ways.
-    """
-    import osmnx as ox
-
-    if network_type != "walk":
-        raise NetworkError(f"Only network_type='walk' is supported, not {network_type!r}.")
-    path = Path(path)
-    if not path.is_file():
-        raise NetworkError(f"OSM file not found: {path}")
-    if verbose:
-        print(f"Reading walkable ways from {path} ...")
-    nodes, ways, stamp = _read_osm_ways(path)
-    if not ways:
-        raise NetworkError(f"{path} holds no ways that pass the osmnx walk filter.")
-    with tempfile.TemporaryDirectory(prefix="nwm_osm_") as tmp:
-        xml = Path(tmp) / "walk.osm"
-        _write_osm_xml(xml, nodes, ways)
-        G = ox.graph_from_xml(xml, bidirectional=True, simplify=True, retain_all=False)
-    if polygon is not None:
-        try:
-            G = ox.truncate.truncate_graph_polygon(
-                G, _polygon_wgs84(polygon), truncate_by_edge=True
-            )
-        except ValueError as exc:  # osmnx: "Found no graph nodes within the requested polygon"
-            raise NetworkError(
-                f"{path} has no walkable streets inside the study area: is it an extract of "
-                f"another area? ({exc})"
-            ) from None
-        G = ox.truncate.largest_component(G)
-    G = ox.project_graph(G, to_crs=settings.crs)
-    G.graph["crs"] = settings.crs
-    G.graph["nwm_source"] = f"OpenStreetMap file {path.name}"
-    if stamp:
-        G.graph["osm_timestamp"] = str(stamp)
-    G.graph["approximate"] = False
-    if verbose:
-        print(f"Walk network: {len(G):,} nodes, {len(G.edges):,} directed edges")
-    return G
 
 
 # ---------------------------------------------------------------------------------------
