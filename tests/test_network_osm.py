@@ -1,7 +1,7 @@
 """graph_from_osm_file builds exactly the graph osmnx makes of the file's walkable ways.
 
 ``graph_from_osm_file`` hands the ways to osmnx without an OSM XML file, keeps the largest
-component in place and projects without osmnx's GeoDataFrame round trip. The reference
+component in place and projects with :func:`osmnx.project_graph`. The reference
 here is the way it was built before, through osmnx's public functions only: the walkable
 ways written to an OSM XML file that :func:`osmnx.graph_from_xml` reads, then
 ``truncate_graph_polygon``, ``largest_component`` and :func:`osmnx.project_graph`. The

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
-import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -163,45 +162,6 @@ def _walk_graph(nodes: dict[int, tuple[float, float]], ways: list[Any]) -> nx.Mu
     return ox.simplify_graph(G)
 
 
-def _project_graph(G: nx.MultiDiGraph, to_crs: str) -> nx.MultiDiGraph:
-    """Return ``osmnx.project_graph(G, to_crs=to_crs)``, without its per-value loop.
-
-    osmnx 2.1.1 turns the graph into node and edge GeoDataFrames, projects them
-    (geopandas ``to_crs``) and builds a new graph from them (``graph_from_gdfs``), keeping
-    an edge's value when ``pandas.notna`` says so, one call per value: most of its time.
-    The same steps here on the same frames, with the missing values found for the whole
-    frame at once: the same node order (first seen along the edges), attribute order (the
-    frames' columns), values and types (what the frame holds: a float64 column gives
-    Python floats) and coordinates (the same geopandas projection).
-    ``tests/test_network.py`` compares it with :func:`osmnx.project_graph`.
-    """
-    import networkx as nx  # loaded here, not on import
-
-    crs = G.graph["crs"]
-    ids, node_data = zip(*G.nodes(data=True), strict=True)
-    nodes = pd.DataFrame(list(node_data), index=pd.Index(ids, name="osmid"))
-    points = gpd.GeoSeries(gpd.points_from_xy(nodes["x"], nodes["y"]), crs=crs).to_crs(to_crs)
-    nodes["x"] = points.x.to_numpy()
-    nodes["y"] = points.y.to_numpy()
-    *uvk, edge_data = zip(*G.edges(keys=True, data=True), strict=True)
-    edges = pd.DataFrame(list(edge_data))
-    values = edges.to_numpy(dtype=object)
-    present = edges.notna().to_numpy()
-    columns = edges.columns.to_list()
-    if "geometry" in columns:
-        j = columns.index("geometry")
-        lines = gpd.GeoSeries(list(values[present[:, j], j]), crs=crs).to_crs(to_crs)
-        values[present[:, j], j] = lines.to_numpy()
-    H = nx.MultiDiGraph(**G.graph)
-    for u, v, k, row, keep in zip(*uvk, values.tolist(), present.tolist(), strict=True):
-        H.add_edge(u, v, key=k, **{c: x for c, x, m in zip(columns, row, keep, strict=True) if m})
-    H.add_nodes_from(set(nodes.index) - set(H.nodes))
-    for col in nodes.columns:
-        nx.set_node_attributes(H, values=nodes[col].dropna().to_dict(), name=col)
-    H.graph["crs"] = points.crs
-    return H
-
-
 def _polygon_wgs84(polygon: Any) -> BaseGeometry:
     """Return a polygon in lon/lat: bare shapely geometries are taken to be lon/lat already."""
     if isinstance(polygon, gpd.GeoDataFrame | gpd.GeoSeries):
@@ -276,7 +236,7 @@ def graph_from_osm_file(
                 f"another area? ({exc})"
             ) from None
         G = ox.truncate.largest_component(G)
-    G = _project_graph(G, settings.crs)
+    G = ox.project_graph(G, to_crs=settings.crs)
     G.graph["crs"] = settings.crs
     G.graph["nwm_source"] = f"OpenStreetMap file {path.name}"
     if stamp:
