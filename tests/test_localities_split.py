@@ -93,10 +93,13 @@ def test_pins_leave_the_proof_to_the_other_methods() -> None:
 
 
 def test_the_pair_re_splits_give_one_plan_for_one_seed_with_counted_work() -> None:
-    """k = 4 is above the whole-map split search, so a band too large to list goes to
-    the improvement rounds, whose exact pair and triple re-splits stop at the first
-    useful split and skip groups already searched in vain. With a clock that stands
-    still only the counted work decides: the same seed gives the same plan."""
+    """Four localities are above the whole-map split search.
+
+    So a band too large to list goes to the improvement rounds, whose exact pair and
+    triple re-splits stop at the first useful split and skip groups already searched
+    in vain. With a clock that stands still only the counted work decides: the same
+    seed gives the same plan.
+    """
     units = synthetic_voronoi(18, 11)
     budget = loc.SolveBudget(time_limit_s=1, max_nodes=10, clock=_StandStill())
     rules = loc.PartitionRules(k_range=(2, 8))
