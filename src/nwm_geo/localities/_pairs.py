@@ -1,4 +1,4 @@
-"""Exact re-split of two adjacent localities: the best connected bipartition of their units.
+"""Exact re-split of two adjacent localities: a better connected bipartition of their units.
 
 In: an ``Instance``, a plan (integer labels) and a budget of search nodes. Out: a plan
 that is never worse: the same plan with some pairs of adjacent localities re-split.
@@ -9,11 +9,13 @@ synthetic map, k = 5: 500 random trees of each pair found no better split, while
 exact split of one pair lowered the worst deviation from 1.10 % to 0.77 %). Here the
 units of two adjacent localities form a small instance with ``k = 2`` and the same
 targets, and the exact split search (:func:`~nwm_geo.localities._split.split_search`,
-a branch and bound anchored at the pair's lowest unit) finds its best split below the
-pair's worst deviation, or proves there is none (a pair whose totals cannot make two
+a branch and bound anchored at the pair's lowest unit) finds a split below the pair's
+worst deviation (stopping at the first that reaches the worst deviation outside the
+pair, or the lower bound), or proves there is none (a pair whose totals cannot make two
 better localities costs no search node). A pair is re-split when its worst deviation
-falls. The work is a count of search
-nodes, so a seed gives the same plan on every machine; the deadline is a safety stop.
+falls; a pair searched in vain is not searched again until its localities change. The
+work is a count of search nodes, so a seed gives the same plan on every machine; the
+deadline is a safety stop.
 """
 
 from __future__ import annotations
