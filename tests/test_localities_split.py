@@ -90,3 +90,25 @@ def test_pins_leave_the_proof_to_the_other_methods() -> None:
     assert not plan.method.startswith("split:")
     assert "exact split search" not in plan.method
     assert plan.assignment[units.index[0]] != plan.assignment[units.index[9]]
+
+
+def test_the_pair_re_splits_give_one_plan_for_one_seed_with_counted_work() -> None:
+    """Four localities are above the whole-map split search.
+
+    So a band too large to list goes to the improvement rounds, whose exact pair and
+    triple re-splits stop at the first useful split and skip groups already searched
+    in vain. With a clock that stands still only the counted work decides: the same
+    seed gives the same plan.
+    """
+    units = synthetic_voronoi(18, 11)
+    budget = loc.SolveBudget(time_limit_s=1, max_nodes=10, clock=_StandStill())
+    rules = loc.PartitionRules(k_range=(2, 8))
+    plans = [loc.partition(units, k=4, rules=rules, budget=budget) for _ in range(2)]
+    assert "rounds of recombination chains" in plans[0].method
+    assert plans[0].assignment.equals(plans[1].assignment)
+    assert plans[0].bound <= plans[0].objective
+    adj = loc.ward_adjacency(units)
+    graph = nx.Graph(list(adj[["ward_a", "ward_b"]].itertuples(index=False)))
+    for name in plans[0].assignment.unique():
+        members = plans[0].assignment.index[plans[0].assignment == name]
+        assert nx.is_connected(graph.subgraph(members))

@@ -1,4 +1,4 @@
-"""Exact re-split of two adjacent localities: the best connected bipartition of their units.
+"""Exact re-split of two adjacent localities: a better connected bipartition of their units.
 
 In: an ``Instance``, a plan (integer labels) and a budget of search nodes. Out: a plan
 that is never worse: the same plan with some pairs of adjacent localities re-split.
@@ -9,17 +9,19 @@ synthetic map, k = 5: 500 random trees of each pair found no better split, while
 exact split of one pair lowered the worst deviation from 1.10 % to 0.77 %). Here the
 units of two adjacent localities form a small instance with ``k = 2`` and the same
 targets, and the exact split search (:func:`~nwm_geo.localities._split.split_search`,
-a branch and bound anchored at the pair's lowest unit) finds its best split below the
-pair's worst deviation, or proves there is none (a pair whose totals cannot make two
+a branch and bound anchored at the pair's lowest unit) finds a split below the pair's
+worst deviation (stopping at the first that reaches the worst deviation outside the
+pair, or the lower bound), or proves there is none (a pair whose totals cannot make two
 better localities costs no search node). A pair is re-split when its worst deviation
-falls. The work is a count of search
-nodes, so a seed gives the same plan on every machine; the deadline is a safety stop.
+falls; a pair searched in vain is not searched again until its localities change. The
+work is a count of search nodes, so a seed gives the same plan on every machine; the
+deadline is a safety stop.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -32,7 +34,7 @@ from nwm_geo.localities._instance import (
 )
 from nwm_geo.localities._split import split_search
 
-#: Search nodes one pair's split search may use.
+#: Search nodes one group's split search may use.
 PAIR_NODES: int = 200_000
 
 
@@ -68,20 +70,23 @@ def _resplit(
     lab: np.ndarray,
     group: tuple[int, ...],
     budget: int,
-    safety: tuple[float, Clock],
+    safety: tuple[float, Clock, float],
 ) -> tuple[np.ndarray | None, int]:
-    """Return the group's best split if it is better, else None; and the nodes used.
+    """Return a better split of the group (else None) and the nodes used.
 
     The split is the group's sub-labels (``i``: locality ``group[i]``); it is returned
-    only when it lowers the group's worst deviation.
+    only when it lowers the group's worst deviation. The search stops at the first
+    split whose worst deviation is at most ``enough`` (the third item of ``safety``:
+    the worst deviation outside the group, or the lower bound), since lower does not
+    lower the plan's worst deviation.
     """
-    deadline, clock = safety
+    deadline, clock, enough = safety
     units = np.flatnonzero(np.isin(lab, group)).tolist()
     sub = sub_instance(inst, units, len(group))
     now = np.array([group.index(int(lab[u])) for u in units])
     group_max = zvalue(sub, now)
     got = split_search(
-        sub, group_max, max_nodes=min(PAIR_NODES, budget), deadline=deadline, clock=clock
+        sub, group_max, max_nodes=budget, deadline=deadline, clock=clock, enough=enough
     )
     if got.labels is not None and rule_violation(sub, got.labels) == 0:
         return got.labels, got.nodes
@@ -109,6 +114,53 @@ def _groups(inst: Instance, lab: np.ndarray, a: int) -> list[tuple[int, ...]]:
     return pairs + triples
 
 
+@dataclass
+class _Descent:
+    """The pair descent's plan, its node count and the groups searched in vain.
+
+    ``tried`` holds the groups (their localities' unit masks) whose search found no
+    better split: the search is deterministic, so a group is searched again only when
+    its localities change.
+    """
+
+    inst: Instance
+    lab: np.ndarray
+    max_nodes: int
+    safety: tuple[float, Clock, list[str] | None]
+    used: int = 0
+    tried: set[tuple[int, ...]] = field(default_factory=set)
+
+    def one_pass(self) -> bool | None:
+        """Re-split the first group that improves; True if one did, None at a stop."""
+        inst, lab = self.inst, self.lab
+        deadline, clock, stops = self.safety
+        sums = np.array([inst.norm[lab == j].sum(axis=0) for j in range(inst.k)])
+        rows = np.abs(sums - inst.weights).max(axis=1)
+        masks = [sum(1 << int(u) for u in np.flatnonzero(lab == j)) for j in range(inst.k)]
+        for a in np.argsort(-rows, kind="stable").tolist():
+            for group in _groups(inst, lab, a):
+                if self.used >= self.max_nodes:
+                    return None
+                if clock() >= deadline:
+                    if stops is not None:
+                        stops.append("pair re-splits")
+                    return None
+                key = tuple(sorted(masks[j] for j in group))
+                if key in self.tried:
+                    continue
+                outside = np.delete(rows, group)
+                enough = max(inst.lower_bound, float(outside.max()) if outside.size else 0.0)
+                budget = min(PAIR_NODES, self.max_nodes - self.used)
+                split, nodes = _resplit(inst, lab, group, budget, (deadline, clock, enough))
+                self.used += nodes
+                if split is not None:
+                    units = np.flatnonzero(np.isin(lab, group))
+                    lab[units] = np.asarray(group)[split]
+                    return True
+                self.tried.add(key)
+        return False
+
+
 def pair_descent(
     inst: Instance,
     labels: np.ndarray,
@@ -121,37 +173,18 @@ def pair_descent(
     """Re-split pairs (then triples) of adjacent localities exactly while one improves.
 
     Localities are taken worst first, each with its neighbours in order, then with two
-    connected others; the first group whose best split lowers its worst deviation is
-    re-split, and the search starts again, until no group improves or ``max_nodes``
-    search nodes are used. Never worse than ``labels``.
+    connected others; the first group with a split that lowers its worst deviation is
+    re-split (to the first split found at or below the worst deviation outside the
+    group, else the best), and the search starts again, until no group improves or
+    ``max_nodes`` search nodes are used. A group whose localities have not changed
+    since its search found nothing is not searched again. Never worse than ``labels``.
     """
     if inst.pinned or inst.k < 2 or rule_violation(inst, labels) > 0:
         return labels
-    lab = np.asarray(labels).copy()
-    used = 0
-    improved = True
-    while improved and used < max_nodes:
-        improved = False
-        sums = np.array([inst.norm[lab == j].sum(axis=0) for j in range(inst.k)])
-        rows = np.abs(sums - inst.weights).max(axis=1)
-        for a in np.argsort(-rows, kind="stable").tolist():
-            for group in _groups(inst, lab, a):
-                if used >= max_nodes:
-                    break
-                if clock() >= deadline:
-                    if stops is not None:
-                        stops.append("pair re-splits")
-                    return lab
-                split, nodes = _resplit(inst, lab, group, max_nodes - used, (deadline, clock))
-                used += nodes
-                if split is not None:
-                    units = np.flatnonzero(np.isin(lab, group))
-                    lab[units] = np.asarray(group)[split]
-                    improved = True
-                    break
-            if improved or used >= max_nodes:
-                break
-    return lab
+    run = _Descent(inst, np.asarray(labels).copy(), max_nodes, (deadline, clock, stops))
+    while run.used < max_nodes and run.one_pass():
+        pass
+    return run.lab
 
 
 def pair_nodes(limit_s: float, n: int, share: float) -> int:

@@ -61,8 +61,8 @@ class SplitResult:
     nodes
         Search nodes visited.
     stopped
-        Why the search stopped early (``"search limit"``, ``"time limit"``, ``"pins"``);
-        empty when complete.
+        Why the search stopped early (``"search limit"``, ``"time limit"``, ``"pins"``,
+        ``"good enough"``); empty when complete.
     """
 
     labels: np.ndarray | None
@@ -79,7 +79,13 @@ class _Stop(Exception):
 class _Search:
     """The search's state: the instance as plain lists, the best plan and the count."""
 
-    def __init__(self, inst: Instance, upper: float, limits: tuple[int, float, Clock | None]):
+    def __init__(
+        self,
+        inst: Instance,
+        upper: float,
+        limits: tuple[int, float, Clock | None],
+        enough: float = -math.inf,
+    ):
         self.n, self.m = inst.n, len(inst.measures)
         self.norm = [tuple(float(x) for x in row) for row in inst.norm]
         self.w = [float(x) for x in inst.weights]
@@ -99,6 +105,7 @@ class _Search:
         self.best_masks: list[int] | None = None
         self.count = 0
         self.max_nodes, self.deadline, self.clock = limits
+        self.enough = enough
 
     def z(self) -> float:
         """Return the band a plan must be within to beat the best so far."""
@@ -210,6 +217,8 @@ class _Search:
                 dev = max(abs(sums[i] - self.w[i]) for i in range(self.m))
                 self.best = max(worst, dev)
                 self.best_masks = [*chosen, rest]
+                if self.best <= self.enough:
+                    raise _Stop("good enough")
             return
         root = rest & -rest
         u = root.bit_length() - 1
@@ -263,6 +272,7 @@ def split_search(
     max_nodes: int,
     deadline: float = math.inf,
     clock: Clock | None = None,
+    enough: float = -math.inf,
 ) -> SplitResult:
     """Find the best plan of ``inst`` with worst deviation below ``upper``, or prove none.
 
@@ -282,6 +292,10 @@ def split_search(
         Search nodes at most (a count).
     deadline, clock
         Safety stop: give up when ``clock() >= deadline`` (checked every 4,096 nodes).
+    enough
+        Stop at the first plan whose worst deviation is at most this (incomplete,
+        ``stopped="good enough"``): a caller that only needs a plan below a target
+        (the pair re-splits) does not pay for the proof. Default: never.
 
     Returns
     -------
@@ -289,7 +303,7 @@ def split_search(
     """
     if inst.pinned:
         return SplitResult(None, upper, False, 0, "pins")
-    search = _Search(inst, upper, (max_nodes, deadline, clock))
+    search = _Search(inst, upper, (max_nodes, deadline, clock), enough)
     stopped = ""
     everything = (1 << inst.n) - 1
     try:
