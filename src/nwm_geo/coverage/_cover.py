@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.sparse.csgraph import dijkstra
 from tqdm.auto import tqdm
 
 from nwm_geo._display import Display
@@ -131,8 +132,6 @@ def _source_distances(
     positions of the snapped demand points, ``metres`` the distances (sources × points;
     inf beyond ``limit_m`` plus the tolerance, or unreached).
     """
-    from scipy.sparse.csgraph import dijkstra  # on first use (a what-if may never walk)
-
     ok_pts = np.flatnonzero(model.point_nodes >= 0)
     pnodes = model.point_nodes[ok_pts]
     valid = np.flatnonzero(source_nodes >= 0)

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.sparse.csgraph import dijkstra
 from tqdm.auto import tqdm
 
 from nwm_geo._display import Display
@@ -220,8 +221,6 @@ def closure_impact(
 
         def nearest(sel: np.ndarray, nodes: np.ndarray = nodes) -> tuple[np.ndarray, np.ndarray]:
             """Metres to the nearest of ``nodes[sel]`` at every point, and which one."""
-            from scipy.sparse.csgraph import dijkstra  # on first use
-
             dist = np.full(len(model.point_ids), np.inf)
             who = np.full(len(model.point_ids), -1, dtype=np.int64)
             src = nodes[sel]

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.sparse.csgraph import dijkstra
 from tqdm.auto import tqdm
 
 from nwm_geo import settings
@@ -40,8 +41,6 @@ def category_names(model: WalkModel, categories: Sequence[str] | None) -> list[s
 
 def _multi_source_m(model: WalkModel, sources: np.ndarray, limit: float = np.inf) -> np.ndarray:
     """Distance (m) from the nearest of ``sources`` to every demand point (inf if none)."""
-    from scipy.sparse.csgraph import dijkstra  # on first use (a what-if may never walk)
-
     src = np.unique(sources[sources >= 0])
     if len(src) == 0:
         return np.full(len(model.point_nodes), np.inf)

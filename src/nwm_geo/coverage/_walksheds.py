@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.sparse.csgraph import dijkstra
 from tqdm.auto import tqdm
 
 from nwm_geo._checks import checks_crs
@@ -128,8 +129,6 @@ def walksheds(
     geopandas.GeoDataFrame
         Index ``asset_id`` (with ``category``, ``name``) or ``category``; EPSG:27700.
     """
-    from scipy.sparse.csgraph import dijkstra  # on first use (a what-if may never walk)
-
     limit = threshold_m(minutes, speed_m_per_min)
     if by == "asset":
         items = list(zip(model.asset_ids, model.asset_nodes, strict=True))

@@ -29,6 +29,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import Point
 
 from nwm_geo import coverage, data, localities, settings
@@ -98,8 +99,6 @@ def _reach(
     graph: Any, sources: np.ndarray, point_nodes: np.ndarray, limit_m: float
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Per source node: the demand points within ``limit_m`` and their distances (m)."""
-    from scipy.sparse.csgraph import dijkstra  # on first use (a what-if never walks)
-
     pts: list[np.ndarray] = []
     metres: list[np.ndarray] = []
     ok = np.flatnonzero(point_nodes >= 0)

@@ -18,6 +18,8 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from nwm_geo._checks import checks_crs
 from nwm_geo._display import Display
@@ -78,18 +80,9 @@ def plan_parts(wards: gpd.GeoDataFrame, assignment: pd.Series) -> pd.Series:
     b = adj["ward_b"].map(pos).to_numpy()
     labels = assignment.reindex(wards.index).astype(str).to_numpy()
     same = labels[a] == labels[b]
-    # connected pieces by label propagation (each ward takes its piece's lowest
-    # position): a few array passes on a ward map, without importing scipy's csgraph
-    a, b = a[same], b[same]
-    comp = np.arange(len(wards))
-    while True:
-        low = np.minimum(comp[a], comp[b])
-        new = comp.copy()
-        np.minimum.at(new, a, low)
-        np.minimum.at(new, b, low)
-        if np.array_equal(new, comp):
-            break
-        comp = new
+    n = len(wards)
+    graph = coo_matrix((np.ones(int(same.sum())), (a[same], b[same])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
     parts = pd.Series(comp, index=wards.index).groupby(labels).nunique()
     parts.index.name = "locality"
     return parts.rename("parts")
