@@ -327,11 +327,12 @@ def _choose(
     prob = pulp.LpProblem(f"mclp_{safe_name(measure)}", pulp.LpMaximize)
     x = [pulp.LpVariable(f"x_{j}", cat="Binary") for j in range(len(useful))]
     y = {i: pulp.LpVariable(f"y_{i}", lowBound=0, upBound=1) for i in reach}
-    prob += pulp.lpSum(float(w[i]) * y[i] for i in reach)
+    # expressions built at once with the terms lpSum would add (a zero weight adds none)
+    prob += pulp.LpAffineExpression([(y[i], c) for i in reach if (c := float(w[i])) != 0])
     prob += pulp.lpSum(x) <= k, "k_sites"
     for i in reach:
         js = a_u.indices[a_u.indptr[i] : a_u.indptr[i + 1]]
-        prob += y[i] <= pulp.lpSum(x[j] for j in js), f"cover_{i}"
+        prob += y[i] <= pulp.LpAffineExpression([(x[j], 1) for j in js]), f"cover_{i}"
     spacing = float(pol.spacing_m)
     xy = block.xy[useful]
     added: set[tuple[int, int]] = set()
