@@ -151,7 +151,8 @@ def _far_from(xy: np.ndarray, avoid: np.ndarray, spacing: float) -> np.ndarray:
 
 #: Inside :func:`reusing_candidates`: each :func:`building_candidates` result, by the
 #: identity of its inputs, held with them.
-_CANDIDATES: ContextVar[dict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] | None] = ContextVar(
+_Found = tuple[np.ndarray, list[dict[str, Any]]]
+_CANDIDATES: ContextVar[dict[tuple[Any, ...], tuple[tuple[Any, ...], _Found]] | None] = ContextVar(
     "nwm_geo_building_candidates", default=None
 )
 
