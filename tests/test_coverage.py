@@ -661,3 +661,17 @@ def test_coverage_table_uses_the_shared_within_rule() -> None:
     assert t.loc["Library", "covered_population"] == 3
     with pytest.raises(NwmGeoError, match="more than 0"):
         coverage_summary(m, demand, minutes=0, bundles={})
+
+
+def test_network_arrays_pickle_their_geometries_as_wkb_and_read_them_back() -> None:
+    import pickle
+
+    arr = NetworkArrays.from_graph(grid(3))
+    state = arr.__getstate__()
+    assert not any(isinstance(g, shapely.Geometry) for g in np.ravel(state["geom"].wkb))
+    back = pickle.loads(pickle.dumps(arr))
+    assert len(back.geom) == len(arr.geom) > 0
+    assert all(a.wkb == b.wkb for a, b in zip(arr.geom, back.geom, strict=True))
+    for name in ("node_ids", "xy", "eu", "ev", "ekey", "length"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(arr, name))
+    assert (back.crs, back.label) == (arr.crs, arr.label)

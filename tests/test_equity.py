@@ -491,3 +491,18 @@ def test_equity_map_colours_postcodes_by_decile() -> None:
     assert maps.IMD_DECILE_COLOURS[9] in page and "65+: 40 m/min" in page
     with pytest.raises(NwmGeoError, match="imd_decile"):
         maps.deprivation_gaps_map(pts.drop(columns="imd_decile"), measures=["go"])
+
+
+def test_group_splits_equal_one_group_split_per_weight() -> None:
+    from nwm_geo.coverage import group_splits
+
+    minutes, demand = hand_case()
+    beyond = (minutes["Library"] > 5.0).to_numpy()  # an array in the points' row order
+    splits = group_splits(demand, {"beyond": beyond, "half": np.full(len(demand), 0.5)})
+    one = equity.group_split(demand.assign(beyond=beyond), weight="beyond")
+    half = equity.group_split(demand.assign(half=0.5), weight="half")
+    pd.testing.assert_frame_equal(splits["beyond"], one)
+    pd.testing.assert_frame_equal(splits["half"], half)
+    assert splits["beyond"]["residents"].sum() > 0  # not two empty tables
+    with pytest.raises(NwmGeoError, match="'bad' must be True/False or a number"):
+        group_splits(demand, {"ok": beyond, "bad": np.full(len(demand), -1.0)})

@@ -309,6 +309,22 @@ def test_a_scenario_with_a_bad_plan_file_writes_nothing(
     assert not (tmp_path / "scenarios").exists()
 
 
+def test_sites_are_closed_by_id_or_unique_name_and_only_once(
+    synthetic_area: tuple[Path, Path],
+) -> None:
+    base = _study(synthetic_area)
+    reg = base.register
+    counts = reg["name"].astype(str).value_counts()
+    unique = str(counts.index[counts == 1][0])
+    aid = str(reg.index[reg["name"].astype(str) == unique][0])
+    scen = base.with_changes(close=[unique])  # by its name
+    assert scen.changes is not None and scen.changes.close == (aid,)
+    with pytest.raises(NwmGeoError, match="closed twice"):  # an id, then its name
+        base.with_changes(close=[aid, unique])
+    with pytest.raises(NwmGeoError, match="closed twice"):
+        base.with_changes(close=[aid, aid])
+
+
 @pytest.mark.integration  # slow (fast tier < 60 s)
 def test_the_comparison_splits_by_deprivation_and_age_when_the_demand_has_them(
     synthetic_area: tuple[Path, Path],

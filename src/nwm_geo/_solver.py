@@ -432,8 +432,8 @@ def solve(
             getattr(slv, "timeLimit", None) is None or slv.timeLimit > time_limit_s
         ):
             slv.timeLimit = max(time_limit_s, 0.01)
-    if solver is None:  # an earlier solve may have started HiGHS's threads with another count
-        highspy.Highs.resetGlobalScheduler(True)
+    # the default solver resets HiGHS's thread scheduler right before it runs
+    # (WarmStartHiGHS.callSolver): an earlier solve may have started it with another count
     try:
         prob.solve(slv)
     except Exception as exc:  # PuLP raises plain exceptions (and KeyError on new statuses)

@@ -56,7 +56,7 @@ from nwm_geo.coverage._cover import (
     coverage_matrix,
     source_minutes,
 )
-from nwm_geo.coverage._groups import AGE_LABELS, GROUP_SPLIT_COLUMNS, group_split
+from nwm_geo.coverage._groups import AGE_LABELS, GROUP_SPLIT_COLUMNS, group_split, group_splits
 from nwm_geo.coverage._impact import AGE_BANDS, IMPACT_COLUMNS, ClosureImpact, closure_impact
 from nwm_geo.coverage._metrics import (
     all_bundles_label,
@@ -99,6 +99,7 @@ __all__ = [
     "covered_flags",
     "extend_cover",
     "group_split",
+    "group_splits",
     "insert_points",
     "nearest_minutes",
     "prepare",

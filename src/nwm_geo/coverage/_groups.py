@@ -12,7 +12,9 @@ use it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +22,14 @@ import pandas as pd
 from nwm_geo._errors import NwmGeoError
 from nwm_geo.data import AGE_BANDS
 
-__all__ = ["AGE_LABELS", "GROUP_SPLIT_COLUMNS", "GroupColumns", "group_split", "split_residents"]
+__all__ = [
+    "AGE_LABELS",
+    "GROUP_SPLIT_COLUMNS",
+    "GroupColumns",
+    "group_split",
+    "group_splits",
+    "split_residents",
+]
 
 #: Readable names of the Census 2021 broad age bands.
 AGE_LABELS: dict[str, str] = {
@@ -72,32 +81,69 @@ def group_split(points: pd.DataFrame, *, weight: str, partial: bool = False) -> 
         If a column is missing (unless ``partial``) or a weight is negative or not a
         number.
     """
+    _check_columns(points, [weight], partial=partial)
+    return group_splits(points, {weight: points[weight]}, partial=partial)[weight]
+
+
+def group_splits(
+    points: pd.DataFrame, weights: Mapping[str, Any], *, partial: bool = False
+) -> dict[str, pd.DataFrame]:
+    """Return :func:`group_split`'s table for each of several weights of the same points.
+
+    The group columns are converted once for all of them (a scenario splits the
+    residents losing and gaining access to every measure: dozens of weights).
+
+    Parameters
+    ----------
+    points
+        As for :func:`group_split` (the weights need not be columns).
+    weights
+        Name -> the weight of each point (a column or an array in ``points``' row order).
+    partial
+        As for :func:`group_split`.
+
+    Returns
+    -------
+    dict
+        Name -> :func:`group_split`'s table for that weight.
+
+    Raises
+    ------
+    NwmGeoError
+        As :func:`group_split`, naming the weight.
+    """
+    _check_columns(points, [], partial=partial)
+    cols = GroupColumns.of(points)
+    population = points["population"].to_numpy(dtype=float)
+    labels: dict[object, str] = {q: _QUINTILE_LABELS.get(q, str(q)) for q in range(1, 6)}
+    labels.update(AGE_LABELS)
+    out: dict[str, pd.DataFrame] = {}
+    for name, given in weights.items():
+        raw = given if isinstance(given, pd.Series) else pd.Series(given, index=points.index)
+        w = pd.to_numeric(raw, errors="coerce").astype(float)
+        if w.isna().any() or (w < 0).any():
+            raise NwmGeoError(f"column {name!r} must be True/False or a number >= 0 at every point")
+        pop = points["population"].astype(float) * w
+        total = float(pop.sum())
+        rows = [
+            {"group": g, "value": v, "label": labels[v], "residents": r}
+            for g, v, r in split_residents(cols, population, w.to_numpy())
+        ]
+        table = pd.DataFrame(rows, columns=list(GROUP_SPLIT_COLUMNS[:-1]))
+        table["residents"] = table["residents"].astype(float)
+        table["share_pct"] = 100 * table["residents"] / total if total > 0 else np.nan
+        out[name] = table
+    return out
+
+
+def _check_columns(points: pd.DataFrame, weights: list[str], *, partial: bool) -> None:
     wanted = ["imd_quintile", *AGE_BANDS]
-    missing = [c for c in [weight, "population", *([] if partial else wanted)] if c not in points]
+    missing = [c for c in [*weights, "population", *([] if partial else wanted)] if c not in points]
     if missing:
         raise NwmGeoError(
             f"demand points have no column(s) {missing}; build them with "
             "nwm_geo.data.open_area(...).population (or Study.demand), with the IMD and age groups"
         )
-    w = pd.to_numeric(points[weight], errors="coerce").astype(float)
-    if w.isna().any() or (w < 0).any():
-        raise NwmGeoError(f"column {weight!r} must be True/False or a number >= 0 at every point")
-    pop = points["population"].astype(float) * w
-    total = float(pop.sum())
-    labels: dict[object, str] = {q: _QUINTILE_LABELS.get(q, str(q)) for q in range(1, 6)}
-    labels.update(AGE_LABELS)
-    rows = [
-        {"group": g, "value": v, "label": labels[v], "residents": r}
-        for g, v, r in split_residents(
-            GroupColumns.of(points),
-            points["population"].to_numpy(dtype=float),
-            w.to_numpy(),
-        )
-    ]
-    out = pd.DataFrame(rows, columns=list(GROUP_SPLIT_COLUMNS[:-1]))
-    out["residents"] = out["residents"].astype(float)
-    out["share_pct"] = 100 * out["residents"] / total if total > 0 else np.nan
-    return out
 
 
 @dataclass(frozen=True)

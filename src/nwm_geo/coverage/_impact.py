@@ -87,11 +87,13 @@ def _weighted_median(values: np.ndarray, weights: np.ndarray) -> float:
     return float(v[order][np.searchsorted(cum, cum[-1] / 2.0)])
 
 
-def _text(counts: pd.Series, *, top: int = 5) -> str:
-    counts = counts[counts > 0].sort_values(ascending=False, kind="stable")
-    parts = [f"{k}: {v:,.0f}" for k, v in counts.head(top).items()]
-    if len(counts) > top:
-        parts.append(f"and {len(counts) - top} more")
+def _text(labels: Sequence[Any], values: np.ndarray, *, top: int = 5) -> str:
+    """``"label: residents; ..."``, largest first (ties in their order), then "and n more"."""
+    kept = [(k, v) for k, v in zip(labels, values.tolist(), strict=True) if v > 0]
+    kept.sort(key=lambda kv: -kv[1])  # stable: equal counts keep their order
+    parts = [f"{k}: {v:,.0f}" for k, v in kept[:top]]
+    if len(kept) > top:
+        parts.append(f"and {len(kept) - top} more")
     return "; ".join(parts)
 
 
@@ -138,13 +140,13 @@ def _where(
         sums = weights.groupby([at, keys[area]]).sum()
         where = sums.index.get_level_values(0).to_numpy()
         bounds = np.searchsorted(where, np.arange(len(losing) + 1))
-        labels = sums.index.get_level_values(1)
+        labels = sums.index.get_level_values(1).tolist()
+        values = sums.to_numpy()
         for p, (aid, _, _) in enumerate(losing):
-            one = sums.iloc[bounds[p] : bounds[p + 1]]
-            one.index = labels[bounds[p] : bounds[p + 1]]
+            here = labels[bounds[p] : bounds[p + 1]]
             if column == "wards" and names is not None:
-                one.index = [str(names.get(k, k)) for k in one.index]
-            rows[aid][column] = _text(one)
+                here = [str(names.get(k, k)) for k in here]
+            rows[aid][column] = _text(here, values[bounds[p] : bounds[p + 1]])
     return long
 
 

@@ -10,6 +10,8 @@ function; :attr:`nwm_geo.data.AreaData.population` builds them from an area's bu
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -273,7 +275,12 @@ def build_demand_points(
     pts["weight"] = weight
     pts["weight_source"] = np.where(weight.notna() & (weight > 0), "oa2011", "")
 
-    rows: list[pd.DataFrame] = []
+    # each LSOA's points appended column by column, one frame made at the end (not a
+    # frame per LSOA and a concat): the same rows, values and column dtypes
+    names = ("point_id", "postcode", "lsoa_code", "oa11_code", "ward_code", "ward_name")
+    parts: dict[str, list[Any]] = {c: [] for c in (*names, "weight_source", "geometry")}
+    counts: list[np.ndarray] = []
+    used: list[np.ndarray] = []
     # each LSOA's postcodes in postcode order, found once by grouping (not one mask and
     # one frame per LSOA); the columns are read as arrays
     ordered = pts.sort_index()
@@ -292,47 +299,49 @@ def build_demand_points(
         if pos is None:
             rep = lsoa.geometry.representative_point()
             ward = wards[wards.contains(rep)]
-            rows.append(
-                pd.DataFrame(
-                    {
-                        "point_id": [f"{code}:centre"],
-                        "postcode": [""],
-                        "lsoa_code": [code],
-                        "oa11_code": [None],
-                        "ward_code": [ward.index[0] if len(ward) else None],
-                        "ward_name": [ward["ward_name"].iloc[0] if len(ward) else None],
-                        "population": [total],
-                        "weight": [1.0],
-                        "weight_source": ["lsoa point"],
-                        "geometry": [rep],
-                    }
-                )
-            )
-            continue
-        w = weights[pos]
-        source = col["weight_source"][pos]
-        known = np.isfinite(w) & (w > 0)
-        if not known.all():
-            fill = float(w[known].mean()) if known.any() else 1.0
-            source = np.where(known, source, "lsoa mean" if known.any() else "equal")
-            w = np.where(known, w, fill)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "point_id": ids[pos],
-                    "postcode": ids[pos],
-                    "lsoa_code": code,
-                    "oa11_code": col["oa11_code"][pos],
-                    "ward_code": col["ward_code"][pos],
-                    "ward_name": col["ward_name"][pos],
-                    "population": largest_remainder(total, w),
-                    "weight": w,
-                    "weight_source": source,
-                    "geometry": geoms[pos],
-                }
-            )
-        )
-    frame = pd.concat(rows, ignore_index=True)
+            values: dict[str, Any] = {
+                "point_id": [f"{code}:centre"],
+                "postcode": [""],
+                "lsoa_code": [code],
+                "oa11_code": [None],
+                "ward_code": [ward.index[0] if len(ward) else None],
+                "ward_name": [ward["ward_name"].iloc[0] if len(ward) else None],
+                "weight_source": ["lsoa point"],
+                "geometry": [rep],
+            }
+            counts.append(np.asarray([total], dtype=np.int64))
+            used.append(np.asarray([1.0]))
+        else:
+            w = weights[pos]
+            source = col["weight_source"][pos]
+            known = np.isfinite(w) & (w > 0)
+            if not known.all():
+                fill = float(w[known].mean()) if known.any() else 1.0
+                source = np.where(known, source, "lsoa mean" if known.any() else "equal")
+                w = np.where(known, w, fill)
+            values = {
+                "point_id": ids[pos],
+                "postcode": ids[pos],
+                "lsoa_code": [code] * len(pos),
+                "oa11_code": col["oa11_code"][pos],
+                "ward_code": col["ward_code"][pos],
+                "ward_name": col["ward_name"][pos],
+                "weight_source": source,
+                "geometry": geoms[pos],
+            }
+            counts.append(largest_remainder(total, w))
+            used.append(np.asarray(w, dtype=float))
+        for c, v in values.items():
+            parts[c].append(np.asarray(v, dtype=object))
+    frame = pd.DataFrame(
+        {
+            **{c: np.concatenate(parts[c]) for c in names},
+            "population": np.concatenate(counts),
+            "weight": np.concatenate(used),
+            "weight_source": np.concatenate(parts["weight_source"]),
+            "geometry": np.concatenate(parts["geometry"]),
+        }
+    )
     out = gpd.GeoDataFrame(frame, geometry="geometry", crs=lsoas.crs).set_index("point_id")
     lonlat = out.geometry.to_crs(settings.wgs84)
     out["lon"] = lonlat.x.round(6)

@@ -215,16 +215,18 @@ def _model(
     """Stage 1: maximise residents within reach; stage 2: keep them, minimise deviation."""
     order = sorted(range(len(sets)), key=lambda s: sets[s][0])
     x = {s: pulp.LpVariable(f"x_{j}", cat=pulp.LpBinary) for j, s in enumerate(order)}
+    # expressions built at once with the terms lpSum would add (a zero weight adds none)
+    reach = pulp.LpAffineExpression([(x[s], c) for s in order if (c := float(values[s])) != 0])
     if stage == 1:
         prob = pulp.LpProblem("hubs_sets", pulp.LpMaximize)
-        prob += pulp.lpSum(float(values[s]) * x[s] for s in order)
+        prob += reach
     else:
         prob = pulp.LpProblem("hubs_balance", pulp.LpMinimize)
         z = pulp.LpVariable("z", lowBound=inst.lower_bound)
         prob += z
         for s in order:
             prob += z - sets[s][1] * x[s] >= 0
-        prob += pulp.lpSum(float(values[s]) * x[s] for s in order) >= floor
+        prob += reach >= floor
     cover: list[list[int]] = [[] for _ in range(inst.n)]
     for s in order:
         for i in bits_of(sets[s][0]):
@@ -235,7 +237,7 @@ def _model(
                 f"no connected set within the balance cap holds unit {inst.codes[i]!r} and a "
                 "hub candidate; widen max_deviation or add candidates"
             )
-        prob += pulp.lpSum(x[s] for s in cover[i]) == 1
+        prob += pulp.LpAffineExpression([(x[s], 1) for s in cover[i]]) == 1
     prob += pulp.lpSum(x.values()) == inst.k
     return prob, x
 

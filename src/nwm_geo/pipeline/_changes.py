@@ -176,15 +176,17 @@ def _resolve_close(
     reg = study.register
     ids: list[str] = []
     problems: list[tuple[str, str, str]] = []
-    by_name = reg.index.to_series().groupby(reg["name"].astype(str)).agg(list)
+    by_name: pd.Series | None = None  # grouped only when an item is not an asset id
     for i, item in enumerate(close):
         key = f"close[{i + 1}]"
         text = str(item)
+        if text not in reg.index and by_name is None:
+            by_name = reg.index.to_series().groupby(reg["name"].astype(str)).agg(list)
         if text in reg.index:
             aid = text
-        elif text in by_name.index and len(by_name[text]) == 1:
+        elif by_name is not None and text in by_name.index and len(by_name[text]) == 1:
             aid = str(by_name[text][0])
-        elif text in by_name.index:
+        elif by_name is not None and text in by_name.index:
             problems.append(
                 (
                     key,

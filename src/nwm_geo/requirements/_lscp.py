@@ -153,7 +153,8 @@ def minimal_cover(
     x = [pulp.LpVariable(f"x_{j}", cat="Binary") for j in range(len(ids))]
     prob += pulp.lpSum(x)
     for n, pat in enumerate(patterns):
-        prob += pulp.lpSum(x[j] for j in pat) >= 1, f"keep_{n}"
+        # the terms as lpSum would add them (coefficient 1, in this order), built at once
+        prob += pulp.LpAffineExpression([(x[j], 1) for j in pat]) >= 1, f"keep_{n}"
     status = solve_checked(
         prob,
         solver=solver,

@@ -16,6 +16,9 @@ to the model until the optimum respects them, so the optimum stays exact).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +53,7 @@ __all__ = [
     "best_new_sites",
     "building_candidates",
     "postcode_candidates",
+    "reusing_candidates",
 ]
 
 #: Columns of :attr:`SiteSolution.table` (names before ids).
@@ -145,6 +149,30 @@ def _far_from(xy: np.ndarray, avoid: np.ndarray, spacing: float) -> np.ndarray:
     return out
 
 
+#: Inside :func:`reusing_candidates`: each :func:`building_candidates` result, by the
+#: identity of its inputs, held with them.
+_Found = tuple[np.ndarray, list[dict[str, Any]]]
+_CANDIDATES: ContextVar[dict[tuple[Any, ...], tuple[tuple[Any, ...], _Found]] | None] = ContextVar(
+    "nwm_geo_building_candidates", default=None
+)
+
+
+@contextmanager
+def reusing_candidates() -> Iterator[None]:
+    """Find each locality's candidate buildings once inside the block.
+
+    For a caller that searches the same register, cover, plan and points for many
+    measures (the outline: every bundle in every locality): :func:`building_candidates`
+    then returns what it found for the same inputs (the very objects) earlier in the
+    block. The inputs must not change inside it; the results must not be changed.
+    """
+    token = _CANDIDATES.set({})
+    try:
+        yield
+    finally:
+        _CANDIDATES.reset(token)
+
+
 #: The register columns a candidate building's metadata reads.
 _META_COLUMNS = (
     "category", "name", "address", "postcode", "owner_type", "ward_code", "ward_name", "lon",
@@ -178,6 +206,35 @@ def building_candidates(
         address in the register gets its ward and nearest residential postcode,
         labelled as such.
     """
+    memo = _CANDIDATES.get()
+    inputs = (assets, source_index, assignment, points)
+    key = (tuple(map(id, inputs)), tuple(categories), locality)
+    if memo is not None:
+        hit = memo.get(key)
+        if hit is not None and all(a is b for a, b in zip(hit[0], inputs, strict=True)):
+            return hit[1]
+    found = _building_candidates(
+        assets,
+        source_index,
+        categories=categories,
+        assignment=assignment,
+        locality=locality,
+        points=points,
+    )
+    if memo is not None:  # held with its inputs, so that their ids are not reused meanwhile
+        memo[key] = (inputs, found)
+    return found
+
+
+def _building_candidates(
+    assets: pd.DataFrame,
+    source_index: pd.Index,
+    *,
+    categories: tuple[str, ...],
+    assignment: pd.Series | None,
+    locality: str | None,
+    points: pd.DataFrame | None,
+) -> tuple[np.ndarray, list[dict[str, Any]]]:
     cols, ids = asset_columns(assets, source_index, categories)
     council = inside_area(assets).reindex(ids, fill_value=True).to_numpy()
     cols, ids = cols[council], ids[council]  # a site outside the area is not the council's
@@ -327,11 +384,12 @@ def _choose(
     prob = pulp.LpProblem(f"mclp_{safe_name(measure)}", pulp.LpMaximize)
     x = [pulp.LpVariable(f"x_{j}", cat="Binary") for j in range(len(useful))]
     y = {i: pulp.LpVariable(f"y_{i}", lowBound=0, upBound=1) for i in reach}
-    prob += pulp.lpSum(float(w[i]) * y[i] for i in reach)
+    # expressions built at once with the terms lpSum would add (a zero weight adds none)
+    prob += pulp.LpAffineExpression([(y[i], c) for i in reach if (c := float(w[i])) != 0])
     prob += pulp.lpSum(x) <= k, "k_sites"
     for i in reach:
         js = a_u.indices[a_u.indptr[i] : a_u.indptr[i + 1]]
-        prob += y[i] <= pulp.lpSum(x[j] for j in js), f"cover_{i}"
+        prob += y[i] <= pulp.LpAffineExpression([(x[j], 1) for j in js]), f"cover_{i}"
     spacing = float(pol.spacing_m)
     xy = block.xy[useful]
     added: set[tuple[int, int]] = set()

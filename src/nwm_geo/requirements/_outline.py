@@ -41,7 +41,12 @@ from nwm_geo.requirements._common import (
 )
 from nwm_geo.requirements._gaps import gap_points, gap_population
 from nwm_geo.requirements._lscp import CoverSolution, minimal_cover
-from nwm_geo.requirements._mclp import SITE_COLUMNS, SiteScope, best_new_sites
+from nwm_geo.requirements._mclp import (
+    SITE_COLUMNS,
+    SiteScope,
+    best_new_sites,
+    reusing_candidates,
+)
 
 __all__ = ["OutlineInputs", "RequirementsOutline", "outline"]
 
@@ -286,49 +291,51 @@ def outline(
     site_tables: list[pd.DataFrame] = []
     jobs: list[tuple[str, str | None]] = [(m, None) for m in measures]
     jobs += [(m, loc) for m in new_site_measures for loc in localities]
-    for measure, loc in tqdm(jobs, disable=not verbose, desc="optimising"):
-        if loc is None:
-            sol = minimal_cover(
-                cov,
-                assets,
-                points,
-                measure=measure,
-                bundles=bundles,
-                solver=solver,
-                time_limit=pol.time_limit,
-            )
-            covers[measure] = sol
-            statuses.append(sol.status.as_row())
-        else:
-            # sites already suggested for this measure (in other localities) keep the
-            # spacing across locality boundaries too
-            earlier = [t for t in site_tables if (t["measure"] == measure).any()]
-            ssol = best_new_sites(
-                cov,
-                assets,
-                points,
-                measure=measure,
-                site_cover=sites,
-                where=SiteScope(
-                    assignment=assignment,
-                    locality=loc,
-                    avoid=pd.concat(earlier)[["lon", "lat"]] if earlier else None,
-                ),
-                policy=pol,
-                solver=solver,
-            )
-            statuses += [st.as_row() for st in ssol.statuses]
-            if len(ssol.table):
-                site_tables.append(ssol.table)
-    combined, combined_status = best_combined_site(
-        cov,
-        assets,
-        points,
-        assignment=assignment,
-        site_cover=sites,
-        localities=localities,
-        policy=pol,
-    )
+    # each locality's candidate buildings found once, for every bundle and the combined site
+    with reusing_candidates():
+        for measure, loc in tqdm(jobs, disable=not verbose, desc="optimising"):
+            if loc is None:
+                sol = minimal_cover(
+                    cov,
+                    assets,
+                    points,
+                    measure=measure,
+                    bundles=bundles,
+                    solver=solver,
+                    time_limit=pol.time_limit,
+                )
+                covers[measure] = sol
+                statuses.append(sol.status.as_row())
+            else:
+                # sites already suggested for this measure (in other localities) keep the
+                # spacing across locality boundaries too
+                earlier = [t for t in site_tables if (t["measure"] == measure).any()]
+                ssol = best_new_sites(
+                    cov,
+                    assets,
+                    points,
+                    measure=measure,
+                    site_cover=sites,
+                    where=SiteScope(
+                        assignment=assignment,
+                        locality=loc,
+                        avoid=pd.concat(earlier)[["lon", "lat"]] if earlier else None,
+                    ),
+                    policy=pol,
+                    solver=solver,
+                )
+                statuses += [st.as_row() for st in ssol.statuses]
+                if len(ssol.table):
+                    site_tables.append(ssol.table)
+        combined, combined_status = best_combined_site(
+            cov,
+            assets,
+            points,
+            assignment=assignment,
+            site_cover=sites,
+            localities=localities,
+            policy=pol,
+        )
     statuses += combined_status
     new_sites = (
         pd.concat(site_tables)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -161,24 +162,26 @@ def _equity(demand: pd.DataFrame, base: pd.DataFrame, scen: pd.DataFrame) -> pd.
     """Residents losing and gaining access per IMD quintile and age band (whole area).
 
     Each figure is :func:`nwm_geo.coverage.group_split` (the one implementation of the
-    split) of the points that lose or gain access to a measure; empty when the demand
-    points carry no IMD or age columns.
+    split; for every measure at once, :func:`~nwm_geo.coverage.group_splits`) of the
+    points that lose or gain access to a measure; empty when the demand points carry no
+    IMD or age columns.
     """
     columns = ["group", "measure", "population", "residents_losing", "residents_gaining"]
     points = pd.DataFrame(demand.drop(columns="geometry", errors="ignore"))
-    points["_everyone"] = 1.0
-    population = coverage.group_split(points, weight="_everyone", partial=True)
+    b, s = base.to_numpy(bool), scen.to_numpy(bool)
+    weights: dict[str, Any] = {"_everyone": np.ones(len(points))}
+    for j in range(len(base.columns)):  # every split at once: the columns converted once
+        weights[f"_losing_{j}"] = b[:, j] & ~s[:, j]
+        weights[f"_gaining_{j}"] = ~b[:, j] & s[:, j]
+    splits = coverage.group_splits(points, weights, partial=True)
+    population = splits["_everyone"]
     if population.empty:
         return pd.DataFrame(columns=columns)
     prefix = population["group"].map({"imd_quintile": "IMD quintile", "age_band": "age"})
     labels = (prefix + " " + population["label"].astype(str)).to_numpy()
-    b, s = base.to_numpy(bool), scen.to_numpy(bool)
     frames = []
     for j, measure in enumerate(base.columns):
-        points["_losing"] = b[:, j] & ~s[:, j]
-        points["_gaining"] = ~b[:, j] & s[:, j]
-        losing = coverage.group_split(points, weight="_losing", partial=True)
-        gaining = coverage.group_split(points, weight="_gaining", partial=True)
+        losing, gaining = splits[f"_losing_{j}"], splits[f"_gaining_{j}"]
         frames.append(
             pd.DataFrame(
                 {
