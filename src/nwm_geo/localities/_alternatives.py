@@ -47,66 +47,15 @@ _Ranked = tuple[np.ndarray, float, float, bool, float, bool]
 __all__ = ["ALTERNATIVES_MAX_SETS", "alternatives"]
 
 
-def _min_cost_assignment(cost: np.ndarray) -> list[int]:
-    """Return the column of each row in a minimum-cost assignment of a square matrix.
-
-    The shortest augmenting path algorithm of scipy's ``linear_sum_assignment``
-    (Crouse 2016), step for step, so ties are broken as it breaks them: a ``k x k``
-    matrix of locality labels takes microseconds, and importing ``scipy.optimize``
-    would take about 0.2 CPU-s of a run.
-    """
-    n = cost.shape[0]
-    c = cost.tolist()
-    u, v = [0.0] * n, [0.0] * n
-    path, col4row, row4col = [-1] * n, [-1] * n, [-1] * n
-    for cur in range(n):
-        spc = [math.inf] * n  # shortest path cost to each column
-        seen_r, seen_c = [False] * n, [False] * n
-        remaining = list(range(n - 1, -1, -1))  # reversed: a constant matrix -> identity
-        i, sink, min_val = cur, -1, 0.0
-        while sink == -1:
-            index, lowest = -1, math.inf
-            seen_r[i] = True
-            for it, j in enumerate(remaining):
-                r = min_val + c[i][j] - u[i] - v[j]
-                if r < spc[j]:
-                    path[j], spc[j] = i, r
-                # among equal costs, prefer a free column (a new sink)
-                if spc[j] < lowest or (spc[j] == lowest and row4col[j] == -1):
-                    lowest, index = spc[j], it
-            min_val = lowest
-            j = remaining[index]
-            if row4col[j] == -1:
-                sink = j
-            else:
-                i = row4col[j]
-            seen_c[j] = True
-            remaining[index] = remaining[-1]
-            remaining.pop()
-        u[cur] += min_val
-        for i in range(n):
-            if seen_r[i] and i != cur:
-                u[i] += min_val - spc[col4row[i]]
-        for j in range(n):
-            if seen_c[j]:
-                v[j] -= min_val - spc[j]
-        j = sink
-        while True:  # augment along the path
-            i = path[j]
-            row4col[j] = i
-            col4row[i], j = j, col4row[i]
-            if i == cur:
-                break
-    return col4row
-
-
 def _match_labels(ref: np.ndarray, other: np.ndarray, k: int) -> np.ndarray:
     """Relabel ``other`` to ``ref``'s labels by maximum ward overlap (Hungarian)."""
     overlap = np.zeros((k, k))
     for a, b in zip(ref, other, strict=True):
         overlap[a, b] += 1
-    cols = _min_cost_assignment(-overlap)
-    mapping = {int(c): r for r, c in enumerate(cols)}
+    from scipy.optimize import linear_sum_assignment  # lazy: 0.3 CPU-s to import
+
+    rows, cols = linear_sum_assignment(-overlap)
+    mapping = {int(c): int(r) for r, c in zip(rows, cols, strict=True)}
     return np.array([mapping[int(b)] for b in other])
 
 
