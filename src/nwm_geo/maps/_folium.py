@@ -340,10 +340,13 @@ def _asset_features(
     role_of: dict[Any, dict[str, Any]] = {}
     if roles is not None:
         known = roles.loc[table.index[table.index.isin(roles.index)]]
-        role_of = {a: dict(zip(known.columns, v)) for a, v in zip(known.index, known.values)}
+        role_of = {
+            a: dict(zip(known.columns, v, strict=True))
+            for a, v in zip(known.index, known.values, strict=True)
+        }
     feats = []
     for aid, values, inside in zip(table.index, table.values, flags, strict=True):
-        r = dict(zip(columns, values))
+        r = dict(zip(columns, values, strict=True))
         style = {
             "radius": radius,
             "color": "#222222",
