@@ -27,6 +27,7 @@ from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, within_minutes
 from nwm_geo.maps._geo import xy_bng
 from nwm_geo.maps._page import MapPage
+from nwm_geo.maps._polygons import plot_polygons
 from nwm_geo.maps._style import (
     COVERED_COLOUR,
     GAP_COLOUR,
@@ -324,12 +325,14 @@ def plot_localities(
     colours = [
         palette[str(v)] if v is not None and not pd.isna(v) else "#eeeeee" for v in w["locality"]
     ]
-    w.plot(ax=ax, color=colours, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
+    plot_polygons(ax, w, color=colours, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
     hatches = locality_hatches(assignment.to_numpy())
     for name, hatch in hatches.items():
         part = w[w["locality"].astype(str) == name]
         if hatch and len(part):  # distinct in greyscale too
-            part.plot(ax=ax, facecolor="none", edgecolor="#55555588", hatch=hatch, linewidth=0)
+            plot_polygons(
+                ax, part, facecolor="none", edgecolor="#55555588", hatch=hatch, linewidth=0
+            )
     w.boundary.plot(ax=ax, color="#555555", linewidth=0.5)
     _ward_labels(ax, w)
     handles = [
@@ -388,8 +391,8 @@ def plot_assets(
     fig = _figure(figsize)
     ax = fig.add_subplot()
     if wards is not None:
-        wards.to_crs(settings.crs).plot(
-            ax=ax, facecolor="#f7f7f7", edgecolor="#999999", linewidth=0.5
+        plot_polygons(
+            ax, wards.to_crs(settings.crs), facecolor="#f7f7f7", edgecolor="#999999", linewidth=0.5
         )
         _ward_labels(ax, wards, fontsize=5)
     categories = list(settings.CATEGORIES) if categories is None else list(categories)
@@ -498,7 +501,7 @@ def plot_coverage(
     for i, measure in enumerate(measures):
         ax = fig.add_subplot(1, n, i + 1)
         if w is not None:
-            w.plot(ax=ax, facecolor="#f7f7f7", edgecolor="#999999", linewidth=0.4)
+            plot_polygons(ax, w, facecolor="#f7f7f7", edgecolor="#999999", linewidth=0.4)
             _ward_labels(ax, w, fontsize=4)
         t = pd.to_numeric(nearest[measure].reindex(points.index), errors="coerce").to_numpy()
         within = within_minutes(t, minutes, speed_m_per_min=speed_m_per_min)
@@ -694,11 +697,11 @@ def plot_locality(
     if own:
         ax = fig.add_subplot()
     colour = locality_colours(assignment.to_numpy())[str(locality)]
-    w.plot(ax=ax, facecolor="#f4f4f4", edgecolor="#aaaaaa", linewidth=0.4)
-    mine.plot(ax=ax, color=colour, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
+    plot_polygons(ax, w, facecolor="#f4f4f4", edgecolor="#aaaaaa", linewidth=0.4)
+    plot_polygons(ax, mine, color=colour, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
     hatch = locality_hatches(assignment.to_numpy()).get(str(locality), "")
     if hatch:
-        mine.plot(ax=ax, facecolor="none", edgecolor="#55555566", hatch=hatch, linewidth=0)
+        plot_polygons(ax, mine, facecolor="none", edgecolor="#55555566", hatch=hatch, linewidth=0)
     handles: list[Any] = [
         Patch(
             facecolor=colour, alpha=LOCALITY_FILL_OPACITY, hatch=hatch,
@@ -709,8 +712,13 @@ def plot_locality(
         g = layers.gaps[layers.gaps.geometry.notna() & ~layers.gaps.geometry.is_empty]
         if len(g):
             # hatched, not filled: a fill colour could match a locality's colour
-            g.to_crs(settings.crs).plot(
-                ax=ax, facecolor="none", edgecolor="#33333399", hatch="///", linewidth=0.0
+            plot_polygons(
+                ax,
+                g.to_crs(settings.crs),
+                facecolor="none",
+                edgecolor="#33333399",
+                hatch="///",
+                linewidth=0.0,
             )
             handles.append(
                 Patch(
