@@ -13,9 +13,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from folium.plugins import MiniMap
 from matplotlib.colors import to_hex
-import shapely
 from shapely.geometry import box
 
 from nwm_geo import NwmGeoError, maps, settings
@@ -701,7 +701,7 @@ def test_polygon_layers_keep_holes_colours_and_odd_geometries() -> None:
     )
     assignment = pd.Series({"W1": "East", "W2": "West"})
     fig = maps.plot_localities(wards, assignment)
-    fills = [c for c in fig.axes[0].collections if isinstance(c, PatchCollection)][0]
+    fills = next(c for c in fig.axes[0].collections if isinstance(c, PatchCollection))
     rings = [len(p.to_polygons()) for p in fills.get_paths()]
     assert rings == [2, 2]  # the hole, and both parts, each a ring of its ward's patch
     colours = maps.locality_colours(assignment.to_numpy())
