@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import io
 import textwrap
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -233,6 +234,24 @@ def scale_bar(ax: Any, *, fontsize: float = 6.5) -> None:
     ax.set_ylim(y0, y1)
 
 
+@functools.cache
+def _renderer_at(dpi: float, thread: int) -> Any:
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return RendererAgg(1, 1, dpi)
+
+
+def _measurer(fig: Figure) -> Any:
+    """Return an Agg renderer that measures texts as ``fig``'s canvas does.
+
+    A text's size depends on the renderer's class and resolution only, so one renderer
+    of one pixel per resolution (and thread) is kept: the canvas's own is a buffer of
+    the figure's size, and a new renderer measures every label again (each locality's
+    map names all the area's wards).
+    """
+    return _renderer_at(float(fig.dpi), threading.get_ident())
+
+
 def declutter_labels(ax: Any, *, gid: str = "nwm-ward-label", tries: int = 12) -> int:
     """Move ward labels that overlap an earlier one; return how many still overlap.
 
@@ -240,7 +259,7 @@ def declutter_labels(ax: Any, *, gid: str = "nwm-ward-label", tries: int = 12) -
     then further out, until it overlaps no label placed before it.
     """
     fig = ax.figure
-    renderer = fig.canvas.get_renderer()
+    renderer = _measurer(fig)
     texts = [t for t in ax.texts if t.get_gid() == gid]
     placed: list[Any] = []
     left = 0
@@ -276,7 +295,7 @@ def _hide_clipped_labels(ax: Any, *, gid: str = "nwm-ward-label") -> None:
     is final.
     """
     ax.apply_aspect()  # the frame as drawn (an equal-aspect map shrinks its box)
-    renderer = ax.figure.canvas.get_renderer()
+    renderer = _measurer(ax.figure)
     frame = ax.get_window_extent(renderer)
     for t in ax.texts:
         if t.get_gid() == gid and not t.get_window_extent(renderer).overlaps(frame):
