@@ -238,7 +238,7 @@ def scale_bar(ax: Any, *, fontsize: float = 6.5) -> None:
 def _renderer_at(dpi: float, thread: int) -> Any:
     from matplotlib.backends.backend_agg import RendererAgg
 
-    return RendererAgg(1, 1, dpi)
+    return RendererAgg(1, 1, dpi)  # type: ignore[no-untyped-call]
 
 
 def _measurer(fig: Figure) -> Any:
