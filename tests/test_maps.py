@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from folium.plugins import MiniMap
 from matplotlib.colors import to_hex
 from shapely.geometry import box
@@ -680,3 +681,36 @@ def test_a_figure_pickles_and_still_shows_as_png() -> None:
     again = pickle.loads(pickle.dumps(fig))
     assert type(again) is type(fig)
     assert again._repr_png_().startswith(b"\x89PNG")
+
+
+def test_polygon_layers_keep_holes_colours_and_odd_geometries() -> None:
+    # SYNTHETIC wards: one with a courtyard (a hole), one of two parts
+    from matplotlib.collections import PatchCollection
+    from matplotlib.colors import to_rgba
+    from shapely.geometry import MultiPolygon, Polygon
+
+    holed = Polygon(
+        [(0, 0), (1000, 0), (1000, 1000), (0, 1000)], [[(400, 400), (600, 400), (600, 600)]]
+    )
+    parts = MultiPolygon([box(1000, 0, 2000, 400), box(1000, 600, 2000, 1000)])
+    wards = gpd.GeoDataFrame(
+        {"ward_name": ["Holed", "Parted"]},
+        geometry=[holed, parts],
+        index=pd.Index(["W1", "W2"], name="ward_code"),
+        crs="EPSG:27700",
+    )
+    assignment = pd.Series({"W1": "East", "W2": "West"})
+    fig = maps.plot_localities(wards, assignment)
+    fills = next(c for c in fig.axes[0].collections if isinstance(c, PatchCollection))
+    rings = [len(p.to_polygons()) for p in fills.get_paths()]
+    assert rings == [2, 2]  # the hole, and both parts, each a ring of its ward's patch
+    colours = maps.locality_colours(assignment.to_numpy())
+    expected = [to_rgba(colours[n], alpha=fills.get_alpha()) for n in ("East", "West")]
+    assert np.allclose(fills.get_facecolors(), expected)
+    # a layer of mixed geometries (a collection) is still drawn, hatched
+    gaps = gpd.GeoDataFrame(
+        geometry=[shapely.GeometryCollection([box(100, 100, 300, 300), box(700, 700, 900, 900)])],
+        crs="EPSG:27700",
+    )
+    fig = maps.plot_locality(wards, assignment, "East", layers=maps.LocalityLayers(gaps=gaps))
+    assert any(c.get_hatch() == "///" for c in fig.axes[0].collections)

@@ -400,3 +400,14 @@ def test_partition_refuses_unit_ids_that_look_like_personal_data(
     err = capsys.readouterr().err
     assert "column 'unit': 2 id(s) look like a phone number or e-mail address" in err
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_a_text_is_masked_every_time_it_is_published() -> None:
+    # short texts are remembered once masked: the second time must be masked too
+    for text in ["Call 01582 546000 today", "Mail jo@example.org", "Plain text"]:
+        first, second = publish_text(text), publish_text(text)
+        assert first == second
+        assert ("01582" in first or "@" in first) is False
+        assert publish_text(first) == first
+    long = "x" * 300 + " 01582 546000"  # longer than the texts remembered
+    assert "01582" not in publish_text(long) and publish_text(long) == publish_text(long)

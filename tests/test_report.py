@@ -505,3 +505,21 @@ def test_every_added_table_reads_through_the_one_number_format_rule(tmp_path: Pa
     assert closure["Share going there (%)"] == "0.0"
     assert closure["Extra minutes (median)"] == "0.0"
     assert closure["IMD quintile 1"] == "#,##0"
+
+
+def test_only_the_headings_too_long_for_their_column_wrap(
+    outline: rq.RequirementsOutline, tmp_path: Path
+) -> None:
+    # the headings share one style; wrapping one (laid out after the sheet is written)
+    # must leave the others as they were
+    wards = pd.DataFrame({"a": [1, 2]}, index=pd.Index(["x", "y"], name="ward"))
+    sheet = functools.partial(report.table_sheet, name="Wards", title="Wards", table=wards)
+    path = report.write_requirements_xlsx(outline, tmp_path / "a.xlsx", sheets=[sheet])
+    ws = load_workbook(path)["North"]
+    heads = {
+        str(c.value): bool(c.alignment.wrap_text)
+        for row in ws.iter_rows()
+        for c in row
+        if c.value and c.fill is not None and c.fill.fill_type == "solid"
+    }
+    assert heads["Residents within the walk"] and not heads["Category"]

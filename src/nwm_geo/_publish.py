@@ -77,7 +77,21 @@ def publish_text(text: str) -> str:
         The text, each phone number and e-mail address replaced by
         :data:`nwm_geo._safe.MASK`.
     """
-    return mask_personal_text(text)[0]
+    hit = _MASKED.get(text)
+    if hit is not None:
+        return hit
+    out = mask_personal_text(text)[0]
+    if len(text) <= _MASKED_MAX_CHARS and len(_MASKED) < _MASKED_MAX_TEXTS:
+        _MASKED[text] = out
+    return out
+
+
+#: Short texts already masked (a report masks the same names and labels many times, and
+#: a workbook's cells once when written and again when saved): masking is a function
+#: of the text alone. At most this many texts of at most this many characters.
+_MASKED: dict[str, str] = {}
+_MASKED_MAX_TEXTS = 1 << 16
+_MASKED_MAX_CHARS = 200
 
 
 def _cell(value: Any, formulas: bool = True) -> Any:

@@ -56,7 +56,14 @@ from nwm_geo.coverage._cover import (
     coverage_matrix,
     source_minutes,
 )
-from nwm_geo.coverage._groups import AGE_LABELS, GROUP_SPLIT_COLUMNS, group_split, group_splits
+from nwm_geo.coverage._groups import (
+    AGE_LABELS,
+    GROUP_SPLIT_COLUMNS,
+    GroupColumns,
+    group_split,
+    group_splits,
+    split_residents,
+)
 from nwm_geo.coverage._impact import AGE_BANDS, IMPACT_COLUMNS, ClosureImpact, closure_impact
 from nwm_geo.coverage._metrics import (
     all_bundles_label,
@@ -82,6 +89,7 @@ __all__ = [
     "TIME_BANDS",
     "ClosureImpact",
     "Cover",
+    "GroupColumns",
     "InsertedPoints",
     "NetworkArrays",
     "Snaps",
@@ -108,6 +116,7 @@ __all__ = [
     "snap",
     "snap_xy",
     "source_minutes",
+    "split_residents",
     "time_bands",
     "walksheds",
     "with_sites",

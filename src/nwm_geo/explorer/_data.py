@@ -29,6 +29,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import Point
 
@@ -266,12 +267,14 @@ def _candidate_places(study: Any) -> list[dict[str, Any]]:
         if hid not in register.index and isinstance(pc, str) and pc in study.postcodes.index:
             put({"postcode": pc}, pc, "hub candidate (new site)")
     demand = study.demand
+    codes = demand["ward_code"]
+    rows_of = codes.groupby(codes.to_numpy(), sort=False).indices  # each ward's rows, in order
     for code, shape in study.wards.geometry.items():
-        inside = demand[demand["ward_code"] == code]
-        if inside.empty:
+        at = rows_of.get(code)
+        if at is None:
             continue
         centre = shape.representative_point()
-        pc = str(inside.geometry.distance(centre).idxmin())
+        pc = str(demand.geometry.iloc[at].distance(centre).idxmin())
         if pc in study.postcodes.index:
             put({"postcode": pc}, pc, "central residential postcode of the ward")
     return list(out.values())
@@ -292,6 +295,8 @@ def _candidates(
     rows: list[dict[str, Any]] = []
     pts: list[np.ndarray] = []
     metres: list[np.ndarray] = []
+    kept: list[Any] = []
+    shapes = wards.geometry.to_numpy()
     with coverage.reuse_snap_index():  # one new site at a time, on the same network
         for k, place in enumerate(_candidate_places(study)):
             geom = _candidate_geometry(study, place["key"])
@@ -306,18 +311,15 @@ def _candidates(
             except NwmGeoError:  # a place that cannot be put on the walk network is left out
                 continue
             p, m = _reach(changed.graph, changed.asset_nodes[-1:], changed.point_nodes, limit_m)
-            hit = wards.index[wards.contains(geom)]
-            wgs = gpd.GeoSeries([geom], crs=settings.crs).to_crs(settings.wgs84).iloc[0]
-            rows.append(
-                {
-                    **place,
-                    "ward": ward_pos.get(str(hit[0]), -1) if len(hit) else -1,
-                    "lon": round(float(wgs.x), 6),
-                    "lat": round(float(wgs.y), 6),
-                }
-            )
+            hit = wards.index[shapely.contains(shapes, geom)]
+            rows.append({**place, "ward": ward_pos.get(str(hit[0]), -1) if len(hit) else -1})
+            kept.append(geom)
             pts += p
             metres += m
+    # every kept place to longitude and latitude at once (point by point, the same figures)
+    wgs = gpd.GeoSeries(kept, crs=settings.crs).to_crs(settings.wgs84)
+    for row, x, y in zip(rows, wgs.x, wgs.y, strict=True):
+        row["lon"], row["lat"] = round(float(x), 6), round(float(y), 6)
     return rows, pts, metres
 
 

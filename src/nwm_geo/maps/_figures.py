@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import io
 import textwrap
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,6 +28,7 @@ from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, within_minutes
 from nwm_geo.maps._geo import xy_bng
 from nwm_geo.maps._page import MapPage
+from nwm_geo.maps._polygons import plot_polygons
 from nwm_geo.maps._style import (
     COVERED_COLOUR,
     GAP_COLOUR,
@@ -232,6 +234,24 @@ def scale_bar(ax: Any, *, fontsize: float = 6.5) -> None:
     ax.set_ylim(y0, y1)
 
 
+@functools.cache
+def _renderer_at(dpi: float, thread: int) -> Any:
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    return RendererAgg(1, 1, dpi)  # type: ignore[no-untyped-call]
+
+
+def _measurer(fig: Figure) -> Any:
+    """Return an Agg renderer that measures texts as ``fig``'s canvas does.
+
+    A text's size depends on the renderer's class and resolution only, so one renderer
+    of one pixel per resolution (and thread) is kept: the canvas's own is a buffer of
+    the figure's size, and a new renderer measures every label again (each locality's
+    map names all the area's wards).
+    """
+    return _renderer_at(float(fig.dpi), threading.get_ident())
+
+
 def declutter_labels(ax: Any, *, gid: str = "nwm-ward-label", tries: int = 12) -> int:
     """Move ward labels that overlap an earlier one; return how many still overlap.
 
@@ -239,7 +259,7 @@ def declutter_labels(ax: Any, *, gid: str = "nwm-ward-label", tries: int = 12) -
     then further out, until it overlaps no label placed before it.
     """
     fig = ax.figure
-    renderer = fig.canvas.get_renderer()
+    renderer = _measurer(fig)
     texts = [t for t in ax.texts if t.get_gid() == gid]
     placed: list[Any] = []
     left = 0
@@ -275,7 +295,7 @@ def _hide_clipped_labels(ax: Any, *, gid: str = "nwm-ward-label") -> None:
     is final.
     """
     ax.apply_aspect()  # the frame as drawn (an equal-aspect map shrinks its box)
-    renderer = ax.figure.canvas.get_renderer()
+    renderer = _measurer(ax.figure)
     frame = ax.get_window_extent(renderer)
     for t in ax.texts:
         if t.get_gid() == gid and not t.get_window_extent(renderer).overlaps(frame):
@@ -324,12 +344,14 @@ def plot_localities(
     colours = [
         palette[str(v)] if v is not None and not pd.isna(v) else "#eeeeee" for v in w["locality"]
     ]
-    w.plot(ax=ax, color=colours, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
+    plot_polygons(ax, w, color=colours, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
     hatches = locality_hatches(assignment.to_numpy())
     for name, hatch in hatches.items():
         part = w[w["locality"].astype(str) == name]
         if hatch and len(part):  # distinct in greyscale too
-            part.plot(ax=ax, facecolor="none", edgecolor="#55555588", hatch=hatch, linewidth=0)
+            plot_polygons(
+                ax, part, facecolor="none", edgecolor="#55555588", hatch=hatch, linewidth=0
+            )
     w.boundary.plot(ax=ax, color="#555555", linewidth=0.5)
     _ward_labels(ax, w)
     handles = [
@@ -388,8 +410,8 @@ def plot_assets(
     fig = _figure(figsize)
     ax = fig.add_subplot()
     if wards is not None:
-        wards.to_crs(settings.crs).plot(
-            ax=ax, facecolor="#f7f7f7", edgecolor="#999999", linewidth=0.5
+        plot_polygons(
+            ax, wards.to_crs(settings.crs), facecolor="#f7f7f7", edgecolor="#999999", linewidth=0.5
         )
         _ward_labels(ax, wards, fontsize=5)
     categories = list(settings.CATEGORIES) if categories is None else list(categories)
@@ -498,7 +520,7 @@ def plot_coverage(
     for i, measure in enumerate(measures):
         ax = fig.add_subplot(1, n, i + 1)
         if w is not None:
-            w.plot(ax=ax, facecolor="#f7f7f7", edgecolor="#999999", linewidth=0.4)
+            plot_polygons(ax, w, facecolor="#f7f7f7", edgecolor="#999999", linewidth=0.4)
             _ward_labels(ax, w, fontsize=4)
         t = pd.to_numeric(nearest[measure].reindex(points.index), errors="coerce").to_numpy()
         within = within_minutes(t, minutes, speed_m_per_min=speed_m_per_min)
@@ -694,11 +716,11 @@ def plot_locality(
     if own:
         ax = fig.add_subplot()
     colour = locality_colours(assignment.to_numpy())[str(locality)]
-    w.plot(ax=ax, facecolor="#f4f4f4", edgecolor="#aaaaaa", linewidth=0.4)
-    mine.plot(ax=ax, color=colour, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
+    plot_polygons(ax, w, facecolor="#f4f4f4", edgecolor="#aaaaaa", linewidth=0.4)
+    plot_polygons(ax, mine, color=colour, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
     hatch = locality_hatches(assignment.to_numpy()).get(str(locality), "")
     if hatch:
-        mine.plot(ax=ax, facecolor="none", edgecolor="#55555566", hatch=hatch, linewidth=0)
+        plot_polygons(ax, mine, facecolor="none", edgecolor="#55555566", hatch=hatch, linewidth=0)
     handles: list[Any] = [
         Patch(
             facecolor=colour, alpha=LOCALITY_FILL_OPACITY, hatch=hatch,
@@ -709,8 +731,13 @@ def plot_locality(
         g = layers.gaps[layers.gaps.geometry.notna() & ~layers.gaps.geometry.is_empty]
         if len(g):
             # hatched, not filled: a fill colour could match a locality's colour
-            g.to_crs(settings.crs).plot(
-                ax=ax, facecolor="none", edgecolor="#33333399", hatch="///", linewidth=0.0
+            plot_polygons(
+                ax,
+                g.to_crs(settings.crs),
+                facecolor="none",
+                edgecolor="#33333399",
+                hatch="///",
+                linewidth=0.0,
             )
             handles.append(
                 Patch(

@@ -19,7 +19,7 @@ role (:func:`~nwm_geo.maps.asset_roles`); every text goes through
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -292,7 +292,9 @@ def localities_map(
     return m
 
 
-def _asset_popup(row: pd.Series, asset_id: object, role: pd.Series | None = None) -> str:
+def _asset_popup(
+    row: Mapping[str, Any], asset_id: object, role: Mapping[str, Any] | None = None
+) -> str:
     parts = [f"<b>{esc(row.get('name'))}</b>"]
     fields = list(POPUP_FIELDS)
     if role is not None:
@@ -332,9 +334,19 @@ def _asset_features(
 ) -> list[dict[str, Any]]:
     """Circle-marker features for the rows of ``table`` (with ``_lon``/``_lat``)."""
     flags = _inside_area(table).to_numpy()
-    role_rows: Any = roles
+    # each row as a mapping of the values ``iterrows`` gives (``table.values``), and the
+    # role of each asset of the table looked up once, not a Series built per row
+    columns = list(table.columns)
+    role_of: dict[Any, dict[str, Any]] = {}
+    if roles is not None:
+        known = roles.loc[table.index[table.index.isin(roles.index)]]
+        role_of = {
+            a: dict(zip(known.columns, v, strict=True))
+            for a, v in zip(known.index, known.values, strict=True)
+        }
     feats = []
-    for (aid, r), inside in zip(table.iterrows(), flags, strict=True):
+    for aid, values, inside in zip(table.index, table.values, flags, strict=True):
+        r = dict(zip(columns, values, strict=True))
         style = {
             "radius": radius,
             "color": "#222222",
@@ -345,7 +357,7 @@ def _asset_features(
             "className": class_name,
         }
         style = {k: v for k, v in style.items() if v is not None}
-        role = role_rows.loc[aid] if roles is not None and aid in roles.index else None
+        role = role_of.get(aid)
         tip = esc(r.get("name")) + ("" if inside else " (outside the borough)")
         feats.append(
             point_feature(

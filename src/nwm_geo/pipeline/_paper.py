@@ -70,10 +70,29 @@ def ward_profiles(study: Study) -> list[report.WardProfile]:
     beyond = study.outline.gap_points  # one boolean column per bundle (and category)
     reg = study.register
     inside = reg["inside_area"].astype(bool) if "inside_area" in reg.columns else True
+    named, reg_wards = reg[["name", "category"]], reg["ward_code"]  # a frame, not geo
     cases = study.outline.business_case.assign(ward_code=_case_wards(study))
     # each ward's rows of the bands and the postcodes, found in one pass (not per ward)
     band_rows = _rows_by(bands["ward_code"])
     point_rows = _rows_by(demand["ward_code"])
+    # the sums of coverage.group_split, of each ward's points by position: the group
+    # columns converted once for all points (not once per ward and bundle); its labels
+    # are the same for every ward
+    cols = coverage.GroupColumns.of(groups_of)
+    population = groups_of["population"].to_numpy(dtype=float)
+    group_labels = coverage.group_split(
+        groups_of.iloc[:0].assign(_all=1.0), weight="_all", partial=True
+    )["label"]
+    ones = np.ones(len(demand))
+    flags = {
+        b: beyond[b].reindex(demand.index, fill_value=False).astype(float).to_numpy()
+        for b in bundles
+    }
+
+    def residents(at: np.ndarray, weight: np.ndarray) -> np.ndarray:
+        split = coverage.split_residents(cols, population[at], weight[at], at)
+        return pd.Series([r for _, _, r in split], dtype=float).round().to_numpy()
+
     out = []
     for code, s in summary.iterrows():
         t = bands.iloc[band_rows.get(code, _NONE)]
@@ -84,14 +103,11 @@ def ward_profiles(study: Study) -> list[report.WardProfile]:
                 **{c: t[c].round() for c in labels},
             }
         )
-        pts = groups_of.iloc[point_rows.get(code, _NONE)]
-        groups = coverage.group_split(pts.assign(_all=1.0), weight="_all", partial=True)
-        table = pd.DataFrame({"group": groups["label"], "residents": groups["residents"].round()})
+        at = np.asarray(point_rows.get(code, _NONE), dtype=np.intp)
+        table = pd.DataFrame({"group": group_labels, "residents": residents(at, ones)})
         for bundle in bundles:
-            flag = beyond[bundle].reindex(pts.index, fill_value=False).astype(float)
-            split = coverage.group_split(pts.assign(_b=flag), weight="_b", partial=True)
-            table[str(bundle)] = split["residents"].round().to_numpy()
-        sites = reg[inside & (reg["ward_code"] == code)][["name", "category"]]
+            table[str(bundle)] = residents(at, flags[bundle])
+        sites = named[inside & (reg_wards == code)]
         here = cases[cases["ward_code"] == code].reset_index()
         hub = (
             f"Hub of {s['locality']}: {s['hub_name']}; "

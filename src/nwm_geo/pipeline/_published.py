@@ -178,8 +178,29 @@ def write_report(study: Study, out: Path) -> list[Path]:
     list of Path
         The files written.
     """
-    with collector_frozen():
+    with collector_frozen(), _fewer_collections():
         return _write_report(study, out)
+
+
+#: The collector's first threshold while the report is written (Python's default: 700).
+REPORT_GC_THRESHOLD = 7000
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the collector's youngest pass ten times less often until the block ends.
+
+    The report makes millions of short-lived objects, most freed by reference counts:
+    at the default threshold the older passes ran a few times over everything the
+    report had made (about 0.1 CPU-s on Luton; the peak memory is about 15 MB
+    higher with fewer passes). The thresholds are set back when the block ends.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], REPORT_GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _write_report(study: Study, out: Path) -> list[Path]:

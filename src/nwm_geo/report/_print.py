@@ -123,24 +123,35 @@ def _spanning(row: tuple[Any, ...]) -> bool:
     return len(vals) == 1 and vals[0].column == 1 and isinstance(vals[0].value, str)
 
 
+def _cells(ws: Any, rows: list[tuple[Any, ...]]) -> list[list[tuple[Any, Any, str, float]]]:
+    """Return each row's cells as ``(cell, value, text, font size)``, read once.
+
+    ``text`` is :func:`_text` of the value ("" for an empty cell, whose font size still
+    counts towards its row's height).
+    """
+    size_of = _sizer(ws)
+    return [
+        [(c, v, "" if v is None else _text(c), size_of(c)) for c in row for v in (c.value,)]
+        for row in rows
+    ]
+
+
 def _natural_widths(
-    ws: Any, rows: list[tuple[Any, ...]], spans: set[int]
+    rows: list[tuple[Any, ...]], cells: list[list[tuple[Any, Any, str, float]]], spans: set[int]
 ) -> tuple[dict[int, float], dict[int, float]]:
     """Return each column's natural width (its longest text) and the narrowest it may get."""
     natural: dict[int, float] = {}
     least: dict[int, float] = {}
-    size_of = _sizer(ws)
-    for row in rows:
+    for row, row_cells in zip(rows, cells, strict=True):
         if row[0].row in spans:
             continue
-        for c in row:
-            if c.value is None:
+        for c, value, text, size in row_cells:
+            if value is None:
                 continue
-            text = _text(c)
-            scale = size_of(c) / _DEFAULT_PT
+            scale = size / _DEFAULT_PT
             j = c.column
             natural[j] = max(natural.get(j, 0.0), min(len(text) * scale + 2, _MAX_WIDTH))
-            if isinstance(c.value, int | float):  # a number never wraps
+            if isinstance(value, int | float):  # a number never wraps
                 floor = len(text) * scale + 2
             else:
                 longest = max((len(w) for w in text.split()), default=0)
@@ -191,7 +202,8 @@ def print_layout(ws: Any) -> float:
     """
     rows = [row for row in ws.iter_rows() if row]  # the sheet's cells, read once
     spans = {row[0].row for row in rows if _spanning(row)}
-    natural, least = _natural_widths(ws, rows, spans)
+    cells = _cells(ws, rows)  # each cell's value, text and font size, read once
+    natural, least = _natural_widths(rows, cells, spans)
     if not natural:
         natural = {1: 60.0}
     widths = _fit(natural, least, PRINTABLE_WIDTH_PT / TARGET_SCALE)
@@ -207,7 +219,7 @@ def print_layout(ws: Any) -> float:
         if used > page_pt and on_page:
             break
         on_page.append(j)
-    _wrap_and_heights(ws, rows, widths, spans, on_page)
+    _wrap_and_heights(ws, cells, widths, spans, on_page)
     setup = ws.page_setup
     setup.orientation = "landscape"
     setup.paperSize = ws.PAPERSIZE_A4
@@ -265,7 +277,7 @@ def _wrapper(ws: Any) -> Callable[[Any, bool], None]:
 
 def _wrap_and_heights(
     ws: Any,
-    rows: list[tuple[Any, ...]],
+    cells: list[list[tuple[Any, Any, str, float]]],
     widths: dict[int, float],
     spans: set[int],
     on_page: list[int],
@@ -275,14 +287,11 @@ def _wrap_and_heights(
     page_width = sum(widths.get(j, _MIN_WIDTH) for j in on_page)
     end = max(on_page)
     wrap = _wrapper(ws)
-    size_of = _sizer(ws)
-    for row in rows:  # a merge below replaces only cells right of row[0], never read
-        r = row[0].row
+    for row in cells:  # a merge below replaces only cells right of row[0], never read
+        cell, _, text, size = row[0]
+        r = cell.row
         lines_pt = 0.0
         if r in spans:
-            cell = row[0]
-            size = size_of(cell)
-            text = _text(cell)
             width = widths.get(1, _MIN_WIDTH)
             if len(text) * size / _DEFAULT_PT + 2 > width:
                 if end > 1 and r not in merged_top:
@@ -293,12 +302,11 @@ def _wrap_and_heights(
             else:
                 lines_pt = size * 1.32
         else:
-            for c in row:
-                if c.value is None or isinstance(c.value, int | float):
-                    lines_pt = max(lines_pt, size_of(c) * 1.32)
+            for c, value, text, size in row:
+                if value is None or isinstance(value, int | float):
+                    lines_pt = max(lines_pt, size * 1.32)
                     continue
-                size = size_of(c)
-                n = _lines(_text(c), widths.get(c.column, _MIN_WIDTH), size)
+                n = _lines(text, widths.get(c.column, _MIN_WIDTH), size)
                 if n > 1:
                     wrap(c, True)
                 lines_pt = max(lines_pt, n * size * 1.32)

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
 from nwm_geo._publish import publish_cell, publish_sheet_title
@@ -334,6 +335,10 @@ class SheetBuilder:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.sheet_properties.pageSetUpPr.fitToPage = True
+        # each combination of font, fill, format and wrap is looked up in the workbook's
+        # style tables once (openpyxl hashes every field of a style per assignment); its
+        # cells get a copy of the style indices (a later layout edits a cell's in place)
+        styles: dict[tuple[int, int, str | None, bool], StyleArray] = {}
         for row in self.rows:
             out: list[Any] = []
             for cell in row:
@@ -341,6 +346,12 @@ class SheetBuilder:
                     out.append(publish_cell(cell.value))  # the one publishing path
                     continue
                 c = WriteOnlyCell(ws, value=publish_cell(cell.value))
+                key = (id(cell.font), id(cell.fill), cell.fmt, cell.wrap)
+                known = styles.get(key)
+                if known is not None:
+                    c._style = StyleArray(known)
+                    out.append(c)
+                    continue
                 if cell.font is not None:
                     c.font = cell.font
                 if cell.fill is not None:
@@ -349,5 +360,6 @@ class SheetBuilder:
                     c.number_format = cell.fmt
                 if cell.wrap:
                     c.alignment = _WRAP
+                styles[key] = StyleArray(c._style)
                 out.append(c)
             ws.append(out)
