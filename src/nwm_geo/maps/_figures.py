@@ -28,7 +28,6 @@ from nwm_geo._errors import NwmGeoError
 from nwm_geo._units import resolve_minutes, within_minutes
 from nwm_geo.maps._geo import xy_bng
 from nwm_geo.maps._page import MapPage
-from nwm_geo.maps._polygons import plot_polygons
 from nwm_geo.maps._style import (
     COVERED_COLOUR,
     GAP_COLOUR,
@@ -344,14 +343,12 @@ def plot_localities(
     colours = [
         palette[str(v)] if v is not None and not pd.isna(v) else "#eeeeee" for v in w["locality"]
     ]
-    plot_polygons(ax, w, color=colours, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
+    w.plot(ax=ax, color=colours, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
     hatches = locality_hatches(assignment.to_numpy())
     for name, hatch in hatches.items():
         part = w[w["locality"].astype(str) == name]
         if hatch and len(part):  # distinct in greyscale too
-            plot_polygons(
-                ax, part, facecolor="none", edgecolor="#55555588", hatch=hatch, linewidth=0
-            )
+            part.plot(ax=ax, facecolor="none", edgecolor="#55555588", hatch=hatch, linewidth=0)
     w.boundary.plot(ax=ax, color="#555555", linewidth=0.5)
     _ward_labels(ax, w)
     handles = [
@@ -410,8 +407,8 @@ def plot_assets(
     fig = _figure(figsize)
     ax = fig.add_subplot()
     if wards is not None:
-        plot_polygons(
-            ax, wards.to_crs(settings.crs), facecolor="#f7f7f7", edgecolor="#999999", linewidth=0.5
+        wards.to_crs(settings.crs).plot(
+            ax=ax, facecolor="#f7f7f7", edgecolor="#999999", linewidth=0.5
         )
         _ward_labels(ax, wards, fontsize=5)
     categories = list(settings.CATEGORIES) if categories is None else list(categories)
@@ -520,7 +517,7 @@ def plot_coverage(
     for i, measure in enumerate(measures):
         ax = fig.add_subplot(1, n, i + 1)
         if w is not None:
-            plot_polygons(ax, w, facecolor="#f7f7f7", edgecolor="#999999", linewidth=0.4)
+            w.plot(ax=ax, facecolor="#f7f7f7", edgecolor="#999999", linewidth=0.4)
             _ward_labels(ax, w, fontsize=4)
         t = pd.to_numeric(nearest[measure].reindex(points.index), errors="coerce").to_numpy()
         within = within_minutes(t, minutes, speed_m_per_min=speed_m_per_min)
@@ -716,11 +713,11 @@ def plot_locality(
     if own:
         ax = fig.add_subplot()
     colour = locality_colours(assignment.to_numpy())[str(locality)]
-    plot_polygons(ax, w, facecolor="#f4f4f4", edgecolor="#aaaaaa", linewidth=0.4)
-    plot_polygons(ax, mine, color=colour, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
+    w.plot(ax=ax, facecolor="#f4f4f4", edgecolor="#aaaaaa", linewidth=0.4)
+    mine.plot(ax=ax, color=colour, alpha=LOCALITY_FILL_OPACITY, edgecolor="none")
     hatch = locality_hatches(assignment.to_numpy()).get(str(locality), "")
     if hatch:
-        plot_polygons(ax, mine, facecolor="none", edgecolor="#55555566", hatch=hatch, linewidth=0)
+        mine.plot(ax=ax, facecolor="none", edgecolor="#55555566", hatch=hatch, linewidth=0)
     handles: list[Any] = [
         Patch(
             facecolor=colour, alpha=LOCALITY_FILL_OPACITY, hatch=hatch,
@@ -731,13 +728,8 @@ def plot_locality(
         g = layers.gaps[layers.gaps.geometry.notna() & ~layers.gaps.geometry.is_empty]
         if len(g):
             # hatched, not filled: a fill colour could match a locality's colour
-            plot_polygons(
-                ax,
-                g.to_crs(settings.crs),
-                facecolor="none",
-                edgecolor="#33333399",
-                hatch="///",
-                linewidth=0.0,
+            g.to_crs(settings.crs).plot(
+                ax=ax, facecolor="none", edgecolor="#33333399", hatch="///", linewidth=0.0
             )
             handles.append(
                 Patch(
