@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from nwm_geo import _cli_options as _opts
 from nwm_geo import settings
+from nwm_geo._collector import collector_paused
 from nwm_geo._errors import NetworkError, NwmGeoError, SolverError
 from nwm_geo._io import LockedError
 
@@ -639,14 +640,9 @@ def _import_pipeline(command: str) -> None:
     (a process of its own), where ``run`` and ``scenario`` then freeze what exists
     (:func:`gc.freeze`), so the collector never walks the imported objects at all.
     """
-    was = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         for name in ("nwm_geo.pipeline", "nwm_geo.scenarios")[: 2 if command == "scenario" else 1]:
             importlib.import_module(name)
-    finally:
-        if was:
-            gc.enable()
 
 
 #: Errors of a run that started well: exit status 1 (the others are bad input: 2).

@@ -22,17 +22,15 @@ holds phone numbers or e-mail addresses is never saved.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import pickle
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from nwm_geo import data, equity, localities
+from nwm_geo._collector import collector_paused
 from nwm_geo._io import atomic_path
 from nwm_geo._units import resolve_minutes, resolve_speed
 from nwm_geo.pipeline._provenance import input_hashes, package_versions
@@ -302,23 +300,6 @@ def _with_plan(study: Study, read: _Read, tables: dict[str, Any], text: str) -> 
     return text, False
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector (an unpickled baseline holds no cycle to free).
-
-    Unpickling makes tens of thousands of objects, and each few hundred set off a
-    collection that walks every object the process holds (all its imported modules):
-    more than the unpickling itself.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def _load(study: Study) -> tuple[str, bool]:
     """:func:`load_baseline`'s text, and whether the plan-bound tables wait for the plan."""
     path = baseline_path(study)
@@ -329,7 +310,7 @@ def _load(study: Study) -> tuple[str, bool]:
         return text, False
     try:
         mtime_ns = path.stat().st_mtime_ns
-        with path.open("rb") as fh, _collector_paused():
+        with path.open("rb") as fh, collector_paused():
             record: Any = pickle.load(fh)
         saved_key = record["key"]
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,

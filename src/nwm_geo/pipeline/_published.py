@@ -7,9 +7,7 @@ shared tables (:data:`SHARED_TABLES`).
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -27,6 +25,7 @@ from nwm_geo import (
     rural,
     settings,
 )
+from nwm_geo._collector import collector_frozen, fewer_collections
 from nwm_geo.pipeline._gaps import OLDER_SUFFIX
 from nwm_geo.pipeline._notes import data_note
 from nwm_geo.pipeline._paper import (
@@ -40,7 +39,7 @@ from nwm_geo.pipeline._study import Study
 from nwm_geo.pipeline._summaries import equity_sections
 from nwm_geo.pipeline._write import write_csv
 
-__all__ = ["SHARED_TABLES", "collector_frozen", "write_pack", "write_report"]
+__all__ = ["SHARED_TABLES", "write_pack", "write_report"]
 
 
 def _equity_map(study: Study, minutes: float, common: dict[str, Any]) -> Any:
@@ -143,26 +142,6 @@ def _joint_hub_map(study: Study, out: Path) -> list[tuple[str, Path]]:
     return [("Localities and hubs chosen together (joint optimum)", path)]
 
 
-@contextmanager
-def collector_frozen() -> Iterator[None]:
-    """Keep the garbage collector off the objects that exist now, until the block ends.
-
-    The report stage makes millions of short-lived objects (cells, artists, glyphs), so
-    the collector runs its full pass a few times, and each pass walked the whole study
-    (its frames, graph and geometries: 0.2-0.3 s each on Luton). Frozen, the
-    study is skipped; what the report drops is still collected, and the study's objects
-    are handed back to the collector when the block ends (:func:`gc.freeze`).
-    """
-    if gc.get_freeze_count():  # a caller froze already: leave its freeze to it
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
 def write_report(study: Study, out: Path) -> list[Path]:
     """Write the requirements spreadsheet, the maps, the locality pack and ``index.html``.
 
@@ -178,29 +157,8 @@ def write_report(study: Study, out: Path) -> list[Path]:
     list of Path
         The files written.
     """
-    with collector_frozen(), _fewer_collections():
+    with collector_frozen(), fewer_collections():
         return _write_report(study, out)
-
-
-#: The collector's first threshold while the report is written (Python's default: 700).
-REPORT_GC_THRESHOLD = 7000
-
-
-@contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the collector's youngest pass ten times less often until the block ends.
-
-    The report makes millions of short-lived objects, most freed by reference counts:
-    at the default threshold the older passes ran a few times over everything the
-    report had made (about 0.1 CPU-s on Luton; the peak memory is about 15 MB
-    higher with fewer passes). The thresholds are set back when the block ends.
-    """
-    before = gc.get_threshold()
-    gc.set_threshold(max(before[0], REPORT_GC_THRESHOLD), *before[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def _write_report(study: Study, out: Path) -> list[Path]:

@@ -14,6 +14,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from nwm_geo import _publish
+from nwm_geo._collector import collector_frozen
 from nwm_geo._errors import NwmGeoError
 from nwm_geo._io import staged_outputs
 from nwm_geo.pipeline._baseline import reuse_baseline, save_baseline
@@ -31,7 +32,7 @@ from nwm_geo.pipeline._provenance import (
     settings_conflicts,
     sources_note,
 )
-from nwm_geo.pipeline._published import collector_frozen, write_report
+from nwm_geo.pipeline._published import write_report
 from nwm_geo.pipeline._study import Study
 
 __all__ = ["STAGES", "check_settings", "run", "write_provenance"]
