@@ -65,17 +65,7 @@ def _osmnx_graph(path: Path, tmp: Path, polygon: BaseGeometry | None) -> nx.Mult
     import osmnx as ox
 
     nodes, ways = _walk_ways(path)
-    xml = tmp / "walk.osm"
-    with xml.open("w", encoding="utf-8") as fh:
-        fh.write('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n')
-        for nid, (lon, lat) in nodes.items():
-            fh.write(f'<node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}"/>\n')
-        for wid, refs, tags in ways:
-            fh.write(f'<way id="{wid}">')
-            fh.writelines(f'<nd ref="{r}"/>' for r in refs)
-            fh.writelines(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
-            fh.write("</way>\n")
-        fh.write("</osm>\n")
+    xml = _write_osm(tmp / "walk.osm", nodes, ways)
     G = ox.graph_from_xml(xml, bidirectional=True, simplify=True, retain_all=False)
     if polygon is not None:
         G = ox.truncate.truncate_graph_polygon(G, polygon, truncate_by_edge=True)
@@ -150,15 +140,30 @@ def _synthetic_osm(path: Path) -> Path:
         (211, [3, 8], {"highway": "motorway"}),  # not walkable
         (212, [15, 16, 17], {"highway": "cycleway"}),  # not walkable
     ]
-    stamp = 'version="1" timestamp="2024-01-02T03:04:05Z"'
+    big = 3_000_000_000  # node ids past 2**31
+    return _write_osm(
+        path,
+        {big + nid: at for nid, at in grid.items()},
+        [(wid, [big + r for r in refs], tags) for wid, refs, tags in ways],
+        stamp='version="1" timestamp="2024-01-02T03:04:05Z"',
+    )
+
+
+def _write_osm(
+    path: Path,
+    nodes: dict[int, tuple[float, float]],
+    ways: list[tuple[int, list[int], dict[str, str]]],
+    stamp: str = "",
+) -> Path:
+    """Write nodes (id -> lon, lat) and ways (id, node ids, tags) as an OSM XML file."""
+    attrs = f" {stamp}" if stamp else ""
     with path.open("w", encoding="utf-8") as fh:
         fh.write('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n')
-        for nid, (lon, lat) in grid.items():
-            node = f'id="{3_000_000_000 + nid}" lat="{lat:.7f}" lon="{lon:.7f}"'
-            fh.write(f"<node {node} {stamp}/>\n")
+        for nid, (lon, lat) in nodes.items():
+            fh.write(f'<node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}"{attrs}/>\n')
         for wid, refs, tags in ways:
-            fh.write(f'<way id="{wid}" {stamp}>')
-            fh.writelines(f'<nd ref="{3_000_000_000 + r}"/>' for r in refs)
+            fh.write(f'<way id="{wid}"{attrs}>')
+            fh.writelines(f'<nd ref="{r}"/>' for r in refs)
             fh.writelines(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
             fh.write("</way>\n")
         fh.write("</osm>\n")
