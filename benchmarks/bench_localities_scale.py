@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib.util
 import json
 import multiprocessing
 import os
@@ -519,6 +520,15 @@ def main(argv: list[str] | None = None) -> int:
         args.k = [5, 10]
         args.time_limit = min(args.time_limit, 20.0)
         args.repeats = 1
+    if not args.no_peers:  # without them the JSON would hold only errors for the peers
+        missing = [m for m in ("gerrychain", "spopt") if importlib.util.find_spec(m) is None]
+        if missing:
+            print(
+                f"bench_localities_scale: the peers need {', '.join(missing)}: install the "
+                'bench extra (pip install -e ".[bench]") or run with --no-peers',
+                file=sys.stderr,
+            )
+            return 2
     pairs = [(r.rsplit(":", 1)[0], int(r.rsplit(":", 1)[1])) for r in args.runs or []]
     if pairs:
         args.only = sorted({name for name, _ in pairs})
@@ -604,8 +614,9 @@ def _print_row(row: dict[str, Any]) -> None:
         return
     peers = ", ".join(
         f"{p.get('method', '?')[:16]} {p['worst_dev_pct']:.2f}%"
-        for p in row["peers"]
         if "worst_dev_pct" in p
+        else f"{p.get('method', '?')[:16]} ERROR {p.get('error', '?')}"
+        for p in row["peers"]
     )
     missed = [t for t, v in row["targets"].items() if not v.get("met", False)]
     print(

@@ -123,6 +123,9 @@ def test_demand_points_fallback_weights_drop_nobody() -> None:
     assert int(pts["population"].sum()) == 22  # nobody dropped
     assert pts.loc["P2", "weight"] == pts.loc["P1", "weight"] == 30.0
     assert pts.loc["L3:centre", "ward_code"] == "W1" and pts.loc["L3:centre", "postcode"] == ""
+    # a point with no output area: missing, in a text column like the other codes
+    assert pd.isna(pts.loc["L3:centre", "oa11_code"])
+    assert pts["oa11_code"].dtype == pts["lsoa_code"].dtype
     assert data["lsoas"].geometry.loc["L3"].contains(pts.geometry.loc["L3:centre"])
 
 

@@ -506,3 +506,8 @@ def test_group_splits_equal_one_group_split_per_weight() -> None:
     assert splits["beyond"]["residents"].sum() > 0  # not two empty tables
     with pytest.raises(NwmGeoError, match="'bad' must be True/False or a number"):
         group_splits(demand, {"ok": beyond, "bad": np.full(len(demand), -1.0)})
+    # a Series weight is read by its index, not its order
+    shuffled = pd.Series(beyond, index=demand.index).iloc[::-1]
+    pd.testing.assert_frame_equal(group_splits(demand, {"beyond": shuffled})["beyond"], one)
+    with pytest.raises(NwmGeoError, match="'short' must be True/False or a number"):
+        group_splits(demand, {"short": shuffled.iloc[1:]})

@@ -204,8 +204,28 @@ def test_without_pyosmium_key_filter_the_graph_is_the_same(
 
     osm = _synthetic_osm(tmp_path / "synthetic.osm")
     want = graph_from_osm_file(osm)
-    monkeypatch.delattr(osmium.filter, "KeyFilter")
+    monkeypatch.delattr(osmium.filter, "KeyFilter", raising=False)
     assert_same_graph(graph_from_osm_file(osm), want)
+
+
+def test_another_osmnx_builder_takes_the_xml_file_route_to_the_same_graph(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If osmnx changes its internal graph builder, the public XML route is taken."""
+    from osmnx import graph as ox_graph
+
+    osm = _synthetic_osm(tmp_path / "synthetic.osm")
+    want = graph_from_osm_file(osm)
+    original = ox_graph._create_graph
+    calls: list[int] = []
+
+    def changed(response_jsons: Any, bidirectional: bool, extra: Any = None) -> Any:
+        calls.append(1)  # a new signature; osmnx's own graph_from_xml still calls it
+        return original(response_jsons, bidirectional)
+
+    monkeypatch.setattr(ox_graph, "_create_graph", changed)
+    assert_same_graph(graph_from_osm_file(osm), want)
+    assert calls == [1]  # once, by graph_from_xml: not by nwm_geo with its own JSON
 
 
 def test_a_divergence_is_caught(tmp_path: Path) -> None:

@@ -6,14 +6,19 @@ frozen or run less often (:mod:`gc`), and set back as it was when the block ends
 A run makes millions of objects that live as long as the study (frames, graphs,
 geometries) or are freed by reference counts at once (cells, artists, glyphs). With the
 collector's defaults, every few hundred new objects set off a pass, and the older passes
-walk everything the process holds: on Luton a few tenths of a CPU-s per stage. These
-are the only places the project touches the collector:
+walk everything the process holds: on Luton a few tenths of a CPU-s per stage. The
+blocks the project runs with the collector changed:
 
 * :func:`collector_paused`: for importing modules and unpickling a saved baseline
   (objects that live as long as the process, and no garbage);
 * :func:`collector_frozen`: for a stage or the report, which then skips everything that
   existed before it (:func:`gc.freeze`), handed back when the block ends;
 * :func:`fewer_collections`: for the report, whose youngest pass runs less often.
+
+Besides these, ``pipeline.run`` freezes again before each stage (inside its
+:func:`collector_frozen` block), and the command line, a process of its own, freezes
+once the scenario's saved baseline is read and before it exits: nothing is unfrozen
+there, since the process ends.
 """
 
 from __future__ import annotations

@@ -77,21 +77,22 @@ def publish_text(text: str) -> str:
         The text, each phone number and e-mail address replaced by
         :data:`nwm_geo._safe.MASK`.
     """
-    hit = _MASKED.get(text)
-    if hit is not None:
-        return hit
+    if text in _CLEAN:
+        return text
     out = mask_personal_text(text)[0]
-    if len(text) <= _MASKED_MAX_CHARS and len(_MASKED) < _MASKED_MAX_TEXTS:
-        _MASKED[text] = out
+    if out == text and len(text) <= _CLEAN_MAX_CHARS and len(_CLEAN) < _CLEAN_MAX_TEXTS:
+        _CLEAN.add(text)
     return out
 
 
-#: Short texts already masked (a report masks the same names and labels many times, and
-#: a workbook's cells once when written and again when saved): masking is a function
-#: of the text alone. At most this many texts of at most this many characters.
-_MASKED: dict[str, str] = {}
-_MASKED_MAX_TEXTS = 1 << 16
-_MASKED_MAX_CHARS = 200
+#: Short texts found to hold nothing to mask (a report publishes the same names and
+#: labels many times, and a workbook's cells once when written and again when saved):
+#: masking is a function of the text alone. A text that was masked is not kept, so no
+#: phone number or e-mail address stays in memory. At most this many texts of at most
+#: this many characters.
+_CLEAN: set[str] = set()
+_CLEAN_MAX_TEXTS = 1 << 16
+_CLEAN_MAX_CHARS = 200
 
 
 def _cell(value: Any, formulas: bool = True) -> Any:

@@ -98,7 +98,8 @@ def group_splits(
     points
         As for :func:`group_split` (the weights need not be columns).
     weights
-        Name -> the weight of each point (a column or an array in ``points``' row order).
+        Name -> the weight of each point: a Series on ``points``' index, or an array in
+        its row order.
     partial
         As for :func:`group_split`.
 
@@ -119,7 +120,11 @@ def group_splits(
     labels.update(AGE_LABELS)
     out: dict[str, pd.DataFrame] = {}
     for name, given in weights.items():
-        raw = given if isinstance(given, pd.Series) else pd.Series(given, index=points.index)
+        raw = (  # a Series by its index (a missing point is then an error), else by row
+            given.reindex(points.index)
+            if isinstance(given, pd.Series)
+            else pd.Series(given, index=points.index)
+        )
         w = pd.to_numeric(raw, errors="coerce").astype(float)
         if w.isna().any() or (w < 0).any():
             raise NwmGeoError(f"column {name!r} must be True/False or a number >= 0 at every point")

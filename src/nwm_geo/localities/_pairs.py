@@ -71,14 +71,16 @@ def _resplit(
     group: tuple[int, ...],
     budget: int,
     safety: tuple[float, Clock, float],
-) -> tuple[np.ndarray | None, int]:
-    """Return a better split of the group (else None) and the nodes used.
+) -> tuple[np.ndarray | None, int, bool]:
+    """Return a better split of the group (else None), the nodes used, and "none found".
 
-    The split is the group's sub-labels (``i``: locality ``group[i]``); it is returned
-    only when it lowers the group's worst deviation. The search stops at the first
-    split whose worst deviation is at most ``enough`` (the third item of ``safety``:
-    the worst deviation outside the group, or the lower bound), since lower does not
-    lower the plan's worst deviation.
+    The third item says the search found no split at all, so it finds none again while
+    the group is unchanged (a split that broke a rule is not "none found"). The split is
+    the group's sub-labels (``i``: locality ``group[i]``); it is returned only when it
+    lowers the group's worst deviation. The search stops at the first split whose worst
+    deviation is at most ``enough`` (the third item of ``safety``: the worst deviation
+    outside the group, or the lower bound), since lower does not lower the plan's worst
+    deviation.
     """
     deadline, clock, enough = safety
     units = np.flatnonzero(np.isin(lab, group)).tolist()
@@ -89,8 +91,8 @@ def _resplit(
         sub, group_max, max_nodes=budget, deadline=deadline, clock=clock, enough=enough
     )
     if got.labels is not None and rule_violation(sub, got.labels) == 0:
-        return got.labels, got.nodes
-    return None, got.nodes
+        return got.labels, got.nodes, False
+    return None, got.nodes, got.labels is None
 
 
 def _neighbours(inst: Instance, lab: np.ndarray, a: int) -> list[int]:
@@ -151,13 +153,14 @@ class _Descent:
                 outside = np.delete(rows, group)
                 enough = max(inst.lower_bound, float(outside.max()) if outside.size else 0.0)
                 budget = min(PAIR_NODES, self.max_nodes - self.used)
-                split, nodes = _resplit(inst, lab, group, budget, (deadline, clock, enough))
+                split, nodes, none = _resplit(inst, lab, group, budget, (deadline, clock, enough))
                 self.used += nodes
                 if split is not None:
                     units = np.flatnonzero(np.isin(lab, group))
                     lab[units] = np.asarray(group)[split]
                     return True
-                self.tried.add(key)
+                if none:  # a split that broke a rule may pass once ``enough`` changes
+                    self.tried.add(key)
         return False
 
 

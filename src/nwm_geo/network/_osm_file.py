@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import inspect
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.sax.saxutils import quoteattr
 
 import geopandas as gpd
 import shapely
@@ -133,10 +136,11 @@ def _walk_graph(nodes: dict[int, tuple[float, float]], ways: list[Any]) -> nx.Mu
     element per node with float ``lat``/``lon`` and no tags, an element per way with
     its node ids and tags), and through the steps of ``graph_from_xml``. Two of them
     are osmnx internals (leading underscore) or done here in place of osmnx's copy,
-    which is why ``tests/test_network.py`` compares this graph with
+    which is why ``tests/test_network_osm.py`` compares this graph with
     :func:`osmnx.graph_from_xml`'s on the test fixture and on Rutland, edge by edge:
 
-    * ``osmnx.graph._create_graph`` builds the unsimplified graph (osmnx 2.1.1);
+    * ``osmnx.graph._create_graph`` builds the unsimplified graph (osmnx 2.1.1; an
+      osmnx without it, or with another signature, takes the XML file route);
     * the largest weakly connected component is kept by removing the other nodes in
       place, where ``osmnx.truncate.largest_component`` copies the graph into a new one.
       The kept nodes, their order, every node's successors (in order), keys and
@@ -155,11 +159,36 @@ def _walk_graph(nodes: dict[int, tuple[float, float]], ways: list[Any]) -> nx.Mu
     elements.extend(
         {"type": "way", "tags": tags, "id": wid, "nodes": refs} for wid, refs, tags in ways
     )
-    G = ox_graph._create_graph([{"elements": elements}], bidirectional=True)
+    create = getattr(ox_graph, "_create_graph", None)
+    if create is None or list(inspect.signature(create).parameters) != [
+        "response_jsons",
+        "bidirectional",
+    ]:  # another osmnx: its public route, through an OSM XML file
+        return _graph_from_xml(nodes, ways)
+    G = create([{"elements": elements}], bidirectional=True)
     if not nx.is_weakly_connected(G):  # as osmnx.truncate.largest_component, in place
         largest = max(nx.weakly_connected_components(G), key=len)
         G.remove_nodes_from([n for n in G if n not in largest])
     return ox.simplify_graph(G)
+
+
+def _graph_from_xml(nodes: dict[int, tuple[float, float]], ways: list[Any]) -> nx.MultiDiGraph:
+    """Return :func:`osmnx.graph_from_xml` of the nodes and ways, written as OSM XML."""
+    import osmnx as ox
+
+    with tempfile.TemporaryDirectory(prefix="nwm_osm_") as tmp:
+        xml = Path(tmp) / "walk.osm"
+        with xml.open("w", encoding="utf-8") as fh:
+            fh.write('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n')
+            for nid, (lon, lat) in nodes.items():
+                fh.write(f'<node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}"/>\n')
+            for wid, refs, tags in ways:
+                fh.write(f'<way id="{wid}">')
+                fh.writelines(f'<nd ref="{r}"/>' for r in refs)
+                fh.writelines(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
+                fh.write("</way>\n")
+            fh.write("</osm>\n")
+        return ox.graph_from_xml(xml, bidirectional=True, simplify=True, retain_all=False)
 
 
 def _polygon_wgs84(polygon: Any) -> BaseGeometry:

@@ -337,7 +337,9 @@ class SheetBuilder:
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         # each combination of font, fill, format and wrap is looked up in the workbook's
         # style tables once (openpyxl hashes every field of a style per assignment); its
-        # cells get a copy of the style indices (a later layout edits a cell's in place)
+        # cells get a copy of the style indices (a later layout edits a cell's in place).
+        # The key leaves out the value: openpyxl styles a date or time value itself, but
+        # no cell here holds one (``_value`` makes every value a number, text or None)
         styles: dict[tuple[int, int, str | None, bool], StyleArray] = {}
         for row in self.rows:
             out: list[Any] = []
