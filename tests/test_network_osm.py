@@ -212,20 +212,25 @@ def test_another_osmnx_builder_takes_the_xml_file_route_to_the_same_graph(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """If osmnx changes its internal graph builder, the public XML route is taken."""
+    import osmnx as ox
     from osmnx import graph as ox_graph
 
     osm = _synthetic_osm(tmp_path / "synthetic.osm")
     want = graph_from_osm_file(osm)
-    original = ox_graph._create_graph
-    calls: list[int] = []
+    original, public = ox_graph._create_graph, ox.graph_from_xml
+    files: list[Path] = []
 
     def changed(response_jsons: Any, bidirectional: bool, extra: Any = None) -> Any:
-        calls.append(1)  # a new signature; osmnx's own graph_from_xml still calls it
-        return original(response_jsons, bidirectional)
+        return original(response_jsons, bidirectional)  # a new signature, same graph
+
+    def from_xml(filepath: Path, **kwargs: Any) -> nx.MultiDiGraph:
+        files.append(Path(filepath))
+        return public(filepath, **kwargs)
 
     monkeypatch.setattr(ox_graph, "_create_graph", changed)
+    monkeypatch.setattr(ox, "graph_from_xml", from_xml)
     assert_same_graph(graph_from_osm_file(osm), want)
-    assert calls == [1]  # once, by graph_from_xml: not by nwm_geo with its own JSON
+    assert len(files) == 1  # the public route was taken, once
 
 
 def test_a_divergence_is_caught(tmp_path: Path) -> None:

@@ -152,6 +152,12 @@ def _walk_graph(nodes: dict[int, tuple[float, float]], ways: list[Any]) -> nx.Mu
     import osmnx as ox
     from osmnx import graph as ox_graph
 
+    create = getattr(ox_graph, "_create_graph", None)
+    if create is None or list(inspect.signature(create).parameters) != [
+        "response_jsons",
+        "bidirectional",
+    ]:  # another osmnx: its public route, through an OSM XML file
+        return _graph_from_xml(nodes, ways)
     elements: list[dict[str, Any]] = [
         {"type": "node", "tags": {}, "id": nid, "lat": lat, "lon": lon}
         for nid, (lon, lat) in nodes.items()
@@ -159,12 +165,6 @@ def _walk_graph(nodes: dict[int, tuple[float, float]], ways: list[Any]) -> nx.Mu
     elements.extend(
         {"type": "way", "tags": tags, "id": wid, "nodes": refs} for wid, refs, tags in ways
     )
-    create = getattr(ox_graph, "_create_graph", None)
-    if create is None or list(inspect.signature(create).parameters) != [
-        "response_jsons",
-        "bidirectional",
-    ]:  # another osmnx: its public route, through an OSM XML file
-        return _graph_from_xml(nodes, ways)
     G = create([{"elements": elements}], bidirectional=True)
     if not nx.is_weakly_connected(G):  # as osmnx.truncate.largest_component, in place
         largest = max(nx.weakly_connected_components(G), key=len)
