@@ -45,6 +45,7 @@ from nwm_geo.localities._instance import (
     ward_adjacency,
     zvalue,
 )
+from nwm_geo.localities._lpbound import lp_band_bound
 from nwm_geo.localities._pairs import pair_descent, pair_nodes
 from nwm_geo.localities._plan import LocalityPlan, Proof, make_plan
 from nwm_geo.localities._recom import improve_steps
@@ -406,6 +407,7 @@ def _split_whole(run: SolveRun, search: BandSearch) -> tuple[BandSearch, Localit
         max_nodes=node_budget(run.limit_s, inst.n, SPLIT_SHARE),
         deadline=run.deadline - run.margin,
         clock=run.clock,
+        reach=True,  # bound5: prune growths that cannot reach the band
     )
     if got.stopped == "time limit":
         run.stops.append("exact split search")
@@ -525,17 +527,27 @@ def _partition_sets(run: SolveRun, search: BandSearch) -> LocalityPlan:
     if inc is not None and inc[1] <= inst.lower_bound + 1e-12:
         proven = True  # the incumbent reaches the integrality lower bound
     elif inc is not None:
+        # bound5: the cover LP's bisection first (cheap), the exact covers start above it
+        lp = lp_band_bound(
+            inst,
+            model.sets,
+            lower=inst.lower_bound,
+            upper=inc[1],
+            deadline=run.deadline - run.margin,
+            clock=clock,
+        )
+        lp_note = f"; {lp.describe()}"
         bis = bisect_band(
             inst,
             model.sets,
             incumbent=inc,
-            lower=inst.lower_bound,
+            lower=lp.bound,
             max_nodes=BISECT_NODES_PER_STEP,
             deadline=run.deadline - run.margin,
             clock=clock,
         )
         labels, proven, bound = bis.labels, bis.proven, bis.bound
-        steps = f"; band bisection: {len(bis.steps)} steps, " + (
+        steps = f"{lp_note}; band bisection: {len(bis.steps)} steps, " + (
             "proven" if bis.proven else f"lower bound {bis.bound:.4%}"
         )
     small = len(model.sets) <= SETS_MIP_MAX_COLUMNS
