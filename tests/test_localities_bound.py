@@ -78,7 +78,10 @@ def test_the_lp_bisection_alone_proves_the_brute_force_optimum(n: int, k: int, s
     units = synthetic_voronoi(n, seed)
     optimum = min(v for v, _ in _brute(units, k))
     plan = loc.partition(
-        units, k=k, rules=loc.PartitionRules(k_range=(2, 8)), budget=loc.SolveBudget(time_limit_s=20)
+        units,
+        k=k,
+        rules=loc.PartitionRules(k_range=(2, 8)),
+        budget=loc.SolveBudget(time_limit_s=20),
     )
     assert "infeasible), lower bound" in plan.method
     assert "band bisection: 0 steps, proven" in plan.method

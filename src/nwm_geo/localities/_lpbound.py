@@ -59,7 +59,7 @@ class LpBound:
     steps: list[tuple[float, str]]
 
     def describe(self) -> str:
-        """The steps in words, for the plan's method."""
+        """Return the steps in words, for the plan's method."""
         infeasible = sum(1 for _, o in self.steps if o == "infeasible")
         return (
             f"LP bisection: {len(self.steps)} LPs ({infeasible} infeasible), "
