@@ -31,6 +31,7 @@ import highspy
 import numpy as np
 from scipy import sparse
 
+from nwm_geo._solver import ArrayModel
 from nwm_geo.localities._instance import Clock, Instance
 
 __all__ = ["LpBound", "lp_band_bound"]
@@ -86,28 +87,25 @@ def _cover_matrix(inst: Instance, masks: list[int]) -> sparse.csc_matrix:
 def _run_lp(inst: Instance, mat: sparse.csc_matrix, cut: int, time_left: float) -> str:
     """Solve the cover LP over the first ``cut`` columns of ``mat``; return its state."""
     n = inst.n
-    lp = highspy.HighsLp()
-    lp.num_col_ = cut
-    lp.num_row_ = n + 1
-    lp.col_cost_ = np.zeros(cut)
-    lp.col_lower_ = np.zeros(cut)
-    lp.col_upper_ = np.ones(cut)
+    rows = sparse.csr_matrix(mat[:, :cut])
     rhs = np.concatenate([np.ones(n), [float(inst.k)]])
-    lp.row_lower_ = rhs
-    lp.row_upper_ = rhs
-    end = int(mat.indptr[cut])
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.num_col_ = cut
-    lp.a_matrix_.num_row_ = n + 1
-    lp.a_matrix_.start_ = mat.indptr[: cut + 1].astype(np.int32)
-    lp.a_matrix_.index_ = mat.indices[:end].astype(np.int32)
-    lp.a_matrix_.value_ = mat.data[:end].astype(np.float64)
-    h = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy ships no stubs
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("threads", 1)
+    model = ArrayModel(
+        names=[f"x_{j}" for j in range(cut)],
+        col_cost=np.zeros(cut),
+        col_lower=np.zeros(cut),
+        col_upper=np.ones(cut),
+        integer=np.zeros(cut, dtype=bool),
+        row_lower=rhs,
+        row_upper=rhs,
+        a_start=rows.indptr,
+        a_index=rows.indices,
+        a_value=rows.data,
+    )
+    # as nwm_geo._solver does: an earlier solve may have started HiGHS's scheduler
+    # with another thread count, and HiGHS then refuses to run
+    highspy.Highs.resetGlobalScheduler(True)
+    h = model.highs(time_limit_s=max(time_left, 0.01), verbose=False, threads=1)
     h.setOptionValue("solver", "simplex")
-    h.setOptionValue("time_limit", max(time_left, 0.01))
-    h.passModel(lp)
     h.run()
     return _lp_state(h)
 
