@@ -15,12 +15,14 @@ listed deviations finds the smallest ``t`` whose LP is feasible: the bound. It i
 the deviations of the sets covering it) and than a per-unit bound (a unit that no set
 within ``t`` holds makes the LP infeasible).
 
-The LP is solved once per step by HiGHS's dual simplex, warm-started from the step
-before (columns above ``t`` get an upper bound of 0). Each step is fast next to the
-exact-cover search of :mod:`~nwm_geo.localities._bisect` (a list of 229,212 sets over
-70 units: a fraction of a second per step), which then starts from this bound. The
-steps are deterministic; the deadline is only a safety stop (an unfinished step proves
-nothing and ends the bisection).
+Each LP is built over the sets within its threshold (HiGHS's simplex, through the
+project's :class:`~nwm_geo._solver.ArrayModel`). The LPs are cheap at low thresholds,
+so the bisection gallops up from the lowest ones (2,048 columns, doubling) and then
+bisects, :data:`_MAX_LPS` LPs at most and none over :data:`_MAX_COLUMNS` columns
+(counts, so the bound does not depend on the machine; the deadline is only a safety
+stop, and an unfinished LP proves nothing and ends the bisection). On Luton's first 70
+LSOAs (k = 10, 229,212 sets, incumbent 19.05 %) it proves 7.53 % in about 3.4 CPU-s,
+where the exact-cover bisection of :mod:`~nwm_geo.localities._bisect` proves 4.76 %.
 """
 
 from __future__ import annotations
