@@ -106,6 +106,7 @@ class _Search:
         self.count = 0
         self.max_nodes, self.deadline, self.clock = limits
         self.enough = enough
+        self.reach = False  # prune growths that cannot reach the band (see _short)
 
     def z(self) -> float:
         """Return the band a plan must be within to beat the best so far."""
@@ -203,6 +204,32 @@ class _Search:
             return False
         return all(self.lows[e] <= t <= self.highs[e] for e, t in enumerate(tots))
 
+    def _short(self, sums: list[float], ext: int, unseen: int, z: float) -> bool:
+        """Return whether no growth of the set can bring every measure up to ``w - z``.
+
+        The growths below this node add units of ``ext`` and units not yet seen
+        (``unseen``) reached through them, never a unit seen and passed over: so they
+        hold at most the set's totals plus everything reachable from ``ext`` within
+        ``ext | unseen``. Measures are non-negative, so when that falls short of
+        ``w - z`` on a measure, no set below is in the band (bound5).
+        """
+        adj = self.adj_mask
+        allowed = ext | unseen
+        comp = front = ext
+        while front:
+            grow = 0
+            while front:
+                bit = front & -front
+                front ^= bit
+                grow |= adj[bit.bit_length() - 1]
+            front = grow & allowed & ~comp
+            comp |= front
+        need = [self.w[i] - z - sums[i] for i in range(self.m)]
+        if all(x <= 0 for x in need):
+            return False
+        got = mask_totals(self.norm, [], comp)[0]
+        return any(got[i] < need[i] - 1e-12 for i in range(self.m))
+
     def solve(self, rest: int, k: int, chosen: list[int], worst: float) -> None:
         """Split ``rest`` into ``k`` localities below the best so far (depth first).
 
@@ -250,6 +277,8 @@ class _Search:
             self.solve(rest & ~mask, k - 1, [*chosen, mask], max(worst, dev))
         norm, w, m, adj = self.norm, self.w, self.m, self.adj_mask
         bvals, highs = self.bvals, self.highs
+        if self.reach and ext and self._short(sums, ext, rest & ~nbhd, z):
+            return
         while ext:
             bit = ext & -ext
             ext ^= bit
@@ -273,6 +302,7 @@ def split_search(
     deadline: float = math.inf,
     clock: Clock | None = None,
     enough: float = -math.inf,
+    reach: bool = False,
 ) -> SplitResult:
     """Find the best plan of ``inst`` with worst deviation below ``upper``, or prove none.
 
@@ -296,6 +326,10 @@ def split_search(
         Stop at the first plan whose worst deviation is at most this (incomplete,
         ``stopped="good enough"``): a caller that only needs a plan below a target
         (the pair re-splits) does not pay for the proof. Default: never.
+    reach
+        Also prune a growing locality when even every unit it can still reach would
+        not bring each measure up to the band (fewer nodes, each dearer; the whole-map
+        search uses it). Default: off, so the pair re-splits' counts are unchanged.
 
     Returns
     -------
@@ -304,6 +338,7 @@ def split_search(
     if inst.pinned:
         return SplitResult(None, upper, False, 0, "pins")
     search = _Search(inst, upper, (max_nodes, deadline, clock), enough)
+    search.reach = reach
     stopped = ""
     everything = (1 << inst.n) - 1
     try:
