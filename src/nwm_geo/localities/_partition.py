@@ -407,7 +407,7 @@ def _split_whole(run: SolveRun, search: BandSearch) -> tuple[BandSearch, Localit
         max_nodes=node_budget(run.limit_s, inst.n, SPLIT_SHARE),
         deadline=run.deadline - run.margin,
         clock=run.clock,
-        reach=True,  # bound5: prune growths that cannot reach the band
+        reach=True,  # prune growths that cannot reach the band
     )
     if got.stopped == "time limit":
         run.stops.append("exact split search")
@@ -591,7 +591,7 @@ def _partition_sets(run: SolveRun, search: BandSearch) -> LocalityPlan:
 def _bisect_with_lp(
     run: SolveRun, sets: list[tuple[int, float]], inc: tuple[np.ndarray, float]
 ) -> tuple[np.ndarray, bool, float, str]:
-    """Run the cover LP's bisection (bound5), then the band bisection; keep the better bound.
+    """Run the cover LP's bisection, then the band bisection; keep the better bound.
 
     The LP's bound (a few LPs, counted) proves the incumbent when it reaches it. Else
     the band bisection runs as before, from the integrality bound (its steps, and so

@@ -211,7 +211,7 @@ class _Search:
         (``unseen``) reached through them, never a unit seen and passed over: so they
         hold at most the set's totals plus everything reachable from ``ext`` within
         ``ext | unseen``. Measures are non-negative, so when that falls short of
-        ``w - z`` on a measure, no set below is in the band (bound5).
+        ``w - z`` on a measure, no set below is in the band.
         """
         adj = self.adj_mask
         allowed = ext | unseen
