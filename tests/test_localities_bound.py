@@ -64,6 +64,11 @@ def test_the_lp_bound_from_a_poor_start_never_passes_the_brute_force_optimum(
         start=start,
     )
     assert "LP bisection" in plan.method
+    # the LP's own bound (before the band bisection's plan clamps it) is valid too
+    lp_pct = re.search(r"LP bisection: \d+ LPs \(\d+ infeasible\), lower bound ([0-9.]+)%",
+                       plan.method)  # fmt: skip
+    assert lp_pct is not None
+    assert float(lp_pct.group(1)) / 100 <= optimum + 1e-6  # printed to 4 decimals of a %
     assert plan.bound <= optimum + 1e-12
     assert plan.objective >= optimum - 1e-12
     assert plan.proven_optimal

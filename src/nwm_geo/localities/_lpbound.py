@@ -94,7 +94,11 @@ def _cover_matrix(inst: Instance, masks: list[int]) -> sparse.csc_matrix:
 
 
 def _run_lp(inst: Instance, mat: sparse.csc_matrix, cut: int, time_left: float) -> str:
-    """Solve the cover LP over the first ``cut`` columns of ``mat``; return its state."""
+    """Solve the cover LP over the first ``cut`` columns of ``mat``; return its state.
+
+    In this process, not in a child as the MIPs are: at most ``_MAX_COLUMNS`` columns
+    (a few MB), one thread, and HiGHS's own time limit set to the time left.
+    """
     n = inst.n
     rows = sparse.csr_matrix(mat[:, :cut])
     rhs = np.concatenate([np.ones(n), [float(inst.k)]])
@@ -160,24 +164,26 @@ def lp_band_bound(
         return LpBound(lower, steps)
     order = np.argsort(devs, kind="stable")
     sorted_devs = devs[order]
-    mat = _cover_matrix(inst, [sets[int(s)][0] for s in order])
+    # the LPs over more than _MAX_COLUMNS sets are not solved (a count, so the work
+    # does not depend on the machine): values[top] is the last threshold tried, and
+    # only the sets up to it enter the cover matrix
+    cap_at = sorted_devs[min(_MAX_COLUMNS, len(sorted_devs)) - 1]
+    top = int(np.searchsorted(values, cap_at + _TOL, side="right")) - 1
+    if top < 0:
+        return LpBound(lower, steps)
+    used = int(np.searchsorted(sorted_devs, values[top] + _TOL, side="right"))
+    mat = _cover_matrix(inst, [sets[int(s)][0] for s in order[:used]])
     lo_i, hi_i = 0, len(values)  # infeasible at values[: lo_i]; feasible at values[hi_i:]
     bound = lower
     # the LPs are cheap with few columns: gallop up from the lowest thresholds (columns
     # doubling from _FIRST_COLUMNS), then bisect between the last infeasible and the
     # first feasible threshold
     target, galloping = _FIRST_COLUMNS, True
-    # the LPs over more than _MAX_COLUMNS sets are not solved (a count, so the work
-    # does not depend on the machine): values[top] is the last threshold tried
-    cap_at = sorted_devs[min(_MAX_COLUMNS, len(sorted_devs)) - 1]
-    top = int(np.searchsorted(values, cap_at + _TOL, side="right")) - 1
     while lo_i < hi_i and lo_i <= top and len(steps) < _MAX_LPS and clock() < deadline:
         if galloping:
             at = sorted_devs[min(target, len(sorted_devs)) - 1]
+            # hi_i only falls on a feasible LP, which ends the galloping: mid < hi_i
             mid = min(max(int(np.searchsorted(values, at - _TOL, side="left")), lo_i), top)
-            if mid >= hi_i:
-                galloping = False
-                continue
         else:
             mid = (lo_i + hi_i) // 2
         t = values[mid]
