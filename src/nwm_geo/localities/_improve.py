@@ -21,6 +21,7 @@ import numpy as np
 from nwm_geo.localities._heuristic import grown_plan
 from nwm_geo.localities._instance import Clock, Instance, zvalue
 from nwm_geo.localities._pairs import pair_descent
+from nwm_geo.localities._poolmip import pool_mip
 from nwm_geo.localities._recom import CHAIN_STEPS, plan_value, pool_cover, run_chain
 
 #: Every this many chains, one starts from a freshly grown plan (the others from the
@@ -74,6 +75,7 @@ def improve(
         if plan_value(inst, got) < plan_value(inst, best):
             best = got
         best = pool_cover(inst, best, pool, safety)
+        best = pool_mip(inst, best, pool, safety)
     if nodes > 0 and not _at_bound(inst, best):
         best = pair_descent(
             inst, best, max_nodes=nodes, deadline=deadline, clock=clock, stops=stops

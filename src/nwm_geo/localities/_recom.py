@@ -393,7 +393,8 @@ def run_chain(
             break
         temp = temp0 * CHAIN_COOLING ** (step / steps)
         every = _recom3.TRIPLE_EVERY
-        step_fn = _recom3.triple_step if every and step % every == every - 1 else _chain_step
+        three = every and greedy and step % every == every - 1
+        step_fn = _recom3.triple_step if three else _chain_step
         step_fn(chain, rng, greedy=greedy, temp=temp, cap=best_key[1])
         key = chain.key()
         if key < best_key:
