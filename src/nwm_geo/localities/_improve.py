@@ -9,7 +9,9 @@ Three moves, each counted, never timed: recombination chains
 and the others from the best plan so far, so that the localities they draw differ; after each
 chain, an exact cover by ``k`` of every locality the chains drew that beats the best
 plan (:func:`~nwm_geo.localities._recom.pool_cover`), which combines localities from
-different plans; and at the end exact re-splits of adjacent pairs and triples
+different plans, then the same question as a set-partitioning MIP over the pool
+(:func:`~nwm_geo.localities._poolmip.pool_mip`, HiGHS), which finds covers the
+depth-first search gives up on; and at the end exact re-splits of adjacent pairs and triples
 (:func:`~nwm_geo.localities._pairs.pair_descent`). The deadline is a safety stop, noted
 in ``stops``.
 """
