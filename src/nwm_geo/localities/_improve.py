@@ -9,7 +9,9 @@ Three moves, each counted, never timed: recombination chains
 and the others from the best plan so far, so that the localities they draw differ; after each
 chain, an exact cover by ``k`` of every locality the chains drew that beats the best
 plan (:func:`~nwm_geo.localities._recom.pool_cover`), which combines localities from
-different plans; and at the end exact re-splits of adjacent pairs and triples
+different plans, then the same question as a set-partitioning MIP over the pool
+(:func:`~nwm_geo.localities._poolmip.pool_mip`, HiGHS), which finds covers the
+depth-first search gives up on; and at the end exact re-splits of adjacent pairs and triples
 (:func:`~nwm_geo.localities._pairs.pair_descent`). The deadline is a safety stop, noted
 in ``stops``.
 """
@@ -21,6 +23,7 @@ import numpy as np
 from nwm_geo.localities._heuristic import grown_plan
 from nwm_geo.localities._instance import Clock, Instance, zvalue
 from nwm_geo.localities._pairs import pair_descent
+from nwm_geo.localities._poolmip import pool_mip
 from nwm_geo.localities._recom import CHAIN_STEPS, plan_value, pool_cover, run_chain
 
 #: Every this many chains, one starts from a freshly grown plan (the others from the
@@ -74,6 +77,7 @@ def improve(
         if plan_value(inst, got) < plan_value(inst, best):
             best = got
         best = pool_cover(inst, best, pool, safety)
+        best = pool_mip(inst, best, pool, safety)
     if nodes > 0 and not _at_bound(inst, best):
         best = pair_descent(
             inst, best, max_nodes=nodes, deadline=deadline, clock=clock, stops=stops

@@ -21,6 +21,7 @@ import random
 
 import numpy as np
 
+from nwm_geo.localities import _recom3
 from nwm_geo.localities._bisect import bisect_band
 from nwm_geo.localities._instance import Clock, Instance, plan_key, rule_violation, zvalue
 
@@ -391,7 +392,10 @@ def run_chain(
                 stops.append("recombination chains")
             break
         temp = temp0 * CHAIN_COOLING ** (step / steps)
-        _chain_step(chain, rng, greedy=greedy, temp=temp, cap=best_key[1])
+        every = _recom3.TRIPLE_EVERY
+        three = every and greedy and step % every == every - 1
+        step_fn = _recom3.triple_step if three else _chain_step
+        step_fn(chain, rng, greedy=greedy, temp=temp, cap=best_key[1])
         key = chain.key()
         if key < best_key:
             best_key, best = key, chain.lab.copy()
