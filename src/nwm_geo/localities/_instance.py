@@ -345,6 +345,22 @@ def bits_of(mask: int) -> list[int]:
     return out
 
 
+def mask_incidence(masks: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the (unit, position) pairs of the bitmasks: unit ``rows[t]`` is in ``masks[cols[t]]``.
+
+    The entries of a set-partitioning model's cover rows, by column.
+    """
+    rows: list[int] = []
+    cols: list[int] = []
+    for j, mk in enumerate(masks):
+        while mk:
+            bit = mk & -mk
+            rows.append(bit.bit_length() - 1)
+            cols.append(j)
+            mk ^= bit
+    return np.asarray(rows, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+
+
 def labels_from_masks(n: int, masks: Sequence[int]) -> np.ndarray:
     labels = np.full(n, -1)
     for j, mk in enumerate(sorted(masks)):

@@ -34,7 +34,7 @@ import numpy as np
 from scipy import sparse
 
 from nwm_geo._solver import ArrayModel
-from nwm_geo.localities._instance import Clock, Instance
+from nwm_geo.localities._instance import Clock, Instance, mask_incidence
 
 __all__ = ["LpBound", "lp_band_bound"]
 
@@ -80,16 +80,9 @@ class LpBound:
 def _cover_matrix(inst: Instance, masks: list[int]) -> sparse.csc_matrix:
     """Return the cover rows (one per unit) and the count row over ``masks``, by column."""
     n, n_x = inst.n, len(masks)
-    rows: list[int] = []
-    cols: list[int] = []
-    for j, mk in enumerate(masks):
-        while mk:
-            bit = mk & -mk
-            rows.append(bit.bit_length() - 1)
-            cols.append(j)
-            mk ^= bit
-    r_arr = np.concatenate([np.asarray(rows, dtype=np.int64), np.full(n_x, n)])
-    c_arr = np.concatenate([np.asarray(cols, dtype=np.int64), np.arange(n_x)])
+    rows, cols = mask_incidence(masks)
+    r_arr = np.concatenate([rows, np.full(n_x, n)])
+    c_arr = np.concatenate([cols, np.arange(n_x)])
     return sparse.csc_matrix((np.ones(len(r_arr)), (r_arr, c_arr)), shape=(n + 1, n_x))
 
 

@@ -37,6 +37,7 @@ from nwm_geo.localities._instance import (
     SearchLimits,
     band_above,
     bits_of,
+    mask_incidence,
     zvalue,
 )
 from nwm_geo.localities._mip import DEFAULT_MEMORY_LIMIT_MB, MipResult, known_result, run_mip
@@ -191,17 +192,7 @@ def set_partition_arrays(spec: SetPartitionSpec) -> tuple[ArrayModel, list[int],
     minmax_low, nogoods = spec.minmax_low, spec.nogoods
     idx = spec.order()
     n_x = len(idx)
-    rows: list[int] = []
-    cols: list[int] = []
-    for j, s in enumerate(idx):
-        mk = masks[s]
-        while mk:
-            bit = mk & -mk
-            rows.append(bit.bit_length() - 1)
-            cols.append(j)
-            mk ^= bit
-    r_arr = np.asarray(rows, dtype=np.int64)
-    c_arr = np.asarray(cols, dtype=np.int64)
+    r_arr, c_arr = mask_incidence([masks[s] for s in idx])
     covered = np.bincount(r_arr, minlength=n) if n_x else np.zeros(n, dtype=int)
     uncovered = [int(i) for i in np.flatnonzero(covered == 0)]
     use_z = minmax is not None
