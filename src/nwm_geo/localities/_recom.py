@@ -338,7 +338,6 @@ def _chain_step(
     leave the plan no worse (the best one when there is none), which keeps the chain
     moving across plans of equal value.
     """
-    inst = chain.inst
     pair = _pick_pair(chain, rng)
     if pair is None:
         return
@@ -346,27 +345,59 @@ def _chain_step(
     order, side, eside, stats, masks = chain.cuts(a, b, rng, cap)
     if len(order) < 2:
         return
-    dev_rows = np.abs(chain.sums - inst.weights).max(axis=1)
-    viol_rows = chain.viol(chain.counts)
-    keep = np.ones(inst.k, dtype=bool)
-    keep[[a, b]] = False
-    o_viol = float(viol_rows[keep].sum())
-    o_dev = float(dev_rows[keep].max()) if keep.any() else 0.0
+    o_viol, o_dev = _others(chain, [a, b])
     new_viol = np.round(o_viol + stats[:, 0] + stats[:, 2], 12)
     pair_dev = np.maximum(stats[:, 1], stats[:, 3])
     new_dev = np.round(np.maximum(pair_dev, o_dev), 12)
     cur = chain.key()
+    i = _pick_cut(new_viol, pair_dev, new_dev, cur, rng, greedy=greedy)
+    if _accepts(cur, new_viol[i], new_dev[i], rng, temp):
+        chain.apply(a, b, order, masks[i + 1], side[i], eside[i])
+
+
+def _others(chain: _Chain, group: list[int]) -> tuple[float, float]:
+    """Return the rule violation and worst deviation of the localities outside ``group``."""
+    inst = chain.inst
+    keep = np.ones(inst.k, dtype=bool)
+    keep[group] = False
+    o_viol = float(chain.viol(chain.counts)[keep].sum())
+    dev_rows = np.abs(chain.sums - inst.weights).max(axis=1)
+    return o_viol, float(dev_rows[keep].max()) if keep.any() else 0.0
+
+
+def _pick_cut(
+    new_viol: np.ndarray,
+    part_dev: np.ndarray,
+    new_dev: np.ndarray,
+    cur: tuple[float, ...],
+    rng: random.Random,
+    *,
+    greedy: bool,
+) -> int:
+    """Return the cut a step takes, by the plan's violation and worst deviation after it.
+
+    ``greedy``: the cut that balances the merged localities best (the first of equals);
+    else a random cut among those that leave the plan no worse than ``cur`` (the best
+    one when there is none), which keeps the chain moving across plans of equal value.
+    """
     if greedy:
-        i = min(range(len(pair_dev)), key=lambda c: (new_viol[c], pair_dev[c], new_dev[c]))
-    else:
-        ok = np.flatnonzero((new_viol < cur[0]) | ((new_viol == cur[0]) & (new_dev <= cur[1])))
-        i = int(ok[rng.randrange(len(ok))]) if len(ok) else int(np.lexsort((new_dev, new_viol))[0])
-    if new_viol[i] > cur[0]:
-        return
-    worse = float(new_dev[i]) - cur[1] if new_viol[i] == cur[0] else 0.0
-    if worse > 0 and rng.random() >= math.exp(-worse / temp):
-        return
-    chain.apply(a, b, order, masks[i + 1], side[i], eside[i])
+        return int(np.lexsort((new_dev, part_dev, new_viol))[0])
+    ok = np.flatnonzero((new_viol < cur[0]) | ((new_viol == cur[0]) & (new_dev <= cur[1])))
+    return int(ok[rng.randrange(len(ok))]) if len(ok) else int(np.lexsort((new_dev, new_viol))[0])
+
+
+def _accepts(
+    cur: tuple[float, ...], viol: float, dev: float, rng: random.Random, temp: float
+) -> bool:
+    """Return whether the chain moves to a plan of this violation and worst deviation.
+
+    Never to a plan breaking the rules more; to a worse deviation by the Metropolis rule
+    at ``temp``.
+    """
+    if viol > cur[0]:
+        return False
+    worse = float(dev) - cur[1] if viol == cur[0] else 0.0
+    return not (worse > 0 and rng.random() >= math.exp(-worse / temp))
 
 
 def run_chain(
@@ -568,20 +599,12 @@ def triple_step(
     w = inst.weights
     devs = np.column_stack([np.abs(p - w).max(axis=1) for p in (p1, p2, p3)])
     viols = np.column_stack([chain.viol(e) for e in (e1, e2, e3)])
-    keep = np.ones(inst.k, dtype=bool)
-    keep[group] = False
-    dev_rows = np.abs(chain.sums - w).max(axis=1)
-    o_viol = float(chain.viol(chain.counts)[keep].sum())
-    o_dev = float(dev_rows[keep].max()) if keep.any() else 0.0
+    o_viol, o_dev = _others(chain, group)
     new_viol = np.round(o_viol + viols.sum(axis=1), 12)
     part_dev = devs.max(axis=1)
     new_dev = np.round(np.maximum(part_dev, o_dev), 12)
     cur = chain.key()
-    if greedy:
-        c = int(np.lexsort((new_dev, part_dev, new_viol))[0])
-    else:
-        ok = np.flatnonzero((new_viol < cur[0]) | ((new_viol == cur[0]) & (new_dev <= cur[1])))
-        c = int(ok[rng.randrange(len(ok))]) if len(ok) else int(np.lexsort((new_dev, new_viol))[0])
+    c = _pick_cut(new_viol, part_dev, new_dev, cur, rng, greedy=greedy)
     masks = [1 << u for u in order]
     for j in range(m - 1, 0, -1):
         masks[parent[j]] |= masks[j]
@@ -591,10 +614,7 @@ def triple_step(
     for p in range(3):
         if viols[c, p] == 0 and devs[c, p] <= cap:
             chain.pool[parts[p]] = float(devs[c, p])
-    if new_viol[c] > cur[0]:
-        return
-    worse = float(new_dev[c]) - cur[1] if new_viol[c] == cur[0] else 0.0
-    if worse > 0 and rng.random() >= math.exp(-worse / temp):
+    if not _accepts(cur, new_viol[c], new_dev[c], rng, temp):
         return
     sums, counts = (p1[c], p2[c], p3[c]), (e1[c], e2[c], e3[c])
     for p, loc in enumerate(group):
