@@ -8,35 +8,11 @@ synthetic (a seeded Voronoi map with random populations and asset counts).
 
 from __future__ import annotations
 
-import geopandas as gpd
-import networkx as nx
 import pytest
 
+from _plans import JumpClock, assert_valid_plan
 from _synthetic import synthetic_voronoi
 from nwm_geo import localities as loc
-
-
-class _Counter:
-    """A fake clock: ``step`` seconds per reading (0: time stands still)."""
-
-    def __init__(self, step: float) -> None:
-        self.now, self.step = 0.0, step
-
-    def __call__(self) -> float:
-        self.now += self.step
-        return self.now
-
-
-def _connected_and_scored(plan: loc.LocalityPlan, units: gpd.GeoDataFrame, k: int) -> None:
-    """Every locality is connected, there are ``k``, and the objective is the summary's."""
-    assert plan.assignment.index.equals(units.index)
-    assert plan.assignment.nunique() == k
-    adj = loc.ward_adjacency(units)
-    graph = nx.Graph(list(adj[["ward_a", "ward_b"]].itertuples(index=False)))
-    for name in plan.assignment.unique():
-        assert nx.is_connected(graph.subgraph(plan.assignment.index[plan.assignment == name]))
-    worst = plan.summary[["population_dev_pct", "assets_dev_pct"]].abs().to_numpy().max()
-    assert plan.objective == pytest.approx(worst / 100)
 
 
 @pytest.mark.integration  # slow: two solves of a 50-unit map with improvement chains
@@ -51,15 +27,15 @@ def test_chains_three_way_steps_and_pool_mip_give_one_plan_on_any_machine() -> N
     units = synthetic_voronoi(50, 5)
     k = 5
 
-    def solve(clock: _Counter) -> loc.LocalityPlan:
+    def solve(clock: JumpClock) -> loc.LocalityPlan:
         budget = loc.SolveBudget(time_limit_s=4, max_nodes=2_000, clock=clock)
         return loc.partition(units, k=k, method="sets", budget=budget)
 
-    fast = solve(_Counter(0.0))
-    slow_clock = _Counter(1e-5)
+    fast = solve(JumpClock(0.0))
+    slow_clock = JumpClock(1e-5)
     slow = solve(slow_clock)
     assert slow_clock.now < 4  # the slow machine did not reach the limit
     assert "recombination chains" in fast.method
     assert not fast.time_limit_reached and not slow.time_limit_reached
     assert fast.assignment.equals(slow.assignment)
-    _connected_and_scored(fast, units, k)
+    assert_valid_plan(fast, units, k)

@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Polygon, box
 
+from _plans import JumpClock, assert_valid_plan
 from _synthetic import synthetic_grid, synthetic_voronoi
 from nwm_geo import DataValidationError
 from nwm_geo import localities as loc
@@ -42,33 +43,6 @@ def grid(rows: int, cols: int, population: list[int], assets: list[int]) -> gpd.
     return gdf.set_crs("EPSG:27700")
 
 
-class _JumpClock:
-    """A clock that advances ``step`` per call, and jumps by ``jump`` at call ``at``."""
-
-    def __init__(self, step: float, *, at: int = 10**12, jump: float = 0.0) -> None:
-        self.now, self.step, self.calls, self.at, self.jump = 0.0, step, 0, at, jump
-
-    def __call__(self) -> float:
-        self.calls += 1
-        self.now += self.step + (self.jump if self.calls == self.at else 0.0)
-        return self.now
-
-
-def _valid(plan: loc.LocalityPlan, units: gpd.GeoDataFrame, k: int) -> None:
-    """The plan covers every unit with k connected localities; its numbers agree."""
-    assert plan.assignment.index.equals(units.index)
-    assert plan.assignment.nunique() == k
-    adj = loc.ward_adjacency(units)
-    graph = nx.Graph(list(adj[["ward_a", "ward_b"]].itertuples(index=False)))
-    for name in plan.assignment.unique():
-        members = plan.assignment.index[plan.assignment == name]
-        assert nx.is_connected(graph.subgraph(members))
-    worst = plan.summary[["population_dev_pct", "assets_dev_pct"]].abs().to_numpy().max()
-    assert plan.objective == pytest.approx(worst / 100)
-    assert plan.bound <= plan.objective + 1e-12
-    assert plan.gap_points == pytest.approx(100 * (plan.objective - plan.bound))
-
-
 # --------------------------------------------------------------------------- never fail
 
 
@@ -81,9 +55,9 @@ def test_the_40_unit_map_that_blew_up_returns_a_plan_when_time_runs_out() -> Non
     units = synthetic_voronoi(40, 40)
     # the heuristic makes about 20 calls, the enumeration one per 4096 nodes: the jump
     # lands inside the enumeration
-    clock = _JumpClock(1e-4, at=150, jump=1_000.0)
+    clock = JumpClock(1e-4, at=150, jump=1_000.0)
     plan = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=60, clock=clock))
-    _valid(plan, units, 5)
+    assert_valid_plan(plan, units, 5)
     assert not plan.proven_optimal
     assert plan.status.startswith("best found within time limit")
     assert "time limit" in plan.method
@@ -96,8 +70,8 @@ def test_the_40_unit_map_is_proven_with_time_to_spare() -> None:
     clock that stands still keeps the verdict off the machine's load.
     """
     units = synthetic_voronoi(40, 40)
-    plan = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=60, clock=_Counter(0.0)))
-    _valid(plan, units, 5)
+    plan = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=60, clock=JumpClock(0.0)))
+    assert_valid_plan(plan, units, 5)
     assert plan.proven_optimal and plan.gap_points == 0
     assert "band bisection" in plan.method
 
@@ -108,7 +82,7 @@ def test_alternatives_on_a_map_too_large_to_enumerate_still_rank_plans() -> None
     units = synthetic_voronoi(40, 40)
     alts = loc.alternatives(units, k=3, n=3, budget=loc.SolveBudget(time_limit_s=8, max_sets=2_000))
     assert alts.best is not None
-    _valid(alts.best, units, 3)
+    assert_valid_plan(alts.best, units, 3)
     assert "did not fit its budget" in alts.method
     objectives = alts.plans.drop_duplicates("rank")["objective"].tolist()
     assert objectives == sorted(objectives)
@@ -119,10 +93,10 @@ def test_alternatives_with_more_sets_than_the_mip_takes_rank_the_proven_plan_fir
     """Regression: with about 157,000 sets every ranked MIP was killed at the deadline."""
     units = synthetic_voronoi(40, 40)
     alts = loc.alternatives(
-        units, k=5, n=3, budget=loc.SolveBudget(time_limit_s=60, clock=_JumpClock(1e-4))
+        units, k=5, n=3, budget=loc.SolveBudget(time_limit_s=60, clock=JumpClock(1e-4))
     )
     assert alts.best is not None
-    _valid(alts.best, units, 5)
+    assert_valid_plan(alts.best, units, 5)
     assert alts.best.proven_optimal
     assert len(alts.ranked) == 3
     assert all(p.objective >= alts.best.objective - 1e-12 for p in alts.ranked)
@@ -141,9 +115,9 @@ def test_a_band_too_large_to_list_gets_recombination_chains_and_exact_pairs() ->
     rounds take its work.
     """
     units = synthetic_voronoi(60, 60)
-    budget = loc.SolveBudget(time_limit_s=12, max_nodes=2_000, clock=_Counter(0.0))
+    budget = loc.SolveBudget(time_limit_s=12, max_nodes=2_000, clock=JumpClock(0.0))
     plan = loc.partition(units, k=5, method="sets", budget=budget)
-    _valid(plan, units, 5)
+    assert_valid_plan(plan, units, 5)
     assert "recombination chains" in plan.method
     assert "after 4 rounds of recombination chains" in plan.method
     assert "enumeration stopped (not started: about" in plan.method
@@ -155,7 +129,7 @@ def test_a_band_too_large_to_list_gets_recombination_chains_and_exact_pairs() ->
 def test_an_enumeration_budget_falls_back_to_the_flow_model() -> None:
     units = synthetic_voronoi(40, 40)
     plan = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=5, max_sets=500))
-    _valid(plan, units, 5)
+    assert_valid_plan(plan, units, 5)
     assert plan.method.startswith("flow:") and "enumeration stopped (set limit" in plan.method
 
 
@@ -364,18 +338,6 @@ def test_degrees_labelled_as_metres_are_reported_as_a_crs_mislabel(tmp_path: Pat
 # --------------------------------------------------------------------------- time limits
 
 
-class _Counter:
-    """A fake clock: ``step`` seconds per call (0: time stands still); counts its calls."""
-
-    def __init__(self, step: float, start: float = 0.0) -> None:
-        self.now, self.step, self.calls = start, step, 0
-
-    def __call__(self) -> float:
-        self.calls += 1
-        self.now += self.step
-        return self.now
-
-
 def test_a_seed_gives_the_same_plan_on_a_fast_and_a_slow_machine() -> None:
     """Work is counted in moves and search nodes, not seconds: a clock that stands still
     (a very fast machine) and one that runs 2 ms per reading (a slow one), both short of
@@ -383,15 +345,15 @@ def test_a_seed_gives_the_same_plan_on_a_fast_and_a_slow_machine() -> None:
     400 units are past the flow MIP's size for a 5 s limit, so no solver time enters.
     """
     units = synthetic_grid(20, 20, 5)
-    fast = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=5, clock=_Counter(0.0)))
-    slow_clock = _Counter(0.002)
+    fast = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=5, clock=JumpClock(0.0)))
+    slow_clock = JumpClock(0.002)
     slow = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=5, clock=slow_clock))
     assert slow_clock.now < 5  # the slow machine did not reach the limit
     assert not fast.time_limit_reached and not slow.time_limit_reached
     assert fast.assignment.equals(slow.assignment)
     assert fast.objective == slow.objective
     assert "flow MIP not built" in fast.method
-    _valid(fast, units, 5)
+    assert_valid_plan(fast, units, 5)
 
 
 def test_a_deadline_spent_on_reading_still_returns_the_best_plan_and_says_so() -> None:
@@ -399,12 +361,12 @@ def test_a_deadline_spent_on_reading_still_returns_the_best_plan_and_says_so() -
     injected clock), the search is cut short by the wall clock, a valid plan comes back,
     and the plan says which phases were cut.
     """
-    clock = _Counter(0.001)
+    clock = JumpClock(0.001)
     budget = loc.Deadline(10.0, clock)
     clock.now += 9.9  # reading the file took 9.9 s
     units = synthetic_grid(20, 20, 5)
     plan = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=budget))
-    _valid(plan, units, 5)
+    assert_valid_plan(plan, units, 5)
     assert plan.time_limit_reached and plan.time_limit_stops
     assert "time limit cut short" in plan.method
     assert not plan.proven_optimal
@@ -420,16 +382,16 @@ def test_a_clock_jump_in_the_heuristic_is_reported_and_the_rest_is_skipped() -> 
     its first safety check.
     """
     units = synthetic_grid(20, 20, 5)
-    clock = _JumpClock(1e-5, at=40, jump=100.0)
+    clock = JumpClock(1e-5, at=40, jump=100.0)
     plan = loc.partition(units, k=5, budget=loc.SolveBudget(time_limit_s=60, clock=clock))
-    _valid(plan, units, 5)
+    assert_valid_plan(plan, units, 5)
     assert plan.time_limit_reached
     assert any("heuristic" in s for s in plan.time_limit_stops)
     assert plan.runtime_s < 60 + 100 + 1
 
 
 def test_deadline_shares_its_notes_and_never_outlasts_its_parent() -> None:
-    clock = _Counter(0.0)
+    clock = JumpClock(0.0)
     budget = loc.Deadline(10.0, clock)
     clock.now = 8.0
     sub = budget.share(0.4)  # 4 s from t = 8 would end at 12: capped at 10
